@@ -1,0 +1,90 @@
+using Tensorlet.Kernels;
+
+namespace Tensorlet.Backends;
+
+/// <summary>
+/// One kernel set (SIMD C# on the CPU, or ILGPU on an accelerator). <see cref="Ops"/> checks
+/// devices and shapes before it calls in, so an implementation may assume its arguments are
+/// valid, live, on its own device, and dense row-major.
+/// Kernels are queued: a backend may return before the work is done; <see cref="Synchronize"/> waits.
+/// </summary>
+internal interface IKernelBackend : IDisposable
+{
+    /// <summary>A one-line description of the hardware.</summary>
+    string Description { get; }
+
+    /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements.</summary>
+    Storage<T> Allocate<T>(long length)
+        where T : unmanaged;
+
+    void Synchronize();
+
+    void Fill(Tensor x, float value);
+
+    void Copy(Tensor source, Tensor destination);
+
+    /// <summary>
+    /// C[m,n] = alpha·op(A)·op(B) + beta·C, row-major. op(A) is [m,k]: A is stored [m,k], or [k,m] when
+    /// <paramref name="transposeA"/>. op(B) is [k,n]: B is stored [k,n], or [n,k] when <paramref name="transposeB"/>.
+    /// When beta is 0, C is not read (NaNs in C do not propagate).
+    /// <paramref name="packCache"/>, when given, may keep a packed copy of B between calls until it is invalidated.
+    /// </summary>
+    void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta, GemmPackCache? packCache);
+
+    /// <summary>output[i, o] = weight[o, indices[i]]: one-hot(indices)·weightᵀ as a lookup. weight [Out, In], output [N, Out].</summary>
+    void GatherColumns(Tensor weight, IndexTensor indices, Tensor output);
+
+    /// <summary>gradWeight[o, indices[i]] += gradOutput[i, o]: the backward of <see cref="GatherColumns"/>, accumulating.</summary>
+    void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight);
+
+    /// <summary>x[i, j] += bias[j] for every row i.</summary>
+    void AddBias(Tensor x, Tensor bias);
+
+    /// <summary>result[j] = (accumulate ? result[j] : 0) + Σ_i x[i, j]: the bias gradient.</summary>
+    void SumColumns(Tensor x, Tensor result, bool accumulate);
+
+    /// <summary>
+    /// The fused LSTM cell. preactivations [B,4H] in PyTorch's gate order i,f,g,o; cPrev [B,H].
+    /// Writes gates [B,4H] = σ(i), σ(f), tanh(g), σ(o); c = f·cPrev + i·g; h = o·tanh(c).
+    /// gates may be the same tensor as preactivations (in place).
+    /// </summary>
+    void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h);
+
+    /// <summary>
+    /// The fused LSTM cell backward. From the saved gates [B,4H], c and cPrev [B,H], and the incoming
+    /// dh and dcNext [B,H], writes dPreactivations [B,4H] and dcPrev [B,H]. dcPrev may be the same tensor as dcNext.
+    /// </summary>
+    void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev);
+
+    /// <summary>
+    /// Fused, numerically stable softmax and cross-entropy per row of logits [N,V] with targets [N].
+    /// losses[i] = −log softmax(logits[i])[targets[i]] in nats; dLogits[i] = (softmax(logits[i]) − onehot(targets[i]))·gradScale.
+    /// dLogits may be the same tensor as logits.
+    /// </summary>
+    void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale);
+
+    /// <summary>y = f(x); y may be x.</summary>
+    void ActivationForward(Activation activation, Tensor x, Tensor y);
+
+    /// <summary>dx = dy·f'(x), with f' written through the forward output y; dx may be dy.</summary>
+    void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx);
+
+    /// <summary>
+    /// Inverted dropout: y = x·keep/(1−p), with keep = (u ≥ p) for a uniform u from a counter-based
+    /// generator keyed by (seed, stream) at each element's index, so every device draws the same mask.
+    /// The backward pass is the same call on the gradients with the same seed and stream. y may be x.
+    /// </summary>
+    void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream);
+
+    /// <summary>One torch.optim.Adam step in place over parameters, m and v; step counts from 1.</summary>
+    void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step);
+
+    /// <summary>Σ x², accumulated in double; waits for the result.</summary>
+    double SumOfSquares(Tensor x);
+
+    /// <summary>x *= alpha.</summary>
+    void Scale(Tensor x, float alpha);
+
+    /// <summary>probabilities[i] = softmax(logits[i] / temperature) per row of [N,V].</summary>
+    void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature);
+}

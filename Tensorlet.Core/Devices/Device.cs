@@ -1,0 +1,172 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using Tensorlet.Backends;
+using Tensorlet.Backends.Cpu;
+using Tensorlet.Backends.Ilgpu;
+
+namespace Tensorlet;
+
+/// <summary>
+/// A compute device: <c>cpu</c> (Tensorlet's SIMD kernels), <c>cuda</c> (ILGPU on an NVIDIA GPU),
+/// <c>ilgpu-cpu</c> (the same ILGPU kernels on ILGPU's CPU accelerator) or <c>auto</c>
+/// (cuda when present, else cpu). A device owns its kernels, which are loaded once and cached,
+/// and every tensor allocated on it. Dispose the device after its tensors.
+/// </summary>
+public sealed class Device : IDisposable
+{
+    /// <summary>The device names accepted by <see cref="Create(string, int)"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["auto", "cpu", "cuda", "ilgpu-cpu"];
+
+    private bool disposed;
+    private long allocationCount;
+    private long allocatedBytes;
+
+    private Device(DeviceKind kind, string name, IKernelBackend backend)
+    {
+        Kind = kind;
+        Name = name;
+        Backend = backend;
+    }
+
+    /// <summary>The kind of device.</summary>
+    public DeviceKind Kind { get; }
+
+    /// <summary>The device's name as a user writes it (<c>cpu</c>, <c>cuda</c>, <c>ilgpu-cpu</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>A one-line description of the hardware behind the device.</summary>
+    public string Description => Backend.Description;
+
+    /// <summary>How many buffers have been allocated on this device since it was created. Steady-state training leaves it unchanged.</summary>
+    public long AllocationCount => Interlocked.Read(ref allocationCount);
+
+    /// <summary>How many bytes are currently allocated on this device.</summary>
+    public long AllocatedBytes => Interlocked.Read(ref allocatedBytes);
+
+    internal IKernelBackend Backend { get; }
+
+    /// <summary>Whether a CUDA GPU usable by ILGPU is present.</summary>
+    public static bool IsCudaAvailable
+    {
+        get
+        {
+            try
+            {
+                using var context = Context.Create(builder => builder.Cuda());
+                return context.GetCudaDevices().Count > 0;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // No driver, or a driver ILGPU cannot use: either way there is no CUDA device for us.
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The device names that can be created on this machine.</summary>
+    public static IReadOnlyList<string> AvailableNames()
+        => IsCudaAvailable ? ["auto", "cpu", "cuda", "ilgpu-cpu"] : ["auto", "cpu", "ilgpu-cpu"];
+
+    /// <summary>
+    /// Creates a device by name.
+    /// </summary>
+    /// <param name="name"><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>ilgpu-cpu</c>.</param>
+    /// <param name="threads">For <c>cpu</c>: how many threads the kernels use; 0 means all cores.</param>
+    /// <exception cref="DeviceNotAvailableException">The name is unknown or the device is not present.</exception>
+    public static Device Create(string name, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        var normalized = name.Trim().ToLowerInvariant();
+        switch (normalized)
+        {
+            case "cpu":
+                return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Environment.ProcessorCount : threads));
+            case "cuda":
+                if (!IsCudaAvailable)
+                {
+                    throw new DeviceNotAvailableException(
+                        $"Device 'cuda' is not available: no CUDA GPU was found. Available devices: {string.Join(", ", AvailableNames())}.");
+                }
+
+                return new Device(DeviceKind.Cuda, "cuda", IlgpuBackend.CreateCuda());
+            case "ilgpu-cpu":
+                return new Device(DeviceKind.IlgpuCpu, "ilgpu-cpu", IlgpuBackend.CreateCpu());
+            case "auto":
+                return Create(IsCudaAvailable ? "cuda" : "cpu", threads);
+            default:
+                throw new DeviceNotAvailableException(
+                    $"Unknown device '{name}'. Known devices: {string.Join(", ", Names)}; available here: {string.Join(", ", AvailableNames())}.");
+        }
+    }
+
+    /// <summary>Allocates a zero-filled float32 tensor.</summary>
+    public Tensor Zeros(params int[] shape)
+    {
+        var checkedShape = Tensor.CheckShape(shape);
+        return new Tensor(this, Allocate<float>(Tensor.ElementCount(checkedShape)), 0, checkedShape);
+    }
+
+    /// <summary>Allocates a float32 tensor holding a copy of <paramref name="data"/>.</summary>
+    public Tensor FromArray(ReadOnlySpan<float> data, params int[] shape)
+    {
+        var tensor = Zeros(shape);
+        tensor.CopyFrom(data);
+        return tensor;
+    }
+
+    /// <summary>Allocates a zero-filled int32 index tensor.</summary>
+    public IndexTensor IndexZeros(params int[] shape)
+    {
+        var checkedShape = Tensor.CheckShape(shape);
+        return new IndexTensor(this, Allocate<int>(Tensor.ElementCount(checkedShape)), 0, checkedShape);
+    }
+
+    /// <summary>Allocates an int32 index tensor holding a copy of <paramref name="data"/>.</summary>
+    public IndexTensor IndicesFromArray(ReadOnlySpan<int> data, params int[] shape)
+    {
+        var tensor = IndexZeros(shape);
+        tensor.CopyFrom(data);
+        return tensor;
+    }
+
+    /// <summary>Waits until every queued kernel on this device has finished.</summary>
+    public void Synchronize()
+    {
+        ThrowIfDisposed();
+        Backend.Synchronize();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    /// <summary>Releases the device's kernels and accelerator.</summary>
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        Backend.Dispose();
+    }
+
+    internal Storage<T> Allocate<T>(long length)
+        where T : unmanaged
+    {
+        ThrowIfDisposed();
+        var storage = Backend.Allocate<T>(length);
+        Interlocked.Increment(ref allocationCount);
+        long bytes = length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        Interlocked.Add(ref allocatedBytes, bytes);
+        storage.Released += () => Interlocked.Add(ref allocatedBytes, -bytes);
+        return storage;
+    }
+
+    internal void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+    }
+}

@@ -1,0 +1,256 @@
+using Tensorlet.Kernels;
+
+namespace Tensorlet;
+
+/// <summary>
+/// The tensor operations. Each checks that its tensors are alive, share one device and have
+/// matching shapes, then queues the device's kernel. A tensor of any rank is read as a matrix of
+/// <see cref="DeviceTensor{T}.Rows"/> × <see cref="DeviceTensor{T}.Columns"/> where an operation works on matrices.
+/// </summary>
+public static class Ops
+{
+    /// <summary>Sets every element of <paramref name="x"/> to <paramref name="value"/>.</summary>
+    public static void Fill(Tensor x, float value)
+    {
+        var device = SameDevice(nameof(Fill), x);
+        device.Backend.Fill(x, value);
+    }
+
+    /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/> on the device.</summary>
+    public static void Copy(Tensor source, Tensor destination)
+    {
+        var device = SameDevice(nameof(Copy), source, destination);
+        SameLength(nameof(Copy), source, destination);
+        device.Backend.Copy(source, destination);
+    }
+
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C on matrices, where op transposes when asked.
+    /// op(A) must be [m,k], op(B) [k,n] and C [m,n].
+    /// </summary>
+    public static void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha = 1f, float beta = 0f, GemmPackCache? packCache = null)
+    {
+        var device = SameDevice(nameof(Gemm), a, b, c);
+        int m = transposeA ? a.Columns : a.Rows;
+        int k = transposeA ? a.Rows : a.Columns;
+        int kb = transposeB ? b.Columns : b.Rows;
+        int n = transposeB ? b.Rows : b.Columns;
+        if (k != kb || c.Rows != m || c.Columns != n)
+        {
+            throw new ArgumentException(
+                $"Gemm shape mismatch: op(A) is [{m}, {k}] (A {a.ShapeText}{(transposeA ? "ᵀ" : string.Empty)}), " +
+                $"op(B) is [{kb}, {n}] (B {b.ShapeText}{(transposeB ? "ᵀ" : string.Empty)}), C is {c.ShapeText}; need op(A) [m,k] · op(B) [k,n] = C [m,n].");
+        }
+
+        device.Backend.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta, packCache);
+    }
+
+    /// <summary>
+    /// output = one-hot(indices)·weightᵀ, done as a lookup: output[i, o] = weight[o, indices[i]].
+    /// weight is a Linear-layout matrix [Out, In]; indices [N] with values in [0, In); output [N, Out].
+    /// </summary>
+    public static void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
+    {
+        var device = SameDevice(nameof(GatherColumns), weight, output);
+        SameDevice(nameof(GatherColumns), device, indices);
+        if (output.Rows != indices.Length || output.Columns != weight.Rows)
+        {
+            throw new ArgumentException($"GatherColumns shape mismatch: weight {weight.ShapeText}, indices {indices.ShapeText}, output {output.ShapeText}; need output [{indices.Length}, {weight.Rows}].");
+        }
+
+        device.Backend.GatherColumns(weight, indices, output);
+    }
+
+    /// <summary>The backward of <see cref="GatherColumns"/>: gradWeight[o, indices[i]] += gradOutput[i, o].</summary>
+    public static void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
+    {
+        var device = SameDevice(nameof(ScatterAddColumns), gradOutput, gradWeight);
+        SameDevice(nameof(ScatterAddColumns), device, indices);
+        if (gradOutput.Rows != indices.Length || gradOutput.Columns != gradWeight.Rows)
+        {
+            throw new ArgumentException($"ScatterAddColumns shape mismatch: gradOutput {gradOutput.ShapeText}, indices {indices.ShapeText}, gradWeight {gradWeight.ShapeText}; need gradOutput [{indices.Length}, {gradWeight.Rows}].");
+        }
+
+        device.Backend.ScatterAddColumns(gradOutput, indices, gradWeight);
+    }
+
+    /// <summary>x[i, j] += bias[j] for every row i.</summary>
+    public static void AddBias(Tensor x, Tensor bias)
+    {
+        var device = SameDevice(nameof(AddBias), x, bias);
+        if (bias.Length != x.Columns)
+        {
+            throw new ArgumentException($"AddBias shape mismatch: x {x.ShapeText} has {x.Columns} columns but bias is {bias.ShapeText}.");
+        }
+
+        device.Backend.AddBias(x, bias);
+    }
+
+    /// <summary>result[j] = Σ_i x[i, j], added to result when <paramref name="accumulate"/> is true.</summary>
+    public static void SumColumns(Tensor x, Tensor result, bool accumulate = false)
+    {
+        var device = SameDevice(nameof(SumColumns), x, result);
+        if (result.Length != x.Columns)
+        {
+            throw new ArgumentException($"SumColumns shape mismatch: x {x.ShapeText} has {x.Columns} columns but result is {result.ShapeText}.");
+        }
+
+        device.Backend.SumColumns(x, result, accumulate);
+    }
+
+    /// <summary>The fused LSTM cell forward; see the gate order i,f,g,o of PyTorch. gates may be preactivations.</summary>
+    public static void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
+    {
+        var device = SameDevice(nameof(LstmCellForward), preactivations, cPrev, gates, c, h);
+        CheckCellShapes(nameof(LstmCellForward), preactivations, gates, cPrev, c, h);
+        device.Backend.LstmCellForward(preactivations, cPrev, gates, c, h);
+    }
+
+    /// <summary>The fused LSTM cell backward. dcPrev may be dcNext.</summary>
+    public static void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
+    {
+        var device = SameDevice(nameof(LstmCellBackward), gates, c, cPrev, dh, dcNext, dPreactivations, dcPrev);
+        CheckCellShapes(nameof(LstmCellBackward), gates, dPreactivations, c, cPrev, dh, dcNext, dcPrev);
+        device.Backend.LstmCellBackward(gates, c, cPrev, dh, dcNext, dPreactivations, dcPrev);
+    }
+
+    /// <summary>
+    /// Fused softmax and cross-entropy: per-row losses in nats, and dLogits = (softmax − onehot)·gradScale.
+    /// Use gradScale = 1/N for nn.CrossEntropyLoss's mean. dLogits may be logits.
+    /// </summary>
+    public static void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
+    {
+        var device = SameDevice(nameof(SoftmaxCrossEntropy), logits, losses, dLogits);
+        SameDevice(nameof(SoftmaxCrossEntropy), device, targets);
+        if (targets.Length != logits.Rows || losses.Length != logits.Rows || dLogits.Rows != logits.Rows || dLogits.Columns != logits.Columns)
+        {
+            throw new ArgumentException($"SoftmaxCrossEntropy shape mismatch: logits {logits.ShapeText}, targets {targets.ShapeText}, losses {losses.ShapeText}, dLogits {dLogits.ShapeText}.");
+        }
+
+        device.Backend.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
+    }
+
+    /// <summary>y = activation(x). y may be x.</summary>
+    public static void ActivationForward(Activation activation, Tensor x, Tensor y)
+    {
+        var device = SameDevice(nameof(ActivationForward), x, y);
+        SameLength(nameof(ActivationForward), x, y);
+        device.Backend.ActivationForward(activation, x, y);
+    }
+
+    /// <summary>dx = dy·activation'(x), computed from the forward output y. dx may be dy.</summary>
+    public static void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx)
+    {
+        var device = SameDevice(nameof(ActivationBackward), y, dy, dx);
+        SameLength(nameof(ActivationBackward), y, dy);
+        SameLength(nameof(ActivationBackward), y, dx);
+        device.Backend.ActivationBackward(activation, y, dy, dx);
+    }
+
+    /// <summary>Inverted dropout with a counter-based mask keyed by (seed, stream); the backward is the same call on gradients.</summary>
+    public static void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream)
+    {
+        var device = SameDevice(nameof(Dropout), x, y);
+        SameLength(nameof(Dropout), x, y);
+        if (!(p >= 0f && p < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(p), p, "Dropout probability must be in [0, 1).");
+        }
+
+        device.Backend.Dropout(x, y, p, seed, stream);
+    }
+
+    /// <summary>One torch.optim.Adam step in place. <paramref name="step"/> counts from 1.</summary>
+    public static void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    {
+        var device = SameDevice(nameof(AdamStep), parameters, gradients, m, v);
+        SameLength(nameof(AdamStep), parameters, gradients);
+        SameLength(nameof(AdamStep), parameters, m);
+        SameLength(nameof(AdamStep), parameters, v);
+        ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
+        device.Backend.AdamStep(parameters, gradients, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
+    }
+
+    /// <summary>Σ x², waiting for the result.</summary>
+    public static double SumOfSquares(Tensor x)
+    {
+        var device = SameDevice(nameof(SumOfSquares), x);
+        return device.Backend.SumOfSquares(x);
+    }
+
+    /// <summary>x *= alpha.</summary>
+    public static void Scale(Tensor x, float alpha)
+    {
+        var device = SameDevice(nameof(Scale), x);
+        device.Backend.Scale(x, alpha);
+    }
+
+    /// <summary>probabilities = softmax(logits / temperature), per row.</summary>
+    public static void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
+    {
+        var device = SameDevice(nameof(SoftmaxWithTemperature), logits, probabilities);
+        if (logits.Rows != probabilities.Rows || logits.Columns != probabilities.Columns)
+        {
+            throw new ArgumentException($"SoftmaxWithTemperature shape mismatch: logits {logits.ShapeText}, probabilities {probabilities.ShapeText}.");
+        }
+
+        if (!(temperature > 0f) || float.IsInfinity(temperature))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Temperature must be a positive finite number.");
+        }
+
+        device.Backend.SoftmaxWithTemperature(logits, probabilities, temperature);
+    }
+
+    private static void CheckCellShapes(string op, Tensor wide, Tensor wide2, params Tensor[] narrow)
+    {
+        int batch = wide.Rows;
+        int fourH = wide.Columns;
+        if (fourH % 4 != 0 || wide2.Rows != batch || wide2.Columns != fourH)
+        {
+            throw new ArgumentException($"{op} shape mismatch: gate tensors {wide.ShapeText} and {wide2.ShapeText} must both be [B, 4H].");
+        }
+
+        foreach (var t in narrow)
+        {
+            if (t.Rows != batch || t.Columns != fourH / 4)
+            {
+                throw new ArgumentException($"{op} shape mismatch: state tensor {t.ShapeText} must be [{batch}, {fourH / 4}] for gates {wide.ShapeText}.");
+            }
+        }
+    }
+
+    private static void SameLength(string op, Tensor a, Tensor b)
+    {
+        if (a.Length != b.Length)
+        {
+            throw new ArgumentException($"{op} shape mismatch: {a.ShapeText} and {b.ShapeText} must have the same number of elements.");
+        }
+    }
+
+    private static Device SameDevice(string op, params Tensor[] tensors)
+    {
+        var device = tensors[0].Device;
+        foreach (var t in tensors)
+        {
+            t.ThrowIfDisposed();
+            if (!ReferenceEquals(t.Device, device))
+            {
+                throw new InvalidOperationException(
+                    $"{op} mixes devices: {string.Join(", ", tensors.Select(x => $"{x.ShapeText} on {x.Device.Name}"))}. Copy tensors to one device first.");
+            }
+        }
+
+        device.ThrowIfDisposed();
+        return device;
+    }
+
+    private static void SameDevice(string op, Device device, IndexTensor indices)
+    {
+        indices.ThrowIfDisposed();
+        if (!ReferenceEquals(indices.Device, device))
+        {
+            throw new InvalidOperationException($"{op} mixes devices: indices {indices.ShapeText} are on {indices.Device.Name}, the other tensors on {device.Name}.");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+namespace Tensorlet;
+
+/// <summary>A float32 tensor on one device. See <see cref="DeviceTensor{T}"/> for ownership rules.</summary>
+public sealed class Tensor : DeviceTensor<float>
+{
+    internal Tensor(Device device, Storage<float> storage, long offset, int[] shape, bool ownsStorage = true)
+        : base(device, storage, offset, shape, ownsStorage)
+    {
+    }
+
+    /// <summary>A view of rows <paramref name="start"/> to <paramref name="start"/>+<paramref name="count"/> of the first dimension.</summary>
+    public Tensor Slice(int start, int count)
+    {
+        var sliced = SliceShape(start, count);
+        return new Tensor(Device, Storage, Offset + ((long)start * (Length / Math.Max(1, Shape[0]))), sliced, ownsStorage: false);
+    }
+
+    /// <summary>A view of the same elements with another shape of equal element count.</summary>
+    public Tensor Reshape(params int[] shape) => new(Device, Storage, Offset, ReshapeShape(shape), ownsStorage: false);
+
+    internal static int[] CheckShape(int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Length == 0)
+        {
+            throw new ArgumentException("A tensor needs at least one dimension.", nameof(shape));
+        }
+
+        foreach (var size in shape)
+        {
+            if (size < 0)
+            {
+                throw new ArgumentException($"Shape {FormatShape(shape)} has a negative dimension.", nameof(shape));
+            }
+        }
+
+        return (int[])shape.Clone();
+    }
+
+    internal static long ElementCount(int[] shape)
+    {
+        long count = 1;
+        foreach (var size in shape)
+        {
+            count = checked(count * size);
+        }
+
+        return count;
+    }
+
+    internal static string FormatShape(IReadOnlyList<int> shape) => "[" + string.Join(", ", shape) + "]";
+}

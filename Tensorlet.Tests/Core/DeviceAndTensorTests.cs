@@ -1,0 +1,101 @@
+using NUnit.Framework;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Core;
+
+public sealed class DeviceAndTensorTests
+{
+    [Test]
+    public void UnknownDeviceNamesItAndListsTheAvailableOnes()
+    {
+        var ex = Assert.Throws<DeviceNotAvailableException>(() => Device.Create("tpu"));
+        Assert.That(ex!.Message, Does.Contain("'tpu'").And.Contain("cpu").And.Contain("ilgpu-cpu"));
+    }
+
+    [Test]
+    public void CudaWithoutAGpuSaysSoAndListsTheAvailableDevices()
+    {
+        if (Device.IsCudaAvailable)
+        {
+            Assert.Ignore("This machine has a CUDA GPU.");
+        }
+
+        var ex = Assert.Throws<DeviceNotAvailableException>(() => Device.Create("cuda"));
+        Assert.That(ex!.Message, Does.Contain("cuda").And.Contain("Available devices: auto, cpu, ilgpu-cpu"));
+    }
+
+    [Test]
+    public void AutoPicksCudaWhenPresentElseCpu()
+    {
+        using var device = Device.Create("auto");
+        Assert.That(device.Kind, Is.EqualTo(Device.IsCudaAvailable ? DeviceKind.Cuda : DeviceKind.Cpu));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void TensorsRoundTripThroughTheHostAndSliceByRows(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        float[] data = [1, 2, 3, 4, 5, 6];
+        using var t = device.FromArray(data, 3, 2);
+        Assert.That(t.ToArray(), Is.EqualTo(data));
+        using var row = t.Slice(1, 2);
+        Assert.That(row.ToArray(), Is.EqualTo(new float[] { 3, 4, 5, 6 }));
+        row.CopyFrom([7, 8, 9, 10]);
+        Assert.That(t.ToArray(), Is.EqualTo(new float[] { 1, 2, 7, 8, 9, 10 }));
+        using var flat = t.Reshape(6);
+        Assert.That(flat.Shape, Is.EqualTo(new[] { 6 }));
+    }
+
+    [Test]
+    public void ShapeMismatchNamesBothShapes()
+    {
+        var device = TestDevices.Get("cpu");
+        using var a = device.Zeros(2, 3);
+        using var b = device.Zeros(4, 5);
+        using var c = device.Zeros(2, 5);
+        var ex = Assert.Throws<ArgumentException>(() => Ops.Gemm(a, false, b, false, c));
+        Assert.That(ex!.Message, Does.Contain("[2, 3]").And.Contain("[4, 5]"));
+    }
+
+    [Test]
+    public void CopyingTheWrongLengthNamesTheShape()
+    {
+        var device = TestDevices.Get("cpu");
+        using var a = device.Zeros(2, 3);
+        var ex = Assert.Throws<ArgumentException>(() => a.CopyFrom(new float[5]));
+        Assert.That(ex!.Message, Does.Contain("[2, 3]"));
+    }
+
+    [Test]
+    public void MixingDevicesNamesBothDevices()
+    {
+        var cpu = TestDevices.Get("cpu");
+        var ilgpu = TestDevices.Get("ilgpu-cpu");
+        using var a = cpu.Zeros(4);
+        using var b = ilgpu.Zeros(4);
+        var ex = Assert.Throws<InvalidOperationException>(() => Ops.Copy(a, b));
+        Assert.That(ex!.Message, Does.Contain("cpu").And.Contain("ilgpu-cpu"));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void UseAfterDisposeThrowsForTheTensorAndItsViews(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var t = device.Zeros(4, 2);
+        var view = t.Slice(0, 2);
+        long before = device.AllocatedBytes;
+        t.Dispose();
+        Assert.That(device.AllocatedBytes, Is.EqualTo(before - (8 * sizeof(float))));
+        Assert.Throws<ObjectDisposedException>(() => t.ToArray());
+        var ex = Assert.Throws<ObjectDisposedException>(() => view.ToArray());
+        Assert.That(ex!.Message, Does.Contain("[2, 2]"));
+    }
+
+    [Test]
+    public void NegativeDimensionsAreRejected()
+    {
+        var device = TestDevices.Get("cpu");
+        var ex = Assert.Throws<ArgumentException>(() => device.Zeros(2, -1));
+        Assert.That(ex!.Message, Does.Contain("[2, -1]"));
+    }
+}
