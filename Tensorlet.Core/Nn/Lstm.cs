@@ -1,0 +1,356 @@
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// A multi-layer LSTM with the semantics of nn.LSTM(input, hidden, layers, dropout=p): PyTorch's
+/// parameter names and layout (<c>weight_ih_l{k}</c> [4H, In], <c>weight_hh_l{k}</c> [4H, H],
+/// <c>bias_ih_l{k}</c>, <c>bias_hh_l{k}</c>), gate order i, f, g, o, and dropout on every layer's output
+/// but the last, in training only.
+/// <para>
+/// Sequences are time-major inside: row t·B + b of an input or output belongs to step t of sequence b.
+/// Forward and backward follow the cuDNN recipe (Appleyard et al. 2016): one GEMM (or, for one-hot
+/// input, one gather) projects the input of all steps at once; each step does one recurrent GEMM and
+/// the fused cell; backward runs in reverse through the fused cell backward, and dW_ih, dW_hh and the
+/// input gradient are each one large GEMM after the loop. Every buffer is owned by the layer and reused.
+/// </para>
+/// </summary>
+public sealed class Lstm : IDisposable
+{
+    private readonly LayerParameters[] layers;
+    private readonly LayerBuffers[] buffers;
+    private readonly Workspace hiddenGradient = new();
+    private readonly Workspace gateGradient = new();
+    private readonly Workspace cellGradient = new();
+    private readonly Workspace inputGradientBuffer = new();
+    private IndexTensor? savedIndices;
+    private Tensor? savedInput;
+    private int steps;
+    private int batch;
+
+    /// <summary>Registers the parameters under <c>{prefix}.weight_ih_l0</c> etc. with nn.LSTM's default initialisation.</summary>
+    /// <param name="parameters">The collection that will own the parameters.</param>
+    /// <param name="prefix">The state_dict prefix, e.g. <c>lstm</c>.</param>
+    /// <param name="inputSize">Input features; for one-hot input, the vocabulary size.</param>
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="numLayers">Stacked layers.</param>
+    /// <param name="dropout">Dropout on the outputs of every layer but the last, in training.</param>
+    public Lstm(ParameterCollection parameters, string prefix, int inputSize, int hiddenSize, int numLayers, float dropout)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        NumLayers = numLayers;
+        var init = Initializers.LstmDefault(hiddenSize);
+        layers = new LayerParameters[numLayers];
+        buffers = new LayerBuffers[numLayers];
+        for (int k = 0; k < numLayers; k++)
+        {
+            int inK = k == 0 ? inputSize : hiddenSize;
+            layers[k] = new LayerParameters(
+                parameters.Add($"{prefix}.weight_ih_l{k}", [4 * hiddenSize, inK], init),
+                parameters.Add($"{prefix}.weight_hh_l{k}", [4 * hiddenSize, hiddenSize], init),
+                parameters.Add($"{prefix}.bias_ih_l{k}", [4 * hiddenSize], init),
+                parameters.Add($"{prefix}.bias_hh_l{k}", [4 * hiddenSize], init));
+            buffers[k] = new LayerBuffers(k < numLayers - 1 ? dropout : 0f);
+        }
+    }
+
+    /// <summary>Input features (the vocabulary size for one-hot input).</summary>
+    public int InputSize { get; }
+
+    /// <summary>H.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Stacked layers.</summary>
+    public int NumLayers { get; }
+
+    /// <summary>Makes a zero (h, c) state for <paramref name="batch"/> sequences.</summary>
+    public LstmState CreateState(Device device, int batch) => new(device, NumLayers, batch, HiddenSize);
+
+    /// <summary>Runs the LSTM on one-hot input given as indices [T·B], time-major.</summary>
+    /// <param name="indices">Token ids in [0, InputSize), row t·B + b.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="training">Whether to apply dropout.</param>
+    /// <param name="dropoutSeed">Seed of the dropout masks.</param>
+    /// <param name="dropoutStream">Distinguishes the masks of successive batches (e.g. the step counter).</param>
+    /// <param name="initialState">The (h, c) to start from; zeros when null.</param>
+    /// <param name="finalState">When given, receives the (h, c) after the last step.</param>
+    /// <returns>The last layer's h for every step, [T·B, H], owned by the layer until the next Forward.</returns>
+    public Tensor Forward(IndexTensor indices, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, LstmState? initialState = null, LstmState? finalState = null)
+    {
+        CheckSizes((int)indices.Length, steps, batch, initialState, finalState);
+        savedIndices = indices;
+        savedInput = null;
+        return Run(indices.Device, steps, batch, training, dropoutSeed, dropoutStream, initialState, finalState);
+    }
+
+    /// <summary>Runs the LSTM on dense input [T·B, InputSize], time-major. See the one-hot overload for the other arguments.</summary>
+    public Tensor Forward(Tensor input, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, LstmState? initialState = null, LstmState? finalState = null)
+    {
+        if (input.Columns != InputSize)
+        {
+            throw new ArgumentException($"The LSTM expects {InputSize} input features but got {input.ShapeText}.", nameof(input));
+        }
+
+        CheckSizes(input.Rows, steps, batch, initialState, finalState);
+        savedIndices = null;
+        savedInput = input;
+        return Run(input.Device, steps, batch, training, dropoutSeed, dropoutStream, initialState, finalState);
+    }
+
+    /// <summary>
+    /// Backpropagates through time from dL/d(output) [T·B, H] (which is overwritten as scratch),
+    /// accumulating every parameter gradient. Returns dL/d(input) [T·B, InputSize] for dense input, or null for one-hot input.
+    /// </summary>
+    public Tensor? Backward(Tensor outputGradient)
+    {
+        if (steps == 0)
+        {
+            throw new InvalidOperationException("Lstm.Backward was called before Forward.");
+        }
+
+        var device = outputGradient.Device;
+        int rows = steps * batch;
+        if (outputGradient.Rows != rows || outputGradient.Columns != HiddenSize)
+        {
+            throw new ArgumentException($"The LSTM output gradient must be [{rows}, {HiddenSize}] but is {outputGradient.ShapeText}.", nameof(outputGradient));
+        }
+
+        var dPreAll = gateGradient.Get(device, rows, 4 * HiddenSize);
+        var dc = cellGradient.Get(device, batch, HiddenSize);
+        var dPreSteps = StepViews.Of(dPreAll, steps, batch, ref dPreStepCache);
+        Tensor dH = outputGradient;
+        Tensor? inputGradient = null;
+        for (int k = NumLayers - 1; k >= 0; k--)
+        {
+            var p = layers[k];
+            var b = buffers[k];
+            var dHSteps = StepViews.Of(dH, steps, batch, ref b.GradientStepCache);
+            Ops.Fill(dc, 0f);
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                if (t < steps - 1)
+                {
+                    // dh_t += d(pre_{t+1})·W_hh: the recurrent contribution.
+                    Ops.Gemm(dPreSteps[t + 1], false, p.WeightHh.Value, false, dHSteps[t], 1f, 1f, b.BackwardPack);
+                }
+
+                var cPrev = t > 0 ? b.CellSteps![t - 1] : b.InitialCell!;
+                Ops.LstmCellBackward(b.GateSteps![t], b.CellSteps![t], cPrev, dHSteps[t], dc, dPreSteps[t], dc);
+            }
+
+            // After the loop, each weight gradient is one GEMM over all steps.
+            if (steps > 1)
+            {
+                Ops.Gemm(dPreAll.Slice(batch, rows - batch), true, b.HiddenAll!.Slice(0, rows - batch), false, p.WeightHh.Gradient, 1f, 1f);
+            }
+
+            if (b.HasInitialHidden)
+            {
+                Ops.Gemm(dPreSteps[0], true, b.InitialHidden!, false, p.WeightHh.Gradient, 1f, 1f);
+            }
+
+            Ops.SumColumns(dPreAll, p.BiasIh.Gradient, accumulate: true);
+            Ops.SumColumns(dPreAll, p.BiasHh.Gradient, accumulate: true);
+            if (k == 0 && savedIndices is not null)
+            {
+                Ops.ScatterAddColumns(dPreAll, savedIndices, p.WeightIh.Gradient);
+                break;
+            }
+
+            var layerInput = k == 0 ? savedInput! : buffers[k - 1].Output!;
+            Ops.Gemm(dPreAll, true, layerInput, false, p.WeightIh.Gradient, 1f, 1f);
+            if (k == 0)
+            {
+                inputGradient = inputGradientBuffer.Get(device, rows, InputSize);
+                Ops.Gemm(dPreAll, false, p.WeightIh.Value, false, inputGradient);
+                break;
+            }
+
+            // dH of layer k is dead now; reuse a layer-owned buffer for the layer below's dH.
+            var below = hiddenGradient.Get(device, rows, HiddenSize);
+            Ops.Gemm(dPreAll, false, p.WeightIh.Value, false, below);
+            dH = buffers[k - 1].Dropout.Backward(below);
+        }
+
+        return inputGradient;
+    }
+
+    /// <summary>Marks packed copies of the weights as stale; call after the weights change outside an optimizer step.</summary>
+    public void InvalidatePackedWeights()
+    {
+        foreach (var b in buffers)
+        {
+            b.ForwardPack.Invalidate();
+            b.BackwardPack.Invalidate();
+        }
+    }
+
+    /// <summary>Frees the layer's buffers (its parameters belong to the collection).</summary>
+    public void Dispose()
+    {
+        foreach (var b in buffers)
+        {
+            b.Dispose();
+        }
+
+        hiddenGradient.Dispose();
+        gateGradient.Dispose();
+        cellGradient.Dispose();
+        inputGradientBuffer.Dispose();
+    }
+
+    private Tensor[]? dPreStepCache;
+
+    private Tensor Run(Device device, int steps, int batch, bool training, ulong dropoutSeed, ulong dropoutStream, LstmState? initialState, LstmState? finalState)
+    {
+        this.steps = steps;
+        this.batch = batch;
+        int rows = steps * batch;
+        Tensor? layerInput = savedInput;
+        Tensor output = null!;
+        for (int k = 0; k < NumLayers; k++)
+        {
+            var p = layers[k];
+            var b = buffers[k];
+
+            // The weights may have changed since the last batch (an optimizer step): repack on first use.
+            b.ForwardPack.Invalidate();
+            b.BackwardPack.Invalidate();
+
+            var gates = b.Gates.Get(device, rows, 4 * HiddenSize);
+            var cells = b.Cells.Get(device, rows, HiddenSize);
+            var hidden = b.Hidden.Get(device, rows, HiddenSize);
+            b.HiddenAll = hidden;
+            b.GateSteps = StepViews.Of(gates, steps, batch, ref b.GateStepCache);
+            b.CellSteps = StepViews.Of(cells, steps, batch, ref b.CellStepCache);
+            var hiddenSteps = StepViews.Of(hidden, steps, batch, ref b.HiddenStepCache);
+            b.InitialHidden = b.InitialHiddenBuffer.Get(device, batch, HiddenSize);
+            b.InitialCell = b.InitialCellBuffer.Get(device, batch, HiddenSize);
+            b.HasInitialHidden = initialState is not null;
+            if (initialState is null)
+            {
+                Ops.Fill(b.InitialHidden, 0f);
+                Ops.Fill(b.InitialCell, 0f);
+            }
+            else
+            {
+                Ops.Copy(initialState.Hidden[k], b.InitialHidden);
+                Ops.Copy(initialState.Cell[k], b.InitialCell);
+            }
+
+            // 1. The input projection of all steps at once, plus both biases.
+            if (k == 0 && savedIndices is not null)
+            {
+                Ops.GatherColumns(p.WeightIh.Value, savedIndices, gates);
+            }
+            else
+            {
+                Ops.Gemm(layerInput!, false, p.WeightIh.Value, true, gates);
+            }
+
+            Ops.AddBias(gates, p.BiasIh.Value);
+            Ops.AddBias(gates, p.BiasHh.Value);
+
+            // 2. Per step: the recurrent GEMM into the step's preactivations, then the fused cell in place.
+            for (int t = 0; t < steps; t++)
+            {
+                var hPrev = t > 0 ? hiddenSteps[t - 1] : b.InitialHidden;
+                var cPrev = t > 0 ? b.CellSteps[t - 1] : b.InitialCell;
+                if (t > 0 || b.HasInitialHidden)
+                {
+                    Ops.Gemm(hPrev, false, p.WeightHh.Value, true, b.GateSteps[t], 1f, 1f, b.ForwardPack);
+                }
+
+                Ops.LstmCellForward(b.GateSteps[t], cPrev, b.GateSteps[t], b.CellSteps[t], hiddenSteps[t]);
+            }
+
+            if (finalState is not null)
+            {
+                Ops.Copy(hiddenSteps[steps - 1], finalState.Hidden[k]);
+                Ops.Copy(b.CellSteps[steps - 1], finalState.Cell[k]);
+            }
+
+            output = b.Dropout.Forward(hidden, training, dropoutSeed, (dropoutStream * 64) + (ulong)k);
+            b.Output = output;
+            layerInput = output;
+        }
+
+        return output;
+    }
+
+    private void CheckSizes(int rows, int steps, int batch, LstmState? initialState, LstmState? finalState)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        if (rows != steps * batch)
+        {
+            throw new ArgumentException($"The LSTM input has {rows} rows but steps × batch = {steps} × {batch} = {steps * batch}.");
+        }
+
+        foreach (var state in new[] { initialState, finalState })
+        {
+            if (state is not null && (state.Batch != batch || state.Hidden.Count != NumLayers))
+            {
+                throw new ArgumentException($"The LSTM state is for batch {state.Batch} and {state.Hidden.Count} layers, but the input has batch {batch} and the LSTM {NumLayers} layers.");
+            }
+        }
+    }
+
+    private sealed record LayerParameters(Parameter WeightIh, Parameter WeightHh, Parameter BiasIh, Parameter BiasHh);
+
+    /// <summary>What one layer saves in Forward for Backward, and its reused buffers.</summary>
+    private sealed class LayerBuffers(float dropout) : IDisposable
+    {
+        public Workspace Gates { get; } = new();
+
+        public Workspace Cells { get; } = new();
+
+        public Workspace Hidden { get; } = new();
+
+        public Workspace InitialHiddenBuffer { get; } = new();
+
+        public Workspace InitialCellBuffer { get; } = new();
+
+        public Dropout Dropout { get; } = new(dropout);
+
+        public GemmPackCache ForwardPack { get; } = new();
+
+        public GemmPackCache BackwardPack { get; } = new();
+
+        public Tensor[]? GateSteps { get; set; }
+
+        public Tensor[]? CellSteps { get; set; }
+
+        public Tensor? HiddenAll { get; set; }
+
+        public Tensor? InitialHidden { get; set; }
+
+        public Tensor? InitialCell { get; set; }
+
+        public bool HasInitialHidden { get; set; }
+
+        public Tensor? Output { get; set; }
+
+#pragma warning disable SA1401 // Passed by ref to the view cache.
+        public Tensor[]? GateStepCache;
+        public Tensor[]? CellStepCache;
+        public Tensor[]? HiddenStepCache;
+        public Tensor[]? GradientStepCache;
+#pragma warning restore SA1401
+
+        public void Dispose()
+        {
+            Gates.Dispose();
+            Cells.Dispose();
+            Hidden.Dispose();
+            InitialHiddenBuffer.Dispose();
+            InitialCellBuffer.Dispose();
+            Dropout.Dispose();
+            ForwardPack.Dispose();
+            BackwardPack.Dispose();
+        }
+    }
+}

@@ -1,0 +1,119 @@
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// Every parameter of a model in two flat device buffers, values and gradients, in registration
+/// order. Layers register their parameters on construction; <see cref="Build"/> allocates and
+/// initialises them. One flat buffer lets Adam, gradient zeroing and clipping each be one kernel.
+/// </summary>
+public sealed class ParameterCollection : IDisposable
+{
+    private readonly List<Parameter> parameters = [];
+    private Tensor? values;
+    private Tensor? gradients;
+
+    /// <summary>The parameters in registration order.</summary>
+    public IReadOnlyList<Parameter> Parameters => parameters;
+
+    /// <summary>The device the parameters live on, once built.</summary>
+    public Device? Device => values?.Device;
+
+    /// <summary>The total number of scalars.</summary>
+    public long Count => parameters.Sum(p => p.Length);
+
+    /// <summary>All values, one flat tensor.</summary>
+    public Tensor Values => values ?? throw new InvalidOperationException("The parameter collection has not been built.");
+
+    /// <summary>All gradients, one flat tensor in the same order as <see cref="Values"/>.</summary>
+    public Tensor Gradients => gradients ?? throw new InvalidOperationException("The parameter collection has not been built.");
+
+    /// <summary>Looks a parameter up by its state_dict name.</summary>
+    public Parameter this[string name] => parameters.Find(p => p.Name == name)
+        ?? throw new KeyNotFoundException($"No parameter named '{name}'. Parameters: {string.Join(", ", parameters.Select(p => p.Name))}.");
+
+    /// <summary>Registers a parameter; its initializer draws each element from a seeded generator.</summary>
+    public Parameter Add(string name, int[] shape, Func<Random, float> initializer)
+    {
+        if (values is not null)
+        {
+            throw new InvalidOperationException("Cannot add parameters after the collection has been built.");
+        }
+
+        if (parameters.Exists(p => p.Name == name))
+        {
+            throw new ArgumentException($"A parameter named '{name}' is already registered.", nameof(name));
+        }
+
+        var parameter = new Parameter(name, Tensor.CheckShape(shape), initializer);
+        parameters.Add(parameter);
+        return parameter;
+    }
+
+    /// <summary>Allocates the flat buffers on <paramref name="device"/> and initialises every parameter from <paramref name="seed"/>.</summary>
+    public void Build(Device device, int seed)
+    {
+        if (values is not null)
+        {
+            throw new InvalidOperationException("The parameter collection has already been built.");
+        }
+
+        long total = Count;
+        var host = new float[total];
+        var random = new Random(seed);
+        long offset = 0;
+        foreach (var p in parameters)
+        {
+            for (long i = 0; i < p.Length; i++)
+            {
+                host[offset + i] = p.Initializer(random);
+            }
+
+            offset += p.Length;
+        }
+
+        values = device.FromArray(host, checked((int)total));
+        gradients = device.Zeros(checked((int)total));
+        offset = 0;
+        foreach (var p in parameters)
+        {
+            var length = checked((int)p.Length);
+            p.Bind(values.Slice((int)offset, length).Reshape([.. p.Shape]), gradients.Slice((int)offset, length).Reshape([.. p.Shape]), offset);
+            offset += length;
+        }
+    }
+
+    /// <summary>Sets every gradient to zero.</summary>
+    public void ZeroGradients() => Ops.Fill(Gradients, 0f);
+
+    /// <summary>Copies host values into the named parameters, checking every shape first.</summary>
+    public void Load(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> tensors)
+    {
+        foreach (var p in parameters)
+        {
+            if (!tensors.TryGetValue(p.Name, out var t))
+            {
+                throw new ArgumentException($"Missing parameter '{p.Name}' {Tensor.FormatShape(p.Shape)}.");
+            }
+
+            if (!t.Shape.SequenceEqual(p.Shape))
+            {
+                throw new ArgumentException($"Parameter '{p.Name}' has shape {Tensor.FormatShape(t.Shape)} but the model needs {Tensor.FormatShape(p.Shape)}.");
+            }
+        }
+
+        foreach (var p in parameters)
+        {
+            p.Value.CopyFrom(tensors[p.Name].Data);
+        }
+    }
+
+    /// <summary>Copies every parameter's values to the host, by name.</summary>
+    public Dictionary<string, (int[] Shape, float[] Data)> ToHost()
+        => parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), p.Value.ToArray()));
+
+    /// <summary>Frees the flat buffers.</summary>
+    public void Dispose()
+    {
+        values?.Dispose();
+        gradients?.Dispose();
+    }
+}

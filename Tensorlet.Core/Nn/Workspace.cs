@@ -1,0 +1,37 @@
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// A layer-owned device buffer that grows to the largest shape asked for and is then reused, so
+/// steady-state training allocates no device memory. <see cref="Get"/> returns a view that stays
+/// valid until the next call that needs a bigger buffer.
+/// </summary>
+internal sealed class Workspace : IDisposable
+{
+    private Tensor? buffer;
+    private Tensor? view;
+
+    public Tensor Get(Device device, int rows, int columns)
+    {
+        if (view is not null && view.Rows == rows && view.Columns == columns && ReferenceEquals(view.Device, device) && !view.IsDisposed)
+        {
+            return view;
+        }
+
+        long needed = (long)rows * columns;
+        if (buffer is null || buffer.Length < needed || !ReferenceEquals(buffer.Device, device))
+        {
+            buffer?.Dispose();
+            buffer = device.Zeros(checked((int)Math.Max(1, needed)));
+        }
+
+        view = buffer.Slice(0, (int)needed).Reshape(rows, columns);
+        return view;
+    }
+
+    public void Dispose()
+    {
+        buffer?.Dispose();
+        buffer = null;
+        view = null;
+    }
+}

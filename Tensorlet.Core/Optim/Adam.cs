@@ -1,0 +1,105 @@
+using Tensorlet.Nn;
+
+namespace Tensorlet.Optim;
+
+/// <summary>
+/// torch.optim.Adam over every parameter of a <see cref="ParameterCollection"/>, as one fused kernel
+/// over the flat buffers. It is dense, like PyTorch: a row that got no gradient this step still moves
+/// while its momentum is non-zero (the n-gram model's gathered rows rely on that to match PyTorch).
+/// </summary>
+public sealed class Adam : IDisposable
+{
+    private readonly ParameterCollection parameters;
+    private readonly Tensor firstMoment;
+    private readonly Tensor secondMoment;
+
+    /// <summary>Creates the optimizer and its zeroed moment buffers on the parameters' device.</summary>
+    public Adam(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var device = parameters.Device ?? throw new ArgumentException("Build the parameter collection before creating the optimizer.", nameof(parameters));
+        ArgumentOutOfRangeException.ThrowIfNegative(learningRate);
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta1), $"Adam betas must be in [0, 1); got ({beta1}, {beta2}).");
+        }
+
+        this.parameters = parameters;
+        LearningRate = learningRate;
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+        int count = checked((int)parameters.Count);
+        firstMoment = device.Zeros(count);
+        secondMoment = device.Zeros(count);
+    }
+
+    /// <summary>The learning rate.</summary>
+    public float LearningRate { get; set; }
+
+    /// <summary>β1, the decay of the first moment.</summary>
+    public float Beta1 { get; }
+
+    /// <summary>β2, the decay of the second moment.</summary>
+    public float Beta2 { get; }
+
+    /// <summary>ε, added after the square root.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>L2 weight decay added to the gradient, as torch.optim.Adam's weight_decay.</summary>
+    public float WeightDecay { get; }
+
+    /// <summary>How many steps have been taken.</summary>
+    public int StepCount { get; private set; }
+
+    /// <summary>Applies one update from the accumulated gradients.</summary>
+    public void Step()
+    {
+        StepCount++;
+        Ops.AdamStep(parameters.Values, parameters.Gradients, firstMoment, secondMoment, LearningRate, Beta1, Beta2, Epsilon, WeightDecay, StepCount);
+    }
+
+    /// <summary>Sets every gradient to zero.</summary>
+    public void ZeroGradients() => parameters.ZeroGradients();
+
+    /// <summary>
+    /// Scales the gradients so their global L2 norm is at most <paramref name="maxNorm"/>, as
+    /// torch.nn.utils.clip_grad_norm_ does, and returns the norm before clipping.
+    /// </summary>
+    public double ClipGradientNorm(double maxNorm)
+    {
+        double norm = Math.Sqrt(Ops.SumOfSquares(parameters.Gradients));
+        double scale = maxNorm / (norm + 1e-6);
+        if (scale < 1)
+        {
+            Ops.Scale(parameters.Gradients, (float)scale);
+        }
+
+        return norm;
+    }
+
+    /// <summary>The optimizer state to save with a checkpoint: step, first and second moments.</summary>
+    public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray());
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>, so training resumes exactly.</summary>
+    public void LoadState(AdamState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.FirstMoment.Length != firstMoment.Length || state.SecondMoment.Length != secondMoment.Length)
+        {
+            throw new ArgumentException($"The saved optimizer state holds {state.FirstMoment.Length} moments but the model has {firstMoment.Length} parameters.");
+        }
+
+        firstMoment.CopyFrom(state.FirstMoment);
+        secondMoment.CopyFrom(state.SecondMoment);
+        StepCount = state.Step;
+    }
+
+    /// <summary>Frees the moment buffers.</summary>
+    public void Dispose()
+    {
+        firstMoment.Dispose();
+        secondMoment.Dispose();
+    }
+}

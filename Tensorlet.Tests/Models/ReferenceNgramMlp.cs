@@ -1,0 +1,93 @@
+using Tensorlet.Kernels;
+
+namespace Tensorlet.Tests.Models;
+
+/// <summary>The notebook's n-gram MLP (L1 on one-hot n-grams, activation, L2, mean cross-entropy) as plain float64 loops.</summary>
+internal sealed class ReferenceNgramMlp(int ngramVocabulary, int charVocabulary, int hidden, Activation activation)
+{
+    public Dictionary<string, double[]> Parameters { get; } = [];
+
+    public static IEnumerable<(string Name, int[] Shape)> ParameterShapes(int ngrams, int chars, int hidden)
+    {
+        yield return ("L1.weight", [hidden, ngrams]);
+        yield return ("L1.bias", [hidden]);
+        yield return ("L2.weight", [chars, hidden]);
+        yield return ("L2.bias", [chars]);
+    }
+
+    public double Loss(int[] inputs, int[] targets, Dictionary<string, double[]>? gradients = null)
+    {
+        var w1 = Parameters["L1.weight"];
+        var b1 = Parameters["L1.bias"];
+        var w2 = Parameters["L2.weight"];
+        var b2 = Parameters["L2.bias"];
+        int n = inputs.Length;
+        double loss = 0;
+        foreach (var name in Parameters.Keys)
+        {
+            if (gradients is not null && !gradients.ContainsKey(name))
+            {
+                gradients[name] = new double[Parameters[name].Length];
+            }
+        }
+
+        for (int row = 0; row < n; row++)
+        {
+            var a = new double[hidden];
+            for (int j = 0; j < hidden; j++)
+            {
+                double z = w1[(j * ngramVocabulary) + inputs[row]] + b1[j];
+                a[j] = activation switch
+                {
+                    Activation.Relu => Math.Max(z, 0),
+                    Activation.Tanh => Math.Tanh(z),
+                    _ => 1 / (1 + Math.Exp(-z)),
+                };
+            }
+
+            var logits = new double[charVocabulary];
+            for (int v = 0; v < charVocabulary; v++)
+            {
+                logits[v] = b2[v];
+                for (int j = 0; j < hidden; j++)
+                {
+                    logits[v] += w2[(v * hidden) + j] * a[j];
+                }
+            }
+
+            double max = logits.Max();
+            double lse = max + Math.Log(logits.Sum(z => Math.Exp(z - max)));
+            loss += lse - logits[targets[row]];
+            if (gradients is null)
+            {
+                continue;
+            }
+
+            var da = new double[hidden];
+            for (int v = 0; v < charVocabulary; v++)
+            {
+                double d = (Math.Exp(logits[v] - lse) - (v == targets[row] ? 1 : 0)) / n;
+                gradients["L2.bias"][v] += d;
+                for (int j = 0; j < hidden; j++)
+                {
+                    gradients["L2.weight"][(v * hidden) + j] += d * a[j];
+                    da[j] += d * w2[(v * hidden) + j];
+                }
+            }
+
+            for (int j = 0; j < hidden; j++)
+            {
+                double dz = da[j] * activation switch
+                {
+                    Activation.Relu => a[j] > 0 ? 1 : 0,
+                    Activation.Tanh => 1 - (a[j] * a[j]),
+                    _ => a[j] * (1 - a[j]),
+                };
+                gradients["L1.bias"][j] += dz;
+                gradients["L1.weight"][(j * ngramVocabulary) + inputs[row]] += dz;
+            }
+        }
+
+        return loss / n;
+    }
+}
