@@ -118,10 +118,11 @@ def tensor_bytes(t):
 
 def save_safetensors(path, tensors, metadata=None):
     """Writes the safetensors format: u64 LE header length, JSON header (space-padded to a
-    multiple of 8), then the tensors' bytes, contiguous, in header order (sorted by name)."""
+    multiple of 8), then the tensors' bytes, contiguous, in header order (sorted by name).
+    Metadata keys are sorted too: Tensorlet's writer makes the same bytes from the same content."""
     header = {}
     if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+        header["__metadata__"] = {str(k): str(metadata[k]) for k in sorted(metadata)}
     blobs, offset = [], 0
     for name in sorted(tensors):
         t = tensors[name]
