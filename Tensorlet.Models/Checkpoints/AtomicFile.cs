@@ -1,0 +1,54 @@
+namespace Tensorlet.Models.Checkpoints;
+
+/// <summary>
+/// Replaces a file all at once: the content goes to a temporary file in the same folder, is flushed to
+/// disk, then renamed over the target. A crash or an exception mid-write leaves the old file as it was
+/// and no temporary file behind (a rename within one folder is atomic on Linux, macOS and NTFS).
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, creating its folder if needed.</summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="write">Writes the whole content to the stream; the stream is flushed and closed afterwards.</param>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
+        var fullPath = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no parent folder.", nameof(path));
+        Directory.CreateDirectory(folder);
+
+        // Hidden and unique, so a reader globbing "*.safetensors" never sees it and two writers never collide.
+        var temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, fullPath, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    private static void TryDelete(string temp)
+    {
+        try
+        {
+            File.Delete(temp);
+        }
+        catch (IOException)
+        {
+            // The original error matters more than a leftover temp file.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,75 @@
+namespace Tensorlet.Models.Checkpoints;
+
+/// <summary>
+/// The content of a safetensors file (https://github.com/huggingface/safetensors): named tensors and a
+/// string-to-string metadata map. <see cref="Read"/> validates the whole file and names it in every
+/// error; <see cref="Write"/> replaces a file atomically. This is the format PyTorch users exchange
+/// state_dicts in, so a checkpoint written here loads with <c>load_state_dict</c> and vice versa.
+/// </summary>
+public sealed class SafeTensorsFile
+{
+    /// <summary>The reserved header key that holds the metadata map.</summary>
+    public const string MetadataKey = "__metadata__";
+
+    private const int NamesListedInErrors = 20;
+
+    internal SafeTensorsFile(string path, IReadOnlyDictionary<string, SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        Path = path;
+        Tensors = tensors;
+        Metadata = metadata;
+    }
+
+    /// <summary>The path the file was read from, as given.</summary>
+    public string Path { get; }
+
+    /// <summary>The tensors by name.</summary>
+    public IReadOnlyDictionary<string, SafeTensor> Tensors { get; }
+
+    /// <summary>The header's "__metadata__" map; empty when the file has none.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>The tensor called <paramref name="name"/>.</summary>
+    /// <exception cref="CheckpointException">The file has no such tensor; the message lists the ones it has.</exception>
+    public SafeTensor this[string name] =>
+        Tensors.TryGetValue(name, out var tensor) ? tensor : throw new CheckpointException($"{Path} has no tensor '{name}'; it holds {DescribeNames()}.");
+
+    /// <summary>The tensor called <paramref name="name"/>, checked to have <paramref name="expectedShape"/>.</summary>
+    /// <exception cref="CheckpointException">The tensor is missing or has another shape (e.g. a checkpoint of a different model size).</exception>
+    public SafeTensor Get(string name, params int[] expectedShape)
+    {
+        var tensor = this[name];
+        if (!tensor.Shape.SequenceEqual(expectedShape))
+        {
+            throw new CheckpointException(
+                $"{Path}: tensor '{name}' has shape {tensor.ShapeText}, expected {SafeTensor.FormatShape(expectedShape.Select(d => (long)d))}.");
+        }
+
+        return tensor;
+    }
+
+    /// <summary>Reads and validates a safetensors file.</summary>
+    /// <exception cref="CheckpointException">The file is missing, unreadable, truncated, malformed or holds an unsupported dtype; the message names the file and the problem.</exception>
+    public static SafeTensorsFile Read(string path) => SafeTensorsReader.Read(path);
+
+    /// <summary>
+    /// Writes <paramref name="tensors"/> and <paramref name="metadata"/> to <paramref name="path"/> atomically:
+    /// a temporary file in the same folder, flushed to disk, then renamed over the target. On any failure
+    /// an existing file is left untouched and no temporary file remains. The folder is created if needed.
+    /// </summary>
+    /// <exception cref="CheckpointException">Two tensors share a name, a dtype cannot be written, or the file system refused; nothing was changed.</exception>
+    public static void Write(string path, IEnumerable<SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        SafeTensorsWriter.Write(path, tensors, metadata);
+
+    private string DescribeNames()
+    {
+        if (Tensors.Count == 0)
+        {
+            return "no tensors";
+        }
+
+        var names = Tensors.Keys.Order(StringComparer.Ordinal).ToList();
+        var shown = string.Join(", ", names.Take(NamesListedInErrors));
+        return names.Count > NamesListedInErrors ? $"{shown} and {names.Count - NamesListedInErrors} more" : shown;
+    }
+}
