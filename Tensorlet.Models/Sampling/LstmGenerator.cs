@@ -1,0 +1,85 @@
+using Tensorlet.Models.Modeling;
+
+namespace Tensorlet.Models.Sampling;
+
+/// <summary>
+/// Generates characters from an <see cref="LstmCharModel"/>. The (h, c) state is carried from step
+/// to step, so L new characters cost L single-step forwards, where the notebook re-runs the whole
+/// prefix each time (O(L²)); both give the same distribution, which the tests check.
+/// </summary>
+public static class LstmGenerator
+{
+    /// <summary>
+    /// Runs <paramref name="start"/> through the model, then draws <paramref name="length"/> new character ids.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="start">The start ids, at least one.</param>
+    /// <param name="length">How many new characters to generate.</param>
+    /// <param name="temperature">Softmax temperature; lower is greedier.</param>
+    /// <param name="seed">Seeds the draws.</param>
+    public static int[] Generate(LstmCharModel model, ReadOnlySpan<int> start, int length, float temperature, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (start.IsEmpty)
+        {
+            throw new ArgumentException("The LSTM needs a start text of at least one character.", nameof(start));
+        }
+
+        var device = model.Device;
+        var result = new int[length];
+        using var state = model.Lstm.CreateState(device, 1);
+        using var prefix = device.IndicesFromArray(start, start.Length);
+        using var next = device.IndexZeros(1);
+        using var sampler = new CategoricalSampler(device, model.CharVocabularySize, seed);
+        var logits = model.Logits(prefix, 1, training: false, step: 0, initialState: null, finalState: state);
+        Span<int> one = stackalloc int[1];
+        for (int i = 0; i < length; i++)
+        {
+            using var lastRow = logits.Slice(logits.Rows - 1, 1);
+            result[i] = sampler.Draw(lastRow, temperature);
+            one[0] = result[i];
+            next.CopyFrom(one);
+            logits = model.Logits(next, 1, training: false, step: 0, initialState: state, finalState: state);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The next-character distribution after <paramref name="prefix"/>, computed the notebook's way:
+    /// the whole prefix from a zero state.
+    /// </summary>
+    public static float[] NextDistributionFromScratch(LstmCharModel model, ReadOnlySpan<int> prefix, float temperature)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var input = model.Device.IndicesFromArray(prefix, prefix.Length);
+        using var sampler = new CategoricalSampler(model.Device, model.CharVocabularySize, 0);
+        var logits = model.Logits(input, 1, training: false, step: 0, initialState: null, finalState: null);
+        using var lastRow = logits.Slice(logits.Rows - 1, 1);
+        return sampler.Distribution(lastRow, temperature).ToArray();
+    }
+
+    /// <summary>The next-character distribution after <paramref name="prefix"/>, fed one character at a time with the state carried.</summary>
+    public static float[] NextDistributionCarried(LstmCharModel model, ReadOnlySpan<int> prefix, float temperature)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var device = model.Device;
+        using var state = model.Lstm.CreateState(device, 1);
+        using var one = device.IndexZeros(1);
+        using var sampler = new CategoricalSampler(device, model.CharVocabularySize, 0);
+        Tensor? logits = null;
+        foreach (var id in prefix)
+        {
+            one.CopyFrom([id]);
+            logits = model.Logits(one, 1, training: false, step: 0, initialState: state, finalState: state);
+        }
+
+        if (logits is null)
+        {
+            throw new ArgumentException("The prefix is empty.", nameof(prefix));
+        }
+
+        return sampler.Distribution(logits, temperature).ToArray();
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Optim;
+
+namespace Tensorlet.Models.Training;
+
+/// <summary>
+/// Trains a model with Adam on batches drawn in a seeded shuffle per epoch, reports progress after
+/// every batch and scores after every epoch, and stops cleanly on cancellation or a non-finite loss.
+/// Each epoch's order depends only on (seed, epoch), so a run resumed from a <see cref="TrainingPosition"/>
+/// sees exactly the batches it would have seen.
+/// </summary>
+public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions options)
+{
+    /// <summary>Raised after every batch.</summary>
+    public event Action<BatchProgress>? BatchCompleted;
+
+    /// <summary>Raised after every epoch, after validation; a handler may save a checkpoint.</summary>
+    public event Action<EpochReport>? EpochCompleted;
+
+    /// <summary>Makes the text sample shown after each epoch; null for none.</summary>
+    public Func<string>? Sampler { get; set; }
+
+    /// <summary>The examples of epoch <paramref name="epoch"/> (from 0), in training order.</summary>
+    public static int[] EpochOrder(int count, int seed, int epoch)
+    {
+        var order = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+
+        new Random(HashCode.Combine(seed, epoch, 0x5EED)).Shuffle(order);
+        return order;
+    }
+
+    /// <summary>Trains from <paramref name="start"/> (or the beginning) to <see cref="TrainerOptions.Epochs"/>.</summary>
+    public TrainingResult Train(IBatchSource train, IBatchSource? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.Count == 0)
+        {
+            throw new ArgumentException("The training set is empty.", nameof(train));
+        }
+
+        var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
+        var reports = new List<EpochReport>();
+        using var buffers = new BatchBuffers(model.Device, train, options.BatchSize);
+        var hostLosses = new float[options.BatchSize * train.RowsPerExample];
+        int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        if (options.MaxBatchesPerEpoch is int max)
+        {
+            batchesPerEpoch = Math.Min(batchesPerEpoch, max);
+        }
+
+        for (int epoch = position.Epoch; epoch < options.Epochs; epoch++)
+        {
+            var order = EpochOrder(train.Count, options.Seed, epoch);
+            int firstBatch = epoch == position.Epoch ? position.BatchInEpoch : 0;
+            double lossSum = 0;
+            long characters = 0;
+            var clock = Stopwatch.StartNew();
+            for (int batch = firstBatch; batch < batchesPerEpoch; batch++)
+            {
+                if (cancellation.IsCancellationRequested)
+                {
+                    return new TrainingResult(position with { Epoch = epoch, BatchInEpoch = batch }, true, reports);
+                }
+
+                int from = batch * options.BatchSize;
+                int n = Math.Min(options.BatchSize, train.Count - from);
+                var (inputs, targets) = buffers.Load(order.AsSpan(from, n));
+                optimizer.ZeroGradients();
+                var losses = model.ForwardLoss(inputs, targets, n, training: true, step: position.Step + 1);
+                model.Backward();
+                int rows = n * train.RowsPerExample;
+                losses.CopyTo(hostLosses.AsSpan(0, rows));
+                double loss = Mean(hostLosses.AsSpan(0, rows));
+                if (!double.IsFinite(loss))
+                {
+                    throw new NonFiniteLossException(epoch + 1, batch + 1, loss);
+                }
+
+                if (options.GradientClipNorm is double clip)
+                {
+                    optimizer.ClipGradientNorm(clip);
+                }
+
+                optimizer.Step();
+                position = new TrainingPosition(epoch, batch + 1, position.Step + 1);
+                lossSum += loss;
+                characters += rows;
+                int done = batch - firstBatch + 1;
+                BatchCompleted?.Invoke(new BatchProgress(epoch + 1, batch + 1, batchesPerEpoch, loss, lossSum / done, characters / clock.Elapsed.TotalSeconds, clock.Elapsed));
+            }
+
+            clock.Stop();
+            var validationResult = validation is null || validation.Count == 0 ? null : Evaluator.Evaluate(model, validation, options.BatchSize, options.MaxValidationExamples);
+            position = new TrainingPosition(epoch + 1, 0, position.Step);
+            int batches = batchesPerEpoch - firstBatch;
+            var report = new EpochReport(
+                epoch + 1,
+                batches == 0 ? double.NaN : lossSum / batches,
+                validationResult,
+                characters / Math.Max(clock.Elapsed.TotalSeconds, 1e-9),
+                clock.Elapsed,
+                Sampler?.Invoke(),
+                position);
+            reports.Add(report);
+            EpochCompleted?.Invoke(report);
+        }
+
+        return new TrainingResult(position, false, reports);
+    }
+
+    private static double Mean(ReadOnlySpan<float> values)
+    {
+        double sum = 0;
+        foreach (var v in values)
+        {
+            sum += v;
+        }
+
+        return sum / values.Length;
+    }
+}

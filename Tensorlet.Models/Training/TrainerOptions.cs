@@ -1,0 +1,23 @@
+namespace Tensorlet.Models.Training;
+
+/// <summary>How a <see cref="Trainer"/> runs.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Epochs to train (counted from the start, so a resumed run stops at the same epoch).</summary>
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Examples per batch; the notebook uses 100.</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Seeds the per-epoch shuffle.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Stop each epoch after this many batches (for short runs); null for whole epochs.</summary>
+    public int? MaxBatchesPerEpoch { get; init; }
+
+    /// <summary>Clip the global gradient norm to this value; null for no clipping.</summary>
+    public double? GradientClipNorm { get; init; }
+
+    /// <summary>Validation examples scored after each epoch; null for all.</summary>
+    public int? MaxValidationExamples { get; init; }
+}

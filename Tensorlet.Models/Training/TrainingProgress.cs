@@ -1,0 +1,33 @@
+namespace Tensorlet.Models.Training;
+
+/// <summary>Where training stands; saved with checkpoints so a run resumes exactly.</summary>
+/// <param name="Epoch">Completed epochs.</param>
+/// <param name="BatchInEpoch">Batches done in the current epoch.</param>
+/// <param name="Step">Optimizer steps taken in all.</param>
+public sealed record TrainingPosition(int Epoch, int BatchInEpoch, long Step);
+
+/// <summary>Raised after every batch.</summary>
+/// <param name="Epoch">The epoch, from 1.</param>
+/// <param name="Batch">The batch in the epoch, from 1.</param>
+/// <param name="BatchesInEpoch">Batches this epoch will run.</param>
+/// <param name="Loss">This batch's mean loss in nats.</param>
+/// <param name="RunningLoss">The mean batch loss so far this epoch, as the notebook prints it.</param>
+/// <param name="CharactersPerSecond">Predicted characters per second so far this epoch.</param>
+/// <param name="Elapsed">Time spent in this epoch.</param>
+public sealed record BatchProgress(int Epoch, int Batch, int BatchesInEpoch, double Loss, double RunningLoss, double CharactersPerSecond, TimeSpan Elapsed);
+
+/// <summary>Raised after every epoch.</summary>
+/// <param name="Epoch">The epoch, from 1.</param>
+/// <param name="TrainLoss">The mean batch loss of the epoch, in nats.</param>
+/// <param name="Validation">The validation scores, when a validation set was given.</param>
+/// <param name="CharactersPerSecond">Predicted characters per second in training.</param>
+/// <param name="Duration">The epoch's training time.</param>
+/// <param name="Sample">Generated text, when a sampler was given.</param>
+/// <param name="Position">The position to resume from.</param>
+public sealed record EpochReport(int Epoch, double TrainLoss, EvaluationResult? Validation, double CharactersPerSecond, TimeSpan Duration, string? Sample, TrainingPosition Position);
+
+/// <summary>How a call to <see cref="Trainer.Train"/> ended.</summary>
+/// <param name="Position">Where training stopped.</param>
+/// <param name="Cancelled">True when stopped early by cancellation, after a whole batch.</param>
+/// <param name="Epochs">The report of every epoch completed in this call.</param>
+public sealed record TrainingResult(TrainingPosition Position, bool Cancelled, IReadOnlyList<EpochReport> Epochs);
