@@ -70,10 +70,9 @@ public sealed class NewsgroupsCorpus
         int test = 0;
         var groups = new SortedSet<string>(StringComparer.Ordinal);
         var kept = new List<(NewsgroupsDocumentId Id, string Sequence)>(subset == NewsgroupsSubset.Test ? 7000 : 17000);
-        foreach (var document in NewsgroupsReader.ReadDocuments(path, verifyCounts))
+        NewsgroupsReader.ForEachDocument(path, verifyCounts, (id, text) =>
         {
-            var split = document.Id.Split;
-            if (split == NewsgroupsSubset.Train)
+            if (id.Split == NewsgroupsSubset.Train)
             {
                 train++;
             }
@@ -82,22 +81,39 @@ public sealed class NewsgroupsCorpus
                 test++;
             }
 
-            groups.Add(document.Id.Group);
-            if (subset != NewsgroupsSubset.All && subset != split)
+            groups.Add(id.Group);
+            if (subset == NewsgroupsSubset.All || subset == id.Split)
             {
-                continue;
+                var sequence = StripAndClean(text, remove);
+                if (sequence is not null)
+                {
+                    kept.Add((id, sequence));
+                }
             }
-
-            var sequence = NotebookCleaning.Clean(NewsgroupsStripping.Apply(document.Text, remove));
-            if (sequence is not null)
-            {
-                kept.Add((document.Id, sequence));
-            }
-        }
+        });
 
         kept.Sort((a, b) => a.Id.CompareTo(b.Id));
         return new NewsgroupsCorpus(
             subset, remove, train, test, [.. groups], kept.Select(k => k.Sequence).ToArray(), kept.Select(k => k.Id).ToArray());
+    }
+
+    /// <summary>
+    /// <c>NotebookCleaning.Clean(NewsgroupsStripping.Apply(text, remove))</c> without building the intermediate
+    /// strings: the header and footer rules give slices of the text, and quote lines are skipped while cleaning.
+    /// </summary>
+    internal static string? StripAndClean(ReadOnlySpan<char> text, NewsgroupsRemove remove)
+    {
+        if ((remove & NewsgroupsRemove.Headers) != 0)
+        {
+            text = NewsgroupsStripping.StripHeader(text);
+        }
+
+        if ((remove & NewsgroupsRemove.Footers) != 0)
+        {
+            text = NewsgroupsStripping.StripFooter(text);
+        }
+
+        return (remove & NewsgroupsRemove.Quotes) != 0 ? NotebookCleaning.CleanSkippingQuotes(text) : NotebookCleaning.Clean(text);
     }
 
     /// <summary>The label of sequence <paramref name="index"/>: its group's index in <see cref="Groups"/>.</summary>

@@ -61,7 +61,10 @@ public static class NewsgroupsReader
     }
 
     /// <summary>Parses an entry name such as <c>20news-bydate-train/sci.space/60804</c> (an optional <c>./</c> prefix allowed).</summary>
-    public static bool TryParseEntryName(string name, out NewsgroupsDocumentId id)
+    public static bool TryParseEntryName(string name, out NewsgroupsDocumentId id) => TryParseEntryName(name, null, out id);
+
+    // groupNames, when given, shares one string per group among all the documents of a read.
+    private static bool TryParseEntryName(string name, HashSet<string>? groupNames, out NewsgroupsDocumentId id)
     {
         ArgumentNullException.ThrowIfNull(name);
         id = default;
@@ -99,7 +102,19 @@ public static class NewsgroupsReader
             return false;
         }
 
-        id = new NewsgroupsDocumentId(split, new string(rest[..second]), new string(rest[(second + 1)..]));
+        var groupSpan = rest[..second];
+        string group;
+        if (groupNames is null)
+        {
+            group = new string(groupSpan);
+        }
+        else if (!groupNames.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(groupSpan, out group!))
+        {
+            group = new string(groupSpan);
+            groupNames.Add(group);
+        }
+
+        id = new NewsgroupsDocumentId(split, group, new string(rest[(second + 1)..]));
         return true;
     }
 
@@ -136,87 +151,60 @@ public static class NewsgroupsReader
         }
     }
 
-    private static IEnumerable<NewsgroupsDocument> ReadArchive(string path)
+    /// <summary>
+    /// The allocation-lean form of <see cref="ReadDocuments"/> used by <see cref="NewsgroupsCorpus.Load"/>: hands each post's
+    /// text to <paramref name="action"/> as a span over a reused buffer (valid only during the call), in the same order.
+    /// </summary>
+    internal static void ForEachDocument(string path, bool verifyCounts, DocumentAction action)
     {
-        FileStream file;
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            foreach (var document in ReadDocuments(path, verifyCounts))
+            {
+                action(document.Id, document.Text);
+            }
+
+            return;
+        }
+
+        var counter = new Counter(path);
+        using var cursor = new ArchiveCursor(path);
+        char[] text = ArrayPool<char>.Shared.Rent(1 << 16);
         try
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CorpusException(path, $"Could not open the 20 Newsgroups archive {path}: {e.Message}", e);
-        }
-
-        using (file)
-        {
-            CheckGzipMagic(file, path);
-            using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            using var tar = new TarReader(gzip);
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
-            try
+            while (cursor.MoveNext())
             {
-                while (true)
+                var bytes = cursor.Bytes;
+                if (text.Length < bytes.Length)
                 {
-                    NewsgroupsDocument? document;
-                    bool more;
-                    try
-                    {
-                        more = TryReadNext(tar, ref buffer, out document);
-                    }
-                    catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException)
-                    {
-                        throw new CorpusException(path, $"The 20 Newsgroups archive {path} is truncated or corrupt: {e.Message}", e);
-                    }
-
-                    if (!more)
-                    {
-                        break;
-                    }
-
-                    if (document is not null)
-                    {
-                        yield return document;
-                    }
+                    ArrayPool<char>.Shared.Return(text);
+                    text = ArrayPool<char>.Shared.Rent(bytes.Length);
                 }
+
+                int length = Encoding.Latin1.GetChars(bytes, text);
+                counter.Add(cursor.Id);
+                action(cursor.Id, text.AsSpan(0, length));
             }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(text);
+        }
+
+        if (verifyCounts)
+        {
+            counter.Verify();
         }
     }
 
-    // Reads the next tar entry; document is null for entries that are not posts.
-    private static bool TryReadNext(TarReader tar, ref byte[] buffer, out NewsgroupsDocument? document)
+    private static IEnumerable<NewsgroupsDocument> ReadArchive(string path)
     {
-        document = null;
-        var entry = tar.GetNextEntry(copyData: false);
-        if (entry is null)
+        using var cursor = new ArchiveCursor(path);
+        while (cursor.MoveNext())
         {
-            return false;
+            yield return new NewsgroupsDocument(cursor.Id, Encoding.Latin1.GetString(cursor.Bytes));
         }
-
-        if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || !TryParseEntryName(entry.Name, out var id))
-        {
-            return true;
-        }
-
-        int length = checked((int)entry.Length);
-        if (buffer.Length < length)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = ArrayPool<byte>.Shared.Rent(length);
-        }
-
-        if (length > 0)
-        {
-            var data = entry.DataStream ?? throw new EndOfStreamException($"entry {entry.Name} has no data");
-            data.ReadExactly(buffer, 0, length);
-        }
-
-        document = new NewsgroupsDocument(id, Encoding.Latin1.GetString(buffer, 0, length));
-        return true;
     }
 
     private static void CheckGzipMagic(FileStream file, string path)
@@ -234,6 +222,98 @@ public static class NewsgroupsReader
         }
 
         file.Position = 0;
+    }
+
+    /// <summary>Receives one post: its id and its text, a span valid only during the call.</summary>
+    internal delegate void DocumentAction(NewsgroupsDocumentId id, ReadOnlySpan<char> text);
+
+    // Walks the posts of a .tar.gz: file -> gzip -> tar, each post's bytes read into one reused buffer.
+    // Every read error becomes a CorpusException naming the archive.
+    private sealed class ArchiveCursor : IDisposable
+    {
+        private readonly string path;
+        private readonly FileStream file;
+        private readonly GZipStream gzip;
+        private readonly TarReader tar;
+        private readonly HashSet<string> groupNames = new(StringComparer.Ordinal);
+        private byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        private int length;
+
+        public ArchiveCursor(string path)
+        {
+            this.path = path;
+            try
+            {
+                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CorpusException(path, $"Could not open the 20 Newsgroups archive {path}: {e.Message}", e);
+            }
+
+            try
+            {
+                CheckGzipMagic(file, path);
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+
+            gzip = new GZipStream(file, CompressionMode.Decompress);
+            tar = new TarReader(gzip);
+        }
+
+        public NewsgroupsDocumentId Id { get; private set; }
+
+        public ReadOnlySpan<byte> Bytes => buffer.AsSpan(0, length);
+
+        public bool MoveNext()
+        {
+            try
+            {
+                while (tar.GetNextEntry(copyData: false) is { } entry)
+                {
+                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)
+                        || !TryParseEntryName(entry.Name, groupNames, out var id))
+                    {
+                        continue;
+                    }
+
+                    length = checked((int)entry.Length);
+                    if (buffer.Length < length)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = ArrayPool<byte>.Shared.Rent(length);
+                    }
+
+                    if (length > 0)
+                    {
+                        var data = entry.DataStream ?? throw new EndOfStreamException($"entry {entry.Name} has no data");
+                        data.ReadExactly(buffer, 0, length);
+                    }
+
+                    Id = id;
+                    return true;
+                }
+
+                return false;
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException or OverflowException)
+            {
+                throw new CorpusException(path, $"The 20 Newsgroups archive {path} is truncated or corrupt: {e.Message}", e);
+            }
+        }
+
+        public void Dispose()
+        {
+            tar.Dispose();
+            gzip.Dispose();
+            file.Dispose();
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = [];
+        }
     }
 
     // Counts documents per split and group, to check the release's numbers at the end.

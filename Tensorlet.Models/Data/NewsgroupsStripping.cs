@@ -43,6 +43,13 @@ public static class NewsgroupsStripping
         return blank < 0 ? string.Empty : text[(blank + 2)..];
     }
 
+    /// <summary><see cref="StripHeader(string)"/> over a span: the result is a slice of <paramref name="text"/>.</summary>
+    internal static ReadOnlySpan<char> StripHeader(ReadOnlySpan<char> text)
+    {
+        int blank = text.IndexOf("\n\n", StringComparison.Ordinal);
+        return blank < 0 ? [] : text[(blank + 2)..];
+    }
+
     /// <summary>
     /// <c>strip_newsgroup_quoting</c>: drops every "\n"-separated line that contains <c>writes in</c>,
     /// <c>writes:</c>, <c>wrote:</c>, <c>says:</c> or <c>said:</c>, or starts with <c>In article</c>,
@@ -98,6 +105,15 @@ public static class NewsgroupsStripping
     public static string StripFooter(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        var stripped = StripFooter(text.AsSpan());
+
+        // The result is either the whole text or a strictly shorter prefix of its stripped form.
+        return stripped.Length == text.Length ? text : new string(stripped);
+    }
+
+    /// <summary><see cref="StripFooter(string)"/> over a span: the result is a slice of <paramref name="text"/>.</summary>
+    internal static ReadOnlySpan<char> StripFooter(ReadOnlySpan<char> text)
+    {
         var stripped = PythonText.Strip(text);
         int end = stripped.Length;
         while (true)
@@ -106,7 +122,7 @@ public static class NewsgroupsStripping
             int start = newline + 1;
             if (IsSeparatorLine(stripped[start..end]))
             {
-                return start > 0 ? new string(stripped[..newline]) : text;
+                return start > 0 ? stripped[..newline] : text;
             }
 
             if (newline < 0)

@@ -87,6 +87,33 @@ public static class NotebookCleaning
     {
         Span<char> sequence = stackalloc char[SequenceLength];
         int length = 0;
+        return Feed(text, sequence, ref length) ? new string(sequence) : null;
+    }
+
+    /// <summary>
+    /// <see cref="Clean(ReadOnlySpan{char})"/> of <paramref name="text"/> after <see cref="NewsgroupsStripping.StripQuoting"/>,
+    /// without building the stripped text: a token never spans a "\n", so cleaning the kept lines one by one
+    /// gives the tokens of the kept lines joined with "\n".
+    /// </summary>
+    internal static string? CleanSkippingQuotes(ReadOnlySpan<char> text)
+    {
+        Span<char> sequence = stackalloc char[SequenceLength];
+        int length = 0;
+        foreach (var range in text.Split('\n'))
+        {
+            var line = text[range];
+            if (!NewsgroupsStripping.IsQuoteLine(line) && Feed(line, sequence, ref length))
+            {
+                return new string(sequence);
+            }
+        }
+
+        return null;
+    }
+
+    // Tokenizes text and appends the kept tokens to the sequence; true once it is full.
+    private static bool Feed(ReadOnlySpan<char> text, Span<char> sequence, ref int length)
+    {
         int i = 0;
         while (i < text.Length)
         {
@@ -114,7 +141,7 @@ public static class NotebookCleaning
                 // A word token is kept when it is ASCII letters only with at least one lower-case letter.
                 if (asciiLetters && lower && Append(sequence, ref length, text[start..i]))
                 {
-                    return new string(sequence);
+                    return true;
                 }
             }
             else
@@ -122,12 +149,12 @@ public static class NotebookCleaning
                 i++;
                 if (Punctuation.Contains(c) && Append(sequence, ref length, new ReadOnlySpan<char>(in c)))
                 {
-                    return new string(sequence);
+                    return true;
                 }
             }
         }
 
-        return null;
+        return false;
     }
 
     // [\w']: Python's word characters and the apostrophe.

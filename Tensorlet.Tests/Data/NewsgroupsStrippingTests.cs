@@ -41,6 +41,23 @@ public sealed class NewsgroupsStrippingTests
         Assert.That(NewsgroupsStripping.StripQuoting(text), Is.EqualTo(expected));
     }
 
+    [TestCase("From: a\n\nx writes:\n> q\nbody words here\n--\nsig")]
+    [TestCase("no header at all\n> quoted\nline")]
+    [TestCase("From: a\n\n\n--\n")]
+    [TestCase("")]
+    public void TheLoadersSpanPathMatchesTheStringFunctions(string body)
+    {
+        var text = body + " " + string.Concat(Enumerable.Repeat("filler Words, ", 12));
+        for (int flags = 0; flags < 8; flags++)
+        {
+            var remove = (NewsgroupsRemove)flags;
+            Assert.That(
+                NewsgroupsCorpus.StripAndClean(text, remove),
+                Is.EqualTo(NotebookCleaning.Clean(NewsgroupsStripping.Apply(text, remove))),
+                remove.ToString());
+        }
+    }
+
     [Test]
     public void ApplyRunsHeadersThenFootersThenQuotes()
     {
