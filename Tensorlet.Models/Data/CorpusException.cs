@@ -1,0 +1,18 @@
+namespace Tensorlet.Models.Data;
+
+/// <summary>
+/// The 20 Newsgroups corpus could not be found, downloaded or read: a missing, empty, truncated or
+/// wrong archive, or a download whose checksum does not match. The message names the file and what is wrong.
+/// </summary>
+public sealed class CorpusException : Exception
+{
+    /// <summary>Creates the exception for <paramref name="path"/> (may be null when no file is involved).</summary>
+    public CorpusException(string? path, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Path = path;
+    }
+
+    /// <summary>The archive, folder or download target the error is about, when there is one.</summary>
+    public string? Path { get; }
+}

@@ -1,0 +1,142 @@
+using System.Text;
+
+namespace Tensorlet.Models.Data;
+
+/// <summary>
+/// The notebook's corpus: every post of the chosen subset, stripped (<see cref="NewsgroupsStripping"/>) and
+/// cleaned (<see cref="NotebookCleaning"/>) into 100-character sequences. Posts are streamed from the archive
+/// and only the sequences are kept. Order: <see cref="NewsgroupsDocumentId"/> order (train then test, groups and
+/// files sorted ordinally, as scikit-learn's load_files sorts them before shuffling), whatever the archive's order.
+/// On subset All with all three removals this gives 16828 sequences over a 32-character vocabulary.
+/// </summary>
+public sealed class NewsgroupsCorpus
+{
+    private readonly string[] groups;
+    private readonly string[] sequences;
+    private readonly NewsgroupsDocumentId[] sources;
+
+    private NewsgroupsCorpus(
+        NewsgroupsSubset subset, NewsgroupsRemove remove, int trainDocuments, int testDocuments,
+        string[] groups, string[] sequences, NewsgroupsDocumentId[] sources)
+    {
+        Subset = subset;
+        Remove = remove;
+        TrainDocuments = trainDocuments;
+        TestDocuments = testDocuments;
+        this.groups = groups;
+        this.sequences = sequences;
+        this.sources = sources;
+    }
+
+    /// <summary>The subset loaded.</summary>
+    public NewsgroupsSubset Subset { get; }
+
+    /// <summary>The removals applied before cleaning.</summary>
+    public NewsgroupsRemove Remove { get; }
+
+    /// <summary>Documents read in the training split (all of them, whatever <see cref="Subset"/>).</summary>
+    public int TrainDocuments { get; }
+
+    /// <summary>Documents read in the test split (all of them, whatever <see cref="Subset"/>).</summary>
+    public int TestDocuments { get; }
+
+    /// <summary>Documents in <see cref="Subset"/>: the posts that were cleaned, kept or not.</summary>
+    public int Documents => Subset switch
+    {
+        NewsgroupsSubset.Train => TrainDocuments,
+        NewsgroupsSubset.Test => TestDocuments,
+        _ => TrainDocuments + TestDocuments,
+    };
+
+    /// <summary>The newsgroups (folder names), sorted ordinally; a group's index here is its label, as scikit-learn's target.</summary>
+    public IReadOnlyList<string> Groups => groups;
+
+    /// <summary>The kept sequences, each exactly <see cref="NotebookCleaning.SequenceLength"/> characters (never trimmed).</summary>
+    public IReadOnlyList<string> Sequences => sequences;
+
+    /// <summary>For each sequence, the post it comes from.</summary>
+    public IReadOnlyList<NewsgroupsDocumentId> Sources => sources;
+
+    /// <summary>
+    /// Loads <paramref name="path"/> (an archive or an extracted folder; see <see cref="NewsgroupsArchive.Locate"/>
+    /// to find or download it). <paramref name="verifyCounts"/> checks the release's document counts and throws a
+    /// <see cref="CorpusException"/> when they differ; turn it off only for hand-made test archives.
+    /// </summary>
+    public static NewsgroupsCorpus Load(
+        string path, NewsgroupsSubset subset = NewsgroupsSubset.All, NewsgroupsRemove remove = NewsgroupsRemove.All, bool verifyCounts = true)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        int train = 0;
+        int test = 0;
+        var groups = new SortedSet<string>(StringComparer.Ordinal);
+        var kept = new List<(NewsgroupsDocumentId Id, string Sequence)>(subset == NewsgroupsSubset.Test ? 7000 : 17000);
+        NewsgroupsReader.ForEachDocument(path, verifyCounts, (id, text) =>
+        {
+            if (id.Split == NewsgroupsSubset.Train)
+            {
+                train++;
+            }
+            else
+            {
+                test++;
+            }
+
+            groups.Add(id.Group);
+            if (subset == NewsgroupsSubset.All || subset == id.Split)
+            {
+                var sequence = StripAndClean(text, remove);
+                if (sequence is not null)
+                {
+                    kept.Add((id, sequence));
+                }
+            }
+        });
+
+        kept.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return new NewsgroupsCorpus(
+            subset, remove, train, test, [.. groups], kept.Select(k => k.Sequence).ToArray(), kept.Select(k => k.Id).ToArray());
+    }
+
+    /// <summary>
+    /// <c>NotebookCleaning.Clean(NewsgroupsStripping.Apply(text, remove))</c> without building the intermediate
+    /// strings: the header and footer rules give slices of the text, and quote lines are skipped while cleaning.
+    /// </summary>
+    internal static string? StripAndClean(ReadOnlySpan<char> text, NewsgroupsRemove remove)
+    {
+        if ((remove & NewsgroupsRemove.Headers) != 0)
+        {
+            text = NewsgroupsStripping.StripHeader(text);
+        }
+
+        if ((remove & NewsgroupsRemove.Footers) != 0)
+        {
+            text = NewsgroupsStripping.StripFooter(text);
+        }
+
+        return (remove & NewsgroupsRemove.Quotes) != 0 ? NotebookCleaning.CleanSkippingQuotes(text) : NotebookCleaning.Clean(text);
+    }
+
+    /// <summary>The label of sequence <paramref name="index"/>: its group's index in <see cref="Groups"/>.</summary>
+    public int GroupIndexOf(int index) => Array.BinarySearch(groups, sources[index].Group, StringComparer.Ordinal);
+
+    /// <summary>The character vocabulary of the sequences (32 characters on the full corpus).</summary>
+    public CharVocabulary BuildVocabulary() => CharVocabulary.FromTexts(sequences);
+
+    /// <summary>Writes the sequences one per line, each followed by "\n", exactly as kept (trailing spaces included).</summary>
+    public void WriteSequences(TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        foreach (var sequence in sequences)
+        {
+            writer.Write(sequence);
+            writer.Write('\n');
+        }
+    }
+
+    /// <summary>Writes the sequences to <paramref name="path"/> as ASCII, one per line (see <see cref="WriteSequences(TextWriter)"/>).</summary>
+    public void ExportSequences(string path)
+    {
+        using var writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        WriteSequences(writer);
+    }
+}

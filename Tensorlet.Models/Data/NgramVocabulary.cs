@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text;
+
+namespace Tensorlet.Models.Data;
+
+/// <summary>
+/// The n-gram vocabulary of the notebook's n-gram model: index ↔ n-gram, every n-gram that appears as a window
+/// input (<see cref="NgramWindows"/>) in the sequences it was built from, sorted ordinally. On the full corpus with
+/// 10 windows per sequence it holds 584 n-grams for n=2, 4793 for n=3, 16674 for n=4 and 35232 for n=5.
+/// </summary>
+public sealed class NgramVocabulary
+{
+    private readonly string[] ngrams;
+    private readonly Dictionary<string, int> indexOf;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> spanLookup;
+
+    private NgramVocabulary(int n, string[] sortedDistinct)
+    {
+        N = n;
+        ngrams = sortedDistinct;
+        indexOf = new Dictionary<string, int>(sortedDistinct.Length, StringComparer.Ordinal);
+        for (int i = 0; i < sortedDistinct.Length; i++)
+        {
+            indexOf.Add(sortedDistinct[i], i);
+        }
+
+        spanLookup = indexOf.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <summary>The n-gram length.</summary>
+    public int N { get; }
+
+    /// <summary>The number of distinct n-grams.</summary>
+    public int Count => ngrams.Length;
+
+    /// <summary>The n-grams, in index order.</summary>
+    public IReadOnlyList<string> Ngrams => ngrams;
+
+    /// <summary>The n-gram at <paramref name="index"/>.</summary>
+    public string this[int index] => ngrams[index];
+
+    /// <summary>
+    /// The inputs of the windows of <paramref name="sequences"/> (build it from the training sequences only).
+    /// <paramref name="windowsPerSequence"/>: null takes every window.
+    /// </summary>
+    public static NgramVocabulary FromSequences(IEnumerable<string> sequences, int n, int? windowsPerSequence = NgramWindows.NotebookWindowsPerSequence)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var lookup = seen.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var sequence in sequences)
+        {
+            int windows = NgramWindows.PerSequence(sequence.Length, n, windowsPerSequence);
+            for (int i = 0; i < windows; i++)
+            {
+                lookup.Add(sequence.AsSpan(i, n));
+            }
+        }
+
+        return FromNgrams(n, seen);
+    }
+
+    /// <summary>A vocabulary of the given n-grams (each of length <paramref name="n"/>; duplicates ignored; sorted ordinally).</summary>
+    public static NgramVocabulary FromNgrams(int n, IEnumerable<string> ngrams)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        ArgumentNullException.ThrowIfNull(ngrams);
+        var sorted = ngrams.Distinct(StringComparer.Ordinal).ToArray();
+        foreach (var ngram in sorted)
+        {
+            if (ngram.Length != n)
+            {
+                throw new ArgumentException($"\"{ngram}\" is not an n-gram of length {n}.", nameof(ngrams));
+            }
+        }
+
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return new NgramVocabulary(n, sorted);
+    }
+
+    /// <summary>
+    /// Reads a vocabulary written by <see cref="Serialize"/>: "n", a newline, then the n-grams concatenated.
+    /// </summary>
+    /// <exception cref="FormatException">The text is not in that form, or the n-grams are not strictly increasing.</exception>
+    public static NgramVocabulary Deserialize(string serialized)
+    {
+        ArgumentNullException.ThrowIfNull(serialized);
+        int newline = serialized.IndexOf('\n', StringComparison.Ordinal);
+        if (newline <= 0 || !int.TryParse(serialized.AsSpan(0, newline), NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n <= 0)
+        {
+            throw new FormatException("A serialized n-gram vocabulary starts with its n-gram length and a newline.");
+        }
+
+        var body = serialized.AsSpan(newline + 1);
+        if (body.Length % n != 0)
+        {
+            throw new FormatException($"A serialized n-gram vocabulary of {n}-grams has {body.Length} characters, not a multiple of {n}.");
+        }
+
+        var ngrams = new string[body.Length / n];
+        for (int i = 0; i < ngrams.Length; i++)
+        {
+            ngrams[i] = new string(body.Slice(i * n, n));
+            if (i > 0 && string.CompareOrdinal(ngrams[i - 1], ngrams[i]) >= 0)
+            {
+                throw new FormatException($"A serialized n-gram vocabulary lists its n-grams in strictly increasing order; n-gram {i} breaks it.");
+            }
+        }
+
+        return new NgramVocabulary(n, ngrams);
+    }
+
+    /// <summary>"n", a newline, then the n-grams concatenated in index order (they all have length n, so no separator is needed).</summary>
+    public string Serialize()
+    {
+        var text = new StringBuilder(N.ToString(CultureInfo.InvariantCulture), 8 + (Count * N));
+        text.Append('\n');
+        foreach (var ngram in ngrams)
+        {
+            text.Append(ngram);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The index of <paramref name="ngram"/>, or -1 when it is not in the vocabulary.</summary>
+    public int IndexOf(ReadOnlySpan<char> ngram) => spanLookup.TryGetValue(ngram, out int index) ? index : -1;
+
+    /// <inheritdoc/>
+    public override string ToString() => $"NgramVocabulary(n={N}, {Count} n-grams)";
+}

@@ -1,0 +1,78 @@
+using NUnit.Framework;
+using Tensorlet.Models.Data;
+
+namespace Tensorlet.Tests.Data;
+
+public sealed class DatasetTests
+{
+    private static readonly string[] Sequences = ["abcdefghijklmnop", "ponmlkjihgfedcba"];
+
+    [Test]
+    public void NgramWindowsAreTheNotebooksInputsAndNextCharacters()
+    {
+        var characters = CharVocabulary.FromTexts(Sequences);
+        var ngrams = NgramVocabulary.FromSequences(Sequences, 3);
+        var dataset = NgramDataset.Create(Sequences, characters, ngrams);
+
+        Assert.That(dataset.Count, Is.EqualTo(20));
+        Assert.That(dataset.N, Is.EqualTo(3));
+        // Window 4 of sequence 0: "efg" -> 'h'; window 10 is sequence 1's first: "pon" -> 'm'.
+        Assert.That(ngrams[dataset.Inputs[4]], Is.EqualTo("efg"));
+        Assert.That(characters[dataset.Targets[4]], Is.EqualTo('h'));
+        Assert.That(characters.Decode(dataset.Contexts.AsSpan(4 * 3, 3)), Is.EqualTo("efg"));
+        Assert.That(ngrams[dataset.Inputs[10]], Is.EqualTo("pon"));
+        Assert.That(characters[dataset.Targets[10]], Is.EqualTo('m'));
+        Assert.That(dataset.SequenceOf[10], Is.EqualTo(1));
+
+        Span<int> inputs = stackalloc int[2];
+        Span<int> targets = stackalloc int[2];
+        dataset.FillBatch([10, 4], inputs, targets);
+        Assert.That(inputs.ToArray(), Is.EqualTo(new[] { dataset.Inputs[10], dataset.Inputs[4] }));
+        Assert.That(targets.ToArray(), Is.EqualTo(new[] { dataset.Targets[10], dataset.Targets[4] }));
+    }
+
+    [Test]
+    public void WindowsWithAnNgramOutsideTheVocabularyAreSkippedAndCounted()
+    {
+        var characters = CharVocabulary.FromTexts(Sequences);
+        var ngrams = NgramVocabulary.FromSequences(Sequences[..1], 2);
+        var dataset = NgramDataset.Create(Sequences, characters, ngrams, windowsPerSequence: null);
+
+        // 16 - 2 - 1 = 13 windows per sequence; the reversed sequence shares none of the first's 10 bigrams.
+        Assert.That(dataset.Count + dataset.SkippedWindows, Is.EqualTo(26));
+        Assert.That(dataset.SkippedWindows, Is.EqualTo(16));
+    }
+
+    [Test]
+    public void LstmPairsAreViewsOfOneIndexArray()
+    {
+        var characters = CharVocabulary.FromTexts(Sequences);
+        var dataset = CharSequenceDataset.Create(Sequences, characters);
+
+        Assert.That(dataset.Count, Is.EqualTo(2));
+        Assert.That(dataset.SequenceLength, Is.EqualTo(16));
+        Assert.That(dataset.Steps, Is.EqualTo(15));
+        Assert.That(dataset.Indices, Has.Length.EqualTo(32));
+        Assert.That(characters.Decode(dataset.Inputs(1)), Is.EqualTo("ponmlkjihgfedcb"));
+        Assert.That(characters.Decode(dataset.Targets(1)), Is.EqualTo("onmlkjihgfedcba"));
+
+        var inputs = new int[2 * 15];
+        var targets = new int[2 * 15];
+        dataset.FillBatchTimeMajor([1, 0], inputs, targets);
+        Assert.That(characters[inputs[0]], Is.EqualTo('p'));   // t=0, b=0 (sequence 1)
+        Assert.That(characters[inputs[1]], Is.EqualTo('a'));   // t=0, b=1 (sequence 0)
+        Assert.That(characters[targets[(14 * 2) + 1]], Is.EqualTo('p'));
+
+        dataset.FillBatchBatchMajor([1, 0], inputs, targets);
+        Assert.That(characters.Decode(inputs.AsSpan(15, 15)), Is.EqualTo("abcdefghijklmno"));
+        Assert.That(characters.Decode(targets.AsSpan(0, 15)), Is.EqualTo("onmlkjihgfedcba"));
+    }
+
+    [Test]
+    public void SequencesOfDifferentLengthsOrUnknownCharactersAreRejected()
+    {
+        var characters = CharVocabulary.FromCharacters("abc");
+        Assert.Throws<ArgumentException>(() => CharSequenceDataset.Create(["abc", "ab"], characters));
+        Assert.Throws<UnknownCharacterException>(() => CharSequenceDataset.Create(["abc", "abd"], characters));
+    }
+}

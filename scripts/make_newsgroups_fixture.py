@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Builds the 20 Newsgroups parity fixture for Tensorlet.Models.Data.
+
+Reads 20news-bydate.tar.gz with tarfile (files decoded as latin-1, the way scikit-learn's
+load_files(..., encoding="latin1") does), applies scikit-learn's own strip_newsgroup_header,
+strip_newsgroup_footer and strip_newsgroup_quoting (in fetch_20newsgroups' order: headers,
+footers, quotes) and the notebook's cleaning, then writes:
+
+  Tensorlet.Tests/Fixtures/newsgroups/summary.json        whole-corpus counts, vocabulary, SHA-256
+  Tensorlet.Tests/Fixtures/newsgroups/cleaned_sample.json a sample of hard documents, each with its
+                                                          archive path, stripped texts and cleaned sequence
+
+Usage: python3 scripts/make_newsgroups_fixture.py [path/to/20news-bydate.tar.gz]
+(default: $TENSORLET_DATA/20news-bydate.tar.gz). Needs scikit-learn (tested with 1.2.1).
+"""
+
+import hashlib
+import json
+import os
+import re
+import sys
+import tarfile
+
+import sklearn
+from sklearn.datasets._twenty_newsgroups import (
+    strip_newsgroup_footer,
+    strip_newsgroup_header,
+    strip_newsgroup_quoting,
+)
+
+OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tensorlet.Tests", "Fixtures", "newsgroups")
+
+# The notebook's cleaning.
+TOKEN_RE = re.compile(r"[\w']+|[.,!?;]")
+KEEP_RE = re.compile(r"[A-Za-z.,!?;]*")
+
+
+def keep(token):
+    return KEEP_RE.fullmatch(token) and not token.isupper() and not any(c.isdigit() for c in token)
+
+
+def clean(text, token_re=TOKEN_RE):
+    joined = " ".join(t.lower() for t in token_re.findall(text) if keep(t))
+    return joined[:100] if len(joined) >= 100 else None
+
+
+def strip_all(text):
+    return strip_newsgroup_quoting(strip_newsgroup_footer(strip_newsgroup_header(text)))
+
+
+# Wrong-but-plausible variants: a document where one of them disagrees with scikit-learn is a
+# document that tells a faithful port from an approximate one, so the sample takes those first.
+ASCII_TOKEN_RE = re.compile(r"[\w']+|[.,!?;]", re.ASCII)
+# .NET's \w is letters, marks, decimal digits and connectors: no ² ³ ¹ ¼ ½ ¾ (category No).
+DOTNET_TOKEN_RE = re.compile(r"(?:[^\W\u00b2\u00b3\u00b9\u00bc\u00bd\u00be]|')+|[.,!?;]")
+ASCII_SPACE = " \t\n\r\x0b\x0c"
+
+
+def footer_ascii_strip(text):
+    lines = text.strip(ASCII_SPACE).split("\n")
+    for line_num in range(len(lines) - 1, -1, -1):
+        if lines[line_num].strip(ASCII_SPACE).strip("-") == "":
+            break
+    return "\n".join(lines[:line_num]) if line_num > 0 else text
+
+
+def quoting_splitlines(text):
+    quote = re.compile(r"(writes in|writes:|wrote:|says:|said:|^In article|^Quoted from|^\||^>)")
+    return "\n".join(line for line in text.splitlines() if not quote.search(line))
+
+
+def variants_disagree(text):
+    h = strip_newsgroup_header(text)
+    expected = clean(strip_all(text))
+    if clean(strip_all(text), ASCII_TOKEN_RE) != expected:
+        return "ascii-word"
+    if clean(strip_all(text), DOTNET_TOKEN_RE) != expected:
+        return "dotnet-word"
+    if clean(strip_newsgroup_quoting(footer_ascii_strip(h))) != expected:
+        return "ascii-strip"
+    if clean(quoting_splitlines(strip_newsgroup_footer(h))) != expected:
+        return "splitlines"
+    return None
+
+
+def sort_key(name):
+    # load_files: sorted(listdir) of the group folders, then of the files; fetch_20newsgroups("all")
+    # puts train before test.
+    split, group, file = name.split("/")
+    return (0 if split == "20news-bydate-train" else 1, group, file)
+
+
+def main():
+    archive = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.environ.get("TENSORLET_DATA", "."), "20news-bydate.tar.gz")
+    docs = {}
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar:
+            if member.isfile():
+                name = member.name[2:] if member.name.startswith("./") else member.name
+                docs[name] = tar.extractfile(member).read().decode("latin1")
+    order = sorted(docs, key=sort_key)
+
+    train = sum(1 for n in order if n.startswith("20news-bydate-train/"))
+    test = len(order) - train
+    groups = sorted({n.split("/")[1] for n in order})
+
+    cleaned = {n: clean(strip_all(docs[n])) for n in order}
+    sequences = [cleaned[n] for n in order if cleaned[n] is not None]
+    joined = "\n".join(sequences)
+    vocabulary = "".join(sorted(set(joined) - {"\n"}))
+    ngrams = {}
+    for n in range(1, 7):
+        grams = set()
+        for s in sequences:
+            for i in range(0, 100 - n - 1)[:10]:
+                grams.add(s[i:i + n])
+        ngrams[str(n)] = len(grams)
+
+    per_subset = {}
+    for subset, prefix in (("train", "20news-bydate-train/"), ("test", "20news-bydate-test/")):
+        seqs = [cleaned[n] for n in order if n.startswith(prefix) and cleaned[n] is not None]
+        per_subset[subset] = {"sequences": len(seqs), "sha256": hashlib.sha256("\n".join(seqs).encode("ascii")).hexdigest()}
+
+    summary = {
+        "generator": "scripts/make_newsgroups_fixture.py",
+        "sklearn_version": sklearn.__version__,
+        "remove": ["headers", "footers", "quotes"],
+        "train_documents": train,
+        "test_documents": test,
+        "groups": groups,
+        "sequences": len(sequences),
+        "unique_sequences": len(set(sequences)),
+        "vocabulary": vocabulary,
+        "sequences_sha256": hashlib.sha256(joined.encode("ascii")).hexdigest(),
+        "subsets": per_subset,
+        "ngram_vocabulary_first10_windows": ngrams,
+        "ngram_windows_first10": 10 * len(sequences),
+    }
+
+    # The sample: every hard category, smallest documents first, so the fixture stays small.
+    picks = {}
+
+    def add(name, reason):
+        if name not in picks:
+            picks[name] = reason
+
+    by_size = sorted(order, key=lambda n: (len(docs[n]), sort_key(n)))
+    categories = [
+        ("variant-disagrees", lambda n: variants_disagree(docs[n]) is not None, 40),
+        ("8-bit", lambda n: any(ord(c) >= 128 for c in docs[n]), 12),
+        ("numeric-8-bit", lambda n: any(c in docs[n] for c in "\u00b2\u00b3\u00b9\u00bc\u00bd\u00be"), 4),
+        ("cr", lambda n: "\r" in docs[n], 6),
+        ("continuation-first-line", lambda n: docs[n][:1] in (" ", "\t"), 4),
+        ("odd-whitespace", lambda n: any(c in docs[n] for c in "\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0"), 6),
+        ("no-blank-line", lambda n: "\n\n" not in docs[n], 3),
+        ("quoted-reply", lambda n: "writes:" in docs[n] and "\n>" in docs[n], 6),
+        ("pipe-quote", lambda n: "\n|" in docs[n], 3),
+        ("signature-dashes", lambda n: "\n--\n" in docs[n] or "\n-- \n" in docs[n], 6),
+        ("footer-unchanged", lambda n: strip_newsgroup_footer(strip_newsgroup_header(docs[n])) == strip_newsgroup_header(docs[n]) and strip_newsgroup_header(docs[n]).strip() != "", 4),
+        ("dropped-short", lambda n: cleaned[n] is None, 6),
+        ("exactly-100", lambda n: len(" ".join(t.lower() for t in TOKEN_RE.findall(strip_all(docs[n])) if keep(t))) == 100, 2),
+        ("upper-apostrophe-digit", lambda n: re.search(r"\b[A-Z]{2,}\b", docs[n]) and "'" in docs[n] and re.search(r"[a-z]\d", docs[n]), 3),
+        ("test-split", lambda n: n.startswith("20news-bydate-test/"), 3),
+    ]
+    for reason, predicate, count in categories:
+        found = 0
+        for n in by_size:
+            if found >= count:
+                break
+            if len(docs[n]) > 12000 and reason not in ("variant-disagrees", "cr"):
+                continue
+            if predicate(n):
+                add(n, reason if reason != "variant-disagrees" else "variant-disagrees:" + variants_disagree(docs[n]))
+                found += 1
+
+    sample = []
+    for n in sorted(picks, key=sort_key):
+        text = docs[n]
+        entry = {
+            "path": n,
+            "reason": picks[n],
+            "stripped": strip_all(text),
+            "cleaned": cleaned[n],
+        }
+        if len(text) <= 6000:
+            entry["headers"] = strip_newsgroup_header(text)
+            entry["footers"] = strip_newsgroup_footer(text)
+            entry["quotes"] = strip_newsgroup_quoting(text)
+        sample.append(entry)
+
+    os.makedirs(OUT_DIR, exist_ok=True)
+    with open(os.path.join(OUT_DIR, "summary.json"), "w", encoding="ascii") as f:
+        json.dump(summary, f, indent=1, ensure_ascii=True)
+        f.write("\n")
+    with open(os.path.join(OUT_DIR, "cleaned_sample.json"), "w", encoding="ascii") as f:
+        json.dump({"generator": summary["generator"], "sklearn_version": sklearn.__version__, "documents": sample}, f, indent=1, ensure_ascii=True)
+        f.write("\n")
+
+    print(f"documents: train {train}, test {test}, groups {len(groups)}")
+    print(f"sequences: {len(sequences)} ({len(set(sequences))} unique)")
+    print(f"vocabulary ({len(vocabulary)}): {vocabulary!r}")
+    print(f"sha256 of the sequences joined with \\n: {summary['sequences_sha256']}")
+    print("n-gram vocabulary (first 10 windows):", ngrams, "windows:", 10 * len(sequences))
+    reasons = {}
+    for r in picks.values():
+        reasons[r] = reasons.get(r, 0) + 1
+    print(f"sample: {len(sample)} documents", reasons)
+    print("fixture size:", os.path.getsize(os.path.join(OUT_DIR, "cleaned_sample.json")), "bytes")
+
+
+if __name__ == "__main__":
+    main()
