@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text.Json;
+using Tensorlet.Models.Data;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Models.Training;
+using Tensorlet.Optim;
+
+namespace Tensorlet.Models.Checkpoints;
+
+/// <summary>
+/// A trained model on disk: a safetensors file whose tensors are exactly the PyTorch state_dict of the
+/// notebook's module (so <c>load_state_dict</c> reads it), with the model spec, the vocabularies and the
+/// training position in its metadata. Adam's state goes to a sibling file, <c>NAME.optimizer.safetensors</c>,
+/// so the model file stays loadable by PyTorch with strict=True. Both writes are atomic.
+/// </summary>
+public sealed class ModelCheckpoint
+{
+    private const string SpecKey = "tensorlet.spec";
+    private const string VocabularyKey = "tensorlet.vocabulary";
+    private const string NgramVocabularyKey = "tensorlet.ngram_vocabulary";
+    private const string EpochKey = "tensorlet.epoch";
+    private const string BatchKey = "tensorlet.batch_in_epoch";
+    private const string StepKey = "tensorlet.step";
+
+    private ModelCheckpoint(string path, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, SafeTensorsFile file)
+    {
+        Path = path;
+        Spec = spec;
+        Vocabulary = vocabulary;
+        Ngrams = ngrams;
+        Position = position;
+        File = file;
+    }
+
+    /// <summary>The model file.</summary>
+    public string Path { get; }
+
+    /// <summary>The model's family and sizes.</summary>
+    public CharModelSpec Spec { get; }
+
+    /// <summary>The character vocabulary the model was trained with.</summary>
+    public CharVocabulary Vocabulary { get; }
+
+    /// <summary>The n-gram vocabulary, for the n-gram model.</summary>
+    public NgramVocabulary? Ngrams { get; }
+
+    /// <summary>Where training stood when the checkpoint was written.</summary>
+    public TrainingPosition Position { get; }
+
+    private SafeTensorsFile File { get; }
+
+    /// <summary>The optimizer file that goes with a model file.</summary>
+    public static string OptimizerPath(string modelPath) => System.IO.Path.ChangeExtension(modelPath, null) + ".optimizer.safetensors";
+
+    /// <summary>Writes the model (and, when given, the optimizer state) atomically.</summary>
+    public static void Save(string path, ICharModel model, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, Adam? optimizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt",
+            [SpecKey] = spec.ToJson(),
+            [VocabularyKey] = vocabulary.Serialize(),
+            [EpochKey] = position.Epoch.ToString(CultureInfo.InvariantCulture),
+            [BatchKey] = position.BatchInEpoch.ToString(CultureInfo.InvariantCulture),
+            [StepKey] = position.Step.ToString(CultureInfo.InvariantCulture),
+        };
+        if (ngrams is not null)
+        {
+            metadata[NgramVocabularyKey] = ngrams.Serialize();
+        }
+
+        // The optimizer file first: the model file, written last, is what marks the checkpoint complete.
+        if (optimizer is not null)
+        {
+            var state = optimizer.SaveState();
+            var tensors = new List<SafeTensor>();
+            foreach (var p in model.Parameters.Parameters)
+            {
+                int offset = checked((int)p.Offset);
+                int length = checked((int)p.Length);
+                tensors.Add(new SafeTensor($"exp_avg.{p.Name}", [.. p.Shape], state.FirstMoment.AsSpan(offset, length).ToArray()));
+                tensors.Add(new SafeTensor($"exp_avg_sq.{p.Name}", [.. p.Shape], state.SecondMoment.AsSpan(offset, length).ToArray()));
+            }
+
+            SafeTensorsFile.Write(OptimizerPath(path), tensors, new Dictionary<string, string> { [StepKey] = state.Step.ToString(CultureInfo.InvariantCulture) });
+        }
+
+        SafeTensorsFile.Write(path, model.Parameters.Parameters.Select(p => new SafeTensor(p.Name, [.. p.Shape], p.Value.ToArray())), metadata);
+    }
+
+    /// <summary>
+    /// Reads a checkpoint's metadata and tensors, checking that it is one of ours and, when
+    /// <paramref name="expectedKind"/> is given, of that model family.
+    /// </summary>
+    /// <exception cref="CheckpointException">The file is missing, truncated, foreign, or of the other model.</exception>
+    public static ModelCheckpoint Read(string path, ModelKind? expectedKind = null)
+    {
+        var file = SafeTensorsFile.Read(path);
+        string Meta(string key) => file.Metadata.TryGetValue(key, out var value)
+            ? value
+            : throw new CheckpointException($"{path} is not a Tensorlet model checkpoint: its metadata has no '{key}'.");
+        CharModelSpec spec;
+        try
+        {
+            spec = CharModelSpec.FromJson(Meta(SpecKey));
+            spec.Validate();
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            throw new CheckpointException($"{path} has an unreadable model spec: {ex.Message}", ex);
+        }
+
+        if (expectedKind is { } kind && spec.Kind != kind)
+        {
+            throw new CheckpointException($"{path} holds {Describe(spec.Kind)}, not {Describe(kind)}.");
+        }
+
+        var vocabulary = CharVocabulary.Deserialize(Meta(VocabularyKey));
+        if (vocabulary.Count != spec.VocabularySize)
+        {
+            throw new CheckpointException($"{path} is inconsistent: its vocabulary has {vocabulary.Count} characters but its model {spec.VocabularySize}.");
+        }
+
+        NgramVocabulary? ngrams = null;
+        if (spec.Kind == ModelKind.Ngram)
+        {
+            ngrams = NgramVocabulary.Deserialize(Meta(NgramVocabularyKey));
+            if (ngrams.Count != spec.NgramVocabularySize || ngrams.N != spec.N)
+            {
+                throw new CheckpointException($"{path} is inconsistent: its n-gram vocabulary has {ngrams.Count} {ngrams.N}-grams but its model expects {spec.NgramVocabularySize} {spec.N}-grams.");
+            }
+        }
+
+        var position = new TrainingPosition(ParseInt(path, Meta(EpochKey)), ParseInt(path, Meta(BatchKey)), ParseInt(path, Meta(StepKey)));
+        return new ModelCheckpoint(path, spec, vocabulary, ngrams, position, file);
+    }
+
+    /// <summary>Builds the model on <paramref name="device"/> and loads the weights, checking every name and shape.</summary>
+    public ICharModel CreateModel(Device device)
+    {
+        var model = Spec.Create(device, seed: 0);
+        try
+        {
+            model.Parameters.Load(model.Parameters.Parameters.ToDictionary(p => p.Name, p =>
+            {
+                if (!File.Tensors.TryGetValue(p.Name, out var t))
+                {
+                    throw new CheckpointException($"{Path} has no tensor '{p.Name}' {string.Join("×", p.Shape)}.");
+                }
+
+                if (!t.Shape.SequenceEqual(p.Shape))
+                {
+                    throw new CheckpointException($"{Path}: tensor '{p.Name}' is {t.ShapeText} but the model needs [{string.Join(", ", p.Shape)}].");
+                }
+
+                return (t.Shape.ToArray(), t.Data);
+            }));
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Restores Adam's state from the sibling optimizer file, checking it belongs to this checkpoint.</summary>
+    public void LoadOptimizerState(ICharModel model, Adam optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        var path = OptimizerPath(Path);
+        var file = SafeTensorsFile.Read(path);
+        if (!file.Metadata.TryGetValue(StepKey, out var stepText) || ParseInt(path, stepText) != Position.Step)
+        {
+            throw new CheckpointException($"{path} does not belong to {Path}: it was saved at step {stepText ?? "?"}, the model at step {Position.Step}.");
+        }
+
+        int count = checked((int)model.Parameters.Count);
+        var m = new float[count];
+        var v = new float[count];
+        foreach (var p in model.Parameters.Parameters)
+        {
+            int offset = checked((int)p.Offset);
+            file.Get($"exp_avg.{p.Name}", [.. p.Shape]).Data.CopyTo(m, offset);
+            file.Get($"exp_avg_sq.{p.Name}", [.. p.Shape]).Data.CopyTo(v, offset);
+        }
+
+        optimizer.LoadState(new AdamState((int)Position.Step, m, v));
+    }
+
+    /// <summary>Throws a <see cref="CheckpointException"/> unless the checkpoint was trained on <paramref name="expected"/>.</summary>
+    public void EnsureVocabulary(CharVocabulary expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        if (!Vocabulary.Equals(expected))
+        {
+            throw new CheckpointException(
+                $"{Path} was trained on a different vocabulary: \"{Vocabulary.Serialize()}\" ({Vocabulary.Count} characters), but the data has \"{expected.Serialize()}\" ({expected.Count}).");
+        }
+    }
+
+    private static string Describe(ModelKind kind) => kind == ModelKind.Lstm ? "an LSTM model" : "an n-gram model";
+
+    private static int ParseInt(string path, string text)
+        => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new CheckpointException($"{path} has a malformed number in its metadata: '{text}'.");
+}

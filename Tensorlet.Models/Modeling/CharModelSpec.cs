@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tensorlet.Kernels;
+
+namespace Tensorlet.Models.Modeling;
+
+/// <summary>
+/// Everything needed to rebuild a model: its family and sizes. Saved as JSON in every checkpoint.
+/// </summary>
+/// <param name="Kind">The model family.</param>
+/// <param name="VocabularySize">Output characters.</param>
+/// <param name="HiddenSize">LSTM H, or the n-gram MLP's hidden width.</param>
+/// <param name="Layers">LSTM layers (1 for the n-gram MLP).</param>
+/// <param name="Dropout">Dropout between LSTM layers.</param>
+/// <param name="N">Characters per n-gram (0 for the LSTM).</param>
+/// <param name="NgramVocabularySize">Distinct n-grams (0 for the LSTM).</param>
+/// <param name="Activation">The n-gram MLP's activation.</param>
+public sealed record CharModelSpec(
+    ModelKind Kind,
+    int VocabularySize,
+    int HiddenSize,
+    int Layers = 1,
+    float Dropout = 0f,
+    int N = 0,
+    int NgramVocabularySize = 0,
+    Activation Activation = Activation.Relu)
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    /// <summary>The spec of the notebook's LSTM.</summary>
+    public static CharModelSpec Lstm(int vocabularySize, int hiddenSize, int layers, float dropout)
+        => new(ModelKind.Lstm, vocabularySize, hiddenSize, layers, dropout);
+
+    /// <summary>The spec of the notebook's n-gram MLP.</summary>
+    public static CharModelSpec Ngram(int n, int ngramVocabularySize, int vocabularySize, int hiddenSize, Activation activation)
+        => new(ModelKind.Ngram, vocabularySize, hiddenSize, 1, 0f, n, ngramVocabularySize, activation);
+
+    /// <summary>Reads a spec written by <see cref="ToJson"/>.</summary>
+    public static CharModelSpec FromJson(string json)
+        => JsonSerializer.Deserialize<CharModelSpec>(json, Json) ?? throw new JsonException("The model spec is empty.");
+
+    /// <summary>The spec as JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Checks the sizes, throwing an <see cref="ArgumentException"/> that names the first bad one.</summary>
+    public void Validate()
+    {
+        static void Positive(int value, string name)
+        {
+            if (value <= 0)
+            {
+                throw new ArgumentException($"{name} must be positive; got {value}.");
+            }
+        }
+
+        Positive(VocabularySize, "The vocabulary size");
+        Positive(HiddenSize, "The hidden size");
+        Positive(Layers, "The number of layers");
+        if (!(Dropout >= 0 && Dropout < 1))
+        {
+            throw new ArgumentException($"Dropout must be in [0, 1); got {Dropout}.");
+        }
+
+        if (Kind == ModelKind.Ngram)
+        {
+            Positive(N, "n");
+            Positive(NgramVocabularySize, "The n-gram vocabulary size");
+        }
+    }
+
+    /// <summary>Builds the model on <paramref name="device"/> with PyTorch's default initialisation from <paramref name="seed"/>.</summary>
+    public ICharModel Create(Device device, int seed)
+    {
+        Validate();
+        return Kind switch
+        {
+            ModelKind.Lstm => new LstmCharModel(device, VocabularySize, HiddenSize, Layers, Dropout, seed),
+            _ => new NgramMlp(device, NgramVocabularySize, VocabularySize, HiddenSize, Activation, seed),
+        };
+    }
+}
