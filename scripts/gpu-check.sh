@@ -6,7 +6,8 @@
 # Every log goes to "$OUT" (default ./gpu-check-out). Without a CUDA GPU the cuda parts say
 # "no CUDA GPU present" and the script exits 0. Exit codes: 0 ok, 1 a build/test/benchmark failed,
 # 3 dotnet is missing (nothing could be checked).
-# Environment: GPU_CHECK_PREBUILT=1 skips the build (use bin/Release carried over);
+# Environment: GPU_CHECK_PREBUILT=1 skips the build and uses Tensorlet.Tests/bin and Tensorlet.Bench/bin
+#              as carried over (about 50 MB; for machines without the NuGet packages);
 #              GPU_CHECK_BENCH_TIMEOUT (seconds, default 330) bounds the benchmark run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -56,7 +57,8 @@ fi
 
 # 2. Tests: every ILGPU GEMM case, plus every case of any test whose name carries the cuda device.
 filter="FullyQualifiedName~IlgpuGemm|FullyQualifiedName~cuda"
-dotnet test Tensorlet.Tests -c Release --no-build --filter "$filter" \
+# Run the built assembly itself, so a carried-over bin/ works without obj/ or a package restore.
+dotnet test Tensorlet.Tests/bin/Release/net10.0/Tensorlet.Tests.dll --filter "$filter" \
   --logger "trx;LogFileName=gpu-check.trx" --logger "console;verbosity=normal" \
   --results-directory "$out/test-results" > "$out/tests.log" 2>&1
 test_status=$?
