@@ -1,11 +1,11 @@
 namespace Tensorlet.Kernels.Ilgpu;
 
 /// <summary>
-/// A block-tile shape for <see cref="GemmTiledKernel"/>, as compile-time constants: the kernel is generic
+/// A group shape for the tiled GEMM kernels, as compile-time constants: the kernels are generic
 /// over a struct implementing this, and ILGPU folds <c>default(TTile).ThreadsX</c> and friends into
 /// constants, so shared-memory sizes stay constant while one kernel body serves every shape.
-/// Each thread computes a <see cref="GemmTiledKernel.MicroTile"/>×<see cref="GemmTiledKernel.MicroTile"/> block of C,
-/// so a group covers (ThreadsY·4)×(ThreadsX·4) elements of C.
+/// Each thread computes a MicroTile×MicroTile block of C (4 in <see cref="GemmTiledKernel"/>, 8 in
+/// <see cref="GemmTiledLargeKernel"/>), so a group covers (ThreadsY·MicroTile)×(ThreadsX·MicroTile) elements of C.
 /// </summary>
 internal interface IGemmTile
 {
@@ -19,8 +19,11 @@ internal interface IGemmTile
     int Depth { get; }
 }
 
-/// <summary>The GPU tile: 16×16 = 256 threads, a 64×64 block of C, BK = 16 (8.3 KB of shared memory).</summary>
-internal readonly struct GemmTile64 : IGemmTile
+/// <summary>
+/// The GPU shape: 16×16 = 256 threads, BK = 16. A 64×64 block of C with the 4×4 micro-tile (8.3 KB of shared
+/// memory), 128×128 with the 8×8 one (16.5 KB).
+/// </summary>
+internal readonly struct GemmTileGpu : IGemmTile
 {
     /// <inheritdoc/>
     public int ThreadsX => 16;
@@ -33,10 +36,10 @@ internal readonly struct GemmTile64 : IGemmTile
 }
 
 /// <summary>
-/// The small tile: 4×4 = 16 threads, a 16×16 block of C, BK = 8. It fits ILGPU's default CPU accelerator,
+/// The CPU shape: 4×4 = 16 threads, BK = 8; a 16×16 (or 32×32) block of C. It fits ILGPU's default CPU accelerator,
 /// which allows at most 16 threads per group (warp 4 × 4 warps), and keeps its OS-level barriers few.
 /// </summary>
-internal readonly struct GemmTile16 : IGemmTile
+internal readonly struct GemmTileCpu : IGemmTile
 {
     /// <inheritdoc/>
     public int ThreadsX => 4;

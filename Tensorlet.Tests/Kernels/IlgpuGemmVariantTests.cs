@@ -9,12 +9,12 @@ using Tensorlet.Tests.Infrastructure;
 namespace Tensorlet.Tests.Kernels;
 
 /// <summary>
-/// Every ILGPU GEMM variant (naive, tiled, and cuBLAS on cuda) against the float64 reference, in all four
+/// Every ILGPU GEMM variant (naive, tiled 4×4 and 8×8, and cuBLAS on cuda) against the float64 reference, in all four
 /// transpose layouts, at sizes that are not multiples of any tile (1, 7, 33, 65, K = 17, 37), with alpha ≠ 1 and beta ≠ 0.
 /// </summary>
 public sealed class IlgpuGemmVariantTests
 {
-    /// <summary>(m, n, k, alpha, beta): edge sizes around the 16×16 (CPU) and 64×64 (GPU) tiles and BK = 8/16.</summary>
+    /// <summary>(m, n, k, alpha, beta): edge sizes around the 16×16 and 32×32 (CPU), 64×64 and 128×128 (GPU) blocks and BK = 8/16.</summary>
     private static readonly (int M, int N, int K, float Alpha, float Beta)[] Shapes =
     [
         (1, 1, 1, 1f, 0f),
@@ -82,27 +82,34 @@ public sealed class IlgpuGemmVariantTests
     }
 
     /// <summary>
-    /// The 64×64 GPU tile (256 threads per group), run on a CPU accelerator built with 256-thread groups,
-    /// so CI checks the exact tile configuration CUDA uses. Sizes stay tiny: its barriers are OS-level.
+    /// The GPU group shape (256 threads per group: 64×64 blocks for Tiled, 128×128 for TiledLarge), run on a
+    /// CPU accelerator built with 256-thread groups, so CI checks the exact configuration CUDA uses.
+    /// Sizes stay tiny: its barriers are OS-level.
     /// </summary>
-    [TestCase(false, false)]
-    [TestCase(false, true)]
-    [TestCase(true, false)]
-    [TestCase(true, true)]
-    public void TheGpuTileMatchesTheReferenceOnA256ThreadCpuAccelerator(bool transposeA, bool transposeB)
+    [TestCase("Tiled", false, false)]
+    [TestCase("Tiled", false, true)]
+    [TestCase("Tiled", true, false)]
+    [TestCase("Tiled", true, true)]
+    [TestCase("TiledLarge", false, false)]
+    [TestCase("TiledLarge", false, true)]
+    [TestCase("TiledLarge", true, false)]
+    [TestCase("TiledLarge", true, true)]
+    public void TheGpuGroupShapeMatchesTheReferenceOnA256ThreadCpuAccelerator(string variant, bool transposeA, bool transposeB)
     {
         using var context = Context.Create(builder => builder.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
         using var accelerator = context.CreateCPUAccelerator(0);
         using var kernels = new IlgpuGemmKernels(accelerator);
-        Assert.That(kernels.UsesLargeTile, Is.True);
-        Assert.That((kernels.TileRows, kernels.TileColumns), Is.EqualTo((64, 64)));
+        Assert.That(kernels.UsesGpuTile, Is.True);
+        Assert.That(kernels.TiledBlock, Is.EqualTo((64, 64)));
+        Assert.That(kernels.TiledLargeBlock, Is.EqualTo((128, 128)));
 
-        // 70×66 spans two tiles each way with ragged edges; K = 35 takes three BK = 16 steps, the last partial.
-        var problem = new Problem(70, 66, 35, seed: 11);
+        // Past one block each way with ragged edges (70×66 for the 64 block, 130×135 for the 128 one);
+        // K = 35 takes three BK = 16 steps, the last partial.
+        var problem = variant == "Tiled" ? new Problem(70, 66, 35, seed: 11) : new Problem(130, 135, 35, seed: 12);
         using var a = accelerator.Allocate1D(problem.A);
         using var b = accelerator.Allocate1D(problem.B);
         using var c = accelerator.Allocate1D(problem.C);
-        kernels.Gemm(IlgpuGemmVariant.Tiled, a.View, transposeA, b.View, transposeB, c.View, problem.M, problem.N, problem.K, 0.75f, -0.5f);
+        kernels.Gemm(Enum.Parse<IlgpuGemmVariant>(variant), a.View, transposeA, b.View, transposeB, c.View, problem.M, problem.N, problem.K, 0.75f, -0.5f);
         problem.AssertClose(c.GetAsArray1D(), transposeA, transposeB, 0.75f, -0.5f);
     }
 
@@ -133,8 +140,8 @@ public sealed class IlgpuGemmVariantTests
 
     private static IEnumerable<IlgpuGemmVariant> Variants(string deviceName)
         => deviceName == "cuda"
-            ? [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled, IlgpuGemmVariant.CuBlas]
-            : [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled];
+            ? [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled, IlgpuGemmVariant.TiledLarge, IlgpuGemmVariant.CuBlas]
+            : [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled, IlgpuGemmVariant.TiledLarge];
 
     private static string Layout(bool transposeA, bool transposeB) => (transposeA ? "T" : "N") + (transposeB ? "T" : "N");
 

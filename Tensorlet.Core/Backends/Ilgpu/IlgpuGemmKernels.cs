@@ -7,7 +7,7 @@ namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
 /// The GEMM kernels of one accelerator, each compiled on first use and then kept: the naive kernel,
-/// the tiled kernel at the tile shape the accelerator's group size allows, and (CUDA only) a cuBLAS handle.
+/// the two tiled kernels at the group shape the accelerator allows, and (CUDA only) a cuBLAS handle.
 /// cuBLAS is created lazily, so machines without CUDA never load the native library.
 /// </summary>
 internal sealed class IlgpuGemmKernels : IDisposable
@@ -15,33 +15,40 @@ internal sealed class IlgpuGemmKernels : IDisposable
     private readonly Accelerator accelerator;
     private Action<Index2D, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? naive;
     private Action<KernelConfig, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? tiled;
+    private Action<KernelConfig, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? tiledLarge;
     private CuBlas? cuBlas;
 
     public IlgpuGemmKernels(Accelerator accelerator)
     {
         this.accelerator = accelerator;
 
-        // The 64×64 tile needs 256 threads per group: every CUDA GPU, or a CPU accelerator built for it.
-        // ILGPU's default CPU accelerator allows 16, which the 16×16 tile fits.
-        UsesLargeTile = accelerator.MaxNumThreadsPerGroup >= 256;
-        if (!UsesLargeTile && accelerator.MaxNumThreadsPerGroup < 16)
+        // The GPU group shape needs 256 threads per group: every CUDA GPU, or a CPU accelerator built for it.
+        // ILGPU's default CPU accelerator allows 16, which the CPU shape fits.
+        UsesGpuTile = accelerator.MaxNumThreadsPerGroup >= 256;
+        if (!UsesGpuTile && accelerator.MaxNumThreadsPerGroup < 16)
         {
             throw new NotSupportedException($"The tiled GEMM needs at least 16 threads per group; {accelerator.Name} allows {accelerator.MaxNumThreadsPerGroup}.");
         }
 
-        (TileRows, TileColumns) = UsesLargeTile
-            ? (GemmTiledKernel.BlockRows<GemmTile64>(), GemmTiledKernel.BlockColumns<GemmTile64>())
-            : (GemmTiledKernel.BlockRows<GemmTile16>(), GemmTiledKernel.BlockColumns<GemmTile16>());
+        (GroupThreadsX, GroupThreadsY) = UsesGpuTile
+            ? (default(GemmTileGpu).ThreadsX, default(GemmTileGpu).ThreadsY)
+            : (default(GemmTileCpu).ThreadsX, default(GemmTileCpu).ThreadsY);
     }
 
-    /// <summary>Whether the tiled kernel runs the 64×64 GPU tile (<see cref="GemmTile64"/>) rather than the 16×16 one.</summary>
-    public bool UsesLargeTile { get; }
+    /// <summary>Whether the tiled kernels run the 256-thread GPU group shape (<see cref="GemmTileGpu"/>) rather than the 16-thread one.</summary>
+    public bool UsesGpuTile { get; }
 
-    /// <summary>Rows of C per group of the tiled kernel.</summary>
-    public int TileRows { get; }
+    /// <summary>Threads per group along the columns of C, in both tiled kernels.</summary>
+    public int GroupThreadsX { get; }
 
-    /// <summary>Columns of C per group of the tiled kernel.</summary>
-    public int TileColumns { get; }
+    /// <summary>Threads per group along the rows of C, in both tiled kernels.</summary>
+    public int GroupThreadsY { get; }
+
+    /// <summary>The block of C one group of <see cref="IlgpuGemmVariant.Tiled"/> computes: 64×64 on a GPU, 16×16 on the default CPU accelerator.</summary>
+    public (int Rows, int Columns) TiledBlock => (GroupThreadsY * GemmTiledKernel.MicroTile, GroupThreadsX * GemmTiledKernel.MicroTile);
+
+    /// <summary>The block of C one group of <see cref="IlgpuGemmVariant.TiledLarge"/> computes: 128×128 on a GPU, 32×32 on the default CPU accelerator.</summary>
+    public (int Rows, int Columns) TiledLargeBlock => (GroupThreadsY * GemmTiledLargeKernel.MicroTile, GroupThreadsX * GemmTiledLargeKernel.MicroTile);
 
     /// <summary>
     /// Queues C[m,n] = alpha·op(A)·op(B) + beta·C on the accelerator's default stream (see <see cref="IKernelBackend.Gemm"/>).
@@ -67,12 +74,16 @@ internal sealed class IlgpuGemmKernels : IDisposable
                 naive(new Index2D(n, m), args, a, b, c);
                 break;
             case IlgpuGemmVariant.Tiled:
-                tiled ??= UsesLargeTile
-                    ? accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledKernel.Run<GemmTile64>)
-                    : accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledKernel.Run<GemmTile16>);
-                var grid = new Index2D((n + TileColumns - 1) / TileColumns, (m + TileRows - 1) / TileRows);
-                var group = new Index2D(TileColumns / GemmTiledKernel.MicroTile, TileRows / GemmTiledKernel.MicroTile);
-                tiled(new KernelConfig(grid, group), args, a, b, c);
+                tiled ??= UsesGpuTile
+                    ? accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledKernel.Run<GemmTileGpu>)
+                    : accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledKernel.Run<GemmTileCpu>);
+                tiled(LaunchShape(TiledBlock, m, n), args, a, b, c);
+                break;
+            case IlgpuGemmVariant.TiledLarge:
+                tiledLarge ??= UsesGpuTile
+                    ? accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledLargeKernel.Run<GemmTileGpu>)
+                    : accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledLargeKernel.Run<GemmTileCpu>);
+                tiledLarge(LaunchShape(TiledLargeBlock, m, n), args, a, b, c);
                 break;
             case IlgpuGemmVariant.CuBlas:
                 CuBlasGemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta);
@@ -87,6 +98,10 @@ internal sealed class IlgpuGemmKernels : IDisposable
         cuBlas?.Dispose();
         cuBlas = null;
     }
+
+    /// <summary>One group per block of C: X along the columns, Y along the rows.</summary>
+    private KernelConfig LaunchShape((int Rows, int Columns) block, int m, int n)
+        => new(new Index2D((n + block.Columns - 1) / block.Columns, (m + block.Rows - 1) / block.Rows), new Index2D(GroupThreadsX, GroupThreadsY));
 
     /// <summary>
     /// cuBLAS is column-major. A row-major [r,c] matrix is the column-major [c,r] matrix, its transpose,
