@@ -158,6 +158,11 @@ public sealed class IlgpuGemmVariantTests
             Ops.Gemm(a, transposeA, b, transposeB, c, alpha, beta);
             return c.ToArray();
         }
+        catch (NotSupportedException ex) when (ex.Message.StartsWith(IlgpuGemmKernels.CuBlasMissing, StringComparison.Ordinal))
+        {
+            Assert.Ignore(ex.Message);
+            throw;
+        }
         finally
         {
             backend.GemmVariant = previous;

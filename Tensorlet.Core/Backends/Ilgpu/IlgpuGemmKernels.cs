@@ -18,6 +18,9 @@ internal sealed class IlgpuGemmKernels : IDisposable
     private Action<KernelConfig, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? tiledLarge;
     private CuBlas? cuBlas;
 
+    /// <summary>The start of the message when the cuBLAS library cannot be loaded (tests skip on it).</summary>
+    public const string CuBlasMissing = "The cuBLAS library (libcublas.so.12, .11 or .10) could not be loaded";
+
     public IlgpuGemmKernels(Accelerator accelerator)
     {
         this.accelerator = accelerator;
@@ -119,8 +122,16 @@ internal sealed class IlgpuGemmKernels : IDisposable
 
         if (cuBlas is null)
         {
-            // Binds to the accelerator's default stream, so cuBLAS calls queue behind our kernels.
-            cuBlas = new CuBlas(cuda) { PointerMode = CuBlasPointerMode.Host };
+            try
+            {
+                // Binds to the accelerator's default stream, so cuBLAS calls queue behind our kernels.
+                cuBlas = new CuBlas(cuda) { PointerMode = CuBlasPointerMode.Host };
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
+            {
+                // A driver-only machine has CUDA but not the cuBLAS library; say which, rather than fail obscurely.
+                throw new NotSupportedException($"{CuBlasMissing}: {ex.Message}", ex);
+            }
         }
 
         cuBlas.Gemm(
