@@ -12,14 +12,14 @@ namespace Tensorlet.Backends.Ilgpu;
 /// </summary>
 internal sealed class IlgpuGemmKernels : IDisposable
 {
+    /// <summary>The start of the message when the cuBLAS library cannot be loaded (tests skip on it).</summary>
+    public const string CuBlasMissing = "The cuBLAS library (libcublas.so.12, .11 or .10) could not be loaded";
+
     private readonly Accelerator accelerator;
     private Action<Index2D, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? naive;
     private Action<KernelConfig, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? tiled;
     private Action<KernelConfig, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? tiledLarge;
     private CuBlas? cuBlas;
-
-    /// <summary>The start of the message when the cuBLAS library cannot be loaded (tests skip on it).</summary>
-    public const string CuBlasMissing = "The cuBLAS library (libcublas.so.12, .11 or .10) could not be loaded";
 
     public IlgpuGemmKernels(Accelerator accelerator)
     {
