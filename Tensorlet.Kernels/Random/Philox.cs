@@ -63,17 +63,33 @@ public static class Philox
         return new PhiloxBlock(c0, c1, c2, c3);
     }
 
+    /// <summary>Elements per group: the four words of 8 consecutive blocks.</summary>
+    public const int ElementsPerGroup = 32;
+
     /// <summary>
-    /// The block that covers elements 4·<paramref name="blockIndex"/> to 4·<paramref name="blockIndex"/>+3 of
-    /// stream <paramref name="stream"/> under <paramref name="seed"/>: the counter is (blockIndex, stream) and the key is the seed.
+    /// Block <paramref name="blockIndex"/> of stream <paramref name="stream"/> under <paramref name="seed"/>: the counter is
+    /// (blockIndex, stream) as four 32-bit words, low word first, and the key is the seed, low word first.
     /// </summary>
     public static PhiloxBlock Block(ulong seed, ulong stream, ulong blockIndex)
         => Generate((uint)blockIndex, (uint)(blockIndex >> 32), (uint)stream, (uint)(stream >> 32), (uint)seed, (uint)(seed >> 32));
+
+    /// <summary>
+    /// The block that element <paramref name="index"/> of a stream draws from. Elements go in groups of 32: element e takes
+    /// word (e mod 32)/8 of block 8·⌊e/32⌋ + e mod 8, so one word of 8 consecutive blocks covers 8 consecutive elements
+    /// (a SIMD vector on the CPU; coalesced stores on a GPU, where a thread computes one block).
+    /// </summary>
+    public static ulong BlockOfElement(ulong index) => ((index >> 5) << 3) | (index & 7);
+
+    /// <summary>The word (0 to 3) of <see cref="BlockOfElement"/> that element <paramref name="index"/> takes.</summary>
+    public static int WordOfElement(ulong index) => (int)((index >> 3) & 3);
+
+    /// <summary>Element <paramref name="index"/> of block <paramref name="blockIndex"/>'s word <paramref name="word"/>: the inverse of <see cref="BlockOfElement"/> and <see cref="WordOfElement"/>.</summary>
+    public static ulong ElementOf(ulong blockIndex, int word) => ((blockIndex >> 3) << 5) | ((ulong)word << 3) | (blockIndex & 7);
 
     /// <summary>A uniform float in [0, 1) from the top 24 bits of <paramref name="bits"/>; every value is exact in float32.</summary>
     public static float ToUniform(uint bits) => (bits >> 8) * (1f / 16777216f);
 
     /// <summary>Element <paramref name="index"/> of stream <paramref name="stream"/> under <paramref name="seed"/>, as a uniform float in [0, 1).</summary>
     public static float Uniform(ulong seed, ulong stream, ulong index)
-        => ToUniform(Block(seed, stream, index >> 2)[(int)(index & 3)]);
+        => ToUniform(Block(seed, stream, BlockOfElement(index))[WordOfElement(index)]);
 }

@@ -1,4 +1,6 @@
+using System.Runtime.Intrinsics;
 using NUnit.Framework;
+using Tensorlet.Kernels.Cpu;
 using Tensorlet.Kernels.Random;
 using Tensorlet.Kernels.Reference;
 using Tensorlet.Tests.Infrastructure;
@@ -14,6 +16,42 @@ public sealed class DropoutTests
     [TestCase(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u, 0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u)]
     public void PhiloxMatchesTheKnownAnswers(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint r0, uint r1, uint r2, uint r3)
         => Assert.That(Philox.Generate(c0, c1, c2, c3, k0, k1), Is.EqualTo(new PhiloxBlock(r0, r1, r2, r3)));
+
+    [Test]
+    public void VectorPhiloxMatchesTheScalarOne()
+    {
+        foreach (var (firstBlock, seed, stream) in new[] { (0UL, 0UL, 0UL), (8UL, 42UL, 7UL), (0xFFFF_FFF8UL, ulong.MaxValue, 1UL << 40), (0x1234_5678_9ABC_DEF0UL, 0xDEAD_BEEF_0000_0001UL, ulong.MaxValue) })
+        {
+            var c = new[] { Vector512.Create((ulong)(uint)firstBlock) + Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7), Vector512.Create(firstBlock >> 32), Vector512.Create((ulong)(uint)stream), Vector512.Create(stream >> 32) };
+            PhiloxVector.Generate(ref c[0], ref c[1], ref c[2], ref c[3], (uint)seed, (uint)(seed >> 32));
+            var d = new[] { Vector256.Create((ulong)(uint)firstBlock) + Vector256.Create(0UL, 1, 2, 3), Vector256.Create(firstBlock >> 32), Vector256.Create((ulong)(uint)stream), Vector256.Create(stream >> 32) };
+            PhiloxVector.Generate(ref d[0], ref d[1], ref d[2], ref d[3], (uint)seed, (uint)(seed >> 32));
+            for (int j = 0; j < 8; j++)
+            {
+                var expected = Philox.Block(seed, stream, firstBlock + (ulong)j);
+                Assert.That(new PhiloxBlock((uint)c[0][j], (uint)c[1][j], (uint)c[2][j], (uint)c[3][j]), Is.EqualTo(expected), $"Vector512 lane {j} of block {firstBlock:X}");
+                if (j < 4)
+                {
+                    Assert.That(new PhiloxBlock((uint)d[0][j], (uint)d[1][j], (uint)d[2][j], (uint)d[3][j]), Is.EqualTo(expected), $"Vector256 lane {j} of block {firstBlock:X}");
+                }
+            }
+        }
+    }
+
+    [Test]
+    public void EveryElementTakesItsOwnWord()
+    {
+        // The element ↔ (block, word) map is a bijection, and the first n elements use only the first 8·⌈n/32⌉ blocks.
+        var seen = new HashSet<(ulong, int)>();
+        for (ulong e = 0; e < 1000; e++)
+        {
+            ulong block = Philox.BlockOfElement(e);
+            int word = Philox.WordOfElement(e);
+            Assert.That(seen.Add((block, word)), Is.True, $"element {e}");
+            Assert.That(Philox.ElementOf(block, word), Is.EqualTo(e));
+            Assert.That(block, Is.LessThan((e / 32 * 8) + 8));
+        }
+    }
 
     [Test]
     public void UniformsCoverTheUnitIntervalExactly()

@@ -140,7 +140,7 @@ internal sealed partial class IlgpuBackend
             return;
         }
 
-        Elementwise.Dropout(Extent((x.Length + 3) / 4), x.View, y.View, p, CpuDropout.KeepScale(p), seed, stream);
+        Elementwise.Dropout(Extent((x.Length + 31) / 32 * 8), x.View, y.View, p, CpuDropout.KeepScale(p), seed, stream);
     }
 
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
