@@ -74,9 +74,25 @@ internal sealed partial class IlgpuBackend
 
     public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
     {
-        if (gradOutput.Length > 0)
+        if (gradOutput.Length == 0)
         {
-            Elementwise.ScatterAdd(Extent(gradOutput.Length), gradOutput.View, indices.View, gradWeight.View, gradWeight.Rows, gradWeight.Columns);
+            return;
+        }
+
+        int outFeatures = gradWeight.Rows;
+        int inFeatures = gradWeight.Columns;
+
+        // Through an [In, Out] scratch when rows outnumber the columns they pick from (see GatherScatterKernels).
+        if (2L * inFeatures <= indices.Length)
+        {
+            var transposed = Elementwise.FloatScratch(gradWeight.Length);
+            transposed.MemSetToZero(Accelerator.DefaultStream);
+            Elementwise.ScatterAddTransposed(Extent(gradOutput.Length), gradOutput.View, indices.View, transposed, outFeatures, inFeatures);
+            Elementwise.AddTransposed(Extent(gradWeight.Length), transposed, gradWeight.View, outFeatures, inFeatures);
+        }
+        else
+        {
+            Elementwise.ScatterAdd(Extent(gradOutput.Length), gradOutput.View, indices.View, gradWeight.View, outFeatures, inFeatures);
         }
     }
 

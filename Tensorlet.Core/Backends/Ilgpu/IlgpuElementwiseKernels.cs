@@ -19,6 +19,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? activationBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? gather;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAdd;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAddTransposed;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? addTransposed;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? addBias;
     private Action<Index1D, ArrayView<float>, ArrayView<double>, int, int>? sumColumnsPartial;
     private Action<Index1D, ArrayView<double>, ArrayView<float>, int, int, int>? sumColumnsFinish;
@@ -26,6 +28,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>? dropout;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>? adam;
     private MemoryBuffer1D<double, Stride1D.Dense>? scratch;
+    private MemoryBuffer1D<float, Stride1D.Dense>? floatScratch;
 
     public IlgpuElementwiseKernels(Accelerator accelerator)
     {
@@ -49,6 +52,12 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> ScatterAdd
         => scatterAdd ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(GatherScatterKernels.ScatterAdd);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> ScatterAddTransposed
+        => scatterAddTransposed ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(GatherScatterKernels.ScatterAddTransposed);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> AddTransposed
+        => addTransposed ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(GatherScatterKernels.AddTransposed);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int> AddBias
         => addBias ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(BiasKernels.AddBias);
@@ -86,5 +95,26 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
         return scratch.View.SubView(0, length);
     }
 
-    public void Dispose() => scratch?.Dispose();
+    /// <summary>A float scratch view of at least <paramref name="length"/> elements, valid until the next call.</summary>
+    public ArrayView<float> FloatScratch(long length)
+    {
+        if (floatScratch is null || floatScratch.Length < length)
+        {
+            if (floatScratch is not null)
+            {
+                accelerator.Synchronize();
+                floatScratch.Dispose();
+            }
+
+            floatScratch = accelerator.Allocate1D<float>(Math.Max(length, 1024));
+        }
+
+        return floatScratch.View.SubView(0, length);
+    }
+
+    public void Dispose()
+    {
+        scratch?.Dispose();
+        floatScratch?.Dispose();
+    }
 }
