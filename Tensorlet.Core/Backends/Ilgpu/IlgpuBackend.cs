@@ -45,6 +45,7 @@ internal sealed partial class IlgpuBackend : IKernelBackend
 
     public void Dispose()
     {
+        gemmKernels?.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }
