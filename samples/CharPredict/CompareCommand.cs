@@ -26,7 +26,7 @@ internal sealed class CompareCommand
         {
             if (ParseTemperatures(r.GetValueOrDefault<string>()) is null)
             {
-                r.AddError($"--temperatures takes positive numbers separated by commas, e.g. 0.1,0.5,1.0; got '{r.GetValueOrDefault<string>()}'.");
+                r.AddError($"--temperatures must be positive numbers separated by commas, e.g. 0.1,0.5,1.0; got '{r.GetValueOrDefault<string>()}'.");
             }
         });
         Command = new Command("compare", "Generate with both models of a run at several temperatures, side by side") { runFolder, start, temperatures, length, seed, device };
