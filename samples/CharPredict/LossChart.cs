@@ -31,7 +31,8 @@ internal static class LossChart
         plot.Title("Character prediction on 20 Newsgroups");
         plot.XLabel("epoch");
         plot.YLabel("cross-entropy (nats per character)");
-        plot.ShowLegend();
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
         var temporary = path + ".tmp.png";
         plot.SavePng(temporary, 900, 560);
         File.Move(temporary, path, overwrite: true);
