@@ -58,8 +58,14 @@ internal sealed class DataCommand
 
         if (result.GetValue(export) is { } path)
         {
-            using (var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)))
+            if (corpus.Sequences.Length == corpus.Corpus.Sequences.Count)
             {
+                corpus.Corpus.ExportSequences(path);
+            }
+            else
+            {
+                // A --max-sequences slice, in the same format: each sequence as kept, then "\n".
+                using var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
                 foreach (var sequence in corpus.Sequences)
                 {
                     writer.Write(sequence);
