@@ -7,9 +7,9 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// Row softmax kernels in ILGPU, one warp per row. With V = 32 a warp's lanes read a whole row in one coalesced
 /// transaction, and N = 9900 rows give ~317k threads, enough to fill a GPU; one thread per row would read with a
 /// stride of V floats (uncoalesced) and launch only N threads. Lanes stride over the row by the warp size, so any
-/// V works, and the row maximum and sum are combined with xor-shuffles, which leave the result in every lane
-/// and keep the warp in step (the shuffles are what order one lane's reads before another lane's writes when the
-/// output aliases the input). No shared memory and no group barrier, so it runs on ILGPU's CPU accelerator too.
+/// V works, and the row maximum and sum are combined with xor-shuffles, which leave the result in every lane.
+/// Each lane reads and writes only its own columns, so outputs may alias inputs. No shared memory and no group
+/// barrier, so it also runs on ILGPU's CPU accelerator (warps of 4 there).
 /// Launch with <see cref="KernelConfig"/>: a group of whole warps, and ⌈N / warps-per-group⌉ groups.
 /// </summary>
 public static class SoftmaxKernels
@@ -33,15 +33,20 @@ public static class SoftmaxKernels
         long start = (long)row * classes;
         int target = targets[row];
         bool valid = target >= 0 && target < classes;
-        float targetLogit = valid ? logits[start + target] : 0f;
 
+        // Lane k reads and writes only the elements k, k + warpSize, ...: none reads what another lane writes, so
+        // dLogits may alias logits. The lane that holds the target logit shares it through the warp sum (the others add 0).
         float max = float.NegativeInfinity;
+        float targetLogit = 0f;
         for (int k = lane; k < classes; k += warpSize)
         {
-            max = XMath.Max(max, logits[start + k]);
+            float x = logits[start + k];
+            max = XMath.Max(max, x);
+            targetLogit = k == target ? x : targetLogit;
         }
 
         max = WarpMax(max);
+        targetLogit = WarpSum(targetLogit);
         float sum = 0f;
         for (int k = lane; k < classes; k += warpSize)
         {
