@@ -79,6 +79,42 @@ public sealed class SoftmaxCrossEntropyTests
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void LossIsMinusLogOfTheSoftmaxKernelsProbabilityOfTheTarget(string deviceName)
+    {
+        // Two kernels on the same device that must agree: loss = −log softmax(x)[t], and dLogits + onehot = softmax.
+        // p ≥ e^−12 here (logits in ±6 over 33 classes), so −log p carries p's relative error (≤ ~1e-6) as an absolute one.
+        var device = TestDevices.Get(deviceName);
+        const int rows = 7, classes = 33;
+        var rng = new Random(21);
+        var logits = Uniform(rng, rows * classes, 6);
+        var targets = RandomTargets(rng, rows, classes);
+        using var logitsT = device.FromArray(logits, rows, classes);
+        using var targetsT = device.IndicesFromArray(targets, rows);
+        using var lossesT = device.Zeros(rows);
+        using var dLogitsT = device.Zeros(rows, classes);
+        using var probabilitiesT = device.Zeros(rows, classes);
+
+        Ops.SoftmaxCrossEntropy(logitsT, targetsT, lossesT, dLogitsT, 1f);
+        Ops.SoftmaxWithTemperature(logitsT, probabilitiesT, 1f);
+
+        var probabilities = probabilitiesT.ToArray();
+        var dLogits = dLogitsT.ToArray();
+        var expectedLosses = new double[rows];
+        var softmaxFromGradient = new float[rows * classes];
+        for (int r = 0; r < rows; r++)
+        {
+            expectedLosses[r] = -Math.Log(probabilities[(r * classes) + targets[r]]);
+            for (int k = 0; k < classes; k++)
+            {
+                softmaxFromGradient[(r * classes) + k] = dLogits[(r * classes) + k] + (k == targets[r] ? 1f : 0f);
+            }
+        }
+
+        AssertClose(lossesT.ToArray(), expectedLosses, "losses", 1e-5, 1e-5);
+        AssertClose(softmaxFromGradient, Widen(probabilities), "dLogits + onehot", 1e-6, 1e-5);
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void GradScaleScalesTheGradientAndNotTheLoss(string deviceName)
     {
         var device = TestDevices.Get(deviceName);
