@@ -8,6 +8,7 @@ using Tensorlet.Backends.Ilgpu;
 using Tensorlet.Bench.Infrastructure;
 using Tensorlet.Kernels.Cpu;
 using Tensorlet.Kernels.Reference;
+using static Tensorlet.Bench.FusedKernelBenchmarks;
 
 namespace Tensorlet.Bench;
 
@@ -60,6 +61,312 @@ public static class FusedKernelBenchmarks
     public static double[] Widen(float[] values) => Array.ConvertAll(values, v => (double)v);
 
     internal static IlgpuBackend Ilgpu(Device device) => (IlgpuBackend)device.Backend;
+
+    /// <summary>One elementwise operation, as a Vector512 and as a scalar; the passes below are generic over it.</summary>
+    internal interface IElementwiseOp
+    {
+        static abstract Vector512<float> Apply(Vector512<float> a, Vector512<float> b);
+
+        static abstract float Apply(float a, float b);
+    }
+
+    internal readonly struct SigmoidOp : IElementwiseOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-a));
+
+        public static float Apply(float a, float b) => 1f / (1f + MathF.Exp(-a));
+    }
+
+    internal readonly struct TanhOp : IElementwiseOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => Vector512<float>.One - (Vector512.Create(2f) / (Vector512<float>.One + Vector512.Exp(a + a)));
+
+        public static float Apply(float a, float b) => 1f - (2f / (1f + MathF.Exp(a + a)));
+    }
+
+    internal readonly struct LogOp : IElementwiseOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => Vector512.Log(a);
+
+        public static float Apply(float a, float b) => MathF.Log(a);
+    }
+
+    internal readonly struct OneMinusSquareOp : IElementwiseOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => Vector512<float>.One - (a * a);
+
+        public static float Apply(float a, float b) => 1f - (a * a);
+    }
+
+    internal readonly struct MultiplyOp : IElementwiseOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => a * b;
+
+        public static float Apply(float a, float b) => a * b;
+    }
+
+    internal readonly struct AddOp : IElementwiseOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => a + b;
+
+        public static float Apply(float a, float b) => a + b;
+    }
+
+    /// <summary>d·y·(1 − y), with y = σ(x) saved: a is y, b is d.</summary>
+    internal readonly struct SigmoidBackwardOp : IElementwiseOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => b * a * (Vector512<float>.One - a);
+
+        public static float Apply(float a, float b) => b * a * (1f - a);
+    }
+
+    /// <summary>d·(1 − y²), with y = tanh(x) saved: a is y, b is d.</summary>
+    internal readonly struct TanhBackwardOp : IElementwiseOp
+    {
+        public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => b * (Vector512<float>.One - (a * a));
+
+        public static float Apply(float a, float b) => b * (1f - (a * a));
+    }
+
+    /// <summary>The unfused baseline: one sweep over [rows, cols] (with row strides) per operation, single-threaded.</summary>
+    internal static unsafe class ElementwisePasses
+    {
+        public static void Map<TOp>(float* x, int xStride, float* y, int yStride, int rows, int cols)
+            where TOp : struct, IElementwiseOp
+            => Zip<TOp>(x, xStride, x, xStride, y, yStride, rows, cols);
+
+        public static void Zip<TOp>(float* a, int aStride, float* b, int bStride, float* y, int yStride, int rows, int cols)
+            where TOp : struct, IElementwiseOp
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* ar = a + ((long)r * aStride), br = b + ((long)r * bStride), yr = y + ((long)r * yStride);
+                int j = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    for (; j <= cols - Vector512<float>.Count; j += Vector512<float>.Count)
+                    {
+                        TOp.Apply(Vector512.Load(ar + j), Vector512.Load(br + j)).Store(yr + j);
+                    }
+                }
+
+                for (; j < cols; j++)
+                {
+                    yr[j] = TOp.Apply(ar[j], br[j]);
+                }
+            }
+        }
+
+        public static float Max(float* x, int n)
+        {
+            float max = float.NegativeInfinity;
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+            {
+                var acc = Vector512.Load(x);
+                for (j = Vector512<float>.Count; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
+                {
+                    acc = Vector512.Max(acc, Vector512.Load(x + j));
+                }
+
+                for (int k = 0; k < Vector512<float>.Count; k++)
+                {
+                    max = MathF.Max(max, acc[k]);
+                }
+            }
+
+            for (; j < n; j++)
+            {
+                max = MathF.Max(max, x[j]);
+            }
+
+            return max;
+        }
+
+        public static float ExpShiftedSum(float* x, float shift, float* y, int n)
+        {
+            float sum = 0;
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var acc = Vector512<float>.Zero;
+                var s = Vector512.Create(shift);
+                for (; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
+                {
+                    var e = Vector512.Exp(Vector512.Load(x + j) - s);
+                    e.Store(y + j);
+                    acc += e;
+                }
+
+                sum = Vector512.Sum(acc);
+            }
+
+            for (; j < n; j++)
+            {
+                y[j] = MathF.Exp(x[j] - shift);
+                sum += y[j];
+            }
+
+            return sum;
+        }
+
+        public static void Scale(float* x, float factor, float* y, int n)
+        {
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var f = Vector512.Create(factor);
+                for (; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
+                {
+                    (Vector512.Load(x + j) * f).Store(y + j);
+                }
+            }
+
+            for (; j < n; j++)
+            {
+                y[j] = x[j] * factor;
+            }
+        }
+    }
+
+    /// <summary>The unfused baseline on an ILGPU accelerator: one small kernel launch per elementwise operation.</summary>
+    internal sealed class UnfusedIlgpuKernels
+    {
+        private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> zip;
+        private readonly Action<Index1D, ArrayView<float>, int> rowSoftmax;
+        private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> log;
+        private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> gather;
+        private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float> gradient;
+
+        public UnfusedIlgpuKernels(Accelerator accelerator)
+        {
+            zip = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(ZipKernel);
+            rowSoftmax = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int>(RowSoftmaxKernel);
+            log = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(LogKernel);
+            gather = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(GatherKernel);
+            gradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float>(GradientKernel);
+        }
+
+        private enum Op
+        {
+            Sigmoid,
+            Tanh,
+            OneMinusSquare,
+            Multiply,
+            Add,
+            SigmoidBackward,
+            TanhBackward,
+        }
+
+        public void Forward(Tensor pre, Tensor cPrev, Tensor gates, Tensor c, Tensor h, Tensor[] scratch, int batch, int hidden)
+        {
+            int n = hidden, w = 4 * hidden;
+            ArrayView<float> p = pre.View, g = gates.View, t = scratch[0].View;
+            for (int k = 0; k < 4; k++)
+            {
+                Zip(k == 2 ? Op.Tanh : Op.Sigmoid, p.SubView(k * n), w, p.SubView(k * n), w, g.SubView(k * n), w, batch, n);
+            }
+
+            Zip(Op.Multiply, g.SubView(n), w, cPrev.View, n, c.View, n, batch, n);
+            Zip(Op.Multiply, g, w, g.SubView(2 * n), w, t, n, batch, n);
+            Zip(Op.Add, c.View, n, t, n, c.View, n, batch, n);
+            Zip(Op.Tanh, c.View, n, c.View, n, t, n, batch, n);
+            Zip(Op.Multiply, g.SubView(3 * n), w, t, n, h.View, n, batch, n);
+        }
+
+        public void Backward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPre, Tensor dcPrev, Tensor[] scratch, int batch, int hidden)
+        {
+            int n = hidden, w = 4 * hidden;
+            ArrayView<float> g = gates.View, d = dPre.View;
+            ArrayView<float> tc = scratch[0].View, t1 = scratch[1].View, t2 = scratch[2].View, dc = scratch[3].View;
+            ArrayView<float> dI = scratch[4].View, dF = scratch[5].View, dG = scratch[6].View, dO = scratch[7].View;
+            Zip(Op.Tanh, c.View, n, c.View, n, tc, n, batch, n);
+            Zip(Op.Multiply, dh.View, n, tc, n, dO, n, batch, n);
+            Zip(Op.OneMinusSquare, tc, n, tc, n, t1, n, batch, n);
+            Zip(Op.Multiply, dh.View, n, g.SubView(3 * n), w, t2, n, batch, n);
+            Zip(Op.Multiply, t2, n, t1, n, t2, n, batch, n);
+            Zip(Op.Add, dcNext.View, n, t2, n, dc, n, batch, n);
+            Zip(Op.Multiply, dc, n, g.SubView(2 * n), w, dI, n, batch, n);
+            Zip(Op.Multiply, dc, n, cPrev.View, n, dF, n, batch, n);
+            Zip(Op.Multiply, dc, n, g, w, dG, n, batch, n);
+            Zip(Op.Multiply, dc, n, g.SubView(n), w, dcPrev.View, n, batch, n);
+            Zip(Op.SigmoidBackward, g, w, dI, n, d, w, batch, n);
+            Zip(Op.SigmoidBackward, g.SubView(n), w, dF, n, d.SubView(n), w, batch, n);
+            Zip(Op.TanhBackward, g.SubView(2 * n), w, dG, n, d.SubView(2 * n), w, batch, n);
+            Zip(Op.SigmoidBackward, g.SubView(3 * n), w, dO, n, d.SubView(3 * n), w, batch, n);
+        }
+
+        public void SoftmaxCrossEntropy(
+            Tensor logits, IndexTensor targets, Tensor probabilities, Tensor logProbabilities, Tensor losses, Tensor dLogits, int rows, int classes, float gradScale)
+        {
+            Copy(logits, probabilities);
+            rowSoftmax(rows, probabilities.View, classes);
+            log(rows * classes, probabilities.View, logProbabilities.View);
+            gather(rows, logProbabilities.View, targets.View, losses.View, classes);
+            Copy(probabilities, dLogits);
+            gradient(rows * classes, dLogits.View, targets.View, dLogits.View, classes, gradScale);
+        }
+
+        private static void Copy(Tensor source, Tensor destination) => source.View.CopyTo(destination.View);
+
+        private void Zip(Op op, ArrayView<float> a, int aStride, ArrayView<float> b, int bStride, ArrayView<float> y, int yStride, int rows, int cols)
+            => zip(rows * cols, a, b, y, aStride, bStride, yStride, cols, (int)op);
+
+        private static void ZipKernel(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int aStride, int bStride, int yStride, int cols, int op)
+        {
+            int r = index / cols;
+            int j = index - (r * cols);
+            float x = a[(r * aStride) + j];
+            float z = b[(r * bStride) + j];
+            float result = op switch
+            {
+                0 => 1f / (1f + XMath.Exp(-x)),
+                1 => XMath.Tanh(x),
+                2 => 1f - (x * x),
+                3 => x * z,
+                4 => x + z,
+                5 => z * x * (1f - x),
+                _ => z * (1f - (x * x)),
+            };
+            y[(r * yStride) + j] = result;
+        }
+
+        // One thread per row: the straightforward softmax, in place.
+        private static void RowSoftmaxKernel(Index1D row, ArrayView<float> x, int classes)
+        {
+            long start = (long)(int)row * classes;
+            float max = float.NegativeInfinity;
+            for (int k = 0; k < classes; k++)
+            {
+                max = XMath.Max(max, x[start + k]);
+            }
+
+            float sum = 0f;
+            for (int k = 0; k < classes; k++)
+            {
+                float e = XMath.Exp(x[start + k] - max);
+                x[start + k] = e;
+                sum += e;
+            }
+
+            for (int k = 0; k < classes; k++)
+            {
+                x[start + k] /= sum;
+            }
+        }
+
+        private static void LogKernel(Index1D index, ArrayView<float> x, ArrayView<float> y) => y[index] = XMath.Log(x[index]);
+
+        private static void GatherKernel(Index1D row, ArrayView<float> logP, ArrayView<int> targets, ArrayView<float> losses, int classes)
+            => losses[row] = -logP[((long)(int)row * classes) + targets[row]];
+
+        private static void GradientKernel(Index1D index, ArrayView<float> p, ArrayView<int> targets, ArrayView<float> d, int classes, float gradScale)
+        {
+            int row = index / classes;
+            int k = index - (row * classes);
+            d[index] = (p[index] - (k == targets[row] ? 1f : 0f)) * gradScale;
+        }
+    }
 }
 
 /// <summary>The fused LSTM cell against nine (forward) and fourteen (backward) separate elementwise passes.</summary>
@@ -520,311 +827,5 @@ public unsafe class FusedSoftmaxCrossEntropyBenchmarks
             AddColumn(new ThroughputColumn("Mlogits/s", bc => ThroughputColumn.Parameter(bc, nameof(Rows)) * (double)ThroughputColumn.Parameter(bc, nameof(Classes)) / 1e6));
             AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByParams);
         }
-    }
-}
-
-/// <summary>One elementwise operation, as a Vector512 and as a scalar; the passes below are generic over it.</summary>
-internal interface IElementwiseOp
-{
-    static abstract Vector512<float> Apply(Vector512<float> a, Vector512<float> b);
-
-    static abstract float Apply(float a, float b);
-}
-
-internal readonly struct SigmoidOp : IElementwiseOp
-{
-    public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-a));
-
-    public static float Apply(float a, float b) => 1f / (1f + MathF.Exp(-a));
-}
-
-internal readonly struct TanhOp : IElementwiseOp
-{
-    public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => Vector512<float>.One - (Vector512.Create(2f) / (Vector512<float>.One + Vector512.Exp(a + a)));
-
-    public static float Apply(float a, float b) => 1f - (2f / (1f + MathF.Exp(a + a)));
-}
-
-internal readonly struct LogOp : IElementwiseOp
-{
-    public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => Vector512.Log(a);
-
-    public static float Apply(float a, float b) => MathF.Log(a);
-}
-
-internal readonly struct OneMinusSquareOp : IElementwiseOp
-{
-    public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => Vector512<float>.One - (a * a);
-
-    public static float Apply(float a, float b) => 1f - (a * a);
-}
-
-internal readonly struct MultiplyOp : IElementwiseOp
-{
-    public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => a * b;
-
-    public static float Apply(float a, float b) => a * b;
-}
-
-internal readonly struct AddOp : IElementwiseOp
-{
-    public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => a + b;
-
-    public static float Apply(float a, float b) => a + b;
-}
-
-/// <summary>d·y·(1 − y), with y = σ(x) saved: a is y, b is d.</summary>
-internal readonly struct SigmoidBackwardOp : IElementwiseOp
-{
-    public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => b * a * (Vector512<float>.One - a);
-
-    public static float Apply(float a, float b) => b * a * (1f - a);
-}
-
-/// <summary>d·(1 − y²), with y = tanh(x) saved: a is y, b is d.</summary>
-internal readonly struct TanhBackwardOp : IElementwiseOp
-{
-    public static Vector512<float> Apply(Vector512<float> a, Vector512<float> b) => b * (Vector512<float>.One - (a * a));
-
-    public static float Apply(float a, float b) => b * (1f - (a * a));
-}
-
-/// <summary>The unfused baseline: one sweep over [rows, cols] (with row strides) per operation, single-threaded.</summary>
-internal static unsafe class ElementwisePasses
-{
-    public static void Map<TOp>(float* x, int xStride, float* y, int yStride, int rows, int cols)
-        where TOp : struct, IElementwiseOp
-        => Zip<TOp>(x, xStride, x, xStride, y, yStride, rows, cols);
-
-    public static void Zip<TOp>(float* a, int aStride, float* b, int bStride, float* y, int yStride, int rows, int cols)
-        where TOp : struct, IElementwiseOp
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            float* ar = a + ((long)r * aStride), br = b + ((long)r * bStride), yr = y + ((long)r * yStride);
-            int j = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; j <= cols - Vector512<float>.Count; j += Vector512<float>.Count)
-                {
-                    TOp.Apply(Vector512.Load(ar + j), Vector512.Load(br + j)).Store(yr + j);
-                }
-            }
-
-            for (; j < cols; j++)
-            {
-                yr[j] = TOp.Apply(ar[j], br[j]);
-            }
-        }
-    }
-
-    public static float Max(float* x, int n)
-    {
-        float max = float.NegativeInfinity;
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
-        {
-            var acc = Vector512.Load(x);
-            for (j = Vector512<float>.Count; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
-            {
-                acc = Vector512.Max(acc, Vector512.Load(x + j));
-            }
-
-            for (int k = 0; k < Vector512<float>.Count; k++)
-            {
-                max = MathF.Max(max, acc[k]);
-            }
-        }
-
-        for (; j < n; j++)
-        {
-            max = MathF.Max(max, x[j]);
-        }
-
-        return max;
-    }
-
-    public static float ExpShiftedSum(float* x, float shift, float* y, int n)
-    {
-        float sum = 0;
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var acc = Vector512<float>.Zero;
-            var s = Vector512.Create(shift);
-            for (; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
-            {
-                var e = Vector512.Exp(Vector512.Load(x + j) - s);
-                e.Store(y + j);
-                acc += e;
-            }
-
-            sum = Vector512.Sum(acc);
-        }
-
-        for (; j < n; j++)
-        {
-            y[j] = MathF.Exp(x[j] - shift);
-            sum += y[j];
-        }
-
-        return sum;
-    }
-
-    public static void Scale(float* x, float factor, float* y, int n)
-    {
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var f = Vector512.Create(factor);
-            for (; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
-            {
-                (Vector512.Load(x + j) * f).Store(y + j);
-            }
-        }
-
-        for (; j < n; j++)
-        {
-            y[j] = x[j] * factor;
-        }
-    }
-}
-
-/// <summary>The unfused baseline on an ILGPU accelerator: one small kernel launch per elementwise operation.</summary>
-internal sealed class UnfusedIlgpuKernels
-{
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> zip;
-    private readonly Action<Index1D, ArrayView<float>, int> rowSoftmax;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> log;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> gather;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float> gradient;
-
-    public UnfusedIlgpuKernels(Accelerator accelerator)
-    {
-        zip = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(ZipKernel);
-        rowSoftmax = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int>(RowSoftmaxKernel);
-        log = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(LogKernel);
-        gather = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(GatherKernel);
-        gradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float>(GradientKernel);
-    }
-
-    private enum Op
-    {
-        Sigmoid,
-        Tanh,
-        OneMinusSquare,
-        Multiply,
-        Add,
-        SigmoidBackward,
-        TanhBackward,
-    }
-
-    public void Forward(Tensor pre, Tensor cPrev, Tensor gates, Tensor c, Tensor h, Tensor[] scratch, int batch, int hidden)
-    {
-        int n = hidden, w = 4 * hidden;
-        ArrayView<float> p = pre.View, g = gates.View, t = scratch[0].View;
-        for (int k = 0; k < 4; k++)
-        {
-            Zip(k == 2 ? Op.Tanh : Op.Sigmoid, p.SubView(k * n), w, p.SubView(k * n), w, g.SubView(k * n), w, batch, n);
-        }
-
-        Zip(Op.Multiply, g.SubView(n), w, cPrev.View, n, c.View, n, batch, n);
-        Zip(Op.Multiply, g, w, g.SubView(2 * n), w, t, n, batch, n);
-        Zip(Op.Add, c.View, n, t, n, c.View, n, batch, n);
-        Zip(Op.Tanh, c.View, n, c.View, n, t, n, batch, n);
-        Zip(Op.Multiply, g.SubView(3 * n), w, t, n, h.View, n, batch, n);
-    }
-
-    public void Backward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPre, Tensor dcPrev, Tensor[] scratch, int batch, int hidden)
-    {
-        int n = hidden, w = 4 * hidden;
-        ArrayView<float> g = gates.View, d = dPre.View;
-        ArrayView<float> tc = scratch[0].View, t1 = scratch[1].View, t2 = scratch[2].View, dc = scratch[3].View;
-        ArrayView<float> dI = scratch[4].View, dF = scratch[5].View, dG = scratch[6].View, dO = scratch[7].View;
-        Zip(Op.Tanh, c.View, n, c.View, n, tc, n, batch, n);
-        Zip(Op.Multiply, dh.View, n, tc, n, dO, n, batch, n);
-        Zip(Op.OneMinusSquare, tc, n, tc, n, t1, n, batch, n);
-        Zip(Op.Multiply, dh.View, n, g.SubView(3 * n), w, t2, n, batch, n);
-        Zip(Op.Multiply, t2, n, t1, n, t2, n, batch, n);
-        Zip(Op.Add, dcNext.View, n, t2, n, dc, n, batch, n);
-        Zip(Op.Multiply, dc, n, g.SubView(2 * n), w, dI, n, batch, n);
-        Zip(Op.Multiply, dc, n, cPrev.View, n, dF, n, batch, n);
-        Zip(Op.Multiply, dc, n, g, w, dG, n, batch, n);
-        Zip(Op.Multiply, dc, n, g.SubView(n), w, dcPrev.View, n, batch, n);
-        Zip(Op.SigmoidBackward, g, w, dI, n, d, w, batch, n);
-        Zip(Op.SigmoidBackward, g.SubView(n), w, dF, n, d.SubView(n), w, batch, n);
-        Zip(Op.TanhBackward, g.SubView(2 * n), w, dG, n, d.SubView(2 * n), w, batch, n);
-        Zip(Op.SigmoidBackward, g.SubView(3 * n), w, dO, n, d.SubView(3 * n), w, batch, n);
-    }
-
-    public void SoftmaxCrossEntropy(
-        Tensor logits, IndexTensor targets, Tensor probabilities, Tensor logProbabilities, Tensor losses, Tensor dLogits, int rows, int classes, float gradScale)
-    {
-        Copy(logits, probabilities);
-        rowSoftmax(rows, probabilities.View, classes);
-        log(rows * classes, probabilities.View, logProbabilities.View);
-        gather(rows, logProbabilities.View, targets.View, losses.View, classes);
-        Copy(probabilities, dLogits);
-        gradient(rows * classes, dLogits.View, targets.View, dLogits.View, classes, gradScale);
-    }
-
-    private static void Copy(Tensor source, Tensor destination) => source.View.CopyTo(destination.View);
-
-    private void Zip(Op op, ArrayView<float> a, int aStride, ArrayView<float> b, int bStride, ArrayView<float> y, int yStride, int rows, int cols)
-        => zip(rows * cols, a, b, y, aStride, bStride, yStride, cols, (int)op);
-
-    private static void ZipKernel(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int aStride, int bStride, int yStride, int cols, int op)
-    {
-        int r = index / cols;
-        int j = index - (r * cols);
-        float x = a[(r * aStride) + j];
-        float z = b[(r * bStride) + j];
-        float result = op switch
-        {
-            0 => 1f / (1f + XMath.Exp(-x)),
-            1 => XMath.Tanh(x),
-            2 => 1f - (x * x),
-            3 => x * z,
-            4 => x + z,
-            5 => z * x * (1f - x),
-            _ => z * (1f - (x * x)),
-        };
-        y[(r * yStride) + j] = result;
-    }
-
-    // One thread per row: the straightforward softmax, in place.
-    private static void RowSoftmaxKernel(Index1D row, ArrayView<float> x, int classes)
-    {
-        long start = (long)(int)row * classes;
-        float max = float.NegativeInfinity;
-        for (int k = 0; k < classes; k++)
-        {
-            max = XMath.Max(max, x[start + k]);
-        }
-
-        float sum = 0f;
-        for (int k = 0; k < classes; k++)
-        {
-            float e = XMath.Exp(x[start + k] - max);
-            x[start + k] = e;
-            sum += e;
-        }
-
-        for (int k = 0; k < classes; k++)
-        {
-            x[start + k] /= sum;
-        }
-    }
-
-    private static void LogKernel(Index1D index, ArrayView<float> x, ArrayView<float> y) => y[index] = XMath.Log(x[index]);
-
-    private static void GatherKernel(Index1D row, ArrayView<float> logP, ArrayView<int> targets, ArrayView<float> losses, int classes)
-        => losses[row] = -logP[((long)(int)row * classes) + targets[row]];
-
-    private static void GradientKernel(Index1D index, ArrayView<float> p, ArrayView<int> targets, ArrayView<float> d, int classes, float gradScale)
-    {
-        int row = index / classes;
-        int k = index - (row * classes);
-        d[index] = (p[index] - (k == targets[row] ? 1f : 0f)) * gradScale;
     }
 }
