@@ -65,6 +65,27 @@ public sealed class LstmCellTests
         AssertClose(hT.ToArray(), h, "h");
     }
 
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ForwardMayWriteTheNewCellStateOverThePreviousOne(string deviceName)
+    {
+        // The kernels document c == cPrev as safe (each element reads cPrev before it writes c); a layer can then keep one c buffer.
+        var device = TestDevices.Get(deviceName);
+        const int batch = 3, hidden = 35;
+        var rng = new Random(13);
+        var pre = Uniform(rng, batch * 4 * hidden, 4);
+        var cPrev = Uniform(rng, batch * hidden, 2);
+        using var preT = device.FromArray(pre, batch, 4 * hidden);
+        using var cT = device.FromArray(cPrev, batch, hidden);
+        using var hT = device.Zeros(batch, hidden);
+
+        Ops.LstmCellForward(preT, cT, preT, cT, hT);
+
+        var (gates, c, h) = ReferenceForward(batch, hidden, pre, cPrev);
+        AssertClose(preT.ToArray(), gates, "gates");
+        AssertClose(cT.ToArray(), c, "c (over cPrev)");
+        AssertClose(hT.ToArray(), h, "h");
+    }
+
     [TestCaseSource(nameof(DevicesAndSizes))]
     public void BackwardMatchesReference(string deviceName, int batch, int hidden)
     {
