@@ -46,6 +46,7 @@ internal sealed partial class IlgpuBackend : IKernelBackend
     public void Dispose()
     {
         gemmKernels?.Dispose();
+        elementwiseKernels?.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }
