@@ -143,6 +143,23 @@ public sealed class TrainCommandTests
         Directory.Delete(runs, true);
     }
 
+    [Test]
+    public void TrainingRunsOnTheIlgpuCpuDevice()
+    {
+        // The GPU kernels on ILGPU's CPU accelerator: slow, so the smallest run that still trains, validates and samples.
+        var runs = AppHarness.TempFolder();
+
+        var result = AppHarness.Run(
+            "train", "--device", "ilgpu-cpu", "--epochs", "1", "--max-batches", "1", "--batch", "10", "--lstm-hidden", "8", "--ngram-hidden", "8",
+            "--sample-length", "5", "--data", Infrastructure.TestData.CorpusArchive, "--max-sequences", "40", "--runs-dir", runs);
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Stdout, Does.Contain("Device: ilgpu-cpu"));
+        var rows = LossColumns(AppHarness.OnlyRun(runs));
+        Assert.That(rows.Select(r => r[..r.IndexOf(',', r.IndexOf(',') + 1)]), Is.EqualTo(new[] { "ngram,1", "lstm,1" }));
+        Directory.Delete(runs, true);
+    }
+
     // model, epoch and the four loss columns of metrics.csv (throughput and time differ run to run).
     private static string[] LossColumns(string run)
         => [.. File.ReadAllLines(Path.Combine(run, "metrics.csv")).Skip(1).Select(l => string.Join(',', l.Split(',')[..6]))];

@@ -97,7 +97,7 @@ internal sealed record TrainSettings
         LstmHidden = 128,
         LstmLayers = 2,
         LstmDropout = 0.2f,
-        Epochs = 5,
+        Epochs = 8,
     };
 
     /// <summary>The notebook's scale: n=3, hidden 100 relu; LSTM 2×256, dropout 0.5, lr 2e-3, batch 100, 10 epochs.</summary>
