@@ -65,5 +65,6 @@ public static class CharPredictApp
 
     // The exceptions that report bad input or data rather than a bug in Tensorlet.
     private static bool IsUserError(Exception e) => e is DeviceNotAvailableException or CorpusException or CheckpointException
-        or ArgumentException or NonFiniteLossException or IOException or UnauthorizedAccessException or FormatException;
+        or ArgumentException or NonFiniteLossException or IOException or UnauthorizedAccessException or FormatException
+        or System.Text.Json.JsonException;
 }

@@ -7,16 +7,21 @@ public static class Program
     public static int Main(string[] args)
     {
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+
+        // Only training has something to save; other commands keep Ctrl+C's default (end at once).
+        if (args.Length > 0 && args[0] == "train")
         {
-            // The first Ctrl+C asks training to stop after the current batch and save; a second one kills the process.
-            if (!stop.IsCancellationRequested)
+            Console.CancelKeyPress += (_, e) =>
             {
-                e.Cancel = true;
-                Console.Error.WriteLine("Stopping after the current batch (Ctrl+C again to abort without saving)...");
-                stop.Cancel();
-            }
-        };
+                // The first Ctrl+C asks training to stop after the current batch and save; a second one ends the process.
+                if (!stop.IsCancellationRequested)
+                {
+                    e.Cancel = true;
+                    Console.Error.WriteLine("Stopping after the current batch (Ctrl+C again to abort without saving)...");
+                    stop.Cancel();
+                }
+            };
+        }
 
         return CharPredictApp.Run(args, Console.Out, Console.Error, stop.Token);
     }

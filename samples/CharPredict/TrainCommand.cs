@@ -116,7 +116,7 @@ internal sealed class TrainCommand
             MaxBatches = r.Given(maxBatches, basis.MaxBatches),
             ClipNorm = r.Given(clipNorm, basis.ClipNorm),
             SampleLength = r.Given(sampleLength, basis.SampleLength),
-            Data = r.GetValue(data),
+            Data = r.GetValue(data) is { } path ? Path.GetFullPath(path) : null,
             MaxSequences = r.GetValue(maxSequences),
         };
     }
