@@ -192,8 +192,36 @@ public static unsafe class CpuGemm
 
     private static void Run(GemmGeometry geometry, bool transposeA, int m, int n, int k, float alpha, float* a, float* packedB, int kc, int paddedN, float beta, float* c, int threads)
     {
+        if ((long)m * n * k < ParallelThreshold)
+        {
+            threads = 1;
+        }
+
         var job = new GemmJob(geometry, transposeA, m, n, k, alpha, a, packedB, kc, paddedN, beta, c, threads);
-        if (threads <= 1 || job.Items == 1 || (long)m * n * k < ParallelThreshold)
+        if (!job.SplitsN)
+        {
+            RunItems(job, threads);
+            return;
+        }
+
+        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)job.SharedALength + 16));
+        try
+        {
+            fixed (float* pr = rented)
+            {
+                job.PackSharedA((float*)(((nint)pr + 63) & ~(nint)63), threads);
+                RunItems(job, threads);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    private static void RunItems(GemmJob job, int threads)
+    {
+        if (threads <= 1 || job.Items == 1)
         {
             for (int item = 0; item < job.Items; item++)
             {

@@ -29,9 +29,6 @@ internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr
     /// <summary>Rows of A packed per block (before rounding to MR): 128·256·4 B = 128 KiB, well inside L2.</summary>
     public const int McTarget = 128;
 
-    /// <summary>Columns of C one work item covers at most, so A panels are reused across many slivers.</summary>
-    public const int NcMax = 512;
-
     /// <summary>Testing switch: when set, the Vector256 kernel is used even where Vector512 is accelerated.</summary>
     internal static bool ForceVector256 { get; set; }
 
