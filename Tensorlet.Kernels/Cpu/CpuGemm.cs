@@ -43,24 +43,39 @@ public static unsafe class CpuGemm
             return;
         }
 
-        var geometry = GemmGeometry.Best;
-        int paddedN = (n + geometry.Nr - 1) / geometry.Nr * geometry.Nr;
-        long packedLength = (long)k * paddedN;
-
-        // A pooled, pinned-for-the-call buffer: fresh native memory would page-fault on every call.
-        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)packedLength + 16));
-        try
+        if ((long)m * n * k < ParallelThreshold)
         {
-            fixed (float* pa = a, pb = b, pc = c, pr = rented)
-            {
-                float* packed = (float*)(((nint)pr + 63) & ~(nint)63);
-                PackBInto(pb, transposeB, k, n, geometry, GemmGeometry.KcFor(k), paddedN, packed, maxDegreeOfParallelism);
-                Run(geometry, transposeA, m, n, k, alpha, pa, packed, GemmGeometry.KcFor(k), paddedN, beta, pc, maxDegreeOfParallelism);
-            }
+            maxDegreeOfParallelism = 1;
         }
-        finally
+
+        fixed (float* pa = a, pb = b, pc = c)
         {
-            ArrayPool<float>.Shared.Return(rented);
+            var job = new GemmJob(GemmGeometry.Best, transposeA, m, n, k, alpha, pa, beta, pc, maxDegreeOfParallelism);
+            if (job.SplitsN)
+            {
+                // Each item packs its own slivers of B while they are hot in cache.
+                job.PackBPerItem(pb, transposeB);
+                Run(job, maxDegreeOfParallelism);
+                return;
+            }
+
+            // A pooled buffer: fresh native memory would page-fault on every call.
+            long packedLength = (long)k * job.PaddedN;
+            float[] rented = ArrayPool<float>.Shared.Rent(checked((int)packedLength + 16));
+            try
+            {
+                fixed (float* pr = rented)
+                {
+                    float* packed = (float*)(((nint)pr + 63) & ~(nint)63);
+                    PackBInto(pb, transposeB, k, n, GemmGeometry.Best, job.Kc, job.PaddedN, packed, maxDegreeOfParallelism);
+                    job.UsePackedB(packed);
+                    Run(job, maxDegreeOfParallelism);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
         }
     }
 
@@ -136,9 +151,16 @@ public static unsafe class CpuGemm
             return;
         }
 
+        if ((long)m * n * k < ParallelThreshold)
+        {
+            maxDegreeOfParallelism = 1;
+        }
+
         fixed (float* pa = a, pc = c)
         {
-            Run(b.Geometry, transposeA, m, n, k, alpha, pa, b.Data, b.Kc, b.PaddedN, beta, pc, maxDegreeOfParallelism);
+            var job = new GemmJob(b.Geometry, transposeA, m, n, k, alpha, pa, beta, pc, maxDegreeOfParallelism);
+            job.UsePackedB(b.Data);
+            Run(job, maxDegreeOfParallelism);
         }
     }
 
@@ -190,14 +212,9 @@ public static unsafe class CpuGemm
         Parallel.For(0, slivers, options, s => GemmPacking.PackBSliver((float*)bAddress, transposeB, k, n, kc, geometry.Nr, paddedN, s, (float*)packedAddress));
     }
 
-    private static void Run(GemmGeometry geometry, bool transposeA, int m, int n, int k, float alpha, float* a, float* packedB, int kc, int paddedN, float beta, float* c, int threads)
+    /// <summary>Runs a job whose B is set up: packs A once first when the items share it.</summary>
+    private static void Run(GemmJob job, int threads)
     {
-        if ((long)m * n * k < ParallelThreshold)
-        {
-            threads = 1;
-        }
-
-        var job = new GemmJob(geometry, transposeA, m, n, k, alpha, a, packedB, kc, paddedN, beta, c, threads);
         if (!job.SplitsN)
         {
             RunItems(job, threads);

@@ -1,12 +1,13 @@
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
-/// One GEMM call split into work items: blocks of MC rows of C, each over all N, so every A block is packed
-/// exactly once. Each item loops over the K blocks, packs its A block into a per-thread buffer, and runs the
-/// microkernel over every MR × NR tile, B sliver outermost so the sliver stays in L1 while the A panels
-/// stream past it from L2 (B itself need not fit in L2: each sliver is fetched once per A block).
+/// One GEMM call split into work items. Normally an item is a block of MC rows of C over all of N, so every
+/// A block is packed exactly once: the item loops over the K blocks, packs its A block into a per-thread
+/// buffer, and runs the microkernel over every MR × NR tile, B sliver outermost so the sliver stays in L1
+/// while the A panels stream past it from L2 (B need not fit in L2: each sliver is fetched once per A block).
 /// With too few row blocks to keep the threads busy (the LSTM's 100-row step), N is cut into several items
-/// instead, and A is packed once up front into <c>sharedA</c> rather than once per item.
+/// instead; then A is packed once up front (<see cref="PackSharedA"/>), and B, unless already packed, is
+/// packed by each item for its own slivers just before use (<see cref="PackBPerItem"/>), while it is hot.
 /// A class (not a struct) so that <see cref="RunItem"/> can be handed to Parallel.For without copying.
 /// </summary>
 internal sealed unsafe class GemmJob
@@ -14,15 +15,19 @@ internal sealed unsafe class GemmJob
     [ThreadStatic]
     private static float[]? aBuffer;
 
+    [ThreadStatic]
+    private static float[]? bBuffer;
+
     private readonly GemmGeometry geometry;
     private readonly bool transposeA;
-    private readonly int m, n, k, kc, paddedN;
+    private readonly int m, n, k, kc, paddedN, paddedM;
     private readonly float alpha, beta;
-    private readonly float* a, packedB, c;
+    private readonly float* a, c;
     private readonly int mc, mBlocks, sliversPerItem, slivers;
-    private float* sharedA;
+    private float* packedB, sharedA, unpackedB;
+    private bool transposeB;
 
-    public GemmJob(GemmGeometry geometry, bool transposeA, int m, int n, int k, float alpha, float* a, float* packedB, int kc, int paddedN, float beta, float* c, int threads)
+    public GemmJob(GemmGeometry geometry, bool transposeA, int m, int n, int k, float alpha, float* a, float beta, float* c, int threads)
     {
         this.geometry = geometry;
         this.transposeA = transposeA;
@@ -31,25 +36,25 @@ internal sealed unsafe class GemmJob
         this.k = k;
         this.alpha = alpha;
         this.a = a;
-        this.packedB = packedB;
-        this.kc = kc;
-        this.paddedN = paddedN;
         this.beta = beta;
         this.c = c;
 
-        int mr = geometry.Mr;
-        mc = Math.Min(geometry.Mc, (m + mr - 1) / mr * mr);
+        int mr = geometry.Mr, nr = geometry.Nr;
+        kc = GemmGeometry.KcFor(k);
+        paddedN = (n + nr - 1) / nr * nr;
+        paddedM = (m + mr - 1) / mr * mr;
+        mc = Math.Min(geometry.Mc, paddedM);
         mBlocks = (m + mc - 1) / mc;
-        slivers = paddedN / geometry.Nr;
+        slivers = paddedN / nr;
         sliversPerItem = slivers;
 
-        // Few row blocks (the LSTM's 100-row recurrent step): cut N so every thread gets several items and
-        // a thread slowed by the shared machine does not hold up the call.
+        // Few row blocks: cut N so every thread gets several items and a thread slowed by the shared
+        // machine does not hold up the call; at most 1024 columns an item, to bound the per-thread B buffer.
         int wanted = threads <= 1 ? 1 : 4 * threads;
         if (mBlocks < wanted)
         {
             int nBlocksWanted = (wanted + mBlocks - 1) / mBlocks;
-            sliversPerItem = Math.Max(1, (slivers + nBlocksWanted - 1) / nBlocksWanted);
+            sliversPerItem = Math.Clamp((slivers + nBlocksWanted - 1) / nBlocksWanted, 1, Math.Max(1, 1024 / nr));
         }
 
         NBlocks = (slivers + sliversPerItem - 1) / sliversPerItem;
@@ -59,24 +64,38 @@ internal sealed unsafe class GemmJob
     /// <summary>How many work items the call has.</summary>
     public int Items { get; }
 
-    /// <summary>Whether the items share N, so A should be packed once up front (<see cref="SharedALength"/> floats).</summary>
+    /// <summary>Whether the items cut N (so A is best packed once up front, and B per item).</summary>
     public bool SplitsN => NBlocks > 1;
 
     /// <summary>Floats of the whole packed A: M rounded up to MR, times K.</summary>
-    public long SharedALength => (long)(m + geometry.Mr - 1) / geometry.Mr * geometry.Mr * k;
+    public long SharedALength => (long)paddedM * k;
+
+    /// <summary>The K block length the job uses (and a packed B must have been made with).</summary>
+    public int Kc => kc;
+
+    /// <summary>N rounded up to whole slivers.</summary>
+    public int PaddedN => paddedN;
 
     private int NBlocks { get; }
+
+    /// <summary>Uses a B packed whole beforehand (<see cref="PackedMatrix"/> layout, K blocks of <see cref="Kc"/>).</summary>
+    public void UsePackedB(float* packed) => packedB = packed;
+
+    /// <summary>Has every item pack the slivers it needs from op(B) itself (stored [k,n], or [n,k] when transposed).</summary>
+    public void PackBPerItem(float* b, bool transposed)
+    {
+        unpackedB = b;
+        transposeB = transposed;
+    }
 
     /// <summary>Packs all of op(A) into <paramref name="destination"/> (<see cref="SharedALength"/> floats): per K block, panels of MR rows.</summary>
     public void PackSharedA(float* destination, int threads)
     {
-        sharedA = destination;
-        long paddedM = (m + geometry.Mr - 1) / geometry.Mr * geometry.Mr;
         int kBlocks = (k + kc - 1) / kc;
         void PackBlock(int block)
         {
             int pc = block * kc;
-            GemmPacking.PackA(a, transposeA, m, k, 0, m, pc, Math.Min(kc, k - pc), geometry.Mr, destination + (pc * paddedM));
+            GemmPacking.PackA(a, transposeA, m, k, 0, m, pc, Math.Min(kc, k - pc), geometry.Mr, destination + ((long)pc * paddedM));
         }
 
         if (threads <= 1 || kBlocks == 1)
@@ -90,9 +109,11 @@ internal sealed unsafe class GemmJob
         {
             Parallel.For(0, kBlocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, PackBlock);
         }
+
+        sharedA = destination;
     }
 
-    /// <summary>Computes one tile of C (rows block fastest, so one thread's consecutive items share B from L2).</summary>
+    /// <summary>Computes one tile of C (row blocks fastest, so one thread's consecutive items share B slivers).</summary>
     public void RunItem(int item)
     {
         int mBlock = item % mBlocks;
@@ -103,24 +124,20 @@ internal sealed unsafe class GemmJob
         int s1 = Math.Min(slivers, s0 + sliversPerItem);
         int mr = geometry.Mr, nr = geometry.Nr;
 
-        int needed = (geometry.Mc * GemmGeometry.KcMax) + 16;
-        if (aBuffer is null || aBuffer.Length < needed)
-        {
-            aBuffer = GC.AllocateUninitializedArray<float>(needed, pinned: true);
-        }
-
+        float[]? aScratch = sharedA == null ? Scratch(ref aBuffer, geometry.Mc * GemmGeometry.KcMax) : null;
+        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, GemmGeometry.KcMax * sliversPerItem * nr) : null;
         float* spill = stackalloc float[mr * nr];
-        fixed (float* bufferStart = aBuffer)
+        fixed (float* aStart = aScratch, bStart = bScratch)
         {
-            float* aPacked = (float*)(((nint)bufferStart + 63) & ~(nint)63);
+            float* aPacked = Align(aStart);
+            float* bLocal = Align(bStart);
             for (int pc = 0; pc < k; pc += kc)
             {
                 int kcLen = Math.Min(kc, k - pc);
                 float* aBlock;
                 if (sharedA != null)
                 {
-                    long paddedM = (m + mr - 1) / mr * mr;
-                    aBlock = sharedA + (pc * paddedM) + ((long)i0 * kcLen);
+                    aBlock = sharedA + ((long)pc * paddedM) + ((long)i0 * kcLen);
                 }
                 else
                 {
@@ -130,10 +147,19 @@ internal sealed unsafe class GemmJob
 
                 // The first K block applies beta; later blocks accumulate onto it.
                 float blockBeta = pc == 0 ? beta : 1f;
-                float* bBlock = packedB + ((long)pc * paddedN);
                 for (int s = s0; s < s1; s++)
                 {
-                    float* bSliver = bBlock + ((long)s * kcLen * nr);
+                    float* bSliver;
+                    if (unpackedB != null)
+                    {
+                        bSliver = bLocal + ((long)(s - s0) * kcLen * nr);
+                        GemmPacking.PackBSliverBlock(unpackedB, transposeB, k, n, pc, kcLen, nr, s, bSliver);
+                    }
+                    else
+                    {
+                        bSliver = packedB + ((long)pc * paddedN) + ((long)s * kcLen * nr);
+                    }
+
                     int j0 = s * nr;
                     int cols = Math.Min(nr, n - j0);
                     for (int ir = 0; ir < rowsInBlock; ir += mr)
@@ -158,4 +184,17 @@ internal sealed unsafe class GemmJob
             }
         }
     }
+
+    /// <summary>A pinned per-thread buffer of at least <paramref name="floats"/> (+16 for alignment), grown on demand.</summary>
+    private static float[] Scratch(ref float[]? buffer, int floats)
+    {
+        if (buffer is null || buffer.Length < floats + 16)
+        {
+            buffer = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
+        }
+
+        return buffer;
+    }
+
+    private static float* Align(float* pointer) => (float*)(((nint)pointer + 63) & ~(nint)63);
 }

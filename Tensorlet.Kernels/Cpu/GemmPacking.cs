@@ -18,59 +18,67 @@ internal static unsafe class GemmPacking
     /// </summary>
     public static void PackBSliver(float* b, bool transposeB, int k, int n, int kcMax, int nr, int paddedN, int sliver, float* packed)
     {
-        int j0 = sliver * nr;
-        int cols = Math.Min(nr, n - j0);
         for (int pc = 0; pc < k; pc += kcMax)
         {
             int kc = Math.Min(kcMax, k - pc);
-            float* dst = packed + ((long)pc * paddedN) + ((long)sliver * kc * nr);
-            if (!transposeB)
+            PackBSliverBlock(b, transposeB, k, n, pc, kc, nr, sliver, packed + ((long)pc * paddedN) + ((long)sliver * kc * nr));
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [pc, pc+kc) of sliver <paramref name="sliver"/> of op(B) into <paramref name="dst"/>: kc rows
+    /// of NR floats, zero-padded past column n.
+    /// </summary>
+    public static void PackBSliverBlock(float* b, bool transposeB, int k, int n, int pc, int kc, int nr, int sliver, float* dst)
+    {
+        int j0 = sliver * nr;
+        int cols = Math.Min(nr, n - j0);
+        if (!transposeB)
+        {
+            for (int p = 0; p < kc; p++)
             {
-                for (int p = 0; p < kc; p++)
+                float* src = b + ((long)(pc + p) * n) + j0;
+                float* d = dst + (p * nr);
+                Unsafe.CopyBlockUnaligned(d, src, (uint)cols * sizeof(float));
+                for (int j = cols; j < nr; j++)
                 {
-                    float* src = b + ((long)(pc + p) * n) + j0;
-                    float* d = dst + (p * nr);
-                    Unsafe.CopyBlockUnaligned(d, src, (uint)cols * sizeof(float));
-                    for (int j = cols; j < nr; j++)
+                    d[j] = 0f;
+                }
+            }
+        }
+        else
+        {
+            // Read along B's rows (contiguous in p), write with stride NR: the destination block
+            // (KC·NR floats) stays in L1 while it fills. Whole 8 × 8 squares go through an AVX transpose.
+            int j8 = 0, p8 = Avx.IsSupported ? kc / 8 * 8 : 0;
+            if (p8 > 0)
+            {
+                for (; j8 + 8 <= cols; j8 += 8)
+                {
+                    float* src = b + ((long)(j0 + j8) * k) + pc;
+                    for (int p = 0; p < p8; p += 8)
                     {
-                        d[j] = 0f;
+                        Transpose8x8(src + p, k, dst + (p * nr) + j8, nr);
                     }
                 }
             }
-            else
+
+            for (int j = 0; j < nr; j++)
             {
-                // Read along B's rows (contiguous in p), write with stride NR: the destination block
-                // (KC·NR floats) stays in L1 while it fills. Whole 8 × 8 squares go through an AVX transpose.
-                int j8 = 0, p8 = Avx.IsSupported ? kc / 8 * 8 : 0;
-                if (p8 > 0)
+                float* d = dst + j;
+                if (j < cols)
                 {
-                    for (; j8 + 8 <= cols; j8 += 8)
+                    float* src = b + ((long)(j0 + j) * k) + pc;
+                    for (int p = j < j8 ? p8 : 0; p < kc; p++)
                     {
-                        float* src = b + ((long)(j0 + j8) * k) + pc;
-                        for (int p = 0; p < p8; p += 8)
-                        {
-                            Transpose8x8(src + p, k, dst + (p * nr) + j8, nr);
-                        }
+                        d[p * nr] = src[p];
                     }
                 }
-
-                for (int j = 0; j < nr; j++)
+                else
                 {
-                    float* d = dst + j;
-                    if (j < cols)
+                    for (int p = 0; p < kc; p++)
                     {
-                        float* src = b + ((long)(j0 + j) * k) + pc;
-                        for (int p = j < j8 ? p8 : 0; p < kc; p++)
-                        {
-                            d[p * nr] = src[p];
-                        }
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++)
-                        {
-                            d[p * nr] = 0f;
-                        }
+                        d[p * nr] = 0f;
                     }
                 }
             }
