@@ -5,10 +5,11 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// Single-precision GEMM on the CPU: C[m,n] = alpha·op(A)·op(B) + beta·C, row-major and dense.
 /// op(A) is [m,k]: A is stored [m,k], or [k,m] when transposeA. op(B) is [k,n]: B is stored [k,n], or [n,k] when transposeB.
-/// When beta is 0, C is only written (NaNs already in C do not propagate).
-/// The method follows Goto/BLIS: B is packed into slivers of NR columns, K is blocked at 256, A is packed into
-/// MR-row panels per block, and a register-blocked microkernel (8×32 on Vector512, 6×16 on Vector256) computes
-/// each tile. Work is split over tiles of C with Parallel.For. These are pure functions of their arguments.
+/// When beta is 0, C is only written (NaNs already in C do not propagate); when alpha or k is 0, A and B are not read.
+/// The method follows Goto/BLIS: B is packed into slivers of NR columns, K is cut into equal blocks of at most 256,
+/// A is packed into MR-row panels per block, and a register-blocked microkernel (8×32 on Vector512, 6×16 on
+/// Vector256, 4×4 scalar) computes each tile (see <see cref="GemmJob"/> for the blocking and threading).
+/// Results are bit-identical for any thread count. The methods are reentrant pure functions of their arguments.
 /// </summary>
 public static unsafe class CpuGemm
 {

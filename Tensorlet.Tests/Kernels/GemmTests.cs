@@ -198,6 +198,47 @@ public sealed class GemmTests
     }
 
     [Test]
+    public void PackingForAnotherMicrokernelIsRejectedByTheSpanApiAndRepackedByTheBackend()
+    {
+        if (GemmGeometry.Best.Kind != GemmKernelKind.Vector512)
+        {
+            Assert.Ignore("Needs a Vector512 machine to have two microkernels to switch between.");
+        }
+
+        var device = TestDevices.Get("cpu");
+        var rng = new Random(37);
+        const int m = 6, n = 40, k = 24;
+        float[] a = Random(rng, m * k), b = Random(rng, k * n);
+        using var packed = CpuGemm.PackB(false, k, n, b);
+        using var ta = device.FromArray(a, m, k);
+        using var tb = device.FromArray(b, k, n);
+        using var tc = device.Zeros(m, n);
+        using var cache = new GemmPackCache();
+        Ops.Gemm(ta, false, tb, false, tc, packCache: cache);
+
+        GemmGeometry.ForceVector256 = true;
+        try
+        {
+            Assert.Throws<InvalidOperationException>(() => CpuGemm.Gemm(false, m, 1f, a, packed, 0f, new float[m * n], 1));
+            Ops.Gemm(ta, false, tb, false, tc, packCache: cache);
+            AssertMatchesReference(tc.ToArray(), false, false, m, n, k, 1f, a, b, 0f, new float[m * n]);
+        }
+        finally
+        {
+            GemmGeometry.ForceVector256 = false;
+        }
+    }
+
+    [Test]
+    public void AlphaZeroDoesNotReadAOrB()
+    {
+        float[] a = [float.NaN, 1, 2, 3], b = [float.PositiveInfinity, 1, 2, 3];
+        float[] c = [1, 2, 3, 4];
+        CpuGemm.Gemm(false, false, 2, 2, 2, 0f, a, b, 3f, c, 1);
+        Assert.That(c, Is.EqualTo(new float[] { 3, 6, 9, 12 }));
+    }
+
+    [Test]
     public void ThreadCountDoesNotChangeTheResult()
     {
         // Each tile is computed by the same microkernel over the same K blocks whichever thread runs it,

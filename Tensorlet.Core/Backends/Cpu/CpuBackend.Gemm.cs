@@ -17,6 +17,13 @@ internal sealed partial class CpuBackend
         }
 
         var packed = packCache.Packed as PackedMatrix;
+        if (packed is null && packCache.Packed is IDisposable foreign)
+        {
+            // Another device's packing in a cache now used on the cpu: release it rather than leak it.
+            foreign.Dispose();
+            packCache.Packed = null;
+        }
+
         if (packCache.IsStale || packed is null || packed.IsDisposed || packed.K != k || packed.N != n || packed.Geometry != GemmGeometry.Best)
         {
             // PackB refills the old buffer when the shape matches, so invalidation costs no allocation.
