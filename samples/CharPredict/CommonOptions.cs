@@ -8,6 +8,7 @@ internal static class CommonOptions
     /// <summary>--data: the archive or an extracted folder.</summary>
     public static Option<string?> Data() => new("--data")
     {
+        HelpName = "PATH",
         Description = "20news-bydate.tar.gz, a folder holding it, or the extracted folder (default: $TENSORLET_DATA, the cache, or a download)",
     };
 

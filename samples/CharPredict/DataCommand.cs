@@ -11,9 +11,9 @@ internal sealed class DataCommand
     private readonly Option<string?> data = CommonOptions.Data();
     private readonly Option<int?> maxSequences = CommonOptions.MaxSequences();
     private readonly Option<int> n = new Option<int>("--n") { Description = "Characters per n-gram", DefaultValueFactory = _ => TrainSettings.Default.N }.Positive();
-    private readonly Option<string> ngramWindows = new("--ngram-windows") { Description = "n-gram training windows per sequence: a number, or all", DefaultValueFactory = _ => "10" };
+    private readonly Option<string> ngramWindows = new("--ngram-windows") { HelpName = "N|all", Description = "n-gram training windows per sequence: a number, or all", DefaultValueFactory = _ => "10" };
     private readonly Option<double> validationFraction = new Option<double>("--validation-fraction") { Description = "Share of sequences held out", DefaultValueFactory = _ => ValidationSplit.DefaultFraction }.InRange(1e-9, 1.0);
-    private readonly Option<string?> export = new("--export") { Description = "Write the cleaned sequences to this file, one per line (never trimmed)" };
+    private readonly Option<string?> export = new("--export") { HelpName = "FILE", Description = "Write the cleaned sequences to this file, one per line (never trimmed)" };
 
     public DataCommand(AppConsole console)
     {

@@ -7,7 +7,7 @@ namespace Tensorlet.Samples.CharPredict;
 internal sealed class EvalCommand
 {
     private readonly AppConsole console;
-    private readonly Option<string> checkpoint = new("--checkpoint") { Description = "A model file (lstm.safetensors or ngram.safetensors)", Required = true };
+    private readonly Option<string> checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "A model file (lstm.safetensors or ngram.safetensors)", Required = true };
     private readonly Option<string> text = new("--text") { Description = "The text to score", Required = true };
     private readonly Option<bool> perChar = new("--per-char") { Description = "Print each character's log-probability" };
     private readonly Option<string> device = CommonOptions.Device();

@@ -17,7 +17,7 @@ internal sealed class TrainCommand
     private readonly Option<int> n = new Option<int>("--n") { Description = "Characters per n-gram", DefaultValueFactory = _ => TrainSettings.Default.N }.Positive();
     private readonly Option<int> ngramHidden = new Option<int>("--ngram-hidden") { Description = "n-gram MLP hidden width", DefaultValueFactory = _ => TrainSettings.Default.NgramHidden }.Positive();
     private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh or sigmoid", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent("relu", "tanh", "sigmoid");
-    private readonly Option<string> ngramWindows = new("--ngram-windows") { Description = "n-gram training windows per sequence: a number, or all (the notebook: 10)", DefaultValueFactory = _ => "10" };
+    private readonly Option<string> ngramWindows = new("--ngram-windows") { HelpName = "N|all", Description = "n-gram training windows per sequence: a number, or all (the notebook: 10)", DefaultValueFactory = _ => "10" };
     private readonly Option<int> lstmHidden = new Option<int>("--lstm-hidden") { Description = "LSTM hidden size", DefaultValueFactory = _ => TrainSettings.Default.LstmHidden }.Positive();
     private readonly Option<int> lstmLayers = new Option<int>("--lstm-layers") { Description = "LSTM layers", DefaultValueFactory = _ => TrainSettings.Default.LstmLayers }.Positive();
     private readonly Option<float> lstmDropout = new Option<float>("--lstm-dropout") { Description = "Dropout between LSTM layers", DefaultValueFactory = _ => TrainSettings.Default.LstmDropout }.InRange(0f, 1f);
@@ -31,8 +31,8 @@ internal sealed class TrainCommand
     private readonly Option<int> sampleLength = new Option<int>("--sample-length") { Description = "Characters generated after each epoch", DefaultValueFactory = _ => TrainSettings.Default.SampleLength }.InRange(0, 100_000);
     private readonly Option<string?> data = CommonOptions.Data();
     private readonly Option<int?> maxSequences = CommonOptions.MaxSequences();
-    private readonly Option<string> runsDir = new("--runs-dir") { Description = "The folder that holds run folders", DefaultValueFactory = _ => "runs" };
-    private readonly Option<string?> resume = new("--resume") { Description = "Continue the run in this folder from its last checkpoint" };
+    private readonly Option<string> runsDir = new("--runs-dir") { HelpName = "DIR", Description = "The folder that holds run folders", DefaultValueFactory = _ => "runs" };
+    private readonly Option<string?> resume = new("--resume") { HelpName = "RUN", Description = "Continue the run in this folder from its last checkpoint" };
     private readonly Option<int?> stopAfterBatches = new Option<int?>("--stop-after-batches") { Description = "Stop as Ctrl+C would after this many batches (tests)", Hidden = true }.PositiveOrNull();
 
     public TrainCommand(AppConsole console, CancellationToken cancellation)
