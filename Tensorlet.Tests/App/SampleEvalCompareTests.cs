@@ -47,7 +47,7 @@ public sealed partial class SampleEvalCompareTests
 
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Stdout, Does.Contain("temperature"));
-        Assert.That(result.Stdout, Does.Match(@"n-gram MLP, epoch 2: \d\.\d{3} bits/char"));
+        Assert.That(result.Stdout, Does.Match(@"n-gram MLP, epoch 2: \d\.\d{3} bits/char on validation \(positions 3\.\.99\)"));
         Assert.That(result.Stdout, Does.Match(@"LSTM, epoch 2: \d\.\d{3} bits/char"));
         foreach (var t in new[] { "0.1", "0.5", "1" })
         {

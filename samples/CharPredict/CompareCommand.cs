@@ -86,7 +86,7 @@ internal sealed class CompareCommand
             var table = new Table().Border(TableBorder.Rounded).AddColumn(new TableColumn("temperature").RightAligned());
             foreach (var model in models)
             {
-                table.AddColumn(new TableColumn(new Text(Heading(model.Kind, metrics))));
+                table.AddColumn(new TableColumn(new Text(Heading(model, metrics))));
             }
 
             foreach (var t in temps)
@@ -114,8 +114,9 @@ internal sealed class CompareCommand
     }
 
     // "LSTM: 2.012 bits/char on validation (3..99: 2.050)", from the model's last metrics row.
-    private static string Heading(ModelKind kind, IReadOnlyList<MetricsRow> metrics)
+    private static string Heading(LoadedModel model, IReadOnlyList<MetricsRow> metrics)
     {
+        var kind = model.Kind;
         string name = RunFolder.NameOf(kind);
         string title = kind == ModelKind.Lstm ? "LSTM" : "n-gram MLP";
         var last = metrics.Where(r => r.Model == name).MaxBy(r => r.Epoch);
@@ -126,6 +127,6 @@ internal sealed class CompareCommand
 
         return kind == ModelKind.Lstm
             ? string.Create(CultureInfo.InvariantCulture, $"{title}, epoch {last.Epoch}: {last.ValBpc:F3} bits/char on validation (common positions: {last.ValLossCommon / Math.Log(2):F3})")
-            : string.Create(CultureInfo.InvariantCulture, $"{title}, epoch {last.Epoch}: {last.ValBpc:F3} bits/char on validation (positions n..99)");
+            : string.Create(CultureInfo.InvariantCulture, $"{title}, epoch {last.Epoch}: {last.ValBpc:F3} bits/char on validation (positions {model.Ngrams!.N}..99)");
     }
 }
