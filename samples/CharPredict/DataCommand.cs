@@ -37,7 +37,7 @@ internal sealed class DataCommand
         var notebookNgrams = NgramVocabulary.FromSequences(corpus.Sequences, size, windows);
         var (train, _) = NgramWindowSet.Create(corpus.TrainSequences, corpus.Vocabulary, ngrams, windows);
         var (validation, _) = NgramWindowSet.Create(corpus.ValidationSequences, corpus.Vocabulary, ngrams, null);
-        int allWindows = corpus.Sequences.Sum(s => NgramWindowSet.PerSequence(s.Length, size, windows));
+        int allWindows = corpus.Sequences.Sum(s => NgramWindows.PerSequence(s.Length, size, windows));
         string windowsLabel = windows is { } k ? $"first {k} windows per sequence" : "every window";
         var lines = new[]
         {
