@@ -83,7 +83,7 @@ public static class Philox
     /// <summary>The word (0 to 3) of <see cref="BlockOfElement"/> that element <paramref name="index"/> takes.</summary>
     public static int WordOfElement(ulong index) => (int)((index >> 3) & 3);
 
-    /// <summary>Element <paramref name="index"/> of block <paramref name="blockIndex"/>'s word <paramref name="word"/>: the inverse of <see cref="BlockOfElement"/> and <see cref="WordOfElement"/>.</summary>
+    /// <summary>The element index of block <paramref name="blockIndex"/>'s word <paramref name="word"/>: the inverse of <see cref="BlockOfElement"/> and <see cref="WordOfElement"/>.</summary>
     public static ulong ElementOf(ulong blockIndex, int word) => ((blockIndex >> 3) << 5) | ((ulong)word << 3) | (blockIndex & 7);
 
     /// <summary>A uniform float in [0, 1) from the top 24 bits of <paramref name="bits"/>; every value is exact in float32.</summary>
