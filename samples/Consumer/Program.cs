@@ -2,6 +2,7 @@
 // loads it back and samples from it. CI builds it against the freshly packed .nupkg files and runs it;
 // the checks after the example make a packaging mistake (a missing dependency or asset) fail loudly.
 // The region between the example markers is the code shown in docs/library.md; a test keeps them equal.
+// <example>
 using Tensorlet;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
@@ -10,9 +11,6 @@ using Tensorlet.Models.Sampling;
 using Tensorlet.Models.Training;
 using Tensorlet.Optim;
 
-var path = Path.Combine(Path.GetTempPath(), $"tensorlet-consumer-{Environment.ProcessId}.safetensors");
-
-// <example>
 var text = string.Concat(Enumerable.Repeat("the cat sat on the mat. the dog sat on the log. ", 30));
 string[] sequences = [.. Enumerable.Range(0, 96).Select(i => text.Substring(i * 7, 32))];
 var vocabulary = CharVocabulary.FromTexts(sequences);
@@ -26,6 +24,7 @@ var trainer = new Trainer(model, adam, new TrainerOptions { Epochs = 8, BatchSiz
 var result = trainer.Train(new SequenceBatchSource(data.Indices, data.SequenceLength), validation: null);
 Console.WriteLine($"{device.Description}: loss {result.Epochs[0].TrainLoss:F3} -> {result.Epochs[^1].TrainLoss:F3}");
 
+var path = Path.Combine(Path.GetTempPath(), "tiny-lstm.safetensors");
 ModelCheckpoint.Save(path, model, spec, vocabulary, ngrams: null, result.Position);
 var checkpoint = ModelCheckpoint.Read(path, ModelKind.Lstm);
 using var loaded = (LstmCharModel)checkpoint.CreateModel(device);
