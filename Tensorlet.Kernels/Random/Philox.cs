@@ -5,7 +5,7 @@ namespace Tensorlet.Kernels.Random;
 /// <param name="X1">Word 1.</param>
 /// <param name="X2">Word 2.</param>
 /// <param name="X3">Word 3.</param>
-public readonly record struct PhiloxBlock(uint X0, uint X1, uint X2, uint X3)
+internal readonly record struct PhiloxBlock(uint X0, uint X1, uint X2, uint X3)
 {
     /// <summary>Word <paramref name="lane"/> (0 to 3).</summary>
     public uint this[int lane] => lane switch
@@ -23,7 +23,7 @@ public readonly record struct PhiloxBlock(uint X0, uint X1, uint X2, uint X3)
 /// Plain uint arithmetic only, so the same code runs inside ILGPU kernels (CUDA and CPU accelerator) and in C#,
 /// and gives the same bits everywhere. Checked against Random123's known-answer vectors.
 /// </summary>
-public static class Philox
+internal static class Philox
 {
     /// <summary>The first round multiplier.</summary>
     public const uint Multiplier0 = 0xD2511F53;
