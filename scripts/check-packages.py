@@ -55,7 +55,7 @@ for package_id, dependencies in expected.items():
     check(repository is not None and re.fullmatch(r"[0-9a-f]{40}", repository.get("commit", "")), "has no repository commit (SourceLink)")
     for lib in (f"lib/{tfm}/{package_id}.dll", f"lib/{tfm}/{package_id}.xml"):
         check(lib in names, f"lacks {lib}")
-    strays = [n for n in names if n.startswith("lib/") and not n.startswith(f"lib/{tfm}/{package_id}.")]
+    strays = [n for n in names if n.startswith("lib/") and not n.endswith("/") and not n.startswith(f"lib/{tfm}/{package_id}.")]
     check(not strays, f"carries other assemblies: {strays}")
     groups = meta.findall("n:dependencies/n:group", ns)
     check([g.get("targetFramework") for g in groups] == [tfm], f"dependency groups are {[g.get('targetFramework') for g in groups]}, not [{tfm}]")

@@ -15,9 +15,18 @@ check=false
 
 if $check; then
   # The analyzers' diagnostics are errors in a normal build (TreatWarningsAsErrors), so a build is the check.
+  stale=0
   for p in "${projects[@]}"; do
-    dotnet build "$p/$p.csproj" -c Release -v quiet -nologo -p:NoWarn=CS1591 | grep -E 'RS00(16|17|36|37)' && exit 1
+    out="$(dotnet build "$p/$p.csproj" -c Release -nologo -v quiet 2>&1 || true)"
+    if grep -qE 'RS00(16|17|36|37)' <<<"$out"; then
+      grep -E 'RS00(16|17|36|37)' <<<"$out" | sed -E 's/^ +//; s/ \[[^]]*\]$//' | sort -u
+      stale=1
+    fi
   done
+  if [[ $stale -ne 0 ]]; then
+    echo "The public-API baselines are out of date: run scripts/update-public-api.sh and review the diff." >&2
+    exit 1
+  fi
   echo "Public-API baselines are up to date."
   exit 0
 fi
