@@ -25,7 +25,7 @@ internal static class AppHarness
     /// <summary>A run of both tiny models, 2 epochs, trained once and shared by the read-only tests.</summary>
     public static string SharedRun => SharedRunFolder.Value;
 
-    /// <summary>A fresh temporary folder, deleted at the end of the test run by the OS's temp cleaning (tests delete theirs).</summary>
+    /// <summary>A fresh temporary folder (each test deletes its own).</summary>
     public static string TempFolder()
     {
         var path = Path.Combine(Path.GetTempPath(), "tensorlet-app-tests", Guid.NewGuid().ToString("N"));
@@ -51,6 +51,15 @@ internal static class AppHarness
         var runs = Directory.GetDirectories(runsDir);
         Assert.That(runs, Has.Length.EqualTo(1), "train makes exactly one run folder");
         return runs[0];
+    }
+
+    /// <summary>Deletes the shared run, if it was made.</summary>
+    public static void DeleteSharedRun()
+    {
+        if (SharedRunFolder.IsValueCreated && Path.GetDirectoryName(SharedRunFolder.Value) is { } runs && Directory.Exists(runs))
+        {
+            Directory.Delete(runs, recursive: true);
+        }
     }
 
     private static string TrainSharedRun()
