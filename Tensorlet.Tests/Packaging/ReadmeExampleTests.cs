@@ -5,8 +5,8 @@ namespace Tensorlet.Tests.Packaging;
 /// <summary>
 /// The library example in the docs is the code that samples/Consumer compiles against the packages and CI
 /// runs, so it cannot drift: the C# block after the example marker must equal the region between
-/// <c>// &lt;example&gt;</c> and <c>// &lt;/example&gt;</c> in samples/Consumer/Program.cs. The block is looked
-/// for in README.md when it holds the marker (once docs/library.md is merged into it), else in docs/library.md.
+/// <c>// &lt;example&gt;</c> and <c>// &lt;/example&gt;</c> in samples/Consumer/Program.cs, in README.md's
+/// "Use it as a library" section.
 /// </summary>
 public sealed class ReadmeExampleTests
 {
@@ -19,10 +19,7 @@ public sealed class ReadmeExampleTests
         var program = Normalize(File.ReadAllText(Path.Combine(root, "samples", "Consumer", "Program.cs")));
         var region = Between(program, "// <example>\n", "// </example>", "samples/Consumer/Program.cs");
 
-        var readme = Path.Combine(root, "README.md");
-        var doc = File.Exists(readme) && File.ReadAllText(readme).Contains(Marker, StringComparison.Ordinal)
-            ? readme
-            : Path.Combine(root, "docs", "library.md");
+        var doc = Path.Combine(root, "README.md");
         var text = Normalize(File.ReadAllText(doc));
         int marker = text.IndexOf(Marker, StringComparison.Ordinal);
         Assert.That(marker, Is.GreaterThanOrEqualTo(0), $"{doc} has no '{Marker}' line before the example.");

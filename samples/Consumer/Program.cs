@@ -1,7 +1,7 @@
 // A program that uses Tensorlet as a package: trains a tiny LSTM on its own text, saves a checkpoint,
 // loads it back and samples from it. CI builds it against the freshly packed .nupkg files and runs it;
 // the checks after the example make a packaging mistake (a missing dependency or asset) fail loudly.
-// The region between the example markers is the code shown in docs/library.md; a test keeps them equal.
+// The region between the example markers is the code shown in README.md; a test keeps them equal.
 // <example>
 using Tensorlet;
 using Tensorlet.Models.Checkpoints;
