@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Reflection;
+using Tensorlet.Backends;
+using Tensorlet.Kernels;
+
+namespace Tensorlet.Bench.TrainStep;
+
+/// <summary>
+/// A kernel backend that forwards every call to the device's own backend and times it, waiting for the
+/// device after each kernel so the time is the kernel's own (on <c>cpu</c> kernels are synchronous anyway).
+/// Installed on a <see cref="Device"/> from the outside (<see cref="Install"/>), so the library runs its
+/// real code path — Lstm, Linear, Adam — unchanged and the profile needs no hook in library code.
+/// GEMMs are recorded per shape and operand layout, with their FLOPs; other kernels per name.
+/// </summary>
+internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
+{
+    private readonly Dictionary<GemmShape, KernelTime> gemms = [];
+    private readonly Dictionary<string, KernelTime> kernels = [];
+
+    /// <summary>Whether calls are being recorded (off during warm-up).</summary>
+    public bool Recording { get; set; }
+
+    /// <summary>The GEMMs recorded so far, by shape.</summary>
+    public IReadOnlyDictionary<GemmShape, KernelTime> Gemms => gemms;
+
+    /// <summary>The other kernels recorded so far, by name.</summary>
+    public IReadOnlyDictionary<string, KernelTime> Kernels => kernels;
+
+    /// <inheritdoc/>
+    public string Description => inner.Description;
+
+    /// <summary>
+    /// Puts a profiling backend in front of <paramref name="device"/>'s backend. This sets the device's
+    /// private backend field by reflection: a measurement tool's liberty, never done by library code.
+    /// </summary>
+    public static ProfilingBackend Install(Device device)
+    {
+        var field = typeof(Device).GetField("<Backend>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException("Device's backend field was not found; the profiler needs updating.");
+        var profiler = new ProfilingBackend(device.Backend);
+        field.SetValue(device, profiler);
+        return profiler;
+    }
+
+    /// <summary>Puts the original backend back.</summary>
+    public void Uninstall(Device device)
+    {
+        var field = typeof(Device).GetField("<Backend>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        field.SetValue(device, inner);
+    }
+
+    /// <summary>Forgets what was recorded.</summary>
+    public void Clear()
+    {
+        gemms.Clear();
+        kernels.Clear();
+    }
+
+    /// <inheritdoc/>
+    public Storage<T> Allocate<T>(long length)
+        where T : unmanaged => inner.Allocate<T>(length);
+
+    /// <inheritdoc/>
+    public void Synchronize() => inner.Synchronize();
+
+    /// <inheritdoc/>
+    public void Fill(Tensor x, float value)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Fill(x, value);
+        Done(nameof(Fill), t0);
+    }
+
+    /// <inheritdoc/>
+    public void Copy(Tensor source, Tensor destination)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Copy(source, destination);
+        Done(nameof(Copy), t0);
+    }
+
+    /// <inheritdoc/>
+    public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta, GemmPackCache? packCache)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta, packCache);
+        if (Recording)
+        {
+            inner.Synchronize();
+            var shape = new GemmShape(transposeA, transposeB, m, n, k, beta != 0f, packCache is not null);
+            if (!gemms.TryGetValue(shape, out var time))
+            {
+                gemms[shape] = time = new KernelTime();
+            }
+
+            time.Add(Stopwatch.GetTimestamp() - t0, 2.0 * m * n * k);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.GatherColumns(weight, indices, output);
+        Done(nameof(GatherColumns), t0);
+    }
+
+    /// <inheritdoc/>
+    public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.ScatterAddColumns(gradOutput, indices, gradWeight);
+        Done(nameof(ScatterAddColumns), t0);
+    }
+
+    /// <inheritdoc/>
+    public void AddBias(Tensor x, Tensor bias)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.AddBias(x, bias);
+        Done(nameof(AddBias), t0);
+    }
+
+    /// <inheritdoc/>
+    public void SumColumns(Tensor x, Tensor result, bool accumulate)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.SumColumns(x, result, accumulate);
+        Done(nameof(SumColumns), t0);
+    }
+
+    /// <inheritdoc/>
+    public void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.LstmCellForward(preactivations, cPrev, gates, c, h);
+        Done(nameof(LstmCellForward), t0);
+    }
+
+    /// <inheritdoc/>
+    public void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.LstmCellBackward(gates, c, cPrev, dh, dcNext, dPreactivations, dcPrev);
+        Done(nameof(LstmCellBackward), t0);
+    }
+
+    /// <inheritdoc/>
+    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
+        Done(nameof(SoftmaxCrossEntropy), t0);
+    }
+
+    /// <inheritdoc/>
+    public void ActivationForward(Activation activation, Tensor x, Tensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.ActivationForward(activation, x, y);
+        Done(nameof(ActivationForward), t0);
+    }
+
+    /// <inheritdoc/>
+    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.ActivationBackward(activation, y, dy, dx);
+        Done(nameof(ActivationBackward), t0);
+    }
+
+    /// <inheritdoc/>
+    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Dropout(x, y, p, seed, stream);
+        Done(nameof(Dropout), t0);
+    }
+
+    /// <inheritdoc/>
+    public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.AdamStep(parameters, gradients, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
+        Done(nameof(AdamStep), t0);
+    }
+
+    /// <inheritdoc/>
+    public double SumOfSquares(Tensor x)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        double result = inner.SumOfSquares(x);
+        Done(nameof(SumOfSquares), t0);
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public void Scale(Tensor x, float alpha)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Scale(x, alpha);
+        Done(nameof(Scale), t0);
+    }
+
+    /// <inheritdoc/>
+    public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.SoftmaxWithTemperature(logits, probabilities, temperature);
+        Done(nameof(SoftmaxWithTemperature), t0);
+    }
+
+    /// <summary>Disposes the inner backend: the device disposes its backend, which is this one once installed.</summary>
+    public void Dispose() => inner.Dispose();
+
+    private void Done(string kernel, long t0)
+    {
+        if (!Recording)
+        {
+            return;
+        }
+
+        inner.Synchronize();
+        if (!kernels.TryGetValue(kernel, out var time))
+        {
+            kernels[kernel] = time = new KernelTime();
+        }
+
+        time.Add(Stopwatch.GetTimestamp() - t0, 0);
+    }
+
+    /// <summary>A GEMM's operand layout and sizes: C[m,n] (+)= op(A)[m,k]·op(B)[k,n].</summary>
+    internal readonly record struct GemmShape(bool TransposeA, bool TransposeB, int M, int N, int K, bool Accumulate, bool Packed)
+    {
+        /// <summary>E.g. <c>A·Bᵀ [100×1024×256] +=, packed</c>.</summary>
+        public override string ToString()
+            => $"{(TransposeA ? "Aᵀ" : "A")}·{(TransposeB ? "Bᵀ" : "B")} [{M}×{N}×{K}]{(Accumulate ? " +=" : string.Empty)}{(Packed ? " pack-cache" : string.Empty)}";
+    }
+
+    /// <summary>Accumulated calls, time and FLOPs of one kernel.</summary>
+    internal sealed class KernelTime
+    {
+        /// <summary>Calls recorded.</summary>
+        public long Calls { get; private set; }
+
+        /// <summary>Stopwatch ticks spent.</summary>
+        public long Ticks { get; private set; }
+
+        /// <summary>FLOPs done (GEMMs only).</summary>
+        public double Flops { get; private set; }
+
+        /// <summary>Seconds spent.</summary>
+        public double Seconds => (double)Ticks / Stopwatch.Frequency;
+
+        /// <summary>Adds one call.</summary>
+        public void Add(long ticks, double flops)
+        {
+            Calls++;
+            Ticks += ticks;
+            Flops += flops;
+        }
+
+        /// <summary>Adds another kernel's totals.</summary>
+        public void Merge(KernelTime other)
+        {
+            Calls += other.Calls;
+            Ticks += other.Ticks;
+            Flops += other.Flops;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Tensorlet.Bench.TrainStep;
+
+/// <summary>
+/// Where a training step's time goes: GEMM (by shape), LSTM cell, softmax + cross-entropy, Adam, the other
+/// kernels, and the rest (host work, dispatch and validation, batch loading). Measured on separate batches
+/// after the timed ones, with a <see cref="ProfilingBackend"/> in front of the device's kernels.
+/// </summary>
+internal sealed class TrainStepProfile
+{
+    private readonly ProfilingBackend.KernelTime[] categories;
+    private readonly string[] names;
+    private readonly List<(ProfilingBackend.GemmShape Shape, ProfilingBackend.KernelTime Time)> gemms;
+    private readonly List<(string Kernel, ProfilingBackend.KernelTime Time)> others;
+
+    private TrainStepProfile(int batches, double wallSeconds, double unprofiledMedian, ProfilingBackend profiler)
+    {
+        Batches = batches;
+        WallSeconds = wallSeconds;
+        UnprofiledMedianSeconds = unprofiledMedian;
+        gemms = [.. profiler.Gemms.Select(g => (g.Key, g.Value)).OrderByDescending(g => g.Value.Ticks)];
+        others = [.. profiler.Kernels.Select(k => (k.Key, k.Value)).OrderByDescending(k => k.Value.Ticks)];
+        var gemm = Sum(gemms.Select(g => g.Time));
+        var cell = Sum(others.Where(k => k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal)).Select(k => k.Time));
+        var softmax = Sum(others.Where(k => k.Kernel == "SoftmaxCrossEntropy").Select(k => k.Time));
+        var adam = Sum(others.Where(k => k.Kernel == "AdamStep").Select(k => k.Time));
+        var rest = Sum(others.Where(k => !k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal) && k.Kernel is not ("SoftmaxCrossEntropy" or "AdamStep")).Select(k => k.Time));
+        names = ["gemm", "lstm_cell", "softmax_ce", "adam", "other_kernels"];
+        categories = [gemm, cell, softmax, adam, rest];
+    }
+
+    /// <summary>Profiled batches.</summary>
+    public int Batches { get; }
+
+    /// <summary>Wall time of the profiled batches.</summary>
+    public double WallSeconds { get; }
+
+    /// <summary>The median of the unprofiled timed batches, to show what profiling costs.</summary>
+    public double UnprofiledMedianSeconds { get; }
+
+    /// <summary>Runs <paramref name="batches"/> profiled steps of <paramref name="session"/>.</summary>
+    public static TrainStepProfile Measure(TrainStepSession session, int batches, double unprofiledMedian)
+    {
+        var profiler = ProfilingBackend.Install(session.Device);
+        try
+        {
+            session.Step(); // one unrecorded step through the wrapper, so nothing below is a first call
+            profiler.Recording = true;
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < batches; i++)
+            {
+                session.Step();
+            }
+
+            double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            profiler.Recording = false;
+            return new TrainStepProfile(batches, wall, unprofiledMedian, profiler);
+        }
+        finally
+        {
+            profiler.Uninstall(session.Device);
+        }
+    }
+
+    /// <summary>ms per batch by category, with <c>other_overhead</c> (wall minus kernels) and <c>total</c>.</summary>
+    public Dictionary<string, double> MillisecondsPerBatch()
+    {
+        var result = new Dictionary<string, double>();
+        double kernels = 0;
+        for (int i = 0; i < names.Length; i++)
+        {
+            result[names[i]] = Math.Round(PerBatchMs(categories[i]), 3);
+            kernels += categories[i].Seconds;
+        }
+
+        result["other_overhead"] = Math.Round((WallSeconds - kernels) * 1000 / Batches, 3);
+        result["total"] = Math.Round(WallSeconds * 1000 / Batches, 3);
+        return result;
+    }
+
+    /// <summary>Writes the breakdown as a table.</summary>
+    public void Print(TextWriter writer)
+    {
+        double wallMs = WallSeconds * 1000 / Batches;
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile over {Batches} batches (a device synchronize after every kernel): {wallMs:F2} ms/batch profiled, {UnprofiledMedianSeconds * 1000:F2} ms/batch unprofiled median"));
+        writer.WriteLine($"  {"category",-44} {"ms/batch",10} {"share",7} {"calls/batch",12} {"GFLOP/s",8}");
+        var ms = MillisecondsPerBatch();
+        for (int i = 0; i < names.Length; i++)
+        {
+            var c = categories[i];
+            Row(writer, names[i], ms[names[i]], wallMs, c.Calls / (double)Batches, c.Flops > 0 ? c.Flops / c.Seconds / 1e9 : null);
+            if (names[i] == "gemm")
+            {
+                foreach (var (shape, time) in gemms)
+                {
+                    Row(writer, "  " + Role(shape) + " " + shape, PerBatchMs(time), wallMs, time.Calls / (double)Batches, time.Flops / time.Seconds / 1e9);
+                }
+            }
+
+            if (names[i] == "other_kernels")
+            {
+                foreach (var (kernel, time) in others.Where(k => !k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal) && k.Kernel is not ("SoftmaxCrossEntropy" or "AdamStep")))
+                {
+                    Row(writer, "  " + kernel, PerBatchMs(time), wallMs, time.Calls / (double)Batches, null);
+                }
+            }
+        }
+
+        Row(writer, "other_overhead (host, dispatch, batch load)", ms["other_overhead"], wallMs, 0, null);
+    }
+
+    private double PerBatchMs(ProfilingBackend.KernelTime time) => time.Seconds * 1000 / Batches;
+
+    // What a GEMM is in the LSTM's recipe, told from its layout (see Lstm.cs and Linear.cs).
+    private static string Role(ProfilingBackend.GemmShape s) => (s.TransposeA, s.TransposeB, s.Packed) switch
+    {
+        (false, true, true) => "recurrent fwd h·W_hhᵀ",
+        (false, false, true) => "recurrent bwd d(pre)·W_hh",
+        (true, _, _) => "weight gradient",
+        (false, true, false) => "projection fwd x·Wᵀ",
+        _ => "input gradient dy·W",
+    };
+
+    private static void Row(TextWriter writer, string name, double ms, double wallMs, double calls, double? gflops)
+        => writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-44} {ms,10:F2} {ms / wallMs,7:P1} {calls,12:F0} {(gflops is double g ? g.ToString("F1", CultureInfo.InvariantCulture) : string.Empty),8}"));
+
+    private static ProfilingBackend.KernelTime Sum(IEnumerable<ProfilingBackend.KernelTime> times)
+    {
+        var total = new ProfilingBackend.KernelTime();
+        foreach (var t in times)
+        {
+            total.Merge(t);
+        }
+
+        return total;
+    }
+}
