@@ -66,7 +66,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void Fill(Tensor x, float value)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.Fill(x, value);
         Done(nameof(Fill), t0);
     }
@@ -74,7 +74,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void Copy(Tensor source, Tensor destination)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.Copy(source, destination);
         Done(nameof(Copy), t0);
     }
@@ -82,7 +82,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta, GemmPackCache? packCache)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta, packCache);
         if (Recording)
         {
@@ -93,14 +93,14 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
                 gemms[shape] = time = new KernelTime();
             }
 
-            time.Add(Stopwatch.GetTimestamp() - t0, 2.0 * m * n * k);
+            time.Add(t0, 2.0 * m * n * k);
         }
     }
 
     /// <inheritdoc/>
     public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.GatherColumns(weight, indices, output);
         Done(nameof(GatherColumns), t0);
     }
@@ -108,7 +108,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.ScatterAddColumns(gradOutput, indices, gradWeight);
         Done(nameof(ScatterAddColumns), t0);
     }
@@ -116,7 +116,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void AddBias(Tensor x, Tensor bias)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.AddBias(x, bias);
         Done(nameof(AddBias), t0);
     }
@@ -124,7 +124,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void SumColumns(Tensor x, Tensor result, bool accumulate)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.SumColumns(x, result, accumulate);
         Done(nameof(SumColumns), t0);
     }
@@ -132,7 +132,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.LstmCellForward(preactivations, cPrev, gates, c, h);
         Done(nameof(LstmCellForward), t0);
     }
@@ -140,7 +140,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.LstmCellBackward(gates, c, cPrev, dh, dcNext, dPreactivations, dcPrev);
         Done(nameof(LstmCellBackward), t0);
     }
@@ -148,7 +148,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
         Done(nameof(SoftmaxCrossEntropy), t0);
     }
@@ -156,7 +156,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void ActivationForward(Activation activation, Tensor x, Tensor y)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.ActivationForward(activation, x, y);
         Done(nameof(ActivationForward), t0);
     }
@@ -164,7 +164,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.ActivationBackward(activation, y, dy, dx);
         Done(nameof(ActivationBackward), t0);
     }
@@ -172,7 +172,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.Dropout(x, y, p, seed, stream);
         Done(nameof(Dropout), t0);
     }
@@ -180,7 +180,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.AdamStep(parameters, gradients, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
         Done(nameof(AdamStep), t0);
     }
@@ -188,7 +188,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public double SumOfSquares(Tensor x)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         double result = inner.SumOfSquares(x);
         Done(nameof(SumOfSquares), t0);
         return result;
@@ -197,7 +197,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void Scale(Tensor x, float alpha)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.Scale(x, alpha);
         Done(nameof(Scale), t0);
     }
@@ -205,7 +205,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <inheritdoc/>
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
     {
-        long t0 = Stopwatch.GetTimestamp();
+        var t0 = Begin();
         inner.SoftmaxWithTemperature(logits, probabilities, temperature);
         Done(nameof(SoftmaxWithTemperature), t0);
     }
@@ -213,7 +213,10 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <summary>Disposes the inner backend: the device disposes its backend, which is this one once installed.</summary>
     public void Dispose() => inner.Dispose();
 
-    private void Done(string kernel, long t0)
+    // Managed bytes are counted over all threads (precise), so a kernel's Parallel.For workers count too.
+    private Mark Begin() => Recording ? new Mark(Stopwatch.GetTimestamp(), GC.GetTotalAllocatedBytes(precise: true)) : default;
+
+    private void Done(string kernel, Mark t0)
     {
         if (!Recording)
         {
@@ -226,8 +229,11 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
             kernels[kernel] = time = new KernelTime();
         }
 
-        time.Add(Stopwatch.GetTimestamp() - t0, 0);
+        time.Add(t0, 0);
     }
+
+    /// <summary>When a kernel call started: timestamp and managed bytes allocated so far.</summary>
+    internal readonly record struct Mark(long Timestamp, long AllocatedBytes);
 
     /// <summary>A GEMM's operand layout and sizes: C[m,n] (+)= op(A)[m,k]·op(B)[k,n].</summary>
     internal readonly record struct GemmShape(bool TransposeA, bool TransposeB, int M, int N, int K, bool Accumulate, bool Packed)
@@ -249,14 +255,18 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
         /// <summary>FLOPs done (GEMMs only).</summary>
         public double Flops { get; private set; }
 
+        /// <summary>Managed bytes allocated during the calls (all threads).</summary>
+        public long AllocatedBytes { get; private set; }
+
         /// <summary>Seconds spent.</summary>
         public double Seconds => (double)Ticks / Stopwatch.Frequency;
 
-        /// <summary>Adds one call.</summary>
-        public void Add(long ticks, double flops)
+        /// <summary>Adds one call that started at <paramref name="start"/> and ends now.</summary>
+        public void Add(Mark start, double flops)
         {
             Calls++;
-            Ticks += ticks;
+            Ticks += Stopwatch.GetTimestamp() - start.Timestamp;
+            AllocatedBytes += GC.GetTotalAllocatedBytes(precise: true) - start.AllocatedBytes;
             Flops += flops;
         }
 
@@ -266,6 +276,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
             Calls += other.Calls;
             Ticks += other.Ticks;
             Flops += other.Flops;
+            AllocatedBytes += other.AllocatedBytes;
         }
     }
 }

@@ -85,17 +85,17 @@ internal sealed class TrainStepProfile
     {
         double wallMs = WallSeconds * 1000 / Batches;
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile over {Batches} batches (a device synchronize after every kernel): {wallMs:F2} ms/batch profiled, {UnprofiledMedianSeconds * 1000:F2} ms/batch unprofiled median"));
-        writer.WriteLine($"  {"category",-44} {"ms/batch",10} {"share",7} {"calls/batch",12} {"GFLOP/s",8}");
+        writer.WriteLine($"  {"category",-58} {"ms/batch",10} {"share",7} {"calls/batch",12} {"GFLOP/s",8} {"KB/batch",9}");
         var ms = MillisecondsPerBatch();
         for (int i = 0; i < names.Length; i++)
         {
             var c = categories[i];
-            Row(writer, names[i], ms[names[i]], wallMs, c.Calls / (double)Batches, c.Flops > 0 ? c.Flops / c.Seconds / 1e9 : null);
+            Row(writer, names[i], ms[names[i]], wallMs, c.Calls / (double)Batches, c.Flops > 0 ? c.Flops / c.Seconds / 1e9 : null, c.AllocatedBytes / 1024.0 / Batches);
             if (names[i] == "gemm")
             {
                 foreach (var (shape, time) in gemms)
                 {
-                    Row(writer, "  " + Role(shape) + " " + shape, PerBatchMs(time), wallMs, time.Calls / (double)Batches, time.Flops / time.Seconds / 1e9);
+                    Row(writer, "  " + Role(shape) + " " + shape, PerBatchMs(time), wallMs, time.Calls / (double)Batches, time.Flops / time.Seconds / 1e9, time.AllocatedBytes / 1024.0 / Batches);
                 }
             }
 
@@ -103,12 +103,12 @@ internal sealed class TrainStepProfile
             {
                 foreach (var (kernel, time) in others.Where(k => !k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal) && k.Kernel is not ("SoftmaxCrossEntropy" or "AdamStep")))
                 {
-                    Row(writer, "  " + kernel, PerBatchMs(time), wallMs, time.Calls / (double)Batches, null);
+                    Row(writer, "  " + kernel, PerBatchMs(time), wallMs, time.Calls / (double)Batches, null, time.AllocatedBytes / 1024.0 / Batches);
                 }
             }
         }
 
-        Row(writer, "other_overhead (host, dispatch, batch load)", ms["other_overhead"], wallMs, 0, null);
+        Row(writer, "other_overhead (host, dispatch, batch load)", ms["other_overhead"], wallMs, 0, null, null);
     }
 
     private double PerBatchMs(ProfilingBackend.KernelTime time) => time.Seconds * 1000 / Batches;
@@ -123,8 +123,12 @@ internal sealed class TrainStepProfile
         _ => "input gradient dy·W",
     };
 
-    private static void Row(TextWriter writer, string name, double ms, double wallMs, double calls, double? gflops)
-        => writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-44} {ms,10:F2} {ms / wallMs,7:P1} {calls,12:F0} {(gflops is double g ? g.ToString("F1", CultureInfo.InvariantCulture) : string.Empty),8}"));
+    private static void Row(TextWriter writer, string name, double ms, double wallMs, double calls, double? gflops, double? kilobytes)
+        => writer.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"  {name,-58} {ms,10:F2} {ms / wallMs,7:P1} {calls,12:F0} {Optional(gflops),8} {Optional(kilobytes),9}"));
+
+    private static string Optional(double? value) => value is double v ? v.ToString("F1", CultureInfo.InvariantCulture) : string.Empty;
 
     private static ProfilingBackend.KernelTime Sum(IEnumerable<ProfilingBackend.KernelTime> times)
     {
