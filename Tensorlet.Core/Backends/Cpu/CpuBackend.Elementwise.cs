@@ -1,31 +1,34 @@
 using Tensorlet.Kernels;
+using Tensorlet.Kernels.Cpu;
 
 namespace Tensorlet.Backends.Cpu;
 
 internal sealed partial class CpuBackend
 {
-    public void Fill(Tensor x, float value) => throw new NotImplementedException();
+    public void Fill(Tensor x, float value) => CpuMemory.Fill(x.Span, value, Parallelism);
 
-    public void Copy(Tensor source, Tensor destination) => throw new NotImplementedException();
+    public void Copy(Tensor source, Tensor destination) => CpuMemory.Copy(source.Span, destination.Span, Parallelism);
 
-    public void Scale(Tensor x, float alpha) => throw new NotImplementedException();
+    public void Scale(Tensor x, float alpha) => CpuElementwise.UnaryParallel(x.Span, x.Span, new ScaleOperator(alpha), Parallelism);
 
-    public double SumOfSquares(Tensor x) => throw new NotImplementedException();
+    public double SumOfSquares(Tensor x) => CpuReduction.SumOfSquares(x.Span, Parallelism);
 
-    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output) => throw new NotImplementedException();
+    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
+        => CpuGatherScatter.GatherColumns(weight.Span, weight.Rows, weight.Columns, indices.Span, output.Span, Parallelism);
 
-    public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight) => throw new NotImplementedException();
+    public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
+        => CpuGatherScatter.ScatterAddColumns(gradOutput.Span, indices.Span, gradWeight.Span, gradWeight.Rows, gradWeight.Columns, Parallelism);
 
-    public void AddBias(Tensor x, Tensor bias) => throw new NotImplementedException();
+    public void AddBias(Tensor x, Tensor bias) => CpuBias.AddBias(x.Span, bias.Span, Parallelism);
 
-    public void SumColumns(Tensor x, Tensor result, bool accumulate) => throw new NotImplementedException();
+    public void SumColumns(Tensor x, Tensor result, bool accumulate) => CpuBias.SumColumns(x.Span, result.Span, accumulate, Parallelism);
 
-    public void ActivationForward(Activation activation, Tensor x, Tensor y) => throw new NotImplementedException();
+    public void ActivationForward(Activation activation, Tensor x, Tensor y) => CpuActivation.Forward(activation, x.Span, y.Span, Parallelism);
 
-    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx) => throw new NotImplementedException();
+    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx) => CpuActivation.Backward(activation, y.Span, dy.Span, dx.Span, Parallelism);
 
-    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => throw new NotImplementedException();
+    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Parallelism);
 
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
-        => throw new NotImplementedException();
+        => CpuAdam.Step(parameters.Span, gradients.Span, m.Span, v.Span, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, step), Parallelism);
 }

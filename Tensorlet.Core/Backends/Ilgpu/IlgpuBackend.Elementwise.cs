@@ -1,31 +1,172 @@
+using ILGPU;
+using ILGPU.Runtime;
 using Tensorlet.Kernels;
+using Tensorlet.Kernels.Cpu;
+using Tensorlet.Kernels.Ilgpu;
 
 namespace Tensorlet.Backends.Ilgpu;
 
 internal sealed partial class IlgpuBackend
 {
-    public void Fill(Tensor x, float value) => throw new NotImplementedException();
+    // Threads of the first Σx² stage: enough to fill a GPU, few enough that the host reads back only 32 KiB.
+    private const int SumOfSquaresThreadsGpu = 4096;
 
-    public void Copy(Tensor source, Tensor destination) => throw new NotImplementedException();
+    // On ILGPU's CPU accelerator each thread is costly to start, and there are only a few cores.
+    private const int SumOfSquaresThreadsCpu = 64;
 
-    public void Scale(Tensor x, float alpha) => throw new NotImplementedException();
+    private IlgpuElementwiseKernels? elementwiseKernels;
 
-    public double SumOfSquares(Tensor x) => throw new NotImplementedException();
+    private IlgpuElementwiseKernels Elementwise => elementwiseKernels ??= new IlgpuElementwiseKernels(Accelerator);
 
-    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output) => throw new NotImplementedException();
+    public void Fill(Tensor x, float value)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.Fill(Extent(x.Length), x.View, value);
+        }
+    }
 
-    public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight) => throw new NotImplementedException();
+    public void Copy(Tensor source, Tensor destination)
+    {
+        if (source.Length > 0 && !(ReferenceEquals(source.Storage, destination.Storage) && source.Offset == destination.Offset))
+        {
+            source.View.CopyTo(Accelerator.DefaultStream, destination.View);
+        }
+    }
 
-    public void AddBias(Tensor x, Tensor bias) => throw new NotImplementedException();
+    public void Scale(Tensor x, float alpha)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.Scale(Extent(x.Length), x.View, alpha);
+        }
+    }
 
-    public void SumColumns(Tensor x, Tensor result, bool accumulate) => throw new NotImplementedException();
+    public double SumOfSquares(Tensor x)
+    {
+        if (x.Length == 0)
+        {
+            return 0;
+        }
 
-    public void ActivationForward(Activation activation, Tensor x, Tensor y) => throw new NotImplementedException();
+        int threads = (int)Math.Min(x.Length, IsCpuAccelerator ? SumOfSquaresThreadsCpu : SumOfSquaresThreadsGpu);
+        var partials = Elementwise.Scratch(threads);
+        Elementwise.SumOfSquaresPartial(threads, x.View, partials);
+        var host = new double[threads];
+        partials.CopyToCPU(Accelerator.DefaultStream, host);
+        Accelerator.DefaultStream.Synchronize();
+        double sum = 0;
+        foreach (var partial in host)
+        {
+            sum += partial;
+        }
 
-    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx) => throw new NotImplementedException();
+        return sum;
+    }
 
-    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => throw new NotImplementedException();
+    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
+    {
+        if (output.Length > 0)
+        {
+            Elementwise.Gather(Extent(output.Length), weight.View, indices.View, output.View, weight.Rows, weight.Columns);
+        }
+    }
+
+    public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
+    {
+        if (gradOutput.Length == 0)
+        {
+            return;
+        }
+
+        int outFeatures = gradWeight.Rows;
+        int inFeatures = gradWeight.Columns;
+
+        // Through an [In, Out] scratch when rows outnumber the columns they pick from (see GatherScatterKernels).
+        if (2L * inFeatures <= indices.Length)
+        {
+            var transposed = Elementwise.FloatScratch(gradWeight.Length);
+            transposed.MemSetToZero(Accelerator.DefaultStream);
+            Elementwise.ScatterAddTransposed(Extent(gradOutput.Length), gradOutput.View, indices.View, transposed, outFeatures, inFeatures);
+            Elementwise.AddTransposed(Extent(gradWeight.Length), transposed, gradWeight.View, outFeatures, inFeatures);
+        }
+        else
+        {
+            Elementwise.ScatterAdd(Extent(gradOutput.Length), gradOutput.View, indices.View, gradWeight.View, outFeatures, inFeatures);
+        }
+    }
+
+    public void AddBias(Tensor x, Tensor bias)
+    {
+        if (x.Length > 0 && bias.Length > 0)
+        {
+            Elementwise.AddBias(Extent(x.Length), x.View, bias.View, (int)bias.Length);
+        }
+    }
+
+    public void SumColumns(Tensor x, Tensor result, bool accumulate)
+    {
+        int columns = (int)result.Length;
+        if (columns == 0)
+        {
+            return;
+        }
+
+        int rows = (int)(x.Length / columns);
+        int blocks = Math.Max(1, (rows + BiasKernels.RowsPerBlock - 1) / BiasKernels.RowsPerBlock);
+        var partials = Elementwise.Scratch((long)blocks * columns);
+        if (rows == 0)
+        {
+            partials.MemSetToZero(Accelerator.DefaultStream);
+        }
+        else
+        {
+            Elementwise.SumColumnsPartial(Extent((long)blocks * columns), x.View, partials, rows, columns);
+        }
+
+        Elementwise.SumColumnsFinish(columns, partials, result.View, blocks, columns, accumulate ? 1 : 0);
+    }
+
+    public void ActivationForward(Activation activation, Tensor x, Tensor y)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.ActivationForward(Extent(x.Length), x.View, y.View, (int)activation);
+        }
+    }
+
+    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx)
+    {
+        if (y.Length > 0)
+        {
+            Elementwise.ActivationBackward(Extent(y.Length), y.View, dy.View, dx.View, (int)activation);
+        }
+    }
+
+    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream)
+    {
+        if (x.Length == 0)
+        {
+            return;
+        }
+
+        if (p == 0f)
+        {
+            Copy(x, y);
+            return;
+        }
+
+        Elementwise.Dropout(Extent((x.Length + 31) / 32 * 8), x.View, y.View, p, CpuDropout.KeepScale(p), seed, stream);
+    }
 
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
-        => throw new NotImplementedException();
+    {
+        if (parameters.Length > 0)
+        {
+            Elementwise.Adam(Extent(parameters.Length), parameters.View, gradients.View, m.View, v.View, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, step));
+        }
+    }
+
+    // The kernels index with int: a tensor past 2^31 elements would need long indices throughout.
+    private static Index1D Extent(long length) => new(checked((int)length));
 }

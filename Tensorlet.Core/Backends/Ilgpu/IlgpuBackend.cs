@@ -45,6 +45,8 @@ internal sealed partial class IlgpuBackend : IKernelBackend
 
     public void Dispose()
     {
+        gemmKernels?.Dispose();
+        elementwiseKernels?.Dispose();
         Accelerator.Dispose();
         context.Dispose();
     }

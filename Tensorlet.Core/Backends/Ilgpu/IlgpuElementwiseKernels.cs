@@ -1,0 +1,120 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Tensorlet.Kernels;
+using Tensorlet.Kernels.Ilgpu;
+
+namespace Tensorlet.Backends.Ilgpu;
+
+/// <summary>
+/// The elementwise, gather/scatter, bias, reduction, dropout and Adam kernels, each compiled and loaded on one
+/// accelerator the first time it is used (loading costs about 300 ms per kernel on CUDA), bound to the default
+/// stream; plus the scratch buffers of the two-stage reductions, grown on demand and then reused.
+/// </summary>
+internal sealed class IlgpuElementwiseKernels : IDisposable
+{
+    private readonly Accelerator accelerator;
+    private Action<Index1D, ArrayView<float>, float>? fill;
+    private Action<Index1D, ArrayView<float>, float>? scale;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? activationForward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? activationBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? gather;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAdd;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAddTransposed;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? addTransposed;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? addBias;
+    private Action<Index1D, ArrayView<float>, ArrayView<double>, int, int>? sumColumnsPartial;
+    private Action<Index1D, ArrayView<double>, ArrayView<float>, int, int, int>? sumColumnsFinish;
+    private Action<Index1D, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartial;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>? dropout;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>? adam;
+    private MemoryBuffer1D<double, Stride1D.Dense>? scratch;
+    private MemoryBuffer1D<float, Stride1D.Dense>? floatScratch;
+
+    public IlgpuElementwiseKernels(Accelerator accelerator)
+    {
+        this.accelerator = accelerator;
+    }
+
+    public Action<Index1D, ArrayView<float>, float> Fill
+        => fill ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(ElementwiseKernels.Fill);
+
+    public Action<Index1D, ArrayView<float>, float> Scale
+        => scale ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(ElementwiseKernels.Scale);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int> ActivationForward
+        => activationForward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationForward);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> ActivationBackward
+        => activationBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationBackward);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> Gather
+        => gather ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(GatherScatterKernels.Gather);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> ScatterAdd
+        => scatterAdd ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(GatherScatterKernels.ScatterAdd);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> ScatterAddTransposed
+        => scatterAddTransposed ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(GatherScatterKernels.ScatterAddTransposed);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> AddTransposed
+        => addTransposed ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(GatherScatterKernels.AddTransposed);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int> AddBias
+        => addBias ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(BiasKernels.AddBias);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<double>, int, int> SumColumnsPartial
+        => sumColumnsPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, int, int>(BiasKernels.SumColumnsPartial);
+
+    public Action<Index1D, ArrayView<double>, ArrayView<float>, int, int, int> SumColumnsFinish
+        => sumColumnsFinish ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<float>, int, int, int>(BiasKernels.SumColumnsFinish);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<double>> SumOfSquaresPartial
+        => sumOfSquaresPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>>(ReductionKernels.SumOfSquaresPartial);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong> Dropout
+        => dropout ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>(DropoutKernel.Apply);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients> Adam
+        => adam ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>(AdamKernel.Step);
+
+    /// <summary>A double scratch view of at least <paramref name="length"/> elements, valid until the next call.</summary>
+    public ArrayView<double> Scratch(long length)
+    {
+        if (scratch is null || scratch.Length < length)
+        {
+            if (scratch is not null)
+            {
+                // A queued kernel may still read the old buffer.
+                accelerator.Synchronize();
+                scratch.Dispose();
+            }
+
+            scratch = accelerator.Allocate1D<double>(Math.Max(length, 1024));
+        }
+
+        return scratch.View.SubView(0, length);
+    }
+
+    /// <summary>A float scratch view of at least <paramref name="length"/> elements, valid until the next call.</summary>
+    public ArrayView<float> FloatScratch(long length)
+    {
+        if (floatScratch is null || floatScratch.Length < length)
+        {
+            if (floatScratch is not null)
+            {
+                accelerator.Synchronize();
+                floatScratch.Dispose();
+            }
+
+            floatScratch = accelerator.Allocate1D<float>(Math.Max(length, 1024));
+        }
+
+        return floatScratch.View.SubView(0, length);
+    }
+
+    public void Dispose()
+    {
+        scratch?.Dispose();
+        floatScratch?.Dispose();
+    }
+}

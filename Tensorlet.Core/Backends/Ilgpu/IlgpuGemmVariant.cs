@@ -1,0 +1,17 @@
+namespace Tensorlet.Backends.Ilgpu;
+
+/// <summary>Which GEMM an ILGPU device runs; benchmarks and tests pick one through <see cref="IlgpuBackend.GemmVariant"/>.</summary>
+internal enum IlgpuGemmVariant
+{
+    /// <summary>One thread per element of C, straight from global memory (the baseline).</summary>
+    Naive,
+
+    /// <summary>Shared-memory tiles with 4×4 register blocking, 64×64 blocks on a GPU (the default).</summary>
+    Tiled,
+
+    /// <summary>Shared-memory tiles with 8×8 register blocking, 128×128 blocks on a GPU: more reuse, fewer groups.</summary>
+    TiledLarge,
+
+    /// <summary>NVIDIA's cuBLAS through ILGPU.Algorithms; CUDA accelerators only.</summary>
+    CuBlas,
+}

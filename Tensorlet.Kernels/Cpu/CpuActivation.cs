@@ -1,0 +1,43 @@
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>The CPU activation kernels: relu, tanh and sigmoid, forward and backward (through the forward output y).</summary>
+internal static class CpuActivation
+{
+    /// <summary>y = f(x); y may be x.</summary>
+    public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y, ParallelOptions parallelism)
+    {
+        switch (activation)
+        {
+            case Activation.Relu:
+                CpuElementwise.UnaryParallel(x, y, default(ReluOperator), parallelism);
+                break;
+            case Activation.Tanh:
+                CpuElementwise.UnaryParallel(x, y, default(TanhOperator), parallelism);
+                break;
+            case Activation.Sigmoid:
+                CpuElementwise.UnaryParallel(x, y, default(SigmoidOperator), parallelism);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+        }
+    }
+
+    /// <summary>dx = dy·f'(x) written through y = f(x): relu y &gt; 0, tanh 1 − y², sigmoid y(1 − y). dx may be dy.</summary>
+    public static void Backward(Activation activation, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, ParallelOptions parallelism)
+    {
+        switch (activation)
+        {
+            case Activation.Relu:
+                CpuElementwise.BinaryParallel(y, dy, dx, default(ReluBackwardOperator), parallelism);
+                break;
+            case Activation.Tanh:
+                CpuElementwise.BinaryParallel(y, dy, dx, default(TanhBackwardOperator), parallelism);
+                break;
+            case Activation.Sigmoid:
+                CpuElementwise.BinaryParallel(y, dy, dx, default(SigmoidBackwardOperator), parallelism);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Buffers;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>The bias kernels on the CPU: add a bias row to every row, and its backward, the column sum.</summary>
+internal static unsafe class CpuBias
+{
+    /// <summary>x[i, j] += bias[j] for x [rows, bias.Length]; parallel over blocks of rows, SIMD along each row.</summary>
+    public static void AddBias(Span<float> x, ReadOnlySpan<float> bias, ParallelOptions parallelism)
+    {
+        int columns = bias.Length;
+        if (columns == 0 || x.Length == 0)
+        {
+            return;
+        }
+
+        long rows = x.Length / columns;
+        fixed (float* xf = x, bf = bias)
+        {
+            float* xp = xf, bp = bf;
+            long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / columns);
+            CpuParallel.For(rows, minRows, parallelism, (start, count) =>
+            {
+                var b = new ReadOnlySpan<float>(bp, columns);
+                for (long i = start; i < start + count; i++)
+                {
+                    var row = new Span<float>(xp + (i * columns), columns);
+                    CpuElementwise.Binary(row, b, row, default(AddOperator));
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// result[j] = (accumulate ? result[j] : 0) + Σ_i x[i, j] for x [rows, result.Length], accumulated in double.
+    /// Each thread sums a contiguous block of rows into its own double row (SIMD along the row, so reads stay
+    /// contiguous), then the partial rows are added in a fixed order: deterministic for a given thread count.
+    /// </summary>
+    public static void SumColumns(ReadOnlySpan<float> x, Span<float> result, bool accumulate, ParallelOptions parallelism)
+    {
+        int columns = result.Length;
+        if (columns == 0)
+        {
+            return;
+        }
+
+        long rows = x.Length / columns;
+        int threads = Math.Max(1, parallelism.MaxDegreeOfParallelism);
+        long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / columns);
+        int chunks = (int)Math.Max(1, Math.Min(threads, rows / minRows));
+        var partials = ArrayPool<double>.Shared.Rent(chunks * columns);
+        Array.Clear(partials, 0, chunks * columns);
+        try
+        {
+            SumRowBlocks(x, columns, rows, chunks, partials, parallelism);
+            for (int j = 0; j < columns; j++)
+            {
+                double sum = accumulate ? result[j] : 0;
+                for (int chunk = 0; chunk < chunks; chunk++)
+                {
+                    sum += partials[(chunk * columns) + j];
+                }
+
+                result[j] = (float)sum;
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partials);
+        }
+    }
+
+    private static void SumRowBlocks(ReadOnlySpan<float> x, int columns, long rows, int chunks, double[] partials, ParallelOptions parallelism)
+    {
+        fixed (float* xf = x)
+        {
+            float* xp = xf;
+            Parallel.For(0, chunks, parallelism, chunk =>
+            {
+                long start = rows * chunk / chunks;
+                long end = rows * (chunk + 1) / chunks;
+                var sums = new Span<double>(partials, chunk * columns, columns);
+                for (long i = start; i < end; i++)
+                {
+                    CpuReduction.AccumulateRow(new ReadOnlySpan<float>(xp + (i * columns), columns), sums);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Tensorlet.Kernels.Random;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// Inverted dropout on the CPU with the Philox mask shared by every device: element e keeps its value when its word
+/// (<see cref="Philox.BlockOfElement"/>, <see cref="Philox.WordOfElement"/>) of stream (seed, stream), as a uniform in
+/// [0, 1), is ≥ p. A group of 32 elements is 8 blocks, drawn together with <see cref="PhiloxVector"/>.
+/// </summary>
+internal static unsafe class CpuDropout
+{
+    /// <summary>y = x·(keep ? scale : 0) with scale = <see cref="KeepScale"/>(p); y may be x. p = 0 copies.</summary>
+    public static void Apply(ReadOnlySpan<float> x, Span<float> y, float p, ulong seed, ulong stream, ParallelOptions parallelism)
+    {
+        if (x.Length != y.Length)
+        {
+            throw new ArgumentException("x and y must have the same length.");
+        }
+
+        if (p == 0f)
+        {
+            CpuMemory.Copy(x, y, parallelism);
+            return;
+        }
+
+        float scale = KeepScale(p);
+        long length = x.Length;
+        long groups = (length + Philox.ElementsPerGroup - 1) / Philox.ElementsPerGroup;
+        fixed (float* xf = x, yf = y)
+        {
+            float* xp = xf, yp = yf;
+            CpuParallel.For(groups, CpuParallel.MinElementsPerChunk / Philox.ElementsPerGroup, parallelism, (start, count) =>
+            {
+                for (long g = start; g < start + count; g++)
+                {
+                    long e = g * Philox.ElementsPerGroup;
+                    if (e + Philox.ElementsPerGroup <= length)
+                    {
+                        FullGroup(xp + e, yp + e, (ulong)g, p, scale, seed, stream);
+                    }
+                    else
+                    {
+                        PartialGroup(xp, yp, length, (ulong)g, p, scale, seed, stream);
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>1/(1 − p) in float32, the factor on kept elements; every device uses this same value.</summary>
+    public static float KeepScale(float p) => 1f / (1f - p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FullGroup(float* x, float* y, ulong group, float p, float scale, ulong seed, ulong stream)
+    {
+        ulong firstBlock = group * 8;
+        uint k0 = (uint)seed, k1 = (uint)(seed >> 32);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // Blocks firstBlock..firstBlock+7 never straddle a 2^32 boundary, since firstBlock is a multiple of 8.
+            var c0 = Vector512.Create((ulong)(uint)firstBlock) + Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
+            var c1 = Vector512.Create((ulong)(uint)(firstBlock >> 32));
+            var c2 = Vector512.Create((ulong)(uint)stream);
+            var c3 = Vector512.Create((ulong)(uint)(stream >> 32));
+            PhiloxVector.Generate(ref c0, ref c1, ref c2, ref c3, k0, k1);
+
+            // Narrow puts word w of blocks 0..7 then word w + 1: elements 0..15 of the group, then 16..31.
+            Apply16(x, y, Vector512.Narrow(c0, c1), p, scale);
+            Apply16(x + 16, y + 16, Vector512.Narrow(c2, c3), p, scale);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var c0a = Vector256.Create((ulong)(uint)firstBlock) + Vector256.Create(0UL, 1, 2, 3);
+            var c0b = Vector256.Create((ulong)(uint)firstBlock) + Vector256.Create(4UL, 5, 6, 7);
+            var c1a = Vector256.Create((ulong)(uint)(firstBlock >> 32));
+            var c1b = c1a;
+            var c2a = Vector256.Create((ulong)(uint)stream);
+            var c2b = c2a;
+            var c3a = Vector256.Create((ulong)(uint)(stream >> 32));
+            var c3b = c3a;
+            PhiloxVector.Generate(ref c0a, ref c1a, ref c2a, ref c3a, k0, k1);
+            PhiloxVector.Generate(ref c0b, ref c1b, ref c2b, ref c3b, k0, k1);
+            Apply8(x, y, Vector256.Narrow(c0a, c0b), p, scale);
+            Apply8(x + 8, y + 8, Vector256.Narrow(c1a, c1b), p, scale);
+            Apply8(x + 16, y + 16, Vector256.Narrow(c2a, c2b), p, scale);
+            Apply8(x + 24, y + 24, Vector256.Narrow(c3a, c3b), p, scale);
+        }
+        else
+        {
+            for (int j = 0; j < 8; j++)
+            {
+                var bits = Philox.Block(seed, stream, firstBlock + (ulong)j);
+                y[j] = x[j] * Factor(bits.X0, p, scale);
+                y[8 + j] = x[8 + j] * Factor(bits.X1, p, scale);
+                y[16 + j] = x[16 + j] * Factor(bits.X2, p, scale);
+                y[24 + j] = x[24 + j] * Factor(bits.X3, p, scale);
+            }
+        }
+    }
+
+    private static void PartialGroup(float* x, float* y, long length, ulong group, float p, float scale, ulong seed, ulong stream)
+    {
+        for (int j = 0; j < 8; j++)
+        {
+            ulong block = (group * 8) + (ulong)j;
+            var bits = Philox.Block(seed, stream, block);
+            for (int word = 0; word < 4; word++)
+            {
+                long e = (long)Philox.ElementOf(block, word);
+                if (e < length)
+                {
+                    y[e] = x[e] * Factor(bits[word], p, scale);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Apply16(float* x, float* y, Vector512<uint> bits, float p, float scale)
+    {
+        // (bits >> 8) < 2^24 converts to float exactly, as in Philox.ToUniform.
+        var u = Vector512.ConvertToSingle((bits >> 8).AsInt32()) * Vector512.Create(1f / 16777216f);
+        var factor = Vector512.GreaterThanOrEqual(u, Vector512.Create(p)) & Vector512.Create(scale);
+        (Vector512.Load(x) * factor).Store(y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Apply8(float* x, float* y, Vector256<uint> bits, float p, float scale)
+    {
+        var u = Vector256.ConvertToSingle((bits >> 8).AsInt32()) * Vector256.Create(1f / 16777216f);
+        var factor = Vector256.GreaterThanOrEqual(u, Vector256.Create(p)) & Vector256.Create(scale);
+        (Vector256.Load(x) * factor).Store(y);
+    }
+
+    private static float Factor(uint bits, float p, float scale) => Philox.ToUniform(bits) >= p ? scale : 0f;
+}

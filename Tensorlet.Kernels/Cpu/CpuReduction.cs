@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>Reductions accumulated in double: each float is widened before it is squared or added, so the sum of millions of terms keeps float precision.</summary>
+internal static unsafe class CpuReduction
+{
+    /// <summary>Σ x², in double, on the calling thread.</summary>
+    public static double SumOfSquares(ReadOnlySpan<float> x)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        nuint n = (nuint)x.Length;
+        nuint i = 0;
+        double sum = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var acc0 = Vector512<double>.Zero;
+            var acc1 = Vector512<double>.Zero;
+            for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref xr, i));
+                acc0 += lo * lo;
+                acc1 += hi * hi;
+            }
+
+            sum += Vector512.Sum(acc0 + acc1);
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var acc0 = Vector256<double>.Zero;
+            var acc1 = Vector256<double>.Zero;
+            for (; i + (nuint)Vector256<float>.Count <= n; i += (nuint)Vector256<float>.Count)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, i));
+                acc0 += lo * lo;
+                acc1 += hi * hi;
+            }
+
+            sum += Vector256.Sum(acc0 + acc1);
+        }
+
+        for (; i < n; i++)
+        {
+            double v = Unsafe.Add(ref xr, i);
+            sum += v * v;
+        }
+
+        return sum;
+    }
+
+    /// <summary>Σ x², in double, split across threads; the chunking depends only on the length and thread count, so the result is deterministic.</summary>
+    public static double SumOfSquares(ReadOnlySpan<float> x, ParallelOptions parallelism)
+    {
+        if (x.Length < 2 * CpuParallel.MinElementsPerChunk)
+        {
+            return SumOfSquares(x);
+        }
+
+        int threads = Math.Max(1, parallelism.MaxDegreeOfParallelism);
+        var partials = new double[threads];
+        fixed (float* xf = x)
+        {
+            float* xp = xf;
+            long length = x.Length;
+            Parallel.For(0, threads, parallelism, chunk =>
+            {
+                long start = length * chunk / threads;
+                long end = length * (chunk + 1) / threads;
+                partials[chunk] = SumOfSquares(new ReadOnlySpan<float>(xp + start, (int)(end - start)));
+            });
+        }
+
+        double sum = 0;
+        foreach (var partial in partials)
+        {
+            sum += partial;
+        }
+
+        return sum;
+    }
+
+    /// <summary>sums[j] += x[j] for one row, widening to double.</summary>
+    public static void AccumulateRow(ReadOnlySpan<float> x, Span<double> sums)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref double sr = ref MemoryMarshal.GetReference(sums);
+        nuint n = (nuint)x.Length;
+        nuint i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref xr, i));
+                (Vector512.LoadUnsafe(ref sr, i) + lo).StoreUnsafe(ref sr, i);
+                (Vector512.LoadUnsafe(ref sr, i + (nuint)Vector512<double>.Count) + hi).StoreUnsafe(ref sr, i + (nuint)Vector512<double>.Count);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + (nuint)Vector256<float>.Count <= n; i += (nuint)Vector256<float>.Count)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, i));
+                (Vector256.LoadUnsafe(ref sr, i) + lo).StoreUnsafe(ref sr, i);
+                (Vector256.LoadUnsafe(ref sr, i + (nuint)Vector256<double>.Count) + hi).StoreUnsafe(ref sr, i + (nuint)Vector256<double>.Count);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref sr, i) += Unsafe.Add(ref xr, i);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Tensorlet.Kernels.Ilgpu;
+
+/// <summary>One torch.optim.Adam step, one thread per parameter; the same arithmetic as the CPU kernel (see <see cref="Cpu.CpuAdam"/>).</summary>
+internal static class AdamKernel
+{
+    /// <summary>Updates parameters[i], m[i] and v[i] in place from gradients[i].</summary>
+    public static void Step(Index1D i, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, AdamCoefficients k)
+    {
+        float p = parameters[i];
+        float g = gradients[i];
+        if (k.WeightDecay != 0f)
+        {
+            g += k.WeightDecay * p;
+        }
+
+        float mi = (k.Beta1 * m[i]) + (k.OneMinusBeta1 * g);
+        float vi = (k.Beta2 * v[i]) + (k.OneMinusBeta2 * g * g);
+        float denom = (XMath.Sqrt(vi) * k.InverseSqrtBiasCorrection2) + k.Epsilon;
+        m[i] = mi;
+        v[i] = vi;
+        parameters[i] = p - (k.StepSize * (mi / denom));
+    }
+}

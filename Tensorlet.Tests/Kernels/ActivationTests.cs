@@ -1,0 +1,112 @@
+using NUnit.Framework;
+using Tensorlet.Kernels;
+using Tensorlet.Kernels.Reference;
+using Tensorlet.Tests.Infrastructure;
+using static Tensorlet.Tests.Kernels.ElementwiseTestData;
+
+namespace Tensorlet.Tests.Kernels;
+
+public sealed class ActivationTests
+{
+    // Forward: the float kernels compute exp (or max) and one or two divisions, each within a few ulps; tanh through
+    // (1 − e)/(1 + e) loses relative accuracy near 0 but stays within about 2e-7 absolute. 1e-6 absolute plus 1e-6
+    // relative allows for that and is still 100× tighter than the project's general elementwise bound.
+    private const double ForwardAbs = 1e-6;
+    private const double ForwardRel = 1e-6;
+
+    // Backward: two or three float multiplies of inputs rounded to float: a few ulps, so 1e-6 relative.
+    private const double BackwardAbs = 1e-7;
+    private const double BackwardRel = 1e-6;
+
+    private static readonly Activation[] Activations = [Activation.Relu, Activation.Tanh, Activation.Sigmoid];
+
+    private static IEnumerable<TestCaseData> DevicesAndActivations()
+    {
+        foreach (var device in TestDevices.All)
+        {
+            foreach (var activation in Activations)
+            {
+                yield return new TestCaseData(device, activation);
+            }
+        }
+    }
+
+    [TestCase(Activation.Relu)]
+    [TestCase(Activation.Tanh)]
+    [TestCase(Activation.Sigmoid)]
+    public void ReferenceBackwardMatchesCentralDifferences(Activation activation)
+    {
+        const double h = 1e-6;
+        var x = ToDouble(Uniform(200, 1, -3f, 3f));
+        var dy = ToDouble(Uniform(200, 2));
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (Math.Abs(x[i]) < 1e-3)
+            {
+                continue; // relu has a kink at 0, where central differences are not a derivative.
+            }
+
+            // L(x) = Σ dy·f(x), so ∂L/∂x_i = dy_i·(f(x_i + h) − f(x_i − h))/2h.
+            double numeric = dy[i] * (ReferenceActivation.Forward(activation, x[i] + h) - ReferenceActivation.Forward(activation, x[i] - h)) / (2 * h);
+            double analytic = ReferenceActivation.Backward(activation, ReferenceActivation.Forward(activation, x[i]), dy[i]);
+            double relative = Math.Abs(analytic - numeric) / Math.Max(Math.Max(Math.Abs(analytic), Math.Abs(numeric)), 1e-8);
+            Assert.That(relative, Is.LessThan(1e-6), $"{activation} at x={x[i]}: analytic {analytic}, numeric {numeric}");
+        }
+    }
+
+    [TestCaseSource(nameof(DevicesAndActivations))]
+    public void ForwardMatchesTheReference(string deviceName, Activation activation)
+    {
+        var device = TestDevices.Get(deviceName);
+        foreach (int n in Lengths(deviceName))
+        {
+            // Past ±10 covers saturation, where exp overflows in float for the sigmoid of very negative inputs.
+            var data = Uniform(n, 100 + n, -12f, 12f);
+            var expected = new double[n];
+            ReferenceActivation.Forward(activation, ToDouble(data), expected);
+
+            using var x = device.FromArray(data, n);
+            using var y = device.Zeros(n);
+            Ops.ActivationForward(activation, x, y);
+            AssertClose(y.ToArray(), expected, ForwardAbs, ForwardRel, $"{activation} forward n={n}");
+
+            Ops.ActivationForward(activation, x, x);
+            AssertClose(x.ToArray(), expected, ForwardAbs, ForwardRel, $"{activation} forward in place n={n}");
+        }
+    }
+
+    [TestCaseSource(nameof(DevicesAndActivations))]
+    public void ForwardSaturatesAtExtremeInputs(string deviceName, Activation activation)
+    {
+        var device = TestDevices.Get(deviceName);
+        float[] data = [-1e30f, -200f, -90f, -0f, 0f, 1e-30f, 90f, 200f, 1e30f];
+        var expected = new double[data.Length];
+        ReferenceActivation.Forward(activation, ToDouble(data), expected);
+        using var x = device.FromArray(data, data.Length);
+        Ops.ActivationForward(activation, x, x);
+        AssertClose(x.ToArray(), expected, ForwardAbs, ForwardRel, $"{activation} at extremes");
+    }
+
+    [TestCaseSource(nameof(DevicesAndActivations))]
+    public void BackwardMatchesTheReference(string deviceName, Activation activation)
+    {
+        var device = TestDevices.Get(deviceName);
+        foreach (int n in Lengths(deviceName))
+        {
+            // y is a forward output (rounded to float, as the layer saves it); relu gets exact zeros too.
+            var yData = Array.ConvertAll(Uniform(n, 200 + n, -3f, 3f), v => (float)ReferenceActivation.Forward(activation, v));
+            var dyData = Uniform(n, 300 + n);
+            var expected = new double[n];
+            ReferenceActivation.Backward(activation, ToDouble(yData), ToDouble(dyData), expected);
+
+            using var y = device.FromArray(yData, n);
+            using var dy = device.FromArray(dyData, n);
+            using var dx = device.Zeros(n);
+            Ops.ActivationBackward(activation, y, dy, dx);
+            AssertClose(dx.ToArray(), expected, BackwardAbs, BackwardRel, $"{activation} backward n={n}");
+
+            Ops.ActivationBackward(activation, y, dy, dy);
+            AssertClose(dy.ToArray(), expected, BackwardAbs, BackwardRel, $"{activation} backward in place n={n}");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# One-shot GPU check for the ILGPU GEMM (and every other cuda test case):
+#   1. builds the tests and the benchmarks (Release),
+#   2. runs the ILGPU GEMM tests and every test case named for cuda (they must run, not skip, when a GPU is present),
+#   3. benchmarks the ILGPU GEMM variants on cuda against cuBLAS (the LSTM and issue shapes, a short job).
+# Every log goes to "$OUT" (default ./gpu-check-out). Without a CUDA GPU the cuda parts say
+# "no CUDA GPU present" and the script exits 0. Exit codes: 0 ok, 1 a build/test/benchmark failed,
+# 3 dotnet is missing (nothing could be checked).
+# Environment: GPU_CHECK_PREBUILT=1 skips the build and uses Tensorlet.Tests/bin and Tensorlet.Bench/bin
+#              as carried over (about 50 MB; for machines without the NuGet packages);
+#              GPU_CHECK_BENCH_TIMEOUT (seconds, default 330) bounds the benchmark run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out="${OUT:-$root/gpu-check-out}"
+mkdir -p "$out"
+summary="$out/summary.txt"
+: > "$summary"
+say() { echo "$*" | tee -a "$summary"; }
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+started=$(date +%s)
+status=0
+
+say "gpu-check $(date -u +%FT%TZ) on $(hostname), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+if command -v nvidia-smi > /dev/null 2>&1 && nvidia-smi -L > "$out/nvidia-smi.txt" 2>&1; then
+  gpu=1
+  nvidia-smi >> "$out/nvidia-smi.txt" 2>&1
+  say "GPU: $(head -n 1 "$out/nvidia-smi.txt")"
+else
+  gpu=0
+  say "no CUDA GPU present (nvidia-smi missing or lists no GPU): the cuda tests will report as skipped and the cuda benchmarks are not run."
+fi
+
+if ! command -v dotnet > /dev/null 2>&1; then
+  say "dotnet is not installed on this machine (no 'dotnet' on PATH), so nothing can be built or run."
+  say "Install the .NET 10 SDK (it cannot be fetched from an offline machine) and rerun scripts/gpu-check.sh."
+  exit 3
+fi
+dotnet --info > "$out/dotnet-info.txt" 2>&1
+
+# 1. Build.
+if [[ "${GPU_CHECK_PREBUILT:-0}" == "1" ]]; then
+  say "build: skipped (GPU_CHECK_PREBUILT=1), using bin/Release as carried"
+else
+  for project in Tensorlet.Tests Tensorlet.Bench; do
+    if dotnet build "$project" -c Release > "$out/build-$project.log" 2>&1; then
+      say "build $project: ok"
+    else
+      say "build $project: FAILED (see build-$project.log)"
+      tail -n 30 "$out/build-$project.log"
+      exit 1
+    fi
+  done
+fi
+
+# 2. Tests: every ILGPU GEMM case, plus every case of any test whose name carries the cuda device.
+filter="FullyQualifiedName~IlgpuGemm|FullyQualifiedName~cuda"
+# Run the built assembly itself, so a carried-over bin/ works without obj/ or a package restore.
+dotnet test Tensorlet.Tests/bin/Release/net10.0/Tensorlet.Tests.dll --filter "$filter" \
+  --logger "trx;LogFileName=gpu-check.trx" --logger "console;verbosity=normal" \
+  --results-directory "$out/test-results" > "$out/tests.log" 2>&1
+test_status=$?
+trx="$out/test-results/gpu-check.trx"
+if [[ -f "$trx" ]]; then
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  total=$(get total); executed=$(get executed); passed=$(get passed); failed=$(get failed)
+  cuda_run=$(grep -E '^\s+(Passed|Failed) .*cuda' "$out/tests.log" | wc -l)
+  cuda_skipped=$(grep -E '^\s+Skipped .*cuda' "$out/tests.log" | wc -l)
+  say "tests: $passed passed, $failed failed, $((total - executed)) skipped of $total; cuda cases run: $cuda_run, cuda cases skipped: $cuda_skipped"
+  grep -E '^\s+Failed ' "$out/tests.log" | head -n 20 | tee -a "$summary"
+  if [[ $gpu -eq 1 && $cuda_run -eq 0 ]]; then
+    say "tests: FAILED, a GPU is present but no cuda case ran (is the CUDA driver usable by ILGPU?)"
+    status=1
+  fi
+else
+  say "tests: FAILED, no TRX file was written (see tests.log)"
+fi
+if [[ $test_status -ne 0 ]]; then
+  say "tests: FAILED (dotnet test exited $test_status; see tests.log)"
+  status=1
+fi
+if [[ $gpu -eq 0 ]]; then
+  say "no CUDA GPU present: cuda test cases were skipped"
+fi
+
+# 3. Benchmarks: naive, tiled and cuBLAS on cuda (and a 64³ case on ilgpu-cpu for scale), validated before timing.
+if [[ $gpu -eq 1 ]]; then
+  bench_timeout="${GPU_CHECK_BENCH_TIMEOUT:-330}"
+  (cd Tensorlet.Bench && timeout "$bench_timeout" dotnet bin/Release/net10.0/Tensorlet.Bench.dll \
+      --filter '*IlgpuGemmBenchmarks*' --job short --iterationTime 200 --inProcess \
+      --artifacts "$out/bench") > "$out/bench.log" 2>&1
+  bench_status=$?
+  if [[ $bench_status -eq 0 ]]; then
+    say "benchmarks: ok"
+  elif [[ $bench_status -eq 124 ]]; then
+    say "benchmarks: TIMED OUT after ${bench_timeout}s (partial log in bench.log)"
+    status=1
+  else
+    say "benchmarks: FAILED (exit $bench_status; see bench.log)"
+    status=1
+  fi
+  # The summary table, with the GFLOP/s column; a case that failed validation shows NA and an error above.
+  awk '/^\| Method/,/^$/' "$out/bench.log" | tee -a "$summary"
+  grep -iE 'exception|expected .* \(\|Δ\|' "$out/bench.log" | head -n 10 | tee -a "$summary"
+else
+  say "no CUDA GPU present: the cuda benchmarks (naive / tiled / cuBLAS) were not run"
+fi
+
+say "gpu-check finished in $(( $(date +%s) - started ))s with status $status; logs in $out"
+exit $status
