@@ -18,8 +18,10 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import tarfile
+import tempfile
 
 import sklearn
 from sklearn.datasets._twenty_newsgroups import (
@@ -83,6 +85,36 @@ def variants_disagree(text):
     return None
 
 
+def fetch_with_scikit_learn(archive, subsets):
+    """Runs the real fetch_20newsgroups on this archive: its download step (_fetch_remote) is replaced by a copy of
+    the local file, so scikit-learn itself extracts it, loads it with load_files (shuffled, random_state=0), caches it,
+    and applies its own subset, remove and shuffle (random_state=42) logic. Returns {(subset, shuffle): Bunch}."""
+    from sklearn.datasets import _twenty_newsgroups as tn
+
+    def fake_fetch_remote(remote, dirname=None):
+        path = os.path.join(dirname, remote.filename)
+        shutil.copyfile(archive, path)
+        return path
+
+    original = tn._fetch_remote
+    tn._fetch_remote = fake_fetch_remote
+    home = tempfile.mkdtemp(prefix="sklearn-20news-")
+    try:
+        return {
+            (subset, shuffle): tn.fetch_20newsgroups(
+                data_home=home, subset=subset, remove=("headers", "footers", "quotes"), shuffle=shuffle, download_if_missing=True)
+            for subset in subsets for shuffle in (False, True)
+        }
+    finally:
+        tn._fetch_remote = original
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def relative(filename):
+    parts = filename.replace(os.sep, "/").split("/")
+    return "/".join(parts[-3:])
+
+
 def sort_key(name):
     # load_files: sorted(listdir) of the group folders, then of the files; fetch_20newsgroups("all")
     # puts train before test.
@@ -121,6 +153,27 @@ def main():
         seqs = [cleaned[n] for n in order if n.startswith(prefix) and cleaned[n] is not None]
         per_subset[subset] = {"sequences": len(seqs), "sha256": hashlib.sha256("\n".join(seqs).encode("ascii")).hexdigest()}
 
+    # The same through scikit-learn's own fetch_20newsgroups: with shuffle=False (which still has load_files'
+    # random_state=0 order) every document must clean to the same sequence as above; shuffle=True (the default,
+    # random_state=42, as in the notebook) gives the order to reproduce.
+    fetched = fetch_with_scikit_learn(archive, ("train", "test", "all"))
+    sklearn_order = {}
+    for subset in ("train", "test", "all"):
+        unshuffled = fetched[(subset, False)]
+        pairs = [(relative(f), clean(t)) for f, t in zip(unshuffled.filenames, unshuffled.data)]
+        expected_names = [n for n in order if subset == "all" or n.startswith(f"20news-bydate-{subset}/")]
+        if sorted(p for p, _ in pairs) != sorted(expected_names) or dict(pairs) != {n: cleaned[n] for n in expected_names}:
+            raise SystemExit(f"fetch_20newsgroups(subset={subset!r}, shuffle=False) differs from the tarfile pipeline")
+        shuffled = fetched[(subset, True)]
+        seqs = [c for c in (clean(t) for t in shuffled.data) if c is not None]
+        sklearn_order[subset] = {
+            "unshuffled_first_documents": [relative(f) for f in unshuffled.filenames[:5]],
+            "first_documents": [relative(f) for f in shuffled.filenames[:5]],
+            "last_documents": [relative(f) for f in shuffled.filenames[-3:]],
+            "sequences": len(seqs),
+            "sha256": hashlib.sha256("\n".join(seqs).encode("ascii")).hexdigest(),
+        }
+
     summary = {
         "generator": "scripts/make_newsgroups_fixture.py",
         "sklearn_version": sklearn.__version__,
@@ -133,6 +186,7 @@ def main():
         "vocabulary": vocabulary,
         "sequences_sha256": hashlib.sha256(joined.encode("ascii")).hexdigest(),
         "subsets": per_subset,
+        "scikit_learn_shuffled_order": sklearn_order,
         "ngram_vocabulary_first10_windows": ngrams,
         "ngram_windows_first10": 10 * len(sequences),
     }
@@ -200,6 +254,7 @@ def main():
     print(f"sequences: {len(sequences)} ({len(set(sequences))} unique)")
     print(f"vocabulary ({len(vocabulary)}): {vocabulary!r}")
     print(f"sha256 of the sequences joined with \\n: {summary['sequences_sha256']}")
+    print("fetch_20newsgroups gives the same sequence per document for train, test and all; shuffled (random_state=42):", {k: v["sha256"][:12] for k, v in sklearn_order.items()})
     print("n-gram vocabulary (first 10 windows):", ngrams, "windows:", 10 * len(sequences))
     reasons = {}
     for r in picks.values():

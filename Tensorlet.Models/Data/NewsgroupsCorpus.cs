@@ -5,8 +5,8 @@ namespace Tensorlet.Models.Data;
 /// <summary>
 /// The notebook's corpus: every post of the chosen subset, stripped (<see cref="NewsgroupsStripping"/>) and
 /// cleaned (<see cref="NotebookCleaning"/>) into 100-character sequences. Posts are streamed from the archive
-/// and only the sequences are kept. Order: <see cref="NewsgroupsDocumentId"/> order (train then test, groups and
-/// files sorted ordinally, as scikit-learn's load_files sorts them before shuffling), whatever the archive's order.
+/// and only the sequences are kept. Order: <see cref="NewsgroupsOrder.Sorted"/> by default (train then test, groups
+/// and files sorted ordinally, whatever the archive's order), or scikit-learn's shuffled order.
 /// On subset All with all three removals this gives 16828 sequences over a 32-character vocabulary.
 /// </summary>
 public sealed class NewsgroupsCorpus
@@ -16,11 +16,12 @@ public sealed class NewsgroupsCorpus
     private readonly NewsgroupsDocumentId[] sources;
 
     private NewsgroupsCorpus(
-        NewsgroupsSubset subset, NewsgroupsRemove remove, int trainDocuments, int testDocuments,
+        NewsgroupsSubset subset, NewsgroupsRemove remove, NewsgroupsOrder order, int trainDocuments, int testDocuments,
         string[] groups, string[] sequences, NewsgroupsDocumentId[] sources)
     {
         Subset = subset;
         Remove = remove;
+        Order = order;
         TrainDocuments = trainDocuments;
         TestDocuments = testDocuments;
         this.groups = groups;
@@ -33,6 +34,9 @@ public sealed class NewsgroupsCorpus
 
     /// <summary>The removals applied before cleaning.</summary>
     public NewsgroupsRemove Remove { get; }
+
+    /// <summary>The order of <see cref="Sequences"/>.</summary>
+    public NewsgroupsOrder Order { get; }
 
     /// <summary>Documents read in the training split (all of them, whatever <see cref="Subset"/>).</summary>
     public int TrainDocuments { get; }
@@ -63,13 +67,17 @@ public sealed class NewsgroupsCorpus
     /// <see cref="CorpusException"/> when they differ; turn it off only for hand-made test archives.
     /// </summary>
     public static NewsgroupsCorpus Load(
-        string path, NewsgroupsSubset subset = NewsgroupsSubset.All, NewsgroupsRemove remove = NewsgroupsRemove.All, bool verifyCounts = true)
+        string path,
+        NewsgroupsSubset subset = NewsgroupsSubset.All,
+        NewsgroupsRemove remove = NewsgroupsRemove.All,
+        bool verifyCounts = true,
+        NewsgroupsOrder order = NewsgroupsOrder.Sorted)
     {
         ArgumentNullException.ThrowIfNull(path);
         int train = 0;
         int test = 0;
         var groups = new SortedSet<string>(StringComparer.Ordinal);
-        var kept = new List<(NewsgroupsDocumentId Id, string Sequence)>(subset == NewsgroupsSubset.Test ? 7000 : 17000);
+        var cleaned = new List<(NewsgroupsDocumentId Id, string? Sequence)>(subset == NewsgroupsSubset.Test ? 7600 : 19000);
         NewsgroupsReader.ForEachDocument(path, verifyCounts, (id, text) =>
         {
             if (id.Split == NewsgroupsSubset.Train)
@@ -84,17 +92,19 @@ public sealed class NewsgroupsCorpus
             groups.Add(id.Group);
             if (subset == NewsgroupsSubset.All || subset == id.Split)
             {
-                var sequence = StripAndClean(text, remove);
-                if (sequence is not null)
-                {
-                    kept.Add((id, sequence));
-                }
+                cleaned.Add((id, StripAndClean(text, remove)));
             }
         });
 
-        kept.Sort((a, b) => a.Id.CompareTo(b.Id));
+        cleaned.Sort((a, b) => a.Id.CompareTo(b.Id));
+        if (order == NewsgroupsOrder.ScikitLearnShuffled)
+        {
+            cleaned = ScikitLearnOrder(cleaned, subset);
+        }
+
+        var kept = cleaned.Where(c => c.Sequence is not null).ToList();
         return new NewsgroupsCorpus(
-            subset, remove, train, test, [.. groups], kept.Select(k => k.Sequence).ToArray(), kept.Select(k => k.Id).ToArray());
+            subset, remove, order, train, test, [.. groups], kept.Select(k => k.Sequence!).ToArray(), kept.Select(k => k.Id).ToArray());
     }
 
     /// <summary>
@@ -114,6 +124,27 @@ public sealed class NewsgroupsCorpus
         }
 
         return (remove & NewsgroupsRemove.Quotes) != 0 ? NotebookCleaning.CleanSkippingQuotes(text) : NotebookCleaning.Clean(text);
+    }
+
+    // fetch_20newsgroups(subset, shuffle=True, random_state=42) over documents given in sorted order: load_files
+    // shuffled each split with RandomState(0) when it built its cache; "all" concatenates train and test; then
+    // RandomState(42) shuffles. x[permutation] means result[k] = x[permutation[k]].
+    private static List<(NewsgroupsDocumentId Id, string? Sequence)> ScikitLearnOrder(
+        List<(NewsgroupsDocumentId Id, string? Sequence)> sorted, NewsgroupsSubset subset)
+    {
+        static List<T> Take<T>(List<T> items, int[] permutation) => [.. permutation.Select(i => items[i])];
+
+        var train = sorted.Where(d => d.Id.Split == NewsgroupsSubset.Train).ToList();
+        var test = sorted.Where(d => d.Id.Split == NewsgroupsSubset.Test).ToList();
+        train = Take(train, NumpyRandomState.Permutation(train.Count, 0));
+        test = Take(test, NumpyRandomState.Permutation(test.Count, 0));
+        var documents = subset switch
+        {
+            NewsgroupsSubset.Train => train,
+            NewsgroupsSubset.Test => test,
+            _ => [.. train, .. test],
+        };
+        return Take(documents, NumpyRandomState.Permutation(documents.Count, 42));
     }
 
     /// <summary>The label of sequence <paramref name="index"/>: its group's index in <see cref="Groups"/>.</summary>

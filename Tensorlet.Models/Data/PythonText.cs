@@ -5,9 +5,9 @@ namespace Tensorlet.Models.Data;
 /// <summary>
 /// Python 3 character classes the pipeline depends on, exact over latin-1 (U+0000–U+00FF, all a latin-1 file
 /// can hold): <c>re</c>'s Unicode <c>\w</c> and <c>str.isspace</c> (what <c>str.strip()</c> removes).
-/// They differ from .NET's: Python's <c>\w</c> is <c>str.isalnum()</c> or '_', so it includes ² ³ ¹ ¼ ½ ¾
-/// (category No) and excludes nothing else .NET would add below U+0100; Python's whitespace includes
-/// U+001C–U+001F, which <see cref="char.IsWhiteSpace(char)"/> does not.
+/// They differ from .NET's: Python's <c>\w</c> is <c>str.isalnum()</c> or '_', so over latin-1 it is .NET's <c>\w</c>
+/// plus ² ³ ¹ ¼ ½ ¾ (category No); Python's whitespace includes U+001C–U+001F, which
+/// <see cref="char.IsWhiteSpace(char)"/> does not.
 /// The tables were printed by Python 3.11 (<c>re.match(r"\w", chr(c))</c>, <c>chr(c).isspace()</c>) for c in 0..255.
 /// </summary>
 internal static class PythonText

@@ -85,6 +85,23 @@ public sealed class ValidationSplit
         return new ValidationSplit([.. train], [.. validation]);
     }
 
+    /// <summary>
+    /// The notebook's split: the first <c>int(count × (1 − fraction))</c> sequences train, the rest validate (use it with
+    /// <see cref="NewsgroupsOrder.ScikitLearnShuffled"/> to hold out the notebook's exact last 10%). Unlike
+    /// <see cref="Create"/>, reposted duplicates may fall on both sides.
+    /// </summary>
+    public static ValidationSplit Tail(int count, double fraction = DefaultFraction)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (!(fraction >= 0 && fraction <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The validation fraction is between 0 and 1.");
+        }
+
+        int train = (int)(count * (1 - fraction));
+        return new ValidationSplit(Enumerable.Range(0, train).ToArray(), Enumerable.Range(train, count - train).ToArray());
+    }
+
     /// <summary>The items at <paramref name="indices"/>, e.g. <c>Select(corpus.Sequences, split.Train)</c>.</summary>
     public static T[] Select<T>(IReadOnlyList<T> items, IReadOnlyList<int> indices)
     {

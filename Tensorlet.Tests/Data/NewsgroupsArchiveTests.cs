@@ -69,7 +69,10 @@ public sealed class NewsgroupsArchiveTests
         var reports = new List<DownloadProgress>();
         var options = new NewsgroupsArchiveOptions
         {
-            DataDirectory = null, CacheDirectory = cache, HttpClient = new HttpClient(handler), ExpectedSha256 = PayloadSha.ToUpperInvariant(),
+            DataDirectory = null,
+            CacheDirectory = cache,
+            HttpClient = new HttpClient(handler),
+            ExpectedSha256 = PayloadSha.ToUpperInvariant(),
         };
 
         var path = await NewsgroupsArchive.LocateAsync(options, new SyncProgress(reports));

@@ -112,6 +112,25 @@ public sealed class NewsgroupsParityTests
         Assert.That(corpus.Sources.All(s => s.Split == subset), Is.True);
     }
 
+    [TestCase(NewsgroupsSubset.Train, "train")]
+    [TestCase(NewsgroupsSubset.Test, "test")]
+    [TestCase(NewsgroupsSubset.All, "all")]
+    public void ScikitLearnsShuffledOrderIsReproduced(NewsgroupsSubset subset, string name)
+    {
+        // The order of fetch_20newsgroups(subset, remove=all three) with its default shuffle=True, random_state=42.
+        var corpus = NewsgroupsCorpus.Load(TestData.CorpusArchive, subset, order: NewsgroupsOrder.ScikitLearnShuffled);
+        var expected = Summary.GetProperty("scikit_learn_shuffled_order").GetProperty(name);
+        var firstDocuments = expected.GetProperty("first_documents").EnumerateArray().Select(d => d.GetString()).ToList();
+
+        Assert.That(corpus.Order, Is.EqualTo(NewsgroupsOrder.ScikitLearnShuffled));
+        Assert.That(corpus.Sequences, Has.Count.EqualTo(expected.GetProperty("sequences").GetInt32()));
+        Assert.That(Sha256(corpus.Sequences), Is.EqualTo(expected.GetProperty("sha256").GetString()));
+
+        // The first kept sequences come from the first of those documents that are kept.
+        var firstSources = corpus.Sources.Take(2).Select(s => s.ArchivePath).ToList();
+        Assert.That(firstDocuments, Is.SupersetOf(firstSources));
+    }
+
     [TestCase(2, 584)]
     [TestCase(3, 4793)]
     [TestCase(4, 16674)]

@@ -12,6 +12,12 @@ public sealed class NotebookCleaningTests
         var word = Enumerable.Range(0, 256).Where(c => PythonText.IsWord((char)c)).ToList();
         Assert.That(word, Has.Count.EqualTo(134));
         Assert.That(word.Count(c => c >= 128), Is.EqualTo(71));
+
+        // Python: "".join(chr(c) for c in range(128, 256) if re.match(r"\w", chr(c)))
+        var expectedHigh = "\u00aa\u00b2\u00b3\u00b5\u00b9\u00ba\u00bc\u00bd\u00be"
+            + string.Concat(Enumerable.Range(0xc0, 0x100 - 0xc0).Where(c => c != 0xd7 && c != 0xf7).Select(c => (char)c));
+        Assert.That(new string(word.Where(c => c >= 128).Select(c => (char)c).ToArray()), Is.EqualTo(expectedHigh));
+        Assert.That(word.Where(c => c < 128).Select(c => (char)c), Is.EqualTo("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"));
         // Numbers of category No are \w in Python (isalnum) but not in .NET's \w.
         foreach (char c in "\u00b2\u00b3\u00b9\u00bc\u00bd\u00be\u00aa\u00b5\u00ba\u00df\u00e9\u00ff_")
         {

@@ -68,5 +68,15 @@ public sealed class ValidationSplitTests
         Assert.That(ValidationSplit.Select(sequences, [3, 1]), Is.EqualTo(new[] { sequences[3], sequences[1] }));
     }
 
+    [Test]
+    public void TailHoldsOutTheLastSequencesLikeTheNotebook()
+    {
+        var split = ValidationSplit.Tail(16828);
+        Assert.That(split.Train, Has.Length.EqualTo(15145));
+        Assert.That(split.Validation[0], Is.EqualTo(15145));
+        Assert.That(split.Validation[^1], Is.EqualTo(16827));
+        Assert.That(ValidationSplit.Tail(10, 0.3).Validation, Is.EqualTo(new[] { 7, 8, 9 }));
+    }
+
     private static readonly int[] PinnedValidation = [7, 9, 15, 16];
 }

@@ -1,13 +1,19 @@
+using Tensorlet.Kernels.Cpu;
+
 namespace Tensorlet.Backends.Cpu;
 
 internal sealed partial class CpuBackend
 {
-    public void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h) => throw new NotImplementedException();
+    public void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
+        => CpuLstmCell.Forward(preactivations.Span, cPrev.Span, gates.Span, c.Span, h.Span, cPrev.Rows, preactivations.Columns / 4, Threads);
 
     public void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
-        => throw new NotImplementedException();
+        => CpuLstmCell.Backward(gates.Span, c.Span, cPrev.Span, dh.Span, dcNext.Span, dPreactivations.Span, dcPrev.Span, c.Rows, gates.Columns / 4, Threads);
 
-    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale) => throw new NotImplementedException();
+    /// <remarks>A target outside [0, V) throws <see cref="ArgumentOutOfRangeException"/> naming its row and value, before anything is written.</remarks>
+    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
+        => CpuSoftmax.CrossEntropy(logits.Span, targets.Span, losses.Span, dLogits.Span, logits.Rows, logits.Columns, gradScale, Threads);
 
-    public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature) => throw new NotImplementedException();
+    public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
+        => CpuSoftmax.WithTemperature(logits.Span, probabilities.Span, logits.Rows, logits.Columns, temperature, Threads);
 }

@@ -2,12 +2,23 @@ namespace Tensorlet.Backends.Ilgpu;
 
 internal sealed partial class IlgpuBackend
 {
-    public void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h) => throw new NotImplementedException();
+    private IlgpuFusedKernels? fusedKernels;
+
+    private IlgpuFusedKernels FusedKernels => fusedKernels ??= new IlgpuFusedKernels(Accelerator);
+
+    public void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
+        => FusedKernels.LstmCellForward(preactivations.View, cPrev.View, gates.View, c.View, h.View, cPrev.Rows, preactivations.Columns / 4);
 
     public void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
-        => throw new NotImplementedException();
+        => FusedKernels.LstmCellBackward(gates.View, c.View, cPrev.View, dh.View, dcNext.View, dPreactivations.View, dcPrev.View, c.Rows, gates.Columns / 4);
 
-    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale) => throw new NotImplementedException();
+    /// <remarks>
+    /// A target outside [0, V) cannot throw from a kernel: its row gets a NaN loss and a NaN gradient row instead
+    /// (the <c>cpu</c> device throws <see cref="ArgumentOutOfRangeException"/>).
+    /// </remarks>
+    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
+        => FusedKernels.SoftmaxCrossEntropy(logits.View, targets.View, losses.View, dLogits.View, logits.Rows, logits.Columns, gradScale);
 
-    public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature) => throw new NotImplementedException();
+    public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
+        => FusedKernels.SoftmaxWithTemperature(logits.View, probabilities.View, logits.Rows, logits.Columns, temperature);
 }

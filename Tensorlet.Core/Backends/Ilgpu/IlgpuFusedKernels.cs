@@ -1,0 +1,95 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Tensorlet.Kernels.Ilgpu;
+
+namespace Tensorlet.Backends.Ilgpu;
+
+/// <summary>
+/// The fused kernels (LSTM cell forward and backward, softmax cross-entropy, temperature softmax) compiled and
+/// loaded once for one accelerator. The backend creates it on first use; they launch on the default stream (stream kernels).
+/// </summary>
+internal sealed class IlgpuFusedKernels
+{
+    // Four warps a group: 128 threads on CUDA (four rows per group); the CPU accelerator's limits may allow fewer.
+    private const int WarpsPerGroupWanted = 4;
+
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> cellForward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> cellBackward;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float> crossEntropy;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float> temperatureSoftmax;
+    private readonly int warpsPerGroup;
+    private readonly int groupSize;
+
+    public IlgpuFusedKernels(Accelerator accelerator)
+    {
+        Accelerator = accelerator;
+        cellForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
+            LstmCellKernels.Forward);
+        cellBackward = accelerator.LoadAutoGroupedStreamKernel<
+            Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
+            LstmCellKernels.Backward);
+        crossEntropy = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>(
+            SoftmaxKernels.CrossEntropy);
+        temperatureSoftmax = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float>(
+            SoftmaxKernels.WithTemperature);
+        warpsPerGroup = Math.Max(1, Math.Min(WarpsPerGroupWanted, accelerator.MaxNumThreadsPerGroup / accelerator.WarpSize));
+        groupSize = warpsPerGroup * accelerator.WarpSize;
+    }
+
+    public Accelerator Accelerator { get; }
+
+    public void LstmCellForward(ArrayView<float> preactivations, ArrayView<float> cPrev, ArrayView<float> gates, ArrayView<float> c, ArrayView<float> h, int batch, int hidden)
+    {
+        int cells = CellCount(batch, hidden);
+        if (cells > 0)
+        {
+            cellForward(cells, preactivations, cPrev, gates, c, h, hidden);
+        }
+    }
+
+    public void LstmCellBackward(
+        ArrayView<float> gates,
+        ArrayView<float> c,
+        ArrayView<float> cPrev,
+        ArrayView<float> dh,
+        ArrayView<float> dcNext,
+        ArrayView<float> dPreactivations,
+        ArrayView<float> dcPrev,
+        int batch,
+        int hidden)
+    {
+        int cells = CellCount(batch, hidden);
+        if (cells > 0)
+        {
+            cellBackward(cells, gates, c, cPrev, dh, dcNext, dPreactivations, dcPrev, hidden);
+        }
+    }
+
+    public void SoftmaxCrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dLogits, int rows, int classes, float gradScale)
+    {
+        if (rows > 0)
+        {
+            crossEntropy(RowConfig(rows), logits, targets, losses, dLogits, rows, classes, gradScale);
+        }
+    }
+
+    public void SoftmaxWithTemperature(ArrayView<float> logits, ArrayView<float> probabilities, int rows, int classes, float temperature)
+    {
+        if (rows > 0 && classes > 0)
+        {
+            temperatureSoftmax(RowConfig(rows), logits, probabilities, rows, classes, 1f / temperature);
+        }
+    }
+
+    private static int CellCount(int batch, int hidden)
+    {
+        // The kernels index [B,4H] with int: fine for any LSTM we train (100·4·512 ≈ 2e5).
+        long wide = 4L * batch * hidden;
+        return wide <= int.MaxValue
+            ? batch * hidden
+            : throw new ArgumentException($"An LSTM cell of batch {batch} and hidden size {hidden} is too large for the ILGPU kernels' int indexing.");
+    }
+
+    // One warp per row: whole warps per group, enough groups to cover every row.
+    private KernelConfig RowConfig(int rows) => new((rows + warpsPerGroup - 1) / warpsPerGroup, groupSize);
+}

@@ -1,0 +1,236 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// Row softmax kernels in SIMD C#, numerically stable: each row of [rows, classes] is shifted by its maximum
+/// before exp, so no exp overflows and the largest term is exactly 1. Three sweeps per row, all in cache:
+/// the maximum; exp written to the output while it is summed; the final scaling (plus the loss for cross-entropy).
+/// Rows are split across threads when there are enough of them.
+/// </summary>
+public static unsafe class CpuSoftmax
+{
+    // About one exp per element; below this many elements per thread, one thread is faster than fork/join.
+    private const long MinElementsPerThread = 16384;
+
+    /// <summary>
+    /// Fused softmax and cross-entropy: losses[r] = logsumexp(logits[r]) − logits[r, targets[r]] (nats) and
+    /// dLogits[r] = (softmax(logits[r]) − onehot(targets[r]))·gradScale. <paramref name="dLogits"/> may be the same
+    /// memory as <paramref name="logits"/> (each row's target logit is read before the row is overwritten).
+    /// </summary>
+    /// <param name="logits">[rows, classes].</param>
+    /// <param name="targets">[rows]: class indices in [0, classes).</param>
+    /// <param name="losses">[rows] out: the per-row cross-entropy.</param>
+    /// <param name="dLogits">[rows, classes] out: the scaled gradient of Σ losses with respect to the logits.</param>
+    /// <param name="rows">N, the rows.</param>
+    /// <param name="classes">V, the classes per row.</param>
+    /// <param name="gradScale">The factor on the gradient: 1/N gives the gradient of the mean loss.</param>
+    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, classes); nothing is written.</exception>
+    public static void CrossEntropy(
+        ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dLogits, int rows, int classes, float gradScale, int maxDegreeOfParallelism = 1)
+    {
+        long length = CheckSizes(rows, classes);
+        CheckLength(logits.Length, length, nameof(logits));
+        CheckLength(dLogits.Length, length, nameof(dLogits));
+        CheckLength(targets.Length, rows, nameof(targets));
+        CheckLength(losses.Length, rows, nameof(losses));
+
+        // Checked up front, on one thread, so a bad target leaves the outputs untouched and the exception is not wrapped.
+        for (int r = 0; r < rows; r++)
+        {
+            if ((uint)targets[r] >= (uint)classes)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(targets), targets[r], $"Target {targets[r]} of row {r} is outside the {classes} classes [0, {classes}).");
+            }
+        }
+
+        if (length == 0)
+        {
+            return;
+        }
+
+        fixed (float* pLogits = logits, pLosses = losses, pDLogits = dLogits)
+        fixed (int* pTargets = targets)
+        {
+            nint x = (nint)pLogits, t = (nint)pTargets, l = (nint)pLosses, d = (nint)pDLogits;
+            ForRowBlocks(rows, classes, maxDegreeOfParallelism, (start, end) =>
+            {
+                for (int r = start; r < end; r++)
+                {
+                    float* row = (float*)x + ((long)r * classes);
+                    float* dRow = (float*)d + ((long)r * classes);
+                    int target = ((int*)t)[r];
+                    float targetLogit = row[target];
+                    float max = RowMax(row, classes);
+                    float sum = ExpShiftedStore(row, dRow, classes, max, 1f);
+                    ScaleInPlace(dRow, classes, gradScale / sum);
+                    dRow[target] -= gradScale;
+                    ((float*)l)[r] = MathF.Log(sum) - (targetLogit - max);
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// probabilities[r] = softmax(logits[r] / temperature) for every row; <paramref name="probabilities"/> may be
+    /// the same memory as <paramref name="logits"/>.
+    /// </summary>
+    /// <param name="logits">[rows, classes].</param>
+    /// <param name="probabilities">[rows, classes] out: each row sums to 1.</param>
+    /// <param name="rows">N, the rows.</param>
+    /// <param name="classes">V, the classes per row.</param>
+    /// <param name="temperature">T &gt; 0: below 1 sharpens the distribution, above 1 flattens it.</param>
+    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    public static void WithTemperature(ReadOnlySpan<float> logits, Span<float> probabilities, int rows, int classes, float temperature, int maxDegreeOfParallelism = 1)
+    {
+        long length = CheckSizes(rows, classes);
+        CheckLength(logits.Length, length, nameof(logits));
+        CheckLength(probabilities.Length, length, nameof(probabilities));
+        if (!(temperature > 0f) || float.IsInfinity(temperature))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Temperature must be a positive finite number.");
+        }
+
+        if (length == 0)
+        {
+            return;
+        }
+
+        float inverseTemperature = 1f / temperature;
+        fixed (float* pLogits = logits, pProbabilities = probabilities)
+        {
+            nint x = (nint)pLogits, p = (nint)pProbabilities;
+            ForRowBlocks(rows, classes, maxDegreeOfParallelism, (start, end) =>
+            {
+                for (int r = start; r < end; r++)
+                {
+                    float* row = (float*)x + ((long)r * classes);
+                    float* pRow = (float*)p + ((long)r * classes);
+
+                    // max(x/T) = max(x)/T since T > 0, so the shift can be taken before the scaling.
+                    float max = RowMax(row, classes);
+                    float sum = ExpShiftedStore(row, pRow, classes, max, inverseTemperature);
+                    ScaleInPlace(pRow, classes, 1f / sum);
+                }
+            });
+        }
+    }
+
+    private static float RowMax(float* x, int n)
+    {
+        int j = 0;
+        float max = float.NegativeInfinity;
+        max = MaxSweep<FloatLanes512, Vector512<float>>(x, n, ref j, max);
+        max = MaxSweep<FloatLanes256, Vector256<float>>(x, n, ref j, max);
+        return MaxSweep<FloatLanes1, float>(x, n, ref j, max);
+    }
+
+    /// <summary>y = e^((x − shift)·k) for the row; returns Σ y.</summary>
+    private static float ExpShiftedStore(float* x, float* y, int n, float shift, float k)
+    {
+        int j = 0;
+        float sum = ExpSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, shift, k);
+        sum += ExpSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, shift, k);
+        return sum + ExpSweep<FloatLanes1, float>(x, y, n, ref j, shift, k);
+    }
+
+    private static void ScaleInPlace(float* y, int n, float factor)
+    {
+        int j = 0;
+        ScaleSweep<FloatLanes512, Vector512<float>>(y, n, ref j, factor);
+        ScaleSweep<FloatLanes256, Vector256<float>>(y, n, ref j, factor);
+        ScaleSweep<FloatLanes1, float>(y, n, ref j, factor);
+    }
+
+    // Each sweep takes whole registers of its width from j onward and leaves the rest to the next, narrower one.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxSweep<TLanes, TVector>(float* x, int n, ref int j, float max)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        if (!TLanes.IsAccelerated || n - j < TLanes.Count)
+        {
+            return max;
+        }
+
+        var acc = TLanes.Load(x + j);
+        for (j += TLanes.Count; j <= n - TLanes.Count; j += TLanes.Count)
+        {
+            acc = TLanes.Max(acc, TLanes.Load(x + j));
+        }
+
+        return MathF.Max(max, TLanes.MaxAcross(acc));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ExpSweep<TLanes, TVector>(float* x, float* y, int n, ref int j, float shift, float k)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        if (!TLanes.IsAccelerated || n - j < TLanes.Count)
+        {
+            return 0f;
+        }
+
+        var shiftV = TLanes.Create(shift);
+        var kV = TLanes.Create(k);
+        var acc = TLanes.Create(0f);
+        for (; j <= n - TLanes.Count; j += TLanes.Count)
+        {
+            var e = TLanes.Exp(TLanes.Multiply(TLanes.Subtract(TLanes.Load(x + j), shiftV), kV));
+            TLanes.Store(e, y + j);
+            acc = TLanes.Add(acc, e);
+        }
+
+        return TLanes.SumAcross(acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleSweep<TLanes, TVector>(float* y, int n, ref int j, float factor)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        if (!TLanes.IsAccelerated)
+        {
+            return;
+        }
+
+        var factorV = TLanes.Create(factor);
+        for (; j <= n - TLanes.Count; j += TLanes.Count)
+        {
+            TLanes.Store(TLanes.Multiply(TLanes.Load(y + j), factorV), y + j);
+        }
+    }
+
+    private static void ForRowBlocks(int rows, int elementsPerRow, int maxDegreeOfParallelism, Action<int, int> body)
+    {
+        long blocks = Math.Min(Math.Min(maxDegreeOfParallelism, rows), (long)rows * elementsPerRow / MinElementsPerThread);
+        if (blocks <= 1)
+        {
+            body(0, rows);
+            return;
+        }
+
+        Parallel.For(0, (int)blocks, new ParallelOptions { MaxDegreeOfParallelism = (int)blocks }, k =>
+            body((int)(rows * k / blocks), (int)(rows * (k + 1) / blocks)));
+    }
+
+    private static long CheckSizes(int rows, int classes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(classes);
+
+        return (long)rows * classes;
+    }
+
+    private static void CheckLength(int actual, long required, string name)
+    {
+        if (actual < required)
+        {
+            throw new ArgumentException($"{name} holds {actual} elements but the softmax needs {required}.", name);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Tensorlet.Kernels.Ilgpu;
+
+/// <summary>
+/// The fused LSTM cell as ILGPU kernels: one thread per (b, j) of the [B,H] cell, reading the four gates at
+/// columns j, H+j, 2H+j, 3H+j of row b (PyTorch's order i, f, g, o). Consecutive threads touch consecutive
+/// columns, so each of the four gate streams is read and written coalesced. Launch over B·H (auto-grouped).
+/// Each thread reads all its inputs before it writes, so the in-place aliasing of the CPU kernels holds here too.
+/// </summary>
+public static class LstmCellKernels
+{
+    /// <summary>gates = σ(i), σ(f), tanh(g), σ(o); c = f·cPrev + i·g; h = o·tanh(c). Index space: B·H.</summary>
+    public static void Forward(
+        Index1D index, ArrayView<float> preactivations, ArrayView<float> cPrev, ArrayView<float> gates, ArrayView<float> c, ArrayView<float> h, int hidden)
+    {
+        int b = index / hidden;
+        int j = index - (b * hidden);
+        int gate = (b * 4 * hidden) + j;
+        float i = Sigmoid(preactivations[gate]);
+        float f = Sigmoid(preactivations[gate + hidden]);
+        float g = XMath.Tanh(preactivations[gate + (2 * hidden)]);
+        float o = Sigmoid(preactivations[gate + (3 * hidden)]);
+        float cNew = (f * cPrev[index]) + (i * g);
+        gates[gate] = i;
+        gates[gate + hidden] = f;
+        gates[gate + (2 * hidden)] = g;
+        gates[gate + (3 * hidden)] = o;
+        c[index] = cNew;
+        h[index] = o * XMath.Tanh(cNew);
+    }
+
+    /// <summary>
+    /// The backward of <see cref="Forward"/>: tc = tanh(c); dc = dcNext + dh·o·(1−tc²); d(pre) = dc·g·i(1−i),
+    /// dc·cPrev·f(1−f), dc·i·(1−g²), dh·tc·o(1−o); dcPrev = dc·f. Index space: B·H.
+    /// </summary>
+    public static void Backward(
+        Index1D index,
+        ArrayView<float> gates,
+        ArrayView<float> c,
+        ArrayView<float> cPrev,
+        ArrayView<float> dh,
+        ArrayView<float> dcNext,
+        ArrayView<float> dPreactivations,
+        ArrayView<float> dcPrev,
+        int hidden)
+    {
+        int b = index / hidden;
+        int j = index - (b * hidden);
+        int gate = (b * 4 * hidden) + j;
+        float i = gates[gate];
+        float f = gates[gate + hidden];
+        float g = gates[gate + (2 * hidden)];
+        float o = gates[gate + (3 * hidden)];
+        float tc = XMath.Tanh(c[index]);
+        float dhv = dh[index];
+        float dC = dcNext[index] + (dhv * o * (1f - (tc * tc)));
+        float dO = dhv * tc;
+        float cp = cPrev[index];
+        dcPrev[index] = dC * f;
+        dPreactivations[gate] = dC * g * i * (1f - i);
+        dPreactivations[gate + hidden] = dC * cp * f * (1f - f);
+        dPreactivations[gate + (2 * hidden)] = dC * i * (1f - (g * g));
+        dPreactivations[gate + (3 * hidden)] = dO * o * (1f - o);
+    }
+
+    private static float Sigmoid(float x) => 1f / (1f + XMath.Exp(-x));
+}

@@ -1,0 +1,126 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Tensorlet.Kernels.Ilgpu;
+
+/// <summary>
+/// Row softmax kernels in ILGPU, one warp per row. With V = 32 a warp's lanes read a whole row in one coalesced
+/// transaction, and N = 9900 rows give ~317k threads, enough to fill a GPU; one thread per row would read with a
+/// stride of V floats (uncoalesced) and launch only N threads. Lanes stride over the row by the warp size, so any
+/// V works, and the row maximum and sum are combined with xor-shuffles, which leave the result in every lane.
+/// Each lane reads and writes only its own columns, so outputs may alias inputs. No shared memory and no group
+/// barrier, so it also runs on ILGPU's CPU accelerator (warps of 4 there).
+/// Launch with <see cref="KernelConfig"/>: a group of whole warps, and ⌈N / warps-per-group⌉ groups.
+/// </summary>
+public static class SoftmaxKernels
+{
+    /// <summary>
+    /// Fused softmax and cross-entropy: losses[r] = logsumexp(x[r]) − x[r, t] and dLogits[r] = (softmax(x[r]) − onehot(t))·gradScale.
+    /// dLogits may alias logits. A target outside [0, classes) cannot be reported from a kernel, and must not be
+    /// used as an index: that row's loss and its whole gradient row are written as NaN, so the error is loud.
+    /// </summary>
+    public static void CrossEntropy(
+        ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dLogits, int rows, int classes, float gradScale)
+    {
+        int warpSize = Warp.WarpSize;
+        int row = (Grid.IdxX * (Group.DimX / warpSize)) + Warp.WarpIdx;
+        if (row >= rows)
+        {
+            return;
+        }
+
+        int lane = Warp.LaneIdx;
+        long start = (long)row * classes;
+        int target = targets[row];
+        bool valid = target >= 0 && target < classes;
+
+        // Lane k reads and writes only the elements k, k + warpSize, ...: none reads what another lane writes, so
+        // dLogits may alias logits. The lane that holds the target logit shares it through the warp sum (the others add 0).
+        float max = float.NegativeInfinity;
+        float targetLogit = 0f;
+        for (int k = lane; k < classes; k += warpSize)
+        {
+            float x = logits[start + k];
+            max = XMath.Max(max, x);
+            targetLogit = k == target ? x : targetLogit;
+        }
+
+        max = WarpMax(max);
+        targetLogit = WarpSum(targetLogit);
+        float sum = 0f;
+        for (int k = lane; k < classes; k += warpSize)
+        {
+            float e = XMath.Exp(logits[start + k] - max);
+            dLogits[start + k] = e;
+            sum += e;
+        }
+
+        sum = WarpSum(sum);
+        float factor = valid ? gradScale / sum : float.NaN;
+        for (int k = lane; k < classes; k += warpSize)
+        {
+            float d = dLogits[start + k] * factor;
+            dLogits[start + k] = k == target ? d - gradScale : d;
+        }
+
+        if (lane == 0)
+        {
+            losses[row] = valid ? XMath.Log(sum) - (targetLogit - max) : float.NaN;
+        }
+    }
+
+    /// <summary>probabilities[r] = softmax(logits[r] / temperature), using 1/temperature; probabilities may alias logits.</summary>
+    public static void WithTemperature(ArrayView<float> logits, ArrayView<float> probabilities, int rows, int classes, float inverseTemperature)
+    {
+        int warpSize = Warp.WarpSize;
+        int row = (Grid.IdxX * (Group.DimX / warpSize)) + Warp.WarpIdx;
+        if (row >= rows)
+        {
+            return;
+        }
+
+        int lane = Warp.LaneIdx;
+        long start = (long)row * classes;
+        float max = float.NegativeInfinity;
+        for (int k = lane; k < classes; k += warpSize)
+        {
+            max = XMath.Max(max, logits[start + k]);
+        }
+
+        // max(x/T) = max(x)/T for T > 0.
+        max = WarpMax(max);
+        float sum = 0f;
+        for (int k = lane; k < classes; k += warpSize)
+        {
+            float e = XMath.Exp((logits[start + k] - max) * inverseTemperature);
+            probabilities[start + k] = e;
+            sum += e;
+        }
+
+        float scale = 1f / WarpSum(sum);
+        for (int k = lane; k < classes; k += warpSize)
+        {
+            probabilities[start + k] *= scale;
+        }
+    }
+
+    private static float WarpMax(float value)
+    {
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
+        {
+            value = XMath.Max(value, Warp.ShuffleXor(value, offset));
+        }
+
+        return value;
+    }
+
+    private static float WarpSum(float value)
+    {
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
+        {
+            value += Warp.ShuffleXor(value, offset);
+        }
+
+        return value;
+    }
+}

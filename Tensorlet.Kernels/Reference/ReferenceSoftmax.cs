@@ -1,0 +1,75 @@
+namespace Tensorlet.Kernels.Reference;
+
+/// <summary>
+/// The float64 row softmax, cross-entropy and temperature softmax every softmax kernel is checked against:
+/// readable, not fast, and stable (each row is shifted by its maximum before exp).
+/// </summary>
+internal static class ReferenceSoftmax
+{
+    /// <summary>
+    /// losses[r] = log Σ_k e^(x[r,k]) − x[r, targets[r]]; dLogits[r] = (softmax(x[r]) − onehot(targets[r]))·gradScale.
+    /// Throws <see cref="ArgumentOutOfRangeException"/> for a target outside [0, classes).
+    /// </summary>
+    public static void CrossEntropy(int rows, int classes, ReadOnlySpan<double> logits, ReadOnlySpan<int> targets, Span<double> losses, Span<double> dLogits, double gradScale)
+    {
+        var probabilities = new double[classes];
+        for (int r = 0; r < rows; r++)
+        {
+            int target = targets[r];
+            if (target < 0 || target >= classes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(targets), target, $"Target {target} of row {r} is outside [0, {classes}).");
+            }
+
+            var row = logits.Slice(r * classes, classes);
+            double logSumExp = LogSumExp(row);
+            for (int k = 0; k < classes; k++)
+            {
+                probabilities[k] = Math.Exp(row[k] - logSumExp);
+            }
+
+            losses[r] = logSumExp - row[target];
+            for (int k = 0; k < classes; k++)
+            {
+                dLogits[(r * classes) + k] = (probabilities[k] - (k == target ? 1 : 0)) * gradScale;
+            }
+        }
+    }
+
+    /// <summary>probabilities[r] = softmax(logits[r] / temperature).</summary>
+    public static void WithTemperature(int rows, int classes, ReadOnlySpan<double> logits, Span<double> probabilities, double temperature)
+    {
+        var scaled = new double[classes];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int k = 0; k < classes; k++)
+            {
+                scaled[k] = logits[(r * classes) + k] / temperature;
+            }
+
+            double logSumExp = LogSumExp(scaled);
+            for (int k = 0; k < classes; k++)
+            {
+                probabilities[(r * classes) + k] = Math.Exp(scaled[k] - logSumExp);
+            }
+        }
+    }
+
+    /// <summary>log Σ e^x, as max + log Σ e^(x − max) so nothing overflows.</summary>
+    public static double LogSumExp(ReadOnlySpan<double> x)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var v in x)
+        {
+            max = Math.Max(max, v);
+        }
+
+        double sum = 0;
+        foreach (var v in x)
+        {
+            sum += Math.Exp(v - max);
+        }
+
+        return max + Math.Log(sum);
+    }
+}
