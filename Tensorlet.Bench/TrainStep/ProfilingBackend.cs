@@ -214,7 +214,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     public void Dispose() => inner.Dispose();
 
     // Managed bytes are counted over all threads (precise), so a kernel's Parallel.For workers count too.
-    private Mark Begin() => Recording ? new Mark(Stopwatch.GetTimestamp(), GC.GetTotalAllocatedBytes(precise: true)) : default;
+    private Mark Begin() => Recording ? new Mark(Stopwatch.GetTimestamp(), ProcessCpuTime.Seconds(), GC.GetTotalAllocatedBytes(precise: true)) : default;
 
     private void Done(string kernel, Mark t0)
     {
@@ -232,8 +232,8 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
         time.Add(t0, 0);
     }
 
-    /// <summary>When a kernel call started: timestamp and managed bytes allocated so far.</summary>
-    internal readonly record struct Mark(long Timestamp, long AllocatedBytes);
+    /// <summary>When a kernel call started: timestamp, process CPU seconds and managed bytes allocated so far.</summary>
+    internal readonly record struct Mark(long Timestamp, double CpuSeconds, long AllocatedBytes);
 
     /// <summary>A GEMM's operand layout and sizes: C[m,n] (+)= op(A)[m,k]·op(B)[k,n].</summary>
     internal readonly record struct GemmShape(bool TransposeA, bool TransposeB, int M, int N, int K, bool Accumulate, bool Packed)
@@ -255,6 +255,9 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
         /// <summary>FLOPs done (GEMMs only).</summary>
         public double Flops { get; private set; }
 
+        /// <summary>Process CPU seconds during the calls (all threads, spinning included).</summary>
+        public double CpuSeconds { get; private set; }
+
         /// <summary>Managed bytes allocated during the calls (all threads).</summary>
         public long AllocatedBytes { get; private set; }
 
@@ -266,6 +269,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
         {
             Calls++;
             Ticks += Stopwatch.GetTimestamp() - start.Timestamp;
+            CpuSeconds += ProcessCpuTime.Seconds() - start.CpuSeconds;
             AllocatedBytes += GC.GetTotalAllocatedBytes(precise: true) - start.AllocatedBytes;
             Flops += flops;
         }
@@ -276,6 +280,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
             Calls += other.Calls;
             Ticks += other.Ticks;
             Flops += other.Flops;
+            CpuSeconds += other.CpuSeconds;
             AllocatedBytes += other.AllocatedBytes;
         }
     }

@@ -72,12 +72,15 @@ internal static class TrainStepCommand
         int gen0Before = GC.CollectionCount(0), gen2Before = GC.CollectionCount(2);
         var seconds = new double[options.Batches];
         double lastLoss = double.NaN;
+        double cpuBefore = ProcessCpuTime.Seconds();
         for (int i = 0; i < options.Batches; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
             lastLoss = session.Step();
             seconds[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         }
+
+        double cpuPerBatch = (ProcessCpuTime.Seconds() - cpuBefore) / options.Batches;
 
         long deviceAllocations = device.AllocationCount - allocationsBefore;
         double gcBytesPerBatch = (double)(GC.GetTotalAllocatedBytes(precise: true) - gcBytesBefore) / options.Batches;
@@ -94,6 +97,7 @@ internal static class TrainStepCommand
         Console.WriteLine($"timed {options.Batches} batches after {Math.Max(options.Warmup, 1)} warm-up: median {median * 1000:F2} ms " +
             $"(p10 {Percentile(sorted, 0.1) * 1000:F2}, p90 {Percentile(sorted, 0.9) * 1000:F2}), {rows / median:N0} chars/s, " +
             $"{flops / median / 1e9:F1} GFLOP/s of {flops / 1e9:F3} GFLOP; last loss {lastLoss:F4}");
+        Console.WriteLine($"cpu time: {cpuPerBatch * 1000:F2} ms per batch, all threads (load average {ProcessMemory.LoadAverage():F2} on {Environment.ProcessorCount} cores)");
         Console.WriteLine($"memory: peak {peak:F0} MiB during training ({(peakReset ? "peak reset after loading" : "whole process")}), {peakWithLoading:F0} MiB with data loading; device {device.AllocatedBytes / 1048576.0:F1} MiB in {device.AllocationCount} buffers; " +
             $"{deviceAllocations} device allocations and {gcBytesPerBatch:F0} managed bytes per timed batch, {gen0} gen0 / {gen2} gen2 GCs");
 
@@ -121,6 +125,7 @@ internal static class TrainStepCommand
             MsPerBatchP10 = Round(Percentile(sorted, 0.1) * 1000),
             MsPerBatchP90 = Round(Percentile(sorted, 0.9) * 1000),
             MsPerBatchMean = Round(seconds.Average() * 1000),
+            CpuMsPerBatch = Round(cpuPerBatch * 1000),
             CharsPerBatch = rows,
             CharsPerS = Math.Round(rows / median),
             GemmGflopPerBatch = Round(flops / 1e9),
@@ -137,6 +142,7 @@ internal static class TrainStepCommand
             LoadAvgStart = loadStart,
             LoadAvgEnd = ProcessMemory.LoadAverage(),
             Profile = profile?.MillisecondsPerBatch(),
+            ProfileCpu = profile?.CpuMillisecondsPerBatch(),
         };
         Console.WriteLine(JsonSerializer.Serialize(report, Json));
         return 0;

@@ -15,10 +15,11 @@ internal sealed class TrainStepProfile
     private readonly List<(ProfilingBackend.GemmShape Shape, ProfilingBackend.KernelTime Time)> gemms;
     private readonly List<(string Kernel, ProfilingBackend.KernelTime Time)> others;
 
-    private TrainStepProfile(int batches, double wallSeconds, double unprofiledMedian, ProfilingBackend profiler)
+    private TrainStepProfile(int batches, double wallSeconds, double cpuSeconds, double unprofiledMedian, ProfilingBackend profiler)
     {
         Batches = batches;
         WallSeconds = wallSeconds;
+        CpuSeconds = cpuSeconds;
         UnprofiledMedianSeconds = unprofiledMedian;
         gemms = [.. profiler.Gemms.Select(g => (g.Key, g.Value)).OrderByDescending(g => g.Value.Ticks)];
         others = [.. profiler.Kernels.Select(k => (k.Key, k.Value)).OrderByDescending(k => k.Value.Ticks)];
@@ -37,6 +38,9 @@ internal sealed class TrainStepProfile
     /// <summary>Wall time of the profiled batches.</summary>
     public double WallSeconds { get; }
 
+    /// <summary>Process CPU time of the profiled batches.</summary>
+    public double CpuSeconds { get; }
+
     /// <summary>The median of the unprofiled timed batches, to show what profiling costs.</summary>
     public double UnprofiledMedianSeconds { get; }
 
@@ -49,14 +53,16 @@ internal sealed class TrainStepProfile
             session.Step(); // one unrecorded step through the wrapper, so nothing below is a first call
             profiler.Recording = true;
             long t0 = Stopwatch.GetTimestamp();
+            double cpu0 = ProcessCpuTime.Seconds();
             for (int i = 0; i < batches; i++)
             {
                 session.Step();
             }
 
             double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            double cpu = ProcessCpuTime.Seconds() - cpu0;
             profiler.Recording = false;
-            return new TrainStepProfile(batches, wall, unprofiledMedian, profiler);
+            return new TrainStepProfile(batches, wall, cpu, unprofiledMedian, profiler);
         }
         finally
         {
@@ -80,22 +86,39 @@ internal sealed class TrainStepProfile
         return result;
     }
 
+    /// <summary>Process CPU ms per batch by category (all threads, spinning included), with <c>other_overhead</c> and <c>total</c>.</summary>
+    public Dictionary<string, double> CpuMillisecondsPerBatch()
+    {
+        var result = new Dictionary<string, double>();
+        double kernels = 0;
+        for (int i = 0; i < names.Length; i++)
+        {
+            result[names[i]] = Math.Round(categories[i].CpuSeconds * 1000 / Batches, 3);
+            kernels += categories[i].CpuSeconds;
+        }
+
+        result["other_overhead"] = Math.Round((CpuSeconds - kernels) * 1000 / Batches, 3);
+        result["total"] = Math.Round(CpuSeconds * 1000 / Batches, 3);
+        return result;
+    }
+
     /// <summary>Writes the breakdown as a table.</summary>
     public void Print(TextWriter writer)
     {
         double wallMs = WallSeconds * 1000 / Batches;
-        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile over {Batches} batches (a device synchronize after every kernel): {wallMs:F2} ms/batch profiled, {UnprofiledMedianSeconds * 1000:F2} ms/batch unprofiled median"));
-        writer.WriteLine($"  {"category",-58} {"ms/batch",10} {"share",7} {"calls/batch",12} {"GFLOP/s",8} {"KB/batch",9}");
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile over {Batches} batches (a device synchronize after every kernel): {wallMs:F2} ms/batch profiled, {UnprofiledMedianSeconds * 1000:F2} ms/batch unprofiled median; CPU {CpuSeconds * 1000 / Batches:F2} ms/batch (all threads)"));
+        writer.WriteLine($"  {"category",-58} {"ms/batch",10} {"share",7} {"CPU ms",8} {"calls/batch",12} {"GFLOP/s",8} {"KB/batch",9}");
         var ms = MillisecondsPerBatch();
+        var cpuMs = CpuMillisecondsPerBatch();
         for (int i = 0; i < names.Length; i++)
         {
             var c = categories[i];
-            Row(writer, names[i], ms[names[i]], wallMs, c.Calls / (double)Batches, c.Flops > 0 ? c.Flops / c.Seconds / 1e9 : null, c.AllocatedBytes / 1024.0 / Batches);
+            Row(writer, names[i], ms[names[i]], cpuMs[names[i]], wallMs, c.Calls / (double)Batches, c.Flops > 0 ? c.Flops / c.Seconds / 1e9 : null, c.AllocatedBytes / 1024.0 / Batches);
             if (names[i] == "gemm")
             {
                 foreach (var (shape, time) in gemms)
                 {
-                    Row(writer, "  " + Role(shape) + " " + shape, PerBatchMs(time), wallMs, time.Calls / (double)Batches, time.Flops / time.Seconds / 1e9, time.AllocatedBytes / 1024.0 / Batches);
+                    Row(writer, "  " + Role(shape) + " " + shape, PerBatchMs(time), time.CpuSeconds * 1000 / Batches, wallMs, time.Calls / (double)Batches, time.Flops / time.Seconds / 1e9, time.AllocatedBytes / 1024.0 / Batches);
                 }
             }
 
@@ -103,12 +126,12 @@ internal sealed class TrainStepProfile
             {
                 foreach (var (kernel, time) in others.Where(k => !k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal) && k.Kernel is not ("SoftmaxCrossEntropy" or "AdamStep")))
                 {
-                    Row(writer, "  " + kernel, PerBatchMs(time), wallMs, time.Calls / (double)Batches, null, time.AllocatedBytes / 1024.0 / Batches);
+                    Row(writer, "  " + kernel, PerBatchMs(time), time.CpuSeconds * 1000 / Batches, wallMs, time.Calls / (double)Batches, null, time.AllocatedBytes / 1024.0 / Batches);
                 }
             }
         }
 
-        Row(writer, "other_overhead (host, dispatch, batch load)", ms["other_overhead"], wallMs, 0, null, null);
+        Row(writer, "other_overhead (host, dispatch, batch load)", ms["other_overhead"], cpuMs["other_overhead"], wallMs, 0, null, null);
     }
 
     private double PerBatchMs(ProfilingBackend.KernelTime time) => time.Seconds * 1000 / Batches;
@@ -123,10 +146,10 @@ internal sealed class TrainStepProfile
         _ => "input gradient dy·W",
     };
 
-    private static void Row(TextWriter writer, string name, double ms, double wallMs, double calls, double? gflops, double? kilobytes)
+    private static void Row(TextWriter writer, string name, double ms, double cpuMs, double wallMs, double calls, double? gflops, double? kilobytes)
         => writer.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"  {name,-58} {ms,10:F2} {ms / wallMs,7:P1} {calls,12:F0} {Optional(gflops),8} {Optional(kilobytes),9}"));
+            $"  {name,-58} {ms,10:F2} {ms / wallMs,7:P1} {cpuMs,8:F2} {calls,12:F0} {Optional(gflops),8} {Optional(kilobytes),9}"));
 
     private static string Optional(double? value) => value is double v ? v.ToString("F1", CultureInfo.InvariantCulture) : string.Empty;
 

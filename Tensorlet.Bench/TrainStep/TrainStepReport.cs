@@ -48,6 +48,9 @@ internal sealed record TrainStepReport
     /// <summary>Mean, ms.</summary>
     public double MsPerBatchMean { get; init; }
 
+    /// <summary>Process CPU time per timed batch, all threads, ms (robust to other load; at 1 thread ≈ idle wall time).</summary>
+    public double CpuMsPerBatch { get; init; }
+
     /// <summary>Predicted characters per batch (B·99 or B).</summary>
     public int CharsPerBatch { get; init; }
 
@@ -95,4 +98,7 @@ internal sealed record TrainStepReport
 
     /// <summary>With --profile: ms per batch by category.</summary>
     public IReadOnlyDictionary<string, double>? Profile { get; init; }
+
+    /// <summary>With --profile: process CPU ms per batch by category.</summary>
+    public IReadOnlyDictionary<string, double>? ProfileCpu { get; init; }
 }
