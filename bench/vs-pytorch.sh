@@ -81,7 +81,7 @@ run_one() { # label, command... ; appends the JSON line, prints a one-line summa
   local json
   json=$(echo "$out" | tail -1)
   echo "$json" | $PYTHON -c "import json,sys; r=json.loads(sys.stdin.read()); r['label']='$label'; print(json.dumps(r))" >> "$RESULTS"
-  echo "$json" | $PYTHON -c "import json,sys; r=json.loads(sys.stdin.read()); print(f\"   $label: {r['ms_per_batch_median']:.2f} ms/batch (p10 {r['ms_per_batch_p10']:.2f}, p90 {r['ms_per_batch_p90']:.2f}), {r['chars_per_s']:,.0f} chars/s, {r['gflops']:.1f} GFLOP/s, peak {r['peak_working_set_mb']:.0f} MiB, load {r['load_avg_end']}\")"
+  echo "$json" | $PYTHON -c "import json,sys; r=json.loads(sys.stdin.read()); print(f\"   $label: {r['ms_per_batch_median']:.2f} ms/batch (p10 {r['ms_per_batch_p10']:.2f}, p90 {r['ms_per_batch_p90']:.2f}), CPU {r['cpu_ms_per_batch']:.2f} ms/batch, {r['chars_per_s']:,.0f} chars/s, {r['gflops']:.1f} GFLOP/s, peak {r['peak_working_set_mb']:.0f} MiB, load {r['load_avg_end']}\")"
 }
 
 data_flag=--synthetic
@@ -112,7 +112,7 @@ groups = {}
 for r in rows:
     impl, config, threads = r["label"].split(" ")
     groups.setdefault((config, threads), {}).setdefault(impl, []).append(r)
-print(f"{'config':<12} {'threads':<7} {'impl':<20} {'ms/batch':>10} {'chars/s':>9} {'GFLOP/s':>8} {'peak MiB':>9} {'ratio':>7}")
+print(f"{'config':<12} {'threads':<7} {'impl':<20} {'ms/batch':>10} {'CPU ms':>10} {'chars/s':>9} {'GFLOP/s':>8} {'peak MiB':>9} {'ratio':>7}")
 for (config, threads), impls in groups.items():
     def med(runs, key): return statistics.median(r[key] for r in runs)
     ours = impls.get("tensorlet")
@@ -120,6 +120,6 @@ for (config, threads), impls in groups.items():
         ratio = ""
         if ours and impl != "tensorlet":
             ratio = f"{med(ours, 'chars_per_s') / med(runs, 'chars_per_s'):.2f}x"
-        print(f"{config:<12} {threads:<7} {impl:<20} {med(runs, 'ms_per_batch_median'):>10.2f} {med(runs, 'chars_per_s'):>9,.0f} "
+        print(f"{config:<12} {threads:<7} {impl:<20} {med(runs, 'ms_per_batch_median'):>10.2f} {med(runs, 'cpu_ms_per_batch'):>10.2f} {med(runs, 'chars_per_s'):>9,.0f} "
               f"{med(runs, 'gflops'):>8.1f} {med(runs, 'peak_working_set_mb'):>9.0f} {ratio:>7}")
 PY
