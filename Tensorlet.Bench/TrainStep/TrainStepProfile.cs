@@ -122,6 +122,14 @@ internal sealed class TrainStepProfile
                 }
             }
 
+            if (names[i] == "lstm_cell")
+            {
+                foreach (var (kernel, time) in others.Where(k => k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal)))
+                {
+                    Row(writer, "  " + kernel, PerBatchMs(time), time.CpuSeconds * 1000 / Batches, wallMs, time.Calls / (double)Batches, null, time.AllocatedBytes / 1024.0 / Batches);
+                }
+            }
+
             if (names[i] == "other_kernels")
             {
                 foreach (var (kernel, time) in others.Where(k => !k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal) && k.Kernel is not ("SoftmaxCrossEntropy" or "AdamStep")))
