@@ -21,6 +21,7 @@ public sealed class ModelCheckpoint
     private const string EpochKey = "tensorlet.epoch";
     private const string BatchKey = "tensorlet.batch_in_epoch";
     private const string StepKey = "tensorlet.step";
+    private const string DropoutSeedKey = "tensorlet.dropout_seed";
 
     private ModelCheckpoint(string path, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, SafeTensorsFile file)
     {
@@ -70,6 +71,12 @@ public sealed class ModelCheckpoint
         if (ngrams is not null)
         {
             metadata[NgramVocabularyKey] = ngrams.Serialize();
+        }
+
+        if (model is LstmCharModel lstm)
+        {
+            // The dropout masks of later batches depend on it: a resumed run must draw the same ones.
+            metadata[DropoutSeedKey] = lstm.DropoutSeed.ToString(CultureInfo.InvariantCulture);
         }
 
         // The optimizer file first: the model file, written last, is what marks the checkpoint complete.
@@ -158,6 +165,13 @@ public sealed class ModelCheckpoint
 
                 return (t.Shape.ToArray(), t.Data);
             }));
+            if (model is LstmCharModel lstm && File.Metadata.TryGetValue(DropoutSeedKey, out var seedText))
+            {
+                lstm.DropoutSeed = ulong.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed)
+                    ? seed
+                    : throw new CheckpointException($"{Path} has a malformed dropout seed: '{seedText}'.");
+            }
+
             return model;
         }
         catch

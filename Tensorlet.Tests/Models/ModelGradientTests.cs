@@ -27,6 +27,47 @@ public sealed class ModelGradientTests
         TestContext.Out.WriteLine($"worst relative error {worst:G3}");
     }
 
+    [Test]
+    public void ReferenceLstmWithDropoutGradientsMatchFiniteDifferences()
+    {
+        var (model, inputs, targets) = RandomLstm(seed: 5, dropout: 0.5f);
+        var analytic = new Dictionary<string, double[]>();
+        model.Loss(inputs, targets, analytic);
+        GradientCheck.MaxRelativeError(model.Parameters, analytic, () => model.Loss(inputs, targets));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void LstmEngineWithDropoutMatchesTheReferenceWithTheSameMask(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var (reference, inputs, targets) = RandomLstm(seed: 6, dropout: 0.5f);
+        var expected = new Dictionary<string, double[]>();
+        double expectedLoss = reference.Loss(inputs, targets, expected);
+
+        using var model = new LstmCharModel(device, Vocabulary, Hidden, Layers, dropout: 0.5f, seed: 0) { DropoutSeed = reference.DropoutSeed };
+        model.Parameters.Load(reference.Parameters.ToDictionary(p => p.Key, p => (model.Parameters[p.Key].Shape.ToArray(), p.Value.Select(x => (float)x).ToArray())));
+        using var x = device.IndicesFromArray(TimeMajor(inputs), Steps * Batch);
+        using var y = device.IndicesFromArray(TimeMajor(targets), Steps * Batch);
+        model.Parameters.ZeroGradients();
+        var losses = model.ForwardLoss(x, y, Batch, training: true, step: (long)reference.DropoutStep).ToArray();
+        model.Backward();
+        Assert.That(losses.Average(), Is.EqualTo(expectedLoss).Within(1e-5 * Math.Abs(expectedLoss)));
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Gradient.ToArray(), expected[p.Name], p.Name);
+        }
+
+        // Evaluation mode has no dropout.
+        var evalLosses = model.ForwardLoss(x, y, Batch, training: false, step: 0).ToArray();
+        var plain = new ReferenceLstmModel(Vocabulary, Hidden, Layers);
+        foreach (var (name, values) in reference.Parameters)
+        {
+            plain.Parameters[name] = values;
+        }
+
+        Assert.That(evalLosses.Average(), Is.EqualTo(plain.Loss(inputs, targets)).Within(1e-5 * expectedLoss));
+    }
+
     [TestCase(Activation.Relu)]
     [TestCase(Activation.Tanh)]
     [TestCase(Activation.Sigmoid)]
@@ -110,10 +151,10 @@ public sealed class ModelGradientTests
         }
     }
 
-    private static (ReferenceLstmModel Model, int[,] Inputs, int[,] Targets) RandomLstm(int seed)
+    private static (ReferenceLstmModel Model, int[,] Inputs, int[,] Targets) RandomLstm(int seed, float dropout = 0f)
     {
         var random = new Random(seed);
-        var model = new ReferenceLstmModel(Vocabulary, Hidden, Layers);
+        var model = new ReferenceLstmModel(Vocabulary, Hidden, Layers) { Dropout = dropout, DropoutSeed = 1234, DropoutStep = 7 };
         foreach (var (name, shape) in ReferenceLstmModel.ParameterShapes(Vocabulary, Hidden, Layers))
         {
             model.Parameters[name] = [.. Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (random.NextDouble() * 1.6) - 0.8)];

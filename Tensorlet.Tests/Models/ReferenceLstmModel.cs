@@ -15,6 +15,16 @@ internal sealed class ReferenceLstmModel(int vocabulary, int hidden, int layers)
 
     public Dictionary<string, double[]> Parameters { get; } = [];
 
+    /// <summary>Dropout between layers; its mask is Tensorlet's, from Philox keyed by (seed, step·64 + layer, element).</summary>
+    public float Dropout { get; init; }
+
+    public ulong DropoutSeed { get; init; }
+
+    public ulong DropoutStep { get; init; }
+
+    private double Mask(int layer, int step, int sequence, int j, int batch)
+        => Dropout == 0 ? 1 : Tensorlet.Kernels.Reference.ReferenceDropout.Keeps(Dropout, DropoutSeed, (DropoutStep * 64) + (ulong)layer, ((((long)step * batch) + sequence) * H) + j) ? 1 / (1 - (double)Dropout) : 0;
+
     public static IEnumerable<(string Name, int[] Shape)> ParameterShapes(int v, int h, int l)
     {
         for (int k = 0; k < l; k++)
@@ -38,8 +48,24 @@ internal sealed class ReferenceLstmModel(int vocabulary, int hidden, int layers)
         var h = new double[L][][][];
         var c = new double[L][][][];
         var gates = new double[L][][][];
+        var layerInput = new double[L][][][];
         for (int k = 0; k < L; k++)
         {
+            if (k > 0)
+            {
+                layerInput[k] = New3(t, b, H);
+                for (int s = 0; s < t; s++)
+                {
+                    for (int n = 0; n < b; n++)
+                    {
+                        for (int j = 0; j < H; j++)
+                        {
+                            layerInput[k][s][n][j] = h[k - 1][s][n][j] * Mask(k - 1, s, n, j, b);
+                        }
+                    }
+                }
+            }
+
             h[k] = New3(t, b, H);
             c[k] = New3(t, b, H);
             gates[k] = New3(t, b, 4 * H);
@@ -55,7 +81,7 @@ internal sealed class ReferenceLstmModel(int vocabulary, int hidden, int layers)
                     for (int r = 0; r < 4 * H; r++)
                     {
                         double pre = bih[r] + bhh[r];
-                        pre += k == 0 ? wih[(r * inK) + inputs[n, s]] : Dot(wih, r * inK, h[k - 1][s][n]);
+                        pre += k == 0 ? wih[(r * inK) + inputs[n, s]] : Dot(wih, r * inK, layerInput[k][s][n]);
                         if (s > 0)
                         {
                             pre += Dot(whh, r * H, h[k][s - 1][n]);
@@ -159,8 +185,8 @@ internal sealed class ReferenceLstmModel(int vocabulary, int hidden, int layers)
                         {
                             for (int j = 0; j < H; j++)
                             {
-                                Grad(gradients, $"lstm.weight_ih_l{k}")[(r * inK) + j] += dPre[r] * h[k - 1][s][n][j];
-                                dBelow[s][n][j] += dPre[r] * wih[(r * inK) + j];
+                                Grad(gradients, $"lstm.weight_ih_l{k}")[(r * inK) + j] += dPre[r] * layerInput[k][s][n][j];
+                                dBelow[s][n][j] += dPre[r] * wih[(r * inK) + j] * Mask(k - 1, s, n, j, b);
                             }
                         }
 

@@ -1,0 +1,254 @@
+using System.Buffers;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// Single-precision GEMM on the CPU: C[m,n] = alpha·op(A)·op(B) + beta·C, row-major and dense.
+/// op(A) is [m,k]: A is stored [m,k], or [k,m] when transposeA. op(B) is [k,n]: B is stored [k,n], or [n,k] when transposeB.
+/// When beta is 0, C is only written (NaNs already in C do not propagate); when alpha or k is 0, A and B are not read.
+/// The method follows Goto/BLIS: B is packed into slivers of NR columns, K is cut into equal blocks of at most 256,
+/// A is packed into MR-row panels per block, and a register-blocked microkernel (8×32 on Vector512, 6×16 on
+/// Vector256, 4×4 scalar) computes each tile (see <see cref="GemmJob"/> for the blocking and threading).
+/// Results are bit-identical for any thread count. The methods are reentrant pure functions of their arguments.
+/// </summary>
+public static unsafe class CpuGemm
+{
+    /// <summary>Below this many multiply-adds a call stays on the calling thread: waking workers costs more.</summary>
+    private const long ParallelThreshold = 1L << 18;
+
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C, packing B for this call only.
+    /// </summary>
+    /// <param name="transposeA">Whether A is stored [k,m] (so op(A) = Aᵀ).</param>
+    /// <param name="transposeB">Whether B is stored [n,k] (so op(B) = Bᵀ).</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">The inner dimension.</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">A, at least m·k floats.</param>
+    /// <param name="b">B, at least k·n floats.</param>
+    /// <param name="beta">Scale of the old C; 0 means C is not read.</param>
+    /// <param name="c">C, at least m·n floats, row-major [m,n].</param>
+    /// <param name="maxDegreeOfParallelism">Threads to use (1 runs on the calling thread).</param>
+    public static void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int maxDegreeOfParallelism)
+    {
+        CheckSizes(m, n, k, a.Length, b.Length, c.Length);
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0 || alpha == 0f)
+        {
+            ScaleC(c, m, n, beta);
+            return;
+        }
+
+        if ((long)m * n * k < ParallelThreshold)
+        {
+            maxDegreeOfParallelism = 1;
+        }
+
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var job = new GemmJob(GemmGeometry.Best, transposeA, m, n, k, alpha, pa, beta, pc, maxDegreeOfParallelism);
+            if (job.SplitsN)
+            {
+                // Each item packs its own slivers of B while they are hot in cache.
+                job.PackBPerItem(pb, transposeB);
+                Run(job, maxDegreeOfParallelism);
+                return;
+            }
+
+            // A pooled buffer: fresh native memory would page-fault on every call.
+            long packedLength = (long)k * job.PaddedN;
+            float[] rented = ArrayPool<float>.Shared.Rent(checked((int)packedLength + 16));
+            try
+            {
+                fixed (float* pr = rented)
+                {
+                    float* packed = (float*)(((nint)pr + 63) & ~(nint)63);
+                    PackBInto(pb, transposeB, k, n, GemmGeometry.Best, job.Kc, job.PaddedN, packed, maxDegreeOfParallelism);
+                    job.UsePackedB(packed);
+                    Run(job, maxDegreeOfParallelism);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B) ([k,n]) for repeated use by <see cref="Gemm(bool, int, float, ReadOnlySpan{float}, PackedMatrix, float, Span{float}, int)"/>.
+    /// When <paramref name="reuse"/> has the same shape it is refilled and returned; otherwise it is disposed and a new matrix returned.
+    /// </summary>
+    /// <param name="transposeB">Whether B is stored [n,k].</param>
+    /// <param name="k">Rows of op(B).</param>
+    /// <param name="n">Columns of op(B).</param>
+    /// <param name="b">B, at least k·n floats.</param>
+    /// <param name="maxDegreeOfParallelism">Threads to pack with.</param>
+    /// <param name="reuse">A previous packing to overwrite, or null.</param>
+    /// <returns>The packed matrix; the caller owns and disposes it.</returns>
+    public static PackedMatrix PackB(bool transposeB, int k, int n, ReadOnlySpan<float> b, int maxDegreeOfParallelism = 1, PackedMatrix? reuse = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (b.Length < (long)k * n)
+        {
+            throw new ArgumentException($"B has {b.Length} floats; op(B) [{k}, {n}] needs {(long)k * n}.", nameof(b));
+        }
+
+        var geometry = GemmGeometry.Best;
+        PackedMatrix packed;
+        if (reuse is not null && reuse.Fits(k, n, geometry))
+        {
+            packed = reuse;
+        }
+        else
+        {
+            reuse?.Dispose();
+            packed = new PackedMatrix(k, n, geometry);
+        }
+
+        fixed (float* pb = b)
+        {
+            PackBInto(pb, transposeB, k, n, geometry, packed.Kc, packed.PaddedN, packed.Data, maxDegreeOfParallelism);
+        }
+
+        return packed;
+    }
+
+    /// <summary>
+    /// C = alpha·op(A)·B + beta·C with B already packed by <see cref="PackB"/> (op(B) is [b.K, b.N]).
+    /// </summary>
+    /// <param name="transposeA">Whether A is stored [k,m].</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">A, at least m·b.K floats.</param>
+    /// <param name="b">The packed B.</param>
+    /// <param name="beta">Scale of the old C; 0 means C is not read.</param>
+    /// <param name="c">C, at least m·b.N floats, row-major [m, b.N].</param>
+    /// <param name="maxDegreeOfParallelism">Threads to use.</param>
+    public static void Gemm(bool transposeA, int m, float alpha, ReadOnlySpan<float> a, PackedMatrix b, float beta, Span<float> c, int maxDegreeOfParallelism)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        int n = b.N, k = b.K;
+        CheckSizes(m, n, k, a.Length, (long)k * n, c.Length);
+        if (b.Geometry != GemmGeometry.Best)
+        {
+            throw new InvalidOperationException("The packed matrix was made for another microkernel (the kernel switch changed since PackB); pack it again.");
+        }
+
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0 || alpha == 0f)
+        {
+            ScaleC(c, m, n, beta);
+            return;
+        }
+
+        if ((long)m * n * k < ParallelThreshold)
+        {
+            maxDegreeOfParallelism = 1;
+        }
+
+        fixed (float* pa = a, pc = c)
+        {
+            var job = new GemmJob(b.Geometry, transposeA, m, n, k, alpha, pa, beta, pc, maxDegreeOfParallelism);
+            job.UsePackedB(b.Data);
+            Run(job, maxDegreeOfParallelism);
+        }
+    }
+
+    private static void CheckSizes(int m, int n, int k, long aLength, long bLength, long cLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (aLength < (long)m * k || bLength < (long)k * n || cLength < (long)m * n)
+        {
+            throw new ArgumentException(
+                $"GEMM buffers too small for m={m}, n={n}, k={k}: A has {aLength} floats (needs {(long)m * k}), " +
+                $"B {bLength} (needs {(long)k * n}), C {cLength} (needs {(long)m * n}).");
+        }
+    }
+
+    /// <summary>The degenerate product (k = 0 or alpha = 0): C = beta·C, with beta = 0 writing zeros.</summary>
+    private static void ScaleC(Span<float> c, int m, int n, float beta)
+    {
+        var region = c[..(m * n)];
+        if (beta == 0f)
+        {
+            region.Clear();
+        }
+        else if (beta != 1f)
+        {
+            for (int i = 0; i < region.Length; i++)
+            {
+                region[i] *= beta;
+            }
+        }
+    }
+
+    private static void PackBInto(float* b, bool transposeB, int k, int n, GemmGeometry geometry, int kc, int paddedN, float* packed, int threads)
+    {
+        int slivers = paddedN / geometry.Nr;
+        if (threads <= 1 || (long)k * n < ParallelThreshold / 4)
+        {
+            for (int s = 0; s < slivers; s++)
+            {
+                GemmPacking.PackBSliver(b, transposeB, k, n, kc, geometry.Nr, paddedN, s, packed);
+            }
+
+            return;
+        }
+
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        nint bAddress = (nint)b, packedAddress = (nint)packed;
+        Parallel.For(0, slivers, options, s => GemmPacking.PackBSliver((float*)bAddress, transposeB, k, n, kc, geometry.Nr, paddedN, s, (float*)packedAddress));
+    }
+
+    /// <summary>Runs a job whose B is set up: packs A once first when the items share it.</summary>
+    private static void Run(GemmJob job, int threads)
+    {
+        if (!job.SplitsN)
+        {
+            RunItems(job, threads);
+            return;
+        }
+
+        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)job.SharedALength + 16));
+        try
+        {
+            fixed (float* pr = rented)
+            {
+                job.PackSharedA((float*)(((nint)pr + 63) & ~(nint)63), threads);
+                RunItems(job, threads);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    private static void RunItems(GemmJob job, int threads)
+    {
+        if (threads <= 1 || job.Items == 1)
+        {
+            for (int item = 0; item < job.Items; item++)
+            {
+                job.RunItem(item);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, job.Items, new ParallelOptions { MaxDegreeOfParallelism = threads }, job.RunItem);
+    }
+}

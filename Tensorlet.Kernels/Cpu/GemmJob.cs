@@ -1,0 +1,200 @@
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// One GEMM call split into work items. Normally an item is a block of MC rows of C over all of N, so every
+/// A block is packed exactly once: the item loops over the K blocks, packs its A block into a per-thread
+/// buffer, and runs the microkernel over every MR × NR tile, B sliver outermost so the sliver stays in L1
+/// while the A panels stream past it from L2 (B need not fit in L2: each sliver is fetched once per A block).
+/// With too few row blocks to keep the threads busy (the LSTM's 100-row step), N is cut into several items
+/// instead; then A is packed once up front (<see cref="PackSharedA"/>), and B, unless already packed, is
+/// packed by each item for its own slivers just before use (<see cref="PackBPerItem"/>), while it is hot.
+/// A class (not a struct) so that <see cref="RunItem"/> can be handed to Parallel.For without copying.
+/// </summary>
+internal sealed unsafe class GemmJob
+{
+    [ThreadStatic]
+    private static float[]? aBuffer;
+
+    [ThreadStatic]
+    private static float[]? bBuffer;
+
+    private readonly GemmGeometry geometry;
+    private readonly bool transposeA;
+    private readonly int m, n, k, kc, paddedN, paddedM;
+    private readonly float alpha, beta;
+    private readonly float* a, c;
+    private readonly int mc, mBlocks, sliversPerItem, slivers;
+    private float* packedB, sharedA, unpackedB;
+    private bool transposeB;
+
+    public GemmJob(GemmGeometry geometry, bool transposeA, int m, int n, int k, float alpha, float* a, float beta, float* c, int threads)
+    {
+        this.geometry = geometry;
+        this.transposeA = transposeA;
+        this.m = m;
+        this.n = n;
+        this.k = k;
+        this.alpha = alpha;
+        this.a = a;
+        this.beta = beta;
+        this.c = c;
+
+        int mr = geometry.Mr, nr = geometry.Nr;
+        kc = GemmGeometry.KcFor(k);
+        paddedN = (n + nr - 1) / nr * nr;
+        paddedM = (m + mr - 1) / mr * mr;
+        mc = Math.Min(geometry.Mc, paddedM);
+        mBlocks = (m + mc - 1) / mc;
+        slivers = paddedN / nr;
+        sliversPerItem = slivers;
+
+        // Few row blocks: cut N so every thread gets several items and a thread slowed by the shared
+        // machine does not hold up the call; at most 1024 columns an item, to bound the per-thread B buffer.
+        int wanted = threads <= 1 ? 1 : 4 * threads;
+        if (mBlocks < wanted)
+        {
+            int nBlocksWanted = (wanted + mBlocks - 1) / mBlocks;
+            sliversPerItem = Math.Clamp((slivers + nBlocksWanted - 1) / nBlocksWanted, 1, Math.Max(1, 1024 / nr));
+        }
+
+        NBlocks = (slivers + sliversPerItem - 1) / sliversPerItem;
+        Items = mBlocks * NBlocks;
+    }
+
+    /// <summary>How many work items the call has.</summary>
+    public int Items { get; }
+
+    /// <summary>Whether the items cut N (so A is best packed once up front, and B per item).</summary>
+    public bool SplitsN => NBlocks > 1;
+
+    /// <summary>Floats of the whole packed A: M rounded up to MR, times K.</summary>
+    public long SharedALength => (long)paddedM * k;
+
+    /// <summary>The K block length the job uses (and a packed B must have been made with).</summary>
+    public int Kc => kc;
+
+    /// <summary>N rounded up to whole slivers.</summary>
+    public int PaddedN => paddedN;
+
+    private int NBlocks { get; }
+
+    /// <summary>Uses a B packed whole beforehand (<see cref="PackedMatrix"/> layout, K blocks of <see cref="Kc"/>).</summary>
+    public void UsePackedB(float* packed) => packedB = packed;
+
+    /// <summary>Has every item pack the slivers it needs from op(B) itself (stored [k,n], or [n,k] when transposed).</summary>
+    public void PackBPerItem(float* b, bool transposed)
+    {
+        unpackedB = b;
+        transposeB = transposed;
+    }
+
+    /// <summary>Packs all of op(A) into <paramref name="destination"/> (<see cref="SharedALength"/> floats): per K block, panels of MR rows.</summary>
+    public void PackSharedA(float* destination, int threads)
+    {
+        int kBlocks = (k + kc - 1) / kc;
+        void PackBlock(int block)
+        {
+            int pc = block * kc;
+            GemmPacking.PackA(a, transposeA, m, k, 0, m, pc, Math.Min(kc, k - pc), geometry.Mr, destination + ((long)pc * paddedM));
+        }
+
+        if (threads <= 1 || kBlocks == 1)
+        {
+            for (int block = 0; block < kBlocks; block++)
+            {
+                PackBlock(block);
+            }
+        }
+        else
+        {
+            Parallel.For(0, kBlocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, PackBlock);
+        }
+
+        sharedA = destination;
+    }
+
+    /// <summary>Computes one tile of C (row blocks fastest, so one thread's consecutive items share B slivers).</summary>
+    public void RunItem(int item)
+    {
+        int mBlock = item % mBlocks;
+        int nBlock = item / mBlocks;
+        int i0 = mBlock * mc;
+        int rowsInBlock = Math.Min(mc, m - i0);
+        int s0 = nBlock * sliversPerItem;
+        int s1 = Math.Min(slivers, s0 + sliversPerItem);
+        int mr = geometry.Mr, nr = geometry.Nr;
+
+        float[]? aScratch = sharedA == null ? Scratch(ref aBuffer, geometry.Mc * GemmGeometry.KcMax) : null;
+        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, GemmGeometry.KcMax * sliversPerItem * nr) : null;
+        float* spill = stackalloc float[mr * nr];
+        fixed (float* aStart = aScratch, bStart = bScratch)
+        {
+            float* aPacked = Align(aStart);
+            float* bLocal = Align(bStart);
+            for (int pc = 0; pc < k; pc += kc)
+            {
+                int kcLen = Math.Min(kc, k - pc);
+                float* aBlock;
+                if (sharedA != null)
+                {
+                    aBlock = sharedA + ((long)pc * paddedM) + ((long)i0 * kcLen);
+                }
+                else
+                {
+                    GemmPacking.PackA(a, transposeA, m, k, i0, rowsInBlock, pc, kcLen, mr, aPacked);
+                    aBlock = aPacked;
+                }
+
+                // The first K block applies beta; later blocks accumulate onto it.
+                float blockBeta = pc == 0 ? beta : 1f;
+                for (int s = s0; s < s1; s++)
+                {
+                    float* bSliver;
+                    if (unpackedB != null)
+                    {
+                        bSliver = bLocal + ((long)(s - s0) * kcLen * nr);
+                        GemmPacking.PackBSliverBlock(unpackedB, transposeB, k, n, pc, kcLen, nr, s, bSliver);
+                    }
+                    else
+                    {
+                        bSliver = packedB + ((long)pc * paddedN) + ((long)s * kcLen * nr);
+                    }
+
+                    int j0 = s * nr;
+                    int cols = Math.Min(nr, n - j0);
+                    for (int ir = 0; ir < rowsInBlock; ir += mr)
+                    {
+                        int rows = Math.Min(mr, rowsInBlock - ir);
+                        float* aPanel = aBlock + ((long)ir * kcLen);
+                        float* cTile = c + ((long)(i0 + ir) * n) + j0;
+                        switch (geometry.Kind)
+                        {
+                            case GemmKernelKind.Vector512:
+                                GemmMicrokernel512.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                                break;
+                            case GemmKernelKind.Vector256:
+                                GemmMicrokernel256.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                                break;
+                            default:
+                                GemmMicrokernelScalar.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                                break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A pinned per-thread buffer of at least <paramref name="floats"/> (+16 for alignment), grown on demand.</summary>
+    private static float[] Scratch(ref float[]? buffer, int floats)
+    {
+        if (buffer is null || buffer.Length < floats + 16)
+        {
+            buffer = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
+        }
+
+        return buffer;
+    }
+
+    private static float* Align(float* pointer) => (float*)(((nint)pointer + 63) & ~(nint)63);
+}

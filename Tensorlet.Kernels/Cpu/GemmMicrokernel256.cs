@@ -1,0 +1,87 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// The AVX2 GEMM microkernel: a 6-row × 16-column tile of C held in 12 Vector256 accumulators,
+/// leaving 4 of AVX2's 16 registers for the two B vectors and the A broadcast (the BLIS haswell shape).
+/// </summary>
+internal static unsafe class GemmMicrokernel256
+{
+    public const int Mr = 6;
+    public const int Nr = 16;
+
+    /// <summary>
+    /// C[0..rows, 0..cols] = alpha·(A panel · B sliver) + beta·C over kc steps. The A panel is kc × 6 (column of
+    /// 6 rows per step), the B sliver kc × 16; both zero-padded, so the tile is always computed whole and only
+    /// the store is clipped (through <paramref name="spill"/>, a scratch of Mr·Nr floats). beta = 0 never reads C.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta, float* spill)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            a += 6;
+            b += 16;
+        }
+
+        var va = Vector256.Create(alpha);
+        if (rows == 6 && cols == 16)
+        {
+            Store(c + (0 * ldc), c00, c01, va, beta);
+            Store(c + (1 * ldc), c10, c11, va, beta);
+            Store(c + (2 * ldc), c20, c21, va, beta);
+            Store(c + (3 * ldc), c30, c31, va, beta);
+            Store(c + (4 * ldc), c40, c41, va, beta);
+            Store(c + (5 * ldc), c50, c51, va, beta);
+            return;
+        }
+
+        // An edge tile: write the whole tile to scratch, then copy the valid part.
+        Store(spill + 0, c00, c01, va, 0f);
+        Store(spill + 16, c10, c11, va, 0f);
+        Store(spill + 32, c20, c21, va, 0f);
+        Store(spill + 48, c30, c31, va, 0f);
+        Store(spill + 64, c40, c41, va, 0f);
+        Store(spill + 80, c50, c51, va, 0f);
+        GemmEdge.Store(spill, Nr, c, ldc, rows, cols, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, Vector256<float> acc0, Vector256<float> acc1, Vector256<float> alpha, float beta)
+    {
+        if (beta == 0f)
+        {
+            Vector256.Store(alpha * acc0, c + 0);
+            Vector256.Store(alpha * acc1, c + 8);
+        }
+        else
+        {
+            var vb = Vector256.Create(beta);
+            Vector256.Store(Vector256.FusedMultiplyAdd(alpha, acc0, vb * Vector256.Load(c + 0)), c + 0);
+            Vector256.Store(Vector256.FusedMultiplyAdd(alpha, acc1, vb * Vector256.Load(c + 8)), c + 8);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// Copies GEMM operands into the layouts the microkernels stream through: contiguous, zero-padded,
+/// one K step of a tile in consecutive floats. Packing costs O(size) and is paid back by the O(size·dim)
+/// multiply that reads the packed data many times.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    /// <summary>
+    /// Packs sliver <paramref name="sliver"/> (columns [sliver·NR, +NR) of op(B)) for every K block into
+    /// <paramref name="packed"/> (see <see cref="PackedMatrix"/> for the layout).
+    /// op(B)[p, j] is b[p·n + j], or b[j·k + p] when <paramref name="transposeB"/>.
+    /// </summary>
+    public static void PackBSliver(float* b, bool transposeB, int k, int n, int kcMax, int nr, int paddedN, int sliver, float* packed)
+    {
+        for (int pc = 0; pc < k; pc += kcMax)
+        {
+            int kc = Math.Min(kcMax, k - pc);
+            PackBSliverBlock(b, transposeB, k, n, pc, kc, nr, sliver, packed + ((long)pc * paddedN) + ((long)sliver * kc * nr));
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [pc, pc+kc) of sliver <paramref name="sliver"/> of op(B) into <paramref name="dst"/>: kc rows
+    /// of NR floats, zero-padded past column n.
+    /// </summary>
+    public static void PackBSliverBlock(float* b, bool transposeB, int k, int n, int pc, int kc, int nr, int sliver, float* dst)
+    {
+        int j0 = sliver * nr;
+        int cols = Math.Min(nr, n - j0);
+        if (!transposeB)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = b + ((long)(pc + p) * n) + j0;
+                float* d = dst + (p * nr);
+                Unsafe.CopyBlockUnaligned(d, src, (uint)cols * sizeof(float));
+                for (int j = cols; j < nr; j++)
+                {
+                    d[j] = 0f;
+                }
+            }
+        }
+        else
+        {
+            // Read along B's rows (contiguous in p), write with stride NR: the destination block
+            // (KC·NR floats) stays in L1 while it fills. Whole 8 × 8 squares go through an AVX transpose.
+            int j8 = 0, p8 = Avx.IsSupported ? kc / 8 * 8 : 0;
+            if (p8 > 0)
+            {
+                for (; j8 + 8 <= cols; j8 += 8)
+                {
+                    float* src = b + ((long)(j0 + j8) * k) + pc;
+                    for (int p = 0; p < p8; p += 8)
+                    {
+                        Transpose8x8(src + p, k, dst + (p * nr) + j8, nr);
+                    }
+                }
+            }
+
+            for (int j = 0; j < nr; j++)
+            {
+                float* d = dst + j;
+                if (j < cols)
+                {
+                    float* src = b + ((long)(j0 + j) * k) + pc;
+                    for (int p = j < j8 ? p8 : 0; p < kc; p++)
+                    {
+                        d[p * nr] = src[p];
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        d[p * nr] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [i0, i0+mc) × columns [pc, pc+kc) of op(A) into panels of MR rows: panel r holds, for each
+    /// K step, MR consecutive floats (rows past m are zero). op(A)[i, p] is a[i·k + p], or a[p·m + i] when transposed.
+    /// </summary>
+    public static void PackA(float* a, bool transposeA, int m, int k, int i0, int mc, int pc, int kc, int mr, float* dst)
+    {
+        if (transposeA)
+        {
+            // A is stored [k, m]: walk it row by row (one K step at a time), dealing each row's MC
+            // contiguous floats out to the panels, so the source is read sequentially.
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = a + ((long)(pc + p) * m) + i0;
+                for (int ir = 0; ir < mc; ir += mr)
+                {
+                    int rows = Math.Min(mr, mc - ir);
+                    float* d = dst + ((long)ir * kc) + (p * mr);
+                    Unsafe.CopyBlockUnaligned(d, src + ir, (uint)rows * sizeof(float));
+                    for (int i = rows; i < mr; i++)
+                    {
+                        d[i] = 0f;
+                    }
+                }
+            }
+
+            return;
+        }
+
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            float* panel = dst + ((long)ir * kc);
+
+            // A full 8-row panel is a sequence of 8 × 8 transposes (8 rows × 8 K steps each).
+            int p8 = 0;
+            if (mr == 8 && rows == 8 && Avx.IsSupported)
+            {
+                p8 = kc / 8 * 8;
+                float* src = a + ((long)(i0 + ir) * k) + pc;
+                for (int p = 0; p < p8; p += 8)
+                {
+                    Transpose8x8(src + p, k, panel + (p * 8), 8);
+                }
+            }
+
+            for (int i = 0; i < mr; i++)
+            {
+                float* d = panel + i;
+                if (i < rows)
+                {
+                    float* src = a + ((long)(i0 + ir + i) * k) + pc;
+                    for (int p = p8; p < kc; p++)
+                    {
+                        d[p * mr] = src[p];
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        d[p * mr] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[c·dstStride + r] = src[r·srcStride + c] for an 8 × 8 square: unpack, shuffle, then swap 128-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + (2 * srcStride));
+        var r3 = Avx.LoadVector256(src + (3 * srcStride));
+        var r4 = Avx.LoadVector256(src + (4 * srcStride));
+        var r5 = Avx.LoadVector256(src + (5 * srcStride));
+        var r6 = Avx.LoadVector256(src + (6 * srcStride));
+        var r7 = Avx.LoadVector256(src + (7 * srcStride));
+
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + (2 * dstStride), Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + (3 * dstStride), Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + (4 * dstStride), Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + (5 * dstStride), Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + (6 * dstStride), Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + (7 * dstStride), Avx.Permute2x128(u3, u7, 0x31));
+    }
+}

@@ -1,0 +1,28 @@
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// The textbook triple loop in float32, single-threaded: the baseline the benchmarks compare the packed,
+/// vectorised <see cref="CpuGemm"/> against. Same contract as <see cref="CpuGemm.Gemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float}, int)"/>.
+/// </summary>
+public static class NaiveGemm
+{
+    /// <summary>C = alpha·op(A)·op(B) + beta·C by the definition, one dot product per element of C.</summary>
+    public static void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float sum = 0f;
+                for (int p = 0; p < k; p++)
+                {
+                    float av = transposeA ? a[(p * m) + i] : a[(i * k) + p];
+                    float bv = transposeB ? b[(j * k) + p] : b[(p * n) + j];
+                    sum += av * bv;
+                }
+
+                c[(i * n) + j] = (alpha * sum) + (beta == 0f ? 0f : beta * c[(i * n) + j]);
+            }
+        }
+    }
+}

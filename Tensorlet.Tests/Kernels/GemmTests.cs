@@ -1,0 +1,372 @@
+using NUnit.Framework;
+using Tensorlet.Kernels.Cpu;
+using Tensorlet.Kernels.Reference;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Kernels;
+
+/// <summary>
+/// GEMM on every device against the float64 <see cref="ReferenceGemm"/>, plus the cpu kernel's own span API,
+/// packed-B path and microkernel variants.
+/// </summary>
+public sealed class GemmTests
+{
+    /// <summary>Shapes every device runs (ILGPU's CPU accelerator is slow: up to about 40³).</summary>
+    private static readonly (int M, int N, int K)[] SmallShapes =
+    [
+        (1, 1, 1), (1, 7, 3), (7, 1, 33), (7, 33, 5), (33, 7, 40), (16, 16, 16), (40, 33, 37), (3, 40, 1),
+    ];
+
+    /// <summary>Shapes only the cpu device runs: edges of every block size (MR 8/6/4, NR 32/16/4, KC 256) and an LSTM step.</summary>
+    private static readonly (int M, int N, int K)[] LargeShapes =
+    [
+        (127, 33, 257), (33, 127, 300), (129, 65, 513), (100, 2048, 512), (130, 200, 1100), (9, 520, 256),
+    ];
+
+    /// <summary>Every device × shape × transpose combination; large shapes on cpu only.</summary>
+    public static IEnumerable<TestCaseData> Cases()
+    {
+        foreach (var device in TestDevices.All)
+        {
+            var shapes = device == "cpu" ? SmallShapes.Concat(LargeShapes) : SmallShapes;
+            foreach (var (m, n, k) in shapes)
+            {
+                foreach (bool transposeA in new[] { false, true })
+                {
+                    foreach (bool transposeB in new[] { false, true })
+                    {
+                        yield return new TestCaseData(device, m, n, k, transposeA, transposeB)
+                            .SetName($"Gemm({device}, {m}x{n}x{k}, {(transposeA ? "Aᵀ" : "A")}·{(transposeB ? "Bᵀ" : "B")})");
+                    }
+                }
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void MatchesTheFloat64Reference(string deviceName, int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        var device = TestDevices.Get(deviceName);
+        var rng = new Random(HashCode.Combine(m, n, k, transposeA, transposeB));
+        float[] a = Random(rng, m * k), b = Random(rng, k * n);
+        using var ta = device.FromArray(a, transposeA ? k : m, transposeA ? m : k);
+        using var tb = device.FromArray(b, transposeB ? n : k, transposeB ? k : n);
+        using var tc = device.Zeros(m, n);
+
+        Ops.Gemm(ta, transposeA, tb, transposeB, tc);
+
+        // Big shapes: check every 7th row (and the last), which still covers every row position in a tile.
+        AssertMatchesReference(tc.ToArray(), transposeA, transposeB, m, n, k, 1f, a, b, 0f, new float[m * n], rowStep: (long)m * n * k > 4_000_000 ? 7 : 1);
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void AlphaAndBetaScaleTheProductAndTheOldC(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var rng = new Random(7);
+        const int m = 13, n = 35, k = 29;
+        const float alpha = -0.75f, beta = 1.25f;
+        foreach (bool transposeA in new[] { false, true })
+        {
+            foreach (bool transposeB in new[] { false, true })
+            {
+                float[] a = Random(rng, m * k), b = Random(rng, k * n), c = Random(rng, m * n);
+                using var ta = device.FromArray(a, transposeA ? k : m, transposeA ? m : k);
+                using var tb = device.FromArray(b, transposeB ? n : k, transposeB ? k : n);
+                using var tc = device.FromArray(c, m, n);
+
+                Ops.Gemm(ta, transposeA, tb, transposeB, tc, alpha, beta);
+
+                AssertMatchesReference(tc.ToArray(), transposeA, transposeB, m, n, k, alpha, a, b, beta, c);
+            }
+        }
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void BetaZeroDoesNotReadC(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var rng = new Random(11);
+        const int m = 9, n = 37, k = 17;
+        float[] a = Random(rng, m * k), b = Random(rng, k * n);
+        float[] poisoned = Enumerable.Repeat(float.NaN, m * n).ToArray();
+        using var ta = device.FromArray(a, m, k);
+        using var tb = device.FromArray(b, k, n);
+        using var tc = device.FromArray(poisoned, m, n);
+
+        Ops.Gemm(ta, false, tb, false, tc, alpha: 2f, beta: 0f);
+
+        var result = tc.ToArray();
+        Assert.That(result.All(float.IsFinite), Is.True, "NaN in C leaked through beta = 0");
+        AssertMatchesReference(result, false, false, m, n, k, 2f, a, b, 0f, new float[m * n]);
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void PackCacheIsReusedAndInvalidationPicksUpTheNewB(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var rng = new Random(13);
+        const int m = 10, n = 36, k = 20;
+        float[] a = Random(rng, m * k), b1 = Random(rng, k * n), b2 = Random(rng, k * n);
+        using var ta = device.FromArray(a, m, k);
+        using var tb = device.FromArray(b1, n, k);
+        using var tc = device.Zeros(m, n);
+        using var cache = new GemmPackCache();
+
+        Ops.Gemm(ta, false, tb, true, tc, packCache: cache);
+        Assert.That(cache.IsStale, Is.EqualTo(deviceName != "cpu"), "cpu packs and marks the cache fresh; other devices ignore it");
+        AssertMatchesReference(tc.ToArray(), false, true, m, n, k, 1f, a, b1, 0f, new float[m * n]);
+
+        Ops.Gemm(ta, false, tb, true, tc, packCache: cache);
+        AssertMatchesReference(tc.ToArray(), false, true, m, n, k, 1f, a, b1, 0f, new float[m * n]);
+
+        tb.CopyFrom(b2);
+        cache.Invalidate();
+        Ops.Gemm(ta, false, tb, true, tc, packCache: cache);
+        AssertMatchesReference(tc.ToArray(), false, true, m, n, k, 1f, a, b2, 0f, new float[m * n]);
+    }
+
+    [Test]
+    public void CpuPackCacheKeepsTheOldPackingUntilInvalidated()
+    {
+        // The contract that makes the cache worth having: without Invalidate the cpu device really does
+        // skip re-packing (so a changed B is not seen), which is why layers must invalidate after each step.
+        var device = TestDevices.Get("cpu");
+        var rng = new Random(17);
+        const int m = 5, n = 40, k = 30;
+        float[] a = Random(rng, m * k), b1 = Random(rng, k * n), b2 = Random(rng, k * n);
+        using var ta = device.FromArray(a, m, k);
+        using var tb = device.FromArray(b1, k, n);
+        using var tc = device.Zeros(m, n);
+        using var cache = new GemmPackCache();
+
+        Ops.Gemm(ta, false, tb, false, tc, packCache: cache);
+        var packed = cache.Packed;
+        tb.CopyFrom(b2);
+        Ops.Gemm(ta, false, tb, false, tc, packCache: cache);
+
+        Assert.That(cache.Packed, Is.SameAs(packed));
+        AssertMatchesReference(tc.ToArray(), false, false, m, n, k, 1f, a, b1, 0f, new float[m * n]);
+
+        cache.Invalidate();
+        Ops.Gemm(ta, false, tb, false, tc, packCache: cache);
+        Assert.That(cache.Packed, Is.SameAs(packed), "re-packing a same-shaped B reuses the buffer");
+        AssertMatchesReference(tc.ToArray(), false, false, m, n, k, 1f, a, b2, 0f, new float[m * n]);
+    }
+
+    /// <summary>The span API with each microkernel (Vector512 where the machine has it, Vector256, scalar).</summary>
+    [TestCase("Vector512")]
+    [TestCase("Vector256")]
+    [TestCase("Scalar")]
+    public void EveryMicrokernelMatchesTheReference(string kernel)
+    {
+        var kind = Enum.Parse<GemmKernelKind>(kernel);
+        GemmGeometry.ForceVector256 = kind == GemmKernelKind.Vector256;
+        GemmGeometry.ForceScalar = kind == GemmKernelKind.Scalar;
+        try
+        {
+            if (GemmGeometry.Best.Kind != kind)
+            {
+                Assert.Ignore($"This machine cannot run the {kind} microkernel.");
+            }
+
+            var rng = new Random(19);
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 33, 127), (13, 17, 260), (64, 64, 64), (50, 70, 600) })
+            {
+                foreach (bool transposeA in new[] { false, true })
+                {
+                    foreach (bool transposeB in new[] { false, true })
+                    {
+                        float[] a = Random(rng, m * k), b = Random(rng, k * n), c = Random(rng, m * n);
+                        float[] direct = (float[])c.Clone();
+                        CpuGemm.Gemm(transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, direct, 2);
+                        AssertMatchesReference(direct, transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, c);
+
+                        float[] viaPacked = (float[])c.Clone();
+                        using var packed = CpuGemm.PackB(transposeB, k, n, b);
+                        CpuGemm.Gemm(transposeA, m, 0.5f, a, packed, -1.5f, viaPacked, 2);
+                        Assert.That(viaPacked, Is.EqualTo(direct), "packing ahead must not change the arithmetic");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            GemmGeometry.ForceVector256 = false;
+            GemmGeometry.ForceScalar = false;
+        }
+    }
+
+    [Test]
+    public void PackingForAnotherMicrokernelIsRejectedByTheSpanApiAndRepackedByTheBackend()
+    {
+        if (GemmGeometry.Best.Kind != GemmKernelKind.Vector512)
+        {
+            Assert.Ignore("Needs a Vector512 machine to have two microkernels to switch between.");
+        }
+
+        var device = TestDevices.Get("cpu");
+        var rng = new Random(37);
+        const int m = 6, n = 40, k = 24;
+        float[] a = Random(rng, m * k), b = Random(rng, k * n);
+        using var packed = CpuGemm.PackB(false, k, n, b);
+        using var ta = device.FromArray(a, m, k);
+        using var tb = device.FromArray(b, k, n);
+        using var tc = device.Zeros(m, n);
+        using var cache = new GemmPackCache();
+        Ops.Gemm(ta, false, tb, false, tc, packCache: cache);
+
+        GemmGeometry.ForceVector256 = true;
+        try
+        {
+            Assert.Throws<InvalidOperationException>(() => CpuGemm.Gemm(false, m, 1f, a, packed, 0f, new float[m * n], 1));
+            Ops.Gemm(ta, false, tb, false, tc, packCache: cache);
+            AssertMatchesReference(tc.ToArray(), false, false, m, n, k, 1f, a, b, 0f, new float[m * n]);
+        }
+        finally
+        {
+            GemmGeometry.ForceVector256 = false;
+        }
+    }
+
+    [Test]
+    public void AlphaZeroDoesNotReadAOrB()
+    {
+        float[] a = [float.NaN, 1, 2, 3], b = [float.PositiveInfinity, 1, 2, 3];
+        float[] c = [1, 2, 3, 4];
+        CpuGemm.Gemm(false, false, 2, 2, 2, 0f, a, b, 3f, c, 1);
+        Assert.That(c, Is.EqualTo(new float[] { 3, 6, 9, 12 }));
+    }
+
+    [Test]
+    public void ThreadCountDoesNotChangeTheResult()
+    {
+        // Each tile is computed by the same microkernel over the same K blocks whichever thread runs it,
+        // so results are bit-identical across thread counts (reproducible training runs).
+        var rng = new Random(23);
+        const int m = 100, n = 1000, k = 700;
+        float[] a = Random(rng, m * k), b = Random(rng, n * k);
+        float[] one = new float[m * n], two = new float[m * n];
+        CpuGemm.Gemm(false, true, m, n, k, 1f, a, b, 0f, one, 1);
+        CpuGemm.Gemm(false, true, m, n, k, 1f, a, b, 0f, two, 2);
+        Assert.That(two, Is.EqualTo(one));
+    }
+
+    [Test]
+    public void PackedMatrixIsReusedWhenTheShapeMatchesAndReplacedOtherwise()
+    {
+        var rng = new Random(29);
+        float[] b = Random(rng, 40 * 50);
+        var first = CpuGemm.PackB(false, 40, 50, b);
+        var same = CpuGemm.PackB(true, 40, 50, b, reuse: first);
+        Assert.That(same, Is.SameAs(first));
+        using var other = CpuGemm.PackB(false, 50, 40, b, reuse: same);
+        Assert.Multiple(() =>
+        {
+            Assert.That(other, Is.Not.SameAs(first));
+            Assert.That(first.IsDisposed, Is.True);
+            Assert.That((other.K, other.N), Is.EqualTo((50, 40)));
+        });
+    }
+
+    [Test]
+    public void EmptyInnerDimensionScalesC()
+    {
+        float[] c = [1, 2, 3, 4, float.NaN, 6];
+        CpuGemm.Gemm(false, false, 2, 3, 0, 1f, [], [], 2f, c, 2);
+        Assert.That(c.Take(4), Is.EqualTo(new float[] { 2, 4, 6, 8 }));
+
+        CpuGemm.Gemm(false, false, 2, 3, 0, 1f, [], [], 0f, c, 2);
+        Assert.That(c, Is.All.EqualTo(0f));
+    }
+
+    [Test]
+    public void TooSmallBuffersAreRejected()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => CpuGemm.Gemm(false, false, 2, 3, 4, 1f, new float[7], new float[12], 0f, new float[6], 1));
+        Assert.That(ex!.Message, Does.Contain("m=2, n=3, k=4").And.Contain("needs 8"));
+    }
+
+    [Test]
+    public void NaiveGemmMatchesTheReference()
+    {
+        var rng = new Random(31);
+        const int m = 9, n = 11, k = 13;
+        foreach (bool transposeA in new[] { false, true })
+        {
+            foreach (bool transposeB in new[] { false, true })
+            {
+                float[] a = Random(rng, m * k), b = Random(rng, k * n), c = Random(rng, m * n);
+                float[] result = (float[])c.Clone();
+                NaiveGemm.Gemm(transposeA, transposeB, m, n, k, 1.5f, a, b, 0.5f, result);
+                AssertMatchesReference(result, transposeA, transposeB, m, n, k, 1.5f, a, b, 0.5f, c);
+            }
+        }
+    }
+
+    private static float[] Random(Random rng, int length)
+    {
+        var values = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            values[i] = (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        return values;
+    }
+
+    /// <summary>
+    /// Compares against the float64 reference, on every row, or on every <paramref name="rowStep"/>-th row of
+    /// C for big shapes (the float64 triple loop is the slow part of those tests). Tolerance per element:
+    /// float32 rounding (u = 6e-8) in a K-term dot product accumulates like a random walk, about u·√K·Σ|a·b|;
+    /// we allow 1e-6·√K·|alpha|·Σ|a·b| (≈16× that), plus 1e-6·(1 + |beta·c|) for the scaling of the old C.
+    /// A missing or wrong term is O(|a·b|) ≈ 0.1–1, far above the bound (≈ 0.02 at K = 2048, entries in [−1, 1]).
+    /// </summary>
+    private static void AssertMatchesReference(float[] actual, bool transposeA, bool transposeB, int m, int n, int k, float alpha, float[] a, float[] b, float beta, float[] cBefore, int rowStep = 1)
+    {
+        // op(A) restricted to the checked rows, stored untransposed: [rows, k].
+        int[] rows = Enumerable.Range(0, m).Where(i => i % rowStep == 0 || i == m - 1).ToArray();
+        var aRows = new double[rows.Length * k];
+        var absARows = new double[rows.Length * k];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                float v = transposeA ? a[(p * m) + rows[r]] : a[(rows[r] * k) + p];
+                aRows[(r * k) + p] = v;
+                absARows[(r * k) + p] = Math.Abs(v);
+            }
+        }
+
+        var expected = new double[rows.Length * n];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                expected[(r * n) + j] = cBefore[(rows[r] * n) + j];
+            }
+        }
+
+        ReferenceGemm.Gemm(false, transposeB, rows.Length, n, k, alpha, aRows, b.Select(x => (double)x).ToArray(), beta, expected);
+        var magnitude = new double[rows.Length * n];
+        ReferenceGemm.Gemm(false, transposeB, rows.Length, n, k, Math.Abs(alpha), absARows, b.Select(x => (double)Math.Abs(x)).ToArray(), 0, magnitude);
+
+        int failures = 0;
+        string first = string.Empty;
+        for (int r = 0; r < rows.Length; r++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                int i = (rows[r] * n) + j;
+                double tolerance = (1e-6 * Math.Sqrt(k) * magnitude[(r * n) + j]) + (1e-6 * (1 + Math.Abs(beta * cBefore[i])));
+                double error = Math.Abs(actual[i] - expected[(r * n) + j]);
+                if (!(error <= tolerance) && failures++ == 0)
+                {
+                    first = $"C[{rows[r]}, {j}] = {actual[i]}, expected {expected[(r * n) + j]} (|Δ| {error:E2} > {tolerance:E2})";
+                }
+            }
+        }
+
+        Assert.That(failures, Is.Zero, $"{failures} of {rows.Length * n} checked entries out of tolerance; first: {first}");
+    }
+}

@@ -1,0 +1,123 @@
+using NUnit.Framework;
+using Tensorlet.Kernels;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Models.Data;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Models.Training;
+using Tensorlet.Optim;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Models;
+
+public sealed class CheckpointTests
+{
+    private static readonly CharVocabulary Characters = CharVocabulary.FromTexts(["abcdefg "]);
+    private string folder = null!;
+
+    [SetUp]
+    public void CreateFolder() => folder = Directory.CreateTempSubdirectory("tensorlet-checkpoint-").FullName;
+
+    [TearDown]
+    public void DeleteFolder() => Directory.Delete(folder, recursive: true);
+
+    [Test]
+    public void LstmCheckpointRoundTripsWeightsMetadataAndOptimizerState()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 6, 2, 0.5f);
+        using var model = (LstmCharModel)spec.Create(device, seed: 9);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        TrainSteps(model, adam, 2);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(1, 3, adam.StepCount), adam);
+
+        var checkpoint = ModelCheckpoint.Read(path, ModelKind.Lstm);
+        Assert.That(checkpoint.Spec, Is.EqualTo(spec));
+        Assert.That(checkpoint.Vocabulary, Is.EqualTo(Characters));
+        Assert.That(checkpoint.Position, Is.EqualTo(new TrainingPosition(1, 3, 2)));
+        using var loaded = (LstmCharModel)checkpoint.CreateModel(device);
+        Assert.That(loaded.DropoutSeed, Is.EqualTo(model.DropoutSeed), "the dropout masks of a resumed run");
+        Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()));
+        using var adam2 = new Adam(loaded.Parameters, 0.01f);
+        checkpoint.LoadOptimizerState(loaded, adam2);
+        Assert.That(adam2.SaveState().FirstMoment, Is.EqualTo(adam.SaveState().FirstMoment));
+        Assert.That(adam2.SaveState().SecondMoment, Is.EqualTo(adam.SaveState().SecondMoment));
+        Assert.That(adam2.StepCount, Is.EqualTo(2));
+
+        // One more identical step on each gives identical weights: the resume is exact.
+        TrainSteps(model, adam, 1);
+        TrainSteps(loaded, adam2, 1);
+        Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()));
+
+        // The model file holds exactly the PyTorch state_dict names, so load_state_dict(strict=True) accepts it.
+        Assert.That(SafeTensorsFile.Read(path).Tensors.Keys, Is.EquivalentTo(model.Parameters.Parameters.Select(p => p.Name)));
+    }
+
+    [Test]
+    public void NgramCheckpointKeepsTheNgramVocabulary()
+    {
+        var device = TestDevices.Get("cpu");
+        var ngrams = NgramVocabulary.FromNgrams(2, ["ab", "ba", "g "]);
+        var spec = CharModelSpec.Ngram(2, ngrams.Count, Characters.Count, 4, Activation.Sigmoid);
+        using var model = spec.Create(device, seed: 1);
+        var path = Path.Combine(folder, "ngram.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, ngrams, new TrainingPosition(0, 0, 0));
+        var checkpoint = ModelCheckpoint.Read(path);
+        Assert.That(checkpoint.Ngrams!.Ngrams, Is.EqualTo(ngrams.Ngrams));
+        Assert.That(checkpoint.Spec.Activation, Is.EqualTo(Activation.Sigmoid));
+        Assert.That(SafeTensorsFile.Read(path).Tensors.Keys, Is.EquivalentTo(new[] { "L1.weight", "L1.bias", "L2.weight", "L2.bias" }));
+    }
+
+    [Test]
+    public void WrongModelDifferentVocabularyAndTruncationGetClearErrors()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 1);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+
+        var wrongKind = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path, ModelKind.Ngram));
+        Assert.That(wrongKind!.Message, Does.Contain(path).And.Contain("LSTM").And.Contain("n-gram"));
+
+        var other = CharVocabulary.FromTexts(["xyz"]);
+        var vocabulary = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).EnsureVocabulary(other));
+        Assert.That(vocabulary!.Message, Does.Contain("different vocabulary").And.Contain("xyz"));
+
+        var noOptimizer = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, new Adam(model.Parameters)));
+        Assert.That(noOptimizer!.Message, Does.Contain(".optimizer.safetensors"));
+
+        var bytes = File.ReadAllBytes(path);
+        var truncated = Path.Combine(folder, "truncated.safetensors");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length - 10)]);
+        var ex = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(truncated));
+        Assert.That(ex!.Message, Does.Contain("truncated.safetensors").And.Contain("truncated"));
+
+        var missing = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(Path.Combine(folder, "nope.safetensors")));
+        Assert.That(missing!.Message, Does.Contain("nope.safetensors"));
+    }
+
+    [Test]
+    public void AForeignSafetensorsFileIsRefused()
+    {
+        var path = Path.Combine(folder, "foreign.safetensors");
+        SafeTensorsFile.Write(path, [new SafeTensor("w", [2], [1f, 2f])]);
+        var ex = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path));
+        Assert.That(ex!.Message, Does.Contain("not a Tensorlet model checkpoint"));
+    }
+
+    private static void TrainSteps(ICharModel model, Adam adam, int steps)
+    {
+        var device = model.Device;
+        int[] ids = [1, 2, 3, 4, 0, 5, 6, 7, 2, 3, 1, 0];
+        using var x = device.IndicesFromArray(ids.AsSpan(0, 8), 8);
+        using var y = device.IndicesFromArray(ids.AsSpan(4, 8), 8);
+        for (int i = 0; i < steps; i++)
+        {
+            adam.ZeroGradients();
+            model.ForwardLoss(x, y, 2, training: true, step: adam.StepCount + 1);
+            model.Backward();
+            adam.Step();
+        }
+    }
+}
