@@ -104,22 +104,5 @@ for config in $CONFIGS; do
   done
 done
 
-echo "== summary (medians over runs; ratio = Tensorlet chars/s ÷ PyTorch chars/s); results in $RESULTS"
-$PYTHON - "$RESULTS" <<'PY'
-import json, statistics, sys
-rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-groups = {}
-for r in rows:
-    impl, config, threads = r["label"].split(" ")
-    groups.setdefault((config, threads), {}).setdefault(impl, []).append(r)
-print(f"{'config':<12} {'threads':<7} {'impl':<20} {'ms/batch':>10} {'CPU ms':>10} {'chars/s':>9} {'GFLOP/s':>8} {'peak MiB':>9} {'ratio':>7}")
-for (config, threads), impls in groups.items():
-    def med(runs, key): return statistics.median(r[key] for r in runs)
-    ours = impls.get("tensorlet")
-    for impl, runs in sorted(impls.items()):
-        ratio = ""
-        if ours and impl != "tensorlet":
-            ratio = f"{med(ours, 'chars_per_s') / med(runs, 'chars_per_s'):.2f}x"
-        print(f"{config:<12} {threads:<7} {impl:<20} {med(runs, 'ms_per_batch_median'):>10.2f} {med(runs, 'cpu_ms_per_batch'):>10.2f} {med(runs, 'chars_per_s'):>9,.0f} "
-              f"{med(runs, 'gflops'):>8.1f} {med(runs, 'peak_working_set_mb'):>9.0f} {ratio:>7}")
-PY
+echo "== summary (medians over runs; ratio = Tensorlet chars/s ÷ PyTorch chars/s; CPU ratio = PyTorch CPU ms ÷ Tensorlet CPU ms); results in $RESULTS"
+$PYTHON bench/summarize_results.py "$RESULTS"
