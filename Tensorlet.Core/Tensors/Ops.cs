@@ -202,7 +202,7 @@ public static class Ops
         device.Backend.SoftmaxWithTemperature(logits, probabilities, temperature);
     }
 
-    private static void CheckCellShapes(string op, Tensor wide, Tensor wide2, params Tensor[] narrow)
+    private static void CheckCellShapes(string op, Tensor wide, Tensor wide2, params ReadOnlySpan<Tensor> narrow)
     {
         int batch = wide.Rows;
         int fourH = wide.Columns;
@@ -228,7 +228,8 @@ public static class Ops
         }
     }
 
-    private static Device SameDevice(string op, params Tensor[] tensors)
+    // params ReadOnlySpan: the checks run on every kernel call, so they must not allocate.
+    private static Device SameDevice(string op, params ReadOnlySpan<Tensor> tensors)
     {
         var device = tensors[0].Device;
         foreach (var t in tensors)
@@ -236,8 +237,13 @@ public static class Ops
             t.ThrowIfDisposed();
             if (!ReferenceEquals(t.Device, device))
             {
-                throw new InvalidOperationException(
-                    $"{op} mixes devices: {string.Join(", ", tensors.Select(x => $"{x.ShapeText} on {x.Device.Name}"))}. Copy tensors to one device first.");
+                var described = new List<string>();
+                foreach (var x in tensors)
+                {
+                    described.Add($"{x.ShapeText} on {x.Device.Name}");
+                }
+
+                throw new InvalidOperationException($"{op} mixes devices: {string.Join(", ", described)}. Copy tensors to one device first.");
             }
         }
 

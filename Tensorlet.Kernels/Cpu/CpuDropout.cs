@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using Tensorlet.Kernels.Random;
 
 namespace Tensorlet.Kernels.Cpu;
 

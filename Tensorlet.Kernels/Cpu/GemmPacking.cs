@@ -37,13 +37,7 @@ internal static unsafe class GemmPacking
         {
             for (int p = 0; p < kc; p++)
             {
-                float* src = b + ((long)(pc + p) * n) + j0;
-                float* d = dst + (p * nr);
-                Unsafe.CopyBlockUnaligned(d, src, (uint)cols * sizeof(float));
-                for (int j = cols; j < nr; j++)
-                {
-                    d[j] = 0f;
-                }
+                CopyPadded(b + ((long)(pc + p) * n) + j0, dst + (p * nr), cols, nr);
             }
         }
         else
@@ -100,13 +94,7 @@ internal static unsafe class GemmPacking
                 float* src = a + ((long)(pc + p) * m) + i0;
                 for (int ir = 0; ir < mc; ir += mr)
                 {
-                    int rows = Math.Min(mr, mc - ir);
-                    float* d = dst + ((long)ir * kc) + (p * mr);
-                    Unsafe.CopyBlockUnaligned(d, src + ir, (uint)rows * sizeof(float));
-                    for (int i = rows; i < mr; i++)
-                    {
-                        d[i] = 0f;
-                    }
+                    CopyPadded(src + ir, dst + ((long)ir * kc) + (p * mr), Math.Min(mr, mc - ir), mr);
                 }
             }
 
@@ -149,6 +137,33 @@ internal static unsafe class GemmPacking
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// dst[0..count) = src[0..count), then zeros up to <paramref name="width"/>. The rows are short (8–32 floats), so
+    /// whole 8-float chunks go through Vector256 registers rather than a memmove call per row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyPadded(float* src, float* dst, int count, int width)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= count; j += 8)
+            {
+                Vector256.Store(Vector256.Load(src + j), dst + j);
+            }
+        }
+
+        for (; j < count; j++)
+        {
+            dst[j] = src[j];
+        }
+
+        for (; j < width; j++)
+        {
+            dst[j] = 0f;
         }
     }
 

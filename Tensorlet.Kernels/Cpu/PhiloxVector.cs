@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Tensorlet.Kernels.Random;
 
 namespace Tensorlet.Kernels.Cpu;
 

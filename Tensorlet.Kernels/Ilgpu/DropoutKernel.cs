@@ -1,5 +1,4 @@
 using ILGPU;
-using Tensorlet.Kernels.Random;
 
 namespace Tensorlet.Kernels.Ilgpu;
 

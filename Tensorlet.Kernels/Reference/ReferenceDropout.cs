@@ -1,4 +1,3 @@
-using Tensorlet.Kernels.Random;
 
 namespace Tensorlet.Kernels.Reference;
 

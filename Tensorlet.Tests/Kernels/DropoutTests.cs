@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics;
 using NUnit.Framework;
+using Tensorlet.Kernels;
 using Tensorlet.Kernels.Cpu;
-using Tensorlet.Kernels.Random;
 using Tensorlet.Kernels.Reference;
 using Tensorlet.Tests.Infrastructure;
 using static Tensorlet.Tests.Kernels.ElementwiseTestData;

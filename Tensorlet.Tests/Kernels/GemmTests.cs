@@ -17,10 +17,14 @@ public sealed class GemmTests
         (1, 1, 1), (1, 7, 3), (7, 1, 33), (7, 33, 5), (33, 7, 40), (16, 16, 16), (40, 33, 37), (3, 40, 1),
     ];
 
-    /// <summary>Shapes only the cpu device runs: edges of every block size (MR 8/6/4, NR 32/16/4, KC 256) and an LSTM step.</summary>
+    /// <summary>
+    /// Shapes only the cpu device runs: edges of every block size (MR 8/6/4, NR 32/16/4, KC 256, MC 256), an LSTM
+    /// step, a few row blocks with N cut between items (300 rows) and enough row blocks not to cut N (2100 rows).
+    /// </summary>
     private static readonly (int M, int N, int K)[] LargeShapes =
     [
         (127, 33, 257), (33, 127, 300), (129, 65, 513), (100, 2048, 512), (130, 200, 1100), (9, 520, 256),
+        (300, 70, 90), (2100, 40, 30),
     ];
 
     /// <summary>Every device × shape × transpose combination; large shapes on cpu only.</summary>
@@ -171,7 +175,7 @@ public sealed class GemmTests
             }
 
             var rng = new Random(19);
-            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 33, 127), (13, 17, 260), (64, 64, 64), (50, 70, 600) })
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 33, 127), (13, 17, 260), (64, 64, 64), (50, 70, 600), (270, 20, 30) })
             {
                 foreach (bool transposeA in new[] { false, true })
                 {

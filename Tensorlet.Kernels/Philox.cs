@@ -1,4 +1,4 @@
-namespace Tensorlet.Kernels.Random;
+namespace Tensorlet.Kernels;
 
 /// <summary>Four 32-bit random words: one Philox4x32 output block.</summary>
 /// <param name="X0">Word 0.</param>
