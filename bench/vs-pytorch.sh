@@ -16,6 +16,9 @@
 # Usage: bench/vs-pytorch.sh            (from the repository root)
 # Environment: CONFIGS="lstm-2x256 lstm-2x512 ngram"  THREADS="1 2"  REPS=2  CORETYPES="default SkylakeX"
 #              LSTM_BATCHES=4 LSTM_WARMUP=1 NGRAM_BATCHES=300 NGRAM_WARMUP=30  RESULTS=bench/results/vs-pytorch-<time>.jsonl
+#              PYTORCH_ENV="OMP_WAIT_POLICY=PASSIVE" (extra environment for the PyTorch runs: on a machine loaded by
+#              other work, OpenMP's spinning workers make 2-thread PyTorch many times slower; passive waiting avoids
+#              that. On an idle machine leave it unset.) The label then says pytorch[CORETYPE,passive].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -94,7 +97,7 @@ for config in $CONFIGS; do
     for rep in $(seq "$REPS"); do
       for ct in $CORETYPES; do
         # shellcheck disable=SC2046
-        run_one "pytorch[$ct] $config t=$t" env $(pytorch_env "$ct") OPENBLAS_NUM_THREADS=1 \
+        run_one "pytorch[$ct${PYTORCH_ENV:+,passive}] $config t=$t" env $(pytorch_env "$ct") OPENBLAS_NUM_THREADS=1 ${PYTORCH_ENV:-} \
           $PYTHON bench/pytorch_train_step.py --model "$model" --hidden "$hidden" --layers "$layers" --batch 100 \
           --batches "$batches" --warmup "$warmup" --threads "$t" || true
       done
