@@ -3,6 +3,7 @@ namespace Tensorlet.Kernels;
 /// <summary>
 /// The per-step scalars of one Adam update, shared by the CPU and ILGPU kernels. The bias corrections are
 /// computed in double on the host, as PyTorch does in Python, and rounded to float once.
+/// Public only because it is an ILGPU kernel argument: ILGPU's CPU accelerator emits a task type holding kernel arguments, which must see their types.
 /// </summary>
 /// <param name="Beta1">β1.</param>
 /// <param name="Beta2">β2.</param>

@@ -5,7 +5,7 @@ namespace Tensorlet.Kernels;
 /// <param name="X1">Word 1.</param>
 /// <param name="X2">Word 2.</param>
 /// <param name="X3">Word 3.</param>
-public readonly record struct PhiloxBlock(uint X0, uint X1, uint X2, uint X3)
+internal readonly record struct PhiloxBlock(uint X0, uint X1, uint X2, uint X3)
 {
     /// <summary>Word <paramref name="lane"/> (0 to 3).</summary>
     public uint this[int lane] => lane switch
@@ -23,7 +23,7 @@ public readonly record struct PhiloxBlock(uint X0, uint X1, uint X2, uint X3)
 /// Plain uint arithmetic only, so the same code runs inside ILGPU kernels (CUDA and CPU accelerator) and in C#,
 /// and gives the same bits everywhere. Checked against Random123's known-answer vectors.
 /// </summary>
-public static class Philox
+internal static class Philox
 {
     /// <summary>The first round multiplier.</summary>
     public const uint Multiplier0 = 0xD2511F53;
@@ -83,7 +83,7 @@ public static class Philox
     /// <summary>The word (0 to 3) of <see cref="BlockOfElement"/> that element <paramref name="index"/> takes.</summary>
     public static int WordOfElement(ulong index) => (int)((index >> 3) & 3);
 
-    /// <summary>Element <paramref name="index"/> of block <paramref name="blockIndex"/>'s word <paramref name="word"/>: the inverse of <see cref="BlockOfElement"/> and <see cref="WordOfElement"/>.</summary>
+    /// <summary>The element index of block <paramref name="blockIndex"/>'s word <paramref name="word"/>: the inverse of <see cref="BlockOfElement"/> and <see cref="WordOfElement"/>.</summary>
     public static ulong ElementOf(ulong blockIndex, int word) => ((blockIndex >> 3) << 5) | ((ulong)word << 3) | (blockIndex & 7);
 
     /// <summary>A uniform float in [0, 1) from the top 24 bits of <paramref name="bits"/>; every value is exact in float32.</summary>

@@ -11,7 +11,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// Vector256, 4×4 scalar) computes each tile (see <see cref="GemmJob"/> for the blocking and threading).
 /// Results are bit-identical for any thread count. The methods are reentrant pure functions of their arguments.
 /// </summary>
-public static unsafe class CpuGemm
+internal static unsafe class CpuGemm
 {
     /// <summary>Below this many multiply-adds a call stays on the calling thread: waking workers costs more.</summary>
     private const long ParallelThreshold = 1L << 18;

@@ -10,7 +10,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// σ(x) = 1/(1+e^−x) and tanh(x) = 1 − 2/(1+e^2x), both exact at ±∞ and within ~1e-7 absolute elsewhere.
 /// Rows are split across threads when the cell is big enough to pay for it.
 /// </summary>
-public static unsafe class CpuLstmCell
+internal static unsafe class CpuLstmCell
 {
     // One element costs five exps (~2 ns a lane); below a few thousand per thread the fork/join costs more than it saves.
     private const long MinElementsPerThread = 8192;

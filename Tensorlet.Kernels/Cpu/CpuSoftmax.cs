@@ -9,7 +9,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// the maximum; exp written to the output while it is summed; the final scaling (plus the loss for cross-entropy).
 /// Rows are split across threads when there are enough of them.
 /// </summary>
-public static unsafe class CpuSoftmax
+internal static unsafe class CpuSoftmax
 {
     // About one exp per element; below this many elements per thread, one thread is faster than fork/join.
     private const long MinElementsPerThread = 16384;

@@ -4,7 +4,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// The textbook triple loop in float32, single-threaded: the baseline the benchmarks compare the packed,
 /// vectorised <see cref="CpuGemm"/> against. Same contract as <see cref="CpuGemm.Gemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float}, int)"/>.
 /// </summary>
-public static class NaiveGemm
+internal static class NaiveGemm
 {
     /// <summary>C = alpha·op(A)·op(B) + beta·C by the definition, one dot product per element of C.</summary>
     public static void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c)

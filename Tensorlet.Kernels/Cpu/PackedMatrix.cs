@@ -9,7 +9,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// of NR columns (zero-padded at the right edge), each KC·NR floats contiguous and row-major.
 /// The memory is native and 64-byte aligned: dispose it.
 /// </summary>
-public sealed unsafe class PackedMatrix : IDisposable
+internal sealed unsafe class PackedMatrix : IDisposable
 {
     private float* data;
 

@@ -9,7 +9,7 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// columns, so each of the four gate streams is read and written coalesced. Launch over B·H (auto-grouped).
 /// Each thread reads all its inputs before it writes, so the in-place aliasing of the CPU kernels holds here too.
 /// </summary>
-public static class LstmCellKernels
+internal static class LstmCellKernels
 {
     /// <summary>gates = σ(i), σ(f), tanh(g), σ(o); c = f·cPrev + i·g; h = o·tanh(c). Index space: B·H.</summary>
     public static void Forward(

@@ -12,7 +12,7 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// barrier, so it also runs on ILGPU's CPU accelerator (warps of 4 there).
 /// Launch with <see cref="KernelConfig"/>: a group of whole warps, and ⌈N / warps-per-group⌉ groups.
 /// </summary>
-public static class SoftmaxKernels
+internal static class SoftmaxKernels
 {
     /// <summary>
     /// Fused softmax and cross-entropy: losses[r] = logsumexp(x[r]) − x[r, t] and dLogits[r] = (softmax(x[r]) − onehot(t))·gradScale.

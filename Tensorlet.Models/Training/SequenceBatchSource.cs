@@ -8,7 +8,7 @@ public sealed class SequenceBatchSource : IBatchSource
 {
     private readonly int[] sequences;
 
-    /// <summary>Wraps <paramref name="count"/> sequences of <paramref name="sequenceLength"/> ids stored one after another.</summary>
+    /// <summary>Wraps whole sequences of <paramref name="sequenceLength"/> ids stored one after another in <paramref name="sequences"/>.</summary>
     public SequenceBatchSource(int[] sequences, int sequenceLength)
     {
         ArgumentNullException.ThrowIfNull(sequences);
