@@ -14,11 +14,11 @@ namespace Tensorlet.Bench.TrainStep;
 /// 3 · (T−1) · 2·B·H·4H.</item>
 /// <item>input projection of layers 2..L, each: forward x·W_ihᵀ, dW_ih, dx: 3 · 2·R·H·4H. Layer 1's input is
 /// one-hot, so its projection is a gather and its gradient a scatter-add: no FLOPs (PyTorch's dense one-hot
-/// input would add 3 · 2·R·V·4H).</item>
+/// input adds 2 · 2·R·V·4H: forward and dW_ih).</item>
 /// <item>the output Linear: forward, dW and dx: 3 · 2·R·H·V.</item>
 /// </list>
 /// n-gram MLP, batch B, hidden H, vocabulary V: L1 is a gather/scatter (no FLOPs; PyTorch's dense one-hot
-/// L1 would add 3 · 2·B·N·H for N n-grams), L2 forward, dW and dx: 3 · 2·B·H·V.
+/// L1 adds 2 · 2·B·N·H for N n-grams: forward and dW), L2 forward, dW and dx: 3 · 2·B·H·V.
 /// </remarks>
 internal static class TrainStepFlops
 {
