@@ -46,7 +46,7 @@ internal static unsafe class CpuLstmCell
         {
             // Pointers cannot be captured by a lambda; their addresses can.
             nint pre = (nint)pPre, cp = (nint)pCPrev, g = (nint)pGates, cc = (nint)pC, hh = (nint)pH;
-            ForRowBlocks(batch, hidden, maxDegreeOfParallelism, (start, end) =>
+            CpuParallel.ForRowBlocks(batch, hidden, MinElementsPerThread, maxDegreeOfParallelism, (start, end) =>
             {
                 for (int b = start; b < end; b++)
                 {
@@ -101,7 +101,7 @@ internal static unsafe class CpuLstmCell
         fixed (float* pGates = gates, pC = c, pCPrev = cPrev, pDh = dh, pDcNext = dcNext, pDPre = dPreactivations, pDcPrev = dcPrev)
         {
             nint g = (nint)pGates, cc = (nint)pC, cp = (nint)pCPrev, dhh = (nint)pDh, dcn = (nint)pDcNext, dp = (nint)pDPre, dcp = (nint)pDcPrev;
-            ForRowBlocks(batch, hidden, maxDegreeOfParallelism, (start, end) =>
+            CpuParallel.ForRowBlocks(batch, hidden, MinElementsPerThread, maxDegreeOfParallelism, (start, end) =>
             {
                 for (int b = start; b < end; b++)
                 {
@@ -228,19 +228,6 @@ internal static unsafe class CpuLstmCell
         var one = TLanes.Create(1f);
         var e2x = TLanes.Exp(TLanes.Add(x, x));
         return TLanes.Subtract(one, TLanes.Divide(TLanes.Create(2f), TLanes.Add(one, e2x)));
-    }
-
-    private static void ForRowBlocks(int rows, int elementsPerRow, int maxDegreeOfParallelism, Action<int, int> body)
-    {
-        long blocks = Math.Min(Math.Min(maxDegreeOfParallelism, rows), (long)rows * elementsPerRow / MinElementsPerThread);
-        if (blocks <= 1)
-        {
-            body(0, rows);
-            return;
-        }
-
-        Parallel.For(0, (int)blocks, new ParallelOptions { MaxDegreeOfParallelism = (int)blocks }, k =>
-            body((int)(rows * k / blocks), (int)(rows * (k + 1) / blocks)));
     }
 
     private static long CheckSizes(int batch, int hidden)

@@ -29,4 +29,21 @@ internal static class CpuParallel
             body(start, end - start);
         });
     }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(firstRow, endRow) over whole rows, one block per thread, but only as many
+    /// blocks as give each at least <paramref name="minElementsPerThread"/> elements.
+    /// </summary>
+    public static void ForRowBlocks(int rows, int elementsPerRow, long minElementsPerThread, int maxDegreeOfParallelism, Action<int, int> body)
+    {
+        long blocks = Math.Min(Math.Min(maxDegreeOfParallelism, rows), (long)rows * elementsPerRow / minElementsPerThread);
+        if (blocks <= 1)
+        {
+            body(0, rows);
+            return;
+        }
+
+        Parallel.For(0, (int)blocks, new ParallelOptions { MaxDegreeOfParallelism = (int)blocks }, k =>
+            body((int)(rows * k / blocks), (int)(rows * (k + 1) / blocks)));
+    }
 }

@@ -56,7 +56,7 @@ internal static unsafe class CpuSoftmax
         fixed (int* pTargets = targets)
         {
             nint x = (nint)pLogits, t = (nint)pTargets, l = (nint)pLosses, d = (nint)pDLogits;
-            ForRowBlocks(rows, classes, maxDegreeOfParallelism, (start, end) =>
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, maxDegreeOfParallelism, (start, end) =>
             {
                 for (int r = start; r < end; r++)
                 {
@@ -103,7 +103,7 @@ internal static unsafe class CpuSoftmax
         fixed (float* pLogits = logits, pProbabilities = probabilities)
         {
             nint x = (nint)pLogits, p = (nint)pProbabilities;
-            ForRowBlocks(rows, classes, maxDegreeOfParallelism, (start, end) =>
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, maxDegreeOfParallelism, (start, end) =>
             {
                 for (int r = start; r < end; r++)
                 {
@@ -203,19 +203,6 @@ internal static unsafe class CpuSoftmax
         {
             TLanes.Store(TLanes.Multiply(TLanes.Load(y + j), factorV), y + j);
         }
-    }
-
-    private static void ForRowBlocks(int rows, int elementsPerRow, int maxDegreeOfParallelism, Action<int, int> body)
-    {
-        long blocks = Math.Min(Math.Min(maxDegreeOfParallelism, rows), (long)rows * elementsPerRow / MinElementsPerThread);
-        if (blocks <= 1)
-        {
-            body(0, rows);
-            return;
-        }
-
-        Parallel.For(0, (int)blocks, new ParallelOptions { MaxDegreeOfParallelism = (int)blocks }, k =>
-            body((int)(rows * k / blocks), (int)(rows * (k + 1) / blocks)));
     }
 
     private static long CheckSizes(int rows, int classes)

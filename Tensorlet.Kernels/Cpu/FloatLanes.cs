@@ -37,12 +37,24 @@ internal unsafe interface IFloatLanes<TVector>
 
     static abstract TVector Max(TVector a, TVector b);
 
+    static abstract TVector Sqrt(TVector x);
+
+    /// <summary>x with every subnormal lane (|x| below float's smallest normal) set to zero.</summary>
+    static abstract TVector FlushSubnormal(TVector x);
+
     /// <summary>e^x to about 1 ulp (.NET's vectorized Exp; the scalar lane uses MathF.Exp).</summary>
     static abstract TVector Exp(TVector x);
 
     static abstract float MaxAcross(TVector x);
 
     static abstract float SumAcross(TVector x);
+}
+
+/// <summary>Float constants the lanes share.</summary>
+internal static class FloatLimits
+{
+    /// <summary>The smallest positive normal float, 2^−126; below it floats are subnormal, which x86 computes on ~100× slower.</summary>
+    public const float SmallestNormal = 1.17549435E-38f;
 }
 
 /// <summary>Sixteen floats in a Vector512 (AVX-512).</summary>
@@ -81,6 +93,13 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sqrt(Vector512<float> x) => Vector512.Sqrt(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FlushSubnormal(Vector512<float> x)
+        => Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(x), Vector512.Create(FloatLimits.SmallestNormal)), Vector512<float>.Zero, x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector512<float> x) => FloatLanes256.MaxAcross(Vector256.Max(x.GetLower(), x.GetUpper()));
@@ -125,6 +144,13 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x) => Vector256.Exp(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sqrt(Vector256<float> x) => Vector256.Sqrt(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> FlushSubnormal(Vector256<float> x)
+        => Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(x), Vector256.Create(FloatLimits.SmallestNormal)), Vector256<float>.Zero, x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector256<float> x)
@@ -173,6 +199,12 @@ internal readonly unsafe struct FloatLanes1 : IFloatLanes<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Exp(float x) => MathF.Exp(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sqrt(float x) => MathF.Sqrt(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float FlushSubnormal(float x) => MathF.Abs(x) < FloatLimits.SmallestNormal ? 0f : x;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(float x) => x;

@@ -30,8 +30,18 @@ public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions opt
             order[i] = i;
         }
 
-        new Random(HashCode.Combine(seed, epoch, 0x5EED)).Shuffle(order);
+        new Random(ShuffleSeed(seed, epoch)).Shuffle(order);
         return order;
+    }
+
+    // HashCode.Combine is seeded at random in every process, which made the order differ from run to run (and a
+    // resumed run see other batches); a SplitMix64 mix of (seed, epoch) is the same in every process.
+    private static int ShuffleSeed(int seed, int epoch)
+    {
+        ulong z = (((ulong)(uint)seed << 32) | (uint)epoch) + 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & int.MaxValue);
     }
 
     /// <summary>Trains from <paramref name="start"/> (or the beginning) to <see cref="TrainerOptions.Epochs"/>.</summary>

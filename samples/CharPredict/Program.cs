@@ -1,12 +1,28 @@
 namespace Tensorlet.Samples.CharPredict;
 
-/// <summary>The char-prediction app. Its commands (train, sample, compare, eval, data) are not written yet.</summary>
+/// <summary>The char-prediction app's entry point: wires Ctrl+C to a clean stop, then runs <see cref="CharPredictApp"/>.</summary>
 public static class Program
 {
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("CharPredict: the train, sample, compare, eval and data commands are not implemented yet.");
-        return 2;
+        using var stop = new CancellationTokenSource();
+
+        // Only training has something to save; other commands keep Ctrl+C's default (end at once).
+        if (args.Length > 0 && args[0] == "train")
+        {
+            Console.CancelKeyPress += (_, e) =>
+            {
+                // The first Ctrl+C asks training to stop after the current batch and save; a second one ends the process.
+                if (!stop.IsCancellationRequested)
+                {
+                    e.Cancel = true;
+                    Console.Error.WriteLine("Stopping after the current batch (Ctrl+C again to abort without saving)...");
+                    stop.Cancel();
+                }
+            };
+        }
+
+        return CharPredictApp.Run(args, Console.Out, Console.Error, stop.Token);
     }
 }

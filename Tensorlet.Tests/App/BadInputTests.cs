@@ -1,0 +1,140 @@
+using NUnit.Framework;
+
+namespace Tensorlet.Tests.App;
+
+/// <summary>Every kind of bad input gives one "error: ..." line and a non-zero exit code, and harms no saved file.</summary>
+public sealed class BadInputTests
+{
+    [Test]
+    public void AnUnknownFlagIsAUsageError()
+    {
+        AppHarness.Run("train", "--epochz", "3").AssertError(2, "--epochz");
+    }
+
+    [Test]
+    public void NoCommandIsAUsageError()
+    {
+        Assert.That(AppHarness.Run().ExitCode, Is.EqualTo(2));
+    }
+
+    [TestCase("train", "--lstm-hidden", "-4")]
+    [TestCase("train", "--epochs", "0")]
+    [TestCase("train", "--batch", "0")]
+    [TestCase("train", "--n", "-1")]
+    [TestCase("train", "--max-batches", "0")]
+    [TestCase("sample", "--checkpoint", "x.safetensors", "--length", "0")]
+    [TestCase("sample", "--checkpoint", "x.safetensors", "--temperature", "-1")]
+    [TestCase("compare", "--run", "x", "--temperatures", "0.5,zero")]
+    public void ANonPositiveSizeIsAUsageError(params string[] args)
+    {
+        AppHarness.Run(args).AssertError(2, "must be positive");
+    }
+
+    [Test]
+    public void AnUnknownDeviceIsOneErrorLine()
+    {
+        AppHarness.Run(["train", "--device", "tpu", .. AppHarness.DataArgs]).AssertError(1, "Unknown device 'tpu'");
+    }
+
+    [Test]
+    public void CudaWithoutAGpuIsOneErrorLine()
+    {
+        if (Device.IsCudaAvailable)
+        {
+            Assert.Ignore("This machine has a CUDA GPU.");
+        }
+
+        AppHarness.Run(["train", "--device", "cuda", .. AppHarness.DataArgs]).AssertError(1, "'cuda' is not available");
+    }
+
+    [Test]
+    public void AMissingCheckpointIsOneErrorLine()
+    {
+        AppHarness.Run("sample", "--checkpoint", "/nonexistent/lstm.safetensors", "--device", "cpu").AssertError(1, "does not exist");
+    }
+
+    [Test]
+    public void ATruncatedCheckpointIsOneErrorLine()
+    {
+        var folder = AppHarness.TempFolder();
+        var bytes = File.ReadAllBytes(Path.Combine(AppHarness.SharedRun, "lstm.safetensors"));
+        var truncated = Path.Combine(folder, "lstm.safetensors");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
+
+        AppHarness.Run("eval", "--checkpoint", truncated, "--text", "the cat", "--device", "cpu").AssertError(1, truncated);
+        Directory.Delete(folder, true);
+    }
+
+    [Test]
+    public void ACheckpointOfTheOtherModelIsOneErrorLine()
+    {
+        var run = CopyOfSharedRun();
+        File.Copy(Path.Combine(run, "lstm.safetensors"), Path.Combine(run, "ngram.safetensors"), overwrite: true);
+
+        AppHarness.Run("compare", "--run", run, "--device", "cpu").AssertError(1, "holds an LSTM model, not an n-gram model");
+        Directory.Delete(run, true);
+    }
+
+    [Test]
+    public void ResumingOnDataWithADifferentVocabularyIsOneErrorLineAndKeepsTheCheckpoint()
+    {
+        var run = CopyOfSharedRun();
+        var config = Path.Combine(run, "config.json");
+        // 20 sequences have fewer distinct characters than the 300 the run was trained on.
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"max_sequences\": 300", "\"max_sequences\": 20", StringComparison.Ordinal));
+        var checkpoint = Path.Combine(run, "ngram.safetensors");
+        var before = File.ReadAllBytes(checkpoint);
+
+        AppHarness.Run("train", "--resume", run, "--epochs", "3", "--device", "cpu").AssertError(1, "different vocabulary");
+        Assert.That(File.ReadAllBytes(checkpoint), Is.EqualTo(before), "the checkpoint is untouched");
+        Directory.Delete(run, true);
+    }
+
+    [Test]
+    public void AStartTextOutsideTheVocabularyIsOneErrorLine()
+    {
+        AppHarness.Run("sample", "--checkpoint", Path.Combine(AppHarness.SharedRun, "lstm.safetensors"), "--start", "Hello", "--device", "cpu")
+            .AssertError(1, "'H'");
+    }
+
+    [Test]
+    public void AStartTextShorterThanNIsOneErrorLine()
+    {
+        AppHarness.Run("sample", "--checkpoint", Path.Combine(AppHarness.SharedRun, "ngram.safetensors"), "--start", "a", "--device", "cpu")
+            .AssertError(1, "at least n = 3");
+    }
+
+    [Test]
+    public void ChangingAFixedSettingOnResumeIsOneErrorLine()
+    {
+        AppHarness.Run("train", "--resume", AppHarness.SharedRun, "--lr", "0.1").AssertError(1, "--lr cannot change when resuming");
+    }
+
+    [Test]
+    public void ResumingAFolderThatIsNotARunIsOneErrorLine()
+    {
+        AppHarness.Run("train", "--resume", "/nonexistent/run").AssertError(1, "config.json does not exist");
+    }
+
+    [Test]
+    public void ADivergingRunStopsWithOneErrorLine()
+    {
+        var runs = AppHarness.TempFolder();
+
+        var result = AppHarness.Run(["train", "--model", "ngram", "--lr", "1e30", "--epochs", "1", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
+
+        result.AssertError(1, "the loss became");
+        Directory.Delete(runs, true);
+    }
+
+    internal static string CopyOfSharedRun()
+    {
+        var copy = AppHarness.TempFolder();
+        foreach (var file in Directory.GetFiles(AppHarness.SharedRun))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        return copy;
+    }
+}

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Models.Data;
+using Tensorlet.Models.Training;
+
+namespace Tensorlet.Samples.CharPredict;
+
+/// <summary>
+/// The char-prediction app: <c>train</c>, <c>sample</c>, <c>compare</c>, <c>eval</c> and <c>data</c>, callable
+/// in-process. Bad input (an unknown device, missing or corrupt data, a wrong checkpoint, characters outside the
+/// vocabulary, a bad size or flag) gives one line on standard error and a non-zero exit code, never a stack trace.
+/// </summary>
+public static class CharPredictApp
+{
+    /// <summary>Exit code of a run that succeeded.</summary>
+    public const int Success = 0;
+
+    /// <summary>Exit code of a command that failed on bad input or data (one "error: ..." line on standard error).</summary>
+    public const int Failure = 1;
+
+    /// <summary>Exit code of a command line that does not parse (unknown flag, bad value).</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Exit code of a training run stopped by Ctrl+C after saving its checkpoint.</summary>
+    public const int Stopped = TrainingRunner.StoppedExitCode;
+
+    /// <summary>Runs the app on <paramref name="args"/> and returns the exit code.</summary>
+    /// <param name="args">The command line, e.g. <c>["train", "--model", "lstm"]</c>.</param>
+    /// <param name="stdout">Standard output. Progress bars are drawn only when this is the console and it is a terminal.</param>
+    /// <param name="stderr">Standard error.</param>
+    /// <param name="cancellation">Stops training cleanly after the current batch (Ctrl+C).</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        bool interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+        var console = new AppConsole(stdout, stderr, interactive);
+        var root = new RootCommand("Tensorlet's char-prediction app: an n-gram MLP and an LSTM learn to write like 20 Newsgroups posts.")
+        {
+            new TrainCommand(console, cancellation).Command,
+            new SampleCommand(console).Command,
+            new CompareCommand(console).Command,
+            new EvalCommand(console).Command,
+            new DataCommand(console).Command,
+        };
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            stderr.WriteLine($"error: {parsed.Errors[0].Message} (see --help)");
+            return UsageError;
+        }
+
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return Failure;
+        }
+    }
+
+    // The exceptions that report bad input or data rather than a bug in Tensorlet.
+    private static bool IsUserError(Exception e) => e is DeviceNotAvailableException or CorpusException or CheckpointException
+        or ArgumentException or NonFiniteLossException or IOException or UnauthorizedAccessException or FormatException
+        or System.Text.Json.JsonException;
+}

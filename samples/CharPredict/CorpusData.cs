@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using Spectre.Console;
+using Tensorlet.Models.Data;
+
+namespace Tensorlet.Samples.CharPredict;
+
+/// <summary>
+/// The corpus as the app uses it: located (explicit path, TENSORLET_DATA, the cache, or a download), loaded,
+/// optionally cut to its first sequences, with the character vocabulary and the train/validation split.
+/// </summary>
+internal sealed class CorpusData
+{
+    // Parsing the archive takes seconds; one process (the tests) reads it many times.
+    private static readonly ConcurrentDictionary<(string Path, DateTime Modified, long Length), NewsgroupsCorpus> Cache = new();
+
+    private CorpusData(string source, NewsgroupsCorpus corpus, string[] sequences, double validationFraction)
+    {
+        Source = source;
+        Corpus = corpus;
+        Sequences = sequences;
+        Vocabulary = CharVocabulary.FromTexts(sequences);
+        ValidationFraction = validationFraction;
+        Split = ValidationSplit.Create(sequences, validationFraction, ValidationSplit.DefaultSeed);
+        TrainSequences = ValidationSplit.Select(sequences, Split.Train);
+        ValidationSequences = ValidationSplit.Select(sequences, Split.Validation);
+    }
+
+    /// <summary>The archive or folder read.</summary>
+    public string Source { get; }
+
+    /// <summary>The whole corpus as loaded.</summary>
+    public NewsgroupsCorpus Corpus { get; }
+
+    /// <summary>The sequences used: all of the corpus's, or its first --max-sequences.</summary>
+    public string[] Sequences { get; }
+
+    /// <summary>The characters of <see cref="Sequences"/> (32 on the full corpus).</summary>
+    public CharVocabulary Vocabulary { get; }
+
+    /// <summary>The share of sequences held out.</summary>
+    public double ValidationFraction { get; }
+
+    /// <summary>The split (identical sequences on one side), seeded with <see cref="ValidationSplit.DefaultSeed"/>.</summary>
+    public ValidationSplit Split { get; }
+
+    /// <summary>The training sequences.</summary>
+    public string[] TrainSequences { get; }
+
+    /// <summary>The held-out sequences.</summary>
+    public string[] ValidationSequences { get; }
+
+    /// <summary>Finds (or downloads) and loads the corpus.</summary>
+    /// <exception cref="CorpusException">The data is missing, corrupt, or cannot be downloaded.</exception>
+    public static CorpusData Load(AppConsole console, string? dataPath, int? maxSequences, double validationFraction)
+    {
+        var source = Locate(console, dataPath);
+        var corpus = LoadCached(source);
+        var sequences = corpus.Sequences.Take(maxSequences ?? int.MaxValue).ToArray();
+        if (sequences.Length < 2)
+        {
+            throw new CorpusException(source, $"{source} gave {sequences.Length} usable sequences; at least 2 are needed to train and validate.");
+        }
+
+        var data = new CorpusData(source, corpus, sequences, validationFraction);
+        if (data.TrainSequences.Length == 0 || data.ValidationSequences.Length == 0)
+        {
+            throw new ArgumentException(
+                $"A validation fraction of {validationFraction} leaves {data.TrainSequences.Length} training and {data.ValidationSequences.Length} validation sequences; both need at least one.");
+        }
+
+        return data;
+    }
+
+    /// <summary>The archive or extracted folder: --data, TENSORLET_DATA, the cache, or a download with a progress bar.</summary>
+    public static string Locate(AppConsole console, string? dataPath)
+    {
+        var options = new NewsgroupsArchiveOptions { Path = dataPath };
+        if (NewsgroupsArchive.FindLocal(options) is { } found)
+        {
+            return found;
+        }
+
+        var destination = Path.Combine(options.CacheDirectory, NewsgroupsArchive.FileName);
+        console.Line($"The 20 Newsgroups corpus was not found (no --data, {NewsgroupsArchive.DataEnvironmentVariable} unset or empty, nothing in {options.CacheDirectory}).");
+        console.Line($"Downloading {NewsgroupsArchive.DownloadUri} to {destination} (about 14 MB)...");
+        if (!console.Interactive)
+        {
+            var path = NewsgroupsArchive.Locate(options, new PlainDownloadProgress(console));
+            console.Line("Download complete.");
+            return path;
+        }
+
+        string result = "";
+        console.Spectre.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask(NewsgroupsArchive.FileName);
+                result = NewsgroupsArchive.Locate(options, new SpectreDownloadProgress(task));
+                task.Value = task.MaxValue;
+            });
+        return result;
+    }
+
+    private static NewsgroupsCorpus LoadCached(string source)
+    {
+        if (!File.Exists(source))
+        {
+            return NewsgroupsCorpus.Load(source);
+        }
+
+        var info = new FileInfo(source);
+        return Cache.GetOrAdd((info.FullName, info.LastWriteTimeUtc, info.Length), _ => NewsgroupsCorpus.Load(source));
+    }
+
+    // Reports every tenth of the download as a line.
+    private sealed class PlainDownloadProgress(AppConsole console) : IProgress<DownloadProgress>
+    {
+        private int lastTenth = -1;
+
+        public void Report(DownloadProgress value)
+        {
+            if (value.Fraction is not { } fraction)
+            {
+                return;
+            }
+
+            int tenth = (int)(fraction * 10);
+            if (tenth > lastTenth)
+            {
+                lastTenth = tenth;
+                console.Line($"  {tenth * 10,3}%  {value.BytesReceived / 1e6:F1} MB");
+            }
+        }
+    }
+
+    // Called on the downloading thread; a ProgressTask may be updated from any thread.
+    private sealed class SpectreDownloadProgress(ProgressTask task) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value)
+        {
+            if (value.TotalBytes is { } total && total > 0)
+            {
+                task.MaxValue = total;
+            }
+
+            task.Value = value.BytesReceived;
+        }
+    }
+}

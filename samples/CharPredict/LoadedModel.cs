@@ -1,0 +1,112 @@
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Models.Data;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Models.Sampling;
+
+namespace Tensorlet.Samples.CharPredict;
+
+/// <summary>A model and its vocabularies, from a checkpoint or from training: what sample, eval and compare use.</summary>
+internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, NgramVocabulary? ngrams) : IDisposable
+{
+    /// <summary>The model.</summary>
+    public ICharModel Model { get; } = model;
+
+    /// <summary>Its characters.</summary>
+    public CharVocabulary Characters { get; } = characters;
+
+    /// <summary>Its n-grams (n-gram model only).</summary>
+    public NgramVocabulary? Ngrams { get; } = ngrams;
+
+    /// <summary>The model family.</summary>
+    public ModelKind Kind => Model.Kind;
+
+    /// <summary>Reads a checkpoint and builds its model on <paramref name="device"/>.</summary>
+    /// <exception cref="CheckpointException">The file is missing, truncated or not a Tensorlet model.</exception>
+    public static LoadedModel Load(string path, Device device, ModelKind? expectedKind = null)
+    {
+        var checkpoint = ModelCheckpoint.Read(path, expectedKind);
+        return new LoadedModel(checkpoint.CreateModel(device), checkpoint.Vocabulary, checkpoint.Ngrams);
+    }
+
+    /// <summary>
+    /// <paramref name="length"/> new characters after <paramref name="start"/>.
+    /// </summary>
+    /// <exception cref="UnknownCharacterException">The start text has characters outside the vocabulary.</exception>
+    /// <exception cref="ArgumentException">The start text is too short for the model.</exception>
+    public string Generate(string start, int length, float temperature, int seed)
+    {
+        if (Model is NgramMlp ngram)
+        {
+            return NgramGenerator.Generate(ngram, Characters, Ngrams!, start, length, temperature, seed);
+        }
+
+        var ids = Characters.Encode(start);
+        return Characters.Decode(LstmGenerator.Generate((LstmCharModel)Model, ids, length, temperature, seed));
+    }
+
+    /// <summary>
+    /// The log-probability (nats) of each predicted character of <paramref name="text"/>: for the LSTM, text[1..]
+    /// from what precedes it; for the n-gram model, text[i+n] from text[i..i+n). Positions whose n-gram the model
+    /// does not know are left out.
+    /// </summary>
+    public (int[] Positions, double[] LogProbabilities, int Skipped) Score(string text)
+    {
+        var ids = Characters.Encode(text);
+        var device = Model.Device;
+        var positions = new List<int>();
+        var inputs = new List<int>();
+        var targets = new List<int>();
+        int skipped = 0;
+        if (Ngrams is { } ngrams)
+        {
+            int n = ngrams.N;
+            if (text.Length <= n)
+            {
+                throw new ArgumentException($"The n-gram model (n = {n}) needs a text of at least {n + 1} characters to predict one; \"{text}\" has {text.Length}.");
+            }
+
+            for (int i = 0; i + n < text.Length; i++)
+            {
+                int id = ngrams.IndexOf(text.AsSpan(i, n));
+                if (id < 0)
+                {
+                    skipped++;
+                    continue;
+                }
+
+                inputs.Add(id);
+                targets.Add(ids[i + n]);
+                positions.Add(i + n);
+            }
+
+            if (inputs.Count == 0)
+            {
+                throw new ArgumentException($"None of the {text.Length - n} {n}-grams of the text appears in the model's training data, so it predicts nothing.");
+            }
+        }
+        else
+        {
+            if (text.Length < 2)
+            {
+                throw new ArgumentException($"The LSTM needs a text of at least 2 characters to predict one; \"{text}\" has {text.Length}.");
+            }
+
+            for (int i = 1; i < text.Length; i++)
+            {
+                inputs.Add(ids[i - 1]);
+                targets.Add(ids[i]);
+                positions.Add(i);
+            }
+        }
+
+        // One sequence, time-major for the LSTM (batch 1), or one window per row for the n-gram model.
+        int batch = Ngrams is null ? 1 : inputs.Count;
+        using var inputTensor = device.IndicesFromArray(inputs.ToArray(), inputs.Count);
+        using var targetTensor = device.IndicesFromArray(targets.ToArray(), targets.Count);
+        var losses = Model.ForwardLoss(inputTensor, targetTensor, batch, training: false, step: 0).ToArray();
+        return ([.. positions], [.. losses.Select(l => -(double)l)], skipped);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Model.Dispose();
+}

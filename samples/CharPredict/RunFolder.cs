@@ -1,0 +1,48 @@
+using System.Globalization;
+using Tensorlet.Models.Modeling;
+
+namespace Tensorlet.Samples.CharPredict;
+
+/// <summary>The files of one training run: runs/&lt;timestamp&gt;-&lt;model&gt;/.</summary>
+internal sealed class RunFolder(string path)
+{
+    /// <summary>The folder.</summary>
+    public string Path { get; } = path;
+
+    /// <summary>config.json: every setting and the data summary.</summary>
+    public string Config => Combine("config.json");
+
+    /// <summary>metrics.csv: one row per model and epoch.</summary>
+    public string Metrics => Combine("metrics.csv");
+
+    /// <summary>loss.png: training and validation loss of both models.</summary>
+    public string Chart => Combine("loss.png");
+
+    /// <summary>samples.txt: the text generated after each epoch.</summary>
+    public string Samples => Combine("samples.txt");
+
+    /// <summary>The short name of a model family: ngram or lstm.</summary>
+    public static string NameOf(ModelKind kind) => kind == ModelKind.Lstm ? "lstm" : "ngram";
+
+    /// <summary>A new folder under <paramref name="parent"/>, named after the time and the models.</summary>
+    public static RunFolder CreateNew(string parent, string model)
+    {
+        var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var path = System.IO.Path.Combine(parent, $"{stamp}-{model}");
+        for (int k = 2; Directory.Exists(path); k++)
+        {
+            path = System.IO.Path.Combine(parent, $"{stamp}-{model}-{k}");
+        }
+
+        Directory.CreateDirectory(path);
+        return new RunFolder(path);
+    }
+
+    /// <summary>The model checkpoint (its optimizer state sits beside it as NAME.optimizer.safetensors).</summary>
+    public string Checkpoint(ModelKind kind) => Combine(NameOf(kind) + ".safetensors");
+
+    /// <summary>The state of a partly done epoch, written when training stops mid-epoch.</summary>
+    public string PartialEpoch(ModelKind kind) => Combine(NameOf(kind) + ".partial-epoch.json");
+
+    private string Combine(string name) => System.IO.Path.Combine(Path, name);
+}

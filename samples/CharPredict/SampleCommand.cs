@@ -1,0 +1,35 @@
+using System.CommandLine;
+
+namespace Tensorlet.Samples.CharPredict;
+
+/// <summary><c>sample</c>: generates text from a checkpoint of either model.</summary>
+internal sealed class SampleCommand
+{
+    private readonly AppConsole console;
+    private readonly Option<string> checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "A model file (lstm.safetensors or ngram.safetensors)", Required = true };
+    private readonly Option<string> start = new("--start") { Description = "The text to continue", DefaultValueFactory = _ => "the " };
+    private readonly Option<int> length = new Option<int>("--length") { Description = "New characters to generate", DefaultValueFactory = _ => 200 }.Positive();
+    private readonly Option<float> temperature = new Option<float>("--temperature") { Description = "Softmax temperature; lower is greedier", DefaultValueFactory = _ => 0.5f }.Positive();
+    private readonly Option<int> seed = CommonOptions.Seed();
+    private readonly Option<string> device = CommonOptions.Device();
+
+    public SampleCommand(AppConsole console)
+    {
+        this.console = console;
+        Command = new Command("sample", "Generate text from a trained model") { checkpoint, start, length, temperature, seed, device };
+        Command.SetAction(Execute);
+    }
+
+    /// <summary>The command.</summary>
+    public Command Command { get; }
+
+    private int Execute(ParseResult result)
+    {
+        using var dev = Device.Create(result.GetValue(device)!);
+        using var model = LoadedModel.Load(result.GetValue(checkpoint)!, dev);
+        var text = result.GetValue(start)!;
+        var generated = model.Generate(text, result.GetValue(length), result.GetValue(temperature), result.GetValue(seed));
+        console.Output.WriteLine(text + generated);
+        return 0;
+    }
+}
