@@ -1,13 +1,22 @@
 using BenchmarkDotNet.Running;
+using Tensorlet.Bench.TrainStep;
 
 namespace Tensorlet.Bench;
 
-/// <summary>Entry point: BenchmarkDotNet suites (pass BenchmarkDotNet's own arguments, e.g. <c>--filter '*Gemm*' --job short</c>).</summary>
+/// <summary>
+/// Entry point: BenchmarkDotNet suites (pass BenchmarkDotNet's own arguments, e.g. <c>--filter '*Gemm*' --job short</c>),
+/// or <c>train-step ...</c>, a plain timing of the training step (see <see cref="TrainStepCommand"/>).
+/// </summary>
 public static class Program
 {
     /// <summary>Runs the benchmarks chosen on the command line.</summary>
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "train-step")
+        {
+            return TrainStepCommand.Run(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Tensorlet.Backends.Cpu;
+
+namespace Tensorlet.Bench.TrainStep;
+
+/// <summary>
+/// <c>train-step</c>: times the training step of the notebook's models outside BenchmarkDotNet, the way a
+/// training run sees it (one process, real data, W warm-up batches, then N timed batches one by one).
+/// Prints a readable summary, an optional kernel profile, and, as its last line, one JSON object.
+/// </summary>
+internal static class TrainStepCommand
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Runs the command on the arguments after <c>train-step</c>; returns the exit code.</summary>
+    public static int Run(IReadOnlyList<string> args)
+    {
+        TrainStepOptions options;
+        try
+        {
+            options = TrainStepOptions.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"train-step: {ex.Message}");
+            Console.Error.WriteLine(TrainStepOptions.Usage);
+            return 2;
+        }
+
+        double loadStart = ProcessMemory.LoadAverage();
+        using var device = Device.Create(options.Device, options.Device is "cpu" or "auto" ? options.Threads : 0);
+        int threads = (device.Backend as CpuBackend)?.Threads ?? 0;
+        Console.WriteLine($"device: {device.Name} ({device.Description}){(threads > 0 ? $", {threads} threads" : string.Empty)}");
+
+        var clock = Stopwatch.StartNew();
+        var data = TrainStepData.Create(options.Model, options.N, options.Synthetic, options.Seed);
+        Console.WriteLine($"data: {data.Description} (loaded in {clock.Elapsed.TotalSeconds:F1} s)");
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        double peakWithLoading = ProcessMemory.PeakMegabytes();
+        bool peakReset = ProcessMemory.ResetPeak();
+
+        using var session = new TrainStepSession(device, data, options.Model, options.Hidden, options.Layers, options.Dropout, options.Batch, options.Seed);
+        Console.WriteLine($"model: {options.Model} {(options.Model == "lstm" ? $"{options.Layers}×{options.Hidden}" : $"n={options.N}, {data.NgramCount}→{options.Hidden}→{data.CharacterCount}")}, {session.Model.Parameters.Count:N0} parameters, batch {options.Batch}, Adam lr {TrainStepSession.LearningRate}");
+
+        // Validate before timing: a fresh model predicts about uniformly, so the first loss is near ln V.
+        clock.Restart();
+        double firstLoss = session.Step();
+        double firstSeconds = clock.Elapsed.TotalSeconds;
+        double expected = Math.Log(data.CharacterCount);
+        Console.WriteLine($"first batch: loss {firstLoss:F4} (ln {data.CharacterCount} = {expected:F4}), {firstSeconds * 1000:F1} ms");
+        if (!double.IsFinite(firstLoss) || Math.Abs(firstLoss - expected) > 0.5)
+        {
+            Console.Error.WriteLine($"train-step: the first loss {firstLoss} is not finite or not within 0.5 of ln {data.CharacterCount}; refusing to time a broken step.");
+            return 1;
+        }
+
+        for (int i = 1; i < options.Warmup; i++)
+        {
+            session.Step();
+        }
+
+        // The timed batches.
+        long allocationsBefore = device.AllocationCount;
+        long gcBytesBefore = GC.GetTotalAllocatedBytes(precise: true);
+        int gen0Before = GC.CollectionCount(0), gen2Before = GC.CollectionCount(2);
+        var seconds = new double[options.Batches];
+        double lastLoss = double.NaN;
+        double cpuBefore = ProcessCpuTime.Seconds();
+        for (int i = 0; i < options.Batches; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            lastLoss = session.Step();
+            seconds[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+
+        double cpuPerBatch = (ProcessCpuTime.Seconds() - cpuBefore) / options.Batches;
+
+        long deviceAllocations = device.AllocationCount - allocationsBefore;
+        double gcBytesPerBatch = (double)(GC.GetTotalAllocatedBytes(precise: true) - gcBytesBefore) / options.Batches;
+        int gen0 = GC.CollectionCount(0) - gen0Before, gen2 = GC.CollectionCount(2) - gen2Before;
+        double peak = ProcessMemory.PeakMegabytes();
+
+        var sorted = seconds.Order().ToArray();
+        double median = Percentile(sorted, 0.5);
+        int rows = session.RowsPerBatch;
+        double flops = options.Model == "lstm"
+            ? TrainStepFlops.Lstm(options.Batch, TrainStepData.SequenceLength - 1, options.Hidden, options.Layers, data.CharacterCount)
+            : TrainStepFlops.Ngram(options.Batch, options.Hidden, data.CharacterCount);
+
+        Console.WriteLine($"timed {options.Batches} batches after {Math.Max(options.Warmup, 1)} warm-up: median {median * 1000:F2} ms " +
+            $"(p10 {Percentile(sorted, 0.1) * 1000:F2}, p90 {Percentile(sorted, 0.9) * 1000:F2}), {rows / median:N0} chars/s, " +
+            $"{flops / median / 1e9:F1} GFLOP/s of {flops / 1e9:F3} GFLOP; last loss {lastLoss:F4}");
+        Console.WriteLine($"cpu time: {cpuPerBatch * 1000:F2} ms per batch, all threads (load average {ProcessMemory.LoadAverage():F2} on {Environment.ProcessorCount} cores)");
+        Console.WriteLine($"memory: peak {peak:F0} MiB during training ({(peakReset ? "peak reset after loading" : "whole process")}), {peakWithLoading:F0} MiB with data loading; device {device.AllocatedBytes / 1048576.0:F1} MiB in {device.AllocationCount} buffers; " +
+            $"{deviceAllocations} device allocations and {gcBytesPerBatch:F0} managed bytes per timed batch, {gen0} gen0 / {gen2} gen2 GCs");
+
+        TrainStepProfile? profile = null;
+        if (options.Profile)
+        {
+            profile = TrainStepProfile.Measure(session, options.Batches, median);
+            profile.Print(Console.Out);
+        }
+
+        var report = new TrainStepReport
+        {
+            Model = options.Model,
+            Device = device.Name,
+            DeviceDescription = device.Description,
+            Hidden = options.Hidden,
+            Layers = options.Model == "lstm" ? options.Layers : 1,
+            N = options.Model == "ngram" ? options.N : null,
+            Batch = options.Batch,
+            Threads = threads,
+            Data = options.Synthetic ? "synthetic" : "20newsgroups",
+            Warmup = options.Warmup,
+            Batches = options.Batches,
+            MsPerBatchMedian = Round(median * 1000),
+            MsPerBatchP10 = Round(Percentile(sorted, 0.1) * 1000),
+            MsPerBatchP90 = Round(Percentile(sorted, 0.9) * 1000),
+            MsPerBatchMean = Round(seconds.Average() * 1000),
+            CpuMsPerBatch = Round(cpuPerBatch * 1000),
+            CharsPerBatch = rows,
+            CharsPerS = Math.Round(rows / median),
+            GemmGflopPerBatch = Round(flops / 1e9),
+            Gflops = Round(flops / median / 1e9),
+            FirstLoss = Round(firstLoss),
+            LastLoss = Round(lastLoss),
+            PeakWorkingSetMb = Math.Round(peak),
+            PeakWorkingSetWithLoadingMb = Math.Round(peakWithLoading),
+            DeviceMb = Round(device.AllocatedBytes / 1048576.0),
+            DeviceAllocationsTimed = deviceAllocations,
+            ManagedBytesPerBatch = Math.Round(gcBytesPerBatch),
+            Gen0Collections = gen0,
+            Gen2Collections = gen2,
+            LoadAvgStart = loadStart,
+            LoadAvgEnd = ProcessMemory.LoadAverage(),
+            Profile = profile?.MillisecondsPerBatch(),
+            ProfileCpu = profile?.CpuMillisecondsPerBatch(),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(report, Json));
+        return 0;
+    }
+
+    /// <summary>The p-quantile of sorted values, linearly interpolated.</summary>
+    internal static double Percentile(double[] sorted, double p)
+    {
+        double index = p * (sorted.Length - 1);
+        int lo = (int)Math.Floor(index);
+        int hi = Math.Min(lo + 1, sorted.Length - 1);
+        return sorted[lo] + ((sorted[hi] - sorted[lo]) * (index - lo));
+    }
+
+    private static double Round(double value) => Math.Round(value, 4);
+}

@@ -1,0 +1,37 @@
+namespace Tensorlet.Bench.TrainStep;
+
+/// <summary>
+/// The GEMM floating-point operations of one training step (forward + backward), counted exactly for the
+/// GEMMs Tensorlet runs (2·m·n·k each), so that achieved GFLOP/s = FLOPs / step time.
+/// Elementwise work (cells, softmax, Adam, bias sums) is not counted: it is a few percent of the FLOPs
+/// and bound by memory, not by FMA throughput.
+/// </summary>
+/// <remarks>
+/// LSTM, T = 99 steps, batch B, hidden H, L layers, vocabulary V, rows R = T·B:
+/// <list type="bullet">
+/// <item>recurrent GEMMs, each layer: forward h·W_hhᵀ on steps 1..T−1 (step 0 starts from h = 0 and is
+/// skipped), backward dh += d(pre)·W_hh on the same T−1 steps, and dW_hh as one GEMM over T−1 steps:
+/// 3 · (T−1) · 2·B·H·4H.</item>
+/// <item>input projection of layers 2..L, each: forward x·W_ihᵀ, dW_ih, dx: 3 · 2·R·H·4H. Layer 1's input is
+/// one-hot, so its projection is a gather and its gradient a scatter-add: no FLOPs (PyTorch's dense one-hot
+/// input adds 2 · 2·R·V·4H: forward and dW_ih).</item>
+/// <item>the output Linear: forward, dW and dx: 3 · 2·R·H·V.</item>
+/// </list>
+/// n-gram MLP, batch B, hidden H, vocabulary V: L1 is a gather/scatter (no FLOPs; PyTorch's dense one-hot
+/// L1 adds 2 · 2·B·N·H for N n-grams: forward and dW), L2 forward, dW and dx: 3 · 2·B·H·V.
+/// </remarks>
+internal static class TrainStepFlops
+{
+    /// <summary>GEMM FLOPs of one LSTM training step.</summary>
+    public static double Lstm(int batch, int steps, int hidden, int layers, int vocabulary)
+    {
+        double b = batch, t = steps, h = hidden, v = vocabulary, rows = t * b;
+        double recurrent = 3 * (t - 1) * 2 * b * h * 4 * h;
+        double inputProjection = 3 * 2 * rows * h * 4 * h;
+        double output = 3 * 2 * rows * h * v;
+        return (layers * recurrent) + ((layers - 1) * inputProjection) + output;
+    }
+
+    /// <summary>GEMM FLOPs of one n-gram MLP training step.</summary>
+    public static double Ngram(int batch, int hidden, int vocabulary) => 3.0 * 2 * batch * hidden * vocabulary;
+}
