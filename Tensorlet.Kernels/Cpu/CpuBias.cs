@@ -75,16 +75,27 @@ internal static unsafe class CpuBias
         fixed (float* xf = x)
         {
             float* xp = xf;
+            if (chunks == 1)
+            {
+                // A parallel loop of one chunk costs a fork and a join for nothing (the n-gram's [100, 100] gradients).
+                SumRows(xp, columns, 0, rows, new Span<double>(partials, 0, columns));
+                return;
+            }
+
             Parallel.For(0, chunks, parallelism, chunk =>
             {
                 long start = rows * chunk / chunks;
                 long end = rows * (chunk + 1) / chunks;
-                var sums = new Span<double>(partials, chunk * columns, columns);
-                for (long i = start; i < end; i++)
-                {
-                    CpuReduction.AccumulateRow(new ReadOnlySpan<float>(xp + (i * columns), columns), sums);
-                }
+                SumRows(xp, columns, start, end, new Span<double>(partials, chunk * columns, columns));
             });
+        }
+    }
+
+    private static void SumRows(float* x, int columns, long start, long end, Span<double> sums)
+    {
+        for (long i = start; i < end; i++)
+        {
+            CpuReduction.AccumulateRow(new ReadOnlySpan<float>(x + (i * columns), columns), sums);
         }
     }
 }

@@ -13,8 +13,11 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuGemm
 {
-    /// <summary>Below this many multiply-adds a call stays on the calling thread: waking workers costs more.</summary>
-    private const long ParallelThreshold = 1L << 18;
+    /// <summary>
+    /// Below this many multiply-adds (about 20 µs of work) a call stays on the calling thread: waking workers
+    /// costs more. At 2^18 the n-gram MLP's [100, 100]·[100, 32] GEMMs were split and ran 10× slower (docs/benchmarks.md).
+    /// </summary>
+    private const long ParallelThreshold = 1L << 21;
 
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C, packing B for this call only.

@@ -12,8 +12,9 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuLstmCell
 {
-    // One element costs five exps (~2 ns a lane); below a few thousand per thread the fork/join costs more than it saves.
-    private const long MinElementsPerThread = 8192;
+    // Measured on the 2-core machine (docs/benchmarks.md): at B·H = 25,600 (2×256) the cell took 59 ms a batch on one
+    // thread and 85 ms split over two, because a fork and join per step costs more than half of a step's cell.
+    private const long MinElementsPerThread = 65536;
 
     /// <summary>
     /// gates = σ(i), σ(f), tanh(g), σ(o); c = f·cPrev + i·g; h = o·tanh(c).
