@@ -2,7 +2,8 @@
 # One-shot GPU check for the ILGPU GEMM (and every other cuda test case):
 #   1. builds the tests and the benchmarks (Release),
 #   2. runs the ILGPU GEMM tests and every test case named for cuda (they must run, not skip, when a GPU is present),
-#   3. benchmarks the ILGPU GEMM variants on cuda against cuBLAS (the LSTM and issue shapes, a short job).
+#   3. benchmarks the ILGPU GEMM variants on cuda against cuBLAS (the LSTM and issue shapes, a short job),
+#   4. times the training step (train-step) of LSTM 2x256, 2x512 and the n-gram MLP on cuda.
 # Every log goes to "$OUT" (default ./gpu-check-out). Without a CUDA GPU the cuda parts say
 # "no CUDA GPU present" and the script exits 0. Exit codes: 0 ok, 1 a build/test/benchmark failed,
 # 3 dotnet is missing (nothing could be checked).
@@ -107,6 +108,23 @@ if [[ $gpu -eq 1 ]]; then
   grep -iE 'exception|expected .* \(\|Δ\|' "$out/bench.log" | head -n 10 | tee -a "$summary"
 else
   say "no CUDA GPU present: the cuda benchmarks (naive / tiled / cuBLAS) were not run"
+fi
+
+# 4. Training steps on cuda: LSTM 2x256 and 2x512 and the n-gram MLP at batch 100 (target: 2x512 in <= 10 ms).
+#    Synthetic ids: the corpus does not travel to the GPU machine, and a step's cost depends only on its shapes.
+if [[ $gpu -eq 1 ]]; then
+  for config in "lstm 256 2" "lstm 512 2" "ngram 100 1"; do
+    set -- $config
+    if timeout 120 dotnet Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll train-step --model "$1" --hidden "$2" \
+        --layers "$3" --batch 100 --batches 20 --warmup 5 --device cuda --synthetic > "$out/train-step-$1-$2.log" 2>&1; then
+      say "train-step $1 $2x$3 on cuda: $(tail -n 1 "$out/train-step-$1-$2.log")"
+    else
+      say "train-step $1 $2x$3 on cuda: FAILED (see train-step-$1-$2.log)"
+      status=1
+    fi
+  done
+else
+  say "no CUDA GPU present: the cuda training steps were not run"
 fi
 
 say "gpu-check finished in $(( $(date +%s) - started ))s with status $status; logs in $out"
