@@ -5,7 +5,8 @@ namespace Tensorlet.Bench;
 
 /// <summary>
 /// Entry point: BenchmarkDotNet suites (pass BenchmarkDotNet's own arguments, e.g. <c>--filter '*Gemm*' --job short</c>),
-/// or <c>train-step ...</c>, a plain timing of the training step (see <see cref="TrainStepCommand"/>).
+/// or <c>train-step ...</c>, a plain timing of the training step (see <see cref="TrainStepCommand"/>), or <c>quality ...</c>,
+/// the LSTM and n-gram training run behind docs/quality.md (see <see cref="Quality.QualityCommand"/>).
 /// </summary>
 public static class Program
 {
@@ -15,6 +16,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "train-step")
         {
             return TrainStepCommand.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "quality")
+        {
+            return Quality.QualityCommand.Run(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
