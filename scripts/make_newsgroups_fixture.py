@@ -7,8 +7,9 @@ strip_newsgroup_footer and strip_newsgroup_quoting (in fetch_20newsgroups' order
 footers, quotes) and the notebook's cleaning, then writes:
 
   Tensorlet.Tests/Fixtures/newsgroups/summary.json        whole-corpus counts, vocabulary, SHA-256
-  Tensorlet.Tests/Fixtures/newsgroups/cleaned_sample.json a sample of hard documents, each with its
-                                                          archive path, stripped texts and cleaned sequence
+  Tensorlet.Tests/Fixtures/newsgroups/sample_hashes.json a sample of hard documents: each one's archive path and
+                                                          the SHA-256 of its stripped texts and cleaned sequence
+                                                          (hashes only: no corpus text goes into the repository)
 
 Usage: python3 scripts/make_newsgroups_fixture.py [path/to/20news-bydate.tar.gz]
 (default: $TENSORLET_DATA/20news-bydate.tar.gz). Needs scikit-learn (tested with 1.2.1).
@@ -36,6 +37,11 @@ OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tensor
 TOKEN_RE = re.compile(r"[\w']+|[.,!?;]")
 KEEP_RE = re.compile(r"[A-Za-z.,!?;]*")
 
+
+
+def sha256_text(text):
+    """The SHA-256 of a text's UTF-8 bytes, as the C# tests compute it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 def keep(token):
     return KEEP_RE.fullmatch(token) and not token.isupper() and not any(c.isdigit() for c in token)
@@ -230,24 +236,25 @@ def main():
     sample = []
     for n in sorted(picks, key=sort_key):
         text = docs[n]
+        # Only hashes: the corpus, and any extract of it, never goes into the repository.
         entry = {
             "path": n,
             "reason": picks[n],
-            "stripped": strip_all(text),
-            "cleaned": cleaned[n],
+            "stripped_sha256": sha256_text(strip_all(text)),
+            "cleaned_sha256": None if cleaned[n] is None else sha256_text(cleaned[n]),
         }
         if len(text) <= 6000:
-            entry["headers"] = strip_newsgroup_header(text)
-            entry["footers"] = strip_newsgroup_footer(text)
-            entry["quotes"] = strip_newsgroup_quoting(text)
+            entry["headers_sha256"] = sha256_text(strip_newsgroup_header(text))
+            entry["footers_sha256"] = sha256_text(strip_newsgroup_footer(text))
+            entry["quotes_sha256"] = sha256_text(strip_newsgroup_quoting(text))
         sample.append(entry)
 
     os.makedirs(OUT_DIR, exist_ok=True)
     with open(os.path.join(OUT_DIR, "summary.json"), "w", encoding="ascii") as f:
         json.dump(summary, f, indent=1, ensure_ascii=True)
         f.write("\n")
-    with open(os.path.join(OUT_DIR, "cleaned_sample.json"), "w", encoding="ascii") as f:
-        json.dump({"generator": summary["generator"], "sklearn_version": sklearn.__version__, "documents": sample}, f, indent=1, ensure_ascii=True)
+    with open(os.path.join(OUT_DIR, "sample_hashes.json"), "w", encoding="ascii") as f:
+        json.dump({"generator": summary["generator"], "sklearn_version": sklearn.__version__, "hash": "sha256 of the UTF-8 text", "documents": sample}, f, indent=1, ensure_ascii=True)
         f.write("\n")
 
     print(f"documents: train {train}, test {test}, groups {len(groups)}")
@@ -260,7 +267,7 @@ def main():
     for r in picks.values():
         reasons[r] = reasons.get(r, 0) + 1
     print(f"sample: {len(sample)} documents", reasons)
-    print("fixture size:", os.path.getsize(os.path.join(OUT_DIR, "cleaned_sample.json")), "bytes")
+    print("fixture size:", os.path.getsize(os.path.join(OUT_DIR, "sample_hashes.json")), "bytes")
 
 
 if __name__ == "__main__":
