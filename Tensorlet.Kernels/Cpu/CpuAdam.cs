@@ -50,12 +50,17 @@ internal static unsafe class CpuAdam
             return;
         }
 
-        fixed (float* pf = parameters, gf = gradients, mf = m, vf = v)
+        fixed (float* pp = parameters, gp = gradients, mp = m, vp = v)
         {
-            float* pp = pf, gp = gf, mp = mf, vp = vf;
-            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, parallelism, (start, count) =>
-                Step(new Span<float>(pp + start, (int)count), new ReadOnlySpan<float>(gp + start, (int)count), new Span<float>(mp + start, (int)count), new Span<float>(vp + start, (int)count), in k));
+            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, parallelism, new StepChunk(pp, gp, mp, vp, k));
         }
+    }
+
+    /// <summary>One thread's part of the parallel <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AdamCoefficients, ParallelOptions)"/>.</summary>
+    private readonly struct StepChunk(float* parameters, float* gradients, float* m, float* v, AdamCoefficients k) : IParallelRange
+    {
+        public void Run(long start, long count) =>
+            Step(new Span<float>(parameters + start, (int)count), new ReadOnlySpan<float>(gradients + start, (int)count), new Span<float>(m + start, (int)count), new Span<float>(v + start, (int)count), in k);
     }
 
     /// <summary>Updates elements [start, n) in whole registers of <typeparamref name="TLanes"/>; returns where it stopped.</summary>

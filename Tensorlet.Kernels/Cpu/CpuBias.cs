@@ -15,19 +15,10 @@ internal static unsafe class CpuBias
         }
 
         long rows = x.Length / columns;
-        fixed (float* xf = x, bf = bias)
+        fixed (float* xp = x, bp = bias)
         {
-            float* xp = xf, bp = bf;
             long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / columns);
-            CpuParallel.For(rows, minRows, parallelism, (start, count) =>
-            {
-                var b = new ReadOnlySpan<float>(bp, columns);
-                for (long i = start; i < start + count; i++)
-                {
-                    var row = new Span<float>(xp + (i * columns), columns);
-                    CpuElementwise.Binary(row, b, row, default(AddOperator));
-                }
-            });
+            CpuParallel.For(rows, minRows, parallelism, new AddBiasRows(xp, bp, columns));
         }
     }
 
@@ -45,14 +36,14 @@ internal static unsafe class CpuBias
         }
 
         long rows = x.Length / columns;
-        int threads = Math.Max(1, parallelism.MaxDegreeOfParallelism);
+        int threads = CpuParallel.Threads(parallelism);
         long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / columns);
         int chunks = (int)Math.Max(1, Math.Min(threads, rows / minRows));
         var partials = ArrayPool<double>.Shared.Rent(chunks * columns);
         Array.Clear(partials, 0, chunks * columns);
         try
         {
-            SumRowBlocks(x, columns, rows, chunks, partials, parallelism);
+            SumRowBlocks(x, columns, rows, chunks, partials);
             for (int j = 0; j < columns; j++)
             {
                 double sum = accumulate ? result[j] : 0;
@@ -70,11 +61,10 @@ internal static unsafe class CpuBias
         }
     }
 
-    private static void SumRowBlocks(ReadOnlySpan<float> x, int columns, long rows, int chunks, double[] partials, ParallelOptions parallelism)
+    private static void SumRowBlocks(ReadOnlySpan<float> x, int columns, long rows, int chunks, double[] partials)
     {
-        fixed (float* xf = x)
+        fixed (float* xp = x)
         {
-            float* xp = xf;
             if (chunks == 1)
             {
                 // A parallel loop of one chunk costs a fork and a join for nothing (the n-gram's [100, 100] gradients).
@@ -82,12 +72,10 @@ internal static unsafe class CpuBias
                 return;
             }
 
-            Parallel.For(0, chunks, parallelism, chunk =>
+            fixed (double* pp = partials)
             {
-                long start = rows * chunk / chunks;
-                long end = rows * (chunk + 1) / chunks;
-                SumRows(xp, columns, start, end, new Span<double>(partials, chunk * columns, columns));
-            });
+                CpuParallel.ForItems(chunks, chunks, new SumRowBlock(xp, columns, rows, chunks, pp));
+            }
         }
     }
 
@@ -96,6 +84,30 @@ internal static unsafe class CpuBias
         for (long i = start; i < end; i++)
         {
             CpuReduction.AccumulateRow(new ReadOnlySpan<float>(x + (i * columns), columns), sums);
+        }
+    }
+
+    private readonly struct AddBiasRows(float* x, float* bias, int columns) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            var b = new ReadOnlySpan<float>(bias, columns);
+            for (long i = start; i < start + count; i++)
+            {
+                var row = new Span<float>(x + (i * columns), columns);
+                CpuElementwise.Binary(row, b, row, default(AddOperator));
+            }
+        }
+    }
+
+    /// <summary>Block i of the rows, summed into its own row of partials.</summary>
+    private readonly struct SumRowBlock(float* x, int columns, long rows, int chunks, double* partials) : IParallelItems
+    {
+        public void Run(int item)
+        {
+            long start = rows * item / chunks;
+            long end = rows * (item + 1) / chunks;
+            SumRows(x, columns, start, end, new Span<double>(partials + ((long)item * columns), columns));
         }
     }
 }

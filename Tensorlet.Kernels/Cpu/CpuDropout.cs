@@ -27,24 +27,9 @@ internal static unsafe class CpuDropout
         float scale = KeepScale(p);
         long length = x.Length;
         long groups = (length + Philox.ElementsPerGroup - 1) / Philox.ElementsPerGroup;
-        fixed (float* xf = x, yf = y)
+        fixed (float* xp = x, yp = y)
         {
-            float* xp = xf, yp = yf;
-            CpuParallel.For(groups, CpuParallel.MinElementsPerChunk / Philox.ElementsPerGroup, parallelism, (start, count) =>
-            {
-                for (long g = start; g < start + count; g++)
-                {
-                    long e = g * Philox.ElementsPerGroup;
-                    if (e + Philox.ElementsPerGroup <= length)
-                    {
-                        FullGroup(xp + e, yp + e, (ulong)g, p, scale, seed, stream);
-                    }
-                    else
-                    {
-                        PartialGroup(xp, yp, length, (ulong)g, p, scale, seed, stream);
-                    }
-                }
-            });
+            CpuParallel.For(groups, CpuParallel.MinElementsPerChunk / Philox.ElementsPerGroup, parallelism, new GroupChunk(xp, yp, length, p, scale, seed, stream));
         }
     }
 
@@ -134,4 +119,24 @@ internal static unsafe class CpuDropout
     }
 
     private static float Factor(uint bits, float p, float scale) => Philox.ToUniform(bits) >= p ? scale : 0f;
+
+    /// <summary>One thread's groups of 32 elements.</summary>
+    private readonly struct GroupChunk(float* x, float* y, long length, float p, float scale, ulong seed, ulong stream) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long g = start; g < start + count; g++)
+            {
+                long e = g * Philox.ElementsPerGroup;
+                if (e + Philox.ElementsPerGroup <= length)
+                {
+                    FullGroup(x + e, y + e, (ulong)g, p, scale, seed, stream);
+                }
+                else
+                {
+                    PartialGroup(x, y, length, (ulong)g, p, scale, seed, stream);
+                }
+            }
+        }
+    }
 }

@@ -97,12 +97,9 @@ internal static unsafe class CpuElementwise
             throw new ArgumentException("x and y must have the same length.");
         }
 
-        fixed (float* xf = x, yf = y)
+        fixed (float* xp = x, yp = y)
         {
-            // Fixed locals cannot be captured; plain pointer copies can. The spans stay pinned until Parallel.For returns.
-            float* xp = xf, yp = yf;
-            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, (start, count) =>
-                Unary(new ReadOnlySpan<float>(xp + start, (int)count), new Span<float>(yp + start, (int)count), op));
+            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new UnaryChunk<TOp>(xp, yp, op));
         }
     }
 
@@ -121,11 +118,25 @@ internal static unsafe class CpuElementwise
             throw new ArgumentException("x, y and d must have the same length.");
         }
 
-        fixed (float* xf = x, yf = y, df = d)
+        fixed (float* xp = x, yp = y, dp = d)
         {
-            float* xp = xf, yp = yf, dp = df;
-            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, (start, count) =>
-                Binary(new ReadOnlySpan<float>(xp + start, (int)count), new ReadOnlySpan<float>(yp + start, (int)count), new Span<float>(dp + start, (int)count), op));
+            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new BinaryChunk<TOp>(xp, yp, dp, op));
         }
+    }
+
+    /// <summary>One thread's part of <see cref="UnaryParallel{TOp}"/>; the spans stay pinned until the loop returns.</summary>
+    private readonly struct UnaryChunk<TOp>(float* x, float* y, TOp op) : IParallelRange
+        where TOp : struct, IUnaryOperator
+    {
+        public void Run(long start, long count) =>
+            Unary(new ReadOnlySpan<float>(x + start, (int)count), new Span<float>(y + start, (int)count), op);
+    }
+
+    /// <summary>One thread's part of <see cref="BinaryParallel{TOp}"/>.</summary>
+    private readonly struct BinaryChunk<TOp>(float* x, float* y, float* d, TOp op) : IParallelRange
+        where TOp : struct, IBinaryOperator
+    {
+        public void Run(long start, long count) =>
+            Binary(new ReadOnlySpan<float>(x + start, (int)count), new ReadOnlySpan<float>(y + start, (int)count), new Span<float>(d + start, (int)count), op);
     }
 }

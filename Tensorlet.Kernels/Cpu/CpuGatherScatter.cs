@@ -25,11 +25,9 @@ internal static unsafe class CpuGatherScatter
         }
 
         long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / outFeatures);
-        fixed (float* wf = weight, of = output)
-        fixed (int* xf = indices)
+        fixed (float* wp = weight, op = output)
+        fixed (int* xp = indices)
         {
-            float* wp = wf, op = of;
-            int* xp = xf;
             if (UseTransposed(n, inFeatures))
             {
                 // weightT [In, Out]: row c is column c of the weight, so each output row is one contiguous copy.
@@ -37,17 +35,9 @@ internal static unsafe class CpuGatherScatter
                 try
                 {
                     Transpose(weight, outFeatures, inFeatures, transposed);
-                    fixed (float* tf = transposed)
+                    fixed (float* tp = transposed)
                     {
-                        float* tp = tf;
-                        CpuParallel.For(n, minRows, parallelism, (start, count) =>
-                        {
-                            for (long i = start; i < start + count; i++)
-                            {
-                                new ReadOnlySpan<float>(tp + ((long)xp[i] * outFeatures), outFeatures)
-                                    .CopyTo(new Span<float>(op + (i * outFeatures), outFeatures));
-                            }
-                        });
+                        CpuParallel.For(n, minRows, parallelism, new GatherRows(tp, xp, op, outFeatures));
                     }
                 }
                 finally
@@ -57,18 +47,7 @@ internal static unsafe class CpuGatherScatter
             }
             else
             {
-                CpuParallel.For(n, minRows, parallelism, (start, count) =>
-                {
-                    for (long i = start; i < start + count; i++)
-                    {
-                        float* column = wp + xp[i];
-                        float* row = op + (i * outFeatures);
-                        for (int o = 0; o < outFeatures; o++)
-                        {
-                            row[o] = column[(long)o * inFeatures];
-                        }
-                    }
-                });
+                CpuParallel.For(n, minRows, parallelism, new GatherStridedRows(wp, xp, op, outFeatures, inFeatures));
             }
         }
     }
@@ -106,47 +85,17 @@ internal static unsafe class CpuGatherScatter
     // gradWeight, parallel over rows o. The row blocks depend only on N and the thread count: deterministic.
     private static void ScatterTransposed(float* gradOutput, int* indices, int n, float* gradWeight, int outFeatures, int inFeatures, ParallelOptions parallelism)
     {
-        int threads = Math.Max(1, parallelism.MaxDegreeOfParallelism);
+        int threads = CpuParallel.Threads(parallelism);
         long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / outFeatures);
         int chunks = (int)Math.Max(1, Math.Min(threads, n / minRows));
         int size = inFeatures * outFeatures;
         var accumulators = ArrayPool<float>.Shared.Rent(chunks * size);
         try
         {
-            fixed (float* af = accumulators)
+            fixed (float* ap = accumulators)
             {
-                float* ap = af;
-                Parallel.For(0, chunks, parallelism, chunk =>
-                {
-                    var accumulator = new Span<float>(ap + ((long)chunk * size), size);
-                    accumulator.Clear();
-                    long start = (long)n * chunk / chunks;
-                    long end = (long)n * (chunk + 1) / chunks;
-                    for (long i = start; i < end; i++)
-                    {
-                        var source = new ReadOnlySpan<float>(gradOutput + (i * outFeatures), outFeatures);
-                        var target = accumulator.Slice(indices[i] * outFeatures, outFeatures);
-                        CpuElementwise.Binary(target, source, target, default(AddOperator));
-                    }
-                });
-
-                CpuParallel.For(outFeatures, Math.Max(1, 4096 / inFeatures), parallelism, (start, count) =>
-                {
-                    for (long o = start; o < start + count; o++)
-                    {
-                        float* wRow = gradWeight + (o * inFeatures);
-                        for (int c = 0; c < inFeatures; c++)
-                        {
-                            float sum = wRow[c];
-                            for (int chunk = 0; chunk < chunks; chunk++)
-                            {
-                                sum += ap[((long)chunk * size) + ((long)c * outFeatures) + o];
-                            }
-
-                            wRow[c] = sum;
-                        }
-                    }
-                });
+                CpuParallel.ForItems(chunks, chunks, new ScatterIntoAccumulator(gradOutput, indices, n, ap, chunks, outFeatures, size));
+                CpuParallel.For(outFeatures, Math.Max(1, 4096 / inFeatures), parallelism, new AddAccumulators(ap, gradWeight, chunks, outFeatures, inFeatures, size));
             }
         }
         finally
@@ -159,17 +108,7 @@ internal static unsafe class CpuGatherScatter
     private static void ScatterStrided(float* gradOutput, int* indices, int n, float* gradWeight, int outFeatures, int inFeatures, ParallelOptions parallelism)
     {
         long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / n);
-        CpuParallel.For(outFeatures, minRows, parallelism, (start, count) =>
-        {
-            for (long o = start; o < start + count; o++)
-            {
-                float* wRow = gradWeight + (o * inFeatures);
-                for (long i = 0; i < n; i++)
-                {
-                    wRow[indices[i]] += gradOutput[(i * outFeatures) + o];
-                }
-            }
-        });
+        CpuParallel.For(outFeatures, minRows, parallelism, new ScatterStridedRows(gradOutput, indices, n, gradWeight, outFeatures, inFeatures));
     }
 
     // Transposing touches Out·In elements; it pays when rows outnumber the columns they can pick from.
@@ -202,6 +141,92 @@ internal static unsafe class CpuGatherScatter
             if ((uint)indices[i] >= (uint)inFeatures)
             {
                 throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Index {indices[i]} at position {i} is outside [0, {inFeatures}).");
+            }
+        }
+    }
+
+    /// <summary>Output rows [start, start + count) copied from the transposed weight.</summary>
+    private readonly struct GatherRows(float* transposed, int* indices, float* output, int outFeatures) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long i = start; i < start + count; i++)
+            {
+                new ReadOnlySpan<float>(transposed + ((long)indices[i] * outFeatures), outFeatures)
+                    .CopyTo(new Span<float>(output + (i * outFeatures), outFeatures));
+            }
+        }
+    }
+
+    /// <summary>Output rows read from strided columns of the weight.</summary>
+    private readonly struct GatherStridedRows(float* weight, int* indices, float* output, int outFeatures, int inFeatures) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long i = start; i < start + count; i++)
+            {
+                float* column = weight + indices[i];
+                float* row = output + (i * outFeatures);
+                for (int o = 0; o < outFeatures; o++)
+                {
+                    row[o] = column[(long)o * inFeatures];
+                }
+            }
+        }
+    }
+
+    /// <summary>Chunk i of the rows of gradOutput, added into accumulator i [In, Out].</summary>
+    private readonly struct ScatterIntoAccumulator(float* gradOutput, int* indices, int n, float* accumulators, int chunks, int outFeatures, int size) : IParallelItems
+    {
+        public void Run(int item)
+        {
+            var accumulator = new Span<float>(accumulators + ((long)item * size), size);
+            accumulator.Clear();
+            long start = (long)n * item / chunks;
+            long end = (long)n * (item + 1) / chunks;
+            for (long i = start; i < end; i++)
+            {
+                var source = new ReadOnlySpan<float>(gradOutput + (i * outFeatures), outFeatures);
+                var target = accumulator.Slice(indices[i] * outFeatures, outFeatures);
+                CpuElementwise.Binary(target, source, target, default(AddOperator));
+            }
+        }
+    }
+
+    /// <summary>Rows o of gradWeight += the accumulators' column o, in chunk order.</summary>
+    private readonly struct AddAccumulators(float* accumulators, float* gradWeight, int chunks, int outFeatures, int inFeatures, int size) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long o = start; o < start + count; o++)
+            {
+                float* wRow = gradWeight + (o * inFeatures);
+                for (int c = 0; c < inFeatures; c++)
+                {
+                    float sum = wRow[c];
+                    for (int chunk = 0; chunk < chunks; chunk++)
+                    {
+                        sum += accumulators[((long)chunk * size) + ((long)c * outFeatures) + o];
+                    }
+
+                    wRow[c] = sum;
+                }
+            }
+        }
+    }
+
+    /// <summary>Rows o of gradWeight, each adding its strided gradients in place.</summary>
+    private readonly struct ScatterStridedRows(float* gradOutput, int* indices, int n, float* gradWeight, int outFeatures, int inFeatures) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long o = start; o < start + count; o++)
+            {
+                float* wRow = gradWeight + (o * inFeatures);
+                for (long i = 0; i < n; i++)
+                {
+                    wRow[indices[i]] += gradOutput[(i * outFeatures) + o];
+                }
             }
         }
     }

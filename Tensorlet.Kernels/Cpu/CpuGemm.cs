@@ -211,9 +211,7 @@ internal static unsafe class CpuGemm
             return;
         }
 
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-        nint bAddress = (nint)b, packedAddress = (nint)packed;
-        Parallel.For(0, slivers, options, s => GemmPacking.PackBSliver((float*)bAddress, transposeB, k, n, kc, geometry.Nr, paddedN, s, (float*)packedAddress));
+        CpuParallel.ForItems(slivers, threads, new PackBSlivers(b, transposeB, k, n, kc, geometry.Nr, paddedN, packed));
     }
 
     /// <summary>Runs a job whose B is set up: packs A once first when the items share it.</summary>
@@ -240,18 +238,11 @@ internal static unsafe class CpuGemm
         }
     }
 
-    private static void RunItems(GemmJob job, int threads)
+    private static void RunItems(GemmJob job, int threads) => CpuParallel.ForItems(job.Items, threads, job);
+
+    /// <summary>Sliver i of op(B), packed into its place.</summary>
+    private readonly struct PackBSlivers(float* b, bool transposeB, int k, int n, int kc, int nr, int paddedN, float* packed) : IParallelItems
     {
-        if (threads <= 1 || job.Items == 1)
-        {
-            for (int item = 0; item < job.Items; item++)
-            {
-                job.RunItem(item);
-            }
-
-            return;
-        }
-
-        Parallel.For(0, job.Items, new ParallelOptions { MaxDegreeOfParallelism = threads }, job.RunItem);
+        public void Run(int item) => GemmPacking.PackBSliver(b, transposeB, k, n, kc, nr, paddedN, item, packed);
     }
 }

@@ -45,16 +45,7 @@ internal static unsafe class CpuLstmCell
 
         fixed (float* pPre = preactivations, pCPrev = cPrev, pGates = gates, pC = c, pH = h)
         {
-            // Pointers cannot be captured by a lambda; their addresses can.
-            nint pre = (nint)pPre, cp = (nint)pCPrev, g = (nint)pGates, cc = (nint)pC, hh = (nint)pH;
-            CpuParallel.ForRowBlocks(batch, hidden, MinElementsPerThread, maxDegreeOfParallelism, (start, end) =>
-            {
-                for (int b = start; b < end; b++)
-                {
-                    long wide = (long)b * 4 * hidden, row = (long)b * hidden;
-                    ForwardRow((float*)pre + wide, (float*)cp + row, (float*)g + wide, (float*)cc + row, (float*)hh + row, hidden);
-                }
-            });
+            CpuParallel.ForRowBlocks(batch, hidden, MinElementsPerThread, maxDegreeOfParallelism, new ForwardRows(pPre, pCPrev, pGates, pC, pH, hidden));
         }
     }
 
@@ -101,16 +92,7 @@ internal static unsafe class CpuLstmCell
 
         fixed (float* pGates = gates, pC = c, pCPrev = cPrev, pDh = dh, pDcNext = dcNext, pDPre = dPreactivations, pDcPrev = dcPrev)
         {
-            nint g = (nint)pGates, cc = (nint)pC, cp = (nint)pCPrev, dhh = (nint)pDh, dcn = (nint)pDcNext, dp = (nint)pDPre, dcp = (nint)pDcPrev;
-            CpuParallel.ForRowBlocks(batch, hidden, MinElementsPerThread, maxDegreeOfParallelism, (start, end) =>
-            {
-                for (int b = start; b < end; b++)
-                {
-                    long wide = (long)b * 4 * hidden, row = (long)b * hidden;
-                    BackwardRow(
-                        (float*)g + wide, (float*)cc + row, (float*)cp + row, (float*)dhh + row, (float*)dcn + row, (float*)dp + wide, (float*)dcp + row, hidden);
-                }
-            });
+            CpuParallel.ForRowBlocks(batch, hidden, MinElementsPerThread, maxDegreeOfParallelism, new BackwardRows(pGates, pC, pCPrev, pDh, pDcNext, pDPre, pDcPrev, hidden));
         }
     }
 
@@ -243,6 +225,30 @@ internal static unsafe class CpuLstmCell
         if (actual < required)
         {
             throw new ArgumentException($"{name} holds {actual} elements but the cell needs {required}.", name);
+        }
+    }
+
+    private readonly struct ForwardRows(float* pre, float* cPrev, float* gates, float* c, float* h, int hidden) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long b = start; b < start + count; b++)
+            {
+                long wide = b * 4 * hidden, row = b * hidden;
+                ForwardRow(pre + wide, cPrev + row, gates + wide, c + row, h + row, hidden);
+            }
+        }
+    }
+
+    private readonly struct BackwardRows(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int hidden) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long b = start; b < start + count; b++)
+            {
+                long wide = b * 4 * hidden, row = b * hidden;
+                BackwardRow(gates + wide, c + row, cPrev + row, dh + row, dcNext + row, dPre + wide, dcPrev + row, hidden);
+            }
         }
     }
 }

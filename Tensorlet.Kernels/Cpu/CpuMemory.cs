@@ -12,10 +12,9 @@ internal static unsafe class CpuMemory
             return;
         }
 
-        fixed (float* xf = x)
+        fixed (float* xp = x)
         {
-            float* xp = xf;
-            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, (start, count) => new Span<float>(xp + start, (int)count).Fill(value));
+            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new FillChunk(xp, value));
         }
     }
 
@@ -33,11 +32,20 @@ internal static unsafe class CpuMemory
             return;
         }
 
-        fixed (float* sf = source, df = destination)
+        fixed (float* sp = source, dp = destination)
         {
-            float* sp = sf, dp = df;
-            CpuParallel.For(source.Length, CpuParallel.MinElementsPerChunk, parallelism, (start, count) =>
-                new ReadOnlySpan<float>(sp + start, (int)count).CopyTo(new Span<float>(dp + start, (int)count)));
+            CpuParallel.For(source.Length, CpuParallel.MinElementsPerChunk, parallelism, new CopyChunk(sp, dp));
         }
+    }
+
+    private readonly struct FillChunk(float* x, float value) : IParallelRange
+    {
+        public void Run(long start, long count) => new Span<float>(x + start, (int)count).Fill(value);
+    }
+
+    private readonly struct CopyChunk(float* source, float* destination) : IParallelRange
+    {
+        public void Run(long start, long count) =>
+            new ReadOnlySpan<float>(source + start, (int)count).CopyTo(new Span<float>(destination + start, (int)count));
     }
 }

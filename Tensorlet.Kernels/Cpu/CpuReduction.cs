@@ -59,24 +59,17 @@ internal static unsafe class CpuReduction
             return SumOfSquares(x);
         }
 
-        int threads = Math.Max(1, parallelism.MaxDegreeOfParallelism);
-        var partials = new double[threads];
-        fixed (float* xf = x)
+        int threads = CpuParallel.Threads(parallelism);
+        double* partials = stackalloc double[threads];
+        fixed (float* xp = x)
         {
-            float* xp = xf;
-            long length = x.Length;
-            Parallel.For(0, threads, parallelism, chunk =>
-            {
-                long start = length * chunk / threads;
-                long end = length * (chunk + 1) / threads;
-                partials[chunk] = SumOfSquares(new ReadOnlySpan<float>(xp + start, (int)(end - start)));
-            });
+            CpuParallel.ForItems(threads, threads, new SumOfSquaresChunk(xp, x.Length, threads, partials));
         }
 
         double sum = 0;
-        foreach (var partial in partials)
+        for (int chunk = 0; chunk < threads; chunk++)
         {
-            sum += partial;
+            sum += partials[chunk];
         }
 
         return sum;
@@ -112,6 +105,17 @@ internal static unsafe class CpuReduction
         for (; i < n; i++)
         {
             Unsafe.Add(ref sr, i) += Unsafe.Add(ref xr, i);
+        }
+    }
+
+    /// <summary>Chunk i of the parallel <see cref="SumOfSquares(ReadOnlySpan{float}, ParallelOptions)"/>, into partials[i].</summary>
+    private readonly struct SumOfSquaresChunk(float* x, long length, int chunks, double* partials) : IParallelItems
+    {
+        public void Run(int item)
+        {
+            long start = length * item / chunks;
+            long end = length * (item + 1) / chunks;
+            partials[item] = SumOfSquares(new ReadOnlySpan<float>(x + start, (int)(end - start)));
         }
     }
 }

@@ -55,22 +55,7 @@ internal static unsafe class CpuSoftmax
         fixed (float* pLogits = logits, pLosses = losses, pDLogits = dLogits)
         fixed (int* pTargets = targets)
         {
-            nint x = (nint)pLogits, t = (nint)pTargets, l = (nint)pLosses, d = (nint)pDLogits;
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, maxDegreeOfParallelism, (start, end) =>
-            {
-                for (int r = start; r < end; r++)
-                {
-                    float* row = (float*)x + ((long)r * classes);
-                    float* dRow = (float*)d + ((long)r * classes);
-                    int target = ((int*)t)[r];
-                    float targetLogit = row[target];
-                    float max = RowMax(row, classes);
-                    float sum = ExpShiftedStore(row, dRow, classes, max, 1f);
-                    ScaleInPlace(dRow, classes, gradScale / sum);
-                    dRow[target] -= gradScale;
-                    ((float*)l)[r] = MathF.Log(sum) - (targetLogit - max);
-                }
-            });
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, maxDegreeOfParallelism, new CrossEntropyRows(pLogits, pTargets, pLosses, pDLogits, classes, gradScale));
         }
     }
 
@@ -99,23 +84,9 @@ internal static unsafe class CpuSoftmax
             return;
         }
 
-        float inverseTemperature = 1f / temperature;
         fixed (float* pLogits = logits, pProbabilities = probabilities)
         {
-            nint x = (nint)pLogits, p = (nint)pProbabilities;
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, maxDegreeOfParallelism, (start, end) =>
-            {
-                for (int r = start; r < end; r++)
-                {
-                    float* row = (float*)x + ((long)r * classes);
-                    float* pRow = (float*)p + ((long)r * classes);
-
-                    // max(x/T) = max(x)/T since T > 0, so the shift can be taken before the scaling.
-                    float max = RowMax(row, classes);
-                    float sum = ExpShiftedStore(row, pRow, classes, max, inverseTemperature);
-                    ScaleInPlace(pRow, classes, 1f / sum);
-                }
-            });
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, maxDegreeOfParallelism, new TemperatureRows(pLogits, pProbabilities, classes, 1f / temperature));
         }
     }
 
@@ -218,6 +189,42 @@ internal static unsafe class CpuSoftmax
         if (actual < required)
         {
             throw new ArgumentException($"{name} holds {actual} elements but the softmax needs {required}.", name);
+        }
+    }
+
+    private readonly struct CrossEntropyRows(float* logits, int* targets, float* losses, float* dLogits, int classes, float gradScale) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long r = start; r < start + count; r++)
+            {
+                float* row = logits + (r * classes);
+                float* dRow = dLogits + (r * classes);
+                int target = targets[r];
+                float targetLogit = row[target];
+                float max = RowMax(row, classes);
+                float sum = ExpShiftedStore(row, dRow, classes, max, 1f);
+                ScaleInPlace(dRow, classes, gradScale / sum);
+                dRow[target] -= gradScale;
+                losses[r] = MathF.Log(sum) - (targetLogit - max);
+            }
+        }
+    }
+
+    private readonly struct TemperatureRows(float* logits, float* probabilities, int classes, float inverseTemperature) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long r = start; r < start + count; r++)
+            {
+                float* row = logits + (r * classes);
+                float* pRow = probabilities + (r * classes);
+
+                // max(x/T) = max(x)/T since T > 0, so the shift can be taken before the scaling.
+                float max = RowMax(row, classes);
+                float sum = ExpShiftedStore(row, pRow, classes, max, inverseTemperature);
+                ScaleInPlace(pRow, classes, 1f / sum);
+            }
         }
     }
 }

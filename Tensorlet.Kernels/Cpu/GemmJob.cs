@@ -8,9 +8,9 @@ namespace Tensorlet.Kernels.Cpu;
 /// With too few row blocks to keep the threads busy (the LSTM's 100-row step), N is cut into several items
 /// instead; then A is packed once up front (<see cref="PackSharedA"/>), and B, unless already packed, is
 /// packed by each item for its own slivers just before use (<see cref="PackBPerItem"/>), while it is hot.
-/// A class (not a struct) so that <see cref="RunItem"/> can be handed to Parallel.For without copying.
+/// A struct: it is the body of the parallel item loop (<see cref="Run"/>), so a call allocates nothing.
 /// </summary>
-internal sealed unsafe class GemmJob
+internal unsafe struct GemmJob : IParallelItems
 {
     [ThreadStatic]
     private static float[]? aBuffer;
@@ -92,29 +92,12 @@ internal sealed unsafe class GemmJob
     public void PackSharedA(float* destination, int threads)
     {
         int kBlocks = (k + kc - 1) / kc;
-        void PackBlock(int block)
-        {
-            int pc = block * kc;
-            GemmPacking.PackA(a, transposeA, m, k, 0, m, pc, Math.Min(kc, k - pc), geometry.Mr, destination + ((long)pc * paddedM));
-        }
-
-        if (threads <= 1 || kBlocks == 1)
-        {
-            for (int block = 0; block < kBlocks; block++)
-            {
-                PackBlock(block);
-            }
-        }
-        else
-        {
-            Parallel.For(0, kBlocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, PackBlock);
-        }
-
+        CpuParallel.ForItems(kBlocks, threads, new PackABlocks(a, transposeA, m, k, kc, geometry.Mr, paddedM, destination));
         sharedA = destination;
     }
 
     /// <summary>Computes one tile of C (row blocks fastest, so one thread's consecutive items share B slivers).</summary>
-    public void RunItem(int item)
+    public readonly void Run(int item)
     {
         int mBlock = item % mBlocks;
         int nBlock = item / mBlocks;
@@ -197,4 +180,14 @@ internal sealed unsafe class GemmJob
     }
 
     private static float* Align(float* pointer) => (float*)(((nint)pointer + 63) & ~(nint)63);
+
+    /// <summary>K block i of op(A), packed into its place in the shared A.</summary>
+    private readonly struct PackABlocks(float* a, bool transposeA, int m, int k, int kc, int mr, int paddedM, float* destination) : IParallelItems
+    {
+        public void Run(int item)
+        {
+            int pc = item * kc;
+            GemmPacking.PackA(a, transposeA, m, k, 0, m, pc, Math.Min(kc, k - pc), mr, destination + ((long)pc * paddedM));
+        }
+    }
 }

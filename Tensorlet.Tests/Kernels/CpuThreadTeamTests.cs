@@ -1,0 +1,148 @@
+using NUnit.Framework;
+using Tensorlet.Kernels.Cpu;
+
+namespace Tensorlet.Tests.Kernels;
+
+/// <summary>The CPU kernels' worker team: every item runs once, failures surface once, and a loop allocates nothing.</summary>
+public sealed unsafe class CpuThreadTeamTests
+{
+    [TestCase(1, 1)]
+    [TestCase(7, 2)]
+    [TestCase(1000, 2)]
+    [TestCase(1000, 8)]
+    public void EveryItemRunsExactlyOnce(int count, int threads)
+    {
+        var hits = new int[count];
+        fixed (int* h = hits)
+        {
+            CpuParallel.ForItems(count, threads, new CountHits(h));
+        }
+
+        Assert.That(hits, Is.All.EqualTo(1));
+    }
+
+    [TestCase(1L, 1L, 2)]
+    [TestCase(100_000L, 16_384L, 2)]
+    [TestCase(100_003L, 1L, 3)]
+    public void ChunksCoverTheRangeWithoutOverlap(long length, long minChunk, int threads)
+    {
+        var hits = new int[length];
+        fixed (int* h = hits)
+        {
+            CpuParallel.For(length, minChunk, new ParallelOptions { MaxDegreeOfParallelism = threads }, new CountRange(h));
+        }
+
+        Assert.That(hits, Is.All.EqualTo(1));
+    }
+
+    [Test]
+    public void AFailingItemIsRethrownOnTheCallerAndTheTeamStaysUsable()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => CpuParallel.ForItems(64, 2, new FailAt(17)));
+        Assert.That(error!.Message, Is.EqualTo("item 17"));
+
+        // The next loop runs normally: the failure neither hung a worker nor left the team marked busy.
+        EveryItemRunsExactlyOnce(1000, 2);
+    }
+
+    [Test]
+    public void ALoopInsideALoopRunsOnItsCallersThread()
+    {
+        var sums = new long[8];
+        fixed (long* s = sums)
+        {
+            CpuParallel.ForItems(8, 2, new NestedSum(s));
+        }
+
+        Assert.That(sums, Is.All.EqualTo(100L * 99 / 2));
+    }
+
+    [Test]
+    public void LoopsFromTwoThreadsAtOnceBothComplete()
+    {
+        var results = new int[2][];
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            var hits = new int[5000];
+            for (int repeat = 0; repeat < 200; repeat++)
+            {
+                fixed (int* h = hits)
+                {
+                    CpuParallel.ForItems(hits.Length, 2, new CountHits(h));
+                }
+            }
+
+            results[t] = hits;
+        })).ToArray();
+        foreach (var thread in threads)
+        {
+            thread.Start();
+        }
+
+        foreach (var thread in threads)
+        {
+            Assert.That(thread.Join(TimeSpan.FromMinutes(1)), Is.True, "a loop never finished");
+        }
+
+        Assert.That(results[0], Is.All.EqualTo(200));
+        Assert.That(results[1], Is.All.EqualTo(200));
+    }
+
+    [Test]
+    public void ALoopAllocatesNothing()
+    {
+        var data = new float[1 << 18];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = 2 };
+        CpuMemory.Fill(data, 1f, options);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            CpuMemory.Fill(data, i, options);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.Zero, "bytes allocated by 100 parallel fills");
+        Assert.That(data, Is.All.EqualTo(99f));
+    }
+
+    private readonly struct CountHits(int* hits) : IParallelItems
+    {
+        public void Run(int item) => Interlocked.Increment(ref hits[item]);
+    }
+
+    private readonly struct CountRange(int* hits) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long i = start; i < start + count; i++)
+            {
+                Interlocked.Increment(ref hits[i]);
+            }
+        }
+    }
+
+    private readonly struct FailAt(int failing) : IParallelItems
+    {
+        public void Run(int item)
+        {
+            if (item == failing)
+            {
+                throw new InvalidOperationException($"item {item}");
+            }
+        }
+    }
+
+    private readonly struct NestedSum(long* sums) : IParallelItems
+    {
+        public void Run(int item)
+        {
+            long* slot = sums + item;
+            CpuParallel.ForItems(100, 2, new AddIndex(slot));
+        }
+    }
+
+    private readonly struct AddIndex(long* sum) : IParallelItems
+    {
+        public void Run(int item) => Interlocked.Add(ref *sum, item);
+    }
+}
