@@ -144,7 +144,9 @@ public sealed class Lstm : IDisposable
             // After the loop, each weight gradient is one GEMM over all steps.
             if (steps > 1)
             {
-                Ops.Gemm(dPreAll.Slice(batch, rows - batch), true, b.HiddenAll!.Slice(0, rows - batch), false, p.WeightHh.Gradient, 1f, 1f);
+                var laterGradients = StepViews.Rows(dPreAll, batch, rows - batch, ref b.LaterGateGradients);
+                var earlierHidden = StepViews.Rows(b.HiddenAll!, 0, rows - batch, ref b.EarlierHidden);
+                Ops.Gemm(laterGradients, true, earlierHidden, false, p.WeightHh.Gradient, 1f, 1f);
             }
 
             if (b.HasInitialHidden)
@@ -296,12 +298,15 @@ public sealed class Lstm : IDisposable
             throw new ArgumentException($"The LSTM input has {rows} rows but steps × batch = {steps} × {batch} = {steps * batch}.");
         }
 
-        foreach (var state in new[] { initialState, finalState })
+        CheckState(initialState, batch);
+        CheckState(finalState, batch);
+    }
+
+    private void CheckState(LstmState? state, int batch)
+    {
+        if (state is not null && (state.Batch != batch || state.Hidden.Count != NumLayers))
         {
-            if (state is not null && (state.Batch != batch || state.Hidden.Count != NumLayers))
-            {
-                throw new ArgumentException($"The LSTM state is for batch {state.Batch} and {state.Hidden.Count} layers, but the input has batch {batch} and the LSTM {NumLayers} layers.");
-            }
+            throw new ArgumentException($"The LSTM state is for batch {state.Batch} and {state.Hidden.Count} layers, but the input has batch {batch} and the LSTM {NumLayers} layers.");
         }
     }
 
@@ -353,6 +358,8 @@ public sealed class Lstm : IDisposable
         public Tensor[]? CellStepCache;
         public Tensor[]? HiddenStepCache;
         public Tensor[]? GradientStepCache;
+        public Tensor? LaterGateGradients;
+        public Tensor? EarlierHidden;
 #pragma warning restore SA1401
 
         public void Dispose()

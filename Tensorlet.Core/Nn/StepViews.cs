@@ -1,6 +1,6 @@
 namespace Tensorlet.Nn;
 
-/// <summary>Per-step [B, X] views of a time-major [T·B, X] tensor, cached so a training step makes no new views once warm.</summary>
+/// <summary>Views of a time-major [T·B, X] tensor (per step, or a range of rows), cached so a training step makes no new views once warm.</summary>
 internal static class StepViews
 {
     public static Tensor[] Of(Tensor all, int steps, int batch, ref Tensor[]? cache)
@@ -17,6 +17,20 @@ internal static class StepViews
             cache[t] = all.Slice(t * batch, batch);
         }
 
+        return cache;
+    }
+
+    /// <summary>Rows [start, start + count) of <paramref name="all"/>, reusing <paramref name="cache"/> when it is that view.</summary>
+    public static Tensor Rows(Tensor all, int start, int count, ref Tensor? cache)
+    {
+        long offset = all.Offset + ((long)start * all.Columns);
+        if (cache is not null && cache.Rows == count && cache.Columns == all.Columns
+            && ReferenceEquals(cache.Storage, all.Storage) && cache.Offset == offset && !cache.IsDisposed)
+        {
+            return cache;
+        }
+
+        cache = all.Slice(start, count);
         return cache;
     }
 }

@@ -1,0 +1,81 @@
+using NUnit.Framework;
+using Tensorlet.Kernels;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Models.Training;
+using Tensorlet.Optim;
+
+namespace Tensorlet.Tests.Models;
+
+/// <summary>Steady-state training allocates nothing per batch: no device buffer and no managed object.</summary>
+public sealed class TrainingAllocationTests
+{
+    private const int Warmup = 3;
+    private const int Measured = 5;
+
+    [TestCase(1)]
+    [TestCase(2)]
+    public void AnLstmTrainingStepAllocatesNoManagedMemoryOnCpu(int threads)
+    {
+        using var device = Device.Create("cpu", threads);
+        var source = Sequences(count: 32, length: 31, vocabulary: 32, seed: 5);
+        using var model = new LstmCharModel(device, 32, 128, 2, dropout: 0.5f, seed: 1);
+        Assert.That(BytesPerStep(device, model, source, batch: 16), Is.Zero, "managed bytes allocated per step");
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    public void AnNgramTrainingStepAllocatesNoManagedMemoryOnCpu(int threads)
+    {
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(7);
+        int examples = 400;
+        var ngrams = Enumerable.Range(0, examples).Select(_ => random.Next(3000)).ToArray();
+        var targets = Enumerable.Range(0, examples).Select(_ => random.Next(32)).ToArray();
+        var positions = Enumerable.Range(0, examples).Select(i => i % 97).ToArray();
+        var source = new WindowBatchSource(ngrams, targets, positions);
+        using var model = new NgramMlp(device, 3000, 32, 100, Activation.Relu, seed: 1);
+        Assert.That(BytesPerStep(device, model, source, batch: 100), Is.Zero, "managed bytes allocated per step");
+    }
+
+    /// <summary>Runs warm-up steps, then returns the managed bytes this thread allocated per measured step (device allocations must be zero too).</summary>
+    private static double BytesPerStep(Device device, ICharModel model, IBatchSource source, int batch)
+    {
+        using var adam = new Adam(model.Parameters, 0.002f);
+        using var buffers = new BatchBuffers(device, source, batch);
+        var hostLosses = new float[batch * source.RowsPerExample];
+        var examples = Enumerable.Range(0, batch).ToArray();
+        long step = 0;
+        void Step()
+        {
+            var (inputs, targets) = buffers.Load(examples);
+            adam.ZeroGradients();
+            var losses = model.ForwardLoss(inputs, targets, batch, training: true, step: ++step);
+            model.Backward();
+            losses.CopyTo(hostLosses);
+            adam.Step();
+        }
+
+        for (int i = 0; i < Warmup; i++)
+        {
+            Step();
+        }
+
+        long deviceBefore = device.AllocationCount;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Measured; i++)
+        {
+            Step();
+        }
+
+        double perStep = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / Measured;
+        Assert.That(device.AllocationCount - deviceBefore, Is.Zero, "device buffers allocated in steady state");
+        Assert.That(hostLosses, Is.All.Matches<float>(float.IsFinite));
+        return perStep;
+    }
+
+    private static SequenceBatchSource Sequences(int count, int length, int vocabulary, int seed)
+    {
+        var random = new Random(seed);
+        return new SequenceBatchSource(Enumerable.Range(0, count * length).Select(_ => random.Next(vocabulary)).ToArray(), length);
+    }
+}
