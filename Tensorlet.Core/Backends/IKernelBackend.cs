@@ -4,7 +4,7 @@ namespace Tensorlet.Backends;
 
 /// <summary>
 /// One kernel set (SIMD C# on the CPU, or ILGPU on an accelerator). <see cref="Ops"/> checks
-/// devices and shapes before it calls in, so an implementation may assume its arguments are
+/// devices, shapes and index ranges before it calls in, so an implementation may assume its arguments are
 /// valid, live, on its own device, and dense row-major.
 /// Kernels are queued: a backend may return before the work is done; <see cref="Synchronize"/> waits.
 /// </summary>

@@ -120,7 +120,7 @@ public sealed class Device : IDisposable
     public IndexTensor IndexZeros(params int[] shape)
     {
         var checkedShape = Tensor.CheckShape(shape);
-        return new IndexTensor(this, Allocate<int>(Tensor.ElementCount(checkedShape)), 0, checkedShape);
+        return new IndexTensor(this, Allocate<int>(Tensor.ElementCount(checkedShape)), checkedShape);
     }
 
     /// <summary>Allocates an int32 index tensor holding a copy of <paramref name="data"/>.</summary>

@@ -65,7 +65,7 @@ public abstract class DeviceTensor<T> : IDisposable
             throw new ArgumentException($"Cannot copy {source.Length} elements into a tensor of shape {ShapeText} ({Length} elements).", nameof(source));
         }
 
-        Storage.CopyFrom(source, Offset);
+        CopyFromHost(source);
     }
 
     /// <summary>Copies the tensor into <paramref name="destination"/>, waiting for queued kernels first.</summary>
@@ -136,6 +136,12 @@ public abstract class DeviceTensor<T> : IDisposable
             return ((IlgpuStorage<T>)Storage).View(Offset, Length);
         }
     }
+
+    /// <summary>
+    /// Copies a checked <paramref name="source"/> of <see cref="Length"/> elements into the buffer at <see cref="Offset"/>;
+    /// <see cref="IndexTensor"/> adds to it the bound on its values that lets the ops check indices without reading them back.
+    /// </summary>
+    private protected virtual void CopyFromHost(ReadOnlySpan<T> source) => Storage.CopyFrom(source, Offset);
 
     private protected int[] SliceShape(int start, int count)
     {

@@ -49,6 +49,7 @@ public static class Ops
     /// output = one-hot(indices)·weightᵀ, done as a lookup: output[i, o] = weight[o, indices[i]].
     /// weight is a Linear-layout matrix [Out, In]; indices [N] with values in [0, In); output [N, Out].
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, In); on every device, before anything is written.</exception>
     public static void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
     {
         var device = SameDevice(nameof(GatherColumns), weight, output);
@@ -58,10 +59,12 @@ public static class Ops
             throw new ArgumentException($"GatherColumns shape mismatch: weight {weight.ShapeText}, indices {indices.ShapeText}, output {output.ShapeText}; need output [{indices.Length}, {weight.Rows}].");
         }
 
+        indices.ThrowIfAnyColumnOutside(weight.Columns);
         device.Backend.GatherColumns(weight, indices, output);
     }
 
     /// <summary>The backward of <see cref="GatherColumns"/>: gradWeight[o, indices[i]] += gradOutput[i, o].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, In); on every device, before anything is written.</exception>
     public static void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
     {
         var device = SameDevice(nameof(ScatterAddColumns), gradOutput, gradWeight);
@@ -71,6 +74,7 @@ public static class Ops
             throw new ArgumentException($"ScatterAddColumns shape mismatch: gradOutput {gradOutput.ShapeText}, indices {indices.ShapeText}, gradWeight {gradWeight.ShapeText}; need gradOutput [{indices.Length}, {gradWeight.Rows}].");
         }
 
+        indices.ThrowIfAnyColumnOutside(gradWeight.Columns);
         device.Backend.ScatterAddColumns(gradOutput, indices, gradWeight);
     }
 
@@ -118,6 +122,7 @@ public static class Ops
     /// Fused softmax and cross-entropy: per-row losses in nats, and dLogits = (softmax − onehot)·gradScale.
     /// Use gradScale = 1/N for nn.CrossEntropyLoss's mean. dLogits may be logits.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, V); on every device, before anything is written.</exception>
     public static void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
     {
         var device = SameDevice(nameof(SoftmaxCrossEntropy), logits, losses, dLogits);
@@ -127,6 +132,7 @@ public static class Ops
             throw new ArgumentException($"SoftmaxCrossEntropy shape mismatch: logits {logits.ShapeText}, targets {targets.ShapeText}, losses {losses.ShapeText}, dLogits {dLogits.ShapeText}.");
         }
 
+        targets.ThrowIfAnyTargetOutside(logits.Columns);
         device.Backend.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
     }
 

@@ -18,7 +18,7 @@ internal static unsafe class CpuGatherScatter
     public static void GatherColumns(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<int> indices, Span<float> output, ParallelOptions parallelism)
     {
         int n = indices.Length;
-        CheckIndices(indices, inFeatures);
+        IndexChecks.ThrowIfAnyColumnOutside(indices, inFeatures);
         if (n == 0 || outFeatures == 0)
         {
             return;
@@ -59,7 +59,7 @@ internal static unsafe class CpuGatherScatter
     public static void ScatterAddColumns(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradWeight, int outFeatures, int inFeatures, ParallelOptions parallelism)
     {
         int n = indices.Length;
-        CheckIndices(indices, inFeatures);
+        IndexChecks.ThrowIfAnyColumnOutside(indices, inFeatures);
         if (n == 0 || outFeatures == 0)
         {
             return;
@@ -130,17 +130,6 @@ internal static unsafe class CpuGatherScatter
                         transposed[(c * outFeatures) + o] = weight[(o * inFeatures) + c];
                     }
                 }
-            }
-        }
-    }
-
-    private static void CheckIndices(ReadOnlySpan<int> indices, int inFeatures)
-    {
-        for (int i = 0; i < indices.Length; i++)
-        {
-            if ((uint)indices[i] >= (uint)inFeatures)
-            {
-                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Index {indices[i]} at position {i} is outside [0, {inFeatures}).");
             }
         }
     }

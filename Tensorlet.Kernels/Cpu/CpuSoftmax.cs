@@ -38,14 +38,7 @@ internal static unsafe class CpuSoftmax
         CheckLength(losses.Length, rows, nameof(losses));
 
         // Checked up front, on one thread, so a bad target leaves the outputs untouched and the exception is not wrapped.
-        for (int r = 0; r < rows; r++)
-        {
-            if ((uint)targets[r] >= (uint)classes)
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(targets), targets[r], $"Target {targets[r]} of row {r} is outside the {classes} classes [0, {classes}).");
-            }
-        }
+        IndexChecks.ThrowIfAnyTargetOutside(targets[..rows], classes);
 
         if (length == 0)
         {

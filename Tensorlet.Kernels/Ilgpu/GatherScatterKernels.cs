@@ -7,7 +7,8 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// One thread per output element, ordered so consecutive threads touch consecutive o: writes (gather) and reads
 /// (scatter) of the [N, Out] side are coalesced; the gather's weight reads are strided but the weight is small
 /// (In·Out floats) and stays in cache.
-/// Indices outside [0, In) read as 0 and scatter nowhere, rather than touching memory outside the weight.
+/// Ops.GatherColumns and Ops.ScatterAddColumns reject indices outside [0, In) before they queue these; should one get
+/// here anyway, it reads as 0 and scatters nowhere, rather than touching memory outside the weight.
 /// </summary>
 internal static class GatherScatterKernels
 {

@@ -16,8 +16,9 @@ internal static class SoftmaxKernels
 {
     /// <summary>
     /// Fused softmax and cross-entropy: losses[r] = logsumexp(x[r]) − x[r, t] and dLogits[r] = (softmax(x[r]) − onehot(t))·gradScale.
-    /// dLogits may alias logits. A target outside [0, classes) cannot be reported from a kernel, and must not be
-    /// used as an index: that row's loss and its whole gradient row are written as NaN, so the error is loud.
+    /// dLogits may alias logits. A target outside [0, classes) cannot be reported from a kernel (Ops.SoftmaxCrossEntropy
+    /// rejects one before it queues this), and must not be used as an index: that row's loss and its whole gradient row
+    /// are written as NaN, so the error is loud even when the kernel is called past that check.
     /// </summary>
     public static void CrossEntropy(
         ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dLogits, int rows, int classes, float gradScale)

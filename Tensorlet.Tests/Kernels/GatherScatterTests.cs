@@ -69,18 +69,110 @@ public sealed class GatherScatterTests
         AssertScatterMatches(device, n, outFeatures, inFeatures, gradData, indexData, new float[outFeatures * inFeatures]);
     }
 
-    [Test]
-    public void CpuRejectsAnIndexOutsideTheWeight()
+    private static IEnumerable<TestCaseData> DevicesAndBadIndices() =>
+        from device in TestDevices.All
+        from bad in new[] { -1, 3 }
+        select new TestCaseData(device, bad).SetArgDisplayNames(device, $"index={bad}");
+
+    [TestCaseSource(nameof(DevicesAndBadIndices))]
+    public void AnIndexOutsideTheWeightThrowsNamingItAndWritesNothing(string deviceName, int bad)
     {
-        var device = TestDevices.Get("cpu");
-        using var weight = device.Zeros(4, 3);
-        using var indices = device.IndicesFromArray([0, 3], 2);
-        using var output = device.Zeros(2, 4);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Ops.GatherColumns(weight, indices, output));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Ops.ScatterAddColumns(output, indices, weight));
+        // In = 3, so -1 and 3 are the nearest indices outside [0, In).
+        var device = TestDevices.Get(deviceName);
+        const int n = 3, outFeatures = 4, inFeatures = 3;
+        var outputBefore = Uniform(n * outFeatures, 1);
+        var gradWeightBefore = Uniform(outFeatures * inFeatures, 2);
+        using var weight = device.FromArray(Uniform(outFeatures * inFeatures, 3), outFeatures, inFeatures);
+        using var gradOutput = device.FromArray(Uniform(n * outFeatures, 4), n, outFeatures);
+        using var indices = device.IndicesFromArray([0, bad, 2], n);
+        using var output = device.FromArray(outputBefore, n, outFeatures);
+        using var gradWeight = device.FromArray(gradWeightBefore, outFeatures, inFeatures);
+
+        var gather = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.GatherColumns(weight, indices, output));
+        var scatter = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.ScatterAddColumns(gradOutput, indices, gradWeight));
+
+        foreach (var ex in new[] { gather!, scatter! })
+        {
+            Assert.That(ex.ActualValue, Is.EqualTo(bad));
+            Assert.That(ex.Message, Does.Contain($"Index {bad} at position 1").And.Contain("[0, 3)"));
+        }
+
+        Assert.That(output.ToArray(), Is.EqualTo(outputBefore), "the gather's output is untouched");
+        Assert.That(gradWeight.ToArray(), Is.EqualTo(gradWeightBefore), "the scatter's gradient is untouched");
     }
 
-    private static void AssertScatterMatches(Device device, int n, int outFeatures, int inFeatures, float[] gradData, int[] indexData, float[] initial)
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ABadIndexWrittenThroughAViewIsFoundThroughItsOwner(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var weight = device.FromArray(Uniform(4 * 3, 5), 4, 3);
+        using var indices = device.IndexZeros(4);
+        using var output = device.Zeros(4, 4);
+        using (var view = indices.Slice(2, 1))
+        {
+            view.CopyFrom([7]);
+        }
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.GatherColumns(weight, indices, output));
+        Assert.That(ex!.Message, Does.Contain("Index 7 at position 2"));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ValidIndicesInASliceOfABufferHoldingBadOnesWork(string deviceName)
+    {
+        // The slice [1, 4) holds valid indices; the elements around it do not, as in a reused batch buffer.
+        var device = TestDevices.Get(deviceName);
+        const int outFeatures = 5, inFeatures = 3;
+        var weightData = Uniform(outFeatures * inFeatures, 6);
+        var gradData = Uniform(3 * outFeatures, 7);
+        var initial = Uniform(outFeatures * inFeatures, 8);
+        using var weight = device.FromArray(weightData, outFeatures, inFeatures);
+        using var all = device.IndicesFromArray([-4, 2, 0, 2, 9], 5);
+        using var indices = all.Slice(1, 3);
+        using var output = device.Zeros(3, outFeatures);
+        var expected = new double[3 * outFeatures];
+        ReferenceGatherScatter.GatherColumns(ToDouble(weightData), outFeatures, inFeatures, [2, 0, 2], expected);
+
+        Ops.GatherColumns(weight, indices, output);
+
+        Assert.That(output.ToArray(), Is.EqualTo(Array.ConvertAll(expected, v => (float)v)));
+        AssertScatterMatches(device, 3, outFeatures, inFeatures, gradData, [2, 0, 2], initial, indices);
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ACopyIntoPartOfABufferMakesThatPartUsableAndTheRestStillChecked(string deviceName)
+    {
+        // A partial last batch: new, valid indices over the start of a buffer that held bad ones.
+        var device = TestDevices.Get(deviceName);
+        using var weight = device.FromArray(Uniform(2 * 3, 9), 2, 3);
+        using var all = device.IndicesFromArray([5, 5, 5, 5], 4);
+        using var head = all.Slice(0, 2);
+        head.CopyFrom([1, 2]);
+        using var headOutput = device.Zeros(2, 2);
+        using var allOutput = device.Zeros(4, 2);
+
+        Ops.GatherColumns(weight, head, headOutput);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.GatherColumns(weight, all, allOutput));
+
+        Assert.That(ex!.Message, Does.Contain("Index 5 at position 2"));
+    }
+
+    [Test]
+    public void CpuKernelsRejectABadIndexThemselves()
+    {
+        // The kernel-level contract, below the ops' check: called directly, the cpu kernels throw before writing.
+        var device = TestDevices.Get("cpu");
+        var outputBefore = Uniform(2 * 4, 10);
+        using var weight = device.FromArray(Uniform(4 * 3, 11), 4, 3);
+        using var indices = device.IndicesFromArray([0, 3], 2);
+        using var output = device.FromArray(outputBefore, 2, 4);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.GatherColumns(weight, indices, output));
+        Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.ScatterAddColumns(output, indices, weight));
+        Assert.That(output.ToArray(), Is.EqualTo(outputBefore));
+    }
+
+    private static void AssertScatterMatches(Device device, int n, int outFeatures, int inFeatures, float[] gradData, int[] indexData, float[] initial, IndexTensor? indices = null)
     {
         var expected = ToDouble(initial);
         ReferenceGatherScatter.ScatterAddColumns(ToDouble(gradData), indexData, expected, outFeatures, inFeatures);
@@ -113,9 +205,9 @@ public sealed class GatherScatterTests
         }
 
         using var gradOutput = device.FromArray(gradData, n, outFeatures);
-        using var indices = device.IndicesFromArray(indexData, n);
+        using var ownIndices = indices is null ? device.IndicesFromArray(indexData, n) : null;
         using var gradWeight = device.FromArray(initial, outFeatures, inFeatures);
-        Ops.ScatterAddColumns(gradOutput, indices, gradWeight);
+        Ops.ScatterAddColumns(gradOutput, indices ?? ownIndices!, gradWeight);
         var actual = gradWeight.ToArray();
         for (int e = 0; e < actual.Length; e++)
         {

@@ -13,8 +13,8 @@ internal sealed partial class IlgpuBackend
         => FusedKernels.LstmCellBackward(gates.View, c.View, cPrev.View, dh.View, dcNext.View, dPreactivations.View, dcPrev.View, c.Rows, gates.Columns / 4);
 
     /// <remarks>
-    /// A target outside [0, V) cannot throw from a kernel: its row gets a NaN loss and a NaN gradient row instead
-    /// (the <c>cpu</c> device throws <see cref="ArgumentOutOfRangeException"/>).
+    /// A target outside [0, V) cannot throw from a kernel: <see cref="Ops.SoftmaxCrossEntropy"/> rejects it before the
+    /// call, and should one get here anyway, its row gets a NaN loss and a NaN gradient row.
     /// </remarks>
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
         => FusedKernels.SoftmaxCrossEntropy(logits.View, targets.View, losses.View, dLogits.View, logits.Rows, logits.Columns, gradScale);
