@@ -12,9 +12,11 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuLstmCell
 {
-    // Measured on the 2-core machine (docs/benchmarks.md): at B·H = 25,600 (2×256) the cell took 59 ms a batch on one
-    // thread and 85 ms split over two, because a fork and join per step costs more than half of a step's cell.
-    private const long MinElementsPerThread = 65536;
+    // Measured on the 2-core machine with the worker team (a loop costs about a microsecond, not Parallel.For's tens):
+    // at B·H = 25,600 (2×256) the forward cell took 120–160 µs on one thread and 76–107 on two, so it splits; the
+    // backward took 36–45 µs on one and 40 on two, too little work to share, so it splits only from 65,536 cells.
+    private const long MinForwardElementsPerThread = 8192;
+    private const long MinBackwardElementsPerThread = 65536;
 
     /// <summary>
     /// gates = σ(i), σ(f), tanh(g), σ(o); c = f·cPrev + i·g; h = o·tanh(c).
@@ -45,7 +47,7 @@ internal static unsafe class CpuLstmCell
 
         fixed (float* pPre = preactivations, pCPrev = cPrev, pGates = gates, pC = c, pH = h)
         {
-            CpuParallel.ForRowBlocks(batch, hidden, MinElementsPerThread, maxDegreeOfParallelism, new ForwardRows(pPre, pCPrev, pGates, pC, pH, hidden));
+            CpuParallel.ForRowBlocks(batch, hidden, MinForwardElementsPerThread, maxDegreeOfParallelism, new ForwardRows(pPre, pCPrev, pGates, pC, pH, hidden));
         }
     }
 
@@ -92,7 +94,7 @@ internal static unsafe class CpuLstmCell
 
         fixed (float* pGates = gates, pC = c, pCPrev = cPrev, pDh = dh, pDcNext = dcNext, pDPre = dPreactivations, pDcPrev = dcPrev)
         {
-            CpuParallel.ForRowBlocks(batch, hidden, MinElementsPerThread, maxDegreeOfParallelism, new BackwardRows(pGates, pC, pCPrev, pDh, pDcNext, pDPre, pDcPrev, hidden));
+            CpuParallel.ForRowBlocks(batch, hidden, MinBackwardElementsPerThread, maxDegreeOfParallelism, new BackwardRows(pGates, pC, pCPrev, pDh, pDcNext, pDPre, pDcPrev, hidden));
         }
     }
 
