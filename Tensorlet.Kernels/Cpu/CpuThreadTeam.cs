@@ -43,6 +43,11 @@ internal static unsafe class CpuThreadTeam
     private static int busy;
     private static int sleepers;
 
+    // The running gang (RunGang): its size, the members yet to reach the barrier, and the barrier's generation.
+    private static int gangMembers;
+    private static int gangWaiting;
+    private static int gangSense;
+
     /// <summary>How many threads a loop can use at most: the workers and the caller.</summary>
     public static int MaxThreads => WorkerCount + 1;
 
@@ -65,11 +70,69 @@ internal static unsafe class CpuThreadTeam
             return;
         }
 
+        Dispatch(&Invoke<TBody>, Unsafe.AsPointer(ref loopBody), count, workers);
+    }
+
+    /// <summary>
+    /// Runs body.Run(member, members) once on each of <c>members</c> threads at the same time, members being at
+    /// most <paramref name="maxMembers"/> (1, on the caller alone, when the team is already running a loop). The
+    /// members may meet at <see cref="GangBarrier"/>; every member must call it the same number of times.
+    /// </summary>
+    public static void RunGang<TBody>(int maxMembers, ref TBody gangBody)
+        where TBody : struct, IGangBody
+    {
+        int workers = Math.Min(maxMembers - 1, WorkerCount);
+        if (workers <= 0 || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
+        {
+            gangBody.Run(0, 1);
+            return;
+        }
+
+        gangMembers = workers + 1;
+        gangWaiting = workers + 1;
+        Dispatch(&InvokeGang<TBody>, Unsafe.AsPointer(ref gangBody), workers + 1, workers);
+    }
+
+    /// <summary>
+    /// Waits until every member of the running gang has arrived (a sense-reversing spin barrier: the gang's
+    /// members are on distinct cores and arrive within microseconds). After a member failed, the others leave
+    /// with <see cref="OperationCanceledException"/> instead of waiting forever.
+    /// </summary>
+    public static void GangBarrier()
+    {
+        if (gangMembers <= 1)
+        {
+            return;
+        }
+
+        int sense = Volatile.Read(ref gangSense);
+        if (Interlocked.Decrement(ref gangWaiting) == 0)
+        {
+            gangWaiting = gangMembers;
+            Volatile.Write(ref gangSense, sense + 1);
+            return;
+        }
+
+        var spinner = default(SpinWait);
+        while (Volatile.Read(ref gangSense) == sense)
+        {
+            if (Volatile.Read(ref failure) is not null)
+            {
+                throw new OperationCanceledException("Another member of the gang failed.");
+            }
+
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>Publishes a loop of <paramref name="count"/> items to <paramref name="workers"/> workers, runs items on the caller too, and waits. Called with busy taken.</summary>
+    private static void Dispatch(delegate*<void*, int, void> function, void* loopBody, int count, int workers)
+    {
         try
         {
             EnsureStarted();
-            invoke = &Invoke<TBody>;
-            body = Unsafe.AsPointer(ref loopBody);
+            invoke = function;
+            body = loopBody;
             itemCount = count;
             nextItem = 0;
             failure = null;
@@ -88,7 +151,7 @@ internal static unsafe class CpuThreadTeam
 
             RunItems();
 
-            // The body lives on this stack frame: wait for every worker before returning, even after a failure.
+            // The body lives on the caller's stack: wait for every worker before returning, even after a failure.
             var spinner = default(SpinWait);
             while (Volatile.Read(ref unfinishedWorkers) != 0)
             {
@@ -98,6 +161,7 @@ internal static unsafe class CpuThreadTeam
             var error = failure;
             body = null;
             failure = null;
+            gangMembers = 0;
             error?.Throw();
         }
         finally
@@ -108,6 +172,9 @@ internal static unsafe class CpuThreadTeam
 
     private static void Invoke<TBody>(void* loopBody, int item)
         where TBody : struct, IParallelItems => Unsafe.AsRef<TBody>(loopBody).Run(item);
+
+    private static void InvokeGang<TBody>(void* gangBody, int member)
+        where TBody : struct, IGangBody => Unsafe.AsRef<TBody>(gangBody).Run(member, gangMembers);
 
     /// <summary>Takes items until none are left; after a failure, stops every thread from taking more.</summary>
     private static void RunItems()

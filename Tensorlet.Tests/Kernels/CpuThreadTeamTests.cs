@@ -105,6 +105,73 @@ public sealed unsafe class CpuThreadTeamTests
         Assert.That(data, Is.All.EqualTo(99f));
     }
 
+    [Test]
+    public void AGangMeetsAtEveryBarrier()
+    {
+        // Each round every member writes its slot, waits, then reads all slots: a missing barrier shows as a stale read.
+        const int rounds = 2000;
+        var slots = new long[CpuThreadTeam.MaxThreads];
+        var errors = new int[1];
+        var members = new int[1];
+        fixed (long* s = slots)
+        fixed (int* e = errors, m = members)
+        {
+            var gang = new Rounds(s, e, m, rounds);
+            CpuThreadTeam.RunGang(2, ref gang);
+        }
+
+        Assert.That(members[0], Is.EqualTo(Math.Min(2, CpuThreadTeam.MaxThreads)));
+        Assert.That(errors[0], Is.Zero, "reads that saw another member's previous round");
+    }
+
+    [Test]
+    public void AGangInsideALoopRunsAsOneMember()
+    {
+        var members = new int[4];
+        fixed (int* m = members)
+        {
+            CpuParallel.ForItems(4, 2, new GangInItem(m));
+        }
+
+        Assert.That(members, Is.All.EqualTo(1));
+    }
+
+    private readonly struct Rounds(long* slots, int* errors, int* membersSeen, int rounds) : IGangBody
+    {
+        public void Run(int member, int members)
+        {
+            *membersSeen = members;
+            for (long round = 1; round <= rounds; round++)
+            {
+                Volatile.Write(ref slots[member], round);
+                CpuThreadTeam.GangBarrier();
+                for (int other = 0; other < members; other++)
+                {
+                    if (Volatile.Read(ref slots[other]) != round)
+                    {
+                        Interlocked.Increment(ref *errors);
+                    }
+                }
+
+                CpuThreadTeam.GangBarrier();
+            }
+        }
+    }
+
+    private readonly struct GangInItem(int* members) : IParallelItems
+    {
+        public void Run(int item)
+        {
+            var gang = new RecordMembers(members + item);
+            CpuThreadTeam.RunGang(2, ref gang);
+        }
+    }
+
+    private readonly struct RecordMembers(int* members) : IGangBody
+    {
+        public void Run(int member, int count) => *members = count;
+    }
+
     private readonly struct CountHits(int* hits) : IParallelItems
     {
         public void Run(int item) => Interlocked.Increment(ref hits[item]);
