@@ -146,6 +146,20 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     }
 
     /// <inheritdoc/>
+    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    {
+        var t0 = Begin();
+        return DoneIf("LstmRecurrenceForward", t0, inner.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, packCache, steps, batch));
+    }
+
+    /// <inheritdoc/>
+    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    {
+        var t0 = Begin();
+        return DoneIf("LstmRecurrenceBackward", t0, inner.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, packCache, steps, batch));
+    }
+
+    /// <inheritdoc/>
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
     {
         var t0 = Begin();
@@ -215,6 +229,17 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
 
     // Managed bytes are counted over all threads (precise), so a kernel's Parallel.For workers count too.
     private Mark Begin() => Recording ? new Mark(Stopwatch.GetTimestamp(), ProcessCpuTime.Seconds(), GC.GetTotalAllocatedBytes(precise: true)) : default;
+
+    /// <summary>Records a Try… kernel only when the backend ran it (false means the caller falls back to the step-by-step kernels).</summary>
+    private bool DoneIf(string kernel, Mark t0, bool ran)
+    {
+        if (ran)
+        {
+            Done(kernel, t0);
+        }
+
+        return ran;
+    }
 
     private void Done(string kernel, Mark t0)
     {

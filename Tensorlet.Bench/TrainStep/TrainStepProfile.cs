@@ -24,11 +24,11 @@ internal sealed class TrainStepProfile
         gemms = [.. profiler.Gemms.Select(g => (g.Key, g.Value)).OrderByDescending(g => g.Value.Ticks)];
         others = [.. profiler.Kernels.Select(k => (k.Key, k.Value)).OrderByDescending(k => k.Value.Ticks)];
         var gemm = Sum(gemms.Select(g => g.Time));
-        var cell = Sum(others.Where(k => k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal)).Select(k => k.Time));
+        var cell = Sum(others.Where(k => IsLstmKernel(k.Kernel)).Select(k => k.Time));
         var softmax = Sum(others.Where(k => k.Kernel == "SoftmaxCrossEntropy").Select(k => k.Time));
         var adam = Sum(others.Where(k => k.Kernel == "AdamStep").Select(k => k.Time));
-        var rest = Sum(others.Where(k => !k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal) && k.Kernel is not ("SoftmaxCrossEntropy" or "AdamStep")).Select(k => k.Time));
-        names = ["gemm", "lstm_cell", "softmax_ce", "adam", "other_kernels"];
+        var rest = Sum(others.Where(k => !IsLstmKernel(k.Kernel) && k.Kernel is not ("SoftmaxCrossEntropy" or "AdamStep")).Select(k => k.Time));
+        names = ["gemm", "lstm_recurrence", "softmax_ce", "adam", "other_kernels"];
         categories = [gemm, cell, softmax, adam, rest];
     }
 
@@ -122,9 +122,9 @@ internal sealed class TrainStepProfile
                 }
             }
 
-            if (names[i] == "lstm_cell")
+            if (names[i] == "lstm_recurrence")
             {
-                foreach (var (kernel, time) in others.Where(k => k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal)))
+                foreach (var (kernel, time) in others.Where(k => IsLstmKernel(k.Kernel)))
                 {
                     Row(writer, "  " + kernel, PerBatchMs(time), time.CpuSeconds * 1000 / Batches, wallMs, time.Calls / (double)Batches, null, time.AllocatedBytes / 1024.0 / Batches);
                 }
@@ -132,7 +132,7 @@ internal sealed class TrainStepProfile
 
             if (names[i] == "other_kernels")
             {
-                foreach (var (kernel, time) in others.Where(k => !k.Kernel.StartsWith("LstmCell", StringComparison.Ordinal) && k.Kernel is not ("SoftmaxCrossEntropy" or "AdamStep")))
+                foreach (var (kernel, time) in others.Where(k => !IsLstmKernel(k.Kernel) && k.Kernel is not ("SoftmaxCrossEntropy" or "AdamStep")))
                 {
                     Row(writer, "  " + kernel, PerBatchMs(time), time.CpuSeconds * 1000 / Batches, wallMs, time.Calls / (double)Batches, null, time.AllocatedBytes / 1024.0 / Batches);
                 }
@@ -143,6 +143,13 @@ internal sealed class TrainStepProfile
     }
 
     private double PerBatchMs(ProfilingBackend.KernelTime time) => time.Seconds * 1000 / Batches;
+
+    /// <summary>
+    /// The per-step part of the LSTM: the cell kernels where the device runs the steps one by one (the recurrent
+    /// GEMMs are then in the gemm rows), or the fused recurrence, recurrent GEMMs and cells together (cpu).
+    /// </summary>
+    private static bool IsLstmKernel(string kernel) =>
+        kernel.StartsWith("LstmCell", StringComparison.Ordinal) || kernel.StartsWith("LstmRecurrence", StringComparison.Ordinal);
 
     // What a GEMM is in the LSTM's recipe, told from its layout (see Lstm.cs and Linear.cs).
     private static string Role(ProfilingBackend.GemmShape s) => (s.TransposeA, s.TransposeB, s.Packed) switch

@@ -57,6 +57,22 @@ internal interface IKernelBackend : IDisposable
     void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev);
 
     /// <summary>
+    /// The recurrent half of an LSTM layer over all T steps in one call, where the backend has it; returns false
+    /// (having done nothing) where it runs step by step through <see cref="Gemm"/> and <see cref="LstmCellForward"/>.
+    /// gates [T·B, 4H] holds the input preactivations and receives the activated gates; cells and hidden [T·B, H]
+    /// receive c_t and h_t; h0 and c0 [B, H] are the initial state (h0 is not read unless hasInitialHidden);
+    /// weightHh [4H, H]; packCache is the one the step-by-step path uses for h·W_hhᵀ.
+    /// </summary>
+    bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch);
+
+    /// <summary>
+    /// The backward of <see cref="TryLstmRecurrenceForward"/>, or false where the backend runs it step by step:
+    /// from the saved gates, cells and c0, with dH [T·B, H] holding dL/dh_t from above (it receives the recurrent terms)
+    /// and dc [B, H] zero, writes dPre [T·B, 4H]; packCache is the one the step-by-step path uses for d(pre)·W_hh.
+    /// </summary>
+    bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch);
+
+    /// <summary>
     /// Fused, numerically stable softmax and cross-entropy per row of logits [N,V] with targets [N].
     /// losses[i] = −log softmax(logits[i])[targets[i]] in nats; dLogits[i] = (softmax(logits[i]) − onehot(targets[i]))·gradScale.
     /// dLogits may be the same tensor as logits.

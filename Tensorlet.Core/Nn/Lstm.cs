@@ -129,16 +129,19 @@ public sealed class Lstm : IDisposable
             var b = buffers[k];
             var dHSteps = StepViews.Of(dH, steps, batch, ref b.GradientStepCache);
             Ops.Fill(dc, 0f);
-            for (int t = steps - 1; t >= 0; t--)
+            if (!Ops.TryLstmRecurrenceBackward(b.GatesAll!, b.CellsAll!, b.InitialCell!, dH, dc, dPreAll, p.WeightHh.Value, b.BackwardPack, steps, batch))
             {
-                if (t < steps - 1)
+                for (int t = steps - 1; t >= 0; t--)
                 {
-                    // dh_t += d(pre_{t+1})·W_hh: the recurrent contribution.
-                    Ops.Gemm(dPreSteps[t + 1], false, p.WeightHh.Value, false, dHSteps[t], 1f, 1f, b.BackwardPack);
-                }
+                    if (t < steps - 1)
+                    {
+                        // dh_t += d(pre_{t+1})·W_hh: the recurrent contribution.
+                        Ops.Gemm(dPreSteps[t + 1], false, p.WeightHh.Value, false, dHSteps[t], 1f, 1f, b.BackwardPack);
+                    }
 
-                var cPrev = t > 0 ? b.CellSteps![t - 1] : b.InitialCell!;
-                Ops.LstmCellBackward(b.GateSteps![t], b.CellSteps![t], cPrev, dHSteps[t], dc, dPreSteps[t], dc);
+                    var cPrev = t > 0 ? b.CellSteps![t - 1] : b.InitialCell!;
+                    Ops.LstmCellBackward(b.GateSteps![t], b.CellSteps![t], cPrev, dHSteps[t], dc, dPreSteps[t], dc);
+                }
             }
 
             // After the loop, each weight gradient is one GEMM over all steps.
@@ -262,17 +265,23 @@ public sealed class Lstm : IDisposable
             Ops.AddBias(bias, p.BiasHh.Value);
             Ops.AddBias(gates, bias);
 
-            // 2. Per step: the recurrent GEMM into the step's preactivations, then the fused cell in place.
-            for (int t = 0; t < steps; t++)
+            // 2. Per step: the recurrent GEMM into the step's preactivations, then the fused cell in place; all steps
+            //    in one call where the device fuses them (the cpu), step by step otherwise.
+            b.GatesAll = gates;
+            b.CellsAll = cells;
+            if (!Ops.TryLstmRecurrenceForward(gates, cells, hidden, b.InitialHidden, b.InitialCell, b.HasInitialHidden, p.WeightHh.Value, b.ForwardPack, steps, batch))
             {
-                var hPrev = t > 0 ? hiddenSteps[t - 1] : b.InitialHidden;
-                var cPrev = t > 0 ? b.CellSteps[t - 1] : b.InitialCell;
-                if (t > 0 || b.HasInitialHidden)
+                for (int t = 0; t < steps; t++)
                 {
-                    Ops.Gemm(hPrev, false, p.WeightHh.Value, true, b.GateSteps[t], 1f, 1f, b.ForwardPack);
-                }
+                    var hPrev = t > 0 ? hiddenSteps[t - 1] : b.InitialHidden;
+                    var cPrev = t > 0 ? b.CellSteps[t - 1] : b.InitialCell;
+                    if (t > 0 || b.HasInitialHidden)
+                    {
+                        Ops.Gemm(hPrev, false, p.WeightHh.Value, true, b.GateSteps[t], 1f, 1f, b.ForwardPack);
+                    }
 
-                Ops.LstmCellForward(b.GateSteps[t], cPrev, b.GateSteps[t], b.CellSteps[t], hiddenSteps[t]);
+                    Ops.LstmCellForward(b.GateSteps[t], cPrev, b.GateSteps[t], b.CellSteps[t], hiddenSteps[t]);
+                }
             }
 
             if (finalState is not null)
@@ -344,6 +353,10 @@ public sealed class Lstm : IDisposable
         public Tensor[]? CellSteps { get; set; }
 
         public Tensor? HiddenAll { get; set; }
+
+        public Tensor? GatesAll { get; set; }
+
+        public Tensor? CellsAll { get; set; }
 
         public Tensor? InitialHidden { get; set; }
 

@@ -119,6 +119,31 @@ public static class Ops
     }
 
     /// <summary>
+    /// The recurrent half of an LSTM layer over all steps, where the device has it fused (see
+    /// <see cref="Backends.IKernelBackend.TryLstmRecurrenceForward"/>); false, with nothing done, where the caller runs
+    /// the steps itself through <see cref="Gemm"/> and <see cref="LstmCellForward"/>.
+    /// </summary>
+    internal static bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryLstmRecurrenceForward), gates, cells, hidden, h0, c0, weightHh);
+        CheckRecurrenceShapes(nameof(TryLstmRecurrenceForward), gates, weightHh, steps, batch, [cells, hidden], [h0, c0]);
+        return device.Backend.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, packCache, steps, batch);
+    }
+
+    /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>; false, with nothing done, where the caller runs the steps itself.</summary>
+    internal static bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryLstmRecurrenceBackward), gates, cells, c0, dH, dc, dPre, weightHh);
+        CheckRecurrenceShapes(nameof(TryLstmRecurrenceBackward), gates, weightHh, steps, batch, [cells, dH], [c0, dc]);
+        if (dPre.Rows != gates.Rows || dPre.Columns != gates.Columns)
+        {
+            throw new ArgumentException($"{nameof(TryLstmRecurrenceBackward)} shape mismatch: dPre {dPre.ShapeText} must match gates {gates.ShapeText}.");
+        }
+
+        return device.Backend.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, packCache, steps, batch);
+    }
+
+    /// <summary>
     /// Fused softmax and cross-entropy: per-row losses in nats, and dLogits = (softmax − onehot)·gradScale.
     /// Use gradScale = 1/N for nn.CrossEntropyLoss's mean. dLogits may be logits.
     /// </summary>
@@ -222,6 +247,32 @@ public static class Ops
             if (t.Rows != batch || t.Columns != fourH / 4)
             {
                 throw new ArgumentException($"{op} shape mismatch: state tensor {t.ShapeText} must be [{batch}, {fourH / 4}] for gates {wide.ShapeText}.");
+            }
+        }
+    }
+
+    /// <summary>gates [T·B, 4H] and weightHh [4H, H]; every sequence tensor [T·B, H]; every state tensor [B, H].</summary>
+    private static void CheckRecurrenceShapes(string op, Tensor gates, Tensor weightHh, int steps, int batch, ReadOnlySpan<Tensor> sequences, ReadOnlySpan<Tensor> states)
+    {
+        int h = weightHh.Columns;
+        if (steps <= 0 || batch <= 0 || gates.Rows != steps * batch || gates.Columns != 4 * h || weightHh.Rows != 4 * h)
+        {
+            throw new ArgumentException($"{op} shape mismatch: gates {gates.ShapeText} must be [T·B, 4H] = [{steps}·{batch}, 4·{h}] for weight_hh {weightHh.ShapeText}.");
+        }
+
+        foreach (var t in sequences)
+        {
+            if (t.Rows != gates.Rows || t.Columns != h)
+            {
+                throw new ArgumentException($"{op} shape mismatch: {t.ShapeText} must be [{gates.Rows}, {h}].");
+            }
+        }
+
+        foreach (var t in states)
+        {
+            if (t.Rows != batch || t.Columns != h)
+            {
+                throw new ArgumentException($"{op} shape mismatch: state {t.ShapeText} must be [{batch}, {h}].");
             }
         }
     }

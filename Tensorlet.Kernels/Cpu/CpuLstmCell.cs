@@ -98,13 +98,17 @@ internal static unsafe class CpuLstmCell
         }
     }
 
-    private static void ForwardRow(float* pre, float* cPrev, float* gates, float* c, float* h, int hidden)
+    /// <summary>
+    /// The cell for hidden units [0, units) of one row, whose four gates are <paramref name="hidden"/> floats apart:
+    /// a whole row when units = hidden, or one thread's share of the units (<see cref="CpuLstmRecurrence"/>).
+    /// </summary>
+    internal static void ForwardUnits(float* pre, float* cPrev, float* gates, float* c, float* h, int units, int hidden)
     {
         // Widest first, then the narrower widths and single floats for the tail; the width checks are JIT-time constants.
         int j = 0;
         if (FloatLanes512.IsAccelerated)
         {
-            for (; j <= hidden - FloatLanes512.Count; j += FloatLanes512.Count)
+            for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
             {
                 ForwardStep<FloatLanes512, Vector512<float>>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
             }
@@ -112,13 +116,13 @@ internal static unsafe class CpuLstmCell
 
         if (FloatLanes256.IsAccelerated)
         {
-            for (; j <= hidden - FloatLanes256.Count; j += FloatLanes256.Count)
+            for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
             {
                 ForwardStep<FloatLanes256, Vector256<float>>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
             }
         }
 
-        for (; j < hidden; j++)
+        for (; j < units; j++)
         {
             ForwardStep<FloatLanes1, float>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
         }
@@ -143,12 +147,13 @@ internal static unsafe class CpuLstmCell
         TLanes.Store(TLanes.Multiply(o, Tanh<TLanes, TVector>(cNew)), h);
     }
 
-    private static void BackwardRow(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int hidden)
+    /// <summary>The backward cell for hidden units [0, units) of one row (see <see cref="ForwardUnits"/>).</summary>
+    internal static void BackwardUnits(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int units, int hidden)
     {
         int j = 0;
         if (FloatLanes512.IsAccelerated)
         {
-            for (; j <= hidden - FloatLanes512.Count; j += FloatLanes512.Count)
+            for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
             {
                 BackwardStep<FloatLanes512, Vector512<float>>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
             }
@@ -156,13 +161,13 @@ internal static unsafe class CpuLstmCell
 
         if (FloatLanes256.IsAccelerated)
         {
-            for (; j <= hidden - FloatLanes256.Count; j += FloatLanes256.Count)
+            for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
             {
                 BackwardStep<FloatLanes256, Vector256<float>>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
             }
         }
 
-        for (; j < hidden; j++)
+        for (; j < units; j++)
         {
             BackwardStep<FloatLanes1, float>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
         }
@@ -237,7 +242,7 @@ internal static unsafe class CpuLstmCell
             for (long b = start; b < start + count; b++)
             {
                 long wide = b * 4 * hidden, row = b * hidden;
-                ForwardRow(pre + wide, cPrev + row, gates + wide, c + row, h + row, hidden);
+                ForwardUnits(pre + wide, cPrev + row, gates + wide, c + row, h + row, hidden, hidden);
             }
         }
     }
@@ -249,7 +254,7 @@ internal static unsafe class CpuLstmCell
             for (long b = start; b < start + count; b++)
             {
                 long wide = b * 4 * hidden, row = b * hidden;
-                BackwardRow(gates + wide, c + row, cPrev + row, dh + row, dcNext + row, dPre + wide, dcPrev + row, hidden);
+                BackwardUnits(gates + wide, c + row, cPrev + row, dh + row, dcNext + row, dPre + wide, dcPrev + row, hidden, hidden);
             }
         }
     }

@@ -96,19 +96,30 @@ internal unsafe struct GemmJob : IParallelItems
         sharedA = destination;
     }
 
+    /// <summary>How many blocks of rows the job cuts M into.</summary>
+    public readonly int RowBlocks => mBlocks;
+
     /// <summary>Computes one tile of C (row blocks fastest, so one thread's consecutive items share B slivers).</summary>
     public readonly void Run(int item)
     {
         int mBlock = item % mBlocks;
         int nBlock = item / mBlocks;
+        int s0 = nBlock * sliversPerItem;
+        RunTile(mBlock, s0, Math.Min(slivers, s0 + sliversPerItem));
+    }
+
+    /// <summary>
+    /// Computes row block <paramref name="mBlock"/> of C over B slivers [<paramref name="s0"/>, <paramref name="s1"/>)
+    /// (columns s·NR onwards), on the calling thread. Any split of C into such tiles gives the same floats.
+    /// </summary>
+    public readonly void RunTile(int mBlock, int s0, int s1)
+    {
         int i0 = mBlock * mc;
         int rowsInBlock = Math.Min(mc, m - i0);
-        int s0 = nBlock * sliversPerItem;
-        int s1 = Math.Min(slivers, s0 + sliversPerItem);
         int mr = geometry.Mr, nr = geometry.Nr;
 
         float[]? aScratch = sharedA == null ? Scratch(ref aBuffer, geometry.Mc * GemmGeometry.KcMax) : null;
-        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, GemmGeometry.KcMax * sliversPerItem * nr) : null;
+        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, GemmGeometry.KcMax * (s1 - s0) * nr) : null;
         float* spill = stackalloc float[mr * nr];
         fixed (float* aStart = aScratch, bStart = bScratch)
         {

@@ -16,6 +16,13 @@ internal sealed partial class CpuBackend
             return;
         }
 
+        var packed = Packed(b, transposeB, k, n, packCache);
+        CpuGemm.Gemm(transposeA, m, alpha, a.Span, packed, beta, c.Span, Threads);
+    }
+
+    /// <summary>The cache's packing of op(B) [k, n], (re)packed when stale, of another shape, or made by another device.</summary>
+    private PackedMatrix Packed(Tensor b, bool transposeB, int k, int n, GemmPackCache packCache)
+    {
         var packed = packCache.Packed as PackedMatrix;
         if (packed is null && packCache.Packed is IDisposable foreign)
         {
@@ -32,6 +39,6 @@ internal sealed partial class CpuBackend
             packCache.MarkFresh();
         }
 
-        CpuGemm.Gemm(transposeA, m, alpha, a.Span, packed, beta, c.Span, Threads);
+        return packed;
     }
 }

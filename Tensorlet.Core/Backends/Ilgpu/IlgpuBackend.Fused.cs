@@ -21,4 +21,10 @@ internal sealed partial class IlgpuBackend
 
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
         => FusedKernels.SoftmaxWithTemperature(logits.View, probabilities.View, logits.Rows, logits.Columns, temperature);
+
+    /// <summary>Not fused here: the LSTM runs its steps through Gemm and the cell kernels.</summary>
+    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch) => false;
+
+    /// <summary>Not fused here (see <see cref="TryLstmRecurrenceForward"/>).</summary>
+    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch) => false;
 }

@@ -1,0 +1,167 @@
+using System.Buffers;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// The recurrent half of one LSTM layer over all T steps, on the CPU: per step t, h_{t−1}·W_hhᵀ added into the
+/// step's preactivations and then the fused cell (forward); d(pre)_{t+1}·W_hh added into dh_t and then the backward
+/// cell (backward). The step-by-step path makes a parallel GEMM and a parallel cell per step, whose threads each
+/// touch every hidden unit; here a gang of threads splits the hidden units once for the whole sequence: member p
+/// owns units [j0, j1), computes the four gate columns of those units from its own slivers of the packed weight
+/// (which stay in its core's cache across steps) and then runs the cell for them, reading gates it just wrote.
+/// The members meet once per step, because step t+1 needs all of h_t (or all of d(pre)_t).
+/// <para>
+/// Every float is computed by the same microkernel over the same K blocks and the same cell code as on the
+/// step-by-step path (<see cref="CpuGemm"/> with the same packed B, then <see cref="CpuLstmCell"/>): the results are
+/// bit-identical to it, for any thread count.
+/// </para>
+/// </summary>
+internal static unsafe class CpuLstmRecurrence
+{
+    /// <summary>The most gang members a layer of <paramref name="hidden"/> units can use: each needs a whole number of B slivers per gate.</summary>
+    public static int Members(int hidden, int threads)
+    {
+        int nr = GemmGeometry.Best.Nr;
+        int members = Math.Min(threads, CpuThreadTeam.MaxThreads);
+        while (members > 1 && hidden % (members * nr) != 0)
+        {
+            members--;
+        }
+
+        return Math.Max(1, members);
+    }
+
+    /// <summary>
+    /// Runs the forward recurrence. <paramref name="gates"/> [T·B, 4H] holds each step's input preactivations
+    /// (x·W_ihᵀ + biases) and receives the activated gates; <paramref name="cells"/> and <paramref name="hidden"/>
+    /// [T·B, H] receive c_t and h_t. The recurrent term is skipped at t = 0 unless <paramref name="hasInitialHidden"/>.
+    /// <paramref name="weightHhT"/> is op(B) = W_hhᵀ [H, 4H], packed by <see cref="CpuGemm.PackB"/>.
+    /// </summary>
+    public static void Forward(
+        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads)
+    {
+        CheckPacked(weightHhT, hiddenSize, 4 * hiddenSize, nameof(weightHhT));
+        var gang = new ForwardGang(gates, cells, hidden, h0, c0, hasInitialHidden, weightHhT, steps, batch, hiddenSize);
+        CpuThreadTeam.RunGang(Members(hiddenSize, threads), ref gang);
+    }
+
+    /// <summary>
+    /// Runs the backward recurrence from the saved <paramref name="gates"/>, <paramref name="cells"/> and
+    /// <paramref name="c0"/>: <paramref name="dH"/> [T·B, H] holds dL/dh_t from above and receives the recurrent
+    /// terms as well; <paramref name="dc"/> [B, H] must be zero and ends as dL/dc_0's carry; <paramref name="dPre"/>
+    /// [T·B, 4H] receives dL/d(pre)_t. <paramref name="weightHh"/> is op(B) = W_hh [4H, H], packed by <see cref="CpuGemm.PackB"/>.
+    /// </summary>
+    public static void Backward(
+        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads)
+    {
+        CheckPacked(weightHh, 4 * hiddenSize, hiddenSize, nameof(weightHh));
+        var gang = new BackwardGang(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch, hiddenSize);
+        CpuThreadTeam.RunGang(Members(hiddenSize, threads), ref gang);
+    }
+
+    private static void CheckPacked(PackedMatrix packed, int k, int n, string name)
+    {
+        ArgumentNullException.ThrowIfNull(packed, name);
+        if (packed.K != k || packed.N != n || packed.Geometry != GemmGeometry.Best)
+        {
+            throw new ArgumentException($"{name} is packed as [{packed.K}, {packed.N}]; the recurrence needs [{k}, {n}] packed for this machine's microkernel.", name);
+        }
+    }
+
+    /// <summary>Member p's hidden units: an equal share, a whole number of slivers.</summary>
+    private static (int Start, int End) Units(int member, int members, int hiddenSize) =>
+        (hiddenSize / members * member, hiddenSize / members * (member + 1));
+
+    private readonly struct ForwardGang(
+        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize) : IGangBody
+    {
+        public void Run(int member, int members)
+        {
+            var (j0, j1) = Units(member, members, hiddenSize);
+            int nr = weightHhT.Geometry.Nr, wide = 4 * hiddenSize;
+            var job = new GemmJob(weightHhT.Geometry, false, batch, wide, hiddenSize, 1f, null, 1f, null, 1);
+            float[] packedA = ArrayPool<float>.Shared.Rent(checked((int)job.SharedALength + 16));
+            try
+            {
+                fixed (float* aStart = packedA)
+                {
+                    float* aAligned = (float*)(((nint)aStart + 63) & ~(nint)63);
+                    for (int t = 0; t < steps; t++)
+                    {
+                        float* gatesT = gates + ((long)t * batch * wide);
+                        float* hPrev = t > 0 ? hidden + ((long)(t - 1) * batch * hiddenSize) : h0;
+                        float* cPrev = t > 0 ? cells + ((long)(t - 1) * batch * hiddenSize) : c0;
+                        if (t > 0 || hasInitialHidden)
+                        {
+                            // Each member packs h_{t−1} for itself (B·H floats, cheap beside the product).
+                            var step = new GemmJob(weightHhT.Geometry, false, batch, wide, hiddenSize, 1f, hPrev, 1f, gatesT, 1);
+                            step.UsePackedB(weightHhT.Data);
+                            step.PackSharedA(aAligned, 1);
+                            for (int gate = 0; gate < 4; gate++)
+                            {
+                                int s0 = ((gate * hiddenSize) + j0) / nr, s1 = ((gate * hiddenSize) + j1) / nr;
+                                for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
+                                {
+                                    step.RunTile(mBlock, s0, s1);
+                                }
+                            }
+                        }
+
+                        for (int b = 0; b < batch; b++)
+                        {
+                            long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
+                            float* cT = cells + ((long)t * batch * hiddenSize);
+                            float* hT = hidden + ((long)t * batch * hiddenSize);
+                            CpuLstmCell.ForwardUnits(gatesT + w, cPrev + n, gatesT + w, cT + n, hT + n, j1 - j0, hiddenSize);
+                        }
+
+                        // Step t+1 multiplies all of h_t.
+                        CpuThreadTeam.GangBarrier();
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(packedA);
+            }
+        }
+    }
+
+    private readonly struct BackwardGang(
+        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize) : IGangBody
+    {
+        public void Run(int member, int members)
+        {
+            var (j0, j1) = Units(member, members, hiddenSize);
+            int nr = weightHh.Geometry.Nr, wide = 4 * hiddenSize;
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                float* dHT = dH + ((long)t * batch * hiddenSize);
+                if (t < steps - 1)
+                {
+                    // dh_t += d(pre)_{t+1}·W_hh, for this member's columns of dh (its slivers of the packed W_hh).
+                    float* dPreNext = dPre + ((long)(t + 1) * batch * wide);
+                    var step = new GemmJob(weightHh.Geometry, false, batch, hiddenSize, wide, 1f, dPreNext, 1f, dHT, 1);
+                    step.UsePackedB(weightHh.Data);
+                    for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
+                    {
+                        step.RunTile(mBlock, j0 / nr, j1 / nr);
+                    }
+                }
+
+                float* gatesT = gates + ((long)t * batch * wide);
+                float* dPreT = dPre + ((long)t * batch * wide);
+                float* cT = cells + ((long)t * batch * hiddenSize);
+                float* cPrev = t > 0 ? cells + ((long)(t - 1) * batch * hiddenSize) : c0;
+                for (int b = 0; b < batch; b++)
+                {
+                    long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
+                    CpuLstmCell.BackwardUnits(gatesT + w, cT + n, cPrev + n, dHT + n, dc + n, dPreT + w, dc + n, j1 - j0, hiddenSize);
+                }
+
+                // Step t−1 multiplies all of d(pre)_t.
+                CpuThreadTeam.GangBarrier();
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using NUnit.Framework;
+using Tensorlet.Kernels.Cpu;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Kernels;
+
+/// <summary>
+/// The cpu's fused LSTM recurrence (one gang of threads split by hidden units) gives exactly the floats of the
+/// step-by-step path it replaces (a packed GEMM and the fused cell per step), whose correctness the reference,
+/// finite-difference and PyTorch tests establish.
+/// </summary>
+public sealed unsafe class LstmRecurrenceTests
+{
+    private static IEnumerable<TestCaseData> Cases()
+    {
+        int nr = GemmGeometry.Best.Nr;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            foreach (var (steps, batch, units) in new[] { (1, 5, 1), (4, 5, 2), (6, 100, 3), (3, 7, 8) })
+            {
+                foreach (bool initial in new[] { false, true })
+                {
+                    yield return new TestCaseData(steps, batch, units * nr, initial, threads)
+                        .SetArgDisplayNames($"T={steps}", $"B={batch}", $"H={units * nr}", initial ? "h0" : "zero h0", $"threads={threads}");
+                }
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void ForwardEqualsTheStepByStepPathExactly(int steps, int batch, int hidden, bool hasInitialHidden, int threads)
+    {
+        var rng = new Random((steps * 1000) + (batch * 10) + hidden);
+        float[] pre = Uniform(rng, steps * batch * 4 * hidden, 2), weight = Uniform(rng, 4 * hidden * hidden, 0.3f);
+        float[] h0 = Uniform(rng, batch * hidden, 1), c0 = Uniform(rng, batch * hidden, 1);
+        using var packed = CpuGemm.PackB(true, hidden, 4 * hidden, weight);
+
+        var (stepGates, stepCells, stepHidden) = ((float[])pre.Clone(), new float[steps * batch * hidden], new float[steps * batch * hidden]);
+        for (int t = 0; t < steps; t++)
+        {
+            var gates = stepGates.AsSpan(t * batch * 4 * hidden, batch * 4 * hidden);
+            ReadOnlySpan<float> hPrev = t > 0 ? stepHidden.AsSpan((t - 1) * batch * hidden, batch * hidden) : h0;
+            ReadOnlySpan<float> cPrev = t > 0 ? stepCells.AsSpan((t - 1) * batch * hidden, batch * hidden) : c0;
+            if (t > 0 || hasInitialHidden)
+            {
+                CpuGemm.Gemm(false, batch, 1f, hPrev, packed, 1f, gates, threads);
+            }
+
+            CpuLstmCell.Forward(gates, cPrev, gates, stepCells.AsSpan(t * batch * hidden, batch * hidden), stepHidden.AsSpan(t * batch * hidden, batch * hidden), batch, hidden, threads);
+        }
+
+        var (fusedGates, fusedCells, fusedHidden) = ((float[])pre.Clone(), new float[steps * batch * hidden], new float[steps * batch * hidden]);
+        fixed (float* g = fusedGates, c = fusedCells, h = fusedHidden, hInit = h0, cInit = c0)
+        {
+            CpuLstmRecurrence.Forward(g, c, h, hInit, cInit, hasInitialHidden, packed, steps, batch, hidden, threads);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fusedGates, Is.EqualTo(stepGates), "gates");
+            Assert.That(fusedCells, Is.EqualTo(stepCells), "c");
+            Assert.That(fusedHidden, Is.EqualTo(stepHidden), "h");
+        });
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void BackwardEqualsTheStepByStepPathExactly(int steps, int batch, int hidden, bool hasInitialCell, int threads)
+    {
+        var rng = new Random((steps * 1000) + (batch * 10) + hidden + 1);
+        float[] gates = Uniform(rng, steps * batch * 4 * hidden, 1), cells = Uniform(rng, steps * batch * hidden, 1.5f);
+        float[] c0 = hasInitialCell ? Uniform(rng, batch * hidden, 1) : new float[batch * hidden];
+        float[] dH = Uniform(rng, steps * batch * hidden, 1), weight = Uniform(rng, 4 * hidden * hidden, 0.3f);
+        using var packed = CpuGemm.PackB(false, 4 * hidden, hidden, weight);
+
+        var (stepDh, stepDc, stepDPre) = ((float[])dH.Clone(), new float[batch * hidden], new float[steps * batch * 4 * hidden]);
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            var dhT = stepDh.AsSpan(t * batch * hidden, batch * hidden);
+            if (t < steps - 1)
+            {
+                CpuGemm.Gemm(false, batch, 1f, stepDPre.AsSpan((t + 1) * batch * 4 * hidden, batch * 4 * hidden), packed, 1f, dhT, threads);
+            }
+
+            ReadOnlySpan<float> cPrev = t > 0 ? cells.AsSpan((t - 1) * batch * hidden, batch * hidden) : c0;
+            CpuLstmCell.Backward(
+                gates.AsSpan(t * batch * 4 * hidden, batch * 4 * hidden), cells.AsSpan(t * batch * hidden, batch * hidden), cPrev, dhT, stepDc,
+                stepDPre.AsSpan(t * batch * 4 * hidden, batch * 4 * hidden), stepDc, batch, hidden, threads);
+        }
+
+        var (fusedDh, fusedDc, fusedDPre) = ((float[])dH.Clone(), new float[batch * hidden], new float[steps * batch * 4 * hidden]);
+        fixed (float* g = gates, c = cells, cInit = c0, dh = fusedDh, dc = fusedDc, dp = fusedDPre)
+        {
+            CpuLstmRecurrence.Backward(g, c, cInit, dh, dc, dp, packed, steps, batch, hidden, threads);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fusedDPre, Is.EqualTo(stepDPre), "d(pre)");
+            Assert.That(fusedDh, Is.EqualTo(stepDh), "dh with the recurrent terms");
+            Assert.That(fusedDc, Is.EqualTo(stepDc), "dc carried to the initial state");
+        });
+    }
+
+    [Test]
+    public void AnLstmOnCpuAgreesWithTheStepByStepIlgpuPath()
+    {
+        // H = 64 takes the fused recurrence on cpu; ilgpu-cpu runs the steps one by one through its own kernels.
+        const int vocabulary = 9, hidden = 64, layers = 2, steps = 5, batch = 4;
+        var rng = new Random(11);
+        var ids = Enumerable.Range(0, steps * batch).Select(_ => rng.Next(vocabulary)).ToArray();
+        var targets = Enumerable.Range(0, steps * batch).Select(_ => rng.Next(vocabulary)).ToArray();
+        float[] h0 = Uniform(rng, batch * hidden, 0.5f), c1 = Uniform(rng, batch * hidden, 0.5f);
+        var results = new List<(float[] Losses, Dictionary<string, float[]> Gradients)>();
+        foreach (var name in new[] { "cpu", "ilgpu-cpu" })
+        {
+            var device = TestDevices.Get(name);
+            using var model = new LstmCharModel(device, vocabulary, hidden, layers, dropout: 0f, seed: 5);
+            using var state = model.Lstm.CreateState(device, batch);
+            state.Hidden[0].CopyFrom(h0);
+            state.Cell[1].CopyFrom(c1);
+            using var x = device.IndicesFromArray(ids, ids.Length);
+            using var y = device.IndicesFromArray(targets, targets.Length);
+            using var losses = device.Zeros(steps * batch, 1);
+            model.Parameters.ZeroGradients();
+            var logits = model.Logits(x, batch, training: true, step: 1, state, null);
+            Ops.SoftmaxCrossEntropy(logits, y, losses, logits, 1f / (steps * batch));
+            model.Lstm.Backward(model.Output.Backward(logits)!);
+            results.Add((losses.ToArray(), model.Parameters.Parameters.ToDictionary(p => p.Name, p => p.Gradient.ToArray())));
+        }
+
+        Assert.That(results[0].Losses, Is.EqualTo(results[1].Losses).Within(1e-5f));
+        foreach (var (name, gradient) in results[0].Gradients)
+        {
+            double scale = results[1].Gradients[name].Max(Math.Abs) + 1e-6;
+            Assert.That(gradient.Zip(results[1].Gradients[name], (a, b) => Math.Abs(a - b)).Max(), Is.LessThan(1e-4 * scale), name);
+        }
+    }
+
+    private static float[] Uniform(Random rng, int n, float scale) =>
+        Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2) - 1) * scale).ToArray();
+}
