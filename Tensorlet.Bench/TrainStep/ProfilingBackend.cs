@@ -227,7 +227,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     /// <summary>Disposes the inner backend: the device disposes its backend, which is this one once installed.</summary>
     public void Dispose() => inner.Dispose();
 
-    // Managed bytes are counted over all threads (precise), so a kernel's Parallel.For workers count too.
+    // Managed bytes are counted over all threads (precise), so what a kernel's worker threads allocate counts too.
     private Mark Begin() => Recording ? new Mark(Stopwatch.GetTimestamp(), ProcessCpuTime.Seconds(), GC.GetTotalAllocatedBytes(precise: true)) : default;
 
     /// <summary>Records a Try… kernel only when the backend ran it (false means the caller falls back to the step-by-step kernels).</summary>

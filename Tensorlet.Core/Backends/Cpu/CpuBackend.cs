@@ -23,7 +23,7 @@ internal sealed partial class CpuBackend : IKernelBackend
     public Storage<T> Allocate<T>(long length)
         where T : unmanaged => new CpuStorage<T>(length);
 
-    // CPU kernels run synchronously on the calling thread (and its Parallel.For workers).
+    // CPU kernels run synchronously on the calling thread (and the worker team's threads, CpuThreadTeam).
     public void Synchronize()
     {
     }
