@@ -120,6 +120,11 @@ internal unsafe struct GemmJob : IParallelItems
         int i0 = mBlock * mc;
         int rowsInBlock = Math.Min(mc, m - i0);
         int mr = geometry.Mr, nr = geometry.Nr;
+        if (sharedA == null && !transposeA && slivers == 1 && geometry.Kind == GemmKernelKind.Vector512)
+        {
+            RunOneSliverReadingA(i0, rowsInBlock);
+            return;
+        }
 
         float[]? aScratch = sharedA == null ? Scratch(ref aBuffer, geometry.Mc * GemmGeometry.KcMax) : null;
         float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, GemmGeometry.KcMax * (s1 - s0) * nr) : null;
@@ -177,6 +182,40 @@ internal unsafe struct GemmJob : IParallelItems
                                 break;
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A GEMM whose op(B) is a single sliver (N ≤ NR: the LSTM's output head, N = 32) multiplies each A element by only
+    /// NR columns, so packing A would cost as much memory traffic as the product; the microkernel reads the MR rows
+    /// of A where they are instead (<see cref="GemmMicrokernel512.RunRowsOfA"/>). Same K blocks, same floats.
+    /// </summary>
+    private readonly void RunOneSliverReadingA(int i0, int rowsInBlock)
+    {
+        int mr = geometry.Mr, nr = geometry.Nr;
+        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, GemmGeometry.KcMax * nr) : null;
+        float* spill = stackalloc float[mr * nr];
+        fixed (float* bStart = bScratch)
+        {
+            float* bLocal = Align(bStart);
+            for (int pc = 0; pc < k; pc += kc)
+            {
+                int kcLen = Math.Min(kc, k - pc);
+                float* bSliver = packedB + ((long)pc * paddedN);
+                if (unpackedB != null)
+                {
+                    bSliver = bLocal;
+                    GemmPacking.PackBSliverBlock(unpackedB, transposeB, k, n, pc, kcLen, nr, 0, bSliver);
+                }
+
+                float blockBeta = pc == 0 ? beta : 1f;
+                for (int ir = 0; ir < rowsInBlock; ir += mr)
+                {
+                    int rows = Math.Min(mr, rowsInBlock - ir);
+                    float* aRows = a + ((long)(i0 + ir) * k) + pc;
+                    GemmMicrokernel512.RunRowsOfA(kcLen, aRows, k, rows, bSliver, c + ((long)(i0 + ir) * n), n, n, alpha, blockBeta, spill);
                 }
             }
         }

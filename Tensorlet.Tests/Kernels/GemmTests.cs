@@ -175,7 +175,7 @@ public sealed class GemmTests
             }
 
             var rng = new Random(19);
-            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 33, 127), (13, 17, 260), (64, 64, 64), (50, 70, 600), (270, 20, 30) })
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 33, 127), (13, 17, 260), (64, 64, 64), (50, 70, 600), (270, 20, 30), (600, 32, 513) })
             {
                 foreach (bool transposeA in new[] { false, true })
                 {
