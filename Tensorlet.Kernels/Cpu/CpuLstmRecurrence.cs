@@ -116,7 +116,7 @@ internal static unsafe class CpuLstmRecurrence
                         }
 
                         // Step t+1 multiplies all of h_t.
-                        CpuThreadTeam.GangBarrier();
+                        CpuThreadTeam.GangBarrier(members);
                     }
                 }
             }
@@ -160,7 +160,7 @@ internal static unsafe class CpuLstmRecurrence
                 }
 
                 // Step t−1 multiplies all of d(pre)_t.
-                CpuThreadTeam.GangBarrier();
+                CpuThreadTeam.GangBarrier(members);
             }
         }
     }

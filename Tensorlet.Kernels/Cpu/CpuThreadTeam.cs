@@ -95,12 +95,14 @@ internal static unsafe class CpuThreadTeam
 
     /// <summary>
     /// Waits until every member of the running gang has arrived (a sense-reversing spin barrier: the gang's
-    /// members are on distinct cores and arrive within microseconds). After a member failed, the others leave
-    /// with <see cref="OperationCanceledException"/> instead of waiting forever.
+    /// members are on distinct cores and arrive within microseconds). <paramref name="members"/> is the count the
+    /// member was given: a gang of one (run inline, maybe while another thread's gang holds the team) returns at
+    /// once and never touches the team's barrier. After a member failed, the others leave with
+    /// <see cref="OperationCanceledException"/> instead of waiting forever.
     /// </summary>
-    public static void GangBarrier()
+    public static void GangBarrier(int members)
     {
-        if (gangMembers <= 1)
+        if (members <= 1)
         {
             return;
         }

@@ -125,6 +125,40 @@ public sealed unsafe class CpuThreadTeamTests
     }
 
     [Test]
+    public void GangsFromTwoThreadsAtOnceBothComplete()
+    {
+        // One gets the team, the other runs as a gang of one; neither may touch the other's barrier.
+        var errors = new int[2];
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            var slots = new long[CpuThreadTeam.MaxThreads];
+            var members = new int[1];
+            for (int repeat = 0; repeat < 50; repeat++)
+            {
+                fixed (long* s = slots)
+                fixed (int* e = &errors[t], m = members)
+                {
+                    var gang = new Rounds(s, e, m, 200);
+                    CpuThreadTeam.RunGang(2, ref gang);
+                }
+
+                Array.Clear(slots);
+            }
+        })).ToArray();
+        foreach (var thread in threads)
+        {
+            thread.Start();
+        }
+
+        foreach (var thread in threads)
+        {
+            Assert.That(thread.Join(TimeSpan.FromMinutes(1)), Is.True, "a gang never finished");
+        }
+
+        Assert.That(errors, Is.All.Zero, "reads that saw another member's previous round");
+    }
+
+    [Test]
     public void AGangInsideALoopRunsAsOneMember()
     {
         var members = new int[4];
@@ -144,7 +178,7 @@ public sealed unsafe class CpuThreadTeamTests
             for (long round = 1; round <= rounds; round++)
             {
                 Volatile.Write(ref slots[member], round);
-                CpuThreadTeam.GangBarrier();
+                CpuThreadTeam.GangBarrier(members);
                 for (int other = 0; other < members; other++)
                 {
                     if (Volatile.Read(ref slots[other]) != round)
@@ -153,7 +187,7 @@ public sealed unsafe class CpuThreadTeamTests
                     }
                 }
 
-                CpuThreadTeam.GangBarrier();
+                CpuThreadTeam.GangBarrier(members);
             }
         }
     }
