@@ -159,6 +159,19 @@ public sealed unsafe class CpuThreadTeamTests
     }
 
     [Test]
+    public void AFailingGangMemberReleasesTheOthersAndItsErrorReachesTheCaller()
+    {
+        // The last member throws after a few rounds; the others, waiting at the barrier, must not wait forever.
+        var error = Assert.Throws<InvalidOperationException>(() =>
+        {
+            var gang = new FailInRound(3);
+            CpuThreadTeam.RunGang(2, ref gang);
+        });
+        Assert.That(error!.Message, Is.EqualTo("round 3"));
+        AGangMeetsAtEveryBarrier();
+    }
+
+    [Test]
     public void AGangInsideALoopRunsAsOneMember()
     {
         var members = new int[4];
@@ -185,6 +198,22 @@ public sealed unsafe class CpuThreadTeamTests
                     {
                         Interlocked.Increment(ref *errors);
                     }
+                }
+
+                CpuThreadTeam.GangBarrier(members);
+            }
+        }
+    }
+
+    private readonly struct FailInRound(int failing) : IGangBody
+    {
+        public void Run(int member, int members)
+        {
+            for (int round = 1; round <= 10; round++)
+            {
+                if (member == members - 1 && round == failing)
+                {
+                    throw new InvalidOperationException($"round {round}");
                 }
 
                 CpuThreadTeam.GangBarrier(members);
