@@ -79,8 +79,9 @@ internal static unsafe class CpuLstmRecurrence
         {
             var (j0, j1) = Units(member, members, hiddenSize);
             int nr = weightHhT.Geometry.Nr, wide = 4 * hiddenSize;
-            var job = new GemmJob(weightHhT.Geometry, false, batch, wide, hiddenSize, 1f, null, 1f, null, 1);
-            float[] packedA = ArrayPool<float>.Shared.Rent(checked((int)job.SharedALength + 16));
+            // h_{t−1} packed whole: B rounded up to MR rows, times K = H (GemmJob.SharedALength).
+            int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
+            float[] packedA = ArrayPool<float>.Shared.Rent(checked((paddedBatch * hiddenSize) + 16));
             try
             {
                 fixed (float* aStart = packedA)
