@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
@@ -149,8 +151,15 @@ internal unsafe struct GemmJob : IParallelItems
 
                 // The first K block applies beta; later blocks accumulate onto it.
                 float blockBeta = pc == 0 ? beta : 1f;
+                int nextPc = pc + kc;
+                bool prefetch = sharedA == null && nextPc < k;
                 for (int s = s0; s < s1; s++)
                 {
+                    if (prefetch)
+                    {
+                        PrefetchABlockPart(i0, rowsInBlock, nextPc, Math.Min(kc, k - nextPc), s - s0, s1 - s0);
+                    }
+
                     float* bSliver;
                     if (unpackedB != null)
                     {
@@ -218,6 +227,37 @@ internal unsafe struct GemmJob : IParallelItems
                     GemmMicrokernel512.RunRowsOfA(kcLen, aRows, k, rows, bSliver, c + ((long)(i0 + ir) * n), n, n, alpha, blockBeta, spill);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Asks for part <paramref name="part"/> of <paramref name="parts"/> of the source of the A block that
+    /// <see cref="GemmPacking.PackA"/> reads next, into L2, while this block's products run. The block is many short
+    /// segments (for the weight gradient's transposed A, 1 KiB of each 4 KiB row of d(pre)), too short for the hardware
+    /// prefetcher to ramp up on, so unprefetched packing waits on memory segment by segment. Measured 5–12% faster
+    /// on the LSTM weight-gradient shapes (interleaved runs, 1 and 2 threads), no change on the others.
+    /// </summary>
+    private readonly void PrefetchABlockPart(int i0, int rows, int pc, int kcLen, int part, int parts)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        // Segments of op(A)'s block as stored: kcLen rows of `rows` floats (A transposed), or `rows` rows of kcLen floats.
+        int segments = transposeA ? kcLen : rows;
+        int segmentFloats = transposeA ? rows : kcLen;
+        int first = (int)((long)segments * part / parts), last = (int)((long)segments * (part + 1) / parts);
+        for (int seg = first; seg < last; seg++)
+        {
+            float* start = transposeA ? a + ((long)(pc + seg) * m) + i0 : a + ((long)(i0 + seg) * k) + pc;
+            for (int f = 0; f < segmentFloats; f += 16)
+            {
+                Sse.Prefetch1(start + f);
+            }
+
+            // An unaligned segment ends in one more cache line.
+            Sse.Prefetch1(start + segmentFloats - 1);
         }
     }
 
