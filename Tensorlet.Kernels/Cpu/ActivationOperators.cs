@@ -13,40 +13,40 @@ internal readonly struct ReluOperator : IUnaryOperator
 }
 
 /// <summary>
-/// y = tanh(x) = sign(x)·(1 − e)/(1 + e) with e = exp(−2|x|), so exp never overflows. .NET has a vector Exp
-/// but no vector Tanh. Near 0 the subtraction 1 − e loses relative accuracy; the absolute error stays below about 2e-7.
+/// y = tanh(x) = sign(x)·(1 − e)/(1 + e) with e = exp(−2|x|) (<see cref="FloatExp"/>), so exp never overflows.
+/// Near 0 the subtraction 1 − e loses relative accuracy; the absolute error stays below about 2e-7.
 /// </summary>
 internal readonly struct TanhOperator : IUnaryOperator
 {
     public float Invoke(float x)
     {
-        float e = MathF.Exp(-2f * Math.Abs(x));
+        float e = FloatLanes1.Exp(-2f * Math.Abs(x));
         return MathF.CopySign((1f - e) / (1f + e), x);
     }
 
     public Vector256<float> Invoke(Vector256<float> x)
     {
-        var e = Vector256.Exp(Vector256.Create(-2f) * Vector256.Abs(x));
+        var e = FloatLanes256.Exp(Vector256.Create(-2f) * Vector256.Abs(x));
         var one = Vector256<float>.One;
         return Vector256.CopySign((one - e) / (one + e), x);
     }
 
     public Vector512<float> Invoke(Vector512<float> x)
     {
-        var e = Vector512.Exp(Vector512.Create(-2f) * Vector512.Abs(x));
+        var e = FloatLanes512.Exp(Vector512.Create(-2f) * Vector512.Abs(x));
         var one = Vector512<float>.One;
         return Vector512.CopySign((one - e) / (one + e), x);
     }
 }
 
-/// <summary>y = 1/(1 + exp(−x)); exp(−x) may overflow to +∞ for very negative x, which gives the right limit 0.</summary>
+/// <summary>y = 1/(1 + exp(−x)) (<see cref="FloatExp"/>); exp(−x) is +∞ for very negative x, which gives the right limit 0.</summary>
 internal readonly struct SigmoidOperator : IUnaryOperator
 {
-    public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
+    public float Invoke(float x) => 1f / (1f + FloatLanes1.Exp(-x));
 
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
+    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + FloatLanes256.Exp(-x));
 
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+    public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + FloatLanes512.Exp(-x));
 }
 
 /// <summary>dx = dy where y &gt; 0, else 0. Invoke(y, dy).</summary>

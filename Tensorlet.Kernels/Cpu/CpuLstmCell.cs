@@ -6,7 +6,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// The fused LSTM cell in SIMD C#: one pass over [B,H] that reads the four gate streams (PyTorch's order
 /// i, f, g, o: columns [0,H), [H,2H), [2H,3H), [3H,4H) of each [B,4H] row) and writes everything the cell
-/// produces, instead of one pass per activation and product. σ and tanh go through the vectorized exp:
+/// produces, instead of one pass per activation and product. σ and tanh go through the vectorized exp (<see cref="FloatExp"/>):
 /// σ(x) = 1/(1+e^−x) and tanh(x) = 1 − 2/(1+e^2x), both exact at ±∞ and within ~1e-7 absolute elsewhere.
 /// Rows are split across threads when the cell is big enough to pay for it.
 /// </summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tensorlet.Kernels.Cpu;
 
@@ -35,14 +36,24 @@ internal unsafe interface IFloatLanes<TVector>
     /// <summary>a·b + c, fused where the hardware can.</summary>
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
 
+    /// <summary>The larger of a and b; NaN if either is NaN.</summary>
     static abstract TVector Max(TVector a, TVector b);
+
+    /// <summary>The smaller of a and b; NaN if either is NaN.</summary>
+    static abstract TVector Min(TVector a, TVector b);
+
+    /// <summary>x rounded to the nearest integer, ties to even.</summary>
+    static abstract TVector RoundToEven(TVector x);
+
+    /// <summary>x·2^n for integral n in [−150, 130], rounded once (to a subnormal, 0 or ∞ where the result is out of range).</summary>
+    static abstract TVector ScaleByPowerOfTwo(TVector x, TVector n);
 
     static abstract TVector Sqrt(TVector x);
 
     /// <summary>x with every subnormal lane (|x| below float's smallest normal) set to zero.</summary>
     static abstract TVector FlushSubnormal(TVector x);
 
-    /// <summary>e^x to about 1 ulp (.NET's vectorized Exp; the scalar lane uses MathF.Exp).</summary>
+    /// <summary>e^x within 1.25 ulp, the same roundings at every width (<see cref="FloatExp"/>).</summary>
     static abstract TVector Exp(TVector x);
 
     static abstract float MaxAcross(TVector x);
@@ -92,7 +103,19 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
     public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
+    public static Vector512<float> Min(Vector512<float> a, Vector512<float> b) => Vector512.Min(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> RoundToEven(Vector512<float> x) => Vector512.Round(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ScaleByPowerOfTwo(Vector512<float> x, Vector512<float> n)
+        => Avx512F.IsSupported
+            ? Avx512F.Scale(x, n)
+            : Vector512.Create(FloatLanes256.ScaleByPowerOfTwo(x.GetLower(), n.GetLower()), FloatLanes256.ScaleByPowerOfTwo(x.GetUpper(), n.GetUpper()));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x) => FloatExp.Evaluate<FloatLanes512, Vector512<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Sqrt(Vector512<float> x) => Vector512.Sqrt(x);
@@ -143,7 +166,24 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
     public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x) => Vector256.Exp(x);
+    public static Vector256<float> Min(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> RoundToEven(Vector256<float> x) => Vector256.Round(x);
+
+    /// <summary>Two exact power-of-two factors, each within float's normal exponents, so only the last product rounds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ScaleByPowerOfTwo(Vector256<float> x, Vector256<float> n)
+    {
+        var whole = Vector256.ConvertToInt32(n);
+        var half = whole >> 1;
+        var first = (half + Vector256.Create(127)) << 23;
+        var second = (whole - half + Vector256.Create(127)) << 23;
+        return x * first.AsSingle() * second.AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x) => FloatExp.Evaluate<FloatLanes256, Vector256<float>>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Sqrt(Vector256<float> x) => Vector256.Sqrt(x);
@@ -198,7 +238,16 @@ internal readonly unsafe struct FloatLanes1 : IFloatLanes<float>
     public static float Max(float a, float b) => MathF.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Exp(float x) => MathF.Exp(x);
+    public static float Min(float a, float b) => MathF.Min(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float RoundToEven(float x) => MathF.Round(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ScaleByPowerOfTwo(float x, float n) => MathF.ScaleB(x, (int)n);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Exp(float x) => FloatExp.Evaluate<FloatLanes1, float>(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sqrt(float x) => MathF.Sqrt(x);
