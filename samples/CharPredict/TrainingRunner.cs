@@ -236,7 +236,7 @@ internal sealed class TrainingRunner(
     }
 
     private static string Describe(CharModelSpec spec) => spec.Kind == ModelKind.Lstm
-        ? string.Create(CultureInfo.InvariantCulture, $"LSTM {spec.Layers}x{spec.HiddenSize}, dropout {spec.Dropout}")
+        ? string.Create(CultureInfo.InvariantCulture, $"LSTM {spec.NumLayers}x{spec.HiddenSize}, dropout {spec.Dropout}")
         : string.Create(CultureInfo.InvariantCulture, $"n-gram MLP, n={spec.N}, {spec.NgramVocabularySize:N0} n-grams, hidden {spec.HiddenSize} {spec.Activation.ToString().ToLowerInvariant()}");
 
     // Which model wins on the positions both predict, and after how long.
