@@ -126,9 +126,9 @@ public sealed class ModelCheckpoint
         }
 
         var vocabulary = CharVocabulary.Deserialize(Meta(VocabularyKey));
-        if (vocabulary.Count != spec.VocabularySize)
+        if (vocabulary.Count != spec.CharVocabularySize)
         {
-            throw new CheckpointException($"{path} is inconsistent: its vocabulary has {vocabulary.Count} characters but its model {spec.VocabularySize}.");
+            throw new CheckpointException($"{path} is inconsistent: its vocabulary has {vocabulary.Count} characters but its model {spec.CharVocabularySize}.");
         }
 
         NgramVocabulary? ngrams = null;

@@ -9,7 +9,7 @@ namespace Tensorlet.Models.Modeling;
 /// Everything needed to rebuild a model: its family and sizes. Saved as JSON in every checkpoint.
 /// </summary>
 /// <param name="Kind">The model family.</param>
-/// <param name="VocabularySize">Output characters.</param>
+/// <param name="CharVocabularySize">Output characters: the size of the character vocabulary.</param>
 /// <param name="HiddenSize">LSTM H, or the n-gram MLP's hidden width.</param>
 /// <param name="NumLayers">Stacked LSTM layers, nn.LSTM's num_layers (1 for the n-gram MLP).</param>
 /// <param name="Dropout">Dropout between LSTM layers.</param>
@@ -18,7 +18,7 @@ namespace Tensorlet.Models.Modeling;
 /// <param name="Activation">The n-gram MLP's activation.</param>
 public sealed record CharModelSpec(
     ModelKind Kind,
-    int VocabularySize,
+    int CharVocabularySize,
     int HiddenSize,
     int NumLayers = 1,
     float Dropout = 0f,
@@ -35,16 +35,17 @@ public sealed record CharModelSpec(
     // JSON keys renamed before 0.1.0, as (current, older): checkpoints written under the older name still load.
     private static readonly (string Current, string Older)[] RenamedKeys =
     [
+        ("char_vocabulary_size", "vocabulary_size"),
         ("num_layers", "layers"),
     ];
 
     /// <summary>The spec of the notebook's LSTM.</summary>
-    public static CharModelSpec Lstm(int vocabularySize, int hiddenSize, int numLayers, float dropout)
-        => new(ModelKind.Lstm, vocabularySize, hiddenSize, numLayers, dropout);
+    public static CharModelSpec Lstm(int charVocabularySize, int hiddenSize, int numLayers, float dropout)
+        => new(ModelKind.Lstm, charVocabularySize, hiddenSize, numLayers, dropout);
 
     /// <summary>The spec of the notebook's n-gram MLP.</summary>
-    public static CharModelSpec Ngram(int n, int ngramVocabularySize, int vocabularySize, int hiddenSize, Activation activation)
-        => new(ModelKind.Ngram, vocabularySize, hiddenSize, 1, 0f, n, ngramVocabularySize, activation);
+    public static CharModelSpec Ngram(int n, int ngramVocabularySize, int charVocabularySize, int hiddenSize, Activation activation)
+        => new(ModelKind.Ngram, charVocabularySize, hiddenSize, 1, 0f, n, ngramVocabularySize, activation);
 
     /// <summary>
     /// Reads a spec written by <see cref="ToJson"/>, also under the older names of renamed keys (a key given under
@@ -82,7 +83,7 @@ public sealed record CharModelSpec(
             }
         }
 
-        Positive(VocabularySize, "The vocabulary size");
+        Positive(CharVocabularySize, "The character vocabulary size");
         Positive(HiddenSize, "The hidden size");
         Positive(NumLayers, "The number of layers");
         if (!(Dropout >= 0 && Dropout < 1))
@@ -103,8 +104,8 @@ public sealed record CharModelSpec(
         Validate();
         return Kind switch
         {
-            ModelKind.Lstm => new LstmCharModel(device, VocabularySize, HiddenSize, NumLayers, Dropout, seed),
-            _ => new NgramMlp(device, NgramVocabularySize, VocabularySize, HiddenSize, Activation, seed),
+            ModelKind.Lstm => new LstmCharModel(device, CharVocabularySize, HiddenSize, NumLayers, Dropout, seed),
+            _ => new NgramMlp(device, NgramVocabularySize, CharVocabularySize, HiddenSize, Activation, seed),
         };
     }
 

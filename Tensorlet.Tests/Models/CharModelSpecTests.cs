@@ -27,7 +27,7 @@ public sealed class CharModelSpecTests
             Assert.That(CharModelSpec.FromJson(json), Is.EqualTo(spec), json);
             Assert.That(JsonNode.Parse(json)!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[]
             {
-                "kind", "vocabulary_size", "hidden_size", "num_layers", "dropout", "n", "ngram_vocabulary_size", "activation",
+                "kind", "char_vocabulary_size", "hidden_size", "num_layers", "dropout", "n", "ngram_vocabulary_size", "activation",
             }));
         }
     }
@@ -39,6 +39,7 @@ public sealed class CharModelSpecTests
         Assert.That(CharModelSpec.FromJson(OlderNgramJson), Is.EqualTo(NgramSpec));
     }
 
+    [TestCase("char_vocabulary_size", "vocabulary_size")]
     [TestCase("num_layers", "layers")]
     public void AKeyUnderNeitherNameIsRefused(string current, string older)
     {
@@ -49,6 +50,7 @@ public sealed class CharModelSpecTests
         Assert.That(ex!.Message, Does.Contain($"no '{current}'").And.Contain($"'{older}'"));
     }
 
+    [TestCase("char_vocabulary_size", "vocabulary_size")]
     [TestCase("num_layers", "layers")]
     public void AKeyUnderBothNamesMustHaveOneValue(string current, string older)
     {
