@@ -135,9 +135,9 @@ public sealed class ModelCheckpoint
         if (spec.Kind == ModelKind.Ngram)
         {
             ngrams = NgramVocabulary.Deserialize(Meta(NgramVocabularyKey));
-            if (ngrams.Count != spec.NgramVocabularySize || ngrams.N != spec.N)
+            if (ngrams.Count != spec.NgramVocabularySize || ngrams.NgramOrder != spec.NgramOrder)
             {
-                throw new CheckpointException($"{path} is inconsistent: its n-gram vocabulary has {ngrams.Count} {ngrams.N}-grams but its model expects {spec.NgramVocabularySize} {spec.N}-grams.");
+                throw new CheckpointException($"{path} is inconsistent: its n-gram vocabulary has {ngrams.Count} {ngrams.NgramOrder}-grams but its model expects {spec.NgramVocabularySize} {spec.NgramOrder}-grams.");
             }
         }
 

@@ -13,7 +13,7 @@ namespace Tensorlet.Models.Modeling;
 /// <param name="HiddenSize">LSTM H, or the n-gram MLP's hidden width.</param>
 /// <param name="NumLayers">Stacked LSTM layers, nn.LSTM's num_layers (1 for the n-gram MLP).</param>
 /// <param name="Dropout">Dropout between LSTM layers.</param>
-/// <param name="N">Characters per n-gram (0 for the LSTM).</param>
+/// <param name="NgramOrder">The n of the n-grams: characters per n-gram (0 for the LSTM).</param>
 /// <param name="NgramVocabularySize">Distinct n-grams (0 for the LSTM).</param>
 /// <param name="Activation">The n-gram MLP's activation.</param>
 public sealed record CharModelSpec(
@@ -22,7 +22,7 @@ public sealed record CharModelSpec(
     int HiddenSize,
     int NumLayers = 1,
     float Dropout = 0f,
-    int N = 0,
+    int NgramOrder = 0,
     int NgramVocabularySize = 0,
     Activation Activation = Activation.Relu)
 {
@@ -37,6 +37,7 @@ public sealed record CharModelSpec(
     [
         ("char_vocabulary_size", "vocabulary_size"),
         ("num_layers", "layers"),
+        ("ngram_order", "n"),
     ];
 
     /// <summary>The spec of the notebook's LSTM.</summary>
@@ -44,8 +45,8 @@ public sealed record CharModelSpec(
         => new(ModelKind.Lstm, charVocabularySize, hiddenSize, numLayers, dropout);
 
     /// <summary>The spec of the notebook's n-gram MLP.</summary>
-    public static CharModelSpec Ngram(int n, int ngramVocabularySize, int charVocabularySize, int hiddenSize, Activation activation)
-        => new(ModelKind.Ngram, charVocabularySize, hiddenSize, 1, 0f, n, ngramVocabularySize, activation);
+    public static CharModelSpec Ngram(int ngramOrder, int ngramVocabularySize, int charVocabularySize, int hiddenSize, Activation activation)
+        => new(ModelKind.Ngram, charVocabularySize, hiddenSize, 1, 0f, ngramOrder, ngramVocabularySize, activation);
 
     /// <summary>
     /// Reads a spec written by <see cref="ToJson"/>, also under the older names of renamed keys (a key given under
@@ -93,7 +94,7 @@ public sealed record CharModelSpec(
 
         if (Kind == ModelKind.Ngram)
         {
-            Positive(N, "n");
+            Positive(NgramOrder, "The n-gram order");
             Positive(NgramVocabularySize, "The n-gram vocabulary size");
         }
     }

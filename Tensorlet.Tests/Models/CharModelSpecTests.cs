@@ -27,7 +27,7 @@ public sealed class CharModelSpecTests
             Assert.That(CharModelSpec.FromJson(json), Is.EqualTo(spec), json);
             Assert.That(JsonNode.Parse(json)!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[]
             {
-                "kind", "char_vocabulary_size", "hidden_size", "num_layers", "dropout", "n", "ngram_vocabulary_size", "activation",
+                "kind", "char_vocabulary_size", "hidden_size", "num_layers", "dropout", "ngram_order", "ngram_vocabulary_size", "activation",
             }));
         }
     }
@@ -41,6 +41,7 @@ public sealed class CharModelSpecTests
 
     [TestCase("char_vocabulary_size", "vocabulary_size")]
     [TestCase("num_layers", "layers")]
+    [TestCase("ngram_order", "n")]
     public void AKeyUnderNeitherNameIsRefused(string current, string older)
     {
         var fields = JsonNode.Parse(OlderLstmJson)!.AsObject();
@@ -52,6 +53,7 @@ public sealed class CharModelSpecTests
 
     [TestCase("char_vocabulary_size", "vocabulary_size")]
     [TestCase("num_layers", "layers")]
+    [TestCase("ngram_order", "n")]
     public void AKeyUnderBothNamesMustHaveOneValue(string current, string older)
     {
         var same = JsonNode.Parse(OlderNgramJson)!.AsObject();
