@@ -193,7 +193,7 @@ public sealed class ModelCheckpoint
             throw new CheckpointException($"{path} does not belong to {Path}: it was saved at step {stepText ?? "?"}, the model at step {Position.Step}.");
         }
 
-        int count = checked((int)model.Parameters.Count);
+        int count = checked((int)model.Parameters.Length);
         var m = new float[count];
         var v = new float[count];
         foreach (var p in model.Parameters.Parameters)

@@ -129,7 +129,7 @@ internal sealed class TrainingRunner(
 
         using var loaded = new LoadedModel(model, data.Vocabulary, ngrams);
         using var adam = optimizer;
-        long parameters = model.Parameters.Count;
+        long parameters = model.Parameters.Length;
         console.Line(string.Create(
             CultureInfo.InvariantCulture,
             $"{name}: {Describe(spec)}, {parameters:N0} parameters, {train.Count:N0} training examples, {validation.Count:N0} validation examples"));
