@@ -94,7 +94,7 @@ internal static class QualityCommand
                 inSequence = 0;
             }
 
-            positions[w] = inSequence + windows.N;
+            positions[w] = inSequence + windows.NgramOrder;
         }
 
         return new WindowBatchSource(windows.Inputs, windows.Targets, positions);

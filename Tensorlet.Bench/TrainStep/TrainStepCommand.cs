@@ -47,7 +47,7 @@ internal static class TrainStepCommand
         bool peakReset = ProcessMemory.ResetPeak();
 
         using var session = new TrainStepSession(device, data, options.Model, options.Hidden, options.Layers, options.Dropout, options.Batch, options.Seed);
-        Console.WriteLine($"model: {options.Model} {(options.Model == "lstm" ? $"{options.Layers}×{options.Hidden}" : $"n={options.N}, {data.NgramCount}→{options.Hidden}→{data.CharacterCount}")}, {session.Model.Parameters.Count:N0} parameters, batch {options.Batch}, Adam lr {TrainStepSession.LearningRate}");
+        Console.WriteLine($"model: {options.Model} {(options.Model == "lstm" ? $"{options.Layers}×{options.Hidden}" : $"n={options.N}, {data.NgramCount}→{options.Hidden}→{data.CharacterCount}")}, {session.Model.Parameters.Length:N0} parameters, batch {options.Batch}, Adam lr {TrainStepSession.LearningRate}");
 
         // Validate before timing: a fresh model predicts about uniformly, so the first loss is near ln V.
         clock.Restart();

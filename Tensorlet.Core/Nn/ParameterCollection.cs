@@ -17,8 +17,11 @@ public sealed class ParameterCollection : IDisposable
     /// <summary>The device the parameters live on, once built.</summary>
     public Device? Device => values?.Device;
 
-    /// <summary>The total number of scalars.</summary>
-    public long Count => parameters.Sum(p => p.Length);
+    /// <summary>
+    /// The total number of scalars: the sum of the parameters' <see cref="Parameter.Length"/>, and the length of
+    /// <see cref="Values"/> and <see cref="Gradients"/>. (The number of parameters is <c>Parameters.Count</c>.)
+    /// </summary>
+    public long Length => parameters.Sum(p => p.Length);
 
     /// <summary>All values, one flat tensor.</summary>
     public Tensor Values => values ?? throw new InvalidOperationException("The parameter collection has not been built.");
@@ -56,7 +59,7 @@ public sealed class ParameterCollection : IDisposable
             throw new InvalidOperationException("The parameter collection has already been built.");
         }
 
-        long total = Count;
+        long total = Length;
         var host = new float[total];
         var random = new Random(seed);
         long offset = 0;

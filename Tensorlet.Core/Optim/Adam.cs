@@ -30,7 +30,7 @@ public sealed class Adam : IDisposable
         Beta2 = beta2;
         Epsilon = epsilon;
         WeightDecay = weightDecay;
-        int count = checked((int)parameters.Count);
+        int count = checked((int)parameters.Length);
         firstMoment = device.Zeros(count);
         secondMoment = device.Zeros(count);
     }

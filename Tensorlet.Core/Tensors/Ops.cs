@@ -46,36 +46,36 @@ public static class Ops
     }
 
     /// <summary>
-    /// output = one-hot(indices)·weightᵀ, done as a lookup: output[i, o] = weight[o, indices[i]].
-    /// weight is a Linear-layout matrix [Out, In]; indices [N] with values in [0, In); output [N, Out].
+    /// y = one-hot(indices)·weightᵀ, done as a lookup: y[i, o] = weight[o, indices[i]].
+    /// weight is a Linear-layout matrix [Out, In]; indices [N] with values in [0, In); y [N, Out].
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, In); on every device, before anything is written.</exception>
-    public static void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
+    public static void GatherColumns(Tensor weight, IndexTensor indices, Tensor y)
     {
-        var device = SameDevice(nameof(GatherColumns), weight, output);
+        var device = SameDevice(nameof(GatherColumns), weight, y);
         SameDevice(nameof(GatherColumns), device, indices);
-        if (output.Rows != indices.Length || output.Columns != weight.Rows)
+        if (y.Rows != indices.Length || y.Columns != weight.Rows)
         {
-            throw new ArgumentException($"GatherColumns shape mismatch: weight {weight.ShapeText}, indices {indices.ShapeText}, output {output.ShapeText}; need output [{indices.Length}, {weight.Rows}].");
+            throw new ArgumentException($"GatherColumns shape mismatch: weight {weight.ShapeText}, indices {indices.ShapeText}, y {y.ShapeText}; need y [{indices.Length}, {weight.Rows}].");
         }
 
         indices.ThrowIfAnyColumnOutside(weight.Columns);
-        device.Backend.GatherColumns(weight, indices, output);
+        device.Backend.GatherColumns(weight, indices, y);
     }
 
-    /// <summary>The backward of <see cref="GatherColumns"/>: gradWeight[o, indices[i]] += gradOutput[i, o].</summary>
+    /// <summary>The backward of <see cref="GatherColumns"/>, accumulating: dWeight[o, indices[i]] += dy[i, o].</summary>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, In); on every device, before anything is written.</exception>
-    public static void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
+    public static void ScatterAddColumns(Tensor dy, IndexTensor indices, Tensor dWeight)
     {
-        var device = SameDevice(nameof(ScatterAddColumns), gradOutput, gradWeight);
+        var device = SameDevice(nameof(ScatterAddColumns), dy, dWeight);
         SameDevice(nameof(ScatterAddColumns), device, indices);
-        if (gradOutput.Rows != indices.Length || gradOutput.Columns != gradWeight.Rows)
+        if (dy.Rows != indices.Length || dy.Columns != dWeight.Rows)
         {
-            throw new ArgumentException($"ScatterAddColumns shape mismatch: gradOutput {gradOutput.ShapeText}, indices {indices.ShapeText}, gradWeight {gradWeight.ShapeText}; need gradOutput [{indices.Length}, {gradWeight.Rows}].");
+            throw new ArgumentException($"ScatterAddColumns shape mismatch: dy {dy.ShapeText}, indices {indices.ShapeText}, dWeight {dWeight.ShapeText}; need dy [{indices.Length}, {dWeight.Rows}].");
         }
 
-        indices.ThrowIfAnyColumnOutside(gradWeight.Columns);
-        device.Backend.ScatterAddColumns(gradOutput, indices, gradWeight);
+        indices.ThrowIfAnyColumnOutside(dWeight.Columns);
+        device.Backend.ScatterAddColumns(dy, indices, dWeight);
     }
 
     /// <summary>x[i, j] += bias[j] for every row i.</summary>
@@ -90,16 +90,16 @@ public static class Ops
         device.Backend.AddBias(x, bias);
     }
 
-    /// <summary>result[j] = Σ_i x[i, j], added to result when <paramref name="accumulate"/> is true.</summary>
-    public static void SumColumns(Tensor x, Tensor result, bool accumulate = false)
+    /// <summary>y[j] = Σ_i x[i, j], added to y when <paramref name="accumulate"/> is true.</summary>
+    public static void SumColumns(Tensor x, Tensor y, bool accumulate = false)
     {
-        var device = SameDevice(nameof(SumColumns), x, result);
-        if (result.Length != x.Columns)
+        var device = SameDevice(nameof(SumColumns), x, y);
+        if (y.Length != x.Columns)
         {
-            throw new ArgumentException($"SumColumns shape mismatch: x {x.ShapeText} has {x.Columns} columns but result is {result.ShapeText}.");
+            throw new ArgumentException($"SumColumns shape mismatch: x {x.ShapeText} has {x.Columns} columns but y is {y.ShapeText}.");
         }
 
-        device.Backend.SumColumns(x, result, accumulate);
+        device.Backend.SumColumns(x, y, accumulate);
     }
 
     /// <summary>The fused LSTM cell forward; see the gate order i,f,g,o of PyTorch. gates may be preactivations.</summary>

@@ -126,18 +126,18 @@ public sealed class ModelCheckpoint
         }
 
         var vocabulary = CharVocabulary.Deserialize(Meta(VocabularyKey));
-        if (vocabulary.Count != spec.VocabularySize)
+        if (vocabulary.Count != spec.CharVocabularySize)
         {
-            throw new CheckpointException($"{path} is inconsistent: its vocabulary has {vocabulary.Count} characters but its model {spec.VocabularySize}.");
+            throw new CheckpointException($"{path} is inconsistent: its vocabulary has {vocabulary.Count} characters but its model {spec.CharVocabularySize}.");
         }
 
         NgramVocabulary? ngrams = null;
         if (spec.Kind == ModelKind.Ngram)
         {
             ngrams = NgramVocabulary.Deserialize(Meta(NgramVocabularyKey));
-            if (ngrams.Count != spec.NgramVocabularySize || ngrams.N != spec.N)
+            if (ngrams.Count != spec.NgramVocabularySize || ngrams.NgramOrder != spec.NgramOrder)
             {
-                throw new CheckpointException($"{path} is inconsistent: its n-gram vocabulary has {ngrams.Count} {ngrams.N}-grams but its model expects {spec.NgramVocabularySize} {spec.N}-grams.");
+                throw new CheckpointException($"{path} is inconsistent: its n-gram vocabulary has {ngrams.Count} {ngrams.NgramOrder}-grams but its model expects {spec.NgramVocabularySize} {spec.NgramOrder}-grams.");
             }
         }
 
@@ -193,7 +193,7 @@ public sealed class ModelCheckpoint
             throw new CheckpointException($"{path} does not belong to {Path}: it was saved at step {stepText ?? "?"}, the model at step {Position.Step}.");
         }
 
-        int count = checked((int)model.Parameters.Count);
+        int count = checked((int)model.Parameters.Length);
         var m = new float[count];
         var v = new float[count];
         foreach (var p in model.Parameters.Parameters)

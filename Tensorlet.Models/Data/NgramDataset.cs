@@ -9,9 +9,9 @@ namespace Tensorlet.Models.Data;
 /// </summary>
 public sealed class NgramDataset
 {
-    private NgramDataset(int n, int[] inputs, int[] targets, int[] contexts, int[] sequenceOf, int skipped)
+    private NgramDataset(int ngramOrder, int[] inputs, int[] targets, int[] contexts, int[] sequenceOf, int skipped)
     {
-        N = n;
+        NgramOrder = ngramOrder;
         Inputs = inputs;
         Targets = targets;
         Contexts = contexts;
@@ -19,8 +19,8 @@ public sealed class NgramDataset
         SkippedWindows = skipped;
     }
 
-    /// <summary>The n-gram length.</summary>
-    public int N { get; }
+    /// <summary>The n of the n-grams: characters per n-gram.</summary>
+    public int NgramOrder { get; }
 
     /// <summary>The number of windows.</summary>
     public int Count => Targets.Length;
@@ -31,7 +31,7 @@ public sealed class NgramDataset
     /// <summary>Per window, the index of the character that follows the n-gram.</summary>
     public int[] Targets { get; }
 
-    /// <summary>Per window, its n input characters as character indices: [<see cref="Count"/>, <see cref="N"/>], row-major.</summary>
+    /// <summary>Per window, its n input characters as character indices: [<see cref="Count"/>, <see cref="NgramOrder"/>], row-major.</summary>
     public int[] Contexts { get; }
 
     /// <summary>Per window, the index of the sequence it was cut from.</summary>
@@ -51,7 +51,7 @@ public sealed class NgramDataset
         ArgumentNullException.ThrowIfNull(sequences);
         ArgumentNullException.ThrowIfNull(characters);
         ArgumentNullException.ThrowIfNull(ngrams);
-        int n = ngrams.N;
+        int n = ngrams.NgramOrder;
         long capacity = 0;
         foreach (var sequence in sequences)
         {

@@ -14,9 +14,9 @@ public sealed class NgramVocabulary
     private readonly Dictionary<string, int> indexOf;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> spanLookup;
 
-    private NgramVocabulary(int n, string[] sortedDistinct)
+    private NgramVocabulary(int ngramOrder, string[] sortedDistinct)
     {
-        N = n;
+        NgramOrder = ngramOrder;
         ngrams = sortedDistinct;
         indexOf = new Dictionary<string, int>(sortedDistinct.Length, StringComparer.Ordinal);
         for (int i = 0; i < sortedDistinct.Length; i++)
@@ -27,8 +27,8 @@ public sealed class NgramVocabulary
         spanLookup = indexOf.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    /// <summary>The n-gram length.</summary>
-    public int N { get; }
+    /// <summary>The n of the n-grams: characters per n-gram.</summary>
+    public int NgramOrder { get; }
 
     /// <summary>The number of distinct n-grams.</summary>
     public int Count => ngrams.Length;
@@ -43,39 +43,39 @@ public sealed class NgramVocabulary
     /// The inputs of the windows of <paramref name="sequences"/> (build it from the training sequences only).
     /// <paramref name="windowsPerSequence"/>: null takes every window.
     /// </summary>
-    public static NgramVocabulary FromSequences(IEnumerable<string> sequences, int n, int? windowsPerSequence = NgramWindows.NotebookWindowsPerSequence)
+    public static NgramVocabulary FromSequences(IEnumerable<string> sequences, int ngramOrder, int? windowsPerSequence = NgramWindows.NotebookWindowsPerSequence)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var lookup = seen.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var sequence in sequences)
         {
-            int windows = NgramWindows.PerSequence(sequence.Length, n, windowsPerSequence);
+            int windows = NgramWindows.PerSequence(sequence.Length, ngramOrder, windowsPerSequence);
             for (int i = 0; i < windows; i++)
             {
-                lookup.Add(sequence.AsSpan(i, n));
+                lookup.Add(sequence.AsSpan(i, ngramOrder));
             }
         }
 
-        return FromNgrams(n, seen);
+        return FromNgrams(ngramOrder, seen);
     }
 
-    /// <summary>A vocabulary of the given n-grams (each of length <paramref name="n"/>; duplicates ignored; sorted ordinally).</summary>
-    public static NgramVocabulary FromNgrams(int n, IEnumerable<string> ngrams)
+    /// <summary>A vocabulary of the given n-grams (each of length <paramref name="ngramOrder"/>; duplicates ignored; sorted ordinally).</summary>
+    public static NgramVocabulary FromNgrams(int ngramOrder, IEnumerable<string> ngrams)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ngramOrder);
         ArgumentNullException.ThrowIfNull(ngrams);
         var sorted = ngrams.Distinct(StringComparer.Ordinal).ToArray();
         foreach (var ngram in sorted)
         {
-            if (ngram.Length != n)
+            if (ngram.Length != ngramOrder)
             {
-                throw new ArgumentException($"\"{ngram}\" is not an n-gram of length {n}.", nameof(ngrams));
+                throw new ArgumentException($"\"{ngram}\" is not an n-gram of length {ngramOrder}.", nameof(ngrams));
             }
         }
 
         Array.Sort(sorted, StringComparer.Ordinal);
-        return new NgramVocabulary(n, sorted);
+        return new NgramVocabulary(ngramOrder, sorted);
     }
 
     /// <summary>
@@ -113,7 +113,7 @@ public sealed class NgramVocabulary
     /// <summary>"n", a newline, then the n-grams concatenated in index order (they all have length n, so no separator is needed).</summary>
     public string Serialize()
     {
-        var text = new StringBuilder(N.ToString(CultureInfo.InvariantCulture), 8 + (Count * N));
+        var text = new StringBuilder(NgramOrder.ToString(CultureInfo.InvariantCulture), 8 + (Count * NgramOrder));
         text.Append('\n');
         foreach (var ngram in ngrams)
         {
@@ -127,5 +127,5 @@ public sealed class NgramVocabulary
     public int IndexOf(ReadOnlySpan<char> ngram) => spanLookup.TryGetValue(ngram, out int index) ? index : -1;
 
     /// <inheritdoc/>
-    public override string ToString() => $"NgramVocabulary(n={N}, {Count} n-grams)";
+    public override string ToString() => $"NgramVocabulary(n={NgramOrder}, {Count} n-grams)";
 }

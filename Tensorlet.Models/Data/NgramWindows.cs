@@ -12,17 +12,17 @@ public static class NgramWindows
     public const int NotebookWindowsPerSequence = 10;
 
     /// <summary>
-    /// The windows one sequence of <paramref name="sequenceLength"/> gives for n-grams of <paramref name="n"/>:
-    /// <c>min(limit, len − n − 1)</c>, where a null <paramref name="windowsPerSequence"/> means no limit.
+    /// The windows one sequence of <paramref name="sequenceLength"/> gives for n-grams of <paramref name="ngramOrder"/>
+    /// characters: <c>min(limit, len − n − 1)</c>, where a null <paramref name="windowsPerSequence"/> means no limit.
     /// </summary>
-    public static int PerSequence(int sequenceLength, int n, int? windowsPerSequence = NotebookWindowsPerSequence)
+    public static int PerSequence(int sequenceLength, int ngramOrder, int? windowsPerSequence = NotebookWindowsPerSequence)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ngramOrder);
         if (windowsPerSequence is { } limit)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(limit, nameof(windowsPerSequence));
         }
 
-        return Math.Min(windowsPerSequence ?? int.MaxValue, Math.Max(0, sequenceLength - n - 1));
+        return Math.Min(windowsPerSequence ?? int.MaxValue, Math.Max(0, sequenceLength - ngramOrder - 1));
     }
 }

@@ -14,16 +14,16 @@ public sealed class LstmCharModel : ICharModel
     private Tensor? logitGradients;
 
     /// <summary>Creates the model on <paramref name="device"/> with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
-    public LstmCharModel(Device device, int vocabularySize, int hiddenSize, int numLayers, float dropout, int seed)
+    public LstmCharModel(Device device, int charVocabularySize, int hiddenSize, int numLayers, float dropout, int seed)
     {
         ArgumentNullException.ThrowIfNull(device);
         Device = device;
         HiddenSize = hiddenSize;
         NumLayers = numLayers;
         Dropout = dropout;
-        CharVocabularySize = vocabularySize;
-        Lstm = new Lstm(Parameters, "lstm", vocabularySize, hiddenSize, numLayers, dropout);
-        Output = new Linear(Parameters, "output", hiddenSize, vocabularySize);
+        CharVocabularySize = charVocabularySize;
+        Lstm = new Lstm(Parameters, "lstm", charVocabularySize, hiddenSize, numLayers, dropout);
+        Output = new Linear(Parameters, "output", hiddenSize, charVocabularySize);
         Parameters.Build(device, seed);
         DropoutSeed = (ulong)seed;
     }

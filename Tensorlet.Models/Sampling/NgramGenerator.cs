@@ -30,20 +30,21 @@ public static class NgramGenerator
         ArgumentNullException.ThrowIfNull(start);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         characters.Encode(start); // Throws UnknownCharacterException listing every character outside the vocabulary.
-        if (start.Length < ngrams.N)
+        int n = ngrams.NgramOrder;
+        if (start.Length < n)
         {
             throw new ArgumentException(
-                $"The n-gram model needs a start text of at least n = {ngrams.N} characters; \"{start}\" has {start.Length}.", nameof(start));
+                $"The n-gram model needs a start text of at least n = {n} characters; \"{start}\" has {start.Length}.", nameof(start));
         }
 
         var random = new Random(seed);
         var text = new System.Text.StringBuilder(start, start.Length + length);
-        var context = new char[ngrams.N];
+        var context = new char[n];
         using var input = model.Device.IndexZeros(1);
         using var sampler = new CategoricalSampler(model.Device, model.CharVocabularySize, seed);
         for (int i = 0; i < length; i++)
         {
-            text.CopyTo(text.Length - ngrams.N, context, ngrams.N);
+            text.CopyTo(text.Length - n, context, n);
             input.CopyFrom([KnownNgram(context, characters, ngrams, random)]);
             var logits = model.Logits(input);
             text.Append(characters[sampler.Draw(logits, temperature)]);

@@ -65,7 +65,7 @@ public sealed class TrainCommandTests
         Assert.That(lstm.Position.Step, Is.EqualTo(6));
         Assert.That(lstm.Spec.HiddenSize, Is.EqualTo(16));
         var ngramCheckpoint = ModelCheckpoint.Read(Path.Combine(run, "ngram.safetensors"), ModelKind.Ngram);
-        Assert.That(ngramCheckpoint.Spec.N, Is.EqualTo(3));
+        Assert.That(ngramCheckpoint.Spec.NgramOrder, Is.EqualTo(3));
         Assert.That(ngramCheckpoint.Ngrams!.Count, Is.EqualTo(data.GetProperty("ngram_vocabulary_size").GetInt32()));
     }
 

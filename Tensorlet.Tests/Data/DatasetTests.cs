@@ -15,7 +15,7 @@ public sealed class DatasetTests
         var dataset = NgramDataset.Create(Sequences, characters, ngrams);
 
         Assert.That(dataset.Count, Is.EqualTo(20));
-        Assert.That(dataset.N, Is.EqualTo(3));
+        Assert.That(dataset.NgramOrder, Is.EqualTo(3));
         // Window 4 of sequence 0: "efg" -> 'h'; window 10 is sequence 1's first: "pon" -> 'm'.
         Assert.That(ngrams[dataset.Inputs[4]], Is.EqualTo("efg"));
         Assert.That(characters[dataset.Targets[4]], Is.EqualTo('h'));

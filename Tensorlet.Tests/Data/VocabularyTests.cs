@@ -68,7 +68,7 @@ public sealed class VocabularyTests
 
         Assert.That(serialized, Is.EqualTo("3\n ,aab zzz"));
         var back = NgramVocabulary.Deserialize(serialized);
-        Assert.That(back.N, Is.EqualTo(3));
+        Assert.That(back.NgramOrder, Is.EqualTo(3));
         Assert.That(back.Ngrams, Is.EqualTo(vocabulary.Ngrams));
         Assert.That(back.IndexOf("ab "), Is.EqualTo(1));
         Assert.That(back.IndexOf("abc"), Is.EqualTo(-1));

@@ -98,6 +98,30 @@ public sealed class CheckpointTests
     }
 
     [Test]
+    public void ACheckpointWhoseSpecUsesTheOlderKeysStillLoads()
+    {
+        var device = TestDevices.Get("cpu");
+        var ngrams = NgramVocabulary.FromNgrams(2, ["ab", "ba", "g "]);
+        var spec = CharModelSpec.Ngram(2, ngrams.Count, Characters.Count, 4, Activation.Tanh);
+        using var model = spec.Create(device, seed: 3);
+        var path = Path.Combine(folder, "ngram.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, ngrams, new TrainingPosition(1, 2, 3));
+
+        // Rewrite the spec as the code before the key renames wrote it, keeping everything else.
+        var file = SafeTensorsFile.Read(path);
+        var metadata = file.Metadata.ToDictionary();
+        metadata["tensorlet.spec"] =
+            $$"""{"kind":"ngram","vocabulary_size":{{Characters.Count}},"hidden_size":4,"layers":1,"dropout":0,"n":2,"ngram_vocabulary_size":{{ngrams.Count}},"activation":"tanh"}""";
+        var older = Path.Combine(folder, "older.safetensors");
+        SafeTensorsFile.Write(older, file.Tensors.Values, metadata);
+
+        var checkpoint = ModelCheckpoint.Read(older, ModelKind.Ngram);
+        Assert.That(checkpoint.Spec, Is.EqualTo(spec));
+        using var loaded = checkpoint.CreateModel(device);
+        Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()));
+    }
+
+    [Test]
     public void AForeignSafetensorsFileIsRefused()
     {
         var path = Path.Combine(folder, "foreign.safetensors");

@@ -112,10 +112,10 @@ public sealed class TrainerTests
     {
         var device = TestDevices.Get("cpu");
         using var model = new LstmCharModel(device, 6, 4, 1, dropout: 0f, seed: 1);
-        model.Parameters.Gradients.CopyFrom(Enumerable.Repeat(1f, (int)model.Parameters.Count).ToArray());
+        model.Parameters.Gradients.CopyFrom(Enumerable.Repeat(1f, (int)model.Parameters.Length).ToArray());
         using var adam = new Adam(model.Parameters);
         double norm = adam.ClipGradientNorm(1.0);
-        Assert.That(norm, Is.EqualTo(Math.Sqrt(model.Parameters.Count)).Within(1e-6 * norm));
+        Assert.That(norm, Is.EqualTo(Math.Sqrt(model.Parameters.Length)).Within(1e-6 * norm));
         Assert.That(Math.Sqrt(Ops.SumOfSquares(model.Parameters.Gradients)), Is.EqualTo(1.0).Within(1e-5));
     }
 

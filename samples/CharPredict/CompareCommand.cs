@@ -127,6 +127,6 @@ internal sealed class CompareCommand
 
         return kind == ModelKind.Lstm
             ? string.Create(CultureInfo.InvariantCulture, $"{title}, epoch {last.Epoch}: {last.ValBpc:F3} bits/char on validation (common positions: {last.ValLossCommon / Math.Log(2):F3})")
-            : string.Create(CultureInfo.InvariantCulture, $"{title}, epoch {last.Epoch}: {last.ValBpc:F3} bits/char on validation (positions {model.Ngrams!.N}..99)");
+            : string.Create(CultureInfo.InvariantCulture, $"{title}, epoch {last.Epoch}: {last.ValBpc:F3} bits/char on validation (positions {model.Ngrams!.NgramOrder}..99)");
     }
 }

@@ -59,7 +59,7 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
         int skipped = 0;
         if (Ngrams is { } ngrams)
         {
-            int n = ngrams.N;
+            int n = ngrams.NgramOrder;
             if (text.Length <= n)
             {
                 throw new ArgumentException($"The n-gram model (n = {n}) needs a text of at least {n + 1} characters to predict one; \"{text}\" has {text.Length}.");

@@ -38,7 +38,7 @@ internal static class NgramWindowSet
     /// <summary>The windows of <paramref name="sequences"/>; windows whose n-gram is unknown are left out and counted.</summary>
     public static (WindowBatchSource Source, int Skipped) Create(IReadOnlyList<string> sequences, CharVocabulary characters, NgramVocabulary ngrams, int? limit)
     {
-        int n = ngrams.N;
+        int n = ngrams.NgramOrder;
         var inputs = new List<int>();
         var targets = new List<int>();
         var positions = new List<int>();

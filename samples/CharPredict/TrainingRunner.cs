@@ -88,7 +88,7 @@ internal sealed class TrainingRunner(
             checkpoint.EnsureVocabulary(data.Vocabulary);
             if (ngrams is not null && checkpoint.Ngrams!.Serialize() != ngrams.Serialize())
             {
-                throw new CheckpointException($"{checkpointPath} was trained on a different n-gram vocabulary ({checkpoint.Ngrams.Count} {checkpoint.Ngrams.N}-grams) than the data gives ({ngrams.Count}).");
+                throw new CheckpointException($"{checkpointPath} was trained on a different n-gram vocabulary ({checkpoint.Ngrams.Count} {checkpoint.Ngrams.NgramOrder}-grams) than the data gives ({ngrams.Count}).");
             }
 
             model = checkpoint.CreateModel(device);
@@ -129,7 +129,7 @@ internal sealed class TrainingRunner(
 
         using var loaded = new LoadedModel(model, data.Vocabulary, ngrams);
         using var adam = optimizer;
-        long parameters = model.Parameters.Count;
+        long parameters = model.Parameters.Length;
         console.Line(string.Create(
             CultureInfo.InvariantCulture,
             $"{name}: {Describe(spec)}, {parameters:N0} parameters, {train.Count:N0} training examples, {validation.Count:N0} validation examples"));
@@ -213,7 +213,7 @@ internal sealed class TrainingRunner(
     private string SampleStart(CharModelSpec spec)
     {
         const string preferred = "the ";
-        int needed = Math.Max(1, spec.N);
+        int needed = Math.Max(1, spec.NgramOrder);
         if (preferred.Length >= needed && preferred.All(data.Vocabulary.Contains))
         {
             return preferred;
@@ -236,8 +236,8 @@ internal sealed class TrainingRunner(
     }
 
     private static string Describe(CharModelSpec spec) => spec.Kind == ModelKind.Lstm
-        ? string.Create(CultureInfo.InvariantCulture, $"LSTM {spec.Layers}x{spec.HiddenSize}, dropout {spec.Dropout}")
-        : string.Create(CultureInfo.InvariantCulture, $"n-gram MLP, n={spec.N}, {spec.NgramVocabularySize:N0} n-grams, hidden {spec.HiddenSize} {spec.Activation.ToString().ToLowerInvariant()}");
+        ? string.Create(CultureInfo.InvariantCulture, $"LSTM {spec.NumLayers}x{spec.HiddenSize}, dropout {spec.Dropout}")
+        : string.Create(CultureInfo.InvariantCulture, $"n-gram MLP, n={spec.NgramOrder}, {spec.NgramVocabularySize:N0} n-grams, hidden {spec.HiddenSize} {spec.Activation.ToString().ToLowerInvariant()}");
 
     // Which model wins on the positions both predict, and after how long.
     private void Summarize()

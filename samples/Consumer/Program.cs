@@ -17,7 +17,7 @@ var vocabulary = CharVocabulary.FromTexts(sequences);
 var data = CharSequenceDataset.Create(sequences, vocabulary);
 
 using var device = Device.Create("auto"); // cuda when a GPU is present, else cpu
-var spec = CharModelSpec.Lstm(vocabulary.Count, hiddenSize: 64, layers: 2, dropout: 0f);
+var spec = CharModelSpec.Lstm(vocabulary.Count, hiddenSize: 64, numLayers: 2, dropout: 0f);
 using var model = (LstmCharModel)spec.Create(device, seed: 1);
 using var adam = new Adam(model.Parameters, learningRate: 1e-2f);
 var trainer = new Trainer(model, adam, new TrainerOptions { Epochs = 8, BatchSize = 16 });
