@@ -724,7 +724,7 @@ public unsafe class FusedSoftmaxCrossEntropyBenchmarks
         {
             device = Device.Create(DeviceName);
             logitsT = device.FromArray(logits, Rows, Classes);
-            targetsT = device.IndicesFromArray(targets, Rows);
+            targetsT = device.IndexFromArray(targets, Rows);
             lossesT = device.Zeros(Rows);
             dLogitsT = device.Zeros(Rows, Classes);
             probabilitiesT = device.Zeros(Rows, Classes);

@@ -124,7 +124,7 @@ public sealed class Device : IDisposable
     }
 
     /// <summary>Allocates an int32 index tensor holding a copy of <paramref name="data"/>.</summary>
-    public IndexTensor IndicesFromArray(ReadOnlySpan<int> data, params int[] shape)
+    public IndexTensor IndexFromArray(ReadOnlySpan<int> data, params int[] shape)
     {
         var tensor = IndexZeros(shape);
         tensor.CopyFrom(data);

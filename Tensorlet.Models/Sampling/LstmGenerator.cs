@@ -29,7 +29,7 @@ public static class LstmGenerator
         var device = model.Device;
         var result = new int[length];
         using var state = model.Lstm.CreateState(device, 1);
-        using var prefix = device.IndicesFromArray(start, start.Length);
+        using var prefix = device.IndexFromArray(start, start.Length);
         using var next = device.IndexZeros(1);
         using var sampler = new CategoricalSampler(device, model.CharVocabularySize, seed);
         var logits = model.Logits(prefix, 1, training: false, step: 0, initialState: null, finalState: state);
@@ -53,7 +53,7 @@ public static class LstmGenerator
     public static float[] NextDistributionFromScratch(LstmCharModel model, ReadOnlySpan<int> prefix, float temperature)
     {
         ArgumentNullException.ThrowIfNull(model);
-        using var input = model.Device.IndicesFromArray(prefix, prefix.Length);
+        using var input = model.Device.IndexFromArray(prefix, prefix.Length);
         using var sampler = new CategoricalSampler(model.Device, model.CharVocabularySize, 0);
         var logits = model.Logits(input, 1, training: false, step: 0, initialState: null, finalState: null);
         using var lastRow = logits.Slice(logits.Rows - 1, 1);

@@ -40,7 +40,7 @@ public sealed class GatherScatterTests
         ReferenceGatherScatter.GatherColumns(ToDouble(weightData), outFeatures, inFeatures, indexData, expected);
 
         using var weight = device.FromArray(weightData, outFeatures, inFeatures);
-        using var indices = device.IndicesFromArray(indexData, n);
+        using var indices = device.IndexFromArray(indexData, n);
         using var output = device.Zeros(n, outFeatures);
         Ops.GatherColumns(weight, indices, output);
 
@@ -84,7 +84,7 @@ public sealed class GatherScatterTests
         var gradWeightBefore = Uniform(outFeatures * inFeatures, 2);
         using var weight = device.FromArray(Uniform(outFeatures * inFeatures, 3), outFeatures, inFeatures);
         using var gradOutput = device.FromArray(Uniform(n * outFeatures, 4), n, outFeatures);
-        using var indices = device.IndicesFromArray([0, bad, 2], n);
+        using var indices = device.IndexFromArray([0, bad, 2], n);
         using var output = device.FromArray(outputBefore, n, outFeatures);
         using var gradWeight = device.FromArray(gradWeightBefore, outFeatures, inFeatures);
 
@@ -127,7 +127,7 @@ public sealed class GatherScatterTests
         var gradData = Uniform(3 * outFeatures, 7);
         var initial = Uniform(outFeatures * inFeatures, 8);
         using var weight = device.FromArray(weightData, outFeatures, inFeatures);
-        using var all = device.IndicesFromArray([-4, 2, 0, 2, 9], 5);
+        using var all = device.IndexFromArray([-4, 2, 0, 2, 9], 5);
         using var indices = all.Slice(1, 3);
         using var output = device.Zeros(3, outFeatures);
         var expected = new double[3 * outFeatures];
@@ -145,7 +145,7 @@ public sealed class GatherScatterTests
         // A partial last batch: new, valid indices over the start of a buffer that held bad ones.
         var device = TestDevices.Get(deviceName);
         using var weight = device.FromArray(Uniform(2 * 3, 9), 2, 3);
-        using var all = device.IndicesFromArray([5, 5, 5, 5], 4);
+        using var all = device.IndexFromArray([5, 5, 5, 5], 4);
         using var head = all.Slice(0, 2);
         head.CopyFrom([1, 2]);
         using var headOutput = device.Zeros(2, 2);
@@ -164,7 +164,7 @@ public sealed class GatherScatterTests
         var device = TestDevices.Get("cpu");
         var outputBefore = Uniform(2 * 4, 10);
         using var weight = device.FromArray(Uniform(4 * 3, 11), 4, 3);
-        using var indices = device.IndicesFromArray([0, 3], 2);
+        using var indices = device.IndexFromArray([0, 3], 2);
         using var output = device.FromArray(outputBefore, 2, 4);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.GatherColumns(weight, indices, output));
@@ -205,7 +205,7 @@ public sealed class GatherScatterTests
         }
 
         using var gradOutput = device.FromArray(gradData, n, outFeatures);
-        using var ownIndices = indices is null ? device.IndicesFromArray(indexData, n) : null;
+        using var ownIndices = indices is null ? device.IndexFromArray(indexData, n) : null;
         using var gradWeight = device.FromArray(initial, outFeatures, inFeatures);
         Ops.ScatterAddColumns(gradOutput, indices ?? ownIndices!, gradWeight);
         var actual = gradWeight.ToArray();

@@ -119,8 +119,8 @@ public sealed unsafe class LstmRecurrenceTests
             using var state = model.Lstm.CreateState(device, batch);
             state.Hidden[0].CopyFrom(h0);
             state.Cell[1].CopyFrom(c1);
-            using var x = device.IndicesFromArray(ids, ids.Length);
-            using var y = device.IndicesFromArray(targets, targets.Length);
+            using var x = device.IndexFromArray(ids, ids.Length);
+            using var y = device.IndexFromArray(targets, targets.Length);
             using var losses = device.Zeros(steps * batch, 1);
             model.Parameters.ZeroGradients();
             var logits = model.Logits(x, batch, training: true, step: 1, state, null);

@@ -30,7 +30,7 @@ public sealed class SoftmaxCrossEntropyTests
         var targets = RandomTargets(rng, rows, classes);
         const float gradScale = 0.37f;
         using var logitsT = device.FromArray(logits, rows, classes);
-        using var targetsT = device.IndicesFromArray(targets, rows);
+        using var targetsT = device.IndexFromArray(targets, rows);
         using var lossesT = device.Zeros(rows);
         using var dLogitsT = device.Zeros(rows, classes);
 
@@ -50,7 +50,7 @@ public sealed class SoftmaxCrossEntropyTests
         var logits = Uniform(rng, rows * classes, 6);
         var targets = RandomTargets(rng, rows, classes);
         using var logitsT = device.FromArray(logits, rows, classes);
-        using var targetsT = device.IndicesFromArray(targets, rows);
+        using var targetsT = device.IndexFromArray(targets, rows);
         using var lossesT = device.Zeros(rows);
 
         Ops.SoftmaxCrossEntropy(logitsT, targetsT, lossesT, logitsT, 1f / rows);
@@ -67,7 +67,7 @@ public sealed class SoftmaxCrossEntropyTests
         // a row of equal logits over 3 classes gives ln 3 whatever the target.
         var device = TestDevices.Get(deviceName);
         using var logitsT = device.FromArray([1, 2, 3, 0, 0, 0], 2, 3);
-        using var targetsT = device.IndicesFromArray([2, 1], 2);
+        using var targetsT = device.IndexFromArray([2, 1], 2);
         using var lossesT = device.Zeros(2);
         using var dLogitsT = device.Zeros(2, 3);
 
@@ -89,7 +89,7 @@ public sealed class SoftmaxCrossEntropyTests
         var logits = Uniform(rng, rows * classes, 6);
         var targets = RandomTargets(rng, rows, classes);
         using var logitsT = device.FromArray(logits, rows, classes);
-        using var targetsT = device.IndicesFromArray(targets, rows);
+        using var targetsT = device.IndexFromArray(targets, rows);
         using var lossesT = device.Zeros(rows);
         using var dLogitsT = device.Zeros(rows, classes);
         using var probabilitiesT = device.Zeros(rows, classes);
@@ -123,7 +123,7 @@ public sealed class SoftmaxCrossEntropyTests
         var logits = Uniform(rng, rows * classes, 3);
         var targets = RandomTargets(rng, rows, classes);
         using var logitsT = device.FromArray(logits, rows, classes);
-        using var targetsT = device.IndicesFromArray(targets, rows);
+        using var targetsT = device.IndexFromArray(targets, rows);
         using var lossesOne = device.Zeros(rows);
         using var lossesScaled = device.Zeros(rows);
         using var dOne = device.Zeros(rows, classes);
@@ -146,7 +146,7 @@ public sealed class SoftmaxCrossEntropyTests
         float[] logits = [1e4f, -1e4f, 0f, 5f, 1e4f, -1e4f, 0f, 5f, 1e4f, 1e4f, 1e4f, 1e4f, -1e4f, -1e4f, -1e4f, -1e4f];
         int[] targets = [0, 1, 2, 3];
         using var logitsT = device.FromArray(logits, 4, 4);
-        using var targetsT = device.IndicesFromArray(targets, 4);
+        using var targetsT = device.IndexFromArray(targets, 4);
         using var lossesT = device.Zeros(4);
         using var dLogitsT = device.Zeros(4, 4);
 
@@ -177,7 +177,7 @@ public sealed class SoftmaxCrossEntropyTests
         var logits = Uniform(rng, 9, 2);
         var lossesBefore = Uniform(rng, 3, 1);
         using var logitsT = device.FromArray(logits, 3, 3);
-        using var targetsT = device.IndicesFromArray([0, bad, 2], 3);
+        using var targetsT = device.IndexFromArray([0, bad, 2], 3);
         using var lossesT = device.FromArray(lossesBefore, 3);
 
         // In place, as the models call it: the logits are also the gradient's output.
@@ -195,7 +195,7 @@ public sealed class SoftmaxCrossEntropyTests
         var device = TestDevices.Get(deviceName);
         var logits = Uniform(new Random(12), 2 * 4, 3);
         using var logitsT = device.FromArray(logits, 2, 4);
-        using var allTargets = device.IndicesFromArray([4, 3, 0, -1], 4);
+        using var allTargets = device.IndexFromArray([4, 3, 0, -1], 4);
         using var targetsT = allTargets.Slice(1, 2);
         using var lossesT = device.Zeros(2);
         using var dLogitsT = device.Zeros(2, 4);
@@ -213,7 +213,7 @@ public sealed class SoftmaxCrossEntropyTests
         // The kernel-level contract, below the ops' check: called directly, the cpu kernel throws before writing.
         var device = TestDevices.Get("cpu");
         using var logitsT = device.FromArray([1, 2, 3, 4, 5, 6], 2, 3);
-        using var targetsT = device.IndicesFromArray([0, 3], 2);
+        using var targetsT = device.IndexFromArray([0, 3], 2);
         using var lossesT = device.Zeros(2);
         using var dLogitsT = device.Zeros(2, 3);
 
@@ -230,7 +230,7 @@ public sealed class SoftmaxCrossEntropyTests
         var device = TestDevices.Get(deviceName);
         float[] logits = [1, 2, 3, 4, 5, 6, 7, 8, 9];
         using var logitsT = device.FromArray(logits, 3, 3);
-        using var targetsT = device.IndicesFromArray([0, 3, -1], 3);
+        using var targetsT = device.IndexFromArray([0, 3, -1], 3);
         using var lossesT = device.Zeros(3);
         using var dLogitsT = device.Zeros(3, 3);
 
@@ -294,7 +294,7 @@ public sealed class SoftmaxCrossEntropyTests
         var logits = Uniform(rng, rows * classes, 8);
         var targets = RandomTargets(rng, rows, classes);
         using var logitsT = device.FromArray(logits, rows, classes);
-        using var targetsT = device.IndicesFromArray(targets, rows);
+        using var targetsT = device.IndexFromArray(targets, rows);
         using var lossesT = device.Zeros(rows);
 
         Ops.SoftmaxCrossEntropy(logitsT, targetsT, lossesT, logitsT, 1f / rows);

@@ -134,8 +134,8 @@ public sealed class CheckpointTests
     {
         var device = model.Device;
         int[] ids = [1, 2, 3, 4, 0, 5, 6, 7, 2, 3, 1, 0];
-        using var x = device.IndicesFromArray(ids.AsSpan(0, 8), 8);
-        using var y = device.IndicesFromArray(ids.AsSpan(4, 8), 8);
+        using var x = device.IndexFromArray(ids.AsSpan(0, 8), 8);
+        using var y = device.IndexFromArray(ids.AsSpan(4, 8), 8);
         for (int i = 0; i < steps; i++)
         {
             adam.ZeroGradients();

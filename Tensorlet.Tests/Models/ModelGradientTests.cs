@@ -46,8 +46,8 @@ public sealed class ModelGradientTests
 
         using var model = new LstmCharModel(device, Vocabulary, Hidden, Layers, dropout: 0.5f, seed: 0) { DropoutSeed = reference.DropoutSeed };
         model.Parameters.Load(reference.Parameters.ToDictionary(p => p.Key, p => (model.Parameters[p.Key].Shape.ToArray(), p.Value.Select(x => (float)x).ToArray())));
-        using var x = device.IndicesFromArray(TimeMajor(inputs), Steps * Batch);
-        using var y = device.IndicesFromArray(TimeMajor(targets), Steps * Batch);
+        using var x = device.IndexFromArray(TimeMajor(inputs), Steps * Batch);
+        using var y = device.IndexFromArray(TimeMajor(targets), Steps * Batch);
         model.Parameters.ZeroGradients();
         var losses = model.ForwardLoss(x, y, Batch, training: true, step: (long)reference.DropoutStep).ToArray();
         model.Backward();
@@ -89,8 +89,8 @@ public sealed class ModelGradientTests
 
         using var model = new LstmCharModel(device, Vocabulary, Hidden, Layers, dropout: 0f, seed: 0);
         model.Parameters.Load(reference.Parameters.ToDictionary(p => p.Key, p => (model.Parameters[p.Key].Shape.ToArray(), p.Value.Select(x => (float)x).ToArray())));
-        using var x = device.IndicesFromArray(TimeMajor(inputs), Steps * Batch);
-        using var y = device.IndicesFromArray(TimeMajor(targets), Steps * Batch);
+        using var x = device.IndexFromArray(TimeMajor(inputs), Steps * Batch);
+        using var y = device.IndexFromArray(TimeMajor(targets), Steps * Batch);
         model.Parameters.ZeroGradients();
         var losses = model.ForwardLoss(x, y, Batch, training: true, step: 1).ToArray();
         model.Backward();
@@ -114,8 +114,8 @@ public sealed class ModelGradientTests
             double expectedLoss = reference.Loss(inputs, targets, expected);
             using var model = new NgramMlp(device, 11, 7, 6, activation, seed: 0);
             model.Parameters.Load(reference.Parameters.ToDictionary(p => p.Key, p => (model.Parameters[p.Key].Shape.ToArray(), p.Value.Select(x => (float)x).ToArray())));
-            using var x = device.IndicesFromArray(inputs, inputs.Length);
-            using var y = device.IndicesFromArray(targets, targets.Length);
+            using var x = device.IndexFromArray(inputs, inputs.Length);
+            using var y = device.IndexFromArray(targets, targets.Length);
             model.Parameters.ZeroGradients();
             var losses = model.ForwardLoss(x, y, inputs.Length, training: true, step: 1).ToArray();
             model.Backward();

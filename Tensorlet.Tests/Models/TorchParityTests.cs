@@ -25,8 +25,8 @@ public sealed class TorchParityTests
         int batch = inputs.Shape[0], steps = inputs.Shape[1];
         using var model = new LstmCharModel(device, 7, 5, 2, dropout: 0f, seed: 0);
         LoadParameters(model.Parameters, fixture, prefix: string.Empty);
-        using var x = device.IndicesFromArray(TimeMajor(inputs.ToInt32Array(), batch, steps), batch * steps);
-        using var y = device.IndicesFromArray(TimeMajor(fixture["targets"].ToInt32Array(), batch, steps), batch * steps);
+        using var x = device.IndexFromArray(TimeMajor(inputs.ToInt32Array(), batch, steps), batch * steps);
+        using var y = device.IndexFromArray(TimeMajor(fixture["targets"].ToInt32Array(), batch, steps), batch * steps);
 
         using (var final = model.Lstm.CreateState(device, batch))
         {
@@ -58,8 +58,8 @@ public sealed class TorchParityTests
             using var model = new NgramMlp(device, 11, 7, 6, activation, seed: 0);
             LoadParameters(model.Parameters, fixture, prefix: string.Empty);
             var inputs = fixture["inputs"].ToInt32Array();
-            using var x = device.IndicesFromArray(inputs, inputs.Length);
-            using var y = device.IndicesFromArray(fixture["targets"].ToInt32Array(), inputs.Length);
+            using var x = device.IndexFromArray(inputs, inputs.Length);
+            using var y = device.IndexFromArray(fixture["targets"].ToInt32Array(), inputs.Length);
             AssertClose(model.Logits(x).ToArray(), fixture["logits"].Data, 1e-5, $"{file} logits");
             CheckGradientsAndAdam(model, fixture, x, y, inputs.Length);
         }
@@ -75,7 +75,7 @@ public sealed class TorchParityTests
         LoadParameters(model.Parameters, checkpoint, prefix: string.Empty);
         var inputs = io["inputs"];
         int batch = inputs.Shape[0], steps = inputs.Shape[1];
-        using var x = device.IndicesFromArray(TimeMajor(inputs.ToInt32Array(), batch, steps), batch * steps);
+        using var x = device.IndexFromArray(TimeMajor(inputs.ToInt32Array(), batch, steps), batch * steps);
         var logits = model.Logits(x, batch, training: false, step: 0, initialState: null, finalState: null).ToArray();
         AssertClose(BatchFirst(logits, batch, steps, 32), io["logits"].Data, 1e-5, "interop logits");
     }

@@ -101,8 +101,8 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
 
         // One sequence, time-major for the LSTM (batch 1), or one window per row for the n-gram model.
         int batch = Ngrams is null ? 1 : inputs.Count;
-        using var inputTensor = device.IndicesFromArray(inputs.ToArray(), inputs.Count);
-        using var targetTensor = device.IndicesFromArray(targets.ToArray(), targets.Count);
+        using var inputTensor = device.IndexFromArray(inputs.ToArray(), inputs.Count);
+        using var targetTensor = device.IndexFromArray(targets.ToArray(), targets.Count);
         var losses = Model.ForwardLoss(inputTensor, targetTensor, batch, training: false, step: 0).ToArray();
         return ([.. positions], [.. losses.Select(l => -(double)l)], skipped);
     }
