@@ -44,6 +44,18 @@ public readonly struct GemmArguments
     /// <summary>1 when B is stored [n,k] (transposed), else 0.</summary>
     public readonly int TransposeB;
 
+    /// <summary>
+    /// The depth of k that one slice of a <see cref="GemmTiledKernel"/> launch covers: the groups at grid z sum p in
+    /// [z·KSlice, min(K, (z+1)·KSlice)). K when k is not split (one slice). The other kernels take k whole and require that.
+    /// </summary>
+    public readonly int KSlice;
+
+    /// <summary>
+    /// 0 when k is not split. Otherwise the elements between slices of the partial sums: slice z stores its raw sum at
+    /// c[z·SliceStride + i·N + j] (Alpha is 1 and Beta 0), and a reduction applies alpha and beta afterwards.
+    /// </summary>
+    public readonly int SliceStride;
+
     /// <summary>Folds the transpose flags into strides for dense row-major operands.</summary>
     public GemmArguments(bool transposeA, bool transposeB, int m, int n, int k, float alpha, float beta)
     {
@@ -58,7 +70,25 @@ public readonly struct GemmArguments
         BColumnStride = transposeB ? k : 1;
         TransposeA = transposeA ? 1 : 0;
         TransposeB = transposeB ? 1 : 0;
+        KSlice = k;
+        SliceStride = 0;
     }
+
+    private GemmArguments(GemmArguments whole, int kSlice)
+    {
+        this = whole;
+        Alpha = 1f;
+        Beta = 0f;
+        KSlice = kSlice;
+        SliceStride = whole.M * whole.N;
+    }
+
+    /// <summary>
+    /// The same product split along k into slices of <paramref name="kSlice"/>: each slice of a <see cref="GemmTiledKernel"/> launch (grid z) writes its
+    /// raw partial sum into its own [M, N] block of a partials buffer of ⌈K / kSlice⌉·M·N elements, which
+    /// <see cref="GemmSplitKReduceKernel"/> then sums into C with this product's alpha and beta.
+    /// </summary>
+    internal GemmArguments SplitK(int kSlice) => new(this, kSlice);
 
     /// <summary>Writes alpha·sum + beta·C[i,j] to C[i,j]; C is not read when beta is 0, so NaNs there do not propagate.</summary>
     public void Store(ArrayView<float> c, int i, int j, float sum)

@@ -16,7 +16,8 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// Edges (m, n, k not multiples of the tile) load zeros and skip the stores; loads use clamped indices
 /// so even a speculated load stays inside the operand.
 /// </para>
-/// Launch with <c>KernelConfig(grid: (⌈n/BN⌉, ⌈m/BM⌉), group: (ThreadsX, ThreadsY))</c>.
+/// Launch with <c>KernelConfig(grid: (⌈n/BN⌉, ⌈m/BM⌉, ⌈K/KSlice⌉), group: (ThreadsX, ThreadsY))</c>; grid z is 1 unless
+/// <see cref="GemmArguments.SplitK"/> split k.
 /// </summary>
 internal static class GemmTiledKernel
 {
@@ -55,14 +56,18 @@ internal static class GemmTiledKernel
         int columnBase = Grid.IdxX * blockN;
         int lastRow = args.M - 1;
         int lastColumn = args.N - 1;
-        int lastDepth = args.K - 1;
+
+        // This group's slice of k (all of it unless the launch splits k over grid z).
+        int kBegin = Grid.IdxZ * args.KSlice;
+        int kEnd = XMin(args.K, kBegin + args.KSlice);
+        int lastDepth = kEnd - 1;
 
         float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f;
         float c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f;
         float c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f;
         float c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
 
-        for (int k0 = 0; k0 < args.K; k0 += depth)
+        for (int k0 = kBegin; k0 < kEnd; k0 += depth)
         {
             // Stage op(A)[rowBase.., k0..] as aSlab[p, row]: consecutive threads take consecutive
             // addresses of A's contiguous dimension (k when A is [m,k], m when A is stored [k,m]).
@@ -146,12 +151,14 @@ internal static class GemmTiledKernel
             Group.Barrier();
         }
 
+        // A slice of a split k stores into its own block of the partials.
+        var output = c.SubView(Grid.IdxZ * (long)args.SliceStride, (long)args.M * args.N);
         int i0 = rowBase + ty;
         int j0 = columnBase + tx;
-        StoreRow(args, c, i0, j0, threadsX, c00, c01, c02, c03);
-        StoreRow(args, c, i0 + threadsY, j0, threadsX, c10, c11, c12, c13);
-        StoreRow(args, c, i0 + (2 * threadsY), j0, threadsX, c20, c21, c22, c23);
-        StoreRow(args, c, i0 + (3 * threadsY), j0, threadsX, c30, c31, c32, c33);
+        StoreRow(args, output, i0, j0, threadsX, c00, c01, c02, c03);
+        StoreRow(args, output, i0 + threadsY, j0, threadsX, c10, c11, c12, c13);
+        StoreRow(args, output, i0 + (2 * threadsY), j0, threadsX, c20, c21, c22, c23);
+        StoreRow(args, output, i0 + (3 * threadsY), j0, threadsX, c30, c31, c32, c33);
     }
 
     private static void StoreRow(GemmArguments args, ArrayView<float> c, int i, int j, int step, float s0, float s1, float s2, float s3)

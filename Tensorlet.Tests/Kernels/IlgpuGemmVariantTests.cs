@@ -3,14 +3,16 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using NUnit.Framework;
 using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels.Ilgpu;
 using Tensorlet.Kernels.Reference;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Kernels;
 
 /// <summary>
-/// Every ILGPU GEMM variant (naive, tiled 4×4 and 8×8, and cuBLAS on cuda) against the float64 reference, in all four
-/// transpose layouts, at sizes that are not multiples of any tile (1, 7, 33, 65, K = 17, 37), with alpha ≠ 1 and beta ≠ 0.
+/// Every ILGPU GEMM variant (naive, tiled 4×4 and 8×8, tiled with k split, and cuBLAS on cuda) against the float64 reference,
+/// in all four transpose layouts, at sizes that are not multiples of any tile (1, 7, 33, 65, K = 17, 37), with alpha ≠ 1 and
+/// beta ≠ 0; and the split-k GEMM with splits forced, since the accelerators here would rarely choose one at these sizes.
 /// </summary>
 public sealed class IlgpuGemmVariantTests
 {
@@ -61,6 +63,18 @@ public sealed class IlgpuGemmVariantTests
         }
     }
 
+    /// <summary>Device × layout, for the forced split-k test.</summary>
+    public static IEnumerable<TestCaseData> DeviceLayoutCases()
+    {
+        foreach (var deviceName in TestDevices.Ilgpu)
+        {
+            foreach (var (ta, tb) in Layouts)
+            {
+                yield return new TestCaseData(deviceName, ta, tb).SetArgDisplayNames(deviceName, Layout(ta, tb));
+            }
+        }
+    }
+
     [TestCaseSource(nameof(Cases))]
     public void MatchesTheFloat64Reference(string deviceName, string variant, bool transposeA, bool transposeB, int m, int n, int k, float alpha, float beta)
     {
@@ -68,6 +82,29 @@ public sealed class IlgpuGemmVariantTests
         var problem = new Problem(m, n, k, seed: (m * 31) + (n * 7) + k);
         float[] result = RunOnDevice(device, variant, transposeA, transposeB, problem, alpha, beta);
         problem.AssertClose(result, transposeA, transposeB, alpha, beta);
+    }
+
+    /// <summary>
+    /// Split-k forced on small shapes: slices of 8 or 16 (the CPU and GPU tile depths), a ragged last slice (K = 37 and 50),
+    /// more slices requested than k allows, alpha ≠ 1, and beta ≠ 0 (the reduction reads C) or 0 with NaN in C (it must not).
+    /// </summary>
+    [TestCaseSource(nameof(DeviceLayoutCases))]
+    public void ForcedSplitKMatchesTheFloat64Reference(string deviceName, bool transposeA, bool transposeB)
+    {
+        var kernels = ((IlgpuBackend)TestDevices.Get(deviceName).Backend).GemmKernels;
+        foreach (var (m, n, k, slices, alpha, beta) in new[] { (19, 21, 37, 3, 1.5f, -0.5f), (5, 70, 50, 2, 1f, 0f), (33, 3, 37, 64, -0.25f, 1f) })
+        {
+            var plan = GemmSplitKPlan.Split(k, slices, kernels.TileDepth);
+            Assert.That(plan.Slices, Is.GreaterThan(1), $"{k} in {slices} slices of depth {kernels.TileDepth} should split.");
+            var problem = new Problem(m, n, k, seed: m + n + k);
+            if (beta == 0f)
+            {
+                Array.Fill(problem.C, float.NaN);
+            }
+
+            float[] result = RunKernels(kernels, transposeA, transposeB, problem, alpha, beta, (gemm, args, a, b, c) => gemm.TiledSplitK(args, a, b, c, plan));
+            problem.AssertClose(result, transposeA, transposeB, alpha, beta);
+        }
     }
 
     [TestCaseSource(nameof(LayoutCases))]
@@ -94,6 +131,10 @@ public sealed class IlgpuGemmVariantTests
     [TestCase("TiledLarge", false, true)]
     [TestCase("TiledLarge", true, false)]
     [TestCase("TiledLarge", true, true)]
+    [TestCase("TiledSplitK", false, false)]
+    [TestCase("TiledSplitK", false, true)]
+    [TestCase("TiledSplitK", true, false)]
+    [TestCase("TiledSplitK", true, true)]
     public void TheGpuGroupShapeMatchesTheReferenceOnA256ThreadCpuAccelerator(string variant, bool transposeA, bool transposeB)
     {
         using var context = Context.Create(builder => builder.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
@@ -105,12 +146,12 @@ public sealed class IlgpuGemmVariantTests
 
         // Past one block each way with ragged edges (70×66 for the 64 block, 130×135 for the 128 one);
         // K = 35 takes three BK = 16 steps, the last partial.
-        var problem = variant == "Tiled" ? new Problem(70, 66, 35, seed: 11) : new Problem(130, 135, 35, seed: 12);
-        using var a = accelerator.Allocate1D(problem.A);
-        using var b = accelerator.Allocate1D(problem.B);
-        using var c = accelerator.Allocate1D(problem.C);
-        kernels.Gemm(Enum.Parse<IlgpuGemmVariant>(variant), a.View, transposeA, b.View, transposeB, c.View, problem.M, problem.N, problem.K, 0.75f, -0.5f);
-        problem.AssertClose(c.GetAsArray1D(), transposeA, transposeB, 0.75f, -0.5f);
+        // TiledSplitK is forced into three slices of 16, 16 and 3.
+        var problem = variant == "TiledLarge" ? new Problem(130, 135, 35, seed: 12) : new Problem(70, 66, 35, seed: 11);
+        float[] result = variant == "TiledSplitK"
+            ? RunKernels(kernels, transposeA, transposeB, problem, 0.75f, -0.5f, (gemm, args, a, b, c) => gemm.TiledSplitK(args, a, b, c, GemmSplitKPlan.Split(35, 3, 16)))
+            : RunKernels(kernels, transposeA, transposeB, problem, 0.75f, -0.5f, (gemm, args, a, b, c) => gemm.Gemm(Enum.Parse<IlgpuGemmVariant>(variant), a, transposeA, b, transposeB, c, args.M, args.N, args.K, args.Alpha, args.Beta));
+        problem.AssertClose(result, transposeA, transposeB, 0.75f, -0.5f);
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Ilgpu))]
@@ -140,8 +181,8 @@ public sealed class IlgpuGemmVariantTests
 
     private static IEnumerable<IlgpuGemmVariant> Variants(string deviceName)
         => deviceName == "cuda"
-            ? [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled, IlgpuGemmVariant.TiledLarge, IlgpuGemmVariant.CuBlas]
-            : [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled, IlgpuGemmVariant.TiledLarge];
+            ? [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled, IlgpuGemmVariant.TiledSplitK, IlgpuGemmVariant.TiledLarge, IlgpuGemmVariant.CuBlas]
+            : [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled, IlgpuGemmVariant.TiledSplitK, IlgpuGemmVariant.TiledLarge];
 
     private static string Layout(bool transposeA, bool transposeB) => (transposeA ? "T" : "N") + (transposeB ? "T" : "N");
 
@@ -167,6 +208,17 @@ public sealed class IlgpuGemmVariantTests
         {
             backend.GemmVariant = previous;
         }
+    }
+
+    /// <summary>Runs <paramref name="gemm"/> on the problem's operands uploaded to the kernels' own accelerator, and reads C back.</summary>
+    private static float[] RunKernels(IlgpuGemmKernels kernels, bool transposeA, bool transposeB, Problem problem, float alpha, float beta, Action<IlgpuGemmKernels, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>> gemm)
+    {
+        var accelerator = kernels.Accelerator;
+        using var a = accelerator.Allocate1D(problem.A);
+        using var b = accelerator.Allocate1D(problem.B);
+        using var c = accelerator.Allocate1D(problem.C);
+        gemm(kernels, new GemmArguments(transposeA, transposeB, problem.M, problem.N, problem.K, alpha, beta), a.View, b.View, c.View);
+        return c.GetAsArray1D();
     }
 
     /// <summary>Random operands in [-1, 1) (the same buffers serve every layout: only their reading changes).</summary>

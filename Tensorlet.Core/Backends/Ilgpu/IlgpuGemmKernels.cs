@@ -7,7 +7,8 @@ namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
 /// The GEMM kernels of one accelerator, each compiled on first use and then kept: the naive kernel,
-/// the two tiled kernels at the group shape the accelerator allows, and (CUDA only) a cuBLAS handle.
+/// the two tiled kernels at the group shape the accelerator allows, the split-k reduction with its partials buffer
+/// (grown on demand, then reused), and (CUDA only) a cuBLAS handle.
 /// cuBLAS is created lazily, so machines without CUDA never load the native library.
 /// </summary>
 internal sealed class IlgpuGemmKernels : IDisposable
@@ -19,6 +20,8 @@ internal sealed class IlgpuGemmKernels : IDisposable
     private Action<Index2D, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? naive;
     private Action<KernelConfig, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? tiled;
     private Action<KernelConfig, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? tiledLarge;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, float, float>? splitKReduce;
+    private MemoryBuffer1D<float, Stride1D.Dense>? partials;
     private CuBlas? cuBlas;
 
     public IlgpuGemmKernels(Accelerator accelerator)
@@ -33,10 +36,13 @@ internal sealed class IlgpuGemmKernels : IDisposable
             throw new NotSupportedException($"The tiled GEMM needs at least 16 threads per group; {accelerator.Name} allows {accelerator.MaxNumThreadsPerGroup}.");
         }
 
-        (GroupThreadsX, GroupThreadsY) = UsesGpuTile
-            ? (default(GemmTileGpu).ThreadsX, default(GemmTileGpu).ThreadsY)
-            : (default(GemmTileCpu).ThreadsX, default(GemmTileCpu).ThreadsY);
+        (GroupThreadsX, GroupThreadsY, TileDepth) = UsesGpuTile
+            ? (default(GemmTileGpu).ThreadsX, default(GemmTileGpu).ThreadsY, default(GemmTileGpu).Depth)
+            : (default(GemmTileCpu).ThreadsX, default(GemmTileCpu).ThreadsY, default(GemmTileCpu).Depth);
     }
+
+    /// <summary>The accelerator the kernels run on.</summary>
+    public Accelerator Accelerator => accelerator;
 
     /// <summary>Whether the tiled kernels run the 256-thread GPU group shape (<see cref="GemmTileGpu"/>) rather than the 16-thread one.</summary>
     public bool UsesGpuTile { get; }
@@ -46,6 +52,9 @@ internal sealed class IlgpuGemmKernels : IDisposable
 
     /// <summary>Threads per group along the rows of C, in both tiled kernels.</summary>
     public int GroupThreadsY { get; }
+
+    /// <summary>The depth of k the tiled kernels stage per step (BK): 16 on a GPU, 8 on the default CPU accelerator.</summary>
+    public int TileDepth { get; }
 
     /// <summary>The block of C one group of <see cref="IlgpuGemmVariant.Tiled"/> computes: 64×64 on a GPU, 16×16 on the default CPU accelerator.</summary>
     public (int Rows, int Columns) TiledBlock => (GroupThreadsY * GemmTiledKernel.MicroTile, GroupThreadsX * GemmTiledKernel.MicroTile);
@@ -77,10 +86,10 @@ internal sealed class IlgpuGemmKernels : IDisposable
                 naive(new Index2D(n, m), args, a, b, c);
                 break;
             case IlgpuGemmVariant.Tiled:
-                tiled ??= UsesGpuTile
-                    ? accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledKernel.Run<GemmTileGpu>)
-                    : accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledKernel.Run<GemmTileCpu>);
-                tiled(LaunchShape(TiledBlock, m, n), args, a, b, c);
+                Tiled(args, a, b, c);
+                break;
+            case IlgpuGemmVariant.TiledSplitK:
+                TiledSplitK(args, a, b, c, GemmSplitKPlan.For(m, n, k, TiledBlock, TileDepth, accelerator.NumMultiprocessors));
                 break;
             case IlgpuGemmVariant.TiledLarge:
                 tiledLarge ??= UsesGpuTile
@@ -96,15 +105,69 @@ internal sealed class IlgpuGemmKernels : IDisposable
         }
     }
 
+    /// <summary>
+    /// Queues the tiled GEMM split along k as <paramref name="plan"/> says: the tiled kernel writes each slice's partial sums,
+    /// then <see cref="GemmSplitKReduceKernel"/> sums them into C with alpha and beta. An unsplit plan runs the tiled kernel alone.
+    /// Internal for tests, which force a split the accelerator would not choose.
+    /// </summary>
+    internal void TiledSplitK(GemmArguments args, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmSplitKPlan plan)
+    {
+        if (plan.Slices <= 1)
+        {
+            Tiled(args, a, b, c);
+            return;
+        }
+
+        long elements = (long)args.M * args.N;
+        long partialsLength = plan.Slices * elements;
+        if (partialsLength > int.MaxValue)
+        {
+            throw new NotSupportedException($"The split-k GEMM indexes with 32-bit offsets; {plan.Slices} slices of [{args.M}x{args.N}] need 2³¹ partial sums or more.");
+        }
+
+        var slicePartials = Partials(partialsLength);
+        Tiled(args.SplitK(plan.SliceDepth), a, b, slicePartials, plan.Slices);
+        splitKReduce ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float, float>(GemmSplitKReduceKernel.Run);
+        splitKReduce((int)elements, slicePartials, c.SubView(0, elements), plan.Slices, args.Alpha, args.Beta);
+    }
+
     public void Dispose()
     {
+        partials?.Dispose();
+        partials = null;
         cuBlas?.Dispose();
         cuBlas = null;
     }
 
-    /// <summary>One group per block of C: X along the columns, Y along the rows.</summary>
-    private KernelConfig LaunchShape((int Rows, int Columns) block, int m, int n)
-        => new(new Index2D((n + block.Columns - 1) / block.Columns, (m + block.Rows - 1) / block.Rows), new Index2D(GroupThreadsX, GroupThreadsY));
+    /// <summary>One group per block of C and slice of k: X along the columns, Y along the rows, Z along the slices.</summary>
+    private KernelConfig LaunchShape((int Rows, int Columns) block, int m, int n, int slices = 1)
+        => new(new Index3D((n + block.Columns - 1) / block.Columns, (m + block.Rows - 1) / block.Rows, slices), new Index3D(GroupThreadsX, GroupThreadsY, 1));
+
+    private void Tiled(GemmArguments args, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int slices = 1)
+    {
+        tiled ??= UsesGpuTile
+            ? accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledKernel.Run<GemmTileGpu>)
+            : accelerator.LoadStreamKernel<GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>(GemmTiledKernel.Run<GemmTileCpu>);
+        tiled(LaunchShape(TiledBlock, args.M, args.N, slices), args, a, b, c);
+    }
+
+    /// <summary>A partials view of <paramref name="length"/> floats, valid until the next call; the buffer only grows.</summary>
+    private ArrayView<float> Partials(long length)
+    {
+        if (partials is null || partials.Length < length)
+        {
+            if (partials is not null)
+            {
+                // A queued GEMM may still use the old buffer.
+                accelerator.Synchronize();
+                partials.Dispose();
+            }
+
+            partials = accelerator.Allocate1D<float>(length);
+        }
+
+        return partials.View.SubView(0, length);
+    }
 
     /// <summary>
     /// cuBLAS is column-major. A row-major [r,c] matrix is the column-major [c,r] matrix, its transpose,

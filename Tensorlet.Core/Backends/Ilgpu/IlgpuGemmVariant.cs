@@ -9,6 +9,12 @@ internal enum IlgpuGemmVariant
     /// <summary>Shared-memory tiles with 4×4 register blocking, 64×64 blocks on a GPU (the default).</summary>
     Tiled,
 
+    /// <summary>
+    /// <see cref="Tiled"/> with k split across extra groups when the launch would leave the accelerator's multiprocessors idle
+    /// (<see cref="GemmSplitKPlan"/>), then a reduction pass: for the LSTM's per-step GEMMs, batch 100 × 4H or H.
+    /// </summary>
+    TiledSplitK,
+
     /// <summary>Shared-memory tiles with 8×8 register blocking, 128×128 blocks on a GPU: more reuse, fewer groups.</summary>
     TiledLarge,
 
