@@ -13,8 +13,12 @@ comparison; Tensorlet's side of bench/vs-pytorch.sh runs with --synthetic too.
 Prints a summary and, as its last line, one JSON object with the same keys as `train-step`
 (ms_per_batch_median/p10/p90, chars_per_s, gflops from the same GEMM FLOP count, peak_working_set_mb).
 
+On --device cuda (scripts/gpu-check.sh) nn.LSTM runs cuDNN's fused LSTM unless --no-cudnn, and the step ends with
+torch.cuda.synchronize(). TF32 tensor cores are off unless --tf32, so the default compares float32 with float32:
+Tensorlet's ILGPU kernels cannot use tensor cores.
+
 Usage: pytorch_train_step.py --model lstm|ngram [--hidden H] [--layers L] [--batch B] [--batches N]
-       [--warmup W] [--threads T] [--ngrams 4669] [--dropout P] [--seed S]
+       [--warmup W] [--threads T] [--ngrams 4669] [--dropout P] [--seed S] [--device cpu|cuda] [--tf32] [--no-cudnn]
 Run it as bench/vs-pytorch.sh does: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch_train_step.py ...
 """
 
@@ -141,7 +145,17 @@ def main():
     parser.add_argument("--ngrams", type=int, default=4669)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--tf32", action="store_true", help="let cuBLAS and cuDNN use TF32 tensor cores (cuda only)")
+    parser.add_argument("--no-cudnn", action="store_true", help="PyTorch's own LSTM kernels instead of cuDNN's (cuda only)")
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: PyTorch sees no CUDA GPU")
+    device = torch.device(args.device)
+    cuda = args.device == "cuda"
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.backends.cudnn.allow_tf32 = args.tf32
+    torch.backends.cudnn.enabled = not args.no_cudnn
 
     load_start = load_average()
     torch.set_num_threads(args.threads)
@@ -152,19 +166,20 @@ def main():
     pool = 16
     if args.model == "lstm":
         model = lstm_char_predict(CHARACTERS, args.hidden, args.layers, args.dropout)
-        sequences = torch.randint(0, CHARACTERS, (pool, args.batch, SEQUENCE_LENGTH), generator=generator)
+        sequences = torch.randint(0, CHARACTERS, (pool, args.batch, SEQUENCE_LENGTH), generator=generator).to(device)
         batches = [(s[:, :-1], s[:, 1:]) for s in sequences]
         rows = args.batch * (SEQUENCE_LENGTH - 1)
         vocab = CHARACTERS
         described = f"lstm {args.layers}x{args.hidden}"
     else:
         model = ngram_mlp(args.ngrams, CHARACTERS, args.hidden, nn.ReLU())
-        batches = [(torch.randint(0, args.ngrams, (args.batch,), generator=generator),
-                    torch.randint(0, CHARACTERS, (args.batch,), generator=generator)) for _ in range(pool)]
+        batches = [(torch.randint(0, args.ngrams, (args.batch,), generator=generator).to(device),
+                    torch.randint(0, CHARACTERS, (args.batch,), generator=generator).to(device)) for _ in range(pool)]
         rows = args.batch
         vocab = args.ngrams
         described = f"ngram {args.ngrams}->{args.hidden}->{CHARACTERS}"
 
+    model.to(device)
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     model.train()
@@ -177,11 +192,15 @@ def main():
         loss.backward()
         value = loss.item()
         optimizer.step()
+        if cuda:
+            torch.cuda.synchronize()  # the optimizer's kernels belong to this step's time
         return value
 
     libs, core = loaded_blas()  # before the first step only torch is mapped; check again after it
     peak_with_setup = status_mb("VmHWM:")
     peak_reset = reset_peak()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     first_loss = step(0)
     if not math.isfinite(first_loss) or abs(first_loss - math.log(CHARACTERS)) > 0.5:
         raise SystemExit(f"first loss {first_loss} is not near ln {CHARACTERS}")
@@ -205,7 +224,7 @@ def main():
     report = {
         "impl": "pytorch",
         "model": args.model,
-        "device": "cpu",
+        "device": args.device,
         "hidden": args.hidden,
         "layers": args.layers if args.model == "lstm" else 1,
         "batch": args.batch,
@@ -228,6 +247,10 @@ def main():
         "peak_working_set_with_setup_mb": round(peak_with_setup),
         "peak_reset": peak_reset,
         "torch": torch.__version__,
+        "gpu": torch.cuda.get_device_name() if cuda else None,
+        "cudnn": torch.backends.cudnn.version() if cuda and torch.backends.cudnn.enabled else None,
+        "tf32": args.tf32 if cuda else None,
+        "peak_gpu_allocated_mb": round(torch.cuda.max_memory_allocated() / 2**20) if cuda else None,
         "blas_libraries": libs,
         "openblas_core": core,
         "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
@@ -236,8 +259,12 @@ def main():
         "load_avg_start": load_start,
         "load_avg_end": load_average(),
     }
-    print(f"pytorch {torch.__version__} {described}, batch {args.batch}, {torch.get_num_threads()} threads, "
-          f"BLAS {', '.join(libs) or 'none mapped'} (OpenBLAS core {core})")
+    if cuda:
+        print(f"pytorch {torch.__version__} {described}, batch {args.batch}, on {report['gpu']}, "
+              f"cuDNN {report['cudnn'] or 'off'}, TF32 {'on' if args.tf32 else 'off'}")
+    else:
+        print(f"pytorch {torch.__version__} {described}, batch {args.batch}, {torch.get_num_threads()} threads, "
+              f"BLAS {', '.join(libs) or 'none mapped'} (OpenBLAS core {core})")
     print(f"first loss {first_loss:.4f}; median {median * 1000:.2f} ms/batch (p10 {report['ms_per_batch_p10']:.2f}, "
           f"p90 {report['ms_per_batch_p90']:.2f}), CPU {report['cpu_ms_per_batch']:.2f} ms/batch, {report['chars_per_s']:,} chars/s, {report['gflops']:.1f} GFLOP/s; "
           f"peak {report['peak_working_set_mb']} MiB")
