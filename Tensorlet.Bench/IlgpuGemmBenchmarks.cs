@@ -7,9 +7,11 @@ using Tensorlet.Bench.Infrastructure;
 namespace Tensorlet.Bench;
 
 /// <summary>
-/// The ILGPU GEMM variants (naive, tiled 4×4 and 8×8, cuBLAS) on the ILGPU devices present. On <c>cuda</c>: the LSTM's
-/// shapes for H = 256 and 512 (T·B = 9900 rows, batch 100) in the layouts training uses, and the issue's
-/// 100×512·512×2048, 9900×512·512×2048 and 9900×2048·2048×512. On <c>ilgpu-cpu</c> only a 64³ case, for scale.
+/// The ILGPU GEMM variants (every <see cref="IlgpuGemmVariant"/>: naive, tiled 4×4 and 8×8, cuBLAS, and any added later)
+/// on the ILGPU devices present. On <c>cuda</c>: the LSTM's shapes for H = 256 and 512 (T·B = 9900 rows, batch 100) in
+/// the layouts training uses, forward and backward, including the recurrent step's dh = dPre·W_hh (100×4H·4H×H), and
+/// the 100×512·512×2048, 9900×512·512×2048 and 9900×2048·2048×512; the naive baseline only on the issue's
+/// shapes. On <c>ilgpu-cpu</c> only a 64³ case for naive and the two tiled kernels, for scale.
 /// Every case is checked against a float64 dot product (all entries, or 256 sampled ones) before it is timed.
 /// Run with e.g. <c>--filter '*IlgpuGemm*' --job short --inProcess</c>.
 /// </summary>
@@ -38,10 +40,12 @@ public class IlgpuGemmBenchmarks
             yield break;
         }
 
-        foreach (var variant in new[] { "Naive", "Tiled", "TiledLarge", "CuBlas" })
+        // Every variant the enum holds, so one added on another branch (e.g. a split-K tiled kernel) is measured
+        // without touching this list.
+        foreach (var variant in Enum.GetNames<IlgpuGemmVariant>())
         {
             // The naive kernel is the baseline: the three shapes are enough to place it.
-            foreach (int h in variant == "Naive" ? Array.Empty<int>() : [256, 512])
+            foreach (int h in variant == nameof(IlgpuGemmVariant.Naive) ? Array.Empty<int>() : [256, 512])
             {
                 // Forward: x·Wᵀ with W [4H, H], for one step (batch 100) and for all 99 steps at once.
                 yield return new IlgpuGemmCase("cuda", variant, 100, 4 * h, h, false, true);
@@ -50,6 +54,11 @@ public class IlgpuGemmBenchmarks
                 // Backward: dX = dPre·W, and dW = dPreᵀ·X over all steps.
                 yield return new IlgpuGemmCase("cuda", variant, 9900, h, 4 * h, false, false);
                 yield return new IlgpuGemmCase("cuda", variant, 4 * h, h, 9900, true, false);
+
+                // Backward through the recurrence, once per step: dh += dPre·W_hh with dPre [100, 4H] and W_hh stored
+                // [4H, H], neither transposed. Only 100×H outputs but a long K: few blocks of C to spread over the GPU.
+                // Training accumulates (beta = 1, one more read of the small C); every case here times beta = 0.
+                yield return new IlgpuGemmCase("cuda", variant, 100, h, 4 * h, false, false);
             }
 
             // The shapes, plain row-major.

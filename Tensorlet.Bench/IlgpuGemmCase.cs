@@ -2,7 +2,7 @@ namespace Tensorlet.Bench;
 
 /// <summary>One ILGPU GEMM benchmark case: C [M,N] = op(A)·op(B) with the given layouts, on a device, by a variant.</summary>
 /// <param name="Device">The device name (<c>cuda</c> or <c>ilgpu-cpu</c>).</param>
-/// <param name="Variant">The <c>IlgpuGemmVariant</c> name: Naive, Tiled, TiledLarge or CuBlas.</param>
+/// <param name="Variant">The <c>IlgpuGemmVariant</c> name, e.g. Naive, Tiled, TiledLarge or CuBlas.</param>
 /// <param name="M">Rows of C.</param>
 /// <param name="N">Columns of C.</param>
 /// <param name="K">The reduction dimension.</param>

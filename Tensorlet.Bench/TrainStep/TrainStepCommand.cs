@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Tensorlet.Backends.Cpu;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels.Cpu;
 
 namespace Tensorlet.Bench.TrainStep;
 
@@ -35,8 +37,14 @@ internal static class TrainStepCommand
 
         double loadStart = ProcessMemory.LoadAverage();
         using var device = Device.Create(options.Device, options.Device is "cpu" or "auto" ? options.Threads : 0);
+        string? gemm = SelectGemm(device, options.Gemm);
+        if (gemm is null)
+        {
+            return 2;
+        }
+
         int threads = (device.Backend as CpuBackend)?.Threads ?? 0;
-        Console.WriteLine($"device: {device.Name} ({device.Description}){(threads > 0 ? $", {threads} threads" : string.Empty)}");
+        Console.WriteLine($"device: {device.Name} ({device.Description}){(threads > 0 ? $", {threads} threads" : string.Empty)}, GEMM {gemm}");
 
         var clock = Stopwatch.StartNew();
         var data = TrainStepData.Create(options.Model, options.N, options.Synthetic, options.Seed);
@@ -113,6 +121,7 @@ internal static class TrainStepCommand
             Model = options.Model,
             Device = device.Name,
             DeviceDescription = device.Description,
+            Gemm = gemm,
             Hidden = options.Hidden,
             Layers = options.Model == "lstm" ? options.Layers : 1,
             N = options.Model == "ngram" ? options.N : null,
@@ -146,6 +155,40 @@ internal static class TrainStepCommand
         };
         Console.WriteLine(JsonSerializer.Serialize(report, Json));
         return 0;
+    }
+
+    /// <summary>
+    /// Sets the ILGPU GEMM <paramref name="variant"/> asked for, before anything runs, and names the GEMM the device will
+    /// run: the variant on an ILGPU device, the packed SIMD kernel kind on cpu. Null, after printing why, when the
+    /// variant does not fit the device.
+    /// </summary>
+    private static string? SelectGemm(Device device, IlgpuGemmVariant? variant)
+    {
+        if (device.Backend is not IlgpuBackend ilgpu)
+        {
+            if (variant is not null)
+            {
+                Console.Error.WriteLine($"train-step: --gemm picks an ILGPU GEMM kernel; device {device.Name} runs its own packed SIMD GEMM (use --device cuda or ilgpu-cpu, or drop --gemm).");
+                return null;
+            }
+
+            // The CPU backend has one GEMM; what varies by machine is the microkernel it packs for.
+            return $"cpu-packed-{GemmGeometry.Best.Kind.ToString().ToLowerInvariant()}";
+        }
+
+        if (variant is { } chosen)
+        {
+            // cuBLAS would otherwise fail inside the first step with a stack trace.
+            if (chosen == IlgpuGemmVariant.CuBlas && device.Kind != DeviceKind.Cuda)
+            {
+                Console.Error.WriteLine($"train-step: --gemm {chosen} needs the cuda device; device {device.Name} has no cuBLAS.");
+                return null;
+            }
+
+            ilgpu.GemmVariant = chosen;
+        }
+
+        return ilgpu.GemmVariant.ToString();
     }
 
     /// <summary>The p-quantile of sorted values, linearly interpolated.</summary>

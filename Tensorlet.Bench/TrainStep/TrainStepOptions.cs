@@ -1,18 +1,23 @@
 using System.Globalization;
+using Tensorlet.Backends.Ilgpu;
 
 namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
 /// The arguments of <c>train-step</c>:
 /// <c>--model lstm|ngram --hidden H --layers L --batch B --batches N --warmup W --device D [--threads T] [--n 3]
-/// [--dropout P] [--seed S] [--synthetic] [--profile]</c>.
+/// [--gemm VARIANT] [--dropout P] [--seed S] [--synthetic] [--profile]</c>.
+/// <c>--gemm</c> picks the GEMM of an ILGPU device (<c>cuda</c>, <c>ilgpu-cpu</c>) by its <c>IlgpuGemmVariant</c> name,
+/// in any case, kebab-case allowed: <c>naive</c>, <c>tiled</c>, <c>tiled-large</c>, <c>cublas</c>, and whatever else the
+/// enum holds; without it the device keeps its default.
 /// </summary>
 internal sealed record TrainStepOptions
 {
-    /// <summary>The usage line printed on a bad argument.</summary>
+    /// <summary>The usage printed on a bad argument.</summary>
     public const string Usage =
         "usage: train-step --model lstm|ngram [--hidden H] [--layers L] [--batch B] [--batches N] [--warmup W] " +
-        "[--device cpu|cuda|ilgpu-cpu|auto] [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]";
+        "[--device cpu|cuda|ilgpu-cpu|auto] [--gemm VARIANT] [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]\n" +
+        "  --gemm, on cuda or ilgpu-cpu only: an IlgpuGemmVariant name in any case, e.g. tiled, tiled-large, cublas";
 
     /// <summary>lstm or ngram.</summary>
     public string Model { get; init; } = "lstm";
@@ -34,6 +39,9 @@ internal sealed record TrainStepOptions
 
     /// <summary>The device name.</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>The ILGPU GEMM to run; null keeps the device's default. Only ILGPU devices accept one (checked once the device exists).</summary>
+    public IlgpuGemmVariant? Gemm { get; init; }
 
     /// <summary>CPU kernel threads; 0 means all cores.</summary>
     public int Threads { get; init; }
@@ -84,6 +92,7 @@ internal sealed record TrainStepOptions
                 "--batches" => o with { Batches = Int() },
                 "--warmup" => o with { Warmup = Int() },
                 "--device" => o with { Device = Value() },
+                "--gemm" => o with { Gemm = Variant(Value()) },
                 "--threads" => o with { Threads = Int() },
                 "--n" => o with { N = Int() },
                 "--dropout" => o with { Dropout = float.Parse(Value(), CultureInfo.InvariantCulture) },
@@ -96,6 +105,18 @@ internal sealed record TrainStepOptions
 
         o.Validate();
         return o;
+    }
+
+    private static IlgpuGemmVariant Variant(string text)
+    {
+        try
+        {
+            return IlgpuGemmVariantNames.Parse(text);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"--gemm: {ex.Message}", ex);
+        }
     }
 
     private void Validate()

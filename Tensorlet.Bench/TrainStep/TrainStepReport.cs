@@ -12,6 +12,12 @@ internal sealed record TrainStepReport
     /// <summary>The device's hardware line.</summary>
     public required string DeviceDescription { get; init; }
 
+    /// <summary>
+    /// The GEMM the step ran: the <c>IlgpuGemmVariant</c> name on an ILGPU device (e.g. Tiled), or on cpu
+    /// <c>cpu-packed-</c> and the packed microkernel kind (e.g. cpu-packed-vector512).
+    /// </summary>
+    public required string Gemm { get; init; }
+
     /// <summary>H.</summary>
     public int Hidden { get; init; }
 
