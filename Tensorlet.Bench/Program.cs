@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using Tensorlet.Bench.TrainStep;
+using Tensorlet.Models.Data;
 
 namespace Tensorlet.Bench;
 
@@ -13,14 +14,18 @@ public static class Program
     /// <summary>Runs the benchmarks chosen on the command line.</summary>
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "train-step")
+        if (args.Length > 0 && args[0] is "train-step" or "quality")
         {
-            return TrainStepCommand.Run(args[1..]);
-        }
-
-        if (args.Length > 0 && args[0] == "quality")
-        {
-            return Quality.QualityCommand.Run(args[1..]);
+            try
+            {
+                return args[0] == "train-step" ? TrainStepCommand.Run(args[1..]) : Quality.QualityCommand.Run(args[1..]);
+            }
+            catch (Exception ex) when (ex is DeviceNotAvailableException or CorpusException or ArgumentException or FormatException)
+            {
+                // A missing device or corpus, or a bad argument: one line that names it, no stack trace.
+                Console.Error.WriteLine($"{args[0]}: {ex.Message}");
+                return 1;
+            }
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -23,10 +23,19 @@ internal static class QualityCommand
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int Int()
+            {
+                string name = args[i];
+                string text = Value();
+                return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+                    ? value
+                    : throw new ArgumentException($"{name} needs an integer; got '{text}'.");
+            }
+
             switch (args[i])
             {
-                case "--epochs": epochs = int.Parse(Value(), CultureInfo.InvariantCulture); break;
-                case "--threads": threads = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--epochs": epochs = Int(); break;
+                case "--threads": threads = Int(); break;
                 case "--device": device = Value(); break;
                 case "--model": model = Value(); break;
                 default: Console.Error.WriteLine($"error: unknown option {args[i]}"); return 2;
