@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# One-shot GPU check for the ILGPU GEMM (and every other cuda test case):
-#   1. builds the tests and the benchmarks (Release),
+# One-shot GPU check for the ILGPU GEMM (and every other cuda test case), with PyTorch beside it:
+#   1. builds the tests and the benchmarks (Release), or unpacks the bundle of scripts/gpu-bundle.sh,
 #   2. runs the ILGPU GEMM tests and every test case named for cuda (they must run, not skip, when a GPU is present),
 #   3. benchmarks the ILGPU GEMM variants on cuda against cuBLAS (the LSTM and issue shapes, a short job),
-#   4. times the training step (train-step) on cuda: LSTM 2x512 with the default GEMM and with --gemm tiled,
-#      tiled-split-k (where the build has it) and cublas, one --profile run of 2x512, LSTM 2x256 and the n-gram MLP.
+#   4. times the training step on cuda, Tensorlet's train-step and the notebook's PyTorch modules
+#      (bench/pytorch_train_step.py, cuDNN's LSTM, float32) in turn: LSTM 2x512 with the default GEMM and with
+#      --gemm tiled, tiled-split-k and cublas, one --profile run of 2x512, LSTM 2x256 and the n-gram MLP.
 # Every log goes to "$OUT" (default ./gpu-check-out). Without a CUDA GPU the cuda parts say
 # "no CUDA GPU present" and the script exits 0. Exit codes: 0 ok, 1 a build/test/benchmark failed,
-# 3 dotnet is missing (nothing could be checked).
+# 3 .NET is missing and no bundle was carried (only the PyTorch runs could be made).
+# .NET: the H200 image has CUDA and PyTorch but no .NET. Run scripts/gpu-bundle.sh on a machine with the SDK and
+#       carry .gpu-bundle (about 50 MB: the .NET runtime, the tests as a self-running NUnit executable, and
+#       Tensorlet.Bench); where `dotnet` is on PATH the script builds from source instead.
 # Environment: GPU_CHECK_PREBUILT=1 skips the build and uses Tensorlet.Tests/bin and Tensorlet.Bench/bin
-#              as carried over (about 50 MB; for machines without the NuGet packages);
+#              as carried over (SDK machines without the NuGet packages);
+#              GPU_CHECK_DOTNET=bundle uses .gpu-bundle even where an SDK is present;
 #              GPU_CHECK_BENCH_TIMEOUT (seconds, default 240) bounds the benchmark run;
-#              GPU_CHECK_DEADLINE (seconds since the start, default 580) is when no further train-step run starts.
-# Time: the GPU machine allows 600 s per call. Build ~150 s + tests + benchmarks <= 240 s + the train-step runs
-# (<= 120 s each, cut off at the deadline) fit that; the benchmark bound was 330 s before step 4 grew.
+#              GPU_CHECK_DEADLINE (seconds since the start, default 580) is when no further training-step run starts.
+# Time: the GPU machine allows 600 s per call. Build ~150 s (none with the bundle) + tests + benchmarks <= 240 s +
+# the training-step runs (<= 120 s each, cut off at the deadline) fit that.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 3
 root=$(pwd)
 out="${OUT:-$root/gpu-check-out}"
 mkdir -p "$out"
@@ -38,17 +43,37 @@ else
   say "no CUDA GPU present (nvidia-smi missing or lists no GPU): the cuda tests will report as skipped and the cuda benchmarks are not run."
 fi
 
-if ! command -v dotnet > /dev/null 2>&1; then
-  say "dotnet is not installed on this machine (no 'dotnet' on PATH), so nothing can be built or run."
-  say "Install the .NET 10 SDK (it cannot be fetched from an offline machine) and rerun scripts/gpu-check.sh."
-  exit 3
+# .NET: the SDK on PATH (build from source), else the carried bundle, else none.
+bundle_archive="$root/.gpu-bundle/tensorlet-gpu.tar.xz"
+# GPU_CHECK_DOTNET=bundle uses the bundle even where an SDK is present (to check the bundle itself).
+if [[ "${GPU_CHECK_DOTNET:-}" != bundle ]] && command -v dotnet > /dev/null 2>&1 && dotnet --list-sdks 2> /dev/null | grep -q .; then
+  dotnet_mode=sdk
+  dotnet --info > "$out/dotnet-info.txt" 2>&1
+elif [[ -f "$bundle_archive" ]]; then
+  dotnet_mode=bundle
+  bundle_dir="${TMPDIR:-/tmp}/tensorlet-gpu-bundle"
+  rm -rf "$bundle_dir" && mkdir -p "$bundle_dir"
+  if ! tar -C "$bundle_dir" -xJf "$bundle_archive"; then
+    say "bundle: FAILED to unpack $bundle_archive"
+    exit 1
+  fi
+  export DOTNET_ROOT="$bundle_dir/dotnet" PATH="$bundle_dir/dotnet:$PATH"
+  # The image may lack ICU; nothing measured here depends on culture data.
+  export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+  say "bundle: $(head -n 1 "$bundle_dir/BUNDLE.txt" 2>/dev/null); running on $(dotnet --list-runtimes | head -n 1)"
+  bundle_commit=$(awk 'NR == 1 { sub(/,$/, "", $2); print $2 }' "$bundle_dir/BUNDLE.txt" 2>/dev/null)
+  head_commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [[ "$bundle_commit" != "$head_commit" ]]; then
+    say "bundle: NOTE it was built at $bundle_commit and this checkout is at $head_commit; the results are the bundle's"
+  fi
+else
+  dotnet_mode=none
+  say ".NET is not installed here (no SDK on PATH) and no bundle was carried, so Tensorlet's checks cannot run."
+  say "Run scripts/gpu-bundle.sh on a machine with the .NET 10 SDK and carry .gpu-bundle; the PyTorch runs still follow."
 fi
-dotnet --info > "$out/dotnet-info.txt" 2>&1
 
 # 1. Build.
-if [[ "${GPU_CHECK_PREBUILT:-0}" == "1" ]]; then
-  say "build: skipped (GPU_CHECK_PREBUILT=1), using bin/Release as carried"
-else
+if [[ $dotnet_mode == sdk && "${GPU_CHECK_PREBUILT:-0}" != "1" ]]; then
   for project in Tensorlet.Tests Tensorlet.Bench; do
     if dotnet build "$project" -c Release > "$out/build-$project.log" 2>&1; then
       say "build $project: ok"
@@ -58,44 +83,68 @@ else
       exit 1
     fi
   done
+elif [[ $dotnet_mode == sdk ]]; then
+  say "build: skipped (GPU_CHECK_PREBUILT=1), using bin/Release as carried"
 fi
+case $dotnet_mode in
+  sdk) bench_dll="$root/Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll" ;;
+  bundle) bench_dll="$bundle_dir/bench/Tensorlet.Bench.dll" ;;
+  *) bench_dll= ;;
+esac
 
 # 2. Tests: every ILGPU GEMM case, plus every case of any test whose name carries the cuda device.
 filter="FullyQualifiedName~IlgpuGemm|FullyQualifiedName~cuda"
-# Run the built assembly itself, so a carried-over bin/ works without obj/ or a package restore.
-dotnet test Tensorlet.Tests/bin/Release/net10.0/Tensorlet.Tests.dll --filter "$filter" \
-  --logger "trx;LogFileName=gpu-check.trx" --logger "console;verbosity=normal" \
-  --results-directory "$out/test-results" > "$out/tests.log" 2>&1
-test_status=$?
-trx="$out/test-results/gpu-check.trx"
-if [[ -f "$trx" ]]; then
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
-  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
-  total=$(get total); executed=$(get executed); passed=$(get passed); failed=$(get failed)
-  cuda_run=$(grep -E '^\s+(Passed|Failed) .*cuda' "$out/tests.log" | wc -l)
-  cuda_skipped=$(grep -E '^\s+Skipped .*cuda' "$out/tests.log" | wc -l)
-  say "tests: $passed passed, $failed failed, $((total - executed)) skipped of $total; cuda cases run: $cuda_run, cuda cases skipped: $cuda_skipped"
-  grep -E '^\s+Failed ' "$out/tests.log" | head -n 20 | tee -a "$summary"
-  if [[ $gpu -eq 1 && $cuda_run -eq 0 ]]; then
-    say "tests: FAILED, a GPU is present but no cuda case ran (is the CUDA driver usable by ILGPU?)"
+if [[ $dotnet_mode == sdk ]]; then
+  # Run the built assembly itself, so a carried-over bin/ works without obj/ or a package restore.
+  dotnet test Tensorlet.Tests/bin/Release/net10.0/Tensorlet.Tests.dll --filter "$filter" \
+    --logger "trx;LogFileName=gpu-check.trx" --logger "console;verbosity=normal" \
+    --results-directory "$out/test-results" > "$out/tests.log" 2>&1
+  test_status=$?
+  trx="$out/test-results/gpu-check.trx"
+  if [[ -f "$trx" ]]; then
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+    total=$(get total); executed=$(get executed); passed=$(get passed); failed=$(get failed)
+    skipped=$((total - executed))
+  else
+    say "tests: FAILED, no TRX file was written (see tests.log)"
+  fi
+  line_start='^\s+'  # vstest's console logger indents "Passed NAME"
+elif [[ $dotnet_mode == bundle ]]; then
+  # The bundle's tests run themselves (NUnit on Microsoft.Testing.Platform): no SDK, no vstest.
+  dotnet "$bundle_dir/tests/Tensorlet.Tests.dll" --filter "$filter" --output Detailed --no-ansi --no-progress \
+    --results-directory "$out/test-results" > "$out/tests.log" 2>&1
+  test_status=$?
+  summary_value() { grep -m 1 -E "^\s+$1: [0-9]+" "$out/tests.log" | grep -o '[0-9]*'; }
+  total=$(summary_value total); failed=$(summary_value failed); passed=$(summary_value succeeded); skipped=$(summary_value skipped)
+  line_start='^'  # Microsoft.Testing.Platform writes "passed NAME (time)"
+fi
+if [[ $dotnet_mode != none ]]; then
+  if [[ -n "${total:-}" ]]; then
+    # Count cases by the device argument, "cuda" in lower case (not "NonCuda" in a test's name).
+    cuda_run=$(grep -cE "${line_start}([Pp]assed|[Ff]ailed) .*cuda" "$out/tests.log")
+    cuda_skipped=$(grep -cE "${line_start}[Ss]kipped .*cuda" "$out/tests.log")
+    say "tests: $passed passed, $failed failed, $skipped skipped of $total; cuda cases run: $cuda_run, cuda cases skipped: $cuda_skipped"
+    grep -E "${line_start}[Ff]ailed " "$out/tests.log" | head -n 20 | tee -a "$summary"
+    if [[ $gpu -eq 1 && $cuda_run -eq 0 ]]; then
+      say "tests: FAILED, a GPU is present but no cuda case ran (is the CUDA driver usable by ILGPU?)"
+      status=1
+    fi
+  fi
+  if [[ $test_status -ne 0 ]]; then
+    say "tests: FAILED (the test run exited $test_status; see tests.log)"
     status=1
   fi
-else
-  say "tests: FAILED, no TRX file was written (see tests.log)"
-fi
-if [[ $test_status -ne 0 ]]; then
-  say "tests: FAILED (dotnet test exited $test_status; see tests.log)"
-  status=1
-fi
-if [[ $gpu -eq 0 ]]; then
-  say "no CUDA GPU present: cuda test cases were skipped"
+  if [[ $gpu -eq 0 ]]; then
+    say "no CUDA GPU present: cuda test cases were skipped"
+  fi
 fi
 
 # 3. Benchmarks: every ILGPU GEMM variant (naive, tiled, cuBLAS, ...) on cuda (and a 64³ case on ilgpu-cpu for
 #    scale), validated before timing.
-if [[ $gpu -eq 1 ]]; then
+if [[ $gpu -eq 1 && $dotnet_mode != none ]]; then
   bench_timeout="${GPU_CHECK_BENCH_TIMEOUT:-240}"
-  (cd Tensorlet.Bench && timeout "$bench_timeout" dotnet bin/Release/net10.0/Tensorlet.Bench.dll \
+  (cd Tensorlet.Bench && timeout "$bench_timeout" dotnet "$bench_dll" \
       --filter '*IlgpuGemmBenchmarks*' --job short --iterationTime 200 --inProcess \
       --artifacts "$out/bench") > "$out/bench.log" 2>&1
   bench_status=$?
@@ -111,21 +160,25 @@ if [[ $gpu -eq 1 ]]; then
   # The summary table, with the GFLOP/s column; a case that failed validation shows NA and an error above.
   awk '/^\| Method/,/^$/' "$out/bench.log" | tee -a "$summary"
   grep -iE 'exception|expected .* \(\|Δ\|' "$out/bench.log" | head -n 10 | tee -a "$summary"
-else
+elif [[ $gpu -eq 0 ]]; then
   say "no CUDA GPU present: the cuda benchmarks (naive / tiled / cuBLAS) were not run"
 fi
 
-# 4. Training steps on cuda (target: LSTM 2x512 in <= 10 ms at batch 100), most wanted first, since a hard limit
-#    per call can cut the script: 2x512 with the default GEMM, then 2x512 with --gemm tiled, tiled-split-k (where
-#    this build has it) and cublas, one --profile run of 2x512 (its per-kernel table in its own log), 2x256, and
-#    the n-gram MLP. Synthetic ids: the corpus does not travel to the GPU machine, and a step's cost depends only on
-#    its shapes. Each run gets at most 120 s, and none starts once GPU_CHECK_DEADLINE seconds (default 580) have
-#    passed since the script began; the summary says which were skipped.
+# 4. Training steps on cuda (target: LSTM 2x512 in <= 10 ms at batch 100), Tensorlet and PyTorch in turn, most
+#    wanted first, since a hard limit per call can cut the script: 2x512 with the default GEMM and PyTorch's cuDNN
+#    beside it, then 2x512 with --gemm tiled, tiled-split-k and cublas, PyTorch without cuDNN, one --profile run of
+#    2x512 (its per-kernel table in its own log), 2x256, and the n-gram MLP. Synthetic ids on both sides: the corpus
+#    does not travel to the GPU machine, and a step's cost depends only on its shapes. Each run gets at most 120 s,
+#    and none starts once GPU_CHECK_DEADLINE seconds (default 580) have passed; the summary says which were skipped.
 if [[ $gpu -eq 1 ]]; then
   deadline="${GPU_CHECK_DEADLINE:-580}"
-  bench_dll=Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll
-  # train_step NAME [ARGS...]: one run into train-step-NAME.log; its JSON line (the last) goes to the summary.
-  train_step() {
+  python=python3
+  if ! "$python" -c 'import torch' > /dev/null 2>&1; then
+    python=
+    say "PyTorch: python3 has no torch module here, so the PyTorch runs are skipped"
+  fi
+  # timed_run NAME COMMAND...: one run into train-step-NAME.log; its JSON line (the last) goes to the summary.
+  timed_run() {
     local name=$1 log="$out/train-step-$1.log" left limit rc
     shift
     left=$((deadline - ($(date +%s) - started)))
@@ -134,7 +187,7 @@ if [[ $gpu -eq 1 ]]; then
       return
     fi
     limit=$((left - 10 < 120 ? left - 10 : 120))
-    timeout "$limit" dotnet "$bench_dll" train-step --batch 100 --device cuda --synthetic "$@" > "$log" 2>&1
+    timeout "$limit" "$@" > "$log" 2>&1
     rc=$?
     if [[ $rc -eq 0 ]]; then
       say "train-step $name on cuda: $(tail -n 1 "$log")"
@@ -149,20 +202,42 @@ if [[ $gpu -eq 1 ]]; then
       status=1
     fi
   }
+  # tensorlet NAME ARGS...: Tensorlet's train-step (skipped without .NET); pytorch NAME ARGS...: the notebook's modules.
+  tensorlet() {
+    local name=$1
+    shift
+    if [[ -n "$bench_dll" ]]; then
+      timed_run "$name" dotnet "$bench_dll" train-step --batch 100 --device cuda --synthetic "$@"
+    fi
+  }
+  pytorch() {
+    local name=$1
+    shift
+    if [[ -n "$python" ]]; then
+      timed_run "pytorch-$name" "$python" "$root/bench/pytorch_train_step.py" --batch 100 --device cuda "$@"
+    fi
+  }
 
-  train_step lstm-512 --model lstm --hidden 512 --layers 2 --batches 20 --warmup 5
+  tensorlet lstm-512 --model lstm --hidden 512 --layers 2 --batches 20 --warmup 5
+  pytorch lstm-512 --model lstm --hidden 512 --layers 2 --batches 20 --warmup 5
   for gemm in tiled tiled-split-k cublas; do
-    train_step "lstm-512-$gemm" --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --gemm "$gemm"
+    tensorlet "lstm-512-$gemm" --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --gemm "$gemm"
   done
-  train_step lstm-512-profile --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --profile
+  pytorch lstm-512-no-cudnn --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --no-cudnn
+  tensorlet lstm-512-profile --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --profile
   if [[ -f "$out/train-step-lstm-512-profile.log" ]]; then
     grep -m 1 '^profile over' "$out/train-step-lstm-512-profile.log" | sed 's/^/  /' | tee -a "$summary"
   fi
-  train_step lstm-256 --model lstm --hidden 256 --layers 2 --batches 20 --warmup 5
-  train_step ngram-100 --model ngram --hidden 100 --n 3 --batches 20 --warmup 5
+  tensorlet lstm-256 --model lstm --hidden 256 --layers 2 --batches 20 --warmup 5
+  pytorch lstm-256 --model lstm --hidden 256 --layers 2 --batches 20 --warmup 5
+  tensorlet ngram-100 --model ngram --hidden 100 --n 3 --batches 20 --warmup 5
+  pytorch ngram-100 --model ngram --hidden 100 --batches 20 --warmup 5
 else
   say "no CUDA GPU present: the cuda training steps were not run"
 fi
 
+if [[ $dotnet_mode == none ]]; then
+  status=3
+fi
 say "gpu-check finished in $(( $(date +%s) - started ))s with status $status; logs in $out"
 exit $status
