@@ -1,4 +1,8 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
 using NUnit.Framework;
+using Tensorlet.Backends.Ilgpu;
 using Tensorlet.Kernels.Reference;
 using Tensorlet.Tests.Infrastructure;
 using static Tensorlet.Tests.Kernels.FusedKernelTestData;
@@ -302,6 +306,42 @@ public sealed class SoftmaxCrossEntropyTests
         var (losses, dLogits) = Reference(rows, classes, logits, targets, 1.0 / rows);
         AssertClose(lossesT.ToArray(), losses, "losses");
         AssertClose(logitsT.ToArray(), dLogits, "dLogits");
+    }
+
+    /// <summary>
+    /// The ILGPU kernels give each row one warp and reduce it with xor-shuffles. The default CPU accelerator's warps have
+    /// 4 lanes; CUDA's have 32. This runs both softmax kernels on a CPU accelerator built with CUDA's warp (32 lanes, 4 warps
+    /// per group), so CI checks the shuffle pattern a GPU runs: rows not a multiple of the warps per group, and rows
+    /// shorter than, equal to and longer than a warp.
+    /// </summary>
+    [TestCase(9, 1)]
+    [TestCase(9, 32)]
+    [TestCase(9, 45)]
+    [TestCase(5, 100)]
+    public void TheGpuWarpShapeMatchesTheReferenceOnA32LaneCpuAccelerator(int rows, int classes)
+    {
+        using var context = Context.Create(builder => builder.CPU(new CPUDevice(32, 4, 1)).EnableAlgorithms());
+        using var accelerator = context.CreateCPUAccelerator(0);
+        Assert.That(accelerator.WarpSize, Is.EqualTo(32));
+        var kernels = new IlgpuFusedKernels(accelerator);
+        var rng = new Random((rows * 101) + classes);
+        var logits = Uniform(rng, rows * classes, 6);
+        var targets = RandomTargets(rng, rows, classes);
+        using var logitsBuffer = accelerator.Allocate1D(logits);
+        using var targetsBuffer = accelerator.Allocate1D(targets);
+        using var lossesBuffer = accelerator.Allocate1D<float>(rows);
+        using var dLogitsBuffer = accelerator.Allocate1D<float>(rows * classes);
+        using var probabilitiesBuffer = accelerator.Allocate1D<float>(rows * classes);
+
+        kernels.SoftmaxCrossEntropy(logitsBuffer.View, targetsBuffer.View, lossesBuffer.View, dLogitsBuffer.View, rows, classes, 0.5f);
+        kernels.SoftmaxWithTemperature(logitsBuffer.View, probabilitiesBuffer.View, rows, classes, 0.7f);
+
+        var (losses, dLogits) = Reference(rows, classes, logits, targets, 0.5);
+        AssertClose(lossesBuffer.GetAsArray1D(), losses, "losses");
+        AssertClose(dLogitsBuffer.GetAsArray1D(), dLogits, "dLogits");
+        var probabilities = new double[rows * classes];
+        ReferenceSoftmax.WithTemperature(rows, classes, Widen(logits), probabilities, 0.7);
+        AssertClose(probabilitiesBuffer.GetAsArray1D(), probabilities, "probabilities at temperature 0.7");
     }
 
     private static int[] RandomTargets(Random rng, int rows, int classes)
