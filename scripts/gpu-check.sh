@@ -53,8 +53,10 @@ elif [[ -f "$bundle_archive" ]]; then
   dotnet_mode=bundle
   bundle_dir="${TMPDIR:-/tmp}/tensorlet-gpu-bundle"
   rm -rf "$bundle_dir" && mkdir -p "$bundle_dir"
-  if ! tar -C "$bundle_dir" -xJf "$bundle_archive"; then
-    say "bundle: FAILED to unpack $bundle_archive"
+  # tar needs xz for .tar.xz; Python's tarfile reads it without (the image has python3 for PyTorch).
+  if ! tar -C "$bundle_dir" -xJf "$bundle_archive" 2> "$out/bundle-unpack.log" \
+      && ! python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$bundle_archive" "$bundle_dir" 2>> "$out/bundle-unpack.log"; then
+    say "bundle: FAILED to unpack $bundle_archive (see bundle-unpack.log)"
     exit 1
   fi
   export DOTNET_ROOT="$bundle_dir/dotnet" PATH="$bundle_dir/dotnet:$PATH"
@@ -70,6 +72,19 @@ else
   dotnet_mode=none
   say ".NET is not installed here (no SDK on PATH) and no bundle was carried, so Tensorlet's checks cannot run."
   say "Run scripts/gpu-bundle.sh on a machine with the .NET 10 SDK and carry .gpu-bundle; the PyTorch runs still follow."
+fi
+
+# cuBLAS for the cuBLAS comparison: ILGPU looks for libcublas.so.12 (Tensorlet falls back to .13); on an image where
+# only PyTorch's wheels bring cuBLAS, put their folder on the loader's path.
+if ! ldconfig -p 2> /dev/null | grep -q 'libcublas\.so\.1[0-9]'; then
+  for site in $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2> /dev/null); do
+    cublas_dir=$(find "$site" -name 'libcublas.so.1[0-9]*' -printf '%h\n' 2> /dev/null | sort -u | head -n 1)
+    if [[ -n "$cublas_dir" ]]; then
+      export LD_LIBRARY_PATH="$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+      say "cuBLAS: $(find "$cublas_dir" -maxdepth 1 -name 'libcublas.so.1[0-9]*' -printf '%f ') from $cublas_dir (PyTorch's wheels)"
+      break
+    fi
+  done
 fi
 
 # 1. Build.

@@ -14,7 +14,7 @@ namespace Tensorlet.Backends.Ilgpu;
 internal sealed class IlgpuGemmKernels : IDisposable
 {
     /// <summary>The start of the message when the cuBLAS library cannot be loaded (tests skip on it).</summary>
-    public const string CuBlasMissing = "The cuBLAS library (libcublas.so.12, .11 or .10) could not be loaded";
+    public const string CuBlasMissing = "The cuBLAS library (libcublas.so.13, .12, .11 or .10) could not be loaded";
 
     private readonly Accelerator accelerator;
     private Action<Index2D, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>>? naive;
@@ -185,6 +185,7 @@ internal sealed class IlgpuGemmKernels : IDisposable
 
         if (cuBlas is null)
         {
+            CuBlasLibraryResolver.Install();
             try
             {
                 // Binds to the accelerator's default stream, so cuBLAS calls queue behind our kernels.

@@ -1,0 +1,23 @@
+using NUnit.Framework;
+using Tensorlet.Backends.Ilgpu;
+
+namespace Tensorlet.Tests.Kernels;
+
+/// <summary>The fallback from ILGPU.Algorithms' newest cuBLAS name to CUDA 13's (loading itself needs a GPU machine).</summary>
+public sealed class CuBlasLibraryResolverTests
+{
+    [Test]
+    public void TheNewestKnownNameFallsBackToCuda13()
+    {
+        Assert.That(CuBlasLibraryResolver.Candidates("libcublas.so.12"), Is.EqualTo(new[] { "libcublas.so.12", "libcublas.so.13" }));
+    }
+
+    [TestCase("libcublas.so.11")]
+    [TestCase("libcublas.so.10")]
+    [TestCase("libcublasLt.so.12")]
+    [TestCase("libcuda.so")]
+    public void OtherNamesAreLeftAlone(string name)
+    {
+        Assert.That(CuBlasLibraryResolver.Candidates(name), Is.EqualTo(new[] { name }));
+    }
+}
