@@ -18,17 +18,39 @@ internal static class LstmCellKernels
         int b = index / hidden;
         int j = index - (b * hidden);
         int gate = (b * 4 * hidden) + j;
-        float i = Sigmoid(preactivations[gate]);
-        float f = Sigmoid(preactivations[gate + hidden]);
-        float g = XMath.Tanh(preactivations[gate + (2 * hidden)]);
-        float o = Sigmoid(preactivations[gate + (3 * hidden)]);
-        float cNew = (f * cPrev[index]) + (i * g);
+        ForwardAt(
+            index,
+            gate,
+            hidden,
+            preactivations[gate],
+            preactivations[gate + hidden],
+            preactivations[gate + (2 * hidden)],
+            preactivations[gate + (3 * hidden)],
+            cPrev,
+            gates,
+            c,
+            h);
+    }
+
+    /// <summary>
+    /// The cell at one (b, j) from its four preactivations: writes the activated gates at gate, gate + H, gate + 2H,
+    /// gate + 3H (gate = b·4H + j) and c, h at cell = b·H + j. Shared by <see cref="Forward"/> and the fused time step
+    /// (<see cref="LstmStepForwardKernel"/>), so both compute the same floats.
+    /// </summary>
+    public static void ForwardAt(
+        int cell, int gate, int hidden, float preI, float preF, float preG, float preO, ArrayView<float> cPrev, ArrayView<float> gates, ArrayView<float> c, ArrayView<float> h)
+    {
+        float i = Sigmoid(preI);
+        float f = Sigmoid(preF);
+        float g = XMath.Tanh(preG);
+        float o = Sigmoid(preO);
+        float cNew = (f * cPrev[cell]) + (i * g);
         gates[gate] = i;
         gates[gate + hidden] = f;
         gates[gate + (2 * hidden)] = g;
         gates[gate + (3 * hidden)] = o;
-        c[index] = cNew;
-        h[index] = o * XMath.Tanh(cNew);
+        c[cell] = cNew;
+        h[cell] = o * XMath.Tanh(cNew);
     }
 
     /// <summary>
@@ -46,19 +68,36 @@ internal static class LstmCellKernels
         ArrayView<float> dcPrev,
         int hidden)
     {
-        int b = index / hidden;
-        int j = index - (b * hidden);
+        BackwardAt(index, hidden, dh[index], gates, c, cPrev, dcNext, dPreactivations, dcPrev);
+    }
+
+    /// <summary>
+    /// The backward at cell = b·H + j, with dL/dh already summed into <paramref name="dhValue"/>. Reads everything at the
+    /// cell before it writes, so dcPrev may be dcNext. Shared by <see cref="Backward"/> and <see cref="LstmStepBackwardKernel"/>.
+    /// </summary>
+    public static void BackwardAt(
+        int cell,
+        int hidden,
+        float dhValue,
+        ArrayView<float> gates,
+        ArrayView<float> c,
+        ArrayView<float> cPrev,
+        ArrayView<float> dcNext,
+        ArrayView<float> dPreactivations,
+        ArrayView<float> dcPrev)
+    {
+        int b = cell / hidden;
+        int j = cell - (b * hidden);
         int gate = (b * 4 * hidden) + j;
         float i = gates[gate];
         float f = gates[gate + hidden];
         float g = gates[gate + (2 * hidden)];
         float o = gates[gate + (3 * hidden)];
-        float tc = XMath.Tanh(c[index]);
-        float dhv = dh[index];
-        float dC = dcNext[index] + (dhv * o * (1f - (tc * tc)));
-        float dO = dhv * tc;
-        float cp = cPrev[index];
-        dcPrev[index] = dC * f;
+        float tc = XMath.Tanh(c[cell]);
+        float dC = dcNext[cell] + (dhValue * o * (1f - (tc * tc)));
+        float dO = dhValue * tc;
+        float cp = cPrev[cell];
+        dcPrev[cell] = dC * f;
         dPreactivations[gate] = dC * g * i * (1f - i);
         dPreactivations[gate + hidden] = dC * cp * f * (1f - f);
         dPreactivations[gate + (2 * hidden)] = dC * i * (1f - (g * g));

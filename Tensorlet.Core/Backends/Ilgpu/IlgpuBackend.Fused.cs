@@ -22,9 +22,37 @@ internal sealed partial class IlgpuBackend
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
         => FusedKernels.SoftmaxWithTemperature(logits.View, probabilities.View, logits.Rows, logits.Columns, temperature);
 
-    /// <summary>Not fused here: the LSTM runs its steps through Gemm and the cell kernels.</summary>
-    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch) => false;
+    /// <summary>How the LSTM's recurrence runs here; <see cref="IlgpuRecurrence.StepByStep"/> unless a benchmark or test picks another.</summary>
+    internal IlgpuRecurrence Recurrence { get; set; } = IlgpuRecurrence.StepByStep;
 
-    /// <summary>Not fused here (see <see cref="TryLstmRecurrenceForward"/>).</summary>
-    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch) => false;
+    private IlgpuLstmRecurrence? lstmRecurrence;
+
+    private IlgpuLstmRecurrence LstmRecurrence => lstmRecurrence ??= new IlgpuLstmRecurrence(GemmKernels, FusedKernels);
+
+    /// <summary>
+    /// With <see cref="IlgpuRecurrence.FusedSteps"/>, the whole forward recurrence through <see cref="IlgpuLstmRecurrence"/>; otherwise
+    /// false, and the LSTM runs its steps through Gemm and the cell kernels.
+    /// </summary>
+    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    {
+        if (Recurrence != IlgpuRecurrence.FusedSteps)
+        {
+            return false;
+        }
+
+        LstmRecurrence.Forward(gates.View, cells.View, hidden.View, h0.View, c0.View, hasInitialHidden, weightHh.View, steps, batch, h0.Columns);
+        return true;
+    }
+
+    /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>, under the same condition.</summary>
+    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    {
+        if (Recurrence != IlgpuRecurrence.FusedSteps)
+        {
+            return false;
+        }
+
+        LstmRecurrence.Backward(gates.View, cells.View, c0.View, dH.View, dc.View, dPre.View, weightHh.View, steps, batch, c0.Columns);
+        return true;
+    }
 }

@@ -118,8 +118,20 @@ internal sealed class IlgpuGemmKernels : IDisposable
             return;
         }
 
-        long elements = (long)args.M * args.N;
-        long partialsLength = plan.Slices * elements;
+        var slicePartials = TiledSlices(args, a, b, plan);
+        splitKReduce ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float, float>(GemmSplitKReduceKernel.Run);
+        int elements = args.M * args.N;
+        splitKReduce(elements, slicePartials, c.SubView(0, elements), plan.Slices, args.Alpha, args.Beta);
+    }
+
+    /// <summary>
+    /// Queues the first pass of a split-k GEMM alone: op(A)·op(B) in <paramref name="plan"/>'s slices, each slice's raw sums in
+    /// its own [m, n] block of the returned view (one block when the plan has one slice). Valid until the next call. The
+    /// caller's kernel adds the slices (the LSTM's backward step does it with the cell, <see cref="IlgpuLstmRecurrence"/>).
+    /// </summary>
+    internal ArrayView<float> TiledSlices(GemmArguments args, ArrayView<float> a, ArrayView<float> b, GemmSplitKPlan plan)
+    {
+        long partialsLength = (long)plan.Slices * args.M * args.N;
         if (partialsLength > int.MaxValue)
         {
             throw new NotSupportedException($"The split-k GEMM indexes with 32-bit offsets; {plan.Slices} slices of [{args.M}x{args.N}] need 2³¹ partial sums or more.");
@@ -127,8 +139,7 @@ internal sealed class IlgpuGemmKernels : IDisposable
 
         var slicePartials = Partials(partialsLength);
         Tiled(args.SplitK(plan.SliceDepth), a, b, slicePartials, plan.Slices);
-        splitKReduce ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float, float>(GemmSplitKReduceKernel.Run);
-        splitKReduce((int)elements, slicePartials, c.SubView(0, elements), plan.Slices, args.Alpha, args.Beta);
+        return slicePartials;
     }
 
     public void Dispose()
