@@ -5,7 +5,8 @@
 #   3. benchmarks the ILGPU GEMM variants on cuda against cuBLAS (the LSTM and issue shapes, a short job),
 #   4. times the training step on cuda, Tensorlet's train-step and the notebook's PyTorch modules
 #      (bench/pytorch_train_step.py, cuDNN's LSTM, float32) in turn: LSTM 2x512 with the default GEMM and with
-#      --gemm tiled, tiled-split-k and cublas, one --profile run of 2x512, LSTM 2x256 and the n-gram MLP.
+#      --gemm tiled, tiled-split-k and cublas, with --recurrence fused-steps (alone and with tiled-split-k), one
+#      --profile run of 2x512, LSTM 2x256 and the n-gram MLP.
 # Every log goes to "$OUT" (default ./gpu-check-out). Without a CUDA GPU the cuda parts say
 # "no CUDA GPU present" and the script exits 0. Exit codes: 0 ok, 1 a build/test/benchmark failed,
 # 3 .NET is missing and no bundle was carried (only the PyTorch runs could be made).
@@ -181,7 +182,8 @@ fi
 
 # 4. Training steps on cuda (target: LSTM 2x512 in <= 10 ms at batch 100), Tensorlet and PyTorch in turn, most
 #    wanted first, since a hard limit per call can cut the script: 2x512 with the default GEMM and PyTorch's cuDNN
-#    beside it, then 2x512 with --gemm tiled, tiled-split-k and cublas, PyTorch without cuDNN, one --profile run of
+#    beside it, then 2x512 with --gemm tiled, tiled-split-k and cublas, with --recurrence fused-steps (alone and with
+#    tiled-split-k), PyTorch without cuDNN, one --profile run of
 #    2x512 (its per-kernel table in its own log), 2x256, and the n-gram MLP. Synthetic ids on both sides: the corpus
 #    does not travel to the GPU machine, and a step's cost depends only on its shapes. Each run gets at most 120 s,
 #    and none starts once GPU_CHECK_DEADLINE seconds (default 580) have passed; the summary says which were skipped.
@@ -238,6 +240,9 @@ if [[ $gpu -eq 1 ]]; then
   for gemm in tiled tiled-split-k cublas; do
     tensorlet "lstm-512-$gemm" --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --gemm "$gemm"
   done
+  # Fewer launches: one per forward time step, and the backward's recurrent GEMM split along k (IlgpuRecurrence.FusedSteps).
+  tensorlet lstm-512-fused-steps --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps
+  tensorlet lstm-512-fused-steps-split-k --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps --gemm tiled-split-k
   pytorch lstm-512-no-cudnn --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --no-cudnn
   tensorlet lstm-512-profile --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --profile
   if [[ -f "$out/train-step-lstm-512-profile.log" ]]; then

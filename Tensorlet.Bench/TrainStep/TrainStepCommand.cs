@@ -38,13 +38,14 @@ internal static class TrainStepCommand
         double loadStart = ProcessMemory.LoadAverage();
         using var device = Device.Create(options.Device, options.Device is "cpu" or "auto" ? options.Threads : 0);
         string? gemm = SelectGemm(device, options.Gemm);
-        if (gemm is null)
+        string? recurrence = gemm is null ? null : SelectRecurrence(device, options.Recurrence, options.Hidden);
+        if (gemm is null || recurrence is null)
         {
             return 2;
         }
 
         int threads = (device.Backend as CpuBackend)?.Threads ?? 0;
-        Console.WriteLine($"device: {device.Name} ({device.Description}){(threads > 0 ? $", {threads} threads" : string.Empty)}, GEMM {gemm}");
+        Console.WriteLine($"device: {device.Name} ({device.Description}){(threads > 0 ? $", {threads} threads" : string.Empty)}, GEMM {gemm}, recurrence {recurrence}");
 
         var clock = Stopwatch.StartNew();
         var data = TrainStepData.Create(options.Model, options.N, options.Synthetic, options.Seed);
@@ -122,6 +123,7 @@ internal static class TrainStepCommand
             Device = device.Name,
             DeviceDescription = device.Description,
             Gemm = gemm,
+            Recurrence = recurrence,
             Hidden = options.Hidden,
             Layers = options.Model == "lstm" ? options.Layers : 1,
             N = options.Model == "ngram" ? options.N : null,
@@ -189,6 +191,32 @@ internal static class TrainStepCommand
         }
 
         return ilgpu.GemmVariant.ToString();
+    }
+
+    /// <summary>
+    /// Sets the ILGPU recurrence asked for and names how the LSTM's time steps will run: the <see cref="IlgpuRecurrence"/>
+    /// on an ILGPU device; on cpu, fused when the hidden size fits its microkernel's width, else step by step. Null, after
+    /// printing why, when a recurrence is asked of cpu.
+    /// </summary>
+    private static string? SelectRecurrence(Device device, IlgpuRecurrence? recurrence, int hidden)
+    {
+        if (device.Backend is not IlgpuBackend ilgpu)
+        {
+            if (recurrence is not null)
+            {
+                Console.Error.WriteLine($"train-step: --recurrence picks how an ILGPU device runs the LSTM; device {device.Name} fuses its recurrence itself (use --device cuda or ilgpu-cpu, or drop --recurrence).");
+                return null;
+            }
+
+            return hidden % GemmGeometry.Best.Nr == 0 ? "cpu-fused" : "cpu-step-by-step";
+        }
+
+        if (recurrence is { } chosen)
+        {
+            ilgpu.Recurrence = chosen;
+        }
+
+        return ilgpu.Recurrence.ToString();
     }
 
     /// <summary>The p-quantile of sorted values, linearly interpolated.</summary>

@@ -6,18 +6,21 @@ namespace Tensorlet.Bench.TrainStep;
 /// <summary>
 /// The arguments of <c>train-step</c>:
 /// <c>--model lstm|ngram --hidden H --layers L --batch B --batches N --warmup W --device D [--threads T] [--n 3]
-/// [--gemm VARIANT] [--dropout P] [--seed S] [--synthetic] [--profile]</c>.
+/// [--gemm VARIANT] [--recurrence MODE] [--dropout P] [--seed S] [--synthetic] [--profile]</c>.
 /// <c>--gemm</c> picks the GEMM of an ILGPU device (<c>cuda</c>, <c>ilgpu-cpu</c>) by its <c>IlgpuGemmVariant</c> name,
 /// in any case, kebab-case allowed: <c>naive</c>, <c>tiled</c>, <c>tiled-large</c>, <c>cublas</c>, and whatever else the
-/// enum holds; without it the device keeps its default.
+/// enum holds; <c>--recurrence</c> picks how it runs the LSTM's recurrence by its <c>IlgpuRecurrence</c> name
+/// (<c>step-by-step</c>, <c>fused-steps</c>). Without them the device keeps its defaults.
 /// </summary>
 internal sealed record TrainStepOptions
 {
     /// <summary>The usage printed on a bad argument.</summary>
     public const string Usage =
         "usage: train-step --model lstm|ngram [--hidden H] [--layers L] [--batch B] [--batches N] [--warmup W] " +
-        "[--device cpu|cuda|ilgpu-cpu|auto] [--gemm VARIANT] [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]\n" +
-        "  --gemm, on cuda or ilgpu-cpu only: an IlgpuGemmVariant name in any case, e.g. tiled, tiled-large, cublas";
+        "[--device cpu|cuda|ilgpu-cpu|auto] [--gemm VARIANT] [--recurrence MODE] [--threads T] [--n 3] [--dropout P] [--seed S] " +
+        "[--synthetic] [--profile]\n" +
+        "  --gemm, on cuda or ilgpu-cpu only: an IlgpuGemmVariant name in any case, e.g. tiled, tiled-large, cublas\n" +
+        "  --recurrence, on cuda or ilgpu-cpu only: step-by-step or fused-steps (the LSTM's time steps)";
 
     /// <summary>lstm or ngram.</summary>
     public string Model { get; init; } = "lstm";
@@ -42,6 +45,9 @@ internal sealed record TrainStepOptions
 
     /// <summary>The ILGPU GEMM to run; null keeps the device's default. Only ILGPU devices accept one (checked once the device exists).</summary>
     public IlgpuGemmVariant? Gemm { get; init; }
+
+    /// <summary>How an ILGPU device runs the LSTM's recurrence; null keeps the device's default. Only ILGPU devices accept one.</summary>
+    public IlgpuRecurrence? Recurrence { get; init; }
 
     /// <summary>CPU kernel threads; 0 means all cores.</summary>
     public int Threads { get; init; }
@@ -92,7 +98,8 @@ internal sealed record TrainStepOptions
                 "--batches" => o with { Batches = Int() },
                 "--warmup" => o with { Warmup = Int() },
                 "--device" => o with { Device = Value() },
-                "--gemm" => o with { Gemm = Variant(Value()) },
+                "--gemm" => o with { Gemm = Named(IlgpuOptionNames.GemmVariant, Value(), name) },
+                "--recurrence" => o with { Recurrence = Named(IlgpuOptionNames.Recurrence, Value(), name) },
                 "--threads" => o with { Threads = Int() },
                 "--n" => o with { N = Int() },
                 "--dropout" => o with { Dropout = float.Parse(Value(), CultureInfo.InvariantCulture) },
@@ -107,15 +114,15 @@ internal sealed record TrainStepOptions
         return o;
     }
 
-    private static IlgpuGemmVariant Variant(string text)
+    private static T Named<T>(Func<string, T> parse, string text, string option)
     {
         try
         {
-            return IlgpuGemmVariantNames.Parse(text);
+            return parse(text);
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"--gemm: {ex.Message}", ex);
+            throw new ArgumentException($"{option}: {ex.Message}", ex);
         }
     }
 
