@@ -16,6 +16,8 @@
 # Environment: GPU_CHECK_PREBUILT=1 skips the build and uses Tensorlet.Tests/bin and Tensorlet.Bench/bin
 #              as carried over (SDK machines without the NuGet packages);
 #              GPU_CHECK_DOTNET=bundle uses .gpu-bundle even where an SDK is present;
+#              GPU_CHECK_PARTS (default tests,bench,train) runs only the parts named, e.g. GPU_CHECK_PARTS=train to
+#              rerun the training steps alone;
 #              GPU_CHECK_BENCH_TIMEOUT (seconds, default 240) bounds the benchmark run;
 #              GPU_CHECK_DEADLINE (seconds since the start, default 580) is when no further training-step run starts.
 # Time: the GPU machine allows 600 s per call. Build ~150 s (none with the bundle) + tests + benchmarks <= 240 s +
@@ -32,6 +34,8 @@ say() { echo "$*" | tee -a "$summary"; }
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 started=$(date +%s)
 status=0
+parts=",${GPU_CHECK_PARTS:-tests,bench,train},"
+wants() { [[ $parts == *",$1,"* ]]; }
 
 say "gpu-check $(date -u +%FT%TZ) on $(hostname), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
@@ -110,7 +114,9 @@ esac
 
 # 2. Tests: every ILGPU GEMM case, plus every case of any test whose name carries the cuda device.
 filter="FullyQualifiedName~IlgpuGemm|FullyQualifiedName~cuda"
-if [[ $dotnet_mode == sdk ]]; then
+if ! wants tests; then
+  say "tests: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
+elif [[ $dotnet_mode == sdk ]]; then
   # Run the built assembly itself, so a carried-over bin/ works without obj/ or a package restore.
   dotnet test Tensorlet.Tests/bin/Release/net10.0/Tensorlet.Tests.dll --filter "$filter" \
     --logger "trx;LogFileName=gpu-check.trx" --logger "console;verbosity=normal" \
@@ -135,7 +141,7 @@ elif [[ $dotnet_mode == bundle ]]; then
   total=$(summary_value total); failed=$(summary_value failed); passed=$(summary_value succeeded); skipped=$(summary_value skipped)
   line_start='^'  # Microsoft.Testing.Platform writes "passed NAME (time)"
 fi
-if [[ $dotnet_mode != none ]]; then
+if [[ $dotnet_mode != none ]] && wants tests; then
   if [[ -n "${total:-}" ]]; then
     # Count cases by the device argument, "cuda" in lower case (not "NonCuda" in a test's name).
     cuda_run=$(grep -cE "${line_start}([Pp]assed|[Ff]ailed) .*cuda" "$out/tests.log")
@@ -158,7 +164,9 @@ fi
 
 # 3. Benchmarks: every ILGPU GEMM variant (naive, tiled, cuBLAS, ...) on cuda (and a 64³ case on ilgpu-cpu for
 #    scale), validated before timing.
-if [[ $gpu -eq 1 && $dotnet_mode != none ]]; then
+if ! wants bench; then
+  say "benchmarks: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
+elif [[ $gpu -eq 1 && $dotnet_mode != none ]]; then
   bench_timeout="${GPU_CHECK_BENCH_TIMEOUT:-240}"
   (cd Tensorlet.Bench && timeout "$bench_timeout" dotnet "$bench_dll" \
       --filter '*IlgpuGemmBenchmarks*' --job short --iterationTime 200 --inProcess \
@@ -187,7 +195,9 @@ fi
 #    2x512 (its per-kernel table in its own log), 2x256, and the n-gram MLP. Synthetic ids on both sides: the corpus
 #    does not travel to the GPU machine, and a step's cost depends only on its shapes. Each run gets at most 120 s,
 #    and none starts once GPU_CHECK_DEADLINE seconds (default 580) have passed; the summary says which were skipped.
-if [[ $gpu -eq 1 ]]; then
+if ! wants train; then
+  say "training steps: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
+elif [[ $gpu -eq 1 ]]; then
   deadline="${GPU_CHECK_DEADLINE:-580}"
   python=python3
   if ! "$python" -c 'import torch' > /dev/null 2>&1; then
