@@ -13,11 +13,14 @@ namespace Tensorlet.Bench;
 /// the 100×512·512×2048, 9900×512·512×2048 and 9900×2048·2048×512; the naive baseline only on the issue's
 /// shapes. On <c>ilgpu-cpu</c> only a 64³ case for naive and the two tiled kernels, for scale.
 /// Every case is checked against a float64 dot product (all entries, or 256 sampled ones) before it is timed.
-/// Run with e.g. <c>--filter '*IlgpuGemm*' --job short --inProcess</c>.
+/// Run with e.g. <c>--filter '*IlgpuGemm*' --job short --inProcess</c>. <c>TENSORLET_BENCH_HIDDEN</c> (e.g. <c>512</c>)
+/// keeps only the LSTM shapes of those H, as scripts/gpu-check.sh does to fit its time. Each device is created once per
+/// process and shared by its cases (in-process runs): a CUDA context and the kernels' compilation are not what is timed.
 /// </summary>
 [Config(typeof(Config))]
 public class IlgpuGemmBenchmarks
 {
+    private static readonly Dictionary<string, Device> Devices = [];
     private Device? device;
     private Tensor? a;
     private Tensor? b;
@@ -45,7 +48,7 @@ public class IlgpuGemmBenchmarks
         foreach (var variant in Enum.GetNames<IlgpuGemmVariant>())
         {
             // The naive kernel is the baseline: the three shapes are enough to place it.
-            foreach (int h in variant == nameof(IlgpuGemmVariant.Naive) ? Array.Empty<int>() : [256, 512])
+            foreach (int h in variant == nameof(IlgpuGemmVariant.Naive) ? Array.Empty<int>() : HiddenSizes())
             {
                 // Forward: x·Wᵀ with W [4H, H], for one step (batch 100) and for all 99 steps at once.
                 yield return new IlgpuGemmCase("cuda", variant, 100, 4 * h, h, false, true);
@@ -68,11 +71,16 @@ public class IlgpuGemmBenchmarks
         }
     }
 
-    /// <summary>Creates the device and operands, runs the GEMM once (compiling it) and checks the result.</summary>
+    /// <summary>Creates the operands (and the device, once), runs the GEMM once (compiling it) and checks the result.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        device = Device.Create(Case.Device);
+        if (!Devices.TryGetValue(Case.Device, out device))
+        {
+            device = Device.Create(Case.Device);
+            Devices[Case.Device] = device;
+        }
+
         ((IlgpuBackend)device.Backend).GemmVariant = Enum.Parse<IlgpuGemmVariant>(Case.Variant);
         var random = new Random(1234);
         float[] hostA = RandomArray(random, Case.M * Case.K);
@@ -92,14 +100,28 @@ public class IlgpuGemmBenchmarks
         device!.Synchronize();
     }
 
-    /// <summary>Releases the operands and the device.</summary>
+    /// <summary>Releases the operands; the shared device lives until the process ends.</summary>
     [GlobalCleanup]
     public void Cleanup()
     {
         a?.Dispose();
         b?.Dispose();
         c?.Dispose();
-        device?.Dispose();
+    }
+
+    /// <summary>The H of the LSTM shapes: 256 and 512, or those listed in TENSORLET_BENCH_HIDDEN.</summary>
+    private static int[] HiddenSizes()
+    {
+        string? listed = Environment.GetEnvironmentVariable("TENSORLET_BENCH_HIDDEN");
+        if (string.IsNullOrWhiteSpace(listed))
+        {
+            return [256, 512];
+        }
+
+        return [.. listed.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(text =>
+            int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int h) && h > 0
+                ? h
+                : throw new ArgumentException($"TENSORLET_BENCH_HIDDEN must list positive integers, e.g. 256,512; got '{listed}'."))];
     }
 
     private static float[] RandomArray(Random random, int length)

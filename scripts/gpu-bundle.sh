@@ -4,7 +4,8 @@
 #   tests/   Tensorlet.Tests as a self-running NUnit executable on Microsoft.Testing.Platform (no SDK, no vstest),
 #   bench/   Tensorlet.Bench,
 # both framework-dependent for linux-x64, built from a clean checkout of HEAD (uncommitted changes are not in it).
-# Output: .gpu-bundle/tensorlet-gpu.tar.xz (about 50 MB; .gpu-bundle is git-ignored). Name .gpu-bundle in the device
+# Output: .gpu-bundle/tensorlet-gpu.tar.xz (about 41 MB; .gpu-bundle is git-ignored). Rebuild it after every commit
+# that the GPU run should include: gpu-check.sh runs what the bundle holds, and says so when it was built elsewhere. Name .gpu-bundle in the device
 # tool's carry, and run scripts/gpu-check.sh there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ if ! command -v dotnet > /dev/null 2>&1; then
 fi
 
 commit=$(git rev-parse --short HEAD)
-git worktree add --detach --force "$checkout" HEAD > /dev/null 2>&1
+git worktree add --detach --force "$checkout" HEAD > "$stage/worktree.log" 2>&1 || { cat "$stage/worktree.log" >&2; exit 1; }
 
 echo "gpu-bundle: publishing the tests and the benchmarks at $commit (linux-x64, framework-dependent)..."
 # EnableNUnitRunner makes the test assembly its own runner, so the GPU machine needs only the runtime.
@@ -47,7 +48,7 @@ fi
 mkdir -p "$stage/dotnet/shared/Microsoft.NETCore.App" "$stage/dotnet/host/fxr"
 cp "$dotnet_root/dotnet" "$stage/dotnet/"
 cp -r "$dotnet_root/shared/Microsoft.NETCore.App/$runtime" "$stage/dotnet/shared/Microsoft.NETCore.App/"
-cp -r "$dotnet_root/host/fxr/$(ls "$dotnet_root/host/fxr" | sort -V | tail -n 1)" "$stage/dotnet/host/fxr/"
+cp -r "$dotnet_root/host/fxr/$(find "$dotnet_root/host/fxr" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)" "$stage/dotnet/host/fxr/"
 
 echo "Tensorlet $commit, built $(date -u +%FT%TZ) on $(hostname), .NET runtime $runtime" > "$stage/BUNDLE.txt"
 mkdir -p "$out"

@@ -7,11 +7,12 @@
 #      (bench/pytorch_train_step.py, cuDNN's LSTM, float32) in turn: LSTM 2x512 with the default GEMM and with
 #      --gemm tiled, tiled-split-k and cublas, with --recurrence fused-steps (alone and with tiled-split-k), one
 #      --profile run of 2x512, LSTM 2x256 and the n-gram MLP.
-# Every log goes to "$OUT" (default ./gpu-check-out). Without a CUDA GPU the cuda parts say
+# $OUT (default ./gpu-check-out) receives summary.txt and gpu-check-logs.tar.gz with every log: the device tool
+# brings back at most 8 files from $OUT, and this writes about 25. Without a CUDA GPU the cuda parts say
 # "no CUDA GPU present" and the script exits 0. Exit codes: 0 ok, 1 a build/test/benchmark failed,
 # 3 .NET is missing and no bundle was carried (only the PyTorch runs could be made).
 # .NET: the H200 image has CUDA and PyTorch but no .NET. Run scripts/gpu-bundle.sh on a machine with the SDK and
-#       carry .gpu-bundle (about 50 MB: the .NET runtime, the tests as a self-running NUnit executable, and
+#       carry .gpu-bundle (about 41 MB: the .NET runtime, the tests as a self-running NUnit executable, and
 #       Tensorlet.Bench); where `dotnet` is on PATH the script builds from source instead.
 # Environment: GPU_CHECK_PREBUILT=1 skips the build and uses Tensorlet.Tests/bin and Tensorlet.Bench/bin
 #              as carried over (SDK machines without the NuGet packages);
@@ -25,9 +26,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 3
 root=$(pwd)
-out="${OUT:-$root/gpu-check-out}"
-mkdir -p "$out"
+result_dir="${OUT:-$root/gpu-check-out}"
+mkdir -p "$result_dir"
+out=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
 summary="$out/summary.txt"
+# On every exit: the summary, and all the logs in one archive.
+# shellcheck disable=SC2317  # called by the trap
+finish() {
+  cp "$summary" "$result_dir/summary.txt"
+  tar -C "$out" -czf "$result_dir/gpu-check-logs.tar.gz" .
+}
+trap finish EXIT
 : > "$summary"
 say() { echo "$*" | tee -a "$summary"; }
 
@@ -69,8 +78,10 @@ elif [[ -f "$bundle_archive" ]]; then
   export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
   say "bundle: $(head -n 1 "$bundle_dir/BUNDLE.txt" 2>/dev/null); running on $(dotnet --list-runtimes | head -n 1)"
   bundle_commit=$(awk 'NR == 1 { sub(/,$/, "", $2); print $2 }' "$bundle_dir/BUNDLE.txt" 2>/dev/null)
-  head_commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-  if [[ "$bundle_commit" != "$head_commit" ]]; then
+  head_commit=$(git rev-parse --short HEAD 2>/dev/null || true)
+  if [[ -z "$head_commit" ]]; then
+    say "bundle: NOTE this copy has no git history, so the bundle's commit ($bundle_commit) cannot be checked against it"
+  elif [[ "$bundle_commit" != "$head_commit" ]]; then
     say "bundle: NOTE it was built at $bundle_commit and this checkout is at $head_commit; the results are the bundle's"
   fi
 else
@@ -118,7 +129,8 @@ if ! wants tests; then
   say "tests: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
 elif [[ $dotnet_mode == sdk ]]; then
   # Run the built assembly itself, so a carried-over bin/ works without obj/ or a package restore.
-  dotnet test Tensorlet.Tests/bin/Release/net10.0/Tensorlet.Tests.dll --filter "$filter" \
+  # A hang in a kernel never run on a GPU before must not take the whole call: 200 s at most.
+  timeout 200 dotnet test Tensorlet.Tests/bin/Release/net10.0/Tensorlet.Tests.dll --filter "$filter" \
     --logger "trx;LogFileName=gpu-check.trx" --logger "console;verbosity=normal" \
     --results-directory "$out/test-results" > "$out/tests.log" 2>&1
   test_status=$?
@@ -134,7 +146,7 @@ elif [[ $dotnet_mode == sdk ]]; then
   line_start='^\s+'  # vstest's console logger indents "Passed NAME"
 elif [[ $dotnet_mode == bundle ]]; then
   # The bundle's tests run themselves (NUnit on Microsoft.Testing.Platform): no SDK, no vstest.
-  dotnet "$bundle_dir/tests/Tensorlet.Tests.dll" --filter "$filter" --output Detailed --no-ansi --no-progress \
+  timeout 200 dotnet "$bundle_dir/tests/Tensorlet.Tests.dll" --filter "$filter" --output Detailed --no-ansi --no-progress \
     --results-directory "$out/test-results" > "$out/tests.log" 2>&1
   test_status=$?
   summary_value() { grep -m 1 -E "^\s+$1: [0-9]+" "$out/tests.log" | grep -o '[0-9]*'; }
@@ -153,7 +165,14 @@ if [[ $dotnet_mode != none ]] && wants tests; then
       status=1
     fi
   fi
-  if [[ $test_status -ne 0 ]]; then
+  if [[ -z "${total:-}" ]]; then
+    say "tests: FAILED, the test counts could not be read (see tests.log)"
+    status=1
+  fi
+  if [[ $test_status -eq 124 ]]; then
+    say "tests: TIMED OUT after 200 s (see tests.log for the last case that ran)"
+    status=1
+  elif [[ $test_status -ne 0 ]]; then
     say "tests: FAILED (the test run exited $test_status; see tests.log)"
     status=1
   fi
@@ -168,7 +187,8 @@ if ! wants bench; then
   say "benchmarks: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
 elif [[ $gpu -eq 1 && $dotnet_mode != none ]]; then
   bench_timeout="${GPU_CHECK_BENCH_TIMEOUT:-240}"
-  (cd Tensorlet.Bench && timeout "$bench_timeout" dotnet "$bench_dll" \
+  # H = 512 only: with every variant that is about 35 cases, which fit the limit; the 2x256 shapes run elsewhere.
+  (cd Tensorlet.Bench && TENSORLET_BENCH_HIDDEN=512 timeout "$bench_timeout" dotnet "$bench_dll" \
       --filter '*IlgpuGemmBenchmarks*' --job short --iterationTime 200 --inProcess \
       --artifacts "$out/bench") > "$out/bench.log" 2>&1
   bench_status=$?
@@ -218,9 +238,9 @@ elif [[ $gpu -eq 1 ]]; then
     rc=$?
     if [[ $rc -eq 0 ]]; then
       say "train-step $name on cuda: $(tail -n 1 "$log")"
-    elif [[ $rc -eq 2 ]] && grep -q "is not an ILGPU GEMM variant" "$log"; then
-      # This build's IlgpuGemmVariant lacks the name: report it, it is not a failure of what was built.
-      say "train-step $name on cuda: not available ($(grep -m 1 'is not an ILGPU GEMM variant' "$log"))"
+    elif [[ $rc -eq 2 ]] && grep -qE "is not an ILGPU|Unknown argument" "$log"; then
+      # This build lacks the option or the name (an older bundle): report it, it is not a failure of what was built.
+      say "train-step $name on cuda: not available in this build ($(grep -m 1 -E 'is not an ILGPU|Unknown argument' "$log"))"
     elif [[ $rc -eq 124 ]]; then
       say "train-step $name on cuda: TIMED OUT after ${limit}s (see train-step-$name.log)"
       status=1
@@ -267,7 +287,7 @@ else
 fi
 
 if [[ $dotnet_mode == none ]]; then
-  status=3
+  status=$((status == 0 ? 3 : status))
 fi
-say "gpu-check finished in $(( $(date +%s) - started ))s with status $status; logs in $out"
+say "gpu-check finished in $(( $(date +%s) - started ))s with status $status; summary.txt and gpu-check-logs.tar.gz in $result_dir"
 exit $status
