@@ -20,9 +20,10 @@ public static class Program
             {
                 return args[0] == "train-step" ? TrainStepCommand.Run(args[1..]) : Quality.QualityCommand.Run(args[1..]);
             }
-            catch (Exception ex) when (ex is DeviceNotAvailableException or CorpusException or ArgumentException or FormatException)
+            catch (Exception ex) when (ex is DeviceNotAvailableException or CorpusException)
             {
-                // A missing device or corpus, or a bad argument: one line that names it, no stack trace.
+                // A missing device or corpus: one line that names it, no stack trace. (Bad arguments are reported by the
+                // commands themselves; anything else keeps its stack trace, which a one-shot GPU run needs.)
                 Console.Error.WriteLine($"{args[0]}: {ex.Message}");
                 return 1;
             }

@@ -20,26 +20,42 @@ internal static class QualityCommand
     {
         int epochs = 10, threads = 0;
         string device = "cpu", model = "both";
-        for (int i = 0; i < args.Length; i++)
+        try
         {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-            int Int()
+            for (int i = 0; i < args.Length; i++)
             {
-                string name = args[i];
-                string text = Value();
-                return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
-                    ? value
-                    : throw new ArgumentException($"{name} needs an integer; got '{text}'.");
-            }
+                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+                int Int(int minimum)
+                {
+                    string name = args[i];
+                    string text = Value();
+                    return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= minimum
+                        ? value
+                        : throw new ArgumentException($"{name} needs an integer of at least {minimum}; got '{text}'.");
+                }
 
-            switch (args[i])
-            {
-                case "--epochs": epochs = Int(); break;
-                case "--threads": threads = Int(); break;
-                case "--device": device = Value(); break;
-                case "--model": model = Value(); break;
-                default: Console.Error.WriteLine($"error: unknown option {args[i]}"); return 2;
+                switch (args[i])
+                {
+                    case "--epochs": epochs = Int(1); break;
+                    case "--threads": threads = Int(0); break;
+                    case "--device": device = Value(); break;
+                    case "--model":
+                        model = Value();
+                        if (model is not ("both" or "lstm" or "ngram"))
+                        {
+                            throw new ArgumentException($"--model must be both, lstm or ngram; got '{model}'.");
+                        }
+
+                        break;
+                    default: throw new ArgumentException($"unknown option {args[i]}");
+                }
             }
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"quality: {ex.Message}");
+            Console.Error.WriteLine("usage: quality [--epochs 10] [--device cpu] [--threads 0] [--model both|lstm|ngram]");
+            return 2;
         }
 
         var archive = NewsgroupsArchive.Locate(new NewsgroupsArchiveOptions { AllowDownload = false });

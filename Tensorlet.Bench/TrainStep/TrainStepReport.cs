@@ -14,7 +14,8 @@ internal sealed record TrainStepReport
 
     /// <summary>
     /// The GEMM the step ran: the <c>IlgpuGemmVariant</c> name on an ILGPU device (e.g. Tiled), or on cpu
-    /// <c>cpu-packed-</c> and the packed microkernel kind (e.g. cpu-packed-vector512).
+    /// <c>cpu-packed-</c> and the packed microkernel kind (e.g. cpu-packed-vector512). With the FusedSteps recurrence the
+    /// per-step recurrent GEMMs run inside the recurrence's own kernels, whatever this says; it covers the other GEMMs.
     /// </summary>
     public required string Gemm { get; init; }
 
