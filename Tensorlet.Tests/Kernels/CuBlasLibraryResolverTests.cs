@@ -15,7 +15,7 @@ public sealed class CuBlasLibraryResolverTests
     [TestCase("libcublas.so.11")]
     [TestCase("libcublas.so.10")]
     [TestCase("libcublasLt.so.12")]
-    [TestCase("libcuda.so")]
+    [TestCase("libnvrtc.so.12")]
     public void OtherNamesAreLeftAlone(string name)
     {
         Assert.That(CuBlasLibraryResolver.Candidates(name), Is.EqualTo(new[] { name }));

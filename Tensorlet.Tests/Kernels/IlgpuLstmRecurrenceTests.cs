@@ -16,12 +16,18 @@ namespace Tensorlet.Tests.Kernels;
 /// </summary>
 public sealed class IlgpuLstmRecurrenceTests
 {
+    /// <summary>Each ILGPU device, with and without an initial state (training starts from none: its first step has no GEMM).</summary>
+    public static IEnumerable<TestCaseData> DevicesAndInitialStates() =>
+        from device in TestDevices.Ilgpu
+        from initial in new[] { true, false }
+        select new TestCaseData(device, initial).SetArgDisplayNames(device, initial ? "initial state" : "zero state");
+
     /// <summary>
-    /// Two layers, an initial state, H = 10 and B = 18: hidden units and batch rows both end in a partial group of the CPU
-    /// tile (4 units, 16 rows per group). Losses and every parameter gradient must agree with the step-by-step path.
+    /// Two layers, H = 10 and B = 18: hidden units and batch rows both end in a partial group of the CPU tile (4 units,
+    /// 16 rows per group). Losses and every parameter gradient must agree with the step-by-step path.
     /// </summary>
-    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Ilgpu))]
-    public void AnLstmModelGivesTheStepByStepLossesAndGradients(string deviceName)
+    [TestCaseSource(nameof(DevicesAndInitialStates))]
+    public void AnLstmModelGivesTheStepByStepLossesAndGradients(string deviceName, bool hasInitialState)
     {
         var device = TestDevices.Get(deviceName);
         var backend = (IlgpuBackend)device.Backend;
@@ -45,7 +51,7 @@ public sealed class IlgpuLstmRecurrenceTests
                 using var y = device.IndexFromArray(targets, targets.Length);
                 using var losses = device.Zeros(steps * batch, 1);
                 model.Parameters.ZeroGradients();
-                var logits = model.Logits(x, batch, training: true, step: 1, state, null);
+                var logits = model.Logits(x, batch, training: true, step: 1, hasInitialState ? state : null, null);
                 Ops.SoftmaxCrossEntropy(logits, y, losses, logits, 1f / (steps * batch));
                 model.Lstm.Backward(model.Output.Backward(logits)!);
                 results.Add((losses.ToArray(), model.Parameters.Parameters.ToDictionary(p => p.Name, p => p.Gradient.ToArray())));
