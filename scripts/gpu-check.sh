@@ -211,7 +211,7 @@ fi
 # 4. Training steps on cuda (target: LSTM 2x512 in <= 10 ms at batch 100), Tensorlet and PyTorch in turn, most
 #    wanted first, since a hard limit per call can cut the script: 2x512 with the default GEMM and PyTorch's cuDNN
 #    beside it, then 2x512 with --gemm tiled, tiled-split-k and cublas, with --recurrence fused-steps (alone and with
-#    tiled-split-k), PyTorch without cuDNN, one --profile run of
+#    tiled-split-k), PyTorch without cuDNN and with TF32, one --profile run of
 #    2x512 (its per-kernel table in its own log), 2x256, and the n-gram MLP. Synthetic ids on both sides: the corpus
 #    does not travel to the GPU machine, and a step's cost depends only on its shapes. Each run gets at most 120 s,
 #    and none starts once GPU_CHECK_DEADLINE seconds (default 580) have passed; the summary says which were skipped.
@@ -274,6 +274,8 @@ elif [[ $gpu -eq 1 ]]; then
   tensorlet lstm-512-fused-steps --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps
   tensorlet lstm-512-fused-steps-split-k --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps --gemm tiled-split-k
   pytorch lstm-512-no-cudnn --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --no-cudnn
+  # What tensor cores (TF32), which ILGPU 1.5.3 cannot reach, give cuDNN: context for the float32 figures.
+  pytorch lstm-512-tf32 --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --tf32
   tensorlet lstm-512-profile --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --profile
   if [[ -f "$out/train-step-lstm-512-profile.log" ]]; then
     grep -m 1 '^profile over' "$out/train-step-lstm-512-profile.log" | sed 's/^/  /' | tee -a "$summary"
