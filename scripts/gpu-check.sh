@@ -273,6 +273,8 @@ elif [[ $gpu -eq 1 ]]; then
   # Fewer launches: one per forward time step, and the backward's recurrent GEMM split along k (IlgpuRecurrence.FusedSteps).
   tensorlet lstm-512-fused-steps --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps
   tensorlet lstm-512-fused-steps-split-k --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps --gemm tiled-split-k
+  # The same with the forward's groups on 32 batch rows: 128 groups instead of 64 for 132 multiprocessors.
+  tensorlet lstm-512-fused-steps-half-rows --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps-half-rows --gemm tiled-split-k
   pytorch lstm-512-no-cudnn --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --no-cudnn
   # What tensor cores (TF32), which ILGPU 1.5.3 cannot reach, give cuDNN: context for the float32 figures.
   pytorch lstm-512-tf32 --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --tf32

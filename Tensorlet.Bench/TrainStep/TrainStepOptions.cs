@@ -10,7 +10,7 @@ namespace Tensorlet.Bench.TrainStep;
 /// <c>--gemm</c> picks the GEMM of an ILGPU device (<c>cuda</c>, <c>ilgpu-cpu</c>) by its <c>IlgpuGemmVariant</c> name,
 /// in any case, kebab-case allowed: <c>naive</c>, <c>tiled</c>, <c>tiled-large</c>, <c>cublas</c>, and whatever else the
 /// enum holds; <c>--recurrence</c> picks how it runs the LSTM's recurrence by its <c>IlgpuRecurrence</c> name
-/// (<c>step-by-step</c>, <c>fused-steps</c>). Without them the device keeps its defaults.
+/// (<c>step-by-step</c>, <c>fused-steps</c>, <c>fused-steps-half-rows</c>). Without them the device keeps its defaults.
 /// </summary>
 internal sealed record TrainStepOptions
 {
@@ -20,7 +20,7 @@ internal sealed record TrainStepOptions
         "[--device cpu|cuda|ilgpu-cpu|auto] [--gemm VARIANT] [--recurrence MODE] [--threads T] [--n 3] [--dropout P] [--seed S] " +
         "[--synthetic] [--profile]\n" +
         "  --gemm, on cuda or ilgpu-cpu only: an IlgpuGemmVariant name in any case, e.g. tiled, tiled-large, cublas\n" +
-        "  --recurrence, on cuda or ilgpu-cpu only: step-by-step or fused-steps (the LSTM's time steps)";
+        "  --recurrence, on cuda or ilgpu-cpu only: step-by-step, fused-steps or fused-steps-half-rows (the LSTM's time steps)";
 
     /// <summary>lstm or ngram.</summary>
     public string Model { get; init; } = "lstm";

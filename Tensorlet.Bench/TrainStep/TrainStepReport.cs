@@ -20,7 +20,7 @@ internal sealed record TrainStepReport
     public required string Gemm { get; init; }
 
     /// <summary>
-    /// How the LSTM's time steps ran: the <c>IlgpuRecurrence</c> name on an ILGPU device (StepByStep, FusedSteps); on cpu
+    /// How the LSTM's time steps ran: the <c>IlgpuRecurrence</c> name on an ILGPU device (StepByStep, FusedSteps, ...); on cpu
     /// cpu-fused, or cpu-step-by-step when H is not a multiple of the microkernel's width.
     /// </summary>
     public required string Recurrence { get; init; }

@@ -36,6 +36,23 @@ internal readonly struct GemmTileGpu : IGemmTile
 }
 
 /// <summary>
+/// A GPU shape with half the rows: 16×8 = 128 threads, BK = 16, a 32×64 block with the 4×4 micro-tile. For products with
+/// few rows, such as the LSTM's per-step GEMM at batch 100, where 64-row blocks leave multiprocessors idle: it makes
+/// twice the groups, each reusing its slab of B over half as many rows (<see cref="LstmStepForwardKernel"/>).
+/// </summary>
+internal readonly struct GemmTileGpuHalfRows : IGemmTile
+{
+    /// <inheritdoc/>
+    public int ThreadsX => 16;
+
+    /// <inheritdoc/>
+    public int ThreadsY => 8;
+
+    /// <inheritdoc/>
+    public int Depth => 16;
+}
+
+/// <summary>
 /// The CPU shape: 4×4 = 16 threads, BK = 8; a 16×16 (or 32×32) block of C. It fits ILGPU's default CPU accelerator,
 /// which allows at most 16 threads per group (warp 4 × 4 warps), and keeps its OS-level barriers few.
 /// </summary>

@@ -43,6 +43,7 @@ public sealed class IlgpuOptionNamesTests
     [TestCase("stepbystep", "StepByStep")]
     [TestCase("fused-steps", "FusedSteps")]
     [TestCase("Fused-Steps", "FusedSteps")]
+    [TestCase("fused-steps-half-rows", "FusedStepsHalfRows")]
     public void ParsesARecurrence(string text, string expected)
     {
         Assert.That(IlgpuOptionNames.Recurrence(text).ToString(), Is.EqualTo(expected));

@@ -26,16 +26,19 @@ internal sealed partial class IlgpuBackend
     internal IlgpuRecurrence Recurrence { get; set; } = IlgpuRecurrence.StepByStep;
 
     private IlgpuLstmRecurrence? lstmRecurrence;
+    private IlgpuLstmRecurrence? lstmRecurrenceHalfRows;
 
-    private IlgpuLstmRecurrence LstmRecurrence => lstmRecurrence ??= new IlgpuLstmRecurrence(GemmKernels, FusedKernels);
+    private IlgpuLstmRecurrence LstmRecurrence => Recurrence == IlgpuRecurrence.FusedStepsHalfRows
+        ? lstmRecurrenceHalfRows ??= new IlgpuLstmRecurrence(GemmKernels, FusedKernels, halfRows: true)
+        : lstmRecurrence ??= new IlgpuLstmRecurrence(GemmKernels, FusedKernels);
 
     /// <summary>
-    /// With <see cref="IlgpuRecurrence.FusedSteps"/>, the whole forward recurrence through <see cref="IlgpuLstmRecurrence"/>; otherwise
-    /// false, and the LSTM runs its steps through Gemm and the cell kernels.
+    /// With <see cref="IlgpuRecurrence.FusedSteps"/> or <see cref="IlgpuRecurrence.FusedStepsHalfRows"/>, the whole forward
+    /// recurrence through <see cref="IlgpuLstmRecurrence"/>; otherwise false, and the LSTM runs its steps through Gemm and the cell kernels.
     /// </summary>
     public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
     {
-        if (Recurrence != IlgpuRecurrence.FusedSteps)
+        if (Recurrence == IlgpuRecurrence.StepByStep)
         {
             return false;
         }
@@ -47,7 +50,7 @@ internal sealed partial class IlgpuBackend
     /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>, under the same condition.</summary>
     public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
     {
-        if (Recurrence != IlgpuRecurrence.FusedSteps)
+        if (Recurrence == IlgpuRecurrence.StepByStep)
         {
             return false;
         }

@@ -19,15 +19,23 @@ internal sealed class IlgpuLstmRecurrence
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> stepForward;
     private readonly Action<Index1D, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> stepBackward;
 
-    /// <summary>Compiles the two step kernels for the tile shape <paramref name="gemm"/> uses on this accelerator.</summary>
-    public IlgpuLstmRecurrence(IlgpuGemmKernels gemm, IlgpuFusedKernels cells)
+    private readonly int forwardThreadsY;
+
+    /// <summary>
+    /// Compiles the two step kernels for the tile shape <paramref name="gemm"/> uses on this accelerator; with
+    /// <paramref name="halfRows"/>, the forward step's GPU groups take 32 batch rows instead of 64 (<see cref="GemmTileGpuHalfRows"/>).
+    /// </summary>
+    public IlgpuLstmRecurrence(IlgpuGemmKernels gemm, IlgpuFusedKernels cells, bool halfRows = false)
     {
         accelerator = gemm.Accelerator;
         this.gemm = gemm;
         this.cells = cells;
-        stepForward = gemm.UsesGpuTile
-            ? accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(LstmStepForwardKernel.Run<GemmTileGpu>)
-            : accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(LstmStepForwardKernel.Run<GemmTileCpu>);
+        (stepForward, forwardThreadsY) = (gemm.UsesGpuTile, halfRows) switch
+        {
+            (true, false) => (accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(LstmStepForwardKernel.Run<GemmTileGpu>), default(GemmTileGpu).ThreadsY),
+            (true, true) => (accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(LstmStepForwardKernel.Run<GemmTileGpuHalfRows>), default(GemmTileGpuHalfRows).ThreadsY),
+            _ => (accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(LstmStepForwardKernel.Run<GemmTileCpu>), default(GemmTileCpu).ThreadsY),
+        };
         stepBackward = accelerator.LoadAutoGroupedStreamKernel<
             Index1D, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
             LstmStepBackwardKernel.Run);
@@ -44,10 +52,10 @@ internal sealed class IlgpuLstmRecurrence
         long gateStep = (long)batch * 4 * hiddenSize;
         long cellStep = (long)batch * hiddenSize;
         int threadsX = gemm.GroupThreadsX;
-        int blockRows = gemm.GroupThreadsY * LstmStepForwardKernel.MicroTile;
+        int blockRows = forwardThreadsY * LstmStepForwardKernel.MicroTile;
         var config = new KernelConfig(
             new Index2D((hiddenSize + threadsX - 1) / threadsX, (batch + blockRows - 1) / blockRows),
-            new Index2D(threadsX, gemm.GroupThreadsY));
+            new Index2D(threadsX, forwardThreadsY));
         for (int t = 0; t < steps; t++)
         {
             var gatesT = gates.SubView(t * gateStep, gateStep);

@@ -14,4 +14,11 @@ internal enum IlgpuRecurrence
     /// backward, a split-k GEMM and one launch that sums its slices into dh and runs the cell backward.
     /// </summary>
     FusedSteps,
+
+    /// <summary>
+    /// <see cref="FusedSteps"/> with the forward step's groups on 32 batch rows instead of 64 on a GPU
+    /// (<see cref="Tensorlet.Kernels.Ilgpu.GemmTileGpuHalfRows"/>): at batch 100 and H = 512, 128 groups instead of 64 for
+    /// 132 multiprocessors. The same as FusedSteps on the CPU accelerator's small tile.
+    /// </summary>
+    FusedStepsHalfRows,
 }
