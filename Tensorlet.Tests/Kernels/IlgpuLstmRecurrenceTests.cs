@@ -3,7 +3,6 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using NUnit.Framework;
 using Tensorlet.Backends.Ilgpu;
-using Tensorlet.Models.Modeling;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Kernels;
@@ -31,11 +30,7 @@ public sealed class IlgpuLstmRecurrenceTests
     {
         var device = TestDevices.Get(deviceName);
         var backend = (IlgpuBackend)device.Backend;
-        const int vocabulary = 7, hidden = 10, layers = 2, steps = 4, batch = 18;
-        var rng = new Random(17);
-        var ids = Enumerable.Range(0, steps * batch).Select(_ => rng.Next(vocabulary)).ToArray();
-        var targets = Enumerable.Range(0, steps * batch).Select(_ => rng.Next(vocabulary)).ToArray();
-        float[] h0 = Uniform(rng, batch * hidden, 0.5f), c0 = Uniform(rng, batch * hidden, 0.5f);
+        var run = new LstmModelRun(vocabulary: 7, hidden: 10, layers: 2, steps: 4, batch: 18, dataSeed: 17);
         var results = new List<(float[] Losses, Dictionary<string, float[]> Gradients)>();
         var previous = backend.Recurrence;
         try
@@ -43,18 +38,7 @@ public sealed class IlgpuLstmRecurrenceTests
             foreach (var recurrence in new[] { IlgpuRecurrence.StepByStep, IlgpuRecurrence.FusedSteps, IlgpuRecurrence.FusedStepsHalfRows })
             {
                 backend.Recurrence = recurrence;
-                using var model = new LstmCharModel(device, vocabulary, hidden, layers, dropout: 0f, seed: 3);
-                using var state = model.Lstm.CreateState(device, batch);
-                state.Hidden[0].CopyFrom(h0);
-                state.Cell[1].CopyFrom(c0);
-                using var x = device.IndexFromArray(ids, ids.Length);
-                using var y = device.IndexFromArray(targets, targets.Length);
-                using var losses = device.Zeros(steps * batch, 1);
-                model.Parameters.ZeroGradients();
-                var logits = model.Logits(x, batch, training: true, step: 1, hasInitialState ? state : null, null);
-                Ops.SoftmaxCrossEntropy(logits, y, losses, logits, 1f / (steps * batch));
-                model.Lstm.Backward(model.Output.Backward(logits)!);
-                results.Add((losses.ToArray(), model.Parameters.Parameters.ToDictionary(p => p.Name, p => p.Gradient.ToArray())));
+                results.Add(run.Run(device, modelSeed: 3, hasInitialState));
             }
         }
         finally

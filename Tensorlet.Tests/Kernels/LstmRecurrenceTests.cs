@@ -1,6 +1,5 @@
 using NUnit.Framework;
 using Tensorlet.Kernels.Cpu;
-using Tensorlet.Models.Modeling;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Kernels;
@@ -106,28 +105,8 @@ public sealed unsafe class LstmRecurrenceTests
     public void AnLstmOnCpuAgreesWithTheStepByStepIlgpuPath()
     {
         // H = 64 takes the fused recurrence on cpu; ilgpu-cpu runs the steps one by one through its own kernels.
-        const int vocabulary = 9, hidden = 64, layers = 2, steps = 5, batch = 4;
-        var rng = new Random(11);
-        var ids = Enumerable.Range(0, steps * batch).Select(_ => rng.Next(vocabulary)).ToArray();
-        var targets = Enumerable.Range(0, steps * batch).Select(_ => rng.Next(vocabulary)).ToArray();
-        float[] h0 = Uniform(rng, batch * hidden, 0.5f), c1 = Uniform(rng, batch * hidden, 0.5f);
-        var results = new List<(float[] Losses, Dictionary<string, float[]> Gradients)>();
-        foreach (var name in new[] { "cpu", "ilgpu-cpu" })
-        {
-            var device = TestDevices.Get(name);
-            using var model = new LstmCharModel(device, vocabulary, hidden, layers, dropout: 0f, seed: 5);
-            using var state = model.Lstm.CreateState(device, batch);
-            state.Hidden[0].CopyFrom(h0);
-            state.Cell[1].CopyFrom(c1);
-            using var x = device.IndexFromArray(ids, ids.Length);
-            using var y = device.IndexFromArray(targets, targets.Length);
-            using var losses = device.Zeros(steps * batch, 1);
-            model.Parameters.ZeroGradients();
-            var logits = model.Logits(x, batch, training: true, step: 1, state, null);
-            Ops.SoftmaxCrossEntropy(logits, y, losses, logits, 1f / (steps * batch));
-            model.Lstm.Backward(model.Output.Backward(logits)!);
-            results.Add((losses.ToArray(), model.Parameters.Parameters.ToDictionary(p => p.Name, p => p.Gradient.ToArray())));
-        }
+        var run = new LstmModelRun(vocabulary: 9, hidden: 64, layers: 2, steps: 5, batch: 4, dataSeed: 11);
+        var results = new[] { "cpu", "ilgpu-cpu" }.Select(name => run.Run(TestDevices.Get(name), modelSeed: 5)).ToList();
 
         Assert.That(results[0].Losses, Is.EqualTo(results[1].Losses).Within(1e-5f));
         foreach (var (name, gradient) in results[0].Gradients)
