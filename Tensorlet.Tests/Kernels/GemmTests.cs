@@ -19,12 +19,13 @@ public sealed class GemmTests
 
     /// <summary>
     /// Shapes only the cpu device runs: edges of every block size (MR 8/6/4, NR 32/16/4, KC 256, MC 256), an LSTM
-    /// step, a few row blocks with N cut between items (300 rows) and enough row blocks not to cut N (2100 rows).
+    /// step, a few row blocks with N cut between items (300 rows), enough row blocks not to cut N (2100 rows), and
+    /// row blocks run in column chunks (530×300, three K blocks; a partial last chunk, sliver and row block).
     /// </summary>
     private static readonly (int M, int N, int K)[] LargeShapes =
     [
         (127, 33, 257), (33, 127, 300), (129, 65, 513), (100, 2048, 512), (130, 200, 1100), (9, 520, 256),
-        (300, 70, 90), (2100, 40, 30),
+        (300, 70, 90), (2100, 40, 30), (530, 300, 600),
     ];
 
     /// <summary>Every device × shape × transpose combination; large shapes on cpu only.</summary>
@@ -254,6 +255,37 @@ public sealed class GemmTests
         CpuGemm.Gemm(false, true, m, n, k, 1f, a, b, 0f, one, 1);
         CpuGemm.Gemm(false, true, m, n, k, 1f, a, b, 0f, two, 2);
         Assert.That(two, Is.EqualTo(one));
+    }
+
+    [Test]
+    public void ColumnChunksGiveTheSameFloatsAsTheWholeRowBlockOrder()
+    {
+        // Row blocks wider than a 256-column chunk with several K blocks run the K loop inside each chunk; every element
+        // still sums the same K blocks in the same order, so the floats must be identical, edges and beta included.
+        var rng = new Random(29);
+        foreach (var (m, n, k) in new[] { (530, 300, 600), (520, 600, 1024) })
+        {
+            foreach (bool transposeA in new[] { false, true })
+            {
+                foreach (bool transposeB in new[] { false, true })
+                {
+                    float[] a = Random(rng, m * k), b = Random(rng, k * n), c = Random(rng, m * n);
+                    float[] chunked = (float[])c.Clone(), whole = (float[])c.Clone();
+                    CpuGemm.Gemm(transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, chunked, 2);
+                    GemmJob.ForceNoColumnChunks = true;
+                    try
+                    {
+                        CpuGemm.Gemm(transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, whole, 2);
+                    }
+                    finally
+                    {
+                        GemmJob.ForceNoColumnChunks = false;
+                    }
+
+                    Assert.That(chunked, Is.EqualTo(whole), $"{m}x{n}x{k}, {(transposeA ? "Aᵀ" : "A")}·{(transposeB ? "Bᵀ" : "B")}");
+                }
+            }
+        }
     }
 
     [Test]
