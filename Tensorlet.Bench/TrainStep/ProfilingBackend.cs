@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using Tensorlet.Backends;
 using Tensorlet.Kernels;
 
@@ -8,8 +7,8 @@ namespace Tensorlet.Bench.TrainStep;
 /// <summary>
 /// A kernel backend that forwards every call to the device's own backend and times it, waiting for the
 /// device after each kernel so the time is the kernel's own (on <c>cpu</c> kernels are synchronous anyway).
-/// Installed on a <see cref="Device"/> from the outside (<see cref="Install"/>), so the library runs its
-/// real code path — Lstm, Linear, Adam — unchanged and the profile needs no hook in library code.
+/// Put in front of a <see cref="Device"/>'s kernels through the device's interception seam (<see cref="Install"/>), so the
+/// library runs its real code path — Lstm, Linear, Adam — unchanged.
 /// GEMMs are recorded per shape and operand layout, with their FLOPs; other kernels per name.
 /// </summary>
 internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
@@ -30,23 +29,14 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     public string Description => inner.Description;
 
     /// <summary>
-    /// Puts a profiling backend in front of <paramref name="device"/>'s backend. This sets the device's
-    /// private backend field by reflection: a measurement tool's liberty, never done by library code.
+    /// Puts a profiling backend in front of <paramref name="device"/>'s kernels until <paramref name="scope"/> is disposed
+    /// (<see cref="Device.InterceptKernels"/>).
     /// </summary>
-    public static ProfilingBackend Install(Device device)
+    public static ProfilingBackend Install(Device device, out IDisposable scope)
     {
-        var field = typeof(Device).GetField("<Backend>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)
-            ?? throw new InvalidOperationException("Device's backend field was not found; the profiler needs updating.");
-        var profiler = new ProfilingBackend(device.Backend);
-        field.SetValue(device, profiler);
-        return profiler;
-    }
-
-    /// <summary>Puts the original backend back.</summary>
-    public void Uninstall(Device device)
-    {
-        var field = typeof(Device).GetField("<Backend>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)!;
-        field.SetValue(device, inner);
+        ProfilingBackend? profiler = null;
+        scope = device.InterceptKernels(inner => profiler = new ProfilingBackend(inner));
+        return profiler!;
     }
 
     /// <summary>Forgets what was recorded.</summary>

@@ -47,7 +47,7 @@ internal sealed class TrainStepProfile
     /// <summary>Runs <paramref name="batches"/> profiled steps of <paramref name="session"/>.</summary>
     public static TrainStepProfile Measure(TrainStepSession session, int batches, double unprofiledMedian)
     {
-        var profiler = ProfilingBackend.Install(session.Device);
+        var profiler = ProfilingBackend.Install(session.Device, out var interception);
         try
         {
             session.Step(); // one unrecorded step through the wrapper, so nothing below is a first call
@@ -66,7 +66,7 @@ internal sealed class TrainStepProfile
         }
         finally
         {
-            profiler.Uninstall(session.Device);
+            interception.Dispose();
         }
     }
 

@@ -22,10 +22,14 @@ public sealed class Device : IDisposable
     private long allocationCount;
     private long allocatedBytes;
 
+    // The device's own kernels, which it disposes; Backend is this or a decorator in front of it (InterceptKernels).
+    private readonly IKernelBackend ownBackend;
+
     private Device(DeviceKind kind, string name, IKernelBackend backend)
     {
         Kind = kind;
         Name = name;
+        ownBackend = backend;
         Backend = backend;
     }
 
@@ -44,7 +48,8 @@ public sealed class Device : IDisposable
     /// <summary>How many bytes are currently allocated on this device.</summary>
     public long AllocatedBytes => Interlocked.Read(ref allocatedBytes);
 
-    internal IKernelBackend Backend { get; }
+    /// <summary>The kernels every op calls: the device's own, or the decorator <see cref="InterceptKernels"/> put in front of them.</summary>
+    internal IKernelBackend Backend { get; private set; }
 
     /// <summary>Whether a CUDA GPU usable by ILGPU is present.</summary>
     public static bool IsCudaAvailable
@@ -150,7 +155,31 @@ public sealed class Device : IDisposable
         }
 
         disposed = true;
-        Backend.Dispose();
+        ownBackend.Dispose();
+    }
+
+    /// <summary>
+    /// The seam for tools that watch the kernels (the Bench profiler): until the returned scope is disposed, every op
+    /// on this device calls <paramref name="decorate"/>(the device's own backend) instead, which forwards to it.
+    /// One decorator at a time; the device still owns and disposes its own backend.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A decorator is already in place.</exception>
+    internal IDisposable InterceptKernels(Func<IKernelBackend, IKernelBackend> decorate)
+    {
+        ThrowIfDisposed();
+        if (!ReferenceEquals(Backend, ownBackend))
+        {
+            throw new InvalidOperationException($"Device {Name} already has a kernel decorator in place.");
+        }
+
+        Backend = decorate(ownBackend);
+        return new Interception(this);
+    }
+
+    /// <summary>Puts the device's own backend back when disposed.</summary>
+    private sealed class Interception(Device device) : IDisposable
+    {
+        public void Dispose() => device.Backend = device.ownBackend;
     }
 
     internal Storage<T> Allocate<T>(long length)
