@@ -1,6 +1,3 @@
-using Tensorlet.Backends.Cpu;
-using Tensorlet.Backends.Ilgpu;
-
 namespace Tensorlet;
 
 /// <summary>
@@ -114,26 +111,6 @@ public abstract class DeviceTensor<T> : IDisposable
         if (IsDisposed)
         {
             throw new ObjectDisposedException(ToStringSafe(), $"The tensor of shape {ShapeText} on {Device.Name} was used after it (or the tensor it views) was disposed.");
-        }
-    }
-
-    /// <summary>The elements as a span over host memory. Only for tensors on <c>cpu</c>.</summary>
-    internal Span<T> Span
-    {
-        get
-        {
-            ThrowIfDisposed();
-            return ((CpuStorage<T>)Storage).AsSpan(Offset, Length);
-        }
-    }
-
-    /// <summary>The elements as an ILGPU view. Only for tensors on <c>cuda</c> and <c>ilgpu-cpu</c>.</summary>
-    internal ILGPU.ArrayView<T> View
-    {
-        get
-        {
-            ThrowIfDisposed();
-            return ((IlgpuStorage<T>)Storage).View(Offset, Length);
         }
     }
 

@@ -11,10 +11,11 @@ internal sealed partial class CpuBackend : IKernelBackend
         Parallelism = new ParallelOptions { MaxDegreeOfParallelism = threads };
     }
 
-    /// <summary>How many threads the kernels use.</summary>
+    /// <summary>How many threads the kernels use: the one thread count the backend is given.</summary>
     public int Threads { get; }
 
-    public ParallelOptions Parallelism { get; }
+    /// <summary><see cref="Threads"/> in the form the kernels that split work through <see cref="Kernels.Cpu.CpuParallel"/> take.</summary>
+    private ParallelOptions Parallelism { get; }
 
     public string Description =>
         $"CPU, {Threads} thread(s) of {Environment.ProcessorCount}, " +
