@@ -10,7 +10,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuDropout
 {
-    /// <summary>y = x·(keep ? scale : 0) with scale = <see cref="KeepScale"/>(p); y may be x. p = 0 copies.</summary>
+    /// <summary>y = x·(keep ? scale : 0) with scale = <see cref="DropoutMask.KeepScale"/>(p); y may be x. p = 0 copies.</summary>
     public static void Apply(ReadOnlySpan<float> x, Span<float> y, float p, ulong seed, ulong stream, ParallelOptions parallelism)
     {
         if (x.Length != y.Length)
@@ -24,7 +24,7 @@ internal static unsafe class CpuDropout
             return;
         }
 
-        float scale = KeepScale(p);
+        float scale = DropoutMask.KeepScale(p);
         long length = x.Length;
         long groups = (length + Philox.ElementsPerGroup - 1) / Philox.ElementsPerGroup;
         fixed (float* xp = x, yp = y)
@@ -32,9 +32,6 @@ internal static unsafe class CpuDropout
             CpuParallel.For(groups, CpuParallel.MinElementsPerChunk / Philox.ElementsPerGroup, parallelism, new GroupChunk(xp, yp, length, p, scale, seed, stream));
         }
     }
-
-    /// <summary>1/(1 − p) in float32, the factor on kept elements; every device uses this same value.</summary>
-    public static float KeepScale(float p) => 1f / (1f - p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FullGroup(float* x, float* y, ulong group, float p, float scale, ulong seed, ulong stream)
@@ -76,10 +73,10 @@ internal static unsafe class CpuDropout
             for (int j = 0; j < 8; j++)
             {
                 var bits = Philox.Block(seed, stream, firstBlock + (ulong)j);
-                y[j] = x[j] * Factor(bits.X0, p, scale);
-                y[8 + j] = x[8 + j] * Factor(bits.X1, p, scale);
-                y[16 + j] = x[16 + j] * Factor(bits.X2, p, scale);
-                y[24 + j] = x[24 + j] * Factor(bits.X3, p, scale);
+                y[j] = x[j] * DropoutMask.Factor(bits.X0, p, scale);
+                y[8 + j] = x[8 + j] * DropoutMask.Factor(bits.X1, p, scale);
+                y[16 + j] = x[16 + j] * DropoutMask.Factor(bits.X2, p, scale);
+                y[24 + j] = x[24 + j] * DropoutMask.Factor(bits.X3, p, scale);
             }
         }
     }
@@ -95,7 +92,7 @@ internal static unsafe class CpuDropout
                 long e = (long)Philox.ElementOf(block, word);
                 if (e < length)
                 {
-                    y[e] = x[e] * Factor(bits[word], p, scale);
+                    y[e] = x[e] * DropoutMask.Factor(bits[word], p, scale);
                 }
             }
         }
@@ -117,8 +114,6 @@ internal static unsafe class CpuDropout
         var factor = Vector256.GreaterThanOrEqual(u, Vector256.Create(p)) & Vector256.Create(scale);
         (Vector256.Load(x) * factor).Store(y);
     }
-
-    private static float Factor(uint bits, float p, float scale) => Philox.ToUniform(bits) >= p ? scale : 0f;
 
     /// <summary>One thread's groups of 32 elements.</summary>
     private readonly struct GroupChunk(float* x, float* y, long length, float p, float scale, ulong seed, ulong stream) : IParallelRange

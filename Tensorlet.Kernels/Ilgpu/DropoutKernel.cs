@@ -18,22 +18,22 @@ internal static class DropoutKernel
         long e0 = (long)Philox.ElementOf((ulong)block, 0);
         if (e0 < n)
         {
-            y[e0] = x[e0] * (Philox.ToUniform(bits.X0) >= p ? scale : 0f);
+            y[e0] = x[e0] * DropoutMask.Factor(bits.X0, p, scale);
         }
 
         if (e0 + 8 < n)
         {
-            y[e0 + 8] = x[e0 + 8] * (Philox.ToUniform(bits.X1) >= p ? scale : 0f);
+            y[e0 + 8] = x[e0 + 8] * DropoutMask.Factor(bits.X1, p, scale);
         }
 
         if (e0 + 16 < n)
         {
-            y[e0 + 16] = x[e0 + 16] * (Philox.ToUniform(bits.X2) >= p ? scale : 0f);
+            y[e0 + 16] = x[e0 + 16] * DropoutMask.Factor(bits.X2, p, scale);
         }
 
         if (e0 + 24 < n)
         {
-            y[e0 + 24] = x[e0 + 24] * (Philox.ToUniform(bits.X3) >= p ? scale : 0f);
+            y[e0 + 24] = x[e0 + 24] * DropoutMask.Factor(bits.X3, p, scale);
         }
     }
 }

@@ -1,7 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
 using Tensorlet.Kernels;
-using Tensorlet.Kernels.Cpu;
 using Tensorlet.Kernels.Ilgpu;
 
 namespace Tensorlet.Backends.Ilgpu;
@@ -156,7 +155,7 @@ internal sealed partial class IlgpuBackend
             return;
         }
 
-        Elementwise.Dropout(Extent((x.Length + 31) / 32 * 8), x.View, y.View, p, CpuDropout.KeepScale(p), seed, stream);
+        Elementwise.Dropout(Extent((x.Length + 31) / 32 * 8), x.View, y.View, p, DropoutMask.KeepScale(p), seed, stream);
     }
 
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
