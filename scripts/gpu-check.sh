@@ -1,27 +1,27 @@
 #!/usr/bin/env bash
 # One-shot GPU check for the ILGPU GEMM (and every other cuda test case), with PyTorch beside it:
-#   1. builds the tests and the benchmarks (Release), or unpacks the bundle of scripts/gpu-bundle.sh,
+#   1. builds the tests, the benchmarks and the kernel workbench (Release), or unpacks the bundle of scripts/gpu-bundle.sh,
 #   2. runs the ILGPU GEMM tests and every test case named for cuda (they must run, not skip, when a GPU is present),
-#   3. benchmarks the ILGPU GEMM variants on cuda against cuBLAS (the LSTM and issue shapes, a short job),
-#   4. times the training step on cuda, Tensorlet's train-step and the notebook's PyTorch modules
-#      (bench/pytorch_train_step.py, cuDNN's LSTM, float32) in turn: LSTM 2x512 with the default GEMM and with
-#      --gemm tiled, tiled-split-k and cublas, with --recurrence fused-steps (alone and with tiled-split-k), one
-#      --profile run of 2x512, LSTM 2x256 and the n-gram MLP.
+#   3. runs the ILGPU kernel workbench (dev/IlgpuKernels) on cuda: every GEMM variant (cuBLAS beside them) and every
+#      LSTM recurrence variant, validated against float64, then timed at the LSTM's shapes,
+#   4. times the training step on cuda, Tensorlet's train-step (the library's defaults) and the notebook's PyTorch modules
+#      (bench/pytorch_train_step.py, cuDNN's LSTM, float32) in turn: LSTM 2x512, one --profile run of 2x512, LSTM 2x256
+#      and the n-gram MLP.
 # $OUT (default ./gpu-check-out) receives summary.txt and gpu-check-logs.tar.gz with every log: the device tool
 # brings back at most 8 files from $OUT, and this writes about 25. Without a CUDA GPU the cuda parts say
 # "no CUDA GPU present" and the script exits 0. Exit codes: 0 ok, 1 a build/test/benchmark failed,
 # 3 .NET is missing and no bundle was carried (only the PyTorch runs could be made).
 # .NET: the H200 image has CUDA and PyTorch but no .NET. Run scripts/gpu-bundle.sh on a machine with the SDK and
-#       carry .gpu-bundle (about 41 MB: the .NET runtime, the tests as a self-running NUnit executable, and
-#       Tensorlet.Bench); where `dotnet` is on PATH the script builds from source instead.
-# Environment: GPU_CHECK_PREBUILT=1 skips the build and uses Tensorlet.Tests/bin and Tensorlet.Bench/bin
-#              as carried over (SDK machines without the NuGet packages);
+#       carry .gpu-bundle (about 41 MB: the .NET runtime, the tests as a self-running NUnit executable, Tensorlet.Bench
+#       and the workbench); where `dotnet` is on PATH the script builds from source instead.
+# Environment: GPU_CHECK_PREBUILT=1 skips the build and uses Tensorlet.Tests/bin, Tensorlet.Bench/bin and
+#              dev/IlgpuKernels/bin as carried over (SDK machines without the NuGet packages);
 #              GPU_CHECK_DOTNET=bundle uses .gpu-bundle even where an SDK is present;
 #              GPU_CHECK_PARTS (default tests,bench,train) runs only the parts named, e.g. GPU_CHECK_PARTS=train to
 #              rerun the training steps alone;
-#              GPU_CHECK_BENCH_TIMEOUT (seconds, default 240) bounds the benchmark run;
+#              GPU_CHECK_BENCH_TIMEOUT (seconds, default 240) bounds the workbench run;
 #              GPU_CHECK_DEADLINE (seconds since the start, default 580) is when no further training-step run starts.
-# Time: the GPU machine allows 600 s per call. Build ~150 s (none with the bundle) + tests + benchmarks <= 240 s +
+# Time: the GPU machine allows 600 s per call. Build ~150 s (none with the bundle) + tests + workbench <= 240 s +
 # the training-step runs (<= 120 s each, cut off at the deadline) fit that.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 3
@@ -105,12 +105,13 @@ fi
 
 # 1. Build.
 if [[ $dotnet_mode == sdk && "${GPU_CHECK_PREBUILT:-0}" != "1" ]]; then
-  for project in Tensorlet.Tests Tensorlet.Bench; do
-    if dotnet build "$project" -c Release > "$out/build-$project.log" 2>&1; then
+  for project in Tensorlet.Tests Tensorlet.Bench dev/IlgpuKernels; do
+    log="$out/build-${project//\//-}.log"
+    if dotnet build "$project" -c Release > "$log" 2>&1; then
       say "build $project: ok"
     else
-      say "build $project: FAILED (see build-$project.log)"
-      tail -n 30 "$out/build-$project.log"
+      say "build $project: FAILED (see $(basename "$log"))"
+      tail -n 30 "$log"
       exit 1
     fi
   done
@@ -118,9 +119,15 @@ elif [[ $dotnet_mode == sdk ]]; then
   say "build: skipped (GPU_CHECK_PREBUILT=1), using bin/Release as carried"
 fi
 case $dotnet_mode in
-  sdk) bench_dll="$root/Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll" ;;
-  bundle) bench_dll="$bundle_dir/bench/Tensorlet.Bench.dll" ;;
-  *) bench_dll= ;;
+  sdk)
+    bench_dll="$root/Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
+    workbench_dll="$root/dev/IlgpuKernels/bin/Release/net10.0/Tensorlet.Dev.IlgpuKernels.dll"
+    ;;
+  bundle)
+    bench_dll="$bundle_dir/bench/Tensorlet.Bench.dll"
+    workbench_dll="$bundle_dir/workbench/Tensorlet.Dev.IlgpuKernels.dll"
+    ;;
+  *) bench_dll= workbench_dll= ;;
 esac
 
 # 2. Tests: every ILGPU GEMM case, plus every case of any test whose name carries the cuda device.
@@ -181,37 +188,33 @@ if [[ $dotnet_mode != none ]] && wants tests; then
   fi
 fi
 
-# 3. Benchmarks: every ILGPU GEMM variant (naive, tiled, cuBLAS, ...) on cuda (and a 64³ case on ilgpu-cpu for
-#    scale), validated before timing.
+# 3. The kernel workbench on cuda: every ILGPU GEMM variant (naive, tiled, tiled split-k, tiled 8x8, cuBLAS) and LSTM
+#    recurrence variant (step by step, fused steps, fused steps on half rows), validated against float64, then timed.
 if ! wants bench; then
-  say "benchmarks: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
-elif [[ $gpu -eq 1 && $dotnet_mode != none ]]; then
+  say "workbench: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
+elif [[ $gpu -eq 1 && -n "$workbench_dll" && -f "$workbench_dll" ]]; then
   bench_timeout="${GPU_CHECK_BENCH_TIMEOUT:-240}"
-  # H = 512 only: with every variant that is about 35 cases, which fit the limit; the 2x256 shapes run elsewhere.
-  (cd Tensorlet.Bench && TENSORLET_BENCH_HIDDEN=512 timeout "$bench_timeout" dotnet "$bench_dll" \
-      --filter '*IlgpuGemmBenchmarks*' --job short --iterationTime 200 --inProcess \
-      --artifacts "$out/bench") > "$out/bench.log" 2>&1
+  timeout "$bench_timeout" dotnet "$workbench_dll" --device cuda --hidden 256,512 --iterations 20 > "$out/workbench.log" 2>&1
   bench_status=$?
   if [[ $bench_status -eq 0 ]]; then
-    say "benchmarks: ok"
+    say "workbench: ok"
   elif [[ $bench_status -eq 124 ]]; then
-    say "benchmarks: TIMED OUT after ${bench_timeout}s (partial log in bench.log)"
+    say "workbench: TIMED OUT after ${bench_timeout}s (partial log in workbench.log)"
     status=1
   else
-    say "benchmarks: FAILED (exit $bench_status; see bench.log)"
+    say "workbench: FAILED (exit $bench_status; see workbench.log)"
     status=1
   fi
-  # The summary table, with the GFLOP/s column; a case that failed validation shows NA and an error above.
-  awk '/^\| Method/,/^$/' "$out/bench.log" | tee -a "$summary"
-  grep -iE 'exception|expected .* \(\|Δ\|' "$out/bench.log" | head -n 10 | tee -a "$summary"
-elif [[ $gpu -eq 0 ]]; then
-  say "no CUDA GPU present: the cuda benchmarks (naive / tiled / cuBLAS) were not run"
+  grep -E '^(check|time|workbench)' "$out/workbench.log" | tee -a "$summary"
+elif [[ $gpu -eq 1 ]]; then
+  say "workbench: not run, this build has no dev/IlgpuKernels ($workbench_dll)"
+else
+  say "no CUDA GPU present: the kernel workbench was not run on cuda"
 fi
 
 # 4. Training steps on cuda (target: LSTM 2x512 in <= 10 ms at batch 100), Tensorlet and PyTorch in turn, most
-#    wanted first, since a hard limit per call can cut the script: 2x512 with the default GEMM and PyTorch's cuDNN
-#    beside it, then 2x512 with --gemm tiled, tiled-split-k and cublas, with --recurrence fused-steps (alone and with
-#    tiled-split-k), PyTorch without cuDNN and with TF32, one --profile run of
+#    wanted first, since a hard limit per call can cut the script: 2x512 and PyTorch's cuDNN beside it,
+#    PyTorch without cuDNN and with TF32, one --profile run of
 #    2x512 (its per-kernel table in its own log), 2x256, and the n-gram MLP. Synthetic ids on both sides: the corpus
 #    does not travel to the GPU machine, and a step's cost depends only on its shapes. Each run gets at most 120 s,
 #    and none starts once GPU_CHECK_DEADLINE seconds (default 580) have passed; the summary says which were skipped.
@@ -238,9 +241,6 @@ elif [[ $gpu -eq 1 ]]; then
     rc=$?
     if [[ $rc -eq 0 ]]; then
       say "train-step $name on cuda: $(tail -n 1 "$log")"
-    elif [[ $rc -eq 2 ]] && grep -qE "is not an ILGPU|Unknown argument" "$log"; then
-      # This build lacks the option or the name (an older bundle): report it, it is not a failure of what was built.
-      say "train-step $name on cuda: not available in this build ($(grep -m 1 -E 'is not an ILGPU|Unknown argument' "$log"))"
     elif [[ $rc -eq 124 ]]; then
       say "train-step $name on cuda: TIMED OUT after ${limit}s (see train-step-$name.log)"
       status=1
@@ -267,14 +267,6 @@ elif [[ $gpu -eq 1 ]]; then
 
   tensorlet lstm-512 --model lstm --hidden 512 --layers 2 --batches 20 --warmup 5
   pytorch lstm-512 --model lstm --hidden 512 --layers 2 --batches 20 --warmup 5
-  for gemm in tiled tiled-split-k cublas; do
-    tensorlet "lstm-512-$gemm" --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --gemm "$gemm"
-  done
-  # Fewer launches: one per forward time step, and the backward's recurrent GEMM split along k (IlgpuRecurrence.FusedSteps).
-  tensorlet lstm-512-fused-steps --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps
-  tensorlet lstm-512-fused-steps-split-k --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps --gemm tiled-split-k
-  # The same with the forward's groups on 32 batch rows: 128 groups instead of 64 for 132 multiprocessors.
-  tensorlet lstm-512-fused-steps-half-rows --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --recurrence fused-steps-half-rows --gemm tiled-split-k
   pytorch lstm-512-no-cudnn --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --no-cudnn
   # What tensor cores (TF32), which ILGPU 1.5.3 cannot reach, give cuDNN: context for the float32 figures.
   pytorch lstm-512-tf32 --model lstm --hidden 512 --layers 2 --batches 10 --warmup 3 --tf32

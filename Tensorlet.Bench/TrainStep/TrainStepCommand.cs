@@ -37,12 +37,8 @@ internal static class TrainStepCommand
 
         double loadStart = ProcessMemory.LoadAverage();
         using var device = Device.Create(options.Device, options.Device is "cpu" or "auto" ? options.Threads : 0);
-        string? gemm = SelectGemm(device, options.Gemm);
-        string? recurrence = gemm is null ? null : SelectRecurrence(device, options.Recurrence, options.Hidden);
-        if (gemm is null || recurrence is null)
-        {
-            return 2;
-        }
+        string gemm = GemmName(device);
+        string recurrence = RecurrenceName(device, options.Hidden);
 
         int threads = (device.Backend as CpuBackend)?.Threads ?? 0;
         Console.WriteLine($"device: {device.Name} ({device.Description}){(threads > 0 ? $", {threads} threads" : string.Empty)}, GEMM {gemm}, recurrence {recurrence}");
@@ -159,65 +155,15 @@ internal static class TrainStepCommand
         return 0;
     }
 
-    /// <summary>
-    /// Sets the ILGPU GEMM <paramref name="variant"/> asked for, before anything runs, and names the GEMM the device will
-    /// run: the variant on an ILGPU device, the packed SIMD kernel kind on cpu. Null, after printing why, when the
-    /// variant does not fit the device.
-    /// </summary>
-    private static string? SelectGemm(Device device, IlgpuGemmVariant? variant)
-    {
-        if (device.Backend is not IlgpuBackend ilgpu)
-        {
-            if (variant is not null)
-            {
-                Console.Error.WriteLine($"train-step: --gemm picks an ILGPU GEMM kernel; device {device.Name} runs its own packed SIMD GEMM (use --device cuda or ilgpu-cpu, or drop --gemm).");
-                return null;
-            }
+    /// <summary>The GEMM the device runs: the tiled kernel on an ILGPU device, the packed SIMD kernel kind on cpu.</summary>
+    private static string GemmName(Device device)
+        => device.Backend is IlgpuBackend
+            ? "Tiled"
+            : $"cpu-packed-{GemmGeometry.Best.Kind.ToString().ToLowerInvariant()}"; // what varies by machine is the microkernel it packs for
 
-            // The CPU backend has one GEMM; what varies by machine is the microkernel it packs for.
-            return $"cpu-packed-{GemmGeometry.Best.Kind.ToString().ToLowerInvariant()}";
-        }
-
-        if (variant is { } chosen)
-        {
-            // cuBLAS would otherwise fail inside the first step with a stack trace.
-            if (chosen == IlgpuGemmVariant.CuBlas && device.Kind != DeviceKind.Cuda)
-            {
-                Console.Error.WriteLine($"train-step: --gemm {chosen} needs the cuda device; device {device.Name} has no cuBLAS.");
-                return null;
-            }
-
-            ilgpu.GemmVariant = chosen;
-        }
-
-        return ilgpu.GemmVariant.ToString();
-    }
-
-    /// <summary>
-    /// Sets the ILGPU recurrence asked for and names how the LSTM's time steps will run: the <see cref="IlgpuRecurrence"/>
-    /// on an ILGPU device; on cpu, fused when the hidden size fits its microkernel's width, else step by step. Null, after
-    /// printing why, when a recurrence is asked of cpu.
-    /// </summary>
-    private static string? SelectRecurrence(Device device, IlgpuRecurrence? recurrence, int hidden)
-    {
-        if (device.Backend is not IlgpuBackend ilgpu)
-        {
-            if (recurrence is not null)
-            {
-                Console.Error.WriteLine($"train-step: --recurrence picks how an ILGPU device runs the LSTM; device {device.Name} fuses its recurrence itself (use --device cuda or ilgpu-cpu, or drop --recurrence).");
-                return null;
-            }
-
-            return hidden % GemmGeometry.Best.Nr == 0 ? "cpu-fused" : "cpu-step-by-step";
-        }
-
-        if (recurrence is { } chosen)
-        {
-            ilgpu.Recurrence = chosen;
-        }
-
-        return ilgpu.Recurrence.ToString();
-    }
+    /// <summary>How the LSTM's time steps run: step by step on an ILGPU device; on cpu, fused when H fits its microkernel's width.</summary>
+    private static string RecurrenceName(Device device, int hidden)
+        => device.Backend is IlgpuBackend ? "StepByStep" : hidden % GemmGeometry.Best.Nr == 0 ? "cpu-fused" : "cpu-step-by-step";
 
     /// <summary>The p-quantile of sorted values, linearly interpolated.</summary>
     internal static double Percentile(double[] sorted, double p)

@@ -1,26 +1,19 @@
 using System.Globalization;
-using Tensorlet.Backends.Ilgpu;
 
 namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
 /// The arguments of <c>train-step</c>:
 /// <c>--model lstm|ngram --hidden H --layers L --batch B --batches N --warmup W --device D [--threads T] [--n 3]
-/// [--gemm VARIANT] [--recurrence MODE] [--dropout P] [--seed S] [--synthetic] [--profile]</c>.
-/// <c>--gemm</c> picks the GEMM of an ILGPU device (<c>cuda</c>, <c>ilgpu-cpu</c>) by its <c>IlgpuGemmVariant</c> name,
-/// in any case, kebab-case allowed: <c>naive</c>, <c>tiled</c>, <c>tiled-large</c>, <c>cublas</c>, and whatever else the
-/// enum holds; <c>--recurrence</c> picks how it runs the LSTM's recurrence by its <c>IlgpuRecurrence</c> name
-/// (<c>step-by-step</c>, <c>fused-steps</c>, <c>fused-steps-half-rows</c>). Without them the device keeps its defaults.
+/// [--dropout P] [--seed S] [--synthetic] [--profile]</c>. It times the library's defaults on each device; the ILGPU
+/// kernel variants are measured in the workbench, dev/IlgpuKernels.
 /// </summary>
 internal sealed record TrainStepOptions
 {
     /// <summary>The usage printed on a bad argument.</summary>
     public const string Usage =
         "usage: train-step --model lstm|ngram [--hidden H] [--layers L] [--batch B] [--batches N] [--warmup W] " +
-        "[--device cpu|cuda|ilgpu-cpu|auto] [--gemm VARIANT] [--recurrence MODE] [--threads T] [--n 3] [--dropout P] [--seed S] " +
-        "[--synthetic] [--profile]\n" +
-        "  --gemm, on cuda or ilgpu-cpu only: an IlgpuGemmVariant name in any case, e.g. tiled, tiled-large, cublas\n" +
-        "  --recurrence, on cuda or ilgpu-cpu only: step-by-step, fused-steps or fused-steps-half-rows (the LSTM's time steps)";
+        "[--device cpu|cuda|ilgpu-cpu|auto] [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]";
 
     /// <summary>lstm or ngram.</summary>
     public string Model { get; init; } = "lstm";
@@ -42,12 +35,6 @@ internal sealed record TrainStepOptions
 
     /// <summary>The device name.</summary>
     public string Device { get; init; } = "cpu";
-
-    /// <summary>The ILGPU GEMM to run; null keeps the device's default. Only ILGPU devices accept one (checked once the device exists).</summary>
-    public IlgpuGemmVariant? Gemm { get; init; }
-
-    /// <summary>How an ILGPU device runs the LSTM's recurrence; null keeps the device's default. Only ILGPU devices accept one.</summary>
-    public IlgpuRecurrence? Recurrence { get; init; }
 
     /// <summary>CPU kernel threads; 0 means all cores.</summary>
     public int Threads { get; init; }
@@ -98,8 +85,6 @@ internal sealed record TrainStepOptions
                 "--batches" => o with { Batches = Int() },
                 "--warmup" => o with { Warmup = Int() },
                 "--device" => o with { Device = Value() },
-                "--gemm" => o with { Gemm = Named(IlgpuOptionNames.GemmVariant, Value(), name) },
-                "--recurrence" => o with { Recurrence = Named(IlgpuOptionNames.Recurrence, Value(), name) },
                 "--threads" => o with { Threads = Int() },
                 "--n" => o with { N = Int() },
                 "--dropout" => o with { Dropout = float.Parse(Value(), CultureInfo.InvariantCulture) },
@@ -112,18 +97,6 @@ internal sealed record TrainStepOptions
 
         o.Validate();
         return o;
-    }
-
-    private static T Named<T>(Func<string, T> parse, string text, string option)
-    {
-        try
-        {
-            return parse(text);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ArgumentException($"{option}: {ex.Message}", ex);
-        }
     }
 
     private void Validate()

@@ -13,15 +13,14 @@ internal sealed record TrainStepReport
     public required string DeviceDescription { get; init; }
 
     /// <summary>
-    /// The GEMM the step ran: the <c>IlgpuGemmVariant</c> name on an ILGPU device (e.g. Tiled), or on cpu
-    /// <c>cpu-packed-</c> and the packed microkernel kind (e.g. cpu-packed-vector512). With the FusedSteps recurrence the
-    /// per-step recurrent GEMMs run inside the recurrence's own kernels, whatever this says; it covers the other GEMMs.
+    /// The GEMM the step ran: Tiled on an ILGPU device, or on cpu <c>cpu-packed-</c> and the packed microkernel kind
+    /// (e.g. cpu-packed-vector512).
     /// </summary>
     public required string Gemm { get; init; }
 
     /// <summary>
-    /// How the LSTM's time steps ran: the <c>IlgpuRecurrence</c> name on an ILGPU device (StepByStep, FusedSteps, ...); on cpu
-    /// cpu-fused, or cpu-step-by-step when H is not a multiple of the microkernel's width.
+    /// How the LSTM's time steps ran: StepByStep on an ILGPU device; on cpu cpu-fused, or cpu-step-by-step when H is not a
+    /// multiple of the microkernel's width.
     /// </summary>
     public required string Recurrence { get; init; }
 

@@ -86,7 +86,7 @@ public readonly struct GemmArguments
     /// <summary>
     /// The same product split along k into slices of <paramref name="kSlice"/>: each slice of a <see cref="GemmTiledKernel"/> launch (grid z) writes its
     /// raw partial sum into its own [M, N] block of a partials buffer of ⌈K / kSlice⌉·M·N elements, which
-    /// <see cref="GemmSplitKReduceKernel"/> then sums into C with this product's alpha and beta.
+    /// a reduction (the split-k variant in dev/IlgpuKernels) then sums into C with this product's alpha and beta.
     /// </summary>
     internal GemmArguments SplitK(int kSlice) => new(this, kSlice);
 

@@ -4,8 +4,8 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// A group shape for the tiled GEMM kernels, as compile-time constants: the kernels are generic
 /// over a struct implementing this, and ILGPU folds <c>default(TTile).ThreadsX</c> and friends into
 /// constants, so shared-memory sizes stay constant while one kernel body serves every shape.
-/// Each thread computes a MicroTile×MicroTile block of C (4 in <see cref="GemmTiledKernel"/>, 8 in
-/// <see cref="GemmTiledLargeKernel"/>), so a group covers (ThreadsY·MicroTile)×(ThreadsX·MicroTile) elements of C.
+/// Each thread computes a MicroTile×MicroTile block of C (4 in <see cref="GemmTiledKernel"/>), so a group covers
+/// (ThreadsY·MicroTile)×(ThreadsX·MicroTile) elements of C. Public to the dev workbench, whose variants take the same shapes.
 /// </summary>
 internal interface IGemmTile
 {
@@ -20,8 +20,7 @@ internal interface IGemmTile
 }
 
 /// <summary>
-/// The GPU shape: 16×16 = 256 threads, BK = 16. A 64×64 block of C with the 4×4 micro-tile (8.3 KB of shared
-/// memory), 128×128 with the 8×8 one (16.5 KB).
+/// The GPU shape: 16×16 = 256 threads, BK = 16. A 64×64 block of C with the 4×4 micro-tile (8.3 KB of shared memory).
 /// </summary>
 internal readonly struct GemmTileGpu : IGemmTile
 {
@@ -36,24 +35,7 @@ internal readonly struct GemmTileGpu : IGemmTile
 }
 
 /// <summary>
-/// A GPU shape with half the rows: 16×8 = 128 threads, BK = 16, a 32×64 block with the 4×4 micro-tile. For products with
-/// few rows, such as the LSTM's per-step GEMM at batch 100, where 64-row blocks leave multiprocessors idle: it makes
-/// twice the groups, each reusing its slab of B over half as many rows (<see cref="LstmStepForwardKernel"/>).
-/// </summary>
-internal readonly struct GemmTileGpuHalfRows : IGemmTile
-{
-    /// <inheritdoc/>
-    public int ThreadsX => 16;
-
-    /// <inheritdoc/>
-    public int ThreadsY => 8;
-
-    /// <inheritdoc/>
-    public int Depth => 16;
-}
-
-/// <summary>
-/// The CPU shape: 4×4 = 16 threads, BK = 8; a 16×16 (or 32×32) block of C. It fits ILGPU's default CPU accelerator,
+/// The CPU shape: 4×4 = 16 threads, BK = 8; a 16×16 block of C. It fits ILGPU's default CPU accelerator,
 /// which allows at most 16 threads per group (warp 4 × 4 warps), and keeps its OS-level barriers few.
 /// </summary>
 internal readonly struct GemmTileCpu : IGemmTile

@@ -35,7 +35,7 @@ internal static class LstmCellKernels
     /// <summary>
     /// The cell at one (b, j) from its four preactivations: writes the activated gates at gate, gate + H, gate + 2H,
     /// gate + 3H (gate = b·4H + j) and c, h at cell = b·H + j. Shared by <see cref="Forward"/> and the fused time step
-    /// (<see cref="LstmStepForwardKernel"/>), so both compute the same floats.
+    /// (the fused-steps variant in dev/IlgpuKernels), so both compute the same floats.
     /// </summary>
     public static void ForwardAt(
         int cell, int gate, int hidden, float preI, float preF, float preG, float preO, ArrayView<float> cPrev, ArrayView<float> gates, ArrayView<float> c, ArrayView<float> h)
@@ -73,7 +73,7 @@ internal static class LstmCellKernels
 
     /// <summary>
     /// The backward at cell = b·H + j, with dL/dh already summed into <paramref name="dhValue"/>. Reads everything at the
-    /// cell before it writes, so dcPrev may be dcNext. Shared by <see cref="Backward"/> and <see cref="LstmStepBackwardKernel"/>.
+    /// cell before it writes, so dcPrev may be dcNext. Shared by <see cref="Backward"/> and the fused-steps variant in dev/IlgpuKernels.
     /// </summary>
     public static void BackwardAt(
         int cell,

@@ -22,40 +22,11 @@ internal sealed partial class IlgpuBackend
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
         => FusedKernels.SoftmaxWithTemperature(logits.View, probabilities.View, logits.Rows, logits.Columns, temperature);
 
-    /// <summary>How the LSTM's recurrence runs here; <see cref="IlgpuRecurrence.StepByStep"/> unless a benchmark or test picks another.</summary>
-    internal IlgpuRecurrence Recurrence { get; set; } = IlgpuRecurrence.StepByStep;
-
-    private IlgpuLstmRecurrence? lstmRecurrence;
-    private IlgpuLstmRecurrence? lstmRecurrenceHalfRows;
-
-    private IlgpuLstmRecurrence LstmRecurrence => Recurrence == IlgpuRecurrence.FusedStepsHalfRows
-        ? lstmRecurrenceHalfRows ??= new IlgpuLstmRecurrence(GemmKernels, FusedKernels, halfRows: true)
-        : lstmRecurrence ??= new IlgpuLstmRecurrence(GemmKernels, FusedKernels);
-
-    /// <summary>
-    /// With <see cref="IlgpuRecurrence.FusedSteps"/> or <see cref="IlgpuRecurrence.FusedStepsHalfRows"/>, the whole forward
-    /// recurrence through <see cref="IlgpuLstmRecurrence"/>; otherwise false, and the LSTM runs its steps through Gemm and the cell kernels.
-    /// </summary>
+    /// <summary>Always false: the LSTM runs its steps through <see cref="Gemm"/> and the cell kernels on ILGPU.</summary>
     public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
-    {
-        if (Recurrence == IlgpuRecurrence.StepByStep)
-        {
-            return false;
-        }
+        => false;
 
-        LstmRecurrence.Forward(gates.View, cells.View, hidden.View, h0.View, c0.View, hasInitialHidden, weightHh.View, steps, batch, h0.Columns);
-        return true;
-    }
-
-    /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>, under the same condition.</summary>
+    /// <summary>Always false, as <see cref="TryLstmRecurrenceForward"/>.</summary>
     public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
-    {
-        if (Recurrence == IlgpuRecurrence.StepByStep)
-        {
-            return false;
-        }
-
-        LstmRecurrence.Backward(gates.View, cells.View, c0.View, dH.View, dc.View, dPre.View, weightHh.View, steps, batch, c0.Columns);
-        return true;
-    }
+        => false;
 }

@@ -4,14 +4,11 @@ internal sealed partial class IlgpuBackend
 {
     private IlgpuGemmKernels? gemmKernels;
 
-    /// <summary>Which GEMM <see cref="Gemm"/> runs; <see cref="IlgpuGemmVariant.Tiled"/> unless a benchmark or test picks another.</summary>
-    internal IlgpuGemmVariant GemmVariant { get; set; } = IlgpuGemmVariant.Tiled;
-
     /// <summary>This accelerator's GEMM kernels, compiled on first use.</summary>
     internal IlgpuGemmKernels GemmKernels => gemmKernels ??= new IlgpuGemmKernels(Accelerator);
 
     /// <inheritdoc/>
     /// <remarks>ILGPU ignores <paramref name="packCache"/>: the tiled kernel stages B through shared memory on every call anyway.</remarks>
     public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta, GemmPackCache? packCache)
-        => GemmKernels.Gemm(GemmVariant, a.View, transposeA, b.View, transposeB, c.View, m, n, k, alpha, beta);
+        => GemmKernels.Gemm(a.View, transposeA, b.View, transposeB, c.View, m, n, k, alpha, beta);
 }

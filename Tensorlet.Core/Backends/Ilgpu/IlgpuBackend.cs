@@ -45,7 +45,6 @@ internal sealed partial class IlgpuBackend : IKernelBackend
 
     public void Dispose()
     {
-        gemmKernels?.Dispose();
         elementwiseKernels?.Dispose();
         Accelerator.Dispose();
         context.Dispose();

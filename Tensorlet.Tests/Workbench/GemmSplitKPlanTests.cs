@@ -1,7 +1,7 @@
 using NUnit.Framework;
-using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Dev.IlgpuKernels.Gemm;
 
-namespace Tensorlet.Tests.Kernels;
+namespace Tensorlet.Tests.Workbench;
 
 /// <summary>When and how <see cref="GemmSplitKPlan"/> cuts k for the split-k ILGPU GEMM.</summary>
 public sealed class GemmSplitKPlanTests

@@ -1,4 +1,7 @@
-namespace Tensorlet.Kernels.Ilgpu;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels.Ilgpu;
+
+namespace Tensorlet.Dev.IlgpuKernels.Gemm;
 
 /// <summary>
 /// Eight floats held as plain fields: one row of a thread's 8×8 register tile in <see cref="GemmTiledLargeKernel"/>.

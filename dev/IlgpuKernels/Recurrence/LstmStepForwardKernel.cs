@@ -1,6 +1,9 @@
 using ILGPU;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Dev.IlgpuKernels.Gemm;
+using Tensorlet.Kernels.Ilgpu;
 
-namespace Tensorlet.Kernels.Ilgpu;
+namespace Tensorlet.Dev.IlgpuKernels.Recurrence;
 
 /// <summary>
 /// One LSTM time step in one launch: the recurrent GEMM h_{t−1}·W_hhᵀ added to the step's input preactivations, then the

@@ -1,12 +1,12 @@
-namespace Tensorlet.Backends.Ilgpu;
+namespace Tensorlet.Dev.IlgpuKernels.Gemm;
 
-/// <summary>Which GEMM an ILGPU device runs; benchmarks and tests pick one through <see cref="IlgpuBackend.GemmVariant"/>.</summary>
-internal enum IlgpuGemmVariant
+/// <summary>The ILGPU GEMMs of the workbench, run through <see cref="GemmVariants"/>; only <see cref="Tiled"/> ships.</summary>
+internal enum GemmVariant
 {
     /// <summary>One thread per element of C, straight from global memory (the baseline).</summary>
     Naive,
 
-    /// <summary>Shared-memory tiles with 4×4 register blocking, 64×64 blocks on a GPU (the default).</summary>
+    /// <summary>Shared-memory tiles with 4×4 register blocking, 64×64 blocks on a GPU (the library's kernel, the default on every ILGPU device).</summary>
     Tiled,
 
     /// <summary>

@@ -1,6 +1,8 @@
 using ILGPU;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels.Ilgpu;
 
-namespace Tensorlet.Kernels.Ilgpu;
+namespace Tensorlet.Dev.IlgpuKernels.Gemm;
 
 /// <summary>
 /// The second pass of a GEMM split along k (<see cref="GemmArguments.SplitK"/>): C = alpha·Σ_z partials[z] + beta·C, one

@@ -1,7 +1,10 @@
-namespace Tensorlet.Backends.Ilgpu;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels.Ilgpu;
+
+namespace Tensorlet.Dev.IlgpuKernels.Gemm;
 
 /// <summary>
-/// How <see cref="IlgpuGemmVariant.TiledSplitK"/> cuts the reduction dimension k: into <see cref="Slices"/> slices of
+/// How <see cref="GemmVariant.TiledSplitK"/> cuts the reduction dimension k: into <see cref="Slices"/> slices of
 /// <see cref="SliceDepth"/> each (the last one shorter), run as extra groups along grid z and summed by a second kernel.
 /// <para>
 /// Why: a tiled GEMM launches one group per 64×64 block of C, and the LSTM's per-step GEMMs have few blocks and a long k.

@@ -1,7 +1,7 @@
 using NUnit.Framework;
-using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Dev.IlgpuKernels.Gemm;
 
-namespace Tensorlet.Tests.Kernels;
+namespace Tensorlet.Tests.Workbench;
 
 /// <summary>The fallback from ILGPU.Algorithms' newest cuBLAS name to CUDA 13's (loading itself needs a GPU machine).</summary>
 public sealed class CuBlasLibraryResolverTests

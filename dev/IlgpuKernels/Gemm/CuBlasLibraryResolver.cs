@@ -1,8 +1,10 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using ILGPU.Runtime.Cuda;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels.Ilgpu;
 
-namespace Tensorlet.Backends.Ilgpu;
+namespace Tensorlet.Dev.IlgpuKernels.Gemm;
 
 /// <summary>
 /// Lets ILGPU.Algorithms 1.5.3 load a cuBLAS newer than it knows. It binds cuBLAS by the names libcublas.so.12, .11 and .10

@@ -1,20 +1,22 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Dev.IlgpuKernels.Gemm;
 using Tensorlet.Kernels.Ilgpu;
 
-namespace Tensorlet.Backends.Ilgpu;
+namespace Tensorlet.Dev.IlgpuKernels.Recurrence;
 
 /// <summary>
 /// The LSTM recurrence of one layer on an ILGPU accelerator with fewer launches than the step-by-step loop
-/// (<see cref="IlgpuRecurrence.FusedSteps"/>): forward, <see cref="LstmStepForwardKernel"/> once per time step instead of
+/// (<see cref="RecurrenceVariant.FusedSteps"/>): forward, <see cref="LstmStepForwardKernel"/> once per time step instead of
 /// a GEMM and a cell; backward, the recurrent GEMM d(pre_{t+1})·W_hh split along k as <see cref="GemmSplitKPlan"/> plans it
 /// for this accelerator, then <see cref="LstmStepBackwardKernel"/>, which adds the slices and runs the cell backward.
 /// Host code only: it queues the launches on the default stream and returns.
 /// </summary>
-internal sealed class IlgpuLstmRecurrence
+internal sealed class FusedStepsRecurrence
 {
     private readonly Accelerator accelerator;
-    private readonly IlgpuGemmKernels gemm;
+    private readonly GemmVariants gemm;
     private readonly IlgpuFusedKernels cells;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> stepForward;
     private readonly Action<Index1D, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> stepBackward;
@@ -25,12 +27,12 @@ internal sealed class IlgpuLstmRecurrence
     /// Compiles the two step kernels for the tile shape <paramref name="gemm"/> uses on this accelerator; with
     /// <paramref name="halfRows"/>, the forward step's GPU groups take 32 batch rows instead of 64 (<see cref="GemmTileGpuHalfRows"/>).
     /// </summary>
-    public IlgpuLstmRecurrence(IlgpuGemmKernels gemm, IlgpuFusedKernels cells, bool halfRows = false)
+    public FusedStepsRecurrence(GemmVariants gemm, IlgpuFusedKernels cells, bool halfRows = false)
     {
         accelerator = gemm.Accelerator;
         this.gemm = gemm;
         this.cells = cells;
-        (stepForward, forwardThreadsY) = (gemm.UsesGpuTile, halfRows) switch
+        (stepForward, forwardThreadsY) = (gemm.Library.UsesGpuTile, halfRows) switch
         {
             (true, false) => (accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(LstmStepForwardKernel.Run<GemmTileGpu>), default(GemmTileGpu).ThreadsY),
             (true, true) => (accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(LstmStepForwardKernel.Run<GemmTileGpuHalfRows>), default(GemmTileGpuHalfRows).ThreadsY),
@@ -51,7 +53,7 @@ internal sealed class IlgpuLstmRecurrence
     {
         long gateStep = (long)batch * 4 * hiddenSize;
         long cellStep = (long)batch * hiddenSize;
-        int threadsX = gemm.GroupThreadsX;
+        int threadsX = gemm.Library.GroupThreadsX;
         int blockRows = forwardThreadsY * LstmStepForwardKernel.MicroTile;
         var config = new KernelConfig(
             new Index2D((hiddenSize + threadsX - 1) / threadsX, (batch + blockRows - 1) / blockRows),
@@ -84,7 +86,7 @@ internal sealed class IlgpuLstmRecurrence
         long gateStep = (long)batch * 4 * hiddenSize;
         long cellStep = (long)batch * hiddenSize;
         var recurrent = new GemmArguments(transposeA: false, transposeB: false, batch, hiddenSize, 4 * hiddenSize, alpha: 1f, beta: 1f);
-        var plan = GemmSplitKPlan.For(batch, hiddenSize, 4 * hiddenSize, gemm.TiledBlock, gemm.TileDepth, accelerator.NumMultiprocessors);
+        var plan = GemmSplitKPlan.For(batch, hiddenSize, 4 * hiddenSize, gemm.Library.TiledBlock, gemm.Library.TileDepth, accelerator.NumMultiprocessors);
         for (int t = steps - 1; t >= 0; t--)
         {
             var dHT = dH.SubView(t * cellStep, cellStep);

@@ -1,6 +1,8 @@
 using ILGPU;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels.Ilgpu;
 
-namespace Tensorlet.Kernels.Ilgpu;
+namespace Tensorlet.Dev.IlgpuKernels.Gemm;
 
 /// <summary>
 /// The simplest GEMM: one thread per element of C, a dot product straight from global memory.

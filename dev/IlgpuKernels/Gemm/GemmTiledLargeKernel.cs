@@ -1,6 +1,8 @@
 using ILGPU;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels.Ilgpu;
 
-namespace Tensorlet.Kernels.Ilgpu;
+namespace Tensorlet.Dev.IlgpuKernels.Gemm;
 
 /// <summary>
 /// The tiled GEMM of <see cref="GemmTiledKernel"/> with an 8×8 register tile per thread instead of 4×4:

@@ -1,6 +1,9 @@
 using ILGPU;
+using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Dev.IlgpuKernels.Gemm;
+using Tensorlet.Kernels.Ilgpu;
 
-namespace Tensorlet.Kernels.Ilgpu;
+namespace Tensorlet.Dev.IlgpuKernels.Recurrence;
 
 /// <summary>
 /// The second half of one backward LSTM time step: dh_t = dH_t + Σ_z partials[z], the recurrent term d(pre_{t+1})·W_hh

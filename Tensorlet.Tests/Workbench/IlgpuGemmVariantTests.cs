@@ -3,19 +3,24 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using NUnit.Framework;
 using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Dev.IlgpuKernels.Gemm;
 using Tensorlet.Kernels.Ilgpu;
 using Tensorlet.Kernels.Reference;
 using Tensorlet.Tests.Infrastructure;
 
-namespace Tensorlet.Tests.Kernels;
+namespace Tensorlet.Tests.Workbench;
 
 /// <summary>
-/// Every ILGPU GEMM variant (naive, tiled 4×4 and 8×8, tiled with k split, and cuBLAS on cuda) against the float64 reference,
+/// Every ILGPU GEMM variant of the workbench (dev/IlgpuKernels: naive, the library's tiled 4×4, tiled 8×8, tiled with k split,
+/// and cuBLAS on cuda) against the float64 reference,
 /// in all four transpose layouts, at sizes that are not multiples of any tile (1, 7, 33, 65, K = 17, 37), with alpha ≠ 1 and
 /// beta ≠ 0; and the split-k GEMM with splits forced, since the accelerators here would rarely choose one at these sizes.
 /// </summary>
 public sealed class IlgpuGemmVariantTests
 {
+    /// <summary>One set of variant kernels per ILGPU test device, compiled once, on the device's own accelerator.</summary>
+    private static readonly Dictionary<string, GemmVariants> VariantsByDevice = [];
+
     /// <summary>(m, n, k, alpha, beta): edge sizes around the 16×16 and 32×32 (CPU), 64×64 and 128×128 (GPU) blocks and BK = 8/16.</summary>
     private static readonly (int M, int N, int K, float Alpha, float Beta)[] Shapes =
     [
@@ -91,11 +96,11 @@ public sealed class IlgpuGemmVariantTests
     [TestCaseSource(nameof(DeviceLayoutCases))]
     public void ForcedSplitKMatchesTheFloat64Reference(string deviceName, bool transposeA, bool transposeB)
     {
-        var kernels = ((IlgpuBackend)TestDevices.Get(deviceName).Backend).GemmKernels;
+        var kernels = VariantsOn(TestDevices.Get(deviceName));
         foreach (var (m, n, k, slices, alpha, beta) in new[] { (19, 21, 37, 3, 1.5f, -0.5f), (5, 70, 50, 2, 1f, 0f), (33, 3, 37, 64, -0.25f, 1f) })
         {
-            var plan = GemmSplitKPlan.Split(k, slices, kernels.TileDepth);
-            Assert.That(plan.Slices, Is.GreaterThan(1), $"{k} in {slices} slices of depth {kernels.TileDepth} should split.");
+            var plan = GemmSplitKPlan.Split(k, slices, kernels.Library.TileDepth);
+            Assert.That(plan.Slices, Is.GreaterThan(1), $"{k} in {slices} slices of depth {kernels.Library.TileDepth} should split.");
             var problem = new Problem(m, n, k, seed: m + n + k);
             if (beta == 0f)
             {
@@ -139,9 +144,9 @@ public sealed class IlgpuGemmVariantTests
     {
         using var context = Context.Create(builder => builder.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
         using var accelerator = context.CreateCPUAccelerator(0);
-        using var kernels = new IlgpuGemmKernels(accelerator);
-        Assert.That(kernels.UsesGpuTile, Is.True);
-        Assert.That(kernels.TiledBlock, Is.EqualTo((64, 64)));
+        using var kernels = new GemmVariants(accelerator);
+        Assert.That(kernels.Library.UsesGpuTile, Is.True);
+        Assert.That(kernels.Library.TiledBlock, Is.EqualTo((64, 64)));
         Assert.That(kernels.TiledLargeBlock, Is.EqualTo((128, 128)));
 
         // Past one block each way with ragged edges (70×66 for the 64 block, 130×135 for the 128 one);
@@ -150,7 +155,7 @@ public sealed class IlgpuGemmVariantTests
         var problem = variant == "TiledLarge" ? new Problem(130, 135, 35, seed: 12) : new Problem(70, 66, 35, seed: 11);
         float[] result = variant == "TiledSplitK"
             ? RunKernels(kernels, transposeA, transposeB, problem, 0.75f, -0.5f, (gemm, args, a, b, c) => gemm.TiledSplitK(args, a, b, c, GemmSplitKPlan.Split(35, 3, 16)))
-            : RunKernels(kernels, transposeA, transposeB, problem, 0.75f, -0.5f, (gemm, args, a, b, c) => gemm.Gemm(Enum.Parse<IlgpuGemmVariant>(variant), a, transposeA, b, transposeB, c, args.M, args.N, args.K, args.Alpha, args.Beta));
+            : RunKernels(kernels, transposeA, transposeB, problem, 0.75f, -0.5f, (gemm, args, a, b, c) => gemm.Gemm(Enum.Parse<GemmVariant>(variant), a, transposeA, b, transposeB, c, args.M, args.N, args.K, args.Alpha, args.Beta));
         problem.AssertClose(result, transposeA, transposeB, 0.75f, -0.5f);
     }
 
@@ -163,55 +168,48 @@ public sealed class IlgpuGemmVariantTests
             Assert.Ignore("cuBLAS is available on cuda.");
         }
 
-        var backend = (IlgpuBackend)device.Backend;
-        using var a = device.Zeros(2, 2);
-        using var c = device.Zeros(2, 2);
-        var previous = backend.GemmVariant;
-        backend.GemmVariant = IlgpuGemmVariant.CuBlas;
-        try
+        var kernels = VariantsOn(device);
+        using var buffer = kernels.Accelerator.Allocate1D<float>(4);
+        var ex = Assert.Throws<NotSupportedException>(() => kernels.Gemm(GemmVariant.CuBlas, buffer.View, false, buffer.View, false, buffer.View, 2, 2, 2, 1f, 0f));
+        Assert.That(ex!.Message, Does.Contain("CUDA"));
+    }
+
+    private static GemmVariants VariantsOn(Device device)
+    {
+        lock (VariantsByDevice)
         {
-            var ex = Assert.Throws<NotSupportedException>(() => Ops.Gemm(a, false, a, false, c));
-            Assert.That(ex!.Message, Does.Contain("CUDA"));
-        }
-        finally
-        {
-            backend.GemmVariant = previous;
+            if (!VariantsByDevice.TryGetValue(device.Name, out var kernels))
+            {
+                kernels = new GemmVariants(((IlgpuBackend)device.Backend).Accelerator);
+                VariantsByDevice[device.Name] = kernels;
+            }
+
+            return kernels;
         }
     }
 
-    private static IEnumerable<IlgpuGemmVariant> Variants(string deviceName)
+    private static IEnumerable<GemmVariant> Variants(string deviceName)
         => deviceName == "cuda"
-            ? [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled, IlgpuGemmVariant.TiledSplitK, IlgpuGemmVariant.TiledLarge, IlgpuGemmVariant.CuBlas]
-            : [IlgpuGemmVariant.Naive, IlgpuGemmVariant.Tiled, IlgpuGemmVariant.TiledSplitK, IlgpuGemmVariant.TiledLarge];
+            ? [GemmVariant.Naive, GemmVariant.Tiled, GemmVariant.TiledSplitK, GemmVariant.TiledLarge, GemmVariant.CuBlas]
+            : [GemmVariant.Naive, GemmVariant.Tiled, GemmVariant.TiledSplitK, GemmVariant.TiledLarge];
 
     private static string Layout(bool transposeA, bool transposeB) => (transposeA ? "T" : "N") + (transposeB ? "T" : "N");
 
     private static float[] RunOnDevice(Device device, string variant, bool transposeA, bool transposeB, Problem problem, float alpha, float beta)
     {
-        var backend = (IlgpuBackend)device.Backend;
-        using var a = device.FromArray(problem.A, transposeA ? [problem.K, problem.M] : [problem.M, problem.K]);
-        using var b = device.FromArray(problem.B, transposeB ? [problem.N, problem.K] : [problem.K, problem.N]);
-        using var c = device.FromArray(problem.C, problem.M, problem.N);
-        var previous = backend.GemmVariant;
-        backend.GemmVariant = Enum.Parse<IlgpuGemmVariant>(variant);
         try
         {
-            Ops.Gemm(a, transposeA, b, transposeB, c, alpha, beta);
-            return c.ToArray();
+            return RunKernels(VariantsOn(device), transposeA, transposeB, problem, alpha, beta, (gemm, args, a, b, c) => gemm.Gemm(Enum.Parse<GemmVariant>(variant), a, transposeA, b, transposeB, c, args.M, args.N, args.K, args.Alpha, args.Beta));
         }
-        catch (NotSupportedException ex) when (ex.Message.StartsWith(IlgpuGemmKernels.CuBlasMissing, StringComparison.Ordinal))
+        catch (NotSupportedException ex) when (ex.Message.StartsWith(GemmVariants.CuBlasMissing, StringComparison.Ordinal))
         {
             Assert.Ignore(ex.Message);
             throw;
         }
-        finally
-        {
-            backend.GemmVariant = previous;
-        }
     }
 
     /// <summary>Runs <paramref name="gemm"/> on the problem's operands uploaded to the kernels' own accelerator, and reads C back.</summary>
-    private static float[] RunKernels(IlgpuGemmKernels kernels, bool transposeA, bool transposeB, Problem problem, float alpha, float beta, Action<IlgpuGemmKernels, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>> gemm)
+    private static float[] RunKernels(GemmVariants kernels, bool transposeA, bool transposeB, Problem problem, float alpha, float beta, Action<GemmVariants, GemmArguments, ArrayView<float>, ArrayView<float>, ArrayView<float>> gemm)
     {
         var accelerator = kernels.Accelerator;
         using var a = accelerator.Allocate1D(problem.A);
