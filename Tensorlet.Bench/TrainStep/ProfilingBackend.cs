@@ -70,14 +70,14 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     }
 
     /// <inheritdoc/>
-    public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta, GemmPackCache? packCache)
+    public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta)
     {
         var t0 = Begin();
-        inner.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta, packCache);
+        inner.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta);
         if (Recording)
         {
             inner.Synchronize();
-            var shape = new GemmShape(transposeA, transposeB, m, n, k, beta != 0f, packCache is not null);
+            var shape = new GemmShape(transposeA, transposeB, m, n, k, beta != 0f);
             if (!gemms.TryGetValue(shape, out var time))
             {
                 gemms[shape] = time = new KernelTime();
@@ -136,17 +136,17 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     }
 
     /// <inheritdoc/>
-    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
     {
         var t0 = Begin();
-        return DoneIf("LstmRecurrenceForward", t0, inner.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, packCache, steps, batch));
+        return DoneIf("LstmRecurrenceForward", t0, inner.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, steps, batch));
     }
 
     /// <inheritdoc/>
-    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
     {
         var t0 = Begin();
-        return DoneIf("LstmRecurrenceBackward", t0, inner.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, packCache, steps, batch));
+        return DoneIf("LstmRecurrenceBackward", t0, inner.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch));
     }
 
     /// <inheritdoc/>
@@ -251,11 +251,11 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     internal readonly record struct Mark(long Timestamp, double CpuSeconds, long AllocatedBytes);
 
     /// <summary>A GEMM's operand layout and sizes: C[m,n] (+)= op(A)[m,k]·op(B)[k,n].</summary>
-    internal readonly record struct GemmShape(bool TransposeA, bool TransposeB, int M, int N, int K, bool Accumulate, bool Packed)
+    internal readonly record struct GemmShape(bool TransposeA, bool TransposeB, int M, int N, int K, bool Accumulate)
     {
-        /// <summary>E.g. <c>A·Bᵀ [100×1024×256] +=, packed</c>.</summary>
+        /// <summary>E.g. <c>A·Bᵀ [100×1024×256] +=</c>.</summary>
         public override string ToString()
-            => $"{(TransposeA ? "Aᵀ" : "A")}·{(TransposeB ? "Bᵀ" : "B")} [{M}×{N}×{K}]{(Accumulate ? " +=" : string.Empty)}{(Packed ? " pack-cache" : string.Empty)}";
+            => $"{(TransposeA ? "Aᵀ" : "A")}·{(TransposeB ? "Bᵀ" : "B")} [{M}×{N}×{K}]{(Accumulate ? " +=" : string.Empty)}";
     }
 
     /// <summary>Accumulated calls, time and FLOPs of one kernel.</summary>

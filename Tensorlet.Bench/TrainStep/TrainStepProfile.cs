@@ -151,8 +151,9 @@ internal sealed class TrainStepProfile
     private static bool IsLstmKernel(string kernel) =>
         kernel.StartsWith("LstmCell", StringComparison.Ordinal) || kernel.StartsWith("LstmRecurrence", StringComparison.Ordinal);
 
-    // What a GEMM is in the LSTM's recipe, told from its layout (see Lstm.cs and Linear.cs).
-    private static string Role(ProfilingBackend.GemmShape s) => (s.TransposeA, s.TransposeB, s.Packed) switch
+    // What a GEMM is in the LSTM's recipe, told from its layout and whether it adds to C (the per-step recurrent terms
+    // do; see Lstm.cs and Linear.cs).
+    private static string Role(ProfilingBackend.GemmShape s) => (s.TransposeA, s.TransposeB, s.Accumulate) switch
     {
         (false, true, true) => "recurrent fwd h·W_hhᵀ",
         (false, false, true) => "recurrent bwd d(pre)·W_hh",

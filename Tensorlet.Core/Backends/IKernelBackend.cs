@@ -27,9 +27,8 @@ internal interface IKernelBackend : IDisposable
     /// C[m,n] = alpha·op(A)·op(B) + beta·C, row-major. op(A) is [m,k]: A is stored [m,k], or [k,m] when
     /// <paramref name="transposeA"/>. op(B) is [k,n]: B is stored [k,n], or [n,k] when <paramref name="transposeB"/>.
     /// When beta is 0, C is not read (NaNs in C do not propagate).
-    /// <paramref name="packCache"/>, when given, may keep a packed copy of B between calls until it is invalidated.
     /// </summary>
-    void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta, GemmPackCache? packCache);
+    void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta);
 
     /// <summary>output[i, o] = weight[o, indices[i]]: one-hot(indices)·weightᵀ as a lookup. weight [Out, In], output [N, Out].</summary>
     void GatherColumns(Tensor weight, IndexTensor indices, Tensor output);
@@ -61,16 +60,16 @@ internal interface IKernelBackend : IDisposable
     /// (having done nothing) where it runs step by step through <see cref="Gemm"/> and <see cref="LstmCellForward"/>.
     /// gates [T·B, 4H] holds the input preactivations and receives the activated gates; cells and hidden [T·B, H]
     /// receive c_t and h_t; h0 and c0 [B, H] are the initial state (h0 is not read unless hasInitialHidden);
-    /// weightHh [4H, H]; packCache is the one the step-by-step path uses for h·W_hhᵀ.
+    /// weightHh [4H, H].
     /// </summary>
-    bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch);
+    bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch);
 
     /// <summary>
     /// The backward of <see cref="TryLstmRecurrenceForward"/>, or false where the backend runs it step by step:
     /// from the saved gates, cells and c0, with dH [T·B, H] holding dL/dh_t from above (it receives the recurrent terms)
-    /// and dc [B, H] zero, writes dPre [T·B, 4H]; packCache is the one the step-by-step path uses for d(pre)·W_hh.
+    /// and dc [B, H] zero, writes dPre [T·B, 4H].
     /// </summary>
-    bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch);
+    bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch);
 
     /// <summary>
     /// Fused, numerically stable softmax and cross-entropy per row of logits [N,V] with targets [N].

@@ -129,14 +129,14 @@ public sealed class Lstm : IDisposable
             var b = buffers[k];
             var dHSteps = StepViews.Of(dH, steps, batch, ref b.GradientStepCache);
             Ops.Fill(dc, 0f);
-            if (!Ops.TryLstmRecurrenceBackward(b.GatesAll!, b.CellsAll!, b.InitialCell!, dH, dc, dPreAll, p.WeightHh.Value, b.BackwardPack, steps, batch))
+            if (!Ops.TryLstmRecurrenceBackward(b.GatesAll!, b.CellsAll!, b.InitialCell!, dH, dc, dPreAll, p.WeightHh.Value, steps, batch))
             {
                 for (int t = steps - 1; t >= 0; t--)
                 {
                     if (t < steps - 1)
                     {
                         // dh_t += d(pre_{t+1})·W_hh: the recurrent contribution.
-                        Ops.Gemm(dPreSteps[t + 1], false, p.WeightHh.Value, false, dHSteps[t], 1f, 1f, b.BackwardPack);
+                        Ops.Gemm(dPreSteps[t + 1], false, p.WeightHh.Value, false, dHSteps[t], 1f, 1f);
                     }
 
                     var cPrev = t > 0 ? b.CellSteps![t - 1] : b.InitialCell!;
@@ -186,16 +186,6 @@ public sealed class Lstm : IDisposable
         return inputGradient;
     }
 
-    /// <summary>Marks packed copies of the weights as stale; call after the weights change outside an optimizer step.</summary>
-    public void InvalidatePackedWeights()
-    {
-        foreach (var b in buffers)
-        {
-            b.ForwardPack.Invalidate();
-            b.BackwardPack.Invalidate();
-        }
-    }
-
     /// <summary>Frees the layer's buffers (its parameters belong to the collection).</summary>
     public void Dispose()
     {
@@ -223,10 +213,6 @@ public sealed class Lstm : IDisposable
         {
             var p = layers[k];
             var b = buffers[k];
-
-            // The weights may have changed since the last batch (an optimizer step): repack on first use.
-            b.ForwardPack.Invalidate();
-            b.BackwardPack.Invalidate();
 
             var gates = b.Gates.Get(device, rows, 4 * HiddenSize);
             var cells = b.Cells.Get(device, rows, HiddenSize);
@@ -269,7 +255,7 @@ public sealed class Lstm : IDisposable
             //    in one call where the device fuses them (the cpu), step by step otherwise.
             b.GatesAll = gates;
             b.CellsAll = cells;
-            if (!Ops.TryLstmRecurrenceForward(gates, cells, hidden, b.InitialHidden, b.InitialCell, b.HasInitialHidden, p.WeightHh.Value, b.ForwardPack, steps, batch))
+            if (!Ops.TryLstmRecurrenceForward(gates, cells, hidden, b.InitialHidden, b.InitialCell, b.HasInitialHidden, p.WeightHh.Value, steps, batch))
             {
                 for (int t = 0; t < steps; t++)
                 {
@@ -277,7 +263,7 @@ public sealed class Lstm : IDisposable
                     var cPrev = t > 0 ? b.CellSteps[t - 1] : b.InitialCell;
                     if (t > 0 || b.HasInitialHidden)
                     {
-                        Ops.Gemm(hPrev, false, p.WeightHh.Value, true, b.GateSteps[t], 1f, 1f, b.ForwardPack);
+                        Ops.Gemm(hPrev, false, p.WeightHh.Value, true, b.GateSteps[t], 1f, 1f);
                     }
 
                     Ops.LstmCellForward(b.GateSteps[t], cPrev, b.GateSteps[t], b.CellSteps[t], hiddenSteps[t]);
@@ -344,10 +330,6 @@ public sealed class Lstm : IDisposable
 
         public Dropout Dropout { get; } = new(dropout);
 
-        public GemmPackCache ForwardPack { get; } = new();
-
-        public GemmPackCache BackwardPack { get; } = new();
-
         public Tensor[]? GateSteps { get; set; }
 
         public Tensor[]? CellSteps { get; set; }
@@ -385,8 +367,6 @@ public sealed class Lstm : IDisposable
             CombinedBias.Dispose();
             BiasGradientSum.Dispose();
             Dropout.Dispose();
-            ForwardPack.Dispose();
-            BackwardPack.Dispose();
         }
     }
 }

@@ -28,7 +28,7 @@ public static class Ops
     /// C = alpha·op(A)·op(B) + beta·C on matrices, where op transposes when asked.
     /// op(A) must be [m,k], op(B) [k,n] and C [m,n].
     /// </summary>
-    public static void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha = 1f, float beta = 0f, GemmPackCache? packCache = null)
+    public static void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha = 1f, float beta = 0f)
     {
         var device = SameDevice(nameof(Gemm), a, b, c);
         int m = transposeA ? a.Columns : a.Rows;
@@ -42,7 +42,7 @@ public static class Ops
                 $"op(B) is [{kb}, {n}] (B {b.ShapeText}{(transposeB ? "ᵀ" : string.Empty)}), C is {c.ShapeText}; need op(A) [m,k] · op(B) [k,n] = C [m,n].");
         }
 
-        device.Backend.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta, packCache);
+        device.Backend.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta);
     }
 
     /// <summary>
@@ -123,15 +123,15 @@ public static class Ops
     /// <see cref="Backends.IKernelBackend.TryLstmRecurrenceForward"/>); false, with nothing done, where the caller runs
     /// the steps itself through <see cref="Gemm"/> and <see cref="LstmCellForward"/>.
     /// </summary>
-    internal static bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    internal static bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
     {
         var device = SameDevice(nameof(TryLstmRecurrenceForward), gates, cells, hidden, h0, c0, weightHh);
         CheckRecurrenceShapes(nameof(TryLstmRecurrenceForward), gates, weightHh, steps, batch, [cells, hidden], [h0, c0]);
-        return device.Backend.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, packCache, steps, batch);
+        return device.Backend.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, steps, batch);
     }
 
     /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>; false, with nothing done, where the caller runs the steps itself.</summary>
-    internal static bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    internal static bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
     {
         var device = SameDevice(nameof(TryLstmRecurrenceBackward), gates, cells, c0, dH, dc, dPre, weightHh);
         CheckRecurrenceShapes(nameof(TryLstmRecurrenceBackward), gates, weightHh, steps, batch, [cells, dH], [c0, dc]);
@@ -140,7 +140,7 @@ public static class Ops
             throw new ArgumentException($"{nameof(TryLstmRecurrenceBackward)} shape mismatch: dPre {dPre.ShapeText} must match gates {gates.ShapeText}.");
         }
 
-        return device.Backend.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, packCache, steps, batch);
+        return device.Backend.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ internal sealed partial class CpuBackend
     /// units, one barrier per step), when each gate's columns are whole B slivers (H a multiple of the
     /// microkernel's NR); otherwise false, and the LSTM runs step by step. Bit-identical to the step-by-step path.
     /// </summary>
-    public unsafe bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    public unsafe bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
     {
         int h = hidden.Columns;
         if (h % GemmGeometry.Best.Nr != 0)
@@ -17,7 +17,7 @@ internal sealed partial class CpuBackend
             return false;
         }
 
-        var packed = Packed(weightHh, transposeB: true, k: h, n: 4 * h, packCache);
+        var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: 4 * h, Threads);
         fixed (float* g = gates.Span, c = cells.Span, hh = hidden.Span, hInit = h0.Span, cInit = c0.Span)
         {
             CpuLstmRecurrence.Forward(g, c, hh, hInit, cInit, hasInitialHidden, packed, steps, batch, h, Threads);
@@ -27,7 +27,7 @@ internal sealed partial class CpuBackend
     }
 
     /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>, under the same condition.</summary>
-    public unsafe bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    public unsafe bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
     {
         int h = cells.Columns;
         if (h % GemmGeometry.Best.Nr != 0)
@@ -35,7 +35,7 @@ internal sealed partial class CpuBackend
             return false;
         }
 
-        var packed = Packed(weightHh, transposeB: false, k: 4 * h, n: h, packCache);
+        var packed = packedOperands.Keep(weightHh, transposeB: false, k: 4 * h, n: h, Threads);
         fixed (float* g = gates.Span, c = cells.Span, cInit = c0.Span, dh = dH.Span, dcp = dc.Span, dp = dPre.Span)
         {
             CpuLstmRecurrence.Backward(g, c, cInit, dh, dcp, dp, packed, steps, batch, h, Threads);

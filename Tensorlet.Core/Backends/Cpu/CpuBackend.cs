@@ -29,7 +29,5 @@ internal sealed partial class CpuBackend : IKernelBackend
     {
     }
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => packedOperands.Dispose();
 }

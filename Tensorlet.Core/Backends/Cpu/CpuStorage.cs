@@ -27,9 +27,22 @@ internal sealed unsafe class CpuStorage<T> : Storage<T>
         }
     }
 
+    /// <summary>
+    /// Counts the writes to this buffer: bumped by every writable span handed out and every copy from the host, so a copy
+    /// derived from the contents (a packed GEMM operand, <see cref="CpuPackedOperands"/>) is valid while it is unchanged.
+    /// </summary>
+    public long Version { get; private set; }
+
     public Span<T> AsSpan(long offset, long length) => new(Pointer + offset, checked((int)length));
 
-    public override void CopyFrom(ReadOnlySpan<T> source, long offset) => source.CopyTo(AsSpan(offset, source.Length));
+    /// <summary>The span of a write: bumps <see cref="Version"/>.</summary>
+    public Span<T> AsWritableSpan(long offset, long length)
+    {
+        Version++;
+        return AsSpan(offset, length);
+    }
+
+    public override void CopyFrom(ReadOnlySpan<T> source, long offset) => source.CopyTo(AsWritableSpan(offset, source.Length));
 
     public override void CopyTo(Span<T> destination, long offset) => AsSpan(offset, destination.Length).CopyTo(destination);
 

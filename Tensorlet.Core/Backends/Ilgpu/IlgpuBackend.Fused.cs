@@ -23,10 +23,10 @@ internal sealed partial class IlgpuBackend
         => FusedKernels.SoftmaxWithTemperature(logits.View, probabilities.View, logits.Rows, logits.Columns, temperature);
 
     /// <summary>Always false: the LSTM runs its steps through <see cref="Gemm"/> and the cell kernels on ILGPU.</summary>
-    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
         => false;
 
     /// <summary>Always false, as <see cref="TryLstmRecurrenceForward"/>.</summary>
-    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, GemmPackCache packCache, int steps, int batch)
+    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
         => false;
 }

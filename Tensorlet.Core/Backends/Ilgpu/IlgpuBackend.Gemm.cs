@@ -8,7 +8,7 @@ internal sealed partial class IlgpuBackend
     internal IlgpuGemmKernels GemmKernels => gemmKernels ??= new IlgpuGemmKernels(Accelerator);
 
     /// <inheritdoc/>
-    /// <remarks>ILGPU ignores <paramref name="packCache"/>: the tiled kernel stages B through shared memory on every call anyway.</remarks>
-    public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta, GemmPackCache? packCache)
+    /// <remarks>Nothing is packed ahead: the tiled kernel stages B through shared memory on every call.</remarks>
+    public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta)
         => GemmKernels.Gemm(a.View, transposeA, b.View, transposeB, c.View, m, n, k, alpha, beta);
 }
