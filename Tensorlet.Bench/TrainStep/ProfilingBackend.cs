@@ -5,13 +5,13 @@ using Tensorlet.Kernels;
 namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
-/// A kernel backend that forwards every call to the device's own backend and times it, waiting for the
-/// device after each kernel so the time is the kernel's own (on <c>cpu</c> kernels are synchronous anyway).
+/// A kernel decorator (<see cref="KernelBackendDecorator{TMark}"/>) that times every call to the device's own backend,
+/// waiting for the device after each kernel so the time is the kernel's own (on <c>cpu</c> kernels are synchronous anyway).
 /// Put in front of a <see cref="Device"/>'s kernels through the device's interception seam (<see cref="Install"/>), so the
 /// library runs its real code path — Lstm, Linear, Adam — unchanged.
 /// GEMMs are recorded per shape and operand layout, with their FLOPs; other kernels per name.
 /// </summary>
-internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
+internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDecorator<ProfilingBackend.Mark>(inner)
 {
     private readonly Dictionary<GemmShape, KernelTime> gemms = [];
     private readonly Dictionary<string, KernelTime> kernels = [];
@@ -24,9 +24,6 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
 
     /// <summary>The other kernels recorded so far, by name.</summary>
     public IReadOnlyDictionary<string, KernelTime> Kernels => kernels;
-
-    /// <inheritdoc/>
-    public string Description => inner.Description;
 
     /// <summary>
     /// Puts a profiling backend in front of <paramref name="device"/>'s kernels until <paramref name="scope"/> is disposed
@@ -47,36 +44,13 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     }
 
     /// <inheritdoc/>
-    public Storage<T> Allocate<T>(long length)
-        where T : unmanaged => inner.Allocate<T>(length);
-
-    /// <inheritdoc/>
-    public void Synchronize() => inner.Synchronize();
-
-    /// <inheritdoc/>
-    public void Fill(Tensor x, float value)
+    public override void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta)
     {
         var t0 = Begin();
-        inner.Fill(x, value);
-        Done(nameof(Fill), t0);
-    }
-
-    /// <inheritdoc/>
-    public void Copy(Tensor source, Tensor destination)
-    {
-        var t0 = Begin();
-        inner.Copy(source, destination);
-        Done(nameof(Copy), t0);
-    }
-
-    /// <inheritdoc/>
-    public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta)
-    {
-        var t0 = Begin();
-        inner.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta);
+        Inner.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta);
         if (Recording)
         {
-            inner.Synchronize();
+            Inner.Synchronize();
             var shape = new GemmShape(transposeA, transposeB, m, n, k, beta != 0f);
             if (!gemms.TryGetValue(shape, out var time))
             {
@@ -88,157 +62,18 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : IKernelBackend
     }
 
     /// <inheritdoc/>
-    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
-    {
-        var t0 = Begin();
-        inner.GatherColumns(weight, indices, output);
-        Done(nameof(GatherColumns), t0);
-    }
+    /// <remarks>Managed bytes are counted over all threads (precise), so what a kernel's worker threads allocate counts too.</remarks>
+    protected override Mark Begin() => Recording ? new Mark(Stopwatch.GetTimestamp(), ProcessCpuTime.Seconds(), GC.GetTotalAllocatedBytes(precise: true)) : default;
 
     /// <inheritdoc/>
-    public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
-    {
-        var t0 = Begin();
-        inner.ScatterAddColumns(gradOutput, indices, gradWeight);
-        Done(nameof(ScatterAddColumns), t0);
-    }
-
-    /// <inheritdoc/>
-    public void AddBias(Tensor x, Tensor bias)
-    {
-        var t0 = Begin();
-        inner.AddBias(x, bias);
-        Done(nameof(AddBias), t0);
-    }
-
-    /// <inheritdoc/>
-    public void SumColumns(Tensor x, Tensor result, bool accumulate)
-    {
-        var t0 = Begin();
-        inner.SumColumns(x, result, accumulate);
-        Done(nameof(SumColumns), t0);
-    }
-
-    /// <inheritdoc/>
-    public void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
-    {
-        var t0 = Begin();
-        inner.LstmCellForward(preactivations, cPrev, gates, c, h);
-        Done(nameof(LstmCellForward), t0);
-    }
-
-    /// <inheritdoc/>
-    public void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
-    {
-        var t0 = Begin();
-        inner.LstmCellBackward(gates, c, cPrev, dh, dcNext, dPreactivations, dcPrev);
-        Done(nameof(LstmCellBackward), t0);
-    }
-
-    /// <inheritdoc/>
-    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
-    {
-        var t0 = Begin();
-        return DoneIf("LstmRecurrenceForward", t0, inner.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, steps, batch));
-    }
-
-    /// <inheritdoc/>
-    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
-    {
-        var t0 = Begin();
-        return DoneIf("LstmRecurrenceBackward", t0, inner.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch));
-    }
-
-    /// <inheritdoc/>
-    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
-    {
-        var t0 = Begin();
-        inner.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
-        Done(nameof(SoftmaxCrossEntropy), t0);
-    }
-
-    /// <inheritdoc/>
-    public void ActivationForward(Activation activation, Tensor x, Tensor y)
-    {
-        var t0 = Begin();
-        inner.ActivationForward(activation, x, y);
-        Done(nameof(ActivationForward), t0);
-    }
-
-    /// <inheritdoc/>
-    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx)
-    {
-        var t0 = Begin();
-        inner.ActivationBackward(activation, y, dy, dx);
-        Done(nameof(ActivationBackward), t0);
-    }
-
-    /// <inheritdoc/>
-    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream)
-    {
-        var t0 = Begin();
-        inner.Dropout(x, y, p, seed, stream);
-        Done(nameof(Dropout), t0);
-    }
-
-    /// <inheritdoc/>
-    public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
-    {
-        var t0 = Begin();
-        inner.AdamStep(parameters, gradients, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
-        Done(nameof(AdamStep), t0);
-    }
-
-    /// <inheritdoc/>
-    public double SumOfSquares(Tensor x)
-    {
-        var t0 = Begin();
-        double result = inner.SumOfSquares(x);
-        Done(nameof(SumOfSquares), t0);
-        return result;
-    }
-
-    /// <inheritdoc/>
-    public void Scale(Tensor x, float alpha)
-    {
-        var t0 = Begin();
-        inner.Scale(x, alpha);
-        Done(nameof(Scale), t0);
-    }
-
-    /// <inheritdoc/>
-    public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
-    {
-        var t0 = Begin();
-        inner.SoftmaxWithTemperature(logits, probabilities, temperature);
-        Done(nameof(SoftmaxWithTemperature), t0);
-    }
-
-    /// <summary>Disposes the inner backend: the device disposes its backend, which is this one once installed.</summary>
-    public void Dispose() => inner.Dispose();
-
-    // Managed bytes are counted over all threads (precise), so what a kernel's worker threads allocate counts too.
-    private Mark Begin() => Recording ? new Mark(Stopwatch.GetTimestamp(), ProcessCpuTime.Seconds(), GC.GetTotalAllocatedBytes(precise: true)) : default;
-
-    /// <summary>Records a Try… kernel only when the backend ran it (false means the caller falls back to the step-by-step kernels).</summary>
-    private bool DoneIf(string kernel, Mark t0, bool ran)
-    {
-        if (ran)
-        {
-            Done(kernel, t0);
-        }
-
-        return ran;
-    }
-
-    private void Done(string kernel, Mark t0)
+    protected override void End(string kernel, Mark t0)
     {
         if (!Recording)
         {
             return;
         }
 
-        inner.Synchronize();
+        Inner.Synchronize();
         if (!kernels.TryGetValue(kernel, out var time))
         {
             kernels[kernel] = time = new KernelTime();

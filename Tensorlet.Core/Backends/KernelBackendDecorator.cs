@@ -1,0 +1,200 @@
+using Tensorlet.Kernels;
+
+namespace Tensorlet.Backends;
+
+/// <summary>
+/// A backend in front of another that forwards every kernel call to it, between <see cref="Begin"/> and
+/// <see cref="End"/>: the base of tools that watch the kernels through <see cref="Device.InterceptKernels"/> (the Bench
+/// profiler). A kernel added to <see cref="IKernelBackend"/> gets its forwarding here, once, and such tools need no change.
+/// A Try… kernel that declines (returns false) is not reported. The device owns and disposes the inner backend.
+/// </summary>
+/// <typeparam name="TMark">What <see cref="Begin"/> notes before a call for <see cref="End"/> to use after it.</typeparam>
+internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IKernelBackend
+{
+    /// <inheritdoc/>
+    public string Description => Inner.Description;
+
+    /// <summary>The backend every call goes to.</summary>
+    protected IKernelBackend Inner { get; } = inner;
+
+    /// <inheritdoc/>
+    public Storage<T> Allocate<T>(long length)
+        where T : unmanaged => Inner.Allocate<T>(length);
+
+    /// <inheritdoc/>
+    public void Synchronize() => Inner.Synchronize();
+
+    /// <inheritdoc/>
+    public void Fill(Tensor x, float value)
+    {
+        var mark = Begin();
+        Inner.Fill(x, value);
+        End(nameof(Fill), mark);
+    }
+
+    /// <inheritdoc/>
+    public void Copy(Tensor source, Tensor destination)
+    {
+        var mark = Begin();
+        Inner.Copy(source, destination);
+        End(nameof(Copy), mark);
+    }
+
+    /// <inheritdoc/>
+    public virtual void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta)
+    {
+        var mark = Begin();
+        Inner.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta);
+        End(nameof(Gemm), mark);
+    }
+
+    /// <inheritdoc/>
+    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
+    {
+        var mark = Begin();
+        Inner.GatherColumns(weight, indices, output);
+        End(nameof(GatherColumns), mark);
+    }
+
+    /// <inheritdoc/>
+    public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
+    {
+        var mark = Begin();
+        Inner.ScatterAddColumns(gradOutput, indices, gradWeight);
+        End(nameof(ScatterAddColumns), mark);
+    }
+
+    /// <inheritdoc/>
+    public void AddBias(Tensor x, Tensor bias)
+    {
+        var mark = Begin();
+        Inner.AddBias(x, bias);
+        End(nameof(AddBias), mark);
+    }
+
+    /// <inheritdoc/>
+    public void SumColumns(Tensor x, Tensor result, bool accumulate)
+    {
+        var mark = Begin();
+        Inner.SumColumns(x, result, accumulate);
+        End(nameof(SumColumns), mark);
+    }
+
+    /// <inheritdoc/>
+    public void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
+    {
+        var mark = Begin();
+        Inner.LstmCellForward(preactivations, cPrev, gates, c, h);
+        End(nameof(LstmCellForward), mark);
+    }
+
+    /// <inheritdoc/>
+    public void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
+    {
+        var mark = Begin();
+        Inner.LstmCellBackward(gates, c, cPrev, dh, dcNext, dPreactivations, dcPrev);
+        End(nameof(LstmCellBackward), mark);
+    }
+
+    /// <inheritdoc/>
+    public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, steps, batch);
+        if (ran)
+        {
+            End("LstmRecurrenceForward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
+    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch);
+        if (ran)
+        {
+            End("LstmRecurrenceBackward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
+    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
+    {
+        var mark = Begin();
+        Inner.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
+        End(nameof(SoftmaxCrossEntropy), mark);
+    }
+
+    /// <inheritdoc/>
+    public void ActivationForward(Activation activation, Tensor x, Tensor y)
+    {
+        var mark = Begin();
+        Inner.ActivationForward(activation, x, y);
+        End(nameof(ActivationForward), mark);
+    }
+
+    /// <inheritdoc/>
+    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx)
+    {
+        var mark = Begin();
+        Inner.ActivationBackward(activation, y, dy, dx);
+        End(nameof(ActivationBackward), mark);
+    }
+
+    /// <inheritdoc/>
+    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream)
+    {
+        var mark = Begin();
+        Inner.Dropout(x, y, p, seed, stream);
+        End(nameof(Dropout), mark);
+    }
+
+    /// <inheritdoc/>
+    public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    {
+        var mark = Begin();
+        Inner.AdamStep(parameters, gradients, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
+        End(nameof(AdamStep), mark);
+    }
+
+    /// <inheritdoc/>
+    public double SumOfSquares(Tensor x)
+    {
+        var mark = Begin();
+        double result = Inner.SumOfSquares(x);
+        End(nameof(SumOfSquares), mark);
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public void Scale(Tensor x, float alpha)
+    {
+        var mark = Begin();
+        Inner.Scale(x, alpha);
+        End(nameof(Scale), mark);
+    }
+
+    /// <inheritdoc/>
+    public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
+    {
+        var mark = Begin();
+        Inner.SoftmaxWithTemperature(logits, probabilities, temperature);
+        End(nameof(SoftmaxWithTemperature), mark);
+    }
+
+    /// <summary>Nothing to release: the device disposes its own backend, not the decorator in front of it.</summary>
+    public void Dispose()
+    {
+    }
+
+    /// <summary>Called before each kernel call.</summary>
+    protected abstract TMark Begin();
+
+    /// <summary>Called after the call to <paramref name="kernel"/> (its method name) returned; the kernel may still be queued.</summary>
+    protected abstract void End(string kernel, TMark mark);
+}
