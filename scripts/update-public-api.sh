@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the public-API baselines (PublicAPI.Shipped.txt / PublicAPI.Unshipped.txt) of the three
+# Regenerates the public-API baselines (PublicAPI.Shipped.txt / PublicAPI.Unshipped.txt) of the four
 # packed projects from the current code, with the PublicApiAnalyzers' own code fixes:
 #   RS0016  a public symbol missing from the baseline  -> added to PublicAPI.Unshipped.txt
 #   RS0017  a baseline entry whose symbol is gone      -> removed (or marked *REMOVED* if it had shipped)
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-projects=(Tensorlet.Kernels Tensorlet.Core Tensorlet.Models)
+projects=(Tensorlet.Kernels Tensorlet.Core Tensorlet.Models Tensorlet.Onnx)
 check=false
 [[ "${1:-}" == "--check" ]] && check=true
 
@@ -31,7 +31,7 @@ if $check; then
   exit 0
 fi
 
-dotnet restore Tensorlet.Models/Tensorlet.Models.csproj -v quiet
+dotnet restore Tensorlet.Onnx/Tensorlet.Onnx.csproj -v quiet
 for p in "${projects[@]}"; do
   unshipped="$p/PublicAPI.Unshipped.txt"
   [[ -f "$p/PublicAPI.Shipped.txt" ]] || printf '#nullable enable\n' > "$p/PublicAPI.Shipped.txt"

@@ -1,0 +1,388 @@
+using System.Globalization;
+using System.Reflection;
+using Google.Protobuf;
+using Tensorlet.Kernels;
+using Tensorlet.Onnx.Proto;
+
+namespace Tensorlet.Onnx;
+
+/// <summary>
+/// Builds an ONNX graph layer by layer from parameters given by their PyTorch state_dict names, one method per
+/// layer kind. Each method takes the name of the graph value it reads and returns the name of the value it
+/// writes, so layers chain like the modules of an nn.Sequential.
+/// <para>
+/// The graph uses the default ONNX domain at opset <see cref="Opset"/> (IR version <see cref="IrVersion"/>).
+/// Sequences are time-major, [T, B, features], as nn.LSTM without batch_first and as ONNX's recurrent operators
+/// with layout 0. Dropout is the identity: an exported graph is for inference.
+/// </para>
+/// </summary>
+public sealed class OnnxGraphBuilder
+{
+    /// <summary>
+    /// The opset: 14, the first in which every operator used here (LSTM, GRU, Relu, Add, Reshape) has its current
+    /// definition, so newer runtimes run it unchanged and runtimes back to ONNX Runtime 1.8 load it. It is also
+    /// PyTorch 1.13's default export opset.
+    /// </summary>
+    public const int Opset = 14;
+
+    /// <summary>The IR version that goes with <see cref="Opset"/> 14.</summary>
+    public const int IrVersion = 7;
+
+    private readonly IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict;
+    private readonly GraphProto graph;
+    private readonly HashSet<string> names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> int64Constants = new(StringComparer.Ordinal);
+
+    /// <summary>Starts an empty graph over <paramref name="stateDict"/>: parameter name → (shape, values), as <c>ParameterCollection.ToHost()</c> gives.</summary>
+    /// <param name="stateDict">The parameters, by state_dict name, in PyTorch's layouts.</param>
+    /// <param name="graphName">The graph's name.</param>
+    public OnnxGraphBuilder(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict, string graphName = "tensorlet")
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        ArgumentException.ThrowIfNullOrWhiteSpace(graphName);
+        this.stateDict = stateDict;
+        graph = new GraphProto { Name = graphName };
+    }
+
+    /// <summary>Declares a graph input and returns its name.</summary>
+    public string Input(string name, OnnxElementType type, params OnnxDimension[] shape)
+    {
+        graph.Input.Add(ValueInfo(Claim(name), type, shape));
+        return name;
+    }
+
+    /// <summary>Declares <paramref name="value"/> a graph output under <paramref name="name"/> (an Identity renames it when the two differ).</summary>
+    public void Output(string value, string name, OnnxElementType type, params OnnxDimension[] shape)
+    {
+        if (value != name)
+        {
+            Node("Identity", name, [value], [Claim(name)]);
+        }
+
+        graph.Output.Add(ValueInfo(name, type, shape));
+    }
+
+    /// <summary>nn.Embedding: a Gather of the rows of <c>{prefix}.weight</c> [num_embeddings, embedding_dim] at the int64 ids <paramref name="indices"/>.</summary>
+    public string Embedding(string prefix, string indices)
+    {
+        var weight = Parameter(prefix, "Embedding", prefix + ".weight", rank: 2);
+        return Node("Gather", prefix, [Initializer(prefix + ".weight", weight.Shape, weight.Data), indices]);
+    }
+
+    /// <summary>
+    /// nn.Linear on one-hot input, as a gather: row <c>i</c> of <c>{prefix}.weight</c>ᵀ plus <c>{prefix}.bias</c>
+    /// for each int64 id <c>i</c> of <paramref name="indices"/>. Nothing one-hot is built.
+    /// </summary>
+    public string OneHotLinear(string prefix, string indices)
+    {
+        var (weight, bias) = LinearParameters(prefix, "one-hot Linear");
+        var table = Node("Transpose", prefix, [Initializer(prefix + ".weight", weight.Shape, weight.Data)], attributes: [Ints("perm", [1, 0])]);
+        var rows = Node("Gather", prefix, [table, indices]);
+        return Node("Add", prefix, [rows, Initializer(prefix + ".bias", bias.Shape, bias.Data)]);
+    }
+
+    /// <summary>nn.Linear on the last axis of <paramref name="input"/>: <c>input · {prefix}.weight</c>ᵀ <c>+ {prefix}.bias</c>, for input of any rank.</summary>
+    public string Linear(string prefix, string input)
+    {
+        var (weight, bias) = LinearParameters(prefix, "Linear");
+        var transposed = Node("Transpose", prefix, [Initializer(prefix + ".weight", weight.Shape, weight.Data)], attributes: [Ints("perm", [1, 0])]);
+        var product = Node("MatMul", prefix, [input, transposed]);
+        return Node("Add", prefix, [product, Initializer(prefix + ".bias", bias.Shape, bias.Data)]);
+    }
+
+    /// <summary>An element-wise activation: Relu, Tanh or Sigmoid.</summary>
+    /// <param name="activation">The activation.</param>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="name">The layer's name (used for node names).</param>
+    public string Activation(Activation activation, string input, string name = "activation")
+    {
+        var op = activation switch
+        {
+            Kernels.Activation.Relu => "Relu",
+            Kernels.Activation.Tanh => "Tanh",
+            Kernels.Activation.Sigmoid => "Sigmoid",
+            _ => throw new OnnxExportException($"The activation '{name}' ({activation}) has no ONNX export; Relu, Tanh and Sigmoid do."),
+        };
+        return Node(op, name, [input]);
+    }
+
+    /// <summary>nn.Dropout at inference: the identity.</summary>
+    public string Dropout(string input, string name = "dropout") => Node("Identity", name, [input]);
+
+    /// <summary>
+    /// A one-hot float encoding [.., <paramref name="depth"/>] of int64 ids, for a recurrent layer, whose ONNX
+    /// operator takes dense input (a gather into the gates would need a 4H × 4H identity in place of W).
+    /// </summary>
+    public string OneHot(string indices, int depth, string name = "one_hot")
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(depth);
+        var depthValue = Int64Constant([depth]);
+        var values = Initializer(Fresh(name + ".values"), [2], [0f, 1f]);
+        return Node("OneHot", name, [indices, depthValue, values]);
+    }
+
+    /// <summary>
+    /// nn.LSTM (<paramref name="numLayers"/> stacked layers, unidirectional) on <paramref name="input"/> [T, B, In],
+    /// from <paramref name="initialHidden"/> and <paramref name="initialCell"/> [L, B, H]. Reads
+    /// <c>{prefix}.weight_ih_l{k}</c> [4H, In], <c>weight_hh_l{k}</c> [4H, H], <c>bias_ih_l{k}</c> and
+    /// <c>bias_hh_l{k}</c> [4H], reorders the gates from PyTorch's i, f, g, o to ONNX's i, o, f, c, and emits one
+    /// ONNX LSTM node per layer.
+    /// </summary>
+    public RecurrentOutputs Lstm(string prefix, int numLayers, string input, string initialHidden, string initialCell)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        var finalHidden = new List<string>();
+        var finalCell = new List<string>();
+        string x = input;
+        for (int k = 0; k < numLayers; k++)
+        {
+            var (w, r, b, hidden) = RecurrentLayer(prefix, "LSTM", k, gates: 4, OnnxLstmGateOrder);
+            var h0 = SliceLayer(initialHidden, k, $"{prefix}.l{k}.h0");
+            var c0 = SliceLayer(initialCell, k, $"{prefix}.l{k}.c0");
+            var outputs = Outputs($"{prefix}.l{k}", "Y", "Y_h", "Y_c");
+            Node("LSTM", $"{prefix}.l{k}", [x, w, r, b, "", h0, c0], outputs, [Int("hidden_size", hidden)]);
+            x = Node("Squeeze", $"{prefix}.l{k}", [outputs[0], Int64Constant([1])]);
+            finalHidden.Add(outputs[1]);
+            finalCell.Add(outputs[2]);
+        }
+
+        return new RecurrentOutputs(x, Concat(finalHidden, prefix + ".h_n"), Concat(finalCell, prefix + ".c_n"));
+    }
+
+    /// <summary>
+    /// nn.GRU (<paramref name="numLayers"/> stacked layers, unidirectional) on <paramref name="input"/> [T, B, In],
+    /// from <paramref name="initialHidden"/> [L, B, H]. Reads <c>{prefix}.weight_ih_l{k}</c> [3H, In],
+    /// <c>weight_hh_l{k}</c> [3H, H], <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> [3H], reorders the gates from
+    /// PyTorch's r, z, n to ONNX's z, r, h, and emits one ONNX GRU node per layer with
+    /// <c>linear_before_reset = 1</c>: PyTorch applies the reset gate to (W_hn h + b_hn), after the recurrent matmul.
+    /// </summary>
+    public RecurrentOutputs Gru(string prefix, int numLayers, string input, string initialHidden)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        var finalHidden = new List<string>();
+        string x = input;
+        for (int k = 0; k < numLayers; k++)
+        {
+            var (w, r, b, hidden) = RecurrentLayer(prefix, "GRU", k, gates: 3, OnnxGruGateOrder);
+            var h0 = SliceLayer(initialHidden, k, $"{prefix}.l{k}.h0");
+            var outputs = Outputs($"{prefix}.l{k}", "Y", "Y_h");
+            Node("GRU", $"{prefix}.l{k}", [x, w, r, b, "", h0], outputs, [Int("hidden_size", hidden), Int("linear_before_reset", 1)]);
+            x = Node("Squeeze", $"{prefix}.l{k}", [outputs[0], Int64Constant([1])]);
+            finalHidden.Add(outputs[1]);
+        }
+
+        return new RecurrentOutputs(x, Concat(finalHidden, prefix + ".h_n"), null);
+    }
+
+    /// <summary>The model: this graph, the opset, and <paramref name="metadata"/> as the model's metadata_props, serialized.</summary>
+    public byte[] ToModelBytes(IReadOnlyDictionary<string, string>? metadata = null, string docString = "")
+    {
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "Tensorlet",
+            ProducerVersion = ProducerVersion,
+            DocString = docString ?? "",
+            Graph = graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        }
+
+        return model.ToByteArray();
+    }
+
+    // ONNX's gate blocks, each as the index of PyTorch's block it comes from.
+    private static readonly int[] OnnxLstmGateOrder = [0, 3, 1, 2]; // i, o, f, c from PyTorch's i, f, g, o
+    private static readonly int[] OnnxGruGateOrder = [1, 0, 2];      // z, r, h from PyTorch's r, z, n
+
+    private static string ProducerVersion => typeof(OnnxGraphBuilder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "";
+
+    /// <summary>One recurrent layer's W [1, G·H, In], R [1, G·H, H] and B [1, 2·G·H] in ONNX's gate order, and H.</summary>
+    private (string W, string R, string B, int Hidden) RecurrentLayer(string prefix, string kind, int k, int gates, int[] order)
+    {
+        string what = $"{kind} '{prefix}' layer {k}";
+        var wih = Parameter(prefix, what, $"{prefix}.weight_ih_l{k}", rank: 2);
+        var whh = Parameter(prefix, what, $"{prefix}.weight_hh_l{k}", rank: 2);
+        var bih = Parameter(prefix, what, $"{prefix}.bias_ih_l{k}", rank: 1);
+        var bhh = Parameter(prefix, what, $"{prefix}.bias_hh_l{k}", rank: 1);
+        if (wih.Shape[0] % gates != 0)
+        {
+            throw new OnnxExportException($"The {what} has '{prefix}.weight_ih_l{k}' of shape {ShapeText(wih.Shape)}; its rows must be {gates}·H.");
+        }
+
+        int hidden = wih.Shape[0] / gates;
+        CheckShape(what, $"{prefix}.weight_hh_l{k}", whh.Shape, [gates * hidden, hidden]);
+        CheckShape(what, $"{prefix}.bias_ih_l{k}", bih.Shape, [gates * hidden]);
+        CheckShape(what, $"{prefix}.bias_hh_l{k}", bhh.Shape, [gates * hidden]);
+        int input = wih.Shape[1];
+        var bias = new float[2 * gates * hidden];
+        ReorderGates(bih.Data, hidden, 1, order).CopyTo(bias, 0);
+        ReorderGates(bhh.Data, hidden, 1, order).CopyTo(bias, gates * hidden);
+        return (
+            Initializer($"{prefix}.l{k}.W", [1, gates * hidden, input], ReorderGates(wih.Data, hidden, input, order)),
+            Initializer($"{prefix}.l{k}.R", [1, gates * hidden, hidden], ReorderGates(whh.Data, hidden, hidden, order)),
+            Initializer($"{prefix}.l{k}.B", [1, 2 * gates * hidden], bias),
+            hidden);
+    }
+
+    /// <summary>Block j of the result is block order[j] of <paramref name="data"/>, each block H rows of <paramref name="columns"/>.</summary>
+    private static float[] ReorderGates(float[] data, int hidden, int columns, int[] order)
+    {
+        int block = hidden * columns;
+        var result = new float[data.Length];
+        for (int j = 0; j < order.Length; j++)
+        {
+            Array.Copy(data, order[j] * block, result, j * block, block);
+        }
+
+        return result;
+    }
+
+    private ((int[] Shape, float[] Data) Weight, (int[] Shape, float[] Data) Bias) LinearParameters(string prefix, string kind)
+    {
+        string what = $"{kind} '{prefix}'";
+        var weight = Parameter(prefix, what, prefix + ".weight", rank: 2);
+        var bias = Parameter(prefix, what, prefix + ".bias", rank: 1);
+        CheckShape(what, prefix + ".bias", bias.Shape, [weight.Shape[0]]);
+        return (weight, bias);
+    }
+
+    private (int[] Shape, float[] Data) Parameter(string prefix, string what, string name, int rank)
+    {
+        if (!stateDict.TryGetValue(name, out var p))
+        {
+            var near = stateDict.Keys.Where(k => k.StartsWith(prefix + ".", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+            throw new OnnxExportException(
+                $"The {what} needs the parameter '{name}', which the state_dict lacks" +
+                (near.Count > 0 ? $"; under '{prefix}.' it has {string.Join(", ", near)}." : $"; it has nothing under '{prefix}.'."));
+        }
+
+        if (p.Shape.Length != rank || p.Data.Length != p.Shape.Aggregate(1L, (a, d) => a * d))
+        {
+            throw new OnnxExportException($"The {what} has '{name}' of shape {ShapeText(p.Shape)} with {p.Data.Length} values; it must have rank {rank} and one value per element.");
+        }
+
+        return p;
+    }
+
+    private static void CheckShape(string what, string name, int[] shape, int[] expected)
+    {
+        if (!shape.AsSpan().SequenceEqual(expected))
+        {
+            throw new OnnxExportException($"The {what} has '{name}' of shape {ShapeText(shape)}; it must be {ShapeText(expected)}.");
+        }
+    }
+
+    private static string ShapeText(IEnumerable<int> shape) => "[" + string.Join(", ", shape) + "]";
+
+    private string SliceLayer(string states, int k, string name)
+        => Node("Slice", name, [states, Int64Constant([k]), Int64Constant([k + 1]), Int64Constant([0])]);
+
+    private string Concat(List<string> values, string name) => Node("Concat", name, values, attributes: [Int("axis", 0)]);
+
+    private string[] Outputs(string layer, params string[] suffixes) => [.. suffixes.Select(s => Fresh($"{layer}.{s}"))];
+
+    /// <summary>Adds a node with one fresh output and returns that output's name.</summary>
+    private string Node(string op, string layer, IReadOnlyList<string> inputs, IReadOnlyList<AttributeProto>? attributes = null)
+    {
+        var output = Fresh($"{layer}.{op}");
+        Node(op, layer, inputs, [output], attributes);
+        return output;
+    }
+
+    private void Node(string op, string layer, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, IReadOnlyList<AttributeProto>? attributes = null)
+    {
+        var node = new NodeProto { OpType = op, Name = Fresh($"{layer}/{op}") };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        if (attributes is not null)
+        {
+            node.Attribute.AddRange(attributes);
+        }
+
+        graph.Node.Add(node);
+    }
+
+    private string Initializer(string name, int[] shape, float[] data)
+    {
+        var tensor = new TensorProto { Name = Claim(name), DataType = (int)TensorDataType.Float };
+        tensor.Dims.AddRange(shape.Select(d => (long)d));
+        tensor.FloatData.AddRange(data);
+        graph.Initializer.Add(tensor);
+        return name;
+    }
+
+    /// <summary>An int64 constant [values.Length], shared by every node that needs the same values.</summary>
+    private string Int64Constant(long[] values)
+    {
+        var key = string.Join(",", values);
+        if (!int64Constants.TryGetValue(key, out var name))
+        {
+            name = Fresh("const_" + string.Join("_", values).Replace('-', 'm'));
+            var tensor = new TensorProto { Name = name, DataType = (int)TensorDataType.Int64 };
+            tensor.Dims.Add(values.Length);
+            tensor.Int64Data.AddRange(values);
+            graph.Initializer.Add(tensor);
+            int64Constants[key] = name;
+        }
+
+        return name;
+    }
+
+    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeType.Int, I = value };
+
+    private static AttributeProto Ints(string name, long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    private static ValueInfoProto ValueInfo(string name, OnnxElementType type, OnnxDimension[] shape)
+    {
+        var tensorShape = new TensorShapeProto();
+        foreach (var d in shape)
+        {
+            tensorShape.Dim.Add(d.Symbol is { } symbol ? new TensorShapeProto.Types.Dimension { DimParam = symbol } : new TensorShapeProto.Types.Dimension { DimValue = d.Size });
+        }
+
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = tensorShape } },
+        };
+    }
+
+    /// <summary>Reserves a name the caller chose, failing if the graph already has it.</summary>
+    private string Claim(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (!names.Add(name))
+        {
+            throw new OnnxExportException($"The graph already has a value named '{name}'; each layer needs its own name.");
+        }
+
+        return name;
+    }
+
+    /// <summary>A name not yet in the graph: <paramref name="hint"/>, or <paramref name="hint"/> with a number.</summary>
+    private string Fresh(string hint)
+    {
+        if (names.Add(hint))
+        {
+            return hint;
+        }
+
+        for (int i = 1; ; i++)
+        {
+            var name = hint + "_" + i.ToString(CultureInfo.InvariantCulture);
+            if (names.Add(name))
+            {
+                return name;
+            }
+        }
+    }
+}
