@@ -35,7 +35,8 @@ public static class CharModelExporter
         var spec = model switch
         {
             LstmCharModel lstm => CharModelSpec.Lstm(lstm.CharVocabularySize, lstm.HiddenSize, lstm.NumLayers, lstm.Dropout),
-            NgramMlp mlp => CharModelSpec.Ngram(ngrams?.NgramOrder ?? 0, mlp.NgramVocabularySize, mlp.CharVocabularySize, mlp.HiddenSize, mlp.Activation),
+            NgramMlp mlp => CharModelSpec.Ngram(
+                ngrams?.NgramOrder ?? throw new OnnxExportException("The n-gram model needs its n-gram vocabulary; none was given."), mlp.NgramVocabularySize, mlp.CharVocabularySize, mlp.HiddenSize, mlp.Activation),
             _ => throw new OnnxExportException(
                 $"The model {model.GetType().FullName} ({model.Kind}) has no ONNX export: only {nameof(LstmCharModel)} and {nameof(NgramMlp)} do."),
         };

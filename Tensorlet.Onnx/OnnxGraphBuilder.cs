@@ -117,7 +117,7 @@ public sealed class OnnxGraphBuilder
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(depth);
         var depthValue = Int64Constant([depth]);
-        var values = Initializer(Fresh(name + ".values"), [2], [0f, 1f]);
+        var values = AddTensor(Fresh(name + ".values"), [2], [0f, 1f]);
         return Node("OneHot", name, [indices, depthValue, values]);
     }
 
@@ -306,9 +306,12 @@ public sealed class OnnxGraphBuilder
         graph.Node.Add(node);
     }
 
-    private string Initializer(string name, int[] shape, float[] data)
+    /// <summary>A float initializer named after a parameter; the name must be new to the graph.</summary>
+    private string Initializer(string name, int[] shape, float[] data) => AddTensor(Claim(name), shape, data);
+
+    private string AddTensor(string name, int[] shape, float[] data)
     {
-        var tensor = new TensorProto { Name = Claim(name), DataType = (int)TensorDataType.Float };
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorDataType.Float };
         tensor.Dims.AddRange(shape.Select(d => (long)d));
         tensor.FloatData.AddRange(data);
         graph.Initializer.Add(tensor);
