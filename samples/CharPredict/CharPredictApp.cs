@@ -6,7 +6,7 @@ using Tensorlet.Models.Training;
 namespace Tensorlet.Samples.CharPredict;
 
 /// <summary>
-/// The char-prediction app: <c>train</c>, <c>sample</c>, <c>compare</c>, <c>eval</c> and <c>data</c>, callable
+/// The char-prediction app: <c>train</c>, <c>sample</c>, <c>compare</c>, <c>eval</c>, <c>data</c> and <c>export</c>, callable
 /// in-process. Bad input (an unknown device, missing or corrupt data, a wrong checkpoint, characters outside the
 /// vocabulary, a bad size or flag) gives one line on standard error and a non-zero exit code, never a stack trace.
 /// </summary>
@@ -43,6 +43,7 @@ public static class CharPredictApp
             new CompareCommand(console).Command,
             new EvalCommand(console).Command,
             new DataCommand(console).Command,
+            new ExportCommand(console).Command,
         };
 
         var parsed = root.Parse(args);

@@ -1,0 +1,99 @@
+using NUnit.Framework;
+using Tensorlet.Kernels;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Models.Data;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Models.Training;
+using Tensorlet.Samples.CharPredict;
+using Tensorlet.Tests.Infrastructure;
+using Tensorlet.Tests.Onnx;
+
+namespace Tensorlet.Tests.App;
+
+/// <summary><c>CharPredict export</c> on checkpoints of both models, run back with ONNX Runtime.</summary>
+public sealed class ExportCommandTests
+{
+    private static readonly CharVocabulary Characters = CharVocabulary.FromTexts(["the cat sat."]);
+
+    [Test]
+    public void ExportsAnLstmCheckpointThatOnnxRuntimeRunsLikeTensorlet()
+    {
+        var folder = AppHarness.TempFolder();
+        try
+        {
+            var device = TestDevices.Get("cpu");
+            var spec = CharModelSpec.Lstm(Characters.Count, 6, 2, 0.2f);
+            using var model = (LstmCharModel)spec.Create(device, seed: 21);
+            var checkpoint = Path.Combine(folder, "lstm.safetensors");
+            ModelCheckpoint.Save(checkpoint, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+            var onnx = Path.Combine(folder, "lstm.onnx");
+
+            var result = AppHarness.Run("export", "--checkpoint", checkpoint, "--onnx", onnx);
+
+            Assert.That(result.ExitCode, Is.EqualTo(CharPredictApp.Success), result.ToString());
+            Assert.That(result.Stdout, Does.Contain("lstm.onnx").And.Contain("opset 14"));
+            var ids = Characters.Encode("the cat");
+            using var input = device.IndexFromArray(ids, ids.Length);
+            var expected = model.Logits(input, 1, training: false, step: 0, initialState: null, finalState: null).ToArray();
+            using var session = new OrtSession(File.ReadAllBytes(onnx));
+            var zeros = new float[2 * 6];
+            var logits = session.Run(OrtSession.Ids("input", ids, ids.Length, 1), OrtSession.Floats("h0", zeros, 2, 1, 6), OrtSession.Floats("c0", zeros, 2, 1, 6))["logits"];
+            Assert.That(logits.Data, Is.EqualTo(expected).Within(2e-5));
+            Assert.That(session.Metadata[Tensorlet.Onnx.CharModelExporter.VocabularyKey], Is.EqualTo(Characters.Serialize()));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void ExportsAnNgramCheckpointThatOnnxRuntimeRunsLikeTensorlet()
+    {
+        var folder = AppHarness.TempFolder();
+        try
+        {
+            var device = TestDevices.Get("cpu");
+            var ngrams = NgramVocabulary.FromNgrams(2, ["th", "he", "e ", " c", "ca", "at"]);
+            var spec = CharModelSpec.Ngram(2, ngrams.Count, Characters.Count, 5, Activation.Sigmoid);
+            using var model = (NgramMlp)spec.Create(device, seed: 22);
+            var checkpoint = Path.Combine(folder, "ngram.safetensors");
+            ModelCheckpoint.Save(checkpoint, model, spec, Characters, ngrams, new TrainingPosition(0, 0, 0));
+            var onnx = Path.Combine(folder, "ngram.onnx");
+
+            var result = AppHarness.Run("export", "--checkpoint", checkpoint, "--onnx", onnx);
+
+            Assert.That(result.ExitCode, Is.EqualTo(CharPredictApp.Success), result.ToString());
+            int[] ids = [0, 1, 2, 3, 4, 5];
+            using var input = device.IndexFromArray(ids, ids.Length);
+            var expected = model.Logits(input).ToArray();
+            using var session = new OrtSession(File.ReadAllBytes(onnx));
+            Assert.That(session.Run(OrtSession.Ids("input", ids, ids.Length))["logits"].Data, Is.EqualTo(expected).Within(2e-5));
+            Assert.That(NgramVocabulary.Deserialize(session.Metadata[Tensorlet.Onnx.CharModelExporter.NgramVocabularyKey]).Ngrams, Is.EqualTo(ngrams.Ngrams));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void AMissingCheckpointIsOneErrorLineAndWritesNothing()
+    {
+        var folder = AppHarness.TempFolder();
+        try
+        {
+            var onnx = Path.Combine(folder, "out.onnx");
+            AppHarness.Run("export", "--checkpoint", Path.Combine(folder, "none.safetensors"), "--onnx", onnx).AssertError(CharPredictApp.Failure, "none.safetensors");
+            Assert.That(File.Exists(onnx), Is.False);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void TheOnnxPathIsRequired()
+        => AppHarness.Run("export", "--checkpoint", "x.safetensors").AssertError(CharPredictApp.UsageError, "--onnx");
+}
