@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks the packed Tensorlet packages: the metadata NuGet shows, the files a consumer needs, symbols
-alongside, and dependencies that follow the layering Kernels <- Core <- Models with nothing else leaking in.
+alongside, and dependencies that follow the layering Kernels <- Core <- Models <- Onnx with nothing else leaking in
+(Google.Protobuf only in Tensorlet.Onnx, so a consumer who never exports never loads it).
 Usage: check-packages.py PACKAGE_FOLDER VERSION"""
 import re
 import sys
@@ -15,6 +16,7 @@ expected = {
     "Tensorlet.Kernels": {"ILGPU", "ILGPU.Algorithms"},
     "Tensorlet.Core": {"Tensorlet.Kernels"},
     "Tensorlet.Models": {"Tensorlet.Core"},
+    "Tensorlet.Onnx": {"Tensorlet.Models", "Google.Protobuf"},
 }
 errors = []
 
@@ -49,6 +51,9 @@ for package_id, dependencies in expected.items():
     check(len(text("description")) > 40 and "Package Description" not in text("description"), "has no real description")
     check(text("license") == "MIT", f"license is '{text('license')}'")
     check(text("readme") == "README.md" and "README.md" in names, "does not pack README.md as its readme")
+    if package_id == "Tensorlet.Onnx":
+        with zipfile.ZipFile(nupkg) as z:
+            check(b"ONNX Runtime" in z.read("README.md"), "packs the repository's README, not its own")
     check(len(text("tags").split()) >= 3, "has no tags")
     repository = meta.find("n:repository", ns)
     check(repository is not None and repository.get("url", "").startswith("https://"), "has no repository URL")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs Tensorlet.Kernels, Tensorlet.Core and Tensorlet.Models into artifacts/packages, checks what is in
+# Packs Tensorlet.Kernels, Tensorlet.Core, Tensorlet.Models and Tensorlet.Onnx into artifacts/packages, checks what is in
 # the packages (scripts/check-packages.py), then builds samples/Consumer against those packages, not the
 # projects, and runs it. Any packaging mistake (a missing dependency or file, a wrong TFM, a project that
 # should not be packed) fails it.
@@ -31,7 +31,7 @@ dotnet build samples/Consumer -c Release --no-restore -p:TensorletVersion="$vers
 
 # The consumer must have been compiled against the packages, not the projects.
 assets=samples/Consumer/obj/project.assets.json
-for id in Tensorlet.Models Tensorlet.Core Tensorlet.Kernels ILGPU ILGPU.Algorithms; do
+for id in Tensorlet.Onnx Tensorlet.Models Tensorlet.Core Tensorlet.Kernels ILGPU ILGPU.Algorithms Google.Protobuf; do
   grep -q "\"$id/[^\"]*\": {" "$assets" || { echo "The consumer did not restore the package $id." >&2; exit 1; }
 done
 grep -q '"type": "project"' "$assets" && { echo "The consumer restored a project reference." >&2; exit 1; }

@@ -51,6 +51,14 @@ if (!checkpoint.Vocabulary.Equals(vocabulary) || checkpoint.Position != result.P
     failures.Add("the checkpoint's vocabulary or training position differs from what was saved");
 }
 
+// Tensorlet.Onnx as a package: the checkpoint exports, and the file names the model's opset and vocabulary.
+var onnx = Tensorlet.Onnx.CharModelExporter.Export(checkpoint);
+string onnxText = System.Text.Encoding.Latin1.GetString(onnx);
+if (!onnxText.Contains("lstm.l1.W", StringComparison.Ordinal) || !onnxText.Contains(Tensorlet.Onnx.CharModelExporter.VocabularyKey, StringComparison.Ordinal))
+{
+    failures.Add($"the ONNX export ({onnx.Length} bytes) lacks the second LSTM layer or the vocabulary");
+}
+
 File.Delete(path);
 File.Delete(ModelCheckpoint.OptimizerPath(path));
 foreach (var failure in failures)
