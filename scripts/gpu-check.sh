@@ -2,8 +2,8 @@
 # One-shot GPU check for the ILGPU GEMM (and every other cuda test case), with PyTorch beside it:
 #   0. preflight: the GPU, its compute capability and driver (nvidia-smi); libcuda.so on the library path (linked to
 #      libcuda.so.1 in a temporary folder when only that is installed); then Bench's cuda-info: the driver's CUDA
-#      version, ILGPU's PTX target and the cuBLAS library loaded. A failure stops the script with one line,
-#      "preflight: FAILED, ...", exit 1,
+#      version and ILGPU's PTX target (the workbench, step 3, names the cuBLAS library it loaded). A failure stops
+#      the script with one line, "preflight: FAILED, ...", exit 1,
 #   1. builds the tests, the benchmarks and the kernel workbench (Release), or unpacks the bundle of scripts/gpu-bundle.sh,
 #   2. runs the ILGPU GEMM tests and every test case named for cuda (they must run, not skip, when a GPU is present),
 #   3. runs the ILGPU kernel workbench (dev/IlgpuKernels) on cuda: every GEMM variant (cuBLAS beside them) and every
@@ -54,7 +54,7 @@ wants() { [[ $parts == *",$1,"* ]]; }
 say "gpu-check $(date -u +%FT%TZ) on $(hostname), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
 # 0. Preflight: the GPU and its driver as nvidia-smi sees them, libcuda.so on the library path, then (once .NET is
-#    there) what Tensorlet's cuda device sees: the driver's CUDA version, ILGPU's PTX target and the cuBLAS loaded.
+#    there) what Tensorlet's cuda device sees: the driver's CUDA version and ILGPU's PTX target.
 #    Any failure stops the script with one line, "preflight: FAILED, ...", before minutes go to a build.
 preflight_fail() {
   say "preflight: FAILED, $*"
@@ -263,7 +263,7 @@ elif [[ $gpu -eq 1 && -n "$workbench_dll" && -f "$workbench_dll" ]]; then
     say "workbench: FAILED (exit $bench_status; see workbench.log)"
     status=1
   fi
-  grep -E '^(check|time|workbench)' "$out/workbench.log" | tee -a "$summary"
+  grep -E '^(check|time|workbench|cuBLAS)' "$out/workbench.log" | tee -a "$summary"
 elif [[ $gpu -eq 1 ]]; then
   say "workbench: not run, this build has no dev/IlgpuKernels ($workbench_dll)"
 else
