@@ -7,13 +7,19 @@ namespace Tensorlet.Bench;
 /// <summary>
 /// Entry point: BenchmarkDotNet suites (pass BenchmarkDotNet's own arguments, e.g. <c>--filter '*Gemm*' --job short</c>),
 /// or <c>train-step ...</c>, a plain timing of the training step (see <see cref="TrainStepCommand"/>), or <c>quality ...</c>,
-/// the LSTM and n-gram training run behind docs/quality.md (see <see cref="Quality.QualityCommand"/>).
+/// the LSTM and n-gram training run behind docs/quality.md (see <see cref="Quality.QualityCommand"/>), or <c>cuda-info</c>,
+/// what the cuda device runs on (see <see cref="CudaInfoCommand"/>).
 /// </summary>
 public static class Program
 {
     /// <summary>Runs the benchmarks chosen on the command line.</summary>
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "cuda-info")
+        {
+            return CudaInfoCommand.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] is "train-step" or "quality")
         {
             try

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # One-shot GPU check for the ILGPU GEMM (and every other cuda test case), with PyTorch beside it:
+#   0. preflight: the GPU, its compute capability and driver (nvidia-smi); libcuda.so on the library path (linked to
+#      libcuda.so.1 in a temporary folder when only that is installed); then Bench's cuda-info: the driver's CUDA
+#      version and ILGPU's PTX target (the workbench, step 3, names the cuBLAS library it loaded). A failure stops
+#      the script with one line, "preflight: FAILED, ...", exit 1,
 #   1. builds the tests, the benchmarks and the kernel workbench (Release), or unpacks the bundle of scripts/gpu-bundle.sh,
 #   2. runs the ILGPU GEMM tests and every test case named for cuda (they must run, not skip, when a GPU is present),
 #   3. runs the ILGPU kernel workbench (dev/IlgpuKernels) on cuda: every GEMM variant (cuBLAS beside them) and every
@@ -8,8 +12,8 @@
 #      (bench/pytorch_train_step.py, cuDNN's LSTM, float32) in turn: LSTM 2x512, one --profile run of 2x512, LSTM 2x256
 #      and the n-gram MLP.
 # $OUT (default ./gpu-check-out) receives summary.txt and gpu-check-logs.tar.gz with every log: the device tool
-# brings back at most 8 files from $OUT, and this writes about 25. Without a CUDA GPU the cuda parts say
-# "no CUDA GPU present" and the script exits 0. Exit codes: 0 ok, 1 a build/test/benchmark failed,
+# brings back at most 8 files from $OUT, and this writes about 25. Without a CUDA GPU the preflight says
+# "no CUDA GPU present", only the preflight runs (unless GPU_CHECK_PARTS names parts) and the script exits 0. Exit codes: 0 ok, 1 a build/test/benchmark failed,
 # 3 .NET is missing and no bundle was carried (only the PyTorch runs could be made).
 # .NET: the H200 image has CUDA and PyTorch but no .NET. Run scripts/gpu-bundle.sh on a machine with the SDK and
 #       carry .gpu-bundle (about 41 MB: the .NET runtime, the tests as a self-running NUnit executable, Tensorlet.Bench
@@ -44,17 +48,57 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 started=$(date +%s)
 status=0
 parts=",${GPU_CHECK_PARTS:-tests,bench,train},"
+skip_reason="GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-}"
 wants() { [[ $parts == *",$1,"* ]]; }
 
 say "gpu-check $(date -u +%FT%TZ) on $(hostname), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
-if command -v nvidia-smi > /dev/null 2>&1 && nvidia-smi -L > "$out/nvidia-smi.txt" 2>&1; then
+# 0. Preflight: the GPU and its driver as nvidia-smi sees them, libcuda.so on the library path, then (once .NET is
+#    there) what Tensorlet's cuda device sees: the driver's CUDA version and ILGPU's PTX target.
+#    Any failure stops the script with one line, "preflight: FAILED, ...", before minutes go to a build.
+preflight_fail() {
+  say "preflight: FAILED, $*"
+  exit 1
+}
+# find_library NAME: the folder on LD_LIBRARY_PATH or in the loader's cache that holds NAME, if any.
+find_library() {
+  local dir
+  for dir in ${LD_LIBRARY_PATH//:/ }; do
+    if [[ -e "$dir/$1" ]]; then
+      echo "$dir"
+      return
+    fi
+  done
+  ldconfig -p 2> /dev/null | awk -v name="$1" '$1 == name { sub(/.* => /, ""); print; exit }' | xargs -r dirname
+}
+if command -v nvidia-smi > /dev/null 2>&1 && nvidia-smi -L > "$out/nvidia-smi.txt" 2>&1 && grep -q '^GPU ' "$out/nvidia-smi.txt"; then
   gpu=1
   nvidia-smi >> "$out/nvidia-smi.txt" 2>&1
-  say "GPU: $(head -n 1 "$out/nvidia-smi.txt")"
+  IFS=, read -r gpu_name driver_version compute_capability < <(nvidia-smi --query-gpu=name,driver_version,compute_cap \
+    --format=csv,noheader 2> /dev/null | head -n 1 | sed 's/, */,/g')
+  say "preflight: GPU ${gpu_name:-unknown}, compute capability ${compute_capability:-unknown}, NVIDIA driver ${driver_version:-unknown} (nvidia-smi)"
+  # ILGPU loads the driver as libcuda.so; drivers install libcuda.so.1, and libcuda.so only with their development files.
+  libcuda_dir=$(find_library libcuda.so)
+  if [[ -n "$libcuda_dir" ]]; then
+    say "preflight: libcuda.so resolves in $libcuda_dir"
+  else
+    libcuda_dir=$(find_library libcuda.so.1)
+    [[ -n "$libcuda_dir" ]] || preflight_fail "nvidia-smi lists a GPU but neither libcuda.so nor libcuda.so.1 is on the library path"
+    link_dir="$out/libcuda-link"
+    mkdir -p "$link_dir" && ln -sf "$libcuda_dir/libcuda.so.1" "$link_dir/libcuda.so" \
+      || preflight_fail "could not link libcuda.so to $libcuda_dir/libcuda.so.1 in $link_dir"
+    export LD_LIBRARY_PATH="$link_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    say "preflight: only libcuda.so.1 is installed ($libcuda_dir); linked libcuda.so to it in $link_dir, on LD_LIBRARY_PATH"
+  fi
 else
   gpu=0
-  say "no CUDA GPU present (nvidia-smi missing or lists no GPU): the cuda tests will report as skipped and the cuda benchmarks are not run."
+  say "preflight: no CUDA GPU present (nvidia-smi missing or lists no GPU): nothing here can run on cuda."
+  if [[ -z "${GPU_CHECK_PARTS:-}" ]]; then
+    # The parts below exist for a GPU; without one they would build and time only what CI covers.
+    parts=","
+    skip_reason="no CUDA GPU"
+    say "preflight: only the preflight runs (GPU_CHECK_PARTS=tests,bench,train runs the parts anyway)."
+  fi
 fi
 
 # .NET: the SDK on PATH (build from source), else the carried bundle, else none.
@@ -103,8 +147,10 @@ if ! ldconfig -p 2> /dev/null | grep -q 'libcublas\.so\.1[0-9]'; then
   done
 fi
 
-# 1. Build.
-if [[ $dotnet_mode == sdk && "${GPU_CHECK_PREBUILT:-0}" != "1" ]]; then
+# 1. Build (not when no part needs it).
+if ! wants tests && ! wants bench && ! wants train; then
+  [[ $dotnet_mode == sdk ]] && say "build: skipped, no part needs it"
+elif [[ $dotnet_mode == sdk && "${GPU_CHECK_PREBUILT:-0}" != "1" ]]; then
   for project in Tensorlet.Tests Tensorlet.Bench dev/IlgpuKernels; do
     log="$out/build-${project//\//-}.log"
     if dotnet build "$project" -c Release > "$log" 2>&1; then
@@ -130,10 +176,22 @@ case $dotnet_mode in
   *) bench_dll= workbench_dll= ;;
 esac
 
+# The preflight's second half: the cuda device as Tensorlet sees it (Bench's cuda-info: one line each).
+if [[ -n "$bench_dll" && -f "$bench_dll" ]]; then
+  dotnet "$bench_dll" cuda-info > "$out/cuda-info.txt" 2>&1
+  cuda_info_status=$?
+  sed 's/^/preflight: /' "$out/cuda-info.txt" | tee -a "$summary"
+  if [[ $gpu -eq 1 && $cuda_info_status -ne 0 ]]; then
+    preflight_fail "a GPU is present but the cuda device cannot run: $(grep -m 1 -E '^cuda: ' "$out/cuda-info.txt" || tail -n 1 "$out/cuda-info.txt")"
+  fi
+elif [[ $dotnet_mode != none ]]; then
+  say "preflight: Tensorlet.Bench is not built here, so the cuda device's view is not shown (dotnet build Tensorlet.Bench -c Release)"
+fi
+
 # 2. Tests: every ILGPU GEMM case, plus every case of any test whose name carries the cuda device.
 filter="FullyQualifiedName~IlgpuGemm|FullyQualifiedName~cuda"
 if ! wants tests; then
-  say "tests: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
+  say "tests: skipped ($skip_reason)"
 elif [[ $dotnet_mode == sdk ]]; then
   # Run the built assembly itself, so a carried-over bin/ works without obj/ or a package restore.
   # A hang in a kernel never run on a GPU before must not take the whole call: 200 s at most.
@@ -191,7 +249,7 @@ fi
 # 3. The kernel workbench on cuda: every ILGPU GEMM variant (naive, tiled, tiled split-k, tiled 8x8, cuBLAS) and LSTM
 #    recurrence variant (step by step, fused steps, fused steps on half rows), validated against float64, then timed.
 if ! wants bench; then
-  say "workbench: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
+  say "workbench: skipped ($skip_reason)"
 elif [[ $gpu -eq 1 && -n "$workbench_dll" && -f "$workbench_dll" ]]; then
   bench_timeout="${GPU_CHECK_BENCH_TIMEOUT:-240}"
   timeout "$bench_timeout" dotnet "$workbench_dll" --device cuda --hidden 256,512 --iterations 20 > "$out/workbench.log" 2>&1
@@ -205,7 +263,7 @@ elif [[ $gpu -eq 1 && -n "$workbench_dll" && -f "$workbench_dll" ]]; then
     say "workbench: FAILED (exit $bench_status; see workbench.log)"
     status=1
   fi
-  grep -E '^(check|time|workbench)' "$out/workbench.log" | tee -a "$summary"
+  grep -E '^(check|time|workbench|cuBLAS)' "$out/workbench.log" | tee -a "$summary"
 elif [[ $gpu -eq 1 ]]; then
   say "workbench: not run, this build has no dev/IlgpuKernels ($workbench_dll)"
 else
@@ -219,7 +277,7 @@ fi
 #    does not travel to the GPU machine, and a step's cost depends only on its shapes. Each run gets at most 120 s,
 #    and none starts once GPU_CHECK_DEADLINE seconds (default 580) have passed; the summary says which were skipped.
 if ! wants train; then
-  say "training steps: skipped (GPU_CHECK_PARTS=${GPU_CHECK_PARTS:-})"
+  say "training steps: skipped ($skip_reason)"
 elif [[ $gpu -eq 1 ]]; then
   deadline="${GPU_CHECK_DEADLINE:-580}"
   python=python3

@@ -1,6 +1,3 @@
-using ILGPU;
-using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 using Tensorlet.Backends;
 using Tensorlet.Backends.Cpu;
 using Tensorlet.Backends.Ilgpu;
@@ -51,23 +48,8 @@ public sealed class Device : IDisposable
     /// <summary>The kernels every op calls: the device's own, or the decorator <see cref="InterceptKernels"/> put in front of them.</summary>
     internal IKernelBackend Backend { get; private set; }
 
-    /// <summary>Whether a CUDA GPU usable by ILGPU is present.</summary>
-    public static bool IsCudaAvailable
-    {
-        get
-        {
-            try
-            {
-                using var context = Context.Create(builder => builder.Cuda());
-                return context.GetCudaDevices().Count > 0;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // No driver, or a driver ILGPU cannot use: either way there is no CUDA device for us.
-                return false;
-            }
-        }
-    }
+    /// <summary>Whether a CUDA GPU usable by ILGPU is present (checked once per process).</summary>
+    public static bool IsCudaAvailable => CudaProbe.Get().Problem is null;
 
     /// <summary>The device names that can be created on this machine.</summary>
     public static IReadOnlyList<string> AvailableNames()
@@ -89,10 +71,10 @@ public sealed class Device : IDisposable
             case "cpu":
                 return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Environment.ProcessorCount : threads));
             case "cuda":
-                if (!IsCudaAvailable)
+                if (CudaProbe.Get().Problem is { } problem)
                 {
                     throw new DeviceNotAvailableException(
-                        $"Device 'cuda' is not available: no CUDA GPU was found. Available devices: {string.Join(", ", AvailableNames())}.");
+                        $"Device 'cuda' is not available: {problem}. Available devices: {string.Join(", ", AvailableNames())}.");
                 }
 
                 return new Device(DeviceKind.Cuda, "cuda", IlgpuBackend.CreateCuda());

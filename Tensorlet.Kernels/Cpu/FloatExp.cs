@@ -16,14 +16,22 @@ namespace Tensorlet.Kernels.Cpu;
 internal static class FloatExp
 {
     // Beyond these e^x is 0 or +∞ in float; clamping first keeps n and r finite, so the polynomial never sees ±∞.
-    private const float Lowest = -104f;
-    private const float Highest = 89f;
+    internal const float Lowest = -104f;
+    internal const float Highest = 89f;
 
-    private const float Log2E = 1.44269504088896341f;
+    internal const float Log2E = 1.44269504088896341f;
 
     // ln 2 split so that n·Ln2High is exact for every n the clamp allows (Ln2High has 9 significant bits).
-    private const float Ln2High = 0.693359375f;
-    private const float Ln2Low = -2.12194440e-4f;
+    internal const float Ln2High = 0.693359375f;
+    internal const float Ln2Low = -2.12194440e-4f;
+
+    // Cephes' coefficients: e^r ≈ 1 + r + r²·(P5 + r·(P4 + r·(P3 + r·(P2 + r·(P1 + r·P0))))).
+    internal const float P0 = 1.9875691500e-4f;
+    internal const float P1 = 1.3981999507e-3f;
+    internal const float P2 = 8.3334519073e-3f;
+    internal const float P3 = 4.1665795894e-2f;
+    internal const float P4 = 1.6666665459e-1f;
+    internal const float P5 = 5.0000001201e-1f;
 
     /// <summary>e^x, lane by lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -35,12 +43,12 @@ internal static class FloatExp
         var n = TLanes.RoundToEven(TLanes.Multiply(x, TLanes.Create(Log2E)));
         var r = TLanes.MultiplyAdd(n, TLanes.Create(-Ln2High), x);
         r = TLanes.MultiplyAdd(n, TLanes.Create(-Ln2Low), r);
-        var p = TLanes.Create(1.9875691500e-4f);
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(1.3981999507e-3f));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(8.3334519073e-3f));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(4.1665795894e-2f));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(1.6666665459e-1f));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(5.0000001201e-1f));
+        var p = TLanes.Create(P0);
+        p = TLanes.MultiplyAdd(p, r, TLanes.Create(P1));
+        p = TLanes.MultiplyAdd(p, r, TLanes.Create(P2));
+        p = TLanes.MultiplyAdd(p, r, TLanes.Create(P3));
+        p = TLanes.MultiplyAdd(p, r, TLanes.Create(P4));
+        p = TLanes.MultiplyAdd(p, r, TLanes.Create(P5));
         p = TLanes.MultiplyAdd(p, TLanes.Multiply(r, r), TLanes.Add(r, TLanes.Create(1f)));
         return TLanes.ScaleByPowerOfTwo(p, n);
     }

@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace Tensorlet.Kernels.Ilgpu;
 
@@ -23,11 +22,11 @@ internal static class ElementwiseKernels
         }
         else if (activation == (int)Activation.Tanh)
         {
-            y[i] = XMath.Tanh(v);
+            y[i] = KernelMath.Tanh(v);
         }
         else
         {
-            y[i] = 1f / (1f + XMath.Exp(-v));
+            y[i] = KernelMath.Sigmoid(v);
         }
     }
 

@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace Tensorlet.Kernels.Ilgpu;
 
@@ -40,17 +39,17 @@ internal static class LstmCellKernels
     public static void ForwardAt(
         int cell, int gate, int hidden, float preI, float preF, float preG, float preO, ArrayView<float> cPrev, ArrayView<float> gates, ArrayView<float> c, ArrayView<float> h)
     {
-        float i = Sigmoid(preI);
-        float f = Sigmoid(preF);
-        float g = XMath.Tanh(preG);
-        float o = Sigmoid(preO);
+        float i = KernelMath.Sigmoid(preI);
+        float f = KernelMath.Sigmoid(preF);
+        float g = KernelMath.Tanh(preG);
+        float o = KernelMath.Sigmoid(preO);
         float cNew = (f * cPrev[cell]) + (i * g);
         gates[gate] = i;
         gates[gate + hidden] = f;
         gates[gate + (2 * hidden)] = g;
         gates[gate + (3 * hidden)] = o;
         c[cell] = cNew;
-        h[cell] = o * XMath.Tanh(cNew);
+        h[cell] = o * KernelMath.Tanh(cNew);
     }
 
     /// <summary>
@@ -93,7 +92,7 @@ internal static class LstmCellKernels
         float f = gates[gate + hidden];
         float g = gates[gate + (2 * hidden)];
         float o = gates[gate + (3 * hidden)];
-        float tc = XMath.Tanh(c[cell]);
+        float tc = KernelMath.Tanh(c[cell]);
         float dC = dcNext[cell] + (dhValue * o * (1f - (tc * tc)));
         float dO = dhValue * tc;
         float cp = cPrev[cell];
@@ -103,6 +102,4 @@ internal static class LstmCellKernels
         dPreactivations[gate + (2 * hidden)] = dC * i * (1f - (g * g));
         dPreactivations[gate + (3 * hidden)] = dO * o * (1f - o);
     }
-
-    private static float Sigmoid(float x) => 1f / (1f + XMath.Exp(-x));
 }

@@ -51,7 +51,7 @@ internal static class SoftmaxKernels
         float sum = 0f;
         for (int k = lane; k < classes; k += warpSize)
         {
-            float e = XMath.Exp(logits[start + k] - max);
+            float e = KernelMath.Exp(logits[start + k] - max);
             dLogits[start + k] = e;
             sum += e;
         }
@@ -66,7 +66,7 @@ internal static class SoftmaxKernels
 
         if (lane == 0)
         {
-            losses[row] = valid ? XMath.Log(sum) - (targetLogit - max) : float.NaN;
+            losses[row] = valid ? KernelMath.Log(sum) - (targetLogit - max) : float.NaN;
         }
     }
 
@@ -93,7 +93,7 @@ internal static class SoftmaxKernels
         float sum = 0f;
         for (int k = lane; k < classes; k += warpSize)
         {
-            float e = XMath.Exp((logits[start + k] - max) * inverseTemperature);
+            float e = KernelMath.Exp((logits[start + k] - max) * inverseTemperature);
             probabilities[start + k] = e;
             sum += e;
         }

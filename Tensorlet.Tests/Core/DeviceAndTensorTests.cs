@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using NUnit.Framework;
+using Tensorlet.Backends.Ilgpu;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Core;
@@ -22,6 +24,33 @@ public sealed class DeviceAndTensorTests
 
         var ex = Assert.Throws<DeviceNotAvailableException>(() => Device.Create("cuda"));
         Assert.That(ex!.Message, Does.Contain("cuda").And.Contain("Available devices: auto, cpu, ilgpu-cpu"));
+    }
+
+    [Test]
+    public void CudaWithoutTheDriverLibrarySaysItWasNotFound()
+    {
+        if (NativeLibrary.TryLoad("libcuda.so", out var driver) || NativeLibrary.TryLoad("libcuda.so.1", out driver))
+        {
+            NativeLibrary.Free(driver);
+            Assert.Ignore("This machine has a CUDA driver library.");
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("The driver library's name is checked on Linux.");
+        }
+
+        var ex = Assert.Throws<DeviceNotAvailableException>(() => Device.Create("cuda"));
+        Assert.That(ex!.Message, Does.StartWith("Device 'cuda' is not available: the CUDA driver library (libcuda.so) was not found"));
+    }
+
+    [TestCase(100, "found no GPU")]
+    [TestCase(34, "stub library")]
+    [TestCase(35, "driver is too old")]
+    [TestCase(999, "error 999")]
+    public void CudaInitErrorsAreExplained(int error, string explanation)
+    {
+        Assert.That(CudaProbe.DescribeInitError(error), Does.Contain(explanation));
     }
 
     [Test]

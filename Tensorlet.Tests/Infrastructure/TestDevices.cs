@@ -21,9 +21,9 @@ public static class TestDevices
     /// <summary>Returns the shared device, or marks the test as skipped when it is not present.</summary>
     public static Device Get(string name)
     {
-        if (name == "cuda" && !Device.IsCudaAvailable)
+        if (name == "cuda" && Backends.Ilgpu.CudaProbe.Get().Problem is { } problem)
         {
-            Assert.Ignore("No CUDA GPU on this machine: the cuda variant of this test is skipped.");
+            Assert.Ignore($"No CUDA GPU usable here ({problem}): the cuda variant of this test is skipped.");
         }
 
         lock (Gate)

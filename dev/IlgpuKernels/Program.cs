@@ -59,6 +59,12 @@ foreach (var variant in gemmVariants)
     }
 }
 
+if (cuda)
+{
+    // Which of the names CuBlasLibraryResolver accepts (docs/cuda.md) the cuBLAS variant ran on; gpu-check reports it.
+    Console.WriteLine($"cuBLAS: {CuBlasLibraryResolver.Loaded ?? "not loaded"}");
+}
+
 foreach (var variant in Enum.GetValues<RecurrenceVariant>())
 {
     string? error = Checks.Recurrence(accelerator, recurrence, variant);

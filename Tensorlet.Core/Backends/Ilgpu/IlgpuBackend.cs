@@ -28,9 +28,15 @@ internal sealed partial class IlgpuBackend : IKernelBackend
 
     public static IlgpuBackend CreateCuda()
     {
-        var context = Context.Create(builder => builder.Cuda().EnableAlgorithms());
+        var context = CreateCudaContext();
         return new IlgpuBackend(context, context.CreateCudaAccelerator(0));
     }
+
+    /// <summary>
+    /// The ILGPU context the <c>cuda</c> device compiles its kernels in. Internal so the PTX tests compile with the same
+    /// settings without a GPU (the context holds no device then).
+    /// </summary>
+    internal static Context CreateCudaContext() => Context.Create(builder => builder.Cuda().EnableAlgorithms());
 
     public static IlgpuBackend CreateCpu()
     {

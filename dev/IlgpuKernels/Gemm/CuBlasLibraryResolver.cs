@@ -19,6 +19,10 @@ internal static class CuBlasLibraryResolver
     public const string NewestKnownName = "libcublas.so.12";
 
     private static int installed;
+    private static string? loaded;
+
+    /// <summary>The cuBLAS library the resolver loaded (libcublas.so.12, .13, .11 or .10), or null before it did.</summary>
+    public static string? Loaded => Volatile.Read(ref loaded);
 
     /// <summary>The names to try, in order, for a native library ILGPU.Algorithms imports.</summary>
     public static IReadOnlyList<string> Candidates(string libraryName)
@@ -42,17 +46,19 @@ internal static class CuBlasLibraryResolver
         }
     }
 
+    // Every cuBLAS name goes through here, so the one loaded is known; other libraries get the runtime's default probing.
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
-        if (libraryName != NewestKnownName)
+        if (!libraryName.StartsWith("libcublas.so.", StringComparison.Ordinal))
         {
-            return IntPtr.Zero; // the runtime's default probing
+            return IntPtr.Zero;
         }
 
         foreach (string name in Candidates(libraryName))
         {
             if (NativeLibrary.TryLoad(name, assembly, searchPath, out IntPtr handle))
             {
+                Volatile.Write(ref loaded, name);
                 return handle;
             }
         }
