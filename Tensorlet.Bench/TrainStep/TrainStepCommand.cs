@@ -159,11 +159,11 @@ internal static class TrainStepCommand
     private static string GemmName(Device device)
         => device.Backend is IlgpuBackend
             ? "Tiled"
-            : $"cpu-packed-{GemmGeometry.Best.Kind.ToString().ToLowerInvariant()}"; // what varies by machine is the microkernel it packs for
+            : $"cpu-packed-{GemmGeometry.Machine.Kind.ToString().ToLowerInvariant()}"; // what varies by machine is the microkernel it packs for
 
     /// <summary>How the LSTM's time steps run: step by step on an ILGPU device; on cpu, fused when H fits its microkernel's width.</summary>
     private static string RecurrenceName(Device device, int hidden)
-        => device.Backend is IlgpuBackend ? "StepByStep" : hidden % GemmGeometry.Best.Nr == 0 ? "cpu-fused" : "cpu-step-by-step";
+        => device.Backend is IlgpuBackend ? "StepByStep" : hidden % GemmGeometry.Machine.Nr == 0 ? "cpu-fused" : "cpu-step-by-step";
 
     /// <summary>The p-quantile of sorted values, linearly interpolated.</summary>
     internal static double Percentile(double[] sorted, double p)

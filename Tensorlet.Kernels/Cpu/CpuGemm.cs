@@ -6,16 +6,18 @@ namespace Tensorlet.Kernels.Cpu;
 /// Single-precision GEMM on the CPU: C[m,n] = alpha·op(A)·op(B) + beta·C, row-major and dense.
 /// op(A) is [m,k]: A is stored [m,k], or [k,m] when transposeA. op(B) is [k,n]: B is stored [k,n], or [n,k] when transposeB.
 /// When beta is 0, C is only written (NaNs already in C do not propagate); when alpha or k is 0, A and B are not read.
-/// The method follows Goto/BLIS: B is packed into slivers of NR columns, K is cut into equal blocks of at most 256,
+/// The method follows Goto/BLIS: B is packed into slivers of NR columns, K is cut into equal blocks of at most KC,
 /// A is packed into MR-row panels per block, and a register-blocked microkernel (8×32 on Vector512, 6×16 on
-/// Vector256, 4×4 scalar) computes each tile (see <see cref="GemmJob"/> for the blocking and threading).
+/// Vector256, 6×8 on Vector128, 4×4 scalar) computes each tile. The microkernel and the block sizes are a
+/// <see cref="GemmGeometry"/>, given by the caller or else this process's (<see cref="GemmGeometry.Machine"/>);
+/// see <see cref="GemmJob"/> for the blocking and threading.
 /// Results are bit-identical for any thread count. The methods are reentrant pure functions of their arguments.
 /// </summary>
 internal static unsafe class CpuGemm
 {
     /// <summary>
     /// Below this many multiply-adds (about 20 µs of work) a call stays on the calling thread: waking workers
-    /// costs more. At 2^18 the n-gram MLP's [100, 100]·[100, 32] GEMMs were split and ran 10× slower (docs/benchmarks.md).
+    /// costs more than the work (the n-gram MLP's [100, 100]·[100, 32] GEMMs, split, ran many times slower).
     /// </summary>
     private const long ParallelThreshold = 1L << 21;
 
@@ -33,7 +35,8 @@ internal static unsafe class CpuGemm
     /// <param name="beta">Scale of the old C; 0 means C is not read.</param>
     /// <param name="c">C, at least m·n floats, row-major [m,n].</param>
     /// <param name="maxDegreeOfParallelism">Threads to use (1 runs on the calling thread).</param>
-    public static void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int maxDegreeOfParallelism)
+    /// <param name="geometry">The microkernel and blocking; null for this process's (<see cref="GemmGeometry.Machine"/>).</param>
+    public static void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int maxDegreeOfParallelism, GemmGeometry? geometry = null)
     {
         CheckSizes(m, n, k, a.Length, b.Length, c.Length);
         if (m == 0 || n == 0)
@@ -52,9 +55,10 @@ internal static unsafe class CpuGemm
             maxDegreeOfParallelism = 1;
         }
 
+        var plan = geometry ?? GemmGeometry.Machine;
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var job = new GemmJob(GemmGeometry.Best, transposeA, m, n, k, alpha, pa, beta, pc, maxDegreeOfParallelism);
+            var job = new GemmJob(plan, transposeA, m, n, k, alpha, pa, beta, pc, maxDegreeOfParallelism);
             if (job.SplitsN)
             {
                 // Each item packs its own slivers of B while they are hot in cache.
@@ -71,7 +75,7 @@ internal static unsafe class CpuGemm
                 fixed (float* pr = rented)
                 {
                     float* packed = (float*)(((nint)pr + 63) & ~(nint)63);
-                    PackBInto(pb, transposeB, k, n, GemmGeometry.Best, job.Kc, job.PaddedN, packed, maxDegreeOfParallelism);
+                    PackBInto(pb, transposeB, k, n, plan, job.Kc, job.PaddedN, packed, maxDegreeOfParallelism);
                     job.UsePackedB(packed);
                     Run(job, maxDegreeOfParallelism);
                 }
@@ -93,8 +97,9 @@ internal static unsafe class CpuGemm
     /// <param name="b">B, at least k·n floats.</param>
     /// <param name="maxDegreeOfParallelism">Threads to pack with.</param>
     /// <param name="reuse">A previous packing to overwrite, or null.</param>
-    /// <returns>The packed matrix; the caller owns and disposes it.</returns>
-    public static PackedMatrix PackB(bool transposeB, int k, int n, ReadOnlySpan<float> b, int maxDegreeOfParallelism = 1, PackedMatrix? reuse = null)
+    /// <param name="geometry">The blocking to pack for; null for this process's (<see cref="GemmGeometry.Machine"/>).</param>
+    /// <returns>The packed matrix; the caller owns and disposes it. GEMMs with it use its geometry.</returns>
+    public static PackedMatrix PackB(bool transposeB, int k, int n, ReadOnlySpan<float> b, int maxDegreeOfParallelism = 1, PackedMatrix? reuse = null, GemmGeometry? geometry = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -103,28 +108,29 @@ internal static unsafe class CpuGemm
             throw new ArgumentException($"B has {b.Length} floats; op(B) [{k}, {n}] needs {(long)k * n}.", nameof(b));
         }
 
-        var geometry = GemmGeometry.Best;
+        var plan = geometry ?? GemmGeometry.Machine;
         PackedMatrix packed;
-        if (reuse is not null && reuse.Fits(k, n, geometry))
+        if (reuse is not null && reuse.Fits(k, n, plan))
         {
             packed = reuse;
         }
         else
         {
             reuse?.Dispose();
-            packed = new PackedMatrix(k, n, geometry);
+            packed = new PackedMatrix(k, n, plan);
         }
 
         fixed (float* pb = b)
         {
-            PackBInto(pb, transposeB, k, n, geometry, packed.Kc, packed.PaddedN, packed.Data, maxDegreeOfParallelism);
+            PackBInto(pb, transposeB, k, n, plan, packed.Kc, packed.PaddedN, packed.Data, maxDegreeOfParallelism);
         }
 
         return packed;
     }
 
     /// <summary>
-    /// C = alpha·op(A)·B + beta·C with B already packed by <see cref="PackB"/> (op(B) is [b.K, b.N]).
+    /// C = alpha·op(A)·B + beta·C with B already packed by <see cref="PackB"/> (op(B) is [b.K, b.N]), with the
+    /// geometry B was packed for.
     /// </summary>
     /// <param name="transposeA">Whether A is stored [k,m].</param>
     /// <param name="m">Rows of op(A) and C.</param>
@@ -139,10 +145,6 @@ internal static unsafe class CpuGemm
         ArgumentNullException.ThrowIfNull(b);
         int n = b.N, k = b.K;
         CheckSizes(m, n, k, a.Length, (long)k * n, c.Length);
-        if (b.Geometry != GemmGeometry.Best)
-        {
-            throw new InvalidOperationException("The packed matrix was made for another microkernel (the kernel switch changed since PackB); pack it again.");
-        }
 
         if (m == 0 || n == 0)
         {

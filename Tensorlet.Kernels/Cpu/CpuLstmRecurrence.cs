@@ -18,10 +18,9 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuLstmRecurrence
 {
-    /// <summary>The most gang members a layer of <paramref name="hidden"/> units can use: each needs a whole number of B slivers per gate.</summary>
-    public static int Members(int hidden, int threads)
+    /// <summary>The most gang members a layer of <paramref name="hidden"/> units can use: each needs a whole number of B slivers (NR columns) per gate.</summary>
+    public static int Members(int hidden, int threads, int nr)
     {
-        int nr = GemmGeometry.Best.Nr;
         int members = Math.Min(threads, CpuThreadTeam.MaxThreads);
         while (members > 1 && hidden % (members * nr) != 0)
         {
@@ -40,9 +39,9 @@ internal static unsafe class CpuLstmRecurrence
     public static void Forward(
         float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads)
     {
-        CheckPacked(weightHhT, hiddenSize, 4 * hiddenSize, nameof(weightHhT));
+        CheckPacked(weightHhT, hiddenSize, 4 * hiddenSize, hiddenSize, nameof(weightHhT));
         var gang = new ForwardGang(gates, cells, hidden, h0, c0, hasInitialHidden, weightHhT, steps, batch, hiddenSize);
-        CpuThreadTeam.RunGang(Members(hiddenSize, threads), ref gang);
+        CpuThreadTeam.RunGang(Members(hiddenSize, threads, weightHhT.Geometry.Nr), ref gang);
     }
 
     /// <summary>
@@ -54,17 +53,17 @@ internal static unsafe class CpuLstmRecurrence
     public static void Backward(
         float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads)
     {
-        CheckPacked(weightHh, 4 * hiddenSize, hiddenSize, nameof(weightHh));
+        CheckPacked(weightHh, 4 * hiddenSize, hiddenSize, hiddenSize, nameof(weightHh));
         var gang = new BackwardGang(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch, hiddenSize);
-        CpuThreadTeam.RunGang(Members(hiddenSize, threads), ref gang);
+        CpuThreadTeam.RunGang(Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
     }
 
-    private static void CheckPacked(PackedMatrix packed, int k, int n, string name)
+    private static void CheckPacked(PackedMatrix packed, int k, int n, int hiddenSize, string name)
     {
         ArgumentNullException.ThrowIfNull(packed, name);
-        if (packed.K != k || packed.N != n || packed.Geometry != GemmGeometry.Best)
+        if (packed.K != k || packed.N != n || hiddenSize % packed.Geometry.Nr != 0)
         {
-            throw new ArgumentException($"{name} is packed as [{packed.K}, {packed.N}]; the recurrence needs [{k}, {n}] packed for this machine's microkernel.", name);
+            throw new ArgumentException($"{name} is packed as [{packed.K}, {packed.N}] in slivers of {packed.Geometry.Nr}; the recurrence needs [{k}, {n}] and whole slivers per gate.", name);
         }
     }
 

@@ -1,6 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>Which register-blocked microkernel a GEMM runs; it fixes the packed layouts (MR, NR).</summary>
@@ -12,53 +9,71 @@ internal enum GemmKernelKind
     /// <summary>6 rows × 16 columns, 12 Vector256 accumulators (AVX2 has 16 registers).</summary>
     Vector256,
 
-    /// <summary>4 × 4 plain floats, for hardware without wide vectors or FMA.</summary>
+    /// <summary>6 rows × 8 columns, 12 Vector128 accumulators (fits SSE's 16 registers and Neon's 32).</summary>
+    Vector128,
+
+    /// <summary>4 × 4 plain floats, for hardware without SIMD.</summary>
     Scalar,
 }
 
 /// <summary>
-/// The blocking of one microkernel kind: MR rows of packed A by NR columns (a "sliver") of packed B,
-/// K blocked at <see cref="KcMax"/> so a B sliver (KC·NR floats, 32 KiB for Vector512) stays in L1
-/// while the MR-row panels of A stream past it from L2.
+/// The blocking of one GEMM (Goto/BLIS): MR rows of packed A by NR columns (a "sliver") of packed B per microkernel
+/// call, K cut into blocks of at most <see cref="KcMax"/>, M into row blocks of <see cref="Mc"/>. Made by
+/// <see cref="For"/> from the microkernel and the caches; a <see cref="PackedMatrix"/> records the geometry it was
+/// packed for, and only a GEMM with the same geometry may use it.
 /// </summary>
-internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr)
+/// <param name="Kind">The microkernel.</param>
+/// <param name="Mr">Rows of its tile.</param>
+/// <param name="Nr">Columns of its tile (one B sliver).</param>
+/// <param name="KcMax">The deepest K block.</param>
+/// <param name="McTarget">Rows of A packed per row block, before rounding down to MR.</param>
+/// <param name="L2Bytes">One core's L2: above it a packed B is streamed from L3, and the next sliver is prefetched.</param>
+/// <param name="ColumnChunk">Columns of C per chunk when a row block runs its K blocks chunk by chunk (0: never).</param>
+/// <param name="ColumnChunkMaxK">The deepest K whose whole row block of A the chunked order packs at once.</param>
+internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr, int KcMax, int McTarget, long L2Bytes, int ColumnChunk, int ColumnChunkMaxK)
 {
-    /// <summary>The K block: 256 keeps a Vector512 B sliver at 32 KiB of the 48 KiB L1.</summary>
-    public const int KcMax = 256;
-
-    /// <summary>Rows of A packed per block (before rounding to MR): 256·256·4 B = 256 KiB of the 2 MiB L2; fewer passes over B than 128 (measured better on K = 9900).</summary>
-    public const int McTarget = 256;
-
-    /// <summary>Testing switch: when set, the Vector256 kernel is used even where Vector512 is accelerated.</summary>
-    internal static bool ForceVector256 { get; set; }
-
-    /// <summary>Testing switch: when set, the scalar kernel is used.</summary>
-    internal static bool ForceScalar { get; set; }
-
-    /// <summary>The best kernel this machine runs (respecting the testing switches).</summary>
-    public static GemmGeometry Best
-    {
-        get
-        {
-            if (!ForceScalar && !ForceVector256 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
-            {
-                return new(GemmKernelKind.Vector512, 8, 32);
-            }
-
-            if (!ForceScalar && Vector256.IsHardwareAccelerated && Fma.IsSupported)
-            {
-                return new(GemmKernelKind.Vector256, 6, 16);
-            }
-
-            return new(GemmKernelKind.Scalar, 4, 4);
-        }
-    }
+    /// <summary>The geometry this process's GEMMs use (<see cref="CpuKernelPlan.Machine"/>).</summary>
+    public static GemmGeometry Machine => CpuKernelPlan.Machine.Gemm;
 
     /// <summary>Rows per A block: <see cref="McTarget"/> rounded down to a multiple of MR.</summary>
-    public int Mc => McTarget / Mr * Mr;
+    public int Mc => Math.Max(Mr, McTarget / Mr * Mr);
+
+    /// <summary>
+    /// The blocking for a register width on given caches. The contracts, each a fraction of a cache so that the same
+    /// rule fits a 32 KiB and a 48 KiB L1, a 1 MiB and a 2 MiB L2:
+    /// <list type="bullet">
+    /// <item>KC: one B sliver (KC·NR floats) stays in L1 across the MR-row A panels that stream past it, next to the
+    /// panel being read and the C tile: the sliver takes at most 3/4 of L1d, rounded down to a multiple of 64
+    /// (in [64, 512]). 48 KiB gives 256, 32 KiB gives 192 at NR = 32.</item>
+    /// <item>MC: one packed A block (MC·KC floats) takes an eighth of L2, leaving the rest to the B slivers streaming
+    /// through and to C, rounded down to MR (in [MR, 512]). 2 MiB at KC = 256 gives 256.</item>
+    /// <item>Column chunks: a chunk of C (MC rows) takes another eighth of L2, rounded down to NR; and a row block's A over
+    /// all of K (MC·K floats) may take at most half of L2 (deeper K runs the plain order). 2 MiB gives 256 columns and
+    /// K ≤ 1024.</item>
+    /// </list>
+    /// </summary>
+    public static GemmGeometry For(CpuVectorWidth width, CpuCaches caches)
+    {
+        var (kind, mr, nr) = width switch
+        {
+            CpuVectorWidth.Vector512 => (GemmKernelKind.Vector512, GemmMicrokernel512.Mr, GemmMicrokernel512.Nr),
+            CpuVectorWidth.Vector256 => (GemmKernelKind.Vector256, GemmMicrokernel256.Mr, GemmMicrokernel256.Nr),
+            CpuVectorWidth.Vector128 => (GemmKernelKind.Vector128, GemmMicrokernel128.Mr, GemmMicrokernel128.Nr),
+            _ => (GemmKernelKind.Scalar, GemmMicrokernelScalar.Mr, GemmMicrokernelScalar.Nr),
+        };
+
+        int kc = (int)Math.Clamp(caches.L1dBytes * 3 / 4 / (nr * sizeof(float)) / 64 * 64, 64, 512);
+        int mc = (int)Math.Clamp(caches.L2Bytes / 8 / (kc * sizeof(float)) / mr * mr, mr, 512);
+        int chunk = (int)Math.Max(nr, caches.L2Bytes / 8 / (mc * sizeof(float)) / nr * nr);
+        int chunkMaxK = (int)(caches.L2Bytes / 2 / (mc * sizeof(float)));
+        return new GemmGeometry(kind, mr, nr, kc, mc, caches.L2Bytes, chunk, chunkMaxK);
+    }
+
+    /// <summary>The same geometry without the column-chunk order (tests compare the two orders' floats).</summary>
+    public GemmGeometry WithoutColumnChunks() => this with { ColumnChunk = 0 };
 
     /// <summary>The K block actually used: K split into equal blocks of at most <see cref="KcMax"/>, so no block is a sliver-thin tail.</summary>
-    public static int KcFor(int k)
+    public int KcFor(int k)
     {
         int blocks = Math.Max(1, (k + KcMax - 1) / KcMax);
         return Math.Max(1, (k + blocks - 1) / blocks);

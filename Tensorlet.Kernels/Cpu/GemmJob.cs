@@ -3,12 +3,12 @@ using System.Runtime.Intrinsics.X86;
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
-/// One GEMM call split into work items. Normally an item is a block of MC rows of C over all of N, so every
-/// A block is packed exactly once: the item loops over the K blocks, packs its A block into a per-thread
-/// buffer, and runs the microkernel over every MR × NR tile, B sliver outermost so the sliver stays in L1
-/// while the A panels stream past it from L2 (B need not fit in L2: each sliver is fetched once per A block).
+/// One GEMM call split into work items, over the blocking of a <see cref="GemmGeometry"/>. Normally an item is a block
+/// of MC rows of C over all of N, so every A block is packed exactly once: the item loops over the K blocks, packs its
+/// A block into a per-thread buffer, and runs the microkernel over every MR × NR tile, B sliver outermost so the sliver
+/// stays in L1 while the A panels stream past it from L2 (B need not fit in L2: each sliver is fetched once per A block).
 /// Where that would stream a wide C through L2 once per K block, the item packs its A over all of K and runs the
-/// K blocks inside chunks of 256 columns instead (<see cref="RunTileInColumnChunks"/>).
+/// K blocks inside chunks of columns instead (<see cref="RunTileInColumnChunks"/>).
 /// With too few row blocks to keep the threads busy (the LSTM's 100-row step), N is cut into several items
 /// instead; then A is packed once up front (<see cref="PackSharedA"/>), and B, unless already packed, is
 /// packed by each item for its own slivers just before use (<see cref="PackBPerItem"/>), while it is hot.
@@ -16,19 +16,10 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal unsafe struct GemmJob : IParallelItems
 {
-    /// <summary>Columns of C per chunk in <see cref="RunTileInColumnChunks"/>: 256 (a 256 KiB chunk of C at MC = 256) measured as well as 128 and better than 512.</summary>
-    private const int ColumnChunk = 256;
-
     /// <summary>
-    /// The deepest K whose whole row block of A (MC × K floats, 1 MiB at 1024) the chunked path packs at once. At K = 2048
-    /// (the 2×512 input gradient) the 2 MiB of A filled the L2 the chunks were meant to stay in: −2 to +4%, so not there.
+    /// The fewest rows a row block needs for the next-sliver prefetch: the requests are spread over the block's panels,
+    /// and a 100-row block (the LSTM's recurrent step, whose packed weights stay in L2 anyway) has too few.
     /// </summary>
-    private const int ColumnChunkMaxK = 1024;
-
-    /// <summary>The L2 size per core the blocking assumes (this machine's).</summary>
-    private const long L2Bytes = 2L << 20;
-
-    /// <summary>The fewest rows a row block needs for the next-sliver prefetch: 128 leaves out the LSTM's 100-row steps.</summary>
     private const int MinRowsToPrefetchSlivers = 128;
 
     [ThreadStatic]
@@ -59,7 +50,7 @@ internal unsafe struct GemmJob : IParallelItems
         this.c = c;
 
         int mr = geometry.Mr, nr = geometry.Nr;
-        kc = GemmGeometry.KcFor(k);
+        kc = geometry.KcFor(k);
         paddedN = (n + nr - 1) / nr * nr;
         paddedM = (m + mr - 1) / mr * mr;
         mc = Math.Min(geometry.Mc, paddedM);
@@ -68,10 +59,10 @@ internal unsafe struct GemmJob : IParallelItems
         sliversPerItem = slivers;
 
         // Fewer row blocks than threads (the 100-row recurrent step): cut N, so every thread gets several items and
-        // a thread slowed by the shared machine does not hold up the call; at most 1024 columns an item, to bound
+        // a thread slowed by a busy machine does not hold up the call; at most 1024 columns an item, to bound
         // the per-thread B buffer. With a row block per thread or more, items are row blocks: cutting N then would
         // pack all of A up front (40 MB for the 2×256 weight gradient [1024×256×9800]) and each B sliver once per
-        // row block; that shape ran 30–50% faster without the cut (4 alternated runs, 2 threads).
+        // row block.
         int wanted = threads <= 1 ? 1 : 4 * threads;
         if (mBlocks < threads)
         {
@@ -82,9 +73,6 @@ internal unsafe struct GemmJob : IParallelItems
         NBlocks = (slivers + sliversPerItem - 1) / sliversPerItem;
         Items = mBlocks * NBlocks;
     }
-
-    /// <summary>Testing switch: when set, no tile runs in column chunks (to compare the two orders' floats).</summary>
-    internal static bool ForceNoColumnChunks { get; set; }
 
     /// <summary>How many work items the call has.</summary>
     public int Items { get; }
@@ -155,8 +143,8 @@ internal unsafe struct GemmJob : IParallelItems
         }
 
         bool prefetchSlivers = PrefetchesNextSliver(rowsInBlock);
-        float[]? aScratch = sharedA == null ? Scratch(ref aBuffer, geometry.Mc * GemmGeometry.KcMax) : null;
-        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, GemmGeometry.KcMax * (s1 - s0) * nr) : null;
+        float[]? aScratch = sharedA == null ? Scratch(ref aBuffer, geometry.Mc * geometry.KcMax) : null;
+        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, geometry.KcMax * (s1 - s0) * nr) : null;
         float* spill = stackalloc float[mr * nr];
         fixed (float* aStart = aScratch, bStart = bScratch)
         {
@@ -220,37 +208,32 @@ internal unsafe struct GemmJob : IParallelItems
 
     /// <summary>
     /// Whether <see cref="RunTile"/> asks for the next B sliver into L2 while the current one runs: when the packed B is larger
-    /// than L2, so each sliver comes from L3, and the row block has enough panels to spread the requests over. Measured
-    /// on the weight gradients (dYᵀ·X over K = 9900, alternated in one process, medians of 10–16): 2×512 at two threads
-    /// 180 → 195, 178 → 195, 205 → 231 and 129 → 135 GFLOP/s, 2×256 163 → 170, 159 → 174, 206 → 229 and 204 → 219; at one
-    /// thread −1 to +9%. The 2×512 input gradient (B 4 MiB) moved −3 to +1%. A first version that also prefetched for
-    /// the recurrence's 100-row steps measured them 2–6% slower (about this machine's noise there), hence
-    /// <see cref="MinRowsToPrefetchSlivers"/>.
+    /// than one core's L2 (<see cref="GemmGeometry.L2Bytes"/>), so each sliver comes from L3 and its first touch would wait
+    /// on it, and the row block has enough panels to spread the requests over (<see cref="MinRowsToPrefetchSlivers"/>).
     /// </summary>
     private readonly bool PrefetchesNextSliver(int rowsInBlock)
-        => Sse.IsSupported && unpackedB == null && rowsInBlock >= MinRowsToPrefetchSlivers && (long)k * paddedN * sizeof(float) > L2Bytes;
+        => Sse.IsSupported && unpackedB == null && rowsInBlock >= MinRowsToPrefetchSlivers && (long)k * paddedN * sizeof(float) > geometry.L2Bytes;
 
     /// <summary>
     /// Whether to run a tile of <paramref name="tileSlivers"/> slivers in column chunks (<see cref="RunTileInColumnChunks"/>):
     /// when the tile is wider than a chunk, K has more than one block (so C is revisited) and a row block's A over all of K
-    /// fits the per-thread buffer. Not when A is shared or B is packed per item: those paths keep their own order.
+    /// is small enough (<see cref="GemmGeometry.ColumnChunkMaxK"/>). Not when A is shared or B is packed per item: those
+    /// paths keep their own order.
     /// </summary>
     private readonly bool KeepsCChunksInL2(int tileSlivers)
-        => !ForceNoColumnChunks && sharedA == null && unpackedB == null && kc < k && k <= ColumnChunkMaxK && tileSlivers * geometry.Nr > ColumnChunk;
+        => geometry.ColumnChunk > 0 && sharedA == null && unpackedB == null && kc < k && k <= geometry.ColumnChunkMaxK && tileSlivers * geometry.Nr > geometry.ColumnChunk;
 
     /// <summary>
-    /// <see cref="RunTile"/> with the K loop inside chunks of <see cref="ColumnChunk"/> columns: the row block's A is packed
-    /// over all of K first, then each chunk of C (MC × 256 floats, 256 KiB) takes every K block while it is still in L2,
-    /// instead of all of the row block's C (2 MiB at N = 2048) streaming through L2 once per K block. Each element still
-    /// sums its K blocks in the same order through the same microkernel, so the floats are the same. Measured on the
-    /// 2×512 input projection (9900×512 · 512×2048, alternated in one process, medians of 10–20): 139 → 147 and
-    /// 133 → 144 GFLOP/s at one thread, 256 → 278, 186 → 199 and 183 → 191 at two.
+    /// <see cref="RunTile"/> with the K loop inside chunks of <see cref="GemmGeometry.ColumnChunk"/> columns: the row block's
+    /// A is packed over all of K first, then each chunk of C takes every K block while it is still in L2, instead of all of
+    /// the row block's C streaming through L2 once per K block. Each element still sums its K blocks in the same order
+    /// through the same microkernel, so the floats are the same as the plain order's.
     /// </summary>
     private readonly void RunTileInColumnChunks(int i0, int rowsInBlock, int s0, int s1)
     {
         int mr = geometry.Mr, nr = geometry.Nr;
         int paddedRows = (rowsInBlock + mr - 1) / mr * mr;
-        int chunkSlivers = ColumnChunk / nr;
+        int chunkSlivers = geometry.ColumnChunk / nr;
         float[] aScratch = Scratch(ref aBuffer, geometry.Mc * k);
         float* spill = stackalloc float[mr * nr];
         fixed (float* aStart = aScratch)
@@ -313,6 +296,9 @@ internal unsafe struct GemmJob : IParallelItems
                 case GemmKernelKind.Vector256:
                     GemmMicrokernel256.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
                     break;
+                case GemmKernelKind.Vector128:
+                    GemmMicrokernel128.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                    break;
                 default:
                     GemmMicrokernelScalar.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
                     break;
@@ -328,7 +314,7 @@ internal unsafe struct GemmJob : IParallelItems
     private readonly void RunOneSliverReadingA(int i0, int rowsInBlock)
     {
         int mr = geometry.Mr, nr = geometry.Nr;
-        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, GemmGeometry.KcMax * nr) : null;
+        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, geometry.KcMax * nr) : null;
         float* spill = stackalloc float[mr * nr];
         fixed (float* bStart = bScratch)
         {
@@ -357,9 +343,8 @@ internal unsafe struct GemmJob : IParallelItems
     /// <summary>
     /// Asks for part <paramref name="part"/> of <paramref name="parts"/> of the source of the A block that
     /// <see cref="GemmPacking.PackA"/> reads next, into L2, while this block's products run. The block is many short
-    /// segments (for the weight gradient's transposed A, 1 KiB of each 4 KiB row of d(pre)), too short for the hardware
-    /// prefetcher to ramp up on, so unprefetched packing waits on memory segment by segment. Measured 5–12% faster
-    /// on the LSTM weight-gradient shapes (interleaved runs, 1 and 2 threads), no change on the others.
+    /// segments (for the weight gradient's transposed A, KC floats of each long row of d(pre)), too short for the hardware
+    /// prefetcher to ramp up on, so unprefetched packing would wait on memory segment by segment.
     /// </summary>
     private readonly void PrefetchABlockPart(int i0, int rows, int pc, int kcLen, int part, int parts)
     {

@@ -1,6 +1,6 @@
 namespace Tensorlet.Kernels.Cpu;
 
-/// <summary>The portable GEMM microkernel: a 4 × 4 tile in plain floats, for hardware without wide vectors or FMA.</summary>
+/// <summary>The portable GEMM microkernel: a 4 × 4 tile in plain floats, for hardware without SIMD.</summary>
 internal static unsafe class GemmMicrokernelScalar
 {
     public const int Mr = 4;

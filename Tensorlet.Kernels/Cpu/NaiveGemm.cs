@@ -2,7 +2,7 @@ namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
 /// The textbook triple loop in float32, single-threaded: the baseline the benchmarks compare the packed,
-/// vectorised <see cref="CpuGemm"/> against. Same contract as <see cref="CpuGemm.Gemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float}, int)"/>.
+/// vectorised <see cref="CpuGemm"/> against. Same contract as <see cref="CpuGemm.Gemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float}, int, GemmGeometry?)"/>.
 /// </summary>
 internal static class NaiveGemm
 {

@@ -18,7 +18,7 @@ internal sealed unsafe class PackedMatrix : IDisposable
         K = k;
         N = n;
         Geometry = geometry;
-        Kc = GemmGeometry.KcFor(k);
+        Kc = geometry.KcFor(k);
         PaddedN = (n + geometry.Nr - 1) / geometry.Nr * geometry.Nr;
         Length = (long)k * PaddedN;
         nuint bytes = (nuint)Math.Max(1, Length) * sizeof(float);
@@ -35,6 +35,7 @@ internal sealed unsafe class PackedMatrix : IDisposable
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
     public bool IsDisposed => data == null;
 
+    /// <summary>The blocking it was packed for; a GEMM with this matrix runs with it.</summary>
     internal GemmGeometry Geometry { get; }
 
     /// <summary>The K block length (every block but possibly the last has this many rows).</summary>

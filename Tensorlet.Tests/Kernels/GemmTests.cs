@@ -163,79 +163,101 @@ public sealed class GemmTests
         AssertMatchesReference(tc.ToArray(), false, false, m, n, k, 1f, a, b2, 0f, new float[m * n]);
     }
 
-    /// <summary>The span API with each microkernel (Vector512 where the machine has it, Vector256, scalar).</summary>
+    /// <summary>The span API with each microkernel the machine runs, each with the blocking derived for it from the caches.</summary>
     [TestCase("Vector512")]
     [TestCase("Vector256")]
+    [TestCase("Vector128")]
     [TestCase("Scalar")]
-    public void EveryMicrokernelMatchesTheReference(string kernel)
+    public void EveryMicrokernelMatchesTheReference(string name)
     {
-        var kind = Enum.Parse<GemmKernelKind>(kernel);
-        GemmGeometry.ForceVector256 = kind == GemmKernelKind.Vector256;
-        GemmGeometry.ForceScalar = kind == GemmKernelKind.Scalar;
-        try
+        var width = Enum.Parse<CpuVectorWidth>(name);
+        if (!CpuKernelPlan.IsSupported(width))
         {
-            if (GemmGeometry.Best.Kind != kind)
-            {
-                Assert.Ignore($"This machine cannot run the {kind} microkernel.");
-            }
+            Assert.Ignore($"This machine cannot run the {width} microkernel.");
+        }
 
-            var rng = new Random(19);
-            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 33, 127), (13, 17, 260), (64, 64, 64), (50, 70, 600), (270, 20, 30), (600, 32, 513) })
+        var geometry = CpuKernelPlan.For(width).Gemm;
+        var rng = new Random(19);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 33, 127), (13, 17, 260), (64, 64, 64), (50, 70, 600), (270, 20, 30), (600, 32, 513) })
+        {
+            foreach (bool transposeA in new[] { false, true })
             {
-                foreach (bool transposeA in new[] { false, true })
+                foreach (bool transposeB in new[] { false, true })
                 {
-                    foreach (bool transposeB in new[] { false, true })
-                    {
-                        float[] a = Random(rng, m * k), b = Random(rng, k * n), c = Random(rng, m * n);
-                        float[] direct = (float[])c.Clone();
-                        CpuGemm.Gemm(transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, direct, 2);
-                        AssertMatchesReference(direct, transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, c);
+                    float[] a = Random(rng, m * k), b = Random(rng, k * n), c = Random(rng, m * n);
+                    float[] direct = (float[])c.Clone();
+                    CpuGemm.Gemm(transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, direct, 2, geometry);
+                    AssertMatchesReference(direct, transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, c);
 
-                        float[] viaPacked = (float[])c.Clone();
-                        using var packed = CpuGemm.PackB(transposeB, k, n, b);
-                        CpuGemm.Gemm(transposeA, m, 0.5f, a, packed, -1.5f, viaPacked, 2);
-                        Assert.That(viaPacked, Is.EqualTo(direct), "packing ahead must not change the arithmetic");
-                    }
+                    float[] viaPacked = (float[])c.Clone();
+                    using var packed = CpuGemm.PackB(transposeB, k, n, b, geometry: geometry);
+                    Assert.That(packed.Geometry, Is.EqualTo(geometry));
+                    CpuGemm.Gemm(transposeA, m, 0.5f, a, packed, -1.5f, viaPacked, 2);
+                    Assert.That(viaPacked, Is.EqualTo(direct), "packing ahead must not change the arithmetic");
                 }
             }
         }
-        finally
-        {
-            GemmGeometry.ForceVector256 = false;
-            GemmGeometry.ForceScalar = false;
-        }
+    }
+
+    /// <summary>The blocking follows the caches: the tuned Intel sizes (48 KiB L1d, 2 MiB L2) and this project's AMD sizes (32 KiB, 1 MiB).</summary>
+    [Test]
+    public void BlockingIsDerivedFromTheCaches()
+    {
+        var intel = GemmGeometry.For(CpuVectorWidth.Vector512, new CpuCaches(48 << 10, 12, 2 << 20, 105 << 20, "test"));
+        Assert.That((intel.KcMax, intel.Mc, intel.ColumnChunk, intel.ColumnChunkMaxK), Is.EqualTo((256, 256, 256, 1024)));
+        var zen4 = GemmGeometry.For(CpuVectorWidth.Vector512, new CpuCaches(32 << 10, 8, 1 << 20, 32 << 20, "test"));
+        Assert.That((zen4.KcMax, zen4.Mc), Is.EqualTo((192, 168)));
+        Assert.That(zen4.KcMax * zen4.Nr * sizeof(float), Is.LessThanOrEqualTo(3 * (32 << 10) / 4), "the B sliver stays in L1");
+        Assert.That((long)zen4.Mc * zen4.KcMax * sizeof(float), Is.LessThanOrEqualTo((1 << 20) / 8), "the A block takes an eighth of L2");
+        var tiny = GemmGeometry.For(CpuVectorWidth.Scalar, new CpuCaches(1 << 10, 2, 4 << 10, 0, "test"));
+        Assert.That(tiny.KcMax, Is.GreaterThanOrEqualTo(64));
+        Assert.That(tiny.Mc, Is.GreaterThanOrEqualTo(tiny.Mr));
     }
 
     [Test]
-    public void PackingForAnotherMicrokernelIsRejectedByTheSpanApiAndRepackedByTheBackend()
+    public void CacheSizesParseFromSysfsText()
     {
-        if (GemmGeometry.Best.Kind != GemmKernelKind.Vector512)
+        Assert.That(CpuCaches.ParseSize("32K"), Is.EqualTo(32 << 10));
+        Assert.That(CpuCaches.ParseSize("1024K"), Is.EqualTo(1 << 20));
+        Assert.That(CpuCaches.ParseSize("32M\n"), Is.EqualTo(32 << 20));
+        Assert.That(CpuCaches.ParseSize("4096"), Is.EqualTo(4096));
+        Assert.That(CpuCaches.Machine.L1dBytes, Is.GreaterThan(0));
+        Assert.That(CpuCaches.Machine.L2Bytes, Is.GreaterThanOrEqualTo(CpuCaches.Machine.L1dBytes));
+    }
+
+    [Test]
+    public void VectorWidthNamesParseAsTheEnvironmentVariableTakesThem()
+    {
+        Assert.That(CpuKernelPlan.ParseWidth("512"), Is.EqualTo(CpuVectorWidth.Vector512));
+        Assert.That(CpuKernelPlan.ParseWidth(" 256 "), Is.EqualTo(CpuVectorWidth.Vector256));
+        Assert.That(CpuKernelPlan.ParseWidth("128"), Is.EqualTo(CpuVectorWidth.Vector128));
+        Assert.That(CpuKernelPlan.ParseWidth("Scalar"), Is.EqualTo(CpuVectorWidth.Scalar));
+        Assert.That(CpuKernelPlan.ParseWidth("avx"), Is.Null);
+        Assert.That(CpuKernelPlan.IsSupported(CpuKernelPlan.Machine.Width), Is.True);
+    }
+
+    [Test]
+    public void PackedOperandsAreRepackedForAnotherGeometry()
+    {
+        var other = CpuKernelPlan.Supported().FirstOrDefault(w => w != CpuKernelPlan.Machine.Width);
+        if (other == default)
         {
-            Assert.Ignore("Needs a Vector512 machine to have two microkernels to switch between.");
+            Assert.Ignore("Needs a second width this machine runs.");
         }
 
         var device = TestDevices.Get("cpu");
         var rng = new Random(37);
         const int m = 6, n = 40, k = 24;
         float[] a = Random(rng, m * k), b = Random(rng, k * n);
-        using var packed = CpuGemm.PackB(false, k, n, b);
-        using var ta = device.FromArray(a, m, k);
         using var tb = device.FromArray(b, k, n);
-        using var tc = device.Zeros(m, n);
-        Ops.Gemm(ta, false, tb, false, tc);
-        Ops.Gemm(ta, false, tb, false, tc); // the second use packs for this machine's microkernel
-
-        GemmGeometry.ForceVector256 = true;
-        try
-        {
-            Assert.Throws<InvalidOperationException>(() => CpuGemm.Gemm(false, m, 1f, a, packed, 0f, new float[m * n], 1));
-            Ops.Gemm(ta, false, tb, false, tc);
-            AssertMatchesReference(tc.ToArray(), false, false, m, n, k, 1f, a, b, 0f, new float[m * n]);
-        }
-        finally
-        {
-            GemmGeometry.ForceVector256 = false;
-        }
+        using var operands = new CpuPackedOperands();
+        var otherGeometry = CpuKernelPlan.For(other).Gemm;
+        Assert.That(operands.Keep(tb, false, k, n, 1, otherGeometry).Geometry, Is.EqualTo(otherGeometry));
+        var packed = operands.Keep(tb, false, k, n, 1, GemmGeometry.Machine);
+        Assert.That(packed.Geometry, Is.EqualTo(GemmGeometry.Machine), "a copy packed for another geometry is repacked");
+        var c = new float[m * n];
+        CpuGemm.Gemm(false, m, 1f, a, packed, 0f, c, 1);
+        AssertMatchesReference(c, false, false, m, n, k, 1f, a, b, 0f, new float[m * n]);
     }
 
     [Test]
@@ -266,6 +288,8 @@ public sealed class GemmTests
     {
         // Row blocks wider than a 256-column chunk with several K blocks run the K loop inside each chunk; every element
         // still sums the same K blocks in the same order, so the floats must be identical, edges and beta included.
+        // The blocking of a 48 KiB L1d and 2 MiB L2 (256-column chunks up to K = 1024), whatever this machine's caches.
+        var geometry = GemmGeometry.For(CpuKernelPlan.Machine.Width, new CpuCaches(48 << 10, 12, 2 << 20, 32 << 20, "test"));
         var rng = new Random(29);
         foreach (var (m, n, k) in new[] { (530, 300, 600), (520, 600, 1024) })
         {
@@ -275,16 +299,8 @@ public sealed class GemmTests
                 {
                     float[] a = Random(rng, m * k), b = Random(rng, k * n), c = Random(rng, m * n);
                     float[] chunked = (float[])c.Clone(), whole = (float[])c.Clone();
-                    CpuGemm.Gemm(transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, chunked, 2);
-                    GemmJob.ForceNoColumnChunks = true;
-                    try
-                    {
-                        CpuGemm.Gemm(transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, whole, 2);
-                    }
-                    finally
-                    {
-                        GemmJob.ForceNoColumnChunks = false;
-                    }
+                    CpuGemm.Gemm(transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, chunked, 2, geometry);
+                    CpuGemm.Gemm(transposeA, transposeB, m, n, k, 0.5f, a, b, -1.5f, whole, 2, geometry.WithoutColumnChunks());
 
                     Assert.That(chunked, Is.EqualTo(whole), $"{m}x{n}x{k}, {(transposeA ? "Aᵀ" : "A")}·{(transposeB ? "Bᵀ" : "B")}");
                 }

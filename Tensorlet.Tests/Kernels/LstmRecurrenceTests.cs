@@ -13,7 +13,7 @@ public sealed unsafe class LstmRecurrenceTests
 {
     private static IEnumerable<TestCaseData> Cases()
     {
-        int nr = GemmGeometry.Best.Nr;
+        int nr = GemmGeometry.Machine.Nr;
         foreach (int threads in new[] { 1, 2, 3 })
         {
             foreach (var (steps, batch, units) in new[] { (1, 5, 1), (4, 5, 2), (6, 100, 3), (3, 7, 8) })

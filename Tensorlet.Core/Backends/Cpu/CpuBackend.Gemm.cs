@@ -12,10 +12,10 @@ internal sealed partial class CpuBackend
     /// </summary>
     public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta)
     {
-        var packed = packedOperands.For(b, transposeB, k, n, Threads, keepNow: false);
+        var packed = packedOperands.For(b, transposeB, k, n, Threads, Plan.Gemm, keepNow: false);
         if (packed is null)
         {
-            CpuGemm.Gemm(transposeA, transposeB, m, n, k, alpha, a.ReadSpan, b.ReadSpan, beta, c.Span, Threads);
+            CpuGemm.Gemm(transposeA, transposeB, m, n, k, alpha, a.ReadSpan, b.ReadSpan, beta, c.Span, Threads, Plan.Gemm);
             return;
         }
 

@@ -12,12 +12,12 @@ internal sealed partial class CpuBackend
     public unsafe bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
     {
         int h = hidden.Columns;
-        if (h % GemmGeometry.Best.Nr != 0)
+        if (h % Plan.Gemm.Nr != 0)
         {
             return false;
         }
 
-        var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: 4 * h, Threads);
+        var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
         fixed (float* g = gates.Span, c = cells.Span, hh = hidden.Span, hInit = h0.Span, cInit = c0.Span)
         {
             CpuLstmRecurrence.Forward(g, c, hh, hInit, cInit, hasInitialHidden, packed, steps, batch, h, Threads);
@@ -30,12 +30,12 @@ internal sealed partial class CpuBackend
     public unsafe bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
     {
         int h = cells.Columns;
-        if (h % GemmGeometry.Best.Nr != 0)
+        if (h % Plan.Gemm.Nr != 0)
         {
             return false;
         }
 
-        var packed = packedOperands.Keep(weightHh, transposeB: false, k: 4 * h, n: h, Threads);
+        var packed = packedOperands.Keep(weightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
         fixed (float* g = gates.Span, c = cells.Span, cInit = c0.Span, dh = dH.Span, dcp = dc.Span, dp = dPre.Span)
         {
             CpuLstmRecurrence.Backward(g, c, cInit, dh, dcp, dp, packed, steps, batch, h, Threads);

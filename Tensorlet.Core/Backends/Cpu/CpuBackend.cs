@@ -1,13 +1,16 @@
-using System.Runtime.Intrinsics;
+using Tensorlet.Kernels.Cpu;
 
 namespace Tensorlet.Backends.Cpu;
 
 /// <summary>The <c>cpu</c> device: Tensorlet's SIMD C# kernels over 64-byte-aligned native memory, on <see cref="Threads"/> threads.</summary>
 internal sealed partial class CpuBackend : IKernelBackend
 {
-    public CpuBackend(int threads)
+    /// <param name="threads">How many threads the kernels use.</param>
+    /// <param name="plan">The register width and GEMM blocking; null for this process's (<see cref="CpuKernelPlan.Machine"/>).</param>
+    public CpuBackend(int threads, CpuKernelPlan? plan = null)
     {
         Threads = threads;
+        Plan = plan ?? CpuKernelPlan.Machine;
         Parallelism = new ParallelOptions { MaxDegreeOfParallelism = threads };
     }
 
@@ -17,9 +20,11 @@ internal sealed partial class CpuBackend : IKernelBackend
     /// <summary><see cref="Threads"/> in the form the kernels that split work through <see cref="Kernels.Cpu.CpuParallel"/> take.</summary>
     private ParallelOptions Parallelism { get; }
 
+    /// <summary>The register width and GEMM blocking every kernel of this device runs with.</summary>
+    public CpuKernelPlan Plan { get; }
+
     public string Description =>
-        $"CPU, {Threads} thread(s) of {Environment.ProcessorCount}, " +
-        (Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar");
+        $"CPU, {Threads} thread(s) of {Environment.ProcessorCount}, {Plan.Describe()}";
 
     public Storage<T> Allocate<T>(long length)
         where T : unmanaged => new CpuStorage<T>(length);
