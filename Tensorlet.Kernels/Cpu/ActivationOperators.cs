@@ -1,15 +1,11 @@
-using System.Runtime.Intrinsics;
-
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>y = max(x, 0). Max keeps NaN, as torch.relu does.</summary>
 internal readonly struct ReluOperator : IUnaryOperator
 {
-    public float Invoke(float x) => Math.Max(x, 0f);
-
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
-
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero);
+    public TVector Invoke<TLanes, TVector>(TVector x)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct => TLanes.Max(x, TLanes.Create(0f));
 }
 
 /// <summary>
@@ -18,63 +14,48 @@ internal readonly struct ReluOperator : IUnaryOperator
 /// </summary>
 internal readonly struct TanhOperator : IUnaryOperator
 {
-    public float Invoke(float x)
+    public TVector Invoke<TLanes, TVector>(TVector x)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
     {
-        float e = FloatLanes1.Exp(-2f * Math.Abs(x));
-        return MathF.CopySign((1f - e) / (1f + e), x);
-    }
-
-    public Vector256<float> Invoke(Vector256<float> x)
-    {
-        var e = FloatLanes256.Exp(Vector256.Create(-2f) * Vector256.Abs(x));
-        var one = Vector256<float>.One;
-        return Vector256.CopySign((one - e) / (one + e), x);
-    }
-
-    public Vector512<float> Invoke(Vector512<float> x)
-    {
-        var e = FloatLanes512.Exp(Vector512.Create(-2f) * Vector512.Abs(x));
-        var one = Vector512<float>.One;
-        return Vector512.CopySign((one - e) / (one + e), x);
+        var e = TLanes.Exp(TLanes.Multiply(TLanes.Create(-2f), TLanes.Abs(x)));
+        var one = TLanes.Create(1f);
+        return TLanes.CopySign(TLanes.Divide(TLanes.Subtract(one, e), TLanes.Add(one, e)), x);
     }
 }
 
 /// <summary>y = 1/(1 + exp(−x)) (<see cref="FloatExp"/>); exp(−x) is +∞ for very negative x, which gives the right limit 0.</summary>
 internal readonly struct SigmoidOperator : IUnaryOperator
 {
-    public float Invoke(float x) => 1f / (1f + FloatLanes1.Exp(-x));
-
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + FloatLanes256.Exp(-x));
-
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + FloatLanes512.Exp(-x));
+    public TVector Invoke<TLanes, TVector>(TVector x)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        var one = TLanes.Create(1f);
+        return TLanes.Divide(one, TLanes.Add(one, TLanes.Exp(TLanes.Subtract(TLanes.Create(0f), x))));
+    }
 }
 
 /// <summary>dx = dy where y &gt; 0, else 0. Invoke(y, dy).</summary>
 internal readonly struct ReluBackwardOperator : IBinaryOperator
 {
-    public float Invoke(float y, float dy) => y > 0f ? dy : 0f;
-
-    public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => Vector256.GreaterThan(y, Vector256<float>.Zero) & dy;
-
-    public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => Vector512.GreaterThan(y, Vector512<float>.Zero) & dy;
+    public TVector Invoke<TLanes, TVector>(TVector y, TVector dy)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct => TLanes.WherePositive(y, dy);
 }
 
 /// <summary>dx = dy·(1 − y²). Invoke(y, dy).</summary>
 internal readonly struct TanhBackwardOperator : IBinaryOperator
 {
-    public float Invoke(float y, float dy) => dy * (1f - (y * y));
-
-    public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => dy * (Vector256<float>.One - (y * y));
-
-    public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => dy * (Vector512<float>.One - (y * y));
+    public TVector Invoke<TLanes, TVector>(TVector y, TVector dy)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct => TLanes.Multiply(dy, TLanes.Subtract(TLanes.Create(1f), TLanes.Multiply(y, y)));
 }
 
 /// <summary>dx = dy·y·(1 − y). Invoke(y, dy).</summary>
 internal readonly struct SigmoidBackwardOperator : IBinaryOperator
 {
-    public float Invoke(float y, float dy) => dy * (y * (1f - y));
-
-    public Vector256<float> Invoke(Vector256<float> y, Vector256<float> dy) => dy * (y * (Vector256<float>.One - y));
-
-    public Vector512<float> Invoke(Vector512<float> y, Vector512<float> dy) => dy * (y * (Vector512<float>.One - y));
+    public TVector Invoke<TLanes, TVector>(TVector y, TVector dy)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct => TLanes.Multiply(dy, TLanes.Multiply(y, TLanes.Subtract(TLanes.Create(1f), y)));
 }

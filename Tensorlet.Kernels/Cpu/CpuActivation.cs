@@ -3,19 +3,19 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>The CPU activation kernels: relu, tanh and sigmoid, forward and backward (through the forward output y).</summary>
 internal static class CpuActivation
 {
-    /// <summary>y = f(x); y may be x.</summary>
-    public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y, ParallelOptions parallelism)
+    /// <summary>y = f(x); y may be x. At most <paramref name="width"/> wide.</summary>
+    public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y, ParallelOptions parallelism, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         switch (activation)
         {
             case Activation.Relu:
-                CpuElementwise.UnaryParallel(x, y, default(ReluOperator), parallelism);
+                CpuElementwise.UnaryParallel(x, y, default(ReluOperator), parallelism, width);
                 break;
             case Activation.Tanh:
-                CpuElementwise.UnaryParallel(x, y, default(TanhOperator), parallelism);
+                CpuElementwise.UnaryParallel(x, y, default(TanhOperator), parallelism, width);
                 break;
             case Activation.Sigmoid:
-                CpuElementwise.UnaryParallel(x, y, default(SigmoidOperator), parallelism);
+                CpuElementwise.UnaryParallel(x, y, default(SigmoidOperator), parallelism, width);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
@@ -23,18 +23,18 @@ internal static class CpuActivation
     }
 
     /// <summary>dx = dy·f'(x) written through y = f(x): relu y &gt; 0, tanh 1 − y², sigmoid y(1 − y). dx may be dy.</summary>
-    public static void Backward(Activation activation, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, ParallelOptions parallelism)
+    public static void Backward(Activation activation, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, ParallelOptions parallelism, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         switch (activation)
         {
             case Activation.Relu:
-                CpuElementwise.BinaryParallel(y, dy, dx, default(ReluBackwardOperator), parallelism);
+                CpuElementwise.BinaryParallel(y, dy, dx, default(ReluBackwardOperator), parallelism, width);
                 break;
             case Activation.Tanh:
-                CpuElementwise.BinaryParallel(y, dy, dx, default(TanhBackwardOperator), parallelism);
+                CpuElementwise.BinaryParallel(y, dy, dx, default(TanhBackwardOperator), parallelism, width);
                 break;
             case Activation.Sigmoid:
-                CpuElementwise.BinaryParallel(y, dy, dx, default(SigmoidBackwardOperator), parallelism);
+                CpuElementwise.BinaryParallel(y, dy, dx, default(SigmoidBackwardOperator), parallelism, width);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");

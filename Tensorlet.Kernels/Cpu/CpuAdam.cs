@@ -32,6 +32,11 @@ internal static unsafe class CpuAdam
                 i = Run<Vector256<float>, FloatLanes256>(p, g, mp, vp, i, n, k);
             }
 
+            if (FloatLanes128.IsAccelerated)
+            {
+                i = Run<Vector128<float>, FloatLanes128>(p, g, mp, vp, i, n, k);
+            }
+
             Run<float, FloatLanes1>(p, g, mp, vp, i, n, k);
         }
     }

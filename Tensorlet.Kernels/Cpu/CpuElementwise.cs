@@ -1,18 +1,18 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
-/// The one SIMD loop behind every elementwise CPU kernel (TensorPrimitives style): Vector512 when the
-/// hardware has it, else Vector256, then a scalar tail, over an operator struct. The Parallel variants
-/// split large ranges across threads. Output may alias an input element for element (in place).
+/// The one SIMD loop per arity behind every elementwise CPU kernel (TensorPrimitives style): whole registers of the
+/// widest accelerated width up to the one asked for (Vector512, Vector256, Vector128), then the narrower widths and
+/// single floats for the tail, each through the same operator struct. The Parallel variants split large ranges
+/// across threads. Output may alias an input element for element (in place).
 /// </summary>
 internal static unsafe class CpuElementwise
 {
-    /// <summary>y[i] = op(x[i]) on the calling thread.</summary>
-    public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op)
+    /// <summary>y[i] = op(x[i]) on the calling thread, at most <paramref name="width"/> wide.</summary>
+    public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op, CpuVectorWidth width = CpuVectorWidth.Vector512)
         where TOp : struct, IUnaryOperator
     {
         if (x.Length != y.Length)
@@ -20,34 +20,30 @@ internal static unsafe class CpuElementwise
             throw new ArgumentException("x and y must have the same length.");
         }
 
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        nuint n = (nuint)x.Length;
-        nuint i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        fixed (float* xp = x, yp = y)
         {
-            for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
+            int n = x.Length, i = 0;
+            if (width >= CpuVectorWidth.Vector512)
             {
-                op.Invoke(Vector512.LoadUnsafe(ref xr, i)).StoreUnsafe(ref yr, i);
+                UnarySweep<TOp, FloatLanes512, Vector512<float>>(xp, yp, n, ref i, op);
             }
-        }
 
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i + (nuint)Vector256<float>.Count <= n; i += (nuint)Vector256<float>.Count)
+            if (width >= CpuVectorWidth.Vector256)
             {
-                op.Invoke(Vector256.LoadUnsafe(ref xr, i)).StoreUnsafe(ref yr, i);
+                UnarySweep<TOp, FloatLanes256, Vector256<float>>(xp, yp, n, ref i, op);
             }
-        }
 
-        for (; i < n; i++)
-        {
-            Unsafe.Add(ref yr, i) = op.Invoke(Unsafe.Add(ref xr, i));
+            if (width >= CpuVectorWidth.Vector128)
+            {
+                UnarySweep<TOp, FloatLanes128, Vector128<float>>(xp, yp, n, ref i, op);
+            }
+
+            UnarySweep<TOp, FloatLanes1, float>(xp, yp, n, ref i, op);
         }
     }
 
-    /// <summary>d[i] = op(x[i], y[i]) on the calling thread.</summary>
-    public static void Binary<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op)
+    /// <summary>d[i] = op(x[i], y[i]) on the calling thread, at most <paramref name="width"/> wide.</summary>
+    public static void Binary<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op, CpuVectorWidth width = CpuVectorWidth.Vector512)
         where TOp : struct, IBinaryOperator
     {
         if (x.Length != y.Length || x.Length != d.Length)
@@ -55,40 +51,35 @@ internal static unsafe class CpuElementwise
             throw new ArgumentException("x, y and d must have the same length.");
         }
 
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        ref float dr = ref MemoryMarshal.GetReference(d);
-        nuint n = (nuint)x.Length;
-        nuint i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        fixed (float* xp = x, yp = y, dp = d)
         {
-            for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
+            int n = x.Length, i = 0;
+            if (width >= CpuVectorWidth.Vector512)
             {
-                op.Invoke(Vector512.LoadUnsafe(ref xr, i), Vector512.LoadUnsafe(ref yr, i)).StoreUnsafe(ref dr, i);
+                BinarySweep<TOp, FloatLanes512, Vector512<float>>(xp, yp, dp, n, ref i, op);
             }
-        }
 
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i + (nuint)Vector256<float>.Count <= n; i += (nuint)Vector256<float>.Count)
+            if (width >= CpuVectorWidth.Vector256)
             {
-                op.Invoke(Vector256.LoadUnsafe(ref xr, i), Vector256.LoadUnsafe(ref yr, i)).StoreUnsafe(ref dr, i);
+                BinarySweep<TOp, FloatLanes256, Vector256<float>>(xp, yp, dp, n, ref i, op);
             }
-        }
 
-        for (; i < n; i++)
-        {
-            Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
+            if (width >= CpuVectorWidth.Vector128)
+            {
+                BinarySweep<TOp, FloatLanes128, Vector128<float>>(xp, yp, dp, n, ref i, op);
+            }
+
+            BinarySweep<TOp, FloatLanes1, float>(xp, yp, dp, n, ref i, op);
         }
     }
 
     /// <summary>y[i] = op(x[i]), split across threads when large.</summary>
-    public static void UnaryParallel<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op, ParallelOptions parallelism)
+    public static void UnaryParallel<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op, ParallelOptions parallelism, CpuVectorWidth width = CpuVectorWidth.Vector512)
         where TOp : struct, IUnaryOperator
     {
         if (x.Length < 2 * CpuParallel.MinElementsPerChunk)
         {
-            Unary(x, y, op);
+            Unary(x, y, op, width);
             return;
         }
 
@@ -99,17 +90,17 @@ internal static unsafe class CpuElementwise
 
         fixed (float* xp = x, yp = y)
         {
-            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new UnaryChunk<TOp>(xp, yp, op));
+            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new UnaryChunk<TOp>(xp, yp, op, width));
         }
     }
 
     /// <summary>d[i] = op(x[i], y[i]), split across threads when large.</summary>
-    public static void BinaryParallel<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op, ParallelOptions parallelism)
+    public static void BinaryParallel<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op, ParallelOptions parallelism, CpuVectorWidth width = CpuVectorWidth.Vector512)
         where TOp : struct, IBinaryOperator
     {
         if (x.Length < 2 * CpuParallel.MinElementsPerChunk)
         {
-            Binary(x, y, d, op);
+            Binary(x, y, d, op, width);
             return;
         }
 
@@ -120,23 +111,58 @@ internal static unsafe class CpuElementwise
 
         fixed (float* xp = x, yp = y, dp = d)
         {
-            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new BinaryChunk<TOp>(xp, yp, dp, op));
+            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new BinaryChunk<TOp>(xp, yp, dp, op, width));
+        }
+    }
+
+    /// <summary>Whole registers of <typeparamref name="TLanes"/> from i onward (when that width is accelerated); leaves the rest to the next, narrower one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UnarySweep<TOp, TLanes, TVector>(float* x, float* y, int n, ref int i, TOp op)
+        where TOp : struct, IUnaryOperator
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        if (!TLanes.IsAccelerated)
+        {
+            return;
+        }
+
+        for (; i <= n - TLanes.Count; i += TLanes.Count)
+        {
+            TLanes.Store(op.Invoke<TLanes, TVector>(TLanes.Load(x + i)), y + i);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BinarySweep<TOp, TLanes, TVector>(float* x, float* y, float* d, int n, ref int i, TOp op)
+        where TOp : struct, IBinaryOperator
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        if (!TLanes.IsAccelerated)
+        {
+            return;
+        }
+
+        for (; i <= n - TLanes.Count; i += TLanes.Count)
+        {
+            TLanes.Store(op.Invoke<TLanes, TVector>(TLanes.Load(x + i), TLanes.Load(y + i)), d + i);
         }
     }
 
     /// <summary>One thread's part of <see cref="UnaryParallel{TOp}"/>; the spans stay pinned until the loop returns.</summary>
-    private readonly struct UnaryChunk<TOp>(float* x, float* y, TOp op) : IParallelRange
+    private readonly struct UnaryChunk<TOp>(float* x, float* y, TOp op, CpuVectorWidth width) : IParallelRange
         where TOp : struct, IUnaryOperator
     {
         public void Run(long start, long count) =>
-            Unary(new ReadOnlySpan<float>(x + start, (int)count), new Span<float>(y + start, (int)count), op);
+            Unary(new ReadOnlySpan<float>(x + start, (int)count), new Span<float>(y + start, (int)count), op, width);
     }
 
     /// <summary>One thread's part of <see cref="BinaryParallel{TOp}"/>.</summary>
-    private readonly struct BinaryChunk<TOp>(float* x, float* y, float* d, TOp op) : IParallelRange
+    private readonly struct BinaryChunk<TOp>(float* x, float* y, float* d, TOp op, CpuVectorWidth width) : IParallelRange
         where TOp : struct, IBinaryOperator
     {
         public void Run(long start, long count) =>
-            Binary(new ReadOnlySpan<float>(x + start, (int)count), new ReadOnlySpan<float>(y + start, (int)count), new Span<float>(d + start, (int)count), op);
+            Binary(new ReadOnlySpan<float>(x + start, (int)count), new ReadOnlySpan<float>(y + start, (int)count), new Span<float>(d + start, (int)count), op, width);
     }
 }

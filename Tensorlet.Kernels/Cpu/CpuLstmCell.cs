@@ -12,9 +12,8 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuLstmCell
 {
-    // Measured on the 2-core machine with the worker team (a loop costs about a microsecond, not Parallel.For's tens):
-    // at B·H = 25,600 (2×256) the forward cell took 120–160 µs on one thread and 76–107 on two, so it splits; the
-    // backward took 36–45 µs on one and 40 on two, too little work to share, so it splits only from 65,536 cells.
+    // A split costs about a microsecond with the worker team: the forward cell (five exps per element) pays for it
+    // from a few thousand elements per thread; the backward (one exp per element) needs far more to gain anything.
     private const long MinForwardElementsPerThread = 8192;
     private const long MinBackwardElementsPerThread = 65536;
 
@@ -31,8 +30,9 @@ internal static unsafe class CpuLstmCell
     /// <param name="batch">B, the rows.</param>
     /// <param name="hidden">H, the hidden size.</param>
     /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="width">The widest registers to use.</param>
     public static void Forward(
-        ReadOnlySpan<float> preactivations, ReadOnlySpan<float> cPrev, Span<float> gates, Span<float> c, Span<float> h, int batch, int hidden, int maxDegreeOfParallelism = 1)
+        ReadOnlySpan<float> preactivations, ReadOnlySpan<float> cPrev, Span<float> gates, Span<float> c, Span<float> h, int batch, int hidden, int maxDegreeOfParallelism = 1, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         long narrow = CheckSizes(batch, hidden);
         CheckLength(preactivations.Length, 4 * narrow, nameof(preactivations));
@@ -47,7 +47,7 @@ internal static unsafe class CpuLstmCell
 
         fixed (float* pPre = preactivations, pCPrev = cPrev, pGates = gates, pC = c, pH = h)
         {
-            CpuParallel.ForRowBlocks(batch, hidden, MinForwardElementsPerThread, maxDegreeOfParallelism, new ForwardRows(pPre, pCPrev, pGates, pC, pH, hidden));
+            CpuParallel.ForRowBlocks(batch, hidden, MinForwardElementsPerThread, maxDegreeOfParallelism, new ForwardRows(pPre, pCPrev, pGates, pC, pH, hidden, width));
         }
     }
 
@@ -67,6 +67,7 @@ internal static unsafe class CpuLstmCell
     /// <param name="batch">B, the rows.</param>
     /// <param name="hidden">H, the hidden size.</param>
     /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="width">The widest registers to use.</param>
     public static void Backward(
         ReadOnlySpan<float> gates,
         ReadOnlySpan<float> c,
@@ -77,7 +78,8 @@ internal static unsafe class CpuLstmCell
         Span<float> dcPrev,
         int batch,
         int hidden,
-        int maxDegreeOfParallelism = 1)
+        int maxDegreeOfParallelism = 1,
+        CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         long narrow = CheckSizes(batch, hidden);
         CheckLength(gates.Length, 4 * narrow, nameof(gates));
@@ -94,7 +96,7 @@ internal static unsafe class CpuLstmCell
 
         fixed (float* pGates = gates, pC = c, pCPrev = cPrev, pDh = dh, pDcNext = dcNext, pDPre = dPreactivations, pDcPrev = dcPrev)
         {
-            CpuParallel.ForRowBlocks(batch, hidden, MinBackwardElementsPerThread, maxDegreeOfParallelism, new BackwardRows(pGates, pC, pCPrev, pDh, pDcNext, pDPre, pDcPrev, hidden));
+            CpuParallel.ForRowBlocks(batch, hidden, MinBackwardElementsPerThread, maxDegreeOfParallelism, new BackwardRows(pGates, pC, pCPrev, pDh, pDcNext, pDPre, pDcPrev, hidden, width));
         }
     }
 
@@ -102,11 +104,11 @@ internal static unsafe class CpuLstmCell
     /// The cell for hidden units [0, units) of one row, whose four gates are <paramref name="hidden"/> floats apart:
     /// a whole row when units = hidden, or one thread's share of the units (<see cref="CpuLstmRecurrence"/>).
     /// </summary>
-    internal static void ForwardUnits(float* pre, float* cPrev, float* gates, float* c, float* h, int units, int hidden)
+    internal static void ForwardUnits(float* pre, float* cPrev, float* gates, float* c, float* h, int units, int hidden, CpuVectorWidth width)
     {
         // Widest first, then the narrower widths and single floats for the tail; the width checks are JIT-time constants.
         int j = 0;
-        if (FloatLanes512.IsAccelerated)
+        if (width >= CpuVectorWidth.Vector512 && FloatLanes512.IsAccelerated)
         {
             for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
             {
@@ -114,11 +116,19 @@ internal static unsafe class CpuLstmCell
             }
         }
 
-        if (FloatLanes256.IsAccelerated)
+        if (width >= CpuVectorWidth.Vector256 && FloatLanes256.IsAccelerated)
         {
             for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
             {
                 ForwardStep<FloatLanes256, Vector256<float>>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
+            }
+        }
+
+        if (width >= CpuVectorWidth.Vector128 && FloatLanes128.IsAccelerated)
+        {
+            for (; j <= units - FloatLanes128.Count; j += FloatLanes128.Count)
+            {
+                ForwardStep<FloatLanes128, Vector128<float>>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
             }
         }
 
@@ -148,10 +158,10 @@ internal static unsafe class CpuLstmCell
     }
 
     /// <summary>The backward cell for hidden units [0, units) of one row (see <see cref="ForwardUnits"/>).</summary>
-    internal static void BackwardUnits(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int units, int hidden)
+    internal static void BackwardUnits(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int units, int hidden, CpuVectorWidth width)
     {
         int j = 0;
-        if (FloatLanes512.IsAccelerated)
+        if (width >= CpuVectorWidth.Vector512 && FloatLanes512.IsAccelerated)
         {
             for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
             {
@@ -159,11 +169,19 @@ internal static unsafe class CpuLstmCell
             }
         }
 
-        if (FloatLanes256.IsAccelerated)
+        if (width >= CpuVectorWidth.Vector256 && FloatLanes256.IsAccelerated)
         {
             for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
             {
                 BackwardStep<FloatLanes256, Vector256<float>>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
+            }
+        }
+
+        if (width >= CpuVectorWidth.Vector128 && FloatLanes128.IsAccelerated)
+        {
+            for (; j <= units - FloatLanes128.Count; j += FloatLanes128.Count)
+            {
+                BackwardStep<FloatLanes128, Vector128<float>>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
             }
         }
 
@@ -235,26 +253,26 @@ internal static unsafe class CpuLstmCell
         }
     }
 
-    private readonly struct ForwardRows(float* pre, float* cPrev, float* gates, float* c, float* h, int hidden) : IParallelRange
+    private readonly struct ForwardRows(float* pre, float* cPrev, float* gates, float* c, float* h, int hidden, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
             for (long b = start; b < start + count; b++)
             {
                 long wide = b * 4 * hidden, row = b * hidden;
-                ForwardUnits(pre + wide, cPrev + row, gates + wide, c + row, h + row, hidden, hidden);
+                ForwardUnits(pre + wide, cPrev + row, gates + wide, c + row, h + row, hidden, hidden, width);
             }
         }
     }
 
-    private readonly struct BackwardRows(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int hidden) : IParallelRange
+    private readonly struct BackwardRows(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int hidden, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
             for (long b = start; b < start + count; b++)
             {
                 long wide = b * 4 * hidden, row = b * hidden;
-                BackwardUnits(gates + wide, c + row, cPrev + row, dh + row, dcNext + row, dPre + wide, dcPrev + row, hidden, hidden);
+                BackwardUnits(gates + wide, c + row, cPrev + row, dh + row, dcNext + row, dPre + wide, dcPrev + row, hidden, hidden, width);
             }
         }
     }

@@ -37,10 +37,10 @@ internal static unsafe class CpuLstmRecurrence
     /// <paramref name="weightHhT"/> is op(B) = W_hhᵀ [H, 4H], packed by <see cref="CpuGemm.PackB"/>.
     /// </summary>
     public static void Forward(
-        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads)
+        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         CheckPacked(weightHhT, hiddenSize, 4 * hiddenSize, hiddenSize, nameof(weightHhT));
-        var gang = new ForwardGang(gates, cells, hidden, h0, c0, hasInitialHidden, weightHhT, steps, batch, hiddenSize);
+        var gang = new ForwardGang(gates, cells, hidden, h0, c0, hasInitialHidden, weightHhT, steps, batch, hiddenSize, width);
         CpuThreadTeam.RunGang(Members(hiddenSize, threads, weightHhT.Geometry.Nr), ref gang);
     }
 
@@ -51,10 +51,10 @@ internal static unsafe class CpuLstmRecurrence
     /// [T·B, 4H] receives dL/d(pre)_t. <paramref name="weightHh"/> is op(B) = W_hh [4H, H], packed by <see cref="CpuGemm.PackB"/>.
     /// </summary>
     public static void Backward(
-        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads)
+        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         CheckPacked(weightHh, 4 * hiddenSize, hiddenSize, hiddenSize, nameof(weightHh));
-        var gang = new BackwardGang(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch, hiddenSize);
+        var gang = new BackwardGang(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch, hiddenSize, width);
         CpuThreadTeam.RunGang(Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
     }
 
@@ -72,7 +72,7 @@ internal static unsafe class CpuLstmRecurrence
         (hiddenSize / members * member, hiddenSize / members * (member + 1));
 
     private readonly struct ForwardGang(
-        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize) : IGangBody
+        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody
     {
         public void Run(int member, int members)
         {
@@ -112,7 +112,7 @@ internal static unsafe class CpuLstmRecurrence
                             long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
                             float* cT = cells + ((long)t * batch * hiddenSize);
                             float* hT = hidden + ((long)t * batch * hiddenSize);
-                            CpuLstmCell.ForwardUnits(gatesT + w, cPrev + n, gatesT + w, cT + n, hT + n, j1 - j0, hiddenSize);
+                            CpuLstmCell.ForwardUnits(gatesT + w, cPrev + n, gatesT + w, cT + n, hT + n, j1 - j0, hiddenSize, width);
                         }
 
                         // Step t+1 multiplies all of h_t.
@@ -128,7 +128,7 @@ internal static unsafe class CpuLstmRecurrence
     }
 
     private readonly struct BackwardGang(
-        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize) : IGangBody
+        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody
     {
         public void Run(int member, int members)
         {
@@ -156,7 +156,7 @@ internal static unsafe class CpuLstmRecurrence
                 for (int b = 0; b < batch; b++)
                 {
                     long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
-                    CpuLstmCell.BackwardUnits(gatesT + w, cT + n, cPrev + n, dHT + n, dc + n, dPreT + w, dc + n, j1 - j0, hiddenSize);
+                    CpuLstmCell.BackwardUnits(gatesT + w, cT + n, cPrev + n, dHT + n, dc + n, dPreT + w, dc + n, j1 - j0, hiddenSize, width);
                 }
 
                 // Step t−1 multiplies all of d(pre)_t.

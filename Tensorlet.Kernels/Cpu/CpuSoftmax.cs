@@ -89,6 +89,7 @@ internal static unsafe class CpuSoftmax
         float max = float.NegativeInfinity;
         max = MaxSweep<FloatLanes512, Vector512<float>>(x, n, ref j, max);
         max = MaxSweep<FloatLanes256, Vector256<float>>(x, n, ref j, max);
+        max = MaxSweep<FloatLanes128, Vector128<float>>(x, n, ref j, max);
         return MaxSweep<FloatLanes1, float>(x, n, ref j, max);
     }
 
@@ -98,6 +99,7 @@ internal static unsafe class CpuSoftmax
         int j = 0;
         float sum = ExpSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, shift, k);
         sum += ExpSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, shift, k);
+        sum += ExpSweep<FloatLanes128, Vector128<float>>(x, y, n, ref j, shift, k);
         return sum + ExpSweep<FloatLanes1, float>(x, y, n, ref j, shift, k);
     }
 
@@ -106,6 +108,7 @@ internal static unsafe class CpuSoftmax
         int j = 0;
         ScaleSweep<FloatLanes512, Vector512<float>>(y, n, ref j, factor);
         ScaleSweep<FloatLanes256, Vector256<float>>(y, n, ref j, factor);
+        ScaleSweep<FloatLanes128, Vector128<float>>(y, n, ref j, factor);
         ScaleSweep<FloatLanes1, float>(y, n, ref j, factor);
     }
 

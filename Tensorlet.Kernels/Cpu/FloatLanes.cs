@@ -5,11 +5,12 @@ using System.Runtime.Intrinsics.X86;
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
-/// The few float operations the fused kernels need, over one register width. Each kernel step is written
-/// once, generic over a struct implementing this, and the JIT specializes it for Vector512, Vector256 and a
-/// single float (the scalar tail). (.NET's own ISimdVector is internal, hence this small copy.)
+/// The few float operations the CPU kernels need, over one register width: the one CPU operator abstraction.
+/// Each kernel step and each elementwise operator (<see cref="IUnaryOperator"/>, <see cref="IBinaryOperator"/>) is
+/// written once, generic over a struct implementing this, and the JIT specializes it for Vector512, Vector256,
+/// Vector128 and a single float (the scalar tail). (.NET's own ISimdVector is internal, hence this small copy.)
 /// </summary>
-/// <typeparam name="TVector">The register: <see cref="Vector512{T}"/>, <see cref="Vector256{T}"/> or <see cref="float"/>.</typeparam>
+/// <typeparam name="TVector">The register: <see cref="Vector512{T}"/>, <see cref="Vector256{T}"/>, <see cref="Vector128{T}"/> or <see cref="float"/>.</typeparam>
 internal unsafe interface IFloatLanes<TVector>
     where TVector : struct
 {
@@ -35,6 +36,17 @@ internal unsafe interface IFloatLanes<TVector>
 
     /// <summary>a·b + c, fused where the hardware can.</summary>
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
+
+    static abstract TVector Abs(TVector x);
+
+    /// <summary>|x| with the sign of <paramref name="sign"/>.</summary>
+    static abstract TVector CopySign(TVector x, TVector sign);
+
+    /// <summary><paramref name="value"/> where x &gt; 0, else 0 (also for NaN x).</summary>
+    static abstract TVector WherePositive(TVector x, TVector value);
+
+    /// <summary>The natural logarithm (.NET's vectorized log).</summary>
+    static abstract TVector Log(TVector x);
 
     /// <summary>The larger of a and b; NaN if either is NaN.</summary>
     static abstract TVector Max(TVector a, TVector b);
@@ -95,6 +107,18 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Abs(Vector512<float> x) => Vector512.Abs(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> CopySign(Vector512<float> x, Vector512<float> sign) => Vector512.CopySign(x, sign);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> WherePositive(Vector512<float> x, Vector512<float> value) => Vector512.GreaterThan(x, Vector512<float>.Zero) & value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Log(Vector512<float> x) => Vector512.Log(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.MultiplyAddEstimate(a, b, c);
@@ -160,6 +184,18 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
     public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Abs(Vector256<float> x) => Vector256.Abs(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> CopySign(Vector256<float> x, Vector256<float> sign) => Vector256.CopySign(x, sign);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> WherePositive(Vector256<float> x, Vector256<float> value) => Vector256.GreaterThan(x, Vector256<float>.Zero) & value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Log(Vector256<float> x) => Vector256.Log(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -195,12 +231,91 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector256<float> x)
     {
-        var m = Vector128.Max(x.GetLower(), x.GetUpper());
-        return MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
+        return FloatLanes128.MaxAcross(Vector128.Max(x.GetLower(), x.GetUpper()));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SumAcross(Vector256<float> x) => Vector256.Sum(x);
+}
+
+/// <summary>Four floats in a Vector128: the widest accelerated width on ARM64 (Neon), and the step after Vector256 in a tail.</summary>
+internal readonly unsafe struct FloatLanes128 : IFloatLanes<Vector128<float>>
+{
+    public static bool IsAccelerated => Vector128.IsHardwareAccelerated;
+
+    public static int Count => Vector128<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Load(float* source) => Vector128.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector128<float> value, float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Create(float value) => Vector128.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Abs(Vector128<float> x) => Vector128.Abs(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> CopySign(Vector128<float> x, Vector128<float> sign) => Vector128.CopySign(x, sign);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> WherePositive(Vector128<float> x, Vector128<float> value) => Vector128.GreaterThan(x, Vector128<float>.Zero) & value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Log(Vector128<float> x) => Vector128.Log(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Min(Vector128<float> a, Vector128<float> b) => Vector128.Min(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> RoundToEven(Vector128<float> x) => Vector128.Round(x);
+
+    /// <summary>Two exact power-of-two factors, each within float's normal exponents, so only the last product rounds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ScaleByPowerOfTwo(Vector128<float> x, Vector128<float> n)
+    {
+        var whole = Vector128.ConvertToInt32(n);
+        var half = whole >> 1;
+        var first = (half + Vector128.Create(127)) << 23;
+        var second = (whole - half + Vector128.Create(127)) << 23;
+        return x * first.AsSingle() * second.AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Exp(Vector128<float> x) => FloatExp.Evaluate<FloatLanes128, Vector128<float>>(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sqrt(Vector128<float> x) => Vector128.Sqrt(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> FlushSubnormal(Vector128<float> x)
+        => Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(x), Vector128.Create(FloatLimits.SmallestNormal)), Vector128<float>.Zero, x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector128<float> x) => MathF.Max(MathF.Max(x[0], x[1]), MathF.Max(x[2], x[3]));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float SumAcross(Vector128<float> x) => Vector128.Sum(x);
 }
 
 /// <summary>One float: the scalar tail, and the whole loop where no SIMD width is accelerated.</summary>
@@ -230,6 +345,18 @@ internal readonly unsafe struct FloatLanes1 : IFloatLanes<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Divide(float a, float b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Abs(float x) => MathF.Abs(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float CopySign(float x, float sign) => MathF.CopySign(x, sign);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float WherePositive(float x, float value) => x > 0f ? value : 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Log(float x) => MathF.Log(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MultiplyAdd(float a, float b, float c) => float.MultiplyAddEstimate(a, b, c);

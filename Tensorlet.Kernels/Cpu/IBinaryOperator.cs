@@ -1,13 +1,12 @@
-using System.Runtime.Intrinsics;
-
 namespace Tensorlet.Kernels.Cpu;
 
-/// <summary>An elementwise d = f(x, y) at three widths, driven by <see cref="CpuElementwise"/>; a struct so the JIT specializes and inlines it.</summary>
+/// <summary>
+/// An elementwise d = f(x, y), written once over <see cref="IFloatLanes{TVector}"/> (see <see cref="IUnaryOperator"/>);
+/// driven by <see cref="CpuElementwise"/>. A struct, so the JIT specializes and inlines it.
+/// </summary>
 internal interface IBinaryOperator
 {
-    float Invoke(float x, float y);
-
-    Vector256<float> Invoke(Vector256<float> x, Vector256<float> y);
-
-    Vector512<float> Invoke(Vector512<float> x, Vector512<float> y);
+    TVector Invoke<TLanes, TVector>(TVector x, TVector y)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct;
 }

@@ -1,13 +1,12 @@
-using System.Runtime.Intrinsics;
-
 namespace Tensorlet.Kernels.Cpu;
 
-/// <summary>An elementwise y = f(x) at three widths, driven by <see cref="CpuElementwise"/>; a struct so the JIT specializes and inlines it.</summary>
+/// <summary>
+/// An elementwise y = f(x), written once over <see cref="IFloatLanes{TVector}"/> so that every width (Vector512 down to
+/// one float) runs the same maths; driven by <see cref="CpuElementwise"/>. A struct, so the JIT specializes and inlines it.
+/// </summary>
 internal interface IUnaryOperator
 {
-    float Invoke(float x);
-
-    Vector256<float> Invoke(Vector256<float> x);
-
-    Vector512<float> Invoke(Vector512<float> x);
+    TVector Invoke<TLanes, TVector>(TVector x)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct;
 }

@@ -286,6 +286,43 @@ public sealed class LstmCellTests
         AssertClose(hT.ToArray(), h, "h");
     }
 
+    /// <summary>The cell at each register width the machine runs (Vector128 is ARM64's fast path, checked here on x86).</summary>
+    [TestCase("Vector512")]
+    [TestCase("Vector256")]
+    [TestCase("Vector128")]
+    [TestCase("Scalar")]
+    public void CpuKernelMatchesTheReferenceAtEveryWidth(string name)
+    {
+        var width = Enum.Parse<CpuVectorWidth>(name);
+        if (!CpuKernelPlan.IsSupported(width))
+        {
+            Assert.Ignore($"This machine does not accelerate {width}.");
+        }
+
+        foreach (var (batch, hidden) in Sizes)
+        {
+            var rng = new Random(11 + hidden);
+            var pre = Uniform(rng, batch * 4 * hidden, 4);
+            var cPrev = Uniform(rng, batch * hidden, 2);
+            var gates = new float[pre.Length];
+            var c = new float[cPrev.Length];
+            var h = new float[cPrev.Length];
+            CpuLstmCell.Forward(pre, cPrev, gates, c, h, batch, hidden, 2, width);
+            var (refGates, refC, refH) = ReferenceForward(batch, hidden, pre, cPrev);
+            AssertClose(gates, refGates, $"{width} gates {batch}x{hidden}");
+            AssertClose(c, refC, $"{width} c {batch}x{hidden}");
+            AssertClose(h, refH, $"{width} h {batch}x{hidden}");
+
+            var inputs = BackwardInputs(batch, hidden, 13 + hidden);
+            var dPre = new float[inputs.Gates.Length];
+            var dcPrev = new float[inputs.C.Length];
+            CpuLstmCell.Backward(inputs.Gates, inputs.C, inputs.CPrev, inputs.Dh, inputs.DcNext, dPre, dcPrev, batch, hidden, 2, width);
+            var (refDPre, refDcPrev) = ReferenceBackward(batch, hidden, inputs);
+            AssertClose(dPre, refDPre, $"{width} dPre {batch}x{hidden}");
+            AssertClose(dcPrev, refDcPrev, $"{width} dcPrev {batch}x{hidden}");
+        }
+    }
+
     [Test]
     public void CpuKernelRejectsSpansThatAreTooShort()
     {

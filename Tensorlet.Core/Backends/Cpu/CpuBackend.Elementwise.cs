@@ -9,7 +9,7 @@ internal sealed partial class CpuBackend
 
     public void Copy(Tensor source, Tensor destination) => CpuMemory.Copy(source.Span, destination.Span, Parallelism);
 
-    public void Scale(Tensor x, float alpha) => CpuElementwise.UnaryParallel(x.Span, x.Span, new ScaleOperator(alpha), Parallelism);
+    public void Scale(Tensor x, float alpha) => CpuElementwise.UnaryParallel(x.Span, x.Span, new ScaleOperator(alpha), Parallelism, Plan.Width);
 
     public double SumOfSquares(Tensor x) => CpuReduction.SumOfSquares(x.Span, Parallelism);
 
@@ -23,9 +23,9 @@ internal sealed partial class CpuBackend
 
     public void SumColumns(Tensor x, Tensor result, bool accumulate) => CpuBias.SumColumns(x.Span, result.Span, accumulate, Parallelism);
 
-    public void ActivationForward(Activation activation, Tensor x, Tensor y) => CpuActivation.Forward(activation, x.Span, y.Span, Parallelism);
+    public void ActivationForward(Activation activation, Tensor x, Tensor y) => CpuActivation.Forward(activation, x.Span, y.Span, Parallelism, Plan.Width);
 
-    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx) => CpuActivation.Backward(activation, y.Span, dy.Span, dx.Span, Parallelism);
+    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx) => CpuActivation.Backward(activation, y.Span, dy.Span, dx.Span, Parallelism, Plan.Width);
 
     public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Parallelism);
 

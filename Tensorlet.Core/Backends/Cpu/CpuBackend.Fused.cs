@@ -5,10 +5,10 @@ namespace Tensorlet.Backends.Cpu;
 internal sealed partial class CpuBackend
 {
     public void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
-        => CpuLstmCell.Forward(preactivations.Span, cPrev.Span, gates.Span, c.Span, h.Span, cPrev.Rows, preactivations.Columns / 4, Threads);
+        => CpuLstmCell.Forward(preactivations.Span, cPrev.Span, gates.Span, c.Span, h.Span, cPrev.Rows, preactivations.Columns / 4, Threads, Plan.Width);
 
     public void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
-        => CpuLstmCell.Backward(gates.Span, c.Span, cPrev.Span, dh.Span, dcNext.Span, dPreactivations.Span, dcPrev.Span, c.Rows, gates.Columns / 4, Threads);
+        => CpuLstmCell.Backward(gates.Span, c.Span, cPrev.Span, dh.Span, dcNext.Span, dPreactivations.Span, dcPrev.Span, c.Rows, gates.Columns / 4, Threads, Plan.Width);
 
     /// <remarks>A target outside [0, V) throws <see cref="ArgumentOutOfRangeException"/> naming its row and value, before anything is written.</remarks>
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)

@@ -20,7 +20,7 @@ internal sealed partial class CpuBackend
         var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
         fixed (float* g = gates.Span, c = cells.Span, hh = hidden.Span, hInit = h0.Span, cInit = c0.Span)
         {
-            CpuLstmRecurrence.Forward(g, c, hh, hInit, cInit, hasInitialHidden, packed, steps, batch, h, Threads);
+            CpuLstmRecurrence.Forward(g, c, hh, hInit, cInit, hasInitialHidden, packed, steps, batch, h, Threads, Plan.Width);
         }
 
         return true;
@@ -38,7 +38,7 @@ internal sealed partial class CpuBackend
         var packed = packedOperands.Keep(weightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
         fixed (float* g = gates.Span, c = cells.Span, cInit = c0.Span, dh = dH.Span, dcp = dc.Span, dp = dPre.Span)
         {
-            CpuLstmRecurrence.Backward(g, c, cInit, dh, dcp, dp, packed, steps, batch, h, Threads);
+            CpuLstmRecurrence.Backward(g, c, cInit, dh, dcp, dp, packed, steps, batch, h, Threads, Plan.Width);
         }
 
         return true;
