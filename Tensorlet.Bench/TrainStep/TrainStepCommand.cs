@@ -118,6 +118,7 @@ internal static class TrainStepCommand
             Model = options.Model,
             Device = device.Name,
             DeviceDescription = device.Description,
+            CpuPlan = (device.Backend as CpuBackend)?.Plan.Describe() ?? (device.Kind == DeviceKind.Cpu ? CpuKernelPlan.Machine.Describe() : null),
             Gemm = gemm,
             Recurrence = recurrence,
             Hidden = options.Hidden,

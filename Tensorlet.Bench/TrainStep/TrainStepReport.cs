@@ -13,6 +13,12 @@ internal sealed record TrainStepReport
     public required string DeviceDescription { get; init; }
 
     /// <summary>
+    /// On cpu, the kernels' plan: the register width and how it was chosen (measured, TENSORLET_CPU_VECTOR or the
+    /// hardware), the GEMM tile and blocking, and the caches they were derived from; null on other devices.
+    /// </summary>
+    public string? CpuPlan { get; init; }
+
+    /// <summary>
     /// The GEMM the step ran: Tiled on an ILGPU device, or on cpu <c>cpu-packed-</c> and the packed microkernel kind
     /// (e.g. cpu-packed-vector512).
     /// </summary>
