@@ -83,7 +83,8 @@ internal static unsafe class CpuSoftmax
         }
     }
 
-    private static float RowMax(float* x, int n)
+    /// <summary>The maximum of the row x[0..n) (−∞ when n = 0).</summary>
+    internal static float RowMax(float* x, int n)
     {
         int j = 0;
         float max = float.NegativeInfinity;
@@ -94,7 +95,7 @@ internal static unsafe class CpuSoftmax
     }
 
     /// <summary>y = e^((x − shift)·k) for the row; returns Σ y.</summary>
-    private static float ExpShiftedStore(float* x, float* y, int n, float shift, float k)
+    internal static float ExpShiftedStore(float* x, float* y, int n, float shift, float k)
     {
         int j = 0;
         float sum = ExpSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, shift, k);
