@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// The notebook's LSTM training step (as bench/pytorch_train_step.py), on libtorch through TorchSharp:
+// one-hot input [B, 99, 32], nn.LSTM(32, H, L, batch_first), nn.Linear(H, 32), mean cross-entropy, Adam(lr 2e-3).
+// The step timed is zero_grad, one-hot, forward, loss, backward, loss.item(), optimizer.step().
+// Data: synthetic random ids (a step's cost depends only on the shapes), as train-step --synthetic.
+// Usage: LibtorchTrainStep [--hidden 256] [--layers 2] [--batch 100] [--batches 4] [--warmup 1] [--threads 2]
+// Prints a summary line and, last, one JSON object with train-step's keys (chars_per_s, ms_per_batch_median, gflops).
+const int SequenceLength = 100;
+const int Characters = 32;
+
+var options = ParseOptions(args);
+int hidden = options["hidden"], layers = options["layers"], batch = options["batch"];
+int batches = options["batches"], warmup = options["warmup"], threads = options["threads"];
+
+torch.set_num_threads(threads);
+torch.manual_seed(1234);
+var lstm = nn.LSTM(Characters, hidden, layers, batchFirst: true);
+var output = nn.Linear(hidden, Characters);
+var parameters = lstm.parameters().Concat(output.parameters()).ToList();
+var optimizer = torch.optim.Adam(parameters, lr: 2e-3);
+var criterion = nn.CrossEntropyLoss();
+
+const int Pool = 16;
+var pool = new List<(Tensor X, Tensor Y)>();
+for (int i = 0; i < Pool; i++)
+{
+    var s = torch.randint(0, Characters, [batch, SequenceLength], dtype: ScalarType.Int64);
+    pool.Add((s[.., ..^1], s[.., 1..]));
+}
+
+double Step(int i)
+{
+    using var scope = torch.NewDisposeScope();
+    var (x, y) = pool[i % Pool];
+    optimizer.zero_grad();
+    var oneHot = nn.functional.one_hot(x, Characters).to_type(ScalarType.Float32);
+    var (hiddenStates, _, _) = lstm.call(oneHot);
+    var logits = output.call(hiddenStates);
+    var loss = criterion.call(logits.reshape(-1, Characters), y.reshape(-1));
+    loss.backward();
+    double value = loss.item<float>();
+    optimizer.step();
+    return value;
+}
+
+double firstLoss = Step(0);
+if (!double.IsFinite(firstLoss) || Math.Abs(firstLoss - Math.Log(Characters)) > 0.5)
+{
+    Console.Error.WriteLine($"first loss {firstLoss} is not near ln {Characters}");
+    return 1;
+}
+
+for (int i = 1; i < warmup; i++)
+{
+    Step(i);
+}
+
+var seconds = new List<double>();
+double lastLoss = double.NaN;
+var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+for (int i = 0; i < batches; i++)
+{
+    long t0 = Stopwatch.GetTimestamp();
+    lastLoss = Step(warmup + i);
+    seconds.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+}
+
+double cpuPerBatch = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / batches;
+var ordered = seconds.Order().ToList();
+double median = ordered.Count % 2 == 1 ? ordered[ordered.Count / 2] : (ordered[(ordered.Count / 2) - 1] + ordered[ordered.Count / 2]) / 2;
+int rows = batch * (SequenceLength - 1);
+
+// The same GEMM FLOP count as Tensorlet.Bench/TrainStep/TrainStepFlops.cs.
+int t = SequenceLength - 1;
+double recurrent = 3.0 * (t - 1) * 2 * batch * hidden * 4 * hidden;
+double projection = 3.0 * 2 * rows * hidden * 4 * hidden;
+double outputFlops = 3.0 * 2 * rows * hidden * Characters;
+double flops = (layers * recurrent) + ((layers - 1) * projection) + outputFlops;
+
+string torchVersion = torch.__version__;
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"libtorch {torchVersion} lstm {layers}x{hidden}, batch {batch}, {torch.get_num_threads()} threads"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first loss {firstLoss:F4}; median {median * 1000:F2} ms/batch, CPU {cpuPerBatch * 1000:F2} ms/batch, {rows / median:N0} chars/s, {flops / median / 1e9:F1} GFLOP/s"));
+var report = new Dictionary<string, object>
+{
+    ["impl"] = "libtorch",
+    ["torch"] = torchVersion,
+    ["model"] = "lstm",
+    ["hidden"] = hidden,
+    ["layers"] = layers,
+    ["batch"] = batch,
+    ["threads"] = torch.get_num_threads(),
+    ["data"] = "synthetic",
+    ["warmup"] = warmup,
+    ["batches"] = batches,
+    ["ms_per_batch_median"] = Math.Round(median * 1000, 4),
+    ["cpu_ms_per_batch"] = Math.Round(cpuPerBatch * 1000, 4),
+    ["chars_per_batch"] = rows,
+    ["chars_per_s"] = Math.Round(rows / median),
+    ["gemm_gflop_per_batch"] = Math.Round(flops / 1e9, 4),
+    ["gflops"] = Math.Round(flops / median / 1e9, 4),
+    ["first_loss"] = Math.Round(firstLoss, 4),
+    ["last_loss"] = Math.Round(lastLoss, 4),
+};
+Console.WriteLine(JsonSerializer.Serialize(report));
+return 0;
+
+static Dictionary<string, int> ParseOptions(string[] args)
+{
+    var values = new Dictionary<string, int> { ["hidden"] = 256, ["layers"] = 2, ["batch"] = 100, ["batches"] = 4, ["warmup"] = 1, ["threads"] = 2 };
+    for (int i = 0; i < args.Length; i += 2)
+    {
+        string name = args[i].TrimStart('-');
+        int value = -1;
+        if (!values.ContainsKey(name) || i + 1 >= args.Length || !int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out value) || value < 0)
+        {
+            Console.Error.WriteLine($"usage: LibtorchTrainStep [--{string.Join(" N] [--", values.Keys)} N]");
+            Environment.Exit(2);
+        }
+
+        values[name] = value;
+    }
+
+    return values;
+}

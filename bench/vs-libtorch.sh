@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Tensorlet's LSTM training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
+# A B A B in one invocation, each run a fresh process with its own warm-up; then the FMA peak of this machine
+# (FmaPeakBenchmarks, short job), so every figure of the table comes from the same run.
+#
+# The libtorch project is not in Tensorlet.sln (its restore is about 1.3 GB); this script builds it. On a system whose
+# libstdc++ predates GCC 13 (Debian 12), libLibTorchSharp.so's one GLIBCXX_3.4.32 symbol, std::ios_base_library_init,
+# is supplied by a two-line preload (libtorch-train-step/ios_base_library_init.cpp) and that version requirement is
+# marked weak in the copy under bin/ (nothing outside bin/ changes).
+#
+# Usage: bench/vs-libtorch.sh            (from the repository root)
+# Environment: HIDDEN="256 512"  REPS=2  BATCHES=4  WARMUP=1  THREADS=2  PEAK=1 (0 skips the FMA peak)
+#              LIBTORCH_ENV="OMP_WAIT_POLICY=PASSIVE" (extra environment for the libtorch runs, for a loaded machine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+HIDDEN=${HIDDEN:-"256 512"}
+REPS=${REPS:-2}
+BATCHES=${BATCHES:-4}
+WARMUP=${WARMUP:-1}
+THREADS=${THREADS:-2}
+PEAK=${PEAK:-1}
+LIBTORCH_ENV=${LIBTORCH_ENV:-}
+
+echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+dotnet build Tensorlet.Bench -c Release -v q -nologo > /dev/null
+dotnet build bench/libtorch-train-step -c Release -v q -nologo > /dev/null
+TENSORLET="dotnet Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
+OUT=bench/libtorch-train-step/bin/Release/net10.0
+LIBTORCH="dotnet $OUT/LibtorchTrainStep.dll"
+
+PRELOAD=""
+native=$OUT/runtimes/linux-x64/native/libLibTorchSharp.so
+if ! strings "$(ldconfig -p | sed -n 's/.*libstdc++.so.6 (libc6,x86-64) => //p' | head -1)" | grep -q GLIBCXX_3.4.32; then
+  shim=$OUT/libiosinit.so
+  g++ -O2 -shared -fPIC -o "$shim" bench/libtorch-train-step/ios_base_library_init.cpp
+  python3 - "$native" <<'PY'
+import struct, subprocess, sys
+path = sys.argv[1]
+out = subprocess.run(["readelf", "-V", path], capture_output=True, text=True).stdout
+base = int(out.split("'.gnu.version_r'")[1].split("Offset: ")[1].split()[0], 16)
+entry = next(l for l in out.splitlines() if "Name: GLIBCXX_3.4.32" in l)
+offset = base + int(entry.split(":")[0].strip(), 16)
+data = bytearray(open(path, "rb").read())
+struct.pack_into("<H", data, offset + 4, 2)  # vna_flags = VER_FLG_WEAK
+open(path, "wb").write(data)
+PY
+  rm -rf "$OUT/cpu"  # TorchSharp's fallback copy of the unpatched natives
+  PRELOAD="LD_PRELOAD=$(realpath "$shim")"
+fi
+
+field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
+for h in $HIDDEN; do
+  for r in $(seq "$REPS"); do
+    t=$($TENSORLET train-step --model lstm --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
+    echo "tensorlet 2x$h: $(echo "$t" | field chars_per_s) chars/s, $(echo "$t" | field gflops) GFLOP/s  [$(echo "$t" | field cpu_plan)]"
+    l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --hidden "$h" --layers 2 --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
+    echo "libtorch  2x$h: $(echo "$l" | field chars_per_s) chars/s, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
+  done
+done
+
+if [ "$PEAK" = 1 ]; then
+  $TENSORLET --filter '*FmaPeak*' --job short 2>&1 | grep -E '^\|' || true
+fi
+echo "== load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
