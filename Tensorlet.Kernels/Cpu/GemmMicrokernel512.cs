@@ -61,7 +61,7 @@ internal static unsafe class GemmMicrokernel512
     /// <see cref="Run"/> with A read in place instead of packed: row r of the tile starts at a + r·lda, its K steps
     /// contiguous. Rows past <paramref name="rows"/> read row 0 again (their results are never stored). Written out
     /// like <see cref="Run"/> rather than shared through a generic panel type: that version indexed the packed panel
-    /// with two more instructions per broadcast and spilled in the loop (measured 10–25% slower on the 2×512 projection).
+    /// with two more instructions per broadcast and spilled accumulators in the loop, which a microkernel cannot afford.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunRowsOfA(int kc, float* a, long lda, int rows, float* b, float* c, int ldc, int cols, float alpha, float beta, float* spill)
