@@ -10,6 +10,8 @@ namespace Tensorlet.Bench;
 /// The cpu GEMM on the shapes of a 2-layer LSTM step at batch 100 × 99 steps (9900 rows): packing B on every
 /// call, and multiplying by a B packed once (what the pack cache gives the recurrent weight).
 /// Run: <c>dotnet run -c Release --project Tensorlet.Bench -- --filter '*CpuGemm*' --job short</c>.
+/// The microkernel is this process's choice (<c>machine</c>), or each width listed in TENSORLET_BENCH_WIDTHS
+/// (e.g. <c>machine,256,128</c>), each with the blocking derived for it from this machine's caches.
 /// </summary>
 [Config(typeof(GflopsConfig))]
 public class CpuGemmBenchmarks
@@ -48,6 +50,21 @@ public class CpuGemmBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
+    /// <summary>The register width: <c>machine</c>, or 512, 256, 128, scalar.</summary>
+    [ParamsSource(nameof(Widths))]
+    public string Width { get; set; } = "machine";
+
+    private GemmGeometry Geometry { get; set; }
+
+    /// <summary>The widths to run: TENSORLET_BENCH_WIDTHS, else this process's choice only.</summary>
+    public static IEnumerable<string> Widths()
+    {
+        var configured = Environment.GetEnvironmentVariable("TENSORLET_BENCH_WIDTHS");
+        return string.IsNullOrWhiteSpace(configured)
+            ? ["machine"]
+            : configured.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
     /// <summary>The dimensions and layout of a shape: C [M, N] = op(A) [M, K] · op(B) [K, N].</summary>
     public static (int M, int N, int K, bool TransposeA, bool TransposeB) Dimensions(GemmShape shape, int h) => shape switch
     {
@@ -63,12 +80,15 @@ public class CpuGemmBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        Geometry = Width == "machine"
+            ? GemmGeometry.Machine
+            : CpuKernelPlan.For(CpuKernelPlan.ParseWidth(Width) ?? throw new ArgumentException($"TENSORLET_BENCH_WIDTHS: unknown width '{Width}'.")).Gemm;
         var (m, n, k, _, transposeB) = Dimensions(Shape, H);
         var rng = new Random(42);
         a = GemmBenchmarkData.Random(rng, m * k);
         b = GemmBenchmarkData.Random(rng, k * n);
         c = new float[m * n];
-        packed = CpuGemm.PackB(transposeB, k, n, b, Threads);
+        packed = CpuGemm.PackB(transposeB, k, n, b, Threads, geometry: Geometry);
 
         PackedFreshEachCall();
         GemmBenchmarkData.Validate(Shape, H, a, b, c, "fresh pack");
@@ -86,7 +106,7 @@ public class CpuGemmBenchmarks
     public void PackedFreshEachCall()
     {
         var (m, n, k, transposeA, transposeB) = Dimensions(Shape, H);
-        CpuGemm.Gemm(transposeA, transposeB, m, n, k, 1f, a, b, 0f, c, Threads);
+        CpuGemm.Gemm(transposeA, transposeB, m, n, k, 1f, a, b, 0f, c, Threads, Geometry);
     }
 
     /// <summary>Multiplies by a B packed in setup (a GEMM whose pack cache is fresh).</summary>
