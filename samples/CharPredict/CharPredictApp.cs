@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Training;
@@ -49,7 +50,7 @@ public static class CharPredictApp
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            stderr.WriteLine($"error: {parsed.Errors[0].Message} (see --help)");
+            stderr.WriteLine($"error: {UsageMessage(root, parsed)} (see --help)");
             return UsageError;
         }
 
@@ -59,9 +60,38 @@ public static class CharPredictApp
         }
         catch (Exception e) when (IsUserError(e))
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {MessageOf(e)}");
             return Failure;
         }
+    }
+
+    // The first parse error, preferring an option's own (a flag missing its value takes the next flag as its value and
+    // leaves that flag's value unmatched: the missing value is the error to show); a word where a command belongs is
+    // named as an unknown command.
+    private static string UsageMessage(RootCommand root, ParseResult parsed)
+    {
+        if (parsed.CommandResult.Command == root && parsed.UnmatchedTokens is [var first, ..] && !first.StartsWith('-'))
+        {
+            return $"unknown command '{first}'; the commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))}.";
+        }
+
+        var error = parsed.Errors.FirstOrDefault(e => e.SymbolResult is OptionResult or ArgumentResult) ?? parsed.Errors[0];
+        return string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    // An ArgumentException's message without the " (Parameter 'name')" (and "Actual value was ...") .NET appends: the user
+    // never saw the parameter.
+    private static string MessageOf(Exception e)
+    {
+        if (e is ArgumentException { ParamName: { } name } argument)
+        {
+            string suffix = $" (Parameter '{name}')";
+            string message = argument.Message;
+            int at = message.IndexOf(suffix, StringComparison.Ordinal);
+            return at >= 0 ? message[..at] : message;
+        }
+
+        return e.Message;
     }
 
     // The exceptions that report bad input or data rather than a bug in Tensorlet.

@@ -1,54 +1,94 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Numerics;
 
 namespace Tensorlet.Samples.CharPredict;
 
-/// <summary>Small helpers for declaring and reading options.</summary>
+/// <summary>
+/// The command line's one validation layer for numbers: every numeric option is made here, and its value goes
+/// through <see cref="Parse{T}"/>, which turns text, NaN, Infinity and values outside the option's range into one
+/// parse error (one "error: ..." line, exit 2) before any command runs. The ranges are the app's limits
+/// (<see cref="Limits"/>, docs/app.md).
+/// </summary>
 internal static class OptionParsing
 {
-    /// <summary>Rejects values ≤ 0 at parse time.</summary>
-    public static Option<T> Positive<T>(this Option<T> option)
-        where T : struct, System.Numerics.INumber<T>
-    {
-        option.Validators.Add(result =>
+    /// <summary>An option whose value must lie in <paramref name="range"/>; <paramref name="defaultValue"/> when not given.</summary>
+    public static Option<T> Number<T>(string name, string description, T defaultValue, NumberRange<T> range)
+        where T : struct, INumber<T>, IMinMaxValue<T>
+        => new(name)
         {
-            var value = result.GetValueOrDefault<T>();
-            if (value <= T.Zero)
-            {
-                result.AddError($"{option.Name} must be positive; got {value.ToString(null, CultureInfo.InvariantCulture)}.");
-            }
-        });
-        return option;
-    }
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result => Parse(result, name, range) ?? defaultValue,
+        };
 
-    /// <summary>Rejects nullable values ≤ 0 at parse time.</summary>
-    public static Option<T?> PositiveOrNull<T>(this Option<T?> option)
-        where T : struct, System.Numerics.INumber<T>
-    {
-        option.Validators.Add(result =>
+    /// <summary>An optional option (null when not given) whose value must lie in <paramref name="range"/>.</summary>
+    public static Option<T?> OptionalNumber<T>(string name, string description, NumberRange<T> range, bool hidden = false)
+        where T : struct, INumber<T>, IMinMaxValue<T>
+        => new(name)
         {
-            if (result.GetValueOrDefault<T?>() is { } value && value <= T.Zero)
-            {
-                result.AddError($"{option.Name} must be positive; got {value.ToString(null, CultureInfo.InvariantCulture)}.");
-            }
-        });
-        return option;
-    }
+            Description = description,
+            Hidden = hidden,
+            CustomParser = result => Parse(result, name, range),
+        };
 
-    /// <summary>Rejects values outside [<paramref name="min"/>, <paramref name="max"/>) at parse time.</summary>
-    public static Option<T> InRange<T>(this Option<T> option, T min, T max)
-        where T : struct, System.Numerics.INumber<T>
+    /// <summary>
+    /// --ngram-windows: a positive count of windows per sequence, or <c>all</c> (null); <paramref name="defaultValue"/> when
+    /// not given.
+    /// </summary>
+    public static Option<int?> NgramWindows(string description, int? defaultValue) => new("--ngram-windows")
     {
-        option.Validators.Add(result =>
+        HelpName = "N|all",
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result => result.Tokens is [{ Value: var text }] && string.Equals(text, "all", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : Parse(result, "--ngram-windows", NumberRange<int>.Positive()),
+    };
+
+    /// <summary>
+    /// Parses the option's single token as invariant-culture <typeparamref name="T"/> (integers take no decimal point or
+    /// exponent), rejecting NaN, ±Infinity and values outside <paramref name="range"/>; null, with an error added, otherwise.
+    /// </summary>
+    public static T? Parse<T>(ArgumentResult result, string name, NumberRange<T> range)
+        where T : struct, INumber<T>, IMinMaxValue<T>
+    {
+        if (result.Tokens.Count != 1)
         {
-            var value = result.GetValueOrDefault<T>();
-            if (value < min || value >= max)
+            result.AddError($"{name} needs one value.");
+            return null;
+        }
+
+        string text = result.Tokens[0].Value;
+        bool integer = typeof(T) != typeof(float) && typeof(T) != typeof(double);
+        var styles = integer ? NumberStyles.AllowLeadingSign : NumberStyles.Float;
+        if (!T.TryParse(text, styles, CultureInfo.InvariantCulture, out var value))
+        {
+            if (text.StartsWith("--", StringComparison.Ordinal))
             {
-                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be in [{min}, {max}); got {value}."));
+                // The parser hands the next flag to an option whose value is missing.
+                result.AddError($"{name} needs a value; got the flag '{text}'.");
+                return null;
             }
-        });
-        return option;
+
+            result.AddError($"{name} takes {(integer ? "a whole number" : "a number")}; got '{text}'.");
+            return null;
+        }
+
+        if (!T.IsFinite(value))
+        {
+            result.AddError($"{name} must be a finite number; got '{text}'.");
+            return null;
+        }
+
+        if (!range.Contains(value))
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be {range}; got {value}."));
+            return null;
+        }
+
+        return value;
     }
 
     /// <summary>The value when the option was given on the command line; otherwise <paramref name="fallback"/>.</summary>
@@ -58,4 +98,31 @@ internal static class OptionParsing
     /// <summary>Whether the option was given on the command line.</summary>
     public static bool WasGiven(this ParseResult result, Option option)
         => result.GetResult(option) is { Implicit: false };
+}
+
+/// <summary>The values a numeric option accepts: from <see cref="Min"/> to <see cref="Max"/>, each end open or closed.</summary>
+/// <typeparam name="T">The number type.</typeparam>
+/// <param name="Min">The lower end.</param>
+/// <param name="Max">The upper end (<c>T.MaxValue</c>: no upper limit beyond the type's).</param>
+/// <param name="MinOpen">Whether <see cref="Min"/> itself is refused.</param>
+/// <param name="MaxOpen">Whether <see cref="Max"/> itself is refused.</param>
+internal readonly record struct NumberRange<T>(T Min, T Max, bool MinOpen = false, bool MaxOpen = false)
+    where T : struct, INumber<T>, IMinMaxValue<T>
+{
+    /// <summary>Values above zero, up to <paramref name="max"/> (by default, any finite value).</summary>
+    public static NumberRange<T> Positive(T? max = null) => new(T.Zero, max ?? T.MaxValue, MinOpen: true);
+
+    /// <summary>Whether <paramref name="value"/> is accepted.</summary>
+    public bool Contains(T value) => (MinOpen ? value > Min : value >= Min) && (MaxOpen ? value < Max : value <= Max);
+
+    /// <summary>"positive", "positive and at most 100" or "in [0, 1)".</summary>
+    public override string ToString()
+    {
+        string max = Max == T.MaxValue ? "" : $" and {(MaxOpen ? "below" : "at most")} {Format(Max)}";
+        return MinOpen && Min == T.Zero
+            ? "positive" + max
+            : $"in {(MinOpen ? '(' : '[')}{Format(Min)}, {Format(Max)}{(MaxOpen ? ')' : ']')}";
+    }
+
+    private static string Format(T value) => value.ToString(null, CultureInfo.InvariantCulture);
 }

@@ -8,8 +8,8 @@ internal sealed class SampleCommand
     private readonly AppConsole console;
     private readonly Option<string> checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "A model file (lstm.safetensors or ngram.safetensors)", Required = true };
     private readonly Option<string> start = new("--start") { Description = "The text to continue", DefaultValueFactory = _ => "the " };
-    private readonly Option<int> length = new Option<int>("--length") { Description = "New characters to generate", DefaultValueFactory = _ => 200 }.Positive();
-    private readonly Option<float> temperature = new Option<float>("--temperature") { Description = "Softmax temperature; lower is greedier", DefaultValueFactory = _ => 0.5f }.Positive();
+    private readonly Option<int> length = OptionParsing.Number("--length", "New characters to generate", 200, NumberRange<int>.Positive(Limits.MaxGeneratedLength));
+    private readonly Option<float> temperature = OptionParsing.Number("--temperature", "Softmax temperature; lower is greedier", 0.5f, NumberRange<float>.Positive());
     private readonly Option<int> seed = CommonOptions.Seed();
     private readonly Option<string> device = CommonOptions.Device();
 
