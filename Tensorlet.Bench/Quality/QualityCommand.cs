@@ -91,7 +91,7 @@ internal static class QualityCommand
             var trainer = new Trainer(mlp, adam, new TrainerOptions { Epochs = epochs, BatchSize = 100, Seed = 1 });
             trainer.EpochCompleted += r => Console.WriteLine(
                 $"ngram epoch {r.Epoch}: train {r.TrainLoss:F3}, validation positions 3..99 {r.Validation!.MeanLoss(3, 99):F4}, 3..12 {r.Validation.MeanLoss(3, 12):F4}; {r.CharactersPerSecond:F0} windows/s");
-            trainer.Train(Windows(trainWindows), Windows(validationWindows));
+            trainer.Train(trainWindows.ToBatchSource(), validationWindows.ToBatchSource());
         }
 
         return 0;
@@ -101,27 +101,5 @@ internal static class QualityCommand
     {
         var data = CharSequenceDataset.Create(sequences, vocabulary);
         return new SequenceBatchSource(data.Indices, data.SequenceLength);
-    }
-
-    /// <summary>Windows in dataset order are consecutive within each sequence: window i predicts position i + n.</summary>
-    private static WindowBatchSource Windows(NgramDataset windows)
-    {
-        if (windows.SkippedWindows != 0)
-        {
-            throw new InvalidOperationException($"{windows.SkippedWindows} windows have no n-gram row; positions would be wrong.");
-        }
-
-        var positions = new int[windows.Count];
-        for (int w = 0, inSequence = 0; w < windows.Count; w++, inSequence++)
-        {
-            if (w > 0 && windows.SequenceOf[w] != windows.SequenceOf[w - 1])
-            {
-                inSequence = 0;
-            }
-
-            positions[w] = inSequence + windows.NgramOrder;
-        }
-
-        return new WindowBatchSource(windows.Inputs, windows.Targets, positions);
     }
 }
