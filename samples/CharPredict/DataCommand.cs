@@ -11,7 +11,7 @@ internal sealed class DataCommand
     private readonly Option<string?> data = CommonOptions.Data();
     private readonly Option<int?> maxSequences = CommonOptions.MaxSequences();
     private readonly Option<int> n = OptionParsing.Number("--n", "Characters per n-gram", TrainSettings.Default.N, NumberRange<int>.Positive(Limits.MaxN));
-    private readonly Option<int?> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all", NgramWindows.NotebookWindowsPerSequence);
+    private readonly Option<int> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all", NgramWindows.NotebookWindowsPerSequence);
     private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share of sequences held out", ValidationSplit.DefaultFraction, new NumberRange<double>(0, 1, MinOpen: true, MaxOpen: true));
     private readonly Option<string?> export = new("--export") { HelpName = "FILE", Description = "Write the cleaned sequences to this file, one per line (never trimmed)" };
 
@@ -27,13 +27,13 @@ internal sealed class DataCommand
 
     private int Execute(ParseResult result)
     {
-        int? windows = result.GetValue(ngramWindows);
+        int? windows = OptionParsing.WindowsPerSequence(result.GetValue(ngramWindows));
         int size = result.GetValue(n);
         var corpus = CorpusData.Load(console, result.GetValue(data), result.GetValue(maxSequences), result.GetValue(validationFraction));
-        var ngrams = NgramWindowSet.Vocabulary(corpus.Sequences, size);
+        var ngrams = NgramVocabulary.FromSequences(corpus.Sequences, size, windowsPerSequence: null);
         var notebookNgrams = NgramVocabulary.FromSequences(corpus.Sequences, size, windows);
-        var (train, _) = NgramWindowSet.Create(corpus.TrainSequences, corpus.Vocabulary, ngrams, windows);
-        var (validation, _) = NgramWindowSet.Create(corpus.ValidationSequences, corpus.Vocabulary, ngrams, null);
+        var train = NgramDataset.Create(corpus.TrainSequences, corpus.Vocabulary, ngrams, windows);
+        var validation = NgramDataset.Create(corpus.ValidationSequences, corpus.Vocabulary, ngrams, windowsPerSequence: null);
         int allWindows = corpus.Sequences.Sum(s => NgramWindows.PerSequence(s.Length, size, windows));
         string windowsLabel = windows is { } k ? $"first {k} windows per sequence" : "every window";
         var lines = new[]

@@ -13,6 +13,9 @@ namespace Tensorlet.Samples.CharPredict;
 /// </summary>
 internal static class OptionParsing
 {
+    // How --ngram-windows holds "all" (System.CommandLine cannot carry a parsed null); the parser refuses 0 as a count.
+    private const int AllWindows = 0;
+
     /// <summary>An option whose value must lie in <paramref name="range"/>; <paramref name="defaultValue"/> when not given.</summary>
     public static Option<T> Number<T>(string name, string description, T defaultValue, NumberRange<T> range)
         where T : struct, INumber<T>, IMinMaxValue<T>
@@ -34,18 +37,21 @@ internal static class OptionParsing
         };
 
     /// <summary>
-    /// --ngram-windows: a positive count of windows per sequence, or <c>all</c> (null); <paramref name="defaultValue"/> when
-    /// not given.
+    /// --ngram-windows: a positive count of windows per sequence, or <c>all</c>, read with <see cref="WindowsPerSequence"/>
+    /// (null for all); <paramref name="defaultValue"/> when not given.
     /// </summary>
-    public static Option<int?> NgramWindows(string description, int? defaultValue) => new("--ngram-windows")
+    public static Option<int> NgramWindows(string description, int? defaultValue) => new("--ngram-windows")
     {
         HelpName = "N|all",
         Description = description,
-        DefaultValueFactory = _ => defaultValue,
+        DefaultValueFactory = _ => defaultValue ?? AllWindows,
         CustomParser = result => result.Tokens is [{ Value: var text }] && string.Equals(text, "all", StringComparison.OrdinalIgnoreCase)
-            ? null
-            : Parse(result, "--ngram-windows", NumberRange<int>.Positive()),
+            ? AllWindows
+            : Parse(result, "--ngram-windows", NumberRange<int>.Positive()) ?? AllWindows,
     };
+
+    /// <summary>The windows per sequence an --ngram-windows value stands for: null for all.</summary>
+    public static int? WindowsPerSequence(int optionValue) => optionValue == AllWindows ? null : optionValue;
 
     /// <summary>
     /// Parses the option's single token as invariant-culture <typeparamref name="T"/> (integers take no decimal point or

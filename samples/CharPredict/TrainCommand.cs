@@ -18,7 +18,7 @@ internal sealed class TrainCommand
     private readonly Option<int> n = OptionParsing.Number("--n", "Characters per n-gram", TrainSettings.Default.N, NumberRange<int>.Positive(Limits.MaxN));
     private readonly Option<int> ngramHidden = OptionParsing.Number("--ngram-hidden", "n-gram MLP hidden width", TrainSettings.Default.NgramHidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
     private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh or sigmoid", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent("relu", "tanh", "sigmoid");
-    private readonly Option<int?> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all (the notebook: 10)", TrainSettings.Default.NgramWindows);
+    private readonly Option<int> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all (the notebook: 10)", TrainSettings.Default.NgramWindows);
     private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "LSTM hidden size", TrainSettings.Default.LstmHidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
     private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "LSTM layers", TrainSettings.Default.LstmLayers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
     private readonly Option<float> lstmDropout = OptionParsing.Number("--lstm-dropout", "Dropout between LSTM layers", TrainSettings.Default.LstmDropout, new NumberRange<float>(0f, 1f, MaxOpen: true));
@@ -84,7 +84,7 @@ internal sealed class TrainCommand
         else
         {
             settings = Build(result);
-            run = RunFolder.CreateNew(result.GetValue(runsDir)!, settings.Model);
+            run = RunFolder.NewIn(result.GetValue(runsDir)!, settings.Model);
         }
 
         using var dev = Device.Create(settings.Device, settings.Threads);
@@ -105,7 +105,7 @@ internal sealed class TrainCommand
             N = r.Given(n, basis.N),
             NgramHidden = r.Given(ngramHidden, basis.NgramHidden),
             NgramActivation = r.WasGiven(ngramActivation) ? ParseActivation(r.GetValue(ngramActivation)!) : basis.NgramActivation,
-            NgramWindows = r.Given(ngramWindows, basis.NgramWindows),
+            NgramWindows = r.WasGiven(ngramWindows) ? OptionParsing.WindowsPerSequence(r.GetValue(ngramWindows)) : basis.NgramWindows,
             LstmHidden = r.Given(lstmHidden, basis.LstmHidden),
             LstmLayers = r.Given(lstmLayers, basis.LstmLayers),
             LstmDropout = r.Given(lstmDropout, basis.LstmDropout),
