@@ -25,7 +25,11 @@ internal sealed class TrainingRunner(
     {
         var models = settings.Kinds.Select(Prepare).ToArray();
         var summary = Summarize(models);
-        if (!resuming)
+        if (resuming)
+        {
+            Array.ForEach(models, EnsureResumable);
+        }
+        else
         {
             run.Create();
             new RunConfig(settings, summary, device.Description, DateTimeOffset.Now).Write(run.Config);
@@ -157,10 +161,7 @@ internal sealed class TrainingRunner(
         string path = run.Checkpoint(m.Kind);
         if (!File.Exists(path))
         {
-            return StartedBefore(m)
-                ? throw new CheckpointException(
-                    $"{path} is missing, but the run has already trained the {m.Name} model; restore the file, or train into a new run folder (train without --resume).")
-                : null;
+            return null;
         }
 
         var checkpoint = ModelCheckpoint.Read(path, m.Kind);
@@ -195,14 +196,20 @@ internal sealed class TrainingRunner(
         return new ModelState(model, optimizer, start, carried);
     }
 
-    // Whether the run has trained this model (metrics rows, a partial epoch) or one that comes after it: then its
-    // checkpoint must exist, and retraining it from scratch would silently lose that training.
-    private bool StartedBefore(RunModel m)
+    // Before anything trains: when the run has trained this model (metrics rows, a partial epoch) or one that comes after
+    // it, its checkpoint must exist; retraining it from scratch would silently lose that training.
+    private void EnsureResumable(RunModel m)
     {
-        var laterOrSame = settings.Kinds.SkipWhile(k => k != m.Kind).Select(RunFolder.NameOf).ToHashSet();
-        return File.Exists(run.PartialEpoch(m.Kind))
-            || MetricsRow.ReadAll(run.Metrics).Any(r => laterOrSame.Contains(r.Model))
-            || settings.Kinds.SkipWhile(k => k != m.Kind).Skip(1).Any(k => File.Exists(run.Checkpoint(k)));
+        var laterOrSame = settings.Kinds.SkipWhile(k => k != m.Kind).ToArray();
+        var names = laterOrSame.Select(RunFolder.NameOf).ToHashSet();
+        bool started = File.Exists(run.PartialEpoch(m.Kind))
+            || MetricsRow.ReadAll(run.Metrics).Any(r => names.Contains(r.Model))
+            || laterOrSame.Skip(1).Any(k => File.Exists(run.Checkpoint(k)));
+        if (started && !File.Exists(run.Checkpoint(m.Kind)))
+        {
+            throw new CheckpointException(
+                $"{run.Checkpoint(m.Kind)} is missing, but the run has already trained the {m.Name} model; restore the file, or train into a new run folder (train without --resume).");
+        }
     }
 
     private Adam Optimizer(ICharModel model)
