@@ -22,14 +22,14 @@ public static class CharPredictApp
     /// <summary>Exit code of a command line that does not parse (unknown flag, bad value).</summary>
     public const int UsageError = 2;
 
-    /// <summary>Exit code of a training run stopped by Ctrl+C after saving its checkpoint.</summary>
+    /// <summary>Exit code of a training run stopped by Ctrl+C after saving its checkpoint, or of a sample stopped by Ctrl+C.</summary>
     public const int Stopped = TrainingRunner.StoppedExitCode;
 
     /// <summary>Runs the app on <paramref name="args"/> and returns the exit code.</summary>
     /// <param name="args">The command line, e.g. <c>["train", "--model", "lstm"]</c>.</param>
     /// <param name="stdout">Standard output. Progress bars are drawn only when this is the console and it is a terminal.</param>
     /// <param name="stderr">Standard error.</param>
-    /// <param name="cancellation">Stops training cleanly after the current batch (Ctrl+C).</param>
+    /// <param name="cancellation">Stops training cleanly after the current batch, or sampling after the current character (Ctrl+C).</param>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -40,7 +40,7 @@ public static class CharPredictApp
         var root = new RootCommand("Tensorlet's char-prediction app: an n-gram MLP and an LSTM learn to write like 20 Newsgroups posts.")
         {
             new TrainCommand(console, cancellation).Command,
-            new SampleCommand(console).Command,
+            new SampleCommand(console, cancellation).Command,
             new CompareCommand(console).Command,
             new EvalCommand(console).Command,
             new DataCommand(console).Command,
