@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Training;
@@ -65,9 +64,7 @@ public static class CharPredictApp
         }
     }
 
-    // The first parse error, preferring an option's own (a flag missing its value takes the next flag as its value and
-    // leaves that flag's value unmatched: the missing value is the error to show); a word where a command belongs is
-    // named as an unknown command.
+    // The parse error on one line; a word where a command belongs is named as an unknown command.
     private static string UsageMessage(RootCommand root, ParseResult parsed)
     {
         if (parsed.CommandResult.Command == root && parsed.UnmatchedTokens is [var first, ..] && !first.StartsWith('-'))
@@ -75,8 +72,7 @@ public static class CharPredictApp
             return $"unknown command '{first}'; the commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))}.";
         }
 
-        var error = parsed.Errors.FirstOrDefault(e => e.SymbolResult is OptionResult or ArgumentResult) ?? parsed.Errors[0];
-        return string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return OptionParsing.ErrorLine(parsed);
     }
 
     // An ArgumentException's message without the " (Parameter 'name')" (and "Actual value was ...") .NET appends: the user

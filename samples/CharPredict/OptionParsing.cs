@@ -3,13 +3,13 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Numerics;
 
-namespace Tensorlet.Samples.CharPredict;
+namespace Tensorlet.CommandLine;
 
 /// <summary>
-/// The command line's one validation layer for numbers: every numeric option is made here, and its value goes
-/// through <see cref="Parse{T}"/>, which turns text, NaN, Infinity and values outside the option's range into one
-/// parse error (one "error: ..." line, exit 2) before any command runs. The ranges are the app's limits
-/// (<see cref="Limits"/>, docs/app.md).
+/// The command line's one validation layer for numbers, shared by every Tensorlet program (CharPredict and the Bench's
+/// commands compile this file): every numeric option is made here, and its value goes through <see cref="Parse{T}"/>,
+/// which turns text, NaN, Infinity and values outside the option's range into one parse error (one line, exit 2)
+/// before any command runs. The ranges are each program's limits (for the app: docs/app.md, "Limits").
 /// </summary>
 internal static class OptionParsing
 {
@@ -95,6 +95,16 @@ internal static class OptionParsing
         }
 
         return value;
+    }
+
+    /// <summary>
+    /// The parse error to show, on one line: an option's own error first (a flag missing its value takes the next flag as
+    /// its value and leaves that flag's value unmatched: the missing value is the error to show).
+    /// </summary>
+    public static string ErrorLine(ParseResult parsed)
+    {
+        var error = parsed.Errors.FirstOrDefault(e => e.SymbolResult is OptionResult or ArgumentResult) ?? parsed.Errors[0];
+        return string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
     /// <summary>The value when the option was given on the command line; otherwise <paramref name="fallback"/>.</summary>
