@@ -1,7 +1,7 @@
 using System.CommandLine;
 using BenchmarkDotNet.Running;
-using Tensorlet.CommandLine;
 using Tensorlet.Bench.TrainStep;
+using Tensorlet.CommandLine;
 using Tensorlet.Models.Data;
 
 namespace Tensorlet.Bench;
