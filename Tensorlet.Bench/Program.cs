@@ -1,5 +1,7 @@
+using System.CommandLine;
 using BenchmarkDotNet.Running;
 using Tensorlet.Bench.TrainStep;
+using Tensorlet.CommandLine;
 using Tensorlet.Models.Data;
 
 namespace Tensorlet.Bench;
@@ -20,22 +22,40 @@ public static class Program
             return CudaInfoCommand.Run(args[1..]);
         }
 
-        if (args.Length > 0 && args[0] is "train-step" or "quality")
+        if (args is ["train-step" or "quality", ..])
         {
-            try
-            {
-                return args[0] == "train-step" ? TrainStepCommand.Run(args[1..]) : Quality.QualityCommand.Run(args[1..]);
-            }
-            catch (Exception ex) when (ex is DeviceNotAvailableException or CorpusException)
-            {
-                // A missing device or corpus: one line that names it, no stack trace. (Bad arguments are reported by the
-                // commands themselves; anything else keeps its stack trace, which a one-shot GPU run needs.)
-                Console.Error.WriteLine($"{args[0]}: {ex.Message}");
-                return 1;
-            }
+            return RunCommand(args);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
+    }
+
+    // train-step and quality, parsed by System.CommandLine: a bad argument is one line and exit 2.
+    private static int RunCommand(string[] args)
+    {
+        var root = new RootCommand("Tensorlet's benchmarks: BenchmarkDotNet suites, train-step and quality")
+        {
+            TrainStepOptions.Command(TrainStepCommand.Run),
+            Quality.QualityCommand.Command(),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"{args[0]}: {OptionParsing.ErrorLine(parsed)} (see {args[0]} --help)");
+            return 2;
+        }
+
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception ex) when (ex is DeviceNotAvailableException or CorpusException)
+        {
+            // A missing device or corpus: one line that names it, no stack trace. (Anything else keeps its stack trace,
+            // which a one-shot GPU run needs.)
+            Console.Error.WriteLine($"{args[0]}: {ex.Message}");
+            return 1;
+        }
     }
 }

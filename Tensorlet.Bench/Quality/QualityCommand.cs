@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.CommandLine;
+using Tensorlet.CommandLine;
 using Tensorlet.Kernels;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
@@ -16,48 +17,21 @@ namespace Tensorlet.Bench.Quality;
 /// </summary>
 internal static class QualityCommand
 {
-    public static int Run(string[] args)
+    /// <summary>The <c>quality</c> command.</summary>
+    public static Command Command()
     {
-        int epochs = 10, threads = 0;
-        string device = "cpu", model = "both";
-        try
-        {
-            for (int i = 0; i < args.Length; i++)
-            {
-                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-                int Int(int minimum)
-                {
-                    string name = args[i];
-                    string text = Value();
-                    return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= minimum
-                        ? value
-                        : throw new ArgumentException($"{name} needs an integer of at least {minimum}; got '{text}'.");
-                }
+        var epochs = OptionParsing.Number("--epochs", "Epochs per model", 10, NumberRange<int>.Positive(1_000_000));
+        var device = new Option<string>("--device") { Description = "cpu, cuda, ilgpu-cpu or auto", DefaultValueFactory = _ => "cpu" };
+        var threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, new NumberRange<int>(0, 4_096));
+        var model = new Option<string>("--model") { Description = "both, lstm or ngram", DefaultValueFactory = _ => "both" };
+        model.AcceptOnlyFromAmong("both", "lstm", "ngram");
+        var command = new Command("quality", "The LSTM and n-gram training run behind docs/quality.md") { epochs, device, threads, model };
+        command.SetAction(r => Run(r.GetValue(epochs), r.GetValue(device)!, r.GetValue(threads), r.GetValue(model)!));
+        return command;
+    }
 
-                switch (args[i])
-                {
-                    case "--epochs": epochs = Int(1); break;
-                    case "--threads": threads = Int(0); break;
-                    case "--device": device = Value(); break;
-                    case "--model":
-                        model = Value();
-                        if (model is not ("both" or "lstm" or "ngram"))
-                        {
-                            throw new ArgumentException($"--model must be both, lstm or ngram; got '{model}'.");
-                        }
-
-                        break;
-                    default: throw new ArgumentException($"unknown option {args[i]}");
-                }
-            }
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"quality: {ex.Message}");
-            Console.Error.WriteLine("usage: quality [--epochs 10] [--device cpu] [--threads 0] [--model both|lstm|ngram]");
-            return 2;
-        }
-
+    private static int Run(int epochs, string device, int threads, string model)
+    {
         var archive = NewsgroupsArchive.Locate(new NewsgroupsArchiveOptions { AllowDownload = false });
         var corpus = NewsgroupsCorpus.Load(archive, order: NewsgroupsOrder.ScikitLearnShuffled);
         var sequences = corpus.Sequences;
@@ -91,7 +65,7 @@ internal static class QualityCommand
             var trainer = new Trainer(mlp, adam, new TrainerOptions { Epochs = epochs, BatchSize = 100, Seed = 1 });
             trainer.EpochCompleted += r => Console.WriteLine(
                 $"ngram epoch {r.Epoch}: train {r.TrainLoss:F3}, validation positions 3..99 {r.Validation!.MeanLoss(3, 99):F4}, 3..12 {r.Validation.MeanLoss(3, 12):F4}; {r.CharactersPerSecond:F0} windows/s");
-            trainer.Train(Windows(trainWindows), Windows(validationWindows));
+            trainer.Train(trainWindows.ToBatchSource(), validationWindows.ToBatchSource());
         }
 
         return 0;
@@ -101,27 +75,5 @@ internal static class QualityCommand
     {
         var data = CharSequenceDataset.Create(sequences, vocabulary);
         return new SequenceBatchSource(data.Indices, data.SequenceLength);
-    }
-
-    /// <summary>Windows in dataset order are consecutive within each sequence: window i predicts position i + n.</summary>
-    private static WindowBatchSource Windows(NgramDataset windows)
-    {
-        if (windows.SkippedWindows != 0)
-        {
-            throw new InvalidOperationException($"{windows.SkippedWindows} windows have no n-gram row; positions would be wrong.");
-        }
-
-        var positions = new int[windows.Count];
-        for (int w = 0, inSequence = 0; w < windows.Count; w++, inSequence++)
-        {
-            if (w > 0 && windows.SequenceOf[w] != windows.SequenceOf[w - 1])
-            {
-                inSequence = 0;
-            }
-
-            positions[w] = inSequence + windows.NgramOrder;
-        }
-
-        return new WindowBatchSource(windows.Inputs, windows.Targets, positions);
     }
 }

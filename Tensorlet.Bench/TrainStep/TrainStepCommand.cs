@@ -20,21 +20,9 @@ internal static class TrainStepCommand
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>Runs the command on the arguments after <c>train-step</c>; returns the exit code.</summary>
-    public static int Run(IReadOnlyList<string> args)
+    /// <summary>Runs the command on parsed options; returns the exit code.</summary>
+    public static int Run(TrainStepOptions options)
     {
-        TrainStepOptions options;
-        try
-        {
-            options = TrainStepOptions.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"train-step: {ex.Message}");
-            Console.Error.WriteLine(TrainStepOptions.Usage);
-            return 2;
-        }
-
         double loadStart = ProcessMemory.LoadAverage();
         using var device = Device.Create(options.Device, options.Device is "cpu" or "auto" ? options.Threads : 0);
         string gemm = GemmName(device);

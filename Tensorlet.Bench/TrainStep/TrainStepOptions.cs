@@ -1,20 +1,17 @@
-using System.Globalization;
+using System.CommandLine;
+using Tensorlet.CommandLine;
+using Tensorlet.Models.Modeling;
 
 namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
-/// The arguments of <c>train-step</c>:
-/// <c>--model lstm|ngram --hidden H --layers L --batch B --batches N --warmup W --device D [--threads T] [--n 3]
-/// [--dropout P] [--seed S] [--synthetic] [--profile]</c>. It times the library's defaults on each device; the ILGPU
-/// kernel variants are measured in the workbench, dev/IlgpuKernels.
+/// The arguments of <c>train-step</c>, parsed by System.CommandLine with the shared numeric parser
+/// (<see cref="OptionParsing"/>): <c>--model lstm|ngram --hidden H --layers L --batch B --batches N --warmup W
+/// --device D [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]</c>. It times the library's
+/// defaults on each device; the ILGPU kernel variants are measured in the workbench, dev/IlgpuKernels.
 /// </summary>
 internal sealed record TrainStepOptions
 {
-    /// <summary>The usage printed on a bad argument.</summary>
-    public const string Usage =
-        "usage: train-step --model lstm|ngram [--hidden H] [--layers L] [--batch B] [--batches N] [--warmup W] " +
-        "[--device cpu|cuda|ilgpu-cpu|auto] [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]";
-
     /// <summary>lstm or ngram.</summary>
     public string Model { get; init; } = "lstm";
 
@@ -54,79 +51,44 @@ internal sealed record TrainStepOptions
     /// <summary>Also time the kernel categories of each batch (synchronizing after every kernel).</summary>
     public bool Profile { get; init; }
 
-    /// <summary>Parses the arguments after <c>train-step</c>.</summary>
-    /// <exception cref="ArgumentException">An argument is unknown, lacks its value or is out of range.</exception>
-    public static TrainStepOptions Parse(IReadOnlyList<string> args)
+    /// <summary>The <c>train-step</c> command, which runs <paramref name="run"/> on the parsed options.</summary>
+    public static Command Command(Func<TrainStepOptions, int> run)
     {
-        var o = new TrainStepOptions();
-        for (int i = 0; i < args.Count; i++)
+        var d = new TrainStepOptions();
+        var model = new Option<string>("--model") { Description = "lstm or ngram", DefaultValueFactory = _ => d.Model };
+        model.AcceptOnlyFromAmong("lstm", "ngram");
+        var hidden = OptionParsing.Number("--hidden", "Hidden width H", d.Hidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
+        var layers = OptionParsing.Number("--layers", "Stacked LSTM layers", d.Layers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
+        var batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", d.Batch, NumberRange<int>.Positive(1_000_000));
+        var batches = OptionParsing.Number("--batches", "Timed batches", d.Batches, NumberRange<int>.Positive(1_000_000));
+        var warmup = OptionParsing.Number("--warmup", "Untimed batches first", d.Warmup, new NumberRange<int>(0, 1_000_000));
+        var device = new Option<string>("--device") { Description = "cpu, cuda, ilgpu-cpu or auto", DefaultValueFactory = _ => d.Device };
+        var threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", d.Threads, new NumberRange<int>(0, 4_096));
+        var n = OptionParsing.Number("--n", "Characters per n-gram", d.N, NumberRange<int>.Positive(TrainStepData.SequenceLength - 1));
+        var dropout = OptionParsing.Number("--dropout", "Dropout between LSTM layers", d.Dropout, new NumberRange<float>(0f, 1f, MaxOpen: true));
+        var seed = OptionParsing.Number("--seed", "Seeds the weights and the batch order", d.Seed, new NumberRange<int>(int.MinValue, int.MaxValue));
+        var synthetic = new Option<bool>("--synthetic") { Description = "Random character ids instead of the corpus" };
+        var profile = new Option<bool>("--profile") { Description = "Also time the kernel categories of each batch" };
+        var command = new Command("train-step", "Time the training step of the notebook's models")
         {
-            string name = args[i];
-            string Value()
-            {
-                if (i + 1 >= args.Count)
-                {
-                    throw new ArgumentException($"{name} needs a value.");
-                }
-
-                return args[++i];
-            }
-
-            int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
-                ? v
-                : throw new ArgumentException($"{name} needs an integer; got '{args[i]}'.");
-
-            o = name switch
-            {
-                "--model" => o with { Model = Value().ToLowerInvariant() },
-                "--hidden" => o with { Hidden = Int() },
-                "--layers" => o with { Layers = Int() },
-                "--batch" => o with { Batch = Int() },
-                "--batches" => o with { Batches = Int() },
-                "--warmup" => o with { Warmup = Int() },
-                "--device" => o with { Device = Value() },
-                "--threads" => o with { Threads = Int() },
-                "--n" => o with { N = Int() },
-                "--dropout" => o with { Dropout = float.Parse(Value(), CultureInfo.InvariantCulture) },
-                "--seed" => o with { Seed = Int() },
-                "--synthetic" => o with { Synthetic = true },
-                "--profile" => o with { Profile = true },
-                _ => throw new ArgumentException($"Unknown argument '{name}'."),
-            };
-        }
-
-        o.Validate();
-        return o;
-    }
-
-    private void Validate()
-    {
-        if (Model is not ("lstm" or "ngram"))
+            model, hidden, layers, batch, batches, warmup, device, threads, n, dropout, seed, synthetic, profile,
+        };
+        command.SetAction(r => run(new TrainStepOptions
         {
-            throw new ArgumentException($"--model must be lstm or ngram; got '{Model}'.");
-        }
-
-        static void Positive(int value, string name)
-        {
-            if (value <= 0)
-            {
-                throw new ArgumentException($"{name} must be positive; got {value}.");
-            }
-        }
-
-        Positive(Hidden, "--hidden");
-        Positive(Layers, "--layers");
-        Positive(Batch, "--batch");
-        Positive(Batches, "--batches");
-        Positive(N, "--n");
-        if (Warmup < 0 || Threads < 0)
-        {
-            throw new ArgumentException("--warmup and --threads must not be negative.");
-        }
-
-        if (!(Dropout >= 0 && Dropout < 1))
-        {
-            throw new ArgumentException($"--dropout must be in [0, 1); got {Dropout}.");
-        }
+            Model = r.GetValue(model)!,
+            Hidden = r.GetValue(hidden),
+            Layers = r.GetValue(layers),
+            Batch = r.GetValue(batch),
+            Batches = r.GetValue(batches),
+            Warmup = r.GetValue(warmup),
+            Device = r.GetValue(device)!,
+            Threads = r.GetValue(threads),
+            N = r.GetValue(n),
+            Dropout = r.GetValue(dropout),
+            Seed = r.GetValue(seed),
+            Synthetic = r.GetValue(synthetic),
+            Profile = r.GetValue(profile),
+        }));
+        return command;
     }
 }

@@ -6,18 +6,16 @@ using Tensorlet.Optim;
 namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
-/// One model, its Adam optimizer (lr 2e-3, the notebook's) and reused batch buffers, stepped exactly as
-/// <see cref="Trainer"/> steps per batch: load the batch's ids, zero the gradients, ForwardLoss, Backward,
-/// copy the per-row losses to the host (which waits for the device), Adam.Step.
+/// One model and its Adam optimizer (lr 2e-3, the notebook's), stepped by <see cref="TrainingStep"/>, the step
+/// <see cref="Trainer"/> runs for every batch, on the batches of one shuffled epoch, round and round.
 /// </summary>
 internal sealed class TrainStepSession : IDisposable
 {
     /// <summary>The notebook's learning rate.</summary>
     public const float LearningRate = 2e-3f;
 
-    private readonly BatchBuffers buffers;
+    private readonly TrainingStep trainingStep;
     private readonly int[] order;
-    private readonly float[] hostLosses;
     private long step;
 
     /// <summary>Builds the model on <paramref name="device"/> for <paramref name="data"/>.</summary>
@@ -30,8 +28,7 @@ internal sealed class TrainStepSession : IDisposable
             ? new LstmCharModel(device, data.CharacterCount, hidden, layers, dropout, seed)
             : new NgramMlp(device, data.NgramCount, data.CharacterCount, hidden, Activation.Relu, seed);
         Optimizer = new Adam(Model.Parameters, LearningRate);
-        buffers = new BatchBuffers(device, data.Source, batch);
-        hostLosses = new float[batch * data.Source.RowsPerExample];
+        trainingStep = new TrainingStep(Model, Optimizer, data.Source, batch, gradientClipNorm: null);
         order = Trainer.EpochOrder(data.Source.Count, seed, 0);
     }
 
@@ -59,25 +56,13 @@ internal sealed class TrainStepSession : IDisposable
         int batchesInOrder = order.Length / Batch;
         int from = (int)(step % batchesInOrder) * Batch;
         step++;
-        var (inputs, targets) = buffers.Load(order.AsSpan(from, Batch));
-        Optimizer.ZeroGradients();
-        var losses = Model.ForwardLoss(inputs, targets, Batch, training: true, step: step);
-        Model.Backward();
-        losses.CopyTo(hostLosses);
-        Optimizer.Step();
-        double sum = 0;
-        foreach (var loss in hostLosses)
-        {
-            sum += loss;
-        }
-
-        return sum / hostLosses.Length;
+        return trainingStep.Run(order.AsSpan(from, Batch), step);
     }
 
     /// <summary>Frees the model, optimizer and buffers (not the device).</summary>
     public void Dispose()
     {
-        buffers.Dispose();
+        trainingStep.Dispose();
         Optimizer.Dispose();
         Model.Dispose();
     }

@@ -23,16 +23,28 @@ public static class NewsgroupsArchive
     /// <summary>The URL scikit-learn downloads the archive from.</summary>
     public static readonly Uri DownloadUri = new("https://ndownloader.figshare.com/files/5975967");
 
-    /// <summary>The default cache folder: <c>$XDG_CACHE_HOME/tensorlet</c>, or <c>~/.cache/tensorlet</c>.</summary>
-    public static string DefaultCacheDirectory()
+    /// <summary>
+    /// The default cache folder, always an absolute path: <c>$XDG_CACHE_HOME/tensorlet</c> when that is absolute, else
+    /// <c>$HOME/.cache/tensorlet</c> (even when HOME does not exist yet), else a <c>tensorlet-cache</c> folder in the
+    /// temporary folder.
+    /// </summary>
+    public static string DefaultCacheDirectory() => CacheDirectoryFor(
+        Environment.GetEnvironmentVariable("XDG_CACHE_HOME"),
+        Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify));
+
+    /// <summary>The cache folder for the given XDG_CACHE_HOME and home folder (either may be null or empty).</summary>
+    internal static string CacheDirectoryFor(string? xdgCacheHome, string? home)
     {
-        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (!string.IsNullOrEmpty(xdg))
+        // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored; a relative home (HOME unset or
+        // missing gives "" here) would put the cache in whatever folder the program happens to run in.
+        if (!string.IsNullOrEmpty(xdgCacheHome) && Path.IsPathFullyQualified(xdgCacheHome))
         {
-            return Path.Combine(xdg, "tensorlet");
+            return Path.Combine(xdgCacheHome, "tensorlet");
         }
 
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "tensorlet");
+        return !string.IsNullOrEmpty(home) && Path.IsPathFullyQualified(home)
+            ? Path.Combine(home, ".cache", "tensorlet")
+            : Path.Combine(Path.GetTempPath(), "tensorlet-cache");
     }
 
     /// <summary>

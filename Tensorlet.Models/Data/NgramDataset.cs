@@ -1,3 +1,5 @@
+using Tensorlet.Models.Training;
+
 namespace Tensorlet.Models.Data;
 
 /// <summary>
@@ -9,8 +11,9 @@ namespace Tensorlet.Models.Data;
 /// </summary>
 public sealed class NgramDataset
 {
-    private NgramDataset(int ngramOrder, int[] inputs, int[] targets, int[] contexts, int[] sequenceOf, int skipped)
+    private NgramDataset(int ngramOrder, int[] inputs, int[] targets, int[] contexts, int[] sequenceOf, int[] positions, int skipped)
     {
+        Positions = positions;
         NgramOrder = ngramOrder;
         Inputs = inputs;
         Targets = targets;
@@ -37,6 +40,9 @@ public sealed class NgramDataset
     /// <summary>Per window, the index of the sequence it was cut from.</summary>
     public int[] SequenceOf { get; }
 
+    /// <summary>Per window, the position of its target in its sequence: i + n for window i.</summary>
+    public int[] Positions { get; }
+
     /// <summary>Windows left out because their n-gram is not in the vocabulary.</summary>
     public int SkippedWindows { get; }
 
@@ -62,6 +68,7 @@ public sealed class NgramDataset
         var targets = new List<int>((int)capacity);
         var contexts = new List<int>((int)capacity * n);
         var sequenceOf = new List<int>((int)capacity);
+        var positions = new List<int>((int)capacity);
         int skipped = 0;
         int[] encoded = [];
         for (int s = 0; s < sequences.Count; s++)
@@ -92,11 +99,15 @@ public sealed class NgramDataset
                 targets.Add(encoded[i + n]);
                 contexts.AddRange(encoded.AsSpan(i, n));
                 sequenceOf.Add(s);
+                positions.Add(i + n);
             }
         }
 
-        return new NgramDataset(n, [.. inputs], [.. targets], [.. contexts], [.. sequenceOf], skipped);
+        return new NgramDataset(n, [.. inputs], [.. targets], [.. contexts], [.. sequenceOf], [.. positions], skipped);
     }
+
+    /// <summary>The windows as training or validation examples: n-gram id, target id and target position.</summary>
+    public WindowBatchSource ToBatchSource() => new(Inputs, Targets, Positions);
 
     /// <summary>Copies the inputs and targets of the windows <paramref name="windows"/> into a batch.</summary>
     public void FillBatch(ReadOnlySpan<int> windows, Span<int> inputs, Span<int> targets)

@@ -1,10 +1,18 @@
 namespace Tensorlet.Models.Data;
 
 /// <summary>
-/// The notebook's n-gram windows over a sequence: for <c>i in range(0, len - n - 1)</c>, input <c>s[i:i+n]</c>
-/// and target <c>s[i+n]</c>, with a counter that stops after the first 10. So a 100-character sequence gives
-/// windows i = 0..9 by default, or 99 − n windows when all are taken (the notebook's range leaves out the
-/// last one, whose target would be s[99]).
+/// The n-gram windows of a sequence, the one windowing that both the notebook's training set and the app's
+/// <c>--ngram-windows all</c> use. Window i reads <c>s[i:i+n]</c> and predicts <c>s[i+n]</c>, for i from 0 while a
+/// target exists (i ≤ len − n − 1), taken in order and cut after a limit:
+/// <list type="bullet">
+/// <item>the notebook's first 10 (<see cref="NotebookWindowsPerSequence"/>): i = 0..9, targets at positions n..n+9;</item>
+/// <item>all (no limit): i = 0..len − n − 1, len − n windows, targets at positions n..len − 1 (n..99 for the corpus's
+/// 100-character sequences), the positions the LSTM is scored on from n onwards.</item>
+/// </list>
+/// The notebook writes its loop as <c>range(0, len - n - 1)</c> with a counter that stops after 10, so it never reaches
+/// the range's end: for any sequence longer than n + 10 (all of the corpus's) its windows are exactly the first 10 here.
+/// Taking all windows goes one further than that range, to the window whose target is the last character, so that
+/// n-gram and LSTM validation losses cover the same positions.
 /// </summary>
 public static class NgramWindows
 {
@@ -13,7 +21,7 @@ public static class NgramWindows
 
     /// <summary>
     /// The windows one sequence of <paramref name="sequenceLength"/> gives for n-grams of <paramref name="ngramOrder"/>
-    /// characters: <c>min(limit, len − n − 1)</c>, where a null <paramref name="windowsPerSequence"/> means no limit.
+    /// characters: <c>min(limit, len − n)</c>, where a null <paramref name="windowsPerSequence"/> means no limit.
     /// </summary>
     public static int PerSequence(int sequenceLength, int ngramOrder, int? windowsPerSequence = NotebookWindowsPerSequence)
     {
@@ -23,6 +31,6 @@ public static class NgramWindows
             ArgumentOutOfRangeException.ThrowIfNegative(limit, nameof(windowsPerSequence));
         }
 
-        return Math.Min(windowsPerSequence ?? int.MaxValue, Math.Max(0, sequenceLength - ngramOrder - 1));
+        return Math.Min(windowsPerSequence ?? int.MaxValue, Math.Max(0, sequenceLength - ngramOrder));
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -73,29 +74,72 @@ public sealed record CharModelSpec(
     /// <summary>The spec as JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Checks the sizes, throwing an <see cref="ArgumentException"/> that names the first bad one.</summary>
+    /// <summary>The largest hidden size (LSTM H or the n-gram MLP's width) a spec may give.</summary>
+    public const int MaxHiddenSize = 16_384;
+
+    /// <summary>The most stacked LSTM layers a spec may give.</summary>
+    public const int MaxLayers = 64;
+
+    /// <summary>The largest character vocabulary: one entry per UTF-16 code unit.</summary>
+    public const int MaxCharVocabularySize = 65_536;
+
+    /// <summary>The longest n-gram a spec may give.</summary>
+    public const int MaxNgramOrder = 1_024;
+
+    /// <summary>
+    /// The most parameters a model may have: 2^28, so that every element count and byte offset of the parameters,
+    /// their gradients and Adam's two moments (16 bytes per parameter, 4 GiB in all) fits in an <see cref="int"/>.
+    /// </summary>
+    public const long MaxParameters = 1L << 28;
+
+    /// <summary>The number of parameters the model has (computed in 64 bits, so a spec with absurd sizes cannot overflow it).</summary>
+    public long ParameterCount()
+    {
+        long v = CharVocabularySize, h = HiddenSize;
+        if (Kind == ModelKind.Lstm)
+        {
+            // weight_ih_l0 [4H, V] and weight_hh_l0 [4H, H]; weight_ih_lk and weight_hh_lk [4H, H] above; two 4H biases
+            // per layer; the head [V, H] and its bias.
+            long gates = 4 * h;
+            return (gates * v) + (gates * h) + ((Math.Max(NumLayers, 1) - 1L) * 2 * gates * h) + (NumLayers * 2L * gates) + (v * h) + v;
+        }
+
+        // L1 [H, NV] and its bias; L2 [V, H] and its bias.
+        return ((long)NgramVocabularySize * h) + h + (v * h) + v;
+    }
+
+    /// <summary>
+    /// Checks the sizes against the limits above before anything is allocated, throwing an <see cref="ArgumentException"/>
+    /// that names the first bad one.
+    /// </summary>
     public void Validate()
     {
-        static void Positive(int value, string name)
+        static void InRange(int value, int max, string name)
         {
-            if (value <= 0)
+            if (value <= 0 || value > max)
             {
-                throw new ArgumentException($"{name} must be positive; got {value}.");
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name} must be positive and at most {max}; got {value}."));
             }
         }
 
-        Positive(CharVocabularySize, "The character vocabulary size");
-        Positive(HiddenSize, "The hidden size");
-        Positive(NumLayers, "The number of layers");
+        InRange(CharVocabularySize, MaxCharVocabularySize, "The character vocabulary size");
+        InRange(HiddenSize, MaxHiddenSize, "The hidden size");
+        InRange(NumLayers, Kind == ModelKind.Lstm ? MaxLayers : 1, "The number of layers");
         if (!(Dropout >= 0 && Dropout < 1))
         {
-            throw new ArgumentException($"Dropout must be in [0, 1); got {Dropout}.");
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Dropout must be in [0, 1); got {Dropout}."));
         }
 
         if (Kind == ModelKind.Ngram)
         {
-            Positive(NgramOrder, "The n-gram order");
-            Positive(NgramVocabularySize, "The n-gram vocabulary size");
+            InRange(NgramOrder, MaxNgramOrder, "The n-gram order");
+            InRange(NgramVocabularySize, int.MaxValue, "The n-gram vocabulary size");
+        }
+
+        if (ParameterCount() is var count and > MaxParameters)
+        {
+            throw new ArgumentException(string.Create(
+                CultureInfo.InvariantCulture, $"The model would have {count:N0} parameters; at most {MaxParameters:N0} (2^28) fit the limits of one training run."));
         }
     }
 

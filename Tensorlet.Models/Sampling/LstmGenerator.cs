@@ -19,31 +19,62 @@ public static class LstmGenerator
     /// <param name="seed">Seeds the draws.</param>
     public static int[] Generate(LstmCharModel model, ReadOnlySpan<int> start, int length, float temperature, int seed)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        if (start.IsEmpty)
+        var result = new int[length];
+        int i = 0;
+        foreach (int id in Stream(model, start.ToArray(), temperature, seed))
+        {
+            if (i == length)
+            {
+                break;
+            }
+
+            result[i++] = id;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> through the model, then draws new character ids one at a time, as the caller asks
+    /// for them (without end: take as many as needed). The model's buffers are freed when the enumeration is disposed.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="start">The start ids, at least one.</param>
+    /// <param name="temperature">Softmax temperature; lower is greedier.</param>
+    /// <param name="seed">Seeds the draws.</param>
+    public static IEnumerable<int> Stream(LstmCharModel model, int[] start, float temperature, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(start);
+        if (start.Length == 0)
         {
             throw new ArgumentException("The LSTM needs a start text of at least one character.", nameof(start));
         }
 
+        return Draws(model, start, temperature, seed);
+    }
+
+    private static IEnumerable<int> Draws(LstmCharModel model, int[] start, float temperature, int seed)
+    {
         var device = model.Device;
-        var result = new int[length];
         using var state = model.Lstm.CreateState(device, 1);
         using var prefix = device.IndexFromArray(start, start.Length);
         using var next = device.IndexZeros(1);
         using var sampler = new CategoricalSampler(device, model.CharVocabularySize, seed);
         var logits = model.Logits(prefix, 1, training: false, step: 0, initialState: null, finalState: state);
-        Span<int> one = stackalloc int[1];
-        for (int i = 0; i < length; i++)
+        var one = new int[1];
+        while (true)
         {
-            using var lastRow = logits.Slice(logits.Rows - 1, 1);
-            result[i] = sampler.Draw(lastRow, temperature);
-            one[0] = result[i];
+            using (var lastRow = logits.Slice(logits.Rows - 1, 1))
+            {
+                one[0] = sampler.Draw(lastRow, temperature);
+            }
+
+            yield return one[0];
             next.CopyFrom(one);
             logits = model.Logits(next, 1, training: false, step: 0, initialState: state, finalState: state);
         }
-
-        return result;
     }
 
     /// <summary>

@@ -24,11 +24,31 @@ public static class NgramGenerator
     /// </summary>
     public static string Generate(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string start, int length, float temperature, int seed)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var text = new System.Text.StringBuilder(length);
+        foreach (char c in Stream(model, characters, ngrams, start, temperature, seed))
+        {
+            if (text.Length == length)
+            {
+                break;
+            }
+
+            text.Append(c);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Generates new characters after <paramref name="start"/> (at least n characters, all in the vocabulary) one at a
+    /// time, as the caller asks for them, without end. Memory stays constant however many are taken.
+    /// </summary>
+    public static IEnumerable<char> Stream(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string start, float temperature, int seed)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(characters);
         ArgumentNullException.ThrowIfNull(ngrams);
         ArgumentNullException.ThrowIfNull(start);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
         characters.Encode(start); // Throws UnknownCharacterException listing every character outside the vocabulary.
         int n = ngrams.NgramOrder;
         if (start.Length < n)
@@ -37,20 +57,29 @@ public static class NgramGenerator
                 $"The n-gram model needs a start text of at least n = {n} characters; \"{start}\" has {start.Length}.", nameof(start));
         }
 
+        return Draws(model, characters, ngrams, start[^n..], temperature, seed);
+    }
+
+    private static IEnumerable<char> Draws(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string last, float temperature, int seed)
+    {
+        int n = last.Length;
         var random = new Random(seed);
-        var text = new System.Text.StringBuilder(start, start.Length + length);
+        var window = last.ToCharArray();
         var context = new char[n];
         using var input = model.Device.IndexZeros(1);
         using var sampler = new CategoricalSampler(model.Device, model.CharVocabularySize, seed);
-        for (int i = 0; i < length; i++)
+        var id = new int[1];
+        while (true)
         {
-            text.CopyTo(text.Length - n, context, n);
-            input.CopyFrom([KnownNgram(context, characters, ngrams, random)]);
-            var logits = model.Logits(input);
-            text.Append(characters[sampler.Draw(logits, temperature)]);
+            // KnownNgram may substitute characters of the context; the window keeps the text's real last n characters.
+            window.CopyTo(context, 0);
+            id[0] = KnownNgram(context, characters, ngrams, random);
+            input.CopyFrom(id);
+            char next = characters[sampler.Draw(model.Logits(input), temperature)];
+            Array.Copy(window, 1, window, 0, n - 1);
+            window[n - 1] = next;
+            yield return next;
         }
-
-        return text.ToString(start.Length, length);
     }
 
     /// <summary>The id of <paramref name="context"/>, substituting characters at random (boundedly) when it is unknown.</summary>

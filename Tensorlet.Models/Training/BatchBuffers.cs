@@ -17,14 +17,33 @@ internal sealed class BatchBuffers : IDisposable
     {
         this.source = source;
         BatchSize = batchSize;
-        hostInputs = new int[batchSize * source.InputsPerExample];
-        hostTargets = new int[batchSize * source.RowsPerExample];
-        Positions = new int[batchSize * source.RowsPerExample];
+        int inputCount = Capacity(batchSize, source.InputsPerExample, "input ids");
+        RowCapacity = Capacity(batchSize, source.RowsPerExample, "target rows");
+        hostInputs = new int[inputCount];
+        hostTargets = new int[RowCapacity];
+        Positions = new int[RowCapacity];
         inputs = device.IndexZeros(hostInputs.Length);
         targets = device.IndexZeros(hostTargets.Length);
     }
 
     public int BatchSize { get; }
+
+    /// <summary>Target rows of a full batch: <see cref="BatchSize"/> × <see cref="IBatchSource.RowsPerExample"/>.</summary>
+    public int RowCapacity { get; }
+
+    /// <summary>
+    /// <paramref name="batchSize"/> × <paramref name="perExample"/>, computed in 64 bits and checked against the largest
+    /// array before anything is allocated (a product that wrapped around would allocate the wrong size).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The batch is not positive, or its buffer would not fit one array.</exception>
+    public static int Capacity(int batchSize, int perExample, string what)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        long count = (long)batchSize * perExample;
+        return count <= Array.MaxLength
+            ? (int)count
+            : throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"A batch of {batchSize} examples needs {count} {what}; at most {Array.MaxLength} fit one buffer.");
+    }
 
     /// <summary>The target positions of the last loaded batch, one per row.</summary>
     public int[] Positions { get; }

@@ -22,7 +22,7 @@ public static class Evaluator
         var counts = new List<long>();
         using var buffers = new BatchBuffers(model.Device, source, Math.Max(1, Math.Min(batchSize, total)));
         var examples = new int[buffers.BatchSize];
-        var losses = new float[buffers.BatchSize * source.RowsPerExample];
+        var losses = new float[buffers.RowCapacity];
         for (int start = 0; start < total; start += buffers.BatchSize)
         {
             int n = Math.Min(buffers.BatchSize, total - start);

@@ -55,8 +55,7 @@ public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions opt
 
         var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
         var reports = new List<EpochReport>();
-        using var buffers = new BatchBuffers(model.Device, train, options.BatchSize);
-        var hostLosses = new float[options.BatchSize * train.RowsPerExample];
+        using var step = new TrainingStep(model, optimizer, train, options.BatchSize, options.GradientClipNorm);
         int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         if (options.MaxBatchesPerEpoch is int max)
         {
@@ -79,24 +78,13 @@ public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions opt
 
                 int from = batch * options.BatchSize;
                 int n = Math.Min(options.BatchSize, train.Count - from);
-                var (inputs, targets) = buffers.Load(order.AsSpan(from, n));
-                optimizer.ZeroGradients();
-                var losses = model.ForwardLoss(inputs, targets, n, training: true, step: position.Step + 1);
-                model.Backward();
-                int rows = n * train.RowsPerExample;
-                losses.CopyTo(hostLosses.AsSpan(0, rows));
-                double loss = Mean(hostLosses.AsSpan(0, rows));
+                double loss = step.Run(order.AsSpan(from, n), position.Step + 1);
                 if (!double.IsFinite(loss))
                 {
                     throw new NonFiniteLossException(epoch + 1, batch + 1, loss);
                 }
 
-                if (options.GradientClipNorm is double clip)
-                {
-                    optimizer.ClipGradientNorm(clip);
-                }
-
-                optimizer.Step();
+                int rows = n * train.RowsPerExample;
                 position = new TrainingPosition(epoch, batch + 1, position.Step + 1);
                 lossSum += loss;
                 characters += rows;
@@ -121,16 +109,5 @@ public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions opt
         }
 
         return new TrainingResult(position, false, reports);
-    }
-
-    private static double Mean(ReadOnlySpan<float> values)
-    {
-        double sum = 0;
-        foreach (var v in values)
-        {
-            sum += v;
-        }
-
-        return sum / values.Length;
     }
 }

@@ -87,6 +87,7 @@ internal sealed record AppResult(int ExitCode, string Stdout, string Stderr)
             Assert.That(Stderr, Does.StartWith("error: "));
             Assert.That(Stderr, Does.Contain(fragment).IgnoreCase);
             Assert.That(Stderr, Does.Not.Contain("   at "), "no stack trace");
+            Assert.That(Stderr, Does.Not.Contain("(Parameter '"), "no .NET parameter name");
         });
     }
 

@@ -30,6 +30,39 @@ public sealed class BadInputTests
         AppHarness.Run(args).AssertError(2, "must be positive");
     }
 
+    [TestCase("train", "--epochs", "abc", "--epochs takes a whole number")]
+    [TestCase("train", "--batch", "1.5", "--batch takes a whole number")]
+    [TestCase("train", "--epochs", "1e3", "--epochs takes a whole number")]
+    [TestCase("train", "--lr", "abc", "--lr takes a number")]
+    [TestCase("train", "--lr", "NaN", "--lr must be a finite number")]
+    [TestCase("train", "--lr", "Infinity", "--lr must be a finite number")]
+    [TestCase("train", "--lstm-dropout", "NaN", "--lstm-dropout must be a finite number")]
+    [TestCase("train", "--clip-norm", "NaN", "--clip-norm must be a finite number")]
+    [TestCase("train", "--validation-fraction", "-Infinity", "--validation-fraction must be a finite number")]
+    [TestCase("train", "--lstm-hidden", "100000000", "--lstm-hidden must be positive and at most 16384")]
+    [TestCase("train", "--lstm-layers", "100000000", "--lstm-layers must be positive and at most 64")]
+    [TestCase("train", "--batch", "100000000", "--batch must be positive and at most 1000000")]
+    [TestCase("train", "--n", "150", "--n must be positive and at most 99")]
+    [TestCase("train", "--ngram-windows", "ten", "--ngram-windows takes a whole number")]
+    [TestCase("train", "--seed", "abc", "--seed takes a whole number")]
+    [TestCase("data", "--n", "1000", "--n must be positive and at most 99")]
+    [TestCase("sample", "--checkpoint", "x.safetensors", "--length", "abc", "--length takes a whole number")]
+    [TestCase("sample", "--checkpoint", "x.safetensors", "--length", "2000000000", "--length must be positive and at most 10000000")]
+    [TestCase("sample", "--checkpoint", "x.safetensors", "--temperature", "abc", "--temperature takes a number")]
+    [TestCase("sample", "--checkpoint", "x.safetensors", "--temperature", "NaN", "--temperature must be a finite number")]
+    [TestCase("train", "--lstm-hidden", "--epochs", "1", "--lstm-hidden needs a value")]
+    [TestCase("train", "--model", "gru", "Argument 'gru' not recognized")]
+    public void AnUnparsableOrOutOfRangeNumberIsOneUsageErrorLine(params string[] argsAndFragment)
+    {
+        AppHarness.Run(argsAndFragment[..^1]).AssertError(2, argsAndFragment[^1]);
+    }
+
+    [Test]
+    public void AnUnknownCommandIsNamed()
+    {
+        AppHarness.Run("frobnicate").AssertError(2, "unknown command 'frobnicate'");
+    }
+
     [Test]
     public void AnUnknownDeviceIsOneErrorLine()
     {

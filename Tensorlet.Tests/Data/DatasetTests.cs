@@ -38,9 +38,11 @@ public sealed class DatasetTests
         var ngrams = NgramVocabulary.FromSequences(Sequences[..1], 2);
         var dataset = NgramDataset.Create(Sequences, characters, ngrams, windowsPerSequence: null);
 
-        // 16 - 2 - 1 = 13 windows per sequence; the reversed sequence shares none of the first's 10 bigrams.
-        Assert.That(dataset.Count + dataset.SkippedWindows, Is.EqualTo(26));
-        Assert.That(dataset.SkippedWindows, Is.EqualTo(16));
+        // 16 - 2 = 14 windows per sequence; 4 of the first's (kl..no) and all 14 of the reversed one are not among the
+        // first 10 bigrams of the first sequence.
+        Assert.That(dataset.Count + dataset.SkippedWindows, Is.EqualTo(28));
+        Assert.That(dataset.SkippedWindows, Is.EqualTo(18));
+        Assert.That(dataset.Positions, Is.EqualTo(Enumerable.Range(2, 10).ToArray()), "each window's target position, i + n");
     }
 
     [Test]

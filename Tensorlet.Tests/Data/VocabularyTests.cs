@@ -47,17 +47,18 @@ public sealed class VocabularyTests
     [Test]
     public void NgramVocabularyTakesTheFirstWindowsOfEachSequence()
     {
-        // Length 16, n=2: range(0, 16-2-1) = 13 windows; the notebook keeps the first 10 (i = 0..9).
+        // Length 16, n=2: 14 windows (i = 0..13, the last predicting s[15]); the notebook keeps the first 10 (i = 0..9).
         var sequences = new[] { "abcdefghijklmnop", "abcdefghijklmnop", "zyxwvutsrqponmlk" };
 
         var ten = NgramVocabulary.FromSequences(sequences, 2);
         var all = NgramVocabulary.FromSequences(sequences, 2, windowsPerSequence: null);
 
         Assert.That(ten.Ngrams, Is.EqualTo(new[] { "ab", "bc", "cd", "de", "ef", "fg", "gh", "hi", "ij", "jk", "qp", "rq", "sr", "ts", "ut", "vu", "wv", "xw", "yx", "zy" }));
-        Assert.That(all.Count, Is.EqualTo(26));
+        Assert.That(all.Count, Is.EqualTo(28));
         Assert.That(NgramWindows.PerSequence(100, 3), Is.EqualTo(10));
-        Assert.That(NgramWindows.PerSequence(100, 3, null), Is.EqualTo(96));
-        Assert.That(NgramWindows.PerSequence(5, 4, null), Is.Zero);
+        Assert.That(NgramWindows.PerSequence(100, 3, null), Is.EqualTo(97), "targets at positions 3..99");
+        Assert.That(NgramWindows.PerSequence(5, 4, null), Is.EqualTo(1));
+        Assert.That(NgramWindows.PerSequence(4, 4, null), Is.Zero);
     }
 
     [Test]

@@ -21,14 +21,14 @@ public static class CharPredictApp
     /// <summary>Exit code of a command line that does not parse (unknown flag, bad value).</summary>
     public const int UsageError = 2;
 
-    /// <summary>Exit code of a training run stopped by Ctrl+C after saving its checkpoint.</summary>
+    /// <summary>Exit code of a training run stopped by Ctrl+C after saving its checkpoint, or of a sample stopped by Ctrl+C.</summary>
     public const int Stopped = TrainingRunner.StoppedExitCode;
 
     /// <summary>Runs the app on <paramref name="args"/> and returns the exit code.</summary>
     /// <param name="args">The command line, e.g. <c>["train", "--model", "lstm"]</c>.</param>
     /// <param name="stdout">Standard output. Progress bars are drawn only when this is the console and it is a terminal.</param>
     /// <param name="stderr">Standard error.</param>
-    /// <param name="cancellation">Stops training cleanly after the current batch (Ctrl+C).</param>
+    /// <param name="cancellation">Stops training cleanly after the current batch, or sampling after the current character (Ctrl+C).</param>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -39,7 +39,7 @@ public static class CharPredictApp
         var root = new RootCommand("Tensorlet's char-prediction app: an n-gram MLP and an LSTM learn to write like 20 Newsgroups posts.")
         {
             new TrainCommand(console, cancellation).Command,
-            new SampleCommand(console).Command,
+            new SampleCommand(console, cancellation).Command,
             new CompareCommand(console).Command,
             new EvalCommand(console).Command,
             new DataCommand(console).Command,
@@ -49,7 +49,7 @@ public static class CharPredictApp
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            stderr.WriteLine($"error: {parsed.Errors[0].Message} (see --help)");
+            stderr.WriteLine($"error: {UsageMessage(root, parsed)} (see --help)");
             return UsageError;
         }
 
@@ -59,9 +59,35 @@ public static class CharPredictApp
         }
         catch (Exception e) when (IsUserError(e))
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {MessageOf(e)}");
             return Failure;
         }
+    }
+
+    // The parse error on one line; a word where a command belongs is named as an unknown command.
+    private static string UsageMessage(RootCommand root, ParseResult parsed)
+    {
+        if (parsed.CommandResult.Command == root && parsed.UnmatchedTokens is [var first, ..] && !first.StartsWith('-'))
+        {
+            return $"unknown command '{first}'; the commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))}.";
+        }
+
+        return OptionParsing.ErrorLine(parsed);
+    }
+
+    // An ArgumentException's message without the " (Parameter 'name')" (and "Actual value was ...") .NET appends: the user
+    // never saw the parameter.
+    private static string MessageOf(Exception e)
+    {
+        if (e is ArgumentException { ParamName: { } name } argument)
+        {
+            string suffix = $" (Parameter '{name}')";
+            string message = argument.Message;
+            int at = message.IndexOf(suffix, StringComparison.Ordinal);
+            return at >= 0 ? message[..at] : message;
+        }
+
+        return e.Message;
     }
 
     // The exceptions that report bad input or data rather than a bug in Tensorlet.

@@ -13,17 +13,18 @@ internal static class CommonOptions
     };
 
     /// <summary>--max-sequences: use only the corpus's first sequences (tests, quick looks).</summary>
-    public static Option<int?> MaxSequences() => new Option<int?>("--max-sequences")
+    public static Option<int?> MaxSequences()
     {
-        Description = "Use only the first N sequences of the corpus",
-        Hidden = true,
-    }.PositiveOrNull();
+        var option = OptionParsing.OptionalNumber("--max-sequences", "Use only the first N sequences of the corpus", NumberRange<int>.Positive());
+        option.Hidden = true;
+        return option;
+    }
 
     /// <summary>--device.</summary>
     public static Option<string> Device() => new("--device") { Description = "auto, cpu, cuda or ilgpu-cpu", DefaultValueFactory = _ => "auto" };
 
     /// <summary>--seed.</summary>
-    public static Option<int> Seed() => new("--seed") { Description = "Seed of the random draws", DefaultValueFactory = _ => 1 };
+    public static Option<int> Seed() => OptionParsing.Number("--seed", "Seed of the random draws", 1, new NumberRange<int>(int.MinValue, int.MaxValue));
 
     /// <summary>Restricts an option to the given values, returning it.</summary>
     public static Option<string> AcceptOnlyFromAmongFluent(this Option<string> option, params string[] values)

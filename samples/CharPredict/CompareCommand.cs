@@ -15,7 +15,7 @@ internal sealed class CompareCommand
     private readonly Option<string> runFolder = new("--run") { HelpName = "DIR", Description = "A run folder written by 'train'", Required = true };
     private readonly Option<string> start = new("--start") { Description = "The text both models continue", DefaultValueFactory = _ => "the " };
     private readonly Option<string> temperatures = new("--temperatures") { Description = "Comma-separated temperatures", DefaultValueFactory = _ => "0.1,0.5,1.0" };
-    private readonly Option<int> length = new Option<int>("--length") { Description = "New characters per generation", DefaultValueFactory = _ => 200 }.Positive();
+    private readonly Option<int> length = OptionParsing.Number("--length", "New characters per generation", 200, NumberRange<int>.Positive(Limits.MaxGeneratedLength));
     private readonly Option<int> seed = CommonOptions.Seed();
     private readonly Option<string> device = CommonOptions.Device();
 

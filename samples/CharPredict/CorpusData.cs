@@ -81,7 +81,7 @@ internal sealed class CorpusData
         }
 
         var destination = Path.Combine(options.CacheDirectory, NewsgroupsArchive.FileName);
-        console.Line($"The 20 Newsgroups corpus was not found (no --data, {NewsgroupsArchive.DataEnvironmentVariable} unset or empty, nothing in {options.CacheDirectory}).");
+        console.Line(NotFound(options));
         console.Line($"Downloading {NewsgroupsArchive.DownloadUri} to {destination} (about 14 MB)...");
         if (!console.Interactive)
         {
@@ -100,6 +100,15 @@ internal sealed class CorpusData
                 task.Value = task.MaxValue;
             });
         return result;
+    }
+
+    /// <summary>Why the corpus was not found: each place looked in, as it was.</summary>
+    internal static string NotFound(NewsgroupsArchiveOptions options)
+    {
+        string environment = string.IsNullOrEmpty(options.DataDirectory)
+            ? $"{NewsgroupsArchive.DataEnvironmentVariable} unset"
+            : $"{NewsgroupsArchive.DataEnvironmentVariable}={options.DataDirectory} holds neither {NewsgroupsArchive.FileName} nor its extracted folders";
+        return $"The 20 Newsgroups corpus was not found (no --data, {environment}, nothing in {options.CacheDirectory}).";
     }
 
     private static NewsgroupsCorpus LoadCached(string source)

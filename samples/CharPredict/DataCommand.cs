@@ -10,9 +10,9 @@ internal sealed class DataCommand
     private readonly AppConsole console;
     private readonly Option<string?> data = CommonOptions.Data();
     private readonly Option<int?> maxSequences = CommonOptions.MaxSequences();
-    private readonly Option<int> n = new Option<int>("--n") { Description = "Characters per n-gram", DefaultValueFactory = _ => TrainSettings.Default.N }.Positive();
-    private readonly Option<string> ngramWindows = new("--ngram-windows") { HelpName = "N|all", Description = "n-gram training windows per sequence: a number, or all", DefaultValueFactory = _ => "10" };
-    private readonly Option<double> validationFraction = new Option<double>("--validation-fraction") { Description = "Share of sequences held out", DefaultValueFactory = _ => ValidationSplit.DefaultFraction }.InRange(1e-9, 1.0);
+    private readonly Option<int> n = OptionParsing.Number("--n", "Characters per n-gram", TrainSettings.Default.N, NumberRange<int>.Positive(Limits.MaxN));
+    private readonly Option<int> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all", NgramWindows.NotebookWindowsPerSequence);
+    private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share of sequences held out", ValidationSplit.DefaultFraction, new NumberRange<double>(0, 1, MinOpen: true, MaxOpen: true));
     private readonly Option<string?> export = new("--export") { HelpName = "FILE", Description = "Write the cleaned sequences to this file, one per line (never trimmed)" };
 
     public DataCommand(AppConsole console)
@@ -27,16 +27,13 @@ internal sealed class DataCommand
 
     private int Execute(ParseResult result)
     {
-        var windowsText = result.GetValue(ngramWindows)!;
-        int? windows = string.Equals(windowsText, "all", StringComparison.OrdinalIgnoreCase) ? null
-            : int.TryParse(windowsText, NumberStyles.None, CultureInfo.InvariantCulture, out int w) && w > 0 ? w
-            : throw new ArgumentException($"--ngram-windows takes a positive number or 'all'; got '{windowsText}'.");
+        int? windows = OptionParsing.WindowsPerSequence(result.GetValue(ngramWindows));
         int size = result.GetValue(n);
         var corpus = CorpusData.Load(console, result.GetValue(data), result.GetValue(maxSequences), result.GetValue(validationFraction));
-        var ngrams = NgramWindowSet.Vocabulary(corpus.Sequences, size);
+        var ngrams = NgramVocabulary.FromSequences(corpus.Sequences, size, windowsPerSequence: null);
         var notebookNgrams = NgramVocabulary.FromSequences(corpus.Sequences, size, windows);
-        var (train, _) = NgramWindowSet.Create(corpus.TrainSequences, corpus.Vocabulary, ngrams, windows);
-        var (validation, _) = NgramWindowSet.Create(corpus.ValidationSequences, corpus.Vocabulary, ngrams, null);
+        var train = NgramDataset.Create(corpus.TrainSequences, corpus.Vocabulary, ngrams, windows);
+        var validation = NgramDataset.Create(corpus.ValidationSequences, corpus.Vocabulary, ngrams, windowsPerSequence: null);
         int allWindows = corpus.Sequences.Sum(s => NgramWindows.PerSequence(s.Length, size, windows));
         string windowsLabel = windows is { } k ? $"first {k} windows per sequence" : "every window";
         var lines = new[]

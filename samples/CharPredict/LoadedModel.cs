@@ -34,14 +34,22 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
     /// <exception cref="UnknownCharacterException">The start text has characters outside the vocabulary.</exception>
     /// <exception cref="ArgumentException">The start text is too short for the model.</exception>
     public string Generate(string start, int length, float temperature, int seed)
+        => new([.. Stream(start, temperature, seed).Take(length)]);
+
+    /// <summary>
+    /// New characters after <paramref name="start"/>, made one at a time as they are asked for (without end).
+    /// </summary>
+    /// <exception cref="UnknownCharacterException">The start text has characters outside the vocabulary.</exception>
+    /// <exception cref="ArgumentException">The start text is too short for the model.</exception>
+    public IEnumerable<char> Stream(string start, float temperature, int seed)
     {
         if (Model is NgramMlp ngram)
         {
-            return NgramGenerator.Generate(ngram, Characters, Ngrams!, start, length, temperature, seed);
+            return NgramGenerator.Stream(ngram, Characters, Ngrams!, start, temperature, seed);
         }
 
         var ids = Characters.Encode(start);
-        return Characters.Decode(LstmGenerator.Generate((LstmCharModel)Model, ids, length, temperature, seed));
+        return LstmGenerator.Stream((LstmCharModel)Model, ids, temperature, seed).Select(id => Characters[id]);
     }
 
     /// <summary>

@@ -1,54 +1,110 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Numerics;
 
-namespace Tensorlet.Samples.CharPredict;
+namespace Tensorlet.CommandLine;
 
-/// <summary>Small helpers for declaring and reading options.</summary>
+/// <summary>
+/// The command line's one validation layer for numbers, shared by every Tensorlet program (CharPredict and the Bench's
+/// commands compile this file): every numeric option is made here, and its value goes through <see cref="Parse{T}"/>,
+/// which turns text, NaN, Infinity and values outside the option's range into one parse error (one line, exit 2)
+/// before any command runs. The ranges are each program's limits (for the app: docs/app.md, "Limits").
+/// </summary>
 internal static class OptionParsing
 {
-    /// <summary>Rejects values ≤ 0 at parse time.</summary>
-    public static Option<T> Positive<T>(this Option<T> option)
-        where T : struct, System.Numerics.INumber<T>
-    {
-        option.Validators.Add(result =>
+    // How --ngram-windows holds "all" (System.CommandLine cannot carry a parsed null); the parser refuses 0 as a count.
+    private const int AllWindows = 0;
+
+    /// <summary>An option whose value must lie in <paramref name="range"/>; <paramref name="defaultValue"/> when not given.</summary>
+    public static Option<T> Number<T>(string name, string description, T defaultValue, NumberRange<T> range)
+        where T : struct, INumber<T>, IMinMaxValue<T>
+        => new(name)
         {
-            var value = result.GetValueOrDefault<T>();
-            if (value <= T.Zero)
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result => Parse(result, name, range) ?? defaultValue,
+        };
+
+    /// <summary>An optional option (null when not given) whose value must lie in <paramref name="range"/>.</summary>
+    public static Option<T?> OptionalNumber<T>(string name, string description, NumberRange<T> range, bool hidden = false)
+        where T : struct, INumber<T>, IMinMaxValue<T>
+        => new(name)
+        {
+            Description = description,
+            Hidden = hidden,
+            CustomParser = result => Parse(result, name, range),
+        };
+
+    /// <summary>
+    /// --ngram-windows: a positive count of windows per sequence, or <c>all</c>, read with <see cref="WindowsPerSequence"/>
+    /// (null for all); <paramref name="defaultValue"/> when not given.
+    /// </summary>
+    public static Option<int> NgramWindows(string description, int? defaultValue) => new("--ngram-windows")
+    {
+        HelpName = "N|all",
+        Description = description,
+        DefaultValueFactory = _ => defaultValue ?? AllWindows,
+        CustomParser = result => result.Tokens is [{ Value: var text }] && string.Equals(text, "all", StringComparison.OrdinalIgnoreCase)
+            ? AllWindows
+            : Parse(result, "--ngram-windows", NumberRange<int>.Positive()) ?? AllWindows,
+    };
+
+    /// <summary>The windows per sequence an --ngram-windows value stands for: null for all.</summary>
+    public static int? WindowsPerSequence(int optionValue) => optionValue == AllWindows ? null : optionValue;
+
+    /// <summary>
+    /// Parses the option's single token as invariant-culture <typeparamref name="T"/> (integers take no decimal point or
+    /// exponent), rejecting NaN, ±Infinity and values outside <paramref name="range"/>; null, with an error added, otherwise.
+    /// </summary>
+    public static T? Parse<T>(ArgumentResult result, string name, NumberRange<T> range)
+        where T : struct, INumber<T>, IMinMaxValue<T>
+    {
+        if (result.Tokens.Count != 1)
+        {
+            result.AddError($"{name} needs one value.");
+            return null;
+        }
+
+        string text = result.Tokens[0].Value;
+        bool integer = typeof(T) != typeof(float) && typeof(T) != typeof(double);
+        var styles = integer ? NumberStyles.AllowLeadingSign : NumberStyles.Float;
+        if (!T.TryParse(text, styles, CultureInfo.InvariantCulture, out var value))
+        {
+            if (text.StartsWith("--", StringComparison.Ordinal))
             {
-                result.AddError($"{option.Name} must be positive; got {value.ToString(null, CultureInfo.InvariantCulture)}.");
+                // The parser hands the next flag to an option whose value is missing.
+                result.AddError($"{name} needs a value; got the flag '{text}'.");
+                return null;
             }
-        });
-        return option;
+
+            result.AddError($"{name} takes {(integer ? "a whole number" : "a number")}; got '{text}'.");
+            return null;
+        }
+
+        if (!T.IsFinite(value))
+        {
+            result.AddError($"{name} must be a finite number; got '{text}'.");
+            return null;
+        }
+
+        if (!range.Contains(value))
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be {range}; got {value}."));
+            return null;
+        }
+
+        return value;
     }
 
-    /// <summary>Rejects nullable values ≤ 0 at parse time.</summary>
-    public static Option<T?> PositiveOrNull<T>(this Option<T?> option)
-        where T : struct, System.Numerics.INumber<T>
+    /// <summary>
+    /// The parse error to show, on one line: an option's own error first (a flag missing its value takes the next flag as
+    /// its value and leaves that flag's value unmatched: the missing value is the error to show).
+    /// </summary>
+    public static string ErrorLine(ParseResult parsed)
     {
-        option.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<T?>() is { } value && value <= T.Zero)
-            {
-                result.AddError($"{option.Name} must be positive; got {value.ToString(null, CultureInfo.InvariantCulture)}.");
-            }
-        });
-        return option;
-    }
-
-    /// <summary>Rejects values outside [<paramref name="min"/>, <paramref name="max"/>) at parse time.</summary>
-    public static Option<T> InRange<T>(this Option<T> option, T min, T max)
-        where T : struct, System.Numerics.INumber<T>
-    {
-        option.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<T>();
-            if (value < min || value >= max)
-            {
-                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{option.Name} must be in [{min}, {max}); got {value}."));
-            }
-        });
-        return option;
+        var error = parsed.Errors.FirstOrDefault(e => e.SymbolResult is OptionResult or ArgumentResult) ?? parsed.Errors[0];
+        return string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
     /// <summary>The value when the option was given on the command line; otherwise <paramref name="fallback"/>.</summary>
@@ -58,4 +114,31 @@ internal static class OptionParsing
     /// <summary>Whether the option was given on the command line.</summary>
     public static bool WasGiven(this ParseResult result, Option option)
         => result.GetResult(option) is { Implicit: false };
+}
+
+/// <summary>The values a numeric option accepts: from <see cref="Min"/> to <see cref="Max"/>, each end open or closed.</summary>
+/// <typeparam name="T">The number type.</typeparam>
+/// <param name="Min">The lower end.</param>
+/// <param name="Max">The upper end (<c>T.MaxValue</c>: no upper limit beyond the type's).</param>
+/// <param name="MinOpen">Whether <see cref="Min"/> itself is refused.</param>
+/// <param name="MaxOpen">Whether <see cref="Max"/> itself is refused.</param>
+internal readonly record struct NumberRange<T>(T Min, T Max, bool MinOpen = false, bool MaxOpen = false)
+    where T : struct, INumber<T>, IMinMaxValue<T>
+{
+    /// <summary>Values above zero, up to <paramref name="max"/> (by default, any finite value).</summary>
+    public static NumberRange<T> Positive(T? max = null) => new(T.Zero, max ?? T.MaxValue, MinOpen: true);
+
+    /// <summary>Whether <paramref name="value"/> is accepted.</summary>
+    public bool Contains(T value) => (MinOpen ? value > Min : value >= Min) && (MaxOpen ? value < Max : value <= Max);
+
+    /// <summary>"positive", "positive and at most 100" or "in [0, 1)".</summary>
+    public override string ToString()
+    {
+        string max = Max == T.MaxValue ? "" : $" and {(MaxOpen ? "below" : "at most")} {Format(Max)}";
+        return MinOpen && Min == T.Zero
+            ? "positive" + max
+            : $"in {(MinOpen ? '(' : '[')}{Format(Min)}, {Format(Max)}{(MaxOpen ? ')' : ']')}";
+    }
+
+    private static string Format(T value) => value.ToString(null, CultureInfo.InvariantCulture);
 }

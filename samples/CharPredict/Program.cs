@@ -8,16 +8,22 @@ public static class Program
     {
         using var stop = new CancellationTokenSource();
 
-        // Only training has something to save; other commands keep Ctrl+C's default (end at once).
-        if (args.Length > 0 && args[0] == "train")
+        // Training has something to save and sampling a line to finish; other commands keep Ctrl+C's default (end at once).
+        if (args is ["train", ..] or ["sample", ..])
         {
+            bool training = args[0] == "train";
             Console.CancelKeyPress += (_, e) =>
             {
-                // The first Ctrl+C asks training to stop after the current batch and save; a second one ends the process.
+                // The first Ctrl+C asks the command to stop cleanly (training: after the current batch, and save); a second one
+                // ends the process.
                 if (!stop.IsCancellationRequested)
                 {
                     e.Cancel = true;
-                    Console.Error.WriteLine("Stopping after the current batch (Ctrl+C again to abort without saving)...");
+                    if (training)
+                    {
+                        Console.Error.WriteLine("Stopping after the current batch (Ctrl+C again to abort without saving)...");
+                    }
+
                     stop.Cancel();
                 }
             };

@@ -24,8 +24,11 @@ internal sealed class RunFolder(string path)
     /// <summary>The short name of a model family: ngram or lstm.</summary>
     public static string NameOf(ModelKind kind) => kind == ModelKind.Lstm ? "lstm" : "ngram";
 
-    /// <summary>A new folder under <paramref name="parent"/>, named after the time and the models.</summary>
-    public static RunFolder CreateNew(string parent, string model)
+    /// <summary>
+    /// A new folder under <paramref name="parent"/>, named after the time and the models; it is made on disk only by
+    /// <see cref="Create"/>, once everything is validated, so a command that fails leaves no empty run folder.
+    /// </summary>
+    public static RunFolder NewIn(string parent, string model)
     {
         var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var path = System.IO.Path.Combine(parent, $"{stamp}-{model}");
@@ -34,9 +37,11 @@ internal sealed class RunFolder(string path)
             path = System.IO.Path.Combine(parent, $"{stamp}-{model}-{k}");
         }
 
-        Directory.CreateDirectory(path);
         return new RunFolder(path);
     }
+
+    /// <summary>Makes the folder on disk.</summary>
+    public void Create() => Directory.CreateDirectory(Path);
 
     /// <summary>The model checkpoint (its optimizer state sits beside it as NAME.optimizer.safetensors).</summary>
     public string Checkpoint(ModelKind kind) => Combine(NameOf(kind) + ".safetensors");

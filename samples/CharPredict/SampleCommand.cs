@@ -2,20 +2,25 @@ using System.CommandLine;
 
 namespace Tensorlet.Samples.CharPredict;
 
-/// <summary><c>sample</c>: generates text from a checkpoint of either model.</summary>
+/// <summary>
+/// <c>sample</c>: generates text from a checkpoint of either model, writing each character as it is made; Ctrl+C stops
+/// cleanly after the current character (exit 130). --length is bounded by <see cref="Limits.MaxGeneratedLength"/>.
+/// </summary>
 internal sealed class SampleCommand
 {
     private readonly AppConsole console;
+    private readonly CancellationToken cancellation;
     private readonly Option<string> checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "A model file (lstm.safetensors or ngram.safetensors)", Required = true };
     private readonly Option<string> start = new("--start") { Description = "The text to continue", DefaultValueFactory = _ => "the " };
-    private readonly Option<int> length = new Option<int>("--length") { Description = "New characters to generate", DefaultValueFactory = _ => 200 }.Positive();
-    private readonly Option<float> temperature = new Option<float>("--temperature") { Description = "Softmax temperature; lower is greedier", DefaultValueFactory = _ => 0.5f }.Positive();
+    private readonly Option<int> length = OptionParsing.Number("--length", "New characters to generate", 200, NumberRange<int>.Positive(Limits.MaxGeneratedLength));
+    private readonly Option<float> temperature = OptionParsing.Number("--temperature", "Softmax temperature; lower is greedier", 0.5f, NumberRange<float>.Positive());
     private readonly Option<int> seed = CommonOptions.Seed();
     private readonly Option<string> device = CommonOptions.Device();
 
-    public SampleCommand(AppConsole console)
+    public SampleCommand(AppConsole console, CancellationToken cancellation)
     {
         this.console = console;
+        this.cancellation = cancellation;
         Command = new Command("sample", "Generate text from a trained model") { checkpoint, start, length, temperature, seed, device };
         Command.SetAction(Execute);
     }
@@ -28,8 +33,18 @@ internal sealed class SampleCommand
         using var dev = Device.Create(result.GetValue(device)!);
         using var model = LoadedModel.Load(result.GetValue(checkpoint)!, dev);
         var text = result.GetValue(start)!;
-        var generated = model.Generate(text, result.GetValue(length), result.GetValue(temperature), result.GetValue(seed));
-        console.Output.WriteLine(text + generated);
-        return 0;
+
+        // Each character is written as it is made; Ctrl+C ends the line and stops.
+        using var characters = model.Stream(text, result.GetValue(temperature), result.GetValue(seed)).Take(result.GetValue(length)).GetEnumerator();
+        console.Output.Write(text);
+        bool stopped = false;
+        while (!(stopped = cancellation.IsCancellationRequested) && characters.MoveNext())
+        {
+            console.Output.Write(characters.Current);
+            console.Output.Flush();
+        }
+
+        console.Output.WriteLine();
+        return stopped ? CharPredictApp.Stopped : CharPredictApp.Success;
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Tensorlet.Kernels;
+using Tensorlet.Models.Modeling;
 
 namespace Tensorlet.Samples.CharPredict;
 
@@ -12,28 +13,28 @@ internal sealed class TrainCommand
     private readonly CancellationToken cancellation;
     private readonly Option<string> model = new Option<string>("--model") { Description = "Which model to train", DefaultValueFactory = _ => "both" }.AcceptOnlyFromAmongFluent("ngram", "lstm", "both");
     private readonly Option<string> device = new("--device") { Description = "auto, cpu, cuda or ilgpu-cpu", DefaultValueFactory = _ => "auto" };
-    private readonly Option<int> threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 }.InRange(0, 4096);
+    private readonly Option<int> threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, new NumberRange<int>(0, Limits.MaxThreads));
     private readonly Option<string> preset = new Option<string>("--preset") { Description = "default (about 10 minutes on 2 CPU cores) or notebook (the notebook's full scale)", DefaultValueFactory = _ => "default" }.AcceptOnlyFromAmongFluent("default", "notebook");
-    private readonly Option<int> n = new Option<int>("--n") { Description = "Characters per n-gram", DefaultValueFactory = _ => TrainSettings.Default.N }.Positive();
-    private readonly Option<int> ngramHidden = new Option<int>("--ngram-hidden") { Description = "n-gram MLP hidden width", DefaultValueFactory = _ => TrainSettings.Default.NgramHidden }.Positive();
+    private readonly Option<int> n = OptionParsing.Number("--n", "Characters per n-gram", TrainSettings.Default.N, NumberRange<int>.Positive(Limits.MaxN));
+    private readonly Option<int> ngramHidden = OptionParsing.Number("--ngram-hidden", "n-gram MLP hidden width", TrainSettings.Default.NgramHidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
     private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh or sigmoid", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent("relu", "tanh", "sigmoid");
-    private readonly Option<string> ngramWindows = new("--ngram-windows") { HelpName = "N|all", Description = "n-gram training windows per sequence: a number, or all (the notebook: 10)", DefaultValueFactory = _ => "10" };
-    private readonly Option<int> lstmHidden = new Option<int>("--lstm-hidden") { Description = "LSTM hidden size", DefaultValueFactory = _ => TrainSettings.Default.LstmHidden }.Positive();
-    private readonly Option<int> lstmLayers = new Option<int>("--lstm-layers") { Description = "LSTM layers", DefaultValueFactory = _ => TrainSettings.Default.LstmLayers }.Positive();
-    private readonly Option<float> lstmDropout = new Option<float>("--lstm-dropout") { Description = "Dropout between LSTM layers", DefaultValueFactory = _ => TrainSettings.Default.LstmDropout }.InRange(0f, 1f);
-    private readonly Option<int> epochs = new Option<int>("--epochs") { Description = "Epochs per model", DefaultValueFactory = _ => TrainSettings.Default.Epochs }.Positive();
-    private readonly Option<float> learningRate = new Option<float>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => TrainSettings.Default.LearningRate }.Positive();
-    private readonly Option<int> batch = new Option<int>("--batch") { Description = "Sequences (LSTM) or windows (n-gram) per batch", DefaultValueFactory = _ => TrainSettings.Default.Batch }.Positive();
-    private readonly Option<int> seed = new("--seed") { Description = "Seed of the initialisation, shuffles, dropout and samples", DefaultValueFactory = _ => TrainSettings.Default.Seed };
-    private readonly Option<double> validationFraction = new Option<double>("--validation-fraction") { Description = "Share of sequences held out", DefaultValueFactory = _ => TrainSettings.Default.ValidationFraction }.InRange(1e-9, 1.0);
-    private readonly Option<int?> maxBatches = new Option<int?>("--max-batches") { Description = "Stop each epoch after this many batches (short runs)" }.PositiveOrNull();
-    private readonly Option<double?> clipNorm = new Option<double?>("--clip-norm") { Description = "Clip the global gradient norm (default: no clipping, as the notebook)" }.PositiveOrNull();
-    private readonly Option<int> sampleLength = new Option<int>("--sample-length") { Description = "Characters generated after each epoch", DefaultValueFactory = _ => TrainSettings.Default.SampleLength }.InRange(0, 100_000);
+    private readonly Option<int> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all (the notebook: 10)", TrainSettings.Default.NgramWindows);
+    private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "LSTM hidden size", TrainSettings.Default.LstmHidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
+    private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "LSTM layers", TrainSettings.Default.LstmLayers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
+    private readonly Option<float> lstmDropout = OptionParsing.Number("--lstm-dropout", "Dropout between LSTM layers", TrainSettings.Default.LstmDropout, new NumberRange<float>(0f, 1f, MaxOpen: true));
+    private readonly Option<int> epochs = OptionParsing.Number("--epochs", "Epochs per model", TrainSettings.Default.Epochs, NumberRange<int>.Positive(Limits.MaxEpochs));
+    private readonly Option<float> learningRate = OptionParsing.Number("--lr", "Adam learning rate", TrainSettings.Default.LearningRate, NumberRange<float>.Positive());
+    private readonly Option<int> batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", TrainSettings.Default.Batch, NumberRange<int>.Positive(Limits.MaxBatch));
+    private readonly Option<int> seed = OptionParsing.Number("--seed", "Seed of the initialisation, shuffles, dropout and samples", TrainSettings.Default.Seed, new NumberRange<int>(int.MinValue, int.MaxValue));
+    private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share of sequences held out", TrainSettings.Default.ValidationFraction, new NumberRange<double>(0, 1, MinOpen: true, MaxOpen: true));
+    private readonly Option<int?> maxBatches = OptionParsing.OptionalNumber("--max-batches", "Stop each epoch after this many batches (short runs)", NumberRange<int>.Positive());
+    private readonly Option<double?> clipNorm = OptionParsing.OptionalNumber("--clip-norm", "Clip the global gradient norm (default: no clipping, as the notebook)", NumberRange<double>.Positive());
+    private readonly Option<int> sampleLength = OptionParsing.Number("--sample-length", "Characters generated after each epoch", TrainSettings.Default.SampleLength, new NumberRange<int>(0, Limits.MaxEpochSampleLength));
     private readonly Option<string?> data = CommonOptions.Data();
     private readonly Option<int?> maxSequences = CommonOptions.MaxSequences();
     private readonly Option<string> runsDir = new("--runs-dir") { HelpName = "DIR", Description = "The folder that holds run folders", DefaultValueFactory = _ => "runs" };
     private readonly Option<string?> resume = new("--resume") { HelpName = "RUN", Description = "Continue the run in this folder from its last checkpoint" };
-    private readonly Option<int?> stopAfterBatches = new Option<int?>("--stop-after-batches") { Description = "Stop as Ctrl+C would after this many batches (tests)", Hidden = true }.PositiveOrNull();
+    private readonly Option<int?> stopAfterBatches = OptionParsing.OptionalNumber("--stop-after-batches", "Stop as Ctrl+C would after this many batches (tests)", NumberRange<int>.Positive(), hidden: true);
 
     public TrainCommand(AppConsole console, CancellationToken cancellation)
     {
@@ -83,7 +84,7 @@ internal sealed class TrainCommand
         else
         {
             settings = Build(result);
-            run = RunFolder.CreateNew(result.GetValue(runsDir)!, settings.Model);
+            run = RunFolder.NewIn(result.GetValue(runsDir)!, settings.Model);
         }
 
         using var dev = Device.Create(settings.Device, settings.Threads);
@@ -104,7 +105,7 @@ internal sealed class TrainCommand
             N = r.Given(n, basis.N),
             NgramHidden = r.Given(ngramHidden, basis.NgramHidden),
             NgramActivation = r.WasGiven(ngramActivation) ? ParseActivation(r.GetValue(ngramActivation)!) : basis.NgramActivation,
-            NgramWindows = r.WasGiven(ngramWindows) ? ParseWindows(r.GetValue(ngramWindows)!) : basis.NgramWindows,
+            NgramWindows = r.WasGiven(ngramWindows) ? OptionParsing.WindowsPerSequence(r.GetValue(ngramWindows)) : basis.NgramWindows,
             LstmHidden = r.Given(lstmHidden, basis.LstmHidden),
             LstmLayers = r.Given(lstmLayers, basis.LstmLayers),
             LstmDropout = r.Given(lstmDropout, basis.LstmDropout),
@@ -127,18 +128,6 @@ internal sealed class TrainCommand
         "sigmoid" => Activation.Sigmoid,
         _ => Activation.Relu,
     };
-
-    private static int? ParseWindows(string text)
-    {
-        if (string.Equals(text, "all", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int windows) && windows > 0
-            ? windows
-            : throw new ArgumentException($"--ngram-windows takes a positive number or 'all'; got '{text}'.");
-    }
 }
 
 /// <summary>config.json: the settings of a run, the data it saw and where it ran.</summary>

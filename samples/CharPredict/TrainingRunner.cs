@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
@@ -10,8 +8,9 @@ using Tensorlet.Optim;
 namespace Tensorlet.Samples.CharPredict;
 
 /// <summary>
-/// Trains the run's models one after the other (n-gram first), writing checkpoints, metrics.csv, loss.png and
-/// samples.txt after every epoch, and a checkpoint plus the partial epoch's tallies when stopped mid-epoch.
+/// Trains the run's models one after the other (n-gram first) with the library's <see cref="Trainer"/>, writing
+/// checkpoints, metrics.csv, loss.png and samples.txt after every epoch, and a checkpoint plus the partial epoch's
+/// tallies when stopped mid-epoch. Everything is prepared and checked (sizes, memory) before the run folder is made.
 /// </summary>
 internal sealed class TrainingRunner(
     AppConsole console, TrainSettings settings, RunFolder run, CorpusData data, Device device, int? stopAfterBatches, CancellationToken cancellation)
@@ -24,21 +23,15 @@ internal sealed class TrainingRunner(
     /// <summary>Trains every model of the run that is not finished yet; returns the exit code.</summary>
     public int Run(bool resuming)
     {
-        NgramVocabulary? ngrams = null;
-        WindowBatchSource? ngramTrain = null;
-        WindowBatchSource? ngramValidation = null;
-        if (settings.Kinds.Contains(ModelKind.Ngram))
+        var models = settings.Kinds.Select(Prepare).ToArray();
+        var summary = Summarize(models);
+        if (resuming)
         {
-            ngrams = NgramWindowSet.Vocabulary(data.Sequences, settings.N);
-            ngramTrain = NgramWindowSet.Create(data.TrainSequences, data.Vocabulary, ngrams, settings.NgramWindows).Source;
-            ngramValidation = NgramWindowSet.Create(data.ValidationSequences, data.Vocabulary, ngrams, null).Source;
+            Array.ForEach(models, EnsureResumable);
         }
-
-        var summary = new DataSummary(
-            data.Source, data.Corpus.TrainDocuments, data.Corpus.TestDocuments, data.Sequences.Length, data.TrainSequences.Length, data.ValidationSequences.Length,
-            data.Vocabulary.Serialize(), data.Vocabulary.Count, ngrams?.Count, ngramTrain?.Count, ngramValidation?.Count);
-        if (!resuming)
+        else
         {
+            run.Create();
             new RunConfig(settings, summary, device.Description, DateTimeOffset.Now).Write(run.Config);
         }
 
@@ -47,93 +40,72 @@ internal sealed class TrainingRunner(
             CultureInfo.InvariantCulture,
             $"Data: {summary.Sequences} sequences ({summary.TrainSequences} train, {summary.ValidationSequences} validation), {summary.VocabularySize} characters"));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        foreach (var kind in settings.Kinds)
+        foreach (var model in models)
         {
-            bool stopped = kind == ModelKind.Ngram
-                ? Train(kind, CharModelSpec.Ngram(settings.N, ngrams!.Count, data.Vocabulary.Count, settings.NgramHidden, settings.NgramActivation), ngrams, ngramTrain!, ngramValidation!, resuming, stop)
-                : TrainLstm(resuming, stop);
-            if (stopped)
+            if (Train(model, resuming, stop))
             {
                 console.Line($"Stopped. The checkpoint is saved; continue with: train --resume {run.Path}");
                 return StoppedExitCode;
             }
         }
 
-        Summarize();
+        Report();
         return 0;
     }
 
-    private bool TrainLstm(bool resuming, CancellationTokenSource stop)
+    // The examples and spec of one model, its size and memory checked against the limits.
+    private RunModel Prepare(ModelKind kind)
     {
-        var train = CharSequenceDataset.Create(data.TrainSequences, data.Vocabulary);
-        var validation = CharSequenceDataset.Create(data.ValidationSequences, data.Vocabulary);
-        var spec = CharModelSpec.Lstm(data.Vocabulary.Count, settings.LstmHidden, settings.LstmLayers, settings.LstmDropout);
-        return Train(
-            ModelKind.Lstm, spec, null,
-            new SequenceBatchSource(train.Indices, train.SequenceLength), new SequenceBatchSource(validation.Indices, validation.SequenceLength), resuming, stop);
-    }
-
-    // Trains one model to settings.Epochs; true when stopped early (the checkpoint is then saved).
-    private bool Train(ModelKind kind, CharModelSpec spec, NgramVocabulary? ngrams, IBatchSource train, IBatchSource validation, bool resuming, CancellationTokenSource stop)
-    {
-        string name = RunFolder.NameOf(kind);
-        string checkpointPath = run.Checkpoint(kind);
-        TrainingPosition? start = null;
-        var carried = new PartialEpoch(0, 0, 0, 0);
-        ICharModel model;
-        Adam optimizer;
-        if (resuming && File.Exists(checkpointPath))
+        RunModel model;
+        if (kind == ModelKind.Ngram)
         {
-            var checkpoint = ModelCheckpoint.Read(checkpointPath, kind);
-            checkpoint.EnsureVocabulary(data.Vocabulary);
-            if (ngrams is not null && checkpoint.Ngrams!.Serialize() != ngrams.Serialize())
-            {
-                throw new CheckpointException($"{checkpointPath} was trained on a different n-gram vocabulary ({checkpoint.Ngrams.Count} {checkpoint.Ngrams.NgramOrder}-grams) than the data gives ({ngrams.Count}).");
-            }
-
-            model = checkpoint.CreateModel(device);
-            optimizer = new Adam(model.Parameters, settings.LearningRate);
-            checkpoint.LoadOptimizerState(model, optimizer);
-            start = checkpoint.Position;
-            carried = PartialEpoch.Read(run.PartialEpoch(kind), start.Step)
-                ?? new PartialEpoch(start.Step, 0, 0, MetricsRow.ReadAll(run.Metrics).LastOrDefault(r => r.Model == name && r.Epoch == start.Epoch)?.Seconds ?? 0);
-
-            // Rows past the checkpoint (a crash between the metrics and the checkpoint) are redone.
-            var rows = MetricsRow.ReadAll(run.Metrics);
-            if (rows.RemoveAll(r => r.Model == name && r.Epoch > start.Epoch) > 0)
-            {
-                MetricsRow.WriteAll(run.Metrics, rows);
-            }
-
-            if (start.Epoch >= settings.Epochs)
-            {
-                console.Line($"{name}: already trained for {start.Epoch} epochs.");
-                optimizer.Dispose();
-                model.Dispose();
-                return false;
-            }
-
-            console.Line($"{name}: resuming at epoch {start.Epoch + 1}, batch {start.BatchInEpoch + 1} (step {start.Step}).");
+            // The model's vocabulary is every n-gram of every sequence that has a target after it, so that every
+            // held-out window has a row; rows that training never reaches keep their initial values, as the notebook's.
+            var ngrams = NgramVocabulary.FromSequences(data.Sequences, settings.N, windowsPerSequence: null);
+            model = new RunModel(
+                kind,
+                CharModelSpec.Ngram(settings.N, ngrams.Count, data.Vocabulary.Count, settings.NgramHidden, settings.NgramActivation),
+                ngrams,
+                NgramDataset.Create(data.TrainSequences, data.Vocabulary, ngrams, settings.NgramWindows).ToBatchSource(),
+                NgramDataset.Create(data.ValidationSequences, data.Vocabulary, ngrams, windowsPerSequence: null).ToBatchSource());
         }
         else
         {
-            model = spec.Create(device, settings.Seed);
-            optimizer = new Adam(model.Parameters, settings.LearningRate);
+            var train = CharSequenceDataset.Create(data.TrainSequences, data.Vocabulary);
+            var validation = CharSequenceDataset.Create(data.ValidationSequences, data.Vocabulary);
+            model = new RunModel(
+                kind,
+                CharModelSpec.Lstm(data.Vocabulary.Count, settings.LstmHidden, settings.LstmLayers, settings.LstmDropout),
+                null,
+                new SequenceBatchSource(train.Indices, train.SequenceLength),
+                new SequenceBatchSource(validation.Indices, validation.SequenceLength));
         }
 
-        if (model is LstmCharModel lstm)
+        TrainingMemory.Check(model.Spec, settings.Batch, model.Train);
+        return model;
+    }
+
+    // Trains one model to settings.Epochs; true when stopped early (the checkpoint is then saved).
+    private bool Train(RunModel m, bool resuming, CancellationTokenSource stop)
+    {
+        ModelState? state = null;
+        if (resuming)
         {
-            // A model rebuilt from a checkpoint gets seed 0; dropout masks must follow the run's seed to resume exactly.
-            lstm.DropoutSeed = (ulong)settings.Seed;
+            state = Resume(m, out bool finished);
+            if (finished)
+            {
+                return false;
+            }
         }
 
-        using var loaded = new LoadedModel(model, data.Vocabulary, ngrams);
-        using var adam = optimizer;
-        long parameters = model.Parameters.Length;
+        state ??= Fresh(m);
+        using var loaded = new LoadedModel(state.Model, data.Vocabulary, m.Ngrams);
+        using var optimizer = state.Optimizer;
         console.Line(string.Create(
             CultureInfo.InvariantCulture,
-            $"{name}: {Describe(spec)}, {parameters:N0} parameters, {train.Count:N0} training examples, {validation.Count:N0} validation examples"));
-        var trainer = new Trainer(model, optimizer, new TrainerOptions
+            $"{m.Name}: {Describe(m.Spec)}, {state.Model.Parameters.Length:N0} parameters, {m.Train.Count:N0} training examples, {m.Validation.Count:N0} validation examples"));
+
+        var trainer = new Trainer(state.Model, optimizer, new TrainerOptions
         {
             Epochs = settings.Epochs,
             BatchSize = settings.Batch,
@@ -141,73 +113,148 @@ internal sealed class TrainingRunner(
             MaxBatchesPerEpoch = settings.MaxBatches,
             GradientClipNorm = settings.ClipNorm,
         });
-        string sampleStart = SampleStart(spec);
+        string sampleStart = SampleStart(m.Spec);
         if (settings.SampleLength > 0)
         {
             trainer.Sampler = () => loaded.Generate(sampleStart, settings.SampleLength, settings.SampleTemperature, settings.Seed);
         }
 
-        var clock = Stopwatch.StartNew();
-        double lossSum = carried.LossSum;
-        int batches = carried.Batches;
-        double secondsBefore = carried.Seconds;
-        trainer.EpochCompleted += report =>
+        var tally = new EpochTally(state.Carried);
+        trainer.BatchCompleted += progress =>
         {
-            var result = report.Validation!;
-            double trainLoss = batches == 0 ? double.NaN : lossSum / batches;
-            double all = result.Loss;
-            double common = result.MeanLoss(settings.N, int.MaxValue);
-            double seconds = secondsBefore + clock.Elapsed.TotalSeconds;
-            var row = new MetricsRow(name, report.Epoch, trainLoss, all, common, all / Math.Log(2), report.CharactersPerSecond, seconds);
-            var rows = MetricsRow.ReadAll(run.Metrics);
-            rows.RemoveAll(r => r.Model == name && r.Epoch >= report.Epoch);
-            rows.Add(row);
-            MetricsRow.WriteAll(run.Metrics, rows);
-            ModelCheckpoint.Save(checkpointPath, model, spec, data.Vocabulary, ngrams, report.Position, optimizer);
-            File.Delete(run.PartialEpoch(kind));
-            if (report.Sample is { } sample)
+            tally.Add(progress.Loss);
+            if (stopAfterBatches is { } limit && ++batchesRun >= limit)
             {
-                File.AppendAllText(run.Samples, $"[{name} epoch {report.Epoch}, temperature {settings.SampleTemperature.ToString(CultureInfo.InvariantCulture)}] {sampleStart}{sample}\n");
+                stop.Cancel();
             }
-
-            TryChart(rows);
-            console.Line(string.Create(
-                CultureInfo.InvariantCulture,
-                $"{name} epoch {report.Epoch}/{settings.Epochs}: train {trainLoss:F4}  val {all:F4} ({settings.N}..99: {common:F4})  {row.ValBpc:F3} bits/char  {report.CharactersPerSecond:N0} chars/s  {seconds:F1} s"));
-            if (report.Sample is { } text)
-            {
-                console.Line($"  \"{sampleStart}{text}\"");
-            }
-
-            (lossSum, batches) = (0, 0);
         };
+        trainer.EpochCompleted += report => Record(m, state, report, tally, sampleStart);
 
-        TrainingResult? outcome = null;
-        TrainingProgressView.Run(console, name, report =>
+        TrainingResult outcome;
+        using (TrainingProgressView.Observe(console, m.Name, trainer))
         {
-            trainer.BatchCompleted += progress =>
-            {
-                lossSum += progress.Loss;
-                batches++;
-                report(progress);
-                if (stopAfterBatches is { } limit && ++batchesRun >= limit)
-                {
-                    stop.Cancel();
-                }
-            };
-            outcome = trainer.Train(train, validation, start, stop.Token);
-        });
-
-        if (outcome!.Cancelled)
-        {
-            var partial = new PartialEpoch(outcome.Position.Step, lossSum, batches, secondsBefore + clock.Elapsed.TotalSeconds);
-            ModelCheckpoint.Save(checkpointPath, model, spec, data.Vocabulary, ngrams, outcome.Position, optimizer);
-            partial.Write(run.PartialEpoch(kind));
-            return true;
+            outcome = trainer.Train(m.Train, m.Validation, state.Start, stop.Token);
         }
 
-        return false;
+        if (!outcome.Cancelled)
+        {
+            return false;
+        }
+
+        Save(m, state, outcome.Position);
+        tally.Save(outcome.Position.Step).Write(run.PartialEpoch(m.Kind));
+        return true;
     }
+
+    // A new model from the run's seed.
+    private ModelState Fresh(RunModel m)
+    {
+        var model = m.Spec.Create(device, settings.Seed);
+        return new ModelState(model, Optimizer(model), null, new PartialEpoch(0, 0, 0, 0));
+    }
+
+    // The model and optimizer of the run's checkpoint; null when the model has not started training yet, or when it
+    // has finished (then finished is set).
+    private ModelState? Resume(RunModel m, out bool finished)
+    {
+        finished = false;
+        string path = run.Checkpoint(m.Kind);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var checkpoint = ModelCheckpoint.Read(path, m.Kind);
+        checkpoint.EnsureVocabulary(data.Vocabulary);
+        if (m.Ngrams is not null && checkpoint.Ngrams!.Serialize() != m.Ngrams.Serialize())
+        {
+            throw new CheckpointException($"{path} was trained on a different n-gram vocabulary ({checkpoint.Ngrams.Count} {checkpoint.Ngrams.NgramOrder}-grams) than the data gives ({m.Ngrams.Count}).");
+        }
+
+        var start = checkpoint.Position;
+        if (start.Epoch >= settings.Epochs)
+        {
+            console.Line($"{m.Name}: already trained for {start.Epoch} epochs.");
+            finished = true;
+            return null;
+        }
+
+        var model = checkpoint.CreateModel(device);
+        var optimizer = Optimizer(model);
+        checkpoint.LoadOptimizerState(model, optimizer);
+        var rows = MetricsRow.ReadAll(run.Metrics);
+        var carried = PartialEpoch.Read(run.PartialEpoch(m.Kind), start.Step)
+            ?? new PartialEpoch(start.Step, 0, 0, rows.LastOrDefault(r => r.Model == m.Name && r.Epoch == start.Epoch)?.Seconds ?? 0);
+
+        // Rows past the checkpoint (a crash between the metrics and the checkpoint) are redone.
+        if (rows.RemoveAll(r => r.Model == m.Name && r.Epoch > start.Epoch) > 0)
+        {
+            MetricsRow.WriteAll(run.Metrics, rows);
+        }
+
+        console.Line($"{m.Name}: resuming at epoch {start.Epoch + 1}, batch {start.BatchInEpoch + 1} (step {start.Step}).");
+        return new ModelState(model, optimizer, start, carried);
+    }
+
+    // Before anything trains: when the run has trained this model (metrics rows, a partial epoch) or one that comes after
+    // it, its checkpoint must exist; retraining it from scratch would silently lose that training.
+    private void EnsureResumable(RunModel m)
+    {
+        var laterOrSame = settings.Kinds.SkipWhile(k => k != m.Kind).ToArray();
+        var names = laterOrSame.Select(RunFolder.NameOf).ToHashSet();
+        bool started = File.Exists(run.PartialEpoch(m.Kind))
+            || MetricsRow.ReadAll(run.Metrics).Any(r => names.Contains(r.Model))
+            || laterOrSame.Skip(1).Any(k => File.Exists(run.Checkpoint(k)));
+        if (started && !File.Exists(run.Checkpoint(m.Kind)))
+        {
+            throw new CheckpointException(
+                $"{run.Checkpoint(m.Kind)} is missing, but the run has already trained the {m.Name} model; restore the file, or train into a new run folder (train without --resume).");
+        }
+    }
+
+    private Adam Optimizer(ICharModel model)
+    {
+        if (model is LstmCharModel lstm)
+        {
+            // A model rebuilt from a checkpoint gets seed 0; dropout masks must follow the run's seed to resume exactly.
+            lstm.DropoutSeed = (ulong)settings.Seed;
+        }
+
+        return new Adam(model.Parameters, settings.LearningRate);
+    }
+
+    // After an epoch: metrics.csv, the checkpoint, samples.txt, loss.png, and one line on the console.
+    private void Record(RunModel m, ModelState state, EpochReport report, EpochTally tally, string sampleStart)
+    {
+        var result = report.Validation!;
+        double trainLoss = tally.MeanLoss;
+        double common = result.MeanLoss(settings.N, int.MaxValue);
+        var row = new MetricsRow(m.Name, report.Epoch, trainLoss, result.Loss, common, result.Loss / Math.Log(2), report.CharactersPerSecond, tally.Seconds);
+        var rows = MetricsRow.ReadAll(run.Metrics);
+        rows.RemoveAll(r => r.Model == m.Name && r.Epoch >= report.Epoch);
+        rows.Add(row);
+        MetricsRow.WriteAll(run.Metrics, rows);
+        Save(m, state, report.Position);
+        File.Delete(run.PartialEpoch(m.Kind));
+        if (report.Sample is { } sample)
+        {
+            File.AppendAllText(run.Samples, $"[{m.Name} epoch {report.Epoch}, temperature {settings.SampleTemperature.ToString(CultureInfo.InvariantCulture)}] {sampleStart}{sample}\n");
+        }
+
+        TryChart(rows);
+        console.Line(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{m.Name} epoch {report.Epoch}/{settings.Epochs}: train {trainLoss:F4}  val {result.Loss:F4} ({settings.N}..99: {common:F4})  {row.ValBpc:F3} bits/char  {report.CharactersPerSecond:N0} chars/s  {row.Seconds:F1} s"));
+        if (report.Sample is { } text)
+        {
+            console.Line($"  \"{sampleStart}{text}\"");
+        }
+
+        tally.NextEpoch();
+    }
+
+    private void Save(RunModel m, ModelState state, TrainingPosition position)
+        => ModelCheckpoint.Save(run.Checkpoint(m.Kind), state.Model, m.Spec, data.Vocabulary, m.Ngrams, position, state.Optimizer);
 
     // "the " when the model can start from it, else the start of the first validation sequence.
     private string SampleStart(CharModelSpec spec)
@@ -235,12 +282,20 @@ internal sealed class TrainingRunner(
         }
     }
 
+    private DataSummary Summarize(IReadOnlyList<RunModel> models)
+    {
+        var ngram = models.FirstOrDefault(m => m.Kind == ModelKind.Ngram);
+        return new DataSummary(
+            data.Source, data.Corpus.TrainDocuments, data.Corpus.TestDocuments, data.Sequences.Length, data.TrainSequences.Length, data.ValidationSequences.Length,
+            data.Vocabulary.Serialize(), data.Vocabulary.Count, ngram?.Ngrams!.Count, ngram?.Train.Count, ngram?.Validation.Count);
+    }
+
     private static string Describe(CharModelSpec spec) => spec.Kind == ModelKind.Lstm
         ? string.Create(CultureInfo.InvariantCulture, $"LSTM {spec.NumLayers}x{spec.HiddenSize}, dropout {spec.Dropout}")
         : string.Create(CultureInfo.InvariantCulture, $"n-gram MLP, n={spec.NgramOrder}, {spec.NgramVocabularySize:N0} n-grams, hidden {spec.HiddenSize} {spec.Activation.ToString().ToLowerInvariant()}");
 
     // Which model wins on the positions both predict, and after how long.
-    private void Summarize()
+    private void Report()
     {
         var rows = MetricsRow.ReadAll(run.Metrics);
         var ngram = rows.Where(r => r.Model == "ngram").ToArray();
@@ -269,28 +324,12 @@ internal sealed class TrainingRunner(
         console.Line($"Wrote {run.Metrics}, {run.Chart}, {run.Samples} and the checkpoints in {run.Path}.");
     }
 
-    /// <summary>The tallies of an epoch stopped part-way, so a resumed epoch reports the same training loss.</summary>
-    private sealed record PartialEpoch(long Step, double LossSum, int Batches, double Seconds)
+    /// <summary>One model of the run: its family, spec, n-grams (n-gram model only) and examples.</summary>
+    private sealed record RunModel(ModelKind Kind, CharModelSpec Spec, NgramVocabulary? Ngrams, IBatchSource Train, IBatchSource Validation)
     {
-        public static PartialEpoch? Read(string path, long step)
-        {
-            if (!File.Exists(path))
-            {
-                return null;
-            }
-
-            var partial = JsonSerializer.Deserialize<PartialEpoch>(File.ReadAllText(path));
-            return partial is not null && partial.Step == step ? partial : null;
-        }
-
-        public void Write(string path)
-        {
-            var json = JsonSerializer.Serialize(this);
-            AtomicFile.Write(path, stream =>
-            {
-                using var writer = new StreamWriter(stream, leaveOpen: true);
-                writer.Write(json);
-            });
-        }
+        public string Name => RunFolder.NameOf(Kind);
     }
+
+    /// <summary>A model being trained: its weights, optimizer, where it starts and the tallies carried into that epoch.</summary>
+    private sealed record ModelState(ICharModel Model, Adam Optimizer, TrainingPosition? Start, PartialEpoch Carried);
 }

@@ -24,7 +24,10 @@ internal sealed partial class IlgpuBackend : IKernelBackend
 
     public bool IsCpuAccelerator => Accelerator.AcceleratorType == AcceleratorType.CPU;
 
-    public string Description => $"{Accelerator.Name} ({Accelerator.AcceleratorType}, ILGPU, {Accelerator.MemorySize / (1024 * 1024)} MiB)";
+    // ILGPU's CPU accelerator reports long.MaxValue bytes (it allocates from host memory), which is no size to print.
+    public string Description => IsCpuAccelerator
+        ? $"{Accelerator.Name} ({Accelerator.AcceleratorType}, ILGPU, host memory)"
+        : $"{Accelerator.Name} ({Accelerator.AcceleratorType}, ILGPU, {Accelerator.MemorySize / (1024 * 1024)} MiB)";
 
     public static IlgpuBackend CreateCuda()
     {

@@ -1,0 +1,74 @@
+using Tensorlet.Models.Modeling;
+using Tensorlet.Optim;
+
+namespace Tensorlet.Models.Training;
+
+/// <summary>
+/// One training step on one batch, the only one there is: <see cref="Trainer"/> runs it for every batch, and the Bench's
+/// <c>train-step</c> times it. Loads the batch's ids into reused buffers, zeroes the gradients, runs ForwardLoss and
+/// Backward, copies the per-row losses to the host (which waits for the device), and, when the mean loss is finite,
+/// clips the gradient norm (if asked) and takes Adam's step. Allocates nothing per step.
+/// </summary>
+internal sealed class TrainingStep : IDisposable
+{
+    private readonly ICharModel model;
+    private readonly Adam optimizer;
+    private readonly double? gradientClipNorm;
+    private readonly int rowsPerExample;
+    private readonly BatchBuffers buffers;
+    private readonly float[] hostLosses;
+
+    /// <summary>Sizes the buffers for batches of up to <paramref name="batchSize"/> examples of <paramref name="source"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A batch of that size would not fit one buffer.</exception>
+    public TrainingStep(ICharModel model, Adam optimizer, IBatchSource source, int batchSize, double? gradientClipNorm)
+    {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.gradientClipNorm = gradientClipNorm;
+        rowsPerExample = source.RowsPerExample;
+        buffers = new BatchBuffers(model.Device, source, batchSize);
+        hostLosses = new float[buffers.RowCapacity];
+    }
+
+    /// <summary>
+    /// Trains on the examples <paramref name="examples"/> (at most the batch size) as optimizer step <paramref name="step"/>
+    /// (from 1; it seeds dropout) and returns the batch's mean loss. A non-finite loss leaves the weights as they were.
+    /// </summary>
+    public double Run(ReadOnlySpan<int> examples, long step)
+    {
+        int n = examples.Length;
+        var (inputs, targets) = buffers.Load(examples);
+        optimizer.ZeroGradients();
+        var losses = model.ForwardLoss(inputs, targets, n, training: true, step: step);
+        model.Backward();
+        var rows = hostLosses.AsSpan(0, n * rowsPerExample);
+        losses.CopyTo(rows);
+        double loss = Mean(rows);
+        if (!double.IsFinite(loss))
+        {
+            return loss;
+        }
+
+        if (gradientClipNorm is double clip)
+        {
+            optimizer.ClipGradientNorm(clip);
+        }
+
+        optimizer.Step();
+        return loss;
+    }
+
+    /// <summary>Frees the batch buffers (not the model or the optimizer).</summary>
+    public void Dispose() => buffers.Dispose();
+
+    private static double Mean(ReadOnlySpan<float> values)
+    {
+        double sum = 0;
+        foreach (var v in values)
+        {
+            sum += v;
+        }
+
+        return sum / values.Length;
+    }
+}

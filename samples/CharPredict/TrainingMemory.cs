@@ -1,0 +1,50 @@
+using System.Globalization;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Models.Training;
+
+namespace Tensorlet.Samples.CharPredict;
+
+/// <summary>
+/// The memory a training run needs, estimated from the model's spec and the batch before anything is allocated, and
+/// refused with one line when it exceeds what this process may use. The estimate is deliberately generous: it counts
+/// the parameters four times (weights, gradients, Adam's two moments) and, per predicted character, every activation
+/// the backward pass keeps (the LSTM's gates, cell and hidden states and a dropout mask per layer; the logits, their
+/// probabilities and gradient).
+/// </summary>
+internal static class TrainingMemory
+{
+    /// <summary>Bytes per parameter: the weight, its gradient and Adam's first and second moments, in float32.</summary>
+    public const int BytesPerParameter = 16;
+
+    /// <summary>The estimated bytes (as a double, so absurd sizes cannot overflow it).</summary>
+    public static double Estimate(CharModelSpec spec, int batch, int rowsPerExample)
+    {
+        double rows = (double)batch * rowsPerExample;
+        double floatsPerRow = spec.Kind == ModelKind.Lstm
+            ? (spec.NumLayers * 10.0 * spec.HiddenSize) + (3.0 * spec.CharVocabularySize)
+            : (3.0 * spec.HiddenSize) + (3.0 * spec.CharVocabularySize);
+        return (spec.ParameterCount() * (double)BytesPerParameter) + (rows * floatsPerRow * sizeof(float));
+    }
+
+    /// <summary>What this process may allocate: the machine's memory, or the container's limit where there is one.</summary>
+    public static long Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>Checks the spec's limits and the estimate against <see cref="Available"/>.</summary>
+    /// <exception cref="ArgumentException">The spec is out of its limits, or the run would not fit in memory.</exception>
+    public static void Check(CharModelSpec spec, int batch, IBatchSource train)
+    {
+        spec.Validate();
+        if ((long)batch * train.RowsPerExample > Array.MaxLength)
+        {
+            throw new ArgumentException($"A batch of {batch} examples has {(long)batch * train.RowsPerExample} target rows; at most {Array.MaxLength} fit one buffer.");
+        }
+
+        double needed = Estimate(spec, batch, train.RowsPerExample);
+        if (needed > Available)
+        {
+            throw new ArgumentException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Training this {(spec.Kind == ModelKind.Lstm ? "LSTM" : "n-gram model")} with batches of {batch} needs about {needed / (1 << 30):F1} GiB; this process may use {Available / (double)(1 << 30):F1} GiB. Use a smaller --batch or model."));
+        }
+    }
+}
