@@ -3,7 +3,8 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// Replaces a file all at once: the content goes to a temporary file in the same folder, is flushed to
 /// disk, then renamed over the target. A crash or an exception mid-write leaves the old file as it was
-/// and no temporary file behind (a rename within one folder is atomic on Linux, macOS and NTFS).
+/// and no temporary file behind (a rename within one folder is atomic on Linux, macOS and NTFS). A process
+/// killed mid-write can leave its hidden temporary file, <c>.NAME.GUID.tmp</c>; the target is never torn.
 /// </summary>
 public static class AtomicFile
 {
@@ -24,11 +25,14 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
             {
+                SaveFaultPoint.Reached("created", temp);
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
 
+            SaveFaultPoint.Reached("written", temp);
             File.Move(temp, fullPath, overwrite: true);
+            SaveFaultPoint.Reached("renamed", fullPath);
         }
         catch
         {

@@ -10,8 +10,8 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// A trained model on disk: a safetensors file whose tensors are exactly the PyTorch state_dict of the
 /// notebook's module (so <c>load_state_dict</c> reads it), with the model spec, the vocabularies and the
-/// training position in its metadata. Adam's state goes to a sibling file, <c>NAME.optimizer.safetensors</c>,
-/// so the model file stays loadable by PyTorch with strict=True. Both writes are atomic.
+/// training position in its metadata. Adam's state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>,
+/// so the model file stays loadable by PyTorch with strict=True. The two are replaced together or not at all.
 /// </summary>
 public sealed class ModelCheckpoint
 {
@@ -50,12 +50,14 @@ public sealed class ModelCheckpoint
 
     private SafeTensorsFile File { get; }
 
-    /// <summary>The optimizer file that goes with a model file.</summary>
-    public static string OptimizerPath(string modelPath) => System.IO.Path.ChangeExtension(modelPath, null) + ".optimizer.safetensors";
-
-    /// <summary>Writes the model (and, when given, the optimizer state) atomically.</summary>
+    /// <summary>
+    /// Writes the model and, when given, the optimizer state, as one pair: a process killed at any point of the
+    /// save leaves either the previous pair or the new one, never a mix (see <see cref="CheckpointPair"/>). The
+    /// optimizer state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the model file names.
+    /// </summary>
     public static void Save(string path, ICharModel model, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, Adam? optimizer = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -79,8 +81,7 @@ public sealed class ModelCheckpoint
             metadata[DropoutSeedKey] = lstm.DropoutSeed.ToString(CultureInfo.InvariantCulture);
         }
 
-        // The optimizer file first: the model file, written last, is what marks the checkpoint complete.
-        if (optimizer is not null)
+        Action<string>? writeOptimizer = optimizer is null ? null : optimizerPath =>
         {
             var state = optimizer.SaveState();
             var tensors = new List<SafeTensor>();
@@ -92,11 +93,35 @@ public sealed class ModelCheckpoint
                 tensors.Add(new SafeTensor($"exp_avg_sq.{p.Name}", [.. p.Shape], state.SecondMoment.AsSpan(offset, length).ToArray()));
             }
 
-            SafeTensorsFile.Write(OptimizerPath(path), tensors, new Dictionary<string, string> { [StepKey] = state.Step.ToString(CultureInfo.InvariantCulture) });
-        }
-
-        SafeTensorsFile.Write(path, model.Parameters.Parameters.Select(p => new SafeTensor(p.Name, [.. p.Shape], p.Value.ToArray())), metadata);
+            SafeTensorsFile.Write(optimizerPath, tensors, new Dictionary<string, string> { [StepKey] = state.Step.ToString(CultureInfo.InvariantCulture) });
+        };
+        CheckpointPair.Save(path, metadata, writeOptimizer, meta =>
+            SafeTensorsFile.Write(path, model.Parameters.Parameters.Select(p => new SafeTensor(p.Name, [.. p.Shape], p.Value.ToArray())), meta));
     }
+
+    /// <summary>
+    /// Deletes what a save of <paramref name="path"/> that was interrupted (a killed process) left behind: hidden
+    /// temporary files and optimizer files the model file does not name. Saves do this themselves; call it before
+    /// resuming to start from a tidy folder. The checkpoint itself is never changed.
+    /// </summary>
+    public static void RemoveLeftovers(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckpointPair.RemoveLeftovers(path);
+    }
+
+    /// <summary>Deletes a checkpoint: the model file, its optimizer state and any leftovers of interrupted saves.</summary>
+    public static void Delete(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckpointPair.Delete(path);
+    }
+
+    /// <summary>
+    /// Blocks until no checkpoint save is in progress in this process, so that ending the process right after
+    /// (e.g. on a second Ctrl+C) does not waste a save that was nearly done. Saves are atomic either way.
+    /// </summary>
+    public static void WaitForSaves() => CheckpointPair.WaitForSaves();
 
     /// <summary>
     /// Reads a checkpoint's metadata and tensors, checking that it is one of ours and, when
@@ -181,12 +206,13 @@ public sealed class ModelCheckpoint
         }
     }
 
-    /// <summary>Restores Adam's state from the sibling optimizer file, checking it belongs to this checkpoint.</summary>
+    /// <summary>Restores Adam's state from the optimizer file the model file names, checking it belongs to this checkpoint.</summary>
+    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, of another step or of another model.</exception>
     public void LoadOptimizerState(ICharModel model, Adam optimizer)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
-        var path = OptimizerPath(Path);
+        var path = CheckpointPair.OptimizerPath(Path, File.Metadata);
         var file = SafeTensorsFile.Read(path);
         if (!file.Metadata.TryGetValue(StepKey, out var stepText) || ParseInt(path, stepText) != Position.Step)
         {

@@ -18,10 +18,17 @@ public sealed class TrainCommandTests
         var run = AppHarness.SharedRun;
 
         Assert.That(Path.GetFileName(run), Does.Match(@"^\d{8}-\d{6}-both"));
-        foreach (var file in new[] { "config.json", "metrics.csv", "loss.png", "samples.txt", "lstm.safetensors", "lstm.optimizer.safetensors", "ngram.safetensors", "ngram.optimizer.safetensors" })
+        foreach (var file in new[] { "config.json", "metrics.csv", "loss.png", "samples.txt", "lstm.safetensors", "ngram.safetensors" })
         {
             Assert.That(File.Exists(Path.Combine(run, file)), Is.True, file);
         }
+
+        foreach (var model in new[] { "lstm", "ngram" })
+        {
+            Assert.That(Directory.GetFiles(run, $"{model}.optimizer.*.safetensors"), Has.Length.EqualTo(1), $"one optimizer file for {model}");
+        }
+
+        Assert.That(Directory.GetFiles(run, ".*"), Is.Empty, "no temporary file");
 
         Assert.That(Directory.GetFiles(run, "*.partial-epoch.json"), Is.Empty, "no partial epoch after a finished run");
         var lines = File.ReadAllLines(Path.Combine(run, "metrics.csv"));

@@ -85,7 +85,7 @@ public sealed class CheckpointTests
         Assert.That(vocabulary!.Message, Does.Contain("different vocabulary").And.Contain("xyz"));
 
         var noOptimizer = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, new Adam(model.Parameters)));
-        Assert.That(noOptimizer!.Message, Does.Contain(".optimizer.safetensors"));
+        Assert.That(noOptimizer!.Message, Does.Contain("lstm.optimizer.safetensors").And.Contain("does not exist"));
 
         var bytes = File.ReadAllBytes(path);
         var truncated = Path.Combine(folder, "truncated.safetensors");
@@ -128,6 +128,106 @@ public sealed class CheckpointTests
         SafeTensorsFile.Write(path, [new SafeTensor("w", [2], [1f, 2f])]);
         var ex = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path));
         Assert.That(ex!.Message, Does.Contain("not a Tensorlet model checkpoint"));
+    }
+
+    [Test]
+    public void ASaveReplacesTheModelAndOptimizerFilesAsOnePair()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        TrainSteps(model, adam, 1);
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 1, 1), adam);
+        var first = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+        TrainSteps(model, adam, 1);
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 2, 2), adam);
+
+        // The new pair has a new optimizer file, named by the model file; the old one is gone once the model file is replaced.
+        var second = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+        Assert.That(second, Is.Not.EqualTo(first));
+        Assert.That(SafeTensorsFile.Read(path).Metadata["tensorlet.optimizer_file"], Is.EqualTo(Path.GetFileName(second)));
+        using var adam2 = new Adam(model.Parameters, 0.01f);
+        ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2);
+        Assert.That(adam2.SaveState().SecondMoment, Is.EqualTo(adam.SaveState().SecondMoment));
+
+        // Saving without an optimizer drops the optimizer file: it would belong to another step.
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 2, 2));
+        Assert.That(Directory.GetFiles(folder), Is.EqualTo(new[] { path }));
+        ModelCheckpoint.Delete(path);
+        Assert.That(Directory.GetFiles(folder), Is.Empty);
+    }
+
+    [Test]
+    public void LeftoversOfAKilledSaveAreRemovedAndThePairIsKept()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
+        var named = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+
+        // What a kill leaves at each step: a 0-byte temporary of either file, or a complete optimizer file the model
+        // file does not name yet. Files of another model in the folder are not touched.
+        string[] leftovers = [".lstm.safetensors.0123.tmp", ".lstm.optimizer.feed.safetensors.4567.tmp", "lstm.optimizer.feed.safetensors"];
+        foreach (var name in leftovers)
+        {
+            File.WriteAllBytes(Path.Combine(folder, name), []);
+        }
+
+        File.Copy(named, Path.Combine(folder, "ngram.optimizer.beef.safetensors"));
+        ModelCheckpoint.RemoveLeftovers(path);
+        Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "lstm.safetensors", Path.GetFileName(named), "ngram.optimizer.beef.safetensors" }.Order()));
+        using var adam2 = new Adam(model.Parameters, 0.01f);
+        Assert.DoesNotThrow(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2));
+    }
+
+    [Test]
+    public void ACheckpointWithTheOlderOptimizerFileNameStillResumes()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        TrainSteps(model, adam, 2);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 2, 2), adam);
+
+        // The layout before pairs: NAME.optimizer.safetensors, and no name in the model file's metadata.
+        var file = SafeTensorsFile.Read(path);
+        var metadata = file.Metadata.ToDictionary();
+        File.Move(Path.Combine(folder, metadata["tensorlet.optimizer_file"]), Path.Combine(folder, "lstm.optimizer.safetensors"));
+        metadata.Remove("tensorlet.optimizer_file");
+        SafeTensorsFile.Write(path, file.Tensors.Values, metadata);
+        ModelCheckpoint.RemoveLeftovers(path);
+
+        using var adam2 = new Adam(model.Parameters, 0.01f);
+        ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2);
+        Assert.That(adam2.SaveState().FirstMoment, Is.EqualTo(adam.SaveState().FirstMoment));
+    }
+
+    [TestCase("../lstm.optimizer.x.safetensors")]
+    [TestCase("/etc/passwd")]
+    [TestCase("ngram.optimizer.x.safetensors")]
+    [TestCase("lstm.optimizer.x.json")]
+    public void AnOptimizerFileNameOutsideThePairIsRefused(string name)
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
+        var file = SafeTensorsFile.Read(path);
+        var metadata = file.Metadata.ToDictionary();
+        metadata["tensorlet.optimizer_file"] = name;
+        SafeTensorsFile.Write(path, file.Tensors.Values, metadata);
+
+        var ex = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam));
+        Assert.That(ex!.Message, Does.Contain(name).And.Contain("optimizer file"));
     }
 
     private static void TrainSteps(ICharModel model, Adam adam, int steps)

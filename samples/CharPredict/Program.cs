@@ -1,3 +1,5 @@
+using Tensorlet.Models.Checkpoints;
+
 namespace Tensorlet.Samples.CharPredict;
 
 /// <summary>The char-prediction app's entry point: wires Ctrl+C to a clean stop, then runs <see cref="CharPredictApp"/>.</summary>
@@ -15,7 +17,7 @@ public static class Program
             Console.CancelKeyPress += (_, e) =>
             {
                 // The first Ctrl+C asks the command to stop cleanly (training: after the current batch, and save); a second one
-                // ends the process.
+                // ends the process, but not in the middle of a checkpoint save (which would waste it: saves are atomic).
                 if (!stop.IsCancellationRequested)
                 {
                     e.Cancel = true;
@@ -25,7 +27,11 @@ public static class Program
                     }
 
                     stop.Cancel();
+                    return;
                 }
+
+                // Leaving e.Cancel false ends the process once this handler returns.
+                ModelCheckpoint.WaitForSaves();
             };
         }
 

@@ -159,6 +159,9 @@ internal sealed class TrainingRunner(
     {
         finished = false;
         string path = run.Checkpoint(m.Kind);
+
+        // A process killed during a save leaves temporary and unnamed optimizer files; the pair itself is whole.
+        ModelCheckpoint.RemoveLeftovers(path);
         if (!File.Exists(path))
         {
             return null;

@@ -59,8 +59,7 @@ if (!onnxText.Contains("lstm.l1.W", StringComparison.Ordinal) || !onnxText.Conta
     failures.Add($"the ONNX export ({onnx.Length} bytes) lacks the second LSTM layer or the vocabulary");
 }
 
-File.Delete(path);
-File.Delete(ModelCheckpoint.OptimizerPath(path));
+ModelCheckpoint.Delete(path);
 foreach (var failure in failures)
 {
     Console.Error.WriteLine($"Consumer check failed: {failure}.");
