@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using NUnit.Framework;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Samples.CharPredict;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.App;
+
+/// <summary>
+/// Kills CharPredict (a child process, <c>dotnet CharPredict.dll train</c>) with SIGKILL at every step of its
+/// checkpoint saves, then resumes the run in-process: the resume must never refuse, and must end with exactly the
+/// weights and optimizer state of a run that was never interrupted. The child runs with the test-only hook
+/// TENSORLET_TEST_SAVE_PAUSE_MS (Tensorlet.Models/Checkpoints/SaveFaultPoint.cs), which announces each step of
+/// every atomic write on standard error and pauses there, so the kill lands at a known step.
+/// </summary>
+[NonParallelizable]
+public sealed class SaveFaultTests
+{
+    // Long enough for the test to see the announcement and kill before the child moves on; a kill that comes
+    // late lands at a later step, which is still a valid kill point.
+    private const int PauseMilliseconds = 60;
+
+    // One tiny LSTM, 2 epochs of 2 batches: two checkpoint saves, the second one replacing the first.
+    private const int Epochs = 2;
+
+    private string? folder;
+    private string data = null!;
+
+    [OneTimeSetUp]
+    public void CreateFolder()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            Assert.Ignore("The save fault test sends POSIX signals (SIGKILL, SIGINT); this is not a POSIX system.");
+        }
+
+        data = TestData.CorpusArchive;
+        folder = AppHarness.TempFolder();
+    }
+
+    [OneTimeTearDown]
+    public void DeleteFolder()
+    {
+        if (folder is not null && Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private string[] TrainArgs(string runs) =>
+    [
+        "train", "--model", "lstm", "--epochs", Epochs.ToString(CultureInfo.InvariantCulture), "--runs-dir", runs, "--device", "cpu", "--threads", "2",
+        "--lstm-hidden", "16", "--lstm-layers", "2", "--lstm-dropout", "0.2", "--max-batches", "2", "--batch", "20", "--sample-length", "0",
+        "--data", data, "--max-sequences", "120",
+    ];
+
+    [Test]
+    [CancelAfter(120_000)]
+    public void AKillAtAnyStepOfASaveResumesFromTheOldOrTheNewCheckpointExactly()
+    {
+        var reference = AppHarness.Run(TrainArgs(Path.Combine(folder!, "reference")));
+        Assert.That(reference.ExitCode, Is.EqualTo(0), reference.ToString());
+        var expected = State(AppHarness.OnlyRun(Path.Combine(folder!, "reference")));
+
+        // Each save of lstm.safetensors announces 7 steps: the optimizer file's temporary created, written, renamed;
+        // the model file's temporary created, written, renamed (the commit); the old optimizer file deleted.
+        const int stepsPerSave = 7;
+        var kills = new List<string>();
+        // One kill in each state a kill can leave. Second save (a previous pair exists): 8 a 0-byte optimizer temporary;
+        // 10 a complete optimizer file the model file does not name; 12 that, and a complete model temporary; 13 the new
+        // pair committed, the old optimizer file not yet deleted; 14 all done. First save (no previous pair): 5 an
+        // unnamed optimizer file and no model file; 7 the first pair complete. (Each kill costs a child process that
+        // loads the corpus, about 3 s here; the steps left out leave the same files as one of these.)
+        int[] targets = [5, 7, 8, 10, 12, 13, 14];
+        foreach (int target in targets)
+        {
+            var runs = Path.Combine(folder!, $"kill-{target}");
+            var (killedAt, log) = RunChildAndKill(TrainArgs(runs), target);
+            Assert.That(killedAt, Is.Not.Null, $"the child finished before checkpoint step {target}:\n{log}");
+            kills.Add(killedAt!);
+            var run = AppHarness.OnlyRun(runs);
+
+            // Whatever the kill left is a whole pair (or no checkpoint yet, before the first commit).
+            var model = Path.Combine(run, "lstm.safetensors");
+            if (File.Exists(model))
+            {
+                var checkpoint = ModelCheckpoint.Read(model);
+                using var device = Device.Create("cpu", 1);
+                using var loaded = checkpoint.CreateModel(device);
+                using var adam = new Tensorlet.Optim.Adam(loaded.Parameters, 0.01f);
+                Assert.DoesNotThrow(() => checkpoint.LoadOptimizerState(loaded, adam), $"killed at {killedAt}");
+                int save = (target - 1) / stepsPerSave + 1;
+                Assert.That(checkpoint.Position.Epoch, Is.InRange(save - 1, save), $"killed at {killedAt}: the previous or the new checkpoint");
+            }
+
+            var resumed = AppHarness.Run("train", "--resume", run);
+            Assert.That(resumed.ExitCode, Is.EqualTo(0), $"killed at {killedAt}\n{resumed}");
+            Assert.That(State(run), Is.EqualTo(expected), $"killed at {killedAt}: the resumed run must end where the uninterrupted one did");
+            Assert.That(Directory.GetFiles(run, ".*"), Is.Empty, $"killed at {killedAt}: no temporary file after the resume");
+            Assert.That(Directory.GetFiles(run, "lstm.optimizer.*"), Has.Length.EqualTo(1), $"killed at {killedAt}: one optimizer file");
+        }
+
+        TestContext.Out.WriteLine($"{kills.Count} kills: {string.Join("; ", kills)}");
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public void ASecondCtrlCDuringASaveWaitsForTheSaveToFinish()
+    {
+        var runs = Path.Combine(folder!, "sigint");
+        using var child = StartChild(TrainArgs(runs));
+        var log = new StringBuilder();
+        int announced = 0;
+        int interruptedAt = -1;
+        var done = new ManualResetEventSlim();
+        child.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                done.Set();
+                return;
+            }
+
+            lock (log)
+            {
+                log.AppendLine(e.Data);
+                if (e.Data.StartsWith("tensorlet-save-step: ", StringComparison.Ordinal) && e.Data.Contains("lstm.", StringComparison.Ordinal))
+                {
+                    announced++;
+
+                    // Both Ctrl+Cs land inside the first checkpoint save: at its optimizer file, then at its model file.
+                    if (announced is 1 or 4)
+                    {
+                        interruptedAt = Signal(child.Id, SigInt) == 0 ? announced : -2;
+                    }
+                }
+            }
+        };
+        child.BeginErrorReadLine();
+        child.BeginOutputReadLine();
+        child.WaitForExit();
+        done.Wait();
+
+        string text;
+        lock (log)
+        {
+            text = log.ToString();
+        }
+
+        Assert.That(interruptedAt, Is.EqualTo(4), text);
+        Assert.That(text, Does.Contain("tensorlet-save-step: committed lstm.safetensors"), "the save that the second Ctrl+C interrupted finished first");
+        var run = AppHarness.OnlyRun(runs);
+        var resumed = AppHarness.Run("train", "--resume", run);
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(resumed.Stdout, Does.Contain("resuming at epoch 2"), "the run continued from the saved checkpoint");
+    }
+
+    private const int SigInt = 2;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Signal(int pid, int signal);
+
+    private Process StartChild(string[] args)
+    {
+        var app = typeof(CharPredictApp).Assembly.Location;
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(app);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["TENSORLET_TEST_SAVE_PAUSE_MS"] = PauseMilliseconds.ToString(CultureInfo.InvariantCulture);
+        return Process.Start(start)!;
+    }
+
+    // Runs the child and SIGKILLs it at the target-th step announced for the LSTM's checkpoint files.
+    private (string? KilledAt, string Log) RunChildAndKill(string[] args, int target)
+    {
+        using var child = StartChild(args);
+        var log = new StringBuilder();
+        string? killedAt = null;
+        int announced = 0;
+        var done = new ManualResetEventSlim();
+        child.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                done.Set();
+                return;
+            }
+
+            lock (log)
+            {
+                log.AppendLine(e.Data);
+                if (killedAt is null && e.Data.StartsWith("tensorlet-save-step: ", StringComparison.Ordinal) && e.Data.Contains("lstm.", StringComparison.Ordinal)
+                    && ++announced == target)
+                {
+                    child.Kill();
+                    killedAt = $"{target}: {e.Data["tensorlet-save-step: ".Length..]}";
+                }
+            }
+        };
+        child.BeginErrorReadLine();
+        child.BeginOutputReadLine();
+        child.WaitForExit();
+        done.Wait();
+        lock (log)
+        {
+            return (killedAt, log.ToString());
+        }
+    }
+
+    // The weights and the optimizer state of a run's LSTM checkpoint, as one comparable list.
+    private static List<float[]> State(string run)
+    {
+        var model = Path.Combine(run, "lstm.safetensors");
+        var file = SafeTensorsFile.Read(model);
+        var optimizer = SafeTensorsFile.Read(Path.Combine(run, file.Metadata["tensorlet.optimizer_file"]));
+        return [.. file.Tensors.OrderBy(t => t.Key, StringComparer.Ordinal).Concat(optimizer.Tensors.OrderBy(t => t.Key, StringComparer.Ordinal)).Select(t => t.Value.Data)];
+    }
+}
