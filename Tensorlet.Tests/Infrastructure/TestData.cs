@@ -5,21 +5,32 @@ namespace Tensorlet.Tests.Infrastructure;
 /// <summary>Finds the real corpus and the committed fixtures.</summary>
 public static class TestData
 {
-    /// <summary>The real 20news-bydate.tar.gz from TENSORLET_DATA; the test is skipped without it.</summary>
+    private const string ArchiveName = "20news-bydate.tar.gz";
+
+    private static readonly Lazy<string?> Archive = new(FindArchive);
+
+    /// <summary>
+    /// The real 20news-bydate.tar.gz: in the folder TENSORLET_DATA names or, without that variable, in
+    /// <c>shared/data</c> beside the repository or beside any folder above it (where .ci/run and the project's
+    /// machines keep it). The test is skipped, saying where it looked, when neither has it.
+    /// </summary>
     public static string CorpusArchive
     {
         get
         {
-            var folder = Environment.GetEnvironmentVariable("TENSORLET_DATA");
-            var path = folder is null ? null : Path.Combine(folder, "20news-bydate.tar.gz");
-            if (path is null || !File.Exists(path))
+            var path = Archive.Value;
+            if (path is null)
             {
-                Assert.Ignore("TENSORLET_DATA does not point at a folder holding 20news-bydate.tar.gz.");
+                Assert.Ignore($"This test needs the real corpus, {ArchiveName}: set TENSORLET_DATA to the folder that holds it " +
+                    $"(looked in {Describe(Environment.GetEnvironmentVariable("TENSORLET_DATA"))} and in shared/data above {RepositoryRoot() ?? TestContext.CurrentContext.TestDirectory}).");
             }
 
             return path!;
         }
     }
+
+    /// <summary>The folder that holds the corpus archive, or null when it is not found (see <see cref="CorpusArchive"/>).</summary>
+    public static string? CorpusFolder => Archive.Value is { } path ? Path.GetDirectoryName(path) : null;
 
     /// <summary>The path of a committed fixture file, copied beside the test assembly.</summary>
     public static string Fixture(string relativePath)
@@ -28,4 +39,41 @@ public static class TestData
         Assert.That(File.Exists(path), Is.True, $"Fixture {relativePath} is missing: regenerate it with the script in scripts/.");
         return path;
     }
+
+    private static string? FindArchive()
+    {
+        var variable = Environment.GetEnvironmentVariable("TENSORLET_DATA");
+        if (!string.IsNullOrEmpty(variable))
+        {
+            var path = Path.Combine(variable, ArchiveName);
+            return File.Exists(path) ? Path.GetFullPath(path) : null;
+        }
+
+        for (var folder = RepositoryRoot() is { } root ? new DirectoryInfo(root) : null; folder is not null; folder = folder.Parent)
+        {
+            var path = Path.Combine(folder.FullName, "shared", "data", ArchiveName);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        return null;
+    }
+
+    // The folder holding Tensorlet.sln, above the test assembly.
+    private static string? RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Tensorlet.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Describe(string? variable) => string.IsNullOrEmpty(variable) ? "TENSORLET_DATA (unset)" : $"TENSORLET_DATA={variable}";
 }

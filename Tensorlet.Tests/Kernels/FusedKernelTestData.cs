@@ -21,7 +21,7 @@ internal static class FusedKernelTestData
     public static double[] Widen(float[] values) => Array.ConvertAll(values, v => (double)v);
 
     /// <summary>Every |actual − expected| ≤ absolute + relative·|expected|; names the first element that is not.</summary>
-    public static void AssertClose(float[] actual, double[] expected, string what, double absolute = 1e-4, double relative = 1e-4)
+    public static void AssertClose(float[] actual, double[] expected, string what, double absolute = 2e-6, double relative = 2e-6)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
         for (int i = 0; i < actual.Length; i++)

@@ -70,13 +70,22 @@ public sealed class SamplingTests
     [Test]
     public void UnknownNgramContextFallsBackToAKnownNgramWhenSubstitutionCannotHelp()
     {
-        // No single-character substitution path can reach a known n-gram from outside the alphabet it uses,
-        // so the bounded loop must end in the fallback instead of spinning.
-        var characters = CharVocabulary.FromTexts(["xyz"]);
-        var ngrams = NgramVocabulary.FromNgrams(2, ["xy"]);
-        var random = new Random(0);
-        int id = NgramGenerator.KnownNgram(['z', 'z'], characters, ngrams, random);
-        Assert.That(id, Is.EqualTo(0));
+        // The only character the substitutions can draw is 'z', and every known n-gram lacks it: no substitution can
+        // reach one, so the loop must take its fallback after exactly MaxSubstitutions tries, each drawing a position
+        // and a character, and then draw the fallback n-gram. Without the bound it never ends: the time limit fails it.
+        var characters = CharVocabulary.FromTexts(["z"]);
+        var ngrams = NgramVocabulary.FromNgrams(2, ["xy", "yx", "xx", "yy"]);
+        var expected = new Random(3);
+        for (int i = 0; i < NgramGenerator.MaxSubstitutions; i++)
+        {
+            expected.Next(2);
+            expected.Next(1);
+        }
+
+        int expectedId = expected.Next(ngrams.Count);
+        var search = Task.Run(() => NgramGenerator.KnownNgram(['z', 'z'], characters, ngrams, new Random(3)));
+        Assert.That(search.Wait(TimeSpan.FromSeconds(20)), Is.True, "the substitution loop must be bounded");
+        Assert.That(search.Result, Is.EqualTo(expectedId));
     }
 
     [Test]

@@ -119,6 +119,40 @@ public sealed class TrainerTests
         Assert.That(Math.Sqrt(Ops.SumOfSquares(model.Parameters.Gradients)), Is.EqualTo(1.0).Within(1e-5));
     }
 
+    [Test]
+    public void GradientClippingLeavesAGradientBelowTheLimitUntouched()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new LstmCharModel(device, 6, 4, 1, dropout: 0f, seed: 1);
+        var gradients = Enumerable.Range(0, (int)model.Parameters.Length).Select(i => (float)Math.Sin(i) * 0.01f).ToArray();
+        model.Parameters.Gradients.CopyFrom(gradients);
+        using var adam = new Adam(model.Parameters);
+        double norm = adam.ClipGradientNorm(1e3);
+        Assert.That(norm, Is.EqualTo(Math.Sqrt(gradients.Sum(g => (double)g * g))).Within(1e-6 * norm));
+        Assert.That(model.Parameters.Gradients.ToArray(), Is.EqualTo(gradients), "a norm below the limit is not scaled, up or down");
+    }
+
+    [Test]
+    public void TheTrainerClipsTheGradientWhenAskedTo()
+    {
+        // Adam's first step moves each weight by lr·g/(|g| + ε): about lr for any gradient well above ε = 1e-8. A
+        // gradient clipped to a global norm of 1e-10 has every |g| ≤ 1e-10, so no weight moves more than lr·1e-10/ε = lr/100.
+        const float lr = 0.01f;
+        var source = SyntheticSequences(count: 10, length: 8, seed: 2);
+        double MaxMove(double? clip)
+        {
+            var device = TestDevices.Get("cpu");
+            using var model = new LstmCharModel(device, 6, 4, 1, dropout: 0f, seed: 1);
+            using var adam = new Adam(model.Parameters, lr);
+            var before = model.Parameters.Values.ToArray();
+            new Trainer(model, adam, new TrainerOptions { Epochs = 1, BatchSize = 5, MaxBatchesPerEpoch = 1, GradientClipNorm = clip }).Train(source, null);
+            return model.Parameters.Values.ToArray().Zip(before, (a, b) => Math.Abs(a - b)).Max();
+        }
+
+        Assert.That(MaxMove(null), Is.GreaterThan(0.5 * lr), "unclipped");
+        Assert.That(MaxMove(1e-10), Is.LessThanOrEqualTo(0.0101 * lr), "clipped to 1e-10");
+    }
+
     private static SequenceBatchSource SyntheticSequences(int count, int length, int seed)
     {
         var random = new Random(seed);
