@@ -150,7 +150,7 @@ public sealed class ModelCheckpoint
             throw new CheckpointException($"{path} holds {Describe(spec.Kind)}, not {Describe(kind)}.");
         }
 
-        var vocabulary = CharVocabulary.Deserialize(Meta(VocabularyKey));
+        var vocabulary = Deserialize(path, "character vocabulary", Meta(VocabularyKey), CharVocabulary.Deserialize);
         if (vocabulary.Count != spec.CharVocabularySize)
         {
             throw new CheckpointException($"{path} is inconsistent: its vocabulary has {vocabulary.Count} characters but its model {spec.CharVocabularySize}.");
@@ -159,7 +159,7 @@ public sealed class ModelCheckpoint
         NgramVocabulary? ngrams = null;
         if (spec.Kind == ModelKind.Ngram)
         {
-            ngrams = NgramVocabulary.Deserialize(Meta(NgramVocabularyKey));
+            ngrams = Deserialize(path, "n-gram vocabulary", Meta(NgramVocabularyKey), NgramVocabulary.Deserialize);
             if (ngrams.Count != spec.NgramVocabularySize || ngrams.NgramOrder != spec.NgramOrder)
             {
                 throw new CheckpointException($"{path} is inconsistent: its n-gram vocabulary has {ngrams.Count} {ngrams.NgramOrder}-grams but its model expects {spec.NgramVocabularySize} {spec.NgramOrder}-grams.");
@@ -240,6 +240,18 @@ public sealed class ModelCheckpoint
         {
             throw new CheckpointException(
                 $"{Path} was trained on a different vocabulary: \"{Vocabulary.Serialize()}\" ({Vocabulary.Count} characters), but the data has \"{expected.Serialize()}\" ({expected.Count}).");
+        }
+    }
+
+    private static T Deserialize<T>(string path, string what, string text, Func<string, T> deserialize)
+    {
+        try
+        {
+            return deserialize(text);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw new CheckpointException($"{path} has an unreadable {what}: {e.Message}", e);
         }
     }
 

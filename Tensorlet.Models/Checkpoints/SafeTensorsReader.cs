@@ -89,6 +89,12 @@ internal static class SafeTensorsReader
 
     private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseHeader(string path, byte[] header)
     {
+        // JsonDocument checks UTF-8 only when a string is read; the format says the header is UTF-8 throughout.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+        {
+            throw new CheckpointException($"{path} has a malformed header: it is not valid UTF-8.");
+        }
+
         JsonDocument document;
         try
         {
@@ -110,24 +116,37 @@ internal static class SafeTensorsReader
             var entries = new List<Entry>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in root.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
-                {
-                    throw new CheckpointException($"{path} has a malformed header: '{property.Name}' appears twice.");
-                }
-
-                if (property.Name == SafeTensorsFile.MetadataKey)
-                {
-                    ParseMetadata(path, property.Value, metadata);
-                }
-                else
-                {
-                    entries.Add(ParseEntry(path, property.Name, property.Value));
-                }
+                ParseProperties(path, root, entries, metadata, seen);
+            }
+            catch (InvalidOperationException e)
+            {
+                // A string escape that is no valid UTF-16 (a lone surrogate such as "\ud800").
+                throw new CheckpointException($"{path} has a malformed header: {e.Message}", e);
             }
 
             return (entries, metadata);
+        }
+    }
+
+    private static void ParseProperties(string path, JsonElement root, List<Entry> entries, Dictionary<string, string> metadata, HashSet<string> seen)
+    {
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                throw new CheckpointException($"{path} has a malformed header: '{property.Name}' appears twice.");
+            }
+
+            if (property.Name == SafeTensorsFile.MetadataKey)
+            {
+                ParseMetadata(path, property.Value, metadata);
+            }
+            else
+            {
+                entries.Add(ParseEntry(path, property.Name, property.Value));
+            }
         }
     }
 
