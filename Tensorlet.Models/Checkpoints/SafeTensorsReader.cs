@@ -92,7 +92,7 @@ internal static class SafeTensorsReader
         // JsonDocument checks UTF-8 only when a string is read; the format says the header is UTF-8 throughout.
         if (!System.Text.Unicode.Utf8.IsValid(header))
         {
-            throw new CheckpointException($"{path} has a malformed header: it is not valid UTF-8.");
+            throw new CheckpointException($"{path} has a malformed JSON header: it is not valid UTF-8.");
         }
 
         JsonDocument document;
