@@ -61,6 +61,49 @@ public sealed unsafe class LstmRecurrenceTests
             Assert.That(fusedCells, Is.EqualTo(stepCells), "c");
             Assert.That(fusedHidden, Is.EqualTo(stepHidden), "h");
         });
+
+        // Equal floats show only that the two paths agree; the float64 recurrence, from the same float32 inputs, checks
+        // them on their own. Error: a float32 dot product of H ≤ 8·Nr terms of size ≤ 0.3 per gate (≲ 1e-6), carried
+        // through ≤ 6 steps of a contracting cell: 1e-5 + 1e-5·|ref| holds it; a wrong gate or a dropped term does not.
+        var (referenceCells, referenceHidden) = ReferenceRecurrence(pre, weight, h0, c0, hasInitialHidden, steps, batch, hidden);
+        FusedKernelTestData.AssertClose(fusedCells, referenceCells, "c against the float64 recurrence", 1e-5, 1e-5);
+        FusedKernelTestData.AssertClose(fusedHidden, referenceHidden, "h against the float64 recurrence", 1e-5, 1e-5);
+    }
+
+    // h_t, c_t = cell(pre_t + h_{t−1}·Wᵀ, c_{t−1}) in float64, with ReferenceLstmCell; h_{−1} = h0 only when given.
+    private static (double[] Cells, double[] Hidden) ReferenceRecurrence(float[] pre, float[] weight, float[] h0, float[] c0, bool hasInitialHidden, int steps, int batch, int hidden)
+    {
+        int width = 4 * hidden;
+        var cells = new double[steps * batch * hidden];
+        var hiddens = new double[steps * batch * hidden];
+        var hPrev = hasInitialHidden ? Array.ConvertAll(h0, v => (double)v) : new double[batch * hidden];
+        var cPrev = Array.ConvertAll(c0, v => (double)v);
+        var preStep = new double[batch * width];
+        var gates = new double[batch * width];
+        for (int t = 0; t < steps; t++)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                for (int j = 0; j < width; j++)
+                {
+                    double sum = pre[(((t * batch) + b) * width) + j];
+                    for (int k = 0; k < hidden; k++)
+                    {
+                        sum += hPrev[(b * hidden) + k] * weight[(j * hidden) + k];
+                    }
+
+                    preStep[(b * width) + j] = sum;
+                }
+            }
+
+            var c = cells.AsSpan(t * batch * hidden, batch * hidden);
+            var h = hiddens.AsSpan(t * batch * hidden, batch * hidden);
+            Tensorlet.Kernels.Reference.ReferenceLstmCell.Forward(batch, hidden, preStep, cPrev, gates, c, h);
+            hPrev = h.ToArray();
+            cPrev = c.ToArray();
+        }
+
+        return (cells, hiddens);
     }
 
     [TestCaseSource(nameof(Cases))]
