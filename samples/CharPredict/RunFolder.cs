@@ -43,7 +43,7 @@ internal sealed class RunFolder(string path)
     /// <summary>Makes the folder on disk.</summary>
     public void Create() => Directory.CreateDirectory(Path);
 
-    /// <summary>The model checkpoint (its optimizer state sits beside it as NAME.optimizer.safetensors).</summary>
+    /// <summary>The model checkpoint (its optimizer state sits beside it as NAME.optimizer.ID.safetensors, named in its metadata).</summary>
     public string Checkpoint(ModelKind kind) => Combine(NameOf(kind) + ".safetensors");
 
     /// <summary>The state of a partly done epoch, written when training stops mid-epoch.</summary>
