@@ -2,7 +2,7 @@ using NUnit.Framework;
 
 namespace Tensorlet.Tests.Models;
 
-/// <summary>Central finite differences in float64, and the relative error DESIGN.md specifies.</summary>
+/// <summary>Central finite differences in float64, and the relative error docs/design.md specifies (Tolerances).</summary>
 internal static class GradientCheck
 {
     /// <summary>

@@ -95,7 +95,7 @@ public sealed class ModelGradientTests
         var losses = model.ForwardLoss(x, y, Batch, training: true, step: 1).ToArray();
         model.Backward();
 
-        // float32 forward over a few dozen terms: 1e-5 relative on the loss, 1e-4 on the gradients (DESIGN.md).
+        // float32 forward over a few dozen terms: 1e-5 relative on the loss, 1e-4 on the gradients (docs/design.md, Tolerances).
         Assert.That(losses.Average(), Is.EqualTo(expectedLoss).Within(1e-5 * Math.Abs(expectedLoss)));
         foreach (var p in model.Parameters.Parameters)
         {

@@ -11,7 +11,7 @@ namespace Tensorlet.Tests.Models;
 /// <summary>
 /// The two models and Adam against PyTorch 1.13 running the notebook's modules
 /// (fixtures written by scripts/make_torch_fixtures.py; see its header for the protocol).
-/// Tolerances are DESIGN.md's for float32 against PyTorch: 1e-5 relative on outputs and losses,
+/// Tolerances are docs/design.md's for float32 against PyTorch: 1e-5 relative on outputs and losses,
 /// 1e-4 on gradients, each with a small absolute floor for entries near zero.
 /// </summary>
 public sealed class TorchParityTests
