@@ -4,7 +4,7 @@ namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
 /// The arguments of <c>train-step</c>:
-/// <c>--model lstm|ngram --hidden H --layers L --batch B --batches N --warmup W --device D [--threads T] [--n 3]
+/// <c>--model lstm|ngram [--cell lstm|gru] --hidden H --layers L --batch B --batches N --warmup W --device D [--threads T] [--n 3]
 /// [--dropout P] [--seed S] [--synthetic] [--profile]</c>. It times the library's defaults on each device; the ILGPU
 /// kernel variants are measured in the workbench, dev/IlgpuKernels.
 /// </summary>
@@ -12,11 +12,15 @@ internal sealed record TrainStepOptions
 {
     /// <summary>The usage printed on a bad argument.</summary>
     public const string Usage =
-        "usage: train-step --model lstm|ngram [--hidden H] [--layers L] [--batch B] [--batches N] [--warmup W] " +
-        "[--device cpu|cuda|ilgpu-cpu|auto] [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]";
+        "usage: train-step --model lstm|ngram [--cell lstm|gru] [--hidden H] [--layers L] [--batch B] [--batches N] [--warmup W] " +
+        "[--device cpu|cuda|ilgpu-cpu|auto] [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]\n" +
+        "  --cell, with --model lstm: the recurrent layer, nn.LSTM (default) or nn.GRU";
 
     /// <summary>lstm or ngram.</summary>
     public string Model { get; init; } = "lstm";
+
+    /// <summary>The recurrent model's layer: lstm or gru (ignored for the n-gram model).</summary>
+    public string Cell { get; init; } = "lstm";
 
     /// <summary>The hidden width H (the notebook's n-gram MLP: 100).</summary>
     public int Hidden { get; init; } = 256;
@@ -79,6 +83,7 @@ internal sealed record TrainStepOptions
             o = name switch
             {
                 "--model" => o with { Model = Value().ToLowerInvariant() },
+                "--cell" => o with { Cell = Value().ToLowerInvariant() },
                 "--hidden" => o with { Hidden = Int() },
                 "--layers" => o with { Layers = Int() },
                 "--batch" => o with { Batch = Int() },
@@ -104,6 +109,11 @@ internal sealed record TrainStepOptions
         if (Model is not ("lstm" or "ngram"))
         {
             throw new ArgumentException($"--model must be lstm or ngram; got '{Model}'.");
+        }
+
+        if (Cell is not ("lstm" or "gru"))
+        {
+            throw new ArgumentException($"--cell must be lstm or gru; got '{Cell}'.");
         }
 
         static void Positive(int value, string name)
