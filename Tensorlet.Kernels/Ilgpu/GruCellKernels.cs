@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace Tensorlet.Kernels.Ilgpu;
 
@@ -7,7 +6,7 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// The fused GRU cell as ILGPU kernels: one thread per (b, j) of the [B,H] cell, reading gi and gh at columns j, H+j,
 /// 2H+j of row b (PyTorch's order r, z, n). Consecutive threads touch consecutive columns, so every gate stream is read
 /// and written coalesced. Launch over B·H (auto-grouped). Formulas as <see cref="Reference.ReferenceGruCell"/>, and σ and
-/// tanh from exp as the CPU kernel computes them, so every device computes one function. Each thread reads all its
+/// tanh from <see cref="KernelMath"/>, the CPU kernels' formulas, so every device computes one function. Each thread reads all its
 /// inputs before it writes, so the in-place aliasing of the CPU kernels holds here too.
 /// </summary>
 internal static class GruCellKernels
@@ -19,9 +18,9 @@ internal static class GruCellKernels
         int b = index / hidden;
         int j = index - (b * hidden);
         int gate = (b * 3 * hidden) + j;
-        float r = Sigmoid(gi[gate] + gh[gate]);
-        float z = Sigmoid(gi[gate + hidden] + gh[gate + hidden]);
-        float n = Tanh((r * gh[gate + (2 * hidden)]) + gi[gate + (2 * hidden)]);
+        float r = KernelMath.Sigmoid(gi[gate] + gh[gate]);
+        float z = KernelMath.Sigmoid(gi[gate + hidden] + gh[gate + hidden]);
+        float n = KernelMath.Tanh((r * gh[gate + (2 * hidden)]) + gi[gate + (2 * hidden)]);
         float hNew = (z * (hPrev[index] - n)) + n;
         gates[gate] = r;
         gates[gate + hidden] = z;
@@ -65,9 +64,4 @@ internal static class GruCellKernels
         dgh[gate + hidden] = dZPre;
         dgh[gate + (2 * hidden)] = dNPre * r;
     }
-
-    private static float Sigmoid(float x) => 1f / (1f + XMath.Exp(-x));
-
-    /// <summary>tanh(x) = 1 − 2/(1 + e^2x), the CPU kernels' formula: exactly ±1 once e^2x overflows or underflows.</summary>
-    private static float Tanh(float x) => 1f - (2f / (1f + XMath.Exp(x + x)));
 }
