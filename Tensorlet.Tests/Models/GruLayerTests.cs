@@ -19,7 +19,7 @@ public sealed class GruLayerTests
     // H = 5 runs step by step on every device; H = NR (the cpu microkernel's sliver width) takes the cpu's fused recurrence.
     private static IEnumerable<TestCaseData> DevicesAndSizes() =>
         from device in TestDevices.All
-        from hidden in new[] { 5, GemmGeometry.Best.Nr }
+        from hidden in new[] { 5, GemmGeometry.Machine.Nr }
         select new TestCaseData(device, hidden).SetArgDisplayNames(device, $"H={hidden}");
 
     [Test]
