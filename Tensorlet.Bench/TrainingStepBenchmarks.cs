@@ -20,8 +20,8 @@ public class TrainingStepBenchmarks
     private Device device = null!;
     private TrainStepSession session = null!;
 
-    /// <summary>lstm-2x256, lstm-2x512 or ngram.</summary>
-    [Params("lstm-2x256", "lstm-2x512", "ngram")]
+    /// <summary>lstm-2x256, lstm-2x512, gru-2x256 or ngram.</summary>
+    [Params("lstm-2x256", "lstm-2x512", "gru-2x256", "ngram")]
     public string Model { get; set; } = "lstm-2x256";
 
     /// <summary>The device.</summary>
@@ -35,11 +35,11 @@ public class TrainingStepBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (kind, hidden, layers) = Shape(Model);
+        var (kind, cell, hidden, layers) = Shape(Model);
         device = Device.Create(DeviceName);
         bool synthetic = NewsgroupsArchive.FindLocal(new NewsgroupsArchiveOptions { AllowDownload = false }) is null;
         var data = TrainStepData.Create(kind, 3, synthetic, 1234);
-        session = new TrainStepSession(device, data, kind, hidden, layers, 0f, 100, 1234);
+        session = new TrainStepSession(device, data, kind, cell, hidden, layers, 0f, 100, 1234);
         double loss = session.Step();
         double expected = Math.Log(data.CharacterCount);
         if (!double.IsFinite(loss) || Math.Abs(loss - expected) > 0.5)
@@ -60,11 +60,12 @@ public class TrainingStepBenchmarks
     [Benchmark]
     public double Step() => session.Step();
 
-    private static (string Kind, int Hidden, int Layers) Shape(string model) => model switch
+    private static (string Kind, string Cell, int Hidden, int Layers) Shape(string model) => model switch
     {
-        "lstm-2x256" => ("lstm", 256, 2),
-        "lstm-2x512" => ("lstm", 512, 2),
-        "ngram" => ("ngram", 100, 1),
+        "lstm-2x256" => ("lstm", "lstm", 256, 2),
+        "lstm-2x512" => ("lstm", "lstm", 512, 2),
+        "gru-2x256" => ("lstm", "gru", 256, 2),
+        "ngram" => ("ngram", "lstm", 100, 1),
         _ => throw new ArgumentException($"Unknown model '{model}'."),
     };
 
@@ -72,7 +73,7 @@ public class TrainingStepBenchmarks
 
     private static double GflopPerStep(string model) => Shape(model) switch
     {
-        ("lstm", var h, var l) => TrainStepFlops.Lstm(100, 99, h, l, TrainStepData.SyntheticCharacters) / 1e9,
+        ("lstm", var cell, var h, var l) => TrainStepFlops.Recurrent(cell == "gru" ? 3 : 4, 100, 99, h, l, TrainStepData.SyntheticCharacters) / 1e9,
         var s => TrainStepFlops.Ngram(100, s.Hidden, TrainStepData.SyntheticCharacters) / 1e9,
     };
 

@@ -17,7 +17,10 @@ On --device cuda (scripts/gpu-check.sh) nn.LSTM runs cuDNN's fused LSTM unless -
 torch.cuda.synchronize(). TF32 tensor cores are off unless --tf32, so the default compares float32 with float32:
 Tensorlet's ILGPU kernels cannot use tensor cores.
 
-Usage: pytorch_train_step.py --model lstm|ngram [--hidden H] [--layers L] [--batch B] [--batches N]
+With --cell gru the recurrent model is `lstm_char_predict` with nn.GRU in nn.LSTM's place (gru_char_predict, as in
+scripts/make_gru_fixtures.py); Tensorlet's side is `train-step --cell gru`.
+
+Usage: pytorch_train_step.py --model lstm|ngram [--cell lstm|gru] [--hidden H] [--layers L] [--batch B] [--batches N]
        [--warmup W] [--threads T] [--ngrams 4669] [--dropout P] [--seed S] [--device cpu|cuda] [--tf32] [--no-cudnn]
 Run it as bench/vs-pytorch.sh does: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/pytorch_train_step.py ...
 """
@@ -48,6 +51,17 @@ class lstm_char_predict(nn.Module):
 
     def forward(self, x):            # x: one-hot [B, T, V]
         out, _ = self.lstm(x)
+        return self.output(out)      # [B, T, V]
+
+
+class gru_char_predict(nn.Module):
+    def __init__(self, vocab_size, hidden_dim, n_layers, dropout):
+        super().__init__()
+        self.gru = nn.GRU(vocab_size, hidden_dim, n_layers, batch_first=True, dropout=dropout)
+        self.output = nn.Linear(hidden_dim, vocab_size)
+
+    def forward(self, x):            # x: one-hot [B, T, V]
+        out, _ = self.gru(x)
         return self.output(out)      # [B, T, V]
 
 
@@ -112,8 +126,9 @@ def gemm_flops(args):
         return 3.0 * 2 * b * h * CHARACTERS
     t = SEQUENCE_LENGTH - 1
     rows = t * b
-    recurrent = 3 * (t - 1) * 2 * b * h * 4 * h
-    projection = 3 * 2 * rows * h * 4 * h
+    gates = 3 if args.cell == "gru" else 4
+    recurrent = 3 * (t - 1) * 2 * b * h * gates * h
+    projection = 3 * 2 * rows * h * gates * h
     output = 3 * 2 * rows * h * CHARACTERS
     return args.layers * recurrent + (args.layers - 1) * projection + output
 
@@ -136,6 +151,7 @@ def load_average():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=["lstm", "ngram"], default="lstm")
+    parser.add_argument("--cell", choices=["lstm", "gru"], default="lstm", help="the recurrent model's layer")
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=100)
@@ -165,12 +181,13 @@ def main():
     # A pool of distinct synthetic batches, made before timing.
     pool = 16
     if args.model == "lstm":
-        model = lstm_char_predict(CHARACTERS, args.hidden, args.layers, args.dropout)
+        recurrent = gru_char_predict if args.cell == "gru" else lstm_char_predict
+        model = recurrent(CHARACTERS, args.hidden, args.layers, args.dropout)
         sequences = torch.randint(0, CHARACTERS, (pool, args.batch, SEQUENCE_LENGTH), generator=generator).to(device)
         batches = [(s[:, :-1], s[:, 1:]) for s in sequences]
         rows = args.batch * (SEQUENCE_LENGTH - 1)
         vocab = CHARACTERS
-        described = f"lstm {args.layers}x{args.hidden}"
+        described = f"{args.cell} {args.layers}x{args.hidden}"
     else:
         model = ngram_mlp(args.ngrams, CHARACTERS, args.hidden, nn.ReLU())
         batches = [(torch.randint(0, args.ngrams, (args.batch,), generator=generator).to(device),
@@ -223,7 +240,7 @@ def main():
     blas_config = [line.strip() for line in torch.__config__.show().splitlines() if "BLAS" in line or "LAPACK" in line]
     report = {
         "impl": "pytorch",
-        "model": args.model,
+        "model": args.cell if args.model == "lstm" else args.model,
         "device": args.device,
         "hidden": args.hidden,
         "layers": args.layers if args.model == "lstm" else 1,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tensorlet's training step beside the notebook's PyTorch one, on this machine, in one invocation.
 #
-# For each configuration (LSTM 2x256, LSTM 2x512, n-gram MLP n=3) and thread count, it runs the two
+# For each configuration (LSTM 2x256, LSTM 2x512, GRU 2x256 if asked, n-gram MLP n=3) and thread count, it runs the two
 # alternately, A B A B ... (REPS times each), each run a fresh process with its own warm-up, and prints
 # every run's throughput, then per configuration the medians, the ratio Tensorlet/PyTorch and the peak
 # resident memory of both. Both sides use synthetic ids of the corpus's shapes (a step's cost depends only
@@ -14,7 +14,7 @@
 # "default" (whatever OpenBLAS picks, with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset) and/or "SkylakeX".
 #
 # Usage: bench/vs-pytorch.sh            (from the repository root)
-# Environment: CONFIGS="lstm-2x256 lstm-2x512 ngram"  THREADS="1 2"  REPS=2  CORETYPES="default SkylakeX"
+# Environment: CONFIGS="lstm-2x256 lstm-2x512 ngram" (also: gru-2x256)  THREADS="1 2"  REPS=2  CORETYPES="default SkylakeX"
 #              LSTM_BATCHES=4 LSTM_WARMUP=1 NGRAM_BATCHES=300 NGRAM_WARMUP=30  RESULTS=bench/results/vs-pytorch-<time>.jsonl
 #              PYTORCH_ENV="OMP_WAIT_POLICY=PASSIVE" (extra environment for the PyTorch runs: on a machine loaded by
 #              other work, OpenMP's spinning workers make 2-thread PyTorch many times slower; passive waiting avoids
@@ -68,11 +68,12 @@ for ct in $CORETYPES; do
   fi
 done
 
-args_for() { # config -> "model hidden layers batches warmup"
+args_for() { # config -> "model cell hidden layers batches warmup"
   case "$1" in
-    lstm-2x256) echo "lstm 256 2 $LSTM_BATCHES $LSTM_WARMUP" ;;
-    lstm-2x512) echo "lstm 512 2 $LSTM_BATCHES $LSTM_WARMUP" ;;
-    ngram) echo "ngram 100 1 $NGRAM_BATCHES $NGRAM_WARMUP" ;;
+    lstm-2x256) echo "lstm lstm 256 2 $LSTM_BATCHES $LSTM_WARMUP" ;;
+    lstm-2x512) echo "lstm lstm 512 2 $LSTM_BATCHES $LSTM_WARMUP" ;;
+    gru-2x256) echo "lstm gru 256 2 $LSTM_BATCHES $LSTM_WARMUP" ;;
+    ngram) echo "ngram lstm 100 1 $NGRAM_BATCHES $NGRAM_WARMUP" ;;
     *) echo "unknown configuration $1" >&2; exit 2 ;;
   esac
 }
@@ -91,17 +92,17 @@ data_flag=--synthetic
 [ "${REAL:-0}" = 1 ] && data_flag=
 
 for config in $CONFIGS; do
-  read -r model hidden layers batches warmup <<< "$(args_for "$config")"
+  read -r model cell hidden layers batches warmup <<< "$(args_for "$config")"
   for t in $THREADS; do
     echo "== $config, $t thread(s)"
     for rep in $(seq "$REPS"); do
       for ct in $CORETYPES; do
         # shellcheck disable=SC2046
         run_one "pytorch[$ct${PYTORCH_ENV:+,passive}] $config t=$t" env $(pytorch_env "$ct") OPENBLAS_NUM_THREADS=1 ${PYTORCH_ENV:-} \
-          $PYTHON bench/pytorch_train_step.py --model "$model" --hidden "$hidden" --layers "$layers" --batch 100 \
+          $PYTHON bench/pytorch_train_step.py --model "$model" --cell "$cell" --hidden "$hidden" --layers "$layers" --batch 100 \
           --batches "$batches" --warmup "$warmup" --threads "$t" || true
       done
-      run_one "tensorlet $config t=$t" $TENSORLET train-step --model "$model" --hidden "$hidden" --layers "$layers" \
+      run_one "tensorlet $config t=$t" $TENSORLET train-step --model "$model" --cell "$cell" --hidden "$hidden" --layers "$layers" \
         --batch 100 --batches "$batches" --warmup "$warmup" --device cpu --threads "$t" $data_flag || true
     done
   done

@@ -39,8 +39,9 @@ internal static class TrainStepCommand
         double peakWithLoading = ProcessMemory.PeakMegabytes();
         bool peakReset = ProcessMemory.ResetPeak();
 
-        using var session = new TrainStepSession(device, data, options.Model, options.Hidden, options.Layers, options.Dropout, options.Batch, options.Seed);
-        Console.WriteLine($"model: {options.Model} {(options.Model == "lstm" ? $"{options.Layers}×{options.Hidden}" : $"n={options.N}, {data.NgramCount}→{options.Hidden}→{data.CharacterCount}")}, {session.Model.Parameters.Length:N0} parameters, batch {options.Batch}, Adam lr {TrainStepSession.LearningRate}");
+        using var session = new TrainStepSession(device, data, options.Model, options.Cell, options.Hidden, options.Layers, options.Dropout, options.Batch, options.Seed);
+        string modelName = options.Model == "lstm" ? options.Cell : options.Model;
+        Console.WriteLine($"model: {modelName} {(options.Model == "lstm" ? $"{options.Layers}×{options.Hidden}" : $"n={options.N}, {data.NgramCount}→{options.Hidden}→{data.CharacterCount}")}, {session.Model.Parameters.Length:N0} parameters, batch {options.Batch}, Adam lr {TrainStepSession.LearningRate}");
 
         // Validate before timing: a fresh model predicts about uniformly, so the first loss is near ln V.
         clock.Restart();
@@ -84,7 +85,7 @@ internal static class TrainStepCommand
         double median = Percentile(sorted, 0.5);
         int rows = session.RowsPerBatch;
         double flops = options.Model == "lstm"
-            ? TrainStepFlops.Lstm(options.Batch, TrainStepData.SequenceLength - 1, options.Hidden, options.Layers, data.CharacterCount)
+            ? TrainStepFlops.Recurrent(options.Cell == "gru" ? 3 : 4, options.Batch, TrainStepData.SequenceLength - 1, options.Hidden, options.Layers, data.CharacterCount)
             : TrainStepFlops.Ngram(options.Batch, options.Hidden, data.CharacterCount);
 
         Console.WriteLine($"timed {options.Batches} batches after {Math.Max(options.Warmup, 1)} warm-up: median {median * 1000:F2} ms " +
@@ -103,7 +104,7 @@ internal static class TrainStepCommand
 
         var report = new TrainStepReport
         {
-            Model = options.Model,
+            Model = modelName,
             Device = device.Name,
             DeviceDescription = device.Description,
             CpuPlan = (device.Backend as CpuBackend)?.Plan.Describe() ?? (device.Kind == DeviceKind.Cpu ? CpuKernelPlan.Machine.Describe() : null),

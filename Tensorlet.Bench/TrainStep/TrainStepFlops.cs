@@ -22,12 +22,12 @@ namespace Tensorlet.Bench.TrainStep;
 /// </remarks>
 internal static class TrainStepFlops
 {
-    /// <summary>GEMM FLOPs of one LSTM training step.</summary>
-    public static double Lstm(int batch, int steps, int hidden, int layers, int vocabulary)
+    /// <summary>GEMM FLOPs of one LSTM (<paramref name="gates"/> = 4) or GRU (3) training step: the 4H of the remarks become gates·H.</summary>
+    public static double Recurrent(int gates, int batch, int steps, int hidden, int layers, int vocabulary)
     {
         double b = batch, t = steps, h = hidden, v = vocabulary, rows = t * b;
-        double recurrent = 3 * (t - 1) * 2 * b * h * 4 * h;
-        double inputProjection = 3 * 2 * rows * h * 4 * h;
+        double recurrent = 3 * (t - 1) * 2 * b * h * gates * h;
+        double inputProjection = 3 * 2 * rows * h * gates * h;
         double output = 3 * 2 * rows * h * v;
         return (layers * recurrent) + ((layers - 1) * inputProjection) + output;
     }

@@ -6,7 +6,7 @@ namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
 /// The arguments of <c>train-step</c>, parsed by System.CommandLine with the shared numeric parser
-/// (<see cref="OptionParsing"/>): <c>--model lstm|ngram --hidden H --layers L --batch B --batches N --warmup W
+/// (<see cref="OptionParsing"/>): <c>--model lstm|ngram [--cell lstm|gru] --hidden H --layers L --batch B --batches N --warmup W
 /// --device D [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]</c>. It times the library's
 /// defaults on each device; the ILGPU kernel variants are measured in the workbench, dev/IlgpuKernels.
 /// </summary>
@@ -14,6 +14,9 @@ internal sealed record TrainStepOptions
 {
     /// <summary>lstm or ngram.</summary>
     public string Model { get; init; } = "lstm";
+
+    /// <summary>With <c>--model lstm</c>: the recurrent layer, lstm (nn.LSTM) or gru (nn.GRU).</summary>
+    public string Cell { get; init; } = "lstm";
 
     /// <summary>The hidden width H (the notebook's n-gram MLP: 100).</summary>
     public int Hidden { get; init; } = 256;
@@ -57,6 +60,8 @@ internal sealed record TrainStepOptions
         var d = new TrainStepOptions();
         var model = new Option<string>("--model") { Description = "lstm or ngram", DefaultValueFactory = _ => d.Model };
         model.AcceptOnlyFromAmong("lstm", "ngram");
+        var cell = new Option<string>("--cell") { Description = "With --model lstm: the recurrent layer, lstm or gru", DefaultValueFactory = _ => d.Cell };
+        cell.AcceptOnlyFromAmong("lstm", "gru");
         var hidden = OptionParsing.Number("--hidden", "Hidden width H", d.Hidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
         var layers = OptionParsing.Number("--layers", "Stacked LSTM layers", d.Layers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
         var batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", d.Batch, NumberRange<int>.Positive(1_000_000));
@@ -71,11 +76,12 @@ internal sealed record TrainStepOptions
         var profile = new Option<bool>("--profile") { Description = "Also time the kernel categories of each batch" };
         var command = new Command("train-step", "Time the training step of the notebook's models")
         {
-            model, hidden, layers, batch, batches, warmup, device, threads, n, dropout, seed, synthetic, profile,
+            model, cell, hidden, layers, batch, batches, warmup, device, threads, n, dropout, seed, synthetic, profile,
         };
         command.SetAction(r => run(new TrainStepOptions
         {
             Model = r.GetValue(model)!,
+            Cell = r.GetValue(cell)!,
             Hidden = r.GetValue(hidden),
             Layers = r.GetValue(layers),
             Batch = r.GetValue(batch),

@@ -19,14 +19,17 @@ internal sealed class TrainStepSession : IDisposable
     private long step;
 
     /// <summary>Builds the model on <paramref name="device"/> for <paramref name="data"/>.</summary>
-    public TrainStepSession(Device device, TrainStepData data, string model, int hidden, int layers, float dropout, int batch, int seed)
+    public TrainStepSession(Device device, TrainStepData data, string model, string cell, int hidden, int layers, float dropout, int batch, int seed)
     {
         Device = device;
         Data = data;
         Batch = batch;
-        Model = model == "lstm"
-            ? new LstmCharModel(device, data.CharacterCount, hidden, layers, dropout, seed)
-            : new NgramMlp(device, data.NgramCount, data.CharacterCount, hidden, Activation.Relu, seed);
+        Model = (model, cell) switch
+        {
+            ("lstm", "gru") => new GruCharModel(device, data.CharacterCount, hidden, layers, dropout, seed),
+            ("lstm", _) => new LstmCharModel(device, data.CharacterCount, hidden, layers, dropout, seed),
+            _ => new NgramMlp(device, data.NgramCount, data.CharacterCount, hidden, Activation.Relu, seed),
+        };
         Optimizer = new Adam(Model.Parameters, LearningRate);
         trainingStep = new TrainingStep(Model, Optimizer, data.Source, batch, gradientClipNorm: null);
         order = Trainer.EpochOrder(data.Source.Count, seed, 0);

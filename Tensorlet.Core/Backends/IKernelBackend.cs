@@ -72,6 +72,35 @@ internal interface IKernelBackend : IDisposable
     bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch);
 
     /// <summary>
+    /// The fused GRU cell, PyTorch's gate order r, z, n. gi = x·W_ihᵀ + b_ih and gh = hPrev·W_hhᵀ + b_hh [B,3H], hPrev [B,H].
+    /// Writes gates [B,3H] = r, z, n and h [B,H], with r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r·gh_n),
+    /// h = (1 − z)·n + z·hPrev. gates may be the same tensor as gi.
+    /// </summary>
+    void GruCellForward(Tensor gi, Tensor gh, Tensor hPrev, Tensor gates, Tensor h);
+
+    /// <summary>
+    /// The fused GRU cell backward. From the saved gates and gh [B,3H] and hPrev [B,H], with dh + dhNext [B,H] reaching h,
+    /// writes dgi and dgh [B,3H] and dhPrev = (dh + dhNext)·z [B,H]. dgi may be gates, dgh may be gh, dhPrev may be dhNext.
+    /// </summary>
+    void GruCellBackward(Tensor gates, Tensor gh, Tensor hPrev, Tensor dh, Tensor dhNext, Tensor dgi, Tensor dgh, Tensor dhPrev);
+
+    /// <summary>
+    /// The recurrent half of a GRU layer over all T steps in one call, where the backend has it; returns false (having
+    /// done nothing) where it runs step by step through <see cref="Gemm"/> and <see cref="GruCellForward"/>.
+    /// gi [T·B, 3H] holds x·W_ihᵀ + b_ih and receives the gates r, z, n; gh [T·B, 3H] holds b_hh in every row and
+    /// receives hPrev·W_hhᵀ + b_hh; hidden [T·B, H] receives h_t; h0 [B, H] is the initial state (zero unless
+    /// hasInitialHidden, which alone decides whether step 0 multiplies it); weightHh [3H, H].
+    /// </summary>
+    bool TryGruRecurrenceForward(Tensor gi, Tensor gh, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, int steps, int batch);
+
+    /// <summary>
+    /// The backward of <see cref="TryGruRecurrenceForward"/>, or false where the backend runs it step by step: from the
+    /// saved gates, gh, hidden and h0, with dH [T·B, H] holding dL/dh_t from above (it receives the recurrent terms) and
+    /// dhCarry [B, H] zero, writes dgi and dgh [T·B, 3H].
+    /// </summary>
+    bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch);
+
+    /// <summary>
     /// Fused, numerically stable softmax and cross-entropy per row of logits [N,V] with targets [N].
     /// losses[i] = −log softmax(logits[i])[targets[i]] in nats; dLogits[i] = (softmax(logits[i]) − onehot(targets[i]))·gradScale.
     /// dLogits may be the same tensor as logits.

@@ -123,6 +123,48 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void GruCellForward(Tensor gi, Tensor gh, Tensor hPrev, Tensor gates, Tensor h)
+    {
+        var mark = Begin();
+        Inner.GruCellForward(gi, gh, hPrev, gates, h);
+        End(nameof(GruCellForward), mark);
+    }
+
+    /// <inheritdoc/>
+    public void GruCellBackward(Tensor gates, Tensor gh, Tensor hPrev, Tensor dh, Tensor dhNext, Tensor dgi, Tensor dgh, Tensor dhPrev)
+    {
+        var mark = Begin();
+        Inner.GruCellBackward(gates, gh, hPrev, dh, dhNext, dgi, dgh, dhPrev);
+        End(nameof(GruCellBackward), mark);
+    }
+
+    /// <inheritdoc/>
+    public bool TryGruRecurrenceForward(Tensor gi, Tensor gh, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryGruRecurrenceForward(gi, gh, hidden, h0, hasInitialHidden, weightHh, steps, batch);
+        if (ran)
+        {
+            End("GruRecurrenceForward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
+    public bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryGruRecurrenceBackward(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, weightHh, steps, batch);
+        if (ran)
+        {
+            End("GruRecurrenceBackward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
     {
         var mark = Begin();

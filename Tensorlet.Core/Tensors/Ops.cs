@@ -144,6 +144,50 @@ public static class Ops
     }
 
     /// <summary>
+    /// The fused GRU cell forward, PyTorch's gate order r, z, n: from gi = x·W_ihᵀ + b_ih and gh = hPrev·W_hhᵀ + b_hh
+    /// [B,3H] and hPrev [B,H], writes gates [B,3H] = r, z, n and h [B,H]. gates may be gi.
+    /// </summary>
+    public static void GruCellForward(Tensor gi, Tensor gh, Tensor hPrev, Tensor gates, Tensor h)
+    {
+        var device = SameDevice(nameof(GruCellForward), gi, gh, hPrev, gates, h);
+        CheckGateShapes(nameof(GruCellForward), 3, [gi, gh, gates], [hPrev, h]);
+        device.Backend.GruCellForward(gi, gh, hPrev, gates, h);
+    }
+
+    /// <summary>
+    /// The fused GRU cell backward, from the saved gates, gh and hPrev, with dh + dhNext reaching h: writes dgi and dgh
+    /// [B,3H] and dhPrev = (dh + dhNext)·z [B,H], the part of dL/dhPrev that does not pass through W_hh.
+    /// dgi may be gates, dgh may be gh, and dhPrev may be dhNext.
+    /// </summary>
+    public static void GruCellBackward(Tensor gates, Tensor gh, Tensor hPrev, Tensor dh, Tensor dhNext, Tensor dgi, Tensor dgh, Tensor dhPrev)
+    {
+        var device = SameDevice(nameof(GruCellBackward), gates, gh, hPrev, dh, dhNext, dgi, dgh, dhPrev);
+        CheckGateShapes(nameof(GruCellBackward), 3, [gates, gh, dgi, dgh], [hPrev, dh, dhNext, dhPrev]);
+        device.Backend.GruCellBackward(gates, gh, hPrev, dh, dhNext, dgi, dgh, dhPrev);
+    }
+
+    /// <summary>
+    /// The recurrent half of a GRU layer over all steps, where the device has it fused (see
+    /// <see cref="Backends.IKernelBackend.TryGruRecurrenceForward"/>); false, with nothing done, where the caller runs
+    /// the steps itself through <see cref="Gemm"/> and <see cref="GruCellForward"/>.
+    /// </summary>
+    internal static bool TryGruRecurrenceForward(Tensor gi, Tensor gh, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryGruRecurrenceForward), gi, gh, hidden, h0, weightHh);
+        CheckRecurrenceShapes(nameof(TryGruRecurrenceForward), 3, [gi, gh], weightHh, steps, batch, [hidden], [h0]);
+        return device.Backend.TryGruRecurrenceForward(gi, gh, hidden, h0, hasInitialHidden, weightHh, steps, batch);
+    }
+
+    /// <summary>The backward of <see cref="TryGruRecurrenceForward"/>; false, with nothing done, where the caller runs the steps itself.</summary>
+    internal static bool TryGruRecurrenceBackward(
+        Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryGruRecurrenceBackward), gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, weightHh);
+        CheckRecurrenceShapes(nameof(TryGruRecurrenceBackward), 3, [gates, gh, dgi, dgh], weightHh, steps, batch, [hidden, dH], [h0, dhCarry]);
+        return device.Backend.TryGruRecurrenceBackward(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, weightHh, steps, batch);
+    }
+
+    /// <summary>
     /// Fused softmax and cross-entropy: per-row losses in nats, and dLogits = (softmax − onehot)·gradScale.
     /// Use gradScale = 1/N for nn.CrossEntropyLoss's mean. dLogits may be logits.
     /// </summary>
@@ -234,30 +278,46 @@ public static class Ops
     }
 
     private static void CheckCellShapes(string op, Tensor wide, Tensor wide2, params ReadOnlySpan<Tensor> narrow)
+        => CheckGateShapes(op, 4, [wide, wide2], narrow);
+
+    /// <summary>Every wide tensor [B, gateCount·H], B and H those of the first; every narrow tensor [B, H].</summary>
+    private static void CheckGateShapes(string op, int gateCount, ReadOnlySpan<Tensor> wide, ReadOnlySpan<Tensor> narrow)
     {
-        int batch = wide.Rows;
-        int fourH = wide.Columns;
-        if (fourH % 4 != 0 || wide2.Rows != batch || wide2.Columns != fourH)
+        int batch = wide[0].Rows;
+        int columns = wide[0].Columns;
+        foreach (var t in wide)
         {
-            throw new ArgumentException($"{op} shape mismatch: gate tensors {wide.ShapeText} and {wide2.ShapeText} must both be [B, 4H].");
+            if (columns % gateCount != 0 || t.Rows != batch || t.Columns != columns)
+            {
+                throw new ArgumentException($"{op} shape mismatch: gate tensors {wide[0].ShapeText} and {t.ShapeText} must both be [B, {gateCount}H].");
+            }
         }
 
         foreach (var t in narrow)
         {
-            if (t.Rows != batch || t.Columns != fourH / 4)
+            if (t.Rows != batch || t.Columns != columns / gateCount)
             {
-                throw new ArgumentException($"{op} shape mismatch: state tensor {t.ShapeText} must be [{batch}, {fourH / 4}] for gates {wide.ShapeText}.");
+                throw new ArgumentException($"{op} shape mismatch: state tensor {t.ShapeText} must be [{batch}, {columns / gateCount}] for gates {wide[0].ShapeText}.");
             }
         }
     }
 
     /// <summary>gates [T·B, 4H] and weightHh [4H, H]; every sequence tensor [T·B, H]; every state tensor [B, H].</summary>
     private static void CheckRecurrenceShapes(string op, Tensor gates, Tensor weightHh, int steps, int batch, ReadOnlySpan<Tensor> sequences, ReadOnlySpan<Tensor> states)
+        => CheckRecurrenceShapes(op, 4, [gates], weightHh, steps, batch, sequences, states);
+
+    /// <summary>Every gate tensor [T·B, gateCount·H] and weightHh [gateCount·H, H]; every sequence tensor [T·B, H]; every state tensor [B, H].</summary>
+    private static void CheckRecurrenceShapes(
+        string op, int gateCount, ReadOnlySpan<Tensor> gateTensors, Tensor weightHh, int steps, int batch, ReadOnlySpan<Tensor> sequences, ReadOnlySpan<Tensor> states)
     {
         int h = weightHh.Columns;
-        if (steps <= 0 || batch <= 0 || gates.Rows != steps * batch || gates.Columns != 4 * h || weightHh.Rows != 4 * h)
+        var gates = gateTensors[0];
+        foreach (var g in gateTensors)
         {
-            throw new ArgumentException($"{op} shape mismatch: gates {gates.ShapeText} must be [T·B, 4H] = [{steps}·{batch}, 4·{h}] for weight_hh {weightHh.ShapeText}.");
+            if (steps <= 0 || batch <= 0 || g.Rows != steps * batch || g.Columns != gateCount * h || weightHh.Rows != gateCount * h)
+            {
+                throw new ArgumentException($"{op} shape mismatch: gates {g.ShapeText} must be [T·B, {gateCount}H] = [{steps}·{batch}, {gateCount}·{h}] for weight_hh {weightHh.ShapeText}.");
+            }
         }
 
         foreach (var t in sequences)

@@ -219,7 +219,7 @@ internal static unsafe class CpuLstmCell
 
     /// <summary>σ(x) = 1/(1+e^−x): e^−x overflows to +∞ for x below about −88, giving exactly 0, never NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector Sigmoid<TLanes, TVector>(TVector x)
+    internal static TVector Sigmoid<TLanes, TVector>(TVector x)
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
@@ -229,7 +229,7 @@ internal static unsafe class CpuLstmCell
 
     /// <summary>tanh(x) = 1 − 2/(1+e^2x): exactly ±1 once e^2x overflows or underflows; absolute error ~1e-7 near 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector Tanh<TLanes, TVector>(TVector x)
+    internal static TVector Tanh<TLanes, TVector>(TVector x)
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
@@ -238,14 +238,14 @@ internal static unsafe class CpuLstmCell
         return TLanes.Subtract(one, TLanes.Divide(TLanes.Create(2f), TLanes.Add(one, e2x)));
     }
 
-    private static long CheckSizes(int batch, int hidden)
+    internal static long CheckSizes(int batch, int hidden)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
         ArgumentOutOfRangeException.ThrowIfNegative(hidden);
         return (long)batch * hidden;
     }
 
-    private static void CheckLength(int actual, long required, string name)
+    internal static void CheckLength(int actual, long required, string name)
     {
         if (actual < required)
         {

@@ -58,7 +58,7 @@ internal static unsafe class CpuLstmRecurrence
         CpuThreadTeam.RunGang(Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
     }
 
-    private static void CheckPacked(PackedMatrix packed, int k, int n, int hiddenSize, string name)
+    internal static void CheckPacked(PackedMatrix packed, int k, int n, int hiddenSize, string name)
     {
         ArgumentNullException.ThrowIfNull(packed, name);
         if (packed.K != k || packed.N != n || hiddenSize % packed.Geometry.Nr != 0)
@@ -67,8 +67,41 @@ internal static unsafe class CpuLstmRecurrence
         }
     }
 
+    /// <summary>
+    /// c[B, gateCount·H] += hPrev[B, H]·W_hhᵀ for the columns of units [j0, j1) in each of the gateCount gate blocks, from
+    /// those slivers of the packed W_hhᵀ; the calling member packs hPrev into <paramref name="packedA"/> for itself
+    /// (B·H floats, cheap beside the product). Shared by the LSTM's and the GRU's forward gangs.
+    /// </summary>
+    internal static void AddRecurrentProduct(PackedMatrix weightHhT, float* hPrev, float* c, float* packedA, int batch, int hiddenSize, int gateCount, int j0, int j1)
+    {
+        int nr = weightHhT.Geometry.Nr;
+        var step = new GemmJob(weightHhT.Geometry, false, batch, gateCount * hiddenSize, hiddenSize, 1f, hPrev, 1f, c, 1);
+        step.UsePackedB(weightHhT.Data);
+        step.PackSharedA(packedA, 1);
+        for (int gate = 0; gate < gateCount; gate++)
+        {
+            int s0 = ((gate * hiddenSize) + j0) / nr, s1 = ((gate * hiddenSize) + j1) / nr;
+            for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
+            {
+                step.RunTile(mBlock, s0, s1);
+            }
+        }
+    }
+
+    /// <summary>dh[B, H] += dGates[B, K]·W_hh for columns [j0, j1), from those slivers of the packed W_hh [K, H].</summary>
+    internal static void AddRecurrentGradient(PackedMatrix weightHh, float* dGates, float* dh, int batch, int hiddenSize, int j0, int j1)
+    {
+        int nr = weightHh.Geometry.Nr;
+        var step = new GemmJob(weightHh.Geometry, false, batch, hiddenSize, weightHh.K, 1f, dGates, 1f, dh, 1);
+        step.UsePackedB(weightHh.Data);
+        for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
+        {
+            step.RunTile(mBlock, j0 / nr, j1 / nr);
+        }
+    }
+
     /// <summary>Member p's hidden units: an equal share, a whole number of slivers.</summary>
-    private static (int Start, int End) Units(int member, int members, int hiddenSize) =>
+    internal static (int Start, int End) Units(int member, int members, int hiddenSize) =>
         (hiddenSize / members * member, hiddenSize / members * (member + 1));
 
     private readonly struct ForwardGang(
@@ -77,7 +110,7 @@ internal static unsafe class CpuLstmRecurrence
         public void Run(int member, int members)
         {
             var (j0, j1) = Units(member, members, hiddenSize);
-            int nr = weightHhT.Geometry.Nr, wide = 4 * hiddenSize;
+            int wide = 4 * hiddenSize;
             // h_{t−1} packed whole: B rounded up to MR rows, times K = H (GemmJob.SharedALength).
             int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
             float[] packedA = ArrayPool<float>.Shared.Rent(checked((paddedBatch * hiddenSize) + 16));
@@ -93,18 +126,7 @@ internal static unsafe class CpuLstmRecurrence
                         float* cPrev = t > 0 ? cells + ((long)(t - 1) * batch * hiddenSize) : c0;
                         if (t > 0 || hasInitialHidden)
                         {
-                            // Each member packs h_{t−1} for itself (B·H floats, cheap beside the product).
-                            var step = new GemmJob(weightHhT.Geometry, false, batch, wide, hiddenSize, 1f, hPrev, 1f, gatesT, 1);
-                            step.UsePackedB(weightHhT.Data);
-                            step.PackSharedA(aAligned, 1);
-                            for (int gate = 0; gate < 4; gate++)
-                            {
-                                int s0 = ((gate * hiddenSize) + j0) / nr, s1 = ((gate * hiddenSize) + j1) / nr;
-                                for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
-                                {
-                                    step.RunTile(mBlock, s0, s1);
-                                }
-                            }
+                            AddRecurrentProduct(weightHhT, hPrev, gatesT, aAligned, batch, hiddenSize, 4, j0, j1);
                         }
 
                         for (int b = 0; b < batch; b++)
@@ -133,20 +155,14 @@ internal static unsafe class CpuLstmRecurrence
         public void Run(int member, int members)
         {
             var (j0, j1) = Units(member, members, hiddenSize);
-            int nr = weightHh.Geometry.Nr, wide = 4 * hiddenSize;
+            int wide = 4 * hiddenSize;
             for (int t = steps - 1; t >= 0; t--)
             {
                 float* dHT = dH + ((long)t * batch * hiddenSize);
                 if (t < steps - 1)
                 {
                     // dh_t += d(pre)_{t+1}·W_hh, for this member's columns of dh (its slivers of the packed W_hh).
-                    float* dPreNext = dPre + ((long)(t + 1) * batch * wide);
-                    var step = new GemmJob(weightHh.Geometry, false, batch, hiddenSize, wide, 1f, dPreNext, 1f, dHT, 1);
-                    step.UsePackedB(weightHh.Data);
-                    for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
-                    {
-                        step.RunTile(mBlock, j0 / nr, j1 / nr);
-                    }
+                    AddRecurrentGradient(weightHh, dPre + ((long)(t + 1) * batch * wide), dHT, batch, hiddenSize, j0, j1);
                 }
 
                 float* gatesT = gates + ((long)t * batch * wide);

@@ -255,7 +255,12 @@ public sealed class ModelCheckpoint
         }
     }
 
-    private static string Describe(ModelKind kind) => kind == ModelKind.Lstm ? "an LSTM model" : "an n-gram model";
+    private static string Describe(ModelKind kind) => kind switch
+    {
+        ModelKind.Lstm => "an LSTM model",
+        ModelKind.Gru => "a GRU model",
+        _ => "an n-gram model",
+    };
 
     private static int ParseInt(string path, string text)
         => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)

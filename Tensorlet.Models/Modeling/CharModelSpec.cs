@@ -45,6 +45,10 @@ public sealed record CharModelSpec(
     public static CharModelSpec Lstm(int charVocabularySize, int hiddenSize, int numLayers, float dropout)
         => new(ModelKind.Lstm, charVocabularySize, hiddenSize, numLayers, dropout);
 
+    /// <summary>The spec of the notebook's recurrent model with nn.GRU in nn.LSTM's place.</summary>
+    public static CharModelSpec Gru(int charVocabularySize, int hiddenSize, int numLayers, float dropout)
+        => new(ModelKind.Gru, charVocabularySize, hiddenSize, numLayers, dropout);
+
     /// <summary>The spec of the notebook's n-gram MLP.</summary>
     public static CharModelSpec Ngram(int ngramOrder, int ngramVocabularySize, int charVocabularySize, int hiddenSize, Activation activation)
         => new(ModelKind.Ngram, charVocabularySize, hiddenSize, 1, 0f, ngramOrder, ngramVocabularySize, activation);
@@ -150,6 +154,7 @@ public sealed record CharModelSpec(
         return Kind switch
         {
             ModelKind.Lstm => new LstmCharModel(device, CharVocabularySize, HiddenSize, NumLayers, Dropout, seed),
+            ModelKind.Gru => new GruCharModel(device, CharVocabularySize, HiddenSize, NumLayers, Dropout, seed),
             _ => new NgramMlp(device, NgramVocabularySize, CharVocabularySize, HiddenSize, Activation, seed),
         };
     }

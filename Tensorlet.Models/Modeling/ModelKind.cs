@@ -1,6 +1,6 @@
 namespace Tensorlet.Models.Modeling;
 
-/// <summary>The two model families of the tutorial.</summary>
+/// <summary>The model families: the tutorial's two, and the GRU variant of its recurrent model.</summary>
 public enum ModelKind
 {
     /// <summary>The feed-forward n-gram MLP.</summary>
@@ -8,4 +8,7 @@ public enum ModelKind
 
     /// <summary>The multi-layer LSTM.</summary>
     Lstm,
+
+    /// <summary>The multi-layer GRU in the LSTM model's place (<see cref="GruCharModel"/>).</summary>
+    Gru,
 }

@@ -53,6 +53,8 @@ public sealed partial class KernelPtxTests
             $"{nameof(AdamKernel)}.{nameof(AdamKernel.Step)}",
             $"{nameof(LstmCellKernels)}.{nameof(LstmCellKernels.Forward)}",
             $"{nameof(LstmCellKernels)}.{nameof(LstmCellKernels.Backward)}",
+            $"{nameof(GruCellKernels)}.{nameof(GruCellKernels.Forward)}",
+            $"{nameof(GruCellKernels)}.{nameof(GruCellKernels.Backward)}",
             $"{nameof(SoftmaxKernels)}.{nameof(SoftmaxKernels.CrossEntropy)}",
             $"{nameof(SoftmaxKernels)}.{nameof(SoftmaxKernels.WithTemperature)}",
             $"{nameof(GemmTiledKernel)}.{nameof(GemmTiledKernel.Run)}<{nameof(GemmTileGpu)}>",

@@ -115,7 +115,7 @@ public sealed class TorchParityTests
         return result;
     }
 
-    private static void CheckGradientsAndAdam(ICharModel model, SafeTensorsFile fixture, IndexTensor x, IndexTensor y, int batch)
+    internal static void CheckGradientsAndAdam(ICharModel model, SafeTensorsFile fixture, IndexTensor x, IndexTensor y, int batch)
     {
         using var adam = new Adam(model.Parameters, learningRate: 0.01f);
         var adamLosses = fixture["adam_losses"].Data;
@@ -157,9 +157,9 @@ public sealed class TorchParityTests
         return state;
     }
 
-    private static float[] Stack(IReadOnlyList<Tensor> perLayer) => [.. perLayer.SelectMany(t => t.ToArray())];
+    internal static float[] Stack(IReadOnlyList<Tensor> perLayer) => [.. perLayer.SelectMany(t => t.ToArray())];
 
-    private static void AssertClose(float[] actual, float[] expected, double relative, string name)
+    internal static void AssertClose(float[] actual, float[] expected, double relative, string name)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), name);
         double absolute = relative / 10;

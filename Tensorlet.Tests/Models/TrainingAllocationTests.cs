@@ -29,6 +29,18 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, source, batch: 16), Is.Zero, "managed bytes allocated per step");
     }
 
+    [TestCase(1, 128)]
+    [TestCase(2, 128)]
+    [TestCase(2, 20)]
+    public void AGruTrainingStepAllocatesNoManagedMemoryOnCpu(int threads, int hidden)
+    {
+        // H = 128 takes the cpu's fused recurrence, H = 20 the step-by-step path.
+        using var device = Device.Create("cpu", threads);
+        var source = Sequences(count: 32, length: 31, vocabulary: 32, seed: 5);
+        using var model = new GruCharModel(device, 32, hidden, 2, dropout: 0.5f, seed: 1);
+        Assert.That(BytesPerStep(device, model, source, batch: 16), Is.Zero, "managed bytes allocated per step");
+    }
+
     [TestCase(1)]
     [TestCase(2)]
     public void AnNgramTrainingStepAllocatesNoManagedMemoryOnCpu(int threads)

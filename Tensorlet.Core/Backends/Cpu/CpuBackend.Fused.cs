@@ -10,6 +10,12 @@ internal sealed partial class CpuBackend
     public void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
         => CpuLstmCell.Backward(gates.Span, c.Span, cPrev.Span, dh.Span, dcNext.Span, dPreactivations.Span, dcPrev.Span, c.Rows, gates.Columns / 4, Threads, Plan.Width);
 
+    public void GruCellForward(Tensor gi, Tensor gh, Tensor hPrev, Tensor gates, Tensor h)
+        => CpuGruCell.Forward(gi.Span, gh.Span, hPrev.Span, gates.Span, h.Span, hPrev.Rows, hPrev.Columns, Threads, Plan.Width);
+
+    public void GruCellBackward(Tensor gates, Tensor gh, Tensor hPrev, Tensor dh, Tensor dhNext, Tensor dgi, Tensor dgh, Tensor dhPrev)
+        => CpuGruCell.Backward(gates.Span, gh.Span, hPrev.Span, dh.Span, dhNext.Span, dgi.Span, dgh.Span, dhPrev.Span, hPrev.Rows, hPrev.Columns, Threads, Plan.Width);
+
     /// <remarks>A target outside [0, V) throws <see cref="ArgumentOutOfRangeException"/> naming its row and value, before anything is written.</remarks>
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
         => CpuSoftmax.CrossEntropy(logits.Span, targets.Span, losses.Span, dLogits.Span, logits.Rows, logits.Columns, gradScale, Threads);

@@ -43,4 +43,43 @@ internal sealed partial class CpuBackend
 
         return true;
     }
+
+    /// <summary>
+    /// The whole recurrence of a GRU layer through <see cref="CpuGruRecurrence"/>, under the LSTM's condition (H a
+    /// multiple of the microkernel's NR); otherwise false, and the GRU runs step by step. Bit-identical to the step-by-step path.
+    /// </summary>
+    public unsafe bool TryGruRecurrenceForward(Tensor gi, Tensor gh, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
+    {
+        int h = hidden.Columns;
+        if (h % Plan.Gemm.Nr != 0)
+        {
+            return false;
+        }
+
+        var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm);
+        fixed (float* pGi = gi.Span, pGh = gh.Span, pHidden = hidden.Span, pH0 = h0.Span)
+        {
+            CpuGruRecurrence.Forward(pGi, pGh, pHidden, pH0, hasInitialHidden, packed, steps, batch, h, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    /// <summary>The backward of <see cref="TryGruRecurrenceForward"/>, under the same condition.</summary>
+    public unsafe bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch)
+    {
+        int h = hidden.Columns;
+        if (h % Plan.Gemm.Nr != 0)
+        {
+            return false;
+        }
+
+        var packed = packedOperands.Keep(weightHh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
+        fixed (float* pGates = gates.Span, pGh = gh.Span, pHidden = hidden.Span, pH0 = h0.Span, pDh = dH.Span, pCarry = dhCarry.Span, pDgi = dgi.Span, pDgh = dgh.Span)
+        {
+            CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, packed, steps, batch, h, Threads, Plan.Width);
+        }
+
+        return true;
+    }
 }

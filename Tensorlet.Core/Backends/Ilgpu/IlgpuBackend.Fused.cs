@@ -12,6 +12,20 @@ internal sealed partial class IlgpuBackend
     public void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
         => FusedKernels.LstmCellBackward(gates.View, c.View, cPrev.View, dh.View, dcNext.View, dPreactivations.View, dcPrev.View, c.Rows, gates.Columns / 4);
 
+    public void GruCellForward(Tensor gi, Tensor gh, Tensor hPrev, Tensor gates, Tensor h)
+        => FusedKernels.GruCellForward(gi.View, gh.View, hPrev.View, gates.View, h.View, hPrev.Rows, hPrev.Columns);
+
+    public void GruCellBackward(Tensor gates, Tensor gh, Tensor hPrev, Tensor dh, Tensor dhNext, Tensor dgi, Tensor dgh, Tensor dhPrev)
+        => FusedKernels.GruCellBackward(gates.View, gh.View, hPrev.View, dh.View, dhNext.View, dgi.View, dgh.View, dhPrev.View, hPrev.Rows, hPrev.Columns);
+
+    /// <summary>Always false: the GRU runs its steps through Gemm and the cell kernels on ILGPU devices.</summary>
+    public bool TryGruRecurrenceForward(Tensor gi, Tensor gh, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
+        => false;
+
+    /// <summary>Always false, as <see cref="TryGruRecurrenceForward"/>.</summary>
+    public bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch)
+        => false;
+
     /// <remarks>
     /// A target outside [0, V) cannot throw from a kernel: <see cref="Ops.SoftmaxCrossEntropy"/> rejects it before the
     /// call, and should one get here anyway, its row gets a NaN loss and a NaN gradient row.

@@ -5,7 +5,7 @@ using Tensorlet.Kernels.Ilgpu;
 namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
-/// The fused kernels (LSTM cell forward and backward, softmax cross-entropy, temperature softmax) compiled and
+/// The fused kernels (LSTM and GRU cells forward and backward, softmax cross-entropy, temperature softmax) compiled and
 /// loaded once for one accelerator. The backend creates it on first use; they launch on the default stream (stream kernels).
 /// </summary>
 internal sealed class IlgpuFusedKernels
@@ -15,6 +15,8 @@ internal sealed class IlgpuFusedKernels
 
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> cellForward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> cellBackward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> gruForward;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> gruBackward;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float> crossEntropy;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float> temperatureSoftmax;
     private readonly int warpsPerGroup;
@@ -28,6 +30,11 @@ internal sealed class IlgpuFusedKernels
         cellBackward = accelerator.LoadAutoGroupedStreamKernel<
             Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
             LstmCellKernels.Backward);
+        gruForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
+            GruCellKernels.Forward);
+        gruBackward = accelerator.LoadAutoGroupedStreamKernel<
+            Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
+            GruCellKernels.Backward);
         crossEntropy = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>(
             SoftmaxKernels.CrossEntropy);
         temperatureSoftmax = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float>(
@@ -65,6 +72,34 @@ internal sealed class IlgpuFusedKernels
         }
     }
 
+    public void GruCellForward(ArrayView<float> gi, ArrayView<float> gh, ArrayView<float> hPrev, ArrayView<float> gates, ArrayView<float> h, int batch, int hidden)
+    {
+        int cells = CellCount(batch, hidden);
+        if (cells > 0)
+        {
+            gruForward(cells, gi, gh, hPrev, gates, h, hidden);
+        }
+    }
+
+    public void GruCellBackward(
+        ArrayView<float> gates,
+        ArrayView<float> gh,
+        ArrayView<float> hPrev,
+        ArrayView<float> dh,
+        ArrayView<float> dhNext,
+        ArrayView<float> dgi,
+        ArrayView<float> dgh,
+        ArrayView<float> dhPrev,
+        int batch,
+        int hidden)
+    {
+        int cells = CellCount(batch, hidden);
+        if (cells > 0)
+        {
+            gruBackward(cells, gates, gh, hPrev, dh, dhNext, dgi, dgh, dhPrev, hidden);
+        }
+    }
+
     public void SoftmaxCrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dLogits, int rows, int classes, float gradScale)
     {
         if (rows > 0)
@@ -83,11 +118,11 @@ internal sealed class IlgpuFusedKernels
 
     private static int CellCount(int batch, int hidden)
     {
-        // The kernels index [B,4H] with int: fine for any LSTM we train (100·4·512 ≈ 2e5).
+        // The kernels index [B,4H] (the GRU's [B,3H] is smaller) with int: fine for any LSTM or GRU we train (100·4·512 ≈ 2e5).
         long wide = 4L * batch * hidden;
         return wide <= int.MaxValue
             ? batch * hidden
-            : throw new ArgumentException($"An LSTM cell of batch {batch} and hidden size {hidden} is too large for the ILGPU kernels' int indexing.");
+            : throw new ArgumentException($"A recurrent cell of batch {batch} and hidden size {hidden} is too large for the ILGPU kernels' int indexing.");
     }
 
     // One warp per row: whole warps per group, enough groups to cover every row.

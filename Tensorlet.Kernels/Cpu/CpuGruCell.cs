@@ -1,0 +1,241 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// The fused GRU cell in SIMD C#: one pass over [B,H] that reads the input and recurrent projections gi and gh
+/// (PyTorch's gate order r, z, n: columns [0,H), [H,2H), [2H,3H) of each [B,3H] row) and writes the gates and h, and
+/// one backward pass that writes both projections' gradients. Formulas as <see cref="Reference.ReferenceGruCell"/>;
+/// σ and tanh are <see cref="CpuLstmCell"/>'s, so every recurrent cell computes one function.
+/// Rows are split across threads when the cell is big enough to pay for it.
+/// </summary>
+internal static unsafe class CpuGruCell
+{
+    // As the LSTM cell's (measured there at 2×256), scaled to the GRU's three gate streams instead of four.
+    private const long MinForwardElementsPerThread = 8192;
+    private const long MinBackwardElementsPerThread = 65536;
+
+    /// <summary>
+    /// r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r·gh_n), h = n + z·(hPrev − n) (= (1 − z)·n + z·hPrev).
+    /// <paramref name="gates"/> may be the same memory as <paramref name="gi"/>: each element reads before it writes.
+    /// </summary>
+    /// <param name="gi">[batch, 3·hidden]: x·W_ihᵀ + b_ih, gate order r, z, n.</param>
+    /// <param name="gh">[batch, 3·hidden]: hPrev·W_hhᵀ + b_hh; its n block is needed again by the backward pass.</param>
+    /// <param name="hPrev">[batch, hidden], the previous hidden state.</param>
+    /// <param name="gates">[batch, 3·hidden] out: r, z, n, saved for the backward pass.</param>
+    /// <param name="h">[batch, hidden] out: the new hidden state.</param>
+    /// <param name="batch">B, the rows.</param>
+    /// <param name="hidden">H, the hidden size.</param>
+    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="width">The widest registers to use.</param>
+    public static void Forward(
+        ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, Span<float> gates, Span<float> h, int batch, int hidden, int maxDegreeOfParallelism = 1, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    {
+        long narrow = CpuLstmCell.CheckSizes(batch, hidden);
+        CpuLstmCell.CheckLength(gi.Length, 3 * narrow, nameof(gi));
+        CpuLstmCell.CheckLength(gh.Length, 3 * narrow, nameof(gh));
+        CpuLstmCell.CheckLength(gates.Length, 3 * narrow, nameof(gates));
+        CpuLstmCell.CheckLength(hPrev.Length, narrow, nameof(hPrev));
+        CpuLstmCell.CheckLength(h.Length, narrow, nameof(h));
+        if (narrow == 0)
+        {
+            return;
+        }
+
+        fixed (float* pGi = gi, pGh = gh, pHPrev = hPrev, pGates = gates, pH = h)
+        {
+            CpuParallel.ForRowBlocks(batch, hidden, MinForwardElementsPerThread, maxDegreeOfParallelism, new ForwardRows(pGi, pGh, pHPrev, pGates, pH, hidden, width));
+        }
+    }
+
+    /// <summary>
+    /// The backward of <see cref="Forward"/> from its saved gates, gh (its n block) and hPrev. With d = dh + dhNext:
+    /// dn = d·(1 − z)·(1 − n²); dgi = dn·gh_n·r(1 − r), d·(hPrev − n)·z(1 − z), dn; dgh = dgi but dgh_n = dn·r;
+    /// dhPrev = d·z (the part of dL/dhPrev that does not pass through W_hh).
+    /// <paramref name="dgi"/> may be <paramref name="gates"/>, <paramref name="dgh"/> may be <paramref name="gh"/>, and
+    /// <paramref name="dhPrev"/> may be <paramref name="dhNext"/>: every element reads before it writes.
+    /// </summary>
+    /// <param name="gates">[batch, 3·hidden]: r, z, n from the forward pass.</param>
+    /// <param name="gh">[batch, 3·hidden]: the recurrent projection the forward pass read.</param>
+    /// <param name="hPrev">[batch, hidden]: the hidden state the forward pass read.</param>
+    /// <param name="dh">[batch, hidden]: the loss gradient reaching h from above and through W_hh.</param>
+    /// <param name="dhNext">[batch, hidden]: the gradient reaching h directly from the next step.</param>
+    /// <param name="dgi">[batch, 3·hidden] out: the gradient with respect to gi.</param>
+    /// <param name="dgh">[batch, 3·hidden] out: the gradient with respect to gh.</param>
+    /// <param name="dhPrev">[batch, hidden] out: the direct gradient with respect to hPrev.</param>
+    /// <param name="batch">B, the rows.</param>
+    /// <param name="hidden">H, the hidden size.</param>
+    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="width">The widest registers to use.</param>
+    public static void Backward(
+        ReadOnlySpan<float> gates,
+        ReadOnlySpan<float> gh,
+        ReadOnlySpan<float> hPrev,
+        ReadOnlySpan<float> dh,
+        ReadOnlySpan<float> dhNext,
+        Span<float> dgi,
+        Span<float> dgh,
+        Span<float> dhPrev,
+        int batch,
+        int hidden,
+        int maxDegreeOfParallelism = 1,
+        CpuVectorWidth width = CpuVectorWidth.Vector512)
+    {
+        long narrow = CpuLstmCell.CheckSizes(batch, hidden);
+        CpuLstmCell.CheckLength(gates.Length, 3 * narrow, nameof(gates));
+        CpuLstmCell.CheckLength(gh.Length, 3 * narrow, nameof(gh));
+        CpuLstmCell.CheckLength(dgi.Length, 3 * narrow, nameof(dgi));
+        CpuLstmCell.CheckLength(dgh.Length, 3 * narrow, nameof(dgh));
+        CpuLstmCell.CheckLength(hPrev.Length, narrow, nameof(hPrev));
+        CpuLstmCell.CheckLength(dh.Length, narrow, nameof(dh));
+        CpuLstmCell.CheckLength(dhNext.Length, narrow, nameof(dhNext));
+        CpuLstmCell.CheckLength(dhPrev.Length, narrow, nameof(dhPrev));
+        if (narrow == 0)
+        {
+            return;
+        }
+
+        fixed (float* pGates = gates, pGh = gh, pHPrev = hPrev, pDh = dh, pDhNext = dhNext, pDgi = dgi, pDgh = dgh, pDhPrev = dhPrev)
+        {
+            CpuParallel.ForRowBlocks(batch, hidden, MinBackwardElementsPerThread, maxDegreeOfParallelism, new BackwardRows(pGates, pGh, pHPrev, pDh, pDhNext, pDgi, pDgh, pDhPrev, hidden, width));
+        }
+    }
+
+    /// <summary>
+    /// The cell for hidden units [0, units) of one row, whose three gates are <paramref name="hidden"/> floats apart:
+    /// a whole row when units = hidden, or one thread's share of the units (<see cref="CpuGruRecurrence"/>).
+    /// </summary>
+    internal static void ForwardUnits(float* gi, float* gh, float* hPrev, float* gates, float* h, int units, int hidden, CpuVectorWidth width)
+    {
+        int j = 0;
+        if (width >= CpuVectorWidth.Vector512 && FloatLanes512.IsAccelerated)
+        {
+            for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
+            {
+                ForwardStep<FloatLanes512, Vector512<float>>(gi + j, gh + j, hPrev + j, gates + j, h + j, hidden);
+            }
+        }
+
+        if (width >= CpuVectorWidth.Vector256 && FloatLanes256.IsAccelerated)
+        {
+            for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
+            {
+                ForwardStep<FloatLanes256, Vector256<float>>(gi + j, gh + j, hPrev + j, gates + j, h + j, hidden);
+            }
+        }
+
+        if (width >= CpuVectorWidth.Vector128 && FloatLanes128.IsAccelerated)
+        {
+            for (; j <= units - FloatLanes128.Count; j += FloatLanes128.Count)
+            {
+                ForwardStep<FloatLanes128, Vector128<float>>(gi + j, gh + j, hPrev + j, gates + j, h + j, hidden);
+            }
+        }
+
+        for (; j < units; j++)
+        {
+            ForwardStep<FloatLanes1, float>(gi + j, gh + j, hPrev + j, gates + j, h + j, hidden);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForwardStep<TLanes, TVector>(float* gi, float* gh, float* hPrev, float* gates, float* h, int hidden)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        // All loads happen before any store, which is what makes gates == gi safe.
+        var r = CpuLstmCell.Sigmoid<TLanes, TVector>(TLanes.Add(TLanes.Load(gi), TLanes.Load(gh)));
+        var z = CpuLstmCell.Sigmoid<TLanes, TVector>(TLanes.Add(TLanes.Load(gi + hidden), TLanes.Load(gh + hidden)));
+        var n = CpuLstmCell.Tanh<TLanes, TVector>(TLanes.MultiplyAdd(r, TLanes.Load(gh + (2 * hidden)), TLanes.Load(gi + (2 * hidden))));
+        var hNew = TLanes.MultiplyAdd(z, TLanes.Subtract(TLanes.Load(hPrev), n), n);
+        TLanes.Store(r, gates);
+        TLanes.Store(z, gates + hidden);
+        TLanes.Store(n, gates + (2 * hidden));
+        TLanes.Store(hNew, h);
+    }
+
+    /// <summary>The backward cell for hidden units [0, units) of one row (see <see cref="ForwardUnits"/>).</summary>
+    internal static void BackwardUnits(float* gates, float* gh, float* hPrev, float* dh, float* dhNext, float* dgi, float* dgh, float* dhPrev, int units, int hidden, CpuVectorWidth width)
+    {
+        int j = 0;
+        if (width >= CpuVectorWidth.Vector512 && FloatLanes512.IsAccelerated)
+        {
+            for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
+            {
+                BackwardStep<FloatLanes512, Vector512<float>>(gates + j, gh + j, hPrev + j, dh + j, dhNext + j, dgi + j, dgh + j, dhPrev + j, hidden);
+            }
+        }
+
+        if (width >= CpuVectorWidth.Vector256 && FloatLanes256.IsAccelerated)
+        {
+            for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
+            {
+                BackwardStep<FloatLanes256, Vector256<float>>(gates + j, gh + j, hPrev + j, dh + j, dhNext + j, dgi + j, dgh + j, dhPrev + j, hidden);
+            }
+        }
+
+        if (width >= CpuVectorWidth.Vector128 && FloatLanes128.IsAccelerated)
+        {
+            for (; j <= units - FloatLanes128.Count; j += FloatLanes128.Count)
+            {
+                BackwardStep<FloatLanes128, Vector128<float>>(gates + j, gh + j, hPrev + j, dh + j, dhNext + j, dgi + j, dgh + j, dhPrev + j, hidden);
+            }
+        }
+
+        for (; j < units; j++)
+        {
+            BackwardStep<FloatLanes1, float>(gates + j, gh + j, hPrev + j, dh + j, dhNext + j, dgi + j, dgh + j, dhPrev + j, hidden);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BackwardStep<TLanes, TVector>(float* gates, float* gh, float* hPrev, float* dh, float* dhNext, float* dgi, float* dgh, float* dhPrev, int hidden)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        var one = TLanes.Create(1f);
+        var r = TLanes.Load(gates);
+        var z = TLanes.Load(gates + hidden);
+        var n = TLanes.Load(gates + (2 * hidden));
+        var ghN = TLanes.Load(gh + (2 * hidden));
+        var d = TLanes.Add(TLanes.Load(dh), TLanes.Load(dhNext));
+        var dZ = TLanes.Multiply(d, TLanes.Subtract(TLanes.Load(hPrev), n));
+        var dNPre = TLanes.Multiply(TLanes.Multiply(d, TLanes.Subtract(one, z)), TLanes.Subtract(one, TLanes.Multiply(n, n)));
+        var dRPre = TLanes.Multiply(TLanes.Multiply(dNPre, ghN), TLanes.Multiply(r, TLanes.Subtract(one, r)));
+        var dZPre = TLanes.Multiply(dZ, TLanes.Multiply(z, TLanes.Subtract(one, z)));
+
+        // Stores only after every load: dgi == gates, dgh == gh and dhPrev == dhNext are safe.
+        TLanes.Store(TLanes.Multiply(d, z), dhPrev);
+        TLanes.Store(dRPre, dgi);
+        TLanes.Store(dZPre, dgi + hidden);
+        TLanes.Store(dNPre, dgi + (2 * hidden));
+        TLanes.Store(dRPre, dgh);
+        TLanes.Store(dZPre, dgh + hidden);
+        TLanes.Store(TLanes.Multiply(dNPre, r), dgh + (2 * hidden));
+    }
+
+    private readonly struct ForwardRows(float* gi, float* gh, float* hPrev, float* gates, float* h, int hidden, CpuVectorWidth width) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long b = start; b < start + count; b++)
+            {
+                long wide = b * 3 * hidden, row = b * hidden;
+                ForwardUnits(gi + wide, gh + wide, hPrev + row, gates + wide, h + row, hidden, hidden, width);
+            }
+        }
+    }
+
+    private readonly struct BackwardRows(float* gates, float* gh, float* hPrev, float* dh, float* dhNext, float* dgi, float* dgh, float* dhPrev, int hidden, CpuVectorWidth width) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long b = start; b < start + count; b++)
+            {
+                long wide = b * 3 * hidden, row = b * hidden;
+                BackwardUnits(gates + wide, gh + wide, hPrev + row, dh + row, dhNext + row, dgi + wide, dgh + wide, dhPrev + row, hidden, hidden, width);
+            }
+        }
+    }
+}

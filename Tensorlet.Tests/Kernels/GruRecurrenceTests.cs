@@ -1,0 +1,110 @@
+using NUnit.Framework;
+using Tensorlet.Kernels.Cpu;
+
+namespace Tensorlet.Tests.Kernels;
+
+/// <summary>
+/// The cpu's fused GRU recurrence (one gang of threads split by hidden units) gives exactly the floats of the
+/// step-by-step path it replaces (a packed GEMM and the fused cell per step), whose correctness the reference,
+/// finite-difference and PyTorch tests establish.
+/// </summary>
+public sealed unsafe class GruRecurrenceTests
+{
+    private static IEnumerable<TestCaseData> Cases()
+    {
+        int nr = GemmGeometry.Machine.Nr;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            foreach (var (steps, batch, units) in new[] { (1, 5, 1), (4, 5, 2), (6, 100, 3), (3, 7, 8) })
+            {
+                foreach (bool initial in new[] { false, true })
+                {
+                    yield return new TestCaseData(steps, batch, units * nr, initial, threads)
+                        .SetArgDisplayNames($"T={steps}", $"B={batch}", $"H={units * nr}", initial ? "h0" : "zero h0", $"threads={threads}");
+                }
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void ForwardEqualsTheStepByStepPathExactly(int steps, int batch, int hidden, bool hasInitialHidden, int threads)
+    {
+        var rng = new Random((steps * 1000) + (batch * 10) + hidden);
+        int wide = 3 * hidden;
+        float[] gi = Uniform(rng, steps * batch * wide, 2), weight = Uniform(rng, wide * hidden, 0.3f);
+        float[] ghBias = Uniform(rng, steps * batch * wide, 0.5f);
+        float[] h0 = hasInitialHidden ? Uniform(rng, batch * hidden, 1) : new float[batch * hidden];
+        using var packed = CpuGemm.PackB(true, hidden, wide, weight);
+
+        var (stepGi, stepGh, stepHidden) = ((float[])gi.Clone(), (float[])ghBias.Clone(), new float[steps * batch * hidden]);
+        for (int t = 0; t < steps; t++)
+        {
+            var giT = stepGi.AsSpan(t * batch * wide, batch * wide);
+            var ghT = stepGh.AsSpan(t * batch * wide, batch * wide);
+            ReadOnlySpan<float> hPrev = t > 0 ? stepHidden.AsSpan((t - 1) * batch * hidden, batch * hidden) : h0;
+            if (t > 0 || hasInitialHidden)
+            {
+                CpuGemm.Gemm(false, batch, 1f, hPrev, packed, 1f, ghT, threads);
+            }
+
+            CpuGruCell.Forward(giT, ghT, hPrev, giT, stepHidden.AsSpan(t * batch * hidden, batch * hidden), batch, hidden, threads);
+        }
+
+        var (fusedGi, fusedGh, fusedHidden) = ((float[])gi.Clone(), (float[])ghBias.Clone(), new float[steps * batch * hidden]);
+        fixed (float* pGi = fusedGi, pGh = fusedGh, pH = fusedHidden, pH0 = h0)
+        {
+            CpuGruRecurrence.Forward(pGi, pGh, pH, pH0, hasInitialHidden, packed, steps, batch, hidden, threads);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fusedGi, Is.EqualTo(stepGi), "gates");
+            Assert.That(fusedGh, Is.EqualTo(stepGh), "gh");
+            Assert.That(fusedHidden, Is.EqualTo(stepHidden), "h");
+        });
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void BackwardEqualsTheStepByStepPathExactly(int steps, int batch, int hidden, bool hasInitialHidden, int threads)
+    {
+        var rng = new Random((steps * 1000) + (batch * 10) + hidden + 1);
+        int wide = 3 * hidden;
+        float[] gates = Uniform(rng, steps * batch * wide, 1), gh = Uniform(rng, steps * batch * wide, 1.5f);
+        float[] hidden0 = Uniform(rng, steps * batch * hidden, 1);
+        float[] h0 = hasInitialHidden ? Uniform(rng, batch * hidden, 1) : new float[batch * hidden];
+        float[] dH = Uniform(rng, steps * batch * hidden, 1), weight = Uniform(rng, wide * hidden, 0.3f);
+        using var packed = CpuGemm.PackB(false, wide, hidden, weight);
+
+        var (stepDh, stepCarry, stepDgi, stepDgh) = ((float[])dH.Clone(), new float[batch * hidden], new float[steps * batch * wide], new float[steps * batch * wide]);
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            var dhT = stepDh.AsSpan(t * batch * hidden, batch * hidden);
+            if (t < steps - 1)
+            {
+                CpuGemm.Gemm(false, batch, 1f, stepDgh.AsSpan((t + 1) * batch * wide, batch * wide), packed, 1f, dhT, threads);
+            }
+
+            ReadOnlySpan<float> hPrev = t > 0 ? hidden0.AsSpan((t - 1) * batch * hidden, batch * hidden) : h0;
+            CpuGruCell.Backward(
+                gates.AsSpan(t * batch * wide, batch * wide), gh.AsSpan(t * batch * wide, batch * wide), hPrev, dhT, stepCarry,
+                stepDgi.AsSpan(t * batch * wide, batch * wide), stepDgh.AsSpan(t * batch * wide, batch * wide), stepCarry, batch, hidden, threads);
+        }
+
+        var (fusedDh, fusedCarry, fusedDgi, fusedDgh) = ((float[])dH.Clone(), new float[batch * hidden], new float[steps * batch * wide], new float[steps * batch * wide]);
+        fixed (float* pGates = gates, pGh = gh, pHidden = hidden0, pH0 = h0, pDh = fusedDh, pCarry = fusedCarry, pDgi = fusedDgi, pDgh = fusedDgh)
+        {
+            CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, packed, steps, batch, hidden, threads);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fusedDgi, Is.EqualTo(stepDgi), "dgi");
+            Assert.That(fusedDgh, Is.EqualTo(stepDgh), "dgh");
+            Assert.That(fusedDh, Is.EqualTo(stepDh), "dh with the recurrent terms");
+            Assert.That(fusedCarry, Is.EqualTo(stepCarry), "the direct carry to the initial state");
+        });
+    }
+
+    private static float[] Uniform(Random rng, int n, float scale) =>
+        Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2) - 1) * scale).ToArray();
+}
