@@ -100,11 +100,11 @@ public sealed record CharModelSpec(
     public long ParameterCount()
     {
         long v = CharVocabularySize, h = HiddenSize;
-        if (Kind == ModelKind.Lstm)
+        if (Kind != ModelKind.Ngram)
         {
-            // weight_ih_l0 [4H, V] and weight_hh_l0 [4H, H]; weight_ih_lk and weight_hh_lk [4H, H] above; two 4H biases
-            // per layer; the head [V, H] and its bias.
-            long gates = 4 * h;
+            // weight_ih_l0 [GH, V] and weight_hh_l0 [GH, H]; weight_ih_lk and weight_hh_lk [GH, H] above; two GH biases
+            // per layer; the head [V, H] and its bias. G is 4 gates for the LSTM, 3 for the GRU.
+            long gates = (Kind == ModelKind.Gru ? 3 : 4) * h;
             return (gates * v) + (gates * h) + ((Math.Max(NumLayers, 1) - 1L) * 2 * gates * h) + (NumLayers * 2L * gates) + (v * h) + v;
         }
 
@@ -128,7 +128,7 @@ public sealed record CharModelSpec(
 
         InRange(CharVocabularySize, MaxCharVocabularySize, "The character vocabulary size");
         InRange(HiddenSize, MaxHiddenSize, "The hidden size");
-        InRange(NumLayers, Kind == ModelKind.Lstm ? MaxLayers : 1, "The number of layers");
+        InRange(NumLayers, Kind == ModelKind.Ngram ? 1 : MaxLayers, "The number of layers");
         if (!(Dropout >= 0 && Dropout < 1))
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Dropout must be in [0, 1); got {Dropout}."));
