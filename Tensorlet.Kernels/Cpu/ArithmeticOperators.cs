@@ -35,19 +35,7 @@ internal readonly struct LogOperator : IUnaryOperator
 /// <summary>d = x + alpha·y (torch.add with alpha).</summary>
 internal readonly struct AddScaledOperator(float alpha) : IBinaryOperator
 {
-    public float Invoke(float x, float y) => x + (alpha * y);
-
-    public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x + (Vector256.Create(alpha) * y);
-
-    public Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x + (Vector512.Create(alpha) * y);
-}
-
-/// <summary>d = x·y.</summary>
-internal readonly struct MultiplyOperator : IBinaryOperator
-{
-    public float Invoke(float x, float y) => x * y;
-
-    public Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x * y;
-
-    public Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x * y;
+    public TVector Invoke<TLanes, TVector>(TVector x, TVector y)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct => TLanes.Add(x, TLanes.Multiply(TLanes.Create(alpha), y));
 }
