@@ -29,6 +29,17 @@ public sealed class Linear : Module
         OutFeatures = outFeatures;
     }
 
+    /// <summary>
+    /// The layer form: registers <c>{prefix}.weight</c> and <c>{prefix}.bias</c> in a collection the caller owns and builds,
+    /// for a hand-assembled model outside a module tree (such a layer cannot be a child of a built module).
+    /// </summary>
+    public Linear(ParameterCollection parameters, string prefix, int inFeatures, int outFeatures)
+        : this(inFeatures, outFeatures)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        CreateParameters(parameters, prefix, 0);
+    }
+
     /// <summary>Input features (the one-hot width for index input).</summary>
     public int InFeatures { get; }
 
@@ -98,6 +109,11 @@ public sealed class Linear : Module
     protected override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        if (weight is not null)
+        {
+            throw new InvalidOperationException("This Linear already has its parameters in a collection (the layer form); it cannot join a module tree.");
+        }
+
         weight = parameters.Add(JoinName(prefix, "weight"), [OutFeatures, InFeatures], Initializers.LinearDefault(InFeatures));
         bias = parameters.Add(JoinName(prefix, "bias"), [OutFeatures], Initializers.LinearDefault(InFeatures));
     }

@@ -69,6 +69,17 @@ public sealed class Lstm : Module
         }
     }
 
+    /// <summary>
+    /// The layer form: registers <c>{prefix}.weight_ih_l0</c> etc. in a collection the caller owns and builds, for a
+    /// hand-assembled model outside a module tree (such a layer cannot be a child of a built module).
+    /// </summary>
+    public Lstm(ParameterCollection parameters, string prefix, int inputSize, int hiddenSize, int numLayers, float dropout)
+        : this(inputSize, hiddenSize, numLayers, dropout)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        CreateParameters(parameters, prefix, 0);
+    }
+
     /// <summary>Input features (the vocabulary size for one-hot input).</summary>
     public int InputSize { get; }
 
@@ -267,6 +278,11 @@ public sealed class Lstm : Module
     protected override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        if (layers[0] is not null)
+        {
+            throw new InvalidOperationException("This LSTM already has its parameters in a collection (the layer form); it cannot join a module tree.");
+        }
+
         var init = Initializers.LstmDefault(HiddenSize);
         for (int k = 0; k < NumLayers; k++)
         {
