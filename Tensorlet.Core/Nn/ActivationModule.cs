@@ -40,7 +40,7 @@ public abstract class ActivationModule : Module
     }
 
     /// <summary>dx = dy·f′(x), written into <paramref name="outputGradient"/> and returned.</summary>
-    public override Tensor? Backward(Tensor outputGradient)
+    public override Tensor Backward(Tensor outputGradient)
     {
         var y = savedOutput ?? throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
         Ops.ActivationBackward(Function, y, outputGradient, outputGradient);

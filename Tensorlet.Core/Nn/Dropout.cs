@@ -40,7 +40,7 @@ public sealed class Dropout : Module
     }
 
     /// <summary>Applies the same mask to the gradient, in place, and returns it.</summary>
-    public override Tensor? Backward(Tensor outputGradient)
+    public override Tensor Backward(Tensor outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         if (applied)

@@ -85,7 +85,10 @@ public sealed class Linear : Module
     }
 
     /// <summary>Accumulates dW += dyᵀ·x and db += Σ dy, and returns dx = dy·W, shaped as the input (null for index input).</summary>
-    public override Tensor? Backward(Tensor outputGradient)
+    public override Tensor? Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true);
+
+    /// <summary>As <see cref="Backward(Tensor)"/>; with <paramref name="computeInputGradient"/> false, dx is not computed (one GEMM less) and null is returned.</summary>
+    public Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         int rows = ShapeView.RowsByLast(outputGradient);
@@ -100,6 +103,11 @@ public sealed class Linear : Module
         var x = savedInput ?? throw new InvalidOperationException("Linear.Backward was called before Forward.");
         Ops.Gemm(dy, true, x, false, Weight.Gradient, 1f, 1f);
         Ops.SumColumns(dy, Bias.Gradient, accumulate: true);
+        if (!computeInputGradient)
+        {
+            return null;
+        }
+
         var dx = inputGradient.Get(x.Device, x.Rows, InFeatures);
         Ops.Gemm(dy, false, Weight.Value, false, dx);
         return savedInputShaped!.Rank == 2 ? dx : inputGradientShaped.Like(dx, savedInputShaped, InFeatures);

@@ -268,7 +268,7 @@ public sealed class Lstm : Module
             // dH of layer k is dead now; reuse a layer-owned buffer for the layer below's dH.
             var below = hiddenGradient.Get(device, rows, HiddenSize);
             Ops.Gemm(dPreAll, false, p.WeightIh.Value, false, below);
-            dH = buffers[k - 1].Dropout.Backward(below)!;
+            dH = buffers[k - 1].Dropout.Backward(below);
         }
 
         return inputGradient;

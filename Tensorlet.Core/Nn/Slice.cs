@@ -49,7 +49,7 @@ public sealed class Slice : Module
     }
 
     /// <summary>dx = 0 except rows [start, start + count), which get dy.</summary>
-    public override Tensor? Backward(Tensor outputGradient)
+    public override Tensor Backward(Tensor outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var x = savedInput ?? throw new InvalidOperationException("Slice.Backward was called before Forward.");
