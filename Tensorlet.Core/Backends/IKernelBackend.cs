@@ -131,4 +131,25 @@ internal interface IKernelBackend : IDisposable
 
     /// <summary>probabilities[i] = softmax(logits[i] / temperature) per row of [N,V].</summary>
     void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature);
+
+    /// <summary>y = a + alpha·b elementwise; y may be a or b.</summary>
+    void Add(Tensor a, Tensor b, Tensor y, float alpha);
+
+    /// <summary>y = a·b elementwise; y may be a or b.</summary>
+    void Multiply(Tensor a, Tensor b, Tensor y);
+
+    /// <summary>x[r, j] *= scale[r] for x [rows, columns] and scale [rows].</summary>
+    void ScaleRows(Tensor x, Tensor scale);
+
+    /// <summary>result[r] = the first column of row r's maximum.</summary>
+    void ArgmaxRows(Tensor x, IndexTensor result);
+
+    /// <summary>output[i, :] = table[indices[i], :] for table [Rows, Columns] (nn.Embedding), output [N, Columns].</summary>
+    void GatherRows(Tensor table, IndexTensor indices, Tensor output);
+
+    /// <summary>gradTable[indices[i], :] += gradOutput[i, :], the backward of <see cref="GatherRows"/>.</summary>
+    void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable);
+
+    /// <summary>One torch.optim.SGD step in place; momentum is not touched when the coefficients' momentum is 0.</summary>
+    void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients);
 }

@@ -229,6 +229,62 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
         End(nameof(SoftmaxWithTemperature), mark);
     }
 
+    /// <inheritdoc/>
+    public void Add(Tensor a, Tensor b, Tensor y, float alpha)
+    {
+        var mark = Begin();
+        Inner.Add(a, b, y, alpha);
+        End(nameof(Add), mark);
+    }
+
+    /// <inheritdoc/>
+    public void Multiply(Tensor a, Tensor b, Tensor y)
+    {
+        var mark = Begin();
+        Inner.Multiply(a, b, y);
+        End(nameof(Multiply), mark);
+    }
+
+    /// <inheritdoc/>
+    public void ScaleRows(Tensor x, Tensor scale)
+    {
+        var mark = Begin();
+        Inner.ScaleRows(x, scale);
+        End(nameof(ScaleRows), mark);
+    }
+
+    /// <inheritdoc/>
+    public void ArgmaxRows(Tensor x, IndexTensor result)
+    {
+        var mark = Begin();
+        Inner.ArgmaxRows(x, result);
+        End(nameof(ArgmaxRows), mark);
+    }
+
+    /// <inheritdoc/>
+    public void GatherRows(Tensor table, IndexTensor indices, Tensor output)
+    {
+        var mark = Begin();
+        Inner.GatherRows(table, indices, output);
+        End(nameof(GatherRows), mark);
+    }
+
+    /// <inheritdoc/>
+    public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable)
+    {
+        var mark = Begin();
+        Inner.ScatterAddRows(gradOutput, indices, gradTable);
+        End(nameof(ScatterAddRows), mark);
+    }
+
+    /// <inheritdoc/>
+    public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
+    {
+        var mark = Begin();
+        Inner.SgdStep(parameters, gradients, momentum, coefficients);
+        End(nameof(SgdStep), mark);
+    }
+
     /// <summary>Nothing to release: the device disposes its own backend, not the decorator in front of it.</summary>
     public void Dispose()
     {

@@ -1,12 +1,17 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// Inverted dropout (nn.Dropout). The mask comes from a counter-based generator keyed by
-/// (seed, stream), so Backward recomputes it instead of storing it, and every device draws the same mask.
+/// Inverted dropout (nn.Dropout). The mask comes from a counter-based generator keyed by (seed, stream), so Backward
+/// recomputes it instead of storing it, and every device draws the same mask. As a module it is keyed by
+/// <see cref="Module.SetRandomState"/> and its place in the tree, and draws a new mask on every training Forward.
 /// </summary>
-public sealed class Dropout : IDisposable
+public sealed class Dropout : Module
 {
     private readonly Workspace output = new();
+    private readonly ShapeView outputShaped = new();
+    private ulong moduleSeed;
+    private ulong moduleStream;
+    private ulong salt;
     private ulong seed;
     private ulong stream;
     private bool applied;
@@ -25,11 +30,29 @@ public sealed class Dropout : IDisposable
     /// <summary>The probability of zeroing an element.</summary>
     public float Probability { get; }
 
-    /// <summary>
-    /// In training, returns x with elements zeroed with probability p and the rest scaled by 1/(1−p),
-    /// in a buffer owned by the layer; otherwise returns x itself.
-    /// </summary>
-    public Tensor Forward(Tensor x, bool training, ulong seed, ulong stream)
+    /// <summary>In training, x with elements zeroed with probability p and the rest scaled by 1/(1−p); otherwise x itself.</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var y = Forward(input, Training, moduleSeed ^ salt, moduleStream);
+        moduleStream++;
+        return ReferenceEquals(y, input) || input.Rank == 2 ? y : outputShaped.Like(y, input, input.Shape[^1]);
+    }
+
+    /// <summary>Applies the same mask to the gradient, in place, and returns it.</summary>
+    public override Tensor Backward(Tensor outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        if (applied)
+        {
+            Ops.Dropout(outputGradient, outputGradient, Probability, seed, stream);
+        }
+
+        return outputGradient;
+    }
+
+    /// <summary>The layer form: the mask keyed by (<paramref name="seed"/>, <paramref name="stream"/>); x itself when not <paramref name="training"/>.</summary>
+    internal Tensor Forward(Tensor x, bool training, ulong seed, ulong stream)
     {
         applied = training && Probability > 0f;
         if (!applied)
@@ -44,17 +67,17 @@ public sealed class Dropout : IDisposable
         return y;
     }
 
-    /// <summary>Applies the same mask to the gradient, in place, and returns it.</summary>
-    public Tensor Backward(Tensor outputGradient)
-    {
-        if (applied)
-        {
-            Ops.Dropout(outputGradient, outputGradient, Probability, seed, stream);
-        }
+    /// <inheritdoc/>
+    protected override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
+        => salt = (ulong)(ordinal + 1) * 0x9E3779B97F4A7C15UL;
 
-        return outputGradient;
+    /// <inheritdoc/>
+    protected override void OnRandomState(ulong seed, ulong stream)
+    {
+        moduleSeed = seed;
+        moduleStream = stream;
     }
 
-    /// <summary>Frees the layer's buffer.</summary>
-    public void Dispose() => output.Dispose();
+    /// <inheritdoc/>
+    protected override void DisposeBuffers() => output.Dispose();
 }

@@ -6,6 +6,14 @@ public static class Initializers
     /// <summary>U(−bound, bound).</summary>
     public static Func<Random, float> Uniform(double bound) => random => (float)(((random.NextDouble() * 2) - 1) * bound);
 
+    /// <summary>N(0, 1) by the Box–Muller transform: nn.Embedding's default.</summary>
+    public static Func<Random, float> StandardNormal() => random =>
+    {
+        double u1 = 1.0 - random.NextDouble();
+        double u2 = random.NextDouble();
+        return (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+    };
+
     /// <summary>
     /// nn.Linear's weight and bias: kaiming_uniform_(a=√5) gives U(−1/√fanIn, 1/√fanIn) for the weight,
     /// and the bias uses the same bound.

@@ -1,73 +1,137 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// nn.Linear: y = x·Wᵀ + b with W [Out, In]. Forward keeps a reference to its input for Backward,
-/// which accumulates dW and db and returns dx.
+/// nn.Linear: y = x·Wᵀ + b with <c>weight</c> [Out, In] and <c>bias</c> [Out], over the last dimension of an input
+/// of any rank (y keeps the leading dimensions). On token indices it is nn.Linear applied to their one-hot
+/// encoding, done as a gather of weight columns (nothing one-hot is built), and Backward scatters into them.
 /// </summary>
-public sealed class Linear : IDisposable
+public sealed class Linear : Module
 {
     private readonly Workspace output = new();
     private readonly Workspace inputGradient = new();
+    private readonly ShapeView inputMatrix = new();
+    private readonly ShapeView outputShaped = new();
+    private readonly ShapeView gradientMatrix = new();
+    private readonly ShapeView inputGradientShaped = new();
+    private readonly FlatIndexView flatIndices = new();
+    private Parameter? weight;
+    private Parameter? bias;
     private Tensor? savedInput;
+    private Tensor? savedInputShaped;
+    private IndexTensor? savedIndices;
 
-    /// <summary>Registers <c>{prefix}.weight</c> [Out, In] and <c>{prefix}.bias</c> [Out] with nn.Linear's default initialisation.</summary>
-    public Linear(ParameterCollection parameters, string prefix, int inFeatures, int outFeatures)
+    /// <summary>Creates the layer; its parameters are made when the root module is built.</summary>
+    public Linear(int inFeatures, int outFeatures)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        Weight = parameters.Add($"{prefix}.weight", [outFeatures, inFeatures], Initializers.LinearDefault(inFeatures));
-        Bias = parameters.Add($"{prefix}.bias", [outFeatures], Initializers.LinearDefault(inFeatures));
     }
 
-    /// <summary>Input features.</summary>
+    /// <summary>
+    /// The layer form: registers <c>{prefix}.weight</c> and <c>{prefix}.bias</c> in a collection the caller owns and builds,
+    /// for a hand-assembled model outside a module tree (such a layer cannot be a child of a built module).
+    /// </summary>
+    public Linear(ParameterCollection parameters, string prefix, int inFeatures, int outFeatures)
+        : this(inFeatures, outFeatures)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        CreateParameters(parameters, prefix, 0);
+    }
+
+    /// <summary>Input features (the one-hot width for index input).</summary>
     public int InFeatures { get; }
 
     /// <summary>Output features.</summary>
     public int OutFeatures { get; }
 
     /// <summary>The weight [Out, In].</summary>
-    public Parameter Weight { get; }
+    public Parameter Weight => weight ?? throw NotBuilt();
 
     /// <summary>The bias [Out].</summary>
-    public Parameter Bias { get; }
+    public Parameter Bias => bias ?? throw NotBuilt();
 
-    /// <summary>y [N, Out] = x [N, In]·Wᵀ + b. The result is owned by the layer and valid until the next Forward.</summary>
-    public Tensor Forward(Tensor input)
+    /// <summary>y [..., Out] = x [..., In]·Wᵀ + b.</summary>
+    public override Tensor Forward(Tensor input)
     {
-        if (input.Columns != InFeatures)
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Shape[^1] != InFeatures)
         {
             throw new ArgumentException($"Linear expects {InFeatures} input features but got a tensor of shape {input.ShapeText}.", nameof(input));
         }
 
-        var y = output.Get(input.Device, input.Rows, OutFeatures);
-        Ops.Gemm(input, false, Weight.Value, true, y);
+        int rows = ShapeView.RowsByLast(input);
+        var x = input.Rank == 2 ? input : inputMatrix.Matrix(input, rows, InFeatures);
+        var y = output.Get(input.Device, rows, OutFeatures);
+        Ops.Gemm(x, false, Weight.Value, true, y);
         Ops.AddBias(y, Bias.Value);
-        savedInput = input;
-        return y;
+        savedInput = x;
+        savedInputShaped = input;
+        savedIndices = null;
+        return input.Rank == 2 ? y : outputShaped.Like(y, input, OutFeatures);
     }
 
-    /// <summary>Accumulates dW += dyᵀ·x and db += Σ dy, and returns dx = dy·W (owned by the layer), or null when not asked for.</summary>
-    public Tensor? Backward(Tensor outputGradient, bool computeInputGradient = true)
+    /// <summary>y [..., Out] = one-hot(indices)·Wᵀ + b, as a gather: y[i] = W[:, indices[i]] + b.</summary>
+    public override Tensor Forward(IndexTensor input)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        var y = output.Get(input.Device, (int)input.Length, OutFeatures);
+        Ops.GatherColumns(Weight.Value, flatIndices.Of(input), y);
+        Ops.AddBias(y, Bias.Value);
+        savedIndices = flatIndices.Of(input);
+        savedInput = null;
+        return input.Rank == 1 ? y : outputShaped.Append(y, input, OutFeatures);
+    }
+
+    /// <summary>Accumulates dW += dyᵀ·x and db += Σ dy, and returns dx = dy·W, shaped as the input (null for index input).</summary>
+    public override Tensor? Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true);
+
+    /// <summary>As <see cref="Backward(Tensor)"/>; with <paramref name="computeInputGradient"/> false, dx is not computed (one GEMM less) and null is returned.</summary>
+    public Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        int rows = ShapeView.RowsByLast(outputGradient);
+        var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, rows, OutFeatures);
+        if (savedIndices is not null)
+        {
+            Ops.ScatterAddColumns(dy, savedIndices, Weight.Gradient);
+            Ops.SumColumns(dy, Bias.Gradient, accumulate: true);
+            return null;
+        }
+
         var x = savedInput ?? throw new InvalidOperationException("Linear.Backward was called before Forward.");
-        Ops.Gemm(outputGradient, true, x, false, Weight.Gradient, 1f, 1f);
-        Ops.SumColumns(outputGradient, Bias.Gradient, accumulate: true);
+        Ops.Gemm(dy, true, x, false, Weight.Gradient, 1f, 1f);
+        Ops.SumColumns(dy, Bias.Gradient, accumulate: true);
         if (!computeInputGradient)
         {
             return null;
         }
 
         var dx = inputGradient.Get(x.Device, x.Rows, InFeatures);
-        Ops.Gemm(outputGradient, false, Weight.Value, false, dx);
-        return dx;
+        Ops.Gemm(dy, false, Weight.Value, false, dx);
+        return savedInputShaped!.Rank == 2 ? dx : inputGradientShaped.Like(dx, savedInputShaped, InFeatures);
     }
 
-    /// <summary>Frees the layer's buffers (not its parameters, which the collection owns).</summary>
-    public void Dispose()
+    /// <summary>Registers <c>weight</c> [Out, In] and <c>bias</c> [Out] with nn.Linear's default initialisation.</summary>
+    protected override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (weight is not null)
+        {
+            throw new InvalidOperationException("This Linear already has its parameters in a collection (the layer form); it cannot join a module tree.");
+        }
+
+        weight = parameters.Add(JoinName(prefix, "weight"), [OutFeatures, InFeatures], Initializers.LinearDefault(InFeatures));
+        bias = parameters.Add(JoinName(prefix, "bias"), [OutFeatures], Initializers.LinearDefault(InFeatures));
+    }
+
+    /// <inheritdoc/>
+    protected override void DisposeBuffers()
     {
         output.Dispose();
         inputGradient.Dispose();
     }
+
+    private InvalidOperationException NotBuilt() => new("Build the model (module.Build(device, seed)) before using the Linear layer's parameters.");
 }

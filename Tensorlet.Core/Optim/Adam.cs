@@ -7,9 +7,8 @@ namespace Tensorlet.Optim;
 /// over the flat buffers. It is dense, like PyTorch: a row that got no gradient this step still moves
 /// while its momentum is non-zero (the n-gram model's gathered rows rely on that to match PyTorch).
 /// </summary>
-public sealed class Adam : IDisposable
+public sealed class Adam : IOptimizer
 {
-    private readonly ParameterCollection parameters;
     private readonly Tensor firstMoment;
     private readonly Tensor secondMoment;
 
@@ -24,7 +23,7 @@ public sealed class Adam : IDisposable
             throw new ArgumentOutOfRangeException(nameof(beta1), $"Adam betas must be in [0, 1); got ({beta1}, {beta2}).");
         }
 
-        this.parameters = parameters;
+        Parameters = parameters;
         LearningRate = learningRate;
         Beta1 = beta1;
         Beta2 = beta2;
@@ -34,6 +33,9 @@ public sealed class Adam : IDisposable
         firstMoment = device.Zeros(count);
         secondMoment = device.Zeros(count);
     }
+
+    /// <inheritdoc/>
+    public ParameterCollection Parameters { get; }
 
     /// <summary>The learning rate.</summary>
     public float LearningRate { get; set; }
@@ -57,27 +59,17 @@ public sealed class Adam : IDisposable
     public void Step()
     {
         StepCount++;
-        Ops.AdamStep(parameters.Values, parameters.Gradients, firstMoment, secondMoment, LearningRate, Beta1, Beta2, Epsilon, WeightDecay, StepCount);
+        Ops.AdamStep(Parameters.Values, Parameters.Gradients, firstMoment, secondMoment, LearningRate, Beta1, Beta2, Epsilon, WeightDecay, StepCount);
     }
 
     /// <summary>Sets every gradient to zero.</summary>
-    public void ZeroGradients() => parameters.ZeroGradients();
+    public void ZeroGradients() => Parameters.ZeroGradients();
 
     /// <summary>
     /// Scales the gradients so their global L2 norm is at most <paramref name="maxNorm"/>, as
-    /// torch.nn.utils.clip_grad_norm_ does, and returns the norm before clipping.
+    /// torch.nn.utils.clip_grad_norm_ does, and returns the norm before clipping (see <see cref="GradientClipping"/>).
     /// </summary>
-    public double ClipGradientNorm(double maxNorm)
-    {
-        double norm = Math.Sqrt(Ops.SumOfSquares(parameters.Gradients));
-        double scale = maxNorm / (norm + 1e-6);
-        if (scale < 1)
-        {
-            Ops.Scale(parameters.Gradients, (float)scale);
-        }
-
-        return norm;
-    }
+    public double ClipGradientNorm(double maxNorm) => GradientClipping.ClipGradientNorm(Parameters, maxNorm);
 
     /// <summary>The optimizer state to save with a checkpoint: step, first and second moments.</summary>
     public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray());

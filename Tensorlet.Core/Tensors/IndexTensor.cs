@@ -30,6 +30,15 @@ public sealed class IndexTensor : DeviceTensor<int>
     /// <summary>A view of the same elements with another shape of equal element count.</summary>
     public IndexTensor Reshape(params int[] shape) => new(Device, Storage, Offset, ReshapeShape(shape), ownsStorage: false, bounds);
 
+    /// <summary>A copy of the indices on <paramref name="device"/> (through host memory), owning its buffer.</summary>
+    public IndexTensor To(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var copy = device.IndexZeros([.. Shape]);
+        copy.CopyFrom(ToArray());
+        return copy;
+    }
+
     /// <summary>
     /// Throws <see cref="ArgumentOutOfRangeException"/>, naming the value and its position, if an index is outside
     /// [0, <paramref name="columns"/>). Free on the hot path: only when the host's bound on the values
@@ -51,6 +60,16 @@ public sealed class IndexTensor : DeviceTensor<int>
             IndexChecks.ThrowIfAnyTargetOutside(ReadBackAndBound(), classes);
         }
     }
+
+    /// <summary>Whether an element may equal <paramref name="value"/>, from the host's bound alone (no read-back).</summary>
+    internal bool MayContain(int value)
+    {
+        var (min, max) = bounds.Of(Offset, Length);
+        return min <= value && value <= max;
+    }
+
+    /// <summary>Records that a device kernel wrote values in [<paramref name="min"/>, <paramref name="max"/>] over the whole tensor.</summary>
+    internal void RecordWritten(int min, int max) => bounds.Record(Offset, Length, min, max);
 
     private protected override void CopyFromHost(ReadOnlySpan<int> source)
     {

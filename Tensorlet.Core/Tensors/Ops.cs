@@ -260,6 +260,103 @@ public static class Ops
         device.Backend.Scale(x, alpha);
     }
 
+    /// <summary>y = a + alpha·b elementwise (torch.add(a, b, alpha=alpha)). y may be a or b.</summary>
+    public static void Add(Tensor a, Tensor b, Tensor y, float alpha = 1f)
+    {
+        var device = SameDevice(nameof(Add), a, b, y);
+        SameLength(nameof(Add), a, b);
+        SameLength(nameof(Add), a, y);
+        device.Backend.Add(a, b, y, alpha);
+    }
+
+    /// <summary>y = a·b elementwise. y may be a or b.</summary>
+    public static void Multiply(Tensor a, Tensor b, Tensor y)
+    {
+        var device = SameDevice(nameof(Multiply), a, b, y);
+        SameLength(nameof(Multiply), a, b);
+        SameLength(nameof(Multiply), a, y);
+        device.Backend.Multiply(a, b, y);
+    }
+
+    /// <summary>y = alpha·x. y may be x.</summary>
+    public static void Scale(Tensor x, Tensor y, float alpha)
+    {
+        var device = SameDevice(nameof(Scale), x, y);
+        SameLength(nameof(Scale), x, y);
+        device.Backend.Copy(x, y);
+        device.Backend.Scale(y, alpha);
+    }
+
+    /// <summary>x[r, j] *= scale[r]: each row of x scaled by its own factor.</summary>
+    public static void ScaleRows(Tensor x, Tensor scale)
+    {
+        var device = SameDevice(nameof(ScaleRows), x, scale);
+        if (scale.Length != x.Rows)
+        {
+            throw new ArgumentException($"ScaleRows shape mismatch: x {x.ShapeText} has {x.Rows} rows but scale is {scale.ShapeText}.");
+        }
+
+        device.Backend.ScaleRows(x, scale);
+    }
+
+    /// <summary>result[r] = the column of row r's largest value (the first, on ties), as torch.argmax(x, dim=1).</summary>
+    public static void ArgmaxRows(Tensor x, IndexTensor result)
+    {
+        var device = SameDevice(nameof(ArgmaxRows), x);
+        SameDevice(nameof(ArgmaxRows), device, result);
+        if (result.Length != x.Rows || (x.Columns == 0 && x.Rows > 0))
+        {
+            throw new ArgumentException($"ArgmaxRows shape mismatch: x {x.ShapeText} needs a result of {x.Rows} indices and at least one column; result is {result.ShapeText}.");
+        }
+
+        device.Backend.ArgmaxRows(x, result);
+        result.RecordWritten(0, Math.Max(0, x.Columns - 1));
+    }
+
+    /// <summary>
+    /// output[i, :] = table[indices[i], :]: nn.Embedding's lookup, for table [Rows, Columns], indices [N], output [N, Columns].
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, Rows); on every device, before anything is written.</exception>
+    public static void GatherRows(Tensor table, IndexTensor indices, Tensor output)
+    {
+        var device = SameDevice(nameof(GatherRows), table, output);
+        SameDevice(nameof(GatherRows), device, indices);
+        if (output.Rows != indices.Length || output.Columns != table.Columns)
+        {
+            throw new ArgumentException($"GatherRows shape mismatch: table {table.ShapeText}, indices {indices.ShapeText}, output {output.ShapeText}; need output [{indices.Length}, {table.Columns}].");
+        }
+
+        indices.ThrowIfAnyColumnOutside(table.Rows);
+        device.Backend.GatherRows(table, indices, output);
+    }
+
+    /// <summary>The backward of <see cref="GatherRows"/>, accumulating: gradTable[indices[i], :] += gradOutput[i, :].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, Rows); on every device, before anything is written.</exception>
+    public static void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable)
+    {
+        var device = SameDevice(nameof(ScatterAddRows), gradOutput, gradTable);
+        SameDevice(nameof(ScatterAddRows), device, indices);
+        if (gradOutput.Rows != indices.Length || gradOutput.Columns != gradTable.Columns)
+        {
+            throw new ArgumentException($"ScatterAddRows shape mismatch: gradOutput {gradOutput.ShapeText}, indices {indices.ShapeText}, gradTable {gradTable.ShapeText}.");
+        }
+
+        indices.ThrowIfAnyColumnOutside(gradTable.Rows);
+        device.Backend.ScatterAddRows(gradOutput, indices, gradTable);
+    }
+
+    /// <summary>
+    /// One torch.optim.SGD step in place. <paramref name="momentumBuffer"/> is read and written only when momentum is
+    /// not 0; on the first step (<paramref name="firstStep"/>) it is set to the gradient, as torch does.
+    /// </summary>
+    internal static void SgdStep(Tensor parameters, Tensor gradients, Tensor momentumBuffer, float learningRate, float momentum, float dampening, float weightDecay, bool nesterov, bool firstStep)
+    {
+        var device = SameDevice(nameof(SgdStep), parameters, gradients, momentumBuffer);
+        SameLength(nameof(SgdStep), parameters, gradients);
+        SameLength(nameof(SgdStep), parameters, momentumBuffer);
+        device.Backend.SgdStep(parameters, gradients, momentumBuffer, new SgdCoefficients(learningRate, momentum, 1f - dampening, weightDecay, nesterov ? 1 : 0, firstStep ? 1 : 0));
+    }
+
     /// <summary>probabilities = softmax(logits / temperature), per row.</summary>
     public static void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
     {

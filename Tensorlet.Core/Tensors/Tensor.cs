@@ -18,6 +18,15 @@ public sealed class Tensor : DeviceTensor<float>
     /// <summary>A view of the same elements with another shape of equal element count.</summary>
     public Tensor Reshape(params int[] shape) => new(Device, Storage, Offset, ReshapeShape(shape), ownsStorage: false);
 
+    /// <summary>A copy of the tensor on <paramref name="device"/> (through host memory), owning its buffer; the copy is new even on the same device.</summary>
+    public Tensor To(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var copy = device.Zeros([.. Shape]);
+        copy.CopyFrom(ToArray());
+        return copy;
+    }
+
     internal static int[] CheckShape(int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);

@@ -31,3 +31,11 @@ internal readonly struct LogOperator : IUnaryOperator
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct => TLanes.Log(x);
 }
+
+/// <summary>d = x + alpha·y (torch.add with alpha).</summary>
+internal readonly struct AddScaledOperator(float alpha) : IBinaryOperator
+{
+    public TVector Invoke<TLanes, TVector>(TVector x, TVector y)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct => TLanes.Add(x, TLanes.Multiply(TLanes.Create(alpha), y));
+}

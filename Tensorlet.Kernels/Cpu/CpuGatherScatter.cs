@@ -37,7 +37,7 @@ internal static unsafe class CpuGatherScatter
                     Transpose(weight, outFeatures, inFeatures, transposed);
                     fixed (float* tp = transposed)
                     {
-                        CpuParallel.For(n, minRows, parallelism, new GatherRows(tp, xp, op, outFeatures));
+                        CpuParallel.For(n, minRows, parallelism, new GatherRowsChunk(tp, xp, op, outFeatures));
                     }
                 }
                 finally
@@ -76,6 +76,45 @@ internal static unsafe class CpuGatherScatter
             {
                 ScatterStrided(gf, xf, n, wf, outFeatures, inFeatures, parallelism);
             }
+        }
+    }
+
+    /// <summary>
+    /// output[i, :] = table[indices[i], :] for table [Rows, Columns] (nn.Embedding's weight), indices [N], output [N, Columns].
+    /// Throws on an index outside [0, Rows).
+    /// </summary>
+    public static void GatherRows(ReadOnlySpan<float> table, int rows, int columns, ReadOnlySpan<int> indices, Span<float> output, ParallelOptions parallelism)
+    {
+        IndexChecks.ThrowIfAnyColumnOutside(indices, rows);
+        if (indices.Length == 0 || columns == 0)
+        {
+            return;
+        }
+
+        fixed (float* tp = table, op = output)
+        fixed (int* xp = indices)
+        {
+            CpuParallel.For(indices.Length, Math.Max(1, CpuParallel.MinElementsPerChunk / columns), parallelism, new GatherRowsChunk(tp, xp, op, columns));
+        }
+    }
+
+    /// <summary>
+    /// gradTable[indices[i], :] += gradOutput[i, :], the backward of <see cref="GatherRows(ReadOnlySpan{float}, int, int, ReadOnlySpan{int}, Span{float}, ParallelOptions)"/>.
+    /// Threads own blocks of columns, so repeated indices never race and the sums run in row order: deterministic.
+    /// </summary>
+    public static void ScatterAddRows(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradTable, int rows, int columns, ParallelOptions parallelism)
+    {
+        IndexChecks.ThrowIfAnyColumnOutside(indices, rows);
+        if (indices.Length == 0 || columns == 0)
+        {
+            return;
+        }
+
+        fixed (float* gp = gradOutput, tp = gradTable)
+        fixed (int* xp = indices)
+        {
+            long minColumns = Math.Max(16, CpuParallel.MinElementsPerChunk / indices.Length);
+            CpuParallel.For(columns, minColumns, parallelism, new ScatterRowsColumnBlock(gp, xp, indices.Length, tp, columns));
         }
     }
 
@@ -135,7 +174,7 @@ internal static unsafe class CpuGatherScatter
     }
 
     /// <summary>Output rows [start, start + count) copied from the transposed weight.</summary>
-    private readonly struct GatherRows(float* transposed, int* indices, float* output, int outFeatures) : IParallelRange
+    private readonly struct GatherRowsChunk(float* transposed, int* indices, float* output, int outFeatures) : IParallelRange
     {
         public void Run(long start, long count)
         {
@@ -143,6 +182,20 @@ internal static unsafe class CpuGatherScatter
             {
                 new ReadOnlySpan<float>(transposed + ((long)indices[i] * outFeatures), outFeatures)
                     .CopyTo(new Span<float>(output + (i * outFeatures), outFeatures));
+            }
+        }
+    }
+
+    /// <summary>Columns [start, start + count) of every indexed row of the table, accumulated in row order.</summary>
+    private readonly struct ScatterRowsColumnBlock(float* gradOutput, int* indices, int n, float* gradTable, int columns) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long i = 0; i < n; i++)
+            {
+                var source = new ReadOnlySpan<float>(gradOutput + (i * columns) + start, (int)count);
+                var target = new Span<float>(gradTable + ((long)indices[i] * columns) + start, (int)count);
+                CpuElementwise.Binary(target, source, target, default(AddOperator));
             }
         }
     }

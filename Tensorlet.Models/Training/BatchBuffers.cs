@@ -12,6 +12,8 @@ internal sealed class BatchBuffers : IDisposable
     private readonly IndexTensor inputs;
     private readonly IndexTensor targets;
     private (int Examples, IndexTensor Inputs, IndexTensor Targets)? partial;
+    private IndexTensor? shapedSource;
+    private IndexTensor? shaped;
 
     public BatchBuffers(Device device, IBatchSource source, int batchSize)
     {
@@ -70,6 +72,18 @@ internal sealed class BatchBuffers : IDisposable
         p.Inputs.CopyFrom(hostInputs.AsSpan(0, inputCount));
         p.Targets.CopyFrom(hostTargets.AsSpan(0, rowCount));
         return (p.Inputs, p.Targets);
+    }
+
+    /// <summary>Loaded inputs of <paramref name="examples"/> examples as [InputsPerExample, examples] (time-major for sequences), the view cached.</summary>
+    public IndexTensor Shaped(IndexTensor loaded, int examples)
+    {
+        if (!ReferenceEquals(loaded, shapedSource) || shaped is null || shaped.IsDisposed || shaped.Shape[1] != examples)
+        {
+            shapedSource = loaded;
+            shaped = loaded.Reshape(source.InputsPerExample, examples);
+        }
+
+        return shaped;
     }
 
     public void Dispose()

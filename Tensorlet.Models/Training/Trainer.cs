@@ -1,17 +1,67 @@
 using System.Diagnostics;
 using Tensorlet.Models.Modeling;
+using Tensorlet.Nn;
 using Tensorlet.Optim;
 
 namespace Tensorlet.Models.Training;
 
 /// <summary>
-/// Trains a model with Adam on batches drawn in a seeded shuffle per epoch, reports progress after
-/// every batch and scores after every epoch, and stops cleanly on cancellation or a non-finite loss.
-/// Each epoch's order depends only on (seed, epoch), so a run resumed from a <see cref="TrainingPosition"/>
-/// sees exactly the batches it would have seen.
+/// Trains a model with an optimizer (and an optional learning-rate schedule) on batches drawn in a seeded shuffle per
+/// epoch, reports progress after every batch and scores after every epoch, and stops cleanly on cancellation or a
+/// non-finite loss. Each epoch's order depends only on (seed, epoch), so a run resumed from a
+/// <see cref="TrainingPosition"/> sees exactly the batches it would have seen.
+/// <para>
+/// Any <see cref="Module"/> trains with a loss over class-index targets: each batch's inputs reach it as token
+/// indices [InputsPerExample, batch] (time-major for sequences), and the targets as [RowsPerExample·batch]. Per batch the
+/// trainer zeroes the gradients, keys the dropout masks by the step, runs Forward, the loss, the loss's backward and the
+/// model's, clips the gradient norm if asked, and steps the optimizer.
+/// </para>
 /// </summary>
-public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions options)
+public sealed class Trainer
 {
+    private readonly ICharModel? charModel;
+    private readonly Module? module;
+    private readonly ILoss<IndexTensor>? loss;
+    private readonly IOptimizer optimizer;
+    private readonly TrainerOptions options;
+    private readonly LearningRateSchedule? schedule;
+
+    /// <summary>Trains a char model, whose loss is its own cross-entropy, with Adam.</summary>
+    public Trainer(ICharModel model, Adam optimizer, TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(options);
+        charModel = model;
+        this.optimizer = optimizer;
+        this.options = options;
+    }
+
+    /// <summary>Trains any module with <paramref name="loss"/>, <paramref name="optimizer"/> and, optionally, a schedule.</summary>
+    /// <param name="model">The model, built.</param>
+    /// <param name="loss">The loss over the batch's class-index targets, e.g. <see cref="CrossEntropyLoss"/>.</param>
+    /// <param name="optimizer">The optimizer over the model's parameters.</param>
+    /// <param name="options">Epochs, batch size, seed, clipping.</param>
+    /// <param name="schedule">Stepped after every epoch (with the validation loss, or the training loss without validation),
+    /// or after every batch when <see cref="TrainerOptions.ScheduleEveryBatch"/>; null for a fixed learning rate.</param>
+    public Trainer(Module model, ILoss<IndexTensor> loss, IOptimizer optimizer, TrainerOptions options, LearningRateSchedule? schedule = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(options);
+        if (schedule is not null && options.ScheduleEveryBatch && schedule.NeedsMetric)
+        {
+            throw new ArgumentException($"{schedule.GetType().Name} is stepped with a metric once per epoch; it cannot run every batch.", nameof(schedule));
+        }
+
+        module = model;
+        this.loss = loss;
+        this.optimizer = optimizer;
+        this.options = options;
+        this.schedule = schedule;
+    }
+
     /// <summary>Raised after every batch.</summary>
     public event Action<BatchProgress>? BatchCompleted;
 
@@ -55,7 +105,9 @@ public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions opt
 
         var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
         var reports = new List<EpochReport>();
-        using var step = new TrainingStep(model, optimizer, train, options.BatchSize, options.GradientClipNorm);
+        using var step = charModel is not null
+            ? new TrainingStep(charModel, optimizer, train, options.BatchSize, options.GradientClipNorm)
+            : new TrainingStep(module!, loss!, optimizer, train, options.BatchSize, options.GradientClipNorm, options.Seed);
         int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         if (options.MaxBatchesPerEpoch is int max)
         {
@@ -85,6 +137,11 @@ public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions opt
                 }
 
                 int rows = n * train.RowsPerExample;
+                if (options.ScheduleEveryBatch)
+                {
+                    schedule?.Step();
+                }
+
                 position = new TrainingPosition(epoch, batch + 1, position.Step + 1);
                 lossSum += loss;
                 characters += rows;
@@ -93,9 +150,14 @@ public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions opt
             }
 
             clock.Stop();
-            var validationResult = validation is null || validation.Count == 0 ? null : Evaluator.Evaluate(model, validation, options.BatchSize, options.MaxValidationExamples);
+            var validationResult = validation is null || validation.Count == 0 ? null : Validate(validation);
             position = new TrainingPosition(epoch + 1, 0, position.Step);
             int batches = batchesPerEpoch - firstBatch;
+            if (!options.ScheduleEveryBatch && schedule is not null)
+            {
+                schedule.Step(validationResult?.Loss ?? (batches == 0 ? null : lossSum / batches));
+            }
+
             var report = new EpochReport(
                 epoch + 1,
                 batches == 0 ? double.NaN : lossSum / batches,
@@ -109,5 +171,44 @@ public sealed class Trainer(ICharModel model, Adam optimizer, TrainerOptions opt
         }
 
         return new TrainingResult(position, false, reports);
+    }
+
+    private EvaluationResult Validate(IBatchSource validation)
+    {
+        if (charModel is not null)
+        {
+            return Evaluator.Evaluate(charModel, validation, options.BatchSize, options.MaxValidationExamples);
+        }
+
+        // A generic loss reports one number per batch: the result has one position, weighted by the batch's target rows.
+        int total = Math.Min(validation.Count, options.MaxValidationExamples ?? int.MaxValue);
+        using var buffers = new BatchBuffers(optimizer.Parameters.Device!, validation, Math.Max(1, Math.Min(options.BatchSize, total)));
+        var examples = new int[buffers.BatchSize];
+        double sum = 0;
+        long count = 0;
+        module!.Eval();
+        try
+        {
+            for (int from = 0; from < total; from += buffers.BatchSize)
+            {
+                int n = Math.Min(buffers.BatchSize, total - from);
+                for (int i = 0; i < n; i++)
+                {
+                    examples[i] = from + i;
+                }
+
+                var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
+                double value = loss!.Forward(module.Forward(buffers.Shaped(inputs, n)), targets);
+                int rows = n * validation.RowsPerExample;
+                sum += value * rows;
+                count += rows;
+            }
+        }
+        finally
+        {
+            module.Train();
+        }
+
+        return new EvaluationResult([sum], [count]);
     }
 }

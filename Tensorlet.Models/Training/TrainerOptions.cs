@@ -20,4 +20,7 @@ public sealed record TrainerOptions
 
     /// <summary>Validation examples scored after each epoch; null for all.</summary>
     public int? MaxValidationExamples { get; init; }
+
+    /// <summary>Step the learning-rate schedule after every batch (e.g. warm-up and cosine) instead of after every epoch.</summary>
+    public bool ScheduleEveryBatch { get; init; }
 }

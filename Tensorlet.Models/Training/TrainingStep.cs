@@ -1,4 +1,5 @@
 using Tensorlet.Models.Modeling;
+using Tensorlet.Nn;
 using Tensorlet.Optim;
 
 namespace Tensorlet.Models.Training;
@@ -7,12 +8,16 @@ namespace Tensorlet.Models.Training;
 /// One training step on one batch, the only one there is: <see cref="Trainer"/> runs it for every batch, and the Bench's
 /// <c>train-step</c> times it. Loads the batch's ids into reused buffers, zeroes the gradients, runs ForwardLoss and
 /// Backward, copies the per-row losses to the host (which waits for the device), and, when the mean loss is finite,
-/// clips the gradient norm (if asked) and takes Adam's step. Allocates nothing per step.
+/// clips the gradient norm (if asked) and takes the optimizer's step. Allocates nothing per step. A module with a loss
+/// runs the same way: Forward on the inputs as [InputsPerExample, batch], the loss, then the loss's and the module's Backward.
 /// </summary>
 internal sealed class TrainingStep : IDisposable
 {
-    private readonly ICharModel model;
-    private readonly Adam optimizer;
+    private readonly ICharModel? model;
+    private readonly Module? module;
+    private readonly ILoss<IndexTensor>? loss;
+    private readonly int seed;
+    private readonly IOptimizer optimizer;
     private readonly double? gradientClipNorm;
     private readonly int rowsPerExample;
     private readonly BatchBuffers buffers;
@@ -20,13 +25,26 @@ internal sealed class TrainingStep : IDisposable
 
     /// <summary>Sizes the buffers for batches of up to <paramref name="batchSize"/> examples of <paramref name="source"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A batch of that size would not fit one buffer.</exception>
-    public TrainingStep(ICharModel model, Adam optimizer, IBatchSource source, int batchSize, double? gradientClipNorm)
+    public TrainingStep(ICharModel model, IOptimizer optimizer, IBatchSource source, int batchSize, double? gradientClipNorm)
     {
         this.model = model;
         this.optimizer = optimizer;
         this.gradientClipNorm = gradientClipNorm;
         rowsPerExample = source.RowsPerExample;
         buffers = new BatchBuffers(model.Device, source, batchSize);
+        hostLosses = new float[buffers.RowCapacity];
+    }
+
+    /// <summary>As the char-model form, for any module with a loss; <paramref name="seed"/> keys the dropout masks with the step.</summary>
+    public TrainingStep(Module module, ILoss<IndexTensor> loss, IOptimizer optimizer, IBatchSource source, int batchSize, double? gradientClipNorm, int seed)
+    {
+        this.module = module;
+        this.loss = loss;
+        this.seed = seed;
+        this.optimizer = optimizer;
+        this.gradientClipNorm = gradientClipNorm;
+        rowsPerExample = source.RowsPerExample;
+        buffers = new BatchBuffers(optimizer.Parameters.Device!, source, batchSize);
         hostLosses = new float[buffers.RowCapacity];
     }
 
@@ -39,23 +57,35 @@ internal sealed class TrainingStep : IDisposable
         int n = examples.Length;
         var (inputs, targets) = buffers.Load(examples);
         optimizer.ZeroGradients();
-        var losses = model.ForwardLoss(inputs, targets, n, training: true, step: step);
-        model.Backward();
-        var rows = hostLosses.AsSpan(0, n * rowsPerExample);
-        losses.CopyTo(rows);
-        double loss = Mean(rows);
-        if (!double.IsFinite(loss))
+        double value;
+        if (model is not null)
         {
-            return loss;
+            var losses = model.ForwardLoss(inputs, targets, n, training: true, step: step);
+            model.Backward();
+            var rows = hostLosses.AsSpan(0, n * rowsPerExample);
+            losses.CopyTo(rows);
+            value = Mean(rows);
+        }
+        else
+        {
+            module!.Train();
+            module.SetRandomState((ulong)seed, (ulong)step);
+            value = loss!.Forward(module.Forward(buffers.Shaped(inputs, n)), targets);
+            module.Backward(loss.Backward());
+        }
+
+        if (!double.IsFinite(value))
+        {
+            return value;
         }
 
         if (gradientClipNorm is double clip)
         {
-            optimizer.ClipGradientNorm(clip);
+            GradientClipping.ClipGradientNorm(optimizer.Parameters, clip);
         }
 
         optimizer.Step();
-        return loss;
+        return value;
     }
 
     /// <summary>Frees the batch buffers (not the model or the optimizer).</summary>

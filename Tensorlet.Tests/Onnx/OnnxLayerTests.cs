@@ -39,7 +39,7 @@ public sealed class OnnxLayerTests
     {
         var device = TestDevices.Get("cpu");
         using var parameters = new ParameterCollection();
-        using var layer = new OneHotLinear(parameters, "L1", 7, 4);
+        using var layer = new Linear(parameters, "L1", 7, 4);
         parameters.Build(device, seed: 3);
         int[] ids = [0, 6, 3, 3, 1];
         using var indices = device.IndexFromArray(ids, ids.Length);

@@ -31,4 +31,31 @@ internal sealed partial class CpuBackend
 
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
         => CpuAdam.Step(parameters.Span, gradients.Span, m.Span, v.Span, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, step), Parallelism);
+
+    public void Add(Tensor a, Tensor b, Tensor y, float alpha)
+    {
+        if (alpha == 1f)
+        {
+            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(AddOperator), Parallelism);
+        }
+        else
+        {
+            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, new AddScaledOperator(alpha), Parallelism);
+        }
+    }
+
+    public void Multiply(Tensor a, Tensor b, Tensor y) => CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(MultiplyOperator), Parallelism);
+
+    public void ScaleRows(Tensor x, Tensor scale) => CpuRows.Scale(x.Span, x.Rows, x.Columns, scale.Span, Parallelism);
+
+    public void ArgmaxRows(Tensor x, IndexTensor result) => CpuRows.Argmax(x.Span, x.Rows, x.Columns, result.Span, Parallelism);
+
+    public void GatherRows(Tensor table, IndexTensor indices, Tensor output)
+        => CpuGatherScatter.GatherRows(table.Span, table.Rows, table.Columns, indices.Span, output.Span, Parallelism);
+
+    public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable)
+        => CpuGatherScatter.ScatterAddRows(gradOutput.Span, indices.Span, gradTable.Span, gradTable.Rows, gradTable.Columns, Parallelism);
+
+    public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
+        => CpuSgd.Step(parameters.Span, gradients.Span, coefficients.Momentum != 0f ? momentum.Span : default, coefficients, Parallelism);
 }

@@ -168,4 +168,61 @@ internal sealed partial class IlgpuBackend
 
     // The kernels index with int: a tensor past 2^31 elements would need long indices throughout.
     private static Index1D Extent(long length) => new(checked((int)length));
+
+    public void Add(Tensor a, Tensor b, Tensor y, float alpha)
+    {
+        if (y.Length > 0)
+        {
+            Elementwise.AddScaled(Extent(y.Length), a.View, b.View, y.View, alpha);
+        }
+    }
+
+    public void Multiply(Tensor a, Tensor b, Tensor y)
+    {
+        if (y.Length > 0)
+        {
+            Elementwise.Multiply(Extent(y.Length), a.View, b.View, y.View);
+        }
+    }
+
+    public void ScaleRows(Tensor x, Tensor scale)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.ScaleRows(Extent(x.Length), x.View, scale.View, x.Columns);
+        }
+    }
+
+    public void ArgmaxRows(Tensor x, IndexTensor result)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.Argmax(Extent(x.Rows), x.View, result.View, x.Columns);
+        }
+    }
+
+    public void GatherRows(Tensor table, IndexTensor indices, Tensor output)
+    {
+        if (output.Length > 0)
+        {
+            Elementwise.GatherRows(Extent(output.Length), table.View, indices.View, output.View, table.Rows, table.Columns);
+        }
+    }
+
+    public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable)
+    {
+        // Row i of gradOutput adds into row indices[i]: the transposed-scatter kernel with the table as its [In, Out] target.
+        if (gradOutput.Length > 0)
+        {
+            Elementwise.ScatterAddTransposed(Extent(gradOutput.Length), gradOutput.View, indices.View, gradTable.View, gradTable.Columns, gradTable.Rows);
+        }
+    }
+
+    public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
+    {
+        if (parameters.Length > 0)
+        {
+            Elementwise.Sgd(Extent(parameters.Length), parameters.View, gradients.View, coefficients.Momentum != 0f ? momentum.View : parameters.View, coefficients);
+        }
+    }
 }

@@ -27,6 +27,12 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartial;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>? dropout;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>? adam;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>? addScaled;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? multiply;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? scaleRows;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, int>? argmax;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? gatherRows;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdCoefficients>? sgd;
     private MemoryBuffer1D<double, Stride1D.Dense>? scratch;
     private MemoryBuffer1D<float, Stride1D.Dense>? floatScratch;
 
@@ -76,6 +82,24 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients> Adam
         => adam ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>(AdamKernel.Step);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float> AddScaled
+        => addScaled ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(RowKernels.AddScaled);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> Multiply
+        => multiply ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(RowKernels.Multiply);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int> ScaleRows
+        => scaleRows ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(RowKernels.ScaleRows);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, int> Argmax
+        => argmax ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int>(RowKernels.Argmax);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> GatherRows
+        => gatherRows ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(RowKernels.GatherRows);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdCoefficients> Sgd
+        => sgd ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdCoefficients>(RowKernels.SgdStep);
 
     /// <summary>A double scratch view of at least <paramref name="length"/> elements, valid until the next call.</summary>
     public ArrayView<double> Scratch(long length)

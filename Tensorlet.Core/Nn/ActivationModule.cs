@@ -1,0 +1,61 @@
+using Tensorlet.Kernels;
+
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// An elementwise activation as a module (<see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/>): y = f(x)
+/// into a buffer it owns; Backward computes dx = dy·f′ from the saved output, in place in dy.
+/// </summary>
+public abstract class ActivationModule : Module
+{
+    private readonly Workspace output = new();
+    private readonly ShapeView outputShaped = new();
+    private Tensor? savedOutput;
+
+    private protected ActivationModule(Activation function)
+    {
+        Function = function;
+    }
+
+    /// <summary>The module for <paramref name="function"/>: a new <see cref="Relu"/>, <see cref="Tanh"/> or <see cref="Sigmoid"/>.</summary>
+    public static ActivationModule Create(Activation function) => function switch
+    {
+        Activation.Relu => new Relu(),
+        Activation.Tanh => new Tanh(),
+        Activation.Sigmoid => new Sigmoid(),
+        _ => throw new ArgumentOutOfRangeException(nameof(function), function, "Unknown activation."),
+    };
+
+    /// <summary>The function.</summary>
+    public Activation Function { get; }
+
+    /// <summary>y = f(x), shaped as x.</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var y = output.Get(input.Device, input.Rows, input.Columns);
+        Ops.ActivationForward(Function, input, y);
+        savedOutput = y;
+        return input.Rank == 2 ? y : outputShaped.Like(y, input, input.Shape[^1]);
+    }
+
+    /// <summary>dx = dy·f′(x), written into <paramref name="outputGradient"/> and returned.</summary>
+    public override Tensor Backward(Tensor outputGradient)
+    {
+        var y = savedOutput ?? throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
+        Ops.ActivationBackward(Function, y, outputGradient, outputGradient);
+        return outputGradient;
+    }
+
+    /// <inheritdoc/>
+    protected override void DisposeBuffers() => output.Dispose();
+}
+
+/// <summary>nn.ReLU: max(0, x).</summary>
+public sealed class Relu() : ActivationModule(Activation.Relu);
+
+/// <summary>nn.Tanh.</summary>
+public sealed class Tanh() : ActivationModule(Activation.Tanh);
+
+/// <summary>nn.Sigmoid: 1 / (1 + e^−x).</summary>
+public sealed class Sigmoid() : ActivationModule(Activation.Sigmoid);

@@ -1,0 +1,224 @@
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// A layer or a model, as torch.nn.Module: named child modules, parameters under PyTorch's state_dict names (a
+/// child's names prefixed by its own, dotted), a training or evaluation mode, and an explicit Forward and Backward.
+/// <para>
+/// There is no autograd tape. Forward keeps what Backward needs (its input, or its output) and returns its result
+/// in a buffer the module owns and reuses, valid until the module's next Forward. Backward takes dL/d(output),
+/// accumulates dL/d(parameter) into every parameter's gradient, and returns dL/d(input) in a buffer the module owns,
+/// or null when the input has no gradient (token indices). Backward may use the gradient it is given as scratch.
+/// Containers such as <see cref="Sequential"/> chain these calls, so a model made of library modules needs no
+/// backward pass written by hand.
+/// </para>
+/// <para>
+/// Parameters are created when the root module is built (<see cref="Build"/>): every parameter of the tree goes,
+/// in state_dict order and with PyTorch's default initialisation drawn from one seed, into one
+/// <see cref="ParameterCollection"/> owned by the root, which optimizers update with one kernel.
+/// </para>
+/// </summary>
+public abstract class Module : IDisposable
+{
+    private readonly List<KeyValuePair<string, Module>> children = [];
+    private ParameterCollection? parameters;
+    private bool hasParent;
+    private bool disposed;
+
+    /// <summary>The child modules in registration order, under their names.</summary>
+    public IReadOnlyList<KeyValuePair<string, Module>> Children => children;
+
+    /// <summary>Whether the module is in training mode (dropout on); true until <see cref="Eval"/>.</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>Whether <see cref="Build"/> has run on this module's tree.</summary>
+    public bool IsBuilt { get; private set; }
+
+    /// <summary>Every parameter of the tree, in state_dict order. Only the root owns them; build it first.</summary>
+    public ParameterCollection Parameters => parameters ?? throw new InvalidOperationException(
+        hasParent ? $"{GetType().Name} is a child module: its parameters belong to the root module's collection." : $"Build the {GetType().Name} (module.Build(device, seed)) before using its parameters.");
+
+    /// <summary>The device the module's parameters live on, once built.</summary>
+    public Device Device => Parameters.Device!;
+
+    /// <summary>
+    /// Creates every parameter of the tree on <paramref name="device"/>, with PyTorch's default initialisation drawn in
+    /// state_dict order from <paramref name="seed"/>, and seeds the dropout masks with it. Call once, on the root.
+    /// </summary>
+    /// <returns>This module.</returns>
+    public Module Build(Device device, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (hasParent)
+        {
+            throw new InvalidOperationException($"{GetType().Name} is a child module: build the root module instead.");
+        }
+
+        if (IsBuilt)
+        {
+            throw new InvalidOperationException($"{GetType().Name} has already been built.");
+        }
+
+        var collection = new ParameterCollection();
+        int ordinal = 0;
+        CreateParametersRecursive(collection, string.Empty, ref ordinal);
+        collection.Build(device, seed);
+        parameters = collection;
+        MarkBuilt(this);
+        SetRandomState((ulong)seed, 0);
+        return this;
+
+        static void MarkBuilt(Module module)
+        {
+            module.IsBuilt = true;
+            foreach (var child in module.children)
+            {
+                MarkBuilt(child.Value);
+            }
+        }
+    }
+
+    /// <summary>Sets training mode (dropout on) for this module and every child, as nn.Module.train().</summary>
+    /// <returns>This module.</returns>
+    public Module Train(bool training = true)
+    {
+        Training = training;
+        foreach (var child in children)
+        {
+            child.Value.Train(training);
+        }
+
+        return this;
+    }
+
+    /// <summary>Sets evaluation mode (dropout off), as nn.Module.eval().</summary>
+    /// <returns>This module.</returns>
+    public Module Eval() => Train(false);
+
+    /// <summary>
+    /// Keys the dropout masks of the next forward passes: every dropout in the tree draws its mask from a
+    /// counter-based generator keyed by (<paramref name="seed"/>, <paramref name="stream"/>) and its place in the tree,
+    /// so a run that sets the same values (the trainer passes the optimizer step) draws the same masks on every device.
+    /// </summary>
+    public void SetRandomState(ulong seed, ulong stream)
+    {
+        OnRandomState(seed, stream);
+        foreach (var child in children)
+        {
+            child.Value.SetRandomState(seed, stream);
+        }
+    }
+
+    /// <summary>Runs the module on a float tensor. The result is owned by the module until its next Forward.</summary>
+    /// <exception cref="NotSupportedException">The module takes token indices.</exception>
+    public virtual Tensor Forward(Tensor input)
+        => throw new NotSupportedException($"{GetType().Name} takes token indices (an IndexTensor), not a float tensor.");
+
+    /// <summary>Runs the module on token indices. The result is owned by the module until its next Forward.</summary>
+    /// <exception cref="NotSupportedException">The module takes a float tensor.</exception>
+    public virtual Tensor Forward(IndexTensor input)
+        => throw new NotSupportedException($"{GetType().Name} takes a float tensor, not token indices.");
+
+    /// <summary>
+    /// Backpropagates dL/d(output) of the last Forward (it may be used as scratch): accumulates the parameter gradients
+    /// and returns dL/d(input), owned by the module, or null when the input was token indices.
+    /// </summary>
+    public abstract Tensor? Backward(Tensor outputGradient);
+
+    /// <summary>Every parameter's values on the host under its state_dict name, as nn.Module.state_dict().</summary>
+    public Dictionary<string, (int[] Shape, float[] Data)> StateDict() => Parameters.ToHost();
+
+    /// <summary>Loads values by state_dict name, checking every name and shape before anything is written.</summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        var collection = Parameters;
+        var extra = stateDict.Keys.Where(k => !collection.Parameters.Any(p => p.Name == k)).ToList();
+        if (extra.Count > 0)
+        {
+            throw new ArgumentException($"Unexpected parameter(s) {string.Join(", ", extra)}; the module has {string.Join(", ", collection.Parameters.Select(p => p.Name))}.");
+        }
+
+        collection.Load(stateDict);
+    }
+
+    /// <summary>Frees the module's buffers, its children's, and (on the root) the parameters.</summary>
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        foreach (var child in children)
+        {
+            child.Value.Dispose();
+        }
+
+        DisposeBuffers();
+        parameters?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Joins a prefix and a local name as state_dict does: <c>lstm</c> and <c>weight_ih_l0</c> give <c>lstm.weight_ih_l0</c>.</summary>
+    internal static string JoinName(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+
+    /// <summary>Registers a child under <paramref name="name"/> (no dots), before the module is built.</summary>
+    /// <returns>The child.</returns>
+    protected T AddModule<T>(string name, T module)
+        where T : Module
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(module);
+        if (name.Contains('.', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A module name cannot contain '.'; got '{name}'.", nameof(name));
+        }
+
+        if (IsBuilt || module.IsBuilt)
+        {
+            throw new InvalidOperationException("Modules cannot be added after the model has been built.");
+        }
+
+        if (module.hasParent)
+        {
+            throw new ArgumentException($"The module given as '{name}' already belongs to another module.", nameof(module));
+        }
+
+        if (children.Exists(c => c.Key == name))
+        {
+            throw new ArgumentException($"A child module named '{name}' is already registered.", nameof(name));
+        }
+
+        module.hasParent = true;
+        children.Add(new(name, module));
+        return module;
+    }
+
+    /// <summary>
+    /// Registers this module's own parameters (not its children's) into <paramref name="parameters"/>, named
+    /// <c>JoinName(prefix, local name)</c>; called once, by <see cref="Build"/>, in state_dict order.
+    /// </summary>
+    protected virtual void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
+    {
+    }
+
+    /// <summary>Receives the dropout key; see <see cref="SetRandomState"/>.</summary>
+    protected virtual void OnRandomState(ulong seed, ulong stream)
+    {
+    }
+
+    /// <summary>Frees the module's own buffers.</summary>
+    protected virtual void DisposeBuffers()
+    {
+    }
+
+    private void CreateParametersRecursive(ParameterCollection collection, string prefix, ref int ordinal)
+    {
+        CreateParameters(collection, prefix, ordinal++);
+        foreach (var child in children)
+        {
+            child.Value.CreateParametersRecursive(collection, JoinName(prefix, child.Key), ref ordinal);
+        }
+    }
+}

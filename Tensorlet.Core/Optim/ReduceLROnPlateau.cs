@@ -1,0 +1,83 @@
+namespace Tensorlet.Optim;
+
+/// <summary>
+/// torch.optim.lr_scheduler.ReduceLROnPlateau (mode "min", threshold mode "rel"): when the metric has not improved on
+/// the best by a relative <see cref="Threshold"/> for more than <see cref="Patience"/> epochs, the learning rate is
+/// multiplied by <see cref="Factor"/> (not below <see cref="MinLearningRate"/>), then <see cref="Cooldown"/> epochs pass
+/// before counting again.
+/// </summary>
+public sealed class ReduceLROnPlateau : LearningRateSchedule
+{
+    private double best = double.PositiveInfinity;
+    private int badEpochs;
+    private int cooldownLeft;
+
+    /// <summary>Creates the schedule with PyTorch's defaults.</summary>
+    public ReduceLROnPlateau(IOptimizer optimizer, double factor = 0.1, int patience = 10, double threshold = 1e-4, int cooldown = 0, double minLearningRate = 0, double epsilon = 1e-8)
+        : base(optimizer)
+    {
+        if (!(factor > 0 && factor < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "The factor must be in (0, 1).");
+        }
+
+        Factor = factor;
+        Patience = patience;
+        Threshold = threshold;
+        Cooldown = cooldown;
+        MinLearningRate = minLearningRate;
+        Epsilon = epsilon;
+    }
+
+    /// <summary>The decay factor.</summary>
+    public double Factor { get; }
+
+    /// <summary>Epochs without improvement tolerated.</summary>
+    public int Patience { get; }
+
+    /// <summary>The relative improvement that counts.</summary>
+    public double Threshold { get; }
+
+    /// <summary>Epochs after a decay before bad epochs count again.</summary>
+    public int Cooldown { get; }
+
+    /// <summary>The floor of the learning rate.</summary>
+    public double MinLearningRate { get; }
+
+    /// <summary>A decay smaller than this is skipped.</summary>
+    public double Epsilon { get; }
+
+    /// <inheritdoc/>
+    public override bool NeedsMetric => true;
+
+    /// <inheritdoc/>
+    protected override double Next(double current, int epoch, double? metric)
+    {
+        double value = metric ?? throw new ArgumentNullException(nameof(metric), "ReduceLROnPlateau.Step needs the metric (e.g. the validation loss).");
+        if (value < best * (1 - Threshold))
+        {
+            best = value;
+            badEpochs = 0;
+        }
+        else
+        {
+            badEpochs++;
+        }
+
+        if (cooldownLeft > 0)
+        {
+            cooldownLeft--;
+            badEpochs = 0;
+        }
+
+        if (badEpochs > Patience)
+        {
+            cooldownLeft = Cooldown;
+            badEpochs = 0;
+            double reduced = Math.Max(current * Factor, MinLearningRate);
+            return current - reduced > Epsilon ? reduced : current;
+        }
+
+        return current;
+    }
+}

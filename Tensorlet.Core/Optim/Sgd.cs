@@ -1,0 +1,71 @@
+using Tensorlet.Nn;
+
+namespace Tensorlet.Optim;
+
+/// <summary>
+/// torch.optim.SGD over every parameter, as one fused kernel: weight decay added to the gradient, then momentum
+/// (the buffer starts as the first gradient; later buf = μ·buf + (1 − dampening)·g), classic or Nesterov, then p −= lr·g.
+/// </summary>
+public sealed class Sgd : IOptimizer
+{
+    private readonly Tensor? momentumBuffer;
+
+    /// <summary>Creates the optimizer; a momentum buffer is allocated only when <paramref name="momentum"/> is not 0.</summary>
+    public Sgd(ParameterCollection parameters, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var device = parameters.Device ?? throw new ArgumentException("Build the parameter collection before creating the optimizer.", nameof(parameters));
+        ArgumentOutOfRangeException.ThrowIfNegative(learningRate);
+        ArgumentOutOfRangeException.ThrowIfNegative(momentum);
+        ArgumentOutOfRangeException.ThrowIfNegative(weightDecay);
+        if (nesterov && (momentum <= 0f || dampening != 0f))
+        {
+            throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening (as torch.optim.SGD).", nameof(nesterov));
+        }
+
+        Parameters = parameters;
+        LearningRate = learningRate;
+        Momentum = momentum;
+        Dampening = dampening;
+        WeightDecay = weightDecay;
+        Nesterov = nesterov;
+        if (momentum != 0f)
+        {
+            momentumBuffer = device.Zeros(checked((int)parameters.Length));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ParameterCollection Parameters { get; }
+
+    /// <inheritdoc/>
+    public float LearningRate { get; set; }
+
+    /// <summary>μ.</summary>
+    public float Momentum { get; }
+
+    /// <summary>The dampening of the gradient in the momentum update.</summary>
+    public float Dampening { get; }
+
+    /// <summary>The L2 penalty added to the gradient.</summary>
+    public float WeightDecay { get; }
+
+    /// <summary>Whether the momentum is Nesterov's.</summary>
+    public bool Nesterov { get; }
+
+    /// <inheritdoc/>
+    public int StepCount { get; private set; }
+
+    /// <inheritdoc/>
+    public void Step()
+    {
+        StepCount++;
+        Ops.SgdStep(Parameters.Values, Parameters.Gradients, momentumBuffer ?? Parameters.Values, LearningRate, Momentum, Dampening, WeightDecay, Nesterov, firstStep: StepCount == 1);
+    }
+
+    /// <inheritdoc/>
+    public void ZeroGradients() => Parameters.ZeroGradients();
+
+    /// <summary>Frees the momentum buffer.</summary>
+    public void Dispose() => momentumBuffer?.Dispose();
+}

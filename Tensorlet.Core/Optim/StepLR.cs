@@ -1,0 +1,23 @@
+namespace Tensorlet.Optim;
+
+/// <summary>torch.optim.lr_scheduler.StepLR: the learning rate is multiplied by <see cref="Gamma"/> every <see cref="StepSize"/> epochs.</summary>
+public sealed class StepLR : LearningRateSchedule
+{
+    /// <summary>Creates the schedule.</summary>
+    public StepLR(IOptimizer optimizer, int stepSize, double gamma = 0.1)
+        : base(optimizer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepSize);
+        StepSize = stepSize;
+        Gamma = gamma;
+    }
+
+    /// <summary>Epochs between decays.</summary>
+    public int StepSize { get; }
+
+    /// <summary>The decay factor.</summary>
+    public double Gamma { get; }
+
+    /// <inheritdoc/>
+    protected override double Next(double current, int epoch, double? metric) => epoch % StepSize == 0 ? current * Gamma : current;
+}

@@ -1,0 +1,42 @@
+namespace Tensorlet.Optim;
+
+/// <summary>
+/// Linear warm-up then cosine annealing, as transformers' get_cosine_schedule_with_warmup (a torch LambdaLR):
+/// lr = base·e/W for epoch e &lt; W, then base·½(1 + cos(π·(e − W)/(E − W))) down to 0 at E = <see cref="TotalSteps"/>.
+/// Usually stepped after every batch.
+/// </summary>
+public sealed class WarmupCosineLR : LearningRateSchedule
+{
+    /// <summary>Creates the schedule and applies epoch 0's rate (0 when there is a warm-up).</summary>
+    public WarmupCosineLR(IOptimizer optimizer, int warmupSteps, int totalSteps)
+        : base(optimizer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
+        if (totalSteps <= warmupSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(totalSteps), totalSteps, $"The total steps must exceed the warm-up steps ({warmupSteps}).");
+        }
+
+        WarmupSteps = warmupSteps;
+        TotalSteps = totalSteps;
+        Apply(Next(BaseLearningRate, 0, null));
+    }
+
+    /// <summary>W.</summary>
+    public int WarmupSteps { get; }
+
+    /// <summary>E.</summary>
+    public int TotalSteps { get; }
+
+    /// <inheritdoc/>
+    protected override double Next(double current, int epoch, double? metric)
+    {
+        if (epoch < WarmupSteps)
+        {
+            return BaseLearningRate * epoch / Math.Max(1, WarmupSteps);
+        }
+
+        double progress = (double)(epoch - WarmupSteps) / Math.Max(1, TotalSteps - WarmupSteps);
+        return BaseLearningRate * Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * progress)));
+    }
+}

@@ -1,0 +1,147 @@
+using NUnit.Framework;
+using Tensorlet.Kernels;
+using Tensorlet.Nn;
+using Tensorlet.Tests.Infrastructure;
+using Tensorlet.Tests.Models;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>
+/// The modules' and losses' backward passes: the float64 reference's gradients against central finite differences
+/// (relative error below 1e-6), then the float32 modules, composed by Sequential, against that reference on every device.
+/// </summary>
+public sealed class ModuleGradientTests
+{
+    private const int Vocabulary = 6, Dim = 3, Steps = 3, Batch = 3, Hidden = 4, Classes = 5;
+    private static readonly int[] Indices = [0, 5, 2, 3, 3, 1, 4, 0, 2];
+    private static readonly int[] Targets = [2, -100, 4];
+
+    private static IEnumerable<TestCaseData> Cases()
+    {
+        foreach (var device in TestDevices.All)
+        {
+            foreach (var activation in new[] { Activation.Relu, Activation.Tanh, Activation.Sigmoid })
+            {
+                yield return new TestCaseData(device, activation, false);
+                yield return new TestCaseData(device, activation, true);
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void EmbeddingSliceLinearAndCrossEntropyMatchFiniteDifferences(string deviceName, Activation activation, bool sum)
+    {
+        var device = TestDevices.Get(deviceName);
+        var reference = new ReferenceModules();
+        reference.Randomize(1, ("0.weight", Vocabulary * Dim), ("2.weight", Hidden * Dim), ("2.bias", Hidden), ("4.weight", Classes * Hidden), ("4.bias", Classes));
+        RoundToFloat(reference);
+        var analytic = ClassifierGradients(reference, activation, sum);
+        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => ClassifierLoss(reference, activation, sum));
+
+        using var model = new Sequential(new Embedding(Vocabulary, Dim), new Slice(-1, 1), new Linear(Dim, Hidden), ActivationModule.Create(activation), new Linear(Hidden, Classes));
+        model.Build(device);
+        Load(model, reference);
+        using var x = device.IndexFromArray(Indices, Steps, Batch);
+        using var y = device.IndexFromArray(Targets, Batch);
+        using var loss = new CrossEntropyLoss(sum ? Reduction.Sum : Reduction.Mean);
+        model.Parameters.ZeroGradients();
+        double value = loss.Forward(model.Forward(x), y);
+        model.Backward(loss.Backward());
+        Assert.That(value, Is.EqualTo(ClassifierLoss(reference, activation, sum)).Within(1e-5));
+        AssertGradients(model, analytic);
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void LinearActivationsAndMseMatchFiniteDifferencesIncludingTheInputGradient(string deviceName, Activation activation, bool sum)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int n = 4, inFeatures = 3, outFeatures = 2;
+        var reference = new ReferenceModules();
+        reference.Randomize(2, ("0.weight", Hidden * inFeatures), ("0.bias", Hidden), ("2.weight", outFeatures * Hidden), ("2.bias", outFeatures), ("x", n * inFeatures));
+        RoundToFloat(reference);
+        var target = Enumerable.Range(0, n * outFeatures).Select(i => (double)(float)Math.Sin(i)).ToArray();
+        (double Loss, Dictionary<string, double[]> Grads) Run()
+        {
+            var x = reference.Parameters["x"];
+            var h = reference.Linear("0", x, n, inFeatures, Hidden);
+            var a = ReferenceModules.Activate(activation, h);
+            var p = reference.Linear("2", a, n, Hidden, outFeatures);
+            var (l, dp) = ReferenceModules.Mse(p, target, sum);
+            var grads = new Dictionary<string, double[]>();
+            var da = reference.LinearBackward("2", a, dp, n, Hidden, outFeatures, grads);
+            var dh = ReferenceModules.ActivateBackward(activation, a, da);
+            grads["x"] = reference.LinearBackward("0", x, dh, n, inFeatures, Hidden, grads);
+            return (l, grads);
+        }
+
+        var analytic = Run().Grads;
+        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
+
+        using var model = new Sequential(new Linear(inFeatures, Hidden), ActivationModule.Create(activation), new Linear(Hidden, outFeatures));
+        model.Build(device);
+        Load(model, reference);
+        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), n, inFeatures);
+        using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), n, outFeatures);
+        using var mse = new MseLoss(sum ? Reduction.Sum : Reduction.Mean);
+        model.Parameters.ZeroGradients();
+        double value = mse.Forward(model.Forward(input), expected);
+        var dx = model.Backward(mse.Backward())!;
+        Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5));
+        AssertGradients(model, analytic);
+        AssertClose(dx.ToArray(), analytic["x"], "x");
+    }
+
+    private static double ClassifierLoss(ReferenceModules reference, Activation activation, bool sum) => ClassifierPass(reference, activation, sum).Loss;
+
+    private static Dictionary<string, double[]> ClassifierGradients(ReferenceModules reference, Activation activation, bool sum) => ClassifierPass(reference, activation, sum).Grads;
+
+    private static (double Loss, Dictionary<string, double[]> Grads) ClassifierPass(ReferenceModules reference, Activation activation, bool sum)
+    {
+        var e = reference.Embedding("0", Indices, Dim);
+        var last = e[((Steps - 1) * Batch * Dim)..];
+        var h = reference.Linear("2", last, Batch, Dim, Hidden);
+        var a = ReferenceModules.Activate(activation, h);
+        var z = reference.Linear("4", a, Batch, Hidden, Classes);
+        var (loss, dz) = ReferenceModules.CrossEntropy(z, Targets, Classes, sum);
+        var grads = new Dictionary<string, double[]>();
+        var da = reference.LinearBackward("4", a, dz, Batch, Hidden, Classes, grads);
+        var dh = ReferenceModules.ActivateBackward(activation, a, da);
+        var dLast = reference.LinearBackward("2", last, dh, Batch, Dim, Hidden, grads);
+        var de = new double[e.Length];
+        Array.Copy(dLast, 0, de, (Steps - 1) * Batch * Dim, dLast.Length);
+        ReferenceModules.EmbeddingBackward("0", Indices, de, Dim, grads, Vocabulary);
+        return (loss, grads);
+    }
+
+    private static void RoundToFloat(ReferenceModules reference)
+    {
+        foreach (var values in reference.Parameters.Values)
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)values[i];
+            }
+        }
+    }
+
+    private static void Load(Module model, ReferenceModules reference)
+        => model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), Array.ConvertAll(reference.Parameters[p.Name], v => (float)v))));
+
+    private static void AssertGradients(Module model, Dictionary<string, double[]> analytic)
+    {
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Gradient.ToArray(), analytic[p.Name], p.Name);
+        }
+    }
+
+    // float32 forward and backward against the float64 reference at the same (float) parameters.
+    private static void AssertClose(float[] actual, double[] expected, string name)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length), name);
+        for (int i = 0; i < actual.Length; i++)
+        {
+            Assert.That(actual[i], Is.EqualTo(expected[i]).Within(1e-6 + (1e-4 * Math.Abs(expected[i]))), $"{name}[{i}]");
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using NUnit.Framework;
+using Tensorlet.Nn;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>The module tree: state_dict names, modes, building rules, and copying tensors between devices.</summary>
+public sealed class ModuleTests
+{
+    [Test]
+    public void NamesFollowPyTorchsStateDict()
+    {
+        using var device = Device.Create("cpu");
+        using var model = new Sequential(("embed", new Embedding(5, 2)), ("rnn", new Lstm(2, 3)), ("act", new Tanh()), ("head", new Sequential(new Linear(3, 4), new Linear(4, 2))));
+        model.Build(device, seed: 1);
+        Assert.That(model.StateDict().Keys, Is.EqualTo(new[]
+        {
+            "embed.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+            "head.0.weight", "head.0.bias", "head.1.weight", "head.1.bias",
+        }));
+        using var lstm = new Lstm(2, 3, 2);
+        lstm.Build(device);
+        Assert.That(lstm.StateDict().Keys, Does.Contain("weight_hh_l1"), "a root module's names have no prefix");
+    }
+
+    [Test]
+    public void TrainAndEvalReachEveryChild()
+    {
+        using var model = new Sequential(new Linear(2, 2), new Sequential(new Dropout(0.5f)));
+        model.Eval();
+        Assert.That(((Sequential)model[1])[0].Training, Is.False);
+        model.Train();
+        Assert.That(((Sequential)model[1])[0].Training, Is.True);
+    }
+
+    [Test]
+    public void BuildingRulesGiveClearErrors()
+    {
+        using var device = Device.Create("cpu");
+        var child = new Linear(2, 2);
+        using var model = new Sequential(child);
+        Assert.That(Assert.Throws<InvalidOperationException>(() => child.Build(device))!.Message, Does.Contain("child module"));
+        Assert.That(Assert.Throws<InvalidOperationException>(() => _ = model.Parameters)!.Message, Does.Contain("Build"));
+        model.Build(device);
+        Assert.Throws<InvalidOperationException>(() => model.Build(device));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.LoadStateDict(new Dictionary<string, (int[], float[])> { ["0.weight"] = ([2, 2], new float[4]), ["0.bias"] = ([2], new float[2]), ["x"] = ([1], new float[1]) }))!.Message, Does.Contain("x"));
+        using var activation = new Sequential(new Relu());
+        using var ids = device.IndexZeros(1);
+        Assert.That(Assert.Throws<NotSupportedException>(() => activation.Forward(ids))!.Message, Does.Contain("Relu takes a float tensor"));
+    }
+
+    [Test]
+    public void LinearCanSkipItsInputGradientAndAccumulatesTheSameWeightGradient()
+    {
+        using var device = Device.Create("cpu");
+        using var linear = new Linear(3, 2);
+        linear.Build(device, seed: 4);
+        using var x = device.FromArray([1f, 2f, 3f, -1f, 0.5f, 2f], 2, 3);
+        using var dy = device.FromArray([0.1f, -0.2f, 0.3f, 0.4f], 2, 2);
+        linear.Forward(x);
+        Assert.That(linear.Backward(dy, computeInputGradient: false), Is.Null);
+        var skipped = linear.Parameters.Gradients.ToArray();
+        linear.Parameters.ZeroGradients();
+        Assert.That(linear.Backward(dy)!.Shape, Is.EqualTo(new[] { 2, 3 }));
+        Assert.That(linear.Parameters.Gradients.ToArray(), Is.EqualTo(skipped));
+        Assert.That(skipped, Has.Some.Not.EqualTo(0f));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void TensorsCopyToAnotherDevice(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var cpu = Device.Create("cpu");
+        using var x = cpu.FromArray([1f, -2f, 3.5f, 0f, 7f, 8f], 2, 3);
+        using var there = x.To(device);
+        Assert.That(there.Device, Is.SameAs(device));
+        Assert.That(there.Shape, Is.EqualTo(new[] { 2, 3 }));
+        using var back = there.To(cpu);
+        Assert.That(back.ToArray(), Is.EqualTo(x.ToArray()));
+        using var ids = cpu.IndexFromArray([4, 0, 2], 3);
+        using var idsThere = ids.To(device);
+        Assert.That(idsThere.ToArray(), Is.EqualTo(new[] { 4, 0, 2 }));
+    }
+}

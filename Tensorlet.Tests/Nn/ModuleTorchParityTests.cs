@@ -1,0 +1,181 @@
+using NUnit.Framework;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Nn;
+using Tensorlet.Optim;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>
+/// Modules, losses and optimizers against PyTorch 1.13 (fixtures written by scripts/make_module_fixtures.py; see its
+/// header). Tolerances as TorchParityTests: 1e-5 relative on outputs and losses, 1e-4 on gradients, 1e-5 on parameters
+/// after 3 optimizer steps, each with an absolute floor of a tenth of that.
+/// </summary>
+public sealed class ModuleTorchParityTests
+{
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ASequentialClassifierMatchesPyTorchOutputsLossesAndGradients(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_classifier.safetensors"));
+        using var model = Classifier(device, fixture);
+        using var x = device.IndexFromArray(fixture["inputs"].ToInt32Array(), 4, 3);
+        using var y = device.IndexFromArray(fixture["targets"].ToInt32Array(), 3);
+        using var loss = new CrossEntropyLoss();
+        model.Parameters.ZeroGradients();
+        var logits = model.Forward(x);
+        Assert.That(logits.Shape, Is.EqualTo(new[] { 1, 3, 7 }));
+        AssertClose(logits.ToArray(), fixture["logits"].Data, 1e-5, "logits");
+        double value = loss.Forward(logits, y);
+        Assert.That(value, Is.EqualTo(fixture["loss"].Data[0]).Within(1e-5 * Math.Abs(fixture["loss"].Data[0])), "loss");
+        Assert.That(loss.CountedRows, Is.EqualTo(2), "the ignored target does not count");
+        Assert.That(model.Backward(loss.Backward()), Is.Null, "token indices have no gradient");
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Gradient.ToArray(), fixture[$"grad.{p.Name}"].Data, 1e-4, $"grad.{p.Name}");
+        }
+
+        using var sum = new CrossEntropyLoss(Reduction.Sum);
+        Assert.That(sum.Forward(model.Forward(x), y), Is.EqualTo(fixture["loss_sum"].Data[0]).Within(1e-5 * Math.Abs(fixture["loss_sum"].Data[0])), "loss_sum");
+    }
+
+    [TestCaseSource(nameof(ClassifierOptimizers))]
+    public void OptimizersMatchPyTorchAfterThreeSteps(string deviceName, string run)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_classifier.safetensors"));
+        using var model = Classifier(device, fixture);
+        using var x = device.IndexFromArray(fixture["inputs"].ToInt32Array(), 4, 3);
+        using var y = device.IndexFromArray(fixture["targets"].ToInt32Array(), 3);
+        using var loss = new CrossEntropyLoss();
+        using IOptimizer optimizer = run switch
+        {
+            "sgd_nesterov3" => new Sgd(model.Parameters, 0.1f, momentum: 0.9f, weightDecay: 0.01f, nesterov: true),
+            "sgd_dampening3" => new Sgd(model.Parameters, 0.1f, momentum: 0.8f, dampening: 0.3f),
+            _ => new AdamW(model.Parameters, 0.01f, weightDecay: 0.1f),
+        };
+        for (int step = 0; step < 3; step++)
+        {
+            optimizer.ZeroGradients();
+            loss.Forward(model.Forward(x), y);
+            model.Backward(loss.Backward());
+            optimizer.Step();
+        }
+
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Value.ToArray(), fixture[$"{run}.{p.Name}"].Data, 1e-5, $"{run}.{p.Name}");
+        }
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ARegressionMlpMatchesPyTorchWithMseAndSgd(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_regression.safetensors"));
+        using var model = new Sequential(new Linear(3, 4), new Sigmoid(), new Linear(4, 4), new Tanh(), new Linear(4, 2));
+        model.Build(device);
+        model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[p.Name].Data)));
+        using var x = device.FromArray(fixture["x"].Data, 5, 3);
+        using var y = device.FromArray(fixture["y"].Data, 5, 2);
+        using var mse = new MseLoss();
+        using var mseSum = new MseLoss(Reduction.Sum);
+        model.Parameters.ZeroGradients();
+        var prediction = model.Forward(x);
+        AssertClose(prediction.ToArray(), fixture["prediction"].Data, 1e-5, "prediction");
+        Assert.That(mseSum.Forward(prediction, y), Is.EqualTo(fixture["loss_sum"].Data[0]).Within(1e-5 * fixture["loss_sum"].Data[0]), "loss_sum");
+        Assert.That(mse.Forward(prediction, y), Is.EqualTo(fixture["loss"].Data[0]).Within(1e-5 * fixture["loss"].Data[0]), "loss");
+        var dx = model.Backward(mse.Backward());
+        Assert.That(dx!.Shape, Is.EqualTo(new[] { 5, 3 }), "a float input gets its gradient");
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Gradient.ToArray(), fixture[$"grad.{p.Name}"].Data, 1e-4, $"grad.{p.Name}");
+        }
+
+        using var sgd = new Sgd(model.Parameters, 0.05f, weightDecay: 0.01f);
+        for (int step = 0; step < 3; step++)
+        {
+            sgd.ZeroGradients();
+            mse.Forward(model.Forward(x), y);
+            model.Backward(mse.Backward());
+            sgd.Step();
+        }
+
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Value.ToArray(), fixture[$"sgd3.{p.Name}"].Data, 1e-5, $"sgd3.{p.Name}");
+        }
+    }
+
+    [Test]
+    public void AStateDictSavedByPyTorchLoadsAndGivesItsLogits()
+    {
+        using var device = Device.Create("cpu");
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_classifier.safetensors"));
+        using var model = ClassifierModules();
+        model.Build(device, seed: 123);
+        ModuleCheckpoint.Load(model, TestData.Fixture("torch/modules_classifier_state.safetensors"));
+        using var x = device.IndexFromArray(fixture["inputs"].ToInt32Array(), 4, 3);
+        AssertClose(model.Eval().Forward(x).ToArray(), fixture["logits"].Data, 1e-5, "logits");
+    }
+
+    [Test]
+    public void AModuleStateDictRoundTripsThroughSafetensors()
+    {
+        using var device = Device.Create("cpu");
+        using var model = ClassifierModules();
+        model.Build(device, seed: 5);
+        string path = Path.Combine(Path.GetTempPath(), $"tensorlet-module-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            ModuleCheckpoint.Save(model, path);
+            using var loaded = ClassifierModules();
+            loaded.Build(device, seed: 6);
+            Assert.That(loaded.Parameters.Values.ToArray(), Is.Not.EqualTo(model.Parameters.Values.ToArray()));
+            ModuleCheckpoint.Load(loaded, path);
+            Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()));
+            Assert.That(SafeTensorsFile.Read(path).Tensors.Keys, Is.EquivalentTo(model.StateDict().Keys));
+
+            using var other = new Sequential(new Embedding(11, 4), new Linear(4, 7));
+            other.Build(device);
+            var error = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(other, path));
+            Assert.That(error!.Message, Does.Contain("1.weight"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static IEnumerable<TestCaseData> ClassifierOptimizers()
+    {
+        foreach (var device in TestDevices.All)
+        {
+            foreach (var run in new[] { "sgd_nesterov3", "sgd_dampening3", "adamw3" })
+            {
+                yield return new TestCaseData(device, run);
+            }
+        }
+    }
+
+    private static Sequential ClassifierModules()
+        => new(new Embedding(11, 4), new Lstm(4, 5, 2), new Slice(-1, 1), new Linear(5, 6), new Relu(), new Linear(6, 7));
+
+    private static Sequential Classifier(Device device, SafeTensorsFile fixture)
+    {
+        var model = ClassifierModules();
+        model.Build(device);
+        model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[p.Name].Data)));
+        return model;
+    }
+
+    private static void AssertClose(float[] actual, float[] expected, double relative, string name)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length), name);
+        double absolute = relative / 10;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            Assert.That(actual[i], Is.EqualTo(expected[i]).Within(absolute + (relative * Math.Abs(expected[i]))), $"{name}[{i}]");
+        }
+    }
+}

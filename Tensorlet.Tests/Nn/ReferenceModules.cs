@@ -1,0 +1,182 @@
+using Tensorlet.Kernels;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>
+/// Plain float64 forward and backward passes of the modules and losses, written out per element, for the gradient
+/// checks: Embedding, the last-step Slice, Linear, the activations, cross-entropy (mean or sum, ignore_index) and MSE.
+/// Parameters live in a dictionary under their state_dict names, so finite differences can perturb them in place.
+/// </summary>
+internal sealed class ReferenceModules
+{
+    public Dictionary<string, double[]> Parameters { get; } = [];
+
+    /// <summary>y [N, Out] = x [N, In]·Wᵀ + b with <c>{name}.weight</c> and <c>{name}.bias</c>.</summary>
+    public double[] Linear(string name, double[] x, int n, int inFeatures, int outFeatures)
+    {
+        var w = Parameters[$"{name}.weight"];
+        var b = Parameters[$"{name}.bias"];
+        var y = new double[n * outFeatures];
+        for (int i = 0; i < n; i++)
+        {
+            for (int o = 0; o < outFeatures; o++)
+            {
+                double sum = b[o];
+                for (int c = 0; c < inFeatures; c++)
+                {
+                    sum += x[(i * inFeatures) + c] * w[(o * inFeatures) + c];
+                }
+
+                y[(i * outFeatures) + o] = sum;
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>Accumulates dW, db into <paramref name="grads"/> and returns dx.</summary>
+    public double[] LinearBackward(string name, double[] x, double[] dy, int n, int inFeatures, int outFeatures, Dictionary<string, double[]> grads)
+    {
+        var w = Parameters[$"{name}.weight"];
+        var dw = Grad(grads, $"{name}.weight", w.Length);
+        var db = Grad(grads, $"{name}.bias", outFeatures);
+        var dx = new double[n * inFeatures];
+        for (int i = 0; i < n; i++)
+        {
+            for (int o = 0; o < outFeatures; o++)
+            {
+                double g = dy[(i * outFeatures) + o];
+                db[o] += g;
+                for (int c = 0; c < inFeatures; c++)
+                {
+                    dw[(o * inFeatures) + c] += g * x[(i * inFeatures) + c];
+                    dx[(i * inFeatures) + c] += g * w[(o * inFeatures) + c];
+                }
+            }
+        }
+
+        return dx;
+    }
+
+    public static double[] Activate(Activation f, double[] x) => Array.ConvertAll(x, v => f switch
+    {
+        Activation.Relu => Math.Max(0, v),
+        Activation.Tanh => Math.Tanh(v),
+        _ => 1 / (1 + Math.Exp(-v)),
+    });
+
+    /// <summary>dx from dy and the activation's output y.</summary>
+    public static double[] ActivateBackward(Activation f, double[] y, double[] dy)
+    {
+        var dx = new double[y.Length];
+        for (int i = 0; i < y.Length; i++)
+        {
+            dx[i] = dy[i] * (f switch
+            {
+                Activation.Relu => y[i] > 0 ? 1 : 0,
+                Activation.Tanh => 1 - (y[i] * y[i]),
+                _ => y[i] * (1 - y[i]),
+            });
+        }
+
+        return dx;
+    }
+
+    /// <summary>Rows of <c>{name}.weight</c> [V, D] picked by <paramref name="indices"/>.</summary>
+    public double[] Embedding(string name, int[] indices, int dim)
+    {
+        var table = Parameters[$"{name}.weight"];
+        var y = new double[indices.Length * dim];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            Array.Copy(table, indices[i] * dim, y, i * dim, dim);
+        }
+
+        return y;
+    }
+
+    public static void EmbeddingBackward(string name, int[] indices, double[] dy, int dim, Dictionary<string, double[]> grads, int rows)
+    {
+        var dTable = Grad(grads, $"{name}.weight", rows * dim);
+        for (int i = 0; i < indices.Length; i++)
+        {
+            for (int j = 0; j < dim; j++)
+            {
+                dTable[(indices[i] * dim) + j] += dy[(i * dim) + j];
+            }
+        }
+    }
+
+    /// <summary>nn.CrossEntropyLoss over rows of logits [N, C]; also returns dL/dlogits.</summary>
+    public static (double Loss, double[] Gradient) CrossEntropy(double[] logits, int[] targets, int classes, bool sum, int ignoreIndex = -100)
+    {
+        int rows = targets.Length;
+        int counted = targets.Count(t => t != ignoreIndex);
+        double scale = sum ? 1 : 1.0 / counted;
+        double loss = 0;
+        var grad = new double[logits.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            if (targets[r] == ignoreIndex)
+            {
+                continue;
+            }
+
+            double max = double.NegativeInfinity;
+            for (int c = 0; c < classes; c++)
+            {
+                max = Math.Max(max, logits[(r * classes) + c]);
+            }
+
+            double z = 0;
+            for (int c = 0; c < classes; c++)
+            {
+                z += Math.Exp(logits[(r * classes) + c] - max);
+            }
+
+            loss += (Math.Log(z) + max - logits[(r * classes) + targets[r]]) * scale;
+            for (int c = 0; c < classes; c++)
+            {
+                grad[(r * classes) + c] = ((Math.Exp(logits[(r * classes) + c] - max) / z) - (c == targets[r] ? 1 : 0)) * scale;
+            }
+        }
+
+        return (loss, grad);
+    }
+
+    /// <summary>nn.MSELoss; also returns dL/dprediction.</summary>
+    public static (double Loss, double[] Gradient) Mse(double[] prediction, double[] target, bool sum)
+    {
+        double scale = sum ? 1 : 1.0 / prediction.Length;
+        double loss = 0;
+        var grad = new double[prediction.Length];
+        for (int i = 0; i < prediction.Length; i++)
+        {
+            double d = prediction[i] - target[i];
+            loss += d * d * scale;
+            grad[i] = 2 * d * scale;
+        }
+
+        return (loss, grad);
+    }
+
+    public void Randomize(int seed, params (string Name, int Length)[] parameters)
+    {
+        var random = new Random(seed);
+        foreach (var (name, length) in parameters)
+        {
+            Parameters[name] = [.. Enumerable.Range(0, length).Select(_ => (random.NextDouble() * 1.6) - 0.8)];
+        }
+    }
+
+    private static double[] Grad(Dictionary<string, double[]> grads, string name, int length)
+    {
+        if (!grads.TryGetValue(name, out var g))
+        {
+            g = new double[length];
+            grads[name] = g;
+        }
+
+        return g;
+    }
+}

@@ -1,0 +1,47 @@
+using NUnit.Framework;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Nn;
+using Tensorlet.Optim;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>Each schedule's learning rates over 12 epochs against torch.optim.lr_scheduler's (scripts/make_module_fixtures.py).</summary>
+public sealed class ScheduleTests
+{
+    [TestCase("step_lr")]
+    [TestCase("exponential_lr")]
+    [TestCase("warmup_cosine")]
+    [TestCase("plateau")]
+    public void LearningRatesMatchPyTorch(string name)
+    {
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/schedules.safetensors"));
+        var expected = fixture[name].Data;
+        var metric = fixture["plateau_metric"].Data;
+        using var device = Device.Create("cpu");
+        using var model = new Linear(1, 1);
+        model.Build(device);
+        using var sgd = new Sgd(model.Parameters, 0.1f);
+        LearningRateSchedule schedule = name switch
+        {
+            "step_lr" => new StepLR(sgd, 3, 0.5),
+            "exponential_lr" => new ExponentialLR(sgd, 0.9),
+            "warmup_cosine" => new WarmupCosineLR(sgd, 3, 10),
+            _ => new ReduceLROnPlateau(sgd, factor: 0.5, patience: 1, cooldown: 1),
+        };
+
+        // The base rate is the optimizer's float 0.1, torch's the double 0.1: 1.5e-9 apart, well inside 1e-7.
+        var actual = new List<double> { schedule.LearningRate };
+        for (int e = 0; e < expected.Length - 1; e++)
+        {
+            schedule.Step(schedule.NeedsMetric ? metric[e] : null);
+            actual.Add(schedule.LearningRate);
+            Assert.That(sgd.LearningRate, Is.EqualTo((float)schedule.LearningRate), "the optimizer gets the rate");
+        }
+
+        for (int e = 0; e < expected.Length; e++)
+        {
+            Assert.That(actual[e], Is.EqualTo(expected[e]).Within(1e-7 * Math.Max(Math.Abs(expected[e]), 1e-3)), $"{name} epoch {e}");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using NUnit.Framework;
+using Tensorlet.Models.Training;
+using Tensorlet.Nn;
+using Tensorlet.Optim;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>Models built from modules train end to end with the Trainer, allocate nothing per step once warm, and carry LSTM state.</summary>
+public sealed class SequentialTrainingTests
+{
+    [Test]
+    public void AnEmbeddingMlpLearnsAMappingWithTrainerAdamWAndStepLR()
+    {
+        using var device = Device.Create("cpu");
+        int[] ids = [.. Enumerable.Range(0, 200).Select(i => i % 20)];
+        int[] targets = [.. ids.Select(i => (i * 7) % 5)];
+        var source = new WindowBatchSource(ids, targets, new int[ids.Length]);
+        using var model = new Sequential(new Embedding(20, 8), new Relu(), new Dropout(0.1f), new Linear(8, 5));
+        model.Build(device, seed: 3);
+        using var loss = new CrossEntropyLoss();
+        using var optimizer = new AdamW(model.Parameters, 0.05f);
+        var schedule = new StepLR(optimizer, stepSize: 10, gamma: 0.5);
+        var trainer = new Trainer(model, loss, optimizer, new TrainerOptions { Epochs = 25, BatchSize = 20, Seed = 1 }, schedule);
+        var result = trainer.Train(source, source);
+
+        Assert.That(result.Epochs[0].Validation!.Loss, Is.GreaterThan(0.5), "untrained");
+        Assert.That(result.Epochs[^1].Validation!.Loss, Is.LessThan(0.05), "trained");
+        Assert.That(optimizer.LearningRate, Is.EqualTo(0.05f * 0.25f).Within(1e-9f), "StepLR halved the rate after epochs 10 and 20");
+        Assert.That(model.Training, Is.True, "validation restores training mode");
+
+        using var x = device.IndexFromArray([.. Enumerable.Range(0, 20)], 20);
+        using var predicted = device.IndexZeros(20);
+        Ops.ArgmaxRows(model.Eval().Forward(x), predicted);
+        Assert.That(predicted.ToArray(), Is.EqualTo(Enumerable.Range(0, 20).Select(i => (i * 7) % 5).ToArray()));
+    }
+
+    [Test]
+    public void AnLstmSequenceModelLearnsAPatternWithSgdAndWarmupCosinePerBatch()
+    {
+        using var device = Device.Create("cpu");
+        int[] text = [.. Enumerable.Range(0, 400).Select(i => "abcab"[i % 5] - 'a')];
+        var source = new SequenceBatchSource(text, 20);
+        using var model = new Sequential(new Embedding(3, 8), new Lstm(8, 16), new Linear(16, 3));
+        model.Build(device, seed: 2);
+        using var loss = new CrossEntropyLoss();
+        using var optimizer = new Sgd(model.Parameters, 0.5f, momentum: 0.9f, nesterov: true);
+        var options = new TrainerOptions { Epochs = 30, BatchSize = 5, Seed = 4, ScheduleEveryBatch = true, GradientClipNorm = 1.0 };
+        int batches = 30 * ((source.Count + 4) / 5);
+        var trainer = new Trainer(model, loss, optimizer, options, new WarmupCosineLR(optimizer, 10, batches));
+        var result = trainer.Train(source, source);
+        Assert.That(result.Epochs[^1].Validation!.Loss, Is.LessThan(0.35 * result.Epochs[0].Validation!.Loss));
+        Assert.That(result.Epochs[^1].Validation!.Loss, Is.LessThan(0.2));
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads)
+    {
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(5);
+        var source = new SequenceBatchSource([.. Enumerable.Range(0, 16 * 31).Select(_ => random.Next(32))], 31);
+        using var model = new Sequential(new Embedding(32, 16), new Lstm(16, 64, 2, dropout: 0.5f), new Dropout(0.2f), new Linear(64, 32));
+        model.Build(device, seed: 1);
+        using var loss = new CrossEntropyLoss();
+        using var optimizer = new Sgd(model.Parameters, 0.1f, momentum: 0.9f);
+        using var buffers = new BatchBuffers(device, source, 16);
+        var examples = Enumerable.Range(0, 16).ToArray();
+        var (flat, targets) = buffers.Load(examples);
+        var inputs = flat.Reshape(source.InputsPerExample, 16);
+        ulong step = 0;
+        double last = 0;
+        void Step()
+        {
+            buffers.Load(examples);
+            optimizer.ZeroGradients();
+            model.SetRandomState(7, ++step);
+            last = loss.Forward(model.Forward(inputs), targets);
+            model.Backward(loss.Backward());
+            GradientClipping.ClipGradientNorm(model.Parameters, 1.0);
+            optimizer.Step();
+        }
+
+        for (int i = 0; i < 3; i++)
+        {
+            Step();
+        }
+
+        long deviceBefore = device.AllocationCount;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            Step();
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "managed bytes allocated in 5 steady-state steps");
+        Assert.That(device.AllocationCount - deviceBefore, Is.Zero, "device buffers allocated in steady state");
+        Assert.That(double.IsFinite(last));
+    }
+
+    [Test]
+    public void TheLstmCarriesItsStateAcrossBatchesAndResetsIt()
+    {
+        using var device = Device.Create("cpu");
+        using var lstm = new Lstm(4, 6, 2);
+        lstm.Build(device, seed: 9);
+        lstm.Eval();
+        var random = new Random(1);
+        using var x1 = device.FromArray([.. Enumerable.Range(0, 5 * 3 * 4).Select(_ => random.NextSingle() - 0.5f)], 5, 3, 4);
+        using var x2 = device.FromArray([.. Enumerable.Range(0, 5 * 3 * 4).Select(_ => random.NextSingle() - 0.5f)], 5, 3, 4);
+
+        lstm.Forward(x1);
+        using var afterFirst = lstm.CreateState(device, 3);
+        CopyState(lstm.FinalState!, afterFirst);
+        var fresh = lstm.Forward(x2).ToArray();
+
+        lstm.InitialState = afterFirst;
+        var continued = lstm.Forward(x2).ToArray();
+        lstm.InitialState = null;
+        Assert.That(continued, Is.Not.EqualTo(fresh), "the state changes the output");
+
+        lstm.CarryState = true;
+        lstm.ResetState();
+        lstm.Forward(x1);
+        Assert.That(lstm.Forward(x2).ToArray(), Is.EqualTo(continued), "carried state = the first batch's final state");
+        lstm.ResetState();
+        Assert.That(lstm.Forward(x2).ToArray(), Is.EqualTo(fresh), "after a reset the LSTM starts from zeros");
+    }
+
+    private static void CopyState(LstmState from, LstmState to)
+    {
+        for (int k = 0; k < from.Hidden.Count; k++)
+        {
+            Ops.Copy(from.Hidden[k], to.Hidden[k]);
+            Ops.Copy(from.Cell[k], to.Cell[k]);
+        }
+    }
+}
