@@ -4,18 +4,18 @@ namespace Tensorlet.Kernels.Cpu;
 internal static class CpuActivation
 {
     /// <summary>y = f(x); y may be x. At most <paramref name="width"/> wide.</summary>
-    public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y, ParallelOptions parallelism, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         switch (activation)
         {
             case Activation.Relu:
-                CpuElementwise.UnaryParallel(x, y, default(ReluOperator), parallelism, width);
+                CpuElementwise.UnaryParallel(x, y, default(ReluOperator), threads, width);
                 break;
             case Activation.Tanh:
-                CpuElementwise.UnaryParallel(x, y, default(TanhOperator), parallelism, width);
+                CpuElementwise.UnaryParallel(x, y, default(TanhOperator), threads, width);
                 break;
             case Activation.Sigmoid:
-                CpuElementwise.UnaryParallel(x, y, default(SigmoidOperator), parallelism, width);
+                CpuElementwise.UnaryParallel(x, y, default(SigmoidOperator), threads, width);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
@@ -23,18 +23,18 @@ internal static class CpuActivation
     }
 
     /// <summary>dx = dy·f'(x) written through y = f(x): relu y &gt; 0, tanh 1 − y², sigmoid y(1 − y). dx may be dy.</summary>
-    public static void Backward(Activation activation, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, ParallelOptions parallelism, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void Backward(Activation activation, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         switch (activation)
         {
             case Activation.Relu:
-                CpuElementwise.BinaryParallel(y, dy, dx, default(ReluBackwardOperator), parallelism, width);
+                CpuElementwise.BinaryParallel(y, dy, dx, default(ReluBackwardOperator), threads, width);
                 break;
             case Activation.Tanh:
-                CpuElementwise.BinaryParallel(y, dy, dx, default(TanhBackwardOperator), parallelism, width);
+                CpuElementwise.BinaryParallel(y, dy, dx, default(TanhBackwardOperator), threads, width);
                 break;
             case Activation.Sigmoid:
-                CpuElementwise.BinaryParallel(y, dy, dx, default(SigmoidBackwardOperator), parallelism, width);
+                CpuElementwise.BinaryParallel(y, dy, dx, default(SigmoidBackwardOperator), threads, width);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");

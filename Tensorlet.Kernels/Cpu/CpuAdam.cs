@@ -42,7 +42,7 @@ internal static unsafe class CpuAdam
     }
 
     /// <summary>The update split across threads for large parameter sets.</summary>
-    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, AdamCoefficients k, ParallelOptions parallelism)
+    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, AdamCoefficients k, int threads)
     {
         if (parameters.Length != gradients.Length || parameters.Length != m.Length || parameters.Length != v.Length)
         {
@@ -57,11 +57,11 @@ internal static unsafe class CpuAdam
 
         fixed (float* pp = parameters, gp = gradients, mp = m, vp = v)
         {
-            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, parallelism, new StepChunk(pp, gp, mp, vp, k));
+            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(pp, gp, mp, vp, k));
         }
     }
 
-    /// <summary>One thread's part of the parallel <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AdamCoefficients, ParallelOptions)"/>.</summary>
+    /// <summary>One thread's part of the parallel <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AdamCoefficients, int)"/>.</summary>
     private readonly struct StepChunk(float* parameters, float* gradients, float* m, float* v, AdamCoefficients k) : IParallelRange
     {
         public void Run(long start, long count) =>

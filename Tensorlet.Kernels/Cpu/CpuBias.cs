@@ -6,7 +6,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuBias
 {
     /// <summary>x[i, j] += bias[j] for x [rows, bias.Length]; parallel over blocks of rows, SIMD along each row.</summary>
-    public static void AddBias(Span<float> x, ReadOnlySpan<float> bias, ParallelOptions parallelism)
+    public static void AddBias(Span<float> x, ReadOnlySpan<float> bias, int threads)
     {
         int columns = bias.Length;
         if (columns == 0 || x.Length == 0)
@@ -18,7 +18,7 @@ internal static unsafe class CpuBias
         fixed (float* xp = x, bp = bias)
         {
             long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / columns);
-            CpuParallel.For(rows, minRows, parallelism, new AddBiasRows(xp, bp, columns));
+            CpuParallel.For(rows, minRows, threads, new AddBiasRows(xp, bp, columns));
         }
     }
 
@@ -27,7 +27,7 @@ internal static unsafe class CpuBias
     /// Each thread sums a contiguous block of rows into its own double row (SIMD along the row, so reads stay
     /// contiguous), then the partial rows are added in a fixed order: deterministic for a given thread count.
     /// </summary>
-    public static void SumColumns(ReadOnlySpan<float> x, Span<float> result, bool accumulate, ParallelOptions parallelism)
+    public static void SumColumns(ReadOnlySpan<float> x, Span<float> result, bool accumulate, int threads)
     {
         int columns = result.Length;
         if (columns == 0)
@@ -36,7 +36,7 @@ internal static unsafe class CpuBias
         }
 
         long rows = x.Length / columns;
-        int threads = CpuParallel.Threads(parallelism);
+        threads = CpuParallel.Threads(threads);
         long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / columns);
         int chunks = (int)Math.Max(1, Math.Min(threads, rows / minRows));
         var partials = ArrayPool<double>.Shared.Rent(chunks * columns);

@@ -11,7 +11,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuDropout
 {
     /// <summary>y = x·(keep ? scale : 0) with scale = <see cref="DropoutMask.KeepScale"/>(p); y may be x. p = 0 copies.</summary>
-    public static void Apply(ReadOnlySpan<float> x, Span<float> y, float p, ulong seed, ulong stream, ParallelOptions parallelism)
+    public static void Apply(ReadOnlySpan<float> x, Span<float> y, float p, ulong seed, ulong stream, int threads)
     {
         if (x.Length != y.Length)
         {
@@ -20,7 +20,7 @@ internal static unsafe class CpuDropout
 
         if (p == 0f)
         {
-            CpuMemory.Copy(x, y, parallelism);
+            CpuMemory.Copy(x, y, threads);
             return;
         }
 
@@ -29,7 +29,7 @@ internal static unsafe class CpuDropout
         long groups = (length + Philox.ElementsPerGroup - 1) / Philox.ElementsPerGroup;
         fixed (float* xp = x, yp = y)
         {
-            CpuParallel.For(groups, CpuParallel.MinElementsPerChunk / Philox.ElementsPerGroup, parallelism, new GroupChunk(xp, yp, length, p, scale, seed, stream));
+            CpuParallel.For(groups, CpuParallel.MinElementsPerChunk / Philox.ElementsPerGroup, threads, new GroupChunk(xp, yp, length, p, scale, seed, stream));
         }
     }
 

@@ -74,7 +74,7 @@ internal static unsafe class CpuElementwise
     }
 
     /// <summary>y[i] = op(x[i]), split across threads when large.</summary>
-    public static void UnaryParallel<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op, ParallelOptions parallelism, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void UnaryParallel<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
         where TOp : struct, IUnaryOperator
     {
         if (x.Length < 2 * CpuParallel.MinElementsPerChunk)
@@ -90,12 +90,12 @@ internal static unsafe class CpuElementwise
 
         fixed (float* xp = x, yp = y)
         {
-            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new UnaryChunk<TOp>(xp, yp, op, width));
+            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, threads, new UnaryChunk<TOp>(xp, yp, op, width));
         }
     }
 
     /// <summary>d[i] = op(x[i], y[i]), split across threads when large.</summary>
-    public static void BinaryParallel<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op, ParallelOptions parallelism, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void BinaryParallel<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
         where TOp : struct, IBinaryOperator
     {
         if (x.Length < 2 * CpuParallel.MinElementsPerChunk)
@@ -111,7 +111,7 @@ internal static unsafe class CpuElementwise
 
         fixed (float* xp = x, yp = y, dp = d)
         {
-            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new BinaryChunk<TOp>(xp, yp, dp, op, width));
+            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, threads, new BinaryChunk<TOp>(xp, yp, dp, op, width));
         }
     }
 

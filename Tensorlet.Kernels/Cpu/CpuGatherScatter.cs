@@ -15,7 +15,7 @@ internal static unsafe class CpuGatherScatter
     private const long MaxTransposedAccumulator = 4 << 20;
 
     /// <summary>output[i, o] = weight[o, indices[i]] for weight [Out, In], indices [N], output [N, Out]. Throws on an index outside [0, In).</summary>
-    public static void GatherColumns(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<int> indices, Span<float> output, ParallelOptions parallelism)
+    public static void GatherColumns(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<int> indices, Span<float> output, int threads)
     {
         int n = indices.Length;
         IndexChecks.ThrowIfAnyColumnOutside(indices, inFeatures);
@@ -37,7 +37,7 @@ internal static unsafe class CpuGatherScatter
                     Transpose(weight, outFeatures, inFeatures, transposed);
                     fixed (float* tp = transposed)
                     {
-                        CpuParallel.For(n, minRows, parallelism, new GatherRowsChunk(tp, xp, op, outFeatures));
+                        CpuParallel.For(n, minRows, threads, new GatherRowsChunk(tp, xp, op, outFeatures));
                     }
                 }
                 finally
@@ -47,7 +47,7 @@ internal static unsafe class CpuGatherScatter
             }
             else
             {
-                CpuParallel.For(n, minRows, parallelism, new GatherStridedRows(wp, xp, op, outFeatures, inFeatures));
+                CpuParallel.For(n, minRows, threads, new GatherStridedRows(wp, xp, op, outFeatures, inFeatures));
             }
         }
     }
@@ -56,7 +56,7 @@ internal static unsafe class CpuGatherScatter
     /// gradWeight[o, indices[i]] += gradOutput[i, o] for gradOutput [N, Out], gradWeight [Out, In]. No two threads
     /// write the same element. Throws on an index outside [0, In).
     /// </summary>
-    public static void ScatterAddColumns(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradWeight, int outFeatures, int inFeatures, ParallelOptions parallelism)
+    public static void ScatterAddColumns(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradWeight, int outFeatures, int inFeatures, int threads)
     {
         int n = indices.Length;
         IndexChecks.ThrowIfAnyColumnOutside(indices, inFeatures);
@@ -70,11 +70,11 @@ internal static unsafe class CpuGatherScatter
         {
             if (UseTransposed(n, inFeatures) && (long)inFeatures * outFeatures <= MaxTransposedAccumulator)
             {
-                ScatterTransposed(gf, xf, n, wf, outFeatures, inFeatures, parallelism);
+                ScatterTransposed(gf, xf, n, wf, outFeatures, inFeatures, threads);
             }
             else
             {
-                ScatterStrided(gf, xf, n, wf, outFeatures, inFeatures, parallelism);
+                ScatterStrided(gf, xf, n, wf, outFeatures, inFeatures, threads);
             }
         }
     }
@@ -83,7 +83,7 @@ internal static unsafe class CpuGatherScatter
     /// output[i, :] = table[indices[i], :] for table [Rows, Columns] (nn.Embedding's weight), indices [N], output [N, Columns].
     /// Throws on an index outside [0, Rows).
     /// </summary>
-    public static void GatherRows(ReadOnlySpan<float> table, int rows, int columns, ReadOnlySpan<int> indices, Span<float> output, ParallelOptions parallelism)
+    public static void GatherRows(ReadOnlySpan<float> table, int rows, int columns, ReadOnlySpan<int> indices, Span<float> output, int threads)
     {
         IndexChecks.ThrowIfAnyColumnOutside(indices, rows);
         if (indices.Length == 0 || columns == 0)
@@ -94,15 +94,15 @@ internal static unsafe class CpuGatherScatter
         fixed (float* tp = table, op = output)
         fixed (int* xp = indices)
         {
-            CpuParallel.For(indices.Length, Math.Max(1, CpuParallel.MinElementsPerChunk / columns), parallelism, new GatherRowsChunk(tp, xp, op, columns));
+            CpuParallel.For(indices.Length, Math.Max(1, CpuParallel.MinElementsPerChunk / columns), threads, new GatherRowsChunk(tp, xp, op, columns));
         }
     }
 
     /// <summary>
-    /// gradTable[indices[i], :] += gradOutput[i, :], the backward of <see cref="GatherRows(ReadOnlySpan{float}, int, int, ReadOnlySpan{int}, Span{float}, ParallelOptions)"/>.
+    /// gradTable[indices[i], :] += gradOutput[i, :], the backward of <see cref="GatherRows(ReadOnlySpan{float}, int, int, ReadOnlySpan{int}, Span{float}, int)"/>.
     /// Threads own blocks of columns, so repeated indices never race and the sums run in row order: deterministic.
     /// </summary>
-    public static void ScatterAddRows(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradTable, int rows, int columns, ParallelOptions parallelism)
+    public static void ScatterAddRows(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradTable, int rows, int columns, int threads)
     {
         IndexChecks.ThrowIfAnyColumnOutside(indices, rows);
         if (indices.Length == 0 || columns == 0)
@@ -114,7 +114,7 @@ internal static unsafe class CpuGatherScatter
         fixed (int* xp = indices)
         {
             long minColumns = Math.Max(16, CpuParallel.MinElementsPerChunk / indices.Length);
-            CpuParallel.For(columns, minColumns, parallelism, new ScatterRowsColumnBlock(gp, xp, indices.Length, tp, columns));
+            CpuParallel.For(columns, minColumns, threads, new ScatterRowsColumnBlock(gp, xp, indices.Length, tp, columns));
         }
     }
 
@@ -122,9 +122,9 @@ internal static unsafe class CpuGatherScatter
     // row with SIMD into row indices[i] of its own accumulator [In, Out] (128 KiB for In = 32, Out = 1024: L2-resident),
     // so gradOutput, 40 MB at N = 9900, is read once and in order. The accumulators are then added, transposed, into
     // gradWeight, parallel over rows o. The row blocks depend only on N and the thread count: deterministic.
-    private static void ScatterTransposed(float* gradOutput, int* indices, int n, float* gradWeight, int outFeatures, int inFeatures, ParallelOptions parallelism)
+    private static void ScatterTransposed(float* gradOutput, int* indices, int n, float* gradWeight, int outFeatures, int inFeatures, int threads)
     {
-        int threads = CpuParallel.Threads(parallelism);
+        threads = CpuParallel.Threads(threads);
         long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / outFeatures);
         int chunks = (int)Math.Max(1, Math.Min(threads, n / minRows));
         int size = inFeatures * outFeatures;
@@ -134,7 +134,7 @@ internal static unsafe class CpuGatherScatter
             fixed (float* ap = accumulators)
             {
                 CpuParallel.ForItems(chunks, chunks, new ScatterIntoAccumulator(gradOutput, indices, n, ap, chunks, outFeatures, size));
-                CpuParallel.For(outFeatures, Math.Max(1, 4096 / inFeatures), parallelism, new AddAccumulators(ap, gradWeight, chunks, outFeatures, inFeatures, size));
+                CpuParallel.For(outFeatures, Math.Max(1, 4096 / inFeatures), threads, new AddAccumulators(ap, gradWeight, chunks, outFeatures, inFeatures, size));
             }
         }
         finally
@@ -144,10 +144,10 @@ internal static unsafe class CpuGatherScatter
     }
 
     // Few rows, many columns (the n-gram MLP: N = 100, In ≈ 4700): threads own blocks of rows o and add in place.
-    private static void ScatterStrided(float* gradOutput, int* indices, int n, float* gradWeight, int outFeatures, int inFeatures, ParallelOptions parallelism)
+    private static void ScatterStrided(float* gradOutput, int* indices, int n, float* gradWeight, int outFeatures, int inFeatures, int threads)
     {
         long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / n);
-        CpuParallel.For(outFeatures, minRows, parallelism, new ScatterStridedRows(gradOutput, indices, n, gradWeight, outFeatures, inFeatures));
+        CpuParallel.For(outFeatures, minRows, threads, new ScatterStridedRows(gradOutput, indices, n, gradWeight, outFeatures, inFeatures));
     }
 
     // Transposing touches Out·In elements; it pays when rows outnumber the columns they can pick from.

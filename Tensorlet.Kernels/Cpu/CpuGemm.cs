@@ -34,9 +34,9 @@ internal static unsafe class CpuGemm
     /// <param name="b">B, at least k·n floats.</param>
     /// <param name="beta">Scale of the old C; 0 means C is not read.</param>
     /// <param name="c">C, at least m·n floats, row-major [m,n].</param>
-    /// <param name="maxDegreeOfParallelism">Threads to use (1 runs on the calling thread).</param>
+    /// <param name="threads">Threads to use (1 runs on the calling thread).</param>
     /// <param name="geometry">The microkernel and blocking; null for this process's (<see cref="GemmGeometry.Machine"/>).</param>
-    public static void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int maxDegreeOfParallelism, GemmGeometry? geometry = null)
+    public static void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads, GemmGeometry? geometry = null)
     {
         CheckSizes(m, n, k, a.Length, b.Length, c.Length);
         if (m == 0 || n == 0)
@@ -52,18 +52,18 @@ internal static unsafe class CpuGemm
 
         if ((long)m * n * k < ParallelThreshold)
         {
-            maxDegreeOfParallelism = 1;
+            threads = 1;
         }
 
         var plan = geometry ?? GemmGeometry.Machine;
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var job = new GemmJob(plan, transposeA, m, n, k, alpha, pa, beta, pc, maxDegreeOfParallelism);
+            var job = new GemmJob(plan, transposeA, m, n, k, alpha, pa, beta, pc, threads);
             if (job.SplitsN)
             {
                 // Each item packs its own slivers of B while they are hot in cache.
                 job.PackBPerItem(pb, transposeB);
-                Run(job, maxDegreeOfParallelism);
+                Run(job, threads);
                 return;
             }
 
@@ -75,9 +75,9 @@ internal static unsafe class CpuGemm
                 fixed (float* pr = rented)
                 {
                     float* packed = (float*)(((nint)pr + 63) & ~(nint)63);
-                    PackBInto(pb, transposeB, k, n, plan, job.Kc, job.PaddedN, packed, maxDegreeOfParallelism);
+                    PackBInto(pb, transposeB, k, n, plan, job.Kc, job.PaddedN, packed, threads);
                     job.UsePackedB(packed);
-                    Run(job, maxDegreeOfParallelism);
+                    Run(job, threads);
                 }
             }
             finally
@@ -95,11 +95,11 @@ internal static unsafe class CpuGemm
     /// <param name="k">Rows of op(B).</param>
     /// <param name="n">Columns of op(B).</param>
     /// <param name="b">B, at least k·n floats.</param>
-    /// <param name="maxDegreeOfParallelism">Threads to pack with.</param>
+    /// <param name="threads">Threads to pack with.</param>
     /// <param name="reuse">A previous packing to overwrite, or null.</param>
     /// <param name="geometry">The blocking to pack for; null for this process's (<see cref="GemmGeometry.Machine"/>).</param>
     /// <returns>The packed matrix; the caller owns and disposes it. GEMMs with it use its geometry.</returns>
-    public static PackedMatrix PackB(bool transposeB, int k, int n, ReadOnlySpan<float> b, int maxDegreeOfParallelism = 1, PackedMatrix? reuse = null, GemmGeometry? geometry = null)
+    public static PackedMatrix PackB(bool transposeB, int k, int n, ReadOnlySpan<float> b, int threads = 1, PackedMatrix? reuse = null, GemmGeometry? geometry = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -122,7 +122,7 @@ internal static unsafe class CpuGemm
 
         fixed (float* pb = b)
         {
-            PackBInto(pb, transposeB, k, n, plan, packed.Kc, packed.PaddedN, packed.Data, maxDegreeOfParallelism);
+            PackBInto(pb, transposeB, k, n, plan, packed.Kc, packed.PaddedN, packed.Data, threads);
         }
 
         return packed;
@@ -139,8 +139,8 @@ internal static unsafe class CpuGemm
     /// <param name="b">The packed B.</param>
     /// <param name="beta">Scale of the old C; 0 means C is not read.</param>
     /// <param name="c">C, at least m·b.N floats, row-major [m, b.N].</param>
-    /// <param name="maxDegreeOfParallelism">Threads to use.</param>
-    public static void Gemm(bool transposeA, int m, float alpha, ReadOnlySpan<float> a, PackedMatrix b, float beta, Span<float> c, int maxDegreeOfParallelism)
+    /// <param name="threads">Threads to use.</param>
+    public static void Gemm(bool transposeA, int m, float alpha, ReadOnlySpan<float> a, PackedMatrix b, float beta, Span<float> c, int threads)
     {
         ArgumentNullException.ThrowIfNull(b);
         int n = b.N, k = b.K;
@@ -159,14 +159,14 @@ internal static unsafe class CpuGemm
 
         if ((long)m * n * k < ParallelThreshold)
         {
-            maxDegreeOfParallelism = 1;
+            threads = 1;
         }
 
         fixed (float* pa = a, pc = c)
         {
-            var job = new GemmJob(b.Geometry, transposeA, m, n, k, alpha, pa, beta, pc, maxDegreeOfParallelism);
+            var job = new GemmJob(b.Geometry, transposeA, m, n, k, alpha, pa, beta, pc, threads);
             job.UsePackedB(b.Data);
-            Run(job, maxDegreeOfParallelism);
+            Run(job, threads);
         }
     }
 

@@ -27,10 +27,10 @@ internal static unsafe class CpuGruCell
     /// <param name="h">[batch, hidden] out: the new hidden state.</param>
     /// <param name="batch">B, the rows.</param>
     /// <param name="hidden">H, the hidden size.</param>
-    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
     /// <param name="width">The widest registers to use.</param>
     public static void Forward(
-        ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, Span<float> gates, Span<float> h, int batch, int hidden, int maxDegreeOfParallelism = 1, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, Span<float> gates, Span<float> h, int batch, int hidden, int threads = 1, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         long narrow = CpuLstmCell.CheckSizes(batch, hidden);
         CpuLstmCell.CheckLength(gi.Length, 3 * narrow, nameof(gi));
@@ -45,7 +45,7 @@ internal static unsafe class CpuGruCell
 
         fixed (float* pGi = gi, pGh = gh, pHPrev = hPrev, pGates = gates, pH = h)
         {
-            CpuParallel.ForRowBlocks(batch, hidden, MinForwardElementsPerThread, maxDegreeOfParallelism, new ForwardRows(pGi, pGh, pHPrev, pGates, pH, hidden, width));
+            CpuParallel.ForRowBlocks(batch, hidden, MinForwardElementsPerThread, threads, new ForwardRows(pGi, pGh, pHPrev, pGates, pH, hidden, width));
         }
     }
 
@@ -66,7 +66,7 @@ internal static unsafe class CpuGruCell
     /// <param name="dhPrev">[batch, hidden] out: the direct gradient with respect to hPrev.</param>
     /// <param name="batch">B, the rows.</param>
     /// <param name="hidden">H, the hidden size.</param>
-    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
     /// <param name="width">The widest registers to use.</param>
     public static void Backward(
         ReadOnlySpan<float> gates,
@@ -79,7 +79,7 @@ internal static unsafe class CpuGruCell
         Span<float> dhPrev,
         int batch,
         int hidden,
-        int maxDegreeOfParallelism = 1,
+        int threads = 1,
         CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         long narrow = CpuLstmCell.CheckSizes(batch, hidden);
@@ -98,7 +98,7 @@ internal static unsafe class CpuGruCell
 
         fixed (float* pGates = gates, pGh = gh, pHPrev = hPrev, pDh = dh, pDhNext = dhNext, pDgi = dgi, pDgh = dgh, pDhPrev = dhPrev)
         {
-            CpuParallel.ForRowBlocks(batch, hidden, MinBackwardElementsPerThread, maxDegreeOfParallelism, new BackwardRows(pGates, pGh, pHPrev, pDh, pDhNext, pDgi, pDgh, pDhPrev, hidden, width));
+            CpuParallel.ForRowBlocks(batch, hidden, MinBackwardElementsPerThread, threads, new BackwardRows(pGates, pGh, pHPrev, pDh, pDhNext, pDgi, pDgh, pDhPrev, hidden, width));
         }
     }
 

@@ -29,10 +29,10 @@ internal static unsafe class CpuLstmCell
     /// <param name="h">[batch, hidden] out: the new hidden state.</param>
     /// <param name="batch">B, the rows.</param>
     /// <param name="hidden">H, the hidden size.</param>
-    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
     /// <param name="width">The widest registers to use.</param>
     public static void Forward(
-        ReadOnlySpan<float> preactivations, ReadOnlySpan<float> cPrev, Span<float> gates, Span<float> c, Span<float> h, int batch, int hidden, int maxDegreeOfParallelism = 1, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        ReadOnlySpan<float> preactivations, ReadOnlySpan<float> cPrev, Span<float> gates, Span<float> c, Span<float> h, int batch, int hidden, int threads = 1, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         long narrow = CheckSizes(batch, hidden);
         CheckLength(preactivations.Length, 4 * narrow, nameof(preactivations));
@@ -47,7 +47,7 @@ internal static unsafe class CpuLstmCell
 
         fixed (float* pPre = preactivations, pCPrev = cPrev, pGates = gates, pC = c, pH = h)
         {
-            CpuParallel.ForRowBlocks(batch, hidden, MinForwardElementsPerThread, maxDegreeOfParallelism, new ForwardRows(pPre, pCPrev, pGates, pC, pH, hidden, width));
+            CpuParallel.ForRowBlocks(batch, hidden, MinForwardElementsPerThread, threads, new ForwardRows(pPre, pCPrev, pGates, pC, pH, hidden, width));
         }
     }
 
@@ -66,7 +66,7 @@ internal static unsafe class CpuLstmCell
     /// <param name="dcPrev">[batch, hidden] out: the gradient with respect to cPrev.</param>
     /// <param name="batch">B, the rows.</param>
     /// <param name="hidden">H, the hidden size.</param>
-    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
     /// <param name="width">The widest registers to use.</param>
     public static void Backward(
         ReadOnlySpan<float> gates,
@@ -78,7 +78,7 @@ internal static unsafe class CpuLstmCell
         Span<float> dcPrev,
         int batch,
         int hidden,
-        int maxDegreeOfParallelism = 1,
+        int threads = 1,
         CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         long narrow = CheckSizes(batch, hidden);
@@ -96,7 +96,7 @@ internal static unsafe class CpuLstmCell
 
         fixed (float* pGates = gates, pC = c, pCPrev = cPrev, pDh = dh, pDcNext = dcNext, pDPre = dPreactivations, pDcPrev = dcPrev)
         {
-            CpuParallel.ForRowBlocks(batch, hidden, MinBackwardElementsPerThread, maxDegreeOfParallelism, new BackwardRows(pGates, pC, pCPrev, pDh, pDcNext, pDPre, pDcPrev, hidden, width));
+            CpuParallel.ForRowBlocks(batch, hidden, MinBackwardElementsPerThread, threads, new BackwardRows(pGates, pC, pCPrev, pDh, pDcNext, pDPre, pDcPrev, hidden, width));
         }
     }
 

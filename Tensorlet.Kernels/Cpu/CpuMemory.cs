@@ -4,7 +4,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuMemory
 {
     /// <summary>x[i] = value.</summary>
-    public static void Fill(Span<float> x, float value, ParallelOptions parallelism)
+    public static void Fill(Span<float> x, float value, int threads)
     {
         if (x.Length < 2 * CpuParallel.MinElementsPerChunk)
         {
@@ -14,12 +14,12 @@ internal static unsafe class CpuMemory
 
         fixed (float* xp = x)
         {
-            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, parallelism, new FillChunk(xp, value));
+            CpuParallel.For(x.Length, CpuParallel.MinElementsPerChunk, threads, new FillChunk(xp, value));
         }
     }
 
     /// <summary>destination = source. Overlapping ranges are copied as by memmove, on one thread.</summary>
-    public static void Copy(ReadOnlySpan<float> source, Span<float> destination, ParallelOptions parallelism)
+    public static void Copy(ReadOnlySpan<float> source, Span<float> destination, int threads)
     {
         if (source.Length != destination.Length)
         {
@@ -34,7 +34,7 @@ internal static unsafe class CpuMemory
 
         fixed (float* sp = source, dp = destination)
         {
-            CpuParallel.For(source.Length, CpuParallel.MinElementsPerChunk, parallelism, new CopyChunk(sp, dp));
+            CpuParallel.For(source.Length, CpuParallel.MinElementsPerChunk, threads, new CopyChunk(sp, dp));
         }
     }
 

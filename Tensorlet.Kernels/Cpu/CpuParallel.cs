@@ -11,11 +11,11 @@ internal static class CpuParallel
     /// <summary>Elements per chunk below which a memory-bound elementwise loop is not worth another thread (about 64 KiB of floats).</summary>
     public const long MinElementsPerChunk = 16384;
 
-    /// <summary>The thread count a kernel was given (at least 1).</summary>
-    public static int Threads(ParallelOptions parallelism) => Math.Max(1, parallelism.MaxDegreeOfParallelism);
+    /// <summary>The thread count a kernel was given, at least 1.</summary>
+    public static int Threads(int threads) => Math.Max(1, threads);
 
     /// <summary>Runs <paramref name="body"/> over [0, length) in chunks of at least <paramref name="minChunk"/>, at most one per thread.</summary>
-    public static void For<TBody>(long length, long minChunk, ParallelOptions parallelism, TBody body)
+    public static void For<TBody>(long length, long minChunk, int threads, TBody body)
         where TBody : struct, IParallelRange
     {
         if (length <= 0)
@@ -23,7 +23,7 @@ internal static class CpuParallel
             return;
         }
 
-        long chunks = Math.Min(Threads(parallelism), Math.Max(1, length / Math.Max(1, minChunk)));
+        long chunks = Math.Min(Threads(threads), Math.Max(1, length / Math.Max(1, minChunk)));
         RunChunks(length, (int)chunks, ref body);
     }
 
@@ -31,7 +31,7 @@ internal static class CpuParallel
     /// Runs <paramref name="body"/> over whole rows, one block per thread, but only as many blocks as give each
     /// at least <paramref name="minElementsPerThread"/> elements.
     /// </summary>
-    public static void ForRowBlocks<TBody>(int rows, int elementsPerRow, long minElementsPerThread, int maxDegreeOfParallelism, TBody body)
+    public static void ForRowBlocks<TBody>(int rows, int elementsPerRow, long minElementsPerThread, int threads, TBody body)
         where TBody : struct, IParallelRange
     {
         if (rows <= 0)
@@ -39,12 +39,12 @@ internal static class CpuParallel
             return;
         }
 
-        long blocks = Math.Min(Math.Min(maxDegreeOfParallelism, rows), (long)rows * elementsPerRow / minElementsPerThread);
+        long blocks = Math.Min(Math.Min(threads, rows), (long)rows * elementsPerRow / minElementsPerThread);
         RunChunks(rows, (int)Math.Max(1, blocks), ref body);
     }
 
-    /// <summary>Runs body.Run(i) for i in [0, count) on up to <paramref name="maxDegreeOfParallelism"/> threads.</summary>
-    public static void ForItems<TBody>(int count, int maxDegreeOfParallelism, TBody body)
+    /// <summary>Runs body.Run(i) for i in [0, count) on up to <paramref name="threads"/> threads.</summary>
+    public static void ForItems<TBody>(int count, int threads, TBody body)
         where TBody : struct, IParallelItems
     {
         if (count <= 0)
@@ -52,7 +52,7 @@ internal static class CpuParallel
             return;
         }
 
-        if (count == 1 || maxDegreeOfParallelism <= 1)
+        if (count == 1 || threads <= 1)
         {
             for (int i = 0; i < count; i++)
             {
@@ -62,7 +62,7 @@ internal static class CpuParallel
             return;
         }
 
-        CpuThreadTeam.Run(count, maxDegreeOfParallelism, ref body);
+        CpuThreadTeam.Run(count, threads, ref body);
     }
 
     private static void RunChunks<TBody>(long length, int chunks, ref TBody body)

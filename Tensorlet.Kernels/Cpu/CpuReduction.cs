@@ -52,14 +52,14 @@ internal static unsafe class CpuReduction
     }
 
     /// <summary>Σ x², in double, split across threads; the chunking depends only on the length and thread count, so the result is deterministic.</summary>
-    public static double SumOfSquares(ReadOnlySpan<float> x, ParallelOptions parallelism)
+    public static double SumOfSquares(ReadOnlySpan<float> x, int threads)
     {
         if (x.Length < 2 * CpuParallel.MinElementsPerChunk)
         {
             return SumOfSquares(x);
         }
 
-        int threads = CpuParallel.Threads(parallelism);
+        threads = CpuParallel.Threads(threads);
         double* partials = stackalloc double[threads];
         fixed (float* xp = x)
         {
@@ -108,7 +108,7 @@ internal static unsafe class CpuReduction
         }
     }
 
-    /// <summary>Chunk i of the parallel <see cref="SumOfSquares(ReadOnlySpan{float}, ParallelOptions)"/>, into partials[i].</summary>
+    /// <summary>Chunk i of the parallel <see cref="SumOfSquares(ReadOnlySpan{float}, int)"/>, into partials[i].</summary>
     private readonly struct SumOfSquaresChunk(float* x, long length, int chunks, double* partials) : IParallelItems
     {
         public void Run(int item)

@@ -7,7 +7,7 @@ internal static unsafe class CpuRows
     /// result[r] = the first j with x[r, j] = max_j x[r, j], as torch.argmax(dim=1); a NaN counts as the maximum
     /// (torch's rule), so a row holding one reports the first NaN.
     /// </summary>
-    public static void Argmax(ReadOnlySpan<float> x, int rows, int columns, Span<int> result, ParallelOptions parallelism)
+    public static void Argmax(ReadOnlySpan<float> x, int rows, int columns, Span<int> result, int threads)
     {
         if (rows == 0 || columns == 0)
         {
@@ -17,12 +17,12 @@ internal static unsafe class CpuRows
         fixed (float* xp = x)
         fixed (int* rp = result)
         {
-            CpuParallel.For(rows, Math.Max(1, CpuParallel.MinElementsPerChunk / columns), parallelism, new ArgmaxRows(xp, rp, columns));
+            CpuParallel.For(rows, Math.Max(1, CpuParallel.MinElementsPerChunk / columns), threads, new ArgmaxRows(xp, rp, columns));
         }
     }
 
     /// <summary>x[r, j] *= scale[r].</summary>
-    public static void Scale(Span<float> x, int rows, int columns, ReadOnlySpan<float> scale, ParallelOptions parallelism)
+    public static void Scale(Span<float> x, int rows, int columns, ReadOnlySpan<float> scale, int threads)
     {
         if (rows == 0 || columns == 0)
         {
@@ -31,7 +31,7 @@ internal static unsafe class CpuRows
 
         fixed (float* xp = x, sp = scale)
         {
-            CpuParallel.For(rows, Math.Max(1, CpuParallel.MinElementsPerChunk / columns), parallelism, new ScaleRows(xp, sp, columns));
+            CpuParallel.For(rows, Math.Max(1, CpuParallel.MinElementsPerChunk / columns), threads, new ScaleRows(xp, sp, columns));
         }
     }
 

@@ -8,7 +8,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuSgd
 {
     /// <summary>The update, split across threads for large parameter sets.</summary>
-    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> momentum, SgdCoefficients k, ParallelOptions parallelism)
+    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> momentum, SgdCoefficients k, int threads)
     {
         if (parameters.Length != gradients.Length || (k.Momentum != 0f && momentum.Length != parameters.Length))
         {
@@ -17,7 +17,7 @@ internal static unsafe class CpuSgd
 
         fixed (float* p = parameters, g = gradients, b = momentum)
         {
-            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, parallelism, new StepChunk(p, g, b, k));
+            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(p, g, b, k));
         }
     }
 

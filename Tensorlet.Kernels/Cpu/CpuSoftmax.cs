@@ -26,10 +26,10 @@ internal static unsafe class CpuSoftmax
     /// <param name="rows">N, the rows.</param>
     /// <param name="classes">V, the classes per row.</param>
     /// <param name="gradScale">The factor on the gradient: 1/N gives the gradient of the mean loss.</param>
-    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, classes); nothing is written.</exception>
     public static void CrossEntropy(
-        ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dLogits, int rows, int classes, float gradScale, int maxDegreeOfParallelism = 1)
+        ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dLogits, int rows, int classes, float gradScale, int threads = 1)
     {
         long length = CheckSizes(rows, classes);
         CheckLength(logits.Length, length, nameof(logits));
@@ -48,7 +48,7 @@ internal static unsafe class CpuSoftmax
         fixed (float* pLogits = logits, pLosses = losses, pDLogits = dLogits)
         fixed (int* pTargets = targets)
         {
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, maxDegreeOfParallelism, new CrossEntropyRows(pLogits, pTargets, pLosses, pDLogits, classes, gradScale));
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new CrossEntropyRows(pLogits, pTargets, pLosses, pDLogits, classes, gradScale));
         }
     }
 
@@ -61,8 +61,8 @@ internal static unsafe class CpuSoftmax
     /// <param name="rows">N, the rows.</param>
     /// <param name="classes">V, the classes per row.</param>
     /// <param name="temperature">T &gt; 0: below 1 sharpens the distribution, above 1 flattens it.</param>
-    /// <param name="maxDegreeOfParallelism">The most threads to use; 1 runs on the calling thread.</param>
-    public static void WithTemperature(ReadOnlySpan<float> logits, Span<float> probabilities, int rows, int classes, float temperature, int maxDegreeOfParallelism = 1)
+    /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
+    public static void WithTemperature(ReadOnlySpan<float> logits, Span<float> probabilities, int rows, int classes, float temperature, int threads = 1)
     {
         long length = CheckSizes(rows, classes);
         CheckLength(logits.Length, length, nameof(logits));
@@ -79,7 +79,7 @@ internal static unsafe class CpuSoftmax
 
         fixed (float* pLogits = logits, pProbabilities = probabilities)
         {
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, maxDegreeOfParallelism, new TemperatureRows(pLogits, pProbabilities, classes, 1f / temperature));
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new TemperatureRows(pLogits, pProbabilities, classes, 1f / temperature));
         }
     }
 

@@ -68,7 +68,7 @@ public sealed class ActivationTests
             Assert.Ignore($"This machine does not accelerate {width}.");
         }
 
-        var parallelism = new ParallelOptions { MaxDegreeOfParallelism = 2 };
+        const int threads = 2;
         foreach (var activation in Activations)
         {
             foreach (int n in new[] { 1, 3, 4, 7, 8, 15, 16, 17, 33, 100, 70001 })
@@ -77,7 +77,7 @@ public sealed class ActivationTests
                 var expected = new double[n];
                 ReferenceActivation.Forward(activation, ToDouble(data), expected);
                 var y = new float[n];
-                CpuActivation.Forward(activation, data, y, parallelism, width);
+                CpuActivation.Forward(activation, data, y, threads, width);
                 AssertClose(y, expected, ForwardAbs, ForwardRel, $"{activation} forward at {width}, n={n}");
 
                 var dy = Uniform(n, 400 + n, -2f, 2f);
@@ -85,7 +85,7 @@ public sealed class ActivationTests
                 var yd = Array.ConvertAll(y, v => (double)v);
                 ReferenceActivation.Backward(activation, yd, ToDouble(dy), expectedDx);
                 var dx = new float[n];
-                CpuActivation.Backward(activation, y, dy, dx, parallelism, width);
+                CpuActivation.Backward(activation, y, dy, dx, threads, width);
                 AssertClose(dx, expectedDx, BackwardAbs, BackwardRel, $"{activation} backward at {width}, n={n}");
             }
         }

@@ -29,7 +29,7 @@ public sealed unsafe class CpuThreadTeamTests
         var hits = new int[length];
         fixed (int* h = hits)
         {
-            CpuParallel.For(length, minChunk, new ParallelOptions { MaxDegreeOfParallelism = threads }, new CountRange(h));
+            CpuParallel.For(length, minChunk, threads, new CountRange(h));
         }
 
         Assert.That(hits, Is.All.EqualTo(1));
@@ -92,12 +92,12 @@ public sealed unsafe class CpuThreadTeamTests
     public void ALoopAllocatesNothing()
     {
         var data = new float[1 << 18];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = 2 };
-        CpuMemory.Fill(data, 1f, options);
+        const int threads = 2;
+        CpuMemory.Fill(data, 1f, threads);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 100; i++)
         {
-            CpuMemory.Fill(data, i, options);
+            CpuMemory.Fill(data, i, threads);
         }
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;

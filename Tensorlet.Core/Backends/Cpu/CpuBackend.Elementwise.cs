@@ -5,57 +5,57 @@ namespace Tensorlet.Backends.Cpu;
 
 internal sealed partial class CpuBackend
 {
-    public void Fill(Tensor x, float value) => CpuMemory.Fill(x.Span, value, Parallelism);
+    public void Fill(Tensor x, float value) => CpuMemory.Fill(x.Span, value, Threads);
 
-    public void Copy(Tensor source, Tensor destination) => CpuMemory.Copy(source.Span, destination.Span, Parallelism);
+    public void Copy(Tensor source, Tensor destination) => CpuMemory.Copy(source.Span, destination.Span, Threads);
 
-    public void Scale(Tensor x, float alpha) => CpuElementwise.UnaryParallel(x.Span, x.Span, new ScaleOperator(alpha), Parallelism, Plan.Width);
+    public void Scale(Tensor x, float alpha) => CpuElementwise.UnaryParallel(x.Span, x.Span, new ScaleOperator(alpha), Threads, Plan.Width);
 
-    public double SumOfSquares(Tensor x) => CpuReduction.SumOfSquares(x.Span, Parallelism);
+    public double SumOfSquares(Tensor x) => CpuReduction.SumOfSquares(x.Span, Threads);
 
     public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
-        => CpuGatherScatter.GatherColumns(weight.Span, weight.Rows, weight.Columns, indices.Span, output.Span, Parallelism);
+        => CpuGatherScatter.GatherColumns(weight.Span, weight.Rows, weight.Columns, indices.Span, output.Span, Threads);
 
     public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
-        => CpuGatherScatter.ScatterAddColumns(gradOutput.Span, indices.Span, gradWeight.Span, gradWeight.Rows, gradWeight.Columns, Parallelism);
+        => CpuGatherScatter.ScatterAddColumns(gradOutput.Span, indices.Span, gradWeight.Span, gradWeight.Rows, gradWeight.Columns, Threads);
 
-    public void AddBias(Tensor x, Tensor bias) => CpuBias.AddBias(x.Span, bias.Span, Parallelism);
+    public void AddBias(Tensor x, Tensor bias) => CpuBias.AddBias(x.Span, bias.Span, Threads);
 
-    public void SumColumns(Tensor x, Tensor result, bool accumulate) => CpuBias.SumColumns(x.Span, result.Span, accumulate, Parallelism);
+    public void SumColumns(Tensor x, Tensor result, bool accumulate) => CpuBias.SumColumns(x.Span, result.Span, accumulate, Threads);
 
-    public void ActivationForward(Activation activation, Tensor x, Tensor y) => CpuActivation.Forward(activation, x.Span, y.Span, Parallelism, Plan.Width);
+    public void ActivationForward(Activation activation, Tensor x, Tensor y) => CpuActivation.Forward(activation, x.Span, y.Span, Threads, Plan.Width);
 
-    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx) => CpuActivation.Backward(activation, y.Span, dy.Span, dx.Span, Parallelism, Plan.Width);
+    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx) => CpuActivation.Backward(activation, y.Span, dy.Span, dx.Span, Threads, Plan.Width);
 
-    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Parallelism);
+    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Threads);
 
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
-        => CpuAdam.Step(parameters.Span, gradients.Span, m.Span, v.Span, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, step), Parallelism);
+        => CpuAdam.Step(parameters.Span, gradients.Span, m.Span, v.Span, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, step), Threads);
 
     public void Add(Tensor a, Tensor b, Tensor y, float alpha)
     {
         if (alpha == 1f)
         {
-            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(AddOperator), Parallelism);
+            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(AddOperator), Threads);
         }
         else
         {
-            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, new AddScaledOperator(alpha), Parallelism);
+            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, new AddScaledOperator(alpha), Threads);
         }
     }
 
-    public void Multiply(Tensor a, Tensor b, Tensor y) => CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(MultiplyOperator), Parallelism);
+    public void Multiply(Tensor a, Tensor b, Tensor y) => CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(MultiplyOperator), Threads);
 
-    public void ScaleRows(Tensor x, Tensor scale) => CpuRows.Scale(x.Span, x.Rows, x.Columns, scale.Span, Parallelism);
+    public void ScaleRows(Tensor x, Tensor scale) => CpuRows.Scale(x.Span, x.Rows, x.Columns, scale.Span, Threads);
 
-    public void ArgmaxRows(Tensor x, IndexTensor result) => CpuRows.Argmax(x.Span, x.Rows, x.Columns, result.Span, Parallelism);
+    public void ArgmaxRows(Tensor x, IndexTensor result) => CpuRows.Argmax(x.Span, x.Rows, x.Columns, result.Span, Threads);
 
     public void GatherRows(Tensor table, IndexTensor indices, Tensor output)
-        => CpuGatherScatter.GatherRows(table.Span, table.Rows, table.Columns, indices.Span, output.Span, Parallelism);
+        => CpuGatherScatter.GatherRows(table.Span, table.Rows, table.Columns, indices.Span, output.Span, Threads);
 
     public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable)
-        => CpuGatherScatter.ScatterAddRows(gradOutput.Span, indices.Span, gradTable.Span, gradTable.Rows, gradTable.Columns, Parallelism);
+        => CpuGatherScatter.ScatterAddRows(gradOutput.Span, indices.Span, gradTable.Span, gradTable.Rows, gradTable.Columns, Threads);
 
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
-        => CpuSgd.Step(parameters.Span, gradients.Span, coefficients.Momentum != 0f ? momentum.Span : default, coefficients, Parallelism);
+        => CpuSgd.Step(parameters.Span, gradients.Span, coefficients.Momentum != 0f ? momentum.Span : default, coefficients, Threads);
 }

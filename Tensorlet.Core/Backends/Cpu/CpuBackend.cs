@@ -11,14 +11,10 @@ internal sealed partial class CpuBackend : IKernelBackend
     {
         Threads = threads;
         Plan = plan ?? CpuKernelPlan.Machine;
-        Parallelism = new ParallelOptions { MaxDegreeOfParallelism = threads };
     }
 
     /// <summary>How many threads the kernels use: the one thread count the backend is given.</summary>
     public int Threads { get; }
-
-    /// <summary><see cref="Threads"/> in the form the kernels that split work through <see cref="Kernels.Cpu.CpuParallel"/> take.</summary>
-    private ParallelOptions Parallelism { get; }
 
     /// <summary>The register width and GEMM blocking every kernel of this device runs with.</summary>
     public CpuKernelPlan Plan { get; }
