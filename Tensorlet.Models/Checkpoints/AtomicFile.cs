@@ -4,7 +4,8 @@ namespace Tensorlet.Models.Checkpoints;
 /// Replaces a file all at once: the content goes to a temporary file in the same folder, is flushed to
 /// disk, then renamed over the target. A crash or an exception mid-write leaves the old file as it was
 /// and no temporary file behind (a rename within one folder is atomic on Linux, macOS and NTFS). A process
-/// killed mid-write can leave its hidden temporary file, <c>.NAME.GUID.tmp</c>; the target is never torn.
+/// killed mid-write can leave its hidden temporary file, <c>.NAME.GUID.tmp</c> (<see cref="RemoveLeftovers"/> deletes
+/// it); the target is never torn.
 /// </summary>
 public static class AtomicFile
 {
@@ -41,6 +42,32 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Deletes the hidden temporary files that writes of <paramref name="path"/> killed mid-write left beside it; the
+    /// file itself is never touched. Call it before relying on a folder being tidy, for example when resuming.
+    /// </summary>
+    /// <param name="path">A file written with <see cref="Write"/>.</param>
+    public static void RemoveLeftovers(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        RemoveTemporaries(Path.GetFullPath(path));
+    }
+
+    // Deletes the temporaries of fullPath (whose file name may hold wildcards): .NAME.*.tmp in its folder.
+    internal static void RemoveTemporaries(string fullPath)
+    {
+        var folder = Path.GetDirectoryName(fullPath);
+        if (folder is null || !Directory.Exists(folder))
+        {
+            return;
+        }
+
+        foreach (var temp in Directory.GetFiles(folder, $".{Path.GetFileName(fullPath)}.*.tmp"))
+        {
+            TryDelete(temp);
+        }
+    }
+
     private static void TryDelete(string temp)
     {
         try
@@ -49,7 +76,7 @@ public static class AtomicFile
         }
         catch (IOException)
         {
-            // The original error matters more than a leftover temp file.
+            // A temporary that cannot be deleted now is harmless: the target is whole, and the original error matters more.
         }
         catch (UnauthorizedAccessException)
         {

@@ -143,19 +143,8 @@ internal static class CheckpointPair
     // AtomicFile's temporaries of the model file and of its optimizer files: .NAME.safetensors.GUID.tmp, .NAME.optimizer.*.tmp.
     private static void RemoveTemporaryFiles(string fullPath)
     {
-        var folder = Path.GetDirectoryName(fullPath)!;
-        if (!Directory.Exists(folder))
-        {
-            return;
-        }
-
-        foreach (var pattern in new[] { $".{Path.GetFileName(fullPath)}.*.tmp", $".{Stem(fullPath)}.optimizer.*.tmp" })
-        {
-            foreach (var temp in Directory.GetFiles(folder, pattern))
-            {
-                TryDelete(temp);
-            }
-        }
+        AtomicFile.RemoveTemporaries(fullPath);
+        AtomicFile.RemoveTemporaries(Path.Combine(Path.GetDirectoryName(fullPath)!, Stem(fullPath) + ".optimizer"));
     }
 
     private static void TryDelete(string path)

@@ -11,10 +11,10 @@ namespace Tensorlet.Tests.App;
 
 /// <summary>
 /// Kills CharPredict (a child process, <c>dotnet CharPredict.dll train</c>) with SIGKILL at every step of its
-/// checkpoint saves, then resumes the run in-process: the resume must never refuse, and must end with exactly the
-/// weights and optimizer state of a run that was never interrupted. The child runs with the test-only hook
-/// TENSORLET_TEST_SAVE_PAUSE_MS (Tensorlet.Models/Checkpoints/SaveFaultPoint.cs), which announces each step of
-/// every atomic write on standard error and pauses there, so the kill lands at a known step.
+/// checkpoint saves, the first one included, then resumes the run in-process: the resume must never refuse, and must
+/// end with exactly the weights, optimizer state and metrics of a run that was never interrupted. The child runs with
+/// the test-only hook TENSORLET_TEST_SAVE_PAUSE_MS (Tensorlet.Models/Checkpoints/SaveFaultPoint.cs), which announces
+/// each step of every atomic write on standard error and pauses there, so the kill lands at a known step.
 /// </summary>
 [NonParallelizable]
 public sealed class SaveFaultTests
@@ -58,34 +58,38 @@ public sealed class SaveFaultTests
     ];
 
     [Test]
-    [CancelAfter(120_000)]
+    [CancelAfter(180_000)]
     public void AKillAtAnyStepOfASaveResumesFromTheOldOrTheNewCheckpointExactly()
     {
         var reference = AppHarness.Run(TrainArgs(Path.Combine(folder!, "reference")));
         Assert.That(reference.ExitCode, Is.EqualTo(0), reference.ToString());
-        var expected = State(AppHarness.OnlyRun(Path.Combine(folder!, "reference")));
+        var referenceRun = AppHarness.OnlyRun(Path.Combine(folder!, "reference"));
+        var expected = State(referenceRun);
+        var expectedLosses = Losses(referenceRun);
 
-        // Each save of lstm.safetensors announces 7 steps: the optimizer file's temporary created, written, renamed;
-        // the model file's temporary created, written, renamed (the commit); the old optimizer file deleted.
-        const int stepsPerSave = 7;
+        // The steps announced for the LSTM's files. The first save has 10: the optimizer file's temporary created (1),
+        // written (2), renamed (3); the model file's temporary created (4), written (5), renamed (6, the commit); the
+        // old optimizer files deleted (7); then the saved mark lstm.saved created (8), written (9), renamed (10). The
+        // second save has the first 7 again (11-17), the mark already there.
+        // One kill in each state a kill can leave. First save: 2 a complete optimizer file, no model file, and the
+        // epoch's metrics row (written before the checkpoint); 5 that, and a complete model temporary; 7 the first pair
+        // committed, no mark; 9 the mark's temporary written. Second save (a previous pair exists): 11 a 0-byte
+        // optimizer temporary; 13 a complete optimizer file the model file does not name; 15 that, and a complete
+        // model temporary; 16 the new pair committed, the old optimizer file not yet deleted; 17 all done. (Each kill
+        // costs a child process that loads the corpus, about 3 s here; the steps left out leave the same files as one
+        // of these.)
+        int[] targets = [2, 5, 7, 9, 11, 13, 15, 16, 17];
         var kills = new List<string>();
-        // One kill in each state a kill can leave once a checkpoint exists. Second save (a previous pair exists): 8 a
-        // 0-byte optimizer temporary; 10 a complete optimizer file the model file does not name; 12 that, and a complete
-        // model temporary; 13 the new pair committed, the old optimizer file not yet deleted; 14 all done. First save:
-        // 7 the first pair complete. (Each kill costs a child process that loads the corpus, about 3 s here; the steps
-        // left out leave the same files as one of these.) Steps 1-6, a kill before the first commit, leave no
-        // checkpoint but the epoch's metrics row, and 'train --resume' then refuses the run as one whose checkpoint was
-        // deleted (TrainingRunner.EnsureResumable): left out until the app tells the two apart.
-        int[] targets = [7, 8, 10, 12, 13, 14];
         foreach (int target in targets)
         {
             var runs = Path.Combine(folder!, $"kill-{target}");
-            var (killedAt, log) = RunChildAndKill(TrainArgs(runs), target);
+            var (killedAt, commits, log) = RunChildAndKill(TrainArgs(runs), target);
             Assert.That(killedAt, Is.Not.Null, $"the child finished before checkpoint step {target}:\n{log}");
             kills.Add(killedAt!);
             var run = AppHarness.OnlyRun(runs);
 
-            // Whatever the kill left is a whole pair (or no checkpoint yet, before the first commit).
+            // Whatever the kill left is a whole pair, the previous or the new one (a kill comes at or after the step
+            // it was aimed at); or, before the first commit, no checkpoint and no saved mark, but the epoch's row.
             var model = Path.Combine(run, "lstm.safetensors");
             if (File.Exists(model))
             {
@@ -94,13 +98,20 @@ public sealed class SaveFaultTests
                 using var loaded = checkpoint.CreateModel(device);
                 using var adam = new Tensorlet.Optim.Adam(loaded.Parameters, 0.01f);
                 Assert.DoesNotThrow(() => checkpoint.LoadOptimizerState(loaded, adam), $"killed at {killedAt}");
-                int save = (target - 1) / stepsPerSave + 1;
-                Assert.That(checkpoint.Position.Epoch, Is.InRange(save - 1, save), $"killed at {killedAt}: the previous or the new checkpoint");
+                Assert.That(checkpoint.Position.Epoch, Is.InRange(commits, commits + 1), $"killed at {killedAt}: the previous or the new checkpoint");
+            }
+            else
+            {
+                Assert.That(commits, Is.Zero, $"killed at {killedAt}: a committed checkpoint is never lost");
+                Assert.That(File.Exists(Path.Combine(run, "lstm.saved")), Is.False, $"killed at {killedAt}: no saved mark before the first commit");
+                Assert.That(Losses(run), Has.Some.StartsWith("lstm,1,"), $"killed at {killedAt}: the metrics row that once made resume refuse");
             }
 
             var resumed = AppHarness.Run("train", "--resume", run);
             Assert.That(resumed.ExitCode, Is.EqualTo(0), $"killed at {killedAt}\n{resumed}");
             Assert.That(State(run), Is.EqualTo(expected), $"killed at {killedAt}: the resumed run must end where the uninterrupted one did");
+            Assert.That(Losses(run), Is.EqualTo(expectedLosses), $"killed at {killedAt}: one metrics row per epoch, with the uninterrupted run's losses");
+            Assert.That(File.Exists(Path.Combine(run, "lstm.saved")), Is.True, $"killed at {killedAt}: the saved mark after the resume");
             Assert.That(Directory.GetFiles(run, ".*"), Is.Empty, $"killed at {killedAt}: no temporary file after the resume");
             Assert.That(Directory.GetFiles(run, "lstm.optimizer.*"), Has.Length.EqualTo(1), $"killed at {killedAt}: one optimizer file");
         }
@@ -184,13 +195,15 @@ public sealed class SaveFaultTests
         return Process.Start(start)!;
     }
 
-    // Runs the child and SIGKILLs it at the target-th step announced for the LSTM's checkpoint files.
-    private (string? KilledAt, string Log) RunChildAndKill(string[] args, int target)
+    // Runs the child and SIGKILLs it at the target-th step announced for the LSTM's files; commits counts the model
+    // file's renames announced up to the kill.
+    private (string? KilledAt, int Commits, string Log) RunChildAndKill(string[] args, int target)
     {
         using var child = StartChild(args);
         var log = new StringBuilder();
         string? killedAt = null;
         int announced = 0;
+        int commits = 0;
         var done = new ManualResetEventSlim();
         child.ErrorDataReceived += (_, e) =>
         {
@@ -203,6 +216,11 @@ public sealed class SaveFaultTests
             lock (log)
             {
                 log.AppendLine(e.Data);
+                if (killedAt is null && e.Data == "tensorlet-save-step: renamed lstm.safetensors")
+                {
+                    commits++;
+                }
+
                 if (killedAt is null && e.Data.StartsWith("tensorlet-save-step: ", StringComparison.Ordinal) && e.Data.Contains("lstm.", StringComparison.Ordinal)
                     && ++announced == target)
                 {
@@ -217,9 +235,13 @@ public sealed class SaveFaultTests
         done.Wait();
         lock (log)
         {
-            return (killedAt, log.ToString());
+            return (killedAt, commits, log.ToString());
         }
     }
+
+    // metrics.csv without its timing columns (chars_per_s, seconds): model, epoch and the losses.
+    private static List<string> Losses(string run) =>
+        [.. File.ReadLines(Path.Combine(run, "metrics.csv")).Skip(1).Select(line => string.Join(',', line.Split(',')[..6]))];
 
     // The weights and the optimizer state of a run's LSTM checkpoint, as one comparable list.
     private static List<float[]> State(string run)

@@ -51,6 +51,32 @@ public sealed class TrainFailureTests
         Directory.Delete(run, true);
     }
 
+    [Test]
+    public void ResumingARunWhoseFirstSaveOfAModelNeverCommittedTrainsThatModelFromScratch()
+    {
+        // What a kill during the LSTM's first save leaves: its epoch-1 metrics row, but no checkpoint and no saved mark.
+        var run = BadInputTests.CopyOfSharedRun();
+        var trained = Tensors(Path.Combine(run, "lstm.safetensors"));
+        foreach (var file in Directory.GetFiles(run, "lstm.*"))
+        {
+            File.Delete(file);
+        }
+
+        var metrics = Path.Combine(run, "metrics.csv");
+        File.WriteAllLines(metrics, File.ReadLines(metrics).Where(line => !line.StartsWith("lstm,2,", StringComparison.Ordinal)).ToArray());
+
+        var result = AppHarness.Run("train", "--resume", run, "--device", "cpu");
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Stdout, Does.Contain("ngram: already trained for 2 epochs."));
+        Assert.That(result.Stdout, Does.Not.Contain("lstm: resuming"), "the LSTM starts from scratch");
+        Assert.That(Tensors(Path.Combine(run, "lstm.safetensors")), Is.EqualTo(trained), "the same weights as the uninterrupted run");
+        Assert.That(File.Exists(Path.Combine(run, "lstm.saved")), Is.True);
+        var epochs = File.ReadLines(metrics).Where(line => line.StartsWith("lstm,", StringComparison.Ordinal)).Select(line => line.Split(',')[1]);
+        Assert.That(epochs, Is.EqualTo(new[] { "1", "2" }), "the interrupted epoch's row was redone, not repeated");
+        Directory.Delete(run, true);
+    }
+
     [TestCase(100_000, 2, "hidden size must be positive and at most 16384")]
     [TestCase(16, 100_000, "number of layers must be positive and at most 64")]
     [TestCase(16_384, 64, "parameters; at most")]
@@ -69,6 +95,9 @@ public sealed class TrainFailureTests
         AppHarness.Run("sample", "--checkpoint", path, "--device", "cpu").AssertError(1, fragment);
         Directory.Delete(folder, true);
     }
+
+    private static List<float[]> Tensors(string path) =>
+        [.. SafeTensorsFile.Read(path).Tensors.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Value.Data)];
 
     // The arguments with each flag's value replaced (System.CommandLine refuses a flag given twice).
     private static string[] With(string[] args, params (string Flag, string Value)[] changes)

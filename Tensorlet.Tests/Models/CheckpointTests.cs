@@ -186,6 +186,25 @@ public sealed class CheckpointTests
     }
 
     [Test]
+    public void AnAtomicWritesLeftoversAreRemovedAndNothingElse()
+    {
+        var path = Path.Combine(folder, "metrics.csv");
+        AtomicFile.Write(path, stream => stream.WriteByte((byte)'x'));
+
+        // A temporary of this file, and files that only look alike: another file's temporary, a visible file.
+        string[] files = [".metrics.csv.0123.tmp", "metrics.csv.0123.tmp", ".lstm.saved.4567.tmp", ".metrics.tmp"];
+        foreach (var name in files)
+        {
+            File.WriteAllBytes(Path.Combine(folder, name), []);
+        }
+
+        AtomicFile.RemoveLeftovers(path);
+
+        Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "metrics.csv", "metrics.csv.0123.tmp", ".lstm.saved.4567.tmp", ".metrics.tmp" }.Order()));
+        Assert.That(File.ReadAllText(path), Is.EqualTo("x"));
+    }
+
+    [Test]
     public void ACheckpointWithTheOlderOptimizerFileNameStillResumes()
     {
         var device = TestDevices.Get("cpu");

@@ -46,8 +46,27 @@ internal sealed class RunFolder(string path)
     /// <summary>The model checkpoint (its optimizer state sits beside it as NAME.optimizer.ID.safetensors, named in its metadata).</summary>
     public string Checkpoint(ModelKind kind) => Combine(NameOf(kind) + ".safetensors");
 
+    /// <summary>
+    /// The mark that the model's checkpoint was committed at least once, written right after its first save. A resume
+    /// that finds the mark without the checkpoint refuses the run (the checkpoint was deleted); with neither, the model's
+    /// first save never committed, and the model trains from scratch.
+    /// </summary>
+    public string SavedMark(ModelKind kind) => Combine(NameOf(kind) + ".saved");
+
     /// <summary>The state of a partly done epoch, written when training stops mid-epoch.</summary>
     public string PartialEpoch(ModelKind kind) => Combine(NameOf(kind) + ".partial-epoch.json");
+
+    /// <summary>
+    /// Deletes the hidden temporary files that a process killed while writing the run's files left (the checkpoints'
+    /// own are removed by <see cref="Models.Checkpoints.ModelCheckpoint.RemoveLeftovers"/>).
+    /// </summary>
+    public void RemoveLeftovers(IEnumerable<ModelKind> kinds)
+    {
+        foreach (var file in kinds.SelectMany(k => new[] { SavedMark(k), PartialEpoch(k) }).Append(Config).Append(Metrics))
+        {
+            Models.Checkpoints.AtomicFile.RemoveLeftovers(file);
+        }
+    }
 
     private string Combine(string name) => System.IO.Path.Combine(Path, name);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
@@ -27,6 +28,7 @@ internal sealed class TrainingRunner(
         var summary = Summarize(models);
         if (resuming)
         {
+            run.RemoveLeftovers(settings.Kinds);
             Array.ForEach(models, EnsureResumable);
         }
         else
@@ -164,10 +166,14 @@ internal sealed class TrainingRunner(
         ModelCheckpoint.RemoveLeftovers(path);
         if (!File.Exists(path))
         {
+            // Its first save never committed (EnsureResumable has ruled out a deleted checkpoint): the model starts
+            // from scratch, and the rows its interrupted first epoch wrote are redone.
+            RedoEpochsAfter(m, 0);
             return null;
         }
 
         var checkpoint = ModelCheckpoint.Read(path, m.Kind);
+        MarkSaved(m.Kind);
         checkpoint.EnsureVocabulary(data.Vocabulary);
         if (m.Ngrams is not null && checkpoint.Ngrams!.Serialize() != m.Ngrams.Serialize())
         {
@@ -185,28 +191,35 @@ internal sealed class TrainingRunner(
         var model = checkpoint.CreateModel(device);
         var optimizer = Optimizer(model);
         checkpoint.LoadOptimizerState(model, optimizer);
-        var rows = MetricsRow.ReadAll(run.Metrics);
+        var rows = RedoEpochsAfter(m, start.Epoch);
         var carried = PartialEpoch.Read(run.PartialEpoch(m.Kind), start.Step)
             ?? new PartialEpoch(start.Step, 0, 0, rows.LastOrDefault(r => r.Model == m.Name && r.Epoch == start.Epoch)?.Seconds ?? 0);
-
-        // Rows past the checkpoint (a crash between the metrics and the checkpoint) are redone.
-        if (rows.RemoveAll(r => r.Model == m.Name && r.Epoch > start.Epoch) > 0)
-        {
-            MetricsRow.WriteAll(run.Metrics, rows);
-        }
-
         console.Line($"{m.Name}: resuming at epoch {start.Epoch + 1}, batch {start.BatchInEpoch + 1} (step {start.Step}).");
         return new ModelState(model, optimizer, start, carried);
     }
 
-    // Before anything trains: when the run has trained this model (metrics rows, a partial epoch) or one that comes after
-    // it, its checkpoint must exist; retraining it from scratch would silently lose that training.
+    // Drops the model's metrics.csv rows past epoch, which a kill between an epoch's row and its checkpoint leaves, so
+    // they are redone; returns the rows kept.
+    private List<MetricsRow> RedoEpochsAfter(RunModel m, int epoch)
+    {
+        var rows = MetricsRow.ReadAll(run.Metrics);
+        if (rows.RemoveAll(r => r.Model == m.Name && r.Epoch > epoch) > 0)
+        {
+            MetricsRow.WriteAll(run.Metrics, rows);
+        }
+
+        return rows;
+    }
+
+    // Before anything trains: when the run has committed a checkpoint of this model (its saved mark, a partial epoch) or
+    // of one that comes after it, its checkpoint must exist; retraining it from scratch would silently lose that
+    // training. Metrics rows prove nothing: an epoch's row is written before its checkpoint, so a kill during the
+    // model's first save leaves a row and no checkpoint, and that model rightly starts again from scratch.
     private void EnsureResumable(RunModel m)
     {
         var laterOrSame = settings.Kinds.SkipWhile(k => k != m.Kind).ToArray();
-        var names = laterOrSame.Select(RunFolder.NameOf).ToHashSet();
         bool started = File.Exists(run.PartialEpoch(m.Kind))
-            || MetricsRow.ReadAll(run.Metrics).Any(r => names.Contains(r.Model))
+            || laterOrSame.Any(k => File.Exists(run.SavedMark(k)))
             || laterOrSame.Skip(1).Any(k => File.Exists(run.Checkpoint(k)));
         if (started && !File.Exists(run.Checkpoint(m.Kind)))
         {
@@ -257,7 +270,23 @@ internal sealed class TrainingRunner(
     }
 
     private void Save(RunModel m, ModelState state, TrainingPosition position)
-        => ModelCheckpoint.Save(run.Checkpoint(m.Kind), state.Model, m.Spec, data.Vocabulary, m.Ngrams, position, state.Optimizer);
+    {
+        ModelCheckpoint.Save(run.Checkpoint(m.Kind), state.Model, m.Spec, data.Vocabulary, m.Ngrams, position, state.Optimizer);
+        MarkSaved(m.Kind);
+    }
+
+    // Marks the model's checkpoint as committed once (see RunFolder.SavedMark).
+    private void MarkSaved(ModelKind kind)
+    {
+        string mark = run.SavedMark(kind);
+        if (File.Exists(mark))
+        {
+            return;
+        }
+
+        string text = $"{Path.GetFileName(run.Checkpoint(kind))} was saved in this run; train --resume refuses the run without it.\n";
+        AtomicFile.Write(mark, stream => stream.Write(Encoding.UTF8.GetBytes(text)));
+    }
 
     // "the " when the model can start from it, else the start of the first validation sequence.
     private string SampleStart(CharModelSpec spec)
