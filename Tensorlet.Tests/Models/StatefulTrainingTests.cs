@@ -3,6 +3,7 @@ using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
 using Tensorlet.Nn;
+using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Models;
@@ -43,6 +44,45 @@ public sealed class StatefulTrainingTests
                 Assert.That(fresh[j], Is.Not.EqualTo(expected).Within(1e-3 * Math.Abs(expected)), $"batch {j} from zeros differs");
             }
         }
+    }
+
+    [Test]
+    public void TheTrainerCarriesTheStateThroughAnEpochAndStartsEachEpochFromZeros()
+    {
+        var device = TestDevices.Get("cpu");
+        var (reference, text) = RandomModelAndText(seed: 5);
+        var source = new StreamBatchSource(CharIds.FromIds(text, Vocabulary), Streams, SequenceLength);
+        using var model = Load(device, reference);
+
+        // Learning rate 0: the weights stay the reference's, so the training losses are pure forward passes.
+        var trainer = new Trainer(model, new Adam(model.Parameters, learningRate: 0f), new TrainerOptions { BatchSize = Streams, Epochs = 2, Seed = 1 });
+        var losses = new List<double>();
+        trainer.BatchCompleted += p => losses.Add(p.Loss);
+        var result = trainer.Train(source, validation: source);
+
+        Assert.That(losses, Has.Count.EqualTo(2 * Batches));
+        for (int j = 0; j < Batches; j++)
+        {
+            double expected = ((j + 1) * PrefixLoss(reference, source, text, j + 1)) - (j * PrefixLoss(reference, source, text, j));
+            Assert.That(losses[j], Is.EqualTo(expected).Within(1e-5 * Math.Abs(expected)), $"epoch 1 batch {j}");
+            Assert.That(losses[Batches + j], Is.EqualTo(expected).Within(1e-5 * Math.Abs(expected)), $"epoch 2 batch {j}");
+        }
+
+        // The validation pass over the same streams carries the state too: its mean is the long pass's.
+        double whole = PrefixLoss(reference, source, text, Batches);
+        Assert.That(result.Epochs[^1].Validation!.Loss, Is.EqualTo(whole).Within(1e-5 * whole));
+        Assert.That(model.CarryState, Is.False, "training leaves the model stateless");
+    }
+
+    [Test]
+    public void StatefulTrainingNeedsOneStreamPerBatchRowAndARecurrentModel()
+    {
+        var device = TestDevices.Get("cpu");
+        var source = new StreamBatchSource(CharIds.FromIds(new int[40], Vocabulary), Streams, SequenceLength);
+        using var model = new LstmCharModel(device, Vocabulary, Hidden, 1, 0f, seed: 1);
+        var trainer = new Trainer(model, new Adam(model.Parameters), new TrainerOptions { BatchSize = Streams + 1 });
+
+        Assert.That(() => trainer.Train(source, null), Throws.ArgumentException.With.Message.Contains("one stream per batch row"));
     }
 
     // The mean per-row loss of each batch, taken in order, starting every batch from `state` (which each batch updates)
