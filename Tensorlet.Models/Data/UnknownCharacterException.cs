@@ -1,19 +1,21 @@
+using System.Text;
+
 namespace Tensorlet.Models.Data;
 
 /// <summary>Text given to <see cref="CharVocabulary.Encode(string)"/> holds characters the vocabulary lacks; the message lists each one.</summary>
 public sealed class UnknownCharacterException : ArgumentException
 {
     /// <summary>Creates the exception for the distinct unknown characters, in order of first appearance.</summary>
-    public UnknownCharacterException(IReadOnlyList<char> characters, string? paramName = null)
+    public UnknownCharacterException(IReadOnlyList<Rune> characters, string? paramName = null)
         : base("Characters not in the vocabulary: " + string.Join(", ", characters.Select(Describe)) + ".", paramName)
     {
         Characters = characters;
     }
 
     /// <summary>The distinct unknown characters, in order of first appearance.</summary>
-    public IReadOnlyList<char> Characters { get; }
+    public IReadOnlyList<Rune> Characters { get; }
 
     // 'X', or U+000A for characters that would not print.
-    private static string Describe(char c)
-        => char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c) ? $"U+{(int)c:X4}" : $"'{c}'";
+    private static string Describe(Rune c)
+        => Rune.IsControl(c) || Rune.IsWhiteSpace(c) ? $"U+{c.Value:X4}" : $"'{c}'";
 }

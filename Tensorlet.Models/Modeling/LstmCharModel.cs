@@ -51,6 +51,20 @@ public sealed class LstmCharModel : Sequential, ICharModel
     /// <summary>The seed of the dropout masks.</summary>
     public ulong DropoutSeed { get; set; }
 
+    /// <summary>
+    /// Truncated backpropagation through time: while set, each <see cref="ForwardLoss"/> starts from the (h, c) the
+    /// previous one ended with (zeros after <see cref="ResetState"/> or a change of batch size), and its gradient stops
+    /// there. For batches that continue each other, as a <see cref="Training.StreamBatchSource"/>'s do.
+    /// </summary>
+    public bool CarryState
+    {
+        get => Lstm.CarryState;
+        set => Lstm.CarryState = value;
+    }
+
+    /// <summary>Forgets the carried state: the next <see cref="ForwardLoss"/> starts from zeros.</summary>
+    public void ResetState() => Lstm.ResetState();
+
     /// <summary>Per-row losses for inputs and targets [T·B], time-major, of <paramref name="batch"/> sequences.</summary>
     public Tensor ForwardLoss(IndexTensor inputs, IndexTensor targets, int batch, bool training, long step)
     {

@@ -1,13 +1,14 @@
 namespace Tensorlet.Models.Sampling;
 
 /// <summary>
-/// Temperature softmax on the device, then a seeded multinomial draw on the host. Buffers are
-/// reused across draws.
+/// Temperature softmax on the device, then a seeded draw on the host, optionally among the <c>topK</c> most likely
+/// characters only; temperature 0 takes the most likely character. Buffers are reused across draws.
 /// </summary>
-internal sealed class CategoricalSampler(Device device, int vocabularySize, int seed) : IDisposable
+internal sealed class CategoricalSampler(Device device, int vocabularySize, int seed, int topK = 0) : IDisposable
 {
     private readonly Tensor probabilities = device.Zeros(1, vocabularySize);
     private readonly float[] host = new float[vocabularySize];
+    private readonly float[] scratch = new float[vocabularySize];
     private readonly Random random = new(seed);
 
     /// <summary>softmax(logits / temperature) of a [1, V] row, copied to the host.</summary>
@@ -18,30 +19,15 @@ internal sealed class CategoricalSampler(Device device, int vocabularySize, int 
         return host;
     }
 
-    /// <summary>Draws a character id from softmax(logits / temperature).</summary>
+    /// <summary>Draws a character id from softmax(logits / temperature), or takes the argmax at temperature 0.</summary>
     public int Draw(Tensor logitsRow, float temperature)
     {
-        var p = Distribution(logitsRow, temperature);
-        double u = random.NextDouble();
-        double cumulative = 0;
-        int last = 0;
-        for (int i = 0; i < p.Length; i++)
+        if (temperature == 0)
         {
-            if (p[i] <= 0)
-            {
-                continue;
-            }
-
-            cumulative += p[i];
-            last = i;
-            if (u < cumulative)
-            {
-                return i;
-            }
+            return CharacterChoice.Argmax(Distribution(logitsRow, 1));
         }
 
-        // Rounding can leave the cumulative sum a hair below 1: the last possible character takes the rest.
-        return last;
+        return CharacterChoice.Draw(Distribution(logitsRow, temperature), topK, random.NextDouble(), scratch);
     }
 
     public void Dispose() => probabilities.Dispose();

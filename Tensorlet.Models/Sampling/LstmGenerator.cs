@@ -15,14 +15,15 @@ public static class LstmGenerator
     /// <param name="model">The model.</param>
     /// <param name="start">The start ids, at least one.</param>
     /// <param name="length">How many new characters to generate.</param>
-    /// <param name="temperature">Softmax temperature; lower is greedier.</param>
+    /// <param name="temperature">Softmax temperature; lower is greedier; 0 takes the most likely character.</param>
     /// <param name="seed">Seeds the draws.</param>
-    public static int[] Generate(LstmCharModel model, ReadOnlySpan<int> start, int length, float temperature, int seed)
+    /// <param name="topK">Draw only among the <paramref name="topK"/> most likely characters; 0 for all.</param>
+    public static int[] Generate(LstmCharModel model, ReadOnlySpan<int> start, int length, float temperature, int seed, int topK = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         var result = new int[length];
         int i = 0;
-        foreach (int id in Stream(model, start.ToArray(), temperature, seed))
+        foreach (int id in Stream(model, start.ToArray(), temperature, seed, topK))
         {
             if (i == length)
             {
@@ -41,9 +42,10 @@ public static class LstmGenerator
     /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="start">The start ids, at least one.</param>
-    /// <param name="temperature">Softmax temperature; lower is greedier.</param>
+    /// <param name="temperature">Softmax temperature; lower is greedier; 0 takes the most likely character.</param>
     /// <param name="seed">Seeds the draws.</param>
-    public static IEnumerable<int> Stream(LstmCharModel model, int[] start, float temperature, int seed)
+    /// <param name="topK">Draw only among the <paramref name="topK"/> most likely characters; 0 for all.</param>
+    public static IEnumerable<int> Stream(LstmCharModel model, int[] start, float temperature, int seed, int topK = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(start);
@@ -52,16 +54,17 @@ public static class LstmGenerator
             throw new ArgumentException("The LSTM needs a start text of at least one character.", nameof(start));
         }
 
-        return Draws(model, start, temperature, seed);
+        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        return Draws(model, start, temperature, seed, topK);
     }
 
-    private static IEnumerable<int> Draws(LstmCharModel model, int[] start, float temperature, int seed)
+    private static IEnumerable<int> Draws(LstmCharModel model, int[] start, float temperature, int seed, int topK)
     {
         var device = model.Device;
         using var state = model.Lstm.CreateState(device, 1);
         using var prefix = device.IndexFromArray(start, start.Length);
         using var next = device.IndexZeros(1);
-        using var sampler = new CategoricalSampler(device, model.CharVocabularySize, seed);
+        using var sampler = new CategoricalSampler(device, model.CharVocabularySize, seed, topK);
         var logits = model.Logits(prefix, 1, training: false, step: 0, initialState: null, finalState: state);
         var one = new int[1];
         while (true)

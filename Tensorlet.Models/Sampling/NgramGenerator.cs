@@ -41,9 +41,10 @@ public static class NgramGenerator
 
     /// <summary>
     /// Generates new characters after <paramref name="start"/> (at least n characters, all in the vocabulary) one at a
-    /// time, as the caller asks for them, without end. Memory stays constant however many are taken.
+    /// time, as the caller asks for them, without end. Memory stays constant however many are taken. Temperature 0 takes
+    /// the most likely character; <paramref name="topK"/> above 0 draws only among the k most likely.
     /// </summary>
-    public static IEnumerable<char> Stream(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string start, float temperature, int seed)
+    public static IEnumerable<char> Stream(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string start, float temperature, int seed, int topK = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(characters);
@@ -57,17 +58,18 @@ public static class NgramGenerator
                 $"The n-gram model needs a start text of at least n = {n} characters; \"{start}\" has {start.Length}.", nameof(start));
         }
 
-        return Draws(model, characters, ngrams, start[^n..], temperature, seed);
+        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        return Draws(model, characters, ngrams, start[^n..], temperature, seed, topK);
     }
 
-    private static IEnumerable<char> Draws(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string last, float temperature, int seed)
+    private static IEnumerable<char> Draws(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string last, float temperature, int seed, int topK)
     {
         int n = last.Length;
         var random = new Random(seed);
         var window = last.ToCharArray();
         var context = new char[n];
         using var input = model.Device.IndexZeros(1);
-        using var sampler = new CategoricalSampler(model.Device, model.CharVocabularySize, seed);
+        using var sampler = new CategoricalSampler(model.Device, model.CharVocabularySize, seed, topK);
         var id = new int[1];
         while (true)
         {

@@ -16,6 +16,12 @@ namespace Tensorlet.Models.Training;
 /// trainer zeroes the gradients, keys the dropout masks by the step, runs Forward, the loss, the loss's backward and the
 /// model's, clips the gradient norm if asked, and steps the optimizer.
 /// </para>
+/// <para>
+/// A <see cref="StreamBatchSource"/> trains an <see cref="LstmCharModel"/> statefully (truncated backpropagation through
+/// time): its batches are taken in order, one stream per batch row (the batch size must be its stream count), and the
+/// LSTM's state is carried from batch to batch with its gradient cut, from zeros at the start of every epoch. A stream
+/// validation set is scored the same way. A run resumed in the middle of an epoch restarts the carried state from zeros.
+/// </para>
 /// </summary>
 public sealed class Trainer
 {
@@ -74,12 +80,7 @@ public sealed class Trainer
     /// <summary>The examples of epoch <paramref name="epoch"/> (from 0), in training order.</summary>
     public static int[] EpochOrder(int count, int seed, int epoch)
     {
-        var order = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            order[i] = i;
-        }
-
+        var order = InOrder(count);
         new Random(ShuffleSeed(seed, epoch)).Shuffle(order);
         return order;
     }
@@ -103,6 +104,23 @@ public sealed class Trainer
             throw new ArgumentException("The training set is empty.", nameof(train));
         }
 
+        var stateful = StatefulModel(train);
+        try
+        {
+            return TrainEpochs(train, validation, start, stateful, cancellation);
+        }
+        finally
+        {
+            if (stateful is not null)
+            {
+                stateful.CarryState = false;
+                stateful.ResetState();
+            }
+        }
+    }
+
+    private TrainingResult TrainEpochs(IBatchSource train, IBatchSource? validation, TrainingPosition? start, LstmCharModel? stateful, CancellationToken cancellation)
+    {
         var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
         var reports = new List<EpochReport>();
         using var step = charModel is not null
@@ -116,7 +134,13 @@ public sealed class Trainer
 
         for (int epoch = position.Epoch; epoch < options.Epochs; epoch++)
         {
-            var order = EpochOrder(train.Count, options.Seed, epoch);
+            var order = stateful is null ? EpochOrder(train.Count, options.Seed, epoch) : InOrder(train.Count);
+            if (stateful is not null)
+            {
+                stateful.CarryState = true;
+                stateful.ResetState();
+            }
+
             int firstBatch = epoch == position.Epoch ? position.BatchInEpoch : 0;
             double lossSum = 0;
             long characters = 0;
@@ -173,11 +197,61 @@ public sealed class Trainer
         return new TrainingResult(position, false, reports);
     }
 
+    private static int[] InOrder(int count)
+    {
+        var order = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+
+        return order;
+    }
+
+    // The model whose state a stream source's batches carry, or null when the source is not one.
+    private LstmCharModel? StatefulModel(IBatchSource train)
+    {
+        if (train is not StreamBatchSource streams)
+        {
+            return null;
+        }
+
+        if (streams.Streams != options.BatchSize)
+        {
+            throw new ArgumentException($"Stateful training takes one stream per batch row: the batch size is {options.BatchSize}, the source has {streams.Streams} streams.", nameof(train));
+        }
+
+        return charModel as LstmCharModel ?? throw new ArgumentException("Stateful training carries a recurrent state: it needs an LSTM char model.", nameof(train));
+    }
+
+    // Scores the validation set; a stream set with the LSTM state carried from zeros through its batches in order. The
+    // model is left stateless (the epoch's sample must not start from a carried state).
+    private EvaluationResult ValidateCharModel(ICharModel charModel, IBatchSource validation)
+    {
+        if (charModel is not LstmCharModel lstm)
+        {
+            return Evaluator.Evaluate(charModel, validation, options.BatchSize, options.MaxValidationExamples);
+        }
+
+        lstm.CarryState = validation is StreamBatchSource;
+        lstm.ResetState();
+        try
+        {
+            int batchSize = validation is StreamBatchSource streams ? streams.Streams : options.BatchSize;
+            return Evaluator.Evaluate(charModel, validation, batchSize, options.MaxValidationExamples);
+        }
+        finally
+        {
+            lstm.CarryState = false;
+            lstm.ResetState();
+        }
+    }
+
     private EvaluationResult Validate(IBatchSource validation)
     {
         if (charModel is not null)
         {
-            return Evaluator.Evaluate(charModel, validation, options.BatchSize, options.MaxValidationExamples);
+            return ValidateCharModel(charModel, validation);
         }
 
         // A generic loss reports one number per batch: the result has one position, weighted by the batch's target rows.

@@ -23,7 +23,6 @@ public sealed class BadInputTests
     [TestCase("train", "--n", "-1")]
     [TestCase("train", "--max-batches", "0")]
     [TestCase("sample", "--checkpoint", "x.safetensors", "--length", "0")]
-    [TestCase("sample", "--checkpoint", "x.safetensors", "--temperature", "-1")]
     [TestCase("compare", "--run", "x", "--temperatures", "0.5,zero")]
     public void ANonPositiveSizeIsAUsageError(params string[] args)
     {
@@ -50,6 +49,8 @@ public sealed class BadInputTests
     [TestCase("sample", "--checkpoint", "x.safetensors", "--length", "2000000000", "--length must be positive and at most 10000000")]
     [TestCase("sample", "--checkpoint", "x.safetensors", "--temperature", "abc", "--temperature takes a number")]
     [TestCase("sample", "--checkpoint", "x.safetensors", "--temperature", "NaN", "--temperature must be a finite number")]
+    [TestCase("sample", "--checkpoint", "x.safetensors", "--temperature", "-1", "--temperature must be zero or more")]
+    [TestCase("sample", "--checkpoint", "x.safetensors", "--top-k", "-1", "--top-k must be zero or more")]
     [TestCase("train", "--lstm-hidden", "--epochs", "1", "--lstm-hidden needs a value")]
     [TestCase("train", "--model", "gru", "Argument 'gru' not recognized")]
     public void AnUnparsableOrOutOfRangeNumberIsOneUsageErrorLine(params string[] argsAndFragment)

@@ -1,3 +1,4 @@
+using System.Text;
 using NUnit.Framework;
 using Tensorlet.Models.Data;
 
@@ -25,7 +26,7 @@ public sealed class VocabularyTests
 
         var ex = Assert.Throws<UnknownCharacterException>(() => vocabulary.Encode("aXb1 X\n"));
 
-        Assert.That(ex!.Characters, Is.EqualTo(new[] { 'X', '1', '\n' }));
+        Assert.That(ex!.Characters, Is.EqualTo(new[] { new Rune('X'), new Rune('1'), new Rune('\n') }));
         Assert.That(ex.Message, Does.Contain("'X', '1', U+000A"));
         Assert.That(ex, Is.InstanceOf<ArgumentException>());
     }
@@ -76,5 +77,52 @@ public sealed class VocabularyTests
         Assert.Throws<FormatException>(() => NgramVocabulary.Deserialize("3\nabcd"));
         Assert.Throws<FormatException>(() => NgramVocabulary.Deserialize("x\nabc"));
         Assert.Throws<ArgumentException>(() => NgramVocabulary.FromNgrams(2, ["abc"]));
+    }
+
+    [Test]
+    public void CharactersAreUnicodeScalarsSortedByValue()
+    {
+        // 'é' U+00E9, '世' U+4E16, '🙂' U+1F642 (two UTF-16 code units, one character).
+        var vocabulary = CharVocabulary.FromTexts(["🙂é\n世a🙂"]);
+
+        Assert.That(vocabulary.Count, Is.EqualTo(5));
+        Assert.That(vocabulary.Serialize(), Is.EqualTo("\naé世🙂"));
+        Assert.That(vocabulary.IndexOf(new Rune(0x1F642)), Is.EqualTo(4));
+        Assert.That(vocabulary.RuneAt(3), Is.EqualTo(new Rune('世')));
+        Assert.That(vocabulary.Encode("a🙂\n"), Is.EqualTo(new[] { 1, 4, 0 }));
+        Assert.That(vocabulary.Decode([4, 2, 3]), Is.EqualTo("🙂é世"));
+        Assert.That(vocabulary.Decode(4), Is.EqualTo("🙂"));
+        Assert.That(CharVocabulary.Deserialize(vocabulary.Serialize()), Is.EqualTo(vocabulary));
+        Assert.That(CharVocabulary.CountCharacters("a🙂"), Is.EqualTo(2));
+        Assert.Throws<InvalidOperationException>(() => _ = vocabulary[4]);
+        Assert.That(vocabulary[2], Is.EqualTo('é'));
+    }
+
+    [Test]
+    public void TheNewsgroupsVocabularyOfEarlierCheckpointsReadsBackUnchanged()
+    {
+        const string saved = " !,.;?abcdefghijklmnopqrstuvwxyz";
+
+        var vocabulary = CharVocabulary.Deserialize(saved);
+
+        Assert.That(vocabulary.Count, Is.EqualTo(32));
+        Assert.That(vocabulary.IndexOf(' '), Is.Zero);
+        Assert.That(vocabulary.IndexOf('z'), Is.EqualTo(31));
+        Assert.That(vocabulary.Serialize(), Is.EqualTo(saved));
+        Assert.That(vocabulary, Is.EqualTo(CharVocabulary.FromCharacters(saved)));
+    }
+
+    [Test]
+    public void UnknownEmojiAreListedAsCharactersAndUnpairedSurrogatesRejected()
+    {
+        var vocabulary = CharVocabulary.FromTexts(["ab"]);
+
+        var ex = Assert.Throws<UnknownCharacterException>(() => vocabulary.Encode("a🙂b世"));
+
+        Assert.That(ex!.Characters, Is.EqualTo(new[] { new Rune(0x1F642), new Rune('世') }));
+        Assert.That(ex.Message, Does.Contain("'🙂', '世'"));
+        Assert.Throws<ArgumentException>(() => vocabulary.Encode("a\uD83D"));
+        Assert.Throws<FormatException>(() => CharVocabulary.Deserialize("a\uDE42"));
+        Assert.Throws<FormatException>(() => CharVocabulary.Deserialize("🙂a"));
     }
 }

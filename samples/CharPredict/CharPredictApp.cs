@@ -46,7 +46,8 @@ public static class CharPredictApp
             new ExportCommand(console).Command,
         };
 
-        var parsed = root.Parse(args);
+        // No response files: "@FILE" is an option's value (sample --start @FILE), not a file of arguments.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             stderr.WriteLine($"error: {UsageMessage(root, parsed)} (see --help)");

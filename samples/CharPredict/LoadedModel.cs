@@ -41,15 +41,16 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
     /// </summary>
     /// <exception cref="UnknownCharacterException">The start text has characters outside the vocabulary.</exception>
     /// <exception cref="ArgumentException">The start text is too short for the model.</exception>
-    public IEnumerable<char> Stream(string start, float temperature, int seed)
+    public IEnumerable<char> Stream(string start, float temperature, int seed, int topK = 0)
     {
         if (Model is NgramMlp ngram)
         {
-            return NgramGenerator.Stream(ngram, Characters, Ngrams!, start, temperature, seed);
+            return NgramGenerator.Stream(ngram, Characters, Ngrams!, start, temperature, seed, topK);
         }
 
+        // A character outside the Basic Multilingual Plane (an emoji) comes out as its two UTF-16 code units.
         var ids = Characters.Encode(start);
-        return LstmGenerator.Stream((LstmCharModel)Model, ids, temperature, seed).Select(id => Characters[id]);
+        return LstmGenerator.Stream((LstmCharModel)Model, ids, temperature, seed, topK).SelectMany(id => Characters.Decode(id));
     }
 
     /// <summary>

@@ -128,15 +128,18 @@ internal readonly record struct NumberRange<T>(T Min, T Max, bool MinOpen = fals
     /// <summary>Values above zero, up to <paramref name="max"/> (by default, any finite value).</summary>
     public static NumberRange<T> Positive(T? max = null) => new(T.Zero, max ?? T.MaxValue, MinOpen: true);
 
+    /// <summary>Zero and above, with no upper limit beyond the type's.</summary>
+    public static NumberRange<T> NonNegative() => new(T.Zero, T.MaxValue);
+
     /// <summary>Whether <paramref name="value"/> is accepted.</summary>
     public bool Contains(T value) => (MinOpen ? value > Min : value >= Min) && (MaxOpen ? value < Max : value <= Max);
 
-    /// <summary>"positive", "positive and at most 100" or "in [0, 1)".</summary>
+    /// <summary>"positive", "positive and at most 100", "zero or more" or "in [0, 1)".</summary>
     public override string ToString()
     {
         string max = Max == T.MaxValue ? "" : $" and {(MaxOpen ? "below" : "at most")} {Format(Max)}";
-        return MinOpen && Min == T.Zero
-            ? "positive" + max
+        return MinOpen && Min == T.Zero ? "positive" + max
+            : !MinOpen && Min == T.Zero && Max == T.MaxValue ? "zero or more"
             : $"in {(MinOpen ? '(' : '[')}{Format(Min)}, {Format(Max)}{(MaxOpen ? ')' : ']')}";
     }
 

@@ -11,9 +11,10 @@ internal sealed class SampleCommand
     private readonly AppConsole console;
     private readonly CancellationToken cancellation;
     private readonly Option<string> checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "A model file (lstm.safetensors or ngram.safetensors)", Required = true };
-    private readonly Option<string> start = new("--start") { Description = "The text to continue", DefaultValueFactory = _ => "the " };
+    private readonly Option<string> start = new("--start") { Description = "The text to continue; @FILE reads it from a UTF-8 file (@@ starts a text with @)", DefaultValueFactory = _ => "the " };
     private readonly Option<int> length = OptionParsing.Number("--length", "New characters to generate", 200, NumberRange<int>.Positive(Limits.MaxGeneratedLength));
-    private readonly Option<float> temperature = OptionParsing.Number("--temperature", "Softmax temperature; lower is greedier", 0.5f, NumberRange<float>.Positive());
+    private readonly Option<float> temperature = OptionParsing.Number("--temperature", "Softmax temperature; lower is greedier; 0 takes the most likely character", 0.5f, NumberRange<float>.NonNegative());
+    private readonly Option<int> topK = OptionParsing.Number("--top-k", "Draw only among the K most likely characters (0: all)", 0, NumberRange<int>.NonNegative());
     private readonly Option<int> seed = CommonOptions.Seed();
     private readonly Option<string> device = CommonOptions.Device();
 
@@ -21,7 +22,7 @@ internal sealed class SampleCommand
     {
         this.console = console;
         this.cancellation = cancellation;
-        Command = new Command("sample", "Generate text from a trained model") { checkpoint, start, length, temperature, seed, device };
+        Command = new Command("sample", "Generate text from a trained model") { checkpoint, start, length, temperature, topK, seed, device };
         Command.SetAction(Execute);
     }
 
@@ -32,10 +33,10 @@ internal sealed class SampleCommand
     {
         using var dev = Device.Create(result.GetValue(device)!);
         using var model = LoadedModel.Load(result.GetValue(checkpoint)!, dev);
-        var text = result.GetValue(start)!;
+        var text = StartText(result.GetValue(start)!);
 
         // Each character is written as it is made; Ctrl+C ends the line and stops.
-        using var characters = model.Stream(text, result.GetValue(temperature), result.GetValue(seed)).Take(result.GetValue(length)).GetEnumerator();
+        using var characters = model.Stream(text, result.GetValue(temperature), result.GetValue(seed), result.GetValue(topK)).Take(result.GetValue(length)).GetEnumerator();
         console.Output.Write(text);
         bool stopped = false;
         while (!(stopped = cancellation.IsCancellationRequested) && characters.MoveNext())
@@ -46,5 +47,24 @@ internal sealed class SampleCommand
 
         console.Output.WriteLine();
         return stopped ? CharPredictApp.Stopped : CharPredictApp.Success;
+    }
+
+    // "@FILE" reads the start text from a UTF-8 file (nanoGPT's FILE:); "@@..." is a literal text starting with "@".
+    private static string StartText(string option)
+    {
+        if (!option.StartsWith('@') || option.StartsWith("@@", StringComparison.Ordinal))
+        {
+            return option.StartsWith("@@", StringComparison.Ordinal) ? option[1..] : option;
+        }
+
+        string path = option[1..];
+        try
+        {
+            return File.ReadAllText(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
+        {
+            throw new ArgumentException($"--start {option}: cannot read {path}: {ex.Message}");
+        }
     }
 }
