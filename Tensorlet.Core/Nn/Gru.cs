@@ -13,19 +13,31 @@ namespace Tensorlet.Nn;
 /// each one large GEMM after the loop. Every buffer is owned by the layer and reused.
 /// </para>
 /// <para>
-/// Truncated backpropagation through time: pass one <see cref="GruState"/> as both <c>initialState</c> and
-/// <c>finalState</c>; each batch starts from where the last one ended, and no gradient flows into the state.
+/// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
+/// layer's h for every step, [T, B, H]. It starts from <see cref="InitialState"/> (zeros when null) or, with
+/// <see cref="CarryState"/>, from the previous batch's final state, and leaves the final h in <see cref="FinalState"/>.
+/// No gradient flows into the initial state: carrying the state across batches is truncated backpropagation through time.
 /// </para>
 /// </summary>
-public sealed class Gru : IDisposable
+public sealed class Gru : Module
 {
     private readonly LayerParameters[] layers;
     private readonly LayerBuffers[] buffers;
+    private readonly float dropout;
+    private readonly ShapeView inputMatrix = new();
+    private readonly ShapeView outputShaped = new();
+    private readonly ShapeView gradientMatrix = new();
+    private readonly ShapeView inputGradientShaped = new();
+    private readonly FlatIndexView flatIndices = new();
     private readonly Workspace hiddenGradient = new();
     private readonly Workspace inputProjectionGradient = new();
     private readonly Workspace recurrentProjectionGradient = new();
     private readonly Workspace carryGradient = new();
     private readonly Workspace inputGradientBuffer = new();
+    private Tensor? savedInputShaped;
+    private ulong moduleSeed;
+    private ulong moduleStream;
+    private GruState? finalState;
     private IndexTensor? savedIndices;
     private Tensor? savedInput;
     private int steps;
@@ -33,14 +45,12 @@ public sealed class Gru : IDisposable
     private Tensor[]? dGiStepCache;
     private Tensor[]? dGhStepCache;
 
-    /// <summary>Registers the parameters under <c>{prefix}.weight_ih_l0</c> etc. with nn.GRU's default initialisation.</summary>
-    /// <param name="parameters">The collection that will own the parameters.</param>
-    /// <param name="prefix">The state_dict prefix, e.g. <c>gru</c>.</param>
+    /// <summary>Creates the GRU; its parameters (<c>weight_ih_l0</c> etc.) are made when the root module is built.</summary>
     /// <param name="inputSize">Input features; for one-hot input, the vocabulary size.</param>
     /// <param name="hiddenSize">H.</param>
     /// <param name="numLayers">Stacked layers.</param>
     /// <param name="dropout">Dropout on the outputs of every layer but the last, in training.</param>
-    public Gru(ParameterCollection parameters, string prefix, int inputSize, int hiddenSize, int numLayers, float dropout)
+    public Gru(int inputSize, int hiddenSize, int numLayers = 1, float dropout = 0f)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
@@ -48,21 +58,29 @@ public sealed class Gru : IDisposable
         InputSize = inputSize;
         HiddenSize = hiddenSize;
         NumLayers = numLayers;
+        if (!(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
+        }
 
-        // nn.GRU initialises as nn.LSTM does: every weight and bias from U(−1/√H, 1/√H).
-        var init = Initializers.LstmDefault(hiddenSize);
+        this.dropout = dropout;
         layers = new LayerParameters[numLayers];
         buffers = new LayerBuffers[numLayers];
         for (int k = 0; k < numLayers; k++)
         {
-            int inK = k == 0 ? inputSize : hiddenSize;
-            layers[k] = new LayerParameters(
-                parameters.Add($"{prefix}.weight_ih_l{k}", [3 * hiddenSize, inK], init),
-                parameters.Add($"{prefix}.weight_hh_l{k}", [3 * hiddenSize, hiddenSize], init),
-                parameters.Add($"{prefix}.bias_ih_l{k}", [3 * hiddenSize], init),
-                parameters.Add($"{prefix}.bias_hh_l{k}", [3 * hiddenSize], init));
             buffers[k] = new LayerBuffers(k < numLayers - 1 ? dropout : 0f);
         }
+    }
+
+    /// <summary>
+    /// The layer form: registers <c>{prefix}.weight_ih_l0</c> etc. in a collection the caller owns and builds, for a
+    /// hand-assembled model outside a module tree (such a layer cannot be a child of a built module).
+    /// </summary>
+    public Gru(ParameterCollection parameters, string prefix, int inputSize, int hiddenSize, int numLayers, float dropout)
+        : this(inputSize, hiddenSize, numLayers, dropout)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        CreateParameters(parameters, prefix, 0);
     }
 
     /// <summary>Input features (the vocabulary size for one-hot input).</summary>
@@ -74,10 +92,74 @@ public sealed class Gru : IDisposable
     /// <summary>Stacked layers.</summary>
     public int NumLayers { get; }
 
+    /// <summary>Dropout on the outputs of every layer but the last, in training.</summary>
+    public float DropoutProbability => dropout;
+
+    /// <summary>The h the next Forward starts from, copied at its start; zeros when null. Ignored while <see cref="CarryState"/> has a state to carry.</summary>
+    public GruState? InitialState { get; set; }
+
+    /// <summary>
+    /// When true, each Forward starts from the previous Forward's final state (zeros the first time, or when the batch
+    /// size changes), and no gradient flows back into it: truncated backpropagation through time.
+    /// </summary>
+    public bool CarryState { get; set; }
+
+    /// <summary>The h after the last step of the last Forward, owned by the module; null before the first.</summary>
+    public GruState? FinalState => finalState;
+
+    /// <summary>Forgets the carried state, so the next Forward starts from <see cref="InitialState"/> or zeros.</summary>
+    public void ResetState()
+    {
+        finalState?.Dispose();
+        finalState = null;
+    }
+
+    /// <summary>h of the last layer for every step, [T, B, H], for dense input [T, B, In].</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 3)
+        {
+            throw new ArgumentException($"The GRU module takes [T, B, In] (time-major); got {input.ShapeText}.", nameof(input));
+        }
+
+        int steps = input.Shape[0];
+        int batch = input.Shape[1];
+        var x = inputMatrix.Matrix(input, steps * batch, input.Shape[2]);
+        savedInputShaped = input;
+        var y = Forward(x, steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
+        return outputShaped.Like(y, input, HiddenSize);
+    }
+
+    /// <summary>h of the last layer for every step, [T, B, H], for token indices [T, B] read as one-hot input of width In.</summary>
+    public override Tensor Forward(IndexTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 2)
+        {
+            throw new ArgumentException($"The GRU module takes token indices [T, B] (time-major); got {input.ShapeText}.", nameof(input));
+        }
+
+        int steps = input.Shape[0];
+        int batch = input.Shape[1];
+        savedInputShaped = null;
+        var y = Forward(flatIndices.Of(input), steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
+        return outputShaped.Append(y, input, HiddenSize);
+    }
+
+    /// <summary>From dL/d(output) [T, B, H] (used as scratch), accumulates every parameter gradient; returns dL/d(input) [T, B, In], or null for indices.</summary>
+    public override Tensor? Backward(Tensor outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, steps * batch, HiddenSize);
+        var dx = BackwardSequence(dy);
+        return dx is null || savedInputShaped is null ? dx : inputGradientShaped.Like(dx, savedInputShaped, InputSize);
+    }
+
     /// <summary>Makes a zero h state for <paramref name="batch"/> sequences.</summary>
     public GruState CreateState(Device device, int batch) => new(device, NumLayers, batch, HiddenSize);
 
-    /// <summary>Runs the GRU on one-hot input given as indices [T·B], time-major.</summary>
+    /// <summary>Runs the GRU on one-hot input given as indices [T·B], time-major (the layer form, without the module's state handling).</summary>
     /// <param name="indices">Token ids in [0, InputSize), row t·B + b.</param>
     /// <param name="steps">T.</param>
     /// <param name="batch">B.</param>
@@ -87,7 +169,7 @@ public sealed class Gru : IDisposable
     /// <param name="initialState">The h to start from; zeros when null. It may be <paramref name="finalState"/>.</param>
     /// <param name="finalState">When given, receives the h after the last step.</param>
     /// <returns>The last layer's h for every step, [T·B, H], owned by the layer until the next Forward.</returns>
-    public Tensor Forward(IndexTensor indices, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, GruState? initialState = null, GruState? finalState = null)
+    internal Tensor Forward(IndexTensor indices, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, GruState? initialState = null, GruState? finalState = null)
     {
         CheckSizes((int)indices.Length, steps, batch, initialState, finalState);
         savedIndices = indices;
@@ -96,7 +178,7 @@ public sealed class Gru : IDisposable
     }
 
     /// <summary>Runs the GRU on dense input [T·B, InputSize], time-major. See the one-hot overload for the other arguments.</summary>
-    public Tensor Forward(Tensor input, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, GruState? initialState = null, GruState? finalState = null)
+    internal Tensor Forward(Tensor input, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, GruState? initialState = null, GruState? finalState = null)
     {
         if (input.Columns != InputSize)
         {
@@ -113,7 +195,7 @@ public sealed class Gru : IDisposable
     /// Backpropagates through time from dL/d(output) [T·B, H] (which is overwritten as scratch),
     /// accumulating every parameter gradient. Returns dL/d(input) [T·B, InputSize] for dense input, or null for one-hot input.
     /// </summary>
-    public Tensor? Backward(Tensor outputGradient)
+    internal Tensor? BackwardSequence(Tensor outputGradient)
     {
         if (steps == 0)
         {
@@ -194,9 +276,39 @@ public sealed class Gru : IDisposable
         return inputGradient;
     }
 
-    /// <summary>Frees the layer's buffers (its parameters belong to the collection).</summary>
-    public void Dispose()
+    /// <summary>Registers <c>weight_ih_l{k}</c> [3H, In], <c>weight_hh_l{k}</c> [3H, H], <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> [3H] with nn.GRU's default initialisation.</summary>
+    protected override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
     {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (layers[0] is not null)
+        {
+            throw new InvalidOperationException("This GRU already has its parameters in a collection (the layer form); it cannot join a module tree.");
+        }
+
+        // nn.GRU initialises as nn.LSTM does: every weight and bias from U(−1/√H, 1/√H).
+        var init = Initializers.LstmDefault(HiddenSize);
+        for (int k = 0; k < NumLayers; k++)
+        {
+            int inK = k == 0 ? InputSize : HiddenSize;
+            layers[k] = new LayerParameters(
+                parameters.Add(JoinName(prefix, $"weight_ih_l{k}"), [3 * HiddenSize, inK], init),
+                parameters.Add(JoinName(prefix, $"weight_hh_l{k}"), [3 * HiddenSize, HiddenSize], init),
+                parameters.Add(JoinName(prefix, $"bias_ih_l{k}"), [3 * HiddenSize], init),
+                parameters.Add(JoinName(prefix, $"bias_hh_l{k}"), [3 * HiddenSize], init));
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void OnRandomState(ulong seed, ulong stream)
+    {
+        moduleSeed = seed;
+        moduleStream = stream;
+    }
+
+    /// <summary>Frees the layer's buffers (its parameters belong to the root module's collection).</summary>
+    protected override void DisposeBuffers()
+    {
+        finalState?.Dispose();
         foreach (var b in buffers)
         {
             b.Dispose();
@@ -207,6 +319,19 @@ public sealed class Gru : IDisposable
         recurrentProjectionGradient.Dispose();
         carryGradient.Dispose();
         inputGradientBuffer.Dispose();
+    }
+
+    private GruState? StartState(int batch) => CarryState && finalState is not null && finalState.Batch == batch ? finalState : InitialState;
+
+    private GruState EndState(Device device, int batch)
+    {
+        if (finalState is null || finalState.Batch != batch)
+        {
+            finalState?.Dispose();
+            finalState = CreateState(device, batch);
+        }
+
+        return finalState;
     }
 
     private Tensor Run(Device device, int steps, int batch, bool training, ulong dropoutSeed, ulong dropoutStream, GruState? initialState, GruState? finalState)

@@ -3,39 +3,32 @@ using Tensorlet.Nn;
 namespace Tensorlet.Models.Modeling;
 
 /// <summary>
-/// The notebook's <c>lstm_char_predict</c> with nn.GRU in nn.LSTM's place: nn.GRU(vocab, hidden, layers,
-/// batch_first=True, dropout) on one-hot characters, then the Linear head <c>output</c> on every step. Parameter names
-/// match that module's state_dict (<c>gru.weight_ih_l0</c> … <c>output.bias</c>). The one-hot input is a gather.
+/// The notebook's <c>lstm_char_predict</c> with nn.GRU in nn.LSTM's place: nn.GRU(vocab, hidden, layers, dropout) on
+/// one-hot characters, then the Linear head <c>output</c> on every step, composed as a <see cref="Sequential"/> of the
+/// library's <see cref="Nn.Gru"/> and <see cref="Linear"/> (no backward pass of its own). Parameter names match that
+/// module's state_dict (<c>gru.weight_ih_l0</c> … <c>output.bias</c>). The one-hot input is a gather.
 /// <para>Inputs and targets are time-major: row t·B + b holds step t of sequence b.</para>
 /// </summary>
-public sealed class GruCharModel : ICharModel
+public sealed class GruCharModel : Sequential, ICharModel
 {
-    private readonly Workspace losses = new();
-    private Tensor? logitGradients;
+    private readonly CrossEntropyLoss loss = new();
+    private readonly ShapeCache shaped = new();
 
     /// <summary>Creates the model on <paramref name="device"/> with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
     public GruCharModel(Device device, int charVocabularySize, int hiddenSize, int numLayers, float dropout, int seed)
+        : base(("gru", new Nn.Gru(charVocabularySize, hiddenSize, numLayers, dropout)), ("output", new Linear(hiddenSize, charVocabularySize)))
     {
         ArgumentNullException.ThrowIfNull(device);
-        Device = device;
         HiddenSize = hiddenSize;
         NumLayers = numLayers;
         Dropout = dropout;
         CharVocabularySize = charVocabularySize;
-        Gru = new Gru(Parameters, "gru", charVocabularySize, hiddenSize, numLayers, dropout);
-        Output = new Linear(Parameters, "output", hiddenSize, charVocabularySize);
-        Parameters.Build(device, seed);
+        Build(device, seed);
         DropoutSeed = (ulong)seed;
     }
 
     /// <inheritdoc/>
     public ModelKind Kind => ModelKind.Gru;
-
-    /// <inheritdoc/>
-    public Device Device { get; }
-
-    /// <inheritdoc/>
-    public ParameterCollection Parameters { get; } = new();
 
     /// <inheritdoc/>
     public int CharVocabularySize { get; }
@@ -50,10 +43,10 @@ public sealed class GruCharModel : ICharModel
     public float Dropout { get; }
 
     /// <summary>The GRU.</summary>
-    public Gru Gru { get; }
+    public Nn.Gru Gru => (Nn.Gru)this[0];
 
     /// <summary>The Linear head.</summary>
-    public Linear Output { get; }
+    public Linear Output => (Linear)this[1];
 
     /// <summary>The seed of the dropout masks.</summary>
     public ulong DropoutSeed { get; set; }
@@ -62,22 +55,11 @@ public sealed class GruCharModel : ICharModel
     public Tensor ForwardLoss(IndexTensor inputs, IndexTensor targets, int batch, bool training, long step)
     {
         var logits = Logits(inputs, batch, training, step, null, null);
-        var rowLosses = losses.Get(Device, logits.Rows, 1);
-
-        // The logits buffer becomes dLogits in place; nothing reads the logits afterwards.
-        Ops.SoftmaxCrossEntropy(logits, targets, rowLosses, logits, 1f / logits.Rows);
-        logitGradients = logits;
-        return rowLosses;
+        return loss.ForwardRows(logits, targets);
     }
 
     /// <inheritdoc/>
-    public void Backward()
-    {
-        var dLogits = logitGradients ?? throw new InvalidOperationException("Backward was called before ForwardLoss.");
-        var dHidden = Output.Backward(dLogits)!;
-        Gru.Backward(dHidden);
-        logitGradients = null;
-    }
+    public void Backward() => Backward(loss.Backward());
 
     /// <summary>
     /// Logits [T·B, V] for time-major inputs, optionally starting from and updating an h state;
@@ -85,17 +67,24 @@ public sealed class GruCharModel : ICharModel
     /// </summary>
     public Tensor Logits(IndexTensor inputs, int batch, bool training, long step, GruState? initialState, GruState? finalState)
     {
-        int steps = (int)(inputs.Length / batch);
-        var hidden = Gru.Forward(inputs, steps, batch, training, DropoutSeed, (ulong)step, initialState, finalState);
-        return Output.Forward(hidden);
+        ArgumentNullException.ThrowIfNull(inputs);
+        Train(training);
+        SetRandomState(DropoutSeed, (ulong)step);
+        Gru.InitialState = initialState;
+        var logits = Forward(shaped.TimeMajor(inputs, batch));
+        Gru.InitialState = null;
+        if (finalState is not null)
+        {
+            var final = Gru.FinalState!;
+            for (int k = 0; k < NumLayers; k++)
+            {
+                Ops.Copy(final.Hidden[k], finalState.Hidden[k]);
+            }
+        }
+
+        return shaped.Matrix(logits);
     }
 
-    /// <summary>Frees the model's buffers and parameters.</summary>
-    public void Dispose()
-    {
-        Gru.Dispose();
-        Output.Dispose();
-        losses.Dispose();
-        Parameters.Dispose();
-    }
+    /// <inheritdoc/>
+    protected override void DisposeBuffers() => loss.Dispose();
 }

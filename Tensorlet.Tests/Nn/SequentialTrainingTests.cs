@@ -52,14 +52,16 @@ public sealed class SequentialTrainingTests
         Assert.That(result.Epochs[^1].Validation!.Loss, Is.LessThan(0.2));
     }
 
-    [TestCase(1)]
-    [TestCase(2)]
-    public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads)
+    [TestCase(1, "lstm")]
+    [TestCase(2, "lstm")]
+    [TestCase(1, "gru")]
+    [TestCase(2, "gru")]
+    public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads, string cell)
     {
         using var device = Device.Create("cpu", threads);
         var random = new Random(5);
         var source = new SequenceBatchSource([.. Enumerable.Range(0, 16 * 31).Select(_ => random.Next(32))], 31);
-        using var model = new Sequential(new Embedding(32, 16), new Lstm(16, 64, 2, dropout: 0.5f), new Dropout(0.2f), new Linear(64, 32));
+        using var model = new Sequential(new Embedding(32, 16), cell == "gru" ? new Gru(16, 64, 2, dropout: 0.5f) : (Module)new Lstm(16, 64, 2, dropout: 0.5f), new Dropout(0.2f), new Linear(64, 32));
         model.Build(device, seed: 1);
         using var loss = new CrossEntropyLoss();
         using var optimizer = new Sgd(model.Parameters, 0.1f, momentum: 0.9f);
