@@ -110,6 +110,17 @@ public sealed class OnnxGraphBuilder
     public string Dropout(string input, string name = "dropout") => Node("Identity", name, [input]);
 
     /// <summary>
+    /// Rows [start, start + count) of the first axis, as x[start:start+count] in PyTorch (and Tensorlet's Slice
+    /// module); a negative <paramref name="start"/> counts from the end.
+    /// </summary>
+    public string Slice(string input, int start, int count, string name = "slice")
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        long end = start < 0 && start + count >= 0 ? long.MaxValue : start + count;
+        return Node("Slice", name, [input, Int64Constant([start]), Int64Constant([end]), Int64Constant([0])]);
+    }
+
+    /// <summary>
     /// A one-hot float encoding [.., <paramref name="depth"/>] of int64 ids, for a recurrent layer, whose ONNX
     /// operator takes dense input (a gather into the gates would need a 4H × 4H identity in place of W).
     /// </summary>

@@ -1,0 +1,157 @@
+using Tensorlet.Nn;
+
+namespace Tensorlet.Onnx;
+
+/// <summary>
+/// Exports a model made of the library's modules to one ONNX graph (opset <see cref="OnnxGraphBuilder.Opset"/>):
+/// a <see cref="Sequential"/>'s children in order (nested ones too), each through the <see cref="OnnxGraphBuilder"/>
+/// method for its kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
+/// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="Relu"/>, <see cref="Tanh"/> and
+/// <see cref="Sigmoid"/> their operators, <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on axis 0,
+/// and <see cref="Nn.Lstm"/> one ONNX LSTM node per layer (on token ids, after a OneHot).
+/// <para>
+/// The graph's input is <c>input</c>: int64 token ids [T, B] when the first module takes them (see the tokenIds parameter), otherwise float
+/// [T, B, In] when the model has a recurrent module and [N, In] when it has none. Its output is <c>output</c>. Every
+/// recurrent module adds the inputs <c>{prefix}.h0</c> and <c>{prefix}.c0</c> [L, B, H] and the outputs
+/// <c>{prefix}.hn</c> and <c>{prefix}.cn</c> (just <c>h0</c>, <c>c0</c>, <c>hn</c>, <c>cn</c> when the model is the
+/// recurrent module itself): feed hn and cn back as h0 and c0 to go on where a call stopped, as the module's
+/// <see cref="Nn.Lstm.CarryState"/> does.
+/// </para>
+/// </summary>
+public static class ModuleExporter
+{
+    /// <summary>Exports a built <paramref name="model"/>, its parameters read from the device; the graph is what its evaluation mode computes.</summary>
+    /// <param name="model">The model, built.</param>
+    /// <param name="tokenIds">
+    /// Whether the input is int64 token ids: null (the default) for ids exactly when the first module is an
+    /// <see cref="Embedding"/>; true for a first <see cref="Linear"/> or <see cref="Nn.Lstm"/> on one-hot input given as ids.
+    /// </param>
+    /// <param name="graphName">The graph's name.</param>
+    /// <exception cref="OnnxExportException">A module has no ONNX export (the message names its type and state_dict prefix), or takes input of the other kind than it is given.</exception>
+    public static byte[] Export(Module model, bool? tokenIds = null, string graphName = "tensorlet")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var stateDict = model.StateDict();
+        // The builder reads parameters as "{prefix}.name"; a model that is one leaf module has the empty prefix,
+        // so its parameters are read under its type's name.
+        string rootPrefix = "";
+        if (model is not Sequential)
+        {
+            rootPrefix = model.GetType().Name.ToLowerInvariant();
+            stateDict = stateDict.ToDictionary(p => rootPrefix + "." + p.Key, p => p.Value, StringComparer.Ordinal);
+        }
+
+        var builder = new OnnxGraphBuilder(stateDict, graphName);
+        bool indices = tokenIds ?? First(model) is Embedding;
+        bool recurrent = Leaves(model).Any(m => m is Nn.Lstm);
+        var walk = new Walk(builder, model is Sequential ? null : rootPrefix);
+        Value input = indices
+            ? new(builder.Input("input", OnnxElementType.Int64, "T", "B"), true, ["T", "B"])
+            : recurrent
+                ? new(builder.Input("input", OnnxElementType.Float, "T", "B", InputWidth(model)), false, ["T", "B", InputWidth(model)])
+                : new(builder.Input("input", OnnxElementType.Float, "N", InputWidth(model)), false, ["N", InputWidth(model)]);
+        var output = walk.Visit(model, model is Sequential ? "" : rootPrefix, input);
+        if (output.Indices)
+        {
+            throw new OnnxExportException("The model returns its token ids unchanged; there is nothing to export.");
+        }
+
+        builder.Output(output.Name, "output", OnnxElementType.Float, [.. output.Shape]);
+        foreach (var (value, name, shape) in walk.StateOutputs)
+        {
+            builder.Output(value, name, OnnxElementType.Float, shape);
+        }
+
+        return builder.ToModelBytes(docString: $"Tensorlet {model.GetType().Name}. Input: input {(indices ? "int64 token ids" : "float")} [{string.Join(", ", input.Shape)}]; output: output [{string.Join(", ", output.Shape)}].");
+    }
+
+    /// <summary>A graph value, whether it holds token ids, and its shape.</summary>
+    private sealed record Value(string Name, bool Indices, IReadOnlyList<OnnxDimension> Shape)
+    {
+        public Value With(string name, params OnnxDimension[] shape) => new(name, false, shape);
+    }
+
+    private static Module First(Module module) => module is Sequential s ? First(s[0]) : module;
+
+    private static IEnumerable<Module> Leaves(Module module)
+        => module is Sequential s ? Enumerable.Range(0, s.Count).SelectMany(i => Leaves(s[i])) : [module];
+
+    private static OnnxDimension InputWidth(Module model) => First(model) switch
+    {
+        Linear l => l.InFeatures,
+        Nn.Lstm l => l.InputSize,
+        _ => "In",
+    };
+
+    private sealed class Walk(OnnxGraphBuilder builder, string? rootStateName)
+    {
+        public List<(string Value, string Name, OnnxDimension[] Shape)> StateOutputs { get; } = [];
+
+        public Value Visit(Module module, string prefix, Value x)
+        {
+            string name = prefix.Length == 0 ? module.GetType().Name : prefix;
+            switch (module)
+            {
+                case Sequential sequential:
+                    for (int i = 0; i < sequential.Count; i++)
+                    {
+                        var (childName, child) = sequential.Children[i];
+                        x = Visit(child, prefix.Length == 0 ? childName : $"{prefix}.{childName}", x);
+                    }
+
+                    return x;
+                case Embedding:
+                    Expect(module, prefix, x, indices: true);
+                    return x.With(builder.Embedding(prefix, x.Name), [.. x.Shape, ((Embedding)module).EmbeddingDim]);
+                case Linear linear:
+                    return x.Indices
+                        ? x.With(builder.OneHotLinear(prefix, x.Name), [.. x.Shape, linear.OutFeatures])
+                        : x.With(builder.Linear(prefix, x.Name), [.. x.Shape.SkipLast(1), linear.OutFeatures]);
+                case ActivationModule activation:
+                    Expect(module, prefix, x, indices: false);
+                    return x.With(builder.Activation(activation.Function, x.Name, name), [.. x.Shape]);
+                case Dropout:
+                    Expect(module, prefix, x, indices: false);
+                    return x.With(builder.Dropout(x.Name, name), [.. x.Shape]);
+                case Nn.Slice slice:
+                    Expect(module, prefix, x, indices: false);
+                    return x.With(builder.Slice(x.Name, slice.Start, slice.Count, name), [slice.Count, .. x.Shape.Skip(1)]);
+                case Nn.Lstm lstm:
+                    return Lstm(lstm, prefix, x);
+                default:
+                    throw new OnnxExportException(
+                        $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
+                        "Sequential, Embedding, Linear, Relu, Tanh, Sigmoid, Dropout, Slice and Lstm do.");
+            }
+        }
+
+        private Value Lstm(Nn.Lstm lstm, string prefix, Value x)
+        {
+            int layers = lstm.NumLayers, hidden = lstm.HiddenSize;
+            var input = x.Indices ? builder.OneHot(x.Name, lstm.InputSize, prefix + ".one_hot") : x.Name;
+            if (!x.Indices && x.Shape.Count != 3)
+            {
+                throw new OnnxExportException($"The Lstm '{prefix}' takes [T, B, In]; the value before it has rank {x.Shape.Count}.");
+            }
+
+            var batch = x.Shape[1];
+            var h0 = builder.Input(StateName(prefix, "h0"), OnnxElementType.Float, layers, batch, hidden);
+            var c0 = builder.Input(StateName(prefix, "c0"), OnnxElementType.Float, layers, batch, hidden);
+            var outputs = builder.Lstm(prefix, layers, input, h0, c0);
+            StateOutputs.Add((outputs.FinalHidden, StateName(prefix, "hn"), [layers, batch, hidden]));
+            StateOutputs.Add((outputs.FinalCell!, StateName(prefix, "cn"), [layers, batch, hidden]));
+            return x.With(outputs.Output, x.Shape[0], batch, hidden);
+        }
+
+        private string StateName(string prefix, string state) => prefix == rootStateName ? state : $"{prefix}.{state}";
+
+        private static void Expect(Module module, string prefix, Value x, bool indices)
+        {
+            if (x.Indices != indices)
+            {
+                throw new OnnxExportException(
+                    $"The module {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' takes {(indices ? "token ids" : "a float tensor")}, but the value before it is {(x.Indices ? "token ids" : "a float tensor")}.");
+            }
+        }
+    }
+}

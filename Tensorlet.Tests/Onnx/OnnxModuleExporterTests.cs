@@ -1,0 +1,102 @@
+using NUnit.Framework;
+using Tensorlet.Nn;
+using Tensorlet.Onnx;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Onnx;
+
+/// <summary><see cref="ModuleExporter"/>: models made of modules, run by ONNX Runtime, against their Forward in evaluation mode on <c>cpu</c>.</summary>
+public sealed class OnnxModuleExporterTests
+{
+    private const double Tolerance = 2e-5;
+
+    [Test]
+    public void EmbeddingLstmSliceLinearMatchesTensorletOverCallsWithACarriedState()
+    {
+        const int vocabulary = 7, embedding = 4, hidden = 5, layers = 2, classes = 3, batch = 2;
+        var device = TestDevices.Get("cpu");
+        var lstm = new Lstm(embedding, hidden, layers, dropout: 0.3f) { CarryState = true };
+        using var model = new Sequential(new Embedding(vocabulary, embedding), lstm, new Slice(-1, 1), new Linear(hidden, classes));
+        model.Build(device, seed: 11);
+        model.Eval();
+
+        using var session = new OrtSession(ModuleExporter.Export(model));
+        var random = new Random(12);
+        var h = new float[layers * batch * hidden];
+        var c = new float[layers * batch * hidden];
+        for (int call = 0; call < 8; call++)
+        {
+            int steps = 1 + (call % 4);
+            var ids = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+            using var input = device.IndexFromArray(ids, steps, batch);
+            var expected = model.Forward(input).ToArray();
+            var result = session.Run(OrtSession.Ids("input", ids, steps, batch), OrtSession.Floats("1.h0", h, layers, batch, hidden), OrtSession.Floats("1.c0", c, layers, batch, hidden));
+            (h, c) = (result["1.hn"].Data, result["1.cn"].Data);
+            Assert.That(result["output"].Shape, Is.EqualTo(new[] { 1, batch, classes }));
+            Assert.That(result["output"].Data, Is.EqualTo(expected).Within(Tolerance), $"outputs of call {call}");
+            Assert.That(h, Is.EqualTo(lstm.FinalState!.Hidden.SelectMany(t => t.ToArray()).ToArray()).Within(Tolerance), $"final h of call {call}");
+            Assert.That(c, Is.EqualTo(lstm.FinalState!.Cell.SelectMany(t => t.ToArray()).ToArray()).Within(Tolerance), $"final c of call {call}");
+        }
+    }
+
+    [Test]
+    public void LinearTanhDropoutLinearMatchesTensorletInEvalMode()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Linear(5, 8), new Tanh(), new Dropout(0.5f), new Linear(8, 3));
+        model.Build(device, seed: 13);
+        model.Eval();
+        using var session = new OrtSession(ModuleExporter.Export(model));
+        var random = new Random(14);
+        foreach (int rows in new[] { 1, 4, 9 })
+        {
+            var x = OnnxLayerTests.Uniform(random, rows * 5, 2f);
+            using var input = device.FromArray(x, rows, 5);
+            var expected = model.Forward(input).ToArray();
+            var y = session.Run(OrtSession.Floats("input", x, rows, 5))["output"];
+            Assert.That(y.Shape, Is.EqualTo(new[] { rows, 3 }));
+            Assert.That(y.Data, Is.EqualTo(expected).Within(Tolerance));
+        }
+    }
+
+    [Test]
+    public void AnLstmOnOneHotTokenIdsAloneUsesPlainStateNames()
+    {
+        const int vocabulary = 6, hidden = 4, batch = 3, steps = 5;
+        var device = TestDevices.Get("cpu");
+        using var lstm = new Lstm(vocabulary, hidden);
+        lstm.Build(device, seed: 15);
+        lstm.Eval();
+        using var session = new OrtSession(ModuleExporter.Export(lstm, tokenIds: true));
+        var ids = Enumerable.Range(0, steps * batch).Select(i => (i * 5) % vocabulary).ToArray();
+        using var input = device.IndexFromArray(ids, steps, batch);
+        var expected = lstm.Forward(input).ToArray();
+        var zeros = new float[batch * hidden];
+        var result = session.Run(OrtSession.Ids("input", ids, steps, batch), OrtSession.Floats("h0", zeros, 1, batch, hidden), OrtSession.Floats("c0", zeros, 1, batch, hidden));
+        Assert.That(result["output"].Data, Is.EqualTo(expected).Within(Tolerance));
+        Assert.That(result["hn"].Data, Is.EqualTo(lstm.FinalState!.Hidden[0].ToArray()).Within(Tolerance));
+    }
+
+    [Test]
+    public void AModuleWithoutAnExportIsNamed()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(("fc", new Linear(3, 2)), ("body", new Sequential(new Relu(), new Doubler())));
+        model.Build(device);
+        var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
+        Assert.That(e.Message, Does.Contain(nameof(Doubler)).And.Contain("'body.1'"));
+
+        using var embedded = new Sequential(new Embedding(4, 2), new Embedding(4, 2));
+        embedded.Build(device);
+        e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(embedded))!;
+        Assert.That(e.Message, Does.Contain("Embedding at '1'").And.Contain("token ids"));
+    }
+
+    /// <summary>A module the exporter does not know.</summary>
+    private sealed class Doubler : Module
+    {
+        public override Tensor Forward(Tensor input) => throw new NotSupportedException();
+
+        public override Tensor? Backward(Tensor outputGradient) => throw new NotSupportedException();
+    }
+}
