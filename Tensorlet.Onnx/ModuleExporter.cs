@@ -8,12 +8,12 @@ namespace Tensorlet.Onnx;
 /// method for its kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="Relu"/>, <see cref="Tanh"/> and
 /// <see cref="Sigmoid"/> their operators, <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on axis 0,
-/// and <see cref="Nn.Lstm"/> one ONNX LSTM node per layer (on token ids, after a OneHot).
+/// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot).
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] when the first module takes them (see the tokenIds parameter), otherwise float
 /// [T, B, In] when the model has a recurrent module and [N, In] when it has none. Its output is <c>output</c>. Every
-/// recurrent module adds the inputs <c>{prefix}.h0</c> and <c>{prefix}.c0</c> [L, B, H] and the outputs
-/// <c>{prefix}.hn</c> and <c>{prefix}.cn</c> (just <c>h0</c>, <c>c0</c>, <c>hn</c>, <c>cn</c> when the model is the
+/// recurrent module adds the inputs <c>{prefix}.h0</c> and (LSTM) <c>{prefix}.c0</c> [L, B, H] and the outputs
+/// <c>{prefix}.hn</c> and (LSTM) <c>{prefix}.cn</c> (just <c>h0</c>, <c>c0</c>, <c>hn</c>, <c>cn</c> when the model is the
 /// recurrent module itself): feed hn and cn back as h0 and c0 to go on where a call stopped, as the module's
 /// <see cref="Nn.Lstm.CarryState"/> does.
 /// </para>
@@ -43,7 +43,7 @@ public static class ModuleExporter
 
         var builder = new OnnxGraphBuilder(stateDict, graphName);
         bool indices = tokenIds ?? First(model) is Embedding;
-        bool recurrent = Leaves(model).Any(m => m is Nn.Lstm);
+        bool recurrent = Leaves(model).Any(m => m is Nn.Lstm or Nn.Gru);
         var walk = new Walk(builder, model is Sequential ? null : rootPrefix);
         Value input = indices
             ? new(builder.Input("input", OnnxElementType.Int64, "T", "B"), true, ["T", "B"])
@@ -80,6 +80,7 @@ public static class ModuleExporter
     {
         Linear l => l.InFeatures,
         Nn.Lstm l => l.InputSize,
+        Nn.Gru g => g.InputSize,
         _ => "In",
     };
 
@@ -117,29 +118,36 @@ public static class ModuleExporter
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Slice(x.Name, slice.Start, slice.Count, name), [slice.Count, .. x.Shape.Skip(1)]);
                 case Nn.Lstm lstm:
-                    return Lstm(lstm, prefix, x);
+                    return Recurrent(prefix, x, lstm.InputSize, lstm.NumLayers, lstm.HiddenSize, lstm: true);
+                case Nn.Gru gru:
+                    return Recurrent(prefix, x, gru.InputSize, gru.NumLayers, gru.HiddenSize, lstm: false);
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, Relu, Tanh, Sigmoid, Dropout, Slice and Lstm do.");
+                        "Sequential, Embedding, Linear, Relu, Tanh, Sigmoid, Dropout, Slice, Lstm and Gru do.");
             }
         }
 
-        private Value Lstm(Nn.Lstm lstm, string prefix, Value x)
+        private Value Recurrent(string prefix, Value x, int inputSize, int layers, int hidden, bool lstm)
         {
-            int layers = lstm.NumLayers, hidden = lstm.HiddenSize;
-            var input = x.Indices ? builder.OneHot(x.Name, lstm.InputSize, prefix + ".one_hot") : x.Name;
+            string kind = lstm ? "Lstm" : "Gru";
+            var input = x.Indices ? builder.OneHot(x.Name, inputSize, prefix + ".one_hot") : x.Name;
             if (!x.Indices && x.Shape.Count != 3)
             {
-                throw new OnnxExportException($"The Lstm '{prefix}' takes [T, B, In]; the value before it has rank {x.Shape.Count}.");
+                throw new OnnxExportException($"The {kind} '{prefix}' takes [T, B, In]; the value before it has rank {x.Shape.Count}.");
             }
 
             var batch = x.Shape[1];
             var h0 = builder.Input(StateName(prefix, "h0"), OnnxElementType.Float, layers, batch, hidden);
-            var c0 = builder.Input(StateName(prefix, "c0"), OnnxElementType.Float, layers, batch, hidden);
-            var outputs = builder.Lstm(prefix, layers, input, h0, c0);
+            var outputs = lstm
+                ? builder.Lstm(prefix, layers, input, h0, builder.Input(StateName(prefix, "c0"), OnnxElementType.Float, layers, batch, hidden))
+                : builder.Gru(prefix, layers, input, h0);
             StateOutputs.Add((outputs.FinalHidden, StateName(prefix, "hn"), [layers, batch, hidden]));
-            StateOutputs.Add((outputs.FinalCell!, StateName(prefix, "cn"), [layers, batch, hidden]));
+            if (outputs.FinalCell is { } finalCell)
+            {
+                StateOutputs.Add((finalCell, StateName(prefix, "cn"), [layers, batch, hidden]));
+            }
+
             return x.With(outputs.Output, x.Shape[0], batch, hidden);
         }
 

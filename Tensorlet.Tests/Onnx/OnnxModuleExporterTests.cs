@@ -40,6 +40,33 @@ public sealed class OnnxModuleExporterTests
     }
 
     [Test]
+    public void EmbeddingGruSliceLinearMatchesTensorletOverCallsWithACarriedState()
+    {
+        const int vocabulary = 7, embedding = 4, hidden = 5, layers = 2, classes = 3, batch = 2;
+        var device = TestDevices.Get("cpu");
+        var gru = new Gru(embedding, hidden, layers, dropout: 0.3f) { CarryState = true };
+        using var model = new Sequential(new Embedding(vocabulary, embedding), gru, new Slice(-1, 1), new Linear(hidden, classes));
+        model.Build(device, seed: 13);
+        model.Eval();
+
+        using var session = new OrtSession(ModuleExporter.Export(model));
+        var random = new Random(14);
+        var h = new float[layers * batch * hidden];
+        for (int call = 0; call < 8; call++)
+        {
+            int steps = 1 + (call % 4);
+            var ids = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+            using var input = device.IndexFromArray(ids, steps, batch);
+            var expected = model.Forward(input).ToArray();
+            var result = session.Run(OrtSession.Ids("input", ids, steps, batch), OrtSession.Floats("1.h0", h, layers, batch, hidden));
+            h = result["1.hn"].Data;
+            Assert.That(result.ContainsKey("1.cn"), Is.False, "a GRU has no cell state");
+            Assert.That(result["output"].Data, Is.EqualTo(expected).Within(Tolerance), $"outputs of call {call}");
+            Assert.That(h, Is.EqualTo(gru.FinalState!.Hidden.SelectMany(t => t.ToArray()).ToArray()).Within(Tolerance), $"final h of call {call}");
+        }
+    }
+
+    [Test]
     public void LinearTanhDropoutLinearMatchesTensorletInEvalMode()
     {
         var device = TestDevices.Get("cpu");
