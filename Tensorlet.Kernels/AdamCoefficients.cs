@@ -13,7 +13,7 @@ namespace Tensorlet.Kernels;
 /// <param name="WeightDecay">The L2 penalty added to the gradient (not decoupled: this is Adam, not AdamW).</param>
 /// <param name="StepSize">lr / (1 − β1^step).</param>
 /// <param name="InverseSqrtBiasCorrection2">1 / √(1 − β2^step).</param>
-public readonly record struct AdamCoefficients(
+internal readonly record struct AdamCoefficients(
     float Beta1, float Beta2, float OneMinusBeta1, float OneMinusBeta2, float Epsilon, float WeightDecay, float StepSize, float InverseSqrtBiasCorrection2)
 {
     /// <summary>The scalars for step <paramref name="step"/> (counting from 1).</summary>

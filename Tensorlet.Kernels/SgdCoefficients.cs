@@ -10,4 +10,4 @@ namespace Tensorlet.Kernels;
 /// <param name="WeightDecay">The L2 penalty added to the gradient.</param>
 /// <param name="Nesterov">1 for Nesterov momentum, else 0.</param>
 /// <param name="FirstStep">1 on the first step, where torch sets the buffer to the gradient itself, else 0.</param>
-public readonly record struct SgdCoefficients(float LearningRate, float Momentum, float OneMinusDampening, float WeightDecay, int Nesterov, int FirstStep);
+internal readonly record struct SgdCoefficients(float LearningRate, float Momentum, float OneMinusDampening, float WeightDecay, int Nesterov, int FirstStep);

@@ -9,7 +9,7 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// Offsets are 32-bit: every operand must hold fewer than 2³¹ elements (the backend checks).
 /// Public only because ILGPU's CPU accelerator emits a task type holding kernel arguments, which must see their types.
 /// </summary>
-public readonly struct GemmArguments
+internal readonly struct GemmArguments
 {
     /// <summary>Rows of C and of op(A).</summary>
     public readonly int M;
