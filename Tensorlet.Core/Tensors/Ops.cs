@@ -103,7 +103,7 @@ public static class Ops
     }
 
     /// <summary>The fused LSTM cell forward; see the gate order i,f,g,o of PyTorch. gates may be preactivations.</summary>
-    public static void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
+    internal static void LstmCellForward(Tensor preactivations, Tensor cPrev, Tensor gates, Tensor c, Tensor h)
     {
         var device = SameDevice(nameof(LstmCellForward), preactivations, cPrev, gates, c, h);
         CheckCellShapes(nameof(LstmCellForward), preactivations, gates, cPrev, c, h);
@@ -111,7 +111,7 @@ public static class Ops
     }
 
     /// <summary>The fused LSTM cell backward. dcPrev may be dcNext.</summary>
-    public static void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
+    internal static void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev)
     {
         var device = SameDevice(nameof(LstmCellBackward), gates, c, cPrev, dh, dcNext, dPreactivations, dcPrev);
         CheckCellShapes(nameof(LstmCellBackward), gates, dPreactivations, c, cPrev, dh, dcNext, dcPrev);
@@ -147,7 +147,7 @@ public static class Ops
     /// The fused GRU cell forward, PyTorch's gate order r, z, n: from gi = x·W_ihᵀ + b_ih and gh = hPrev·W_hhᵀ + b_hh
     /// [B,3H] and hPrev [B,H], writes gates [B,3H] = r, z, n and h [B,H]. gates may be gi.
     /// </summary>
-    public static void GruCellForward(Tensor gi, Tensor gh, Tensor hPrev, Tensor gates, Tensor h)
+    internal static void GruCellForward(Tensor gi, Tensor gh, Tensor hPrev, Tensor gates, Tensor h)
     {
         var device = SameDevice(nameof(GruCellForward), gi, gh, hPrev, gates, h);
         CheckGateShapes(nameof(GruCellForward), 3, [gi, gh, gates], [hPrev, h]);
@@ -159,7 +159,7 @@ public static class Ops
     /// [B,3H] and dhPrev = (dh + dhNext)·z [B,H], the part of dL/dhPrev that does not pass through W_hh.
     /// dgi may be gates, dgh may be gh, and dhPrev may be dhNext.
     /// </summary>
-    public static void GruCellBackward(Tensor gates, Tensor gh, Tensor hPrev, Tensor dh, Tensor dhNext, Tensor dgi, Tensor dgh, Tensor dhPrev)
+    internal static void GruCellBackward(Tensor gates, Tensor gh, Tensor hPrev, Tensor dh, Tensor dhNext, Tensor dgi, Tensor dgh, Tensor dhPrev)
     {
         var device = SameDevice(nameof(GruCellBackward), gates, gh, hPrev, dh, dhNext, dgi, dgh, dhPrev);
         CheckGateShapes(nameof(GruCellBackward), 3, [gates, gh, dgi, dgh], [hPrev, dh, dhNext, dhPrev]);
@@ -236,7 +236,7 @@ public static class Ops
     }
 
     /// <summary>One torch.optim.Adam step in place. <paramref name="step"/> counts from 1.</summary>
-    public static void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    internal static void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
     {
         var device = SameDevice(nameof(AdamStep), parameters, gradients, m, v);
         SameLength(nameof(AdamStep), parameters, gradients);
