@@ -7,7 +7,7 @@ namespace Tensorlet.Models.Checkpoints;
 /// killed mid-write can leave its hidden temporary file, <c>.NAME.GUID.tmp</c> (<see cref="RemoveLeftovers"/> deletes
 /// it); the target is never torn.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, creating its folder if needed.</summary>
     /// <param name="path">The file to create or replace.</param>

@@ -1,7 +1,7 @@
 namespace Tensorlet.Models.Checkpoints;
 
 /// <summary>The on-disk names and element sizes of <see cref="SafeTensorDType"/>.</summary>
-public static class SafeTensorDTypes
+internal static class SafeTensorDTypes
 {
     private static readonly SafeTensorDType[] All = Enum.GetValues<SafeTensorDType>();
 

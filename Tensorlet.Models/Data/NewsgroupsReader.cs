@@ -29,7 +29,7 @@ public static class NewsgroupsReader
     public const int ExpectedGroups = 20;
 
     /// <summary>The folder name of a split.</summary>
-    public static string SplitFolder(NewsgroupsSubset split) => split switch
+    internal static string SplitFolder(NewsgroupsSubset split) => split switch
     {
         NewsgroupsSubset.Train => TrainFolder,
         NewsgroupsSubset.Test => TestFolder,
@@ -61,7 +61,7 @@ public static class NewsgroupsReader
     }
 
     /// <summary>Parses an entry name such as <c>20news-bydate-train/sci.space/60804</c> (an optional <c>./</c> prefix allowed).</summary>
-    public static bool TryParseEntryName(string name, out NewsgroupsDocumentId id) => TryParseEntryName(name, null, out id);
+    internal static bool TryParseEntryName(string name, out NewsgroupsDocumentId id) => TryParseEntryName(name, null, out id);
 
     // groupNames, when given, shares one string per group among all the documents of a read.
     private static bool TryParseEntryName(string name, HashSet<string>? groupNames, out NewsgroupsDocumentId id)

@@ -84,7 +84,7 @@ public static class LstmGenerator
     /// The next-character distribution after <paramref name="prefix"/>, computed the notebook's way:
     /// the whole prefix from a zero state.
     /// </summary>
-    public static float[] NextDistributionFromScratch(LstmCharModel model, ReadOnlySpan<int> prefix, float temperature)
+    internal static float[] NextDistributionFromScratch(LstmCharModel model, ReadOnlySpan<int> prefix, float temperature)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var input = model.Device.IndexFromArray(prefix, prefix.Length);
@@ -95,7 +95,7 @@ public static class LstmGenerator
     }
 
     /// <summary>The next-character distribution after <paramref name="prefix"/>, fed one character at a time with the state carried.</summary>
-    public static float[] NextDistributionCarried(LstmCharModel model, ReadOnlySpan<int> prefix, float temperature)
+    internal static float[] NextDistributionCarried(LstmCharModel model, ReadOnlySpan<int> prefix, float temperature)
     {
         ArgumentNullException.ThrowIfNull(model);
         var device = model.Device;
