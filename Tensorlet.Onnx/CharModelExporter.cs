@@ -5,7 +5,7 @@ using Tensorlet.Models.Modeling;
 namespace Tensorlet.Onnx;
 
 /// <summary>
-/// Exports the two char models to ONNX (opset <see cref="OnnxGraphBuilder.Opset"/>), with their vocabularies in
+/// Exports the two char models to ONNX (opset <see cref="Opset"/>), with their vocabularies in
 /// the model's metadata_props under the checkpoint's keys: <c>tensorlet.spec</c> (the spec's JSON),
 /// <c>tensorlet.vocabulary</c> (the characters in id order, as <see cref="CharVocabulary.Serialize"/>) and, for
 /// the n-gram model, <c>tensorlet.ngram_vocabulary</c> (as <see cref="NgramVocabulary.Serialize"/>).
@@ -18,6 +18,9 @@ namespace Tensorlet.Onnx;
 /// </summary>
 public static class CharModelExporter
 {
+    /// <summary>The ONNX opset the exported models use.</summary>
+    public const int Opset = OnnxGraphBuilder.Opset;
+
     /// <summary>The metadata key of the spec's JSON.</summary>
     public const string SpecKey = "tensorlet.spec";
 

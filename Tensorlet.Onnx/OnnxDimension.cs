@@ -1,7 +1,7 @@
 namespace Tensorlet.Onnx;
 
 /// <summary>One dimension of a graph input or output: a fixed size, or a symbolic name (e.g. <c>"T"</c>) the caller chooses at run time.</summary>
-public readonly record struct OnnxDimension
+internal readonly record struct OnnxDimension
 {
     private OnnxDimension(long size, string? symbol)
     {

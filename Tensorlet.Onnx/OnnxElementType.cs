@@ -1,7 +1,7 @@
 namespace Tensorlet.Onnx;
 
 /// <summary>The element types of the graph inputs and outputs the exporter writes (values are ONNX's TensorProto.DataType).</summary>
-public enum OnnxElementType
+internal enum OnnxElementType
 {
     /// <summary>float32: activations, logits, states.</summary>
     Float = 1,

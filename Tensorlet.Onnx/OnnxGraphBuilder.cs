@@ -16,7 +16,7 @@ namespace Tensorlet.Onnx;
 /// with layout 0. Dropout is the identity: an exported graph is for inference.
 /// </para>
 /// </summary>
-public sealed class OnnxGraphBuilder
+internal sealed class OnnxGraphBuilder
 {
     /// <summary>
     /// The opset: 14, the first in which every operator used here (LSTM, GRU, Relu, Add, Reshape) has its current
