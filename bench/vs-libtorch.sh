@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tensorlet's LSTM training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
+# Tensorlet's LSTM (and GRU) training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
 # A B A B in one invocation, each run a fresh process with its own warm-up; then the FMA peak of this machine
 # (FmaPeakBenchmarks, short job), so every figure of the table comes from the same run.
 #
@@ -9,11 +9,12 @@
 # marked weak in the copy under bin/ (nothing outside bin/ changes).
 #
 # Usage: bench/vs-libtorch.sh            (from the repository root)
-# Environment: HIDDEN="256 512"  REPS=2  BATCHES=4  WARMUP=1  THREADS=2  PEAK=1 (0 skips the FMA peak)
+# Environment: CELLS="lstm" (or "lstm gru")  HIDDEN="256 512"  REPS=2  BATCHES=4  WARMUP=1  THREADS=2  PEAK=1 (0 skips the FMA peak)
 #              LIBTORCH_ENV="OMP_WAIT_POLICY=PASSIVE" (extra environment for the libtorch runs, for a loaded machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+CELLS=${CELLS:-lstm}
 HIDDEN=${HIDDEN:-"256 512"}
 REPS=${REPS:-2}
 BATCHES=${BATCHES:-4}
@@ -50,12 +51,14 @@ PY
 fi
 
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
-for h in $HIDDEN; do
-  for r in $(seq "$REPS"); do
-    t=$($TENSORLET train-step --model lstm --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
-    echo "tensorlet 2x$h: $(echo "$t" | field chars_per_s) chars/s, $(echo "$t" | field gflops) GFLOP/s  [$(echo "$t" | field cpu_plan)]"
-    l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --hidden "$h" --layers 2 --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
-    echo "libtorch  2x$h: $(echo "$l" | field chars_per_s) chars/s, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
+for cell in $CELLS; do
+  for h in $HIDDEN; do
+    for r in $(seq "$REPS"); do
+      t=$($TENSORLET train-step --model lstm --cell "$cell" --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
+      echo "tensorlet $cell 2x$h: $(echo "$t" | field chars_per_s) chars/s, $(echo "$t" | field gflops) GFLOP/s  [$(echo "$t" | field cpu_plan)]"
+      l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --cell "$cell" --hidden "$h" --layers 2 --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
+      echo "libtorch  $cell 2x$h: $(echo "$l" | field chars_per_s) chars/s, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
+    done
   done
 done
 

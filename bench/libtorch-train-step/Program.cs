@@ -5,13 +5,26 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // The notebook's LSTM training step (as bench/pytorch_train_step.py), on libtorch through TorchSharp:
-// one-hot input [B, 99, 32], nn.LSTM(32, H, L, batch_first), nn.Linear(H, 32), mean cross-entropy, Adam(lr 2e-3).
+// one-hot input [B, 99, 32], nn.LSTM(32, H, L, batch_first) (or nn.GRU with --cell gru), nn.Linear(H, 32),
+// mean cross-entropy, Adam(lr 2e-3).
 // The step timed is zero_grad, one-hot, forward, loss, backward, loss.item(), optimizer.step().
 // Data: synthetic random ids (a step's cost depends only on the shapes), as train-step --synthetic.
-// Usage: LibtorchTrainStep [--hidden 256] [--layers 2] [--batch 100] [--batches 4] [--warmup 1] [--threads 2]
+// Usage: LibtorchTrainStep [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4] [--warmup 1] [--threads 2]
 // Prints a summary line and, last, one JSON object with train-step's keys (chars_per_s, ms_per_batch_median, gflops).
 const int SequenceLength = 100;
 const int Characters = 32;
+
+bool gru = args.Length >= 2 && args[0] == "--cell" && args[1] == "gru";
+if (args.Length >= 2 && args[0] == "--cell")
+{
+    if (args[1] is not ("lstm" or "gru"))
+    {
+        Console.Error.WriteLine("--cell is lstm or gru");
+        return 2;
+    }
+
+    args = args[2..];
+}
 
 var options = ParseOptions(args);
 int hidden = options["hidden"], layers = options["layers"], batch = options["batch"];
@@ -19,9 +32,11 @@ int batches = options["batches"], warmup = options["warmup"], threads = options[
 
 torch.set_num_threads(threads);
 torch.manual_seed(1234);
-var lstm = nn.LSTM(Characters, hidden, layers, batchFirst: true);
+nn.Module<Tensor, Tensor> recurrent = gru
+    ? new RecurrentOutput(nn.GRU(Characters, hidden, layers, batchFirst: true))
+    : new RecurrentOutput(nn.LSTM(Characters, hidden, layers, batchFirst: true));
 var output = nn.Linear(hidden, Characters);
-var parameters = lstm.parameters().Concat(output.parameters()).ToList();
+var parameters = recurrent.parameters().Concat(output.parameters()).ToList();
 var optimizer = torch.optim.Adam(parameters, lr: 2e-3);
 var criterion = nn.CrossEntropyLoss();
 
@@ -39,7 +54,7 @@ double Step(int i)
     var (x, y) = pool[i % Pool];
     optimizer.zero_grad();
     var oneHot = nn.functional.one_hot(x, Characters).to_type(ScalarType.Float32);
-    var (hiddenStates, _, _) = lstm.call(oneHot);
+    var hiddenStates = recurrent.call(oneHot);
     var logits = output.call(hiddenStates);
     var loss = criterion.call(logits.reshape(-1, Characters), y.reshape(-1));
     loss.backward();
@@ -76,20 +91,22 @@ double median = ordered.Count % 2 == 1 ? ordered[ordered.Count / 2] : (ordered[(
 int rows = batch * (SequenceLength - 1);
 
 // The same GEMM FLOP count as Tensorlet.Bench/TrainStep/TrainStepFlops.cs.
-int t = SequenceLength - 1;
-double recurrent = 3.0 * (t - 1) * 2 * batch * hidden * 4 * hidden;
-double projection = 3.0 * 2 * rows * hidden * 4 * hidden;
+int t = SequenceLength - 1, gates = gru ? 3 : 4;
+double recurrentFlops = 3.0 * (t - 1) * 2 * batch * hidden * gates * hidden;
+double projection = 3.0 * 2 * rows * hidden * gates * hidden;
 double outputFlops = 3.0 * 2 * rows * hidden * Characters;
-double flops = (layers * recurrent) + ((layers - 1) * projection) + outputFlops;
+double flops = (layers * recurrentFlops) + ((layers - 1) * projection) + outputFlops;
+string cell = gru ? "gru" : "lstm";
 
 string torchVersion = torch.__version__;
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"libtorch {torchVersion} lstm {layers}x{hidden}, batch {batch}, {torch.get_num_threads()} threads"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"libtorch {torchVersion} {cell} {layers}x{hidden}, batch {batch}, {torch.get_num_threads()} threads"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first loss {firstLoss:F4}; median {median * 1000:F2} ms/batch, CPU {cpuPerBatch * 1000:F2} ms/batch, {rows / median:N0} chars/s, {flops / median / 1e9:F1} GFLOP/s"));
 var report = new Dictionary<string, object>
 {
     ["impl"] = "libtorch",
     ["torch"] = torchVersion,
     ["model"] = "lstm",
+    ["cell"] = cell,
     ["hidden"] = hidden,
     ["layers"] = layers,
     ["batch"] = batch,
@@ -126,4 +143,29 @@ static Dictionary<string, int> ParseOptions(string[] args)
     }
 
     return values;
+}
+
+/// <summary>nn.LSTM or nn.GRU returning only its output sequence.</summary>
+internal sealed class RecurrentOutput : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module inner;
+
+    public RecurrentOutput(TorchSharp.Modules.LSTM lstm) : base("lstm")
+    {
+        inner = lstm;
+        RegisterComponents();
+    }
+
+    public RecurrentOutput(TorchSharp.Modules.GRU gru) : base("gru")
+    {
+        inner = gru;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input) => inner switch
+    {
+        TorchSharp.Modules.LSTM lstm => lstm.call(input).Item1,
+        TorchSharp.Modules.GRU gru => gru.call(input).Item1,
+        _ => throw new InvalidOperationException(),
+    };
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The training step of another revision beside this working tree's, alternated A B A B in one invocation, each run a
+# fresh process with its own warm-up: the check that a change did not slow training down (the VMs vary by 15-30%
+# between runs, so only figures taken side by side like this compare).
+#
+# Usage: bench/compare-revisions.sh REV      (from the repository root; REV is any git revision, e.g. main~5)
+# Environment: CONFIGS="lstm:256 lstm:512" (cell:hidden, 2 layers, batch 100)  REPS=2  BATCHES=4  WARMUP=1  THREADS=2
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REV=${1:?usage: bench/compare-revisions.sh REV}
+CONFIGS=${CONFIGS:-"lstm:256 lstm:512"}
+REPS=${REPS:-2}
+BATCHES=${BATCHES:-4}
+WARMUP=${WARMUP:-1}
+THREADS=${THREADS:-2}
+
+base=$(mktemp -d)
+trap 'git worktree remove --force "$base" >/dev/null 2>&1 || true; rm -rf "$base"' EXIT
+git worktree add -q --detach "$base" "$REV"
+echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== A: $(git rev-parse --short "$REV") ($REV)   B: this working tree ($(git rev-parse --short HEAD))"
+dotnet build "$base/Tensorlet.Bench" -c Release -v q -nologo > /dev/null
+dotnet build Tensorlet.Bench -c Release -v q -nologo > /dev/null
+A="dotnet $base/Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
+B="dotnet Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
+
+field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
+for config in $CONFIGS; do
+  cell=${config%%:*} h=${config##*:}
+  cellflag=()
+  [ "$cell" = lstm ] || cellflag=(--cell "$cell")
+  for r in $(seq "$REPS"); do
+    for side in A B; do
+      bin=$A; [ "$side" = B ] && bin=$B
+      out=$($bin train-step --model lstm "${cellflag[@]}" --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
+      echo "$side $cell 2x$h: $(echo "$out" | field chars_per_s) chars/s, $(echo "$out" | field gflops) GFLOP/s"
+    done
+  done
+done
+echo "== load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
