@@ -114,6 +114,26 @@ public sealed class Gru : Module
         finalState = null;
     }
 
+    /// <summary>
+    /// Makes a copy of <paramref name="state"/> the state carried into the next Forward of its batch size, as if the
+    /// previous Forward had ended with it (with <see cref="CarryState"/> set): how stateful training resumed in the
+    /// middle of an epoch continues exactly.
+    /// </summary>
+    public void CarryFrom(GruState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Hidden.Count != NumLayers || state.Hidden[0].Shape[1] != HiddenSize)
+        {
+            throw new ArgumentException($"The state has {state.Hidden.Count} layers of {state.Hidden[0].Shape[1]}; this module {NumLayers} of {HiddenSize}.", nameof(state));
+        }
+
+        var carried = EndState(state.Hidden[0].Device, state.Batch);
+        for (int k = 0; k < NumLayers; k++)
+        {
+            Ops.Copy(state.Hidden[k], carried.Hidden[k]);
+        }
+    }
+
     /// <summary>h of the last layer for every step, [T, B, H], for dense input [T, B, In].</summary>
     public override Tensor Forward(Tensor input)
     {

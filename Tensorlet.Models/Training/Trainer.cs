@@ -20,7 +20,8 @@ namespace Tensorlet.Models.Training;
 /// A <see cref="StreamBatchSource"/> trains an <see cref="LstmCharModel"/> statefully (truncated backpropagation through
 /// time): its batches are taken in order, one stream per batch row (the batch size must be its stream count), and the
 /// LSTM's state is carried from batch to batch with its gradient cut, from zeros at the start of every epoch. A stream
-/// validation set is scored the same way. A run resumed in the middle of an epoch restarts the carried state from zeros.
+/// validation set is scored the same way. A run resumed in the middle of an epoch continues from the state the model
+/// carries when training starts: give it the stopped run's (<c>Lstm.CarryFrom</c>) to continue exactly; zeros otherwise.
 /// </para>
 /// </summary>
 public sealed class Trainer
@@ -135,13 +136,17 @@ public sealed class Trainer
         for (int epoch = position.Epoch; epoch < options.Epochs; epoch++)
         {
             var order = stateful is null ? EpochOrder(train.Count, options.Seed, epoch) : InOrder(train.Count);
+            int firstBatch = epoch == position.Epoch ? position.BatchInEpoch : 0;
             if (stateful is not null)
             {
+                // An epoch starts from zeros; one resumed in its middle continues the state the model was given.
                 stateful.CarryState = true;
-                stateful.ResetState();
+                if (firstBatch == 0)
+                {
+                    stateful.ResetState();
+                }
             }
 
-            int firstBatch = epoch == position.Epoch ? position.BatchInEpoch : 0;
             double lossSum = 0;
             long characters = 0;
             var clock = Stopwatch.StartNew();
