@@ -3,7 +3,7 @@ using Tensorlet.Models.Modeling;
 namespace Tensorlet.Models.Sampling;
 
 /// <summary>
-/// Generates characters from an <see cref="LstmCharModel"/>. The (h, c) state is carried from step
+/// Generates characters from an <see cref="LstmCharModel"/> (or a <see cref="GruCharModel"/>). The (h, c) state is carried from step
 /// to step, so L new characters cost L single-step forwards, where the notebook re-runs the whole
 /// prefix each time (O(L²)); both give the same distribution, which the tests check.
 /// </summary>
@@ -55,17 +55,42 @@ public static class LstmGenerator
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
-        return Draws(model, start, temperature, seed, topK);
+        return Draws(model, model.Lstm.CreateState(model.Device, 1), (ids, state, first) => model.Logits(ids, 1, training: false, step: 0, first ? null : state, state), start, temperature, seed, topK);
     }
 
-    private static IEnumerable<int> Draws(LstmCharModel model, int[] start, float temperature, int seed, int topK)
+    /// <summary>
+    /// The same for a <see cref="GruCharModel"/>: runs <paramref name="start"/> through it, then draws new character ids
+    /// one at a time, its h carried from step to step.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="start">The start ids, at least one.</param>
+    /// <param name="temperature">Softmax temperature; lower is greedier; 0 takes the most likely character.</param>
+    /// <param name="seed">Seeds the draws.</param>
+    /// <param name="topK">Draw only among the <paramref name="topK"/> most likely characters; 0 for all.</param>
+    public static IEnumerable<int> Stream(GruCharModel model, int[] start, float temperature, int seed, int topK = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(start);
+        if (start.Length == 0)
+        {
+            throw new ArgumentException("The GRU needs a start text of at least one character.", nameof(start));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        return Draws(model, model.Gru.CreateState(model.Device, 1), (ids, state, first) => model.Logits(ids, 1, training: false, step: 0, first ? null : state, state), start, temperature, seed, topK);
+    }
+
+    // Draws from a recurrent model: logitsOf(ids, state, first) runs ids from the state (from zeros when first) and
+    // leaves the final state in it. The state is the generator's, freed with the enumeration.
+    private static IEnumerable<int> Draws<TState>(ICharModel model, TState carried, Func<IndexTensor, TState, bool, Tensor> logitsOf, int[] start, float temperature, int seed, int topK)
+        where TState : IDisposable
     {
         var device = model.Device;
-        using var state = model.Lstm.CreateState(device, 1);
+        using var state = carried;
         using var prefix = device.IndexFromArray(start, start.Length);
         using var next = device.IndexZeros(1);
         using var sampler = new CategoricalSampler(device, model.CharVocabularySize, seed, topK);
-        var logits = model.Logits(prefix, 1, training: false, step: 0, initialState: null, finalState: state);
+        var logits = logitsOf(prefix, state, true);
         var one = new int[1];
         while (true)
         {
@@ -76,7 +101,7 @@ public static class LstmGenerator
 
             yield return one[0];
             next.CopyFrom(one);
-            logits = model.Logits(next, 1, training: false, step: 0, initialState: state, finalState: state);
+            logits = logitsOf(next, state, false);
         }
     }
 
