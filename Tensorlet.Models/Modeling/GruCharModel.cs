@@ -9,7 +9,7 @@ namespace Tensorlet.Models.Modeling;
 /// module's state_dict (<c>gru.weight_ih_l0</c> … <c>output.bias</c>). The one-hot input is a gather.
 /// <para>Inputs and targets are time-major: row t·B + b holds step t of sequence b.</para>
 /// </summary>
-public sealed class GruCharModel : Sequential, ICharModel
+public sealed class GruCharModel : Sequential, ICharModel, IStatefulCharModel
 {
     private readonly CrossEntropyLoss loss = new();
     private readonly ShapeCache shaped = new();
@@ -50,6 +50,20 @@ public sealed class GruCharModel : Sequential, ICharModel
 
     /// <summary>The seed of the dropout masks.</summary>
     public ulong DropoutSeed { get; set; }
+
+    /// <summary>
+    /// Truncated backpropagation through time: while set, each <see cref="ForwardLoss"/> starts from the h the previous
+    /// one ended with (zeros after <see cref="ResetState"/> or a change of batch size), and its gradient stops there. For
+    /// batches that continue each other, as a <see cref="Training.StreamBatchSource"/>'s do.
+    /// </summary>
+    public bool CarryState
+    {
+        get => Gru.CarryState;
+        set => Gru.CarryState = value;
+    }
+
+    /// <summary>Forgets the carried state: the next <see cref="ForwardLoss"/> starts from zeros.</summary>
+    public void ResetState() => Gru.ResetState();
 
     /// <summary>Per-row losses for inputs and targets [T·B], time-major, of <paramref name="batch"/> sequences.</summary>
     public Tensor ForwardLoss(IndexTensor inputs, IndexTensor targets, int batch, bool training, long step)

@@ -9,7 +9,7 @@ namespace Tensorlet.Models.Modeling;
 /// (<c>lstm.weight_ih_l0</c> … <c>output.bias</c>). The one-hot input is a gather.
 /// <para>Inputs and targets are time-major: row t·B + b holds step t of sequence b.</para>
 /// </summary>
-public sealed class LstmCharModel : Sequential, ICharModel
+public sealed class LstmCharModel : Sequential, ICharModel, IStatefulCharModel
 {
     private readonly CrossEntropyLoss loss = new();
     private readonly ShapeCache shaped = new();

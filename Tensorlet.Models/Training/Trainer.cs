@@ -17,7 +17,7 @@ namespace Tensorlet.Models.Training;
 /// model's, clips the gradient norm if asked, and steps the optimizer.
 /// </para>
 /// <para>
-/// A <see cref="StreamBatchSource"/> trains an <see cref="LstmCharModel"/> statefully (truncated backpropagation through
+/// A <see cref="StreamBatchSource"/> trains an <see cref="LstmCharModel"/> or a <see cref="GruCharModel"/> statefully (truncated backpropagation through
 /// time): its batches are taken in order, one stream per batch row (the batch size must be its stream count), and the
 /// LSTM's state is carried from batch to batch with its gradient cut, from zeros at the start of every epoch. A stream
 /// validation set is scored the same way. A run resumed in the middle of an epoch continues from the state the model
@@ -120,7 +120,7 @@ public sealed class Trainer
         }
     }
 
-    private TrainingResult TrainEpochs(IBatchSource train, IBatchSource? validation, TrainingPosition? start, LstmCharModel? stateful, CancellationToken cancellation)
+    private TrainingResult TrainEpochs(IBatchSource train, IBatchSource? validation, TrainingPosition? start, IStatefulCharModel? stateful, CancellationToken cancellation)
     {
         var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
         var reports = new List<EpochReport>();
@@ -214,7 +214,7 @@ public sealed class Trainer
     }
 
     // The model whose state a stream source's batches carry, or null when the source is not one.
-    private LstmCharModel? StatefulModel(IBatchSource train)
+    private IStatefulCharModel? StatefulModel(IBatchSource train)
     {
         if (train is not StreamBatchSource streams)
         {
@@ -226,14 +226,14 @@ public sealed class Trainer
             throw new ArgumentException($"Stateful training takes one stream per batch row: the batch size is {options.BatchSize}, the source has {streams.Streams} streams.", nameof(train));
         }
 
-        return charModel as LstmCharModel ?? throw new ArgumentException("Stateful training carries a recurrent state: it needs an LSTM char model.", nameof(train));
+        return charModel as IStatefulCharModel ?? throw new ArgumentException("Stateful training carries a recurrent state: it needs an LSTM or GRU char model.", nameof(train));
     }
 
     // Scores the validation set; a stream set with the LSTM state carried from zeros through its batches in order. The
     // model is left stateless (the epoch's sample must not start from a carried state).
     private EvaluationResult ValidateCharModel(ICharModel charModel, IBatchSource validation)
     {
-        if (charModel is not LstmCharModel lstm)
+        if (charModel is not IStatefulCharModel lstm)
         {
             return Evaluator.Evaluate(charModel, validation, options.BatchSize, options.MaxValidationExamples);
         }
