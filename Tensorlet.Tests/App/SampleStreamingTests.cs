@@ -38,7 +38,8 @@ public sealed class SampleStreamingTests
         Assert.That(second.Stdout, Is.EqualTo(first.Stdout), "the same seed gives the same text");
     }
 
-    // Cancels (as Ctrl+C would) once the given number of generated characters have been written one by one.
+    // Cancels (as Ctrl+C would) once the given number of generated characters have been written one by one (each a
+    // write of one character: a char, or a string of one Unicode scalar such as an emoji's two code units).
     private sealed class CancellingWriter(CancellationTokenSource stop, int afterCharacters) : StringWriter
     {
         private int characters;
@@ -46,6 +47,20 @@ public sealed class SampleStreamingTests
         public override void Write(char value)
         {
             base.Write(value);
+            Count();
+        }
+
+        public override void Write(string? value)
+        {
+            base.Write(value);
+            if (value is not null && value.EnumerateRunes().Count() == 1)
+            {
+                Count();
+            }
+        }
+
+        private void Count()
+        {
             if (++characters == afterCharacters)
             {
                 stop.Cancel();

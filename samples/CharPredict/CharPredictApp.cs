@@ -92,7 +92,7 @@ public static class CharPredictApp
     }
 
     // The exceptions that report bad input or data rather than a bug in Tensorlet.
-    private static bool IsUserError(Exception e) => e is DeviceNotAvailableException or CorpusException or CheckpointException
+    private static bool IsUserError(Exception e) => e is DeviceNotAvailableException or CorpusException or InvalidTextException or CheckpointException
         or ArgumentException or NonFiniteLossException or IOException or UnauthorizedAccessException or FormatException
         or System.Text.Json.JsonException;
 }

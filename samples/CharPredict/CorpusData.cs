@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Spectre.Console;
 using Tensorlet.Models.Data;
+using Tensorlet.Models.Training;
 
 namespace Tensorlet.Samples.CharPredict;
 
@@ -8,7 +10,7 @@ namespace Tensorlet.Samples.CharPredict;
 /// The corpus as the app uses it: located (explicit path, TENSORLET_DATA, the cache, or a download), loaded,
 /// optionally cut to its first sequences, with the character vocabulary and the train/validation split.
 /// </summary>
-internal sealed class CorpusData
+internal sealed class CorpusData : ITrainingData
 {
     // Parsing the archive takes seconds; one process (the tests) reads it many times.
     private static readonly ConcurrentDictionary<(string Path, DateTime Modified, long Length), NewsgroupsCorpus> Cache = new();
@@ -48,6 +50,39 @@ internal sealed class CorpusData
 
     /// <summary>The held-out sequences.</summary>
     public string[] ValidationSequences { get; }
+
+    /// <inheritdoc/>
+    public ModelExamples NgramExamples(TrainSettings settings)
+    {
+        // The model's vocabulary is every n-gram of every sequence that has a target after it, so that every held-out
+        // window has a row; rows that training never reaches keep their initial values, as the notebook's.
+        var ngrams = NgramVocabulary.FromSequences(Sequences, settings.N, windowsPerSequence: null);
+        return new ModelExamples(
+            ngrams,
+            NgramDataset.Create(TrainSequences, Vocabulary, ngrams, settings.NgramWindows).ToBatchSource(),
+            NgramDataset.Create(ValidationSequences, Vocabulary, ngrams, windowsPerSequence: null).ToBatchSource());
+    }
+
+    /// <inheritdoc/>
+    public ModelExamples RecurrentExamples(TrainSettings settings)
+    {
+        var train = CharSequenceDataset.Create(TrainSequences, Vocabulary);
+        var validation = CharSequenceDataset.Create(ValidationSequences, Vocabulary);
+        return new ModelExamples(null, new SequenceBatchSource(train.Indices, train.SequenceLength), new SequenceBatchSource(validation.Indices, validation.SequenceLength));
+    }
+
+    /// <inheritdoc/>
+    public string HeldOutStart(int needed) => ValidationSequences[0][..Math.Min(needed, ValidationSequences[0].Length)];
+
+    /// <inheritdoc/>
+    public DataSummary Summarize(ModelExamples? ngram) => new(
+        Source, Corpus.TrainDocuments, Corpus.TestDocuments, Sequences.Length, TrainSequences.Length, ValidationSequences.Length,
+        Vocabulary.Serialize(), Vocabulary.Count, ngram?.Ngrams!.Count, ngram?.Train.Count, ngram?.Validation.Count);
+
+    /// <inheritdoc/>
+    public string Describe() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"Data: {Sequences.Length} sequences ({TrainSequences.Length} train, {ValidationSequences.Length} validation), {Vocabulary.Count} characters");
 
     /// <summary>Finds (or downloads) and loads the corpus.</summary>
     /// <exception cref="CorpusException">The data is missing, corrupt, or cannot be downloaded.</exception>

@@ -28,18 +28,21 @@ internal sealed class EvalCommand
         using var model = LoadedModel.Load(result.GetValue(checkpoint)!, dev);
         var input = result.GetValue(text)!;
         var (positions, logProbabilities, skipped) = model.Score(input);
+
+        // Positions count characters (an emoji is one), as the model does.
+        var characters = input.EnumerateRunes().ToArray();
         var output = console.Output;
         if (result.GetValue(perChar))
         {
             output.WriteLine("position\tchar\tlog_prob_nats");
             for (int i = 0; i < positions.Length; i++)
             {
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{positions[i]}\t'{input[positions[i]]}'\t{logProbabilities[i]:F6}"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{positions[i]}\t'{characters[positions[i]]}'\t{logProbabilities[i]:F6}"));
             }
         }
 
         double loss = -logProbabilities.Average();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"characters scored: {positions.Length} of {input.Length}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"characters scored: {positions.Length} of {characters.Length}"));
         if (skipped > 0)
         {
             output.WriteLine($"skipped: {skipped} characters whose n-gram never appears in the corpus");

@@ -34,23 +34,25 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
     /// <exception cref="UnknownCharacterException">The start text has characters outside the vocabulary.</exception>
     /// <exception cref="ArgumentException">The start text is too short for the model.</exception>
     public string Generate(string start, int length, float temperature, int seed)
-        => new([.. Stream(start, temperature, seed).Take(length)]);
+        => string.Concat(Stream(start, temperature, seed).Take(length));
 
     /// <summary>
-    /// New characters after <paramref name="start"/>, made one at a time as they are asked for (without end).
+    /// New characters after <paramref name="start"/>, made one at a time as they are asked for (without end). Each is one
+    /// character, a Unicode scalar value: an emoji is one string of two UTF-16 code units.
     /// </summary>
     /// <exception cref="UnknownCharacterException">The start text has characters outside the vocabulary.</exception>
     /// <exception cref="ArgumentException">The start text is too short for the model.</exception>
-    public IEnumerable<char> Stream(string start, float temperature, int seed, int topK = 0)
+    public IEnumerable<string> Stream(string start, float temperature, int seed, int topK = 0)
     {
         if (Model is NgramMlp ngram)
         {
-            return NgramGenerator.Stream(ngram, Characters, Ngrams!, start, temperature, seed, topK);
+            // The n-gram model's characters are each one UTF-16 code unit.
+            return NgramGenerator.Stream(ngram, Characters, Ngrams!, start, temperature, seed, topK).Select(c => c.ToString());
         }
 
-        // A character outside the Basic Multilingual Plane (an emoji) comes out as its two UTF-16 code units.
         var ids = Characters.Encode(start);
-        return LstmGenerator.Stream((LstmCharModel)Model, ids, temperature, seed, topK).SelectMany(id => Characters.Decode(id));
+        var draws = Model is GruCharModel gru ? LstmGenerator.Stream(gru, ids, temperature, seed, topK) : LstmGenerator.Stream((LstmCharModel)Model, ids, temperature, seed, topK);
+        return draws.Select(Characters.Decode);
     }
 
     /// <summary>
@@ -95,12 +97,13 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
         }
         else
         {
-            if (text.Length < 2)
+            // ids has one entry per character (an emoji is one), where text.Length counts UTF-16 code units.
+            if (ids.Length < 2)
             {
-                throw new ArgumentException($"The LSTM needs a text of at least 2 characters to predict one; \"{text}\" has {text.Length}.");
+                throw new ArgumentException($"The recurrent model needs a text of at least 2 characters to predict one; \"{text}\" has {ids.Length}.");
             }
 
-            for (int i = 1; i < text.Length; i++)
+            for (int i = 1; i < ids.Length; i++)
             {
                 inputs.Add(ids[i - 1]);
                 targets.Add(ids[i]);

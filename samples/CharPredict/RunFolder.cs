@@ -21,8 +21,13 @@ internal sealed class RunFolder(string path)
     /// <summary>samples.txt: the text generated after each epoch.</summary>
     public string Samples => Combine("samples.txt");
 
-    /// <summary>The short name of a model family: ngram or lstm.</summary>
-    public static string NameOf(ModelKind kind) => kind == ModelKind.Lstm ? "lstm" : "ngram";
+    /// <summary>The short name of a model family: ngram, lstm or gru.</summary>
+    public static string NameOf(ModelKind kind) => kind switch
+    {
+        ModelKind.Lstm => "lstm",
+        ModelKind.Gru => "gru",
+        _ => "ngram",
+    };
 
     /// <summary>
     /// A new folder under <paramref name="parent"/>, named after the time and the models; it is made on disk only by
@@ -56,13 +61,28 @@ internal sealed class RunFolder(string path)
     /// <summary>The state of a partly done epoch, written when training stops mid-epoch.</summary>
     public string PartialEpoch(ModelKind kind) => Combine(NameOf(kind) + ".partial-epoch.json");
 
+    /// <summary>The model with the lowest validation loss so far (no optimizer state: for sampling, not resuming).</summary>
+    public string Best(ModelKind kind) => Combine(NameOf(kind) + ".best.safetensors");
+
+    /// <summary>Each finished epoch's exact validation loss, which a resumed run replays its schedule and its best loss from.</summary>
+    public string History(ModelKind kind) => Combine(NameOf(kind) + ".history.json");
+
+    /// <summary>
+    /// The recurrent state carried into the batch after the checkpoint saved at <paramref name="step"/> (stateful training
+    /// stopped or saved mid-epoch); a file per step, so that the checkpoint always finds its own.
+    /// </summary>
+    public string CarriedState(ModelKind kind, long step) => Combine(string.Create(CultureInfo.InvariantCulture, $"{NameOf(kind)}.state.{step}.safetensors"));
+
+    /// <summary>Every carried-state file of the model.</summary>
+    public string[] CarriedStates(ModelKind kind) => Directory.Exists(Path) ? Directory.GetFiles(Path, NameOf(kind) + ".state.*.safetensors") : [];
+
     /// <summary>
     /// Deletes the hidden temporary files that a process killed while writing the run's files left (the checkpoints'
     /// own are removed by <see cref="Models.Checkpoints.ModelCheckpoint.RemoveLeftovers"/>).
     /// </summary>
     public void RemoveLeftovers(IEnumerable<ModelKind> kinds)
     {
-        foreach (var file in kinds.SelectMany(k => new[] { SavedMark(k), PartialEpoch(k) }).Append(Config).Append(Metrics))
+        foreach (var file in kinds.SelectMany(k => new[] { SavedMark(k), PartialEpoch(k), History(k) }.Concat(CarriedStates(k))).Append(Config).Append(Metrics))
         {
             Models.Checkpoints.AtomicFile.RemoveLeftovers(file);
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
 using Tensorlet.Kernels;
@@ -30,22 +31,36 @@ internal sealed class TrainCommand
     private readonly Option<int?> maxBatches = OptionParsing.OptionalNumber("--max-batches", "Stop each epoch after this many batches (short runs)", NumberRange<int>.Positive());
     private readonly Option<double?> clipNorm = OptionParsing.OptionalNumber("--clip-norm", "Clip the global gradient norm (default: no clipping, as the notebook)", NumberRange<double>.Positive());
     private readonly Option<int> sampleLength = OptionParsing.Number("--sample-length", "Characters generated after each epoch", TrainSettings.Default.SampleLength, new NumberRange<int>(0, Limits.MaxEpochSampleLength));
+    private readonly Option<string?> text = new("--text") { HelpName = "PATH", Description = "Train on this UTF-8 text file, or on the *.txt files of this folder in sorted order, instead of 20 Newsgroups" };
+    private readonly Option<bool> lowercase = new("--lowercase") { Description = "Lowercase the text (--text)" };
+    private readonly Option<int> seqLen = OptionParsing.Number("--seq-len", "Characters predicted per training sequence of a text (--text)", TrainSettings.DefaultSeqLen, NumberRange<int>.Positive(Limits.MaxSeqLen));
+    private readonly Option<bool> stateful = new("--stateful") { Description = "Cut the text into --batch parallel streams and carry the recurrent state from batch to batch (--text)" };
+    private readonly Option<string> cell = new Option<string>("--cell") { Description = "The recurrent model's cell", DefaultValueFactory = _ => "lstm" }.AcceptOnlyFromAmongFluent("lstm", "gru");
+    private readonly Option<string> schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule (default: none, or char-rnn with --lr-decay)", DefaultValueFactory = _ => "none" }.AcceptOnlyFromAmongFluent(TrainSettings.Schedules);
+    private readonly Option<double?> lrDecay = OptionParsing.OptionalNumber("--lr-decay", "The schedule's factor: char-rnn's decay rate (0.97), StepLR's and ExponentialLR's gamma, ReduceLROnPlateau's factor (0.1)", new NumberRange<double>(0, 1, MinOpen: true, MaxOpen: true));
+    private readonly Option<int> lrDecayAfter = OptionParsing.Number("--lr-decay-after", "char-rnn: decay the learning rate after every epoch from this one on", TrainSettings.DefaultLrDecayAfter, NumberRange<int>.NonNegative());
+    private readonly Option<int> lrStepSize = OptionParsing.Number("--lr-step-size", "step: epochs between decays", TrainSettings.DefaultLrStepSize, NumberRange<int>.Positive());
+    private readonly Option<int> warmupSteps = OptionParsing.Number("--warmup-steps", "warmup-cosine: batches of linear warm-up", 0, NumberRange<int>.NonNegative());
+    private readonly Option<int> lrPatience = OptionParsing.Number("--lr-patience", "plateau: epochs without improvement before the decay", TrainSettings.DefaultLrPatience, NumberRange<int>.NonNegative());
+    private readonly Option<int?> checkpointEvery = OptionParsing.OptionalNumber("--checkpoint-every", "Also save the checkpoint every N batches", NumberRange<int>.Positive());
     private readonly Option<string?> data = CommonOptions.Data();
     private readonly Option<int?> maxSequences = CommonOptions.MaxSequences();
     private readonly Option<string> runsDir = new("--runs-dir") { HelpName = "DIR", Description = "The folder that holds run folders", DefaultValueFactory = _ => "runs" };
     private readonly Option<string?> resume = new("--resume") { HelpName = "RUN", Description = "Continue the run in this folder from its last checkpoint" };
     private readonly Option<int?> stopAfterBatches = OptionParsing.OptionalNumber("--stop-after-batches", "Stop as Ctrl+C would after this many batches (tests)", NumberRange<int>.Positive(), hidden: true);
+    private readonly Option<int?> abortAfterBatches = OptionParsing.OptionalNumber("--abort-after-batches", "End at once after this many batches, saving nothing more, as a killed process would (tests)", NumberRange<int>.Positive(), hidden: true);
 
     public TrainCommand(AppConsole console, CancellationToken cancellation)
     {
         this.console = console;
         this.cancellation = cancellation;
         Command = new Command("train", "Train the n-gram MLP, the LSTM or both, and write a run folder");
-        foreach (var option in FixedOptions().Concat([device, threads, epochs, data, maxSequences, runsDir, resume, stopAfterBatches]))
+        foreach (var option in FixedOptions().Concat([device, threads, epochs, data, maxSequences, runsDir, resume, stopAfterBatches, abortAfterBatches]))
         {
             Command.Options.Add(option);
         }
 
+        Command.Validators.Add(Validate);
         Command.SetAction(Execute);
     }
 
@@ -54,7 +69,8 @@ internal sealed class TrainCommand
 
     // Options a resumed run takes from its config.json and may not change.
     private IEnumerable<Option> FixedOptions() =>
-        [model, preset, n, ngramHidden, ngramActivation, ngramWindows, lstmHidden, lstmLayers, lstmDropout, learningRate, batch, seed, validationFraction, maxBatches, clipNorm, sampleLength];
+        [model, preset, n, ngramHidden, ngramActivation, ngramWindows, lstmHidden, lstmLayers, lstmDropout, learningRate, batch, seed, validationFraction, maxBatches, clipNorm, sampleLength,
+            text, lowercase, seqLen, stateful, cell, schedule, lrDecay, lrDecayAfter, lrStepSize, warmupSteps, lrPatience, checkpointEvery];
 
     private int Execute(ParseResult result)
     {
@@ -68,6 +84,11 @@ internal sealed class TrainCommand
             {
                 throw new ArgumentException(
                     $"{string.Join(", ", changed)} cannot change when resuming (the run's config.json fixes them); only --epochs, --device, --threads and --data can.");
+            }
+
+            if (result.WasGiven(data) && RunConfig.Read(resumePath).Settings.Text is not null)
+            {
+                throw new ArgumentException("--data does not go with a run trained on --text; its config.json names the text.");
             }
 
             run = new RunFolder(resumePath);
@@ -84,21 +105,81 @@ internal sealed class TrainCommand
         else
         {
             settings = Build(result);
-            run = RunFolder.NewIn(result.GetValue(runsDir)!, settings.Model);
+            run = RunFolder.NewIn(result.GetValue(runsDir)!, settings.Model == "lstm" ? RunFolder.NameOf(settings.RecurrentKind) : settings.Model);
         }
 
+        // The data is read, and checked, before the device is made: a bad text costs nothing.
+        ITrainingData corpus = settings.Text is { } textPath
+            ? TextData.Load(textPath, settings.Lowercase, settings.ValidationFraction)
+            : CorpusData.Load(console, settings.Data, settings.MaxSequences, settings.ValidationFraction);
         using var dev = Device.Create(settings.Device, settings.Threads);
         console.Line($"Device: {dev.Name} ({dev.Description})");
-        var corpus = CorpusData.Load(console, settings.Data, settings.MaxSequences, settings.ValidationFraction);
-        var runner = new TrainingRunner(console, settings, run, corpus, dev, result.GetValue(stopAfterBatches), cancellation);
+        var runner = new TrainingRunner(console, settings, run, corpus, dev, result.GetValue(stopAfterBatches), result.GetValue(abortAfterBatches), cancellation);
         return runner.Run(resuming);
     }
+
+    // Options that do not go together: parse errors (one line, exit 2) like a bad number. A resumed run's options are
+    // checked against its config.json instead.
+    private void Validate(CommandResult r)
+    {
+        if (r.GetResult(resume) is { Implicit: false })
+        {
+            return;
+        }
+
+        bool Given(Option option) => r.GetResult(option) is { Implicit: false };
+        if (!Given(text))
+        {
+            var textOnly = new Option[] { lowercase, seqLen, stateful }.Where(Given).Select(o => o.Name).ToArray();
+            if (textOnly.Length > 0)
+            {
+                r.AddError($"{string.Join(", ", textOnly)} need{(textOnly.Length == 1 ? "s" : "")} --text: 20 Newsgroups comes as independent 100-character sequences.");
+            }
+        }
+        else if (Given(data) || Given(maxSequences))
+        {
+            r.AddError("--text replaces 20 Newsgroups: --data and --max-sequences do not go with it.");
+        }
+
+        string scheduleName = Given(schedule) ? r.GetValue(schedule)! : Given(lrDecay) ? "char-rnn" : "none";
+        var parameters = new (Option Option, string[] Schedules)[]
+        {
+            (lrDecay, ["char-rnn", "step", "exponential", "plateau"]),
+            (lrDecayAfter, ["char-rnn"]),
+            (lrStepSize, ["step"]),
+            (warmupSteps, ["warmup-cosine"]),
+            (lrPatience, ["plateau"]),
+        };
+        foreach (var (option, schedules) in parameters.Where(p => Given(p.Option) && !p.Schedules.Contains(scheduleName)))
+        {
+            r.AddError($"{option.Name} is a parameter of --schedule {string.Join(" or ", schedules)}; this run's schedule is {scheduleName}.");
+            return;
+        }
+    }
+
+    // --schedule, or char-rnn when only --lr-decay is given.
+    private string ScheduleName(ParseResult r) => r.WasGiven(schedule) ? r.GetValue(schedule)! : r.WasGiven(lrDecay) ? "char-rnn" : "none";
 
     private TrainSettings Build(ParseResult r)
     {
         var basis = TrainSettings.FromPreset(r.GetValue(preset)!);
+        string? textPath = r.GetValue(text) is { } given ? Path.GetFullPath(given) : null;
+        string scheduleName = ScheduleName(r);
+
         return basis with
         {
+            Text = textPath,
+            Lowercase = r.GetValue(lowercase),
+            SeqLen = r.GetValue(seqLen),
+            Stateful = r.GetValue(stateful),
+            Cell = r.GetValue(cell)!,
+            Schedule = scheduleName,
+            LrDecay = r.GetValue(lrDecay) ?? TrainSettings.DefaultLrDecay(scheduleName),
+            LrDecayAfter = r.GetValue(lrDecayAfter),
+            LrStepSize = r.GetValue(lrStepSize),
+            WarmupSteps = r.GetValue(warmupSteps),
+            LrPatience = r.GetValue(lrPatience),
+            CheckpointEvery = r.GetValue(checkpointEvery),
             Model = r.GetValue(model)!,
             Device = r.GetValue(device)!,
             Threads = r.GetValue(threads),
@@ -113,7 +194,7 @@ internal sealed class TrainCommand
             LearningRate = r.Given(learningRate, basis.LearningRate),
             Batch = r.Given(batch, basis.Batch),
             Seed = r.Given(seed, basis.Seed),
-            ValidationFraction = r.Given(validationFraction, basis.ValidationFraction),
+            ValidationFraction = r.Given(validationFraction, textPath is null ? basis.ValidationFraction : TrainSettings.DefaultTextValidationFraction),
             MaxBatches = r.Given(maxBatches, basis.MaxBatches),
             ClipNorm = r.Given(clipNorm, basis.ClipNorm),
             SampleLength = r.Given(sampleLength, basis.SampleLength),
@@ -167,17 +248,3 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
         });
     }
 }
-
-/// <summary>What a run trained on.</summary>
-internal sealed record DataSummary(
-    string Source,
-    int TrainDocuments,
-    int TestDocuments,
-    int Sequences,
-    int TrainSequences,
-    int ValidationSequences,
-    string Vocabulary,
-    int VocabularySize,
-    int? NgramVocabularySize,
-    int? NgramTrainWindows,
-    int? NgramValidationWindows);

@@ -81,13 +81,79 @@ internal sealed record TrainSettings
     /// <summary>Temperature of the per-epoch samples.</summary>
     public float SampleTemperature { get; init; } = 0.5f;
 
+    /// <summary>The text file or folder given with --text (full path); null for 20 Newsgroups.</summary>
+    public string? Text { get; init; }
+
+    /// <summary>Whether the text is lowercased (--text only).</summary>
+    public bool Lowercase { get; init; }
+
+    /// <summary>Steps (predicted characters) per training sequence of a text: the window is this + 1 characters.</summary>
+    public int SeqLen { get; init; } = DefaultSeqLen;
+
+    /// <summary>Stateful batching of a text: parallel streams, the recurrent state carried from batch to batch.</summary>
+    public bool Stateful { get; init; }
+
+    /// <summary>The recurrent model's cell: lstm or gru.</summary>
+    public string Cell { get; init; } = "lstm";
+
+    /// <summary>The learning-rate schedule: none, char-rnn, step, exponential, warmup-cosine or plateau.</summary>
+    public string Schedule { get; init; } = "none";
+
+    /// <summary>The schedule's factor: char-rnn's decay rate, StepLR's and ExponentialLR's gamma, ReduceLROnPlateau's factor.</summary>
+    public double LrDecay { get; init; } = 1;
+
+    /// <summary>char-rnn: the epoch after which the learning rate decays every epoch.</summary>
+    public int LrDecayAfter { get; init; } = DefaultLrDecayAfter;
+
+    /// <summary>StepLR: epochs between decays.</summary>
+    public int LrStepSize { get; init; } = DefaultLrStepSize;
+
+    /// <summary>warmup-cosine: batches of linear warm-up (the cosine then runs to the last batch of the last epoch).</summary>
+    public int WarmupSteps { get; init; }
+
+    /// <summary>plateau: epochs without improvement tolerated.</summary>
+    public int LrPatience { get; init; } = DefaultLrPatience;
+
+    /// <summary>Save the checkpoint every this many batches as well as after each epoch; null for epochs only.</summary>
+    public int? CheckpointEvery { get; init; }
+
+    /// <summary>--seq-len's default, char-rnn's and the 20 Newsgroups sequences' length.</summary>
+    public const int DefaultSeqLen = 100;
+
+    /// <summary>--validation-fraction's default for a text: char-rnn's.</summary>
+    public const double DefaultTextValidationFraction = 0.05;
+
+    /// <summary>--lr-decay-after's default: char-rnn's learning_rate_decay_after.</summary>
+    public const int DefaultLrDecayAfter = 10;
+
+    /// <summary>--lr-step-size's default.</summary>
+    public const int DefaultLrStepSize = 10;
+
+    /// <summary>--lr-patience's default: ReduceLROnPlateau's.</summary>
+    public const int DefaultLrPatience = 10;
+
+    /// <summary>The schedules --schedule accepts.</summary>
+    public static readonly string[] Schedules = ["none", "char-rnn", "step", "exponential", "warmup-cosine", "plateau"];
+
+    /// <summary>--lr-decay's default for <paramref name="schedule"/>: char-rnn's 0.97, PyTorch's 0.1 for StepLR and ReduceLROnPlateau.</summary>
+    public static double DefaultLrDecay(string schedule) => schedule switch
+    {
+        "step" or "plateau" => 0.1,
+        "none" => 1,
+        _ => 0.97,
+    };
+
+    /// <summary>The recurrent model's family, from <see cref="Cell"/>.</summary>
+    [JsonIgnore]
+    public Models.Modeling.ModelKind RecurrentKind => Cell == "gru" ? Models.Modeling.ModelKind.Gru : Models.Modeling.ModelKind.Lstm;
+
     /// <summary>Which models the run trains, n-gram first (it is quick and gives the baseline).</summary>
     [JsonIgnore]
     public IReadOnlyList<Models.Modeling.ModelKind> Kinds => Model switch
     {
         "ngram" => [Models.Modeling.ModelKind.Ngram],
-        "lstm" => [Models.Modeling.ModelKind.Lstm],
-        _ => [Models.Modeling.ModelKind.Ngram, Models.Modeling.ModelKind.Lstm],
+        "lstm" => [RecurrentKind],
+        _ => [Models.Modeling.ModelKind.Ngram, RecurrentKind],
     };
 
     /// <summary>The defaults of the README's main command: the notebook's models for 8 epochs, about 10 minutes on a 2-core CPU.</summary>

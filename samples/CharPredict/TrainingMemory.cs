@@ -20,7 +20,7 @@ internal static class TrainingMemory
     public static double Estimate(CharModelSpec spec, int batch, int rowsPerExample)
     {
         double rows = (double)batch * rowsPerExample;
-        double floatsPerRow = spec.Kind == ModelKind.Lstm
+        double floatsPerRow = spec.Kind != ModelKind.Ngram
             ? (spec.NumLayers * 10.0 * spec.HiddenSize) + (3.0 * spec.CharVocabularySize)
             : (3.0 * spec.HiddenSize) + (3.0 * spec.CharVocabularySize);
         return (spec.ParameterCount() * (double)BytesPerParameter) + (rows * floatsPerRow * sizeof(float));
@@ -44,7 +44,7 @@ internal static class TrainingMemory
         {
             throw new ArgumentException(string.Create(
                 CultureInfo.InvariantCulture,
-                $"Training this {(spec.Kind == ModelKind.Lstm ? "LSTM" : "n-gram model")} with batches of {batch} needs about {needed / (1 << 30):F1} GiB; this process may use {Available / (double)(1 << 30):F1} GiB. Use a smaller --batch or model."));
+                $"Training this {(spec.Kind == ModelKind.Ngram ? "n-gram model" : spec.Kind.ToString().ToUpperInvariant())} with batches of {batch} needs about {needed / (1 << 30):F1} GiB; this process may use {Available / (double)(1 << 30):F1} GiB. Use a smaller --batch or model."));
         }
     }
 }

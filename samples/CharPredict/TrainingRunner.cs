@@ -14,10 +14,13 @@ namespace Tensorlet.Samples.CharPredict;
 /// tallies when stopped mid-epoch. Everything is prepared and checked (sizes, memory) before the run folder is made.
 /// </summary>
 internal sealed class TrainingRunner(
-    AppConsole console, TrainSettings settings, RunFolder run, CorpusData data, Device device, int? stopAfterBatches, CancellationToken cancellation)
+    AppConsole console, TrainSettings settings, RunFolder run, ITrainingData data, Device device, int? stopAfterBatches, int? abortAfterBatches, CancellationToken cancellation)
 {
     /// <summary>The exit code of a run stopped by Ctrl+C (after saving), as shells report SIGINT.</summary>
     public const int StoppedExitCode = 130;
+
+    /// <summary>The exit code of a run ended by --abort-after-batches, as shells report SIGKILL.</summary>
+    public const int KilledExitCode = 137;
 
     private int batchesRun;
 
@@ -25,6 +28,7 @@ internal sealed class TrainingRunner(
     public int Run(bool resuming)
     {
         var models = settings.Kinds.Select(Prepare).ToArray();
+        Array.ForEach(models, m => RunSchedule.Check(settings, BatchesPerEpoch(m)));
         var summary = Summarize(models);
         if (resuming)
         {
@@ -38,16 +42,22 @@ internal sealed class TrainingRunner(
         }
 
         console.Line($"Run folder: {run.Path}");
-        console.Line(string.Create(
-            CultureInfo.InvariantCulture,
-            $"Data: {summary.Sequences} sequences ({summary.TrainSequences} train, {summary.ValidationSequences} validation), {summary.VocabularySize} characters"));
+        console.Line(data.Describe());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         foreach (var model in models)
         {
-            if (Train(model, resuming, stop))
+            try
             {
-                console.Line($"Stopped. The checkpoint is saved; continue with: train --resume {run.Path}");
-                return StoppedExitCode;
+                if (Train(model, resuming, stop))
+                {
+                    console.Line($"Stopped. The checkpoint is saved; continue with: train --resume {run.Path}");
+                    return StoppedExitCode;
+                }
+            }
+            catch (SimulatedKillException)
+            {
+                console.Line("Aborted without saving (--abort-after-batches).");
+                return KilledExitCode;
             }
         }
 
@@ -58,31 +68,15 @@ internal sealed class TrainingRunner(
     // The examples and spec of one model, its size and memory checked against the limits.
     private RunModel Prepare(ModelKind kind)
     {
-        RunModel model;
-        if (kind == ModelKind.Ngram)
+        int characters = data.Vocabulary.Count;
+        var examples = kind == ModelKind.Ngram ? data.NgramExamples(settings) : data.RecurrentExamples(settings);
+        var spec = kind switch
         {
-            // The model's vocabulary is every n-gram of every sequence that has a target after it, so that every
-            // held-out window has a row; rows that training never reaches keep their initial values, as the notebook's.
-            var ngrams = NgramVocabulary.FromSequences(data.Sequences, settings.N, windowsPerSequence: null);
-            model = new RunModel(
-                kind,
-                CharModelSpec.Ngram(settings.N, ngrams.Count, data.Vocabulary.Count, settings.NgramHidden, settings.NgramActivation),
-                ngrams,
-                NgramDataset.Create(data.TrainSequences, data.Vocabulary, ngrams, settings.NgramWindows).ToBatchSource(),
-                NgramDataset.Create(data.ValidationSequences, data.Vocabulary, ngrams, windowsPerSequence: null).ToBatchSource());
-        }
-        else
-        {
-            var train = CharSequenceDataset.Create(data.TrainSequences, data.Vocabulary);
-            var validation = CharSequenceDataset.Create(data.ValidationSequences, data.Vocabulary);
-            model = new RunModel(
-                kind,
-                CharModelSpec.Lstm(data.Vocabulary.Count, settings.LstmHidden, settings.LstmLayers, settings.LstmDropout),
-                null,
-                new SequenceBatchSource(train.Indices, train.SequenceLength),
-                new SequenceBatchSource(validation.Indices, validation.SequenceLength));
-        }
-
+            ModelKind.Ngram => CharModelSpec.Ngram(settings.N, examples.Ngrams!.Count, characters, settings.NgramHidden, settings.NgramActivation),
+            ModelKind.Gru => CharModelSpec.Gru(characters, settings.LstmHidden, settings.LstmLayers, settings.LstmDropout),
+            _ => CharModelSpec.Lstm(characters, settings.LstmHidden, settings.LstmLayers, settings.LstmDropout),
+        };
+        var model = new RunModel(kind, spec, examples.Ngrams, examples.Train, examples.Validation);
         TrainingMemory.Check(model.Spec, settings.Batch, model.Train);
         return model;
     }
@@ -121,21 +115,73 @@ internal sealed class TrainingRunner(
             trainer.Sampler = () => loaded.Generate(sampleStart, settings.SampleLength, settings.SampleTemperature, settings.Seed);
         }
 
+        // The schedule is the app's, stepped where the trainer would step it; a resumed run replays it to where it was.
+        var schedule = RunSchedule.Create(settings, optimizer, BatchesPerEpoch(m));
+        var history = EpochHistory.Read(run.History(m.Kind), state.Start?.Epoch ?? 0);
+        schedule?.Replay(history.Losses, state.Start?.Step ?? 0);
         var tally = new EpochTally(state.Carried);
+
+        // A stateful run must save the state it carries when it stops, which only a batch's handler sees (the trainer
+        // forgets it on return): its trainer stops only when a handler says so, after taking that state.
+        bool stateful = settings.Stateful && m.Kind != ModelKind.Ngram;
+        using var trainerStop = stateful ? new CancellationTokenSource() : CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+        if (stop.IsCancellationRequested)
+        {
+            trainerStop.Cancel();
+        }
+
+        RecurrentState? carried = null;
+        long carriedStep = -1;
         trainer.BatchCompleted += progress =>
         {
             tally.Add(progress.Loss);
-            if (stopAfterBatches is { } limit && ++batchesRun >= limit)
+            if (schedule is { PerBatch: true })
+            {
+                schedule.Step(null);
+            }
+
+            ++batchesRun;
+            if (batchesRun == abortAfterBatches)
+            {
+                throw new SimulatedKillException();
+            }
+
+            if (batchesRun >= stopAfterBatches)
             {
                 stop.Cancel();
             }
+
+            var position = new TrainingPosition(progress.Epoch - 1, progress.Batch, optimizer.StepCount);
+            bool midEpoch = progress.Batch < progress.BatchesInEpoch;
+            bool checkpoint = settings.CheckpointEvery is { } every && position.Step % every == 0 && midEpoch;
+            if (stateful && (checkpoint || stop.IsCancellationRequested))
+            {
+                (carried, carriedStep) = (RecurrentState.Of(state.Model), position.Step);
+            }
+
+            if (checkpoint)
+            {
+                SaveMidEpoch(m, state, position, tally, carried);
+            }
+
+            if (stop.IsCancellationRequested)
+            {
+                trainerStop.Cancel();
+            }
         };
-        trainer.EpochCompleted += report => Record(m, state, report, tally, sampleStart);
+        trainer.EpochCompleted += report =>
+        {
+            Record(m, state, report, tally, sampleStart, history);
+            if (schedule is { PerBatch: false })
+            {
+                schedule.Step(report.Validation!.Loss);
+            }
+        };
 
         TrainingResult outcome;
         using (TrainingProgressView.Observe(console, m.Name, trainer))
         {
-            outcome = trainer.Train(m.Train, m.Validation, state.Start, stop.Token);
+            outcome = trainer.Train(m.Train, m.Validation, state.Start, trainerStop.Token);
         }
 
         if (!outcome.Cancelled)
@@ -143,9 +189,38 @@ internal sealed class TrainingRunner(
             return false;
         }
 
-        Save(m, state, outcome.Position);
-        tally.Save(outcome.Position.Step).Write(run.PartialEpoch(m.Kind));
+        SaveMidEpoch(m, state, outcome.Position, tally, carriedStep == outcome.Position.Step ? carried : null);
         return true;
+    }
+
+    // A checkpoint inside an epoch: the model and optimizer, the carried state of a stateful run, the epoch's tallies.
+    private void SaveMidEpoch(RunModel m, ModelState state, TrainingPosition position, EpochTally tally, RecurrentState? carried)
+    {
+        if (settings.Stateful && m.Kind != ModelKind.Ngram && position.BatchInEpoch > 0)
+        {
+            // Written before the checkpoint that needs it, under the checkpoint's step: a kill in between leaves the
+            // previous checkpoint, which finds its own file.
+            // Stopped before its first batch, a resumed run still has the file it started from.
+            string path = run.CarriedState(m.Kind, position.Step);
+            if (carried is not null)
+            {
+                carried.Save(path);
+            }
+            else if (!File.Exists(path))
+            {
+                throw new InvalidOperationException($"No carried state was taken at step {position.Step}.");
+            }
+        }
+
+        Save(m, state, position);
+        tally.Save(position.Step).Write(run.PartialEpoch(m.Kind));
+    }
+
+    // Batches the trainer runs per epoch.
+    private int BatchesPerEpoch(RunModel m)
+    {
+        int batches = (m.Train.Count + settings.Batch - 1) / settings.Batch;
+        return settings.MaxBatches is int max ? Math.Min(batches, max) : batches;
     }
 
     // A new model from the run's seed.
@@ -164,6 +239,7 @@ internal sealed class TrainingRunner(
 
         // A process killed during a save leaves temporary and unnamed optimizer files; the pair itself is whole.
         ModelCheckpoint.RemoveLeftovers(path);
+        ModelCheckpoint.RemoveLeftovers(run.Best(m.Kind));
         if (!File.Exists(path))
         {
             // Its first save never committed (EnsureResumable has ruled out a deleted checkpoint): the model starts
@@ -191,6 +267,18 @@ internal sealed class TrainingRunner(
         var model = checkpoint.CreateModel(device);
         var optimizer = Optimizer(model);
         checkpoint.LoadOptimizerState(model, optimizer);
+        if (settings.Stateful && start.BatchInEpoch > 0 && model.Kind != ModelKind.Ngram)
+        {
+            // The stream batches continue the state the stopped run carried; without it the resumed losses would differ.
+            string statePath = run.CarriedState(m.Kind, start.Step);
+            if (!File.Exists(statePath))
+            {
+                throw new CheckpointException($"{statePath} is missing: the checkpoint was saved in the middle of a stateful epoch and needs the recurrent state it carried.");
+            }
+
+            RecurrentState.Load(statePath, model, settings.Batch);
+        }
+
         var rows = RedoEpochsAfter(m, start.Epoch);
         var carried = PartialEpoch.Read(run.PartialEpoch(m.Kind), start.Step)
             ?? new PartialEpoch(start.Step, 0, 0, rows.LastOrDefault(r => r.Model == m.Name && r.Epoch == start.Epoch)?.Seconds ?? 0);
@@ -230,17 +318,21 @@ internal sealed class TrainingRunner(
 
     private Adam Optimizer(ICharModel model)
     {
+        // A model rebuilt from a checkpoint gets seed 0; dropout masks must follow the run's seed to resume exactly.
         if (model is LstmCharModel lstm)
         {
-            // A model rebuilt from a checkpoint gets seed 0; dropout masks must follow the run's seed to resume exactly.
             lstm.DropoutSeed = (ulong)settings.Seed;
+        }
+        else if (model is GruCharModel gru)
+        {
+            gru.DropoutSeed = (ulong)settings.Seed;
         }
 
         return new Adam(model.Parameters, settings.LearningRate);
     }
 
     // After an epoch: metrics.csv, the checkpoint, samples.txt, loss.png, and one line on the console.
-    private void Record(RunModel m, ModelState state, EpochReport report, EpochTally tally, string sampleStart)
+    private void Record(RunModel m, ModelState state, EpochReport report, EpochTally tally, string sampleStart, EpochHistory history)
     {
         var result = report.Validation!;
         double trainLoss = tally.MeanLoss;
@@ -250,6 +342,16 @@ internal sealed class TrainingRunner(
         rows.RemoveAll(r => r.Model == m.Name && r.Epoch >= report.Epoch);
         rows.Add(row);
         MetricsRow.WriteAll(run.Metrics, rows);
+
+        // The best model is saved before the checkpoint: a kill in between redoes this epoch, which saves it again.
+        bool best = history.IsBest(result.Loss);
+        history.Add(new EpochEntry(report.Epoch, result.Loss, state.Optimizer.LearningRate));
+        history.Write(run.History(m.Kind));
+        if (best)
+        {
+            ModelCheckpoint.Save(run.Best(m.Kind), state.Model, m.Spec, data.Vocabulary, m.Ngrams, report.Position);
+        }
+
         Save(m, state, report.Position);
         File.Delete(run.PartialEpoch(m.Kind));
         if (report.Sample is { } sample)
@@ -260,7 +362,7 @@ internal sealed class TrainingRunner(
         TryChart(rows);
         console.Line(string.Create(
             CultureInfo.InvariantCulture,
-            $"{m.Name} epoch {report.Epoch}/{settings.Epochs}: train {trainLoss:F4}  val {result.Loss:F4} ({settings.N}..99: {common:F4})  {row.ValBpc:F3} bits/char  {report.CharactersPerSecond:N0} chars/s  {row.Seconds:F1} s"));
+            $"{m.Name} epoch {report.Epoch}/{settings.Epochs}: train {trainLoss:F4}  val {result.Loss:F4}{(settings.Text is null ? $" ({settings.N}..99: {common:F4})" : "")}  {row.ValBpc:F3} bits/char  {report.CharactersPerSecond:N0} chars/s  {row.Seconds:F1} s{(settings.Schedule == "none" ? "" : $"  lr {state.Optimizer.LearningRate:G4}")}{(best ? "  (best)" : "")}"));
         if (report.Sample is { } text)
         {
             console.Line($"  \"{sampleStart}{text}\"");
@@ -273,6 +375,13 @@ internal sealed class TrainingRunner(
     {
         ModelCheckpoint.Save(run.Checkpoint(m.Kind), state.Model, m.Spec, data.Vocabulary, m.Ngrams, position, state.Optimizer);
         MarkSaved(m.Kind);
+
+        // Carried states of other checkpoints are no longer needed once this one is committed.
+        string own = run.CarriedState(m.Kind, position.Step);
+        foreach (var stale in run.CarriedStates(m.Kind).Where(f => Path.GetFullPath(f) != Path.GetFullPath(own) || position.BatchInEpoch == 0))
+        {
+            File.Delete(stale);
+        }
     }
 
     // Marks the model's checkpoint as committed once (see RunFolder.SavedMark).
@@ -298,7 +407,7 @@ internal sealed class TrainingRunner(
             return preferred;
         }
 
-        return data.ValidationSequences[0][..Math.Min(needed, data.ValidationSequences[0].Length)];
+        return data.HeldOutStart(needed);
     }
 
     private void TryChart(IReadOnlyList<MetricsRow> rows)
@@ -317,27 +426,42 @@ internal sealed class TrainingRunner(
     private DataSummary Summarize(IReadOnlyList<RunModel> models)
     {
         var ngram = models.FirstOrDefault(m => m.Kind == ModelKind.Ngram);
-        return new DataSummary(
-            data.Source, data.Corpus.TrainDocuments, data.Corpus.TestDocuments, data.Sequences.Length, data.TrainSequences.Length, data.ValidationSequences.Length,
-            data.Vocabulary.Serialize(), data.Vocabulary.Count, ngram?.Ngrams!.Count, ngram?.Train.Count, ngram?.Validation.Count);
+        return data.Summarize(ngram is null ? null : new ModelExamples(ngram.Ngrams, ngram.Train, ngram.Validation));
     }
 
-    private static string Describe(CharModelSpec spec) => spec.Kind == ModelKind.Lstm
-        ? string.Create(CultureInfo.InvariantCulture, $"LSTM {spec.NumLayers}x{spec.HiddenSize}, dropout {spec.Dropout}")
+    private static string Describe(CharModelSpec spec) => spec.Kind != ModelKind.Ngram
+        ? string.Create(CultureInfo.InvariantCulture, $"{(spec.Kind == ModelKind.Gru ? "GRU" : "LSTM")} {spec.NumLayers}x{spec.HiddenSize}, dropout {spec.Dropout}")
         : string.Create(CultureInfo.InvariantCulture, $"n-gram MLP, n={spec.NgramOrder}, {spec.NgramVocabularySize:N0} n-grams, hidden {spec.HiddenSize} {spec.Activation.ToString().ToLowerInvariant()}");
 
     // Which model wins on the positions both predict, and after how long.
     private void Report()
     {
         var rows = MetricsRow.ReadAll(run.Metrics);
+        string recurrent = RunFolder.NameOf(settings.RecurrentKind);
         var ngram = rows.Where(r => r.Model == "ngram").ToArray();
-        var lstm = rows.Where(r => r.Model == "lstm").ToArray();
+        var lstm = rows.Where(r => r.Model == recurrent).ToArray();
         console.Line();
+        if (settings.Text is not null)
+        {
+            // A text has no fixed positions that both models predict: each is scored on every character it predicts.
+            console.Line("Validation loss on the held-out end of the text:");
+            foreach (var model in new[] { ngram, lstm }.Where(m => m.Length > 0))
+            {
+                var best = model.MinBy(r => r.ValLossAll)!;
+                console.Line(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"  {best.Model,-5} best {best.ValLossAll:F4} nats ({best.ValBpc:F3} bits/char) at epoch {best.Epoch}, after {best.Seconds:F1} s: {best.Model}.best.safetensors"));
+            }
+
+            console.Line($"Wrote {run.Metrics}, {run.Chart}, {run.Samples} and the checkpoints in {run.Path}.");
+            return;
+        }
+
         console.Line($"Validation loss on positions {settings.N}..99, where both models predict:");
         foreach (var model in new[] { ngram, lstm }.Where(m => m.Length > 0))
         {
             var best = model.MinBy(r => r.ValLossCommon)!;
-            string all = best.Model == "lstm" ? string.Create(CultureInfo.InvariantCulture, $"; over all positions {best.ValLossAll:F4} nats ({best.ValBpc:F3} bits/char)") : "";
+            string all = best.Model == recurrent ? string.Create(CultureInfo.InvariantCulture, $"; over all positions {best.ValLossAll:F4} nats ({best.ValBpc:F3} bits/char)") : "";
             console.Line(string.Create(
                 CultureInfo.InvariantCulture,
                 $"  {best.Model,-5} best {best.ValLossCommon:F4} nats ({best.ValLossCommon / Math.Log(2):F3} bits/char) at epoch {best.Epoch}, after {best.Seconds:F1} s{all}"));
@@ -349,8 +473,8 @@ internal sealed class TrainingRunner(
             double lstmBest = lstm.Min(r => r.ValLossCommon);
             var overtake = lstm.OrderBy(r => r.Epoch).FirstOrDefault(r => r.ValLossCommon < ngramBest);
             console.Line(lstmBest < ngramBest
-                ? string.Create(CultureInfo.InvariantCulture, $"The LSTM wins by {ngramBest - lstmBest:F4} nats per character; it first beat the n-gram model's best at epoch {overtake!.Epoch}, after {overtake.Seconds:F1} s.")
-                : string.Create(CultureInfo.InvariantCulture, $"The n-gram model wins by {lstmBest - ngramBest:F4} nats per character: the LSTM has not caught up after {lstm.Length} epochs ({lstm[^1].Seconds:F1} s)."));
+                ? string.Create(CultureInfo.InvariantCulture, $"The {recurrent.ToUpperInvariant()} wins by {ngramBest - lstmBest:F4} nats per character; it first beat the n-gram model's best at epoch {overtake!.Epoch}, after {overtake.Seconds:F1} s.")
+                : string.Create(CultureInfo.InvariantCulture, $"The n-gram model wins by {lstmBest - ngramBest:F4} nats per character: the {recurrent.ToUpperInvariant()} has not caught up after {lstm.Length} epochs ({lstm[^1].Seconds:F1} s)."));
         }
 
         console.Line($"Wrote {run.Metrics}, {run.Chart}, {run.Samples} and the checkpoints in {run.Path}.");
@@ -364,4 +488,14 @@ internal sealed class TrainingRunner(
 
     /// <summary>A model being trained: its weights, optimizer, where it starts and the tallies carried into that epoch.</summary>
     private sealed record ModelState(ICharModel Model, Adam Optimizer, TrainingPosition? Start, PartialEpoch Carried);
+}
+
+/// <summary>Ends a run at once, saving nothing more, as a killed process would (--abort-after-batches, for tests).</summary>
+internal sealed class SimulatedKillException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public SimulatedKillException()
+        : base("Aborted without saving.")
+    {
+    }
 }
