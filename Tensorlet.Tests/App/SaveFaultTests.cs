@@ -140,7 +140,7 @@ public sealed class SaveFaultTests
             lock (log)
             {
                 log.AppendLine(e.Data);
-                if (e.Data.StartsWith("tensorlet-save-step: ", StringComparison.Ordinal) && e.Data.Contains("lstm.", StringComparison.Ordinal))
+                if (IsCheckpointStep(e.Data))
                 {
                     announced++;
 
@@ -172,6 +172,11 @@ public sealed class SaveFaultTests
     }
 
     private const int SigInt = 2;
+
+    // A step of the LSTM checkpoint's save: its optimizer file, its model file or its saved mark (the epoch's
+    // lstm.history.json and lstm.best.safetensors, written before the checkpoint, are not counted).
+    private static bool IsCheckpointStep(string line) => line.StartsWith("tensorlet-save-step: ", StringComparison.Ordinal)
+        && (line.Contains("lstm.optimizer.", StringComparison.Ordinal) || line.Contains("lstm.safetensors", StringComparison.Ordinal) || line.Contains("lstm.saved", StringComparison.Ordinal));
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Signal(int pid, int signal);
@@ -221,8 +226,7 @@ public sealed class SaveFaultTests
                     commits++;
                 }
 
-                if (killedAt is null && e.Data.StartsWith("tensorlet-save-step: ", StringComparison.Ordinal) && e.Data.Contains("lstm.", StringComparison.Ordinal)
-                    && ++announced == target)
+                if (killedAt is null && IsCheckpointStep(e.Data) && ++announced == target)
                 {
                     child.Kill();
                     killedAt = $"{target}: {e.Data["tensorlet-save-step: ".Length..]}";
