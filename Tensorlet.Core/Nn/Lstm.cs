@@ -50,7 +50,7 @@ public sealed class Lstm : RnnBase
     /// <summary>Makes a zero (h, c) state for <paramref name="batch"/> sequences.</summary>
     public LstmState CreateState(Device device, int batch) => new(device, NumLayers, batch, HiddenSize);
 
-    private protected override RnnState NewState(Device device, int batch) => CreateState(device, batch);
+    internal override RnnState NewState(Device device, int batch) => CreateState(device, batch);
 
     private protected override void ForwardCells(int k, RnnLayer layer, RnnState? initialState, RnnState? finalState, int steps, int batch)
     {

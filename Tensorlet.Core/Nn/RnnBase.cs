@@ -274,7 +274,7 @@ public abstract class RnnBase : Module
     }
 
     /// <summary>A zero state of the cell's kind for <paramref name="batch"/> sequences.</summary>
-    private protected abstract RnnState NewState(Device device, int batch);
+    internal abstract RnnState NewState(Device device, int batch);
 
     /// <summary>
     /// The cell's part of one layer's Forward, after the input projection is in <c>layer.GatesAll</c> and the initial h
