@@ -3,8 +3,8 @@ using Tensorlet.Models.Modeling;
 namespace Tensorlet.Models.Sampling;
 
 /// <summary>
-/// Generates characters from an <see cref="LstmCharModel"/> (or a <see cref="GruCharModel"/>). The (h, c) state is carried from step
-/// to step, so L new characters cost L single-step forwards, where the notebook re-runs the whole
+/// Generates characters from a recurrent char model (<see cref="LstmCharModel"/> or <see cref="GruCharModel"/>). The
+/// recurrent state is carried from step to step, so L new characters cost L single-step forwards, where the notebook re-runs the whole
 /// prefix each time (O(L²)); both give the same distribution, which the tests check.
 /// </summary>
 public static class LstmGenerator
@@ -18,7 +18,7 @@ public static class LstmGenerator
     /// <param name="temperature">Softmax temperature; lower is greedier; 0 takes the most likely character.</param>
     /// <param name="seed">Seeds the draws.</param>
     /// <param name="topK">Draw only among the <paramref name="topK"/> most likely characters; 0 for all.</param>
-    public static int[] Generate(LstmCharModel model, ReadOnlySpan<int> start, int length, float temperature, int seed, int topK = 0)
+    public static int[] Generate(RnnCharModel model, ReadOnlySpan<int> start, int length, float temperature, int seed, int topK = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         var result = new int[length];
@@ -45,52 +45,27 @@ public static class LstmGenerator
     /// <param name="temperature">Softmax temperature; lower is greedier; 0 takes the most likely character.</param>
     /// <param name="seed">Seeds the draws.</param>
     /// <param name="topK">Draw only among the <paramref name="topK"/> most likely characters; 0 for all.</param>
-    public static IEnumerable<int> Stream(LstmCharModel model, int[] start, float temperature, int seed, int topK = 0)
+    public static IEnumerable<int> Stream(RnnCharModel model, int[] start, float temperature, int seed, int topK = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(start);
         if (start.Length == 0)
         {
-            throw new ArgumentException("The LSTM needs a start text of at least one character.", nameof(start));
+            throw new ArgumentException("The model needs a start text of at least one character.", nameof(start));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
-        return Draws(model, model.Lstm.CreateState(model.Device, 1), (ids, state, first) => model.Logits(ids, 1, training: false, step: 0, first ? null : state, state), start, temperature, seed, topK);
+        return Draws(model, start, temperature, seed, topK);
     }
 
-    /// <summary>
-    /// The same for a <see cref="GruCharModel"/>: runs <paramref name="start"/> through it, then draws new character ids
-    /// one at a time, its h carried from step to step.
-    /// </summary>
-    /// <param name="model">The model.</param>
-    /// <param name="start">The start ids, at least one.</param>
-    /// <param name="temperature">Softmax temperature; lower is greedier; 0 takes the most likely character.</param>
-    /// <param name="seed">Seeds the draws.</param>
-    /// <param name="topK">Draw only among the <paramref name="topK"/> most likely characters; 0 for all.</param>
-    public static IEnumerable<int> Stream(GruCharModel model, int[] start, float temperature, int seed, int topK = 0)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(start);
-        if (start.Length == 0)
-        {
-            throw new ArgumentException("The GRU needs a start text of at least one character.", nameof(start));
-        }
-
-        ArgumentOutOfRangeException.ThrowIfNegative(topK);
-        return Draws(model, model.Gru.CreateState(model.Device, 1), (ids, state, first) => model.Logits(ids, 1, training: false, step: 0, first ? null : state, state), start, temperature, seed, topK);
-    }
-
-    // Draws from a recurrent model: logitsOf(ids, state, first) runs ids from the state (from zeros when first) and
-    // leaves the final state in it. The state is the generator's, freed with the enumeration.
-    private static IEnumerable<int> Draws<TState>(ICharModel model, TState carried, Func<IndexTensor, TState, bool, Tensor> logitsOf, int[] start, float temperature, int seed, int topK)
-        where TState : IDisposable
+    private static IEnumerable<int> Draws(RnnCharModel model, int[] start, float temperature, int seed, int topK)
     {
         var device = model.Device;
-        using var state = carried;
+        using var state = model.Rnn.NewState(device, 1);
         using var prefix = device.IndexFromArray(start, start.Length);
         using var next = device.IndexZeros(1);
         using var sampler = new CategoricalSampler(device, model.CharVocabularySize, seed, topK);
-        var logits = logitsOf(prefix, state, true);
+        var logits = model.Logits(prefix, 1, training: false, step: 0, initialState: null, finalState: state);
         var one = new int[1];
         while (true)
         {
@@ -101,7 +76,7 @@ public static class LstmGenerator
 
             yield return one[0];
             next.CopyFrom(one);
-            logits = logitsOf(next, state, false);
+            logits = model.Logits(next, 1, training: false, step: 0, initialState: state, finalState: state);
         }
     }
 
@@ -109,7 +84,7 @@ public static class LstmGenerator
     /// The next-character distribution after <paramref name="prefix"/>, computed the notebook's way:
     /// the whole prefix from a zero state.
     /// </summary>
-    internal static float[] NextDistributionFromScratch(LstmCharModel model, ReadOnlySpan<int> prefix, float temperature)
+    internal static float[] NextDistributionFromScratch(RnnCharModel model, ReadOnlySpan<int> prefix, float temperature)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var input = model.Device.IndexFromArray(prefix, prefix.Length);
@@ -120,11 +95,11 @@ public static class LstmGenerator
     }
 
     /// <summary>The next-character distribution after <paramref name="prefix"/>, fed one character at a time with the state carried.</summary>
-    internal static float[] NextDistributionCarried(LstmCharModel model, ReadOnlySpan<int> prefix, float temperature)
+    internal static float[] NextDistributionCarried(RnnCharModel model, ReadOnlySpan<int> prefix, float temperature)
     {
         ArgumentNullException.ThrowIfNull(model);
         var device = model.Device;
-        using var state = model.Lstm.CreateState(device, 1);
+        using var state = model.Rnn.NewState(device, 1);
         using var one = device.IndexZeros(1);
         using var sampler = new CategoricalSampler(device, model.CharVocabularySize, 0);
         Tensor? logits = null;

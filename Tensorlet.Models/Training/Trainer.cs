@@ -17,11 +17,12 @@ namespace Tensorlet.Models.Training;
 /// model's, clips the gradient norm if asked, and steps the optimizer.
 /// </para>
 /// <para>
-/// A <see cref="StreamBatchSource"/> trains an <see cref="LstmCharModel"/> or a <see cref="GruCharModel"/> statefully (truncated backpropagation through
-/// time): its batches are taken in order, one stream per batch row (the batch size must be its stream count), and the
-/// LSTM's state is carried from batch to batch with its gradient cut, from zeros at the start of every epoch. A stream
-/// validation set is scored the same way. A run resumed in the middle of an epoch continues from the state the model
-/// carries when training starts: give it the stopped run's (<c>Lstm.CarryFrom</c>) to continue exactly; zeros otherwise.
+/// A <see cref="StreamBatchSource"/> trains a model that holds a recurrent module (an <see cref="RnnBase"/>: LSTM or GRU)
+/// statefully (truncated backpropagation through time): its batches are taken in order, one stream per batch row (the
+/// batch size must be its stream count), and every recurrent module's state is carried from batch to batch with its
+/// gradient cut, from zeros at the start of every epoch. A stream validation set is scored the same way. A run resumed
+/// in the middle of an epoch continues from the state its recurrent modules carry when training starts: give them the
+/// stopped run's (<see cref="RnnBase.CarryFrom"/>) to continue exactly; zeros otherwise.
 /// </para>
 /// </summary>
 public sealed class Trainer
@@ -105,22 +106,18 @@ public sealed class Trainer
             throw new ArgumentException("The training set is empty.", nameof(train));
         }
 
-        var stateful = StatefulModel(train);
+        var stateful = StatefulModules(train);
         try
         {
             return TrainEpochs(train, validation, start, stateful, cancellation);
         }
         finally
         {
-            if (stateful is not null)
-            {
-                stateful.CarryState = false;
-                stateful.ResetState();
-            }
+            CarryState(stateful, false);
         }
     }
 
-    private TrainingResult TrainEpochs(IBatchSource train, IBatchSource? validation, TrainingPosition? start, IStatefulCharModel? stateful, CancellationToken cancellation)
+    private TrainingResult TrainEpochs(IBatchSource train, IBatchSource? validation, TrainingPosition? start, List<RnnBase>? stateful, CancellationToken cancellation)
     {
         var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
         var reports = new List<EpochReport>();
@@ -137,15 +134,9 @@ public sealed class Trainer
         {
             var order = stateful is null ? EpochOrder(train.Count, options.Seed, epoch) : InOrder(train.Count);
             int firstBatch = epoch == position.Epoch ? position.BatchInEpoch : 0;
-            if (stateful is not null)
-            {
-                // An epoch starts from zeros; one resumed in its middle continues the state the model was given.
-                stateful.CarryState = true;
-                if (firstBatch == 0)
-                {
-                    stateful.ResetState();
-                }
-            }
+
+            // An epoch starts from zeros; one resumed in its middle continues the state the model was given.
+            CarryState(stateful, true, reset: firstBatch == 0);
 
             double lossSum = 0;
             long characters = 0;
@@ -213,8 +204,42 @@ public sealed class Trainer
         return order;
     }
 
-    // The model whose state a stream source's batches carry, or null when the source is not one.
-    private IStatefulCharModel? StatefulModel(IBatchSource train)
+    // Sets every recurrent module to carry its state (or not) and, unless told otherwise, forgets the state it holds.
+    private static void CarryState(List<RnnBase>? recurrent, bool carry, bool reset = true)
+    {
+        foreach (var rnn in recurrent ?? [])
+        {
+            rnn.CarryState = carry;
+            if (reset)
+            {
+                rnn.ResetState();
+            }
+        }
+    }
+
+    // Every recurrent module of the model's tree, in order.
+    private List<RnnBase> RecurrentModules()
+    {
+        var found = new List<RnnBase>();
+        Collect((charModel as Module) ?? module);
+        return found;
+
+        void Collect(Module? m)
+        {
+            if (m is RnnBase rnn)
+            {
+                found.Add(rnn);
+            }
+
+            foreach (var child in m?.Children ?? [])
+            {
+                Collect(child.Value);
+            }
+        }
+    }
+
+    // The recurrent modules whose state a stream source's batches carry, or null when the source is not one.
+    private List<RnnBase>? StatefulModules(IBatchSource train)
     {
         if (train is not StreamBatchSource streams)
         {
@@ -226,42 +251,34 @@ public sealed class Trainer
             throw new ArgumentException($"Stateful training takes one stream per batch row: the batch size is {options.BatchSize}, the source has {streams.Streams} streams.", nameof(train));
         }
 
-        return charModel as IStatefulCharModel ?? throw new ArgumentException("Stateful training carries a recurrent state: it needs an LSTM or GRU char model.", nameof(train));
+        var recurrent = RecurrentModules();
+        return recurrent.Count > 0 ? recurrent : throw new ArgumentException("Stateful training carries a recurrent state: it needs a model with an LSTM or a GRU.", nameof(train));
     }
 
-    // Scores the validation set; a stream set with the LSTM state carried from zeros through its batches in order. The
-    // model is left stateless (the epoch's sample must not start from a carried state).
-    private EvaluationResult ValidateCharModel(ICharModel charModel, IBatchSource validation)
+    // Scores the validation set; a stream set with the recurrent state carried from zeros through its batches in order.
+    // The model is left stateless (the epoch's sample must not start from a carried state).
+    private EvaluationResult Validate(IBatchSource validation)
     {
-        if (charModel is not IStatefulCharModel lstm)
-        {
-            return Evaluator.Evaluate(charModel, validation, options.BatchSize, options.MaxValidationExamples);
-        }
-
-        lstm.CarryState = validation is StreamBatchSource;
-        lstm.ResetState();
+        var recurrent = RecurrentModules();
+        CarryState(recurrent, validation is StreamBatchSource);
         try
         {
             int batchSize = validation is StreamBatchSource streams ? streams.Streams : options.BatchSize;
-            return Evaluator.Evaluate(charModel, validation, batchSize, options.MaxValidationExamples);
+            return charModel is not null
+                ? Evaluator.Evaluate(charModel, validation, batchSize, options.MaxValidationExamples)
+                : ValidateModule(validation, batchSize);
         }
         finally
         {
-            lstm.CarryState = false;
-            lstm.ResetState();
+            CarryState(recurrent, false);
         }
     }
 
-    private EvaluationResult Validate(IBatchSource validation)
+    private EvaluationResult ValidateModule(IBatchSource validation, int batchSize)
     {
-        if (charModel is not null)
-        {
-            return ValidateCharModel(charModel, validation);
-        }
-
         // A generic loss reports one number per batch: the result has one position, weighted by the batch's target rows.
         int total = Math.Min(validation.Count, options.MaxValidationExamples ?? int.MaxValue);
-        using var buffers = new BatchBuffers(optimizer.Parameters.Device!, validation, Math.Max(1, Math.Min(options.BatchSize, total)));
+        using var buffers = new BatchBuffers(optimizer.Parameters.Device!, validation, Math.Max(1, Math.Min(batchSize, total)));
         var examples = new int[buffers.BatchSize];
         double sum = 0;
         long count = 0;

@@ -15,22 +15,29 @@ public sealed class SamplingTests
     public void CarriedStateGivesTheSameDistributionAsRerunningThePrefix(string deviceName)
     {
         var device = TestDevices.Get(deviceName);
-        using var model = new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0.5f, seed: 3);
+        using var lstm = new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0.5f, seed: 3);
+        using var gru = new GruCharModel(device, Characters.Count, 6, 2, dropout: 0.5f, seed: 3);
         var prefix = Characters.Encode("bad cafe");
-        foreach (var temperature in new[] { 0.5f, 1f })
+        foreach (RnnCharModel model in new RnnCharModel[] { lstm, gru })
         {
-            var fromScratch = LstmGenerator.NextDistributionFromScratch(model, prefix, temperature);
-            var carried = LstmGenerator.NextDistributionCarried(model, prefix, temperature);
-            Assert.That(carried, Is.EqualTo(fromScratch).Within(1e-6), $"temperature {temperature}");
-            Assert.That(fromScratch.Sum(), Is.EqualTo(1).Within(1e-5));
+            foreach (var temperature in new[] { 0.5f, 1f })
+            {
+                var fromScratch = LstmGenerator.NextDistributionFromScratch(model, prefix, temperature);
+                var carried = LstmGenerator.NextDistributionCarried(model, prefix, temperature);
+                Assert.That(carried, Is.EqualTo(fromScratch).Within(1e-6), $"{model.Kind}, temperature {temperature}");
+                Assert.That(fromScratch.Sum(), Is.EqualTo(1).Within(1e-5));
+            }
         }
     }
 
-    [Test]
-    public void LstmGenerationIsSeededAndMakesTheRequestedNumberOfNewCharacters()
+    [TestCase(ModelKind.Lstm)]
+    [TestCase(ModelKind.Gru)]
+    public void GenerationIsSeededAndMakesTheRequestedNumberOfNewCharacters(ModelKind kind)
     {
         var device = TestDevices.Get("cpu");
-        using var model = new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0f, seed: 3);
+        using RnnCharModel model = kind == ModelKind.Gru
+            ? new GruCharModel(device, Characters.Count, 6, 2, dropout: 0f, seed: 3)
+            : new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0f, seed: 3);
         var start = Characters.Encode("bed");
         var a = LstmGenerator.Generate(model, start, 40, 1f, seed: 11);
         var b = LstmGenerator.Generate(model, start, 40, 1f, seed: 11);

@@ -51,8 +51,7 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
         }
 
         var ids = Characters.Encode(start);
-        var draws = Model is GruCharModel gru ? LstmGenerator.Stream(gru, ids, temperature, seed, topK) : LstmGenerator.Stream((LstmCharModel)Model, ids, temperature, seed, topK);
-        return draws.Select(Characters.Decode);
+        return LstmGenerator.Stream((RnnCharModel)Model, ids, temperature, seed, topK).Select(Characters.Decode);
     }
 
     /// <summary>

@@ -319,13 +319,9 @@ internal sealed class TrainingRunner(
     private Adam Optimizer(ICharModel model)
     {
         // A model rebuilt from a checkpoint gets seed 0; dropout masks must follow the run's seed to resume exactly.
-        if (model is LstmCharModel lstm)
+        if (model is RnnCharModel recurrent)
         {
-            lstm.DropoutSeed = (ulong)settings.Seed;
-        }
-        else if (model is GruCharModel gru)
-        {
-            gru.DropoutSeed = (ulong)settings.Seed;
+            recurrent.DropoutSeed = (ulong)settings.Seed;
         }
 
         return new Adam(model.Parameters, settings.LearningRate);
