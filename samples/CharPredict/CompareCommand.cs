@@ -65,10 +65,10 @@ internal sealed class CompareCommand
             throw new IOException($"The run folder {run.Path} does not exist.");
         }
 
-        var kinds = new[] { ModelKind.Ngram, ModelKind.Lstm }.Where(k => File.Exists(run.Checkpoint(k))).ToArray();
+        var kinds = new[] { ModelKind.Ngram, ModelKind.Lstm, ModelKind.Gru }.Where(k => File.Exists(run.Checkpoint(k))).ToArray();
         if (kinds.Length == 0)
         {
-            throw new IOException($"{run.Path} holds no checkpoint (ngram.safetensors or lstm.safetensors).");
+            throw new IOException($"{run.Path} holds no checkpoint (ngram.safetensors, lstm.safetensors or gru.safetensors).");
         }
 
         var metrics = MetricsRow.ReadAll(run.Metrics);

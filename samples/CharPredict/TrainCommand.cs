@@ -12,7 +12,7 @@ internal sealed class TrainCommand
 {
     private readonly AppConsole console;
     private readonly CancellationToken cancellation;
-    private readonly Option<string> model = new Option<string>("--model") { Description = "Which model to train", DefaultValueFactory = _ => "both" }.AcceptOnlyFromAmongFluent("ngram", "lstm", "both");
+    private readonly Option<string> model = new Option<string>("--model") { Description = "Which model to train (lstm: the recurrent model, whose cell --cell picks)", DefaultValueFactory = _ => "both" }.AcceptOnlyFromAmongFluent("ngram", "lstm", "both");
     private readonly Option<string> device = new("--device") { Description = "auto, cpu, cuda or ilgpu-cpu", DefaultValueFactory = _ => "auto" };
     private readonly Option<int> threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, new NumberRange<int>(0, Limits.MaxThreads));
     private readonly Option<string> preset = new Option<string>("--preset") { Description = "default (about 10 minutes on 2 CPU cores) or notebook (the notebook's full scale)", DefaultValueFactory = _ => "default" }.AcceptOnlyFromAmongFluent("default", "notebook");
@@ -20,14 +20,14 @@ internal sealed class TrainCommand
     private readonly Option<int> ngramHidden = OptionParsing.Number("--ngram-hidden", "n-gram MLP hidden width", TrainSettings.Default.NgramHidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
     private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh or sigmoid", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent("relu", "tanh", "sigmoid");
     private readonly Option<int> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all (the notebook: 10)", TrainSettings.Default.NgramWindows);
-    private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "LSTM hidden size", TrainSettings.Default.LstmHidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
-    private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "LSTM layers", TrainSettings.Default.LstmLayers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
-    private readonly Option<float> lstmDropout = OptionParsing.Number("--lstm-dropout", "Dropout between LSTM layers", TrainSettings.Default.LstmDropout, new NumberRange<float>(0f, 1f, MaxOpen: true));
+    private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "Recurrent hidden size (LSTM or GRU)", TrainSettings.Default.LstmHidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
+    private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "Recurrent layers (LSTM or GRU)", TrainSettings.Default.LstmLayers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
+    private readonly Option<float> lstmDropout = OptionParsing.Number("--lstm-dropout", "Dropout between recurrent layers", TrainSettings.Default.LstmDropout, new NumberRange<float>(0f, 1f, MaxOpen: true));
     private readonly Option<int> epochs = OptionParsing.Number("--epochs", "Epochs per model", TrainSettings.Default.Epochs, NumberRange<int>.Positive(Limits.MaxEpochs));
     private readonly Option<float> learningRate = OptionParsing.Number("--lr", "Adam learning rate", TrainSettings.Default.LearningRate, NumberRange<float>.Positive());
     private readonly Option<int> batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", TrainSettings.Default.Batch, NumberRange<int>.Positive(Limits.MaxBatch));
     private readonly Option<int> seed = OptionParsing.Number("--seed", "Seed of the initialisation, shuffles, dropout and samples", TrainSettings.Default.Seed, new NumberRange<int>(int.MinValue, int.MaxValue));
-    private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share of sequences held out", TrainSettings.Default.ValidationFraction, new NumberRange<double>(0, 1, MinOpen: true, MaxOpen: true));
+    private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share held out for validation: of the sequences, or the end of a --text (default 0.05 there)", TrainSettings.Default.ValidationFraction, new NumberRange<double>(0, 1, MinOpen: true, MaxOpen: true));
     private readonly Option<int?> maxBatches = OptionParsing.OptionalNumber("--max-batches", "Stop each epoch after this many batches (short runs)", NumberRange<int>.Positive());
     private readonly Option<double?> clipNorm = OptionParsing.OptionalNumber("--clip-norm", "Clip the global gradient norm (default: no clipping, as the notebook)", NumberRange<double>.Positive());
     private readonly Option<int> sampleLength = OptionParsing.Number("--sample-length", "Characters generated after each epoch", TrainSettings.Default.SampleLength, new NumberRange<int>(0, Limits.MaxEpochSampleLength));
@@ -54,7 +54,7 @@ internal sealed class TrainCommand
     {
         this.console = console;
         this.cancellation = cancellation;
-        Command = new Command("train", "Train the n-gram MLP, the LSTM or both, and write a run folder");
+        Command = new Command("train", "Train the n-gram MLP, the LSTM (or GRU) or both, on 20 Newsgroups or a text of your own, and write a run folder");
         foreach (var option in FixedOptions().Concat([device, threads, epochs, data, maxSequences, runsDir, resume, stopAfterBatches, abortAfterBatches]))
         {
             Command.Options.Add(option);
