@@ -6,7 +6,7 @@ using Tensorlet.Optim;
 namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
-/// One model and its Adam optimizer (lr 2e-3, the notebook's), stepped by <see cref="TrainingStep"/>, the step
+/// One model and its Adam optimizer (lr 2e-3, the notebook's), stepped by <see cref="TrainingStep{TInput, TTarget}"/>, the step
 /// <see cref="Trainer"/> runs for every batch, on the batches of one shuffled epoch, round and round.
 /// </summary>
 internal sealed class TrainStepSession : IDisposable
@@ -14,7 +14,7 @@ internal sealed class TrainStepSession : IDisposable
     /// <summary>The notebook's learning rate.</summary>
     public const float LearningRate = 2e-3f;
 
-    private readonly TrainingStep trainingStep;
+    private readonly TrainingStep<int, int> trainingStep;
     private readonly int[] order;
     private long step;
 
@@ -31,7 +31,7 @@ internal sealed class TrainStepSession : IDisposable
             _ => new NgramMlp(device, data.NgramCount, data.CharacterCount, hidden, Activation.Relu, seed),
         };
         Optimizer = new Adam(Model.Parameters, LearningRate);
-        trainingStep = new TrainingStep(Model, Optimizer, data.Source, batch, gradientClipNorm: null);
+        trainingStep = new TrainingStep<int, int>(Model, Optimizer, data.Source, batch, gradientClipNorm: null);
         order = Trainer.EpochOrder(data.Source.Count, seed, 0);
     }
 

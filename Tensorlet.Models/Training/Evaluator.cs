@@ -20,7 +20,7 @@ public static class Evaluator
         int total = Math.Min(source.Count, maxExamples ?? int.MaxValue);
         var sums = new List<double>();
         var counts = new List<long>();
-        using var buffers = new BatchBuffers(model.Device, source, Math.Max(1, Math.Min(batchSize, total)));
+        using var buffers = new BatchBuffers<int, int>(model.Device, source, Math.Max(1, Math.Min(batchSize, total)));
         var examples = new int[buffers.BatchSize];
         var losses = new float[buffers.RowCapacity];
         for (int start = 0; start < total; start += buffers.BatchSize)
@@ -32,7 +32,7 @@ public static class Evaluator
             }
 
             var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
-            var rowLosses = model.ForwardLoss(inputs, targets, n, training: false, step: 0);
+            var rowLosses = model.ForwardLoss((IndexTensor)inputs, (IndexTensor)targets, n, training: false, step: 0);
             int rows = n * source.RowsPerExample;
             rowLosses.CopyTo(losses.AsSpan(0, rows));
             for (int r = 0; r < rows; r++)

@@ -11,10 +11,13 @@ namespace Tensorlet.Models.Training;
 /// non-finite loss. Each epoch's order depends only on (seed, epoch), so a run resumed from a
 /// <see cref="TrainingPosition"/> sees exactly the batches it would have seen.
 /// <para>
-/// Any <see cref="Module"/> trains with a loss over class-index targets: each batch's inputs reach it as token
-/// indices [InputsPerExample, batch] (time-major for sequences), and the targets as [RowsPerExample·batch]. Per batch the
-/// trainer zeroes the gradients, keys the dropout masks by the step, runs Forward, the loss, the loss's backward and the
-/// model's, clips the gradient norm if asked, and steps the optimizer.
+/// Any <see cref="Module"/> trains with any loss, as a PyTorch loop does: a batch source yields inputs and targets
+/// (<see cref="IBatchSource{TInput, TTarget}"/>: token ids or values in, class ids or values out), and per batch the
+/// trainer zeroes the gradients, keys the dropout masks by the step, runs <c>loss.Forward(model.Forward(inputs),
+/// targets)</c>, then <c>model.Backward(loss.Backward())</c>, clips the gradient norm if asked, and steps the optimizer
+/// and, when asked, the schedule. A <c>CrossEntropyLoss</c> takes class ids (an <see cref="IBatchSource"/> of token ids,
+/// or a <see cref="TensorBatchSource{TInput, TTarget}"/>); an <c>MseLoss</c> takes values (a
+/// <see cref="TensorBatchSource{TInput, TTarget}"/> of floats).
 /// </para>
 /// <para>
 /// A <see cref="StreamBatchSource"/> trains an <see cref="LstmCharModel"/> statefully (truncated backpropagation through
@@ -27,7 +30,7 @@ public sealed class Trainer
 {
     private readonly ICharModel? charModel;
     private readonly Module? module;
-    private readonly ILoss<IndexTensor>? loss;
+    private readonly object? loss;
     private readonly IOptimizer optimizer;
     private readonly TrainerOptions options;
     private readonly LearningRateSchedule? schedule;
@@ -43,14 +46,30 @@ public sealed class Trainer
         this.options = options;
     }
 
-    /// <summary>Trains any module with <paramref name="loss"/>, <paramref name="optimizer"/> and, optionally, a schedule.</summary>
+    /// <summary>Trains any module with a loss over class ids, <paramref name="optimizer"/> and, optionally, a schedule.</summary>
     /// <param name="model">The model, built.</param>
-    /// <param name="loss">The loss over the batch's class-index targets, e.g. <see cref="CrossEntropyLoss"/>.</param>
+    /// <param name="loss">The loss over the batch's class ids, e.g. <see cref="CrossEntropyLoss"/>.</param>
     /// <param name="optimizer">The optimizer over the model's parameters.</param>
     /// <param name="options">Epochs, batch size, seed, clipping.</param>
     /// <param name="schedule">Stepped after every epoch (with the validation loss, or the training loss without validation),
     /// or after every batch when <see cref="TrainerOptions.ScheduleEveryBatch"/>; null for a fixed learning rate.</param>
     public Trainer(Module model, ILoss<IndexTensor> loss, IOptimizer optimizer, TrainerOptions options, LearningRateSchedule? schedule = null)
+        : this(model, (object)loss, optimizer, options, schedule)
+    {
+    }
+
+    /// <summary>Trains any module with a loss over values, e.g. <see cref="MseLoss"/>; otherwise as the class-id form.</summary>
+    /// <param name="model">The model, built.</param>
+    /// <param name="loss">The loss over the batch's target values, e.g. <see cref="MseLoss"/>.</param>
+    /// <param name="optimizer">The optimizer over the model's parameters.</param>
+    /// <param name="options">Epochs, batch size, seed, clipping.</param>
+    /// <param name="schedule">As in the class-id form; null for a fixed learning rate.</param>
+    public Trainer(Module model, ILoss<Tensor> loss, IOptimizer optimizer, TrainerOptions options, LearningRateSchedule? schedule = null)
+        : this(model, (object)loss, optimizer, options, schedule)
+    {
+    }
+
+    private Trainer(Module model, object loss, IOptimizer optimizer, TrainerOptions options, LearningRateSchedule? schedule)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
@@ -78,7 +97,7 @@ public sealed class Trainer
     public Func<string>? Sampler { get; set; }
 
     /// <summary>The examples of epoch <paramref name="epoch"/> (from 0), in training order.</summary>
-    public static int[] EpochOrder(int count, int seed, int epoch)
+    internal static int[] EpochOrder(int count, int seed, int epoch)
     {
         var order = InOrder(count);
         new Random(ShuffleSeed(seed, epoch)).Shuffle(order);
@@ -96,12 +115,30 @@ public sealed class Trainer
     }
 
     /// <summary>Trains from <paramref name="start"/> (or the beginning) to <see cref="TrainerOptions.Epochs"/>.</summary>
-    public TrainingResult Train(IBatchSource train, IBatchSource? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
+    /// <typeparam name="TInput">int for token ids, float for values; inferred from the sources.</typeparam>
+    /// <typeparam name="TTarget">int for class ids, float for values: what the trainer's loss takes.</typeparam>
+    /// <param name="train">The training examples, shuffled per epoch (a <see cref="StreamBatchSource"/> is taken in order, statefully).</param>
+    /// <param name="validation">Scored after every epoch; null for none.</param>
+    /// <param name="start">Where a resumed run continues; null for the beginning.</param>
+    /// <param name="cancellation">Stops after the current batch; the result says where.</param>
+    /// <exception cref="ArgumentException">The training set is empty, or its targets are not what the loss takes.</exception>
+    public TrainingResult Train<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
+        where TInput : unmanaged
+        where TTarget : unmanaged
     {
         ArgumentNullException.ThrowIfNull(train);
         if (train.Count == 0)
         {
             throw new ArgumentException("The training set is empty.", nameof(train));
+        }
+
+        if (loss is not null)
+        {
+            BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
+        }
+        else if (train is not IBatchSource || validation is not (null or IBatchSource))
+        {
+            throw new ArgumentException("A char model trains on an IBatchSource of token ids and class ids.", nameof(train));
         }
 
         var stateful = StatefulModel(train);
@@ -119,13 +156,15 @@ public sealed class Trainer
         }
     }
 
-    private TrainingResult TrainEpochs(IBatchSource train, IBatchSource? validation, TrainingPosition? start, LstmCharModel? stateful, CancellationToken cancellation)
+    private TrainingResult TrainEpochs<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start, LstmCharModel? stateful, CancellationToken cancellation)
+        where TInput : unmanaged
+        where TTarget : unmanaged
     {
         var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
         var reports = new List<EpochReport>();
         using var step = charModel is not null
-            ? new TrainingStep(charModel, optimizer, train, options.BatchSize, options.GradientClipNorm)
-            : new TrainingStep(module!, loss!, optimizer, train, options.BatchSize, options.GradientClipNorm, options.Seed);
+            ? new TrainingStep<TInput, TTarget>(charModel, optimizer, train, options.BatchSize, options.GradientClipNorm)
+            : new TrainingStep<TInput, TTarget>(module!, loss!, optimizer, train, options.BatchSize, options.GradientClipNorm, options.Seed);
         int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         if (options.MaxBatchesPerEpoch is int max)
         {
@@ -209,7 +248,7 @@ public sealed class Trainer
     }
 
     // The model whose state a stream source's batches carry, or null when the source is not one.
-    private LstmCharModel? StatefulModel(IBatchSource train)
+    private LstmCharModel? StatefulModel(object train)
     {
         if (train is not StreamBatchSource streams)
         {
@@ -247,16 +286,18 @@ public sealed class Trainer
         }
     }
 
-    private EvaluationResult Validate(IBatchSource validation)
+    private EvaluationResult Validate<TInput, TTarget>(IBatchSource<TInput, TTarget> validation)
+        where TInput : unmanaged
+        where TTarget : unmanaged
     {
         if (charModel is not null)
         {
-            return ValidateCharModel(charModel, validation);
+            return ValidateCharModel(charModel, (IBatchSource)validation);
         }
 
         // A generic loss reports one number per batch: the result has one position, weighted by the batch's target rows.
         int total = Math.Min(validation.Count, options.MaxValidationExamples ?? int.MaxValue);
-        using var buffers = new BatchBuffers(optimizer.Parameters.Device!, validation, Math.Max(1, Math.Min(options.BatchSize, total)));
+        using var buffers = new BatchBuffers<TInput, TTarget>(optimizer.Parameters.Device!, validation, Math.Max(1, Math.Min(options.BatchSize, total)));
         var examples = new int[buffers.BatchSize];
         double sum = 0;
         long count = 0;
@@ -272,7 +313,7 @@ public sealed class Trainer
                 }
 
                 var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
-                double value = loss!.Forward(module.Forward(buffers.Shaped(inputs, n)), targets);
+                double value = BatchTensors.LossForward(loss!, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
                 int rows = n * validation.RowsPerExample;
                 sum += value * rows;
                 count += rows;

@@ -6,51 +6,64 @@ namespace Tensorlet.Models.Training;
 
 /// <summary>
 /// One training step on one batch, the only one there is: <see cref="Trainer"/> runs it for every batch, and the Bench's
-/// <c>train-step</c> times it. Loads the batch's ids into reused buffers, zeroes the gradients, runs ForwardLoss and
-/// Backward, copies the per-row losses to the host (which waits for the device), and, when the mean loss is finite,
-/// clips the gradient norm (if asked) and takes the optimizer's step. Allocates nothing per step. A module with a loss
-/// runs the same way: Forward on the inputs as [InputsPerExample, batch], the loss, then the loss's and the module's Backward.
+/// <c>train-step</c> times it. Loads the batch into reused buffers, zeroes the gradients, runs the forward pass and the
+/// loss, then the backward pass, reads the loss back to the host (which waits for the device), and, when the loss is
+/// finite, clips the gradient norm (if asked) and takes the optimizer's step. Allocates nothing per step. A module with
+/// a loss runs as in PyTorch: Forward on the inputs in the source's shape, the loss, then the loss's and the module's
+/// Backward; a char model runs its own ForwardLoss and Backward.
 /// </summary>
-internal sealed class TrainingStep : IDisposable
+internal sealed class TrainingStep<TInput, TTarget> : IDisposable
+    where TInput : unmanaged
+    where TTarget : unmanaged
 {
     private readonly ICharModel? model;
     private readonly Module? module;
-    private readonly ILoss<IndexTensor>? loss;
+    private readonly object? loss;
     private readonly int seed;
     private readonly IOptimizer optimizer;
     private readonly double? gradientClipNorm;
     private readonly int rowsPerExample;
-    private readonly BatchBuffers buffers;
+    private readonly BatchBuffers<TInput, TTarget> buffers;
     private readonly float[] hostLosses;
 
-    /// <summary>Sizes the buffers for batches of up to <paramref name="batchSize"/> examples of <paramref name="source"/>.</summary>
+    /// <summary>Sizes the buffers for batches of up to <paramref name="batchSize"/> examples of <paramref name="source"/> (token ids and class ids).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A batch of that size would not fit one buffer.</exception>
-    public TrainingStep(ICharModel model, IOptimizer optimizer, IBatchSource source, int batchSize, double? gradientClipNorm)
+    public TrainingStep(ICharModel model, IOptimizer optimizer, IBatchSource<TInput, TTarget> source, int batchSize, double? gradientClipNorm)
     {
+        if (typeof(TInput) != typeof(int) || typeof(TTarget) != typeof(int))
+        {
+            throw new ArgumentException($"A char model trains on token ids and class ids, not on {typeof(TInput).Name} inputs and {typeof(TTarget).Name} targets.", nameof(source));
+        }
+
         this.model = model;
         this.optimizer = optimizer;
         this.gradientClipNorm = gradientClipNorm;
         rowsPerExample = source.RowsPerExample;
-        buffers = new BatchBuffers(model.Device, source, batchSize);
+        buffers = new BatchBuffers<TInput, TTarget>(model.Device, source, batchSize);
         hostLosses = new float[buffers.RowCapacity];
     }
 
-    /// <summary>As the char-model form, for any module with a loss; <paramref name="seed"/> keys the dropout masks with the step.</summary>
-    public TrainingStep(Module module, ILoss<IndexTensor> loss, IOptimizer optimizer, IBatchSource source, int batchSize, double? gradientClipNorm, int seed)
+    /// <summary>
+    /// As the char-model form, for any module with a loss over targets of <typeparamref name="TTarget"/> (an
+    /// <c>ILoss&lt;IndexTensor&gt;</c> for int, an <c>ILoss&lt;Tensor&gt;</c> for float); <paramref name="seed"/> keys the
+    /// dropout masks with the step.
+    /// </summary>
+    public TrainingStep(Module module, object loss, IOptimizer optimizer, IBatchSource<TInput, TTarget> source, int batchSize, double? gradientClipNorm, int seed)
     {
+        BatchTensors.CheckLoss<TTarget>(loss, nameof(loss));
         this.module = module;
         this.loss = loss;
         this.seed = seed;
         this.optimizer = optimizer;
         this.gradientClipNorm = gradientClipNorm;
         rowsPerExample = source.RowsPerExample;
-        buffers = new BatchBuffers(optimizer.Parameters.Device!, source, batchSize);
-        hostLosses = new float[buffers.RowCapacity];
+        buffers = new BatchBuffers<TInput, TTarget>(optimizer.Parameters.Device!, source, batchSize);
+        hostLosses = [];
     }
 
     /// <summary>
     /// Trains on the examples <paramref name="examples"/> (at most the batch size) as optimizer step <paramref name="step"/>
-    /// (from 1; it seeds dropout) and returns the batch's mean loss. A non-finite loss leaves the weights as they were.
+    /// (from 1; it seeds dropout) and returns the batch's loss. A non-finite loss leaves the weights as they were.
     /// </summary>
     public double Run(ReadOnlySpan<int> examples, long step)
     {
@@ -60,7 +73,7 @@ internal sealed class TrainingStep : IDisposable
         double value;
         if (model is not null)
         {
-            var losses = model.ForwardLoss(inputs, targets, n, training: true, step: step);
+            var losses = model.ForwardLoss((IndexTensor)(object)inputs, (IndexTensor)(object)targets, n, training: true, step: step);
             model.Backward();
             var rows = hostLosses.AsSpan(0, n * rowsPerExample);
             losses.CopyTo(rows);
@@ -70,8 +83,8 @@ internal sealed class TrainingStep : IDisposable
         {
             module!.Train();
             module.SetRandomState((ulong)seed, (ulong)step);
-            value = loss!.Forward(module.Forward(buffers.Shaped(inputs, n)), targets);
-            module.Backward(loss.Backward());
+            value = BatchTensors.LossForward(loss!, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
+            module.Backward(BatchTensors.LossBackward(loss!));
         }
 
         if (!double.IsFinite(value))

@@ -63,7 +63,7 @@ public sealed class TrainingAllocationTests
     private static double BytesPerStep(Device device, ICharModel model, IBatchSource source, int batch)
     {
         using var adam = new Adam(model.Parameters, 0.002f);
-        using var buffers = new BatchBuffers(device, source, batch);
+        using var buffers = new BatchBuffers<int, int>(device, source, batch);
         var hostLosses = new float[batch * source.RowsPerExample];
         var examples = Enumerable.Range(0, batch).ToArray();
         long step = 0;
@@ -71,7 +71,7 @@ public sealed class TrainingAllocationTests
         {
             var (inputs, targets) = buffers.Load(examples);
             adam.ZeroGradients();
-            var losses = model.ForwardLoss(inputs, targets, batch, training: true, step: ++step);
+            var losses = model.ForwardLoss((IndexTensor)inputs, (IndexTensor)targets, batch, training: true, step: ++step);
             model.Backward();
             losses.CopyTo(hostLosses);
             adam.Step();
