@@ -2,6 +2,7 @@ using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Sampling;
+using Tensorlet.Nn;
 
 namespace Tensorlet.Samples.CharPredict;
 
@@ -50,7 +51,7 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
 
         // A character outside the Basic Multilingual Plane (an emoji) comes out as its two UTF-16 code units.
         var ids = Characters.Encode(start);
-        return LstmGenerator.Stream((LstmCharModel)Model, ids, temperature, seed, topK).SelectMany(id => Characters.Decode(id));
+        return SequenceGenerator.Stream((Module)Model, ids, temperature, seed, topK).SelectMany(id => Characters.Decode(id));
     }
 
     /// <summary>
