@@ -1,6 +1,7 @@
 using Tensorlet.Kernels;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
+using Tensorlet.Nn;
 using Tensorlet.Optim;
 
 namespace Tensorlet.Bench.TrainStep;
@@ -14,6 +15,7 @@ internal sealed class TrainStepSession : IDisposable
     /// <summary>The notebook's learning rate.</summary>
     public const float LearningRate = 2e-3f;
 
+    private readonly CrossEntropyLoss loss = new();
     private readonly TrainingStep<int, int> trainingStep;
     private readonly int[] order;
     private long step;
@@ -31,7 +33,7 @@ internal sealed class TrainStepSession : IDisposable
             _ => new NgramMlp(device, data.NgramCount, data.CharacterCount, hidden, Activation.Relu, seed),
         };
         Optimizer = new Adam(Model.Parameters, LearningRate);
-        trainingStep = new TrainingStep<int, int>(Model, Optimizer, data.Source, batch, gradientClipNorm: null);
+        trainingStep = new TrainingStep<int, int>((Module)Model, loss, Optimizer, data.Source, batch, gradientClipNorm: null, seed);
         order = Trainer.EpochOrder(data.Source.Count, seed, 0);
     }
 
@@ -66,6 +68,7 @@ internal sealed class TrainStepSession : IDisposable
     public void Dispose()
     {
         trainingStep.Dispose();
+        loss.Dispose();
         Optimizer.Dispose();
         Model.Dispose();
     }

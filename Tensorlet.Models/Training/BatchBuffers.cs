@@ -17,6 +17,7 @@ internal sealed class BatchBuffers<TInput, TTarget> : IDisposable
     private DeviceTensor<TInput>? shapedSource;
     private DeviceTensor<TInput>? shaped;
     private int shapedExamples;
+    private int loadedTargets;
 
     public BatchBuffers(Device device, IBatchSource<TInput, TTarget> source, int batchSize)
     {
@@ -40,6 +41,9 @@ internal sealed class BatchBuffers<TInput, TTarget> : IDisposable
     /// <summary>The target positions of the last loaded batch, one per loss row.</summary>
     public int[] Positions { get; }
 
+    /// <summary>The targets of the last loaded batch, on the host.</summary>
+    public ReadOnlySpan<TTarget> LoadedTargets => hostTargets.AsSpan(0, loadedTargets);
+
     /// <summary>Loads <paramref name="examples"/>: flat inputs and targets, in the buffers (or cached views of them).</summary>
     public (DeviceTensor<TInput> Inputs, DeviceTensor<TTarget> Targets) Load(ReadOnlySpan<int> examples)
     {
@@ -47,6 +51,7 @@ internal sealed class BatchBuffers<TInput, TTarget> : IDisposable
         int inputCount = n * source.InputsPerExample;
         int targetCount = n * source.TargetsPerExample;
         source.Fill(examples, hostInputs.AsSpan(0, inputCount), hostTargets.AsSpan(0, targetCount), Positions.AsSpan(0, n * source.RowsPerExample));
+        loadedTargets = targetCount;
         if (n == BatchSize)
         {
             inputs.CopyFrom(hostInputs);

@@ -18,8 +18,7 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         int total = Math.Min(source.Count, maxExamples ?? int.MaxValue);
-        var sums = new List<double>();
-        var counts = new List<long>();
+        var tally = new PositionLosses();
         using var buffers = new BatchBuffers<int, int>(model.Device, source, Math.Max(1, Math.Min(batchSize, total)));
         var examples = new int[buffers.BatchSize];
         var losses = new float[buffers.RowCapacity];
@@ -37,18 +36,10 @@ public static class Evaluator
             rowLosses.CopyTo(losses.AsSpan(0, rows));
             for (int r = 0; r < rows; r++)
             {
-                int position = buffers.Positions[r];
-                while (sums.Count <= position)
-                {
-                    sums.Add(0);
-                    counts.Add(0);
-                }
-
-                sums[position] += losses[r];
-                counts[position]++;
+                tally.Add(buffers.Positions[r], losses[r], 1);
             }
         }
 
-        return new EvaluationResult([.. sums], [.. counts]);
+        return tally.Result();
     }
 }

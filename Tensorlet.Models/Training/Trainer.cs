@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Nn;
 using Tensorlet.Optim;
@@ -17,7 +18,13 @@ namespace Tensorlet.Models.Training;
 /// targets)</c>, then <c>model.Backward(loss.Backward())</c>, clips the gradient norm if asked, and steps the optimizer
 /// and, when asked, the schedule. A <c>CrossEntropyLoss</c> takes class ids (an <see cref="IBatchSource"/> of token ids,
 /// or a <see cref="TensorBatchSource{TInput, TTarget}"/>); an <c>MseLoss</c> takes values (a
-/// <see cref="TensorBatchSource{TInput, TTarget}"/> of floats).
+/// <see cref="TensorBatchSource{TInput, TTarget}"/> of floats). The char models are modules too, trained with a
+/// <c>CrossEntropyLoss</c>; they key their dropout masks by their own <c>DropoutSeed</c> (which their checkpoint keeps),
+/// any other module by <see cref="TrainerOptions.Seed"/>.
+/// </para>
+/// <para>
+/// Validation with a <c>CrossEntropyLoss</c> reports the loss per target position (the char models' positions in
+/// their sequence); with another loss, one mean weighted by the batches' loss rows.
 /// </para>
 /// <para>
 /// A <see cref="StreamBatchSource"/> trains an <see cref="LstmCharModel"/> statefully (truncated backpropagation through
@@ -28,23 +35,11 @@ namespace Tensorlet.Models.Training;
 /// </summary>
 public sealed class Trainer
 {
-    private readonly ICharModel? charModel;
-    private readonly Module? module;
-    private readonly object? loss;
+    private readonly Module module;
+    private readonly object loss;
     private readonly IOptimizer optimizer;
     private readonly TrainerOptions options;
     private readonly LearningRateSchedule? schedule;
-
-    /// <summary>Trains a char model, whose loss is its own cross-entropy, with Adam.</summary>
-    public Trainer(ICharModel model, Adam optimizer, TrainerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(optimizer);
-        ArgumentNullException.ThrowIfNull(options);
-        charModel = model;
-        this.optimizer = optimizer;
-        this.options = options;
-    }
 
     /// <summary>Trains any module with a loss over class ids, <paramref name="optimizer"/> and, optionally, a schedule.</summary>
     /// <param name="model">The model, built.</param>
@@ -132,14 +127,7 @@ public sealed class Trainer
             throw new ArgumentException("The training set is empty.", nameof(train));
         }
 
-        if (loss is not null)
-        {
-            BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
-        }
-        else if (train is not IBatchSource || validation is not (null or IBatchSource))
-        {
-            throw new ArgumentException("A char model trains on an IBatchSource of token ids and class ids.", nameof(train));
-        }
+        BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
 
         var stateful = StatefulModel(train);
         try
@@ -162,9 +150,7 @@ public sealed class Trainer
     {
         var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
         var reports = new List<EpochReport>();
-        using var step = charModel is not null
-            ? new TrainingStep<TInput, TTarget>(charModel, optimizer, train, options.BatchSize, options.GradientClipNorm)
-            : new TrainingStep<TInput, TTarget>(module!, loss!, optimizer, train, options.BatchSize, options.GradientClipNorm, options.Seed);
+        using var step = new TrainingStep<TInput, TTarget>(module, loss, optimizer, train, options.BatchSize, options.GradientClipNorm, options.Seed);
         int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         if (options.MaxBatchesPerEpoch is int max)
         {
@@ -260,16 +246,18 @@ public sealed class Trainer
             throw new ArgumentException($"Stateful training takes one stream per batch row: the batch size is {options.BatchSize}, the source has {streams.Streams} streams.", nameof(train));
         }
 
-        return charModel as LstmCharModel ?? throw new ArgumentException("Stateful training carries a recurrent state: it needs an LSTM char model.", nameof(train));
+        return module as LstmCharModel ?? throw new ArgumentException("Stateful training carries a recurrent state: it needs an LSTM char model.", nameof(train));
     }
 
     // Scores the validation set; a stream set with the LSTM state carried from zeros through its batches in order. The
     // model is left stateless (the epoch's sample must not start from a carried state).
-    private EvaluationResult ValidateCharModel(ICharModel charModel, IBatchSource validation)
+    private EvaluationResult Validate<TInput, TTarget>(IBatchSource<TInput, TTarget> validation)
+        where TInput : unmanaged
+        where TTarget : unmanaged
     {
-        if (charModel is not LstmCharModel lstm)
+        if (module is not LstmCharModel lstm)
         {
-            return Evaluator.Evaluate(charModel, validation, options.BatchSize, options.MaxValidationExamples);
+            return ValidateModule(validation, options.BatchSize);
         }
 
         lstm.CarryState = validation is StreamBatchSource;
@@ -277,7 +265,7 @@ public sealed class Trainer
         try
         {
             int batchSize = validation is StreamBatchSource streams ? streams.Streams : options.BatchSize;
-            return Evaluator.Evaluate(charModel, validation, batchSize, options.MaxValidationExamples);
+            return ValidateModule(validation, batchSize);
         }
         finally
         {
@@ -286,22 +274,17 @@ public sealed class Trainer
         }
     }
 
-    private EvaluationResult Validate<TInput, TTarget>(IBatchSource<TInput, TTarget> validation)
+    private EvaluationResult ValidateModule<TInput, TTarget>(IBatchSource<TInput, TTarget> validation, int batchSize)
         where TInput : unmanaged
         where TTarget : unmanaged
     {
-        if (charModel is not null)
-        {
-            return ValidateCharModel(charModel, (IBatchSource)validation);
-        }
-
-        // A generic loss reports one number per batch: the result has one position, weighted by the batch's target rows.
         int total = Math.Min(validation.Count, options.MaxValidationExamples ?? int.MaxValue);
-        using var buffers = new BatchBuffers<TInput, TTarget>(optimizer.Parameters.Device!, validation, Math.Max(1, Math.Min(options.BatchSize, total)));
+        using var buffers = new BatchBuffers<TInput, TTarget>(module.Device, validation, Math.Max(1, Math.Min(batchSize, total)));
         var examples = new int[buffers.BatchSize];
-        double sum = 0;
-        long count = 0;
-        module!.Eval();
+        var tally = new PositionLosses();
+        var crossEntropy = loss as CrossEntropyLoss;
+        var rowLosses = new float[crossEntropy is null ? 0 : buffers.RowCapacity];
+        module.Eval();
         try
         {
             for (int from = 0; from < total; from += buffers.BatchSize)
@@ -313,10 +296,25 @@ public sealed class Trainer
                 }
 
                 var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
-                double value = BatchTensors.LossForward(loss!, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
+                double value = BatchTensors.LossForward(loss, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
                 int rows = n * validation.RowsPerExample;
-                sum += value * rows;
-                count += rows;
+                if (crossEntropy is null)
+                {
+                    tally.Add(0, value * rows, rows);
+                    continue;
+                }
+
+                // Every row's loss at its position in its sequence, but for rows whose target is ignored.
+                var losses = rowLosses.AsSpan(0, rows);
+                crossEntropy.RowLosses.CopyTo(losses);
+                var classIds = MemoryMarshal.Cast<TTarget, int>(buffers.LoadedTargets);
+                for (int r = 0; r < rows; r++)
+                {
+                    if (classIds[r] != crossEntropy.IgnoreIndex)
+                    {
+                        tally.Add(buffers.Positions[r], losses[r], 1);
+                    }
+                }
             }
         }
         finally
@@ -324,6 +322,6 @@ public sealed class Trainer
             module.Train();
         }
 
-        return new EvaluationResult([sum], [count]);
+        return tally.Result();
     }
 }

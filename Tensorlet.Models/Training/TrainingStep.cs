@@ -8,46 +8,27 @@ namespace Tensorlet.Models.Training;
 /// One training step on one batch, the only one there is: <see cref="Trainer"/> runs it for every batch, and the Bench's
 /// <c>train-step</c> times it. Loads the batch into reused buffers, zeroes the gradients, runs the forward pass and the
 /// loss, then the backward pass, reads the loss back to the host (which waits for the device), and, when the loss is
-/// finite, clips the gradient norm (if asked) and takes the optimizer's step. Allocates nothing per step. A module with
-/// a loss runs as in PyTorch: Forward on the inputs in the source's shape, the loss, then the loss's and the module's
-/// Backward; a char model runs its own ForwardLoss and Backward.
+/// finite, clips the gradient norm (if asked) and takes the optimizer's step. Allocates nothing per step. It runs as a
+/// PyTorch loop does: Forward on the inputs in the source's shape, the loss, then the loss's and the module's Backward.
 /// </summary>
 internal sealed class TrainingStep<TInput, TTarget> : IDisposable
     where TInput : unmanaged
     where TTarget : unmanaged
 {
-    private readonly ICharModel? model;
-    private readonly Module? module;
-    private readonly object? loss;
+    private readonly Module module;
+    private readonly object loss;
     private readonly int seed;
     private readonly IOptimizer optimizer;
     private readonly double? gradientClipNorm;
-    private readonly int rowsPerExample;
     private readonly BatchBuffers<TInput, TTarget> buffers;
-    private readonly float[] hostLosses;
-
-    /// <summary>Sizes the buffers for batches of up to <paramref name="batchSize"/> examples of <paramref name="source"/> (token ids and class ids).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A batch of that size would not fit one buffer.</exception>
-    public TrainingStep(ICharModel model, IOptimizer optimizer, IBatchSource<TInput, TTarget> source, int batchSize, double? gradientClipNorm)
-    {
-        if (typeof(TInput) != typeof(int) || typeof(TTarget) != typeof(int))
-        {
-            throw new ArgumentException($"A char model trains on token ids and class ids, not on {typeof(TInput).Name} inputs and {typeof(TTarget).Name} targets.", nameof(source));
-        }
-
-        this.model = model;
-        this.optimizer = optimizer;
-        this.gradientClipNorm = gradientClipNorm;
-        rowsPerExample = source.RowsPerExample;
-        buffers = new BatchBuffers<TInput, TTarget>(model.Device, source, batchSize);
-        hostLosses = new float[buffers.RowCapacity];
-    }
 
     /// <summary>
-    /// As the char-model form, for any module with a loss over targets of <typeparamref name="TTarget"/> (an
-    /// <c>ILoss&lt;IndexTensor&gt;</c> for int, an <c>ILoss&lt;Tensor&gt;</c> for float); <paramref name="seed"/> keys the
-    /// dropout masks with the step.
+    /// Sizes the buffers for batches of up to <paramref name="batchSize"/> examples of <paramref name="source"/>, for a
+    /// module with a loss over targets of <typeparamref name="TTarget"/> (an <c>ILoss&lt;IndexTensor&gt;</c> for int, an
+    /// <c>ILoss&lt;Tensor&gt;</c> for float). The dropout masks are keyed by the step and <paramref name="seed"/>, or by a
+    /// char model's own <c>DropoutSeed</c>.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A batch of that size would not fit one buffer.</exception>
     public TrainingStep(Module module, object loss, IOptimizer optimizer, IBatchSource<TInput, TTarget> source, int batchSize, double? gradientClipNorm, int seed)
     {
         BatchTensors.CheckLoss<TTarget>(loss, nameof(loss));
@@ -56,9 +37,7 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
         this.seed = seed;
         this.optimizer = optimizer;
         this.gradientClipNorm = gradientClipNorm;
-        rowsPerExample = source.RowsPerExample;
         buffers = new BatchBuffers<TInput, TTarget>(optimizer.Parameters.Device!, source, batchSize);
-        hostLosses = [];
     }
 
     /// <summary>
@@ -70,23 +49,10 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
         int n = examples.Length;
         var (inputs, targets) = buffers.Load(examples);
         optimizer.ZeroGradients();
-        double value;
-        if (model is not null)
-        {
-            var losses = model.ForwardLoss((IndexTensor)(object)inputs, (IndexTensor)(object)targets, n, training: true, step: step);
-            model.Backward();
-            var rows = hostLosses.AsSpan(0, n * rowsPerExample);
-            losses.CopyTo(rows);
-            value = Mean(rows);
-        }
-        else
-        {
-            module!.Train();
-            module.SetRandomState((ulong)seed, (ulong)step);
-            value = BatchTensors.LossForward(loss!, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
-            module.Backward(BatchTensors.LossBackward(loss!));
-        }
-
+        module.Train();
+        module.SetRandomState(DropoutSeed(), (ulong)step);
+        double value = BatchTensors.LossForward(loss, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
+        module.Backward(BatchTensors.LossBackward(loss));
         if (!double.IsFinite(value))
         {
             return value;
@@ -104,14 +70,11 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
     /// <summary>Frees the batch buffers (not the model or the optimizer).</summary>
     public void Dispose() => buffers.Dispose();
 
-    private static double Mean(ReadOnlySpan<float> values)
+    // A char model's masks follow its own seed, which its checkpoint keeps, so a resumed run draws the same masks.
+    private ulong DropoutSeed() => module switch
     {
-        double sum = 0;
-        foreach (var v in values)
-        {
-            sum += v;
-        }
-
-        return sum / values.Length;
-    }
+        LstmCharModel lstm => lstm.DropoutSeed,
+        GruCharModel gru => gru.DropoutSeed,
+        _ => (ulong)seed,
+    };
 }

@@ -55,7 +55,7 @@ public sealed class StatefulTrainingTests
         using var model = Load(device, reference);
 
         // Learning rate 0: the weights stay the reference's, so the training losses are pure forward passes.
-        var trainer = new Trainer(model, new Adam(model.Parameters, learningRate: 0f), new TrainerOptions { BatchSize = Streams, Epochs = 2, Seed = 1 });
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters, learningRate: 0f), new TrainerOptions { BatchSize = Streams, Epochs = 2, Seed = 1 });
         var losses = new List<double>();
         trainer.BatchCompleted += p => losses.Add(p.Loss);
         var result = trainer.Train(source, validation: source);
@@ -80,7 +80,7 @@ public sealed class StatefulTrainingTests
         var device = TestDevices.Get("cpu");
         var source = new StreamBatchSource(CharIds.FromIds(new int[40], Vocabulary), Streams, SequenceLength);
         using var model = new LstmCharModel(device, Vocabulary, Hidden, 1, 0f, seed: 1);
-        var trainer = new Trainer(model, new Adam(model.Parameters), new TrainerOptions { BatchSize = Streams + 1 });
+        var trainer = new Trainer(model, new CrossEntropyLoss(), new Adam(model.Parameters), new TrainerOptions { BatchSize = Streams + 1 });
 
         Assert.That(() => trainer.Train(source, null), Throws.ArgumentException.With.Message.Contains("one stream per batch row"));
     }
