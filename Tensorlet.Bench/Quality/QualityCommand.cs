@@ -4,6 +4,7 @@ using Tensorlet.Kernels;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
+using Tensorlet.Nn;
 using Tensorlet.Optim;
 
 namespace Tensorlet.Bench.Quality;
@@ -46,7 +47,8 @@ internal static class QualityCommand
         {
             using var lstm = new LstmCharModel(dev, vocabulary.Count, 256, 2, 0.5f, seed: 1);
             using var adam = new Adam(lstm.Parameters, 2e-3f);
-            var trainer = new Trainer(lstm, adam, new TrainerOptions { Epochs = epochs, BatchSize = 100, Seed = 1 });
+            using var loss = new CrossEntropyLoss();
+            var trainer = new Trainer(lstm, loss, adam, new TrainerOptions { Epochs = epochs, BatchSize = 100, Seed = 1 });
             trainer.EpochCompleted += r => Console.WriteLine(
                 $"lstm epoch {r.Epoch}: train {r.TrainLoss:F3}, validation {r.Validation!.Loss:F4} nats ({r.Validation.BitsPerCharacter:F3} bits), " +
                 $"positions 3..99 {r.Validation.MeanLoss(3, 99):F4}, 3..12 {r.Validation.MeanLoss(3, 12):F4}; {r.CharactersPerSecond:F0} chars/s");
@@ -62,7 +64,8 @@ internal static class QualityCommand
             var validationWindows = NgramDataset.Create(validation, vocabulary, ngrams, windowsPerSequence: null);
             using var mlp = new NgramMlp(dev, ngrams.Count, vocabulary.Count, 100, Activation.Relu, seed: 1);
             using var adam = new Adam(mlp.Parameters, 2e-3f);
-            var trainer = new Trainer(mlp, adam, new TrainerOptions { Epochs = epochs, BatchSize = 100, Seed = 1 });
+            using var loss = new CrossEntropyLoss();
+            var trainer = new Trainer(mlp, loss, adam, new TrainerOptions { Epochs = epochs, BatchSize = 100, Seed = 1 });
             trainer.EpochCompleted += r => Console.WriteLine(
                 $"ngram epoch {r.Epoch}: train {r.TrainLoss:F3}, validation positions 3..99 {r.Validation!.MeanLoss(3, 99):F4}, 3..12 {r.Validation.MeanLoss(3, 12):F4}; {r.CharactersPerSecond:F0} windows/s");
             trainer.Train(trainWindows.ToBatchSource(), validationWindows.ToBatchSource());

@@ -1,12 +1,13 @@
 using Tensorlet.Kernels;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
+using Tensorlet.Nn;
 using Tensorlet.Optim;
 
 namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
-/// One model and its Adam optimizer (lr 2e-3, the notebook's), stepped by <see cref="TrainingStep"/>, the step
+/// One model and its Adam optimizer (lr 2e-3, the notebook's), stepped by <see cref="TrainingStep{TInput, TTarget}"/>, the step
 /// <see cref="Trainer"/> runs for every batch, on the batches of one shuffled epoch, round and round.
 /// </summary>
 internal sealed class TrainStepSession : IDisposable
@@ -14,7 +15,8 @@ internal sealed class TrainStepSession : IDisposable
     /// <summary>The notebook's learning rate.</summary>
     public const float LearningRate = 2e-3f;
 
-    private readonly TrainingStep trainingStep;
+    private readonly CrossEntropyLoss loss = new();
+    private readonly TrainingStep<int, int> trainingStep;
     private readonly int[] order;
     private long step;
 
@@ -31,7 +33,7 @@ internal sealed class TrainStepSession : IDisposable
             _ => new NgramMlp(device, data.NgramCount, data.CharacterCount, hidden, Activation.Relu, seed),
         };
         Optimizer = new Adam(Model.Parameters, LearningRate);
-        trainingStep = new TrainingStep(Model, Optimizer, data.Source, batch, gradientClipNorm: null);
+        trainingStep = new TrainingStep<int, int>((Module)Model, loss, Optimizer, data.Source, batch, gradientClipNorm: null, seed);
         order = Trainer.EpochOrder(data.Source.Count, seed, 0);
     }
 
@@ -66,6 +68,7 @@ internal sealed class TrainStepSession : IDisposable
     public void Dispose()
     {
         trainingStep.Dispose();
+        loss.Dispose();
         Optimizer.Dispose();
         Model.Dispose();
     }

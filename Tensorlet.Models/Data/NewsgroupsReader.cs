@@ -300,7 +300,7 @@ public static class NewsgroupsReader
 
                 return false;
             }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException or OverflowException)
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException or OverflowException or NotSupportedException)
             {
                 throw new CorpusException(path, $"The 20 Newsgroups archive {path} is truncated or corrupt: {e.Message}", e);
             }

@@ -2,37 +2,97 @@ namespace Tensorlet.Models.Training;
 
 /// <summary>
 /// Host and device buffers for one batch, sized for the largest batch and reused, so that a training
-/// step copies indices into existing memory and allocates nothing.
+/// step copies values into existing memory and allocates nothing.
 /// </summary>
-internal sealed class BatchBuffers : IDisposable
+internal sealed class BatchBuffers<TInput, TTarget> : IDisposable
+    where TInput : unmanaged
+    where TTarget : unmanaged
 {
-    private readonly IBatchSource source;
-    private readonly int[] hostInputs;
-    private readonly int[] hostTargets;
-    private readonly IndexTensor inputs;
-    private readonly IndexTensor targets;
-    private (int Examples, IndexTensor Inputs, IndexTensor Targets)? partial;
-    private IndexTensor? shapedSource;
-    private IndexTensor? shaped;
+    private readonly IBatchSource<TInput, TTarget> source;
+    private readonly TInput[] hostInputs;
+    private readonly TTarget[] hostTargets;
+    private readonly DeviceTensor<TInput> inputs;
+    private readonly DeviceTensor<TTarget> targets;
+    private (int Examples, DeviceTensor<TInput> Inputs, DeviceTensor<TTarget> Targets)? partial;
+    private DeviceTensor<TInput>? shapedSource;
+    private DeviceTensor<TInput>? shaped;
+    private int shapedExamples;
+    private int loadedTargets;
 
-    public BatchBuffers(Device device, IBatchSource source, int batchSize)
+    public BatchBuffers(Device device, IBatchSource<TInput, TTarget> source, int batchSize)
     {
         this.source = source;
         BatchSize = batchSize;
-        int inputCount = Capacity(batchSize, source.InputsPerExample, "input ids");
-        RowCapacity = Capacity(batchSize, source.RowsPerExample, "target rows");
-        hostInputs = new int[inputCount];
-        hostTargets = new int[RowCapacity];
+        int inputCount = BatchBuffers.Capacity(batchSize, source.InputsPerExample, "inputs");
+        int targetCount = BatchBuffers.Capacity(batchSize, source.TargetsPerExample, "targets");
+        RowCapacity = BatchBuffers.Capacity(batchSize, source.RowsPerExample, "loss rows");
+        hostInputs = new TInput[inputCount];
+        hostTargets = new TTarget[targetCount];
         Positions = new int[RowCapacity];
-        inputs = device.IndexZeros(hostInputs.Length);
-        targets = device.IndexZeros(hostTargets.Length);
+        inputs = BatchTensors.Zeros<TInput>(device, inputCount);
+        targets = BatchTensors.Zeros<TTarget>(device, targetCount);
     }
 
     public int BatchSize { get; }
 
-    /// <summary>Target rows of a full batch: <see cref="BatchSize"/> × <see cref="IBatchSource.RowsPerExample"/>.</summary>
+    /// <summary>Loss rows of a full batch: <see cref="BatchSize"/> × <see cref="IBatchSource{TInput, TTarget}.RowsPerExample"/>.</summary>
     public int RowCapacity { get; }
 
+    /// <summary>The target positions of the last loaded batch, one per loss row.</summary>
+    public int[] Positions { get; }
+
+    /// <summary>The targets of the last loaded batch, on the host.</summary>
+    public ReadOnlySpan<TTarget> LoadedTargets => hostTargets.AsSpan(0, loadedTargets);
+
+    /// <summary>Loads <paramref name="examples"/>: flat inputs and targets, in the buffers (or cached views of them).</summary>
+    public (DeviceTensor<TInput> Inputs, DeviceTensor<TTarget> Targets) Load(ReadOnlySpan<int> examples)
+    {
+        int n = examples.Length;
+        int inputCount = n * source.InputsPerExample;
+        int targetCount = n * source.TargetsPerExample;
+        source.Fill(examples, hostInputs.AsSpan(0, inputCount), hostTargets.AsSpan(0, targetCount), Positions.AsSpan(0, n * source.RowsPerExample));
+        loadedTargets = targetCount;
+        if (n == BatchSize)
+        {
+            inputs.CopyFrom(hostInputs);
+            targets.CopyFrom(hostTargets);
+            return (inputs, targets);
+        }
+
+        if (partial is not { } p || p.Examples != n)
+        {
+            p = (n, BatchTensors.Slice(inputs, 0, inputCount), BatchTensors.Slice(targets, 0, targetCount));
+            partial = p;
+        }
+
+        p.Inputs.CopyFrom(hostInputs.AsSpan(0, inputCount));
+        p.Targets.CopyFrom(hostTargets.AsSpan(0, targetCount));
+        return (p.Inputs, p.Targets);
+    }
+
+    /// <summary>Loaded inputs of <paramref name="examples"/> examples in the source's <see cref="IBatchSource{TInput, TTarget}.InputShape"/>, the view cached.</summary>
+    public DeviceTensor<TInput> Shaped(DeviceTensor<TInput> loaded, int examples)
+    {
+        if (!ReferenceEquals(loaded, shapedSource) || shaped is null || shaped.IsDisposed || shapedExamples != examples)
+        {
+            shapedSource = loaded;
+            shaped = BatchTensors.Reshape(loaded, source.InputShape(examples));
+            shapedExamples = examples;
+        }
+
+        return shaped;
+    }
+
+    public void Dispose()
+    {
+        inputs.Dispose();
+        targets.Dispose();
+    }
+}
+
+/// <summary>The batch buffers' sizing rule.</summary>
+internal static class BatchBuffers
+{
     /// <summary>
     /// <paramref name="batchSize"/> × <paramref name="perExample"/>, computed in 64 bits and checked against the largest
     /// array before anything is allocated (a product that wrapped around would allocate the wrong size).
@@ -45,50 +105,5 @@ internal sealed class BatchBuffers : IDisposable
         return count <= Array.MaxLength
             ? (int)count
             : throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"A batch of {batchSize} examples needs {count} {what}; at most {Array.MaxLength} fit one buffer.");
-    }
-
-    /// <summary>The target positions of the last loaded batch, one per row.</summary>
-    public int[] Positions { get; }
-
-    public (IndexTensor Inputs, IndexTensor Targets) Load(ReadOnlySpan<int> examples)
-    {
-        int n = examples.Length;
-        int inputCount = n * source.InputsPerExample;
-        int rowCount = n * source.RowsPerExample;
-        source.Fill(examples, hostInputs.AsSpan(0, inputCount), hostTargets.AsSpan(0, rowCount), Positions.AsSpan(0, rowCount));
-        if (n == BatchSize)
-        {
-            inputs.CopyFrom(hostInputs);
-            targets.CopyFrom(hostTargets);
-            return (inputs, targets);
-        }
-
-        if (partial is not { } p || p.Examples != n)
-        {
-            p = (n, inputs.Slice(0, inputCount), targets.Slice(0, rowCount));
-            partial = p;
-        }
-
-        p.Inputs.CopyFrom(hostInputs.AsSpan(0, inputCount));
-        p.Targets.CopyFrom(hostTargets.AsSpan(0, rowCount));
-        return (p.Inputs, p.Targets);
-    }
-
-    /// <summary>Loaded inputs of <paramref name="examples"/> examples as [InputsPerExample, examples] (time-major for sequences), the view cached.</summary>
-    public IndexTensor Shaped(IndexTensor loaded, int examples)
-    {
-        if (!ReferenceEquals(loaded, shapedSource) || shaped is null || shaped.IsDisposed || shaped.Shape[1] != examples)
-        {
-            shapedSource = loaded;
-            shaped = loaded.Reshape(source.InputsPerExample, examples);
-        }
-
-        return shaped;
-    }
-
-    public void Dispose()
-    {
-        inputs.Dispose();
-        targets.Dispose();
     }
 }

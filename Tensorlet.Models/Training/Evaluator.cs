@@ -18,9 +18,8 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         int total = Math.Min(source.Count, maxExamples ?? int.MaxValue);
-        var sums = new List<double>();
-        var counts = new List<long>();
-        using var buffers = new BatchBuffers(model.Device, source, Math.Max(1, Math.Min(batchSize, total)));
+        var tally = new PositionLosses();
+        using var buffers = new BatchBuffers<int, int>(model.Device, source, Math.Max(1, Math.Min(batchSize, total)));
         var examples = new int[buffers.BatchSize];
         var losses = new float[buffers.RowCapacity];
         for (int start = 0; start < total; start += buffers.BatchSize)
@@ -32,23 +31,15 @@ public static class Evaluator
             }
 
             var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
-            var rowLosses = model.ForwardLoss(inputs, targets, n, training: false, step: 0);
+            var rowLosses = model.ForwardLoss((IndexTensor)inputs, (IndexTensor)targets, n, training: false, step: 0);
             int rows = n * source.RowsPerExample;
             rowLosses.CopyTo(losses.AsSpan(0, rows));
             for (int r = 0; r < rows; r++)
             {
-                int position = buffers.Positions[r];
-                while (sums.Count <= position)
-                {
-                    sums.Add(0);
-                    counts.Add(0);
-                }
-
-                sums[position] += losses[r];
-                counts[position]++;
+                tally.Add(buffers.Positions[r], losses[r], 1);
             }
         }
 
-        return new EvaluationResult([.. sums], [.. counts]);
+        return tally.Result();
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Nn;
 using Tensorlet.Optim;
@@ -11,48 +12,61 @@ namespace Tensorlet.Models.Training;
 /// non-finite loss. Each epoch's order depends only on (seed, epoch), so a run resumed from a
 /// <see cref="TrainingPosition"/> sees exactly the batches it would have seen.
 /// <para>
-/// Any <see cref="Module"/> trains with a loss over class-index targets: each batch's inputs reach it as token
-/// indices [InputsPerExample, batch] (time-major for sequences), and the targets as [RowsPerExample·batch]. Per batch the
-/// trainer zeroes the gradients, keys the dropout masks by the step, runs Forward, the loss, the loss's backward and the
-/// model's, clips the gradient norm if asked, and steps the optimizer.
+/// Any <see cref="Module"/> trains with any loss, as a PyTorch loop does: a batch source yields inputs and targets
+/// (<see cref="IBatchSource{TInput, TTarget}"/>: token ids or values in, class ids or values out), and per batch the
+/// trainer zeroes the gradients, keys the dropout masks by the step, runs <c>loss.Forward(model.Forward(inputs),
+/// targets)</c>, then <c>model.Backward(loss.Backward())</c>, clips the gradient norm if asked, and steps the optimizer
+/// and, when asked, the schedule. A <c>CrossEntropyLoss</c> takes class ids (an <see cref="IBatchSource"/> of token ids,
+/// or a <see cref="TensorBatchSource{TInput, TTarget}"/>); an <c>MseLoss</c> takes values (a
+/// <see cref="TensorBatchSource{TInput, TTarget}"/> of floats). The char models are modules too, trained with a
+/// <c>CrossEntropyLoss</c>; they key their dropout masks by their own <c>DropoutSeed</c> (which their checkpoint keeps),
+/// any other module by <see cref="TrainerOptions.Seed"/>.
 /// </para>
 /// <para>
-/// A <see cref="StreamBatchSource"/> trains a model that holds a recurrent module (an <see cref="RnnBase"/>: LSTM or GRU)
-/// statefully (truncated backpropagation through time): its batches are taken in order, one stream per batch row (the
-/// batch size must be its stream count), and every recurrent module's state is carried from batch to batch with its
-/// gradient cut, from zeros at the start of every epoch. A stream validation set is scored the same way. A run resumed
-/// in the middle of an epoch continues from the state its recurrent modules carry when training starts: give them the
-/// stopped run's (<see cref="RnnBase.CarryFrom"/>) to continue exactly; zeros otherwise.
+/// Validation with a <c>CrossEntropyLoss</c> reports the loss per target position (the char models' positions in
+/// their sequence); with another loss, one mean weighted by the batches' loss rows.
+/// </para>
+/// <para>
+/// A <see cref="StreamBatchSource"/> trains an <see cref="RnnCharModel"/> (LSTM or GRU) statefully (truncated
+/// backpropagation through time): its batches are taken in order, one stream per batch row (the batch size must be its
+/// stream count), and the recurrent state is carried from batch to batch with its gradient cut, from zeros at the start
+/// of every epoch. A stream validation set is scored the same way. A run resumed in the middle of an epoch continues from
+/// the state the model carries when training starts: give it the stopped run's (<see cref="RnnBase.CarryFrom"/>) to
+/// continue exactly; zeros otherwise.
 /// </para>
 /// </summary>
 public sealed class Trainer
 {
-    private readonly ICharModel? charModel;
-    private readonly Module? module;
-    private readonly ILoss<IndexTensor>? loss;
+    private readonly Module module;
+    private readonly object loss;
     private readonly IOptimizer optimizer;
     private readonly TrainerOptions options;
     private readonly LearningRateSchedule? schedule;
 
-    /// <summary>Trains a char model, whose loss is its own cross-entropy, with Adam.</summary>
-    public Trainer(ICharModel model, Adam optimizer, TrainerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(optimizer);
-        ArgumentNullException.ThrowIfNull(options);
-        charModel = model;
-        this.optimizer = optimizer;
-        this.options = options;
-    }
-
-    /// <summary>Trains any module with <paramref name="loss"/>, <paramref name="optimizer"/> and, optionally, a schedule.</summary>
+    /// <summary>Trains any module with a loss over class ids, <paramref name="optimizer"/> and, optionally, a schedule.</summary>
     /// <param name="model">The model, built.</param>
-    /// <param name="loss">The loss over the batch's class-index targets, e.g. <see cref="CrossEntropyLoss"/>.</param>
+    /// <param name="loss">The loss over the batch's class ids, e.g. <see cref="CrossEntropyLoss"/>.</param>
     /// <param name="optimizer">The optimizer over the model's parameters.</param>
     /// <param name="options">Epochs, batch size, seed, clipping.</param>
     /// <param name="schedule">Stepped after every epoch (with the validation loss, or the training loss without validation),
     /// or after every batch when <see cref="TrainerOptions.ScheduleEveryBatch"/>; null for a fixed learning rate.</param>
     public Trainer(Module model, ILoss<IndexTensor> loss, IOptimizer optimizer, TrainerOptions options, LearningRateSchedule? schedule = null)
+        : this(model, (object)loss, optimizer, options, schedule)
+    {
+    }
+
+    /// <summary>Trains any module with a loss over values, e.g. <see cref="MseLoss"/>; otherwise as the class-id form.</summary>
+    /// <param name="model">The model, built.</param>
+    /// <param name="loss">The loss over the batch's target values, e.g. <see cref="MseLoss"/>.</param>
+    /// <param name="optimizer">The optimizer over the model's parameters.</param>
+    /// <param name="options">Epochs, batch size, seed, clipping.</param>
+    /// <param name="schedule">As in the class-id form; null for a fixed learning rate.</param>
+    public Trainer(Module model, ILoss<Tensor> loss, IOptimizer optimizer, TrainerOptions options, LearningRateSchedule? schedule = null)
+        : this(model, (object)loss, optimizer, options, schedule)
+    {
+    }
+
+    private Trainer(Module model, object loss, IOptimizer optimizer, TrainerOptions options, LearningRateSchedule? schedule)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
@@ -80,7 +94,7 @@ public sealed class Trainer
     public Func<string>? Sampler { get; set; }
 
     /// <summary>The examples of epoch <paramref name="epoch"/> (from 0), in training order.</summary>
-    public static int[] EpochOrder(int count, int seed, int epoch)
+    internal static int[] EpochOrder(int count, int seed, int epoch)
     {
         var order = InOrder(count);
         new Random(ShuffleSeed(seed, epoch)).Shuffle(order);
@@ -98,7 +112,16 @@ public sealed class Trainer
     }
 
     /// <summary>Trains from <paramref name="start"/> (or the beginning) to <see cref="TrainerOptions.Epochs"/>.</summary>
-    public TrainingResult Train(IBatchSource train, IBatchSource? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
+    /// <typeparam name="TInput">int for token ids, float for values; inferred from the sources.</typeparam>
+    /// <typeparam name="TTarget">int for class ids, float for values: what the trainer's loss takes.</typeparam>
+    /// <param name="train">The training examples, shuffled per epoch (a <see cref="StreamBatchSource"/> is taken in order, statefully).</param>
+    /// <param name="validation">Scored after every epoch; null for none.</param>
+    /// <param name="start">Where a resumed run continues; null for the beginning.</param>
+    /// <param name="cancellation">Stops after the current batch; the result says where.</param>
+    /// <exception cref="ArgumentException">The training set is empty, or its targets are not what the loss takes.</exception>
+    public TrainingResult Train<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
+        where TInput : unmanaged
+        where TTarget : unmanaged
     {
         ArgumentNullException.ThrowIfNull(train);
         if (train.Count == 0)
@@ -106,24 +129,30 @@ public sealed class Trainer
             throw new ArgumentException("The training set is empty.", nameof(train));
         }
 
-        var stateful = StatefulModules(train);
+        BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
+
+        var stateful = StatefulModel(train);
         try
         {
             return TrainEpochs(train, validation, start, stateful, cancellation);
         }
         finally
         {
-            CarryState(stateful, false);
+            if (stateful is not null)
+            {
+                stateful.CarryState = false;
+                stateful.ResetState();
+            }
         }
     }
 
-    private TrainingResult TrainEpochs(IBatchSource train, IBatchSource? validation, TrainingPosition? start, List<RnnBase>? stateful, CancellationToken cancellation)
+    private TrainingResult TrainEpochs<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start, RnnCharModel? stateful, CancellationToken cancellation)
+        where TInput : unmanaged
+        where TTarget : unmanaged
     {
         var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
         var reports = new List<EpochReport>();
-        using var step = charModel is not null
-            ? new TrainingStep(charModel, optimizer, train, options.BatchSize, options.GradientClipNorm)
-            : new TrainingStep(module!, loss!, optimizer, train, options.BatchSize, options.GradientClipNorm, options.Seed);
+        using var step = new TrainingStep<TInput, TTarget>(module, loss, optimizer, train, options.BatchSize, options.GradientClipNorm, options.Seed);
         int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
         if (options.MaxBatchesPerEpoch is int max)
         {
@@ -134,9 +163,16 @@ public sealed class Trainer
         {
             var order = stateful is null ? EpochOrder(train.Count, options.Seed, epoch) : InOrder(train.Count);
             int firstBatch = epoch == position.Epoch ? position.BatchInEpoch : 0;
-
-            // An epoch starts from zeros; one resumed in its middle continues the state the model was given.
-            CarryState(stateful, true, reset: firstBatch == 0);
+            if (stateful is not null)
+            {
+                // An epoch starts from zeros; one resumed in its middle continues the state the model was given
+                // (RnnBase.CarryFrom), or zeros.
+                stateful.CarryState = true;
+                if (firstBatch == 0)
+                {
+                    stateful.ResetState();
+                }
+            }
 
             double lossSum = 0;
             long characters = 0;
@@ -204,42 +240,8 @@ public sealed class Trainer
         return order;
     }
 
-    // Sets every recurrent module to carry its state (or not) and, unless told otherwise, forgets the state it holds.
-    private static void CarryState(List<RnnBase>? recurrent, bool carry, bool reset = true)
-    {
-        foreach (var rnn in recurrent ?? [])
-        {
-            rnn.CarryState = carry;
-            if (reset)
-            {
-                rnn.ResetState();
-            }
-        }
-    }
-
-    // Every recurrent module of the model's tree, in order.
-    private List<RnnBase> RecurrentModules()
-    {
-        var found = new List<RnnBase>();
-        Collect((charModel as Module) ?? module);
-        return found;
-
-        void Collect(Module? m)
-        {
-            if (m is RnnBase rnn)
-            {
-                found.Add(rnn);
-            }
-
-            foreach (var child in m?.Children ?? [])
-            {
-                Collect(child.Value);
-            }
-        }
-    }
-
-    // The recurrent modules whose state a stream source's batches carry, or null when the source is not one.
-    private List<RnnBase>? StatefulModules(IBatchSource train)
+    // The model whose state a stream source's batches carry, or null when the source is not one.
+    private RnnCharModel? StatefulModel(object train)
     {
         if (train is not StreamBatchSource streams)
         {
@@ -251,38 +253,45 @@ public sealed class Trainer
             throw new ArgumentException($"Stateful training takes one stream per batch row: the batch size is {options.BatchSize}, the source has {streams.Streams} streams.", nameof(train));
         }
 
-        var recurrent = RecurrentModules();
-        return recurrent.Count > 0 ? recurrent : throw new ArgumentException("Stateful training carries a recurrent state: it needs a model with an LSTM or a GRU.", nameof(train));
+        return module as RnnCharModel ?? throw new ArgumentException("Stateful training carries a recurrent state: it needs an LSTM or GRU char model.", nameof(train));
     }
 
-    // Scores the validation set; a stream set with the recurrent state carried from zeros through its batches in order.
-    // The model is left stateless (the epoch's sample must not start from a carried state).
-    private EvaluationResult Validate(IBatchSource validation)
+    // Scores the validation set; a stream set with the recurrent state carried from zeros through its batches in order. The
+    // model is left stateless (the epoch's sample must not start from a carried state).
+    private EvaluationResult Validate<TInput, TTarget>(IBatchSource<TInput, TTarget> validation)
+        where TInput : unmanaged
+        where TTarget : unmanaged
     {
-        var recurrent = RecurrentModules();
-        CarryState(recurrent, validation is StreamBatchSource);
+        if (module is not RnnCharModel lstm)
+        {
+            return ValidateModule(validation, options.BatchSize);
+        }
+
+        lstm.CarryState = validation is StreamBatchSource;
+        lstm.ResetState();
         try
         {
             int batchSize = validation is StreamBatchSource streams ? streams.Streams : options.BatchSize;
-            return charModel is not null
-                ? Evaluator.Evaluate(charModel, validation, batchSize, options.MaxValidationExamples)
-                : ValidateModule(validation, batchSize);
+            return ValidateModule(validation, batchSize);
         }
         finally
         {
-            CarryState(recurrent, false);
+            lstm.CarryState = false;
+            lstm.ResetState();
         }
     }
 
-    private EvaluationResult ValidateModule(IBatchSource validation, int batchSize)
+    private EvaluationResult ValidateModule<TInput, TTarget>(IBatchSource<TInput, TTarget> validation, int batchSize)
+        where TInput : unmanaged
+        where TTarget : unmanaged
     {
-        // A generic loss reports one number per batch: the result has one position, weighted by the batch's target rows.
         int total = Math.Min(validation.Count, options.MaxValidationExamples ?? int.MaxValue);
-        using var buffers = new BatchBuffers(optimizer.Parameters.Device!, validation, Math.Max(1, Math.Min(batchSize, total)));
+        using var buffers = new BatchBuffers<TInput, TTarget>(module.Device, validation, Math.Max(1, Math.Min(batchSize, total)));
         var examples = new int[buffers.BatchSize];
-        double sum = 0;
-        long count = 0;
-        module!.Eval();
+        var tally = new PositionLosses();
+        var crossEntropy = loss as CrossEntropyLoss;
+        var rowLosses = new float[crossEntropy is null ? 0 : buffers.RowCapacity];
+        module.Eval();
         try
         {
             for (int from = 0; from < total; from += buffers.BatchSize)
@@ -294,10 +303,25 @@ public sealed class Trainer
                 }
 
                 var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
-                double value = loss!.Forward(module.Forward(buffers.Shaped(inputs, n)), targets);
+                double value = BatchTensors.LossForward(loss, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
                 int rows = n * validation.RowsPerExample;
-                sum += value * rows;
-                count += rows;
+                if (crossEntropy is null)
+                {
+                    tally.Add(0, value * rows, rows);
+                    continue;
+                }
+
+                // Every row's loss at its position in its sequence, but for rows whose target is ignored.
+                var losses = rowLosses.AsSpan(0, rows);
+                crossEntropy.RowLosses.CopyTo(losses);
+                var classIds = MemoryMarshal.Cast<TTarget, int>(buffers.LoadedTargets);
+                for (int r = 0; r < rows; r++)
+                {
+                    if (classIds[r] != crossEntropy.IgnoreIndex)
+                    {
+                        tally.Add(buffers.Positions[r], losses[r], 1);
+                    }
+                }
             }
         }
         finally
@@ -305,6 +329,6 @@ public sealed class Trainer
             module.Train();
         }
 
-        return new EvaluationResult([sum], [count]);
+        return tally.Result();
     }
 }

@@ -9,7 +9,7 @@ public sealed record TrainerOptions
     /// <summary>Examples per batch; the notebook uses 100.</summary>
     public int BatchSize { get; init; } = 100;
 
-    /// <summary>Seeds the per-epoch shuffle.</summary>
+    /// <summary>Seeds the per-epoch shuffle, and the dropout masks of a module that is not a char model (those use their own <c>DropoutSeed</c>).</summary>
     public int Seed { get; init; }
 
     /// <summary>Stop each epoch after this many batches (for short runs); null for whole epochs.</summary>

@@ -6,74 +6,53 @@ namespace Tensorlet.Models.Training;
 
 /// <summary>
 /// One training step on one batch, the only one there is: <see cref="Trainer"/> runs it for every batch, and the Bench's
-/// <c>train-step</c> times it. Loads the batch's ids into reused buffers, zeroes the gradients, runs ForwardLoss and
-/// Backward, copies the per-row losses to the host (which waits for the device), and, when the mean loss is finite,
-/// clips the gradient norm (if asked) and takes the optimizer's step. Allocates nothing per step. A module with a loss
-/// runs the same way: Forward on the inputs as [InputsPerExample, batch], the loss, then the loss's and the module's Backward.
+/// <c>train-step</c> times it. Loads the batch into reused buffers, zeroes the gradients, runs the forward pass and the
+/// loss, then the backward pass, reads the loss back to the host (which waits for the device), and, when the loss is
+/// finite, clips the gradient norm (if asked) and takes the optimizer's step. Allocates nothing per step. It runs as a
+/// PyTorch loop does: Forward on the inputs in the source's shape, the loss, then the loss's and the module's Backward.
 /// </summary>
-internal sealed class TrainingStep : IDisposable
+internal sealed class TrainingStep<TInput, TTarget> : IDisposable
+    where TInput : unmanaged
+    where TTarget : unmanaged
 {
-    private readonly ICharModel? model;
-    private readonly Module? module;
-    private readonly ILoss<IndexTensor>? loss;
+    private readonly Module module;
+    private readonly object loss;
     private readonly int seed;
     private readonly IOptimizer optimizer;
     private readonly double? gradientClipNorm;
-    private readonly int rowsPerExample;
-    private readonly BatchBuffers buffers;
-    private readonly float[] hostLosses;
+    private readonly BatchBuffers<TInput, TTarget> buffers;
 
-    /// <summary>Sizes the buffers for batches of up to <paramref name="batchSize"/> examples of <paramref name="source"/>.</summary>
+    /// <summary>
+    /// Sizes the buffers for batches of up to <paramref name="batchSize"/> examples of <paramref name="source"/>, for a
+    /// module with a loss over targets of <typeparamref name="TTarget"/> (an <c>ILoss&lt;IndexTensor&gt;</c> for int, an
+    /// <c>ILoss&lt;Tensor&gt;</c> for float). The dropout masks are keyed by the step and <paramref name="seed"/>, or by a
+    /// char model's own <c>DropoutSeed</c>.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A batch of that size would not fit one buffer.</exception>
-    public TrainingStep(ICharModel model, IOptimizer optimizer, IBatchSource source, int batchSize, double? gradientClipNorm)
+    public TrainingStep(Module module, object loss, IOptimizer optimizer, IBatchSource<TInput, TTarget> source, int batchSize, double? gradientClipNorm, int seed)
     {
-        this.model = model;
-        this.optimizer = optimizer;
-        this.gradientClipNorm = gradientClipNorm;
-        rowsPerExample = source.RowsPerExample;
-        buffers = new BatchBuffers(model.Device, source, batchSize);
-        hostLosses = new float[buffers.RowCapacity];
-    }
-
-    /// <summary>As the char-model form, for any module with a loss; <paramref name="seed"/> keys the dropout masks with the step.</summary>
-    public TrainingStep(Module module, ILoss<IndexTensor> loss, IOptimizer optimizer, IBatchSource source, int batchSize, double? gradientClipNorm, int seed)
-    {
+        BatchTensors.CheckLoss<TTarget>(loss, nameof(loss));
         this.module = module;
         this.loss = loss;
         this.seed = seed;
         this.optimizer = optimizer;
         this.gradientClipNorm = gradientClipNorm;
-        rowsPerExample = source.RowsPerExample;
-        buffers = new BatchBuffers(optimizer.Parameters.Device!, source, batchSize);
-        hostLosses = new float[buffers.RowCapacity];
+        buffers = new BatchBuffers<TInput, TTarget>(optimizer.Parameters.Device!, source, batchSize);
     }
 
     /// <summary>
     /// Trains on the examples <paramref name="examples"/> (at most the batch size) as optimizer step <paramref name="step"/>
-    /// (from 1; it seeds dropout) and returns the batch's mean loss. A non-finite loss leaves the weights as they were.
+    /// (from 1; it seeds dropout) and returns the batch's loss. A non-finite loss leaves the weights as they were.
     /// </summary>
     public double Run(ReadOnlySpan<int> examples, long step)
     {
         int n = examples.Length;
         var (inputs, targets) = buffers.Load(examples);
         optimizer.ZeroGradients();
-        double value;
-        if (model is not null)
-        {
-            var losses = model.ForwardLoss(inputs, targets, n, training: true, step: step);
-            model.Backward();
-            var rows = hostLosses.AsSpan(0, n * rowsPerExample);
-            losses.CopyTo(rows);
-            value = Mean(rows);
-        }
-        else
-        {
-            module!.Train();
-            module.SetRandomState((ulong)seed, (ulong)step);
-            value = loss!.Forward(module.Forward(buffers.Shaped(inputs, n)), targets);
-            module.Backward(loss.Backward());
-        }
-
+        module.Train();
+        module.SetRandomState(DropoutSeed(), (ulong)step);
+        double value = BatchTensors.LossForward(loss, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
+        module.Backward(BatchTensors.LossBackward(loss));
         if (!double.IsFinite(value))
         {
             return value;
@@ -91,14 +70,11 @@ internal sealed class TrainingStep : IDisposable
     /// <summary>Frees the batch buffers (not the model or the optimizer).</summary>
     public void Dispose() => buffers.Dispose();
 
-    private static double Mean(ReadOnlySpan<float> values)
+    // A char model's masks follow its own seed, which its checkpoint keeps, so a resumed run draws the same masks.
+    private ulong DropoutSeed() => module switch
     {
-        double sum = 0;
-        foreach (var v in values)
-        {
-            sum += v;
-        }
-
-        return sum / values.Length;
-    }
+        LstmCharModel lstm => lstm.DropoutSeed,
+        GruCharModel gru => gru.DropoutSeed,
+        _ => (ulong)seed,
+    };
 }

@@ -41,12 +41,12 @@ public sealed class ConcurrentTrainingTests
         var source = new SequenceBatchSource(Enumerable.Range(0, 4 * batch * (steps + 1)).Select(_ => random.Next(vocabulary)).ToArray(), steps + 1);
         using var model = new LstmCharModel(device, vocabulary, 64, 2, dropout: 0.5f, seed: seed);
         using var adam = new Adam(model.Parameters, 0.01f);
-        using var buffers = new BatchBuffers(device, source, batch);
+        using var buffers = new BatchBuffers<int, int>(device, source, batch);
         for (int step = 0; step < 4; step++)
         {
             var (inputs, targets) = buffers.Load(Enumerable.Range(step * batch, batch).ToArray());
             adam.ZeroGradients();
-            model.ForwardLoss(inputs, targets, batch, training: true, step: step + 1);
+            model.ForwardLoss((IndexTensor)inputs, (IndexTensor)targets, batch, training: true, step: step + 1);
             model.Backward();
             adam.Step();
         }

@@ -3,6 +3,7 @@ using Tensorlet.Kernels;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Sampling;
+using Tensorlet.Nn;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Models;
@@ -15,33 +16,61 @@ public sealed class SamplingTests
     public void CarriedStateGivesTheSameDistributionAsRerunningThePrefix(string deviceName)
     {
         var device = TestDevices.Get(deviceName);
-        using var lstm = new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0.5f, seed: 3);
-        using var gru = new GruCharModel(device, Characters.Count, 6, 2, dropout: 0.5f, seed: 3);
+        using var model = new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0.5f, seed: 3);
         var prefix = Characters.Encode("bad cafe");
-        foreach (RnnCharModel model in new RnnCharModel[] { lstm, gru })
+        foreach (var temperature in new[] { 0.5f, 1f })
         {
-            foreach (var temperature in new[] { 0.5f, 1f })
-            {
-                var fromScratch = LstmGenerator.NextDistributionFromScratch(model, prefix, temperature);
-                var carried = LstmGenerator.NextDistributionCarried(model, prefix, temperature);
-                Assert.That(carried, Is.EqualTo(fromScratch).Within(1e-6), $"{model.Kind}, temperature {temperature}");
-                Assert.That(fromScratch.Sum(), Is.EqualTo(1).Within(1e-5));
-            }
+            var fromScratch = SequenceGenerator.NextDistributionFromScratch(model, prefix, temperature);
+            var carried = SequenceGenerator.NextDistributionCarried(model, prefix, temperature);
+            Assert.That(carried, Is.EqualTo(fromScratch).Within(1e-6), $"temperature {temperature}");
+            Assert.That(fromScratch.Sum(), Is.EqualTo(1).Within(1e-5));
         }
     }
 
-    [TestCase(ModelKind.Lstm)]
-    [TestCase(ModelKind.Gru)]
-    public void GenerationIsSeededAndMakesTheRequestedNumberOfNewCharacters(ModelKind kind)
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void AModuleBuiltGruModelSamplesWithItsStateCarriedAsFromTheWholePrefix(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var model = new Sequential(new Embedding(Characters.Count, 5), new Gru(5, 6, numLayers: 2, dropout: 0.5f), new Linear(6, Characters.Count));
+        model.Build(device, seed: 4);
+        var prefix = Characters.Encode("bad cafe");
+        var fromScratch = SequenceGenerator.NextDistributionFromScratch(model, prefix, 0.7f);
+        var carried = SequenceGenerator.NextDistributionCarried(model, prefix, 0.7f);
+        Assert.That(carried, Is.EqualTo(fromScratch).Within(1e-6));
+
+        // Carrying the state and re-running a window as long as the text draw the same ids; the model is left as it was.
+        var gru = (Gru)model[1];
+        var carriedIds = SequenceGenerator.Generate(model, prefix, 12, 1f, seed: 3);
+        var windowIds = SequenceGenerator.Generate(model, prefix, 12, 1f, seed: 3, window: prefix.Length + 12);
+        Assert.That(windowIds, Is.EqualTo(carriedIds));
+        Assert.That((model.Training, gru.CarryState, gru.FinalState), Is.EqualTo((true, false, (GruState?)null)), "training mode, no carried state");
+    }
+
+    [Test]
+    public void AModelWithoutRecurrentStateSamplesFromItsWindow()
     {
         var device = TestDevices.Get("cpu");
-        using RnnCharModel model = kind == ModelKind.Gru
-            ? new GruCharModel(device, Characters.Count, 6, 2, dropout: 0f, seed: 3)
-            : new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0f, seed: 3);
+
+        // A bigram model: the logits of each step depend on its own id only, so a window of one is the whole story.
+        using var bigram = new Sequential(new Embedding(Characters.Count, 4), new Tanh(), new Linear(4, Characters.Count));
+        bigram.Build(device, seed: 2);
+        var start = Characters.Encode("fed");
+        var whole = SequenceGenerator.Generate(bigram, start, 20, 1f, seed: 5);
+        var last = SequenceGenerator.Generate(bigram, start, 20, 1f, seed: 5, window: 1);
+        Assert.That(last, Is.EqualTo(whole));
+        Assert.That(SequenceGenerator.Generate(bigram, start, 20, 1f, seed: 6), Is.Not.EqualTo(whole), "the seed matters");
+        Assert.Throws<ArgumentException>(() => SequenceGenerator.Generate(bigram, [], 5, 1f, seed: 1));
+    }
+
+    [Test]
+    public void LstmGenerationIsSeededAndMakesTheRequestedNumberOfNewCharacters()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0f, seed: 3);
         var start = Characters.Encode("bed");
-        var a = LstmGenerator.Generate(model, start, 40, 1f, seed: 11);
-        var b = LstmGenerator.Generate(model, start, 40, 1f, seed: 11);
-        var c = LstmGenerator.Generate(model, start, 40, 1f, seed: 12);
+        var a = SequenceGenerator.Generate(model, start, 40, 1f, seed: 11);
+        var b = SequenceGenerator.Generate(model, start, 40, 1f, seed: 11);
+        var c = SequenceGenerator.Generate(model, start, 40, 1f, seed: 12);
         Assert.That(a, Has.Length.EqualTo(40));
         Assert.That(b, Is.EqualTo(a));
         Assert.That(c, Is.Not.EqualTo(a));
@@ -54,9 +83,9 @@ public sealed class SamplingTests
         var device = TestDevices.Get("cpu");
         using var model = new LstmCharModel(device, Characters.Count, 6, 1, dropout: 0f, seed: 5);
         var start = Characters.Encode("ab");
-        var distribution = LstmGenerator.NextDistributionFromScratch(model, start, 1f);
+        var distribution = SequenceGenerator.NextDistributionFromScratch(model, start, 1f);
         int argmax = Array.IndexOf(distribution, distribution.Max());
-        var drawn = LstmGenerator.Generate(model, start, 1, 1e-4f, seed: 1);
+        var drawn = SequenceGenerator.Generate(model, start, 1, 1e-4f, seed: 1);
         Assert.That(drawn[0], Is.EqualTo(argmax));
     }
 

@@ -47,11 +47,12 @@ public sealed class StatefulResumeTests
             ? CharModelSpec.Lstm(Vocabulary, 6, 2, 0.3f)
             : CharModelSpec.Gru(Vocabulary, 6, 2, 0.3f)).Create(device, seed: 11);
         using var adam = new Adam(model.Parameters, 0.05f);
+        using var loss = new CrossEntropyLoss();
         var options = new TrainerOptions { BatchSize = Streams, Epochs = 1, Seed = 1 };
         var losses = new List<double>();
         using var stop = new CancellationTokenSource();
         float[][]? carried = null;
-        var first = new Trainer(model, adam, options);
+        var first = new Trainer(model, loss, adam, options);
         first.BatchCompleted += progress =>
         {
             losses.Add(progress.Loss);
@@ -80,7 +81,7 @@ public sealed class StatefulResumeTests
         }
 
         var resumed = new List<double>();
-        var second = new Trainer(model, adam, options);
+        var second = new Trainer(model, loss, adam, options);
         second.BatchCompleted += progress => resumed.Add(progress.Loss);
         second.Train(source, null, result.Position);
         return [.. resumed];

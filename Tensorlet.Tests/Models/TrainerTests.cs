@@ -2,6 +2,7 @@ using NUnit.Framework;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
+using Tensorlet.Nn;
 using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
 
@@ -40,12 +41,12 @@ public sealed class TrainerTests
 
         using var straight = new LstmCharModel(device, 6, 8, 2, dropout: 0.5f, seed: 4);
         using var straightAdam = new Adam(straight.Parameters, 0.01f);
-        new Trainer(straight, straightAdam, options).Train(source, null);
+        new Trainer(straight, new CrossEntropyLoss(), straightAdam, options).Train(source, null);
 
         using var resumed = new LstmCharModel(device, 6, 8, 2, dropout: 0.5f, seed: 4);
         using var resumedAdam = new Adam(resumed.Parameters, 0.01f);
         var stop = new CancellationTokenSource();
-        var trainer = new Trainer(resumed, resumedAdam, options);
+        var trainer = new Trainer(resumed, new CrossEntropyLoss(), resumedAdam, options);
         trainer.BatchCompleted += p =>
         {
             if (p.Epoch == 2 && p.Batch == 2)
@@ -62,7 +63,7 @@ public sealed class TrainerTests
         restored.Parameters.Values.CopyFrom(resumed.Parameters.Values.ToArray());
         using var restoredAdam = new Adam(restored.Parameters, 0.01f);
         restoredAdam.LoadState(resumedAdam.SaveState());
-        new Trainer(restored, restoredAdam, options).Train(source, null, partial.Position);
+        new Trainer(restored, new CrossEntropyLoss(), restoredAdam, options).Train(source, null, partial.Position);
 
         Assert.That(restored.Parameters.Values.ToArray(), Is.EqualTo(straight.Parameters.Values.ToArray()).Within(1e-6f));
     }
@@ -74,7 +75,7 @@ public sealed class TrainerTests
         var source = SyntheticSequences(20, 12, seed: 2);
         using var model = new LstmCharModel(device, 6, 8, 2, dropout: 0.5f, seed: 1);
         using var adam = new Adam(model.Parameters, 0.01f);
-        var trainer = new Trainer(model, adam, new TrainerOptions { Epochs = 3, BatchSize = 5, Seed = 1 });
+        var trainer = new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions { Epochs = 3, BatchSize = 5, Seed = 1 });
         long? afterWarmup = null;
         long last = 0;
         trainer.BatchCompleted += p =>
@@ -101,7 +102,7 @@ public sealed class TrainerTests
         weights.CopyFrom(Enumerable.Repeat(float.NaN, 6).ToArray());
         var before = model.Parameters.Values.ToArray();
         using var adam = new Adam(model.Parameters, 0.01f);
-        var ex = Assert.Throws<NonFiniteLossException>(() => new Trainer(model, adam, new TrainerOptions { BatchSize = 5 }).Train(source, null));
+        var ex = Assert.Throws<NonFiniteLossException>(() => new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions { BatchSize = 5 }).Train(source, null));
         Assert.That(ex!.Message, Does.Contain("NaN").And.Contain("epoch 1, batch 1"));
         Assert.That(adam.StepCount, Is.Zero);
         Assert.That(model.Parameters.Values.ToArray(), Is.EqualTo(before));
@@ -143,7 +144,7 @@ public sealed class TrainerTests
             using var model = new LstmCharModel(device, 6, 4, 1, dropout: 0f, seed: 1);
             using var adam = new Adam(model.Parameters, lr);
             var before = model.Parameters.Values.ToArray();
-            new Trainer(model, adam, new TrainerOptions { Epochs = 1, BatchSize = 5, MaxBatchesPerEpoch = 1, GradientClipNorm = clip }).Train(source, null);
+            new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions { Epochs = 1, BatchSize = 5, MaxBatchesPerEpoch = 1, GradientClipNorm = clip }).Train(source, null);
             return model.Parameters.Values.ToArray().Zip(before, (a, b) => Math.Abs(a - b)).Max();
         }
 
@@ -174,7 +175,7 @@ public sealed class TrainerTests
         var validation = new SequenceBatchSource(Pick(split.Validation), length);
         using var model = new LstmCharModel(device, characters.Count, 48, 1, dropout: 0f, seed: 7);
         using var adam = new Adam(model.Parameters, 1e-2f);
-        var result = new Trainer(model, adam, new TrainerOptions { Epochs = 4, BatchSize = 20, Seed = 1 }).Train(train, validation);
+        var result = new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions { Epochs = 4, BatchSize = 20, Seed = 1 }).Train(train, validation);
         return (result.Epochs, model.Parameters.Values.ToArray());
     }
 }

@@ -65,10 +65,10 @@ public sealed class SequentialTrainingTests
         model.Build(device, seed: 1);
         using var loss = new CrossEntropyLoss();
         using var optimizer = new Sgd(model.Parameters, 0.1f, momentum: 0.9f);
-        using var buffers = new BatchBuffers(device, source, 16);
+        using var buffers = new BatchBuffers<int, int>(device, source, 16);
         var examples = Enumerable.Range(0, 16).ToArray();
         var (flat, targets) = buffers.Load(examples);
-        var inputs = flat.Reshape(source.InputsPerExample, 16);
+        var inputs = ((IndexTensor)flat).Reshape(source.InputsPerExample, 16);
         ulong step = 0;
         double last = 0;
         void Step()
@@ -76,7 +76,7 @@ public sealed class SequentialTrainingTests
             buffers.Load(examples);
             optimizer.ZeroGradients();
             model.SetRandomState(7, ++step);
-            last = loss.Forward(model.Forward(inputs), targets);
+            last = loss.Forward(model.Forward(inputs), (IndexTensor)targets);
             model.Backward(loss.Backward());
             GradientClipping.ClipGradientNorm(model.Parameters, 1.0);
             optimizer.Step();

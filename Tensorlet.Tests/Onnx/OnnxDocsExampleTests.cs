@@ -29,7 +29,7 @@ public sealed class OnnxDocsExampleTests
         CharModelExporter.Write(path, CharModelExporter.Export(model, characters));
         try
         {
-            var greedy = characters.Decode(LstmGenerator.Generate(model, characters.Encode("the "), 60, temperature: 1e-4f, seed: 1));
+            var greedy = characters.Decode(SequenceGenerator.Generate(model, characters.Encode("the "), 60, temperature: 1e-4f, seed: 1));
             Assert.That(Example(path), Is.EqualTo("the " + greedy));
         }
         finally

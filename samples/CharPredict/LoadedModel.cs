@@ -2,6 +2,7 @@ using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Sampling;
+using Tensorlet.Nn;
 
 namespace Tensorlet.Samples.CharPredict;
 
@@ -51,7 +52,7 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
         }
 
         var ids = Characters.Encode(start);
-        return LstmGenerator.Stream((RnnCharModel)Model, ids, temperature, seed, topK).Select(Characters.Decode);
+        return SequenceGenerator.Stream((Module)Model, ids, temperature, seed, topK).Select(Characters.Decode);
     }
 
     /// <summary>

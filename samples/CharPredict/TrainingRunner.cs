@@ -4,6 +4,7 @@ using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
+using Tensorlet.Nn;
 using Tensorlet.Optim;
 
 namespace Tensorlet.Samples.CharPredict;
@@ -101,7 +102,8 @@ internal sealed class TrainingRunner(
             CultureInfo.InvariantCulture,
             $"{m.Name}: {Describe(m.Spec)}, {state.Model.Parameters.Length:N0} parameters, {m.Train.Count:N0} training examples, {m.Validation.Count:N0} validation examples"));
 
-        var trainer = new Trainer(state.Model, optimizer, new TrainerOptions
+        using var loss = new CrossEntropyLoss();
+        var trainer = new Trainer((Module)state.Model, loss, optimizer, new TrainerOptions
         {
             Epochs = settings.Epochs,
             BatchSize = settings.Batch,
