@@ -7,7 +7,12 @@ namespace Tensorlet.Models.Checkpoints;
 /// killed mid-write can leave its hidden temporary file, <c>.NAME.GUID.tmp</c> (<see cref="RemoveLeftovers"/> deletes
 /// it); the target is never torn.
 /// </summary>
-internal static class AtomicFile
+/// <remarks>
+/// Every file Tensorlet writes (checkpoints, optimizer state, ONNX models, exported corpora, downloads) goes through
+/// this class; it is public so that an application's own files (settings, metrics, charts) get the same guarantee
+/// from the same code.
+/// </remarks>
+public static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, creating its folder if needed.</summary>
     /// <param name="path">The file to create or replace.</param>
@@ -16,12 +21,7 @@ internal static class AtomicFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(write);
-        var fullPath = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no parent folder.", nameof(path));
-        Directory.CreateDirectory(folder);
-
-        // Hidden and unique, so a reader globbing "*.safetensors" never sees it and two writers never collide.
-        var temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        var (fullPath, temp) = Prepare(path);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
@@ -31,9 +31,35 @@ internal static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
 
-            SaveFaultPoint.Reached("written", temp);
-            File.Move(temp, fullPath, overwrite: true);
-            SaveFaultPoint.Reached("renamed", fullPath);
+            Commit(temp, fullPath);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="path"/> through <paramref name="write"/>, as <see cref="Write"/> does, for content that
+    /// arrives asynchronously. The write may check what it wrote and throw: the target is then left as it was.
+    /// </summary>
+    internal static async Task WriteAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
+        var (fullPath, temp) = Prepare(path);
+        try
+        {
+            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, useAsync: true);
+            await using (stream.ConfigureAwait(false))
+            {
+                SaveFaultPoint.Reached("created", temp);
+                await write(stream, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            Commit(temp, fullPath);
         }
         catch
         {
@@ -51,6 +77,24 @@ internal static class AtomicFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         RemoveTemporaries(Path.GetFullPath(path));
+    }
+
+    // The target's full path and a temporary beside it, its folder created. The temporary is hidden and unique, so a
+    // reader globbing "*.safetensors" never sees it and two writers never collide.
+    private static (string FullPath, string Temp) Prepare(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        var folder = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no parent folder.", nameof(path));
+        Directory.CreateDirectory(folder);
+        return (fullPath, Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp"));
+    }
+
+    // Renames the written and flushed temporary over the target: the one moment the new content takes over.
+    private static void Commit(string temp, string fullPath)
+    {
+        SaveFaultPoint.Reached("written", temp);
+        File.Move(temp, fullPath, overwrite: true);
+        SaveFaultPoint.Reached("renamed", fullPath);
     }
 
     // Deletes the temporaries of fullPath (whose file name may hold wildcards): .NAME.*.tmp in its folder.

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Tensorlet.Models.Checkpoints;
 
 namespace Tensorlet.Models.Data;
 
@@ -109,9 +110,9 @@ public static class NewsgroupsArchive
         => LocateAsync(options, progress).GetAwaiter().GetResult();
 
     /// <summary>
-    /// Downloads <paramref name="uri"/> to <paramref name="destination"/>: written to a temporary file beside it,
-    /// hashed on the way, and renamed over <paramref name="destination"/> only when its SHA-256 is
-    /// <paramref name="expectedSha256"/>; otherwise the temporary file is deleted.
+    /// Downloads <paramref name="uri"/> to <paramref name="destination"/> through <see cref="AtomicFile"/>: written to a
+    /// hidden temporary file beside it, hashed on the way, and renamed over <paramref name="destination"/> only when its
+    /// SHA-256 is <paramref name="expectedSha256"/>; otherwise the temporary file is deleted.
     /// </summary>
     /// <exception cref="CorpusException">The server answered with an error, the transfer failed, or the checksum differs.</exception>
     public static async Task DownloadAsync(
@@ -122,71 +123,59 @@ public static class NewsgroupsArchive
         ArgumentNullException.ThrowIfNull(uri);
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(expectedSha256);
-        var folder = Path.GetDirectoryName(Path.GetFullPath(destination))!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, $"{Path.GetFileName(destination)}.{Guid.NewGuid():N}.part");
         try
         {
-            string actual;
+            await AtomicFile.WriteAsync(destination, (target, token) => ReceiveAsync(client, uri, destination, expectedSha256, target, progress, token), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            throw new CorpusException(destination, $"Downloading {uri} to {destination} failed: {e.Message}", e);
+        }
+    }
+
+    // Copies the response to target, hashing it on the way; throws when the server answers with an error or the
+    // SHA-256 differs, so that AtomicFile never renames a wrong archive into place.
+    private static async Task ReceiveAsync(
+        HttpClient client, Uri uri, string destination, string expectedSha256, Stream target, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new CorpusException(destination, $"Downloading {uri} failed: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.");
+        }
+
+        long? total = response.Content.Headers.ContentLength;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
             try
             {
-                using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-                if (!response.IsSuccessStatusCode)
+                long received = 0;
+                progress?.Report(new DownloadProgress(0, total));
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    throw new CorpusException(destination, $"Downloading {uri} failed: HTTP {(int)response.StatusCode} {response.ReasonPhrase}.");
+                    hash.AppendData(buffer, 0, read);
+                    await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    received += read;
+                    progress?.Report(new DownloadProgress(received, total));
                 }
-
-                long? total = response.Content.Headers.ContentLength;
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                await using (source.ConfigureAwait(false))
-                {
-                    var target = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, useAsync: true);
-                    await using (target.ConfigureAwait(false))
-                    {
-                        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
-                        try
-                        {
-                            long received = 0;
-                            progress?.Report(new DownloadProgress(0, total));
-                            int read;
-                            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                            {
-                                hash.AppendData(buffer, 0, read);
-                                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                                received += read;
-                                progress?.Report(new DownloadProgress(received, total));
-                            }
-                        }
-                        finally
-                        {
-                            ArrayPool<byte>.Shared.Return(buffer);
-                        }
-                    }
-                }
-
-                actual = Convert.ToHexStringLower(hash.GetHashAndReset());
             }
-            catch (Exception e) when (e is HttpRequestException or IOException)
+            finally
             {
-                throw new CorpusException(destination, $"Downloading {uri} to {destination} failed: {e.Message}", e);
+                ArrayPool<byte>.Shared.Return(buffer);
             }
-
-            if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new CorpusException(
-                    destination,
-                    $"The download of {uri} has SHA-256 {actual}, not the expected {expectedSha256.ToLowerInvariant()}; it was not saved to {destination}.");
-            }
-
-            File.Move(temporary, destination, overwrite: true);
         }
-        finally
+
+        string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
         {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
+            throw new CorpusException(
+                destination,
+                $"The download of {uri} has SHA-256 {actual}, not the expected {expectedSha256.ToLowerInvariant()}; it was not saved to {destination}.");
         }
     }
 

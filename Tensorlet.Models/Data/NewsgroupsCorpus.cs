@@ -1,4 +1,5 @@
 using System.Text;
+using Tensorlet.Models.Checkpoints;
 
 namespace Tensorlet.Models.Data;
 
@@ -164,10 +165,13 @@ public sealed class NewsgroupsCorpus
         }
     }
 
-    /// <summary>Writes the sequences to <paramref name="path"/> as ASCII, one per line (see <see cref="WriteSequences(TextWriter)"/>).</summary>
-    public void ExportSequences(string path)
+    /// <summary>
+    /// Writes the sequences to <paramref name="path"/> as ASCII, one per line (see <see cref="WriteSequences(TextWriter)"/>),
+    /// through <see cref="AtomicFile"/>: the file is either the old one or the whole new one.
+    /// </summary>
+    public void ExportSequences(string path) => AtomicFile.Write(path, stream =>
     {
-        using var writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true);
         WriteSequences(writer);
-    }
+    });
 }

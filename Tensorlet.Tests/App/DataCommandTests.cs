@@ -49,6 +49,8 @@ public sealed partial class DataCommandTests
         Assert.That(lines, Has.Length.EqualTo(AppHarness.Sequences));
         Assert.That(lines.Select(l => l.Length), Is.All.EqualTo(100));
         Assert.That(lines.Count(l => l.EndsWith(' ')), Is.GreaterThan(0), "sequences ending in a space keep it");
+        var corpus = Tensorlet.Samples.CharPredict.CorpusData.Load(new(TextWriter.Null, TextWriter.Null, interactive: false), TestData.CorpusArchive, AppHarness.Sequences, 0.1);
+        Assert.That(lines, Is.EqualTo(corpus.Sequences), "the first 300 cleaned sequences, in the corpus's order");
         Directory.Delete(folder, true);
     }
 

@@ -164,6 +164,13 @@ public sealed class SafeTensorsTests
     }
 
     [Test]
+    public void AHeaderLengthOneByteBeyondTheFileIsReported()
+    {
+        var path = WriteRaw("{}", [], headerLength: 3);
+        AssertFails(path, "is truncated or not a safetensors file", "3 bytes", "only 2 bytes");
+    }
+
+    [Test]
     public void AHugeHeaderLengthIsReportedWithoutAllocating()
     {
         var path = WriteRaw("{}", [], headerLength: ulong.MaxValue);
@@ -186,7 +193,12 @@ public sealed class SafeTensorsTests
         var header = Encoding.UTF8.GetBytes("{\"x\":{}}");
         header[3] = 0xFF;
         var path = WriteRaw(header, []);
-        AssertFails(path, "has a malformed JSON header");
+        AssertFails(path, "has a malformed JSON header: it is not valid UTF-8");
+
+        // Inside a string that the reader never decodes as text (a metadata value), the same check holds.
+        var inValue = Encoding.UTF8.GetBytes("{\"__metadata__\":{\"k\":\"v?\"}}");
+        inValue[Array.IndexOf(inValue, (byte)'?')] = 0xC3;
+        AssertFails(WriteRaw(inValue, []), "has a malformed JSON header: it is not valid UTF-8");
     }
 
     [TestCase("[1, 2]", "expected a JSON object, found an array")]
@@ -194,6 +206,9 @@ public sealed class SafeTensorsTests
     [TestCase("{\"__metadata__\": {\"epochs\": 3}}", "has malformed metadata: 'epochs' is a number")]
     [TestCase("{\"w\": 5}", "tensor 'w' has a malformed header entry")]
     [TestCase("{\"w\": {\"shape\": [1], \"data_offsets\": [0, 4]}}", "tensor 'w' has no \"dtype\" string")]
+    [TestCase("{\"w\": {\"dtype\": 5, \"shape\": [1], \"data_offsets\": [0, 4]}}", "tensor 'w' has no \"dtype\" string")]
+    [TestCase("{\"__metadata__\": {\"a\": \"1\", \"a\": \"2\"}}", "has malformed metadata: 'a' appears twice")]
+    [TestCase("{\"w\": {\"dtype\": \"F64\", \"shape\": [1073741824, 1073741824], \"data_offsets\": [0, 0]}}", "which takes 9223372036854775807 bytes, but its data_offsets [0, 0] span 0 bytes")]
     [TestCase("{\"w\": {\"dtype\": \"F32\", \"data_offsets\": [0, 4]}}", "tensor 'w' has a malformed shape (missing)")]
     [TestCase("{\"w\": {\"dtype\": \"F32\", \"shape\": [-1], \"data_offsets\": [0, 4]}}", "tensor 'w' has a malformed shape [-1]")]
     [TestCase("{\"w\": {\"dtype\": \"F32\", \"shape\": [1.5], \"data_offsets\": [0, 4]}}", "tensor 'w' has a malformed shape [1.5]")]

@@ -186,6 +186,54 @@ public sealed class CheckpointTests
     }
 
     [Test]
+    public void ASaveAndADeleteRemoveTheirModelsLeftoversAndNothingElse()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var path = Path.Combine(folder, "lstm.safetensors");
+
+        // A killed save's temporaries of the model and of its optimizer file, and files a save must leave alone: another
+        // model's optimizer file and a file that only starts like an optimizer file.
+        string[] leftovers = [".lstm.safetensors.0123.tmp", ".lstm.optimizer.feed.safetensors.4567.tmp"];
+        string[] others = ["ngram.optimizer.beef.safetensors", "lstm.optimizers-notes.safetensors"];
+        foreach (var name in leftovers.Concat(others))
+        {
+            File.WriteAllBytes(Path.Combine(folder, name), []);
+        }
+
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
+
+        var named = SafeTensorsFile.Read(path).Metadata["tensorlet.optimizer_file"];
+        Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(others.Append("lstm.safetensors").Append(named).Order()));
+
+        foreach (var name in leftovers)
+        {
+            File.WriteAllBytes(Path.Combine(folder, name), []);
+        }
+
+        ModelCheckpoint.Delete(path);
+        Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(others.Order()));
+
+        // Nothing to tidy where the folder does not exist.
+        Assert.DoesNotThrow(() => ModelCheckpoint.RemoveLeftovers(Path.Combine(folder, "missing", "lstm.safetensors")));
+        Assert.DoesNotThrow(() => AtomicFile.RemoveLeftovers(Path.Combine(folder, "missing", "metrics.csv")));
+    }
+
+    [Test]
+    public void AnAtomicWriteChecksItsArguments()
+    {
+        Assert.Throws<ArgumentException>(() => AtomicFile.Write("", _ => { }));
+        Assert.Throws<ArgumentNullException>(() => AtomicFile.Write(null!, _ => { }));
+        Assert.Throws<ArgumentNullException>(() => AtomicFile.Write(Path.Combine(folder, "a"), null!));
+        Assert.Throws<ArgumentException>(() => AtomicFile.RemoveLeftovers(""));
+        Assert.ThrowsAsync<ArgumentNullException>(() => AtomicFile.WriteAsync(null!, (_, _) => Task.CompletedTask, CancellationToken.None));
+        Assert.ThrowsAsync<ArgumentNullException>(() => AtomicFile.WriteAsync(Path.Combine(folder, "a"), null!, CancellationToken.None));
+        Assert.That(Directory.GetFiles(folder), Is.Empty, "nothing written");
+    }
+
+    [Test]
     public void AnAtomicWritesLeftoversAreRemovedAndNothingElse()
     {
         var path = Path.Combine(folder, "metrics.csv");

@@ -20,15 +20,7 @@ internal static class GradientCheck
         {
             for (int i = 0; i < values.Length; i++)
             {
-                double saved = values[i];
-                double At(double x)
-                {
-                    values[i] = x;
-                    return loss();
-                }
-
-                double numeric = (-At(saved + (2 * h)) + (8 * At(saved + h)) - (8 * At(saved - h)) + At(saved - (2 * h))) / (12 * h);
-                values[i] = saved;
+                double numeric = CentralDifference(values, i, loss, h);
                 double a = analytic[name][i];
                 double error = Math.Abs(a - numeric) / Math.Max(Math.Max(Math.Abs(a), Math.Abs(numeric)), floor);
                 worst = Math.Max(worst, error);
@@ -40,5 +32,23 @@ internal static class GradientCheck
         }
 
         return worst;
+    }
+
+    /// <summary>
+    /// dL/d(values[i]) by the five-point central difference at step <paramref name="h"/> (see
+    /// <see cref="MaxRelativeError"/>); values[i] is restored afterwards.
+    /// </summary>
+    public static double CentralDifference(double[] values, int i, Func<double> loss, double h = 1e-4)
+    {
+        double saved = values[i];
+        double At(double x)
+        {
+            values[i] = x;
+            return loss();
+        }
+
+        double numeric = (-At(saved + (2 * h)) + (8 * At(saved + h)) - (8 * At(saved - h)) + At(saved - (2 * h))) / (12 * h);
+        values[i] = saved;
+        return numeric;
     }
 }

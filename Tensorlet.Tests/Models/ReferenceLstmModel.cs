@@ -39,8 +39,11 @@ internal sealed class ReferenceLstmModel(int vocabulary, int hidden, int layers)
         yield return ("output.bias", [v]);
     }
 
-    /// <summary>The mean cross-entropy, and when <paramref name="gradients"/> is given, every parameter's gradient.</summary>
-    public double Loss(int[,] inputs, int[,] targets, Dictionary<string, double[]>? gradients = null)
+    /// <summary>
+    /// The mean cross-entropy, and when <paramref name="gradients"/> is given, every parameter's gradient; when
+    /// <paramref name="perPosition"/> [B, T] is given, each position's cross-entropy.
+    /// </summary>
+    public double Loss(int[,] inputs, int[,] targets, Dictionary<string, double[]>? gradients = null, double[,]? perPosition = null)
     {
         int b = inputs.GetLength(0), t = inputs.GetLength(1);
 
@@ -120,6 +123,11 @@ internal sealed class ReferenceLstmModel(int vocabulary, int hidden, int layers)
                 double sum = logits.Sum(z => Math.Exp(z - max));
                 double logSumExp = max + Math.Log(sum);
                 loss += logSumExp - logits[targets[n, s]];
+                if (perPosition is not null)
+                {
+                    perPosition[n, s] = logSumExp - logits[targets[n, s]];
+                }
+
                 if (gradients is null)
                 {
                     continue;

@@ -87,14 +87,23 @@ public sealed class SequentialTrainingTests
             Step();
         }
 
+        // The cleanest of up to 4 windows of 5 steps, as TrainingAllocationTests (see there why): a one-time
+        // allocation by the thread team's slow path on a loaded machine lands in one window only; an allocation in
+        // every few steps shows up in every window and fails.
         long deviceBefore = device.AllocationCount;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        long cleanest = long.MaxValue;
+        for (int window = 0; window < 4 && cleanest > 0; window++)
         {
-            Step();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+            {
+                Step();
+            }
+
+            cleanest = Math.Min(cleanest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "managed bytes allocated in 5 steady-state steps");
+        Assert.That(cleanest, Is.Zero, "managed bytes allocated in the cleanest window of 5 steady-state steps");
         Assert.That(device.AllocationCount - deviceBefore, Is.Zero, "device buffers allocated in steady state");
         Assert.That(double.IsFinite(last));
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 
 namespace Tensorlet.Samples.CharPredict;
@@ -62,12 +63,15 @@ internal sealed class DataCommand
             else
             {
                 // A --max-sequences slice, in the same format: each sequence as kept, then "\n".
-                using var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
-                foreach (var sequence in corpus.Sequences)
+                AtomicFile.Write(path, stream =>
                 {
-                    writer.Write(sequence);
-                    writer.Write('\n');
-                }
+                    using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true);
+                    foreach (var sequence in corpus.Sequences)
+                    {
+                        writer.Write(sequence);
+                        writer.Write('\n');
+                    }
+                });
             }
 
             console.Output.WriteLine($"exported: {corpus.Sequences.Length} sequences to {path}");

@@ -1,11 +1,15 @@
 using ScottPlot;
+using Tensorlet.Models.Checkpoints;
 
 namespace Tensorlet.Samples.CharPredict;
 
 /// <summary>loss.png: training and validation loss of each model per epoch, on one chart.</summary>
 internal static class LossChart
 {
-    /// <summary>Draws the rows of metrics.csv to <paramref name="path"/>.</summary>
+    /// <summary>The chart's size in pixels.</summary>
+    public const int Width = 900, Height = 560;
+
+    /// <summary>Draws the rows of metrics.csv to <paramref name="path"/>, replacing it atomically (<see cref="AtomicFile"/>).</summary>
     public static void Write(string path, IReadOnlyList<MetricsRow> rows)
     {
         var plot = new Plot();
@@ -33,8 +37,7 @@ internal static class LossChart
         plot.YLabel("cross-entropy (nats per character)");
         plot.ShowLegend(Alignment.UpperRight);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
-        var temporary = path + ".tmp.png";
-        plot.SavePng(temporary, 900, 560);
-        File.Move(temporary, path, overwrite: true);
+        byte[] png = plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        AtomicFile.Write(path, stream => stream.Write(png));
     }
 }

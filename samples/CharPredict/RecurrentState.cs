@@ -1,4 +1,3 @@
-using System.Globalization;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Nn;
@@ -43,54 +42,65 @@ internal sealed class RecurrentState
             [.. hiddenState.Select(t => t.ToArray())], cellState is null ? null : [.. cellState.Select(t => t.ToArray())], hiddenState[0].Shape[0], hiddenState[0].Shape[1]);
     }
 
-    /// <summary>Writes the state as safetensors (<c>h_l0</c>, <c>c_l0</c>, ...), atomically.</summary>
+    /// <summary>
+    /// Writes the state atomically: the int32s layers, batch, hidden size and parts (1 for h, 2 for h and c), then every
+    /// tensor's float32s (h per layer, then c per layer), little-endian.
+    /// </summary>
     public void Save(string path)
     {
-        var tensors = hidden.Select((h, k) => new SafeTensor(Name("h", k), [batch, hiddenSize], h));
-        if (cell is not null)
+        var parts = cell is null ? new[] { hidden } : [hidden, cell];
+        AtomicFile.Write(path, stream =>
         {
-            tensors = tensors.Concat(cell.Select((c, k) => new SafeTensor(Name("c", k), [batch, hiddenSize], c)));
-        }
-
-        SafeTensorsFile.Write(path, tensors);
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            writer.Write(hidden.Length);
+            writer.Write(batch);
+            writer.Write(hiddenSize);
+            writer.Write(parts.Length);
+            foreach (var value in parts.SelectMany(p => p).SelectMany(t => t))
+            {
+                writer.Write(value);
+            }
+        });
     }
 
     /// <summary>Reads the state saved at <paramref name="path"/> into <paramref name="model"/>, which carries it into its next batch of <paramref name="batch"/> streams.</summary>
     /// <exception cref="CheckpointException">The file is unreadable or of other sizes.</exception>
     public static void Load(string path, ICharModel model, int batch)
     {
-        var file = SafeTensorsFile.Read(path);
-        switch (model)
+        using RnnState state = model switch
         {
-            case LstmCharModel lstm:
+            LstmCharModel lstm => lstm.Lstm.CreateState(model.Device, batch),
+            GruCharModel gru => gru.Gru.CreateState(model.Device, batch),
+            _ => throw new CheckpointException($"{path} holds a recurrent state, but the model is not recurrent."),
+        };
+        var tensors = state is LstmState l ? l.Hidden.Concat(l.Cell).ToArray() : [.. state.Hidden];
+        int hiddenSize = tensors[0].Shape[1];
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(path));
+            int[] header = [reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32()];
+            int[] expected = [state.Hidden.Count, batch, hiddenSize, tensors.Length / state.Hidden.Count];
+            if (!header.SequenceEqual(expected) || reader.BaseStream.Length != 16 + ((long)tensors.Length * batch * hiddenSize * sizeof(float)))
+            {
+                throw new CheckpointException($"{path} holds a state of {string.Join("x", header)} (layers x batch x hidden x parts) in {reader.BaseStream.Length} bytes; the run needs {string.Join("x", expected)}.");
+            }
+
+            var values = new float[batch * hiddenSize];
+            foreach (var tensor in tensors)
+            {
+                for (int i = 0; i < values.Length; i++)
                 {
-                    using var state = lstm.Lstm.CreateState(model.Device, batch);
-                    Fill(file, "h", state.Hidden, lstm.HiddenSize);
-                    Fill(file, "c", state.Cell, lstm.HiddenSize);
-                    lstm.Lstm.CarryFrom(state);
-                    break;
+                    values[i] = reader.ReadSingle();
                 }
 
-            case GruCharModel gru:
-                {
-                    using var state = gru.Gru.CreateState(model.Device, batch);
-                    Fill(file, "h", state.Hidden, gru.HiddenSize);
-                    gru.Gru.CarryFrom(state);
-                    break;
-                }
-
-            default:
-                throw new CheckpointException($"{path} holds a recurrent state, but the model is not recurrent.");
+                tensor.CopyFrom(values);
+            }
         }
-    }
-
-    private static void Fill(SafeTensorsFile file, string part, IReadOnlyList<Tensor> tensors, int hiddenSize)
-    {
-        for (int k = 0; k < tensors.Count; k++)
+        catch (EndOfStreamException e)
         {
-            tensors[k].CopyFrom(file.Get(Name(part, k), tensors[k].Shape[0], hiddenSize).Data);
+            throw new CheckpointException($"{path} is truncated: {e.Message}", e);
         }
-    }
 
-    private static string Name(string part, int layer) => string.Create(CultureInfo.InvariantCulture, $"{part}_l{layer}");
+        ((RnnBase)((Sequential)model)[0]).CarryFrom(state);
+    }
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Modeling;
 
 namespace Tensorlet.Samples.CharPredict;
@@ -20,6 +22,22 @@ internal sealed class RunFolder(string path)
 
     /// <summary>samples.txt: the text generated after each epoch.</summary>
     public string Samples => Combine("samples.txt");
+
+    /// <summary>
+    /// Adds <paramref name="line"/> (with its "\n") to samples.txt. The file is rewritten whole through
+    /// <see cref="AtomicFile"/>, as every other file of the run, so an interruption never leaves a torn line; it holds
+    /// one short line per epoch.
+    /// </summary>
+    public void AppendSample(string line)
+    {
+        byte[] old = File.Exists(Samples) ? File.ReadAllBytes(Samples) : [];
+        byte[] added = Encoding.UTF8.GetBytes(line + "\n");
+        AtomicFile.Write(Samples, stream =>
+        {
+            stream.Write(old);
+            stream.Write(added);
+        });
+    }
 
     /// <summary>The short name of a model family: ngram, lstm or gru.</summary>
     public static string NameOf(ModelKind kind) => kind switch
@@ -71,10 +89,10 @@ internal sealed class RunFolder(string path)
     /// The recurrent state carried into the batch after the checkpoint saved at <paramref name="step"/> (stateful training
     /// stopped or saved mid-epoch); a file per step, so that the checkpoint always finds its own.
     /// </summary>
-    public string CarriedState(ModelKind kind, long step) => Combine(string.Create(CultureInfo.InvariantCulture, $"{NameOf(kind)}.state.{step}.safetensors"));
+    public string CarriedState(ModelKind kind, long step) => Combine(string.Create(CultureInfo.InvariantCulture, $"{NameOf(kind)}.state.{step}.bin"));
 
     /// <summary>Every carried-state file of the model.</summary>
-    public string[] CarriedStates(ModelKind kind) => Directory.Exists(Path) ? Directory.GetFiles(Path, NameOf(kind) + ".state.*.safetensors") : [];
+    public string[] CarriedStates(ModelKind kind) => Directory.Exists(Path) ? Directory.GetFiles(Path, NameOf(kind) + ".state.*.bin") : [];
 
     /// <summary>
     /// Deletes the hidden temporary files that a process killed while writing the run's files left (the checkpoints'
@@ -82,9 +100,9 @@ internal sealed class RunFolder(string path)
     /// </summary>
     public void RemoveLeftovers(IEnumerable<ModelKind> kinds)
     {
-        foreach (var file in kinds.SelectMany(k => new[] { SavedMark(k), PartialEpoch(k), History(k) }.Concat(CarriedStates(k))).Append(Config).Append(Metrics))
+        foreach (var file in kinds.SelectMany(k => new[] { SavedMark(k), PartialEpoch(k), History(k) }.Concat(CarriedStates(k))).Concat([Config, Metrics, Chart, Samples]))
         {
-            Models.Checkpoints.AtomicFile.RemoveLeftovers(file);
+            AtomicFile.RemoveLeftovers(file);
         }
     }
 

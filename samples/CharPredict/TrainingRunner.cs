@@ -354,7 +354,7 @@ internal sealed class TrainingRunner(
         File.Delete(run.PartialEpoch(m.Kind));
         if (report.Sample is { } sample)
         {
-            File.AppendAllText(run.Samples, $"[{m.Name} epoch {report.Epoch}, temperature {settings.SampleTemperature.ToString(CultureInfo.InvariantCulture)}] {sampleStart}{sample}\n");
+            run.AppendSample($"[{m.Name} epoch {report.Epoch}, temperature {settings.SampleTemperature.ToString(CultureInfo.InvariantCulture)}] {sampleStart}{sample}");
         }
 
         TryChart(rows);

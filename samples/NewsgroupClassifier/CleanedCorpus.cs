@@ -1,3 +1,4 @@
+using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 
 namespace Tensorlet.Samples.NewsgroupClassifier;
@@ -36,19 +37,14 @@ internal sealed record CleanedCorpus(IReadOnlyList<string> Groups, IReadOnlyList
 
     /// <summary>
     /// Writes every post as one line "split TAB group TAB cleaned text" (UTF-8, no BOM; the text is ASCII and has no
-    /// tab or newline), for scripts/newsgroups_sklearn_baseline.py. Written to a temporary file, then moved into place.
+    /// tab or newline), for scripts/newsgroups_sklearn_baseline.py, through the library's <see cref="AtomicFile"/>.
     /// </summary>
-    public void Export(string path)
+    public void Export(string path) => AtomicFile.Write(path, stream =>
     {
-        var temporary = path + ".tmp";
-        using (var writer = new StreamWriter(temporary, append: false, new System.Text.UTF8Encoding(false)))
+        using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true);
+        foreach (var post in Train.Concat(Test))
         {
-            foreach (var post in Train.Concat(Test))
-            {
-                writer.Write($"{(post.Split == NewsgroupsSubset.Train ? "train" : "test")}\t{Groups[post.Label]}\t{post.Text}\n");
-            }
+            writer.Write($"{(post.Split == NewsgroupsSubset.Train ? "train" : "test")}\t{Groups[post.Label]}\t{post.Text}\n");
         }
-
-        File.Move(temporary, path, overwrite: true);
-    }
+    });
 }

@@ -1,0 +1,334 @@
+using NUnit.Framework;
+using Tensorlet.Kernels.Cpu;
+using Tensorlet.Nn;
+using Tensorlet.Tests.Infrastructure;
+using Tensorlet.Tests.Models;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>
+/// An independent check of each recurrence path, forward and backward: the float32 <see cref="Lstm"/> and
+/// <see cref="Gru"/> modules against central finite differences of a plain float64 forward written here from PyTorch's
+/// formulas (no analytic backward and none of the library's cell code on the expected side). The equivalence tests
+/// (LstmRecurrenceTests, GruRecurrenceTests) only compare paths built on the same cell code with each other.
+/// <para>
+/// Each case runs a multi-layer model, dropout 0, for two batches: the first from a random initial (h, c) of every
+/// layer, the second from the state the module carried over (<c>CarryState</c>). The module cuts the gradient at the
+/// initial state (truncated backpropagation through time), so the initial and carried states enter the check through
+/// what they change: the step-0 recurrent terms (h₀·W_hhᵀ, and c₀ in the LSTM's forget path), and so every gradient.
+/// Sizes are awkward on purpose: 5 steps, batch 3, input 3, and H = 5 (every device runs it step by step) or H = NR,
+/// the CPU microkernel's sliver width (the CPU takes its fused whole-sequence recurrence; ILGPU still steps).
+/// </para>
+/// <para>
+/// Tolerance (docs/design.md, Tolerances, float32 models against float64 reference models): the loss within 1e-5
+/// relative, every gradient and the carried state within 1e-6 + 1e-4·|expected|. The finite differences are the
+/// five-point stencil of <see cref="GradientCheck"/> in float64 (error near 1e-12), so the bound measures the float32
+/// path alone. Tensors of more than <see cref="AllEntriesUpTo"/> entries are checked on that many entries drawn at
+/// random (a fixed seed); smaller ones, the input gradient included, on every entry.
+/// </para>
+/// </summary>
+public sealed class RecurrenceFiniteDifferenceTests
+{
+    private const int Steps = 5;
+    private const int Batch = 3;
+    private const int InputSize = 3;
+    private const int Layers = 2;
+    private const int AllEntriesUpTo = 100;
+
+    // The expected side depends only on the cell, H and the batch, not on the device: computed once, shared.
+    private static readonly Dictionary<(Cell, int, int), Expected> ExpectedCache = [];
+
+    public enum Cell
+    {
+        Lstm,
+        Gru,
+    }
+
+    private static IEnumerable<TestCaseData> Cases() =>
+        from cell in new[] { Cell.Lstm, Cell.Gru }
+        from device in TestDevices.All
+        from hidden in new[] { 5, GemmGeometry.Machine.Nr }
+        select new TestCaseData(cell, device, hidden).SetArgDisplayNames(cell.ToString(), device, $"H={hidden}");
+
+    [TestCaseSource(nameof(Cases))]
+    [CancelAfter(300_000)]
+    public void ForwardAndBackwardMatchFloat64FiniteDifferencesFromAnInitialAndACarriedState(Cell cell, string deviceName, int hidden)
+    {
+        var device = TestDevices.Get(deviceName);
+        var problem = Problem.Random(cell, hidden, seed: 11 + hidden);
+        using var module = cell == Cell.Lstm ? (Module)new Lstm(InputSize, hidden, Layers) : new Gru(InputSize, hidden, Layers);
+        module.Build(device, seed: 0);
+        module.LoadStateDict(module.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), Narrow(problem.Parameters[Short(p.Name)]))));
+        using var initial = CreateState(module, device, problem.InitialHidden, problem.InitialCell);
+        SetInitialState(module, initial);
+
+        for (int b = 0; b < 2; b++)
+        {
+            var expected = ExpectedFor(problem, b);
+            using var x = device.FromArray(Narrow(problem.Inputs[b]), Steps, Batch, InputSize);
+            using var dy = device.FromArray(Narrow(problem.OutputWeights[b]), Steps, Batch, hidden);
+            module.Parameters.ZeroGradients();
+            var output = module.Forward(x).ToArray();
+            double loss = output.Select((o, i) => o * problem.OutputWeights[b][i]).Sum();
+            var dx = module.Backward(dy);
+            string label = b == 0 ? "batch 1 (initial state)" : "batch 2 (carried state)";
+
+            Assert.That(loss, Is.EqualTo(expected.Loss).Within(1e-5 * Math.Abs(expected.Loss)), $"{label}: loss Σ w·output");
+            foreach (var p in module.Parameters.Parameters)
+            {
+                AssertClose(p.Gradient.ToArray(), expected.Gradients[Short(p.Name)], expected.Checked[Short(p.Name)], $"{label}: d/d{p.Name}");
+            }
+
+            Assert.That(dx, Is.Not.Null);
+            AssertClose(dx!.ToArray(), expected.Gradients["x"], expected.Checked["x"], $"{label}: dL/dx");
+            var (finalHidden, finalCell) = FinalState(module);
+            for (int k = 0; k < Layers; k++)
+            {
+                AssertClose(finalHidden[k], expected.FinalHidden[k], null, $"{label}: h_n[{k}]");
+                if (cell == Cell.Lstm)
+                {
+                    AssertClose(finalCell![k], expected.FinalCell![k], null, $"{label}: c_n[{k}]");
+                }
+            }
+        }
+    }
+
+    private static Expected ExpectedFor(Problem problem, int batchIndex)
+    {
+        lock (ExpectedCache)
+        {
+            var key = (problem.Cell, problem.Hidden, batchIndex);
+            if (!ExpectedCache.TryGetValue(key, out var expected))
+            {
+                // Batch 2 starts from batch 1's final state, a constant (no gradient flows into it).
+                var start = batchIndex == 0 ? (problem.InitialHidden, problem.InitialCell) : (ExpectedFor(problem, 0).FinalHidden, ExpectedFor(problem, 0).FinalCell);
+                expected = Expected.Compute(problem, batchIndex, start.Item1, start.Item2);
+                ExpectedCache[key] = expected;
+            }
+
+            return expected;
+        }
+    }
+
+    private static IDisposable CreateState(Module module, Device device, double[][] hidden, double[][]? cell)
+    {
+        if (module is Lstm lstm)
+        {
+            var state = lstm.CreateState(device, Batch);
+            for (int k = 0; k < Layers; k++)
+            {
+                state.Hidden[k].CopyFrom(Narrow(hidden[k]));
+                state.Cell[k].CopyFrom(Narrow(cell![k]));
+            }
+
+            return state;
+        }
+
+        var gruState = ((Gru)module).CreateState(device, Batch);
+        for (int k = 0; k < Layers; k++)
+        {
+            gruState.Hidden[k].CopyFrom(Narrow(hidden[k]));
+        }
+
+        return gruState;
+    }
+
+    private static void SetInitialState(Module module, IDisposable state)
+    {
+        if (module is Lstm lstm)
+        {
+            lstm.InitialState = (LstmState)state;
+            lstm.CarryState = true;
+        }
+        else
+        {
+            var gru = (Gru)module;
+            gru.InitialState = (GruState)state;
+            gru.CarryState = true;
+        }
+    }
+
+    private static (float[][] Hidden, float[][]? Cell) FinalState(Module module) => module is Lstm lstm
+        ? ([.. lstm.FinalState!.Hidden.Select(t => t.ToArray())], [.. lstm.FinalState.Cell.Select(t => t.ToArray())])
+        : ([.. ((Gru)module).FinalState!.Hidden.Select(t => t.ToArray())], null);
+
+    // "weight_ih_l0" from a state_dict name with or without a module prefix.
+    private static string Short(string name) => name[(name.LastIndexOf('.') + 1)..];
+
+    private static float[] Narrow(double[] values) => Array.ConvertAll(values, v => (float)v);
+
+    private static void AssertClose(float[] actual, double[] expected, int[]? entries, string name)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length), name);
+        foreach (int i in entries ?? Enumerable.Range(0, actual.Length))
+        {
+            double bound = 1e-6 + (1e-4 * Math.Abs(expected[i]));
+            if (Math.Abs(actual[i] - expected[i]) > bound)
+            {
+                Assert.Fail($"{name}[{i}]: {actual[i]:G9}, expected {expected[i]:G12} (bound {bound:G3}).");
+            }
+        }
+    }
+
+    /// <summary>The model's parameters, two batches of inputs and loss weights, and the initial state, all float32-exact.</summary>
+    private sealed record Problem(
+        Cell Cell,
+        int Hidden,
+        Dictionary<string, double[]> Parameters,
+        double[][] Inputs,
+        double[][] OutputWeights,
+        double[][] InitialHidden,
+        double[][]? InitialCell)
+    {
+        public int Gates => Cell == Cell.Lstm ? 4 : 3;
+
+        public static Problem Random(Cell cell, int hidden, int seed)
+        {
+            var random = new Random(seed);
+            double Next(double scale) => (float)(((random.NextDouble() * 2) - 1) * scale);
+            double[] Values(int n, double scale) => [.. Enumerable.Range(0, n).Select(_ => Next(scale))];
+            int gates = cell == Cell.Lstm ? 4 : 3;
+            var parameters = new Dictionary<string, double[]>();
+            for (int k = 0; k < Layers; k++)
+            {
+                int inputs = k == 0 ? InputSize : hidden;
+                parameters[$"weight_ih_l{k}"] = Values(gates * hidden * inputs, 0.8);
+                parameters[$"weight_hh_l{k}"] = Values(gates * hidden * hidden, 0.8);
+                parameters[$"bias_ih_l{k}"] = Values(gates * hidden, 0.5);
+                parameters[$"bias_hh_l{k}"] = Values(gates * hidden, 0.5);
+            }
+
+            return new Problem(
+                cell,
+                hidden,
+                parameters,
+                [Values(Steps * Batch * InputSize, 1), Values(Steps * Batch * InputSize, 1)],
+                [Values(Steps * Batch * hidden, 1), Values(Steps * Batch * hidden, 1)],
+                [.. Enumerable.Range(0, Layers).Select(_ => Values(Batch * hidden, 0.8))],
+                cell == Cell.Lstm ? [.. Enumerable.Range(0, Layers).Select(_ => Values(Batch * hidden, 0.8))] : null);
+        }
+    }
+
+    /// <summary>The float64 loss, final state and finite-difference gradients of one batch.</summary>
+    private sealed record Expected(double Loss, double[][] FinalHidden, double[][]? FinalCell, Dictionary<string, double[]> Gradients, Dictionary<string, int[]> Checked)
+    {
+        public static Expected Compute(Problem problem, int batchIndex, double[][] h0, double[][]? c0)
+        {
+            var values = problem.Parameters.ToDictionary(p => p.Key, p => (double[])p.Value.Clone());
+            values["x"] = (double[])problem.Inputs[batchIndex].Clone();
+            double Loss() => Forward(problem, values, problem.OutputWeights[batchIndex], h0, c0).Loss;
+
+            var (loss, finalHidden, finalCell) = Forward(problem, values, problem.OutputWeights[batchIndex], h0, c0);
+            var gradients = new Dictionary<string, double[]>();
+            var checkedEntries = new Dictionary<string, int[]>();
+            var random = new Random(batchIndex + 1);
+            foreach (var (name, tensor) in values)
+            {
+                int[] entries = tensor.Length <= AllEntriesUpTo
+                    ? [.. Enumerable.Range(0, tensor.Length)]
+                    : [.. Enumerable.Range(0, tensor.Length).OrderBy(_ => random.Next()).Take(AllEntriesUpTo).Order()];
+                var gradient = new double[tensor.Length];
+                foreach (int i in entries)
+                {
+                    gradient[i] = GradientCheck.CentralDifference(tensor, i, Loss);
+                }
+
+                gradients[name] = gradient;
+                checkedEntries[name] = entries;
+            }
+
+            return new Expected(loss, finalHidden, finalCell, gradients, checkedEntries);
+        }
+
+        // Σ w·(last layer's h at every step), from (h0, c0), with PyTorch's nn.LSTM / nn.GRU formulas in float64.
+        private static (double Loss, double[][] FinalHidden, double[][]? FinalCell) Forward(
+            Problem problem, Dictionary<string, double[]> values, double[] weights, double[][] h0, double[][]? c0)
+        {
+            int hidden = problem.Hidden;
+            int gates = problem.Gates;
+            var input = values["x"];
+            int width = InputSize;
+            var finalHidden = new double[Layers][];
+            var finalCell = problem.Cell == Cell.Lstm ? new double[Layers][] : null;
+            for (int k = 0; k < Layers; k++)
+            {
+                var wih = values[$"weight_ih_l{k}"];
+                var whh = values[$"weight_hh_l{k}"];
+                var bih = values[$"bias_ih_l{k}"];
+                var bhh = values[$"bias_hh_l{k}"];
+                var output = new double[Steps * Batch * hidden];
+                var h = (double[])h0[k].Clone();
+                var c = c0 is null ? null : (double[])c0[k].Clone();
+                var xPart = new double[gates * hidden];
+                var hPart = new double[gates * hidden];
+                for (int s = 0; s < Steps; s++)
+                {
+                    for (int n = 0; n < Batch; n++)
+                    {
+                        int row = (s * Batch) + n;
+                        for (int g = 0; g < gates * hidden; g++)
+                        {
+                            double xs = bih[g], hs = bhh[g];
+                            for (int j = 0; j < width; j++)
+                            {
+                                xs += wih[(g * width) + j] * input[(row * width) + j];
+                            }
+
+                            for (int j = 0; j < hidden; j++)
+                            {
+                                hs += whh[(g * hidden) + j] * h[(n * hidden) + j];
+                            }
+
+                            (xPart[g], hPart[g]) = (xs, hs);
+                        }
+
+                        for (int j = 0; j < hidden; j++)
+                        {
+                            int at = (n * hidden) + j;
+                            if (problem.Cell == Cell.Lstm)
+                            {
+                                // Gates i, f, g, o.
+                                double i = Sigmoid(xPart[j] + hPart[j]);
+                                double f = Sigmoid(xPart[hidden + j] + hPart[hidden + j]);
+                                double g = Math.Tanh(xPart[(2 * hidden) + j] + hPart[(2 * hidden) + j]);
+                                double o = Sigmoid(xPart[(3 * hidden) + j] + hPart[(3 * hidden) + j]);
+                                c![at] = (f * c[at]) + (i * g);
+                                output[(row * hidden) + j] = o * Math.Tanh(c[at]);
+                            }
+                            else
+                            {
+                                // Gates r, z, n; n = tanh(x_n + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h.
+                                double r = Sigmoid(xPart[j] + hPart[j]);
+                                double z = Sigmoid(xPart[hidden + j] + hPart[hidden + j]);
+                                double candidate = Math.Tanh(xPart[(2 * hidden) + j] + (r * hPart[(2 * hidden) + j]));
+                                output[(row * hidden) + j] = ((1 - z) * candidate) + (z * h[at]);
+                            }
+                        }
+
+                        // h advances after every unit of this sequence has read the old h.
+                        Array.Copy(output, row * hidden, h, n * hidden, hidden);
+                    }
+                }
+
+                finalHidden[k] = h;
+                if (finalCell is not null)
+                {
+                    finalCell[k] = c!;
+                }
+
+                input = output;
+                width = hidden;
+            }
+
+            double loss = 0;
+            for (int i = 0; i < weights.Length; i++)
+            {
+                loss += weights[i] * input[i];
+            }
+
+            return (loss, finalHidden, finalCell);
+        }
+
+        private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+    }
+}
