@@ -15,7 +15,7 @@ namespace Tensorlet.Onnx;
 /// recurrent module adds the inputs <c>{prefix}.h0</c> and (LSTM) <c>{prefix}.c0</c> [L, B, H] and the outputs
 /// <c>{prefix}.hn</c> and (LSTM) <c>{prefix}.cn</c> (just <c>h0</c>, <c>c0</c>, <c>hn</c>, <c>cn</c> when the model is the
 /// recurrent module itself): feed hn and cn back as h0 and c0 to go on where a call stopped, as the module's
-/// <see cref="Nn.Lstm.CarryState"/> does.
+/// <see cref="Nn.RnnBase.CarryState"/> does.
 /// </para>
 /// </summary>
 public static class ModuleExporter

@@ -1,0 +1,394 @@
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// What the multi-layer recurrent modules share, as torch.nn.RNNBase: the stack of layers with PyTorch's parameter
+/// names and layout (<c>weight_ih_l{k}</c> [G·H, In], <c>weight_hh_l{k}</c> [G·H, H], <c>bias_ih_l{k}</c>,
+/// <c>bias_hh_l{k}</c> [G·H], G gates per cell), dropout on every layer's output but the last (in training only), the
+/// state handling, and the plumbing of Forward and Backward around the cell. <see cref="Lstm"/> and <see cref="Gru"/>
+/// add only their cell: its gate count, its kernels and its state.
+/// <para>
+/// Sequences are time-major inside: row t·B + b of an input or output belongs to step t of sequence b. Forward and
+/// backward follow the cuDNN recipe (Appleyard et al. 2016): one GEMM (or, for one-hot input, one gather) projects the
+/// input of all steps at once; the cell runs its recurrence over the steps; backward runs the cell's recurrence in
+/// reverse, and dW_ih, dW_hh and the input gradient are each one large GEMM after it. Every buffer is owned by the
+/// module and reused.
+/// </para>
+/// <para>
+/// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
+/// layer's h for every step, [T, B, H]. It starts from the cell's initial state (zeros when there is none) or, with
+/// <see cref="CarryState"/>, from the previous batch's final state, and leaves its final state for the next call.
+/// No gradient flows into the initial state: carrying the state across batches is truncated backpropagation through time.
+/// </para>
+/// </summary>
+public abstract class RnnBase : Module
+{
+    private readonly string cellName;
+    private readonly int gateCount;
+    private readonly RnnLayer[] layers;
+    private readonly ShapeView inputMatrix = new();
+    private readonly ShapeView outputShaped = new();
+    private readonly ShapeView gradientMatrix = new();
+    private readonly ShapeView inputGradientShaped = new();
+    private readonly FlatIndexView flatIndices = new();
+    private readonly Workspace hiddenGradient = new();
+    private readonly Workspace inputGradientBuffer = new();
+    private Tensor? savedInputShaped;
+    private ulong moduleSeed;
+    private ulong moduleStream;
+    private RnnState? finalState;
+    private IndexTensor? savedIndices;
+    private Tensor? savedInput;
+    private int steps;
+    private int batch;
+
+    private protected RnnBase(string cellName, int gateCount, int inputSize, int hiddenSize, int numLayers, float dropout)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        if (!(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
+        }
+
+        this.cellName = cellName;
+        this.gateCount = gateCount;
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        NumLayers = numLayers;
+        DropoutProbability = dropout;
+        layers = new RnnLayer[numLayers];
+        for (int k = 0; k < numLayers; k++)
+        {
+            layers[k] = new RnnLayer(k < numLayers - 1 ? dropout : 0f);
+        }
+    }
+
+    /// <summary>Input features (the vocabulary size for one-hot input).</summary>
+    public int InputSize { get; }
+
+    /// <summary>H.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Stacked layers.</summary>
+    public int NumLayers { get; }
+
+    /// <summary>Dropout on the outputs of every layer but the last, in training.</summary>
+    public float DropoutProbability { get; }
+
+    /// <summary>
+    /// When true, each Forward starts from the previous Forward's final state (zeros the first time, or when the batch
+    /// size changes), and no gradient flows back into it: truncated backpropagation through time.
+    /// </summary>
+    public bool CarryState { get; set; }
+
+    /// <summary>The state the next Forward starts from, copied at its start; null for zeros. Typed by the cell.</summary>
+    internal RnnState? Initial { get; set; }
+
+    /// <summary>The state after the last step of the last Forward, owned by the module; null before the first.</summary>
+    internal RnnState? Final => finalState;
+
+    /// <summary>Forgets the carried state, so the next Forward starts from the initial state or zeros.</summary>
+    public void ResetState()
+    {
+        finalState?.Dispose();
+        finalState = null;
+    }
+
+    /// <summary>h of the last layer for every step, [T, B, H], for dense input [T, B, In].</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        var (steps, batch) = SequenceShape(input, 3, "[T, B, In]");
+        var x = inputMatrix.Matrix(input, steps * batch, input.Shape[2]);
+        savedInputShaped = input;
+        var y = Forward(x, steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
+        return outputShaped.Like(y, input, HiddenSize);
+    }
+
+    /// <summary>h of the last layer for every step, [T, B, H], for token indices [T, B] read as one-hot input of width In.</summary>
+    public override Tensor Forward(IndexTensor input)
+    {
+        var (steps, batch) = SequenceShape(input, 2, "token indices [T, B]");
+        savedInputShaped = null;
+        var y = Forward(flatIndices.Of(input), steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
+        return outputShaped.Append(y, input, HiddenSize);
+    }
+
+    /// <summary>From dL/d(output) [T, B, H] (used as scratch), accumulates every parameter gradient; returns dL/d(input) [T, B, In], or null for indices.</summary>
+    public override Tensor? Backward(Tensor outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, steps * batch, HiddenSize);
+        var dx = BackwardSequence(dy);
+        return dx is null || savedInputShaped is null ? dx : inputGradientShaped.Like(dx, savedInputShaped, InputSize);
+    }
+
+    /// <summary>Runs the stack on one-hot input given as indices [T·B], time-major (the layer form, without the module's state handling).</summary>
+    /// <param name="indices">Token ids in [0, InputSize), row t·B + b.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="training">Whether to apply dropout.</param>
+    /// <param name="dropoutSeed">Seed of the dropout masks.</param>
+    /// <param name="dropoutStream">Distinguishes the masks of successive batches (e.g. the step counter).</param>
+    /// <param name="initialState">The state to start from, of the cell's kind; zeros when null. It may be <paramref name="finalState"/>.</param>
+    /// <param name="finalState">When given, receives the state after the last step.</param>
+    /// <returns>The last layer's h for every step, [T·B, H], owned by the module until the next Forward.</returns>
+    internal Tensor Forward(IndexTensor indices, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, RnnState? initialState = null, RnnState? finalState = null)
+    {
+        CheckSizes((int)indices.Length, steps, batch, initialState, finalState);
+        savedIndices = indices;
+        savedInput = null;
+        return Run(indices.Device, steps, batch, training, dropoutSeed, dropoutStream, initialState, finalState);
+    }
+
+    /// <summary>Runs the stack on dense input [T·B, InputSize], time-major. See the one-hot overload for the other arguments.</summary>
+    internal Tensor Forward(Tensor input, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, RnnState? initialState = null, RnnState? finalState = null)
+    {
+        if (input.Columns != InputSize)
+        {
+            throw new ArgumentException($"The {cellName} expects {InputSize} input features but got {input.ShapeText}.", nameof(input));
+        }
+
+        CheckSizes(input.Rows, steps, batch, initialState, finalState);
+        savedIndices = null;
+        savedInput = input;
+        return Run(input.Device, steps, batch, training, dropoutSeed, dropoutStream, initialState, finalState);
+    }
+
+    /// <summary>
+    /// Backpropagates through time from dL/d(output) [T·B, H] (which is overwritten as scratch),
+    /// accumulating every parameter gradient. Returns dL/d(input) [T·B, InputSize] for dense input, or null for one-hot input.
+    /// </summary>
+    internal Tensor? BackwardSequence(Tensor outputGradient)
+    {
+        if (steps == 0)
+        {
+            throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
+        }
+
+        var device = outputGradient.Device;
+        int rows = steps * batch;
+        if (outputGradient.Rows != rows || outputGradient.Columns != HiddenSize)
+        {
+            throw new ArgumentException($"The {cellName} output gradient must be [{rows}, {HiddenSize}] but is {outputGradient.ShapeText}.", nameof(outputGradient));
+        }
+
+        Tensor dH = outputGradient;
+        Tensor? inputGradient = null;
+        for (int k = NumLayers - 1; k >= 0; k--)
+        {
+            var layer = layers[k];
+            var dHSteps = StepViews.Of(dH, steps, batch, ref layer.GradientStepCache);
+            var (dInputProjection, dRecurrentProjection) = BackwardCells(k, layer, dH, dHSteps, steps, batch);
+
+            // After the loop, each weight gradient is one GEMM over all steps.
+            if (steps > 1)
+            {
+                var laterGradients = StepViews.Rows(dRecurrentProjection, batch, rows - batch, ref layer.LaterRecurrentGradients);
+                var earlierHidden = StepViews.Rows(layer.HiddenAll!, 0, rows - batch, ref layer.EarlierHidden);
+                Ops.Gemm(laterGradients, true, earlierHidden, false, layer.WeightHh.Gradient, 1f, 1f);
+            }
+
+            if (layer.HasInitialHidden)
+            {
+                var firstGradients = StepViews.Rows(dRecurrentProjection, 0, batch, ref layer.FirstRecurrentGradients);
+                Ops.Gemm(firstGradients, true, layer.InitialHidden!, false, layer.WeightHh.Gradient, 1f, 1f);
+            }
+
+            if (k == 0 && savedIndices is not null)
+            {
+                Ops.ScatterAddColumns(dInputProjection, savedIndices, layer.WeightIh.Gradient);
+                break;
+            }
+
+            var layerInput = k == 0 ? savedInput! : layers[k - 1].Output!;
+            Ops.Gemm(dInputProjection, true, layerInput, false, layer.WeightIh.Gradient, 1f, 1f);
+            if (k == 0)
+            {
+                inputGradient = inputGradientBuffer.Get(device, rows, InputSize);
+                Ops.Gemm(dInputProjection, false, layer.WeightIh.Value, false, inputGradient);
+                break;
+            }
+
+            // dH of layer k is dead now; reuse a module-owned buffer for the layer below's dH.
+            var below = hiddenGradient.Get(device, rows, HiddenSize);
+            Ops.Gemm(dInputProjection, false, layer.WeightIh.Value, false, below);
+            dH = layers[k - 1].Dropout.Backward(below);
+        }
+
+        return inputGradient;
+    }
+
+    /// <summary>
+    /// The layer form: registers <c>{prefix}.weight_ih_l0</c> etc. in a collection the caller owns and builds, for a
+    /// hand-assembled stack outside a module tree (the kernel and layer tests); such a module cannot join a tree.
+    /// </summary>
+    internal void CreateParametersIn(ParameterCollection parameters, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        CreateParameters(parameters, prefix, 0);
+    }
+
+    /// <summary>Registers <c>weight_ih_l{k}</c> [G·H, In], <c>weight_hh_l{k}</c> [G·H, H], <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> [G·H] with PyTorch's default initialisation.</summary>
+    protected sealed override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (layers[0].HasParameters)
+        {
+            throw new InvalidOperationException($"This {cellName} already has its parameters in a collection (the layer form); it cannot join a module tree.");
+        }
+
+        // nn.LSTM and nn.GRU initialise alike: every weight and bias from U(−1/√H, 1/√H).
+        var init = Initializers.RnnDefault(HiddenSize);
+        int gateRows = gateCount * HiddenSize;
+        for (int k = 0; k < NumLayers; k++)
+        {
+            int inK = k == 0 ? InputSize : HiddenSize;
+            layers[k].Bind(
+                parameters.Add(JoinName(prefix, $"weight_ih_l{k}"), [gateRows, inK], init),
+                parameters.Add(JoinName(prefix, $"weight_hh_l{k}"), [gateRows, HiddenSize], init),
+                parameters.Add(JoinName(prefix, $"bias_ih_l{k}"), [gateRows], init),
+                parameters.Add(JoinName(prefix, $"bias_hh_l{k}"), [gateRows], init));
+        }
+    }
+
+    /// <inheritdoc/>
+    protected sealed override void OnRandomState(ulong seed, ulong stream)
+    {
+        moduleSeed = seed;
+        moduleStream = stream;
+    }
+
+    /// <summary>Frees the module's buffers (its parameters belong to the root module's collection).</summary>
+    protected sealed override void DisposeBuffers()
+    {
+        finalState?.Dispose();
+        foreach (var layer in layers)
+        {
+            layer.Dispose();
+        }
+
+        hiddenGradient.Dispose();
+        inputGradientBuffer.Dispose();
+        DisposeCellBuffers();
+    }
+
+    /// <summary>A zero state of the cell's kind for <paramref name="batch"/> sequences.</summary>
+    private protected abstract RnnState NewState(Device device, int batch);
+
+    /// <summary>
+    /// The cell's part of one layer's Forward, after the input projection is in <c>layer.GatesAll</c> and the initial h
+    /// in <c>layer.InitialHidden</c>: its biases, its recurrence over every step (h into <c>layer.HiddenAll</c>, what its
+    /// backward needs kept), and the rest of its state (beyond h) taken from <paramref name="initialState"/> and written
+    /// to <paramref name="finalState"/>.
+    /// </summary>
+    private protected abstract void ForwardCells(int k, RnnLayer layer, RnnState? initialState, RnnState? finalState, int steps, int batch);
+
+    /// <summary>
+    /// The cell's part of one layer's Backward: from dL/dh of every step (<paramref name="dH"/>, scratch), runs the
+    /// recurrence in reverse and accumulates the bias gradients. Returns dL/d(input projection) and dL/d(recurrent
+    /// projection) [T·B, G·H], from which the stack takes dW_ih, the input gradient and dW_hh.
+    /// </summary>
+    private protected abstract (Tensor InputProjection, Tensor RecurrentProjection) BackwardCells(int k, RnnLayer layer, Tensor dH, Tensor[] dHSteps, int steps, int batch);
+
+    /// <summary>Frees the cell's own buffers.</summary>
+    private protected abstract void DisposeCellBuffers();
+
+    // (T, B) of a module input of the given rank.
+    private (int Steps, int Batch) SequenceShape<T>(DeviceTensor<T> input, int rank, string expected)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != rank)
+        {
+            throw new ArgumentException($"The {cellName} module takes {expected} (time-major); got {input.ShapeText}.", nameof(input));
+        }
+
+        return (input.Shape[0], input.Shape[1]);
+    }
+
+    private RnnState? StartState(int batch) => CarryState && finalState is not null && finalState.Batch == batch ? finalState : Initial;
+
+    private RnnState EndState(Device device, int batch)
+    {
+        if (finalState is null || finalState.Batch != batch)
+        {
+            finalState?.Dispose();
+            finalState = NewState(device, batch);
+        }
+
+        return finalState;
+    }
+
+    private Tensor Run(Device device, int steps, int batch, bool training, ulong dropoutSeed, ulong dropoutStream, RnnState? initialState, RnnState? finalState)
+    {
+        this.steps = steps;
+        this.batch = batch;
+        int rows = steps * batch;
+        Tensor? layerInput = savedInput;
+        Tensor output = null!;
+        for (int k = 0; k < NumLayers; k++)
+        {
+            var layer = layers[k];
+            var gates = layer.Gates.Get(device, rows, gateCount * HiddenSize);
+            var hidden = layer.Hidden.Get(device, rows, HiddenSize);
+            layer.GatesAll = gates;
+            layer.HiddenAll = hidden;
+            layer.GateSteps = StepViews.Of(gates, steps, batch, ref layer.GateStepCache);
+            layer.HiddenSteps = StepViews.Of(hidden, steps, batch, ref layer.HiddenStepCache);
+            layer.InitialHidden = layer.InitialHiddenBuffer.Get(device, batch, HiddenSize);
+            layer.HasInitialHidden = initialState is not null;
+            if (initialState is null)
+            {
+                Ops.Fill(layer.InitialHidden, 0f);
+            }
+            else
+            {
+                Ops.Copy(initialState.Hidden[k], layer.InitialHidden);
+            }
+
+            // The input projection of all steps at once.
+            if (k == 0 && savedIndices is not null)
+            {
+                Ops.GatherColumns(layer.WeightIh.Value, savedIndices, gates);
+            }
+            else
+            {
+                Ops.Gemm(layerInput!, false, layer.WeightIh.Value, true, gates);
+            }
+
+            ForwardCells(k, layer, initialState, finalState, steps, batch);
+            if (finalState is not null)
+            {
+                Ops.Copy(layer.HiddenSteps[steps - 1], finalState.Hidden[k]);
+            }
+
+            output = layer.Dropout.Forward(hidden, training, dropoutSeed, (dropoutStream * 64) + (ulong)k);
+            layer.Output = output;
+            layerInput = output;
+        }
+
+        return output;
+    }
+
+    private void CheckSizes(int rows, int steps, int batch, RnnState? initialState, RnnState? finalState)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        if (rows != steps * batch)
+        {
+            throw new ArgumentException($"The {cellName} input has {rows} rows but steps × batch = {steps} × {batch} = {steps * batch}.");
+        }
+
+        CheckState(initialState, batch);
+        CheckState(finalState, batch);
+    }
+
+    private void CheckState(RnnState? state, int batch)
+    {
+        if (state is not null && (state.Batch != batch || state.Hidden.Count != NumLayers || state.Hidden[0].Columns != HiddenSize))
+        {
+            throw new ArgumentException($"The {cellName} state is for batch {state.Batch}, {state.Hidden.Count} layers and hidden size {state.Hidden[0].Columns}, but the input has batch {batch} and the {cellName} {NumLayers} layers of {HiddenSize}.");
+        }
+    }
+}

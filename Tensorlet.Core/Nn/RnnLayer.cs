@@ -1,0 +1,71 @@
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// One layer of a <see cref="RnnBase"/> stack: its four parameters, what its Forward saves for Backward that every cell
+/// has (the input projection that becomes the gates, h of every step, the initial h, the layer's output after dropout),
+/// and its reused buffers and cached views. A cell's own buffers (an LSTM's c) live in the cell's module.
+/// </summary>
+internal sealed class RnnLayer(float dropout) : IDisposable
+{
+    public Parameter WeightIh { get; private set; } = null!;
+
+    public Parameter WeightHh { get; private set; } = null!;
+
+    public Parameter BiasIh { get; private set; } = null!;
+
+    public Parameter BiasHh { get; private set; } = null!;
+
+    public bool HasParameters { get; private set; }
+
+    /// <summary>[T·B, G·H]: the input projection of every step, which the cell turns into its gates in place.</summary>
+    public Workspace Gates { get; } = new();
+
+    /// <summary>[T·B, H]: h of every step.</summary>
+    public Workspace Hidden { get; } = new();
+
+    public Workspace InitialHiddenBuffer { get; } = new();
+
+    public Dropout Dropout { get; } = new(dropout);
+
+    public Tensor? GatesAll { get; set; }
+
+    public Tensor? HiddenAll { get; set; }
+
+    public Tensor[]? GateSteps { get; set; }
+
+    public Tensor[]? HiddenSteps { get; set; }
+
+    public Tensor? InitialHidden { get; set; }
+
+    /// <summary>Whether the last Forward started from a given state (else from zeros, and h_{−1}·W_hhᵀ was skipped).</summary>
+    public bool HasInitialHidden { get; set; }
+
+    /// <summary>The layer's output after dropout: the next layer's input.</summary>
+    public Tensor? Output { get; set; }
+
+#pragma warning disable SA1401 // Passed by ref to the view cache.
+    public Tensor[]? GateStepCache;
+    public Tensor[]? HiddenStepCache;
+    public Tensor[]? GradientStepCache;
+    public Tensor? LaterRecurrentGradients;
+    public Tensor? FirstRecurrentGradients;
+    public Tensor? EarlierHidden;
+#pragma warning restore SA1401
+
+    public void Bind(Parameter weightIh, Parameter weightHh, Parameter biasIh, Parameter biasHh)
+    {
+        WeightIh = weightIh;
+        WeightHh = weightHh;
+        BiasIh = biasIh;
+        BiasHh = biasHh;
+        HasParameters = true;
+    }
+
+    public void Dispose()
+    {
+        Gates.Dispose();
+        Hidden.Dispose();
+        InitialHiddenBuffer.Dispose();
+        Dropout.Dispose();
+    }
+}

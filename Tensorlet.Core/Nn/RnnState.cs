@@ -1,0 +1,59 @@
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// The state a multi-layer recurrent module carries from step to step: per layer, h of shape [B, H], and whatever else
+/// its cell keeps (an LSTM's c). Owns its tensors. <see cref="Lstm"/> uses <see cref="LstmState"/>, <see cref="Gru"/>
+/// <see cref="GruState"/>.
+/// </summary>
+public abstract class RnnState : IDisposable
+{
+    private readonly IReadOnlyList<Tensor>[] parts;
+
+    private protected RnnState(int batch, params IReadOnlyList<Tensor>[] parts)
+    {
+        Batch = batch;
+        this.parts = parts;
+    }
+
+    /// <summary>The batch size the state was made for.</summary>
+    public int Batch { get; }
+
+    /// <summary>h per layer, [B, H] each.</summary>
+    public IReadOnlyList<Tensor> Hidden => parts[0];
+
+    /// <summary>Sets every tensor of the state to zero.</summary>
+    public void Reset()
+    {
+        foreach (var t in parts.SelectMany(p => p))
+        {
+            Ops.Fill(t, 0f);
+        }
+    }
+
+    /// <summary>Frees the state's tensors.</summary>
+    public void Dispose()
+    {
+        foreach (var t in parts.SelectMany(p => p))
+        {
+            t.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Copies <paramref name="source"/>, a state of the same kind and sizes, into this one.</summary>
+    internal void CopyFrom(RnnState source)
+    {
+        for (int p = 0; p < parts.Length; p++)
+        {
+            for (int k = 0; k < parts[p].Count; k++)
+            {
+                Ops.Copy(source.parts[p][k], parts[p][k]);
+            }
+        }
+    }
+
+    /// <summary>One zero [B, H] tensor per layer.</summary>
+    private protected static Tensor[] Zeros(Device device, int layers, int batch, int hiddenSize)
+        => [.. Enumerable.Range(0, layers).Select(_ => device.Zeros(batch, hiddenSize))];
+}
