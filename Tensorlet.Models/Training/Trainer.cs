@@ -27,10 +27,11 @@ namespace Tensorlet.Models.Training;
 /// their sequence); with another loss, one mean weighted by the batches' loss rows.
 /// </para>
 /// <para>
-/// A <see cref="StreamBatchSource"/> trains an <see cref="LstmCharModel"/> statefully (truncated backpropagation through
-/// time): its batches are taken in order, one stream per batch row (the batch size must be its stream count), and the
-/// LSTM's state is carried from batch to batch with its gradient cut, from zeros at the start of every epoch. A stream
-/// validation set is scored the same way. A run resumed in the middle of an epoch restarts the carried state from zeros.
+/// A <see cref="StreamBatchSource"/> trains a model that holds a recurrent module (an <see cref="RnnBase"/>: LSTM or GRU)
+/// statefully (truncated backpropagation through time): its batches are taken in order, one stream per batch row (the
+/// batch size must be its stream count), and every recurrent module's state is carried from batch to batch with its
+/// gradient cut, from zeros at the start of every epoch. A stream validation set is scored the same way. A run resumed
+/// in the middle of an epoch restarts the carried state from zeros.
 /// </para>
 /// </summary>
 public sealed class Trainer
@@ -129,22 +130,18 @@ public sealed class Trainer
 
         BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
 
-        var stateful = StatefulModel(train);
+        var stateful = StatefulModules(train);
         try
         {
             return TrainEpochs(train, validation, start, stateful, cancellation);
         }
         finally
         {
-            if (stateful is not null)
-            {
-                stateful.CarryState = false;
-                stateful.ResetState();
-            }
+            CarryState(stateful, false);
         }
     }
 
-    private TrainingResult TrainEpochs<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start, LstmCharModel? stateful, CancellationToken cancellation)
+    private TrainingResult TrainEpochs<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start, List<RnnBase>? stateful, CancellationToken cancellation)
         where TInput : unmanaged
         where TTarget : unmanaged
     {
@@ -160,11 +157,7 @@ public sealed class Trainer
         for (int epoch = position.Epoch; epoch < options.Epochs; epoch++)
         {
             var order = stateful is null ? EpochOrder(train.Count, options.Seed, epoch) : InOrder(train.Count);
-            if (stateful is not null)
-            {
-                stateful.CarryState = true;
-                stateful.ResetState();
-            }
+            CarryState(stateful, true);
 
             int firstBatch = epoch == position.Epoch ? position.BatchInEpoch : 0;
             double lossSum = 0;
@@ -233,8 +226,39 @@ public sealed class Trainer
         return order;
     }
 
-    // The model whose state a stream source's batches carry, or null when the source is not one.
-    private LstmCharModel? StatefulModel(object train)
+    // Sets every recurrent module to carry its state (or not) and forgets the state it holds.
+    private static void CarryState(List<RnnBase>? recurrent, bool carry)
+    {
+        foreach (var rnn in recurrent ?? [])
+        {
+            rnn.CarryState = carry;
+            rnn.ResetState();
+        }
+    }
+
+    // Every recurrent module of the model's tree, in order.
+    private List<RnnBase> RecurrentModules()
+    {
+        var found = new List<RnnBase>();
+        Collect(module);
+        return found;
+
+        void Collect(Module m)
+        {
+            if (m is RnnBase rnn)
+            {
+                found.Add(rnn);
+            }
+
+            foreach (var child in m.Children)
+            {
+                Collect(child.Value);
+            }
+        }
+    }
+
+    // The recurrent modules whose state a stream source's batches carry, or null when the source is not one.
+    private List<RnnBase>? StatefulModules(object train)
     {
         if (train is not StreamBatchSource streams)
         {
@@ -246,22 +270,18 @@ public sealed class Trainer
             throw new ArgumentException($"Stateful training takes one stream per batch row: the batch size is {options.BatchSize}, the source has {streams.Streams} streams.", nameof(train));
         }
 
-        return module as LstmCharModel ?? throw new ArgumentException("Stateful training carries a recurrent state: it needs an LSTM char model.", nameof(train));
+        var recurrent = RecurrentModules();
+        return recurrent.Count > 0 ? recurrent : throw new ArgumentException("Stateful training carries a recurrent state: it needs a model with an LSTM or a GRU.", nameof(train));
     }
 
-    // Scores the validation set; a stream set with the LSTM state carried from zeros through its batches in order. The
-    // model is left stateless (the epoch's sample must not start from a carried state).
+    // Scores the validation set; a stream set with the recurrent state carried from zeros through its batches in order.
+    // The model is left stateless (the epoch's sample must not start from a carried state).
     private EvaluationResult Validate<TInput, TTarget>(IBatchSource<TInput, TTarget> validation)
         where TInput : unmanaged
         where TTarget : unmanaged
     {
-        if (module is not LstmCharModel lstm)
-        {
-            return ValidateModule(validation, options.BatchSize);
-        }
-
-        lstm.CarryState = validation is StreamBatchSource;
-        lstm.ResetState();
+        var recurrent = RecurrentModules();
+        CarryState(recurrent, validation is StreamBatchSource);
         try
         {
             int batchSize = validation is StreamBatchSource streams ? streams.Streams : options.BatchSize;
@@ -269,8 +289,7 @@ public sealed class Trainer
         }
         finally
         {
-            lstm.CarryState = false;
-            lstm.ResetState();
+            CarryState(recurrent, false);
         }
     }
 
