@@ -37,10 +37,10 @@ public sealed class CrossEntropyLoss : ILoss<IndexTensor>
     public int IgnoreIndex { get; }
 
     /// <summary>The per-row losses [N] of the last Forward (0 for ignored rows), in nats, owned by the loss.</summary>
-    public Tensor RowLosses => lastLosses ?? throw new InvalidOperationException("CrossEntropyLoss.Forward has not run.");
+    internal Tensor RowLosses => lastLosses ?? throw new InvalidOperationException("CrossEntropyLoss.Forward has not run.");
 
     /// <summary>The number of rows that counted (targets not ignored) in the last Forward.</summary>
-    public int CountedRows => counted;
+    internal int CountedRows => counted;
 
     /// <inheritdoc/>
     public double Forward(Tensor prediction, IndexTensor target)

@@ -88,7 +88,7 @@ public sealed class Linear : Module
     public override Tensor? Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true);
 
     /// <summary>As <see cref="Backward(Tensor)"/>; with <paramref name="computeInputGradient"/> false, dx is not computed (one GEMM less) and null is returned.</summary>
-    public Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
+    internal Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         int rows = ShapeView.RowsByLast(outputGradient);

@@ -11,6 +11,11 @@ public sealed class ParameterCollection : IDisposable
     private Tensor? values;
     private Tensor? gradients;
 
+    /// <summary>An empty collection; <see cref="Module.Build"/> makes the one of a module tree.</summary>
+    internal ParameterCollection()
+    {
+    }
+
     /// <summary>The parameters in registration order.</summary>
     public IReadOnlyList<Parameter> Parameters => parameters;
 
@@ -52,7 +57,7 @@ public sealed class ParameterCollection : IDisposable
     }
 
     /// <summary>Allocates the flat buffers on <paramref name="device"/> and initialises every parameter from <paramref name="seed"/>.</summary>
-    public void Build(Device device, int seed)
+    internal void Build(Device device, int seed)
     {
         if (values is not null)
         {
@@ -88,7 +93,7 @@ public sealed class ParameterCollection : IDisposable
     public void ZeroGradients() => Ops.Fill(Gradients, 0f);
 
     /// <summary>Copies host values into the named parameters, checking every shape first.</summary>
-    public void Load(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> tensors)
+    internal void Load(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> tensors)
     {
         foreach (var p in parameters)
         {

@@ -65,12 +65,6 @@ public sealed class Adam : IOptimizer
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Parameters.ZeroGradients();
 
-    /// <summary>
-    /// Scales the gradients so their global L2 norm is at most <paramref name="maxNorm"/>, as
-    /// torch.nn.utils.clip_grad_norm_ does, and returns the norm before clipping (see <see cref="GradientClipping"/>).
-    /// </summary>
-    public double ClipGradientNorm(double maxNorm) => GradientClipping.ClipGradientNorm(Parameters, maxNorm);
-
     /// <summary>The optimizer state to save with a checkpoint: step, first and second moments.</summary>
     public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray());
 

@@ -41,7 +41,7 @@ public abstract class DeviceTensor<T> : IDisposable
     public int Columns => shape.Length == 1 ? 1 : (int)(Length / shape[0]);
 
     /// <summary>Whether this tensor owns its buffer (false for views).</summary>
-    public bool OwnsStorage { get; }
+    internal bool OwnsStorage { get; }
 
     /// <summary>Whether the tensor, or the owner of a view's buffer, has been disposed.</summary>
     public bool IsDisposed => disposed || Storage.IsDisposed;

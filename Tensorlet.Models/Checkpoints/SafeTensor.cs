@@ -5,7 +5,7 @@ namespace Tensorlet.Models.Checkpoints;
 /// values as float32. Integer and bool tensors also keep their exact values (<see cref="ToInt64Array"/>),
 /// since token indices above 2^24 do not survive float32.
 /// </summary>
-public sealed class SafeTensor
+internal sealed class SafeTensor
 {
     private readonly int[] shape;
     private readonly long[]? integers;

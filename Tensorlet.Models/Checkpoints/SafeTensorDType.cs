@@ -5,7 +5,7 @@ namespace Tensorlet.Models.Checkpoints;
 /// are converted to float32 on read, integer and bool types keep their exact values as well.
 /// Tensorlet writes F32, I32 and I64.
 /// </summary>
-public enum SafeTensorDType
+internal enum SafeTensorDType
 {
     /// <summary>IEEE float64 ("F64").</summary>
     F64,

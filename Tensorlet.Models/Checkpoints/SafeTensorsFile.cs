@@ -6,7 +6,7 @@ namespace Tensorlet.Models.Checkpoints;
 /// error; <see cref="Write"/> replaces a file atomically. This is the format PyTorch users exchange
 /// state_dicts in, so a checkpoint written here loads with <c>load_state_dict</c> and vice versa.
 /// </summary>
-public sealed class SafeTensorsFile
+internal sealed class SafeTensorsFile
 {
     /// <summary>The reserved header key that holds the metadata map.</summary>
     public const string MetadataKey = "__metadata__";
