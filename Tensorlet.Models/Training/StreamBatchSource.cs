@@ -70,14 +70,7 @@ public sealed class StreamBatchSource : IBatchSource
 
             int stream = example % Streams;
             int step = example / Streams;
-            text.CopyTo((stream * StreamLength) + (step * SequenceLength), chunk);
-            for (int t = 0; t < SequenceLength; t++)
-            {
-                int row = (t * batch) + b;
-                inputs[row] = chunk[t];
-                targets[row] = chunk[t + 1];
-                positions[row] = t + 1;
-            }
+            TimeMajorWindow.Fill(text, (stream * StreamLength) + (step * SequenceLength), chunk, b, batch, inputs, targets, positions);
         }
     }
 }

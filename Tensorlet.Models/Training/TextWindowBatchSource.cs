@@ -48,14 +48,7 @@ public sealed class TextWindowBatchSource : IBatchSource
                 throw new ArgumentOutOfRangeException(nameof(examples), example, $"The text gives {Count} windows.");
             }
 
-            text.CopyTo(example * SequenceLength, window);
-            for (int t = 0; t < SequenceLength; t++)
-            {
-                int row = (t * batch) + b;
-                inputs[row] = window[t];
-                targets[row] = window[t + 1];
-                positions[row] = t + 1;
-            }
+            TimeMajorWindow.Fill(text, example * SequenceLength, window, b, batch, inputs, targets, positions);
         }
     }
 }
