@@ -29,37 +29,24 @@ internal sealed class ShapeView
     /// <summary><paramref name="source"/> shaped as <paramref name="like"/>'s dimensions but the last, then <paramref name="last"/>.</summary>
     public Tensor Like<T>(Tensor source, DeviceTensor<T> like, int last)
         where T : unmanaged
-    {
-        int rank = like.Rank;
-        if (Matches(source) && shape.Length == rank && shape[^1] == last && LeadingEqual(like, rank - 1))
-        {
-            return view!;
-        }
-
-        shape = new int[rank];
-        for (int d = 0; d < rank - 1; d++)
-        {
-            shape[d] = like.Shape[d];
-        }
-
-        shape[^1] = last;
-        view = source.Reshape(shape);
-        return view;
-    }
+        => Shaped(source, like.Shape, like.Rank - 1, last);
 
     /// <summary><paramref name="source"/> shaped as all of <paramref name="like"/>'s dimensions, then <paramref name="last"/> (for index inputs).</summary>
-    public Tensor Append(Tensor source, IndexTensor like, int last)
+    public Tensor Append(Tensor source, IndexTensor like, int last) => Shaped(source, like.Shape, like.Rank, last);
+
+    // source shaped as the first `count` of `leading`, then `last`; the cached view when it is that already.
+    private Tensor Shaped(Tensor source, IReadOnlyList<int> leading, int count, int last)
     {
-        int rank = like.Rank + 1;
-        if (Matches(source) && shape.Length == rank && shape[^1] == last && LeadingEqual(like, rank - 1))
+        int rank = count + 1;
+        if (Matches(source) && shape.Length == rank && shape[^1] == last && LeadingEqual(leading, count))
         {
             return view!;
         }
 
         shape = new int[rank];
-        for (int d = 0; d < rank - 1; d++)
+        for (int d = 0; d < count; d++)
         {
-            shape[d] = like.Shape[d];
+            shape[d] = leading[d];
         }
 
         shape[^1] = last;
@@ -69,12 +56,11 @@ internal sealed class ShapeView
 
     private bool Matches(Tensor source) => view is not null && !view.IsDisposed && ReferenceEquals(view.Storage, source.Storage) && view.Offset == source.Offset;
 
-    private bool LeadingEqual<T>(DeviceTensor<T> like, int count)
-        where T : unmanaged
+    private bool LeadingEqual(IReadOnlyList<int> leading, int count)
     {
         for (int d = 0; d < count; d++)
         {
-            if (shape[d] != like.Shape[d])
+            if (shape[d] != leading[d])
             {
                 return false;
             }
