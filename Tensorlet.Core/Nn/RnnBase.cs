@@ -95,6 +95,18 @@ public abstract class RnnBase : Module
         finalState = null;
     }
 
+    /// <summary>
+    /// Makes a copy of <paramref name="state"/>, of the cell's kind, the state carried into the next Forward of its batch
+    /// size, as if the previous Forward had ended with it (with <see cref="CarryState"/> set): how stateful training
+    /// resumed in the middle of an epoch continues exactly.
+    /// </summary>
+    public void CarryFrom(RnnState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        CheckState(state, state.Batch);
+        EndState(state.Hidden[0].Device, state.Batch).CopyFrom(state);
+    }
+
     /// <summary>h of the last layer for every step, [T, B, H], for dense input [T, B, In].</summary>
     public override Tensor Forward(Tensor input)
     {

@@ -31,7 +31,8 @@ namespace Tensorlet.Models.Training;
 /// statefully (truncated backpropagation through time): its batches are taken in order, one stream per batch row (the
 /// batch size must be its stream count), and every recurrent module's state is carried from batch to batch with its
 /// gradient cut, from zeros at the start of every epoch. A stream validation set is scored the same way. A run resumed
-/// in the middle of an epoch restarts the carried state from zeros.
+/// in the middle of an epoch continues from the state the model carries when training starts: give it the stopped
+/// run's (<see cref="RnnBase.CarryFrom"/>) to continue exactly; zeros otherwise.
 /// </para>
 /// </summary>
 public sealed class Trainer
@@ -157,9 +158,11 @@ public sealed class Trainer
         for (int epoch = position.Epoch; epoch < options.Epochs; epoch++)
         {
             var order = stateful is null ? EpochOrder(train.Count, options.Seed, epoch) : InOrder(train.Count);
-            CarryState(stateful, true);
-
             int firstBatch = epoch == position.Epoch ? position.BatchInEpoch : 0;
+
+            // An epoch starts from zeros; one resumed in its middle continues the state the model was given
+            // (RnnBase.CarryFrom), or zeros.
+            CarryState(stateful, true, reset: firstBatch == 0);
             double lossSum = 0;
             long characters = 0;
             var clock = Stopwatch.StartNew();
@@ -226,13 +229,16 @@ public sealed class Trainer
         return order;
     }
 
-    // Sets every recurrent module to carry its state (or not) and forgets the state it holds.
-    private static void CarryState(List<RnnBase>? recurrent, bool carry)
+    // Sets every recurrent module to carry its state (or not) and, unless told not to, forgets the state it holds.
+    private static void CarryState(List<RnnBase>? recurrent, bool carry, bool reset = true)
     {
         foreach (var rnn in recurrent ?? [])
         {
             rnn.CarryState = carry;
-            rnn.ResetState();
+            if (reset)
+            {
+                rnn.ResetState();
+            }
         }
     }
 

@@ -120,6 +120,47 @@ public sealed class StatefulTrainingTests
     }
 
     [Test]
+    public void ATrainerResumedInTheMiddleOfAnEpochContinuesTheStateGivenByCarryFrom()
+    {
+        var device = TestDevices.Get("cpu");
+        var (parameters, text) = RandomGruParametersAndText(seed: 6);
+        var source = new StreamBatchSource(CharIds.FromIds(text, Vocabulary), Streams, SequenceLength);
+        using var model = new GruCharModel(device, Vocabulary, Hidden, Layers, dropout: 0f, seed: 0);
+        LoadGru(model, parameters);
+
+        // The state after batch 0, as the stopped run carried it.
+        using var state = model.Gru.CreateState(device, Streams);
+        var inputs = new int[Streams * SequenceLength];
+        source.Fill([.. Enumerable.Range(0, Streams)], inputs, new int[inputs.Length], new int[inputs.Length]);
+        using (var x = device.IndexFromArray(inputs, inputs.Length))
+        {
+            model.Logits(x, Streams, training: false, step: 0, initialState: null, finalState: state);
+        }
+
+        // A resumed process starts with no carried state; CarryFrom gives it the stopped run's.
+        model.ResetState();
+        model.Gru.CarryFrom(state);
+        using var adam = new Adam(model.Parameters, learningRate: 0f);
+        using var loss = new CrossEntropyLoss();
+        var trainer = new Trainer(model, loss, adam, new TrainerOptions { BatchSize = Streams, Epochs = 1, Seed = 1 });
+        var losses = new List<double>();
+        trainer.BatchCompleted += p => losses.Add(p.Loss);
+        trainer.Train(source, null, start: new TrainingPosition(0, 1, 1));
+
+        Assert.That(losses, Has.Count.EqualTo(Batches - 1));
+        for (int j = 1; j < Batches; j++)
+        {
+            double expected = BatchLoss(c => GruPrefixLoss(parameters, source, text, c), j);
+            Assert.That(losses[j - 1], Is.EqualTo(expected).Within(1e-5 * Math.Abs(expected)), $"batch {j}");
+        }
+
+        using var other = model.Gru.CreateState(device, Streams + 1);
+        Assert.That(() => model.Gru.CarryFrom(other), Throws.Nothing, "any batch size");
+        using var lstm = new Lstm(Vocabulary, Hidden, Layers);
+        Assert.That(() => lstm.CarryFrom(state), Throws.ArgumentException, "a GRU state cannot stand for an LSTM's");
+    }
+
+    [Test]
     public void StatefulTrainingNeedsARecurrentModule()
     {
         var device = TestDevices.Get("cpu");
