@@ -115,9 +115,13 @@ public sealed class Gru : RnnBase
             }
         }
 
-        Ops.SumColumns(dGiAll, layer.BiasIh.Gradient, accumulate: true);
-        Ops.SumColumns(dGhAll, layer.BiasHh.Gradient, accumulate: true);
         return (dGiAll, dGhAll);
+    }
+
+    private protected override void AddBiasGradients(int k, RnnLayer layer, Tensor dInputProjection, Tensor dRecurrentProjection)
+    {
+        Ops.SumColumns(dInputProjection, layer.BiasIh.Gradient, accumulate: true);
+        Ops.SumColumns(dRecurrentProjection, layer.BiasHh.Gradient, accumulate: true);
     }
 
     private protected override void DisposeCellBuffers()
