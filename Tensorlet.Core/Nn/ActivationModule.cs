@@ -18,7 +18,7 @@ public abstract class ActivationModule : Module
     }
 
     /// <summary>The module for <paramref name="function"/>: a new <see cref="Relu"/>, <see cref="Tanh"/> or <see cref="Sigmoid"/>.</summary>
-    public static ActivationModule Create(Activation function) => function switch
+    internal static ActivationModule Create(Activation function) => function switch
     {
         Activation.Relu => new Relu(),
         Activation.Tanh => new Tanh(),

@@ -52,7 +52,7 @@ public sealed class Gru : RnnBase
     /// <summary>Makes a zero h state for <paramref name="batch"/> sequences.</summary>
     public GruState CreateState(Device device, int batch) => new(device, NumLayers, batch, HiddenSize);
 
-    internal override RnnState NewState(Device device, int batch) => CreateState(device, batch);
+    private protected override RnnState NewState(Device device, int batch) => CreateState(device, batch);
 
     private protected override void ForwardCells(int k, RnnLayer layer, RnnState? initialState, RnnState? finalState, int steps, int batch)
     {
@@ -115,9 +115,13 @@ public sealed class Gru : RnnBase
             }
         }
 
-        Ops.SumColumns(dGiAll, layer.BiasIh.Gradient, accumulate: true);
-        Ops.SumColumns(dGhAll, layer.BiasHh.Gradient, accumulate: true);
         return (dGiAll, dGhAll);
+    }
+
+    private protected override void AddBiasGradients(int k, RnnLayer layer, Tensor dInputProjection, Tensor dRecurrentProjection)
+    {
+        Ops.SumColumns(dInputProjection, layer.BiasIh.Gradient, accumulate: true);
+        Ops.SumColumns(dRecurrentProjection, layer.BiasHh.Gradient, accumulate: true);
     }
 
     private protected override void DisposeCellBuffers()

@@ -50,7 +50,7 @@ public sealed class Lstm : RnnBase
     /// <summary>Makes a zero (h, c) state for <paramref name="batch"/> sequences.</summary>
     public LstmState CreateState(Device device, int batch) => new(device, NumLayers, batch, HiddenSize);
 
-    internal override RnnState NewState(Device device, int batch) => CreateState(device, batch);
+    private protected override RnnState NewState(Device device, int batch) => CreateState(device, batch);
 
     private protected override void ForwardCells(int k, RnnLayer layer, RnnState? initialState, RnnState? finalState, int steps, int batch)
     {
@@ -128,14 +128,18 @@ public sealed class Lstm : RnnBase
             }
         }
 
-        // Both biases get the same gradient: one pass over d(pre), then add the [4H] sum to each.
-        var biasGradient = b.BiasGradientSum.Get(device, 1, 4 * HiddenSize);
-        Ops.SumColumns(dPreAll, biasGradient);
-        Ops.AddBias(b.BiasIhGradientRow ??= layer.BiasIh.Gradient.Reshape(1, 4 * HiddenSize), biasGradient);
-        Ops.AddBias(b.BiasHhGradientRow ??= layer.BiasHh.Gradient.Reshape(1, 4 * HiddenSize), biasGradient);
-
         // The input and the recurrent projections share the preactivations, so they share their gradient.
         return (dPreAll, dPreAll);
+    }
+
+    private protected override void AddBiasGradients(int k, RnnLayer layer, Tensor dInputProjection, Tensor dRecurrentProjection)
+    {
+        // Both biases get the same gradient: one pass over d(pre), then add the [4H] sum to each.
+        var b = cells[k];
+        var biasGradient = b.BiasGradientSum.Get(dInputProjection.Device, 1, 4 * HiddenSize);
+        Ops.SumColumns(dInputProjection, biasGradient);
+        Ops.AddBias(b.BiasIhGradientRow ??= layer.BiasIh.Gradient.Reshape(1, 4 * HiddenSize), biasGradient);
+        Ops.AddBias(b.BiasHhGradientRow ??= layer.BiasHh.Gradient.Reshape(1, 4 * HiddenSize), biasGradient);
     }
 
     private protected override void DisposeCellBuffers()

@@ -96,25 +96,15 @@ public abstract class RnnBase : Module
     }
 
     /// <summary>
-    /// Makes a copy of <paramref name="state"/> (this cell's kind: <see cref="LstmState"/> or <see cref="GruState"/>) the
-    /// state carried into the next Forward of its batch size, as if the previous Forward had ended with it (with
-    /// <see cref="CarryState"/> set): how stateful training resumed in the middle of an epoch continues exactly.
+    /// Makes a copy of <paramref name="state"/>, of the cell's kind, the state carried into the next Forward of its batch
+    /// size, as if the previous Forward had ended with it (with <see cref="CarryState"/> set): how stateful training
+    /// resumed in the middle of an epoch continues exactly.
     /// </summary>
     public void CarryFrom(RnnState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Hidden.Count != NumLayers || state.Hidden[0].Shape[1] != HiddenSize)
-        {
-            throw new ArgumentException($"The state has {state.Hidden.Count} layers of {state.Hidden[0].Shape[1]}; this module {NumLayers} of {HiddenSize}.", nameof(state));
-        }
-
-        var carried = EndState(state.Hidden[0].Device, state.Batch);
-        if (carried.GetType() != state.GetType())
-        {
-            throw new ArgumentException($"The {cellName} module carries a {carried.GetType().Name}, not a {state.GetType().Name}.", nameof(state));
-        }
-
-        carried.CopyFrom(state);
+        CheckState(state, state.Batch);
+        EndState(state.Hidden[0].Device, state.Batch).CopyFrom(state);
     }
 
     /// <summary>h of the last layer for every step, [T, B, H], for dense input [T, B, In].</summary>
@@ -188,54 +178,21 @@ public abstract class RnnBase : Module
             throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
         }
 
-        var device = outputGradient.Device;
         int rows = steps * batch;
         if (outputGradient.Rows != rows || outputGradient.Columns != HiddenSize)
         {
             throw new ArgumentException($"The {cellName} output gradient must be [{rows}, {HiddenSize}] but is {outputGradient.ShapeText}.", nameof(outputGradient));
         }
 
-        Tensor dH = outputGradient;
+        Tensor? dH = outputGradient;
         Tensor? inputGradient = null;
-        for (int k = NumLayers - 1; k >= 0; k--)
+        for (int k = NumLayers - 1; k >= 0 && dH is not null; k--)
         {
             var layer = layers[k];
             var dHSteps = StepViews.Of(dH, steps, batch, ref layer.GradientStepCache);
             var (dInputProjection, dRecurrentProjection) = BackwardCells(k, layer, dH, dHSteps, steps, batch);
-
-            // After the loop, each weight gradient is one GEMM over all steps.
-            if (steps > 1)
-            {
-                var laterGradients = StepViews.Rows(dRecurrentProjection, batch, rows - batch, ref layer.LaterRecurrentGradients);
-                var earlierHidden = StepViews.Rows(layer.HiddenAll!, 0, rows - batch, ref layer.EarlierHidden);
-                Ops.Gemm(laterGradients, true, earlierHidden, false, layer.WeightHh.Gradient, 1f, 1f);
-            }
-
-            if (layer.HasInitialHidden)
-            {
-                var firstGradients = StepViews.Rows(dRecurrentProjection, 0, batch, ref layer.FirstRecurrentGradients);
-                Ops.Gemm(firstGradients, true, layer.InitialHidden!, false, layer.WeightHh.Gradient, 1f, 1f);
-            }
-
-            if (k == 0 && savedIndices is not null)
-            {
-                Ops.ScatterAddColumns(dInputProjection, savedIndices, layer.WeightIh.Gradient);
-                break;
-            }
-
-            var layerInput = k == 0 ? savedInput! : layers[k - 1].Output!;
-            Ops.Gemm(dInputProjection, true, layerInput, false, layer.WeightIh.Gradient, 1f, 1f);
-            if (k == 0)
-            {
-                inputGradient = inputGradientBuffer.Get(device, rows, InputSize);
-                Ops.Gemm(dInputProjection, false, layer.WeightIh.Value, false, inputGradient);
-                break;
-            }
-
-            // dH of layer k is dead now; reuse a module-owned buffer for the layer below's dH.
-            var below = hiddenGradient.Get(device, rows, HiddenSize);
-            Ops.Gemm(dInputProjection, false, layer.WeightIh.Value, false, below);
-            dH = layers[k - 1].Dropout.Backward(below);
+            AddWeightGradients(k, dInputProjection, dRecurrentProjection);
+            dH = InputGradient(k, dInputProjection, ref inputGradient);
         }
 
         return inputGradient;
@@ -296,7 +253,7 @@ public abstract class RnnBase : Module
     }
 
     /// <summary>A zero state of the cell's kind for <paramref name="batch"/> sequences.</summary>
-    internal abstract RnnState NewState(Device device, int batch);
+    private protected abstract RnnState NewState(Device device, int batch);
 
     /// <summary>
     /// The cell's part of one layer's Forward, after the input projection is in <c>layer.GatesAll</c> and the initial h
@@ -308,10 +265,13 @@ public abstract class RnnBase : Module
 
     /// <summary>
     /// The cell's part of one layer's Backward: from dL/dh of every step (<paramref name="dH"/>, scratch), runs the
-    /// recurrence in reverse and accumulates the bias gradients. Returns dL/d(input projection) and dL/d(recurrent
-    /// projection) [T·B, G·H], from which the stack takes dW_ih, the input gradient and dW_hh.
+    /// recurrence in reverse. Returns dL/d(input projection) and dL/d(recurrent projection) [T·B, G·H], from which the
+    /// stack takes dW_hh, the bias gradients (<see cref="AddBiasGradients"/>), dW_ih and the input gradient.
     /// </summary>
     private protected abstract (Tensor InputProjection, Tensor RecurrentProjection) BackwardCells(int k, RnnLayer layer, Tensor dH, Tensor[] dHSteps, int steps, int batch);
+
+    /// <summary>Accumulates layer k's bias gradients from what <see cref="BackwardCells"/> returned.</summary>
+    private protected abstract void AddBiasGradients(int k, RnnLayer layer, Tensor dInputProjection, Tensor dRecurrentProjection);
 
     /// <summary>Frees the cell's own buffers.</summary>
     private protected abstract void DisposeCellBuffers();
@@ -327,6 +287,64 @@ public abstract class RnnBase : Module
         }
 
         return (input.Shape[0], input.Shape[1]);
+    }
+
+    /// <summary>
+    /// Adds layer k's weight and bias gradients from its d(input projection) and d(recurrent projection) [T·B, G·H]:
+    /// after the recurrence, dW_hh and dW_ih are each one GEMM over all steps (dW_ih a scatter for one-hot input).
+    /// </summary>
+    private void AddWeightGradients(int k, Tensor dInputProjection, Tensor dRecurrentProjection)
+    {
+        var layer = layers[k];
+        int rows = steps * batch;
+        if (steps > 1)
+        {
+            var laterGradients = StepViews.Rows(dRecurrentProjection, batch, rows - batch, ref layer.LaterRecurrentGradients);
+            var earlierHidden = StepViews.Rows(layer.HiddenAll!, 0, rows - batch, ref layer.EarlierHidden);
+            Ops.Gemm(laterGradients, true, earlierHidden, false, layer.WeightHh.Gradient, 1f, 1f);
+        }
+
+        if (layer.HasInitialHidden)
+        {
+            var firstGradients = StepViews.Rows(dRecurrentProjection, 0, batch, ref layer.FirstRecurrentGradients);
+            Ops.Gemm(firstGradients, true, layer.InitialHidden!, false, layer.WeightHh.Gradient, 1f, 1f);
+        }
+
+        AddBiasGradients(k, layer, dInputProjection, dRecurrentProjection);
+        if (k == 0 && savedIndices is not null)
+        {
+            Ops.ScatterAddColumns(dInputProjection, savedIndices, layer.WeightIh.Gradient);
+        }
+        else
+        {
+            Ops.Gemm(dInputProjection, true, k == 0 ? savedInput! : layers[k - 1].Output!, false, layer.WeightIh.Gradient, 1f, 1f);
+        }
+    }
+
+    /// <summary>
+    /// dL/d(layer k's input) from its d(input projection): the layer below's dH, or null at layer 0, where the module's
+    /// own input gradient (for dense input) goes to <paramref name="inputGradient"/>.
+    /// </summary>
+    private Tensor? InputGradient(int k, Tensor dInputProjection, ref Tensor? inputGradient)
+    {
+        var weightIh = layers[k].WeightIh.Value;
+        var device = dInputProjection.Device;
+        int rows = steps * batch;
+        if (k == 0)
+        {
+            if (savedIndices is null)
+            {
+                inputGradient = inputGradientBuffer.Get(device, rows, InputSize);
+                Ops.Gemm(dInputProjection, false, weightIh, false, inputGradient);
+            }
+
+            return null;
+        }
+
+        // dH of layer k is dead now; reuse a module-owned buffer for the layer below's dH.
+        var below = hiddenGradient.Get(device, rows, HiddenSize);
+        Ops.Gemm(dInputProjection, false, weightIh, false, below);
+        return layers[k - 1].Dropout.Backward(below);
     }
 
     private RnnState? StartState(int batch) => CarryState && finalState is not null && finalState.Batch == batch ? finalState : Initial;

@@ -44,6 +44,11 @@ public abstract class RnnState : IDisposable
     /// <summary>Copies <paramref name="source"/>, a state of the same kind and sizes, into this one.</summary>
     internal void CopyFrom(RnnState source)
     {
+        if (source.GetType() != GetType())
+        {
+            throw new ArgumentException($"A {source.GetType().Name} cannot stand for a {GetType().Name}.", nameof(source));
+        }
+
         for (int p = 0; p < parts.Length; p++)
         {
             for (int k = 0; k < parts[p].Count; k++)

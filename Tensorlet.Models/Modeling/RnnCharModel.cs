@@ -55,8 +55,7 @@ public abstract class RnnCharModel : Sequential, ICharModel
         set => Rnn.CarryState = value;
     }
 
-    /// <summary>The recurrent module.</summary>
-    internal RnnBase Rnn => (RnnBase)this[0];
+    private RnnBase Rnn => (RnnBase)this[0];
 
     /// <summary>Forgets the carried state: the next <see cref="ForwardLoss"/> starts from zeros.</summary>
     public void ResetState() => Rnn.ResetState();
@@ -75,7 +74,7 @@ public abstract class RnnCharModel : Sequential, ICharModel
     /// Logits [T·B, V] for time-major inputs, optionally starting from and updating a state of the recurrent module's
     /// kind; owned by the model until the next call.
     /// </summary>
-    internal Tensor Logits(IndexTensor inputs, int batch, bool training, long step, RnnState? initialState, RnnState? finalState)
+    private protected Tensor Logits(IndexTensor inputs, int batch, bool training, long step, RnnState? initialState, RnnState? finalState)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         Train(training);

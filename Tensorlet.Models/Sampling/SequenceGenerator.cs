@@ -7,9 +7,9 @@ namespace Tensorlet.Models.Sampling;
 /// sequence) it returns logits [T, 1, V] or [T, V], whose last row scores the token after the last id, as a
 /// <c>Sequential(Embedding, Lstm or Gru, Linear)</c> or the char models do.
 /// <para>
-/// A model with recurrent modules (<see cref="Lstm"/>, <see cref="Gru"/>) carries their state from step to step: the
-/// start text runs once, then each new id is one single-step forward, where the notebook re-runs the whole prefix each
-/// time (O(L²)); both give the same distribution, which the tests check. A model without one, or any model given a
+/// A model with recurrent modules (any <see cref="RnnBase"/>: <see cref="Lstm"/>, <see cref="Gru"/>) carries their
+/// state from step to step: the start text runs once, then each new id is one single-step forward, where the notebook
+/// re-runs the whole prefix each time (O(L²)); both give the same distribution, which the tests check. A model without one, or any model given a
 /// <c>window</c>, re-runs the last <c>window</c> ids from a zero state for every new id. The model runs in evaluation
 /// mode (no dropout); its mode and state flags are restored when the enumeration ends.
 /// </para>
@@ -124,7 +124,7 @@ public static class SequenceGenerator
     {
         private readonly Module model;
         private readonly bool wasTraining;
-        private readonly List<(Module Module, bool Carried)> recurrent = [];
+        private readonly List<(RnnBase Module, bool Carried)> recurrent = [];
         private readonly int seed;
         private readonly int topK;
         private CategoricalSampler? sampler;
@@ -188,32 +188,19 @@ public static class SequenceGenerator
         }
 
         // Sets whether a recurrent module carries its state, and forgets the state it holds.
-        private static void SetCarry(Module module, bool carry)
+        private static void SetCarry(RnnBase module, bool carry)
         {
-            switch (module)
-            {
-                case Lstm lstm:
-                    lstm.CarryState = carry;
-                    lstm.ResetState();
-                    break;
-                case Gru gru:
-                    gru.CarryState = carry;
-                    gru.ResetState();
-                    break;
-            }
+            module.CarryState = carry;
+            module.ResetState();
         }
 
         private CategoricalSampler Sampler(Tensor logits) => sampler ??= new CategoricalSampler(model.Device, logits.Shape[^1], seed, topK);
 
         private void Collect(Module module)
         {
-            if (module is Lstm lstm)
+            if (module is RnnBase rnn)
             {
-                recurrent.Add((lstm, lstm.CarryState));
-            }
-            else if (module is Gru gru)
-            {
-                recurrent.Add((gru, gru.CarryState));
+                recurrent.Add((rnn, rnn.CarryState));
             }
 
             foreach (var child in module.Children)

@@ -27,12 +27,12 @@ namespace Tensorlet.Models.Training;
 /// their sequence); with another loss, one mean weighted by the batches' loss rows.
 /// </para>
 /// <para>
-/// A <see cref="StreamBatchSource"/> trains an <see cref="RnnCharModel"/> (LSTM or GRU) statefully (truncated
-/// backpropagation through time): its batches are taken in order, one stream per batch row (the batch size must be its
-/// stream count), and the recurrent state is carried from batch to batch with its gradient cut, from zeros at the start
-/// of every epoch. A stream validation set is scored the same way. A run resumed in the middle of an epoch continues from
-/// the state the model carries when training starts: give it the stopped run's (<see cref="RnnBase.CarryFrom"/>) to
-/// continue exactly; zeros otherwise.
+/// A <see cref="StreamBatchSource"/> trains a model that holds a recurrent module (an <see cref="RnnBase"/>: LSTM or GRU)
+/// statefully (truncated backpropagation through time): its batches are taken in order, one stream per batch row (the
+/// batch size must be its stream count), and every recurrent module's state is carried from batch to batch with its
+/// gradient cut, from zeros at the start of every epoch. A stream validation set is scored the same way. A run resumed
+/// in the middle of an epoch continues from the state the model carries when training starts: give it the stopped
+/// run's (<see cref="RnnBase.CarryFrom"/>) to continue exactly; zeros otherwise.
 /// </para>
 /// </summary>
 public sealed class Trainer
@@ -131,22 +131,18 @@ public sealed class Trainer
 
         BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
 
-        var stateful = StatefulModel(train);
+        var stateful = StatefulModules(train);
         try
         {
             return TrainEpochs(train, validation, start, stateful, cancellation);
         }
         finally
         {
-            if (stateful is not null)
-            {
-                stateful.CarryState = false;
-                stateful.ResetState();
-            }
+            CarryState(stateful, false);
         }
     }
 
-    private TrainingResult TrainEpochs<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start, RnnCharModel? stateful, CancellationToken cancellation)
+    private TrainingResult TrainEpochs<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start, List<RnnBase>? stateful, CancellationToken cancellation)
         where TInput : unmanaged
         where TTarget : unmanaged
     {
@@ -163,17 +159,10 @@ public sealed class Trainer
         {
             var order = stateful is null ? EpochOrder(train.Count, options.Seed, epoch) : InOrder(train.Count);
             int firstBatch = epoch == position.Epoch ? position.BatchInEpoch : 0;
-            if (stateful is not null)
-            {
-                // An epoch starts from zeros; one resumed in its middle continues the state the model was given
-                // (RnnBase.CarryFrom), or zeros.
-                stateful.CarryState = true;
-                if (firstBatch == 0)
-                {
-                    stateful.ResetState();
-                }
-            }
 
+            // An epoch starts from zeros; one resumed in its middle continues the state the model was given
+            // (RnnBase.CarryFrom), or zeros.
+            CarryState(stateful, true, reset: firstBatch == 0);
             double lossSum = 0;
             long characters = 0;
             var clock = Stopwatch.StartNew();
@@ -240,8 +229,42 @@ public sealed class Trainer
         return order;
     }
 
-    // The model whose state a stream source's batches carry, or null when the source is not one.
-    private RnnCharModel? StatefulModel(object train)
+    // Sets every recurrent module to carry its state (or not) and, unless told not to, forgets the state it holds.
+    private static void CarryState(List<RnnBase>? recurrent, bool carry, bool reset = true)
+    {
+        foreach (var rnn in recurrent ?? [])
+        {
+            rnn.CarryState = carry;
+            if (reset)
+            {
+                rnn.ResetState();
+            }
+        }
+    }
+
+    // Every recurrent module of the model's tree, in order.
+    private List<RnnBase> RecurrentModules()
+    {
+        var found = new List<RnnBase>();
+        Collect(module);
+        return found;
+
+        void Collect(Module m)
+        {
+            if (m is RnnBase rnn)
+            {
+                found.Add(rnn);
+            }
+
+            foreach (var child in m.Children)
+            {
+                Collect(child.Value);
+            }
+        }
+    }
+
+    // The recurrent modules whose state a stream source's batches carry, or null when the source is not one.
+    private List<RnnBase>? StatefulModules(object train)
     {
         if (train is not StreamBatchSource streams)
         {
@@ -253,22 +276,18 @@ public sealed class Trainer
             throw new ArgumentException($"Stateful training takes one stream per batch row: the batch size is {options.BatchSize}, the source has {streams.Streams} streams.", nameof(train));
         }
 
-        return module as RnnCharModel ?? throw new ArgumentException("Stateful training carries a recurrent state: it needs an LSTM or GRU char model.", nameof(train));
+        var recurrent = RecurrentModules();
+        return recurrent.Count > 0 ? recurrent : throw new ArgumentException("Stateful training carries a recurrent state: it needs a model with an LSTM or a GRU.", nameof(train));
     }
 
-    // Scores the validation set; a stream set with the recurrent state carried from zeros through its batches in order. The
-    // model is left stateless (the epoch's sample must not start from a carried state).
+    // Scores the validation set; a stream set with the recurrent state carried from zeros through its batches in order.
+    // The model is left stateless (the epoch's sample must not start from a carried state).
     private EvaluationResult Validate<TInput, TTarget>(IBatchSource<TInput, TTarget> validation)
         where TInput : unmanaged
         where TTarget : unmanaged
     {
-        if (module is not RnnCharModel lstm)
-        {
-            return ValidateModule(validation, options.BatchSize);
-        }
-
-        lstm.CarryState = validation is StreamBatchSource;
-        lstm.ResetState();
+        var recurrent = RecurrentModules();
+        CarryState(recurrent, validation is StreamBatchSource);
         try
         {
             int batchSize = validation is StreamBatchSource streams ? streams.Streams : options.BatchSize;
@@ -276,8 +295,7 @@ public sealed class Trainer
         }
         finally
         {
-            lstm.CarryState = false;
-            lstm.ResetState();
+            CarryState(recurrent, false);
         }
     }
 
