@@ -82,4 +82,62 @@ internal sealed partial class CpuBackend
 
         return true;
     }
+
+    /// <summary>
+    /// Two stacked LSTM layers through <see cref="CpuLstmWavefront"/> when the plan says <see cref="CpuRecurrenceSchedule.Wavefront"/>,
+    /// there are two threads or more, and each gate's columns are whole B slivers; otherwise false, and the layers run one
+    /// after the other. Bit-identical to that.
+    /// </summary>
+    public unsafe bool TryLstmWavefrontForward(in LstmLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in LstmLayerTensors upper, int steps, int batch)
+    {
+        int h = lower.Hidden.Columns;
+        if (!RunsWavefront(h))
+        {
+            return false;
+        }
+
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
+        var upperIh = packedOperands.Keep(weightIh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
+        fixed (float* g0 = lower.Gates.Span, c0 = lower.Cells.Span, h0 = lower.Hidden.Span, hInit0 = lower.H0.Span, cInit0 = lower.C0.Span)
+        fixed (float* g1 = upper.Gates.Span, c1 = upper.Cells.Span, h1 = upper.Hidden.Span, hInit1 = upper.H0.Span, cInit1 = upper.C0.Span)
+        fixed (float* input = upperInput.Span, b = bias.ReadSpan)
+        {
+            CpuLstmWavefront.Forward(
+                new LstmLayerPointers(g0, c0, h0, hInit0, cInit0, lower.HasInitialHidden, lowerHh),
+                input, dropout, dropoutSeed, dropoutStream, upperIh, b,
+                new LstmLayerPointers(g1, c1, h1, hInit1, cInit1, upper.HasInitialHidden, upperHh),
+                steps, batch, h, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    /// <summary>The backward of <see cref="TryLstmWavefrontForward"/>, under the same condition.</summary>
+    public unsafe bool TryLstmWavefrontBackward(in LstmLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientTensors lower, int steps, int batch)
+    {
+        int h = lower.Cells.Columns;
+        if (!RunsWavefront(h))
+        {
+            return false;
+        }
+
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
+        var upperIh = packedOperands.Keep(weightIh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
+        fixed (float* g1 = upper.Gates.Span, c1 = upper.Cells.Span, cInit1 = upper.C0.Span, dh1 = upper.DH.Span, dc1 = upper.Dc.Span, dp1 = upper.DPre.Span)
+        fixed (float* g0 = lower.Gates.Span, c0 = lower.Cells.Span, cInit0 = lower.C0.Span, dh0 = lower.DH.Span, dc0 = lower.Dc.Span, dp0 = lower.DPre.Span)
+        {
+            CpuLstmWavefront.Backward(
+                new LstmLayerGradientPointers(g1, c1, cInit1, dh1, dc1, dp1, upperHh),
+                upperIh, dropout, dropoutSeed, dropoutStream,
+                new LstmLayerGradientPointers(g0, c0, cInit0, dh0, dc0, dp0, lowerHh),
+                steps, batch, h, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    private bool RunsWavefront(int hidden) =>
+        Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && Threads >= 2 && CpuThreadTeam.MaxThreads >= 2 && hidden % Plan.Gemm.Nr == 0;
 }
