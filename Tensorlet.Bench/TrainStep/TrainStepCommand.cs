@@ -156,7 +156,7 @@ internal static class TrainStepCommand
     {
         IlgpuBackend => "StepByStep",
         CpuBackend cpu when options.Hidden % cpu.Plan.Gemm.Nr != 0 => "cpu-step-by-step",
-        CpuBackend cpu when cpu.Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && cpu.Threads >= 2 && options.Cell == "lstm" && options.Layers >= 2 => "cpu-wavefront",
+        CpuBackend cpu when cpu.Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && cpu.Threads >= 2 && options.Layers >= 2 => "cpu-wavefront",
         _ => "cpu-fused",
     };
 

@@ -118,6 +118,19 @@ internal interface IKernelBackend : IDisposable
     bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch);
 
     /// <summary>
+    /// Two stacked GRU layers' forward recurrences scheduled together (a wavefront), as <see cref="TryLstmWavefrontForward"/>
+    /// for the LSTM, or false (nothing done): each layer's buffers are those of <see cref="TryGruRecurrenceForward"/>
+    /// (gh holding b_hh in every row), but the upper layer's gi receives upperInput·weightIhᵀ + biasIh [1, 3H] here.
+    /// </summary>
+    bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch);
+
+    /// <summary>
+    /// The backward of <see cref="TryGruWavefrontForward"/>, or false: each layer's buffers are those of
+    /// <see cref="TryGruRecurrenceBackward"/>; the lower layer's dH receives dropout'(upper dgi·weightIh) first.
+    /// </summary>
+    bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch);
+
+    /// <summary>
     /// Fused, numerically stable softmax and cross-entropy per row of logits [N,V] with targets [N].
     /// losses[i] = −log softmax(logits[i])[targets[i]] in nats; dLogits[i] = (softmax(logits[i]) − onehot(targets[i]))·gradScale.
     /// dLogits may be the same tensor as logits.

@@ -149,6 +149,32 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryGruWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, biasIh, upper, steps, batch);
+        if (ran)
+        {
+            End("GruWavefrontForward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
+    public bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryGruWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
+        if (ran)
+        {
+            End("GruWavefrontBackward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
     public void GruCellForward(Tensor gi, Tensor gh, Tensor hPrev, Tensor gates, Tensor h)
     {
         var mark = Begin();

@@ -14,7 +14,7 @@ namespace Tensorlet.Nn;
 /// <see cref="FinalState"/>.
 /// </para>
 /// </summary>
-public sealed class Gru : RnnBase
+public sealed partial class Gru : RnnBase
 {
     private readonly CellBuffers[] cells;
     private readonly Workspace inputProjectionGradient = new();
@@ -138,6 +138,9 @@ public sealed class Gru : RnnBase
         inputProjectionGradient.Dispose();
         recurrentProjectionGradient.Dispose();
         carryGradient.Dispose();
+        wavefrontInputProjectionGradient.Dispose();
+        wavefrontRecurrentProjectionGradient.Dispose();
+        wavefrontCarryGradient.Dispose();
     }
 
     /// <summary>What one layer's cell saves in Forward for Backward beyond the stack's (gh of every step), and its reused buffer.</summary>
@@ -148,6 +151,9 @@ public sealed class Gru : RnnBase
         public Tensor[]? RecurrentSteps { get; set; }
 
         public Tensor? RecurrentAll { get; set; }
+
+        /// <summary>b_ih as a row [1, 3H], for the wavefront's input projection of the layer above.</summary>
+        public Tensor? BiasIhRow { get; set; }
 
 #pragma warning disable SA1401 // Passed by ref to the view cache.
         public Tensor[]? RecurrentStepCache;

@@ -177,6 +177,38 @@ public static class Ops
     }
 
     /// <summary>
+    /// Two stacked GRU layers' forward recurrences scheduled together where the device does that (see
+    /// <see cref="Backends.IKernelBackend.TryGruWavefrontForward"/>); false, with nothing done, where the caller runs the
+    /// layers one after the other.
+    /// </summary>
+    internal static bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryGruWavefrontForward), lower.Gi, lower.Gh, lower.Hidden, lower.H0, lower.WeightHh, upperInput, weightIh, biasIh, upper.Gi, upper.Gh, upper.Hidden, upper.H0, upper.WeightHh);
+        CheckRecurrenceShapes(nameof(TryGruWavefrontForward), 3, [lower.Gi, lower.Gh, upper.Gi, upper.Gh], lower.WeightHh, steps, batch, [lower.Hidden, upper.Hidden, upperInput], [lower.H0, upper.H0]);
+        CheckSameShape(nameof(TryGruWavefrontForward), lower.WeightHh, [upper.WeightHh, weightIh]);
+        if (biasIh.Length != lower.Gi.Columns || !(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentException($"{nameof(TryGruWavefrontForward)}: bias {biasIh.ShapeText} must hold {lower.Gi.Columns} values and dropout {dropout} be in [0, 1).");
+        }
+
+        return device.Backend.TryGruWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, biasIh, upper, steps, batch);
+    }
+
+    /// <summary>The backward of <see cref="TryGruWavefrontForward"/>; false, with nothing done, where the caller runs the layers one after the other.</summary>
+    internal static bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryGruWavefrontBackward), upper.Gates, upper.Gh, upper.Hidden, upper.H0, upper.DH, upper.DhCarry, upper.Dgi, upper.Dgh, upper.WeightHh, weightIh, lower.Gates, lower.Gh, lower.Hidden, lower.H0, lower.DH, lower.DhCarry, lower.Dgi, lower.Dgh, lower.WeightHh);
+        CheckRecurrenceShapes(nameof(TryGruWavefrontBackward), 3, [upper.Gates, upper.Gh, upper.Dgi, upper.Dgh, lower.Gates, lower.Gh, lower.Dgi, lower.Dgh], upper.WeightHh, steps, batch, [upper.Hidden, upper.DH, lower.Hidden, lower.DH], [upper.H0, upper.DhCarry, lower.H0, lower.DhCarry]);
+        CheckSameShape(nameof(TryGruWavefrontBackward), upper.WeightHh, [lower.WeightHh, weightIh]);
+        if (!(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
+        }
+
+        return device.Backend.TryGruWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
+    }
+
+    /// <summary>
     /// The fused GRU cell forward, PyTorch's gate order r, z, n: from gi = x·W_ihᵀ + b_ih and gh = hPrev·W_hhᵀ + b_hh
     /// [B,3H] and hPrev [B,H], writes gates [B,3H] = r, z, n and h [B,H]. gates may be gi.
     /// </summary>

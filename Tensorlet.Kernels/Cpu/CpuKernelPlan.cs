@@ -20,7 +20,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, CpuCaches Caches, string Reason)
 {
     /// <summary>
-    /// How stacked LSTM layers' recurrences run on two threads or more: <see cref="CpuRecurrenceSchedule.Wavefront"/>
+    /// How stacked LSTM and GRU layers' recurrences run on two threads or more: <see cref="CpuRecurrenceSchedule.Wavefront"/>
     /// unless a plan says otherwise (a device built with another plan runs the other schedule; both give the same floats).
     /// </summary>
     public CpuRecurrenceSchedule Recurrence { get; init; } = CpuRecurrenceSchedule.Wavefront;

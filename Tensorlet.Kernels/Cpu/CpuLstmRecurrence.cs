@@ -106,7 +106,7 @@ internal static unsafe class CpuLstmRecurrence
 
     /// <summary>The forward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps on one thread (<see cref="Steps"/>).</summary>
     internal readonly struct ForwardGang(
-        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody
+        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
         public void Run(int member, int members) => Steps(member, members, 0, steps);
 
@@ -155,7 +155,7 @@ internal static unsafe class CpuLstmRecurrence
 
     /// <summary>The backward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps on one thread (<see cref="Steps"/>).</summary>
     internal readonly struct BackwardGang(
-        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody
+        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
         public void Run(int member, int members) => Steps(member, members, 0, steps);
 

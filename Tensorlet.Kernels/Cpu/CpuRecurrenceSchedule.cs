@@ -1,7 +1,7 @@
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
-/// How the CPU runs the recurrences of stacked LSTM layers (<see cref="CpuKernelPlan.Recurrence"/>).
+/// How the CPU runs the recurrences of stacked LSTM and GRU layers (<see cref="CpuKernelPlan.Recurrence"/>).
 /// </summary>
 internal enum CpuRecurrenceSchedule
 {
@@ -12,7 +12,7 @@ internal enum CpuRecurrenceSchedule
     Split,
 
     /// <summary>
-    /// Two stacked layers at once (<see cref="CpuLstmWavefront"/>): one thread runs the lower layer's steps, another the
+    /// Two stacked layers at once (<see cref="CpuRecurrenceWavefront"/>): one thread runs the lower layer's steps, another the
     /// upper layer's a few steps behind, and the upper layer's input projection is done per chunk of steps by whichever
     /// thread is free. No barrier per step; each thread runs a whole step's GEMM.
     /// </summary>

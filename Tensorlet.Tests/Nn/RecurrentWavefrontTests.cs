@@ -6,25 +6,28 @@ using Tensorlet.Nn;
 namespace Tensorlet.Tests.Nn;
 
 /// <summary>
-/// The cpu's wavefront schedule (two stacked layers at once, <see cref="CpuLstmWavefront"/>) gives exactly the floats of
-/// the split schedule (one layer after the other), whose correctness the float64 references, finite differences and
+/// The cpu's wavefront schedule (two stacked layers at once, <see cref="CpuRecurrenceWavefront"/>) gives exactly the
+/// floats of the split schedule (one layer after the other), for the LSTM and the GRU, whose correctness the float64 references, finite differences and
 /// PyTorch fixtures establish: the output, the final state, every parameter gradient and the input gradient, over
 /// awkward sizes (a last chunk shorter than the others, one hidden sliver, batch 1), 1 to 4 layers, dropout, an initial
 /// state, a carried state and more threads than layers need.
 /// </summary>
-public sealed class LstmWavefrontTests
+public sealed class RecurrentWavefrontTests
 {
     private static IEnumerable<TestCaseData> Cases()
     {
         int nr = GemmGeometry.Machine.Nr;
-        //                 layers, H, steps, batch, dropout, dense input, state, threads
-        yield return Case(2, nr, 5, 3, 0f, false, State.None, 2);
-        yield return Case(2, 2 * nr, 7, 100, 0f, false, State.Initial, 2);
-        yield return Case(2, nr, 9, 1, 0.3f, true, State.None, 2);
-        yield return Case(3, nr, 9, 5, 0.5f, true, State.Carried, 2);
-        yield return Case(3, 3 * nr, 4, 7, 0.2f, false, State.Initial, 3);
-        yield return Case(4, nr, 6, 2, 0.4f, false, State.Carried, 2);
-        yield return Case(1, 2 * nr, 4, 3, 0f, true, State.Initial, 2);
+        foreach (var cell in new[] { "lstm", "gru" })
+        {
+            //                       layers, H, steps, batch, dropout, dense input, state, threads
+            yield return Case(cell, 2, nr, 5, 3, 0f, false, State.None, 2);
+            yield return Case(cell, 2, 2 * nr, 7, 100, 0f, false, State.Initial, 2);
+            yield return Case(cell, 2, nr, 9, 1, 0.3f, true, State.None, 2);
+            yield return Case(cell, 3, nr, 9, 5, 0.5f, true, State.Carried, 2);
+            yield return Case(cell, 3, 3 * nr, 4, 7, 0.2f, false, State.Initial, 3);
+            yield return Case(cell, 4, nr, 6, 2, 0.4f, false, State.Carried, 2);
+            yield return Case(cell, 1, 2 * nr, 4, 3, 0f, true, State.Initial, 2);
+        }
     }
 
     public enum State
@@ -35,15 +38,15 @@ public sealed class LstmWavefrontTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void WavefrontEqualsTheSplitScheduleExactly(int layers, int hidden, int steps, int batch, float dropout, bool dense, State state, int threads)
+    public void WavefrontEqualsTheSplitScheduleExactly(string cell, int layers, int hidden, int steps, int batch, float dropout, bool dense, State state, int threads)
     {
         if (CpuThreadTeam.MaxThreads < 2)
         {
             Assert.Ignore($"The wavefront needs two threads; this machine has {Environment.ProcessorCount} core(s).");
         }
 
-        var split = Run(CpuRecurrenceSchedule.Split, layers, hidden, steps, batch, dropout, dense, state, threads);
-        var wave = Run(CpuRecurrenceSchedule.Wavefront, layers, hidden, steps, batch, dropout, dense, state, threads);
+        var split = Run(CpuRecurrenceSchedule.Split, cell, layers, hidden, steps, batch, dropout, dense, state, threads);
+        var wave = Run(CpuRecurrenceSchedule.Wavefront, cell, layers, hidden, steps, batch, dropout, dense, state, threads);
         Assert.That(split.WavefrontCalls, Is.Zero, "the split schedule runs no wavefront");
         Assert.That(wave.WavefrontCalls, Is.EqualTo(layers >= 2 ? 2 * 2 * (layers / 2) : 0), "a wavefront per pair of layers, forward and backward, in both batches");
         Assert.Multiple(() =>
@@ -78,34 +81,44 @@ public sealed class LstmWavefrontTests
         }
     }
 
-    private static TestCaseData Case(int layers, int hidden, int steps, int batch, float dropout, bool dense, State state, int threads) =>
-        new TestCaseData(layers, hidden, steps, batch, dropout, dense, state, threads)
-            .SetArgDisplayNames($"L={layers}", $"H={hidden}", $"T={steps}", $"B={batch}", $"p={dropout}", dense ? "dense" : "ids", state.ToString(), $"threads={threads}");
+    private static TestCaseData Case(string cell, int layers, int hidden, int steps, int batch, float dropout, bool dense, State state, int threads) =>
+        new TestCaseData(cell, layers, hidden, steps, batch, dropout, dense, state, threads)
+            .SetArgDisplayNames(cell, $"L={layers}", $"H={hidden}", $"T={steps}", $"B={batch}", $"p={dropout}", dense ? "dense" : "ids", state.ToString(), $"threads={threads}");
 
     /// <summary>
     /// Two batches through an LSTM, forward and backward, on a cpu device with <paramref name="schedule"/>; every result of
     /// the second batch (after the first, so a carried state is carried).
     /// </summary>
     private static (Dictionary<string, float[]> Results, int WavefrontCalls) Run(
-        CpuRecurrenceSchedule schedule, int layers, int hidden, int steps, int batch, float dropout, bool dense, State state, int threads)
+        CpuRecurrenceSchedule schedule, string cell, int layers, int hidden, int steps, int batch, float dropout, bool dense, State state, int threads)
     {
         const int input = 11;
         using var device = Device.CreateCpu(threads, CpuKernelPlan.Machine with { Recurrence = schedule });
         var counter = new WavefrontCounter(device);
-        using var lstm = new Lstm(input, hidden, layers, dropout) { CarryState = state == State.Carried };
-        lstm.Build(device, seed: 3);
-        lstm.Train();
+        Lstm? lstm = cell == "lstm" ? new Lstm(input, hidden, layers, dropout) { CarryState = state == State.Carried } : null;
+        Gru? gru = cell == "gru" ? new Gru(input, hidden, layers, dropout) { CarryState = state == State.Carried } : null;
+        using Module module = (Module?)lstm ?? gru!;
+        module.Build(device, seed: 3);
+        module.Train();
         var rng = new Random(5);
-        using var initial = lstm.CreateState(device, batch);
+        using var lstmState = lstm?.CreateState(device, batch);
+        using var gruState = gru?.CreateState(device, batch);
         if (state == State.Initial)
         {
             for (int k = 0; k < layers; k++)
             {
-                initial.Hidden[k].CopyFrom([.. Enumerable.Range(0, batch * hidden).Select(_ => rng.NextSingle() - 0.5f)]);
-                initial.Cell[k].CopyFrom([.. Enumerable.Range(0, batch * hidden).Select(_ => rng.NextSingle() - 0.5f)]);
+                (lstmState?.Hidden[k] ?? gruState!.Hidden[k]).CopyFrom([.. Enumerable.Range(0, batch * hidden).Select(_ => rng.NextSingle() - 0.5f)]);
+                lstmState?.Cell[k].CopyFrom([.. Enumerable.Range(0, batch * hidden).Select(_ => rng.NextSingle() - 0.5f)]);
             }
 
-            lstm.InitialState = initial;
+            if (lstm is not null)
+            {
+                lstm.InitialState = lstmState;
+            }
+            else
+            {
+                gru!.InitialState = gruState;
+            }
         }
 
         var results = new Dictionary<string, float[]>();
@@ -118,10 +131,10 @@ public sealed class LstmWavefrontTests
                     : null;
                 using var ids = dense ? null : device.IndexFromArray([.. Enumerable.Range(0, steps * batch).Select(_ => rng.Next(input))], steps, batch);
                 using var dy = device.FromArray([.. Enumerable.Range(0, steps * batch * hidden).Select(_ => rng.NextSingle() - 0.5f)], steps, batch, hidden);
-                lstm.Parameters.ZeroGradients();
-                var y = x is not null ? lstm.Forward(x) : lstm.Forward(ids!);
+                module.Parameters.ZeroGradients();
+                var y = x is not null ? module.Forward(x) : module.Forward(ids!);
                 results["output"] = y.ToArray();
-                var dx = lstm.Backward(dy);
+                var dx = module.Backward(dy);
                 if (dx is not null)
                 {
                     results["input gradient"] = dx.ToArray();
@@ -131,11 +144,14 @@ public sealed class LstmWavefrontTests
 
         for (int k = 0; k < layers; k++)
         {
-            results[$"final h{k}"] = lstm.FinalState!.Hidden[k].ToArray();
-            results[$"final c{k}"] = lstm.FinalState.Cell[k].ToArray();
+            results[$"final h{k}"] = (lstm?.FinalState!.Hidden[k] ?? gru!.FinalState!.Hidden[k]).ToArray();
+            if (lstm is not null)
+            {
+                results[$"final c{k}"] = lstm.FinalState!.Cell[k].ToArray();
+            }
         }
 
-        foreach (var p in lstm.Parameters.Parameters)
+        foreach (var p in module.Parameters.Parameters)
         {
             results[p.Name] = p.Gradient.ToArray();
         }
@@ -206,7 +222,7 @@ public sealed class LstmWavefrontTests
 
             protected override void End(string kernel, int mark)
             {
-                if (kernel.StartsWith("LstmWavefront", StringComparison.Ordinal))
+                if (kernel.Contains("Wavefront", StringComparison.Ordinal))
                 {
                     counter.Calls++;
                 }
