@@ -7,8 +7,9 @@ using Tensorlet.Kernels.Cpu;
 namespace Tensorlet.Bench;
 
 /// <summary>
-/// The cpu GEMM on the shapes of a 2-layer LSTM step at batch 100 × 99 steps (9900 rows): packing B on every
-/// call, and multiplying by a B packed once (what the pack cache gives the recurrent weight).
+/// The cpu GEMM on the shapes of a 2-layer LSTM step at batch 100 × 99 steps (9900 rows), and of the wavefront's chunks
+/// of two steps (200 rows): packing B on every call, and multiplying by a B packed once (what the pack cache gives the
+/// recurrent weight). Run with <c>'*FmaPeak*'</c> in the same invocation to read the GFLOP/s column against the peak.
 /// Run: <c>dotnet run -c Release --project Tensorlet.Bench -- --filter '*CpuGemm*' --job short</c>.
 /// The microkernel is this process's choice (<c>machine</c>), or each width listed in TENSORLET_BENCH_WIDTHS
 /// (e.g. <c>machine,256,128</c>), each with the blocking derived for it from this machine's caches.
@@ -36,6 +37,12 @@ public class CpuGemmBenchmarks
 
         /// <summary>The output head: h [9900, H] · W_outᵀ (W_out [32, H]).</summary>
         OutputHead,
+
+        /// <summary>The wavefront's hand-over forward: one chunk's input projection, x [200, H] · W_ihᵀ (run on one thread, in parts of the columns).</summary>
+        ChunkProjection,
+
+        /// <summary>The wavefront's hand-over backward: one chunk's input gradient, dY [200, 4H] · W [4H, H] (one thread, in parts of the columns).</summary>
+        ChunkInputGradient,
     }
 
     /// <summary>The LSTM's hidden size.</summary>
@@ -73,6 +80,8 @@ public class CpuGemmBenchmarks
         GemmShape.WeightGradient => (4 * h, h, 9900, true, false),
         GemmShape.InputGradient => (9900, h, 4 * h, false, false),
         GemmShape.OutputHead => (9900, 32, h, false, true),
+        GemmShape.ChunkProjection => (200, 4 * h, h, false, true),
+        GemmShape.ChunkInputGradient => (200, h, 4 * h, false, false),
         _ => throw new ArgumentOutOfRangeException(nameof(shape)),
     };
 

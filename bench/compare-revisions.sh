@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The training step of another revision beside this working tree's, alternated A B A B in one invocation, each run a
 # fresh process with its own warm-up: the check that a change did not slow training down (the VMs vary by 15-30%
-# between runs, so only figures taken side by side like this compare).
+# between runs, so only figures taken side by side like this compare). On a machine loaded by other work, compare the CPU
+# time per batch rather than the wall-clock rates.
 #
 # Usage: bench/compare-revisions.sh REV      (from the repository root; REV is any git revision, e.g. main~5)
 # Environment: CONFIGS="lstm:256 lstm:512" (cell:hidden, 2 layers, batch 100)  REPS=2  BATCHES=4  WARMUP=1  THREADS=2
@@ -33,7 +34,7 @@ for config in $CONFIGS; do
     for side in A B; do
       bin=$A; [ "$side" = B ] && bin=$B
       out=$($bin train-step --model lstm "${cellflag[@]}" --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
-      echo "$side $cell 2x$h: $(echo "$out" | field chars_per_s) chars/s, $(echo "$out" | field gflops) GFLOP/s"
+      echo "$side $cell 2x$h: $(echo "$out" | field chars_per_s) chars/s, $(echo "$out" | field gflops) GFLOP/s, CPU $(echo "$out" | field cpu_ms_per_batch) ms/batch (all threads), load $(cut -d' ' -f1 /proc/loadavg)"
     done
   done
 done

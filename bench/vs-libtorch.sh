@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tensorlet's LSTM (and GRU) training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
-# A B A B in one invocation, each run a fresh process with its own warm-up; then the FMA peak of this machine
+# A B A B in one invocation, each run a fresh process with its own warm-up; with NGRAM=1 also the notebook's n-gram MLP
+# step (n = 3, hidden 100, batch 100, 4669 n-grams; times in ms/batch); then the FMA peak of this machine
 # (FmaPeakBenchmarks, short job), so every figure of the table comes from the same run.
 #
 # The libtorch project is not in Tensorlet.sln (its restore is about 1.3 GB); this script builds it. On a system whose
@@ -9,12 +10,13 @@
 # marked weak in the copy under bin/ (nothing outside bin/ changes).
 #
 # Usage: bench/vs-libtorch.sh            (from the repository root)
-# Environment: CELLS="lstm" (or "lstm gru")  HIDDEN="256 512"  REPS=2  BATCHES=4  WARMUP=1  THREADS=2  PEAK=1 (0 skips the FMA peak)
+# Environment: CELLS="lstm" (or "lstm gru", or "" for none)  HIDDEN="256 512"  REPS=2  BATCHES=4  WARMUP=1  THREADS=2
+#              NGRAM=0 (1 adds the n-gram step; NGRAM_BATCHES=300 NGRAM_WARMUP=30 NGRAM_THREADS=1)  PEAK=1 (0 skips the FMA peak)
 #              LIBTORCH_ENV="OMP_WAIT_POLICY=PASSIVE" (extra environment for the libtorch runs, for a loaded machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CELLS=${CELLS:-lstm}
+CELLS=${CELLS-lstm}
 HIDDEN=${HIDDEN:-"256 512"}
 REPS=${REPS:-2}
 BATCHES=${BATCHES:-4}
@@ -22,6 +24,10 @@ WARMUP=${WARMUP:-1}
 THREADS=${THREADS:-2}
 PEAK=${PEAK:-1}
 LIBTORCH_ENV=${LIBTORCH_ENV:-}
+NGRAM=${NGRAM:-0}
+NGRAM_BATCHES=${NGRAM_BATCHES:-300}
+NGRAM_WARMUP=${NGRAM_WARMUP:-30}
+NGRAM_THREADS=${NGRAM_THREADS:-1}
 
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 dotnet build Tensorlet.Bench -c Release -v q -nologo > /dev/null
@@ -61,6 +67,15 @@ for cell in $CELLS; do
     done
   done
 done
+
+if [ "$NGRAM" = 1 ]; then
+  for r in $(seq "$REPS"); do
+    t=$($TENSORLET train-step --model ngram --n 3 --hidden 100 --batch 100 --synthetic --batches "$NGRAM_BATCHES" --warmup "$NGRAM_WARMUP" --threads "$NGRAM_THREADS" 2>&1)
+    echo "tensorlet ngram: $(echo "$t" | field ms_per_batch_median) ms/batch, CPU $(echo "$t" | field cpu_ms_per_batch) ms/batch"
+    l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model ngram --hidden 100 --batch 100 --batches "$NGRAM_BATCHES" --warmup "$NGRAM_WARMUP" --threads "$NGRAM_THREADS" 2>&1)
+    echo "libtorch  ngram: $(echo "$l" | field ms_per_batch_median) ms/batch, CPU $(echo "$l" | field cpu_ms_per_batch) ms/batch  [torch $(echo "$l" | field torch)]"
+  done
+fi
 
 if [ "$PEAK" = 1 ]; then
   $TENSORLET --filter '*FmaPeak*' --job short 2>&1 | grep -E '^\|' || true

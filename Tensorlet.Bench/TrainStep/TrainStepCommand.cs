@@ -24,9 +24,9 @@ internal static class TrainStepCommand
     public static int Run(TrainStepOptions options)
     {
         double loadStart = ProcessMemory.LoadAverage();
-        using var device = Device.Create(options.Device, options.Device is "cpu" or "auto" ? options.Threads : 0);
+        using var device = CreateDevice(options);
         string gemm = GemmName(device);
-        string recurrence = RecurrenceName(device, options.Hidden);
+        string recurrence = RecurrenceName(device, options);
 
         int threads = (device.Backend as CpuBackend)?.Threads ?? 0;
         Console.WriteLine($"device: {device.Name} ({device.Description}){(threads > 0 ? $", {threads} threads" : string.Empty)}, GEMM {gemm}, recurrence {recurrence}");
@@ -152,8 +152,31 @@ internal static class TrainStepCommand
             : $"cpu-packed-{GemmGeometry.Machine.Kind.ToString().ToLowerInvariant()}"; // what varies by machine is the microkernel it packs for
 
     /// <summary>How the LSTM's time steps run: step by step on an ILGPU device; on cpu, fused when H fits its microkernel's width.</summary>
-    private static string RecurrenceName(Device device, int hidden)
-        => device.Backend is IlgpuBackend ? "StepByStep" : hidden % GemmGeometry.Machine.Nr == 0 ? "cpu-fused" : "cpu-step-by-step";
+    private static string RecurrenceName(Device device, TrainStepOptions options) => device.Backend switch
+    {
+        IlgpuBackend => "StepByStep",
+        CpuBackend cpu when options.Hidden % cpu.Plan.Gemm.Nr != 0 => "cpu-step-by-step",
+        CpuBackend cpu when cpu.Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && cpu.Threads >= 2 && options.Layers >= 2 => "cpu-wavefront",
+        _ => "cpu-fused",
+    };
+
+    /// <summary>The device, with <c>--recurrence</c>'s schedule in its plan when given (cpu only).</summary>
+    private static Device CreateDevice(TrainStepOptions options)
+    {
+        int threads = options.Device is "cpu" or "auto" ? options.Threads : 0;
+        if (options.Recurrence is null)
+        {
+            return Device.Create(options.Device, threads);
+        }
+
+        if (options.Device != "cpu")
+        {
+            throw new ArgumentException("--recurrence applies to --device cpu only.");
+        }
+
+        var schedule = options.Recurrence == "wavefront" ? CpuRecurrenceSchedule.Wavefront : CpuRecurrenceSchedule.Split;
+        return Device.CreateCpu(threads, CpuKernelPlan.Machine with { Recurrence = schedule });
+    }
 
     /// <summary>The p-quantile of sorted values, linearly interpolated.</summary>
     internal static double Percentile(double[] sorted, double p)

@@ -7,7 +7,7 @@ namespace Tensorlet.Bench.TrainStep;
 /// <summary>
 /// The arguments of <c>train-step</c>, parsed by System.CommandLine with the shared numeric parser
 /// (<see cref="OptionParsing"/>): <c>--model lstm|ngram [--cell lstm|gru] --hidden H --layers L --batch B --batches N --warmup W
-/// --device D [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile]</c>. It times the library's
+/// --device D [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile] [--recurrence split|wavefront]</c>. It times the library's
 /// defaults on each device; the ILGPU kernel variants are measured in the workbench, dev/IlgpuKernels.
 /// </summary>
 internal sealed record TrainStepOptions
@@ -54,6 +54,9 @@ internal sealed record TrainStepOptions
     /// <summary>Also time the kernel categories of each batch (synchronizing after every kernel).</summary>
     public bool Profile { get; init; }
 
+    /// <summary>For <c>cpu</c>: the stacked LSTM layers' schedule, <c>split</c> or <c>wavefront</c>; null for the machine plan's.</summary>
+    public string? Recurrence { get; init; }
+
     /// <summary>The <c>train-step</c> command, which runs <paramref name="run"/> on the parsed options.</summary>
     public static Command Command(Func<TrainStepOptions, int> run)
     {
@@ -74,9 +77,11 @@ internal sealed record TrainStepOptions
         var seed = OptionParsing.Number("--seed", "Seeds the weights and the batch order", d.Seed, new NumberRange<int>(int.MinValue, int.MaxValue));
         var synthetic = new Option<bool>("--synthetic") { Description = "Random character ids instead of the corpus" };
         var profile = new Option<bool>("--profile") { Description = "Also time the kernel categories of each batch" };
+        var recurrence = new Option<string?>("--recurrence") { Description = "With --device cpu: the stacked LSTM layers' schedule, split or wavefront (default: the machine plan's)" };
+        recurrence.AcceptOnlyFromAmong("split", "wavefront");
         var command = new Command("train-step", "Time the training step of the notebook's models")
         {
-            model, cell, hidden, layers, batch, batches, warmup, device, threads, n, dropout, seed, synthetic, profile,
+            model, cell, hidden, layers, batch, batches, warmup, device, threads, n, dropout, seed, synthetic, profile, recurrence,
         };
         command.SetAction(r => run(new TrainStepOptions
         {
@@ -94,6 +99,7 @@ internal sealed record TrainStepOptions
             Seed = r.GetValue(seed),
             Synthetic = r.GetValue(synthetic),
             Profile = r.GetValue(profile),
+            Recurrence = r.GetValue(recurrence),
         }));
         return command;
     }

@@ -72,6 +72,23 @@ internal interface IKernelBackend : IDisposable
     bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch);
 
     /// <summary>
+    /// Two stacked LSTM layers' forward recurrences scheduled together (a wavefront), where the backend has it; returns
+    /// false (having done nothing) where the caller runs them one after the other. Each layer's buffers are those of
+    /// <see cref="TryLstmRecurrenceForward"/>, but only the lower layer's gates hold its input preactivations: the upper
+    /// layer's gates receive upperInput·weightIhᵀ + bias, where upperInput [T·B, H] receives dropout(lower hidden) with
+    /// probability dropout under the mask (dropoutSeed, dropoutStream) of <see cref="Dropout"/>, or is the lower hidden
+    /// itself when no dropout applies. weightIh [4H, H] and bias [1, 4H] (b_ih + b_hh) are the upper layer's.
+    /// </summary>
+    bool TryLstmWavefrontForward(in LstmLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in LstmLayerTensors upper, int steps, int batch);
+
+    /// <summary>
+    /// The backward of <see cref="TryLstmWavefrontForward"/>, or false where the caller runs the layers one after the other:
+    /// each layer's buffers are those of <see cref="TryLstmRecurrenceBackward"/>; the lower layer's dH receives
+    /// dropout'(upper dPre·weightIh) (dropout is 0 when the forward applied none) before its recurrence adds to it.
+    /// </summary>
+    bool TryLstmWavefrontBackward(in LstmLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientTensors lower, int steps, int batch);
+
+    /// <summary>
     /// The fused GRU cell, PyTorch's gate order r, z, n. gi = x·W_ihᵀ + b_ih and gh = hPrev·W_hhᵀ + b_hh [B,3H], hPrev [B,H].
     /// Writes gates [B,3H] = r, z, n and h [B,H], with r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r·gh_n),
     /// h = (1 − z)·n + z·hPrev. gates may be the same tensor as gi.
@@ -99,6 +116,19 @@ internal interface IKernelBackend : IDisposable
     /// dhCarry [B, H] zero, writes dgi and dgh [T·B, 3H].
     /// </summary>
     bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch);
+
+    /// <summary>
+    /// Two stacked GRU layers' forward recurrences scheduled together (a wavefront), as <see cref="TryLstmWavefrontForward"/>
+    /// for the LSTM, or false (nothing done): each layer's buffers are those of <see cref="TryGruRecurrenceForward"/>
+    /// (gh holding b_hh in every row), but the upper layer's gi receives upperInput·weightIhᵀ + biasIh [1, 3H] here.
+    /// </summary>
+    bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch);
+
+    /// <summary>
+    /// The backward of <see cref="TryGruWavefrontForward"/>, or false: each layer's buffers are those of
+    /// <see cref="TryGruRecurrenceBackward"/>; the lower layer's dH receives dropout'(upper dgi·weightIh) first.
+    /// </summary>
+    bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch);
 
     /// <summary>
     /// Fused, numerically stable softmax and cross-entropy per row of logits [N,V] with targets [N].

@@ -123,6 +123,58 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public bool TryLstmWavefrontForward(in LstmLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in LstmLayerTensors upper, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryLstmWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, bias, upper, steps, batch);
+        if (ran)
+        {
+            End("LstmWavefrontForward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
+    public bool TryLstmWavefrontBackward(in LstmLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientTensors lower, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryLstmWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
+        if (ran)
+        {
+            End("LstmWavefrontBackward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
+    public bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryGruWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, biasIh, upper, steps, batch);
+        if (ran)
+        {
+            End("GruWavefrontForward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
+    public bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
+    {
+        var mark = Begin();
+        bool ran = Inner.TryGruWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
+        if (ran)
+        {
+            End("GruWavefrontBackward", mark);
+        }
+
+        return ran;
+    }
+
+    /// <inheritdoc/>
     public void GruCellForward(Tensor gi, Tensor gh, Tensor hPrev, Tensor gates, Tensor h)
     {
         var mark = Begin();

@@ -88,6 +88,13 @@ public sealed class Device : IDisposable
         }
     }
 
+    /// <summary>A <c>cpu</c> device whose kernels run with <paramref name="plan"/> instead of this process's (tests and benchmarks compare plans).</summary>
+    internal static Device CreateCpu(int threads, Kernels.Cpu.CpuKernelPlan plan)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Environment.ProcessorCount : threads, plan));
+    }
+
     /// <summary>Allocates a zero-filled float32 tensor.</summary>
     public Tensor Zeros(params int[] shape)
     {

@@ -54,6 +54,21 @@ public sealed class Dropout : Module
     /// <summary>The layer form: the mask keyed by (<paramref name="seed"/>, <paramref name="stream"/>); x itself when not <paramref name="training"/>.</summary>
     internal Tensor Forward(Tensor x, bool training, ulong seed, ulong stream)
     {
+        var y = Target(x, training, seed, stream);
+        if (!ReferenceEquals(y, x))
+        {
+            Ops.Dropout(x, y, Probability, seed, stream);
+        }
+
+        return y;
+    }
+
+    /// <summary>
+    /// <see cref="Forward(Tensor, bool, ulong, ulong)"/> for a kernel that applies the mask itself: keeps the mask's key for
+    /// Backward and returns the buffer the result belongs in (x itself when no mask applies), without computing it.
+    /// </summary>
+    internal Tensor Target(Tensor x, bool training, ulong seed, ulong stream)
+    {
         applied = training && Probability > 0f;
         if (!applied)
         {
@@ -62,10 +77,11 @@ public sealed class Dropout : Module
 
         this.seed = seed;
         this.stream = stream;
-        var y = output.Get(x.Device, x.Rows, x.Columns);
-        Ops.Dropout(x, y, Probability, seed, stream);
-        return y;
+        return output.Get(x.Device, x.Rows, x.Columns);
     }
+
+    /// <summary>The probability and key of the mask the last Forward applied; probability 0 when it applied none.</summary>
+    internal (float Probability, ulong Seed, ulong Stream) AppliedMask => applied ? (Probability, seed, stream) : (0f, 0UL, 0UL);
 
     /// <inheritdoc/>
     protected override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)

@@ -14,7 +14,7 @@ namespace Tensorlet.Nn;
 /// <see cref="FinalState"/>.
 /// </para>
 /// </summary>
-public sealed class Gru : RnnBase
+public sealed partial class Gru : RnnBase
 {
     private readonly CellBuffers[] cells;
     private readonly Workspace inputProjectionGradient = new();
@@ -54,24 +54,28 @@ public sealed class Gru : RnnBase
 
     private protected override RnnState NewState(Device device, int batch) => CreateState(device, batch);
 
-    private protected override void ForwardCells(int k, RnnLayer layer, RnnState? initialState, RnnState? finalState, int steps, int batch)
+    private protected override void PrepareCells(int k, RnnLayer layer, RnnState? initialState, int steps, int batch)
     {
         var b = cells[k];
-        var gates = layer.GatesAll!;
-        var recurrent = b.Recurrent.Get(gates.Device, steps * batch, 3 * HiddenSize);
+        var recurrent = b.Recurrent.Get(layer.GatesAll!.Device, steps * batch, 3 * HiddenSize);
         b.RecurrentAll = recurrent;
         b.RecurrentSteps = StepViews.Of(recurrent, steps, batch, ref b.RecurrentStepCache);
 
-        // gi = x·W_ihᵀ + b_ih; gh starts as b_hh in every row, and each step adds h_{t−1}·W_hhᵀ (none at t = 0 from a
-        // zero state).
-        Ops.AddBias(gates, layer.BiasIh.Value);
+        // gh starts as b_hh in every row, and each step adds h_{t−1}·W_hhᵀ (none at t = 0 from a zero state).
         Ops.Fill(recurrent, 0f);
         Ops.AddBias(recurrent, layer.BiasHh.Value);
+    }
 
+    // gi = x·W_ihᵀ + b_ih.
+    private protected override void AddInputBias(int k, RnnLayer layer) => Ops.AddBias(layer.GatesAll!, layer.BiasIh.Value);
+
+    private protected override void ForwardCells(int k, RnnLayer layer, int steps, int batch)
+    {
         // Per step: the recurrent GEMM, then the fused cell (gates over gi); all steps in one call where the device fuses
         // them (the cpu), step by step otherwise.
+        var b = cells[k];
         var weightHh = layer.WeightHh.Value;
-        if (!Ops.TryGruRecurrenceForward(gates, recurrent, layer.HiddenAll!, layer.InitialHidden!, layer.HasInitialHidden, weightHh, steps, batch))
+        if (!Ops.TryGruRecurrenceForward(layer.GatesAll!, b.RecurrentAll!, layer.HiddenAll!, layer.InitialHidden!, layer.HasInitialHidden, weightHh, steps, batch))
         {
             var gateSteps = layer.GateSteps!;
             var hiddenSteps = layer.HiddenSteps!;
@@ -80,10 +84,10 @@ public sealed class Gru : RnnBase
                 var hPrev = t > 0 ? hiddenSteps[t - 1] : layer.InitialHidden!;
                 if (t > 0 || layer.HasInitialHidden)
                 {
-                    Ops.Gemm(hPrev, false, weightHh, true, b.RecurrentSteps[t], 1f, 1f);
+                    Ops.Gemm(hPrev, false, weightHh, true, b.RecurrentSteps![t], 1f, 1f);
                 }
 
-                Ops.GruCellForward(gateSteps[t], b.RecurrentSteps[t], hPrev, gateSteps[t], hiddenSteps[t]);
+                Ops.GruCellForward(gateSteps[t], b.RecurrentSteps![t], hPrev, gateSteps[t], hiddenSteps[t]);
             }
         }
     }
@@ -134,6 +138,9 @@ public sealed class Gru : RnnBase
         inputProjectionGradient.Dispose();
         recurrentProjectionGradient.Dispose();
         carryGradient.Dispose();
+        wavefrontInputProjectionGradient.Dispose();
+        wavefrontRecurrentProjectionGradient.Dispose();
+        wavefrontCarryGradient.Dispose();
     }
 
     /// <summary>What one layer's cell saves in Forward for Backward beyond the stack's (gh of every step), and its reused buffer.</summary>
@@ -144,6 +151,9 @@ public sealed class Gru : RnnBase
         public Tensor[]? RecurrentSteps { get; set; }
 
         public Tensor? RecurrentAll { get; set; }
+
+        /// <summary>b_ih as a row [1, 3H], for the wavefront's input projection of the layer above.</summary>
+        public Tensor? BiasIhRow { get; set; }
 
 #pragma warning disable SA1401 // Passed by ref to the view cache.
         public Tensor[]? RecurrentStepCache;

@@ -14,7 +14,7 @@ namespace Tensorlet.Nn;
 /// <see cref="FinalState"/>.
 /// </para>
 /// </summary>
-public sealed class Lstm : RnnBase
+public sealed partial class Lstm : RnnBase
 {
     private readonly CellBuffers[] cells;
     private readonly Workspace gateGradient = new();
@@ -52,13 +52,11 @@ public sealed class Lstm : RnnBase
 
     private protected override RnnState NewState(Device device, int batch) => CreateState(device, batch);
 
-    private protected override void ForwardCells(int k, RnnLayer layer, RnnState? initialState, RnnState? finalState, int steps, int batch)
+    private protected override void PrepareCells(int k, RnnLayer layer, RnnState? initialState, int steps, int batch)
     {
         var b = cells[k];
-        var gates = layer.GatesAll!;
-        var device = gates.Device;
-        int rows = steps * batch;
-        var cellsAll = b.Cells.Get(device, rows, HiddenSize);
+        var device = layer.GatesAll!.Device;
+        var cellsAll = b.Cells.Get(device, steps * batch, HiddenSize);
         b.CellsAll = cellsAll;
         b.CellSteps = StepViews.Of(cellsAll, steps, batch, ref b.CellStepCache);
         b.InitialCell = b.InitialCellBuffer.Get(device, batch, HiddenSize);
@@ -72,36 +70,39 @@ public sealed class Lstm : RnnBase
         }
 
         // b_ih + b_hh first, so the [T·B, 4H] preactivations take one pass instead of two.
-        var bias = b.CombinedBias.Get(device, 1, 4 * HiddenSize);
-        Ops.Copy(layer.BiasIh.Value, bias);
-        Ops.AddBias(bias, layer.BiasHh.Value);
-        Ops.AddBias(gates, bias);
+        b.Bias = b.CombinedBias.Get(device, 1, 4 * HiddenSize);
+        Ops.Copy(layer.BiasIh.Value, b.Bias);
+        Ops.AddBias(b.Bias, layer.BiasHh.Value);
+    }
 
+    private protected override void AddInputBias(int k, RnnLayer layer) => Ops.AddBias(layer.GatesAll!, cells[k].Bias!);
+
+    private protected override void ForwardCells(int k, RnnLayer layer, int steps, int batch)
+    {
         // Per step: the recurrent GEMM into the step's preactivations, then the fused cell in place; all steps in one
         // call where the device fuses them (the cpu), step by step otherwise.
+        var b = cells[k];
         var weightHh = layer.WeightHh.Value;
-        if (!Ops.TryLstmRecurrenceForward(gates, cellsAll, layer.HiddenAll!, layer.InitialHidden!, b.InitialCell, layer.HasInitialHidden, weightHh, steps, batch))
+        if (!Ops.TryLstmRecurrenceForward(layer.GatesAll!, b.CellsAll!, layer.HiddenAll!, layer.InitialHidden!, b.InitialCell!, layer.HasInitialHidden, weightHh, steps, batch))
         {
             var gateSteps = layer.GateSteps!;
             var hiddenSteps = layer.HiddenSteps!;
             for (int t = 0; t < steps; t++)
             {
                 var hPrev = t > 0 ? hiddenSteps[t - 1] : layer.InitialHidden!;
-                var cPrev = t > 0 ? b.CellSteps[t - 1] : b.InitialCell;
+                var cPrev = t > 0 ? b.CellSteps![t - 1] : b.InitialCell!;
                 if (t > 0 || layer.HasInitialHidden)
                 {
                     Ops.Gemm(hPrev, false, weightHh, true, gateSteps[t], 1f, 1f);
                 }
 
-                Ops.LstmCellForward(gateSteps[t], cPrev, gateSteps[t], b.CellSteps[t], hiddenSteps[t]);
+                Ops.LstmCellForward(gateSteps[t], cPrev, gateSteps[t], b.CellSteps![t], hiddenSteps[t]);
             }
         }
-
-        if (finalState is not null)
-        {
-            Ops.Copy(b.CellSteps[steps - 1], ((LstmState)finalState).Cell[k]);
-        }
     }
+
+    private protected override void CopyFinalCells(int k, RnnState finalState)
+        => Ops.Copy(cells[k].CellSteps![^1], ((LstmState)finalState).Cell[k]);
 
     private protected override (Tensor InputProjection, Tensor RecurrentProjection) BackwardCells(int k, RnnLayer layer, Tensor dH, Tensor[] dHSteps, int steps, int batch)
     {
@@ -151,6 +152,8 @@ public sealed class Lstm : RnnBase
 
         gateGradient.Dispose();
         cellGradient.Dispose();
+        wavefrontGateGradient.Dispose();
+        wavefrontCellGradient.Dispose();
     }
 
     /// <summary>What one layer's cell saves in Forward for Backward beyond the stack's (c of every step), and its reused buffers.</summary>
@@ -173,6 +176,9 @@ public sealed class Lstm : RnnBase
         public Tensor? CellsAll { get; set; }
 
         public Tensor? InitialCell { get; set; }
+
+        /// <summary>b_ih + b_hh [1, 4H], summed in each Forward.</summary>
+        public Tensor? Bias { get; set; }
 
 #pragma warning disable SA1401 // Passed by ref to the view cache.
         public Tensor[]? CellStepCache;

@@ -32,6 +32,7 @@ public abstract class RnnBase : Module
     private readonly FlatIndexView flatIndices = new();
     private readonly Workspace hiddenGradient = new();
     private readonly Workspace inputGradientBuffer = new();
+    private readonly Workspace wavefrontHiddenGradient = new();
     private Tensor? savedInputShaped;
     private ulong moduleSeed;
     private ulong moduleStream;
@@ -40,6 +41,7 @@ public abstract class RnnBase : Module
     private Tensor? savedInput;
     private int steps;
     private int batch;
+    private bool wavefrontRan;
 
     private protected RnnBase(string cellName, int gateCount, int inputSize, int hiddenSize, int numLayers, float dropout)
     {
@@ -188,6 +190,16 @@ public abstract class RnnBase : Module
         Tensor? inputGradient = null;
         for (int k = NumLayers - 1; k >= 0 && dH is not null; k--)
         {
+            // This layer and the one below in one wavefront where the device does that (the cpu).
+            if (k > 0 && TryWavefrontBackward(k, dH) is var (dIn, dRec, belowIn, belowRec))
+            {
+                AddWeightGradients(k, dIn, dRec);
+                AddWeightGradients(k - 1, belowIn, belowRec);
+                dH = InputGradient(k - 1, belowIn, ref inputGradient);
+                k--;
+                continue;
+            }
+
             var layer = layers[k];
             var dHSteps = StepViews.Of(dH, steps, batch, ref layer.GradientStepCache);
             var (dInputProjection, dRecurrentProjection) = BackwardCells(k, layer, dH, dHSteps, steps, batch);
@@ -249,6 +261,7 @@ public abstract class RnnBase : Module
 
         hiddenGradient.Dispose();
         inputGradientBuffer.Dispose();
+        wavefrontHiddenGradient.Dispose();
         DisposeCellBuffers();
     }
 
@@ -256,12 +269,41 @@ public abstract class RnnBase : Module
     private protected abstract RnnState NewState(Device device, int batch);
 
     /// <summary>
-    /// The cell's part of one layer's Forward, after the input projection is in <c>layer.GatesAll</c> and the initial h
-    /// in <c>layer.InitialHidden</c>: its biases, its recurrence over every step (h into <c>layer.HiddenAll</c>, what its
-    /// backward needs kept), and the rest of its state (beyond h) taken from <paramref name="initialState"/> and written
-    /// to <paramref name="finalState"/>.
+    /// The cell's preparation of layer k, after the stack has sized the layer's buffers and copied its initial h in: its
+    /// own buffers, the rest of its initial state (beyond h) from <paramref name="initialState"/>, and its biases.
     /// </summary>
-    private protected abstract void ForwardCells(int k, RnnLayer layer, RnnState? initialState, RnnState? finalState, int steps, int batch);
+    private protected abstract void PrepareCells(int k, RnnLayer layer, RnnState? initialState, int steps, int batch);
+
+    /// <summary>Adds the cell's bias of the input projection to <c>layer.GatesAll</c>, once the projection is there.</summary>
+    private protected abstract void AddInputBias(int k, RnnLayer layer);
+
+    /// <summary>
+    /// The cell's recurrence over every step of layer k, from the biased input projection in <c>layer.GatesAll</c> and
+    /// the initial state: h into <c>layer.HiddenAll</c>, and what its backward needs kept.
+    /// </summary>
+    private protected abstract void ForwardCells(int k, RnnLayer layer, int steps, int batch);
+
+    /// <summary>Writes the rest of layer k's final state (beyond h) to <paramref name="finalState"/>; nothing for a cell whose state is h.</summary>
+    private protected virtual void CopyFinalCells(int k, RnnState finalState)
+    {
+    }
+
+    /// <summary>
+    /// Runs the recurrences of layers k and k + 1 as one wavefront where the device does that, after both are prepared
+    /// and layer k's input projection is biased: layer k + 1's input projection (from <paramref name="upperInput"/>, layer
+    /// k's h after the dropout <paramref name="mask"/>, which the kernel writes) and both recurrences. False, with nothing
+    /// done, where the device runs the layers one after the other (the default).
+    /// </summary>
+    private protected virtual bool TryWavefrontForward(int k, RnnLayer lower, RnnLayer upper, Tensor upperInput, (float Probability, ulong Seed, ulong Stream) mask, int steps, int batch) => false;
+
+    /// <summary>
+    /// The backward of <see cref="TryWavefrontForward"/> for layers k and k − 1, from layer k's dH (scratch) with zero
+    /// carried gradients: writes the layer below's dH to <paramref name="belowGradient"/> and returns both layers' d(input
+    /// projection) and d(recurrent projection), as <see cref="BackwardCells"/> does for one. Null, with nothing done,
+    /// where the device runs the layers one after the other (the default).
+    /// </summary>
+    private protected virtual (Tensor InputProjection, Tensor RecurrentProjection, Tensor BelowInputProjection, Tensor BelowRecurrentProjection)? TryWavefrontBackward(
+        int k, RnnLayer upper, RnnLayer lower, Tensor dH, Tensor belowGradient, (float Probability, ulong Seed, ulong Stream) mask, int steps, int batch) => null;
 
     /// <summary>
     /// The cell's part of one layer's Backward: from dL/dh of every step (<paramref name="dH"/>, scratch), runs the
@@ -364,51 +406,112 @@ public abstract class RnnBase : Module
     {
         this.steps = steps;
         this.batch = batch;
-        int rows = steps * batch;
+        wavefrontRan = false;
         Tensor? layerInput = savedInput;
         Tensor output = null!;
+        bool ranWithLayerBelow = false;
+        int preparedAhead = -1;
         for (int k = 0; k < NumLayers; k++)
         {
             var layer = layers[k];
-            var gates = layer.Gates.Get(device, rows, gateCount * HiddenSize);
-            var hidden = layer.Hidden.Get(device, rows, HiddenSize);
-            layer.GatesAll = gates;
-            layer.HiddenAll = hidden;
-            layer.GateSteps = StepViews.Of(gates, steps, batch, ref layer.GateStepCache);
-            layer.HiddenSteps = StepViews.Of(hidden, steps, batch, ref layer.HiddenStepCache);
-            layer.InitialHidden = layer.InitialHiddenBuffer.Get(device, batch, HiddenSize);
-            layer.HasInitialHidden = initialState is not null;
-            if (initialState is null)
+            if (!ranWithLayerBelow)
             {
-                Ops.Fill(layer.InitialHidden, 0f);
-            }
-            else
-            {
-                Ops.Copy(initialState.Hidden[k], layer.InitialHidden);
+                if (preparedAhead != k)
+                {
+                    PrepareLayer(k, device, initialState);
+                }
+
+                // The input projection of all steps at once.
+                if (k == 0 && savedIndices is not null)
+                {
+                    Ops.GatherColumns(layer.WeightIh.Value, savedIndices, layer.GatesAll!);
+                }
+                else
+                {
+                    Ops.Gemm(layerInput!, false, layer.WeightIh.Value, true, layer.GatesAll!);
+                }
+
+                AddInputBias(k, layer);
+
+                // This layer and the next in one wavefront where the device does that (the cpu); layer k + 1, prepared
+                // for it, is not prepared again where the device declines.
+                if (k + 1 < NumLayers)
+                {
+                    PrepareLayer(k + 1, device, initialState);
+                    preparedAhead = k + 1;
+                    var upperInput = layer.Dropout.Target(layer.HiddenAll!, training, dropoutSeed, DropoutStream(dropoutStream, k));
+                    if (TryWavefrontForward(k, layer, layers[k + 1], upperInput, layer.Dropout.AppliedMask, steps, batch))
+                    {
+                        wavefrontRan = true;
+                        ranWithLayerBelow = true;
+                        CopyFinalState(k, finalState);
+                        layer.Output = upperInput;
+                        layerInput = upperInput;
+                        continue;
+                    }
+                }
+
+                ForwardCells(k, layer, steps, batch);
             }
 
-            // The input projection of all steps at once.
-            if (k == 0 && savedIndices is not null)
-            {
-                Ops.GatherColumns(layer.WeightIh.Value, savedIndices, gates);
-            }
-            else
-            {
-                Ops.Gemm(layerInput!, false, layer.WeightIh.Value, true, gates);
-            }
-
-            ForwardCells(k, layer, initialState, finalState, steps, batch);
-            if (finalState is not null)
-            {
-                Ops.Copy(layer.HiddenSteps[steps - 1], finalState.Hidden[k]);
-            }
-
-            output = layer.Dropout.Forward(hidden, training, dropoutSeed, (dropoutStream * 64) + (ulong)k);
+            ranWithLayerBelow = false;
+            CopyFinalState(k, finalState);
+            output = layer.Dropout.Forward(layer.HiddenAll!, training, dropoutSeed, DropoutStream(dropoutStream, k));
             layer.Output = output;
             layerInput = output;
         }
 
         return output;
+    }
+
+    // The key of layer k's dropout mask in the batch with the given stream.
+    private static ulong DropoutStream(ulong dropoutStream, int k) => (dropoutStream * 64) + (ulong)k;
+
+    // Sizes layer k's buffers and step views, copies its initial h in, and lets the cell prepare the rest.
+    private void PrepareLayer(int k, Device device, RnnState? initialState)
+    {
+        var layer = layers[k];
+        int rows = steps * batch;
+        layer.GatesAll = layer.Gates.Get(device, rows, gateCount * HiddenSize);
+        layer.HiddenAll = layer.Hidden.Get(device, rows, HiddenSize);
+        layer.GateSteps = StepViews.Of(layer.GatesAll, steps, batch, ref layer.GateStepCache);
+        layer.HiddenSteps = StepViews.Of(layer.HiddenAll, steps, batch, ref layer.HiddenStepCache);
+        layer.InitialHidden = layer.InitialHiddenBuffer.Get(device, batch, HiddenSize);
+        layer.HasInitialHidden = initialState is not null;
+        if (initialState is null)
+        {
+            Ops.Fill(layer.InitialHidden, 0f);
+        }
+        else
+        {
+            Ops.Copy(initialState.Hidden[k], layer.InitialHidden);
+        }
+
+        PrepareCells(k, layer, initialState, steps, batch);
+    }
+
+    private void CopyFinalState(int k, RnnState? finalState)
+    {
+        if (finalState is not null)
+        {
+            Ops.Copy(layers[k].HiddenSteps![steps - 1], finalState.Hidden[k]);
+            CopyFinalCells(k, finalState);
+        }
+    }
+
+    // Layers k and k − 1 backward as one wavefront, where the forward ran one: the layer below's dH goes to a module-owned
+    // buffer other than dH's.
+    private (Tensor InputProjection, Tensor RecurrentProjection, Tensor BelowInputProjection, Tensor BelowRecurrentProjection)? TryWavefrontBackward(int k, Tensor dH)
+    {
+        if (!wavefrontRan)
+        {
+            return null;
+        }
+
+        int rows = steps * batch;
+        var shared = hiddenGradient.Get(dH.Device, rows, HiddenSize);
+        var belowGradient = ReferenceEquals(dH, shared) ? wavefrontHiddenGradient.Get(dH.Device, rows, HiddenSize) : shared;
+        return TryWavefrontBackward(k, layers[k], layers[k - 1], dH, belowGradient, layers[k - 1].Dropout.AppliedMask, steps, batch);
     }
 
     private void CheckSizes(int rows, int steps, int batch, RnnState? initialState, RnnState? finalState)

@@ -1,3 +1,4 @@
+using Tensorlet.Backends;
 using Tensorlet.Kernels;
 
 namespace Tensorlet;
@@ -141,6 +142,70 @@ public static class Ops
         }
 
         return device.Backend.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch);
+    }
+
+    /// <summary>
+    /// Two stacked LSTM layers' forward recurrences scheduled together where the device does that (see
+    /// <see cref="Backends.IKernelBackend.TryLstmWavefrontForward"/>); false, with nothing done, where the caller runs the
+    /// layers one after the other.
+    /// </summary>
+    internal static bool TryLstmWavefrontForward(in LstmLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in LstmLayerTensors upper, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryLstmWavefrontForward), lower.Gates, lower.Cells, lower.Hidden, lower.H0, lower.C0, lower.WeightHh, upperInput, weightIh, bias, upper.Gates, upper.Cells, upper.Hidden, upper.H0, upper.C0, upper.WeightHh);
+        CheckRecurrenceShapes(nameof(TryLstmWavefrontForward), 4, [lower.Gates, upper.Gates], lower.WeightHh, steps, batch, [lower.Cells, lower.Hidden, upper.Cells, upper.Hidden, upperInput], [lower.H0, lower.C0, upper.H0, upper.C0]);
+        CheckSameShape(nameof(TryLstmWavefrontForward), lower.WeightHh, [upper.WeightHh, weightIh]);
+        if (bias.Length != lower.Gates.Columns || !(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentException($"{nameof(TryLstmWavefrontForward)}: bias {bias.ShapeText} must hold {lower.Gates.Columns} values and dropout {dropout} be in [0, 1).");
+        }
+
+        return device.Backend.TryLstmWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, bias, upper, steps, batch);
+    }
+
+    /// <summary>The backward of <see cref="TryLstmWavefrontForward"/>; false, with nothing done, where the caller runs the layers one after the other.</summary>
+    internal static bool TryLstmWavefrontBackward(in LstmLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientTensors lower, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryLstmWavefrontBackward), upper.Gates, upper.Cells, upper.C0, upper.DH, upper.Dc, upper.DPre, upper.WeightHh, weightIh, lower.Gates, lower.Cells, lower.C0, lower.DH, lower.Dc, lower.DPre, lower.WeightHh);
+        CheckRecurrenceShapes(nameof(TryLstmWavefrontBackward), 4, [upper.Gates, upper.DPre, lower.Gates, lower.DPre], upper.WeightHh, steps, batch, [upper.Cells, upper.DH, lower.Cells, lower.DH], [upper.C0, upper.Dc, lower.C0, lower.Dc]);
+        CheckSameShape(nameof(TryLstmWavefrontBackward), upper.WeightHh, [lower.WeightHh, weightIh]);
+        if (!(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
+        }
+
+        return device.Backend.TryLstmWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
+    }
+
+    /// <summary>
+    /// Two stacked GRU layers' forward recurrences scheduled together where the device does that (see
+    /// <see cref="Backends.IKernelBackend.TryGruWavefrontForward"/>); false, with nothing done, where the caller runs the
+    /// layers one after the other.
+    /// </summary>
+    internal static bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryGruWavefrontForward), lower.Gi, lower.Gh, lower.Hidden, lower.H0, lower.WeightHh, upperInput, weightIh, biasIh, upper.Gi, upper.Gh, upper.Hidden, upper.H0, upper.WeightHh);
+        CheckRecurrenceShapes(nameof(TryGruWavefrontForward), 3, [lower.Gi, lower.Gh, upper.Gi, upper.Gh], lower.WeightHh, steps, batch, [lower.Hidden, upper.Hidden, upperInput], [lower.H0, upper.H0]);
+        CheckSameShape(nameof(TryGruWavefrontForward), lower.WeightHh, [upper.WeightHh, weightIh]);
+        if (biasIh.Length != lower.Gi.Columns || !(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentException($"{nameof(TryGruWavefrontForward)}: bias {biasIh.ShapeText} must hold {lower.Gi.Columns} values and dropout {dropout} be in [0, 1).");
+        }
+
+        return device.Backend.TryGruWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, biasIh, upper, steps, batch);
+    }
+
+    /// <summary>The backward of <see cref="TryGruWavefrontForward"/>; false, with nothing done, where the caller runs the layers one after the other.</summary>
+    internal static bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryGruWavefrontBackward), upper.Gates, upper.Gh, upper.Hidden, upper.H0, upper.DH, upper.DhCarry, upper.Dgi, upper.Dgh, upper.WeightHh, weightIh, lower.Gates, lower.Gh, lower.Hidden, lower.H0, lower.DH, lower.DhCarry, lower.Dgi, lower.Dgh, lower.WeightHh);
+        CheckRecurrenceShapes(nameof(TryGruWavefrontBackward), 3, [upper.Gates, upper.Gh, upper.Dgi, upper.Dgh, lower.Gates, lower.Gh, lower.Dgi, lower.Dgh], upper.WeightHh, steps, batch, [upper.Hidden, upper.DH, lower.Hidden, lower.DH], [upper.H0, upper.DhCarry, lower.H0, lower.DhCarry]);
+        CheckSameShape(nameof(TryGruWavefrontBackward), upper.WeightHh, [lower.WeightHh, weightIh]);
+        if (!(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
+        }
+
+        return device.Backend.TryGruWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
     }
 
     /// <summary>
@@ -443,6 +508,17 @@ public static class Ops
     }
 
     // params ReadOnlySpan: the checks run on every kernel call, so they must not allocate.
+    private static void CheckSameShape(string op, Tensor expected, ReadOnlySpan<Tensor> others)
+    {
+        foreach (var t in others)
+        {
+            if (t.Rows != expected.Rows || t.Columns != expected.Columns)
+            {
+                throw new ArgumentException($"{op} shape mismatch: {t.ShapeText} must be {expected.ShapeText}.");
+            }
+        }
+    }
+
     private static Device SameDevice(string op, params ReadOnlySpan<Tensor> tensors)
     {
         var device = tensors[0].Device;

@@ -33,6 +33,38 @@ internal static unsafe class CpuDropout
         }
     }
 
+    /// <summary>
+    /// <see cref="Apply"/> over elements [<paramref name="first"/>, <paramref name="end"/>) of a tensor only, on the calling
+    /// thread: <paramref name="x"/> and <paramref name="y"/> point at element 0, and each element gets the factor it gets
+    /// in the whole tensor's mask. y may be x. p = 0 copies.
+    /// </summary>
+    public static void ApplyRange(float* x, float* y, long first, long end, float p, ulong seed, ulong stream)
+    {
+        if (p == 0f)
+        {
+            if (x != y)
+            {
+                new ReadOnlySpan<float>(x + first, checked((int)(end - first))).CopyTo(new Span<float>(y + first, (int)(end - first)));
+            }
+
+            return;
+        }
+
+        float scale = DropoutMask.KeepScale(p);
+        for (long g = first / Philox.ElementsPerGroup; g * Philox.ElementsPerGroup < end; g++)
+        {
+            long e = g * Philox.ElementsPerGroup;
+            if (e >= first && e + Philox.ElementsPerGroup <= end)
+            {
+                FullGroup(x + e, y + e, (ulong)g, p, scale, seed, stream);
+            }
+            else
+            {
+                PartialGroup(x, y, first, end, (ulong)g, p, scale, seed, stream);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FullGroup(float* x, float* y, ulong group, float p, float scale, ulong seed, ulong stream)
     {
@@ -81,7 +113,8 @@ internal static unsafe class CpuDropout
         }
     }
 
-    private static void PartialGroup(float* x, float* y, long length, ulong group, float p, float scale, ulong seed, ulong stream)
+    /// <summary>The elements of one group that lie in [<paramref name="first"/>, <paramref name="end"/>).</summary>
+    private static void PartialGroup(float* x, float* y, long first, long end, ulong group, float p, float scale, ulong seed, ulong stream)
     {
         for (int j = 0; j < 8; j++)
         {
@@ -90,7 +123,7 @@ internal static unsafe class CpuDropout
             for (int word = 0; word < 4; word++)
             {
                 long e = (long)Philox.ElementOf(block, word);
-                if (e < length)
+                if (e >= first && e < end)
                 {
                     y[e] = x[e] * DropoutMask.Factor(bits[word], p, scale);
                 }
@@ -129,7 +162,7 @@ internal static unsafe class CpuDropout
                 }
                 else
                 {
-                    PartialGroup(x, y, length, (ulong)g, p, scale, seed, stream);
+                    PartialGroup(x, y, 0, length, (ulong)g, p, scale, seed, stream);
                 }
             }
         }

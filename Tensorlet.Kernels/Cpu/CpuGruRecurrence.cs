@@ -46,10 +46,13 @@ internal static unsafe class CpuGruRecurrence
         CpuThreadTeam.RunGang(CpuLstmRecurrence.Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
     }
 
-    private readonly struct ForwardGang(
-        float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody
+    /// <summary>The forward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps (<see cref="Steps"/>).</summary>
+    internal readonly struct ForwardGang(
+        float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
-        public void Run(int member, int members)
+        public void Run(int member, int members) => Steps(member, members, 0, steps);
+
+        public void Steps(int member, int members, int t0, int t1)
         {
             var (j0, j1) = CpuLstmRecurrence.Units(member, members, hiddenSize);
             int wide = 3 * hiddenSize;
@@ -60,7 +63,7 @@ internal static unsafe class CpuGruRecurrence
                 fixed (float* aStart = packedA)
                 {
                     float* aAligned = (float*)(((nint)aStart + 63) & ~(nint)63);
-                    for (int t = 0; t < steps; t++)
+                    for (int t = t0; t < t1; t++)
                     {
                         float* giT = gi + ((long)t * batch * wide);
                         float* ghT = gh + ((long)t * batch * wide);
@@ -89,14 +92,17 @@ internal static unsafe class CpuGruRecurrence
         }
     }
 
-    private readonly struct BackwardGang(
-        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody
+    /// <summary>The backward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps (<see cref="Steps"/>).</summary>
+    internal readonly struct BackwardGang(
+        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
-        public void Run(int member, int members)
+        public void Run(int member, int members) => Steps(member, members, 0, steps);
+
+        public void Steps(int member, int members, int t0, int t1)
         {
             var (j0, j1) = CpuLstmRecurrence.Units(member, members, hiddenSize);
             int wide = 3 * hiddenSize;
-            for (int t = steps - 1; t >= 0; t--)
+            for (int t = t1 - 1; t >= t0; t--)
             {
                 float* dHT = dH + ((long)t * batch * hiddenSize);
                 if (t < steps - 1)

@@ -19,6 +19,12 @@ namespace Tensorlet.Kernels.Cpu;
 /// <param name="Reason">How the width was chosen (<c>TENSORLET_CPU_VECTOR</c>, <c>hardware</c>, <c>measured …</c>, or <c>explicit</c>).</param>
 internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, CpuCaches Caches, string Reason)
 {
+    /// <summary>
+    /// How stacked LSTM and GRU layers' recurrences run on two threads or more: <see cref="CpuRecurrenceSchedule.Wavefront"/>
+    /// unless a plan says otherwise (a device built with another plan runs the other schedule; both give the same floats).
+    /// </summary>
+    public CpuRecurrenceSchedule Recurrence { get; init; } = CpuRecurrenceSchedule.Wavefront;
+
     /// <summary>The environment variable that fixes the width for the process.</summary>
     public const string VectorVariable = "TENSORLET_CPU_VECTOR";
 
@@ -66,9 +72,9 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
         _ => null,
     };
 
-    /// <summary>One line for a device description: <c>Vector512 (measured 1.17x Vector256), GEMM 8x32 KC 192 MC 168, L1d 32 KiB, …</c>.</summary>
+    /// <summary>One line for a device description: <c>Vector512 (measured 1.17x Vector256), GEMM 8x32 KC 192 MC 168, recurrence wavefront, L1d 32 KiB, …</c>.</summary>
     public string Describe() =>
-        $"{Width} ({Reason}), GEMM {Gemm.Mr}x{Gemm.Nr} KC {Gemm.KcMax} MC {Gemm.Mc}, {Caches.Describe()}";
+        $"{Width} ({Reason}), GEMM {Gemm.Mr}x{Gemm.Nr} KC {Gemm.KcMax} MC {Gemm.Mc}, recurrence {Recurrence.ToString().ToLowerInvariant()}, {Caches.Describe()}";
 
     private static CpuKernelPlan Choose()
     {

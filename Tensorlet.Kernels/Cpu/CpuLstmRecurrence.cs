@@ -104,10 +104,14 @@ internal static unsafe class CpuLstmRecurrence
     internal static (int Start, int End) Units(int member, int members, int hiddenSize) =>
         (hiddenSize / members * member, hiddenSize / members * (member + 1));
 
-    private readonly struct ForwardGang(
-        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody
+    /// <summary>The forward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps on one thread (<see cref="Steps"/>).</summary>
+    internal readonly struct ForwardGang(
+        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
-        public void Run(int member, int members)
+        public void Run(int member, int members) => Steps(member, members, 0, steps);
+
+        /// <summary>Steps [t0, t1), member <paramref name="member"/>'s units, meeting the other members after each step.</summary>
+        public void Steps(int member, int members, int t0, int t1)
         {
             var (j0, j1) = Units(member, members, hiddenSize);
             int wide = 4 * hiddenSize;
@@ -119,7 +123,7 @@ internal static unsafe class CpuLstmRecurrence
                 fixed (float* aStart = packedA)
                 {
                     float* aAligned = (float*)(((nint)aStart + 63) & ~(nint)63);
-                    for (int t = 0; t < steps; t++)
+                    for (int t = t0; t < t1; t++)
                     {
                         float* gatesT = gates + ((long)t * batch * wide);
                         float* hPrev = t > 0 ? hidden + ((long)(t - 1) * batch * hiddenSize) : h0;
@@ -149,14 +153,18 @@ internal static unsafe class CpuLstmRecurrence
         }
     }
 
-    private readonly struct BackwardGang(
-        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody
+    /// <summary>The backward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps on one thread (<see cref="Steps"/>).</summary>
+    internal readonly struct BackwardGang(
+        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
-        public void Run(int member, int members)
+        public void Run(int member, int members) => Steps(member, members, 0, steps);
+
+        /// <summary>Steps t1 − 1 down to t0, member <paramref name="member"/>'s units, meeting the other members after each step.</summary>
+        public void Steps(int member, int members, int t0, int t1)
         {
             var (j0, j1) = Units(member, members, hiddenSize);
             int wide = 4 * hiddenSize;
-            for (int t = steps - 1; t >= 0; t--)
+            for (int t = t1 - 1; t >= t0; t--)
             {
                 float* dHT = dH + ((long)t * batch * hiddenSize);
                 if (t < steps - 1)

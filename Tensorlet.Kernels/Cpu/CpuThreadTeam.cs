@@ -127,6 +127,18 @@ internal static unsafe class CpuThreadTeam
         }
     }
 
+    /// <summary>
+    /// Throws <see cref="OperationCanceledException"/> when another thread of the running loop or gang has failed: for
+    /// gang members that wait on each other by other means than <see cref="GangBarrier"/>, so that none waits forever.
+    /// </summary>
+    public static void ThrowIfGangFailed()
+    {
+        if (Volatile.Read(ref failure) is not null)
+        {
+            throw new OperationCanceledException("Another member of the gang failed.");
+        }
+    }
+
     /// <summary>Publishes a loop of <paramref name="count"/> items to <paramref name="workers"/> workers, runs items on the caller too, and waits. Called with busy taken.</summary>
     private static void Dispatch(delegate*<void*, int, void> function, void* loopBody, int count, int workers)
     {

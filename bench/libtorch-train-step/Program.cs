@@ -4,46 +4,46 @@ using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// The notebook's LSTM training step (as bench/pytorch_train_step.py), on libtorch through TorchSharp:
-// one-hot input [B, 99, 32], nn.LSTM(32, H, L, batch_first) (or nn.GRU with --cell gru), nn.Linear(H, 32),
-// mean cross-entropy, Adam(lr 2e-3).
-// The step timed is zero_grad, one-hot, forward, loss, backward, loss.item(), optimizer.step().
-// Data: synthetic random ids (a step's cost depends only on the shapes), as train-step --synthetic.
-// Usage: LibtorchTrainStep [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4] [--warmup 1] [--threads 2]
+// The notebook's training steps (as bench/pytorch_train_step.py), on libtorch through TorchSharp:
+// --model lstm: one-hot input [B, 99, 32], nn.LSTM(32, H, L, batch_first) (or nn.GRU with --cell gru), nn.Linear(H, 32);
+// --model ngram: the n-gram MLP, one-hot n-gram ids [B, 4669], nn.Linear(4669, H), ReLU, nn.Linear(H, 32) (H = 100).
+// Both: mean cross-entropy, Adam(lr 2e-3). The step timed is zero_grad, one-hot, forward, loss, backward, loss.item(),
+// optimizer.step(). Data: synthetic random ids (a step's cost depends only on the shapes), as train-step --synthetic.
+// Usage: LibtorchTrainStep [--model lstm|ngram] [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4]
+//                          [--warmup 1] [--threads 2] [--ngrams 4669]
 // Prints a summary line and, last, one JSON object with train-step's keys (chars_per_s, ms_per_batch_median, gflops).
 const int SequenceLength = 100;
 const int Characters = 32;
 
-bool gru = args.Length >= 2 && args[0] == "--cell" && args[1] == "gru";
-if (args.Length >= 2 && args[0] == "--cell")
-{
-    if (args[1] is not ("lstm" or "gru"))
-    {
-        Console.Error.WriteLine("--cell is lstm or gru");
-        return 2;
-    }
-
-    args = args[2..];
-}
-
-var options = ParseOptions(args);
+var (model, cellName, options) = ParseOptions(args);
+bool ngram = model == "ngram";
+bool gru = cellName == "gru";
 int hidden = options["hidden"], layers = options["layers"], batch = options["batch"];
-int batches = options["batches"], warmup = options["warmup"], threads = options["threads"];
+int batches = options["batches"], warmup = options["warmup"], threads = options["threads"], ngrams = options["ngrams"];
 
 torch.set_num_threads(threads);
 torch.manual_seed(1234);
-nn.Module<Tensor, Tensor> recurrent = gru
-    ? new RecurrentOutput(nn.GRU(Characters, hidden, layers, batchFirst: true))
-    : new RecurrentOutput(nn.LSTM(Characters, hidden, layers, batchFirst: true));
+nn.Module<Tensor, Tensor> body = ngram
+    ? nn.Sequential(("L1", nn.Linear(ngrams, hidden)), ("act", nn.ReLU()))
+    : gru
+        ? new RecurrentOutput(nn.GRU(Characters, hidden, layers, batchFirst: true))
+        : new RecurrentOutput(nn.LSTM(Characters, hidden, layers, batchFirst: true));
 var output = nn.Linear(hidden, Characters);
-var parameters = recurrent.parameters().Concat(output.parameters()).ToList();
+var parameters = body.parameters().Concat(output.parameters()).ToList();
 var optimizer = torch.optim.Adam(parameters, lr: 2e-3);
 var criterion = nn.CrossEntropyLoss();
+int vocabulary = ngram ? ngrams : Characters;
 
 const int Pool = 16;
 var pool = new List<(Tensor X, Tensor Y)>();
 for (int i = 0; i < Pool; i++)
 {
+    if (ngram)
+    {
+        pool.Add((torch.randint(0, ngrams, [batch], dtype: ScalarType.Int64), torch.randint(0, Characters, [batch], dtype: ScalarType.Int64)));
+        continue;
+    }
+
     var s = torch.randint(0, Characters, [batch, SequenceLength], dtype: ScalarType.Int64);
     pool.Add((s[.., ..^1], s[.., 1..]));
 }
@@ -53,8 +53,8 @@ double Step(int i)
     using var scope = torch.NewDisposeScope();
     var (x, y) = pool[i % Pool];
     optimizer.zero_grad();
-    var oneHot = nn.functional.one_hot(x, Characters).to_type(ScalarType.Float32);
-    var hiddenStates = recurrent.call(oneHot);
+    var oneHot = nn.functional.one_hot(x, vocabulary).to_type(ScalarType.Float32);
+    var hiddenStates = body.call(oneHot);
     var logits = output.call(hiddenStates);
     var loss = criterion.call(logits.reshape(-1, Characters), y.reshape(-1));
     loss.backward();
@@ -88,25 +88,27 @@ for (int i = 0; i < batches; i++)
 double cpuPerBatch = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / batches;
 var ordered = seconds.Order().ToList();
 double median = ordered.Count % 2 == 1 ? ordered[ordered.Count / 2] : (ordered[(ordered.Count / 2) - 1] + ordered[ordered.Count / 2]) / 2;
-int rows = batch * (SequenceLength - 1);
+int rows = ngram ? batch : batch * (SequenceLength - 1);
 
-// The same GEMM FLOP count as Tensorlet.Bench/TrainStep/TrainStepFlops.cs.
+// The same GEMM FLOP count as Tensorlet.Bench/TrainStep/TrainStepFlops.cs (for the n-gram model, as the Python
+// script: the output layer's three GEMMs; the one-hot input's product is the gather Tensorlet does, not counted).
 int t = SequenceLength - 1, gates = gru ? 3 : 4;
 double recurrentFlops = 3.0 * (t - 1) * 2 * batch * hidden * gates * hidden;
 double projection = 3.0 * 2 * rows * hidden * gates * hidden;
 double outputFlops = 3.0 * 2 * rows * hidden * Characters;
-double flops = (layers * recurrentFlops) + ((layers - 1) * projection) + outputFlops;
+double flops = ngram ? outputFlops : (layers * recurrentFlops) + ((layers - 1) * projection) + outputFlops;
 string cell = gru ? "gru" : "lstm";
+string described = ngram ? $"ngram {ngrams}->{hidden}->{Characters}" : $"{cell} {layers}x{hidden}";
 
 string torchVersion = torch.__version__;
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"libtorch {torchVersion} {cell} {layers}x{hidden}, batch {batch}, {torch.get_num_threads()} threads"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"libtorch {torchVersion} {described}, batch {batch}, {torch.get_num_threads()} threads"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first loss {firstLoss:F4}; median {median * 1000:F2} ms/batch, CPU {cpuPerBatch * 1000:F2} ms/batch, {rows / median:N0} chars/s, {flops / median / 1e9:F1} GFLOP/s"));
-var report = new Dictionary<string, object>
+var report = new Dictionary<string, object?>
 {
     ["impl"] = "libtorch",
     ["torch"] = torchVersion,
-    ["model"] = "lstm",
-    ["cell"] = cell,
+    ["model"] = model,
+    ["cell"] = ngram ? null : cell,
     ["hidden"] = hidden,
     ["layers"] = layers,
     ["batch"] = batch,
@@ -126,23 +128,39 @@ var report = new Dictionary<string, object>
 Console.WriteLine(JsonSerializer.Serialize(report));
 return 0;
 
-static Dictionary<string, int> ParseOptions(string[] args)
+static (string Model, string Cell, Dictionary<string, int> Numbers) ParseOptions(string[] args)
 {
-    var values = new Dictionary<string, int> { ["hidden"] = 256, ["layers"] = 2, ["batch"] = 100, ["batches"] = 4, ["warmup"] = 1, ["threads"] = 2 };
+    var words = new Dictionary<string, string[]> { ["model"] = ["lstm", "ngram"], ["cell"] = ["lstm", "gru"] };
+    var chosen = new Dictionary<string, string> { ["model"] = "lstm", ["cell"] = "lstm" };
+    var values = new Dictionary<string, int> { ["hidden"] = 256, ["layers"] = 2, ["batch"] = 100, ["batches"] = 4, ["warmup"] = 1, ["threads"] = 2, ["ngrams"] = 4669 };
+    bool hiddenGiven = false;
     for (int i = 0; i < args.Length; i += 2)
     {
         string name = args[i].TrimStart('-');
-        int value = -1;
-        if (!values.ContainsKey(name) || i + 1 >= args.Length || !int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out value) || value < 0)
+        string? text = i + 1 < args.Length ? args[i + 1] : null;
+        if (words.TryGetValue(name, out var allowed) && text is not null && allowed.Contains(text))
         {
-            Console.Error.WriteLine($"usage: LibtorchTrainStep [--{string.Join(" N] [--", values.Keys)} N]");
+            chosen[name] = text;
+            continue;
+        }
+
+        int value = -1;
+        if (!values.ContainsKey(name) || text is null || !int.TryParse(text, CultureInfo.InvariantCulture, out value) || value < 0)
+        {
+            Console.Error.WriteLine($"usage: LibtorchTrainStep [--model lstm|ngram] [--cell lstm|gru] [--{string.Join(" N] [--", values.Keys)} N]");
             Environment.Exit(2);
         }
 
         values[name] = value;
+        hiddenGiven |= name == "hidden";
     }
 
-    return values;
+    if (chosen["model"] == "ngram" && !hiddenGiven)
+    {
+        values["hidden"] = 100; // the notebook's n-gram MLP
+    }
+
+    return (chosen["model"], chosen["cell"], values);
 }
 
 /// <summary>nn.LSTM or nn.GRU returning only its output sequence.</summary>

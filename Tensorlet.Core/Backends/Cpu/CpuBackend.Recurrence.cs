@@ -82,4 +82,113 @@ internal sealed partial class CpuBackend
 
         return true;
     }
+
+    /// <summary>
+    /// Two stacked LSTM layers through <see cref="CpuLstmWavefront"/> when the plan says <see cref="CpuRecurrenceSchedule.Wavefront"/>,
+    /// there are two threads or more, and each gate's columns are whole B slivers; otherwise false, and the layers run one
+    /// after the other. Bit-identical to that.
+    /// </summary>
+    public unsafe bool TryLstmWavefrontForward(in LstmLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in LstmLayerTensors upper, int steps, int batch)
+    {
+        int h = lower.Hidden.Columns;
+        if (!RunsWavefront(h))
+        {
+            return false;
+        }
+
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
+        var upperIh = packedOperands.Keep(weightIh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
+        fixed (float* g0 = lower.Gates.Span, c0 = lower.Cells.Span, h0 = lower.Hidden.Span, hInit0 = lower.H0.Span, cInit0 = lower.C0.Span)
+        fixed (float* g1 = upper.Gates.Span, c1 = upper.Cells.Span, h1 = upper.Hidden.Span, hInit1 = upper.H0.Span, cInit1 = upper.C0.Span)
+        fixed (float* input = upperInput.Span, b = bias.ReadSpan)
+        {
+            CpuLstmWavefront.Forward(
+                new LstmLayerPointers(g0, c0, h0, hInit0, cInit0, lower.HasInitialHidden, lowerHh),
+                input, dropout, dropoutSeed, dropoutStream, upperIh, b,
+                new LstmLayerPointers(g1, c1, h1, hInit1, cInit1, upper.HasInitialHidden, upperHh),
+                steps, batch, h, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    /// <summary>The backward of <see cref="TryLstmWavefrontForward"/>, under the same condition.</summary>
+    public unsafe bool TryLstmWavefrontBackward(in LstmLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientTensors lower, int steps, int batch)
+    {
+        int h = lower.Cells.Columns;
+        if (!RunsWavefront(h))
+        {
+            return false;
+        }
+
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
+        var upperIh = packedOperands.Keep(weightIh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
+        fixed (float* g1 = upper.Gates.Span, c1 = upper.Cells.Span, cInit1 = upper.C0.Span, dh1 = upper.DH.Span, dc1 = upper.Dc.Span, dp1 = upper.DPre.Span)
+        fixed (float* g0 = lower.Gates.Span, c0 = lower.Cells.Span, cInit0 = lower.C0.Span, dh0 = lower.DH.Span, dc0 = lower.Dc.Span, dp0 = lower.DPre.Span)
+        {
+            CpuLstmWavefront.Backward(
+                new LstmLayerGradientPointers(g1, c1, cInit1, dh1, dc1, dp1, upperHh),
+                upperIh, dropout, dropoutSeed, dropoutStream,
+                new LstmLayerGradientPointers(g0, c0, cInit0, dh0, dc0, dp0, lowerHh),
+                steps, batch, h, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    /// <summary>Two stacked GRU layers through <see cref="CpuGruWavefront"/>, under <see cref="TryLstmWavefrontForward"/>'s condition.</summary>
+    public unsafe bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch)
+    {
+        int h = lower.Hidden.Columns;
+        if (!RunsWavefront(h))
+        {
+            return false;
+        }
+
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm);
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm);
+        var upperIh = packedOperands.Keep(weightIh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm);
+        fixed (float* gi0 = lower.Gi.Span, gh0 = lower.Gh.Span, h0 = lower.Hidden.Span, hInit0 = lower.H0.Span)
+        fixed (float* gi1 = upper.Gi.Span, gh1 = upper.Gh.Span, h1 = upper.Hidden.Span, hInit1 = upper.H0.Span)
+        fixed (float* input = upperInput.Span, b = biasIh.ReadSpan)
+        {
+            CpuGruWavefront.Forward(
+                new GruLayerPointers(gi0, gh0, h0, hInit0, lower.HasInitialHidden, lowerHh),
+                input, dropout, dropoutSeed, dropoutStream, upperIh, b,
+                new GruLayerPointers(gi1, gh1, h1, hInit1, upper.HasInitialHidden, upperHh),
+                steps, batch, h, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    /// <summary>The backward of <see cref="TryGruWavefrontForward"/>, under the same condition.</summary>
+    public unsafe bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
+    {
+        int h = lower.Hidden.Columns;
+        if (!RunsWavefront(h))
+        {
+            return false;
+        }
+
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
+        var upperIh = packedOperands.Keep(weightIh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
+        fixed (float* g1 = upper.Gates.Span, gh1 = upper.Gh.Span, hd1 = upper.Hidden.Span, hInit1 = upper.H0.Span, dh1 = upper.DH.Span, carry1 = upper.DhCarry.Span, dgi1 = upper.Dgi.Span, dgh1 = upper.Dgh.Span)
+        fixed (float* g0 = lower.Gates.Span, gh0 = lower.Gh.Span, hd0 = lower.Hidden.Span, hInit0 = lower.H0.Span, dh0 = lower.DH.Span, carry0 = lower.DhCarry.Span, dgi0 = lower.Dgi.Span, dgh0 = lower.Dgh.Span)
+        {
+            CpuGruWavefront.Backward(
+                new GruLayerGradientPointers(g1, gh1, hd1, hInit1, dh1, carry1, dgi1, dgh1, upperHh),
+                upperIh, dropout, dropoutSeed, dropoutStream,
+                new GruLayerGradientPointers(g0, gh0, hd0, hInit0, dh0, carry0, dgi0, dgh0, lowerHh),
+                steps, batch, h, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    private bool RunsWavefront(int hidden) =>
+        Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && Threads >= 2 && CpuThreadTeam.MaxThreads >= 2 && hidden % Plan.Gemm.Nr == 0;
 }

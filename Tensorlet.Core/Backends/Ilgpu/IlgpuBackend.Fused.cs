@@ -43,4 +43,20 @@ internal sealed partial class IlgpuBackend
     /// <summary>Always false, as <see cref="TryLstmRecurrenceForward"/>.</summary>
     public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
         => false;
+
+    /// <summary>Always false: the layers run one after the other on ILGPU.</summary>
+    public bool TryLstmWavefrontForward(in LstmLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in LstmLayerTensors upper, int steps, int batch)
+        => false;
+
+    /// <summary>Always false, as <see cref="TryLstmWavefrontForward"/>.</summary>
+    public bool TryLstmWavefrontBackward(in LstmLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientTensors lower, int steps, int batch)
+        => false;
+
+    /// <summary>Always false: the layers run one after the other on ILGPU.</summary>
+    public bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch)
+        => false;
+
+    /// <summary>Always false, as <see cref="TryGruWavefrontForward"/>.</summary>
+    public bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
+        => false;
 }

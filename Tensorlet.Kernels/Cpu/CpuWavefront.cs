@@ -1,0 +1,122 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace Tensorlet.Kernels.Cpu;
+
+/// <summary>
+/// Runs two dependent chains of sequential work side by side (a wavefront over two stacked recurrent layers): chunk c
+/// of the leading chain, then the parts of the hand-over of chunk c, then chunk c of the trailing chain (see
+/// <see cref="IWavefrontBody"/>). Member 0 of the gang runs the leading chain, member 1 the trailing chain, and every
+/// member takes hand-over parts, lowest chunk first, whenever its own chain has nothing ready: so once the leading chain
+/// is done, member 0 takes over the hand-overs and the trailing chain runs at its own pace. The members never meet at a barrier;
+/// each waits only for the chunk it needs. What each chunk computes does not depend on which thread runs it, so the
+/// results are the same for any thread count. On one thread the chunks run in dependency order.
+/// </summary>
+internal static unsafe class CpuWavefront
+{
+    /// <summary>Runs <paramref name="chunks"/> chunks of <paramref name="body"/> on up to <paramref name="threads"/> threads.</summary>
+    public static void Run<TBody>(int chunks, int threads, ref TBody body)
+        where TBody : struct, IWavefrontBody
+    {
+        int members = Math.Clamp(threads, 1, CpuThreadTeam.MaxThreads);
+        int[] rented = ArrayPool<int>.Shared.Rent(chunks + Progress.Counters);
+        try
+        {
+            fixed (int* counters = rented)
+            {
+                new Span<int>(counters, chunks + Progress.Counters).Clear();
+                var gang = new Gang<TBody>(Unsafe.AsPointer(ref body), counters, chunks, members);
+                CpuThreadTeam.RunGang(members, ref gang);
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The counters the members share: chunks done per chain, hand-over parts claimed, and parts done per chunk.</summary>
+    private static class Progress
+    {
+        public const int LeadingDone = 0, TrailingDone = 1, PartsClaimed = 2, Counters = 3;
+    }
+
+    private readonly struct Gang<TBody>(void* body, int* counters, int chunks, int parts) : IGangBody
+        where TBody : struct, IWavefrontBody
+    {
+        public void Run(int member, int members)
+        {
+            ref TBody work = ref Unsafe.AsRef<TBody>(body);
+            if (members == 1)
+            {
+                // Inline (one thread, or the team busy with another loop): every chunk in dependency order.
+                for (int c = 0; c < chunks; c++)
+                {
+                    work.Leading(c);
+                    for (int p = 0; p < parts; p++)
+                    {
+                        work.HandOver(c, p, parts);
+                    }
+
+                    work.Trailing(c);
+                }
+
+                return;
+            }
+
+            int* partsDone = counters + Progress.Counters;
+            int totalParts = chunks * parts;
+            var spinner = default(SpinWait);
+            while (true)
+            {
+                if (member == 0 && counters[Progress.LeadingDone] < chunks)
+                {
+                    int c = counters[Progress.LeadingDone];
+                    work.Leading(c);
+                    Volatile.Write(ref counters[Progress.LeadingDone], c + 1);
+                    continue;
+                }
+
+                if (member == 1)
+                {
+                    int next = counters[Progress.TrailingDone];
+                    if (next == chunks)
+                    {
+                        return;
+                    }
+
+                    if (Volatile.Read(ref partsDone[next]) == parts)
+                    {
+                        work.Trailing(next);
+                        Volatile.Write(ref counters[Progress.TrailingDone], next + 1);
+                        spinner = default;
+                        continue;
+                    }
+                }
+
+                // A hand-over part whose leading chunk is done, the lowest first.
+                int claimed = Volatile.Read(ref counters[Progress.PartsClaimed]);
+                if (claimed < totalParts && claimed / parts < Volatile.Read(ref counters[Progress.LeadingDone]))
+                {
+                    if (Interlocked.CompareExchange(ref counters[Progress.PartsClaimed], claimed + 1, claimed) == claimed)
+                    {
+                        work.HandOver(claimed / parts, claimed % parts, parts);
+                        Interlocked.Increment(ref partsDone[claimed / parts]);
+                        spinner = default;
+                    }
+
+                    continue;
+                }
+
+                if (claimed >= totalParts && member != 1)
+                {
+                    // Nothing left to claim, and the trailing chain is member 1's.
+                    return;
+                }
+
+                CpuThreadTeam.ThrowIfGangFailed();
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+    }
+}
