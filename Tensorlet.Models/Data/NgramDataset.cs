@@ -40,7 +40,7 @@ public sealed class NgramDataset
     /// <summary>Per window, the index of the sequence it was cut from.</summary>
     public int[] SequenceOf { get; }
 
-    /// <summary>Per window, the position of its target in its sequence: i + n for window i.</summary>
+    /// <summary>Per window, the position of its target in its sequence, counted in characters: i + n for window i.</summary>
     public int[] Positions { get; }
 
     /// <summary>Windows left out because their n-gram is not in the vocabulary.</summary>
@@ -58,10 +58,12 @@ public sealed class NgramDataset
         ArgumentNullException.ThrowIfNull(characters);
         ArgumentNullException.ThrowIfNull(ngrams);
         int n = ngrams.NgramOrder;
+        var starts = new int[sequences.Count][];
         long capacity = 0;
-        foreach (var sequence in sequences)
+        for (int s = 0; s < sequences.Count; s++)
         {
-            capacity += NgramWindows.PerSequence(sequence.Length, n, windowsPerSequence);
+            starts[s] = NgramWindows.CharacterStarts(sequences[s]);
+            capacity += NgramWindows.PerSequence(starts[s].Length - 1, n, windowsPerSequence);
         }
 
         var inputs = new List<int>((int)capacity);
@@ -74,21 +76,22 @@ public sealed class NgramDataset
         for (int s = 0; s < sequences.Count; s++)
         {
             var sequence = sequences[s];
-            int windows = NgramWindows.PerSequence(sequence.Length, n, windowsPerSequence);
+            int length = starts[s].Length - 1;
+            int windows = NgramWindows.PerSequence(length, n, windowsPerSequence);
             if (windows == 0)
             {
                 continue;
             }
 
-            if (encoded.Length < sequence.Length)
+            if (encoded.Length < length)
             {
-                encoded = new int[sequence.Length];
+                encoded = new int[length];
             }
 
-            characters.Encode(sequence, encoded.AsSpan(0, sequence.Length));
+            characters.Encode(sequence, encoded.AsSpan(0, length));
             for (int i = 0; i < windows; i++)
             {
-                int ngram = ngrams.IndexOf(sequence.AsSpan(i, n));
+                int ngram = ngrams.IndexOf(NgramWindows.Ngram(sequence, starts[s], i, n));
                 if (ngram < 0)
                 {
                     skipped++;

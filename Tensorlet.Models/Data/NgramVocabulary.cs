@@ -7,6 +7,8 @@ namespace Tensorlet.Models.Data;
 /// The n-gram vocabulary of the notebook's n-gram model: index ↔ n-gram, every n-gram that appears as a window
 /// input (<see cref="NgramWindows"/>) in the sequences it was built from, sorted ordinally. On the full corpus with
 /// 10 windows per sequence it holds 584 n-grams for n=2, 4793 for n=3, 16674 for n=4 and 35232 for n=5.
+/// An n-gram is n characters (Unicode scalar values), so its string has n UTF-16 code units, or up to 2n with
+/// characters outside the Basic Multilingual Plane; the order is ordinal over those code units.
 /// </summary>
 public sealed class NgramVocabulary
 {
@@ -27,7 +29,7 @@ public sealed class NgramVocabulary
         spanLookup = indexOf.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
-    /// <summary>The n of the n-grams: characters per n-gram.</summary>
+    /// <summary>The n of the n-grams: characters (Unicode scalar values) per n-gram.</summary>
     public int NgramOrder { get; }
 
     /// <summary>The number of distinct n-grams.</summary>
@@ -50,17 +52,18 @@ public sealed class NgramVocabulary
         var lookup = seen.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var sequence in sequences)
         {
-            int windows = NgramWindows.PerSequence(sequence.Length, ngramOrder, windowsPerSequence);
+            var starts = NgramWindows.CharacterStarts(sequence);
+            int windows = NgramWindows.PerSequence(starts.Length - 1, ngramOrder, windowsPerSequence);
             for (int i = 0; i < windows; i++)
             {
-                lookup.Add(sequence.AsSpan(i, ngramOrder));
+                lookup.Add(NgramWindows.Ngram(sequence, starts, i, ngramOrder));
             }
         }
 
         return FromNgrams(ngramOrder, seen);
     }
 
-    /// <summary>A vocabulary of the given n-grams (each of length <paramref name="ngramOrder"/>; duplicates ignored; sorted ordinally).</summary>
+    /// <summary>A vocabulary of the given n-grams (each of <paramref name="ngramOrder"/> characters; duplicates ignored; sorted ordinally).</summary>
     public static NgramVocabulary FromNgrams(int ngramOrder, IEnumerable<string> ngrams)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ngramOrder);
@@ -68,9 +71,9 @@ public sealed class NgramVocabulary
         var sorted = ngrams.Distinct(StringComparer.Ordinal).ToArray();
         foreach (var ngram in sorted)
         {
-            if (ngram.Length != ngramOrder)
+            if (CharVocabulary.CountCharacters(ngram) != ngramOrder)
             {
-                throw new ArgumentException($"\"{ngram}\" is not an n-gram of length {ngramOrder}.", nameof(ngrams));
+                throw new ArgumentException($"\"{ngram}\" is not an n-gram of {ngramOrder} characters.", nameof(ngrams));
             }
         }
 
@@ -91,26 +94,40 @@ public sealed class NgramVocabulary
             throw new FormatException("A serialized n-gram vocabulary starts with its n-gram length and a newline.");
         }
 
+        // Each n-gram is the next n characters; with none outside the Basic Multilingual Plane, the next n code units.
         var body = serialized.AsSpan(newline + 1);
-        if (body.Length % n != 0)
+        var ngrams = new List<string>(body.Length / n);
+        for (int at = 0; at < body.Length;)
         {
-            throw new FormatException($"A serialized n-gram vocabulary of {n}-grams has {body.Length} characters, not a multiple of {n}.");
-        }
-
-        var ngrams = new string[body.Length / n];
-        for (int i = 0; i < ngrams.Length; i++)
-        {
-            ngrams[i] = new string(body.Slice(i * n, n));
-            if (i > 0 && string.CompareOrdinal(ngrams[i - 1], ngrams[i]) >= 0)
+            int start = at;
+            for (int c = 0; c < n; c++)
             {
-                throw new FormatException($"A serialized n-gram vocabulary lists its n-grams in strictly increasing order; n-gram {i} breaks it.");
+                if (at == body.Length)
+                {
+                    throw new FormatException($"A serialized n-gram vocabulary of {n}-grams ends inside n-gram {ngrams.Count}.");
+                }
+
+                if (Rune.DecodeFromUtf16(body[at..], out _, out int used) != System.Buffers.OperationStatus.Done)
+                {
+                    throw new FormatException($"A serialized n-gram vocabulary holds an unpaired surrogate at position {newline + 1 + at}.");
+                }
+
+                at += used;
             }
+
+            var ngram = new string(body[start..at]);
+            if (ngrams.Count > 0 && string.CompareOrdinal(ngrams[^1], ngram) >= 0)
+            {
+                throw new FormatException($"A serialized n-gram vocabulary lists its n-grams in strictly increasing order; n-gram {ngrams.Count} breaks it.");
+            }
+
+            ngrams.Add(ngram);
         }
 
-        return new NgramVocabulary(n, ngrams);
+        return new NgramVocabulary(n, [.. ngrams]);
     }
 
-    /// <summary>"n", a newline, then the n-grams concatenated in index order (they all have length n, so no separator is needed).</summary>
+    /// <summary>"n", a newline, then the n-grams concatenated in index order (each is n characters, so no separator is needed).</summary>
     public string Serialize()
     {
         var text = new StringBuilder(NgramOrder.ToString(CultureInfo.InvariantCulture), 8 + (Count * NgramOrder));

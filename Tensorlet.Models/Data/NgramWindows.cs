@@ -13,6 +13,8 @@ namespace Tensorlet.Models.Data;
 /// the range's end: for any sequence longer than n + 10 (all of the corpus's) its windows are exactly the first 10 here.
 /// Taking all windows goes one further than that range, to the window whose target is the last character, so that
 /// n-gram and LSTM validation losses cover the same positions.
+/// Positions and lengths count characters, Unicode scalar values (<see cref="System.Text.Rune"/>), as
+/// <see cref="CharVocabulary"/> does: an n-gram is n of them, n to 2n UTF-16 code units.
 /// </summary>
 public static class NgramWindows
 {
@@ -33,4 +35,27 @@ public static class NgramWindows
 
         return Math.Min(windowsPerSequence ?? int.MaxValue, Math.Max(0, sequenceLength - ngramOrder));
     }
+
+    /// <summary>
+    /// The UTF-16 offset at which each character (Unicode scalar value) of <paramref name="text"/> starts, then the text's
+    /// length: one entry more than the text has characters, so character i spans <c>[starts[i], starts[i + 1])</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The text holds an unpaired surrogate.</exception>
+    internal static int[] CharacterStarts(ReadOnlySpan<char> text)
+    {
+        var starts = new int[CharVocabulary.CountCharacters(text) + 1];
+        int at = 0;
+        for (int i = 0; i < starts.Length - 1; i++)
+        {
+            starts[i] = at;
+            at += char.IsHighSurrogate(text[at]) ? 2 : 1;
+        }
+
+        starts[^1] = at;
+        return starts;
+    }
+
+    /// <summary>The n characters of window <paramref name="window"/>: <c>text[starts[i]..starts[i + n]]</c>.</summary>
+    internal static ReadOnlySpan<char> Ngram(string text, int[] starts, int window, int ngramOrder)
+        => text.AsSpan(starts[window], starts[window + ngramOrder] - starts[window]);
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 
@@ -5,7 +6,8 @@ namespace Tensorlet.Models.Sampling;
 
 /// <summary>
 /// Generates characters from an <see cref="NgramMlp"/>: the last n characters, as one n-gram, give
-/// the next-character distribution.
+/// the next-character distribution. A character is a Unicode scalar value (<see cref="Rune"/>), as in
+/// <see cref="CharVocabulary"/>.
 /// <para>
 /// An n-gram the model never saw has no input row. Like the notebook, the generator then replaces
 /// characters of that context at random until the n-gram is known; unlike the notebook's loop, it
@@ -25,15 +27,10 @@ public static class NgramGenerator
     public static string Generate(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string start, int length, float temperature, int seed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        var text = new System.Text.StringBuilder(length);
-        foreach (char c in Stream(model, characters, ngrams, start, temperature, seed))
+        var text = new StringBuilder(length);
+        foreach (var c in Stream(model, characters, ngrams, start, temperature, seed).Take(length))
         {
-            if (text.Length == length)
-            {
-                break;
-            }
-
-            text.Append(c);
+            text.Append(c.ToString());
         }
 
         return text.ToString();
@@ -44,7 +41,7 @@ public static class NgramGenerator
     /// time, as the caller asks for them, without end. Memory stays constant however many are taken. Temperature 0 takes
     /// the most likely character; <paramref name="topK"/> above 0 draws only among the k most likely.
     /// </summary>
-    public static IEnumerable<char> Stream(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string start, float temperature, int seed, int topK = 0)
+    public static IEnumerable<Rune> Stream(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string start, float temperature, int seed, int topK = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(characters);
@@ -52,22 +49,23 @@ public static class NgramGenerator
         ArgumentNullException.ThrowIfNull(start);
         characters.Encode(start); // Throws UnknownCharacterException listing every character outside the vocabulary.
         int n = ngrams.NgramOrder;
-        if (start.Length < n)
+        var runes = start.EnumerateRunes().ToArray();
+        if (runes.Length < n)
         {
             throw new ArgumentException(
-                $"The n-gram model needs a start text of at least n = {n} characters; \"{start}\" has {start.Length}.", nameof(start));
+                $"The n-gram model needs a start text of at least n = {n} characters; \"{start}\" has {runes.Length}.", nameof(start));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
-        return Draws(model, characters, ngrams, start[^n..], temperature, seed, topK);
+        return Draws(model, characters, ngrams, runes[^n..], temperature, seed, topK);
     }
 
-    private static IEnumerable<char> Draws(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string last, float temperature, int seed, int topK)
+    private static IEnumerable<Rune> Draws(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, Rune[] window, float temperature, int seed, int topK)
     {
-        int n = last.Length;
+        int n = window.Length;
         var random = new Random(seed);
-        var window = last.ToCharArray();
-        var context = new char[n];
+        var context = new Rune[n];
+        var units = new char[2 * n];
         using var input = model.Device.IndexZeros(1);
         using var sampler = new CategoricalSampler(model.Device, model.CharVocabularySize, seed, topK);
         var id = new int[1];
@@ -75,25 +73,38 @@ public static class NgramGenerator
         {
             // KnownNgram may substitute characters of the context; the window keeps the text's real last n characters.
             window.CopyTo(context, 0);
-            id[0] = KnownNgram(context, characters, ngrams, random);
+            id[0] = KnownNgram(context, characters, ngrams, random, units);
             input.CopyFrom(id);
-            char next = characters[sampler.Draw(model.Logits(input), temperature)];
+            var next = characters.RuneAt(sampler.Draw(model.Logits(input), temperature));
             Array.Copy(window, 1, window, 0, n - 1);
             window[n - 1] = next;
             yield return next;
         }
     }
 
-    /// <summary>The id of <paramref name="context"/>, substituting characters at random (boundedly) when it is unknown.</summary>
-    internal static int KnownNgram(char[] context, CharVocabulary characters, NgramVocabulary ngrams, Random random)
+    /// <summary>The id of <paramref name="context"/> (<paramref name="units"/>: a reusable buffer of 2n), substituting characters at random (boundedly) when it is unknown.</summary>
+    internal static int KnownNgram(Rune[] context, CharVocabulary characters, NgramVocabulary ngrams, Random random, char[]? units = null)
     {
-        int id = ngrams.IndexOf(context);
+        units ??= new char[2 * context.Length];
+        int id = IndexOf(context, ngrams, units);
         for (int attempt = 0; id < 0 && attempt < MaxSubstitutions; attempt++)
         {
-            context[random.Next(context.Length)] = characters[random.Next(characters.Count)];
-            id = ngrams.IndexOf(context);
+            context[random.Next(context.Length)] = characters.RuneAt(random.Next(characters.Count));
+            id = IndexOf(context, ngrams, units);
         }
 
         return id >= 0 ? id : random.Next(ngrams.Count);
+    }
+
+    /// <summary>The id of the n-gram of <paramref name="context"/>'s characters, written as UTF-16 into <paramref name="units"/> (2n long).</summary>
+    private static int IndexOf(Rune[] context, NgramVocabulary ngrams, char[] units)
+    {
+        int length = 0;
+        foreach (var rune in context)
+        {
+            length += rune.EncodeToUtf16(units.AsSpan(length));
+        }
+
+        return ngrams.IndexOf(units.AsSpan(0, length));
     }
 }

@@ -46,6 +46,30 @@ public sealed class DatasetTests
     }
 
     [Test]
+    public void NgramWindowsCountCharactersNotUtf16CodeUnits()
+    {
+        // 😀 and 🐈 are two UTF-16 code units each, 猫 and 語 one: every window is n characters before the target.
+        string[] sequences = ["a😀猫🐈b語😀c", "🐈🐈a😀"];
+        var characters = CharVocabulary.FromTexts(sequences);
+        var ngrams = NgramVocabulary.FromSequences(sequences, 2, windowsPerSequence: null);
+        var dataset = NgramDataset.Create(sequences, characters, ngrams, windowsPerSequence: null);
+
+        // 8 - 2 and 4 - 2 windows; bigrams in ordinal UTF-16 order (a surrogate pair sorts after 猫 and 語).
+        Assert.That(ngrams.Ngrams, Is.EqualTo(new[] { "a😀", "b語", "猫🐈", "語😀", "🐈a", "🐈b", "🐈🐈", "😀猫" }));
+        Assert.That(dataset.Count, Is.EqualTo(8));
+        Assert.That(Enumerable.Range(0, 8).Select(w => ngrams[dataset.Inputs[w]] + "→" + characters.Decode(dataset.Targets[w])), Is.EqualTo(new[]
+        {
+            "a😀→猫", "😀猫→🐈", "猫🐈→b", "🐈b→語", "b語→😀", "語😀→c", "🐈🐈→a", "🐈a→😀",
+        }));
+        Assert.That(characters.Decode(dataset.Contexts.AsSpan(1 * 2, 2)), Is.EqualTo("😀猫"));
+        Assert.That(dataset.Positions, Is.EqualTo(new[] { 2, 3, 4, 5, 6, 7, 2, 3 }), "target positions count characters");
+
+        var back = NgramVocabulary.Deserialize(ngrams.Serialize());
+        Assert.That(back.Ngrams, Is.EqualTo(ngrams.Ngrams));
+        Assert.That(NgramDataset.Create(sequences, characters, back, windowsPerSequence: null).Inputs, Is.EqualTo(dataset.Inputs));
+    }
+
+    [Test]
     public void LstmPairsAreViewsOfOneIndexArray()
     {
         var characters = CharVocabulary.FromTexts(Sequences);

@@ -63,6 +63,24 @@ public sealed class VocabularyTests
     }
 
     [Test]
+    public void NgramVocabularyOfCharactersOutsideTheBasicPlaneRoundTripsSlicingByCharacters()
+    {
+        // n-grams of 3 characters, 3 to 6 UTF-16 code units: the serialized body is sliced 3 characters at a time.
+        var vocabulary = NgramVocabulary.FromNgrams(3, ["😀猫a", "abc", "🐈🐈🐈", "猫が好", "a😀b"]);
+        Assert.That(vocabulary.Ngrams, Is.EqualTo(new[] { "abc", "a😀b", "猫が好", "🐈🐈🐈", "😀猫a" }), "ordinal UTF-16 order: U+1F408 is D83D DC08, U+1F600 D83D DE00");
+        var serialized = vocabulary.Serialize();
+        Assert.That(serialized, Is.EqualTo("3\nabca😀b猫が好🐈🐈🐈😀猫a"));
+
+        var back = NgramVocabulary.Deserialize(serialized);
+        Assert.That(back.Ngrams, Is.EqualTo(vocabulary.Ngrams));
+        Assert.That(back.IndexOf("猫が好"), Is.EqualTo(2));
+        Assert.That(back.IndexOf("🐈🐈🐈"), Is.EqualTo(3));
+        Assert.Throws<FormatException>(() => NgramVocabulary.Deserialize("3\nabc😀猫"), "ends inside an n-gram");
+        Assert.Throws<FormatException>(() => NgramVocabulary.Deserialize("2\n😀aa😀"), "not increasing");
+        Assert.Throws<ArgumentException>(() => NgramVocabulary.FromNgrams(3, ["😀猫"]), "two characters, three code units");
+    }
+
+    [Test]
     public void NgramVocabularyRoundTripsThroughItsSerializedForm()
     {
         var vocabulary = NgramVocabulary.FromNgrams(3, ["ab ", " ,a", "zzz", "ab "]);
@@ -75,6 +93,8 @@ public sealed class VocabularyTests
         Assert.That(back.IndexOf("ab "), Is.EqualTo(1));
         Assert.That(back.IndexOf("abc"), Is.EqualTo(-1));
         Assert.Throws<FormatException>(() => NgramVocabulary.Deserialize("3\nabcd"));
+        Assert.Throws<FormatException>(() => NgramVocabulary.Deserialize("2\na\uD83D"), "an unpaired surrogate");
+        Assert.Throws<ArgumentException>(() => NgramVocabulary.FromNgrams(2, ["a\uD83D"]), "half an emoji is no character");
         Assert.Throws<FormatException>(() => NgramVocabulary.Deserialize("x\nabc"));
         Assert.Throws<ArgumentException>(() => NgramVocabulary.FromNgrams(2, ["abc"]));
     }

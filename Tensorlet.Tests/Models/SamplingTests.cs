@@ -119,7 +119,7 @@ public sealed class SamplingTests
         }
 
         int expectedId = expected.Next(ngrams.Count);
-        var search = Task.Run(() => NgramGenerator.KnownNgram(['z', 'z'], characters, ngrams, new Random(3)));
+        var search = Task.Run(() => NgramGenerator.KnownNgram([new System.Text.Rune('z'), new System.Text.Rune('z')], characters, ngrams, new Random(3)));
         Assert.That(search.Wait(TimeSpan.FromSeconds(20)), Is.True, "the substitution loop must be bounded");
         Assert.That(search.Result, Is.EqualTo(expectedId));
     }

@@ -104,10 +104,9 @@ public sealed class OnnxCharModelTests
         var random = new Random(seed);
         using var sampler = new CategoricalSampler(device, Characters.Count, seed);
         var text = new System.Text.StringBuilder(start);
-        var context = new char[3];
         for (int i = 0; i < length; i++)
         {
-            text.CopyTo(text.Length - 3, context, 3);
+            var context = text.ToString(text.Length - 3, 3).EnumerateRunes().ToArray();
             int id = NgramGenerator.KnownNgram(context, Characters, Ngrams, random);
             var logits = session.Run(OrtSession.Ids("input", [id], 1))["logits"].Data;
             using var row = device.FromArray(logits, 1, Characters.Count);

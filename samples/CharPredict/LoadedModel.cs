@@ -47,7 +47,6 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
     {
         if (Model is NgramMlp ngram)
         {
-            // The n-gram model's characters are each one UTF-16 code unit.
             return NgramGenerator.Stream(ngram, Characters, Ngrams!, start, temperature, seed, topK).Select(c => c.ToString());
         }
 
@@ -57,8 +56,8 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
 
     /// <summary>
     /// The log-probability (nats) of each predicted character of <paramref name="text"/>: for the LSTM, text[1..]
-    /// from what precedes it; for the n-gram model, text[i+n] from text[i..i+n). Positions whose n-gram the model
-    /// does not know are left out.
+    /// from what precedes it; for the n-gram model, text[i+n] from text[i..i+n). Positions count characters (Unicode
+    /// scalar values). Positions whose n-gram the model does not know are left out.
     /// </summary>
     public (int[] Positions, double[] LogProbabilities, int Skipped) Score(string text)
     {
@@ -71,28 +70,19 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
         if (Ngrams is { } ngrams)
         {
             int n = ngrams.NgramOrder;
-            if (text.Length <= n)
+            if (ids.Length <= n)
             {
-                throw new ArgumentException($"The n-gram model (n = {n}) needs a text of at least {n + 1} characters to predict one; \"{text}\" has {text.Length}.");
+                throw new ArgumentException($"The n-gram model (n = {n}) needs a text of at least {n + 1} characters to predict one; \"{text}\" has {ids.Length}.");
             }
 
-            for (int i = 0; i + n < text.Length; i++)
-            {
-                int id = ngrams.IndexOf(text.AsSpan(i, n));
-                if (id < 0)
-                {
-                    skipped++;
-                    continue;
-                }
-
-                inputs.Add(id);
-                targets.Add(ids[i + n]);
-                positions.Add(i + n);
-            }
-
+            var windows = NgramDataset.Create([text], Characters, ngrams, windowsPerSequence: null);
+            inputs.AddRange(windows.Inputs);
+            targets.AddRange(windows.Targets);
+            positions.AddRange(windows.Positions);
+            skipped = windows.SkippedWindows;
             if (inputs.Count == 0)
             {
-                throw new ArgumentException($"None of the {text.Length - n} {n}-grams of the text appears in the model's training data, so it predicts nothing.");
+                throw new ArgumentException($"None of the {ids.Length - n} {n}-grams of the text appears in the model's training data, so it predicts nothing.");
             }
         }
         else

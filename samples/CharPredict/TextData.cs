@@ -77,18 +77,10 @@ internal sealed class TextData : ITrainingData
     /// <inheritdoc/>
     public ModelExamples NgramExamples(TrainSettings settings)
     {
-        // The n-gram vocabulary holds n-grams as strings of UTF-16 code units, so every character must be one unit.
-        var outside = Vocabulary.Runes.Where(r => !r.IsBmp).ToArray();
-        if (outside.Length > 0)
-        {
-            throw new ArgumentException(
-                $"The n-gram model reads characters of the Basic Multilingual Plane only; {Source} also has {string.Concat(outside.Take(10))} ({outside.Length} such characters). Train the recurrent model (--model lstm) on this text.");
-        }
-
         int n = settings.N;
         string trainText = Vocabulary.Decode(train.ToArray());
         string validationText = Vocabulary.Decode(validation.ToArray());
-        if (trainText.Length <= n || validationText.Length <= n)
+        if (train.Length <= n || validation.Length <= n)
         {
             throw new ArgumentException($"The n-gram model (n = {n}) needs more than {n} characters in both the training and the validation text.");
         }
