@@ -20,13 +20,18 @@ namespace Tensorlet.Kernels.Cpu;
 internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, CpuCaches Caches, string Reason)
 {
     /// <summary>
-    /// How stacked LSTM and GRU layers' recurrences run on two threads or more: <see cref="CpuRecurrenceSchedule.Wavefront"/>
-    /// unless a plan says otherwise (a device built with another plan runs the other schedule; both give the same floats).
+    /// How stacked LSTM and GRU layers' recurrences run on two threads or more: <see cref="CpuRecurrenceSchedule.Split"/>
+    /// unless <see cref="RecurrenceVariable"/> or a plan says otherwise (both schedules give the same floats). Split is the
+    /// default because it was faster in wall-clock time on an idle 2-core machine (docs/benchmarks.md); the wavefront
+    /// spends less CPU time per batch, which is what counts on a machine shared with other work.
     /// </summary>
-    public CpuRecurrenceSchedule Recurrence { get; init; } = CpuRecurrenceSchedule.Wavefront;
+    public CpuRecurrenceSchedule Recurrence { get; init; } = DefaultRecurrence();
 
     /// <summary>The environment variable that fixes the width for the process.</summary>
     public const string VectorVariable = "TENSORLET_CPU_VECTOR";
+
+    /// <summary>The environment variable that chooses the stacked layers' schedule: <c>split</c> (default) or <c>wavefront</c>.</summary>
+    public const string RecurrenceVariable = "TENSORLET_CPU_RECURRENCE";
 
     private static readonly Lazy<CpuKernelPlan> MachinePlan = new(Choose);
 
@@ -75,6 +80,17 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
     /// <summary>One line for a device description: <c>Vector512 (measured 1.17x Vector256), GEMM 8x32 KC 192 MC 168, recurrence wavefront, L1d 32 KiB, …</c>.</summary>
     public string Describe() =>
         $"{Width} ({Reason}), GEMM {Gemm.Mr}x{Gemm.Nr} KC {Gemm.KcMax} MC {Gemm.Mc}, recurrence {Recurrence.ToString().ToLowerInvariant()}, {Caches.Describe()}";
+
+    private static CpuRecurrenceSchedule DefaultRecurrence()
+    {
+        string? configured = Environment.GetEnvironmentVariable(RecurrenceVariable);
+        return configured?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "split" => CpuRecurrenceSchedule.Split,
+            "wavefront" => CpuRecurrenceSchedule.Wavefront,
+            _ => throw new ArgumentException($"{RecurrenceVariable}={configured} is not one of split, wavefront."),
+        };
+    }
 
     private static CpuKernelPlan Choose()
     {
