@@ -326,7 +326,8 @@ public sealed class FuzzTests
             ("20news-bydate-test/alt.atheism/2", Encoding.Latin1.GetBytes("From: b\n\nCaf\u00e9.\n")),
             ("notes.txt", [1, 2, 3]),
         };
-        File.WriteAllBytes(Path.Combine(root, "newsgroups", "small.tar.gz"), Gzip(Tar(posts)));
-        File.WriteAllBytes(Path.Combine(root, "newsgroups", "empty.tar.gz"), Gzip([]));
+        // Gzipped tars, named .seed rather than .tar.gz: they are fuzz seeds, not data.
+        File.WriteAllBytes(Path.Combine(root, "newsgroups", "small-archive.seed"), Gzip(Tar(posts)));
+        File.WriteAllBytes(Path.Combine(root, "newsgroups", "empty-gzip.seed"), Gzip([]));
     }
 }
