@@ -39,17 +39,20 @@ internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr
     public int Mc => Math.Max(Mr, McTarget / Mr * Mr);
 
     /// <summary>
-    /// The blocking for a register width on given caches. The contracts, each a fraction of a cache so that the same
-    /// rule fits a 32 KiB and a 48 KiB L1, a 1 MiB and a 2 MiB L2:
+    /// The blocking for a register width on given caches. Each size is a fraction of a cache, so that the same rule fits
+    /// a 32 KiB and a 48 KiB L1, a 1 MiB and a 2 MiB L2, and each stops at 256, where the traffic it saves is already
+    /// amortised (256 multiply-adds per load) and a larger block only crowds the caches:
     /// <list type="bullet">
-    /// <item>KC: one B sliver (KC·NR floats) stays in L1 across the MR-row A panels that stream past it, next to the
-    /// panel being read and the C tile: the sliver takes at most 3/4 of L1d, rounded down to a multiple of 64
-    /// (in [64, 512]). 48 KiB gives 256, 32 KiB gives 192 at NR = 32.</item>
-    /// <item>MC: one packed A block (MC·KC floats) takes an eighth of L2, leaving the rest to the B slivers streaming
-    /// through and to C, rounded down to MR (in [MR, 512]). 2 MiB at KC = 256 gives 256.</item>
-    /// <item>Column chunks: a chunk of C (MC rows) takes another eighth of L2, rounded down to NR; and a row block's A over
-    /// all of K (MC·K floats) may take at most half of L2 (deeper K runs the plain order). 2 MiB gives 256 columns and
-    /// K ≤ 1024.</item>
+    /// <item>KC: one B sliver (KC·NR floats) stays in L1 while the MR-row A panels stream past it from L2: the sliver takes
+    /// at most the whole L1d, rounded down to a multiple of 64 (in [64, 256]). 48 KiB and 32 KiB both give 256 at NR = 32.
+    /// A 3/4-of-L1 rule gave 192 on a 32 KiB L1, which cut the LSTM's K = 256 recurrent GEMM into two blocks and ran its
+    /// training step slower.</item>
+    /// <item>MC: one packed A block (MC·KC floats) takes at most a quarter of L2, leaving the rest to the B slivers
+    /// streaming through and to C, rounded down to MR (in [MR, 256]). Each row block streams all of B once, so a
+    /// smaller MC multiplies the B traffic of the weight gradients, whose B is many megabytes.</item>
+    /// <item>Column chunks: a chunk of C (MC rows) takes at most a quarter of L2, rounded down to NR (at most 256
+    /// columns); and a row block's A over all of K (MC·K floats) may take at most half of L2 (deeper K runs the plain
+    /// order). 2 MiB gives K ≤ 1024, 1 MiB K ≤ 512.</item>
     /// </list>
     /// </summary>
     public static GemmGeometry For(CpuVectorWidth width, CpuCaches caches)
@@ -62,9 +65,9 @@ internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr
             _ => (GemmKernelKind.Scalar, GemmMicrokernelScalar.Mr, GemmMicrokernelScalar.Nr),
         };
 
-        int kc = (int)Math.Clamp(caches.L1dBytes * 3 / 4 / (nr * sizeof(float)) / 64 * 64, 64, 512);
-        int mc = (int)Math.Clamp(caches.L2Bytes / 8 / (kc * sizeof(float)) / mr * mr, mr, 512);
-        int chunk = (int)Math.Max(nr, caches.L2Bytes / 8 / (mc * sizeof(float)) / nr * nr);
+        int kc = (int)Math.Clamp(caches.L1dBytes / (nr * sizeof(float)) / 64 * 64, 64, 256);
+        int mc = (int)Math.Clamp(caches.L2Bytes / 4 / (kc * sizeof(float)) / mr * mr, mr, 256 / mr * mr);
+        int chunk = (int)Math.Clamp(caches.L2Bytes / 4 / (mc * sizeof(float)) / nr * nr, nr, Math.Max(nr, 256 / nr * nr));
         int chunkMaxK = (int)(caches.L2Bytes / 2 / (mc * sizeof(float)));
         return new GemmGeometry(kind, mr, nr, kc, mc, caches.L2Bytes, chunk, chunkMaxK);
     }
