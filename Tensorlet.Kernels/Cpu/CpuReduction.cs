@@ -4,17 +4,21 @@ using System.Runtime.Intrinsics;
 
 namespace Tensorlet.Kernels.Cpu;
 
-/// <summary>Reductions accumulated in double: each float is widened before it is squared or added, so the sum of millions of terms keeps float precision.</summary>
+/// <summary>
+/// Reductions accumulated in double: each float is widened before it is squared or added, so the sum of millions of
+/// terms keeps float precision. Each loop takes whole registers of the widest accelerated width up to the one asked
+/// for (Vector128 is the whole loop on ARM64), then single floats.
+/// </summary>
 internal static unsafe class CpuReduction
 {
-    /// <summary>Σ x², in double, on the calling thread.</summary>
-    public static double SumOfSquares(ReadOnlySpan<float> x)
+    /// <summary>Σ x², in double, on the calling thread, at most <paramref name="width"/> wide.</summary>
+    public static double SumOfSquares(ReadOnlySpan<float> x, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         nuint n = (nuint)x.Length;
         nuint i = 0;
         double sum = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (width >= CpuVectorWidth.Vector512 && Vector512.IsHardwareAccelerated)
         {
             var acc0 = Vector512<double>.Zero;
             var acc1 = Vector512<double>.Zero;
@@ -28,7 +32,7 @@ internal static unsafe class CpuReduction
             sum += Vector512.Sum(acc0 + acc1);
         }
 
-        if (Vector256.IsHardwareAccelerated)
+        if (width >= CpuVectorWidth.Vector256 && Vector256.IsHardwareAccelerated)
         {
             var acc0 = Vector256<double>.Zero;
             var acc1 = Vector256<double>.Zero;
@@ -40,6 +44,20 @@ internal static unsafe class CpuReduction
             }
 
             sum += Vector256.Sum(acc0 + acc1);
+        }
+
+        if (width >= CpuVectorWidth.Vector128 && Vector128.IsHardwareAccelerated)
+        {
+            var acc0 = Vector128<double>.Zero;
+            var acc1 = Vector128<double>.Zero;
+            for (; i + (nuint)Vector128<float>.Count <= n; i += (nuint)Vector128<float>.Count)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref xr, i));
+                acc0 += lo * lo;
+                acc1 += hi * hi;
+            }
+
+            sum += Vector128.Sum(acc0 + acc1);
         }
 
         for (; i < n; i++)
@@ -75,14 +93,14 @@ internal static unsafe class CpuReduction
         return sum;
     }
 
-    /// <summary>sums[j] += x[j] for one row, widening to double.</summary>
-    public static void AccumulateRow(ReadOnlySpan<float> x, Span<double> sums)
+    /// <summary>sums[j] += x[j] for one row, widening to double, at most <paramref name="width"/> wide.</summary>
+    public static void AccumulateRow(ReadOnlySpan<float> x, Span<double> sums, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref double sr = ref MemoryMarshal.GetReference(sums);
         nuint n = (nuint)x.Length;
         nuint i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (width >= CpuVectorWidth.Vector512 && Vector512.IsHardwareAccelerated)
         {
             for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
             {
@@ -92,13 +110,23 @@ internal static unsafe class CpuReduction
             }
         }
 
-        if (Vector256.IsHardwareAccelerated)
+        if (width >= CpuVectorWidth.Vector256 && Vector256.IsHardwareAccelerated)
         {
             for (; i + (nuint)Vector256<float>.Count <= n; i += (nuint)Vector256<float>.Count)
             {
                 var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, i));
                 (Vector256.LoadUnsafe(ref sr, i) + lo).StoreUnsafe(ref sr, i);
                 (Vector256.LoadUnsafe(ref sr, i + (nuint)Vector256<double>.Count) + hi).StoreUnsafe(ref sr, i + (nuint)Vector256<double>.Count);
+            }
+        }
+
+        if (width >= CpuVectorWidth.Vector128 && Vector128.IsHardwareAccelerated)
+        {
+            for (; i + (nuint)Vector128<float>.Count <= n; i += (nuint)Vector128<float>.Count)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref xr, i));
+                (Vector128.LoadUnsafe(ref sr, i) + lo).StoreUnsafe(ref sr, i);
+                (Vector128.LoadUnsafe(ref sr, i + (nuint)Vector128<double>.Count) + hi).StoreUnsafe(ref sr, i + (nuint)Vector128<double>.Count);
             }
         }
 

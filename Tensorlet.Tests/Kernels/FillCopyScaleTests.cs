@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Tensorlet.Kernels.Cpu;
 using Tensorlet.Kernels.Reference;
 using Tensorlet.Tests.Infrastructure;
 using static Tensorlet.Tests.Kernels.ElementwiseTestData;
@@ -63,6 +64,36 @@ public sealed class FillCopyScaleTests
 
             // Squares of floats are exact in double; only the order of n double additions differs: ≤ n·2^-53 relative.
             Assert.That(Ops.SumOfSquares(x), Is.EqualTo(expected).Within(n * 1.2e-16 * expected), $"n={n}");
+        }
+    }
+
+    /// <summary>The CPU reductions at each register width the machine runs (Vector128 is ARM64's fast path, checked here on x86).</summary>
+    [TestCase("Vector512")]
+    [TestCase("Vector256")]
+    [TestCase("Vector128")]
+    [TestCase("Scalar")]
+    public void CpuReductionsMatchTheReferenceAtEveryWidth(string name)
+    {
+        var width = Enum.Parse<CpuVectorWidth>(name);
+        if (!CpuKernelPlan.IsSupported(width))
+        {
+            Assert.Ignore($"This machine does not accelerate {width}.");
+        }
+
+        foreach (int n in Lengths("cpu"))
+        {
+            var data = Uniform(n, 40 + n, -3f, 3f);
+            double expected = ReferenceBias.SumOfSquares(ToDouble(data));
+            Assert.That(CpuReduction.SumOfSquares(data, width), Is.EqualTo(expected).Within(n * 1.2e-16 * expected), $"{width} Σx² n={n}");
+
+            // Two rows into one running sum: each float is exact in double, so only the two additions per column round
+            // (each by at most 2^-53 of a partial sum below 7).
+            var sums = Array.ConvertAll(Uniform(n, 50 + n), v => (double)v);
+            var expectedSums = (double[])sums.Clone();
+            ReferenceBias.SumColumns([.. ToDouble(data), .. ToDouble(data)], expectedSums, accumulate: true);
+            CpuReduction.AccumulateRow(data, sums, width);
+            CpuReduction.AccumulateRow(data, sums, width);
+            Assert.That(sums, Is.EqualTo(expectedSums).Within(2e-15), $"{width} row sums n={n}");
         }
     }
 
