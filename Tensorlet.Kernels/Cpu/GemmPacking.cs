@@ -152,7 +152,8 @@ internal static unsafe class GemmPacking
 
     /// <summary>
     /// dst[0..count) = src[0..count), then zeros up to <paramref name="width"/>. The rows are short (8–32 floats), so
-    /// whole 8-float chunks go through Vector256 registers rather than a memmove call per row.
+    /// whole 8-float chunks go through Vector256 registers (4-float chunks through Vector128, all of it on ARM64) rather
+    /// than a memmove call per row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyPadded(float* src, float* dst, int count, int width)
@@ -163,6 +164,14 @@ internal static unsafe class GemmPacking
             for (; j + 8 <= count; j += 8)
             {
                 Vector256.Store(Vector256.Load(src + j), dst + j);
+            }
+        }
+
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; j + 4 <= count; j += 4)
+            {
+                Vector128.Store(Vector128.Load(src + j), dst + j);
             }
         }
 
