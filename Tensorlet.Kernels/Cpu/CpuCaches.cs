@@ -76,10 +76,15 @@ internal sealed record CpuCaches(long L1dBytes, int L1dWays, long L2Bytes, long 
         return l1 > 0 && l2 > 0 ? new CpuCaches(l1, ways > 0 ? ways : 8, l2, l3, "sysfs") : null;
     }
 
-    /// <summary>"32K", "1024K", "32M" or plain bytes.</summary>
+    /// <summary>"32K", "1024K", "32M" or plain bytes; anything else (an empty file, as some ARM kernels leave) is a <see cref="FormatException"/>.</summary>
     internal static long ParseSize(string text)
     {
         text = text.Trim();
+        if (text.Length == 0)
+        {
+            throw new FormatException("An empty cache size.");
+        }
+
         long unit = text[^1] switch { 'K' or 'k' => 1L << 10, 'M' or 'm' => 1L << 20, 'G' or 'g' => 1L << 30, _ => 1 };
         string digits = unit == 1 ? text : text[..^1];
         return long.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture) * unit;

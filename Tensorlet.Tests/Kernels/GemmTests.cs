@@ -223,6 +223,7 @@ public sealed class GemmTests
         Assert.That(CpuCaches.ParseSize("1024K"), Is.EqualTo(1 << 20));
         Assert.That(CpuCaches.ParseSize("32M\n"), Is.EqualTo(32 << 20));
         Assert.That(CpuCaches.ParseSize("4096"), Is.EqualTo(4096));
+        Assert.Throws<FormatException>(() => CpuCaches.ParseSize(" \n"), "an empty size file means the sizes are unknown (Detect falls back)");
         Assert.That(CpuCaches.Machine.L1dBytes, Is.GreaterThan(0));
         Assert.That(CpuCaches.Machine.L2Bytes, Is.GreaterThanOrEqualTo(CpuCaches.Machine.L1dBytes));
     }
