@@ -26,6 +26,8 @@ public sealed class DropoutTests
             PhiloxVector.Generate(ref c[0], ref c[1], ref c[2], ref c[3], (uint)seed, (uint)(seed >> 32));
             var d = new[] { Vector256.Create((ulong)(uint)firstBlock) + Vector256.Create(0UL, 1, 2, 3), Vector256.Create(firstBlock >> 32), Vector256.Create((ulong)(uint)stream), Vector256.Create(stream >> 32) };
             PhiloxVector.Generate(ref d[0], ref d[1], ref d[2], ref d[3], (uint)seed, (uint)(seed >> 32));
+            var q = new[] { Vector128.Create((ulong)(uint)firstBlock) + Vector128.Create(0UL, 1), Vector128.Create(firstBlock >> 32), Vector128.Create((ulong)(uint)stream), Vector128.Create(stream >> 32) };
+            PhiloxVector.Generate(ref q[0], ref q[1], ref q[2], ref q[3], (uint)seed, (uint)(seed >> 32));
             for (int j = 0; j < 8; j++)
             {
                 var expected = Philox.Block(seed, stream, firstBlock + (ulong)j);
@@ -33,6 +35,11 @@ public sealed class DropoutTests
                 if (j < 4)
                 {
                     Assert.That(new PhiloxBlock((uint)d[0][j], (uint)d[1][j], (uint)d[2][j], (uint)d[3][j]), Is.EqualTo(expected), $"Vector256 lane {j} of block {firstBlock:X}");
+                }
+
+                if (j < 2)
+                {
+                    Assert.That(new PhiloxBlock((uint)q[0][j], (uint)q[1][j], (uint)q[2][j], (uint)q[3][j]), Is.EqualTo(expected), $"Vector128 lane {j} of block {firstBlock:X}");
                 }
             }
         }
@@ -112,6 +119,30 @@ public sealed class DropoutTests
                 Ops.Dropout(x, x, p, 1234, 7);
                 AssertClose(x.ToArray(), expected, 0, 1.2e-7, $"in place p={p} n={n}");
             }
+        }
+    }
+
+    /// <summary>The CPU dropout at each register width the machine runs (Vector128 is ARM64's fast path, checked here on x86).</summary>
+    [TestCase("Vector512")]
+    [TestCase("Vector256")]
+    [TestCase("Vector128")]
+    [TestCase("Scalar")]
+    public void CpuDropoutMatchesTheReferenceAtEveryWidth(string name)
+    {
+        var width = Enum.Parse<CpuVectorWidth>(name);
+        if (!CpuKernelPlan.IsSupported(width))
+        {
+            Assert.Ignore($"This machine does not accelerate {width}.");
+        }
+
+        foreach (int n in Lengths("cpu"))
+        {
+            var data = Uniform(n, n + 3, -4f, 4f);
+            var expected = new double[n];
+            ReferenceDropout.Apply(ToDouble(data), expected, 0.3f, 99, 5);
+            var y = new float[n];
+            CpuDropout.Apply(data, y, 0.3f, 99, 5, 2, width);
+            AssertClose(y, expected, 0, 1.2e-7, $"{width} n={n}");
         }
     }
 

@@ -27,7 +27,7 @@ internal sealed partial class CpuBackend
 
     public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx) => CpuActivation.Backward(activation, y.Span, dy.Span, dx.Span, Threads, Plan.Width);
 
-    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Threads);
+    public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Threads, Plan.Width);
 
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
         => CpuAdam.Step(parameters.Span, gradients.Span, m.Span, v.Span, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, step), Threads);
