@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.Arm;
 using NUnit.Framework;
 using Tensorlet.Backends.Cpu;
 using Tensorlet.Kernels.Cpu;
@@ -237,6 +239,28 @@ public sealed class GemmTests
         Assert.That(CpuKernelPlan.ParseWidth("Scalar"), Is.EqualTo(CpuVectorWidth.Scalar));
         Assert.That(CpuKernelPlan.ParseWidth("avx"), Is.Null);
         Assert.That(CpuKernelPlan.IsSupported(CpuKernelPlan.Machine.Width), Is.True);
+    }
+
+    /// <summary>
+    /// On ARM64 the plan runs Vector128 (Neon) as the hardware's widest width, with the 6×8 microkernel, and reads the
+    /// caches without CPUID. CI runs on x86, where this is skipped; scripts/arm64-check.sh runs it under qemu-aarch64.
+    /// </summary>
+    [Test]
+    public void OnArm64ThePlanIsNeonVector128()
+    {
+        if (RuntimeInformation.ProcessArchitecture != Architecture.Arm64)
+        {
+            Assert.Ignore("Not an ARM64 process (scripts/arm64-check.sh runs this test under qemu-aarch64).");
+        }
+
+        Assert.That(AdvSimd.IsSupported, Is.True);
+        Assert.That(CpuKernelPlan.Supported(), Is.EqualTo(new[] { CpuVectorWidth.Vector128, CpuVectorWidth.Scalar }));
+        Assert.That(CpuCaches.Machine.Source, Is.AnyOf("sysfs", "fallback"));
+        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(CpuKernelPlan.VectorVariable)))
+        {
+            var plan = CpuKernelPlan.Machine;
+            Assert.That((plan.Width, plan.Reason, plan.Gemm.Kind), Is.EqualTo((CpuVectorWidth.Vector128, "hardware", GemmKernelKind.Vector128)));
+        }
     }
 
     [Test]
