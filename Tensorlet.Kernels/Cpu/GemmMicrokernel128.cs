@@ -1,13 +1,15 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
 /// The 128-bit GEMM microkernel, the fast path on ARM64 (Neon), where Vector256 and Vector512 are not accelerated:
 /// a 6-row × 8-column tile of C in 12 Vector128 accumulators, plus two B vectors and the A broadcast, 15 registers,
-/// so it also fits x86's 16 XMM registers (where it is tested). The multiply-add is fused where the hardware has
-/// FMA (Neon, x86 with FMA3) and a multiply then an add elsewhere.
+/// so it also fits x86's 16 XMM registers (where it is tested). On ARM64 each multiply-add is Neon's fmla by element
+/// (A's lane picked by the instruction, no broadcast); elsewhere it is fused where the hardware has FMA (x86 with FMA3)
+/// and a multiply then an add without.
 /// </summary>
 internal static unsafe class GemmMicrokernel128
 {
@@ -23,24 +25,47 @@ internal static unsafe class GemmMicrokernel128
         {
             var b0 = Vector128.Load(b + 0);
             var b1 = Vector128.Load(b + 4);
-            var a0 = Vector128.Create(a[0]);
-            c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
-            c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
-            var a1 = Vector128.Create(a[1]);
-            c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
-            c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
-            var a2 = Vector128.Create(a[2]);
-            c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
-            c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
-            var a3 = Vector128.Create(a[3]);
-            c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
-            c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
-            var a4 = Vector128.Create(a[4]);
-            c40 = Vector128.MultiplyAddEstimate(a4, b0, c40);
-            c41 = Vector128.MultiplyAddEstimate(a4, b1, c41);
-            var a5 = Vector128.Create(a[5]);
-            c50 = Vector128.MultiplyAddEstimate(a5, b0, c50);
-            c51 = Vector128.MultiplyAddEstimate(a5, b1, c51);
+            if (AdvSimd.Arm64.IsSupported)
+            {
+                // fmla by element: the six A values stay in two registers and each FMA picks its lane, rather than a
+                // dup per row, which would take the same vector pipes as the FMAs (18 operations per k instead of 12).
+                var a03 = Vector128.Load(a);
+                var a45 = Vector64.Load(a + 4);
+                c00 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c00, b0, a03, 0);
+                c01 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c01, b1, a03, 0);
+                c10 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c10, b0, a03, 1);
+                c11 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c11, b1, a03, 1);
+                c20 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c20, b0, a03, 2);
+                c21 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c21, b1, a03, 2);
+                c30 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c30, b0, a03, 3);
+                c31 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c31, b1, a03, 3);
+                c40 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c40, b0, a45, 0);
+                c41 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c41, b1, a45, 0);
+                c50 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c50, b0, a45, 1);
+                c51 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c51, b1, a45, 1);
+            }
+            else
+            {
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
+                c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+                var a1 = Vector128.Create(a[1]);
+                c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
+                c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
+                var a2 = Vector128.Create(a[2]);
+                c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
+                c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
+                var a3 = Vector128.Create(a[3]);
+                c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
+                c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+                var a4 = Vector128.Create(a[4]);
+                c40 = Vector128.MultiplyAddEstimate(a4, b0, c40);
+                c41 = Vector128.MultiplyAddEstimate(a4, b1, c41);
+                var a5 = Vector128.Create(a[5]);
+                c50 = Vector128.MultiplyAddEstimate(a5, b0, c50);
+                c51 = Vector128.MultiplyAddEstimate(a5, b1, c51);
+            }
+
             a += 6;
             b += 8;
         }
