@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs Tensorlet.Tests' CPU kernel tests (the float64-referenced GEMM, LSTM/GRU cell and recurrence, softmax and
+# cross-entropy, Adam, dropout, elementwise ... tests on the `cpu` device) as an ARM64 process on an x86-64 Linux
+# machine, under qemu-aarch64 user-mode emulation: the Vector128 (Neon) paths that ARM64 runs, which CI on x86 reaches
+# only by forcing the width. Not part of CI (.ci/run); nothing in the normal build or tests needs qemu.
+#
+# Steps: publish tests/Arm64Runner self-contained for linux-arm64 (the SDK fetches the arm64 runtime pack), run it
+# under qemu-aarch64, check that the process really was ARM64 with Vector128 chosen by the hardware plan, check that
+# the JIT compiled the Neon GEMM microkernel to fused multiply-adds (fmla), and exit non-zero on any failure.
+# Emulated speed means nothing; this checks correctness only.
+#
+# Needs: qemu-aarch64 (Debian/Ubuntu package qemu-user) and ARM64 glibc and libstdc++: on Debian/Ubuntu,
+#   dpkg --add-architecture arm64 && apt-get update && apt-get install qemu-user libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64
+# or a sysroot (debootstrap --arch arm64 ...) named by ARM64_SYSROOT.
+#
+# Usage: scripts/arm64-check.sh [test-name-prefix ...]   (default: Tensorlet.Tests.Kernels.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sysroot="${ARM64_SYSROOT:-/}"
+out="artifacts/arm64-check"
+install_hint="on Debian/Ubuntu: dpkg --add-architecture arm64 && apt-get update && apt-get install qemu-user libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64 (or set ARM64_SYSROOT to an arm64 root)"
+
+qemu="$(command -v qemu-aarch64 || command -v qemu-aarch64-static || true)"
+if [[ -z "$qemu" ]]; then
+  echo "arm64-check: qemu-aarch64 is not installed; $install_hint" >&2
+  exit 2
+fi
+if [[ ! -e "$sysroot/lib/ld-linux-aarch64.so.1" ]] || ! compgen -G "$sysroot/usr/lib/aarch64-linux-gnu/libstdc++.so.6*" > /dev/null; then
+  echo "arm64-check: no ARM64 glibc and libstdc++ under $sysroot; $install_hint" >&2
+  exit 2
+fi
+
+echo "== publish tests/Arm64Runner for linux-arm64 (self-contained)"
+rm -rf "$out"
+dotnet publish tests/Arm64Runner/Arm64Runner.csproj -c Release -r linux-arm64 --self-contained -o "$out" -nologo -v quiet
+
+echo "== run under $("$qemu" --version | head -n 1)"
+log="$out/run.log"
+jit="$out/gemm-microkernel128.asm"
+status=0
+# With W^X on (the default: JIT'd code mapped twice, writable and executable), the emulated process died about a
+# minute into the kernel tests ("qemu: uncaught target signal 11 (Segmentation fault)", qemu 7.2); off, they pass.
+# JitDisasm writes the Neon GEMM microkernel as the JIT compiled it, to check its k loop.
+DOTNET_EnableWriteXorExecute=0 DOTNET_JitDisasm='*GemmMicrokernel128:Run' DOTNET_JitStdOutFile="$jit" \
+  "$qemu" -L "$sysroot" "$out/Arm64Runner" "$@" 2>&1 | tee "$log" || status=$?
+
+fail() {
+  echo "arm64-check: FAILED: $1" >&2
+  exit 1
+}
+
+[[ $status -eq 0 ]] || fail "the tests under qemu-aarch64 exited with $status (failures above)"
+grep -q '^process architecture: Arm64,' "$log" || fail "the process was not ARM64"
+grep -q '^AdvSimd.IsSupported: True, Vector128.IsHardwareAccelerated: True' "$log" || fail "AdvSimd (Neon) or Vector128 is not accelerated"
+grep -q '^CPU plan: Vector128 (hardware)' "$log" || fail "the CPU plan did not choose Vector128 from the hardware"
+
+if [[ -s "$jit" ]]; then
+  # The k loop: 12 fused multiply-adds by element (6 rows x 2 registers of 4 columns), e.g. fmla v16.4s, v28.4s, v30.s[0].
+  by_element=$(grep -cE '^\s+fmla\s+v[0-9]+\.4s, v[0-9]+\.4s, v[0-9]+\.s\[[0-3]\]' "$jit" || true)
+  (( by_element >= 12 )) || fail "the Neon GEMM microkernel has $by_element fmla-by-element instructions, fewer than the 12 of its k loop ($jit)"
+  echo "Neon GEMM microkernel: $by_element fmla-by-element instructions (JIT listing in $jit)"
+else
+  echo "Neon GEMM microkernel: not compiled in this run (no GEMM test selected), fmla check skipped"
+fi
+
+echo "arm64-check: passed"
