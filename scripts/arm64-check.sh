@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs Tensorlet.Tests' CPU kernel tests (the float64-referenced GEMM, LSTM/GRU cell and recurrence, softmax and
-# cross-entropy, Adam, dropout, elementwise ... tests on the `cpu` device) as an ARM64 process on an x86-64 Linux
-# machine, under qemu-aarch64 user-mode emulation: the Vector128 (Neon) paths that ARM64 runs, which CI on x86 reaches
-# only by forcing the width. Not part of CI (.ci/run); nothing in the normal build or tests needs qemu.
+# Runs Tensorlet.Tests' kernel, layer, model and tensor tests on the `cpu` device (the float64-referenced GEMM,
+# LSTM/GRU cell and recurrence, softmax and cross-entropy, Adam, dropout, elementwise ... tests, the finite-difference
+# gradient checks and the PyTorch parity fixtures) as an ARM64 process on an x86-64 Linux machine, under qemu-aarch64
+# user-mode emulation: the Vector128 (Neon) paths that ARM64 runs, which CI on x86 reaches only by forcing the width.
+# Not part of CI (.ci/run); nothing in the normal build or tests needs qemu. About 5 minutes on 2 cores.
 #
 # Steps: publish tests/Arm64Runner self-contained for linux-arm64 (the SDK fetches the arm64 runtime pack), run it
 # under qemu-aarch64, check that the process really was ARM64 with Vector128 chosen by the hardware plan, check that
@@ -13,7 +14,8 @@
 #   dpkg --add-architecture arm64 && apt-get update && apt-get install qemu-user libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64
 # or a sysroot (debootstrap --arch arm64 ...) named by ARM64_SYSROOT.
 #
-# Usage: scripts/arm64-check.sh [test-name-prefix ...]   (default: Tensorlet.Tests.Kernels.)
+# Usage: scripts/arm64-check.sh [test-name-prefix ...]
+#   default: Tensorlet.Tests.Kernels. Tensorlet.Tests.Nn. Tensorlet.Tests.Models. Tensorlet.Tests.Core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

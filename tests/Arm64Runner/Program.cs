@@ -9,9 +9,9 @@ using NUnit.Framework.Internal;
 
 // Runs Tensorlet.Tests' CPU kernel tests in this process (NUnit's NUnitTestAssemblyRunner) and prints the machine it ran
 // on, each failure, and "N passed, N failed, N skipped". Exit code: 0 when nothing failed and something passed, 1 otherwise.
-// Usage: Arm64Runner [prefix ...]: the tests whose full names start with a prefix (default: Tensorlet.Tests.Kernels.);
-// test cases on ilgpu-cpu or cuda, and the PTX checks, are left out.
-string[] prefixes = args.Length > 0 ? args : ["Tensorlet.Tests.Kernels."];
+// Usage: Arm64Runner [prefix ...]: the tests whose full names start with a prefix (default: the kernel, layer, model and
+// tensor tests); test cases on ilgpu-cpu or cuda, and the PTX checks, are left out.
+string[] prefixes = args.Length > 0 ? args : ["Tensorlet.Tests.Kernels.", "Tensorlet.Tests.Nn.", "Tensorlet.Tests.Models.", "Tensorlet.Tests.Core."];
 
 var testAssembly = typeof(Tensorlet.Tests.Infrastructure.TestDevices).Assembly;
 var kernels = Assembly.Load("Tensorlet.Kernels");
