@@ -77,7 +77,7 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
         _ => null,
     };
 
-    /// <summary>One line for a device description: <c>Vector512 (measured 1.17x Vector256), GEMM 8x32 KC 192 MC 168, recurrence wavefront, L1d 32 KiB, …</c>.</summary>
+    /// <summary>One line for a device description: <c>Vector512 (measured 1.17x Vector256), GEMM 8x32 KC 256 MC 256, recurrence wavefront, L1d 32 KiB, …</c>.</summary>
     public string Describe() =>
         $"{Width} ({Reason}), GEMM {Gemm.Mr}x{Gemm.Nr} KC {Gemm.KcMax} MC {Gemm.Mc}, recurrence {Recurrence.ToString().ToLowerInvariant()}, {Caches.Describe()}";
 
