@@ -1,9 +1,13 @@
+using System.Runtime.Intrinsics;
+
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
 /// One torch.optim.SGD step (PyTorch 1.13 _single_tensor_sgd) over float32 parameters, in place:
 /// g += wd·p; with momentum μ, buf = g on the first step, else buf = μ·buf + (1 − dampening)·g, and
-/// g = nesterov ? g + μ·buf : buf; then p −= lr·g.
+/// g = nesterov ? g + μ·buf : buf; then p −= lr·g. One loop over whole registers of the widest accelerated width,
+/// then narrower ones, then single floats; every width does the same operations in the same order (no fused
+/// multiply-add), so the result does not depend on the width.
 /// </summary>
 internal static unsafe class CpuSgd
 {
@@ -21,28 +25,64 @@ internal static unsafe class CpuSgd
         }
     }
 
+    /// <summary>Elements [start, start + count): the momentum buffer is read only when μ ≠ 0.</summary>
+    private static void StepRange(float* parameters, float* gradients, float* buffer, long start, int count, in SgdCoefficients k)
+    {
+        float* p = parameters + start, g = gradients + start, b = k.Momentum != 0f ? buffer + start : null;
+        int i = 0;
+        if (FloatLanes512.IsAccelerated)
+        {
+            i = Run<Vector512<float>, FloatLanes512>(p, g, b, i, count, k);
+        }
+
+        if (FloatLanes256.IsAccelerated)
+        {
+            i = Run<Vector256<float>, FloatLanes256>(p, g, b, i, count, k);
+        }
+
+        if (FloatLanes128.IsAccelerated)
+        {
+            i = Run<Vector128<float>, FloatLanes128>(p, g, b, i, count, k);
+        }
+
+        Run<float, FloatLanes1>(p, g, b, i, count, k);
+    }
+
+    /// <summary>Updates elements [start, n) in whole registers of <typeparamref name="TLanes"/>; returns where it stopped.</summary>
+    private static int Run<TVector, TLanes>(float* parameters, float* gradients, float* buffer, int start, int n, in SgdCoefficients k)
+        where TVector : struct
+        where TLanes : IFloatLanes<TVector>
+    {
+        var learningRate = TLanes.Create(k.LearningRate);
+        var momentum = TLanes.Create(k.Momentum);
+        var oneMinusDampening = TLanes.Create(k.OneMinusDampening);
+        var weightDecay = TLanes.Create(k.WeightDecay);
+        bool decay = k.WeightDecay != 0f, hasMomentum = k.Momentum != 0f, first = k.FirstStep != 0, nesterov = k.Nesterov != 0;
+        int i = start;
+        for (; i + TLanes.Count <= n; i += TLanes.Count)
+        {
+            var p = TLanes.Load(parameters + i);
+            var g = TLanes.Load(gradients + i);
+            if (decay)
+            {
+                g = TLanes.Add(g, TLanes.Multiply(weightDecay, p));
+            }
+
+            if (hasMomentum)
+            {
+                var b = first ? g : TLanes.Add(TLanes.Multiply(momentum, TLanes.Load(buffer + i)), TLanes.Multiply(oneMinusDampening, g));
+                TLanes.Store(b, buffer + i);
+                g = nesterov ? TLanes.Add(g, TLanes.Multiply(momentum, b)) : b;
+            }
+
+            TLanes.Store(TLanes.Subtract(p, TLanes.Multiply(learningRate, g)), parameters + i);
+        }
+
+        return i;
+    }
+
     private readonly struct StepChunk(float* parameters, float* gradients, float* buffer, SgdCoefficients k) : IParallelRange
     {
-        public void Run(long start, long count)
-        {
-            for (long i = start; i < start + count; i++)
-            {
-                float p = parameters[i];
-                float g = gradients[i];
-                if (k.WeightDecay != 0f)
-                {
-                    g += k.WeightDecay * p;
-                }
-
-                if (k.Momentum != 0f)
-                {
-                    float b = k.FirstStep != 0 ? g : (k.Momentum * buffer[i]) + (k.OneMinusDampening * g);
-                    buffer[i] = b;
-                    g = k.Nesterov != 0 ? g + (k.Momentum * b) : b;
-                }
-
-                parameters[i] = p - (k.LearningRate * g);
-            }
-        }
+        public void Run(long start, long count) => StepRange(parameters, gradients, buffer, start, (int)count, in k);
     }
 }
