@@ -100,78 +100,42 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
     {
         var mark = Begin();
-        bool ran = Inner.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, steps, batch);
-        if (ran)
-        {
-            End("LstmRecurrenceForward", mark);
-        }
-
-        return ran;
+        return EndIfRan(Inner.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, steps, batch), "LstmRecurrenceForward", mark);
     }
 
     /// <inheritdoc/>
     public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
     {
         var mark = Begin();
-        bool ran = Inner.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch);
-        if (ran)
-        {
-            End("LstmRecurrenceBackward", mark);
-        }
-
-        return ran;
+        return EndIfRan(Inner.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch), "LstmRecurrenceBackward", mark);
     }
 
     /// <inheritdoc/>
     public bool TryLstmWavefrontForward(in LstmLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in LstmLayerTensors upper, int steps, int batch)
     {
         var mark = Begin();
-        bool ran = Inner.TryLstmWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, bias, upper, steps, batch);
-        if (ran)
-        {
-            End("LstmWavefrontForward", mark);
-        }
-
-        return ran;
+        return EndIfRan(Inner.TryLstmWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, bias, upper, steps, batch), "LstmWavefrontForward", mark);
     }
 
     /// <inheritdoc/>
     public bool TryLstmWavefrontBackward(in LstmLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientTensors lower, int steps, int batch)
     {
         var mark = Begin();
-        bool ran = Inner.TryLstmWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
-        if (ran)
-        {
-            End("LstmWavefrontBackward", mark);
-        }
-
-        return ran;
+        return EndIfRan(Inner.TryLstmWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch), "LstmWavefrontBackward", mark);
     }
 
     /// <inheritdoc/>
     public bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch)
     {
         var mark = Begin();
-        bool ran = Inner.TryGruWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, biasIh, upper, steps, batch);
-        if (ran)
-        {
-            End("GruWavefrontForward", mark);
-        }
-
-        return ran;
+        return EndIfRan(Inner.TryGruWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, biasIh, upper, steps, batch), "GruWavefrontForward", mark);
     }
 
     /// <inheritdoc/>
     public bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
     {
         var mark = Begin();
-        bool ran = Inner.TryGruWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
-        if (ran)
-        {
-            End("GruWavefrontBackward", mark);
-        }
-
-        return ran;
+        return EndIfRan(Inner.TryGruWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch), "GruWavefrontBackward", mark);
     }
 
     /// <inheritdoc/>
@@ -194,26 +158,14 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     public bool TryGruRecurrenceForward(Tensor gi, Tensor gh, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
     {
         var mark = Begin();
-        bool ran = Inner.TryGruRecurrenceForward(gi, gh, hidden, h0, hasInitialHidden, weightHh, steps, batch);
-        if (ran)
-        {
-            End("GruRecurrenceForward", mark);
-        }
-
-        return ran;
+        return EndIfRan(Inner.TryGruRecurrenceForward(gi, gh, hidden, h0, hasInitialHidden, weightHh, steps, batch), "GruRecurrenceForward", mark);
     }
 
     /// <inheritdoc/>
     public bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch)
     {
         var mark = Begin();
-        bool ran = Inner.TryGruRecurrenceBackward(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, weightHh, steps, batch);
-        if (ran)
-        {
-            End("GruRecurrenceBackward", mark);
-        }
-
-        return ran;
+        return EndIfRan(Inner.TryGruRecurrenceBackward(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, weightHh, steps, batch), "GruRecurrenceBackward", mark);
     }
 
     /// <inheritdoc/>
@@ -347,4 +299,15 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
 
     /// <summary>Called after the call to <paramref name="kernel"/> (its method name) returned; the kernel may still be queued.</summary>
     protected abstract void End(string kernel, TMark mark);
+
+    /// <summary>Calls <see cref="End"/> for a Try kernel that ran (one that declined did no work to record); returns <paramref name="ran"/>.</summary>
+    private bool EndIfRan(bool ran, string kernel, TMark mark)
+    {
+        if (ran)
+        {
+            End(kernel, mark);
+        }
+
+        return ran;
+    }
 }
