@@ -77,13 +77,16 @@ internal static unsafe class CpuLstmRecurrence
         int nr = weightHhT.Geometry.Nr;
         var step = new GemmJob(weightHhT.Geometry, false, batch, gateCount * hiddenSize, hiddenSize, 1f, hPrev, 1f, c, 1);
         step.UsePackedB(weightHhT.Data);
+        step.PrefetchCTiles();
         step.PackSharedA(packedA, 1);
-        for (int gate = 0; gate < gateCount; gate++)
+        for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
         {
-            int s0 = ((gate * hiddenSize) + j0) / nr, s1 = ((gate * hiddenSize) + j1) / nr;
-            for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
+            for (int gate = 0; gate < gateCount; gate++)
             {
-                step.RunTile(mBlock, s0, s1);
+                // The next gate block's first sliver follows this one's last.
+                int s0 = ((gate * hiddenSize) + j0) / nr, s1 = ((gate * hiddenSize) + j1) / nr;
+                int after = gate + 1 < gateCount ? (((gate + 1) * hiddenSize) + j0) / nr : -1;
+                step.RunTile(mBlock, s0, s1, after);
             }
         }
     }
@@ -94,6 +97,7 @@ internal static unsafe class CpuLstmRecurrence
         int nr = weightHh.Geometry.Nr;
         var step = new GemmJob(weightHh.Geometry, false, batch, hiddenSize, weightHh.K, 1f, dGates, 1f, dh, 1);
         step.UsePackedB(weightHh.Data);
+        step.PrefetchCTiles();
         for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
         {
             step.RunTile(mBlock, j0 / nr, j1 / nr);
