@@ -328,6 +328,9 @@ internal unsafe struct GemmJob : IParallelItems
             float* cTile = c + ((long)(i0 + ir) * n) + j0;
             switch (geometry.Kind)
             {
+                case GemmKernelKind.Vector512 when rows <= 4:
+                    GemmMicrokernel512.RunUpTo4Rows(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                    break;
                 case GemmKernelKind.Vector512:
                     GemmMicrokernel512.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
                     break;

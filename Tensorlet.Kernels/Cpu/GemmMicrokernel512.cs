@@ -58,6 +58,53 @@ internal static unsafe class GemmMicrokernel512
     }
 
     /// <summary>
+    /// <see cref="Run"/> for a tile of at most 4 rows (the last panel of an M that leaves 1–4 rows over, such as the LSTM's
+    /// 100-row step): the same packed panel (8 floats per K step, the upper 4 zero) but only the first 4 rows'
+    /// 8 accumulators, so the padding rows cost nothing. Each element's FMAs run in the same order as in <see cref="Run"/>,
+    /// so the floats are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunUpTo4Rows(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta, float* spill)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            a += 8;
+            b += 32;
+        }
+
+        var va = Vector512.Create(alpha);
+        if (rows == 4 && cols == 32)
+        {
+            Store(c + (0 * ldc), c00, c01, va, beta);
+            Store(c + (1 * ldc), c10, c11, va, beta);
+            Store(c + (2 * ldc), c20, c21, va, beta);
+            Store(c + (3 * ldc), c30, c31, va, beta);
+            return;
+        }
+
+        Store(spill + 0, c00, c01, va, 0f);
+        Store(spill + 32, c10, c11, va, 0f);
+        Store(spill + 64, c20, c21, va, 0f);
+        Store(spill + 96, c30, c31, va, 0f);
+        GemmEdge.Store(spill, Nr, c, ldc, rows, cols, beta);
+    }
+
+    /// <summary>
     /// <see cref="Run"/> with A read in place instead of packed: row r of the tile starts at a + r·lda, its K steps
     /// contiguous. Rows past <paramref name="rows"/> read row 0 again (their results are never stored). Written out
     /// like <see cref="Run"/> rather than shared through a generic panel type: that version indexed the packed panel
