@@ -200,20 +200,22 @@ internal static unsafe class CpuGemm
         }
     }
 
+    /// <summary>
+    /// Packs op(B) whole, as items of one K block × a range of slivers: whole K blocks when there are enough of them to
+    /// share among the threads, otherwise each block's slivers split further (a [256, 1024] weight is one K block).
+    /// </summary>
     private static void PackBInto(float* b, bool transposeB, int k, int n, GemmGeometry geometry, int kc, int paddedN, float* packed, int threads)
     {
         int slivers = paddedN / geometry.Nr;
+        int kBlocks = (k + kc - 1) / kc;
         if (threads <= 1 || (long)k * n < ParallelThreshold / 4)
         {
-            for (int s = 0; s < slivers; s++)
-            {
-                GemmPacking.PackBSliver(b, transposeB, k, n, kc, geometry.Nr, paddedN, s, packed);
-            }
-
-            return;
+            threads = 1;
         }
 
-        CpuParallel.ForItems(slivers, threads, new PackBSlivers(b, transposeB, k, n, kc, geometry.Nr, paddedN, packed));
+        int groups = Math.Clamp(((2 * threads) + kBlocks - 1) / kBlocks, 1, Math.Max(1, slivers));
+        var body = new PackBBlocks(b, transposeB, k, n, kc, geometry.Nr, paddedN, slivers, groups, packed);
+        CpuParallel.ForItems(kBlocks * groups, threads, body);
     }
 
     /// <summary>Runs a job whose B is set up: packs A once first when the items share it.</summary>
@@ -242,9 +244,14 @@ internal static unsafe class CpuGemm
 
     private static void RunItems(GemmJob job, int threads) => CpuParallel.ForItems(job.Items, threads, job);
 
-    /// <summary>Sliver i of op(B), packed into its place.</summary>
-    private readonly struct PackBSlivers(float* b, bool transposeB, int k, int n, int kc, int nr, int paddedN, float* packed) : IParallelItems
+    /// <summary>Item i: K block i / groups, its slivers of group i % groups, packed into their place.</summary>
+    private readonly struct PackBBlocks(float* b, bool transposeB, int k, int n, int kc, int nr, int paddedN, int slivers, int groups, float* packed) : IParallelItems
     {
-        public void Run(int item) => GemmPacking.PackBSliver(b, transposeB, k, n, kc, nr, paddedN, item, packed);
+        public void Run(int item)
+        {
+            int pc = item / groups * kc, group = item % groups;
+            int s0 = slivers * group / groups, s1 = slivers * (group + 1) / groups;
+            GemmPacking.PackBBlock(b, transposeB, k, n, pc, Math.Min(kc, k - pc), nr, s0, s1, packed + ((long)pc * paddedN));
+        }
     }
 }

@@ -12,16 +12,44 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class GemmPacking
 {
     /// <summary>
-    /// Packs sliver <paramref name="sliver"/> (columns [sliver·NR, +NR) of op(B)) for every K block into
-    /// <paramref name="packed"/> (see <see cref="PackedMatrix"/> for the layout).
-    /// op(B)[p, j] is b[p·n + j], or b[j·k + p] when <paramref name="transposeB"/>.
+    /// Packs rows [pc, pc+kc) of slivers [s0, s1) of op(B) into <paramref name="block"/>, K block pc's place in a
+    /// <see cref="PackedMatrix"/> (sliver s at s·kc·NR). op(B)[p, j] is b[p·n + j], or b[j·k + p] when
+    /// <paramref name="transposeB"/>. Untransposed, each row of B is read once, its NR-column pieces dealt out to the
+    /// slivers: packing a sliver at a time read B in one strided pass per sliver, which took 7 ms against 0.9 ms for the
+    /// 10 MB B of the LSTM 2×256 weight gradient on the AMD EPYC.
     /// </summary>
-    public static void PackBSliver(float* b, bool transposeB, int k, int n, int kcMax, int nr, int paddedN, int sliver, float* packed)
+    public static void PackBBlock(float* b, bool transposeB, int k, int n, int pc, int kc, int nr, int s0, int s1, float* block)
     {
-        for (int pc = 0; pc < k; pc += kcMax)
+        if (transposeB)
         {
-            int kc = Math.Min(kcMax, k - pc);
-            PackBSliverBlock(b, transposeB, k, n, pc, kc, nr, sliver, packed + ((long)pc * paddedN) + ((long)sliver * kc * nr));
+            for (int s = s0; s < s1; s++)
+            {
+                PackBSliverBlock(b, true, k, n, pc, kc, nr, s, block + ((long)s * kc * nr));
+            }
+
+            return;
+        }
+
+        // Whole slivers take an inline 64-byte copy per 16 floats (through CopyPadded this packing ran 3.5× slower).
+        int whole = nr % 16 == 0 && Vector512.IsHardwareAccelerated ? Math.Min(s1, n / nr) : s0;
+        for (int p = 0; p < kc; p++)
+        {
+            float* row = b + ((long)(pc + p) * n);
+            int s = s0;
+            for (; s < whole; s++)
+            {
+                float* src = row + (s * nr), dst = block + ((long)s * kc * nr) + (p * nr);
+                for (int j = 0; j < nr; j += 16)
+                {
+                    Vector512.Store(Vector512.Load(src + j), dst + j);
+                }
+            }
+
+            for (; s < s1; s++)
+            {
+                int j0 = s * nr;
+                CopyPadded(row + j0, block + ((long)s * kc * nr) + (p * nr), Math.Min(nr, n - j0), nr);
+            }
         }
     }
 
