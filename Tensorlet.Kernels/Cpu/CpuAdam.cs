@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
@@ -20,24 +18,7 @@ internal static unsafe class CpuAdam
     {
         fixed (float* p = parameters, g = gradients, mp = m, vp = v)
         {
-            int n = parameters.Length;
-            int i = 0;
-            if (FloatLanes512.IsAccelerated)
-            {
-                i = Run<Vector512<float>, FloatLanes512>(p, g, mp, vp, i, n, k);
-            }
-
-            if (FloatLanes256.IsAccelerated)
-            {
-                i = Run<Vector256<float>, FloatLanes256>(p, g, mp, vp, i, n, k);
-            }
-
-            if (FloatLanes128.IsAccelerated)
-            {
-                i = Run<Vector128<float>, FloatLanes128>(p, g, mp, vp, i, n, k);
-            }
-
-            Run<float, FloatLanes1>(p, g, mp, vp, i, n, k);
+            FloatLanesLoop.Run(new Update(p, g, mp, vp, k), parameters.Length, CpuVectorWidth.Vector512);
         }
     }
 
@@ -68,10 +49,19 @@ internal static unsafe class CpuAdam
             Step(new Span<float>(parameters + start, (int)count), new ReadOnlySpan<float>(gradients + start, (int)count), new Span<float>(m + start, (int)count), new Span<float>(v + start, (int)count), in k);
     }
 
+    /// <summary>The update's pointers and coefficients, run widest first by <see cref="FloatLanesLoop"/>.</summary>
+    private readonly struct Update(float* parameters, float* gradients, float* m, float* v, AdamCoefficients k) : IFloatLanesSweep
+    {
+        public int Run<TLanes, TVector>(int start, int n)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct
+            => Registers<TLanes, TVector>(parameters, gradients, m, v, start, n, in k);
+    }
+
     /// <summary>Updates elements [start, n) in whole registers of <typeparamref name="TLanes"/>; returns where it stopped.</summary>
-    private static int Run<TVector, TLanes>(float* parameters, float* gradients, float* m, float* v, int start, int n, in AdamCoefficients k)
+    private static int Registers<TLanes, TVector>(float* parameters, float* gradients, float* m, float* v, int start, int n, in AdamCoefficients k)
+        where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
-        where TLanes : IFloatLanes<TVector>
     {
         var beta1 = TLanes.Create(k.Beta1);
         var beta2 = TLanes.Create(k.Beta2);

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Tensorlet.Kernels.Cpu;
 
@@ -107,36 +106,20 @@ internal static unsafe class CpuGruCell
     /// a whole row when units = hidden, or one thread's share of the units (<see cref="CpuGruRecurrence"/>).
     /// </summary>
     internal static void ForwardUnits(float* gi, float* gh, float* hPrev, float* gates, float* h, int units, int hidden, CpuVectorWidth width)
+        => FloatLanesLoop.Run(new ForwardSweep(gi, gh, hPrev, gates, h, hidden), units, width);
+
+    /// <summary>Units [j, units) of <see cref="ForwardUnits"/> in whole registers of <typeparamref name="TLanes"/>; returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ForwardRegisters<TLanes, TVector>(float* gi, float* gh, float* hPrev, float* gates, float* h, int hidden, int j, int units)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
     {
-        int j = 0;
-        if (width >= CpuVectorWidth.Vector512 && FloatLanes512.IsAccelerated)
+        for (; j <= units - TLanes.Count; j += TLanes.Count)
         {
-            for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
-            {
-                ForwardStep<FloatLanes512, Vector512<float>>(gi + j, gh + j, hPrev + j, gates + j, h + j, hidden);
-            }
+            ForwardStep<TLanes, TVector>(gi + j, gh + j, hPrev + j, gates + j, h + j, hidden);
         }
 
-        if (width >= CpuVectorWidth.Vector256 && FloatLanes256.IsAccelerated)
-        {
-            for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
-            {
-                ForwardStep<FloatLanes256, Vector256<float>>(gi + j, gh + j, hPrev + j, gates + j, h + j, hidden);
-            }
-        }
-
-        if (width >= CpuVectorWidth.Vector128 && FloatLanes128.IsAccelerated)
-        {
-            for (; j <= units - FloatLanes128.Count; j += FloatLanes128.Count)
-            {
-                ForwardStep<FloatLanes128, Vector128<float>>(gi + j, gh + j, hPrev + j, gates + j, h + j, hidden);
-            }
-        }
-
-        for (; j < units; j++)
-        {
-            ForwardStep<FloatLanes1, float>(gi + j, gh + j, hPrev + j, gates + j, h + j, hidden);
-        }
+        return j;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -157,36 +140,20 @@ internal static unsafe class CpuGruCell
 
     /// <summary>The backward cell for hidden units [0, units) of one row (see <see cref="ForwardUnits"/>).</summary>
     internal static void BackwardUnits(float* gates, float* gh, float* hPrev, float* dh, float* dhNext, float* dgi, float* dgh, float* dhPrev, int units, int hidden, CpuVectorWidth width)
+        => FloatLanesLoop.Run(new BackwardSweep(gates, gh, hPrev, dh, dhNext, dgi, dgh, dhPrev, hidden), units, width);
+
+    /// <summary>Units [j, units) of <see cref="BackwardUnits"/> in whole registers of <typeparamref name="TLanes"/>; returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BackwardRegisters<TLanes, TVector>(float* gates, float* gh, float* hPrev, float* dh, float* dhNext, float* dgi, float* dgh, float* dhPrev, int hidden, int j, int units)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
     {
-        int j = 0;
-        if (width >= CpuVectorWidth.Vector512 && FloatLanes512.IsAccelerated)
+        for (; j <= units - TLanes.Count; j += TLanes.Count)
         {
-            for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
-            {
-                BackwardStep<FloatLanes512, Vector512<float>>(gates + j, gh + j, hPrev + j, dh + j, dhNext + j, dgi + j, dgh + j, dhPrev + j, hidden);
-            }
+            BackwardStep<TLanes, TVector>(gates + j, gh + j, hPrev + j, dh + j, dhNext + j, dgi + j, dgh + j, dhPrev + j, hidden);
         }
 
-        if (width >= CpuVectorWidth.Vector256 && FloatLanes256.IsAccelerated)
-        {
-            for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
-            {
-                BackwardStep<FloatLanes256, Vector256<float>>(gates + j, gh + j, hPrev + j, dh + j, dhNext + j, dgi + j, dgh + j, dhPrev + j, hidden);
-            }
-        }
-
-        if (width >= CpuVectorWidth.Vector128 && FloatLanes128.IsAccelerated)
-        {
-            for (; j <= units - FloatLanes128.Count; j += FloatLanes128.Count)
-            {
-                BackwardStep<FloatLanes128, Vector128<float>>(gates + j, gh + j, hPrev + j, dh + j, dhNext + j, dgi + j, dgh + j, dhPrev + j, hidden);
-            }
-        }
-
-        for (; j < units; j++)
-        {
-            BackwardStep<FloatLanes1, float>(gates + j, gh + j, hPrev + j, dh + j, dhNext + j, dgi + j, dgh + j, dhPrev + j, hidden);
-        }
+        return j;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -237,5 +204,25 @@ internal static unsafe class CpuGruCell
                 BackwardUnits(gates + wide, gh + wide, hPrev + row, dh + row, dhNext + row, dgi + wide, dgh + wide, dhPrev + row, hidden, hidden, width);
             }
         }
+    }
+
+    /// <summary>The forward cell's pointers, run widest first by <see cref="FloatLanesLoop"/>.</summary>
+    private readonly struct ForwardSweep(float* gi, float* gh, float* hPrev, float* gates, float* h, int hidden) : IFloatLanesSweep
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Run<TLanes, TVector>(int start, int n)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct
+            => ForwardRegisters<TLanes, TVector>(gi, gh, hPrev, gates, h, hidden, start, n);
+    }
+
+    /// <summary>The backward cell's pointers, run widest first by <see cref="FloatLanesLoop"/>.</summary>
+    private readonly struct BackwardSweep(float* gates, float* gh, float* hPrev, float* dh, float* dhNext, float* dgi, float* dgh, float* dhPrev, int hidden) : IFloatLanesSweep
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Run<TLanes, TVector>(int start, int n)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct
+            => BackwardRegisters<TLanes, TVector>(gates, gh, hPrev, dh, dhNext, dgi, dgh, dhPrev, hidden, start, n);
     }
 }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Tensorlet.Kernels.Cpu;
 
@@ -105,37 +104,20 @@ internal static unsafe class CpuLstmCell
     /// a whole row when units = hidden, or one thread's share of the units (<see cref="CpuLstmRecurrence"/>).
     /// </summary>
     internal static void ForwardUnits(float* pre, float* cPrev, float* gates, float* c, float* h, int units, int hidden, CpuVectorWidth width)
+        => FloatLanesLoop.Run(new ForwardSweep(pre, cPrev, gates, c, h, hidden), units, width);
+
+    /// <summary>Units [j, units) of <see cref="ForwardUnits"/> in whole registers of <typeparamref name="TLanes"/>; returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ForwardRegisters<TLanes, TVector>(float* pre, float* cPrev, float* gates, float* c, float* h, int hidden, int j, int units)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
     {
-        // Widest first, then the narrower widths and single floats for the tail; the width checks are JIT-time constants.
-        int j = 0;
-        if (width >= CpuVectorWidth.Vector512 && FloatLanes512.IsAccelerated)
+        for (; j <= units - TLanes.Count; j += TLanes.Count)
         {
-            for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
-            {
-                ForwardStep<FloatLanes512, Vector512<float>>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
-            }
+            ForwardStep<TLanes, TVector>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
         }
 
-        if (width >= CpuVectorWidth.Vector256 && FloatLanes256.IsAccelerated)
-        {
-            for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
-            {
-                ForwardStep<FloatLanes256, Vector256<float>>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
-            }
-        }
-
-        if (width >= CpuVectorWidth.Vector128 && FloatLanes128.IsAccelerated)
-        {
-            for (; j <= units - FloatLanes128.Count; j += FloatLanes128.Count)
-            {
-                ForwardStep<FloatLanes128, Vector128<float>>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
-            }
-        }
-
-        for (; j < units; j++)
-        {
-            ForwardStep<FloatLanes1, float>(pre + j, cPrev + j, gates + j, c + j, h + j, hidden);
-        }
+        return j;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -159,36 +141,20 @@ internal static unsafe class CpuLstmCell
 
     /// <summary>The backward cell for hidden units [0, units) of one row (see <see cref="ForwardUnits"/>).</summary>
     internal static void BackwardUnits(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int units, int hidden, CpuVectorWidth width)
+        => FloatLanesLoop.Run(new BackwardSweep(gates, c, cPrev, dh, dcNext, dPre, dcPrev, hidden), units, width);
+
+    /// <summary>Units [j, units) of <see cref="BackwardUnits"/> in whole registers of <typeparamref name="TLanes"/>; returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BackwardRegisters<TLanes, TVector>(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int hidden, int j, int units)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
     {
-        int j = 0;
-        if (width >= CpuVectorWidth.Vector512 && FloatLanes512.IsAccelerated)
+        for (; j <= units - TLanes.Count; j += TLanes.Count)
         {
-            for (; j <= units - FloatLanes512.Count; j += FloatLanes512.Count)
-            {
-                BackwardStep<FloatLanes512, Vector512<float>>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
-            }
+            BackwardStep<TLanes, TVector>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
         }
 
-        if (width >= CpuVectorWidth.Vector256 && FloatLanes256.IsAccelerated)
-        {
-            for (; j <= units - FloatLanes256.Count; j += FloatLanes256.Count)
-            {
-                BackwardStep<FloatLanes256, Vector256<float>>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
-            }
-        }
-
-        if (width >= CpuVectorWidth.Vector128 && FloatLanes128.IsAccelerated)
-        {
-            for (; j <= units - FloatLanes128.Count; j += FloatLanes128.Count)
-            {
-                BackwardStep<FloatLanes128, Vector128<float>>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
-            }
-        }
-
-        for (; j < units; j++)
-        {
-            BackwardStep<FloatLanes1, float>(gates + j, c + j, cPrev + j, dh + j, dcNext + j, dPre + j, dcPrev + j, hidden);
-        }
+        return j;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -275,5 +241,25 @@ internal static unsafe class CpuLstmCell
                 BackwardUnits(gates + wide, c + row, cPrev + row, dh + row, dcNext + row, dPre + wide, dcPrev + row, hidden, hidden, width);
             }
         }
+    }
+
+    /// <summary>The forward cell's pointers, run widest first by <see cref="FloatLanesLoop"/>.</summary>
+    private readonly struct ForwardSweep(float* pre, float* cPrev, float* gates, float* c, float* h, int hidden) : IFloatLanesSweep
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Run<TLanes, TVector>(int start, int n)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct
+            => ForwardRegisters<TLanes, TVector>(pre, cPrev, gates, c, h, hidden, start, n);
+    }
+
+    /// <summary>The backward cell's pointers, run widest first by <see cref="FloatLanesLoop"/>.</summary>
+    private readonly struct BackwardSweep(float* gates, float* c, float* cPrev, float* dh, float* dcNext, float* dPre, float* dcPrev, int hidden) : IFloatLanesSweep
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Run<TLanes, TVector>(int start, int n)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct
+            => BackwardRegisters<TLanes, TVector>(gates, c, cPrev, dh, dcNext, dPre, dcPrev, hidden, start, n);
     }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
@@ -29,29 +27,22 @@ internal static unsafe class CpuSgd
     private static void StepRange(float* parameters, float* gradients, float* buffer, long start, int count, in SgdCoefficients k)
     {
         float* p = parameters + start, g = gradients + start, b = k.Momentum != 0f ? buffer + start : null;
-        int i = 0;
-        if (FloatLanes512.IsAccelerated)
-        {
-            i = Run<Vector512<float>, FloatLanes512>(p, g, b, i, count, k);
-        }
+        FloatLanesLoop.Run(new Update(p, g, b, k), count, CpuVectorWidth.Vector512);
+    }
 
-        if (FloatLanes256.IsAccelerated)
-        {
-            i = Run<Vector256<float>, FloatLanes256>(p, g, b, i, count, k);
-        }
-
-        if (FloatLanes128.IsAccelerated)
-        {
-            i = Run<Vector128<float>, FloatLanes128>(p, g, b, i, count, k);
-        }
-
-        Run<float, FloatLanes1>(p, g, b, i, count, k);
+    /// <summary>The update's pointers and coefficients, run widest first by <see cref="FloatLanesLoop"/>.</summary>
+    private readonly struct Update(float* parameters, float* gradients, float* buffer, SgdCoefficients k) : IFloatLanesSweep
+    {
+        public int Run<TLanes, TVector>(int start, int n)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct
+            => Registers<TLanes, TVector>(parameters, gradients, buffer, start, n, in k);
     }
 
     /// <summary>Updates elements [start, n) in whole registers of <typeparamref name="TLanes"/>; returns where it stopped.</summary>
-    private static int Run<TVector, TLanes>(float* parameters, float* gradients, float* buffer, int start, int n, in SgdCoefficients k)
+    private static int Registers<TLanes, TVector>(float* parameters, float* gradients, float* buffer, int start, int n, in SgdCoefficients k)
+        where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
-        where TLanes : IFloatLanes<TVector>
     {
         var learningRate = TLanes.Create(k.LearningRate);
         var momentum = TLanes.Create(k.Momentum);
