@@ -4,9 +4,9 @@ using System.Runtime.Intrinsics;
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
-/// The one SIMD loop per arity behind every elementwise CPU kernel (TensorPrimitives style): whole registers of the
-/// widest accelerated width up to the one asked for (Vector512, Vector256, Vector128), then the narrower widths and
-/// single floats for the tail, each through the same operator struct. The Parallel variants split large ranges
+/// The one SIMD loop per arity behind every elementwise CPU kernel (TensorPrimitives style): the operator struct's
+/// loop run widest first by <see cref="FloatLanesLoop"/> (whole registers of the widest accelerated width up to the one
+/// asked for, then the narrower widths and single floats for the tail). The Parallel variants split large ranges
 /// across threads. Output may alias an input element for element (in place).
 /// </summary>
 internal static unsafe class CpuElementwise
@@ -22,23 +22,7 @@ internal static unsafe class CpuElementwise
 
         fixed (float* xp = x, yp = y)
         {
-            int n = x.Length, i = 0;
-            if (width >= CpuVectorWidth.Vector512)
-            {
-                UnarySweep<TOp, FloatLanes512, Vector512<float>>(xp, yp, n, ref i, op);
-            }
-
-            if (width >= CpuVectorWidth.Vector256)
-            {
-                UnarySweep<TOp, FloatLanes256, Vector256<float>>(xp, yp, n, ref i, op);
-            }
-
-            if (width >= CpuVectorWidth.Vector128)
-            {
-                UnarySweep<TOp, FloatLanes128, Vector128<float>>(xp, yp, n, ref i, op);
-            }
-
-            UnarySweep<TOp, FloatLanes1, float>(xp, yp, n, ref i, op);
+            FloatLanesLoop.Run(new UnaryRegisters<TOp>(xp, yp, op), x.Length, width);
         }
     }
 
@@ -53,23 +37,7 @@ internal static unsafe class CpuElementwise
 
         fixed (float* xp = x, yp = y, dp = d)
         {
-            int n = x.Length, i = 0;
-            if (width >= CpuVectorWidth.Vector512)
-            {
-                BinarySweep<TOp, FloatLanes512, Vector512<float>>(xp, yp, dp, n, ref i, op);
-            }
-
-            if (width >= CpuVectorWidth.Vector256)
-            {
-                BinarySweep<TOp, FloatLanes256, Vector256<float>>(xp, yp, dp, n, ref i, op);
-            }
-
-            if (width >= CpuVectorWidth.Vector128)
-            {
-                BinarySweep<TOp, FloatLanes128, Vector128<float>>(xp, yp, dp, n, ref i, op);
-            }
-
-            BinarySweep<TOp, FloatLanes1, float>(xp, yp, dp, n, ref i, op);
+            FloatLanesLoop.Run(new BinaryRegisters<TOp>(xp, yp, dp, op), x.Length, width);
         }
     }
 
@@ -115,39 +83,55 @@ internal static unsafe class CpuElementwise
         }
     }
 
-    /// <summary>Whole registers of <typeparamref name="TLanes"/> from i onward (when that width is accelerated); leaves the rest to the next, narrower one.</summary>
+    /// <summary>y = op(x) over elements [start, n) in whole registers of one width (<see cref="FloatLanesLoop"/> runs the widths).</summary>
+    private readonly struct UnaryRegisters<TOp>(float* x, float* y, TOp op) : IFloatLanesSweep
+        where TOp : struct, IUnaryOperator
+    {
+        public int Run<TLanes, TVector>(int start, int n)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct
+            => UnaryLoop<TOp, TLanes, TVector>(x, y, start, n, op);
+    }
+
+    /// <summary>d = op(x, y) over elements [start, n) in whole registers of one width.</summary>
+    private readonly struct BinaryRegisters<TOp>(float* x, float* y, float* d, TOp op) : IFloatLanesSweep
+        where TOp : struct, IBinaryOperator
+    {
+        public int Run<TLanes, TVector>(int start, int n)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct
+            => BinaryLoop<TOp, TLanes, TVector>(x, y, d, start, n, op);
+    }
+
+    // The pointers arrive as parameters, not struct fields, so the JIT keeps them in registers across the stores (IFloatLanesSweep).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UnarySweep<TOp, TLanes, TVector>(float* x, float* y, int n, ref int i, TOp op)
+    private static int UnaryLoop<TOp, TLanes, TVector>(float* x, float* y, int start, int n, TOp op)
         where TOp : struct, IUnaryOperator
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
-        if (!TLanes.IsAccelerated)
-        {
-            return;
-        }
-
+        int i = start;
         for (; i <= n - TLanes.Count; i += TLanes.Count)
         {
             TLanes.Store(op.Invoke<TLanes, TVector>(TLanes.Load(x + i)), y + i);
         }
+
+        return i;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BinarySweep<TOp, TLanes, TVector>(float* x, float* y, float* d, int n, ref int i, TOp op)
+    private static int BinaryLoop<TOp, TLanes, TVector>(float* x, float* y, float* d, int start, int n, TOp op)
         where TOp : struct, IBinaryOperator
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
-        if (!TLanes.IsAccelerated)
-        {
-            return;
-        }
-
+        int i = start;
         for (; i <= n - TLanes.Count; i += TLanes.Count)
         {
             TLanes.Store(op.Invoke<TLanes, TVector>(TLanes.Load(x + i), TLanes.Load(y + i)), d + i);
         }
+
+        return i;
     }
 
     /// <summary>One thread's part of <see cref="UnaryParallel{TOp}"/>; the spans stay pinned until the loop returns.</summary>
