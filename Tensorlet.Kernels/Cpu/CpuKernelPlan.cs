@@ -20,17 +20,18 @@ namespace Tensorlet.Kernels.Cpu;
 internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, CpuCaches Caches, string Reason)
 {
     /// <summary>
-    /// How stacked LSTM and GRU layers' recurrences run on two threads or more: <see cref="CpuRecurrenceSchedule.Split"/>
-    /// unless <see cref="RecurrenceVariable"/> or a plan says otherwise (both schedules give the same floats). Split is the
-    /// default because it was faster in wall-clock time on an idle 2-core machine (docs/benchmarks.md); the wavefront
-    /// spends less CPU time per batch, which is what counts on a machine shared with other work.
+    /// How stacked LSTM and GRU layers' recurrences run on two threads or more: <see cref="CpuRecurrenceSchedule.Wavefront"/>
+    /// unless <see cref="RecurrenceVariable"/> or a plan says otherwise (both schedules give the same floats). The wavefront
+    /// is the default because, alternated with the split schedule, it was as fast or faster in every pair and spent less CPU
+    /// time per batch: the split schedule's barrier after every step makes it wait whenever either thread is held up
+    /// (docs/benchmarks.md). Its cost is one more d(pre) buffer [T·B, 4H] during backward.
     /// </summary>
     public CpuRecurrenceSchedule Recurrence { get; init; } = DefaultRecurrence();
 
     /// <summary>The environment variable that fixes the width for the process.</summary>
     public const string VectorVariable = "TENSORLET_CPU_VECTOR";
 
-    /// <summary>The environment variable that chooses the stacked layers' schedule: <c>split</c> (default) or <c>wavefront</c>.</summary>
+    /// <summary>The environment variable that chooses the stacked layers' schedule: <c>wavefront</c> (default) or <c>split</c>.</summary>
     public const string RecurrenceVariable = "TENSORLET_CPU_RECURRENCE";
 
     private static readonly Lazy<CpuKernelPlan> MachinePlan = new(Choose);
@@ -86,8 +87,8 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
         string? configured = Environment.GetEnvironmentVariable(RecurrenceVariable);
         return configured?.Trim().ToLowerInvariant() switch
         {
-            null or "" or "split" => CpuRecurrenceSchedule.Split,
-            "wavefront" => CpuRecurrenceSchedule.Wavefront,
+            null or "" or "wavefront" => CpuRecurrenceSchedule.Wavefront,
+            "split" => CpuRecurrenceSchedule.Split,
             _ => throw new ArgumentException($"{RecurrenceVariable}={configured} is not one of split, wavefront."),
         };
     }

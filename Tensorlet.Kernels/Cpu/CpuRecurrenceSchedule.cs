@@ -14,7 +14,7 @@ internal enum CpuRecurrenceSchedule
     /// <summary>
     /// Two stacked layers at once (<see cref="CpuRecurrenceWavefront"/>): one thread runs the lower layer's steps, another the
     /// upper layer's a few steps behind, and the upper layer's input projection is done per chunk of steps by whichever
-    /// thread is free. No barrier per step; each thread runs a whole step's GEMM.
+    /// thread is free. No barrier per step; each thread runs a whole step's GEMM. The default.
     /// </summary>
     Wavefront,
 }
