@@ -61,7 +61,7 @@ internal static unsafe class GemmMicrokernel512
     /// <see cref="Run"/> for a tile of at most 4 rows (the last panel of an M that leaves 1–4 rows over, such as the LSTM's
     /// 100-row step): the same packed panel (8 floats per K step, the upper 4 zero) but only the first 4 rows'
     /// 8 accumulators, so the padding rows cost nothing. Each element's FMAs run in the same order as in <see cref="Run"/>,
-    /// so the floats are the same.
+    /// and the tile is stored the way Run stores an edge tile, so the floats are the same.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunUpTo4Rows(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta, float* spill)
@@ -87,21 +87,8 @@ internal static unsafe class GemmMicrokernel512
             b += 32;
         }
 
-        var va = Vector512.Create(alpha);
-        if (rows == 4 && cols == 32)
-        {
-            Store(c + (0 * ldc), c00, c01, va, beta);
-            Store(c + (1 * ldc), c10, c11, va, beta);
-            Store(c + (2 * ldc), c20, c21, va, beta);
-            Store(c + (3 * ldc), c30, c31, va, beta);
-            return;
-        }
-
-        Store(spill + 0, c00, c01, va, 0f);
-        Store(spill + 32, c10, c11, va, 0f);
-        Store(spill + 64, c20, c21, va, 0f);
-        Store(spill + 96, c30, c31, va, 0f);
-        GemmEdge.Store(spill, Nr, c, ldc, rows, cols, beta);
+        // A partial tile always: StoreTile writes it through the spill, as Run does for its edge tiles.
+        StoreTile(c, ldc, rows, cols, alpha, beta, spill, c00, c01, c10, c11, c20, c21, c30, c31, default, default, default, default, default, default, default, default);
     }
 
     /// <summary>
