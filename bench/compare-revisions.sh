@@ -5,14 +5,15 @@
 # time per batch rather than the wall-clock rates.
 #
 # Usage: bench/compare-revisions.sh REV      (from the repository root; REV is any git revision, e.g. main~5)
-# Environment: CONFIGS="lstm:256 lstm:512" (cell:hidden, 2 layers, batch 100)  REPS=2  BATCHES=4  WARMUP=1  THREADS=2
+# Environment: CONFIGS="lstm:256 lstm:512" (cell:hidden, 2 layers, batch 100)  REPS=2  BATCHES=6  WARMUP=6  THREADS=2
+#              (six warm-up batches let .NET finish tiering its JIT up; after one the step is still about 10% slower)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV=${1:?usage: bench/compare-revisions.sh REV}
 CONFIGS=${CONFIGS:-"lstm:256 lstm:512"}
 REPS=${REPS:-2}
-BATCHES=${BATCHES:-4}
-WARMUP=${WARMUP:-1}
+BATCHES=${BATCHES:-6}
+WARMUP=${WARMUP:-6}
 THREADS=${THREADS:-2}
 
 base=$(mktemp -d)
