@@ -67,9 +67,9 @@ internal interface IKernelBackend : IDisposable
     /// <summary>
     /// The backward of <see cref="TryLstmRecurrenceForward"/>, or false where the backend runs it step by step:
     /// from the saved gates, cells and c0, with dH [T·B, H] holding dL/dh_t from above (it receives the recurrent terms)
-    /// and dc [B, H] zero, writes dPre [T·B, 4H].
+    /// and dc [B, H] zero, writes dPre [T·B, 4H] and its column sums dBias [1, 4H] (the gradient of each bias).
     /// </summary>
-    bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch);
+    bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor dBias, Tensor weightHh, int steps, int batch);
 
     /// <summary>
     /// Two stacked LSTM layers' forward recurrences scheduled together (a wavefront), where the backend has it; returns
@@ -113,9 +113,9 @@ internal interface IKernelBackend : IDisposable
     /// <summary>
     /// The backward of <see cref="TryGruRecurrenceForward"/>, or false where the backend runs it step by step: from the
     /// saved gates, gh, hidden and h0, with dH [T·B, H] holding dL/dh_t from above (it receives the recurrent terms) and
-    /// dhCarry [B, H] zero, writes dgi and dgh [T·B, 3H].
+    /// dhCarry [B, H] zero, writes dgi and dgh [T·B, 3H] and their column sums dBiasIh and dBiasHh [1, 3H].
     /// </summary>
-    bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch);
+    bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor dBiasIh, Tensor dBiasHh, Tensor weightHh, int steps, int batch);
 
     /// <summary>
     /// Two stacked GRU layers' forward recurrences scheduled together (a wavefront), as <see cref="TryLstmWavefrontForward"/>

@@ -104,10 +104,10 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
-    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
+    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor dBias, Tensor weightHh, int steps, int batch)
     {
         var mark = Begin();
-        return EndIfRan(Inner.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch), "LstmRecurrenceBackward", mark);
+        return EndIfRan(Inner.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, dBias, weightHh, steps, batch), "LstmRecurrenceBackward", mark);
     }
 
     /// <inheritdoc/>
@@ -162,10 +162,10 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
-    public bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch)
+    public bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor dBiasIh, Tensor dBiasHh, Tensor weightHh, int steps, int batch)
     {
         var mark = Begin();
-        return EndIfRan(Inner.TryGruRecurrenceBackward(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, weightHh, steps, batch), "GruRecurrenceBackward", mark);
+        return EndIfRan(Inner.TryGruRecurrenceBackward(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, dBiasIh, dBiasHh, weightHh, steps, batch), "GruRecurrenceBackward", mark);
     }
 
     /// <inheritdoc/>

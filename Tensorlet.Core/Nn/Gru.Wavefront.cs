@@ -31,15 +31,17 @@ public sealed partial class Gru
         var belowCarry = wavefrontCarryGradient.Get(device, batch, HiddenSize);
         Ops.Fill(carry, 0f);
         Ops.Fill(belowCarry, 0f);
+        var (u, l) = (cells[k], cells[k - 1]);
         bool ran = Ops.TryGruWavefrontBackward(
-            new GruLayerGradientTensors(upper.GatesAll!, cells[k].RecurrentAll!, upper.HiddenAll!, upper.InitialHidden!, dH, carry, dGi, dGh, upper.WeightHh.Value),
+            new GruLayerGradientTensors(upper.GatesAll!, u.RecurrentAll!, upper.HiddenAll!, upper.InitialHidden!, dH, carry, dGi, dGh, u.BiasIhGradient(device, HiddenSize), u.BiasHhGradient(device, HiddenSize), upper.WeightHh.Value),
             upper.WeightIh.Value,
             mask.Probability,
             mask.Seed,
             mask.Stream,
-            new GruLayerGradientTensors(lower.GatesAll!, cells[k - 1].RecurrentAll!, lower.HiddenAll!, lower.InitialHidden!, belowGradient, belowCarry, belowGi, belowGh, lower.WeightHh.Value),
+            new GruLayerGradientTensors(lower.GatesAll!, l.RecurrentAll!, lower.HiddenAll!, lower.InitialHidden!, belowGradient, belowCarry, belowGi, belowGh, l.BiasIhGradient(device, HiddenSize), l.BiasHhGradient(device, HiddenSize), lower.WeightHh.Value),
             steps,
             batch);
+        u.BiasGradientsSummed = l.BiasGradientsSummed = ran;
         return ran ? (dGi, dGh, belowGi, belowGh) : null;
     }
 

@@ -104,7 +104,9 @@ public sealed partial class Gru : RnnBase
         var dGhSteps = StepViews.Of(dGhAll, steps, batch, ref dGhStepCache);
         var weightHh = layer.WeightHh.Value;
         Ops.Fill(carry, 0f);
-        if (!Ops.TryGruRecurrenceBackward(layer.GatesAll!, b.RecurrentAll!, layer.HiddenAll!, layer.InitialHidden!, dH, carry, dGiAll, dGhAll, weightHh, steps, batch))
+        b.BiasGradientsSummed = Ops.TryGruRecurrenceBackward(
+            layer.GatesAll!, b.RecurrentAll!, layer.HiddenAll!, layer.InitialHidden!, dH, carry, dGiAll, dGhAll, b.BiasIhGradient(device, HiddenSize), b.BiasHhGradient(device, HiddenSize), weightHh, steps, batch);
+        if (!b.BiasGradientsSummed)
         {
             for (int t = steps - 1; t >= 0; t--)
             {
@@ -124,8 +126,18 @@ public sealed partial class Gru : RnnBase
 
     private protected override void AddBiasGradients(int k, RnnLayer layer, Tensor dInputProjection, Tensor dRecurrentProjection)
     {
-        Ops.SumColumns(dInputProjection, layer.BiasIh.Gradient, accumulate: true);
-        Ops.SumColumns(dRecurrentProjection, layer.BiasHh.Gradient, accumulate: true);
+        // The fused recurrence sums dgi and dgh as it writes them; otherwise each takes a pass.
+        var b = cells[k];
+        if (!b.BiasGradientsSummed)
+        {
+            Ops.SumColumns(dInputProjection, layer.BiasIh.Gradient, accumulate: true);
+            Ops.SumColumns(dRecurrentProjection, layer.BiasHh.Gradient, accumulate: true);
+            return;
+        }
+
+        var device = dInputProjection.Device;
+        Ops.AddBias(b.BiasIhGradientRow ??= layer.BiasIh.Gradient.Reshape(1, 3 * HiddenSize), b.BiasIhGradient(device, HiddenSize));
+        Ops.AddBias(b.BiasHhGradientRow ??= layer.BiasHh.Gradient.Reshape(1, 3 * HiddenSize), b.BiasHhGradient(device, HiddenSize));
     }
 
     private protected override void DisposeCellBuffers()
@@ -155,10 +167,32 @@ public sealed partial class Gru : RnnBase
         /// <summary>b_ih as a row [1, 3H], for the wavefront's input projection of the layer above.</summary>
         public Tensor? BiasIhRow { get; set; }
 
+        public Workspace BiasIhGradientSum { get; } = new();
+
+        public Workspace BiasHhGradientSum { get; } = new();
+
+        public Tensor? BiasIhGradientRow { get; set; }
+
+        public Tensor? BiasHhGradientRow { get; set; }
+
+        /// <summary>Whether the Backward's recurrence left the column sums of dgi and dgh in <see cref="BiasIhGradient"/> and <see cref="BiasHhGradient"/>.</summary>
+        public bool BiasGradientsSummed { get; set; }
+
+        /// <summary>The column sum of dgi [1, 3H]: the gradient of b_ih.</summary>
+        public Tensor BiasIhGradient(Device device, int hiddenSize) => BiasIhGradientSum.Get(device, 1, 3 * hiddenSize);
+
+        /// <summary>The column sum of dgh [1, 3H]: the gradient of b_hh.</summary>
+        public Tensor BiasHhGradient(Device device, int hiddenSize) => BiasHhGradientSum.Get(device, 1, 3 * hiddenSize);
+
 #pragma warning disable SA1401 // Passed by ref to the view cache.
         public Tensor[]? RecurrentStepCache;
 #pragma warning restore SA1401
 
-        public void Dispose() => Recurrent.Dispose();
+        public void Dispose()
+        {
+            Recurrent.Dispose();
+            BiasIhGradientSum.Dispose();
+            BiasHhGradientSum.Dispose();
+        }
     }
 }

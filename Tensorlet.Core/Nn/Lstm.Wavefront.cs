@@ -27,14 +27,15 @@ public sealed partial class Lstm
         Ops.Fill(belowDc, 0f);
         var (u, l) = (cells[k], cells[k - 1]);
         bool ran = Ops.TryLstmWavefrontBackward(
-            new LstmLayerGradientTensors(upper.GatesAll!, u.CellsAll!, u.InitialCell!, dH, dc, dPre, upper.WeightHh.Value),
+            new LstmLayerGradientTensors(upper.GatesAll!, u.CellsAll!, u.InitialCell!, dH, dc, dPre, u.BiasGradient(device, HiddenSize), upper.WeightHh.Value),
             upper.WeightIh.Value,
             mask.Probability,
             mask.Seed,
             mask.Stream,
-            new LstmLayerGradientTensors(lower.GatesAll!, l.CellsAll!, l.InitialCell!, belowGradient, belowDc, belowDPre, lower.WeightHh.Value),
+            new LstmLayerGradientTensors(lower.GatesAll!, l.CellsAll!, l.InitialCell!, belowGradient, belowDc, belowDPre, l.BiasGradient(device, HiddenSize), lower.WeightHh.Value),
             steps,
             batch);
+        u.BiasGradientSummed = l.BiasGradientSummed = ran;
 
         // The input and the recurrent projections share the preactivations, so they share their gradient.
         return ran ? (dPre, dPre, belowDPre, belowDPre) : null;

@@ -114,7 +114,8 @@ public sealed partial class Lstm : RnnBase
         var dPreSteps = StepViews.Of(dPreAll, steps, batch, ref dPreStepCache);
         var weightHh = layer.WeightHh.Value;
         Ops.Fill(dc, 0f);
-        if (!Ops.TryLstmRecurrenceBackward(layer.GatesAll!, b.CellsAll!, b.InitialCell!, dH, dc, dPreAll, weightHh, steps, batch))
+        b.BiasGradientSummed = Ops.TryLstmRecurrenceBackward(layer.GatesAll!, b.CellsAll!, b.InitialCell!, dH, dc, dPreAll, b.BiasGradient(device, HiddenSize), weightHh, steps, batch);
+        if (!b.BiasGradientSummed)
         {
             for (int t = steps - 1; t >= 0; t--)
             {
@@ -135,10 +136,15 @@ public sealed partial class Lstm : RnnBase
 
     private protected override void AddBiasGradients(int k, RnnLayer layer, Tensor dInputProjection, Tensor dRecurrentProjection)
     {
-        // Both biases get the same gradient: one pass over d(pre), then add the [4H] sum to each.
+        // Both biases get the same gradient: the [4H] column sum of d(pre), added to each. The fused recurrence sums it
+        // as it writes d(pre); otherwise it takes one pass over d(pre).
         var b = cells[k];
-        var biasGradient = b.BiasGradientSum.Get(dInputProjection.Device, 1, 4 * HiddenSize);
-        Ops.SumColumns(dInputProjection, biasGradient);
+        var biasGradient = b.BiasGradient(dInputProjection.Device, HiddenSize);
+        if (!b.BiasGradientSummed)
+        {
+            Ops.SumColumns(dInputProjection, biasGradient);
+        }
+
         Ops.AddBias(b.BiasIhGradientRow ??= layer.BiasIh.Gradient.Reshape(1, 4 * HiddenSize), biasGradient);
         Ops.AddBias(b.BiasHhGradientRow ??= layer.BiasHh.Gradient.Reshape(1, 4 * HiddenSize), biasGradient);
     }
@@ -179,6 +185,12 @@ public sealed partial class Lstm : RnnBase
 
         /// <summary>b_ih + b_hh [1, 4H], summed in each Forward.</summary>
         public Tensor? Bias { get; set; }
+
+        /// <summary>Whether the Backward's recurrence left the column sum of d(pre) in <see cref="BiasGradient"/>.</summary>
+        public bool BiasGradientSummed { get; set; }
+
+        /// <summary>The column sum of d(pre) [1, 4H]: the gradient of b_ih and of b_hh.</summary>
+        public Tensor BiasGradient(Device device, int hiddenSize) => BiasGradientSum.Get(device, 1, 4 * hiddenSize);
 
 #pragma warning disable SA1401 // Passed by ref to the view cache.
         public Tensor[]? CellStepCache;

@@ -131,17 +131,18 @@ public static class Ops
         return device.Backend.TryLstmRecurrenceForward(gates, cells, hidden, h0, c0, hasInitialHidden, weightHh, steps, batch);
     }
 
-    /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>; false, with nothing done, where the caller runs the steps itself.</summary>
-    internal static bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
+    /// <summary>
+    /// The backward of <see cref="TryLstmRecurrenceForward"/>, writing d(pre) and its column sums <paramref name="dBias"/>
+    /// [1, 4H]; false, with nothing done, where the caller runs the steps itself.
+    /// </summary>
+    internal static bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor dBias, Tensor weightHh, int steps, int batch)
     {
-        var device = SameDevice(nameof(TryLstmRecurrenceBackward), gates, cells, c0, dH, dc, dPre, weightHh);
+        var device = SameDevice(nameof(TryLstmRecurrenceBackward), gates, cells, c0, dH, dc, dPre, dBias, weightHh);
         CheckRecurrenceShapes(nameof(TryLstmRecurrenceBackward), gates, weightHh, steps, batch, [cells, dH], [c0, dc]);
-        if (dPre.Rows != gates.Rows || dPre.Columns != gates.Columns)
-        {
-            throw new ArgumentException($"{nameof(TryLstmRecurrenceBackward)} shape mismatch: dPre {dPre.ShapeText} must match gates {gates.ShapeText}.");
-        }
+        CheckSameShape(nameof(TryLstmRecurrenceBackward), gates, [dPre]);
+        CheckBiasGradients(nameof(TryLstmRecurrenceBackward), gates.Columns, dBias);
 
-        return device.Backend.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch);
+        return device.Backend.TryLstmRecurrenceBackward(gates, cells, c0, dH, dc, dPre, dBias, weightHh, steps, batch);
     }
 
     /// <summary>
@@ -165,13 +166,15 @@ public static class Ops
     /// <summary>The backward of <see cref="TryLstmWavefrontForward"/>; false, with nothing done, where the caller runs the layers one after the other.</summary>
     internal static bool TryLstmWavefrontBackward(in LstmLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientTensors lower, int steps, int batch)
     {
-        var device = SameDevice(nameof(TryLstmWavefrontBackward), upper.Gates, upper.Cells, upper.C0, upper.DH, upper.Dc, upper.DPre, upper.WeightHh, weightIh, lower.Gates, lower.Cells, lower.C0, lower.DH, lower.Dc, lower.DPre, lower.WeightHh);
+        var device = SameDevice(nameof(TryLstmWavefrontBackward), upper.Gates, upper.Cells, upper.C0, upper.DH, upper.Dc, upper.DPre, upper.DBias, upper.WeightHh, weightIh, lower.Gates, lower.Cells, lower.C0, lower.DH, lower.Dc, lower.DPre, lower.DBias, lower.WeightHh);
         CheckRecurrenceShapes(nameof(TryLstmWavefrontBackward), 4, [upper.Gates, upper.DPre, lower.Gates, lower.DPre], upper.WeightHh, steps, batch, [upper.Cells, upper.DH, lower.Cells, lower.DH], [upper.C0, upper.Dc, lower.C0, lower.Dc]);
         CheckSameShape(nameof(TryLstmWavefrontBackward), upper.WeightHh, [lower.WeightHh, weightIh]);
         if (!(dropout >= 0f && dropout < 1f))
         {
             throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
         }
+
+        CheckBiasGradients(nameof(TryLstmWavefrontBackward), upper.Gates.Columns, upper.DBias, lower.DBias);
 
         return device.Backend.TryLstmWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
     }
@@ -197,7 +200,7 @@ public static class Ops
     /// <summary>The backward of <see cref="TryGruWavefrontForward"/>; false, with nothing done, where the caller runs the layers one after the other.</summary>
     internal static bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
     {
-        var device = SameDevice(nameof(TryGruWavefrontBackward), upper.Gates, upper.Gh, upper.Hidden, upper.H0, upper.DH, upper.DhCarry, upper.Dgi, upper.Dgh, upper.WeightHh, weightIh, lower.Gates, lower.Gh, lower.Hidden, lower.H0, lower.DH, lower.DhCarry, lower.Dgi, lower.Dgh, lower.WeightHh);
+        var device = SameDevice(nameof(TryGruWavefrontBackward), upper.Gates, upper.Gh, upper.Hidden, upper.H0, upper.DH, upper.DhCarry, upper.Dgi, upper.Dgh, upper.DBiasIh, upper.DBiasHh, upper.WeightHh, weightIh, lower.Gates, lower.Gh, lower.Hidden, lower.H0, lower.DH, lower.DhCarry, lower.Dgi, lower.Dgh, lower.DBiasIh, lower.DBiasHh, lower.WeightHh);
         CheckRecurrenceShapes(nameof(TryGruWavefrontBackward), 3, [upper.Gates, upper.Gh, upper.Dgi, upper.Dgh, lower.Gates, lower.Gh, lower.Dgi, lower.Dgh], upper.WeightHh, steps, batch, [upper.Hidden, upper.DH, lower.Hidden, lower.DH], [upper.H0, upper.DhCarry, lower.H0, lower.DhCarry]);
         CheckSameShape(nameof(TryGruWavefrontBackward), upper.WeightHh, [lower.WeightHh, weightIh]);
         if (!(dropout >= 0f && dropout < 1f))
@@ -205,6 +208,7 @@ public static class Ops
             throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
         }
 
+        CheckBiasGradients(nameof(TryGruWavefrontBackward), upper.Gates.Columns, upper.DBiasIh, upper.DBiasHh, lower.DBiasIh, lower.DBiasHh);
         return device.Backend.TryGruWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, steps, batch);
     }
 
@@ -243,13 +247,17 @@ public static class Ops
         return device.Backend.TryGruRecurrenceForward(gi, gh, hidden, h0, hasInitialHidden, weightHh, steps, batch);
     }
 
-    /// <summary>The backward of <see cref="TryGruRecurrenceForward"/>; false, with nothing done, where the caller runs the steps itself.</summary>
+    /// <summary>
+    /// The backward of <see cref="TryGruRecurrenceForward"/>, writing dgi and dgh and their column sums
+    /// <paramref name="dBiasIh"/> and <paramref name="dBiasHh"/> [1, 3H]; false, with nothing done, where the caller runs the steps itself.
+    /// </summary>
     internal static bool TryGruRecurrenceBackward(
-        Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch)
+        Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor dBiasIh, Tensor dBiasHh, Tensor weightHh, int steps, int batch)
     {
-        var device = SameDevice(nameof(TryGruRecurrenceBackward), gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, weightHh);
+        var device = SameDevice(nameof(TryGruRecurrenceBackward), gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, dBiasIh, dBiasHh, weightHh);
         CheckRecurrenceShapes(nameof(TryGruRecurrenceBackward), 3, [gates, gh, dgi, dgh], weightHh, steps, batch, [hidden, dH], [h0, dhCarry]);
-        return device.Backend.TryGruRecurrenceBackward(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, weightHh, steps, batch);
+        CheckBiasGradients(nameof(TryGruRecurrenceBackward), gates.Columns, dBiasIh, dBiasHh);
+        return device.Backend.TryGruRecurrenceBackward(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, dBiasIh, dBiasHh, weightHh, steps, batch);
     }
 
     /// <summary>
@@ -508,6 +516,18 @@ public static class Ops
     }
 
     // params ReadOnlySpan: the checks run on every kernel call, so they must not allocate.
+    // Each bias gradient of a fused recurrence holds one value per gate column.
+    private static void CheckBiasGradients(string op, int columns, params ReadOnlySpan<Tensor> biasGradients)
+    {
+        foreach (var t in biasGradients)
+        {
+            if (t.Length != columns)
+            {
+                throw new ArgumentException($"{op}: the bias gradient {t.ShapeText} must hold {columns} values, one per gate column.");
+            }
+        }
+    }
+
     private static void CheckSameShape(string op, Tensor expected, ReadOnlySpan<Tensor> others)
     {
         foreach (var t in others)

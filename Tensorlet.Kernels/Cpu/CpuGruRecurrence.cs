@@ -35,14 +35,17 @@ internal static unsafe class CpuGruRecurrence
     /// Runs the backward recurrence from the saved <paramref name="gates"/>, <paramref name="gh"/>,
     /// <paramref name="hidden"/> and <paramref name="h0"/>: <paramref name="dH"/> [T·B, H] holds dL/dh_t from above and
     /// receives the recurrent terms as well; <paramref name="dhCarry"/> [B, H] must be zero and ends as the direct part of
-    /// dL/dh_0; <paramref name="dgi"/> and <paramref name="dgh"/> [T·B, 3H] receive the projections' gradients.
+    /// dL/dh_0; <paramref name="dgi"/> and <paramref name="dgh"/> [T·B, 3H] receive the projections' gradients, and
+    /// <paramref name="dBiasIh"/> and <paramref name="dBiasHh"/> [3H] their column sums (the gradients of b_ih and b_hh).
     /// <paramref name="weightHh"/> is op(B) = W_hh [3H, H], packed by <see cref="CpuGemm.PackB"/>.
     /// </summary>
     public static void Backward(
-        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* dBiasIh, float* dBiasHh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         CpuLstmRecurrence.CheckPacked(weightHh, 3 * hiddenSize, hiddenSize, hiddenSize, nameof(weightHh));
-        var gang = new BackwardGang(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, weightHh, steps, batch, hiddenSize, width);
+        new Span<float>(dBiasIh, 3 * hiddenSize).Clear();
+        new Span<float>(dBiasHh, 3 * hiddenSize).Clear();
+        var gang = new BackwardGang(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, dBiasIh, dBiasHh, weightHh, steps, batch, hiddenSize, width);
         CpuThreadTeam.RunGang(CpuLstmRecurrence.Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
     }
 
@@ -93,15 +96,30 @@ internal static unsafe class CpuGruRecurrence
     }
 
     /// <summary>The backward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps (<see cref="Steps"/>).</summary>
+    /// <remarks>dBiasIh and dBiasHh accumulate (<see cref="GateColumnSums"/>), so the caller clears them once before the first range of steps.</remarks>
     internal readonly struct BackwardGang(
-        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
+        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* dBiasIh, float* dBiasHh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
         public void Run(int member, int members) => Steps(member, members, 0, steps);
 
         public void Steps(int member, int members, int t0, int t1)
         {
             var (j0, j1) = CpuLstmRecurrence.Units(member, members, hiddenSize);
-            int wide = 3 * hiddenSize;
+            int units = j1 - j0;
+            float[] stepSums = ArrayPool<float>.Shared.Rent(6 * units);
+            try
+            {
+                StepsWithSums(j0, j1, members, t0, t1, stepSums.AsSpan(0, 3 * units), stepSums.AsSpan(3 * units, 3 * units));
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(stepSums);
+            }
+        }
+
+        private void StepsWithSums(int j0, int j1, int members, int t0, int t1, Span<float> giSums, Span<float> ghSums)
+        {
+            int wide = 3 * hiddenSize, units = j1 - j0;
             for (int t = t1 - 1; t >= t0; t--)
             {
                 float* dHT = dH + ((long)t * batch * hiddenSize);
@@ -116,8 +134,13 @@ internal static unsafe class CpuGruRecurrence
                 for (int b = 0; b < batch; b++)
                 {
                     long w = offset + ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
-                    CpuGruCell.BackwardUnits(gates + w, gh + w, hPrev + n, dHT + n, dhCarry + n, dgi + w, dgh + w, dhCarry + n, j1 - j0, hiddenSize, width);
+                    CpuGruCell.BackwardUnits(gates + w, gh + w, hPrev + n, dHT + n, dhCarry + n, dgi + w, dgh + w, dhCarry + n, units, hiddenSize, width);
+                    GateColumnSums.AddRow(dgi + w, giSums, b == 0, 3, units, hiddenSize);
+                    GateColumnSums.AddRow(dgh + w, ghSums, b == 0, 3, units, hiddenSize);
                 }
+
+                GateColumnSums.AddTo(giSums, dBiasIh + j0, 3, units, hiddenSize);
+                GateColumnSums.AddTo(ghSums, dBiasHh + j0, 3, units, hiddenSize);
 
                 // Step t−1 multiplies all of dgh_t.
                 CpuThreadTeam.GangBarrier(members);

@@ -29,7 +29,7 @@ internal static unsafe class CpuGruWavefront
 
     /// <summary>
     /// Runs both layers' backward recurrences and the input gradient between them. Each layer's buffers are those of
-    /// <see cref="CpuGruRecurrence.Backward"/> (dhCarry zero); the lower layer's dH [T·B, H] receives
+    /// <see cref="CpuGruRecurrence.Backward"/> (dhCarry zero; both bias gradients written); the lower layer's dH [T·B, H] receives
     /// dropout'(upper dgi·W_ih) before its recurrence adds to it. <paramref name="weightIh"/> is op(B) = W_ih [3H, H], packed.
     /// </summary>
     public static void Backward(
@@ -38,9 +38,14 @@ internal static unsafe class CpuGruWavefront
         CpuLstmRecurrence.CheckPacked(upper.Weight, 3 * hiddenSize, hiddenSize, hiddenSize, "upper.Weight");
         CpuLstmRecurrence.CheckPacked(lower.Weight, 3 * hiddenSize, hiddenSize, hiddenSize, "lower.Weight");
         CpuLstmRecurrence.CheckPacked(weightIh, 3 * hiddenSize, hiddenSize, hiddenSize, nameof(weightIh));
+        new Span<float>(upper.DBiasIh, 3 * hiddenSize).Clear();
+        new Span<float>(upper.DBiasHh, 3 * hiddenSize).Clear();
+        new Span<float>(lower.DBiasIh, 3 * hiddenSize).Clear();
+        new Span<float>(lower.DBiasHh, 3 * hiddenSize).Clear();
+
         CpuRecurrenceWavefront.Backward(
-            new CpuGruRecurrence.BackwardGang(upper.Gates, upper.Gh, upper.Hidden, upper.H0, upper.DH, upper.DhCarry, upper.Dgi, upper.Dgh, upper.Weight, steps, batch, hiddenSize, width),
-            new CpuGruRecurrence.BackwardGang(lower.Gates, lower.Gh, lower.Hidden, lower.H0, lower.DH, lower.DhCarry, lower.Dgi, lower.Dgh, lower.Weight, steps, batch, hiddenSize, width),
+            new CpuGruRecurrence.BackwardGang(upper.Gates, upper.Gh, upper.Hidden, upper.H0, upper.DH, upper.DhCarry, upper.Dgi, upper.Dgh, upper.DBiasIh, upper.DBiasHh, upper.Weight, steps, batch, hiddenSize, width),
+            new CpuGruRecurrence.BackwardGang(lower.Gates, lower.Gh, lower.Hidden, lower.H0, lower.DH, lower.DhCarry, lower.Dgi, lower.Dgh, lower.DBiasIh, lower.DBiasHh, lower.Weight, steps, batch, hiddenSize, width),
             upper.Dgi, weightIh, lower.DH, dropout, dropoutSeed, dropoutStream, steps, batch, hiddenSize, threads, chunkSteps);
     }
 }
@@ -62,7 +67,7 @@ internal readonly unsafe struct GruLayerPointers(float* gi, float* gh, float* hi
 }
 
 /// <summary>One GRU layer's backward recurrence buffers, as <see cref="CpuGruRecurrence.Backward"/> takes them; <see cref="Weight"/> is W_hh packed.</summary>
-internal readonly unsafe struct GruLayerGradientPointers(float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, PackedMatrix weight)
+internal readonly unsafe struct GruLayerGradientPointers(float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* dBiasIh, float* dBiasHh, PackedMatrix weight)
 {
     public float* Gates { get; } = gates;
 
@@ -79,6 +84,10 @@ internal readonly unsafe struct GruLayerGradientPointers(float* gates, float* gh
     public float* Dgi { get; } = dgi;
 
     public float* Dgh { get; } = dgh;
+
+    public float* DBiasIh { get; } = dBiasIh;
+
+    public float* DBiasHh { get; } = dBiasHh;
 
     public PackedMatrix Weight { get; } = weight;
 }

@@ -48,13 +48,15 @@ internal static unsafe class CpuLstmRecurrence
     /// Runs the backward recurrence from the saved <paramref name="gates"/>, <paramref name="cells"/> and
     /// <paramref name="c0"/>: <paramref name="dH"/> [T·B, H] holds dL/dh_t from above and receives the recurrent
     /// terms as well; <paramref name="dc"/> [B, H] must be zero and ends as dL/dc_0's carry; <paramref name="dPre"/>
-    /// [T·B, 4H] receives dL/d(pre)_t. <paramref name="weightHh"/> is op(B) = W_hh [4H, H], packed by <see cref="CpuGemm.PackB"/>.
+    /// [T·B, 4H] receives dL/d(pre)_t, and <paramref name="dBias"/> [4H] its column sums (the gradient of each bias), summed
+    /// as each step's rows are written. <paramref name="weightHh"/> is op(B) = W_hh [4H, H], packed by <see cref="CpuGemm.PackB"/>.
     /// </summary>
     public static void Backward(
-        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, float* dBias, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         CheckPacked(weightHh, 4 * hiddenSize, hiddenSize, hiddenSize, nameof(weightHh));
-        var gang = new BackwardGang(gates, cells, c0, dH, dc, dPre, weightHh, steps, batch, hiddenSize, width);
+        new Span<float>(dBias, 4 * hiddenSize).Clear();
+        var gang = new BackwardGang(gates, cells, c0, dH, dc, dPre, dBias, weightHh, steps, batch, hiddenSize, width);
         CpuThreadTeam.RunGang(Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
     }
 
@@ -158,8 +160,11 @@ internal static unsafe class CpuLstmRecurrence
     }
 
     /// <summary>The backward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps on one thread (<see cref="Steps"/>).</summary>
+    /// <remarks>
+    /// dBias accumulates (<see cref="GateColumnSums"/>), so the caller clears it once before the first range of steps.
+    /// </remarks>
     internal readonly struct BackwardGang(
-        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
+        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, float* dBias, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
         public void Run(int member, int members) => Steps(member, members, 0, steps);
 
@@ -167,7 +172,21 @@ internal static unsafe class CpuLstmRecurrence
         public void Steps(int member, int members, int t0, int t1)
         {
             var (j0, j1) = Units(member, members, hiddenSize);
-            int wide = 4 * hiddenSize;
+            int units = j1 - j0;
+            float[] stepSums = ArrayPool<float>.Shared.Rent(4 * units);
+            try
+            {
+                StepsWithSums(j0, j1, members, t0, t1, stepSums.AsSpan(0, 4 * units));
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(stepSums);
+            }
+        }
+
+        private void StepsWithSums(int j0, int j1, int members, int t0, int t1, Span<float> stepSums)
+        {
+            int wide = 4 * hiddenSize, units = j1 - j0;
             for (int t = t1 - 1; t >= t0; t--)
             {
                 float* dHT = dH + ((long)t * batch * hiddenSize);
@@ -184,8 +203,11 @@ internal static unsafe class CpuLstmRecurrence
                 for (int b = 0; b < batch; b++)
                 {
                     long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
-                    CpuLstmCell.BackwardUnits(gatesT + w, cT + n, cPrev + n, dHT + n, dc + n, dPreT + w, dc + n, j1 - j0, hiddenSize, width);
+                    CpuLstmCell.BackwardUnits(gatesT + w, cT + n, cPrev + n, dHT + n, dc + n, dPreT + w, dc + n, units, hiddenSize, width);
+                    GateColumnSums.AddRow(dPreT + w, stepSums, b == 0, 4, units, hiddenSize);
                 }
+
+                GateColumnSums.AddTo(stepSums, dBias + j0, 4, units, hiddenSize);
 
                 // Step t−1 multiplies all of d(pre)_t.
                 CpuThreadTeam.GangBarrier(members);

@@ -32,8 +32,8 @@ internal static unsafe class CpuLstmWavefront
     /// <summary>
     /// Runs both layers' backward recurrences and the input gradient between them. <paramref name="upper"/>'s dH holds
     /// dL/dh from above; <paramref name="lower"/>'s dH [T·B, H] receives dL/d(lower h) = dropout'(d(pre of upper)·W_ih) and
-    /// then the lower layer's recurrent terms. Both dc [B, H] must be zero; both d(pre) [T·B, 4H] are written, as
-    /// <see cref="CpuLstmRecurrence.Backward"/> writes them. <paramref name="weightIh"/> is op(B) = W_ih [4H, H] of the upper
+    /// then the lower layer's recurrent terms. Both dc [B, H] must be zero; both d(pre) [T·B, 4H] and both dBias [4H] are
+    /// written, as <see cref="CpuLstmRecurrence.Backward"/> writes them. <paramref name="weightIh"/> is op(B) = W_ih [4H, H] of the upper
     /// layer, packed. <paramref name="dropout"/> is the probability the forward applied (0 when it applied none).
     /// </summary>
     public static void Backward(
@@ -42,9 +42,11 @@ internal static unsafe class CpuLstmWavefront
         CpuLstmRecurrence.CheckPacked(upper.Weight, 4 * hiddenSize, hiddenSize, hiddenSize, "upper.Weight");
         CpuLstmRecurrence.CheckPacked(lower.Weight, 4 * hiddenSize, hiddenSize, hiddenSize, "lower.Weight");
         CpuLstmRecurrence.CheckPacked(weightIh, 4 * hiddenSize, hiddenSize, hiddenSize, nameof(weightIh));
+        new Span<float>(upper.DBias, 4 * hiddenSize).Clear();
+        new Span<float>(lower.DBias, 4 * hiddenSize).Clear();
         CpuRecurrenceWavefront.Backward(
-            new CpuLstmRecurrence.BackwardGang(upper.Gates, upper.Cells, upper.C0, upper.DH, upper.Dc, upper.DPre, upper.Weight, steps, batch, hiddenSize, width),
-            new CpuLstmRecurrence.BackwardGang(lower.Gates, lower.Cells, lower.C0, lower.DH, lower.Dc, lower.DPre, lower.Weight, steps, batch, hiddenSize, width),
+            new CpuLstmRecurrence.BackwardGang(upper.Gates, upper.Cells, upper.C0, upper.DH, upper.Dc, upper.DPre, upper.DBias, upper.Weight, steps, batch, hiddenSize, width),
+            new CpuLstmRecurrence.BackwardGang(lower.Gates, lower.Cells, lower.C0, lower.DH, lower.Dc, lower.DPre, lower.DBias, lower.Weight, steps, batch, hiddenSize, width),
             upper.DPre, weightIh, lower.DH, dropout, dropoutSeed, dropoutStream, steps, batch, hiddenSize, threads, chunkSteps);
     }
 }
@@ -68,7 +70,7 @@ internal readonly unsafe struct LstmLayerPointers(float* gates, float* cells, fl
 }
 
 /// <summary>One LSTM layer's backward recurrence buffers, as <see cref="CpuLstmRecurrence.Backward"/> takes them; <see cref="Weight"/> is W_hh packed.</summary>
-internal readonly unsafe struct LstmLayerGradientPointers(float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, PackedMatrix weight)
+internal readonly unsafe struct LstmLayerGradientPointers(float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, float* dBias, PackedMatrix weight)
 {
     public float* Gates { get; } = gates;
 
@@ -81,6 +83,8 @@ internal readonly unsafe struct LstmLayerGradientPointers(float* gates, float* c
     public float* Dc { get; } = dc;
 
     public float* DPre { get; } = dPre;
+
+    public float* DBias { get; } = dBias;
 
     public PackedMatrix Weight { get; } = weight;
 }

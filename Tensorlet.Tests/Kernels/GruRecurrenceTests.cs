@@ -91,9 +91,10 @@ public sealed unsafe class GruRecurrenceTests
         }
 
         var (fusedDh, fusedCarry, fusedDgi, fusedDgh) = ((float[])dH.Clone(), new float[batch * hidden], new float[steps * batch * wide], new float[steps * batch * wide]);
-        fixed (float* pGates = gates, pGh = gh, pHidden = hidden0, pH0 = h0, pDh = fusedDh, pCarry = fusedCarry, pDgi = fusedDgi, pDgh = fusedDgh)
+        float[] fusedBiasIh = Enumerable.Repeat(float.NaN, wide).ToArray(), fusedBiasHh = Enumerable.Repeat(float.NaN, wide).ToArray();
+        fixed (float* pGates = gates, pGh = gh, pHidden = hidden0, pH0 = h0, pDh = fusedDh, pCarry = fusedCarry, pDgi = fusedDgi, pDgh = fusedDgh, pBiasIh = fusedBiasIh, pBiasHh = fusedBiasHh)
         {
-            CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, packed, steps, batch, hidden, threads);
+            CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, pBiasIh, pBiasHh, packed, steps, batch, hidden, threads);
         }
 
         Assert.Multiple(() =>
@@ -102,6 +103,8 @@ public sealed unsafe class GruRecurrenceTests
             Assert.That(fusedDgh, Is.EqualTo(stepDgh), "dgh");
             Assert.That(fusedDh, Is.EqualTo(stepDh), "dh with the recurrent terms");
             Assert.That(fusedCarry, Is.EqualTo(stepCarry), "the direct carry to the initial state");
+            RecurrenceBiasGradients.AssertColumnSums(fusedBiasIh, stepDgi, batch, steps, "dBiasIh");
+            RecurrenceBiasGradients.AssertColumnSums(fusedBiasHh, stepDgh, batch, steps, "dBiasHh");
         });
     }
 

@@ -131,9 +131,10 @@ public sealed unsafe class LstmRecurrenceTests
         }
 
         var (fusedDh, fusedDc, fusedDPre) = ((float[])dH.Clone(), new float[batch * hidden], new float[steps * batch * 4 * hidden]);
-        fixed (float* g = gates, c = cells, cInit = c0, dh = fusedDh, dc = fusedDc, dp = fusedDPre)
+        float[] fusedDBias = Enumerable.Repeat(float.NaN, 4 * hidden).ToArray();
+        fixed (float* g = gates, c = cells, cInit = c0, dh = fusedDh, dc = fusedDc, dp = fusedDPre, db = fusedDBias)
         {
-            CpuLstmRecurrence.Backward(g, c, cInit, dh, dc, dp, packed, steps, batch, hidden, threads);
+            CpuLstmRecurrence.Backward(g, c, cInit, dh, dc, dp, db, packed, steps, batch, hidden, threads);
         }
 
         Assert.Multiple(() =>
@@ -141,6 +142,7 @@ public sealed unsafe class LstmRecurrenceTests
             Assert.That(fusedDPre, Is.EqualTo(stepDPre), "d(pre)");
             Assert.That(fusedDh, Is.EqualTo(stepDh), "dh with the recurrent terms");
             Assert.That(fusedDc, Is.EqualTo(stepDc), "dc carried to the initial state");
+            RecurrenceBiasGradients.AssertColumnSums(fusedDBias, stepDPre, batch, steps, "dBias");
         });
     }
 

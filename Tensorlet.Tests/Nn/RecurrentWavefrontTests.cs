@@ -162,7 +162,7 @@ public sealed class RecurrentWavefrontTests
     /// <summary>
     /// Two layers forward then backward through <see cref="CpuLstmWavefront"/> in chunks of <paramref name="chunkSteps"/>
     /// (or, for −1, through <see cref="CpuLstmRecurrence"/> per layer with the whole-sequence GEMMs between them);
-    /// every buffer written, concatenated: h of both layers, then d(pre) of both and the lower layer's dH.
+    /// every buffer written: h and c of both layers, then d(pre) of both, the lower layer's dH, both dc and both dBias.
     /// </summary>
     private static unsafe float[][] TwoLayers(
         float[] pre, float[] weightHh0, float[] weightIh1, float[] bias, float[] weightHh1, float[] h0, float[] c0, float[] dTop, int steps, int batch, int hidden, int chunkSteps, int threads)
@@ -178,9 +178,9 @@ public sealed class RecurrentWavefrontTests
         float[] gates0 = (float[])pre.Clone(), gates1 = new float[rows * wide], cells0 = new float[rows * hidden], cells1 = new float[rows * hidden];
         float[] hidden0 = new float[rows * hidden], hidden1 = new float[rows * hidden];
         float[] dH1 = (float[])dTop.Clone(), dH0 = new float[rows * hidden], dPre1 = new float[rows * wide], dPre0 = new float[rows * wide];
-        float[] dc1 = new float[batch * hidden], dc0 = new float[batch * hidden];
+        float[] dc1 = new float[batch * hidden], dc0 = new float[batch * hidden], dBias1 = new float[wide], dBias0 = new float[wide];
         fixed (float* g0 = gates0, g1 = gates1, c0p = cells0, c1p = cells1, hd0 = hidden0, hd1 = hidden1, hInit = h0, cInit = c0, b = bias)
-        fixed (float* dh1 = dH1, dh0 = dH0, dp1 = dPre1, dp0 = dPre0, dcu = dc1, dcl = dc0)
+        fixed (float* dh1 = dH1, dh0 = dH0, dp1 = dPre1, dp0 = dPre0, dcu = dc1, dcl = dc0, db1 = dBias1, db0 = dBias0)
         {
             float* hInit1 = hInit + (batch * hidden), cInit1 = cInit + (batch * hidden);
             if (chunkSteps < 0)
@@ -189,9 +189,9 @@ public sealed class RecurrentWavefrontTests
                 CpuGemm.Gemm(false, true, rows, wide, hidden, 1f, hidden0, weightIh1, 0f, gates1, threads);
                 CpuBias.AddBias(gates1, bias, threads);
                 CpuLstmRecurrence.Forward(g1, c1p, hd1, hInit1, cInit1, true, hh1T, steps, batch, hidden, threads, width);
-                CpuLstmRecurrence.Backward(g1, c1p, cInit1, dh1, dcu, dp1, hh1, steps, batch, hidden, threads, width);
+                CpuLstmRecurrence.Backward(g1, c1p, cInit1, dh1, dcu, dp1, db1, hh1, steps, batch, hidden, threads, width);
                 CpuGemm.Gemm(false, false, rows, hidden, wide, 1f, dPre1, weightIh1, 0f, dH0, threads);
-                CpuLstmRecurrence.Backward(g0, c0p, cInit, dh0, dcl, dp0, hh0, steps, batch, hidden, threads, width);
+                CpuLstmRecurrence.Backward(g0, c0p, cInit, dh0, dcl, dp0, db0, hh0, steps, batch, hidden, threads, width);
             }
             else
             {
@@ -199,12 +199,12 @@ public sealed class RecurrentWavefrontTests
                     new LstmLayerPointers(g0, c0p, hd0, hInit, cInit, true, hh0T), hd0, 0f, 0, 0, ih1T, b,
                     new LstmLayerPointers(g1, c1p, hd1, hInit1, cInit1, true, hh1T), steps, batch, hidden, threads, width, chunkSteps);
                 CpuLstmWavefront.Backward(
-                    new LstmLayerGradientPointers(g1, c1p, cInit1, dh1, dcu, dp1, hh1), ih1, 0f, 0, 0,
-                    new LstmLayerGradientPointers(g0, c0p, cInit, dh0, dcl, dp0, hh0), steps, batch, hidden, threads, width, chunkSteps);
+                    new LstmLayerGradientPointers(g1, c1p, cInit1, dh1, dcu, dp1, db1, hh1), ih1, 0f, 0, 0,
+                    new LstmLayerGradientPointers(g0, c0p, cInit, dh0, dcl, dp0, db0, hh0), steps, batch, hidden, threads, width, chunkSteps);
             }
         }
 
-        return [hidden0, cells0, hidden1, cells1, dPre1, dH0, dPre0, dc0, dc1];
+        return [hidden0, cells0, hidden1, cells1, dPre1, dH0, dPre0, dc0, dc1, dBias1, dBias0];
     }
 
     /// <summary>Counts the wavefront kernels a device runs.</summary>

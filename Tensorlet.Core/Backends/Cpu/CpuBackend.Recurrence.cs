@@ -27,7 +27,7 @@ internal sealed partial class CpuBackend
     }
 
     /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>, under the same condition.</summary>
-    public unsafe bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
+    public unsafe bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor dBias, Tensor weightHh, int steps, int batch)
     {
         int h = cells.Columns;
         if (h % Plan.Gemm.Nr != 0)
@@ -36,9 +36,9 @@ internal sealed partial class CpuBackend
         }
 
         var packed = packedOperands.Keep(weightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
-        fixed (float* g = gates.Span, c = cells.Span, cInit = c0.Span, dh = dH.Span, dcp = dc.Span, dp = dPre.Span)
+        fixed (float* g = gates.Span, c = cells.Span, cInit = c0.Span, dh = dH.Span, dcp = dc.Span, dp = dPre.Span, db = dBias.Span)
         {
-            CpuLstmRecurrence.Backward(g, c, cInit, dh, dcp, dp, packed, steps, batch, h, Threads, Plan.Width);
+            CpuLstmRecurrence.Backward(g, c, cInit, dh, dcp, dp, db, packed, steps, batch, h, Threads, Plan.Width);
         }
 
         return true;
@@ -66,7 +66,7 @@ internal sealed partial class CpuBackend
     }
 
     /// <summary>The backward of <see cref="TryGruRecurrenceForward"/>, under the same condition.</summary>
-    public unsafe bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch)
+    public unsafe bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor dBiasIh, Tensor dBiasHh, Tensor weightHh, int steps, int batch)
     {
         int h = hidden.Columns;
         if (h % Plan.Gemm.Nr != 0)
@@ -75,9 +75,9 @@ internal sealed partial class CpuBackend
         }
 
         var packed = packedOperands.Keep(weightHh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
-        fixed (float* pGates = gates.Span, pGh = gh.Span, pHidden = hidden.Span, pH0 = h0.Span, pDh = dH.Span, pCarry = dhCarry.Span, pDgi = dgi.Span, pDgh = dgh.Span)
+        fixed (float* pGates = gates.Span, pGh = gh.Span, pHidden = hidden.Span, pH0 = h0.Span, pDh = dH.Span, pCarry = dhCarry.Span, pDgi = dgi.Span, pDgh = dgh.Span, pBiasIh = dBiasIh.Span, pBiasHh = dBiasHh.Span)
         {
-            CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, packed, steps, batch, h, Threads, Plan.Width);
+            CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, pBiasIh, pBiasHh, packed, steps, batch, h, Threads, Plan.Width);
         }
 
         return true;
@@ -125,13 +125,13 @@ internal sealed partial class CpuBackend
         var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
         var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
         var upperIh = packedOperands.Keep(weightIh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
-        fixed (float* g1 = upper.Gates.Span, c1 = upper.Cells.Span, cInit1 = upper.C0.Span, dh1 = upper.DH.Span, dc1 = upper.Dc.Span, dp1 = upper.DPre.Span)
-        fixed (float* g0 = lower.Gates.Span, c0 = lower.Cells.Span, cInit0 = lower.C0.Span, dh0 = lower.DH.Span, dc0 = lower.Dc.Span, dp0 = lower.DPre.Span)
+        fixed (float* g1 = upper.Gates.Span, c1 = upper.Cells.Span, cInit1 = upper.C0.Span, dh1 = upper.DH.Span, dc1 = upper.Dc.Span, dp1 = upper.DPre.Span, db1 = upper.DBias.Span)
+        fixed (float* g0 = lower.Gates.Span, c0 = lower.Cells.Span, cInit0 = lower.C0.Span, dh0 = lower.DH.Span, dc0 = lower.Dc.Span, dp0 = lower.DPre.Span, db0 = lower.DBias.Span)
         {
             CpuLstmWavefront.Backward(
-                new LstmLayerGradientPointers(g1, c1, cInit1, dh1, dc1, dp1, upperHh),
+                new LstmLayerGradientPointers(g1, c1, cInit1, dh1, dc1, dp1, db1, upperHh),
                 upperIh, dropout, dropoutSeed, dropoutStream,
-                new LstmLayerGradientPointers(g0, c0, cInit0, dh0, dc0, dp0, lowerHh),
+                new LstmLayerGradientPointers(g0, c0, cInit0, dh0, dc0, dp0, db0, lowerHh),
                 steps, batch, h, Threads, Plan.Width);
         }
 
@@ -177,12 +177,13 @@ internal sealed partial class CpuBackend
         var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
         var upperIh = packedOperands.Keep(weightIh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
         fixed (float* g1 = upper.Gates.Span, gh1 = upper.Gh.Span, hd1 = upper.Hidden.Span, hInit1 = upper.H0.Span, dh1 = upper.DH.Span, carry1 = upper.DhCarry.Span, dgi1 = upper.Dgi.Span, dgh1 = upper.Dgh.Span)
+        fixed (float* bi1 = upper.DBiasIh.Span, bh1 = upper.DBiasHh.Span, bi0 = lower.DBiasIh.Span, bh0 = lower.DBiasHh.Span)
         fixed (float* g0 = lower.Gates.Span, gh0 = lower.Gh.Span, hd0 = lower.Hidden.Span, hInit0 = lower.H0.Span, dh0 = lower.DH.Span, carry0 = lower.DhCarry.Span, dgi0 = lower.Dgi.Span, dgh0 = lower.Dgh.Span)
         {
             CpuGruWavefront.Backward(
-                new GruLayerGradientPointers(g1, gh1, hd1, hInit1, dh1, carry1, dgi1, dgh1, upperHh),
+                new GruLayerGradientPointers(g1, gh1, hd1, hInit1, dh1, carry1, dgi1, dgh1, bi1, bh1, upperHh),
                 upperIh, dropout, dropoutSeed, dropoutStream,
-                new GruLayerGradientPointers(g0, gh0, hd0, hInit0, dh0, carry0, dgi0, dgh0, lowerHh),
+                new GruLayerGradientPointers(g0, gh0, hd0, hInit0, dh0, carry0, dgi0, dgh0, bi0, bh0, lowerHh),
                 steps, batch, h, Threads, Plan.Width);
         }
 

@@ -23,7 +23,7 @@ internal sealed partial class IlgpuBackend
         => false;
 
     /// <summary>Always false, as <see cref="TryGruRecurrenceForward"/>.</summary>
-    public bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor weightHh, int steps, int batch)
+    public bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor dBiasIh, Tensor dBiasHh, Tensor weightHh, int steps, int batch)
         => false;
 
     /// <remarks>
@@ -41,7 +41,7 @@ internal sealed partial class IlgpuBackend
         => false;
 
     /// <summary>Always false, as <see cref="TryLstmRecurrenceForward"/>.</summary>
-    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor weightHh, int steps, int batch)
+    public bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor dBias, Tensor weightHh, int steps, int batch)
         => false;
 
     /// <summary>Always false: the layers run one after the other on ILGPU.</summary>
