@@ -30,8 +30,11 @@ internal interface IKernelBackend : IDisposable
     /// </summary>
     void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta);
 
-    /// <summary>output[i, o] = weight[o, indices[i]]: one-hot(indices)·weightᵀ as a lookup. weight [Out, In], output [N, Out].</summary>
-    void GatherColumns(Tensor weight, IndexTensor indices, Tensor output);
+    /// <summary>
+    /// output[i, o] = weight[o, indices[i]] + bias[o]: one-hot(indices)·weightᵀ + bias as a lookup, in one pass over the
+    /// output. weight [Out, In], output [N, Out], bias Out long or null for none.
+    /// </summary>
+    void GatherColumns(Tensor weight, IndexTensor indices, Tensor output, Tensor? bias);
 
     /// <summary>gradWeight[o, indices[i]] += gradOutput[i, o]: the backward of <see cref="GatherColumns"/>, accumulating.</summary>
     void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight);

@@ -49,10 +49,10 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
-    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
+    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output, Tensor? bias)
     {
         var mark = Begin();
-        Inner.GatherColumns(weight, indices, output);
+        Inner.GatherColumns(weight, indices, output, bias);
         End(nameof(GatherColumns), mark);
     }
 

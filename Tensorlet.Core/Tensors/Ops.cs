@@ -47,21 +47,30 @@ public static class Ops
     }
 
     /// <summary>
-    /// y = one-hot(indices)·weightᵀ, done as a lookup: y[i, o] = weight[o, indices[i]].
-    /// weight is a Linear-layout matrix [Out, In]; indices [N] with values in [0, In); y [N, Out].
+    /// y = one-hot(indices)·weightᵀ + bias, done as a lookup: y[i, o] = weight[o, indices[i]] + bias[o], written in one
+    /// pass over y. weight is a Linear-layout matrix [Out, In]; indices [N] with values in [0, In); y [N, Out]; bias
+    /// Out long ([Out] or [1, Out], as <see cref="AddBias"/> takes it), or null for none. Each element is the same float
+    /// as a gather followed by <see cref="AddBias"/>.
     /// </summary>
+    /// <exception cref="ArgumentException">y, or the bias, does not have the shape above.</exception>
+    /// <exception cref="InvalidOperationException">The tensors are not all on one device.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, In); on every device, before anything is written.</exception>
-    public static void GatherColumns(Tensor weight, IndexTensor indices, Tensor y)
+    public static void GatherColumns(Tensor weight, IndexTensor indices, Tensor y, Tensor? bias = null)
     {
-        var device = SameDevice(nameof(GatherColumns), weight, y);
+        var device = bias is null ? SameDevice(nameof(GatherColumns), weight, y) : SameDevice(nameof(GatherColumns), weight, y, bias);
         SameDevice(nameof(GatherColumns), device, indices);
         if (y.Rows != indices.Length || y.Columns != weight.Rows)
         {
             throw new ArgumentException($"GatherColumns shape mismatch: weight {weight.ShapeText}, indices {indices.ShapeText}, y {y.ShapeText}; need y [{indices.Length}, {weight.Rows}].");
         }
 
+        if (bias is not null && bias.Length != weight.Rows)
+        {
+            throw new ArgumentException($"GatherColumns shape mismatch: weight {weight.ShapeText} has {weight.Rows} rows but bias is {bias.ShapeText}; need a bias of {weight.Rows} elements.");
+        }
+
         indices.ThrowIfAnyColumnOutside(weight.Columns);
-        device.Backend.GatherColumns(weight, indices, y);
+        device.Backend.GatherColumns(weight, indices, y, bias);
     }
 
     /// <summary>The backward of <see cref="GatherColumns"/>, accumulating: dWeight[o, indices[i]] += dy[i, o].</summary>

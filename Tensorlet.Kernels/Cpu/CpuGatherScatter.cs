@@ -14,27 +14,38 @@ internal static unsafe class CpuGatherScatter
     /// <summary>The largest In·Out for which each scatter thread keeps its own transposed accumulator (16 MiB).</summary>
     private const long MaxTransposedAccumulator = 4 << 20;
 
-    /// <summary>output[i, o] = weight[o, indices[i]] for weight [Out, In], indices [N], output [N, Out]. Throws on an index outside [0, In).</summary>
-    public static void GatherColumns(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<int> indices, Span<float> output, int threads)
+    /// <summary>
+    /// output[i, o] = weight[o, indices[i]] + bias[o] for weight [Out, In], indices [N], bias [Out] or empty (none),
+    /// output [N, Out]. Each element is fl(w + b), the float a gather followed by a bias add would give. Throws on an
+    /// index outside [0, In) or a bias that is neither empty nor Out long, before writing.
+    /// </summary>
+    public static void GatherColumns(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<int> indices, ReadOnlySpan<float> bias, Span<float> output, int threads)
     {
         int n = indices.Length;
         IndexChecks.ThrowIfAnyColumnOutside(indices, inFeatures);
+        if (!bias.IsEmpty && bias.Length != outFeatures)
+        {
+            throw new ArgumentException($"GatherColumns: the bias has {bias.Length} elements; need {outFeatures} (Out) or none.", nameof(bias));
+        }
+
         if (n == 0 || outFeatures == 0)
         {
             return;
         }
 
         long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / outFeatures);
-        fixed (float* wp = weight, op = output)
+        fixed (float* wp = weight, op = output, bp = bias)
         fixed (int* xp = indices)
         {
             if (UseTransposed(n, inFeatures))
             {
-                // weightT [In, Out]: row c is column c of the weight, so each output row is one contiguous copy.
+                // weightT [In, Out]: row c is column c of the weight plus the bias, so each output row is one contiguous copy.
                 var transposed = ArrayPool<float>.Shared.Rent(inFeatures * outFeatures);
                 try
                 {
                     Transpose(weight, outFeatures, inFeatures, transposed);
+                    CpuBias.AddBias(transposed.AsSpan(0, inFeatures * outFeatures), bias, threads);
+
                     fixed (float* tp = transposed)
                     {
                         CpuParallel.For(n, minRows, threads, new GatherRowsChunk(tp, xp, op, outFeatures));
@@ -47,7 +58,7 @@ internal static unsafe class CpuGatherScatter
             }
             else
             {
-                CpuParallel.For(n, minRows, threads, new GatherStridedRows(wp, xp, op, outFeatures, inFeatures));
+                CpuParallel.For(n, minRows, threads, new GatherStridedRows(wp, xp, bias.IsEmpty ? null : bp, op, outFeatures, inFeatures));
             }
         }
     }
@@ -200,8 +211,8 @@ internal static unsafe class CpuGatherScatter
         }
     }
 
-    /// <summary>Output rows read from strided columns of the weight.</summary>
-    private readonly struct GatherStridedRows(float* weight, int* indices, float* output, int outFeatures, int inFeatures) : IParallelRange
+    /// <summary>Output rows read from strided columns of the weight, plus the bias where there is one (bias null: none).</summary>
+    private readonly struct GatherStridedRows(float* weight, int* indices, float* bias, float* output, int outFeatures, int inFeatures) : IParallelRange
     {
         public void Run(long start, long count)
         {
@@ -209,9 +220,19 @@ internal static unsafe class CpuGatherScatter
             {
                 float* column = weight + indices[i];
                 float* row = output + (i * outFeatures);
-                for (int o = 0; o < outFeatures; o++)
+                if (bias is null)
                 {
-                    row[o] = column[(long)o * inFeatures];
+                    for (int o = 0; o < outFeatures; o++)
+                    {
+                        row[o] = column[(long)o * inFeatures];
+                    }
+                }
+                else
+                {
+                    for (int o = 0; o < outFeatures; o++)
+                    {
+                        row[o] = column[(long)o * inFeatures] + bias[o];
+                    }
                 }
             }
         }

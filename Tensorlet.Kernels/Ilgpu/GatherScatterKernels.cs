@@ -12,13 +12,17 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// </summary>
 internal static class GatherScatterKernels
 {
-    /// <summary>output[e] with e = i·Out + o gets weight[o, indices[i]].</summary>
-    public static void Gather(Index1D e, ArrayView<float> weight, ArrayView<int> indices, ArrayView<float> output, int outFeatures, int inFeatures)
+    /// <summary>
+    /// output[e] with e = i·Out + o gets weight[o, indices[i]] + bias[o]; bias is [Out], or empty
+    /// (<see cref="ArrayView{T}.Empty"/>) for none, in which case the weight is copied as it is.
+    /// </summary>
+    public static void Gather(Index1D e, ArrayView<float> weight, ArrayView<int> indices, ArrayView<float> bias, ArrayView<float> output, int outFeatures, int inFeatures)
     {
         int i = e / outFeatures;
         int o = e - (i * outFeatures);
         int c = indices[i];
-        output[e] = (uint)c < (uint)inFeatures ? weight[(o * inFeatures) + c] : 0f;
+        float w = (uint)c < (uint)inFeatures ? weight[(o * inFeatures) + c] : 0f;
+        output[e] = bias.Length > 0 ? w + bias[o] : w;
     }
 
     /// <summary>

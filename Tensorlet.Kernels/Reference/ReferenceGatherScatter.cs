@@ -3,8 +3,11 @@ namespace Tensorlet.Kernels.Reference;
 /// <summary>The float64 one-hot products that GatherColumns and ScatterAddColumns are checked against, written as the dense products they replace.</summary>
 internal static class ReferenceGatherScatter
 {
-    /// <summary>output = one-hot(indices)·weightᵀ: output[i, o] = Σ_c [c = indices[i]]·weight[o, c].</summary>
-    public static void GatherColumns(ReadOnlySpan<double> weight, int outFeatures, int inFeatures, ReadOnlySpan<int> indices, Span<double> output)
+    /// <summary>
+    /// output = one-hot(indices)·weightᵀ + bias: output[i, o] = Σ_c [c = indices[i]]·weight[o, c] + bias[o], where an
+    /// empty bias is none.
+    /// </summary>
+    public static void GatherColumns(ReadOnlySpan<double> weight, int outFeatures, int inFeatures, ReadOnlySpan<int> indices, Span<double> output, ReadOnlySpan<double> bias = default)
     {
         for (int i = 0; i < indices.Length; i++)
         {
@@ -16,7 +19,7 @@ internal static class ReferenceGatherScatter
                     sum += (c == indices[i] ? 1.0 : 0.0) * weight[(o * inFeatures) + c];
                 }
 
-                output[(i * outFeatures) + o] = sum;
+                output[(i * outFeatures) + o] = sum + (bias.IsEmpty ? 0 : bias[o]);
             }
         }
     }

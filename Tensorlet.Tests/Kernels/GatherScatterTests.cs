@@ -30,22 +30,80 @@ public sealed class GatherScatterTests
         return Enumerable.Range(0, n).Select(_ => random.Next(inFeatures)).ToArray();
     }
 
-    [TestCaseSource(nameof(Shapes))]
-    public void GatherColumnsEqualsTheOneHotProduct(string deviceName, int n, int outFeatures, int inFeatures)
+    private static IEnumerable<TestCaseData> ShapesWithAndWithoutBias() =>
+        from shape in Shapes()
+        from bias in new[] { false, true }
+        select new TestCaseData([.. shape.Arguments, bias]);
+
+    [TestCaseSource(nameof(ShapesWithAndWithoutBias))]
+    public void GatherColumnsEqualsTheOneHotProduct(string deviceName, int n, int outFeatures, int inFeatures, bool withBias)
     {
         var device = TestDevices.Get(deviceName);
         var weightData = Uniform(outFeatures * inFeatures, n + outFeatures);
+        var biasData = Uniform(outFeatures, n + (2 * outFeatures));
         var indexData = Indices(n, inFeatures, inFeatures);
         var expected = new double[n * outFeatures];
-        ReferenceGatherScatter.GatherColumns(ToDouble(weightData), outFeatures, inFeatures, indexData, expected);
+        ReferenceGatherScatter.GatherColumns(ToDouble(weightData), outFeatures, inFeatures, indexData, expected, withBias ? ToDouble(biasData) : default);
 
         using var weight = device.FromArray(weightData, outFeatures, inFeatures);
         using var indices = device.IndexFromArray(indexData, n);
+        using var bias = withBias ? device.FromArray(biasData, outFeatures) : null;
         using var output = device.Zeros(n, outFeatures);
-        Ops.GatherColumns(weight, indices, output);
+        Ops.GatherColumns(weight, indices, output, bias);
 
-        // A lookup copies floats: exact.
+        // A lookup copies floats, and w + b of two floats is exact in float64: the float result is the reference rounded once.
         Assert.That(output.ToArray(), Is.EqualTo(Array.ConvertAll(expected, v => (float)v)));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void GatherColumnsTakesABiasRowAsAddBiasDoes(string deviceName)
+    {
+        // A [1, Out] bias (the LSTM's combined b_ih + b_hh) gives the floats of a gather followed by AddBias.
+        var device = TestDevices.Get(deviceName);
+        const int n = 6, outFeatures = 9, inFeatures = 2;
+        using var weight = device.FromArray(Uniform(outFeatures * inFeatures, 12), outFeatures, inFeatures);
+        using var indices = device.IndexFromArray(Indices(n, inFeatures, 13), n);
+        using var bias = device.FromArray(Uniform(outFeatures, 14), 1, outFeatures);
+        using var fused = device.Zeros(n, outFeatures);
+        using var separate = device.Zeros(n, outFeatures);
+
+        Ops.GatherColumns(weight, indices, fused, bias);
+        Ops.GatherColumns(weight, indices, separate);
+        Ops.AddBias(separate, bias);
+
+        Assert.That(fused.ToArray(), Is.EqualTo(separate.ToArray()));
+    }
+
+    private static IEnumerable<TestCaseData> DevicesAndBadBiases() =>
+        from device in TestDevices.All
+        from bad in new[] { "short", "long", "other-device" }
+        select new TestCaseData(device, bad).SetArgDisplayNames(device, bad);
+
+    [TestCaseSource(nameof(DevicesAndBadBiases))]
+    public void ABiasOfTheWrongLengthOrDeviceThrowsAndWritesNothing(string deviceName, string bad)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int n = 3, outFeatures = 4, inFeatures = 3;
+        var outputBefore = Uniform(n * outFeatures, 15);
+        using var weight = device.FromArray(Uniform(outFeatures * inFeatures, 16), outFeatures, inFeatures);
+        using var indices = device.IndexFromArray([0, 2, 1], n);
+        using var output = device.FromArray(outputBefore, n, outFeatures);
+        var biasDevice = bad == "other-device" ? TestDevices.Get(deviceName == "cpu" ? "ilgpu-cpu" : "cpu") : device;
+        int biasLength = bad switch { "short" => outFeatures - 1, "long" => outFeatures + 1, _ => outFeatures };
+        using var bias = biasDevice.FromArray(Uniform(biasLength, 17), biasLength);
+
+        if (bad == "other-device")
+        {
+            var ex = Assert.Throws<InvalidOperationException>(() => Ops.GatherColumns(weight, indices, output, bias));
+            Assert.That(ex!.Message, Does.Contain("GatherColumns mixes devices").And.Contain(biasDevice.Name));
+        }
+        else
+        {
+            var ex = Assert.Throws<ArgumentException>(() => Ops.GatherColumns(weight, indices, output, bias));
+            Assert.That(ex!.Message, Does.Contain("GatherColumns").And.Contain($"bias is [{biasLength}]").And.Contain($"need a bias of {outFeatures} elements"));
+        }
+
+        Assert.That(output.ToArray(), Is.EqualTo(outputBefore), "the gather's output is untouched");
     }
 
     [TestCaseSource(nameof(Shapes))]
@@ -158,17 +216,20 @@ public sealed class GatherScatterTests
     }
 
     [Test]
-    public void CpuKernelsRejectABadIndexThemselves()
+    public void CpuKernelsRejectABadIndexOrBiasThemselves()
     {
-        // The kernel-level contract, below the ops' check: called directly, the cpu kernels throw before writing.
+        // The kernel-level contract, below the ops' checks: called directly, the cpu kernels throw before writing.
         var device = TestDevices.Get("cpu");
         var outputBefore = Uniform(2 * 4, 10);
         using var weight = device.FromArray(Uniform(4 * 3, 11), 4, 3);
         using var indices = device.IndexFromArray([0, 3], 2);
+        using var validIndices = device.IndexFromArray([0, 2], 2);
+        using var shortBias = device.FromArray(Uniform(3, 12), 3);
         using var output = device.FromArray(outputBefore, 2, 4);
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.GatherColumns(weight, indices, output));
+        Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.GatherColumns(weight, indices, output, null));
         Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.ScatterAddColumns(output, indices, weight));
+        Assert.Throws<ArgumentException>(() => device.Backend.GatherColumns(weight, validIndices, output, shortBias));
         Assert.That(output.ToArray(), Is.EqualTo(outputBefore));
     }
 

@@ -13,8 +13,8 @@ internal sealed partial class CpuBackend
 
     public double SumOfSquares(Tensor x) => CpuReduction.SumOfSquares(x.Span, Threads);
 
-    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
-        => CpuGatherScatter.GatherColumns(weight.Span, weight.Rows, weight.Columns, indices.Span, output.Span, Threads);
+    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output, Tensor? bias)
+        => CpuGatherScatter.GatherColumns(weight.Span, weight.Rows, weight.Columns, indices.Span, bias is null ? default : bias.Span, output.Span, Threads);
 
     public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
         => CpuGatherScatter.ScatterAddColumns(gradOutput.Span, indices.Span, gradWeight.Span, gradWeight.Rows, gradWeight.Columns, Threads);

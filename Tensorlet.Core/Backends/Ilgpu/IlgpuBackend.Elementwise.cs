@@ -63,11 +63,11 @@ internal sealed partial class IlgpuBackend
         return sum;
     }
 
-    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output)
+    public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output, Tensor? bias)
     {
         if (output.Length > 0)
         {
-            Elementwise.Gather(Extent(output.Length), weight.View, indices.View, output.View, weight.Rows, weight.Columns);
+            Elementwise.Gather(Extent(output.Length), weight.View, indices.View, bias?.View ?? ArrayView<float>.Empty, output.View, weight.Rows, weight.Columns);
         }
     }
 

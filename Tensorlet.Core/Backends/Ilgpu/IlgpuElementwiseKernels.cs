@@ -17,7 +17,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, float>? scale;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? activationForward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? activationBackward;
-    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? gather;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>? gather;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAdd;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAddTransposed;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? addTransposed;
@@ -53,8 +53,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> ActivationBackward
         => activationBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationBackward);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> Gather
-        => gather ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(GatherScatterKernels.Gather);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> Gather
+        => gather ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(GatherScatterKernels.Gather);
 
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> ScatterAdd
         => scatterAdd ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(GatherScatterKernels.ScatterAdd);
