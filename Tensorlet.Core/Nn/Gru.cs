@@ -67,7 +67,7 @@ public sealed partial class Gru : RnnBase
     }
 
     // gi = x·W_ihᵀ + b_ih.
-    private protected override void AddInputBias(int k, RnnLayer layer) => Ops.AddBias(layer.GatesAll!, layer.BiasIh.Value);
+    private protected override Tensor InputBias(int k, RnnLayer layer) => layer.BiasIh.Value;
 
     private protected override void ForwardCells(int k, RnnLayer layer, int steps, int batch)
     {

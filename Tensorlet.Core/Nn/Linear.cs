@@ -77,8 +77,7 @@ public sealed class Linear : Module
     {
         ArgumentNullException.ThrowIfNull(input);
         var y = output.Get(input.Device, (int)input.Length, OutFeatures);
-        Ops.GatherColumns(Weight.Value, flatIndices.Of(input), y);
-        Ops.AddBias(y, Bias.Value);
+        Ops.GatherColumns(Weight.Value, flatIndices.Of(input), y, Bias.Value);
         savedIndices = flatIndices.Of(input);
         savedInput = null;
         return input.Rank == 1 ? y : outputShaped.Append(y, input, OutFeatures);

@@ -75,7 +75,8 @@ public sealed partial class Lstm : RnnBase
         Ops.AddBias(b.Bias, layer.BiasHh.Value);
     }
 
-    private protected override void AddInputBias(int k, RnnLayer layer) => Ops.AddBias(layer.GatesAll!, cells[k].Bias!);
+    // b_ih + b_hh, combined in PrepareCells.
+    private protected override Tensor InputBias(int k, RnnLayer layer) => cells[k].Bias!;
 
     private protected override void ForwardCells(int k, RnnLayer layer, int steps, int batch)
     {

@@ -274,8 +274,8 @@ public abstract class RnnBase : Module
     /// </summary>
     private protected abstract void PrepareCells(int k, RnnLayer layer, RnnState? initialState, int steps, int batch);
 
-    /// <summary>Adds the cell's bias of the input projection to <c>layer.GatesAll</c>, once the projection is there.</summary>
-    private protected abstract void AddInputBias(int k, RnnLayer layer);
+    /// <summary>The bias [G·H] the cell adds to layer k's input projection, available once the layer is prepared.</summary>
+    private protected abstract Tensor InputBias(int k, RnnLayer layer);
 
     /// <summary>
     /// The cell's recurrence over every step of layer k, from the biased input projection in <c>layer.GatesAll</c> and
@@ -421,17 +421,16 @@ public abstract class RnnBase : Module
                     PrepareLayer(k, device, initialState);
                 }
 
-                // The input projection of all steps at once.
+                // The biased input projection of all steps at once; the gather adds the bias as it writes.
                 if (k == 0 && savedIndices is not null)
                 {
-                    Ops.GatherColumns(layer.WeightIh.Value, savedIndices, layer.GatesAll!);
+                    Ops.GatherColumns(layer.WeightIh.Value, savedIndices, layer.GatesAll!, InputBias(k, layer));
                 }
                 else
                 {
                     Ops.Gemm(layerInput!, false, layer.WeightIh.Value, true, layer.GatesAll!);
+                    Ops.AddBias(layer.GatesAll!, InputBias(k, layer));
                 }
-
-                AddInputBias(k, layer);
 
                 // This layer and the next in one wavefront where the device does that (the cpu); layer k + 1, prepared
                 // for it, is not prepared again where the device declines.
