@@ -48,17 +48,16 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
     {
         var t0 = Begin();
         Inner.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta);
-        if (Recording)
-        {
-            Inner.Synchronize();
-            var shape = new GemmShape(transposeA, transposeB, m, n, k, beta != 0f);
-            if (!gemms.TryGetValue(shape, out var time))
-            {
-                gemms[shape] = time = new KernelTime();
-            }
+        Record(t0, new GemmShape(transposeA, transposeB, m, n, k, beta != 0f));
+    }
 
-            time.Add(t0, 2.0 * m * n * k);
-        }
+    /// <inheritdoc/>
+    /// <remarks>Recorded as one GEMM [m×(n1+n2)×k], the work it does.</remarks>
+    public override void GemmSharedA(Tensor a, bool transposeA, Tensor b1, Tensor c1, Tensor b2, Tensor c2, int m, int n1, int n2, int k, float alpha, float beta)
+    {
+        var t0 = Begin();
+        Inner.GemmSharedA(a, transposeA, b1, c1, b2, c2, m, n1, n2, k, alpha, beta);
+        Record(t0, new GemmShape(transposeA, false, m, n1 + n2, k, beta != 0f));
     }
 
     /// <inheritdoc/>
@@ -83,6 +82,22 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
     }
 
     /// <summary>When a kernel call started: timestamp, process CPU seconds and managed bytes allocated so far.</summary>
+    private void Record(Mark t0, GemmShape shape)
+    {
+        if (!Recording)
+        {
+            return;
+        }
+
+        Inner.Synchronize();
+        if (!gemms.TryGetValue(shape, out var time))
+        {
+            gemms[shape] = time = new KernelTime();
+        }
+
+        time.Add(t0, 2.0 * shape.M * shape.N * shape.K);
+    }
+
     internal readonly record struct Mark(long Timestamp, double CpuSeconds, long AllocatedBytes);
 
     /// <summary>A GEMM's operand layout and sizes: C[m,n] (+)= op(A)[m,k]·op(B)[k,n].</summary>

@@ -31,6 +31,13 @@ internal interface IKernelBackend : IDisposable
     void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, int m, int n, int k, float alpha, float beta);
 
     /// <summary>
+    /// Two products with one A: C1[m,n1] = alpha·op(A)·B1 + beta·C1 and C2[m,n2] = alpha·op(A)·B2 + beta·C2, with B1
+    /// [k,n1] and B2 [k,n2] stored untransposed; each element the same float as <see cref="Gemm"/> gives for its own C.
+    /// A backend may read op(A) once for both (the LSTM's dW_ih and dW_hh share d(pre)).
+    /// </summary>
+    void GemmSharedA(Tensor a, bool transposeA, Tensor b1, Tensor c1, Tensor b2, Tensor c2, int m, int n1, int n2, int k, float alpha, float beta);
+
+    /// <summary>
     /// output[i, o] = weight[o, indices[i]] + bias[o]: one-hot(indices)·weightᵀ + bias as a lookup, in one pass over the
     /// output. weight [Out, In], output [N, Out], bias Out long or null for none.
     /// </summary>

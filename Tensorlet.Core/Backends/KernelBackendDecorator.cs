@@ -49,6 +49,14 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public virtual void GemmSharedA(Tensor a, bool transposeA, Tensor b1, Tensor c1, Tensor b2, Tensor c2, int m, int n1, int n2, int k, float alpha, float beta)
+    {
+        var mark = Begin();
+        Inner.GemmSharedA(a, transposeA, b1, c1, b2, c2, m, n1, n2, k, alpha, beta);
+        End(nameof(GemmSharedA), mark);
+    }
+
+    /// <inheritdoc/>
     public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output, Tensor? bias)
     {
         var mark = Begin();

@@ -334,16 +334,32 @@ public abstract class RnnBase : Module
     /// <summary>
     /// Adds layer k's weight and bias gradients from its d(input projection) and d(recurrent projection) [T·B, G·H]:
     /// after the recurrence, dW_hh and dW_ih are each one GEMM over all steps (dW_ih a scatter for one-hot input).
+    /// When the two are one tensor (the LSTM's d(pre)) and the input is dense, steps 1…T−1 of both go through one
+    /// <see cref="Ops.GemmSharedA"/>, which reads that d(pre) once, and dW_ih takes step 0 on its own.
     /// </summary>
     private void AddWeightGradients(int k, Tensor dInputProjection, Tensor dRecurrentProjection)
     {
         var layer = layers[k];
         int rows = steps * batch;
+        bool oneHot = k == 0 && savedIndices is not null;
+        var input = oneHot ? null : k == 0 ? savedInput! : layers[k - 1].Output!;
+        bool inputWeightDone = false;
         if (steps > 1)
         {
             var laterGradients = StepViews.Rows(dRecurrentProjection, batch, rows - batch, ref layer.LaterRecurrentGradients);
             var earlierHidden = StepViews.Rows(layer.HiddenAll!, 0, rows - batch, ref layer.EarlierHidden);
-            Ops.Gemm(laterGradients, true, earlierHidden, false, layer.WeightHh.Gradient, 1f, 1f);
+            if (input is not null && ReferenceEquals(dInputProjection, dRecurrentProjection))
+            {
+                var laterInput = StepViews.Rows(input, batch, rows - batch, ref layer.LaterInput);
+                Ops.GemmSharedA(laterGradients, true, laterInput, layer.WeightIh.Gradient, earlierHidden, layer.WeightHh.Gradient, 1f, 1f);
+                var firstGradients = StepViews.Rows(dInputProjection, 0, batch, ref layer.FirstRecurrentGradients);
+                Ops.Gemm(firstGradients, true, StepViews.Rows(input, 0, batch, ref layer.FirstInput), false, layer.WeightIh.Gradient, 1f, 1f);
+                inputWeightDone = true;
+            }
+            else
+            {
+                Ops.Gemm(laterGradients, true, earlierHidden, false, layer.WeightHh.Gradient, 1f, 1f);
+            }
         }
 
         if (layer.HasInitialHidden)
@@ -353,13 +369,13 @@ public abstract class RnnBase : Module
         }
 
         AddBiasGradients(k, layer, dInputProjection, dRecurrentProjection);
-        if (k == 0 && savedIndices is not null)
+        if (oneHot)
         {
-            Ops.ScatterAddColumns(dInputProjection, savedIndices, layer.WeightIh.Gradient);
+            Ops.ScatterAddColumns(dInputProjection, savedIndices!, layer.WeightIh.Gradient);
         }
-        else
+        else if (!inputWeightDone)
         {
-            Ops.Gemm(dInputProjection, true, k == 0 ? savedInput! : layers[k - 1].Output!, false, layer.WeightIh.Gradient, 1f, 1f);
+            Ops.Gemm(dInputProjection, true, input!, false, layer.WeightIh.Gradient, 1f, 1f);
         }
     }
 

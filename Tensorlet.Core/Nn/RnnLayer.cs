@@ -50,6 +50,8 @@ internal sealed class RnnLayer(float dropout) : IDisposable
     public Tensor? LaterRecurrentGradients;
     public Tensor? FirstRecurrentGradients;
     public Tensor? EarlierHidden;
+    public Tensor? LaterInput;
+    public Tensor? FirstInput;
 #pragma warning restore SA1401
 
     public void Bind(Parameter weightIh, Parameter weightHh, Parameter biasIh, Parameter biasHh)

@@ -47,6 +47,27 @@ public static class Ops
     }
 
     /// <summary>
+    /// c1 = alpha·op(a)·b1 + beta·c1 and c2 = alpha·op(a)·b2 + beta·c2, each element the same float as
+    /// <see cref="Gemm"/> gives; a backend may read op(a) once for both (the LSTM's dW_ih and dW_hh share d(pre)).
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not chain as two <see cref="Gemm"/> calls with untransposed Bs.</exception>
+    /// <exception cref="InvalidOperationException">The tensors are not all on one device.</exception>
+    internal static void GemmSharedA(Tensor a, bool transposeA, Tensor b1, Tensor c1, Tensor b2, Tensor c2, float alpha = 1f, float beta = 0f)
+    {
+        var device = SameDevice(nameof(GemmSharedA), a, b1, c1, b2, c2);
+        int m = transposeA ? a.Columns : a.Rows;
+        int k = transposeA ? a.Rows : a.Columns;
+        if (b1.Rows != k || b2.Rows != k || c1.Rows != m || c2.Rows != m || c1.Columns != b1.Columns || c2.Columns != b2.Columns)
+        {
+            throw new ArgumentException(
+                $"GemmSharedA shape mismatch: op(A) is [{m}, {k}], B1 {b1.ShapeText}, C1 {c1.ShapeText}, B2 {b2.ShapeText}, C2 {c2.ShapeText}; " +
+                "need op(A) [m,k] · B [k,n] = C [m,n] for both.");
+        }
+
+        device.Backend.GemmSharedA(a, transposeA, b1, c1, b2, c2, m, b1.Columns, b2.Columns, k, alpha, beta);
+    }
+
+    /// <summary>
     /// y = one-hot(indices)·weightᵀ + bias, done as a lookup: y[i, o] = weight[o, indices[i]] + bias[o], written in one
     /// pass over y. weight is a Linear-layout matrix [Out, In]; indices [N] with values in [0, In); y [N, Out]; bias
     /// Out long ([Out] or [1, Out], as <see cref="AddBias"/> takes it), or null for none. Each element is the same float

@@ -88,6 +88,69 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>
+    /// Two products with one A: C1 = alpha·op(A)·B1 + beta·C1 and C2 = alpha·op(A)·B2 + beta·C2, with B1 [k, n1] and
+    /// B2 [k, n2] stored untransposed. op(A) is packed once for both, where two calls would pack it twice (the LSTM's
+    /// dW_ih and dW_hh, whose A is the 40 MB d(pre) of a 2×256 layer read transposed). Every element is the same float as
+    /// <see cref="Gemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float}, int, GemmGeometry?)"/>
+    /// computes for its own C.
+    /// </summary>
+    /// <param name="transposeA">Whether A is stored [k,m].</param>
+    /// <param name="m">Rows of op(A), C1 and C2.</param>
+    /// <param name="n1">Columns of B1 and C1.</param>
+    /// <param name="n2">Columns of B2 and C2.</param>
+    /// <param name="k">The inner dimension.</param>
+    /// <param name="alpha">Scale of the products.</param>
+    /// <param name="a">A, at least m·k floats.</param>
+    /// <param name="b1">B1, at least k·n1 floats.</param>
+    /// <param name="b2">B2, at least k·n2 floats.</param>
+    /// <param name="beta">Scale of the old C1 and C2; 0 means they are not read.</param>
+    /// <param name="c1">C1, at least m·n1 floats.</param>
+    /// <param name="c2">C2, at least m·n2 floats.</param>
+    /// <param name="threads">Threads to use.</param>
+    /// <param name="geometry">The microkernel and blocking; null for this process's (<see cref="GemmGeometry.Machine"/>).</param>
+    public static void GemmSharedA(
+        bool transposeA, int m, int n1, int n2, int k, float alpha, ReadOnlySpan<float> a, ReadOnlySpan<float> b1, ReadOnlySpan<float> b2, float beta, Span<float> c1, Span<float> c2, int threads, GemmGeometry? geometry = null)
+    {
+        CheckSizes(m, n1, k, a.Length, b1.Length, c1.Length);
+        CheckSizes(m, n2, k, a.Length, b2.Length, c2.Length);
+        if (m == 0 || n1 == 0 || n2 == 0 || k == 0 || alpha == 0f)
+        {
+            Gemm(transposeA, false, m, n1, k, alpha, a, b1, beta, c1, threads, geometry);
+            Gemm(transposeA, false, m, n2, k, alpha, a, b2, beta, c2, threads, geometry);
+            return;
+        }
+
+        var plan = geometry ?? GemmGeometry.Machine;
+        int firstSlivers = (n1 + plan.Nr - 1) / plan.Nr;
+        if ((long)m * (n1 + n2) * k < ParallelThreshold)
+        {
+            threads = 1;
+        }
+
+        fixed (float* pa = a, pb1 = b1, pb2 = b2, pc1 = c1, pc2 = c2)
+        {
+            var job = new GemmJob(plan, transposeA, m, (firstSlivers * plan.Nr) + n2, k, alpha, pa, beta, pc1, threads);
+            job.SplitColumns(n1, pc2, n2);
+            float[] rented = ArrayPool<float>.Shared.Rent(checked((int)((long)k * job.PaddedN) + 16));
+            try
+            {
+                fixed (float* pr = rented)
+                {
+                    float* packed = (float*)(((nint)pr + 63) & ~(nint)63);
+                    PackBInto(pb1, false, k, n1, plan, job.Kc, job.PaddedN, packed, threads);
+                    PackBInto(pb2, false, k, n2, plan, job.Kc, job.PaddedN, packed, threads, firstSlivers);
+                    job.UsePackedB(packed);
+                    Run(job, threads);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
     /// Packs op(B) ([k,n]) for repeated use by <see cref="Gemm(bool, int, float, ReadOnlySpan{float}, PackedMatrix, float, Span{float}, int)"/>.
     /// When <paramref name="reuse"/> has the same shape it is refilled and returned; otherwise it is disposed and a new matrix returned.
     /// </summary>
@@ -203,10 +266,11 @@ internal static unsafe class CpuGemm
     /// <summary>
     /// Packs op(B) whole, as items of one K block × a range of slivers: whole K blocks when there are enough of them to
     /// share among the threads, otherwise each block's slivers split further (a [256, 1024] weight is one K block).
+    /// Its slivers go to slivers <paramref name="firstSliver"/> on of a packing <paramref name="paddedN"/> wide.
     /// </summary>
-    private static void PackBInto(float* b, bool transposeB, int k, int n, GemmGeometry geometry, int kc, int paddedN, float* packed, int threads)
+    private static void PackBInto(float* b, bool transposeB, int k, int n, GemmGeometry geometry, int kc, int paddedN, float* packed, int threads, int firstSliver = 0)
     {
-        int slivers = paddedN / geometry.Nr;
+        int slivers = (n + geometry.Nr - 1) / geometry.Nr;
         int kBlocks = (k + kc - 1) / kc;
         if (threads <= 1 || (long)k * n < ParallelThreshold / 4)
         {
@@ -214,7 +278,7 @@ internal static unsafe class CpuGemm
         }
 
         int groups = Math.Clamp(((2 * threads) + kBlocks - 1) / kBlocks, 1, Math.Max(1, slivers));
-        var body = new PackBBlocks(b, transposeB, k, n, kc, geometry.Nr, paddedN, slivers, groups, packed);
+        var body = new PackBBlocks(b, transposeB, k, n, kc, geometry.Nr, paddedN, slivers, groups, firstSliver, packed);
         CpuParallel.ForItems(kBlocks * groups, threads, body);
     }
 
@@ -244,14 +308,15 @@ internal static unsafe class CpuGemm
 
     private static void RunItems(GemmJob job, int threads) => CpuParallel.ForItems(job.Items, threads, job);
 
-    /// <summary>Item i: K block i / groups, its slivers of group i % groups, packed into their place.</summary>
-    private readonly struct PackBBlocks(float* b, bool transposeB, int k, int n, int kc, int nr, int paddedN, int slivers, int groups, float* packed) : IParallelItems
+    /// <summary>Item i: K block i / groups, its slivers of group i % groups, packed into their place (after <c>firstSliver</c> others).</summary>
+    private readonly struct PackBBlocks(float* b, bool transposeB, int k, int n, int kc, int nr, int paddedN, int slivers, int groups, int firstSliver, float* packed) : IParallelItems
     {
         public void Run(int item)
         {
             int pc = item / groups * kc, group = item % groups;
             int s0 = slivers * group / groups, s1 = slivers * (group + 1) / groups;
-            GemmPacking.PackBBlock(b, transposeB, k, n, pc, Math.Min(kc, k - pc), nr, s0, s1, packed + ((long)pc * paddedN));
+            int kcLen = Math.Min(kc, k - pc);
+            GemmPacking.PackBBlock(b, transposeB, k, n, pc, kcLen, nr, s0, s1, packed + ((long)pc * paddedN) + ((long)firstSliver * kcLen * nr));
         }
     }
 }

@@ -38,6 +38,10 @@ internal unsafe struct GemmJob : IParallelItems
     private bool transposeB;
     private bool prefetchC;
 
+    // With a second C (SplitColumns): slivers from splitSliver on write it, and C holds only the first columns.
+    private float* secondC;
+    private int firstColumns, secondColumns, splitSliver;
+
     public GemmJob(GemmGeometry geometry, bool transposeA, int m, int n, int k, float alpha, float* a, float beta, float* c, int threads)
     {
         this.geometry = geometry;
@@ -73,6 +77,8 @@ internal unsafe struct GemmJob : IParallelItems
 
         NBlocks = (slivers + sliversPerItem - 1) / sliversPerItem;
         Items = mBlocks * NBlocks;
+        firstColumns = n;
+        splitSliver = slivers;
     }
 
     /// <summary>How many work items the call has.</summary>
@@ -101,6 +107,26 @@ internal unsafe struct GemmJob : IParallelItems
     /// The large GEMMs, whose C stays in L2 across K blocks, gained nothing measurable, so it is off unless asked for.
     /// </summary>
     public void PrefetchCTiles() => prefetchC = Sse.IsSupported;
+
+    /// <summary>
+    /// Makes the job two products with one A: the first <paramref name="columns"/> columns of op(B) (rounded up to whole
+    /// slivers) go to C [m, columns], and the slivers after them to <paramref name="c2"/> [m, <paramref name="columns2"/>].
+    /// The job must have been made with n = columns rounded up to NR, plus columns2. Every element is computed as a job
+    /// over that C alone computes it.
+    /// </summary>
+    public void SplitColumns(int columns, float* c2, int columns2)
+    {
+        int nr = geometry.Nr;
+        if ((columns + nr - 1) / nr * nr + columns2 != n || prefetchC)
+        {
+            throw new ArgumentException($"A job of {n} columns cannot split into {columns} and {columns2}, or asks for C tiles ahead.");
+        }
+
+        firstColumns = columns;
+        splitSliver = (columns + nr - 1) / nr;
+        secondC = c2;
+        secondColumns = columns2;
+    }
 
     /// <summary>Uses a B packed whole beforehand (<see cref="PackedMatrix"/> layout, K blocks of <see cref="Kc"/>).</summary>
     public void UsePackedB(float* packed) => packedB = packed;
@@ -294,8 +320,7 @@ internal unsafe struct GemmJob : IParallelItems
     private readonly void RunPanels(float* aBlock, int kcLen, float* bSliver, int s, int i0, int rowsInBlock, float blockBeta, float* spill, float* nextSliver = null, int nextKcLen = 0, float* nextC = null)
     {
         int mr = geometry.Mr, nr = geometry.Nr;
-        int j0 = s * nr;
-        int cols = Math.Min(nr, n - j0);
+        float* cBlock = CTile(s, i0, out int ldc, out int cols);
         int panels = (rowsInBlock + mr - 1) / mr;
         int nextLines = nextSliver == null ? 0 : nextKcLen * nr / 16;
         int linesPerPanel = (nextLines + panels - 1) / panels;
@@ -325,26 +350,43 @@ internal unsafe struct GemmJob : IParallelItems
             }
 
             float* aPanel = aBlock + ((long)ir * kcLen);
-            float* cTile = c + ((long)(i0 + ir) * n) + j0;
+            float* cTile = cBlock + ((long)ir * ldc);
             switch (geometry.Kind)
             {
                 case GemmKernelKind.Vector512 when rows <= 4:
-                    GemmMicrokernel512.RunUpTo4Rows(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                    GemmMicrokernel512.RunUpTo4Rows(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                     break;
                 case GemmKernelKind.Vector512:
-                    GemmMicrokernel512.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                    GemmMicrokernel512.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                     break;
                 case GemmKernelKind.Vector256:
-                    GemmMicrokernel256.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                    GemmMicrokernel256.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                     break;
                 case GemmKernelKind.Vector128:
-                    GemmMicrokernel128.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                    GemmMicrokernel128.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                     break;
                 default:
-                    GemmMicrokernelScalar.Run(kcLen, aPanel, bSliver, cTile, n, rows, cols, alpha, blockBeta, spill);
+                    GemmMicrokernelScalar.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                     break;
             }
         }
+    }
+
+    /// <summary>Where sliver <paramref name="s"/>'s columns of C start in row <paramref name="row"/>, that C's row length, and how many of the sliver's columns it has.</summary>
+    private readonly float* CTile(int s, int row, out int ldc, out int cols)
+    {
+        int nr = geometry.Nr;
+        if (s >= splitSliver)
+        {
+            int j = (s - splitSliver) * nr;
+            ldc = secondColumns;
+            cols = Math.Min(nr, secondColumns - j);
+            return secondC + ((long)row * secondColumns) + j;
+        }
+
+        ldc = firstColumns;
+        cols = Math.Min(nr, firstColumns - (s * nr));
+        return c + ((long)row * firstColumns) + (s * nr);
     }
 
     /// <summary>

@@ -296,6 +296,71 @@ public sealed class GemmTests
         Assert.That(c, Is.EqualTo(new float[] { 3, 6, 9, 12 }));
     }
 
+    /// <summary>
+    /// Two products with one A on every device, against float64: C1 = 0.5·op(A)·B1 − 1.5·C1 and the same for B2, with
+    /// widths that leave a partial sliver at the split.
+    /// </summary>
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void SharedAMatchesTheFloat64Reference(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var rng = new Random(31);
+        foreach (var (m, n1, n2, k) in new[] { (1, 1, 1, 1), (7, 33, 5, 40), (33, 7, 17, 37), (9, 20, 40, 30) })
+        {
+            foreach (bool transposeA in new[] { false, true })
+            {
+                float[] a = Random(rng, m * k), b1 = Random(rng, k * n1), b2 = Random(rng, k * n2), c1 = Random(rng, m * n1), c2 = Random(rng, m * n2);
+                using var ta = device.FromArray(a, transposeA ? k : m, transposeA ? m : k);
+                using var tb1 = device.FromArray(b1, k, n1);
+                using var tb2 = device.FromArray(b2, k, n2);
+                using var tc1 = device.FromArray(c1, m, n1);
+                using var tc2 = device.FromArray(c2, m, n2);
+
+                Ops.GemmSharedA(ta, transposeA, tb1, tc1, tb2, tc2, 0.5f, -1.5f);
+
+                AssertMatchesReference(tc1.ToArray(), transposeA, false, m, n1, k, 0.5f, a, b1, -1.5f, c1);
+                AssertMatchesReference(tc2.ToArray(), transposeA, false, m, n2, k, 0.5f, a, b2, -1.5f, c2);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cpu's shared-A job gives each C the floats its own GEMM gives, with every microkernel: a partial sliver before
+    /// the split, N cut between items (one row block on two threads), column chunks (several K blocks, wide tiles) and
+    /// several row blocks.
+    /// </summary>
+    [TestCase("Vector512")]
+    [TestCase("Vector256")]
+    [TestCase("Vector128")]
+    [TestCase("Scalar")]
+    public void SharedAGivesTheFloatsOfTwoGemms(string name)
+    {
+        var width = Enum.Parse<CpuVectorWidth>(name);
+        if (!CpuKernelPlan.IsSupported(width))
+        {
+            Assert.Ignore($"This machine cannot run the {width} microkernel.");
+        }
+
+        var geometry = CpuKernelPlan.For(width).Gemm;
+        var rng = new Random(37);
+        foreach (var (m, n1, n2, k) in new[] { (9, 1, 3, 5), (100, 40, 70, 300), (300, 33, 65, 513), (530, 200, 300, 600), (600, 256, 256, 700) })
+        {
+            foreach (bool transposeA in new[] { false, true })
+            {
+                float[] a = Random(rng, m * k), b1 = Random(rng, k * n1), b2 = Random(rng, k * n2), c1 = Random(rng, m * n1), c2 = Random(rng, m * n2);
+                float[] own1 = (float[])c1.Clone(), own2 = (float[])c2.Clone(), shared1 = (float[])c1.Clone(), shared2 = (float[])c2.Clone();
+                CpuGemm.Gemm(transposeA, false, m, n1, k, 0.5f, a, b1, -1.5f, own1, 2, geometry);
+                CpuGemm.Gemm(transposeA, false, m, n2, k, 0.5f, a, b2, -1.5f, own2, 2, geometry);
+
+                CpuGemm.GemmSharedA(transposeA, m, n1, n2, k, 0.5f, a, b1, b2, -1.5f, shared1, shared2, 2, geometry);
+
+                string shape = $"{m}x({n1}+{n2})x{k}, {(transposeA ? "Aᵀ" : "A")}";
+                Assert.That(shared1, Is.EqualTo(own1), shape + ": C1");
+                Assert.That(shared2, Is.EqualTo(own2), shape + ": C2");
+            }
+        }
+    }
+
     [Test]
     public void ThreadCountDoesNotChangeTheResult()
     {

@@ -21,4 +21,8 @@ internal sealed partial class CpuBackend
 
         CpuGemm.Gemm(transposeA, m, alpha, a.ReadSpan, packed, beta, c.Span, Threads);
     }
+
+    /// <summary>One packed GEMM job over both Bs, packing op(A) once (<see cref="CpuGemm.GemmSharedA"/>).</summary>
+    public void GemmSharedA(Tensor a, bool transposeA, Tensor b1, Tensor c1, Tensor b2, Tensor c2, int m, int n1, int n2, int k, float alpha, float beta)
+        => CpuGemm.GemmSharedA(transposeA, m, n1, n2, k, alpha, a.ReadSpan, b1.ReadSpan, b2.ReadSpan, beta, c1.Span, c2.Span, Threads, Plan.Gemm);
 }
