@@ -6,11 +6,13 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// Runs two dependent chains of sequential work side by side (a wavefront over two stacked recurrent layers): chunk c
 /// of the leading chain, then the parts of the hand-over of chunk c, then chunk c of the trailing chain (see
-/// <see cref="IWavefrontBody"/>). Member 0 of the gang runs the leading chain, member 1 the trailing chain, and every
-/// member takes hand-over parts, lowest chunk first, whenever its own chain has nothing ready: so once the leading chain
-/// is done, member 0 takes over the hand-overs and the trailing chain runs at its own pace. The members never meet at a barrier;
-/// each waits only for the chunk it needs. What each chunk computes does not depend on which thread runs it, so the
-/// results are the same for any thread count. On one thread the chunks run in dependency order.
+/// <see cref="IWavefrontBody"/>). Member 0 of the gang runs the leading chain, member 1 the trailing chain, and both
+/// take hand-over parts, lowest chunk first: member 0 before each next leading chunk, member 1 whenever its next
+/// trailing chunk is not ready, and any further members always. The trailing chain is the critical path (no chunk of
+/// it can start before that chunk's hand-over), so member 0 keeps up with the hand-overs rather than running the
+/// leading chain ahead and leaving them to member 1, which would then fall behind and leave member 0 idle at the end.
+/// The members never meet at a barrier; each waits only for the chunk it needs. What each chunk computes does not depend on which thread runs it, so the results are the same for any thread
+/// count. On one thread the chunks run in dependency order.
 /// </summary>
 internal static unsafe class CpuWavefront
 {
@@ -69,14 +71,6 @@ internal static unsafe class CpuWavefront
             var spinner = default(SpinWait);
             while (true)
             {
-                if (member == 0 && counters[Progress.LeadingDone] < chunks)
-                {
-                    int c = counters[Progress.LeadingDone];
-                    work.Leading(c);
-                    Volatile.Write(ref counters[Progress.LeadingDone], c + 1);
-                    continue;
-                }
-
                 if (member == 1)
                 {
                     int next = counters[Progress.TrailingDone];
@@ -105,6 +99,14 @@ internal static unsafe class CpuWavefront
                         spinner = default;
                     }
 
+                    continue;
+                }
+
+                if (member == 0 && counters[Progress.LeadingDone] < chunks)
+                {
+                    int c = counters[Progress.LeadingDone];
+                    work.Leading(c);
+                    Volatile.Write(ref counters[Progress.LeadingDone], c + 1);
                     continue;
                 }
 
