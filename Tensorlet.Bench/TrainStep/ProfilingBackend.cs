@@ -81,7 +81,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
         time.Add(t0, 0);
     }
 
-    /// <summary>When a kernel call started: timestamp, process CPU seconds and managed bytes allocated so far.</summary>
+    /// <summary>Adds a GEMM call that started at <paramref name="t0"/>, under its shape, when recording.</summary>
     private void Record(Mark t0, GemmShape shape)
     {
         if (!Recording)
@@ -98,6 +98,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
         time.Add(t0, 2.0 * shape.M * shape.N * shape.K);
     }
 
+    /// <summary>When a kernel call started: timestamp, process CPU seconds and managed bytes allocated so far.</summary>
     internal readonly record struct Mark(long Timestamp, double CpuSeconds, long AllocatedBytes);
 
     /// <summary>A GEMM's operand layout and sizes: C[m,n] (+)= op(A)[m,k]·op(B)[k,n].</summary>

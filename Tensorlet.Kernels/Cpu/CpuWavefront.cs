@@ -11,8 +11,9 @@ namespace Tensorlet.Kernels.Cpu;
 /// trailing chunk is not ready, and any further members always. The trailing chain is the critical path (no chunk of
 /// it can start before that chunk's hand-over), so member 0 keeps up with the hand-overs rather than running the
 /// leading chain ahead and leaving them to member 1, which would then fall behind and leave member 0 idle at the end.
-/// The members never meet at a barrier; each waits only for the chunk it needs. What each chunk computes does not depend on which thread runs it, so the results are the same for any thread
-/// count. On one thread the chunks run in dependency order.
+/// The members never meet at a barrier; each waits only for the chunk it needs. What each chunk computes does not
+/// depend on which thread runs it, so the results are the same for any thread count. On one thread the chunks run in
+/// dependency order.
 /// </summary>
 internal static unsafe class CpuWavefront
 {
