@@ -7,10 +7,11 @@ namespace Tensorlet.Kernels.Cpu;
 /// Runs two dependent chains of sequential work side by side (a wavefront over two stacked recurrent layers): chunk c
 /// of the leading chain, then the parts of the hand-over of chunk c, then chunk c of the trailing chain (see
 /// <see cref="IWavefrontBody"/>). Member 0 of the gang runs the leading chain, member 1 the trailing chain, and both
-/// take hand-over parts, lowest chunk first: member 0 before each next leading chunk, member 1 whenever its next
-/// trailing chunk is not ready, and any further members always. The trailing chain is the critical path (no chunk of
-/// it can start before that chunk's hand-over), so member 0 keeps up with the hand-overs rather than running the
-/// leading chain ahead and leaving them to member 1, which would then fall behind and leave member 0 idle at the end.
+/// take hand-over parts, lowest chunk first: member 0 one part of each chunk it has led before it leads the next (all
+/// the older parts it finds, when member 1 has fallen behind), member 1 whenever its next trailing chunk is not ready,
+/// and any further members always. The trailing chain is the critical path (no chunk of it can start before that
+/// chunk's hand-over), so member 0 keeps up with the hand-overs rather than running the leading chain ahead and leaving
+/// them all to member 1, which would then fall behind and leave member 0 idle at the end.
 /// The members never meet at a barrier; each waits only for the chunk it needs. What each chunk computes does not
 /// depend on which thread runs it, so the results are the same for any thread count. On one thread the chunks run in
 /// dependency order.
@@ -70,6 +71,7 @@ internal static unsafe class CpuWavefront
             int* partsDone = counters + Progress.Counters;
             int totalParts = chunks * parts;
             var spinner = default(SpinWait);
+            bool triedNewestPart = false;
             while (true)
             {
                 if (member == 1)
@@ -89,10 +91,16 @@ internal static unsafe class CpuWavefront
                     }
                 }
 
-                // A hand-over part whose leading chunk is done, the lowest first.
+                // A hand-over part whose leading chunk is done, the lowest first. Member 0 goes for one part of the chunk
+                // it has just led (which is in its cache) and then back to its chain, leaving that chunk's other parts to
+                // member 1; parts of older chunks, left because member 1 has fallen behind, it takes all.
                 int claimed = Volatile.Read(ref counters[Progress.PartsClaimed]);
-                if (claimed < totalParts && claimed / parts < Volatile.Read(ref counters[Progress.LeadingDone]))
+                int leadingDone = Volatile.Read(ref counters[Progress.LeadingDone]);
+                bool newest = claimed / parts == leadingDone - 1;
+                bool leaveToTrailing = member == 0 && triedNewestPart && newest && leadingDone < chunks;
+                if (!leaveToTrailing && claimed < totalParts && claimed / parts < leadingDone)
                 {
+                    triedNewestPart |= member == 0 && newest;
                     if (Interlocked.CompareExchange(ref counters[Progress.PartsClaimed], claimed + 1, claimed) == claimed)
                     {
                         work.HandOver(claimed / parts, claimed % parts, parts);
@@ -108,6 +116,7 @@ internal static unsafe class CpuWavefront
                     int c = counters[Progress.LeadingDone];
                     work.Leading(c);
                     Volatile.Write(ref counters[Progress.LeadingDone], c + 1);
+                    triedNewestPart = false;
                     continue;
                 }
 
