@@ -343,18 +343,15 @@ public abstract class RnnBase : Module
         int rows = steps * batch;
         bool oneHot = k == 0 && savedIndices is not null;
         var input = oneHot ? null : k == 0 ? savedInput! : layers[k - 1].Output!;
-        bool inputWeightDone = false;
+        bool sharedA = input is not null && steps > 1 && ReferenceEquals(dInputProjection, dRecurrentProjection);
         if (steps > 1)
         {
             var laterGradients = StepViews.Rows(dRecurrentProjection, batch, rows - batch, ref layer.LaterRecurrentGradients);
             var earlierHidden = StepViews.Rows(layer.HiddenAll!, 0, rows - batch, ref layer.EarlierHidden);
-            if (input is not null && ReferenceEquals(dInputProjection, dRecurrentProjection))
+            if (sharedA)
             {
-                var laterInput = StepViews.Rows(input, batch, rows - batch, ref layer.LaterInput);
+                var laterInput = StepViews.Rows(input!, batch, rows - batch, ref layer.LaterInput);
                 Ops.GemmSharedA(laterGradients, true, laterInput, layer.WeightIh.Gradient, earlierHidden, layer.WeightHh.Gradient, 1f, 1f);
-                var firstGradients = StepViews.Rows(dInputProjection, 0, batch, ref layer.FirstRecurrentGradients);
-                Ops.Gemm(firstGradients, true, StepViews.Rows(input, 0, batch, ref layer.FirstInput), false, layer.WeightIh.Gradient, 1f, 1f);
-                inputWeightDone = true;
             }
             else
             {
@@ -373,7 +370,13 @@ public abstract class RnnBase : Module
         {
             Ops.ScatterAddColumns(dInputProjection, savedIndices!, layer.WeightIh.Gradient);
         }
-        else if (!inputWeightDone)
+        else if (sharedA)
+        {
+            // Steps 1…T−1 of dW_ih came with dW_hh; step 0 is left.
+            var firstGradients = StepViews.Rows(dInputProjection, 0, batch, ref layer.FirstRecurrentGradients);
+            Ops.Gemm(firstGradients, true, StepViews.Rows(input!, 0, batch, ref layer.FirstInput), false, layer.WeightIh.Gradient, 1f, 1f);
+        }
+        else
         {
             Ops.Gemm(dInputProjection, true, input!, false, layer.WeightIh.Gradient, 1f, 1f);
         }
