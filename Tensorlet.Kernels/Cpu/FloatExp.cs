@@ -39,7 +39,7 @@ internal static class FloatExp
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
-        x = TLanes.Min(TLanes.Max(x, TLanes.Create(Lowest)), TLanes.Create(Highest));
+        x = TLanes.Clamp(x, TLanes.Create(Lowest), TLanes.Create(Highest));
         var n = TLanes.RoundToEven(TLanes.Multiply(x, TLanes.Create(Log2E)));
         var r = TLanes.MultiplyAdd(n, TLanes.Create(-Ln2High), x);
         r = TLanes.MultiplyAdd(n, TLanes.Create(-Ln2Low), r);

@@ -54,6 +54,12 @@ internal unsafe interface IFloatLanes<TVector>
     /// <summary>The smaller of a and b; NaN if either is NaN.</summary>
     static abstract TVector Min(TVector a, TVector b);
 
+    /// <summary>
+    /// x limited to [<paramref name="low"/>, <paramref name="high"/>]; NaN stays NaN. One native min and max where the
+    /// hardware has them: .NET's Min and Max also order −0 below +0, which costs x86 a range and two fix-ups each.
+    /// </summary>
+    static abstract TVector Clamp(TVector x, TVector low, TVector high);
+
     /// <summary>x rounded to the nearest integer, ties to even.</summary>
     static abstract TVector RoundToEven(TVector x);
 
@@ -129,6 +135,11 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Min(Vector512<float> a, Vector512<float> b) => Vector512.Min(a, b);
 
+    // x86's max and min return their second operand when either is NaN, so x goes second.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Clamp(Vector512<float> x, Vector512<float> low, Vector512<float> high)
+        => Avx512F.IsSupported ? Avx512F.Min(high, Avx512F.Max(low, x)) : Vector512.Min(Vector512.Max(x, low), high);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> RoundToEven(Vector512<float> x) => Vector512.Round(x);
 
@@ -203,6 +214,11 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Min(Vector256<float> a, Vector256<float> b) => Vector256.Min(a, b);
+
+    // x86's max and min return their second operand when either is NaN, so x goes second.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Clamp(Vector256<float> x, Vector256<float> low, Vector256<float> high)
+        => Avx.IsSupported ? Avx.Min(high, Avx.Max(low, x)) : Vector256.Min(Vector256.Max(x, low), high);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> RoundToEven(Vector256<float> x) => Vector256.Round(x);
@@ -287,6 +303,11 @@ internal readonly unsafe struct FloatLanes128 : IFloatLanes<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Min(Vector128<float> a, Vector128<float> b) => Vector128.Min(a, b);
 
+    // x86's max and min return their second operand when either is NaN, so x goes second; Arm's propagate NaN.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Clamp(Vector128<float> x, Vector128<float> low, Vector128<float> high)
+        => Sse.IsSupported ? Sse.Min(high, Sse.Max(low, x)) : Vector128.Min(Vector128.Max(x, low), high);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> RoundToEven(Vector128<float> x) => Vector128.Round(x);
 
@@ -366,6 +387,10 @@ internal readonly unsafe struct FloatLanes1 : IFloatLanes<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Min(float a, float b) => MathF.Min(a, b);
+
+    // Both comparisons are false for NaN, which falls through unchanged.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Clamp(float x, float low, float high) => x < low ? low : x > high ? high : x;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float RoundToEven(float x) => MathF.Round(x);
