@@ -64,6 +64,13 @@ public sealed unsafe class FloatExpTests
                     FloatLanes256.Exp(Vector256.Load(px + i)).Store(py + i);
                 }
             }
+            else if (width == 4)
+            {
+                for (; i + 4 <= x.Length; i += 4)
+                {
+                    FloatLanes128.Exp(Vector128.Load(px + i)).Store(py + i);
+                }
+            }
 
             for (; i < x.Length; i++)
             {
@@ -140,6 +147,73 @@ public sealed unsafe class FloatExpTests
             {
                 Assert.Fail($"exp({x[i]:R}): {wide[i]:R} (16 lanes), {middle[i]:R} (8 lanes), {scalar[i]:R} (scalar)");
             }
+        }
+    }
+
+    /// <summary>
+    /// The interleaved pair (<see cref="FloatExp.EvaluatePair"/>, which the recurrent cells use for two registers of units)
+    /// gives bit for bit the floats of one register at a time, the limits and NaN included, in either register of the pair.
+    /// </summary>
+    [TestCase(16)]
+    [TestCase(8)]
+    [TestCase(4)]
+    [TestCase(1)]
+    public void ThePairGivesTheFloatsOfOneRegister(int width)
+    {
+        float[] x = [float.NegativeInfinity, -1e30f, -104f, float.PositiveInfinity, 89f, 88.8f, float.NaN, -0f, -103.9f, .. Arguments()];
+        float[] single = ExpAll(x, width);
+        int n = x.Length / (2 * width) * 2 * width;
+        var first = new float[n];
+        var second = new float[n];
+        fixed (float* px = x, pf = first, ps = second)
+        {
+            for (int i = 0; i < n; i += 2 * width)
+            {
+                // Each half once as the pair's first register and once as its second.
+                Pair(width, px + i, px + i + width, pf + i, ps + i + width);
+                Pair(width, px + i + width, px + i, pf + i + width, ps + i);
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            int expected = BitConverter.SingleToInt32Bits(single[i]);
+            if (BitConverter.SingleToInt32Bits(first[i]) != expected || BitConverter.SingleToInt32Bits(second[i]) != expected)
+            {
+                Assert.Fail($"exp({x[i]:R}): {first[i]:R} as the first register, {second[i]:R} as the second, {single[i]:R} alone");
+            }
+        }
+    }
+
+    /// <summary>EvaluatePair of the registers at <paramref name="a"/> and <paramref name="b"/>; stores a's result to <paramref name="ya"/> and b's to <paramref name="yb"/>.</summary>
+    private static void Pair(int width, float* a, float* b, float* ya, float* yb)
+    {
+        switch (width)
+        {
+            case 16:
+                Vector512<float> a16 = Vector512.Load(a), b16 = Vector512.Load(b);
+                FloatExp.EvaluatePair<FloatLanes512, Vector512<float>>(ref a16, ref b16);
+                a16.Store(ya);
+                b16.Store(yb);
+                break;
+            case 8:
+                Vector256<float> a8 = Vector256.Load(a), b8 = Vector256.Load(b);
+                FloatExp.EvaluatePair<FloatLanes256, Vector256<float>>(ref a8, ref b8);
+                a8.Store(ya);
+                b8.Store(yb);
+                break;
+            case 4:
+                Vector128<float> a4 = Vector128.Load(a), b4 = Vector128.Load(b);
+                FloatExp.EvaluatePair<FloatLanes128, Vector128<float>>(ref a4, ref b4);
+                a4.Store(ya);
+                b4.Store(yb);
+                break;
+            default:
+                float a1 = *a, b1 = *b;
+                FloatExp.EvaluatePair<FloatLanes1, float>(ref a1, ref b1);
+                *ya = a1;
+                *yb = b1;
+                break;
         }
     }
 }

@@ -15,7 +15,8 @@ namespace Tensorlet.Tests.Kernels;
 /// </summary>
 public sealed class LstmCellTests
 {
-    // (B, H): 1 and 7 take only the scalar tail; 33 = 2·16 + 1; 25 = 16 + 8 + 1 and 40 = 2·16 + 8 reach the Vector256 step.
+    // (B, H): 1 and 7 take only the scalar tail; 33 = a pair of 16-lane registers + 1; 25 = 16 + 8 + 1 reaches the
+    // Vector256 step, and 40 = a pair + 8 the Vector256 step after a pair.
     // 100 × 96 (9,600 cells) and 64 × 1100 (70,400) are big enough for the cpu device to split the forward, and
     // both passes, across threads.
     private static readonly (int Batch, int Hidden)[] Sizes = [(1, 1), (7, 7), (33, 33), (1, 33), (33, 7), (2, 25), (3, 40), (100, 96), (64, 1100)];
