@@ -227,7 +227,9 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ScaleByPowerOfTwo(Vector256<float> x, Vector256<float> n)
     {
-        var whole = Vector256.ConvertToInt32(n);
+        // n is integral and within the contract's range, so the native conversion gives the same integers without
+        // .NET's fix-ups for lanes out of int's range (a compare and a blend on x86).
+        var whole = Vector256.ConvertToInt32Native(n);
         var half = whole >> 1;
         var first = (half + Vector256.Create(127)) << 23;
         var second = (whole - half + Vector256.Create(127)) << 23;
@@ -315,7 +317,9 @@ internal readonly unsafe struct FloatLanes128 : IFloatLanes<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> ScaleByPowerOfTwo(Vector128<float> x, Vector128<float> n)
     {
-        var whole = Vector128.ConvertToInt32(n);
+        // n is integral and within the contract's range, so the native conversion gives the same integers without
+        // .NET's fix-ups for lanes out of int's range (a compare and a blend on x86).
+        var whole = Vector128.ConvertToInt32Native(n);
         var half = whole >> 1;
         var first = (half + Vector128.Create(127)) << 23;
         var second = (whole - half + Vector128.Create(127)) << 23;
