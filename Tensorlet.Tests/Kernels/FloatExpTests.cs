@@ -191,29 +191,27 @@ public sealed unsafe class FloatExpTests
         switch (width)
         {
             case 16:
-                Vector512<float> a16 = Vector512.Load(a), b16 = Vector512.Load(b);
-                FloatExp.EvaluatePair<FloatLanes512, Vector512<float>>(ref a16, ref b16);
-                a16.Store(ya);
-                b16.Store(yb);
+                Pair<FloatLanes512, Vector512<float>>(a, b, ya, yb);
                 break;
             case 8:
-                Vector256<float> a8 = Vector256.Load(a), b8 = Vector256.Load(b);
-                FloatExp.EvaluatePair<FloatLanes256, Vector256<float>>(ref a8, ref b8);
-                a8.Store(ya);
-                b8.Store(yb);
+                Pair<FloatLanes256, Vector256<float>>(a, b, ya, yb);
                 break;
             case 4:
-                Vector128<float> a4 = Vector128.Load(a), b4 = Vector128.Load(b);
-                FloatExp.EvaluatePair<FloatLanes128, Vector128<float>>(ref a4, ref b4);
-                a4.Store(ya);
-                b4.Store(yb);
+                Pair<FloatLanes128, Vector128<float>>(a, b, ya, yb);
                 break;
             default:
-                float a1 = *a, b1 = *b;
-                FloatExp.EvaluatePair<FloatLanes1, float>(ref a1, ref b1);
-                *ya = a1;
-                *yb = b1;
+                Pair<FloatLanes1, float>(a, b, ya, yb);
                 break;
         }
+    }
+
+    private static void Pair<TLanes, TVector>(float* a, float* b, float* ya, float* yb)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        TVector va = TLanes.Load(a), vb = TLanes.Load(b);
+        FloatExp.EvaluatePair<TLanes, TVector>(ref va, ref vb);
+        TLanes.Store(va, ya);
+        TLanes.Store(vb, yb);
     }
 }
