@@ -10,8 +10,8 @@ namespace Tensorlet.Kernels.Cpu;
 /// Where that would stream a wide C through L2 once per K block, the item packs its A over all of K and runs the
 /// K blocks inside chunks of columns instead (<see cref="RunTileInColumnChunks"/>).
 /// With too few row blocks to keep the threads busy (the LSTM's 100-row step), N is cut into several items
-/// instead; then A is packed once up front (<see cref="PackSharedA"/>), and B, unless already packed, is
-/// packed by each item for its own slivers just before use (<see cref="PackBPerItem"/>), while it is hot.
+/// instead; then A is packed once up front (<see cref="PackSharedA"/>), and a B that fits in L2, unless already
+/// packed, is packed by each item for its own slivers just before use (<see cref="PackBPerItem"/>), while it is hot.
 /// A struct: it is the body of the parallel item loop (<see cref="Run"/>), so a call allocates nothing.
 /// </summary>
 internal unsafe struct GemmJob : IParallelItems
