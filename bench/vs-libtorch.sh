@@ -2,7 +2,8 @@
 # Tensorlet's LSTM (and GRU) training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
 # A B A B in one invocation, each run a fresh process with its own warm-up; with NGRAM=1 also the notebook's n-gram MLP
 # step (n = 3, hidden 100, batch 100, 4669 n-grams; times in ms/batch); then the FMA peak of this machine
-# (FmaPeakBenchmarks, short job), so every figure of the table comes from the same run.
+# (FmaPeakBenchmarks, short job), so every figure of the table comes from the same run. It ends with a summary: per
+# workload, each round's Tensorlet/libtorch ratio and Tensorlet's fraction of the peak, and the medians of both.
 #
 # The libtorch project is not in Tensorlet.sln (its restore is about 1.3 GB); this script builds it. On a system whose
 # libstdc++ predates GCC 13 (Debian 12), libLibTorchSharp.so's one GLIBCXX_3.4.32 symbol, std::ios_base_library_init,
@@ -58,6 +59,8 @@ PY
   PRELOAD="LD_PRELOAD=$(realpath "$shim")"
 fi
 
+RESULTS=$(mktemp)
+trap 'rm -f "$RESULTS"' EXIT
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
 for cell in $CELLS; do
   for h in $HIDDEN; do
@@ -66,6 +69,7 @@ for cell in $CELLS; do
       echo "tensorlet $cell 2x$h: $(echo "$t" | field chars_per_s) chars/s, $(echo "$t" | field gflops) GFLOP/s  [$(echo "$t" | field cpu_plan)]"
       l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --cell "$cell" --hidden "$h" --layers 2 --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
       echo "libtorch  $cell 2x$h: $(echo "$l" | field chars_per_s) chars/s, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
+      echo "$cell 2x$h $(echo "$t" | field chars_per_s) $(echo "$l" | field chars_per_s) $(echo "$t" | field gflops)" >> "$RESULTS"
     done
   done
 done
@@ -76,10 +80,39 @@ if [ "$NGRAM" = 1 ]; then
     echo "tensorlet ngram: $(echo "$t" | field ms_per_batch_median) ms/batch, CPU $(echo "$t" | field cpu_ms_per_batch) ms/batch"
     l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model ngram --hidden 100 --batch 100 --batches "$NGRAM_BATCHES" --warmup "$NGRAM_WARMUP" --threads "$NGRAM_THREADS" 2>&1)
     echo "libtorch  ngram: $(echo "$l" | field ms_per_batch_median) ms/batch, CPU $(echo "$l" | field cpu_ms_per_batch) ms/batch  [torch $(echo "$l" | field torch)]"
+    # Times, not rates: libtorch's over Tensorlet's is the speed-up.
+    echo "ngram - $(echo "$l" | field ms_per_batch_median) $(echo "$t" | field ms_per_batch_median) -" >> "$RESULTS"
   done
 fi
 
+PEAK_TABLE=""
 if [ "$PEAK" = 1 ]; then
-  $TENSORLET --filter '*FmaPeak*' --job short 2>&1 | grep -E '^\|' || true
+  PEAK_TABLE=$($TENSORLET --filter '*FmaPeak*' --job short 2>&1 | grep -E '^\|' || true)
+  echo "$PEAK_TABLE"
 fi
+
+# The summary: the peak is the FmaPeak row for THREADS threads (none when PEAK=0 or the row is missing).
+PEAK_TABLE="$PEAK_TABLE" python3 - "$RESULTS" "$THREADS" <<'PY'
+import os, statistics, sys
+peak = None
+for line in os.environ["PEAK_TABLE"].splitlines():
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) > 2 and cells[0] == "Fma" and cells[1] == sys.argv[2]:
+        peak = float(cells[-1])
+rows = {}
+for line in open(sys.argv[1]):
+    name, size, ours, theirs, gflops = line.split()
+    rows.setdefault(name if size == "-" else f"{name} {size}", []).append((float(ours), float(theirs), gflops))
+if not rows:
+    sys.exit()
+print(f"== summary: Tensorlet over libtorch per round, then Tensorlet's fraction of the FMA peak "
+      f"({f'{peak:g} GFLOP/s on {sys.argv[2]} threads' if peak else 'not measured'}); medians after the bars")
+for name, rounds in rows.items():
+    ratios = [ours / theirs for ours, theirs, _ in rounds]
+    line = f"{name:10} " + " ".join(f"{r:.2f}x" for r in ratios) + f" | {statistics.median(ratios):.2f}x"
+    fractions = [100 * float(g) / peak for _, _, g in rounds if g != "-"] if peak else []
+    if fractions:
+        line += "   " + " ".join(f"{f:.1f}%" for f in fractions) + f" | {statistics.median(fractions):.1f}%"
+    print(line)
+PY
 echo "== load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
