@@ -60,6 +60,17 @@ internal unsafe struct GemmJob : IParallelItems
         paddedM = (m + mr - 1) / mr * mr;
         mc = Math.Min(geometry.Mc, paddedM);
         mBlocks = (m + mc - 1) / mc;
+
+        // Row blocks are claimed one at a time, so a count that is not a multiple of the threads leaves threads idle
+        // in the last round: the GRU's 2×256 weight gradient [768×256×9800] made 3 blocks of 256 for 2 threads, and
+        // one thread sat out a third of the call. Cut M into whole rounds of equal blocks instead (192 rows here).
+        // Smaller blocks only, so the per-thread A buffer still fits; the floats do not depend on the blocking.
+        if (threads > 1 && mBlocks >= threads && mBlocks % threads != 0)
+        {
+            int blocks = (mBlocks + threads - 1) / threads * threads;
+            mc = ((m + blocks - 1) / blocks + mr - 1) / mr * mr;
+            mBlocks = (m + mc - 1) / mc;
+        }
         slivers = paddedN / nr;
         sliversPerItem = slivers;
 

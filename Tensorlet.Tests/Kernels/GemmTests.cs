@@ -373,6 +373,35 @@ public sealed class GemmTests
         CpuGemm.Gemm(false, true, m, n, k, 1f, a, b, 0f, one, 1);
         CpuGemm.Gemm(false, true, m, n, k, 1f, a, b, 0f, two, 2);
         Assert.That(two, Is.EqualTo(one));
+
+        // A weight gradient whose row blocks are cut into whole rounds of the threads (768 rows: 192-row blocks on
+        // two threads, 256-row ones on three): M's blocking does not change any element's sum.
+        const int rows = 768, columns = 256, depth = 700;
+        float[] dy = Random(rng, depth * rows), x = Random(rng, depth * columns);
+        float[][] results = [new float[rows * columns], new float[rows * columns], new float[rows * columns]];
+        for (int t = 0; t < results.Length; t++)
+        {
+            CpuGemm.Gemm(true, false, rows, columns, depth, 1f, dy, x, 0f, results[t], t + 1);
+        }
+
+        Assert.That(results[1], Is.EqualTo(results[0]));
+        Assert.That(results[2], Is.EqualTo(results[0]));
+    }
+
+    [Test]
+    public unsafe void RowBlocksComeInWholeRoundsOfTheThreads()
+    {
+        // Threads claim row blocks one at a time, so a count that is not a multiple of the threads leaves some idle in
+        // the last round: the GRU's 2×256 weight gradient (M = 768) made 3 blocks of 256 for 2 threads. Its blocks are
+        // made smaller, never larger than MC, until they come in whole rounds.
+        var geometry = GemmGeometry.For(CpuVectorWidth.Vector512, new CpuCaches(32 << 10, 8, 1 << 20, 32 << 20, "test"));
+        foreach (var (m, threads) in new[] { (768, 2), (1280, 2), (9900, 2), (1000, 3), (768, 3), (1024, 2), (2100, 4) })
+        {
+            var job = new GemmJob(geometry, true, m, 256, 9800, 1f, null, 0f, null, threads);
+            int plain = (m + geometry.Mc - 1) / geometry.Mc;
+            Assert.That(job.RowBlocks % threads, Is.Zero, $"{m} rows on {threads} threads");
+            Assert.That(job.RowBlocks, Is.InRange(plain, (plain + threads - 1) / threads * threads), $"{m} rows on {threads} threads");
+        }
     }
 
     [Test]
