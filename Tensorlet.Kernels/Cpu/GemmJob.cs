@@ -61,11 +61,12 @@ internal unsafe struct GemmJob : IParallelItems
         mc = Math.Min(geometry.Mc, paddedM);
         mBlocks = (m + mc - 1) / mc;
 
-        // Row blocks are claimed one at a time, so a count that is not a multiple of the threads leaves threads idle
-        // in the last round: the GRU's 2×256 weight gradient [768×256×9800] made 3 blocks of 256 for 2 threads, and
-        // one thread sat out a third of the call. Cut M into whole rounds of equal blocks instead (192 rows here).
-        // Smaller blocks only, so the per-thread A buffer still fits; the floats do not depend on the blocking.
-        if (threads > 1 && mBlocks >= threads && mBlocks % threads != 0)
+        // Row blocks are claimed one at a time, so a count that is not a multiple of the threads, or a short last block,
+        // leaves threads idle in the last round: the GRU's 2×256 weight gradient [768×256×9800] made 3 blocks of 256 for
+        // 2 threads, and its 2×128 one [384×128×9800] blocks of 256 and 128, so a thread sat out a third of each call.
+        // Cut M into whole rounds of blocks as equal as MR allows instead (192 rows in both). Never larger than MC, so
+        // the per-thread A buffer still fits; the floats do not depend on the blocking.
+        if (threads > 1 && mBlocks >= threads)
         {
             int blocks = (mBlocks + threads - 1) / threads * threads;
             mc = ((m + blocks - 1) / blocks + mr - 1) / mr * mr;
@@ -159,6 +160,9 @@ internal unsafe struct GemmJob : IParallelItems
 
     /// <summary>How many blocks of rows the job cuts M into.</summary>
     public readonly int RowBlocks => mBlocks;
+
+    /// <summary>Rows per block (the last block may have fewer).</summary>
+    public readonly int RowsPerBlock => mc;
 
     /// <summary>Computes one tile of C (row blocks fastest, so one thread's consecutive items share B slivers).</summary>
     public readonly void Run(int item)

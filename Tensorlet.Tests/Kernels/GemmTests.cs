@@ -391,16 +391,21 @@ public sealed class GemmTests
     [Test]
     public unsafe void RowBlocksComeInWholeRoundsOfTheThreads()
     {
-        // Threads claim row blocks one at a time, so a count that is not a multiple of the threads leaves some idle in
-        // the last round: the GRU's 2×256 weight gradient (M = 768) made 3 blocks of 256 for 2 threads. Its blocks are
-        // made smaller, never larger than MC, until they come in whole rounds.
+        // Threads claim row blocks one at a time, so a count that is not a multiple of the threads, or a short last
+        // block, leaves some idle in the last round: the GRU's 2×256 weight gradient (M = 768) made 3 blocks of 256 for
+        // 2 threads, its 2×128 one (M = 384) blocks of 256 and 128. The blocks come in whole rounds, no larger than MC,
+        // and as equal as whole panels of MR rows allow: the last is short by less than one panel per block.
         var geometry = GemmGeometry.For(CpuVectorWidth.Vector512, new CpuCaches(32 << 10, 8, 1 << 20, 32 << 20, "test"));
-        foreach (var (m, threads) in new[] { (768, 2), (1280, 2), (9900, 2), (1000, 3), (768, 3), (1024, 2), (2100, 4) })
+        foreach (var (m, threads) in new[] { (768, 2), (384, 2), (1280, 2), (9900, 2), (1000, 3), (768, 3), (1024, 2), (2100, 4), (300, 2) })
         {
             var job = new GemmJob(geometry, true, m, 256, 9800, 1f, null, 0f, null, threads);
             int plain = (m + geometry.Mc - 1) / geometry.Mc;
-            Assert.That(job.RowBlocks % threads, Is.Zero, $"{m} rows on {threads} threads");
-            Assert.That(job.RowBlocks, Is.InRange(plain, (plain + threads - 1) / threads * threads), $"{m} rows on {threads} threads");
+            int last = m - ((job.RowBlocks - 1) * job.RowsPerBlock);
+            string shape = $"{m} rows on {threads} threads: {job.RowBlocks} blocks of {job.RowsPerBlock}, the last {last}";
+            Assert.That(job.RowBlocks % threads, Is.Zero, shape);
+            Assert.That(job.RowBlocks, Is.InRange(plain, (plain + threads - 1) / threads * threads), shape);
+            Assert.That(job.RowsPerBlock, Is.LessThanOrEqualTo(geometry.Mc), shape);
+            Assert.That(last, Is.GreaterThan(job.RowsPerBlock - (job.RowBlocks * geometry.Mr)).And.GreaterThan(0), shape);
         }
     }
 
