@@ -46,6 +46,9 @@ internal interface IKernelBackend : IDisposable
     /// <summary>gradWeight[o, indices[i]] += gradOutput[i, o]: the backward of <see cref="GatherColumns"/>, accumulating.</summary>
     void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight);
 
+    /// <summary>x[i, j] = row[j] for every row i.</summary>
+    void FillRows(Tensor x, Tensor row);
+
     /// <summary>x[i, j] += bias[j] for every row i.</summary>
     void AddBias(Tensor x, Tensor bias);
 

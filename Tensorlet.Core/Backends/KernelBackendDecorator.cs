@@ -73,6 +73,14 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void FillRows(Tensor x, Tensor row)
+    {
+        var mark = Begin();
+        Inner.FillRows(x, row);
+        End(nameof(FillRows), mark);
+    }
+
+    /// <inheritdoc/>
     public void AddBias(Tensor x, Tensor bias)
     {
         var mark = Begin();

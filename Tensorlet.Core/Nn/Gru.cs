@@ -62,8 +62,7 @@ public sealed partial class Gru : RnnBase
         b.RecurrentSteps = StepViews.Of(recurrent, steps, batch, ref b.RecurrentStepCache);
 
         // gh starts as b_hh in every row, and each step adds h_{t−1}·W_hhᵀ (none at t = 0 from a zero state).
-        Ops.Fill(recurrent, 0f);
-        Ops.AddBias(recurrent, layer.BiasHh.Value);
+        Ops.FillRows(recurrent, layer.BiasHh.Value);
     }
 
     // gi = x·W_ihᵀ + b_ih.

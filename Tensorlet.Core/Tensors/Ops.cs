@@ -109,6 +109,18 @@ public static class Ops
         device.Backend.ScatterAddColumns(dy, indices, dWeight);
     }
 
+    /// <summary>x[i, j] = row[j] for every row i: one write pass where Fill and then AddBias would make two.</summary>
+    internal static void FillRows(Tensor x, Tensor row)
+    {
+        var device = SameDevice(nameof(FillRows), x, row);
+        if (row.Length != x.Columns)
+        {
+            throw new ArgumentException($"FillRows shape mismatch: x {x.ShapeText} has {x.Columns} columns but row is {row.ShapeText}.");
+        }
+
+        device.Backend.FillRows(x, row);
+    }
+
     /// <summary>x[i, j] += bias[j] for every row i.</summary>
     public static void AddBias(Tensor x, Tensor bias)
     {

@@ -2,23 +2,24 @@ using System.Buffers;
 
 namespace Tensorlet.Kernels.Cpu;
 
-/// <summary>The bias kernels on the CPU: add a bias row to every row, and its backward, the column sum.</summary>
+/// <summary>The bias kernels on the CPU: set or add a bias row in every row, and the add's backward, the column sum.</summary>
 internal static unsafe class CpuBias
 {
+    /// <summary>x[i, j] = row[j] for x [rows, row.Length]: one write pass, parallel over blocks of rows.</summary>
+    public static void FillRows(Span<float> x, ReadOnlySpan<float> row, int threads)
+    {
+        fixed (float* xp = x, rp = row)
+        {
+            ForRows(x.Length, row.Length, threads, new FillRowsRange(xp, rp, row.Length));
+        }
+    }
+
     /// <summary>x[i, j] += bias[j] for x [rows, bias.Length]; parallel over blocks of rows, SIMD along each row.</summary>
     public static void AddBias(Span<float> x, ReadOnlySpan<float> bias, int threads)
     {
-        int columns = bias.Length;
-        if (columns == 0 || x.Length == 0)
-        {
-            return;
-        }
-
-        long rows = x.Length / columns;
         fixed (float* xp = x, bp = bias)
         {
-            long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / columns);
-            CpuParallel.For(rows, minRows, threads, new AddBiasRows(xp, bp, columns));
+            ForRows(x.Length, bias.Length, threads, new AddBiasRows(xp, bp, bias.Length));
         }
     }
 
@@ -84,6 +85,31 @@ internal static unsafe class CpuBias
         for (long i = start; i < end; i++)
         {
             CpuReduction.AccumulateRow(new ReadOnlySpan<float>(x + (i * columns), columns), sums);
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> over the rows of a [length / columns, columns] matrix, in blocks of rows.</summary>
+    private static void ForRows<TBody>(long length, int columns, int threads, TBody body)
+        where TBody : struct, IParallelRange
+    {
+        if (columns == 0 || length == 0)
+        {
+            return;
+        }
+
+        long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / columns);
+        CpuParallel.For(length / columns, minRows, threads, body);
+    }
+
+    private readonly struct FillRowsRange(float* x, float* row, int columns) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            var source = new ReadOnlySpan<float>(row, columns);
+            for (long i = start; i < start + count; i++)
+            {
+                source.CopyTo(new Span<float>(x + (i * columns), columns));
+            }
         }
     }
 

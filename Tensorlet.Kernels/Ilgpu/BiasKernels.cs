@@ -3,7 +3,7 @@ using ILGPU;
 namespace Tensorlet.Kernels.Ilgpu;
 
 /// <summary>
-/// Bias add and column sums for x [rows, columns]. The column sum runs in two deterministic stages, because one
+/// Bias fill, bias add and column sums for x [rows, columns]. The column sum runs in two deterministic stages, because one
 /// thread per column (1024 threads for a 4H = 1024 bias) would leave a GPU mostly idle over 9900 rows: first one
 /// thread per (column, block of <see cref="RowsPerBlock"/> rows) writes a double partial, then one thread per column
 /// adds its partials in a fixed order.
@@ -12,6 +12,9 @@ internal static class BiasKernels
 {
     /// <summary>Rows summed by one thread of the first column-sum stage.</summary>
     public const int RowsPerBlock = 64;
+
+    /// <summary>x[e] = row[e mod columns].</summary>
+    public static void FillRows(Index1D e, ArrayView<float> x, ArrayView<float> row, int columns) => x[e] = row[e % columns];
 
     /// <summary>x[e] += bias[e mod columns].</summary>
     public static void AddBias(Index1D e, ArrayView<float> x, ArrayView<float> bias, int columns) => x[e] += bias[e % columns];

@@ -1,8 +1,17 @@
 namespace Tensorlet.Kernels.Reference;
 
-/// <summary>The float64 bias add and column sum.</summary>
+/// <summary>The float64 bias fill, bias add and column sum.</summary>
 internal static class ReferenceBias
 {
+    /// <summary>x[i, j] = row[j].</summary>
+    public static void FillRows(Span<double> x, ReadOnlySpan<double> row)
+    {
+        for (int e = 0; e < x.Length; e++)
+        {
+            x[e] = row[e % row.Length];
+        }
+    }
+
     /// <summary>x[i, j] += bias[j].</summary>
     public static void AddBias(Span<double> x, ReadOnlySpan<double> bias)
     {

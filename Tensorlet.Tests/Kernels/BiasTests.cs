@@ -21,6 +21,23 @@ public sealed class BiasTests
     }
 
     [TestCaseSource(nameof(Shapes))]
+    public void FillRowsMatchesTheReference(string deviceName, int rows, int columns)
+    {
+        var device = TestDevices.Get(deviceName);
+        var rowData = Uniform(columns, columns + 1, -2f, 2f);
+        var expected = new double[rows * columns];
+        ReferenceBias.FillRows(expected, ToDouble(rowData));
+
+        // The old contents must not show through: x starts as NaN.
+        using var x = device.FromArray(Enumerable.Repeat(float.NaN, rows * columns).ToArray(), rows, columns);
+        using var row = device.FromArray(rowData, columns);
+        Ops.FillRows(x, row);
+
+        // A copy: exactly the row's floats.
+        Assert.That(x.ToArray().Select(v => (double)v), Is.EqualTo(expected), $"FillRows [{rows}, {columns}]");
+    }
+
+    [TestCaseSource(nameof(Shapes))]
     public void AddBiasMatchesTheReference(string deviceName, int rows, int columns)
     {
         var device = TestDevices.Get(deviceName);

@@ -19,6 +19,8 @@ internal sealed partial class CpuBackend
     public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
         => CpuGatherScatter.ScatterAddColumns(gradOutput.Span, indices.Span, gradWeight.Span, gradWeight.Rows, gradWeight.Columns, Threads);
 
+    public void FillRows(Tensor x, Tensor row) => CpuBias.FillRows(x.Span, row.Span, Threads);
+
     public void AddBias(Tensor x, Tensor bias) => CpuBias.AddBias(x.Span, bias.Span, Threads);
 
     public void SumColumns(Tensor x, Tensor result, bool accumulate) => CpuBias.SumColumns(x.Span, result.Span, accumulate, Threads);

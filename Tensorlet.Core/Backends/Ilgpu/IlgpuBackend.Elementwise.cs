@@ -95,6 +95,14 @@ internal sealed partial class IlgpuBackend
         }
     }
 
+    public void FillRows(Tensor x, Tensor row)
+    {
+        if (x.Length > 0 && row.Length > 0)
+        {
+            Elementwise.FillRows(Extent(x.Length), x.View, row.View, (int)row.Length);
+        }
+    }
+
     public void AddBias(Tensor x, Tensor bias)
     {
         if (x.Length > 0 && bias.Length > 0)

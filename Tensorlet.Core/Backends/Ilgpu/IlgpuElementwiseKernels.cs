@@ -21,6 +21,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAdd;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAddTransposed;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? addTransposed;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? fillRows;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? addBias;
     private Action<Index1D, ArrayView<float>, ArrayView<double>, int, int>? sumColumnsPartial;
     private Action<Index1D, ArrayView<double>, ArrayView<float>, int, int, int>? sumColumnsFinish;
@@ -64,6 +65,9 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> AddTransposed
         => addTransposed ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(GatherScatterKernels.AddTransposed);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int> FillRows
+        => fillRows ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(BiasKernels.FillRows);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int> AddBias
         => addBias ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(BiasKernels.AddBias);
