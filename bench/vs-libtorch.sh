@@ -2,7 +2,7 @@
 # Tensorlet's LSTM (and GRU) training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
 # A B A B in one invocation, each run a fresh process with its own warm-up; with NGRAM=1 also the notebook's n-gram MLP
 # step (n = 3, hidden 100, batch 100, 4669 n-grams; times in ms/batch); then the FMA peak of this machine
-# (FmaPeakBenchmarks, short job), so every figure of the table comes from the same run. It ends with a summary: per
+# (FmaPeakBenchmarks, medium job), so every figure of the table comes from the same run. It ends with a summary: per
 # workload, each round's Tensorlet/libtorch ratio and Tensorlet's fraction of the peak, and the medians of both.
 #
 # The libtorch project is not in Tensorlet.sln (its restore is about 1.3 GB); this script builds it. On a system whose
@@ -15,6 +15,8 @@
 #              (.NET tiers its JIT up over the first few batches: after one warm-up batch the 2×256 step runs about
 #              10% below its steady state, after six it is there; libtorch gets the same warm-up.)
 #              NGRAM=0 (1 adds the n-gram step; NGRAM_BATCHES=300 NGRAM_WARMUP=30 NGRAM_THREADS=1)  PEAK=1 (0 skips the FMA peak)
+#              PEAK_JOB=medium (BenchmarkDotNet's job for the peak: short's three iterations moved it by 5% between
+#              runs, 217-228 GFLOP/s on the AMD EPYC, where medium gave 220-224 in four runs, in about 100 s instead of 30)
 #              LIBTORCH_ENV="OMP_WAIT_POLICY=PASSIVE" (extra environment for the libtorch runs, for a loaded machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,7 @@ BATCHES=${BATCHES:-6}
 WARMUP=${WARMUP:-6}
 THREADS=${THREADS:-2}
 PEAK=${PEAK:-1}
+PEAK_JOB=${PEAK_JOB:-medium}
 LIBTORCH_ENV=${LIBTORCH_ENV:-}
 NGRAM=${NGRAM:-0}
 NGRAM_BATCHES=${NGRAM_BATCHES:-300}
@@ -87,7 +90,7 @@ fi
 
 PEAK_TABLE=""
 if [ "$PEAK" = 1 ]; then
-  PEAK_TABLE=$($TENSORLET --filter '*FmaPeak*' --job short 2>&1 | grep -E '^\|' || true)
+  PEAK_TABLE=$($TENSORLET --filter '*FmaPeak*' --job "$PEAK_JOB" 2>&1 | grep -E '^\|' || true)
   echo "$PEAK_TABLE"
 fi
 
