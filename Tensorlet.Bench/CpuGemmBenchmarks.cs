@@ -38,6 +38,12 @@ public class CpuGemmBenchmarks
         /// <summary>The output head: h [9900, H] · W_outᵀ (W_out [32, H]).</summary>
         OutputHead,
 
+        /// <summary>The output head's weight gradient: dYᵀ · h, dY [9900, 32], h [9900, H].</summary>
+        OutputHeadWeightGradient,
+
+        /// <summary>The output head's input gradient: dY [9900, 32] · W_out [32, H].</summary>
+        OutputHeadInputGradient,
+
         /// <summary>The wavefront's hand-over forward: one chunk's input projection, x [200, H] · W_ihᵀ (run on one thread, in parts of the columns).</summary>
         ChunkProjection,
 
@@ -80,6 +86,8 @@ public class CpuGemmBenchmarks
         GemmShape.WeightGradient => (4 * h, h, 9900, true, false),
         GemmShape.InputGradient => (9900, h, 4 * h, false, false),
         GemmShape.OutputHead => (9900, 32, h, false, true),
+        GemmShape.OutputHeadWeightGradient => (32, h, 9900, true, false),
+        GemmShape.OutputHeadInputGradient => (9900, h, 32, false, false),
         GemmShape.ChunkProjection => (200, 4 * h, h, false, true),
         GemmShape.ChunkInputGradient => (200, h, 4 * h, false, false),
         _ => throw new ArgumentOutOfRangeException(nameof(shape)),

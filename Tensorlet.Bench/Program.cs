@@ -8,7 +8,8 @@ namespace Tensorlet.Bench;
 
 /// <summary>
 /// Entry point: BenchmarkDotNet suites (pass BenchmarkDotNet's own arguments, e.g. <c>--filter '*Gemm*' --job short</c>),
-/// or <c>train-step ...</c>, a plain timing of the training step (see <see cref="TrainStepCommand"/>), or <c>quality ...</c>,
+/// or <c>train-step ...</c>, a plain timing of the training step (see <see cref="TrainStepCommand"/>), or <c>gemm ...</c>, of
+/// the cpu GEMM on one of its shapes (see <see cref="GemmCommand"/>), or <c>quality ...</c>,
 /// the LSTM and n-gram training run behind docs/quality.md (see <see cref="Quality.QualityCommand"/>), or <c>cuda-info</c>,
 /// what the cuda device runs on (see <see cref="CudaInfoCommand"/>).
 /// </summary>
@@ -22,7 +23,7 @@ public static class Program
             return CudaInfoCommand.Run(args[1..]);
         }
 
-        if (args is ["train-step" or "quality", ..])
+        if (args is ["train-step" or "quality" or "gemm", ..])
         {
             return RunCommand(args);
         }
@@ -31,13 +32,14 @@ public static class Program
         return 0;
     }
 
-    // train-step and quality, parsed by System.CommandLine: a bad argument is one line and exit 2.
+    // train-step, gemm and quality, parsed by System.CommandLine: a bad argument is one line and exit 2.
     private static int RunCommand(string[] args)
     {
-        var root = new RootCommand("Tensorlet's benchmarks: BenchmarkDotNet suites, train-step and quality")
+        var root = new RootCommand("Tensorlet's benchmarks: BenchmarkDotNet suites, train-step, gemm and quality")
         {
             TrainStepOptions.Command(TrainStepCommand.Run),
             Quality.QualityCommand.Command(),
+            GemmCommand.Command(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

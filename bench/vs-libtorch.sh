@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tensorlet's LSTM (and GRU) training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
 # A B A B in one invocation, each run a fresh process with its own warm-up; with NGRAM=1 also the notebook's n-gram MLP
-# step (n = 3, hidden 100, batch 100, 4669 n-grams; times in ms/batch); then the FMA peak of this machine
+# step (n = 3, hidden 100, batch 100, 4669 n-grams; times in ms/batch); with GEMMS also the GEMM alone on the step's
+# shapes (Tensorlet.Bench's `gemm` beside the tool's --model gemm); then the FMA peak of this machine
 # (FmaPeakBenchmarks, medium job), so every figure of the table comes from the same run. It ends with a summary: per
 # workload, each round's Tensorlet/libtorch ratio and Tensorlet's fraction of the peak, and the medians of both.
 #
@@ -15,6 +16,9 @@
 #              (.NET tiers its JIT up over the first few batches: after one warm-up batch the 2×256 step runs about
 #              10% below its steady state, after six it is there; libtorch gets the same warm-up.)
 #              NGRAM=0 (1 adds the n-gram step; NGRAM_BATCHES=300 NGRAM_WARMUP=30 NGRAM_THREADS=1)  PEAK=1 (0 skips the FMA peak)
+#              GEMMS="" (names of CpuGemmBenchmarks.GemmShape, e.g. "OutputHead OutputHeadWeightGradient": the GEMM alone on
+#              each of the step's shapes at each HIDDEN, Tensorlet's `gemm` beside libtorch's addmm, operands cold as in
+#              the step unless GEMM_COLD=0; rates in GFLOP/s)
 #              PEAK_JOB=medium (BenchmarkDotNet's job for the peak: short's three iterations moved it by 5% between
 #              runs, 217-228 GFLOP/s on the AMD EPYC, where medium gave 220-224 in four runs, in about 100 s instead of 30)
 #              LIBTORCH_ENV="OMP_WAIT_POLICY=PASSIVE" (extra environment for the libtorch runs, for a loaded machine)
@@ -34,6 +38,8 @@ NGRAM=${NGRAM:-0}
 NGRAM_BATCHES=${NGRAM_BATCHES:-300}
 NGRAM_WARMUP=${NGRAM_WARMUP:-30}
 NGRAM_THREADS=${NGRAM_THREADS:-1}
+GEMMS=${GEMMS:-}
+GEMM_COLD=${GEMM_COLD:-1}
 
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 dotnet build Tensorlet.Bench -c Release -v q -nologo > /dev/null
@@ -87,6 +93,18 @@ if [ "$NGRAM" = 1 ]; then
     echo "ngram - $(echo "$l" | field ms_per_batch_median) $(echo "$t" | field ms_per_batch_median) -" >> "$RESULTS"
   done
 fi
+
+for shape in $GEMMS; do
+  for h in $HIDDEN; do
+    for r in $(seq "$REPS"); do
+      t=$($TENSORLET gemm --shape "$shape" --hidden "$h" --threads "$THREADS" $([ "$GEMM_COLD" = 1 ] && echo --cold) 2>&1)
+      echo "tensorlet gemm $shape H=$h: $(echo "$t" | field ms_median) ms, $(echo "$t" | field gflops) GFLOP/s, $(echo "$t" | field copies) copies"
+      l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model gemm --shape "$shape" --hidden "$h" --threads "$THREADS" --copies "$(echo "$t" | field copies)" 2>&1)
+      echo "libtorch  gemm $shape H=$h: $(echo "$l" | field ms_median) ms, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
+      echo "$shape H=$h $(echo "$t" | field gflops) $(echo "$l" | field gflops) $(echo "$t" | field gflops)" >> "$RESULTS"
+    done
+  done
+done
 
 PEAK_TABLE=""
 if [ "$PEAK" = 1 ]; then

@@ -9,19 +9,25 @@ using static TorchSharp.torch;
 // --model ngram: the n-gram MLP, one-hot n-gram ids [B, 4669], nn.Linear(4669, H), ReLU, nn.Linear(H, 32) (H = 100).
 // Both: mean cross-entropy, Adam(lr 2e-3). The step timed is zero_grad, one-hot, forward, loss, backward, loss.item(),
 // optimizer.step(). Data: synthetic random ids (a step's cost depends only on the shapes), as train-step --synthetic.
-// Usage: LibtorchTrainStep [--model lstm|ngram] [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4]
-//                          [--warmup 1] [--threads 2] [--ngrams 4669]
+// --model gemm times one matrix product of the LSTM step instead (GemmTiming.cs).
+// Usage: LibtorchTrainStep [--model lstm|ngram|gemm] [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4]
+//                          [--warmup 1] [--threads 2] [--ngrams 4669] [--shape OutputHead] [--copies 1]
 // Prints a summary line and, last, one JSON object with train-step's keys (chars_per_s, ms_per_batch_median, gflops).
 const int SequenceLength = 100;
 const int Characters = 32;
 
-var (model, cellName, options) = ParseOptions(args);
+var (model, cellName, shape, options) = ParseOptions(args);
 bool ngram = model == "ngram";
 bool gru = cellName == "gru";
 int hidden = options["hidden"], layers = options["layers"], batch = options["batch"];
 int batches = options["batches"], warmup = options["warmup"], threads = options["threads"], ngrams = options["ngrams"];
 
 torch.set_num_threads(threads);
+if (model == "gemm")
+{
+    return GemmTiming.Run(shape, hidden, options["copies"]);
+}
+
 torch.manual_seed(1234);
 nn.Module<Tensor, Tensor> body = ngram
     ? nn.Sequential(("L1", nn.Linear(ngrams, hidden)), ("act", nn.ReLU()))
@@ -128,11 +134,11 @@ var report = new Dictionary<string, object?>
 Console.WriteLine(JsonSerializer.Serialize(report));
 return 0;
 
-static (string Model, string Cell, Dictionary<string, int> Numbers) ParseOptions(string[] args)
+static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers) ParseOptions(string[] args)
 {
-    var words = new Dictionary<string, string[]> { ["model"] = ["lstm", "ngram"], ["cell"] = ["lstm", "gru"] };
-    var chosen = new Dictionary<string, string> { ["model"] = "lstm", ["cell"] = "lstm" };
-    var values = new Dictionary<string, int> { ["hidden"] = 256, ["layers"] = 2, ["batch"] = 100, ["batches"] = 4, ["warmup"] = 1, ["threads"] = 2, ["ngrams"] = 4669 };
+    var words = new Dictionary<string, string[]> { ["model"] = ["lstm", "ngram", "gemm"], ["cell"] = ["lstm", "gru"], ["shape"] = GemmTiming.Shapes };
+    var chosen = new Dictionary<string, string> { ["model"] = "lstm", ["cell"] = "lstm", ["shape"] = "OutputHead" };
+    var values = new Dictionary<string, int> { ["hidden"] = 256, ["layers"] = 2, ["batch"] = 100, ["batches"] = 4, ["warmup"] = 1, ["threads"] = 2, ["ngrams"] = 4669, ["copies"] = 1 };
     bool hiddenGiven = false;
     for (int i = 0; i < args.Length; i += 2)
     {
@@ -147,7 +153,7 @@ static (string Model, string Cell, Dictionary<string, int> Numbers) ParseOptions
         int value = -1;
         if (!values.ContainsKey(name) || text is null || !int.TryParse(text, CultureInfo.InvariantCulture, out value) || value < 0)
         {
-            Console.Error.WriteLine($"usage: LibtorchTrainStep [--model lstm|ngram] [--cell lstm|gru] [--{string.Join(" N] [--", values.Keys)} N]");
+            Console.Error.WriteLine($"usage: LibtorchTrainStep [--model lstm|ngram|gemm] [--cell lstm|gru] [--shape {string.Join('|', GemmTiming.Shapes)}] [--{string.Join(" N] [--", values.Keys)} N]");
             Environment.Exit(2);
         }
 
@@ -160,7 +166,7 @@ static (string Model, string Cell, Dictionary<string, int> Numbers) ParseOptions
         values["hidden"] = 100; // the notebook's n-gram MLP
     }
 
-    return (chosen["model"], chosen["cell"], values);
+    return (chosen["model"], chosen["cell"], chosen["shape"], values);
 }
 
 /// <summary>nn.LSTM or nn.GRU returning only its output sequence.</summary>
