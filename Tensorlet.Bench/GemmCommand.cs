@@ -32,10 +32,21 @@ internal static class GemmCommand
 
     private static int Run(GemmShape shape, int h, int threads, bool cold)
     {
+        CpuKernelPlan plan;
+        try
+        {
+            plan = CpuKernelPlan.Machine;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"gemm: {e.Message}");
+            return 1;
+        }
+
         threads = threads == 0 ? Environment.ProcessorCount : threads;
         var (m, n, k, transposeA, transposeB) = CpuGemmBenchmarks.Dimensions(shape, h);
         long operandBytes = ((long)m * k + (long)k * n) * sizeof(float);
-        int copies = cold ? (int)Math.Clamp((2 * CpuCaches.Machine.L3Bytes / operandBytes) + 1, 2, 64) : 1;
+        int copies = cold ? (int)Math.Clamp((2 * plan.Caches.L3Bytes / operandBytes) + 1, 2, 64) : 1;
         var rng = new Random(42);
         var a = Enumerable.Range(0, copies).Select(_ => GemmBenchmarkData.Random(rng, m * k)).ToArray();
         var b = Enumerable.Range(0, copies).Select(_ => GemmBenchmarkData.Random(rng, k * n)).ToArray();
@@ -44,7 +55,7 @@ internal static class GemmCommand
         void Call()
         {
             int i = turn++ % copies;
-            CpuGemm.Gemm(transposeA, transposeB, m, n, k, 1f, a[i], b[i], 0f, c, threads);
+            CpuGemm.Gemm(transposeA, transposeB, m, n, k, 1f, a[i], b[i], 0f, c, threads, plan.Gemm);
         }
 
         Call();
@@ -55,7 +66,7 @@ internal static class GemmCommand
         double median = ms[ms.Length / 2];
         double gflops = flop / median / 1e6;
         string layout = $"{(transposeA ? "Aᵀ" : "A")}·{(transposeB ? "Bᵀ" : "B")}";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cpu GEMM {shape} {layout} [{m}×{n}×{k}], {threads} threads, {(cold ? $"operands cold ({copies} copies)" : "operands hot")}: median {median:F3} ms (min {ms[0]:F3}), {gflops:F1} GFLOP/s [{CpuKernelPlan.Machine.Describe()}]"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cpu GEMM {shape} {layout} [{m}×{n}×{k}], {threads} threads, {(cold ? $"operands cold ({copies} copies)" : "operands hot")}: median {median:F3} ms (min {ms[0]:F3}), {gflops:F1} GFLOP/s [{plan.Describe()}]"));
         var report = new Dictionary<string, object>
         {
             ["impl"] = "tensorlet",
@@ -69,7 +80,7 @@ internal static class GemmCommand
             ["ms_median"] = Math.Round(median, 4),
             ["ms_min"] = Math.Round(ms[0], 4),
             ["gflops"] = Math.Round(gflops, 2),
-            ["cpu_plan"] = CpuKernelPlan.Machine.Describe(),
+            ["cpu_plan"] = plan.Describe(),
         };
         Console.WriteLine(JsonSerializer.Serialize(report));
         return 0;

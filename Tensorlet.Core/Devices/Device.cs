@@ -60,7 +60,8 @@ public sealed class Device : IDisposable
     /// </summary>
     /// <param name="name"><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>ilgpu-cpu</c>.</param>
     /// <param name="threads">For <c>cpu</c>: how many threads the kernels use; 0 means all cores.</param>
-    /// <exception cref="DeviceNotAvailableException">The name is unknown or the device is not present.</exception>
+    /// <exception cref="DeviceNotAvailableException">The name is unknown or the device is not present, or, for <c>cpu</c>,
+    /// <c>TENSORLET_CPU_VECTOR</c> or <c>TENSORLET_CPU_RECURRENCE</c> asks for what this machine cannot run.</exception>
     public static Device Create(string name, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -69,7 +70,7 @@ public sealed class Device : IDisposable
         switch (normalized)
         {
             case "cpu":
-                return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Environment.ProcessorCount : threads));
+                return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Environment.ProcessorCount : threads, ConfiguredCpuPlan()));
             case "cuda":
                 if (CudaProbe.Get().Problem is { } problem)
                 {
@@ -85,6 +86,19 @@ public sealed class Device : IDisposable
             default:
                 throw new DeviceNotAvailableException(
                     $"Unknown device '{name}'. Known devices: {string.Join(", ", Names)}; available here: {string.Join(", ", AvailableNames())}.");
+        }
+    }
+
+    // The process's CPU plan, or the one line that says which of its environment variables cannot be honoured here.
+    private static Kernels.Cpu.CpuKernelPlan ConfiguredCpuPlan()
+    {
+        try
+        {
+            return Kernels.Cpu.CpuKernelPlan.Machine;
+        }
+        catch (ArgumentException e)
+        {
+            throw new DeviceNotAvailableException($"Device 'cpu' cannot run as configured: {e.Message}");
         }
     }
 

@@ -37,6 +37,8 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
     private static readonly Lazy<CpuKernelPlan> MachinePlan = new(Choose);
 
     /// <summary>This process's plan (chosen once, at first use).</summary>
+    /// <exception cref="ArgumentException"><see cref="VectorVariable"/> or <see cref="RecurrenceVariable"/> names no width or
+    /// schedule, or a width this CPU does not accelerate (every access throws it again).</exception>
     public static CpuKernelPlan Machine => MachinePlan.Value;
 
     /// <summary>A plan for a given width on this machine's caches (tests and benchmarks construct the variants they compare).</summary>
@@ -101,6 +103,11 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
         {
             var width = ParseWidth(configured)
                 ?? throw new ArgumentException($"{VectorVariable}={configured} is not one of 512, 256, 128, scalar.");
+            if (!IsSupported(width))
+            {
+                throw new ArgumentException($"{VectorVariable}={configured} asks for {width}, which this CPU does not accelerate; it runs {string.Join(", ", Supported())}.");
+            }
+
             return For(width, caches, VectorVariable);
         }
 

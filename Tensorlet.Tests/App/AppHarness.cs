@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using NUnit.Framework;
 using Tensorlet.Samples.CharPredict;
 using Tensorlet.Tests.Infrastructure;
@@ -43,6 +44,48 @@ internal static class AppHarness
         using var stderr = new StringWriter();
         int code = CharPredictApp.Run(args, stdout, stderr, cancellation);
         return new AppResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>
+    /// How to start the app as a child process (<c>dotnet CharPredict.dll ARGS</c>, output redirected), for what only a
+    /// process of its own shows: signals, and settings read once per process from the environment.
+    /// </summary>
+    public static ProcessStartInfo ChildStartInfo(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(typeof(CharPredictApp).Assembly.Location);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return start;
+    }
+
+    /// <summary>Runs the app as a child process with these environment variables set, and captures what it writes.</summary>
+    public static AppResult RunChild(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = ChildStartInfo(args);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var child = Process.Start(start)!;
+        var stderr = child.StandardError.ReadToEndAsync();
+        string stdout = child.StandardOutput.ReadToEnd();
+        if (!child.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            child.Kill(entireProcessTree: true);
+            Assert.Fail("the app did not exit within 2 minutes");
+        }
+
+        return new AppResult(child.ExitCode, stdout, stderr.Result);
     }
 
     /// <summary>The single run folder under <paramref name="runsDir"/>.</summary>

@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using NUnit.Framework;
 using Tensorlet.Models.Checkpoints;
-using Tensorlet.Samples.CharPredict;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.App;
@@ -183,19 +182,7 @@ public sealed class SaveFaultTests
 
     private Process StartChild(string[] args)
     {
-        var app = typeof(CharPredictApp).Assembly.Location;
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(app);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = AppHarness.ChildStartInfo(args);
         start.Environment["TENSORLET_TEST_SAVE_PAUSE_MS"] = PauseMilliseconds.ToString(CultureInfo.InvariantCulture);
         return Process.Start(start)!;
     }
