@@ -20,44 +20,13 @@ public class CpuGemmBenchmarks
     private float[] a = [], b = [], c = [];
     private PackedMatrix? packed;
 
-    /// <summary>Which multiplication of the LSTM.</summary>
-    public enum GemmShape
-    {
-        /// <summary>One recurrent step: h [100, H] · W_hhᵀ (W_hh [4H, H]).</summary>
-        Recurrent,
-
-        /// <summary>The input projection of all steps: x [9900, H] · W_ihᵀ.</summary>
-        InputProjection,
-
-        /// <summary>The weight gradient: dYᵀ · X, dY [9900, 4H], X [9900, H].</summary>
-        WeightGradient,
-
-        /// <summary>The input gradient: dY [9900, 4H] · W [4H, H].</summary>
-        InputGradient,
-
-        /// <summary>The output head: h [9900, H] · W_outᵀ (W_out [32, H]).</summary>
-        OutputHead,
-
-        /// <summary>The output head's weight gradient: dYᵀ · h, dY [9900, 32], h [9900, H].</summary>
-        OutputHeadWeightGradient,
-
-        /// <summary>The output head's input gradient: dY [9900, 32] · W_out [32, H].</summary>
-        OutputHeadInputGradient,
-
-        /// <summary>The wavefront's hand-over forward: one chunk's input projection, x [200, H] · W_ihᵀ (run on one thread, in parts of the columns).</summary>
-        ChunkProjection,
-
-        /// <summary>The wavefront's hand-over backward: one chunk's input gradient, dY [200, 4H] · W [4H, H] (one thread, in parts of the columns).</summary>
-        ChunkInputGradient,
-    }
-
     /// <summary>The LSTM's hidden size.</summary>
     [Params(256, 512)]
     public int H { get; set; }
 
     /// <summary>The multiplication.</summary>
     [ParamsAllValues]
-    public GemmShape Shape { get; set; }
+    public StepGemmShape Shape { get; set; }
 
     /// <summary>Threads the GEMM may use.</summary>
     [Params(1, 2)]
@@ -78,21 +47,6 @@ public class CpuGemmBenchmarks
             : configured.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
-    /// <summary>The dimensions and layout of a shape: C [M, N] = op(A) [M, K] · op(B) [K, N].</summary>
-    public static (int M, int N, int K, bool TransposeA, bool TransposeB) Dimensions(GemmShape shape, int h) => shape switch
-    {
-        GemmShape.Recurrent => (100, 4 * h, h, false, true),
-        GemmShape.InputProjection => (9900, 4 * h, h, false, true),
-        GemmShape.WeightGradient => (4 * h, h, 9900, true, false),
-        GemmShape.InputGradient => (9900, h, 4 * h, false, false),
-        GemmShape.OutputHead => (9900, 32, h, false, true),
-        GemmShape.OutputHeadWeightGradient => (32, h, 9900, true, false),
-        GemmShape.OutputHeadInputGradient => (9900, h, 32, false, false),
-        GemmShape.ChunkProjection => (200, 4 * h, h, false, true),
-        GemmShape.ChunkInputGradient => (200, h, 4 * h, false, false),
-        _ => throw new ArgumentOutOfRangeException(nameof(shape)),
-    };
-
     /// <summary>Allocates random operands, packs B, and checks both variants against float64 before any timing.</summary>
     [GlobalSetup]
     public void Setup()
@@ -100,7 +54,7 @@ public class CpuGemmBenchmarks
         Geometry = Width == "machine"
             ? GemmGeometry.Machine
             : CpuKernelPlan.For(CpuKernelPlan.ParseWidth(Width) ?? throw new ArgumentException($"TENSORLET_BENCH_WIDTHS: unknown width '{Width}'.")).Gemm;
-        var (m, n, k, _, transposeB) = Dimensions(Shape, H);
+        var (m, n, k, _, transposeB) = StepGemmShapes.Dimensions(Shape, H);
         var rng = new Random(42);
         a = GemmBenchmarkData.Random(rng, m * k);
         b = GemmBenchmarkData.Random(rng, k * n);
@@ -122,7 +76,7 @@ public class CpuGemmBenchmarks
     [Benchmark(Baseline = true)]
     public void PackedFreshEachCall()
     {
-        var (m, n, k, transposeA, transposeB) = Dimensions(Shape, H);
+        var (m, n, k, transposeA, transposeB) = StepGemmShapes.Dimensions(Shape, H);
         CpuGemm.Gemm(transposeA, transposeB, m, n, k, 1f, a, b, 0f, c, Threads, Geometry);
     }
 
@@ -130,7 +84,7 @@ public class CpuGemmBenchmarks
     [Benchmark]
     public void PackedReused()
     {
-        var (m, _, _, transposeA, _) = Dimensions(Shape, H);
+        var (m, _, _, transposeA, _) = StepGemmShapes.Dimensions(Shape, H);
         CpuGemm.Gemm(transposeA, m, 1f, a, packed!, 0f, c, Threads);
     }
 
@@ -142,8 +96,8 @@ public class CpuGemmBenchmarks
 
         private static double Gflop(BenchmarkCase benchmarkCase)
         {
-            var shape = (GemmShape)benchmarkCase.Parameters[nameof(Shape)];
-            var (m, n, k, _, _) = Dimensions(shape, ThroughputColumn.Parameter(benchmarkCase, nameof(H)));
+            var shape = (StepGemmShape)benchmarkCase.Parameters[nameof(Shape)];
+            var (m, n, k, _, _) = StepGemmShapes.Dimensions(shape, ThroughputColumn.Parameter(benchmarkCase, nameof(H)));
             return 2.0 * m * n * k / 1e9;
         }
     }

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Tensorlet.Bench.Infrastructure;
 using Tensorlet.Kernels.Cpu;
 
 namespace Tensorlet.Bench;
@@ -13,8 +14,8 @@ public class CpuGemmNaiveBenchmarks
     private float[] a = [], b = [], c = [];
 
     /// <summary>Fixed to the recurrent step so the GFLOP/s column can read it.</summary>
-    [Params(CpuGemmBenchmarks.GemmShape.Recurrent)]
-    public CpuGemmBenchmarks.GemmShape Shape { get; set; }
+    [Params(StepGemmShape.Recurrent)]
+    public StepGemmShape Shape { get; set; }
 
     /// <summary>The hidden size.</summary>
     [Params(256)]
@@ -24,7 +25,7 @@ public class CpuGemmNaiveBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (m, n, k, _, _) = CpuGemmBenchmarks.Dimensions(Shape, H);
+        var (m, n, k, _, _) = StepGemmShapes.Dimensions(Shape, H);
         var rng = new Random(42);
         a = GemmBenchmarkData.Random(rng, m * k);
         b = GemmBenchmarkData.Random(rng, k * n);
@@ -37,7 +38,7 @@ public class CpuGemmNaiveBenchmarks
     [Benchmark]
     public void NaiveLoop()
     {
-        var (m, n, k, transposeA, transposeB) = CpuGemmBenchmarks.Dimensions(Shape, H);
+        var (m, n, k, transposeA, transposeB) = StepGemmShapes.Dimensions(Shape, H);
         NaiveGemm.Gemm(transposeA, transposeB, m, n, k, 1f, a, b, 0f, c);
     }
 }

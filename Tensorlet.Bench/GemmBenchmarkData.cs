@@ -1,3 +1,5 @@
+using Tensorlet.Bench.Infrastructure;
+
 namespace Tensorlet.Bench;
 
 /// <summary>Operands for the GEMM benchmarks, and the float64 check every case passes before it is timed.</summary>
@@ -19,9 +21,9 @@ internal static class GemmBenchmarkData
     /// Checks 256 entries of C (spread over rows and columns, corners included) against float64 dot products;
     /// the bound is the tests' (1e-6·√K·Σ|a·b|, see GemmTests). Throws when any is off, so a wrong kernel is never timed.
     /// </summary>
-    public static void Validate(CpuGemmBenchmarks.GemmShape shape, int h, float[] a, float[] b, float[] c, string variant)
+    public static void Validate(StepGemmShape shape, int h, float[] a, float[] b, float[] c, string variant)
     {
-        var (m, n, k, transposeA, transposeB) = CpuGemmBenchmarks.Dimensions(shape, h);
+        var (m, n, k, transposeA, transposeB) = StepGemmShapes.Dimensions(shape, h);
         var rng = new Random(7);
         for (int sample = 0; sample < 256; sample++)
         {

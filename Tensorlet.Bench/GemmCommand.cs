@@ -4,13 +4,12 @@ using System.Text.Json;
 using Tensorlet.Bench.Infrastructure;
 using Tensorlet.CommandLine;
 using Tensorlet.Kernels.Cpu;
-using GemmShape = Tensorlet.Bench.CpuGemmBenchmarks.GemmShape;
 
 namespace Tensorlet.Bench;
 
 /// <summary>
 /// <c>gemm --shape S [--hidden H] [--threads T] [--cold]</c>: a plain timing of the cpu GEMM on one of the LSTM step's
-/// shapes (<see cref="CpuGemmBenchmarks.Dimensions"/>), as the step calls it (B packed by the call), for
+/// shapes (<see cref="StepGemmShape"/>), as the step calls it (B packed by the call), for
 /// bench/vs-libtorch.sh to alternate with libtorch's on the same shape. With <c>--cold</c> each call takes the next of
 /// enough copies of A and B to exceed the last-level cache, so the operands come from memory, as in the training step,
 /// where every large operand was written by an earlier kernel over tens of megabytes. C is checked against float64
@@ -21,7 +20,7 @@ internal static class GemmCommand
     /// <summary>The <c>gemm</c> command.</summary>
     public static Command Command()
     {
-        var shape = new Option<GemmShape>("--shape") { Description = "The multiplication of the LSTM step", Required = true };
+        var shape = new Option<StepGemmShape>("--shape") { Description = "The multiplication of the LSTM step", Required = true };
         var hidden = OptionParsing.Number("--hidden", "Hidden width H", 256, NumberRange<int>.Positive(4_096));
         var threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, new NumberRange<int>(0, 4_096));
         var cold = new Option<bool>("--cold") { Description = "Cycle through copies of A and B larger than the last-level cache" };
@@ -30,7 +29,7 @@ internal static class GemmCommand
         return command;
     }
 
-    private static int Run(GemmShape shape, int h, int threads, bool cold)
+    private static int Run(StepGemmShape shape, int h, int threads, bool cold)
     {
         CpuKernelPlan plan;
         try
@@ -44,7 +43,7 @@ internal static class GemmCommand
         }
 
         threads = threads == 0 ? Environment.ProcessorCount : threads;
-        var (m, n, k, transposeA, transposeB) = CpuGemmBenchmarks.Dimensions(shape, h);
+        var (m, n, k, transposeA, transposeB) = StepGemmShapes.Dimensions(shape, h);
         long operandBytes = ((long)m * k + (long)k * n) * sizeof(float);
         int copies = cold ? (int)Math.Clamp((2 * plan.Caches.L3Bytes / operandBytes) + 1, 2, 64) : 1;
         var rng = new Random(42);

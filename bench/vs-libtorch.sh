@@ -16,7 +16,7 @@
 #              (.NET tiers its JIT up over the first few batches: after one warm-up batch the 2×256 step runs about
 #              10% below its steady state, after six it is there; libtorch gets the same warm-up.)
 #              NGRAM=0 (1 adds the n-gram step; NGRAM_BATCHES=300 NGRAM_WARMUP=30 NGRAM_THREADS=1)  PEAK=1 (0 skips the FMA peak)
-#              GEMMS="" (names of CpuGemmBenchmarks.GemmShape, e.g. "OutputHead OutputHeadWeightGradient": the GEMM alone on
+#              GEMMS="" (names of Tensorlet.Bench's StepGemmShape, e.g. "OutputHead OutputHeadWeightGradient": the GEMM alone on
 #              each of the step's shapes at each HIDDEN, Tensorlet's `gemm` beside libtorch's addmm, operands cold as in
 #              the step unless GEMM_COLD=0; rates in GFLOP/s)
 #              PEAK_JOB=medium (BenchmarkDotNet's job for the peak: short's three iterations moved it by 5% between

@@ -12,29 +12,12 @@ using static TorchSharp.torch;
 /// </summary>
 internal static class GemmTiming
 {
-    /// <summary>The shapes' names, as Tensorlet.Bench's CpuGemmBenchmarks.GemmShape.</summary>
-    public static readonly string[] Shapes =
-    [
-        "Recurrent", "InputProjection", "WeightGradient", "InputGradient", "OutputHead", "OutputHeadWeightGradient",
-        "OutputHeadInputGradient", "ChunkProjection", "ChunkInputGradient",
-    ];
+    /// <summary>The shapes' names (<see cref="StepGemmShape"/>).</summary>
+    public static readonly string[] Shapes = Enum.GetNames<StepGemmShape>();
 
     public static int Run(string shape, int h, int copies)
     {
-        // C [M, N] = op(A) [M, K] · op(B) [K, N], as CpuGemmBenchmarks.Dimensions.
-        var (m, n, k, transposeA, transposeB) = shape switch
-        {
-            "Recurrent" => (100, 4 * h, h, false, true),
-            "InputProjection" => (9900, 4 * h, h, false, true),
-            "WeightGradient" => (4 * h, h, 9900, true, false),
-            "InputGradient" => (9900, h, 4 * h, false, false),
-            "OutputHead" => (9900, 32, h, false, true),
-            "OutputHeadWeightGradient" => (32, h, 9900, true, false),
-            "OutputHeadInputGradient" => (9900, h, 32, false, false),
-            "ChunkProjection" => (200, 4 * h, h, false, true),
-            "ChunkInputGradient" => (200, h, 4 * h, false, false),
-            _ => throw new ArgumentOutOfRangeException(nameof(shape)),
-        };
+        var (m, n, k, transposeA, transposeB) = StepGemmShapes.Dimensions(Enum.Parse<StepGemmShape>(shape), h);
         copies = Math.Max(1, copies);
         var a = Enumerable.Range(0, copies).Select(_ => transposeA ? torch.rand(k, m).t() : torch.rand(m, k)).ToArray();
         var b = Enumerable.Range(0, copies).Select(_ => transposeB ? torch.rand(n, k).t() : torch.rand(k, n)).ToArray();
