@@ -53,11 +53,11 @@ internal static unsafe class CpuGruRecurrence
     internal readonly struct ForwardGang(
         float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
-        public void Run(int member, int members) => Steps(member, members, 0, steps);
+        public void Run(int member, int members) => Steps(member, CpuThreadTeam.Barrier(members), 0, steps);
 
-        public void Steps(int member, int members, int t0, int t1)
+        public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = CpuLstmRecurrence.Units(member, members, hiddenSize);
+            var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize);
             int wide = 3 * hiddenSize;
             int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
             float[] packedA = ArrayPool<float>.Shared.Rent(checked((paddedBatch * hiddenSize) + 16));
@@ -84,7 +84,7 @@ internal static unsafe class CpuGruRecurrence
                         }
 
                         // Step t+1 multiplies all of h_t.
-                        CpuThreadTeam.GangBarrier(members);
+                        group.Wait();
                     }
                 }
             }
@@ -100,16 +100,16 @@ internal static unsafe class CpuGruRecurrence
     internal readonly struct BackwardGang(
         float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* dBiasIh, float* dBiasHh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
-        public void Run(int member, int members) => Steps(member, members, 0, steps);
+        public void Run(int member, int members) => Steps(member, CpuThreadTeam.Barrier(members), 0, steps);
 
-        public void Steps(int member, int members, int t0, int t1)
+        public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = CpuLstmRecurrence.Units(member, members, hiddenSize);
+            var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize);
             int units = j1 - j0;
             float[] stepSums = ArrayPool<float>.Shared.Rent(6 * units);
             try
             {
-                StepsWithSums(j0, j1, members, t0, t1, stepSums.AsSpan(0, 3 * units), stepSums.AsSpan(3 * units, 3 * units));
+                StepsWithSums(j0, j1, group, t0, t1, stepSums.AsSpan(0, 3 * units), stepSums.AsSpan(3 * units, 3 * units));
             }
             finally
             {
@@ -117,7 +117,7 @@ internal static unsafe class CpuGruRecurrence
             }
         }
 
-        private void StepsWithSums(int j0, int j1, int members, int t0, int t1, Span<float> giSums, Span<float> ghSums)
+        private void StepsWithSums(int j0, int j1, SpinBarrier group, int t0, int t1, Span<float> giSums, Span<float> ghSums)
         {
             int wide = 3 * hiddenSize, units = j1 - j0;
             for (int t = t1 - 1; t >= t0; t--)
@@ -143,7 +143,7 @@ internal static unsafe class CpuGruRecurrence
                 GateColumnSums.AddTo(ghSums, dBiasHh + j0, 3, units, hiddenSize);
 
                 // Step t−1 multiplies all of dgh_t.
-                CpuThreadTeam.GangBarrier(members);
+                group.Wait();
             }
         }
     }

@@ -110,16 +110,16 @@ internal static unsafe class CpuLstmRecurrence
     internal static (int Start, int End) Units(int member, int members, int hiddenSize) =>
         (hiddenSize / members * member, hiddenSize / members * (member + 1));
 
-    /// <summary>The forward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps on one thread (<see cref="Steps"/>).</summary>
+    /// <summary>The forward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps as one member of a group (<see cref="Steps"/>).</summary>
     internal readonly struct ForwardGang(
         float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
-        public void Run(int member, int members) => Steps(member, members, 0, steps);
+        public void Run(int member, int members) => Steps(member, CpuThreadTeam.Barrier(members), 0, steps);
 
         /// <summary>Steps [t0, t1), member <paramref name="member"/>'s units, meeting the other members after each step.</summary>
-        public void Steps(int member, int members, int t0, int t1)
+        public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = Units(member, members, hiddenSize);
+            var (j0, j1) = Units(member, group.Members, hiddenSize);
             int wide = 4 * hiddenSize;
             // h_{t−1} packed whole: B rounded up to MR rows, times K = H (GemmJob.SharedALength).
             int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
@@ -148,7 +148,7 @@ internal static unsafe class CpuLstmRecurrence
                         }
 
                         // Step t+1 multiplies all of h_t.
-                        CpuThreadTeam.GangBarrier(members);
+                        group.Wait();
                     }
                 }
             }
@@ -159,24 +159,24 @@ internal static unsafe class CpuLstmRecurrence
         }
     }
 
-    /// <summary>The backward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps on one thread (<see cref="Steps"/>).</summary>
+    /// <summary>The backward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps as one member of a group (<see cref="Steps"/>).</summary>
     /// <remarks>
     /// dBias accumulates (<see cref="GateColumnSums"/>), so the caller clears it once before the first range of steps.
     /// </remarks>
     internal readonly struct BackwardGang(
         float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, float* dBias, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
     {
-        public void Run(int member, int members) => Steps(member, members, 0, steps);
+        public void Run(int member, int members) => Steps(member, CpuThreadTeam.Barrier(members), 0, steps);
 
         /// <summary>Steps t1 − 1 down to t0, member <paramref name="member"/>'s units, meeting the other members after each step.</summary>
-        public void Steps(int member, int members, int t0, int t1)
+        public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = Units(member, members, hiddenSize);
+            var (j0, j1) = Units(member, group.Members, hiddenSize);
             int units = j1 - j0;
             float[] stepSums = ArrayPool<float>.Shared.Rent(4 * units);
             try
             {
-                StepsWithSums(j0, j1, members, t0, t1, stepSums.AsSpan(0, 4 * units));
+                StepsWithSums(j0, j1, group, t0, t1, stepSums.AsSpan(0, 4 * units));
             }
             finally
             {
@@ -184,7 +184,7 @@ internal static unsafe class CpuLstmRecurrence
             }
         }
 
-        private void StepsWithSums(int j0, int j1, int members, int t0, int t1, Span<float> stepSums)
+        private void StepsWithSums(int j0, int j1, SpinBarrier group, int t0, int t1, Span<float> stepSums)
         {
             int wide = 4 * hiddenSize, units = j1 - j0;
             for (int t = t1 - 1; t >= t0; t--)
@@ -210,7 +210,7 @@ internal static unsafe class CpuLstmRecurrence
                 GateColumnSums.AddTo(stepSums, dBias + j0, 4, units, hiddenSize);
 
                 // Step t−1 multiplies all of d(pre)_t.
-                CpuThreadTeam.GangBarrier(members);
+                group.Wait();
             }
         }
     }

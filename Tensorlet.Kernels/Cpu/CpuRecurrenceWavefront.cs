@@ -3,10 +3,11 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// The wavefront over two stacked recurrent layers (<see cref="CpuRecurrenceSchedule.Wavefront"/>), for any cell whose
 /// layers take their input through one projection x·W_ihᵀ + bias (the LSTM's gates, the GRU's gi), run by
-/// <see cref="CpuWavefront"/>. Forward, one thread runs the lower layer's steps chunk by chunk (each step: the whole
-/// recurrent GEMM and the cell, as the layer's gang runs them with one member) and applies the dropout between the
-/// layers to the chunk; the upper layer's input projection of the chunk (a GEMM of the chunk's rows) is cut into parts
-/// by columns and taken by whichever thread is free; another thread runs the upper layer's steps behind. Backward
+/// <see cref="CpuWavefront"/>. Forward, a group of threads (one thread on two or three cores, half of them on more; see
+/// <see cref="ChainMembers"/>) runs the lower layer's steps chunk by chunk, splitting each step's hidden units as the
+/// split schedule's gang does, and applies the dropout between the layers to the chunk; the upper layer's input
+/// projection of the chunk (a GEMM of the chunk's rows) is cut into parts by columns and taken by whichever thread is
+/// free; another group runs the upper layer's steps behind. Backward
 /// mirrors it from the last step: the upper layer's backward steps lead, the chunk's input gradient
 /// (d(projection)·W_ih) and the dropout's backward hand it over, and the lower layer's backward steps trail.
 /// <para>
@@ -40,7 +41,7 @@ internal static unsafe class CpuRecurrenceWavefront
     {
         int chunk = chunkSteps > 0 ? chunkSteps : ChunkSteps(batch);
         var body = new ForwardWave<TLower, TUpper>(lower, upper, lowerHidden, upperInput, dropout, seed, stream, weightIhT, bias, upperProjection, steps, batch, hiddenSize, chunk);
-        CpuWavefront.Run((steps + chunk - 1) / chunk, threads, ref body);
+        CpuWavefront.Run((steps + chunk - 1) / chunk, threads, ChainMembers(hiddenSize, threads, weightIhT.Geometry.Nr), ref body);
     }
 
     /// <summary>
@@ -56,8 +57,15 @@ internal static unsafe class CpuRecurrenceWavefront
     {
         int chunk = chunkSteps > 0 ? chunkSteps : ChunkSteps(batch);
         var body = new BackwardWave<TUpper, TLower>(upper, lower, upperDProjection, weightIh, lowerDH, dropout, seed, stream, steps, batch, hiddenSize, chunk);
-        CpuWavefront.Run((steps + chunk - 1) / chunk, threads, ref body);
+        CpuWavefront.Run((steps + chunk - 1) / chunk, threads, ChainMembers(hiddenSize, threads, weightIh.Geometry.Nr), ref body);
     }
+
+    /// <summary>
+    /// The threads each layer's steps get: half of them (of those the machine has), fewer where the hidden units do not
+    /// split into that many equal whole slivers. 1 on two or three threads.
+    /// </summary>
+    public static int ChainMembers(int hiddenSize, int threads, int nr) =>
+        CpuLstmRecurrence.Members(hiddenSize, Math.Max(1, Math.Min(threads, CpuThreadTeam.MaxThreads) / 2), nr);
 
     /// <summary>
     /// C[rows, columns of slivers part·S/parts .. (part+1)·S/parts) = A[rows, K]·B for a packed B, on the calling thread,
@@ -90,11 +98,13 @@ internal static unsafe class CpuRecurrenceWavefront
         where TLower : struct, IRecurrenceSteps
         where TUpper : struct, IRecurrenceSteps
     {
-        public void Leading(int chunk)
+        public void Leading(int chunk, int member, SpinBarrier group)
         {
             var (t0, t1) = Steps(chunk, chunkSteps, steps);
-            lower.Steps(0, 1, t0, t1);
-            if (upperInput != lowerHidden)
+            lower.Steps(member, group, t0, t1);
+
+            // The steps end at the group's barrier, so member 0 finds every row of h done.
+            if (member == 0 && upperInput != lowerHidden)
             {
                 CpuDropout.ApplyRange(lowerHidden, upperInput, (long)t0 * batch * hiddenSize, (long)t1 * batch * hiddenSize, dropout, seed, stream);
             }
@@ -119,10 +129,10 @@ internal static unsafe class CpuRecurrenceWavefront
             }
         }
 
-        public void Trailing(int chunk)
+        public void Trailing(int chunk, int member, SpinBarrier group)
         {
             var (t0, t1) = Steps(chunk, chunkSteps, steps);
-            upper.Steps(0, 1, t0, t1);
+            upper.Steps(member, group, t0, t1);
         }
     }
 
@@ -134,10 +144,10 @@ internal static unsafe class CpuRecurrenceWavefront
     {
         private int Chunks => (steps + chunkSteps - 1) / chunkSteps;
 
-        public void Leading(int chunk)
+        public void Leading(int chunk, int member, SpinBarrier group)
         {
             var (t0, t1) = Steps(Chunks - 1 - chunk, chunkSteps, steps);
-            upper.Steps(0, 1, t0, t1);
+            upper.Steps(member, group, t0, t1);
         }
 
         public void HandOver(int chunk, int part, int parts)
@@ -147,15 +157,21 @@ internal static unsafe class CpuRecurrenceWavefront
             ProductPart(weightIh, upperDPre + (r0 * weightIh.K), lowerDH + (r0 * hiddenSize), (t1 - t0) * batch, part, parts);
         }
 
-        public void Trailing(int chunk)
+        public void Trailing(int chunk, int member, SpinBarrier group)
         {
             var (t0, t1) = Steps(Chunks - 1 - chunk, chunkSteps, steps);
             if (dropout > 0f)
             {
-                CpuDropout.ApplyRange(lowerDH, lowerDH, (long)t0 * batch * hiddenSize, (long)t1 * batch * hiddenSize, dropout, seed, stream);
+                // Member 0 masks the whole chunk, whose columns the other members' steps read.
+                if (member == 0)
+                {
+                    CpuDropout.ApplyRange(lowerDH, lowerDH, (long)t0 * batch * hiddenSize, (long)t1 * batch * hiddenSize, dropout, seed, stream);
+                }
+
+                group.Wait();
             }
 
-            lower.Steps(0, 1, t0, t1);
+            lower.Steps(member, group, t0, t1);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 
 namespace Tensorlet.Kernels.Cpu;
 
@@ -43,10 +44,9 @@ internal static unsafe class CpuThreadTeam
     private static int busy;
     private static int sleepers;
 
-    // The running gang (RunGang): its size, the members yet to reach the barrier, and the barrier's generation.
+    // The running gang (RunGang): its size, and the state of its barrier (native, so that a SpinBarrier can point at it).
     private static int gangMembers;
-    private static int gangWaiting;
-    private static int gangSense;
+    private static readonly int* GangBarrierState = (int*)NativeMemory.AllocZeroed(SpinBarrier.StateInts, sizeof(int));
 
     /// <summary>How many threads a loop can use at most: the workers and the caller.</summary>
     public static int MaxThreads => WorkerCount + 1;
@@ -76,7 +76,7 @@ internal static unsafe class CpuThreadTeam
     /// <summary>
     /// Runs body.Run(member, members) once on each of <c>members</c> threads at the same time, members being at
     /// most <paramref name="maxMembers"/> (1, on the caller alone, when the team is already running a loop). The
-    /// members may meet at <see cref="GangBarrier"/>; every member must call it the same number of times.
+    /// members may meet at <see cref="Barrier"/>(members), or at barriers of their own for groups of them.
     /// </summary>
     public static void RunGang<TBody>(int maxMembers, ref TBody gangBody)
         where TBody : struct, IGangBody
@@ -89,47 +89,19 @@ internal static unsafe class CpuThreadTeam
         }
 
         gangMembers = workers + 1;
-        gangWaiting = workers + 1;
+        GangBarrierState[0] = 0; // no member waiting, even after a gang that failed while some were
         Dispatch(&InvokeGang<TBody>, Unsafe.AsPointer(ref gangBody), workers + 1, workers);
     }
 
     /// <summary>
-    /// Waits until every member of the running gang has arrived (a sense-reversing spin barrier: the gang's
-    /// members are on distinct cores and arrive within microseconds). <paramref name="members"/> is the count the
-    /// member was given: a gang of one (run inline, maybe while another thread's gang holds the team) returns at
-    /// once and never touches the team's barrier. After a member failed, the others leave with
-    /// <see cref="OperationCanceledException"/> instead of waiting forever.
+    /// The barrier of the running gang's <paramref name="members"/> members, the count each member was given: a gang of one
+    /// (run inline, maybe while another thread's gang holds the team) never touches the team's barrier.
     /// </summary>
-    public static void GangBarrier(int members)
-    {
-        if (members <= 1)
-        {
-            return;
-        }
-
-        int sense = Volatile.Read(ref gangSense);
-        if (Interlocked.Decrement(ref gangWaiting) == 0)
-        {
-            gangWaiting = gangMembers;
-            Volatile.Write(ref gangSense, sense + 1);
-            return;
-        }
-
-        var spinner = default(SpinWait);
-        while (Volatile.Read(ref gangSense) == sense)
-        {
-            if (Volatile.Read(ref failure) is not null)
-            {
-                throw new OperationCanceledException("Another member of the gang failed.");
-            }
-
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-    }
+    public static SpinBarrier Barrier(int members) => members <= 1 ? SpinBarrier.Alone : new SpinBarrier(GangBarrierState, members);
 
     /// <summary>
     /// Throws <see cref="OperationCanceledException"/> when another thread of the running loop or gang has failed: for
-    /// gang members that wait on each other by other means than <see cref="GangBarrier"/>, so that none waits forever.
+    /// gang members that wait on each other by other means than a <see cref="SpinBarrier"/>, so that none waits forever.
     /// </summary>
     public static void ThrowIfGangFailed()
     {

@@ -6,30 +6,38 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// Runs two dependent chains of sequential work side by side (a wavefront over two stacked recurrent layers): chunk c
 /// of the leading chain, then the parts of the hand-over of chunk c, then chunk c of the trailing chain (see
-/// <see cref="IWavefrontBody"/>). Member 0 of the gang runs the leading chain, member 1 the trailing chain, and both
-/// take hand-over parts, lowest chunk first: member 0 one part of each chunk it has led before it leads the next (all
-/// the older parts it finds, when member 1 has fallen behind), member 1 whenever its next trailing chunk is not ready,
-/// and any further members always. The trailing chain is the critical path (no chunk of it can start before that
-/// chunk's hand-over), so member 0 keeps up with the hand-overs rather than running the leading chain ahead and leaving
-/// them all to member 1, which would then fall behind and leave member 0 idle at the end.
-/// The members never meet at a barrier; each waits only for the chunk it needs. What each chunk computes does not
-/// depend on which thread runs it, so the results are the same for any thread count. On one thread the chunks run in
-/// dependency order.
+/// <see cref="IWavefrontBody"/>). A group of G members of the gang runs the leading chain (members 0 to G − 1), the next G
+/// the trailing chain, each group meeting at its own barrier inside a chunk; G is 1 on two or three threads, and on more
+/// it is as many as the caller allows (a layer's steps split into equal whole slivers of hidden units), so that a
+/// many-core machine runs both layers at once, each on half of its cores, instead of leaving all but two idle.
+/// All members take hand-over parts, lowest chunk first: a leading member one part of each chunk it has led before it
+/// leads the next (all the older parts it finds, when the trailing group has fallen behind), a trailing member whenever
+/// its next chunk is not ready, and members beyond the two groups always. The trailing chain is the critical path (no
+/// chunk of it can start before that chunk's hand-over), so the leading group keeps up with the hand-overs rather than
+/// running ahead and leaving them all to the trailing group, which would then fall behind and leave the leading group
+/// idle at the end. The groups never meet each other at a barrier; each waits only for the chunk it needs. What each
+/// chunk computes does not depend on which thread runs it, so the results are the same for any thread count. On one
+/// thread the chunks run in dependency order.
 /// </summary>
 internal static unsafe class CpuWavefront
 {
-    /// <summary>Runs <paramref name="chunks"/> chunks of <paramref name="body"/> on up to <paramref name="threads"/> threads.</summary>
-    public static void Run<TBody>(int chunks, int threads, ref TBody body)
+    /// <summary>
+    /// Runs <paramref name="chunks"/> chunks of <paramref name="body"/> on up to <paramref name="threads"/> threads, each chain
+    /// on <paramref name="chainMembers"/> of them (1 unless there are at least twice as many threads).
+    /// </summary>
+    public static void Run<TBody>(int chunks, int threads, int chainMembers, ref TBody body)
         where TBody : struct, IWavefrontBody
     {
         int members = Math.Clamp(threads, 1, CpuThreadTeam.MaxThreads);
-        int[] rented = ArrayPool<int>.Shared.Rent(chunks + Progress.Counters);
+        int group = 2 * chainMembers <= members ? Math.Max(1, chainMembers) : 1;
+        int length = Layout.PartsDone + chunks;
+        int[] rented = ArrayPool<int>.Shared.Rent(length);
         try
         {
             fixed (int* counters = rented)
             {
-                new Span<int>(counters, chunks + Progress.Counters).Clear();
-                var gang = new Gang<TBody>(Unsafe.AsPointer(ref body), counters, chunks, members);
+                new Span<int>(counters, length).Clear();
+                var gang = new Gang<TBody>(Unsafe.AsPointer(ref body), counters, chunks, group);
                 CpuThreadTeam.RunGang(members, ref gang);
             }
         }
@@ -39,13 +47,16 @@ internal static unsafe class CpuWavefront
         }
     }
 
-    /// <summary>The counters the members share: chunks done per chain, hand-over parts claimed, and parts done per chunk.</summary>
-    private static class Progress
+    /// <summary>
+    /// Where the members' shared ints are: each group's barrier on a cache line of its own (16 ints apart), then the chunks
+    /// the leading chain has done, the hand-over parts claimed, and the parts done per chunk.
+    /// </summary>
+    private static class Layout
     {
-        public const int LeadingDone = 0, TrailingDone = 1, PartsClaimed = 2, Counters = 3;
+        public const int LeadingBarrier = 0, TrailingBarrier = 16, LeadingDone = 32, PartsClaimed = 33, PartsDone = 48;
     }
 
-    private readonly struct Gang<TBody>(void* body, int* counters, int chunks, int parts) : IGangBody
+    private readonly struct Gang<TBody>(void* body, int* counters, int chunks, int group) : IGangBody
         where TBody : struct, IWavefrontBody
     {
         public void Run(int member, int members)
@@ -56,52 +67,55 @@ internal static unsafe class CpuWavefront
                 // Inline (one thread, or the team busy with another loop): every chunk in dependency order.
                 for (int c = 0; c < chunks; c++)
                 {
-                    work.Leading(c);
-                    for (int p = 0; p < parts; p++)
-                    {
-                        work.HandOver(c, p, parts);
-                    }
-
-                    work.Trailing(c);
+                    work.Leading(c, 0, SpinBarrier.Alone);
+                    work.HandOver(c, 0, 1);
+                    work.Trailing(c, 0, SpinBarrier.Alone);
                 }
 
                 return;
             }
 
-            int* partsDone = counters + Progress.Counters;
+            // The gang may have fewer members than asked for two whole groups (only ever one, inline, as above).
+            int size = 2 * group <= members ? group : 1;
+            bool leads = member < size, trails = !leads && member < 2 * size;
+            int index = leads ? member : member - size;
+            var barrier = new SpinBarrier(counters + (leads ? Layout.LeadingBarrier : Layout.TrailingBarrier), size);
+
+            int parts = members;
+            int* partsDone = counters + Layout.PartsDone;
             int totalParts = chunks * parts;
+            int led = 0, trailed = 0;
             var spinner = default(SpinWait);
             bool triedNewestPart = false;
             while (true)
             {
-                if (member == 1)
+                if (trails)
                 {
-                    int next = counters[Progress.TrailingDone];
-                    if (next == chunks)
+                    if (trailed == chunks)
                     {
                         return;
                     }
 
-                    if (Volatile.Read(ref partsDone[next]) == parts)
+                    if (Volatile.Read(ref partsDone[trailed]) == parts)
                     {
-                        work.Trailing(next);
-                        Volatile.Write(ref counters[Progress.TrailingDone], next + 1);
+                        work.Trailing(trailed, index, barrier);
+                        trailed++;
                         spinner = default;
                         continue;
                     }
                 }
 
-                // A hand-over part whose leading chunk is done, the lowest first. Member 0 goes for one part of the chunk
-                // it has just led (which is in its cache) and then back to its chain, leaving that chunk's other parts to
-                // member 1; parts of older chunks, left because member 1 has fallen behind, it takes all.
-                int claimed = Volatile.Read(ref counters[Progress.PartsClaimed]);
-                int leadingDone = Volatile.Read(ref counters[Progress.LeadingDone]);
+                // A hand-over part whose leading chunk is done, the lowest first. A leading member goes for one part of the
+                // chunk it has just led (which is in its cache) and then back to its chain, leaving that chunk's other parts
+                // to the trailing group; parts of older chunks, left because the trailing group has fallen behind, it takes all.
+                int claimed = Volatile.Read(ref counters[Layout.PartsClaimed]);
+                int leadingDone = Volatile.Read(ref counters[Layout.LeadingDone]);
                 bool newest = claimed / parts == leadingDone - 1;
-                bool leaveToTrailing = member == 0 && triedNewestPart && newest && leadingDone < chunks;
+                bool leaveToTrailing = leads && triedNewestPart && newest && leadingDone < chunks;
                 if (!leaveToTrailing && claimed < totalParts && claimed / parts < leadingDone)
                 {
-                    triedNewestPart |= member == 0 && newest;
-                    if (Interlocked.CompareExchange(ref counters[Progress.PartsClaimed], claimed + 1, claimed) == claimed)
+                    triedNewestPart |= leads && newest;
+                    if (Interlocked.CompareExchange(ref counters[Layout.PartsClaimed], claimed + 1, claimed) == claimed)
                     {
                         work.HandOver(claimed / parts, claimed % parts, parts);
                         Interlocked.Increment(ref partsDone[claimed / parts]);
@@ -111,18 +125,23 @@ internal static unsafe class CpuWavefront
                     continue;
                 }
 
-                if (member == 0 && counters[Progress.LeadingDone] < chunks)
+                if (leads && led < chunks)
                 {
-                    int c = counters[Progress.LeadingDone];
-                    work.Leading(c);
-                    Volatile.Write(ref counters[Progress.LeadingDone], c + 1);
+                    // When member 0 returns, the whole group has finished the chunk (IWavefrontBody.Leading).
+                    work.Leading(led, index, barrier);
+                    led++;
+                    if (index == 0)
+                    {
+                        Volatile.Write(ref counters[Layout.LeadingDone], led);
+                    }
+
                     triedNewestPart = false;
                     continue;
                 }
 
-                if (claimed >= totalParts && member != 1)
+                if (claimed >= totalParts && !trails)
                 {
-                    // Nothing left to claim, and the trailing chain is member 1's.
+                    // Nothing left to claim, and the trailing chain is the trailing group's.
                     return;
                 }
 

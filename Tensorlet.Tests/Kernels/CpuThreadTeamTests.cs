@@ -191,7 +191,7 @@ public sealed unsafe class CpuThreadTeamTests
             for (long round = 1; round <= rounds; round++)
             {
                 Volatile.Write(ref slots[member], round);
-                CpuThreadTeam.GangBarrier(members);
+                CpuThreadTeam.Barrier(members).Wait();
                 for (int other = 0; other < members; other++)
                 {
                     if (Volatile.Read(ref slots[other]) != round)
@@ -200,7 +200,7 @@ public sealed unsafe class CpuThreadTeamTests
                     }
                 }
 
-                CpuThreadTeam.GangBarrier(members);
+                CpuThreadTeam.Barrier(members).Wait();
             }
         }
     }
@@ -216,7 +216,7 @@ public sealed unsafe class CpuThreadTeamTests
                     throw new InvalidOperationException($"round {round}");
                 }
 
-                CpuThreadTeam.GangBarrier(members);
+                CpuThreadTeam.Barrier(members).Wait();
             }
         }
     }
