@@ -42,7 +42,7 @@ internal static class GemmCommand
             return 1;
         }
 
-        threads = threads == 0 ? Environment.ProcessorCount : threads;
+        threads = threads == 0 ? CpuCores.Machine : threads;
         var (m, n, k, transposeA, transposeB) = StepGemmShapes.Dimensions(shape, h);
         long operandBytes = ((long)m * k + (long)k * n) * sizeof(float);
         int copies = cold ? (int)Math.Clamp((2 * plan.Caches.L3Bytes / operandBytes) + 1, 2, 64) : 1;

@@ -59,7 +59,8 @@ public sealed class Device : IDisposable
     /// Creates a device by name.
     /// </summary>
     /// <param name="name"><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>ilgpu-cpu</c>.</param>
-    /// <param name="threads">For <c>cpu</c>: how many threads the kernels use; 0 means all cores.</param>
+    /// <param name="threads">For <c>cpu</c>: how many threads the kernels use; 0 means one per physical core the process may
+    /// run on (hardware threads of one core share its FMA units and caches).</param>
     /// <exception cref="DeviceNotAvailableException">The name is unknown or the device is not present, or, for <c>cpu</c>,
     /// <c>TENSORLET_CPU_VECTOR</c> or <c>TENSORLET_CPU_RECURRENCE</c> asks for what this machine cannot run.</exception>
     public static Device Create(string name, int threads = 0)
@@ -70,7 +71,7 @@ public sealed class Device : IDisposable
         switch (normalized)
         {
             case "cpu":
-                return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Environment.ProcessorCount : threads, ConfiguredCpuPlan()));
+                return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Kernels.Cpu.CpuCores.Machine : threads, ConfiguredCpuPlan()));
             case "cuda":
                 if (CudaProbe.Get().Problem is { } problem)
                 {
@@ -106,7 +107,7 @@ public sealed class Device : IDisposable
     internal static Device CreateCpu(int threads, Kernels.Cpu.CpuKernelPlan plan)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
-        return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Environment.ProcessorCount : threads, plan));
+        return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Kernels.Cpu.CpuCores.Machine : threads, plan));
     }
 
     /// <summary>Allocates a zero-filled float32 tensor.</summary>

@@ -20,7 +20,7 @@ internal sealed partial class CpuBackend : IKernelBackend
     public CpuKernelPlan Plan { get; }
 
     public string Description =>
-        $"CPU, {Threads} thread(s) of {Environment.ProcessorCount}, {Plan.Describe()}";
+        $"CPU, {Threads} thread(s); {CpuCores.Machine} core(s), {Environment.ProcessorCount} logical CPU(s); {Plan.Describe()}";
 
     public Storage<T> Allocate<T>(long length)
         where T : unmanaged => new CpuStorage<T>(length);
