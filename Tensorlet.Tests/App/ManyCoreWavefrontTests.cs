@@ -15,9 +15,10 @@ public sealed class ManyCoreWavefrontTests
 {
     private const int Processors = 5;
 
-    [TestCase("lstm")]
-    [TestCase("gru")]
-    public void TwoGroupsAndAHelperWriteTheSplitSchedulesCheckpoint(string cell)
+    [TestCase("lstm", 2)]
+    [TestCase("gru", 2)]
+    [TestCase("lstm", 3)] // layers 0 and 1 pair forward, 2 and 1 backward; the layer left over runs split
+    public void TwoGroupsAndAHelperWriteTheSplitSchedulesCheckpoint(string cell, int layers)
     {
         // 64 hidden units split into two whole slivers for every width's NR (at most 32), so each layer gets two threads.
         const int hidden = 64;
@@ -26,8 +27,8 @@ public sealed class ManyCoreWavefrontTests
         {
             var text = Path.Combine(folder, "text.txt");
             File.WriteAllText(text, string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 200)));
-            var split = Train(folder, text, cell, hidden, "split");
-            var wavefront = Train(folder, text, cell, hidden, "wavefront");
+            var split = Train(folder, text, cell, layers, hidden, "split");
+            var wavefront = Train(folder, text, cell, layers, hidden, "wavefront");
             Assert.That(Tensors(wavefront), Is.EqualTo(Tensors(split)), "the trained weights");
         }
         finally
@@ -44,8 +45,8 @@ public sealed class ManyCoreWavefrontTests
         return file[(int)(8 + header)..];
     }
 
-    /// <summary>Trains three batches of a 2-layer model with dropout under the schedule; returns its checkpoint's path.</summary>
-    private static string Train(string folder, string text, string cell, int hidden, string schedule)
+    /// <summary>Trains three batches of the model, with dropout, under the schedule; returns its checkpoint's path.</summary>
+    private static string Train(string folder, string text, string cell, int layers, int hidden, string schedule)
     {
         var runs = Path.Combine(folder, schedule);
         var result = AppHarness.RunChild(
@@ -55,7 +56,7 @@ public sealed class ManyCoreWavefrontTests
                 [CpuKernelPlan.RecurrenceVariable] = schedule,
                 [CpuKernelPlan.VectorVariable] = "",
             },
-            "train", "--text", text, "--model", "lstm", "--cell", cell, "--lstm-hidden", $"{hidden}", "--lstm-layers", "2",
+            "train", "--text", text, "--model", "lstm", "--cell", cell, "--lstm-hidden", $"{hidden}", "--lstm-layers", $"{layers}",
             "--lstm-dropout", "0.3", "--batch", "8", "--seq-len", "40", "--epochs", "1", "--max-batches", "3", "--sample-length", "10",
             "--device", "cpu", "--threads", $"{Processors}", "--runs-dir", runs);
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
