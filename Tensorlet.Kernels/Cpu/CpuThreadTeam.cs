@@ -6,8 +6,9 @@ using System.Runtime.InteropServices;
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
-/// The CPU kernels' worker threads: one process-wide team of <see cref="Environment.ProcessorCount"/> − 1
-/// background threads that run one parallel loop at a time together with the calling thread.
+/// The CPU kernels' worker threads: one process-wide team of up to <see cref="Environment.ProcessorCount"/> − 1
+/// background threads, started as loops first ask for them, that run one parallel loop at a time together with the
+/// calling thread.
 /// <para>
 /// Why not <see cref="Parallel.For(int, int, Action{int})"/>: an LSTM training step makes about 800 parallel
 /// kernel calls of 0.1–0.5 ms each. Each Parallel.For allocated about 1.8 KB (2 MB per step) and woke a
@@ -28,7 +29,14 @@ internal static unsafe class CpuThreadTeam
 
     private static readonly object Gate = new();
     private static readonly int WorkerCount = Math.Max(0, Environment.ProcessorCount - 1);
-    private static bool started;
+
+    /// <summary>
+    /// Workers started so far: as many as the largest loop has asked for, not one per logical CPU up front. Every loop
+    /// wakes every started worker, and one that sits the loop out still spins for <see cref="SpinBeforeSleep"/>; with the
+    /// default of one thread per physical core (<see cref="CpuCores"/>), workers for the other hardware threads would
+    /// spin beside the compute threads on their cores after every kernel.
+    /// </summary>
+    private static int startedWorkers;
 
     // The current loop, published by the write of Ticket that follows these writes.
     private static delegate*<void*, int, void> invoke;
@@ -116,7 +124,7 @@ internal static unsafe class CpuThreadTeam
     {
         try
         {
-            EnsureStarted();
+            EnsureStarted(workers);
             invoke = function;
             body = loopBody;
             itemCount = count;
@@ -180,20 +188,15 @@ internal static unsafe class CpuThreadTeam
         }
     }
 
-    private static void EnsureStarted()
+    /// <summary>Starts workers up to <paramref name="workers"/> (called with busy taken, so by one thread at a time).</summary>
+    private static void EnsureStarted(int workers)
     {
-        if (started)
-        {
-            return;
-        }
-
-        for (int w = 0; w < WorkerCount; w++)
+        for (int w = startedWorkers; w < workers; w++)
         {
             var thread = new Thread(WorkerLoop) { IsBackground = true, Name = $"Tensorlet CPU worker {w + 1}" };
             thread.Start(w);
+            startedWorkers = w + 1;
         }
-
-        started = true;
     }
 
     private static void WorkerLoop(object? state)
