@@ -29,7 +29,6 @@ internal static unsafe class CpuWavefront
         where TBody : struct, IWavefrontBody
     {
         int members = Math.Clamp(threads, 1, CpuThreadTeam.MaxThreads);
-        int group = 2 * chainMembers <= members ? Math.Max(1, chainMembers) : 1;
         int length = Layout.PartsDone + chunks;
         int[] rented = ArrayPool<int>.Shared.Rent(length);
         try
@@ -37,7 +36,7 @@ internal static unsafe class CpuWavefront
             fixed (int* counters = rented)
             {
                 new Span<int>(counters, length).Clear();
-                var gang = new Gang<TBody>(Unsafe.AsPointer(ref body), counters, chunks, group);
+                var gang = new Gang<TBody>(Unsafe.AsPointer(ref body), counters, chunks, Math.Max(1, chainMembers));
                 CpuThreadTeam.RunGang(members, ref gang);
             }
         }
@@ -75,7 +74,7 @@ internal static unsafe class CpuWavefront
                 return;
             }
 
-            // The gang may have fewer members than asked for two whole groups (only ever one, inline, as above).
+            // Two whole groups, or, with fewer members than that, groups of one.
             int size = 2 * group <= members ? group : 1;
             bool leads = member < size, trails = !leads && member < 2 * size;
             int index = leads ? member : member - size;
