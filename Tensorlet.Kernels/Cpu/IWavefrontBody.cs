@@ -8,7 +8,11 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal interface IWavefrontBody
 {
-    /// <summary>The leading chain's chunk (forward: the lower layer; backward: the upper one): runs after its previous chunk, on every member of the leading group.</summary>
+    /// <summary>
+    /// The leading chain's chunk (forward: the lower layer; backward: the upper one): runs after its previous chunk, on every
+    /// member of the leading group. When member 0's call returns, the chunk's results are complete (its steps end at the
+    /// group's barrier), because the hand-over may start then.
+    /// </summary>
     void Leading(int chunk, int member, SpinBarrier group);
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of what hands the leading chain's chunk to the trailing chain: runs after <see cref="Leading"/>(chunk), on one thread.</summary>
