@@ -17,7 +17,7 @@ namespace Tensorlet.Bench;
 [Config(typeof(GflopsConfig))]
 public class CpuGemmBenchmarks
 {
-    private float[] a = [], b = [], c = [];
+    private ArraySegment<float> a, b, c;
     private PackedMatrix? packed;
 
     /// <summary>The LSTM's hidden size.</summary>
@@ -58,12 +58,12 @@ public class CpuGemmBenchmarks
         var rng = new Random(42);
         a = GemmBenchmarkData.Random(rng, m * k);
         b = GemmBenchmarkData.Random(rng, k * n);
-        c = new float[m * n];
+        c = GemmBenchmarkData.Zeros(m * n);
         packed = CpuGemm.PackB(transposeB, k, n, b, Threads, geometry: Geometry);
 
         PackedFreshEachCall();
         GemmBenchmarkData.Validate(Shape, H, a, b, c, "fresh pack");
-        Array.Clear(c);
+        c.AsSpan().Clear();
         PackedReused();
         GemmBenchmarkData.Validate(Shape, H, a, b, c, "reused pack");
     }

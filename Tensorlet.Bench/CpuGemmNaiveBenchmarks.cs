@@ -11,7 +11,7 @@ namespace Tensorlet.Bench;
 [Config(typeof(CpuGemmBenchmarks.GflopsConfig))]
 public class CpuGemmNaiveBenchmarks
 {
-    private float[] a = [], b = [], c = [];
+    private ArraySegment<float> a, b, c;
 
     /// <summary>Fixed to the recurrent step so the GFLOP/s column can read it.</summary>
     [Params(StepGemmShape.Recurrent)]
@@ -29,7 +29,7 @@ public class CpuGemmNaiveBenchmarks
         var rng = new Random(42);
         a = GemmBenchmarkData.Random(rng, m * k);
         b = GemmBenchmarkData.Random(rng, k * n);
-        c = new float[m * n];
+        c = GemmBenchmarkData.Zeros(m * n);
         NaiveLoop();
         GemmBenchmarkData.Validate(Shape, H, a, b, c, "naive loop");
     }

@@ -49,7 +49,7 @@ internal static class GemmCommand
         var rng = new Random(42);
         var a = Enumerable.Range(0, copies).Select(_ => GemmBenchmarkData.Random(rng, m * k)).ToArray();
         var b = Enumerable.Range(0, copies).Select(_ => GemmBenchmarkData.Random(rng, k * n)).ToArray();
-        var c = new float[m * n];
+        var c = GemmBenchmarkData.Zeros(m * n);
         int turn = 0;
         void Call()
         {
