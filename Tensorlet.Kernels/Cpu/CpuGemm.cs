@@ -58,6 +58,13 @@ internal static unsafe class CpuGemm
         var plan = geometry ?? GemmGeometry.Machine;
         fixed (float* pa = a, pb = b, pc = c)
         {
+            if (GemmFewRowsJob.Handles(plan, transposeA, transposeB, m, n, k))
+            {
+                var fewRows = new GemmFewRowsJob(m, n, k, plan.KcFor(k), alpha, pa, pb, beta, pc, threads);
+                CpuParallel.ForItems(fewRows.Items, threads, fewRows);
+                return;
+            }
+
             var job = new GemmJob(plan, transposeA, m, n, k, alpha, pa, beta, pc, threads);
             if (job.SplitsN && (long)k * n * sizeof(float) <= plan.L2Bytes)
             {

@@ -408,6 +408,9 @@ internal unsafe struct GemmJob : IParallelItems
     /// A GEMM whose op(B) is a single sliver (N ≤ NR: the LSTM's output head, N = 32) multiplies each A element by only
     /// NR columns, so packing A would cost as much memory traffic as the product; the microkernel reads the MR rows
     /// of A where they are instead (<see cref="GemmMicrokernel512.RunRowsOfA"/>). Same K blocks, same floats.
+    /// The rows are too short a stream for the hardware prefetcher (MR rows of K floats each, then the next MR), so in
+    /// the first K block each panel asks for the next panel's rows, whole, into L2: a panel's MR rows are MR·K contiguous
+    /// floats. On the AMD EPYC the output head [9900×32×256] with h from memory went from 1.08–1.11 ms to 0.79–0.81.
     /// </summary>
     private readonly void RunOneSliverReadingA(int i0, int rowsInBlock)
     {
@@ -432,7 +435,8 @@ internal unsafe struct GemmJob : IParallelItems
                 {
                     int rows = Math.Min(mr, rowsInBlock - ir);
                     float* aRows = a + ((long)(i0 + ir) * k) + pc;
-                    GemmMicrokernel512.RunRowsOfA(kcLen, aRows, k, rows, bSliver, c + ((long)(i0 + ir) * n), n, n, alpha, blockBeta, spill);
+                    float* nextPanel = pc == 0 && ir + (2 * mr) <= rowsInBlock ? a + ((long)(i0 + ir + mr) * k) : null;
+                    GemmMicrokernel512.RunRowsOfA(kcLen, aRows, k, rows, bSliver, c + ((long)(i0 + ir) * n), n, n, alpha, blockBeta, spill, nextPanel, ((mr * k) + kcLen - 1) / kcLen);
                 }
             }
         }

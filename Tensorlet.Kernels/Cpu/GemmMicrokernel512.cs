@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tensorlet.Kernels.Cpu;
 
@@ -58,6 +59,59 @@ internal static unsafe class GemmMicrokernel512
     }
 
     /// <summary>
+    /// <see cref="Run"/> with the panel's K steps <paramref name="aStep"/> floats apart instead of packed: a matrix whose
+    /// rows are the K steps and whose 8 consecutive columns are the panel's rows, read in place. With
+    /// <paramref name="prefetch"/>, each K step also asks for that address into L2 and moves it on by
+    /// <paramref name="prefetchStep"/> floats, so the caller brings its next operands in while this tile computes.
+    /// Written out apart from Run: Run with the step and the prefetch check in its loop ran the 2×512 training step
+    /// about 1% slower (four alternated rounds on the AMD EPYC).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunStridedA(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta, float* spill, int aStep, float* prefetch, int prefetchStep)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            if (Sse.IsSupported && prefetch != null)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += prefetchStep;
+            }
+
+            a += aStep;
+            b += 32;
+        }
+
+        StoreTile(c, ldc, rows, cols, alpha, beta, spill, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    /// <summary>
     /// <see cref="Run"/> for a tile of at most 4 rows (the last panel of an M that leaves 1–4 rows over, such as the LSTM's
     /// 100-row step): the same packed panel (8 floats per K step, the upper 4 zero) but only the first 4 rows'
     /// 8 accumulators, so the padding rows cost nothing. Each element's FMAs run in the same order as in <see cref="Run"/>,
@@ -96,9 +150,10 @@ internal static unsafe class GemmMicrokernel512
     /// contiguous. Rows past <paramref name="rows"/> read row 0 again (their results are never stored). Written out
     /// like <see cref="Run"/> rather than shared through a generic panel type: that version indexed the packed panel
     /// with two more instructions per broadcast and spilled accumulators in the loop, which a microkernel cannot afford.
+    /// <paramref name="prefetch"/> and <paramref name="prefetchStep"/> are <see cref="Run"/>'s.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunRowsOfA(int kc, float* a, long lda, int rows, float* b, float* c, int ldc, int cols, float alpha, float beta, float* spill)
+    public static void RunRowsOfA(int kc, float* a, long lda, int rows, float* b, float* c, int ldc, int cols, float alpha, float beta, float* spill, float* prefetch = null, int prefetchStep = 0)
     {
         float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + (2 * lda) : a, a3 = rows > 3 ? a + (3 * lda) : a;
         float* a4 = rows > 4 ? a + (4 * lda) : a, a5 = rows > 5 ? a + (5 * lda) : a, a6 = rows > 6 ? a + (6 * lda) : a, a7 = rows > 7 ? a + (7 * lda) : a;
@@ -131,6 +186,12 @@ internal static unsafe class GemmMicrokernel512
             var x7 = Vector512.Create(a7[p]);
             c70 = Vector512.FusedMultiplyAdd(x7, b0, c70);
             c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+            if (Sse.IsSupported && prefetch != null)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += prefetchStep;
+            }
+
             b += 32;
         }
 

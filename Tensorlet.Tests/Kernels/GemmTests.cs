@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using NUnit.Framework;
 using Tensorlet.Backends.Cpu;
@@ -23,13 +24,14 @@ public sealed class GemmTests
     /// <summary>
     /// Shapes only the cpu device runs: edges of every block size (MR 8/6/4, NR 32/16/4, KC 256, MC 256), an LSTM
     /// step, a few row blocks with N cut between items (300 rows), enough row blocks not to cut N (2100 rows), and
-    /// row blocks run in column chunks (530×300, three K blocks; a partial last chunk, sliver and row block), and a packed
-    /// B larger than L2, so the next sliver is prefetched (260×300 over K = 2000).
+    /// row blocks run in column chunks (530×300, three K blocks; a partial last chunk, sliver and row block), a packed
+    /// B larger than L2, so the next sliver is prefetched (260×300 over K = 2000), and, as Aᵀ·B on Vector512, few rows
+    /// over a long K read in place (32 and 27 rows: A one sliver as it lies, and padded).
     /// </summary>
     private static readonly (int M, int N, int K)[] LargeShapes =
     [
         (127, 33, 257), (33, 127, 300), (129, 65, 513), (100, 2048, 512), (130, 200, 1100), (9, 520, 256),
-        (300, 70, 90), (2100, 40, 30), (530, 300, 600), (260, 300, 2000),
+        (300, 70, 90), (2100, 40, 30), (530, 300, 600), (260, 300, 2000), (32, 264, 1000), (27, 72, 600),
     ];
 
     /// <summary>Every device × shape × transpose combination; large shapes on cpu only.</summary>
@@ -386,6 +388,45 @@ public sealed class GemmTests
 
         Assert.That(results[1], Is.EqualTo(results[0]));
         Assert.That(results[2], Is.EqualTo(results[0]));
+    }
+
+    [Test]
+    public void FewRowsReadInPlaceGiveTheFloatsOfThePackedPath()
+    {
+        // Aᵀ·B with at most NR rows and a long K (the output head's weight gradient dYᵀ·h) runs as its transpose with B
+        // read in place (GemmFewRowsJob); the same product with B stored transposed takes the packed path. Both sum each
+        // element over the same K blocks with the same microkernel and store, so whole tiles give the same floats, for
+        // any thread count; alpha and beta included.
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Assert.Ignore("The few-rows path runs the Vector512 microkernel; this CPU has no hardware Vector512.");
+        }
+
+        var geometry = GemmGeometry.For(CpuVectorWidth.Vector512, CpuKernelPlan.Machine.Caches);
+        var rng = new Random(37);
+        foreach (var (m, n, k) in new[] { (32, 256, 9900), (32, 64, 700) })
+        {
+            Assert.That(GemmFewRowsJob.Handles(geometry, true, false, m, n, k), Is.True);
+            float[] a = Random(rng, k * m), b = Random(rng, k * n), c = Random(rng, m * n);
+            float[] bT = new float[n * k];
+            for (int p = 0; p < k; p++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    bT[(j * k) + p] = b[(p * n) + j];
+                }
+            }
+
+            float[] packed = (float[])c.Clone();
+            CpuGemm.Gemm(true, true, m, n, k, 0.5f, a, bT, -1.5f, packed, 2, geometry);
+            AssertMatchesReference(packed, true, false, m, n, k, 0.5f, a, b, -1.5f, c, rowStep: 3);
+            for (int threads = 1; threads <= 3; threads++)
+            {
+                float[] inPlace = (float[])c.Clone();
+                CpuGemm.Gemm(true, false, m, n, k, 0.5f, a, b, -1.5f, inPlace, threads, geometry);
+                Assert.That(inPlace, Is.EqualTo(packed), $"{m}x{n}x{k} on {threads} thread(s)");
+            }
+        }
     }
 
     [Test]
