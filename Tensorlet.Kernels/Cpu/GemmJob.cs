@@ -223,6 +223,12 @@ internal unsafe struct GemmJob : IParallelItems
 
                 // The first K block applies beta; later blocks accumulate onto it.
                 float blockBeta = pc == 0 ? beta : 1f;
+                if (WritesCRowsWhole(kcLen))
+                {
+                    RunPanelsOuter(aBlock, kcLen, i0, rowsInBlock, s0, s1, blockBeta, spill);
+                    continue;
+                }
+
                 int nextPc = pc + kc;
                 bool prefetch = sharedA == null && nextPc < k;
                 for (int s = s0; s < s1; s++)
@@ -364,26 +370,59 @@ internal unsafe struct GemmJob : IParallelItems
                 }
             }
 
-            float* aPanel = aBlock + ((long)ir * kcLen);
-            float* cTile = cBlock + ((long)ir * ldc);
-            switch (geometry.Kind)
+            RunMicrokernel(aBlock + ((long)ir * kcLen), kcLen, bSliver, cBlock + ((long)ir * ldc), ldc, rows, cols, blockBeta, spill);
+        }
+    }
+
+    /// <summary>
+    /// Whether <see cref="RunTile"/> runs a K block panel by panel (<see cref="RunPanelsOuter"/>) rather than sliver by
+    /// sliver: when K is one short block, at most a quarter of KC (the output head's input gradient dY·W_out, K the
+    /// vocabulary), and B is packed whole. Each element of C then takes only K multiply-adds per store, so writing C is
+    /// most of the call's memory traffic, and a small B (K·N floats) is cheap to read again for every panel.
+    /// </summary>
+    private readonly bool WritesCRowsWhole(int kcLen) => kcLen == k && 4 * k <= geometry.KcMax && packedB != null && unpackedB == null;
+
+    /// <summary>
+    /// C[i0.., slivers s0…s1) (+)= the row block's packed A panels · B, every sliver of a panel before the next panel, so
+    /// that C is written MR whole rows at a time, in order, instead of an NR-column strip of every row per sliver.
+    /// On the AMD EPYC the output head's input gradient [9900×H×32] with dY from memory took 0.86–0.91 ms this way
+    /// against 0.88–0.97 at H = 256, and 1.70–1.74 against 2.48–2.62 at H = 512. Same tiles, same floats.
+    /// </summary>
+    private readonly void RunPanelsOuter(float* aBlock, int kcLen, int i0, int rowsInBlock, int s0, int s1, float blockBeta, float* spill)
+    {
+        int mr = geometry.Mr, nr = geometry.Nr;
+        for (int ir = 0; ir < rowsInBlock; ir += mr)
+        {
+            int rows = Math.Min(mr, rowsInBlock - ir);
+            for (int s = s0; s < s1; s++)
             {
-                case GemmKernelKind.Vector512 when rows <= 4:
-                    GemmMicrokernel512.RunUpTo4Rows(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
-                    break;
-                case GemmKernelKind.Vector512:
-                    GemmMicrokernel512.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
-                    break;
-                case GemmKernelKind.Vector256:
-                    GemmMicrokernel256.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
-                    break;
-                case GemmKernelKind.Vector128:
-                    GemmMicrokernel128.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
-                    break;
-                default:
-                    GemmMicrokernelScalar.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
-                    break;
+                float* cBlock = CTile(s, i0, out int ldc, out int cols);
+                float* bSliver = packedB + ((long)s * kcLen * nr);
+                RunMicrokernel(aBlock + ((long)ir * kcLen), kcLen, bSliver, cBlock + ((long)ir * ldc), ldc, rows, cols, blockBeta, spill);
             }
+        }
+    }
+
+    /// <summary>One tile: the geometry's microkernel on one packed A panel and one B sliver.</summary>
+    private readonly void RunMicrokernel(float* aPanel, int kcLen, float* bSliver, float* cTile, int ldc, int rows, int cols, float blockBeta, float* spill)
+    {
+        switch (geometry.Kind)
+        {
+            case GemmKernelKind.Vector512 when rows <= 4:
+                GemmMicrokernel512.RunUpTo4Rows(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
+            case GemmKernelKind.Vector512:
+                GemmMicrokernel512.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
+            case GemmKernelKind.Vector256:
+                GemmMicrokernel256.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
+            case GemmKernelKind.Vector128:
+                GemmMicrokernel128.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
+            default:
+                GemmMicrokernelScalar.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
         }
     }
 

@@ -25,13 +25,14 @@ public sealed class GemmTests
     /// Shapes only the cpu device runs: edges of every block size (MR 8/6/4, NR 32/16/4, KC 256, MC 256), an LSTM
     /// step, a few row blocks with N cut between items (300 rows), enough row blocks not to cut N (2100 rows), and
     /// row blocks run in column chunks (530×300, three K blocks; a partial last chunk, sliver and row block), a packed
-    /// B larger than L2, so the next sliver is prefetched (260×300 over K = 2000), and, as Aᵀ·B on Vector512, few rows
-    /// over a long K read in place (32 and 27 rows: A one sliver as it lies, and padded).
+    /// B larger than L2, so the next sliver is prefetched (260×300 over K = 2000), as Aᵀ·B on Vector512, few rows over a
+    /// long K read in place (32 and 27 rows: A one sliver as it lies, and padded), and a short K whose tiles run panel by
+    /// panel (600×300 over K = 32).
     /// </summary>
     private static readonly (int M, int N, int K)[] LargeShapes =
     [
         (127, 33, 257), (33, 127, 300), (129, 65, 513), (100, 2048, 512), (130, 200, 1100), (9, 520, 256),
-        (300, 70, 90), (2100, 40, 30), (530, 300, 600), (260, 300, 2000), (32, 264, 1000), (27, 72, 600),
+        (300, 70, 90), (2100, 40, 30), (530, 300, 600), (260, 300, 2000), (32, 264, 1000), (27, 72, 600), (600, 300, 32),
     ];
 
     /// <summary>Every device × shape × transpose combination; large shapes on cpu only.</summary>
