@@ -62,7 +62,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
 
     /// <inheritdoc/>
     /// <remarks>Managed bytes are counted over all threads (precise), so what a kernel's worker threads allocate counts too.</remarks>
-    protected override Mark Begin() => Recording ? new Mark(Stopwatch.GetTimestamp(), ProcessCpuTime.Seconds(), GC.GetTotalAllocatedBytes(precise: true)) : default;
+    protected override Mark Begin() => Recording ? Mark.Now() : default;
 
     /// <inheritdoc/>
     protected override void End(string kernel, Mark t0)
@@ -73,12 +73,13 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
         }
 
         Inner.Synchronize();
+        var end = Mark.Now();
         if (!kernels.TryGetValue(kernel, out var time))
         {
             kernels[kernel] = time = new KernelTime();
         }
 
-        time.Add(t0, 0);
+        time.Add(t0, end, 0);
     }
 
     /// <summary>Adds a GEMM call that started at <paramref name="t0"/>, under its shape, when recording.</summary>
@@ -90,16 +91,21 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
         }
 
         Inner.Synchronize();
+        var end = Mark.Now();
         if (!gemms.TryGetValue(shape, out var time))
         {
             gemms[shape] = time = new KernelTime();
         }
 
-        time.Add(t0, 2.0 * shape.M * shape.N * shape.K);
+        time.Add(t0, end, 2.0 * shape.M * shape.N * shape.K);
     }
 
     /// <summary>When a kernel call started: timestamp, process CPU seconds and managed bytes allocated so far.</summary>
-    internal readonly record struct Mark(long Timestamp, double CpuSeconds, long AllocatedBytes);
+    internal readonly record struct Mark(long Timestamp, double CpuSeconds, long AllocatedBytes)
+    {
+        /// <summary>The clock, the process's CPU time and the managed bytes allocated so far.</summary>
+        public static Mark Now() => new(Stopwatch.GetTimestamp(), ProcessCpuTime.Seconds(), GC.GetTotalAllocatedBytes(precise: true));
+    }
 
     /// <summary>A GEMM's operand layout and sizes: C[m,n] (+)= op(A)[m,k]·op(B)[k,n].</summary>
     internal readonly record struct GemmShape(bool TransposeA, bool TransposeB, int M, int N, int K, bool Accumulate)
@@ -130,13 +136,18 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
         /// <summary>Seconds spent.</summary>
         public double Seconds => (double)Ticks / Stopwatch.Frequency;
 
-        /// <summary>Adds one call that started at <paramref name="start"/> and ends now.</summary>
-        public void Add(Mark start, double flops)
+        /// <summary>
+        /// Adds one call from <paramref name="start"/> to <paramref name="end"/>. The caller takes the end mark as soon as the
+        /// device has synchronized, before it looks this record up: the first lookup of a shape or kernel (a dictionary
+        /// insert, and code run for the first time) took up to 2.6 ms, which the call that happened to be first was
+        /// charged, and its allocations with it.
+        /// </summary>
+        public void Add(Mark start, Mark end, double flops)
         {
             Calls++;
-            Ticks += Stopwatch.GetTimestamp() - start.Timestamp;
-            CpuSeconds += ProcessCpuTime.Seconds() - start.CpuSeconds;
-            AllocatedBytes += GC.GetTotalAllocatedBytes(precise: true) - start.AllocatedBytes;
+            Ticks += end.Timestamp - start.Timestamp;
+            CpuSeconds += end.CpuSeconds - start.CpuSeconds;
+            AllocatedBytes += end.AllocatedBytes - start.AllocatedBytes;
             Flops += flops;
         }
 
