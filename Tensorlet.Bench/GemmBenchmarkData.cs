@@ -18,9 +18,9 @@ internal static class GemmBenchmarkData
     }
 
     /// <summary>
-    /// Zeros whose first element is 64-byte aligned, as the cpu device allocates tensors: an array's elements start
-    /// 16 bytes after a 8-byte boundary, and a C whose rows are not aligned has every 64-byte store of the microkernel
-    /// straddle two cache lines, which the training step never does.
+    /// Zeros whose first element is 64-byte aligned, as the cpu device allocates tensors: an array's elements start 16
+    /// bytes into an object aligned to 8 bytes only, and a C whose rows are not aligned has every 64-byte store of the
+    /// microkernel straddle two cache lines, which the training step never does.
     /// </summary>
     public static ArraySegment<float> Zeros(int length)
     {

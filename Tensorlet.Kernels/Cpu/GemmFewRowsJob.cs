@@ -66,11 +66,11 @@ internal readonly unsafe struct GemmFewRowsJob : IParallelItems
 
         // The item's tiles of Cᵀ ([columns, NR]), then one padded K block of A when m < NR.
         int tileFloats = columns * Nr;
-        float[] scratch = Scratch(tileFloats + (m < Nr ? kc * Nr : 0) + 16);
+        float[] scratch = GemmJob.Scratch(ref buffer, tileFloats + (m < Nr ? kc * Nr : 0));
         float* spill = stackalloc float[Mr * Nr];
         fixed (float* start = scratch)
         {
-            float* ct = (float*)(((nint)start + 63) & ~(nint)63);
+            float* ct = GemmJob.Align(start);
             float* padded = ct + tileFloats;
             if (beta != 0f)
             {
@@ -141,15 +141,5 @@ internal readonly unsafe struct GemmFewRowsJob : IParallelItems
         }
 
         return null;
-    }
-
-    private static float[] Scratch(int floats)
-    {
-        if (buffer is null || buffer.Length < floats)
-        {
-            buffer = GC.AllocateUninitializedArray<float>(floats, pinned: true);
-        }
-
-        return buffer;
     }
 }

@@ -512,7 +512,7 @@ internal unsafe struct GemmJob : IParallelItems
     }
 
     /// <summary>A pinned per-thread buffer of at least <paramref name="floats"/> (+16 for alignment), grown on demand.</summary>
-    private static float[] Scratch(ref float[]? buffer, int floats)
+    internal static float[] Scratch(ref float[]? buffer, int floats)
     {
         if (buffer is null || buffer.Length < floats + 16)
         {
@@ -522,7 +522,8 @@ internal unsafe struct GemmJob : IParallelItems
         return buffer;
     }
 
-    private static float* Align(float* pointer) => (float*)(((nint)pointer + 63) & ~(nint)63);
+    /// <summary>The first 64-byte boundary at or after <paramref name="pointer"/> (inside a <see cref="Scratch"/> buffer).</summary>
+    internal static float* Align(float* pointer) => (float*)(((nint)pointer + 63) & ~(nint)63);
 
     /// <summary>K block i of op(A), packed into its place in the shared A.</summary>
     private readonly struct PackABlocks(float* a, bool transposeA, int m, int k, int kc, int mr, int paddedM, float* destination) : IParallelItems
