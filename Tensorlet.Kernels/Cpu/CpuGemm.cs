@@ -60,7 +60,7 @@ internal static unsafe class CpuGemm
         {
             if (GemmFewRowsJob.Handles(plan, transposeA, transposeB, m, n, k))
             {
-                var fewRows = new GemmFewRowsJob(m, n, k, plan.KcFor(k), alpha, pa, pb, beta, pc, threads);
+                var fewRows = new GemmFewRowsJob(m, n, k, plan.KcInPlaceFor(k), alpha, pa, pb, beta, pc, threads);
                 CpuParallel.ForItems(fewRows.Items, threads, fewRows);
                 return;
             }

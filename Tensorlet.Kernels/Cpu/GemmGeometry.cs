@@ -30,7 +30,9 @@ internal enum GemmKernelKind
 /// <param name="L2Bytes">One core's L2: above it a packed B is streamed from L3, and the next sliver is prefetched.</param>
 /// <param name="ColumnChunk">Columns of C per chunk when a row block runs its K blocks chunk by chunk (0: never).</param>
 /// <param name="ColumnChunkMaxK">The deepest K whose whole row block of A the chunked order packs at once.</param>
-internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr, int KcMax, int McTarget, long L2Bytes, int ColumnChunk, int ColumnChunkMaxK)
+/// <param name="KcMaxInPlace">The deepest K block of a product whose long operand is read in place rather than packed
+/// (<see cref="GemmFewRowsJob"/>).</param>
+internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr, int KcMax, int McTarget, long L2Bytes, int ColumnChunk, int ColumnChunkMaxK, int KcMaxInPlace)
 {
     /// <summary>The geometry this process's GEMMs use (<see cref="CpuKernelPlan.Machine"/>).</summary>
     public static GemmGeometry Machine => CpuKernelPlan.Machine.Gemm;
@@ -53,6 +55,11 @@ internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr
     /// <item>Column chunks: a chunk of C (MC rows) takes at most a quarter of L2, rounded down to NR (at most 256
     /// columns); and a row block's A over all of K (MC·K floats) may take at most half of L2 (deeper K runs the plain
     /// order). 2 MiB gives K ≤ 1024, 1 MiB K ≤ 512.</item>
+    /// <item>KC read in place: when the MR-column panels of the long operand are read where they lie, one row per K
+    /// step, each 64-byte line of a row serves two panels in turn (NR = 32 needs two panels of MR = 8 floats per line),
+    /// so the block's lines must stay in L1 beside the sliver: KC·(NR floats + 64 bytes) at most the whole L1d, rounded
+    /// down to a multiple of 64 (in [64, 256]). On a 32 KiB L1 that is 128: on the AMD EPYC, one thread, the output
+    /// head's weight gradient [32×512×9900] ran 102 GFLOP/s with KC 128, 99–100 with 160, 95–98 with 192–256.</item>
     /// </list>
     /// </summary>
     public static GemmGeometry For(CpuVectorWidth width, CpuCaches caches)
@@ -69,16 +76,22 @@ internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr
         int mc = (int)Math.Clamp(caches.L2Bytes / 4 / (kc * sizeof(float)) / mr * mr, mr, 256 / mr * mr);
         int chunk = (int)Math.Clamp(caches.L2Bytes / 4 / (mc * sizeof(float)) / nr * nr, nr, Math.Max(nr, 256 / nr * nr));
         int chunkMaxK = (int)(caches.L2Bytes / 2 / (mc * sizeof(float)));
-        return new GemmGeometry(kind, mr, nr, kc, mc, caches.L2Bytes, chunk, chunkMaxK);
+        int kcInPlace = (int)Math.Clamp(caches.L1dBytes / ((nr * sizeof(float)) + 64) / 64 * 64, 64, 256);
+        return new GemmGeometry(kind, mr, nr, kc, mc, caches.L2Bytes, chunk, chunkMaxK, kcInPlace);
     }
 
     /// <summary>The same geometry without the column-chunk order (tests compare the two orders' floats).</summary>
     public GemmGeometry WithoutColumnChunks() => this with { ColumnChunk = 0 };
 
     /// <summary>The K block actually used: K split into equal blocks of at most <see cref="KcMax"/>, so no block is a sliver-thin tail.</summary>
-    public int KcFor(int k)
+    public int KcFor(int k) => EqualBlocks(k, KcMax);
+
+    /// <summary>The K block of a product whose long operand is read in place: as <see cref="KcFor"/>, at most <see cref="KcMaxInPlace"/>.</summary>
+    public int KcInPlaceFor(int k) => EqualBlocks(k, KcMaxInPlace);
+
+    private static int EqualBlocks(int k, int kcMax)
     {
-        int blocks = Math.Max(1, (k + KcMax - 1) / KcMax);
+        int blocks = Math.Max(1, (k + kcMax - 1) / kcMax);
         return Math.Max(1, (k + blocks - 1) / blocks);
     }
 }

@@ -213,6 +213,8 @@ public sealed class GemmTests
         var zen4 = GemmGeometry.For(CpuVectorWidth.Vector512, new CpuCaches(32 << 10, 8, 1 << 20, 32 << 20, "test"));
         Assert.That((zen4.KcMax, zen4.Mc, zen4.ColumnChunk, zen4.ColumnChunkMaxK), Is.EqualTo((256, 256, 256, 512)));
         Assert.That(zen4.KcMax * zen4.Nr * sizeof(float), Is.LessThanOrEqualTo(32 << 10), "the B sliver stays in L1");
+        Assert.That((intel.KcMaxInPlace, zen4.KcMaxInPlace), Is.EqualTo((256, 128)), "read in place, the sliver shares L1 with the panels' lines");
+        Assert.That(zen4.KcInPlaceFor(9900), Is.EqualTo(127), "K in equal blocks of at most 128");
         var avx2 = GemmGeometry.For(CpuVectorWidth.Vector256, new CpuCaches(32 << 10, 8, 1 << 20, 32 << 20, "test"));
         Assert.That(avx2.KcMax, Is.EqualTo(256), "KC stops at 256, where the C tile's traffic is already amortised");
         Assert.That((long)zen4.Mc * zen4.KcMax * sizeof(float), Is.LessThanOrEqualTo((1 << 20) / 4), "the A block takes a quarter of L2");
@@ -396,8 +398,8 @@ public sealed class GemmTests
     {
         // Aᵀ·B with at most NR rows and a long K (the output head's weight gradient dYᵀ·h) runs as its transpose with B
         // read in place (GemmFewRowsJob); the same product with B stored transposed takes the packed path. Both sum each
-        // element over the same K blocks with the same microkernel and store, so whole tiles give the same floats, for
-        // any thread count; alpha and beta included.
+        // element over the same K blocks (the packed path given the in-place depth) with the same microkernel and store,
+        // so whole tiles give the same floats, for any thread count; alpha and beta included.
         if (!Vector512.IsHardwareAccelerated)
         {
             Assert.Ignore("The few-rows path runs the Vector512 microkernel; this CPU has no hardware Vector512.");
@@ -419,7 +421,7 @@ public sealed class GemmTests
             }
 
             float[] packed = (float[])c.Clone();
-            CpuGemm.Gemm(true, true, m, n, k, 0.5f, a, bT, -1.5f, packed, 2, geometry);
+            CpuGemm.Gemm(true, true, m, n, k, 0.5f, a, bT, -1.5f, packed, 2, geometry with { KcMax = geometry.KcMaxInPlace });
             AssertMatchesReference(packed, true, false, m, n, k, 0.5f, a, b, -1.5f, c, rowStep: 3);
             for (int threads = 1; threads <= 3; threads++)
             {
