@@ -8,12 +8,12 @@ namespace Tensorlet.Kernels.Cpu;
 /// again) would triple the bytes the product moves. The job computes the transpose instead, Cᵀ = Bᵀ·A: A's K steps of m
 /// floats are one B sliver as they lie (padded per K block when m &lt; NR), and each panel of MR columns of B is read
 /// in place, one row of B per K step (<see cref="GemmMicrokernel512.RunStridedA"/> with a step of n), in K blocks of at
-/// most <see cref="GemmGeometry.KcMaxInPlace"/> so that the block of A and the lines of B each pair of panels shares stay
-/// in L1. Nothing of B is copied, and each of its elements is read once. An item is a range of panels; it accumulates its tiles of Cᵀ in a
-/// per-thread buffer over the K blocks, with the same alpha and per-block beta as <see cref="GemmJob"/>, and writes
-/// them into C transposed at the end, so every element is the float the packed path gives for a whole tile. On the AMD
-/// EPYC, 2 threads, the output head's weight gradient [32×256×9900] with h from memory took 0.86–0.93 ms this way
-/// against 1.25 packed (and up to 3.9 in the processes where packing h runs slow).
+/// most <see cref="GemmGeometry.KcMaxInPlace"/> so that the block of A and the lines of B each pair of panels shares
+/// stay in L1. Nothing of B is copied, and each of its elements is read once. An item is a range of panels; it
+/// accumulates its tiles of Cᵀ in a per-thread buffer over the K blocks, with the same alpha and per-block beta as
+/// <see cref="GemmJob"/>, and writes them into C transposed at the end, so every element is the float the packed path
+/// gives for a whole tile. On the AMD EPYC, 2 threads, the output head's weight gradient [32×256×9900] with h from
+/// memory took 0.86–0.93 ms this way against 1.25 packed (and up to 3.9 in the processes where packing h runs slow).
 /// </para>
 /// </summary>
 internal readonly unsafe struct GemmFewRowsJob : IParallelItems

@@ -56,10 +56,10 @@ internal readonly record struct GemmGeometry(GemmKernelKind Kind, int Mr, int Nr
     /// columns); and a row block's A over all of K (MC·K floats) may take at most half of L2 (deeper K runs the plain
     /// order). 2 MiB gives K ≤ 1024, 1 MiB K ≤ 512.</item>
     /// <item>KC read in place: when the MR-column panels of the long operand are read where they lie, one row per K
-    /// step, each 64-byte line of a row serves two panels in turn (NR = 32 needs two panels of MR = 8 floats per line),
-    /// so the block's lines must stay in L1 beside the sliver: KC·(NR floats + 64 bytes) at most the whole L1d, rounded
-    /// down to a multiple of 64 (in [64, 256]). On a 32 KiB L1 that is 128: on the AMD EPYC, one thread, the output
-    /// head's weight gradient [32×512×9900] ran 102 GFLOP/s with KC 128, 99–100 with 160, 95–98 with 192–256.</item>
+    /// step, each 64-byte line of a row serves two panels in turn (16 floats, two panels of MR = 8), so the block's lines
+    /// must stay in L1 beside the sliver: KC·(NR floats + 64 bytes) at most the whole L1d, rounded down to a multiple
+    /// of 64 (in [64, 256]). On a 32 KiB L1 that is 128: on the AMD EPYC, one thread, the output head's weight gradient
+    /// [32×512×9900] ran 102–105 GFLOP/s with KC 128, 99–100 with 160, 92–98 with 192–256.</item>
     /// </list>
     /// </summary>
     public static GemmGeometry For(CpuVectorWidth width, CpuCaches caches)
