@@ -79,12 +79,12 @@ internal static unsafe class CpuGemm
 
             // A pooled buffer: fresh native memory would page-fault on every call.
             long packedLength = (long)k * job.PaddedN;
-            float[] rented = ArrayPool<float>.Shared.Rent(checked((int)packedLength + 16));
+            float[] rented = ArrayPool<float>.Shared.Rent(checked((int)packedLength + CpuScratch.Slack));
             try
             {
                 fixed (float* pr = rented)
                 {
-                    float* packed = (float*)(((nint)pr + 63) & ~(nint)63);
+                    float* packed = CpuScratch.Align(pr);
                     PackBInto(pb, transposeB, k, n, plan, job.Kc, job.PaddedN, packed, threads);
                     job.UsePackedB(packed);
                     Run(job, threads);
@@ -141,12 +141,12 @@ internal static unsafe class CpuGemm
         {
             var job = new GemmJob(plan, transposeA, m, (firstSlivers * plan.Nr) + n2, k, alpha, pa, beta, pc1, threads);
             job.SplitColumns(n1, pc2, n2);
-            float[] rented = ArrayPool<float>.Shared.Rent(checked((int)((long)k * job.PaddedN) + 16));
+            float[] rented = ArrayPool<float>.Shared.Rent(checked((int)((long)k * job.PaddedN) + CpuScratch.Slack));
             try
             {
                 fixed (float* pr = rented)
                 {
-                    float* packed = (float*)(((nint)pr + 63) & ~(nint)63);
+                    float* packed = CpuScratch.Align(pr);
                     PackBInto(pb1, false, k, n1, plan, job.Kc, job.PaddedN, packed, threads);
                     PackBInto(pb2, false, k, n2, plan, job.Kc, job.PaddedN, packed, threads, firstSlivers);
                     job.UsePackedB(packed);
@@ -301,12 +301,12 @@ internal static unsafe class CpuGemm
             return;
         }
 
-        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)job.SharedALength + 16));
+        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)job.SharedALength + CpuScratch.Slack));
         try
         {
             fixed (float* pr = rented)
             {
-                job.PackSharedA((float*)(((nint)pr + 63) & ~(nint)63), threads);
+                job.PackSharedA(CpuScratch.Align(pr), threads);
                 RunItems(job, threads);
             }
         }

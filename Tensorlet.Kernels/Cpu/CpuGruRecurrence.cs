@@ -60,12 +60,12 @@ internal static unsafe class CpuGruRecurrence
             var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize);
             int wide = 3 * hiddenSize;
             int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
-            float[] packedA = ArrayPool<float>.Shared.Rent(checked((paddedBatch * hiddenSize) + 16));
+            float[] packedA = ArrayPool<float>.Shared.Rent(checked((paddedBatch * hiddenSize) + CpuScratch.Slack));
             try
             {
                 fixed (float* aStart = packedA)
                 {
-                    float* aAligned = (float*)(((nint)aStart + 63) & ~(nint)63);
+                    float* aAligned = CpuScratch.Align(aStart);
                     for (int t = t0; t < t1; t++)
                     {
                         float* giT = gi + ((long)t * batch * wide);

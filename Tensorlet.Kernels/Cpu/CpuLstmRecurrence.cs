@@ -123,12 +123,12 @@ internal static unsafe class CpuLstmRecurrence
             int wide = 4 * hiddenSize;
             // h_{t−1} packed whole: B rounded up to MR rows, times K = H (GemmJob.SharedALength).
             int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
-            float[] packedA = ArrayPool<float>.Shared.Rent(checked((paddedBatch * hiddenSize) + 16));
+            float[] packedA = ArrayPool<float>.Shared.Rent(checked((paddedBatch * hiddenSize) + CpuScratch.Slack));
             try
             {
                 fixed (float* aStart = packedA)
                 {
-                    float* aAligned = (float*)(((nint)aStart + 63) & ~(nint)63);
+                    float* aAligned = CpuScratch.Align(aStart);
                     for (int t = t0; t < t1; t++)
                     {
                         float* gatesT = gates + ((long)t * batch * wide);

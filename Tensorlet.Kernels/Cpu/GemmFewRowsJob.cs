@@ -67,11 +67,11 @@ internal readonly unsafe struct GemmFewRowsJob : IParallelItems
 
         // The item's tiles of Cᵀ ([columns, NR]), then one padded K block of A when m < NR.
         int tileFloats = columns * Nr;
-        float[] scratch = GemmJob.Scratch(ref buffer, tileFloats + (m < Nr ? kc * Nr : 0));
+        float[] scratch = CpuScratch.Pinned(ref buffer, tileFloats + (m < Nr ? kc * Nr : 0));
         float* spill = stackalloc float[Mr * Nr];
         fixed (float* start = scratch)
         {
-            float* ct = GemmJob.Align(start);
+            float* ct = CpuScratch.Align(start);
             float* padded = ct + tileFloats;
             if (beta != 0f)
             {

@@ -200,13 +200,13 @@ internal unsafe struct GemmJob : IParallelItems
         }
 
         bool prefetchSlivers = PrefetchesNextSliver(rowsInBlock);
-        float[]? aScratch = sharedA == null ? Scratch(ref aBuffer, geometry.Mc * geometry.KcMax) : null;
-        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, geometry.KcMax * (s1 - s0) * nr) : null;
+        float[]? aScratch = sharedA == null ? CpuScratch.Pinned(ref aBuffer, geometry.Mc * geometry.KcMax) : null;
+        float[]? bScratch = unpackedB != null ? CpuScratch.Pinned(ref bBuffer, geometry.KcMax * (s1 - s0) * nr) : null;
         float* spill = stackalloc float[mr * nr];
         fixed (float* aStart = aScratch, bStart = bScratch)
         {
-            float* aPacked = Align(aStart);
-            float* bLocal = Align(bStart);
+            float* aPacked = CpuScratch.Align(aStart);
+            float* bLocal = CpuScratch.Align(bStart);
             for (int pc = 0; pc < k; pc += kc)
             {
                 int kcLen = Math.Min(kc, k - pc);
@@ -305,12 +305,12 @@ internal unsafe struct GemmJob : IParallelItems
         int mr = geometry.Mr, nr = geometry.Nr;
         int paddedRows = (rowsInBlock + mr - 1) / mr * mr;
         int chunkSlivers = geometry.ColumnChunk / nr;
-        float[] aScratch = Scratch(ref aBuffer, geometry.Mc * k);
+        float[] aScratch = CpuScratch.Pinned(ref aBuffer, geometry.Mc * k);
         float* spill = stackalloc float[mr * nr];
         fixed (float* aStart = aScratch)
         {
             // K block pc of the row block sits at pc·paddedRows: panels of MR rows × its kcLen steps.
-            float* aWhole = Align(aStart);
+            float* aWhole = CpuScratch.Align(aStart);
             for (int pc = 0; pc < k; pc += kc)
             {
                 GemmPacking.PackA(a, transposeA, m, k, i0, rowsInBlock, pc, Math.Min(kc, k - pc), mr, aWhole + ((long)pc * paddedRows));
@@ -454,11 +454,11 @@ internal unsafe struct GemmJob : IParallelItems
     private readonly void RunOneSliverReadingA(int i0, int rowsInBlock)
     {
         int mr = geometry.Mr, nr = geometry.Nr;
-        float[]? bScratch = unpackedB != null ? Scratch(ref bBuffer, geometry.KcMax * nr) : null;
+        float[]? bScratch = unpackedB != null ? CpuScratch.Pinned(ref bBuffer, geometry.KcMax * nr) : null;
         float* spill = stackalloc float[mr * nr];
         fixed (float* bStart = bScratch)
         {
-            float* bLocal = Align(bStart);
+            float* bLocal = CpuScratch.Align(bStart);
             for (int pc = 0; pc < k; pc += kc)
             {
                 int kcLen = Math.Min(kc, k - pc);
@@ -510,20 +510,6 @@ internal unsafe struct GemmJob : IParallelItems
             Sse.Prefetch1(start + segmentFloats - 1);
         }
     }
-
-    /// <summary>A pinned per-thread buffer of at least <paramref name="floats"/> (+16 for alignment), grown on demand.</summary>
-    internal static float[] Scratch(ref float[]? buffer, int floats)
-    {
-        if (buffer is null || buffer.Length < floats + 16)
-        {
-            buffer = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
-        }
-
-        return buffer;
-    }
-
-    /// <summary>The first 64-byte boundary at or after <paramref name="pointer"/> (inside a <see cref="Scratch"/> buffer).</summary>
-    internal static float* Align(float* pointer) => (float*)(((nint)pointer + 63) & ~(nint)63);
 
     /// <summary>K block i of op(A), packed into its place in the shared A.</summary>
     private readonly struct PackABlocks(float* a, bool transposeA, int m, int k, int kc, int mr, int paddedM, float* destination) : IParallelItems
