@@ -9,7 +9,8 @@ namespace Tensorlet.Bench;
 /// <summary>
 /// Entry point: BenchmarkDotNet suites (pass BenchmarkDotNet's own arguments, e.g. <c>--filter '*Gemm*' --job short</c>),
 /// or <c>train-step ...</c>, a plain timing of the training step (see <see cref="TrainStepCommand"/>), or <c>gemm ...</c>, of
-/// the cpu GEMM on one of its shapes (see <see cref="GemmCommand"/>), or <c>quality ...</c>,
+/// the cpu GEMM on one of its shapes (see <see cref="GemmCommand"/>), or <c>peak ...</c>, the FMA peak now (see
+/// <see cref="PeakCommand"/>), or <c>quality ...</c>,
 /// the LSTM and n-gram training run behind docs/quality.md (see <see cref="Quality.QualityCommand"/>), or <c>cuda-info</c>,
 /// what the cuda device runs on (see <see cref="CudaInfoCommand"/>).
 /// </summary>
@@ -23,7 +24,7 @@ public static class Program
             return CudaInfoCommand.Run(args[1..]);
         }
 
-        if (args is ["train-step" or "quality" or "gemm", ..])
+        if (args is ["train-step" or "quality" or "gemm" or "peak", ..])
         {
             return RunCommand(args);
         }
@@ -32,14 +33,15 @@ public static class Program
         return 0;
     }
 
-    // train-step, gemm and quality, parsed by System.CommandLine: a bad argument is one line and exit 2.
+    // train-step, gemm, peak and quality, parsed by System.CommandLine: a bad argument is one line and exit 2.
     private static int RunCommand(string[] args)
     {
-        var root = new RootCommand("Tensorlet's benchmarks: BenchmarkDotNet suites, train-step, gemm and quality")
+        var root = new RootCommand("Tensorlet's benchmarks: BenchmarkDotNet suites, train-step, gemm, peak and quality")
         {
             TrainStepOptions.Command(TrainStepCommand.Run),
             Quality.QualityCommand.Command(),
             GemmCommand.Command(),
+            PeakCommand.Command(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -4,7 +4,8 @@
 # step (n = 3, hidden 100, batch 100, 4669 n-grams; times in ms/batch); with GEMMS also the GEMM alone on the step's
 # shapes (Tensorlet.Bench's `gemm` beside the tool's --model gemm); then the FMA peak of this machine
 # (FmaPeakBenchmarks, medium job), so every figure of the table comes from the same run. It ends with a summary: per
-# workload, each round's Tensorlet/libtorch ratio and Tensorlet's fraction of the peak, and the medians of both.
+# workload, each round's Tensorlet/libtorch ratio and Tensorlet's fraction of the peak, and the medians of both; for
+# the training rounds also the fraction of a peak taken just before and after that round (Tensorlet.Bench's `peak`).
 #
 # The libtorch project is not in Tensorlet.sln (its restore is about 1.3 GB); this script builds it. On a system whose
 # libstdc++ predates GCC 13 (Debian 12), libLibTorchSharp.so's one GLIBCXX_3.4.32 symbol, std::ios_base_library_init,
@@ -15,7 +16,7 @@
 # Environment: CELLS="lstm" (or "lstm gru", or "" for none)  HIDDEN="256 512"  REPS=2  BATCHES=6  WARMUP=6  THREADS=2
 #              (.NET tiers its JIT up over the first few batches: after one warm-up batch the 2×256 step runs about
 #              10% below its steady state, after six it is there; libtorch gets the same warm-up.)
-#              NGRAM=0 (1 adds the n-gram step; NGRAM_BATCHES=300 NGRAM_WARMUP=30 NGRAM_THREADS=1)  PEAK=1 (0 skips the FMA peak)
+#              NGRAM=0 (1 adds the n-gram step; NGRAM_BATCHES=300 NGRAM_WARMUP=30 NGRAM_THREADS=1)  PEAK=1 (0 skips the FMA peaks)
 #              GEMMS="" (names of Tensorlet.Bench's StepGemmShape, e.g. "OutputHead OutputHeadWeightGradient": the GEMM alone on
 #              each of the step's shapes at each HIDDEN, Tensorlet's `gemm` beside libtorch's addmm, operands cold as in
 #              the step unless GEMM_COLD=0; rates in GFLOP/s)
@@ -71,14 +72,20 @@ fi
 RESULTS=$(mktemp)
 trap 'rm -f "$RESULTS"' EXIT
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
+# The FMA peak of this moment (about 1.5 s), taken before and after each Tensorlet round: the host's speed drifts over
+# minutes, so the round's fraction of the peak is also given against the mean of these two.
+round_peak() { if [ "$PEAK" = 1 ]; then $TENSORLET peak --threads "$THREADS" | field gflops; else echo -; fi; }
+mean() { if [ "$1" = - ]; then echo -; else python3 -c "print(round(($1 + $2) / 2, 1))"; fi; }
 for cell in $CELLS; do
   for h in $HIDDEN; do
     for r in $(seq "$REPS"); do
+      before=$(round_peak)
       t=$($TENSORLET train-step --model lstm --cell "$cell" --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
-      echo "tensorlet $cell 2x$h: $(echo "$t" | field chars_per_s) chars/s, $(echo "$t" | field gflops) GFLOP/s  [$(echo "$t" | field cpu_plan)]"
+      after=$(round_peak)
+      echo "tensorlet $cell 2x$h: $(echo "$t" | field chars_per_s) chars/s, $(echo "$t" | field gflops) GFLOP/s  [$(echo "$t" | field cpu_plan)]; peak beside it $before, $after"
       l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --cell "$cell" --hidden "$h" --layers 2 --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
       echo "libtorch  $cell 2x$h: $(echo "$l" | field chars_per_s) chars/s, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
-      echo "$cell 2x$h $(echo "$t" | field chars_per_s) $(echo "$l" | field chars_per_s) $(echo "$t" | field gflops)" >> "$RESULTS"
+      echo "$cell 2x$h $(echo "$t" | field chars_per_s) $(echo "$l" | field chars_per_s) $(echo "$t" | field gflops) $(mean "$before" "$after")" >> "$RESULTS"
     done
   done
 done
@@ -90,7 +97,7 @@ if [ "$NGRAM" = 1 ]; then
     l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model ngram --hidden 100 --batch 100 --batches "$NGRAM_BATCHES" --warmup "$NGRAM_WARMUP" --threads "$NGRAM_THREADS" 2>&1)
     echo "libtorch  ngram: $(echo "$l" | field ms_per_batch_median) ms/batch, CPU $(echo "$l" | field cpu_ms_per_batch) ms/batch  [torch $(echo "$l" | field torch)]"
     # Times, not rates: libtorch's over Tensorlet's is the speed-up.
-    echo "ngram - $(echo "$l" | field ms_per_batch_median) $(echo "$t" | field ms_per_batch_median) -" >> "$RESULTS"
+    echo "ngram - $(echo "$l" | field ms_per_batch_median) $(echo "$t" | field ms_per_batch_median) - -" >> "$RESULTS"
   done
 fi
 
@@ -101,7 +108,7 @@ for shape in $GEMMS; do
       echo "tensorlet gemm $shape H=$h: $(echo "$t" | field ms_median) ms, $(echo "$t" | field gflops) GFLOP/s, $(echo "$t" | field copies) copies"
       l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model gemm --shape "$shape" --hidden "$h" --threads "$THREADS" --copies "$(echo "$t" | field copies)" 2>&1)
       echo "libtorch  gemm $shape H=$h: $(echo "$l" | field ms_median) ms, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
-      echo "$shape H=$h $(echo "$t" | field gflops) $(echo "$l" | field gflops) $(echo "$t" | field gflops)" >> "$RESULTS"
+      echo "$shape H=$h $(echo "$t" | field gflops) $(echo "$l" | field gflops) $(echo "$t" | field gflops) -" >> "$RESULTS"
     done
   done
 done
@@ -122,18 +129,21 @@ for line in os.environ["PEAK_TABLE"].splitlines():
         peak = float(cells[-1])
 rows = {}
 for line in open(sys.argv[1]):
-    name, size, ours, theirs, gflops = line.split()
-    rows.setdefault(name if size == "-" else f"{name} {size}", []).append((float(ours), float(theirs), gflops))
+    name, size, ours, theirs, gflops, own_peak = line.split()
+    rows.setdefault(name if size == "-" else f"{name} {size}", []).append((float(ours), float(theirs), gflops, own_peak))
 if not rows:
     sys.exit()
 print(f"== summary: Tensorlet over libtorch per round, then Tensorlet's fraction of the FMA peak "
       f"({f'{peak:g} GFLOP/s on {sys.argv[2]} threads' if peak else 'not measured'}); medians after the bars")
 for name, rounds in rows.items():
-    ratios = [ours / theirs for ours, theirs, _ in rounds]
+    ratios = [ours / theirs for ours, theirs, _, _ in rounds]
     line = f"{name:10} " + " ".join(f"{r:.2f}x" for r in ratios) + f" | {statistics.median(ratios):.2f}x"
-    fractions = [100 * float(g) / peak for _, _, g in rounds if g != "-"] if peak else []
+    fractions = [100 * float(g) / peak for _, _, g, _ in rounds if g != "-"] if peak else []
     if fractions:
         line += "   " + " ".join(f"{f:.1f}%" for f in fractions) + f" | {statistics.median(fractions):.1f}%"
+    own = [100 * float(g) / float(p) for _, _, g, p in rounds if g != "-" and p != "-"]
+    if own:
+        line += "   (of the peak beside each round: " + " ".join(f"{f:.1f}%" for f in own) + f" | {statistics.median(own):.1f}%)"
     print(line)
 PY
 echo "== load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
