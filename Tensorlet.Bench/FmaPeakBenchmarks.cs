@@ -15,7 +15,7 @@ namespace Tensorlet.Bench;
 /// <c>dotnet run -c Release --project Tensorlet.Bench -- --filter '*CpuGemmBenchmarks.Packed*' '*FmaPeak*' --job short</c>.
 /// The threads are the kernels' own team, whose workers spin between loops: on Parallel.For, a thread-pool worker
 /// woken from sleep for every 7 ms call started late often enough to read the two-thread peak 3% low (224 GFLOP/s
-/// where two threads sustain 230 on the AMD EPYC), and now and then ran both halves on one thread.
+/// where two threads sustain 232 on the AMD EPYC), and now and then ran both halves on one thread.
 /// </summary>
 [Config(typeof(GflopsConfig))]
 public class FmaPeakBenchmarks

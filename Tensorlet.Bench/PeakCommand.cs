@@ -22,7 +22,7 @@ internal static class PeakCommand
     /// <summary>The <c>peak</c> command.</summary>
     public static Command Command()
     {
-        var threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, new NumberRange<int>(0, 4_096));
+        var threads = OptionParsing.Number("--threads", "CPU threads (0: all cores; at most the logical CPUs)", 0, new NumberRange<int>(0, 4_096));
         var samples = OptionParsing.Number("--samples", "Timed samples; their mean is the peak", 7, new NumberRange<int>(1, 1_000));
         var command = new Command("peak", "Measure the fp32 FMA peak of this machine now") { threads, samples };
         command.SetAction(r => Run(r.GetValue(threads), r.GetValue(samples)));
@@ -31,7 +31,8 @@ internal static class PeakCommand
 
     private static int Run(int threads, int samples)
     {
-        threads = threads == 0 ? CpuCores.Machine : threads;
+        // More threads than the team has would run some loops one after another and still be labelled as parallel.
+        threads = Math.Min(threads == 0 ? CpuCores.Machine : threads, CpuThreadTeam.MaxThreads);
         var sums = new float[threads];
         FmaPeakBenchmarks.RunOnThreads(sums, LoopsPerSample);
         if (!FmaPeakBenchmarks.Converged(sums))
