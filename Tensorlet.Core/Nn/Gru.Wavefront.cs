@@ -8,8 +8,6 @@ namespace Tensorlet.Nn;
 /// </summary>
 public sealed partial class Gru
 {
-    private readonly Workspace wavefrontInputProjectionGradient = new();
-    private readonly Workspace wavefrontRecurrentProjectionGradient = new();
     private readonly Workspace wavefrontCarryGradient = new();
 
     private protected override bool TryWavefrontForward(int k, RnnLayer lower, RnnLayer upper, Tensor upperInput, (float Probability, ulong Seed, ulong Stream) mask, int steps, int batch)
@@ -22,16 +20,15 @@ public sealed partial class Gru
         int k, RnnLayer upper, RnnLayer lower, Tensor dH, Tensor belowGradient, (float Probability, ulong Seed, ulong Stream) mask, int steps, int batch)
     {
         var device = dH.Device;
-        int rows = steps * batch;
-        var dGi = inputProjectionGradient.Get(device, rows, 3 * HiddenSize);
-        var dGh = recurrentProjectionGradient.Get(device, rows, 3 * HiddenSize);
+        var (u, l) = (cells[k], cells[k - 1]);
+
+        // Each layer's dgi goes over its saved gates and its dgh over its saved gh, as in BackwardCells.
+        var (dGi, dGh) = (upper.GatesAll!, u.RecurrentAll!);
+        var (belowGi, belowGh) = (lower.GatesAll!, l.RecurrentAll!);
         var carry = carryGradient.Get(device, batch, HiddenSize);
-        var belowGi = wavefrontInputProjectionGradient.Get(device, rows, 3 * HiddenSize);
-        var belowGh = wavefrontRecurrentProjectionGradient.Get(device, rows, 3 * HiddenSize);
         var belowCarry = wavefrontCarryGradient.Get(device, batch, HiddenSize);
         Ops.Fill(carry, 0f);
         Ops.Fill(belowCarry, 0f);
-        var (u, l) = (cells[k], cells[k - 1]);
         bool ran = Ops.TryGruWavefrontBackward(
             new GruLayerGradientTensors(upper.GatesAll!, u.RecurrentAll!, upper.HiddenAll!, upper.InitialHidden!, dH, carry, dGi, dGh, u.BiasIhGradient(device, HiddenSize), u.BiasHhGradient(device, HiddenSize), upper.WeightHh.Value),
             upper.WeightIh.Value,

@@ -17,11 +17,7 @@ namespace Tensorlet.Nn;
 public sealed partial class Gru : RnnBase
 {
     private readonly CellBuffers[] cells;
-    private readonly Workspace inputProjectionGradient = new();
-    private readonly Workspace recurrentProjectionGradient = new();
     private readonly Workspace carryGradient = new();
-    private Tensor[]? dGiStepCache;
-    private Tensor[]? dGhStepCache;
 
     /// <summary>Creates the GRU; its parameters (<c>weight_ih_l0</c> etc.) are made when the root module is built.</summary>
     /// <param name="inputSize">Input features; for one-hot input, the vocabulary size.</param>
@@ -95,12 +91,12 @@ public sealed partial class Gru : RnnBase
     {
         var b = cells[k];
         var device = dH.Device;
-        int rows = steps * batch;
-        var dGiAll = inputProjectionGradient.Get(device, rows, 3 * HiddenSize);
-        var dGhAll = recurrentProjectionGradient.Get(device, rows, 3 * HiddenSize);
+        // dgi goes over the saved gates and dgh over the saved gh, step by step as the cell reads them (see RnnBase.BackwardSequence).
+        var dGiAll = layer.GatesAll!;
+        var dGhAll = b.RecurrentAll!;
         var carry = carryGradient.Get(device, batch, HiddenSize);
-        var dGiSteps = StepViews.Of(dGiAll, steps, batch, ref dGiStepCache);
-        var dGhSteps = StepViews.Of(dGhAll, steps, batch, ref dGhStepCache);
+        var dGiSteps = layer.GateSteps!;
+        var dGhSteps = b.RecurrentSteps!;
         var weightHh = layer.WeightHh.Value;
         Ops.Fill(carry, 0f);
         b.BiasGradientsSummed = Ops.TryGruRecurrenceBackward(
@@ -146,11 +142,7 @@ public sealed partial class Gru : RnnBase
             b.Dispose();
         }
 
-        inputProjectionGradient.Dispose();
-        recurrentProjectionGradient.Dispose();
         carryGradient.Dispose();
-        wavefrontInputProjectionGradient.Dispose();
-        wavefrontRecurrentProjectionGradient.Dispose();
         wavefrontCarryGradient.Dispose();
     }
 

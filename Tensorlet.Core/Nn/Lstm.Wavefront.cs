@@ -8,7 +8,6 @@ namespace Tensorlet.Nn;
 /// </summary>
 public sealed partial class Lstm
 {
-    private readonly Workspace wavefrontGateGradient = new();
     private readonly Workspace wavefrontCellGradient = new();
 
     private protected override bool TryWavefrontForward(int k, RnnLayer lower, RnnLayer upper, Tensor upperInput, (float Probability, ulong Seed, ulong Stream) mask, int steps, int batch)
@@ -18,10 +17,10 @@ public sealed partial class Lstm
         int k, RnnLayer upper, RnnLayer lower, Tensor dH, Tensor belowGradient, (float Probability, ulong Seed, ulong Stream) mask, int steps, int batch)
     {
         var device = dH.Device;
-        int rows = steps * batch;
-        var dPre = gateGradient.Get(device, rows, 4 * HiddenSize);
+        // Each layer's d(pre) goes over its saved gates, as in BackwardCells.
+        var dPre = upper.GatesAll!;
         var dc = cellGradient.Get(device, batch, HiddenSize);
-        var belowDPre = wavefrontGateGradient.Get(device, rows, 4 * HiddenSize);
+        var belowDPre = lower.GatesAll!;
         var belowDc = wavefrontCellGradient.Get(device, batch, HiddenSize);
         Ops.Fill(dc, 0f);
         Ops.Fill(belowDc, 0f);

@@ -17,9 +17,7 @@ namespace Tensorlet.Nn;
 public sealed partial class Lstm : RnnBase
 {
     private readonly CellBuffers[] cells;
-    private readonly Workspace gateGradient = new();
     private readonly Workspace cellGradient = new();
-    private Tensor[]? dPreStepCache;
 
     /// <summary>Creates the LSTM; its parameters (<c>weight_ih_l0</c> etc.) are made when the root module is built.</summary>
     /// <param name="inputSize">Input features; for one-hot input, the vocabulary size.</param>
@@ -109,10 +107,10 @@ public sealed partial class Lstm : RnnBase
     {
         var b = cells[k];
         var device = dH.Device;
-        int rows = steps * batch;
-        var dPreAll = gateGradient.Get(device, rows, 4 * HiddenSize);
+        // d(pre) goes over the saved gates, step by step as the cell reads them (see RnnBase.BackwardSequence).
+        var dPreAll = layer.GatesAll!;
         var dc = cellGradient.Get(device, batch, HiddenSize);
-        var dPreSteps = StepViews.Of(dPreAll, steps, batch, ref dPreStepCache);
+        var dPreSteps = layer.GateSteps!;
         var weightHh = layer.WeightHh.Value;
         Ops.Fill(dc, 0f);
         b.BiasGradientSummed = Ops.TryLstmRecurrenceBackward(layer.GatesAll!, b.CellsAll!, b.InitialCell!, dH, dc, dPreAll, b.BiasGradient(device, HiddenSize), weightHh, steps, batch);
@@ -157,9 +155,7 @@ public sealed partial class Lstm : RnnBase
             b.Dispose();
         }
 
-        gateGradient.Dispose();
         cellGradient.Dispose();
-        wavefrontGateGradient.Dispose();
         wavefrontCellGradient.Dispose();
     }
 

@@ -10,8 +10,8 @@ namespace Tensorlet.Nn;
 /// Sequences are time-major inside: row t·B + b of an input or output belongs to step t of sequence b. Forward and
 /// backward follow the cuDNN recipe (Appleyard et al. 2016): one GEMM (or, for one-hot input, one gather) projects the
 /// input of all steps at once; the cell runs its recurrence over the steps; backward runs the cell's recurrence in
-/// reverse, and dW_ih, dW_hh and the input gradient are each one large GEMM after it. Every buffer is owned by the
-/// module and reused.
+/// reverse, writing each step's gate gradients over the gates it saved, and dW_ih, dW_hh and the input gradient are each
+/// one large GEMM after it. Every buffer is owned by the module and reused.
 /// </para>
 /// <para>
 /// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
@@ -42,6 +42,7 @@ public abstract class RnnBase : Module
     private int steps;
     private int batch;
     private bool wavefrontRan;
+    private bool savedStateUsed;
 
     private protected RnnBase(string cellName, int gateCount, int inputSize, int hiddenSize, int numLayers, float dropout)
     {
@@ -128,7 +129,12 @@ public abstract class RnnBase : Module
         return outputShaped.Append(y, input, HiddenSize);
     }
 
-    /// <summary>From dL/d(output) [T, B, H] (used as scratch), accumulates every parameter gradient; returns dL/d(input) [T, B, In], or null for indices.</summary>
+    /// <summary>
+    /// From dL/d(output) [T, B, H] (used as scratch), accumulates every parameter gradient; returns dL/d(input) [T, B, In],
+    /// or null for indices. It overwrites the activations Forward saved, so it runs once per Forward, as PyTorch's backward
+    /// frees the graph.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No Forward ran, or Backward already ran for the last Forward.</exception>
     public override Tensor? Backward(Tensor outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
@@ -170,8 +176,8 @@ public abstract class RnnBase : Module
     }
 
     /// <summary>
-    /// Backpropagates through time from dL/d(output) [T·B, H] (which is overwritten as scratch),
-    /// accumulating every parameter gradient. Returns dL/d(input) [T·B, InputSize] for dense input, or null for one-hot input.
+    /// Backpropagates through time from dL/d(output) [T·B, H] (which is overwritten as scratch, as are the saved
+    /// gates: once per Forward), accumulating every parameter gradient. Returns dL/d(input) [T·B, InputSize] for dense input, or null for one-hot input.
     /// </summary>
     internal Tensor? BackwardSequence(Tensor outputGradient)
     {
@@ -185,6 +191,16 @@ public abstract class RnnBase : Module
         {
             throw new ArgumentException($"The {cellName} output gradient must be [{rows}, {HiddenSize}] but is {outputGradient.ShapeText}.", nameof(outputGradient));
         }
+
+        // The cells write each step's gate gradients over the gates Forward saved, just after reading them: the writes
+        // land in lines already in cache instead of a second [T·B, G·H] buffer that must first be read from memory,
+        // and no such buffer is held. So, as PyTorch frees its graph in backward, one Forward allows one Backward.
+        if (savedStateUsed)
+        {
+            throw new InvalidOperationException($"{GetType().Name}.Backward was already called for this Forward; its saved activations are spent. Run Forward again.");
+        }
+
+        savedStateUsed = true;
 
         Tensor? dH = outputGradient;
         Tensor? inputGradient = null;
@@ -426,6 +442,7 @@ public abstract class RnnBase : Module
         this.steps = steps;
         this.batch = batch;
         wavefrontRan = false;
+        savedStateUsed = false;
         Tensor? layerInput = savedInput;
         Tensor output = null!;
         bool ranWithLayerBelow = false;

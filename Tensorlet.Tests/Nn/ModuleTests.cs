@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Tensorlet.Kernels.Cpu;
 using Tensorlet.Nn;
 using Tensorlet.Tests.Infrastructure;
 
@@ -80,5 +81,36 @@ public sealed class ModuleTests
         using var ids = cpu.IndexFromArray([4, 0, 2], 3);
         using var idsThere = ids.To(device);
         Assert.That(idsThere.ToArray(), Is.EqualTo(new[] { 4, 0, 2 }));
+    }
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ARecurrentModuleBackpropagatesOncePerForwardAndAgainAfterTheNext(string deviceName)
+    {
+        // Backward writes the gate gradients over the gates Forward saved; a second Backward would read them as gates.
+        // H of one GEMM sliver takes the cpu's fused recurrences and, with two layers, its wavefront.
+        var device = TestDevices.Get(deviceName);
+        int h = GemmGeometry.Machine.Nr;
+        foreach (var (name, layers) in new[] { ("lstm", 1), ("lstm", 2), ("gru", 1), ("gru", 2) })
+        {
+            using RnnBase rnn = name == "lstm" ? new Lstm(3, h, layers) : new Gru(3, h, layers);
+            rnn.Build(device, seed: 5);
+            var random = new Random(2);
+            using var x = device.FromArray([.. Enumerable.Range(0, 4 * 2 * 3).Select(_ => random.NextSingle() - 0.5f)], 4, 2, 3);
+            float[] dy = [.. Enumerable.Range(0, 4 * 2 * h).Select(_ => random.NextSingle() - 0.5f)];
+            using var dyOnce = device.FromArray(dy, 4, 2, h);
+            using var dyAgain = device.FromArray(dy, 4, 2, h);
+            using var dyThird = device.FromArray(dy, 4, 2, h);
+            rnn.Forward(x);
+            var dx = rnn.Backward(dyOnce)!.ToArray();
+            var once = rnn.Parameters.Gradients.ToArray();
+            var twice = Assert.Throws<InvalidOperationException>(() => rnn.Backward(dyAgain))!;
+            Assert.That(twice.Message, Does.Contain("already called"), $"{name} ×{layers}");
+            Assert.That(rnn.Parameters.Gradients.ToArray(), Is.EqualTo(once), $"{name} ×{layers}: the refused Backward changed nothing");
+
+            rnn.Parameters.ZeroGradients();
+            rnn.Forward(x);
+            Assert.That(rnn.Backward(dyThird)!.ToArray(), Is.EqualTo(dx), $"{name} ×{layers}: dL/dx after a new Forward");
+            Assert.That(rnn.Parameters.Gradients.ToArray(), Is.EqualTo(once), $"{name} ×{layers}: gradients after a new Forward");
+            Assert.That(once, Has.Some.Not.EqualTo(0f));
+        }
     }
 }
