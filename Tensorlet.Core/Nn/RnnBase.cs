@@ -177,7 +177,8 @@ public abstract class RnnBase : Module
 
     /// <summary>
     /// Backpropagates through time from dL/d(output) [T·B, H] (which is overwritten as scratch, as are the saved
-    /// gates: once per Forward), accumulating every parameter gradient. Returns dL/d(input) [T·B, InputSize] for dense input, or null for one-hot input.
+    /// gates: once per Forward), accumulating every parameter gradient. Returns dL/d(input) [T·B, InputSize] for dense
+    /// input, or null for one-hot input.
     /// </summary>
     internal Tensor? BackwardSequence(Tensor outputGradient)
     {
