@@ -64,7 +64,8 @@ internal interface IKernelBackend : IDisposable
 
     /// <summary>
     /// The fused LSTM cell backward. From the saved gates [B,4H], c and cPrev [B,H], and the incoming
-    /// dh and dcNext [B,H], writes dPreactivations [B,4H] and dcPrev [B,H]. dcPrev may be the same tensor as dcNext.
+    /// dh and dcNext [B,H], writes dPreactivations [B,4H] and dcPrev [B,H]. dPreactivations may be gates, and dcPrev
+    /// may be dcNext.
     /// </summary>
     void LstmCellBackward(Tensor gates, Tensor c, Tensor cPrev, Tensor dh, Tensor dcNext, Tensor dPreactivations, Tensor dcPrev);
 
@@ -80,7 +81,8 @@ internal interface IKernelBackend : IDisposable
     /// <summary>
     /// The backward of <see cref="TryLstmRecurrenceForward"/>, or false where the backend runs it step by step:
     /// from the saved gates, cells and c0, with dH [T·B, H] holding dL/dh_t from above (it receives the recurrent terms)
-    /// and dc [B, H] zero, writes dPre [T·B, 4H] and its column sums dBias [1, 4H] (the gradient of each bias).
+    /// and dc [B, H] zero, writes dPre [T·B, 4H] and its column sums dBias [1, 4H] (the gradient of each bias). dPre may
+    /// be gates itself (the modules pass it so): a step's gates are read before its d(pre) goes over them, never after.
     /// </summary>
     bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor dBias, Tensor weightHh, int steps, int batch);
 
@@ -126,7 +128,9 @@ internal interface IKernelBackend : IDisposable
     /// <summary>
     /// The backward of <see cref="TryGruRecurrenceForward"/>, or false where the backend runs it step by step: from the
     /// saved gates, gh, hidden and h0, with dH [T·B, H] holding dL/dh_t from above (it receives the recurrent terms) and
-    /// dhCarry [B, H] zero, writes dgi and dgh [T·B, 3H] and their column sums dBiasIh and dBiasHh [1, 3H].
+    /// dhCarry [B, H] zero, writes dgi and dgh [T·B, 3H] and their column sums dBiasIh and dBiasHh [1, 3H]. dgi may be
+    /// gates and dgh may be gh (the modules pass them so): a step's are read before its gradients go over them, never
+    /// after.
     /// </summary>
     bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor dBiasIh, Tensor dBiasHh, Tensor weightHh, int steps, int batch);
 
