@@ -82,6 +82,7 @@ public sealed class ModuleTests
         using var idsThere = ids.To(device);
         Assert.That(idsThere.ToArray(), Is.EqualTo(new[] { 4, 0, 2 }));
     }
+
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void ARecurrentModuleBackpropagatesOncePerForwardAndAgainAfterTheNext(string deviceName)
     {
