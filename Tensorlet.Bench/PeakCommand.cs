@@ -35,9 +35,9 @@ internal static class PeakCommand
         threads = Math.Min(threads == 0 ? CpuCores.Machine : threads, CpuThreadTeam.MaxThreads);
         var sums = new float[threads];
         FmaPeakBenchmarks.RunOnThreads(sums, LoopsPerSample);
-        if (!FmaPeakBenchmarks.Converged(sums))
+        if (FmaPeakBenchmarks.WrongLoop(sums) is { } wrong)
         {
-            Console.Error.WriteLine($"peak: the FMA loop ended at {string.Join(", ", sums)}, not 1: not timing a wrong loop.");
+            Console.Error.WriteLine($"peak: {wrong}");
             return 1;
         }
 
