@@ -77,23 +77,10 @@ internal static unsafe class CpuGemm
                 return;
             }
 
-            // A pooled buffer: fresh native memory would page-fault on every call.
-            long packedLength = (long)k * job.PaddedN;
-            float[] rented = ArrayPool<float>.Shared.Rent(checked((int)packedLength + CpuScratch.Slack));
-            try
-            {
-                fixed (float* pr = rented)
-                {
-                    float* packed = CpuScratch.Align(pr);
-                    PackBInto(pb, transposeB, k, n, plan, job.Kc, job.PaddedN, packed, threads);
-                    job.UsePackedB(packed);
-                    Run(job, threads);
-                }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(rented);
-            }
+            using var packed = CpuScratch.Rent((long)k * job.PaddedN);
+            PackBInto(pb, transposeB, k, n, plan, job.Kc, job.PaddedN, packed.Pointer, threads);
+            job.UsePackedB(packed.Pointer);
+            Run(job, threads);
         }
     }
 
@@ -141,22 +128,11 @@ internal static unsafe class CpuGemm
         {
             var job = new GemmJob(plan, transposeA, m, (firstSlivers * plan.Nr) + n2, k, alpha, pa, beta, pc1, threads);
             job.SplitColumns(n1, pc2, n2);
-            float[] rented = ArrayPool<float>.Shared.Rent(checked((int)((long)k * job.PaddedN) + CpuScratch.Slack));
-            try
-            {
-                fixed (float* pr = rented)
-                {
-                    float* packed = CpuScratch.Align(pr);
-                    PackBInto(pb1, false, k, n1, plan, job.Kc, job.PaddedN, packed, threads);
-                    PackBInto(pb2, false, k, n2, plan, job.Kc, job.PaddedN, packed, threads, firstSlivers);
-                    job.UsePackedB(packed);
-                    Run(job, threads);
-                }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(rented);
-            }
+            using var packed = CpuScratch.Rent((long)k * job.PaddedN);
+            PackBInto(pb1, false, k, n1, plan, job.Kc, job.PaddedN, packed.Pointer, threads);
+            PackBInto(pb2, false, k, n2, plan, job.Kc, job.PaddedN, packed.Pointer, threads, firstSlivers);
+            job.UsePackedB(packed.Pointer);
+            Run(job, threads);
         }
     }
 
@@ -301,19 +277,9 @@ internal static unsafe class CpuGemm
             return;
         }
 
-        float[] rented = ArrayPool<float>.Shared.Rent(checked((int)job.SharedALength + CpuScratch.Slack));
-        try
-        {
-            fixed (float* pr = rented)
-            {
-                job.PackSharedA(CpuScratch.Align(pr), threads);
-                RunItems(job, threads);
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(rented);
-        }
+        using var sharedA = CpuScratch.Rent(job.SharedALength);
+        job.PackSharedA(sharedA.Pointer, threads);
+        RunItems(job, threads);
     }
 
     private static void RunItems(GemmJob job, int threads) => CpuParallel.ForItems(job.Items, threads, job);

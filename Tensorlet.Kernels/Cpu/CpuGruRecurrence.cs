@@ -60,37 +60,27 @@ internal static unsafe class CpuGruRecurrence
             var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize);
             int wide = 3 * hiddenSize;
             int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
-            float[] packedA = ArrayPool<float>.Shared.Rent(checked((paddedBatch * hiddenSize) + CpuScratch.Slack));
-            try
+            using var packedA = CpuScratch.Rent((long)paddedBatch * hiddenSize);
+            float* aAligned = packedA.Pointer;
+            for (int t = t0; t < t1; t++)
             {
-                fixed (float* aStart = packedA)
+                float* giT = gi + ((long)t * batch * wide);
+                float* ghT = gh + ((long)t * batch * wide);
+                float* hPrev = t > 0 ? hidden + ((long)(t - 1) * batch * hiddenSize) : h0;
+                float* hT = hidden + ((long)t * batch * hiddenSize);
+                if (t > 0 || hasInitialHidden)
                 {
-                    float* aAligned = CpuScratch.Align(aStart);
-                    for (int t = t0; t < t1; t++)
-                    {
-                        float* giT = gi + ((long)t * batch * wide);
-                        float* ghT = gh + ((long)t * batch * wide);
-                        float* hPrev = t > 0 ? hidden + ((long)(t - 1) * batch * hiddenSize) : h0;
-                        float* hT = hidden + ((long)t * batch * hiddenSize);
-                        if (t > 0 || hasInitialHidden)
-                        {
-                            CpuLstmRecurrence.AddRecurrentProduct(weightHhT, hPrev, ghT, aAligned, batch, hiddenSize, 3, j0, j1);
-                        }
-
-                        for (int b = 0; b < batch; b++)
-                        {
-                            long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
-                            CpuGruCell.ForwardUnits(giT + w, ghT + w, hPrev + n, giT + w, hT + n, j1 - j0, hiddenSize, width);
-                        }
-
-                        // Step t+1 multiplies all of h_t.
-                        group.Wait();
-                    }
+                    CpuLstmRecurrence.AddRecurrentProduct(weightHhT, hPrev, ghT, aAligned, batch, hiddenSize, 3, j0, j1);
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(packedA);
+
+                for (int b = 0; b < batch; b++)
+                {
+                    long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
+                    CpuGruCell.ForwardUnits(giT + w, ghT + w, hPrev + n, giT + w, hT + n, j1 - j0, hiddenSize, width);
+                }
+
+                // Step t+1 multiplies all of h_t.
+                group.Wait();
             }
         }
     }

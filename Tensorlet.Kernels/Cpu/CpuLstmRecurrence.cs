@@ -123,38 +123,28 @@ internal static unsafe class CpuLstmRecurrence
             int wide = 4 * hiddenSize;
             // h_{t−1} packed whole: B rounded up to MR rows, times K = H (GemmJob.SharedALength).
             int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
-            float[] packedA = ArrayPool<float>.Shared.Rent(checked((paddedBatch * hiddenSize) + CpuScratch.Slack));
-            try
+            using var packedA = CpuScratch.Rent((long)paddedBatch * hiddenSize);
+            float* aAligned = packedA.Pointer;
+            for (int t = t0; t < t1; t++)
             {
-                fixed (float* aStart = packedA)
+                float* gatesT = gates + ((long)t * batch * wide);
+                float* hPrev = t > 0 ? hidden + ((long)(t - 1) * batch * hiddenSize) : h0;
+                float* cPrev = t > 0 ? cells + ((long)(t - 1) * batch * hiddenSize) : c0;
+                if (t > 0 || hasInitialHidden)
                 {
-                    float* aAligned = CpuScratch.Align(aStart);
-                    for (int t = t0; t < t1; t++)
-                    {
-                        float* gatesT = gates + ((long)t * batch * wide);
-                        float* hPrev = t > 0 ? hidden + ((long)(t - 1) * batch * hiddenSize) : h0;
-                        float* cPrev = t > 0 ? cells + ((long)(t - 1) * batch * hiddenSize) : c0;
-                        if (t > 0 || hasInitialHidden)
-                        {
-                            AddRecurrentProduct(weightHhT, hPrev, gatesT, aAligned, batch, hiddenSize, 4, j0, j1);
-                        }
-
-                        for (int b = 0; b < batch; b++)
-                        {
-                            long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
-                            float* cT = cells + ((long)t * batch * hiddenSize);
-                            float* hT = hidden + ((long)t * batch * hiddenSize);
-                            CpuLstmCell.ForwardUnits(gatesT + w, cPrev + n, gatesT + w, cT + n, hT + n, j1 - j0, hiddenSize, width);
-                        }
-
-                        // Step t+1 multiplies all of h_t.
-                        group.Wait();
-                    }
+                    AddRecurrentProduct(weightHhT, hPrev, gatesT, aAligned, batch, hiddenSize, 4, j0, j1);
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(packedA);
+
+                for (int b = 0; b < batch; b++)
+                {
+                    long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
+                    float* cT = cells + ((long)t * batch * hiddenSize);
+                    float* hT = hidden + ((long)t * batch * hiddenSize);
+                    CpuLstmCell.ForwardUnits(gatesT + w, cPrev + n, gatesT + w, cT + n, hT + n, j1 - j0, hiddenSize, width);
+                }
+
+                // Step t+1 multiplies all of h_t.
+                group.Wait();
             }
         }
     }
