@@ -17,8 +17,9 @@ internal static unsafe class GemmMicrokernel128
     public const int Nr = 8;
 
     /// <summary>Same contract as <see cref="GemmMicrokernel512.Run"/>, on a 6 × 8 tile.</summary>
+    /// <remarks>alpha and beta come by reference for the reason <see cref="GemmMicrokernel256.Run"/> gives (here xmm16).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta, float* spill)
+    public static void Run(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, in float alpha, in float beta, float* spill)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++)
