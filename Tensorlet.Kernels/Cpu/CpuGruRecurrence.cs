@@ -59,8 +59,7 @@ internal static unsafe class CpuGruRecurrence
         {
             var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize);
             int wide = 3 * hiddenSize;
-            int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
-            using var packedA = CpuScratch.Rent((long)paddedBatch * hiddenSize);
+            using var packedA = CpuLstmRecurrence.RentPackedHidden(weightHhT, batch, hiddenSize);
             float* aAligned = packedA.Pointer;
             for (int t = t0; t < t1; t++)
             {

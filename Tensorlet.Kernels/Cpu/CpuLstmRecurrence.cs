@@ -93,6 +93,16 @@ internal static unsafe class CpuLstmRecurrence
         }
     }
 
+    /// <summary>
+    /// A member's scratch for <see cref="AddRecurrentProduct"/>'s packed h_{t−1}: B rounded up to MR rows, times K = H
+    /// (GemmJob.SharedALength). Shared by the LSTM's and the GRU's forward gangs.
+    /// </summary>
+    internal static CpuScratch.Rental RentPackedHidden(PackedMatrix weightHhT, int batch, int hiddenSize)
+    {
+        int mr = weightHhT.Geometry.Mr;
+        return CpuScratch.Rent((long)((batch + mr - 1) / mr * mr) * hiddenSize);
+    }
+
     /// <summary>dh[B, H] += dGates[B, K]·W_hh for columns [j0, j1), from those slivers of the packed W_hh [K, H].</summary>
     internal static void AddRecurrentGradient(PackedMatrix weightHh, float* dGates, float* dh, int batch, int hiddenSize, int j0, int j1)
     {
@@ -121,9 +131,7 @@ internal static unsafe class CpuLstmRecurrence
         {
             var (j0, j1) = Units(member, group.Members, hiddenSize);
             int wide = 4 * hiddenSize;
-            // h_{t−1} packed whole: B rounded up to MR rows, times K = H (GemmJob.SharedALength).
-            int paddedBatch = (batch + weightHhT.Geometry.Mr - 1) / weightHhT.Geometry.Mr * weightHhT.Geometry.Mr;
-            using var packedA = CpuScratch.Rent((long)paddedBatch * hiddenSize);
+            using var packedA = RentPackedHidden(weightHhT, batch, hiddenSize);
             float* aAligned = packedA.Pointer;
             for (int t = t0; t < t1; t++)
             {
