@@ -151,11 +151,10 @@ internal static class TrainStepCommand
             ? "Tiled"
             : $"cpu-packed-{GemmGeometry.Machine.Kind.ToString().ToLowerInvariant()}"; // what varies by machine is the microkernel it packs for
 
-    /// <summary>How the LSTM's time steps run: step by step on an ILGPU device; on cpu, fused when H fits its microkernel's width.</summary>
+    /// <summary>How the LSTM's time steps run: step by step on an ILGPU device; on cpu, fused, as a wavefront over stacked layers by default.</summary>
     private static string RecurrenceName(Device device, TrainStepOptions options) => device.Backend switch
     {
         IlgpuBackend => "StepByStep",
-        CpuBackend cpu when options.Hidden % cpu.Plan.Gemm.Nr != 0 => "cpu-step-by-step",
         CpuBackend cpu when cpu.Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && cpu.Threads >= 2 && options.Layers >= 2 => "cpu-wavefront",
         _ => "cpu-fused",
     };

@@ -145,8 +145,10 @@ internal static unsafe class CpuGemm
     /// <param name="threads">Threads to pack with.</param>
     /// <param name="reuse">A previous packing to overwrite, or null.</param>
     /// <param name="geometry">The blocking to pack for; null for this process's (<see cref="GemmGeometry.Machine"/>).</param>
+    /// <param name="groups">Equal groups of op(B)'s columns to start on slivers of their own (<see cref="PackedMatrix.Groups"/>):
+    /// a recurrent weight's gates. Beyond 1, B must be stored [n, k] (<paramref name="transposeB"/>).</param>
     /// <returns>The packed matrix; the caller owns and disposes it. GEMMs with it use its geometry.</returns>
-    public static PackedMatrix PackB(bool transposeB, int k, int n, ReadOnlySpan<float> b, int threads = 1, PackedMatrix? reuse = null, GemmGeometry? geometry = null)
+    public static PackedMatrix PackB(bool transposeB, int k, int n, ReadOnlySpan<float> b, int threads = 1, PackedMatrix? reuse = null, GemmGeometry? geometry = null, int groups = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -156,20 +158,30 @@ internal static unsafe class CpuGemm
         }
 
         var plan = geometry ?? GemmGeometry.Machine;
+        if (PackedMatrix.LayoutGroups(n, groups, plan.Nr) > 1 && !transposeB)
+        {
+            throw new ArgumentException("Column groups are packed from a B stored [n, k], whose groups are blocks of rows.", nameof(groups));
+        }
+
         PackedMatrix packed;
-        if (reuse is not null && reuse.Fits(k, n, plan))
+        if (reuse is not null && reuse.Fits(k, n, plan, groups))
         {
             packed = reuse;
         }
         else
         {
             reuse?.Dispose();
-            packed = new PackedMatrix(k, n, plan);
+            packed = new PackedMatrix(k, n, plan, groups);
         }
 
         fixed (float* pb = b)
         {
-            PackBInto(pb, transposeB, k, n, plan, packed.Kc, packed.PaddedN, packed.Data, threads);
+            // Group g is op(B)'s columns [g·n/G, (g+1)·n/G): rows of the stored B, packed as a matrix of their own.
+            int columns = n / packed.Groups;
+            for (int g = 0; g < packed.Groups; g++)
+            {
+                PackBInto(pb + ((long)g * columns * k), transposeB, k, columns, plan, packed.Kc, packed.PaddedN, packed.Data, threads, g * packed.GroupSlivers);
+            }
         }
 
         return packed;
@@ -211,9 +223,7 @@ internal static unsafe class CpuGemm
 
         fixed (float* pa = a, pc = c)
         {
-            var job = new GemmJob(b.Geometry, transposeA, m, n, k, alpha, pa, beta, pc, threads);
-            job.UsePackedB(b.Data);
-            Run(job, threads);
+            Run(GemmJob.ForPackedB(b, transposeA, m, alpha, pa, beta, pc, threads), threads);
         }
     }
 

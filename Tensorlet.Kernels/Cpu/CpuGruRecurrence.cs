@@ -21,12 +21,12 @@ internal static unsafe class CpuGruRecurrence
     /// gates r, z, n; <paramref name="gh"/> [T·B, 3H] holds b_hh in every row and receives h_{t−1}·W_hhᵀ + b_hh;
     /// <paramref name="hidden"/> [T·B, H] receives h_t. <paramref name="h0"/> must be zero unless
     /// <paramref name="hasInitialHidden"/>, which alone decides whether step 0 multiplies it.
-    /// <paramref name="weightHhT"/> is op(B) = W_hhᵀ [H, 3H], packed by <see cref="CpuGemm.PackB"/>.
+    /// <paramref name="weightHhT"/> is op(B) = W_hhᵀ [H, 3H], packed gate by gate by <see cref="CpuGemm.PackB"/> (groups: 3).
     /// </summary>
     public static void Forward(
         float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
-        CpuLstmRecurrence.CheckPacked(weightHhT, hiddenSize, 3 * hiddenSize, hiddenSize, nameof(weightHhT));
+        CpuLstmRecurrence.CheckPacked(weightHhT, hiddenSize, 3 * hiddenSize, 3, nameof(weightHhT));
         var gang = new ForwardGang(gi, gh, hidden, h0, hasInitialHidden, weightHhT, steps, batch, hiddenSize, width);
         CpuThreadTeam.RunGang(CpuLstmRecurrence.Members(hiddenSize, threads, weightHhT.Geometry.Nr), ref gang);
     }
@@ -42,7 +42,7 @@ internal static unsafe class CpuGruRecurrence
     public static void Backward(
         float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* dBiasIh, float* dBiasHh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
-        CpuLstmRecurrence.CheckPacked(weightHh, 3 * hiddenSize, hiddenSize, hiddenSize, nameof(weightHh));
+        CpuLstmRecurrence.CheckPacked(weightHh, 3 * hiddenSize, hiddenSize, 1, nameof(weightHh));
         new Span<float>(dBiasIh, 3 * hiddenSize).Clear();
         new Span<float>(dBiasHh, 3 * hiddenSize).Clear();
         var gang = new BackwardGang(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, dBiasIh, dBiasHh, weightHh, steps, batch, hiddenSize, width);
@@ -57,7 +57,7 @@ internal static unsafe class CpuGruRecurrence
 
         public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize);
+            var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize, weightHhT.Geometry.Nr);
             int wide = 3 * hiddenSize;
             using var packedA = CpuLstmRecurrence.RentPackedHidden(weightHhT, batch, hiddenSize);
             float* aAligned = packedA.Pointer;
@@ -93,7 +93,7 @@ internal static unsafe class CpuGruRecurrence
 
         public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize);
+            var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize, weightHh.Geometry.Nr);
             int units = j1 - j0;
             float[] stepSums = ArrayPool<float>.Shared.Rent(6 * units);
             try

@@ -18,28 +18,23 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuLstmRecurrence
 {
-    /// <summary>The most gang members a layer of <paramref name="hidden"/> units can use: each needs a whole number of B slivers (NR columns) per gate.</summary>
-    public static int Members(int hidden, int threads, int nr)
-    {
-        int members = Math.Min(threads, CpuThreadTeam.MaxThreads);
-        while (members > 1 && hidden % (members * nr) != 0)
-        {
-            members--;
-        }
-
-        return Math.Max(1, members);
-    }
+    /// <summary>
+    /// The most gang members a layer of <paramref name="hidden"/> units can use: each owns whole B slivers (NR columns) of
+    /// every gate, the last member's last one possibly a part of one, so there are at most as many as slivers per gate.
+    /// </summary>
+    public static int Members(int hidden, int threads, int nr) =>
+        Math.Clamp(Math.Min(threads, CpuThreadTeam.MaxThreads), 1, Math.Max(1, (hidden + nr - 1) / nr));
 
     /// <summary>
     /// Runs the forward recurrence. <paramref name="gates"/> [T·B, 4H] holds each step's input preactivations
     /// (x·W_ihᵀ + biases) and receives the activated gates; <paramref name="cells"/> and <paramref name="hidden"/>
     /// [T·B, H] receive c_t and h_t. The recurrent term is skipped at t = 0 unless <paramref name="hasInitialHidden"/>.
-    /// <paramref name="weightHhT"/> is op(B) = W_hhᵀ [H, 4H], packed by <see cref="CpuGemm.PackB"/>.
+    /// <paramref name="weightHhT"/> is op(B) = W_hhᵀ [H, 4H], packed gate by gate by <see cref="CpuGemm.PackB"/> (groups: 4).
     /// </summary>
     public static void Forward(
         float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
-        CheckPacked(weightHhT, hiddenSize, 4 * hiddenSize, hiddenSize, nameof(weightHhT));
+        CheckPacked(weightHhT, hiddenSize, 4 * hiddenSize, 4, nameof(weightHhT));
         var gang = new ForwardGang(gates, cells, hidden, h0, c0, hasInitialHidden, weightHhT, steps, batch, hiddenSize, width);
         CpuThreadTeam.RunGang(Members(hiddenSize, threads, weightHhT.Geometry.Nr), ref gang);
     }
@@ -54,31 +49,32 @@ internal static unsafe class CpuLstmRecurrence
     public static void Backward(
         float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, float* dBias, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
-        CheckPacked(weightHh, 4 * hiddenSize, hiddenSize, hiddenSize, nameof(weightHh));
+        CheckPacked(weightHh, 4 * hiddenSize, hiddenSize, 1, nameof(weightHh));
         new Span<float>(dBias, 4 * hiddenSize).Clear();
         var gang = new BackwardGang(gates, cells, c0, dH, dc, dPre, dBias, weightHh, steps, batch, hiddenSize, width);
         CpuThreadTeam.RunGang(Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
     }
 
-    internal static void CheckPacked(PackedMatrix packed, int k, int n, int hiddenSize, string name)
+    /// <summary>Throws unless <paramref name="packed"/> is op(B) [k, n] packed in <paramref name="groups"/> column groups (the gates, for W_hhᵀ).</summary>
+    internal static void CheckPacked(PackedMatrix packed, int k, int n, int groups, string name)
     {
         ArgumentNullException.ThrowIfNull(packed, name);
-        if (packed.K != k || packed.N != n || hiddenSize % packed.Geometry.Nr != 0)
+        if (packed.K != k || packed.N != n || packed.Groups != PackedMatrix.LayoutGroups(n, groups, packed.Geometry.Nr))
         {
-            throw new ArgumentException($"{name} is packed as [{packed.K}, {packed.N}] in slivers of {packed.Geometry.Nr}; the recurrence needs [{k}, {n}] and whole slivers per gate.", name);
+            throw new ArgumentException($"{name} is packed as [{packed.K}, {packed.N}] in {packed.Groups} column group(s); the recurrence needs [{k}, {n}] in {groups} (CpuGemm.PackB's groups).", name);
         }
     }
 
     /// <summary>
     /// c[B, gateCount·H] += hPrev[B, H]·W_hhᵀ for the columns of units [j0, j1) in each of the gateCount gate blocks, from
-    /// those slivers of the packed W_hhᵀ; the calling member packs hPrev into <paramref name="packedA"/> for itself
-    /// (B·H floats, cheap beside the product). Shared by the LSTM's and the GRU's forward gangs.
+    /// those slivers of the packed W_hhᵀ (packed gate by gate, <see cref="CheckPacked"/>); the calling member packs hPrev
+    /// into <paramref name="packedA"/> for itself (B·H floats, cheap beside the product). Shared by the LSTM's and the
+    /// GRU's forward gangs.
     /// </summary>
     internal static void AddRecurrentProduct(PackedMatrix weightHhT, float* hPrev, float* c, float* packedA, int batch, int hiddenSize, int gateCount, int j0, int j1)
     {
-        int nr = weightHhT.Geometry.Nr;
-        var step = new GemmJob(weightHhT.Geometry, false, batch, gateCount * hiddenSize, hiddenSize, 1f, hPrev, 1f, c, 1);
-        step.UsePackedB(weightHhT.Data);
+        int nr = weightHhT.Geometry.Nr, gateSlivers = (hiddenSize + nr - 1) / nr;
+        var step = GemmJob.ForPackedB(weightHhT, false, batch, 1f, hPrev, 1f, c, 1);
         step.PrefetchCTiles();
         step.PackSharedA(packedA, 1);
         for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
@@ -86,8 +82,8 @@ internal static unsafe class CpuLstmRecurrence
             for (int gate = 0; gate < gateCount; gate++)
             {
                 // The next gate block's first sliver follows this one's last.
-                int s0 = ((gate * hiddenSize) + j0) / nr, s1 = ((gate * hiddenSize) + j1) / nr;
-                int after = gate + 1 < gateCount ? (((gate + 1) * hiddenSize) + j0) / nr : -1;
+                int s0 = (gate * gateSlivers) + (j0 / nr), s1 = (gate * gateSlivers) + ((j1 + nr - 1) / nr);
+                int after = gate + 1 < gateCount ? ((gate + 1) * gateSlivers) + (j0 / nr) : -1;
                 step.RunTile(mBlock, s0, s1, after);
             }
         }
@@ -107,18 +103,23 @@ internal static unsafe class CpuLstmRecurrence
     internal static void AddRecurrentGradient(PackedMatrix weightHh, float* dGates, float* dh, int batch, int hiddenSize, int j0, int j1)
     {
         int nr = weightHh.Geometry.Nr;
-        var step = new GemmJob(weightHh.Geometry, false, batch, hiddenSize, weightHh.K, 1f, dGates, 1f, dh, 1);
-        step.UsePackedB(weightHh.Data);
+        var step = GemmJob.ForPackedB(weightHh, false, batch, 1f, dGates, 1f, dh, 1);
         step.PrefetchCTiles();
         for (int mBlock = 0; mBlock < step.RowBlocks; mBlock++)
         {
-            step.RunTile(mBlock, j0 / nr, j1 / nr);
+            step.RunTile(mBlock, j0 / nr, (j1 + nr - 1) / nr);
         }
     }
 
-    /// <summary>Member p's hidden units: an equal share, a whole number of slivers.</summary>
-    internal static (int Start, int End) Units(int member, int members, int hiddenSize) =>
-        (hiddenSize / members * member, hiddenSize / members * (member + 1));
+    /// <summary>
+    /// Member p's hidden units: a share of the slivers of a gate as equal as whole slivers allow, so every boundary is
+    /// on a sliver but H itself, which ends the last member's share.
+    /// </summary>
+    internal static (int Start, int End) Units(int member, int members, int hiddenSize, int nr)
+    {
+        int slivers = (hiddenSize + nr - 1) / nr;
+        return (slivers * member / members * nr, Math.Min(hiddenSize, slivers * (member + 1) / members * nr));
+    }
 
     /// <summary>The forward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps as one member of a group (<see cref="Steps"/>).</summary>
     internal readonly struct ForwardGang(
@@ -129,7 +130,7 @@ internal static unsafe class CpuLstmRecurrence
         /// <summary>Steps [t0, t1), member <paramref name="member"/>'s units, meeting the other members after each step.</summary>
         public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = Units(member, group.Members, hiddenSize);
+            var (j0, j1) = Units(member, group.Members, hiddenSize, weightHhT.Geometry.Nr);
             int wide = 4 * hiddenSize;
             using var packedA = RentPackedHidden(weightHhT, batch, hiddenSize);
             float* aAligned = packedA.Pointer;
@@ -169,7 +170,7 @@ internal static unsafe class CpuLstmRecurrence
         /// <summary>Steps t1 − 1 down to t0, member <paramref name="member"/>'s units, meeting the other members after each step.</summary>
         public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = Units(member, group.Members, hiddenSize);
+            var (j0, j1) = Units(member, group.Members, hiddenSize, weightHh.Geometry.Nr);
             int units = j1 - j0;
             float[] stepSums = ArrayPool<float>.Shared.Rent(4 * units);
             try

@@ -14,15 +14,15 @@ internal static unsafe class CpuLstmWavefront
     /// <paramref name="upperInput"/> [T·B, H] receives dropout(lower h) (p = 0 copies; it may be the lower layer's hidden
     /// itself, and then nothing is written). The upper layer's gates [T·B, 4H] receive upperInput·W_ihᵀ + <paramref name="bias"/>
     /// ([4H], b_ih + b_hh) before its recurrence reads them. <paramref name="weightIhT"/> is op(B) = W_ihᵀ [H, 4H] of the upper
-    /// layer, packed by <see cref="CpuGemm.PackB"/> like the recurrent weights. <paramref name="chunkSteps"/> 0 takes
+    /// layer, packed by <see cref="CpuGemm.PackB"/> (plainly: not by gate). <paramref name="chunkSteps"/> 0 takes
     /// <see cref="CpuRecurrenceWavefront.ChunkSteps"/>.
     /// </summary>
     public static void Forward(
         in LstmLayerPointers lower, float* upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, PackedMatrix weightIhT, float* bias, in LstmLayerPointers upper, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width, int chunkSteps = 0)
     {
-        CpuLstmRecurrence.CheckPacked(lower.Weight, hiddenSize, 4 * hiddenSize, hiddenSize, "lower.Weight");
-        CpuLstmRecurrence.CheckPacked(upper.Weight, hiddenSize, 4 * hiddenSize, hiddenSize, "upper.Weight");
-        CpuLstmRecurrence.CheckPacked(weightIhT, hiddenSize, 4 * hiddenSize, hiddenSize, nameof(weightIhT));
+        CpuLstmRecurrence.CheckPacked(lower.Weight, hiddenSize, 4 * hiddenSize, 4, "lower.Weight");
+        CpuLstmRecurrence.CheckPacked(upper.Weight, hiddenSize, 4 * hiddenSize, 4, "upper.Weight");
+        CpuLstmRecurrence.CheckPacked(weightIhT, hiddenSize, 4 * hiddenSize, 1, nameof(weightIhT));
         CpuRecurrenceWavefront.Forward(
             new CpuLstmRecurrence.ForwardGang(lower.Gates, lower.Cells, lower.Hidden, lower.H0, lower.C0, lower.HasInitialHidden, lower.Weight, steps, batch, hiddenSize, width),
             new CpuLstmRecurrence.ForwardGang(upper.Gates, upper.Cells, upper.Hidden, upper.H0, upper.C0, upper.HasInitialHidden, upper.Weight, steps, batch, hiddenSize, width),
@@ -39,9 +39,9 @@ internal static unsafe class CpuLstmWavefront
     public static void Backward(
         in LstmLayerGradientPointers upper, PackedMatrix weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientPointers lower, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width, int chunkSteps = 0)
     {
-        CpuLstmRecurrence.CheckPacked(upper.Weight, 4 * hiddenSize, hiddenSize, hiddenSize, "upper.Weight");
-        CpuLstmRecurrence.CheckPacked(lower.Weight, 4 * hiddenSize, hiddenSize, hiddenSize, "lower.Weight");
-        CpuLstmRecurrence.CheckPacked(weightIh, 4 * hiddenSize, hiddenSize, hiddenSize, nameof(weightIh));
+        CpuLstmRecurrence.CheckPacked(upper.Weight, 4 * hiddenSize, hiddenSize, 1, "upper.Weight");
+        CpuLstmRecurrence.CheckPacked(lower.Weight, 4 * hiddenSize, hiddenSize, 1, "lower.Weight");
+        CpuLstmRecurrence.CheckPacked(weightIh, 4 * hiddenSize, hiddenSize, 1, nameof(weightIh));
         new Span<float>(upper.DBias, 4 * hiddenSize).Clear();
         new Span<float>(lower.DBias, 4 * hiddenSize).Clear();
         CpuRecurrenceWavefront.Backward(

@@ -73,15 +73,14 @@ internal static unsafe class CpuRecurrenceWavefront
     /// </summary>
     private static void ProductPart(PackedMatrix b, float* a, float* c, int rows, int part, int parts)
     {
-        int slivers = (b.N + b.Geometry.Nr - 1) / b.Geometry.Nr;
+        int slivers = b.PaddedN / b.Geometry.Nr;
         int s0 = slivers * part / parts, s1 = slivers * (part + 1) / parts;
         if (s0 == s1)
         {
             return;
         }
 
-        var job = new GemmJob(b.Geometry, false, rows, b.N, b.K, 1f, a, 0f, c, 1);
-        job.UsePackedB(b.Data);
+        var job = GemmJob.ForPackedB(b, false, rows, 1f, a, 0f, c, 1);
         for (int mBlock = 0; mBlock < job.RowBlocks; mBlock++)
         {
             job.RunTile(mBlock, s0, s1);
@@ -118,9 +117,10 @@ internal static unsafe class CpuRecurrenceWavefront
             float* gates = upperGates + (r0 * wide);
             ProductPart(weightIhT, upperInput + (r0 * hiddenSize), gates, rows, part, parts);
 
-            // Then the biases, as the split schedule adds them after its projection GEMM.
-            int slivers = wide / nr;
-            int c0 = slivers * part / parts * nr, c1 = slivers * (part + 1) / parts * nr;
+            // Then the biases, as the split schedule adds them after its projection GEMM, over the part's columns (the
+            // last part's last sliver may be a part of one).
+            int slivers = (wide + nr - 1) / nr;
+            int c0 = Math.Min(wide, slivers * part / parts * nr), c1 = Math.Min(wide, slivers * (part + 1) / parts * nr);
             var b = new ReadOnlySpan<float>(bias + c0, c1 - c0);
             for (int i = 0; i < rows; i++)
             {

@@ -42,6 +42,10 @@ internal unsafe struct GemmJob : IParallelItems
     private float* secondC;
     private int firstColumns, secondColumns, splitSliver;
 
+    // With column groups (a PackedMatrix packed gate by gate): each group's groupSlivers slivers write its groupColumns
+    // columns of C, which sit side by side; 0 without.
+    private int groupSlivers, groupColumns;
+
     public GemmJob(GemmGeometry geometry, bool transposeA, int m, int n, int k, float alpha, float* a, float beta, float* c, int threads)
     {
         this.geometry = geometry;
@@ -142,6 +146,25 @@ internal unsafe struct GemmJob : IParallelItems
 
     /// <summary>Uses a B packed whole beforehand (<see cref="PackedMatrix"/> layout, K blocks of <see cref="Kc"/>).</summary>
     public void UsePackedB(float* packed) => packedB = packed;
+
+    /// <summary>
+    /// A job over the packed <paramref name="b"/>: C [m, b.N] = alpha·op(A)·B + beta·C, each column group of B
+    /// (<see cref="PackedMatrix.Groups"/>) writing its columns of C. Its slivers are numbered as B packs them: group g's
+    /// are g·<see cref="PackedMatrix.GroupSlivers"/> onwards.
+    /// </summary>
+    public static GemmJob ForPackedB(PackedMatrix b, bool transposeA, int m, float alpha, float* a, float beta, float* c, int threads)
+    {
+        var job = new GemmJob(b.Geometry, transposeA, m, b.Groups == 1 ? b.N : b.PaddedN, b.K, alpha, a, beta, c, threads);
+        if (b.Groups > 1)
+        {
+            job.groupSlivers = b.GroupSlivers;
+            job.groupColumns = b.N / b.Groups;
+            job.firstColumns = b.N;
+        }
+
+        job.UsePackedB(b.Data);
+        return job;
+    }
 
     /// <summary>Has every item pack the slivers it needs from op(B) itself (stored [k,n], or [n,k] when transposed).</summary>
     public void PackBPerItem(float* b, bool transposed)
@@ -268,7 +291,7 @@ internal unsafe struct GemmJob : IParallelItems
                     int cSliver = s + 1 < s1 ? s + 1 : sliverAfter;
                     if (prefetchC && pc == 0 && blockBeta != 0f && cSliver >= 0)
                     {
-                        nextC = c + ((long)i0 * n) + ((long)cSliver * nr);
+                        nextC = CTile(cSliver, i0, out _, out _);
                     }
 
                     RunPanels(aBlock, kcLen, bSliver, s, i0, rowsInBlock, blockBeta, spill, nextSliver, nextKcLen, nextC);
@@ -359,13 +382,13 @@ internal unsafe struct GemmJob : IParallelItems
             int rows = Math.Min(mr, rowsInBlock - ir);
             if (nextC != null)
             {
-                float* tile = nextC + ((long)ir * n);
+                float* tile = nextC + ((long)ir * ldc);
                 for (int r = 0; r < rows; r++)
                 {
                     // One request per 64-byte line of the tile's row (NR = 32 floats: two lines).
                     for (int f = 0; f < nr; f += 16)
                     {
-                        Sse.Prefetch1(tile + ((long)r * n) + f);
+                        Sse.Prefetch1(tile + ((long)r * ldc) + f);
                     }
                 }
             }
@@ -430,6 +453,14 @@ internal unsafe struct GemmJob : IParallelItems
     private readonly float* CTile(int s, int row, out int ldc, out int cols)
     {
         int nr = geometry.Nr;
+        if (groupSlivers > 0)
+        {
+            int group = s / groupSlivers, j = (s - (group * groupSlivers)) * nr;
+            ldc = firstColumns;
+            cols = Math.Min(nr, groupColumns - j);
+            return c + ((long)row * firstColumns) + ((long)group * groupColumns) + j;
+        }
+
         if (s >= splitSliver)
         {
             int j = (s - splitSliver) * nr;

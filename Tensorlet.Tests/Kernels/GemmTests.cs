@@ -199,6 +199,22 @@ public sealed class GemmTests
                     Assert.That(packed.Geometry, Is.EqualTo(geometry));
                     CpuGemm.Gemm(transposeA, m, 0.5f, a, packed, -1.5f, viaPacked, 2);
                     Assert.That(viaPacked, Is.EqualTo(direct), "packing ahead must not change the arithmetic");
+
+                    // Packed in column groups (a recurrent weight's gates, each from a sliver of its own): the same floats.
+                    foreach (int groups in new[] { 3, 4 }.Where(g => n % g == 0 && PackedMatrix.LayoutGroups(n, g, geometry.Nr) > 1))
+                    {
+                        if (!transposeB)
+                        {
+                            Assert.Throws<ArgumentException>(() => CpuGemm.PackB(false, k, n, b, geometry: geometry, groups: groups));
+                            continue;
+                        }
+
+                        float[] viaGroups = (float[])c.Clone();
+                        using var byGroup = CpuGemm.PackB(true, k, n, b, geometry: geometry, groups: groups);
+                        Assert.That(byGroup.PaddedN, Is.EqualTo(groups * (((n / groups) + geometry.Nr - 1) / geometry.Nr) * geometry.Nr), "each group whole slivers");
+                        CpuGemm.Gemm(transposeA, m, 0.5f, a, byGroup, -1.5f, viaGroups, 2);
+                        Assert.That(viaGroups, Is.EqualTo(direct), $"{groups} column groups must not change the arithmetic");
+                    }
                 }
             }
         }

@@ -12,15 +12,17 @@ public sealed unsafe class GruRecurrenceTests
 {
     private static IEnumerable<TestCaseData> Cases()
     {
+        // Whole slivers of NR per gate, and H that ends a gate in part of one (a sliver of its own per gate, zero-padded):
+        // under one sliver, one and a bit, and 100 (4 units past 3 slivers of 32).
         int nr = GemmGeometry.Machine.Nr;
         foreach (int threads in new[] { 1, 2, 3 })
         {
-            foreach (var (steps, batch, units) in new[] { (1, 5, 1), (4, 5, 2), (6, 100, 3), (3, 7, 8) })
+            foreach (var (steps, batch, hidden) in new[] { (1, 5, nr), (4, 5, 2 * nr), (6, 100, 3 * nr), (3, 7, 8 * nr), (3, 5, Math.Max(1, nr / 2) + 1), (4, 7, nr + 3), (5, 100, 100) })
             {
                 foreach (bool initial in new[] { false, true })
                 {
-                    yield return new TestCaseData(steps, batch, units * nr, initial, threads)
-                        .SetArgDisplayNames($"T={steps}", $"B={batch}", $"H={units * nr}", initial ? "h0" : "zero h0", $"threads={threads}");
+                    yield return new TestCaseData(steps, batch, hidden, initial, threads)
+                        .SetArgDisplayNames($"T={steps}", $"B={batch}", $"H={hidden}", initial ? "h0" : "zero h0", $"threads={threads}");
                 }
             }
         }
@@ -35,6 +37,7 @@ public sealed unsafe class GruRecurrenceTests
         float[] ghBias = Uniform(rng, steps * batch * wide, 0.5f);
         float[] h0 = hasInitialHidden ? Uniform(rng, batch * hidden, 1) : new float[batch * hidden];
         using var packed = CpuGemm.PackB(true, hidden, wide, weight);
+        using var byGate = CpuGemm.PackB(true, hidden, wide, weight, groups: 3);
 
         var (stepGi, stepGh, stepHidden) = ((float[])gi.Clone(), (float[])ghBias.Clone(), new float[steps * batch * hidden]);
         for (int t = 0; t < steps; t++)
@@ -53,7 +56,7 @@ public sealed unsafe class GruRecurrenceTests
         var (fusedGi, fusedGh, fusedHidden) = ((float[])gi.Clone(), (float[])ghBias.Clone(), new float[steps * batch * hidden]);
         fixed (float* pGi = fusedGi, pGh = fusedGh, pH = fusedHidden, pH0 = h0)
         {
-            CpuGruRecurrence.Forward(pGi, pGh, pH, pH0, hasInitialHidden, packed, steps, batch, hidden, threads);
+            CpuGruRecurrence.Forward(pGi, pGh, pH, pH0, hasInitialHidden, byGate, steps, batch, hidden, threads);
         }
 
         Assert.Multiple(() =>

@@ -27,6 +27,11 @@ public sealed class RecurrentWavefrontTests
             yield return Case(cell, 3, 3 * nr, 4, 7, 0.2f, false, State.Initial, 3);
             yield return Case(cell, 4, nr, 6, 2, 0.4f, false, State.Carried, 2);
             yield return Case(cell, 1, 2 * nr, 4, 3, 0f, true, State.Initial, 2);
+
+            // H that ends each gate in part of a sliver.
+            yield return Case(cell, 2, nr + 5, 6, 4, 0.3f, false, State.Initial, 2);
+            yield return Case(cell, 2, 100, 5, 100, 0f, true, State.Carried, 2);
+            yield return Case(cell, 3, Math.Max(1, nr / 2) + 1, 7, 3, 0.2f, false, State.None, 3);
         }
     }
 
@@ -61,7 +66,15 @@ public sealed class RecurrentWavefrontTests
     [Test]
     public void TheKernelEqualsTwoLayersRunOneAfterTheOtherForAnyChunkAndThreadCount()
     {
-        int nr = GemmGeometry.Machine.Nr, hidden = 2 * nr, steps = 7, batch = 3;
+        int nr = GemmGeometry.Machine.Nr, steps = 7, batch = 3;
+        foreach (int hidden in new[] { 2 * nr, nr + 3 })
+        {
+            TwoLayersEqualForAnyChunkAndThreadCount(hidden, steps, batch);
+        }
+    }
+
+    private static void TwoLayersEqualForAnyChunkAndThreadCount(int hidden, int steps, int batch)
+    {
         var rng = new Random(7);
         float[] Uniform(int n, float scale) => [.. Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2) - 1) * scale)];
         float[] pre = Uniform(steps * batch * 4 * hidden, 1), weightHh0 = Uniform(4 * hidden * hidden, 0.3f), weightHh1 = Uniform(4 * hidden * hidden, 0.3f);
@@ -75,7 +88,7 @@ public sealed class RecurrentWavefrontTests
                 var actual = TwoLayers(pre, weightHh0, weightIh1, bias, weightHh1, h0, c0, dTop, steps, batch, hidden, chunk, threads);
                 for (int i = 0; i < expected.Length; i++)
                 {
-                    Assert.That(actual[i], Is.EqualTo(expected[i]), $"output {i}, chunks of {chunk} steps, {threads} threads");
+                    Assert.That(actual[i], Is.EqualTo(expected[i]), $"H = {hidden}: output {i}, chunks of {chunk} steps, {threads} threads");
                 }
             }
         }
@@ -169,8 +182,8 @@ public sealed class RecurrentWavefrontTests
     {
         int rows = steps * batch, wide = 4 * hidden;
         var width = CpuKernelPlan.Machine.Width;
-        using var hh0T = CpuGemm.PackB(true, hidden, wide, weightHh0);
-        using var hh1T = CpuGemm.PackB(true, hidden, wide, weightHh1);
+        using var hh0T = CpuGemm.PackB(true, hidden, wide, weightHh0, groups: 4);
+        using var hh1T = CpuGemm.PackB(true, hidden, wide, weightHh1, groups: 4);
         using var ih1T = CpuGemm.PackB(true, hidden, wide, weightIh1);
         using var hh0 = CpuGemm.PackB(false, wide, hidden, weightHh0);
         using var hh1 = CpuGemm.PackB(false, wide, hidden, weightHh1);

@@ -6,18 +6,13 @@ internal sealed partial class CpuBackend
 {
     /// <summary>
     /// The whole recurrence of a layer through <see cref="CpuLstmRecurrence"/> (one gang of threads split by hidden
-    /// units, one barrier per step), when each gate's columns are whole B slivers (H a multiple of the
-    /// microkernel's NR); otherwise false, and the LSTM runs step by step. Bit-identical to the step-by-step path.
+    /// units, one barrier per step), for any H: W_hhᵀ is packed gate by gate, so each gate starts on a B sliver of its own.
+    /// Always true. Bit-identical to the step-by-step path.
     /// </summary>
     public unsafe bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
     {
         int h = hidden.Columns;
-        if (h % Plan.Gemm.Nr != 0)
-        {
-            return false;
-        }
-
-        var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
+        var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm, groups: 4);
         fixed (float* g = gates.Span, c = cells.Span, hh = hidden.Span, hInit = h0.Span, cInit = c0.Span)
         {
             CpuLstmRecurrence.Forward(g, c, hh, hInit, cInit, hasInitialHidden, packed, steps, batch, h, Threads, Plan.Width);
@@ -26,15 +21,10 @@ internal sealed partial class CpuBackend
         return true;
     }
 
-    /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>, under the same condition.</summary>
+    /// <summary>The backward of <see cref="TryLstmRecurrenceForward"/>; always true.</summary>
     public unsafe bool TryLstmRecurrenceBackward(Tensor gates, Tensor cells, Tensor c0, Tensor dH, Tensor dc, Tensor dPre, Tensor dBias, Tensor weightHh, int steps, int batch)
     {
         int h = cells.Columns;
-        if (h % Plan.Gemm.Nr != 0)
-        {
-            return false;
-        }
-
         var packed = packedOperands.Keep(weightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
         fixed (float* g = gates.Span, c = cells.Span, cInit = c0.Span, dh = dH.Span, dcp = dc.Span, dp = dPre.Span, db = dBias.Span)
         {
@@ -45,18 +35,13 @@ internal sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// The whole recurrence of a GRU layer through <see cref="CpuGruRecurrence"/>, under the LSTM's condition (H a
-    /// multiple of the microkernel's NR); otherwise false, and the GRU runs step by step. Bit-identical to the step-by-step path.
+    /// The whole recurrence of a GRU layer through <see cref="CpuGruRecurrence"/>, for any H as the LSTM's; always true.
+    /// Bit-identical to the step-by-step path.
     /// </summary>
     public unsafe bool TryGruRecurrenceForward(Tensor gi, Tensor gh, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
     {
         int h = hidden.Columns;
-        if (h % Plan.Gemm.Nr != 0)
-        {
-            return false;
-        }
-
-        var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm);
+        var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm, groups: 3);
         fixed (float* pGi = gi.Span, pGh = gh.Span, pHidden = hidden.Span, pH0 = h0.Span)
         {
             CpuGruRecurrence.Forward(pGi, pGh, pHidden, pH0, hasInitialHidden, packed, steps, batch, h, Threads, Plan.Width);
@@ -65,15 +50,10 @@ internal sealed partial class CpuBackend
         return true;
     }
 
-    /// <summary>The backward of <see cref="TryGruRecurrenceForward"/>, under the same condition.</summary>
+    /// <summary>The backward of <see cref="TryGruRecurrenceForward"/>; always true.</summary>
     public unsafe bool TryGruRecurrenceBackward(Tensor gates, Tensor gh, Tensor hidden, Tensor h0, Tensor dH, Tensor dhCarry, Tensor dgi, Tensor dgh, Tensor dBiasIh, Tensor dBiasHh, Tensor weightHh, int steps, int batch)
     {
         int h = hidden.Columns;
-        if (h % Plan.Gemm.Nr != 0)
-        {
-            return false;
-        }
-
         var packed = packedOperands.Keep(weightHh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
         fixed (float* pGates = gates.Span, pGh = gh.Span, pHidden = hidden.Span, pH0 = h0.Span, pDh = dH.Span, pCarry = dhCarry.Span, pDgi = dgi.Span, pDgh = dgh.Span, pBiasIh = dBiasIh.Span, pBiasHh = dBiasHh.Span)
         {
@@ -85,19 +65,18 @@ internal sealed partial class CpuBackend
 
     /// <summary>
     /// Two stacked LSTM layers through <see cref="CpuLstmWavefront"/> when the plan says <see cref="CpuRecurrenceSchedule.Wavefront"/>,
-    /// there are two threads or more, and each gate's columns are whole B slivers; otherwise false, and the layers run one
-    /// after the other. Bit-identical to that.
+    /// and there are two threads or more; otherwise false, and the layers run one after the other. Bit-identical to that.
     /// </summary>
     public unsafe bool TryLstmWavefrontForward(in LstmLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in LstmLayerTensors upper, int steps, int batch)
     {
         int h = lower.Hidden.Columns;
-        if (!RunsWavefront(h))
+        if (!RunsWavefront())
         {
             return false;
         }
 
-        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
-        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm, groups: 4);
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm, groups: 4);
         var upperIh = packedOperands.Keep(weightIh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
         fixed (float* g0 = lower.Gates.Span, c0 = lower.Cells.Span, h0 = lower.Hidden.Span, hInit0 = lower.H0.Span, cInit0 = lower.C0.Span)
         fixed (float* g1 = upper.Gates.Span, c1 = upper.Cells.Span, h1 = upper.Hidden.Span, hInit1 = upper.H0.Span, cInit1 = upper.C0.Span)
@@ -117,7 +96,7 @@ internal sealed partial class CpuBackend
     public unsafe bool TryLstmWavefrontBackward(in LstmLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientTensors lower, int steps, int batch)
     {
         int h = lower.Cells.Columns;
-        if (!RunsWavefront(h))
+        if (!RunsWavefront())
         {
             return false;
         }
@@ -142,13 +121,13 @@ internal sealed partial class CpuBackend
     public unsafe bool TryGruWavefrontForward(in GruLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor biasIh, in GruLayerTensors upper, int steps, int batch)
     {
         int h = lower.Hidden.Columns;
-        if (!RunsWavefront(h))
+        if (!RunsWavefront())
         {
             return false;
         }
 
-        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm);
-        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm);
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm, groups: 3);
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm, groups: 3);
         var upperIh = packedOperands.Keep(weightIh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm);
         fixed (float* gi0 = lower.Gi.Span, gh0 = lower.Gh.Span, h0 = lower.Hidden.Span, hInit0 = lower.H0.Span)
         fixed (float* gi1 = upper.Gi.Span, gh1 = upper.Gh.Span, h1 = upper.Hidden.Span, hInit1 = upper.H0.Span)
@@ -168,7 +147,7 @@ internal sealed partial class CpuBackend
     public unsafe bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
     {
         int h = lower.Hidden.Columns;
-        if (!RunsWavefront(h))
+        if (!RunsWavefront())
         {
             return false;
         }
@@ -190,6 +169,6 @@ internal sealed partial class CpuBackend
         return true;
     }
 
-    private bool RunsWavefront(int hidden) =>
-        Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && Threads >= 2 && CpuThreadTeam.MaxThreads >= 2 && hidden % Plan.Gemm.Nr == 0;
+    private bool RunsWavefront() =>
+        Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && Threads >= 2 && CpuThreadTeam.MaxThreads >= 2;
 }

@@ -17,13 +17,14 @@ internal sealed class CpuPackedOperands : IDisposable
 
     /// <summary>
     /// The packing of op(<paramref name="b"/>) [k, n] to multiply by, or null when B should be multiplied unpacked this time
-    /// (its first use at this version, unless <paramref name="keepNow"/>). A copy packed for another geometry is repacked.
+    /// (its first use at this version, unless <paramref name="keepNow"/>). A copy packed for another geometry, or in other
+    /// column groups (<see cref="PackedMatrix.Groups"/>), is repacked.
     /// </summary>
-    public PackedMatrix? For(Tensor b, bool transposeB, int k, int n, int threads, GemmGeometry geometry, bool keepNow)
+    public PackedMatrix? For(Tensor b, bool transposeB, int k, int n, int threads, GemmGeometry geometry, bool keepNow, int groups = 1)
     {
         var storage = b.CpuStorage;
         var slot = SlotFor(storage, b.Offset, transposeB);
-        if (slot.Packed is { IsDisposed: false } packed && slot.PackedVersion == storage.Version && packed.K == k && packed.N == n && packed.Geometry == geometry)
+        if (slot.Packed is { IsDisposed: false } packed && slot.PackedVersion == storage.Version && packed.Fits(k, n, geometry, groups))
         {
             return packed;
         }
@@ -40,13 +41,13 @@ internal sealed class CpuPackedOperands : IDisposable
         }
 
         // PackB refills the old buffer when the shape matches, so a changed weight costs no allocation.
-        slot.Packed = CpuGemm.PackB(transposeB, k, n, b.ReadSpan, threads, slot.Packed is { IsDisposed: false } old ? old : null, geometry);
+        slot.Packed = CpuGemm.PackB(transposeB, k, n, b.ReadSpan, threads, slot.Packed is { IsDisposed: false } old ? old : null, geometry, groups);
         slot.PackedVersion = storage.Version;
         return slot.Packed;
     }
 
     /// <summary>The packing of op(<paramref name="b"/>), made now if it is not current: for callers that multiply by it many times.</summary>
-    public PackedMatrix Keep(Tensor b, bool transposeB, int k, int n, int threads, GemmGeometry geometry) => For(b, transposeB, k, n, threads, geometry, keepNow: true)!;
+    public PackedMatrix Keep(Tensor b, bool transposeB, int k, int n, int threads, GemmGeometry geometry, int groups = 1) => For(b, transposeB, k, n, threads, geometry, keepNow: true, groups)!;
 
     public void Dispose()
     {
