@@ -426,11 +426,14 @@ internal unsafe struct GemmJob : IParallelItems
         }
     }
 
-    /// <summary>One tile: the geometry's microkernel on one packed A panel and one B sliver.</summary>
+    /// <summary>One tile: the geometry's microkernel on one packed A panel and one B sliver (on Vector512, a narrower one for a tile of at most 16 columns or 4 rows).</summary>
     private readonly void RunMicrokernel(float* aPanel, int kcLen, float* bSliver, float* cTile, int ldc, int rows, int cols, float blockBeta, float* spill)
     {
         switch (geometry.Kind)
         {
+            case GemmKernelKind.Vector512 when cols <= 16:
+                GemmMicrokernel512.RunUpTo16Columns(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
             case GemmKernelKind.Vector512 when rows <= 4:
                 GemmMicrokernel512.RunUpTo4Rows(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                 break;

@@ -146,6 +146,36 @@ internal static unsafe class GemmMicrokernel512
     }
 
     /// <summary>
+    /// <see cref="Run"/> for a tile of at most 16 columns (the last sliver of an N that leaves 1–16 columns over, or of a
+    /// gate of a recurrent weight packed gate by gate, such as H = 200's 8): the same packed sliver (32 floats per K step,
+    /// the upper 16 zero) but only the first 16 columns' 8 accumulators, so the padding columns cost nothing. Each
+    /// element's FMAs run in the same order as in <see cref="Run"/>, and the tile is stored the way Run stores an edge
+    /// tile, so the floats are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunUpTo16Columns(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta, float* spill)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default, c50 = default, c60 = default, c70 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            c00 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c00);
+            c10 = Vector512.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c10);
+            c20 = Vector512.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c20);
+            c30 = Vector512.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c30);
+            c40 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c40);
+            c50 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c50);
+            c60 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c60);
+            c70 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c70);
+            a += 8;
+            b += 32;
+        }
+
+        // A partial tile always: StoreTile writes it through the spill, as Run does for its edge tiles.
+        StoreTile(c, ldc, rows, cols, alpha, beta, spill, c00, default, c10, default, c20, default, c30, default, c40, default, c50, default, c60, default, c70, default);
+    }
+
+    /// <summary>
     /// <see cref="Run"/> with A read in place instead of packed: row r of the tile starts at a + r·lda, its K steps
     /// contiguous. Rows past <paramref name="rows"/> read row 0 again (their results are never stored). Written out
     /// like <see cref="Run"/> rather than shared through a generic panel type: that version indexed the packed panel

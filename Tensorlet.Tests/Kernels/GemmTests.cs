@@ -449,6 +449,51 @@ public sealed class GemmTests
     }
 
     [Test]
+    public unsafe void TheNarrowVector512TilesGiveTheFloatsOfTheWholeTile()
+    {
+        // A tile of at most 16 columns (a gate's last sliver at H = 200) or 4 rows (the 100-row step's last panel) runs
+        // a narrower microkernel over the same packed panel and sliver; each stored element must be the float the whole
+        // 8 × 32 tile stores, for any alpha and beta. Both are checked against float64 through the GEMM tests as well.
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Assert.Ignore("The narrow tiles are Vector512 microkernels; this CPU has no hardware Vector512.");
+        }
+
+        const int Mr = GemmMicrokernel512.Mr, Nr = GemmMicrokernel512.Nr, Ldc = 40;
+        var rng = new Random(41);
+        foreach (int kc in new[] { 1, 7, 256 })
+        {
+            float[] a = Random(rng, kc * Mr), b = Random(rng, kc * Nr), c = Random(rng, Mr * Ldc);
+            foreach (var (rows, cols, beta) in new[] { (8, 16, 0f), (8, 8, 1f), (5, 1, -0.5f), (4, 16, 1f), (3, 32, 0f), (4, 20, 0.25f), (1, 3, 1f) })
+            {
+                // Zero the padding, as the packing does: B past cols, A past rows.
+                float[] bTile = (float[])b.Clone(), aPanel = (float[])a.Clone();
+                for (int p = 0; p < kc; p++)
+                {
+                    Array.Clear(bTile, (p * Nr) + cols, Nr - cols);
+                    Array.Clear(aPanel, (p * Mr) + rows, Mr - rows);
+                }
+
+                float[] whole = (float[])c.Clone(), narrow = (float[])c.Clone(), spill = new float[Mr * Nr];
+                fixed (float* pa = aPanel, pb = bTile, pw = whole, pn = narrow, ps = spill)
+                {
+                    GemmMicrokernel512.Run(kc, pa, pb, pw, Ldc, rows, cols, 0.75f, beta, ps);
+                    if (cols <= 16)
+                    {
+                        GemmMicrokernel512.RunUpTo16Columns(kc, pa, pb, pn, Ldc, rows, cols, 0.75f, beta, ps);
+                    }
+                    else
+                    {
+                        GemmMicrokernel512.RunUpTo4Rows(kc, pa, pb, pn, Ldc, rows, cols, 0.75f, beta, ps);
+                    }
+                }
+
+                Assert.That(narrow, Is.EqualTo(whole), $"K = {kc}, {rows} × {cols}, beta {beta}");
+            }
+        }
+    }
+
+    [Test]
     public unsafe void RowBlocksComeInWholeRoundsOfTheThreads()
     {
         // Threads claim row blocks one at a time, so a count that is not a multiple of the threads, or a short last
