@@ -4,14 +4,15 @@ namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
 /// The recurrent half of one GRU layer over all T steps, on the CPU, as <see cref="CpuLstmRecurrence"/> does it for the
-/// LSTM: a gang of threads splits the hidden units once for the whole sequence; member p owns units [j0, j1), computes
-/// the three gate columns (r, z, n) of those units of h_{t−1}·W_hhᵀ from its own slivers of the packed weight, then runs
-/// the fused cell (<see cref="CpuGruCell"/>) for them. Backward, member p adds its columns of dgh_{t+1}·W_hh into dh_t and
-/// runs the backward cell for its units, whose direct carry z·dh stays with it. The members meet once per step.
+/// LSTM: a gang of threads splits the layer once for the whole sequence, by units or by batch rows. Split by units,
+/// member p owns units [j0, j1), computes the three gate columns (r, z, n) of those units of h_{t−1}·W_hhᵀ from its own
+/// slivers of the packed weight, then runs the fused cell (<see cref="CpuGruCell"/>) for them; backward, it adds its
+/// columns of dgh_{t+1}·W_hh into dh_t and runs the backward cell for its units, whose direct carry z·dh stays with it;
+/// the members meet once per step. Split by rows, member p does all of that for its rows and never meets the others.
 /// <para>
 /// Every float is computed by the same microkernel over the same K blocks and the same cell code as on the step-by-step
 /// path (<see cref="CpuGemm"/> with the same packed B, then <see cref="CpuGruCell"/>): the results are bit-identical to
-/// it, for any thread count.
+/// it, for any thread count and either split; the bias gradients are summed in an order that neither changes.
 /// </para>
 /// </summary>
 internal static unsafe class CpuGruRecurrence
@@ -27,8 +28,9 @@ internal static unsafe class CpuGruRecurrence
         float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         CpuLstmRecurrence.CheckPacked(weightHhT, hiddenSize, 3 * hiddenSize, 3, nameof(weightHhT));
-        var gang = new ForwardGang(gi, gh, hidden, h0, hasInitialHidden, weightHhT, steps, batch, hiddenSize, width);
-        CpuThreadTeam.RunGang(CpuLstmRecurrence.Members(hiddenSize, threads, weightHhT.Geometry.Nr), ref gang);
+        bool byRows = CpuLstmRecurrence.SplitsByRows(weightHhT, batch, threads);
+        var gang = new ForwardGang(gi, gh, hidden, h0, hasInitialHidden, weightHhT, steps, batch, hiddenSize, width, byRows);
+        CpuThreadTeam.RunGang(byRows ? CpuLstmRecurrence.RowMembers(batch, threads) : CpuLstmRecurrence.Members(hiddenSize, threads, weightHhT.Geometry.Nr), ref gang);
     }
 
     /// <summary>
@@ -43,25 +45,32 @@ internal static unsafe class CpuGruRecurrence
         float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* dBiasIh, float* dBiasHh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         CpuLstmRecurrence.CheckPacked(weightHh, 3 * hiddenSize, hiddenSize, 1, nameof(weightHh));
-        new Span<float>(dBiasIh, 3 * hiddenSize).Clear();
-        new Span<float>(dBiasHh, 3 * hiddenSize).Clear();
-        var gang = new BackwardGang(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, dBiasIh, dBiasHh, weightHh, steps, batch, hiddenSize, width);
-        CpuThreadTeam.RunGang(CpuLstmRecurrence.Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
+        int wide = 3 * hiddenSize;
+        using var giTotals = GateColumnSums.RentTotals(batch, wide);
+        using var ghTotals = GateColumnSums.RentTotals(batch, wide);
+        bool byRows = CpuLstmRecurrence.SplitsByRows(weightHh, batch, threads);
+        var gang = new BackwardGang(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, giTotals.Pointer, ghTotals.Pointer, weightHh, steps, batch, hiddenSize, width, byRows);
+        CpuThreadTeam.RunGang(byRows ? CpuLstmRecurrence.RowMembers(batch, threads) : CpuLstmRecurrence.Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
+        GateColumnSums.Fold(giTotals.Pointer, batch, wide, dBiasIh);
+        GateColumnSums.Fold(ghTotals.Pointer, batch, wide, dBiasHh);
     }
 
-    /// <summary>The forward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps (<see cref="Steps"/>).</summary>
+    /// <summary>
+    /// The forward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps (<see cref="Steps"/>);
+    /// split by hidden units, or by batch rows when <paramref name="byRows"/> (<see cref="CpuLstmRecurrence.SplitsByRows"/>).
+    /// </summary>
     internal readonly struct ForwardGang(
-        float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
+        float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, CpuVectorWidth width, bool byRows = false) : IGangBody, IRecurrenceSteps
     {
         public void Run(int member, int members) => Steps(member, CpuThreadTeam.Barrier(members), 0, steps);
 
         public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize, weightHhT.Geometry.Nr);
-            int wide = 3 * hiddenSize;
-            using var packedA = CpuLstmRecurrence.RentPackedHidden(weightHhT, batch, hiddenSize);
+            var (b0, b1, j0, j1) = CpuLstmRecurrence.Share(member, group.Members, byRows, batch, hiddenSize, weightHhT.Geometry.Nr);
+            int wide = 3 * hiddenSize, rows = b1 - b0;
+            using var packedA = CpuLstmRecurrence.RentPackedHidden(weightHhT, rows, hiddenSize);
             float* aAligned = packedA.Pointer;
-            for (int t = t0; t < t1; t++)
+            for (int t = t0; t < t1 && rows > 0; t++)
             {
                 float* giT = gi + ((long)t * batch * wide);
                 float* ghT = gh + ((long)t * batch * wide);
@@ -69,70 +78,87 @@ internal static unsafe class CpuGruRecurrence
                 float* hT = hidden + ((long)t * batch * hiddenSize);
                 if (t > 0 || hasInitialHidden)
                 {
-                    CpuLstmRecurrence.AddRecurrentProduct(weightHhT, hPrev, ghT, aAligned, batch, hiddenSize, 3, j0, j1);
+                    CpuLstmRecurrence.AddRecurrentProduct(weightHhT, hPrev + ((long)b0 * hiddenSize), ghT + ((long)b0 * wide), aAligned, rows, hiddenSize, 3, j0, j1);
                 }
 
-                for (int b = 0; b < batch; b++)
+                for (int b = b0; b < b1; b++)
                 {
                     long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
                     CpuGruCell.ForwardUnits(giT + w, ghT + w, hPrev + n, giT + w, hT + n, j1 - j0, hiddenSize, width);
                 }
 
-                // Step t+1 multiplies all of h_t.
-                group.Wait();
+                // Step t+1 multiplies all of h_t: the members that share the units wait for each other.
+                if (!byRows)
+                {
+                    group.Wait();
+                }
             }
         }
     }
 
-    /// <summary>The backward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps (<see cref="Steps"/>).</summary>
-    /// <remarks>dBiasIh and dBiasHh accumulate (<see cref="GateColumnSums"/>), so the caller clears them once before the first range of steps.</remarks>
+    /// <summary>
+    /// The backward recurrence of one layer: all steps as a gang (<see cref="Run"/>), or a range of steps (<see cref="Steps"/>);
+    /// split by hidden units, or by batch rows when <paramref name="byRows"/>.
+    /// </summary>
+    /// <remarks>
+    /// The bias gradients accumulate into the panels' totals (<see cref="GateColumnSums"/>), which the caller zeroes once
+    /// before the first range of steps and folds into dBiasIh and dBiasHh after the last.
+    /// </remarks>
     internal readonly struct BackwardGang(
-        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* dBiasIh, float* dBiasHh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width) : IGangBody, IRecurrenceSteps
+        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* giTotals, float* ghTotals, PackedMatrix weightHh, int steps, int batch, int hiddenSize, CpuVectorWidth width, bool byRows = false) : IGangBody, IRecurrenceSteps
     {
         public void Run(int member, int members) => Steps(member, CpuThreadTeam.Barrier(members), 0, steps);
 
         public void Steps(int member, SpinBarrier group, int t0, int t1)
         {
-            var (j0, j1) = CpuLstmRecurrence.Units(member, group.Members, hiddenSize, weightHh.Geometry.Nr);
-            int units = j1 - j0;
-            float[] stepSums = ArrayPool<float>.Shared.Rent(6 * units);
+            var share = CpuLstmRecurrence.Share(member, group.Members, byRows, batch, hiddenSize, weightHh.Geometry.Nr);
+            int units = share.J1 - share.J0;
+            float[] panelSums = ArrayPool<float>.Shared.Rent(6 * units);
             try
             {
-                StepsWithSums(j0, j1, group, t0, t1, stepSums.AsSpan(0, 3 * units), stepSums.AsSpan(3 * units, 3 * units));
+                StepsWithSums(share, group, t0, t1, panelSums.AsSpan(0, 3 * units), panelSums.AsSpan(3 * units, 3 * units));
             }
             finally
             {
-                ArrayPool<float>.Shared.Return(stepSums);
+                ArrayPool<float>.Shared.Return(panelSums);
             }
         }
 
-        private void StepsWithSums(int j0, int j1, SpinBarrier group, int t0, int t1, Span<float> giSums, Span<float> ghSums)
+        private void StepsWithSums((int B0, int B1, int J0, int J1) share, SpinBarrier group, int t0, int t1, Span<float> giSums, Span<float> ghSums)
         {
-            int wide = 3 * hiddenSize, units = j1 - j0;
-            for (int t = t1 - 1; t >= t0; t--)
+            var (b0, b1, j0, j1) = share;
+            int wide = 3 * hiddenSize, units = j1 - j0, rows = b1 - b0;
+            for (int t = t1 - 1; t >= t0 && rows > 0; t--)
             {
                 float* dHT = dH + ((long)t * batch * hiddenSize);
                 if (t < steps - 1)
                 {
-                    // dh_t += dgh_{t+1}·W_hh, for this member's columns of dh (its slivers of the packed W_hh).
-                    CpuLstmRecurrence.AddRecurrentGradient(weightHh, dgh + ((long)(t + 1) * batch * wide), dHT, batch, hiddenSize, j0, j1);
+                    // dh_t += dgh_{t+1}·W_hh, for this member's rows and columns of dh (its slivers of the packed W_hh).
+                    CpuLstmRecurrence.AddRecurrentGradient(weightHh, dgh + ((long)(t + 1) * batch * wide) + ((long)b0 * wide), dHT + ((long)b0 * hiddenSize), rows, hiddenSize, j0, j1);
                 }
 
                 long offset = (long)t * batch * wide;
                 float* hPrev = t > 0 ? hidden + ((long)(t - 1) * batch * hiddenSize) : h0;
-                for (int b = 0; b < batch; b++)
+                for (int b = b0; b < b1; b++)
                 {
                     long w = offset + ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
                     CpuGruCell.BackwardUnits(gates + w, gh + w, hPrev + n, dHT + n, dhCarry + n, dgi + w, dgh + w, dhCarry + n, units, hiddenSize, width);
-                    GateColumnSums.AddRow(dgi + w, giSums, b == 0, 3, units, hiddenSize);
-                    GateColumnSums.AddRow(dgh + w, ghSums, b == 0, 3, units, hiddenSize);
+                    bool first = b % GateColumnSums.PanelRows == 0;
+                    GateColumnSums.AddRow(dgi + w, giSums, first, 3, units, hiddenSize);
+                    GateColumnSums.AddRow(dgh + w, ghSums, first, 3, units, hiddenSize);
+                    if (GateColumnSums.EndsPanel(b, batch))
+                    {
+                        long panel = (long)(b / GateColumnSums.PanelRows) * wide;
+                        GateColumnSums.AddTo(giSums, giTotals + panel + j0, 3, units, hiddenSize);
+                        GateColumnSums.AddTo(ghSums, ghTotals + panel + j0, 3, units, hiddenSize);
+                    }
                 }
 
-                GateColumnSums.AddTo(giSums, dBiasIh + j0, 3, units, hiddenSize);
-                GateColumnSums.AddTo(ghSums, dBiasHh + j0, 3, units, hiddenSize);
-
-                // Step t−1 multiplies all of dgh_t.
-                group.Wait();
+                // Step t−1 multiplies all of dgh_t: the members that share the units wait for each other.
+                if (!byRows)
+                {
+                    group.Wait();
+                }
             }
         }
     }

@@ -38,15 +38,19 @@ internal static unsafe class CpuGruWavefront
         CpuLstmRecurrence.CheckPacked(upper.Weight, 3 * hiddenSize, hiddenSize, 1, "upper.Weight");
         CpuLstmRecurrence.CheckPacked(lower.Weight, 3 * hiddenSize, hiddenSize, 1, "lower.Weight");
         CpuLstmRecurrence.CheckPacked(weightIh, 3 * hiddenSize, hiddenSize, 1, nameof(weightIh));
-        new Span<float>(upper.DBiasIh, 3 * hiddenSize).Clear();
-        new Span<float>(upper.DBiasHh, 3 * hiddenSize).Clear();
-        new Span<float>(lower.DBiasIh, 3 * hiddenSize).Clear();
-        new Span<float>(lower.DBiasHh, 3 * hiddenSize).Clear();
-
+        int wide = 3 * hiddenSize;
+        using var upperGiTotals = GateColumnSums.RentTotals(batch, wide);
+        using var upperGhTotals = GateColumnSums.RentTotals(batch, wide);
+        using var lowerGiTotals = GateColumnSums.RentTotals(batch, wide);
+        using var lowerGhTotals = GateColumnSums.RentTotals(batch, wide);
         CpuRecurrenceWavefront.Backward(
-            new CpuGruRecurrence.BackwardGang(upper.Gates, upper.Gh, upper.Hidden, upper.H0, upper.DH, upper.DhCarry, upper.Dgi, upper.Dgh, upper.DBiasIh, upper.DBiasHh, upper.Weight, steps, batch, hiddenSize, width),
-            new CpuGruRecurrence.BackwardGang(lower.Gates, lower.Gh, lower.Hidden, lower.H0, lower.DH, lower.DhCarry, lower.Dgi, lower.Dgh, lower.DBiasIh, lower.DBiasHh, lower.Weight, steps, batch, hiddenSize, width),
+            new CpuGruRecurrence.BackwardGang(upper.Gates, upper.Gh, upper.Hidden, upper.H0, upper.DH, upper.DhCarry, upper.Dgi, upper.Dgh, upperGiTotals.Pointer, upperGhTotals.Pointer, upper.Weight, steps, batch, hiddenSize, width),
+            new CpuGruRecurrence.BackwardGang(lower.Gates, lower.Gh, lower.Hidden, lower.H0, lower.DH, lower.DhCarry, lower.Dgi, lower.Dgh, lowerGiTotals.Pointer, lowerGhTotals.Pointer, lower.Weight, steps, batch, hiddenSize, width),
             upper.Dgi, weightIh, lower.DH, dropout, dropoutSeed, dropoutStream, steps, batch, hiddenSize, threads, chunkSteps);
+        GateColumnSums.Fold(upperGiTotals.Pointer, batch, wide, upper.DBiasIh);
+        GateColumnSums.Fold(upperGhTotals.Pointer, batch, wide, upper.DBiasHh);
+        GateColumnSums.Fold(lowerGiTotals.Pointer, batch, wide, lower.DBiasIh);
+        GateColumnSums.Fold(lowerGhTotals.Pointer, batch, wide, lower.DBiasHh);
     }
 }
 

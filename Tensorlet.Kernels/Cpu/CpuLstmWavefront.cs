@@ -42,12 +42,15 @@ internal static unsafe class CpuLstmWavefront
         CpuLstmRecurrence.CheckPacked(upper.Weight, 4 * hiddenSize, hiddenSize, 1, "upper.Weight");
         CpuLstmRecurrence.CheckPacked(lower.Weight, 4 * hiddenSize, hiddenSize, 1, "lower.Weight");
         CpuLstmRecurrence.CheckPacked(weightIh, 4 * hiddenSize, hiddenSize, 1, nameof(weightIh));
-        new Span<float>(upper.DBias, 4 * hiddenSize).Clear();
-        new Span<float>(lower.DBias, 4 * hiddenSize).Clear();
+        int wide = 4 * hiddenSize;
+        using var upperTotals = GateColumnSums.RentTotals(batch, wide);
+        using var lowerTotals = GateColumnSums.RentTotals(batch, wide);
         CpuRecurrenceWavefront.Backward(
-            new CpuLstmRecurrence.BackwardGang(upper.Gates, upper.Cells, upper.C0, upper.DH, upper.Dc, upper.DPre, upper.DBias, upper.Weight, steps, batch, hiddenSize, width),
-            new CpuLstmRecurrence.BackwardGang(lower.Gates, lower.Cells, lower.C0, lower.DH, lower.Dc, lower.DPre, lower.DBias, lower.Weight, steps, batch, hiddenSize, width),
+            new CpuLstmRecurrence.BackwardGang(upper.Gates, upper.Cells, upper.C0, upper.DH, upper.Dc, upper.DPre, upperTotals.Pointer, upper.Weight, steps, batch, hiddenSize, width),
+            new CpuLstmRecurrence.BackwardGang(lower.Gates, lower.Cells, lower.C0, lower.DH, lower.Dc, lower.DPre, lowerTotals.Pointer, lower.Weight, steps, batch, hiddenSize, width),
             upper.DPre, weightIh, lower.DH, dropout, dropoutSeed, dropoutStream, steps, batch, hiddenSize, threads, chunkSteps);
+        GateColumnSums.Fold(upperTotals.Pointer, batch, wide, upper.DBias);
+        GateColumnSums.Fold(lowerTotals.Pointer, batch, wide, lower.DBias);
     }
 }
 
