@@ -65,7 +65,7 @@ internal static unsafe class CpuLstmRecurrence
     /// each member runs its panels of rows through every step with no barrier between steps, where members that share
     /// the units meet after each one; but each member then reads all of the packed recurrent weight every step, not its
     /// share. While that weight is a few L2s at most the barrier costs more. On the AMD EPYC (1 MiB L2, 2 threads),
-    /// alternated with the units' split, a one-layer training step at batch 100 ran 1.05–1.06× faster at LSTM 1×256,
+    /// alternated with the units' split, a one-layer training step at batch 100 ran 1.04–1.06× faster at LSTM 1×256,
     /// 1.12× at 1×128 and 1.06–1.08× at GRU 1×256; 1.24–1.25× at 1×256 while the host was slowing the threads, which
     /// then waited about 100 µs at every step's barrier; 1.01× at 1×512 (4 MiB of packed weight). In a trial at 1×1024
     /// (16 MiB) it ran 1–2% slower, so a larger weight keeps the units' split. Needs a panel of rows
