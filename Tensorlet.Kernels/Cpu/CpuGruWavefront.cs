@@ -18,9 +18,7 @@ internal static unsafe class CpuGruWavefront
     public static void Forward(
         in GruLayerPointers lower, float* upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, PackedMatrix weightIhT, float* biasIh, in GruLayerPointers upper, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width, int chunkSteps = 0)
     {
-        CpuLstmRecurrence.CheckPacked(lower.Weight, hiddenSize, 3 * hiddenSize, 3, "lower.Weight");
-        CpuLstmRecurrence.CheckPacked(upper.Weight, hiddenSize, 3 * hiddenSize, 3, "upper.Weight");
-        CpuLstmRecurrence.CheckPacked(weightIhT, hiddenSize, 3 * hiddenSize, 1, nameof(weightIhT));
+        CpuRecurrenceWavefront.CheckWeights(lower.Weight, upper.Weight, weightIhT, 3, hiddenSize, forward: true);
         CpuRecurrenceWavefront.Forward(
             new CpuGruRecurrence.ForwardGang(lower.Gi, lower.Gh, lower.Hidden, lower.H0, lower.HasInitialHidden, lower.Weight, steps, batch, hiddenSize, width),
             new CpuGruRecurrence.ForwardGang(upper.Gi, upper.Gh, upper.Hidden, upper.H0, upper.HasInitialHidden, upper.Weight, steps, batch, hiddenSize, width),
@@ -35,9 +33,7 @@ internal static unsafe class CpuGruWavefront
     public static void Backward(
         in GruLayerGradientPointers upper, PackedMatrix weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientPointers lower, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width, int chunkSteps = 0)
     {
-        CpuLstmRecurrence.CheckPacked(upper.Weight, 3 * hiddenSize, hiddenSize, 1, "upper.Weight");
-        CpuLstmRecurrence.CheckPacked(lower.Weight, 3 * hiddenSize, hiddenSize, 1, "lower.Weight");
-        CpuLstmRecurrence.CheckPacked(weightIh, 3 * hiddenSize, hiddenSize, 1, nameof(weightIh));
+        CpuRecurrenceWavefront.CheckWeights(lower.Weight, upper.Weight, weightIh, 3, hiddenSize, forward: false);
         int wide = 3 * hiddenSize;
         using var upperGiTotals = GateColumnSums.RentTotals(batch, wide);
         using var upperGhTotals = GateColumnSums.RentTotals(batch, wide);

@@ -20,9 +20,7 @@ internal static unsafe class CpuLstmWavefront
     public static void Forward(
         in LstmLayerPointers lower, float* upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, PackedMatrix weightIhT, float* bias, in LstmLayerPointers upper, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width, int chunkSteps = 0)
     {
-        CpuLstmRecurrence.CheckPacked(lower.Weight, hiddenSize, 4 * hiddenSize, 4, "lower.Weight");
-        CpuLstmRecurrence.CheckPacked(upper.Weight, hiddenSize, 4 * hiddenSize, 4, "upper.Weight");
-        CpuLstmRecurrence.CheckPacked(weightIhT, hiddenSize, 4 * hiddenSize, 1, nameof(weightIhT));
+        CpuRecurrenceWavefront.CheckWeights(lower.Weight, upper.Weight, weightIhT, 4, hiddenSize, forward: true);
         CpuRecurrenceWavefront.Forward(
             new CpuLstmRecurrence.ForwardGang(lower.Gates, lower.Cells, lower.Hidden, lower.H0, lower.C0, lower.HasInitialHidden, lower.Weight, steps, batch, hiddenSize, width),
             new CpuLstmRecurrence.ForwardGang(upper.Gates, upper.Cells, upper.Hidden, upper.H0, upper.C0, upper.HasInitialHidden, upper.Weight, steps, batch, hiddenSize, width),
@@ -39,9 +37,7 @@ internal static unsafe class CpuLstmWavefront
     public static void Backward(
         in LstmLayerGradientPointers upper, PackedMatrix weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in LstmLayerGradientPointers lower, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width, int chunkSteps = 0)
     {
-        CpuLstmRecurrence.CheckPacked(upper.Weight, 4 * hiddenSize, hiddenSize, 1, "upper.Weight");
-        CpuLstmRecurrence.CheckPacked(lower.Weight, 4 * hiddenSize, hiddenSize, 1, "lower.Weight");
-        CpuLstmRecurrence.CheckPacked(weightIh, 4 * hiddenSize, hiddenSize, 1, nameof(weightIh));
+        CpuRecurrenceWavefront.CheckWeights(lower.Weight, upper.Weight, weightIh, 4, hiddenSize, forward: false);
         int wide = 4 * hiddenSize;
         using var upperTotals = GateColumnSums.RentTotals(batch, wide);
         using var lowerTotals = GateColumnSums.RentTotals(batch, wide);

@@ -61,6 +61,19 @@ internal static unsafe class CpuRecurrenceWavefront
     }
 
     /// <summary>
+    /// Throws unless the weights of a wavefront over cells of <paramref name="gates"/> gates are packed as its steps
+    /// multiply by them: forward, both layers' W_hhᵀ gate by gate and the upper layer's W_ihᵀ plainly, all [H, G·H];
+    /// backward, all three plainly, [G·H, H].
+    /// </summary>
+    public static void CheckWeights(PackedMatrix lowerHh, PackedMatrix upperHh, PackedMatrix upperIh, int gates, int hiddenSize, bool forward)
+    {
+        int k = forward ? hiddenSize : gates * hiddenSize, n = forward ? gates * hiddenSize : hiddenSize;
+        CpuLstmRecurrence.CheckPacked(lowerHh, k, n, forward ? gates : 1, "lower.Weight");
+        CpuLstmRecurrence.CheckPacked(upperHh, k, n, forward ? gates : 1, "upper.Weight");
+        CpuLstmRecurrence.CheckPacked(upperIh, k, n, 1, forward ? "weightIhT" : "weightIh");
+    }
+
+    /// <summary>
     /// The threads each layer's steps get: half of them (of those the machine has), fewer where the hidden units do not
     /// split into that many equal whole slivers. 1 on two or three threads.
     /// </summary>
