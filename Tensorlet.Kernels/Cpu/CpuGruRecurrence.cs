@@ -28,9 +28,9 @@ internal static unsafe class CpuGruRecurrence
         float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         CpuLstmRecurrence.CheckPacked(weightHhT, hiddenSize, 3 * hiddenSize, 3, nameof(weightHhT));
-        bool byRows = CpuLstmRecurrence.SplitsByRows(weightHhT, batch, threads);
+        var (byRows, members) = CpuLstmRecurrence.GangSplit(weightHhT, batch, hiddenSize, threads);
         var gang = new ForwardGang(gi, gh, hidden, h0, hasInitialHidden, weightHhT, steps, batch, hiddenSize, width, byRows);
-        CpuThreadTeam.RunGang(byRows ? CpuLstmRecurrence.RowMembers(batch, threads) : CpuLstmRecurrence.Members(hiddenSize, threads, weightHhT.Geometry.Nr), ref gang);
+        CpuThreadTeam.RunGang(members, ref gang);
     }
 
     /// <summary>
@@ -48,9 +48,9 @@ internal static unsafe class CpuGruRecurrence
         int wide = 3 * hiddenSize;
         using var giTotals = GateColumnSums.RentTotals(batch, wide);
         using var ghTotals = GateColumnSums.RentTotals(batch, wide);
-        bool byRows = CpuLstmRecurrence.SplitsByRows(weightHh, batch, threads);
+        var (byRows, members) = CpuLstmRecurrence.GangSplit(weightHh, batch, hiddenSize, threads);
         var gang = new BackwardGang(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, giTotals.Pointer, ghTotals.Pointer, weightHh, steps, batch, hiddenSize, width, byRows);
-        CpuThreadTeam.RunGang(byRows ? CpuLstmRecurrence.RowMembers(batch, threads) : CpuLstmRecurrence.Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
+        CpuThreadTeam.RunGang(members, ref gang);
         GateColumnSums.Fold(giTotals.Pointer, batch, wide, dBiasIh);
         GateColumnSums.Fold(ghTotals.Pointer, batch, wide, dBiasHh);
     }

@@ -37,9 +37,9 @@ internal static unsafe class CpuLstmRecurrence
         float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         CheckPacked(weightHhT, hiddenSize, 4 * hiddenSize, 4, nameof(weightHhT));
-        bool byRows = SplitsByRows(weightHhT, batch, threads);
+        var (byRows, members) = GangSplit(weightHhT, batch, hiddenSize, threads);
         var gang = new ForwardGang(gates, cells, hidden, h0, c0, hasInitialHidden, weightHhT, steps, batch, hiddenSize, width, byRows);
-        CpuThreadTeam.RunGang(byRows ? RowMembers(batch, threads) : Members(hiddenSize, threads, weightHhT.Geometry.Nr), ref gang);
+        CpuThreadTeam.RunGang(members, ref gang);
     }
 
     /// <summary>
@@ -54,9 +54,9 @@ internal static unsafe class CpuLstmRecurrence
     {
         CheckPacked(weightHh, 4 * hiddenSize, hiddenSize, 1, nameof(weightHh));
         using var totals = GateColumnSums.RentTotals(batch, 4 * hiddenSize);
-        bool byRows = SplitsByRows(weightHh, batch, threads);
+        var (byRows, members) = GangSplit(weightHh, batch, hiddenSize, threads);
         var gang = new BackwardGang(gates, cells, c0, dH, dc, dPre, totals.Pointer, weightHh, steps, batch, hiddenSize, width, byRows);
-        CpuThreadTeam.RunGang(byRows ? RowMembers(batch, threads) : Members(hiddenSize, threads, weightHh.Geometry.Nr), ref gang);
+        CpuThreadTeam.RunGang(members, ref gang);
         GateColumnSums.Fold(totals.Pointer, batch, 4 * hiddenSize, dBias);
     }
 
@@ -74,9 +74,18 @@ internal static unsafe class CpuLstmRecurrence
     internal static bool SplitsByRows(PackedMatrix weight, int batch, int threads) =>
         Math.Min(threads, CpuThreadTeam.MaxThreads) >= 2 && GateColumnSums.Panels(batch) >= 2 && weight.Length * sizeof(float) <= 4L * weight.Geometry.L2Bytes;
 
-    /// <summary>The members of a gang split by rows: one per panel at most.</summary>
-    internal static int RowMembers(int batch, int threads) =>
-        Math.Clamp(Math.Min(threads, CpuThreadTeam.MaxThreads), 1, GateColumnSums.Panels(batch));
+    /// <summary>
+    /// How a gang runs one layer alone on <paramref name="threads"/>: split by rows (<see cref="SplitsByRows"/>), with a
+    /// panel of rows per member at least, or by units (<see cref="Members"/>).
+    /// </summary>
+    internal static (bool ByRows, int Members) GangSplit(PackedMatrix weight, int batch, int hiddenSize, int threads)
+    {
+        bool byRows = SplitsByRows(weight, batch, threads);
+        int members = byRows
+            ? Math.Clamp(Math.Min(threads, CpuThreadTeam.MaxThreads), 1, GateColumnSums.Panels(batch))
+            : Members(hiddenSize, threads, weight.Geometry.Nr);
+        return (byRows, members);
+    }
 
     /// <summary>Member p's batch rows when a gang splits by rows: a share of the panels as equal as whole panels allow.</summary>
     internal static (int Start, int End) Rows(int member, int members, int batch)
