@@ -60,13 +60,14 @@ internal static class TrainStepCommand
             session.Step();
         }
 
-        // The timed batches.
+        // The timed batches. Everything the loop itself needs is allocated before the counters are read, so they count
+        // only what training allocates.
+        var seconds = new double[options.Batches];
+        double cpuBefore = ProcessCpuTime.Seconds();
         long allocationsBefore = device.AllocationCount;
         long gcBytesBefore = GC.GetTotalAllocatedBytes(precise: true);
         int gen0Before = GC.CollectionCount(0), gen2Before = GC.CollectionCount(2);
-        var seconds = new double[options.Batches];
         double lastLoss = double.NaN;
-        double cpuBefore = ProcessCpuTime.Seconds();
         for (int i = 0; i < options.Batches; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
