@@ -426,11 +426,14 @@ internal unsafe struct GemmJob : IParallelItems
         }
     }
 
-    /// <summary>One tile: the geometry's microkernel on one packed A panel and one B sliver (on Vector512, a narrower one for a tile of at most 16 columns or 4 rows).</summary>
+    /// <summary>One tile: the geometry's microkernel on one packed A panel and one B sliver, or a narrower one for a tile of at most 8 columns (Vector512, Vector256), 16 columns or 4 rows (Vector512).</summary>
     private readonly void RunMicrokernel(float* aPanel, int kcLen, float* bSliver, float* cTile, int ldc, int rows, int cols, float blockBeta, float* spill)
     {
         switch (geometry.Kind)
         {
+            case GemmKernelKind.Vector512 when cols <= 8:
+                GemmMicrokernel512.RunUpTo8Columns(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
             case GemmKernelKind.Vector512 when cols <= 16:
                 GemmMicrokernel512.RunUpTo16Columns(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                 break;
@@ -439,6 +442,9 @@ internal unsafe struct GemmJob : IParallelItems
                 break;
             case GemmKernelKind.Vector512:
                 GemmMicrokernel512.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
+            case GemmKernelKind.Vector256 when cols <= 8:
+                GemmMicrokernel256.RunUpTo8Columns(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                 break;
             case GemmKernelKind.Vector256:
                 GemmMicrokernel256.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);

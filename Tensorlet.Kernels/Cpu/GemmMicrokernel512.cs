@@ -176,6 +176,44 @@ internal static unsafe class GemmMicrokernel512
     }
 
     /// <summary>
+    /// <see cref="Run"/> for a tile of at most 8 columns (a gate's last sliver at H = 100's 4 or H = 200's 8): the first 8
+    /// columns of the same packed sliver in 8 Vector256 accumulators. On a CPU that splits a 512-bit FMA into two 256-bit
+    /// halves (Zen 4), that is half the work of <see cref="RunUpTo16Columns"/>. Each element's FMAs run in the same order
+    /// as in <see cref="Run"/>, and the tile is stored the way Run stores an edge tile, so the floats are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunUpTo8Columns(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta, float* spill)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[0]), b0, c0);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(a[1]), b0, c1);
+            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(a[2]), b0, c2);
+            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(a[3]), b0, c3);
+            c4 = Vector256.FusedMultiplyAdd(Vector256.Create(a[4]), b0, c4);
+            c5 = Vector256.FusedMultiplyAdd(Vector256.Create(a[5]), b0, c5);
+            c6 = Vector256.FusedMultiplyAdd(Vector256.Create(a[6]), b0, c6);
+            c7 = Vector256.FusedMultiplyAdd(Vector256.Create(a[7]), b0, c7);
+            a += 8;
+            b += 32;
+        }
+
+        // A partial tile always: alpha·acc into the spill's first 8 columns, then the clipped store, as Run's edge tiles.
+        var va = Vector256.Create(alpha);
+        Vector256.Store(va * c0, spill + (0 * Nr));
+        Vector256.Store(va * c1, spill + (1 * Nr));
+        Vector256.Store(va * c2, spill + (2 * Nr));
+        Vector256.Store(va * c3, spill + (3 * Nr));
+        Vector256.Store(va * c4, spill + (4 * Nr));
+        Vector256.Store(va * c5, spill + (5 * Nr));
+        Vector256.Store(va * c6, spill + (6 * Nr));
+        Vector256.Store(va * c7, spill + (7 * Nr));
+        GemmEdge.Store(spill, Nr, c, ldc, rows, cols, beta);
+    }
+
+    /// <summary>
     /// <see cref="Run"/> with A read in place instead of packed: row r of the tile starts at a + r·lda, its K steps
     /// contiguous. Rows past <paramref name="rows"/> read row 0 again (their results are never stored). Written out
     /// like <see cref="Run"/> rather than shared through a generic panel type: that version indexed the packed panel

@@ -451,9 +451,9 @@ public sealed class GemmTests
     [Test]
     public unsafe void TheNarrowVector512TilesGiveTheFloatsOfTheWholeTile()
     {
-        // A tile of at most 16 columns (a gate's last sliver at H = 200) or 4 rows (the 100-row step's last panel) runs
-        // a narrower microkernel over the same packed panel and sliver; each stored element must be the float the whole
-        // 8 × 32 tile stores, for any alpha and beta. Both are checked against float64 through the GEMM tests as well.
+        // A tile of at most 8 or 16 columns (a gate's last sliver at H = 100 or 300) or 4 rows (the 100-row step's last
+        // panel) runs a narrower microkernel over the same packed panel and sliver; each stored element must be the float
+        // the whole 8 × 32 tile stores, for any alpha and beta. All are checked against float64 through the GEMM tests as well.
         if (!Vector512.IsHardwareAccelerated)
         {
             Assert.Ignore("The narrow tiles are Vector512 microkernels; this CPU has no hardware Vector512.");
@@ -464,9 +464,70 @@ public sealed class GemmTests
         foreach (int kc in new[] { 1, 7, 256 })
         {
             float[] a = Random(rng, kc * Mr), b = Random(rng, kc * Nr), c = Random(rng, Mr * Ldc);
-            foreach (var (rows, cols, beta) in new[] { (8, 16, 0f), (8, 8, 1f), (5, 1, -0.5f), (4, 16, 1f), (3, 32, 0f), (4, 20, 0.25f), (1, 3, 1f) })
+            foreach (var (rows, cols, beta) in new[] { (8, 16, 0f), (8, 8, 1f), (8, 4, 0f), (5, 1, -0.5f), (4, 16, 1f), (3, 32, 0f), (4, 20, 0.25f), (1, 3, 1f), (7, 12, 1f) })
             {
                 // Zero the padding, as the packing does: B past cols, A past rows.
+                float[] bTile = (float[])b.Clone(), aPanel = (float[])a.Clone();
+                for (int p = 0; p < kc; p++)
+                {
+                    Array.Clear(bTile, (p * Nr) + cols, Nr - cols);
+                    Array.Clear(aPanel, (p * Mr) + rows, Mr - rows);
+                }
+
+                float[] whole = (float[])c.Clone(), spill = new float[Mr * Nr];
+                fixed (float* pa = aPanel, pb = bTile, pw = whole, ps = spill)
+                {
+                    GemmMicrokernel512.Run(kc, pa, pb, pw, Ldc, rows, cols, 0.75f, beta, ps);
+                }
+
+                foreach (var (name, fits) in new[] { ("8 columns", cols <= 8), ("16 columns", cols <= 16), ("4 rows", rows <= 4) })
+                {
+                    if (!fits)
+                    {
+                        continue;
+                    }
+
+                    float[] narrow = (float[])c.Clone();
+                    fixed (float* pa = aPanel, pb = bTile, pn = narrow, ps = spill)
+                    {
+                        switch (name)
+                        {
+                            case "8 columns":
+                                GemmMicrokernel512.RunUpTo8Columns(kc, pa, pb, pn, Ldc, rows, cols, 0.75f, beta, ps);
+                                break;
+                            case "16 columns":
+                                GemmMicrokernel512.RunUpTo16Columns(kc, pa, pb, pn, Ldc, rows, cols, 0.75f, beta, ps);
+                                break;
+                            default:
+                                GemmMicrokernel512.RunUpTo4Rows(kc, pa, pb, pn, Ldc, rows, cols, 0.75f, beta, ps);
+                                break;
+                        }
+                    }
+
+                    Assert.That(narrow, Is.EqualTo(whole), $"up to {name}: K = {kc}, {rows} × {cols}, beta {beta}");
+                }
+            }
+        }
+    }
+
+    [Test]
+    public unsafe void TheNarrowVector256TileGivesTheFloatsOfTheWholeTile()
+    {
+        // A tile of at most 8 columns (a gate's last sliver at H = 100 or 200 with 16-column slivers) runs half the
+        // AVX2 tile's FMAs over the same packed panel and sliver; each stored element must be the float the whole 6 × 16
+        // tile stores, for any alpha and beta.
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            Assert.Ignore("The narrow tile is a Vector256 microkernel; this CPU has no hardware Vector256.");
+        }
+
+        const int Mr = GemmMicrokernel256.Mr, Nr = GemmMicrokernel256.Nr, Ldc = 20;
+        var rng = new Random(43);
+        foreach (int kc in new[] { 1, 7, 256 })
+        {
+            float[] a = Random(rng, kc * Mr), b = Random(rng, kc * Nr), c = Random(rng, Mr * Ldc);
+            foreach (var (rows, cols, beta) in new[] { (6, 8, 0f), (6, 4, 1f), (5, 1, -0.5f), (3, 7, 0.25f), (1, 8, 1f) })
+            {
                 float[] bTile = (float[])b.Clone(), aPanel = (float[])a.Clone();
                 for (int p = 0; p < kc; p++)
                 {
@@ -477,15 +538,8 @@ public sealed class GemmTests
                 float[] whole = (float[])c.Clone(), narrow = (float[])c.Clone(), spill = new float[Mr * Nr];
                 fixed (float* pa = aPanel, pb = bTile, pw = whole, pn = narrow, ps = spill)
                 {
-                    GemmMicrokernel512.Run(kc, pa, pb, pw, Ldc, rows, cols, 0.75f, beta, ps);
-                    if (cols <= 16)
-                    {
-                        GemmMicrokernel512.RunUpTo16Columns(kc, pa, pb, pn, Ldc, rows, cols, 0.75f, beta, ps);
-                    }
-                    else
-                    {
-                        GemmMicrokernel512.RunUpTo4Rows(kc, pa, pb, pn, Ldc, rows, cols, 0.75f, beta, ps);
-                    }
+                    GemmMicrokernel256.Run(kc, pa, pb, pw, Ldc, rows, cols, 0.75f, beta, ps);
+                    GemmMicrokernel256.RunUpTo8Columns(kc, pa, pb, pn, Ldc, rows, cols, 0.75f, beta, ps);
                 }
 
                 Assert.That(narrow, Is.EqualTo(whole), $"K = {kc}, {rows} × {cols}, beta {beta}");
