@@ -20,8 +20,12 @@ internal static partial class ProcessCpuTime
             return double.NaN;
         }
 
-        return ClockGetTime(ClockProcessCpuTimeId, out var ts) == 0 ? ts.Seconds + (ts.Nanoseconds * 1e-9) : double.NaN;
+        return ClockSeconds(ClockProcessCpuTimeId);
     }
+
+    /// <summary>Seconds on the clock <paramref name="clockId"/> (clock_gettime), or NaN where it cannot be read.</summary>
+    internal static double ClockSeconds(int clockId)
+        => ClockGetTime(clockId, out var ts) == 0 ? ts.Seconds + (ts.Nanoseconds * 1e-9) : double.NaN;
 
     [LibraryImport("libc", EntryPoint = "clock_gettime")]
     private static partial int ClockGetTime(int clock, out Timespec time);

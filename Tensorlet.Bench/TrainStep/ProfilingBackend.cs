@@ -15,9 +15,26 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
 {
     private readonly Dictionary<GemmShape, KernelTime> gemms = [];
     private readonly Dictionary<string, KernelTime> kernels = [];
+    private readonly ThreadCpuClocks cpu = new();
+    private bool recording;
 
-    /// <summary>Whether calls are being recorded (off during warm-up).</summary>
-    public bool Recording { get; set; }
+    /// <summary>Whether calls are being recorded (off during warm-up). Turning it on takes the list of threads whose CPU time counts.</summary>
+    public bool Recording
+    {
+        get => recording;
+        set
+        {
+            if (value && !recording)
+            {
+                cpu.Refresh();
+            }
+
+            recording = value;
+        }
+    }
+
+    /// <summary>The process's CPU seconds so far, as the kernel records read it (<see cref="ThreadCpuClocks"/>).</summary>
+    public double CpuSeconds() => cpu.Seconds();
 
     /// <summary>The GEMMs recorded so far, by shape.</summary>
     public IReadOnlyDictionary<GemmShape, KernelTime> Gemms => gemms;
@@ -62,7 +79,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
 
     /// <inheritdoc/>
     /// <remarks>Managed bytes are counted over all threads (precise), so what a kernel's worker threads allocate counts too.</remarks>
-    protected override Mark Begin() => Recording ? Mark.Now() : default;
+    protected override Mark Begin() => Recording ? Mark.Now(cpu) : default;
 
     /// <inheritdoc/>
     protected override void End(string kernel, Mark t0)
@@ -73,7 +90,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
         }
 
         Inner.Synchronize();
-        var end = Mark.Now();
+        var end = Mark.Now(cpu);
         if (!kernels.TryGetValue(kernel, out var time))
         {
             kernels[kernel] = time = new KernelTime();
@@ -91,7 +108,7 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
         }
 
         Inner.Synchronize();
-        var end = Mark.Now();
+        var end = Mark.Now(cpu);
         if (!gemms.TryGetValue(shape, out var time))
         {
             gemms[shape] = time = new KernelTime();
@@ -103,8 +120,8 @@ internal sealed class ProfilingBackend(IKernelBackend inner) : KernelBackendDeco
     /// <summary>When a kernel call started: timestamp, process CPU seconds and managed bytes allocated so far.</summary>
     internal readonly record struct Mark(long Timestamp, double CpuSeconds, long AllocatedBytes)
     {
-        /// <summary>The clock, the process's CPU time and the managed bytes allocated so far.</summary>
-        public static Mark Now() => new(Stopwatch.GetTimestamp(), ProcessCpuTime.Seconds(), GC.GetTotalAllocatedBytes(precise: true));
+        /// <summary>The clock, the process's CPU time (its threads' clocks) and the managed bytes allocated so far.</summary>
+        public static Mark Now(ThreadCpuClocks cpu) => new(Stopwatch.GetTimestamp(), cpu.Seconds(), GC.GetTotalAllocatedBytes(precise: true));
     }
 
     /// <summary>A GEMM's operand layout and sizes: C[m,n] (+)= op(A)[m,k]·op(B)[k,n].</summary>

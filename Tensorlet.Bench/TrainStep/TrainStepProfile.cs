@@ -53,14 +53,14 @@ internal sealed class TrainStepProfile
             session.Step(); // one unrecorded step through the wrapper, so nothing below is a first call
             profiler.Recording = true;
             long t0 = Stopwatch.GetTimestamp();
-            double cpu0 = ProcessCpuTime.Seconds();
+            double cpu0 = profiler.CpuSeconds();
             for (int i = 0; i < batches; i++)
             {
                 session.Step();
             }
 
             double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            double cpu = ProcessCpuTime.Seconds() - cpu0;
+            double cpu = profiler.CpuSeconds() - cpu0;
             profiler.Recording = false;
             return new TrainStepProfile(batches, wall, cpu, unprofiledMedian, profiler);
         }
