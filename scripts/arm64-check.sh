@@ -43,8 +43,9 @@ jit="$out/gemm-microkernel128.asm"
 status=0
 # With W^X on (the default: JIT'd code mapped twice, writable and executable), the emulated process died about a
 # minute into the kernel tests ("qemu: uncaught target signal 11 (Segmentation fault)", qemu 7.2); off, they pass.
-# JitDisasm writes the Neon GEMM microkernel as the JIT compiled it, to check its k loop.
-DOTNET_EnableWriteXorExecute=0 DOTNET_JitDisasm='*GemmMicrokernel128:Run' DOTNET_JitStdOutFile="$jit" \
+# JitDisasm writes the Neon GEMM microkernels (the whole tile and the 4-row one) as the JIT compiled them, to check their
+# k loops.
+DOTNET_EnableWriteXorExecute=0 DOTNET_JitDisasm='*GemmMicrokernel128:Run *GemmMicrokernel128:RunUpTo4Rows' DOTNET_JitStdOutFile="$jit" \
   "$qemu" -L "$sysroot" "$out/Arm64Runner" "$@" 2>&1 | tee "$log" || status=$?
 
 fail() {
@@ -57,11 +58,23 @@ grep -q '^process architecture: Arm64,' "$log" || fail "the process was not ARM6
 grep -q '^AdvSimd.IsSupported: True, Vector128.IsHardwareAccelerated: True' "$log" || fail "AdvSimd (Neon) or Vector128 is not accelerated"
 grep -q '^CPU plan: Vector128 (hardware)' "$log" || fail "the CPU plan did not choose Vector128 from the hardware"
 
+# The fused multiply-adds by element (e.g. fmla v16.4s, v28.4s, v30.s[0]) in the listing of the method named $1.
+by_element() {
+  awk -v method="$1" '/^; Assembly listing for method / { on = index($0, method) > 0 }
+    on && /^[[:space:]]+fmla[[:space:]]+v[0-9]+\.4s, v[0-9]+\.4s, v[0-9]+\.s\[[0-3]\]/ { n++ }
+    END { print n + 0 }' "$jit"
+}
+
 if [[ -s "$jit" ]]; then
-  # The k loop: 12 fused multiply-adds by element (6 rows x 2 registers of 4 columns), e.g. fmla v16.4s, v28.4s, v30.s[0].
-  by_element=$(grep -cE '^\s+fmla\s+v[0-9]+\.4s, v[0-9]+\.4s, v[0-9]+\.s\[[0-3]\]' "$jit" || true)
-  (( by_element >= 12 )) || fail "the Neon GEMM microkernel has $by_element fmla-by-element instructions, fewer than the 12 of its k loop ($jit)"
-  echo "Neon GEMM microkernel: $by_element fmla-by-element instructions (JIT listing in $jit)"
+  # The k loops: 6 or 4 rows x 2 registers of 4 columns.
+  whole=$(by_element 'GemmMicrokernel128:Run(')
+  rows4=$(by_element 'GemmMicrokernel128:RunUpTo4Rows(')
+  (( whole >= 12 )) || fail "the Neon GEMM microkernel has $whole fmla-by-element instructions, fewer than the 12 of its k loop ($jit)"
+  if grep -q 'GemmMicrokernel128:RunUpTo4Rows(' "$jit"; then
+    (( rows4 >= 8 )) || fail "the Neon 4-row GEMM microkernel has $rows4 fmla-by-element instructions, fewer than the 8 of its k loop ($jit)"
+  fi
+
+  echo "Neon GEMM microkernels: $whole fmla-by-element instructions in the 6x8 tile, $rows4 in the 4x8 one (JIT listing in $jit)"
 else
   echo "Neon GEMM microkernel: not compiled in this run (no GEMM test selected), fmla check skipped"
 fi

@@ -446,8 +446,14 @@ internal unsafe struct GemmJob : IParallelItems
             case GemmKernelKind.Vector256 when cols <= 8:
                 GemmMicrokernel256.RunUpTo8Columns(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                 break;
+            case GemmKernelKind.Vector256 when rows <= 4:
+                GemmMicrokernel256.RunUpTo4Rows(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
             case GemmKernelKind.Vector256:
                 GemmMicrokernel256.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
+                break;
+            case GemmKernelKind.Vector128 when rows <= 4:
+                GemmMicrokernel128.RunUpTo4Rows(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);
                 break;
             case GemmKernelKind.Vector128:
                 GemmMicrokernel128.Run(kcLen, aPanel, bSliver, cTile, ldc, rows, cols, alpha, blockBeta, spill);

@@ -93,6 +93,61 @@ internal static unsafe class GemmMicrokernel128
         GemmEdge.Store(spill, Nr, c, ldc, rows, cols, beta);
     }
 
+    /// <summary>
+    /// <see cref="Run"/> for a tile of at most 4 rows (the last panel of a 100-row step, 16 panels of 6 and one of 4): the
+    /// first 4 rows of the same packed panel in 8 accumulators, two thirds of the whole tile's multiply-adds. Each
+    /// element's multiply-adds run in the same order and form as in <see cref="Run"/>, and the tile is stored the way Run
+    /// stores an edge tile, so the floats are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunUpTo4Rows(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, in float alpha, in float beta, float* spill)
+    {
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector128.Load(b + 0);
+            var b1 = Vector128.Load(b + 4);
+            if (AdvSimd.Arm64.IsSupported)
+            {
+                var a03 = Vector128.Load(a);
+                c00 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c00, b0, a03, 0);
+                c01 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c01, b1, a03, 0);
+                c10 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c10, b0, a03, 1);
+                c11 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c11, b1, a03, 1);
+                c20 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c20, b0, a03, 2);
+                c21 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c21, b1, a03, 2);
+                c30 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c30, b0, a03, 3);
+                c31 = AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(c31, b1, a03, 3);
+            }
+            else
+            {
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
+                c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+                var a1 = Vector128.Create(a[1]);
+                c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
+                c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
+                var a2 = Vector128.Create(a[2]);
+                c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
+                c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
+                var a3 = Vector128.Create(a[3]);
+                c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
+                c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+            }
+
+            a += 6;
+            b += 8;
+        }
+
+        // A partial tile always: the 4 rows into the spill, then the clipped store, as Run's edge tiles.
+        var va = Vector128.Create(alpha);
+        Store(spill + 0, c00, c01, va, 0f);
+        Store(spill + 8, c10, c11, va, 0f);
+        Store(spill + 16, c20, c21, va, 0f);
+        Store(spill + 24, c30, c31, va, 0f);
+        GemmEdge.Store(spill, Nr, c, ldc, rows, cols, beta);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* c, Vector128<float> acc0, Vector128<float> acc1, Vector128<float> alpha, float beta)
     {

@@ -108,6 +108,45 @@ internal static unsafe class GemmMicrokernel256
         GemmEdge.Store(spill, Nr, c, ldc, rows, cols, beta);
     }
 
+    /// <summary>
+    /// <see cref="Run"/> for a tile of at most 4 rows (the last panel of a 100-row step, 16 panels of 6 and one of 4): the
+    /// first 4 rows of the same packed panel in 8 accumulators, two thirds of the whole tile's FMAs. Each element's FMAs
+    /// run in the same order as in <see cref="Run"/>, and the tile is stored the way Run stores an edge tile, so the
+    /// floats are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunUpTo4Rows(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, in float alpha, in float beta, float* spill)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            a += 6;
+            b += 16;
+        }
+
+        // A partial tile always: the 4 rows into the spill, then the clipped store, as Run's edge tiles.
+        var va = Vector256.Create(alpha);
+        Store(spill + 0, c00, c01, va, 0f);
+        Store(spill + 16, c10, c11, va, 0f);
+        Store(spill + 32, c20, c21, va, 0f);
+        Store(spill + 48, c30, c31, va, 0f);
+        GemmEdge.Store(spill, Nr, c, ldc, rows, cols, beta);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* c, Vector256<float> acc0, Vector256<float> acc1, Vector256<float> alpha, float beta)
     {
