@@ -15,7 +15,9 @@ namespace Tensorlet.Kernels.Cpu;
 /// its next chunk is not ready, and members beyond the two groups always. The trailing chain is the critical path (no
 /// chunk of it can start before that chunk's hand-over), so the leading group keeps up with the hand-overs rather than
 /// running ahead and leaving them all to the trailing group, which would then fall behind and leave the leading group
-/// idle at the end. The groups never meet each other at a barrier; each waits only for the chunk it needs. What each
+/// idle at the end. But when the trailing group was already waiting as the leading group finished a chunk, the leading
+/// chain is the slower one just then (a busy host slows one core, or its steps wait on memory), so the leading members
+/// leave that chunk's parts to the trailing group and go straight on to the next chunk. The groups never meet each other at a barrier; each waits only for the chunk it needs. What each
 /// chunk computes does not depend on which thread runs it, so the results are the same for any thread count. On one
 /// thread the chunks run in dependency order.
 /// </summary>
@@ -48,11 +50,12 @@ internal static unsafe class CpuWavefront
 
     /// <summary>
     /// Where the members' shared ints are: each group's barrier on a cache line of its own (16 ints apart), then the chunks
-    /// the leading chain has done, the hand-over parts claimed, and the parts done per chunk.
+    /// the leading chain has done, the hand-over parts claimed, whether a trailing member is waiting (1) or not (0), and
+    /// the parts done per chunk.
     /// </summary>
     private static class Layout
     {
-        public const int LeadingBarrier = 0, TrailingBarrier = 16, LeadingDone = 32, PartsClaimed = 33, PartsDone = 48;
+        public const int LeadingBarrier = 0, TrailingBarrier = 16, LeadingDone = 32, PartsClaimed = 33, TrailingWaits = 34, PartsDone = 48;
     }
 
     private readonly struct Gang<TBody>(void* body, int* counters, int chunks, int group) : IGangBody
@@ -85,7 +88,7 @@ internal static unsafe class CpuWavefront
             int totalParts = chunks * parts;
             int led = 0, trailed = 0;
             var spinner = default(SpinWait);
-            bool triedNewestPart = false;
+            bool triedNewestPart = false, trailingWaited = false;
             while (true)
             {
                 if (trails)
@@ -97,6 +100,7 @@ internal static unsafe class CpuWavefront
 
                     if (Volatile.Read(ref partsDone[trailed]) == parts)
                     {
+                        StopsWaiting();
                         work.Trailing(trailed, index, barrier);
                         trailed++;
                         spinner = default;
@@ -106,16 +110,22 @@ internal static unsafe class CpuWavefront
 
                 // A hand-over part whose leading chunk is done, the lowest first. A leading member goes for one part of the
                 // chunk it has just led (which is in its cache) and then back to its chain, leaving that chunk's other parts
-                // to the trailing group; parts of older chunks, left because the trailing group has fallen behind, it takes all.
+                // to the trailing group, or all of them if the trailing group was waiting when it finished the chunk; parts
+                // of older chunks, left because the trailing group has fallen behind, it takes all.
                 int claimed = Volatile.Read(ref counters[Layout.PartsClaimed]);
                 int leadingDone = Volatile.Read(ref counters[Layout.LeadingDone]);
                 bool newest = claimed / parts == leadingDone - 1;
-                bool leaveToTrailing = leads && triedNewestPart && newest && leadingDone < chunks;
+                bool leaveToTrailing = leads && (triedNewestPart || trailingWaited) && newest && leadingDone < chunks;
                 if (!leaveToTrailing && claimed < totalParts && claimed / parts < leadingDone)
                 {
                     triedNewestPart |= leads && newest;
                     if (Interlocked.CompareExchange(ref counters[Layout.PartsClaimed], claimed + 1, claimed) == claimed)
                     {
+                        if (trails)
+                        {
+                            StopsWaiting();
+                        }
+
                         work.HandOver(claimed / parts, claimed % parts, parts);
                         Interlocked.Increment(ref partsDone[claimed / parts]);
                         spinner = default;
@@ -129,6 +139,9 @@ internal static unsafe class CpuWavefront
                     // When member 0 returns, the whole group has finished the chunk (IWavefrontBody.Leading).
                     work.Leading(led, index, barrier);
                     led++;
+
+                    // Read before the chunk is published: a waiting trailing member would claim a part at once and stop waiting.
+                    trailingWaited = Volatile.Read(ref counters[Layout.TrailingWaits]) != 0;
                     if (index == 0)
                     {
                         Volatile.Write(ref counters[Layout.LeadingDone], led);
@@ -144,8 +157,22 @@ internal static unsafe class CpuWavefront
                     return;
                 }
 
+                if (trails && counters[Layout.TrailingWaits] == 0)
+                {
+                    Volatile.Write(ref counters[Layout.TrailingWaits], 1);
+                }
+
                 CpuThreadTeam.ThrowIfGangFailed();
                 spinner.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+
+        /// <summary>A trailing member starting work: no longer waiting (written only when it was, to keep the line quiet).</summary>
+        private void StopsWaiting()
+        {
+            if (counters[Layout.TrailingWaits] != 0)
+            {
+                Volatile.Write(ref counters[Layout.TrailingWaits], 0);
             }
         }
     }
