@@ -6,20 +6,20 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// Runs two dependent chains of sequential work side by side (a wavefront over two stacked recurrent layers): chunk c
 /// of the leading chain, then the parts of the hand-over of chunk c, then chunk c of the trailing chain (see
-/// <see cref="IWavefrontBody"/>). A group of G members of the gang runs the leading chain (members 0 to G − 1), the next G
-/// the trailing chain, each group meeting at its own barrier inside a chunk; G is 1 on two or three threads, and on more
-/// it is as many as the caller allows (a layer's steps split into equal whole slivers of hidden units), so that a
-/// many-core machine runs both layers at once, each on half of its cores, instead of leaving all but two idle.
-/// All members take hand-over parts, lowest chunk first: a leading member one part of each chunk it has led before it
-/// leads the next (all the older parts it finds, when the trailing group has fallen behind), a trailing member whenever
-/// its next chunk is not ready, and members beyond the two groups always. The trailing chain is the critical path (no
-/// chunk of it can start before that chunk's hand-over), so the leading group keeps up with the hand-overs rather than
+/// <see cref="IWavefrontBody"/>). A group of G members of the gang runs the leading chain (members 0 to G − 1), the
+/// next G the trailing chain, each group meeting at its own barrier inside a chunk; G is 1 on two or three threads, and
+/// on more it is as many as the caller allows (a layer's steps split into equal whole slivers of hidden units), so that
+/// a many-core machine runs both layers at once, each on half of its cores, instead of leaving all but two idle. All
+/// members take hand-over parts, lowest chunk first: a leading member one part of each chunk it has led before it leads
+/// the next (all the older parts it finds, when the trailing group has fallen behind), a trailing member whenever its
+/// next chunk is not ready, and members beyond the two groups always. The trailing chain is the critical path (no chunk
+/// of it can start before that chunk's hand-over), so the leading group keeps up with the hand-overs rather than
 /// running ahead and leaving them all to the trailing group, which would then fall behind and leave the leading group
 /// idle at the end. But when the trailing group was already waiting as the leading group finished a chunk, the leading
 /// chain is the slower one just then (a busy host slows one core, or its steps wait on memory), so the leading members
-/// leave that chunk's parts to the trailing group and go straight on to the next chunk. The groups never meet each other at a barrier; each waits only for the chunk it needs. What each
-/// chunk computes does not depend on which thread runs it, so the results are the same for any thread count. On one
-/// thread the chunks run in dependency order.
+/// leave that chunk's parts to the trailing group and go straight on to the next chunk. The groups never meet each
+/// other at a barrier; each waits only for the chunk it needs. What each chunk computes does not depend on which thread
+/// runs it, so the results are the same for any thread count. On one thread the chunks run in dependency order.
 /// </summary>
 internal static unsafe class CpuWavefront
 {
@@ -140,7 +140,8 @@ internal static unsafe class CpuWavefront
                     work.Leading(led, index, barrier);
                     led++;
 
-                    // Read before the chunk is published: a waiting trailing member would claim a part at once and stop waiting.
+                    // Read before the chunk is published: a waiting trailing member would claim a part at once and stop
+                    // waiting.
                     trailingWaited = Volatile.Read(ref counters[Layout.TrailingWaits]) != 0;
                     if (index == 0)
                     {
