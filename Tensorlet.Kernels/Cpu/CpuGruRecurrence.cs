@@ -143,15 +143,8 @@ internal static unsafe class CpuGruRecurrence
                 {
                     long w = offset + ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
                     CpuGruCell.BackwardUnits(gates + w, gh + w, hPrev + n, dHT + n, dhCarry + n, dgi + w, dgh + w, dhCarry + n, units, hiddenSize, width);
-                    bool first = b % GateColumnSums.PanelRows == 0;
-                    GateColumnSums.AddRow(dgi + w, giSums, first, 3, units, hiddenSize);
-                    GateColumnSums.AddRow(dgh + w, ghSums, first, 3, units, hiddenSize);
-                    if (GateColumnSums.EndsPanel(b, batch))
-                    {
-                        long panel = (long)(b / GateColumnSums.PanelRows) * wide;
-                        GateColumnSums.AddTo(giSums, giTotals + panel + j0, 3, units, hiddenSize);
-                        GateColumnSums.AddTo(ghSums, ghTotals + panel + j0, 3, units, hiddenSize);
-                    }
+                    GateColumnSums.AddBatchRow(dgi + w, giSums, giTotals, b, batch, 3, units, hiddenSize, j0);
+                    GateColumnSums.AddBatchRow(dgh + w, ghSums, ghTotals, b, batch, 3, units, hiddenSize, j0);
                 }
 
                 // Step t−1 multiplies all of dgh_t: the members that share the units wait for each other.

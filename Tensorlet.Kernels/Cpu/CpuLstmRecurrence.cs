@@ -268,11 +268,7 @@ internal static unsafe class CpuLstmRecurrence
                 {
                     long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
                     CpuLstmCell.BackwardUnits(gatesT + w, cT + n, cPrev + n, dHT + n, dc + n, dPreT + w, dc + n, units, hiddenSize, width);
-                    GateColumnSums.AddRow(dPreT + w, panelSums, b % GateColumnSums.PanelRows == 0, 4, units, hiddenSize);
-                    if (GateColumnSums.EndsPanel(b, batch))
-                    {
-                        GateColumnSums.AddTo(panelSums, biasTotals + ((long)(b / GateColumnSums.PanelRows) * wide) + j0, 4, units, hiddenSize);
-                    }
+                    GateColumnSums.AddBatchRow(dPreT + w, panelSums, biasTotals, b, batch, 4, units, hiddenSize, j0);
                 }
 
                 // Step t−1 multiplies all of d(pre)_t: the members that share the units wait for each other.

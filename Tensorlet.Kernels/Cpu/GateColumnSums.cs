@@ -17,7 +17,7 @@ internal static unsafe class GateColumnSums
     public static int Panels(int batch) => (batch + PanelRows - 1) / PanelRows;
 
     /// <summary>Whether row <paramref name="b"/> ends its panel, so its panel's sum goes into the panel's total.</summary>
-    public static bool EndsPanel(int b, int batch) => b % PanelRows == PanelRows - 1 || b == batch - 1;
+    private static bool EndsPanel(int b, int batch) => b % PanelRows == PanelRows - 1 || b == batch - 1;
 
     /// <summary>
     /// Rents the panels' totals for one backward: <see cref="Panels"/> rows of <paramref name="width"/> floats, zeroed,
@@ -42,11 +42,26 @@ internal static unsafe class GateColumnSums
     }
 
     /// <summary>
+    /// Adds batch row <paramref name="b"/> of a step's gate gradients (<paramref name="row"/>, laid out as
+    /// <see cref="AddRow"/>'s) to its panel's short sum in <paramref name="sums"/>, and, when the row ends its panel, that
+    /// sum to the panel's total in <paramref name="totals"/> (<see cref="RentTotals"/>' rows of gates·H floats), at the
+    /// member's first unit <paramref name="firstUnit"/>.
+    /// </summary>
+    public static void AddBatchRow(float* row, Span<float> sums, float* totals, int b, int batch, int gates, int units, int hiddenSize, int firstUnit)
+    {
+        AddRow(row, sums, b % PanelRows == 0, gates, units, hiddenSize);
+        if (EndsPanel(b, batch))
+        {
+            AddTo(sums, totals + ((long)(b / PanelRows) * gates * hiddenSize) + firstUnit, gates, units, hiddenSize);
+        }
+    }
+
+    /// <summary>
     /// sums[g·units + u] = row[g·H + u] when <paramref name="first"/>, else sums[g·units + u] += row[g·H + u], for the
     /// <paramref name="gates"/> gate blocks of H columns each, of which the member owns <paramref name="units"/> (row and
     /// the gate blocks start at its first unit).
     /// </summary>
-    public static void AddRow(float* row, Span<float> sums, bool first, int gates, int units, int hiddenSize)
+    private static void AddRow(float* row, Span<float> sums, bool first, int gates, int units, int hiddenSize)
     {
         for (int g = 0; g < gates; g++)
         {
@@ -64,7 +79,7 @@ internal static unsafe class GateColumnSums
     }
 
     /// <summary>total[g·H + u] += sums[g·units + u]: a panel's sums of a step into its total, laid out as <see cref="AddRow"/>'s row.</summary>
-    public static void AddTo(ReadOnlySpan<float> sums, float* total, int gates, int units, int hiddenSize)
+    private static void AddTo(ReadOnlySpan<float> sums, float* total, int gates, int units, int hiddenSize)
     {
         for (int g = 0; g < gates; g++)
         {
