@@ -290,7 +290,20 @@ internal static unsafe class CpuGemm
         RunItems(job, threads);
     }
 
-    private static void RunItems(GemmJob job, int threads) => CpuParallel.ForItems(job.Items, threads, job);
+    /// <summary>Runs the job's items; where its row blocks can be shared (<see cref="GemmJob.CanShareRowBlocks"/>), with their claims on this stack.</summary>
+    private static void RunItems(GemmJob job, int threads)
+    {
+        threads = Math.Min(CpuParallel.Threads(threads), CpuThreadTeam.MaxThreads);
+        if (job.CanShareRowBlocks(threads))
+        {
+            int bytes = (job.RowBlocks + 1) * RowBlockClaims.SlotBytes;
+            byte* slots = stackalloc byte[bytes];
+            new Span<byte>(slots, bytes).Clear();
+            job.ShareRowBlocks(RowBlockClaims.Align(slots), threads);
+        }
+
+        CpuParallel.ForItems(job.Items, threads, job);
+    }
 
     /// <summary>Item i: K block i / groups, its slivers of group i % groups, packed into their place (after <c>firstSliver</c> others).</summary>
     private readonly struct PackBBlocks(float* b, bool transposeB, int k, int n, int kc, int nr, int paddedN, int slivers, int groups, int firstSliver, float* packed) : IParallelItems

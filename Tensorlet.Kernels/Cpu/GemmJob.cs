@@ -12,6 +12,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// With too few row blocks to keep the threads busy (the LSTM's 100-row step), N is cut into several items
 /// instead; then A is packed once up front (<see cref="PackSharedA"/>), and a B that fits in L2, unless already
 /// packed, is packed by each item for its own slivers just before use (<see cref="PackBPerItem"/>), while it is hot.
+/// With <see cref="ShareRowBlocks"/>, a thread that runs out of row blocks helps finish those still running.
 /// A struct: it is the body of the parallel item loop (<see cref="Run"/>), so a call allocates nothing.
 /// </summary>
 internal unsafe struct GemmJob : IParallelItems
@@ -45,6 +46,10 @@ internal unsafe struct GemmJob : IParallelItems
     // With column groups (a PackedMatrix packed gate by gate): each group's groupSlivers slivers write its groupColumns
     // columns of C, which sit side by side; 0 without.
     private int groupSlivers, groupColumns;
+
+    // With row-block sharing (ShareRowBlocks): a claims slot per row block, and the help items after the row blocks.
+    private RowBlockClaims* claims;
+    private int helpItems;
 
     public GemmJob(GemmGeometry geometry, bool transposeA, int m, int n, int k, float alpha, float* a, float beta, float* c, int threads)
     {
@@ -92,13 +97,32 @@ internal unsafe struct GemmJob : IParallelItems
         }
 
         NBlocks = (slivers + sliversPerItem - 1) / sliversPerItem;
-        Items = mBlocks * NBlocks;
         firstColumns = n;
         splitSliver = slivers;
     }
 
-    /// <summary>How many work items the call has.</summary>
-    public int Items { get; }
+    /// <summary>How many work items the call has: its tiles, then with <see cref="ShareRowBlocks"/> a help item per thread but one.</summary>
+    public readonly int Items => (mBlocks * NBlocks) + helpItems;
+
+    /// <summary>
+    /// Whether <see cref="ShareRowBlocks"/> applies: items are whole row blocks (at most <see cref="RowBlockClaims.MaxBlocks"/>,
+    /// at least one per thread) run in the plain order, each packing its own A and reading a B packed whole, over at
+    /// least two slivers. The weight gradients and the projections over all steps.
+    /// </summary>
+    public readonly bool CanShareRowBlocks(int threads)
+        => threads > 1 && NBlocks == 1 && mBlocks >= threads && mBlocks <= RowBlockClaims.MaxBlocks && slivers > 1
+        && sharedA == null && unpackedB == null && packedB != null && !KeepsCChunksInL2(slivers) && !WritesCRowsWhole(Math.Min(kc, k));
+
+    /// <summary>
+    /// Lets threads that run out of row blocks take over slivers of those still running (<see cref="RowBlockClaims"/>):
+    /// adds <paramref name="threads"/> − 1 help items after the row blocks. <paramref name="slots"/> holds
+    /// <see cref="RowBlocks"/> zeroed slots that outlive the call. Only where <see cref="CanShareRowBlocks"/>.
+    /// </summary>
+    public void ShareRowBlocks(RowBlockClaims* slots, int threads)
+    {
+        claims = slots;
+        helpItems = threads - 1;
+    }
 
     /// <summary>Whether the items cut N (so A is best packed once up front, and B per item).</summary>
     public bool SplitsN => NBlocks > 1;
@@ -190,6 +214,12 @@ internal unsafe struct GemmJob : IParallelItems
     /// <summary>Computes one tile of C (row blocks fastest, so one thread's consecutive items share B slivers).</summary>
     public readonly void Run(int item)
     {
+        if (item >= mBlocks * NBlocks)
+        {
+            HelpRowBlocks();
+            return;
+        }
+
         int mBlock = item % mBlocks;
         int nBlock = item / mBlocks;
         int s0 = nBlock * sliversPerItem;
@@ -223,6 +253,7 @@ internal unsafe struct GemmJob : IParallelItems
         }
 
         bool prefetchSlivers = PrefetchesNextSliver(rowsInBlock);
+        RowBlockClaims* slot = claims != null ? claims + mBlock : null;
         float[]? aScratch = sharedA == null ? CpuScratch.Pinned(ref aBuffer, geometry.Mc * geometry.KcMax) : null;
         float[]? bScratch = unpackedB != null ? CpuScratch.Pinned(ref bBuffer, geometry.KcMax * (s1 - s0) * nr) : null;
         float* spill = stackalloc float[mr * nr];
@@ -254,6 +285,12 @@ internal unsafe struct GemmJob : IParallelItems
 
                 int nextPc = pc + kc;
                 bool prefetch = sharedA == null && nextPc < k;
+                if (slot != null)
+                {
+                    RunSharedKBlock(slot, aBlock, pc, kcLen, s0, s1, i0, rowsInBlock, blockBeta, spill, prefetchSlivers, sliverAfter);
+                    continue;
+                }
+
                 for (int s = s0; s < s1; s++)
                 {
                     if (prefetch)
@@ -261,43 +298,130 @@ internal unsafe struct GemmJob : IParallelItems
                         PrefetchABlockPart(i0, rowsInBlock, nextPc, Math.Min(kc, k - nextPc), s - s0, s1 - s0);
                     }
 
-                    float* bSliver;
-                    if (unpackedB != null)
-                    {
-                        bSliver = bLocal + ((long)(s - s0) * kcLen * nr);
-                        GemmPacking.PackBSliverBlock(unpackedB, transposeB, k, n, pc, kcLen, nr, s, bSliver);
-                    }
-                    else
-                    {
-                        bSliver = packedB + ((long)pc * paddedN) + ((long)s * kcLen * nr);
-                    }
-
-                    // The next sliver this item runs: s + 1 in this K block, or the first of its range in the next.
-                    float* nextSliver = null;
-                    int nextKcLen = 0;
-                    if (prefetchSlivers && s + 1 < s1)
-                    {
-                        nextSliver = bSliver + ((long)kcLen * nr);
-                        nextKcLen = kcLen;
-                    }
-                    else if (prefetchSlivers && nextPc < k)
-                    {
-                        nextKcLen = Math.Min(kc, k - nextPc);
-                        nextSliver = packedB + ((long)nextPc * paddedN) + ((long)s0 * nextKcLen * nr);
-                    }
-
-                    // C is cold only on its first read (the first K block); later blocks find it in L2.
-                    float* nextC = null;
-                    int cSliver = s + 1 < s1 ? s + 1 : sliverAfter;
-                    if (prefetchC && pc == 0 && blockBeta != 0f && cSliver >= 0)
-                    {
-                        nextC = CTile(cSliver, i0, out _, out _);
-                    }
-
-                    RunPanels(aBlock, kcLen, bSliver, s, i0, rowsInBlock, blockBeta, spill, nextSliver, nextKcLen, nextC);
+                    RunSliver(aBlock, pc, kcLen, s, s0, s1, i0, rowsInBlock, blockBeta, spill, bLocal, prefetchSlivers, sliverAfter);
                 }
             }
         }
+
+        if (slot != null)
+        {
+            slot->Finish();
+        }
+    }
+
+    /// <summary>
+    /// One K block of a shared row block, by its owner: opens the packed A block's slivers to helpers, runs those it
+    /// claims, asks for the next A block a part per sliver it runs (the rest after), and waits for the helpers' slivers.
+    /// </summary>
+    private readonly void RunSharedKBlock(RowBlockClaims* slot, float* aBlock, int pc, int kcLen, int s0, int s1, int i0, int rowsInBlock, float blockBeta, float* spill, bool prefetchSlivers, int sliverAfter)
+    {
+        int count = s1 - s0, nextPc = pc + kc, ran = 0;
+        slot->Publish(aBlock, pc, kcLen, count);
+        for (int claimed; (claimed = slot->TryClaim()) >= 0;)
+        {
+            if (nextPc < k)
+            {
+                PrefetchABlockPart(i0, rowsInBlock, nextPc, Math.Min(kc, k - nextPc), ran, count);
+            }
+
+            RunSliver(aBlock, pc, kcLen, s0 + claimed, s0, s1, i0, rowsInBlock, blockBeta, spill, null, prefetchSlivers, sliverAfter);
+            ran++;
+        }
+
+        for (int part = ran; part < count && nextPc < k; part++)
+        {
+            PrefetchABlockPart(i0, rowsInBlock, nextPc, Math.Min(kc, k - nextPc), part, count);
+        }
+
+        slot->WaitForHelpers(count - ran);
+    }
+
+    /// <summary>
+    /// A help item: once the row blocks are all taken, joins the open one furthest behind and runs slivers of it until
+    /// it is finished, then the next, until none is open. Claims are taken in K block order, so C sums as the owner's would.
+    /// </summary>
+    private readonly void HelpRowBlocks()
+    {
+        float* spill = stackalloc float[geometry.Mr * geometry.Nr];
+        while (true)
+        {
+            int block = -1, behind = int.MaxValue;
+            for (int b = 0; b < mBlocks; b++)
+            {
+                if (claims[b].IsOpen && claims[b].Epoch < behind)
+                {
+                    block = b;
+                    behind = claims[b].Epoch;
+                }
+            }
+
+            if (block < 0)
+            {
+                return;
+            }
+
+            RowBlockClaims* slot = claims + block;
+            int i0 = block * mc, rowsInBlock = Math.Min(mc, m - i0);
+            var spinner = default(SpinWait);
+            int claimed;
+            while ((claimed = slot->TryClaim()) != RowBlockClaims.Finished)
+            {
+                if (claimed == RowBlockClaims.NoneLeft)
+                {
+                    CpuThreadTeam.ThrowIfGangFailed();
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                    continue;
+                }
+
+                var (aBlock, pc, kcLen) = slot->Block;
+                RunSliver((float*)aBlock, pc, kcLen, claimed, 0, slivers, i0, rowsInBlock, pc == 0 ? beta : 1f, spill, null, false, -1);
+                slot->Done();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sliver <paramref name="s"/> (of the item's [<paramref name="s0"/>, <paramref name="s1"/>)) over one K block of the
+    /// row block at <paramref name="i0"/>: its B sliver (packed per item into <paramref name="bLocal"/> when B is not packed
+    /// whole), the requests for the next sliver and C tile where asked for, and the panels.
+    /// </summary>
+    private readonly void RunSliver(float* aBlock, int pc, int kcLen, int s, int s0, int s1, int i0, int rowsInBlock, float blockBeta, float* spill, float* bLocal, bool prefetchSlivers, int sliverAfter)
+    {
+        int nr = geometry.Nr, nextPc = pc + kc;
+        float* bSliver;
+        if (unpackedB != null)
+        {
+            bSliver = bLocal + ((long)(s - s0) * kcLen * nr);
+            GemmPacking.PackBSliverBlock(unpackedB, transposeB, k, n, pc, kcLen, nr, s, bSliver);
+        }
+        else
+        {
+            bSliver = packedB + ((long)pc * paddedN) + ((long)s * kcLen * nr);
+        }
+
+        // The next sliver this item runs: s + 1 in this K block, or the first of its range in the next.
+        float* nextSliver = null;
+        int nextKcLen = 0;
+        if (prefetchSlivers && s + 1 < s1)
+        {
+            nextSliver = bSliver + ((long)kcLen * nr);
+            nextKcLen = kcLen;
+        }
+        else if (prefetchSlivers && nextPc < k)
+        {
+            nextKcLen = Math.Min(kc, k - nextPc);
+            nextSliver = packedB + ((long)nextPc * paddedN) + ((long)s0 * nextKcLen * nr);
+        }
+
+        // C is cold only on its first read (the first K block); later blocks find it in L2.
+        float* nextC = null;
+        int cSliver = s + 1 < s1 ? s + 1 : sliverAfter;
+        if (prefetchC && pc == 0 && blockBeta != 0f && cSliver >= 0)
+        {
+            nextC = CTile(cSliver, i0, out _, out _);
+        }
+
+        RunPanels(aBlock, kcLen, bSliver, s, i0, rowsInBlock, blockBeta, spill, nextSliver, nextKcLen, nextC);
     }
 
     /// <summary>
