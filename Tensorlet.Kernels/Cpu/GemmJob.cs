@@ -111,7 +111,7 @@ internal unsafe struct GemmJob : IParallelItems
     /// </summary>
     public readonly bool CanShareRowBlocks(int threads)
         => threads > 1 && NBlocks == 1 && mBlocks >= threads && mBlocks <= RowBlockClaims.MaxBlocks && slivers > 1
-        && sharedA == null && unpackedB == null && packedB != null && !KeepsCChunksInL2(slivers) && !WritesCRowsWhole(Math.Min(kc, k));
+        && sharedA == null && unpackedB == null && packedB != null && !KeepsCChunksInL2(slivers) && !WritesCRowsWhole(kc);
 
     /// <summary>
     /// Lets threads that run out of row blocks take over slivers of those still running (<see cref="RowBlockClaims"/>):
@@ -283,14 +283,14 @@ internal unsafe struct GemmJob : IParallelItems
                     continue;
                 }
 
-                int nextPc = pc + kc;
-                bool prefetch = sharedA == null && nextPc < k;
                 if (slot != null)
                 {
                     RunSharedKBlock(slot, aBlock, pc, kcLen, s0, s1, i0, rowsInBlock, blockBeta, spill, prefetchSlivers, sliverAfter);
                     continue;
                 }
 
+                int nextPc = pc + kc;
+                bool prefetch = sharedA == null && nextPc < k;
                 for (int s = s0; s < s1; s++)
                 {
                     if (prefetch)
