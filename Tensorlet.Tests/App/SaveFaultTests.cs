@@ -22,6 +22,11 @@ public sealed class SaveFaultTests
     // late lands at a later step, which is still a valid kill point.
     private const int PauseMilliseconds = 60;
 
+    // The Ctrl+C test needs both signals inside the first save, so it pauses longer: this test process reads the child's
+    // announcements from a pipe on the thread pool, and on a busy machine that read can lag by a few hundred milliseconds,
+    // enough at 60 ms a step for the first signal to land in the second save.
+    private const int SigIntPauseMilliseconds = 250;
+
     // One tiny LSTM, 2 epochs of 2 batches: two checkpoint saves, the second one replacing the first.
     private const int Epochs = 2;
 
@@ -123,7 +128,7 @@ public sealed class SaveFaultTests
     public void ASecondCtrlCDuringASaveWaitsForTheSaveToFinish()
     {
         var runs = Path.Combine(folder!, "sigint");
-        using var child = StartChild(TrainArgs(runs));
+        using var child = StartChild(TrainArgs(runs), SigIntPauseMilliseconds);
         var log = new StringBuilder();
         int announced = 0;
         int interruptedAt = -1;
@@ -180,10 +185,10 @@ public sealed class SaveFaultTests
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Signal(int pid, int signal);
 
-    private Process StartChild(string[] args)
+    private Process StartChild(string[] args, int pauseMilliseconds = PauseMilliseconds)
     {
         var start = AppHarness.ChildStartInfo(args);
-        start.Environment["TENSORLET_TEST_SAVE_PAUSE_MS"] = PauseMilliseconds.ToString(CultureInfo.InvariantCulture);
+        start.Environment["TENSORLET_TEST_SAVE_PAUSE_MS"] = pauseMilliseconds.ToString(CultureInfo.InvariantCulture);
         return Process.Start(start)!;
     }
 
