@@ -62,7 +62,8 @@ public sealed class Device : IDisposable
     /// <param name="threads">For <c>cpu</c>: how many threads the kernels use; 0 means one per physical core the process may
     /// run on (hardware threads of one core share its FMA units and caches).</param>
     /// <exception cref="DeviceNotAvailableException">The name is unknown or the device is not present, or, for <c>cpu</c>,
-    /// <c>TENSORLET_CPU_VECTOR</c> or <c>TENSORLET_CPU_RECURRENCE</c> asks for what this machine cannot run.</exception>
+    /// <c>TENSORLET_CPU_VECTOR</c>, <c>TENSORLET_CPU_RECURRENCE</c> or <c>TENSORLET_CPU_HUGE_PAGES</c> asks for what this
+    /// machine cannot run.</exception>
     public static Device Create(string name, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(name);

@@ -30,6 +30,11 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
     /// </summary>
     public CpuRecurrenceSchedule Recurrence { get; init; } = DefaultRecurrence();
 
+    /// <summary>
+    /// Whether the device's large buffers go in huge pages: <see cref="CpuHugePages.Machine"/> unless a plan says otherwise.
+    /// </summary>
+    public CpuHugePages HugePages { get; init; } = CpuHugePages.Machine;
+
     /// <summary>The environment variable that fixes the width for the process.</summary>
     public const string VectorVariable = "TENSORLET_CPU_VECTOR";
 
@@ -39,8 +44,9 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
     private static readonly Lazy<CpuKernelPlan> MachinePlan = new(Choose);
 
     /// <summary>This process's plan (chosen once, at first use).</summary>
-    /// <exception cref="ArgumentException"><see cref="VectorVariable"/> or <see cref="RecurrenceVariable"/> names no width or
-    /// schedule, or a width this CPU does not accelerate (every access throws it again).</exception>
+    /// <exception cref="ArgumentException"><see cref="VectorVariable"/>, <see cref="RecurrenceVariable"/> or
+    /// <see cref="CpuHugePages.Variable"/> names no width, schedule or setting, or a width this CPU does not accelerate
+    /// (every access throws it again).</exception>
     public static CpuKernelPlan Machine => MachinePlan.Value;
 
     /// <summary>A plan for a given width on this machine's caches (tests and benchmarks construct the variants they compare).</summary>
@@ -82,9 +88,9 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
         _ => null,
     };
 
-    /// <summary>One line for a device description: <c>Vector512 (measured 1.00x Vector256), GEMM 8x32 KC 256 MC 256, recurrence wavefront, L1d 32 KiB, …</c>.</summary>
+    /// <summary>One line for a device description: <c>Vector512 (measured 1.00x Vector256), GEMM 8x32 KC 256 MC 256, recurrence wavefront, huge pages 2 MiB (THP madvise), L1d 32 KiB, …</c>.</summary>
     public string Describe() =>
-        $"{Width} ({Reason}), GEMM {Gemm.Mr}x{Gemm.Nr} KC {Gemm.KcMax} MC {Gemm.Mc}, recurrence {Recurrence.ToString().ToLowerInvariant()}, {Caches.Describe()}";
+        $"{Width} ({Reason}), GEMM {Gemm.Mr}x{Gemm.Nr} KC {Gemm.KcMax} MC {Gemm.Mc}, recurrence {Recurrence.ToString().ToLowerInvariant()}, {HugePages.Describe()}, {Caches.Describe()}";
 
     private static CpuRecurrenceSchedule DefaultRecurrence()
     {

@@ -4,14 +4,15 @@ using Tensorlet.Kernels.Cpu;
 namespace Tensorlet.Tests.App;
 
 /// <summary>
-/// The cpu device's environment variables (TENSORLET_CPU_VECTOR, TENSORLET_CPU_RECURRENCE) are read once per process, so
-/// each case runs the app as a child process: a value this machine cannot honour is one "error: ..." line and exit
-/// code 1, before anything is written.
+/// The cpu device's environment variables (TENSORLET_CPU_VECTOR, TENSORLET_CPU_RECURRENCE, TENSORLET_CPU_HUGE_PAGES) are
+/// read once per process, so each case runs the app as a child process: a value this machine cannot honour is one
+/// "error: ..." line and exit code 1, before anything is written.
 /// </summary>
 public sealed class CpuEnvironmentTests
 {
     [TestCase("TENSORLET_CPU_VECTOR", "1024", "TENSORLET_CPU_VECTOR=1024 is not one of 512, 256, 128, scalar.")]
     [TestCase("TENSORLET_CPU_RECURRENCE", "diagonal", "TENSORLET_CPU_RECURRENCE=diagonal is not one of split, wavefront.")]
+    [TestCase("TENSORLET_CPU_HUGE_PAGES", "maybe", "TENSORLET_CPU_HUGE_PAGES=maybe is not one of on, off.")]
     public void AnUnknownValueIsOneErrorLine(string variable, string value, string message)
     {
         TrainWith(new Dictionary<string, string> { [variable] = value }, message);
@@ -37,16 +38,19 @@ public sealed class CpuEnvironmentTests
     }
 
     [Test]
-    public void AWidthThisCpuAcceleratesRunsAndTheDeviceLineSaysItWasAskedFor()
+    public void ASettingThisCpuHonoursRunsAndTheDeviceLineSaysItWasAskedFor()
     {
         var folder = AppHarness.TempFolder();
         try
         {
             var result = AppHarness.RunChild(
-                new Dictionary<string, string> { ["TENSORLET_CPU_VECTOR"] = "128", ["TENSORLET_CPU_RECURRENCE"] = "split" },
+                new Dictionary<string, string> { ["TENSORLET_CPU_VECTOR"] = "128", ["TENSORLET_CPU_RECURRENCE"] = "split", ["TENSORLET_CPU_HUGE_PAGES"] = "off" },
                 ["train", .. TrainArgs(folder)]);
             Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
-            Assert.That(result.Stdout, Does.Contain("Vector128 (TENSORLET_CPU_VECTOR)").And.Contain("recurrence split"), result.ToString());
+            Assert.That(
+                result.Stdout,
+                Does.Contain("Vector128 (TENSORLET_CPU_VECTOR)").And.Contain("recurrence split").And.Contain("no huge pages (TENSORLET_CPU_HUGE_PAGES=off)"),
+                result.ToString());
         }
         finally
         {
@@ -59,8 +63,8 @@ public sealed class CpuEnvironmentTests
         var folder = AppHarness.TempFolder();
         try
         {
-            // The other variable empty, as if unset, whatever the test process was started with.
-            foreach (var name in new[] { CpuKernelPlan.VectorVariable, CpuKernelPlan.RecurrenceVariable })
+            // The other variables empty, as if unset, whatever the test process was started with.
+            foreach (var name in new[] { CpuKernelPlan.VectorVariable, CpuKernelPlan.RecurrenceVariable, CpuHugePages.Variable })
             {
                 environment.TryAdd(name, "");
             }

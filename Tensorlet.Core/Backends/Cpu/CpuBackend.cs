@@ -23,7 +23,7 @@ internal sealed partial class CpuBackend : IKernelBackend
         $"CPU, {Threads} thread(s); {CpuCores.Machine} core(s), {Environment.ProcessorCount} logical CPU(s); {Plan.Describe()}";
 
     public Storage<T> Allocate<T>(long length)
-        where T : unmanaged => new CpuStorage<T>(length);
+        where T : unmanaged => new CpuStorage<T>(length, Plan.HugePages);
 
     // CPU kernels run synchronously on the calling thread (and the worker team's threads, CpuThreadTeam).
     public void Synchronize()

@@ -1,21 +1,26 @@
 using System.Runtime.InteropServices;
+using Tensorlet.Kernels.Cpu;
 
 namespace Tensorlet.Backends.Cpu;
 
-/// <summary>Zero-initialised native memory aligned to 64 bytes, so Vector512 loads of a row start never split a cache line.</summary>
+/// <summary>
+/// Zero-initialised native memory aligned to 64 bytes, so Vector512 loads of a row start never split a cache line; a
+/// large buffer in huge pages where <see cref="CpuHugePages"/> allows.
+/// </summary>
 internal sealed unsafe class CpuStorage<T> : Storage<T>
     where T : unmanaged
 {
-    private const int Alignment = 64;
+    private readonly long allocatedBytes;
     private T* pointer;
 
-    public CpuStorage(long length)
+    public CpuStorage(long length, CpuHugePages hugePages)
         : base(length)
     {
-        nuint bytes = (nuint)Math.Max(1, length) * (nuint)sizeof(T);
-        pointer = (T*)NativeMemory.AlignedAlloc(bytes, Alignment);
-        NativeMemory.Clear(pointer, bytes);
-        GC.AddMemoryPressure((long)bytes);
+        long bytes = Math.Max(1, length) * sizeof(T);
+        pointer = (T*)hugePages.Allocate(bytes);
+        NativeMemory.Clear(pointer, (nuint)bytes);
+        allocatedBytes = hugePages.AllocatedBytes(bytes);
+        GC.AddMemoryPressure(allocatedBytes);
     }
 
     public T* Pointer
@@ -48,8 +53,8 @@ internal sealed unsafe class CpuStorage<T> : Storage<T>
 
     protected override void Release()
     {
-        NativeMemory.AlignedFree(pointer);
-        GC.RemoveMemoryPressure(Math.Max(1, Length) * sizeof(T));
+        CpuHugePages.Free(pointer);
+        GC.RemoveMemoryPressure(allocatedBytes);
         pointer = null;
     }
 }
