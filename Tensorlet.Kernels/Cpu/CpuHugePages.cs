@@ -18,9 +18,6 @@ internal sealed partial record CpuHugePages(long PageBytes, string State)
     /// <summary>The environment variable that turns huge pages <c>off</c> (or <c>on</c>, the default where available).</summary>
     public const string Variable = "TENSORLET_CPU_HUGE_PAGES";
 
-    /// <summary>Buffers in 64-byte-aligned native memory of their own size only.</summary>
-    public static CpuHugePages Off { get; } = new(0, "off");
-
     private static readonly Lazy<CpuHugePages> MachinePages = new(Detect);
 
     /// <summary>This process's setting (read once, at first use).</summary>
@@ -34,7 +31,8 @@ internal sealed partial record CpuHugePages(long PageBytes, string State)
     public long Threshold => PageBytes / 2;
 
     /// <summary>One line for the device description: <c>huge pages 2 MiB (THP madvise)</c>.</summary>
-    public string Describe() => Enabled ? $"huge pages {PageBytes >> 20} MiB ({State})" : $"no huge pages ({State})";
+    public string Describe() =>
+        !Enabled ? $"no huge pages ({State})" : PageBytes >= 1 << 20 ? $"huge pages {PageBytes >> 20} MiB ({State})" : $"huge pages {PageBytes >> 10} KiB ({State})";
 
     /// <summary>The bytes <see cref="Allocate"/> reserves for a buffer of <paramref name="bytes"/>.</summary>
     public long AllocatedBytes(long bytes) =>

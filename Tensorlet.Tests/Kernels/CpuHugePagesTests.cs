@@ -20,6 +20,7 @@ public sealed unsafe class CpuHugePagesTests
     [TestCase(null, false, null, null, 0L, "no huge pages (not Linux)")]
     [TestCase(null, true, null, null, 0L, "no huge pages (no THP)")]
     [TestCase(null, true, "always [madvise] never", "536870912", 0L, "no huge pages (THP page size 536870912)")]
+    [TestCase(null, true, "always [madvise] never", "524288", 512L << 10, "huge pages 512 KiB (THP madvise)")]
     [TestCase(null, true, "always [madvise] never", null, 0L, "no huge pages (THP page size unknown)")]
     public void TheSettingFollowsTheVariableAndTheThpMode(string? variable, bool isLinux, string? enabled, string? pageSize, long pageBytes, string description)
     {
@@ -45,7 +46,7 @@ public sealed unsafe class CpuHugePagesTests
     public void BuffersOfHalfAHugePageAndMoreAreRoundedToWholeHugePages(long bytes, long allocated)
     {
         Assert.That(new CpuHugePages(2 * MiB, "THP madvise").AllocatedBytes(bytes), Is.EqualTo(allocated));
-        Assert.That(CpuHugePages.Off.AllocatedBytes(bytes), Is.EqualTo(Math.Max(1, bytes)));
+        Assert.That(new CpuHugePages(0, "off").AllocatedBytes(bytes), Is.EqualTo(Math.Max(1, bytes)));
     }
 
     [TestCase(3 * MiB, 2 * MiB)]
