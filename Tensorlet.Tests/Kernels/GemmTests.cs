@@ -591,23 +591,6 @@ public sealed class GemmTests
         Assert.That(ex!.Message, Does.Contain("m=2, n=3, k=4").And.Contain("needs 8"));
     }
 
-    [Test]
-    public void NaiveGemmMatchesTheReference()
-    {
-        var rng = new Random(31);
-        const int m = 9, n = 11, k = 13;
-        foreach (bool transposeA in new[] { false, true })
-        {
-            foreach (bool transposeB in new[] { false, true })
-            {
-                float[] a = Random(rng, m * k), b = Random(rng, k * n), c = Random(rng, m * n);
-                float[] result = (float[])c.Clone();
-                NaiveGemm.Gemm(transposeA, transposeB, m, n, k, 1.5f, a, b, 0.5f, result);
-                AssertMatchesReference(result, transposeA, transposeB, m, n, k, 1.5f, a, b, 0.5f, c);
-            }
-        }
-    }
-
     /// <summary>A microkernel call (the Vector256 and Vector128 kernels take alpha and beta by reference; these lambdas pass them).</summary>
     private unsafe delegate void Microkernel(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta, float* spill);
 

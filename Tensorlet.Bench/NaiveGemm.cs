@@ -1,8 +1,10 @@
-namespace Tensorlet.Kernels.Cpu;
+using Tensorlet.Kernels.Cpu;
+
+namespace Tensorlet.Bench;
 
 /// <summary>
-/// The textbook triple loop in float32, single-threaded: the baseline the benchmarks compare the packed,
-/// vectorised <see cref="CpuGemm"/> against. Same contract as <see cref="CpuGemm.Gemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float}, int, GemmGeometry?)"/>.
+/// The textbook triple loop in float32, single-threaded: the baseline <see cref="CpuGemmNaiveBenchmarks"/> sets beside the
+/// packed, vectorised <see cref="CpuGemm"/>, checked against float64 before it is timed. Same contract as <see cref="CpuGemm.Gemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float}, int, GemmGeometry?)"/>.
 /// </summary>
 internal static class NaiveGemm
 {
