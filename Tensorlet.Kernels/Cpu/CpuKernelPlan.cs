@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -125,7 +126,8 @@ internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, Cp
             // Zen 4 executes a 512-bit FMA as two 256-bit halves, so analysis cannot tell which microkernel wins.
             double ratio = GemmMicrokernelRace.Vector512OverVector256();
             var width = ratio >= 0.95 ? CpuVectorWidth.Vector512 : CpuVectorWidth.Vector256;
-            return For(width, caches, $"measured {ratio:F2}x Vector256");
+            // Invariant: the plan is part of the device line and of train-step's JSON, whatever the process's culture.
+            return For(width, caches, string.Create(CultureInfo.InvariantCulture, $"measured {ratio:F2}x Vector256"));
         }
 
         return For(widest, caches, "hardware");
