@@ -28,6 +28,11 @@ internal static class SafeTensorsReader
         {
             throw new CheckpointException($"{path} does not exist.", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && Directory.Exists(path))
+        {
+            // A run folder given where its checkpoint file belongs: .NET reports it as access denied.
+            throw new CheckpointException($"{path} is a folder, not a safetensors file.", e);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CheckpointException($"Could not open {path}: {e.Message}", e);

@@ -88,6 +88,20 @@ public sealed class BadInputTests
     }
 
     [Test]
+    public void ARunFolderGivenAsTheCheckpointIsOneErrorLine()
+    {
+        var folder = AppHarness.TempFolder();
+        try
+        {
+            AppHarness.Run("sample", "--checkpoint", folder, "--device", "cpu").AssertError(1, $"{folder} is a folder, not a safetensors file.");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public void ATruncatedCheckpointIsOneErrorLine()
     {
         var folder = AppHarness.TempFolder();

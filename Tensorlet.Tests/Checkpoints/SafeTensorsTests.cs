@@ -148,6 +148,14 @@ public sealed class SafeTensorsTests
         Assert.That(ex!.Message, Does.Contain(path).And.Contain("does not exist"));
     }
 
+    [Test]
+    public void AFolderSaysItIsAFolder()
+    {
+        var path = Directory.CreateDirectory(Path.Combine(folder, "run")).FullName;
+        var ex = Assert.Throws<CheckpointException>(() => SafeTensorsFile.Read(path));
+        Assert.That(ex!.Message, Is.EqualTo($"{path} is a folder, not a safetensors file."));
+    }
+
     [TestCase(0)]
     [TestCase(7)]
     public void FileShorterThanTheHeaderLengthIsTooShort(int length)
