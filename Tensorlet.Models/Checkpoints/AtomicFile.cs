@@ -84,6 +84,12 @@ public static class AtomicFile
     private static (string FullPath, string Temp) Prepare(string path)
     {
         var fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+        {
+            // Before anything is written: the rename at the end would fail with the OS's terse "Is a directory".
+            throw new IOException($"{fullPath} is a folder; give the path of the file to write.");
+        }
+
         var folder = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no parent folder.", nameof(path));
         Directory.CreateDirectory(folder);
         return (fullPath, Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp"));

@@ -234,6 +234,18 @@ public sealed class CheckpointTests
     }
 
     [Test]
+    public void AnAtomicWriteToAFolderSaysSoAndWritesNothing()
+    {
+        var target = Directory.CreateDirectory(Path.Combine(folder, "run")).FullName;
+        bool called = false;
+        var ex = Assert.Throws<IOException>(() => AtomicFile.Write(target, _ => called = true));
+        Assert.That(ex!.Message, Is.EqualTo($"{target} is a folder; give the path of the file to write."));
+        Assert.That(called, Is.False, "the content was never produced");
+        Assert.That(Directory.GetFiles(folder), Is.Empty, "no temporary file beside it");
+        Assert.That(Directory.GetFileSystemEntries(target), Is.Empty, "nothing inside it");
+    }
+
+    [Test]
     public void AnAtomicWritesLeftoversAreRemovedAndNothingElse()
     {
         var path = Path.Combine(folder, "metrics.csv");
