@@ -57,57 +57,91 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
     /// <summary>
     /// The log-probability (nats) of each predicted character of <paramref name="text"/>: for the LSTM, text[1..]
     /// from what precedes it; for the n-gram model, text[i+n] from text[i..i+n). Positions count characters (Unicode
-    /// scalar values). Positions whose n-gram the model does not know are left out.
+    /// scalar values). Positions whose n-gram the model does not know are left out. The text goes through the model in
+    /// chunks (<see cref="ChunkSteps"/> steps, the recurrent state carried from one to the next, or
+    /// <see cref="ChunkWindows"/> n-gram windows), so a whole file takes the device memory of one chunk and gives
+    /// the log-probabilities one pass would.
     /// </summary>
+    /// <exception cref="UnknownCharacterException">The text has characters outside the vocabulary.</exception>
+    /// <exception cref="ArgumentException">The text is too short for the model, or none of its n-grams is known.</exception>
     public (int[] Positions, double[] LogProbabilities, int Skipped) Score(string text)
     {
         var ids = Characters.Encode(text);
-        var device = Model.Device;
-        var positions = new List<int>();
-        var inputs = new List<int>();
-        var targets = new List<int>();
-        int skipped = 0;
         if (Ngrams is { } ngrams)
         {
             int n = ngrams.NgramOrder;
             if (ids.Length <= n)
             {
-                throw new ArgumentException($"The n-gram model (n = {n}) needs a text of at least {n + 1} characters to predict one; \"{text}\" has {ids.Length}.");
+                throw new ArgumentException($"The n-gram model (n = {n}) needs a text of at least {n + 1} characters to predict one; \"{Shorten(text)}\" has {ids.Length}.");
             }
 
             var windows = NgramDataset.Create([text], Characters, ngrams, windowsPerSequence: null);
-            inputs.AddRange(windows.Inputs);
-            targets.AddRange(windows.Targets);
-            positions.AddRange(windows.Positions);
-            skipped = windows.SkippedWindows;
-            if (inputs.Count == 0)
+            if (windows.Count == 0)
             {
                 throw new ArgumentException($"None of the {ids.Length - n} {n}-grams of the text appears in the model's training data, so it predicts nothing.");
             }
+
+            var ngramLosses = new double[windows.Count];
+            for (int first = 0; first < windows.Count; first += ChunkWindows)
+            {
+                int count = Math.Min(ChunkWindows, windows.Count - first);
+                ScoreChunk(windows.Inputs.AsSpan(first, count), windows.Targets.AsSpan(first, count), count, ngramLosses.AsSpan(first));
+            }
+
+            return (windows.Positions, ngramLosses, windows.SkippedWindows);
         }
-        else
+
+        // ids has one entry per character (an emoji is one), where text.Length counts UTF-16 code units.
+        if (ids.Length < 2)
         {
-            // ids has one entry per character (an emoji is one), where text.Length counts UTF-16 code units.
-            if (ids.Length < 2)
-            {
-                throw new ArgumentException($"The recurrent model needs a text of at least 2 characters to predict one; \"{text}\" has {ids.Length}.");
-            }
-
-            for (int i = 1; i < ids.Length; i++)
-            {
-                inputs.Add(ids[i - 1]);
-                targets.Add(ids[i]);
-                positions.Add(i);
-            }
+            throw new ArgumentException($"The recurrent model needs a text of at least 2 characters to predict one; \"{Shorten(text)}\" has {ids.Length}.");
         }
 
-        // One sequence, time-major for the LSTM (batch 1), or one window per row for the n-gram model.
-        int batch = Ngrams is null ? 1 : inputs.Count;
-        using var inputTensor = device.IndexFromArray(inputs.ToArray(), inputs.Count);
-        using var targetTensor = device.IndexFromArray(targets.ToArray(), targets.Count);
-        var losses = Model.ForwardLoss(inputTensor, targetTensor, batch, training: false, step: 0).ToArray();
-        return ([.. positions], [.. losses.Select(l => -(double)l)], skipped);
+        // Each character from the one before it: one sequence (batch 1), time-major, cut into chunks whose final state
+        // starts the next.
+        var model = (RnnCharModel)Model;
+        bool carried = model.CarryState;
+        model.ResetState();
+        model.CarryState = true;
+        try
+        {
+            var losses = new double[ids.Length - 1];
+            for (int first = 0; first < losses.Length; first += ChunkSteps)
+            {
+                int steps = Math.Min(ChunkSteps, losses.Length - first);
+                ScoreChunk(ids.AsSpan(first, steps), ids.AsSpan(first + 1, steps), 1, losses.AsSpan(first));
+            }
+
+            return ([.. Enumerable.Range(1, losses.Length)], losses, 0);
+        }
+        finally
+        {
+            model.ResetState();
+            model.CarryState = carried;
+        }
     }
+
+    /// <summary>Recurrent steps per forward pass of <see cref="Score"/>.</summary>
+    internal const int ChunkSteps = 2048;
+
+    /// <summary>N-gram windows per forward pass of <see cref="Score"/>.</summary>
+    internal const int ChunkWindows = 8192;
+
+    // One forward pass: the negated per-row losses (log-probabilities) into logProbabilities.
+    private void ScoreChunk(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int batch, Span<double> logProbabilities)
+    {
+        var device = Model.Device;
+        using var inputTensor = device.IndexFromArray(inputs.ToArray(), inputs.Length);
+        using var targetTensor = device.IndexFromArray(targets.ToArray(), targets.Length);
+        var losses = Model.ForwardLoss(inputTensor, targetTensor, batch, training: false, step: 0).ToArray();
+        for (int i = 0; i < losses.Length; i++)
+        {
+            logProbabilities[i] = -(double)losses[i];
+        }
+    }
+
+    // A text quoted in a message: its first 40 characters.
+    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
 
     /// <inheritdoc/>
     public void Dispose() => Model.Dispose();

@@ -1,0 +1,84 @@
+using NUnit.Framework;
+using Tensorlet.Kernels;
+using Tensorlet.Models.Data;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Samples.CharPredict;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.App;
+
+/// <summary>
+/// <c>eval</c> scores a text in chunks (<see cref="LoadedModel.Score"/>: the recurrent state carried from chunk to
+/// chunk, or a fixed number of n-gram windows per pass), so that a whole file takes one chunk's device memory. The
+/// chunks must give what one pass over the whole text gives.
+/// </summary>
+public sealed class EvalScoringTests
+{
+    // Two and a half chunks of the recurrent models.
+    private static readonly string Text = MakeText(2 * LoadedModel.ChunkSteps + (LoadedModel.ChunkSteps / 2) + 7);
+
+    [TestCase("lstm")]
+    [TestCase("gru")]
+    public void ARecurrentModelScoresInChunksWhatOnePassGives(string cell)
+    {
+        var device = TestDevices.Get("cpu");
+        var vocabulary = CharVocabulary.FromTexts([Text]);
+        var ids = vocabulary.Encode(Text);
+        using var loaded = new LoadedModel(
+            cell == "lstm" ? new LstmCharModel(device, vocabulary.Count, 8, 2, 0.3f, seed: 4) : new GruCharModel(device, vocabulary.Count, 8, 2, 0.3f, seed: 4),
+            vocabulary,
+            null);
+
+        var (positions, logProbabilities, skipped) = loaded.Score(Text);
+
+        // One pass: all steps of the one sequence in a single forward call.
+        using var inputs = device.IndexFromArray(ids[..^1], ids.Length - 1);
+        using var targets = device.IndexFromArray(ids[1..], ids.Length - 1);
+        var onePass = loaded.Model.ForwardLoss(inputs, targets, 1, training: false, step: 0).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(positions, Is.EqualTo(Enumerable.Range(1, ids.Length - 1)));
+            Assert.That(skipped, Is.Zero);
+            Assert.That(logProbabilities, Is.EqualTo(onePass.Select(l => -(double)l)).Within(1e-5), "chunked against one pass");
+            Assert.That(((RnnCharModel)loaded.Model).CarryState, Is.False, "the model is left as it was");
+        });
+    }
+
+    [Test]
+    public void TheNgramModelScoresInChunksWhatOnePassGives()
+    {
+        var device = TestDevices.Get("cpu");
+        var text = MakeText(LoadedModel.ChunkWindows + 1000);
+        var vocabulary = CharVocabulary.FromTexts([text]);
+        var ngrams = NgramVocabulary.FromSequences([text[..(text.Length / 2)]], 3, windowsPerSequence: null);
+        using var loaded = new LoadedModel(new NgramMlp(device, ngrams.Count, vocabulary.Count, 16, Activation.Relu, seed: 4), vocabulary, ngrams);
+
+        var (positions, logProbabilities, skipped) = loaded.Score(text);
+
+        var windows = NgramDataset.Create([text], vocabulary, ngrams, windowsPerSequence: null);
+        Assert.That(windows.Count, Is.GreaterThan(LoadedModel.ChunkWindows), "more windows than one chunk");
+        using var inputs = device.IndexFromArray(windows.Inputs, windows.Count);
+        using var targets = device.IndexFromArray(windows.Targets, windows.Count);
+        var onePass = loaded.Model.ForwardLoss(inputs, targets, windows.Count, training: false, step: 0).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(positions, Is.EqualTo(windows.Positions));
+            Assert.That(skipped, Is.EqualTo(windows.SkippedWindows));
+            Assert.That(logProbabilities, Is.EqualTo(onePass.Select(l => -(double)l)).Within(1e-6), "chunked against one pass");
+        });
+    }
+
+    // Words of a small alphabet in a fixed pseudo-random order, so most 3-grams of the second half occur in the first.
+    private static string MakeText(int length)
+    {
+        string[] words = ["the ", "cat ", "sat ", "on ", "a ", "mat. ", "dog ", "ran ", "to ", "it, "];
+        var rng = new Random(11);
+        var text = new System.Text.StringBuilder();
+        while (text.Length < length)
+        {
+            text.Append(words[rng.Next(words.Length)]);
+        }
+
+        return text.ToString(0, length);
+    }
+}
