@@ -10,7 +10,8 @@ namespace Tensorlet.Tests.App;
 /// <summary>
 /// <c>eval</c> scores a text in chunks (<see cref="LoadedModel.Score"/>: the recurrent state carried from chunk to
 /// chunk, or a fixed number of n-gram windows per pass), so that a whole file takes one chunk's device memory. The
-/// chunks must give what one pass over the whole text gives.
+/// chunks must give what one pass over the whole text gives; and <c>eval --file</c> what <c>eval --text</c> gives for
+/// the same text.
 /// </summary>
 public sealed class EvalScoringTests
 {
@@ -66,6 +67,42 @@ public sealed class EvalScoringTests
             Assert.That(skipped, Is.EqualTo(windows.SkippedWindows));
             Assert.That(logProbabilities, Is.EqualTo(onePass.Select(l => -(double)l)).Within(1e-6), "chunked against one pass");
         });
+    }
+
+    [Test]
+    public void EvalOfAFileGivesWhatEvalOfTheSameTextGives()
+    {
+        var folder = AppHarness.TempFolder();
+        try
+        {
+            // A model trained for one batch on the text, then the text scored both ways.
+            var textPath = Path.Combine(folder, "text.txt");
+            File.WriteAllText(textPath, Text);
+            var runs = Path.Combine(folder, "runs");
+            var train = AppHarness.Run(
+                "train", "--text", textPath, "--model", "lstm", "--lstm-hidden", "8", "--lstm-layers", "2", "--batch", "4", "--epochs", "1",
+                "--max-batches", "1", "--sample-length", "10", "--device", "cpu", "--runs-dir", runs);
+            Assert.That(train.ExitCode, Is.EqualTo(0), train.ToString());
+            var checkpoint = Path.Combine(AppHarness.OnlyRun(runs), "lstm.safetensors");
+
+            var fromFile = AppHarness.Run("eval", "--checkpoint", checkpoint, "--file", textPath, "--device", "cpu");
+            var fromText = AppHarness.Run("eval", "--checkpoint", checkpoint, "--text", Text, "--device", "cpu");
+
+            Assert.That(fromFile.ExitCode, Is.EqualTo(0), fromFile.ToString());
+            Assert.That(fromFile.Stdout, Does.Contain($"characters scored: {Text.Length - 1} of {Text.Length}"));
+            Assert.That(fromFile.Stdout, Is.EqualTo(fromText.Stdout));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestCase]
+    [TestCase("--text", "the cat", "--file", "text.txt")]
+    public void EvalTakesExactlyOneOfTextAndFile(params string[] args)
+    {
+        AppHarness.Run(["eval", "--checkpoint", "x.safetensors", .. args]).AssertError(2, "Give the text to score with --text TEXT or --file PATH (one of them).");
     }
 
     // Words of a small alphabet in a fixed pseudo-random order, so most 3-grams of the second half occur in the first.
