@@ -1,3 +1,4 @@
+using System.Globalization;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Optim;
@@ -11,17 +12,21 @@ public sealed class Adam : IOptimizer
 {
     private readonly Tensor firstMoment;
     private readonly Tensor secondMoment;
+    private float learningRate;
 
     /// <summary>Creates the optimizer and its zeroed moment buffers on the parameters' device.</summary>
     public Adam(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var device = parameters.Device ?? throw new ArgumentException("Build the parameter collection before creating the optimizer.", nameof(parameters));
-        ArgumentOutOfRangeException.ThrowIfNegative(learningRate);
+        HyperparameterChecks.NonNegative(learningRate, nameof(learningRate));
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(beta1), $"Adam betas must be in [0, 1); got ({beta1}, {beta2}).");
+            throw new ArgumentOutOfRangeException(nameof(beta1), string.Create(CultureInfo.InvariantCulture, $"Adam betas must be in [0, 1); got ({beta1}, {beta2})."));
         }
+
+        HyperparameterChecks.NonNegative(epsilon, nameof(epsilon));
+        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
 
         Parameters = parameters;
         LearningRate = learningRate;
@@ -38,7 +43,15 @@ public sealed class Adam : IOptimizer
     public ParameterCollection Parameters { get; }
 
     /// <summary>The learning rate.</summary>
-    public float LearningRate { get; set; }
+    public float LearningRate
+    {
+        get => learningRate;
+        set
+        {
+            HyperparameterChecks.NonNegative(value, nameof(LearningRate));
+            learningRate = value;
+        }
+    }
 
     /// <summary>β1, the decay of the first moment.</summary>
     public float Beta1 { get; }

@@ -13,7 +13,7 @@ public sealed class AdamW : IOptimizer
     /// <summary>Creates the optimizer and its zeroed moment buffers; PyTorch's default weight decay is 0.01.</summary>
     public AdamW(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(weightDecay);
+        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
         adam = new Adam(parameters, learningRate, beta1, beta2, epsilon, 0f);
         WeightDecay = weightDecay;
     }

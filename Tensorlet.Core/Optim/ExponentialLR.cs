@@ -7,6 +7,7 @@ public sealed class ExponentialLR : LearningRateSchedule
     public ExponentialLR(IOptimizer optimizer, double gamma)
         : base(optimizer)
     {
+        HyperparameterChecks.NonNegative(gamma, nameof(gamma));
         Gamma = gamma;
     }
 

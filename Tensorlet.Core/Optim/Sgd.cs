@@ -9,15 +9,17 @@ namespace Tensorlet.Optim;
 public sealed class Sgd : IOptimizer
 {
     private readonly Tensor? momentumBuffer;
+    private float learningRate;
 
     /// <summary>Creates the optimizer; a momentum buffer is allocated only when <paramref name="momentum"/> is not 0.</summary>
     public Sgd(ParameterCollection parameters, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var device = parameters.Device ?? throw new ArgumentException("Build the parameter collection before creating the optimizer.", nameof(parameters));
-        ArgumentOutOfRangeException.ThrowIfNegative(learningRate);
-        ArgumentOutOfRangeException.ThrowIfNegative(momentum);
-        ArgumentOutOfRangeException.ThrowIfNegative(weightDecay);
+        HyperparameterChecks.NonNegative(learningRate, nameof(learningRate));
+        HyperparameterChecks.NonNegative(momentum, nameof(momentum));
+        HyperparameterChecks.NonNegative(dampening, nameof(dampening));
+        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
         if (nesterov && (momentum <= 0f || dampening != 0f))
         {
             throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening (as torch.optim.SGD).", nameof(nesterov));
@@ -39,7 +41,15 @@ public sealed class Sgd : IOptimizer
     public ParameterCollection Parameters { get; }
 
     /// <inheritdoc/>
-    public float LearningRate { get; set; }
+    public float LearningRate
+    {
+        get => learningRate;
+        set
+        {
+            HyperparameterChecks.NonNegative(value, nameof(LearningRate));
+            learningRate = value;
+        }
+    }
 
     /// <summary>μ.</summary>
     public float Momentum { get; }

@@ -8,6 +8,7 @@ public sealed class StepLR : LearningRateSchedule
         : base(optimizer)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepSize);
+        HyperparameterChecks.NonNegative(gamma, nameof(gamma));
         StepSize = stepSize;
         Gamma = gamma;
     }

@@ -1,0 +1,30 @@
+using System.Globalization;
+
+namespace Tensorlet.Optim;
+
+/// <summary>
+/// The optimizers' and schedules' argument checks, as torch.optim makes them (<c>0.0 &lt;= lr</c>, <c>0.0 &lt;= eps</c>, ...) and
+/// stricter in one way: a value must also be finite. A comparison rejects NaN whatever its sign bit, where
+/// <see cref="ArgumentOutOfRangeException.ThrowIfNegative{T}(T, string?)"/> lets a NaN with the sign bit clear through,
+/// and an infinite learning rate or epsilon turns every parameter into NaN at the first step.
+/// </summary>
+internal static class HyperparameterChecks
+{
+    /// <summary>Throws unless <paramref name="value"/> is finite and at least 0.</summary>
+    public static void NonNegative(float value, string name)
+    {
+        if (!(value >= 0f) || float.IsPositiveInfinity(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name} must be a finite number of at least 0; got {value}."));
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> is finite and at least 0 (a schedule's factor).</summary>
+    public static void NonNegative(double value, string name)
+    {
+        if (!(value >= 0) || double.IsPositiveInfinity(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name} must be a finite number of at least 0; got {value}."));
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using NUnit.Framework;
+using Tensorlet.Nn;
+using Tensorlet.Optim;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>
+/// The optimizers refuse a hyperparameter torch.optim refuses (a negative learning rate, epsilon, weight decay or
+/// momentum; betas outside [0, 1)), and also NaN with either sign bit and infinity, in the constructor and in the
+/// learning rate a schedule or the caller sets later; 0 is allowed, as in PyTorch. A schedule's decay factor must be
+/// finite and at least 0, so that it never hands the optimizer such a rate.
+/// </summary>
+public sealed class OptimizerArgumentTests
+{
+    // NaN with the sign bit set (float.NaN in .NET) and clear: ThrowIfNegative let the second through.
+    private static readonly float PositiveNaN = BitConverter.Int32BitsToSingle(0x7FC00000);
+
+    private static readonly float[] BadValues = [-1f, float.NaN, PositiveNaN, float.PositiveInfinity, float.NegativeInfinity];
+
+    private static IEnumerable<TestCaseData> Constructors()
+    {
+        foreach (float bad in BadValues)
+        {
+            yield return Case("Adam learningRate", "learningRate", bad, p => new Adam(p, learningRate: bad));
+            yield return Case("Adam epsilon", "epsilon", bad, p => new Adam(p, epsilon: bad));
+            yield return Case("Adam weightDecay", "weightDecay", bad, p => new Adam(p, weightDecay: bad));
+            yield return Case("AdamW learningRate", "learningRate", bad, p => new AdamW(p, learningRate: bad));
+            yield return Case("AdamW weightDecay", "weightDecay", bad, p => new AdamW(p, weightDecay: bad));
+            yield return Case("Sgd learningRate", "learningRate", bad, p => new Sgd(p, bad));
+            yield return Case("Sgd momentum", "momentum", bad, p => new Sgd(p, 0.1f, momentum: bad));
+            yield return Case("Sgd dampening", "dampening", bad, p => new Sgd(p, 0.1f, momentum: 0.9f, dampening: bad));
+            yield return Case("Sgd weightDecay", "weightDecay", bad, p => new Sgd(p, 0.1f, weightDecay: bad));
+        }
+
+        foreach (float bad in new[] { -0.1f, 1f, float.NaN, PositiveNaN })
+        {
+            yield return Case("Adam beta1", "beta1", bad, p => new Adam(p, beta1: bad));
+            yield return Case("Adam beta2", "beta1", bad, p => new Adam(p, beta2: bad));
+        }
+    }
+
+    [TestCaseSource(nameof(Constructors))]
+    public void AHyperparameterTorchWouldRefuseOrThatIsNotFiniteIsRefused(string parameter, float value, Func<ParameterCollection, IOptimizer> create)
+    {
+        using var model = Built();
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => create(model.Parameters).Dispose());
+        Assert.That(ex!.ParamName, Is.EqualTo(parameter));
+    }
+
+    [Test]
+    public void ALearningRateSetLaterIsCheckedAndABadOneLeavesTheOldOne()
+    {
+        using var model = Built();
+        using var adam = new Adam(model.Parameters, learningRate: 0.01f);
+        using var adamW = new AdamW(model.Parameters, learningRate: 0.01f);
+        using var sgd = new Sgd(model.Parameters, 0.01f);
+        foreach (var optimizer in new IOptimizer[] { adam, adamW, sgd })
+        {
+            foreach (float bad in BadValues)
+            {
+                Assert.Throws<ArgumentOutOfRangeException>(() => optimizer.LearningRate = bad, $"{optimizer.GetType().Name}: {bad}");
+                Assert.That(optimizer.LearningRate, Is.EqualTo(0.01f));
+            }
+
+            optimizer.LearningRate = 0f;
+            Assert.That(optimizer.LearningRate, Is.Zero, "0 is allowed, as in PyTorch");
+        }
+    }
+
+    [TestCase(-0.5)]
+    [TestCase(double.NaN)]
+    [TestCase(double.PositiveInfinity)]
+    public void AScheduleRefusesADecayFactorThatIsNegativeOrNotFinite(double gamma)
+    {
+        using var model = Built();
+        using var sgd = new Sgd(model.Parameters, 0.1f);
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => new StepLR(sgd, 2, gamma), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("gamma"));
+            Assert.That(() => new ExponentialLR(sgd, gamma), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("gamma"));
+        });
+    }
+
+    [Test]
+    public void TheMessageNamesTheValue()
+    {
+        using var model = Built();
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(model.Parameters, learningRate: PositiveNaN).Dispose());
+        Assert.That(ex!.Message, Does.StartWith("learningRate must be a finite number of at least 0; got NaN."));
+    }
+
+    private static Linear Built()
+    {
+        var model = new Linear(3, 2);
+        model.Build(TestDevices.Get("cpu"), seed: 1);
+        return model;
+    }
+
+    private static TestCaseData Case(string name, string parameter, float value, Func<ParameterCollection, IOptimizer> create) =>
+        new TestCaseData(parameter, value, create).SetArgDisplayNames(name, value.ToString(System.Globalization.CultureInfo.InvariantCulture) + (BitConverter.SingleToInt32Bits(value) == 0x7FC00000 ? " (sign bit clear)" : ""));
+}
