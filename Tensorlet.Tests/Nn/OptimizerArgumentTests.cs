@@ -9,7 +9,7 @@ namespace Tensorlet.Tests.Nn;
 /// The optimizers refuse a hyperparameter torch.optim refuses (a negative learning rate, epsilon, weight decay or
 /// momentum; betas outside [0, 1)), and also NaN with either sign bit and infinity, in the constructor and in the
 /// learning rate a schedule or the caller sets later; 0 is allowed, as in PyTorch. A schedule's decay factor must be
-/// finite and at least 0, so that it never hands the optimizer such a rate.
+/// finite and at least 0, so that it never hands the optimizer such a rate; gradient clipping's maximum at least 0.
 /// </summary>
 public sealed class OptimizerArgumentTests
 {
@@ -80,6 +80,25 @@ public sealed class OptimizerArgumentTests
             Assert.That(() => new StepLR(sgd, 2, gamma), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("gamma"));
             Assert.That(() => new ExponentialLR(sgd, gamma), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("gamma"));
         });
+    }
+
+    [TestCase(-1.0)]
+    [TestCase(double.NaN)]
+    public void GradientClippingRefusesANegativeOrNaNMaximum(double maxNorm)
+    {
+        using var model = Built();
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => GradientClipping.ClipGradientNorm(model.Parameters, maxNorm));
+        Assert.That(ex!.ParamName, Is.EqualTo("maxNorm"));
+    }
+
+    [Test]
+    public void GradientClippingWithAnInfiniteMaximumClipsNothing()
+    {
+        using var model = Built();
+        model.Parameters.Gradients.CopyFrom([3f, 4f, 0f, 0f, 0f, 0f, 0f, 0f]);
+        double norm = GradientClipping.ClipGradientNorm(model.Parameters, double.PositiveInfinity);
+        Assert.That(norm, Is.EqualTo(5.0).Within(1e-6));
+        Assert.That(model.Parameters.Gradients.ToArray(), Is.EqualTo(new[] { 3f, 4f, 0f, 0f, 0f, 0f, 0f, 0f }));
     }
 
     [Test]
