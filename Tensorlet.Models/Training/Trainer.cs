@@ -72,6 +72,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         if (schedule is not null && options.ScheduleEveryBatch && schedule.NeedsMetric)
         {
             throw new ArgumentException($"{schedule.GetType().Name} is stepped with a metric once per epoch; it cannot run every batch.", nameof(schedule));

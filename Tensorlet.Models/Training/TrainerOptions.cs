@@ -1,6 +1,8 @@
+using System.Globalization;
+
 namespace Tensorlet.Models.Training;
 
-/// <summary>How a <see cref="Trainer"/> runs.</summary>
+/// <summary>How a <see cref="Trainer"/> runs; the trainer checks the values when it is created.</summary>
 public sealed record TrainerOptions
 {
     /// <summary>Epochs to train (counted from the start, so a resumed run stops at the same epoch).</summary>
@@ -23,4 +25,26 @@ public sealed record TrainerOptions
 
     /// <summary>Step the learning-rate schedule after every batch (e.g. warm-up and cosine) instead of after every epoch.</summary>
     public bool ScheduleEveryBatch { get; init; }
+
+    /// <summary>
+    /// Throws for a value no run can use: a batch size or a batch limit below 1, negative epochs or validation examples, a
+    /// clipping norm that is negative or NaN. Checked up front, where a zero batch size would otherwise divide by zero
+    /// and a bad norm surface only after the first batch's forward and backward passes.
+    /// </summary>
+    internal void Validate()
+    {
+        Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "at least 1");
+        Check(Epochs >= 0, nameof(Epochs), Epochs, "at least 0");
+        Check(MaxBatchesPerEpoch is null or >= 1, nameof(MaxBatchesPerEpoch), MaxBatchesPerEpoch, "null or at least 1");
+        Check(MaxValidationExamples is null or >= 0, nameof(MaxValidationExamples), MaxValidationExamples, "null or at least 0");
+        Check(GradientClipNorm is null || GradientClipNorm >= 0, nameof(GradientClipNorm), GradientClipNorm, "null or at least 0");
+    }
+
+    private static void Check(bool valid, string name, object? value, string range)
+    {
+        if (!valid)
+        {
+            throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"TrainerOptions.{name} must be {range}; got {value}."));
+        }
+    }
 }

@@ -108,6 +108,30 @@ public sealed class TrainerTests
         Assert.That(model.Parameters.Values.ToArray(), Is.EqualTo(before));
     }
 
+    private static IEnumerable<TestCaseData> UnusableOptions()
+    {
+        yield return new TestCaseData(new TrainerOptions { BatchSize = 0 }, "BatchSize").SetArgDisplayNames("BatchSize 0");
+        yield return new TestCaseData(new TrainerOptions { BatchSize = -5 }, "BatchSize").SetArgDisplayNames("BatchSize -5");
+        yield return new TestCaseData(new TrainerOptions { Epochs = -1 }, "Epochs").SetArgDisplayNames("Epochs -1");
+        yield return new TestCaseData(new TrainerOptions { MaxBatchesPerEpoch = 0 }, "MaxBatchesPerEpoch").SetArgDisplayNames("MaxBatchesPerEpoch 0");
+        yield return new TestCaseData(new TrainerOptions { MaxValidationExamples = -1 }, "MaxValidationExamples").SetArgDisplayNames("MaxValidationExamples -1");
+        yield return new TestCaseData(new TrainerOptions { GradientClipNorm = -1 }, "GradientClipNorm").SetArgDisplayNames("GradientClipNorm -1");
+        yield return new TestCaseData(new TrainerOptions { GradientClipNorm = double.NaN }, "GradientClipNorm").SetArgDisplayNames("GradientClipNorm NaN");
+    }
+
+    [TestCaseSource(nameof(UnusableOptions))]
+    public void OptionsNoRunCanUseAreRefusedWhenTheTrainerIsCreated(TrainerOptions options, string property)
+    {
+        // A zero batch size divided by zero when the epoch was laid out; a bad clipping norm failed after the first
+        // batch's forward and backward passes.
+        var device = TestDevices.Get("cpu");
+        using var model = new LstmCharModel(device, 6, 4, 1, dropout: 0f, seed: 1);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Trainer(model, new CrossEntropyLoss(), adam, options));
+        Assert.That(ex!.ParamName, Is.EqualTo(property));
+        Assert.That(ex.Message, Does.StartWith($"TrainerOptions.{property} must be"));
+    }
+
     [Test]
     public void GradientClippingBoundsTheGlobalNorm()
     {
