@@ -141,7 +141,14 @@ internal sealed class TrainCommand
             r.AddError("--text replaces 20 Newsgroups: --data and --max-sequences do not go with it.");
         }
 
-        string scheduleName = Given(schedule) ? r.GetValue(schedule)! : Given(lrDecay) ? "char-rnn" : "none";
+        // An unknown --schedule is already its option's parse error; GetValue would throw here, inside the parser.
+        string? givenSchedule = Given(schedule) ? r.GetResult(schedule)!.Tokens.FirstOrDefault()?.Value : null;
+        if (givenSchedule is not null && !TrainSettings.Schedules.Contains(givenSchedule))
+        {
+            return;
+        }
+
+        string scheduleName = givenSchedule ?? (Given(lrDecay) ? "char-rnn" : "none");
         var parameters = new (Option Option, string[] Schedules)[]
         {
             (lrDecay, ["char-rnn", "step", "exponential", "plateau"]),
