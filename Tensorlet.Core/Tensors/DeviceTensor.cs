@@ -20,6 +20,15 @@ public abstract class DeviceTensor<T> : IDisposable
         this.shape = shape;
         OwnsStorage = ownsStorage;
         Length = Tensor.ElementCount(shape);
+
+        // The product of the later dimensions, not Length / Rows: a tensor of 0 rows still has its columns.
+        long columns = 1;
+        for (int i = 1; i < shape.Length; i++)
+        {
+            columns *= shape[i];
+        }
+
+        Columns = (int)columns;
     }
 
     /// <summary>The device that holds the data.</summary>
@@ -38,7 +47,7 @@ public abstract class DeviceTensor<T> : IDisposable
     public int Rows => shape[0];
 
     /// <summary>The product of every dimension after the first: the columns, when the tensor is read as a matrix.</summary>
-    public int Columns => shape.Length == 1 ? 1 : (int)(Length / shape[0]);
+    public int Columns { get; }
 
     /// <summary>Whether this tensor owns its buffer (false for views).</summary>
     internal bool OwnsStorage { get; }

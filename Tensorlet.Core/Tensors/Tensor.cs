@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tensorlet;
 
 /// <summary>A float32 tensor on one device. See <see cref="DeviceTensor{T}"/> for ownership rules.</summary>
@@ -35,12 +37,23 @@ public sealed class Tensor : DeviceTensor<float>
             throw new ArgumentException("A tensor needs at least one dimension.", nameof(shape));
         }
 
+        long count = 1;
         foreach (var size in shape)
         {
             if (size < 0)
             {
                 throw new ArgumentException($"Shape {FormatShape(shape)} has a negative dimension.", nameof(shape));
             }
+
+            // Kernels index a tensor with 32-bit offsets (and spans), so more elements than int.MaxValue cannot be held.
+            count = Math.Min(count * size, (long)int.MaxValue + 1);
+        }
+
+        if (count > int.MaxValue)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"Shape {FormatShape(shape)} has more than {int.MaxValue:N0} elements, the most a tensor holds."),
+                nameof(shape));
         }
 
         return (int[])shape.Clone();

@@ -75,6 +75,38 @@ public sealed class DeviceAndTensorTests
         Assert.That(flat.Shape, Is.EqualTo(new[] { 6 }));
     }
 
+    [TestCase(int.MaxValue, 2)]
+    [TestCase(65536, 32768)]
+    [TestCase(int.MaxValue, int.MaxValue, int.MaxValue)]
+    public void AShapeOfMoreElementsThanATensorHoldsIsRefusedBeforeAllocating(params int[] shape)
+    {
+        // Before: an OutOfMemoryException from the allocator, or for the last shape an OverflowException.
+        var device = TestDevices.Get("cpu");
+        var ex = Assert.Throws<ArgumentException>(() => device.Zeros(shape).Dispose());
+        Assert.That(ex!.Message, Does.StartWith($"Shape {Tensor.FormatShape(shape)} has more than 2,147,483,647 elements, the most a tensor holds."));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ABatchOfZeroRowsRunsThroughALinearLayer(string deviceName)
+    {
+        // An empty batch, as PyTorch allows: the output has 0 rows, the gradients stay 0. Columns of a [0, 3] tensor
+        // divided its length by its rows before.
+        var device = TestDevices.Get(deviceName);
+        using var layer = new Tensorlet.Nn.Linear(3, 2);
+        layer.Build(device, seed: 1);
+        using var x = device.Zeros(0, 3);
+        Assert.That(x.Columns, Is.EqualTo(3));
+        var y = layer.Forward(x);
+        using var dy = device.Zeros(0, 2);
+        var dx = layer.Backward(dy);
+        Assert.Multiple(() =>
+        {
+            Assert.That(y.Shape, Is.EqualTo(new[] { 0, 2 }));
+            Assert.That(dx!.Shape, Is.EqualTo(new[] { 0, 3 }));
+            Assert.That(layer.Parameters.Gradients.ToArray(), Is.All.Zero);
+        });
+    }
+
     [Test]
     public void ShapeMismatchNamesBothShapes()
     {
