@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 
 namespace Tensorlet.Optim;
 
@@ -10,19 +11,11 @@ namespace Tensorlet.Optim;
 /// </summary>
 internal static class HyperparameterChecks
 {
-    /// <summary>Throws unless <paramref name="value"/> is finite and at least 0.</summary>
-    public static void NonNegative(float value, string name)
+    /// <summary>Throws unless <paramref name="value"/> (a float rate or a double factor) is finite and at least 0.</summary>
+    public static void NonNegative<T>(T value, string name)
+        where T : IFloatingPointIeee754<T>
     {
-        if (!(value >= 0f) || float.IsPositiveInfinity(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name} must be a finite number of at least 0; got {value}."));
-        }
-    }
-
-    /// <summary>Throws unless <paramref name="value"/> is finite and at least 0 (a schedule's factor).</summary>
-    public static void NonNegative(double value, string name)
-    {
-        if (!(value >= 0) || double.IsPositiveInfinity(value))
+        if (!(value >= T.Zero) || T.IsPositiveInfinity(value))
         {
             throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name} must be a finite number of at least 0; got {value}."));
         }
