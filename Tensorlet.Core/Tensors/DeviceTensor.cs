@@ -22,13 +22,7 @@ public abstract class DeviceTensor<T> : IDisposable
         Length = Tensor.ElementCount(shape);
 
         // The product of the later dimensions, not Length / Rows: a tensor of 0 rows still has its columns.
-        long columns = 1;
-        for (int i = 1; i < shape.Length; i++)
-        {
-            columns *= shape[i];
-        }
-
-        Columns = (int)columns;
+        Columns = (int)Tensor.ElementCount(shape.AsSpan(1));
     }
 
     /// <summary>The device that holds the data.</summary>

@@ -37,19 +37,30 @@ public sealed class Tensor : DeviceTensor<float>
             throw new ArgumentException("A tensor needs at least one dimension.", nameof(shape));
         }
 
-        long count = 1;
         foreach (var size in shape)
         {
             if (size < 0)
             {
                 throw new ArgumentException($"Shape {FormatShape(shape)} has a negative dimension.", nameof(shape));
             }
-
-            // Kernels index a tensor with 32-bit offsets (and spans), so more elements than int.MaxValue cannot be held.
-            count = Math.Min(count * size, (long)int.MaxValue + 1);
         }
 
-        if (count > int.MaxValue)
+        // Kernels index a tensor with 32-bit offsets (and spans), so more elements than int.MaxValue cannot be held.
+        // The columns (every dimension after the first) are bounded too: a tensor of 0 rows still has them.
+        long columns = 1;
+        for (int i = 1; i < shape.Length; i++)
+        {
+            columns = Math.Min(columns * shape[i], (long)int.MaxValue + 1);
+        }
+
+        if (columns > int.MaxValue)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"Shape {FormatShape(shape)} has rows of more than {int.MaxValue:N0} elements, the most a tensor holds."),
+                nameof(shape));
+        }
+
+        if (columns * shape[0] > int.MaxValue)
         {
             throw new ArgumentException(
                 string.Create(CultureInfo.InvariantCulture, $"Shape {FormatShape(shape)} has more than {int.MaxValue:N0} elements, the most a tensor holds."),
@@ -59,7 +70,7 @@ public sealed class Tensor : DeviceTensor<float>
         return (int[])shape.Clone();
     }
 
-    internal static long ElementCount(int[] shape)
+    internal static long ElementCount(ReadOnlySpan<int> shape)
     {
         long count = 1;
         foreach (var size in shape)
