@@ -36,13 +36,14 @@ public abstract class ActivationModule : Module
         var y = output.Get(input.Device, input.Rows, input.Columns);
         Ops.ActivationForward(Function, input, y);
         savedOutput = y;
-        return input.Rank == 2 ? y : outputShaped.Like(y, input, input.Shape[^1]);
+        return LastOutput = input.Rank == 2 ? y : outputShaped.Like(y, input, input.Shape[^1]);
     }
 
     /// <summary>dx = dy·f′(x), written into <paramref name="outputGradient"/> and returned.</summary>
     public override Tensor Backward(Tensor outputGradient)
     {
-        var y = savedOutput ?? throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
+        CheckOutputGradient(outputGradient);
+        var y = savedOutput!;
         Ops.ActivationBackward(Function, y, outputGradient, outputGradient);
         return outputGradient;
     }

@@ -36,13 +36,13 @@ public sealed class Dropout : Module
         ArgumentNullException.ThrowIfNull(input);
         var y = Forward(input, Training, moduleSeed ^ salt, moduleStream);
         moduleStream++;
-        return ReferenceEquals(y, input) || input.Rank == 2 ? y : outputShaped.Like(y, input, input.Shape[^1]);
+        return LastOutput = ReferenceEquals(y, input) || input.Rank == 2 ? y : outputShaped.Like(y, input, input.Shape[^1]);
     }
 
     /// <summary>Applies the same mask to the gradient, in place, and returns it.</summary>
     public override Tensor Backward(Tensor outputGradient)
     {
-        ArgumentNullException.ThrowIfNull(outputGradient);
+        CheckOutputGradient(outputGradient);
         if (applied)
         {
             Ops.Dropout(outputGradient, outputGradient, Probability, seed, stream);
@@ -72,12 +72,12 @@ public sealed class Dropout : Module
         applied = training && Probability > 0f;
         if (!applied)
         {
-            return x;
+            return LastOutput = x;
         }
 
         this.seed = seed;
         this.stream = stream;
-        return output.Get(x.Device, x.Rows, x.Columns);
+        return LastOutput = output.Get(x.Device, x.Rows, x.Columns);
     }
 
     /// <summary>The probability and key of the mask the last Forward applied; probability 0 when it applied none.</summary>

@@ -40,14 +40,14 @@ public sealed class Embedding : Module
         var y = output.Get(input.Device, (int)input.Length, EmbeddingDim);
         Ops.GatherRows(Weight.Value, flat, y);
         savedIndices = flat;
-        return input.Rank == 1 ? y : outputShaped.Append(y, input, EmbeddingDim);
+        return LastOutput = input.Rank == 1 ? y : outputShaped.Append(y, input, EmbeddingDim);
     }
 
     /// <summary>Accumulates dWeight[indices[i], :] += dy[i, :]; returns null (indices have no gradient).</summary>
     public override Tensor? Backward(Tensor outputGradient)
     {
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        var indices = savedIndices ?? throw new InvalidOperationException("Embedding.Backward was called before Forward.");
+        CheckOutputGradient(outputGradient);
+        var indices = savedIndices!;
         var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, (int)indices.Length, EmbeddingDim);
         Ops.ScatterAddRows(dy, indices, Weight.Gradient);
         return null;

@@ -69,7 +69,7 @@ public sealed class Linear : Module
         savedInput = x;
         savedInputShaped = input;
         savedIndices = null;
-        return input.Rank == 2 ? y : outputShaped.Like(y, input, OutFeatures);
+        return LastOutput = input.Rank == 2 ? y : outputShaped.Like(y, input, OutFeatures);
     }
 
     /// <summary>y [..., Out] = one-hot(indices)·Wᵀ + b, as a gather: y[i] = W[:, indices[i]] + b.</summary>
@@ -80,7 +80,7 @@ public sealed class Linear : Module
         Ops.GatherColumns(Weight.Value, flatIndices.Of(input), y, Bias.Value);
         savedIndices = flatIndices.Of(input);
         savedInput = null;
-        return input.Rank == 1 ? y : outputShaped.Append(y, input, OutFeatures);
+        return LastOutput = input.Rank == 1 ? y : outputShaped.Append(y, input, OutFeatures);
     }
 
     /// <summary>Accumulates dW += dyᵀ·x and db += Σ dy, and returns dx = dy·W, shaped as the input (null for index input).</summary>
@@ -89,7 +89,7 @@ public sealed class Linear : Module
     /// <summary>As <see cref="Backward(Tensor)"/>; with <paramref name="computeInputGradient"/> false, dx is not computed (one GEMM less) and null is returned.</summary>
     internal Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
     {
-        ArgumentNullException.ThrowIfNull(outputGradient);
+        CheckOutputGradient(outputGradient);
         int rows = ShapeView.RowsByLast(outputGradient);
         var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, rows, OutFeatures);
         if (savedIndices is not null)
@@ -99,7 +99,7 @@ public sealed class Linear : Module
             return null;
         }
 
-        var x = savedInput ?? throw new InvalidOperationException("Linear.Backward was called before Forward.");
+        var x = savedInput!;
         Ops.Gemm(dy, true, x, false, Weight.Gradient, 1f, 1f);
         Ops.SumColumns(dy, Bias.Gradient, accumulate: true);
         if (!computeInputGradient)

@@ -120,9 +120,33 @@ public abstract class Module : IDisposable
 
     /// <summary>
     /// Backpropagates dL/d(output) of the last Forward (it may be used as scratch): accumulates the parameter gradients
-    /// and returns dL/d(input), owned by the module, or null when the input was token indices.
+    /// and returns dL/d(input), owned by the module, or null when the input was token indices. The gradient has the
+    /// output's shape, or its elements as a matrix by the last dimension; the library's modules refuse any other.
     /// </summary>
     public abstract Tensor? Backward(Tensor outputGradient);
+
+    /// <summary>The last Forward's result, which <see cref="CheckOutputGradient"/> holds a gradient against; null before the first Forward.</summary>
+    private protected Tensor? LastOutput { get; set; }
+
+    /// <summary>
+    /// Throws unless <paramref name="outputGradient"/> can be dL/d(output) of the last Forward: the output's shape, or its
+    /// elements as a matrix by the last dimension ([T·B, V] for [T, B, V]), the form the losses give.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No Forward ran.</exception>
+    /// <exception cref="ArgumentException">The gradient has another number of elements or another last dimension.</exception>
+    private protected void CheckOutputGradient(Tensor outputGradient)
+    {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        var output = LastOutput ?? throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
+        int last = output.Shape[^1];
+        if (outputGradient.Length != output.Length || outputGradient.Shape[^1] != last)
+        {
+            string matrix = output.Rank > 2 ? $" (or [{ShapeView.RowsByLast(output)}, {last}])" : string.Empty;
+            throw new ArgumentException(
+                $"{GetType().Name}.Backward takes dL/d(output) shaped as the last Forward's output, {output.ShapeText}{matrix}; got {outputGradient.ShapeText}.",
+                nameof(outputGradient));
+        }
+    }
 
     /// <summary>Every parameter's values on the host under its state_dict name, as nn.Module.state_dict().</summary>
     public Dictionary<string, (int[] Shape, float[] Data)> StateDict() => Parameters.ToHost();

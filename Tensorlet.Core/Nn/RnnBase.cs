@@ -117,7 +117,7 @@ public abstract class RnnBase : Module
         var x = inputMatrix.Matrix(input, steps * batch, input.Shape[2]);
         savedInputShaped = input;
         var y = Forward(x, steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
-        return outputShaped.Like(y, input, HiddenSize);
+        return LastOutput = outputShaped.Like(y, input, HiddenSize);
     }
 
     /// <summary>h of the last layer for every step, [T, B, H], for token indices [T, B] read as one-hot input of width In.</summary>
@@ -126,7 +126,7 @@ public abstract class RnnBase : Module
         var (steps, batch) = SequenceShape(input, 2, "token indices [T, B]");
         savedInputShaped = null;
         var y = Forward(flatIndices.Of(input), steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
-        return outputShaped.Append(y, input, HiddenSize);
+        return LastOutput = outputShaped.Append(y, input, HiddenSize);
     }
 
     /// <summary>
@@ -137,7 +137,7 @@ public abstract class RnnBase : Module
     /// <exception cref="InvalidOperationException">No Forward ran, or Backward already ran for the last Forward.</exception>
     public override Tensor? Backward(Tensor outputGradient)
     {
-        ArgumentNullException.ThrowIfNull(outputGradient);
+        CheckOutputGradient(outputGradient);
         var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, steps * batch, HiddenSize);
         var dx = BackwardSequence(dy);
         return dx is null || savedInputShaped is null ? dx : inputGradientShaped.Like(dx, savedInputShaped, InputSize);
@@ -158,7 +158,7 @@ public abstract class RnnBase : Module
         CheckSizes((int)indices.Length, steps, batch, initialState, finalState);
         savedIndices = indices;
         savedInput = null;
-        return Run(indices.Device, steps, batch, training, dropoutSeed, dropoutStream, initialState, finalState);
+        return LastOutput = Run(indices.Device, steps, batch, training, dropoutSeed, dropoutStream, initialState, finalState);
     }
 
     /// <summary>Runs the stack on dense input [T·B, InputSize], time-major. See the one-hot overload for the other arguments.</summary>
@@ -172,7 +172,7 @@ public abstract class RnnBase : Module
         CheckSizes(input.Rows, steps, batch, initialState, finalState);
         savedIndices = null;
         savedInput = input;
-        return Run(input.Device, steps, batch, training, dropoutSeed, dropoutStream, initialState, finalState);
+        return LastOutput = Run(input.Device, steps, batch, training, dropoutSeed, dropoutStream, initialState, finalState);
     }
 
     /// <summary>

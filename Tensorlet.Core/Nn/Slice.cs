@@ -45,14 +45,14 @@ public sealed class Slice : Module
 
         savedInput = input;
         savedStart = start;
-        return view;
+        return LastOutput = view;
     }
 
     /// <summary>dx = 0 except rows [start, start + count), which get dy.</summary>
     public override Tensor Backward(Tensor outputGradient)
     {
-        ArgumentNullException.ThrowIfNull(outputGradient);
-        var x = savedInput ?? throw new InvalidOperationException("Slice.Backward was called before Forward.");
+        CheckOutputGradient(outputGradient);
+        var x = savedInput!;
         var dx = inputGradient.Get(x.Device, x.Rows, x.Columns);
         Ops.Fill(dx, 0f);
         Ops.Copy(outputGradient, StepViews.Rows(dx, savedStart, Count, ref rowsView));

@@ -114,4 +114,48 @@ public sealed class ModuleTests
             Assert.That(once, Has.Some.Not.EqualTo(0f));
         }
     }
+
+    private static IEnumerable<TestCaseData> WrongGradients()
+    {
+        // (module, its input shape or null for indices [3, 2], a gradient of the output's size with another last
+        // dimension or of another size). Before, Dropout took [5, 3] for a [4, 3] output and a GRU [40] for [5, 2, 4],
+        // silently; the others failed inside a kernel with its own names (Gemm, ScatterAddRows, Copy, Reshape).
+        yield return new TestCaseData(new Linear(3, 2), new[] { 4, 3 }, new[] { 5, 2 }, "[4, 2]").SetArgDisplayNames("Linear");
+        yield return new TestCaseData(new Linear(5, 2), null, new[] { 2, 6 }, "[3, 2, 2] (or [6, 2])").SetArgDisplayNames("Linear on indices");
+        yield return new TestCaseData(new Relu(), new[] { 4, 3 }, new[] { 3, 4 }, "[4, 3]").SetArgDisplayNames("Relu");
+        yield return new TestCaseData(new Dropout(0.5f), new[] { 4, 3 }, new[] { 5, 3 }, "[4, 3]").SetArgDisplayNames("Dropout");
+        yield return new TestCaseData(new Embedding(5, 3), null, new[] { 6, 2 }, "[3, 2, 3] (or [6, 3])").SetArgDisplayNames("Embedding");
+        yield return new TestCaseData(new Lstm(3, 4), new[] { 5, 2, 3 }, new[] { 5, 8 }, "[5, 2, 4] (or [10, 4])").SetArgDisplayNames("Lstm");
+        yield return new TestCaseData(new Gru(3, 4), new[] { 5, 2, 3 }, new[] { 40 }, "[5, 2, 4] (or [10, 4])").SetArgDisplayNames("Gru");
+        yield return new TestCaseData(new Slice(-1, 1), new[] { 5, 2, 3 }, new[] { 2, 2, 3 }, "[1, 2, 3] (or [2, 3])").SetArgDisplayNames("Slice");
+    }
+
+    [TestCaseSource(nameof(WrongGradients))]
+    public void BackwardRefusesAGradientNotShapedAsTheOutputAndChangesNothing(Module module, int[]? inputShape, int[] gradientShape, string outputText)
+    {
+        using var device = Device.Create("cpu");
+        using var owned = module;
+        module.Build(device, seed: 3);
+        module.Train();
+        using var early = device.Zeros(gradientShape);
+        Assert.That(Assert.Throws<InvalidOperationException>(() => module.Backward(early))!.Message, Is.EqualTo($"{module.GetType().Name}.Backward was called before Forward."));
+
+        using var x = inputShape is null ? null : device.FromArray([.. Enumerable.Range(0, inputShape.Aggregate(1, (a, b) => a * b)).Select(i => 0.1f * i)], inputShape);
+        using var ids = inputShape is null ? device.IndexFromArray([0, 1, 2, 3, 4, 0], 3, 2) : null;
+        Tensor Forward() => x is null ? module.Forward(ids!) : module.Forward(x);
+        float[] Gradients() => module.Parameters.Length == 0 ? [] : module.Parameters.Gradients.ToArray();
+        var y = Forward();
+        using var wrong = device.Zeros(gradientShape);
+        var before = Gradients();
+        var ex = Assert.Throws<ArgumentException>(() => module.Backward(wrong))!;
+        Assert.That(ex.Message, Does.StartWith($"{module.GetType().Name}.Backward takes dL/d(output) shaped as the last Forward's output, {outputText}; got {Tensor.FormatShape(gradientShape)}."));
+        Assert.That(Gradients(), Is.EqualTo(before), "the refused Backward changed no gradient");
+
+        // The output's shape and its matrix by the last dimension both pass.
+        using var same = device.Zeros([.. y.Shape]);
+        Assert.DoesNotThrow(() => module.Backward(same));
+        Forward();
+        using var matrix = device.Zeros((int)(y.Length / y.Shape[^1]), y.Shape[^1]);
+        Assert.DoesNotThrow(() => module.Backward(matrix));
+    }
 }
