@@ -31,4 +31,13 @@ internal sealed class CategoricalSampler(Device device, int vocabularySize, int 
     }
 
     public void Dispose() => probabilities.Dispose();
+
+    /// <summary>Throws unless <paramref name="temperature"/> is 0 (the argmax) or a positive finite number, before any draw.</summary>
+    public static void CheckTemperature(float temperature)
+    {
+        if (!(temperature >= 0f) || float.IsPositiveInfinity(temperature))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Temperature must be 0 (always the most likely token) or a positive finite number.");
+        }
+    }
 }

@@ -57,6 +57,7 @@ public static class NgramGenerator
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        CategoricalSampler.CheckTemperature(temperature);
         return Draws(model, characters, ngrams, runes[^n..], temperature, seed, topK);
     }
 

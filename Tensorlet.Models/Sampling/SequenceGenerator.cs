@@ -65,6 +65,7 @@ public static class SequenceGenerator
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        CategoricalSampler.CheckTemperature(temperature);
         if (window is int w)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(w, nameof(window));

@@ -135,4 +135,21 @@ public sealed class SamplingTests
         var tooShort = Assert.Throws<ArgumentException>(() => NgramGenerator.Generate(model, Characters, ngrams, "bad", 5, 1f, 0));
         Assert.That(tooShort!.Message, Does.Contain("n = 4").And.Contain("\"bad\""));
     }
+
+    [TestCase(-1f)]
+    [TestCase(float.NaN)]
+    [TestCase(float.PositiveInfinity)]
+    public void AnImpossibleTemperatureIsRefusedBeforeAnyDraw(float temperature)
+    {
+        // Before, the softmax refused it at the first draw (Stream is lazy) with "must be a positive finite number",
+        // though 0 is accepted: the argmax.
+        var device = TestDevices.Get("cpu");
+        using var model = new LstmCharModel(device, Characters.Count, 6, 1, dropout: 0f, seed: 5);
+        var ngrams = NgramVocabulary.FromNgrams(3, ["abc"]);
+        using var ngramModel = new NgramMlp(device, ngrams.Count, Characters.Count, 5, Activation.Relu, seed: 2);
+        const string message = "Temperature must be 0 (always the most likely token) or a positive finite number.";
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => SequenceGenerator.Stream(model, Characters.Encode("ab"), temperature, seed: 1))!.Message, Does.StartWith(message));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => NgramGenerator.Stream(model: ngramModel, Characters, ngrams, "abc", temperature, seed: 1))!.Message, Does.StartWith(message));
+        Assert.That(SequenceGenerator.Generate(model, Characters.Encode("ab"), 3, 0f, seed: 1), Has.Length.EqualTo(3), "0 is the argmax");
+    }
 }
