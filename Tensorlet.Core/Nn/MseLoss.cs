@@ -21,7 +21,8 @@ public sealed class MseLoss : ILoss<Tensor>
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
-        if (prediction.Length != target.Length)
+        // The prediction's shape, or the same elements as a matrix by the last dimension ([T·B, F] for [T, B, F]).
+        if (prediction.Length != target.Length || prediction.Shape[^1] != target.Shape[^1])
         {
             throw new ArgumentException($"MSE needs a target shaped as the prediction {prediction.ShapeText}; got {target.ShapeText}.", nameof(target));
         }
