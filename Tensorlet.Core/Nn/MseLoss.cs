@@ -21,8 +21,9 @@ public sealed class MseLoss : ILoss<Tensor>
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
-        // The prediction's shape, or the same elements as a matrix by the last dimension ([T·B, F] for [T, B, F]).
-        if (prediction.Length != target.Length || prediction.Shape[^1] != target.Shape[^1])
+        // Paired element by element in row-major order: the Trainer hands over a batch's targets flat ([B] for a
+        // [B, 1] prediction), so the number of elements is the contract, not the shape.
+        if (prediction.Length != target.Length)
         {
             throw new ArgumentException($"MSE needs a target shaped as the prediction {prediction.ShapeText}; got {target.ShapeText}.", nameof(target));
         }
