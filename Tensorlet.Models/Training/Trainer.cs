@@ -73,6 +73,18 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+
+        // An optimizer or schedule made for another model trains nothing of this one, silently.
+        if (!ReferenceEquals(optimizer.Parameters, model.Parameters))
+        {
+            throw new ArgumentException($"The {optimizer.GetType().Name} updates another model's parameters; make it from this model's Parameters.", nameof(optimizer));
+        }
+
+        if (schedule is not null && !ReferenceEquals(schedule.Optimizer, optimizer))
+        {
+            throw new ArgumentException($"The {schedule.GetType().Name} sets another optimizer's learning rate; make it from the optimizer given to the Trainer.", nameof(schedule));
+        }
+
         if (schedule is not null && options.ScheduleEveryBatch && schedule.NeedsMetric)
         {
             throw new ArgumentException($"{schedule.GetType().Name} is stepped with a metric once per epoch; it cannot run every batch.", nameof(schedule));

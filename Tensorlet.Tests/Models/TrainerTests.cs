@@ -133,6 +133,22 @@ public sealed class TrainerTests
     }
 
     [Test]
+    public void AnOptimizerOrScheduleMadeForAnotherModelIsRefused()
+    {
+        // Before, the Trainer stepped the other model's parameters and this one's stayed as they were, silently.
+        var device = TestDevices.Get("cpu");
+        using var model = new LstmCharModel(device, 6, 4, 1, dropout: 0f, seed: 1);
+        using var other = new LstmCharModel(device, 6, 4, 1, dropout: 0f, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        using var otherAdam = new Adam(other.Parameters, 0.01f);
+        var ex = Assert.Throws<ArgumentException>(() => _ = new Trainer(model, new CrossEntropyLoss(), otherAdam, new TrainerOptions()));
+        Assert.That((ex!.ParamName, ex.Message), Is.EqualTo(("optimizer", "The Adam updates another model's parameters; make it from this model's Parameters. (Parameter 'optimizer')")));
+        ex = Assert.Throws<ArgumentException>(() => _ = new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions(), new StepLR(otherAdam, 1, 0.5)));
+        Assert.That((ex!.ParamName, ex.Message), Is.EqualTo(("schedule", "The StepLR sets another optimizer's learning rate; make it from the optimizer given to the Trainer. (Parameter 'schedule')")));
+        Assert.DoesNotThrow(() => _ = new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions(), new StepLR(adam, 1, 0.5)));
+    }
+
+    [Test]
     public void GradientClippingBoundsTheGlobalNorm()
     {
         var device = TestDevices.Get("cpu");
