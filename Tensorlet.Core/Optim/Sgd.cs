@@ -76,6 +76,35 @@ public sealed class Sgd : IOptimizer
     /// <inheritdoc/>
     public void ZeroGradients() => Parameters.ZeroGradients();
 
+    /// <summary>A copy of the state on the host (torch.optim.SGD's state_dict), for checkpoints.</summary>
+    public SgdState SaveState() => new(StepCount, momentumBuffer?.ToArray());
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>, so training resumes exactly.</summary>
+    /// <exception cref="ArgumentException">The state has no buffer where this optimizer has momentum, or the other way round, or another length.</exception>
+    public void LoadState(SgdState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentOutOfRangeException.ThrowIfNegative(state.Step);
+        if ((state.MomentumBuffer is null) != (momentumBuffer is null))
+        {
+            throw new ArgumentException(state.MomentumBuffer is null
+                ? "The saved SGD state has no momentum buffer, but this optimizer has momentum."
+                : "The saved SGD state has a momentum buffer, but this optimizer has no momentum.", nameof(state));
+        }
+
+        if (state.MomentumBuffer is not null && state.MomentumBuffer.Length != momentumBuffer!.Length)
+        {
+            throw new ArgumentException($"The saved SGD state's momentum buffer holds {state.MomentumBuffer.Length} values but the model has {momentumBuffer.Length} parameters.", nameof(state));
+        }
+
+        if (state.MomentumBuffer is not null)
+        {
+            momentumBuffer!.CopyFrom(state.MomentumBuffer);
+        }
+
+        StepCount = state.Step;
+    }
+
     /// <summary>Frees the momentum buffer.</summary>
     public void Dispose() => momentumBuffer?.Dispose();
 }

@@ -81,20 +81,7 @@ public sealed class ModelCheckpoint
             metadata[DropoutSeedKey] = lstm.DropoutSeed.ToString(CultureInfo.InvariantCulture);
         }
 
-        Action<string>? writeOptimizer = optimizer is null ? null : optimizerPath =>
-        {
-            var state = optimizer.SaveState();
-            var tensors = new List<SafeTensor>();
-            foreach (var p in model.Parameters.Parameters)
-            {
-                int offset = checked((int)p.Offset);
-                int length = checked((int)p.Length);
-                tensors.Add(new SafeTensor($"exp_avg.{p.Name}", [.. p.Shape], state.FirstMoment.AsSpan(offset, length).ToArray()));
-                tensors.Add(new SafeTensor($"exp_avg_sq.{p.Name}", [.. p.Shape], state.SecondMoment.AsSpan(offset, length).ToArray()));
-            }
-
-            SafeTensorsFile.Write(optimizerPath, tensors, new Dictionary<string, string> { [StepKey] = state.Step.ToString(CultureInfo.InvariantCulture) });
-        };
+        Action<string>? writeOptimizer = optimizer is null ? null : optimizerPath => OptimizerStateFile.Write(optimizerPath, optimizer, model.Parameters);
         CheckpointPair.Save(path, metadata, writeOptimizer, meta =>
             SafeTensorsFile.Write(path, model.Parameters.Parameters.Select(p => new SafeTensor(p.Name, [.. p.Shape], p.Value.ToArray())), meta));
     }
@@ -176,20 +163,7 @@ public sealed class ModelCheckpoint
         var model = Spec.Create(device, seed: 0);
         try
         {
-            model.Parameters.Load(model.Parameters.Parameters.ToDictionary(p => p.Name, p =>
-            {
-                if (!File.Tensors.TryGetValue(p.Name, out var t))
-                {
-                    throw new CheckpointException($"{Path} has no tensor '{p.Name}' {string.Join("×", p.Shape)}.");
-                }
-
-                if (!t.Shape.SequenceEqual(p.Shape))
-                {
-                    throw new CheckpointException($"{Path}: tensor '{p.Name}' is {t.ShapeText} but the model needs [{string.Join(", ", p.Shape)}].");
-                }
-
-                return (t.Shape.ToArray(), t.Data);
-            }));
+            model.Parameters.Load(ModuleCheckpoint.StateDict(File, model.Parameters.Parameters, "model"));
             if (model is LstmCharModel lstm && File.Metadata.TryGetValue(DropoutSeedKey, out var seedText))
             {
                 lstm.DropoutSeed = ulong.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed)
@@ -213,23 +187,13 @@ public sealed class ModelCheckpoint
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
         var path = CheckpointPair.OptimizerPath(Path, File.Metadata);
-        var file = SafeTensorsFile.Read(path);
-        if (!file.Metadata.TryGetValue(StepKey, out var stepText) || ParseInt(path, stepText) != Position.Step)
+        var (step, load) = OptimizerStateFile.Read(path, optimizer, model.Parameters);
+        if (step != Position.Step)
         {
-            throw new CheckpointException($"{path} does not belong to {Path}: it was saved at step {stepText ?? "?"}, the model at step {Position.Step}.");
+            throw new CheckpointException($"{path} does not belong to {Path}: it was saved at step {step}, the model at step {Position.Step}.");
         }
 
-        int count = checked((int)model.Parameters.Length);
-        var m = new float[count];
-        var v = new float[count];
-        foreach (var p in model.Parameters.Parameters)
-        {
-            int offset = checked((int)p.Offset);
-            file.Get($"exp_avg.{p.Name}", [.. p.Shape]).Data.CopyTo(m, offset);
-            file.Get($"exp_avg_sq.{p.Name}", [.. p.Shape]).Data.CopyTo(v, offset);
-        }
-
-        optimizer.LoadState(new AdamState((int)Position.Step, m, v));
+        load();
     }
 
     /// <summary>Throws a <see cref="CheckpointException"/> unless the checkpoint was trained on <paramref name="expected"/>.</summary>

@@ -1,42 +1,85 @@
 using Tensorlet.Nn;
+using Tensorlet.Optim;
 
 namespace Tensorlet.Models.Checkpoints;
 
 /// <summary>
 /// Any module's state_dict as a safetensors file: one tensor per parameter under its PyTorch name, so a file written by
 /// <c>safetensors.torch.save_file(model.state_dict(), path)</c> for the same architecture loads, and a saved file loads in PyTorch.
+/// With an optimizer, its state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the module file
+/// names; the two are replaced together or not at all, and loaded together or not at all.
 /// </summary>
 public static class ModuleCheckpoint
 {
-    /// <summary>Writes every parameter of <paramref name="module"/> (built, the root) to <paramref name="path"/>, atomically.</summary>
-    public static void Save(Module module, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>
+    /// Writes every parameter of <paramref name="module"/> (built, the root) to <paramref name="path"/>, atomically, and
+    /// with an <paramref name="optimizer"/> over its parameters (<see cref="Adam"/>, <see cref="AdamW"/> or
+    /// <see cref="Sgd"/>) that optimizer's state beside it, as one pair: a process killed during the save leaves the
+    /// previous pair or the new one. A save without an optimizer deletes the state an earlier save left.
+    /// </summary>
+    /// <exception cref="ArgumentException">The optimizer is over another module's parameters, or its state cannot be saved.</exception>
+    /// <exception cref="CheckpointException">A file could not be written; the previous checkpoint is unchanged.</exception>
+    public static void Save(Module module, string path, IOptimizer? optimizer = null, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        SafeTensorsFile.Write(path, module.StateDict().Select(p => new SafeTensor(p.Key, p.Value.Shape, p.Value.Data)), metadata);
+        CheckOptimizer(module, optimizer);
+        var tensors = module.StateDict().Select(p => new SafeTensor(p.Key, p.Value.Shape, p.Value.Data)).ToList();
+        var fileMetadata = metadata is null ? [] : new Dictionary<string, string>(metadata);
+        CheckpointPair.Save(
+            path,
+            fileMetadata,
+            optimizer is null ? null : optimizerPath => OptimizerStateFile.Write(optimizerPath, optimizer, module.Parameters),
+            written => SafeTensorsFile.Write(path, tensors, written));
     }
 
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="module"/>: every parameter must be there with its shape, and
-    /// nothing else may be; float32, float64, float16 and bfloat16 tensors are read as float32. Nothing is written on a mismatch.
+    /// nothing else may be; float32, float64, float16 and bfloat16 tensors are read as float32. With an
+    /// <paramref name="optimizer"/>, the state saved beside the file is loaded into it too, so training resumes exactly.
+    /// Both files are read and checked before anything is written: on a mismatch neither the module nor the optimizer changes.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is unreadable, or its tensors do not match the module's parameters.</exception>
-    public static void Load(Module module, string path)
+    /// <exception cref="ArgumentException">The optimizer is over another module's parameters, or its state cannot be saved.</exception>
+    /// <exception cref="CheckpointException">A file is unreadable, its tensors do not match, or it was saved without optimizer state.</exception>
+    public static void Load(Module module, string path, IOptimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(module);
+        CheckOptimizer(module, optimizer);
         var file = SafeTensorsFile.Read(path);
-        var parameters = module.Parameters.Parameters;
+        var state = StateDict(file, module.Parameters.Parameters, "module");
+        Action? loadOptimizer = null;
+        if (optimizer is not null)
+        {
+            if (!file.Metadata.ContainsKey(CheckpointPair.OptimizerFileKey))
+            {
+                throw new CheckpointException($"{path} holds no optimizer state: it was saved without an optimizer.");
+            }
+
+            (_, loadOptimizer) = OptimizerStateFile.Read(CheckpointPair.OptimizerPath(path, file.Metadata), optimizer, module.Parameters);
+        }
+
+        module.LoadStateDict(state);
+        loadOptimizer?.Invoke();
+    }
+
+    /// <summary>
+    /// The state_dict of <paramref name="parameters"/> from <paramref name="file"/>: every parameter present with its
+    /// shape, and no other tensor.
+    /// </summary>
+    /// <exception cref="CheckpointException">A parameter is missing or of another shape, or the file holds another tensor.</exception>
+    internal static Dictionary<string, (int[] Shape, float[] Data)> StateDict(SafeTensorsFile file, IReadOnlyList<Parameter> parameters, string owner)
+    {
         var state = new Dictionary<string, (int[] Shape, float[] Data)>();
         foreach (var p in parameters)
         {
             if (!file.Tensors.TryGetValue(p.Name, out var t))
             {
-                throw new CheckpointException($"{path} has no tensor '{p.Name}' [{string.Join(", ", p.Shape)}]; it has {string.Join(", ", file.Tensors.Keys)}.");
+                throw new CheckpointException($"{file.Path} has no tensor '{p.Name}' [{string.Join(", ", p.Shape)}]; it has {string.Join(", ", file.Tensors.Keys)}.");
             }
 
             if (!t.Shape.SequenceEqual(p.Shape))
             {
-                throw new CheckpointException($"{path}: tensor '{p.Name}' is {t.ShapeText} but the module needs [{string.Join(", ", p.Shape)}].");
+                throw new CheckpointException($"{file.Path}: tensor '{p.Name}' is {t.ShapeText} but the {owner} needs [{string.Join(", ", p.Shape)}].");
             }
 
             state[p.Name] = ([.. t.Shape], t.Data);
@@ -45,9 +88,23 @@ public static class ModuleCheckpoint
         var extra = file.Tensors.Keys.Where(k => !state.ContainsKey(k)).ToList();
         if (extra.Count > 0)
         {
-            throw new CheckpointException($"{path} holds tensor(s) the module does not have: {string.Join(", ", extra)}.");
+            throw new CheckpointException($"{file.Path} holds tensor(s) the {owner} does not have: {string.Join(", ", extra)}.");
         }
 
-        module.LoadStateDict(state);
+        return state;
+    }
+
+    private static void CheckOptimizer(Module module, IOptimizer? optimizer)
+    {
+        if (optimizer is null)
+        {
+            return;
+        }
+
+        OptimizerStateFile.CheckSupported(optimizer, nameof(optimizer));
+        if (!ReferenceEquals(optimizer.Parameters, module.Parameters))
+        {
+            throw new ArgumentException($"The {optimizer.GetType().Name} updates another model's parameters; give the one made from this module's Parameters.", nameof(optimizer));
+        }
     }
 }

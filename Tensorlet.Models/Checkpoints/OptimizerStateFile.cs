@@ -1,0 +1,138 @@
+using System.Globalization;
+using Tensorlet.Nn;
+using Tensorlet.Optim;
+
+namespace Tensorlet.Models.Checkpoints;
+
+/// <summary>
+/// An optimizer's state as a safetensors file, one tensor per parameter and per kind of state under PyTorch's state
+/// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, <c>momentum_buffer.NAME</c> for SGD with
+/// momentum; the step count and the optimizer in the metadata. The file of a checkpoint pair (<see cref="CheckpointPair"/>).
+/// </summary>
+internal static class OptimizerStateFile
+{
+    /// <summary>The metadata key of the steps taken.</summary>
+    public const string StepKey = "tensorlet.step";
+
+    /// <summary>The metadata key of the optimizer's name; files without it hold Adam's state.</summary>
+    public const string OptimizerKey = "tensorlet.optimizer";
+
+    private const string FirstMoment = "exp_avg";
+    private const string SecondMoment = "exp_avg_sq";
+    private const string MomentumBuffer = "momentum_buffer";
+
+    /// <summary>Throws unless the state of <paramref name="optimizer"/> can be saved: Adam, AdamW or SGD.</summary>
+    public static void CheckSupported(IOptimizer optimizer, string parameterName)
+    {
+        if (optimizer is not (Adam or AdamW or Sgd))
+        {
+            throw new ArgumentException($"Checkpoints hold the state of Adam, AdamW and Sgd, not of {optimizer.GetType().Name}.", parameterName);
+        }
+    }
+
+    /// <summary>Writes the state of <paramref name="optimizer"/> over <paramref name="parameters"/> to <paramref name="path"/>, atomically.</summary>
+    public static void Write(string path, IOptimizer optimizer, ParameterCollection parameters)
+    {
+        CheckSupported(optimizer, nameof(optimizer));
+        var (step, states) = optimizer switch
+        {
+            Adam adam => Moments(adam.SaveState()),
+            AdamW adamW => Moments(adamW.SaveState()),
+            _ => Momentum(((Sgd)optimizer).SaveState()),
+        };
+        var tensors = new List<SafeTensor>();
+        foreach (var p in parameters.Parameters)
+        {
+            int offset = checked((int)p.Offset);
+            int length = checked((int)p.Length);
+            foreach (var (state, values) in states)
+            {
+                tensors.Add(new SafeTensor($"{state}.{p.Name}", [.. p.Shape], values.AsSpan(offset, length).ToArray()));
+            }
+        }
+
+        SafeTensorsFile.Write(path, tensors, new Dictionary<string, string>
+        {
+            [StepKey] = step.ToString(CultureInfo.InvariantCulture),
+            [OptimizerKey] = optimizer.GetType().Name,
+        });
+
+        static (int, (string, float[])[]) Moments(AdamState state) => (state.Step, [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)]);
+        static (int, (string, float[])[]) Momentum(SgdState state) => (state.Step, state.MomentumBuffer is { } buffer ? [(MomentumBuffer, buffer)] : []);
+    }
+
+    /// <summary>
+    /// Reads and checks the state in <paramref name="path"/> for <paramref name="optimizer"/> over
+    /// <paramref name="parameters"/>; returns its step and the action that loads it, so that a caller loading a pair
+    /// checks both files before it changes anything.
+    /// </summary>
+    /// <exception cref="CheckpointException">The file is unreadable, of another optimizer, or lacks a parameter's state.</exception>
+    public static (int Step, Action Load) Read(string path, IOptimizer optimizer, ParameterCollection parameters)
+    {
+        CheckSupported(optimizer, nameof(optimizer));
+        var file = SafeTensorsFile.Read(path);
+        string saved = file.Metadata.TryGetValue(OptimizerKey, out var name) ? name : nameof(Optim.Adam);
+        if (saved != optimizer.GetType().Name)
+        {
+            throw new CheckpointException($"{path} holds the state of {saved}, not of the {optimizer.GetType().Name} given.");
+        }
+
+        if (!file.Metadata.TryGetValue(StepKey, out var stepText)
+            || !int.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out int step))
+        {
+            throw new CheckpointException($"{path} has no readable step count ('{StepKey}').");
+        }
+
+        float[] Flat(string state)
+        {
+            var values = new float[checked((int)parameters.Length)];
+            foreach (var p in parameters.Parameters)
+            {
+                file.Get($"{state}.{p.Name}", [.. p.Shape]).Data.CopyTo(values, checked((int)p.Offset));
+            }
+
+            return values;
+        }
+
+        if (optimizer is Sgd sgdGiven)
+        {
+            bool hasBuffer = file.Tensors.Keys.Any(k => k.StartsWith(MomentumBuffer + ".", StringComparison.Ordinal));
+            if (hasBuffer != (sgdGiven.Momentum != 0f))
+            {
+                throw new CheckpointException(hasBuffer
+                    ? $"{path} holds SGD momentum buffers, but the Sgd given has no momentum."
+                    : $"{path} holds no SGD momentum buffers, but the Sgd given has momentum {sgdGiven.Momentum.ToString(CultureInfo.InvariantCulture)}.");
+            }
+        }
+
+        int perParameter = optimizer is Sgd { Momentum: 0f } ? 0 : optimizer is Sgd ? 1 : 2;
+        if (file.Tensors.Count != perParameter * parameters.Parameters.Count)
+        {
+            throw new CheckpointException($"{path} holds {file.Tensors.Count} state tensors; the {optimizer.GetType().Name} of this model has {perParameter * parameters.Parameters.Count}.");
+        }
+
+        switch (optimizer)
+        {
+            case Adam adam:
+                {
+                    var state = new AdamState(step, Flat(FirstMoment), Flat(SecondMoment));
+                    return (step, () => adam.LoadState(state));
+                }
+
+            case AdamW adamW:
+                {
+                    var state = new AdamState(step, Flat(FirstMoment), Flat(SecondMoment));
+                    return (step, () => adamW.LoadState(state));
+                }
+
+            case Sgd sgd:
+                {
+                    var state = new SgdState(step, sgd.Momentum != 0f ? Flat(MomentumBuffer) : null);
+                    return (step, () => sgd.LoadState(state));
+                }
+
+            default:
+                throw new System.Diagnostics.UnreachableException();
+        }
+    }
+}
