@@ -199,8 +199,14 @@ public sealed class Device : IDisposable
         return storage;
     }
 
+    /// <summary>Whether <see cref="Dispose"/> has run: the device's tensors are then unusable.</summary>
+    internal bool IsDisposed => disposed;
+
     internal void ThrowIfDisposed()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        if (disposed)
+        {
+            throw new ObjectDisposedException(Name, $"The {Name} device was used after it was disposed.");
+        }
     }
 }

@@ -46,8 +46,8 @@ public abstract class DeviceTensor<T> : IDisposable
     /// <summary>Whether this tensor owns its buffer (false for views).</summary>
     internal bool OwnsStorage { get; }
 
-    /// <summary>Whether the tensor, or the owner of a view's buffer, has been disposed.</summary>
-    public bool IsDisposed => disposed || Storage.IsDisposed;
+    /// <summary>Whether the tensor, the owner of a view's buffer, or the device has been disposed.</summary>
+    public bool IsDisposed => disposed || Storage.IsDisposed || Device.IsDisposed;
 
     internal Storage<T> Storage { get; }
 
@@ -111,6 +111,12 @@ public abstract class DeviceTensor<T> : IDisposable
 
     internal void ThrowIfDisposed()
     {
+        if (Device.IsDisposed)
+        {
+            // On a GPU its buffer went with the accelerator: reading it would fault, not fail.
+            throw new ObjectDisposedException(ToStringSafe(), $"The tensor of shape {ShapeText} on {Device.Name} was used after its device was disposed; dispose a device after its tensors.");
+        }
+
         if (IsDisposed)
         {
             throw new ObjectDisposedException(ToStringSafe(), $"The tensor of shape {ShapeText} on {Device.Name} was used after it (or the tensor it views) was disposed.");

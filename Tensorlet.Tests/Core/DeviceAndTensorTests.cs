@@ -75,6 +75,30 @@ public sealed class DeviceAndTensorTests
         Assert.That(flat.Shape, Is.EqualTo(new[] { 6 }));
     }
 
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ATensorUsedAfterItsDeviceIsDisposedSaysSoAndCanStillBeDisposed(string deviceName)
+    {
+        // Before, ToArray on an ilgpu-cpu tensor after its device was disposed failed an ILGPU assertion that ended the
+        // process; on cpu it read memory the device no longer vouched for.
+        _ = TestDevices.Get(deviceName); // skips cuda without a GPU
+        var device = Device.Create(deviceName);
+        var tensor = device.FromArray([1f, 2f], 2);
+        var view = tensor.Slice(1, 1);
+        device.Dispose();
+        string expected = $"The tensor of shape [2] on {deviceName} was used after its device was disposed; dispose a device after its tensors.";
+        Assert.That(Assert.Throws<ObjectDisposedException>(() => tensor.ToArray())!.Message, Does.StartWith(expected));
+        Assert.That(Assert.Throws<ObjectDisposedException>(() => tensor.CopyFrom([3f, 4f]))!.Message, Does.StartWith(expected));
+        Assert.That(Assert.Throws<ObjectDisposedException>(() => Ops.Fill(tensor, 0f))!.Message, Does.StartWith(expected));
+        Assert.That(Assert.Throws<ObjectDisposedException>(() => view.ToArray())!.Message, Does.StartWith(expected.Replace("[2]", "[1]")));
+        Assert.That(tensor.IsDisposed, Is.True);
+        Assert.That(Assert.Throws<ObjectDisposedException>(() => device.Zeros(2))!.Message, Does.StartWith($"The {deviceName} device was used after it was disposed."));
+        Assert.DoesNotThrow(() =>
+        {
+            view.Dispose();
+            tensor.Dispose();
+        });
+    }
+
     [TestCase(int.MaxValue, 2)]
     [TestCase(65536, 32768)]
     [TestCase(3, 65536, 16384)]
