@@ -595,7 +595,7 @@ public static class Ops
                     described.Add($"{x.ShapeText} on {x.Device.Name}");
                 }
 
-                throw new InvalidOperationException($"{op} mixes devices: {string.Join(", ", described)}. Copy tensors to one device first.");
+                throw new InvalidOperationException($"{op} mixes devices: {string.Join(", ", described)}. Copy tensors to one device first.{SameKind(device, t.Device)}");
             }
         }
 
@@ -608,7 +608,11 @@ public static class Ops
         indices.ThrowIfDisposed();
         if (!ReferenceEquals(indices.Device, device))
         {
-            throw new InvalidOperationException($"{op} mixes devices: indices {indices.ShapeText} are on {indices.Device.Name}, the other tensors on {device.Name}.");
+            throw new InvalidOperationException($"{op} mixes devices: indices {indices.ShapeText} are on {indices.Device.Name}, the other tensors on {device.Name}.{SameKind(device, indices.Device)}");
         }
     }
+
+    // Two devices of one name are two Device.Create calls: the message would otherwise read "cpu" against "cpu".
+    private static string SameKind(Device a, Device b)
+        => a.Name == b.Name ? $" The two {a.Name} devices are separate Device instances (each Device.Create makes one): create one and share it." : string.Empty;
 }

@@ -169,7 +169,23 @@ public sealed class DeviceAndTensorTests
         using var a = cpu.Zeros(4);
         using var b = ilgpu.Zeros(4);
         var ex = Assert.Throws<InvalidOperationException>(() => Ops.Copy(a, b));
-        Assert.That(ex!.Message, Does.Contain("cpu").And.Contain("ilgpu-cpu"));
+        Assert.That(ex!.Message, Is.EqualTo("Copy mixes devices: [4] on cpu, [4] on ilgpu-cpu. Copy tensors to one device first."));
+    }
+
+    [Test]
+    public void MixingTwoDevicesOfOneNameSaysTheyAreSeparateInstances()
+    {
+        // Before, the message read "[4] on cpu, [4] on cpu", which looks like no mix at all.
+        var shared = TestDevices.Get("cpu");
+        using var second = Device.Create("cpu");
+        using var a = shared.Zeros(4);
+        using var b = second.Zeros(4);
+        using var ids = second.IndexZeros(2);
+        using var table = shared.Zeros(3, 4);
+        using var rows = shared.Zeros(2, 4);
+        const string separate = " The two cpu devices are separate Device instances (each Device.Create makes one): create one and share it.";
+        Assert.That(Assert.Throws<InvalidOperationException>(() => Ops.Copy(a, b))!.Message, Is.EqualTo("Copy mixes devices: [4] on cpu, [4] on cpu. Copy tensors to one device first." + separate));
+        Assert.That(Assert.Throws<InvalidOperationException>(() => Ops.GatherRows(table, ids, rows))!.Message, Does.EndWith(separate));
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
