@@ -184,8 +184,16 @@ public abstract class Module : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Joins a prefix and a local name as state_dict does: <c>lstm</c> and <c>weight_ih_l0</c> give <c>lstm.weight_ih_l0</c>.</summary>
-    internal static string JoinName(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+    /// <summary>
+    /// Joins a prefix and a local name as state_dict does: <c>lstm</c> and <c>weight_ih_l0</c> give <c>lstm.weight_ih_l0</c>,
+    /// and an empty prefix (the root) gives the local name. A module's <see cref="CreateParameters"/> names its parameters with it.
+    /// </summary>
+    protected internal static string JoinName(string prefix, string name)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return prefix.Length == 0 ? name : $"{prefix}.{name}";
+    }
 
     /// <summary>Registers a child under <paramref name="name"/> (no dots), before the module is built.</summary>
     /// <returns>The child.</returns>
