@@ -19,7 +19,7 @@ public abstract class LearningRateSchedule
     public IOptimizer Optimizer { get; }
 
     /// <summary>The learning rate the optimizer had when the schedule was created.</summary>
-    public double BaseLearningRate { get; }
+    public double BaseLearningRate { get; private set; }
 
     /// <summary>The current learning rate, in double.</summary>
     public double LearningRate { get; private set; }
@@ -35,6 +35,76 @@ public abstract class LearningRateSchedule
     {
         Epoch++;
         Apply(Next(LearningRate, Epoch, metric));
+    }
+
+    /// <summary>
+    /// The schedule's state under the names of torch's <c>scheduler.state_dict()</c>: <c>last_epoch</c>, <c>base_lr</c>,
+    /// <c>last_lr</c> (what <c>get_last_lr()</c> returns) and a schedule's own counters (ReduceLROnPlateau's <c>best</c>,
+    /// <c>num_bad_epochs</c>, <c>cooldown_counter</c>). Its settings are not in it: a schedule made with the same arguments takes it.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> StateDict()
+    {
+        var state = new Dictionary<string, double> { ["last_epoch"] = Epoch, ["base_lr"] = BaseLearningRate, ["last_lr"] = LearningRate };
+        AddState(state);
+        return state;
+    }
+
+    /// <summary>
+    /// Restores a state from <see cref="StateDict"/> and sets the optimizer's learning rate to its <c>last_lr</c>, so
+    /// a resumed run's schedule continues exactly, whatever rate the optimizer was made with (<c>base_lr</c> is
+    /// restored too). Every key and value is checked first: on an error nothing changes.
+    /// </summary>
+    /// <exception cref="ArgumentException">A key is missing or unknown, or a value is not one the schedule can hold.</exception>
+    public void LoadStateDict(IReadOnlyDictionary<string, double> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var expected = StateDict().Keys.ToHashSet();
+        var missing = expected.Where(k => !state.ContainsKey(k)).ToList();
+        var unknown = state.Keys.Where(k => !expected.Contains(k)).ToList();
+        if (missing.Count > 0 || unknown.Count > 0)
+        {
+            throw new ArgumentException(
+                $"A {GetType().Name} state has {string.Join(", ", expected.Order(StringComparer.Ordinal))}; "
+                + (missing.Count > 0 ? $"missing {string.Join(", ", missing)}" : $"unknown {string.Join(", ", unknown)}") + ".",
+                nameof(state));
+        }
+
+        int epoch = WholeNumber(state, "last_epoch");
+        double baseLearningRate = state["base_lr"];
+        double learningRate = state["last_lr"];
+        HyperparameterChecks.NonNegative(baseLearningRate, "base_lr");
+        HyperparameterChecks.NonNegative(learningRate, "last_lr");
+        LoadState(state);
+        Epoch = epoch;
+        BaseLearningRate = baseLearningRate;
+        Apply(learningRate);
+    }
+
+    /// <summary>Adds the schedule's own counters to <paramref name="state"/> under PyTorch's names; the base has none.</summary>
+    protected virtual void AddState(IDictionary<string, double> state)
+    {
+    }
+
+    /// <summary>
+    /// Restores the counters <see cref="AddState"/> wrote; every value is checked before any is set (throw
+    /// <see cref="ArgumentException"/> and change nothing). The keys are there: the caller checked them.
+    /// </summary>
+    protected virtual void LoadState(IReadOnlyDictionary<string, double> state)
+    {
+    }
+
+    /// <summary><paramref name="state"/>[<paramref name="key"/>] as a count: a whole number from 0 to int.MaxValue.</summary>
+    /// <exception cref="ArgumentException">It is not one.</exception>
+    protected static int WholeNumber(IReadOnlyDictionary<string, double> state, string key)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        double value = state[key];
+        if (!(value >= 0 && value <= int.MaxValue) || value != Math.Floor(value))
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key} must be a whole number from 0 to {int.MaxValue}; got {value}."), nameof(state));
+        }
+
+        return (int)value;
     }
 
     /// <summary>The learning rate for <paramref name="epoch"/>, from the current one (PyTorch's chainable form) or from the base.</summary>

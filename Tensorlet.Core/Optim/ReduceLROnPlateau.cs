@@ -50,6 +50,32 @@ public sealed class ReduceLROnPlateau : LearningRateSchedule
     /// <inheritdoc/>
     public override bool NeedsMetric => true;
 
+    /// <summary>Adds <c>best</c> (infinity before the first metric), <c>num_bad_epochs</c> and <c>cooldown_counter</c>.</summary>
+    protected override void AddState(IDictionary<string, double> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state["best"] = best;
+        state["num_bad_epochs"] = badEpochs;
+        state["cooldown_counter"] = cooldownLeft;
+    }
+
+    /// <inheritdoc/>
+    protected override void LoadState(IReadOnlyDictionary<string, double> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        double savedBest = state["best"];
+        if (double.IsNaN(savedBest))
+        {
+            throw new ArgumentException("best must be a number (infinity before the first metric); got NaN.", nameof(state));
+        }
+
+        int bad = WholeNumber(state, "num_bad_epochs");
+        int cooldown = WholeNumber(state, "cooldown_counter");
+        best = savedBest;
+        badEpochs = bad;
+        cooldownLeft = cooldown;
+    }
+
     /// <inheritdoc/>
     protected override double Next(double current, int epoch, double? metric)
     {

@@ -6,45 +6,47 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// Any module's state_dict as a safetensors file: one tensor per parameter under its PyTorch name, so a file written by
 /// <c>safetensors.torch.save_file(model.state_dict(), path)</c> for the same architecture loads, and a saved file loads in PyTorch.
-/// With an optimizer, its state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the module file
-/// names; the two are replaced together or not at all, and loaded together or not at all.
+/// With an optimizer (and its learning-rate schedule), their state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>,
+/// which the module file names; the two are replaced together or not at all, and loaded together or not at all.
 /// </summary>
 public static class ModuleCheckpoint
 {
     /// <summary>
     /// Writes every parameter of <paramref name="module"/> (built, the root) to <paramref name="path"/>, atomically, and
     /// with an <paramref name="optimizer"/> over its parameters (<see cref="Adam"/>, <see cref="AdamW"/> or
-    /// <see cref="Sgd"/>) that optimizer's state beside it, as one pair: a process killed during the save leaves the
-    /// previous pair or the new one. A save without an optimizer deletes the state an earlier save left.
+    /// <see cref="Sgd"/>) that optimizer's state beside it, with <paramref name="schedule"/>'s state dict when given,
+    /// as one pair: a process killed during the save leaves the previous pair or the new one. A save without an
+    /// optimizer deletes the state an earlier save left.
     /// </summary>
-    /// <exception cref="ArgumentException">The optimizer is over another module's parameters, or its state cannot be saved.</exception>
+    /// <exception cref="ArgumentException">The optimizer is over another module's parameters or its state cannot be saved, or the schedule is not the optimizer's.</exception>
     /// <exception cref="CheckpointException">A file could not be written; the previous checkpoint is unchanged.</exception>
-    public static void Save(Module module, string path, IOptimizer? optimizer = null, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(Module module, string path, IOptimizer? optimizer = null, LearningRateSchedule? schedule = null, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        CheckOptimizer(module, optimizer);
+        CheckOptimizer(module, optimizer, schedule);
         var tensors = module.StateDict().Select(p => new SafeTensor(p.Key, p.Value.Shape, p.Value.Data)).ToList();
         var fileMetadata = metadata is null ? [] : new Dictionary<string, string>(metadata);
         CheckpointPair.Save(
             path,
             fileMetadata,
-            optimizer is null ? null : optimizerPath => OptimizerStateFile.Write(optimizerPath, optimizer, module.Parameters),
+            optimizer is null ? null : optimizerPath => OptimizerStateFile.Write(optimizerPath, optimizer, module.Parameters, schedule),
             written => SafeTensorsFile.Write(path, tensors, written));
     }
 
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="module"/>: every parameter must be there with its shape, and
     /// nothing else may be; float32, float64, float16 and bfloat16 tensors are read as float32. With an
-    /// <paramref name="optimizer"/>, the state saved beside the file is loaded into it too, so training resumes exactly.
-    /// Both files are read and checked before anything is written: on a mismatch neither the module nor the optimizer changes.
+    /// <paramref name="optimizer"/>, the state saved beside the file is loaded into it too (and into
+    /// <paramref name="schedule"/>, which sets the optimizer's learning rate), so training resumes exactly. Both files
+    /// are read and checked before anything is written: on a mismatch neither the module, the optimizer nor the schedule changes.
     /// </summary>
-    /// <exception cref="ArgumentException">The optimizer is over another module's parameters, or its state cannot be saved.</exception>
-    /// <exception cref="CheckpointException">A file is unreadable, its tensors do not match, or it was saved without optimizer state.</exception>
-    public static void Load(Module module, string path, IOptimizer? optimizer = null)
+    /// <exception cref="ArgumentException">The optimizer is over another module's parameters or its state cannot be saved, or the schedule is not the optimizer's.</exception>
+    /// <exception cref="CheckpointException">A file is unreadable, its tensors do not match, or it was saved without the state asked for.</exception>
+    public static void Load(Module module, string path, IOptimizer? optimizer = null, LearningRateSchedule? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(module);
-        CheckOptimizer(module, optimizer);
+        CheckOptimizer(module, optimizer, schedule);
         var file = SafeTensorsFile.Read(path);
         var state = StateDict(file, module.Parameters.Parameters, "module");
         Action? loadOptimizer = null;
@@ -55,11 +57,12 @@ public static class ModuleCheckpoint
                 throw new CheckpointException($"{path} holds no optimizer state: it was saved without an optimizer.");
             }
 
-            (_, loadOptimizer) = OptimizerStateFile.Read(CheckpointPair.OptimizerPath(path, file.Metadata), optimizer, module.Parameters);
+            (_, loadOptimizer) = OptimizerStateFile.Read(CheckpointPair.OptimizerPath(path, file.Metadata), optimizer, module.Parameters, schedule);
         }
 
-        module.LoadStateDict(state);
+        // The schedule's state is checked as it loads (then nothing has changed), so it goes first; the rest cannot fail.
         loadOptimizer?.Invoke();
+        module.LoadStateDict(state);
     }
 
     /// <summary>
@@ -94,11 +97,21 @@ public static class ModuleCheckpoint
         return state;
     }
 
-    private static void CheckOptimizer(Module module, IOptimizer? optimizer)
+    private static void CheckOptimizer(Module module, IOptimizer? optimizer, LearningRateSchedule? schedule)
     {
         if (optimizer is null)
         {
+            if (schedule is not null)
+            {
+                throw new ArgumentException($"A {schedule.GetType().Name}'s state is kept with its optimizer's: give the optimizer too.", nameof(schedule));
+            }
+
             return;
+        }
+
+        if (schedule is not null && !ReferenceEquals(schedule.Optimizer, optimizer))
+        {
+            throw new ArgumentException($"The {schedule.GetType().Name} sets another optimizer's learning rate; give the optimizer it was made from.", nameof(schedule));
         }
 
         OptimizerStateFile.CheckSupported(optimizer, nameof(optimizer));

@@ -7,7 +7,8 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// An optimizer's state as a safetensors file, one tensor per parameter and per kind of state under PyTorch's state
 /// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, <c>momentum_buffer.NAME</c> for SGD with
-/// momentum; the step count and the optimizer in the metadata. The file of a checkpoint pair (<see cref="CheckpointPair"/>).
+/// momentum; the step count, the optimizer and, when given, its learning-rate schedule's state dict
+/// (<c>tensorlet.schedule.last_epoch</c>, ...) in the metadata. The file of a checkpoint pair (<see cref="CheckpointPair"/>).
 /// </summary>
 internal static class OptimizerStateFile
 {
@@ -16,6 +17,9 @@ internal static class OptimizerStateFile
 
     /// <summary>The metadata key of the optimizer's name; files without it hold Adam's state.</summary>
     public const string OptimizerKey = "tensorlet.optimizer";
+
+    /// <summary>The metadata key of the schedule's name; its state dict follows under <c>tensorlet.schedule.KEY</c>.</summary>
+    public const string ScheduleKey = "tensorlet.schedule";
 
     private const string FirstMoment = "exp_avg";
     private const string SecondMoment = "exp_avg_sq";
@@ -31,7 +35,7 @@ internal static class OptimizerStateFile
     }
 
     /// <summary>Writes the state of <paramref name="optimizer"/> over <paramref name="parameters"/> to <paramref name="path"/>, atomically.</summary>
-    public static void Write(string path, IOptimizer optimizer, ParameterCollection parameters)
+    public static void Write(string path, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
         var (step, states) = optimizer switch
@@ -51,11 +55,21 @@ internal static class OptimizerStateFile
             }
         }
 
-        SafeTensorsFile.Write(path, tensors, new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
             [StepKey] = step.ToString(CultureInfo.InvariantCulture),
             [OptimizerKey] = optimizer.GetType().Name,
-        });
+        };
+        if (schedule is not null)
+        {
+            metadata[ScheduleKey] = schedule.GetType().Name;
+            foreach (var (key, value) in schedule.StateDict())
+            {
+                metadata[$"{ScheduleKey}.{key}"] = value.ToString("R", CultureInfo.InvariantCulture);
+            }
+        }
+
+        SafeTensorsFile.Write(path, tensors, metadata);
 
         static (int, (string, float[])[]) Moments(AdamState state) => (state.Step, [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)]);
         static (int, (string, float[])[]) Momentum(SgdState state) => (state.Step, state.MomentumBuffer is { } buffer ? [(MomentumBuffer, buffer)] : []);
@@ -63,11 +77,12 @@ internal static class OptimizerStateFile
 
     /// <summary>
     /// Reads and checks the state in <paramref name="path"/> for <paramref name="optimizer"/> over
-    /// <paramref name="parameters"/>; returns its step and the action that loads it, so that a caller loading a pair
-    /// checks both files before it changes anything.
+    /// <paramref name="parameters"/> (and <paramref name="schedule"/>'s, when given); returns its step and the action
+    /// that loads it, so that a caller loading a pair checks both files before it changes anything. The action loads
+    /// the schedule first, which refuses a bad state without changing anything, then the optimizer, which cannot fail.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is unreadable, of another optimizer, or lacks a parameter's state.</exception>
-    public static (int Step, Action Load) Read(string path, IOptimizer optimizer, ParameterCollection parameters)
+    /// <exception cref="CheckpointException">The file is unreadable, of another optimizer or schedule, or lacks a state.</exception>
+    public static (int Step, Action Load) Read(string path, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
         var file = SafeTensorsFile.Read(path);
@@ -111,28 +126,62 @@ internal static class OptimizerStateFile
             throw new CheckpointException($"{path} holds {file.Tensors.Count} state tensors; the {optimizer.GetType().Name} of this model has {perParameter * parameters.Parameters.Count}.");
         }
 
-        switch (optimizer)
+        Action loadOptimizer = optimizer switch
         {
-            case Adam adam:
-                {
-                    var state = new AdamState(step, Flat(FirstMoment), Flat(SecondMoment));
-                    return (step, () => adam.LoadState(state));
-                }
-
-            case AdamW adamW:
-                {
-                    var state = new AdamState(step, Flat(FirstMoment), Flat(SecondMoment));
-                    return (step, () => adamW.LoadState(state));
-                }
-
-            case Sgd sgd:
-                {
-                    var state = new SgdState(step, sgd.Momentum != 0f ? Flat(MomentumBuffer) : null);
-                    return (step, () => sgd.LoadState(state));
-                }
-
-            default:
-                throw new System.Diagnostics.UnreachableException();
+            Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment))),
+            AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment))),
+            _ => Load(((Sgd)optimizer).LoadState, new SgdState(step, ((Sgd)optimizer).Momentum != 0f ? Flat(MomentumBuffer) : null)),
+        };
+        if (schedule is null)
+        {
+            return (step, loadOptimizer);
         }
+
+        var scheduleState = ScheduleState(file, path, schedule);
+        void LoadBoth()
+        {
+            try
+            {
+                schedule.LoadStateDict(scheduleState);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CheckpointException($"{path} has a {schedule.GetType().Name} state the schedule cannot take: {e.Message}", e);
+            }
+
+            loadOptimizer();
+        }
+
+        return (step, LoadBoth);
+
+        static Action Load<TState>(Action<TState> load, TState state) => () => load(state);
+    }
+
+    // The schedule's state dict from the metadata, checked to be of this schedule's kind.
+    private static Dictionary<string, double> ScheduleState(SafeTensorsFile file, string path, LearningRateSchedule schedule)
+    {
+        if (!file.Metadata.TryGetValue(ScheduleKey, out var savedSchedule))
+        {
+            throw new CheckpointException($"{path} holds no learning-rate schedule state: it was saved without a schedule.");
+        }
+
+        if (savedSchedule != schedule.GetType().Name)
+        {
+            throw new CheckpointException($"{path} holds the state of a {savedSchedule}, not of the {schedule.GetType().Name} given.");
+        }
+
+        var state = new Dictionary<string, double>();
+        string prefix = ScheduleKey + ".";
+        foreach (var (key, text) in file.Metadata)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                state[key[prefix.Length..]] = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+                    ? value
+                    : throw new CheckpointException($"{path} has a malformed schedule value: {key} is '{text}'.");
+            }
+        }
+
+        return state;
     }
 }

@@ -53,6 +53,121 @@ public sealed class ModuleCheckpointTests
         Assert.That(restarted.Parameters.Values.ToArray(), stateless ? Is.EqualTo(model.Parameters.Values.ToArray()) : Is.Not.EqualTo(model.Parameters.Values.ToArray()));
     }
 
+    private static IEnumerable<TestCaseData> Schedules()
+    {
+        // (the schedule, whether it steps after every step rather than every "epoch" of two steps)
+        yield return new TestCaseData((Func<IOptimizer, LearningRateSchedule>)(o => new StepLR(o, stepSize: 2, gamma: 0.5)), false).SetArgDisplayNames("StepLR");
+        yield return new TestCaseData((Func<IOptimizer, LearningRateSchedule>)(o => new ReduceLROnPlateau(o, factor: 0.5, patience: 0, cooldown: 1)), false).SetArgDisplayNames("ReduceLROnPlateau");
+        yield return new TestCaseData((Func<IOptimizer, LearningRateSchedule>)(o => new WarmupCosineLR(o, warmupSteps: 3, totalSteps: 12)), true).SetArgDisplayNames("WarmupCosineLR");
+    }
+
+    [TestCaseSource(nameof(Schedules))]
+    public void TrainingResumedWithItsScheduleIsExactlyTheUninterruptedRun(Func<IOptimizer, LearningRateSchedule> makeSchedule, bool everyStep)
+    {
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        using var model = Model(device, seed: 1);
+        using var adam = new Adam(model.Parameters, 0.02f);
+        var schedule = makeSchedule(adam);
+        StepsWithSchedule(model, adam, schedule, everyStep, 0, 5);
+        ModuleCheckpoint.Save(model, path, adam, schedule);
+        float savedRate = adam.LearningRate;
+        StepsWithSchedule(model, adam, schedule, everyStep, 5, 11);
+
+        // Made with another learning rate: the schedule's state sets the saved rate and its base.
+        using var resumed = Model(device, seed: 2);
+        using var resumedAdam = new Adam(resumed.Parameters, 0.5f);
+        var resumedSchedule = makeSchedule(resumedAdam);
+        ModuleCheckpoint.Load(resumed, path, resumedAdam, resumedSchedule);
+        Assert.That((resumedAdam.LearningRate, resumedSchedule.BaseLearningRate), Is.EqualTo((savedRate, (double)0.02f)));
+        StepsWithSchedule(resumed, resumedAdam, resumedSchedule, everyStep, 5, 11);
+        Assert.That(resumedSchedule.StateDict(), Is.EqualTo(schedule.StateDict()));
+        Assert.That(resumedAdam.LearningRate, Is.EqualTo(adam.LearningRate));
+        Assert.That(resumed.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()), "bit for bit");
+    }
+
+    [Test]
+    public void AScheduleStateThatDoesNotFitIsRefusedAndNothingChanges()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = Model(device, seed: 1);
+        using var adam = new Adam(model.Parameters, 0.02f);
+        var plateau = new ReduceLROnPlateau(adam, patience: 0);
+        plateau.Step(1.0);
+        plateau.Step(2.0);
+        var state = plateau.StateDict();
+        Assert.That(state.Keys.Order(StringComparer.Ordinal), Is.EqualTo(new[] { "base_lr", "best", "cooldown_counter", "last_epoch", "last_lr", "num_bad_epochs" }));
+        Assert.That((state["last_epoch"], state["best"], state["num_bad_epochs"], state["cooldown_counter"]), Is.EqualTo((2.0, 1.0, 0.0, 0.0)));
+        Assert.That(state["last_lr"], Is.EqualTo(0.002).Within(1e-9), "reduced by the default factor 0.1 after a bad epoch");
+
+        using var other = new Adam(model.Parameters, 0.5f);
+        var target = new ReduceLROnPlateau(other);
+        target.Step(3.0);
+        var before = target.StateDict();
+        void Refused(Dictionary<string, double> bad, string message)
+        {
+            Assert.That(Assert.Catch<ArgumentException>(() => target.LoadStateDict(bad))!.Message, Does.StartWith(message));
+            Assert.That(target.StateDict(), Is.EqualTo(before), message);
+            Assert.That(other.LearningRate, Is.EqualTo(0.5f), message);
+        }
+
+        Refused(new(state) { ["num_bad_epochs"] = 1.5 }, "num_bad_epochs must be a whole number from 0 to 2147483647; got 1.5.");
+        Refused(new(state) { ["last_epoch"] = -1 }, "last_epoch must be a whole number from 0 to 2147483647; got -1.");
+        Refused(new(state) { ["last_lr"] = double.NaN }, "last_lr must be a finite number of at least 0; got NaN.");
+        Refused(new(state) { ["base_lr"] = double.PositiveInfinity }, "base_lr must be a finite number of at least 0; got Infinity.");
+        Refused(new(state) { ["best"] = double.NaN }, "best must be a number (infinity before the first metric); got NaN.");
+        Refused(new(state) { ["extra"] = 1 }, "A ReduceLROnPlateau state has base_lr, best, cooldown_counter, last_epoch, last_lr, num_bad_epochs; unknown extra.");
+        var missing = new Dictionary<string, double>(state);
+        missing.Remove("best");
+        Refused(missing, "A ReduceLROnPlateau state has base_lr, best, cooldown_counter, last_epoch, last_lr, num_bad_epochs; missing best.");
+
+        target.LoadStateDict(state);
+        Assert.That(target.StateDict(), Is.EqualTo(state));
+        Assert.That(other.LearningRate, Is.EqualTo((float)state["last_lr"]), "the optimizer's learning rate follows");
+    }
+
+    [Test]
+    public void AScheduleCheckpointOfAnotherKindOrWithoutOneIsRefusedAndNothingChanges()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = Model(device, seed: 1);
+        using var adam = new Adam(model.Parameters, 0.02f);
+        var step = new StepLR(adam, 1, 0.5);
+        Steps(model, adam, 0, 2);
+        step.Step();
+        var withStep = Path.Combine(folder, "step.safetensors");
+        var withoutSchedule = Path.Combine(folder, "none.safetensors");
+        ModuleCheckpoint.Save(model, withStep, adam, step);
+        ModuleCheckpoint.Save(model, withoutSchedule, adam);
+
+        using var target = Model(device, seed: 3);
+        using var targetAdam = new Adam(target.Parameters, 0.3f);
+        var exponential = new ExponentialLR(targetAdam, 0.9);
+        var weights = target.Parameters.Values.ToArray();
+        void Refused(string path, LearningRateSchedule schedule, string message)
+        {
+            Assert.That(Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, targetAdam, schedule))!.Message, Does.Contain(message));
+            Assert.That(target.Parameters.Values.ToArray(), Is.EqualTo(weights), message);
+            Assert.That((targetAdam.StepCount, targetAdam.LearningRate, schedule.Epoch), Is.EqualTo((0, 0.3f, 0)), message);
+        }
+
+        Refused(withStep, exponential, "holds the state of a StepLR, not of the ExponentialLR given");
+        Refused(withoutSchedule, new StepLR(targetAdam, 1, 0.5), "holds no learning-rate schedule state: it was saved without a schedule");
+
+        // A schedule value no schedule can hold, written into the pair's optimizer file.
+        var optimizerFile = Directory.GetFiles(folder, "step.optimizer.*.safetensors").Single();
+        var saved = SafeTensorsFile.Read(optimizerFile);
+        var metadata = new Dictionary<string, string>(saved.Metadata) { ["tensorlet.schedule.last_epoch"] = "1.5" };
+        SafeTensorsFile.Write(optimizerFile, saved.Tensors.Values, metadata);
+        Refused(withStep, new StepLR(targetAdam, 1, 0.5), "has a StepLR state the schedule cannot take: last_epoch must be a whole number from 0 to 2147483647; got 1.5.");
+        metadata["tensorlet.schedule.last_epoch"] = "two";
+        SafeTensorsFile.Write(optimizerFile, saved.Tensors.Values, metadata);
+        Refused(withStep, new StepLR(targetAdam, 1, 0.5), "has a malformed schedule value: tensorlet.schedule.last_epoch is 'two'.");
+
+        Assert.That(Assert.Throws<ArgumentException>(() => ModuleCheckpoint.Save(model, withStep, null, step))!.Message, Does.StartWith("A StepLR's state is kept with its optimizer's: give the optimizer too."));
+        Assert.That(Assert.Throws<ArgumentException>(() => ModuleCheckpoint.Load(target, withStep, targetAdam, step))!.Message, Does.StartWith("The StepLR sets another optimizer's learning rate; give the optimizer it was made from."));
+    }
+
     [Test]
     public void AStateThatDoesNotFitIsRefusedAndNeitherTheModuleNorTheOptimizerChanges()
     {
@@ -148,6 +263,19 @@ public sealed class ModuleCheckpointTests
         Assert.That(again.StepCount, Is.EqualTo(2));
     }
 
+    // Steps [from, to), the schedule stepped after each step, or after every second one with that step's loss as the metric.
+    private static void StepsWithSchedule(Sequential model, IOptimizer optimizer, LearningRateSchedule schedule, bool everyStep, int from, int to)
+    {
+        for (int step = from; step < to; step++)
+        {
+            double loss = Steps(model, optimizer, step, step + 1);
+            if (everyStep || step % 2 == 1)
+            {
+                schedule.Step(schedule.NeedsMetric ? loss : null);
+            }
+        }
+    }
+
     private static Sequential Model(Device device, int seed)
     {
         var model = new Sequential(new Embedding(5, 4), new Lstm(4, 6), new Linear(6, 5));
@@ -156,10 +284,11 @@ public sealed class ModuleCheckpointTests
     }
 
     // Steps [from, to) of a fixed little task: each step's ids and targets depend on the step only.
-    private static void Steps(Sequential model, IOptimizer optimizer, int from, int to)
+    private static double Steps(Sequential model, IOptimizer optimizer, int from, int to)
     {
         var device = model.Device;
         using var loss = new CrossEntropyLoss();
+        double last = double.NaN;
         for (int step = from; step < to; step++)
         {
             int[] ids = [.. Enumerable.Range(0, 6).Select(i => (i * 3 + step) % 5)];
@@ -167,10 +296,12 @@ public sealed class ModuleCheckpointTests
             using var input = device.IndexFromArray(ids, 3, 2);
             using var target = device.IndexFromArray(targets, 6);
             optimizer.ZeroGradients();
-            loss.Forward(model.Forward(input), target);
+            last = loss.Forward(model.Forward(input), target);
             model.Backward(loss.Backward());
             optimizer.Step();
         }
+
+        return last;
     }
 
     private sealed class HalvingOptimizer(ParameterCollection parameters) : IOptimizer
