@@ -195,7 +195,35 @@ public static class SequenceGenerator
             module.ResetState();
         }
 
-        private CategoricalSampler Sampler(Tensor logits) => sampler ??= new CategoricalSampler(model.Device, logits.Shape[^1], seed, topK);
+        private CategoricalSampler Sampler(Tensor logits)
+        {
+            if (sampler is null)
+            {
+                // Each drawn id is fed back: more logits than ids the model takes would fail mid-generation, after
+                // some tokens were already given out, on an id "outside" the first layer's range.
+                int classes = logits.Shape[^1];
+                if (InputVocabulary(model) is int vocabulary && classes > vocabulary)
+                {
+                    throw new ArgumentException(
+                        $"The model gives {classes} logits per step but takes token ids below {vocabulary}: generation feeds each drawn id back, so it needs a model whose output is over its input vocabulary.",
+                        nameof(model));
+                }
+
+                sampler = new CategoricalSampler(model.Device, classes, seed, topK);
+            }
+
+            return sampler;
+        }
+
+        // The number of token ids the model's first layer takes, where the library's modules say it; null otherwise.
+        private static int? InputVocabulary(Module module) => module switch
+        {
+            Sequential { Count: > 0 } sequential => InputVocabulary(sequential[0]),
+            Embedding embedding => embedding.NumEmbeddings,
+            Linear linear => linear.InFeatures,
+            RnnBase rnn => rnn.InputSize,
+            _ => null,
+        };
 
         private void Collect(Module module)
         {

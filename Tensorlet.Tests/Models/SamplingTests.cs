@@ -152,4 +152,19 @@ public sealed class SamplingTests
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => NgramGenerator.Stream(model: ngramModel, Characters, ngrams, "abc", temperature, seed: 1))!.Message, Does.StartWith(message));
         Assert.That(SequenceGenerator.Generate(model, Characters.Encode("ab"), 3, 0f, seed: 1), Has.Length.EqualTo(3), "0 is the argmax");
     }
+
+    [Test]
+    public void AModelWhoseOutputIsWiderThanItsInputVocabularyIsRefusedBeforeAnyToken()
+    {
+        // Before, a drawn id of 3 or more failed the next step's Embedding, "Index 4 at position 0 is outside [0, 3)",
+        // after the stream had given out the tokens before it.
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Embedding(3, 4), new Lstm(4, 6));
+        model.Build(device, seed: 1);
+        var ex = Assert.Throws<ArgumentException>(() => SequenceGenerator.Stream(model, [0, 1], 1f, seed: 1).First());
+        Assert.That(ex!.Message, Does.StartWith("The model gives 6 logits per step but takes token ids below 3"));
+        using var narrower = new Sequential(new Embedding(5, 4), new Linear(4, 3));
+        narrower.Build(device, seed: 1);
+        Assert.That(SequenceGenerator.Generate(narrower, [4, 1], 20, 1f, seed: 2), Has.All.InRange(0, 2), "fewer outputs than inputs is fine");
+    }
 }
