@@ -131,7 +131,7 @@ public sealed class Trainer
     /// <param name="validation">Scored after every epoch; null for none.</param>
     /// <param name="start">Where a resumed run continues; null for the beginning.</param>
     /// <param name="cancellation">Stops after the current batch; the result says where.</param>
-    /// <exception cref="ArgumentException">The training set is empty, or its targets are not what the loss takes.</exception>
+    /// <exception cref="ArgumentException">The training set is empty, its targets are not what the loss takes, or <paramref name="start"/> is not at the optimizer's step.</exception>
     public TrainingResult Train<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
         where TInput : unmanaged
         where TTarget : unmanaged
@@ -143,6 +143,10 @@ public sealed class Trainer
         }
 
         BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
+        if (start is { } position)
+        {
+            CheckStart(position);
+        }
 
         var stateful = StatefulModules(train);
         try
@@ -152,6 +156,23 @@ public sealed class Trainer
         finally
         {
             CarryState(stateful, false);
+        }
+    }
+
+    // A position no run can be at, or one whose step is not the optimizer's: the dropout masks (keyed by the step) and
+    // Adam's bias correction (by its own count) would then follow two different runs, silently.
+    private void CheckStart(TrainingPosition start)
+    {
+        if (start.Epoch < 0 || start.BatchInEpoch < 0 || start.Step < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), start, $"A training position counts from 0; got epoch {start.Epoch}, batch {start.BatchInEpoch}, step {start.Step}.");
+        }
+
+        if (start.Step != optimizer.StepCount)
+        {
+            throw new ArgumentException(
+                $"The start position is at step {start.Step} but the {optimizer.GetType().Name} has taken {optimizer.StepCount}: load the optimizer state saved with the position (ModuleCheckpoint.Load with the optimizer), or start at step {optimizer.StepCount}.",
+                nameof(start));
         }
     }
 

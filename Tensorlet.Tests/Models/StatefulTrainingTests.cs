@@ -141,6 +141,8 @@ public sealed class StatefulTrainingTests
         model.ResetState();
         model.Gru.CarryFrom(state);
         using var adam = new Adam(model.Parameters, learningRate: 0f);
+        int count = (int)model.Parameters.Length;
+        adam.LoadState(new AdamState(1, new float[count], new float[count])); // at the stopped run's step
         using var loss = new CrossEntropyLoss();
         var trainer = new Trainer(model, loss, adam, new TrainerOptions { BatchSize = Streams, Epochs = 1, Seed = 1 });
         var losses = new List<double>();

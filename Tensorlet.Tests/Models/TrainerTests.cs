@@ -133,6 +133,25 @@ public sealed class TrainerTests
     }
 
     [Test]
+    public void AStartPositionNotAtTheOptimizersStepOrBelowZeroIsRefused()
+    {
+        // Before, a fresh optimizer (step 0) resumed at step 7 trained with the dropout masks of steps 8, 9, ... and
+        // Adam's bias correction of steps 1, 2, ...: neither run, silently.
+        var device = TestDevices.Get("cpu");
+        var source = SyntheticSequences(24, 9, seed: 1);
+        using var model = new LstmCharModel(device, 6, 8, 1, dropout: 0f, seed: 4);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var trainer = new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions { Epochs = 2, BatchSize = 5 });
+        var before = model.Parameters.Values.ToArray();
+        var ex = Assert.Throws<ArgumentException>(() => trainer.Train(source, null, new TrainingPosition(1, 2, 7)));
+        Assert.That(ex!.Message, Does.StartWith("The start position is at step 7 but the Adam has taken 0: load the optimizer state saved with the position"));
+        var negative = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Train(source, null, new TrainingPosition(-1, 0, 0)));
+        Assert.That(negative!.Message, Does.StartWith("A training position counts from 0; got epoch -1, batch 0, step 0."));
+        Assert.That(model.Parameters.Values.ToArray(), Is.EqualTo(before), "nothing trained");
+        Assert.That(trainer.Train(source, null, new TrainingPosition(1, 0, 0)).Position.Epoch, Is.EqualTo(2), "a position at the optimizer's step runs");
+    }
+
+    [Test]
     public void AnOptimizerOrScheduleMadeForAnotherModelIsRefused()
     {
         // Before, the Trainer stepped the other model's parameters and this one's stayed as they were, silently.
