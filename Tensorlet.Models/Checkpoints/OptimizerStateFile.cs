@@ -130,7 +130,8 @@ internal static class OptimizerStateFile
         {
             Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment))),
             AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment))),
-            _ => Load(((Sgd)optimizer).LoadState, new SgdState(step, ((Sgd)optimizer).Momentum != 0f ? Flat(MomentumBuffer) : null)),
+            Sgd sgd => Load(sgd.LoadState, new SgdState(step, sgd.Momentum != 0f ? Flat(MomentumBuffer) : null)),
+            _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
         };
         if (schedule is null)
         {
