@@ -38,9 +38,10 @@ public abstract class LearningRateSchedule
     }
 
     /// <summary>
-    /// The schedule's state under the names of torch's <c>scheduler.state_dict()</c>: <c>last_epoch</c>, <c>base_lr</c>,
-    /// <c>last_lr</c> (what <c>get_last_lr()</c> returns) and a schedule's own counters (ReduceLROnPlateau's <c>best</c>,
-    /// <c>num_bad_epochs</c>, <c>cooldown_counter</c>). Its settings are not in it: a schedule made with the same arguments takes it.
+    /// The schedule's state, as torch's <c>scheduler.state_dict()</c> holds it: <c>last_epoch</c>, <c>base_lr</c> and
+    /// <c>last_lr</c> (torch's <c>base_lrs</c> and <c>_last_lr</c>, for the one parameter group), and a schedule's own
+    /// counters under torch's names (ReduceLROnPlateau's <c>best</c>, <c>num_bad_epochs</c>, <c>cooldown_counter</c>).
+    /// Its settings are not in it: a schedule made with the same arguments takes it.
     /// </summary>
     public IReadOnlyDictionary<string, double> StateDict()
     {
