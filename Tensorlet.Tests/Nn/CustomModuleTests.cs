@@ -1,5 +1,8 @@
 using NUnit.Framework;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Models.Training;
 using Tensorlet.Nn;
+using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
 using Tensorlet.Tests.Packaging;
 
@@ -59,6 +62,41 @@ public sealed class CustomModuleTests
                 minus[i] -= eps;
                 double numeric = (loss(plus) - loss(minus)) / (2 * eps);
                 Assert.That(analytic[i], Is.EqualTo(numeric).Within(1e-3 + (1e-2 * Math.Abs(numeric))), $"{what} element {i}");
+            }
+        }
+    }
+
+    [Test]
+    public void CustomModulesTrainThroughTheTrainerAndRoundTripThroughAModuleCheckpoint()
+    {
+        var device = TestDevices.Get("cpu");
+        float[] x = [.. Enumerable.Range(0, 48).Select(i => -2f + (4f * i / 47))];
+        float[] y = [.. x.Select(v => MathF.Sin(1.5f * v) + 0.5f)];
+        var data = new TensorBatchSource<float, float>(x, [1], y, [1]);
+        Sequential Model() => new(new Linear(1, 8), new Residual(new Sequential(new Linear(8, 8), new Tanh())), new Shift(8), new Linear(8, 1));
+        using var model = Model();
+        model.Build(device, seed: 2);
+        using var mse = new MseLoss();
+        using var adam = new Adam(model.Parameters, 0.02f);
+        var result = new Trainer(model, mse, adam, new TrainerOptions { Epochs = 30, BatchSize = 12 }).Train(data, null);
+        Assert.That(result.Epochs[^1].TrainLoss, Is.LessThan(result.Epochs[0].TrainLoss / 4), "it learns");
+
+        var path = Path.Combine(Path.GetTempPath(), $"tensorlet-custom-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            ModuleCheckpoint.Save(model, path, adam);
+            using var loaded = Model();
+            loaded.Build(device);
+            using var loadedAdam = new Adam(loaded.Parameters, 0.02f);
+            ModuleCheckpoint.Load(loaded, path, loadedAdam);
+            Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()));
+            Assert.That(loadedAdam.StepCount, Is.EqualTo(adam.StepCount));
+        }
+        finally
+        {
+            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path) + "*"))
+            {
+                File.Delete(file);
             }
         }
     }
