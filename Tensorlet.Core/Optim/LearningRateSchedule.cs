@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tensorlet.Optim;
 
 /// <summary>
@@ -102,7 +104,7 @@ public abstract class LearningRateSchedule
         double value = state[key];
         if (!(value >= 0 && value <= int.MaxValue) || value != Math.Floor(value))
         {
-            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key} must be a whole number from 0 to {int.MaxValue}; got {value}."), nameof(state));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{key} must be a whole number from 0 to {int.MaxValue}; got {value}."), nameof(state));
         }
 
         return (int)value;

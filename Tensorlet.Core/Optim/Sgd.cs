@@ -92,14 +92,14 @@ public sealed class Sgd : IOptimizer
                 : "The saved SGD state has a momentum buffer, but this optimizer has no momentum.", nameof(state));
         }
 
-        if (state.MomentumBuffer is not null && state.MomentumBuffer.Length != momentumBuffer!.Length)
+        if (state.MomentumBuffer is { } saved)
         {
-            throw new ArgumentException($"The saved SGD state's momentum buffer holds {state.MomentumBuffer.Length} values but the model has {momentumBuffer.Length} parameters.", nameof(state));
-        }
+            if (saved.Length != momentumBuffer!.Length)
+            {
+                throw new ArgumentException($"The saved SGD state's momentum buffer holds {saved.Length} values but the model has {momentumBuffer.Length} parameters.", nameof(state));
+            }
 
-        if (state.MomentumBuffer is not null)
-        {
-            momentumBuffer!.CopyFrom(state.MomentumBuffer);
+            momentumBuffer.CopyFrom(saved);
         }
 
         StepCount = state.Step;

@@ -42,7 +42,8 @@ internal static class OptimizerStateFile
         {
             Adam adam => Moments(adam.SaveState()),
             AdamW adamW => Moments(adamW.SaveState()),
-            _ => Momentum(((Sgd)optimizer).SaveState()),
+            Sgd sgd => Momentum(sgd.SaveState()),
+            _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
         };
         var tensors = new List<SafeTensor>();
         foreach (var p in parameters.Parameters)
