@@ -112,11 +112,9 @@ public sealed class CustomModuleTests
     [Test]
     public void TheDocQuotesTheExample()
     {
-        var root = DocText.RepositoryRoot();
-        var source = DocText.Normalize(File.ReadAllText(Path.Combine(root, "Tensorlet.Tests", "Nn", "CustomModuleTests.cs")));
+        var source = DocText.Read("Tensorlet.Tests", "Nn", "CustomModuleTests.cs");
         var region = DocText.Between(source, "// <custom-modules>\n", "// </custom-modules>", "CustomModuleTests.cs");
-        var doc = DocText.Normalize(File.ReadAllText(Path.Combine(root, "docs", "modules.md")));
-        var block = DocText.Between(doc, Marker + "\n```csharp\n", "```", "docs/modules.md");
+        var block = DocText.QuotedBlock(DocText.Read("docs", "modules.md"), Marker, "docs/modules.md");
         Assert.That(block.Trim(), Is.EqualTo(region.Trim()), "docs/modules.md's custom-module example differs from the example region of CustomModuleTests.cs; copy it into the doc.");
     }
 

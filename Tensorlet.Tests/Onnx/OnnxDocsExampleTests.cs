@@ -41,11 +41,9 @@ public sealed class OnnxDocsExampleTests
     [Test]
     public void TheDocQuotesTheExample()
     {
-        var root = DocText.RepositoryRoot();
-        var source = DocText.Normalize(File.ReadAllText(Path.Combine(root, "Tensorlet.Tests", "Onnx", "OnnxDocsExampleTests.cs")));
+        var source = DocText.Read("Tensorlet.Tests", "Onnx", "OnnxDocsExampleTests.cs");
         var region = Dedent(DocText.Between(source, "// <onnx-example>\n", "        // </onnx-example>", "OnnxDocsExampleTests.cs"));
-        var doc = DocText.Normalize(File.ReadAllText(Path.Combine(root, "docs", "onnx.md")));
-        var block = DocText.Between(doc, Marker + "\n```csharp\n", "```", "docs/onnx.md");
+        var block = DocText.QuotedBlock(DocText.Read("docs", "onnx.md"), Marker, "docs/onnx.md");
         Assert.That(block.Trim(), Is.EqualTo(region.Trim()), "docs/onnx.md's C# example differs from the example region of OnnxDocsExampleTests.cs; copy it into the doc.");
     }
 

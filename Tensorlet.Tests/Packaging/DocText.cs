@@ -16,6 +16,12 @@ internal static class DocText
         return text[from..to];
     }
 
+    /// <summary>The repository file at <paramref name="parts"/> (relative to its root), <see cref="Normalize"/>d.</summary>
+    public static string Read(params string[] parts) => Normalize(File.ReadAllText(Path.Combine([RepositoryRoot(), .. parts])));
+
+    /// <summary>The C# block a doc quotes after <paramref name="marker"/> (its <c>&lt;!-- example: ... --&gt;</c> line).</summary>
+    public static string QuotedBlock(string doc, string marker, string where) => Between(doc, marker + "\n```csharp\n", "```", where);
+
     /// <summary>The text with \n line endings and no trailing spaces: neither is content.</summary>
     public static string Normalize(string text)
         => string.Join('\n', text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').Select(line => line.TrimEnd()));
