@@ -158,9 +158,33 @@ public sealed class ModelCheckpoint
     }
 
     /// <summary>Builds the model on <paramref name="device"/> and loads the weights, checking every name and shape.</summary>
-    public ICharModel CreateModel(Device device)
+    public ICharModel CreateModel(Device device) => CreateModel(device, Spec);
+
+    /// <summary>
+    /// Builds the recurrent model on <paramref name="device"/> with <paramref name="dropout"/> between its layers in
+    /// place of the checkpoint's, and loads the weights: to go on training it with other regularisation (dropout has
+    /// no weights, so any value fits them).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The checkpoint holds an n-gram model, which has no dropout.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropout"/> is outside [0, 1).</exception>
+    public ICharModel CreateModel(Device device, float dropout)
     {
-        var model = Spec.Create(device, seed: 0);
+        if (Spec.Kind == ModelKind.Ngram)
+        {
+            throw new InvalidOperationException($"{Path} holds an n-gram model, which has no dropout to set.");
+        }
+
+        if (!(dropout >= 0 && dropout < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout is a probability in [0, 1).");
+        }
+
+        return CreateModel(device, Spec with { Dropout = dropout });
+    }
+
+    private ICharModel CreateModel(Device device, CharModelSpec spec)
+    {
+        var model = spec.Create(device, seed: 0);
         try
         {
             model.Parameters.Load(ModuleCheckpoint.StateDict(File, model.Parameters.Parameters, "model"));

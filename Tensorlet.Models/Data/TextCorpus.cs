@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using System.Text;
 
@@ -42,13 +43,49 @@ public sealed class TextCorpus
     /// <summary>The number of characters.</summary>
     public int Length => Ids.Length;
 
-    /// <summary>Reads the file or folder at <paramref name="path"/>.</summary>
+    /// <summary>Reads the file or folder at <paramref name="path"/>; its vocabulary is every character it holds.</summary>
     /// <param name="path">A UTF-8 text file, or a folder whose <c>*.txt</c> files are read in ordinal order.</param>
     /// <param name="lowercase">Lowercase every character (<see cref="Rune.ToLowerInvariant"/>).</param>
     /// <exception cref="CorpusException">The path does not exist, a folder holds no <c>*.txt</c> file, the text is empty
     /// or longer than an array holds, or a file changed while it was read.</exception>
     /// <exception cref="InvalidTextException">A file is not valid UTF-8; the message names it and the byte offset.</exception>
-    public static TextCorpus Load(string path, bool lowercase = false)
+    public static TextCorpus Load(string path, bool lowercase = false) => Read(path, vocabulary: null, lowercase);
+
+    /// <summary>
+    /// Reads the file or folder at <paramref name="path"/> as ids of <paramref name="vocabulary"/>, a trained model's,
+    /// to go on training it on a new text (char-rnn's <c>-init_from</c>). The text may use only some of its characters;
+    /// one outside it is an error, as it would have no id.
+    /// </summary>
+    /// <param name="path">A UTF-8 text file, or a folder whose <c>*.txt</c> files are read in ordinal order.</param>
+    /// <param name="vocabulary">The vocabulary whose ids the text is read as; it becomes <see cref="Vocabulary"/>.</param>
+    /// <param name="lowercase">Lowercase every character (<see cref="Rune.ToLowerInvariant"/>).</param>
+    /// <exception cref="CorpusException">As <see cref="Load(string, bool)"/>, and when the text holds characters outside
+    /// <paramref name="vocabulary"/> (the message lists them, most frequent first, with their counts).</exception>
+    /// <exception cref="InvalidTextException">A file is not valid UTF-8; the message names it and the byte offset.</exception>
+    public static TextCorpus Load(string path, CharVocabulary vocabulary, bool lowercase = false)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        return Read(path, vocabulary, lowercase);
+    }
+
+    /// <summary>
+    /// Splits off the last <paramref name="validationFraction"/> of the text, whole, for validation (char-rnn holds out
+    /// 0.05); the training part is everything before it. Both are views of <see cref="Ids"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The fraction is outside [0, 1).</exception>
+    public (CharIds Train, CharIds Validation) Split(double validationFraction)
+    {
+        if (!(validationFraction >= 0 && validationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction is in [0, 1).");
+        }
+
+        int validation = (int)(Length * validationFraction);
+        return (Ids.Slice(0, Length - validation), Ids.Slice(Length - validation, validation));
+    }
+
+    // Two passes: the first counts each character (and checks it against a given vocabulary), the second writes ids.
+    private static TextCorpus Read(string path, CharVocabulary? vocabulary, bool lowercase)
     {
         ArgumentNullException.ThrowIfNull(path);
         var files = FilesOf(path);
@@ -68,23 +105,8 @@ public sealed class TextCorpus
             throw new CorpusException(path, $"{path} holds {counter.Total} characters; at most {Array.MaxLength} fit.");
         }
 
-        // The counts become the id of each present scalar, -1 for the others.
-        var idOf = counter.Counts;
-        var runes = new List<Rune>();
-        for (int scalar = 0; scalar < ScalarCount; scalar++)
-        {
-            if (idOf[scalar] > 0)
-            {
-                idOf[scalar] = runes.Count;
-                runes.Add(new Rune(scalar));
-            }
-            else
-            {
-                idOf[scalar] = -1;
-            }
-        }
-
-        var vocabulary = CharVocabulary.FromRunes(runes);
+        vocabulary ??= CharVocabulary.FromRunes(Present(counter.Counts));
+        var idOf = IdsOf(path, vocabulary, counter.Counts);
         var ids = CharIds.Allocate((int)counter.Total, vocabulary.Count);
         int written = ids.Write<MappingWriter, int>(new MappingWriter(path, files, lowercase, idOf));
         if (written != ids.Length)
@@ -95,20 +117,44 @@ public sealed class TextCorpus
         return new TextCorpus(files, vocabulary, ids, lowercase);
     }
 
-    /// <summary>
-    /// Splits off the last <paramref name="validationFraction"/> of the text, whole, for validation (char-rnn holds out
-    /// 0.05); the training part is everything before it. Both are views of <see cref="Ids"/>.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The fraction is outside [0, 1).</exception>
-    public (CharIds Train, CharIds Validation) Split(double validationFraction)
+    // The characters counted, in order of scalar value.
+    private static List<Rune> Present(int[] counts)
     {
-        if (!(validationFraction >= 0 && validationFraction < 1))
+        var runes = new List<Rune>();
+        for (int scalar = 0; scalar < ScalarCount; scalar++)
         {
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction is in [0, 1).");
+            if (counts[scalar] > 0)
+            {
+                runes.Add(new Rune(scalar));
+            }
         }
 
-        int validation = (int)(Length * validationFraction);
-        return (Ids.Slice(0, Length - validation), Ids.Slice(Length - validation, validation));
+        return runes;
+    }
+
+    // Each scalar's id in the vocabulary, -1 for those it lacks; every counted character must have one.
+    private static int[] IdsOf(string path, CharVocabulary vocabulary, int[] counts)
+    {
+        var idOf = new int[ScalarCount];
+        Array.Fill(idOf, -1);
+        for (int id = 0; id < vocabulary.Count; id++)
+        {
+            idOf[vocabulary.RuneAt(id).Value] = id;
+        }
+
+        var unknown = Enumerable.Range(0, ScalarCount).Where(s => counts[s] > 0 && idOf[s] < 0).ToArray();
+        if (unknown.Length > 0)
+        {
+            const int Listed = 8;
+            var listed = unknown.OrderByDescending(s => counts[s]).ThenBy(s => s).Take(Listed)
+                .Select(s => string.Create(CultureInfo.InvariantCulture, $"{UnknownCharacterException.Describe(new Rune(s))} ×{counts[s]:N0}"));
+            string more = unknown.Length > Listed ? $" and {unknown.Length - Listed} more" : "";
+            throw new CorpusException(path, string.Create(
+                CultureInfo.InvariantCulture,
+                $"{path} has {unknown.Length} character{(unknown.Length == 1 ? "" : "s")} that the vocabulary of {vocabulary.Count} lacks: {string.Join(", ", listed)}{more}."));
+        }
+
+        return idOf;
     }
 
     private static string[] FilesOf(string path)

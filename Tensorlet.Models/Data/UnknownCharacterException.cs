@@ -16,6 +16,6 @@ public sealed class UnknownCharacterException : ArgumentException
     public IReadOnlyList<Rune> Characters { get; }
 
     // 'X', or U+000A for characters that would not print.
-    private static string Describe(Rune c)
+    internal static string Describe(Rune c)
         => Rune.IsControl(c) || Rune.IsWhiteSpace(c) ? $"U+{c.Value:X4}" : $"'{c}'";
 }

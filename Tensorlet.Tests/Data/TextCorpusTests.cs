@@ -151,6 +151,37 @@ public sealed class TextCorpusTests
     }
 
     [Test]
+    public void AGivenVocabularyGivesTheIdsAndStaysTheCorpusVocabulary()
+    {
+        string path = Write("sub.txt", "Ba\nab 🙂");
+        var vocabulary = CharVocabulary.FromRunes("zyx🙂 ba\n".EnumerateRunes());
+
+        var lower = TextCorpus.Load(path, vocabulary, lowercase: true);
+
+        Assert.That(lower.Vocabulary, Is.SameAs(vocabulary));
+        Assert.That(lower.Vocabulary.Count, Is.EqualTo(8), "z, y and x stay, unused");
+        Assert.That(lower.Ids.ToArray(), Is.EqualTo(vocabulary.Encode("ba\nab 🙂")));
+        Assert.That(Text(lower), Is.EqualTo("ba\nab 🙂"));
+        Assert.That(() => TextCorpus.Load(path, vocabulary), Throws.TypeOf<CorpusException>().With.Message.Contains("'B' ×1"), "not lowercased, B is not in it");
+    }
+
+    [Test]
+    public void CharactersOutsideAGivenVocabularyAreListedMostFrequentFirst()
+    {
+        string path = Write("odd.txt", "abc ~~~ é ö é 🙂 123456789");
+        var vocabulary = CharVocabulary.FromCharacters("abc ");
+
+        var error = Assert.Throws<CorpusException>(() => TextCorpus.Load(path, vocabulary))!;
+
+        Assert.That(error.Path, Is.EqualTo(path));
+        Assert.That(
+            error.Message,
+            Is.EqualTo($"{path} has 13 characters that the vocabulary of 4 lacks: '~' ×3, 'é' ×2, '1' ×1, '2' ×1, '3' ×1, '4' ×1, '5' ×1, '6' ×1 and 5 more."));
+        Assert.That(TextCorpus.Load(path, CharVocabulary.FromTexts(["abc ~éö🙂123456789"])).Length, Is.EqualTo(25), "the same text in a vocabulary that has its characters");
+        Assert.Throws<ArgumentNullException>(() => TextCorpus.Load(path, vocabulary: null!));
+    }
+
+    [Test]
     public void CompactIdsRoundTripAndSliceWithoutCopying()
     {
         int[] ids = [0, 5, 255, 7, 1];

@@ -53,6 +53,41 @@ public sealed class CheckpointTests
         Assert.That(SafeTensorsFile.Read(path).Tensors.Keys, Is.EquivalentTo(model.Parameters.Parameters.Select(p => p.Name)));
     }
 
+    [TestCase(ModelKind.Lstm)]
+    [TestCase(ModelKind.Gru)]
+    public void ARecurrentModelIsRebuiltWithAnotherDropoutAndTheSameWeights(ModelKind kind)
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = kind == ModelKind.Gru ? CharModelSpec.Gru(Characters.Count, 5, 2, 0.5f) : CharModelSpec.Lstm(Characters.Count, 5, 2, 0.5f);
+        using var model = spec.Create(device, seed: 4);
+        var path = Path.Combine(folder, "model.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+        var checkpoint = ModelCheckpoint.Read(path);
+
+        using var rebuilt = (RnnCharModel)checkpoint.CreateModel(device, dropout: 0.1f);
+
+        Assert.That(rebuilt.Dropout, Is.EqualTo(0.1f));
+        Assert.That(((RnnCharModel)model).Dropout, Is.EqualTo(0.5f));
+        Assert.That(rebuilt.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.CreateModel(device, dropout: 1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.CreateModel(device, dropout: float.NaN));
+    }
+
+    [Test]
+    public void AnNgramModelHasNoDropoutToSet()
+    {
+        var device = TestDevices.Get("cpu");
+        var ngrams = NgramVocabulary.FromNgrams(2, ["ab", "ba"]);
+        var spec = CharModelSpec.Ngram(2, ngrams.Count, Characters.Count, 4, Activation.Relu);
+        using var model = spec.Create(device, seed: 1);
+        var path = Path.Combine(folder, "ngram.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, ngrams, new TrainingPosition(0, 0, 0));
+
+        var error = Assert.Throws<InvalidOperationException>(() => ModelCheckpoint.Read(path).CreateModel(device, dropout: 0.2f))!;
+
+        Assert.That(error.Message, Does.Contain("n-gram model"));
+    }
+
     [Test]
     public void NgramCheckpointKeepsTheNgramVocabulary()
     {
