@@ -15,12 +15,12 @@ internal sealed class CorpusData : ITrainingData
     // Parsing the archive takes seconds; one process (the tests) reads it many times.
     private static readonly ConcurrentDictionary<(string Path, DateTime Modified, long Length), NewsgroupsCorpus> Cache = new();
 
-    private CorpusData(string source, NewsgroupsCorpus corpus, string[] sequences, double validationFraction)
+    private CorpusData(string source, NewsgroupsCorpus corpus, string[] sequences, double validationFraction, CharVocabulary vocabulary)
     {
         Source = source;
         Corpus = corpus;
         Sequences = sequences;
-        Vocabulary = CharVocabulary.FromTexts(sequences);
+        Vocabulary = vocabulary;
         ValidationFraction = validationFraction;
         Split = ValidationSplit.Create(sequences, validationFraction, ValidationSplit.DefaultSeed);
         TrainSequences = ValidationSplit.Select(sequences, Split.Train);
@@ -36,7 +36,7 @@ internal sealed class CorpusData : ITrainingData
     /// <summary>The sequences used: all of the corpus's, or its first --max-sequences.</summary>
     public string[] Sequences { get; }
 
-    /// <summary>The characters of <see cref="Sequences"/> (32 on the full corpus).</summary>
+    /// <summary>The characters of <see cref="Sequences"/> (32 on the full corpus), or the checkpoint's that the run starts from.</summary>
     public CharVocabulary Vocabulary { get; }
 
     /// <summary>The share of sequences held out.</summary>
@@ -84,9 +84,13 @@ internal sealed class CorpusData : ITrainingData
         CultureInfo.InvariantCulture,
         $"Data: {Sequences.Length} sequences ({TrainSequences.Length} train, {ValidationSequences.Length} validation), {Vocabulary.Count} characters");
 
-    /// <summary>Finds (or downloads) and loads the corpus.</summary>
-    /// <exception cref="CorpusException">The data is missing, corrupt, or cannot be downloaded.</exception>
-    public static CorpusData Load(AppConsole console, string? dataPath, int? maxSequences, double validationFraction)
+    /// <summary>
+    /// Finds (or downloads) and loads the corpus; its characters are read as ids of <paramref name="vocabulary"/> when
+    /// given (a checkpoint's), or else of their own sorted set.
+    /// </summary>
+    /// <exception cref="CorpusException">The data is missing, corrupt, cannot be downloaded, or has characters outside
+    /// the given vocabulary.</exception>
+    public static CorpusData Load(AppConsole console, string? dataPath, int? maxSequences, double validationFraction, CharVocabulary? vocabulary = null)
     {
         var source = Locate(console, dataPath);
         var corpus = LoadCached(source);
@@ -96,7 +100,13 @@ internal sealed class CorpusData : ITrainingData
             throw new CorpusException(source, $"{source} gave {sequences.Length} usable sequences; at least 2 are needed to train and validate.");
         }
 
-        var data = new CorpusData(source, corpus, sequences, validationFraction);
+        var own = CharVocabulary.FromTexts(sequences);
+        if (vocabulary is not null && own.Runes.Where(r => !vocabulary.Contains(r)).ToArray() is { Length: > 0 } unknown)
+        {
+            throw new CorpusException(source, $"{source} has characters that the vocabulary of {vocabulary.Count} lacks. {new UnknownCharacterException(unknown).Message}");
+        }
+
+        var data = new CorpusData(source, corpus, sequences, validationFraction, vocabulary ?? own);
         if (data.TrainSequences.Length == 0 || data.ValidationSequences.Length == 0)
         {
             throw new ArgumentException(

@@ -28,12 +28,17 @@ internal sealed class TextData : ITrainingData
     /// <inheritdoc/>
     public CharVocabulary Vocabulary => corpus.Vocabulary;
 
-    /// <summary>Reads the text and splits off its last <paramref name="validationFraction"/>.</summary>
-    /// <exception cref="CorpusException">The path is missing, holds no text, or leaves no validation text.</exception>
+    /// <summary>
+    /// Reads the text, as ids of <paramref name="vocabulary"/> when given (a checkpoint's) or else of its own characters,
+    /// and splits off its last <paramref name="validationFraction"/>.
+    /// </summary>
+    /// <exception cref="CorpusException">The path is missing, holds no text or characters outside the given vocabulary,
+    /// or leaves no validation text.</exception>
     /// <exception cref="InvalidTextException">A file is not UTF-8 (the message names it and the byte offset).</exception>
-    public static TextData Load(string path, bool lowercase, double validationFraction)
+    public static TextData Load(string path, bool lowercase, double validationFraction, CharVocabulary? vocabulary = null)
     {
-        var data = new TextData(TextCorpus.Load(path, lowercase), validationFraction) { Source = path };
+        var corpus = vocabulary is null ? TextCorpus.Load(path, lowercase) : TextCorpus.Load(path, vocabulary, lowercase);
+        var data = new TextData(corpus, validationFraction) { Source = path };
         if (data.validation.Length < 2)
         {
             throw new CorpusException(path, string.Create(

@@ -3,6 +3,8 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
 using Tensorlet.Kernels;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 
 namespace Tensorlet.Samples.CharPredict;
@@ -43,6 +45,7 @@ internal sealed class TrainCommand
     private readonly Option<int> warmupSteps = OptionParsing.Number("--warmup-steps", "warmup-cosine: batches of linear warm-up", 0, NumberRange<int>.NonNegative());
     private readonly Option<int> lrPatience = OptionParsing.Number("--lr-patience", "plateau: epochs without improvement before the decay", TrainSettings.DefaultLrPatience, NumberRange<int>.NonNegative());
     private readonly Option<int?> checkpointEvery = OptionParsing.OptionalNumber("--checkpoint-every", "Also save the checkpoint every N batches", NumberRange<int>.Positive());
+    private readonly Option<string?> initFrom = new("--init-from") { HelpName = "FILE", Description = "Start the recurrent model from this checkpoint (lstm.safetensors, gru.safetensors or a .best one): its cell, sizes, vocabulary and weights, with a fresh optimizer" };
     private readonly Option<string?> data = CommonOptions.Data();
     private readonly Option<int?> maxSequences = CommonOptions.MaxSequences();
     private readonly Option<string> runsDir = new("--runs-dir") { HelpName = "DIR", Description = "The folder that holds run folders", DefaultValueFactory = _ => "runs" };
@@ -70,12 +73,13 @@ internal sealed class TrainCommand
     // Options a resumed run takes from its config.json and may not change.
     private IEnumerable<Option> FixedOptions() =>
         [model, preset, n, ngramHidden, ngramActivation, ngramWindows, lstmHidden, lstmLayers, lstmDropout, learningRate, batch, seed, validationFraction, maxBatches, clipNorm, sampleLength,
-            text, lowercase, seqLen, stateful, cell, schedule, lrDecay, lrDecayAfter, lrStepSize, warmupSteps, lrPatience, checkpointEvery];
+            text, lowercase, seqLen, stateful, cell, schedule, lrDecay, lrDecayAfter, lrStepSize, warmupSteps, lrPatience, checkpointEvery, initFrom];
 
     private int Execute(ParseResult result)
     {
         TrainSettings settings;
         RunFolder run;
+        CharVocabulary? vocabulary = null;
         bool resuming = result.GetValue(resume) is not null;
         if (result.GetValue(resume) is { } resumePath)
         {
@@ -101,6 +105,9 @@ internal sealed class TrainCommand
                 Data = result.Given(data, config.Settings.Data),
                 MaxSequences = config.Settings.MaxSequences,
             };
+
+            // A run started from a checkpoint keeps that checkpoint's vocabulary, which its config.json records.
+            vocabulary = settings.InitFrom is null ? null : CharVocabulary.Deserialize(config.Data.Vocabulary);
         }
         else
         {
@@ -108,10 +115,16 @@ internal sealed class TrainCommand
             run = RunFolder.NewIn(result.GetValue(runsDir)!, settings.Model == "lstm" ? RunFolder.NameOf(settings.RecurrentKind) : settings.Model);
         }
 
-        // The data is read, and checked, before the device is made: a bad text costs nothing.
+        // The data is read, and checked, before the device is made: a bad text costs nothing. A run started from a
+        // checkpoint reads it as ids of the checkpoint's vocabulary.
+        if (!resuming && settings.InitFrom is { } initPath)
+        {
+            vocabulary = ModelCheckpoint.Read(initPath, settings.RecurrentKind).Vocabulary;
+        }
+
         ITrainingData corpus = settings.Text is { } textPath
-            ? TextData.Load(textPath, settings.Lowercase, settings.ValidationFraction)
-            : CorpusData.Load(console, settings.Data, settings.MaxSequences, settings.ValidationFraction);
+            ? TextData.Load(textPath, settings.Lowercase, settings.ValidationFraction, vocabulary)
+            : CorpusData.Load(console, settings.Data, settings.MaxSequences, settings.ValidationFraction, vocabulary);
         using var dev = Device.Create(settings.Device, settings.Threads);
         console.Line($"Device: {dev.Name} ({dev.Description})");
         var runner = new TrainingRunner(console, settings, run, corpus, dev, result.GetValue(stopAfterBatches), result.GetValue(abortAfterBatches), cancellation);
@@ -128,6 +141,22 @@ internal sealed class TrainCommand
         }
 
         bool Given(Option option) => r.GetResult(option) is { Implicit: false };
+        if (Given(initFrom))
+        {
+            var fixedByCheckpoint = new Option[] { cell, lstmHidden, lstmLayers }.Where(Given).Select(o => o.Name).ToArray();
+            if (fixedByCheckpoint.Length > 0)
+            {
+                r.AddError($"{string.Join(", ", fixedByCheckpoint)} come{(fixedByCheckpoint.Length == 1 ? "s" : "")} from the --init-from checkpoint.");
+                return;
+            }
+
+            if (Given(model) && r.GetResult(model)!.Tokens.FirstOrDefault()?.Value is { } modelName && modelName != "lstm")
+            {
+                r.AddError($"--init-from starts the recurrent model from a checkpoint; --model {modelName} does not go with it.");
+                return;
+            }
+        }
+
         if (!Given(text))
         {
             var textOnly = new Option[] { lowercase, seqLen, stateful }.Where(Given).Select(o => o.Name).ToArray();
@@ -173,7 +202,7 @@ internal sealed class TrainCommand
         string? textPath = r.GetValue(text) is { } given ? Path.GetFullPath(given) : null;
         string scheduleName = ScheduleName(r);
 
-        return basis with
+        var settings = basis with
         {
             Text = textPath,
             Lowercase = r.GetValue(lowercase),
@@ -207,6 +236,33 @@ internal sealed class TrainCommand
             SampleLength = r.Given(sampleLength, basis.SampleLength),
             Data = r.GetValue(data) is { } path ? Path.GetFullPath(path) : null,
             MaxSequences = r.GetValue(maxSequences),
+        };
+        return r.GetValue(initFrom) is { } checkpointPath ? FromCheckpoint(settings, Path.GetFullPath(checkpointPath), r.WasGiven(lstmDropout)) : settings;
+    }
+
+    // A run started from a checkpoint (char-rnn's -init_from) trains its recurrent model: the cell and sizes are the
+    // checkpoint's, and so is the dropout unless --lstm-dropout sets it.
+    private static TrainSettings FromCheckpoint(TrainSettings settings, string path, bool dropoutGiven)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new ArgumentException($"--init-from takes a checkpoint file, such as {Path.Combine(path, "lstm.safetensors")}; {path} is a folder.");
+        }
+
+        var spec = ModelCheckpoint.Read(path).Spec;
+        if (spec.Kind == ModelKind.Ngram)
+        {
+            throw new ArgumentException($"--init-from starts the recurrent model; {path} holds an n-gram model.");
+        }
+
+        return settings with
+        {
+            InitFrom = path,
+            Model = "lstm",
+            Cell = RunFolder.NameOf(spec.Kind),
+            LstmHidden = spec.HiddenSize,
+            LstmLayers = spec.NumLayers,
+            LstmDropout = dropoutGiven ? settings.LstmDropout : spec.Dropout,
         };
     }
 

@@ -117,6 +117,12 @@ internal sealed record TrainSettings
     /// <summary>Save the checkpoint every this many batches as well as after each epoch; null for epochs only.</summary>
     public int? CheckpointEvery { get; init; }
 
+    /// <summary>
+    /// The recurrent model checkpoint whose weights and vocabulary the run starts from (--init-from, full path), with a
+    /// fresh optimizer and schedule; null to start from the seed's initialisation.
+    /// </summary>
+    public string? InitFrom { get; init; }
+
     /// <summary>--seq-len's default, char-rnn's and the 20 Newsgroups sequences' length.</summary>
     public const int DefaultSeqLen = 100;
 

@@ -225,11 +225,24 @@ internal sealed class TrainingRunner(
         return settings.MaxBatches is int max ? Math.Min(batches, max) : batches;
     }
 
-    // A new model from the run's seed.
+    // A new model from the run's seed, or the --init-from checkpoint's weights.
     private ModelState Fresh(RunModel m)
     {
-        var model = m.Spec.Create(device, settings.Seed);
+        var model = settings.InitFrom is { } path ? Initial(m, path) : m.Spec.Create(device, settings.Seed);
         return new ModelState(model, Optimizer(model), null, new PartialEpoch(0, 0, 0, 0));
+    }
+
+    // The --init-from checkpoint's model with the run's dropout; the run's data was read in its vocabulary.
+    private ICharModel Initial(RunModel m, string path)
+    {
+        var checkpoint = ModelCheckpoint.Read(path, m.Kind);
+        checkpoint.EnsureVocabulary(data.Vocabulary);
+        if (checkpoint.Spec with { Dropout = m.Spec.Dropout } != m.Spec)
+        {
+            throw new CheckpointException($"{path} changed since the run started: it now holds {Describe(checkpoint.Spec)}, the run {Describe(m.Spec)}.");
+        }
+
+        return checkpoint.CreateModel(device, m.Spec.Dropout);
     }
 
     // The model and optimizer of the run's checkpoint; null when the model has not started training yet, or when it
