@@ -79,7 +79,9 @@ internal static unsafe class CpuSoftmax
 
         fixed (float* pLogits = logits, pProbabilities = probabilities)
         {
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new TemperatureRows(pLogits, pProbabilities, classes, 1f / temperature));
+            // Below about 2.9e-39 the inverse overflows, and (max − max)·∞ would be NaN; float.MaxValue keeps the row's
+            // maximum at exp(0) and sends every smaller logit to 0, the limit the temperature approaches.
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new TemperatureRows(pLogits, pProbabilities, classes, MathF.Min(1f / temperature, float.MaxValue)));
         }
     }
 

@@ -36,15 +36,25 @@ internal static class ReferenceSoftmax
         }
     }
 
-    /// <summary>probabilities[r] = softmax(logits[r] / temperature).</summary>
+    /// <summary>
+    /// probabilities[r] = softmax(logits[r] / temperature), as softmax((logits[r] − max) / temperature): the same
+    /// numbers, but at a tiny temperature x / T would be so large that adding log Σ to it loses everything.
+    /// </summary>
     public static void WithTemperature(int rows, int classes, ReadOnlySpan<double> logits, Span<double> probabilities, double temperature)
     {
         var scaled = new double[classes];
         for (int r = 0; r < rows; r++)
         {
+            var row = logits.Slice(r * classes, classes);
+            double max = double.NegativeInfinity;
+            foreach (var x in row)
+            {
+                max = Math.Max(max, x);
+            }
+
             for (int k = 0; k < classes; k++)
             {
-                scaled[k] = logits[(r * classes) + k] / temperature;
+                scaled[k] = (row[k] - max) / temperature;
             }
 
             double logSumExp = LogSumExp(scaled);

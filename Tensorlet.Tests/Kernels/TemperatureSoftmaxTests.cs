@@ -70,6 +70,21 @@ public sealed class TemperatureSoftmaxTests
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ATemperatureWhoseInverseOverflowsGivesTheArgmaxAsTheReferenceDoes(string deviceName)
+    {
+        // 1/1e-40 is +∞ in float; the float64 reference is still one-hot (two-hot, split, for a tie).
+        var device = TestDevices.Get(deviceName);
+        float[] logits = [0.5f, 3f, -2f, 2.999f, 1f, 1f, -1f, 0f];
+        using var logitsT = device.FromArray(logits, 2, 4);
+        using var probabilitiesT = device.Zeros(2, 4);
+
+        Ops.SoftmaxWithTemperature(logitsT, probabilitiesT, 1e-40f);
+
+        Assert.That(probabilitiesT.ToArray(), Is.EqualTo(new[] { 0f, 1f, 0f, 0f, 0.5f, 0.5f, 0f, 0f }));
+        AssertClose(probabilitiesT.ToArray(), Reference(2, 4, logits, 1e-40f), "probabilities");
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void LowTemperatureSharpensAndHighTemperatureFlattens(string deviceName)
     {
         var device = TestDevices.Get(deviceName);

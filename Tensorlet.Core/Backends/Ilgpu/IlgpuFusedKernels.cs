@@ -112,7 +112,8 @@ internal sealed class IlgpuFusedKernels
     {
         if (rows > 0 && classes > 0)
         {
-            temperatureSoftmax(RowConfig(rows), logits, probabilities, rows, classes, 1f / temperature);
+            // An inverse that overflows is float.MaxValue, as on the CPU (CpuSoftmax.WithTemperature says why).
+            temperatureSoftmax(RowConfig(rows), logits, probabilities, rows, classes, MathF.Min(1f / temperature, float.MaxValue));
         }
     }
 
