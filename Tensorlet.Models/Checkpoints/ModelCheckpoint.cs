@@ -227,8 +227,28 @@ public sealed class ModelCheckpoint
         if (!Vocabulary.Equals(expected))
         {
             throw new CheckpointException(
-                $"{Path} was trained on a different vocabulary: \"{Vocabulary.Serialize()}\" ({Vocabulary.Count} characters), but the data has \"{expected.Serialize()}\" ({expected.Count}).");
+                $"{Path} was trained on a different vocabulary ({Vocabulary.Count} characters) from the data's ({expected.Count}): {VocabularyDifference(Vocabulary, expected, "the checkpoint", "the data")}.");
         }
+    }
+
+    /// <summary>
+    /// What tells two vocabularies apart, for a message: "the data has 'Z', U+000A that the checkpoint lacks; the
+    /// checkpoint has '!' that the data lacks" (either half only when it applies).
+    /// </summary>
+    internal static string VocabularyDifference(CharVocabulary first, CharVocabulary second, string firstName, string secondName)
+    {
+        var parts = new List<string>();
+        if (second.QuoteMissingFrom(first) is { Length: > 0 } onlySecond)
+        {
+            parts.Add($"{secondName} has {onlySecond} that {firstName} lacks");
+        }
+
+        if (first.QuoteMissingFrom(second) is { Length: > 0 } onlyFirst)
+        {
+            parts.Add($"{firstName} has {onlyFirst} that {secondName} lacks");
+        }
+
+        return parts.Count > 0 ? string.Join("; ", parts) : "the same characters in another order";
     }
 
     private static T Deserialize<T>(string path, string what, string text, Func<string, T> deserialize)

@@ -45,7 +45,27 @@ public sealed class CharVocabulary : IEquatable<CharVocabulary>
         }
     }
 
-    /// <summary>The number of characters.</summary>
+    /// <summary>
+    /// How a message shows a character: <c>'x'</c> (the space too: <c>' '</c>), or <c>U+000A</c> for a control or other
+    /// white-space character, which would not print, or would break the line.
+    /// </summary>
+    public static string Quote(Rune character)
+        => Rune.IsControl(character) || (Rune.IsWhiteSpace(character) && character.Value != ' ') ? $"U+{character.Value:X4}" : $"'{character}'";
+
+    /// <summary>
+    /// The characters of this vocabulary that <paramref name="other"/> lacks, quoted (<see cref="Quote"/>) and joined
+    /// with commas: the first <paramref name="listed"/>, then "and N more"; empty when it lacks none.
+    /// </summary>
+    public string QuoteMissingFrom(CharVocabulary other, int listed = 8)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(listed);
+        var missing = characters.Where(c => !other.Contains(c)).ToArray();
+        string more = missing.Length > listed ? $" and {missing.Length - listed} more" : "";
+        return string.Join(", ", missing.Take(listed).Select(Quote)) + more;
+    }
+
+    /// <summary>The number of characters.</summary>    /// <summary>The number of characters.</summary>
     public int Count => characters.Length;
 
     /// <summary>The characters, in index order.</summary>

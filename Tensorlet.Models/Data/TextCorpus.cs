@@ -147,7 +147,7 @@ public sealed class TextCorpus
         {
             const int Listed = 8;
             var listed = unknown.OrderByDescending(s => counts[s]).ThenBy(s => s).Take(Listed)
-                .Select(s => string.Create(CultureInfo.InvariantCulture, $"{UnknownCharacterException.Describe(new Rune(s))} ×{counts[s]:N0}"));
+                .Select(s => string.Create(CultureInfo.InvariantCulture, $"{CharVocabulary.Quote(new Rune(s))} ×{counts[s]:N0}"));
             string more = unknown.Length > Listed ? $" and {unknown.Length - Listed} more" : "";
             throw new CorpusException(path, string.Create(
                 CultureInfo.InvariantCulture,

@@ -7,15 +7,11 @@ public sealed class UnknownCharacterException : ArgumentException
 {
     /// <summary>Creates the exception for the distinct unknown characters, in order of first appearance.</summary>
     public UnknownCharacterException(IReadOnlyList<Rune> characters, string? paramName = null)
-        : base("Characters not in the vocabulary: " + string.Join(", ", characters.Select(Describe)) + ".", paramName)
+        : base("Characters not in the vocabulary: " + string.Join(", ", characters.Select(CharVocabulary.Quote)) + ".", paramName)
     {
         Characters = characters;
     }
 
     /// <summary>The distinct unknown characters, in order of first appearance.</summary>
     public IReadOnlyList<Rune> Characters { get; }
-
-    // 'X', or U+000A for characters that would not print.
-    internal static string Describe(Rune c)
-        => Rune.IsControl(c) || Rune.IsWhiteSpace(c) ? $"U+{c.Value:X4}" : $"'{c}'";
 }

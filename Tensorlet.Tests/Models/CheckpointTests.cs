@@ -115,9 +115,12 @@ public sealed class CheckpointTests
         var wrongKind = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path, ModelKind.Ngram));
         Assert.That(wrongKind!.Message, Does.Contain(path).And.Contain("LSTM").And.Contain("n-gram"));
 
-        var other = CharVocabulary.FromTexts(["xyz"]);
+        var other = CharVocabulary.FromTexts(["abcdefgxy\n"]);
         var vocabulary = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).EnsureVocabulary(other));
-        Assert.That(vocabulary!.Message, Does.Contain("different vocabulary").And.Contain("xyz"));
+        Assert.That(
+            vocabulary!.Message,
+            Is.EqualTo($"{path} was trained on a different vocabulary (8 characters) from the data's (10): the data has U+000A, 'x', 'y' that the checkpoint lacks; the checkpoint has ' ' that the data lacks."),
+            "one line, whatever the characters");
 
         var noOptimizer = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, new Adam(model.Parameters)));
         Assert.That(noOptimizer!.Message, Does.Contain("lstm.optimizer.safetensors").And.Contain("does not exist"));
