@@ -104,7 +104,7 @@ public static class SequenceGenerator
     {
         using var session = new Session(model, seed, topK, window);
         var text = new List<int>(start);
-        var logits = session.Run(session.Carries ? start : Window(text, window));
+        var logits = session.Carries ? session.RunInChunks(start) : session.Run(Window(text, window));
         while (true)
         {
             int id = session.Draw(logits, temperature);
@@ -113,6 +113,12 @@ public static class SequenceGenerator
             logits = session.Run(session.Carries ? [id] : Window(text, window));
         }
     }
+
+    /// <summary>
+    /// Steps per forward pass when a start text goes through a model that carries its state: a start text of a whole
+    /// book then takes the activations of one chunk, not of the book.
+    /// </summary>
+    internal const int StartChunkSteps = 2048;
 
     private static int[] Window(List<int> text, int? window)
     {
@@ -162,6 +168,18 @@ public static class SequenceGenerator
             ids.CopyFrom(tokens);
             var output = model.Forward(ids);
             return output.Reshape((int)(output.Length / output.Shape[^1]), output.Shape[^1]);
+        }
+
+        /// <summary>The logits of the last chunk of <paramref name="tokens"/>, run <see cref="StartChunkSteps"/> at a time with the state carried.</summary>
+        public Tensor RunInChunks(int[] tokens)
+        {
+            Tensor? logits = null;
+            for (int first = 0; first < tokens.Length; first += StartChunkSteps)
+            {
+                logits = Run(tokens[first..Math.Min(tokens.Length, first + StartChunkSteps)]);
+            }
+
+            return logits!;
         }
 
         public int Draw(Tensor logits, float temperature)

@@ -47,6 +47,20 @@ public sealed class SamplingTests
     }
 
     [Test]
+    public void AStartTextLongerThanAChunkDrawsWhatTheWholeTextFromScratchDraws()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0f, seed: 6);
+        var random = new Random(7);
+        var start = Enumerable.Range(0, (2 * SequenceGenerator.StartChunkSteps) + 5).Select(_ => random.Next(Characters.Count)).ToArray();
+
+        var carried = SequenceGenerator.Generate(model, start, 6, 1f, seed: 8);
+        var fromScratch = SequenceGenerator.Generate(model, start, 6, 1f, seed: 8, window: start.Length + 6);
+
+        Assert.That(carried, Is.EqualTo(fromScratch), "three chunks, the state carried, then one id at a time");
+    }
+
+    [Test]
     public void AModelWithoutRecurrentStateSamplesFromItsWindow()
     {
         var device = TestDevices.Get("cpu");
