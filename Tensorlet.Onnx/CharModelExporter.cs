@@ -5,15 +5,15 @@ using Tensorlet.Models.Modeling;
 namespace Tensorlet.Onnx;
 
 /// <summary>
-/// Exports the two char models to ONNX (opset <see cref="Opset"/>), with their vocabularies in
+/// Exports the char models (LSTM, GRU and n-gram MLP) to ONNX (opset <see cref="Opset"/>), with their vocabularies in
 /// the model's metadata_props under the checkpoint's keys: <c>tensorlet.spec</c> (the spec's JSON),
 /// <c>tensorlet.vocabulary</c> (the characters in id order, as <see cref="CharVocabulary.Serialize"/>) and, for
 /// the n-gram model, <c>tensorlet.ngram_vocabulary</c> (as <see cref="NgramVocabulary.Serialize"/>).
 /// <para>
 /// The LSTM model takes <c>input</c> int64 [T, B] (character ids, time-major), <c>h0</c> and <c>c0</c> float
 /// [L, B, H], and gives <c>logits</c> [T, B, V], <c>hn</c> and <c>cn</c> [L, B, H]: feed hn and cn back as h0 and
-/// c0 to go on where a call stopped (ONNX Runtime keeps no state). The n-gram model takes <c>input</c> int64 [N]
-/// (n-gram ids) and gives <c>logits</c> [N, V].
+/// c0 to go on where a call stopped (ONNX Runtime keeps no state). The GRU model is the same without c0 and cn. The
+/// n-gram model takes <c>input</c> int64 [N] (n-gram ids) and gives <c>logits</c> [N, V].
 /// </para>
 /// </summary>
 public static class CharModelExporter
@@ -31,17 +31,18 @@ public static class CharModelExporter
     public const string NgramVocabularyKey = "tensorlet.ngram_vocabulary";
 
     /// <summary>Exports a trained model, its parameters read from the device.</summary>
-    /// <exception cref="OnnxExportException">The model is not one of the two char models, or its parameters do not fit its spec.</exception>
+    /// <exception cref="OnnxExportException">The model is not one of the char models, or its parameters do not fit its spec.</exception>
     public static byte[] Export(ICharModel model, CharVocabulary vocabulary, NgramVocabulary? ngrams = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var spec = model switch
         {
             LstmCharModel lstm => CharModelSpec.Lstm(lstm.CharVocabularySize, lstm.HiddenSize, lstm.NumLayers, lstm.Dropout),
+            GruCharModel gru => CharModelSpec.Gru(gru.CharVocabularySize, gru.HiddenSize, gru.NumLayers, gru.Dropout),
             NgramMlp mlp => CharModelSpec.Ngram(
                 ngrams?.NgramOrder ?? throw new OnnxExportException("The n-gram model needs its n-gram vocabulary; none was given."), mlp.NgramVocabularySize, mlp.CharVocabularySize, mlp.HiddenSize, mlp.Activation),
             _ => throw new OnnxExportException(
-                $"The model {model.GetType().FullName} ({model.Kind}) has no ONNX export: only {nameof(LstmCharModel)} and {nameof(NgramMlp)} do."),
+                $"The model {model.GetType().FullName} ({model.Kind}) has no ONNX export: only {nameof(LstmCharModel)}, {nameof(GruCharModel)} and {nameof(NgramMlp)} do."),
         };
         return Export(spec, model.Parameters.ToHost(), vocabulary, ngrams);
     }
@@ -81,11 +82,18 @@ public static class CharModelExporter
             [SpecKey] = spec.ToJson(),
             [VocabularyKey] = vocabulary.Serialize(),
         };
-        var builder = new OnnxGraphBuilder(stateDict, spec.Kind == ModelKind.Lstm ? "lstm_char_predict" : "ngram_mlp");
         if (spec.Kind == ModelKind.Lstm)
         {
-            BuildLstm(builder, spec);
-            return builder.ToModelBytes(metadata, "Tensorlet LSTM char model. Inputs: input int64 [T, B] (character ids, time-major), h0 and c0 float [L, B, H]. Outputs: logits [T, B, V], hn and cn [L, B, H].");
+            var lstm = new OnnxGraphBuilder(stateDict, "lstm_char_predict");
+            BuildRecurrent(lstm, spec);
+            return lstm.ToModelBytes(metadata, "Tensorlet LSTM char model. Inputs: input int64 [T, B] (character ids, time-major), h0 and c0 float [L, B, H]. Outputs: logits [T, B, V], hn and cn [L, B, H].");
+        }
+
+        if (spec.Kind == ModelKind.Gru)
+        {
+            var gru = new OnnxGraphBuilder(stateDict, "gru_char_predict");
+            BuildRecurrent(gru, spec);
+            return gru.ToModelBytes(metadata, "Tensorlet GRU char model. Inputs: input int64 [T, B] (character ids, time-major), h0 float [L, B, H]. Outputs: logits [T, B, V], hn [L, B, H].");
         }
 
         if (ngrams is null || ngrams.Count != spec.NgramVocabularySize || ngrams.NgramOrder != spec.NgramOrder)
@@ -96,6 +104,7 @@ public static class CharModelExporter
         }
 
         metadata[NgramVocabularyKey] = ngrams.Serialize();
+        var builder = new OnnxGraphBuilder(stateDict, "ngram_mlp");
         BuildNgram(builder, spec);
         return builder.ToModelBytes(metadata, "Tensorlet n-gram MLP. Input: input int64 [N] (n-gram ids). Output: logits [N, V].");
     }
@@ -107,19 +116,23 @@ public static class CharModelExporter
         AtomicFile.Write(path, stream => stream.Write(model));
     }
 
-    // lstm_char_predict: one-hot characters → nn.LSTM → output (Linear) on every step.
-    private static void BuildLstm(OnnxGraphBuilder builder, CharModelSpec spec)
+    // lstm_char_predict and gru_char_predict: one-hot characters → nn.LSTM or nn.GRU → output (Linear) on every step.
+    private static void BuildRecurrent(OnnxGraphBuilder builder, CharModelSpec spec)
     {
         int layers = spec.NumLayers, hidden = spec.HiddenSize, vocabulary = spec.CharVocabularySize;
+        bool lstm = spec.Kind == ModelKind.Lstm;
         var input = builder.Input("input", OnnxElementType.Int64, "T", "B");
         var h0 = builder.Input("h0", OnnxElementType.Float, layers, "B", hidden);
-        var c0 = builder.Input("c0", OnnxElementType.Float, layers, "B", hidden);
+        var c0 = lstm ? builder.Input("c0", OnnxElementType.Float, layers, "B", hidden) : null;
         var x = builder.OneHot(input, vocabulary);
-        var lstm = builder.Lstm("lstm", layers, x, h0, c0);
-        var logits = builder.Linear("output", lstm.Output);
+        var rnn = lstm ? builder.Lstm("lstm", layers, x, h0, c0!) : builder.Gru("gru", layers, x, h0);
+        var logits = builder.Linear("output", rnn.Output);
         builder.Output(logits, "logits", OnnxElementType.Float, "T", "B", vocabulary);
-        builder.Output(lstm.FinalHidden, "hn", OnnxElementType.Float, layers, "B", hidden);
-        builder.Output(lstm.FinalCell!, "cn", OnnxElementType.Float, layers, "B", hidden);
+        builder.Output(rnn.FinalHidden, "hn", OnnxElementType.Float, layers, "B", hidden);
+        if (lstm)
+        {
+            builder.Output(rnn.FinalCell!, "cn", OnnxElementType.Float, layers, "B", hidden);
+        }
     }
 
     // ngram_mlp: L1 (Linear on the one-hot n-gram, as a gather) → activation → L2.

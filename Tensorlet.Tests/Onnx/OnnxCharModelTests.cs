@@ -10,7 +10,7 @@ using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Onnx;
 
-/// <summary>The two char models exported by <see cref="CharModelExporter"/> and run by ONNX Runtime, against Tensorlet on <c>cpu</c>.</summary>
+/// <summary>The char models exported by <see cref="CharModelExporter"/> and run by ONNX Runtime, against Tensorlet on <c>cpu</c>.</summary>
 public sealed class OnnxCharModelTests
 {
     private const double Tolerance = 2e-5;
@@ -43,6 +43,39 @@ public sealed class OnnxCharModelTests
             Assert.That(result["logits"].Data, Is.EqualTo(expected).Within(Tolerance), $"logits of call {call}");
             Assert.That(h, Is.EqualTo(Flatten(state.Hidden)).Within(Tolerance), $"final h of call {call}");
             Assert.That(c, Is.EqualTo(Flatten(state.Cell)).Within(Tolerance), $"final c of call {call}");
+        }
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    public void GruModelLogitsAndStateMatchTensorletOverManyStepsWithACarriedState(int layers)
+    {
+        const int batch = 3, hidden = 6;
+        var device = TestDevices.Get("cpu");
+        using var model = new GruCharModel(device, Characters.Count, hidden, layers, dropout: 0.3f, seed: 19);
+        var bytes = CharModelExporter.Export(model, Characters);
+        using var session = new OrtSession(bytes);
+        using var state = model.Gru.CreateState(device, batch);
+        var h = new float[layers * batch * hidden];
+        var random = new Random(20);
+
+        var proto = ModelProto.Parser.ParseFrom(bytes);
+        Assert.That(proto.Graph.Input.Select(i => i.Name), Is.EqualTo(new[] { "input", "h0" }));
+        Assert.That(proto.Graph.Output.Select(o => o.Name), Is.EqualTo(new[] { "logits", "hn" }));
+        Assert.That(proto.Graph.Node.Count(n => n.OpType == "GRU"), Is.EqualTo(layers), "one GRU node per layer");
+        Assert.That(CharModelSpec.FromJson(session.Metadata[CharModelExporter.SpecKey]), Is.EqualTo(CharModelSpec.Gru(Characters.Count, hidden, layers, 0.3f)));
+
+        // 20 calls of 1 to 4 steps, each side carrying its own state.
+        for (int call = 0; call < 20; call++)
+        {
+            int steps = 1 + (call % 4);
+            var ids = Enumerable.Range(0, steps * batch).Select(_ => random.Next(Characters.Count)).ToArray();
+            using var input = device.IndexFromArray(ids, ids.Length);
+            var expected = model.Logits(input, batch, training: false, step: 0, initialState: state, finalState: state).ToArray();
+            var result = session.Run(OrtSession.Ids("input", ids, steps, batch), OrtSession.Floats("h0", h, layers, batch, hidden));
+            h = result["hn"].Data;
+            Assert.That(result["logits"].Data, Is.EqualTo(expected).Within(Tolerance), $"logits of call {call}");
+            Assert.That(h, Is.EqualTo(Flatten(state.Hidden)).Within(Tolerance), $"final h of call {call}");
         }
     }
 
