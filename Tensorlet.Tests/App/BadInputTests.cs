@@ -1,4 +1,7 @@
 using NUnit.Framework;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Models.Training;
+using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.App;
 
@@ -158,6 +161,35 @@ public sealed class BadInputTests
     public void ChangingAFixedSettingOnResumeIsOneErrorLine()
     {
         AppHarness.Run("train", "--resume", AppHarness.SharedRun, "--lr", "0.1").AssertError(1, "--lr cannot change when resuming");
+    }
+
+    [Test]
+    public void ResumingWithACheckpointOfAnotherSizeIsOneErrorLineAndKeepsTheCheckpoint()
+    {
+        var run = CopyOfSharedRun();
+        var path = Path.Combine(run, "lstm.safetensors");
+        var trained = ModelCheckpoint.Read(path);
+        var other = trained.Spec with { HiddenSize = trained.Spec.HiddenSize * 2 };
+        using (var model = other.Create(TestDevices.Get("cpu"), seed: 3))
+        {
+            ModelCheckpoint.Save(path, model, other, trained.Vocabulary, null, new TrainingPosition(1, 0, 3));
+        }
+
+        var before = File.ReadAllBytes(path);
+
+        AppHarness.Run("train", "--resume", run, "--epochs", "3", "--device", "cpu")
+            .AssertError(1, $"holds LSTM 2x{other.HiddenSize}, dropout 0.2, but the run's config.json describes LSTM 2x{trained.Spec.HiddenSize}");
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(before), "the checkpoint is untouched");
+        Directory.Delete(run, true);
+    }
+
+    [Test]
+    public void OptionsThatAResumedRunOrATextCannotUseAreRefused()
+    {
+        AppHarness.Run("train", "--resume", AppHarness.SharedRun, "--runs-dir", "elsewhere").AssertError(1, "--runs-dir does not go with --resume");
+        AppHarness.Run("train", "--resume", AppHarness.SharedRun, "--max-sequences", "5").AssertError(1, "--max-sequences cannot change when resuming");
+        AppHarness.Run("train", "--text", "/usr/share/common-licenses/GPL-3", "--model", "ngram", "--ngram-windows", "5")
+            .AssertError(2, "--ngram-windows does not go with --text");
     }
 
     [Test]

@@ -55,6 +55,21 @@ public sealed partial class DataCommandTests
     }
 
     [Test]
+    public void ExportingOverTheArchiveItReadsIsRefusedAndTheArchiveKept()
+    {
+        // A copy, so that a failure of the check cannot harm the shared corpus.
+        var folder = AppHarness.TempFolder();
+        var archive = Path.Combine(folder, "20news-bydate.tar.gz");
+        File.Copy(TestData.CorpusArchive, archive);
+        long length = new FileInfo(archive).Length;
+
+        AppHarness.Run("data", "--data", archive, "--max-sequences", "20", "--export", archive).AssertError(1, "is the file this command reads");
+
+        Assert.That(new FileInfo(archive).Length, Is.EqualTo(length));
+        Directory.Delete(folder, true);
+    }
+
+    [Test]
     public void AMissingDataPathIsOneErrorLine()
     {
         var result = AppHarness.Run("data", "--data", "/nonexistent/tensorlet/20news-bydate.tar.gz");

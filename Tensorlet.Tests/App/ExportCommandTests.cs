@@ -10,7 +10,7 @@ using Tensorlet.Tests.Onnx;
 
 namespace Tensorlet.Tests.App;
 
-/// <summary><c>CharPredict export</c> on checkpoints of both models, run back with ONNX Runtime.</summary>
+/// <summary><c>CharPredict export</c> on checkpoints of each model, run back with ONNX Runtime.</summary>
 public sealed class ExportCommandTests
 {
     private static readonly CharVocabulary Characters = CharVocabulary.FromTexts(["the cat sat."]);
@@ -70,6 +70,58 @@ public sealed class ExportCommandTests
             using var session = new OrtSession(File.ReadAllBytes(onnx));
             Assert.That(session.Run(OrtSession.Ids("input", ids, ids.Length))["logits"].Data, Is.EqualTo(expected).Within(2e-5));
             Assert.That(NgramVocabulary.Deserialize(session.Metadata[Tensorlet.Onnx.CharModelExporter.NgramVocabularyKey]).Ngrams, Is.EqualTo(ngrams.Ngrams));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void ExportsAGruCheckpointThatOnnxRuntimeRunsLikeTensorlet()
+    {
+        var folder = AppHarness.TempFolder();
+        try
+        {
+            var device = TestDevices.Get("cpu");
+            var spec = CharModelSpec.Gru(Characters.Count, 5, 2, 0.2f);
+            using var model = (GruCharModel)spec.Create(device, seed: 23);
+            var checkpoint = Path.Combine(folder, "gru.safetensors");
+            ModelCheckpoint.Save(checkpoint, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+            var onnx = Path.Combine(folder, "gru.onnx");
+
+            var result = AppHarness.Run("export", "--checkpoint", checkpoint, "--onnx", onnx);
+
+            Assert.That(result.ExitCode, Is.EqualTo(CharPredictApp.Success), result.ToString());
+            var ids = Characters.Encode("the cat");
+            using var input = device.IndexFromArray(ids, ids.Length);
+            var expected = model.Logits(input, 1, training: false, step: 0, initialState: null, finalState: null).ToArray();
+            using var session = new OrtSession(File.ReadAllBytes(onnx));
+            var logits = session.Run(OrtSession.Ids("input", ids, ids.Length, 1), OrtSession.Floats("h0", new float[2 * 5], 2, 1, 5))["logits"];
+            Assert.That(logits.Data, Is.EqualTo(expected).Within(2e-5));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void AnOutputThatIsTheCheckpointItselfIsRefusedAndTheCheckpointKept()
+    {
+        var folder = AppHarness.TempFolder();
+        try
+        {
+            var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+            using var model = spec.Create(TestDevices.Get("cpu"), seed: 24);
+            var checkpoint = Path.Combine(folder, "lstm.safetensors");
+            ModelCheckpoint.Save(checkpoint, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+            var before = File.ReadAllBytes(checkpoint);
+
+            AppHarness.Run("export", "--checkpoint", checkpoint, "--onnx", Path.Combine(folder, ".", "lstm.safetensors"))
+                .AssertError(CharPredictApp.Failure, "is the file this command reads");
+
+            Assert.That(File.ReadAllBytes(checkpoint), Is.EqualTo(before));
         }
         finally
         {

@@ -69,6 +69,12 @@ public sealed class TextTrainingTests
         Assert.That(runes, Has.Length.EqualTo(401), "--length counts characters; an emoji is one");
         Assert.That(runes.Distinct(), Is.SubsetOf(textCharacters));
         Assert.That(runes.Count(r => r.Value > 0x7F), Is.GreaterThan(1), "CJK and emoji come out whole");
+
+        // --per-char prints one row per character; a newline shows as U+000A rather than breaking its row.
+        var scored = AppHarness.Run("eval", "--checkpoint", Path.Combine(run, cell + ".safetensors"), "--text", "猫\ncat 😀", "--per-char", "--device", "cpu");
+        Assert.That(scored.ExitCode, Is.EqualTo(0), scored.ToString());
+        var rows = scored.Stdout.Split('\n').Where(l => l.Length > 0 && char.IsAsciiDigit(l[0])).Select(l => l.Split('\t')[1]).ToArray();
+        Assert.That(rows, Is.EqualTo(new[] { "U+000A", "'c'", "'a'", "'t'", "' '", "'😀'" }));
         Directory.Delete(runs, true);
     }
 
@@ -184,6 +190,7 @@ public sealed class TextTrainingTests
     [TestCase(new[] { "--schedule", "step", "--lr-step-size", "2", "--lr-decay", "0.5" }, new[] { 0.01, 0.01, 0.005, 0.005 })]
     [TestCase(new[] { "--schedule", "exponential", "--lr-decay", "0.5" }, new[] { 0.01, 0.005, 0.0025, 0.00125 })]
     [TestCase(new string[0], new[] { 0.01, 0.01, 0.01, 0.01 })]
+    [TestCase(new[] { "--schedule", "warmup-cosine", "--warmup-steps", "2" }, new[] { 0.004999999888241291, 0.009330126810377605, 0.004999999888241291, 0.0006698729661049785 })] // each epoch's last batch, steps 1, 3, 5, 7 of 8, from the float 0.01
     public void EachScheduleSetsTheLearningRateItsRuleGives(string[] schedule, double[] expected)
     {
         var run = Train([.. Tiny("lstm", false), "--epochs", "4", "--max-batches", "2", "--lr", "0.01", .. schedule]);
@@ -214,6 +221,16 @@ public sealed class TextTrainingTests
         Assert.That(
             config.RootElement.GetProperty("data").GetProperty("files").EnumerateArray().Select(f => Path.GetFileName(f.GetString())),
             Is.EqualTo(new[] { "a.txt", "b.txt" }));
+
+        // The lowercased run's model reads its own text, capitals and all: eval and sample lowercase what they are given.
+        var scored = AppHarness.Run("eval", "--checkpoint", Path.Combine(lowered, "lstm.safetensors"), "--file", texts, "--device", "cpu");
+        Assert.That(scored.ExitCode, Is.EqualTo(0), scored.ToString());
+        var sampled = AppHarness.Run("sample", "--checkpoint", Path.Combine(lowered, "lstm.safetensors"), "--start", "Zebras ", "--length", "5", "--device", "cpu");
+        Assert.That(sampled.ExitCode, Is.EqualTo(0), sampled.ToString());
+        Assert.That(sampled.Stdout, Does.StartWith("zebras "));
+        AppHarness.Run("eval", "--checkpoint", Path.Combine(cased, "lstm.safetensors"), "--text", "SIR", "--device", "cpu").AssertError(CharPredictApp.Failure, "'S', 'I', 'R'");
+        var asked = AppHarness.Run("eval", "--checkpoint", Path.Combine(cased, "lstm.safetensors"), "--text", "SIR", "--lowercase", "--device", "cpu");
+        Assert.That(asked.ExitCode, Is.EqualTo(0), asked.ToString());
         Directory.Delete(Path.GetDirectoryName(cased)!, true);
         Directory.Delete(Path.GetDirectoryName(lowered)!, true);
     }
@@ -245,6 +262,39 @@ public sealed class TextTrainingTests
         Assert.That(emojiSample.EnumerateRunes().Count(), Is.EqualTo(3 + 50), "the start, then 50 characters");
         Assert.That(emojiSample.EnumerateRunes().Distinct(), Is.SubsetOf(File.ReadAllText(unicodeText).EnumerateRunes().Distinct()));
         Directory.Delete(Path.GetDirectoryName(emoji)!, true);
+    }
+
+    [Test]
+    public void CompareShowsAGruAndAnNgramModelOfATextScoredOnTheHeldOutText()
+    {
+        var run = Train([.. Tiny("gru", false).Select(a => a == "lstm" ? "both" : a), "--n", "2", "--ngram-hidden", "4", "--epochs", "1"]);
+
+        var compared = AppHarness.Run("compare", "--run", run, "--start", "猫 ", "--length", "5", "--device", "cpu");
+
+        Assert.That(compared.ExitCode, Is.EqualTo(0), compared.ToString());
+        Assert.That(compared.Stdout, Does.Contain("GRU, epoch 1:").And.Contain("n-gram MLP, epoch 1:"));
+        Assert.That(compared.Stdout, Does.Contain("bits/char on the held-out text"));
+        Assert.That(compared.Stdout, Does.Not.Contain("common positions").And.Not.Contain("..99"), "a text has no fixed positions");
+        Directory.Delete(Path.GetDirectoryName(run)!, true);
+    }
+
+    [Test]
+    public void ResumingOnATextThatChangedIsOneErrorLineAndKeepsTheRun()
+    {
+        string text = Path.Combine(folder, "changing.txt");
+        File.Copy(unicodeText, text, overwrite: true);
+        string[] args = [.. Tiny("lstm", false), "--epochs", "1"];
+        var run = Train([.. args.Select(a => a == unicodeText ? text : a)]);
+        var checkpoint = File.ReadAllBytes(Path.Combine(run, "lstm.safetensors"));
+        File.AppendAllText(text, "猫 が 好き\n");
+
+        var resumed = AppHarness.Run("train", "--resume", run, "--epochs", "2");
+
+        resumed.AssertError(CharPredictApp.Failure, $"{text} has changed since the run started: {File.ReadAllText(text).EnumerateRunes().Count().ToString("N0", CultureInfo.InvariantCulture)} characters now");
+        Assert.That(File.ReadAllBytes(Path.Combine(run, "lstm.safetensors")), Is.EqualTo(checkpoint));
+        File.AppendAllText(text, "Z");
+        AppHarness.Run("train", "--resume", run, "--epochs", "2").AssertError(CharPredictApp.Failure, "gives a different vocabulary from the one the run was trained on (26 characters now, 25 then; new: 'Z')");
+        Directory.Delete(Path.GetDirectoryName(run)!, true);
     }
 
     // A text of about 700 characters: English and Japanese words, emoji, newlines.

@@ -5,6 +5,7 @@ using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
 using Tensorlet.Samples.CharPredict;
+using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.App;
 
@@ -82,7 +83,8 @@ public sealed class TrainCommandTests
         Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
         var run = AppHarness.OnlyRun(runs);
 
-        var resumed = AppHarness.Run("train", "--resume", run, "--epochs", "2");
+        // --data may name the corpus again (or where it moved); the run reads the same sequences.
+        var resumed = AppHarness.Run("train", "--resume", run, "--epochs", "2", "--data", TestData.CorpusArchive);
 
         Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
         Assert.That(resumed.Stdout, Does.Contain("lstm: resuming at epoch 2, batch 1 (step 3)"));

@@ -72,7 +72,13 @@ internal sealed class CompareCommand
         }
 
         var metrics = MetricsRow.ReadAll(run.Metrics);
+        bool onText = File.Exists(run.Config) && RunConfig.Read(run.Config).Settings.Text is not null;
         var text = result.GetValue(start)!;
+        if (CommonOptions.LowercaseFor(run.Checkpoint(kinds[0]), asked: false))
+        {
+            text = CommonOptions.ToLower(text);
+        }
+
         var temps = ParseTemperatures(result.GetValue(temperatures))!;
         using var dev = Device.Create(result.GetValue(device)!);
         var models = new List<LoadedModel>();
@@ -86,7 +92,7 @@ internal sealed class CompareCommand
             var table = new Table().Border(TableBorder.Rounded).AddColumn(new TableColumn("temperature").RightAligned());
             foreach (var model in models)
             {
-                table.AddColumn(new TableColumn(new Text(Heading(model, metrics))));
+                table.AddColumn(new TableColumn(new Text(Heading(model, metrics, onText))));
             }
 
             foreach (var t in temps)
@@ -113,20 +119,32 @@ internal sealed class CompareCommand
         return 0;
     }
 
-    // "LSTM: 2.012 bits/char on validation (3..99: 2.050)", from the model's last metrics row.
-    private static string Heading(LoadedModel model, IReadOnlyList<MetricsRow> metrics)
+    // "LSTM, epoch 8: 2.042 bits/char on validation (common positions: 2.042)", from the model's last metrics row. On
+    // a text, each model is scored on every character it predicts of the held-out end, so there are no common positions.
+    private static string Heading(LoadedModel model, IReadOnlyList<MetricsRow> metrics, bool onText)
     {
         var kind = model.Kind;
         string name = RunFolder.NameOf(kind);
-        string title = kind == ModelKind.Lstm ? "LSTM" : "n-gram MLP";
+        string title = kind switch
+        {
+            ModelKind.Lstm => "LSTM",
+            ModelKind.Gru => "GRU",
+            _ => "n-gram MLP",
+        };
         var last = metrics.Where(r => r.Model == name).MaxBy(r => r.Epoch);
         if (last is null)
         {
             return $"{title} (no validation score in metrics.csv)";
         }
 
-        return kind == ModelKind.Lstm
-            ? string.Create(CultureInfo.InvariantCulture, $"{title}, epoch {last.Epoch}: {last.ValBpc:F3} bits/char on validation (common positions: {last.ValLossCommon / Math.Log(2):F3})")
-            : string.Create(CultureInfo.InvariantCulture, $"{title}, epoch {last.Epoch}: {last.ValBpc:F3} bits/char on validation (positions {model.Ngrams!.NgramOrder}..99)");
+        string score = string.Create(CultureInfo.InvariantCulture, $"{title}, epoch {last.Epoch}: {last.ValBpc:F3} bits/char on ");
+        if (onText)
+        {
+            return score + "the held-out text";
+        }
+
+        return kind == ModelKind.Ngram
+            ? string.Create(CultureInfo.InvariantCulture, $"{score}validation (positions {model.Ngrams!.NgramOrder}..99)")
+            : string.Create(CultureInfo.InvariantCulture, $"{score}validation (common positions: {last.ValLossCommon / Math.Log(2):F3})");
     }
 }

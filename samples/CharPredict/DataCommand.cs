@@ -56,6 +56,7 @@ internal sealed class DataCommand
 
         if (result.GetValue(export) is { } path)
         {
+            CommonOptions.EnsureNotTheInput(path, corpus.Source, "--export");
             if (corpus.Sequences.Length == corpus.Corpus.Sequences.Count)
             {
                 corpus.Corpus.ExportSequences(path);

@@ -12,16 +12,17 @@ namespace Tensorlet.Samples.CharPredict;
 internal sealed class EvalCommand
 {
     private readonly AppConsole console;
-    private readonly Option<string> checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "A model file (lstm.safetensors or ngram.safetensors)", Required = true };
+    private readonly Option<string> checkpoint = CommonOptions.Checkpoint();
     private readonly Option<string> text = new("--text") { Description = "The text to score, as given" };
     private readonly Option<string> file = new("--file") { HelpName = "PATH", Description = "Score a UTF-8 file, or a folder's *.txt files, instead" };
     private readonly Option<bool> perChar = new("--per-char") { Description = "Print each character's log-probability" };
+    private readonly Option<bool> lowercase = CommonOptions.Lowercase();
     private readonly Option<string> device = CommonOptions.Device();
 
     public EvalCommand(AppConsole console)
     {
         this.console = console;
-        Command = new Command("eval", "Score a text under a trained model") { checkpoint, text, file, perChar, device };
+        Command = new Command("eval", "Score a text under a trained model") { checkpoint, text, file, perChar, lowercase, device };
         Command.Validators.Add(r =>
         {
             if ((r.GetResult(text) is null) == (r.GetResult(file) is null))
@@ -39,7 +40,8 @@ internal sealed class EvalCommand
     {
         using var dev = Device.Create(result.GetValue(device)!);
         using var model = LoadedModel.Load(result.GetValue(checkpoint)!, dev);
-        var input = result.GetValue(text) ?? ReadFile(result.GetValue(file)!);
+        bool lower = CommonOptions.LowercaseFor(result.GetValue(checkpoint)!, result.GetValue(lowercase));
+        var input = result.GetValue(text) is { } given ? (lower ? CommonOptions.ToLower(given) : given) : ReadFile(result.GetValue(file)!, lower);
         var (positions, logProbabilities, skipped) = model.Score(input);
 
         // Positions count characters (an emoji is one), as the model does.
@@ -47,10 +49,11 @@ internal sealed class EvalCommand
         var output = console.Output;
         if (result.GetValue(perChar))
         {
+            // A newline, tab or other unprintable character is shown as U+000A, so that each row stays one line.
             output.WriteLine("position\tchar\tlog_prob_nats");
             for (int i = 0; i < positions.Length; i++)
             {
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{positions[i]}\t'{characters[positions[i]]}'\t{logProbabilities[i]:F6}"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{positions[i]}\t{CharVocabulary.Quote(characters[positions[i]])}\t{logProbabilities[i]:F6}"));
             }
         }
 
@@ -67,9 +70,9 @@ internal sealed class EvalCommand
     }
 
     // The whole text of a file or folder, as train --text reads it (strict UTF-8, a leading byte-order mark dropped).
-    private static string ReadFile(string path)
+    private static string ReadFile(string path, bool lowercase)
     {
-        var corpus = TextCorpus.Load(path);
+        var corpus = TextCorpus.Load(path, lowercase);
         if (corpus.Length > Limits.MaxEvalCharacters)
         {
             throw new ArgumentException(string.Create(

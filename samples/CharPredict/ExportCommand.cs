@@ -4,11 +4,11 @@ using Tensorlet.Onnx;
 
 namespace Tensorlet.Samples.CharPredict;
 
-/// <summary><c>export</c>: writes a checkpoint of either model as an ONNX file for ONNX Runtime.</summary>
+/// <summary><c>export</c>: writes a checkpoint of any of the models as an ONNX file for ONNX Runtime.</summary>
 internal sealed class ExportCommand
 {
     private readonly AppConsole console;
-    private readonly Option<string> checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "A model file (lstm.safetensors or ngram.safetensors)", Required = true };
+    private readonly Option<string> checkpoint = CommonOptions.Checkpoint();
     private readonly Option<string> onnx = new("--onnx") { HelpName = "OUT", Description = "The ONNX file to write", Required = true };
 
     public ExportCommand(AppConsole console)
@@ -23,8 +23,9 @@ internal sealed class ExportCommand
 
     private int Execute(ParseResult result)
     {
-        var model = ModelCheckpoint.Read(result.GetValue(checkpoint)!);
         var path = result.GetValue(onnx)!;
+        CommonOptions.EnsureNotTheInput(path, result.GetValue(checkpoint)!, "--onnx");
+        var model = ModelCheckpoint.Read(result.GetValue(checkpoint)!);
         byte[] bytes;
         try
         {

@@ -10,19 +10,20 @@ internal sealed class SampleCommand
 {
     private readonly AppConsole console;
     private readonly CancellationToken cancellation;
-    private readonly Option<string> checkpoint = new("--checkpoint") { HelpName = "FILE", Description = "A model file (lstm.safetensors or ngram.safetensors)", Required = true };
+    private readonly Option<string> checkpoint = CommonOptions.Checkpoint();
     private readonly Option<string> start = new("--start") { Description = "The text to continue; @FILE reads it from a UTF-8 file (@@ starts a text with @)", DefaultValueFactory = _ => "the " };
     private readonly Option<int> length = OptionParsing.Number("--length", "New characters to generate", 200, NumberRange<int>.Positive(Limits.MaxGeneratedLength));
     private readonly Option<float> temperature = OptionParsing.Number("--temperature", "Softmax temperature; lower is greedier; 0 takes the most likely character", 0.5f, NumberRange<float>.NonNegative());
     private readonly Option<int> topK = OptionParsing.Number("--top-k", "Draw only among the K most likely characters (0: all)", 0, NumberRange<int>.NonNegative());
     private readonly Option<int> seed = CommonOptions.Seed();
+    private readonly Option<bool> lowercase = CommonOptions.Lowercase();
     private readonly Option<string> device = CommonOptions.Device();
 
     public SampleCommand(AppConsole console, CancellationToken cancellation)
     {
         this.console = console;
         this.cancellation = cancellation;
-        Command = new Command("sample", "Generate text from a trained model") { checkpoint, start, length, temperature, topK, seed, device };
+        Command = new Command("sample", "Generate text from a trained model") { checkpoint, start, length, temperature, topK, seed, lowercase, device };
         Command.SetAction(Execute);
     }
 
@@ -34,6 +35,11 @@ internal sealed class SampleCommand
         using var dev = Device.Create(result.GetValue(device)!);
         using var model = LoadedModel.Load(result.GetValue(checkpoint)!, dev);
         var text = StartText(result.GetValue(start)!);
+        if (CommonOptions.LowercaseFor(result.GetValue(checkpoint)!, result.GetValue(lowercase)))
+        {
+            text = CommonOptions.ToLower(text);
+        }
+
 
         // Each character is written as it is made; Ctrl+C ends the line and stops.
         using var characters = model.Stream(text, result.GetValue(temperature), result.GetValue(seed), result.GetValue(topK)).Take(result.GetValue(length)).GetEnumerator();

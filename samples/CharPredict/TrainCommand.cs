@@ -80,23 +80,29 @@ internal sealed class TrainCommand
         TrainSettings settings;
         RunFolder run;
         CharVocabulary? vocabulary = null;
+        DataSummary? trainedOn = null;
         bool resuming = result.GetValue(resume) is not null;
         if (result.GetValue(resume) is { } resumePath)
         {
-            var changed = FixedOptions().Where(result.WasGiven).Select(o => o.Name).ToArray();
+            if (result.WasGiven(runsDir))
+            {
+                throw new ArgumentException($"--runs-dir does not go with --resume: the run stays in {resumePath}.");
+            }
+
+            var changed = FixedOptions().Append(maxSequences).Where(result.WasGiven).Select(o => o.Name).ToArray();
             if (changed.Length > 0)
             {
                 throw new ArgumentException(
                     $"{string.Join(", ", changed)} cannot change when resuming (the run's config.json fixes them); only --epochs, --device, --threads and --data can.");
             }
 
-            if (result.WasGiven(data) && RunConfig.Read(resumePath).Settings.Text is not null)
+            run = new RunFolder(resumePath);
+            var config = RunConfig.Read(run.Config);
+            if (result.WasGiven(data) && config.Settings.Text is not null)
             {
                 throw new ArgumentException("--data does not go with a run trained on --text; its config.json names the text.");
             }
 
-            run = new RunFolder(resumePath);
-            var config = RunConfig.Read(run.Config);
             settings = config.Settings with
             {
                 Epochs = result.Given(epochs, config.Settings.Epochs),
@@ -108,6 +114,7 @@ internal sealed class TrainCommand
 
             // A run started from a checkpoint keeps that checkpoint's vocabulary, which its config.json records.
             vocabulary = settings.InitFrom is null ? null : CharVocabulary.Deserialize(config.Data.Vocabulary);
+            trainedOn = config.Data;
         }
         else
         {
@@ -125,10 +132,43 @@ internal sealed class TrainCommand
         ITrainingData corpus = settings.Text is { } textPath
             ? TextData.Load(textPath, settings.Lowercase, settings.ValidationFraction, vocabulary)
             : CorpusData.Load(console, settings.Data, settings.MaxSequences, settings.ValidationFraction, vocabulary);
+        if (trainedOn is not null)
+        {
+            EnsureSameData(trainedOn, corpus.Summarize(null), corpus.Source);
+        }
+
         using var dev = Device.Create(settings.Device, settings.Threads);
         console.Line($"Device: {dev.Name} ({dev.Description})");
         var runner = new TrainingRunner(console, settings, run, corpus, dev, result.GetValue(stopAfterBatches), result.GetValue(abortAfterBatches), cancellation);
         return runner.Run(resuming);
+    }
+
+    // A resumed run must see the data it was trained on: a text that grew or changed would train and validate on other
+    // characters, and its losses would no longer compare with the epochs before.
+    private static void EnsureSameData(DataSummary then, DataSummary now, string source)
+    {
+        if (now.Vocabulary != then.Vocabulary)
+        {
+            var (before, after) = (CharVocabulary.Deserialize(then.Vocabulary), CharVocabulary.Deserialize(now.Vocabulary));
+            string added = after.QuoteMissingFrom(before), gone = before.QuoteMissingFrom(after);
+            throw new CorpusException(source, string.Create(
+                CultureInfo.InvariantCulture,
+                $"{source} gives a different vocabulary from the one the run was trained on ({after.Count} characters now, {before.Count} then{(added.Length > 0 ? $"; new: {added}" : "")}{(gone.Length > 0 ? $"; gone: {gone}" : "")}); train a new run on it."));
+        }
+
+        var counts = new (string What, int? Then, int? Now)[]
+        {
+            ("characters", then.Characters, now.Characters),
+            ("training characters", then.TrainCharacters, now.TrainCharacters),
+            ("sequences", then.Sequences, now.Sequences),
+            ("training sequences", then.TrainSequences, now.TrainSequences),
+        };
+        if (counts.FirstOrDefault(c => c.Then != c.Now) is { What: not null } changed)
+        {
+            throw new CorpusException(source, string.Create(
+                CultureInfo.InvariantCulture,
+                $"{source} has changed since the run started: {changed.Now:N0} {changed.What} now, {changed.Then:N0} then; train a new run on it."));
+        }
     }
 
     // Options that do not go together: parse errors (one line, exit 2) like a bad number. A resumed run's options are
@@ -168,6 +208,10 @@ internal sealed class TrainCommand
         else if (Given(data) || Given(maxSequences))
         {
             r.AddError("--text replaces 20 Newsgroups: --data and --max-sequences do not go with it.");
+        }
+        else if (Given(ngramWindows))
+        {
+            r.AddError("--ngram-windows does not go with --text: on a text, the n-gram model trains on every window.");
         }
 
         // An unknown --schedule is already its option's parse error; GetValue would throw here, inside the parser.

@@ -134,9 +134,11 @@ internal sealed class TrainingRunner(
 
         RecurrentState? carried = null;
         long carriedStep = -1;
+        double trainedRate = optimizer.LearningRate; // the last batch's, which a per-batch schedule has moved on from
         trainer.BatchCompleted += progress =>
         {
             tally.Add(progress.Loss);
+            trainedRate = optimizer.LearningRate;
             if (schedule is { PerBatch: true })
             {
                 schedule.Step(null);
@@ -173,7 +175,7 @@ internal sealed class TrainingRunner(
         };
         trainer.EpochCompleted += report =>
         {
-            Record(m, state, report, tally, sampleStart, history);
+            Record(m, state, report, tally, sampleStart, history, trainedRate);
             if (schedule is { PerBatch: false })
             {
                 schedule.Step(report.Validation!.Loss);
@@ -271,6 +273,11 @@ internal sealed class TrainingRunner(
             throw new CheckpointException($"{path} was trained on a different n-gram vocabulary ({checkpoint.Ngrams.Count} {checkpoint.Ngrams.NgramOrder}-grams) than the data gives ({m.Ngrams.Count}).");
         }
 
+        if (checkpoint.Spec != m.Spec)
+        {
+            throw new CheckpointException($"{path} holds {Describe(checkpoint.Spec)}, but the run's config.json describes {Describe(m.Spec)}.");
+        }
+
         var start = checkpoint.Position;
         if (start.Epoch >= settings.Epochs)
         {
@@ -342,8 +349,9 @@ internal sealed class TrainingRunner(
         return new Adam(model.Parameters, settings.LearningRate);
     }
 
-    // After an epoch: metrics.csv, the checkpoint, samples.txt, loss.png, and one line on the console.
-    private void Record(RunModel m, ModelState state, EpochReport report, EpochTally tally, string sampleStart, EpochHistory history)
+    // After an epoch: metrics.csv, the checkpoint, samples.txt, loss.png, and one line on the console with the learning
+    // rate of the epoch's last batch.
+    private void Record(RunModel m, ModelState state, EpochReport report, EpochTally tally, string sampleStart, EpochHistory history, double learningRate)
     {
         var result = report.Validation!;
         double trainLoss = tally.MeanLoss;
@@ -356,7 +364,7 @@ internal sealed class TrainingRunner(
 
         // The best model is saved before the checkpoint: a kill in between redoes this epoch, which saves it again.
         bool best = history.IsBest(result.Loss);
-        history.Add(new EpochEntry(report.Epoch, result.Loss, state.Optimizer.LearningRate));
+        history.Add(new EpochEntry(report.Epoch, result.Loss, learningRate));
         history.Write(run.History(m.Kind));
         if (best)
         {
@@ -373,7 +381,7 @@ internal sealed class TrainingRunner(
         TryChart(rows);
         console.Line(string.Create(
             CultureInfo.InvariantCulture,
-            $"{m.Name} epoch {report.Epoch}/{settings.Epochs}: train {trainLoss:F4}  val {result.Loss:F4}{(settings.Text is null ? $" ({settings.N}..99: {common:F4})" : "")}  {row.ValBpc:F3} bits/char  {report.CharactersPerSecond:N0} chars/s  {row.Seconds:F1} s{(settings.Schedule == "none" ? "" : $"  lr {state.Optimizer.LearningRate:G4}")}{(best ? "  (best)" : "")}"));
+            $"{m.Name} epoch {report.Epoch}/{settings.Epochs}: train {trainLoss:F4}  val {result.Loss:F4}{(settings.Text is null ? $" ({settings.N}..99: {common:F4})" : "")}  {row.ValBpc:F3} bits/char  {report.CharactersPerSecond:N0} chars/s  {row.Seconds:F1} s{(settings.Schedule == "none" ? "" : $"  lr {learningRate:G4}")}{(best ? "  (best)" : "")}"));
         if (report.Sample is { } text)
         {
             console.Line($"  \"{sampleStart}{text}\"");
