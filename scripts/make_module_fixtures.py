@@ -24,7 +24,9 @@ modules_regression.safetensors -- 0: Linear(3, 4) 1: Sigmoid 2: Linear(4, 4) 3: 
 schedules.safetensors -- learning rates from base 0.1 over 12 epochs (index 0 = before any step):
   step_lr (StepLR(step_size=3, gamma=0.5)), exponential_lr (ExponentialLR(gamma=0.9)),
   warmup_cosine (LambdaLR, lr·e/3 for e < 3, then ½(1 + cos(π(e − 3)/(10 − 3))) floored at 0),
-  plateau (ReduceLROnPlateau(factor=0.5, patience=1, cooldown=1) stepped with plateau_metric [12]).
+  plateau (ReduceLROnPlateau(factor=0.5, patience=1, cooldown=1) stepped with plateau_metric [12]),
+  chained (StepLR(step_size=2, gamma=0.5) and ExponentialLR(gamma=0.9) on one optimizer, both stepped every epoch),
+  step_lr_set_by_hand (StepLR(step_size=3, gamma=0.5), the optimizer's lr set to 0.02 before the fifth step).
 """
 import argparse
 import math
@@ -142,6 +144,36 @@ def lr_sequence(make_scheduler, epochs=12, metrics=None):
     return torch.tensor(lrs, dtype=torch.float64)
 
 
+def lr_sequence_chained(epochs=12):
+    """StepLR(step_size=2, gamma=0.5) and ExponentialLR(gamma=0.9) on one optimizer, both stepped every epoch."""
+    p = nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.1)
+    first = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    second = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(epochs - 1):
+        opt.step()
+        first.step()
+        second.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    return torch.tensor(lrs, dtype=torch.float64)
+
+
+def lr_sequence_set_by_hand(epochs=12):
+    """StepLR(step_size=3, gamma=0.5) whose optimizer's lr is set to 0.02 by hand before the fifth step."""
+    p = nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+    lrs = [opt.param_groups[0]["lr"]]
+    for e in range(epochs - 1):
+        opt.step()
+        if e == 4:
+            opt.param_groups[0]["lr"] = 0.02
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    return torch.tensor(lrs, dtype=torch.float64)
+
+
 def make_schedules(out_dir):
     warmup, total = 3, 10
 
@@ -158,6 +190,8 @@ def make_schedules(out_dir):
         "warmup_cosine": lr_sequence(lambda o: torch.optim.lr_scheduler.LambdaLR(o, cosine)),
         "plateau": lr_sequence(lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=1, cooldown=1), metrics=metric),
         "plateau_metric": metric,
+        "chained": lr_sequence_chained(),
+        "step_lr_set_by_hand": lr_sequence_set_by_hand(),
     }
     save_and_verify(os.path.join(out_dir, "schedules.safetensors"), tensors, {"fixture": "schedules", "torch": torch.__version__})
 

@@ -32,11 +32,18 @@ public abstract class LearningRateSchedule
     /// <summary>Whether <see cref="Step"/> needs a metric (ReduceLROnPlateau).</summary>
     public virtual bool NeedsMetric => false;
 
-    /// <summary>Advances one epoch (or step) and sets the new learning rate; <paramref name="metric"/> is read only by metric-driven schedules.</summary>
+    /// <summary>
+    /// Advances one epoch (or step) and sets the new learning rate; <paramref name="metric"/> is read only by
+    /// metric-driven schedules. As in PyTorch, a chainable schedule goes on from the optimizer's rate: when something
+    /// else set it since this schedule's last step (another schedule on the same optimizer, or a hand), from that rate.
+    /// </summary>
     public void Step(double? metric = null)
     {
         Epoch++;
-        Apply(Next(LearningRate, Epoch, metric));
+
+        // The optimizer holds a float; while it still holds this schedule's rate, the double goes on unrounded.
+        double current = Optimizer.LearningRate == (float)LearningRate ? LearningRate : Optimizer.LearningRate;
+        Apply(Next(current, Epoch, metric));
     }
 
     /// <summary>

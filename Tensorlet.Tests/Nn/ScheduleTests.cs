@@ -44,4 +44,39 @@ public sealed class ScheduleTests
             Assert.That(actual[e], Is.EqualTo(expected[e]).Within(1e-7 * Math.Max(Math.Abs(expected[e]), 1e-3)), $"{name} epoch {e}");
         }
     }
+
+    // Two schedules on one optimizer, and a rate set by hand between steps: each step goes on from the optimizer's rate.
+    [TestCase("chained")]
+    [TestCase("step_lr_set_by_hand")]
+    public void ASchedulesStepGoesOnFromTheRateTheOptimizerHasAsPyTorchDoes(string name)
+    {
+        var expected = SafeTensorsFile.Read(TestData.Fixture("torch/schedules.safetensors"))[name].Data;
+        using var device = Device.Create("cpu");
+        using var model = new Linear(1, 1);
+        model.Build(device);
+        using var sgd = new Sgd(model.Parameters, 0.1f);
+        LearningRateSchedule[] schedules = name == "chained" ? [new StepLR(sgd, 2, 0.5), new ExponentialLR(sgd, 0.9)] : [new StepLR(sgd, 3, 0.5)];
+
+        var actual = new List<double> { sgd.LearningRate };
+        for (int e = 0; e < expected.Length - 1; e++)
+        {
+            if (name == "step_lr_set_by_hand" && e == 4)
+            {
+                sgd.LearningRate = 0.02f;
+            }
+
+            foreach (var schedule in schedules)
+            {
+                schedule.Step();
+            }
+
+            actual.Add(sgd.LearningRate);
+        }
+
+        // The optimizer's float rate against torch's double: within a few float roundings.
+        for (int e = 0; e < expected.Length; e++)
+        {
+            Assert.That(actual[e], Is.EqualTo(expected[e]).Within(1e-6 * expected[e]), $"{name} epoch {e}");
+        }
+    }
 }
