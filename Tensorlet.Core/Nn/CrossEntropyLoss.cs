@@ -139,7 +139,9 @@ public sealed class CrossEntropyLoss : ILoss<IndexTensor>
         safeTargets.CopyFrom(host);
         var weights = rowWeights.Get(logits.Device, rows, 1);
         weights.CopyFrom(hostWeights.AsSpan(0, rows));
-        float scale = Reduction == Reduction.Sum ? 1f : counted == 0 ? float.NaN : 1f / counted;
+        // With every target ignored the mean is 0/0, NaN (Forward gives it, as PyTorch does), but its gradient is zero,
+        // as PyTorch's is: a scale of NaN would make every row's NaN·0 = NaN.
+        float scale = Reduction == Reduction.Sum || counted == 0 ? 1f : 1f / counted;
         Ops.SoftmaxCrossEntropy(logits, safeTargets, losses, dLogits, scale);
         Ops.ScaleRows(dLogits, weights);
         Ops.Multiply(losses, weights, losses);

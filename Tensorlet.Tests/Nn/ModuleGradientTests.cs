@@ -51,6 +51,23 @@ public sealed class ModuleGradientTests
         AssertGradients(model, analytic);
     }
 
+    // A batch whose every target is ignored: the mean is 0/0 (NaN) and the sum 0, as in PyTorch, and the gradient is
+    // zero (PyTorch's too), so an optimizer step after it changes nothing.
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ABatchWithEveryTargetIgnoredHasAZeroGradient(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var logits = device.FromArray([1f, 2f, 3f, -1f, 0f, 4f], 2, 3);
+        using var targets = device.IndexFromArray([-100, -100], 2);
+        using var mean = new CrossEntropyLoss();
+        using var sum = new CrossEntropyLoss(Reduction.Sum);
+
+        Assert.That(mean.Forward(logits, targets), Is.NaN);
+        Assert.That(mean.Backward().ToArray(), Is.All.EqualTo(0f));
+        Assert.That(sum.Forward(logits, targets), Is.Zero);
+        Assert.That(sum.Backward().ToArray(), Is.All.EqualTo(0f));
+    }
+
     [TestCaseSource(nameof(Cases))]
     public void LinearActivationsAndMseMatchFiniteDifferencesIncludingTheInputGradient(string deviceName, Activation activation, bool sum)
     {
