@@ -145,7 +145,7 @@ public sealed class Trainer
         BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
         if (start is { } position)
         {
-            CheckStart(position);
+            CheckStart(position, BatchesPerEpoch(train.Count));
         }
 
         var stateful = StatefulModules(train);
@@ -161,11 +161,19 @@ public sealed class Trainer
 
     // A position no run can be at, or one whose step is not the optimizer's: the dropout masks (keyed by the step) and
     // Adam's bias correction (by its own count) would then follow two different runs, silently.
-    private void CheckStart(TrainingPosition start)
+    private void CheckStart(TrainingPosition start, int batchesPerEpoch)
     {
         if (start.Epoch < 0 || start.BatchInEpoch < 0 || start.Step < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(start), start, $"A training position counts from 0; got epoch {start.Epoch}, batch {start.BatchInEpoch}, step {start.Step}.");
+        }
+
+        if (start.BatchInEpoch >= batchesPerEpoch)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(start),
+                start,
+                $"The start position is at batch {start.BatchInEpoch} of an epoch of {batchesPerEpoch} batches (counting from 0); an epoch's end is the next epoch's batch 0.");
         }
 
         if (start.Step != optimizer.StepCount)
@@ -183,11 +191,7 @@ public sealed class Trainer
         var position = start ?? new TrainingPosition(0, 0, optimizer.StepCount);
         var reports = new List<EpochReport>();
         using var step = new TrainingStep<TInput, TTarget>(module, loss, optimizer, train, options.BatchSize, options.GradientClipNorm, options.Seed);
-        int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
-        if (options.MaxBatchesPerEpoch is int max)
-        {
-            batchesPerEpoch = Math.Min(batchesPerEpoch, max);
-        }
+        int batchesPerEpoch = BatchesPerEpoch(train.Count);
 
         for (int epoch = position.Epoch; epoch < options.Epochs; epoch++)
         {
@@ -229,7 +233,7 @@ public sealed class Trainer
             }
 
             clock.Stop();
-            var validationResult = validation is null || validation.Count == 0 ? null : Validate(validation);
+            var validationResult = validation is null || validation.Count == 0 || options.MaxValidationExamples == 0 ? null : Validate(validation);
             position = new TrainingPosition(epoch + 1, 0, position.Step);
             int batches = batchesPerEpoch - firstBatch;
             if (!options.ScheduleEveryBatch && schedule is not null)
@@ -250,6 +254,13 @@ public sealed class Trainer
         }
 
         return new TrainingResult(position, false, reports);
+    }
+
+    // Batches per epoch of a training set of count examples: the last batch may be short; MaxBatchesPerEpoch caps them.
+    private int BatchesPerEpoch(int count)
+    {
+        int batches = (int)(((long)count + options.BatchSize - 1) / options.BatchSize);
+        return options.MaxBatchesPerEpoch is int max ? Math.Min(batches, max) : batches;
     }
 
     private static int[] InOrder(int count)

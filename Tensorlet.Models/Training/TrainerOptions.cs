@@ -20,7 +20,7 @@ public sealed record TrainerOptions
     /// <summary>Clip the global gradient norm to this value; null for no clipping.</summary>
     public double? GradientClipNorm { get; init; }
 
-    /// <summary>Validation examples scored after each epoch; null for all.</summary>
+    /// <summary>Validation examples scored after each epoch; null for all, 0 for none (as with no validation set).</summary>
     public int? MaxValidationExamples { get; init; }
 
     /// <summary>Step the learning-rate schedule after every batch (e.g. warm-up and cosine) instead of after every epoch.</summary>

@@ -147,8 +147,31 @@ public sealed class TrainerTests
         Assert.That(ex!.Message, Does.StartWith("The start position is at step 7 but the Adam has taken 0: load the optimizer state saved with the position"));
         var negative = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Train(source, null, new TrainingPosition(-1, 0, 0)));
         Assert.That(negative!.Message, Does.StartWith("A training position counts from 0; got epoch -1, batch 0, step 0."));
+
+        // 24 examples in batches of 5 are 5 batches: batch 5 is past the epoch's end (it trained nothing, and a schedule
+        // still stepped).
+        var past = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Train(source, null, new TrainingPosition(0, 5, 0)));
+        Assert.That(past!.Message, Does.StartWith("The start position is at batch 5 of an epoch of 5 batches (counting from 0)"));
         Assert.That(model.Parameters.Values.ToArray(), Is.EqualTo(before), "nothing trained");
         Assert.That(trainer.Train(source, null, new TrainingPosition(1, 0, 0)).Position.Epoch, Is.EqualTo(2), "a position at the optimizer's step runs");
+    }
+
+    [Test]
+    public void NoValidationExamplesIsNoValidationAndTheScheduleGetsTheTrainingLoss()
+    {
+        // Before, 0 examples scored gave a NaN validation loss, which ReduceLROnPlateau took for no improvement.
+        var device = TestDevices.Get("cpu");
+        var source = SyntheticSequences(24, 9, seed: 1);
+        using var model = new LstmCharModel(device, 6, 8, 1, dropout: 0f, seed: 4);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var plateau = new ReduceLROnPlateau(adam, patience: 0);
+        var trainer = new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions { Epochs = 3, BatchSize = 6, MaxValidationExamples = 0 }, plateau);
+
+        var result = trainer.Train(source, source);
+
+        Assert.That(result.Epochs.Select(e => e.Validation), Is.All.Null);
+        Assert.That(result.Epochs.Select(e => e.TrainLoss), Is.Ordered.Descending, "the training loss falls");
+        Assert.That(adam.LearningRate, Is.EqualTo(0.01f), "so the plateau schedule never decays");
     }
 
     [Test]
