@@ -46,6 +46,7 @@ public sealed partial class Gru : RnnBase
     public GruState? FinalState => (GruState?)Final;
 
     /// <summary>Makes a zero h state for <paramref name="batch"/> sequences.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is below 1.</exception>
     public GruState CreateState(Device device, int batch) => new(device, NumLayers, batch, HiddenSize);
 
     private protected override RnnState NewState(Device device, int batch) => CreateState(device, batch);

@@ -46,6 +46,7 @@ public sealed partial class Lstm : RnnBase
     public LstmState? FinalState => (LstmState?)Final;
 
     /// <summary>Makes a zero (h, c) state for <paramref name="batch"/> sequences.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is below 1.</exception>
     public LstmState CreateState(Device device, int batch) => new(device, NumLayers, batch, HiddenSize);
 
     private protected override RnnState NewState(Device device, int batch) => CreateState(device, batch);

@@ -59,6 +59,11 @@ public abstract class RnnState : IDisposable
     }
 
     /// <summary>One zero [B, H] tensor per layer.</summary>
+    // A state for no sequence would fit no Forward, which needs a batch of at least 1.
     private protected static Tensor[] Zeros(Device device, int layers, int batch, int hiddenSize)
-        => [.. Enumerable.Range(0, layers).Select(_ => device.Zeros(batch, hiddenSize))];
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        return [.. Enumerable.Range(0, layers).Select(_ => device.Zeros(batch, hiddenSize))];
+    }
 }

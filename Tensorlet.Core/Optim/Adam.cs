@@ -82,9 +82,12 @@ public sealed class Adam : IOptimizer
     public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray());
 
     /// <summary>Restores a state saved by <see cref="SaveState"/>, so training resumes exactly.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
+    /// <exception cref="ArgumentException">Its moments do not fit the parameters.</exception>
     public void LoadState(AdamState state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        ArgumentOutOfRangeException.ThrowIfNegative(state.Step);
         if (state.FirstMoment.Length != firstMoment.Length || state.SecondMoment.Length != secondMoment.Length)
         {
             throw new ArgumentException($"The saved optimizer state holds {state.FirstMoment.Length} moments but the model has {firstMoment.Length} parameters.");

@@ -102,6 +102,35 @@ public sealed class OptimizerArgumentTests
     }
 
     [Test]
+    public void AnAdamStateWithANegativeStepIsRefusedWhenLoadedAndChangesNothing()
+    {
+        // Before, the state was taken and the next Step failed inside the kernel's bias correction with "step ('0')".
+        using var model = Built();
+        using var adam = new Adam(model.Parameters, 0.01f);
+        using var adamW = new AdamW(model.Parameters, 0.01f);
+        int count = (int)model.Parameters.Length;
+        var bad = new AdamState(-1, new float[count], new float[count]);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.LoadState(bad));
+        Assert.Throws<ArgumentOutOfRangeException>(() => adamW.LoadState(bad));
+
+        Assert.That((adam.StepCount, adamW.StepCount), Is.EqualTo((0, 0)));
+        Assert.DoesNotThrow(adam.Step);
+    }
+
+    [Test]
+    public void ARecurrentStateForNoSequenceIsRefused()
+    {
+        var device = TestDevices.Get("cpu");
+        var lstm = new Lstm(3, 4);
+        var gru = new Gru(3, 4);
+        Assert.Throws<ArgumentOutOfRangeException>(() => lstm.CreateState(device, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => gru.CreateState(device, -1));
+        using var state = lstm.CreateState(device, 1);
+        Assert.That(state.Batch, Is.EqualTo(1));
+    }
+
+    [Test]
     public void TheMessageNamesTheValue()
     {
         using var model = Built();
