@@ -30,13 +30,17 @@ public sealed class Dropout : Module
     /// <summary>The probability of zeroing an element.</summary>
     public float Probability { get; }
 
-    /// <summary>In training, x with elements zeroed with probability p and the rest scaled by 1/(1−p); otherwise x itself.</summary>
+    /// <summary>
+    /// In training, x with elements zeroed with probability p and the rest scaled by 1/(1−p); otherwise x's values. As
+    /// every module's output, the result is the module's: when it is x's values, a view of x, so that disposing it (a
+    /// <c>using</c> on a model's output) leaves the caller's x alone.
+    /// </summary>
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var y = Forward(input, Training, moduleSeed ^ salt, moduleStream);
         moduleStream++;
-        return LastOutput = ReferenceEquals(y, input) || input.Rank == 2 ? y : outputShaped.Like(y, input, input.Shape[^1]);
+        return LastOutput = input.Rank == 2 && !ReferenceEquals(y, input) ? y : outputShaped.Like(y, input, input.Shape[^1]);
     }
 
     /// <summary>Applies the same mask to the gradient, in place, and returns it.</summary>

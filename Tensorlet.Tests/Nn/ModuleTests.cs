@@ -67,6 +67,30 @@ public sealed class ModuleTests
         Assert.That(skipped, Has.Some.Not.EqualTo(0f));
     }
 
+    [TestCase(false, 0.5f)]
+    [TestCase(true, 0f)]
+    public void ADropoutThatPassesItsInputOnReturnsAViewWhoseDisposalLeavesTheInput(bool training, float probability)
+    {
+        // In eval (or at p = 0) Dropout returned the caller's x itself, so `using var y = model.Forward(x)` disposed x.
+        var device = TestDevices.Get("cpu");
+        using var dropout = new Dropout(probability);
+        dropout.Build(device);
+        dropout.Train(training);
+        using var x = device.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        using var x3 = device.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 1, 2, 3);
+
+        foreach (var input in new[] { x, x3 })
+        {
+            using (var y = dropout.Forward(input))
+            {
+                Assert.That((y.Shape, y.ToArray()), Is.EqualTo((input.Shape, input.ToArray())));
+            }
+
+            Assert.That(input.IsDisposed, Is.False);
+            Assert.That(dropout.Forward(input).ToArray(), Is.EqualTo(input.ToArray()), "the next Forward makes a new view");
+        }
+    }
+
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void TensorsCopyToAnotherDevice(string deviceName)
     {
