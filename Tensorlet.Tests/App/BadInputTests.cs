@@ -184,6 +184,23 @@ public sealed class BadInputTests
     }
 
     [Test]
+    public void ResumingARunThatAnotherTrainHoldsIsOneErrorLineAndTouchesNothing()
+    {
+        // Before, the second train removed the first one's temporary optimizer file as a killed run's leftover.
+        var run = CopyOfSharedRun();
+        var before = Directory.GetFiles(run).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+        using (new FileStream(Path.Combine(run, ".train.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            AppHarness.Run("train", "--resume", run, "--epochs", "3", "--device", "cpu").AssertError(1, $"{run} is in use by another 'train'");
+        }
+
+        Assert.That(Directory.GetFiles(run).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes), Is.EqualTo(before));
+        var resumed = AppHarness.Run("train", "--resume", run, "--epochs", "3", "--device", "cpu");
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), "once the other one has let go");
+        Directory.Delete(run, true);
+    }
+
+    [Test]
     public void OptionsThatAResumedRunOrATextCannotUseAreRefused()
     {
         AppHarness.Run("train", "--resume", AppHarness.SharedRun, "--runs-dir", "elsewhere").AssertError(1, "--runs-dir does not go with --resume");

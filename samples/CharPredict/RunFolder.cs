@@ -66,6 +66,35 @@ internal sealed class RunFolder(string path)
     /// <summary>Makes the folder on disk.</summary>
     public void Create() => Directory.CreateDirectory(Path);
 
+    /// <summary>
+    /// Holds the run for one <c>train</c> until disposed: an exclusive lock on <c>.train.lock</c>, which the system
+    /// releases however the process ends. A second <c>train --resume</c> of a run still training would otherwise remove
+    /// the first one's temporary files as a killed run's leftovers. Taking it also proves the folder writable before
+    /// any batch is trained.
+    /// </summary>
+    /// <exception cref="IOException">Another process holds the run, or the folder cannot be written.</exception>
+    public FileStream Lock()
+    {
+        string path = Combine(".train.lock");
+        try
+        {
+            // Every save makes a new file in the folder, which the lock file, made once, does not prove possible.
+            using (new FileStream(Combine($".write-check.{Environment.ProcessId}.tmp"), FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+            }
+
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"Cannot write in {Path}: {e.Message}", e);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && File.Exists(path))
+        {
+            throw new IOException($"{Path} is in use by another 'train' (it holds {path}); let that one finish, or stop it, first.", e);
+        }
+    }
+
     /// <summary>The model checkpoint (its optimizer state sits beside it as NAME.optimizer.ID.safetensors, named in its metadata).</summary>
     public string Checkpoint(ModelKind kind) => Combine(NameOf(kind) + ".safetensors");
 

@@ -31,6 +31,12 @@ internal sealed class TrainingRunner(
         var models = settings.Kinds.Select(Prepare).ToArray();
         Array.ForEach(models, m => RunSchedule.Check(settings, BatchesPerEpoch(m)));
         var summary = Summarize(models);
+        if (!resuming)
+        {
+            run.Create();
+        }
+
+        using var held = run.Lock();
         if (resuming)
         {
             run.RemoveLeftovers(settings.Kinds);
@@ -38,7 +44,6 @@ internal sealed class TrainingRunner(
         }
         else
         {
-            run.Create();
             new RunConfig(settings, summary, device.Description, DateTimeOffset.Now).Write(run.Config);
         }
 
