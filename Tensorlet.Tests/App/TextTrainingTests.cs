@@ -275,6 +275,8 @@ public sealed class TextTrainingTests
         Assert.That(compared.Stdout, Does.Contain("GRU, epoch 1:").And.Contain("n-gram MLP, epoch 1:"));
         Assert.That(compared.Stdout, Does.Contain("bits/char on the held-out text"));
         Assert.That(compared.Stdout, Does.Not.Contain("common positions").And.Not.Contain("..99"), "a text has no fixed positions");
+        var losses = File.ReadAllLines(Path.Combine(run, "metrics.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.That(losses.Select(l => l[4]), Is.EqualTo(losses.Select(l => l[3])), "val_loss_common is val_loss_all on a text");
         Directory.Delete(Path.GetDirectoryName(run)!, true);
     }
 

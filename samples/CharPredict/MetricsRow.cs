@@ -7,7 +7,7 @@ namespace Tensorlet.Samples.CharPredict;
 /// <param name="Epoch">The epoch, from 1.</param>
 /// <param name="TrainLoss">Mean training batch loss of the epoch, nats.</param>
 /// <param name="ValLossAll">Validation loss over every position the model predicts (LSTM 1..99, n-gram n..99), nats.</param>
-/// <param name="ValLossCommon">Validation loss over positions n..99, where both models predict, nats.</param>
+/// <param name="ValLossCommon">Validation loss over positions n..99, where both models predict, nats (on a text, the whole validation loss).</param>
 /// <param name="ValBpc">Validation bits per character, from <paramref name="ValLossAll"/>.</param>
 /// <param name="CharsPerSecond">Training throughput in predicted characters per second.</param>
 /// <param name="Seconds">Time spent training this model so far (validation and samples included).</param>

@@ -360,7 +360,9 @@ internal sealed class TrainingRunner(
     {
         var result = report.Validation!;
         double trainLoss = tally.MeanLoss;
-        double common = result.MeanLoss(settings.N, int.MaxValue);
+        // On 20 Newsgroups both models predict positions n..99 of each sequence; a text has no such common positions,
+        // and each model is scored (and charted) on every character it predicts.
+        double common = settings.Text is null ? result.MeanLoss(settings.N, int.MaxValue) : result.Loss;
         var row = new MetricsRow(m.Name, report.Epoch, trainLoss, result.Loss, common, result.Loss / Math.Log(2), report.CharactersPerSecond, tally.Seconds);
         var rows = MetricsRow.ReadAll(run.Metrics);
         rows.RemoveAll(r => r.Model == m.Name && r.Epoch >= report.Epoch);
