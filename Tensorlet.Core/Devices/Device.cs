@@ -60,7 +60,8 @@ public sealed class Device : IDisposable
     /// </summary>
     /// <param name="name"><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>ilgpu-cpu</c>.</param>
     /// <param name="threads">For <c>cpu</c>: how many threads the kernels use; 0 means one per physical core the process may
-    /// run on (hardware threads of one core share its FMA units and caches).</param>
+    /// run on (hardware threads of one core share its FMA units and caches). More than the logical CPUs is that many: the
+    /// kernels' thread team has no more.</param>
     /// <exception cref="DeviceNotAvailableException">The name is unknown or the device is not present, or, for <c>cpu</c>,
     /// <c>TENSORLET_CPU_VECTOR</c>, <c>TENSORLET_CPU_RECURRENCE</c> or <c>TENSORLET_CPU_HUGE_PAGES</c> asks for what this
     /// machine cannot run.</exception>
@@ -72,7 +73,7 @@ public sealed class Device : IDisposable
         switch (normalized)
         {
             case "cpu":
-                return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Kernels.Cpu.CpuCores.Machine : threads, ConfiguredCpuPlan()));
+                return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(CpuThreads(threads), ConfiguredCpuPlan()));
             case "cuda":
                 if (CudaProbe.Get().Problem is { } problem)
                 {
@@ -108,8 +109,13 @@ public sealed class Device : IDisposable
     internal static Device CreateCpu(int threads, Kernels.Cpu.CpuKernelPlan plan)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
-        return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(threads == 0 ? Kernels.Cpu.CpuCores.Machine : threads, plan));
+        return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(CpuThreads(threads), plan));
     }
+
+    // The threads a cpu device runs on: 0 is one per physical core; a count is capped at what the thread team has, so
+    // that the work is not cut into more parts than run at once, and the device says how many threads really run.
+    private static int CpuThreads(int threads)
+        => threads == 0 ? Kernels.Cpu.CpuCores.Machine : Math.Min(threads, Kernels.Cpu.CpuThreadTeam.MaxThreads);
 
     /// <summary>Allocates a zero-filled float32 tensor.</summary>
     public Tensor Zeros(params int[] shape)
