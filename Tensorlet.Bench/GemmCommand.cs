@@ -21,6 +21,9 @@ internal static class GemmCommand
     public static Command Command()
     {
         var shape = new Option<StepGemmShape>("--shape") { Description = "The multiplication of the LSTM step", Required = true };
+
+        // An enum option also parses numbers, any int: only the names are shapes.
+        shape.AcceptOnlyFromAmong(Enum.GetNames<StepGemmShape>());
         var hidden = OptionParsing.Number("--hidden", "Hidden width H", 256, NumberRange<int>.Positive(4_096));
         var threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, new NumberRange<int>(0, 4_096));
         var cold = new Option<bool>("--cold") { Description = "Cycle through copies of A and B larger than the last-level cache" };

@@ -16,6 +16,8 @@ namespace Tensorlet.Bench;
 /// </summary>
 public static class Program
 {
+    private static readonly string[] Commands = ["train-step", "gemm", "peak", "quality", "cuda-info"];
+
     /// <summary>Runs the benchmarks chosen on the command line.</summary>
     public static int Main(string[] args)
     {
@@ -29,9 +31,30 @@ public static class Program
             return RunCommand(args);
         }
 
+        // BenchmarkDotNet takes options only: a first word that is not one is a mistyped command, which it would treat
+        // as a benchmark name and, finding none, ask for interactively.
+        if (args is [var first, ..] && !first.StartsWith('-'))
+        {
+            Console.Error.WriteLine($"Tensorlet.Bench: unknown command '{first}'; the commands are {string.Join(", ", Commands)}, and BenchmarkDotNet's options (--filter ...) run the suites.");
+            return 2;
+        }
+
+        bool helpOrList = args.Any(a => a is "--help" or "-h" or "-?" or "--list" or "--info" or "--version");
+        if (args.Any(a => a is "--help" or "-h" or "-?"))
+        {
+            Console.WriteLine($"Tensorlet.Bench commands: {string.Join(", ", Commands)} (each with --help). Without one, BenchmarkDotNet runs the suites:");
+        }
+
         // Exit 1 when a benchmark did not run through: a critical validation error, a failed build, or an exception, such
-        // as a variant that disagrees with its float64 reference in its setup. BenchmarkDotNet itself returns normally.
+        // as a variant that disagrees with its float64 reference in its setup. BenchmarkDotNet itself returns normally,
+        // also when its options are wrong or the filter matches nothing; then no benchmark ran, which is a failure too.
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        if (!helpOrList && summaries.Sum(s => s.Reports.Length) == 0)
+        {
+            Console.Error.WriteLine("Tensorlet.Bench: no benchmark ran (see BenchmarkDotNet's message above: an unknown option or job, or a --filter that matches nothing).");
+            return 1;
+        }
+
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 
@@ -56,11 +79,11 @@ public static class Program
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception ex) when (ex is DeviceNotAvailableException or CorpusException)
+        catch (Exception ex) when (ex is DeviceNotAvailableException or CorpusException or ArgumentException or OutOfMemoryException)
         {
-            // A missing device or corpus: one line that names it, no stack trace. (Anything else keeps its stack trace,
-            // which a one-shot GPU run needs.)
-            Console.Error.WriteLine($"{args[0]}: {ex.Message}");
+            // A missing device or corpus, sizes no model can have, or more memory than the machine has: one line that
+            // says so, no stack trace. (Anything else keeps its stack trace, which a one-shot GPU run needs.)
+            Console.Error.WriteLine($"{args[0]}: {(ex is OutOfMemoryException ? "out of memory; use a smaller --batch or --hidden" : ex.Message)}");
             return 1;
         }
     }

@@ -39,7 +39,7 @@ public class TrainingStepBenchmarks
         device = Device.Create(DeviceName);
         bool synthetic = NewsgroupsArchive.FindLocal(new NewsgroupsArchiveOptions { AllowDownload = false }) is null;
         var data = TrainStepData.Create(kind, 3, synthetic, 1234);
-        session = new TrainStepSession(device, data, kind, cell, hidden, layers, 0f, 100, 1234);
+        session = new TrainStepSession(device, data, kind, cell, hidden, layers, 3, 0f, 100, 1234);
         double loss = session.Step();
         double expected = Math.Log(data.CharacterCount);
         if (!double.IsFinite(loss) || Math.Abs(loss - expected) > 0.5)

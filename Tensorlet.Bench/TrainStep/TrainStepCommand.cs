@@ -26,10 +26,10 @@ internal static class TrainStepCommand
         double loadStart = ProcessMemory.LoadAverage();
         using var device = CreateDevice(options);
         string gemm = GemmName(device);
-        string recurrence = RecurrenceName(device, options);
+        string? recurrence = RecurrenceName(device, options);
 
         int threads = (device.Backend as CpuBackend)?.Threads ?? 0;
-        Console.WriteLine($"device: {device.Name} ({device.Description}){(threads > 0 ? $", {threads} threads" : string.Empty)}, GEMM {gemm}, recurrence {recurrence}");
+        Console.WriteLine($"device: {device.Name} ({device.Description}){(threads > 0 ? $", {threads} threads" : string.Empty)}, GEMM {gemm}{(recurrence is null ? "" : $", recurrence {recurrence}")}");
 
         var clock = Stopwatch.StartNew();
         var data = TrainStepData.Create(options.Model, options.N, options.Synthetic, options.Seed);
@@ -39,7 +39,7 @@ internal static class TrainStepCommand
         double peakWithLoading = ProcessMemory.PeakMegabytes();
         bool peakReset = ProcessMemory.ResetPeak();
 
-        using var session = new TrainStepSession(device, data, options.Model, options.Cell, options.Hidden, options.Layers, options.Dropout, options.Batch, options.Seed);
+        using var session = new TrainStepSession(device, data, options.Model, options.Cell, options.Hidden, options.Layers, options.N, options.Dropout, options.Batch, options.Seed);
         string modelName = options.Model == "lstm" ? options.Cell : options.Model;
         Console.WriteLine($"model: {modelName} {(options.Model == "lstm" ? $"{options.Layers}×{options.Hidden}" : $"n={options.N}, {data.NgramCount}→{options.Hidden}→{data.CharacterCount}")}, {session.Model.Parameters.Length:N0} parameters, batch {options.Batch}, Adam lr {TrainStepSession.LearningRate}");
 
@@ -117,7 +117,7 @@ internal static class TrainStepCommand
             Batch = options.Batch,
             Threads = threads,
             Data = options.Synthetic ? "synthetic" : "20newsgroups",
-            Warmup = options.Warmup,
+            Warmup = Math.Max(options.Warmup, 1), // the validated first batch is always one, untimed
             Batches = options.Batches,
             MsPerBatchMedian = Round(median * 1000),
             MsPerBatchP10 = Round(Percentile(sorted, 0.1) * 1000),
@@ -153,29 +153,35 @@ internal static class TrainStepCommand
             : $"cpu-packed-{GemmGeometry.Machine.Kind.ToString().ToLowerInvariant()}"; // what varies by machine is the microkernel it packs for
 
     /// <summary>How the LSTM's time steps run: step by step on an ILGPU device; on cpu, fused, as a wavefront over stacked layers by default.</summary>
-    private static string RecurrenceName(Device device, TrainStepOptions options) => device.Backend switch
+    private static string? RecurrenceName(Device device, TrainStepOptions options) => device.Backend switch
     {
+        _ when options.Model != "lstm" => null, // the n-gram MLP has none
         IlgpuBackend => "StepByStep",
         CpuBackend cpu when cpu.Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && cpu.Threads >= 2 && options.Layers >= 2 => "cpu-wavefront",
         _ => "cpu-fused",
     };
 
     /// <summary>The device, with <c>--recurrence</c>'s schedule in its plan when given (cpu only).</summary>
+    /// <exception cref="DeviceNotAvailableException">The device cannot be made, or <c>--recurrence</c> is given for another.</exception>
     private static Device CreateDevice(TrainStepOptions options)
     {
-        int threads = options.Device is "cpu" or "auto" ? options.Threads : 0;
+        // The device as named first: it checks the name and the TENSORLET_CPU_* settings, each a one-line error.
+        var device = Device.Create(options.Device, options.Threads);
         if (options.Recurrence is null)
         {
-            return Device.Create(options.Device, threads);
+            return device;
         }
 
-        if (options.Device != "cpu")
+        using (device)
         {
-            throw new ArgumentException("--recurrence applies to --device cpu only.");
-        }
+            if (device.Backend is not CpuBackend cpu)
+            {
+                throw new DeviceNotAvailableException($"--recurrence applies to the cpu device only, not {device.Name}.");
+            }
 
-        var schedule = options.Recurrence == "wavefront" ? CpuRecurrenceSchedule.Wavefront : CpuRecurrenceSchedule.Split;
-        return Device.CreateCpu(threads, CpuKernelPlan.Machine with { Recurrence = schedule });
+            var schedule = options.Recurrence == "wavefront" ? CpuRecurrenceSchedule.Wavefront : CpuRecurrenceSchedule.Split;
+            return Device.CreateCpu(cpu.Threads, cpu.Plan with { Recurrence = schedule });
+        }
     }
 
     /// <summary>The p-quantile of sorted values, linearly interpolated.</summary>

@@ -18,8 +18,11 @@ internal sealed record TrainStepOptions
     /// <summary>With <c>--model lstm</c>: the recurrent layer, lstm (nn.LSTM) or gru (nn.GRU).</summary>
     public string Cell { get; init; } = "lstm";
 
-    /// <summary>The hidden width H (the notebook's n-gram MLP: 100).</summary>
+    /// <summary>The hidden width H: 256 for the LSTM, the notebook's 100 for the n-gram MLP unless given.</summary>
     public int Hidden { get; init; } = 256;
+
+    /// <summary>The notebook's n-gram MLP hidden width, <c>--hidden</c>'s default with <c>--model ngram</c>.</summary>
+    public const int NgramHidden = 100;
 
     /// <summary>Stacked LSTM layers (ignored for the n-gram model).</summary>
     public int Layers { get; init; } = 2;
@@ -65,7 +68,7 @@ internal sealed record TrainStepOptions
         model.AcceptOnlyFromAmong("lstm", "ngram");
         var cell = new Option<string>("--cell") { Description = "With --model lstm: the recurrent layer, lstm or gru", DefaultValueFactory = _ => d.Cell };
         cell.AcceptOnlyFromAmong("lstm", "gru");
-        var hidden = OptionParsing.Number("--hidden", "Hidden width H", d.Hidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
+        var hidden = OptionParsing.Number("--hidden", $"Hidden width H ({d.Hidden}; {NgramHidden} with --model ngram)", d.Hidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
         var layers = OptionParsing.Number("--layers", "Stacked LSTM layers", d.Layers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
         var batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", d.Batch, NumberRange<int>.Positive(1_000_000));
         var batches = OptionParsing.Number("--batches", "Timed batches", d.Batches, NumberRange<int>.Positive(1_000_000));
@@ -87,7 +90,7 @@ internal sealed record TrainStepOptions
         {
             Model = r.GetValue(model)!,
             Cell = r.GetValue(cell)!,
-            Hidden = r.GetValue(hidden),
+            Hidden = r.GetValue(model) == "ngram" && !r.WasGiven(hidden) ? NgramHidden : r.GetValue(hidden),
             Layers = r.GetValue(layers),
             Batch = r.GetValue(batch),
             Batches = r.GetValue(batches),

@@ -25,10 +25,10 @@ internal sealed record TrainStepReport
     public required string Gemm { get; init; }
 
     /// <summary>
-    /// How the LSTM's time steps ran: StepByStep on an ILGPU device; on cpu cpu-fused, or cpu-step-by-step when H is not a
-    /// multiple of the microkernel's width.
+    /// How the recurrent model's time steps ran: StepByStep on an ILGPU device; on cpu, cpu-wavefront (stacked layers at
+    /// once, on two threads or more) or cpu-fused; null for the n-gram model, which has none.
     /// </summary>
-    public required string Recurrence { get; init; }
+    public required string? Recurrence { get; init; }
 
     /// <summary>H.</summary>
     public int Hidden { get; init; }

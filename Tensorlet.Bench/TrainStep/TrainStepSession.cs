@@ -21,17 +21,20 @@ internal sealed class TrainStepSession : IDisposable
     private long step;
 
     /// <summary>Builds the model on <paramref name="device"/> for <paramref name="data"/>.</summary>
-    public TrainStepSession(Device device, TrainStepData data, string model, string cell, int hidden, int layers, float dropout, int batch, int seed)
+    public TrainStepSession(Device device, TrainStepData data, string model, string cell, int hidden, int layers, int n, float dropout, int batch, int seed)
     {
         Device = device;
         Data = data;
         Batch = batch;
-        Model = (model, cell) switch
+
+        // The spec checks the sizes (at most 2^28 parameters) before anything is allocated: one line, not an overflow.
+        var spec = (model, cell) switch
         {
-            ("lstm", "gru") => new GruCharModel(device, data.CharacterCount, hidden, layers, dropout, seed),
-            ("lstm", _) => new LstmCharModel(device, data.CharacterCount, hidden, layers, dropout, seed),
-            _ => new NgramMlp(device, data.NgramCount, data.CharacterCount, hidden, Activation.Relu, seed),
+            ("lstm", "gru") => CharModelSpec.Gru(data.CharacterCount, hidden, layers, dropout),
+            ("lstm", _) => CharModelSpec.Lstm(data.CharacterCount, hidden, layers, dropout),
+            _ => CharModelSpec.Ngram(n, data.NgramCount, data.CharacterCount, hidden, Activation.Relu),
         };
+        Model = spec.Create(device, seed);
         Optimizer = new Adam(Model.Parameters, LearningRate);
         trainingStep = new TrainingStep<int, int>((Module)Model, loss, Optimizer, data.Source, batch, gradientClipNorm: null, seed);
         order = Trainer.EpochOrder(data.Source.Count, seed, 0);

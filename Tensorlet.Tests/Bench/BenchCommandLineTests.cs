@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NUnit.Framework;
+
+namespace Tensorlet.Tests.Bench;
+
+/// <summary>
+/// Tensorlet.Bench's command line as its users meet it, run as a child process: a mistake is one line and a non-zero
+/// exit, never a stack trace or a run that reports something other than what ran.
+/// </summary>
+public sealed class BenchCommandLineTests
+{
+    [TestCase(new[] { "train-stpe", "--batches", "2" }, 2, "unknown command 'train-stpe'; the commands are train-step")]
+    [TestCase(new[] { "gemm", "--shape", "99" }, 2, "Argument '99' not recognized")]
+    [TestCase(new[] { "train-step", "--synthetic", "--device", "ilgpu-cpu", "--recurrence", "split" }, 1, "--recurrence applies to the cpu device only, not ilgpu-cpu")]
+    [TestCase(new[] { "train-step", "--synthetic", "--hidden", "16384", "--batches", "1" }, 1, "at most 268,435,456 (2^28)")]
+    [TestCase(new[] { "--filter", "*NoSuchBenchmark*" }, 1, "no benchmark ran")]
+    public void AMistakeIsOneLineAndANonZeroExit(string[] args, int code, string fragment)
+    {
+        var (exit, _, stderr) = Run(args);
+
+        Assert.That(exit, Is.EqualTo(code), stderr);
+        Assert.That(stderr, Does.Contain(fragment));
+        Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), stderr);
+    }
+
+    [Test]
+    public void AForcedWidthThatIsNotOneIsOneLineWithRecurrenceToo()
+    {
+        var (exit, _, stderr) = Run(["train-step", "--synthetic", "--recurrence", "split", "--batches", "1"], ("TENSORLET_CPU_VECTOR", "junk"));
+
+        Assert.That((exit, stderr.Trim()), Is.EqualTo((1, "train-step: Device 'cpu' cannot run as configured: TENSORLET_CPU_VECTOR=junk is not one of 512, 256, 128, scalar.")));
+    }
+
+    [Test]
+    public void TheReportSaysWhatRan()
+    {
+        // The n-gram MLP's width is the notebook's 100 unless given; it has no recurrence; the validated first batch is
+        // a warm-up batch; more threads than the machine has are the threads it has.
+        var (exit, stdout, stderr) = Run(["train-step", "--synthetic", "--model", "ngram", "--batches", "1", "--warmup", "0", "--threads", "4096"]);
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        using var report = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        var json = report.RootElement;
+        Assert.That(json.GetProperty("hidden").GetInt32(), Is.EqualTo(100));
+        Assert.That(json.GetProperty("recurrence").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(json.GetProperty("warmup").GetInt32(), Is.EqualTo(1));
+        Assert.That(json.GetProperty("threads").GetInt32(), Is.InRange(1, Environment.ProcessorCount));
+        Assert.That(stdout, Does.Contain("timed 1 batches after 1 warm-up"));
+    }
+
+    // Runs Tensorlet.Bench (built beside the tests, same configuration) and waits for it.
+    private static (int Exit, string Stdout, string Stderr) Run(string[] args, params (string Name, string Value)[] environment)
+    {
+        var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string bench = Path.Combine(tests.Parent!.Parent!.Parent!.Parent!.FullName, "Tensorlet.Bench", "bin", tests.Parent.Name, tests.Name, "Tensorlet.Bench.dll");
+        Assert.That(File.Exists(bench), Is.True, $"{bench} is built with the solution");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(bench);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"Tensorlet.Bench {string.Join(' ', args)} did not exit within 2 minutes");
+        }
+
+        return (process.ExitCode, stdout, stderr.Result);
+    }
+}
