@@ -19,6 +19,11 @@ if (options is null)
 }
 
 bool cuda = options.Device == "cuda" || (options.Device == "auto" && HasCuda());
+if (options.Device == "cuda" && !HasCuda())
+{
+    Console.Error.WriteLine("workbench: --device cuda needs an NVIDIA GPU and its driver (libcuda.so), and this machine has none; --device ilgpu-cpu runs every variant small.");
+    return 1;
+}
 using var context = Context.Create(builder => (cuda ? builder.Cuda() : builder.CPU()).EnableAlgorithms());
 using Accelerator accelerator = cuda ? context.CreateCudaAccelerator(0) : context.CreateCPUAccelerator(0);
 using var gemm = new GemmVariants(accelerator);
