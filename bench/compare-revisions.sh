@@ -16,13 +16,19 @@ BATCHES=${BATCHES:-6}
 WARMUP=${WARMUP:-6}
 THREADS=${THREADS:-2}
 
+source bench/lib.sh
+whole REPS BATCHES WARMUP THREADS
+for config in $CONFIGS; do
+  [[ "$config" =~ ^(lstm|gru):[1-9][0-9]*$ ]] || { echo "${0##*/}: CONFIGS holds '$config'; each is lstm:H or gru:H" >&2; exit 2; }
+done
+
 base=$(mktemp -d)
 trap 'git worktree remove --force "$base" >/dev/null 2>&1 || true; rm -rf "$base"' EXIT
 git worktree add -q --detach "$base" "$REV"
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== A: $(git rev-parse --short "$REV") ($REV)   B: this working tree ($(git rev-parse --short HEAD))"
-dotnet build "$base/Tensorlet.Bench" -c Release -v q -nologo > /dev/null
-dotnet build Tensorlet.Bench -c Release -v q -nologo > /dev/null
+build "$base/Tensorlet.Bench"
+build Tensorlet.Bench
 A="dotnet $base/Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
 B="dotnet Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
 
@@ -34,7 +40,7 @@ for config in $CONFIGS; do
   for r in $(seq "$REPS"); do
     for side in A B; do
       bin=$A; [ "$side" = B ] && bin=$B
-      out=$($bin train-step --model lstm "${cellflag[@]}" --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
+      out=$(run $bin train-step --model lstm "${cellflag[@]}" --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS")
       echo "$side $cell 2x$h: $(echo "$out" | field chars_per_s) chars/s, $(echo "$out" | field gflops) GFLOP/s, CPU $(echo "$out" | field cpu_ms_per_batch) ms/batch (all threads), load $(cut -d' ' -f1 /proc/loadavg)"
     done
   done

@@ -7,10 +7,8 @@
 # workload, each round's Tensorlet/libtorch ratio and Tensorlet's fraction of the peak, and the medians of both; for
 # the training rounds also the fraction of a peak taken just before and after that round (Tensorlet.Bench's `peak`).
 #
-# The libtorch project is not in Tensorlet.sln (its restore is about 1.3 GB); this script builds it. On a system whose
-# libstdc++ predates GCC 13 (Debian 12), libLibTorchSharp.so's one GLIBCXX_3.4.32 symbol, std::ios_base_library_init,
-# is supplied by a two-line preload (libtorch-train-step/ios_base_library_init.cpp) and that version requirement is
-# marked weak in the copy under bin/ (nothing outside bin/ changes).
+# The libtorch project is not in Tensorlet.sln (its restore is about 1.3 GB); bench/libtorch-env.sh builds it and, on a
+# system whose libstdc++ predates GCC 13 (Debian 12), makes it load (nothing outside its bin/ changes).
 #
 # Usage: bench/vs-libtorch.sh            (from the repository root)
 # Environment: CELLS="lstm" (or "lstm gru", or "" for none)  HIDDEN="256 512"  REPS=2  BATCHES=6  WARMUP=6  THREADS=2
@@ -42,32 +40,19 @@ NGRAM_THREADS=${NGRAM_THREADS:-1}
 GEMMS=${GEMMS:-}
 GEMM_COLD=${GEMM_COLD:-1}
 
-echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-dotnet build Tensorlet.Bench -c Release -v q -nologo > /dev/null
-dotnet build bench/libtorch-train-step -c Release -v q -nologo > /dev/null
-TENSORLET="dotnet Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
-OUT=bench/libtorch-train-step/bin/Release/net10.0
-LIBTORCH="dotnet $OUT/LibtorchTrainStep.dll"
+source bench/lib.sh
+whole REPS BATCHES WARMUP THREADS NGRAM_BATCHES NGRAM_WARMUP NGRAM_THREADS
+for cell in $CELLS; do
+  [[ "$cell" =~ ^(lstm|gru)$ ]] || { echo "${0##*/}: CELLS holds '$cell'; the cells are lstm and gru" >&2; exit 2; }
+done
+for h in $HIDDEN; do
+  [[ "$h" =~ ^[1-9][0-9]*$ ]] || { echo "${0##*/}: HIDDEN holds '$h', not a whole number of at least 1" >&2; exit 2; }
+done
 
-PRELOAD=""
-native=$OUT/runtimes/linux-x64/native/libLibTorchSharp.so
-if ! strings "$(ldconfig -p | sed -n 's/.*libstdc++.so.6 (libc6,x86-64) => //p' | head -1)" | grep -q GLIBCXX_3.4.32; then
-  shim=$OUT/libiosinit.so
-  g++ -O2 -shared -fPIC -o "$shim" bench/libtorch-train-step/ios_base_library_init.cpp
-  python3 - "$native" <<'PY'
-import struct, subprocess, sys
-path = sys.argv[1]
-out = subprocess.run(["readelf", "-V", path], capture_output=True, text=True).stdout
-base = int(out.split("'.gnu.version_r'")[1].split("Offset: ")[1].split()[0], 16)
-entry = next(l for l in out.splitlines() if "Name: GLIBCXX_3.4.32" in l)
-offset = base + int(entry.split(":")[0].strip(), 16)
-data = bytearray(open(path, "rb").read())
-struct.pack_into("<H", data, offset + 4, 2)  # vna_flags = VER_FLG_WEAK
-open(path, "wb").write(data)
-PY
-  rm -rf "$OUT/cpu"  # TorchSharp's fallback copy of the unpatched natives
-  PRELOAD="LD_PRELOAD=$(realpath "$shim")"
-fi
+echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+build Tensorlet.Bench
+TENSORLET="dotnet Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
+source bench/libtorch-env.sh
 
 RESULTS=$(mktemp)
 trap 'rm -f "$RESULTS"' EXIT
@@ -82,10 +67,10 @@ for cell in $CELLS; do
   for h in $HIDDEN; do
     for r in $(seq "$REPS"); do
       before=$(round_peak)
-      t=$($TENSORLET train-step --model lstm --cell "$cell" --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
+      t=$(run $TENSORLET train-step --model lstm --cell "$cell" --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS")
       after=$(round_peak)
       echo "tensorlet $cell 2x$h: $(echo "$t" | field chars_per_s) chars/s, $(echo "$t" | field gflops) GFLOP/s  [$(echo "$t" | field cpu_plan)]; peak beside it $before, $after"
-      l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --cell "$cell" --hidden "$h" --layers 2 --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS" 2>&1)
+      l=$(run env $PRELOAD $LIBTORCH_ENV $LIBTORCH --cell "$cell" --hidden "$h" --layers 2 --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS")
       echo "libtorch  $cell 2x$h: $(echo "$l" | field chars_per_s) chars/s, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
       echo "$cell 2x$h $(echo "$t" | field chars_per_s) $(echo "$l" | field chars_per_s) $(echo "$t" | field gflops) $(beside "$before" "$after")" >> "$RESULTS"
     done
@@ -94,9 +79,9 @@ done
 
 if [ "$NGRAM" = 1 ]; then
   for r in $(seq "$REPS"); do
-    t=$($TENSORLET train-step --model ngram --n 3 --hidden 100 --batch 100 --synthetic --batches "$NGRAM_BATCHES" --warmup "$NGRAM_WARMUP" --threads "$NGRAM_THREADS" 2>&1)
+    t=$(run $TENSORLET train-step --model ngram --n 3 --hidden 100 --batch 100 --synthetic --batches "$NGRAM_BATCHES" --warmup "$NGRAM_WARMUP" --threads "$NGRAM_THREADS")
     echo "tensorlet ngram: $(echo "$t" | field ms_per_batch_median) ms/batch, CPU $(echo "$t" | field cpu_ms_per_batch) ms/batch"
-    l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model ngram --hidden 100 --batch 100 --batches "$NGRAM_BATCHES" --warmup "$NGRAM_WARMUP" --threads "$NGRAM_THREADS" 2>&1)
+    l=$(run env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model ngram --hidden 100 --batch 100 --batches "$NGRAM_BATCHES" --warmup "$NGRAM_WARMUP" --threads "$NGRAM_THREADS")
     echo "libtorch  ngram: $(echo "$l" | field ms_per_batch_median) ms/batch, CPU $(echo "$l" | field cpu_ms_per_batch) ms/batch  [torch $(echo "$l" | field torch)]"
     # Times, not rates: libtorch's over Tensorlet's is the speed-up.
     echo "ngram - $(echo "$l" | field ms_per_batch_median) $(echo "$t" | field ms_per_batch_median) - -" >> "$RESULTS"
@@ -106,9 +91,9 @@ fi
 for shape in $GEMMS; do
   for h in $HIDDEN; do
     for r in $(seq "$REPS"); do
-      t=$($TENSORLET gemm --shape "$shape" --hidden "$h" --threads "$THREADS" $([ "$GEMM_COLD" = 1 ] && echo --cold) 2>&1)
+      t=$(run $TENSORLET gemm --shape "$shape" --hidden "$h" --threads "$THREADS" $([ "$GEMM_COLD" = 1 ] && echo --cold))
       echo "tensorlet gemm $shape H=$h: $(echo "$t" | field ms_median) ms, $(echo "$t" | field gflops) GFLOP/s, $(echo "$t" | field copies) copies"
-      l=$(env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model gemm --shape "$shape" --hidden "$h" --threads "$THREADS" --copies "$(echo "$t" | field copies)" 2>&1)
+      l=$(run env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model gemm --shape "$shape" --hidden "$h" --threads "$THREADS" --copies "$(echo "$t" | field copies)")
       echo "libtorch  gemm $shape H=$h: $(echo "$l" | field ms_median) ms, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
       echo "$shape H=$h $(echo "$t" | field gflops) $(echo "$l" | field gflops) $(echo "$t" | field gflops) -" >> "$RESULTS"
     done

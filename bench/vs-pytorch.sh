@@ -31,16 +31,25 @@ LSTM_WARMUP=${LSTM_WARMUP:-1}
 NGRAM_BATCHES=${NGRAM_BATCHES:-300}
 NGRAM_WARMUP=${NGRAM_WARMUP:-30}
 PYTHON=${PYTHON:-/usr/bin/python3}
+source bench/lib.sh
+whole REPS LSTM_BATCHES LSTM_WARMUP NGRAM_BATCHES NGRAM_WARMUP
+for config in $CONFIGS; do
+  [[ "$config" =~ ^(lstm-2x256|lstm-2x512|gru-2x256|ngram)$ ]] || { echo "${0##*/}: unknown configuration '$config'; use lstm-2x256, lstm-2x512, gru-2x256 or ngram" >&2; exit 2; }
+done
+if ! torch_version=$($PYTHON -c 'import torch; print(torch.__version__)' 2>/dev/null); then
+  echo "${0##*/}: $PYTHON cannot import torch; install Debian's python3-torch (apt-get install python3-torch) or set PYTHON" >&2
+  exit 2
+fi
 mkdir -p bench/results
 RESULTS=${RESULTS:-bench/results/vs-pytorch-$(date -u +%Y%m%dT%H%M%SZ).jsonl}
 : > "$RESULTS"
 
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== BLAS alternative: $(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | sed -n 's/^Value: //p')"
-echo "== torch: $($PYTHON -c 'import torch; print(torch.__version__)')"
+echo "== torch: $torch_version"
 
 echo "== building Tensorlet.Bench (Release)"
-dotnet build Tensorlet.Bench -c Release -v q -nologo > /dev/null
+build Tensorlet.Bench
 TENSORLET="dotnet Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
 
 # OPENBLAS_CORETYPE=X only where OpenBLAS's X kernels give right answers here.
@@ -74,7 +83,7 @@ args_for() { # config -> "model cell hidden layers batches warmup"
     lstm-2x512) echo "lstm lstm 512 2 $LSTM_BATCHES $LSTM_WARMUP" ;;
     gru-2x256) echo "lstm gru 256 2 $LSTM_BATCHES $LSTM_WARMUP" ;;
     ngram) echo "ngram lstm 100 1 $NGRAM_BATCHES $NGRAM_WARMUP" ;;
-    *) echo "unknown configuration $1" >&2; exit 2 ;;
+    *) echo "unknown configuration $1" >&2; exit 2 ;; # checked above
   esac
 }
 
