@@ -14,7 +14,9 @@ namespace Tensorlet.Bench.Quality;
 /// The notebook's LSTM 2×256 (dropout 0.5, Adam lr 2e-3, batch 100) on scikit-learn's shuffled order with the
 /// last 10% held out, as the libtorch yardstick in the design notes was run; then the n-gram MLP (n = 3, hidden
 /// 100, relu, the first 10 windows of each training sequence), scored on every window of the held-out sequences.
-/// One line per epoch: validation loss over all positions, over 3..99 and over 3..12.
+/// One line per epoch: validation loss over all positions, over 3..99 and over 3..12. <c>--export-split DIR</c> writes
+/// the split instead (DIR/train.txt and DIR/validation.txt, a sequence per line) for the libtorch run
+/// (<c>bench/quality-vs-libtorch.sh</c>).
 /// </summary>
 internal static class QualityCommand
 {
@@ -26,12 +28,13 @@ internal static class QualityCommand
         var threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, new NumberRange<int>(0, 4_096));
         var model = new Option<string>("--model") { Description = "both, lstm or ngram", DefaultValueFactory = _ => "both" };
         model.AcceptOnlyFromAmong("both", "lstm", "ngram");
-        var command = new Command("quality", "The LSTM and n-gram training run behind docs/quality.md") { epochs, device, threads, model };
-        command.SetAction(r => Run(r.GetValue(epochs), r.GetValue(device)!, r.GetValue(threads), r.GetValue(model)!));
+        var exportSplit = new Option<string?>("--export-split") { HelpName = "DIR", Description = "Write the split (DIR/train.txt, DIR/validation.txt) for the libtorch run and stop" };
+        var command = new Command("quality", "The LSTM and n-gram training run behind docs/quality.md") { epochs, device, threads, model, exportSplit };
+        command.SetAction(r => Run(r.GetValue(epochs), r.GetValue(device)!, r.GetValue(threads), r.GetValue(model)!, r.GetValue(exportSplit)));
         return command;
     }
 
-    private static int Run(int epochs, string device, int threads, string model)
+    private static int Run(int epochs, string device, int threads, string model, string? exportSplit)
     {
         var archive = NewsgroupsArchive.Locate(new NewsgroupsArchiveOptions { AllowDownload = false });
         var corpus = NewsgroupsCorpus.Load(archive, order: NewsgroupsOrder.ScikitLearnShuffled);
@@ -41,6 +44,15 @@ internal static class QualityCommand
         var train = ValidationSplit.Select(sequences, split.Train);
         var validation = ValidationSplit.Select(sequences, split.Validation);
         Console.WriteLine($"{sequences.Count} sequences: {train.Length} train, {validation.Length} validation (the last 10%); {vocabulary.Count} characters");
+        if (exportSplit is not null)
+        {
+            Directory.CreateDirectory(exportSplit);
+            File.WriteAllLines(Path.Combine(exportSplit, "train.txt"), train);
+            File.WriteAllLines(Path.Combine(exportSplit, "validation.txt"), validation);
+            Console.WriteLine($"Wrote {Path.Combine(exportSplit, "train.txt")} and validation.txt.");
+            return 0;
+        }
+
         using var dev = Device.Create(device, threads);
 
         if (model is "both" or "lstm")

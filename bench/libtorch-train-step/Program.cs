@@ -9,14 +9,15 @@ using static TorchSharp.torch;
 // --model ngram: the n-gram MLP, one-hot n-gram ids [B, 4669], nn.Linear(4669, H), ReLU, nn.Linear(H, 32) (H = 100).
 // Both: mean cross-entropy, Adam(lr 2e-3). The step timed is zero_grad, one-hot, forward, loss, backward, loss.item(),
 // optimizer.step(). Data: synthetic random ids (a step's cost depends only on the shapes), as train-step --synthetic.
-// --model gemm times one matrix product of the LSTM step instead (GemmTiming.cs).
-// Usage: LibtorchTrainStep [--model lstm|ngram|gemm] [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4]
-//                          [--warmup 1] [--threads 2] [--ngrams 4669] [--shape OutputHead] [--copies 1]
+// --model gemm times one matrix product of the LSTM step instead (GemmTiming.cs); --model quality trains the notebook's
+// LSTM on a split that Tensorlet.Bench quality --export-split wrote, for docs/quality.md (QualityRun.cs).
+// Usage: LibtorchTrainStep [--model lstm|ngram|gemm|quality] [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4]
+//                          [--warmup 1] [--threads 2] [--ngrams 4669] [--shape OutputHead] [--copies 1] [--split DIR] [--epochs 10]
 // Prints a summary line and, last, one JSON object with train-step's keys (chars_per_s, ms_per_batch_median, gflops).
 const int SequenceLength = 100;
 const int Characters = 32;
 
-var (model, cellName, shape, options) = ParseOptions(args);
+var (model, cellName, shape, options, split) = ParseOptions(args);
 bool ngram = model == "ngram";
 bool gru = cellName == "gru";
 int hidden = options["hidden"], layers = options["layers"], batch = options["batch"];
@@ -26,6 +27,11 @@ torch.set_num_threads(threads);
 if (model == "gemm")
 {
     return GemmTiming.Run(shape, hidden, options["copies"]);
+}
+
+if (model == "quality")
+{
+    return QualityRun.Run(split, hidden, layers, batch, options["epochs"]);
 }
 
 torch.manual_seed(1234);
@@ -134,11 +140,12 @@ var report = new Dictionary<string, object?>
 Console.WriteLine(JsonSerializer.Serialize(report));
 return 0;
 
-static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers) ParseOptions(string[] args)
+static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers, string Split) ParseOptions(string[] args)
 {
-    var words = new Dictionary<string, string[]> { ["model"] = ["lstm", "ngram", "gemm"], ["cell"] = ["lstm", "gru"], ["shape"] = GemmTiming.Shapes };
+    var words = new Dictionary<string, string[]> { ["model"] = ["lstm", "ngram", "gemm", "quality"], ["cell"] = ["lstm", "gru"], ["shape"] = GemmTiming.Shapes };
     var chosen = new Dictionary<string, string> { ["model"] = "lstm", ["cell"] = "lstm", ["shape"] = "OutputHead" };
-    var values = new Dictionary<string, int> { ["hidden"] = 256, ["layers"] = 2, ["batch"] = 100, ["batches"] = 4, ["warmup"] = 1, ["threads"] = 2, ["ngrams"] = 4669, ["copies"] = 1 };
+    var values = new Dictionary<string, int> { ["hidden"] = 256, ["layers"] = 2, ["batch"] = 100, ["batches"] = 4, ["warmup"] = 1, ["threads"] = 2, ["ngrams"] = 4669, ["copies"] = 1, ["epochs"] = 10 };
+    string split = "";
     bool hiddenGiven = false;
     for (int i = 0; i < args.Length; i += 2)
     {
@@ -150,10 +157,16 @@ static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers
             continue;
         }
 
+        if (name == "split" && text is not null)
+        {
+            split = text;
+            continue;
+        }
+
         int value = -1;
         if (!values.ContainsKey(name) || text is null || !int.TryParse(text, CultureInfo.InvariantCulture, out value) || value < 0)
         {
-            Console.Error.WriteLine($"usage: LibtorchTrainStep [--model lstm|ngram|gemm] [--cell lstm|gru] [--shape {string.Join('|', GemmTiming.Shapes)}] [--{string.Join(" N] [--", values.Keys)} N]");
+            Console.Error.WriteLine($"usage: LibtorchTrainStep [--model lstm|ngram|gemm|quality] [--cell lstm|gru] [--shape {string.Join('|', GemmTiming.Shapes)}] [--split DIR] [--{string.Join(" N] [--", values.Keys)} N]");
             Environment.Exit(2);
         }
 
@@ -166,7 +179,13 @@ static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers
         values["hidden"] = 100; // the notebook's n-gram MLP
     }
 
-    return (chosen["model"], chosen["cell"], chosen["shape"], values);
+    if (chosen["model"] == "quality" && split.Length == 0)
+    {
+        Console.Error.WriteLine("--model quality needs --split DIR: the train.txt and validation.txt that Tensorlet.Bench quality --export-split DIR writes.");
+        Environment.Exit(2);
+    }
+
+    return (chosen["model"], chosen["cell"], chosen["shape"], values, split);
 }
 
 /// <summary>nn.LSTM or nn.GRU returning only its output sequence.</summary>
