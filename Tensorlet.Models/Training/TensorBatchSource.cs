@@ -7,7 +7,8 @@ namespace Tensorlet.Models.Training;
 /// <para>
 /// For a regression, <c>new TensorBatchSource&lt;float, float&gt;(x, [features], y, [outputs])</c> with an
 /// <c>MseLoss</c>; for a classifier of feature vectors, <c>TensorBatchSource&lt;float, int&gt;(x, [features], classIds, [])</c>
-/// with a <c>CrossEntropyLoss</c>.
+/// with a <c>CrossEntropyLoss</c>. Batches are batch-first; sequences for a recurrent module, which reads [T, B], come
+/// from <see cref="SequenceClassificationBatchSource"/> (one class per sequence) or <see cref="SequenceBatchSource"/>.
 /// </para>
 /// </summary>
 /// <typeparam name="TInput"><see cref="float"/> (values) or <see cref="int"/> (token ids).</typeparam>

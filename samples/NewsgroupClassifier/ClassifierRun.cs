@@ -15,8 +15,8 @@ internal static class ClassifierRun
     /// <summary>Trains and prints one line per epoch: train loss, test accuracy, time.</summary>
     public static void Train(CleanedCorpus corpus, ClassifierOptions options, Tensorlet.Device device, TextWriter output)
     {
-        var train = new PostBatchSource(corpus.Train, options.MaxChars);
-        var test = new PostBatchSource(corpus.Test, options.MaxChars);
+        var train = Examples(corpus.Train, options.MaxChars);
+        var test = Examples(corpus.Test, options.MaxChars);
         int classes = corpus.Groups.Count;
 
         // Characters [T, B] → embedding [T, B, E] → LSTM [T, B, H] → last step [1, B, H] → Linear [1, B, classes].
@@ -52,8 +52,22 @@ internal static class ClassifierRun
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total.Elapsed.TotalSeconds:F1} s."));
     }
 
+    // Each post as a window of character ids (see PostCleaning.Encode) with its group as the class.
+    private static SequenceClassificationBatchSource Examples(IReadOnlyList<CleanedPost> posts, int steps)
+    {
+        var windows = new int[posts.Count * steps];
+        var labels = new int[posts.Count];
+        for (int i = 0; i < posts.Count; i++)
+        {
+            PostCleaning.Encode(posts[i].Text, windows.AsSpan(i * steps, steps));
+            labels[i] = posts[i].Label;
+        }
+
+        return new SequenceClassificationBatchSource(windows, steps, labels);
+    }
+
     // The number of test posts whose highest logit is their group.
-    private static int CountCorrect(Module model, Tensorlet.Device device, PostBatchSource test, int batch, int classes)
+    private static int CountCorrect(Module model, Tensorlet.Device device, SequenceClassificationBatchSource test, int batch, int classes)
     {
         int steps = test.InputsPerExample;
         var examples = new int[batch];
