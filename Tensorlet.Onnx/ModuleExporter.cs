@@ -3,9 +3,9 @@ using Tensorlet.Nn;
 namespace Tensorlet.Onnx;
 
 /// <summary>
-/// Exports a model made of the library's modules to one ONNX graph (opset <see cref="OnnxGraphBuilder.Opset"/>):
-/// a <see cref="Sequential"/>'s children in order (nested ones too), each through the <see cref="OnnxGraphBuilder"/>
-/// method for its kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
+/// Exports a model made of the library's modules to one ONNX graph (opset <see cref="CharModelExporter.Opset"/>):
+/// a <see cref="Sequential"/>'s children in order (nested ones too), each through the graph builder's method for its
+/// kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="Relu"/>, <see cref="Tanh"/> and
 /// <see cref="Sigmoid"/> their operators, <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on axis 0,
 /// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot).

@@ -17,7 +17,9 @@ packages="$root/artifacts/packages"
 rm -rf "$packages"
 
 echo "== Packing Tensorlet $version"
-dotnet pack Tensorlet.sln -c Release "${no_build[@]}" -nologo -v quiet
+# ContinuousIntegrationBuild maps the build machine's paths to /_/ in the DLLs and PDBs (with --no-build, the build
+# before it decides: CI=true sets it there).
+dotnet pack Tensorlet.sln -c Release "${no_build[@]}" -p:ContinuousIntegrationBuild=true -nologo -v quiet
 
 echo "== Checking the packages"
 python3 scripts/check-packages.py "$packages" "$version"

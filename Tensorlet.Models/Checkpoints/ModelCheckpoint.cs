@@ -52,7 +52,7 @@ public sealed class ModelCheckpoint
 
     /// <summary>
     /// Writes the model and, when given, the optimizer state, as one pair: a process killed at any point of the
-    /// save leaves either the previous pair or the new one, never a mix (see <see cref="CheckpointPair"/>). The
+    /// save leaves either the previous pair or the new one, never a mix. The
     /// optimizer state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the model file names.
     /// </summary>
     public static void Save(string path, ICharModel model, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, Adam? optimizer = null)

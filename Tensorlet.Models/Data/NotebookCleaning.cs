@@ -7,7 +7,7 @@ namespace Tensorlet.Models.Data;
 /// kept = [t.lower() for t in tokens if re.fullmatch(r"[A-Za-z.,!?;]*", t) and not t.isupper() and no digit in t]
 /// s = " ".join(kept); keep the post only if len(s) >= 100, as s[:100]
 /// </code>
-/// <c>\w</c> is Python's Unicode class (see <see cref="PythonText.IsWord"/>): "café" or "x²" is one token, and it is
+/// <c>\w</c> is Python's Unicode class (<c>c.isalnum() or c == "_"</c>): "café" or "x²" is one token, and it is
 /// then dropped whole for its non-ASCII character, rather than leaving "caf" or "x". After the
 /// <c>[A-Za-z.,!?;]*</c> test a kept token is ASCII letters or one punctuation mark, so "upper-case" means
 /// letters with no lower-case one (e.g. "I", "NASA"), and the digit test can no longer fail.
