@@ -79,10 +79,12 @@ public static class Program
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception ex) when (ex is DeviceNotAvailableException or CorpusException or ArgumentException or OutOfMemoryException)
+        catch (Exception ex) when (ex is DeviceNotAvailableException or CorpusException or ArgumentException or OutOfMemoryException
+            or IOException or UnauthorizedAccessException)
         {
-            // A missing device or corpus, sizes no model can have, or more memory than the machine has: one line that
-            // says so, no stack trace. (Anything else keeps its stack trace, which a one-shot GPU run needs.)
+            // A missing device or corpus, sizes no model can have, more memory than the machine has, or a path that cannot
+            // be written: one line that says so, no stack trace. (Anything else keeps its stack trace, which a one-shot
+            // GPU run needs.)
             Console.Error.WriteLine($"{args[0]}: {(ex is OutOfMemoryException ? "out of memory; use a smaller --batch or --hidden" : ex.Message)}");
             return 1;
         }

@@ -65,7 +65,7 @@ public sealed class CharVocabulary : IEquatable<CharVocabulary>
         return string.Join(", ", missing.Take(listed).Select(Quote)) + more;
     }
 
-    /// <summary>The number of characters.</summary>    /// <summary>The number of characters.</summary>
+    /// <summary>The number of characters.</summary>
     public int Count => characters.Length;
 
     /// <summary>The characters, in index order.</summary>

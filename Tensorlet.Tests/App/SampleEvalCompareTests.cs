@@ -55,6 +55,22 @@ public sealed partial class SampleEvalCompareTests
         }
     }
 
+    [Test]
+    public void CompareShowsTheGruOfANewsgroupsRunWithItsCommonPositions()
+    {
+        // compare took every model that was not an LSTM for the n-gram model, and crashed on the GRU's missing n-grams.
+        var runs = AppHarness.TempFolder();
+        var trained = AppHarness.Run(["train", "--model", "both", "--cell", "gru", "--epochs", "1", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
+        Assert.That(trained.ExitCode, Is.EqualTo(0), trained.ToString());
+
+        var result = AppHarness.Run("compare", "--run", AppHarness.OnlyRun(runs), "--length", "20", "--temperatures", "0.5", "--device", "cpu");
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Stdout, Does.Match(@"GRU, epoch 1: \d\.\d{3} bits/char on validation \(common positions: \d\.\d{3}\)"));
+        Assert.That(result.Stdout, Does.Match(@"n-gram MLP, epoch 1: \d\.\d{3} bits/char on validation \(positions 3\.\.99\)"));
+        Directory.Delete(runs, true);
+    }
+
     [GeneratedRegex(@"^\d+\t'.'\t(-?\d+\.\d+)$", RegexOptions.Multiline)]
     private static partial Regex PerCharLine();
 

@@ -228,6 +228,9 @@ public sealed class TextTrainingTests
         var sampled = AppHarness.Run("sample", "--checkpoint", Path.Combine(lowered, "lstm.safetensors"), "--start", "Zebras ", "--length", "5", "--device", "cpu");
         Assert.That(sampled.ExitCode, Is.EqualTo(0), sampled.ToString());
         Assert.That(sampled.Stdout, Does.StartWith("zebras "));
+        var compared = AppHarness.Run("compare", "--run", lowered, "--start", "Zebras ", "--length", "5", "--temperatures", "0.5", "--device", "cpu");
+        Assert.That(compared.ExitCode, Is.EqualTo(0), compared.ToString());
+        Assert.That(compared.Stdout, Does.Contain("zebras "));
         AppHarness.Run("eval", "--checkpoint", Path.Combine(cased, "lstm.safetensors"), "--text", "SIR", "--device", "cpu").AssertError(CharPredictApp.Failure, "'S', 'I', 'R'");
         var asked = AppHarness.Run("eval", "--checkpoint", Path.Combine(cased, "lstm.safetensors"), "--text", "SIR", "--lowercase", "--device", "cpu");
         Assert.That(asked.ExitCode, Is.EqualTo(0), asked.ToString());

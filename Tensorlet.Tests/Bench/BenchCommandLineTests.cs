@@ -34,6 +34,25 @@ public sealed class BenchCommandLineTests
     }
 
     [Test]
+    public void AnExportSplitPathThatCannotBeWrittenIsOneLine()
+    {
+        string archive = Tensorlet.Tests.Infrastructure.TestData.CorpusArchive;
+        string file = Path.GetTempFileName(); // a file where the folder should be
+        try
+        {
+            var (exit, _, stderr) = Run(["quality", "--export-split", file], ("TENSORLET_DATA", Path.GetDirectoryName(archive)!));
+
+            Assert.That(exit, Is.EqualTo(1), stderr);
+            Assert.That(stderr.Trim(), Does.StartWith("quality: ").And.Contain(file));
+            Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
     public void TheReportSaysWhatRan()
     {
         // The n-gram MLP's width is the notebook's 100 unless given; it has no recurrence; the validated first batch is

@@ -73,7 +73,9 @@ internal static class CommonOptions
     /// <exception cref="ArgumentException">The two paths name the same file.</exception>
     public static void EnsureNotTheInput(string output, string input, string outputOption)
     {
-        if (string.Equals(Path.GetFullPath(output), Path.GetFullPath(input), StringComparison.Ordinal))
+        // Windows and macOS file systems ignore case by default; Linux's do not.
+        var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        if (string.Equals(Path.GetFullPath(output), Path.GetFullPath(input), comparison))
         {
             throw new ArgumentException($"{outputOption} {output} is the file this command reads; write to another file.");
         }

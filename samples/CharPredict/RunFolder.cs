@@ -75,14 +75,21 @@ internal sealed class RunFolder(string path)
     /// <exception cref="IOException">Another process holds the run, or the folder cannot be written.</exception>
     public FileStream Lock()
     {
-        string path = Combine(".train.lock");
+        // Every save makes a new file in the folder, which the lock file, made once, does not prove possible.
         try
         {
-            // Every save makes a new file in the folder, which the lock file, made once, does not prove possible.
             using (new FileStream(Combine($".write-check.{Environment.ProcessId}.tmp"), FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
             {
             }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Cannot write in {Path}: {e.Message}", e);
+        }
 
+        string path = Combine(".train.lock");
+        try
+        {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (UnauthorizedAccessException e)
@@ -91,6 +98,7 @@ internal sealed class RunFolder(string path)
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && File.Exists(path))
         {
+            // The folder was just written to, so what fails here is the lock another process holds.
             throw new IOException($"{Path} is in use by another 'train' (it holds {path}); let that one finish, or stop it, first.", e);
         }
     }
