@@ -1,3 +1,4 @@
+using Tensorlet.Models.Training;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Models.Sampling;
@@ -114,12 +115,6 @@ public static class SequenceGenerator
         }
     }
 
-    /// <summary>
-    /// Steps per forward pass when a start text goes through a model that carries its state: a start text of a whole
-    /// book then takes the activations of one chunk, not of the book.
-    /// </summary>
-    internal const int StartChunkSteps = 2048;
-
     private static int[] Window(List<int> text, int? window)
     {
         int n = Math.Min(text.Count, window ?? int.MaxValue);
@@ -170,13 +165,16 @@ public static class SequenceGenerator
             return output.Reshape((int)(output.Length / output.Shape[^1]), output.Shape[^1]);
         }
 
-        /// <summary>The logits of the last chunk of <paramref name="tokens"/>, run <see cref="StartChunkSteps"/> at a time with the state carried.</summary>
+        /// <summary>
+        /// The logits of the last chunk of <paramref name="tokens"/>, run <see cref="Evaluator.ChunkSteps"/> at a time
+        /// with the state carried: a start text of a whole book takes the activations of one chunk, not of the book.
+        /// </summary>
         public Tensor RunInChunks(int[] tokens)
         {
             Tensor? logits = null;
-            for (int first = 0; first < tokens.Length; first += StartChunkSteps)
+            for (int first = 0; first < tokens.Length; first += Evaluator.ChunkSteps)
             {
-                logits = Run(tokens[first..Math.Min(tokens.Length, first + StartChunkSteps)]);
+                logits = Run(tokens[first..Math.Min(tokens.Length, first + Evaluator.ChunkSteps)]);
             }
 
             return logits!;

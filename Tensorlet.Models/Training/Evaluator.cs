@@ -2,9 +2,57 @@ using Tensorlet.Models.Modeling;
 
 namespace Tensorlet.Models.Training;
 
-/// <summary>Scores a model on a dataset without training it.</summary>
+/// <summary>Scores a model on a dataset, or on one long text, without training it.</summary>
 public static class Evaluator
 {
+    /// <summary>
+    /// Steps per forward pass when a long text goes through a recurrent model with its state carried from one pass to
+    /// the next (<see cref="LogProbabilities"/>, and <see cref="Sampling.SequenceGenerator"/>'s start text): a text of
+    /// any length then takes the activations of one chunk.
+    /// </summary>
+    public const int ChunkSteps = 2048;
+
+    /// <summary>
+    /// The log-probability (nats) of each of <paramref name="ids"/>[1..] given the ids before it: one sequence (batch
+    /// 1) from a zero state, run <see cref="ChunkSteps"/> steps at a time with the state carried, which gives what one
+    /// pass over the whole text gives. The model's own carried state is left as it was.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="ids"/> has fewer than 2 ids, so nothing to predict.</exception>
+    public static double[] LogProbabilities(RnnCharModel model, ReadOnlySpan<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (ids.Length < 2)
+        {
+            throw new ArgumentException($"A recurrent model needs at least 2 ids to predict one; got {ids.Length}.", nameof(ids));
+        }
+
+        bool carried = model.CarryState;
+        model.ResetState();
+        model.CarryState = true;
+        try
+        {
+            var logProbabilities = new double[ids.Length - 1];
+            for (int first = 0; first < logProbabilities.Length; first += ChunkSteps)
+            {
+                int steps = Math.Min(ChunkSteps, logProbabilities.Length - first);
+                using var inputs = model.Device.IndexFromArray(ids.Slice(first, steps), steps);
+                using var targets = model.Device.IndexFromArray(ids.Slice(first + 1, steps), steps);
+                var losses = model.ForwardLoss(inputs, targets, 1, training: false, step: 0).ToArray();
+                for (int i = 0; i < steps; i++)
+                {
+                    logProbabilities[first + i] = -(double)losses[i];
+                }
+            }
+
+            return logProbabilities;
+        }
+        finally
+        {
+            model.ResetState();
+            model.CarryState = carried;
+        }
+    }
+
     /// <summary>
     /// The cross-entropy of <paramref name="model"/> on every example of <paramref name="source"/>, per target position.
     /// </summary>

@@ -2,21 +2,23 @@ using NUnit.Framework;
 using Tensorlet.Kernels;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
+using Tensorlet.Models.Training;
 using Tensorlet.Samples.CharPredict;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.App;
 
 /// <summary>
-/// <c>eval</c> scores a text in chunks (<see cref="LoadedModel.Score"/>: the recurrent state carried from chunk to
-/// chunk, or a fixed number of n-gram windows per pass), so that a whole file takes one chunk's device memory. The
+/// <c>eval</c> scores a text in chunks (<see cref="LoadedModel.Score"/>: the recurrent model through the library's
+/// <see cref="Evaluator.LogProbabilities"/>, the state carried from chunk to chunk; or a fixed number of n-gram windows
+/// per pass), so that a whole file takes one chunk's device memory. The
 /// chunks must give what one pass over the whole text gives; and <c>eval --file</c> what <c>eval --text</c> gives for
 /// the same text.
 /// </summary>
 public sealed class EvalScoringTests
 {
     // Two and a half chunks of the recurrent models.
-    private static readonly string Text = MakeText(2 * LoadedModel.ChunkSteps + (LoadedModel.ChunkSteps / 2) + 7);
+    private static readonly string Text = MakeText(2 * Evaluator.ChunkSteps + (Evaluator.ChunkSteps / 2) + 7);
 
     [TestCase("lstm")]
     [TestCase("gru")]

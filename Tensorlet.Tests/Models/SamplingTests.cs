@@ -3,6 +3,7 @@ using Tensorlet.Kernels;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Sampling;
+using Tensorlet.Models.Training;
 using Tensorlet.Nn;
 using Tensorlet.Tests.Infrastructure;
 
@@ -52,10 +53,10 @@ public sealed class SamplingTests
         using var device = Device.Create("cpu"); // its own, so that no other test's buffers count
         using var model = new LstmCharModel(device, Characters.Count, 6, 2, dropout: 0f, seed: 6);
         var random = new Random(7);
-        var start = Enumerable.Range(0, (2 * SequenceGenerator.StartChunkSteps) + 5).Select(_ => random.Next(Characters.Count)).ToArray();
+        var start = Enumerable.Range(0, (2 * Evaluator.ChunkSteps) + 5).Select(_ => random.Next(Characters.Count)).ToArray();
 
         // The model keeps the buffers of its largest forward pass: after a start of one chunk, those of one chunk.
-        _ = SequenceGenerator.Generate(model, start[..SequenceGenerator.StartChunkSteps], 6, 1f, seed: 8);
+        _ = SequenceGenerator.Generate(model, start[..Evaluator.ChunkSteps], 6, 1f, seed: 8);
         long oneChunk = device.AllocatedBytes;
         var carried = SequenceGenerator.Generate(model, start, 6, 1f, seed: 8);
         long threeChunks = device.AllocatedBytes;
@@ -64,6 +65,21 @@ public sealed class SamplingTests
         Assert.That(carried, Is.EqualTo(fromScratch), "three chunks, the state carried, then one id at a time");
         Assert.That(threeChunks, Is.EqualTo(oneChunk), "a start of three chunks takes the memory of one");
         Assert.That(device.AllocatedBytes, Is.GreaterThan(oneChunk), "the whole start in one pass takes more: what the chunks save");
+    }
+
+    [Test]
+    public void LogProbabilitiesNeedTwoIdsAndLeaveTheModelsCarriedStateAsItWas()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new GruCharModel(device, Characters.Count, 5, 1, dropout: 0f, seed: 9);
+        model.CarryState = true;
+
+        Assert.Throws<ArgumentException>(() => Evaluator.LogProbabilities(model, [3]));
+        var logProbabilities = Evaluator.LogProbabilities(model, Characters.Encode("bad cafe"));
+
+        Assert.That(logProbabilities, Has.Length.EqualTo(7));
+        Assert.That(logProbabilities, Is.All.LessThan(0.0));
+        Assert.That(model.CarryState, Is.True, "as it was");
     }
 
     [Test]

@@ -2,6 +2,7 @@ using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Sampling;
+using Tensorlet.Models.Training;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Samples.CharPredict;
@@ -58,7 +59,7 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
     /// The log-probability (nats) of each predicted character of <paramref name="text"/>: for the LSTM, text[1..]
     /// from what precedes it; for the n-gram model, text[i+n] from text[i..i+n). Positions count characters (Unicode
     /// scalar values). Positions whose n-gram the model does not know are left out. The text goes through the model in
-    /// chunks (<see cref="ChunkSteps"/> steps, the recurrent state carried from one to the next, or
+    /// chunks (<see cref="Evaluator.ChunkSteps"/> steps, the recurrent state carried from one to the next, or
     /// <see cref="ChunkWindows"/> n-gram windows), so a whole file takes the device memory of one chunk and gives
     /// the log-probabilities one pass would.
     /// </summary>
@@ -97,32 +98,10 @@ internal sealed class LoadedModel(ICharModel model, CharVocabulary characters, N
             throw new ArgumentException($"The recurrent model needs a text of at least 2 characters to predict one; \"{Shorten(text)}\" has {ids.Length}.");
         }
 
-        // Each character from the one before it: one sequence (batch 1), time-major, cut into chunks whose final state
-        // starts the next.
-        var model = (RnnCharModel)Model;
-        bool carried = model.CarryState;
-        model.ResetState();
-        model.CarryState = true;
-        try
-        {
-            var losses = new double[ids.Length - 1];
-            for (int first = 0; first < losses.Length; first += ChunkSteps)
-            {
-                int steps = Math.Min(ChunkSteps, losses.Length - first);
-                ScoreChunk(ids.AsSpan(first, steps), ids.AsSpan(first + 1, steps), 1, losses.AsSpan(first));
-            }
-
-            return ([.. Enumerable.Range(1, losses.Length)], losses, 0);
-        }
-        finally
-        {
-            model.ResetState();
-            model.CarryState = carried;
-        }
+        // Each character from the ones before it, in the library's chunks with the state carried.
+        var losses = Evaluator.LogProbabilities((RnnCharModel)Model, ids);
+        return ([.. Enumerable.Range(1, losses.Length)], losses, 0);
     }
-
-    /// <summary>Recurrent steps per forward pass of <see cref="Score"/>.</summary>
-    internal const int ChunkSteps = 2048;
 
     /// <summary>N-gram windows per forward pass of <see cref="Score"/>.</summary>
     internal const int ChunkWindows = 8192;
