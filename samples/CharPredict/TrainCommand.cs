@@ -119,16 +119,16 @@ internal sealed class TrainCommand
         else
         {
             settings = Build(result);
+            if (result.GetValue(initFrom) is { } checkpointPath)
+            {
+                (settings, vocabulary) = FromCheckpoint(settings, Path.GetFullPath(checkpointPath), result.WasGiven(lstmDropout));
+            }
+
             run = RunFolder.NewIn(result.GetValue(runsDir)!, settings.Model == "lstm" ? RunFolder.NameOf(settings.RecurrentKind) : settings.Model);
         }
 
         // The data is read, and checked, before the device is made: a bad text costs nothing. A run started from a
         // checkpoint reads it as ids of the checkpoint's vocabulary.
-        if (!resuming && settings.InitFrom is { } initPath)
-        {
-            vocabulary = ModelCheckpoint.Read(initPath, settings.RecurrentKind).Vocabulary;
-        }
-
         ITrainingData corpus = settings.Text is { } textPath
             ? TextData.Load(textPath, settings.Lowercase, settings.ValidationFraction, vocabulary)
             : CorpusData.Load(console, settings.Data, settings.MaxSequences, settings.ValidationFraction, vocabulary);
@@ -281,25 +281,26 @@ internal sealed class TrainCommand
             Data = r.GetValue(data) is { } path ? Path.GetFullPath(path) : null,
             MaxSequences = r.GetValue(maxSequences),
         };
-        return r.GetValue(initFrom) is { } checkpointPath ? FromCheckpoint(settings, Path.GetFullPath(checkpointPath), r.WasGiven(lstmDropout)) : settings;
+        return settings;
     }
 
-    // A run started from a checkpoint (char-rnn's -init_from) trains its recurrent model: the cell and sizes are the
-    // checkpoint's, and so is the dropout unless --lstm-dropout sets it.
-    private static TrainSettings FromCheckpoint(TrainSettings settings, string path, bool dropoutGiven)
+    // A run started from a checkpoint (char-rnn's -init_from) trains its recurrent model: the cell, the sizes and the
+    // vocabulary are the checkpoint's, and so is the dropout unless --lstm-dropout sets it.
+    private static (TrainSettings Settings, CharVocabulary Vocabulary) FromCheckpoint(TrainSettings settings, string path, bool dropoutGiven)
     {
         if (Directory.Exists(path))
         {
             throw new ArgumentException($"--init-from takes a checkpoint file, such as {Path.Combine(path, "lstm.safetensors")}; {path} is a folder.");
         }
 
-        var spec = ModelCheckpoint.Read(path).Spec;
+        var checkpoint = ModelCheckpoint.Read(path);
+        var spec = checkpoint.Spec;
         if (spec.Kind == ModelKind.Ngram)
         {
             throw new ArgumentException($"--init-from starts the recurrent model; {path} holds an n-gram model.");
         }
 
-        return settings with
+        return (settings with
         {
             InitFrom = path,
             Model = "lstm",
@@ -307,7 +308,7 @@ internal sealed class TrainCommand
             LstmHidden = spec.HiddenSize,
             LstmLayers = spec.NumLayers,
             LstmDropout = dropoutGiven ? settings.LstmDropout : spec.Dropout,
-        };
+        }, checkpoint.Vocabulary);
     }
 
     private static Activation ParseActivation(string name) => name switch
