@@ -129,47 +129,23 @@ def make_regression(out_dir):
     save_and_verify(os.path.join(out_dir, "modules_regression.safetensors"), tensors, {"fixture": "modules_regression", "torch": torch.__version__})
 
 
-def lr_sequence(make_scheduler, epochs=12, metrics=None):
+def lr_sequence(make_schedulers, epochs=12, metrics=None, set_lr=None):
+    """The lr before any step, then after each of epochs - 1 steps of every scheduler that make_schedulers(opt) gives
+    (one, or a list stepped in order); set_lr = (e, lr) sets the optimizer's lr by hand before step e."""
     p = nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=0.1)
-    sched = make_scheduler(opt)
+    made = make_schedulers(opt)
+    schedulers = made if isinstance(made, list) else [made]
     lrs = [opt.param_groups[0]["lr"]]
     for e in range(epochs - 1):
         opt.step()
-        if metrics is None:
-            sched.step()
-        else:
-            sched.step(float(metrics[e]))
-        lrs.append(opt.param_groups[0]["lr"])
-    return torch.tensor(lrs, dtype=torch.float64)
-
-
-def lr_sequence_chained(epochs=12):
-    """StepLR(step_size=2, gamma=0.5) and ExponentialLR(gamma=0.9) on one optimizer, both stepped every epoch."""
-    p = nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([p], lr=0.1)
-    first = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
-    second = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
-    lrs = [opt.param_groups[0]["lr"]]
-    for _ in range(epochs - 1):
-        opt.step()
-        first.step()
-        second.step()
-        lrs.append(opt.param_groups[0]["lr"])
-    return torch.tensor(lrs, dtype=torch.float64)
-
-
-def lr_sequence_set_by_hand(epochs=12):
-    """StepLR(step_size=3, gamma=0.5) whose optimizer's lr is set to 0.02 by hand before the fifth step."""
-    p = nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([p], lr=0.1)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
-    lrs = [opt.param_groups[0]["lr"]]
-    for e in range(epochs - 1):
-        opt.step()
-        if e == 4:
-            opt.param_groups[0]["lr"] = 0.02
-        sched.step()
+        if set_lr is not None and e == set_lr[0]:
+            opt.param_groups[0]["lr"] = set_lr[1]
+        for sched in schedulers:
+            if metrics is None:
+                sched.step()
+            else:
+                sched.step(float(metrics[e]))
         lrs.append(opt.param_groups[0]["lr"])
     return torch.tensor(lrs, dtype=torch.float64)
 
@@ -190,8 +166,8 @@ def make_schedules(out_dir):
         "warmup_cosine": lr_sequence(lambda o: torch.optim.lr_scheduler.LambdaLR(o, cosine)),
         "plateau": lr_sequence(lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=1, cooldown=1), metrics=metric),
         "plateau_metric": metric,
-        "chained": lr_sequence_chained(),
-        "step_lr_set_by_hand": lr_sequence_set_by_hand(),
+        "chained": lr_sequence(lambda o: [torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5), torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)]),
+        "step_lr_set_by_hand": lr_sequence(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5), set_lr=(4, 0.02)),
     }
     save_and_verify(os.path.join(out_dir, "schedules.safetensors"), tensors, {"fixture": "schedules", "torch": torch.__version__})
 
