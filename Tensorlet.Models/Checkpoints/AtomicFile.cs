@@ -26,7 +26,7 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
             {
-                SaveFaultPoint.Reached("created", temp);
+                SaveStep.Reached("created", temp);
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
@@ -54,7 +54,7 @@ public static class AtomicFile
             var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, useAsync: true);
             await using (stream.ConfigureAwait(false))
             {
-                SaveFaultPoint.Reached("created", temp);
+                SaveStep.Reached("created", temp);
                 await write(stream, cancellationToken).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);
             }
@@ -98,9 +98,9 @@ public static class AtomicFile
     // Renames the written and flushed temporary over the target: the one moment the new content takes over.
     private static void Commit(string temp, string fullPath)
     {
-        SaveFaultPoint.Reached("written", temp);
+        SaveStep.Reached("written", temp);
         File.Move(temp, fullPath, overwrite: true);
-        SaveFaultPoint.Reached("renamed", fullPath);
+        SaveStep.Reached("renamed", fullPath);
     }
 
     // Deletes the temporaries of fullPath (whose file name may hold wildcards): .NAME.*.tmp in its folder.

@@ -54,7 +54,7 @@ internal static class CheckpointPair
                 TryDelete(stale);
             }
 
-            SaveFaultPoint.Reached("committed", fullPath);
+            SaveStep.Reached("committed", fullPath);
         }
     }
 

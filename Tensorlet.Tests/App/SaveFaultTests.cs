@@ -11,9 +11,9 @@ namespace Tensorlet.Tests.App;
 /// <summary>
 /// Kills CharPredict (a child process, <c>dotnet CharPredict.dll train</c>) with SIGKILL at every step of its
 /// checkpoint saves, the first one included, then resumes the run in-process: the resume must never refuse, and must
-/// end with exactly the weights, optimizer state and metrics of a run that was never interrupted. The child runs with
-/// the test-only hook TENSORLET_TEST_SAVE_PAUSE_MS (Tensorlet.Models/Checkpoints/SaveFaultPoint.cs), which announces
-/// each step of every atomic write on standard error and pauses there, so the kill lands at a known step.
+/// end with exactly the weights, optimizer state and metrics of a run that was never interrupted. The child is
+/// tests/SaveFaultChild: CharPredict with an observer of the save steps (Tensorlet.Models/Checkpoints/SaveStep.cs)
+/// that announces each step of every atomic write on standard error and pauses there, so the kill lands at a known step.
 /// </summary>
 [NonParallelizable]
 public sealed class SaveFaultTests
@@ -187,8 +187,13 @@ public sealed class SaveFaultTests
 
     private Process StartChild(string[] args, int pauseMilliseconds = PauseMilliseconds)
     {
+        // tests/SaveFaultChild, built beside the tests in the same configuration.
+        var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string child = Path.Combine(tests.Parent!.Parent!.Parent!.Parent!.FullName, "tests", "SaveFaultChild", "bin", tests.Parent.Name, tests.Name, "Tensorlet.SaveFaultChild.dll");
+        Assert.That(File.Exists(child), Is.True, $"{child} is built with the tests");
         var start = AppHarness.ChildStartInfo(args);
-        start.Environment["TENSORLET_TEST_SAVE_PAUSE_MS"] = pauseMilliseconds.ToString(CultureInfo.InvariantCulture);
+        start.ArgumentList[0] = child;
+        start.ArgumentList.Insert(1, pauseMilliseconds.ToString(CultureInfo.InvariantCulture));
         return Process.Start(start)!;
     }
 
