@@ -21,9 +21,10 @@ public sealed class MseLoss : ILoss<Tensor>
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
-        // Paired element by element in row-major order: the Trainer hands over a batch's targets flat ([B] for a
-        // [B, 1] prediction), so the number of elements is the contract, not the shape.
-        if (prediction.Length != target.Length)
+        // Paired element by element in row-major order. The shapes must agree once axes of size 1 are left out: the
+        // Trainer hands over a batch's targets flat ([B] for a [B, 1] prediction), and unlike PyTorch a [B] target never
+        // broadcasts against a [B, 1] prediction into B × B pairs; a [2, 3] target for a [3, 2] prediction is refused.
+        if (!SameShapeIgnoringOnes(prediction.Shape, target.Shape))
         {
             throw new ArgumentException($"MSE needs a target shaped as the prediction {prediction.ShapeText}; got {target.ShapeText}.", nameof(target));
         }
@@ -39,6 +40,9 @@ public sealed class MseLoss : ILoss<Tensor>
 
     /// <inheritdoc/>
     public Tensor Backward() => gradient ?? throw new InvalidOperationException("MseLoss.Backward was called before Forward.");
+
+    private static bool SameShapeIgnoringOnes(IReadOnlyList<int> a, IReadOnlyList<int> b) =>
+        a.Where(n => n != 1).SequenceEqual(b.Where(n => n != 1));
 
     /// <summary>Frees the loss's buffer.</summary>
     public void Dispose() => difference.Dispose();

@@ -51,6 +51,20 @@ public sealed class ModuleTests
     }
 
     [Test]
+    public void MseLossPairsShapesThatDifferOnlyInAxesOfSizeOne()
+    {
+        using var device = Device.Create("cpu");
+        using var mse = new MseLoss();
+        using var column = device.FromArray([1f, 2f, 3f], 3, 1);
+        using var flat = device.FromArray([1f, 2f, 5f], 3);
+        Assert.That(mse.Forward(column, flat), Is.EqualTo(4.0 / 3).Within(1e-6), "[3, 1] against [3] pairs element by element, no broadcast");
+        Assert.That(mse.Backward().ShapeText, Is.EqualTo(column.ShapeText));
+        using var wide = device.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        using var tall = device.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 3, 2);
+        Assert.That(Assert.Throws<ArgumentException>(() => mse.Forward(wide, tall))!.Message, Does.Contain("[3, 2]"));
+    }
+
+    [Test]
     public void LinearCanSkipItsInputGradientAndAccumulatesTheSameWeightGradient()
     {
         using var device = Device.Create("cpu");
