@@ -39,11 +39,13 @@ public abstract class LearningRateSchedule
     /// </summary>
     public void Step(double? metric = null)
     {
-        Epoch++;
-
         // The optimizer holds a float; while it still holds this schedule's rate, the double goes on unrounded.
         double current = Optimizer.LearningRate == (float)LearningRate ? LearningRate : Optimizer.LearningRate;
-        Apply(Next(current, Epoch, metric));
+
+        // The next rate first: a step refused (ReduceLROnPlateau without its metric) leaves the epoch as it was.
+        double next = Next(current, Epoch + 1, metric);
+        Epoch++;
+        Apply(next);
     }
 
     /// <summary>

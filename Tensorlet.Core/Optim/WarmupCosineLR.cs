@@ -3,7 +3,8 @@ namespace Tensorlet.Optim;
 /// <summary>
 /// Linear warm-up then cosine annealing, as transformers' get_cosine_schedule_with_warmup (a torch LambdaLR):
 /// lr = base·e/W for epoch e &lt; W, then base·½(1 + cos(π·(e − W)/(E − W))) down to 0 at E = <see cref="TotalSteps"/>.
-/// Usually stepped after every batch.
+/// Past E the same formula goes on, so the rate rises again, as in transformers and torch's CosineAnnealingLR: make E
+/// the number of steps the run takes. Usually stepped after every batch.
 /// </summary>
 public sealed class WarmupCosineLR : LearningRateSchedule
 {

@@ -45,6 +45,21 @@ public sealed class ScheduleTests
         }
     }
 
+    [Test]
+    public void AStepRefusedForWantOfItsMetricChangesNothing()
+    {
+        using var device = Device.Create("cpu");
+        using var model = new Linear(1, 1);
+        model.Build(device);
+        using var sgd = new Sgd(model.Parameters, 0.1f);
+        var plateau = new ReduceLROnPlateau(sgd, factor: 0.5, patience: 0);
+        plateau.Step(1.0);
+        var before = plateau.StateDict().ToDictionary();
+        Assert.Throws<ArgumentNullException>(() => plateau.Step());
+        Assert.That(plateau.StateDict(), Is.EqualTo(before));
+        Assert.That(plateau.Epoch, Is.EqualTo(1));
+    }
+
     // Two schedules on one optimizer, and a rate set by hand between steps: each step goes on from the optimizer's rate.
     [TestCase("chained")]
     [TestCase("step_lr_set_by_hand")]
