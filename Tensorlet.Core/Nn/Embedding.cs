@@ -29,7 +29,7 @@ public sealed class Embedding : Module
     public int EmbeddingDim { get; }
 
     /// <summary>The table [NumEmbeddings, Dim].</summary>
-    public Parameter Weight => weight ?? throw new InvalidOperationException("Build the model (module.Build(device, seed)) before using the Embedding's weight.");
+    public Parameter Weight => weight ?? throw NotBuiltError();
 
     /// <summary>y[..., :] = weight[indices[...], :].</summary>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, NumEmbeddings).</exception>

@@ -47,10 +47,10 @@ public sealed class Linear : Module
     public int OutFeatures { get; }
 
     /// <summary>The weight [Out, In].</summary>
-    public Parameter Weight => weight ?? throw NotBuilt();
+    public Parameter Weight => weight ?? throw NotBuiltError();
 
     /// <summary>The bias [Out].</summary>
-    public Parameter Bias => bias ?? throw NotBuilt();
+    public Parameter Bias => bias ?? throw NotBuiltError();
 
     /// <summary>y [..., Out] = x [..., In]·Wᵀ + b.</summary>
     public override Tensor Forward(Tensor input)
@@ -132,5 +132,4 @@ public sealed class Linear : Module
         inputGradient.Dispose();
     }
 
-    private InvalidOperationException NotBuilt() => new("Build the model (module.Build(device, seed)) before using the Linear layer's parameters.");
 }

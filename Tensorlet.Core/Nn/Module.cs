@@ -21,6 +21,7 @@ public abstract class Module : IDisposable
 {
     private readonly List<KeyValuePair<string, Module>> children = [];
     private ParameterCollection? parameters;
+    private Device? device;
     private bool hasParent;
     private bool disposed;
 
@@ -37,8 +38,9 @@ public abstract class Module : IDisposable
     public ParameterCollection Parameters => parameters ?? throw new InvalidOperationException(
         hasParent ? $"{GetType().Name} is a child module: its parameters belong to the root module's collection." : $"Build the {GetType().Name} (module.Build(device, seed)) before using its parameters.");
 
-    /// <summary>The device the module's parameters live on, once built.</summary>
-    public Device Device => Parameters.Device!;
+    /// <summary>The device the module's parameters live on, once the tree is built (a child's is its root's).</summary>
+    /// <exception cref="InvalidOperationException">The tree has not been built.</exception>
+    public Device Device => device ?? throw NotBuiltError();
 
     /// <summary>
     /// Creates every parameter of the tree on <paramref name="device"/>, with PyTorch's default initialisation drawn in
@@ -63,16 +65,17 @@ public abstract class Module : IDisposable
         CreateParametersRecursive(collection, string.Empty, ref ordinal);
         collection.Build(device, seed);
         parameters = collection;
-        MarkBuilt(this);
+        MarkBuilt(this, device);
         SetRandomState((ulong)seed, 0);
         return this;
 
-        static void MarkBuilt(Module module)
+        static void MarkBuilt(Module module, Device device)
         {
             module.IsBuilt = true;
+            module.device = device;
             foreach (var child in module.children)
             {
-                MarkBuilt(child.Value);
+                MarkBuilt(child.Value, device);
             }
         }
     }
@@ -148,6 +151,13 @@ public abstract class Module : IDisposable
         }
     }
 
+    /// <summary>
+    /// The error for a module used before its tree was built: either the root was not built, or this module was kept
+    /// in a field of a custom module without <see cref="AddModule"/>, so <see cref="Build"/> never reached it.
+    /// </summary>
+    private protected InvalidOperationException NotBuiltError() => new(
+        $"The {GetType().Name} has not been built: build the root module (model.Build(device, seed)) before using it. A module kept in a field of a custom module must be registered with AddModule, or Build does not reach it.");
+
     /// <summary>Every parameter's values on the host under its state_dict name, as nn.Module.state_dict().</summary>
     public Dictionary<string, (int[] Shape, float[] Data)> StateDict() => Parameters.ToHost();
 
@@ -200,8 +210,21 @@ public abstract class Module : IDisposable
     protected T AddModule<T>(string name, T module)
         where T : Module
     {
+        CheckNewChild(name, module, children);
+        module.hasParent = true;
+        children.Add(new(name, module));
+        return module;
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="module"/> can join as a child named <paramref name="name"/> beside
+    /// <paramref name="siblings"/>; changes nothing, so a container can check all its children before adding any.
+    /// </summary>
+    private protected void CheckNewChild(string name, Module module, IEnumerable<KeyValuePair<string, Module>> siblings)
+    {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(siblings);
         if (name.Contains('.', StringComparison.Ordinal))
         {
             throw new ArgumentException($"A module name cannot contain '.'; got '{name}'.", nameof(name));
@@ -212,19 +235,26 @@ public abstract class Module : IDisposable
             throw new InvalidOperationException("Modules cannot be added after the model has been built.");
         }
 
+        // Forward keeps one input and one output for Backward, so a module called in two places of one model would
+        // overwrite the first call's; weight sharing needs two modules whose parameters are copied, not one module twice.
+        var same = siblings.FirstOrDefault(c => ReferenceEquals(c.Value, module));
+        if (ReferenceEquals(module, this) || same.Value is not null)
+        {
+            string where = ReferenceEquals(module, this) ? "the module itself" : $"the child '{same.Key}'";
+            throw new ArgumentException(
+                $"The module given as '{name}' is {where}: a module can appear only once in a model, because its Forward keeps one input and output for Backward (calling one module in two places is not supported).",
+                nameof(module));
+        }
+
         if (module.hasParent)
         {
             throw new ArgumentException($"The module given as '{name}' already belongs to another module.", nameof(module));
         }
 
-        if (children.Exists(c => c.Key == name))
+        if (siblings.Any(c => c.Key == name))
         {
             throw new ArgumentException($"A child module named '{name}' is already registered.", nameof(name));
         }
-
-        module.hasParent = true;
-        children.Add(new(name, module));
-        return module;
     }
 
     /// <summary>

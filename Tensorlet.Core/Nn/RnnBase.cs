@@ -340,6 +340,11 @@ public abstract class RnnBase : Module
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (!layers[0].HasParameters)
+        {
+            throw NotBuiltError();
+        }
+
         if (input.Rank != rank)
         {
             throw new ArgumentException($"The {cellName} module takes {expected} (time-major); got {input.ShapeText}.", nameof(input));

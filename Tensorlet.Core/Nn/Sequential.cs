@@ -25,6 +25,12 @@ public class Sequential : Module
             throw new ArgumentException("A Sequential needs at least one module.", nameof(modules));
         }
 
+        // Every child checked before any is adopted, so a refused Sequential leaves its modules free for another.
+        for (int i = 0; i < modules.Length; i++)
+        {
+            CheckNewChild(modules[i].Name, modules[i].Module, modules.Take(i).Select(m => new KeyValuePair<string, Module>(m.Name, m.Module)));
+        }
+
         layers = new Module[modules.Length];
         for (int i = 0; i < modules.Length; i++)
         {

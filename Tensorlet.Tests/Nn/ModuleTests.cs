@@ -51,6 +51,39 @@ public sealed class ModuleTests
     }
 
     [Test]
+    public void AModuleAppearsOnceAndARefusedSequentialLeavesItsModulesFree()
+    {
+        var shared = new Linear(2, 2);
+        var message = Assert.Throws<ArgumentException>(() => _ = new Sequential(shared, new Relu(), shared))!.Message;
+        Assert.That(message, Does.Contain("is the child '0'").And.Contain("only once"));
+        using var model = new Sequential(shared, new Relu());
+        Assert.That(model[0], Is.SameAs(shared), "the refused Sequential did not keep the module");
+    }
+
+    [Test]
+    public void AModuleUsedUnbuiltSaysSoAndAChildKnowsItsDevice()
+    {
+        using var device = Device.Create("cpu");
+        using var ids = device.IndexZeros(2, 1);
+        using var x = device.Zeros(2, 1, 3);
+        foreach (var (module, run) in new (Module, Action<Module>)[]
+        {
+            (new Lstm(3, 2), m => m.Forward(x)), (new Gru(3, 2), m => m.Forward(ids)), (new Linear(3, 2), m => m.Forward(x)), (new Embedding(3, 2), m => m.Forward(ids)),
+        })
+        {
+            using (module)
+            {
+                Assert.That(Assert.Throws<InvalidOperationException>(() => run(module))!.Message, Does.Contain($"The {module.GetType().Name} has not been built").And.Contain("AddModule"));
+                Assert.That(Assert.Throws<InvalidOperationException>(() => _ = module.Device)!.Message, Does.Contain("has not been built"));
+            }
+        }
+
+        using var model = new Sequential(new Linear(3, 2), new Relu());
+        model.Build(device);
+        Assert.That(model[1].Device, Is.SameAs(device));
+    }
+
+    [Test]
     public void MseLossPairsShapesThatDifferOnlyInAxesOfSizeOne()
     {
         using var device = Device.Create("cpu");
