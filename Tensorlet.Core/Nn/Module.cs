@@ -162,17 +162,28 @@ public abstract class Module : IDisposable
     public Dictionary<string, (int[] Shape, float[] Data)> StateDict() => Parameters.ToHost();
 
     /// <summary>Loads values by state_dict name, checking every name and shape before anything is written.</summary>
-    public void LoadStateDict(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict)
+    /// <exception cref="ArgumentException">A name is missing or unexpected, or a shape differs; nothing was written.</exception>
+    public void LoadStateDict(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict) => LoadStateDict(stateDict, strict: true);
+
+    /// <summary>
+    /// Loads values by state_dict name, as load_state_dict(strict): with <paramref name="strict"/> false, the names the
+    /// module lacks are skipped and its parameters the dictionary lacks keep their values (to start part of a model
+    /// from another's). Every shape is checked before anything is written, strict or not.
+    /// </summary>
+    /// <returns>The module's parameters that were not loaded, and the names that were skipped (both empty when strict).</returns>
+    /// <exception cref="ArgumentException">A shape differs, or (strict) a name is missing or unexpected; nothing was written.</exception>
+    public (IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys) LoadStateDict(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict, bool strict)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
         var collection = Parameters;
         var extra = stateDict.Keys.Where(k => !collection.Parameters.Any(p => p.Name == k)).ToList();
-        if (extra.Count > 0)
+        if (strict && extra.Count > 0)
         {
             throw new ArgumentException($"Unexpected parameter(s) {string.Join(", ", extra)}; the module has {string.Join(", ", collection.Parameters.Select(p => p.Name))}.");
         }
 
-        collection.Load(stateDict);
+        var missing = collection.Load(stateDict, allowMissing: !strict);
+        return (missing, extra);
     }
 
     /// <summary>Frees the module's buffers, its children's, and (on the root) the parameters.</summary>

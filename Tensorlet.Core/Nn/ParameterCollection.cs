@@ -92,26 +92,39 @@ public sealed class ParameterCollection : IDisposable
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Ops.Fill(Gradients, 0f);
 
-    /// <summary>Copies host values into the named parameters, checking every shape first.</summary>
-    internal void Load(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> tensors)
+    /// <summary>
+    /// Copies host values into the named parameters, checking every shape first; a parameter <paramref name="tensors"/>
+    /// lacks is an error, or with <paramref name="allowMissing"/> is left as it is.
+    /// </summary>
+    /// <returns>The names of the parameters left as they were.</returns>
+    internal List<string> Load(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> tensors, bool allowMissing = false)
     {
+        var missing = new List<string>();
         foreach (var p in parameters)
         {
             if (!tensors.TryGetValue(p.Name, out var t))
             {
-                throw new ArgumentException($"Missing parameter '{p.Name}' {Tensor.FormatShape(p.Shape)}.");
+                missing.Add(allowMissing ? p.Name : throw new ArgumentException($"Missing parameter '{p.Name}' {Tensor.FormatShape(p.Shape)}."));
+                continue;
             }
 
-            if (!t.Shape.SequenceEqual(p.Shape))
+            if (t.Shape is null || t.Data is null || !t.Shape.SequenceEqual(p.Shape))
             {
-                throw new ArgumentException($"Parameter '{p.Name}' has shape {Tensor.FormatShape(t.Shape)} but the model needs {Tensor.FormatShape(p.Shape)}.");
+                throw new ArgumentException($"Parameter '{p.Name}' has shape {Tensor.FormatShape(t.Shape ?? [])} but the model needs {Tensor.FormatShape(p.Shape)}.");
+            }
+
+            if (t.Data.Length != p.Length)
+            {
+                throw new ArgumentException($"Parameter '{p.Name}' {Tensor.FormatShape(p.Shape)} needs {p.Length} values; got {t.Data.Length}.");
             }
         }
 
-        foreach (var p in parameters)
+        foreach (var p in parameters.Where(p => tensors.ContainsKey(p.Name)))
         {
             p.Value.CopyFrom(tensors[p.Name].Data);
         }
+
+        return missing;
     }
 
     /// <summary>Copies every parameter's values to the host, by name.</summary>

@@ -84,6 +84,28 @@ public sealed class ModuleTests
     }
 
     [Test]
+    public void ANonStrictLoadSkipsNamesAndKeepsWhatItLacks()
+    {
+        using var device = Device.Create("cpu");
+        using var model = new Sequential(new Linear(2, 3), new Relu(), new Linear(3, 1));
+        model.Build(device, seed: 1);
+        var kept = model.StateDict()["2.weight"].Data;
+        var partial = new Dictionary<string, (int[], float[])> { ["0.weight"] = ([3, 2], [1, 2, 3, 4, 5, 6]), ["0.bias"] = ([3], [7, 8, 9]), ["head.weight"] = ([1], [0]) };
+
+        Assert.That(Assert.Throws<ArgumentException>(() => model.LoadStateDict(partial))!.Message, Does.Contain("head.weight"));
+        var (missing, unexpected) = model.LoadStateDict(partial, strict: false);
+        Assert.That(missing, Is.EqualTo(new[] { "2.weight", "2.bias" }));
+        Assert.That(unexpected, Is.EqualTo(new[] { "head.weight" }));
+        Assert.That(model.StateDict()["0.bias"].Data, Is.EqualTo(new[] { 7f, 8f, 9f }));
+        Assert.That(model.StateDict()["2.weight"].Data, Is.EqualTo(kept));
+
+        // A shape or a length that does not fit is refused, strict or not, before anything is written.
+        var wrong = new Dictionary<string, (int[], float[])> { ["0.bias"] = ([3], [0, 0, 0]), ["2.bias"] = ([1], [1, 2]) };
+        Assert.That(Assert.Throws<ArgumentException>(() => model.LoadStateDict(wrong, strict: false))!.Message, Does.Contain("'2.bias' [1] needs 1 values; got 2"));
+        Assert.That(model.StateDict()["0.bias"].Data, Is.EqualTo(new[] { 7f, 8f, 9f }));
+    }
+
+    [Test]
     public void MseLossPairsShapesThatDifferOnlyInAxesOfSizeOne()
     {
         using var device = Device.Create("cpu");
