@@ -121,6 +121,15 @@ public sealed class ExportCommandTests
             AppHarness.Run("export", "--checkpoint", checkpoint, "--onnx", Path.Combine(folder, ".", "lstm.safetensors"))
                 .AssertError(CharPredictApp.Failure, "is the file this command reads");
 
+            // The same file through a symbolic link: to the file, or to a folder above it.
+            var linked = Directory.CreateDirectory(Path.Combine(folder, "sub")).FullName;
+            File.CreateSymbolicLink(Path.Combine(linked, "ck.safetensors"), checkpoint);
+            Directory.CreateSymbolicLink(Path.Combine(folder, "up"), linked);
+            AppHarness.Run("export", "--checkpoint", Path.Combine(linked, "ck.safetensors"), "--onnx", checkpoint)
+                .AssertError(CharPredictApp.Failure, "is the file this command reads");
+            AppHarness.Run("export", "--checkpoint", checkpoint, "--onnx", Path.Combine(folder, "up", "ck.safetensors"))
+                .AssertError(CharPredictApp.Failure, "is the file this command reads");
+
             Assert.That(File.ReadAllBytes(checkpoint), Is.EqualTo(before));
         }
         finally
