@@ -77,6 +77,8 @@ public static class CharModelExporter
             throw new OnnxExportException($"The vocabulary has {vocabulary.Count} characters but the model {spec.CharVocabularySize}.");
         }
 
+        CheckWeights(spec, stateDict);
+
         var metadata = new Dictionary<string, string>
         {
             [SpecKey] = spec.ToJson(),
@@ -115,6 +117,36 @@ public static class CharModelExporter
         ArgumentNullException.ThrowIfNull(model);
         AtomicFile.Write(path, stream => stream.Write(model));
     }
+
+    // The graph takes its sizes from the spec and its weights from the state_dict, so the two must agree: every
+    // parameter of the spec's model, with its shape and number of values, and nothing else (a layer too many would be
+    // left out of the graph without a word).
+    private static void CheckWeights(CharModelSpec spec, IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict)
+    {
+        using var device = Device.Create("cpu");
+        using var model = spec.Create(device, seed: 0);
+        var expected = model.Parameters.Parameters;
+        foreach (var p in expected)
+        {
+            if (!stateDict.TryGetValue(p.Name, out var t))
+            {
+                throw new OnnxExportException($"The state_dict has no '{p.Name}' {Shape(p.Shape)}, which the spec's {spec.Kind} model has.");
+            }
+
+            if (t.Shape is null || t.Data is null || !t.Shape.SequenceEqual(p.Shape) || t.Data.Length != p.Length)
+            {
+                throw new OnnxExportException(
+                    $"The state_dict's '{p.Name}' is {Shape(t.Shape ?? [])} with {t.Data?.Length ?? 0} values; the spec's {spec.Kind} model has it {Shape(p.Shape)}.");
+            }
+        }
+
+        if (stateDict.Keys.Where(k => !expected.Any(p => p.Name == k)).ToList() is { Count: > 0 } extra)
+        {
+            throw new OnnxExportException($"The state_dict has {string.Join(", ", extra)}, which the spec's {spec.Kind} model does not have.");
+        }
+    }
+
+    private static string Shape(IEnumerable<int> shape) => $"[{string.Join(", ", shape)}]";
 
     // lstm_char_predict and gru_char_predict: one-hot characters → nn.LSTM or nn.GRU → output (Linear) on every step.
     private static void BuildRecurrent(OnnxGraphBuilder builder, CharModelSpec spec)

@@ -27,11 +27,29 @@ public static class ModuleExporter
     /// <see cref="Embedding"/>; true for a first <see cref="Linear"/> or <see cref="Nn.Lstm"/> on one-hot input given as ids.
     /// </param>
     /// <param name="graphName">The graph's name.</param>
-    /// <exception cref="OnnxExportException">A module has no ONNX export (the message names its type and state_dict prefix), or takes input of the other kind than it is given.</exception>
+    /// <exception cref="OnnxExportException">
+    /// The model is not built or is a child module, a module has no ONNX export (the message names its type and
+    /// state_dict prefix) or takes input of the other kind than it is given, or the weights exceed one file's 2 GiB.
+    /// </exception>
     public static byte[] Export(Module model, bool? tokenIds = null, string graphName = "tensorlet")
     {
         ArgumentNullException.ThrowIfNull(model);
-        var stateDict = model.StateDict();
+        if (!model.IsBuilt)
+        {
+            throw new OnnxExportException($"The {model.GetType().Name} has not been built: build it (model.Build(device, seed)) and load its weights before exporting it.");
+        }
+
+        Dictionary<string, (int[] Shape, float[] Data)> stateDict;
+        try
+        {
+            stateDict = model.StateDict();
+        }
+        catch (InvalidOperationException e)
+        {
+            // A child module: its parameters are its root's.
+            throw new OnnxExportException($"The {model.GetType().Name} cannot be exported on its own: {e.Message} Export the root module.", e);
+        }
+
         // The builder reads parameters as "{prefix}.name"; a model that is one leaf module has the empty prefix,
         // so its parameters are read under its type's name.
         string rootPrefix = "";

@@ -19,7 +19,7 @@ namespace Tensorlet.Onnx;
 internal sealed class OnnxGraphBuilder
 {
     /// <summary>
-    /// The opset: 14, the first in which every operator used here (LSTM, GRU, Relu, Add, Reshape) has its current
+    /// The opset: 14, the first in which every operator used here (LSTM, GRU, Relu, Add) has its current
     /// definition, so newer runtimes run it unchanged and runtimes back to ONNX Runtime 1.8 load it. It is also
     /// PyTorch 1.13's default export opset.
     /// </summary>
@@ -202,8 +202,20 @@ internal sealed class OnnxGraphBuilder
             model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         }
 
+        // Protobuf caps a message at 2 GiB; larger weights would need ONNX's external data, which is not written.
+        long bytes = graph.Initializer.Sum(t => (long)t.FloatData.Count * sizeof(float) + t.Int64Data.Count * sizeof(long));
+        if (bytes > MaxModelBytes)
+        {
+            throw new OnnxExportException(string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"The model's weights take {bytes:N0} bytes; one ONNX file holds at most 2 GiB (protobuf's limit), and the export does not write ONNX's external data."));
+        }
+
         return model.ToByteArray();
     }
+
+    // Below protobuf's 2 GiB by a margin for the graph's nodes, names and metadata.
+    private const long MaxModelBytes = int.MaxValue - (64L << 20);
 
     // ONNX's gate blocks, each as the index of PyTorch's block it comes from.
     private static readonly int[] OnnxLstmGateOrder = [0, 3, 1, 2]; // i, o, f, c from PyTorch's i, f, g, o

@@ -18,6 +18,11 @@ public sealed class Slice : Module
     public Slice(int start, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (start < 0 && start + count > 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"A slice that starts {-start} from the end has at most {-start} rows.");
+        }
+
         Start = start;
         Count = count;
     }

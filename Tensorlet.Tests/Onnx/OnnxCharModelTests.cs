@@ -189,6 +189,25 @@ public sealed class OnnxCharModelTests
     }
 
     [Test]
+    public void AStateDictThatDoesNotFitTheSpecIsRefused()
+    {
+        var device = TestDevices.Get("cpu");
+        using var small = new LstmCharModel(device, Characters.Count, 8, 2, dropout: 0f, seed: 3);
+        var weights = small.Parameters.ToHost();
+        var e = Assert.Throws<OnnxExportException>(() => CharModelExporter.Export(CharModelSpec.Lstm(Characters.Count, 16, 2, 0f), weights, Characters))!;
+        Assert.That(e.Message, Does.Contain("'lstm.weight_ih_l0' is [32, ").And.Contain("[64, "));
+        e = Assert.Throws<OnnxExportException>(() => CharModelExporter.Export(CharModelSpec.Lstm(Characters.Count, 8, 1, 0f), weights, Characters))!;
+        Assert.That(e.Message, Does.Contain("lstm.weight_ih_l1"), "a layer the spec lacks is not left out silently");
+        weights.Remove("output.bias");
+        e = Assert.Throws<OnnxExportException>(() => CharModelExporter.Export(CharModelSpec.Lstm(Characters.Count, 8, 2, 0f), weights, Characters))!;
+        Assert.That(e.Message, Does.Contain("no 'output.bias'"));
+
+        using var ngram = new NgramMlp(device, Ngrams.Count + 2, Characters.Count, 4, Activation.Relu, seed: 18);
+        e = Assert.Throws<OnnxExportException>(() => CharModelExporter.Export(CharModelSpec.Ngram(Ngrams.NgramOrder, Ngrams.Count, Characters.Count, 4, Activation.Relu), ngram.Parameters.ToHost(), Characters, Ngrams))!;
+        Assert.That(e.Message, Does.Contain("'L1.weight'"));
+    }
+
+    [Test]
     public void AnNgramModelWithoutItsNgramVocabularyIsRefused()
     {
         var device = TestDevices.Get("cpu");

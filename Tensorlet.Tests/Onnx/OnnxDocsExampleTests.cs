@@ -23,7 +23,8 @@ public sealed class OnnxDocsExampleTests
     public void TheDocsExampleGeneratesGreedilyLikeTensorlet()
     {
         var device = TestDevices.Get("cpu");
-        var characters = CharVocabulary.FromTexts(["the cat sat on the mat."]);
+        // A character beyond U+FFFF (two chars in UTF-16) in the vocabulary, which the example must count as one id.
+        var characters = CharVocabulary.FromTexts(["the cat sat on the mat. 😀 the 😀 sat."]);
         using var model = new LstmCharModel(device, characters.Count, 12, 2, dropout: 0f, seed: 30);
         var path = Path.Combine(Path.GetTempPath(), $"tensorlet-onnx-example-{Guid.NewGuid():N}.onnx");
         CharModelExporter.Write(path, CharModelExporter.Export(model, characters));
@@ -51,21 +52,22 @@ public sealed class OnnxDocsExampleTests
     {
         // <onnx-example>
         using var session = new InferenceSession(path);
-        string vocabulary = session.ModelMetadata.CustomMetadataMap["tensorlet.vocabulary"]; // id i is vocabulary[i]
+        // Id i is the vocabulary's i-th character, a Rune (one char, or two for characters beyond U+FFFF such as emoji).
+        List<Rune> vocabulary = [.. session.ModelMetadata.CustomMetadataMap["tensorlet.vocabulary"].EnumerateRunes()];
         int[] stateShape = [session.InputMetadata["h0"].Dimensions[0], 1, session.InputMetadata["h0"].Dimensions[2]]; // [L, 1, H]
         var (h, c) = (new DenseTensor<float>(stateShape), new DenseTensor<float>(stateShape));
         var text = new StringBuilder("the ");
-        long[] input = [.. text.ToString().Select(ch => (long)vocabulary.IndexOf(ch))];
+        long[] input = [.. text.ToString().EnumerateRunes().Select(r => (long)vocabulary.IndexOf(r))];
         for (int i = 0; i < 60; i++)
         {
             using var outputs = session.Run([
                 NamedOnnxValue.CreateFromTensor("input", new DenseTensor<long>(input, [input.Length, 1])), // [T, B]
                 NamedOnnxValue.CreateFromTensor("h0", h), NamedOnnxValue.CreateFromTensor("c0", c)]);
-            float[] logits = outputs.First(o => o.Name == "logits").AsTensor<float>().ToArray()[^vocabulary.Length..];
+            float[] logits = outputs.First(o => o.Name == "logits").AsTensor<float>().ToArray()[^vocabulary.Count..];
             h = new DenseTensor<float>(outputs.First(o => o.Name == "hn").AsTensor<float>().ToArray(), stateShape);
             c = new DenseTensor<float>(outputs.First(o => o.Name == "cn").AsTensor<float>().ToArray(), stateShape);
             input = [Array.IndexOf(logits, logits.Max())]; // greedy; sample from softmax(logits / T) for variety
-            text.Append(vocabulary[(int)input[0]]);
+            text.Append(vocabulary[(int)input[0]].ToString());
         }
 
         // </onnx-example>

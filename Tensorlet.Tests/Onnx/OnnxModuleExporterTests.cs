@@ -119,6 +119,16 @@ public sealed class OnnxModuleExporterTests
         Assert.That(e.Message, Does.Contain("Embedding at '1'").And.Contain("token ids"));
     }
 
+    [Test]
+    public void AnUnbuiltModelOrAChildAloneIsRefusedAsAnExportError()
+    {
+        using var model = new Sequential(new Linear(3, 2), new Relu());
+        Assert.That(Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!.Message, Does.Contain("has not been built"));
+        model.Build(TestDevices.Get("cpu"));
+        Assert.That(Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model[0]))!.Message, Does.Contain("Export the root module"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Slice(-2, 3), "a slice two from the end has at most two rows");
+    }
+
     /// <summary>A module the exporter does not know.</summary>
     private sealed class Doubler : Module
     {
