@@ -81,8 +81,10 @@ internal static class CheckpointPair
 
     /// <summary>
     /// Deletes what an interrupted save of <paramref name="modelPath"/> left behind: hidden temporary files, and
-    /// optimizer files the model file does not name. Nothing is deleted but temporary files when the model file
-    /// exists but cannot be read (its error is reported by whoever reads it next).
+    /// optimizer files the model file does not name (all of them when there is no model file). When the model file
+    /// is there, they are deleted only if it is readable and the optimizer file it names is present: a model file put
+    /// there by hand (a copy of the best one, another run's) names no file here, and must not cost the run the
+    /// optimizer state it still has.
     /// </summary>
     public static void RemoveLeftovers(string modelPath)
     {
@@ -105,6 +107,11 @@ internal static class CheckpointPair
                 {
                     return;
                 }
+            }
+
+            if (File.Exists(fullPath) && (keep is null || !File.Exists(keep)))
+            {
+                return;
             }
 
             foreach (var stale in OptimizerFiles(fullPath).Where(f => f != keep))

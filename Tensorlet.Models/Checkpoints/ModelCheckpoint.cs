@@ -88,8 +88,9 @@ public sealed class ModelCheckpoint
 
     /// <summary>
     /// Deletes what a save of <paramref name="path"/> that was interrupted (a killed process) left behind: hidden
-    /// temporary files and optimizer files the model file does not name. Saves do this themselves; call it before
-    /// resuming to start from a tidy folder. The checkpoint itself is never changed.
+    /// temporary files and optimizer files the model file does not name (only when the one it names is there, so a
+    /// model file copied in by hand costs no optimizer state). Saves do this themselves; call it before resuming to
+    /// start from a tidy folder. The checkpoint itself is never changed.
     /// </summary>
     public static void RemoveLeftovers(string path)
     {
@@ -211,6 +212,13 @@ public sealed class ModelCheckpoint
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
         var path = CheckpointPair.OptimizerPath(Path, File.Metadata);
+        if (!System.IO.File.Exists(path))
+        {
+            throw new CheckpointException(File.Metadata.ContainsKey(CheckpointPair.OptimizerFileKey)
+                ? $"{Path} names {System.IO.Path.GetFileName(path)} as its optimizer state, which is not beside it: the model file was not saved in this folder, or that file was removed."
+                : $"{Path} holds no optimizer state (it was saved without one, as a .best checkpoint is): training cannot go on from it.");
+        }
+
         var (step, load) = OptimizerStateFile.Read(path, optimizer, model.Parameters);
         if (step != Position.Step)
         {

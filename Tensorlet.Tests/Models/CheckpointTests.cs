@@ -123,7 +123,7 @@ public sealed class CheckpointTests
             "one line, whatever the characters");
 
         var noOptimizer = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, new Adam(model.Parameters)));
-        Assert.That(noOptimizer!.Message, Does.Contain("lstm.optimizer.safetensors").And.Contain("does not exist"));
+        Assert.That(noOptimizer!.Message, Is.EqualTo($"{path} holds no optimizer state (it was saved without one, as a .best checkpoint is): training cannot go on from it."));
 
         var bytes = File.ReadAllBytes(path);
         var truncated = Path.Combine(folder, "truncated.safetensors");
@@ -221,6 +221,35 @@ public sealed class CheckpointTests
         Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "lstm.safetensors", Path.GetFileName(named), "ngram.optimizer.beef.safetensors" }.Order()));
         using var adam2 = new Adam(model.Parameters, 0.01f);
         Assert.DoesNotThrow(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2));
+    }
+
+    [Test]
+    public void AModelFileThatNamesNoOptimizerFileHereCostsNoOptimizerState()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
+        var named = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+        var kept = File.ReadAllBytes(named);
+
+        // Copied in by hand over the checkpoint: a model saved without optimizer state (as the best one is), then one
+        // that names another run's optimizer file.
+        var other = Path.Combine(folder, "other", "lstm.safetensors");
+        ModelCheckpoint.Save(other, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+        File.Copy(other, path, overwrite: true);
+        ModelCheckpoint.RemoveLeftovers(path);
+        Assert.That(File.ReadAllBytes(named), Is.EqualTo(kept), "a model file with no optimizer file named");
+        ModelCheckpoint.Save(other, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
+        File.Copy(other, path, overwrite: true);
+        ModelCheckpoint.RemoveLeftovers(path);
+        Assert.That(File.ReadAllBytes(named), Is.EqualTo(kept), "a model file naming an optimizer file that is not here");
+        using var adam2 = new Adam(model.Parameters, 0.01f);
+        Assert.That(
+            Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2))!.Message,
+            Does.Contain("as its optimizer state, which is not beside it"));
     }
 
     [Test]
