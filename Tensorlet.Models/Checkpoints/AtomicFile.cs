@@ -2,7 +2,8 @@ namespace Tensorlet.Models.Checkpoints;
 
 /// <summary>
 /// Replaces a file all at once: the content goes to a temporary file in the same folder, is flushed to
-/// disk, then renamed over the target. A crash or an exception mid-write leaves the old file as it was
+/// disk, then renamed over the target (over the file a symbolic link leads to, when the target is a link; a device,
+/// pipe or socket is refused). A crash or an exception mid-write leaves the old file as it was
 /// and no temporary file behind (a rename within one folder is atomic on Linux, macOS and NTFS). A process
 /// killed mid-write can leave its hidden temporary file, <c>.NAME.GUID.tmp</c> (<see cref="RemoveLeftovers"/> deletes
 /// it); the target is never torn.
@@ -88,6 +89,17 @@ public static class AtomicFile
         {
             // Before anything is written: the rename at the end would fail with the OS's terse "Is a directory".
             throw new IOException($"{fullPath} is a folder; give the path of the file to write.");
+        }
+
+        if (FileKind.IsSpecial(fullPath))
+        {
+            throw new IOException($"{fullPath} is a device, a pipe or a socket, not a file; give the path of a file to write.");
+        }
+
+        // A symbolic link is written through: the file it leads to is replaced, and the link stays a link.
+        if (new FileInfo(fullPath).LinkTarget is not null && File.ResolveLinkTarget(fullPath, returnFinalTarget: true) is { } target)
+        {
+            fullPath = target.FullName;
         }
 
         var folder = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no parent folder.", nameof(path));

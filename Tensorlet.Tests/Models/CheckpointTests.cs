@@ -313,6 +313,36 @@ public sealed class CheckpointTests
     }
 
     [Test]
+    public void AnAtomicWriteGoesThroughALinkAndRefusesAPipe()
+    {
+        var file = Path.Combine(folder, "real.onnx");
+        File.WriteAllText(file, "old");
+        var link = Path.Combine(folder, "link.onnx");
+        File.CreateSymbolicLink(link, file);
+        AtomicFile.Write(link, stream => stream.WriteByte((byte)'x'));
+        Assert.That(new FileInfo(link).LinkTarget, Is.EqualTo(file), "the link stays a link");
+        Assert.That(File.ReadAllText(file), Is.EqualTo("x"), "the file it leads to is replaced");
+
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var pipe = Path.Combine(folder, "pipe");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", pipe))
+        {
+            mkfifo.WaitForExit();
+        }
+
+        var e = Assert.Throws<IOException>(() => AtomicFile.Write(pipe, _ => Assert.Fail("nothing is written")));
+        Assert.That(e!.Message, Is.EqualTo($"{pipe} is a device, a pipe or a socket, not a file; give the path of a file to write."));
+        Assert.That(new FileInfo(pipe).Length, Is.Zero);
+        Assert.That(Directory.GetFiles(folder, ".*"), Is.Empty, "no temporary file");
+        var e2 = Assert.Throws<IOException>(() => AtomicFile.Write("/dev/null", _ => Assert.Fail("nothing is written")));
+        Assert.That(e2!.Message, Does.Contain("/dev/null is a device"));
+    }
+
+    [Test]
     public void AnAtomicWritesLeftoversAreRemovedAndNothingElse()
     {
         var path = Path.Combine(folder, "metrics.csv");
