@@ -85,6 +85,13 @@ public static class ModuleCheckpoint
                 throw new CheckpointException($"{file.Path}: tensor '{p.Name}' is {t.ShapeText} but the {owner} needs [{string.Join(", ", p.Shape)}].");
             }
 
+            // Training stops at a non-finite loss and never saves one, so a NaN or infinity here is damage: loaded, it
+            // would only show later as NaN losses or a sampler stuck on one character.
+            if (Array.FindIndex(t.Data, v => !float.IsFinite(v)) is var bad and >= 0)
+            {
+                throw new CheckpointException($"{file.Path}: tensor '{p.Name}' holds a non-finite value ({t.Data[bad]}) at element {bad}; the file is damaged.");
+            }
+
             state[p.Name] = ([.. t.Shape], t.Data);
         }
 

@@ -223,6 +223,23 @@ public sealed class CheckpointTests
         Assert.DoesNotThrow(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2));
     }
 
+    [TestCase(float.NaN)]
+    [TestCase(float.NegativeInfinity)]
+    public void AWeightThatIsNotFiniteIsRefusedOnLoad(float value)
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+        var file = SafeTensorsFile.Read(path);
+        var tensors = file.Tensors.Values.Select(t => t.Name == "output.bias" ? new SafeTensor(t.Name, [.. t.Shape], [.. t.Data.Select((v, i) => i == 3 ? value : v)]) : t);
+        SafeTensorsFile.Write(path, tensors, file.Metadata);
+
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).CreateModel(device));
+        Assert.That(e!.Message, Is.EqualTo($"{path}: tensor 'output.bias' holds a non-finite value ({value}) at element 3; the file is damaged."));
+    }
+
     [Test]
     public void AModelFileThatNamesNoOptimizerFileHereCostsNoOptimizerState()
     {
