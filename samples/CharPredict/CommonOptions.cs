@@ -15,7 +15,7 @@ internal static class CommonOptions
     /// <summary>--max-sequences: use only the corpus's first sequences (tests, quick looks).</summary>
     public static Option<int?> MaxSequences()
     {
-        var option = OptionParsing.OptionalNumber("--max-sequences", "Use only the first N sequences of the corpus", NumberRange<int>.Positive());
+        var option = OptionParsing.OptionalNumber("--max-sequences", "Use only the first N sequences of the corpus", SettingRanges.MaxSequences);
         option.Hidden = true;
         return option;
     }

@@ -34,3 +34,85 @@ internal static class Limits
     /// <summary>train --sample-length: characters generated after each epoch.</summary>
     public const int MaxEpochSampleLength = 100_000;
 }
+
+/// <summary>
+/// The values each <c>train</c> setting accepts: the range of its flag, and of its field in a run's config.json, which
+/// <c>train --resume</c> checks with these same ranges (<see cref="RunConfig.Read"/>).
+/// </summary>
+internal static class SettingRanges
+{
+    /// <summary>--threads (0: all cores).</summary>
+    public static readonly NumberRange<int> Threads = new(0, Limits.MaxThreads);
+
+    /// <summary>--n.</summary>
+    public static readonly NumberRange<int> N = NumberRange<int>.Positive(Limits.MaxN);
+
+    /// <summary>--ngram-hidden and --lstm-hidden.</summary>
+    public static readonly NumberRange<int> HiddenSize = NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize);
+
+    /// <summary>--lstm-layers.</summary>
+    public static readonly NumberRange<int> Layers = NumberRange<int>.Positive(CharModelSpec.MaxLayers);
+
+    /// <summary>--lstm-dropout.</summary>
+    public static readonly NumberRange<float> Dropout = new(0f, 1f, MaxOpen: true);
+
+    /// <summary>--epochs.</summary>
+    public static readonly NumberRange<int> Epochs = NumberRange<int>.Positive(Limits.MaxEpochs);
+
+    /// <summary>--lr.</summary>
+    public static readonly NumberRange<float> LearningRate = NumberRange<float>.Positive();
+
+    /// <summary>--batch.</summary>
+    public static readonly NumberRange<int> Batch = NumberRange<int>.Positive(Limits.MaxBatch);
+
+    /// <summary>--seed: any 32-bit integer.</summary>
+    public static readonly NumberRange<int> Seed = new(int.MinValue, int.MaxValue);
+
+    /// <summary>--validation-fraction.</summary>
+    public static readonly NumberRange<double> ValidationFraction = new(0, 1, MinOpen: true, MaxOpen: true);
+
+    /// <summary>--ngram-windows, when a number.</summary>
+    public static readonly NumberRange<int> NgramWindows = NumberRange<int>.Positive();
+
+    /// <summary>--max-batches.</summary>
+    public static readonly NumberRange<int> MaxBatches = NumberRange<int>.Positive();
+
+    /// <summary>--max-sequences.</summary>
+    public static readonly NumberRange<int> MaxSequences = NumberRange<int>.Positive();
+
+    /// <summary>--clip-norm.</summary>
+    public static readonly NumberRange<double> ClipNorm = NumberRange<double>.Positive();
+
+    /// <summary>--sample-length.</summary>
+    public static readonly NumberRange<int> SampleLength = new(0, Limits.MaxEpochSampleLength);
+
+    /// <summary>The per-epoch samples' temperature (config.json only), as <c>sample --temperature</c>: 0 is the most likely character.</summary>
+    public static readonly NumberRange<float> SampleTemperature = NumberRange<float>.NonNegative();
+
+    /// <summary>--seq-len.</summary>
+    public static readonly NumberRange<int> SeqLen = NumberRange<int>.Positive(Limits.MaxSeqLen);
+
+    /// <summary>--lr-decay, for the schedules that decay by it (<see cref="TrainSettings.DecayingSchedules"/>).</summary>
+    public static readonly NumberRange<double> LrDecay = new(0, 1, MinOpen: true, MaxOpen: true);
+
+    /// <summary>
+    /// config.json's lr_decay under a schedule without a decay factor, which records its default (1 for none): a factor
+    /// that may also not decay at all.
+    /// </summary>
+    public static readonly NumberRange<double> UnusedLrDecay = new(0, 1, MinOpen: true);
+
+    /// <summary>--lr-decay-after.</summary>
+    public static readonly NumberRange<int> LrDecayAfter = NumberRange<int>.NonNegative();
+
+    /// <summary>--lr-step-size.</summary>
+    public static readonly NumberRange<int> LrStepSize = NumberRange<int>.Positive();
+
+    /// <summary>--warmup-steps (the run's own batch count is checked when it starts).</summary>
+    public static readonly NumberRange<int> WarmupSteps = NumberRange<int>.NonNegative();
+
+    /// <summary>--lr-patience.</summary>
+    public static readonly NumberRange<int> LrPatience = NumberRange<int>.NonNegative();
+
+    /// <summary>--checkpoint-every.</summary>
+    public static readonly NumberRange<int> CheckpointEvery = NumberRange<int>.Positive();
+}

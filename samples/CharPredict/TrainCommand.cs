@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using System.Text.Json;
 using Tensorlet.Kernels;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
@@ -14,37 +13,37 @@ internal sealed class TrainCommand
 {
     private readonly AppConsole console;
     private readonly CancellationToken cancellation;
-    private readonly Option<string> model = new Option<string>("--model") { Description = "Which model to train (lstm: the recurrent model, whose cell --cell picks)", DefaultValueFactory = _ => "both" }.AcceptOnlyFromAmongFluent("ngram", "lstm", "both");
+    private readonly Option<string> model = new Option<string>("--model") { Description = "Which model to train (lstm: the recurrent model, whose cell --cell picks)", DefaultValueFactory = _ => "both" }.AcceptOnlyFromAmongFluent(TrainSettings.ModelNames);
     private readonly Option<string> device = new("--device") { Description = "auto, cpu, cuda or ilgpu-cpu", DefaultValueFactory = _ => "auto" };
-    private readonly Option<int> threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, new NumberRange<int>(0, Limits.MaxThreads));
-    private readonly Option<string> preset = new Option<string>("--preset") { Description = "default (about 10 minutes on 2 CPU cores) or notebook (the notebook's full scale)", DefaultValueFactory = _ => "default" }.AcceptOnlyFromAmongFluent("default", "notebook");
-    private readonly Option<int> n = OptionParsing.Number("--n", "Characters per n-gram", TrainSettings.Default.N, NumberRange<int>.Positive(Limits.MaxN));
-    private readonly Option<int> ngramHidden = OptionParsing.Number("--ngram-hidden", "n-gram MLP hidden width", TrainSettings.Default.NgramHidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
-    private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh or sigmoid", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent("relu", "tanh", "sigmoid");
+    private readonly Option<int> threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, SettingRanges.Threads);
+    private readonly Option<string> preset = new Option<string>("--preset") { Description = "default (about 10 minutes on 2 CPU cores) or notebook (the notebook's full scale)", DefaultValueFactory = _ => "default" }.AcceptOnlyFromAmongFluent(TrainSettings.Presets);
+    private readonly Option<int> n = OptionParsing.Number("--n", "Characters per n-gram", TrainSettings.Default.N, SettingRanges.N);
+    private readonly Option<int> ngramHidden = OptionParsing.Number("--ngram-hidden", "n-gram MLP hidden width", TrainSettings.Default.NgramHidden, SettingRanges.HiddenSize);
+    private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh or sigmoid", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent(TrainSettings.Activations);
     private readonly Option<int> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all (the notebook: 10)", TrainSettings.Default.NgramWindows);
-    private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "Recurrent hidden size (LSTM or GRU)", TrainSettings.Default.LstmHidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
-    private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "Recurrent layers (LSTM or GRU)", TrainSettings.Default.LstmLayers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
-    private readonly Option<float> lstmDropout = OptionParsing.Number("--lstm-dropout", "Dropout between recurrent layers", TrainSettings.Default.LstmDropout, new NumberRange<float>(0f, 1f, MaxOpen: true));
-    private readonly Option<int> epochs = OptionParsing.Number("--epochs", "Epochs per model", TrainSettings.Default.Epochs, NumberRange<int>.Positive(Limits.MaxEpochs));
-    private readonly Option<float> learningRate = OptionParsing.Number("--lr", "Adam learning rate", TrainSettings.Default.LearningRate, NumberRange<float>.Positive());
-    private readonly Option<int> batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", TrainSettings.Default.Batch, NumberRange<int>.Positive(Limits.MaxBatch));
-    private readonly Option<int> seed = OptionParsing.Number("--seed", "Seed of the initialisation, shuffles, dropout and samples", TrainSettings.Default.Seed, new NumberRange<int>(int.MinValue, int.MaxValue));
-    private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share held out for validation: of the sequences, or the end of a --text (default 0.05 there)", TrainSettings.Default.ValidationFraction, new NumberRange<double>(0, 1, MinOpen: true, MaxOpen: true));
-    private readonly Option<int?> maxBatches = OptionParsing.OptionalNumber("--max-batches", "Stop each epoch after this many batches (short runs)", NumberRange<int>.Positive());
-    private readonly Option<double?> clipNorm = OptionParsing.OptionalNumber("--clip-norm", "Clip the global gradient norm (default: no clipping, as the notebook)", NumberRange<double>.Positive());
-    private readonly Option<int> sampleLength = OptionParsing.Number("--sample-length", "Characters generated after each epoch", TrainSettings.Default.SampleLength, new NumberRange<int>(0, Limits.MaxEpochSampleLength));
+    private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "Recurrent hidden size (LSTM or GRU)", TrainSettings.Default.LstmHidden, SettingRanges.HiddenSize);
+    private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "Recurrent layers (LSTM or GRU)", TrainSettings.Default.LstmLayers, SettingRanges.Layers);
+    private readonly Option<float> lstmDropout = OptionParsing.Number("--lstm-dropout", "Dropout between recurrent layers", TrainSettings.Default.LstmDropout, SettingRanges.Dropout);
+    private readonly Option<int> epochs = OptionParsing.Number("--epochs", "Epochs per model", TrainSettings.Default.Epochs, SettingRanges.Epochs);
+    private readonly Option<float> learningRate = OptionParsing.Number("--lr", "Adam learning rate", TrainSettings.Default.LearningRate, SettingRanges.LearningRate);
+    private readonly Option<int> batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", TrainSettings.Default.Batch, SettingRanges.Batch);
+    private readonly Option<int> seed = OptionParsing.Number("--seed", "Seed of the initialisation, shuffles, dropout and samples", TrainSettings.Default.Seed, SettingRanges.Seed);
+    private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share held out for validation: of the sequences, or the end of a --text (default 0.05 there)", TrainSettings.Default.ValidationFraction, SettingRanges.ValidationFraction);
+    private readonly Option<int?> maxBatches = OptionParsing.OptionalNumber("--max-batches", "Stop each epoch after this many batches (short runs)", SettingRanges.MaxBatches);
+    private readonly Option<double?> clipNorm = OptionParsing.OptionalNumber("--clip-norm", "Clip the global gradient norm (default: no clipping, as the notebook)", SettingRanges.ClipNorm);
+    private readonly Option<int> sampleLength = OptionParsing.Number("--sample-length", "Characters generated after each epoch", TrainSettings.Default.SampleLength, SettingRanges.SampleLength);
     private readonly Option<string?> text = new("--text") { HelpName = "PATH", Description = "Train on this UTF-8 text file, or on the *.txt files of this folder in sorted order, instead of 20 Newsgroups" };
     private readonly Option<bool> lowercase = new("--lowercase") { Description = "Lowercase the text (--text)" };
-    private readonly Option<int> seqLen = OptionParsing.Number("--seq-len", "Characters predicted per training sequence of a text (--text)", TrainSettings.DefaultSeqLen, NumberRange<int>.Positive(Limits.MaxSeqLen));
+    private readonly Option<int> seqLen = OptionParsing.Number("--seq-len", "Characters predicted per training sequence of a text (--text)", TrainSettings.DefaultSeqLen, SettingRanges.SeqLen);
     private readonly Option<bool> stateful = new("--stateful") { Description = "Cut the text into --batch parallel streams and carry the recurrent state from batch to batch (--text)" };
-    private readonly Option<string> cell = new Option<string>("--cell") { Description = "The recurrent model's cell", DefaultValueFactory = _ => "lstm" }.AcceptOnlyFromAmongFluent("lstm", "gru");
+    private readonly Option<string> cell = new Option<string>("--cell") { Description = "The recurrent model's cell", DefaultValueFactory = _ => "lstm" }.AcceptOnlyFromAmongFluent(TrainSettings.Cells);
     private readonly Option<string> schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule (default: none, or char-rnn with --lr-decay)", DefaultValueFactory = _ => "none" }.AcceptOnlyFromAmongFluent(TrainSettings.Schedules);
-    private readonly Option<double?> lrDecay = OptionParsing.OptionalNumber("--lr-decay", "The schedule's factor: char-rnn's decay rate (0.97), StepLR's and ExponentialLR's gamma, ReduceLROnPlateau's factor (0.1)", new NumberRange<double>(0, 1, MinOpen: true, MaxOpen: true));
-    private readonly Option<int> lrDecayAfter = OptionParsing.Number("--lr-decay-after", "char-rnn: decay the learning rate after every epoch from this one on", TrainSettings.DefaultLrDecayAfter, NumberRange<int>.NonNegative());
-    private readonly Option<int> lrStepSize = OptionParsing.Number("--lr-step-size", "step: epochs between decays", TrainSettings.DefaultLrStepSize, NumberRange<int>.Positive());
-    private readonly Option<int> warmupSteps = OptionParsing.Number("--warmup-steps", "warmup-cosine: batches of linear warm-up", 0, NumberRange<int>.NonNegative());
-    private readonly Option<int> lrPatience = OptionParsing.Number("--lr-patience", "plateau: epochs without improvement before the decay", TrainSettings.DefaultLrPatience, NumberRange<int>.NonNegative());
-    private readonly Option<int?> checkpointEvery = OptionParsing.OptionalNumber("--checkpoint-every", "Also save the checkpoint every N batches", NumberRange<int>.Positive());
+    private readonly Option<double?> lrDecay = OptionParsing.OptionalNumber("--lr-decay", "The schedule's factor: char-rnn's decay rate (0.97), StepLR's and ExponentialLR's gamma, ReduceLROnPlateau's factor (0.1)", SettingRanges.LrDecay);
+    private readonly Option<int> lrDecayAfter = OptionParsing.Number("--lr-decay-after", "char-rnn: decay the learning rate after every epoch from this one on", TrainSettings.DefaultLrDecayAfter, SettingRanges.LrDecayAfter);
+    private readonly Option<int> lrStepSize = OptionParsing.Number("--lr-step-size", "step: epochs between decays", TrainSettings.DefaultLrStepSize, SettingRanges.LrStepSize);
+    private readonly Option<int> warmupSteps = OptionParsing.Number("--warmup-steps", "warmup-cosine: batches of linear warm-up", 0, SettingRanges.WarmupSteps);
+    private readonly Option<int> lrPatience = OptionParsing.Number("--lr-patience", "plateau: epochs without improvement before the decay", TrainSettings.DefaultLrPatience, SettingRanges.LrPatience);
+    private readonly Option<int?> checkpointEvery = OptionParsing.OptionalNumber("--checkpoint-every", "Also save the checkpoint every N batches", SettingRanges.CheckpointEvery);
     private readonly Option<string?> initFrom = new("--init-from") { HelpName = "FILE", Description = "Start the recurrent model from this checkpoint (lstm.safetensors, gru.safetensors or a .best one): its cell, sizes, vocabulary and weights, with a fresh optimizer" };
     private readonly Option<string?> data = CommonOptions.Data();
     private readonly Option<int?> maxSequences = CommonOptions.MaxSequences();
@@ -224,7 +223,7 @@ internal sealed class TrainCommand
         string scheduleName = givenSchedule ?? (Given(lrDecay) ? "char-rnn" : "none");
         var parameters = new (Option Option, string[] Schedules)[]
         {
-            (lrDecay, ["char-rnn", "step", "exponential", "plateau"]),
+            (lrDecay, TrainSettings.DecayingSchedules),
             (lrDecayAfter, ["char-rnn"]),
             (lrStepSize, ["step"]),
             (warmupSteps, ["warmup-cosine"]),
@@ -317,42 +316,4 @@ internal sealed class TrainCommand
         "sigmoid" => Activation.Sigmoid,
         _ => Activation.Relu,
     };
-}
-
-/// <summary>config.json: the settings of a run, the data it saw and where it ran.</summary>
-/// <param name="Settings">Every setting.</param>
-/// <param name="Data">The data summary.</param>
-/// <param name="Device">The device's description.</param>
-/// <param name="Created">When the run started.</param>
-internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, string Device, DateTimeOffset Created)
-{
-    /// <summary>Reads config.json.</summary>
-    public static RunConfig Read(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new IOException($"{path} does not exist: --resume needs a run folder written by 'train'.");
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(path), TrainSettings.Json)
-                ?? throw new IOException($"{path} is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new IOException($"{path} is not a valid run configuration: {e.Message}", e);
-        }
-    }
-
-    /// <summary>Writes config.json atomically.</summary>
-    public void Write(string path)
-    {
-        var json = JsonSerializer.Serialize(this, TrainSettings.Json);
-        Models.Checkpoints.AtomicFile.Write(path, stream =>
-        {
-            using var writer = new StreamWriter(stream, leaveOpen: true);
-            writer.Write(json);
-        });
-    }
 }

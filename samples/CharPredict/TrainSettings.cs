@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Tensorlet.Kernels;
 
 namespace Tensorlet.Samples.CharPredict;
@@ -13,6 +14,7 @@ internal sealed record TrainSettings
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(), // so that RunConfig.Read can list the fields
     };
 
     /// <summary>ngram, lstm or both.</summary>
@@ -138,8 +140,23 @@ internal sealed record TrainSettings
     /// <summary>--lr-patience's default: ReduceLROnPlateau's.</summary>
     public const int DefaultLrPatience = 10;
 
+    /// <summary>The values --model accepts.</summary>
+    public static readonly string[] ModelNames = ["ngram", "lstm", "both"];
+
+    /// <summary>The values --preset accepts.</summary>
+    public static readonly string[] Presets = ["default", "notebook"];
+
+    /// <summary>The values --ngram-activation accepts, as config.json writes <see cref="NgramActivation"/>.</summary>
+    public static readonly string[] Activations = ["relu", "tanh", "sigmoid"];
+
+    /// <summary>The values --cell accepts.</summary>
+    public static readonly string[] Cells = ["lstm", "gru"];
+
     /// <summary>The schedules --schedule accepts.</summary>
     public static readonly string[] Schedules = ["none", "char-rnn", "step", "exponential", "warmup-cosine", "plateau"];
+
+    /// <summary>The schedules whose factor is --lr-decay.</summary>
+    public static readonly string[] DecayingSchedules = ["char-rnn", "step", "exponential", "plateau"];
 
     /// <summary>--lr-decay's default for <paramref name="schedule"/>: char-rnn's 0.97, PyTorch's 0.1 for StepLR and ReduceLROnPlateau.</summary>
     public static double DefaultLrDecay(string schedule) => schedule switch
