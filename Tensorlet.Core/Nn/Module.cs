@@ -22,6 +22,8 @@ public abstract class Module : IDisposable
     private readonly List<KeyValuePair<string, Module>> children = [];
     private ParameterCollection? parameters;
     private Device? device;
+    private ParameterCollection? rootParameters;
+    private string statePrefix = string.Empty;
     private bool hasParent;
     private bool disposed;
 
@@ -65,17 +67,18 @@ public abstract class Module : IDisposable
         CreateParametersRecursive(collection, string.Empty, ref ordinal);
         collection.Build(device, seed);
         parameters = collection;
-        MarkBuilt(this, device);
+        MarkBuilt(this, device, collection);
         SetRandomState((ulong)seed, 0);
         return this;
 
-        static void MarkBuilt(Module module, Device device)
+        static void MarkBuilt(Module module, Device device, ParameterCollection collection)
         {
             module.IsBuilt = true;
             module.device = device;
+            module.rootParameters = collection;
             foreach (var child in module.children)
             {
-                MarkBuilt(child.Value, device);
+                MarkBuilt(child.Value, device, collection);
             }
         }
     }
@@ -88,6 +91,23 @@ public abstract class Module : IDisposable
         foreach (var child in children)
         {
             child.Value.Train(training);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Freezes (false) or unfreezes every parameter of this module and its children, as nn.Module.requires_grad_(): sets
+    /// <see cref="Parameter.RequiresGradient"/>, which optimizers and gradient clipping follow. Build the root first.
+    /// </summary>
+    /// <returns>This module.</returns>
+    /// <exception cref="InvalidOperationException">The tree has not been built.</exception>
+    public Module SetRequiresGradient(bool requiresGradient)
+    {
+        var collection = rootParameters ?? throw NotBuiltError();
+        foreach (var p in collection.Parameters.Where(p => statePrefix.Length == 0 || p.Name.StartsWith(statePrefix + ".", StringComparison.Ordinal)))
+        {
+            p.RequiresGradient = requiresGradient;
         }
 
         return this;
@@ -288,6 +308,7 @@ public abstract class Module : IDisposable
 
     private void CreateParametersRecursive(ParameterCollection collection, string prefix, ref int ordinal)
     {
+        statePrefix = prefix;
         CreateParameters(collection, prefix, ordinal++);
         foreach (var child in children)
         {

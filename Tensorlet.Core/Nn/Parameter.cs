@@ -6,11 +6,14 @@ namespace Tensorlet.Nn;
 /// </summary>
 public sealed class Parameter
 {
+    private readonly ParameterCollection owner;
     private Tensor? value;
     private Tensor? gradient;
+    private bool requiresGradient = true;
 
-    internal Parameter(string name, int[] shape, Func<Random, float> initializer)
+    internal Parameter(ParameterCollection owner, string name, int[] shape, Func<Random, float> initializer)
     {
+        this.owner = owner;
         Name = name;
         Shape = shape;
         Initializer = initializer;
@@ -27,6 +30,28 @@ public sealed class Parameter
 
     /// <summary>The values.</summary>
     public Tensor Value => value ?? throw new InvalidOperationException($"Parameter {Name} is not allocated yet: build its ParameterCollection first.");
+
+    /// <summary>
+    /// Whether the parameter is trained, as requires_grad: false freezes it. Optimizers then leave its values and their
+    /// own state for it unchanged (weight decay included), and gradient clipping leaves its gradient out of the norm.
+    /// Backward still accumulates its gradient (there is no tape to prune). True by default.
+    /// </summary>
+    /// <remarks>
+    /// Adam's bias correction and SGD's first momentum step follow the optimizer's step count, so a parameter unfrozen
+    /// after some steps starts from that count, where PyTorch counts steps per parameter.
+    /// </remarks>
+    public bool RequiresGradient
+    {
+        get => requiresGradient;
+        set
+        {
+            if (value != requiresGradient)
+            {
+                requiresGradient = value;
+                owner.OnRequiresGradientChanged();
+            }
+        }
+    }
 
     /// <summary>The accumulated gradient (zeroed by the optimizer's ZeroGrad).</summary>
     public Tensor Gradient => gradient ?? throw new InvalidOperationException($"Parameter {Name} is not allocated yet: build its ParameterCollection first.");

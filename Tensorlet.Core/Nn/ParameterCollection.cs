@@ -10,6 +10,7 @@ public sealed class ParameterCollection : IDisposable
     private readonly List<Parameter> parameters = [];
     private Tensor? values;
     private Tensor? gradients;
+    private TrainableRuns? trainable;
 
     /// <summary>An empty collection; <see cref="Module.Build"/> makes the one of a module tree.</summary>
     internal ParameterCollection()
@@ -51,7 +52,7 @@ public sealed class ParameterCollection : IDisposable
             throw new ArgumentException($"A parameter named '{name}' is already registered.", nameof(name));
         }
 
-        var parameter = new Parameter(name, Tensor.CheckShape(shape), initializer);
+        var parameter = new Parameter(this, name, Tensor.CheckShape(shape), initializer);
         parameters.Add(parameter);
         return parameter;
     }
@@ -88,6 +89,14 @@ public sealed class ParameterCollection : IDisposable
             offset += length;
         }
     }
+
+    /// <summary>Bumped whenever a parameter's <see cref="Parameter.RequiresGradient"/> changes.</summary>
+    internal int TrainableVersion { get; private set; }
+
+    /// <summary>The values and gradients of the parameters that require a gradient, one pair of views per run of consecutive ones.</summary>
+    internal TrainableRuns Trainable => trainable ??= new TrainableRuns(this, Values, Gradients);
+
+    internal void OnRequiresGradientChanged() => TrainableVersion++;
 
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Ops.Fill(Gradients, 0f);

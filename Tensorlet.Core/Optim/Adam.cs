@@ -12,6 +12,7 @@ public sealed class Adam : IOptimizer
 {
     private readonly Tensor firstMoment;
     private readonly Tensor secondMoment;
+    private readonly TrainableRuns trainable;
     private float learningRate;
 
     /// <summary>Creates the optimizer and its zeroed moment buffers on the parameters' device.</summary>
@@ -37,6 +38,7 @@ public sealed class Adam : IOptimizer
         int count = checked((int)parameters.Length);
         firstMoment = device.Zeros(count);
         secondMoment = device.Zeros(count);
+        trainable = new TrainableRuns(parameters, parameters.Values, parameters.Gradients, firstMoment, secondMoment);
     }
 
     /// <inheritdoc/>
@@ -72,7 +74,10 @@ public sealed class Adam : IOptimizer
     public void Step()
     {
         StepCount++;
-        Ops.AdamStep(Parameters.Values, Parameters.Gradients, firstMoment, secondMoment, LearningRate, Beta1, Beta2, Epsilon, WeightDecay, StepCount);
+        foreach (var run in trainable.Runs)
+        {
+            Ops.AdamStep(run[0], run[1], run[2], run[3], LearningRate, Beta1, Beta2, Epsilon, WeightDecay, StepCount);
+        }
     }
 
     /// <summary>Sets every gradient to zero.</summary>

@@ -40,7 +40,10 @@ public sealed class AdamW : IOptimizer
         if (WeightDecay != 0f)
         {
             // As torch: the factor is computed in double from the step's lr and applied as one float multiply.
-            Ops.Scale(Parameters.Values, (float)(1.0 - ((double)LearningRate * WeightDecay)));
+            foreach (var run in Parameters.Trainable.Runs)
+            {
+                Ops.Scale(run[0], (float)(1.0 - ((double)LearningRate * WeightDecay)));
+            }
         }
 
         adam.Step();

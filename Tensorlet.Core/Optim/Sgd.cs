@@ -9,6 +9,7 @@ namespace Tensorlet.Optim;
 public sealed class Sgd : IOptimizer
 {
     private readonly Tensor? momentumBuffer;
+    private readonly TrainableRuns trainable;
     private float learningRate;
 
     /// <summary>Creates the optimizer; a momentum buffer is allocated only when <paramref name="momentum"/> is not 0.</summary>
@@ -35,6 +36,9 @@ public sealed class Sgd : IOptimizer
         {
             momentumBuffer = device.Zeros(checked((int)parameters.Length));
         }
+
+        // Without momentum the kernel takes the values in the buffer's place and never reads it.
+        trainable = new TrainableRuns(parameters, parameters.Values, parameters.Gradients, momentumBuffer ?? parameters.Values);
     }
 
     /// <inheritdoc/>
@@ -70,7 +74,10 @@ public sealed class Sgd : IOptimizer
     public void Step()
     {
         StepCount++;
-        Ops.SgdStep(Parameters.Values, Parameters.Gradients, momentumBuffer ?? Parameters.Values, LearningRate, Momentum, Dampening, WeightDecay, Nesterov, firstStep: StepCount == 1);
+        foreach (var run in trainable.Runs)
+        {
+            Ops.SgdStep(run[0], run[1], run[2], LearningRate, Momentum, Dampening, WeightDecay, Nesterov, firstStep: StepCount == 1);
+        }
     }
 
     /// <inheritdoc/>
