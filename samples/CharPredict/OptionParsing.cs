@@ -55,7 +55,8 @@ internal static class OptionParsing
 
     /// <summary>
     /// Parses the option's single token as invariant-culture <typeparamref name="T"/> (integers take no decimal point or
-    /// exponent), rejecting NaN, ±Infinity and values outside <paramref name="range"/>; null, with an error added, otherwise.
+    /// exponent), rejecting NaN, ±Infinity, numbers the type cannot hold (1e99 or 1e-99 as a float, 2^31 as an int) and
+    /// values outside <paramref name="range"/>; null, with an error added, otherwise.
     /// </summary>
     public static T? Parse<T>(ArgumentResult result, string name, NumberRange<T> range)
         where T : struct, INumber<T>, IMinMaxValue<T>
@@ -78,13 +79,27 @@ internal static class OptionParsing
                 return null;
             }
 
-            result.AddError($"{name} takes {(integer ? "a whole number" : "a number")}; got '{text}'.");
+            // A whole number too large for the type is a value out of range, not a malformed one.
+            result.AddError(integer && BigInteger.TryParse(text, styles, CultureInfo.InvariantCulture, out _)
+                ? $"{name} must be {range}; got {text}."
+                : $"{name} takes {(integer ? "a whole number" : "a number")}; got '{text}'.");
             return null;
         }
 
+        // A float parses a finite number beyond its largest (1e99) as infinity, and one below its smallest (1e-99) as
+        // zero: both are values out of the type's range, told apart from the text "Infinity" by the digits.
+        string type = typeof(T) == typeof(float) ? "a float" : "a double";
         if (!T.IsFinite(value))
         {
-            result.AddError($"{name} must be a finite number; got '{text}'.");
+            result.AddError(T.IsInfinity(value) && text.Any(char.IsAsciiDigit)
+                ? OutOfRange(name, $"'{text}' is too large{(T.IsNegative(value) ? " in magnitude" : "")} for {type} (at most ±{Format(T.MaxValue)})", range)
+                : $"{name} must be a finite number; got '{text}'.");
+            return null;
+        }
+
+        if (!integer && T.IsZero(value) && !range.Contains(value) && text.Split('e', 'E')[0].Any(c => c is >= '1' and <= '9'))
+        {
+            result.AddError($"{name} must be {range}; '{text}' is too small for {type} and rounds to 0.");
             return null;
         }
 
@@ -96,6 +111,15 @@ internal static class OptionParsing
 
         return value;
     }
+
+    // "--lr is out of range: WHY", and the option's range when the type's does not bound it: "; it must be in [0, 1)".
+    private static string OutOfRange<T>(string name, string why, NumberRange<T> range)
+        where T : struct, INumber<T>, IMinMaxValue<T>
+        => $"{name} is out of range: {why}{(range.Max == T.MaxValue ? "" : $"; it must be {range}")}.";
+
+    private static string Format<T>(T value)
+        where T : INumber<T>
+        => value.ToString(null, CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The parse error to show, on one line: an option's own error first (a flag missing its value takes the next flag as
