@@ -43,14 +43,25 @@ internal sealed class RunSchedule
     {
         if (settings.Schedule == "warmup-cosine")
         {
-            int total = TotalSteps(settings, batchesPerEpoch);
-            if (settings.WarmupSteps >= total)
+            _ = TotalSteps(settings, batchesPerEpoch); // the run's batches must fit an int
+            if (WarmupError(settings.WarmupSteps, settings.Epochs, batchesPerEpoch, atMost: false) is { } error)
             {
-                throw new ArgumentException(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"--warmup-steps {settings.WarmupSteps} leaves no batch to anneal: the run has {total} batches ({settings.Epochs} epochs of {batchesPerEpoch})."));
+                throw new ArgumentException(error);
             }
         }
+    }
+
+    /// <summary>
+    /// Why a warm-up of <paramref name="warmupSteps"/> batches does not fit <paramref name="epochs"/> epochs of
+    /// <paramref name="batchesPerEpoch"/> (<paramref name="atMost"/>: at most that many, --max-batches before the data is
+    /// read): it leaves no batch to anneal. Null when it fits.
+    /// </summary>
+    public static string? WarmupError(int warmupSteps, int epochs, int batchesPerEpoch, bool atMost)
+    {
+        long total = (long)epochs * batchesPerEpoch;
+        return warmupSteps < total ? null : string.Create(
+            CultureInfo.InvariantCulture,
+            $"--warmup-steps {warmupSteps} leaves no batch to anneal: the run has {(atMost ? "at most " : "")}{total} batches ({epochs} epochs of {(atMost ? "at most --max-batches " : "")}{batchesPerEpoch}).");
     }
 
     /// <summary>Steps once: after a batch (<paramref name="metric"/> null) or after an epoch with its validation loss.</summary>

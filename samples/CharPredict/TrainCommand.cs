@@ -234,6 +234,40 @@ internal sealed class TrainCommand
             r.AddError($"{option.Name} is a parameter of --schedule {string.Join(" or ", schedules)}; this run's schedule is {scheduleName}.");
             return;
         }
+
+        // What no data can make fit: a recurrent model too large with any vocabulary, a warm-up as long as --max-batches
+        // allows the run. (A warm-up longer than the data's batches is found when the data is read.) An unknown
+        // --preset, --model or --cell is already its option's parse error.
+        string? Token(Option option) => Given(option) ? r.GetResult(option)!.Tokens.FirstOrDefault()?.Value : null;
+        var basis = Token(preset) is var presetName && presetName is null or "default" or "notebook" ? TrainSettings.FromPreset(presetName ?? "default") : null;
+        bool TryValue<T>(Option<T> option, T fallback, out T value)
+        {
+            value = fallback;
+            try
+            {
+                value = Given(option) ? r.GetValue(option)! : fallback;
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                return false; // the value is its option's parse error, the one shown
+            }
+        }
+
+        if (basis is not null && !Given(initFrom) && (Token(model) ?? "both") is "lstm" or "both" && Token(cell) is var cellName && cellName is null or "lstm" or "gru"
+            && TryValue(lstmHidden, basis.LstmHidden, out int hidden) && TryValue(lstmLayers, basis.LstmLayers, out int layers)
+            && TrainingMemory.RecurrentSizeError(cellName == "gru" ? ModelKind.Gru : ModelKind.Lstm, hidden, layers) is { } sizeError)
+        {
+            r.AddError(sizeError);
+            return;
+        }
+
+        if (basis is not null && scheduleName == "warmup-cosine" && TryValue(maxBatches, basis.MaxBatches, out int? batchesAtMost) && batchesAtMost is int bound
+            && TryValue(warmupSteps, 0, out int warmup) && TryValue(epochs, basis.Epochs, out int epochCount)
+            && RunSchedule.WarmupError(warmup, epochCount, bound, atMost: true) is { } warmupError)
+        {
+            r.AddError(warmupError);
+        }
     }
 
     // --schedule, or char-rnn when only --lr-decay is given.

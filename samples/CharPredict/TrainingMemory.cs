@@ -26,6 +26,21 @@ internal static class TrainingMemory
         return (spec.ParameterCount() * (double)BytesPerParameter) + (rows * floatsPerRow * sizeof(float));
     }
 
+    /// <summary>
+    /// Why a recurrent model of <paramref name="hiddenSize"/> and <paramref name="numLayers"/> cannot be trained whatever
+    /// the data: even with a one-character vocabulary it has more than <see cref="CharModelSpec.MaxParameters"/>
+    /// parameters. Null when some vocabulary fits (the spec's own check, with the data's, comes when the data is read).
+    /// </summary>
+    public static string? RecurrentSizeError(ModelKind kind, int hiddenSize, int numLayers)
+    {
+        var smallest = new CharModelSpec(kind, 1, hiddenSize, numLayers);
+        return smallest.ParameterCount() is var count and > CharModelSpec.MaxParameters
+            ? string.Create(
+                CultureInfo.InvariantCulture,
+                $"--lstm-hidden {hiddenSize} with --lstm-layers {numLayers} makes {(kind == ModelKind.Gru ? "a GRU" : "an LSTM")} of at least {count:N0} parameters; at most {CharModelSpec.MaxParameters:N0} (2^28) fit the limits of one training run.")
+            : null;
+    }
+
     /// <summary>What this process may allocate: the machine's memory, or the container's limit where there is one.</summary>
     public static long Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
