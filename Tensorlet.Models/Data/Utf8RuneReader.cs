@@ -18,7 +18,8 @@ internal static class Utf8RuneReader
 {
     private const int BufferSize = 1 << 20;
 
-    /// <exception cref="InvalidTextException">The file is not valid UTF-8 (a bad or truncated sequence).</exception>
+    /// <exception cref="InvalidTextException">The file is not valid UTF-8 (a bad or truncated sequence), or starts with
+    /// UTF-16's byte-order mark.</exception>
     public static void Read<TSink>(string path, bool lowercase, ref TSink sink)
         where TSink : struct, IRuneSink
     {
@@ -46,6 +47,11 @@ internal static class Utf8RuneReader
                     if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
                     {
                         i = 3;
+                    }
+                    else if (bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || bytes.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+                    {
+                        // UTF-16's byte-order mark (little or big endian): not a bad byte of UTF-8, but another encoding.
+                        throw new InvalidTextException(path, 0, $"{path} looks like UTF-16 (it starts with the byte-order mark 0x{bytes[0]:X2} 0x{bytes[1]:X2}); convert it to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8), as the text must be UTF-8.");
                     }
                 }
 
