@@ -84,12 +84,19 @@ public sealed class TextCorpus
         return (Ids.Slice(0, Length - validation), Ids.Slice(Length - validation, validation));
     }
 
+    /// <summary>
+    /// <see cref="Load(string, bool)"/> with a smaller limit on the characters than <see cref="Array.MaxLength"/>, so that
+    /// tests reach it without reading gigabytes.
+    /// </summary>
+    internal static TextCorpus Load(string path, bool lowercase, int maxCharacters) => Read(path, vocabulary: null, lowercase, maxCharacters);
+
     // Two passes: the first counts each character (and checks it against a given vocabulary), the second writes ids.
-    private static TextCorpus Read(string path, CharVocabulary? vocabulary, bool lowercase)
+    // The first stops at the character past maxCharacters, so that an endless file (/dev/zero, a FIFO) ends too.
+    private static TextCorpus Read(string path, CharVocabulary? vocabulary, bool lowercase, int maxCharacters = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(path);
         var files = FilesOf(path);
-        var counter = new CountingSink(new int[ScalarCount]);
+        var counter = new CountingSink(new int[ScalarCount], path, Math.Min(maxCharacters, Array.MaxLength));
         foreach (var file in files)
         {
             Utf8RuneReader.Read(file, lowercase, ref counter);
@@ -100,14 +107,9 @@ public sealed class TextCorpus
             throw new CorpusException(path, $"{path} holds no text.");
         }
 
-        if (counter.Total > Array.MaxLength)
-        {
-            throw new CorpusException(path, $"{path} holds {counter.Total} characters; at most {Array.MaxLength} fit.");
-        }
-
         vocabulary ??= CharVocabulary.FromRunes(Present(counter.Counts));
         var idOf = IdsOf(path, vocabulary, counter.Counts);
-        var ids = CharIds.Allocate((int)counter.Total, vocabulary.Count);
+        var ids = CharIds.Allocate(counter.Total, vocabulary.Count);
         int written = ids.Write<MappingWriter, int>(new MappingWriter(path, files, lowercase, idOf));
         if (written != ids.Length)
         {
@@ -179,14 +181,20 @@ public sealed class TextCorpus
         return files;
     }
 
-    private struct CountingSink(int[] counts) : IRuneSink
+    private struct CountingSink(int[] counts, string path, int maxCharacters) : IRuneSink
     {
         public readonly int[] Counts => counts;
 
-        public long Total { get; private set; }
+        public int Total { get; private set; }
 
         public void Add(int scalar)
         {
+            if (Total == maxCharacters)
+            {
+                throw new CorpusException(path, string.Create(
+                    CultureInfo.InvariantCulture, $"{path} holds more than {maxCharacters:N0} characters; at most that many fit."));
+            }
+
             // A count saturates rather than wraps; any positive count marks the scalar present.
             if (counts[scalar] != int.MaxValue)
             {

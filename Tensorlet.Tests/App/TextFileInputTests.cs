@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Text;
 using NUnit.Framework;
+using Tensorlet.Models.Data;
 
 namespace Tensorlet.Tests.App;
 
@@ -39,5 +41,21 @@ public sealed class TextFileInputTests
 
         result.AssertError(1, $"looks like UTF-16 (it starts with the byte-order mark {shown}); convert it to UTF-8");
         Assert.That(Directory.Exists(runs) ? Directory.GetDirectories(runs) : [], Is.Empty, "no run folder");
+    }
+
+    [Test]
+    [CancelAfter(10_000)]
+    public void AnEndlessTextStopsAtTheLimit()
+    {
+        if (!File.Exists("/dev/zero"))
+        {
+            Assert.Ignore("The test reads /dev/zero, an endless file; this system has none.");
+        }
+
+        // The app's limit is 2^31 characters; a smaller one shows, in milliseconds, that counting stops where it is crossed.
+        var watch = Stopwatch.StartNew();
+        var ex = Assert.Throws<CorpusException>(() => TextCorpus.Load("/dev/zero", lowercase: false, maxCharacters: 3_000_000));
+        Assert.That(ex!.Message, Is.EqualTo("/dev/zero holds more than 3,000,000 characters; at most that many fit."));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "reading stops at the limit");
     }
 }
