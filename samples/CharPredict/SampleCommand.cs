@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tensorlet.Models.Data;
 
 namespace Tensorlet.Samples.CharPredict;
 
@@ -66,9 +67,14 @@ internal sealed class SampleCommand
         string path = option[1..];
         try
         {
-            return File.ReadAllText(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true));
+            return Utf8Text.ReadFile(path, Limits.MaxStartLength);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
+        catch (Exception ex) when (ex is CorpusException or InvalidTextException)
+        {
+            // The message names the file and what is wrong with it, as --text's does.
+            throw new ArgumentException($"--start {option}: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new ArgumentException($"--start {option}: cannot read {path}: {ex.Message}");
         }
