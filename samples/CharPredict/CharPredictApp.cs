@@ -21,7 +21,7 @@ public static class CharPredictApp
     /// <summary>Exit code of a command line that does not parse (unknown flag, bad value).</summary>
     public const int UsageError = 2;
 
-    /// <summary>Exit code of a training run stopped by Ctrl+C after saving its checkpoint, or of a sample stopped by Ctrl+C.</summary>
+    /// <summary>Exit code of a training run stopped by Ctrl+C or SIGTERM after saving its checkpoint, or of a sample stopped by Ctrl+C.</summary>
     public const int Stopped = TrainingRunner.StoppedExitCode;
 
     /// <summary>Runs the app on <paramref name="args"/> and returns the exit code.</summary>
