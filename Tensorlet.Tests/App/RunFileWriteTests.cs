@@ -62,6 +62,19 @@ public sealed class RunFileWriteTests
     }
 
     [Test]
+    public void TwoTrainsThatChoseTheSameNewRunFolderEachGetOne()
+    {
+        // Both chose the same name in the same second; the first claims it, the second takes the next free name.
+        var chosen = Path.Combine(folder, "20261206-171429-lstm");
+        var first = new RunFolder(chosen).Create();
+        var second = new RunFolder(chosen).Create();
+        Assert.That(first.Path, Is.EqualTo(chosen));
+        Assert.That(second.Path, Is.EqualTo(chosen + "-2"));
+        Assert.That(new RunFolder(chosen).Create().Path, Is.EqualTo(chosen + "-3"));
+        Assert.That(File.Exists(Path.Combine(second.Path, ".train.lock")), Is.True, "claimed");
+    }
+
+    [Test]
     public void ASampleLineIsAddedToSamplesTxtKeepingTheEarlierLines()
     {
         var run = new RunFolder(folder);

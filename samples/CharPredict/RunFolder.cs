@@ -54,17 +54,45 @@ internal sealed class RunFolder(string path)
     public static RunFolder NewIn(string parent, string model)
     {
         var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var path = System.IO.Path.Combine(parent, $"{stamp}-{model}");
-        for (int k = 2; Directory.Exists(path); k++)
-        {
-            path = System.IO.Path.Combine(parent, $"{stamp}-{model}-{k}");
-        }
-
-        return new RunFolder(path);
+        return new RunFolder(FreePath(System.IO.Path.Combine(parent, $"{stamp}-{model}")));
     }
 
-    /// <summary>Makes the folder on disk.</summary>
-    public void Create() => Directory.CreateDirectory(Path);
+    /// <summary>
+    /// Makes the folder on disk and claims it by creating its lock file, which only one process can create: a second
+    /// <c>train</c> started in the same second, which chose the same name, takes the next free one instead.
+    /// </summary>
+    /// <returns>The folder claimed: this one, or one with the next free suffix.</returns>
+    public RunFolder Create()
+    {
+        for (var candidate = this; ; candidate = new RunFolder(FreePath(Path)))
+        {
+            Directory.CreateDirectory(candidate.Path);
+            try
+            {
+                using (new FileStream(candidate.Combine(".train.lock"), FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                }
+
+                return candidate;
+            }
+            catch (IOException) when (File.Exists(candidate.Combine(".train.lock")))
+            {
+                // Claimed by another train between its choice of the name and ours.
+            }
+        }
+    }
+
+    // path, or path-2, path-3, ...: the first that does not exist.
+    private static string FreePath(string path)
+    {
+        var free = path;
+        for (int k = 2; Directory.Exists(free); k++)
+        {
+            free = $"{path}-{k}";
+        }
+
+        return free;
+    }
 
     /// <summary>
     /// Holds the run for one <c>train</c> until disposed: an exclusive lock on <c>.train.lock</c>, which the system

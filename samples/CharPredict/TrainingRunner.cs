@@ -33,7 +33,7 @@ internal sealed class TrainingRunner(
         var summary = Summarize(models);
         if (!resuming)
         {
-            run.Create();
+            run = run.Create();
         }
 
         using var held = run.Lock();
