@@ -186,10 +186,12 @@ public sealed class BadInputTests
         }
 
         var before = File.ReadAllBytes(path);
+        var ngram = File.ReadAllBytes(Path.Combine(run, "ngram.safetensors"));
 
         AppHarness.Run("train", "--resume", run, "--epochs", "3", "--device", "cpu")
             .AssertError(1, $"holds LSTM 2x{other.HiddenSize}, dropout 0.2, but the run's config.json describes LSTM 2x{trained.Spec.HiddenSize}");
         Assert.That(File.ReadAllBytes(path), Is.EqualTo(before), "the checkpoint is untouched");
+        Assert.That(File.ReadAllBytes(Path.Combine(run, "ngram.safetensors")), Is.EqualTo(ngram), "refused before the n-gram model, which comes first, trained an epoch");
         Directory.Delete(run, true);
     }
 

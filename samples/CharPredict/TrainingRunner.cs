@@ -270,19 +270,8 @@ internal sealed class TrainingRunner(
             return null;
         }
 
-        var checkpoint = ModelCheckpoint.Read(path, m.Kind);
+        var checkpoint = ReadCheckpoint(m);
         MarkSaved(m.Kind);
-        checkpoint.EnsureVocabulary(data.Vocabulary);
-        if (m.Ngrams is not null && checkpoint.Ngrams!.Serialize() != m.Ngrams.Serialize())
-        {
-            throw new CheckpointException($"{path} was trained on a different n-gram vocabulary ({checkpoint.Ngrams.Count} {checkpoint.Ngrams.NgramOrder}-grams) than the data gives ({m.Ngrams.Count}).");
-        }
-
-        if (checkpoint.Spec != m.Spec)
-        {
-            throw new CheckpointException($"{path} holds {Describe(checkpoint.Spec)}, but the run's config.json describes {Describe(m.Spec)}.");
-        }
-
         var start = checkpoint.Position;
         if (start.Epoch >= settings.Epochs)
         {
@@ -313,6 +302,25 @@ internal sealed class TrainingRunner(
         return new ModelState(model, optimizer, start, carried);
     }
 
+    // The model's checkpoint, checked against the run: its kind, vocabularies and spec.
+    private ModelCheckpoint ReadCheckpoint(RunModel m)
+    {
+        string path = run.Checkpoint(m.Kind);
+        var checkpoint = ModelCheckpoint.Read(path, m.Kind);
+        checkpoint.EnsureVocabulary(data.Vocabulary);
+        if (m.Ngrams is not null && checkpoint.Ngrams!.Serialize() != m.Ngrams.Serialize())
+        {
+            throw new CheckpointException($"{path} was trained on a different n-gram vocabulary ({checkpoint.Ngrams.Count} {checkpoint.Ngrams.NgramOrder}-grams) than the data gives ({m.Ngrams.Count}).");
+        }
+
+        if (checkpoint.Spec != m.Spec)
+        {
+            throw new CheckpointException($"{path} holds {Describe(checkpoint.Spec)}, but the run's config.json describes {Describe(m.Spec)}.");
+        }
+
+        return checkpoint;
+    }
+
     // Drops the model's metrics.csv rows past epoch, which a kill between an epoch's row and its checkpoint leaves, so
     // they are redone; returns the rows kept.
     private List<MetricsRow> RedoEpochsAfter(RunModel m, int epoch)
@@ -326,10 +334,11 @@ internal sealed class TrainingRunner(
         return rows;
     }
 
-    // Before anything trains: when the run has committed a checkpoint of this model (its saved mark, a partial epoch) or
-    // of one that comes after it, its checkpoint must exist; retraining it from scratch would silently lose that
-    // training. Metrics rows prove nothing: an epoch's row is written before its checkpoint, so a kill during the
-    // model's first save leaves a row and no checkpoint, and that model rightly starts again from scratch.
+    // Before anything trains: the model's checkpoint, when there is one, must fit the run; and when the run has
+    // committed a checkpoint of this model (its saved mark, a partial epoch) or of one that comes after it, its
+    // checkpoint must exist; retraining it from scratch would silently lose that training. Metrics rows prove nothing:
+    // an epoch's row is written before its checkpoint, so a kill during the model's first save leaves a row and no
+    // checkpoint, and that model rightly starts again from scratch.
     private void EnsureResumable(RunModel m)
     {
         var laterOrSame = settings.Kinds.SkipWhile(k => k != m.Kind).ToArray();
@@ -340,6 +349,12 @@ internal sealed class TrainingRunner(
         {
             throw new CheckpointException(
                 $"{run.Checkpoint(m.Kind)} is missing, but the run has already trained the {m.Name} model; restore the file, or train into a new run folder (train without --resume).");
+        }
+
+        // Every model's checkpoint is checked before the first one trains, so a bad later one costs no training time.
+        if (File.Exists(run.Checkpoint(m.Kind)))
+        {
+            ReadCheckpoint(m);
         }
     }
 
