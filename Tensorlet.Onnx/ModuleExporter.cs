@@ -94,13 +94,29 @@ public static class ModuleExporter
     private static IEnumerable<Module> Leaves(Module module)
         => module is Sequential s ? Enumerable.Range(0, s.Count).SelectMany(i => Leaves(s[i])) : [module];
 
-    private static OnnxDimension InputWidth(Module model) => First(model) switch
+    // The width of the first module that fixes one: the modules before it (activations, dropout, slices) keep the
+    // width, so the declared input is as wide as that module takes; a module of another kind first leaves it free.
+    private static OnnxDimension InputWidth(Module model)
     {
-        Linear l => l.InFeatures,
-        Nn.Lstm l => l.InputSize,
-        Nn.Gru g => g.InputSize,
-        _ => "In",
-    };
+        foreach (var module in Leaves(model))
+        {
+            switch (module)
+            {
+                case Linear l:
+                    return l.InFeatures;
+                case Nn.Lstm l:
+                    return l.InputSize;
+                case Nn.Gru g:
+                    return g.InputSize;
+                case Relu or Tanh or Sigmoid or Dropout or Nn.Slice:
+                    continue;
+                default:
+                    return "In";
+            }
+        }
+
+        return "In";
+    }
 
     private sealed class Walk(OnnxGraphBuilder builder, string? rootStateName)
     {

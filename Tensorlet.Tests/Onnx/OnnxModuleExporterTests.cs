@@ -129,6 +129,21 @@ public sealed class OnnxModuleExporterTests
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Slice(-2, 3), "a slice two from the end has at most two rows");
     }
 
+    [Test]
+    public void TheInputIsAsWideAsTheFirstModuleThatFixesAWidth()
+    {
+        var device = TestDevices.Get("cpu");
+        using var mlp = new Sequential(new Relu(), new Dropout(0.1f), new Linear(5, 3));
+        mlp.Build(device);
+        Assert.That(InputShape(ModuleExporter.Export(mlp)), Is.EqualTo(new[] { "N", "5" }));
+        using var recurrent = new Sequential(new Tanh(), new Lstm(3, 4));
+        recurrent.Build(device);
+        Assert.That(InputShape(ModuleExporter.Export(recurrent)), Is.EqualTo(new[] { "T", "B", "3" }));
+
+        static string[] InputShape(byte[] model) => [.. Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(model).Graph.Input[0].Type.TensorType.Shape.Dim
+            .Select(d => d.DimParam is "" ? d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture) : d.DimParam)];
+    }
+
     /// <summary>A module the exporter does not know.</summary>
     private sealed class Doubler : Module
     {
