@@ -41,8 +41,33 @@ public sealed class MseLoss : ILoss<Tensor>
     /// <inheritdoc/>
     public Tensor Backward() => gradient ?? throw new InvalidOperationException("MseLoss.Backward was called before Forward.");
 
-    private static bool SameShapeIgnoringOnes(IReadOnlyList<int> a, IReadOnlyList<int> b) =>
-        a.Where(n => n != 1).SequenceEqual(b.Where(n => n != 1));
+    // An index loop, not LINQ: the loss runs every batch, and training allocates nothing per batch.
+    private static bool SameShapeIgnoringOnes(IReadOnlyList<int> a, IReadOnlyList<int> b)
+    {
+        int i = 0, j = 0;
+        while (true)
+        {
+            while (i < a.Count && a[i] == 1)
+            {
+                i++;
+            }
+
+            while (j < b.Count && b[j] == 1)
+            {
+                j++;
+            }
+
+            if (i == a.Count || j == b.Count)
+            {
+                return i == a.Count && j == b.Count;
+            }
+
+            if (a[i++] != b[j++])
+            {
+                return false;
+            }
+        }
+    }
 
     /// <summary>Frees the loss's buffer.</summary>
     public void Dispose() => difference.Dispose();

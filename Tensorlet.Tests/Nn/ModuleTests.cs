@@ -117,6 +117,11 @@ public sealed class ModuleTests
         using var wide = device.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
         using var tall = device.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 3, 2);
         Assert.That(Assert.Throws<ArgumentException>(() => mse.Forward(wide, tall))!.Message, Does.Contain("[3, 2]"));
+
+        // It runs every batch: after the first call it allocates nothing.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        mse.Forward(column, flat);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "managed bytes allocated by a Forward");
     }
 
     [Test]
