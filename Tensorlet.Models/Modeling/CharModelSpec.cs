@@ -97,19 +97,38 @@ public sealed record CharModelSpec(
     public const long MaxParameters = 1L << 28;
 
     /// <summary>The number of parameters the model has (computed in 64 bits, so a spec with absurd sizes cannot overflow it).</summary>
-    public long ParameterCount()
+    public long ParameterCount() => ParameterShapes().Sum(p => p.Shape.Aggregate(1L, (n, d) => n * d));
+
+    /// <summary>
+    /// Every parameter of the model by state_dict name and shape, in state_dict order, from the spec alone (nothing is
+    /// allocated): what <see cref="Create"/> makes, which a test holds it to.
+    /// </summary>
+    internal IReadOnlyList<(string Name, int[] Shape)> ParameterShapes()
     {
-        long v = CharVocabularySize, h = HiddenSize;
-        if (Kind != ModelKind.Ngram)
+        int v = CharVocabularySize, h = HiddenSize;
+        if (Kind == ModelKind.Ngram)
         {
-            // weight_ih_l0 [GH, V] and weight_hh_l0 [GH, H]; weight_ih_lk and weight_hh_lk [GH, H] above; two GH biases
-            // per layer; the head [V, H] and its bias. G is 4 gates for the LSTM, 3 for the GRU.
-            long gates = (Kind == ModelKind.Gru ? 3 : 4) * h;
-            return (gates * v) + (gates * h) + ((Math.Max(NumLayers, 1) - 1L) * 2 * gates * h) + (NumLayers * 2L * gates) + (v * h) + v;
+            // L1 [H, NV] and its bias; L2 [V, H] and its bias.
+            return [("L1.weight", [h, NgramVocabularySize]), ("L1.bias", [h]), ("L2.weight", [v, h]), ("L2.bias", [v])];
         }
 
-        // L1 [H, NV] and its bias; L2 [V, H] and its bias.
-        return ((long)NgramVocabularySize * h) + h + (v * h) + v;
+        // Per layer weight_ih [GH, V] (layer 0, one-hot input) or [GH, H], weight_hh [GH, H] and two GH biases; the head
+        // [V, H] and its bias. G is 4 gates for the LSTM, 3 for the GRU. Sizes too large for an int saturate, so a
+        // spec over the limits still counts as over them.
+        string cell = Kind == ModelKind.Gru ? "gru" : "lstm";
+        int gates = (int)Math.Min(int.MaxValue, (Kind == ModelKind.Gru ? 3L : 4L) * h);
+        var shapes = new List<(string, int[])>();
+        for (int k = 0; k < NumLayers; k++)
+        {
+            shapes.Add(($"{cell}.weight_ih_l{k}", [gates, k == 0 ? v : h]));
+            shapes.Add(($"{cell}.weight_hh_l{k}", [gates, h]));
+            shapes.Add(($"{cell}.bias_ih_l{k}", [gates]));
+            shapes.Add(($"{cell}.bias_hh_l{k}", [gates]));
+        }
+
+        shapes.Add(("output.weight", [v, h]));
+        shapes.Add(("output.bias", [v]));
+        return shapes;
     }
 
     /// <summary>

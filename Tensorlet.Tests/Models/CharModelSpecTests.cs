@@ -19,6 +19,23 @@ public sealed class CharModelSpecTests
     private static readonly CharModelSpec NgramSpec = CharModelSpec.Ngram(2, 3, 8, 4, Activation.Sigmoid);
 
     [Test]
+    public void TheParameterShapesAreThoseOfTheModelTheSpecCreates()
+    {
+        var device = Tensorlet.Tests.Infrastructure.TestDevices.Get("cpu");
+        CharModelSpec[] specs =
+        [
+            CharModelSpec.Lstm(7, 5, 3, 0f), CharModelSpec.Gru(7, 5, 2, 0f), CharModelSpec.Lstm(9, 4, 1, 0f),
+            CharModelSpec.Ngram(3, 11, 7, 6, Tensorlet.Kernels.Activation.Tanh),
+        ];
+        foreach (var spec in specs)
+        {
+            using var model = spec.Create(device, seed: 1);
+            Assert.That(spec.ParameterShapes().Select(p => $"{p.Name} [{string.Join(", ", p.Shape)}]"), Is.EqualTo(model.Parameters.Parameters.Select(p => $"{p.Name} [{string.Join(", ", p.Shape)}]")), spec.ToJson());
+            Assert.That(spec.ParameterCount(), Is.EqualTo(model.Parameters.Length));
+        }
+    }
+
+    [Test]
     public void SpecsRoundTripThroughJsonUnderTheCurrentKeys()
     {
         foreach (var spec in new[] { LstmSpec, NgramSpec })
