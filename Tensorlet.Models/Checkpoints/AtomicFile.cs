@@ -82,9 +82,21 @@ public static class AtomicFile
 
     // The target's full path and a temporary beside it, its folder created. The temporary is hidden and unique, so a
     // reader globbing "*.safetensors" never sees it and two writers never collide.
+    /// <summary>
+    /// The file that a write of <paramref name="path"/> replaces: its full path with every symbolic link on it resolved
+    /// as the system resolves it (for a file not written yet, through its nearest existing folder). Two names of one
+    /// file give the same path, so an application can refuse to write over a file it reads.
+    /// </summary>
+    public static string ResolvePath(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return RealPath.Of(path);
+    }
+
     private static (string FullPath, string Temp) Prepare(string path)
     {
-        var fullPath = Path.GetFullPath(path);
+        // A symbolic link is written through: the file it leads to is replaced, and the link stays a link.
+        var fullPath = RealPath.Of(path);
         if (Directory.Exists(fullPath))
         {
             // Before anything is written: the rename at the end would fail with the OS's terse "Is a directory".
@@ -94,12 +106,6 @@ public static class AtomicFile
         if (FileKind.IsSpecial(fullPath))
         {
             throw new IOException($"{fullPath} is a device, a pipe or a socket, not a file; give the path of a file to write.");
-        }
-
-        // A symbolic link is written through: the file it leads to is replaced, and the link stays a link.
-        if (new FileInfo(fullPath).LinkTarget is not null && File.ResolveLinkTarget(fullPath, returnFinalTarget: true) is { } target)
-        {
-            fullPath = target.FullName;
         }
 
         var folder = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no parent folder.", nameof(path));

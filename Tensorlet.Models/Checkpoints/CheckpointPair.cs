@@ -109,7 +109,7 @@ internal static class CheckpointPair
                 }
             }
 
-            if (File.Exists(fullPath) && (keep is null || !File.Exists(keep)))
+            if (keep is not null && !File.Exists(keep))
             {
                 return;
             }

@@ -196,6 +196,23 @@ public sealed class BadInputTests
     }
 
     [Test]
+    public void ResumingFromTheBestCheckpointCopiedOverTheLastIsRefusedBeforeAnyModelTrains()
+    {
+        // The best model has no optimizer state; the n-gram model, which trains first, must not train an epoch before
+        // the LSTM's checkpoint is refused, and the LSTM's optimizer file must survive.
+        var run = CopyOfSharedRun();
+        var path = Path.Combine(run, "lstm.safetensors");
+        File.Copy(Path.Combine(run, "lstm.best.safetensors"), path, overwrite: true);
+        var optimizer = Directory.GetFiles(run, "lstm.optimizer.*.safetensors").Single();
+        var ngram = File.ReadAllBytes(Path.Combine(run, "ngram.safetensors"));
+
+        AppHarness.Run("train", "--resume", run, "--epochs", "3", "--device", "cpu").AssertError(1, "holds no optimizer state");
+        Assert.That(File.ReadAllBytes(Path.Combine(run, "ngram.safetensors")), Is.EqualTo(ngram));
+        Assert.That(File.Exists(optimizer), Is.True);
+        Directory.Delete(run, true);
+    }
+
+    [Test]
     public void ResumingARunThatAnotherTrainHoldsIsOneErrorLineAndTouchesNothing()
     {
         // Before, the second train removed the first one's temporary optimizer file as a killed run's leftover.

@@ -130,6 +130,17 @@ public sealed class ExportCommandTests
             AppHarness.Run("export", "--checkpoint", checkpoint, "--onnx", Path.Combine(folder, "up", "ck.safetensors"))
                 .AssertError(CharPredictApp.Failure, "is the file this command reads");
 
+            // A '..' after a linked folder leaves the folder the link leads to, as the system resolves it: a/s leads to
+            // ../c, so a/s/../c/lstm.safetensors is the checkpoint in c/.
+            var a = Directory.CreateDirectory(Path.Combine(folder, "a")).FullName;
+            var c = Directory.CreateDirectory(Path.Combine(folder, "c")).FullName;
+            File.Copy(checkpoint, Path.Combine(c, "lstm.safetensors"));
+            File.CreateSymbolicLink(Path.Combine(a, "s"), "../c");
+            File.CreateSymbolicLink(Path.Combine(a, "phys"), "s/../c/lstm.safetensors");
+            AppHarness.Run("export", "--checkpoint", Path.Combine(a, "phys"), "--onnx", Path.Combine(c, "lstm.safetensors"))
+                .AssertError(CharPredictApp.Failure, "is the file this command reads");
+            Assert.That(File.ReadAllBytes(Path.Combine(c, "lstm.safetensors")), Is.EqualTo(before));
+
             Assert.That(File.ReadAllBytes(checkpoint), Is.EqualTo(before));
         }
         finally

@@ -340,6 +340,17 @@ public sealed class CheckpointTests
         Assert.That(new FileInfo(link).LinkTarget, Is.EqualTo(file), "the link stays a link");
         Assert.That(File.ReadAllText(file), Is.EqualTo("x"), "the file it leads to is replaced");
 
+        // A link whose target climbs out of a linked folder: written where reading it reads, not where the text says.
+        var inner = Directory.CreateDirectory(Path.Combine(folder, "inner")).FullName;
+        var outer = Directory.CreateDirectory(Path.Combine(folder, "outer")).FullName;
+        File.WriteAllText(Path.Combine(outer, "real"), "old");
+        File.CreateSymbolicLink(Path.Combine(inner, "s"), "../outer");
+        File.CreateSymbolicLink(Path.Combine(inner, "phys"), "s/../outer/real");
+        Assert.That(File.ReadAllText(Path.Combine(inner, "phys")), Is.EqualTo("old"));
+        AtomicFile.Write(Path.Combine(inner, "phys"), stream => stream.WriteByte((byte)'y'));
+        Assert.That(File.ReadAllText(Path.Combine(outer, "real")), Is.EqualTo("y"));
+        Assert.That(Directory.Exists(Path.Combine(inner, "outer")), Is.False, "nothing made where the text alone leads");
+
         if (!OperatingSystem.IsLinux())
         {
             return;

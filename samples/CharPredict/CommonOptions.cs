@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tensorlet.Models.Checkpoints;
 
 namespace Tensorlet.Samples.CharPredict;
 
@@ -75,24 +76,10 @@ internal static class CommonOptions
     {
         // Windows and macOS file systems ignore case by default; Linux's do not.
         var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
-        if (string.Equals(RealPath(output), RealPath(input), comparison))
+        if (string.Equals(AtomicFile.ResolvePath(output), AtomicFile.ResolvePath(input), comparison))
         {
             throw new ArgumentException($"{outputOption} {output} is the file this command reads; write to another file.");
         }
-    }
-
-    // The full path with every symbolic link on it resolved, its folders' and its own: two names of one file (through
-    // a link to it or to a folder above it) give the same path. The file need not exist.
-    private static string RealPath(string path)
-    {
-        string full = Path.GetFullPath(path);
-        if (Path.GetDirectoryName(full) is not { } folder)
-        {
-            return full;
-        }
-
-        string here = Path.Combine(RealPath(folder), Path.GetFileName(full));
-        return new FileInfo(here).LinkTarget is null ? here : RealPath(File.ResolveLinkTarget(here, returnFinalTarget: true)!.FullName);
     }
 
     /// <summary>Restricts an option to the given values, returning it.</summary>

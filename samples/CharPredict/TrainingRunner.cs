@@ -351,10 +351,13 @@ internal sealed class TrainingRunner(
                 $"{run.Checkpoint(m.Kind)} is missing, but the run has already trained the {m.Name} model; restore the file, or train into a new run folder (train without --resume).");
         }
 
-        // Every model's checkpoint is checked before the first one trains, so a bad later one costs no training time.
-        if (File.Exists(run.Checkpoint(m.Kind)))
+        // Every model's checkpoint is checked before the first one trains, so a bad later one costs no training time:
+        // what Resume will load (the weights, the optimizer state) is loaded here once, and dropped.
+        if (File.Exists(run.Checkpoint(m.Kind)) && ReadCheckpoint(m) is { } checkpoint && checkpoint.Position.Epoch < settings.Epochs)
         {
-            ReadCheckpoint(m);
+            using var model = checkpoint.CreateModel(device);
+            using var optimizer = Optimizer(model);
+            checkpoint.LoadOptimizerState(model, optimizer);
         }
     }
 
