@@ -39,6 +39,22 @@ public sealed class TextFileInputTests
         }
     }
 
+    [Test]
+    public void AStopAskedForWhileTheDataLoadsEndsBeforeAnyBatchAndMakesNoRunFolder()
+    {
+        // Ctrl+C or SIGTERM during a long load: the token is already cancelled when training would begin.
+        string text = Path.Combine(folder, "train.txt");
+        var runs = Path.Combine(folder, "stopped-runs");
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+        var result = AppHarness.Run(
+            stop.Token, "train", "--text", text, "--model", "lstm", "--lstm-hidden", "4", "--lstm-layers", "1", "--epochs", "1",
+            "--batch", "4", "--seq-len", "8", "--sample-length", "0", "--device", "cpu", "--threads", "1", "--runs-dir", runs);
+        Assert.That(result.ExitCode, Is.EqualTo(130), result.ToString());
+        Assert.That(result.Stdout, Does.Contain("Stopped before training began; no run folder was made."));
+        Assert.That(Directory.Exists(runs) ? Directory.GetDirectories(runs) : [], Is.Empty, "no run folder");
+    }
+
     [TestCase(new byte[] { 0xFF, 0xFE }, "0xFF 0xFE")]
     [TestCase(new byte[] { 0xFE, 0xFF }, "0xFE 0xFF")]
     public void AUtf16TextIsNamedAsUtf16(byte[] byteOrderMark, string shown)

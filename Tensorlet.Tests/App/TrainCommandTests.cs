@@ -119,21 +119,6 @@ public sealed class TrainCommandTests
     }
 
     [Test]
-    public void ACancelledTokenStopsBeforeTheFirstBatchAndSaves()
-    {
-        var runs = AppHarness.TempFolder();
-        using var cancelled = new CancellationTokenSource();
-        cancelled.Cancel();
-
-        var result = AppHarness.Run(cancelled.Token, ["train", "--model", "lstm", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
-
-        Assert.That(result.ExitCode, Is.EqualTo(CharPredictApp.Stopped), result.ToString());
-        var checkpoint = ModelCheckpoint.Read(Path.Combine(AppHarness.OnlyRun(runs), "lstm.safetensors"), ModelKind.Lstm);
-        Assert.That(checkpoint.Position, Is.EqualTo(new TrainingPosition(0, 0, 0)));
-        Directory.Delete(runs, true);
-    }
-
-    [Test]
     public void EachEpochPrintsOneLineWithLossesBitsAndASample()
     {
         var runs = AppHarness.TempFolder();

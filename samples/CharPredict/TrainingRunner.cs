@@ -31,6 +31,14 @@ internal sealed class TrainingRunner(
         var models = settings.Kinds.Select(Prepare).ToArray();
         Array.ForEach(models, m => RunSchedule.Check(settings, BatchesPerEpoch(m)));
         var summary = Summarize(models);
+
+        // Stopped while the data loaded (Ctrl+C, SIGTERM): nothing trained yet, so nothing to save or make.
+        if (cancellation.IsCancellationRequested)
+        {
+            console.Line(resuming ? "Stopped before training resumed; the run is as it was." : "Stopped before training began; no run folder was made.");
+            return StoppedExitCode;
+        }
+
         if (!resuming)
         {
             run = run.Create();
