@@ -44,6 +44,7 @@ public sealed class BadInputTests
     [TestCase("train", "--lr", "1e99", "--lr is out of range: '1e99' is too large for a float")]
     [TestCase("train", "--lr", "-1e99", "--lr is out of range: '-1e99' is too large in magnitude for a float")]
     [TestCase("train", "--lr", "1e-99", "--lr must be positive; '1e-99' is too small for a float and rounds to 0")]
+    [TestCase("train", "--lr", "-1e-99", "--lr must be positive; got -1e-99.")]
     [TestCase("train", "--lstm-dropout", "1e99", "--lstm-dropout is out of range: '1e99' is too large for a float (at most ±3.4028235E+38); it must be in [0, 1)")]
     [TestCase("train", "--clip-norm", "1e400", "--clip-norm is out of range: '1e400' is too large for a double")]
     [TestCase("train", "--epochs", "99999999999", "--epochs must be positive and at most 1000000; got 99999999999")]

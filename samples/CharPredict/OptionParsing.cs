@@ -97,7 +97,8 @@ internal static class OptionParsing
             return null;
         }
 
-        if (!integer && T.IsZero(value) && !range.Contains(value) && text.Split('e', 'E')[0].Any(c => c is >= '1' and <= '9'))
+        // (A negative one, -1e-99, is refused below as what it is: a negative number.)
+        if (!integer && T.IsZero(value) && !range.Contains(value) && !text.TrimStart().StartsWith('-') && text.Split('e', 'E')[0].Any(c => c is >= '1' and <= '9'))
         {
             result.AddError($"{name} must be {range}; '{text}' is too small for {type} and rounds to 0.");
             return null;
@@ -105,7 +106,9 @@ internal static class OptionParsing
 
         if (!range.Contains(value))
         {
-            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be {range}; got {value}."));
+            // A negative number too small for the type reads as -0; the text says what was given.
+            string given = T.IsZero(value) && T.IsNegative(value) ? text : string.Create(CultureInfo.InvariantCulture, $"{value}");
+            result.AddError($"{name} must be {range}; got {given}.");
             return null;
         }
 
