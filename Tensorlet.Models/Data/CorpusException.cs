@@ -15,4 +15,8 @@ public sealed class CorpusException : Exception
 
     /// <summary>The archive, folder or download target the error is about, when there is one.</summary>
     public string? Path { get; }
+
+    /// <summary>A text file with more characters than a reader takes (its readers stop there, so an endless file ends).</summary>
+    internal static CorpusException TooLong(string path, int maxCharacters) => new(path, string.Create(
+        System.Globalization.CultureInfo.InvariantCulture, $"{path} holds more than {maxCharacters:N0} characters; at most that many fit."));
 }

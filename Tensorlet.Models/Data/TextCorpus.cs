@@ -191,8 +191,7 @@ public sealed class TextCorpus
         {
             if (Total == maxCharacters)
             {
-                throw new CorpusException(path, string.Create(
-                    CultureInfo.InvariantCulture, $"{path} holds more than {maxCharacters:N0} characters; at most that many fit."));
+                throw CorpusException.TooLong(path, maxCharacters);
             }
 
             // A count saturates rather than wraps; any positive count marks the scalar present.

@@ -45,8 +45,7 @@ public static class Utf8Text
         {
             if (count++ == maxCharacters)
             {
-                throw new CorpusException(path, string.Create(
-                    CultureInfo.InvariantCulture, $"{path} holds more than {maxCharacters:N0} characters; at most that many fit."));
+                throw CorpusException.TooLong(path, maxCharacters);
             }
 
             text.Append(new Rune(scalar));
