@@ -6,7 +6,9 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// Whether the <c>cpu</c> device's large buffers go in transparent huge pages. On Linux, when THP is in <c>madvise</c> or
 /// <c>always</c> mode and a huge page is at most 2 MiB, a buffer of half a huge page or more starts on a huge-page
-/// boundary, is rounded up to whole huge pages and is advised <c>MADV_HUGEPAGE</c>. A training step streams through
+/// boundary, is rounded up to whole huge pages and is advised <c>MADV_HUGEPAGE</c>. Such a buffer is a mapping of its own
+/// (<c>mmap</c>), never memory the C allocator hands back: memory a freed buffer left behind may already sit in 4 KiB
+/// pages, and no page fault would come to put it in huge pages. A training step streams through
 /// buffers of tens of megabytes (an LSTM's saved gates, d(pre)); in 4 KiB pages every 4 KiB of them needs its own
 /// translation, and under a hypervisor each miss in the TLB walks two sets of page tables. The cost is the rounding: a
 /// buffer of 1 MiB takes 2 MiB, a larger one less than one huge page more. <see cref="Variable"/><c>=off</c> turns it off.
@@ -39,9 +41,10 @@ internal sealed partial record CpuHugePages(long PageBytes, string State)
         Enabled && bytes >= Threshold ? (bytes + PageBytes - 1) / PageBytes * PageBytes : Math.Max(1, bytes);
 
     /// <summary>
-    /// Native memory for <paramref name="bytes"/> (not cleared): 64-byte aligned, or huge-page aligned and advised when
-    /// the buffer is large enough. Free it with <see cref="Free"/>.
+    /// Native memory for <paramref name="bytes"/> (not cleared): 64-byte aligned, or a fresh mapping, huge-page aligned
+    /// and advised, when the buffer is large enough. Free it with <see cref="Free"/>, giving the same size.
     /// </summary>
+    /// <exception cref="OutOfMemoryException">The memory could not be had.</exception>
     public unsafe void* Allocate(long bytes)
     {
         if (!Enabled || bytes < Threshold)
@@ -49,16 +52,46 @@ internal sealed partial record CpuHugePages(long PageBytes, string State)
             return NativeMemory.AlignedAlloc((nuint)Math.Max(1, bytes), 64);
         }
 
-        nuint allocated = (nuint)AllocatedBytes(bytes);
-        void* pointer = NativeMemory.AlignedAlloc(allocated, (nuint)PageBytes);
+        // Map one huge page more than needed, then unmap what lies before the first huge-page boundary and after the
+        // buffer, so the buffer starts on a boundary and no neighbouring mapping shares its huge pages.
+        nuint allocated = (nuint)AllocatedBytes(bytes), page = (nuint)PageBytes;
+        byte* mapped = (byte*)Mmap(null, allocated + page, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+        if (mapped == MapFailed)
+        {
+            throw new OutOfMemoryException($"mmap of {allocated + page} bytes failed (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        nuint head = (page - ((nuint)mapped % page)) % page;
+        byte* pointer = mapped + head;
+        Unmap(mapped, head);
+        Unmap(pointer + allocated, page - head);
 
         // Advice only: where the kernel has no huge page free it keeps 4 KiB ones, so the result is not checked.
         _ = Madvise(pointer, allocated, MadvHugePage);
         return pointer;
     }
 
-    /// <summary>Frees memory from <see cref="Allocate"/>.</summary>
-    public static unsafe void Free(void* pointer) => NativeMemory.AlignedFree(pointer);
+    /// <summary>Frees memory from <see cref="Allocate"/> of <paramref name="bytes"/>.</summary>
+    public unsafe void Free(void* pointer, long bytes)
+    {
+        if (!Enabled || bytes < Threshold)
+        {
+            NativeMemory.AlignedFree(pointer);
+        }
+        else
+        {
+            Unmap(pointer, (nuint)AllocatedBytes(bytes));
+        }
+    }
+
+    private static unsafe void Unmap(void* address, nuint length)
+    {
+        // munmap fails only for a range that is not page aligned, which Allocate never makes.
+        if (length > 0 && Munmap(address, length) != 0)
+        {
+            throw new InvalidOperationException($"munmap failed (errno {Marshal.GetLastPInvokeError()}).");
+        }
+    }
 
     /// <summary>
     /// The setting from <see cref="Variable"/> and Linux's THP files: <paramref name="enabled"/> is
@@ -124,6 +157,15 @@ internal sealed partial record CpuHugePages(long PageBytes, string State)
     }
 
     private const int MadvHugePage = 14;
+    // Linux's values on every architecture .NET runs on (asm-generic's mman-common.h).
+    private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20;
+    private static readonly unsafe byte* MapFailed = (byte*)-1;
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static unsafe partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    private static unsafe partial int Munmap(void* address, nuint length);
 
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static unsafe partial int Madvise(void* address, nuint length, int advice);

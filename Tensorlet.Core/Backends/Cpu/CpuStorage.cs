@@ -10,13 +10,16 @@ namespace Tensorlet.Backends.Cpu;
 internal sealed unsafe class CpuStorage<T> : Storage<T>
     where T : unmanaged
 {
+    private readonly CpuHugePages hugePages;
+    private readonly long bytes;
     private readonly long allocatedBytes;
     private T* pointer;
 
     public CpuStorage(long length, CpuHugePages hugePages)
         : base(length)
     {
-        long bytes = Math.Max(1, length) * sizeof(T);
+        this.hugePages = hugePages;
+        bytes = Math.Max(1, length) * sizeof(T);
         pointer = (T*)hugePages.Allocate(bytes);
         NativeMemory.Clear(pointer, (nuint)bytes);
         allocatedBytes = hugePages.AllocatedBytes(bytes);
@@ -53,7 +56,7 @@ internal sealed unsafe class CpuStorage<T> : Storage<T>
 
     protected override void Release()
     {
-        CpuHugePages.Free(pointer);
+        hugePages.Free(pointer, bytes);
         GC.RemoveMemoryPressure(allocatedBytes);
         pointer = null;
     }
