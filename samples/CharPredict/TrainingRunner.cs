@@ -23,10 +23,30 @@ internal sealed class TrainingRunner(
     /// <summary>The exit code of a run ended by --abort-after-batches, as shells report SIGKILL.</summary>
     public const int KilledExitCode = 137;
 
+    // The checkpoints EnsureResumable loaded, until Resume takes each; Run disposes any it leaves.
+    private readonly Dictionary<ModelKind, Loaded> verified = [];
     private int batchesRun;
 
     /// <summary>Trains every model of the run that is not finished yet; returns the exit code.</summary>
     public int Run(bool resuming)
+    {
+        try
+        {
+            return TrainAll(resuming);
+        }
+        finally
+        {
+            foreach (var loaded in verified.Values)
+            {
+                loaded.Optimizer?.Dispose();
+                loaded.Model?.Dispose();
+            }
+
+            verified.Clear();
+        }
+    }
+
+    private int TrainAll(bool resuming)
     {
         var models = settings.Kinds.Select(Prepare).ToArray();
         Array.ForEach(models, m => RunSchedule.Check(settings, BatchesPerEpoch(m)));
@@ -278,19 +298,15 @@ internal sealed class TrainingRunner(
             return null;
         }
 
-        var checkpoint = ReadCheckpoint(m);
+        var (start, model, optimizer) = verified.Remove(m.Kind, out var loaded) ? loaded : Load(m);
         MarkSaved(m.Kind);
-        var start = checkpoint.Position;
-        if (start.Epoch >= settings.Epochs)
+        if (model is null || optimizer is null)
         {
             console.Line($"{m.Name}: already trained for {start.Epoch} epochs.");
             finished = true;
             return null;
         }
 
-        var model = checkpoint.CreateModel(device);
-        var optimizer = Optimizer(model);
-        checkpoint.LoadOptimizerState(model, optimizer);
         if (settings.Stateful && start.BatchInEpoch > 0 && model.Kind != ModelKind.Ngram)
         {
             // The stream batches continue the state the stopped run carried; without it the resumed losses would differ.
@@ -359,13 +375,36 @@ internal sealed class TrainingRunner(
                 $"{run.Checkpoint(m.Kind)} is missing, but the run has already trained the {m.Name} model; restore the file, or train into a new run folder (train without --resume).");
         }
 
-        // Every model's checkpoint is checked before the first one trains, so a bad later one costs no training time:
-        // what Resume will load (the weights, the optimizer state) is loaded here once, and dropped.
-        if (File.Exists(run.Checkpoint(m.Kind)) && ReadCheckpoint(m) is { } checkpoint && checkpoint.Position.Epoch < settings.Epochs)
+        // Every model's checkpoint is loaded before the first one trains, so a bad later one costs no training time;
+        // Resume takes what was loaded here.
+        if (File.Exists(run.Checkpoint(m.Kind)))
         {
-            using var model = checkpoint.CreateModel(device);
-            using var optimizer = Optimizer(model);
+            verified.Add(m.Kind, Load(m));
+        }
+    }
+
+    // The model's checkpoint with its weights and optimizer state loaded; no model when it has finished training.
+    private Loaded Load(RunModel m)
+    {
+        var checkpoint = ReadCheckpoint(m);
+        if (checkpoint.Position.Epoch >= settings.Epochs)
+        {
+            return new Loaded(checkpoint.Position, null, null);
+        }
+
+        var model = checkpoint.CreateModel(device);
+        Adam? optimizer = null;
+        try
+        {
+            optimizer = Optimizer(model);
             checkpoint.LoadOptimizerState(model, optimizer);
+            return new Loaded(checkpoint.Position, model, optimizer);
+        }
+        catch
+        {
+            optimizer?.Dispose();
+            model.Dispose();
+            throw;
         }
     }
 
@@ -539,6 +578,8 @@ internal sealed class TrainingRunner(
     }
 
     /// <summary>A model being trained: its weights, optimizer, where it starts and the tallies carried into that epoch.</summary>
+    private sealed record Loaded(TrainingPosition Position, ICharModel? Model, Adam? Optimizer);
+
     private sealed record ModelState(ICharModel Model, Adam Optimizer, TrainingPosition? Start, PartialEpoch Carried);
 }
 
