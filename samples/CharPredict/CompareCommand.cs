@@ -72,9 +72,10 @@ internal sealed class CompareCommand
         }
 
         var metrics = MetricsRow.ReadAll(run.Metrics);
-        bool onText = File.Exists(run.Config) && RunConfig.Read(run.Config).Settings.Text is not null;
+        var trained = File.Exists(run.Config) ? RunConfig.Read(run.Config).Settings : null;
+        bool onText = trained?.Text is not null;
         var text = result.GetValue(start)!;
-        if (CommonOptions.LowercaseFor(run.Checkpoint(kinds[0]), asked: false))
+        if (trained is { Text: not null, Lowercase: true })
         {
             text = CommonOptions.ToLower(text);
         }
