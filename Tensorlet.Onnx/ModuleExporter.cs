@@ -140,8 +140,8 @@ public static class ModuleExporter
                     return x.With(builder.Embedding(prefix, x.Name), [.. x.Shape, ((Embedding)module).EmbeddingDim]);
                 case Linear linear:
                     return x.Indices
-                        ? x.With(builder.OneHotLinear(prefix, x.Name), [.. x.Shape, linear.OutFeatures])
-                        : x.With(builder.Linear(prefix, x.Name), [.. x.Shape.SkipLast(1), linear.OutFeatures]);
+                        ? x.With(builder.OneHotLinear(prefix, x.Name, linear.Bias is not null), [.. x.Shape, linear.OutFeatures])
+                        : x.With(builder.Linear(prefix, x.Name, linear.Bias is not null), [.. x.Shape.SkipLast(1), linear.OutFeatures]);
                 case ActivationModule activation:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Activation(activation.Function, x.Name, name), [.. x.Shape]);

@@ -71,23 +71,24 @@ internal sealed class OnnxGraphBuilder
 
     /// <summary>
     /// nn.Linear on one-hot input, as a gather: row <c>i</c> of <c>{prefix}.weight</c>ᵀ plus <c>{prefix}.bias</c>
-    /// for each int64 id <c>i</c> of <paramref name="indices"/>. Nothing one-hot is built.
+    /// (when <paramref name="bias"/>) for each int64 id <c>i</c> of <paramref name="indices"/>. Nothing one-hot is built.
     /// </summary>
-    public string OneHotLinear(string prefix, string indices)
+    public string OneHotLinear(string prefix, string indices, bool bias = true)
     {
-        var (weight, bias) = LinearParameters(prefix, "one-hot Linear");
+        var weight = LinearWeight(prefix, "one-hot Linear");
         var table = Node("Transpose", prefix, [Initializer(prefix + ".weight", weight.Shape, weight.Data)], attributes: [Ints("perm", [1, 0])]);
-        var rows = Node("Gather", prefix, [table, indices]);
-        return Node("Add", prefix, [rows, Initializer(prefix + ".bias", bias.Shape, bias.Data)]);
+        return AddLinearBias(prefix, "one-hot Linear", Node("Gather", prefix, [table, indices]), weight, bias);
     }
 
-    /// <summary>nn.Linear on the last axis of <paramref name="input"/>: <c>input · {prefix}.weight</c>ᵀ <c>+ {prefix}.bias</c>, for input of any rank.</summary>
-    public string Linear(string prefix, string input)
+    /// <summary>
+    /// nn.Linear on the last axis of <paramref name="input"/>: <c>input · {prefix}.weight</c>ᵀ <c>+ {prefix}.bias</c>
+    /// (when <paramref name="bias"/>), for input of any rank.
+    /// </summary>
+    public string Linear(string prefix, string input, bool bias = true)
     {
-        var (weight, bias) = LinearParameters(prefix, "Linear");
+        var weight = LinearWeight(prefix, "Linear");
         var transposed = Node("Transpose", prefix, [Initializer(prefix + ".weight", weight.Shape, weight.Data)], attributes: [Ints("perm", [1, 0])]);
-        var product = Node("MatMul", prefix, [input, transposed]);
-        return Node("Add", prefix, [product, Initializer(prefix + ".bias", bias.Shape, bias.Data)]);
+        return AddLinearBias(prefix, "Linear", Node("MatMul", prefix, [input, transposed]), weight, bias);
     }
 
     /// <summary>An element-wise activation: Relu, Tanh or Sigmoid.</summary>
@@ -264,13 +265,21 @@ internal sealed class OnnxGraphBuilder
         return result;
     }
 
-    private ((int[] Shape, float[] Data) Weight, (int[] Shape, float[] Data) Bias) LinearParameters(string prefix, string kind)
+    private (int[] Shape, float[] Data) LinearWeight(string prefix, string kind)
+        => Parameter(prefix, $"{kind} '{prefix}'", prefix + ".weight", rank: 2);
+
+    // The product plus {prefix}.bias, checked against the weight's rows; the product itself when the layer has no bias.
+    private string AddLinearBias(string prefix, string kind, string product, (int[] Shape, float[] Data) weight, bool bias)
     {
+        if (!bias)
+        {
+            return product;
+        }
+
         string what = $"{kind} '{prefix}'";
-        var weight = Parameter(prefix, what, prefix + ".weight", rank: 2);
-        var bias = Parameter(prefix, what, prefix + ".bias", rank: 1);
-        CheckShape(what, prefix + ".bias", bias.Shape, [weight.Shape[0]]);
-        return (weight, bias);
+        var values = Parameter(prefix, what, prefix + ".bias", rank: 1);
+        CheckShape(what, prefix + ".bias", values.Shape, [weight.Shape[0]]);
+        return Node("Add", prefix, [product, Initializer(prefix + ".bias", values.Shape, values.Data)]);
     }
 
     private (int[] Shape, float[] Data) Parameter(string prefix, string what, string name, int rank)

@@ -21,6 +21,9 @@ modules_classifier_state.safetensors -- exactly model.state_dict() of that class
 modules_regression.safetensors -- 0: Linear(3, 4) 1: Sigmoid 2: Linear(4, 4) 3: Tanh 4: Linear(4, 2)
   on x [5,3] against y [5,2], MSELoss (mean). Tensors: x, y, parameters, prediction [5,2], loss,
   loss_sum (reduction="sum"), grad.<param>, sgd3.<param> (SGD(lr=0.05, weight_decay=0.01), no momentum).
+modules_no_bias.safetensors -- 0: Linear(3, 5, bias=False) 1: Tanh 2: Linear(5, 2, bias=False) on x [6,3]
+  against y [6,2], MSELoss (mean). Tensors: x, y, parameters (weights only), prediction [6,2], loss, grad.<param>,
+  adam3.<param> (Adam(lr=0.01)).
 schedules.safetensors -- learning rates from base 0.1 over 12 epochs (index 0 = before any step):
   step_lr (StepLR(step_size=3, gamma=0.5)), exponential_lr (ExponentialLR(gamma=0.9)),
   warmup_cosine (LambdaLR, lr·e/3 for e < 3, then ½(1 + cos(π(e − 3)/(10 − 3))) floored at 0),
@@ -129,6 +132,31 @@ def make_regression(out_dir):
     save_and_verify(os.path.join(out_dir, "modules_regression.safetensors"), tensors, {"fixture": "modules_regression", "torch": torch.__version__})
 
 
+def no_bias():
+    torch.manual_seed(5)
+    return nn.Sequential(nn.Linear(3, 5, bias=False), nn.Tanh(), nn.Linear(5, 2, bias=False))
+
+
+def make_no_bias(out_dir):
+    model = no_bias()
+    g = torch.Generator().manual_seed(6)
+    x = torch.randn(6, 3, generator=g)
+    y = torch.randn(6, 2, generator=g)
+    mse = nn.MSELoss()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    prediction = model(x)
+    loss = mse(prediction, y)
+    model.zero_grad()
+    loss.backward()
+    tensors = {"x": x, "y": y, "prediction": prediction.detach(), "loss": loss.detach()}
+    for name, p in model.named_parameters():
+        tensors[name] = state[name]
+        tensors["grad." + name] = p.grad.detach().clone()
+    for name, value in trajectory(no_bias, state, lambda m: mse(m(x), y), lambda ps: torch.optim.Adam(ps, lr=0.01)).items():
+        tensors["adam3." + name] = value
+    save_and_verify(os.path.join(out_dir, "modules_no_bias.safetensors"), tensors, {"fixture": "modules_no_bias", "torch": torch.__version__})
+
+
 def lr_sequence(make_schedulers, epochs=12, metrics=None, set_lr=None):
     """The lr before any step, then after each of epochs - 1 steps of every scheduler that make_schedulers(opt) gives
     (one, or a list stepped in order); set_lr = (e, lr) sets the optimizer's lr by hand before step e."""
@@ -179,6 +207,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     make_classifier(args.out)
     make_regression(args.out)
+    make_no_bias(args.out)
     make_schedules(args.out)
 
 

@@ -3,7 +3,8 @@ namespace Tensorlet.Nn;
 /// <summary>
 /// nn.Linear: y = x·Wᵀ + b with <c>weight</c> [Out, In] and <c>bias</c> [Out], over the last dimension of an input
 /// of any rank (y keeps the leading dimensions). On token indices it is nn.Linear applied to their one-hot
-/// encoding, done as a gather of weight columns (nothing one-hot is built), and Backward scatters into them.
+/// encoding, done as a gather of weight columns (nothing one-hot is built), and Backward scatters into them. Made with
+/// <c>bias: false</c>, as nn.Linear(bias=False), it has no <c>bias</c> and y = x·Wᵀ.
 /// </summary>
 public sealed class Linear : Module
 {
@@ -16,17 +17,22 @@ public sealed class Linear : Module
     private readonly FlatIndexView flatIndices = new();
     private Parameter? weight;
     private Parameter? bias;
+    private readonly bool hasBias;
     private Tensor? savedInput;
     private Tensor? savedInputShaped;
     private IndexTensor? savedIndices;
 
     /// <summary>Creates the layer; its parameters are made when the root module is built.</summary>
-    public Linear(int inFeatures, int outFeatures)
+    /// <param name="inFeatures">Input features.</param>
+    /// <param name="outFeatures">Output features.</param>
+    /// <param name="bias">Whether the layer has a <c>bias</c> (nn.Linear's <c>bias</c>).</param>
+    public Linear(int inFeatures, int outFeatures, bool bias = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
+        hasBias = bias;
     }
 
     /// <summary>
@@ -49,8 +55,8 @@ public sealed class Linear : Module
     /// <summary>The weight [Out, In].</summary>
     public Parameter Weight => weight ?? throw NotBuiltError();
 
-    /// <summary>The bias [Out].</summary>
-    public Parameter Bias => bias ?? throw NotBuiltError();
+    /// <summary>The bias [Out]; null for a layer made with <c>bias: false</c>, as PyTorch's <c>bias</c> is None.</summary>
+    public Parameter? Bias => hasBias ? bias ?? throw NotBuiltError() : null;
 
     /// <summary>y [..., Out] = x [..., In]·Wᵀ + b.</summary>
     public override Tensor Forward(Tensor input)
@@ -65,19 +71,23 @@ public sealed class Linear : Module
         var x = input.Rank == 2 ? input : inputMatrix.Matrix(input, rows, InFeatures);
         var y = output.Get(input.Device, rows, OutFeatures);
         Ops.Gemm(x, false, Weight.Value, true, y);
-        Ops.AddBias(y, Bias.Value);
+        if (Bias is { } b)
+        {
+            Ops.AddBias(y, b.Value);
+        }
+
         savedInput = x;
         savedInputShaped = input;
         savedIndices = null;
         return LastOutput = input.Rank == 2 ? y : outputShaped.Like(y, input, OutFeatures);
     }
 
-    /// <summary>y [..., Out] = one-hot(indices)·Wᵀ + b, as a gather: y[i] = W[:, indices[i]] + b.</summary>
+    /// <summary>y [..., Out] = one-hot(indices)·Wᵀ + b, as a gather: y[i] = W[:, indices[i]] + b (+ 0 without a bias).</summary>
     public override Tensor Forward(IndexTensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var y = output.Get(input.Device, (int)input.Length, OutFeatures);
-        Ops.GatherColumns(Weight.Value, flatIndices.Of(input), y, Bias.Value);
+        Ops.GatherColumns(Weight.Value, flatIndices.Of(input), y, Bias?.Value);
         savedIndices = flatIndices.Of(input);
         savedInput = null;
         return LastOutput = input.Rank == 1 ? y : outputShaped.Append(y, input, OutFeatures);
@@ -95,13 +105,13 @@ public sealed class Linear : Module
         if (savedIndices is not null)
         {
             Ops.ScatterAddColumns(dy, savedIndices, Weight.Gradient);
-            Ops.SumColumns(dy, Bias.Gradient, accumulate: true);
+            AccumulateBiasGradient(dy);
             return null;
         }
 
         var x = savedInput!;
         Ops.Gemm(dy, true, x, false, Weight.Gradient, 1f, 1f);
-        Ops.SumColumns(dy, Bias.Gradient, accumulate: true);
+        AccumulateBiasGradient(dy);
         if (!computeInputGradient)
         {
             return null;
@@ -112,7 +122,7 @@ public sealed class Linear : Module
         return savedInputShaped!.Rank == 2 ? dx : inputGradientShaped.Like(dx, savedInputShaped, InFeatures);
     }
 
-    /// <summary>Registers <c>weight</c> [Out, In] and <c>bias</c> [Out] with nn.Linear's default initialisation.</summary>
+    /// <summary>Registers <c>weight</c> [Out, In] and <c>bias</c> [Out] (when it has one) with nn.Linear's default initialisation.</summary>
     protected override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -122,7 +132,19 @@ public sealed class Linear : Module
         }
 
         weight = parameters.Add(JoinName(prefix, "weight"), [OutFeatures, InFeatures], Initializers.LinearDefault(InFeatures));
-        bias = parameters.Add(JoinName(prefix, "bias"), [OutFeatures], Initializers.LinearDefault(InFeatures));
+        if (hasBias)
+        {
+            bias = parameters.Add(JoinName(prefix, "bias"), [OutFeatures], Initializers.LinearDefault(InFeatures));
+        }
+    }
+
+    // db += Σ dy over the rows, when there is a bias.
+    private void AccumulateBiasGradient(Tensor dy)
+    {
+        if (Bias is { } b)
+        {
+            Ops.SumColumns(dy, b.Gradient, accumulate: true);
+        }
     }
 
     /// <inheritdoc/>

@@ -108,6 +108,75 @@ public sealed class ModuleGradientTests
         AssertClose(dx.ToArray(), analytic["x"], "x");
     }
 
+    // Linear(bias: false), as nn.Linear(bias=False): no bias parameter, y = x·Wᵀ, on float input and on token ids (the
+    // gather, whose reference is the product with their one-hot rows).
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void LinearsWithoutBiasMatchFiniteDifferencesOnFloatsAndOnTokenIds(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int n = 4, outFeatures = 2;
+        int[] ids = [3, 0, 5, 3];
+        var target = Enumerable.Range(0, n * outFeatures).Select(i => (double)(float)Math.Cos(i)).ToArray();
+        foreach (bool onIds in new[] { false, true })
+        {
+            var reference = new ReferenceModules();
+            reference.Randomize(5, ("0.weight", Hidden * Vocabulary), ("2.weight", outFeatures * Hidden));
+            if (!onIds)
+            {
+                reference.Randomize(6, ("x", n * Vocabulary));
+            }
+
+            RoundToFloat(reference);
+            var oneHot = new double[n * Vocabulary];
+            for (int i = 0; i < n; i++)
+            {
+                oneHot[(i * Vocabulary) + ids[i]] = 1;
+            }
+
+            (double Loss, Dictionary<string, double[]> Grads) Run()
+            {
+                var x = onIds ? oneHot : reference.Parameters["x"];
+                var a = ReferenceModules.Activate(Activation.Tanh, reference.Linear("0", x, n, Vocabulary, Hidden));
+                var (l, dp) = ReferenceModules.Mse(reference.Linear("2", a, n, Hidden, outFeatures), target, false);
+                var grads = new Dictionary<string, double[]>();
+                var dh = ReferenceModules.ActivateBackward(Activation.Tanh, a, reference.LinearBackward("2", a, dp, n, Hidden, outFeatures, grads));
+                var dx = reference.LinearBackward("0", x, dh, n, Vocabulary, Hidden, grads);
+                if (!onIds)
+                {
+                    grads["x"] = dx;
+                }
+
+                return (l, grads);
+            }
+
+            var analytic = Run().Grads;
+            GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
+
+            using var model = new Sequential(new Linear(Vocabulary, Hidden, bias: false), new Tanh(), new Linear(Hidden, outFeatures, bias: false));
+            model.Build(device);
+            Assert.That(model.StateDict().Keys, Is.EqualTo(new[] { "0.weight", "2.weight" }), "no bias in the state_dict");
+            Assert.That(((Linear)model[0]).Bias, Is.Null);
+            Load(model, reference);
+            using var x = onIds ? null : device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), n, Vocabulary);
+            using var xIds = onIds ? device.IndexFromArray(ids, n) : null;
+            using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), n, outFeatures);
+            using var mse = new MseLoss();
+            model.Parameters.ZeroGradients();
+            double value = mse.Forward(onIds ? model.Forward(xIds!) : model.Forward(x!), expected);
+            var dx = model.Backward(mse.Backward());
+            Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5), onIds ? "ids" : "floats");
+            AssertGradients(model, analytic);
+            if (onIds)
+            {
+                Assert.That(dx, Is.Null, "token ids have no gradient");
+            }
+            else
+            {
+                AssertClose(dx!.ToArray(), analytic["x"], "x");
+            }
+        }
+    }
+
     private static double ClassifierLoss(ReferenceModules reference, Activation activation, bool sum) => ClassifierPass(reference, activation, sum).Loss;
 
     private static Dictionary<string, double[]> ClassifierGradients(ReferenceModules reference, Activation activation, bool sum) => ClassifierPass(reference, activation, sum).Grads;

@@ -69,6 +69,43 @@ public sealed class ModuleTorchParityTests
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void LinearsWithoutBiasMatchPyTorchWithAdam(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_no_bias.safetensors"));
+        using var model = new Sequential(new Linear(3, 5, bias: false), new Tanh(), new Linear(5, 2, bias: false));
+        model.Build(device);
+        Assert.That(model.Parameters.Parameters.Select(p => p.Name), Is.EqualTo(new[] { "0.weight", "2.weight" }), "torch's named_parameters");
+        model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[p.Name].Data)));
+        using var x = device.FromArray(fixture["x"].Data, 6, 3);
+        using var y = device.FromArray(fixture["y"].Data, 6, 2);
+        using var mse = new MseLoss();
+        model.Parameters.ZeroGradients();
+        var prediction = model.Forward(x);
+        AssertClose(prediction.ToArray(), fixture["prediction"].Data, 1e-5, "prediction");
+        Assert.That(mse.Forward(prediction, y), Is.EqualTo(fixture["loss"].Data[0]).Within(1e-5 * fixture["loss"].Data[0]), "loss");
+        model.Backward(mse.Backward());
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Gradient.ToArray(), fixture[$"grad.{p.Name}"].Data, 1e-4, $"grad.{p.Name}");
+        }
+
+        using var adam = new Adam(model.Parameters, 0.01f);
+        for (int step = 0; step < 3; step++)
+        {
+            adam.ZeroGradients();
+            mse.Forward(model.Forward(x), y);
+            model.Backward(mse.Backward());
+            adam.Step();
+        }
+
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Value.ToArray(), fixture[$"adam3.{p.Name}"].Data, 1e-5, $"adam3.{p.Name}");
+        }
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void ARegressionMlpMatchesPyTorchWithMseAndSgd(string deviceName)
     {
         var device = TestDevices.Get(deviceName);

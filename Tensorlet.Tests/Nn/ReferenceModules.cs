@@ -15,13 +15,13 @@ internal sealed class ReferenceModules
     public double[] Linear(string name, double[] x, int n, int inFeatures, int outFeatures)
     {
         var w = Parameters[$"{name}.weight"];
-        var b = Parameters[$"{name}.bias"];
+        var b = Parameters.GetValueOrDefault($"{name}.bias"); // none for Linear(bias: false)
         var y = new double[n * outFeatures];
         for (int i = 0; i < n; i++)
         {
             for (int o = 0; o < outFeatures; o++)
             {
-                double sum = b[o];
+                double sum = b?[o] ?? 0;
                 for (int c = 0; c < inFeatures; c++)
                 {
                     sum += x[(i * inFeatures) + c] * w[(o * inFeatures) + c];
@@ -39,14 +39,18 @@ internal sealed class ReferenceModules
     {
         var w = Parameters[$"{name}.weight"];
         var dw = Grad(grads, $"{name}.weight", w.Length);
-        var db = Grad(grads, $"{name}.bias", outFeatures);
+        var db = Parameters.ContainsKey($"{name}.bias") ? Grad(grads, $"{name}.bias", outFeatures) : null;
         var dx = new double[n * inFeatures];
         for (int i = 0; i < n; i++)
         {
             for (int o = 0; o < outFeatures; o++)
             {
                 double g = dy[(i * outFeatures) + o];
-                db[o] += g;
+                if (db is not null)
+                {
+                    db[o] += g;
+                }
+
                 for (int c = 0; c < inFeatures; c++)
                 {
                     dw[(o * inFeatures) + c] += g * x[(i * inFeatures) + c];

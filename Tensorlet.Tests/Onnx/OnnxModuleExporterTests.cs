@@ -86,6 +86,27 @@ public sealed class OnnxModuleExporterTests
         }
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void LinearsWithoutBiasExportAndMatchOnnxRuntimeOnFloatsAndOnTokenIds(bool tokenIds)
+    {
+        const int width = 6, rows = 5;
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Linear(width, 4, bias: false), new Tanh(), new Linear(4, 3, bias: false));
+        model.Build(device, seed: 16);
+        model.Eval();
+        var onnx = ModuleExporter.Export(model, tokenIds);
+        using var session = new OrtSession(onnx);
+        var ids = Enumerable.Range(0, rows).Select(i => (i * 4) % width).ToArray();
+        var x = OnnxLayerTests.Uniform(new Random(17), rows * width, 2f);
+        using var input = tokenIds ? null : device.FromArray(x, rows, width);
+        using var inputIds = tokenIds ? device.IndexFromArray(ids, 1, rows) : null; // ids are declared [T, B]
+        var expected = (tokenIds ? model.Forward(inputIds!) : model.Forward(input!)).ToArray();
+        var y = session.Run(tokenIds ? OrtSession.Ids("input", ids, 1, rows) : OrtSession.Floats("input", x, rows, width))["output"];
+        Assert.That(y.Shape, Is.EqualTo(tokenIds ? new[] { 1, rows, 3 } : new[] { rows, 3 }));
+        Assert.That(y.Data, Is.EqualTo(expected).Within(Tolerance));
+    }
+
     [Test]
     public void AnLstmOnOneHotTokenIdsAloneUsesPlainStateNames()
     {
