@@ -12,10 +12,22 @@ internal sealed class CategoricalSampler(Device device, int vocabularySize, int 
     private readonly Random random = new(seed);
 
     /// <summary>softmax(logits / temperature) of a [1, V] row, copied to the host.</summary>
+    /// <exception cref="InvalidOperationException">The logits hold NaN or infinity, so there is no distribution.</exception>
     public ReadOnlySpan<float> Distribution(Tensor logitsRow, float temperature)
     {
         Ops.SoftmaxWithTemperature(logitsRow, probabilities, temperature);
         probabilities.CopyTo(host);
+
+        // A non-finite logit makes every probability NaN, and a draw from NaNs would return one id forever, as
+        // torch.multinomial refuses such a tensor.
+        foreach (float p in host)
+        {
+            if (!float.IsFinite(p))
+            {
+                throw new InvalidOperationException("The model's output holds NaN or infinity, so there is no distribution to sample from; its weights or its input state are not finite.");
+            }
+        }
+
         return host;
     }
 

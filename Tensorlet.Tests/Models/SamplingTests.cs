@@ -189,6 +189,19 @@ public sealed class SamplingTests
         Assert.That(SequenceGenerator.Generate(model, Characters.Encode("ab"), 3, 0f, seed: 1), Has.Length.EqualTo(3), "0 is the argmax");
     }
 
+    [TestCase(0f)]
+    [TestCase(1f)]
+    public void AModelWithNonFiniteWeightsIsRefusedInsteadOfDrawingOneIdForever(float temperature)
+    {
+        // Before, the softmax of NaN logits was NaN everywhere and every draw returned the last id.
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Embedding(5, 4), new Linear(4, 5));
+        model.Build(device, seed: 1);
+        Ops.Fill(((Linear)model[1]).Weight.Value, float.NaN);
+        var ex = Assert.Throws<InvalidOperationException>(() => SequenceGenerator.Generate(model, [1, 2], 5, temperature, seed: 1));
+        Assert.That(ex!.Message, Does.StartWith("The model's output holds NaN or infinity"));
+    }
+
     [Test]
     public void AModelWhoseOutputIsWiderThanItsInputVocabularyIsRefusedBeforeAnyToken()
     {
