@@ -117,7 +117,12 @@ public sealed class ParameterCollection : IDisposable
                 continue;
             }
 
-            if (t.Shape is null || t.Data is null || !t.Shape.SequenceEqual(p.Shape))
+            if (t.Shape is null || t.Data is null)
+            {
+                throw new ArgumentException($"Parameter '{p.Name}' has no {(t.Shape is null ? "shape" : "values")} (null).");
+            }
+
+            if (!t.Shape.SequenceEqual(p.Shape))
             {
                 throw new ArgumentException($"Parameter '{p.Name}' has shape {Tensor.FormatShape(t.Shape ?? [])} but the model needs {Tensor.FormatShape(p.Shape)}.");
             }

@@ -103,6 +103,10 @@ public sealed class ModuleTests
         var wrong = new Dictionary<string, (int[], float[])> { ["0.bias"] = ([3], [0, 0, 0]), ["2.bias"] = ([1], [1, 2]) };
         Assert.That(Assert.Throws<ArgumentException>(() => model.LoadStateDict(wrong, strict: false))!.Message, Does.Contain("'2.bias' [1] needs 1 values; got 2"));
         Assert.That(model.StateDict()["0.bias"].Data, Is.EqualTo(new[] { 7f, 8f, 9f }));
+
+        // Null values are named as such, not as a shape that differs from itself.
+        var nulls = new Dictionary<string, (int[], float[])> { ["0.bias"] = ([3], null!) };
+        Assert.That(Assert.Throws<ArgumentException>(() => model.LoadStateDict(nulls, strict: false))!.Message, Is.EqualTo("Parameter '0.bias' has no values (null)."));
     }
 
     [Test]
