@@ -1,3 +1,5 @@
+using Tensorlet.Nn;
+
 namespace Tensorlet.Models.Training;
 
 /// <summary>
@@ -18,6 +20,7 @@ internal sealed class BatchBuffers<TInput, TTarget> : IDisposable
     private DeviceTensor<TInput>? shaped;
     private int shapedExamples;
     private int loadedTargets;
+    private readonly ShapeView targetView = new();
 
     public BatchBuffers(Device device, IBatchSource<TInput, TTarget> source, int batchSize)
     {
@@ -82,6 +85,16 @@ internal sealed class BatchBuffers<TInput, TTarget> : IDisposable
 
         return shaped;
     }
+
+    /// <summary>
+    /// Loaded targets as the loss takes them: float targets, which sources give flat (B·targetShape values), in the
+    /// shape of <paramref name="prediction"/> when they hold as many values (a cached view), so <c>MseLoss</c> pairs
+    /// them element by element; class ids as loaded.
+    /// </summary>
+    public DeviceTensor<TTarget> TargetsFor(DeviceTensor<TTarget> loaded, Tensor prediction)
+        => loaded is Tensor values && values.Rank == 1 && prediction.Rank > 1 && values.Length == prediction.Length
+            ? (DeviceTensor<TTarget>)(object)targetView.Like(values, prediction, prediction.Shape[^1])
+            : loaded;
 
     public void Dispose()
     {

@@ -3,7 +3,8 @@ namespace Tensorlet.Models.Training;
 /// <summary>
 /// Examples held in two host arrays whose first dimension is the example, as torch.utils.data.TensorDataset: example i
 /// is row i of the inputs and row i of the targets, and a batch of B examples reaches the model as
-/// [B, ...inputShape] and the loss as B·targetShape values, flat (MseLoss compares element by element).
+/// [B, ...inputShape] and its targets reach the loss as [B, ...targetShape] values (the <see cref="Trainer"/> views them
+/// in the prediction's shape, which MseLoss pairs element by element).
 /// <para>
 /// For a regression, <c>new TensorBatchSource&lt;float, float&gt;(x, [features], y, [outputs])</c> with an
 /// <c>MseLoss</c>; for a classifier of feature vectors, <c>TensorBatchSource&lt;float, int&gt;(x, [features], classIds, [])</c>

@@ -366,7 +366,8 @@ public sealed class Trainer
                 }
 
                 var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
-                double value = BatchTensors.LossForward(loss, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
+                var prediction = BatchTensors.Forward(module, buffers.Shaped(inputs, n));
+                double value = BatchTensors.LossForward(loss, prediction, buffers.TargetsFor(targets, prediction));
                 int rows = n * validation.RowsPerExample;
                 if (crossEntropy is null)
                 {

@@ -51,7 +51,8 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
         optimizer.ZeroGradients();
         module.Train();
         module.SetRandomState(DropoutSeed(), (ulong)step);
-        double value = BatchTensors.LossForward(loss, BatchTensors.Forward(module, buffers.Shaped(inputs, n)), targets);
+        var prediction = BatchTensors.Forward(module, buffers.Shaped(inputs, n));
+        double value = BatchTensors.LossForward(loss, prediction, buffers.TargetsFor(targets, prediction));
         module.Backward(BatchTensors.LossBackward(loss));
         if (!double.IsFinite(value))
         {

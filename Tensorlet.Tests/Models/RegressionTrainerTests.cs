@@ -69,6 +69,28 @@ public sealed class RegressionTrainerTests
         Assert.That(last, Is.EqualTo(mse).Within(1e-6).Percent);
     }
 
+    // Before, the Trainer handed MseLoss the batch's targets flat ([24]) and it refused them for a [12, 2] prediction.
+    [Test]
+    public void SeveralOutputsPerExampleTrainAndValidateThroughTheTrainer()
+    {
+        var (x, _) = Sine();
+        var y = x.SelectMany(v => new[] { MathF.Sin(1.5f * v), MathF.Cos(1.5f * v) }).ToArray();
+        var source = new TensorBatchSource<float, float>(x, [1], y, [2]);
+        using var device = Device.Create("cpu");
+        using var model = new Sequential(new Linear(1, 16), new Tanh(), new Linear(16, 2));
+        model.Build(device, seed: 5);
+        using var loss = new MseLoss();
+        using var optimizer = new Adam(model.Parameters, 0.02f);
+        var result = new Trainer(model, loss, optimizer, new TrainerOptions { Epochs = 40, BatchSize = Batch, Seed = 3 }).Train(source, source);
+
+        // The last validation is the MSE of the final model over every example and both outputs.
+        using var all = device.FromArray(x, Examples, 1);
+        using var allTargets = device.FromArray(y, Examples, 2);
+        double mse = loss.Forward(model.Forward(all), allTargets);
+        Assert.That(result.Epochs[^1].Validation!.Loss, Is.EqualTo(mse).Within(1e-4).Percent);
+        Assert.That(mse, Is.LessThan(0.1 * result.Epochs[0].Validation!.Loss), "it learned");
+    }
+
     [Test]
     public void ALossThatTakesOtherTargetsThanTheSourceGivesIsRefusedInOneLine()
     {
