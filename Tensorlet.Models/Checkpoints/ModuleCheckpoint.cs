@@ -36,7 +36,8 @@ public static class ModuleCheckpoint
 
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="module"/>: every parameter must be there with its shape, and
-    /// nothing else may be; float32, float64, float16 and bfloat16 tensors are read as float32. With an
+    /// nothing else may be; float32, float64, float16 and bfloat16 tensors are read as float32, and integer or bool ones
+    /// are refused (their bytes are no weights). With an
     /// <paramref name="optimizer"/>, the state saved beside the file is loaded into it too (and into
     /// <paramref name="schedule"/>, which sets the optimizer's learning rate), so training resumes exactly. Both files
     /// are read and checked before anything is written: on a mismatch neither the module, the optimizer nor the schedule changes.
@@ -67,9 +68,9 @@ public static class ModuleCheckpoint
 
     /// <summary>
     /// The state_dict of <paramref name="parameters"/> from <paramref name="file"/>: every parameter present with its
-    /// shape, and no other tensor.
+    /// shape, of a floating-point dtype and finite, and no other tensor.
     /// </summary>
-    /// <exception cref="CheckpointException">A parameter is missing or of another shape, or the file holds another tensor.</exception>
+    /// <exception cref="CheckpointException">A parameter is missing, of another shape, of an integer or bool dtype or not finite, or the file holds another tensor.</exception>
     internal static Dictionary<string, (int[] Shape, float[] Data)> StateDict(SafeTensorsFile file, IReadOnlyList<Parameter> parameters, string owner)
     {
         var state = new Dictionary<string, (int[] Shape, float[] Data)>();
@@ -85,14 +86,16 @@ public static class ModuleCheckpoint
                 throw new CheckpointException($"{file.Path}: tensor '{p.Name}' is {t.ShapeText} but the {owner} needs [{string.Join(", ", p.Shape)}].");
             }
 
+            var data = file.FloatData(t, $"the {owner}'s weights");
+
             // Training stops at a non-finite loss and never saves one, so a NaN or infinity here is damage: loaded, it
             // would only show later as NaN losses or a sampler stuck on one character.
-            if (Array.FindIndex(t.Data, v => !float.IsFinite(v)) is var bad and >= 0)
+            if (Array.FindIndex(data, v => !float.IsFinite(v)) is var bad and >= 0)
             {
-                throw new CheckpointException($"{file.Path}: tensor '{p.Name}' holds a non-finite value ({t.Data[bad]}) at element {bad}; the file is damaged.");
+                throw new CheckpointException($"{file.Path}: tensor '{p.Name}' holds a non-finite value ({data[bad]}) at element {bad}; the file is damaged.");
             }
 
-            state[p.Name] = ([.. t.Shape], t.Data);
+            state[p.Name] = ([.. t.Shape], data);
         }
 
         var extra = file.Tensors.Keys.Where(k => !state.ContainsKey(k)).ToList();

@@ -82,7 +82,7 @@ internal static class OptimizerStateFile
     /// that loads it, so that a caller loading a pair checks both files before it changes anything. The action loads
     /// the schedule first, which refuses a bad state without changing anything, then the optimizer, which cannot fail.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is unreadable, of another optimizer or schedule, or lacks a state.</exception>
+    /// <exception cref="CheckpointException">The file is unreadable, of another optimizer or schedule, lacks a state, or holds one as an integer or bool tensor.</exception>
     public static (int Step, Action Load) Read(string path, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
@@ -104,7 +104,7 @@ internal static class OptimizerStateFile
             var values = new float[checked((int)parameters.Length)];
             foreach (var p in parameters.Parameters)
             {
-                file.Get($"{state}.{p.Name}", [.. p.Shape]).Data.CopyTo(values, checked((int)p.Offset));
+                file.FloatData(file.Get($"{state}.{p.Name}", [.. p.Shape]), $"{optimizer.GetType().Name}'s state").CopyTo(values, checked((int)p.Offset));
             }
 
             return values;

@@ -48,6 +48,26 @@ internal sealed class SafeTensorsFile
         return tensor;
     }
 
+    /// <summary>
+    /// The float32 values of <paramref name="tensor"/>, one of this file's, refusing an integer or bool tensor: weights and
+    /// optimizer state are floating-point, and integer bytes read as numbers look like a model (an "I32" dtype over float
+    /// bytes gives values near ±1e9, "BOOL" gives 0s and 1s), so loading one would hide the damage. Integer tensors stay
+    /// readable where a file holds them on purpose (token indices), through <see cref="SafeTensor.ToInt64Array"/>.
+    /// </summary>
+    /// <param name="tensor">A tensor of this file.</param>
+    /// <param name="what">What the values are, for the message: "the module's weights", "Adam's state".</param>
+    /// <exception cref="CheckpointException">The tensor is of an integer or bool dtype.</exception>
+    public float[] FloatData(SafeTensor tensor, string what)
+    {
+        if (tensor.DType.IsInteger())
+        {
+            throw new CheckpointException(
+                $"{Path}: tensor '{tensor.Name}' is {tensor.DType.Name()}, {(tensor.DType == SafeTensorDType.Bool ? "a bool" : "an integer")} dtype, which cannot hold {what}: only F32, F64, F16 and BF16 tensors are read as float32.");
+        }
+
+        return tensor.Data;
+    }
+
     /// <summary>Reads and validates a safetensors file.</summary>
     /// <exception cref="CheckpointException">The file is missing, unreadable, truncated, malformed or holds an unsupported dtype; the message names the file and the problem.</exception>
     public static SafeTensorsFile Read(string path) => SafeTensorsReader.Read(path);

@@ -241,6 +241,31 @@ public sealed class CheckpointTests
     }
 
     [Test]
+    public void AnIntegerWeightOrOptimizerStateIsRefusedOnLoad()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        TrainSteps(model, adam, 1);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 1, 1), adam);
+        var optimizerFile = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+
+        // The optimizer state: the model loads, the state does not, and Adam keeps its own.
+        RetypedSafeTensors.Retype(optimizerFile, "exp_avg_sq.output.bias", "I64");
+        using var loaded = ModelCheckpoint.Read(path).CreateModel(device);
+        using var adam2 = new Adam(loaded.Parameters, 0.01f);
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(loaded, adam2))!;
+        Assert.That(e.Message, Is.EqualTo($"{optimizerFile}: tensor 'exp_avg_sq.output.bias' is I64, an integer dtype, which cannot hold Adam's state: only F32, F64, F16 and BF16 tensors are read as float32."));
+        Assert.That((adam2.StepCount, adam2.SaveState().SecondMoment.All(v => v == 0f)), Is.EqualTo((0, true)), "Adam is unchanged");
+
+        RetypedSafeTensors.Retype(path, "output.weight", "BOOL");
+        e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).CreateModel(device))!;
+        Assert.That(e.Message, Is.EqualTo($"{path}: tensor 'output.weight' is BOOL, a bool dtype, which cannot hold the model's weights: only F32, F64, F16 and BF16 tensors are read as float32."));
+    }
+
+    [Test]
     public void AModelFileThatNamesNoOptimizerFileHereCostsNoOptimizerState()
     {
         var device = TestDevices.Get("cpu");

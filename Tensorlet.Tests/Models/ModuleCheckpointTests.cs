@@ -211,6 +211,60 @@ public sealed class ModuleCheckpointTests
         Refused(withAdam, targetAdam, "truncated");
     }
 
+    [TestCase("I64")]
+    [TestCase("I32")]
+    [TestCase("I16")]
+    [TestCase("I8")]
+    [TestCase("U8")]
+    [TestCase("BOOL")]
+    public void AnIntegerOrBoolTensorIsRefusedAsAWeightAndNothingChanges(string dtype)
+    {
+        // A well-formed file whose weight is of an integer dtype: read as float32 it would load garbage that looks
+        // like weights (integers near ±1e9 for I32 over float bytes, 0s and 1s for BOOL).
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "linear.safetensors");
+        using var saved = new Linear(4, 3);
+        saved.Build(device, seed: 1);
+        ModuleCheckpoint.Save(saved, path);
+        RetypedSafeTensors.Retype(path, "weight", dtype);
+
+        using var target = new Linear(4, 3);
+        target.Build(device, seed: 2);
+        var weights = target.Parameters.Values.ToArray();
+        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path))!;
+        string kind = dtype == "BOOL" ? "a bool" : "an integer";
+        Assert.That(e.Message, Is.EqualTo($"{path}: tensor 'weight' is {dtype}, {kind} dtype, which cannot hold the module's weights: only F32, F64, F16 and BF16 tensors are read as float32."));
+        Assert.That(target.Parameters.Values.ToArray(), Is.EqualTo(weights), "the module is unchanged");
+    }
+
+    [TestCaseSource(nameof(Optimizers))]
+    public void AnOptimizerStateOfAnIntegerDtypeIsRefusedAndNothingChanges(Func<ParameterCollection, IOptimizer> makeOptimizer)
+    {
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        using var model = Model(device, seed: 1);
+        using var optimizer = makeOptimizer(model.Parameters);
+        if (optimizer is Sgd { Momentum: 0f })
+        {
+            Assert.Pass("Plain SGD saves no state tensors.");
+        }
+
+        Steps(model, optimizer, 0, 2);
+        ModuleCheckpoint.Save(model, path, optimizer);
+        var optimizerFile = Directory.GetFiles(folder, "model.optimizer.*.safetensors").Single();
+        string name = SafeTensorsFile.Read(optimizerFile).Tensors.Keys.Order(StringComparer.Ordinal).Last();
+        RetypedSafeTensors.Retype(optimizerFile, name, "I32");
+
+        using var target = Model(device, seed: 2);
+        using var targetOptimizer = makeOptimizer(target.Parameters);
+        Steps(target, targetOptimizer, 0, 1);
+        var weights = target.Parameters.Values.ToArray();
+        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, targetOptimizer))!;
+        Assert.That(e.Message, Is.EqualTo($"{optimizerFile}: tensor '{name}' is I32, an integer dtype, which cannot hold {optimizer.GetType().Name}'s state: only F32, F64, F16 and BF16 tensors are read as float32."));
+        Assert.That(target.Parameters.Values.ToArray(), Is.EqualTo(weights), "the module is unchanged");
+        Assert.That(targetOptimizer.StepCount, Is.EqualTo(1), "the optimizer is unchanged");
+    }
+
     [Test]
     public void ASaveWithoutTheOptimizerRemovesTheStateAnEarlierSaveLeft()
     {
