@@ -86,9 +86,12 @@ public sealed class Adam : IOptimizer
     /// <summary>The optimizer state to save with a checkpoint: step, first and second moments.</summary>
     public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray());
 
-    /// <summary>Restores a state saved by <see cref="SaveState"/>, so training resumes exactly.</summary>
+    /// <summary>
+    /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly. A state no training gives is
+    /// refused and nothing changes: the next step would turn the weights it touches into NaN.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">Its moments do not fit the parameters.</exception>
+    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, or a second moment is negative.</exception>
     public void LoadState(AdamState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -97,6 +100,9 @@ public sealed class Adam : IOptimizer
         {
             throw new ArgumentException($"The saved optimizer state holds {state.FirstMoment.Length} moments but the model has {firstMoment.Length} parameters.");
         }
+
+        StateChecks.Values(state.FirstMoment, nonNegative: false, "Adam state's first moment (exp_avg)", nameof(state));
+        StateChecks.Values(state.SecondMoment, nonNegative: true, "Adam state's second moment (exp_avg_sq)", nameof(state));
 
         firstMoment.CopyFrom(state.FirstMoment);
         secondMoment.CopyFrom(state.SecondMoment);

@@ -55,7 +55,9 @@ public sealed class AdamW : IOptimizer
     /// <summary>The state to save with a checkpoint: step, first and second moments (Adam's format).</summary>
     public AdamState SaveState() => adam.SaveState();
 
-    /// <summary>Restores a state saved by <see cref="SaveState"/>.</summary>
+    /// <summary>Restores a state saved by <see cref="SaveState"/>; a state no training gives is refused and nothing changes.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
+    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, or a second moment is negative.</exception>
     public void LoadState(AdamState state) => adam.LoadState(state);
 
     /// <summary>Frees the moment buffers.</summary>

@@ -86,8 +86,12 @@ public sealed class Sgd : IOptimizer
     /// <summary>A copy of the state on the host (torch.optim.SGD's state_dict), for checkpoints.</summary>
     public SgdState SaveState() => new(StepCount, momentumBuffer?.ToArray());
 
-    /// <summary>Restores a state saved by <see cref="SaveState"/>, so training resumes exactly.</summary>
-    /// <exception cref="ArgumentException">The state has no buffer where this optimizer has momentum, or the other way round, or another length.</exception>
+    /// <summary>
+    /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly. A state no training gives is
+    /// refused and nothing changes: the next step would turn the weights it touches into NaN.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
+    /// <exception cref="ArgumentException">The state has no buffer where this optimizer has momentum, or the other way round, or another length, or a value of the buffer is not finite.</exception>
     public void LoadState(SgdState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -105,6 +109,8 @@ public sealed class Sgd : IOptimizer
             {
                 throw new ArgumentException($"The saved SGD state's momentum buffer holds {saved.Length} values but the model has {momentumBuffer.Length} parameters.", nameof(state));
             }
+
+            StateChecks.Values(saved, nonNegative: false, "SGD state's momentum buffer", nameof(state));
 
             momentumBuffer.CopyFrom(saved);
         }

@@ -82,7 +82,7 @@ internal static class OptimizerStateFile
     /// that loads it, so that a caller loading a pair checks both files before it changes anything. The action loads
     /// the schedule first, which refuses a bad state without changing anything, then the optimizer, which cannot fail.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is unreadable, of another optimizer or schedule, lacks a state, or holds one as an integer or bool tensor.</exception>
+    /// <exception cref="CheckpointException">The file is unreadable, of another optimizer or schedule, lacks a state, holds one as an integer or bool tensor, or holds a value no training gives (a non-finite value, a negative second moment or step count).</exception>
     public static (int Step, Action Load) Read(string path, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
@@ -94,17 +94,37 @@ internal static class OptimizerStateFile
         }
 
         if (!file.Metadata.TryGetValue(StepKey, out var stepText)
-            || !int.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out int step))
+            || !int.TryParse(stepText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int step))
         {
             throw new CheckpointException($"{path} has no readable step count ('{StepKey}').");
         }
 
+        if (step < 0)
+        {
+            throw new CheckpointException($"{path} has a negative step count ('{StepKey}' is '{stepText}'); the file is damaged.");
+        }
+
+        // Every value is checked here, while nothing has changed, so that the load action cannot fail: steps from
+        // finite gradients never give NaN, an infinity or a negative second moment (a mean of squares), and loaded,
+        // one would turn the weights it touches into NaN at the next step.
         float[] Flat(string state)
         {
             var values = new float[checked((int)parameters.Length)];
             foreach (var p in parameters.Parameters)
             {
-                file.FloatData(file.Get($"{state}.{p.Name}", [.. p.Shape]), $"{optimizer.GetType().Name}'s state").CopyTo(values, checked((int)p.Offset));
+                string name = $"{state}.{p.Name}";
+                var data = file.FloatData(file.Get(name, [.. p.Shape]), $"{optimizer.GetType().Name}'s state");
+                if (Array.FindIndex(data, v => !float.IsFinite(v)) is var bad and >= 0)
+                {
+                    throw new CheckpointException($"{path}: tensor '{name}' holds a non-finite value ({data[bad]}) at element {bad}; the file is damaged.");
+                }
+
+                if (state == SecondMoment && Array.FindIndex(data, v => v < 0f) is var negative and >= 0)
+                {
+                    throw new CheckpointException($"{path}: tensor '{name}' holds a negative value ({data[negative]}) at element {negative}, but a second moment is a mean of squares; the file is damaged.");
+                }
+
+                data.CopyTo(values, checked((int)p.Offset));
             }
 
             return values;

@@ -265,6 +265,70 @@ public sealed class ModuleCheckpointTests
         Assert.That(targetOptimizer.StepCount, Is.EqualTo(1), "the optimizer is unchanged");
     }
 
+    private static IEnumerable<TestCaseData> DamagedStates()
+    {
+        Func<ParameterCollection, IOptimizer> adam = p => new Adam(p, 0.01f);
+        Func<ParameterCollection, IOptimizer> adamW = p => new AdamW(p, 0.01f, weightDecay: 0.1f);
+        Func<ParameterCollection, IOptimizer> sgd = p => new Sgd(p, 0.05f, momentum: 0.9f);
+        yield return new TestCaseData(adam, "exp_avg_sq.", -1f).SetArgDisplayNames("Adam", "exp_avg_sq", "-1");
+        yield return new TestCaseData(adam, "exp_avg_sq.", float.NaN).SetArgDisplayNames("Adam", "exp_avg_sq", "NaN");
+        yield return new TestCaseData(adam, "exp_avg.", float.PositiveInfinity).SetArgDisplayNames("Adam", "exp_avg", "Infinity");
+        yield return new TestCaseData(adamW, "exp_avg_sq.", -1f).SetArgDisplayNames("AdamW", "exp_avg_sq", "-1");
+        yield return new TestCaseData(adamW, "exp_avg.", float.NaN).SetArgDisplayNames("AdamW", "exp_avg", "NaN");
+        yield return new TestCaseData(sgd, "momentum_buffer.", float.NegativeInfinity).SetArgDisplayNames("Sgd", "momentum_buffer", "-Infinity");
+    }
+
+    [TestCaseSource(nameof(DamagedStates))]
+    public void AnOptimizerStateNoTrainingGivesIsRefusedAndNothingChanges(Func<ParameterCollection, IOptimizer> makeOptimizer, string state, float value)
+    {
+        // Before, the state loaded, and the next step turned every weight it touched into NaN.
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        using var model = Model(device, seed: 1);
+        using var optimizer = makeOptimizer(model.Parameters);
+        Steps(model, optimizer, 0, 2);
+        ModuleCheckpoint.Save(model, path, optimizer);
+        var optimizerFile = Directory.GetFiles(folder, "model.optimizer.*.safetensors").Single();
+        var saved = SafeTensorsFile.Read(optimizerFile);
+        string name = saved.Tensors.Keys.Where(k => k.StartsWith(state, StringComparison.Ordinal)).Order(StringComparer.Ordinal).Last();
+        var tensors = saved.Tensors.Values.Select(t => t.Name == name ? new SafeTensor(t.Name, [.. t.Shape], [.. t.Data.Select((v, i) => i == 1 ? value : v)]) : t);
+        SafeTensorsFile.Write(optimizerFile, tensors, saved.Metadata);
+
+        using var target = Model(device, seed: 2);
+        using var targetOptimizer = makeOptimizer(target.Parameters);
+        Steps(target, targetOptimizer, 0, 1);
+        var weights = target.Parameters.Values.ToArray();
+        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, targetOptimizer))!;
+        Assert.That(e.Message, Is.EqualTo(value < 0 && float.IsFinite(value)
+            ? $"{optimizerFile}: tensor '{name}' holds a negative value ({value}) at element 1, but a second moment is a mean of squares; the file is damaged."
+            : $"{optimizerFile}: tensor '{name}' holds a non-finite value ({value}) at element 1; the file is damaged."));
+        Assert.That(target.Parameters.Values.ToArray(), Is.EqualTo(weights), "the module is unchanged");
+        Assert.That(targetOptimizer.StepCount, Is.EqualTo(1), "the optimizer is unchanged");
+        Steps(target, targetOptimizer, 1, 2);
+        Assert.That(target.Parameters.Values.ToArray(), Is.All.Matches<float>(float.IsFinite), "and trains on");
+    }
+
+    [Test]
+    public void AnOptimizerFileWithANegativeStepCountIsRefused()
+    {
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        using var model = Model(device, seed: 1);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        Steps(model, adam, 0, 1);
+        ModuleCheckpoint.Save(model, path, adam);
+        var optimizerFile = Directory.GetFiles(folder, "model.optimizer.*.safetensors").Single();
+        var saved = SafeTensorsFile.Read(optimizerFile);
+        SafeTensorsFile.Write(optimizerFile, saved.Tensors.Values, new Dictionary<string, string>(saved.Metadata) { ["tensorlet.step"] = "-1" });
+
+        using var target = Model(device, seed: 2);
+        using var targetAdam = new Adam(target.Parameters, 0.01f);
+        var weights = target.Parameters.Values.ToArray();
+        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, targetAdam))!;
+        Assert.That(e.Message, Is.EqualTo($"{optimizerFile} has a negative step count ('tensorlet.step' is '-1'); the file is damaged."));
+        Assert.That((target.Parameters.Values.ToArray(), targetAdam.StepCount), Is.EqualTo((weights, 0)));
+    }
+
     [Test]
     public void ASaveWithoutTheOptimizerRemovesTheStateAnEarlierSaveLeft()
     {

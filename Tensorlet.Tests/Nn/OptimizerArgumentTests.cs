@@ -119,6 +119,50 @@ public sealed class OptimizerArgumentTests
     }
 
     [Test]
+    public void AnOptimizerStateNoTrainingGivesIsRefusedWhenLoadedAndChangesNothing()
+    {
+        // Before, the state was taken and the next Step turned every weight it touched into NaN.
+        using var model = Built();
+        using var adam = new Adam(model.Parameters, 0.01f);
+        using var adamW = new AdamW(model.Parameters, 0.01f);
+        using var sgd = new Sgd(model.Parameters, 0.01f, momentum: 0.9f);
+        int count = (int)model.Parameters.Length;
+        float[] With(float value, int at)
+        {
+            var values = Enumerable.Repeat(0.5f, count).ToArray();
+            values[at] = value;
+            return values;
+        }
+
+        void Refused(Action load, string message)
+        {
+            var ex = Assert.Throws<ArgumentException>(() => load())!;
+            Assert.That((ex.Message, ex.ParamName), Is.EqualTo(($"{message} (Parameter 'state')", "state")));
+        }
+
+        foreach (float bad in new[] { float.NaN, PositiveNaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            string text = bad.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var load in new Action<AdamState>[] { adam.LoadState, adamW.LoadState })
+            {
+                Refused(() => load(new AdamState(1, With(bad, 2), With(0.5f, 0))), $"The saved Adam state's first moment (exp_avg) holds {text} at element 2; it must be finite.");
+                Refused(() => load(new AdamState(1, With(0.5f, 0), With(bad, 3))), $"The saved Adam state's second moment (exp_avg_sq) holds {text} at element 3; it must be finite and at least 0.");
+            }
+
+            Refused(() => sgd.LoadState(new SgdState(1, With(bad, 4))), $"The saved SGD state's momentum buffer holds {text} at element 4; it must be finite.");
+        }
+
+        // A second moment is a mean of squares; a first moment and a momentum buffer may be negative.
+        Refused(() => adam.LoadState(new AdamState(1, With(0.5f, 0), With(-1f, 1))), "The saved Adam state's second moment (exp_avg_sq) holds -1 at element 1; it must be finite and at least 0.");
+        Assert.That((adam.StepCount, adamW.StepCount, sgd.StepCount), Is.EqualTo((0, 0, 0)), "nothing loaded");
+        Assert.That(adam.SaveState().SecondMoment.Concat(adamW.SaveState().FirstMoment).Concat(sgd.SaveState().MomentumBuffer!), Is.All.EqualTo(0f), "nothing loaded");
+
+        adam.LoadState(new AdamState(1, With(-1f, 0), With(0f, 0)));
+        sgd.LoadState(new SgdState(1, With(-1f, 0)));
+        Assert.That((adam.StepCount, sgd.StepCount), Is.EqualTo((1, 1)));
+    }
+
+    [Test]
     public void ARecurrentStateForNoSequenceIsRefused()
     {
         var device = TestDevices.Get("cpu");

@@ -1,0 +1,33 @@
+using System.Globalization;
+
+namespace Tensorlet.Optim;
+
+/// <summary>
+/// The checks a saved optimizer state passes before it is loaded. Steps from finite gradients never give NaN, an
+/// infinity or a negative second moment (a mean of squares); loaded, such a value would turn every weight it touches
+/// into NaN at the next step, far from the cause, so it is refused while nothing has changed.
+/// </summary>
+internal static class StateChecks
+{
+    /// <summary>
+    /// Throws unless every element of <paramref name="values"/> is finite and, when <paramref name="nonNegative"/>, at
+    /// least 0. A comparison refuses NaN whatever its sign bit.
+    /// </summary>
+    /// <param name="values">The state's values.</param>
+    /// <param name="nonNegative">Whether a negative value is impossible too (Adam's second moment).</param>
+    /// <param name="what">The state's name in the message: "Adam state's second moment (exp_avg_sq)".</param>
+    /// <param name="parameterName">The argument that holds the state.</param>
+    /// <exception cref="ArgumentException">An element is not finite, or negative where it may not be.</exception>
+    public static void Values(float[] values, bool nonNegative, string what, string parameterName)
+    {
+        int bad = nonNegative
+            ? Array.FindIndex(values, v => !(v >= 0f && float.IsFinite(v)))
+            : Array.FindIndex(values, v => !float.IsFinite(v));
+        if (bad >= 0)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The saved {what} holds {values[bad]} at element {bad}; it must be finite{(nonNegative ? " and at least 0" : "")}."),
+                parameterName);
+        }
+    }
+}
