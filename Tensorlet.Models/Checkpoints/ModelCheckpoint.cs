@@ -55,12 +55,21 @@ public sealed class ModelCheckpoint
     /// save leaves either the previous pair or the new one, never a mix. The
     /// optimizer state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the model file names.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> has a negative epoch, batch or step, which <see cref="Read"/> would refuse; nothing is written.</exception>
     public static void Save(string path, ICharModel model, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, Adam? optimizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(vocabulary);
+        ArgumentNullException.ThrowIfNull(position);
+
+        // Save writes only what Read takes back, so that a checkpoint that was written can be resumed from.
+        if (position.Epoch < 0 || position.BatchInEpoch < 0 || position.Step < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"A training position counts from 0; got epoch {position.Epoch}, batch {position.BatchInEpoch}, step {position.Step}.");
+        }
+
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "pt",
@@ -115,7 +124,7 @@ public sealed class ModelCheckpoint
     /// Reads a checkpoint's metadata and tensors, checking that it is one of ours and, when
     /// <paramref name="expectedKind"/> is given, of that model family.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is missing, truncated, foreign, or of the other model.</exception>
+    /// <exception cref="CheckpointException">The file is missing, truncated, foreign, of the other model, or its training position is malformed or negative.</exception>
     public static ModelCheckpoint Read(string path, ModelKind? expectedKind = null)
     {
         var file = SafeTensorsFile.Read(path);
@@ -154,7 +163,11 @@ public sealed class ModelCheckpoint
             }
         }
 
-        var position = new TrainingPosition(ParseInt(path, Meta(EpochKey)), ParseInt(path, Meta(BatchKey)), ParseInt(path, Meta(StepKey)));
+        // The step is read as a long, as TrainingPosition holds it and Save writes it.
+        var position = new TrainingPosition(
+            (int)ParseCount(path, EpochKey, Meta(EpochKey), int.MaxValue),
+            (int)ParseCount(path, BatchKey, Meta(BatchKey), int.MaxValue),
+            ParseCount(path, StepKey, Meta(StepKey), long.MaxValue));
         return new ModelCheckpoint(path, spec, vocabulary, ngrams, position, file);
     }
 
@@ -278,8 +291,16 @@ public sealed class ModelCheckpoint
         _ => "an n-gram model",
     };
 
-    private static int ParseInt(string path, string text)
-        => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+    // A count of the training position, from 0 to max; Save writes no other.
+    private static long ParseCount(string path, string key, string text, long max)
+    {
+        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) || value > max)
+        {
+            throw new CheckpointException($"{path} has a malformed number in its metadata: {key} is '{text}'.");
+        }
+
+        return value >= 0
             ? value
-            : throw new CheckpointException($"{path} has a malformed number in its metadata: '{text}'.");
+            : throw new CheckpointException($"{path} has a negative training position in its metadata: {key} is '{text}'; the file is damaged.");
+    }
 }

@@ -266,6 +266,68 @@ public sealed class CheckpointTests
     }
 
     [Test]
+    public void ATrainingPositionPastInt32StepsRoundTrips()
+    {
+        // Before, Save wrote the long step and Read parsed it as an int: "malformed number in its metadata: '3000000000'".
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        var position = new TrainingPosition(3, 0, 3_000_000_000L);
+        ModelCheckpoint.Save(path, model, spec, Characters, null, position);
+        Assert.That(ModelCheckpoint.Read(path).Position, Is.EqualTo(position));
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(int.MaxValue, int.MaxValue, long.MaxValue));
+        Assert.That(ModelCheckpoint.Read(path).Position, Is.EqualTo(new TrainingPosition(int.MaxValue, int.MaxValue, long.MaxValue)));
+    }
+
+    [TestCase(-4, -1, -9L)]
+    [TestCase(-1, 0, 0L)]
+    [TestCase(0, -1, 0L)]
+    [TestCase(0, 0, -1L)]
+    public void ANegativeTrainingPositionIsNeitherSavedNorRead(int epoch, int batch, long step)
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        var bad = new TrainingPosition(epoch, batch, step);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ModelCheckpoint.Save(path, model, spec, Characters, null, bad, adam))!;
+        Assert.That(e.Message, Does.StartWith($"A training position counts from 0; got epoch {epoch}, batch {batch}, step {step}."));
+        Assert.That(e.ParamName, Is.EqualTo("position"));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "nothing written");
+
+        // Written by other means: Read refuses it, naming the first negative count.
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+        var file = SafeTensorsFile.Read(path);
+        var metadata = file.Metadata.ToDictionary();
+        metadata["tensorlet.epoch"] = epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        metadata["tensorlet.batch_in_epoch"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        metadata["tensorlet.step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        SafeTensorsFile.Write(path, file.Tensors.Values, metadata);
+        var (key, text) = epoch < 0 ? ("tensorlet.epoch", $"{epoch}") : batch < 0 ? ("tensorlet.batch_in_epoch", $"{batch}") : ("tensorlet.step", $"{step}");
+        var read = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path))!;
+        Assert.That(read.Message, Is.EqualTo($"{path} has a negative training position in its metadata: {key} is '{text}'; the file is damaged."));
+    }
+
+    [TestCase("tensorlet.epoch", "3000000000")]
+    [TestCase("tensorlet.batch_in_epoch", "1.5")]
+    [TestCase("tensorlet.step", "9223372036854775808")]
+    [TestCase("tensorlet.step", "x")]
+    public void AMalformedTrainingPositionIsRefused(string key, string text)
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+        var file = SafeTensorsFile.Read(path);
+        SafeTensorsFile.Write(path, file.Tensors.Values, new Dictionary<string, string>(file.Metadata) { [key] = text });
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path))!;
+        Assert.That(e.Message, Is.EqualTo($"{path} has a malformed number in its metadata: {key} is '{text}'."));
+    }
+
+    [Test]
     public void AModelFileThatNamesNoOptimizerFileHereCostsNoOptimizerState()
     {
         var device = TestDevices.Get("cpu");
