@@ -84,10 +84,10 @@ public sealed class ModelCheckpoint
             metadata[NgramVocabularyKey] = ngrams.Serialize();
         }
 
-        if (model is LstmCharModel lstm)
+        if (model is RnnCharModel recurrent)
         {
             // The dropout masks of later batches depend on it: a resumed run must draw the same ones.
-            metadata[DropoutSeedKey] = lstm.DropoutSeed.ToString(CultureInfo.InvariantCulture);
+            metadata[DropoutSeedKey] = recurrent.DropoutSeed.ToString(CultureInfo.InvariantCulture);
         }
 
         Action<string>? writeOptimizer = optimizer is null ? null : optimizerPath => OptimizerStateFile.Write(optimizerPath, optimizer, model.Parameters);
@@ -202,9 +202,9 @@ public sealed class ModelCheckpoint
         try
         {
             model.Parameters.Load(ModuleCheckpoint.StateDict(File, model.Parameters.Parameters, "model"));
-            if (model is LstmCharModel lstm && File.Metadata.TryGetValue(DropoutSeedKey, out var seedText))
+            if (model is RnnCharModel recurrent && File.Metadata.TryGetValue(DropoutSeedKey, out var seedText))
             {
-                lstm.DropoutSeed = ulong.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed)
+                recurrent.DropoutSeed = ulong.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed)
                     ? seed
                     : throw new CheckpointException($"{Path} has a malformed dropout seed: '{seedText}'.");
             }

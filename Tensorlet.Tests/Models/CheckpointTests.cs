@@ -20,6 +20,19 @@ public sealed class CheckpointTests
     [TearDown]
     public void DeleteFolder() => Directory.Delete(folder, recursive: true);
 
+    // Before, only the LSTM's seed was saved: a GRU came back with seed 0 and drew other dropout masks on resume.
+    [Test]
+    public void AGruCheckpointKeepsItsDropoutSeed()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Gru(Characters.Count, 6, 2, 0.5f);
+        using var model = (GruCharModel)spec.Create(device, seed: 5);
+        var path = Path.Combine(folder, "gru.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+        using var loaded = (GruCharModel)ModelCheckpoint.Read(path, ModelKind.Gru).CreateModel(device);
+        Assert.That(loaded.DropoutSeed, Is.EqualTo(5UL));
+    }
+
     [Test]
     public void LstmCheckpointRoundTripsWeightsMetadataAndOptimizerState()
     {
