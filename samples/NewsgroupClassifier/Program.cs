@@ -89,13 +89,20 @@ public static class Program
         }
     }
 
+    // The option, refusing values that are not finite and above zero.
     private static Option<T> Positive<T>(Option<T> option)
         where T : struct, System.Numerics.INumber<T>
     {
         option.Validators.Add(result =>
         {
+            // NaN and ±Infinity parse as floats (1e99 too, as infinity) and NaN <= 0 is false: refused here, before the
+            // corpus is read, rather than by Adam after it.
             var value = result.GetValueOrDefault<T>();
-            if (value <= T.Zero)
+            if (!T.IsFinite(value))
+            {
+                result.AddError($"{option.Name} must be a finite number; got {value.ToString(null, CultureInfo.InvariantCulture)}.");
+            }
+            else if (value <= T.Zero)
             {
                 result.AddError($"{option.Name} must be positive; got {value.ToString(null, CultureInfo.InvariantCulture)}.");
             }
