@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.NewsgroupClassifier;
 
@@ -14,12 +15,47 @@ public sealed class NewsgroupClassifierCommandLineTests
     [TestCase("NaN")]
     [TestCase("Infinity")]
     [TestCase("-Infinity")]
-    [TestCase("1e99")] // too large for a float: it parses as infinity
     public void ANonFiniteLearningRateIsAUsageError(string value)
     {
         var result = NewsgroupClassifierApp.Run(["--lr", value, "--data", NoCorpus]);
 
         result.AssertOneLineError(2, "--lr must be a finite number");
         Assert.That(result.Stderr, Does.EndWith("(see --help)\n"));
+    }
+
+    [TestCase("--epochs", "abc", "--epochs takes a whole number; got 'abc'")]
+    [TestCase("--hidden", "1e3", "--hidden takes a whole number; got '1e3'")]
+    [TestCase("--batch", "1.5", "--batch takes a whole number; got '1.5'")]
+    [TestCase("--epochs", "99999999999", "--epochs must be positive; got 99999999999")]
+    [TestCase("--embedding", "-3", "--embedding must be positive; got -3")]
+    [TestCase("--max-chars", "0", "--max-chars must be positive")]
+    [TestCase("--lr", "abc", "--lr takes a number; got 'abc'")]
+    [TestCase("--lr", "1e99", "--lr is out of range: '1e99' is too large for a float")]
+    [TestCase("--lr", "1e-99", "--lr must be positive; '1e-99' is too small for a float and rounds to 0")]
+    [TestCase("--limit", "NaN", "--limit takes a whole number; got 'NaN'")]
+    [TestCase("--limit", "0", "--limit must be positive; got 0")]
+    [TestCase("--seed", "abc", "--seed takes a whole number; got 'abc'")]
+    [TestCase("--seed", "2147483648", "--seed must be in [-2147483648, 2147483647]; got 2147483648")]
+    [TestCase("--epochs", "--hidden", "--epochs needs a value; got the flag '--hidden'")]
+    public void ABadlyTypedNumberIsAUsageError(string option, string value, string message)
+    {
+        var result = NewsgroupClassifierApp.Run([option, value, "--data", NoCorpus]);
+
+        result.AssertOneLineError(2, message);
+        Assert.That(result.Stderr, Does.EndWith("(see --help)\n"));
+    }
+
+    [Test]
+    public void TheNumbersGivenAreTheOnesUsed()
+    {
+        string corpus = TestData.CorpusArchive;
+
+        var result = NewsgroupClassifierApp.Run(
+            ["--data", corpus, "--limit", "8", "--epochs", "1", "--max-chars", "16", "--embedding", "4", "--hidden", "8", "--batch", "4", "--lr", "0.01", "--seed", "-5"]);
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Stderr);
+        Assert.That(result.Stdout, Does.Contain("8 train and 8 test posts"));
+        Assert.That(result.Stdout, Does.Contain("Embedding(61, 4) → LSTM(8) → last step → Linear(20); 16 characters per post, batch 4, Adam lr 0.01."));
+        Assert.That(result.Stdout, Does.Contain("epoch 1/1: train loss"));
     }
 }

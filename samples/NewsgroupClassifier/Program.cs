@@ -23,21 +23,15 @@ public static class Program
     {
         var data = new Option<string?>("--data") { Description = $"The corpus ({NewsgroupsArchive.FileName} or its folder, or the folder holding it); default ${NewsgroupsArchive.DataEnvironmentVariable}." };
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
-        var epochs = Positive(new Option<int>("--epochs") { Description = "Passes over the training posts.", DefaultValueFactory = _ => 3 });
-        var maxChars = Positive(new Option<int>("--max-chars") { Description = "Characters read from the start of each post (shorter posts are padded in front).", DefaultValueFactory = _ => 256 });
-        var embedding = Positive(new Option<int>("--embedding") { Description = "Embedding size per character.", DefaultValueFactory = _ => 32 });
-        var hidden = Positive(new Option<int>("--hidden") { Description = "LSTM hidden size.", DefaultValueFactory = _ => 128 });
-        var batch = Positive(new Option<int>("--batch") { Description = "Posts per batch.", DefaultValueFactory = _ => 64 });
-        var lr = Positive(new Option<float>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 3e-3f });
-        var limit = new Option<int?>("--limit") { Description = "Use only N posts of each split, drawn at random with --seed (a small slice)." };
-        limit.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is <= 0 and var n)
-            {
-                r.AddError($"--limit must be positive; got {n}.");
-            }
-        });
-        var seed = new Option<int>("--seed") { Description = "Seed of the initialisation, the slice and the batch order.", DefaultValueFactory = _ => 0 };
+        // Every number goes through OptionParsing: text, NaN, Infinity and values out of range are one parse error.
+        var epochs = OptionParsing.Number("--epochs", "Passes over the training posts.", 3, NumberRange<int>.Positive());
+        var maxChars = OptionParsing.Number("--max-chars", "Characters read from the start of each post (shorter posts are padded in front).", 256, NumberRange<int>.Positive());
+        var embedding = OptionParsing.Number("--embedding", "Embedding size per character.", 32, NumberRange<int>.Positive());
+        var hidden = OptionParsing.Number("--hidden", "LSTM hidden size.", 128, NumberRange<int>.Positive());
+        var batch = OptionParsing.Number("--batch", "Posts per batch.", 64, NumberRange<int>.Positive());
+        var lr = OptionParsing.Number("--lr", "Adam's learning rate.", 3e-3f, NumberRange<float>.Positive());
+        var limit = OptionParsing.OptionalNumber("--limit", "Use only N posts of each split, drawn at random with --seed (a small slice).", NumberRange<int>.Positive());
+        var seed = OptionParsing.Number("--seed", "Seed of the initialisation, the slice and the batch order.", 0, NumberRange<int>.Any());
         var export = new Option<string?>("--export") { Description = "Write the cleaned posts (split, group, text per line) to this file for the scikit-learn baseline, then stop." };
 
         var root = new RootCommand("Classifies 20 Newsgroups posts from their characters with an LSTM built from Tensorlet's modules.")
@@ -47,7 +41,7 @@ public static class Program
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            stderr.WriteLine($"error: {parsed.Errors[0].Message} (see --help)");
+            stderr.WriteLine($"error: {OptionParsing.ErrorLine(parsed)} (see --help)");
             return UsageError;
         }
 
@@ -87,26 +81,5 @@ public static class Program
             stderr.WriteLine($"error: {e.Message}");
             return UsageError;
         }
-    }
-
-    // The option, refusing values that are not finite and above zero.
-    private static Option<T> Positive<T>(Option<T> option)
-        where T : struct, System.Numerics.INumber<T>
-    {
-        option.Validators.Add(result =>
-        {
-            // NaN and ±Infinity parse as floats (1e99 too, as infinity) and NaN <= 0 is false: refused here, before the
-            // corpus is read, rather than by Adam after it.
-            var value = result.GetValueOrDefault<T>();
-            if (!T.IsFinite(value))
-            {
-                result.AddError($"{option.Name} must be a finite number; got {value.ToString(null, CultureInfo.InvariantCulture)}.");
-            }
-            else if (value <= T.Zero)
-            {
-                result.AddError($"{option.Name} must be positive; got {value.ToString(null, CultureInfo.InvariantCulture)}.");
-            }
-        });
-        return option;
     }
 }
