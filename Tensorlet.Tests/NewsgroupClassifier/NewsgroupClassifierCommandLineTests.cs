@@ -45,6 +45,16 @@ public sealed class NewsgroupClassifierCommandLineTests
         Assert.That(result.Stderr, Does.EndWith("(see --help)\n"));
     }
 
+    // 150,000 is more than the longest cleaned post (148,970 characters); 10^9 characters of each post overflowed an int.
+    [TestCase("150001")]
+    [TestCase("1000000000")]
+    public void AWindowLongerThanAnyPostIsAUsageError(string maxChars)
+    {
+        var result = NewsgroupClassifierApp.Run(["--max-chars", maxChars, "--limit", "3", "--epochs", "1", "--data", NoCorpus]);
+
+        result.AssertOneLineError(2, $"--max-chars must be positive and at most 150000; got {maxChars}.");
+    }
+
     [Test]
     public void TheNumbersGivenAreTheOnesUsed()
     {

@@ -15,6 +15,10 @@ internal static class ClassifierRun
     /// <summary>Trains and prints one line per epoch: train loss, test accuracy, time.</summary>
     public static void Train(CleanedCorpus corpus, ClassifierOptions options, Tensorlet.Device device, TextWriter output)
     {
+        // A batch larger than the posts is all of them (the same single batch per epoch): the buffers and the model's
+        // activations are sized for the posts there are.
+        int trainBatch = Math.Max(1, Math.Min(options.Batch, corpus.Train.Count));
+        CheckSizes(options, Math.Max(trainBatch, Math.Min(options.Batch, corpus.Test.Count)));
         var train = Examples(corpus.Train, options.MaxChars);
         var test = Examples(corpus.Test, options.MaxChars);
         int classes = corpus.Groups.Count;
@@ -31,7 +35,7 @@ internal static class ClassifierRun
         var trainer = new Trainer(model, loss, optimizer, new TrainerOptions
         {
             Epochs = options.Epochs,
-            BatchSize = options.Batch,
+            BatchSize = trainBatch,
             Seed = options.Seed,
             GradientClipNorm = 1.0,
         });
@@ -52,10 +56,43 @@ internal static class ClassifierRun
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total.Elapsed.TotalSeconds:F1} s."));
     }
 
-    // Each post as a window of character ids (see PostCleaning.Encode) with its group as the class.
+    // Refuses, before anything is allocated, a model whose largest tensors hold more values than a tensor's int length
+    // can count (the library fails on some of them in checked arithmetic, with a stack trace): the weights, [4H, H],
+    // [4H, E] and [V, E], then the LSTM's gates for every step of a batch, [T·B, 4H], and the embedded batch, [T·B, E].
+    // Computed in doubles, which no option can overflow. Whether the memory is there is another matter: see Program's
+    // OutOfMemoryException.
+    private static void CheckSizes(ClassifierOptions options, int batch)
+    {
+        double rows = (double)options.MaxChars * batch;
+        (string What, double Values)[] tensors =
+        [
+            ($"The LSTM's weights for --hidden {options.Hidden} and --embedding {options.Embedding}", 4.0 * options.Hidden * Math.Max(options.Hidden, options.Embedding)),
+            ($"The embedding's weights for --embedding {options.Embedding}", (double)PostCleaning.VocabularySize * options.Embedding),
+            ($"The LSTM's gates for a batch of {batch} posts of {options.MaxChars} characters with --hidden {options.Hidden}", rows * 4.0 * options.Hidden),
+            ($"A batch of {batch} posts of {options.MaxChars} characters embedded with --embedding {options.Embedding}", rows * options.Embedding),
+        ];
+        foreach (var (what, values) in tensors)
+        {
+            if (values > int.MaxValue)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"{what} are {values:N0} values; one tensor holds at most {int.MaxValue:N0}. Use a smaller --batch, --hidden, --embedding or --max-chars."));
+            }
+        }
+    }
+
+    // Each post as a window of character ids (see PostCleaning.Encode) with its group as the class. The size is computed
+    // in 64 bits: more ids than one array holds is out of memory, as the runtime reports an array it cannot allocate,
+    // never a wrapped int.
     private static SequenceClassificationBatchSource Examples(IReadOnlyList<CleanedPost> posts, int steps)
     {
-        var windows = new int[posts.Count * steps];
+        long length = (long)posts.Count * steps;
+        if (length > Array.MaxLength)
+        {
+            throw new OutOfMemoryException($"{posts.Count} posts of {steps} characters are {length} ids; one array holds at most {Array.MaxLength}.");
+        }
+
+        var windows = new int[length];
         var labels = new int[posts.Count];
         for (int i = 0; i < posts.Count; i++)
         {
@@ -69,6 +106,8 @@ internal static class ClassifierRun
     // The number of test posts whose highest logit is their group.
     private static int CountCorrect(Module model, Tensorlet.Device device, SequenceClassificationBatchSource test, int batch, int classes)
     {
+        // Buffers for at most the test posts there are: test.Count × steps ids already fit one array.
+        batch = Math.Min(batch, test.Count);
         int steps = test.InputsPerExample;
         var examples = new int[batch];
         var inputs = new int[batch * steps];

@@ -9,10 +9,12 @@ namespace Tensorlet.Samples.NewsgroupClassifier;
 /// <summary>
 /// Classifies 20 Newsgroups posts into their 20 groups from their first characters: Embedding, LSTM, the last
 /// hidden state, Linear, trained with the library's Trainer on the train split; accuracy on the test split.
-/// Bad input (an unknown device, missing data, a bad number) gives one "error: ..." line and exit code 2.
+/// Bad input (an unknown device, missing data, a bad number) gives one "error: ..." line and exit code 2; a run that
+/// needs more memory than there is, one line and exit code 1.
 /// </summary>
 public static class Program
 {
+    private const int Failure = 1;
     private const int UsageError = 2;
 
     /// <summary>Entry point.</summary>
@@ -25,7 +27,9 @@ public static class Program
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
         // Every number goes through OptionParsing: text, NaN, Infinity and values out of range are one parse error.
         var epochs = OptionParsing.Number("--epochs", "Passes over the training posts.", 3, NumberRange<int>.Positive());
-        var maxChars = OptionParsing.Number("--max-chars", "Characters read from the start of each post (shorter posts are padded in front).", 256, NumberRange<int>.Positive());
+        var maxChars = OptionParsing.Number(
+            "--max-chars", $"Characters read from the start of each post (shorter posts are padded in front); at most {Limits.MaxChars}, more than the longest post has.",
+            256, NumberRange<int>.Positive(Limits.MaxChars));
         var embedding = OptionParsing.Number("--embedding", "Embedding size per character.", 32, NumberRange<int>.Positive());
         var hidden = OptionParsing.Number("--hidden", "LSTM hidden size.", 128, NumberRange<int>.Positive());
         var batch = OptionParsing.Number("--batch", "Posts per batch.", 64, NumberRange<int>.Positive());
@@ -80,6 +84,13 @@ public static class Program
         {
             stderr.WriteLine($"error: {e.Message}");
             return UsageError;
+        }
+        catch (OutOfMemoryException)
+        {
+            // The posts' windows, the batch buffers and the LSTM's activations grow with these three; the exception's own
+            // message names none of them. Nothing is written before training, so nothing is lost.
+            stderr.WriteLine("error: out of memory; use a smaller --batch, --hidden or --max-chars");
+            return Failure;
         }
     }
 }
