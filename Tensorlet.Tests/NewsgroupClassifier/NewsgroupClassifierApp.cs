@@ -79,6 +79,7 @@ internal static class NewsgroupClassifierApp
               </PropertyGroup>
               <ItemGroup>
                 <Compile Include="{Path.Combine(sources, "*.cs")}" />
+                <Compile Include="{Path.Combine(root.FullName, "samples", "CharPredict", "OptionParsing.cs")}" />
               </ItemGroup>
               <ItemGroup>{references}
               </ItemGroup>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Tensorlet.CommandLine;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Training;
 
@@ -35,7 +36,7 @@ public static class Program
         var batch = OptionParsing.Number("--batch", "Posts per batch.", 64, NumberRange<int>.Positive());
         var lr = OptionParsing.Number("--lr", "Adam's learning rate.", 3e-3f, NumberRange<float>.Positive());
         var limit = OptionParsing.OptionalNumber("--limit", "Use only N posts of each split, drawn at random with --seed (a small slice).", NumberRange<int>.Positive());
-        var seed = OptionParsing.Number("--seed", "Seed of the initialisation, the slice and the batch order.", 0, NumberRange<int>.Any());
+        var seed = OptionParsing.Number("--seed", "Seed of the initialisation, the slice and the batch order.", 0, new NumberRange<int>(int.MinValue, int.MaxValue));
         var export = new Option<string?>("--export") { Description = "Write the cleaned posts (split, group, text per line) to this file for the scikit-learn baseline, then stop." };
 
         var root = new RootCommand("Classifies 20 Newsgroups posts from their characters with an LSTM built from Tensorlet's modules.")
