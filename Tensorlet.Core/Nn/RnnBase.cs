@@ -49,6 +49,12 @@ public abstract class RnnBase : Module
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        if ((long)gateCount * hiddenSize > int.MaxValue)
+        {
+            // The gates of one row are gateCount·H values wide; past int they would wrap to a negative width.
+            throw new ArgumentOutOfRangeException(nameof(hiddenSize), hiddenSize, $"{cellName} gates ({gateCount} × hidden_size) must fit one tensor row: hidden_size is at most {int.MaxValue / gateCount}.");
+        }
+
         if (!(dropout >= 0f && dropout < 1f))
         {
             throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");

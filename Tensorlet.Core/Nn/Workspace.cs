@@ -10,6 +10,7 @@ internal sealed class Workspace : IDisposable
     private Tensor? buffer;
     private Tensor? view;
 
+    /// <exception cref="ArgumentOutOfRangeException">rows × columns is more than one tensor holds.</exception>
     public Tensor Get(Device device, int rows, int columns)
     {
         if (view is not null && view.Rows == rows && view.Columns == columns && ReferenceEquals(view.Device, device) && !view.IsDisposed)
@@ -18,6 +19,11 @@ internal sealed class Workspace : IDisposable
         }
 
         long needed = (long)rows * columns;
+        if (needed > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), $"A buffer of {rows} × {columns} = {needed} values is more than one tensor holds ({int.MaxValue}).");
+        }
+
         if (buffer is null || buffer.Length < needed || !ReferenceEquals(buffer.Device, device))
         {
             buffer?.Dispose();

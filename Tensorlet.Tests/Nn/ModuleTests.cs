@@ -109,6 +109,20 @@ public sealed class ModuleTests
         Assert.That(Assert.Throws<ArgumentException>(() => model.LoadStateDict(nulls, strict: false))!.Message, Is.EqualTo("Parameter '0.bias' has no values (null)."));
     }
 
+    // Before, 4·H past int wrapped: "Shape [-589934592, 32] has a negative dimension" at Build, and a layer buffer past
+    // int threw OverflowException.
+    [Test]
+    public void SizesPastWhatATensorHoldsAreRefusedByName()
+    {
+        var lstm = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Lstm(32, 1_000_000_000))!;
+        Assert.That(lstm.Message, Does.StartWith("LSTM gates (4 × hidden_size) must fit one tensor row: hidden_size is at most 536870911."));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Gru(32, 800_000_000));
+        Assert.DoesNotThrow(() => _ = new Gru(32, 700_000_000), "3·H fits");
+        using var workspace = new Workspace();
+        var buffer = Assert.Throws<ArgumentOutOfRangeException>(() => workspace.Get(TestDevices.Get("cpu"), 100_000, 100_000))!;
+        Assert.That(buffer.Message, Does.StartWith("A buffer of 100000 × 100000 = 10000000000 values is more than one tensor holds"));
+    }
+
     [Test]
     public void MseLossPairsShapesThatDifferOnlyInAxesOfSizeOne()
     {
