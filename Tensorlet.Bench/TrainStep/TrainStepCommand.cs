@@ -34,6 +34,15 @@ internal static class TrainStepCommand
         var clock = Stopwatch.StartNew();
         var data = TrainStepData.Create(options.Model, options.N, options.Synthetic, options.Seed);
         Console.WriteLine($"data: {data.Description} (loaded in {clock.Elapsed.TotalSeconds:F1} s)");
+        if (options.Batch > data.Source.Count)
+        {
+            // A batch is drawn from one shuffled epoch, so it can hold every example at most: a bad option, refused
+            // before the model is built.
+            string examples = options.Model == "lstm" ? "sequences" : "windows";
+            Console.Error.WriteLine($"train-step: --batch {options.Batch} is more than the {data.Source.Count} {examples} the data holds; give at most {data.Source.Count}.");
+            return 2;
+        }
+
         GC.Collect();
         GC.WaitForPendingFinalizers();
         double peakWithLoading = ProcessMemory.PeakMegabytes();

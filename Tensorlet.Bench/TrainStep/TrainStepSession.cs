@@ -21,8 +21,12 @@ internal sealed class TrainStepSession : IDisposable
     private long step;
 
     /// <summary>Builds the model on <paramref name="device"/> for <paramref name="data"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is not from 1 to the data's examples.</exception>
     public TrainStepSession(Device device, TrainStepData data, string model, string cell, int hidden, int layers, int n, float dropout, int batch, int seed)
     {
+        // Every batch is a slice of one epoch's order: a larger one has no slice, and the step would divide by zero.
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batch, data.Source.Count);
         Device = device;
         Data = data;
         Batch = batch;

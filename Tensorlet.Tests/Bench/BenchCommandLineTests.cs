@@ -15,6 +15,8 @@ public sealed class BenchCommandLineTests
     [TestCase(new[] { "train-step", "--synthetic", "--device", "ilgpu-cpu", "--recurrence", "split" }, 1, "--recurrence applies to the cpu device only, not ilgpu-cpu")]
     [TestCase(new[] { "train-step", "--synthetic", "--hidden", "16384", "--batches", "1" }, 1, "at most 268,435,456 (2^28)")]
     [TestCase(new[] { "--filter", "*NoSuchBenchmark*" }, 1, "no benchmark ran")]
+    [TestCase(new[] { "train-step", "--synthetic", "--batches", "1", "--hidden", "8", "--layers", "1", "--batch", "20000" }, 2, "--batch 20000 is more than the 16828 sequences the data holds")]
+    [TestCase(new[] { "train-step", "--synthetic", "--model", "ngram", "--batches", "1", "--batch", "1000000" }, 2, "--batch 1000000 is more than the 168280 windows the data holds")]
     public void AMistakeIsOneLineAndANonZeroExit(string[] args, int code, string fragment)
     {
         var (exit, _, stderr) = Run(args);
