@@ -71,6 +71,19 @@ public sealed class BenchCommandLineTests
         Assert.That(stdout, Does.Contain("timed 1 batches after 1 warm-up"));
     }
 
+    [Test]
+    public void GemmOnATinyShapeFinishes()
+    {
+        // 800 FLOP a call: sized by FLOP alone, each sample would be 50 million calls, minutes each. The samples are held
+        // to about a second each, so the command returns (Run fails the test if it takes two minutes).
+        var (exit, stdout, stderr) = Run(["gemm", "--shape", "Recurrent", "--hidden", "1", "--threads", "1"]);
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        using var report = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        Assert.That(report.RootElement.GetProperty("shape").GetString(), Is.EqualTo("Recurrent"));
+        Assert.That(report.RootElement.GetProperty("ms_min").GetDouble(), Is.LessThanOrEqualTo(report.RootElement.GetProperty("ms_median").GetDouble()));
+    }
+
     // Runs Tensorlet.Bench (built beside the tests, same configuration) and waits for it.
     private static (int Exit, string Stdout, string Stderr) Run(string[] args, params (string Name, string Value)[] environment)
     {
@@ -95,14 +108,16 @@ public sealed class BenchCommandLineTests
         }
 
         using var process = Process.Start(start)!;
+        // Both streams are read in the background, so that the limit holds also for a child that prints nothing and
+        // never exits (reading either to its end would wait for the exit).
         var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
+        var stdout = process.StandardOutput.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
         {
             process.Kill(entireProcessTree: true);
             Assert.Fail($"Tensorlet.Bench {string.Join(' ', args)} did not exit within 2 minutes");
         }
 
-        return (process.ExitCode, stdout, stderr.Result);
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }
