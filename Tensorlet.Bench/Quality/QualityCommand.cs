@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Text;
 using Tensorlet.CommandLine;
 using Tensorlet.Kernels;
+using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
@@ -16,7 +18,8 @@ namespace Tensorlet.Bench.Quality;
 /// 100, relu, the first 10 windows of each training sequence), scored on every window of the held-out sequences.
 /// One line per epoch: validation loss over all positions, over 3..99 and over 3..12. <c>--export-split DIR</c> writes
 /// the split instead (DIR/train.txt and DIR/validation.txt, a sequence per line) for the libtorch run
-/// (<c>bench/quality-vs-libtorch.sh</c>).
+/// (<c>bench/quality-vs-libtorch.sh</c>): both targets are checked before either is written, and each is replaced
+/// atomically.
 /// </summary>
 internal static class QualityCommand
 {
@@ -29,6 +32,13 @@ internal static class QualityCommand
         var model = new Option<string>("--model") { Description = "both, lstm or ngram", DefaultValueFactory = _ => "both" };
         model.AcceptOnlyFromAmong("both", "lstm", "ngram");
         var exportSplit = new Option<string?>("--export-split") { HelpName = "DIR", Description = "Write the split (DIR/train.txt, DIR/validation.txt) for the libtorch run and stop" };
+        exportSplit.Validators.Add(r =>
+        {
+            if (string.IsNullOrEmpty(r.Tokens.FirstOrDefault()?.Value))
+            {
+                r.AddError("--export-split needs the folder to write train.txt and validation.txt in; got an empty path.");
+            }
+        });
         var command = new Command("quality", "The LSTM and n-gram training run behind docs/quality.md") { epochs, device, threads, model, exportSplit };
         command.SetAction(r => Run(r.GetValue(epochs), r.GetValue(device)!, r.GetValue(threads), r.GetValue(model)!, r.GetValue(exportSplit)));
         return command;
@@ -36,6 +46,8 @@ internal static class QualityCommand
 
     private static int Run(int epochs, string device, int threads, string model, string? exportSplit)
     {
+        // Before the corpus is loaded: a target that cannot be written is found in a moment, not after the loading.
+        var exportTargets = exportSplit is null ? default : ExportTargets(exportSplit);
         var archive = NewsgroupsArchive.Locate(new NewsgroupsArchiveOptions { AllowDownload = false });
         var corpus = NewsgroupsCorpus.Load(archive, order: NewsgroupsOrder.ScikitLearnShuffled);
         var sequences = corpus.Sequences;
@@ -46,10 +58,14 @@ internal static class QualityCommand
         Console.WriteLine($"{sequences.Count} sequences: {train.Length} train, {validation.Length} validation (the last 10%); {vocabulary.Count} characters");
         if (exportSplit is not null)
         {
-            Directory.CreateDirectory(exportSplit);
-            File.WriteAllLines(Path.Combine(exportSplit, "train.txt"), train);
-            File.WriteAllLines(Path.Combine(exportSplit, "validation.txt"), validation);
-            Console.WriteLine($"Wrote {Path.Combine(exportSplit, "train.txt")} and validation.txt.");
+            // Each file is replaced atomically, and validation.txt is committed while train.txt's new content is still
+            // a temporary file: when validation.txt cannot be written, train.txt is left as it was too.
+            AtomicFile.Write(exportTargets.Train, stream =>
+            {
+                WriteLines(stream, train);
+                AtomicFile.Write(exportTargets.Validation, validationStream => WriteLines(validationStream, validation));
+            });
+            Console.WriteLine($"Wrote {exportTargets.Train} and validation.txt.");
             return 0;
         }
 
@@ -84,6 +100,68 @@ internal static class QualityCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The files <c>--export-split <paramref name="folder"/></c> writes, DIR/train.txt and DIR/validation.txt, checked
+    /// before either is written: DIR is not a file, neither target is a folder, and the nearest folder that exists
+    /// (DIR, or the one DIR is to be made in) takes new files.
+    /// </summary>
+    /// <exception cref="IOException">One of those does not hold; the message names the path and the problem.</exception>
+    private static (string Train, string Validation) ExportTargets(string folder)
+    {
+        string full = Path.GetFullPath(folder);
+        if (File.Exists(full))
+        {
+            throw new IOException($"--export-split {full} is a file; give the folder to write train.txt and validation.txt in.");
+        }
+
+        var targets = (Train: Path.Combine(full, "train.txt"), Validation: Path.Combine(full, "validation.txt"));
+        foreach (var target in new[] { targets.Train, targets.Validation })
+        {
+            if (Directory.Exists(target))
+            {
+                throw new IOException($"{target} is a folder, where --export-split writes a file; neither train.txt nor validation.txt was written.");
+            }
+        }
+
+        string? existing = full;
+        while (existing is not null && !Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+            {
+                throw new IOException($"{existing} is a file, so the folder {full} cannot be made for --export-split.");
+            }
+
+            existing = Path.GetDirectoryName(existing);
+        }
+
+        if (existing is null)
+        {
+            throw new IOException($"No folder on the path {full} exists, so --export-split cannot make it.");
+        }
+
+        try
+        {
+            // The writes' temporary files are made the same way, in the same folder or in DIR made in it.
+            using var probe = new FileStream(Path.Combine(existing, $".export-split.{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new IOException($"{existing} is not writable, so --export-split cannot write train.txt and validation.txt ({e.Message}).", e);
+        }
+
+        return targets;
+    }
+
+    // The lines as File.WriteAllLines writes them (UTF-8 without a byte order mark, each ended by the system's newline).
+    private static void WriteLines(Stream stream, string[] lines)
+    {
+        using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true);
+        foreach (var line in lines)
+        {
+            writer.WriteLine(line);
+        }
     }
 
     private static SequenceBatchSource Sequences(string[] sequences, CharVocabulary vocabulary)

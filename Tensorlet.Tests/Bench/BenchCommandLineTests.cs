@@ -15,6 +15,7 @@ public sealed class BenchCommandLineTests
     [TestCase(new[] { "train-step", "--synthetic", "--device", "ilgpu-cpu", "--recurrence", "split" }, 1, "--recurrence applies to the cpu device only, not ilgpu-cpu")]
     [TestCase(new[] { "train-step", "--synthetic", "--hidden", "16384", "--batches", "1" }, 1, "at most 268,435,456 (2^28)")]
     [TestCase(new[] { "--filter", "*NoSuchBenchmark*" }, 1, "no benchmark ran")]
+    [TestCase(new[] { "quality", "--export-split", "" }, 2, "--export-split needs the folder to write train.txt and validation.txt in; got an empty path")]
     [TestCase(new[] { "train-step", "--synthetic", "--batches", "1", "--hidden", "8", "--layers", "1", "--batch", "20000" }, 2, "--batch 20000 is more than the 16828 sequences the data holds")]
     [TestCase(new[] { "train-step", "--synthetic", "--model", "ngram", "--batches", "1", "--batch", "1000000" }, 2, "--batch 1000000 is more than the 168280 windows the data holds")]
     public void AMistakeIsOneLineAndANonZeroExit(string[] args, int code, string fragment)
@@ -51,6 +52,55 @@ public sealed class BenchCommandLineTests
         finally
         {
             File.Delete(file);
+        }
+    }
+
+    [Test]
+    public void AnExportSplitThatCannotWriteBothFilesWritesNeither()
+    {
+        // validation.txt is a folder: found before anything is written (and before the corpus is read, so the test runs
+        // without it too), so train.txt keeps its content.
+        string folder = Directory.CreateTempSubdirectory("export-split-").FullName;
+        string empty = Directory.CreateTempSubdirectory("no-corpus-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "train.txt"), "OLD");
+            Directory.CreateDirectory(Path.Combine(folder, "validation.txt"));
+
+            var (exit, _, stderr) = Run(["quality", "--export-split", folder], ("TENSORLET_DATA", Tensorlet.Tests.Infrastructure.TestData.CorpusFolder ?? empty));
+
+            Assert.That(exit, Is.EqualTo(1), stderr);
+            Assert.That(stderr.Trim(), Is.EqualTo($"quality: {Path.Combine(folder, "validation.txt")} is a folder, where --export-split writes a file; neither train.txt nor validation.txt was written."));
+            Assert.That(File.ReadAllText(Path.Combine(folder, "train.txt")), Is.EqualTo("OLD"));
+            Assert.That(Directory.GetFiles(folder, "*.tmp", SearchOption.AllDirectories), Is.Empty);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+            Directory.Delete(empty);
+        }
+    }
+
+    [Test]
+    public void AnExportSplitWritesBothFilesInAFolderItMakes()
+    {
+        string archive = Tensorlet.Tests.Infrastructure.TestData.CorpusArchive;
+        string parent = Directory.CreateTempSubdirectory("export-split-").FullName;
+        try
+        {
+            string folder = Path.Combine(parent, "split");
+            var (exit, stdout, stderr) = Run(["quality", "--export-split", folder], ("TENSORLET_DATA", Path.GetDirectoryName(archive)!));
+
+            Assert.That(exit, Is.EqualTo(0), stderr);
+            var train = File.ReadAllLines(Path.Combine(folder, "train.txt"));
+            var validation = File.ReadAllLines(Path.Combine(folder, "validation.txt"));
+            Assert.That(stdout, Does.Contain($"{train.Length + validation.Length} sequences: {train.Length} train, {validation.Length} validation"));
+            Assert.That(train.Concat(validation), Has.All.Length.EqualTo(100));
+            Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(2), "no temporary file left");
+        }
+        finally
+        {
+            Directory.Delete(parent, recursive: true);
         }
     }
 
