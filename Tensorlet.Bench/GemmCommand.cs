@@ -11,9 +11,11 @@ namespace Tensorlet.Bench;
 /// <c>gemm --shape S [--hidden H] [--threads T] [--cold]</c>: a plain timing of the cpu GEMM on one of the LSTM step's
 /// shapes (<see cref="StepGemmShape"/>), as the step calls it (B packed by the call), for
 /// bench/vs-libtorch.sh to alternate with libtorch's on the same shape. With <c>--cold</c> each call takes the next of
-/// enough copies of A and B to exceed the last-level cache, so the operands come from memory, as in the training step,
-/// where every large operand was written by an earlier kernel over tens of megabytes. C is checked against float64
-/// before any timing. Prints a summary line, then one JSON object (keys as train-step's where they mean the same).
+/// enough copies of A and B to fill twice the last-level cache, however small one copy is, so the operands come from
+/// memory, as in the training step, where every large operand was written by an earlier kernel over tens of megabytes.
+/// C is checked against float64 before any timing. Prints a summary line, then one JSON object (keys as train-step's
+/// where they mean the same): the threads are those the kernels run on (at most the thread team's size), and with
+/// <c>--cold</c> the copies' bytes stand beside the last-level cache's.
 /// </summary>
 internal static class GemmCommand
 {
@@ -45,10 +47,15 @@ internal static class GemmCommand
             return 1;
         }
 
-        threads = threads == 0 ? CpuCores.Machine : threads;
+        // The threads the kernels run on: more than the thread team has are cut to its size, as the cpu device does.
+        threads = Math.Min(threads == 0 ? CpuCores.Machine : threads, CpuThreadTeam.MaxThreads);
         var (m, n, k, transposeA, transposeB) = StepGemmShapes.Dimensions(shape, h);
         long operandBytes = ((long)m * k + (long)k * n) * sizeof(float);
-        int copies = cold ? (int)Math.Clamp((2 * plan.Caches.L3Bytes / operandBytes) + 1, 2, 64) : 1;
+
+        // Cold: enough copies of A and B to fill twice the last-level cache (the L2 where there is no L3), however small
+        // one copy is, so each call's operands were evicted since its last turn.
+        long lastLevelBytes = plan.Caches.L3Bytes > 0 ? plan.Caches.L3Bytes : plan.Caches.L2Bytes;
+        int copies = cold ? (int)Math.Max((2 * lastLevelBytes / operandBytes) + 1, 2) : 1;
         var rng = new Random(42);
         var a = Enumerable.Range(0, copies).Select(_ => GemmBenchmarkData.Random(rng, m * k)).ToArray();
         var b = Enumerable.Range(0, copies).Select(_ => GemmBenchmarkData.Random(rng, k * n)).ToArray();
@@ -68,7 +75,7 @@ internal static class GemmCommand
         double median = ms[ms.Length / 2];
         double gflops = flop / median / 1e6;
         string layout = $"{(transposeA ? "Aᵀ" : "A")}·{(transposeB ? "Bᵀ" : "B")}";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cpu GEMM {shape} {layout} [{m}×{n}×{k}], {threads} threads, {(cold ? $"operands cold ({copies} copies)" : "operands hot")}: median {median:F3} ms (min {ms[0]:F3}), {gflops:F1} GFLOP/s [{plan.Describe()}]"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cpu GEMM {shape} {layout} [{m}×{n}×{k}], {threads} threads, {(cold ? $"operands cold ({copies} copies, {copies * operandBytes / 1048576.0:F1} MiB; last-level cache {lastLevelBytes / 1048576.0:F1} MiB)" : "operands hot")}: median {median:F3} ms (min {ms[0]:F3}), {gflops:F1} GFLOP/s [{plan.Describe()}]"));
         var report = new Dictionary<string, object>
         {
             ["impl"] = "tensorlet",
@@ -79,6 +86,8 @@ internal static class GemmCommand
             ["threads"] = threads,
             ["cold"] = cold,
             ["copies"] = copies,
+            ["operand_bytes"] = copies * operandBytes,
+            ["last_level_cache_bytes"] = lastLevelBytes,
             ["ms_median"] = Math.Round(median, 4),
             ["ms_min"] = Math.Round(ms[0], 4),
             ["gflops"] = Math.Round(gflops, 2),

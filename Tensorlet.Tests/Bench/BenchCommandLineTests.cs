@@ -134,6 +134,25 @@ public sealed class BenchCommandLineTests
         Assert.That(report.RootElement.GetProperty("ms_min").GetDouble(), Is.LessThanOrEqualTo(report.RootElement.GetProperty("ms_median").GetDouble()));
     }
 
+    [Test]
+    public void GemmReportsTheThreadsItRanAndColdCopiesThatExceedTheCache()
+    {
+        // 64 copies of this shape's A and B (270 KB) sit in any last-level cache; more threads than the machine has are
+        // the threads it has.
+        var (exit, stdout, stderr) = Run(["gemm", "--shape", "Recurrent", "--hidden", "8", "--cold", "--threads", "4096"]);
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        using var report = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        var json = report.RootElement;
+        int threads = json.GetProperty("threads").GetInt32();
+        Assert.That(threads, Is.InRange(1, Environment.ProcessorCount));
+        Assert.That(stdout, Does.Contain($", {threads} threads, operands cold ({json.GetProperty("copies").GetInt32()} copies"));
+        long copyBytes = (100 * 8 + 8 * 32) * sizeof(float);
+        Assert.That(json.GetProperty("operand_bytes").GetInt64(), Is.EqualTo(json.GetProperty("copies").GetInt64() * copyBytes));
+        Assert.That(json.GetProperty("operand_bytes").GetInt64(), Is.GreaterThan(json.GetProperty("last_level_cache_bytes").GetInt64()));
+        Assert.That(json.GetProperty("last_level_cache_bytes").GetInt64(), Is.GreaterThan(0));
+    }
+
     // Runs Tensorlet.Bench (built beside the tests, same configuration) and waits for it.
     private static (int Exit, string Stdout, string Stderr) Run(string[] args, params (string Name, string Value)[] environment)
     {
