@@ -111,7 +111,10 @@ for config in $CONFIGS; do
           $PYTHON bench/pytorch_train_step.py --model "$model" --cell "$cell" --hidden "$hidden" --layers "$layers" --batch 100 \
           --batches "$batches" --warmup "$warmup" --threads "$t" || true
       done
-      run_one "tensorlet $config t=$t" $TENSORLET train-step --model "$model" --cell "$cell" --hidden "$hidden" --layers "$layers" \
+      # --cell and --layers are the recurrent model's: train-step refuses them with --model ngram.
+      recurrent_flags=()
+      [ "$model" = lstm ] && recurrent_flags=(--cell "$cell" --layers "$layers")
+      run_one "tensorlet $config t=$t" $TENSORLET train-step --model "$model" ${recurrent_flags[@]+"${recurrent_flags[@]}"} --hidden "$hidden" \
         --batch 100 --batches "$batches" --warmup "$warmup" --device cpu --threads "$t" $data_flag || true
     done
   done

@@ -8,7 +8,9 @@ namespace Tensorlet.Bench.TrainStep;
 /// The arguments of <c>train-step</c>, parsed by System.CommandLine with the shared numeric parser
 /// (<see cref="OptionParsing"/>): <c>--model lstm|ngram [--cell lstm|gru] --hidden H --layers L --batch B --batches N --warmup W
 /// --device D [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile] [--recurrence split|wavefront]</c>. It times the library's
-/// defaults on each device; the ILGPU kernel variants are measured in the workbench, dev/IlgpuKernels.
+/// defaults on each device; the ILGPU kernel variants are measured in the workbench, dev/IlgpuKernels. The recurrent
+/// model's flags (--cell, --layers, --dropout, --recurrence) given with <c>--model ngram</c>, or the n-gram model's (--n)
+/// with <c>--model lstm</c>, are a parse error.
 /// </summary>
 internal sealed record TrainStepOptions
 {
@@ -24,7 +26,7 @@ internal sealed record TrainStepOptions
     /// <summary>The notebook's n-gram MLP hidden width, <c>--hidden</c>'s default with <c>--model ngram</c>.</summary>
     public const int NgramHidden = 100;
 
-    /// <summary>Stacked LSTM layers (ignored for the n-gram model).</summary>
+    /// <summary>Stacked LSTM layers (with <c>--model lstm</c> only).</summary>
     public int Layers { get; init; } = 2;
 
     /// <summary>Sequences (LSTM) or windows (n-gram) per batch.</summary>
@@ -86,6 +88,24 @@ internal sealed record TrainStepOptions
         {
             model, cell, hidden, layers, batch, batches, warmup, device, threads, n, dropout, seed, synthetic, profile, recurrence,
         };
+
+        // A flag of the other model would be ignored, and the report would not say what ran: a parse error (one line,
+        // exit 2) names it. An unknown --model is already its option's error.
+        command.Validators.Add(r =>
+        {
+            string? modelName = r.GetResult(model) is { Implicit: false } given ? given.Tokens.FirstOrDefault()?.Value : d.Model;
+            var (others, owner) = modelName switch
+            {
+                "lstm" => (new Option[] { n }, "--model ngram"),
+                "ngram" => (new Option[] { cell, layers, dropout, recurrence }, "--model lstm"),
+                _ => ([], ""),
+            };
+            var misplaced = others.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+            if (misplaced.Length > 0)
+            {
+                r.AddError($"{string.Join(", ", misplaced)} appl{(misplaced.Length == 1 ? "ies" : "y")} to {owner} only; this run's model is {modelName}.");
+            }
+        });
         command.SetAction(r => run(new TrainStepOptions
         {
             Model = r.GetValue(model)!,
