@@ -171,11 +171,19 @@ internal static class TrainStepCommand
     };
 
     /// <summary>The device, with <c>--recurrence</c>'s schedule in its plan when given (cpu only).</summary>
-    /// <exception cref="DeviceNotAvailableException">The device cannot be made, or <c>--recurrence</c> is given for another.</exception>
+    /// <exception cref="DeviceNotAvailableException">The device cannot be made, or <c>--threads</c> or <c>--recurrence</c> is given for another.</exception>
     private static Device CreateDevice(TrainStepOptions options)
     {
-        // The device as named first: it checks the name and the TENSORLET_CPU_* settings, each a one-line error.
-        var device = Device.Create(options.Device, options.Threads);
+        // The device as named first: it checks the name and the TENSORLET_CPU_* settings, each a one-line error. Which
+        // device "auto" is, and so whether the cpu-only flags apply, is known only then.
+        var device = Device.Create(options.Device, options.Threads ?? 0);
+        if (options.Threads is not null && device.Backend is not CpuBackend)
+        {
+            string name = device.Name;
+            device.Dispose();
+            throw new DeviceNotAvailableException($"--threads applies to the cpu device only, not {name}.");
+        }
+
         if (options.Recurrence is null)
         {
             return device;

@@ -41,8 +41,8 @@ internal sealed record TrainStepOptions
     /// <summary>The device name.</summary>
     public string Device { get; init; } = "cpu";
 
-    /// <summary>CPU kernel threads; 0 means all cores.</summary>
-    public int Threads { get; init; }
+    /// <summary>CPU kernel threads, 0 meaning all cores; null when <c>--threads</c> was not given (all cores).</summary>
+    public int? Threads { get; init; }
 
     /// <summary>The n of the n-gram model.</summary>
     public int N { get; init; } = 3;
@@ -76,7 +76,7 @@ internal sealed record TrainStepOptions
         var batches = OptionParsing.Number("--batches", "Timed batches", d.Batches, NumberRange<int>.Positive(1_000_000));
         var warmup = OptionParsing.Number("--warmup", "Untimed batches first", d.Warmup, new NumberRange<int>(0, 1_000_000));
         var device = new Option<string>("--device") { Description = "cpu, cuda, ilgpu-cpu or auto", DefaultValueFactory = _ => d.Device };
-        var threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", d.Threads, new NumberRange<int>(0, 4_096));
+        var threads = OptionParsing.Number("--threads", "With --device cpu: CPU threads (0: all cores)", 0, new NumberRange<int>(0, 4_096));
         var n = OptionParsing.Number("--n", "Characters per n-gram", d.N, NumberRange<int>.Positive(TrainStepData.SequenceLength - 1));
         var dropout = OptionParsing.Number("--dropout", "Dropout between LSTM layers", d.Dropout, new NumberRange<float>(0f, 1f, MaxOpen: true));
         var seed = OptionParsing.Number("--seed", "Seeds the weights and the batch order", d.Seed, new NumberRange<int>(int.MinValue, int.MaxValue));
@@ -116,7 +116,7 @@ internal sealed record TrainStepOptions
             Batches = r.GetValue(batches),
             Warmup = r.GetValue(warmup),
             Device = r.GetValue(device)!,
-            Threads = r.GetValue(threads),
+            Threads = r.WasGiven(threads) ? r.GetValue(threads) : null,
             N = r.GetValue(n),
             Dropout = r.GetValue(dropout),
             Seed = r.GetValue(seed),

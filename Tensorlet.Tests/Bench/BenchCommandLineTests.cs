@@ -13,6 +13,7 @@ public sealed class BenchCommandLineTests
     [TestCase(new[] { "train-stpe", "--batches", "2" }, 2, "unknown command 'train-stpe'; the commands are train-step")]
     [TestCase(new[] { "gemm", "--shape", "99" }, 2, "Argument '99' not recognized")]
     [TestCase(new[] { "train-step", "--synthetic", "--device", "ilgpu-cpu", "--recurrence", "split" }, 1, "--recurrence applies to the cpu device only, not ilgpu-cpu")]
+    [TestCase(new[] { "train-step", "--synthetic", "--device", "ilgpu-cpu", "--threads", "1", "--hidden", "8", "--batches", "1" }, 1, "--threads applies to the cpu device only, not ilgpu-cpu")]
     [TestCase(new[] { "train-step", "--synthetic", "--hidden", "16384", "--batches", "1" }, 1, "at most 268,435,456 (2^28)")]
     [TestCase(new[] { "--filter", "*NoSuchBenchmark*" }, 1, "no benchmark ran")]
     [TestCase(new[] { "train-step", "--synthetic", "--model", "ngram", "--cell", "gru", "--layers", "7", "--dropout", "0.9" }, 2, "--cell, --layers, --dropout apply to --model lstm only; this run's model is ngram.")]
