@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Tensorlet.Backends.Ilgpu;
 
 namespace Tensorlet.Bench;
@@ -5,18 +6,21 @@ namespace Tensorlet.Bench;
 /// <summary>
 /// <c>cuda-info</c>: what the <c>cuda</c> device runs on, one line each, for the preflight of scripts/gpu-check.sh: the
 /// driver's CUDA version, the GPU and its compute capability, ILGPU's PTX target, and the device as created.
-/// Exit 0 when the cuda device works, 1 with one line saying why when it does not.
+/// Exit 0 when the cuda device works, 1 with one line saying why when it does not. It takes no arguments but
+/// <c>--help</c>; any other is a parse error (exit 2).
 /// </summary>
 internal static class CudaInfoCommand
 {
-    public static int Run(string[] args)
+    /// <summary>The <c>cuda-info</c> command.</summary>
+    public static Command Command()
     {
-        if (args.Length > 0)
-        {
-            Console.Error.WriteLine("cuda-info: takes no arguments");
-            return 2;
-        }
+        var command = new Command("cuda-info", "Show what the cuda device runs on: driver, GPU, ILGPU target and the device as created");
+        command.SetAction(_ => Run());
+        return command;
+    }
 
+    private static int Run()
+    {
         var probe = CudaProbe.Get();
         if (probe.DriverVersion is not null)
         {

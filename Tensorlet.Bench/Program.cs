@@ -21,12 +21,7 @@ public static class Program
     /// <summary>Runs the benchmarks chosen on the command line.</summary>
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "cuda-info")
-        {
-            return CudaInfoCommand.Run(args[1..]);
-        }
-
-        if (args is ["train-step" or "quality" or "gemm" or "peak", ..])
+        if (args is ["train-step" or "quality" or "gemm" or "peak" or "cuda-info", ..])
         {
             return RunCommand(args);
         }
@@ -58,15 +53,16 @@ public static class Program
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 
-    // train-step, gemm, peak and quality, parsed by System.CommandLine: a bad argument is one line and exit 2.
+    // train-step, gemm, peak, quality and cuda-info, parsed by System.CommandLine: a bad argument is one line and exit 2.
     private static int RunCommand(string[] args)
     {
-        var root = new RootCommand("Tensorlet's benchmarks: BenchmarkDotNet suites, train-step, gemm, peak and quality")
+        var root = new RootCommand("Tensorlet's benchmarks: BenchmarkDotNet suites, train-step, gemm, peak, quality and cuda-info")
         {
             TrainStepOptions.Command(TrainStepCommand.Run),
             Quality.QualityCommand.Command(),
             GemmCommand.Command(),
             PeakCommand.Command(),
+            CudaInfoCommand.Command(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -16,6 +16,7 @@ public sealed class BenchCommandLineTests
     [TestCase(new[] { "train-step", "--synthetic", "--device", "ilgpu-cpu", "--threads", "1", "--hidden", "8", "--batches", "1" }, 1, "--threads applies to the cpu device only, not ilgpu-cpu")]
     [TestCase(new[] { "train-step", "--synthetic", "--hidden", "16384", "--batches", "1" }, 1, "at most 268,435,456 (2^28)")]
     [TestCase(new[] { "--filter", "*NoSuchBenchmark*" }, 1, "no benchmark ran")]
+    [TestCase(new[] { "cuda-info", "extra" }, 2, "cuda-info: Unrecognized command or argument 'extra'")]
     [TestCase(new[] { "train-step", "--synthetic", "--model", "ngram", "--cell", "gru", "--layers", "7", "--dropout", "0.9" }, 2, "--cell, --layers, --dropout apply to --model lstm only; this run's model is ngram.")]
     [TestCase(new[] { "train-step", "--synthetic", "--model", "ngram", "--recurrence", "split" }, 2, "--recurrence applies to --model lstm only; this run's model is ngram.")]
     [TestCase(new[] { "train-step", "--synthetic", "--n", "4" }, 2, "--n applies to --model ngram only; this run's model is lstm.")]
@@ -30,6 +31,21 @@ public sealed class BenchCommandLineTests
         Assert.That(stderr, Does.Contain(fragment));
         Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace");
         Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), stderr);
+    }
+
+    [TestCase("train-step")]
+    [TestCase("gemm")]
+    [TestCase("peak")]
+    [TestCase("quality")]
+    [TestCase("cuda-info")]
+    public void EveryCommandTakesHelp(string command)
+    {
+        // The top-level help says every command takes --help: it prints the command's usage, exit 0, and runs nothing.
+        var (exit, stdout, stderr) = Run([command, "--help"]);
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain($"Tensorlet.Bench {command} [options]"));
+        Assert.That(stderr, Is.Empty);
     }
 
     [Test]
