@@ -46,30 +46,15 @@ internal static class QualityCommand
 
     private static int Run(int epochs, string device, int threads, string model, string? exportSplit)
     {
-        // Before the corpus is loaded: a target that cannot be written is found in a moment, not after the loading.
-        var exportTargets = exportSplit is null ? default : ExportTargets(exportSplit);
-        var archive = NewsgroupsArchive.Locate(new NewsgroupsArchiveOptions { AllowDownload = false });
-        var corpus = NewsgroupsCorpus.Load(archive, order: NewsgroupsOrder.ScikitLearnShuffled);
-        var sequences = corpus.Sequences;
-        var vocabulary = corpus.BuildVocabulary();
-        var split = ValidationSplit.Tail(sequences.Count);
-        var train = ValidationSplit.Select(sequences, split.Train);
-        var validation = ValidationSplit.Select(sequences, split.Validation);
-        Console.WriteLine($"{sequences.Count} sequences: {train.Length} train, {validation.Length} validation (the last 10%); {vocabulary.Count} characters");
         if (exportSplit is not null)
         {
-            // Each file is replaced atomically, and validation.txt is committed while train.txt's new content is still
-            // a temporary file: when validation.txt cannot be written, train.txt is left as it was too.
-            AtomicFile.Write(exportTargets.Train, stream =>
-            {
-                WriteLines(stream, train);
-                AtomicFile.Write(exportTargets.Validation, validationStream => WriteLines(validationStream, validation));
-            });
-            Console.WriteLine($"Wrote {exportTargets.Train} and validation.txt.");
-            return 0;
+            return Export(exportSplit);
         }
 
+        // The device before the corpus: a wrong name or a device that is not here is found in a moment, not after the
+        // loading.
         using var dev = Device.Create(device, threads);
+        var (sequences, vocabulary, train, validation) = LoadSplit();
 
         if (model is "both" or "lstm")
         {
@@ -100,6 +85,38 @@ internal static class QualityCommand
         }
 
         return 0;
+    }
+
+    // --export-split: writes the split and stops.
+    private static int Export(string folder)
+    {
+        // Before the corpus is loaded: a target that cannot be written is found in a moment, not after the loading.
+        var (trainPath, validationPath) = ExportTargets(folder);
+        var (_, _, train, validation) = LoadSplit();
+
+        // Each file is replaced atomically, and validation.txt is committed while train.txt's new content is still a
+        // temporary file: when validation.txt cannot be written, train.txt is left as it was too.
+        AtomicFile.Write(trainPath, stream =>
+        {
+            WriteLines(stream, train);
+            AtomicFile.Write(validationPath, validationStream => WriteLines(validationStream, validation));
+        });
+        Console.WriteLine($"Wrote {trainPath} and validation.txt.");
+        return 0;
+    }
+
+    // The corpus in scikit-learn's shuffled order, split with the last 10% held out; prints the split's sizes.
+    private static (IReadOnlyList<string> Sequences, CharVocabulary Vocabulary, string[] Train, string[] Validation) LoadSplit()
+    {
+        var archive = NewsgroupsArchive.Locate(new NewsgroupsArchiveOptions { AllowDownload = false });
+        var corpus = NewsgroupsCorpus.Load(archive, order: NewsgroupsOrder.ScikitLearnShuffled);
+        var sequences = corpus.Sequences;
+        var vocabulary = corpus.BuildVocabulary();
+        var split = ValidationSplit.Tail(sequences.Count);
+        var train = ValidationSplit.Select(sequences, split.Train);
+        var validation = ValidationSplit.Select(sequences, split.Validation);
+        Console.WriteLine($"{sequences.Count} sequences: {train.Length} train, {validation.Length} validation (the last 10%); {vocabulary.Count} characters");
+        return (sequences, vocabulary, train, validation);
     }
 
     /// <summary>

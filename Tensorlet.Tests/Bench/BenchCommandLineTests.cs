@@ -125,6 +125,25 @@ public sealed class BenchCommandLineTests
     }
 
     [Test]
+    public void QualityChecksTheDeviceBeforeTheCorpus()
+    {
+        // No corpus where TENSORLET_DATA points: the device is the error shown, so it was checked first.
+        string empty = Directory.CreateTempSubdirectory("no-corpus-").FullName;
+        try
+        {
+            var (exit, _, stderr) = Run(["quality", "--device", "bogus"], ("TENSORLET_DATA", empty));
+
+            Assert.That(exit, Is.EqualTo(1), stderr);
+            Assert.That(stderr.Trim(), Does.StartWith("quality: Unknown device 'bogus'."));
+            Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), stderr);
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
+    [Test]
     public void TheReportSaysWhatRan()
     {
         // The n-gram MLP's width is the notebook's 100 unless given; it has no recurrence; the validated first batch is
