@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using Tensorlet.Backends.Cpu;
 using Tensorlet.CommandLine;
 using Tensorlet.Kernels;
 using Tensorlet.Models.Checkpoints;
@@ -12,14 +13,15 @@ using Tensorlet.Optim;
 namespace Tensorlet.Bench.Quality;
 
 /// <summary>
-/// <c>quality [--epochs 10] [--device cpu] [--threads 0] [--model both|lstm|ngram]</c>: the run behind docs/quality.md.
+/// <c>quality [--epochs 10] [--device cpu] [--threads 0] [--model both|lstm|ngram]</c> (<c>--threads</c> with the cpu device
+/// only): the run behind docs/quality.md.
 /// The notebook's LSTM 2×256 (dropout 0.5, Adam lr 2e-3, batch 100) on scikit-learn's shuffled order with the
 /// last 10% held out, as the libtorch yardstick in the design notes was run; then the n-gram MLP (n = 3, hidden
 /// 100, relu, the first 10 windows of each training sequence), scored on every window of the held-out sequences.
 /// One line per epoch: validation loss over all positions, over 3..99 and over 3..12. <c>--export-split DIR</c> writes
 /// the split instead (DIR/train.txt and DIR/validation.txt, a sequence per line) for the libtorch run
-/// (<c>bench/quality-vs-libtorch.sh</c>): both targets are checked before either is written, and each is replaced
-/// atomically.
+/// (<c>bench/quality-vs-libtorch.sh</c>), taking none of the training flags: both targets are checked before either is
+/// written, and each is replaced atomically.
 /// </summary>
 internal static class QualityCommand
 {
@@ -28,7 +30,7 @@ internal static class QualityCommand
     {
         var epochs = OptionParsing.Number("--epochs", "Epochs per model", 10, NumberRange<int>.Positive(1_000_000));
         var device = new Option<string>("--device") { Description = "cpu, cuda, ilgpu-cpu or auto", DefaultValueFactory = _ => "cpu" };
-        var threads = OptionParsing.Number("--threads", "CPU threads (0: all cores)", 0, new NumberRange<int>(0, 4_096));
+        var threads = OptionParsing.Number("--threads", "With --device cpu: CPU threads (0: all cores)", 0, new NumberRange<int>(0, 4_096));
         var model = new Option<string>("--model") { Description = "both, lstm or ngram", DefaultValueFactory = _ => "both" };
         model.AcceptOnlyFromAmong("both", "lstm", "ngram");
         var exportSplit = new Option<string?>("--export-split") { HelpName = "DIR", Description = "Write the split (DIR/train.txt, DIR/validation.txt) for the libtorch run and stop" };
@@ -40,20 +42,38 @@ internal static class QualityCommand
             }
         });
         var command = new Command("quality", "The LSTM and n-gram training run behind docs/quality.md") { epochs, device, threads, model, exportSplit };
-        command.SetAction(r => Run(r.GetValue(epochs), r.GetValue(device)!, r.GetValue(threads), r.GetValue(model)!, r.GetValue(exportSplit)));
+
+        // The export trains nothing: a training flag beside it would be ignored, so it is a parse error (one line, exit 2).
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(exportSplit) is { Implicit: false })
+            {
+                var training = new Option[] { epochs, device, threads, model }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+                if (training.Length > 0)
+                {
+                    r.AddError($"{string.Join(", ", training)} {(training.Length == 1 ? "is a training flag" : "are training flags")}; --export-split writes the split and trains nothing.");
+                }
+            }
+        });
+        command.SetAction(r => Run(r.GetValue(epochs), r.GetValue(device)!, r.WasGiven(threads) ? r.GetValue(threads) : null, r.GetValue(model)!, r.GetValue(exportSplit)));
         return command;
     }
 
-    private static int Run(int epochs, string device, int threads, string model, string? exportSplit)
+    private static int Run(int epochs, string device, int? threads, string model, string? exportSplit)
     {
         if (exportSplit is not null)
         {
             return Export(exportSplit);
         }
 
-        // The device before the corpus: a wrong name or a device that is not here is found in a moment, not after the
-        // loading.
-        using var dev = Device.Create(device, threads);
+        // The device before the corpus: a wrong name, a device that is not here, or --threads for one that takes none is
+        // found in a moment, not after the loading.
+        using var dev = Device.Create(device, threads ?? 0);
+        if (threads is not null && dev.Backend is not CpuBackend)
+        {
+            throw new DeviceNotAvailableException($"--threads applies to the cpu device only, not {dev.Name}.");
+        }
+
         var (sequences, vocabulary, train, validation) = LoadSplit();
 
         if (model is "both" or "lstm")

@@ -102,6 +102,25 @@ public sealed class BenchCommandLineTests
     }
 
     [Test]
+    public void AnExportSplitTakesNoTrainingFlags()
+    {
+        string parent = Directory.CreateTempSubdirectory("export-split-").FullName;
+        try
+        {
+            string folder = Path.Combine(parent, "split");
+            var (exit, _, stderr) = Run(["quality", "--export-split", folder, "--epochs", "2", "--device", "cpu"], ("TENSORLET_DATA", Tensorlet.Tests.Infrastructure.TestData.CorpusFolder ?? parent));
+
+            Assert.That(exit, Is.EqualTo(2), stderr);
+            Assert.That(stderr.Trim(), Is.EqualTo("quality: --epochs, --device are training flags; --export-split writes the split and trains nothing. (see quality --help)"));
+            Assert.That(Directory.Exists(folder), Is.False, "nothing written");
+        }
+        finally
+        {
+            Directory.Delete(parent, recursive: true);
+        }
+    }
+
+    [Test]
     public void AnExportSplitWritesBothFilesInAFolderItMakes()
     {
         string archive = Tensorlet.Tests.Infrastructure.TestData.CorpusArchive;
@@ -124,17 +143,18 @@ public sealed class BenchCommandLineTests
         }
     }
 
-    [Test]
-    public void QualityChecksTheDeviceBeforeTheCorpus()
+    [TestCase(new[] { "--device", "bogus" }, "quality: Unknown device 'bogus'.")]
+    [TestCase(new[] { "--device", "ilgpu-cpu", "--threads", "1" }, "quality: --threads applies to the cpu device only, not ilgpu-cpu.")]
+    public void QualityChecksTheDeviceBeforeTheCorpus(string[] args, string error)
     {
         // No corpus where TENSORLET_DATA points: the device is the error shown, so it was checked first.
         string empty = Directory.CreateTempSubdirectory("no-corpus-").FullName;
         try
         {
-            var (exit, _, stderr) = Run(["quality", "--device", "bogus"], ("TENSORLET_DATA", empty));
+            var (exit, _, stderr) = Run(["quality", .. args], ("TENSORLET_DATA", empty));
 
             Assert.That(exit, Is.EqualTo(1), stderr);
-            Assert.That(stderr.Trim(), Does.StartWith("quality: Unknown device 'bogus'."));
+            Assert.That(stderr.Trim(), Does.StartWith(error));
             Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1), stderr);
         }
         finally
