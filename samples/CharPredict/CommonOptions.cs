@@ -13,13 +13,12 @@ internal static class CommonOptions
         Description = "20news-bydate.tar.gz, a folder holding it, or the extracted folder (default: $TENSORLET_DATA, the cache, or a download)",
     };
 
-    /// <summary>--max-sequences: use only the corpus's first sequences (tests, quick looks).</summary>
+    /// <summary>
+    /// --max-sequences: use only the corpus's first sequences, for a quick run or look (a user option, in --help and
+    /// docs/app.md: train records it in config.json and names it in its errors).
+    /// </summary>
     public static Option<int?> MaxSequences()
-    {
-        var option = OptionParsing.OptionalNumber("--max-sequences", "Use only the first N sequences of the corpus", SettingRanges.MaxSequences);
-        option.Hidden = true;
-        return option;
-    }
+        => OptionParsing.OptionalNumber("--max-sequences", "Use only the first N sequences of the corpus (a quick run)", SettingRanges.MaxSequences);
 
     /// <summary>--checkpoint: the model file a command reads.</summary>
     public static Option<string> Checkpoint() => new("--checkpoint")
