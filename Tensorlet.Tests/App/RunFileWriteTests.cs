@@ -46,7 +46,7 @@ public sealed class RunFileWriteTests
         };
         watcher.EnableRaisingEvents = true;
 
-        LossChart.Write(path, rows);
+        LossChart.Write(path, rows, ChartSubject.Newsgroups);
 
         Assert.That(committed.Wait(TimeSpan.FromSeconds(30)), Is.True, "loss.png is renamed into place");
         Assert.That(seen, Is.Not.Empty.And.All.Matches<string>(name => name.StartsWith(".loss.png.", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal)),

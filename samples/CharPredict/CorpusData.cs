@@ -39,6 +39,9 @@ internal sealed class CorpusData : ITrainingData
     /// <summary>The characters of <see cref="Sequences"/> (32 on the full corpus), or the checkpoint's that the run starts from.</summary>
     public CharVocabulary Vocabulary { get; }
 
+    /// <inheritdoc/>
+    public ChartSubject ChartSubject => ChartSubject.Newsgroups;
+
     /// <summary>The share of sequences held out.</summary>
     public double ValidationFraction { get; }
 

@@ -28,6 +28,9 @@ internal sealed class TextData : ITrainingData
     /// <inheritdoc/>
     public CharVocabulary Vocabulary => corpus.Vocabulary;
 
+    /// <inheritdoc/>
+    public ChartSubject ChartSubject => ChartSubject.Text(Source);
+
     /// <summary>
     /// Reads the text, as ids of <paramref name="vocabulary"/> when given (a checkpoint's) or else of its own characters,
     /// and splits off its last <paramref name="validationFraction"/>.

@@ -15,6 +15,9 @@ internal interface ITrainingData
     /// <summary>Every character of the data, sorted.</summary>
     CharVocabulary Vocabulary { get; }
 
+    /// <summary>What loss.png is of: its title's name, and which validation losses it draws.</summary>
+    ChartSubject ChartSubject { get; }
+
     /// <summary>The n-gram vocabulary, training and validation examples of the n-gram MLP.</summary>
     ModelExamples NgramExamples(TrainSettings settings);
 

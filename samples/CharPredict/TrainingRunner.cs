@@ -505,7 +505,7 @@ internal sealed class TrainingRunner(
     {
         try
         {
-            LossChart.Write(run.Chart, rows);
+            LossChart.Write(run.Chart, rows, data.ChartSubject);
         }
         catch (Exception e) when (e is IOException or TypeInitializationException or DllNotFoundException)
         {
