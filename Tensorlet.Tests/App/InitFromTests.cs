@@ -167,6 +167,38 @@ public sealed class InitFromTests
         Directory.Delete(Path.GetDirectoryName(pretrained)!, true);
     }
 
+    // The Data line counts the characters the data has, not the model's vocabulary, which it names beside them.
+    [Test]
+    public void TheDataLineCountsTheNewDatasCharactersAndNamesTheModelsVocabulary()
+    {
+        var pretrained = Pretrain("lstm");
+        string init = Path.Combine(pretrained, "lstm.safetensors");
+        int modelCharacters = ModelCheckpoint.Read(init).Vocabulary.Count;
+        int textCharacters = File.ReadAllText(newText).Distinct().Count();
+        Assert.That(textCharacters, Is.LessThan(modelCharacters), "the new text uses only some of the model's characters");
+        var runs = AppHarness.TempFolder();
+
+        var result = AppHarness.Run("train", "--init-from", init, "--text", newText, "--runs-dir", runs, "--device", "cpu", "--seq-len", "16", "--batch", "4", "--epochs", "1", "--max-batches", "1", "--sample-length", "0");
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Stdout, Does.Contain($"validation, the last), {textCharacters} distinct (of the --init-from model's {modelCharacters})"));
+
+        // A model whose vocabulary holds the corpus's 32 characters, a capital and a newline, on the 20 Newsgroups slice.
+        string wide = Path.Combine(folder, "wide.txt");
+        File.WriteAllText(wide, string.Concat(Enumerable.Repeat("abcdefghijklmnopqrstuvwxyz !,.;?Z\n", 30)), new UTF8Encoding(false));
+        var widePretrained = Train(["train", "--text", wide, "--model", "lstm", "--device", "cpu", "--lstm-hidden", "4", "--lstm-layers", "1", "--seq-len", "16", "--batch", "4", "--epochs", "1", "--max-batches", "1", "--sample-length", "0"]);
+        var corpusRun = AppHarness.Run(["train", "--init-from", Path.Combine(widePretrained, "lstm.safetensors"), "--runs-dir", runs, "--device", "cpu", "--batch", "50", "--epochs", "1", "--max-batches", "1", "--sample-length", "0", .. AppHarness.DataArgs]);
+
+        Assert.That(corpusRun.ExitCode, Is.EqualTo(0), corpusRun.ToString());
+        var data = AppHarness.Run(["data", .. AppHarness.DataArgs]);
+        int corpusCharacters = int.Parse(System.Text.RegularExpressions.Regex.Match(data.Stdout, @"vocabulary: (\d+) characters").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int wideCharacters = ModelCheckpoint.Read(Path.Combine(widePretrained, "lstm.safetensors")).Vocabulary.Count;
+        Assert.That(corpusRun.Stdout, Does.Contain($"validation), {corpusCharacters} characters (of the --init-from model's {wideCharacters})"));
+        Directory.Delete(runs, true);
+        Directory.Delete(Path.GetDirectoryName(widePretrained)!, true);
+        Directory.Delete(Path.GetDirectoryName(pretrained)!, true);
+    }
+
     // A tiny model of the pretraining text, one short epoch; returns its run folder.
     private string Pretrain(string cell) => Train(
     [

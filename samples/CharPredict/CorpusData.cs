@@ -42,6 +42,12 @@ internal sealed class CorpusData : ITrainingData
     /// <inheritdoc/>
     public ChartSubject ChartSubject => ChartSubject.Newsgroups;
 
+    /// <summary>The distinct characters of <see cref="Sequences"/>, which a model's <see cref="Vocabulary"/> may exceed.</summary>
+    public int DistinctCharacters { get; private init; }
+
+    /// <summary>Whether <see cref="Vocabulary"/> is a model's (<c>--init-from</c>), not the sequences' own.</summary>
+    public bool ModelVocabulary { get; private init; }
+
     /// <summary>The share of sequences held out.</summary>
     public double ValidationFraction { get; }
 
@@ -85,7 +91,8 @@ internal sealed class CorpusData : ITrainingData
     /// <inheritdoc/>
     public string Describe() => string.Create(
         CultureInfo.InvariantCulture,
-        $"Data: {Sequences.Length} sequences ({TrainSequences.Length} train, {ValidationSequences.Length} validation), {Vocabulary.Count} characters");
+        $"Data: {Sequences.Length} sequences ({TrainSequences.Length} train, {ValidationSequences.Length} validation), {DistinctCharacters} characters")
+        + (ModelVocabulary ? string.Create(CultureInfo.InvariantCulture, $" (of the --init-from model's {Vocabulary.Count})") : "");
 
     /// <summary>
     /// Finds (or downloads) and loads the corpus; its characters are read as ids of <paramref name="vocabulary"/> when
@@ -109,7 +116,11 @@ internal sealed class CorpusData : ITrainingData
             throw new CorpusException(source, $"{source} has characters that the vocabulary of {vocabulary.Count} lacks. {new UnknownCharacterException(unknown).Message}");
         }
 
-        var data = new CorpusData(source, corpus, sequences, validationFraction, vocabulary ?? own);
+        var data = new CorpusData(source, corpus, sequences, validationFraction, vocabulary ?? own)
+        {
+            DistinctCharacters = own.Count,
+            ModelVocabulary = vocabulary is not null,
+        };
         if (data.TrainSequences.Length == 0 || data.ValidationSequences.Length == 0)
         {
             throw new ArgumentException(

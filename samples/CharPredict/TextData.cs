@@ -25,6 +25,15 @@ internal sealed class TextData : ITrainingData
     /// <inheritdoc/>
     public string Source { get; private init; } = "";
 
+    /// <summary>
+    /// The distinct characters of the text: <see cref="Vocabulary"/>'s count, unless the text was read in a model's
+    /// vocabulary, which may hold characters the text lacks.
+    /// </summary>
+    public int DistinctCharacters { get; private init; }
+
+    /// <summary>Whether <see cref="Vocabulary"/> is a model's (<c>--init-from</c>), not the text's own.</summary>
+    public bool ModelVocabulary { get; private init; }
+
     /// <inheritdoc/>
     public CharVocabulary Vocabulary => corpus.Vocabulary;
 
@@ -41,7 +50,12 @@ internal sealed class TextData : ITrainingData
     public static TextData Load(string path, bool lowercase, double validationFraction, CharVocabulary? vocabulary = null)
     {
         var corpus = vocabulary is null ? TextCorpus.Load(path, lowercase) : TextCorpus.Load(path, vocabulary, lowercase);
-        var data = new TextData(corpus, validationFraction) { Source = path };
+        var data = new TextData(corpus, validationFraction)
+        {
+            Source = path,
+            DistinctCharacters = vocabulary is null ? corpus.Vocabulary.Count : DistinctIds(corpus.Ids),
+            ModelVocabulary = vocabulary is not null,
+        };
         if (data.validation.Length < 2)
         {
             throw new CorpusException(path, string.Create(
@@ -112,13 +126,42 @@ internal sealed class TextData : ITrainingData
     {
         var text = new StringBuilder(string.Create(
             CultureInfo.InvariantCulture,
-            $"Data: {corpus.Length:N0} characters in {corpus.Files.Count} file{(corpus.Files.Count == 1 ? "" : "s")} ({train.Length:N0} train, {validation.Length:N0} validation, the last), {Vocabulary.Count} distinct"));
+            $"Data: {corpus.Length:N0} characters in {corpus.Files.Count} file{(corpus.Files.Count == 1 ? "" : "s")} ({train.Length:N0} train, {validation.Length:N0} validation, the last), {DistinctCharacters} distinct"));
+        if (ModelVocabulary)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" (of the --init-from model's {Vocabulary.Count})");
+        }
+
         if (corpus.Lowercase)
         {
             text.Append(", lowercased");
         }
 
         return text.ToString();
+    }
+
+    // The ids that occur in the text, counted a chunk at a time (a text may hold 2^31 - 1 characters).
+    private static int DistinctIds(CharIds ids)
+    {
+        var seen = new bool[ids.VocabularySize];
+        var chunk = new int[Math.Min(ids.Length, 1 << 16)];
+        int distinct = 0;
+        for (int start = 0; start < ids.Length;)
+        {
+            var part = chunk.AsSpan(0, Math.Min(chunk.Length, ids.Length - start));
+            ids.CopyTo(start, part);
+            start += part.Length;
+            foreach (int id in part)
+            {
+                if (!seen[id])
+                {
+                    seen[id] = true;
+                    distinct++;
+                }
+            }
+        }
+
+        return distinct;
     }
 
     private WindowBatchSource Windows(string text, NgramVocabulary ngrams, int n)
