@@ -81,6 +81,7 @@ public sealed class TrainCommandTests
         var runs = AppHarness.TempFolder();
         var first = AppHarness.Run(["train", "--model", "lstm", "--epochs", "1", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
         Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
+        Assert.That(first.Stdout, Does.Contain("Validation loss on positions 3..99, those an n-gram model of n = 3 would predict:").And.Not.Contain("both models"), "one model trained");
         var run = AppHarness.OnlyRun(runs);
 
         // --data may name the corpus again (or where it moved); the run reads the same sequences.
@@ -113,6 +114,7 @@ public sealed class TrainCommandTests
         var resumed = AppHarness.Run("train", "--resume", run);
 
         Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(resumed.Stdout, Does.Contain("Validation loss on positions 3..99, where both models predict:"));
         Assert.That(LossColumns(run), Is.EqualTo(LossColumns(AppHarness.SharedRun)));
         Assert.That(Directory.GetFiles(run, "*.partial-epoch.json"), Is.Empty);
         Directory.Delete(runs, true);
@@ -132,6 +134,7 @@ public sealed class TrainCommandTests
         Assert.That(result.Stdout, Does.Contain($"ngram epoch 1/1: train {F(2, "F4")}  val {F(3, "F4")} (3..99: {F(4, "F4")})  {F(5, "F3")} bits/char"));
         Assert.That(result.Stdout, Does.Contain("  \"the "));
         Assert.That(result.Stdout, Does.Contain("ngram epoch 1 batch 3/3"), "plain progress lines when output is not a terminal");
+        Assert.That(result.Stdout, Does.Contain("Validation loss on positions 3..99, all that the n-gram model predicts:").And.Not.Contain("both models"), "one model trained");
         Assert.That(result.Stdout, Does.Contain("n-gram model wins").Or.Contain("best"));
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppHarness.OnlyRun(runs), "config.json")));
         Assert.That(config.RootElement.GetProperty("settings").GetProperty("ngram_windows").ValueKind, Is.EqualTo(JsonValueKind.Null), "all windows");

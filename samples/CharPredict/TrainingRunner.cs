@@ -548,7 +548,13 @@ internal sealed class TrainingRunner(
             return;
         }
 
-        console.Line($"Validation loss on positions {settings.N}..99, where both models predict:");
+        // Positions n..99 are where both models predict; a run of one model names the n-gram model's positions alone.
+        console.Line((ngram.Length > 0, lstm.Length > 0) switch
+        {
+            (true, true) => $"Validation loss on positions {settings.N}..99, where both models predict:",
+            (true, false) => $"Validation loss on positions {settings.N}..99, all that the n-gram model predicts:",
+            _ => $"Validation loss on positions {settings.N}..99, those an n-gram model of n = {settings.N} would predict:",
+        });
         foreach (var model in new[] { ngram, lstm }.Where(m => m.Length > 0))
         {
             var best = model.MinBy(r => r.ValLossCommon)!;
