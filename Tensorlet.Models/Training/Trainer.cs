@@ -130,7 +130,7 @@ public sealed class Trainer
     /// <param name="train">The training examples, shuffled per epoch (a <see cref="StreamBatchSource"/> is taken in order, statefully).</param>
     /// <param name="validation">Scored after every epoch; null for none.</param>
     /// <param name="start">Where a resumed run continues; null for the beginning.</param>
-    /// <param name="cancellation">Stops after the current batch; the result says where.</param>
+    /// <param name="cancellation">Stops after the current batch (during an epoch's validation, once it ends and the epoch is reported); the result says where.</param>
     /// <exception cref="ArgumentException">The training set is empty, its targets are not what the loss takes, or <paramref name="start"/> is not at the optimizer's step.</exception>
     public TrainingResult Train<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
         where TInput : unmanaged
