@@ -59,12 +59,27 @@ public static class Evaluator
     /// <param name="model">The model, in evaluation mode (no dropout).</param>
     /// <param name="source">The examples.</param>
     /// <param name="batchSize">Examples per forward pass.</param>
-    /// <param name="maxExamples">Score only the first examples, for quick estimates; null for all.</param>
+    /// <param name="maxExamples">Score only the first examples (at least 1), for quick estimates; null for all.</param>
+    /// <exception cref="ArgumentException"><paramref name="source"/> has no examples, so there is no loss to report.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> or <paramref name="maxExamples"/> is below 1.</exception>
     public static EvaluationResult Evaluate(ICharModel model, IBatchSource source, int batchSize = 100, int? maxExamples = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+
+        // A mean over no targets is NaN, which would pass for a score; an empty set is the caller's to skip (as the
+        // Trainer skips an empty validation set).
+        if (maxExamples is { } max)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max, nameof(maxExamples));
+        }
+
+        if (source.Count == 0)
+        {
+            throw new ArgumentException("The source has no examples to evaluate.", nameof(source));
+        }
+
         int total = Math.Min(source.Count, maxExamples ?? int.MaxValue);
         var tally = new PositionLosses();
         using var buffers = new BatchBuffers<int, int>(model.Device, source, Math.Max(1, Math.Min(batchSize, total)));
