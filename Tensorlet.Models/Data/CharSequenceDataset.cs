@@ -27,14 +27,21 @@ public sealed class CharSequenceDataset
     public int[] Indices { get; }
 
     /// <summary>
-    /// Encodes <paramref name="sequences"/>, which must all have the same length (at least 2).
+    /// Encodes <paramref name="sequences"/>: at least one, all of the same length (at least 2).
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="sequences"/> is empty (its sequence length would be made
+    /// up), or the sequences are shorter than 2 characters or of different lengths.</exception>
     /// <exception cref="UnknownCharacterException">A sequence holds a character outside <paramref name="characters"/>.</exception>
     public static CharSequenceDataset Create(IReadOnlyList<string> sequences, CharVocabulary characters)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         ArgumentNullException.ThrowIfNull(characters);
-        int length = sequences.Count == 0 ? NotebookCleaning.SequenceLength : sequences[0].Length;
+        if (sequences.Count == 0)
+        {
+            throw new ArgumentException("There are no sequences; a dataset takes its sequence length from them, so it needs at least one.", nameof(sequences));
+        }
+
+        int length = sequences[0].Length;
         if (length < 2)
         {
             throw new ArgumentException($"Sequences need at least 2 characters to give an input and a target; the first has {length}.", nameof(sequences));

@@ -101,4 +101,15 @@ public sealed class DatasetTests
         Assert.Throws<ArgumentException>(() => CharSequenceDataset.Create(["abc", "ab"], characters));
         Assert.Throws<UnknownCharacterException>(() => CharSequenceDataset.Create(["abc", "abd"], characters));
     }
+
+    [Test]
+    public void AnEmptySequenceListIsRejectedRatherThanGivenAMadeUpLength()
+    {
+        var characters = CharVocabulary.FromCharacters("abc");
+
+        var ex = Assert.Throws<ArgumentException>(() => CharSequenceDataset.Create([], characters));
+
+        Assert.That(ex!.ParamName, Is.EqualTo("sequences"));
+        Assert.That(ex.Message, Does.StartWith("There are no sequences"));
+    }
 }
