@@ -61,6 +61,7 @@ public sealed class Linear : Module
     /// <summary>y [..., Out] = x [..., In]·Wᵀ + b.</summary>
     public override Tensor Forward(Tensor input)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(input);
         if (input.Shape[^1] != InFeatures)
         {
@@ -85,6 +86,7 @@ public sealed class Linear : Module
     /// <summary>y [..., Out] = one-hot(indices)·Wᵀ + b, as a gather: y[i] = W[:, indices[i]] + b (+ 0 without a bias).</summary>
     public override Tensor Forward(IndexTensor input)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(input);
         var y = output.Get(input.Device, (int)input.Length, OutFeatures);
         Ops.GatherColumns(Weight.Value, flatIndices.Of(input), y, Bias?.Value);

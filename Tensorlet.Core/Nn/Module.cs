@@ -172,6 +172,22 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>
+    /// Throws when the module has been disposed (itself, or with the module it belongs to), naming the module: its type
+    /// and, once its tree is built, its state_dict path. The library's modules call it first in <see cref="Forward(Tensor)"/>;
+    /// a module of your own calls it there too, or a call after <see cref="Dispose"/> fails on whichever of its freed
+    /// tensors it touches first, which names the tensor instead of the module.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The module has been disposed.</exception>
+    protected void ThrowIfDisposed()
+    {
+        if (disposed)
+        {
+            string module = statePrefix.Length == 0 ? GetType().Name : $"{GetType().Name} '{statePrefix}'";
+            throw new ObjectDisposedException(module, $"{module} has been disposed; a module cannot run after Dispose.");
+        }
+    }
+
+    /// <summary>
     /// The error for a module used before its tree was built: either the root was not built, or this module was kept
     /// in a field of a custom module without <see cref="AddModule"/>, so <see cref="Build"/> never reached it.
     /// </summary>

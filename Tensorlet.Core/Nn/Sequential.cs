@@ -47,6 +47,7 @@ public class Sequential : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
+        ThrowIfDisposed();
         var x = layers[0].Forward(input);
         return ForwardRest(x);
     }
@@ -54,6 +55,7 @@ public class Sequential : Module
     /// <inheritdoc/>
     public override Tensor Forward(IndexTensor input)
     {
+        ThrowIfDisposed();
         var x = layers[0].Forward(input);
         return ForwardRest(x);
     }

@@ -36,6 +36,7 @@ public sealed class Slice : Module
     /// <summary>The view x[start:start+count].</summary>
     public override Tensor Forward(Tensor input)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(input);
         int start = Start < 0 ? input.Rows + Start : Start;
         if (start < 0 || start + Count > input.Rows)

@@ -1,0 +1,73 @@
+using NUnit.Framework;
+using Tensorlet.Models.Modeling;
+using Tensorlet.Nn;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>
+/// Forward on a disposed module throws an ObjectDisposedException that names the module (its type, and its state_dict
+/// path when it is a child), not one of the tensors it freed; modules that touch no tensor of their own (Dropout in
+/// eval, Slice) throw too instead of running.
+/// </summary>
+public sealed class DisposedModuleTests
+{
+    private static readonly object[] Modules =
+    [
+        new object[] { "Linear", (Func<Module>)(() => new Linear(4, 3)), false },
+        new object[] { "Embedding", (Func<Module>)(() => new Embedding(5, 4)), true },
+        new object[] { "Lstm", (Func<Module>)(() => new Lstm(4, 3)), false },
+        new object[] { "Gru", (Func<Module>)(() => new Gru(4, 3)), true },
+        new object[] { "Tanh", (Func<Module>)(() => new Tanh()), false },
+        new object[] { "Dropout", (Func<Module>)(() => new Dropout(0.5f).Eval()), false },
+        new object[] { "Slice", (Func<Module>)(() => new Slice(0, 1)), false },
+        new object[] { "Sequential", (Func<Module>)(() => new Sequential(new Linear(4, 4), new Tanh())), false },
+    ];
+
+    [TestCaseSource(nameof(Modules))]
+    public void ForwardOnADisposedModuleNamesTheModule(string type, Func<Module> create, bool indices)
+    {
+        var device = TestDevices.Get("cpu");
+        var module = create();
+        module.Build(device, seed: 1);
+        using var x = device.FromArray(new float[2 * 1 * 4], 2, 1, 4);
+        using var ids = device.IndexFromArray([1, 2], 2, 1);
+        _ = indices ? module.Forward(ids) : module.Forward(x);
+        module.Dispose();
+
+        var ex = Assert.Throws<ObjectDisposedException>(() => _ = indices ? module.Forward(ids) : module.Forward(x));
+
+        Assert.That(ex!.ObjectName, Is.EqualTo(type));
+        Assert.That(ex.Message, Does.StartWith($"{type} has been disposed"));
+    }
+
+    [Test]
+    public void ForwardOnAChildOfADisposedModuleNamesItsPath()
+    {
+        var device = TestDevices.Get("cpu");
+        var head = new Linear(4, 2);
+        var model = new Sequential(("body", new Sequential(new Linear(3, 4), new Tanh())), ("head", head));
+        model.Build(device, seed: 1);
+        model.Dispose();
+        using var x = device.FromArray(new float[2 * 3], 2, 3);
+        using var hidden = device.FromArray(new float[2 * 4], 2, 4);
+
+        var ex = Assert.Throws<ObjectDisposedException>(() => head.Forward(hidden));
+        Assert.That(ex!.Message, Does.StartWith("Linear 'head' has been disposed"));
+        var inner = Assert.Throws<ObjectDisposedException>(() => ((Sequential)model[0])[0].Forward(x));
+        Assert.That(inner!.Message, Does.StartWith("Linear 'body.0' has been disposed"));
+    }
+
+    [Test]
+    public void ForwardLossOnADisposedCharModelNamesTheModel()
+    {
+        var device = TestDevices.Get("cpu");
+        var model = new LstmCharModel(device, 5, 8, 1, dropout: 0f, seed: 1);
+        model.Dispose();
+        using var inputs = device.IndexFromArray([1, 2, 3], 3);
+        using var targets = device.IndexFromArray([2, 3, 4], 3);
+
+        var ex = Assert.Throws<ObjectDisposedException>(() => model.ForwardLoss(inputs, targets, 1, training: false, step: 0));
+        Assert.That(ex!.Message, Does.StartWith("LstmCharModel has been disposed"));
+    }
+}
