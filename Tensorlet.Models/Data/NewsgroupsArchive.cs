@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using Tensorlet.Models.Checkpoints;
 
@@ -6,7 +7,7 @@ namespace Tensorlet.Models.Data;
 
 /// <summary>
 /// Finds 20news-bydate.tar.gz, or downloads it. Order: 1. an explicit path (the archive or an extracted folder);
-/// 2. the folder in <c>TENSORLET_DATA</c>; 3. the cache folder (<c>$XDG_CACHE_HOME/tensorlet</c>, else
+/// 2. the folder in <c>TENSORLET_DATA</c> (empty or whitespace counts as unset); 3. the cache folder (<c>$XDG_CACHE_HOME/tensorlet</c>, else
 /// <c>~/.cache/tensorlet</c>); 4. a download from scikit-learn's URL into the cache, checked against scikit-learn's
 /// SHA-256 and written under a temporary name, then renamed, so the cache never holds a partial file.
 /// </summary>
@@ -64,7 +65,7 @@ public static class NewsgroupsArchive
                     : $"The 20 Newsgroups corpus path {path} does not exist.");
         }
 
-        if (!string.IsNullOrEmpty(options.DataDirectory) && FindIn(options.DataDirectory) is { } data)
+        if (IsSet(options.DataDirectory) && FindIn(options.DataDirectory) is { } data)
         {
             return data;
         }
@@ -87,9 +88,10 @@ public static class NewsgroupsArchive
         var destination = Path.Combine(options.CacheDirectory, FileName);
         if (!options.AllowDownload)
         {
-            throw new CorpusException(
-                destination,
-                $"{FileName} was not found (looked in {DataEnvironmentVariable}={options.DataDirectory ?? "(unset)"} and {destination}) and downloading is off.");
+            string lookedIn = IsSet(options.DataDirectory)
+                ? $"looked in {DataEnvironmentVariable}={options.DataDirectory} and {destination}"
+                : $"looked in {destination}; {DataEnvironmentVariable} {(options.DataDirectory is null ? "unset" : "set but empty and so ignored")}";
+            throw new CorpusException(destination, $"{FileName} was not found ({lookedIn}) and downloading is off.");
         }
 
         if (options.HttpClient is { } client)
@@ -178,6 +180,12 @@ public static class NewsgroupsArchive
                 $"The download of {uri} has SHA-256 {actual}, not the expected {expectedSha256.ToLowerInvariant()}; it was not saved to {destination}.");
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="dataDirectory"/> names a folder to look in: an empty or whitespace value (TENSORLET_DATA=)
+    /// counts as unset, since as a path it would mean the current folder or a folder named by blanks, never a data folder.
+    /// </summary>
+    internal static bool IsSet([NotNullWhen(true)] string? dataDirectory) => !string.IsNullOrWhiteSpace(dataDirectory);
 
     // The archive inside a path: the path itself when a file; an extracted folder; or the archive in the folder.
     private static string? FindIn(string path)

@@ -6,7 +6,7 @@ public sealed class NewsgroupsArchiveOptions
     /// <summary>An explicit path: the archive, a folder holding it, or an extracted folder (holding 20news-bydate-train/test). Looked at first; when given it must exist.</summary>
     public string? Path { get; init; }
 
-    /// <summary>A data folder holding 20news-bydate.tar.gz (or the extracted folders). Defaults to the <c>TENSORLET_DATA</c> environment variable.</summary>
+    /// <summary>A data folder holding 20news-bydate.tar.gz (or the extracted folders). Defaults to the <c>TENSORLET_DATA</c> environment variable. Null, empty or whitespace: none.</summary>
     public string? DataDirectory { get; init; } = Environment.GetEnvironmentVariable(NewsgroupsArchive.DataEnvironmentVariable);
 
     /// <summary>The cache folder that holds downloads. Defaults to <see cref="NewsgroupsArchive.DefaultCacheDirectory"/>.</summary>

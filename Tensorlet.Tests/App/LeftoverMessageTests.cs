@@ -40,6 +40,15 @@ public sealed class LeftoverMessageTests
         Directory.Delete(empty);
     }
 
+    [TestCase("")]
+    [TestCase(" \t")]
+    public void ABlankDataFolderVariableIsNamedAsSetButEmptyAndIgnored(string blank)
+    {
+        string message = CorpusData.NotFound(new NewsgroupsArchiveOptions { DataDirectory = blank, CacheDirectory = "/nonexistent/cache" });
+
+        Assert.That(message, Is.EqualTo("The 20 Newsgroups corpus was not found (no --data, TENSORLET_DATA set but empty and so ignored, nothing in /nonexistent/cache)."));
+    }
+
     [Test]
     public void TheIlgpuCpuDeviceReportsNoImpossibleMemorySize()
     {

@@ -34,6 +34,22 @@ public sealed class NewsgroupsArchiveTests
         Assert.That(NewsgroupsArchive.FindLocal(new NewsgroupsArchiveOptions { Path = data, CacheDirectory = cache }), Is.EqualTo(dataArchive));
     }
 
+    [TestCase(null, "TENSORLET_DATA unset")]
+    [TestCase("", "TENSORLET_DATA set but empty and so ignored")]
+    [TestCase("  ", "TENSORLET_DATA set but empty and so ignored")]
+    public void AnEmptyDataFolderCountsAsUnsetAndTheMessageSaysSo(string? dataDirectory, string said)
+    {
+        using var temp = new SmallArchive();
+        var cache = Path.Combine(temp.Directory, "cache");
+        var options = new NewsgroupsArchiveOptions { DataDirectory = dataDirectory, CacheDirectory = cache, AllowDownload = false };
+
+        Assert.That(NewsgroupsArchive.FindLocal(options), Is.Null);
+        var ex = Assert.ThrowsAsync<CorpusException>(() => NewsgroupsArchive.LocateAsync(options));
+
+        var cached = Path.Combine(cache, NewsgroupsArchive.FileName);
+        Assert.That(ex!.Message, Is.EqualTo($"{NewsgroupsArchive.FileName} was not found (looked in {cached}; {said}) and downloading is off."));
+    }
+
     [Test]
     public void AnExtractedFolderIsFoundToo()
     {

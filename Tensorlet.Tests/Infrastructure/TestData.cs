@@ -10,7 +10,7 @@ public static class TestData
     private static readonly Lazy<string?> Archive = new(FindArchive);
 
     /// <summary>
-    /// The real 20news-bydate.tar.gz: in the folder TENSORLET_DATA names or, without that variable, in
+    /// The real 20news-bydate.tar.gz: in the folder TENSORLET_DATA names or, without that variable (or with it empty), in
     /// <c>shared/data</c> beside the repository or beside any folder above it (where .ci/run and the project's
     /// machines keep it). The test is skipped, saying where it looked, when neither has it.
     /// </summary>
@@ -43,7 +43,7 @@ public static class TestData
     private static string? FindArchive()
     {
         var variable = Environment.GetEnvironmentVariable("TENSORLET_DATA");
-        if (!string.IsNullOrEmpty(variable))
+        if (!string.IsNullOrWhiteSpace(variable))
         {
             var path = Path.Combine(variable, ArchiveName);
             return File.Exists(path) ? Path.GetFullPath(path) : null;
@@ -75,5 +75,11 @@ public static class TestData
         return null;
     }
 
-    private static string Describe(string? variable) => string.IsNullOrEmpty(variable) ? "TENSORLET_DATA (unset)" : $"TENSORLET_DATA={variable}";
+    // Empty or whitespace counts as unset, as the library's NewsgroupsArchive takes it.
+    private static string Describe(string? variable) => variable switch
+    {
+        null => "TENSORLET_DATA (unset)",
+        _ when string.IsNullOrWhiteSpace(variable) => "TENSORLET_DATA (set but empty and so ignored)",
+        _ => $"TENSORLET_DATA={variable}",
+    };
 }

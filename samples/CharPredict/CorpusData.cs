@@ -164,9 +164,13 @@ internal sealed class CorpusData : ITrainingData
     /// <summary>Why the corpus was not found: each place looked in, as it was.</summary>
     internal static string NotFound(NewsgroupsArchiveOptions options)
     {
-        string environment = string.IsNullOrEmpty(options.DataDirectory)
-            ? $"{NewsgroupsArchive.DataEnvironmentVariable} unset"
-            : $"{NewsgroupsArchive.DataEnvironmentVariable}={options.DataDirectory} holds neither {NewsgroupsArchive.FileName} nor its extracted folders";
+        // An empty or whitespace value is not looked in (NewsgroupsArchive.FindLocal treats it as unset), and says so.
+        string environment = options.DataDirectory switch
+        {
+            null => $"{NewsgroupsArchive.DataEnvironmentVariable} unset",
+            var blank when string.IsNullOrWhiteSpace(blank) => $"{NewsgroupsArchive.DataEnvironmentVariable} set but empty and so ignored",
+            var folder => $"{NewsgroupsArchive.DataEnvironmentVariable}={folder} holds neither {NewsgroupsArchive.FileName} nor its extracted folders",
+        };
         return $"The 20 Newsgroups corpus was not found (no --data, {environment}, nothing in {options.CacheDirectory}).";
     }
 
