@@ -6,12 +6,20 @@ namespace Tensorlet.Models.Checkpoints;
 /// its metadata, is then renamed into place, and that one rename is the commit: before it the previous pair is
 /// whole and in use, after it the new one. Only then are the optimizer files the model file no longer names
 /// deleted. A process killed at any step leaves at worst an unnamed optimizer file or a hidden temporary file,
-/// which <see cref="RemoveLeftovers"/> (called by every save, and by a resume) deletes.
+/// which <see cref="RemoveLeftovers"/> (called by every save, and by a resume) deletes. Both files record the same
+/// random pair id (<see cref="PairIdKey"/>), new at every save, so that an optimizer file put in the place of the one
+/// saved with the model (another run's, of the same step) is refused on load (<see cref="CheckSavedTogether"/>).
 /// </summary>
 internal static class CheckpointPair
 {
     /// <summary>The model file's metadata key that names its optimizer file (a file name in the same folder).</summary>
     public const string OptimizerFileKey = "tensorlet.optimizer_file";
+
+    /// <summary>
+    /// The metadata key, in both files of a pair, of the id that binds them: random and new at every save. Pairs saved
+    /// before it was recorded have it in neither file.
+    /// </summary>
+    public const string PairIdKey = "tensorlet.pair_id";
 
     // Held for the whole of a save, so a second Ctrl+C can wait for it (ModelCheckpoint.WaitForSaves).
     private static readonly Lock Gate = new();
@@ -26,10 +34,11 @@ internal static class CheckpointPair
 
     /// <summary>
     /// Writes the pair: <paramref name="writeOptimizer"/> (when given) writes the optimizer file at the path it is
-    /// passed; <paramref name="writeModel"/> then writes the model file with the metadata it is passed, which names
-    /// the optimizer file under <see cref="OptimizerFileKey"/>.
+    /// passed, recording the pair id it is passed under <see cref="PairIdKey"/>; <paramref name="writeModel"/> then
+    /// writes the model file with the metadata it is passed, which names the optimizer file under
+    /// <see cref="OptimizerFileKey"/> and records the same pair id.
     /// </summary>
-    public static void Save(string modelPath, IDictionary<string, string> metadata, Action<string>? writeOptimizer, Action<IReadOnlyDictionary<string, string>> writeModel)
+    public static void Save(string modelPath, IDictionary<string, string> metadata, Action<string, string>? writeOptimizer, Action<IReadOnlyDictionary<string, string>> writeModel)
     {
         var fullPath = Path.GetFullPath(modelPath);
         var folder = Path.GetDirectoryName(fullPath)!;
@@ -39,13 +48,16 @@ internal static class CheckpointPair
             string? optimizerName = null;
             if (writeOptimizer is not null)
             {
-                optimizerName = $"{Stem(fullPath)}.optimizer.{Guid.NewGuid():N}.safetensors";
-                writeOptimizer(Path.Combine(folder, optimizerName));
+                var pairId = Guid.NewGuid().ToString("N");
+                optimizerName = $"{Stem(fullPath)}.optimizer.{pairId}.safetensors";
+                writeOptimizer(Path.Combine(folder, optimizerName), pairId);
                 metadata[OptimizerFileKey] = optimizerName;
+                metadata[PairIdKey] = pairId;
             }
             else
             {
                 metadata.Remove(OptimizerFileKey);
+                metadata.Remove(PairIdKey);
             }
 
             writeModel(metadata.AsReadOnly());
@@ -77,6 +89,22 @@ internal static class CheckpointPair
         }
 
         return Path.Combine(Path.GetDirectoryName(fullPath)!, name);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="optimizer"/> was saved with <paramref name="model"/>: both record the same pair id,
+    /// or, for a pair saved before the id was recorded, neither does (the caller then has only the step to compare).
+    /// </summary>
+    /// <exception cref="CheckpointException">The two files record different pair ids, or only one of them records one.</exception>
+    public static void CheckSavedTogether(SafeTensorsFile model, SafeTensorsFile optimizer)
+    {
+        model.Metadata.TryGetValue(PairIdKey, out var modelId);
+        optimizer.Metadata.TryGetValue(PairIdKey, out var optimizerId);
+        if (modelId != optimizerId)
+        {
+            throw new CheckpointException(
+                $"{optimizer.Path} was not saved with {model.Path}: they record different pair ids ({optimizerId ?? "none"} and {modelId ?? "none"}), so the optimizer state is another checkpoint's; put back the optimizer file saved with this model.");
+        }
     }
 
     /// <summary>

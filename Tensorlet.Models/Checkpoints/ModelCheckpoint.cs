@@ -90,7 +90,7 @@ public sealed class ModelCheckpoint
             metadata[DropoutSeedKey] = recurrent.DropoutSeed.ToString(CultureInfo.InvariantCulture);
         }
 
-        Action<string>? writeOptimizer = optimizer is null ? null : optimizerPath => OptimizerStateFile.Write(optimizerPath, optimizer, model.Parameters);
+        Action<string, string>? writeOptimizer = optimizer is null ? null : (optimizerPath, pairId) => OptimizerStateFile.Write(optimizerPath, pairId, optimizer, model.Parameters);
         CheckpointPair.Save(path, metadata, writeOptimizer, meta =>
             SafeTensorsFile.Write(path, model.Parameters.Parameters.Select(p => new SafeTensor(p.Name, [.. p.Shape], p.Value.ToArray())), meta));
     }
@@ -218,8 +218,11 @@ public sealed class ModelCheckpoint
         }
     }
 
-    /// <summary>Restores Adam's state from the optimizer file the model file names, checking it belongs to this checkpoint.</summary>
-    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, of another step or of another model.</exception>
+    /// <summary>
+    /// Restores Adam's state from the optimizer file the model file names, checking it was saved with this checkpoint:
+    /// both record the same pair id (a pair saved before the id was recorded has it in neither, and is matched by step).
+    /// </summary>
+    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, not the one saved with the model file, of another step or of another model.</exception>
     public void LoadOptimizerState(ICharModel model, Adam optimizer)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -232,7 +235,9 @@ public sealed class ModelCheckpoint
                 : $"{Path} holds no optimizer state (it was saved without one, as a .best checkpoint is): training cannot go on from it.");
         }
 
-        var (step, load) = OptimizerStateFile.Read(path, optimizer, model.Parameters);
+        var (step, load) = OptimizerStateFile.Read(path, File, optimizer, model.Parameters);
+
+        // The pair id already binds the two files; for a pair saved without one, the step is all there is to compare.
         if (step != Position.Step)
         {
             throw new CheckpointException($"{path} does not belong to {Path}: it was saved at step {step}, the model at step {Position.Step}.");

@@ -30,7 +30,7 @@ public static class ModuleCheckpoint
         CheckpointPair.Save(
             path,
             fileMetadata,
-            optimizer is null ? null : optimizerPath => OptimizerStateFile.Write(optimizerPath, optimizer, module.Parameters, schedule),
+            optimizer is null ? null : (optimizerPath, pairId) => OptimizerStateFile.Write(optimizerPath, pairId, optimizer, module.Parameters, schedule),
             written => SafeTensorsFile.Write(path, tensors, written));
     }
 
@@ -43,7 +43,7 @@ public static class ModuleCheckpoint
     /// are read and checked before anything is written: on a mismatch neither the module, the optimizer nor the schedule changes.
     /// </summary>
     /// <exception cref="ArgumentException">The optimizer is over another module's parameters or its state cannot be saved, or the schedule is not the optimizer's.</exception>
-    /// <exception cref="CheckpointException">A file is unreadable, its tensors do not match, or it was saved without the state asked for.</exception>
+    /// <exception cref="CheckpointException">A file is unreadable, its tensors do not match, it was saved without the state asked for, or the optimizer file beside it is not the one saved with it.</exception>
     public static void Load(Module module, string path, IOptimizer? optimizer = null, LearningRateSchedule? schedule = null)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -58,7 +58,7 @@ public static class ModuleCheckpoint
                 throw new CheckpointException($"{path} holds no optimizer state: it was saved without an optimizer.");
             }
 
-            (_, loadOptimizer) = OptimizerStateFile.Read(CheckpointPair.OptimizerPath(path, file.Metadata), optimizer, module.Parameters, schedule);
+            (_, loadOptimizer) = OptimizerStateFile.Read(CheckpointPair.OptimizerPath(path, file.Metadata), file, optimizer, module.Parameters, schedule);
         }
 
         // The schedule's state is checked as it loads (then nothing has changed), so it goes first; the rest cannot fail.

@@ -8,7 +8,8 @@ namespace Tensorlet.Models.Checkpoints;
 /// An optimizer's state as a safetensors file, one tensor per parameter and per kind of state under PyTorch's state
 /// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, <c>momentum_buffer.NAME</c> for SGD with
 /// momentum; the step count, the optimizer and, when given, its learning-rate schedule's state dict
-/// (<c>tensorlet.schedule.last_epoch</c>, ...) in the metadata. The file of a checkpoint pair (<see cref="CheckpointPair"/>).
+/// (<c>tensorlet.schedule.last_epoch</c>, ...) and the pair id it shares with its model file in the metadata. The file
+/// of a checkpoint pair (<see cref="CheckpointPair"/>).
 /// </summary>
 internal static class OptimizerStateFile
 {
@@ -34,8 +35,11 @@ internal static class OptimizerStateFile
         }
     }
 
-    /// <summary>Writes the state of <paramref name="optimizer"/> over <paramref name="parameters"/> to <paramref name="path"/>, atomically.</summary>
-    public static void Write(string path, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
+    /// <summary>
+    /// Writes the state of <paramref name="optimizer"/> over <paramref name="parameters"/> to <paramref name="path"/>,
+    /// atomically, recording <paramref name="pairId"/>, the id its model file records too.
+    /// </summary>
+    public static void Write(string path, string pairId, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
         var (step, states) = optimizer switch
@@ -60,6 +64,7 @@ internal static class OptimizerStateFile
         {
             [StepKey] = step.ToString(CultureInfo.InvariantCulture),
             [OptimizerKey] = optimizer.GetType().Name,
+            [CheckpointPair.PairIdKey] = pairId,
         };
         if (schedule is not null)
         {
@@ -77,16 +82,17 @@ internal static class OptimizerStateFile
     }
 
     /// <summary>
-    /// Reads and checks the state in <paramref name="path"/> for <paramref name="optimizer"/> over
+    /// Reads and checks the state in <paramref name="path"/>, saved with <paramref name="model"/>, for <paramref name="optimizer"/> over
     /// <paramref name="parameters"/> (and <paramref name="schedule"/>'s, when given); returns its step and the action
     /// that loads it, so that a caller loading a pair checks both files before it changes anything. The action loads
     /// the schedule first, which refuses a bad state without changing anything, then the optimizer, which cannot fail.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is unreadable, of another optimizer or schedule, lacks a state, holds one as an integer or bool tensor, or holds a value no training gives (a non-finite value, a negative second moment or step count).</exception>
-    public static (int Step, Action Load) Read(string path, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
+    /// <exception cref="CheckpointException">The file is unreadable, was not saved with <paramref name="model"/>, is of another optimizer or schedule, lacks a state, holds one as an integer or bool tensor, or holds a value no training gives (a non-finite value, a negative second moment or step count).</exception>
+    public static (int Step, Action Load) Read(string path, SafeTensorsFile model, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
         var file = SafeTensorsFile.Read(path);
+        CheckpointPair.CheckSavedTogether(model, file);
         string saved = file.Metadata.TryGetValue(OptimizerKey, out var name) ? name : nameof(Optim.Adam);
         if (saved != optimizer.GetType().Name)
         {

@@ -513,6 +513,66 @@ public sealed class CheckpointTests
         Assert.That(adam2.SaveState().FirstMoment, Is.EqualTo(adam.SaveState().FirstMoment));
     }
 
+    [Test]
+    public void AnotherRunsOptimizerFileOfTheSameStepIsRefusedAndAdamIsUnchanged()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        TrainSteps(model, adam, 1);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 1, 1), adam);
+        var named = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+
+        // Another run of the same model at the same step; its optimizer file copied in under the name this model file gives.
+        using var otherModel = spec.Create(device, seed: 3);
+        using var otherAdam = new Adam(otherModel.Parameters, 0.01f);
+        TrainSteps(otherModel, otherAdam, 1);
+        var other = Path.Combine(folder, "other", "lstm.safetensors");
+        ModelCheckpoint.Save(other, otherModel, spec, Characters, null, new TrainingPosition(0, 1, 1), otherAdam);
+        File.Copy(Directory.GetFiles(Path.GetDirectoryName(other)!, "lstm.optimizer.*.safetensors").Single(), named, overwrite: true);
+
+        using var adam2 = new Adam(model.Parameters, 0.01f);
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2))!;
+        var ids = (SafeTensorsFile.Read(named).Metadata["tensorlet.pair_id"], SafeTensorsFile.Read(path).Metadata["tensorlet.pair_id"]);
+        Assert.That(e.Message, Is.EqualTo($"{named} was not saved with {path}: they record different pair ids ({ids.Item1} and {ids.Item2}), so the optimizer state is another checkpoint's; put back the optimizer file saved with this model."));
+        Assert.That((adam2.StepCount, adam2.SaveState().SecondMoment.All(v => v == 0f)), Is.EqualTo((0, true)), "Adam is unchanged");
+    }
+
+    [Test]
+    public void APairSavedBeforePairIdsStillResumesButAHalfOfOneIsRefused()
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        TrainSteps(model, adam, 2);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 2, 2), adam);
+        var named = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+        var modelFile = SafeTensorsFile.Read(path);
+        var optimizerFile = SafeTensorsFile.Read(named);
+        static Dictionary<string, string> WithoutId(SafeTensorsFile file)
+        {
+            var metadata = file.Metadata.ToDictionary();
+            Assert.That(metadata.Remove("tensorlet.pair_id"), Is.True);
+            return metadata;
+        }
+
+        // A model file from before pair ids beside an optimizer file that records one: not saved together.
+        SafeTensorsFile.Write(path, modelFile.Tensors.Values, WithoutId(modelFile));
+        using var adam2 = new Adam(model.Parameters, 0.01f);
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2))!;
+        Assert.That(e.Message, Does.StartWith($"{named} was not saved with {path}: they record different pair ids ({optimizerFile.Metadata["tensorlet.pair_id"]} and none)"));
+        Assert.That(adam2.StepCount, Is.Zero, "Adam is unchanged");
+
+        // Neither records one, as every pair saved before pair ids: matched by step count, as then.
+        SafeTensorsFile.Write(named, optimizerFile.Tensors.Values, WithoutId(optimizerFile));
+        ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2);
+        Assert.That(adam2.SaveState().FirstMoment, Is.EqualTo(adam.SaveState().FirstMoment));
+    }
+
     [TestCase("../lstm.optimizer.x.safetensors")]
     [TestCase("/etc/passwd")]
     [TestCase("ngram.optimizer.x.safetensors")]

@@ -309,6 +309,31 @@ public sealed class ModuleCheckpointTests
     }
 
     [Test]
+    public void AnotherSavesOptimizerFileOfTheSameStepIsRefusedAndNothingChanges()
+    {
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        var other = Path.Combine(folder, "other", "model.safetensors");
+        using var model = Model(device, seed: 1);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        Steps(model, adam, 0, 2);
+        ModuleCheckpoint.Save(model, path, adam);
+        using var otherModel = Model(device, seed: 3);
+        using var otherAdam = new Adam(otherModel.Parameters, 0.01f);
+        Steps(otherModel, otherAdam, 0, 2);
+        ModuleCheckpoint.Save(otherModel, other, otherAdam);
+        var optimizerFile = Directory.GetFiles(folder, "model.optimizer.*.safetensors").Single();
+        File.Copy(Directory.GetFiles(Path.GetDirectoryName(other)!, "model.optimizer.*.safetensors").Single(), optimizerFile, overwrite: true);
+
+        using var target = Model(device, seed: 2);
+        using var targetAdam = new Adam(target.Parameters, 0.01f);
+        var weights = target.Parameters.Values.ToArray();
+        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, targetAdam))!;
+        Assert.That(e.Message, Does.StartWith($"{optimizerFile} was not saved with {path}: they record different pair ids"));
+        Assert.That((target.Parameters.Values.ToArray(), targetAdam.StepCount), Is.EqualTo((weights, 0)), "neither the module nor Adam changes");
+    }
+
+    [Test]
     public void AnOptimizerFileWithANegativeStepCountIsRefused()
     {
         var device = TestDevices.Get("cpu");
