@@ -56,6 +56,7 @@ public sealed class ModelCheckpoint
     /// optimizer state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the model file names.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> has a negative epoch, batch or step, which <see cref="Read"/> would refuse; nothing is written.</exception>
+    /// <exception cref="ArgumentException"><paramref name="optimizer"/> has taken another number of steps than <paramref name="position"/>'s step, a pair <see cref="LoadOptimizerState"/> would refuse; nothing is written.</exception>
     public static void Save(string path, ICharModel model, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, Adam? optimizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -68,6 +69,11 @@ public sealed class ModelCheckpoint
         if (position.Epoch < 0 || position.BatchInEpoch < 0 || position.Step < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(position), position, $"A training position counts from 0; got epoch {position.Epoch}, batch {position.BatchInEpoch}, step {position.Step}.");
+        }
+
+        if (optimizer is not null && optimizer.StepCount != position.Step)
+        {
+            throw new ArgumentException($"The optimizer has taken {optimizer.StepCount} steps but the training position is at step {position.Step}; a checkpoint holds both at one step, so resuming would refuse this one.", nameof(optimizer));
         }
 
         var metadata = new Dictionary<string, string>

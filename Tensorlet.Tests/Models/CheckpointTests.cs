@@ -323,6 +323,24 @@ public sealed class CheckpointTests
         Assert.That(read.Message, Is.EqualTo($"{path} has a negative training position in its metadata: {key} is '{text}'; the file is damaged."));
     }
 
+    [TestCase(0L)]
+    [TestCase(2L)]
+    public void AnOptimizerOfAnotherStepThanThePositionIsRefusedAtSaveAndNothingIsWritten(long step)
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+        using var model = spec.Create(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        TrainSteps(model, adam, 1);
+        var path = Path.Combine(folder, "lstm.safetensors");
+
+        var e = Assert.Throws<ArgumentException>(() => ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 1, step), adam))!;
+
+        Assert.That(e.Message, Does.StartWith($"The optimizer has taken 1 steps but the training position is at step {step}; a checkpoint holds both at one step, so resuming would refuse this one."));
+        Assert.That(e.ParamName, Is.EqualTo("optimizer"));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "nothing written");
+    }
+
     [TestCase("tensorlet.epoch", "3000000000")]
     [TestCase("tensorlet.batch_in_epoch", "1.5")]
     [TestCase("tensorlet.step", "9223372036854775808")]
