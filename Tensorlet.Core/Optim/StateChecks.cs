@@ -20,14 +20,31 @@ internal static class StateChecks
     /// <exception cref="ArgumentException">An element is not finite, or negative where it may not be.</exception>
     public static void Values(float[] values, bool nonNegative, string what, string parameterName)
     {
-        int bad = nonNegative
-            ? Array.FindIndex(values, v => !(v >= 0f && float.IsFinite(v)))
-            : Array.FindIndex(values, v => !float.IsFinite(v));
+        int bad = IndexOfInvalid(values, nonNegative);
         if (bad >= 0)
         {
             throw new ArgumentException(
                 string.Create(CultureInfo.InvariantCulture, $"The saved {what} holds {values[bad]} at element {bad}; it must be finite{(nonNegative ? " and at least 0" : "")}."),
                 parameterName);
         }
+    }
+
+    /// <summary>
+    /// The index of the first element of <paramref name="values"/> that is not finite (NaN or an infinity) or, when
+    /// <paramref name="nonNegative"/>, is below 0; -1 when every element passes. The one scan for values no training
+    /// gives, behind every check of saved weights and optimizer state (here, and in Tensorlet.Models' checkpoints).
+    /// </summary>
+    public static int IndexOfInvalid(ReadOnlySpan<float> values, bool nonNegative)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i];
+            if (!float.IsFinite(v) || (nonNegative && v < 0f))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 }

@@ -86,15 +86,8 @@ public static class ModuleCheckpoint
                 throw new CheckpointException($"{file.Path}: tensor '{p.Name}' is {t.ShapeText} but the {owner} needs [{string.Join(", ", p.Shape)}].");
             }
 
-            var data = file.FloatData(t, $"the {owner}'s weights");
-
-            // Training stops at a non-finite loss and never saves one, so a NaN or infinity here is damage: loaded, it
-            // would only show later as NaN losses or a sampler stuck on one character.
-            if (Array.FindIndex(data, v => !float.IsFinite(v)) is var bad and >= 0)
-            {
-                throw new CheckpointException($"{file.Path}: tensor '{p.Name}' holds a non-finite value ({data[bad]}) at element {bad}; the file is damaged.");
-            }
-
+            // A NaN or infinity loaded would only show later, as NaN losses or a sampler stuck on one character.
+            var data = file.FiniteFloatData(t, $"the {owner}'s weights");
             state[p.Name] = ([.. t.Shape], data);
         }
 

@@ -119,13 +119,8 @@ internal static class OptimizerStateFile
             foreach (var p in parameters.Parameters)
             {
                 string name = $"{state}.{p.Name}";
-                var data = file.FloatData(file.Get(name, [.. p.Shape]), $"{optimizer.GetType().Name}'s state");
-                if (Array.FindIndex(data, v => !float.IsFinite(v)) is var bad and >= 0)
-                {
-                    throw new CheckpointException($"{path}: tensor '{name}' holds a non-finite value ({data[bad]}) at element {bad}; the file is damaged.");
-                }
-
-                if (state == SecondMoment && Array.FindIndex(data, v => v < 0f) is var negative and >= 0)
+                var data = file.FiniteFloatData(file.Get(name, [.. p.Shape]), $"{optimizer.GetType().Name}'s state");
+                if (state == SecondMoment && StateChecks.IndexOfInvalid(data, nonNegative: true) is var negative and >= 0)
                 {
                     throw new CheckpointException($"{path}: tensor '{name}' holds a negative value ({data[negative]}) at element {negative}, but a second moment is a mean of squares; the file is damaged.");
                 }

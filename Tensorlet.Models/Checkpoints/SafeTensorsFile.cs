@@ -1,3 +1,5 @@
+using Tensorlet.Optim;
+
 namespace Tensorlet.Models.Checkpoints;
 
 /// <summary>
@@ -66,6 +68,25 @@ internal sealed class SafeTensorsFile
         }
 
         return tensor.Data;
+    }
+
+    /// <summary>
+    /// The float32 values of <paramref name="tensor"/>, as <see cref="FloatData"/> gives them, refusing a NaN or an
+    /// infinity: weights and optimizer state hold neither (training stops at a non-finite loss and never saves one), so
+    /// one is damage, which loaded would show only later, as NaN losses or weights far from the cause.
+    /// </summary>
+    /// <param name="tensor">A tensor of this file.</param>
+    /// <param name="what">What the values are, for the message: "the module's weights", "Adam's state".</param>
+    /// <exception cref="CheckpointException">The tensor is of an integer or bool dtype, or holds a value that is not finite.</exception>
+    public float[] FiniteFloatData(SafeTensor tensor, string what)
+    {
+        var data = FloatData(tensor, what);
+        if (StateChecks.IndexOfInvalid(data, nonNegative: false) is var bad and >= 0)
+        {
+            throw new CheckpointException($"{Path}: tensor '{tensor.Name}' holds a non-finite value ({data[bad]}) at element {bad}; the file is damaged.");
+        }
+
+        return data;
     }
 
     /// <summary>Reads and validates a safetensors file.</summary>
