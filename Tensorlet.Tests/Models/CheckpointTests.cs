@@ -89,14 +89,10 @@ public sealed class CheckpointTests
     [Test]
     public void AnNgramModelHasNoDropoutToSet()
     {
-        var device = TestDevices.Get("cpu");
-        var ngrams = NgramVocabulary.FromNgrams(2, ["ab", "ba"]);
-        var spec = CharModelSpec.Ngram(2, ngrams.Count, Characters.Count, 4, Activation.Relu);
-        using var model = spec.Create(device, seed: 1);
-        var path = Path.Combine(folder, "ngram.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, ngrams, new TrainingPosition(0, 0, 0));
+        var saved = SaveNgram(["ab", "ba"], Activation.Relu, seed: 1);
+        using var model = saved.Model;
 
-        var error = Assert.Throws<InvalidOperationException>(() => ModelCheckpoint.Read(path).CreateModel(device, dropout: 0.2f))!;
+        var error = Assert.Throws<InvalidOperationException>(() => ModelCheckpoint.Read(saved.Path).CreateModel(model.Device, dropout: 0.2f))!;
 
         Assert.That(error.Message, Does.Contain("n-gram model"));
     }
@@ -104,26 +100,20 @@ public sealed class CheckpointTests
     [Test]
     public void NgramCheckpointKeepsTheNgramVocabulary()
     {
-        var device = TestDevices.Get("cpu");
-        var ngrams = NgramVocabulary.FromNgrams(2, ["ab", "ba", "g "]);
-        var spec = CharModelSpec.Ngram(2, ngrams.Count, Characters.Count, 4, Activation.Sigmoid);
-        using var model = spec.Create(device, seed: 1);
-        var path = Path.Combine(folder, "ngram.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, ngrams, new TrainingPosition(0, 0, 0));
-        var checkpoint = ModelCheckpoint.Read(path);
-        Assert.That(checkpoint.Ngrams!.Ngrams, Is.EqualTo(ngrams.Ngrams));
+        var saved = SaveNgram(["ab", "ba", "g "], Activation.Sigmoid, seed: 1);
+        using var model = saved.Model;
+        var checkpoint = ModelCheckpoint.Read(saved.Path);
+        Assert.That(checkpoint.Ngrams!.Ngrams, Is.EqualTo(saved.Ngrams.Ngrams));
         Assert.That(checkpoint.Spec.Activation, Is.EqualTo(Activation.Sigmoid));
-        Assert.That(SafeTensorsFile.Read(path).Tensors.Keys, Is.EquivalentTo(new[] { "L1.weight", "L1.bias", "L2.weight", "L2.bias" }));
+        Assert.That(SafeTensorsFile.Read(saved.Path).Tensors.Keys, Is.EquivalentTo(new[] { "L1.weight", "L1.bias", "L2.weight", "L2.bias" }));
     }
 
     [Test]
     public void WrongModelDifferentVocabularyAndTruncationGetClearErrors()
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 1);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+        using var lstm = new Lstm(folder, seed: 1);
+        var path = lstm.Path;
+        lstm.Save(withOptimizer: false);
 
         var wrongKind = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path, ModelKind.Ngram));
         Assert.That(wrongKind!.Message, Does.Contain(path).And.Contain("LSTM").And.Contain("n-gram"));
@@ -135,7 +125,7 @@ public sealed class CheckpointTests
             Is.EqualTo($"{path} was trained on a different vocabulary (8 characters) from the data's (10): the data has U+000A, 'x', 'y' that the checkpoint lacks; the checkpoint has ' ' that the data lacks."),
             "one line, whatever the characters");
 
-        var noOptimizer = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, new Adam(model.Parameters)));
+        var noOptimizer = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(lstm.Model, new Adam(lstm.Model.Parameters)));
         Assert.That(noOptimizer!.Message, Is.EqualTo($"{path} holds no optimizer state (it was saved without one, as a .best checkpoint is): training cannot go on from it."));
 
         var bytes = File.ReadAllBytes(path);
@@ -151,24 +141,16 @@ public sealed class CheckpointTests
     [Test]
     public void ACheckpointWhoseSpecUsesTheOlderKeysStillLoads()
     {
-        var device = TestDevices.Get("cpu");
-        var ngrams = NgramVocabulary.FromNgrams(2, ["ab", "ba", "g "]);
-        var spec = CharModelSpec.Ngram(2, ngrams.Count, Characters.Count, 4, Activation.Tanh);
-        using var model = spec.Create(device, seed: 3);
-        var path = Path.Combine(folder, "ngram.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, ngrams, new TrainingPosition(1, 2, 3));
+        var saved = SaveNgram(["ab", "ba", "g "], Activation.Tanh, seed: 3, new TrainingPosition(1, 2, 3));
+        using var model = saved.Model;
 
         // Rewrite the spec as the code before the key renames wrote it, keeping everything else.
-        var file = SafeTensorsFile.Read(path);
-        var metadata = file.Metadata.ToDictionary();
-        metadata["tensorlet.spec"] =
-            $$"""{"kind":"ngram","vocabulary_size":{{Characters.Count}},"hidden_size":4,"layers":1,"dropout":0,"n":2,"ngram_vocabulary_size":{{ngrams.Count}},"activation":"tanh"}""";
-        var older = Path.Combine(folder, "older.safetensors");
-        SafeTensorsFile.Write(older, file.Tensors.Values, metadata);
+        EditedSafeTensors.EditMetadata(saved.Path, metadata => metadata["tensorlet.spec"] =
+            $$"""{"kind":"ngram","vocabulary_size":{{Characters.Count}},"hidden_size":4,"layers":1,"dropout":0,"n":2,"ngram_vocabulary_size":{{saved.Ngrams.Count}},"activation":"tanh"}""");
 
-        var checkpoint = ModelCheckpoint.Read(older, ModelKind.Ngram);
-        Assert.That(checkpoint.Spec, Is.EqualTo(spec));
-        using var loaded = checkpoint.CreateModel(device);
+        var checkpoint = ModelCheckpoint.Read(saved.Path, ModelKind.Ngram);
+        Assert.That(checkpoint.Spec, Is.EqualTo(saved.Spec));
+        using var loaded = checkpoint.CreateModel(model.Device);
         Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()));
     }
 
@@ -184,27 +166,23 @@ public sealed class CheckpointTests
     [Test]
     public void ASaveReplacesTheModelAndOptimizerFilesAsOnePair()
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        TrainSteps(model, adam, 1);
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 1, 1), adam);
-        var first = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
-        TrainSteps(model, adam, 1);
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 2, 2), adam);
+        using var lstm = new Lstm(folder, steps: 1);
+        var path = lstm.Path;
+        lstm.Save();
+        var first = lstm.OptimizerFile;
+        TrainSteps(lstm.Model, lstm.Adam, 1);
+        lstm.Save();
 
         // The new pair has a new optimizer file, named by the model file; the old one is gone once the model file is replaced.
-        var second = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+        var second = lstm.OptimizerFile;
         Assert.That(second, Is.Not.EqualTo(first));
         Assert.That(SafeTensorsFile.Read(path).Metadata["tensorlet.optimizer_file"], Is.EqualTo(Path.GetFileName(second)));
-        using var adam2 = new Adam(model.Parameters, 0.01f);
-        ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2);
-        Assert.That(adam2.SaveState().SecondMoment, Is.EqualTo(adam.SaveState().SecondMoment));
+        using var adam2 = new Adam(lstm.Model.Parameters, 0.01f);
+        ModelCheckpoint.Read(path).LoadOptimizerState(lstm.Model, adam2);
+        Assert.That(adam2.SaveState().SecondMoment, Is.EqualTo(lstm.Adam.SaveState().SecondMoment));
 
         // Saving without an optimizer drops the optimizer file: it would belong to another step.
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 2, 2));
+        lstm.Save(withOptimizer: false);
         Assert.That(Directory.GetFiles(folder), Is.EqualTo(new[] { path }));
         ModelCheckpoint.Delete(path);
         Assert.That(Directory.GetFiles(folder), Is.Empty);
@@ -213,13 +191,9 @@ public sealed class CheckpointTests
     [Test]
     public void LeftoversOfAKilledSaveAreRemovedAndThePairIsKept()
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
-        var named = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+        using var lstm = new Lstm(folder);
+        lstm.Save();
+        var named = lstm.OptimizerFile;
 
         // What a kill leaves at each step: a 0-byte temporary of either file, or a complete optimizer file the model
         // file does not name yet. Files of another model in the folder are not touched.
@@ -230,51 +204,42 @@ public sealed class CheckpointTests
         }
 
         File.Copy(named, Path.Combine(folder, "ngram.optimizer.beef.safetensors"));
-        ModelCheckpoint.RemoveLeftovers(path);
+        ModelCheckpoint.RemoveLeftovers(lstm.Path);
         Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "lstm.safetensors", Path.GetFileName(named), "ngram.optimizer.beef.safetensors" }.Order()));
-        using var adam2 = new Adam(model.Parameters, 0.01f);
-        Assert.DoesNotThrow(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2));
+        using var adam2 = new Adam(lstm.Model.Parameters, 0.01f);
+        Assert.DoesNotThrow(() => ModelCheckpoint.Read(lstm.Path).LoadOptimizerState(lstm.Model, adam2));
     }
 
     [TestCase(float.NaN)]
     [TestCase(float.NegativeInfinity)]
     public void AWeightThatIsNotFiniteIsRefusedOnLoad(float value)
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
-        var file = SafeTensorsFile.Read(path);
-        var tensors = file.Tensors.Values.Select(t => t.Name == "output.bias" ? new SafeTensor(t.Name, [.. t.Shape], [.. t.Data.Select((v, i) => i == 3 ? value : v)]) : t);
-        SafeTensorsFile.Write(path, tensors, file.Metadata);
+        using var lstm = new Lstm(folder);
+        lstm.Save(withOptimizer: false);
+        EditedSafeTensors.SetElement(lstm.Path, "output.bias", 3, value);
 
-        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).CreateModel(device));
-        Assert.That(e!.Message, Is.EqualTo($"{path}: tensor 'output.bias' holds a non-finite value ({value}) at element 3; the file is damaged."));
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(lstm.Path).CreateModel(lstm.Device));
+        Assert.That(e!.Message, Is.EqualTo($"{lstm.Path}: tensor 'output.bias' holds a non-finite value ({value}) at element 3; the file is damaged."));
     }
 
     [Test]
     public void AnIntegerWeightOrOptimizerStateIsRefusedOnLoad()
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        TrainSteps(model, adam, 1);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 1, 1), adam);
-        var optimizerFile = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+        using var lstm = new Lstm(folder, steps: 1);
+        var path = lstm.Path;
+        lstm.Save();
+        var optimizerFile = lstm.OptimizerFile;
 
         // The optimizer state: the model loads, the state does not, and Adam keeps its own.
         RetypedSafeTensors.Retype(optimizerFile, "exp_avg_sq.output.bias", "I64");
-        using var loaded = ModelCheckpoint.Read(path).CreateModel(device);
+        using var loaded = ModelCheckpoint.Read(path).CreateModel(lstm.Device);
         using var adam2 = new Adam(loaded.Parameters, 0.01f);
         var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(loaded, adam2))!;
         Assert.That(e.Message, Is.EqualTo($"{optimizerFile}: tensor 'exp_avg_sq.output.bias' is I64, an integer dtype, which cannot hold Adam's state: only F32, F64, F16 and BF16 tensors are read as float32."));
         Assert.That((adam2.StepCount, adam2.SaveState().SecondMoment.All(v => v == 0f)), Is.EqualTo((0, true)), "Adam is unchanged");
 
         RetypedSafeTensors.Retype(path, "output.weight", "BOOL");
-        e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).CreateModel(device))!;
+        e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).CreateModel(lstm.Device))!;
         Assert.That(e.Message, Is.EqualTo($"{path}: tensor 'output.weight' is BOOL, a bool dtype, which cannot hold the model's weights: only F32, F64, F16 and BF16 tensors are read as float32."));
     }
 
@@ -282,15 +247,12 @@ public sealed class CheckpointTests
     public void ATrainingPositionPastInt32StepsRoundTrips()
     {
         // Before, Save wrote the long step and Read parsed it as an int: "malformed number in its metadata: '3000000000'".
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        var path = Path.Combine(folder, "lstm.safetensors");
+        using var lstm = new Lstm(folder);
         var position = new TrainingPosition(3, 0, 3_000_000_000L);
-        ModelCheckpoint.Save(path, model, spec, Characters, null, position);
-        Assert.That(ModelCheckpoint.Read(path).Position, Is.EqualTo(position));
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(int.MaxValue, int.MaxValue, long.MaxValue));
-        Assert.That(ModelCheckpoint.Read(path).Position, Is.EqualTo(new TrainingPosition(int.MaxValue, int.MaxValue, long.MaxValue)));
+        ModelCheckpoint.Save(lstm.Path, lstm.Model, lstm.Spec, Characters, null, position);
+        Assert.That(ModelCheckpoint.Read(lstm.Path).Position, Is.EqualTo(position));
+        ModelCheckpoint.Save(lstm.Path, lstm.Model, lstm.Spec, Characters, null, new TrainingPosition(int.MaxValue, int.MaxValue, long.MaxValue));
+        Assert.That(ModelCheckpoint.Read(lstm.Path).Position, Is.EqualTo(new TrainingPosition(int.MaxValue, int.MaxValue, long.MaxValue)));
     }
 
     [TestCase(-4, -1, -9L)]
@@ -299,25 +261,22 @@ public sealed class CheckpointTests
     [TestCase(0, 0, -1L)]
     public void ANegativeTrainingPositionIsNeitherSavedNorRead(int epoch, int batch, long step)
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        var path = Path.Combine(folder, "lstm.safetensors");
+        using var lstm = new Lstm(folder);
+        var path = lstm.Path;
         var bad = new TrainingPosition(epoch, batch, step);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ModelCheckpoint.Save(path, model, spec, Characters, null, bad, adam))!;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ModelCheckpoint.Save(path, lstm.Model, lstm.Spec, Characters, null, bad, lstm.Adam))!;
         Assert.That(e.Message, Does.StartWith($"A training position counts from 0; got epoch {epoch}, batch {batch}, step {step}."));
         Assert.That(e.ParamName, Is.EqualTo("position"));
         Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "nothing written");
 
         // Written by other means: Read refuses it, naming the first negative count.
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
-        var file = SafeTensorsFile.Read(path);
-        var metadata = file.Metadata.ToDictionary();
-        metadata["tensorlet.epoch"] = epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        metadata["tensorlet.batch_in_epoch"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        metadata["tensorlet.step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        SafeTensorsFile.Write(path, file.Tensors.Values, metadata);
+        lstm.Save(withOptimizer: false);
+        EditedSafeTensors.EditMetadata(path, metadata =>
+        {
+            metadata["tensorlet.epoch"] = epoch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            metadata["tensorlet.batch_in_epoch"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            metadata["tensorlet.step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        });
         var (key, text) = epoch < 0 ? ("tensorlet.epoch", $"{epoch}") : batch < 0 ? ("tensorlet.batch_in_epoch", $"{batch}") : ("tensorlet.step", $"{step}");
         var read = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path))!;
         Assert.That(read.Message, Is.EqualTo($"{path} has a negative training position in its metadata: {key} is '{text}'; the file is damaged."));
@@ -327,14 +286,9 @@ public sealed class CheckpointTests
     [TestCase(2L)]
     public void AnOptimizerOfAnotherStepThanThePositionIsRefusedAtSaveAndNothingIsWritten(long step)
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        TrainSteps(model, adam, 1);
-        var path = Path.Combine(folder, "lstm.safetensors");
+        using var lstm = new Lstm(folder, steps: 1);
 
-        var e = Assert.Throws<ArgumentException>(() => ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 1, step), adam))!;
+        var e = Assert.Throws<ArgumentException>(() => ModelCheckpoint.Save(lstm.Path, lstm.Model, lstm.Spec, Characters, null, new TrainingPosition(0, 1, step), lstm.Adam))!;
 
         Assert.That(e.Message, Does.StartWith($"The optimizer has taken 1 steps but the training position is at step {step}; a checkpoint holds both at one step, so resuming would refuse this one."));
         Assert.That(e.ParamName, Is.EqualTo("optimizer"));
@@ -347,54 +301,44 @@ public sealed class CheckpointTests
     [TestCase("tensorlet.step", "x")]
     public void AMalformedTrainingPositionIsRefused(string key, string text)
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
-        var file = SafeTensorsFile.Read(path);
-        SafeTensorsFile.Write(path, file.Tensors.Values, new Dictionary<string, string>(file.Metadata) { [key] = text });
-        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path))!;
-        Assert.That(e.Message, Is.EqualTo($"{path} has a malformed number in its metadata: {key} is '{text}'."));
+        using var lstm = new Lstm(folder);
+        lstm.Save(withOptimizer: false);
+        EditedSafeTensors.EditMetadata(lstm.Path, metadata => metadata[key] = text);
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(lstm.Path))!;
+        Assert.That(e.Message, Is.EqualTo($"{lstm.Path} has a malformed number in its metadata: {key} is '{text}'."));
     }
 
     [Test]
     public void AModelFileThatNamesNoOptimizerFileHereCostsNoOptimizerState()
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
-        var named = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+        using var lstm = new Lstm(folder);
+        var path = lstm.Path;
+        lstm.Save();
+        var named = lstm.OptimizerFile;
         var kept = File.ReadAllBytes(named);
 
         // Copied in by hand over the checkpoint: a model saved without optimizer state (as the best one is), then one
         // that names another run's optimizer file.
         var other = Path.Combine(folder, "other", "lstm.safetensors");
-        ModelCheckpoint.Save(other, model, spec, Characters, null, new TrainingPosition(0, 0, 0));
+        ModelCheckpoint.Save(other, lstm.Model, lstm.Spec, Characters, null, lstm.Position);
         File.Copy(other, path, overwrite: true);
         ModelCheckpoint.RemoveLeftovers(path);
         Assert.That(File.ReadAllBytes(named), Is.EqualTo(kept), "a model file with no optimizer file named");
-        ModelCheckpoint.Save(other, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
+        ModelCheckpoint.Save(other, lstm.Model, lstm.Spec, Characters, null, lstm.Position, lstm.Adam);
         File.Copy(other, path, overwrite: true);
         ModelCheckpoint.RemoveLeftovers(path);
         Assert.That(File.ReadAllBytes(named), Is.EqualTo(kept), "a model file naming an optimizer file that is not here");
-        using var adam2 = new Adam(model.Parameters, 0.01f);
+        using var adam2 = new Adam(lstm.Model.Parameters, 0.01f);
         Assert.That(
-            Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2))!.Message,
+            Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(lstm.Model, adam2))!.Message,
             Does.Contain("as its optimizer state, which is not beside it"));
     }
 
     [Test]
     public void ASaveAndADeleteRemoveTheirModelsLeftoversAndNothingElse()
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        var path = Path.Combine(folder, "lstm.safetensors");
+        using var lstm = new Lstm(folder);
+        var path = lstm.Path;
 
         // A killed save's temporaries of the model and of its optimizer file, and files a save must leave alone: another
         // model's optimizer file and a file that only starts like an optimizer file.
@@ -405,7 +349,7 @@ public sealed class CheckpointTests
             File.WriteAllBytes(Path.Combine(folder, name), []);
         }
 
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
+        lstm.Save();
 
         var named = SafeTensorsFile.Read(path).Metadata["tensorlet.optimizer_file"];
         Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(others.Append("lstm.safetensors").Append(named).Order()));
@@ -510,85 +454,59 @@ public sealed class CheckpointTests
     [Test]
     public void ACheckpointWithTheOlderOptimizerFileNameStillResumes()
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        TrainSteps(model, adam, 2);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 2, 2), adam);
+        using var lstm = new Lstm(folder, steps: 2);
+        lstm.Save();
 
         // The layout before pairs: NAME.optimizer.safetensors, and no name in the model file's metadata.
-        var file = SafeTensorsFile.Read(path);
-        var metadata = file.Metadata.ToDictionary();
-        File.Move(Path.Combine(folder, metadata["tensorlet.optimizer_file"]), Path.Combine(folder, "lstm.optimizer.safetensors"));
-        metadata.Remove("tensorlet.optimizer_file");
-        SafeTensorsFile.Write(path, file.Tensors.Values, metadata);
-        ModelCheckpoint.RemoveLeftovers(path);
+        File.Move(lstm.OptimizerFile, Path.Combine(folder, "lstm.optimizer.safetensors"));
+        EditedSafeTensors.EditMetadata(lstm.Path, metadata => Assert.That(metadata.Remove("tensorlet.optimizer_file"), Is.True));
+        ModelCheckpoint.RemoveLeftovers(lstm.Path);
 
-        using var adam2 = new Adam(model.Parameters, 0.01f);
-        ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2);
-        Assert.That(adam2.SaveState().FirstMoment, Is.EqualTo(adam.SaveState().FirstMoment));
+        using var adam2 = new Adam(lstm.Model.Parameters, 0.01f);
+        ModelCheckpoint.Read(lstm.Path).LoadOptimizerState(lstm.Model, adam2);
+        Assert.That(adam2.SaveState().FirstMoment, Is.EqualTo(lstm.Adam.SaveState().FirstMoment));
     }
 
     [Test]
     public void AnotherRunsOptimizerFileOfTheSameStepIsRefusedAndAdamIsUnchanged()
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        TrainSteps(model, adam, 1);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 1, 1), adam);
-        var named = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
+        using var lstm = new Lstm(folder, steps: 1);
+        lstm.Save();
+        var named = lstm.OptimizerFile;
 
         // Another run of the same model at the same step; its optimizer file copied in under the name this model file gives.
-        using var otherModel = spec.Create(device, seed: 3);
-        using var otherAdam = new Adam(otherModel.Parameters, 0.01f);
-        TrainSteps(otherModel, otherAdam, 1);
-        var other = Path.Combine(folder, "other", "lstm.safetensors");
-        ModelCheckpoint.Save(other, otherModel, spec, Characters, null, new TrainingPosition(0, 1, 1), otherAdam);
-        File.Copy(Directory.GetFiles(Path.GetDirectoryName(other)!, "lstm.optimizer.*.safetensors").Single(), named, overwrite: true);
+        using var other = new Lstm(Path.Combine(folder, "other"), seed: 3, steps: 1);
+        other.Save();
+        File.Copy(other.OptimizerFile, named, overwrite: true);
 
-        using var adam2 = new Adam(model.Parameters, 0.01f);
-        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2))!;
-        var ids = (SafeTensorsFile.Read(named).Metadata["tensorlet.pair_id"], SafeTensorsFile.Read(path).Metadata["tensorlet.pair_id"]);
-        Assert.That(e.Message, Is.EqualTo($"{named} was not saved with {path}: they record different pair ids ({ids.Item1} and {ids.Item2}), so the optimizer state is another checkpoint's; put back the optimizer file saved with this model."));
+        using var adam2 = new Adam(lstm.Model.Parameters, 0.01f);
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(lstm.Path).LoadOptimizerState(lstm.Model, adam2))!;
+        var ids = (SafeTensorsFile.Read(named).Metadata["tensorlet.pair_id"], SafeTensorsFile.Read(lstm.Path).Metadata["tensorlet.pair_id"]);
+        Assert.That(e.Message, Is.EqualTo($"{named} was not saved with {lstm.Path}: they record different pair ids ({ids.Item1} and {ids.Item2}), so the optimizer state is another checkpoint's; put back the optimizer file saved with this model."));
         Assert.That((adam2.StepCount, adam2.SaveState().SecondMoment.All(v => v == 0f)), Is.EqualTo((0, true)), "Adam is unchanged");
     }
 
     [Test]
     public void APairSavedBeforePairIdsStillResumesButAHalfOfOneIsRefused()
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        TrainSteps(model, adam, 2);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 2, 2), adam);
-        var named = Directory.GetFiles(folder, "lstm.optimizer.*.safetensors").Single();
-        var modelFile = SafeTensorsFile.Read(path);
-        var optimizerFile = SafeTensorsFile.Read(named);
-        static Dictionary<string, string> WithoutId(SafeTensorsFile file)
-        {
-            var metadata = file.Metadata.ToDictionary();
-            Assert.That(metadata.Remove("tensorlet.pair_id"), Is.True);
-            return metadata;
-        }
+        using var lstm = new Lstm(folder, steps: 2);
+        var path = lstm.Path;
+        lstm.Save();
+        var named = lstm.OptimizerFile;
+        var optimizerId = SafeTensorsFile.Read(named).Metadata["tensorlet.pair_id"];
+        static void RemoveId(Dictionary<string, string> metadata) => Assert.That(metadata.Remove("tensorlet.pair_id"), Is.True);
 
         // A model file from before pair ids beside an optimizer file that records one: not saved together.
-        SafeTensorsFile.Write(path, modelFile.Tensors.Values, WithoutId(modelFile));
-        using var adam2 = new Adam(model.Parameters, 0.01f);
-        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2))!;
-        Assert.That(e.Message, Does.StartWith($"{named} was not saved with {path}: they record different pair ids ({optimizerFile.Metadata["tensorlet.pair_id"]} and none)"));
+        EditedSafeTensors.EditMetadata(path, RemoveId);
+        using var adam2 = new Adam(lstm.Model.Parameters, 0.01f);
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(lstm.Model, adam2))!;
+        Assert.That(e.Message, Does.StartWith($"{named} was not saved with {path}: they record different pair ids ({optimizerId} and none)"));
         Assert.That(adam2.StepCount, Is.Zero, "Adam is unchanged");
 
         // Neither records one, as every pair saved before pair ids: matched by step count, as then.
-        SafeTensorsFile.Write(named, optimizerFile.Tensors.Values, WithoutId(optimizerFile));
-        ModelCheckpoint.Read(path).LoadOptimizerState(model, adam2);
-        Assert.That(adam2.SaveState().FirstMoment, Is.EqualTo(adam.SaveState().FirstMoment));
+        EditedSafeTensors.EditMetadata(named, RemoveId);
+        ModelCheckpoint.Read(path).LoadOptimizerState(lstm.Model, adam2);
+        Assert.That(adam2.SaveState().FirstMoment, Is.EqualTo(lstm.Adam.SaveState().FirstMoment));
     }
 
     [TestCase("../lstm.optimizer.x.safetensors")]
@@ -597,19 +515,25 @@ public sealed class CheckpointTests
     [TestCase("lstm.optimizer.x.json")]
     public void AnOptimizerFileNameOutsideThePairIsRefused(string name)
     {
-        var device = TestDevices.Get("cpu");
-        var spec = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
-        using var model = spec.Create(device, seed: 2);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        var path = Path.Combine(folder, "lstm.safetensors");
-        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0), adam);
-        var file = SafeTensorsFile.Read(path);
-        var metadata = file.Metadata.ToDictionary();
-        metadata["tensorlet.optimizer_file"] = name;
-        SafeTensorsFile.Write(path, file.Tensors.Values, metadata);
+        using var lstm = new Lstm(folder);
+        lstm.Save();
+        EditedSafeTensors.EditMetadata(lstm.Path, metadata => metadata["tensorlet.optimizer_file"] = name);
 
-        var ex = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(model, adam));
+        var ex = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(lstm.Path).LoadOptimizerState(lstm.Model, lstm.Adam));
         Assert.That(ex!.Message, Does.Contain(name).And.Contain("optimizer file"));
+    }
+
+    // The n-gram model of n = 2 over `ngrams` (hidden size 4, the given activation) of `seed` on the CPU, saved without
+    // optimizer state at `position` (the start when not given) as ngram.safetensors in the folder; the caller disposes
+    // the model.
+    private (ICharModel Model, CharModelSpec Spec, NgramVocabulary Ngrams, string Path) SaveNgram(string[] ngrams, Activation activation, int seed, TrainingPosition? position = null)
+    {
+        var vocabulary = NgramVocabulary.FromNgrams(2, ngrams);
+        var spec = CharModelSpec.Ngram(2, vocabulary.Count, Characters.Count, 4, activation);
+        var model = spec.Create(TestDevices.Get("cpu"), seed);
+        var path = Path.Combine(folder, "ngram.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, vocabulary, position ?? new TrainingPosition(0, 0, 0));
+        return (model, spec, vocabulary, path);
     }
 
     private static void TrainSteps(ICharModel model, Adam adam, int steps)
@@ -624,6 +548,44 @@ public sealed class CheckpointTests
             model.ForwardLoss(x, y, 2, training: true, step: adam.StepCount + 1);
             model.Backward();
             adam.Step();
+        }
+    }
+
+    // The tests' LSTM (hidden size 4, one layer, no dropout) of `seed` on the CPU with its Adam, trained `steps` steps,
+    // and its checkpoint path, lstm.safetensors in `folder`.
+    private sealed class Lstm : IDisposable
+    {
+        public Lstm(string folder, int seed = 2, int steps = 0)
+        {
+            Model = Spec.Create(Device, seed);
+            Adam = new Adam(Model.Parameters, 0.01f);
+            TrainSteps(Model, Adam, steps);
+            Path = System.IO.Path.Combine(folder, "lstm.safetensors");
+        }
+
+        public Device Device { get; } = TestDevices.Get("cpu");
+
+        public CharModelSpec Spec { get; } = CharModelSpec.Lstm(Characters.Count, 4, 1, 0f);
+
+        public ICharModel Model { get; }
+
+        public Adam Adam { get; }
+
+        public string Path { get; }
+
+        // Epoch 0, with a batch and a step for each step Adam has taken.
+        public TrainingPosition Position => new(0, Adam.StepCount, Adam.StepCount);
+
+        // The optimizer file of the pair saved at Path.
+        public string OptimizerFile => EditedSafeTensors.OptimizerFileOf(Path);
+
+        // Saves the model at Path at its Position, with Adam's state unless told not to.
+        public void Save(bool withOptimizer = true) => ModelCheckpoint.Save(Path, Model, Spec, Characters, null, Position, withOptimizer ? Adam : null);
+
+        public void Dispose()
+        {
+            Adam.Dispose();
+            Model.Dispose();
         }
     }
 }

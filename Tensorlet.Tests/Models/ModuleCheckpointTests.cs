@@ -155,13 +155,10 @@ public sealed class ModuleCheckpointTests
         Refused(withoutSchedule, new StepLR(targetAdam, 1, 0.5), "holds no learning-rate schedule state: it was saved without a schedule");
 
         // A schedule value no schedule can hold, written into the pair's optimizer file.
-        var optimizerFile = Directory.GetFiles(folder, "step.optimizer.*.safetensors").Single();
-        var saved = SafeTensorsFile.Read(optimizerFile);
-        var metadata = new Dictionary<string, string>(saved.Metadata) { ["tensorlet.schedule.last_epoch"] = "1.5" };
-        SafeTensorsFile.Write(optimizerFile, saved.Tensors.Values, metadata);
+        var optimizerFile = EditedSafeTensors.OptimizerFileOf(withStep);
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.schedule.last_epoch"] = "1.5");
         Refused(withStep, new StepLR(targetAdam, 1, 0.5), "has a StepLR state the schedule cannot take: last_epoch must be a whole number from 0 to 2147483647; got 1.5.");
-        metadata["tensorlet.schedule.last_epoch"] = "two";
-        SafeTensorsFile.Write(optimizerFile, saved.Tensors.Values, metadata);
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.schedule.last_epoch"] = "two");
         Refused(withStep, new StepLR(targetAdam, 1, 0.5), "has a malformed schedule value: tensorlet.schedule.last_epoch is 'two'.");
 
         Assert.That(Assert.Throws<ArgumentException>(() => ModuleCheckpoint.Save(model, withStep, null, step))!.Message, Does.StartWith("A StepLR's state is kept with its optimizer's: give the optimizer too."));
@@ -205,7 +202,7 @@ public sealed class ModuleCheckpointTests
         Refused(withMomentum, sgd, "holds SGD momentum buffers, but the Sgd given has no momentum");
 
         // The optimizer file damaged: its step count.
-        var optimizerFile = Directory.GetFiles(folder, "adam.optimizer.*.safetensors").Single();
+        var optimizerFile = EditedSafeTensors.OptimizerFileOf(withAdam);
         var bytes = File.ReadAllBytes(optimizerFile);
         File.WriteAllBytes(optimizerFile, bytes[..^4]);
         Refused(withAdam, targetAdam, "truncated");
@@ -240,29 +237,17 @@ public sealed class ModuleCheckpointTests
     [TestCaseSource(nameof(Optimizers))]
     public void AnOptimizerStateOfAnIntegerDtypeIsRefusedAndNothingChanges(Func<ParameterCollection, IOptimizer> makeOptimizer)
     {
-        var device = TestDevices.Get("cpu");
         var path = Path.Combine(folder, "model.safetensors");
-        using var model = Model(device, seed: 1);
-        using var optimizer = makeOptimizer(model.Parameters);
-        if (optimizer is Sgd { Momentum: 0f })
+        var saved = SaveTrained(path, makeOptimizer, steps: 2);
+        if (saved.Stateless)
         {
             Assert.Pass("Plain SGD saves no state tensors.");
         }
 
-        Steps(model, optimizer, 0, 2);
-        ModuleCheckpoint.Save(model, path, optimizer);
-        var optimizerFile = Directory.GetFiles(folder, "model.optimizer.*.safetensors").Single();
-        string name = SafeTensorsFile.Read(optimizerFile).Tensors.Keys.Order(StringComparer.Ordinal).Last();
-        RetypedSafeTensors.Retype(optimizerFile, name, "I32");
+        string name = SafeTensorsFile.Read(saved.OptimizerFile).Tensors.Keys.Order(StringComparer.Ordinal).Last();
+        RetypedSafeTensors.Retype(saved.OptimizerFile, name, "I32");
 
-        using var target = Model(device, seed: 2);
-        using var targetOptimizer = makeOptimizer(target.Parameters);
-        Steps(target, targetOptimizer, 0, 1);
-        var weights = target.Parameters.Values.ToArray();
-        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, targetOptimizer))!;
-        Assert.That(e.Message, Is.EqualTo($"{optimizerFile}: tensor '{name}' is I32, an integer dtype, which cannot hold {optimizer.GetType().Name}'s state: only F32, F64, F16 and BF16 tensors are read as float32."));
-        Assert.That(target.Parameters.Values.ToArray(), Is.EqualTo(weights), "the module is unchanged");
-        Assert.That(targetOptimizer.StepCount, Is.EqualTo(1), "the optimizer is unchanged");
+        Assert.That(LoadRefused(path, makeOptimizer, steps: 1), Is.EqualTo($"{saved.OptimizerFile}: tensor '{name}' is I32, an integer dtype, which cannot hold {saved.Optimizer}'s state: only F32, F64, F16 and BF16 tensors are read as float32."));
     }
 
     private static IEnumerable<TestCaseData> DamagedStates()
@@ -282,76 +267,42 @@ public sealed class ModuleCheckpointTests
     public void AnOptimizerStateNoTrainingGivesIsRefusedAndNothingChanges(Func<ParameterCollection, IOptimizer> makeOptimizer, string state, float value)
     {
         // Before, the state loaded, and the next step turned every weight it touched into NaN.
-        var device = TestDevices.Get("cpu");
         var path = Path.Combine(folder, "model.safetensors");
-        using var model = Model(device, seed: 1);
-        using var optimizer = makeOptimizer(model.Parameters);
-        Steps(model, optimizer, 0, 2);
-        ModuleCheckpoint.Save(model, path, optimizer);
-        var optimizerFile = Directory.GetFiles(folder, "model.optimizer.*.safetensors").Single();
-        var saved = SafeTensorsFile.Read(optimizerFile);
-        string name = saved.Tensors.Keys.Where(k => k.StartsWith(state, StringComparison.Ordinal)).Order(StringComparer.Ordinal).Last();
-        var tensors = saved.Tensors.Values.Select(t => t.Name == name ? new SafeTensor(t.Name, [.. t.Shape], [.. t.Data.Select((v, i) => i == 1 ? value : v)]) : t);
-        SafeTensorsFile.Write(optimizerFile, tensors, saved.Metadata);
+        var optimizerFile = SaveTrained(path, makeOptimizer, steps: 2).OptimizerFile;
+        string name = SafeTensorsFile.Read(optimizerFile).Tensors.Keys.Where(k => k.StartsWith(state, StringComparison.Ordinal)).Order(StringComparer.Ordinal).Last();
+        EditedSafeTensors.SetElement(optimizerFile, name, 1, value);
 
-        using var target = Model(device, seed: 2);
-        using var targetOptimizer = makeOptimizer(target.Parameters);
-        Steps(target, targetOptimizer, 0, 1);
-        var weights = target.Parameters.Values.ToArray();
-        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, targetOptimizer))!;
-        Assert.That(e.Message, Is.EqualTo(value < 0 && float.IsFinite(value)
+        var message = LoadRefused(path, makeOptimizer, steps: 1, andThen: (target, targetOptimizer) =>
+        {
+            Steps(target, targetOptimizer, 1, 2);
+            Assert.That(target.Parameters.Values.ToArray(), Is.All.Matches<float>(float.IsFinite), "and trains on");
+        });
+        Assert.That(message, Is.EqualTo(value < 0 && float.IsFinite(value)
             ? $"{optimizerFile}: tensor '{name}' holds a negative value ({value}) at element 1, but a second moment is a mean of squares; the file is damaged."
             : $"{optimizerFile}: tensor '{name}' holds a non-finite value ({value}) at element 1; the file is damaged."));
-        Assert.That(target.Parameters.Values.ToArray(), Is.EqualTo(weights), "the module is unchanged");
-        Assert.That(targetOptimizer.StepCount, Is.EqualTo(1), "the optimizer is unchanged");
-        Steps(target, targetOptimizer, 1, 2);
-        Assert.That(target.Parameters.Values.ToArray(), Is.All.Matches<float>(float.IsFinite), "and trains on");
     }
 
     [Test]
     public void AnotherSavesOptimizerFileOfTheSameStepIsRefusedAndNothingChanges()
     {
-        var device = TestDevices.Get("cpu");
         var path = Path.Combine(folder, "model.safetensors");
         var other = Path.Combine(folder, "other", "model.safetensors");
-        using var model = Model(device, seed: 1);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        Steps(model, adam, 0, 2);
-        ModuleCheckpoint.Save(model, path, adam);
-        using var otherModel = Model(device, seed: 3);
-        using var otherAdam = new Adam(otherModel.Parameters, 0.01f);
-        Steps(otherModel, otherAdam, 0, 2);
-        ModuleCheckpoint.Save(otherModel, other, otherAdam);
-        var optimizerFile = Directory.GetFiles(folder, "model.optimizer.*.safetensors").Single();
-        File.Copy(Directory.GetFiles(Path.GetDirectoryName(other)!, "model.optimizer.*.safetensors").Single(), optimizerFile, overwrite: true);
+        Func<ParameterCollection, IOptimizer> adam = p => new Adam(p, 0.01f);
+        var optimizerFile = SaveTrained(path, adam, steps: 2).OptimizerFile;
+        File.Copy(SaveTrained(other, adam, steps: 2, seed: 3).OptimizerFile, optimizerFile, overwrite: true);
 
-        using var target = Model(device, seed: 2);
-        using var targetAdam = new Adam(target.Parameters, 0.01f);
-        var weights = target.Parameters.Values.ToArray();
-        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, targetAdam))!;
-        Assert.That(e.Message, Does.StartWith($"{optimizerFile} was not saved with {path}: they record different pair ids"));
-        Assert.That((target.Parameters.Values.ToArray(), targetAdam.StepCount), Is.EqualTo((weights, 0)), "neither the module nor Adam changes");
+        Assert.That(LoadRefused(path, adam, steps: 0), Does.StartWith($"{optimizerFile} was not saved with {path}: they record different pair ids"));
     }
 
     [Test]
     public void AnOptimizerFileWithANegativeStepCountIsRefused()
     {
-        var device = TestDevices.Get("cpu");
         var path = Path.Combine(folder, "model.safetensors");
-        using var model = Model(device, seed: 1);
-        using var adam = new Adam(model.Parameters, 0.01f);
-        Steps(model, adam, 0, 1);
-        ModuleCheckpoint.Save(model, path, adam);
-        var optimizerFile = Directory.GetFiles(folder, "model.optimizer.*.safetensors").Single();
-        var saved = SafeTensorsFile.Read(optimizerFile);
-        SafeTensorsFile.Write(optimizerFile, saved.Tensors.Values, new Dictionary<string, string>(saved.Metadata) { ["tensorlet.step"] = "-1" });
+        Func<ParameterCollection, IOptimizer> adam = p => new Adam(p, 0.01f);
+        var optimizerFile = SaveTrained(path, adam, steps: 1).OptimizerFile;
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.step"] = "-1");
 
-        using var target = Model(device, seed: 2);
-        using var targetAdam = new Adam(target.Parameters, 0.01f);
-        var weights = target.Parameters.Values.ToArray();
-        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, targetAdam))!;
-        Assert.That(e.Message, Is.EqualTo($"{optimizerFile} has a negative step count ('tensorlet.step' is '-1'); the file is damaged."));
-        Assert.That((target.Parameters.Values.ToArray(), targetAdam.StepCount), Is.EqualTo((weights, 0)));
+        Assert.That(LoadRefused(path, adam, steps: 0), Is.EqualTo($"{optimizerFile} has a negative step count ('tensorlet.step' is '-1'); the file is damaged."));
     }
 
     [Test]
@@ -417,6 +368,33 @@ public sealed class ModuleCheckpointTests
                 schedule.Step(schedule.NeedsMetric ? loss : null);
             }
         }
+    }
+
+    // Saves the model of `seed` at `path` with the optimizer makeOptimizer gives, after `steps` steps; returns the
+    // optimizer file, the optimizer's type name and whether it has no state tensors (plain SGD).
+    private static (string OptimizerFile, string Optimizer, bool Stateless) SaveTrained(string path, Func<ParameterCollection, IOptimizer> makeOptimizer, int steps, int seed = 1)
+    {
+        using var model = Model(TestDevices.Get("cpu"), seed);
+        using var optimizer = makeOptimizer(model.Parameters);
+        Steps(model, optimizer, 0, steps);
+        ModuleCheckpoint.Save(model, path, optimizer);
+        return (EditedSafeTensors.OptimizerFileOf(path), optimizer.GetType().Name, optimizer is Sgd { Momentum: 0f });
+    }
+
+    // Loads `path` with its optimizer state into the model of seed 2 and the optimizer makeOptimizer gives, after
+    // `steps` steps of their own; checks that the load is refused and changes neither, then runs `andThen` on them, and
+    // returns the refusal's message.
+    private static string LoadRefused(string path, Func<ParameterCollection, IOptimizer> makeOptimizer, int steps, Action<Sequential, IOptimizer>? andThen = null)
+    {
+        using var target = Model(TestDevices.Get("cpu"), seed: 2);
+        using var optimizer = makeOptimizer(target.Parameters);
+        Steps(target, optimizer, 0, steps);
+        var weights = target.Parameters.Values.ToArray();
+        var e = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(target, path, optimizer))!;
+        Assert.That(target.Parameters.Values.ToArray(), Is.EqualTo(weights), "the module is unchanged");
+        Assert.That(optimizer.StepCount, Is.EqualTo(steps), "the optimizer is unchanged");
+        andThen?.Invoke(target, optimizer);
+        return e.Message;
     }
 
     private static Sequential Model(Device device, int seed)
