@@ -5,7 +5,8 @@ namespace Tensorlet.Tests.NewsgroupClassifier;
 
 /// <summary>
 /// samples/NewsgroupClassifier's command line: a bad option is one "error: ... (see --help)" line and exit code 2, given
-/// when the command line is parsed, before the corpus is read.
+/// when the command line is parsed, before the corpus is read; a run that fails after that (no corpus, no such device, a
+/// loss that is no longer finite) is one "error: ..." line and exit code 1, as in CharPredict.
 /// </summary>
 public sealed class NewsgroupClassifierCommandLineTests
 {
@@ -53,6 +54,48 @@ public sealed class NewsgroupClassifierCommandLineTests
         var result = NewsgroupClassifierApp.Run(["--max-chars", maxChars, "--limit", "3", "--epochs", "1", "--data", NoCorpus]);
 
         result.AssertOneLineError(2, $"--max-chars must be positive and at most 150000; got {maxChars}.");
+    }
+
+    // The weights' size depends on no corpus: refused by the parser, before the corpus is looked for.
+    [TestCase(new[] { "--hidden", "2000000000" }, "The LSTM's weights for --hidden 2000000000 and --embedding 32 are 16,000,000,000,000,000,000 values")]
+    [TestCase(new[] { "--embedding", "40000000" }, "The LSTM's weights for --hidden 128 and --embedding 40000000 are 20,480,000,000 values")]
+    [TestCase(new[] { "--hidden", "8", "--embedding", "40000000" }, "The embedding's weights for --embedding 40000000 are 2,440,000,000 values")]
+    public void WeightsLargerThanATensorHoldsAreAUsageError(string[] sizes, string message)
+    {
+        var result = NewsgroupClassifierApp.Run(["--data", NoCorpus, .. sizes]);
+
+        result.AssertOneLineError(2, message);
+        Assert.That(result.Stderr, Does.EndWith("one tensor holds at most 2,147,483,647. Use a smaller --hidden or --embedding. (see --help)\n"));
+    }
+
+    // Exit code 2 was every error's; a command line that parses and then fails is CharPredict's 1.
+    [Test]
+    public void AMissingCorpusIsAFailureNotAUsageError()
+    {
+        var result = NewsgroupClassifierApp.Run(["--data", NoCorpus]);
+
+        result.AssertOneLineError(1, $"The 20 Newsgroups corpus path {NoCorpus} does not exist.");
+        Assert.That(result.Stderr, Does.Not.Contain("see --help"));
+    }
+
+    [Test]
+    public void AnUnknownDeviceIsAFailureNotAUsageError()
+    {
+        var result = NewsgroupClassifierApp.Run(["--device", "tpu", "--data", NoCorpus]);
+
+        result.AssertOneLineError(1, "Unknown device 'tpu'.");
+    }
+
+    [Test]
+    public void ANonFiniteLossIsAFailureNotAUsageError()
+    {
+        string corpus = TestData.CorpusArchive;
+
+        // A finite learning rate of 3e38 throws the weights to the float's limit: the loss is NaN by the second batch.
+        var result = NewsgroupClassifierApp.Run(
+            ["--data", corpus, "--limit", "16", "--epochs", "1", "--max-chars", "16", "--embedding", "4", "--hidden", "8", "--batch", "4", "--lr", "3e38"]);
+
+        result.AssertOneLineError(1, "Training stopped: the loss became NaN");
     }
 
     [Test]

@@ -56,18 +56,31 @@ internal static class ClassifierRun
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total.Elapsed.TotalSeconds:F1} s."));
     }
 
-    // Refuses, before anything is allocated, a model whose largest tensors hold more values than a tensor's int length
-    // can count (the library fails on some of them in checked arithmetic, with a stack trace): the weights, [4H, H],
-    // [4H, E] and [V, E], then the LSTM's gates for every step of a batch, [T·B, 4H], and the embedded batch, [T·B, E].
-    // Computed in doubles, which no option can overflow. Whether the memory is there is another matter: see Program's
-    // OutOfMemoryException.
+    /// <summary>
+    /// Why the model's weights cannot be made whatever the corpus: the LSTM's, [4H, H] and [4H, E], or the embedding's,
+    /// [V, E], hold more values than a tensor's int length can count (the library fails on them in checked arithmetic,
+    /// with a stack trace). Null when they fit. A command-line error (exit code 2), checked when the options are parsed.
+    /// Computed in doubles, which no option can overflow.
+    /// </summary>
+    public static string? WeightsError(int hidden, int embedding)
+    {
+        (string What, double Values)[] weights =
+        [
+            ($"The LSTM's weights for --hidden {hidden} and --embedding {embedding}", 4.0 * hidden * Math.Max(hidden, embedding)),
+            ($"The embedding's weights for --embedding {embedding}", (double)PostCleaning.VocabularySize * embedding),
+        ];
+        return weights.Where(w => w.Values > int.MaxValue).Select(w => TooLarge(w.What, w.Values, "--hidden or --embedding")).FirstOrDefault();
+    }
+
+    // Refuses, before anything is allocated, a batch whose largest tensors hold more values than a tensor's int length
+    // can count: the LSTM's gates for every step of a batch, [T·B, 4H], and the embedded batch, [T·B, E]. The batch is
+    // at most the posts there are, so this depends on the corpus and is checked once it is read (exit code 1). Whether
+    // the memory is there is another matter: see Program's OutOfMemoryException.
     private static void CheckSizes(ClassifierOptions options, int batch)
     {
         double rows = (double)options.MaxChars * batch;
         (string What, double Values)[] tensors =
         [
-            ($"The LSTM's weights for --hidden {options.Hidden} and --embedding {options.Embedding}", 4.0 * options.Hidden * Math.Max(options.Hidden, options.Embedding)),
-            ($"The embedding's weights for --embedding {options.Embedding}", (double)PostCleaning.VocabularySize * options.Embedding),
             ($"The LSTM's gates for a batch of {batch} posts of {options.MaxChars} characters with --hidden {options.Hidden}", rows * 4.0 * options.Hidden),
             ($"A batch of {batch} posts of {options.MaxChars} characters embedded with --embedding {options.Embedding}", rows * options.Embedding),
         ];
@@ -75,11 +88,13 @@ internal static class ClassifierRun
         {
             if (values > int.MaxValue)
             {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"{what} are {values:N0} values; one tensor holds at most {int.MaxValue:N0}. Use a smaller --batch, --hidden, --embedding or --max-chars."));
+                throw new ArgumentException(TooLarge(what, values, "--batch, --hidden, --embedding or --max-chars"));
             }
         }
     }
+
+    private static string TooLarge(string what, double values, string options) => string.Create(CultureInfo.InvariantCulture,
+        $"{what} are {values:N0} values; one tensor holds at most {int.MaxValue:N0}. Use a smaller {options}.");
 
     // Each post as a window of character ids (see PostCleaning.Encode) with its group as the class. The size is computed
     // in 64 bits: more ids than one array holds is out of memory, as the runtime reports an array it cannot allocate,

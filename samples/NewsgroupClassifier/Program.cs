@@ -10,13 +10,21 @@ namespace Tensorlet.Samples.NewsgroupClassifier;
 /// <summary>
 /// Classifies 20 Newsgroups posts into their 20 groups from their first characters: Embedding, LSTM, the last
 /// hidden state, Linear, trained with the library's Trainer on the train split; accuracy on the test split.
-/// Bad input (an unknown device, missing data, a bad number) gives one "error: ..." line and exit code 2; a run that
-/// needs more memory than there is, one line and exit code 1.
+/// The exit codes are CharPredict's: a command line that does not parse (an unknown flag, a bad number, weights larger
+/// than a tensor holds) gives one "error: ... (see --help)" line and exit code 2; a run that fails (an unknown or absent
+/// device, a missing or corrupt corpus, a batch too large, a loss that is no longer finite, out of memory), one
+/// "error: ..." line and exit code 1. Never a stack trace.
 /// </summary>
 public static class Program
 {
+    // A run that failed: bad data, an unusable device, a non-finite loss, not enough memory.
     private const int Failure = 1;
+
+    // A command line that does not parse: an unknown flag, a bad value.
     private const int UsageError = 2;
+
+    private const int DefaultEmbedding = 32;
+    private const int DefaultHidden = 128;
 
     /// <summary>Entry point.</summary>
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
@@ -31,8 +39,8 @@ public static class Program
         var maxChars = OptionParsing.Number(
             "--max-chars", $"Characters read from the start of each post (shorter posts are padded in front); at most {Limits.MaxChars}, more than the longest post has.",
             256, NumberRange<int>.Positive(Limits.MaxChars));
-        var embedding = OptionParsing.Number("--embedding", "Embedding size per character.", 32, NumberRange<int>.Positive());
-        var hidden = OptionParsing.Number("--hidden", "LSTM hidden size.", 128, NumberRange<int>.Positive());
+        var embedding = OptionParsing.Number("--embedding", "Embedding size per character.", DefaultEmbedding, NumberRange<int>.Positive());
+        var hidden = OptionParsing.Number("--hidden", "LSTM hidden size.", DefaultHidden, NumberRange<int>.Positive());
         var batch = OptionParsing.Number("--batch", "Posts per batch.", 64, NumberRange<int>.Positive());
         var lr = OptionParsing.Number("--lr", "Adam's learning rate.", 3e-3f, NumberRange<float>.Positive());
         var limit = OptionParsing.OptionalNumber("--limit", "Use only N posts of each split, drawn at random with --seed (a small slice).", NumberRange<int>.Positive());
@@ -43,6 +51,32 @@ public static class Program
         {
             data, device, epochs, maxChars, embedding, hidden, batch, lr, limit, seed, export,
         };
+
+        // What no corpus can make fit is a command-line error: weights larger than a tensor holds. An option not given
+        // has no value yet while the parser validates (its default comes later), and a bad one is already its option's
+        // parse error (GetValue would throw here, inside the parser).
+        root.Validators.Add(result =>
+        {
+            if (TryValue(hidden, DefaultHidden, out int h) && TryValue(embedding, DefaultEmbedding, out int e) && ClassifierRun.WeightsError(h, e) is { } error)
+            {
+                result.AddError(error);
+            }
+
+            bool TryValue(Option<int> option, int fallback, out int value)
+            {
+                value = fallback;
+                try
+                {
+                    value = result.GetResult(option) is { Implicit: false } ? result.GetValue(option) : fallback;
+                    return true;
+                }
+                catch (InvalidOperationException)
+                {
+                    return false;
+                }
+            }
+        });
+
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -83,8 +117,9 @@ public static class Program
         catch (Exception e) when (e is DeviceNotAvailableException or CorpusException or IOException or UnauthorizedAccessException
             or ArgumentException or NonFiniteLossException)
         {
+            // A run that got past the parser and failed: CharPredict's exit code 1, as a missing corpus or a NaN loss.
             stderr.WriteLine($"error: {e.Message}");
-            return UsageError;
+            return Failure;
         }
         catch (OutOfMemoryException)
         {
