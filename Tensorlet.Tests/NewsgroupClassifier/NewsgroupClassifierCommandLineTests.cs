@@ -98,6 +98,18 @@ public sealed class NewsgroupClassifierCommandLineTests
         result.AssertOneLineError(1, "Training stopped: the loss became NaN");
     }
 
+    // The library's ArgumentException for an empty path ended in .NET's " (Parameter 'path')", a name the user never saw.
+    [Test]
+    public void AnArgumentErrorIsOneCleanLine()
+    {
+        string corpus = TestData.CorpusArchive;
+
+        var result = NewsgroupClassifierApp.Run(["--data", corpus, "--limit", "4", "--export", ""]);
+
+        result.AssertOneLineError(1, "The value cannot be an empty string.");
+        Assert.That(result.Stderr, Is.EqualTo("error: The value cannot be an empty string.\n"));
+    }
+
     [Test]
     public void TheNumbersGivenAreTheOnesUsed()
     {
