@@ -110,6 +110,28 @@ public sealed class NewsgroupClassifierCommandLineTests
         Assert.That(result.Stderr, Is.EqualTo("error: The value cannot be an empty string.\n"));
     }
 
+    // System.CommandLine read "@FILE" as a response file: --data took the arguments written in FILE (here a path that
+    // does not exist), or, with no such file, none at all.
+    [Test]
+    public void AnAtSignIsPartOfThePathNotAResponseFile()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"tensorlet-at-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string file = Path.Combine(folder, "arguments");
+            File.WriteAllText(file, NoCorpus + "\n");
+
+            var result = NewsgroupClassifierApp.Run(["--data", "@" + file]);
+
+            result.AssertOneLineError(1, $"The 20 Newsgroups corpus path @{file} does not exist.");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Test]
     public void TheNumbersGivenAreTheOnesUsed()
     {

@@ -77,7 +77,8 @@ public static class Program
             }
         });
 
-        var parsed = root.Parse(args);
+        // No response files: "@PATH" is a value (--data @corpus is a folder named so), not a file of arguments; as in CharPredict.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             stderr.WriteLine($"error: {OptionParsing.ErrorLine(parsed)} (see --help)");
