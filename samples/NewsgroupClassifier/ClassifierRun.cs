@@ -18,10 +18,12 @@ internal static class ClassifierRun
         // A batch larger than the posts is all of them (the same single batch per epoch): the buffers and the model's
         // activations are sized for the posts there are.
         int trainBatch = Math.Max(1, Math.Min(options.Batch, corpus.Train.Count));
-        CheckSizes(options, Math.Max(trainBatch, Math.Min(options.Batch, corpus.Test.Count)));
+        int batch = Math.Max(trainBatch, Math.Min(options.Batch, corpus.Test.Count));
+        int classes = corpus.Groups.Count;
+        CheckSizes(options, batch);
+        RunMemory.Check(options, corpus.Train.Count + corpus.Test.Count, batch, classes, device);
         var train = Examples(corpus.Train, options.MaxChars);
         var test = Examples(corpus.Test, options.MaxChars);
-        int classes = corpus.Groups.Count;
 
         // Characters [T, B] → embedding [T, B, E] → LSTM [T, B, H] → last step [1, B, H] → Linear [1, B, classes].
         using var model = new Sequential(
@@ -75,7 +77,7 @@ internal static class ClassifierRun
     // Refuses, before anything is allocated, a batch whose largest tensors hold more values than a tensor's int length
     // can count: the LSTM's gates for every step of a batch, [T·B, 4H], and the embedded batch, [T·B, E]. The batch is
     // at most the posts there are, so this depends on the corpus and is checked once it is read (exit code 1). Whether
-    // the memory is there is another matter: see Program's OutOfMemoryException.
+    // the memory is there is RunMemory's estimate, and past it Program's OutOfMemoryException.
     private static void CheckSizes(ClassifierOptions options, int batch)
     {
         double rows = (double)options.MaxChars * batch;

@@ -124,8 +124,9 @@ public static class Program
         }
         catch (OutOfMemoryException)
         {
-            // The posts' windows, the batch buffers and the LSTM's activations grow with these three; the exception's own
-            // message names none of them. Nothing is written before training, so nothing is lost.
+            // What RunMemory's estimate let through (a GPU's memory, other processes'). The posts' windows, the batch
+            // buffers and the LSTM's activations grow with these three; the exception's own message names none of them.
+            // Nothing is written before training, so nothing is lost.
             stderr.WriteLine("error: out of memory; use a smaller --batch, --hidden or --max-chars");
             return Failure;
         }
