@@ -60,7 +60,7 @@ public static class CharPredictApp
         }
         catch (Exception e) when (IsUserError(e))
         {
-            stderr.WriteLine($"error: {MessageOf(e)}");
+            stderr.WriteLine($"error: {OptionParsing.ErrorLine(e)}");
             return Failure;
         }
     }
@@ -74,21 +74,6 @@ public static class CharPredictApp
         }
 
         return OptionParsing.ErrorLine(parsed);
-    }
-
-    // An ArgumentException's message without the " (Parameter 'name')" (and "Actual value was ...") .NET appends: the user
-    // never saw the parameter.
-    private static string MessageOf(Exception e)
-    {
-        if (e is ArgumentException { ParamName: { } name } argument)
-        {
-            string suffix = $" (Parameter '{name}')";
-            string message = argument.Message;
-            int at = message.IndexOf(suffix, StringComparison.Ordinal);
-            return at >= 0 ? message[..at] : message;
-        }
-
-        return e.Message;
     }
 
     // The exceptions that report bad input or data rather than a bug in Tensorlet.

@@ -9,7 +9,8 @@ namespace Tensorlet.CommandLine;
 /// The command line's one validation layer for numbers, shared by every Tensorlet program (CharPredict and the Bench's
 /// commands compile this file): every numeric option is made here, and its value goes through <see cref="Parse{T}"/>,
 /// which turns text, NaN, Infinity and values outside the option's range into one parse error (one line, exit 2)
-/// before any command runs. The ranges are each program's limits (for the app: docs/app.md, "Limits").
+/// before any command runs. The ranges are each program's limits (for the app: docs/app.md, "Limits"). It also makes
+/// the one-line error texts the programs print (<see cref="ErrorLine(ParseResult)"/>, <see cref="ErrorLine(Exception)"/>).
 /// </summary>
 internal static class OptionParsing
 {
@@ -132,6 +133,23 @@ internal static class OptionParsing
     {
         var error = parsed.Errors.FirstOrDefault(e => e.SymbolResult is OptionResult or ArgumentResult) ?? parsed.Errors[0];
         return string.Join(' ', error.Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    /// <summary>
+    /// The message of an exception a run reports to its user, on one line: an ArgumentException's without the
+    /// " (Parameter 'name')" (and "Actual value was ...") .NET appends, since the user never saw the parameter.
+    /// </summary>
+    public static string ErrorLine(Exception e)
+    {
+        if (e is ArgumentException { ParamName: { } name } argument)
+        {
+            string suffix = $" (Parameter '{name}')";
+            string message = argument.Message;
+            int at = message.IndexOf(suffix, StringComparison.Ordinal);
+            return at >= 0 ? message[..at] : message;
+        }
+
+        return e.Message;
     }
 
     /// <summary>The value when the option was given on the command line; otherwise <paramref name="fallback"/>.</summary>

@@ -119,7 +119,7 @@ public static class Program
             or ArgumentException or NonFiniteLossException)
         {
             // A run that got past the parser and failed: CharPredict's exit code 1, as a missing corpus or a NaN loss.
-            stderr.WriteLine($"error: {MessageOf(e)}");
+            stderr.WriteLine($"error: {OptionParsing.ErrorLine(e)}");
             return Failure;
         }
         catch (OutOfMemoryException)
@@ -130,20 +130,5 @@ public static class Program
             stderr.WriteLine("error: out of memory; use a smaller --batch, --hidden or --max-chars");
             return Failure;
         }
-    }
-
-    // An ArgumentException's message without the " (Parameter 'name')" (and "Actual value was ...") .NET appends: the user
-    // never saw the parameter. (As CharPredictApp.MessageOf.)
-    private static string MessageOf(Exception e)
-    {
-        if (e is ArgumentException { ParamName: { } name } argument)
-        {
-            string suffix = $" (Parameter '{name}')";
-            string message = argument.Message;
-            int at = message.IndexOf(suffix, StringComparison.Ordinal);
-            return at >= 0 ? message[..at] : message;
-        }
-
-        return e.Message;
     }
 }
