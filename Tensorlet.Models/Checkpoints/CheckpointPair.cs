@@ -93,7 +93,8 @@ internal static class CheckpointPair
 
     /// <summary>
     /// Throws unless <paramref name="optimizer"/> was saved with <paramref name="model"/>: both record the same pair id,
-    /// or, for a pair saved before the id was recorded, neither does (the caller then has only the step to compare).
+    /// or, for a pair saved before the id was recorded, neither does (then ModelCheckpoint compares the steps; ModuleCheckpoint's
+    /// model file records none).
     /// </summary>
     /// <exception cref="CheckpointException">The two files record different pair ids, or only one of them records one.</exception>
     public static void CheckSavedTogether(SafeTensorsFile model, SafeTensorsFile optimizer)

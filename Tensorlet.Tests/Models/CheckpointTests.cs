@@ -509,6 +509,27 @@ public sealed class CheckpointTests
         Assert.That(adam2.SaveState().FirstMoment, Is.EqualTo(lstm.Adam.SaveState().FirstMoment));
     }
 
+    [Test]
+    public void APairSavedBeforePairIdsWithTheOptimizerOfAnotherStepIsRefused()
+    {
+        // Without pair ids the step counts are all that binds a pair; Save now refuses to write a mismatched one, so
+        // only a file edited (or put in) afterwards reaches this check.
+        using var lstm = new Lstm(folder, steps: 2);
+        lstm.Save();
+        var named = lstm.OptimizerFile;
+        EditedSafeTensors.EditMetadata(lstm.Path, metadata => metadata.Remove("tensorlet.pair_id"));
+        EditedSafeTensors.EditMetadata(named, metadata =>
+        {
+            metadata.Remove("tensorlet.pair_id");
+            metadata["tensorlet.step"] = "5";
+        });
+
+        using var adam2 = new Adam(lstm.Model.Parameters, 0.01f);
+        var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(lstm.Path).LoadOptimizerState(lstm.Model, adam2))!;
+        Assert.That(e.Message, Is.EqualTo($"{named} does not belong to {lstm.Path}: it was saved at step 5, the model at step 2."));
+        Assert.That(adam2.StepCount, Is.Zero, "Adam is unchanged");
+    }
+
     [TestCase("../lstm.optimizer.x.safetensors")]
     [TestCase("/etc/passwd")]
     [TestCase("ngram.optimizer.x.safetensors")]
