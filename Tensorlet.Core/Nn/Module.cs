@@ -49,6 +49,8 @@ public abstract class Module : IDisposable
     /// state_dict order from <paramref name="seed"/>, and seeds the dropout masks with it. Call once, on the root.
     /// </summary>
     /// <returns>This module.</returns>
+    /// <exception cref="InvalidOperationException">The module is a child, has already been built, or its parameters
+    /// together hold more values than one buffer can.</exception>
     public Module Build(Device device, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(device);

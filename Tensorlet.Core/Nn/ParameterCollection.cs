@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -66,6 +67,12 @@ public sealed class ParameterCollection : IDisposable
         }
 
         long total = Length;
+        if (total > Array.MaxLength)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"The module's parameters are {total:N0} values in all; they share one buffer, which holds at most {Array.MaxLength:N0}."));
+        }
+
         var host = new float[total];
         var random = new Random(seed);
         long offset = 0;

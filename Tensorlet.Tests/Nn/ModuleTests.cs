@@ -35,6 +35,18 @@ public sealed class ModuleTests
     }
 
     [Test]
+    public void ParametersTooManyForOneBufferAreRefusedBeforeAnythingIsAllocated()
+    {
+        // Two 32768 × 32768 weights: each fits a tensor, together (2,147,549,184 values with the biases) they do not fit
+        // the one buffer all parameters share; the refusal comes before the 8 GiB the host copy would take.
+        using var device = Device.Create("cpu");
+        using var model = new Sequential(new Linear(32768, 32768), new Linear(32768, 32768));
+        var error = Assert.Throws<InvalidOperationException>(() => model.Build(device))!;
+        Assert.That(error.Message, Is.EqualTo("The module's parameters are 2,147,549,184 values in all; they share one buffer, which holds at most 2,147,483,591."));
+        Assert.That(model.IsBuilt, Is.False);
+    }
+
+    [Test]
     public void BuildingRulesGiveClearErrors()
     {
         using var device = Device.Create("cpu");

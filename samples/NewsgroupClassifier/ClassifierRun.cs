@@ -12,6 +12,9 @@ internal sealed record ClassifierOptions(string Device, int Epochs, int MaxChars
 /// <summary>Builds the model from library modules, trains it on the train split and measures accuracy on the test split after every epoch.</summary>
 internal static class ClassifierRun
 {
+    // The most classes a run can have: the 20 newsgroups.
+    private const int MaxClasses = 20;
+
     /// <summary>Trains and prints one line per epoch: train loss, test accuracy, time.</summary>
     public static void Train(CleanedCorpus corpus, ClassifierOptions options, Tensorlet.Device device, TextWriter output)
     {
@@ -60,8 +63,8 @@ internal static class ClassifierRun
 
     /// <summary>
     /// Why the model's weights cannot be made whatever the corpus: the LSTM's, [4H, H] and [4H, E], or the embedding's,
-    /// [V, E], hold more values than a tensor's int length can count (the library fails on them in checked arithmetic,
-    /// with a stack trace). Null when they fit. A command-line error (exit code 2), checked when the options are parsed.
+    /// [V, E], or all of them together, which share one buffer of parameters, hold more values than one tensor can (the
+    /// library refuses them only when the model is built). Null when they fit. A command-line error (exit code 2), checked when the options are parsed.
     /// Computed in doubles, which no option can overflow.
     /// </summary>
     public static string? WeightsError(int hidden, int embedding)
@@ -70,8 +73,13 @@ internal static class ClassifierRun
         [
             ($"The LSTM's weights for --hidden {hidden} and --embedding {embedding}", 4.0 * hidden * Math.Max(hidden, embedding)),
             ($"The embedding's weights for --embedding {embedding}", (double)PostCleaning.VocabularySize * embedding),
+
+            // All of them share one buffer of parameters: the embedding, the LSTM (two bias vectors) and the head (at most
+            // MaxClasses classes, as the corpus has 20).
+            ($"The model's parameters for --hidden {hidden} and --embedding {embedding}, which share one buffer,",
+                ((double)PostCleaning.VocabularySize * embedding) + (4.0 * hidden * (embedding + hidden + 2)) + ((hidden + 1.0) * MaxClasses)),
         ];
-        return weights.Where(w => w.Values > int.MaxValue).Select(w => TooLarge(w.What, w.Values, "--hidden or --embedding")).FirstOrDefault();
+        return weights.Where(w => w.Values > Array.MaxLength).Select(w => TooLarge(w.What, w.Values, Array.MaxLength, "--hidden or --embedding")).FirstOrDefault();
     }
 
     // Refuses, before anything is allocated, a batch whose largest tensors hold more values than a tensor's int length
@@ -90,13 +98,13 @@ internal static class ClassifierRun
         {
             if (values > int.MaxValue)
             {
-                throw new ArgumentException(TooLarge(what, values, "--batch, --hidden, --embedding or --max-chars"));
+                throw new ArgumentException(TooLarge(what, values, int.MaxValue, "--batch, --hidden, --embedding or --max-chars"));
             }
         }
     }
 
-    private static string TooLarge(string what, double values, string options) => string.Create(CultureInfo.InvariantCulture,
-        $"{what} are {values:N0} values; one tensor holds at most {int.MaxValue:N0}. Use a smaller {options}.");
+    private static string TooLarge(string what, double values, long limit, string options) => string.Create(CultureInfo.InvariantCulture,
+        $"{what} are {values:N0} values; one tensor holds at most {limit:N0}. Use a smaller {options}.");
 
     // Each post as a window of character ids (see PostCleaning.Encode) with its group as the class. The size is computed
     // in 64 bits: more ids than one array holds is out of memory, as the runtime reports an array it cannot allocate,
