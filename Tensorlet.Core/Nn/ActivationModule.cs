@@ -32,7 +32,7 @@ public abstract class ActivationModule : Module
     /// <summary>y = f(x), shaped as x.</summary>
     public override Tensor Forward(Tensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
         var y = output.Get(input.Device, input.Rows, input.Columns);
         Ops.ActivationForward(Function, input, y);

@@ -37,7 +37,7 @@ public sealed class Dropout : Module
     /// </summary>
     public override Tensor Forward(Tensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
         var y = Forward(input, Training, moduleSeed ^ salt, moduleStream);
         moduleStream++;

@@ -35,7 +35,7 @@ public sealed class Embedding : Module
     /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, NumEmbeddings).</exception>
     public override Tensor Forward(IndexTensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
         var flat = flatIndices.Of(input);
         var y = output.Get(input.Device, (int)input.Length, EmbeddingDim);

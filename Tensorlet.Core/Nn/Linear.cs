@@ -61,7 +61,7 @@ public sealed class Linear : Module
     /// <summary>y [..., Out] = x [..., In]·Wᵀ + b.</summary>
     public override Tensor Forward(Tensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
         if (input.Shape[^1] != InFeatures)
         {
@@ -86,7 +86,7 @@ public sealed class Linear : Module
     /// <summary>y [..., Out] = one-hot(indices)·Wᵀ + b, as a gather: y[i] = W[:, indices[i]] + b (+ 0 without a bias).</summary>
     public override Tensor Forward(IndexTensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
         var y = output.Get(input.Device, (int)input.Length, OutFeatures);
         Ops.GatherColumns(Weight.Value, flatIndices.Of(input), y, Bias?.Value);

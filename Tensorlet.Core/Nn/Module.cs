@@ -180,12 +180,13 @@ public abstract class Module : IDisposable
     /// tensors it touches first, which names the tensor instead of the module.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The module has been disposed.</exception>
-    protected void ThrowIfDisposed()
+    protected void ThrowIfModuleDisposed()
     {
         if (disposed)
         {
             string module = statePrefix.Length == 0 ? GetType().Name : $"{GetType().Name} '{statePrefix}'";
-            throw new ObjectDisposedException(module, $"{module} has been disposed; a module cannot run after Dispose.");
+            // No objectName: with one, the message gains a second line ("Object name: ...") that repeats this one.
+            throw new ObjectDisposedException(objectName: null, $"{module} has been disposed; a module cannot run after Dispose.");
         }
     }
 

@@ -119,7 +119,7 @@ public abstract class RnnBase : Module
     /// <summary>h of the last layer for every step, [T, B, H], for dense input [T, B, In].</summary>
     public override Tensor Forward(Tensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         var (steps, batch) = SequenceShape(input, 3, "[T, B, In]");
         var x = inputMatrix.Matrix(input, steps * batch, input.Shape[2]);
         savedInputShaped = input;
@@ -130,7 +130,7 @@ public abstract class RnnBase : Module
     /// <summary>h of the last layer for every step, [T, B, H], for token indices [T, B] read as one-hot input of width In.</summary>
     public override Tensor Forward(IndexTensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         var (steps, batch) = SequenceShape(input, 2, "token indices [T, B]");
         savedInputShaped = null;
         var y = Forward(flatIndices.Of(input), steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));

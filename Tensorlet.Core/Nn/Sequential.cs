@@ -47,7 +47,7 @@ public class Sequential : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         var x = layers[0].Forward(input);
         return ForwardRest(x);
     }
@@ -55,7 +55,7 @@ public class Sequential : Module
     /// <inheritdoc/>
     public override Tensor Forward(IndexTensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         var x = layers[0].Forward(input);
         return ForwardRest(x);
     }

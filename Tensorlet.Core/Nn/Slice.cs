@@ -36,7 +36,7 @@ public sealed class Slice : Module
     /// <summary>The view x[start:start+count].</summary>
     public override Tensor Forward(Tensor input)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
         int start = Start < 0 ? input.Rows + Start : Start;
         if (start < 0 || start + Count > input.Rows)

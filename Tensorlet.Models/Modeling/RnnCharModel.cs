@@ -76,7 +76,7 @@ public abstract class RnnCharModel : Sequential, ICharModel
     /// </summary>
     private protected Tensor Logits(IndexTensor inputs, int batch, bool training, long step, RnnState? initialState, RnnState? finalState)
     {
-        ThrowIfDisposed();
+        ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(inputs);
         Train(training);
         SetRandomState(DropoutSeed, (ulong)step);
