@@ -231,14 +231,14 @@ public sealed class CheckpointTests
         var optimizerFile = lstm.OptimizerFile;
 
         // The optimizer state: the model loads, the state does not, and Adam keeps its own.
-        RetypedSafeTensors.Retype(optimizerFile, "exp_avg_sq.output.bias", "I64");
+        EditedSafeTensors.Retype(optimizerFile, "exp_avg_sq.output.bias", "I64");
         using var loaded = ModelCheckpoint.Read(path).CreateModel(lstm.Device);
         using var adam2 = new Adam(loaded.Parameters, 0.01f);
         var e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).LoadOptimizerState(loaded, adam2))!;
         Assert.That(e.Message, Is.EqualTo($"{optimizerFile}: tensor 'exp_avg_sq.output.bias' is I64, an integer dtype, which cannot hold Adam's state: only F32, F64, F16 and BF16 tensors are read as float32."));
         Assert.That((adam2.StepCount, adam2.SaveState().SecondMoment.All(v => v == 0f)), Is.EqualTo((0, true)), "Adam is unchanged");
 
-        RetypedSafeTensors.Retype(path, "output.weight", "BOOL");
+        EditedSafeTensors.Retype(path, "output.weight", "BOOL");
         e = Assert.Throws<CheckpointException>(() => ModelCheckpoint.Read(path).CreateModel(lstm.Device))!;
         Assert.That(e.Message, Is.EqualTo($"{path}: tensor 'output.weight' is BOOL, a bool dtype, which cannot hold the model's weights: only F32, F64, F16 and BF16 tensors are read as float32."));
     }

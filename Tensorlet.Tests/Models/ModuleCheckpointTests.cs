@@ -223,7 +223,7 @@ public sealed class ModuleCheckpointTests
         using var saved = new Linear(4, 3);
         saved.Build(device, seed: 1);
         ModuleCheckpoint.Save(saved, path);
-        RetypedSafeTensors.Retype(path, "weight", dtype);
+        EditedSafeTensors.Retype(path, "weight", dtype);
 
         using var target = new Linear(4, 3);
         target.Build(device, seed: 2);
@@ -245,7 +245,7 @@ public sealed class ModuleCheckpointTests
         }
 
         string name = SafeTensorsFile.Read(saved.OptimizerFile).Tensors.Keys.Order(StringComparer.Ordinal).Last();
-        RetypedSafeTensors.Retype(saved.OptimizerFile, name, "I32");
+        EditedSafeTensors.Retype(saved.OptimizerFile, name, "I32");
 
         Assert.That(LoadRefused(path, makeOptimizer, steps: 1), Is.EqualTo($"{saved.OptimizerFile}: tensor '{name}' is I32, an integer dtype, which cannot hold {saved.Optimizer}'s state: only F32, F64, F16 and BF16 tensors are read as float32."));
     }
