@@ -69,6 +69,14 @@ internal static class BatchTensors
             _ => throw new NotSupportedException(target.GetType().Name),
         };
 
+    /// <summary>
+    /// The targets the last <see cref="LossForward"/> averaged over, of its <paramref name="targetElements"/>: the class
+    /// ids other than the <see cref="CrossEntropyLoss.IgnoreIndex"/> of a <see cref="CrossEntropyLoss"/>, every element
+    /// (value) for any other loss.
+    /// </summary>
+    public static int TargetCount(object loss, int targetElements)
+        => loss is CrossEntropyLoss crossEntropy ? crossEntropy.CountedRows : targetElements;
+
     /// <summary>The gradient that starts the model's backward pass.</summary>
     public static Tensor LossBackward(object loss)
         => loss switch

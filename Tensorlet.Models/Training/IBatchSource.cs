@@ -22,7 +22,7 @@ public interface IBatchSource<TInput, TTarget>
     /// <summary>Target elements per example.</summary>
     int TargetsPerExample { get; }
 
-    /// <summary>Rows of the loss per example (predicted characters of a sequence, or 1): the unit of throughput and of the validation mean.</summary>
+    /// <summary>Rows of the loss per example, each with its position in <see cref="Fill"/>: the predicted characters of a sequence, or 1 (a window, a classified sequence, a row of target values).</summary>
     int RowsPerExample { get; }
 
     /// <summary>The shape in which the inputs of <paramref name="examples"/> examples reach the model.</summary>

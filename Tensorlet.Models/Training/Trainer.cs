@@ -23,8 +23,11 @@ namespace Tensorlet.Models.Training;
 /// any other module by <see cref="TrainerOptions.Seed"/>.
 /// </para>
 /// <para>
-/// Validation with a <c>CrossEntropyLoss</c> reports the loss per target position (the char models' positions in
-/// their sequence); with another loss, one mean weighted by the batches' loss rows.
+/// Progress and scores count targets, the terms the loss averages over: class ids other than the loss's
+/// <c>IgnoreIndex</c> for a <c>CrossEntropyLoss</c> (a char model's predicted characters, a classifier's examples),
+/// values for an <c>MseLoss</c>. Validation with a <c>CrossEntropyLoss</c> reports the loss per target position (the
+/// char models' positions in their sequence); with another loss, one mean over every target, each batch's loss
+/// weighted by its targets.
 /// </para>
 /// <para>
 /// A <see cref="StreamBatchSource"/> trains a model that holds a recurrent module (an <see cref="RnnBase"/>: LSTM or GRU)
@@ -202,7 +205,7 @@ public sealed class Trainer
             // (RnnBase.CarryFrom), or zeros.
             CarryState(stateful, true, reset: firstBatch == 0);
             double lossSum = 0;
-            long characters = 0;
+            long targets = 0;
             var clock = Stopwatch.StartNew();
             for (int batch = firstBatch; batch < batchesPerEpoch; batch++)
             {
@@ -219,7 +222,6 @@ public sealed class Trainer
                     throw new NonFiniteLossException(epoch + 1, batch + 1, loss);
                 }
 
-                int rows = n * train.RowsPerExample;
                 if (options.ScheduleEveryBatch)
                 {
                     schedule?.Step();
@@ -227,9 +229,10 @@ public sealed class Trainer
 
                 position = new TrainingPosition(epoch, batch + 1, position.Step + 1);
                 lossSum += loss;
-                characters += rows;
+                targets += step.Targets;
                 int done = batch - firstBatch + 1;
-                BatchCompleted?.Invoke(new BatchProgress(epoch + 1, batch + 1, batchesPerEpoch, loss, lossSum / done, characters / clock.Elapsed.TotalSeconds, clock.Elapsed));
+                var elapsed = clock.Elapsed;
+                BatchCompleted?.Invoke(new BatchProgress(epoch + 1, batch + 1, batchesPerEpoch, loss, lossSum / done, PerSecond(targets, elapsed), elapsed));
             }
 
             clock.Stop();
@@ -245,7 +248,7 @@ public sealed class Trainer
                 epoch + 1,
                 batches == 0 ? double.NaN : lossSum / batches,
                 validationResult,
-                characters / Math.Max(clock.Elapsed.TotalSeconds, 1e-9),
+                PerSecond(targets, clock.Elapsed),
                 clock.Elapsed,
                 Sampler?.Invoke(),
                 position);
@@ -255,6 +258,8 @@ public sealed class Trainer
 
         return new TrainingResult(position, false, reports);
     }
+
+    private static double PerSecond(long count, TimeSpan elapsed) => count / Math.Max(elapsed.TotalSeconds, 1e-9);
 
     // Batches per epoch of a training set of count examples: the last batch may be short; MaxBatchesPerEpoch caps them.
     private int BatchesPerEpoch(int count)
@@ -368,14 +373,15 @@ public sealed class Trainer
                 var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
                 var prediction = BatchTensors.Forward(module, buffers.Shaped(inputs, n));
                 double value = BatchTensors.LossForward(loss, prediction, buffers.TargetsFor(targets, prediction));
-                int rows = n * validation.RowsPerExample;
                 if (crossEntropy is null)
                 {
-                    tally.Add(0, value * rows, rows);
+                    int targetCount = BatchTensors.TargetCount(loss, buffers.LoadedTargets.Length);
+                    tally.Add(0, value * targetCount, targetCount);
                     continue;
                 }
 
                 // Every row's loss at its position in its sequence, but for rows whose target is ignored.
+                int rows = n * validation.RowsPerExample;
                 var losses = rowLosses.AsSpan(0, rows);
                 crossEntropy.RowLosses.CopyTo(losses);
                 var classIds = MemoryMarshal.Cast<TTarget, int>(buffers.LoadedTargets);

@@ -6,25 +6,29 @@ namespace Tensorlet.Models.Training;
 /// <param name="Step">Optimizer steps taken in all.</param>
 public sealed record TrainingPosition(int Epoch, int BatchInEpoch, long Step);
 
-/// <summary>Raised after every batch.</summary>
+/// <summary>
+/// Raised after every batch. A target is one term the loss averages over: a class id other than the loss's
+/// <c>IgnoreIndex</c> for <c>CrossEntropyLoss</c> (a char model's predicted character, a classifier's example), one
+/// value for <c>MseLoss</c> (k per example of a target shaped [k]).
+/// </summary>
 /// <param name="Epoch">The epoch, from 1.</param>
 /// <param name="Batch">The batch in the epoch, from 1.</param>
 /// <param name="BatchesInEpoch">Batches this epoch will run.</param>
-/// <param name="Loss">This batch's mean loss in nats.</param>
+/// <param name="Loss">This batch's loss as the loss returns it (by default the mean over its targets), in the loss's units: nats for <c>CrossEntropyLoss</c>, squared target units for <c>MseLoss</c>.</param>
 /// <param name="RunningLoss">The mean batch loss so far this epoch, as the notebook prints it.</param>
-/// <param name="CharactersPerSecond">Predicted characters per second so far this epoch.</param>
+/// <param name="TargetsPerSecond">Targets trained on per second so far this epoch: their count over <paramref name="Elapsed"/>.</param>
 /// <param name="Elapsed">Time spent in this epoch.</param>
-public sealed record BatchProgress(int Epoch, int Batch, int BatchesInEpoch, double Loss, double RunningLoss, double CharactersPerSecond, TimeSpan Elapsed);
+public sealed record BatchProgress(int Epoch, int Batch, int BatchesInEpoch, double Loss, double RunningLoss, double TargetsPerSecond, TimeSpan Elapsed);
 
 /// <summary>Raised after every epoch.</summary>
 /// <param name="Epoch">The epoch, from 1.</param>
-/// <param name="TrainLoss">The mean batch loss of the epoch, in nats.</param>
+/// <param name="TrainLoss">The mean batch loss of the epoch (<see cref="BatchProgress.Loss"/>).</param>
 /// <param name="Validation">The validation scores, when a validation set was given.</param>
-/// <param name="CharactersPerSecond">Predicted characters per second in training.</param>
+/// <param name="TargetsPerSecond">Targets (as <see cref="BatchProgress"/> counts them) trained on per second: their count over <paramref name="Duration"/>.</param>
 /// <param name="Duration">The epoch's training time.</param>
 /// <param name="Sample">Generated text, when a sampler was given.</param>
 /// <param name="Position">The position to resume from.</param>
-public sealed record EpochReport(int Epoch, double TrainLoss, EvaluationResult? Validation, double CharactersPerSecond, TimeSpan Duration, string? Sample, TrainingPosition Position);
+public sealed record EpochReport(int Epoch, double TrainLoss, EvaluationResult? Validation, double TargetsPerSecond, TimeSpan Duration, string? Sample, TrainingPosition Position);
 
 /// <summary>How a call to <see cref="Trainer.Train"/> ended.</summary>
 /// <param name="Position">Where training stopped.</param>

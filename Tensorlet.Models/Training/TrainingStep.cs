@@ -40,6 +40,9 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
         buffers = new BatchBuffers<TInput, TTarget>(optimizer.Parameters.Device!, source, batchSize);
     }
 
+    /// <summary>The targets the loss averaged over in the last <see cref="Run"/> (see <see cref="BatchTensors.TargetCount"/>).</summary>
+    public int Targets { get; private set; }
+
     /// <summary>
     /// Trains on the examples <paramref name="examples"/> (at most the batch size) as optimizer step <paramref name="step"/>
     /// (from 1; it seeds dropout) and returns the batch's loss. A non-finite loss leaves the weights as they were.
@@ -53,6 +56,7 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
         module.SetRandomState(DropoutSeed(), (ulong)step);
         var prediction = BatchTensors.Forward(module, buffers.Shaped(inputs, n));
         double value = BatchTensors.LossForward(loss, prediction, buffers.TargetsFor(targets, prediction));
+        Targets = BatchTensors.TargetCount(loss, buffers.LoadedTargets.Length);
         module.Backward(BatchTensors.LossBackward(loss));
         if (!double.IsFinite(value))
         {

@@ -62,7 +62,7 @@ public sealed class RegressionTrainerTests
         Assert.That(batchLosses, Is.EqualTo(handLosses), "every batch's loss, exactly");
         Assert.That(model.Parameters.Parameters.SelectMany(p => p.Value.ToArray()), Is.EqualTo(handModel.Parameters.Parameters.SelectMany(p => p.Value.ToArray())), "the weights, exactly");
 
-        // The last validation is the final model's MSE over every example (batch means weighted by their rows).
+        // The last validation is the final model's MSE over every example (batch means weighted by their targets).
         using var all = device.FromArray(x, Examples, 1);
         using var allTargets = device.FromArray(y, Examples, 1);
         double mse = handLoss.Forward(handModel.Forward(all), allTargets);

@@ -95,7 +95,7 @@ internal sealed class TrainingProgressView : IDisposable
 
         task.Value = p.Batch;
         task.State.Update<double>(LossKey, _ => p.RunningLoss);
-        task.State.Update<double>(SpeedKey, _ => p.CharactersPerSecond);
+        task.State.Update<double>(SpeedKey, _ => p.TargetsPerSecond);
         if (p.Batch == p.BatchesInEpoch)
         {
             task.StopTask();
@@ -121,7 +121,7 @@ internal sealed class TrainingProgressView : IDisposable
         var eta = TimeSpan.FromSeconds(perBatch * (p.BatchesInEpoch - p.Batch));
         console.Line(string.Create(
             CultureInfo.InvariantCulture,
-            $"  {model} epoch {p.Epoch} batch {p.Batch}/{p.BatchesInEpoch}  loss {p.RunningLoss:F4}  {p.CharactersPerSecond:N0} chars/s  ETA {eta:hh\\:mm\\:ss}"));
+            $"  {model} epoch {p.Epoch} batch {p.Batch}/{p.BatchesInEpoch}  loss {p.RunningLoss:F4}  {p.TargetsPerSecond:N0} chars/s  ETA {eta:hh\\:mm\\:ss}"));
     }
 
     // A column showing a number kept in the task's state.

@@ -428,7 +428,7 @@ internal sealed class TrainingRunner(
         // On 20 Newsgroups both models predict positions n..99 of each sequence; a text has no such common positions,
         // and each model is scored (and charted) on every character it predicts.
         double common = settings.Text is null ? result.MeanLoss(settings.N, int.MaxValue) : result.Loss;
-        var row = new MetricsRow(m.Name, report.Epoch, trainLoss, result.Loss, common, result.Loss / Math.Log(2), report.CharactersPerSecond, tally.Seconds);
+        var row = new MetricsRow(m.Name, report.Epoch, trainLoss, result.Loss, common, result.Loss / Math.Log(2), report.TargetsPerSecond, tally.Seconds);
         var rows = MetricsRow.ReadAll(run.Metrics);
         rows.RemoveAll(r => r.Model == m.Name && r.Epoch >= report.Epoch);
         rows.Add(row);
@@ -453,7 +453,7 @@ internal sealed class TrainingRunner(
         TryChart(rows);
         console.Line(string.Create(
             CultureInfo.InvariantCulture,
-            $"{m.Name} epoch {report.Epoch}/{settings.Epochs}: train {trainLoss:F4}  val {result.Loss:F4}{(settings.Text is null ? $" ({settings.N}..99: {common:F4})" : "")}  {row.ValBpc:F3} bits/char  {report.CharactersPerSecond:N0} chars/s  {row.Seconds:F1} s{(settings.Schedule == "none" ? "" : $"  lr {learningRate:G4}")}{(best ? "  (best)" : "")}"));
+            $"{m.Name} epoch {report.Epoch}/{settings.Epochs}: train {trainLoss:F4}  val {result.Loss:F4}{(settings.Text is null ? $" ({settings.N}..99: {common:F4})" : "")}  {row.ValBpc:F3} bits/char  {report.TargetsPerSecond:N0} chars/s  {row.Seconds:F1} s{(settings.Schedule == "none" ? "" : $"  lr {learningRate:G4}")}{(best ? "  (best)" : "")}"));
         if (report.Sample is { } text)
         {
             console.Line($"  \"{sampleStart}{text}\"");

@@ -1,0 +1,92 @@
+using NUnit.Framework;
+using Tensorlet.Models.Training;
+using Tensorlet.Nn;
+using Tensorlet.Optim;
+
+namespace Tensorlet.Tests.Models;
+
+/// <summary>
+/// What the Trainer's reports count for models that are not char models: a target is one term the loss averages over
+/// (every value for MseLoss, every class id but the ignored ones for CrossEntropyLoss), and the speeds and the
+/// validation count are in targets.
+/// </summary>
+public sealed class TrainingReportTests
+{
+    private const int Examples = 30;
+    private const int Batch = 8; // 30 = 3·8 + 6: a short last batch
+    private const int Seed = 4;
+    private static readonly TrainerOptions Options = new() { Epochs = 2, BatchSize = Batch, Seed = Seed };
+
+    [Test]
+    public void AnMseRunCountsEveryTargetValue()
+    {
+        // Two values per example: 2 targets per example, though the loss has one row per example.
+        var x = Inputs();
+        var y = x.SelectMany(v => new[] { v, -v }).ToArray();
+        var source = new TensorBatchSource<float, float>(x, [1], y, [2]);
+        using var device = Device.Create("cpu");
+        using var model = Model(device);
+        using var loss = new MseLoss();
+        using var optimizer = new Sgd(model.Parameters, 0.01f);
+
+        var (progress, result) = Run(new Trainer(model, loss, optimizer, Options), source);
+
+        var perExample = Enumerable.Repeat(2, Examples).ToArray();
+        AssertCountsTargets(progress, result, perExample);
+        Assert.That(result.Epochs[^1].Validation!.Count, Is.EqualTo(2 * Examples));
+    }
+
+    [Test]
+    public void ACrossEntropyRunCountsTheClassIdsItDoesNotIgnore()
+    {
+        // A classifier of one value per example, with every third example's class ignored (-100, PyTorch's default).
+        var x = Inputs();
+        var classes = Enumerable.Range(0, Examples).Select(i => i % 3 == 0 ? -100 : i % 2).ToArray();
+        var source = new TensorBatchSource<float, int>(x, [1], classes, []);
+        using var device = Device.Create("cpu");
+        using var model = Model(device);
+        using var loss = new CrossEntropyLoss();
+        using var optimizer = new Sgd(model.Parameters, 0.01f);
+
+        var (progress, result) = Run(new Trainer(model, loss, optimizer, Options), source);
+
+        var perExample = classes.Select(c => c == loss.IgnoreIndex ? 0 : 1).ToArray();
+        AssertCountsTargets(progress, result, perExample);
+        Assert.That(result.Epochs[^1].Validation!.Count, Is.EqualTo(perExample.Sum()));
+    }
+
+    // One input, two outputs: two values for MSE, two classes' logits for cross-entropy.
+    private static Sequential Model(Device device)
+    {
+        var model = new Sequential(new Linear(1, 2));
+        model.Build(device, seed: 1);
+        return model;
+    }
+
+    private static float[] Inputs() => [.. Enumerable.Range(0, Examples).Select(i => -1f + (2f * i / (Examples - 1)))];
+
+    private static (List<BatchProgress> Progress, TrainingResult Result) Run<TTarget>(Trainer trainer, TensorBatchSource<float, TTarget> source)
+        where TTarget : unmanaged
+    {
+        var progress = new List<BatchProgress>();
+        trainer.BatchCompleted += progress.Add;
+        return (progress, trainer.Train(source, source));
+    }
+
+    // Each speed times its time is the targets of the batches so far in the epoch's order.
+    private static void AssertCountsTargets(List<BatchProgress> progress, TrainingResult result, int[] targetsPerExample)
+    {
+        foreach (var p in progress)
+        {
+            var order = Trainer.EpochOrder(Examples, Seed, p.Epoch - 1);
+            int expected = order.Take(Math.Min(p.Batch * Batch, Examples)).Sum(e => targetsPerExample[e]);
+            Assert.That(p.TargetsPerSecond * p.Elapsed.TotalSeconds, Is.EqualTo(expected).Within(1e-9).Percent, $"epoch {p.Epoch}, batch {p.Batch}");
+        }
+
+        Assert.That(progress, Has.Count.EqualTo(2 * 4));
+        foreach (var epoch in result.Epochs)
+        {
+            Assert.That(epoch.TargetsPerSecond * epoch.Duration.TotalSeconds, Is.EqualTo(targetsPerExample.Sum()).Within(1e-9).Percent, $"epoch {epoch.Epoch}");
+        }
+    }
+}
