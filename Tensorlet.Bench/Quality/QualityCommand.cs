@@ -83,7 +83,7 @@ internal static class QualityCommand
             using var loss = new CrossEntropyLoss();
             var trainer = new Trainer(lstm, loss, adam, new TrainerOptions { Epochs = epochs, BatchSize = 100, Seed = 1 });
             trainer.EpochCompleted += r => Console.WriteLine(
-                $"lstm epoch {r.Epoch}: train {r.TrainLoss:F3}, validation {r.Validation!.Loss:F4} nats ({r.Validation.BitsPerCharacter:F3} bits), " +
+                $"lstm epoch {r.Epoch}: train {r.TrainLoss:F3}, validation {r.Validation!.Loss:F4} nats ({r.Validation.Loss / Math.Log(2):F3} bits), " +
                 $"positions 3..99 {r.Validation.MeanLoss(3, 99):F4}, 3..12 {r.Validation.MeanLoss(3, 12):F4}; {r.TargetsPerSecond:F0} chars/s");
             trainer.Train(Sequences(train, vocabulary), Sequences(validation, vocabulary));
         }

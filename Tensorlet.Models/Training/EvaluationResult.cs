@@ -1,6 +1,12 @@
 namespace Tensorlet.Models.Training;
 
-/// <summary>Cross-entropy of a model over a dataset, in total and per target position.</summary>
+/// <summary>
+/// A model's loss over a dataset, per target and per target position, in the loss's own units: nats for
+/// <c>CrossEntropyLoss</c>, squared target units for <c>MseLoss</c>. A target is one term the loss averages over (see
+/// <see cref="BatchProgress"/>): a char model's predicted character, a classifier's example, one regression value.
+/// Figures derived from the loss are the caller's: of a cross-entropy, bits per target (a char model's bits per
+/// character) is <see cref="Loss"/> / ln 2, perplexity e^<see cref="Loss"/>.
+/// </summary>
 public sealed class EvaluationResult
 {
     internal EvaluationResult(double[] lossSumByPosition, long[] countByPosition)
@@ -9,7 +15,7 @@ public sealed class EvaluationResult
         CountByPosition = countByPosition;
     }
 
-    /// <summary>Σ loss (nats) of the targets at each position in their sequence.</summary>
+    /// <summary>Σ loss of the targets at each position in their sequence (all at position 0 where there is no sequence, or the loss is not <c>CrossEntropyLoss</c>).</summary>
     public IReadOnlyList<double> LossSumByPosition { get; }
 
     /// <summary>How many targets sit at each position.</summary>
@@ -18,13 +24,10 @@ public sealed class EvaluationResult
     /// <summary>The number of targets scored.</summary>
     public long Count => CountByPosition.Sum();
 
-    /// <summary>The mean loss in nats per character over every target.</summary>
+    /// <summary>The mean loss per target over every target, in the loss's units.</summary>
     public double Loss => MeanLoss(0, LossSumByPosition.Count - 1);
 
-    /// <summary>The mean loss in bits per character over every target.</summary>
-    public double BitsPerCharacter => Loss / Math.Log(2);
-
-    /// <summary>The mean loss in nats over targets at positions <paramref name="first"/> to <paramref name="last"/> inclusive.</summary>
+    /// <summary>The mean loss per target over targets at positions <paramref name="first"/> to <paramref name="last"/> inclusive, in the loss's units; NaN where there are none.</summary>
     public double MeanLoss(int first, int last)
     {
         double sum = 0;

@@ -8,7 +8,7 @@ namespace Tensorlet.Tests.Models;
 /// <summary>
 /// What the Trainer's reports count for models that are not char models: a target is one term the loss averages over
 /// (every value for MseLoss, every class id but the ignored ones for CrossEntropyLoss), and the speeds and the
-/// validation count are in targets.
+/// validation count are in targets, and the validation loss is the mean loss per target.
 /// </summary>
 public sealed class TrainingReportTests
 {
@@ -53,6 +53,33 @@ public sealed class TrainingReportTests
         var perExample = classes.Select(c => c == loss.IgnoreIndex ? 0 : 1).ToArray();
         AssertCountsTargets(progress, result, perExample);
         Assert.That(result.Epochs[^1].Validation!.Count, Is.EqualTo(perExample.Sum()));
+    }
+
+    [Test]
+    public void AnMseRunsValidationLossIsTheMeanSquaredErrorOverEveryValidationValue()
+    {
+        // 13 validation examples of 2 values (13 = 8 + 5: batches of unequal size), other points than the training set's.
+        const int held = 13;
+        var x = Inputs();
+        var validationX = Enumerable.Range(0, held).Select(i => -0.9f + (0.15f * i)).ToArray();
+        float[] Targets(float[] inputs) => [.. inputs.SelectMany(v => new[] { MathF.Sin(2f * v), v * v })];
+        var train = new TensorBatchSource<float, float>(x, [1], Targets(x), [2]);
+        var validation = new TensorBatchSource<float, float>(validationX, [1], Targets(validationX), [2]);
+        using var device = Device.Create("cpu");
+        using var model = Model(device);
+        using var loss = new MseLoss();
+        using var optimizer = new Sgd(model.Parameters, 0.05f);
+
+        var result = new Trainer(model, loss, optimizer, Options).Train(train, validation);
+
+        // By hand, in float64: the final model's predictions against every validation value.
+        using var inputs = device.FromArray(validationX, held, 1);
+        var predicted = model.Forward(inputs).ToArray();
+        var expected = Targets(validationX);
+        double mse = predicted.Zip(expected, (p, t) => Math.Pow((double)p - t, 2)).Sum() / expected.Length;
+        var last = result.Epochs[^1].Validation!;
+        Assert.That(last.Loss, Is.EqualTo(mse).Within(1e-5).Percent);
+        Assert.That(last.Count, Is.EqualTo(2 * held));
     }
 
     // One input, two outputs: two values for MSE, two classes' logits for cross-entropy.
