@@ -26,8 +26,8 @@ namespace Tensorlet.Models.Training;
 /// Progress and scores count targets, the terms the loss averages over: class ids other than the loss's
 /// <c>IgnoreIndex</c> for a <c>CrossEntropyLoss</c> (a char model's predicted characters, a classifier's examples),
 /// values for an <c>MseLoss</c>. Validation with a <c>CrossEntropyLoss</c> reports the loss per target position (the
-/// char models' positions in their sequence); with another loss, one mean over every target, each batch's loss
-/// weighted by its targets.
+/// char models' positions in their sequence); with another loss, one mean over every target (each batch's loss taken
+/// as the mean over its targets, or their sum for <c>Reduction.Sum</c>).
 /// </para>
 /// <para>
 /// A <see cref="StreamBatchSource"/> trains a model that holds a recurrent module (an <see cref="RnnBase"/>: LSTM or GRU)
@@ -376,7 +376,7 @@ public sealed class Trainer
                 if (crossEntropy is null)
                 {
                     int targetCount = BatchTensors.TargetCount(loss, buffers.LoadedTargets.Length);
-                    tally.Add(0, value * targetCount, targetCount);
+                    tally.Add(0, BatchTensors.LossSum(loss, value, targetCount), targetCount);
                     continue;
                 }
 

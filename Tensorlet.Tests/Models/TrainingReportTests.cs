@@ -55,8 +55,9 @@ public sealed class TrainingReportTests
         Assert.That(result.Epochs[^1].Validation!.Count, Is.EqualTo(perExample.Sum()));
     }
 
-    [Test]
-    public void AnMseRunsValidationLossIsTheMeanSquaredErrorOverEveryValidationValue()
+    [TestCase(Reduction.Mean)]
+    [TestCase(Reduction.Sum)]
+    public void AnMseRunsValidationLossIsTheMeanSquaredErrorOverEveryValidationValue(Reduction reduction)
     {
         // 13 validation examples of 2 values (13 = 8 + 5: batches of unequal size), other points than the training set's.
         const int held = 13;
@@ -67,12 +68,12 @@ public sealed class TrainingReportTests
         var validation = new TensorBatchSource<float, float>(validationX, [1], Targets(validationX), [2]);
         using var device = Device.Create("cpu");
         using var model = Model(device);
-        using var loss = new MseLoss();
-        using var optimizer = new Sgd(model.Parameters, 0.05f);
+        using var loss = new MseLoss(reduction);
+        using var optimizer = new Sgd(model.Parameters, 0.01f);
 
         var result = new Trainer(model, loss, optimizer, Options).Train(train, validation);
 
-        // By hand, in float64: the final model's predictions against every validation value.
+        // By hand, in float64: the mean over every validation value of the final model, whether the loss averages or sums a batch.
         using var inputs = device.FromArray(validationX, held, 1);
         var predicted = model.Forward(inputs).ToArray();
         var expected = Targets(validationX);
