@@ -194,8 +194,11 @@ internal interface IKernelBackend : IDisposable
     /// <summary>output[i, :] = table[indices[i], :] for table [Rows, Columns] (nn.Embedding), output [N, Columns].</summary>
     void GatherRows(Tensor table, IndexTensor indices, Tensor output);
 
-    /// <summary>gradTable[indices[i], :] += gradOutput[i, :], the backward of <see cref="GatherRows"/>.</summary>
-    void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable);
+    /// <summary>
+    /// gradTable[indices[i], :] += gradOutput[i, :], the backward of <see cref="GatherRows"/>, for every i with
+    /// indices[i] ≠ <paramref name="skipRow"/> (nn.Embedding's padding_idx); −1 skips none. Row skipRow keeps its values.
+    /// </summary>
+    void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable, int skipRow);
 
     /// <summary>One torch.optim.SGD step in place; momentum is not touched when the coefficients' momentum is 0.</summary>
     void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients);

@@ -290,10 +290,10 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
-    public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable)
+    public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable, int skipRow)
     {
         var mark = Begin();
-        Inner.ScatterAddRows(gradOutput, indices, gradTable);
+        Inner.ScatterAddRows(gradOutput, indices, gradTable, skipRow);
         End(nameof(ScatterAddRows), mark);
     }
 

@@ -447,7 +447,14 @@ public static class Ops
 
     /// <summary>The backward of <see cref="GatherRows"/>, accumulating: gradTable[indices[i], :] += gradOutput[i, :].</summary>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, Rows); on every device, before anything is written.</exception>
-    public static void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable)
+    public static void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable) => ScatterAddRows(gradOutput, indices, gradTable, skipRow: -1);
+
+    /// <summary>
+    /// <see cref="ScatterAddRows(Tensor, IndexTensor, Tensor)"/> but for the i with indices[i] = <paramref name="skipRow"/>,
+    /// which add nothing, so that row of gradTable keeps its values (nn.Embedding's padding_idx); −1 skips none.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, Rows), or skipRow is neither −1 nor a row; before anything is written.</exception>
+    internal static void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable, int skipRow)
     {
         var device = SameDevice(nameof(ScatterAddRows), gradOutput, gradTable);
         SameDevice(nameof(ScatterAddRows), device, indices);
@@ -456,8 +463,13 @@ public static class Ops
             throw new ArgumentException($"ScatterAddRows shape mismatch: gradOutput {gradOutput.ShapeText}, indices {indices.ShapeText}, gradTable {gradTable.ShapeText}.");
         }
 
+        if (skipRow < -1 || skipRow >= gradTable.Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(skipRow), skipRow, $"ScatterAddRows: the row to skip, {skipRow}, is neither -1 (none) nor a row of the table [0, {gradTable.Rows}).");
+        }
+
         indices.ThrowIfAnyColumnOutside(gradTable.Rows);
-        device.Backend.ScatterAddRows(gradOutput, indices, gradTable);
+        device.Backend.ScatterAddRows(gradOutput, indices, gradTable, skipRow);
     }
 
     /// <summary>

@@ -110,10 +110,11 @@ internal static unsafe class CpuGatherScatter
     }
 
     /// <summary>
-    /// gradTable[indices[i], :] += gradOutput[i, :], the backward of <see cref="GatherRows(ReadOnlySpan{float}, int, int, ReadOnlySpan{int}, Span{float}, int)"/>.
-    /// Threads own blocks of columns, so repeated indices never race and the sums run in row order: deterministic.
+    /// gradTable[indices[i], :] += gradOutput[i, :], the backward of <see cref="GatherRows(ReadOnlySpan{float}, int, int, ReadOnlySpan{int}, Span{float}, int)"/>,
+    /// except for i with indices[i] = <paramref name="skipRow"/>, which add nothing (nn.Embedding's padding_idx; −1 skips
+    /// none). Threads own blocks of columns, so repeated indices never race and the sums run in row order: deterministic.
     /// </summary>
-    public static void ScatterAddRows(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradTable, int rows, int columns, int threads)
+    public static void ScatterAddRows(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradTable, int rows, int columns, int skipRow, int threads)
     {
         IndexChecks.ThrowIfAnyColumnOutside(indices, rows);
         if (indices.Length == 0 || columns == 0)
@@ -125,7 +126,7 @@ internal static unsafe class CpuGatherScatter
         fixed (int* xp = indices)
         {
             long minColumns = Math.Max(16, CpuParallel.MinElementsPerChunk / indices.Length);
-            CpuParallel.For(columns, minColumns, threads, new ScatterRowsColumnBlock(gp, xp, indices.Length, tp, columns));
+            CpuParallel.For(columns, minColumns, threads, new ScatterRowsColumnBlock(gp, xp, indices.Length, tp, columns, skipRow));
         }
     }
 
@@ -197,13 +198,18 @@ internal static unsafe class CpuGatherScatter
         }
     }
 
-    /// <summary>Columns [start, start + count) of every indexed row of the table, accumulated in row order.</summary>
-    private readonly struct ScatterRowsColumnBlock(float* gradOutput, int* indices, int n, float* gradTable, int columns) : IParallelRange
+    /// <summary>Columns [start, start + count) of every indexed row of the table but <c>skipRow</c>, accumulated in row order.</summary>
+    private readonly struct ScatterRowsColumnBlock(float* gradOutput, int* indices, int n, float* gradTable, int columns, int skipRow) : IParallelRange
     {
         public void Run(long start, long count)
         {
             for (long i = 0; i < n; i++)
             {
+                if (indices[i] == skipRow)
+                {
+                    continue;
+                }
+
                 var source = new ReadOnlySpan<float>(gradOutput + (i * columns) + start, (int)count);
                 var target = new Span<float>(gradTable + ((long)indices[i] * columns) + start, (int)count);
                 CpuElementwise.Binary(target, source, target, default(AddOperator));

@@ -48,13 +48,15 @@ internal static class GatherScatterKernels
     /// and all 10M threads stay independent. The conflict-free alternative, one thread per o looping over the rows,
     /// has only Out = 1024 threads, each a 9900-long chain of dependent read-modify-writes, and leaves a GPU mostly idle.
     /// The order of the atomic sums is not fixed, so results may differ from run to run in the last bits.
+    /// Row i adds nothing when indices[i] = <paramref name="skip"/> (nn.Embedding's padding_idx, when this is the
+    /// embedding's backward with the table as the [In, Out] target); −1 skips none.
     /// </summary>
-    public static void ScatterAddTransposed(Index1D e, ArrayView<float> gradOutput, ArrayView<int> indices, ArrayView<float> transposed, int outFeatures, int inFeatures)
+    public static void ScatterAddTransposed(Index1D e, ArrayView<float> gradOutput, ArrayView<int> indices, ArrayView<float> transposed, int outFeatures, int inFeatures, int skip)
     {
         int i = e / outFeatures;
         int o = e - (i * outFeatures);
         int c = indices[i];
-        if ((uint)c < (uint)inFeatures)
+        if ((uint)c < (uint)inFeatures && c != skip)
         {
             Atomic.Add(ref transposed[(c * outFeatures) + o], gradOutput[e]);
         }

@@ -58,11 +58,16 @@ internal static class ReferenceRows
         }
     }
 
-    /// <summary>gradTable[indices[i], :] += gradOutput[i, :].</summary>
-    public static void ScatterAddRows(ReadOnlySpan<double> gradOutput, ReadOnlySpan<int> indices, Span<double> gradTable, int columns)
+    /// <summary>gradTable[indices[i], :] += gradOutput[i, :] for every i with indices[i] ≠ <paramref name="skipRow"/> (−1: every i).</summary>
+    public static void ScatterAddRows(ReadOnlySpan<double> gradOutput, ReadOnlySpan<int> indices, Span<double> gradTable, int columns, int skipRow = -1)
     {
         for (int i = 0; i < indices.Length; i++)
         {
+            if (indices[i] == skipRow)
+            {
+                continue;
+            }
+
             for (int j = 0; j < columns; j++)
             {
                 gradTable[(indices[i] * columns) + j] += gradOutput[(i * columns) + j];

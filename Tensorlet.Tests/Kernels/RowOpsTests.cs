@@ -108,6 +108,19 @@ public sealed class RowOpsTests
         // Each element sums its repeats in float: about one rounding per add, |terms| ≤ 1.
         AssertClose(grad.ToArray(), expectedGrad, 2 * n * U, 2 * U, "scatter-add");
 
+        // nn.Embedding's padding_idx: the rows of dy whose index is the skipped row add nothing, so it keeps its values.
+        int skipRow = indices[0];
+        using var skipped = device.FromArray(start, rows, columns);
+        Ops.ScatterAddRows(tDy, tIndices, skipped, skipRow);
+        var expectedSkipped = ToDouble(start);
+        ReferenceRows.ScatterAddRows(ToDouble(dy), indices, expectedSkipped, columns, skipRow);
+        var skippedValues = skipped.ToArray();
+        AssertClose(skippedValues, expectedSkipped, 2 * n * U, 2 * U, "scatter-add skipping a row");
+        Assert.That(skippedValues.Skip(skipRow * columns).Take(columns), Is.EqualTo(start.Skip(skipRow * columns).Take(columns)), "the skipped row keeps its values");
+        var badSkip = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.ScatterAddRows(tDy, tIndices, skipped, rows));
+        Assert.That(badSkip!.Message, Does.Contain($"{rows}").And.Contain($"[0, {rows})"));
+        Assert.That(skipped.ToArray(), Is.EqualTo(skippedValues), "a refused row to skip writes nothing");
+
         using var bad = device.IndexFromArray([0, rows], 2);
         using var badOutput = device.Zeros(2, columns);
         Assert.Throws<ArgumentOutOfRangeException>(() => Ops.GatherRows(tTable, bad, badOutput));

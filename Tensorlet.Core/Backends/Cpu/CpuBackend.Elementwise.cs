@@ -55,8 +55,8 @@ internal sealed partial class CpuBackend
     public void GatherRows(Tensor table, IndexTensor indices, Tensor output)
         => CpuGatherScatter.GatherRows(table.Span, table.Rows, table.Columns, indices.Span, output.Span, Threads);
 
-    public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable)
-        => CpuGatherScatter.ScatterAddRows(gradOutput.Span, indices.Span, gradTable.Span, gradTable.Rows, gradTable.Columns, Threads);
+    public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable, int skipRow)
+        => CpuGatherScatter.ScatterAddRows(gradOutput.Span, indices.Span, gradTable.Span, gradTable.Rows, gradTable.Columns, skipRow, Threads);
 
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
         => CpuSgd.Step(parameters.Span, gradients.Span, coefficients.Momentum != 0f ? momentum.Span : default, coefficients, Threads);

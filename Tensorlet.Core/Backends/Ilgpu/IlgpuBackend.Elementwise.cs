@@ -86,7 +86,7 @@ internal sealed partial class IlgpuBackend
         {
             var transposed = Elementwise.FloatScratch(gradWeight.Length);
             transposed.MemSetToZero(Accelerator.DefaultStream);
-            Elementwise.ScatterAddTransposed(Extent(gradOutput.Length), gradOutput.View, indices.View, transposed, outFeatures, inFeatures);
+            Elementwise.ScatterAddTransposed(Extent(gradOutput.Length), gradOutput.View, indices.View, transposed, outFeatures, inFeatures, -1);
             Elementwise.AddTransposed(Extent(gradWeight.Length), transposed, gradWeight.View, outFeatures, inFeatures);
         }
         else
@@ -217,12 +217,12 @@ internal sealed partial class IlgpuBackend
         }
     }
 
-    public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable)
+    public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable, int skipRow)
     {
         // Row i of gradOutput adds into row indices[i]: the transposed-scatter kernel with the table as its [In, Out] target.
         if (gradOutput.Length > 0)
         {
-            Elementwise.ScatterAddTransposed(Extent(gradOutput.Length), gradOutput.View, indices.View, gradTable.View, gradTable.Columns, gradTable.Rows);
+            Elementwise.ScatterAddTransposed(Extent(gradOutput.Length), gradOutput.View, indices.View, gradTable.View, gradTable.Columns, gradTable.Rows, skipRow);
         }
     }
 

@@ -19,7 +19,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? activationBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>? gather;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAdd;
-    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAddTransposed;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int>? scatterAddTransposed;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? addTransposed;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? fillRows;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? addBias;
@@ -60,8 +60,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> ScatterAdd
         => scatterAdd ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(GatherScatterKernels.ScatterAdd);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> ScatterAddTransposed
-        => scatterAddTransposed ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(GatherScatterKernels.ScatterAddTransposed);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int> ScatterAddTransposed
+        => scatterAddTransposed ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int>(GatherScatterKernels.ScatterAddTransposed);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> AddTransposed
         => addTransposed ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(GatherScatterKernels.AddTransposed);
