@@ -15,6 +15,24 @@ internal static class Initializers
     };
 
     /// <summary>
+    /// nn.Embedding's default with padding_idx: every element of a [rows, <paramref name="columns"/>] table drawn as
+    /// <see cref="StandardNormal"/> draws it (so the other rows are what they would be without padding), then row
+    /// <paramref name="zeroRow"/> set to 0. It counts the elements it is asked for, so it serves one table, drawn once
+    /// in row-major order, as <see cref="ParameterCollection.Add"/> draws a parameter.
+    /// </summary>
+    public static Func<Random, float> StandardNormalZeroRow(int columns, int zeroRow)
+    {
+        var normal = StandardNormal();
+        long start = (long)zeroRow * columns, end = start + columns, element = 0;
+        return random =>
+        {
+            float value = normal(random);
+            long e = element++;
+            return e >= start && e < end ? 0f : value;
+        };
+    }
+
+    /// <summary>
     /// nn.Linear's weight and bias: kaiming_uniform_(a=√5) gives U(−1/√fanIn, 1/√fanIn) for the weight,
     /// and the bias uses the same bound.
     /// </summary>

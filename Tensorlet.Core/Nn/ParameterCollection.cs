@@ -40,7 +40,10 @@ public sealed class ParameterCollection : IDisposable
     public Parameter this[string name] => parameters.Find(p => p.Name == name)
         ?? throw new KeyNotFoundException($"No parameter named '{name}'. Parameters: {string.Join(", ", parameters.Select(p => p.Name))}.");
 
-    /// <summary>Registers a parameter; its initializer draws each element from a seeded generator.</summary>
+    /// <summary>
+    /// Registers a parameter; when the collection is built, its initializer draws each element from a seeded generator,
+    /// once per element, in row-major order.
+    /// </summary>
     public Parameter Add(string name, int[] shape, Func<Random, float> initializer)
     {
         if (values is not null)

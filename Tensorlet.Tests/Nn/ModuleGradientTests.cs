@@ -51,6 +51,37 @@ public sealed class ModuleGradientTests
         AssertGradients(model, analytic);
     }
 
+    // Embedding(padding_idx), counted from the front (2) and from the end (-2, row 4): the padding row is read as it is
+    // (here not zero, as a loaded table may have it) and gets no gradient. The reference reads it from a copy that finite
+    // differences of the weight do not move, so its numeric gradient is zero as its analytic one. The last step, the one
+    // the loss sees, holds both rows at positions whose targets count.
+    [TestCaseSource(nameof(PaddingCases))]
+    public void AnEmbeddingsPaddingRowIsAConstantOfTheLossAndGetsNoGradient(string deviceName, int paddingIdx)
+    {
+        var device = TestDevices.Get(deviceName);
+        int row = paddingIdx < 0 ? Vocabulary + paddingIdx : paddingIdx;
+        var reference = new ReferenceModules();
+        reference.Randomize(3, ("0.weight", Vocabulary * Dim), ("2.weight", Hidden * Dim), ("2.bias", Hidden), ("4.weight", Classes * Hidden), ("4.bias", Classes));
+        RoundToFloat(reference);
+        var paddingRow = reference.Parameters["0.weight"][(row * Dim)..((row + 1) * Dim)];
+        var analytic = ClassifierPass(reference, Activation.Tanh, false, row, paddingRow).Grads;
+        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => ClassifierPass(reference, Activation.Tanh, false, row, paddingRow).Loss);
+        Assert.That(paddingRow, Is.Not.All.EqualTo(0.0), "a padding row that is read");
+        Assert.That(analytic["0.weight"][(row * Dim)..((row + 1) * Dim)], Is.All.EqualTo(0.0));
+
+        using var model = new Sequential(new Embedding(Vocabulary, Dim, paddingIdx), new Slice(-1, 1), new Linear(Dim, Hidden), new Tanh(), new Linear(Hidden, Classes));
+        model.Build(device);
+        Load(model, reference);
+        using var x = device.IndexFromArray(Indices, Steps, Batch);
+        using var y = device.IndexFromArray(Targets, Batch);
+        using var loss = new CrossEntropyLoss();
+        model.Parameters.ZeroGradients();
+        double value = loss.Forward(model.Forward(x), y);
+        model.Backward(loss.Backward());
+        Assert.That(value, Is.EqualTo(ClassifierPass(reference, Activation.Tanh, false, row, paddingRow).Loss).Within(1e-5));
+        AssertGradients(model, analytic);
+    }
+
     // A batch whose every target is ignored: the mean is 0/0 (NaN) and the sum 0, as in PyTorch, and the gradient is
     // zero (PyTorch's too), so an optimizer step after it changes nothing.
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
@@ -177,13 +208,18 @@ public sealed class ModuleGradientTests
         }
     }
 
+    private static IEnumerable<TestCaseData> PaddingCases() =>
+        from device in TestDevices.All
+        from paddingIdx in new[] { 2, -2 }
+        select new TestCaseData(device, paddingIdx);
+
     private static double ClassifierLoss(ReferenceModules reference, Activation activation, bool sum) => ClassifierPass(reference, activation, sum).Loss;
 
     private static Dictionary<string, double[]> ClassifierGradients(ReferenceModules reference, Activation activation, bool sum) => ClassifierPass(reference, activation, sum).Grads;
 
-    private static (double Loss, Dictionary<string, double[]> Grads) ClassifierPass(ReferenceModules reference, Activation activation, bool sum)
+    private static (double Loss, Dictionary<string, double[]> Grads) ClassifierPass(ReferenceModules reference, Activation activation, bool sum, int paddingIdx = -1, double[]? paddingRow = null)
     {
-        var e = reference.Embedding("0", Indices, Dim);
+        var e = reference.Embedding("0", Indices, Dim, paddingIdx, paddingRow);
         var last = e[((Steps - 1) * Batch * Dim)..];
         var h = reference.Linear("2", last, Batch, Dim, Hidden);
         var a = ReferenceModules.Activate(activation, h);
@@ -195,7 +231,7 @@ public sealed class ModuleGradientTests
         var dLast = reference.LinearBackward("2", last, dh, Batch, Dim, Hidden, grads);
         var de = new double[e.Length];
         Array.Copy(dLast, 0, de, (Steps - 1) * Batch * Dim, dLast.Length);
-        ReferenceModules.EmbeddingBackward("0", Indices, de, Dim, grads, Vocabulary);
+        ReferenceModules.EmbeddingBackward("0", Indices, de, Dim, grads, Vocabulary, paddingIdx);
         return (loss, grads);
     }
 

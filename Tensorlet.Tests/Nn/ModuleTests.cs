@@ -135,6 +135,38 @@ public sealed class ModuleTests
         Assert.That(buffer.Message, Does.StartWith("A buffer of 100000 × 100000 = 10000000000 values is more than one tensor holds"));
     }
 
+    // nn.Embedding(padding_idx): a negative index counts from the end, [-V, V) is the range, and the padding row is
+    // drawn with the others and then zeroed, so the other rows are those of a table without padding from the same seed.
+    [Test]
+    public void AnEmbeddingsPaddingRowStartsAtZeroAndItsIndexCountsFromTheEnd()
+    {
+        var device = TestDevices.Get("cpu");
+        float[] Built(Embedding embedding)
+        {
+            using (embedding)
+            {
+                return embedding.Build(device, seed: 3).Parameters.Values.ToArray();
+            }
+        }
+
+        var plain = Built(new Embedding(5, 3));
+        var padded = Built(new Embedding(5, 3, paddingIdx: 1));
+        Assert.That(padded[3..6], Is.All.EqualTo(0f), "the padding row");
+        Assert.That(plain[3..6], Is.All.Not.EqualTo(0f));
+        Assert.That(padded[..3].Concat(padded[6..]), Is.EqualTo(plain[..3].Concat(plain[6..])), "the other rows");
+        Assert.That(Built(new Embedding(5, 3, paddingIdx: -4)), Is.EqualTo(padded), "-4 is row 1 of 5");
+
+        Assert.That(new Embedding(5, 3, paddingIdx: -4).PaddingIdx, Is.EqualTo(1));
+        Assert.That(new Embedding(5, 3, paddingIdx: -5).PaddingIdx, Is.EqualTo(0));
+        Assert.That(new Embedding(5, 3, paddingIdx: 4).PaddingIdx, Is.EqualTo(4));
+        Assert.That(new Embedding(5, 3).PaddingIdx, Is.Null);
+        foreach (int bad in new[] { 5, -6, int.MinValue })
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Embedding(5, 3, paddingIdx: bad))!;
+            Assert.That(error.Message, Is.EqualTo($"padding_idx {bad} is outside [-5, 5), the range for an Embedding of 5 rows. (Parameter 'paddingIdx')"), "one line");
+        }
+    }
+
     [Test]
     public void MseLossPairsShapesThatDifferOnlyInAxesOfSizeOne()
     {

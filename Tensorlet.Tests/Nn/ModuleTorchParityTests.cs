@@ -54,18 +54,45 @@ public sealed class ModuleTorchParityTests
             "sgd_dampening3" => new Sgd(model.Parameters, 0.1f, momentum: 0.8f, dampening: 0.3f),
             _ => new AdamW(model.Parameters, 0.01f, weightDecay: 0.1f),
         };
-        for (int step = 0; step < 3; step++)
-        {
-            optimizer.ZeroGradients();
-            loss.Forward(model.Forward(x), y);
-            model.Backward(loss.Backward());
-            optimizer.Step();
-        }
+        AssertThreeStepsMatch(model, optimizer, loss, x, y, fixture, run);
+    }
 
+    // The fixture of scripts/make_embedding_fixtures.py: Embedding(7, 4, padding_idx=2) + Linear(4, 3) on ids that hold
+    // the padding index four times, from torch's initialisation (row 2 zero) and from a table whose row 2 is not
+    // (nonzero.): the padding row is read as it is, gets a zero gradient, and only weight decay moves it (AdamW's
+    // decoupled decay shrinks it; Adam's and SGD's L2 term is its whole gradient), as in PyTorch.
+    [TestCaseSource(nameof(PaddingRuns))]
+    public void AnEmbeddingWithPaddingIdxMatchesPyTorch(string deviceName, string start, string run)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_embedding_padding.safetensors"));
+        Assert.That(fixture.Metadata["padding_idx"], Is.EqualTo("2"));
+        using var model = new Sequential(new Embedding(7, 4, paddingIdx: 2), new Linear(4, 3));
+        model.Build(device);
+        Assert.That(model.StateDict().Keys, Is.EqualTo(new[] { "0.weight", "1.weight", "1.bias" }), "torch's state_dict: no padding_idx");
+        model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[start + p.Name].Data)));
+        using var x = device.IndexFromArray(fixture["ids"].ToInt32Array(), 3, 4);
+        using var y = device.IndexFromArray(fixture["targets"].ToInt32Array(), 3, 4);
+        using var loss = new CrossEntropyLoss();
+        model.Parameters.ZeroGradients();
+        var output = model.Forward(x);
+        AssertClose(output.ToArray(), fixture[start + "output"].Data, 1e-5, start + "output");
+        Assert.That(loss.Forward(output, y), Is.EqualTo(fixture[start + "loss"].Data[0]).Within(1e-5 * fixture[start + "loss"].Data[0]), start + "loss");
+        model.Backward(loss.Backward());
         foreach (var p in model.Parameters.Parameters)
         {
-            AssertClose(p.Value.ToArray(), fixture[$"{run}.{p.Name}"].Data, 1e-5, $"{run}.{p.Name}");
+            AssertClose(p.Gradient.ToArray(), fixture[$"{start}grad.{p.Name}"].Data, 1e-4, $"{start}grad.{p.Name}");
         }
+
+        Assert.That(model.Parameters["0.weight"].Gradient.ToArray()[8..12], Is.All.EqualTo(0f), "the padding row's gradient");
+        using IOptimizer optimizer = run switch
+        {
+            "adam3" => new Adam(model.Parameters, 0.01f),
+            "adam_l2_3" => new Adam(model.Parameters, 0.01f, weightDecay: 0.1f),
+            "sgd3" => new Sgd(model.Parameters, 0.1f, momentum: 0.9f, weightDecay: 0.01f),
+            _ => new AdamW(model.Parameters, 0.01f, weightDecay: 0.1f),
+        };
+        AssertThreeStepsMatch(model, optimizer, loss, x, y, fixture, start + run);
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
@@ -195,6 +222,17 @@ public sealed class ModuleTorchParityTests
         }
     }
 
+    private static IEnumerable<TestCaseData> PaddingRuns()
+    {
+        foreach (var device in TestDevices.All)
+        {
+            foreach (var (start, run) in new[] { ("", "adam3"), ("", "adamw3"), ("nonzero.", "adamw3"), ("nonzero.", "adam_l2_3"), ("nonzero.", "sgd3") })
+            {
+                yield return new TestCaseData(device, start, run);
+            }
+        }
+    }
+
     private static Sequential ClassifierModules()
         => new(new Embedding(11, 4), new Lstm(4, 5, 2), new Slice(-1, 1), new Linear(5, 6), new Relu(), new Linear(6, 7));
 
@@ -204,6 +242,24 @@ public sealed class ModuleTorchParityTests
         model.Build(device);
         model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[p.Name].Data)));
         return model;
+    }
+
+    // Three steps as the fixtures take them (zero_grad, forward, loss, backward, step, on the same batch), then every
+    // parameter against the fixture's {run}.{name}.
+    private static void AssertThreeStepsMatch(Module model, IOptimizer optimizer, CrossEntropyLoss loss, IndexTensor x, IndexTensor y, SafeTensorsFile fixture, string run)
+    {
+        for (int step = 0; step < 3; step++)
+        {
+            optimizer.ZeroGradients();
+            loss.Forward(model.Forward(x), y);
+            model.Backward(loss.Backward());
+            optimizer.Step();
+        }
+
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Value.ToArray(), fixture[$"{run}.{p.Name}"].Data, 1e-5, $"{run}.{p.Name}");
+        }
     }
 
     private static void AssertClose(float[] actual, float[] expected, double relative, string name)

@@ -86,24 +86,41 @@ internal sealed class ReferenceModules
         return dx;
     }
 
-    /// <summary>Rows of <c>{name}.weight</c> [V, D] picked by <paramref name="indices"/>.</summary>
-    public double[] Embedding(string name, int[] indices, int dim)
+    /// <summary>
+    /// Rows of <c>{name}.weight</c> [V, D] picked by <paramref name="indices"/>. With a <paramref name="paddingRow"/>, index
+    /// <paramref name="paddingIdx"/> reads that copy instead, a constant that finite differences of the weight do not
+    /// move: nn.Embedding's padding_idx, which makes the row no parameter of the loss.
+    /// </summary>
+    public double[] Embedding(string name, int[] indices, int dim, int paddingIdx = -1, double[]? paddingRow = null)
     {
         var table = Parameters[$"{name}.weight"];
         var y = new double[indices.Length * dim];
         for (int i = 0; i < indices.Length; i++)
         {
-            Array.Copy(table, indices[i] * dim, y, i * dim, dim);
+            if (indices[i] == paddingIdx && paddingRow is not null)
+            {
+                Array.Copy(paddingRow, 0, y, i * dim, dim);
+            }
+            else
+            {
+                Array.Copy(table, indices[i] * dim, y, i * dim, dim);
+            }
         }
 
         return y;
     }
 
-    public static void EmbeddingBackward(string name, int[] indices, double[] dy, int dim, Dictionary<string, double[]> grads, int rows)
+    /// <summary>dTable[indices[i]] += dy[i] for every i whose index is not <paramref name="paddingIdx"/> (−1: every i).</summary>
+    public static void EmbeddingBackward(string name, int[] indices, double[] dy, int dim, Dictionary<string, double[]> grads, int rows, int paddingIdx = -1)
     {
         var dTable = Grad(grads, $"{name}.weight", rows * dim);
         for (int i = 0; i < indices.Length; i++)
         {
+            if (indices[i] == paddingIdx)
+            {
+                continue;
+            }
+
             for (int j = 0; j < dim; j++)
             {
                 dTable[(indices[i] * dim) + j] += dy[(i * dim) + j];
