@@ -157,8 +157,11 @@ internal interface IKernelBackend : IDisposable
     /// <summary>y = f(x); y may be x.</summary>
     void ActivationForward(Activation activation, Tensor x, Tensor y);
 
-    /// <summary>dx = dy·f'(x), with f' written through the forward output y; dx may be dy.</summary>
-    void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx);
+    /// <summary>
+    /// dx = dy·f'(x), from the forward input x and output y = f(x) (each activation reads the one its f' is written
+    /// through, and may leave the other unread); dx may be dy.
+    /// </summary>
+    void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx);
 
     /// <summary>
     /// Inverted dropout: y = x·keep/(1−p), with keep = (u ≥ p) for a uniform u from a counter-based

@@ -201,10 +201,10 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
-    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx)
+    public void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx)
     {
         var mark = Begin();
-        Inner.ActivationBackward(activation, y, dy, dx);
+        Inner.ActivationBackward(activation, x, y, dy, dx);
         End(nameof(ActivationBackward), mark);
     }
 

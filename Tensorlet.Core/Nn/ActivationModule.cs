@@ -4,12 +4,14 @@ namespace Tensorlet.Nn;
 
 /// <summary>
 /// An elementwise activation as a module (<see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/>): y = f(x)
-/// into a buffer it owns; Backward computes dx = dy·f′ from the saved output, in place in dy.
+/// into a buffer it owns; Backward computes dx = dy·f′ in place in dy, from the input and output it keeps (the input
+/// by reference: it is the previous module's output, or the caller's tensor, which must stay alive until Backward).
 /// </summary>
 public abstract class ActivationModule : Module
 {
     private readonly Workspace output = new();
     private readonly ShapeView outputShaped = new();
+    private Tensor? savedInput;
     private Tensor? savedOutput;
 
     private protected ActivationModule(Activation function)
@@ -36,6 +38,7 @@ public abstract class ActivationModule : Module
         ArgumentNullException.ThrowIfNull(input);
         var y = output.Get(input.Device, input.Rows, input.Columns);
         Ops.ActivationForward(Function, input, y);
+        savedInput = input;
         savedOutput = y;
         return LastOutput = input.Rank == 2 ? y : outputShaped.Like(y, input, input.Shape[^1]);
     }
@@ -44,8 +47,7 @@ public abstract class ActivationModule : Module
     public override Tensor Backward(Tensor outputGradient)
     {
         CheckOutputGradient(outputGradient);
-        var y = savedOutput!;
-        Ops.ActivationBackward(Function, y, outputGradient, outputGradient);
+        Ops.ActivationBackward(Function, savedInput!, savedOutput!, outputGradient, outputGradient);
         return outputGradient;
     }
 

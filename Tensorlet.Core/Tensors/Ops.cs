@@ -328,13 +328,17 @@ public static class Ops
         device.Backend.ActivationForward(activation, x, y);
     }
 
-    /// <summary>dx = dy·activation'(x), computed from the forward output y. dx may be dy.</summary>
-    public static void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx)
+    /// <summary>
+    /// dx = dy·activation'(x), from the forward's input x and its output y = activation(x): relu, tanh and sigmoid
+    /// compute it from y, an activation whose derivative needs x from x. dx may be dy.
+    /// </summary>
+    public static void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx)
     {
-        var device = SameDevice(nameof(ActivationBackward), y, dy, dx);
+        var device = SameDevice(nameof(ActivationBackward), x, y, dy, dx);
+        SameLength(nameof(ActivationBackward), y, x);
         SameLength(nameof(ActivationBackward), y, dy);
         SameLength(nameof(ActivationBackward), y, dx);
-        device.Backend.ActivationBackward(activation, y, dy, dx);
+        device.Backend.ActivationBackward(activation, x, y, dy, dx);
     }
 
     /// <summary>Inverted dropout with a counter-based mask keyed by (seed, stream); the backward is the same call on gradients.</summary>

@@ -1,6 +1,6 @@
 namespace Tensorlet.Kernels.Cpu;
 
-/// <summary>The CPU activation kernels: relu, tanh and sigmoid, forward and backward (through the forward output y).</summary>
+/// <summary>The CPU activation kernels, forward and backward: one operator struct each, from ActivationOperators.cs.</summary>
 internal static class CpuActivation
 {
     /// <summary>y = f(x); y may be x. At most <paramref name="width"/> wide.</summary>
@@ -22,8 +22,11 @@ internal static class CpuActivation
         }
     }
 
-    /// <summary>dx = dy·f'(x) written through y = f(x): relu y &gt; 0, tanh 1 − y², sigmoid y(1 − y). dx may be dy.</summary>
-    public static void Backward(Activation activation, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    /// <summary>
+    /// dx = dy·f'(x), from the forward input x or output y = f(x), whichever f' is written through: relu y &gt; 0,
+    /// tanh 1 − y², sigmoid y(1 − y). dx may be dy.
+    /// </summary>
+    public static void Backward(Activation activation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
         switch (activation)
         {

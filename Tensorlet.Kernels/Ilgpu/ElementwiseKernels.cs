@@ -30,21 +30,25 @@ internal static class ElementwiseKernels
         }
     }
 
-    /// <summary>dx[i] = dy[i]·f'(·) written through the forward output y: relu y &gt; 0, tanh 1 − y², sigmoid y(1 − y). dx may be dy.</summary>
-    public static void ActivationBackward(Index1D i, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int activation)
+    /// <summary>
+    /// dx[i] = dy[i]·f'(x[i]), from the forward input x or output y = f(x), whichever f' is written through (each branch
+    /// reads only that one): relu y &gt; 0, tanh 1 − y², sigmoid y(1 − y). dx may be dy.
+    /// </summary>
+    public static void ActivationBackward(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int activation)
     {
-        float yi = y[i];
         float g = dy[i];
         if (activation == (int)Activation.Relu)
         {
-            dx[i] = yi > 0f ? g : 0f;
+            dx[i] = y[i] > 0f ? g : 0f;
         }
         else if (activation == (int)Activation.Tanh)
         {
+            float yi = y[i];
             dx[i] = g * (1f - (yi * yi));
         }
         else
         {
+            float yi = y[i];
             dx[i] = g * (yi * (1f - yi));
         }
     }

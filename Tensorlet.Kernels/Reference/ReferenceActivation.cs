@@ -1,6 +1,6 @@
 namespace Tensorlet.Kernels.Reference;
 
-/// <summary>The float64 activations that the relu, tanh and sigmoid kernels are checked against.</summary>
+/// <summary>The float64 activations that the activation kernels are checked against.</summary>
 internal static class ReferenceActivation
 {
     /// <summary>f(x).</summary>
@@ -12,8 +12,8 @@ internal static class ReferenceActivation
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 
-    /// <summary>dy·f'(x), written through the forward output y = f(x).</summary>
-    public static double Backward(Activation activation, double y, double dy) => activation switch
+    /// <summary>dy·f'(x), from the forward input x and output y = f(x), as the kernels take them.</summary>
+    public static double Backward(Activation activation, double x, double y, double dy) => activation switch
     {
         Activation.Relu => y > 0 ? dy : 0,
         Activation.Tanh => dy * (1 - (y * y)),
@@ -30,12 +30,12 @@ internal static class ReferenceActivation
         }
     }
 
-    /// <summary>dx[i] = dy[i]·f'(·) through y[i].</summary>
-    public static void Backward(Activation activation, ReadOnlySpan<double> y, ReadOnlySpan<double> dy, Span<double> dx)
+    /// <summary>dx[i] = dy[i]·f'(x[i]), from x[i] and y[i] = f(x[i]).</summary>
+    public static void Backward(Activation activation, ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> dy, Span<double> dx)
     {
         for (int i = 0; i < y.Length; i++)
         {
-            dx[i] = Backward(activation, y[i], dy[i]);
+            dx[i] = Backward(activation, x[i], y[i], dy[i]);
         }
     }
 }

@@ -49,7 +49,7 @@ public sealed class ActivationTests
 
             // L(x) = Σ dy·f(x), so ∂L/∂x_i = dy_i·(f(x_i + h) − f(x_i − h))/2h.
             double numeric = dy[i] * (ReferenceActivation.Forward(activation, x[i] + h) - ReferenceActivation.Forward(activation, x[i] - h)) / (2 * h);
-            double analytic = ReferenceActivation.Backward(activation, ReferenceActivation.Forward(activation, x[i]), dy[i]);
+            double analytic = ReferenceActivation.Backward(activation, x[i], ReferenceActivation.Forward(activation, x[i]), dy[i]);
             double relative = Math.Abs(analytic - numeric) / Math.Max(Math.Max(Math.Abs(analytic), Math.Abs(numeric)), 1e-8);
             Assert.That(relative, Is.LessThan(1e-6), $"{activation} at x={x[i]}: analytic {analytic}, numeric {numeric}");
         }
@@ -83,9 +83,9 @@ public sealed class ActivationTests
                 var dy = Uniform(n, 400 + n, -2f, 2f);
                 var expectedDx = new double[n];
                 var yd = Array.ConvertAll(y, v => (double)v);
-                ReferenceActivation.Backward(activation, yd, ToDouble(dy), expectedDx);
+                ReferenceActivation.Backward(activation, ToDouble(data), yd, ToDouble(dy), expectedDx);
                 var dx = new float[n];
-                CpuActivation.Backward(activation, y, dy, dx, threads, width);
+                CpuActivation.Backward(activation, data, y, dy, dx, threads, width);
                 AssertClose(dx, expectedDx, BackwardAbs, BackwardRel, $"{activation} backward at {width}, n={n}");
             }
         }
@@ -130,19 +130,21 @@ public sealed class ActivationTests
         var device = TestDevices.Get(deviceName);
         foreach (int n in Lengths(deviceName))
         {
-            // y is a forward output (rounded to float, as the layer saves it); relu gets exact zeros too.
-            var yData = Array.ConvertAll(Uniform(n, 200 + n, -3f, 3f), v => (float)ReferenceActivation.Forward(activation, v));
+            // y is the forward output of x (rounded to float, as the layer saves it); relu gets exact zeros too.
+            var xData = Uniform(n, 200 + n, -3f, 3f);
+            var yData = Array.ConvertAll(xData, v => (float)ReferenceActivation.Forward(activation, v));
             var dyData = Uniform(n, 300 + n);
             var expected = new double[n];
-            ReferenceActivation.Backward(activation, ToDouble(yData), ToDouble(dyData), expected);
+            ReferenceActivation.Backward(activation, ToDouble(xData), ToDouble(yData), ToDouble(dyData), expected);
 
+            using var x = device.FromArray(xData, n);
             using var y = device.FromArray(yData, n);
             using var dy = device.FromArray(dyData, n);
             using var dx = device.Zeros(n);
-            Ops.ActivationBackward(activation, y, dy, dx);
+            Ops.ActivationBackward(activation, x, y, dy, dx);
             AssertClose(dx.ToArray(), expected, BackwardAbs, BackwardRel, $"{activation} backward n={n}");
 
-            Ops.ActivationBackward(activation, y, dy, dy);
+            Ops.ActivationBackward(activation, x, y, dy, dy);
             AssertClose(dy.ToArray(), expected, BackwardAbs, BackwardRel, $"{activation} backward in place n={n}");
         }
     }

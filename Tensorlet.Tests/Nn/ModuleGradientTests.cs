@@ -117,7 +117,7 @@ public sealed class ModuleGradientTests
             var (l, dp) = ReferenceModules.Mse(p, target, sum);
             var grads = new Dictionary<string, double[]>();
             var da = reference.LinearBackward("2", a, dp, n, Hidden, outFeatures, grads);
-            var dh = ReferenceModules.ActivateBackward(activation, a, da);
+            var dh = ReferenceModules.ActivateBackward(activation, h, a, da);
             grads["x"] = reference.LinearBackward("0", x, dh, n, inFeatures, Hidden, grads);
             return (l, grads);
         }
@@ -167,10 +167,11 @@ public sealed class ModuleGradientTests
             (double Loss, Dictionary<string, double[]> Grads) Run()
             {
                 var x = onIds ? oneHot : reference.Parameters["x"];
-                var a = ReferenceModules.Activate(Activation.Tanh, reference.Linear("0", x, n, Vocabulary, Hidden));
+                var h = reference.Linear("0", x, n, Vocabulary, Hidden);
+                var a = ReferenceModules.Activate(Activation.Tanh, h);
                 var (l, dp) = ReferenceModules.Mse(reference.Linear("2", a, n, Hidden, outFeatures), target, false);
                 var grads = new Dictionary<string, double[]>();
-                var dh = ReferenceModules.ActivateBackward(Activation.Tanh, a, reference.LinearBackward("2", a, dp, n, Hidden, outFeatures, grads));
+                var dh = ReferenceModules.ActivateBackward(Activation.Tanh, h, a, reference.LinearBackward("2", a, dp, n, Hidden, outFeatures, grads));
                 var dx = reference.LinearBackward("0", x, dh, n, Vocabulary, Hidden, grads);
                 if (!onIds)
                 {
@@ -227,7 +228,7 @@ public sealed class ModuleGradientTests
         var (loss, dz) = ReferenceModules.CrossEntropy(z, Targets, Classes, sum);
         var grads = new Dictionary<string, double[]>();
         var da = reference.LinearBackward("4", a, dz, Batch, Hidden, Classes, grads);
-        var dh = ReferenceModules.ActivateBackward(activation, a, da);
+        var dh = ReferenceModules.ActivateBackward(activation, h, a, da);
         var dLast = reference.LinearBackward("2", last, dh, Batch, Dim, Hidden, grads);
         var de = new double[e.Length];
         Array.Copy(dLast, 0, de, (Steps - 1) * Batch * Dim, dLast.Length);

@@ -1,4 +1,5 @@
 using Tensorlet.Kernels;
+using Tensorlet.Kernels.Reference;
 
 namespace Tensorlet.Tests.Nn;
 
@@ -62,27 +63,14 @@ internal sealed class ReferenceModules
         return dx;
     }
 
-    public static double[] Activate(Activation f, double[] x) => Array.ConvertAll(x, v => f switch
-    {
-        Activation.Relu => Math.Max(0, v),
-        Activation.Tanh => Math.Tanh(v),
-        _ => 1 / (1 + Math.Exp(-v)),
-    });
+    /// <summary>f(x), element by element (<see cref="ReferenceActivation"/>).</summary>
+    public static double[] Activate(Activation f, double[] x) => Array.ConvertAll(x, v => ReferenceActivation.Forward(f, v));
 
-    /// <summary>dx from dy and the activation's output y.</summary>
-    public static double[] ActivateBackward(Activation f, double[] y, double[] dy)
+    /// <summary>dx from dy, the activation's input x and its output y.</summary>
+    public static double[] ActivateBackward(Activation f, double[] x, double[] y, double[] dy)
     {
         var dx = new double[y.Length];
-        for (int i = 0; i < y.Length; i++)
-        {
-            dx[i] = dy[i] * (f switch
-            {
-                Activation.Relu => y[i] > 0 ? 1 : 0,
-                Activation.Tanh => 1 - (y[i] * y[i]),
-                _ => y[i] * (1 - y[i]),
-            });
-        }
-
+        ReferenceActivation.Backward(f, x, y, dy, dx);
         return dx;
     }
 

@@ -27,7 +27,8 @@ internal sealed partial class CpuBackend
 
     public void ActivationForward(Activation activation, Tensor x, Tensor y) => CpuActivation.Forward(activation, x.Span, y.Span, Threads, Plan.Width);
 
-    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx) => CpuActivation.Backward(activation, y.Span, dy.Span, dx.Span, Threads, Plan.Width);
+    public void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx)
+        => CpuActivation.Backward(activation, x.ReadSpan, y.ReadSpan, dy.ReadSpan, dx.Span, Threads, Plan.Width);
 
     public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Threads, Plan.Width);
 

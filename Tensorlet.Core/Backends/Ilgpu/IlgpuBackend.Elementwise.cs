@@ -142,11 +142,11 @@ internal sealed partial class IlgpuBackend
         }
     }
 
-    public void ActivationBackward(Activation activation, Tensor y, Tensor dy, Tensor dx)
+    public void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx)
     {
         if (y.Length > 0)
         {
-            Elementwise.ActivationBackward(Extent(y.Length), y.View, dy.View, dx.View, (int)activation);
+            Elementwise.ActivationBackward(Extent(y.Length), x.View, y.View, dy.View, dx.View, (int)activation);
         }
     }
 

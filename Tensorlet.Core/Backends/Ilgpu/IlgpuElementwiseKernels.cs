@@ -16,7 +16,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, float>? fill;
     private Action<Index1D, ArrayView<float>, float>? scale;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? activationForward;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? activationBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? activationBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>? gather;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAdd;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int>? scatterAddTransposed;
@@ -51,8 +51,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int> ActivationForward
         => activationForward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationForward);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> ActivationBackward
-        => activationBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationBackward);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> ActivationBackward
+        => activationBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationBackward);
 
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> Gather
         => gather ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(GatherScatterKernels.Gather);
