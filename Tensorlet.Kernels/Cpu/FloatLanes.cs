@@ -45,6 +45,9 @@ internal unsafe interface IFloatLanes<TVector>
     /// <summary><paramref name="value"/> where x &gt; 0, else 0 (also for NaN x).</summary>
     static abstract TVector WherePositive(TVector x, TVector value);
 
+    /// <summary><paramref name="below"/> where x &lt; <paramref name="limit"/>, else <paramref name="otherwise"/> (also for NaN x), lane by lane.</summary>
+    static abstract TVector WhereLess(TVector x, TVector limit, TVector below, TVector otherwise);
+
     /// <summary>The natural logarithm (.NET's vectorized log).</summary>
     static abstract TVector Log(TVector x);
 
@@ -122,6 +125,10 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> WherePositive(Vector512<float> x, Vector512<float> value) => Vector512.GreaterThan(x, Vector512<float>.Zero) & value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> WhereLess(Vector512<float> x, Vector512<float> limit, Vector512<float> below, Vector512<float> otherwise)
+        => Vector512.ConditionalSelect(Vector512.LessThan(x, limit), below, otherwise);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Log(Vector512<float> x) => Vector512.Log(x);
@@ -202,6 +209,10 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> WherePositive(Vector256<float> x, Vector256<float> value) => Vector256.GreaterThan(x, Vector256<float>.Zero) & value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> WhereLess(Vector256<float> x, Vector256<float> limit, Vector256<float> below, Vector256<float> otherwise)
+        => Vector256.ConditionalSelect(Vector256.LessThan(x, limit), below, otherwise);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Log(Vector256<float> x) => Vector256.Log(x);
@@ -294,6 +305,10 @@ internal readonly unsafe struct FloatLanes128 : IFloatLanes<Vector128<float>>
     public static Vector128<float> WherePositive(Vector128<float> x, Vector128<float> value) => Vector128.GreaterThan(x, Vector128<float>.Zero) & value;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> WhereLess(Vector128<float> x, Vector128<float> limit, Vector128<float> below, Vector128<float> otherwise)
+        => Vector128.ConditionalSelect(Vector128.LessThan(x, limit), below, otherwise);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Log(Vector128<float> x) => Vector128.Log(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -379,6 +394,9 @@ internal readonly unsafe struct FloatLanes1 : IFloatLanes<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float WherePositive(float x, float value) => x > 0f ? value : 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float WhereLess(float x, float limit, float below, float otherwise) => x < limit ? below : otherwise;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Log(float x) => MathF.Log(x);

@@ -5,12 +5,12 @@ using Tensorlet.Kernels.Cpu;
 namespace Tensorlet.Kernels.Ilgpu;
 
 /// <summary>
-/// exp, log, tanh and σ for the ILGPU kernels, from IEEE-rounded adds, multiplies and divisions only, with the CPU
-/// kernels' formulas (<see cref="FloatExp"/>, <see cref="TanhOperator"/>), so every device computes the same
-/// function. ILGPU's <c>XMath.Tanh</c>, <c>XMath.Exp</c> and <c>XMath.Log</c> compile to the GPU's <c>tanh.approx.f32</c>
+/// exp, log, tanh, σ and erf for the ILGPU kernels, from IEEE-rounded adds, multiplies and divisions only, with the
+/// CPU kernels' formulas (<see cref="FloatExp"/>, <see cref="TanhOperator"/>, <see cref="FloatErf"/>), so every device
+/// computes the same function. ILGPU's <c>XMath.Tanh</c>, <c>XMath.Exp</c> and <c>XMath.Log</c> compile to the GPU's <c>tanh.approx.f32</c>
 /// (relative error up to about 1e-5 on sm_75 and newer), to <c>ex2.approx.f32</c> of a rounded x·log₂e (relative
 /// error growing with |x|, about 4e-6 at x = −60) and to <c>lg2.approx.f32</c>. KernelPtxTests checks that no kernel
-/// contains an approximate instruction, and KernelMathTests measures these against float64.
+/// contains an approximate instruction, and KernelMathTests and ErfTests measure these against float64.
 /// <para>
 /// ILGPU 1.5.3 has no fused multiply-add (MathF.FusedMultiplyAdd compiles to a call the driver cannot link), so the
 /// polynomials are written as multiplies and adds. The GPU's PTX compiler may fuse such a pair, as the CPU kernels'
@@ -107,6 +107,37 @@ internal static class KernelMath
 
     /// <summary>σ(x) = 1/(1 + e^−x): e^−x is +∞ for x below about −88, which gives exactly 0, never NaN.</summary>
     public static float Sigmoid(float x) => 1f / (1f + Exp(-x));
+
+    /// <summary>
+    /// erf(x) as <see cref="FloatErf"/> computes it, with its coefficients: x + x·S(x²) below |x| = 0.875, else
+    /// 1 − e^L(|x| − 0.875) with the sign of x. The clamp is a comparison, which keeps NaN (PTX min would not).
+    /// </summary>
+    public static float Erf(float x)
+    {
+        float t = XMath.Abs(x);
+        if (t < FloatErf.Split)
+        {
+            float x2 = x * x;
+            float s = FloatErf.S5;
+            s = (s * x2) + FloatErf.S4;
+            s = (s * x2) + FloatErf.S3;
+            s = (s * x2) + FloatErf.S2;
+            s = (s * x2) + FloatErf.S1;
+            s = (s * x2) + FloatErf.S0;
+            return (s * x) + x;
+        }
+
+        float r = (t > FloatErf.Saturation ? FloatErf.Saturation : t) - FloatErf.Split;
+        float l = FloatErf.L6;
+        l = (l * r) + FloatErf.L5;
+        l = (l * r) + FloatErf.L4;
+        l = (l * r) + FloatErf.L3;
+        l = (l * r) + FloatErf.L2;
+        l = (l * r) + FloatErf.L1;
+        l = (l * r) + FloatErf.L0;
+        float magnitude = 1f - Exp(l);
+        return x < 0f ? -magnitude : magnitude;
+    }
 
     /// <summary>
     /// p·2^n for n in [−150, 128] (what the clamp in <see cref="Exp"/> allows), as <see cref="MathF.ScaleB"/> computes it:
