@@ -11,4 +11,10 @@ public enum Activation
 
     /// <summary>1 / (1 + exp(-x)).</summary>
     Sigmoid,
+
+    /// <summary>GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as torch.nn.GELU(approximate='none').</summary>
+    Gelu,
+
+    /// <summary>GELU's tanh approximation, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as torch.nn.GELU(approximate='tanh').</summary>
+    GeluTanh,
 }

@@ -17,6 +17,12 @@ internal static class CpuActivation
             case Activation.Sigmoid:
                 CpuElementwise.UnaryParallel(x, y, default(SigmoidOperator), threads, width);
                 break;
+            case Activation.Gelu:
+                CpuElementwise.UnaryParallel(x, y, default(GeluOperator), threads, width);
+                break;
+            case Activation.GeluTanh:
+                CpuElementwise.UnaryParallel(x, y, default(GeluTanhOperator), threads, width);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
         }
@@ -24,7 +30,7 @@ internal static class CpuActivation
 
     /// <summary>
     /// dx = dy·f'(x), from the forward input x or output y = f(x), whichever f' is written through: relu y &gt; 0,
-    /// tanh 1 − y², sigmoid y(1 − y). dx may be dy.
+    /// tanh 1 − y², sigmoid y(1 − y), GELU and its tanh form x. dx may be dy.
     /// </summary>
     public static void Backward(Activation activation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
@@ -38,6 +44,12 @@ internal static class CpuActivation
                 break;
             case Activation.Sigmoid:
                 CpuElementwise.BinaryParallel(y, dy, dx, default(SigmoidBackwardOperator), threads, width);
+                break;
+            case Activation.Gelu:
+                CpuElementwise.BinaryParallel(x, dy, dx, default(GeluBackwardOperator), threads, width);
+                break;
+            case Activation.GeluTanh:
+                CpuElementwise.BinaryParallel(x, dy, dx, default(GeluTanhBackwardOperator), threads, width);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");

@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 
 namespace Tensorlet.Kernels.Ilgpu;
 
@@ -11,7 +12,10 @@ internal static class ElementwiseKernels
     /// <summary>x[i] *= alpha.</summary>
     public static void Scale(Index1D i, ArrayView<float> x, float alpha) => x[i] = alpha * x[i];
 
-    /// <summary>y[i] = f(x[i]) for f given as an <see cref="Activation"/> cast to int (the branch is uniform, so free). y may be x.</summary>
+    /// <summary>
+    /// y[i] = f(x[i]) for f given as an <see cref="Activation"/> cast to int (the branch is uniform, so free), each as its
+    /// CPU operator computes it (ActivationOperators.cs). y may be x.
+    /// </summary>
     public static void ActivationForward(Index1D i, ArrayView<float> x, ArrayView<float> y, int activation)
     {
         float v = x[i];
@@ -24,15 +28,27 @@ internal static class ElementwiseKernels
         {
             y[i] = KernelMath.Tanh(v);
         }
-        else
+        else if (activation == (int)Activation.Sigmoid)
         {
             y[i] = KernelMath.Sigmoid(v);
+        }
+        else if (activation == (int)Activation.Gelu)
+        {
+            // As GeluOperator: 0.5·x first, so y stays finite up to float's largest x.
+            y[i] = 0.5f * v * (1f + KernelMath.Erf(v * GeluConstants.SqrtHalf));
+        }
+        else
+        {
+            float u = GeluTanhArgument(v, v * v);
+            float e = KernelMath.Exp(-2f * XMath.Abs(u));
+            y[i] = v * ((u < 0f ? e : 1f) / (1f + e));
         }
     }
 
     /// <summary>
     /// dx[i] = dy[i]·f'(x[i]), from the forward input x or output y = f(x), whichever f' is written through (each branch
-    /// reads only that one): relu y &gt; 0, tanh 1 − y², sigmoid y(1 − y). dx may be dy.
+    /// reads only that one): relu y &gt; 0, tanh 1 − y², sigmoid y(1 − y), GELU and its tanh form x, as
+    /// GeluBackwardOperator and GeluTanhBackwardOperator write them. dx may be dy.
     /// </summary>
     public static void ActivationBackward(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int activation)
     {
@@ -46,10 +62,33 @@ internal static class ElementwiseKernels
             float yi = y[i];
             dx[i] = g * (1f - (yi * yi));
         }
-        else
+        else if (activation == (int)Activation.Sigmoid)
         {
             float yi = y[i];
             dx[i] = g * (yi * (1f - yi));
         }
+        else if (activation == (int)Activation.Gelu)
+        {
+            float xi = x[i];
+            float cdf = 0.5f * (1f + KernelMath.Erf(xi * GeluConstants.SqrtHalf));
+            float pdf = KernelMath.Exp(-0.5f * (xi * xi)) * GeluConstants.InverseSqrtTwoPi;
+            dx[i] = g * ((xi * pdf) + cdf);
+        }
+        else
+        {
+            // Clamped as GeluTanhBackwardOperator clamps it (a comparison keeps NaN, which PTX min and max would not).
+            float xi = x[i];
+            xi = xi < -GeluConstants.TanhFormClamp ? -GeluConstants.TanhFormClamp : xi > GeluConstants.TanhFormClamp ? GeluConstants.TanhFormClamp : xi;
+            float x2 = xi * xi;
+            float u = GeluTanhArgument(xi, x2);
+            float e = KernelMath.Exp(-2f * XMath.Abs(u));
+            float d = 1f + e;
+            float s = (u < 0f ? e : 1f) / d;
+            float twoDu = (2f * GeluConstants.SqrtTwoOverPi) * (((3f * GeluConstants.Kappa) * x2) + 1f);
+            dx[i] = g * (s + (xi * (e / (d * d)) * twoDu));
+        }
     }
+
+    /// <summary>u = √(2/π)·(x + 0.044715·x³) from x and x², as GeluTanhOperator.Cdf forms it.</summary>
+    private static float GeluTanhArgument(float x, float x2) => GeluConstants.SqrtTwoOverPi * ((GeluConstants.Kappa * (x2 * x)) + x);
 }

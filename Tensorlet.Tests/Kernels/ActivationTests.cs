@@ -9,17 +9,19 @@ namespace Tensorlet.Tests.Kernels;
 
 public sealed class ActivationTests
 {
-    // Forward: the float kernels compute exp (or max) and one or two divisions, each within a few ulps; tanh through
-    // (1 − e)/(1 + e) loses relative accuracy near 0 but stays within about 2e-7 absolute. 1e-6 absolute plus 1e-6
-    // relative allows for that and is still 100× tighter than the project's general elementwise bound.
+    // Forward: the float kernels compute exp or erf (or max) and one or two divisions, each within a few ulps; tanh
+    // through (1 − e)/(1 + e) loses relative accuracy near 0 but stays within about 2e-7 absolute, and GELU's 1 + erf
+    // cancels for negative x to about 3e-8·|x| absolute. 1e-6 absolute plus 1e-6 relative allows for that and is still
+    // 100× tighter than the project's general elementwise bound.
     private const double ForwardAbs = 1e-6;
     private const double ForwardRel = 1e-6;
 
-    // Backward: two or three float multiplies of inputs rounded to float: a few ulps, so 1e-6 relative.
+    // Backward: two or three float multiplies of inputs rounded to float (GELU's also an erf or an exp, as its forward):
+    // a few ulps, so 1e-6 relative.
     private const double BackwardAbs = 1e-7;
     private const double BackwardRel = 1e-6;
 
-    private static readonly Activation[] Activations = [Activation.Relu, Activation.Tanh, Activation.Sigmoid];
+    private static readonly Activation[] Activations = [Activation.Relu, Activation.Tanh, Activation.Sigmoid, Activation.Gelu, Activation.GeluTanh];
 
     private static IEnumerable<TestCaseData> DevicesAndActivations()
     {
@@ -35,6 +37,8 @@ public sealed class ActivationTests
     [TestCase(Activation.Relu)]
     [TestCase(Activation.Tanh)]
     [TestCase(Activation.Sigmoid)]
+    [TestCase(Activation.Gelu)]
+    [TestCase(Activation.GeluTanh)]
     public void ReferenceBackwardMatchesCentralDifferences(Activation activation)
     {
         const double h = 1e-6;
@@ -116,12 +120,28 @@ public sealed class ActivationTests
     public void ForwardSaturatesAtExtremeInputs(string deviceName, Activation activation)
     {
         var device = TestDevices.Get(deviceName);
-        float[] data = [-1e30f, -200f, -90f, -0f, 0f, 1e-30f, 90f, 200f, 1e30f];
+        float[] data = [-3e38f, -1e30f, -200f, -90f, -0f, 0f, 1e-30f, 90f, 200f, 1e30f, 3e38f];
         var expected = new double[data.Length];
         ReferenceActivation.Forward(activation, ToDouble(data), expected);
         using var x = device.FromArray(data, data.Length);
         Ops.ActivationForward(activation, x, x);
         AssertClose(x.ToArray(), expected, ForwardAbs, ForwardRel, $"{activation} at extremes");
+    }
+
+    [TestCaseSource(nameof(DevicesAndActivations))]
+    public void BackwardSaturatesAtExtremeInputs(string deviceName, Activation activation)
+    {
+        var device = TestDevices.Get(deviceName);
+        float[] xData = [-3e38f, -1e30f, -1e20f, -200f, -20f, -10f, -9.5f, -5f, -0f, 0f, 1e-30f, 5f, 9.5f, 10f, 20f, 200f, 1e20f, 1e30f, 3e38f];
+        var yData = Array.ConvertAll(xData, v => (float)ReferenceActivation.Forward(activation, v));
+        var dyData = Uniform(xData.Length, 7, -2f, 2f);
+        var expected = new double[xData.Length];
+        ReferenceActivation.Backward(activation, ToDouble(xData), ToDouble(yData), ToDouble(dyData), expected);
+        using var x = device.FromArray(xData, xData.Length);
+        using var y = device.FromArray(yData, xData.Length);
+        using var dy = device.FromArray(dyData, xData.Length);
+        Ops.ActivationBackward(activation, x, y, dy, dy);
+        AssertClose(dy.ToArray(), expected, BackwardAbs, BackwardRel, $"{activation} backward at extremes");
     }
 
     [TestCaseSource(nameof(DevicesAndActivations))]

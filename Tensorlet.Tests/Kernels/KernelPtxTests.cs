@@ -46,6 +46,7 @@ public sealed partial class KernelPtxTests
         string[] known =
         [
             $"{nameof(ElementwiseKernels)}.{nameof(ElementwiseKernels.ActivationForward)}",
+            $"{nameof(ElementwiseKernels)}.{nameof(ElementwiseKernels.ActivationBackward)}",
             $"{nameof(GatherScatterKernels)}.{nameof(GatherScatterKernels.Gather)}",
             $"{nameof(BiasKernels)}.{nameof(BiasKernels.SumColumnsPartial)}",
             $"{nameof(ReductionKernels)}.{nameof(ReductionKernels.SumOfSquaresPartial)}",
