@@ -24,6 +24,9 @@ modules_regression.safetensors -- 0: Linear(3, 4) 1: Sigmoid 2: Linear(4, 4) 3: 
 modules_no_bias.safetensors -- 0: Linear(3, 5, bias=False) 1: Tanh 2: Linear(5, 2, bias=False) on x [6,3]
   against y [6,2], MSELoss (mean). Tensors: x, y, parameters (weights only), prediction [6,2], loss, grad.<param>,
   adam3.<param> (Adam(lr=0.01)).
+modules_gelu.safetensors -- nn.GELU(approximate="none") and nn.GELU(approximate="tanh") on x [3,5,7] (randn * 4, with
+  0, -0, +-1e-3, +-5, +-10, +-30 and +-100 written over its first elements) and the output gradient dy [3,5,7] (randn).
+  Tensors: x, dy, and for each approximate A in (none, tanh): A.y [3,5,7] the output, A.dx [3,5,7] the input gradient.
 schedules.safetensors -- learning rates from base 0.1 over 12 epochs (index 0 = before any step):
   step_lr (StepLR(step_size=3, gamma=0.5)), exponential_lr (ExponentialLR(gamma=0.9)),
   warmup_cosine (LambdaLR, lr·e/3 for e < 3, then ½(1 + cos(π(e − 3)/(10 − 3))) floored at 0),
@@ -157,6 +160,22 @@ def make_no_bias(out_dir):
     save_and_verify(os.path.join(out_dir, "modules_no_bias.safetensors"), tensors, {"fixture": "modules_no_bias", "torch": torch.__version__})
 
 
+def make_gelu(out_dir):
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(3, 5, 7, generator=g) * 4
+    special = torch.tensor([0.0, -0.0, 1e-3, -1e-3, 5.0, -5.0, 10.0, -10.0, 30.0, -30.0, 100.0, -100.0])
+    x.view(-1)[: len(special)] = special
+    dy = torch.randn(3, 5, 7, generator=g)
+    tensors = {"x": x, "dy": dy}
+    for approximate in ("none", "tanh"):
+        xr = x.clone().requires_grad_()
+        y = nn.GELU(approximate=approximate)(xr)
+        y.backward(dy)
+        tensors[f"{approximate}.y"] = y.detach()
+        tensors[f"{approximate}.dx"] = xr.grad.detach().clone()
+    save_and_verify(os.path.join(out_dir, "modules_gelu.safetensors"), tensors, {"fixture": "modules_gelu", "torch": torch.__version__})
+
+
 def lr_sequence(make_schedulers, epochs=12, metrics=None, set_lr=None):
     """The lr before any step, then after each of epochs - 1 steps of every scheduler that make_schedulers(opt) gives
     (one, or a list stepped in order); set_lr = (e, lr) sets the optimizer's lr by hand before step e."""
@@ -208,6 +227,7 @@ def main():
     make_classifier(args.out)
     make_regression(args.out)
     make_no_bias(args.out)
+    make_gelu(args.out)
     make_schedules(args.out)
 
 

@@ -3,7 +3,7 @@ using Tensorlet.Kernels;
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// An elementwise activation as a module (<see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/>): y = f(x)
+/// An elementwise activation as a module (<see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="Gelu"/>): y = f(x)
 /// into a buffer it owns; Backward computes dx = dy·f′ in place in dy, from the input and output it keeps (the input
 /// by reference: it is the previous module's output, or the caller's tensor, which must stay alive until Backward).
 /// </summary>
@@ -19,12 +19,14 @@ public abstract class ActivationModule : Module
         Function = function;
     }
 
-    /// <summary>The module for <paramref name="function"/>: a new <see cref="Relu"/>, <see cref="Tanh"/> or <see cref="Sigmoid"/>.</summary>
+    /// <summary>The module for <paramref name="function"/>: a new <see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/> or <see cref="Gelu"/>.</summary>
     internal static ActivationModule Create(Activation function) => function switch
     {
         Activation.Relu => new Relu(),
         Activation.Tanh => new Tanh(),
         Activation.Sigmoid => new Sigmoid(),
+        Activation.Gelu => new Gelu(),
+        Activation.GeluTanh => new Gelu(GeluApproximation.Tanh),
         _ => throw new ArgumentOutOfRangeException(nameof(function), function, "Unknown activation."),
     };
 
@@ -63,3 +65,22 @@ public sealed class Tanh() : ActivationModule(Activation.Tanh);
 
 /// <summary>nn.Sigmoid: 1 / (1 + e^−x).</summary>
 public sealed class Sigmoid() : ActivationModule(Activation.Sigmoid);
+
+/// <summary>
+/// nn.GELU: x·Φ(x), with Φ the standard normal's distribution function, exactly (<see cref="GeluApproximation.None"/>,
+/// PyTorch's default) or in its tanh approximation (<see cref="GeluApproximation.Tanh"/>). Its Backward reads the
+/// input it kept from Forward.
+/// </summary>
+/// <param name="approximate">Which form, as nn.GELU's <c>approximate</c>: <c>'none'</c> or <c>'tanh'</c>.</param>
+public sealed class Gelu(GeluApproximation approximate = GeluApproximation.None) : ActivationModule(FunctionOf(approximate))
+{
+    /// <summary>Which form this computes.</summary>
+    public GeluApproximation Approximate { get; } = approximate;
+
+    private static Activation FunctionOf(GeluApproximation approximate) => approximate switch
+    {
+        GeluApproximation.None => Activation.Gelu,
+        GeluApproximation.Tanh => Activation.GeluTanh,
+        _ => throw new ArgumentOutOfRangeException(nameof(approximate), approximate, "GELU's approximation is None or Tanh, as nn.GELU's approximate is 'none' or 'tanh'."),
+    };
+}

@@ -20,7 +20,7 @@ public sealed class ModuleGradientTests
     {
         foreach (var device in TestDevices.All)
         {
-            foreach (var activation in new[] { Activation.Relu, Activation.Tanh, Activation.Sigmoid })
+            foreach (var activation in new[] { Activation.Relu, Activation.Tanh, Activation.Sigmoid, Activation.Gelu, Activation.GeluTanh })
             {
                 yield return new TestCaseData(device, activation, false);
                 yield return new TestCaseData(device, activation, true);

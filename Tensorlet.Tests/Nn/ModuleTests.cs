@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Tensorlet.Kernels;
 using Tensorlet.Kernels.Cpu;
 using Tensorlet.Nn;
 using Tensorlet.Tests.Infrastructure;
@@ -60,6 +61,18 @@ public sealed class ModuleTests
         using var activation = new Sequential(new Relu());
         using var ids = device.IndexZeros(1);
         Assert.That(Assert.Throws<NotSupportedException>(() => activation.Forward(ids))!.Message, Does.Contain("Relu takes a float tensor"));
+    }
+
+    [Test]
+    public void GeluIsExactByDefaultAsInPyTorchAndRefusesAnUnknownApproximation()
+    {
+        using var exact = new Gelu();
+        using var tanh = new Gelu(GeluApproximation.Tanh);
+        Assert.That((exact.Approximate, exact.Function), Is.EqualTo((GeluApproximation.None, Activation.Gelu)));
+        Assert.That((tanh.Approximate, tanh.Function), Is.EqualTo((GeluApproximation.Tanh, Activation.GeluTanh)));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Gelu((GeluApproximation)2))!;
+        Assert.That(error.ParamName, Is.EqualTo("approximate"));
+        Assert.That(error.Message, Does.Contain("'none' or 'tanh'").And.Contain("was 2"));
     }
 
     [Test]

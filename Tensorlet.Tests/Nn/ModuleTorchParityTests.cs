@@ -171,6 +171,22 @@ public sealed class ModuleTorchParityTests
         }
     }
 
+    /// <summary>nn.GELU, both forms, on [3, 5, 7] with 0, ±1e-3 and ±5 to ±100 among the values: output and input gradient.</summary>
+    [TestCaseSource(nameof(GeluCases))]
+    public void GeluMatchesPyTorchOutputsAndInputGradients(string deviceName, GeluApproximation approximate)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_gelu.safetensors"));
+        string form = approximate == GeluApproximation.Tanh ? "tanh" : "none";
+        using var gelu = new Gelu(approximate);
+        using var x = device.FromArray(fixture["x"].Data, 3, 5, 7);
+        using var dy = device.FromArray(fixture["dy"].Data, 3, 5, 7);
+        var y = gelu.Forward(x);
+        Assert.That(y.Shape, Is.EqualTo(new[] { 3, 5, 7 }));
+        AssertClose(y.ToArray(), fixture[$"{form}.y"].Data, 1e-5, $"{form}.y");
+        AssertClose(gelu.Backward(dy).ToArray(), fixture[$"{form}.dx"].Data, 1e-4, $"{form}.dx");
+    }
+
     [Test]
     public void AStateDictSavedByPyTorchLoadsAndGivesItsLogits()
     {
@@ -210,6 +226,9 @@ public sealed class ModuleTorchParityTests
             File.Delete(path);
         }
     }
+
+    private static IEnumerable<TestCaseData> GeluCases()
+        => TestDevices.All.SelectMany(device => new[] { GeluApproximation.None, GeluApproximation.Tanh }.Select(approximate => new TestCaseData(device, approximate)));
 
     private static IEnumerable<TestCaseData> ClassifierOptimizers()
     {
