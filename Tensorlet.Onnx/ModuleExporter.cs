@@ -7,7 +7,8 @@ namespace Tensorlet.Onnx;
 /// a <see cref="Sequential"/>'s children in order (nested ones too), each through the graph builder's method for its
 /// kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="Relu"/>, <see cref="Tanh"/> and
-/// <see cref="Sigmoid"/> their operators, <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on axis 0,
+/// <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its tanh
+/// form Mul, Add and Tanh), <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on axis 0,
 /// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot).
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] when the first module takes them (see the tokenIds parameter), otherwise float
@@ -108,7 +109,7 @@ public static class ModuleExporter
                     return l.InputSize;
                 case Nn.Gru g:
                     return g.InputSize;
-                case Relu or Tanh or Sigmoid or Dropout or Nn.Slice:
+                case ActivationModule or Dropout or Nn.Slice:
                     continue;
                 default:
                     return "In";
@@ -158,7 +159,7 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, Relu, Tanh, Sigmoid, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, Relu, Tanh, Sigmoid, Gelu, Dropout, Slice, Lstm and Gru do.");
             }
         }
 

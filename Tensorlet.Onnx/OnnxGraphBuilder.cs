@@ -31,7 +31,7 @@ internal sealed class OnnxGraphBuilder
     private readonly IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict;
     private readonly GraphProto graph;
     private readonly HashSet<string> names = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> int64Constants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> constants = new(StringComparer.Ordinal); // by type and values
 
     /// <summary>Starts an empty graph over <paramref name="stateDict"/>: parameter name → (shape, values), as <c>ParameterCollection.ToHost()</c> gives.</summary>
     /// <param name="stateDict">The parameters, by state_dict name, in PyTorch's layouts.</param>
@@ -91,21 +91,22 @@ internal sealed class OnnxGraphBuilder
         return AddLinearBias(prefix, "Linear", Node("MatMul", prefix, [input, transposed]), weight, bias);
     }
 
-    /// <summary>An element-wise activation: Relu, Tanh or Sigmoid.</summary>
+    /// <summary>
+    /// An element-wise activation: Relu, Tanh or Sigmoid, one node each; GELU, which opset 14 lacks, composed of the
+    /// operators PyTorch's exporter uses for it (<see cref="Gelu"/>, <see cref="GeluTanh"/>).
+    /// </summary>
     /// <param name="activation">The activation.</param>
     /// <param name="input">The value it reads.</param>
     /// <param name="name">The layer's name (used for node names).</param>
-    public string Activation(Activation activation, string input, string name = "activation")
+    public string Activation(Activation activation, string input, string name = "activation") => activation switch
     {
-        var op = activation switch
-        {
-            Kernels.Activation.Relu => "Relu",
-            Kernels.Activation.Tanh => "Tanh",
-            Kernels.Activation.Sigmoid => "Sigmoid",
-            _ => throw new OnnxExportException($"The activation '{name}' ({activation}) has no ONNX export; Relu, Tanh and Sigmoid do."),
-        };
-        return Node(op, name, [input]);
-    }
+        Kernels.Activation.Relu => Node("Relu", name, [input]),
+        Kernels.Activation.Tanh => Node("Tanh", name, [input]),
+        Kernels.Activation.Sigmoid => Node("Sigmoid", name, [input]),
+        Kernels.Activation.Gelu => Gelu(input, name),
+        Kernels.Activation.GeluTanh => GeluTanh(input, name),
+        _ => throw new OnnxExportException($"The activation '{name}' ({activation}) has no ONNX export; Relu, Tanh, Sigmoid, Gelu and GeluTanh do."),
+    };
 
     /// <summary>nn.Dropout at inference: the identity.</summary>
     public string Dropout(string input, string name = "dropout") => Node("Identity", name, [input]);
@@ -213,6 +214,25 @@ internal sealed class OnnxGraphBuilder
         }
 
         return model.ToByteArray();
+    }
+
+    /// <summary>nn.GELU(approximate='none'): (x·0.5)·(erf(x/√2) + 1), as Div, Erf, Add and two Mul (0.5·x first, as the kernels).</summary>
+    private string Gelu(string x, string name)
+    {
+        var erf = Node("Erf", name, [Node("Div", name, [x, FloatConstant((float)Math.Sqrt(2))])]);
+        return Node("Mul", name, [Node("Mul", name, [x, FloatConstant(0.5f)]), Node("Add", name, [erf, FloatConstant(1f)])]);
+    }
+
+    /// <summary>
+    /// nn.GELU(approximate='tanh'): (x·0.5)·(tanh(√(2/π)·(x + 0.044715·x³)) + 1), with x³ as two Mul (as PyTorch's
+    /// exporter forms it; Pow would need opset 15 for its current definition), then Add, Tanh, Add and Mul.
+    /// </summary>
+    private string GeluTanh(string x, string name)
+    {
+        var cube = Node("Mul", name, [Node("Mul", name, [x, x]), x]);
+        var inner = Node("Add", name, [x, Node("Mul", name, [cube, FloatConstant(0.044715f)])]);
+        var tanh = Node("Tanh", name, [Node("Mul", name, [inner, FloatConstant((float)Math.Sqrt(2 / Math.PI))])]);
+        return Node("Mul", name, [Node("Mul", name, [x, FloatConstant(0.5f)]), Node("Add", name, [tanh, FloatConstant(1f)])]);
     }
 
     // Below protobuf's 2 GiB by a margin for the graph's nodes, names and metadata.
@@ -350,18 +370,31 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>A float scalar constant, shared by every node that needs the same value.</summary>
+    private string FloatConstant(float value)
+    {
+        var text = value.ToString("R", CultureInfo.InvariantCulture);
+        if (!constants.TryGetValue("float:" + text, out var name))
+        {
+            name = AddTensor(Fresh("const_" + text.Replace('-', 'm')), [], [value]);
+            constants["float:" + text] = name;
+        }
+
+        return name;
+    }
+
     /// <summary>An int64 constant [values.Length], shared by every node that needs the same values.</summary>
     private string Int64Constant(long[] values)
     {
-        var key = string.Join(",", values);
-        if (!int64Constants.TryGetValue(key, out var name))
+        var key = "int64:" + string.Join(",", values);
+        if (!constants.TryGetValue(key, out var name))
         {
             name = Fresh("const_" + string.Join("_", values).Replace('-', 'm'));
             var tensor = new TensorProto { Name = name, DataType = (int)TensorDataType.Int64 };
             tensor.Dims.Add(values.Length);
             tensor.Int64Data.AddRange(values);
             graph.Initializer.Add(tensor);
-            int64Constants[key] = name;
+            constants[key] = name;
         }
 
         return name;

@@ -54,10 +54,12 @@ public sealed class OnnxLayerTests
     [TestCase(Activation.Relu)]
     [TestCase(Activation.Tanh)]
     [TestCase(Activation.Sigmoid)]
+    [TestCase(Activation.Gelu)]
+    [TestCase(Activation.GeluTanh)]
     public void ActivationMatchesTensorlet(Activation activation)
     {
         var device = TestDevices.Get("cpu");
-        var x = Uniform(new Random(4), 40, 4f);
+        float[] x = [.. Uniform(new Random(4), 31, 4f), -30f, -10f, -5f, -0f, 0f, 1e-3f, 5f, 10f, 30f];
         using var input = device.FromArray(x, 8, 5);
         using var output = device.Zeros(8, 5);
         Ops.ActivationForward(activation, input, output);
