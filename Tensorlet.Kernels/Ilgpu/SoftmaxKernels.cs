@@ -46,8 +46,8 @@ internal static class SoftmaxKernels
             targetLogit = k == target ? x : targetLogit;
         }
 
-        max = WarpMax(max);
-        targetLogit = WarpSum(targetLogit);
+        max = WarpReduce.Max(max);
+        targetLogit = WarpReduce.Sum(targetLogit);
         float sum = 0f;
         for (int k = lane; k < classes; k += warpSize)
         {
@@ -56,7 +56,7 @@ internal static class SoftmaxKernels
             sum += e;
         }
 
-        sum = WarpSum(sum);
+        sum = WarpReduce.Sum(sum);
         float factor = valid ? gradScale / sum : float.NaN;
         for (int k = lane; k < classes; k += warpSize)
         {
@@ -89,7 +89,7 @@ internal static class SoftmaxKernels
         }
 
         // max(x/T) = max(x)/T for T > 0.
-        max = WarpMax(max);
+        max = WarpReduce.Max(max);
         float sum = 0f;
         for (int k = lane; k < classes; k += warpSize)
         {
@@ -98,30 +98,10 @@ internal static class SoftmaxKernels
             sum += e;
         }
 
-        float scale = 1f / WarpSum(sum);
+        float scale = 1f / WarpReduce.Sum(sum);
         for (int k = lane; k < classes; k += warpSize)
         {
             probabilities[start + k] *= scale;
         }
-    }
-
-    private static float WarpMax(float value)
-    {
-        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
-        {
-            value = XMath.Max(value, Warp.ShuffleXor(value, offset));
-        }
-
-        return value;
-    }
-
-    private static float WarpSum(float value)
-    {
-        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
-        {
-            value += Warp.ShuffleXor(value, offset);
-        }
-
-        return value;
     }
 }
