@@ -154,6 +154,19 @@ internal interface IKernelBackend : IDisposable
     /// </summary>
     void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale);
 
+    /// <summary>
+    /// Layer normalization of each row of x [N, D] (torch.nn.LayerNorm over the last dimension): writes mean and rstd [N]
+    /// (rstd = 1/√(var + epsilon), var the biased variance, both from a float32 two-pass) and
+    /// y = (x − mean)·rstd·weight + bias [N, D]. weight and bias are D long, or null for none. y may be x.
+    /// </summary>
+    void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd);
+
+    /// <summary>
+    /// The backward of <see cref="LayerNormForward"/> from its x, mean and rstd: writes dx [N, D] and adds Σ_rows dy·x̂
+    /// to dWeight and Σ_rows dy to dBias (x̂ = (x − mean)·rstd; each gradient D long, or null to skip). dx may be dy.
+    /// </summary>
+    void LayerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias);
+
     /// <summary>y = f(x); y may be x.</summary>
     void ActivationForward(Activation activation, Tensor x, Tensor y);
 

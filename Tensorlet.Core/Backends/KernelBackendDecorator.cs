@@ -193,6 +193,22 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd)
+    {
+        var mark = Begin();
+        Inner.LayerNormForward(x, weight, bias, epsilon, y, mean, rstd);
+        End(nameof(LayerNormForward), mark);
+    }
+
+    /// <inheritdoc/>
+    public void LayerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias)
+    {
+        var mark = Begin();
+        Inner.LayerNormBackward(x, mean, rstd, weight, dy, dx, dWeight, dBias);
+        End(nameof(LayerNormBackward), mark);
+    }
+
+    /// <inheritdoc/>
     public void ActivationForward(Activation activation, Tensor x, Tensor y)
     {
         var mark = Begin();

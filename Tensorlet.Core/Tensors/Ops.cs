@@ -320,6 +320,37 @@ public static class Ops
         device.Backend.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
     }
 
+    /// <summary>
+    /// Layer normalization of each row of x read as a matrix [N, D] (nn.LayerNorm over the last dimension of a matrix):
+    /// y = (x − mean)·rstd·weight + bias, with each row's mean and rstd = 1/√(var + epsilon) [N] written for the backward
+    /// (var the biased variance). weight and bias are D long, or null for none. y may be x.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape does not fit x [N, D] with D ≥ 1, or epsilon is negative or not finite.</exception>
+    internal static void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd)
+    {
+        var device = SameDevice(nameof(LayerNormForward), x, y, mean, rstd);
+        CheckLayerNormShapes(nameof(LayerNormForward), x, y, mean, rstd, weight, bias);
+        if (!(epsilon >= 0f) || float.IsInfinity(epsilon))
+        {
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "The layer norm's epsilon must be a finite number ≥ 0.");
+        }
+
+        device.Backend.LayerNormForward(x, weight, bias, epsilon, y, mean, rstd);
+    }
+
+    /// <summary>
+    /// The backward of <see cref="LayerNormForward"/> from its x, mean and rstd: writes dx and adds dL/dweight to
+    /// <paramref name="dWeight"/> and dL/dbias to <paramref name="dBias"/> (each D long, or null to skip). dx may be dy.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape does not fit x [N, D].</exception>
+    internal static void LayerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias)
+    {
+        var device = SameDevice(nameof(LayerNormBackward), x, mean, rstd, dy, dx);
+        CheckLayerNormShapes(nameof(LayerNormBackward), x, dy, mean, rstd, weight, dWeight, dBias);
+        CheckSameShape(nameof(LayerNormBackward), x, [dx]);
+        device.Backend.LayerNormBackward(x, mean, rstd, weight, dy, dx, dWeight, dBias);
+    }
+
     /// <summary>y = activation(x). y may be x.</summary>
     public static void ActivationForward(Activation activation, Tensor x, Tensor y)
     {
@@ -561,6 +592,29 @@ public static class Ops
             if (t.Rows != batch || t.Columns != h)
             {
                 throw new ArgumentException($"{op} shape mismatch: state {t.ShapeText} must be [{batch}, {h}].");
+            }
+        }
+    }
+
+    /// <summary>x and <paramref name="rowsLike"/> [N, D] with D ≥ 1, mean and rstd N long, each row vector present on x's device and D long.</summary>
+    private static void CheckLayerNormShapes(string op, Tensor x, Tensor rowsLike, Tensor mean, Tensor rstd, params ReadOnlySpan<Tensor?> rowVectors)
+    {
+        if ((x.Columns == 0 && x.Rows > 0) || rowsLike.Rows != x.Rows || rowsLike.Columns != x.Columns || mean.Length != x.Rows || rstd.Length != x.Rows)
+        {
+            throw new ArgumentException($"{op} shape mismatch: x {x.ShapeText} and {rowsLike.ShapeText} must both be [N, D] with D ≥ 1, and mean {mean.ShapeText} and rstd {rstd.ShapeText} hold N = {x.Rows} values.");
+        }
+
+        foreach (var t in rowVectors)
+        {
+            if (t is null)
+            {
+                continue;
+            }
+
+            SameDevice(op, x, t);
+            if (t.Length != x.Columns)
+            {
+                throw new ArgumentException($"{op} shape mismatch: {t.ShapeText} must hold D = {x.Columns} values for x {x.ShapeText}.");
             }
         }
     }

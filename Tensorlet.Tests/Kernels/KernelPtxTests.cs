@@ -58,6 +58,9 @@ public sealed partial class KernelPtxTests
             $"{nameof(GruCellKernels)}.{nameof(GruCellKernels.Backward)}",
             $"{nameof(SoftmaxKernels)}.{nameof(SoftmaxKernels.CrossEntropy)}",
             $"{nameof(SoftmaxKernels)}.{nameof(SoftmaxKernels.WithTemperature)}",
+            $"{nameof(LayerNormKernels)}.{nameof(LayerNormKernels.Forward)}",
+            $"{nameof(LayerNormKernels)}.{nameof(LayerNormKernels.InputGradient)}",
+            $"{nameof(LayerNormKernels)}.{nameof(LayerNormKernels.WeightGradientPartial)}",
             $"{nameof(GemmTiledKernel)}.{nameof(GemmTiledKernel.Run)}<{nameof(GemmTileGpu)}>",
         ];
         var names = BackendKernels.All.Select(BackendKernels.NameOf).ToList();

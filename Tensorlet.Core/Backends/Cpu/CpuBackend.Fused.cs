@@ -22,4 +22,14 @@ internal sealed partial class CpuBackend
 
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
         => CpuSoftmax.WithTemperature(logits.Span, probabilities.Span, logits.Rows, logits.Columns, temperature, Threads);
+
+    public void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd)
+        => CpuLayerNorm.Forward(x.ReadSpan, Read(weight), Read(bias), y.Span, mean.Span, rstd.Span, x.Rows, x.Columns, epsilon, Threads, Plan.Width);
+
+    public void LayerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias)
+        => CpuLayerNorm.Backward(
+            x.ReadSpan, mean.ReadSpan, rstd.ReadSpan, Read(weight), dy.ReadSpan, dx.Span, dWeight is null ? default : dWeight.Span, dBias is null ? default : dBias.Span, x.Rows, x.Columns, Threads, Plan.Width);
+
+    // An optional input's elements, empty for none; a read, so packed copies of a parameter buffer stay valid.
+    private static ReadOnlySpan<float> Read(Tensor? tensor) => tensor is null ? default : tensor.ReadSpan;
 }

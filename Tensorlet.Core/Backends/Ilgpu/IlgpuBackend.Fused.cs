@@ -1,3 +1,6 @@
+using ILGPU;
+using Tensorlet.Kernels.Ilgpu;
+
 namespace Tensorlet.Backends.Ilgpu;
 
 internal sealed partial class IlgpuBackend
@@ -35,6 +38,37 @@ internal sealed partial class IlgpuBackend
 
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
         => FusedKernels.SoftmaxWithTemperature(logits.View, probabilities.View, logits.Rows, logits.Columns, temperature);
+
+    public void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd)
+        => FusedKernels.LayerNormForward(x.View, weight?.View ?? ArrayView<float>.Empty, bias?.View ?? ArrayView<float>.Empty, y.View, mean.View, rstd.View, x.Rows, x.Columns, epsilon);
+
+    /// <remarks>
+    /// The parameter gradients are column sums, queued before dx so that dx may be dy: dWeight by the layer norm's own
+    /// first stage and <see cref="BiasKernels.SumColumnsFinish"/>, dBias by <see cref="SumColumns"/>.
+    /// </remarks>
+    public void LayerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias)
+    {
+        int rows = x.Rows, columns = x.Columns;
+        if (rows == 0)
+        {
+            return;
+        }
+
+        if (dWeight is not null)
+        {
+            int blocks = (rows + BiasKernels.RowsPerBlock - 1) / BiasKernels.RowsPerBlock;
+            var partials = Elementwise.Scratch((long)blocks * columns);
+            Elementwise.LayerNormWeightGradientPartial(Extent((long)blocks * columns), x.View, mean.View, rstd.View, dy.View, partials, rows, columns);
+            Elementwise.SumColumnsFinish(columns, partials, dWeight.View, blocks, columns, 1);
+        }
+
+        if (dBias is not null)
+        {
+            SumColumns(dy, dBias, accumulate: true);
+        }
+
+        FusedKernels.LayerNormInputGradient(x.View, mean.View, rstd.View, weight?.View ?? ArrayView<float>.Empty, dy.View, dx.View, rows, columns);
+    }
 
     /// <summary>Always false: the LSTM runs its steps through <see cref="Gemm"/> and the cell kernels on ILGPU.</summary>
     public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)

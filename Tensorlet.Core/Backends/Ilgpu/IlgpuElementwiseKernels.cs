@@ -6,9 +6,10 @@ using Tensorlet.Kernels.Ilgpu;
 namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
-/// The elementwise, gather/scatter, bias, reduction, dropout and Adam kernels, each compiled and loaded on one
-/// accelerator the first time it is used (loading costs about 300 ms per kernel on CUDA), bound to the default
-/// stream; plus the scratch buffers of the two-stage reductions, grown on demand and then reused.
+/// The elementwise, gather/scatter, bias, reduction, dropout and Adam kernels, and the first stage of the layer norm's
+/// weight gradient, each compiled and loaded on one accelerator the first time it is used (loading costs about 300 ms
+/// per kernel on CUDA), bound to the default stream; plus the scratch buffers of the two-stage reductions, grown on
+/// demand and then reused.
 /// </summary>
 internal sealed class IlgpuElementwiseKernels : IDisposable
 {
@@ -25,6 +26,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? addBias;
     private Action<Index1D, ArrayView<float>, ArrayView<double>, int, int>? sumColumnsPartial;
     private Action<Index1D, ArrayView<double>, ArrayView<float>, int, int, int>? sumColumnsFinish;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int>? layerNormWeightGradientPartial;
     private Action<Index1D, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartial;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>? dropout;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>? adam;
@@ -77,6 +79,10 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<double>, ArrayView<float>, int, int, int> SumColumnsFinish
         => sumColumnsFinish ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<float>, int, int, int>(BiasKernels.SumColumnsFinish);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int> LayerNormWeightGradientPartial
+        => layerNormWeightGradientPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int>(
+            LayerNormKernels.WeightGradientPartial);
 
     public Action<Index1D, ArrayView<float>, ArrayView<double>> SumOfSquaresPartial
         => sumOfSquaresPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>>(ReductionKernels.SumOfSquaresPartial);

@@ -5,8 +5,9 @@ using Tensorlet.Kernels.Ilgpu;
 namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
-/// The fused kernels (LSTM and GRU cells forward and backward, softmax cross-entropy, temperature softmax) compiled and
-/// loaded once for one accelerator. The backend creates it on first use; they launch on the default stream (stream kernels).
+/// The fused kernels (LSTM and GRU cells forward and backward, softmax cross-entropy, temperature softmax, layer norm)
+/// compiled and loaded once for one accelerator. The backend creates it on first use; they launch on the default stream
+/// (stream kernels). The layer norm kernels load on their own first use, so models without one never compile them.
 /// </summary>
 internal sealed class IlgpuFusedKernels
 {
@@ -19,6 +20,8 @@ internal sealed class IlgpuFusedKernels
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> gruBackward;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float> crossEntropy;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float> temperatureSoftmax;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>? layerNormForward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? layerNormInputGradient;
     private readonly int warpsPerGroup;
     private readonly int groupSize;
 
@@ -114,6 +117,30 @@ internal sealed class IlgpuFusedKernels
         {
             // An inverse that overflows is float.MaxValue, as on the CPU (CpuSoftmax.WithTemperature says why).
             temperatureSoftmax(RowConfig(rows), logits, probabilities, rows, classes, MathF.Min(1f / temperature, float.MaxValue));
+        }
+    }
+
+    /// <summary>y = (x − mean)·rstd·weight + bias per row of [rows, columns], writing mean and rstd; an empty weight or bias view is none.</summary>
+    public void LayerNormForward(
+        ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y, ArrayView<float> mean, ArrayView<float> rstd, int rows, int columns, float epsilon)
+    {
+        if (rows > 0)
+        {
+            layerNormForward ??= Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(
+                LayerNormKernels.Forward);
+            layerNormForward(RowConfig(rows), x, weight, bias, y, mean, rstd, rows, columns, epsilon);
+        }
+    }
+
+    /// <summary>The layer norm's dx per row from x, mean, rstd, weight (empty for none) and dy; dx may be dy.</summary>
+    public void LayerNormInputGradient(
+        ArrayView<float> x, ArrayView<float> mean, ArrayView<float> rstd, ArrayView<float> weight, ArrayView<float> dy, ArrayView<float> dx, int rows, int columns)
+    {
+        if (rows > 0)
+        {
+            layerNormInputGradient ??= Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(
+                LayerNormKernels.InputGradient);
+            layerNormInputGradient(RowConfig(rows), x, mean, rstd, weight, dy, dx, rows, columns);
         }
     }
 
