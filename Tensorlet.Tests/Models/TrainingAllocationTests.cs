@@ -57,6 +57,23 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, source, batch: 100), Is.Zero, "managed bytes allocated per step");
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    public void ALayerNormBetweenLinearsTrainsWithoutAllocatingOnCpu(int threads)
+    {
+        // [batch, 16, 8] → 1024 rows of 64 at batch 64: enough for two threads in the layer norm's forward and backward.
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(3);
+        const int examples = 64;
+        var inputs = Enumerable.Range(0, examples * 16 * 8).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var targets = Enumerable.Range(0, examples * 16 * 4).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var source = new TensorBatchSource<float, float>(inputs, [16, 8], targets, [16, 4]);
+        using var model = new Sequential(new Linear(8, 64), new LayerNorm(64), new Tanh(), new Linear(64, 4));
+        model.Build(device, seed: 1);
+        using var loss = new MseLoss();
+        Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
+    }
+
     /// <summary>
     /// Runs warm-up steps of the Trainer's training step (Forward, CrossEntropyLoss, Backward, Adam), then returns the
     /// managed bytes this thread allocated per step in the cleanest of up to <see cref="Windows"/> windows (see there
@@ -64,9 +81,17 @@ public sealed class TrainingAllocationTests
     /// </summary>
     private static double BytesPerStep(Device device, ICharModel model, IBatchSource source, int batch)
     {
-        using var adam = new Adam(model.Parameters, 0.002f);
         using var loss = new CrossEntropyLoss();
-        using var trainingStep = new TrainingStep<int, int>((Module)model, loss, adam, source, batch, gradientClipNorm: null, seed: 0);
+        return BytesPerStep(device, (Module)model, loss, source, batch);
+    }
+
+    /// <summary>As <see cref="BytesPerStep(Device, ICharModel, IBatchSource, int)"/>, for any module, loss and batch source.</summary>
+    private static double BytesPerStep<TInput, TTarget>(Device device, Module model, object loss, IBatchSource<TInput, TTarget> source, int batch)
+        where TInput : unmanaged
+        where TTarget : unmanaged
+    {
+        using var adam = new Adam(model.Parameters, 0.002f);
+        using var trainingStep = new TrainingStep<TInput, TTarget>(model, loss, adam, source, batch, gradientClipNorm: null, seed: 0);
         var examples = Enumerable.Range(0, batch).ToArray();
         long step = 0;
         double last = 0;

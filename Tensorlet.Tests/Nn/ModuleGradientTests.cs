@@ -209,6 +209,65 @@ public sealed class ModuleGradientTests
         }
     }
 
+    private static IEnumerable<TestCaseData> LayerNormCases() =>
+        from device in TestDevices.All
+        from affine in new[] { "weight and bias", "bias: false", "elementwiseAffine: false" }
+        select new TestCaseData(device, affine);
+
+    // Linear → LayerNorm → Tanh → Linear → MSE on rank-3 input [2, 3, In]: the LayerNorm's rows are the 6 leading positions.
+    [TestCaseSource(nameof(LayerNormCases))]
+    public void ALayerNormBetweenLinearsOnRank3InputMatchesFiniteDifferences(string deviceName, string affine)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int n = 6, inFeatures = 3, outFeatures = 2;
+        var reference = new ReferenceModules();
+        reference.Randomize(7, ("0.weight", Hidden * inFeatures), ("0.bias", Hidden), ("3.weight", outFeatures * Hidden), ("3.bias", outFeatures), ("x", n * inFeatures));
+        if (affine != "elementwiseAffine: false")
+        {
+            reference.Randomize(8, ("1.weight", Hidden));
+        }
+
+        if (affine == "weight and bias")
+        {
+            reference.Randomize(9, ("1.bias", Hidden));
+        }
+
+        RoundToFloat(reference);
+        var target = Enumerable.Range(0, n * outFeatures).Select(i => (double)(float)Math.Sin(i)).ToArray();
+        (double Loss, Dictionary<string, double[]> Grads) Run()
+        {
+            var x = reference.Parameters["x"];
+            var h = reference.Linear("0", x, n, inFeatures, Hidden);
+            var (normalized, mean, rstd) = reference.LayerNorm("1", h, n, Hidden, 1e-5);
+            var a = ReferenceModules.Activate(Activation.Tanh, normalized);
+            var (l, dp) = ReferenceModules.Mse(reference.Linear("3", a, n, Hidden, outFeatures), target, sum: false);
+            var grads = new Dictionary<string, double[]>();
+            var da = reference.LinearBackward("3", a, dp, n, Hidden, outFeatures, grads);
+            var dNormalized = ReferenceModules.ActivateBackward(Activation.Tanh, normalized, a, da);
+            var dh = reference.LayerNormBackward("1", h, mean, rstd, dNormalized, n, Hidden, grads);
+            grads["x"] = reference.LinearBackward("0", x, dh, n, inFeatures, Hidden, grads);
+            return (l, grads);
+        }
+
+        var analytic = Run().Grads;
+        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
+
+        var layerNorm = new LayerNorm(Hidden, elementwiseAffine: affine != "elementwiseAffine: false", bias: affine == "weight and bias");
+        using var model = new Sequential(new Linear(inFeatures, Hidden), layerNorm, new Tanh(), new Linear(Hidden, outFeatures));
+        model.Build(device);
+        Load(model, reference);
+        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), 2, 3, inFeatures);
+        using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), 2, 3, outFeatures);
+        using var mse = new MseLoss();
+        model.Parameters.ZeroGradients();
+        double value = mse.Forward(model.Forward(input), expected);
+        var dx = model.Backward(mse.Backward())!;
+        Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5));
+        Assert.That(dx.Shape, Is.EqualTo(new[] { 2, 3, inFeatures }), "dx is shaped as the input");
+        AssertGradients(model, analytic);
+        AssertClose(dx.ToArray(), analytic["x"], "x");
+    }
+
     private static IEnumerable<TestCaseData> PaddingCases() =>
         from device in TestDevices.All
         from paddingIdx in new[] { 2, -2 }

@@ -281,7 +281,7 @@ public sealed class ModuleTorchParityTests
         }
     }
 
-    private static void AssertClose(float[] actual, float[] expected, double relative, string name)
+    internal static void AssertClose(float[] actual, float[] expected, double relative, string name)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), name);
         double absolute = relative / 10;

@@ -5,7 +5,7 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// Plain float64 forward and backward passes of the modules and losses, written out per element, for the gradient
-/// checks: Embedding, the last-step Slice, Linear, the activations, cross-entropy (mean or sum, ignore_index) and MSE.
+/// checks: Embedding, the last-step Slice, Linear, LayerNorm, the activations, cross-entropy (mean or sum, ignore_index) and MSE.
 /// Parameters live in a dictionary under their state_dict names, so finite differences can perturb them in place.
 /// </summary>
 internal sealed class ReferenceModules
@@ -71,6 +71,30 @@ internal sealed class ReferenceModules
     {
         var dx = new double[y.Length];
         ReferenceActivation.Backward(f, x, y, dy, dx);
+        return dx;
+    }
+
+    /// <summary>
+    /// nn.LayerNorm over the last D of x [N, D] with <c>{name}.weight</c> and <c>{name}.bias</c> where present, by
+    /// <see cref="ReferenceLayerNorm"/>; also returns each row's mean and rstd for <see cref="LayerNormBackward"/>.
+    /// </summary>
+    public (double[] Y, double[] Mean, double[] Rstd) LayerNorm(string name, double[] x, int n, int d, double epsilon)
+    {
+        var y = new double[n * d];
+        var mean = new double[n];
+        var rstd = new double[n];
+        ReferenceLayerNorm.Forward(n, d, x, Parameters.GetValueOrDefault($"{name}.weight", []), Parameters.GetValueOrDefault($"{name}.bias", []), epsilon, y, mean, rstd);
+        return (y, mean, rstd);
+    }
+
+    /// <summary>Accumulates the weight and bias gradients (those the layer has) into <paramref name="grads"/> and returns dx.</summary>
+    public double[] LayerNormBackward(string name, double[] x, double[] mean, double[] rstd, double[] dy, int n, int d, Dictionary<string, double[]> grads)
+    {
+        var dx = new double[n * d];
+        var weight = Parameters.GetValueOrDefault($"{name}.weight", []);
+        var dWeight = weight.Length > 0 ? Grad(grads, $"{name}.weight", d) : [];
+        var dBias = Parameters.ContainsKey($"{name}.bias") ? Grad(grads, $"{name}.bias", d) : [];
+        ReferenceLayerNorm.Backward(n, d, x, mean, rstd, weight, dy, dx, dWeight, dBias);
         return dx;
     }
 
