@@ -6,9 +6,10 @@ namespace Tensorlet.Onnx;
 /// Exports a model made of the library's modules to one ONNX graph (opset <see cref="CharModelExporter.Opset"/>):
 /// a <see cref="Sequential"/>'s children in order (nested ones too), each through the graph builder's method for its
 /// kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
-/// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="Relu"/>, <see cref="Tanh"/> and
-/// <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its tanh
-/// form Mul, Add and Tanh), <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on axis 0,
+/// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
+/// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="Relu"/>, <see cref="Tanh"/>
+/// and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
+/// tanh form Mul, Add and Tanh), <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on axis 0,
 /// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot).
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] when the first module takes them (see the tokenIds parameter), otherwise float
@@ -105,6 +106,8 @@ public static class ModuleExporter
             {
                 case Linear l:
                     return l.InFeatures;
+                case LayerNorm n:
+                    return n.NormalizedShape;
                 case Nn.Lstm l:
                     return l.InputSize;
                 case Nn.Gru g:
@@ -143,6 +146,9 @@ public static class ModuleExporter
                     return x.Indices
                         ? x.With(builder.OneHotLinear(prefix, x.Name, linear.Bias is not null), [.. x.Shape, linear.OutFeatures])
                         : x.With(builder.Linear(prefix, x.Name, linear.Bias is not null), [.. x.Shape.SkipLast(1), linear.OutFeatures]);
+                case LayerNorm layerNorm:
+                    Expect(module, prefix, x, indices: false);
+                    return x.With(builder.LayerNorm(prefix, x.Name, layerNorm.Epsilon, layerNorm.Weight is not null, layerNorm.Bias is not null), [.. x.Shape]);
                 case ActivationModule activation:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Activation(activation.Function, x.Name, name), [.. x.Shape]);
@@ -159,7 +165,7 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, Relu, Tanh, Sigmoid, Gelu, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, LayerNorm, Relu, Tanh, Sigmoid, Gelu, Dropout, Slice, Lstm and Gru do.");
             }
         }
 

@@ -108,6 +108,48 @@ internal sealed class OnnxGraphBuilder
         _ => throw new OnnxExportException($"The activation '{name}' ({activation}) has no ONNX export; Relu, Tanh, Sigmoid, Gelu and GeluTanh do."),
     };
 
+    /// <summary>
+    /// nn.LayerNorm over the last axis of <paramref name="input"/>, of any rank, as its composition: ReduceMean, Sub,
+    /// Mul, ReduceMean (the biased variance), Add ε, Sqrt, Div, then Mul by <c>{prefix}.weight</c> and Add
+    /// <c>{prefix}.bias</c> where the layer has them. ONNX's LayerNormalization operator needs opset 17.
+    /// </summary>
+    /// <param name="prefix">The layer's state_dict prefix.</param>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="epsilon">ε, added to the variance.</param>
+    /// <param name="weight">Whether the layer has <c>{prefix}.weight</c> [D].</param>
+    /// <param name="bias">Whether the layer has <c>{prefix}.bias</c> [D].</param>
+    public string LayerNorm(string prefix, string input, float epsilon, bool weight = true, bool bias = true)
+    {
+        string what = $"LayerNorm '{prefix}'";
+        var mean = Node("ReduceMean", prefix, [input], LastAxisKept());
+        var centered = Node("Sub", prefix, [input, mean]);
+        var variance = Node("ReduceMean", prefix, [Node("Mul", prefix, [centered, centered])], LastAxisKept());
+        var deviation = Node("Sqrt", prefix, [Node("Add", prefix, [variance, AddTensor(Fresh(prefix + ".epsilon"), [], [epsilon])])]);
+        var y = Node("Div", prefix, [centered, deviation]);
+        (int[] Shape, float[] Data)? scale = null;
+        if (weight)
+        {
+            scale = Parameter(prefix, what, prefix + ".weight", rank: 1);
+            y = Node("Mul", prefix, [y, Initializer(prefix + ".weight", scale.Value.Shape, scale.Value.Data)]);
+        }
+
+        if (bias)
+        {
+            var shift = Parameter(prefix, what, prefix + ".bias", rank: 1);
+            if (scale is { } w)
+            {
+                CheckShape(what, prefix + ".bias", shift.Shape, w.Shape);
+            }
+
+            y = Node("Add", prefix, [y, Initializer(prefix + ".bias", shift.Shape, shift.Data)]);
+        }
+
+        return y;
+
+        // ReduceMean over the last axis, kept as 1 so that the result broadcasts against the input (opset 13's attributes).
+        static AttributeProto[] LastAxisKept() => [Ints("axes", [-1]), Int("keepdims", 1)];
+    }
+
     /// <summary>nn.Dropout at inference: the identity.</summary>
     public string Dropout(string input, string name = "dropout") => Node("Identity", name, [input]);
 

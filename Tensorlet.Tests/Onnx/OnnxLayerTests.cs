@@ -70,6 +70,38 @@ public sealed class OnnxLayerTests
         Assert.That(session.Run(OrtSession.Floats("x", x, 8, 5))["y"].Data, Is.EqualTo(output.ToArray()).Within(Tolerance));
     }
 
+    [TestCase(true, true)]
+    [TestCase(true, false)]
+    [TestCase(false, false)]
+    public void LayerNormIsItsCompositionAndMatchesTensorletOnRank3Input(bool affine, bool bias)
+    {
+        var device = TestDevices.Get("cpu");
+        using var layer = new LayerNorm(6, epsilon: 1e-3f, elementwiseAffine: affine, bias: bias);
+        layer.Build(device);
+        var random = new Random(11);
+        var stateDict = new Dictionary<string, (int[] Shape, float[] Data)>();
+        if (affine)
+        {
+            layer.Parameters.Values.CopyFrom(Uniform(random, (int)layer.Parameters.Values.Length, 1.5f));
+            stateDict = layer.StateDict().ToDictionary(p => "ln." + p.Key, p => p.Value);
+        }
+
+        // Rows around their own offsets, one of them nearly constant, where ε matters.
+        var x = Uniform(random, 4 * 3 * 6, 2f).Select((v, i) => v + (i / 6) - 5f).ToArray();
+        Array.Fill(x, 0.25f, 6, 6);
+        x[7] = 0.2501f;
+        using var input = device.FromArray(x, 4, 3, 6);
+        var expected = layer.Forward(input).ToArray();
+
+        var builder = new OnnxGraphBuilder(stateDict);
+        var name = builder.Input("x", OnnxElementType.Float, "T", "B", 6);
+        builder.Output(builder.LayerNorm("ln", name, 1e-3f, affine, bias), "y", OnnxElementType.Float, "T", "B", 6);
+        using var session = new OrtSession(builder.ToModelBytes());
+        var y = session.Run(OrtSession.Floats("x", x, 4, 3, 6))["y"];
+        Assert.That(y.Shape, Is.EqualTo(new[] { 4, 3, 6 }));
+        Assert.That(y.Data, Is.EqualTo(expected).Within(Tolerance));
+    }
+
     [Test]
     public void DropoutIsTheIdentityAsTensorletsInferenceMode()
     {
@@ -221,6 +253,8 @@ public sealed class OnnxLayerTests
         Assert.That(e.Message, Does.Contain("Linear 'fc'").And.Contain("'fc.bias'"));
         e = Assert.Throws<OnnxExportException>(() => builder.Gru("rnn", 1, x, h0))!;
         Assert.That(e.Message, Does.Contain("GRU 'rnn'").And.Contain("'rnn.weight_ih_l0'"));
+        e = Assert.Throws<OnnxExportException>(() => builder.LayerNorm("fc", x, 1e-5f))!;
+        Assert.That(e.Message, Does.Contain("LayerNorm 'fc'").And.Contain("'fc.weight'").And.Contain("[2, 3]"));
         e = Assert.Throws<OnnxExportException>(() => builder.Activation((Activation)42, x, "act3"))!;
         Assert.That(e.Message, Does.Contain("'act3'").And.Contain("42"));
     }

@@ -87,6 +87,39 @@ public sealed class OnnxModuleExporterTests
         AssertMatchesOnnxRuntimeOnRows(model, inFeatures: 5, outFeatures: 3, new Random(16), scale: 8f);
     }
 
+    [Test]
+    public void LayerNormsAfterALinearAndAnLstmMatchTensorletInEvalMode()
+    {
+        const int vocabulary = 7, embedding = 4, hidden = 5, classes = 3, batch = 2, steps = 3;
+        var device = TestDevices.Get("cpu");
+        using var mlp = new Sequential(new LayerNorm(5), new Linear(5, 8), new LayerNorm(8, bias: false), new Tanh(), new Linear(8, 3));
+        mlp.Build(device, seed: 18);
+        var random = new Random(19);
+        mlp.Parameters.Values.CopyFrom(OnnxLayerTests.Uniform(random, (int)mlp.Parameters.Values.Length, 1f));
+        mlp.Eval();
+        using (var session = new OrtSession(ModuleExporter.Export(mlp)))
+        {
+            var x = OnnxLayerTests.Uniform(random, 4 * 5, 3f);
+            using var input = device.FromArray(x, 4, 5);
+            var y = session.Run(OrtSession.Floats("input", x, 4, 5))["output"];
+            Assert.That(y.Shape, Is.EqualTo(new[] { 4, 3 }));
+            Assert.That(y.Data, Is.EqualTo(mlp.Forward(input).ToArray()).Within(Tolerance), "Linear and LayerNorm");
+        }
+
+        using var recurrent = new Sequential(new Embedding(vocabulary, embedding), new Lstm(embedding, hidden), new LayerNorm(hidden, elementwiseAffine: false), new Linear(hidden, classes));
+        recurrent.Build(device, seed: 20);
+        recurrent.Eval();
+        using (var session = new OrtSession(ModuleExporter.Export(recurrent)))
+        {
+            var ids = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+            using var input = device.IndexFromArray(ids, steps, batch);
+            var zeros = new float[batch * hidden];
+            var result = session.Run(OrtSession.Ids("input", ids, steps, batch), OrtSession.Floats("1.h0", zeros, 1, batch, hidden), OrtSession.Floats("1.c0", zeros, 1, batch, hidden));
+            Assert.That(result["output"].Shape, Is.EqualTo(new[] { steps, batch, classes }));
+            Assert.That(result["output"].Data, Is.EqualTo(recurrent.Forward(input).ToArray()).Within(Tolerance), "LSTM and LayerNorm on [T, B, H]");
+        }
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void LinearsWithoutBiasExportAndMatchOnnxRuntimeOnFloatsAndOnTokenIds(bool tokenIds)
@@ -158,6 +191,9 @@ public sealed class OnnxModuleExporterTests
         using var mlp = new Sequential(new Relu(), new Gelu(), new Dropout(0.1f), new Linear(5, 3));
         mlp.Build(device);
         Assert.That(InputShape(ModuleExporter.Export(mlp)), Is.EqualTo(new[] { "N", "5" }));
+        using var normalized = new Sequential(new Dropout(0.1f), new LayerNorm(6), new Linear(6, 3));
+        normalized.Build(device);
+        Assert.That(InputShape(ModuleExporter.Export(normalized)), Is.EqualTo(new[] { "N", "6" }));
         using var recurrent = new Sequential(new Tanh(), new Lstm(3, 4));
         recurrent.Build(device);
         Assert.That(InputShape(ModuleExporter.Export(recurrent)), Is.EqualTo(new[] { "T", "B", "3" }));
