@@ -10,7 +10,8 @@ namespace Tensorlet.Bench;
 /// Every variant is checked against the float64 reference in [GlobalSetup] before anything is timed.
 /// Devices: <c>cpu</c> and <c>cuda</c> when present, or the comma-separated list in TENSORLET_BENCH_DEVICES
 /// (<c>ilgpu-cpu</c> works there too, slowly, to check the ILGPU path without a GPU).
-/// The benchmarks: <see cref="FusedLstmCellBenchmarks"/> and <see cref="FusedSoftmaxCrossEntropyBenchmarks"/>; this class holds what they share.
+/// The benchmarks: <see cref="FusedLstmCellBenchmarks"/>, <see cref="FusedSoftmaxCrossEntropyBenchmarks"/> and
+/// <see cref="FusedLayerNormBenchmarks"/> (the fused kernel alone: there is no unfused layer norm); this class holds what they share.
 /// </summary>
 public static class FusedKernelBenchmarks
 {
