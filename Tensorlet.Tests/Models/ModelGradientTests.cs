@@ -71,6 +71,7 @@ public sealed class ModelGradientTests
     [TestCase(Activation.Relu)]
     [TestCase(Activation.Tanh)]
     [TestCase(Activation.Sigmoid)]
+    [TestCase(Activation.Gelu)]
     public void ReferenceNgramGradientsMatchFiniteDifferences(Activation activation)
     {
         var (model, inputs, targets) = RandomNgram(activation, seed: 2);
@@ -107,7 +108,7 @@ public sealed class ModelGradientTests
     public void NgramEngineMatchesTheReference(string deviceName)
     {
         var device = TestDevices.Get(deviceName);
-        foreach (var activation in new[] { Activation.Relu, Activation.Tanh, Activation.Sigmoid })
+        foreach (var activation in new[] { Activation.Relu, Activation.Tanh, Activation.Sigmoid, Activation.Gelu })
         {
             var (reference, inputs, targets) = RandomNgram(activation, seed: 4);
             var expected = new Dictionary<string, double[]>();

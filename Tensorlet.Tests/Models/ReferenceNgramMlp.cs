@@ -1,4 +1,5 @@
 using Tensorlet.Kernels;
+using Tensorlet.Kernels.Reference;
 
 namespace Tensorlet.Tests.Models;
 
@@ -33,16 +34,12 @@ internal sealed class ReferenceNgramMlp(int ngramVocabulary, int charVocabulary,
 
         for (int row = 0; row < n; row++)
         {
+            var z = new double[hidden];
             var a = new double[hidden];
             for (int j = 0; j < hidden; j++)
             {
-                double z = w1[(j * ngramVocabulary) + inputs[row]] + b1[j];
-                a[j] = activation switch
-                {
-                    Activation.Relu => Math.Max(z, 0),
-                    Activation.Tanh => Math.Tanh(z),
-                    _ => 1 / (1 + Math.Exp(-z)),
-                };
+                z[j] = w1[(j * ngramVocabulary) + inputs[row]] + b1[j];
+                a[j] = ReferenceActivation.Forward(activation, z[j]);
             }
 
             var logits = new double[charVocabulary];
@@ -77,12 +74,7 @@ internal sealed class ReferenceNgramMlp(int ngramVocabulary, int charVocabulary,
 
             for (int j = 0; j < hidden; j++)
             {
-                double dz = da[j] * activation switch
-                {
-                    Activation.Relu => a[j] > 0 ? 1 : 0,
-                    Activation.Tanh => 1 - (a[j] * a[j]),
-                    _ => a[j] * (1 - a[j]),
-                };
+                double dz = ReferenceActivation.Backward(activation, z[j], a[j], da[j]);
                 gradients["L1.bias"][j] += dz;
                 gradients["L1.weight"][(j * ngramVocabulary) + inputs[row]] += dz;
             }
