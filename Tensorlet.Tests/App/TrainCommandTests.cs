@@ -142,6 +142,25 @@ public sealed class TrainCommandTests
     }
 
     [Test]
+    public void AGeluNgramModelIsRecordedAsGeluAndResumesAsOne()
+    {
+        var runs = AppHarness.TempFolder();
+        var first = AppHarness.Run(["train", "--model", "ngram", "--ngram-activation", "gelu", "--epochs", "1", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
+        Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
+        var run = AppHarness.OnlyRun(runs);
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))))
+        {
+            Assert.That(config.RootElement.GetProperty("settings").GetProperty("ngram_activation").GetString(), Is.EqualTo("gelu"));
+        }
+
+        var resumed = AppHarness.Run("train", "--resume", run, "--epochs", "2");
+
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(resumed.Stdout, Does.Contain("ngram: resuming at epoch 2"));
+        Directory.Delete(runs, true);
+    }
+
+    [Test]
     public void TrainingRunsOnTheIlgpuCpuDevice()
     {
         // The GPU kernels on ILGPU's CPU accelerator: slow, so the smallest run that still trains, validates and samples.

@@ -19,7 +19,7 @@ internal sealed class TrainCommand
     private readonly Option<string> preset = new Option<string>("--preset") { Description = "default (about 10 minutes on 2 CPU cores) or notebook (the notebook's full scale)", DefaultValueFactory = _ => "default" }.AcceptOnlyFromAmongFluent(TrainSettings.Presets);
     private readonly Option<int> n = OptionParsing.Number("--n", "Characters per n-gram", TrainSettings.Default.N, SettingRanges.N);
     private readonly Option<int> ngramHidden = OptionParsing.Number("--ngram-hidden", "n-gram MLP hidden width", TrainSettings.Default.NgramHidden, SettingRanges.HiddenSize);
-    private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh or sigmoid", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent(TrainSettings.Activations);
+    private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh, sigmoid or gelu (exact, as nn.GELU())", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent(TrainSettings.Activations);
     private readonly Option<int> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all (the notebook: 10)", TrainSettings.Default.NgramWindows);
     private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "Recurrent hidden size (LSTM or GRU)", TrainSettings.Default.LstmHidden, SettingRanges.HiddenSize);
     private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "Recurrent layers (LSTM or GRU)", TrainSettings.Default.LstmLayers, SettingRanges.Layers);
@@ -348,6 +348,7 @@ internal sealed class TrainCommand
     {
         "tanh" => Activation.Tanh,
         "sigmoid" => Activation.Sigmoid,
+        "gelu" => Activation.Gelu,
         _ => Activation.Relu,
     };
 }

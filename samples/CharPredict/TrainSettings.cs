@@ -147,7 +147,7 @@ internal sealed record TrainSettings
     public static readonly string[] Presets = ["default", "notebook"];
 
     /// <summary>The values --ngram-activation accepts, as config.json writes <see cref="NgramActivation"/>.</summary>
-    public static readonly string[] Activations = ["relu", "tanh", "sigmoid"];
+    public static readonly string[] Activations = ["relu", "tanh", "sigmoid", "gelu"];
 
     /// <summary>The values --cell accepts.</summary>
     public static readonly string[] Cells = ["lstm", "gru"];
