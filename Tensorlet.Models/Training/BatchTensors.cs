@@ -78,12 +78,12 @@ internal static class BatchTensors
         => loss is CrossEntropyLoss crossEntropy ? crossEntropy.CountedRows : targetElements;
 
     /// <summary>
-    /// Σ loss over the <paramref name="targets"/> targets of a batch whose loss over values came to
-    /// <paramref name="value"/>: the value itself for an <see cref="MseLoss"/> with <see cref="Reduction.Sum"/>, value ×
-    /// targets for one that averages (the default, and what a loss of the caller's own is taken to do).
+    /// Σ loss over the <paramref name="targets"/> targets of a batch whose loss came to <paramref name="value"/>: the
+    /// value itself for a <see cref="MseLoss"/> or <see cref="CrossEntropyLoss"/> with <see cref="Reduction.Sum"/>,
+    /// value × targets for one that averages (the default, and what a loss of the caller's own is taken to do).
     /// </summary>
     public static double LossSum(object loss, double value, int targets)
-        => loss is MseLoss { Reduction: Reduction.Sum } ? value : value * targets;
+        => loss is MseLoss { Reduction: Reduction.Sum } or CrossEntropyLoss { Reduction: Reduction.Sum } ? value : value * targets;
 
     /// <summary>The gradient that starts the model's backward pass.</summary>
     public static Tensor LossBackward(object loss)

@@ -228,11 +228,14 @@ public sealed class Trainer
                 }
 
                 position = new TrainingPosition(epoch, batch + 1, position.Step + 1);
-                lossSum += loss;
+
+                // Reported per target, as validation is, whatever the loss's reduction.
+                double batchLoss = step.Targets == 0 ? loss : BatchTensors.LossSum(this.loss, loss, step.Targets) / step.Targets;
+                lossSum += batchLoss;
                 targets += step.Targets;
                 int done = batch - firstBatch + 1;
                 var elapsed = clock.Elapsed;
-                BatchCompleted?.Invoke(new BatchProgress(epoch + 1, batch + 1, batchesPerEpoch, loss, lossSum / done, PerSecond(targets, elapsed), elapsed));
+                BatchCompleted?.Invoke(new BatchProgress(epoch + 1, batch + 1, batchesPerEpoch, batchLoss, lossSum / done, PerSecond(targets, elapsed), elapsed));
             }
 
             clock.Stop();

@@ -14,7 +14,7 @@ public sealed record TrainingPosition(int Epoch, int BatchInEpoch, long Step);
 /// <param name="Epoch">The epoch, from 1.</param>
 /// <param name="Batch">The batch in the epoch, from 1.</param>
 /// <param name="BatchesInEpoch">Batches this epoch will run.</param>
-/// <param name="Loss">This batch's loss as the loss returns it (by default the mean over its targets), in the loss's units: nats for <c>CrossEntropyLoss</c>, squared target units for <c>MseLoss</c>.</param>
+/// <param name="Loss">This batch's mean loss per target, in the loss's units: nats for <c>CrossEntropyLoss</c>, squared target units for <c>MseLoss</c>. It is the loss's value for the default mean reduction, and its value over the batch's targets for <c>Reduction.Sum</c>, so that it compares with <see cref="EvaluationResult.Loss"/>.</param>
 /// <param name="RunningLoss">The mean batch loss so far this epoch, as the notebook prints it.</param>
 /// <param name="TargetsPerSecond">Targets trained on per second so far this epoch: their count over <paramref name="Elapsed"/>.</param>
 /// <param name="Elapsed">Time spent in this epoch.</param>
