@@ -351,7 +351,10 @@ public static class Ops
         device.Backend.LayerNormBackward(x, mean, rstd, weight, dy, dx, dWeight, dBias);
     }
 
-    /// <summary>y = activation(x). y may be x.</summary>
+    /// <summary>
+    /// y = activation(x). y may be x, but not for an activation whose backward reads x (<see cref="Activation.Gelu"/>,
+    /// <see cref="Activation.GeluTanh"/>) if its backward is to run: the forward overwrites the x it needs.
+    /// </summary>
     public static void ActivationForward(Activation activation, Tensor x, Tensor y)
     {
         var device = SameDevice(nameof(ActivationForward), x, y);
@@ -363,12 +366,18 @@ public static class Ops
     /// dx = dy·activation'(x), from the forward's input x and its output y = activation(x): relu, tanh and sigmoid
     /// compute it from y, an activation whose derivative needs x from x. dx may be dy.
     /// </summary>
+    /// <exception cref="ArgumentException">The activation reads x and x is y: its forward ran in place and x is gone.</exception>
     public static void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx)
     {
         var device = SameDevice(nameof(ActivationBackward), x, y, dy, dx);
         SameLength(nameof(ActivationBackward), y, x);
         SameLength(nameof(ActivationBackward), y, dy);
         SameLength(nameof(ActivationBackward), y, dx);
+        if (activation is Activation.Gelu or Activation.GeluTanh && ReferenceEquals(x.Storage, y.Storage) && x.Offset == y.Offset)
+        {
+            throw new ArgumentException($"The {activation} backward reads the forward's input x, but x is its output y: run its forward out of place.", nameof(x));
+        }
+
         device.Backend.ActivationBackward(activation, x, y, dy, dx);
     }
 

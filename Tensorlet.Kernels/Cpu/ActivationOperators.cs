@@ -127,7 +127,8 @@ internal readonly struct GeluBackwardOperator : IBinaryOperator
 /// dx = dy·(s + x·s·(1 − s)·2u′), the derivative of x·s with s = σ(2u) (<see cref="GeluTanhOperator"/>), which is
 /// PyTorch's 0.5·(1 + t) + 0.5·x·(1 − t²)·u′ with t = tanh u; u′ = √(2/π)·(1 + 3·0.044715·x²) and s·(1 − s) = e/(1 + e)²
 /// with e = e^(−2|u|), which keeps its relative accuracy where t nears ±1. Invoke(x, dy). x is first clamped to
-/// ±<see cref="GeluConstants.TanhFormClamp"/>, which changes no result and keeps x² finite.
+/// ±<see cref="GeluConstants.TanhFormClamp"/>, which changes no finite result and keeps x² finite; x − x (0, or NaN
+/// for an infinite or NaN x) is added back, so ±∞ gives NaN as the exact form's derivative and PyTorch's do.
 /// </summary>
 internal readonly struct GeluTanhBackwardOperator : IBinaryOperator
 {
@@ -135,11 +136,12 @@ internal readonly struct GeluTanhBackwardOperator : IBinaryOperator
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
+        var nanIfNotFinite = TLanes.Subtract(x, x);
         x = TLanes.Clamp(x, TLanes.Create(-GeluConstants.TanhFormClamp), TLanes.Create(GeluConstants.TanhFormClamp));
         var x2 = TLanes.Multiply(x, x);
         var s = GeluTanhOperator.Cdf<TLanes, TVector>(x, x2, out var e, out var d);
         var twoDu = TLanes.Multiply(TLanes.Create(2f * GeluConstants.SqrtTwoOverPi), TLanes.MultiplyAdd(TLanes.Create(3f * GeluConstants.Kappa), x2, TLanes.Create(1f)));
         var ds = TLanes.Multiply(TLanes.Multiply(x, TLanes.Divide(e, TLanes.Multiply(d, d))), twoDu);
-        return TLanes.Multiply(dy, TLanes.Add(s, ds));
+        return TLanes.Multiply(dy, TLanes.Add(TLanes.Add(s, ds), nanIfNotFinite));
     }
 }

@@ -76,8 +76,10 @@ internal static class ElementwiseKernels
         }
         else
         {
-            // Clamped as GeluTanhBackwardOperator clamps it (a comparison keeps NaN, which PTX min and max would not).
+            // Clamped as GeluTanhBackwardOperator clamps it (a comparison keeps NaN, which PTX min and max would not),
+            // with x − x added back so that ±∞ gives NaN.
             float xi = x[i];
+            float nanIfNotFinite = xi - xi;
             xi = xi < -GeluConstants.TanhFormClamp ? -GeluConstants.TanhFormClamp : xi > GeluConstants.TanhFormClamp ? GeluConstants.TanhFormClamp : xi;
             float x2 = xi * xi;
             float u = GeluTanhArgument(xi, x2);
@@ -85,7 +87,7 @@ internal static class ElementwiseKernels
             float d = 1f + e;
             float s = (u < 0f ? e : 1f) / d;
             float twoDu = (2f * GeluConstants.SqrtTwoOverPi) * (((3f * GeluConstants.Kappa) * x2) + 1f);
-            dx[i] = g * (s + (xi * (e / (d * d)) * twoDu));
+            dx[i] = g * (s + (xi * (e / (d * d)) * twoDu) + nanIfNotFinite);
         }
     }
 

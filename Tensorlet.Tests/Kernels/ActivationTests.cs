@@ -144,6 +144,41 @@ public sealed class ActivationTests
         AssertClose(dy.ToArray(), expected, BackwardAbs, BackwardRel, $"{activation} backward at extremes");
     }
 
+    [TestCaseSource(nameof(GeluDevices))]
+    public void GelusBackwardIsNaNAtInfiniteAndNaNInputsAsPyTorchs(string deviceName, Activation activation)
+    {
+        var device = TestDevices.Get(deviceName);
+        float[] xData = [float.PositiveInfinity, float.NegativeInfinity, float.NaN, 1e30f];
+        using var x = device.FromArray(xData, xData.Length);
+        using var y = device.Zeros(xData.Length);
+        Ops.ActivationForward(activation, x, y);
+        using var dy = device.FromArray([1f, 1f, 1f, 1f], xData.Length);
+        using var dx = device.Zeros(xData.Length);
+
+        Ops.ActivationBackward(activation, x, y, dy, dx);
+
+        var result = dx.ToArray();
+        Assert.That(result[..3], Is.All.NaN, $"{activation}: PyTorch's derivative at ±inf and NaN is NaN");
+        Assert.That(result[3], Is.EqualTo(1f), "a large finite x keeps its derivative, 1");
+    }
+
+    [TestCaseSource(nameof(GeluDevices))]
+    public void GelusBackwardRefusesAnInPlaceForward(string deviceName, Activation activation)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var x = device.FromArray([-1f, 0.5f, 2f], 3);
+        Ops.ActivationForward(activation, x, x);
+        using var dy = device.FromArray([1f, 1f, 1f], 3);
+
+        var error = Assert.Throws<ArgumentException>(() => Ops.ActivationBackward(activation, x, x, dy, dy))!;
+        Assert.That(error.Message, Does.StartWith($"The {activation} backward reads the forward's input x, but x is its output y"));
+    }
+
+    private static IEnumerable<TestCaseData> GeluDevices() =>
+        from device in TestDevices.All
+        from activation in new[] { Activation.Gelu, Activation.GeluTanh }
+        select new TestCaseData(device, activation);
+
     [TestCaseSource(nameof(DevicesAndActivations))]
     public void BackwardMatchesTheReference(string deviceName, Activation activation)
     {
