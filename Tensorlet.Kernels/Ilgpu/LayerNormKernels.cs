@@ -46,7 +46,10 @@ internal static class LayerNormKernels
 
         float correction = WarpReduce.Sum(centered) / columns;
         float m = shift + correction;
-        float s = 1f / XMath.Sqrt(XMath.Max((WarpReduce.Sum(squares) / columns) - (correction * correction), 0f) + epsilon);
+        // A rounding below zero is clamped by a comparison, which keeps a NaN variance NaN as the CPU's does (PTX max.f32
+        // would return the 0).
+        float variance = (WarpReduce.Sum(squares) / columns) - (correction * correction);
+        float s = 1f / XMath.Sqrt((variance < 0f ? 0f : variance) + epsilon);
         for (int k = lane; k < columns; k += warpSize)
         {
             float v = (x[start + k] - m) * s;

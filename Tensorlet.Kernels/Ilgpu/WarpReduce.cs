@@ -9,7 +9,10 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// </summary>
 internal static class WarpReduce
 {
-    /// <summary>The largest of the lanes' values (NaN if any is NaN).</summary>
+    /// <summary>
+    /// The largest of the lanes' values. Whether a NaN lane wins depends on the target (PTX's max.f32 returns the other
+    /// operand), so a caller must not rely on it: a NaN in a softmax row still reaches its sum, and so its result.
+    /// </summary>
     public static float Max(float value)
     {
         for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
