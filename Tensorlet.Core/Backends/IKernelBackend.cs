@@ -204,6 +204,9 @@ internal interface IKernelBackend : IDisposable
     /// <summary>x[r, j] *= scale[r] for x [rows, columns] and scale [rows].</summary>
     void ScaleRows(Tensor x, Tensor scale);
 
+    /// <summary>output[i] = source[positions[i]] for positions [N] in [0, source.Length) and output [N]; output is neither input.</summary>
+    void GatherIndices(IndexTensor source, IndexTensor positions, IndexTensor output);
+
     /// <summary>result[r] = the first column of row r's maximum.</summary>
     void ArgmaxRows(Tensor x, IndexTensor result);
 

@@ -290,6 +290,14 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void GatherIndices(IndexTensor source, IndexTensor positions, IndexTensor output)
+    {
+        var mark = Begin();
+        Inner.GatherIndices(source, positions, output);
+        End(nameof(GatherIndices), mark);
+    }
+
+    /// <inheritdoc/>
     public void ArgmaxRows(Tensor x, IndexTensor result)
     {
         var mark = Begin();

@@ -68,6 +68,9 @@ public sealed class IndexTensor : DeviceTensor<int>
         return min <= value && value <= max;
     }
 
+    /// <summary>The host's bound [min, max] on the values (see <see cref="IndexBounds"/>); min &gt; max when there are none.</summary>
+    internal (int Min, int Max) Bound => bounds.Of(Offset, Length);
+
     /// <summary>Records that a device kernel wrote values in [<paramref name="min"/>, <paramref name="max"/>] over the whole tensor.</summary>
     internal void RecordWritten(int min, int max) => bounds.Record(Offset, Length, min, max);
 

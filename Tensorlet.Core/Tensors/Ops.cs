@@ -458,6 +458,37 @@ public static class Ops
         device.Backend.ScaleRows(x, scale);
     }
 
+    /// <summary>
+    /// output[i] = source[positions[i]] over the elements of index tensors of any shape: token ids reordered, as a
+    /// batch-first <see cref="Nn.RnnBase"/> puts its ids in time-major order. output has one element per position.
+    /// </summary>
+    /// <exception cref="ArgumentException">output does not have one element per position, or is one of the inputs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A position is outside [0, source.Length); on every device, before anything is written.</exception>
+    internal static void GatherIndices(IndexTensor source, IndexTensor positions, IndexTensor output)
+    {
+        var device = source.Device;
+        SameDevice(nameof(GatherIndices), device, source);
+        SameDevice(nameof(GatherIndices), device, positions);
+        SameDevice(nameof(GatherIndices), device, output);
+        device.ThrowIfDisposed();
+        if (output.Length != positions.Length || ReferenceEquals(output.Storage, source.Storage) || ReferenceEquals(output.Storage, positions.Storage))
+        {
+            throw new ArgumentException($"GatherIndices: output {output.ShapeText} must hold one element per position ({positions.ShapeText}) in a buffer of its own.");
+        }
+
+        if (source.Length > int.MaxValue)
+        {
+            throw new ArgumentException($"GatherIndices: the source {source.ShapeText} has more elements than an int position reaches.");
+        }
+
+        positions.ThrowIfAnyColumnOutside((int)source.Length);
+        device.Backend.GatherIndices(source, positions, output);
+
+        // The output's values are some of the source's, so the source's bound holds for them.
+        var (min, max) = source.Bound;
+        output.RecordWritten(min, max);
+    }
+
     /// <summary>result[r] = the column of row r's largest value (the first, on ties), as torch.argmax(x, dim=1).</summary>
     public static void ArgmaxRows(Tensor x, IndexTensor result)
     {

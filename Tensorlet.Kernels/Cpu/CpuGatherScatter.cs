@@ -91,6 +91,20 @@ internal static unsafe class CpuGatherScatter
     }
 
     /// <summary>
+    /// output[i] = source[positions[i]] for positions [N] and output [N]: token ids reordered (a batch-first sequence into
+    /// the time-major order a recurrent module runs in). One pass on the calling thread: a batch of ids is a few thousand
+    /// ints. Throws on a position outside [0, source.Length), before writing.
+    /// </summary>
+    public static void GatherIndices(ReadOnlySpan<int> source, ReadOnlySpan<int> positions, Span<int> output)
+    {
+        IndexChecks.ThrowIfAnyColumnOutside(positions, source.Length);
+        for (int i = 0; i < positions.Length; i++)
+        {
+            output[i] = source[positions[i]];
+        }
+    }
+
+    /// <summary>
     /// output[i, :] = table[indices[i], :] for table [Rows, Columns] (nn.Embedding's weight), indices [N], output [N, Columns].
     /// Throws on an index outside [0, Rows).
     /// </summary>

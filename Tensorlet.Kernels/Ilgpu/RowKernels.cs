@@ -48,6 +48,16 @@ internal static class RowKernels
         output[e] = (uint)row < (uint)rows ? table[((long)row * columns) + j] : 0f;
     }
 
+    /// <summary>
+    /// output[i] = source[positions[i]]: token ids reordered (a batch-first sequence into the time-major order a recurrent
+    /// module runs in). A position outside the source reads as 0 (Ops.GatherIndices rejects one before it queues this).
+    /// </summary>
+    public static void GatherIndices(Index1D i, ArrayView<int> source, ArrayView<int> positions, ArrayView<int> output)
+    {
+        int p = positions[i];
+        output[i] = p >= 0 && p < source.Length ? source[p] : 0;
+    }
+
     /// <summary>One torch.optim.SGD step; the same arithmetic as <see cref="Cpu.CpuSgd"/>.</summary>
     public static void SgdStep(Index1D i, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> buffer, SgdCoefficients k)
     {

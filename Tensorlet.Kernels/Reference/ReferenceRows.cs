@@ -58,6 +58,15 @@ internal static class ReferenceRows
         }
     }
 
+    /// <summary>output[i] = source[positions[i]].</summary>
+    public static void GatherIndices(ReadOnlySpan<int> source, ReadOnlySpan<int> positions, Span<int> output)
+    {
+        for (int i = 0; i < positions.Length; i++)
+        {
+            output[i] = source[positions[i]];
+        }
+    }
+
     /// <summary>gradTable[indices[i], :] += gradOutput[i, :] for every i with indices[i] ≠ <paramref name="skipRow"/> (−1: every i).</summary>
     public static void ScatterAddRows(ReadOnlySpan<double> gradOutput, ReadOnlySpan<int> indices, Span<double> gradTable, int columns, int skipRow = -1)
     {

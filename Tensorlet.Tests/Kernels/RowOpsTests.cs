@@ -5,7 +5,7 @@ using static Tensorlet.Tests.Kernels.ElementwiseTestData;
 
 namespace Tensorlet.Tests.Kernels;
 
-/// <summary>The tensor arithmetic between layers, the embedding gather and scatter, and the SGD step, on every device against the float64 reference.</summary>
+/// <summary>The tensor arithmetic between layers, the embedding gather and scatter, the gather of token ids, and the SGD step, on every device against the float64 reference.</summary>
 public sealed class RowOpsTests
 {
     // float32 rounding unit.
@@ -126,6 +126,29 @@ public sealed class RowOpsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Ops.GatherRows(tTable, bad, badOutput));
     }
 
+    [TestCaseSource(nameof(IndexGathers))]
+    public void GatherIndicesMatchesTheReferenceAndCarriesTheSourceBound(string deviceName, int n, int length)
+    {
+        var device = TestDevices.Get(deviceName);
+        var random = new Random(n + length);
+        var source = Enumerable.Range(0, length).Select(_ => random.Next(-5, 1000)).ToArray();
+        var positions = Enumerable.Range(0, n).Select(_ => random.Next(length)).ToArray();
+        using var tSource = device.IndexFromArray(source, length);
+        using var tPositions = device.IndexFromArray(positions, n);
+        using var output = device.IndexZeros(n);
+        Ops.GatherIndices(tSource, tPositions, output);
+        var expected = new int[n];
+        ReferenceRows.GatherIndices(source, positions, expected);
+        Assert.That(output.ToArray(), Is.EqualTo(expected), "gather");
+        Assert.That(output.Bound, Is.EqualTo(tSource.Bound), "the output's bound is the source's: later gathers check ids without reading them back");
+
+        using var bad = device.IndexFromArray([0, length], 2);
+        using var badOutput = device.IndexFromArray([7, 7], 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Ops.GatherIndices(tSource, bad, badOutput));
+        Assert.That(badOutput.ToArray(), Is.EqualTo(new[] { 7, 7 }), "a refused gather writes nothing");
+        Assert.Throws<ArgumentException>(() => Ops.GatherIndices(tSource, tPositions, tSource), "the output may not be the source");
+    }
+
     [TestCaseSource(nameof(SgdCases))]
     public void SgdStepMatchesTheReferenceOverThreeSteps(string deviceName, float momentum, float dampening, float weightDecay, bool nesterov)
     {
@@ -156,6 +179,18 @@ public sealed class RowOpsTests
             foreach (var (n, rows, columns) in device == "cpu" ? shapes.Append((5000, 64, 256)) : shapes)
             {
                 yield return new TestCaseData(device, n, rows, columns);
+            }
+        }
+    }
+
+    private static IEnumerable<TestCaseData> IndexGathers()
+    {
+        (int N, int Length)[] shapes = [(1, 1), (12, 12), (300, 7), (5, 4000)];
+        foreach (var device in TestDevices.All)
+        {
+            foreach (var (n, length) in device == "cpu" ? shapes.Append((100_000, 65_536)) : shapes)
+            {
+                yield return new TestCaseData(device, n, length);
             }
         }
     }

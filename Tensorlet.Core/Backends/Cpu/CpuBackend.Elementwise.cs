@@ -51,6 +51,9 @@ internal sealed partial class CpuBackend
 
     public void ScaleRows(Tensor x, Tensor scale) => CpuRows.Scale(x.Span, x.Rows, x.Columns, scale.Span, Threads);
 
+    public void GatherIndices(IndexTensor source, IndexTensor positions, IndexTensor output)
+        => CpuGatherScatter.GatherIndices(source.ReadSpan, positions.ReadSpan, output.Span);
+
     public void ArgmaxRows(Tensor x, IndexTensor result) => CpuRows.Argmax(x.Span, x.Rows, x.Columns, result.Span, Threads);
 
     public void GatherRows(Tensor table, IndexTensor indices, Tensor output)

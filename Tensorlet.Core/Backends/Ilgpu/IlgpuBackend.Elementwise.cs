@@ -201,6 +201,14 @@ internal sealed partial class IlgpuBackend
         }
     }
 
+    public void GatherIndices(IndexTensor source, IndexTensor positions, IndexTensor output)
+    {
+        if (output.Length > 0)
+        {
+            Elementwise.GatherIndices(Extent(output.Length), source.View, positions.View, output.View);
+        }
+    }
+
     public void ArgmaxRows(Tensor x, IndexTensor result)
     {
         if (x.Length > 0)

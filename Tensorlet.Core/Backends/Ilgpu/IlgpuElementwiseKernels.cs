@@ -33,6 +33,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>? addScaled;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? multiply;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? scaleRows;
+    private Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>>? gatherIndices;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, int>? argmax;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? gatherRows;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdCoefficients>? sgd;
@@ -101,6 +102,9 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int> ScaleRows
         => scaleRows ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(RowKernels.ScaleRows);
+
+    public Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>> GatherIndices
+        => gatherIndices ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>>(RowKernels.GatherIndices);
 
     public Action<Index1D, ArrayView<float>, ArrayView<int>, int> Argmax
         => argmax ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int>(RowKernels.Argmax);
