@@ -1,7 +1,7 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// A multi-layer GRU with the semantics of nn.GRU(input, hidden, layers, dropout=p): PyTorch's parameter names and
+/// A multi-layer GRU with the semantics of nn.GRU(input, hidden, layers, dropout=p, batch_first=…): PyTorch's parameter names and
 /// layout (<c>weight_ih_l{k}</c> [3H, In], <c>weight_hh_l{k}</c> [3H, H], <c>bias_ih_l{k}</c>, <c>bias_hh_l{k}</c>),
 /// gate order r, z, n with n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn)) and h' = (1 − z) ⊙ n + z ⊙ h, and dropout on
 /// every layer's output but the last, in training only. The stack, the state handling and the input and weight GEMMs
@@ -9,7 +9,7 @@ namespace Tensorlet.Nn;
 /// because r scales only the recurrent part of n) and the fused cell, and in reverse the fused cell backward.
 /// <para>
 /// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
-/// layer's h for every step, [T, B, H]. It starts from <see cref="InitialState"/> (zeros when null) or, with
+/// layer's h for every step, [T, B, H]; with batchFirst, [B, T, In] (or [B, T]) and [B, T, H]. It starts from <see cref="InitialState"/> (zeros when null) or, with
 /// <see cref="RnnBase.CarryState"/>, from the previous batch's final state, and leaves the final h in
 /// <see cref="FinalState"/>.
 /// </para>
@@ -24,8 +24,9 @@ public sealed partial class Gru : RnnBase
     /// <param name="hiddenSize">H.</param>
     /// <param name="numLayers">Stacked layers.</param>
     /// <param name="dropout">Dropout on the outputs of every layer but the last, in training.</param>
-    public Gru(int inputSize, int hiddenSize, int numLayers = 1, float dropout = 0f)
-        : base("GRU", 3, inputSize, hiddenSize, numLayers, dropout)
+    /// <param name="batchFirst">Take [B, T, In] (token indices [B, T]) and return [B, T, H], as PyTorch's batch_first=True; time-major [T, B, In] → [T, B, H] when false.</param>
+    public Gru(int inputSize, int hiddenSize, int numLayers = 1, float dropout = 0f, bool batchFirst = false)
+        : base("GRU", 3, inputSize, hiddenSize, numLayers, dropout, batchFirst)
     {
         cells = [.. Enumerable.Range(0, numLayers).Select(_ => new CellBuffers())];
     }

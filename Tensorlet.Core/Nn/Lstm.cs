@@ -1,7 +1,7 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// A multi-layer LSTM with the semantics of nn.LSTM(input, hidden, layers, dropout=p): PyTorch's
+/// A multi-layer LSTM with the semantics of nn.LSTM(input, hidden, layers, dropout=p, batch_first=…): PyTorch's
 /// parameter names and layout (<c>weight_ih_l{k}</c> [4H, In], <c>weight_hh_l{k}</c> [4H, H],
 /// <c>bias_ih_l{k}</c>, <c>bias_hh_l{k}</c>), gate order i, f, g, o, and dropout on every layer's output
 /// but the last, in training only. The stack, the state handling and the input and weight GEMMs are
@@ -9,7 +9,7 @@ namespace Tensorlet.Nn;
 /// fused cell in place, and in reverse the fused cell backward.
 /// <para>
 /// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
-/// layer's h for every step, [T, B, H]. It starts from <see cref="InitialState"/> (zeros when null) or, with
+/// layer's h for every step, [T, B, H]; with batchFirst, [B, T, In] (or [B, T]) and [B, T, H]. It starts from <see cref="InitialState"/> (zeros when null) or, with
 /// <see cref="RnnBase.CarryState"/>, from the previous batch's final state, and leaves the final (h, c) in
 /// <see cref="FinalState"/>.
 /// </para>
@@ -24,8 +24,9 @@ public sealed partial class Lstm : RnnBase
     /// <param name="hiddenSize">H.</param>
     /// <param name="numLayers">Stacked layers.</param>
     /// <param name="dropout">Dropout on the outputs of every layer but the last, in training.</param>
-    public Lstm(int inputSize, int hiddenSize, int numLayers = 1, float dropout = 0f)
-        : base("LSTM", 4, inputSize, hiddenSize, numLayers, dropout)
+    /// <param name="batchFirst">Take [B, T, In] (token indices [B, T]) and return [B, T, H], as PyTorch's batch_first=True; time-major [T, B, In] → [T, B, H] when false.</param>
+    public Lstm(int inputSize, int hiddenSize, int numLayers = 1, float dropout = 0f, bool batchFirst = false)
+        : base("LSTM", 4, inputSize, hiddenSize, numLayers, dropout, batchFirst)
     {
         cells = [.. Enumerable.Range(0, numLayers).Select(_ => new CellBuffers())];
     }

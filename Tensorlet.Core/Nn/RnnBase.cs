@@ -15,9 +15,11 @@ namespace Tensorlet.Nn;
 /// </para>
 /// <para>
 /// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
-/// layer's h for every step, [T, B, H]. It starts from the cell's initial state (zeros when there is none) or, with
-/// <see cref="CarryState"/>, from the previous batch's final state, and leaves its final state for the next call.
-/// No gradient flows into the initial state: carrying the state across batches is truncated backpropagation through time.
+/// layer's h for every step, [T, B, H]; with <see cref="BatchFirst"/>, [B, T, In] (or [B, T]) and [B, T, H], reordered
+/// to time-major rows on the way in and back on the way out. It starts from the cell's initial state (zeros when there
+/// is none) or, with <see cref="CarryState"/>, from the previous batch's final state, and leaves its final state for the
+/// next call; a state is [layers, B, H] in either layout. No gradient flows into the initial state: carrying the state
+/// across batches is truncated backpropagation through time.
 /// </para>
 /// </summary>
 public abstract class RnnBase : Module
@@ -30,6 +32,7 @@ public abstract class RnnBase : Module
     private readonly ShapeView gradientMatrix = new();
     private readonly ShapeView inputGradientShaped = new();
     private readonly FlatIndexView flatIndices = new();
+    private readonly BatchFirstRows? batchFirstRows;
     private readonly Workspace hiddenGradient = new();
     private readonly Workspace inputGradientBuffer = new();
     private readonly Workspace wavefrontHiddenGradient = new();
@@ -44,7 +47,7 @@ public abstract class RnnBase : Module
     private bool wavefrontRan;
     private bool savedStateUsed;
 
-    private protected RnnBase(string cellName, int gateCount, int inputSize, int hiddenSize, int numLayers, float dropout)
+    private protected RnnBase(string cellName, int gateCount, int inputSize, int hiddenSize, int numLayers, float dropout, bool batchFirst)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
@@ -66,6 +69,8 @@ public abstract class RnnBase : Module
         HiddenSize = hiddenSize;
         NumLayers = numLayers;
         DropoutProbability = dropout;
+        BatchFirst = batchFirst;
+        batchFirstRows = batchFirst ? new BatchFirstRows() : null;
         layers = new RnnLayer[numLayers];
         for (int k = 0; k < numLayers; k++)
         {
@@ -84,6 +89,12 @@ public abstract class RnnBase : Module
 
     /// <summary>Dropout on the outputs of every layer but the last, in training.</summary>
     public float DropoutProbability { get; }
+
+    /// <summary>
+    /// Whether the module takes and returns sequences batch-first, [B, T, In] (token indices [B, T]) → [B, T, H], as
+    /// PyTorch's batch_first=True; time-major, [T, B, In] → [T, B, H], when false. The states are [layers, B, H] either way.
+    /// </summary>
+    public bool BatchFirst { get; }
 
     /// <summary>
     /// When true, each Forward starts from the previous Forward's final state (zeros the first time, or when the batch
@@ -116,38 +127,75 @@ public abstract class RnnBase : Module
         EndState(state.Hidden[0].Device, state.Batch).CopyFrom(state);
     }
 
-    /// <summary>h of the last layer for every step, [T, B, H], for dense input [T, B, In].</summary>
+    /// <summary>h of the last layer for every step, [T, B, H], for dense input [T, B, In]; [B, T, H] for [B, T, In] with <see cref="BatchFirst"/>.</summary>
     public override Tensor Forward(Tensor input)
     {
         ThrowIfModuleDisposed();
-        var (steps, batch) = SequenceShape(input, 3, "[T, B, In]");
+        var (steps, batch) = SequenceShape(input, 3, BatchFirst ? "[B, T, In]" : "[T, B, In]");
         var x = inputMatrix.Matrix(input, steps * batch, input.Shape[2]);
+        CheckInputWidth(x);
+        if (batchFirstRows is not null)
+        {
+            x = batchFirstRows.InputToTimeMajor(x, steps, batch);
+        }
+
         savedInputShaped = input;
         var y = Forward(x, steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
+        if (batchFirstRows is not null)
+        {
+            y = batchFirstRows.OutputToBatchFirst(y);
+        }
+
         return LastOutput = outputShaped.Like(y, input, HiddenSize);
     }
 
-    /// <summary>h of the last layer for every step, [T, B, H], for token indices [T, B] read as one-hot input of width In.</summary>
+    /// <summary>
+    /// h of the last layer for every step, [T, B, H], for token indices [T, B] read as one-hot input of width In; [B, T, H]
+    /// for [B, T] with <see cref="BatchFirst"/>.
+    /// </summary>
     public override Tensor Forward(IndexTensor input)
     {
         ThrowIfModuleDisposed();
-        var (steps, batch) = SequenceShape(input, 2, "token indices [T, B]");
+        var (steps, batch) = SequenceShape(input, 2, BatchFirst ? "token indices [B, T]" : "token indices [T, B]");
         savedInputShaped = null;
-        var y = Forward(flatIndices.Of(input), steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
+        var ids = flatIndices.Of(input);
+        if (batchFirstRows is not null)
+        {
+            // Checked here, so that a bad id is named at its position in the caller's [B, T], not in the reordered copy.
+            ids.ThrowIfAnyColumnOutside(InputSize);
+            ids = batchFirstRows.IdsToTimeMajor(ids, steps, batch);
+        }
+
+        var y = Forward(ids, steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
+        if (batchFirstRows is not null)
+        {
+            y = batchFirstRows.OutputToBatchFirst(y);
+        }
+
         return LastOutput = outputShaped.Append(y, input, HiddenSize);
     }
 
     /// <summary>
-    /// From dL/d(output) [T, B, H] (used as scratch), accumulates every parameter gradient; returns dL/d(input) [T, B, In],
-    /// or null for indices. It overwrites the activations Forward saved, so it runs once per Forward, as PyTorch's backward
-    /// frees the graph.
+    /// From dL/d(output) [T, B, H] ([B, T, H] with <see cref="BatchFirst"/>; used as scratch), accumulates every parameter
+    /// gradient; returns dL/d(input) in the input's layout, or null for indices. It overwrites the activations Forward
+    /// saved, so it runs once per Forward, as PyTorch's backward frees the graph.
     /// </summary>
     /// <exception cref="InvalidOperationException">No Forward ran, or Backward already ran for the last Forward.</exception>
     public override Tensor? Backward(Tensor outputGradient)
     {
         CheckOutputGradient(outputGradient);
         var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, steps * batch, HiddenSize);
+        if (batchFirstRows is not null)
+        {
+            dy = batchFirstRows.OutputGradientToTimeMajor(dy);
+        }
+
         var dx = BackwardSequence(dy);
+        if (dx is not null && batchFirstRows is not null)
+        {
+            dx = batchFirstRows.InputGradientToBatchFirst(dx);
+        }
+
         return dx is null || savedInputShaped is null ? dx : inputGradientShaped.Like(dx, savedInputShaped, InputSize);
     }
 
@@ -172,11 +220,7 @@ public abstract class RnnBase : Module
     /// <summary>Runs the stack on dense input [T·B, InputSize], time-major. See the one-hot overload for the other arguments.</summary>
     internal Tensor Forward(Tensor input, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, RnnState? initialState = null, RnnState? finalState = null)
     {
-        if (input.Columns != InputSize)
-        {
-            throw new ArgumentException($"The {cellName} expects {InputSize} input features but got {input.ShapeText}.", nameof(input));
-        }
-
+        CheckInputWidth(input);
         CheckSizes(input.Rows, steps, batch, initialState, finalState);
         savedIndices = null;
         savedInput = input;
@@ -286,6 +330,7 @@ public abstract class RnnBase : Module
 
         hiddenGradient.Dispose();
         inputGradientBuffer.Dispose();
+        batchFirstRows?.Dispose();
         wavefrontHiddenGradient.Dispose();
         DisposeCellBuffers();
     }
@@ -355,10 +400,19 @@ public abstract class RnnBase : Module
 
         if (input.Rank != rank)
         {
-            throw new ArgumentException($"The {cellName} module takes {expected} (time-major); got {input.ShapeText}.", nameof(input));
+            throw new ArgumentException($"The {cellName} module takes {expected} ({(BatchFirst ? "batch-first" : "time-major")}); got {input.ShapeText}.", nameof(input));
         }
 
-        return (input.Shape[0], input.Shape[1]);
+        return BatchFirst ? (input.Shape[1], input.Shape[0]) : (input.Shape[0], input.Shape[1]);
+    }
+
+    // The input as rows of features, [rows, InputSize].
+    private void CheckInputWidth(Tensor input)
+    {
+        if (input.Columns != InputSize)
+        {
+            throw new ArgumentException($"The {cellName} expects {InputSize} input features but got {input.ShapeText}.", nameof(input));
+        }
     }
 
     /// <summary>

@@ -4,9 +4,9 @@ namespace Tensorlet.Models.Training;
 /// Labelled sequences for a sequence classifier (say Embedding → Lstm → Slice(-1, 1) → Linear): example i is the
 /// <c>steps</c> token ids <c>tokens[i·steps .. (i+1)·steps)</c> and one class id,
 /// <c>labels[i]</c>. A batch of B examples reaches the model time-major, [steps, B] (element t·B + b is step t of
-/// sequence b), as <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> read it, and the loss as B class ids.
-/// (<see cref="TensorBatchSource{TInput, TTarget}"/> is batch-first, [B, steps], which a recurrent module would read as
-/// B steps of <c>steps</c> sequences.)
+/// sequence b), as <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> read it unless made with <c>batchFirst: true</c>, and
+/// the loss as B class ids. (<see cref="TensorBatchSource{TInput, TTarget}"/> is batch-first, [B, steps], for a
+/// recurrent module made with <c>batchFirst: true</c>; one without would read it as B steps of <c>steps</c> sequences.)
 /// </summary>
 public sealed class SequenceClassificationBatchSource : IBatchSource
 {

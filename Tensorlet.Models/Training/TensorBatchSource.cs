@@ -8,8 +8,9 @@ namespace Tensorlet.Models.Training;
 /// <para>
 /// For a regression, <c>new TensorBatchSource&lt;float, float&gt;(x, [features], y, [outputs])</c> with an
 /// <c>MseLoss</c>; for a classifier of feature vectors, <c>TensorBatchSource&lt;float, int&gt;(x, [features], classIds, [])</c>
-/// with a <c>CrossEntropyLoss</c>. Batches are batch-first; sequences for a recurrent module, which reads [T, B], come
-/// from <see cref="SequenceClassificationBatchSource"/> (one class per sequence) or <see cref="SequenceBatchSource"/>.
+/// with a <c>CrossEntropyLoss</c>. Batches are batch-first, as a recurrent module made with <c>batchFirst: true</c> reads
+/// sequences; for one that reads them time-major, [T, B], they come from
+/// <see cref="SequenceClassificationBatchSource"/> (one class per sequence) or <see cref="SequenceBatchSource"/>.
 /// </para>
 /// </summary>
 /// <typeparam name="TInput"><see cref="float"/> (values) or <see cref="int"/> (token ids).</typeparam>

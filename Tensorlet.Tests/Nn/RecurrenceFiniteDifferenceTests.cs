@@ -17,7 +17,9 @@ namespace Tensorlet.Tests.Nn;
 /// initial state (truncated backpropagation through time), so the initial and carried states enter the check through
 /// what they change: the step-0 recurrent terms (h₀·W_hhᵀ, and c₀ in the LSTM's forget path), and so every gradient.
 /// Sizes are awkward on purpose: 5 steps, batch 3, input 3, and H = 5 (every device runs it step by step) or H = NR,
-/// the CPU microkernel's sliver width (the CPU takes its fused whole-sequence recurrence; ILGPU still steps).
+/// the CPU microkernel's sliver width (the CPU takes its fused whole-sequence recurrence; ILGPU still steps). Each case
+/// runs time-major and batch-first (batchFirst: the same data given as [B, T, In], the output and dL/dx read back as
+/// [B, T, ·]), against the same float64 expectations.
 /// </para>
 /// <para>
 /// Tolerance (docs/design.md, Tolerances, float32 models against float64 reference models): the loss within 1e-5
@@ -48,15 +50,16 @@ public sealed class RecurrenceFiniteDifferenceTests
         from cell in new[] { Cell.Lstm, Cell.Gru }
         from device in TestDevices.All
         from hidden in new[] { 5, GemmGeometry.Machine.Nr }
-        select new TestCaseData(cell, device, hidden).SetArgDisplayNames(cell.ToString(), device, $"H={hidden}");
+        from batchFirst in new[] { false, true }
+        select new TestCaseData(cell, device, hidden, batchFirst).SetArgDisplayNames(cell.ToString(), device, $"H={hidden}", batchFirst ? "batch-first" : "time-major");
 
     [TestCaseSource(nameof(Cases))]
     [CancelAfter(300_000)]
-    public void ForwardAndBackwardMatchFloat64FiniteDifferencesFromAnInitialAndACarriedState(Cell cell, string deviceName, int hidden)
+    public void ForwardAndBackwardMatchFloat64FiniteDifferencesFromAnInitialAndACarriedState(Cell cell, string deviceName, int hidden, bool batchFirst)
     {
         var device = TestDevices.Get(deviceName);
         var problem = Problem.Random(cell, hidden, seed: 11 + hidden);
-        using var module = cell == Cell.Lstm ? (Module)new Lstm(InputSize, hidden, Layers) : new Gru(InputSize, hidden, Layers);
+        using var module = cell == Cell.Lstm ? (Module)new Lstm(InputSize, hidden, Layers, batchFirst: batchFirst) : new Gru(InputSize, hidden, Layers, batchFirst: batchFirst);
         module.Build(device, seed: 0);
         module.LoadStateDict(module.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), Narrow(problem.Parameters[Short(p.Name)]))));
         using var initial = CreateState(module, device, problem.InitialHidden, problem.InitialCell);
@@ -65,10 +68,10 @@ public sealed class RecurrenceFiniteDifferenceTests
         for (int b = 0; b < 2; b++)
         {
             var expected = ExpectedFor(problem, b);
-            using var x = device.FromArray(Narrow(problem.Inputs[b]), Steps, Batch, InputSize);
-            using var dy = device.FromArray(Narrow(problem.OutputWeights[b]), Steps, Batch, hidden);
+            using var x = Sequence(device, Narrow(problem.Inputs[b]), InputSize, batchFirst);
+            using var dy = Sequence(device, Narrow(problem.OutputWeights[b]), hidden, batchFirst);
             module.Parameters.ZeroGradients();
-            var output = module.Forward(x).ToArray();
+            var output = TimeMajor(module.Forward(x).ToArray(), hidden, batchFirst);
             double loss = output.Select((o, i) => o * problem.OutputWeights[b][i]).Sum();
             var dx = module.Backward(dy);
             string label = b == 0 ? "batch 1 (initial state)" : "batch 2 (carried state)";
@@ -80,7 +83,8 @@ public sealed class RecurrenceFiniteDifferenceTests
             }
 
             Assert.That(dx, Is.Not.Null);
-            AssertClose(dx!.ToArray(), expected.Gradients["x"], expected.Checked["x"], $"{label}: dL/dx");
+            Assert.That(dx!.Shape, Is.EqualTo(x.Shape), $"{label}: dL/dx in the input's layout");
+            AssertClose(TimeMajor(dx.ToArray(), InputSize, batchFirst), expected.Gradients["x"], expected.Checked["x"], $"{label}: dL/dx");
             var (finalHidden, finalCell) = FinalState(module);
             for (int k = 0; k < Layers; k++)
             {
@@ -151,6 +155,14 @@ public sealed class RecurrenceFiniteDifferenceTests
     private static (float[][] Hidden, float[][]? Cell) FinalState(Module module) => module is Lstm lstm
         ? ([.. lstm.FinalState!.Hidden.Select(t => t.ToArray())], [.. lstm.FinalState.Cell.Select(t => t.ToArray())])
         : ([.. ((Gru)module).FinalState!.Hidden.Select(t => t.ToArray())], null);
+
+    // Time-major values [T, B, width] as the module takes them: [T, B, width], or [B, T, width] batch-first.
+    private static Tensor Sequence(Device device, float[] timeMajor, int width, bool batchFirst) => batchFirst
+        ? device.FromArray(BatchFirstTests.SwapFirstTwo(timeMajor, Steps, Batch, width), Batch, Steps, width)
+        : device.FromArray(timeMajor, Steps, Batch, width);
+
+    // A module's result in its layout, as time-major values [T, B, width].
+    private static float[] TimeMajor(float[] values, int width, bool batchFirst) => batchFirst ? BatchFirstTests.SwapFirstTwo(values, Batch, Steps, width) : values;
 
     // "weight_ih_l0" from a state_dict name with or without a module prefix.
     private static string Short(string name) => name[(name.LastIndexOf('.') + 1)..];

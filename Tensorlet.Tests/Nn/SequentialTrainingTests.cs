@@ -52,23 +52,33 @@ public sealed class SequentialTrainingTests
         Assert.That(result.Epochs[^1].Validation!.Loss, Is.LessThan(0.2));
     }
 
-    [TestCase(1, "lstm")]
-    [TestCase(2, "lstm")]
-    [TestCase(1, "gru")]
-    [TestCase(2, "gru")]
-    public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads, string cell)
+    /// <summary>
+    /// Time-major, and batch-first (the same ids read as [B, T]) on token ids straight into the recurrent module or through
+    /// an Embedding (dense input), which adds the reordering's buffers and permutations.
+    /// </summary>
+    [TestCase(1, "lstm", false, true)]
+    [TestCase(2, "lstm", false, true)]
+    [TestCase(1, "gru", false, true)]
+    [TestCase(2, "gru", false, true)]
+    [TestCase(1, "lstm", true, true)]
+    [TestCase(2, "lstm", true, false)]
+    [TestCase(1, "gru", true, false)]
+    [TestCase(2, "gru", true, true)]
+    public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads, string cell, bool batchFirst, bool embedding)
     {
         using var device = Device.Create("cpu", threads);
         var random = new Random(5);
         var source = new SequenceBatchSource([.. Enumerable.Range(0, 16 * 31).Select(_ => random.Next(32))], 31);
-        using var model = new Sequential(new Embedding(32, 16), cell == "gru" ? new Gru(16, 64, 2, dropout: 0.5f) : (Module)new Lstm(16, 64, 2, dropout: 0.5f), new Dropout(0.2f), new Linear(64, 32));
+        int width = embedding ? 16 : 32;
+        Module recurrent = cell == "gru" ? new Gru(width, 64, 2, dropout: 0.5f, batchFirst) : new Lstm(width, 64, 2, dropout: 0.5f, batchFirst);
+        using var model = new Sequential([.. embedding ? [new Embedding(32, 16)] : Array.Empty<Module>(), recurrent, new Dropout(0.2f), new Linear(64, 32)]);
         model.Build(device, seed: 1);
         using var loss = new CrossEntropyLoss();
         using var optimizer = new Sgd(model.Parameters, 0.1f, momentum: 0.9f);
         using var buffers = new BatchBuffers<int, int>(device, source, 16);
         var examples = Enumerable.Range(0, 16).ToArray();
         var (flat, targets) = buffers.Load(examples);
-        var inputs = ((IndexTensor)flat).Reshape(source.InputsPerExample, 16);
+        var inputs = batchFirst ? ((IndexTensor)flat).Reshape(16, source.InputsPerExample) : ((IndexTensor)flat).Reshape(source.InputsPerExample, 16);
         ulong step = 0;
         double last = 0;
         void Step()
