@@ -158,19 +158,41 @@ public abstract class Module : IDisposable
     /// elements as a matrix by the last dimension ([T·B, V] for [T, B, V]), the form the losses give.
     /// </summary>
     /// <exception cref="InvalidOperationException">No Forward ran.</exception>
-    /// <exception cref="ArgumentException">The gradient has another number of elements or another last dimension.</exception>
+    /// <exception cref="ArgumentException">The gradient has another shape (the same elements in another shape, such as
+    /// [T, B, H] for a batch-first [B, T, H], included).</exception>
     private protected void CheckOutputGradient(Tensor outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var output = LastOutput ?? throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
         int last = output.Shape[^1];
-        if (outputGradient.Length != output.Length || outputGradient.Shape[^1] != last)
+        bool asOutput = SameShape(outputGradient.Shape, output.Shape);
+        bool asMatrix = outputGradient.Rank == 2 && outputGradient.Length == output.Length && outputGradient.Shape[^1] == last;
+        if (!asOutput && !asMatrix)
         {
             string matrix = output.Rank > 2 ? $" (or [{ShapeView.RowsByLast(output)}, {last}])" : string.Empty;
             throw new ArgumentException(
                 $"{GetType().Name}.Backward takes dL/d(output) shaped as the last Forward's output, {output.ShapeText}{matrix}; got {outputGradient.ShapeText}.",
                 nameof(outputGradient));
         }
+    }
+
+    // An index loop, not LINQ: Backward runs every batch, and training allocates nothing per batch.
+    private static bool SameShape(IReadOnlyList<int> a, IReadOnlyList<int> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (int d = 0; d < a.Count; d++)
+        {
+            if (a[d] != b[d])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -291,8 +291,9 @@ public sealed class ModuleTests
     private static IEnumerable<TestCaseData> WrongGradients()
     {
         // (module, its input shape or null for indices [3, 2], a gradient of the output's size with another last
-        // dimension or of another size). Before, Dropout took [5, 3] for a [4, 3] output and a GRU [40] for [5, 2, 4],
-        // silently; the others failed inside a kernel with its own names (Gemm, ScatterAddRows, Copy, Reshape).
+        // dimension or of another size, or the output's elements in another shape of the same rank). Before, Dropout
+        // took [5, 3] for a [4, 3] output and a GRU [40] for [5, 2, 4], silently; the others failed inside a kernel with
+        // its own names (Gemm, ScatterAddRows, Copy, Reshape).
         yield return new TestCaseData(new Linear(3, 2), new[] { 4, 3 }, new[] { 5, 2 }, "[4, 2]").SetArgDisplayNames("Linear");
         yield return new TestCaseData(new Linear(5, 2), null, new[] { 2, 6 }, "[3, 2, 2] (or [6, 2])").SetArgDisplayNames("Linear on indices");
         yield return new TestCaseData(new Relu(), new[] { 4, 3 }, new[] { 3, 4 }, "[4, 3]").SetArgDisplayNames("Relu");
@@ -300,6 +301,8 @@ public sealed class ModuleTests
         yield return new TestCaseData(new Embedding(5, 3), null, new[] { 6, 2 }, "[3, 2, 3] (or [6, 3])").SetArgDisplayNames("Embedding");
         yield return new TestCaseData(new Lstm(3, 4), new[] { 5, 2, 3 }, new[] { 5, 8 }, "[5, 2, 4] (or [10, 4])").SetArgDisplayNames("Lstm");
         yield return new TestCaseData(new Gru(3, 4), new[] { 5, 2, 3 }, new[] { 40 }, "[5, 2, 4] (or [10, 4])").SetArgDisplayNames("Gru");
+        yield return new TestCaseData(new Lstm(3, 4, batchFirst: true), new[] { 2, 5, 3 }, new[] { 5, 2, 4 }, "[2, 5, 4] (or [10, 4])").SetArgDisplayNames("batch-first Lstm, time-major gradient");
+        yield return new TestCaseData(new Gru(3, 4), new[] { 5, 2, 3 }, new[] { 2, 5, 4 }, "[5, 2, 4] (or [10, 4])").SetArgDisplayNames("time-major Gru, batch-first gradient");
         yield return new TestCaseData(new Slice(-1, 1), new[] { 5, 2, 3 }, new[] { 2, 2, 3 }, "[1, 2, 3] (or [2, 3])").SetArgDisplayNames("Slice");
     }
 
