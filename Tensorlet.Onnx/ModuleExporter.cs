@@ -9,7 +9,7 @@ namespace Tensorlet.Onnx;
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
 /// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="Relu"/>, <see cref="Tanh"/>
 /// and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
-/// tanh form Mul, Add and Tanh), <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on axis 0,
+/// tanh form Mul, Add and Tanh), <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
 /// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot).
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] when the first module takes them (see the tokenIds parameter), otherwise float
@@ -157,7 +157,7 @@ public static class ModuleExporter
                     return x.With(builder.Dropout(x.Name, name), [.. x.Shape]);
                 case Nn.Slice slice:
                     Expect(module, prefix, x, indices: false);
-                    return x.With(builder.Slice(x.Name, slice.Start, slice.Count, name), [slice.Count, .. x.Shape.Skip(1)]);
+                    return Slice(slice, prefix, name, x);
                 case Nn.Lstm lstm:
                     return Recurrent(prefix, x, lstm.InputSize, lstm.NumLayers, lstm.HiddenSize, lstm: true);
                 case Nn.Gru gru:
@@ -190,6 +190,20 @@ public static class ModuleExporter
             }
 
             return x.With(outputs.Output, x.Shape[0], batch, hidden);
+        }
+
+        // The slice along its dim, which the value's rank resolves; the result has Count there.
+        private Value Slice(Nn.Slice slice, string prefix, string name, Value x)
+        {
+            int axis = slice.Dim < 0 ? x.Shape.Count + slice.Dim : slice.Dim;
+            if (axis < 0 || axis >= x.Shape.Count)
+            {
+                throw new OnnxExportException($"The Slice '{prefix}' narrows dim {slice.Dim}; the value before it has rank {x.Shape.Count}.");
+            }
+
+            OnnxDimension[] shape = [.. x.Shape];
+            shape[axis] = slice.Count;
+            return x.With(builder.Slice(x.Name, slice.Start, slice.Count, name, axis), shape);
         }
 
         private string StateName(string prefix, string state) => prefix == rootStateName ? state : $"{prefix}.{state}";

@@ -154,14 +154,14 @@ internal sealed class OnnxGraphBuilder
     public string Dropout(string input, string name = "dropout") => Node("Identity", name, [input]);
 
     /// <summary>
-    /// Rows [start, start + count) of the first axis, as x[start:start+count] in PyTorch (and Tensorlet's Slice
-    /// module); a negative <paramref name="start"/> counts from the end.
+    /// Elements [start, start + count) along <paramref name="axis"/>, as torch.narrow(x, axis, start, count) (and
+    /// Tensorlet's Slice module); a negative <paramref name="start"/> counts from the end, a negative axis from the last.
     /// </summary>
-    public string Slice(string input, int start, int count, string name = "slice")
+    public string Slice(string input, int start, int count, string name = "slice", int axis = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         long end = start < 0 && start + count >= 0 ? long.MaxValue : start + count;
-        return Node("Slice", name, [input, Int64Constant([start]), Int64Constant([end]), Int64Constant([0])]);
+        return Node("Slice", name, [input, Int64Constant([start]), Int64Constant([end]), Int64Constant([axis])]);
     }
 
     /// <summary>

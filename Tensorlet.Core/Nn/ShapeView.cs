@@ -34,6 +34,20 @@ internal sealed class ShapeView
     /// <summary><paramref name="source"/> shaped as all of <paramref name="like"/>'s dimensions, then <paramref name="last"/> (for index inputs).</summary>
     public Tensor Append(Tensor source, IndexTensor like, int last) => Shaped(source, like.Shape, like.Rank, last);
 
+    /// <summary><paramref name="source"/> shaped as <paramref name="like"/> with dimension <paramref name="dim"/> of size <paramref name="size"/> (a narrowed copy's shape).</summary>
+    public Tensor Resized(Tensor source, Tensor like, int dim, int size)
+    {
+        if (Matches(source) && shape.Length == like.Rank && shape[dim] == size && LeadingEqual(like.Shape, dim) && TrailingEqual(like.Shape, dim + 1))
+        {
+            return view!;
+        }
+
+        shape = [.. like.Shape];
+        shape[dim] = size;
+        view = source.Reshape(shape);
+        return view;
+    }
+
     // source shaped as the first `count` of `leading`, then `last`; the cached view when it is that already.
     private Tensor Shaped(Tensor source, IReadOnlyList<int> leading, int count, int last)
     {
@@ -55,6 +69,20 @@ internal sealed class ShapeView
     }
 
     private bool Matches(Tensor source) => view is not null && !view.IsDisposed && ReferenceEquals(view.Storage, source.Storage) && view.Offset == source.Offset;
+
+    // Dimensions from `first` on are those of `dims`, whose rank is the cached shape's.
+    private bool TrailingEqual(IReadOnlyList<int> dims, int first)
+    {
+        for (int d = first; d < dims.Count; d++)
+        {
+            if (shape[d] != dims[d])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private bool LeadingEqual(IReadOnlyList<int> leading, int count)
     {

@@ -54,7 +54,8 @@ public sealed class SequentialTrainingTests
 
     /// <summary>
     /// Time-major, and batch-first (the same ids read as [B, T]) on token ids straight into the recurrent module or through
-    /// an Embedding (dense input), which adds the reordering's buffers and permutations.
+    /// an Embedding (dense input), which adds the reordering's buffers and permutations; the batch-first model classifies
+    /// each sequence from its last step, a Slice along dim 1 (a gather with its own buffers and row indices).
     /// </summary>
     [TestCase(1, "lstm", false, true)]
     [TestCase(2, "lstm", false, true)]
@@ -71,14 +72,16 @@ public sealed class SequentialTrainingTests
         var source = new SequenceBatchSource([.. Enumerable.Range(0, 16 * 31).Select(_ => random.Next(32))], 31);
         int width = embedding ? 16 : 32;
         Module recurrent = cell == "gru" ? new Gru(width, 64, 2, dropout: 0.5f, batchFirst) : new Lstm(width, 64, 2, dropout: 0.5f, batchFirst);
-        using var model = new Sequential([.. embedding ? [new Embedding(32, 16)] : Array.Empty<Module>(), recurrent, new Dropout(0.2f), new Linear(64, 32)]);
+        Module[] lastStep = batchFirst ? [new Slice(-1, 1, dim: 1)] : [];
+        using var model = new Sequential([.. embedding ? [new Embedding(32, 16)] : Array.Empty<Module>(), recurrent, new Dropout(0.2f), .. lastStep, new Linear(64, 32)]);
         model.Build(device, seed: 1);
         using var loss = new CrossEntropyLoss();
         using var optimizer = new Sgd(model.Parameters, 0.1f, momentum: 0.9f);
         using var buffers = new BatchBuffers<int, int>(device, source, 16);
         var examples = Enumerable.Range(0, 16).ToArray();
-        var (flat, targets) = buffers.Load(examples);
+        var (flat, allTargets) = buffers.Load(examples);
         var inputs = batchFirst ? ((IndexTensor)flat).Reshape(16, source.InputsPerExample) : ((IndexTensor)flat).Reshape(source.InputsPerExample, 16);
+        var targets = batchFirst ? ((IndexTensor)allTargets).Slice(0, 16) : allTargets;
         ulong step = 0;
         double last = 0;
         void Step()

@@ -120,6 +120,22 @@ public sealed class OnnxModuleExporterTests
         }
     }
 
+    [Test]
+    public void SlicesAlongTheFirstAndTheLastDimensionMatchTensorlet()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Linear(5, 8), new Slice(1, 3, dim: -1), new Tanh(), new Slice(-2, 2), new Linear(3, 2));
+        model.Build(device, seed: 18);
+        model.Eval();
+        using var session = new OrtSession(ModuleExporter.Export(model));
+        var x = OnnxLayerTests.Uniform(new Random(19), 4 * 5, 2f);
+        using var input = device.FromArray(x, 4, 5);
+        var expected = model.Forward(input).ToArray();
+        var y = session.Run(OrtSession.Floats("input", x, 4, 5))["output"];
+        Assert.That(y.Shape, Is.EqualTo(new[] { 2, 2 }));
+        Assert.That(y.Data, Is.EqualTo(expected).Within(Tolerance));
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void LinearsWithoutBiasExportAndMatchOnnxRuntimeOnFloatsAndOnTokenIds(bool tokenIds)
