@@ -7,8 +7,8 @@ using Tensorlet.Tests.Infrastructure;
 namespace Tensorlet.Tests.Nn;
 
 /// <summary>
-/// Modules, losses and optimizers against PyTorch 1.13 (fixtures written by scripts/make_module_fixtures.py; see its
-/// header). Tolerances as TorchParityTests: 1e-5 relative on outputs and losses, 1e-4 on gradients, 1e-5 on parameters
+/// Modules, losses and optimizers against PyTorch 1.13 (fixtures written by scripts/make_module_fixtures.py and, for
+/// the batch-first classifier, scripts/make_batch_first_fixtures.py; see their headers). Tolerances as TorchParityTests: 1e-5 relative on outputs and losses, 1e-4 on gradients, 1e-5 on parameters
 /// after 3 optimizer steps, each with an absolute floor of a tenth of that.
 /// </summary>
 public sealed class ModuleTorchParityTests
@@ -93,6 +93,63 @@ public sealed class ModuleTorchParityTests
             _ => new AdamW(model.Parameters, 0.01f, weightDecay: 0.1f),
         };
         AssertThreeStepsMatch(model, optimizer, loss, x, y, fixture, start + run);
+    }
+
+    /// <summary>
+    /// nn.Sequential(nn.LSTM(3, 5, 2, batch_first=True), x.narrow(1, T − 1, 1), nn.Linear(5, 4)) on dense [B, T, In] from
+    /// a nonzero (h0, c0): the logits, the final state ([layers, B, H], as PyTorch keeps it under batch_first), the loss,
+    /// every gradient and dL/dx in [B, T, In], then 3 Adam steps.
+    /// </summary>
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ABatchFirstLstmClassifierMatchesPyTorchStatesGradientsAndAdam(string deviceName)
+    {
+        const int batch = 3, steps = 4, inputs = 3, hidden = 5, layers = 2;
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_batch_first.safetensors"));
+        var lstm = new Lstm(inputs, hidden, layers, batchFirst: true);
+        using var model = new Sequential(lstm, new Slice(-1, 1, dim: 1), new Linear(hidden, 4));
+        model.Build(device);
+        model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[p.Name].Data)));
+        using var initial = lstm.CreateState(device, batch);
+        for (int k = 0; k < layers; k++)
+        {
+            initial.Hidden[k].CopyFrom(fixture["h0"].Data.AsSpan(k * batch * hidden, batch * hidden));
+            initial.Cell[k].CopyFrom(fixture["c0"].Data.AsSpan(k * batch * hidden, batch * hidden));
+        }
+
+        lstm.InitialState = initial;
+        using var x = device.FromArray(fixture["x"].Data, batch, steps, inputs);
+        using var y = device.IndexFromArray(fixture["targets"].ToInt32Array(), batch);
+        using var loss = new CrossEntropyLoss();
+        model.Parameters.ZeroGradients();
+        var logits = model.Forward(x);
+        Assert.That(logits.Shape, Is.EqualTo(new[] { batch, 1, 4 }));
+        AssertClose(logits.ToArray(), fixture["logits"].Data, 1e-5, "logits");
+        AssertClose([.. lstm.FinalState!.Hidden.SelectMany(t => t.ToArray())], fixture["h_n"].Data, 1e-5, "h_n");
+        AssertClose([.. lstm.FinalState.Cell.SelectMany(t => t.ToArray())], fixture["c_n"].Data, 1e-5, "c_n");
+        Assert.That(loss.Forward(logits, y), Is.EqualTo(fixture["loss"].Data[0]).Within(1e-5 * fixture["loss"].Data[0]), "loss");
+        var dx = model.Backward(loss.Backward());
+        Assert.That(dx!.Shape, Is.EqualTo(new[] { batch, steps, inputs }), "dL/dx is batch-first, as x");
+        AssertClose(dx.ToArray(), fixture["grad.x"].Data, 1e-4, "grad.x");
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Gradient.ToArray(), fixture[$"grad.{p.Name}"].Data, 1e-4, $"grad.{p.Name}");
+        }
+
+        using var adam = new Adam(model.Parameters, 0.01f);
+        for (int step = 0; step < 3; step++)
+        {
+            adam.ZeroGradients();
+            double value = loss.Forward(model.Forward(x), y);
+            Assert.That(value, Is.EqualTo(fixture["adam_losses"].Data[step]).Within(1e-5 * fixture["adam_losses"].Data[step]), $"loss before Adam step {step + 1}");
+            model.Backward(loss.Backward());
+            adam.Step();
+        }
+
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Value.ToArray(), fixture[$"adam3.{p.Name}"].Data, 1e-5, $"adam3.{p.Name}");
+        }
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
