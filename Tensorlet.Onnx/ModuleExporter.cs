@@ -10,10 +10,12 @@ namespace Tensorlet.Onnx;
 /// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="Relu"/>, <see cref="Tanh"/>
 /// and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
 /// tanh form Mul, Add and Tanh), <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
-/// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot).
+/// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot), with
+/// a Transpose before and after when the module is batch-first.
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] when the first module takes them (see the tokenIds parameter), otherwise float
-/// [T, B, In] when the model has a recurrent module and [N, In] when it has none. Its output is <c>output</c>. Every
+/// [T, B, In] when the model has a recurrent module and [N, In] when it has none; [B, T] and [B, T, In] when the first
+/// recurrent module is batch-first. Its output is <c>output</c>. Every
 /// recurrent module adds the inputs <c>{prefix}.h0</c> and (LSTM) <c>{prefix}.c0</c> [L, B, H] and the outputs
 /// <c>{prefix}.hn</c> and (LSTM) <c>{prefix}.cn</c> (just <c>h0</c>, <c>c0</c>, <c>hn</c>, <c>cn</c> when the model is the
 /// recurrent module itself): feed hn and cn back as h0 and c0 to go on where a call stopped, as the module's
@@ -63,12 +65,13 @@ public static class ModuleExporter
 
         var builder = new OnnxGraphBuilder(stateDict, graphName);
         bool indices = tokenIds ?? First(model) is Embedding;
-        bool recurrent = Leaves(model).Any(m => m is Nn.Lstm or Nn.Gru);
+        var firstRecurrent = Leaves(model).OfType<RnnBase>().FirstOrDefault();
         var walk = new Walk(builder, model is Sequential ? null : rootPrefix);
+        OnnxDimension[] sequence = firstRecurrent is { BatchFirst: true } ? ["B", "T"] : ["T", "B"];
         Value input = indices
-            ? new(builder.Input("input", OnnxElementType.Int64, "T", "B"), true, ["T", "B"])
-            : recurrent
-                ? new(builder.Input("input", OnnxElementType.Float, "T", "B", InputWidth(model)), false, ["T", "B", InputWidth(model)])
+            ? new(builder.Input("input", OnnxElementType.Int64, sequence), true, sequence)
+            : firstRecurrent is not null
+                ? new(builder.Input("input", OnnxElementType.Float, [.. sequence, InputWidth(model)]), false, [.. sequence, InputWidth(model)])
                 : new(builder.Input("input", OnnxElementType.Float, "N", InputWidth(model)), false, ["N", InputWidth(model)]);
         var output = walk.Visit(model, model is Sequential ? "" : rootPrefix, input);
         if (output.Indices)
@@ -159,9 +162,9 @@ public static class ModuleExporter
                     Expect(module, prefix, x, indices: false);
                     return Slice(slice, prefix, name, x);
                 case Nn.Lstm lstm:
-                    return Recurrent(prefix, x, lstm.InputSize, lstm.NumLayers, lstm.HiddenSize, lstm: true);
+                    return Recurrent(prefix, x, lstm, lstm: true);
                 case Nn.Gru gru:
-                    return Recurrent(prefix, x, gru.InputSize, gru.NumLayers, gru.HiddenSize, lstm: false);
+                    return Recurrent(prefix, x, gru, lstm: false);
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
@@ -169,16 +172,29 @@ public static class ModuleExporter
             }
         }
 
-        private Value Recurrent(string prefix, Value x, int inputSize, int layers, int hidden, bool lstm)
+        // The ONNX recurrent nodes run time-major ([T, B, In] → [T, B, H]); a batch-first module's [B, T] ids or
+        // [B, T, In] input is transposed on the way in and its output back to [B, T, H]. The states are [L, B, H] either way.
+        private Value Recurrent(string prefix, Value x, RnnBase module, bool lstm)
         {
             string kind = lstm ? "Lstm" : "Gru";
-            var input = x.Indices ? builder.OneHot(x.Name, inputSize, prefix + ".one_hot") : x.Name;
+            var (layers, hidden, batchFirst) = (module.NumLayers, module.HiddenSize, module.BatchFirst);
             if (!x.Indices && x.Shape.Count != 3)
             {
-                throw new OnnxExportException($"The {kind} '{prefix}' takes [T, B, In]; the value before it has rank {x.Shape.Count}.");
+                throw new OnnxExportException($"The {kind} '{prefix}' takes {(batchFirst ? "[B, T, In]" : "[T, B, In]")}; the value before it has rank {x.Shape.Count}.");
             }
 
-            var batch = x.Shape[1];
+            string input;
+            if (x.Indices)
+            {
+                var ids = batchFirst ? builder.Transpose(x.Name, [1, 0], prefix + ".time_major") : x.Name;
+                input = builder.OneHot(ids, module.InputSize, prefix + ".one_hot");
+            }
+            else
+            {
+                input = batchFirst ? builder.Transpose(x.Name, [1, 0, 2], prefix + ".time_major") : x.Name;
+            }
+
+            var (steps, batch) = batchFirst ? (x.Shape[1], x.Shape[0]) : (x.Shape[0], x.Shape[1]);
             var h0 = builder.Input(StateName(prefix, "h0"), OnnxElementType.Float, layers, batch, hidden);
             var outputs = lstm
                 ? builder.Lstm(prefix, layers, input, h0, builder.Input(StateName(prefix, "c0"), OnnxElementType.Float, layers, batch, hidden))
@@ -189,7 +205,9 @@ public static class ModuleExporter
                 StateOutputs.Add((finalCell, StateName(prefix, "cn"), [layers, batch, hidden]));
             }
 
-            return x.With(outputs.Output, x.Shape[0], batch, hidden);
+            return batchFirst
+                ? x.With(builder.Transpose(outputs.Output, [1, 0, 2], prefix + ".batch_first"), batch, steps, hidden)
+                : x.With(outputs.Output, steps, batch, hidden);
         }
 
         // The slice along its dim, which the value's rank resolves; the result has Count there.

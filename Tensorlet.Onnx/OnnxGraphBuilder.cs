@@ -165,6 +165,13 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>
+    /// The axes of <paramref name="input"/> permuted, output axis i being input axis perm[i]: [B, T, ..] ↔ [T, B, ..]
+    /// around a batch-first recurrent layer with perm (1, 0, ..). (ONNX's own batch-first layout, the recurrent
+    /// operators' layout = 1, is not used: ONNX Runtime refuses it.)
+    /// </summary>
+    public string Transpose(string input, long[] perm, string name = "transpose") => Node("Transpose", name, [input], attributes: [Ints("perm", perm)]);
+
+    /// <summary>
     /// A one-hot float encoding [.., <paramref name="depth"/>] of int64 ids, for a recurrent layer, whose ONNX
     /// operator takes dense input (a gather into the gates would need a 4H × 4H identity in place of W).
     /// </summary>

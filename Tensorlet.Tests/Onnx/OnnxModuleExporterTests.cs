@@ -1,3 +1,4 @@
+using Microsoft.ML.OnnxRuntime;
 using NUnit.Framework;
 using Tensorlet.Nn;
 using Tensorlet.Onnx;
@@ -120,6 +121,68 @@ public sealed class OnnxModuleExporterTests
         }
     }
 
+    /// <summary>
+    /// Batch-first LSTM and GRU models (Transposes around the ONNX recurrent nodes; the ids are transposed before their
+    /// OneHot) on an Embedding's output, on dense input and on one-hot ids, the first two classifying from the last step
+    /// (a Slice along dim 1), over calls of 1 to 3 steps (2 = B among them) with the [L, B, H] state fed back.
+    /// </summary>
+    [TestCase("lstm", "embedding")]
+    [TestCase("gru", "embedding")]
+    [TestCase("lstm", "dense")]
+    [TestCase("gru", "dense")]
+    [TestCase("lstm", "one-hot")]
+    [TestCase("gru", "one-hot")]
+    public void ABatchFirstRecurrentModelMatchesTensorletOverCallsWithACarriedState(string cell, string input)
+    {
+        const int vocabulary = 7, width = 4, hidden = 5, layers = 2, classes = 3, batch = 2;
+        var device = TestDevices.Get("cpu");
+        bool lstm = cell == "lstm";
+        int rnnWidth = input == "one-hot" ? vocabulary : width;
+        RnnBase rnn = lstm ? new Lstm(rnnWidth, hidden, layers, dropout: 0.3f, batchFirst: true) : new Gru(rnnWidth, hidden, layers, dropout: 0.3f, batchFirst: true);
+        rnn.CarryState = true;
+        Module[] front = input == "embedding" ? [new Embedding(vocabulary, width)] : [];
+        Module[] lastStep = input == "one-hot" ? [] : [new Slice(-1, 1, dim: 1)];
+        using var model = new Sequential([.. front, rnn, .. lastStep, new Linear(hidden, classes)]);
+        model.Build(device, seed: 21);
+        model.Eval();
+
+        using var session = new OrtSession(ModuleExporter.Export(model, tokenIds: input != "dense"));
+        string state = input == "embedding" ? "1" : "0";
+        var random = new Random(22);
+        var h = new float[layers * batch * hidden];
+        var c = new float[layers * batch * hidden];
+        for (int call = 0; call < 6; call++)
+        {
+            int steps = 1 + (call % 3);
+            var ids = Enumerable.Range(0, batch * steps).Select(_ => random.Next(vocabulary)).ToArray();
+            var x = OnnxLayerTests.Uniform(random, batch * steps * width, 2f);
+            using var idsTensor = device.IndexFromArray(ids, batch, steps);
+            using var xTensor = device.FromArray(x, batch, steps, width);
+            var expected = (input == "dense" ? model.Forward(xTensor) : model.Forward(idsTensor)).ToArray();
+            List<NamedOnnxValue> feeds =
+            [
+                input == "dense" ? OrtSession.Floats("input", x, batch, steps, width) : OrtSession.Ids("input", ids, batch, steps),
+                OrtSession.Floats($"{state}.h0", h, layers, batch, hidden),
+            ];
+            if (lstm)
+            {
+                feeds.Add(OrtSession.Floats($"{state}.c0", c, layers, batch, hidden));
+            }
+
+            var result = session.Run([.. feeds]);
+            Assert.That(result["output"].Shape, Is.EqualTo(new[] { batch, input == "one-hot" ? steps : 1, classes }), $"call {call}");
+            Assert.That(result["output"].Data, Is.EqualTo(expected).Within(Tolerance), $"outputs of call {call}");
+            h = result[$"{state}.hn"].Data;
+            var final = lstm ? ((Lstm)rnn).FinalState!.Hidden : ((Gru)rnn).FinalState!.Hidden;
+            Assert.That(h, Is.EqualTo(final.SelectMany(t => t.ToArray()).ToArray()).Within(Tolerance), $"final h of call {call}");
+            if (lstm)
+            {
+                c = result[$"{state}.cn"].Data;
+                Assert.That(c, Is.EqualTo(((Lstm)rnn).FinalState!.Cell.SelectMany(t => t.ToArray()).ToArray()).Within(Tolerance), $"final c of call {call}");
+            }
+        }
+    }
+
     [Test]
     public void SlicesAlongTheFirstAndTheLastDimensionMatchTensorlet()
     {
@@ -213,6 +276,12 @@ public sealed class OnnxModuleExporterTests
         using var recurrent = new Sequential(new Tanh(), new Lstm(3, 4));
         recurrent.Build(device);
         Assert.That(InputShape(ModuleExporter.Export(recurrent)), Is.EqualTo(new[] { "T", "B", "3" }));
+        using var batchFirst = new Sequential(new Tanh(), new Gru(3, 4, batchFirst: true));
+        batchFirst.Build(device);
+        Assert.That(InputShape(ModuleExporter.Export(batchFirst)), Is.EqualTo(new[] { "B", "T", "3" }));
+        using var batchFirstIds = new Sequential(new Embedding(5, 3), new Lstm(3, 4, batchFirst: true));
+        batchFirstIds.Build(device);
+        Assert.That(InputShape(ModuleExporter.Export(batchFirstIds)), Is.EqualTo(new[] { "B", "T" }));
 
         static string[] InputShape(byte[] model) => [.. Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(model).Graph.Input[0].Type.TensorType.Shape.Dim
             .Select(d => d.DimParam is "" ? d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture) : d.DimParam)];
