@@ -6,7 +6,8 @@ namespace Tensorlet.Models.Sampling;
 /// <summary>
 /// Generates token ids from any module that maps ids to next-token logits: given ids [T, 1] (time-major, one
 /// sequence) it returns logits [T, 1, V] or [T, V], whose last row scores the token after the last id, as a
-/// <c>Sequential(Embedding, Lstm or Gru, Linear)</c> or the char models do.
+/// <c>Sequential(Embedding, Lstm or Gru, Linear)</c> or the char models do. A model whose recurrent modules are
+/// batch-first is given [1, T] and returns [1, T, V].
 /// <para>
 /// A model with recurrent modules (any <see cref="RnnBase"/>: <see cref="Lstm"/>, <see cref="Gru"/>) carries their
 /// state from step to step: the start text runs once, then each new id is one single-step forward, where the notebook
@@ -139,6 +140,12 @@ public static class SequenceGenerator
             this.topK = topK;
             wasTraining = model.Training;
             Collect(model);
+            BatchFirst = recurrent.Count > 0 && recurrent[0].Module.BatchFirst;
+            if (recurrent.Exists(r => r.Module.BatchFirst != BatchFirst))
+            {
+                throw new ArgumentException("The model has batch-first and time-major recurrent modules; generation feeds its one sequence to all of them in one layout.", nameof(model));
+            }
+
             Carries = window is null && recurrent.Count > 0;
             foreach (var (module, _) in recurrent)
             {
@@ -151,13 +158,16 @@ public static class SequenceGenerator
         /// <summary>Whether the recurrent state is carried from one <see cref="Run"/> to the next.</summary>
         public bool Carries { get; }
 
+        /// <summary>Whether the model's recurrent modules take [B, T], so the ids go in as [1, T].</summary>
+        public bool BatchFirst { get; }
+
         /// <summary>The logits [T, V] of <paramref name="tokens"/>, owned by the model until its next Forward.</summary>
         public Tensor Run(int[] tokens)
         {
             if (ids is null || ids.Length != tokens.Length)
             {
                 ids?.Dispose();
-                ids = model.Device.IndexZeros(tokens.Length, 1);
+                ids = BatchFirst ? model.Device.IndexZeros(1, tokens.Length) : model.Device.IndexZeros(tokens.Length, 1);
             }
 
             ids.CopyFrom(tokens);

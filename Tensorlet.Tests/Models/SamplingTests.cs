@@ -47,6 +47,25 @@ public sealed class SamplingTests
         Assert.That((model.Training, gru.CarryState, gru.FinalState), Is.EqualTo((true, false, (GruState?)null)), "training mode, no carried state");
     }
 
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ABatchFirstModelSamplesWhatTheTimeMajorModelSamples(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var timeMajor = new Sequential(new Embedding(Characters.Count, 5), new Lstm(5, 6, 2, dropout: 0.5f), new Linear(6, Characters.Count));
+        using var batchFirst = new Sequential(new Embedding(Characters.Count, 5), new Lstm(5, 6, 2, dropout: 0.5f, batchFirst: true), new Linear(6, Characters.Count));
+        timeMajor.Build(device, seed: 4);
+        batchFirst.Build(device, seed: 4);
+        var prefix = Characters.Encode("bad cafe");
+        Assert.That(SequenceGenerator.NextDistributionCarried(batchFirst, prefix, 1f), Is.EqualTo(SequenceGenerator.NextDistributionCarried(timeMajor, prefix, 1f)), "fed one id at a time");
+        Assert.That(SequenceGenerator.NextDistributionFromScratch(batchFirst, prefix, 1f), Is.EqualTo(SequenceGenerator.NextDistributionFromScratch(timeMajor, prefix, 1f)), "the whole prefix at once");
+        Assert.That(SequenceGenerator.Generate(batchFirst, prefix, 12, 1f, seed: 3), Is.EqualTo(SequenceGenerator.Generate(timeMajor, prefix, 12, 1f, seed: 3)), "the state carried");
+        Assert.That(SequenceGenerator.Generate(batchFirst, prefix, 12, 1f, seed: 3, window: 5), Is.EqualTo(SequenceGenerator.Generate(timeMajor, prefix, 12, 1f, seed: 3, window: 5)), "a window");
+
+        using var mixed = new Sequential(new Embedding(Characters.Count, 5), new Lstm(5, 6, batchFirst: true), new Gru(6, 6), new Linear(6, Characters.Count));
+        mixed.Build(device);
+        Assert.That(Assert.Throws<ArgumentException>(() => SequenceGenerator.Generate(mixed, prefix, 3, 1f, seed: 1))!.Message, Does.StartWith("The model has batch-first and time-major recurrent modules"));
+    }
+
     [Test]
     public void AStartTextLongerThanAChunkDrawsWhatTheWholeTextFromScratchDrawsInTheMemoryOfOneChunk()
     {
