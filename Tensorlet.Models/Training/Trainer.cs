@@ -146,6 +146,12 @@ public sealed class Trainer
         }
 
         BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
+        CheckLayout(train, nameof(train));
+        if (validation is not null)
+        {
+            CheckLayout(validation, nameof(validation));
+        }
+
         if (start is { } position)
         {
             CheckStart(position, BatchesPerEpoch(train.Count));
@@ -313,6 +319,23 @@ public sealed class Trainer
             {
                 Collect(child.Value);
             }
+        }
+    }
+
+    // A source whose batches are time-major, [InputsPerExample, B] (every IBatchSource of token ids, unless it says
+    // otherwise), would reach a batch-first recurrent module with batch and time swapped; no shape check downstream can
+    // tell, since the loss's rows line up either way, so the pair is refused before training.
+    private void CheckLayout<TInput, TTarget>(IBatchSource<TInput, TTarget> source, string name)
+        where TInput : unmanaged
+        where TTarget : unmanaged
+    {
+        int examples = source.InputsPerExample + 1; // not InputsPerExample, so the two layouts differ
+        var shape = source.InputShape(examples);
+        bool timeMajor = shape.Length == 2 && shape[0] == source.InputsPerExample && shape[1] == examples;
+        var batchFirst = timeMajor ? RecurrentModules().Find(r => r.BatchFirst) : null;
+        if (batchFirst is not null)
+        {
+            throw new ArgumentException($"{source.GetType().Name} gives time-major batches [steps, batch], but the model's {batchFirst.GetType().Name} is batch-first: build it with batchFirst: false.", name);
         }
     }
 
