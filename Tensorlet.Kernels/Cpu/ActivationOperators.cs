@@ -128,7 +128,8 @@ internal readonly struct GeluBackwardOperator : IBinaryOperator
 /// PyTorch's 0.5·(1 + t) + 0.5·x·(1 − t²)·u′ with t = tanh u; u′ = √(2/π)·(1 + 3·0.044715·x²) and s·(1 − s) = e/(1 + e)²
 /// with e = e^(−2|u|), which keeps its relative accuracy where t nears ±1. Invoke(x, dy). x is first clamped to
 /// ±<see cref="GeluConstants.TanhFormClamp"/>, which changes no finite result and keeps x² finite; x − x (0, or NaN
-/// for an infinite or NaN x) is added back, so ±∞ gives NaN as the exact form's derivative and PyTorch's do.
+/// for an infinite or NaN x) is added back, so ±∞ gives NaN as the exact form's derivative and PyTorch's do. A finite
+/// |x| above about 1.8e19 keeps its true derivative (1 or 0), where PyTorch's float32 x³ overflows to NaN.
 /// </summary>
 internal readonly struct GeluTanhBackwardOperator : IBinaryOperator
 {

@@ -15,14 +15,14 @@ public sealed record TrainingPosition(int Epoch, int BatchInEpoch, long Step);
 /// <param name="Batch">The batch in the epoch, from 1.</param>
 /// <param name="BatchesInEpoch">Batches this epoch will run.</param>
 /// <param name="Loss">This batch's mean loss per target, in the loss's units: nats for <c>CrossEntropyLoss</c>, squared target units for <c>MseLoss</c>. It is the loss's value for the default mean reduction, and its value over the batch's targets for <c>Reduction.Sum</c>, so that it compares with <see cref="EvaluationResult.Loss"/>.</param>
-/// <param name="RunningLoss">The mean batch loss so far this epoch, as the notebook prints it.</param>
+/// <param name="RunningLoss">The mean of the batches' <paramref name="Loss"/> so far this epoch, each batch counting once, as the notebook prints it (with a short last batch, not quite the mean over targets).</param>
 /// <param name="TargetsPerSecond">Targets trained on per second so far this epoch: their count over <paramref name="Elapsed"/>.</param>
 /// <param name="Elapsed">Time spent in this epoch.</param>
 public sealed record BatchProgress(int Epoch, int Batch, int BatchesInEpoch, double Loss, double RunningLoss, double TargetsPerSecond, TimeSpan Elapsed);
 
 /// <summary>Raised after every epoch.</summary>
 /// <param name="Epoch">The epoch, from 1.</param>
-/// <param name="TrainLoss">The mean batch loss of the epoch (<see cref="BatchProgress.Loss"/>).</param>
+/// <param name="TrainLoss">The mean of the epoch's batch losses (<see cref="BatchProgress.Loss"/>), each batch counting once, as the notebook prints it; with a short last batch it differs a little from a mean over targets such as <see cref="EvaluationResult.Loss"/>.</param>
 /// <param name="Validation">The validation scores, when a validation set was given.</param>
 /// <param name="TargetsPerSecond">Targets (as <see cref="BatchProgress"/> counts them) trained on per second: their count over <paramref name="Duration"/>.</param>
 /// <param name="Duration">The epoch's training time.</param>

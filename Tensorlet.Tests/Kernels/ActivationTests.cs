@@ -145,7 +145,7 @@ public sealed class ActivationTests
     }
 
     [TestCaseSource(nameof(GeluDevices))]
-    public void GelusBackwardIsNaNAtInfiniteAndNaNInputsAsPyTorchs(string deviceName, Activation activation)
+    public void GelusBackwardIsNaNAtInfiniteAndNaNInputs(string deviceName, Activation activation)
     {
         var device = TestDevices.Get(deviceName);
         float[] xData = [float.PositiveInfinity, float.NegativeInfinity, float.NaN, 1e30f];
@@ -159,6 +159,7 @@ public sealed class ActivationTests
 
         var result = dx.ToArray();
         Assert.That(result[..3], Is.All.NaN, $"{activation}: PyTorch's derivative at ±inf and NaN is NaN");
+        // PyTorch's float32 tanh form gives NaN here too, its x³ overflowing; the kernels keep the true derivative.
         Assert.That(result[3], Is.EqualTo(1f), "a large finite x keeps its derivative, 1");
     }
 
