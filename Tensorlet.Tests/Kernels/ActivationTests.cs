@@ -66,11 +66,7 @@ public sealed class ActivationTests
     [TestCase("Scalar")]
     public void CpuLoopsMatchTheReferenceAtEveryWidth(string name)
     {
-        var width = Enum.Parse<CpuVectorWidth>(name);
-        if (!CpuKernelPlan.IsSupported(width))
-        {
-            Assert.Ignore($"This machine does not accelerate {width}.");
-        }
+        var width = TestWidths.Supported(name);
 
         const int threads = 2;
         foreach (var activation in Activations)

@@ -129,11 +129,7 @@ public sealed class DropoutTests
     [TestCase("Scalar")]
     public void CpuDropoutMatchesTheReferenceAtEveryWidth(string name)
     {
-        var width = Enum.Parse<CpuVectorWidth>(name);
-        if (!CpuKernelPlan.IsSupported(width))
-        {
-            Assert.Ignore($"This machine does not accelerate {width}.");
-        }
+        var width = TestWidths.Supported(name);
 
         foreach (int n in Lengths("cpu"))
         {

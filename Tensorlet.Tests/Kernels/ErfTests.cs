@@ -2,6 +2,7 @@ using NUnit.Framework;
 using Tensorlet.Kernels.Cpu;
 using Tensorlet.Kernels.Ilgpu;
 using Tensorlet.Kernels.Reference;
+using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Kernels;
 
@@ -65,11 +66,7 @@ public sealed class ErfTests
     [TestCase("Scalar")]
     public void TheCpuErfIsWithinItsBoundAtEveryWidth(string name)
     {
-        var width = Enum.Parse<CpuVectorWidth>(name);
-        if (!CpuKernelPlan.IsSupported(width))
-        {
-            Assert.Ignore($"This machine does not accelerate {width}.");
-        }
+        var width = TestWidths.Supported(name);
 
         float[] x = Arguments();
         AssertWithinBound(x, CpuErf(x, width), $"FloatErf at {width}");

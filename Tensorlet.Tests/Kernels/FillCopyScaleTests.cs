@@ -74,11 +74,7 @@ public sealed class FillCopyScaleTests
     [TestCase("Scalar")]
     public void CpuReductionsMatchTheReferenceAtEveryWidth(string name)
     {
-        var width = Enum.Parse<CpuVectorWidth>(name);
-        if (!CpuKernelPlan.IsSupported(width))
-        {
-            Assert.Ignore($"This machine does not accelerate {width}.");
-        }
+        var width = TestWidths.Supported(name);
 
         foreach (int n in Lengths("cpu"))
         {
