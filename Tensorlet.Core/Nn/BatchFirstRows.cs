@@ -27,7 +27,7 @@ internal sealed class BatchFirstRows : IDisposable
     public Tensor InputToTimeMajor(Tensor input, int steps, int batch)
     {
         Prepare(input.Device, steps, batch);
-        return Gather(input, toTimeMajor!, timeMajorInput);
+        return timeMajorInput.GatherRows(input, toTimeMajor!);
     }
 
     /// <summary>The token ids [B·T] in time-major order [T·B], in a buffer kept until the next call (Backward reads it).</summary>
@@ -45,13 +45,13 @@ internal sealed class BatchFirstRows : IDisposable
     }
 
     /// <summary>The last call's time-major output rows [T·B, H] in batch-first order [B·T, H].</summary>
-    public Tensor OutputToBatchFirst(Tensor output) => Gather(output, toBatchFirst!, batchFirstOutput);
+    public Tensor OutputToBatchFirst(Tensor output) => batchFirstOutput.GatherRows(output, toBatchFirst!);
 
     /// <summary>dL/d(output) in batch-first rows [B·T, H] as the time-major rows [T·B, H] the recurrence's backward takes.</summary>
-    public Tensor OutputGradientToTimeMajor(Tensor outputGradient) => Gather(outputGradient, toTimeMajor!, timeMajorOutputGradient);
+    public Tensor OutputGradientToTimeMajor(Tensor outputGradient) => timeMajorOutputGradient.GatherRows(outputGradient, toTimeMajor!);
 
     /// <summary>dL/d(input) in time-major rows [T·B, In] as the batch-first rows [B·T, In] of the module's input.</summary>
-    public Tensor InputGradientToBatchFirst(Tensor inputGradient) => Gather(inputGradient, toBatchFirst!, batchFirstInputGradient);
+    public Tensor InputGradientToBatchFirst(Tensor inputGradient) => batchFirstInputGradient.GatherRows(inputGradient, toBatchFirst!);
 
     public void Dispose()
     {
@@ -62,13 +62,6 @@ internal sealed class BatchFirstRows : IDisposable
         toTimeMajor?.Dispose();
         toBatchFirst?.Dispose();
         timeMajorIds?.Dispose();
-    }
-
-    private static Tensor Gather(Tensor rows, IndexTensor order, Workspace into)
-    {
-        var result = into.Get(rows.Device, rows.Rows, rows.Columns);
-        Ops.GatherRows(rows, order, result);
-        return result;
     }
 
     // The two permutations for (steps, batch) on the device, made only when one of them changes.

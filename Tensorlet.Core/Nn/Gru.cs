@@ -1,7 +1,7 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// A multi-layer GRU with the semantics of nn.GRU(input, hidden, layers, dropout=p, batch_first=…): PyTorch's parameter names and
+/// A multi-layer GRU with the semantics of nn.GRU(input, hidden, layers, dropout=p, batch_first=…, bidirectional=…): PyTorch's parameter names and
 /// layout (<c>weight_ih_l{k}</c> [3H, In], <c>weight_hh_l{k}</c> [3H, H], <c>bias_ih_l{k}</c>, <c>bias_hh_l{k}</c>),
 /// gate order r, z, n with n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn)) and h' = (1 − z) ⊙ n + z ⊙ h, and dropout on
 /// every layer's output but the last, in training only. The stack, the state handling and the input and weight GEMMs
@@ -25,10 +25,11 @@ public sealed partial class Gru : RnnBase
     /// <param name="numLayers">Stacked layers.</param>
     /// <param name="dropout">Dropout on the outputs of every layer but the last, in training.</param>
     /// <param name="batchFirst">Take [B, T, In] (token indices [B, T]) and return [B, T, H], as PyTorch's batch_first=True; time-major [T, B, In] → [T, B, H] when false.</param>
-    public Gru(int inputSize, int hiddenSize, int numLayers = 1, float dropout = 0f, bool batchFirst = false)
-        : base("GRU", 3, inputSize, hiddenSize, numLayers, dropout, batchFirst)
+    /// <param name="bidirectional">Run every layer over the sequence in both directions, as PyTorch's bidirectional=True: the output is [.., 2H] and the states [2·layers, B, H] (see <see cref="RnnBase.Bidirectional"/>).</param>
+    public Gru(int inputSize, int hiddenSize, int numLayers = 1, float dropout = 0f, bool batchFirst = false, bool bidirectional = false)
+        : base("GRU", 3, inputSize, hiddenSize, numLayers, dropout, batchFirst, bidirectional)
     {
-        cells = [.. Enumerable.Range(0, numLayers).Select(_ => new CellBuffers())];
+        cells = [.. Enumerable.Range(0, StateLayers).Select(_ => new CellBuffers())];
     }
 
     /// <summary>The layer form: see <see cref="RnnBase.CreateParametersIn"/>.</summary>
@@ -48,7 +49,7 @@ public sealed partial class Gru : RnnBase
 
     /// <summary>Makes a zero h state for <paramref name="batch"/> sequences.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is below 1.</exception>
-    public GruState CreateState(Device device, int batch) => new(device, NumLayers, batch, HiddenSize);
+    public GruState CreateState(Device device, int batch) => new(device, StateLayers, batch, HiddenSize);
 
     private protected override RnnState NewState(Device device, int batch) => CreateState(device, batch);
 

@@ -16,9 +16,10 @@ namespace Tensorlet.Nn;
 /// <para>
 /// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
 /// layer's h for every step, [T, B, H]; with <see cref="BatchFirst"/>, [B, T, In] (or [B, T]) and [B, T, H], reordered
-/// to time-major rows on the way in and back on the way out. It starts from the cell's initial state (zeros when there
-/// is none) or, with <see cref="CarryState"/>, from the previous batch's final state, and leaves its final state for the
-/// next call; a state is [layers, B, H] in either layout. No gradient flows into the initial state: carrying the state
+/// to time-major rows on the way in and back on the way out; with <see cref="Bidirectional"/>, [.., 2H], each step's
+/// forward h then its reverse h. It starts from the cell's initial state (zeros when there is none) or, with
+/// <see cref="CarryState"/>, from the previous batch's final state, and leaves its final state for the next call; a
+/// state is [layers, B, H] in either layout ([2·layers, B, H] when bidirectional). No gradient flows into the initial state: carrying the state
 /// across batches is truncated backpropagation through time.
 /// </para>
 /// </summary>
@@ -33,6 +34,7 @@ public abstract class RnnBase : Module
     private readonly ShapeView inputGradientShaped = new();
     private readonly FlatIndexView flatIndices = new();
     private readonly BatchFirstRows? batchFirstRows;
+    private readonly BidirectionalRows? bidirectionalRows;
     private readonly Workspace hiddenGradient = new();
     private readonly Workspace inputGradientBuffer = new();
     private readonly Workspace wavefrontHiddenGradient = new();
@@ -46,8 +48,9 @@ public abstract class RnnBase : Module
     private int batch;
     private bool wavefrontRan;
     private bool savedStateUsed;
+    private bool carryState;
 
-    private protected RnnBase(string cellName, int gateCount, int inputSize, int hiddenSize, int numLayers, float dropout, bool batchFirst)
+    private protected RnnBase(string cellName, int gateCount, int inputSize, int hiddenSize, int numLayers, float dropout, bool batchFirst, bool bidirectional)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
@@ -70,11 +73,17 @@ public abstract class RnnBase : Module
         NumLayers = numLayers;
         DropoutProbability = dropout;
         BatchFirst = batchFirst;
+        Bidirectional = bidirectional;
+        Directions = bidirectional ? 2 : 1;
         batchFirstRows = batchFirst ? new BatchFirstRows() : null;
-        layers = new RnnLayer[numLayers];
-        for (int k = 0; k < numLayers; k++)
+        bidirectionalRows = bidirectional ? new BidirectionalRows(numLayers) : null;
+
+        // One entry per layer and direction, in PyTorch's order (l0, l0_reverse, l1, ...); a layer's dropout is its
+        // forward entry's, applied to the layer's whole output.
+        layers = new RnnLayer[numLayers * Directions];
+        for (int j = 0; j < layers.Length; j++)
         {
-            layers[k] = new RnnLayer(k < numLayers - 1 ? dropout : 0f);
+            layers[j] = new RnnLayer(j / Directions < numLayers - 1 ? dropout : 0f);
         }
     }
 
@@ -97,10 +106,40 @@ public abstract class RnnBase : Module
     public bool BatchFirst { get; }
 
     /// <summary>
+    /// Whether every layer also runs over the sequence in reverse, as PyTorch's bidirectional=True: the output is
+    /// [T, B, 2H] (or [B, T, 2H]), each step's forward h then its reverse h; a layer above the first takes 2H inputs; the
+    /// states are [2·layers, B, H], ordered layer 0 forward, layer 0 reverse, layer 1 forward, ...; and the parameters of
+    /// the reverse direction are <c>weight_ih_l{k}_reverse</c> etc.
+    /// </summary>
+    public bool Bidirectional { get; }
+
+    /// <summary>
     /// When true, each Forward starts from the previous Forward's final state (zeros the first time, or when the batch
     /// size changes), and no gradient flows back into it: truncated backpropagation through time.
     /// </summary>
-    public bool CarryState { get; set; }
+    /// <exception cref="InvalidOperationException">Set to true on a <see cref="Bidirectional"/> module, whose reverse direction ends at the start of the batch.</exception>
+    public bool CarryState
+    {
+        get => carryState;
+        set
+        {
+            if (value)
+            {
+                ThrowIfBidirectional(nameof(CarryState));
+            }
+
+            carryState = value;
+        }
+    }
+
+    /// <summary>1, or 2 for a <see cref="Bidirectional"/> module.</summary>
+    private protected int Directions { get; }
+
+    /// <summary>The entries of a state: one per layer and direction.</summary>
+    private protected int StateLayers => NumLayers * Directions;
+
+    /// <summary>The width of the output: H, or 2H for a <see cref="Bidirectional"/> module.</summary>
+    private int OutputSize => Directions * HiddenSize;
 
     /// <summary>The state the next Forward starts from, copied at its start; null for zeros. Typed by the cell.</summary>
     internal RnnState? Initial { get; set; }
@@ -123,6 +162,7 @@ public abstract class RnnBase : Module
     public void CarryFrom(RnnState state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        ThrowIfBidirectional(nameof(CarryFrom));
         CheckState(state, state.Batch);
         EndState(state.Hidden[0].Device, state.Batch).CopyFrom(state);
     }
@@ -146,7 +186,7 @@ public abstract class RnnBase : Module
             y = batchFirstRows.OutputToBatchFirst(y);
         }
 
-        return LastOutput = outputShaped.Like(y, input, HiddenSize);
+        return LastOutput = outputShaped.Like(y, input, OutputSize);
     }
 
     /// <summary>
@@ -172,7 +212,7 @@ public abstract class RnnBase : Module
             y = batchFirstRows.OutputToBatchFirst(y);
         }
 
-        return LastOutput = outputShaped.Append(y, input, HiddenSize);
+        return LastOutput = outputShaped.Append(y, input, OutputSize);
     }
 
     /// <summary>
@@ -184,7 +224,7 @@ public abstract class RnnBase : Module
     public override Tensor? Backward(Tensor outputGradient)
     {
         CheckOutputGradient(outputGradient);
-        var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, steps * batch, HiddenSize);
+        var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, steps * batch, OutputSize);
         if (batchFirstRows is not null)
         {
             dy = batchFirstRows.OutputGradientToTimeMajor(dy);
@@ -240,9 +280,9 @@ public abstract class RnnBase : Module
         }
 
         int rows = steps * batch;
-        if (outputGradient.Rows != rows || outputGradient.Columns != HiddenSize)
+        if (outputGradient.Rows != rows || outputGradient.Columns != OutputSize)
         {
-            throw new ArgumentException($"The {cellName} output gradient must be [{rows}, {HiddenSize}] but is {outputGradient.ShapeText}.", nameof(outputGradient));
+            throw new ArgumentException($"The {cellName} output gradient must be [{rows}, {OutputSize}] but is {outputGradient.ShapeText}.", nameof(outputGradient));
         }
 
         // The cells write each step's gate gradients over the gates Forward saved, just after reading them: the writes
@@ -254,6 +294,10 @@ public abstract class RnnBase : Module
         }
 
         savedStateUsed = true;
+        if (bidirectionalRows is not null)
+        {
+            return BackwardBidirectional(bidirectionalRows, outputGradient);
+        }
 
         Tensor? dH = outputGradient;
         Tensor? inputGradient = null;
@@ -301,14 +345,16 @@ public abstract class RnnBase : Module
         // nn.LSTM and nn.GRU initialise alike: every weight and bias from U(−1/√H, 1/√H).
         var init = Initializers.RnnDefault(HiddenSize);
         int gateRows = gateCount * HiddenSize;
-        for (int k = 0; k < NumLayers; k++)
+        for (int j = 0; j < layers.Length; j++)
         {
-            int inK = k == 0 ? InputSize : HiddenSize;
-            layers[k].Bind(
-                parameters.Add(JoinName(prefix, $"weight_ih_l{k}"), [gateRows, inK], init),
-                parameters.Add(JoinName(prefix, $"weight_hh_l{k}"), [gateRows, HiddenSize], init),
-                parameters.Add(JoinName(prefix, $"bias_ih_l{k}"), [gateRows], init),
-                parameters.Add(JoinName(prefix, $"bias_hh_l{k}"), [gateRows], init));
+            int k = j / Directions;
+            int inK = k == 0 ? InputSize : OutputSize;
+            string suffix = j % Directions == 1 ? $"l{k}_reverse" : $"l{k}";
+            layers[j].Bind(
+                parameters.Add(JoinName(prefix, $"weight_ih_{suffix}"), [gateRows, inK], init),
+                parameters.Add(JoinName(prefix, $"weight_hh_{suffix}"), [gateRows, HiddenSize], init),
+                parameters.Add(JoinName(prefix, $"bias_ih_{suffix}"), [gateRows], init),
+                parameters.Add(JoinName(prefix, $"bias_hh_{suffix}"), [gateRows], init));
         }
     }
 
@@ -331,6 +377,7 @@ public abstract class RnnBase : Module
         hiddenGradient.Dispose();
         inputGradientBuffer.Dispose();
         batchFirstRows?.Dispose();
+        bidirectionalRows?.Dispose();
         wavefrontHiddenGradient.Dispose();
         DisposeCellBuffers();
     }
@@ -425,8 +472,8 @@ public abstract class RnnBase : Module
     {
         var layer = layers[k];
         int rows = steps * batch;
-        bool oneHot = k == 0 && savedIndices is not null;
-        var input = oneHot ? null : k == 0 ? savedInput! : layers[k - 1].Output!;
+        bool oneHot = layer.Ids is not null;
+        var input = layer.Input;
         bool sharedA = input is not null && steps > 1 && ReferenceEquals(dInputProjection, dRecurrentProjection);
         if (steps > 1)
         {
@@ -452,7 +499,7 @@ public abstract class RnnBase : Module
         AddBiasGradients(k, layer, dInputProjection, dRecurrentProjection);
         if (oneHot)
         {
-            Ops.ScatterAddColumns(dInputProjection, savedIndices!, layer.WeightIh.Gradient);
+            Ops.ScatterAddColumns(dInputProjection, layer.Ids!, layer.WeightIh.Gradient);
         }
         else if (sharedA)
         {
@@ -511,6 +558,11 @@ public abstract class RnnBase : Module
         this.batch = batch;
         wavefrontRan = false;
         savedStateUsed = false;
+        if (bidirectionalRows is not null)
+        {
+            return RunBidirectional(bidirectionalRows, device, training, dropoutSeed, dropoutStream, initialState, finalState);
+        }
+
         Tensor? layerInput = savedInput;
         Tensor output = null!;
         bool ranWithLayerBelow = false;
@@ -518,6 +570,8 @@ public abstract class RnnBase : Module
         for (int k = 0; k < NumLayers; k++)
         {
             var layer = layers[k];
+            layer.Input = layerInput;
+            layer.Ids = k == 0 ? savedIndices : null;
             if (!ranWithLayerBelow)
             {
                 if (preparedAhead != k)
@@ -525,16 +579,7 @@ public abstract class RnnBase : Module
                     PrepareLayer(k, device, initialState);
                 }
 
-                // The biased input projection of all steps at once; the gather adds the bias as it writes.
-                if (k == 0 && savedIndices is not null)
-                {
-                    Ops.GatherColumns(layer.WeightIh.Value, savedIndices, layer.GatesAll!, InputBias(k, layer));
-                }
-                else
-                {
-                    Ops.Gemm(layerInput!, false, layer.WeightIh.Value, true, layer.GatesAll!);
-                    Ops.AddBias(layer.GatesAll!, InputBias(k, layer));
-                }
+                ProjectInput(k, layer);
 
                 // This layer and the next in one wavefront where the device does that (the cpu); layer k + 1, prepared
                 // for it, is not prepared again where the device declines.
@@ -567,6 +612,105 @@ public abstract class RnnBase : Module
         return output;
     }
 
+    // Each layer runs its forward direction on its input and its reverse direction on the input with the steps reversed,
+    // one after the other, each as one unidirectional layer (the two-layer wavefront is for unidirectional stacks); the
+    // layer's output interleaves the two, and its dropout applies to that whole output, as PyTorch's.
+    private Tensor RunBidirectional(BidirectionalRows rows, Device device, bool training, ulong dropoutSeed, ulong dropoutStream, RnnState? initialState, RnnState? finalState)
+    {
+        rows.Prepare(device, steps, batch);
+        Tensor? layerInput = savedInput;
+        Tensor output = null!;
+        for (int k = 0; k < NumLayers; k++)
+        {
+            var forward = layers[2 * k];
+            var reverse = layers[(2 * k) + 1];
+            forward.Input = layerInput;
+            forward.Ids = k == 0 ? savedIndices : null;
+            reverse.Input = layerInput is null ? null : rows.ReversedInput(k, layerInput);
+            reverse.Ids = forward.Ids is null ? null : rows.ReversedIds(forward.Ids);
+            for (int j = 2 * k; j < (2 * k) + 2; j++)
+            {
+                PrepareLayer(j, device, initialState);
+                ProjectInput(j, layers[j]);
+                ForwardCells(j, layers[j], steps, batch);
+                CopyFinalState(j, finalState);
+            }
+
+            output = forward.Dropout.Forward(rows.Interleave(k, HiddenPair(2 * k, device)), training, dropoutSeed, DropoutStream(dropoutStream, k));
+            forward.Output = output;
+            layerInput = output;
+        }
+
+        return output;
+    }
+
+    // The backward of RunBidirectional, layer by layer from the top: the layer's output gradient split into its two
+    // directions' dL/dh, each direction's recurrence backward and weight gradients, and dL/d(layer input) the sum of the
+    // forward direction's and the reverse direction's with its steps put back in order.
+    private Tensor? BackwardBidirectional(BidirectionalRows rows, Tensor outputGradient)
+    {
+        int count = steps * batch;
+        var device = outputGradient.Device;
+        Tensor? dY = outputGradient;
+        Tensor? inputGradient = null;
+        for (int k = NumLayers - 1; k >= 0 && dY is not null; k--)
+        {
+            var pair = rows.Split(k, dY);
+            for (int j = 2 * k; j < (2 * k) + 2; j++)
+            {
+                var layer = layers[j];
+                var dH = StepViews.Rows(pair, (j - (2 * k)) * count, count, ref layer.GradientRows);
+                var dHSteps = StepViews.Of(dH, steps, batch, ref layer.GradientStepCache);
+                var (dInputProjection, dRecurrentProjection) = BackwardCells(j, layer, dH, dHSteps, steps, batch);
+                AddWeightGradients(j, dInputProjection, dRecurrentProjection);
+                layer.InputProjectionGradient = dInputProjection;
+            }
+
+            var forward = layers[2 * k];
+            var reverse = layers[(2 * k) + 1];
+            if (forward.Ids is not null)
+            {
+                break;
+            }
+
+            // dL/dx = d(pre)·W_ih of the forward direction + that of the reverse direction, its steps reversed back.
+            int width = k == 0 ? InputSize : OutputSize;
+            var reversed = rows.InputGradientScratch(device, count, width, moduleInput: k == 0);
+            Ops.Gemm(reverse.InputProjectionGradient!, false, reverse.WeightIh.Value, false, reversed);
+            var dX = k == 0 ? inputGradientBuffer.Get(device, count, InputSize) : hiddenGradient.Get(device, count, OutputSize);
+            rows.Unreverse(reversed, dX);
+            Ops.Gemm(forward.InputProjectionGradient!, false, forward.WeightIh.Value, false, dX, 1f, 1f);
+            if (k == 0)
+            {
+                inputGradient = dX;
+                break;
+            }
+
+            dY = layers[2 * (k - 1)].Dropout.Backward(dX);
+        }
+
+        return inputGradient;
+    }
+
+    // Layer entry j's biased input projection of all steps at once, from its input (a gather from its token ids, which
+    // adds the bias as it writes).
+    private void ProjectInput(int j, RnnLayer layer)
+    {
+        if (layer.Ids is not null)
+        {
+            Ops.GatherColumns(layer.WeightIh.Value, layer.Ids, layer.GatesAll!, InputBias(j, layer));
+        }
+        else
+        {
+            Ops.Gemm(layer.Input!, false, layer.WeightIh.Value, true, layer.GatesAll!);
+            Ops.AddBias(layer.GatesAll!, InputBias(j, layer));
+        }
+    }
+
+    // h of every step of both directions of the layer whose forward entry is j, [2·T·B, H]: the forward direction's rows
+    // first. The layer's entries' h are views of it.
+    private Tensor HiddenPair(int j, Device device) => layers[j].Hidden.Get(device, 2 * steps * batch, HiddenSize);
+
     // The key of layer k's dropout mask in the batch with the given stream.
     private static ulong DropoutStream(ulong dropoutStream, int k) => (dropoutStream * 64) + (ulong)k;
 
@@ -576,7 +720,9 @@ public abstract class RnnBase : Module
         var layer = layers[k];
         int rows = steps * batch;
         layer.GatesAll = layer.Gates.Get(device, rows, gateCount * HiddenSize);
-        layer.HiddenAll = layer.Hidden.Get(device, rows, HiddenSize);
+        layer.HiddenAll = Directions == 1
+            ? layer.Hidden.Get(device, rows, HiddenSize)
+            : StepViews.Rows(HiddenPair(k - (k % 2), device), (k % 2) * rows, rows, ref layer.HiddenRows);
         layer.GateSteps = StepViews.Of(layer.GatesAll, steps, batch, ref layer.GateStepCache);
         layer.HiddenSteps = StepViews.Of(layer.HiddenAll, steps, batch, ref layer.HiddenStepCache);
         layer.InitialHidden = layer.InitialHiddenBuffer.Get(device, batch, HiddenSize);
@@ -632,9 +778,18 @@ public abstract class RnnBase : Module
 
     private void CheckState(RnnState? state, int batch)
     {
-        if (state is not null && (state.Batch != batch || state.Hidden.Count != NumLayers || state.Hidden[0].Columns != HiddenSize))
+        if (state is not null && (state.Batch != batch || state.Hidden.Count != StateLayers || state.Hidden[0].Columns != HiddenSize))
         {
-            throw new ArgumentException($"The {cellName} state is for batch {state.Batch}, {state.Hidden.Count} layers and hidden size {state.Hidden[0].Columns}, but the input has batch {batch} and the {cellName} {NumLayers} layers of {HiddenSize}.");
+            string layersText = Bidirectional ? $"2 × {NumLayers} layers (bidirectional)" : $"{NumLayers} layers";
+            throw new ArgumentException($"The {cellName} state is for batch {state.Batch}, {state.Hidden.Count} layers and hidden size {state.Hidden[0].Columns}, but the input has batch {batch} and the {cellName} {layersText} of {HiddenSize}.");
+        }
+    }
+
+    private void ThrowIfBidirectional(string what)
+    {
+        if (Bidirectional)
+        {
+            throw new InvalidOperationException($"{what}: a bidirectional {cellName} cannot carry its state across batches, since its reverse direction ends at each batch's first step; run each batch from its initial state.");
         }
     }
 }

@@ -1,7 +1,7 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// One layer of a <see cref="RnnBase"/> stack: its four parameters, what its Forward saves for Backward that every cell
+/// One layer of a <see cref="RnnBase"/> stack (one direction of it, in a bidirectional stack): its four parameters, what its Forward saves for Backward that every cell
 /// has (the input projection that becomes the gates, h of every step, the initial h, the layer's output after dropout),
 /// and its reused buffers and cached views. A cell's own buffers (an LSTM's c) live in the cell's module.
 /// </summary>
@@ -43,6 +43,15 @@ internal sealed class RnnLayer(float dropout) : IDisposable
     /// <summary>The layer's output after dropout: the next layer's input.</summary>
     public Tensor? Output { get; set; }
 
+    /// <summary>The dense input [T·B, In] the last Forward projected, in this entry's step order; null for token ids.</summary>
+    public Tensor? Input { get; set; }
+
+    /// <summary>The token ids [T·B] the last Forward gathered its projection by, in this entry's step order; null for dense input.</summary>
+    public IndexTensor? Ids { get; set; }
+
+    /// <summary>The last Backward's dL/d(input projection), while the input gradient is formed from it.</summary>
+    public Tensor? InputProjectionGradient { get; set; }
+
 #pragma warning disable SA1401 // Passed by ref to the view cache.
     public Tensor[]? GateStepCache;
     public Tensor[]? HiddenStepCache;
@@ -52,6 +61,8 @@ internal sealed class RnnLayer(float dropout) : IDisposable
     public Tensor? EarlierHidden;
     public Tensor? LaterInput;
     public Tensor? FirstInput;
+    public Tensor? HiddenRows;
+    public Tensor? GradientRows;
 #pragma warning restore SA1401
 
     public void Bind(Parameter weightIh, Parameter weightHh, Parameter biasIh, Parameter biasHh)

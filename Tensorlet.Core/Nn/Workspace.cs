@@ -34,6 +34,14 @@ internal sealed class Workspace : IDisposable
         return view;
     }
 
+    /// <summary>Row i of the result is row order[i] of <paramref name="rows"/> (<see cref="Ops.GatherRows"/>), in this buffer shaped as <paramref name="rows"/>.</summary>
+    public Tensor GatherRows(Tensor rows, IndexTensor order)
+    {
+        var result = Get(rows.Device, rows.Rows, rows.Columns);
+        Ops.GatherRows(rows, order, result);
+        return result;
+    }
+
     public void Dispose()
     {
         buffer?.Dispose();

@@ -19,7 +19,10 @@ namespace Tensorlet.Tests.Nn;
 /// Sizes are awkward on purpose: 5 steps, batch 3, input 3, and H = 5 (every device runs it step by step) or H = NR,
 /// the CPU microkernel's sliver width (the CPU takes its fused whole-sequence recurrence; ILGPU still steps). Each case
 /// runs time-major and batch-first (batchFirst: the same data given as [B, T, In], the output and dL/dx read back as
-/// [B, T, ·]), against the same float64 expectations.
+/// [B, T, ·]), against the same float64 expectations, and bidirectional (each layer also run over the steps in reverse
+/// with its own <c>_reverse</c> parameters, its output [.., 2H] the forward h then the reverse h, and the layer above
+/// taking 2H inputs). A bidirectional module cannot carry its state, so its second batch starts from the initial state
+/// again.
 /// </para>
 /// <para>
 /// Tolerance (docs/design.md, Tolerances, float32 models against float64 reference models): the loss within 1e-5
@@ -38,7 +41,7 @@ public sealed class RecurrenceFiniteDifferenceTests
     private const int AllEntriesUpTo = 100;
 
     // The expected side depends only on the cell, H and the batch, not on the device: computed once, shared.
-    private static readonly Dictionary<(Cell, int, int), Expected> ExpectedCache = [];
+    private static readonly Dictionary<(Cell, int, bool, int), Expected> ExpectedCache = [];
 
     public enum Cell
     {
@@ -51,30 +54,39 @@ public sealed class RecurrenceFiniteDifferenceTests
         from device in TestDevices.All
         from hidden in new[] { 5, GemmGeometry.Machine.Nr }
         from batchFirst in new[] { false, true }
-        select new TestCaseData(cell, device, hidden, batchFirst).SetArgDisplayNames(cell.ToString(), device, $"H={hidden}", batchFirst ? "batch-first" : "time-major");
+        from bidirectional in new[] { false, true }
+
+        // Bidirectional at H = NR on the cpu alone, where it takes the fused recurrence; an ILGPU device steps at any H,
+        // which H = 5 covers, and the GRU's float32 sums at H = NR sit at the edge of the bound there already.
+        where !bidirectional || hidden == 5 || device == "cpu"
+        select new TestCaseData(cell, device, hidden, batchFirst, bidirectional).SetArgDisplayNames(
+            cell.ToString(), device, $"H={hidden}", batchFirst ? "batch-first" : "time-major", bidirectional ? "bidirectional" : "unidirectional");
 
     [TestCaseSource(nameof(Cases))]
     [CancelAfter(300_000)]
-    public void ForwardAndBackwardMatchFloat64FiniteDifferencesFromAnInitialAndACarriedState(Cell cell, string deviceName, int hidden, bool batchFirst)
+    public void ForwardAndBackwardMatchFloat64FiniteDifferencesFromAnInitialAndACarriedState(Cell cell, string deviceName, int hidden, bool batchFirst, bool bidirectional)
     {
         var device = TestDevices.Get(deviceName);
-        var problem = Problem.Random(cell, hidden, seed: 11 + hidden);
-        using var module = cell == Cell.Lstm ? (Module)new Lstm(InputSize, hidden, Layers, batchFirst: batchFirst) : new Gru(InputSize, hidden, Layers, batchFirst: batchFirst);
+        var problem = Problem.Random(cell, hidden, bidirectional, seed: 11 + hidden);
+        int outputs = problem.Directions * hidden;
+        using var module = cell == Cell.Lstm
+            ? (Module)new Lstm(InputSize, hidden, Layers, batchFirst: batchFirst, bidirectional: bidirectional)
+            : new Gru(InputSize, hidden, Layers, batchFirst: batchFirst, bidirectional: bidirectional);
         module.Build(device, seed: 0);
         module.LoadStateDict(module.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), Narrow(problem.Parameters[Short(p.Name)]))));
         using var initial = CreateState(module, device, problem.InitialHidden, problem.InitialCell);
-        SetInitialState(module, initial);
+        SetInitialState(module, initial, carry: !bidirectional);
 
         for (int b = 0; b < 2; b++)
         {
             var expected = ExpectedFor(problem, b);
             using var x = Sequence(device, Narrow(problem.Inputs[b]), InputSize, batchFirst);
-            using var dy = Sequence(device, Narrow(problem.OutputWeights[b]), hidden, batchFirst);
+            using var dy = Sequence(device, Narrow(problem.OutputWeights[b]), outputs, batchFirst);
             module.Parameters.ZeroGradients();
-            var output = TimeMajor(module.Forward(x).ToArray(), hidden, batchFirst);
+            var output = TimeMajor(module.Forward(x).ToArray(), outputs, batchFirst);
             double loss = output.Select((o, i) => o * problem.OutputWeights[b][i]).Sum();
             var dx = module.Backward(dy);
-            string label = b == 0 ? "batch 1 (initial state)" : "batch 2 (carried state)";
+            string label = b == 0 || bidirectional ? $"batch {b + 1} (initial state)" : "batch 2 (carried state)";
 
             Assert.That(loss, Is.EqualTo(expected.Loss).Within(1e-5 * Math.Abs(expected.Loss)), $"{label}: loss Σ w·output");
             foreach (var p in module.Parameters.Parameters)
@@ -86,7 +98,7 @@ public sealed class RecurrenceFiniteDifferenceTests
             Assert.That(dx!.Shape, Is.EqualTo(x.Shape), $"{label}: dL/dx in the input's layout");
             AssertClose(TimeMajor(dx.ToArray(), InputSize, batchFirst), expected.Gradients["x"], expected.Checked["x"], $"{label}: dL/dx");
             var (finalHidden, finalCell) = FinalState(module);
-            for (int k = 0; k < Layers; k++)
+            for (int k = 0; k < problem.StateLayers; k++)
             {
                 AssertClose(finalHidden[k], expected.FinalHidden[k], null, $"{label}: h_n[{k}]");
                 if (cell == Cell.Lstm)
@@ -101,11 +113,14 @@ public sealed class RecurrenceFiniteDifferenceTests
     {
         lock (ExpectedCache)
         {
-            var key = (problem.Cell, problem.Hidden, batchIndex);
+            var key = (problem.Cell, problem.Hidden, problem.Directions == 2, batchIndex);
             if (!ExpectedCache.TryGetValue(key, out var expected))
             {
-                // Batch 2 starts from batch 1's final state, a constant (no gradient flows into it).
-                var start = batchIndex == 0 ? (problem.InitialHidden, problem.InitialCell) : (ExpectedFor(problem, 0).FinalHidden, ExpectedFor(problem, 0).FinalCell);
+                // Batch 2 starts from batch 1's final state, a constant (no gradient flows into it); a bidirectional
+                // module's from the initial state.
+                var start = batchIndex == 0 || problem.Directions == 2
+                    ? (problem.InitialHidden, problem.InitialCell)
+                    : (ExpectedFor(problem, 0).FinalHidden, ExpectedFor(problem, 0).FinalCell);
                 expected = Expected.Compute(problem, batchIndex, start.Item1, start.Item2);
                 ExpectedCache[key] = expected;
             }
@@ -119,7 +134,7 @@ public sealed class RecurrenceFiniteDifferenceTests
         if (module is Lstm lstm)
         {
             var state = lstm.CreateState(device, Batch);
-            for (int k = 0; k < Layers; k++)
+            for (int k = 0; k < hidden.Length; k++)
             {
                 state.Hidden[k].CopyFrom(Narrow(hidden[k]));
                 state.Cell[k].CopyFrom(Narrow(cell![k]));
@@ -129,7 +144,7 @@ public sealed class RecurrenceFiniteDifferenceTests
         }
 
         var gruState = ((Gru)module).CreateState(device, Batch);
-        for (int k = 0; k < Layers; k++)
+        for (int k = 0; k < hidden.Length; k++)
         {
             gruState.Hidden[k].CopyFrom(Narrow(hidden[k]));
         }
@@ -137,18 +152,18 @@ public sealed class RecurrenceFiniteDifferenceTests
         return gruState;
     }
 
-    private static void SetInitialState(Module module, IDisposable state)
+    private static void SetInitialState(Module module, IDisposable state, bool carry)
     {
         if (module is Lstm lstm)
         {
             lstm.InitialState = (LstmState)state;
-            lstm.CarryState = true;
+            lstm.CarryState = carry;
         }
         else
         {
             var gru = (Gru)module;
             gru.InitialState = (GruState)state;
-            gru.CarryState = true;
+            gru.CarryState = carry;
         }
     }
 
@@ -164,7 +179,7 @@ public sealed class RecurrenceFiniteDifferenceTests
     // A module's result in its layout, as time-major values [T, B, width].
     private static float[] TimeMajor(float[] values, int width, bool batchFirst) => batchFirst ? BatchFirstTests.SwapFirstTwo(values, Batch, Steps, width) : values;
 
-    // "weight_ih_l0" from a state_dict name with or without a module prefix.
+    // "weight_ih_l0" (or "weight_ih_l0_reverse") from a state_dict name with or without a module prefix.
     private static string Short(string name) => name[(name.LastIndexOf('.') + 1)..];
 
     private static float[] Narrow(double[] values) => Array.ConvertAll(values, v => (float)v);
@@ -186,6 +201,7 @@ public sealed class RecurrenceFiniteDifferenceTests
     private sealed record Problem(
         Cell Cell,
         int Hidden,
+        int Directions,
         Dictionary<string, double[]> Parameters,
         double[][] Inputs,
         double[][] OutputWeights,
@@ -194,30 +210,44 @@ public sealed class RecurrenceFiniteDifferenceTests
     {
         public int Gates => Cell == Cell.Lstm ? 4 : 3;
 
-        public static Problem Random(Cell cell, int hidden, int seed)
+        /// <summary>The state's entries: layer 0 forward, (layer 0 reverse,) layer 1 forward, ...</summary>
+        public int StateLayers => Layers * Directions;
+
+        public static Problem Random(Cell cell, int hidden, bool bidirectional, int seed)
         {
             var random = new Random(seed);
             double Next(double scale) => (float)(((random.NextDouble() * 2) - 1) * scale);
             double[] Values(int n, double scale) => [.. Enumerable.Range(0, n).Select(_ => Next(scale))];
             int gates = cell == Cell.Lstm ? 4 : 3;
+            int directions = bidirectional ? 2 : 1;
             var parameters = new Dictionary<string, double[]>();
             for (int k = 0; k < Layers; k++)
             {
-                int inputs = k == 0 ? InputSize : hidden;
-                parameters[$"weight_ih_l{k}"] = Values(gates * hidden * inputs, 0.8);
-                parameters[$"weight_hh_l{k}"] = Values(gates * hidden * hidden, 0.8);
-                parameters[$"bias_ih_l{k}"] = Values(gates * hidden, 0.5);
-                parameters[$"bias_hh_l{k}"] = Values(gates * hidden, 0.5);
+                int inputs = k == 0 ? InputSize : directions * hidden;
+
+                // A layer above a bidirectional one sums 2H inputs: its W_ih is scaled by 1/√2, so its preactivations
+                // spread as a unidirectional layer's and its gradients stay where float32 resolves them to the bound.
+                double inputScale = 0.8 * Math.Sqrt(Math.Min(1.0, (double)hidden / inputs));
+                for (int d = 0; d < directions; d++)
+                {
+                    string suffix = d == 1 ? $"l{k}_reverse" : $"l{k}";
+                    parameters[$"weight_ih_{suffix}"] = Values(gates * hidden * inputs, inputScale);
+                    parameters[$"weight_hh_{suffix}"] = Values(gates * hidden * hidden, 0.8);
+                    parameters[$"bias_ih_{suffix}"] = Values(gates * hidden, 0.5);
+                    parameters[$"bias_hh_{suffix}"] = Values(gates * hidden, 0.5);
+                }
             }
 
+            int outputs = directions * hidden;
             return new Problem(
                 cell,
                 hidden,
+                directions,
                 parameters,
                 [Values(Steps * Batch * InputSize, 1), Values(Steps * Batch * InputSize, 1)],
-                [Values(Steps * Batch * hidden, 1), Values(Steps * Batch * hidden, 1)],
-                [.. Enumerable.Range(0, Layers).Select(_ => Values(Batch * hidden, 0.8))],
-                cell == Cell.Lstm ? [.. Enumerable.Range(0, Layers).Select(_ => Values(Batch * hidden, 0.8))] : null);
+                [Values(Steps * Batch * outputs, 1), Values(Steps * Batch * outputs, 1)],
+                [.. Enumerable.Range(0, Layers * directions).Select(_ => Values(Batch * hidden, 0.8))],
+                cell == Cell.Lstm ? [.. Enumerable.Range(0, Layers * directions).Select(_ => Values(Batch * hidden, 0.8))] : null);
         }
     }
 
@@ -252,84 +282,96 @@ public sealed class RecurrenceFiniteDifferenceTests
             return new Expected(loss, finalHidden, finalCell, gradients, checkedEntries);
         }
 
-        // Σ w·(last layer's h at every step), from (h0, c0), with PyTorch's nn.LSTM / nn.GRU formulas in float64.
+        // Σ w·(last layer's output at every step), from (h0, c0), with PyTorch's nn.LSTM / nn.GRU formulas in float64:
+        // each direction d of layer k runs from state entry k·D + d, the reverse one over the steps from the last, and
+        // writes its h to columns [d·H, (d + 1)·H) of the layer's output.
         private static (double Loss, double[][] FinalHidden, double[][]? FinalCell) Forward(
             Problem problem, Dictionary<string, double[]> values, double[] weights, double[][] h0, double[][]? c0)
         {
             int hidden = problem.Hidden;
             int gates = problem.Gates;
+            int directions = problem.Directions;
+            int outputs = directions * hidden;
             var input = values["x"];
             int width = InputSize;
-            var finalHidden = new double[Layers][];
-            var finalCell = problem.Cell == Cell.Lstm ? new double[Layers][] : null;
+            var finalHidden = new double[problem.StateLayers][];
+            var finalCell = problem.Cell == Cell.Lstm ? new double[problem.StateLayers][] : null;
             for (int k = 0; k < Layers; k++)
             {
-                var wih = values[$"weight_ih_l{k}"];
-                var whh = values[$"weight_hh_l{k}"];
-                var bih = values[$"bias_ih_l{k}"];
-                var bhh = values[$"bias_hh_l{k}"];
-                var output = new double[Steps * Batch * hidden];
-                var h = (double[])h0[k].Clone();
-                var c = c0 is null ? null : (double[])c0[k].Clone();
-                var xPart = new double[gates * hidden];
-                var hPart = new double[gates * hidden];
-                for (int s = 0; s < Steps; s++)
+                var output = new double[Steps * Batch * outputs];
+                for (int d = 0; d < directions; d++)
                 {
-                    for (int n = 0; n < Batch; n++)
+                    int entry = (k * directions) + d;
+                    string suffix = d == 1 ? $"l{k}_reverse" : $"l{k}";
+                    var wih = values[$"weight_ih_{suffix}"];
+                    var whh = values[$"weight_hh_{suffix}"];
+                    var bih = values[$"bias_ih_{suffix}"];
+                    var bhh = values[$"bias_hh_{suffix}"];
+                    var h = (double[])h0[entry].Clone();
+                    var c = c0 is null ? null : (double[])c0[entry].Clone();
+                    var xPart = new double[gates * hidden];
+                    var hPart = new double[gates * hidden];
+                    var next = new double[hidden];
+                    for (int i = 0; i < Steps; i++)
                     {
-                        int row = (s * Batch) + n;
-                        for (int g = 0; g < gates * hidden; g++)
+                        int s = d == 0 ? i : Steps - 1 - i;
+                        for (int n = 0; n < Batch; n++)
                         {
-                            double xs = bih[g], hs = bhh[g];
-                            for (int j = 0; j < width; j++)
+                            int row = (s * Batch) + n;
+                            for (int g = 0; g < gates * hidden; g++)
                             {
-                                xs += wih[(g * width) + j] * input[(row * width) + j];
+                                double xs = bih[g], hs = bhh[g];
+                                for (int j = 0; j < width; j++)
+                                {
+                                    xs += wih[(g * width) + j] * input[(row * width) + j];
+                                }
+
+                                for (int j = 0; j < hidden; j++)
+                                {
+                                    hs += whh[(g * hidden) + j] * h[(n * hidden) + j];
+                                }
+
+                                (xPart[g], hPart[g]) = (xs, hs);
                             }
 
                             for (int j = 0; j < hidden; j++)
                             {
-                                hs += whh[(g * hidden) + j] * h[(n * hidden) + j];
+                                int at = (n * hidden) + j;
+                                if (problem.Cell == Cell.Lstm)
+                                {
+                                    // Gates i, f, g, o.
+                                    double ig = Sigmoid(xPart[j] + hPart[j]);
+                                    double f = Sigmoid(xPart[hidden + j] + hPart[hidden + j]);
+                                    double g = Math.Tanh(xPart[(2 * hidden) + j] + hPart[(2 * hidden) + j]);
+                                    double o = Sigmoid(xPart[(3 * hidden) + j] + hPart[(3 * hidden) + j]);
+                                    c![at] = (f * c[at]) + (ig * g);
+                                    next[j] = o * Math.Tanh(c[at]);
+                                }
+                                else
+                                {
+                                    // Gates r, z, n; n = tanh(x_n + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h.
+                                    double r = Sigmoid(xPart[j] + hPart[j]);
+                                    double z = Sigmoid(xPart[hidden + j] + hPart[hidden + j]);
+                                    double candidate = Math.Tanh(xPart[(2 * hidden) + j] + (r * hPart[(2 * hidden) + j]));
+                                    next[j] = ((1 - z) * candidate) + (z * h[at]);
+                                }
                             }
 
-                            (xPart[g], hPart[g]) = (xs, hs);
+                            // h advances after every unit of this sequence has read the old h.
+                            Array.Copy(next, 0, h, n * hidden, hidden);
+                            Array.Copy(next, 0, output, (row * outputs) + (d * hidden), hidden);
                         }
+                    }
 
-                        for (int j = 0; j < hidden; j++)
-                        {
-                            int at = (n * hidden) + j;
-                            if (problem.Cell == Cell.Lstm)
-                            {
-                                // Gates i, f, g, o.
-                                double i = Sigmoid(xPart[j] + hPart[j]);
-                                double f = Sigmoid(xPart[hidden + j] + hPart[hidden + j]);
-                                double g = Math.Tanh(xPart[(2 * hidden) + j] + hPart[(2 * hidden) + j]);
-                                double o = Sigmoid(xPart[(3 * hidden) + j] + hPart[(3 * hidden) + j]);
-                                c![at] = (f * c[at]) + (i * g);
-                                output[(row * hidden) + j] = o * Math.Tanh(c[at]);
-                            }
-                            else
-                            {
-                                // Gates r, z, n; n = tanh(x_n + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h.
-                                double r = Sigmoid(xPart[j] + hPart[j]);
-                                double z = Sigmoid(xPart[hidden + j] + hPart[hidden + j]);
-                                double candidate = Math.Tanh(xPart[(2 * hidden) + j] + (r * hPart[(2 * hidden) + j]));
-                                output[(row * hidden) + j] = ((1 - z) * candidate) + (z * h[at]);
-                            }
-                        }
-
-                        // h advances after every unit of this sequence has read the old h.
-                        Array.Copy(output, row * hidden, h, n * hidden, hidden);
+                    finalHidden[entry] = h;
+                    if (finalCell is not null)
+                    {
+                        finalCell[entry] = c!;
                     }
                 }
 
-                finalHidden[k] = h;
-                if (finalCell is not null)
-                {
-                    finalCell[k] = c!;
-                }
-
                 input = output;
-                width = hidden;
+                width = outputs;
             }
 
             double loss = 0;

@@ -55,25 +55,30 @@ public sealed class SequentialTrainingTests
     /// <summary>
     /// Time-major, and batch-first (the same ids read as [B, T]) on token ids straight into the recurrent module or through
     /// an Embedding (dense input), which adds the reordering's buffers and permutations; the batch-first model classifies
-    /// each sequence from its last step, a Slice along dim 1 (a gather with its own buffers and row indices).
+    /// each sequence from its last step, a Slice along dim 1 (a gather with its own buffers and row indices); and
+    /// bidirectional, whose reverse direction and interleaved output add their own buffers and permutations.
     /// </summary>
-    [TestCase(1, "lstm", false, true)]
-    [TestCase(2, "lstm", false, true)]
-    [TestCase(1, "gru", false, true)]
-    [TestCase(2, "gru", false, true)]
-    [TestCase(1, "lstm", true, true)]
-    [TestCase(2, "lstm", true, false)]
-    [TestCase(1, "gru", true, false)]
-    [TestCase(2, "gru", true, true)]
-    public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads, string cell, bool batchFirst, bool embedding)
+    [TestCase(1, "lstm", false, true, false)]
+    [TestCase(2, "lstm", false, true, false)]
+    [TestCase(1, "gru", false, true, false)]
+    [TestCase(2, "gru", false, true, false)]
+    [TestCase(1, "lstm", true, true, false)]
+    [TestCase(2, "lstm", true, false, false)]
+    [TestCase(1, "gru", true, false, false)]
+    [TestCase(2, "gru", true, true, false)]
+    [TestCase(1, "lstm", false, true, true)]
+    [TestCase(2, "lstm", true, false, true)]
+    [TestCase(2, "gru", false, false, true)]
+    [TestCase(1, "gru", true, true, true)]
+    public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads, string cell, bool batchFirst, bool embedding, bool bidirectional)
     {
         using var device = Device.Create("cpu", threads);
         var random = new Random(5);
         var source = new SequenceBatchSource([.. Enumerable.Range(0, 16 * 31).Select(_ => random.Next(32))], 31);
         int width = embedding ? 16 : 32;
-        Module recurrent = cell == "gru" ? new Gru(width, 64, 2, dropout: 0.5f, batchFirst) : new Lstm(width, 64, 2, dropout: 0.5f, batchFirst);
+        Module recurrent = cell == "gru" ? new Gru(width, 64, 2, dropout: 0.5f, batchFirst, bidirectional) : new Lstm(width, 64, 2, dropout: 0.5f, batchFirst, bidirectional);
         Module[] lastStep = batchFirst ? [new Slice(-1, 1, dim: 1)] : [];
-        using var model = new Sequential([.. embedding ? [new Embedding(32, 16)] : Array.Empty<Module>(), recurrent, new Dropout(0.2f), .. lastStep, new Linear(64, 32)]);
+        using var model = new Sequential([.. embedding ? [new Embedding(32, 16)] : Array.Empty<Module>(), recurrent, new Dropout(0.2f), .. lastStep, new Linear(bidirectional ? 128 : 64, 32)]);
         model.Build(device, seed: 1);
         using var loss = new CrossEntropyLoss();
         using var optimizer = new Sgd(model.Parameters, 0.1f, momentum: 0.9f);
