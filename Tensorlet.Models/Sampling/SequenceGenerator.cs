@@ -13,7 +13,8 @@ namespace Tensorlet.Models.Sampling;
 /// state from step to step: the start text runs once, then each new id is one single-step forward, where the notebook
 /// re-runs the whole prefix each time (O(L²)); both give the same distribution, which the tests check. A model without one, or any model given a
 /// <c>window</c>, re-runs the last <c>window</c> ids from a zero state for every new id. The model runs in evaluation
-/// mode (no dropout); its mode and state flags are restored when the enumeration ends.
+/// mode (no dropout); its mode and state flags are restored when the enumeration ends. A model with a bidirectional
+/// recurrent module cannot carry its state, and needs a <c>window</c>.
 /// </para>
 /// </summary>
 public static class SequenceGenerator
@@ -147,6 +148,11 @@ public static class SequenceGenerator
             }
 
             Carries = window is null && recurrent.Count > 0;
+            if (Carries && recurrent.Find(r => r.Module.Bidirectional).Module is { } bidirectional)
+            {
+                throw new ArgumentException($"The model's {bidirectional.GetType().Name} is bidirectional and cannot carry its state from one id to the next: give a window, to re-run the last ids for every new one.", nameof(model));
+            }
+
             foreach (var (module, _) in recurrent)
             {
                 SetCarry(module, Carries);

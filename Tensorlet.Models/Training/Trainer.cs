@@ -35,7 +35,8 @@ namespace Tensorlet.Models.Training;
 /// batch size must be its stream count), and every recurrent module's state is carried from batch to batch with its
 /// gradient cut, from zeros at the start of every epoch. A stream validation set is scored the same way. A run resumed
 /// in the middle of an epoch continues from the state the model carries when training starts: give it the stopped
-/// run's (<see cref="RnnBase.CarryFrom"/>) to continue exactly; zeros otherwise.
+/// run's (<see cref="RnnBase.CarryFrom"/>) to continue exactly; zeros otherwise. A model with a bidirectional recurrent
+/// module cannot carry its state, and is refused on a stream source.
 /// </para>
 /// </summary>
 public sealed class Trainer
@@ -147,9 +148,11 @@ public sealed class Trainer
 
         BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
         CheckLayout(train, nameof(train));
+        CheckCarried(train, nameof(train));
         if (validation is not null)
         {
             CheckLayout(validation, nameof(validation));
+            CheckCarried(validation, nameof(validation));
         }
 
         if (start is { } position)
@@ -336,6 +339,18 @@ public sealed class Trainer
         if (batchFirst is not null)
         {
             throw new ArgumentException($"{source.GetType().Name} gives time-major batches [steps, batch], but the model's {batchFirst.GetType().Name} is batch-first: build it with batchFirst: false.", name);
+        }
+    }
+
+    // A stream source carries every recurrent module's state from batch to batch, which a bidirectional module cannot
+    // do (its reverse direction ends at each batch's first step): refused before training, as RnnBase.CarryState would
+    // refuse it in the middle of the run.
+    private void CheckCarried(object source, string name)
+    {
+        var bidirectional = source is StreamBatchSource ? RecurrentModules().Find(r => r.Bidirectional) : null;
+        if (bidirectional is not null)
+        {
+            throw new ArgumentException($"StreamBatchSource carries the recurrent state from batch to batch, but the model's {bidirectional.GetType().Name} is bidirectional, whose reverse direction ends at each batch's first step: train it on separate sequences (a SequenceBatchSource or WindowBatchSource).", name);
         }
     }
 

@@ -1,5 +1,8 @@
 using NUnit.Framework;
 using Tensorlet.Models.Checkpoints;
+using Tensorlet.Models.Data;
+using Tensorlet.Models.Sampling;
+using Tensorlet.Models.Training;
 using Tensorlet.Nn;
 using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
@@ -154,6 +157,43 @@ public sealed class BidirectionalTests
         using var right = gru.CreateState(device, Batch);
         gru.InitialState = right;
         Assert.That(gru.Forward(x).Shape, Is.EqualTo(new[] { Steps, Batch, 2 * Hidden }), "[2·layers, B, H] is taken");
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void TheTrainerRefusesABidirectionalModelOnAStreamSourceBeforeTraining(bool asValidation)
+    {
+        var text = CharIds.FromIds([.. Enumerable.Range(0, 60).Select(i => i % 6)], 6);
+        var streams = new StreamBatchSource(text, 3, 4);
+        var windows = new SequenceBatchSource([.. Enumerable.Range(0, 30).Select(i => i % 6)], 5);
+        using var device = Device.Create("cpu");
+        using var model = new Sequential(new Embedding(6, 4), new Gru(4, 5, bidirectional: true), new Linear(10, 6));
+        model.Build(device, seed: 1);
+        var before = model.Parameters.Parameters.Select(p => p.Value.ToArray()).ToArray();
+        using var loss = new CrossEntropyLoss();
+        using var optimizer = new Adam(model.Parameters, 0.01f);
+        var trainer = new Trainer(model, loss, optimizer, new TrainerOptions { Epochs = 1, BatchSize = 3 });
+
+        var error = Assert.Throws<ArgumentException>(() => _ = asValidation ? trainer.Train(windows, streams) : trainer.Train(streams, null))!;
+
+        Assert.That(error.Message, Does.StartWith("StreamBatchSource carries the recurrent state from batch to batch, but the model's Gru is bidirectional"));
+        Assert.That(error.Message, Does.Not.Contain('\n'));
+        Assert.That(error.ParamName, Is.EqualTo(asValidation ? "validation" : "train"));
+        Assert.That(model.Parameters.Parameters.Select(p => p.Value.ToArray()), Is.EqualTo(before), "nothing trained");
+        Assert.That(((Gru)model[1]).CarryState, Is.False);
+    }
+
+    [Test]
+    public void GenerationFromABidirectionalModelNeedsAWindow()
+    {
+        using var device = Device.Create("cpu");
+        using var model = new Sequential(new Embedding(6, 4), new Lstm(4, 5, bidirectional: true), new Linear(10, 6));
+        model.Build(device, seed: 1);
+
+        var error = Assert.Throws<ArgumentException>(() => SequenceGenerator.Generate(model, [1, 2], 3, 1f, seed: 1))!;
+
+        Assert.That(error.Message, Does.StartWith("The model's Lstm is bidirectional and cannot carry its state from one id to the next: give a window"));
+        Assert.That(SequenceGenerator.Generate(model, [1, 2], 3, 1f, seed: 1, window: 4), Has.Length.EqualTo(3));
     }
 
     private static RnnState InitialState(RnnBase module, Device device, SafeTensorsFile fixture, string name)
