@@ -16,7 +16,8 @@ namespace Tensorlet.Onnx;
 /// The graph's input is <c>input</c>: int64 token ids [T, B] when the first module takes them (see the tokenIds parameter), otherwise float
 /// [T, B, In] when the model has a recurrent module and [N, In] when it has none; [B, T] and [B, T, In] when the first
 /// recurrent module is batch-first. Its output is <c>output</c>. Every
-/// recurrent module adds the inputs <c>{prefix}.h0</c> and (LSTM) <c>{prefix}.c0</c> [L, B, H] and the outputs
+/// recurrent module adds the inputs <c>{prefix}.h0</c> and (LSTM) <c>{prefix}.c0</c> [L, B, H] ([2·L, B, H] when it is
+/// bidirectional: ONNX's direction="bidirectional", its output [T, 2, B, H] transposed and reshaped to [T, B, 2H]) and the outputs
 /// <c>{prefix}.hn</c> and (LSTM) <c>{prefix}.cn</c> (just <c>h0</c>, <c>c0</c>, <c>hn</c>, <c>cn</c> when the model is the
 /// recurrent module itself): feed hn and cn back as h0 and c0 to go on where a call stopped, as the module's
 /// <see cref="Nn.RnnBase.CarryState"/> does.
@@ -172,12 +173,15 @@ public static class ModuleExporter
             }
         }
 
-        // The ONNX recurrent nodes run time-major ([T, B, In] → [T, B, H]); a batch-first module's [B, T] ids or
-        // [B, T, In] input is transposed on the way in and its output back to [B, T, H]. The states are [L, B, H] either way.
+        // The ONNX recurrent nodes run time-major ([T, B, In] → [T, B, D·H]); a batch-first module's [B, T] ids or
+        // [B, T, In] input is transposed on the way in and its output back to [B, T, D·H]. The states are [L·D, B, H]
+        // either way (D = 2 for a bidirectional module).
         private Value Recurrent(string prefix, Value x, RnnBase module, bool lstm)
         {
             string kind = lstm ? "Lstm" : "Gru";
-            var (layers, hidden, batchFirst) = (module.NumLayers, module.HiddenSize, module.BatchFirst);
+            var (hidden, batchFirst, bidirectional) = (module.HiddenSize, module.BatchFirst, module.Bidirectional);
+            int layers = module.NumLayers * (bidirectional ? 2 : 1);
+            int width = bidirectional ? 2 * hidden : hidden;
             if (!x.Indices && x.Shape.Count != 3)
             {
                 throw new OnnxExportException($"The {kind} '{prefix}' takes {(batchFirst ? "[B, T, In]" : "[T, B, In]")}; the value before it has rank {x.Shape.Count}.");
@@ -197,8 +201,8 @@ public static class ModuleExporter
             var (steps, batch) = batchFirst ? (x.Shape[1], x.Shape[0]) : (x.Shape[0], x.Shape[1]);
             var h0 = builder.Input(StateName(prefix, "h0"), OnnxElementType.Float, layers, batch, hidden);
             var outputs = lstm
-                ? builder.Lstm(prefix, layers, input, h0, builder.Input(StateName(prefix, "c0"), OnnxElementType.Float, layers, batch, hidden))
-                : builder.Gru(prefix, layers, input, h0);
+                ? builder.Lstm(prefix, module.NumLayers, input, h0, builder.Input(StateName(prefix, "c0"), OnnxElementType.Float, layers, batch, hidden), bidirectional)
+                : builder.Gru(prefix, module.NumLayers, input, h0, bidirectional);
             StateOutputs.Add((outputs.FinalHidden, StateName(prefix, "hn"), [layers, batch, hidden]));
             if (outputs.FinalCell is { } finalCell)
             {
@@ -206,8 +210,8 @@ public static class ModuleExporter
             }
 
             return batchFirst
-                ? x.With(builder.Transpose(outputs.Output, [1, 0, 2], prefix + ".batch_first"), batch, steps, hidden)
-                : x.With(outputs.Output, steps, batch, hidden);
+                ? x.With(builder.Transpose(outputs.Output, [1, 0, 2], prefix + ".batch_first"), batch, steps, width)
+                : x.With(outputs.Output, steps, batch, width);
         }
 
         // The slice along its dim, which the value's rank resolves; the result has Count there.

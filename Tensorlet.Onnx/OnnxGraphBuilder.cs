@@ -184,26 +184,28 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>
-    /// nn.LSTM (<paramref name="numLayers"/> stacked layers, unidirectional) on <paramref name="input"/> [T, B, In],
-    /// from <paramref name="initialHidden"/> and <paramref name="initialCell"/> [L, B, H]. Reads
-    /// <c>{prefix}.weight_ih_l{k}</c> [4H, In], <c>weight_hh_l{k}</c> [4H, H], <c>bias_ih_l{k}</c> and
-    /// <c>bias_hh_l{k}</c> [4H], reorders the gates from PyTorch's i, f, g, o to ONNX's i, o, f, c, and emits one
-    /// ONNX LSTM node per layer.
+    /// nn.LSTM (<paramref name="numLayers"/> stacked layers) on <paramref name="input"/> [T, B, In], from
+    /// <paramref name="initialHidden"/> and <paramref name="initialCell"/> [L·D, B, H] (D = 2 when
+    /// <paramref name="bidirectional"/>, else 1). Reads <c>{prefix}.weight_ih_l{k}</c> [4H, In], <c>weight_hh_l{k}</c>
+    /// [4H, H], <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> [4H] (and the same with <c>_reverse</c>), reorders the gates
+    /// from PyTorch's i, f, g, o to ONNX's i, o, f, c, and emits one ONNX LSTM node per layer (direction
+    /// "bidirectional", W, R and B stacked forward then reverse, when bidirectional).
     /// </summary>
-    public RecurrentOutputs Lstm(string prefix, int numLayers, string input, string initialHidden, string initialCell)
+    public RecurrentOutputs Lstm(string prefix, int numLayers, string input, string initialHidden, string initialCell, bool bidirectional = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        int directions = bidirectional ? 2 : 1;
         var finalHidden = new List<string>();
         var finalCell = new List<string>();
         string x = input;
         for (int k = 0; k < numLayers; k++)
         {
-            var (w, r, b, hidden) = RecurrentLayer(prefix, "LSTM", k, gates: 4, OnnxLstmGateOrder);
-            var h0 = SliceLayer(initialHidden, k, $"{prefix}.l{k}.h0");
-            var c0 = SliceLayer(initialCell, k, $"{prefix}.l{k}.c0");
+            var (w, r, b, hidden) = RecurrentLayer(prefix, "LSTM", k, gates: 4, OnnxLstmGateOrder, directions);
+            var h0 = SliceLayer(initialHidden, k, directions, $"{prefix}.l{k}.h0");
+            var c0 = SliceLayer(initialCell, k, directions, $"{prefix}.l{k}.c0");
             var outputs = Outputs($"{prefix}.l{k}", "Y", "Y_h", "Y_c");
-            Node("LSTM", $"{prefix}.l{k}", [x, w, r, b, "", h0, c0], outputs, [Int("hidden_size", hidden)]);
-            x = Node("Squeeze", $"{prefix}.l{k}", [outputs[0], Int64Constant([1])]);
+            Node("LSTM", $"{prefix}.l{k}", [x, w, r, b, "", h0, c0], outputs, RecurrentAttributes(hidden, bidirectional));
+            x = LayerOutput(outputs[0], bidirectional, $"{prefix}.l{k}");
             finalHidden.Add(outputs[1]);
             finalCell.Add(outputs[2]);
         }
@@ -212,24 +214,26 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>
-    /// nn.GRU (<paramref name="numLayers"/> stacked layers, unidirectional) on <paramref name="input"/> [T, B, In],
-    /// from <paramref name="initialHidden"/> [L, B, H]. Reads <c>{prefix}.weight_ih_l{k}</c> [3H, In],
-    /// <c>weight_hh_l{k}</c> [3H, H], <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> [3H], reorders the gates from
-    /// PyTorch's r, z, n to ONNX's z, r, h, and emits one ONNX GRU node per layer with
-    /// <c>linear_before_reset = 1</c>: PyTorch applies the reset gate to (W_hn h + b_hn), after the recurrent matmul.
+    /// nn.GRU (<paramref name="numLayers"/> stacked layers) on <paramref name="input"/> [T, B, In], from
+    /// <paramref name="initialHidden"/> [L·D, B, H] (D = 2 when <paramref name="bidirectional"/>, else 1). Reads
+    /// <c>{prefix}.weight_ih_l{k}</c> [3H, In], <c>weight_hh_l{k}</c> [3H, H], <c>bias_ih_l{k}</c> and
+    /// <c>bias_hh_l{k}</c> [3H] (and the same with <c>_reverse</c>), reorders the gates from PyTorch's r, z, n to ONNX's
+    /// z, r, h, and emits one ONNX GRU node per layer with <c>linear_before_reset = 1</c>: PyTorch applies the reset gate
+    /// to (W_hn h + b_hn), after the recurrent matmul.
     /// </summary>
-    public RecurrentOutputs Gru(string prefix, int numLayers, string input, string initialHidden)
+    public RecurrentOutputs Gru(string prefix, int numLayers, string input, string initialHidden, bool bidirectional = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        int directions = bidirectional ? 2 : 1;
         var finalHidden = new List<string>();
         string x = input;
         for (int k = 0; k < numLayers; k++)
         {
-            var (w, r, b, hidden) = RecurrentLayer(prefix, "GRU", k, gates: 3, OnnxGruGateOrder);
-            var h0 = SliceLayer(initialHidden, k, $"{prefix}.l{k}.h0");
+            var (w, r, b, hidden) = RecurrentLayer(prefix, "GRU", k, gates: 3, OnnxGruGateOrder, directions);
+            var h0 = SliceLayer(initialHidden, k, directions, $"{prefix}.l{k}.h0");
             var outputs = Outputs($"{prefix}.l{k}", "Y", "Y_h");
-            Node("GRU", $"{prefix}.l{k}", [x, w, r, b, "", h0], outputs, [Int("hidden_size", hidden), Int("linear_before_reset", 1)]);
-            x = Node("Squeeze", $"{prefix}.l{k}", [outputs[0], Int64Constant([1])]);
+            Node("GRU", $"{prefix}.l{k}", [x, w, r, b, "", h0], outputs, [.. RecurrentAttributes(hidden, bidirectional), Int("linear_before_reset", 1)]);
+            x = LayerOutput(outputs[0], bidirectional, $"{prefix}.l{k}");
             finalHidden.Add(outputs[1]);
         }
 
@@ -293,33 +297,59 @@ internal sealed class OnnxGraphBuilder
 
     private static string ProducerVersion => typeof(OnnxGraphBuilder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "";
 
-    /// <summary>One recurrent layer's W [1, G·H, In], R [1, G·H, H] and B [1, 2·G·H] in ONNX's gate order, and H.</summary>
-    private (string W, string R, string B, int Hidden) RecurrentLayer(string prefix, string kind, int k, int gates, int[] order)
+    /// <summary>
+    /// One recurrent layer's W [D, G·H, In], R [D, G·H, H] and B [D, 2·G·H] in ONNX's gate order, the forward
+    /// direction's (<c>_l{k}</c>) first and, for D = 2, the reverse direction's (<c>_l{k}_reverse</c>); and H.
+    /// </summary>
+    private (string W, string R, string B, int Hidden) RecurrentLayer(string prefix, string kind, int k, int gates, int[] order, int directions)
     {
         string what = $"{kind} '{prefix}' layer {k}";
-        var wih = Parameter(prefix, what, $"{prefix}.weight_ih_l{k}", rank: 2);
-        var whh = Parameter(prefix, what, $"{prefix}.weight_hh_l{k}", rank: 2);
-        var bih = Parameter(prefix, what, $"{prefix}.bias_ih_l{k}", rank: 1);
-        var bhh = Parameter(prefix, what, $"{prefix}.bias_hh_l{k}", rank: 1);
-        if (wih.Shape[0] % gates != 0)
+        var weights = new List<float>();
+        var recurrent = new List<float>();
+        var biases = new List<float>();
+        int hidden = 0, input = 0;
+        for (int d = 0; d < directions; d++)
         {
-            throw new OnnxExportException($"The {what} has '{prefix}.weight_ih_l{k}' of shape {ShapeText(wih.Shape)}; its rows must be {gates}·H.");
+            string suffix = d == 1 ? $"l{k}_reverse" : $"l{k}";
+            var wih = Parameter(prefix, what, $"{prefix}.weight_ih_{suffix}", rank: 2);
+            var whh = Parameter(prefix, what, $"{prefix}.weight_hh_{suffix}", rank: 2);
+            var bih = Parameter(prefix, what, $"{prefix}.bias_ih_{suffix}", rank: 1);
+            var bhh = Parameter(prefix, what, $"{prefix}.bias_hh_{suffix}", rank: 1);
+            if (wih.Shape[0] % gates != 0)
+            {
+                throw new OnnxExportException($"The {what} has '{prefix}.weight_ih_{suffix}' of shape {ShapeText(wih.Shape)}; its rows must be {gates}·H.");
+            }
+
+            if (d == 0)
+            {
+                (hidden, input) = (wih.Shape[0] / gates, wih.Shape[1]);
+            }
+
+            CheckShape(what, $"{prefix}.weight_ih_{suffix}", wih.Shape, [gates * hidden, input]);
+            CheckShape(what, $"{prefix}.weight_hh_{suffix}", whh.Shape, [gates * hidden, hidden]);
+            CheckShape(what, $"{prefix}.bias_ih_{suffix}", bih.Shape, [gates * hidden]);
+            CheckShape(what, $"{prefix}.bias_hh_{suffix}", bhh.Shape, [gates * hidden]);
+            weights.AddRange(ReorderGates(wih.Data, hidden, input, order));
+            recurrent.AddRange(ReorderGates(whh.Data, hidden, hidden, order));
+            biases.AddRange(ReorderGates(bih.Data, hidden, 1, order));
+            biases.AddRange(ReorderGates(bhh.Data, hidden, 1, order));
         }
 
-        int hidden = wih.Shape[0] / gates;
-        CheckShape(what, $"{prefix}.weight_hh_l{k}", whh.Shape, [gates * hidden, hidden]);
-        CheckShape(what, $"{prefix}.bias_ih_l{k}", bih.Shape, [gates * hidden]);
-        CheckShape(what, $"{prefix}.bias_hh_l{k}", bhh.Shape, [gates * hidden]);
-        int input = wih.Shape[1];
-        var bias = new float[2 * gates * hidden];
-        ReorderGates(bih.Data, hidden, 1, order).CopyTo(bias, 0);
-        ReorderGates(bhh.Data, hidden, 1, order).CopyTo(bias, gates * hidden);
         return (
-            Initializer($"{prefix}.l{k}.W", [1, gates * hidden, input], ReorderGates(wih.Data, hidden, input, order)),
-            Initializer($"{prefix}.l{k}.R", [1, gates * hidden, hidden], ReorderGates(whh.Data, hidden, hidden, order)),
-            Initializer($"{prefix}.l{k}.B", [1, 2 * gates * hidden], bias),
+            Initializer($"{prefix}.l{k}.W", [directions, gates * hidden, input], [.. weights]),
+            Initializer($"{prefix}.l{k}.R", [directions, gates * hidden, hidden], [.. recurrent]),
+            Initializer($"{prefix}.l{k}.B", [directions, 2 * gates * hidden], [.. biases]),
             hidden);
     }
+
+    private static AttributeProto[] RecurrentAttributes(int hidden, bool bidirectional)
+        => bidirectional ? [Int("hidden_size", hidden), String("direction", "bidirectional")] : [Int("hidden_size", hidden)];
+
+    // A recurrent node's Y [T, D, B, H] as the layer's output [T, B, D·H]: each step's forward h, then its reverse h.
+    private string LayerOutput(string y, bool bidirectional, string layer)
+        => bidirectional
+            ? Node("Reshape", layer, [Node("Transpose", layer, [y], attributes: [Ints("perm", [0, 2, 1, 3])]), Int64Constant([0, 0, -1])])
+            : Node("Squeeze", layer, [y, Int64Constant([1])]);
 
     /// <summary>Block j of the result is block order[j] of <paramref name="data"/>, each block H rows of <paramref name="columns"/>.</summary>
     private static float[] ReorderGates(float[] data, int hidden, int columns, int[] order)
@@ -379,8 +409,9 @@ internal sealed class OnnxGraphBuilder
 
     private static string ShapeText(IEnumerable<int> shape) => "[" + string.Join(", ", shape) + "]";
 
-    private string SliceLayer(string states, int k, string name)
-        => Node("Slice", name, [states, Int64Constant([k]), Int64Constant([k + 1]), Int64Constant([0])]);
+    // Layer k's D entries [D, B, H] of states [L·D, B, H].
+    private string SliceLayer(string states, int k, int directions, string name)
+        => Node("Slice", name, [states, Int64Constant([k * directions]), Int64Constant([(k + 1) * directions]), Int64Constant([0])]);
 
     private string Concat(List<string> values, string name) => Node("Concat", name, values, attributes: [Int("axis", 0)]);
 
@@ -450,6 +481,9 @@ internal sealed class OnnxGraphBuilder
     }
 
     private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeType.Int, I = value };
+
+    private static AttributeProto String(string name, string value)
+        => new() { Name = name, Type = AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(value) };
 
     private static AttributeProto Ints(string name, long[] values)
     {

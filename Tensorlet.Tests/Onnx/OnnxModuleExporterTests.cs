@@ -183,6 +183,83 @@ public sealed class OnnxModuleExporterTests
         }
     }
 
+    /// <summary>
+    /// Two bidirectional layers as ONNX's direction="bidirectional" nodes: the output [.., 2H] through a Linear at every
+    /// step, and the final states [2·layers, B, H], from a random initial state given to both, over calls of 1 to 3 steps.
+    /// </summary>
+    [TestCase("lstm", "embedding", false)]
+    [TestCase("gru", "dense", true)]
+    [TestCase("lstm", "one-hot", true)]
+    [TestCase("gru", "one-hot", false)]
+    public void ABidirectionalRecurrentModelMatchesTensorlet(string cell, string input, bool batchFirst)
+    {
+        const int vocabulary = 7, width = 4, hidden = 5, layers = 2, classes = 3, batch = 2, entries = 2 * layers;
+        var device = TestDevices.Get("cpu");
+        bool lstm = cell == "lstm";
+        int rnnWidth = input == "one-hot" ? vocabulary : width;
+        RnnBase rnn = lstm
+            ? new Lstm(rnnWidth, hidden, layers, dropout: 0.3f, batchFirst: batchFirst, bidirectional: true)
+            : new Gru(rnnWidth, hidden, layers, dropout: 0.3f, batchFirst: batchFirst, bidirectional: true);
+        Module[] front = input == "embedding" ? [new Embedding(vocabulary, width)] : [];
+        using var model = new Sequential([.. front, rnn, new Linear(2 * hidden, classes)]);
+        model.Build(device, seed: 23);
+        model.Eval();
+
+        using var session = new OrtSession(ModuleExporter.Export(model, tokenIds: input != "dense"));
+        string state = input == "embedding" ? "1" : "0";
+        var random = new Random(24);
+        var h = OnnxLayerTests.Uniform(random, entries * batch * hidden, 0.5f);
+        var c = OnnxLayerTests.Uniform(random, entries * batch * hidden, 0.5f);
+        using var lstmState = lstm ? ((Lstm)rnn).CreateState(device, batch) : null;
+        using var gruState = lstm ? null : ((Gru)rnn).CreateState(device, batch);
+        RnnState initial = lstmState is null ? gruState! : lstmState;
+        for (int j = 0; j < entries; j++)
+        {
+            initial.Hidden[j].CopyFrom(h.AsSpan(j * batch * hidden, batch * hidden));
+            lstmState?.Cell[j].CopyFrom(c.AsSpan(j * batch * hidden, batch * hidden));
+        }
+
+        if (lstm)
+        {
+            ((Lstm)rnn).InitialState = lstmState;
+        }
+        else
+        {
+            ((Gru)rnn).InitialState = gruState;
+        }
+
+        for (int call = 0; call < 3; call++)
+        {
+            int steps = 1 + call;
+            int[] sequence = batchFirst ? [batch, steps] : [steps, batch];
+            var ids = Enumerable.Range(0, batch * steps).Select(_ => random.Next(vocabulary)).ToArray();
+            var x = OnnxLayerTests.Uniform(random, batch * steps * width, 2f);
+            using var idsTensor = device.IndexFromArray(ids, sequence);
+            using var xTensor = device.FromArray(x, [.. sequence, width]);
+            var expected = (input == "dense" ? model.Forward(xTensor) : model.Forward(idsTensor)).ToArray();
+            List<NamedOnnxValue> feeds =
+            [
+                input == "dense" ? OrtSession.Floats("input", x, [.. sequence, width]) : OrtSession.Ids("input", ids, sequence),
+                OrtSession.Floats($"{state}.h0", h, entries, batch, hidden),
+            ];
+            if (lstm)
+            {
+                feeds.Add(OrtSession.Floats($"{state}.c0", c, entries, batch, hidden));
+            }
+
+            var result = session.Run([.. feeds]);
+            Assert.That(result["output"].Shape, Is.EqualTo((int[])[.. sequence, classes]), $"call {call}");
+            Assert.That(result["output"].Data, Is.EqualTo(expected).Within(Tolerance), $"outputs of call {call}");
+            var final = lstm ? ((Lstm)rnn).FinalState!.Hidden : ((Gru)rnn).FinalState!.Hidden;
+            Assert.That(result[$"{state}.hn"].Shape, Is.EqualTo(new[] { entries, batch, hidden }), $"call {call}");
+            Assert.That(result[$"{state}.hn"].Data, Is.EqualTo(final.SelectMany(t => t.ToArray()).ToArray()).Within(Tolerance), $"final h of call {call}");
+            if (lstm)
+            {
+                Assert.That(result[$"{state}.cn"].Data, Is.EqualTo(((Lstm)rnn).FinalState!.Cell.SelectMany(t => t.ToArray()).ToArray()).Within(Tolerance), $"final c of call {call}");
+            }
+        }
+    }
+
     [Test]
     public void SlicesAlongTheFirstAndTheLastDimensionMatchTensorlet()
     {
