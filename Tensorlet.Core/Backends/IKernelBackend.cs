@@ -155,6 +155,21 @@ internal interface IKernelBackend : IDisposable
     void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale);
 
     /// <summary>
+    /// nn.NLLLoss per row of log-probabilities [N,C] with targets [N]: losses[i] = −input[i, targets[i]];
+    /// dInput[i] = −onehot(targets[i])·gradScale. dInput may be the same tensor as input.
+    /// </summary>
+    void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale);
+
+    /// <summary>y = log_softmax(x) per row of [N,V], shifted by each row's maximum; y is another tensor than x.</summary>
+    void LogSoftmax(Tensor x, Tensor y);
+
+    /// <summary>The backward of the row softmax from its output y [N,V]: dx = y ⊙ (dy − Σ_row dy⊙y); dx may be dy.</summary>
+    void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /// <summary>The backward of <see cref="LogSoftmax"/> from its output y [N,V]: dx = dy − e^y·Σ_row dy; dx may be dy.</summary>
+    void LogSoftmaxBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /// <summary>
     /// Layer normalization of each row of x [N, D] (torch.nn.LayerNorm over the last dimension): writes mean and rstd [N]
     /// (rstd = 1/√(var + epsilon), var the biased variance, both from a float32 two-pass) and
     /// y = (x − mean)·rstd·weight + bias [N, D]. weight and bias are D long, or null for none. y may be x.

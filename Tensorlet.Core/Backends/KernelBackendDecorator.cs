@@ -193,6 +193,38 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale)
+    {
+        var mark = Begin();
+        Inner.NllLoss(input, targets, losses, dInput, gradScale);
+        End(nameof(NllLoss), mark);
+    }
+
+    /// <inheritdoc/>
+    public void LogSoftmax(Tensor x, Tensor y)
+    {
+        var mark = Begin();
+        Inner.LogSoftmax(x, y);
+        End(nameof(LogSoftmax), mark);
+    }
+
+    /// <inheritdoc/>
+    public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
+    {
+        var mark = Begin();
+        Inner.SoftmaxBackward(y, dy, dx);
+        End(nameof(SoftmaxBackward), mark);
+    }
+
+    /// <inheritdoc/>
+    public void LogSoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
+    {
+        var mark = Begin();
+        Inner.LogSoftmaxBackward(y, dy, dx);
+        End(nameof(LogSoftmaxBackward), mark);
+    }
+
+    /// <inheritdoc/>
     public void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd)
     {
         var mark = Begin();

@@ -308,16 +308,44 @@ public static class Ops
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, V); on every device, before anything is written.</exception>
     public static void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
+        => CheckRowLoss(nameof(SoftmaxCrossEntropy), logits, targets, losses, dLogits).Backend.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
+
+    /// <summary>
+    /// nn.NLLLoss per row of log-probabilities [N, C]: losses = −input[r, targets[r]], and dInput = −onehot·gradScale.
+    /// Use gradScale = 1/N for the mean. dInput may be input.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C); on every device, before anything is written.</exception>
+    internal static void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale)
+        => CheckRowLoss(nameof(NllLoss), input, targets, losses, dInput).Backend.NllLoss(input, targets, losses, dInput, gradScale);
+
+    /// <summary>y = log_softmax(x) per row (nn.LogSoftmax over the last dimension of a matrix), shifted by each row's maximum.</summary>
+    /// <exception cref="ArgumentException">y is not shaped as x, or is x's buffer.</exception>
+    internal static void LogSoftmax(Tensor x, Tensor y)
     {
-        var device = SameDevice(nameof(SoftmaxCrossEntropy), logits, losses, dLogits);
-        SameDevice(nameof(SoftmaxCrossEntropy), device, targets);
-        if (targets.Length != logits.Rows || losses.Length != logits.Rows || dLogits.Rows != logits.Rows || dLogits.Columns != logits.Columns)
+        var device = SameDevice(nameof(LogSoftmax), x, y);
+        CheckSameShape(nameof(LogSoftmax), x, [y]);
+        if (ReferenceEquals(x.Storage, y.Storage))
         {
-            throw new ArgumentException($"SoftmaxCrossEntropy shape mismatch: logits {logits.ShapeText}, targets {targets.ShapeText}, losses {losses.ShapeText}, dLogits {dLogits.ShapeText}.");
+            throw new ArgumentException($"LogSoftmax: y {y.ShapeText} must be a buffer of its own, not x's.");
         }
 
-        targets.ThrowIfAnyTargetOutside(logits.Columns);
-        device.Backend.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
+        device.Backend.LogSoftmax(x, y);
+    }
+
+    /// <summary>The backward of the row softmax from its output y: dx = y ⊙ (dy − Σ_row dy⊙y). dx may be dy.</summary>
+    internal static void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
+    {
+        var device = SameDevice(nameof(SoftmaxBackward), y, dy, dx);
+        CheckSameShape(nameof(SoftmaxBackward), y, [dy, dx]);
+        device.Backend.SoftmaxBackward(y, dy, dx);
+    }
+
+    /// <summary>The backward of <see cref="LogSoftmax"/> from its output y: dx = dy − e^y·Σ_row dy. dx may be dy.</summary>
+    internal static void LogSoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
+    {
+        var device = SameDevice(nameof(LogSoftmaxBackward), y, dy, dx);
+        CheckSameShape(nameof(LogSoftmaxBackward), y, [dy, dx]);
+        device.Backend.LogSoftmaxBackward(y, dy, dx);
     }
 
     /// <summary>
@@ -678,6 +706,20 @@ public static class Ops
                 throw new ArgumentException($"{op}: the bias gradient {t.ShapeText} must hold {columns} values, one per gate column.");
             }
         }
+    }
+
+    /// <summary>A row loss's arguments, on one device: input [N, C], targets and losses N long, dInput [N, C], every target in [0, C).</summary>
+    private static Device CheckRowLoss(string op, Tensor input, IndexTensor targets, Tensor losses, Tensor dInput)
+    {
+        var device = SameDevice(op, input, losses, dInput);
+        SameDevice(op, device, targets);
+        if (targets.Length != input.Rows || losses.Length != input.Rows || dInput.Rows != input.Rows || dInput.Columns != input.Columns)
+        {
+            throw new ArgumentException($"{op} shape mismatch: input {input.ShapeText}, targets {targets.ShapeText}, losses {losses.ShapeText}, gradient {dInput.ShapeText}.");
+        }
+
+        targets.ThrowIfAnyTargetOutside(input.Columns);
+        return device;
     }
 
     private static void CheckSameShape(string op, Tensor expected, ReadOnlySpan<Tensor> others)

@@ -85,6 +85,58 @@ internal static unsafe class CpuSoftmax
         }
     }
 
+    /// <summary>
+    /// y[r] = log_softmax(x[r]) = x[r] − max − log Σ e^(x[r] − max) for every row (nn.LogSoftmax over the last
+    /// dimension). <paramref name="y"/> is another buffer than <paramref name="x"/>: it holds each row's exponentials
+    /// before their logarithm is subtracted from x.
+    /// </summary>
+    /// <param name="x">[rows, classes].</param>
+    /// <param name="y">[rows, classes] out.</param>
+    /// <param name="rows">N, the rows.</param>
+    /// <param name="classes">V, the classes per row.</param>
+    /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
+    public static void LogSoftmax(ReadOnlySpan<float> x, Span<float> y, int rows, int classes, int threads = 1)
+    {
+        long length = CheckSizes(rows, classes);
+        CheckLength(x.Length, length, nameof(x));
+        CheckLength(y.Length, length, nameof(y));
+        if (length == 0)
+        {
+            return;
+        }
+
+        fixed (float* pX = x, pY = y)
+        {
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new LogSoftmaxRows(pX, pY, classes));
+        }
+    }
+
+    /// <summary>
+    /// The backward of the softmax y = softmax(x) per row: dx[r] = y[r] ⊙ (dy[r] − Σ_k dy[r,k]·y[r,k]).
+    /// <paramref name="dx"/> may be the same memory as <paramref name="dy"/> (each row's sum is taken before it is written).
+    /// </summary>
+    /// <param name="y">[rows, classes]: the forward's output.</param>
+    /// <param name="dy">[rows, classes]: dL/dy.</param>
+    /// <param name="dx">[rows, classes] out: dL/dx.</param>
+    /// <param name="rows">N, the rows.</param>
+    /// <param name="classes">V, the classes per row.</param>
+    /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
+    public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int classes, int threads = 1)
+        => Backward<SoftmaxKind>(y, dy, dx, rows, classes, threads);
+
+    /// <summary>
+    /// The backward of the log-softmax y = log_softmax(x) per row: dx[r] = dy[r] − e^y[r]·Σ_k dy[r,k], e^y being the
+    /// softmax. <paramref name="dx"/> may be the same memory as <paramref name="dy"/> (each row's sum is taken before it is written).
+    /// </summary>
+    /// <param name="y">[rows, classes]: the forward's output.</param>
+    /// <param name="dy">[rows, classes]: dL/dy.</param>
+    /// <param name="dx">[rows, classes] out: dL/dx.</param>
+    /// <param name="rows">N, the rows.</param>
+    /// <param name="classes">V, the classes per row.</param>
+    /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
+    public static void LogSoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int classes, int threads = 1)
+        => Backward<LogSoftmaxKind>(y, dy, dx, rows, classes, threads);
+
     /// <summary>The maximum of the row x[0..n) (−∞ when n = 0).</summary>
     internal static float RowMax(float* x, int n)
     {
@@ -104,6 +156,38 @@ internal static unsafe class CpuSoftmax
         sum += ExpSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, shift, k);
         sum += ExpSweep<FloatLanes128, Vector128<float>>(x, y, n, ref j, shift, k);
         return sum + ExpSweep<FloatLanes1, float>(x, y, n, ref j, shift, k);
+    }
+
+    /// <summary>y = x − shift for the row.</summary>
+    private static void SubtractStore(float* x, float* y, int n, float shift)
+    {
+        int j = 0;
+        SubtractSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, shift);
+        SubtractSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, shift);
+        SubtractSweep<FloatLanes128, Vector128<float>>(x, y, n, ref j, shift);
+        SubtractSweep<FloatLanes1, float>(x, y, n, ref j, shift);
+    }
+
+    /// <summary>The backward's row sum s: Σ dy⊙y for the softmax, Σ dy for the log-softmax.</summary>
+    private static float BackwardSum<TKind>(float* y, float* dy, int n)
+        where TKind : struct, ISoftmaxKind
+    {
+        int j = 0;
+        float sum = SumSweep<FloatLanes512, Vector512<float>, TKind>(y, dy, n, ref j);
+        sum += SumSweep<FloatLanes256, Vector256<float>, TKind>(y, dy, n, ref j);
+        sum += SumSweep<FloatLanes128, Vector128<float>, TKind>(y, dy, n, ref j);
+        return sum + SumSweep<FloatLanes1, float, TKind>(y, dy, n, ref j);
+    }
+
+    /// <summary>dx = y⊙(dy − s) for the softmax, dx = dy − e^y·s for the log-softmax.</summary>
+    private static void BackwardStore<TKind>(float* y, float* dy, float* dx, int n, float s)
+        where TKind : struct, ISoftmaxKind
+    {
+        int j = 0;
+        BackwardSweep<FloatLanes512, Vector512<float>, TKind>(y, dy, dx, n, ref j, s);
+        BackwardSweep<FloatLanes256, Vector256<float>, TKind>(y, dy, dx, n, ref j, s);
+        BackwardSweep<FloatLanes128, Vector128<float>, TKind>(y, dy, dx, n, ref j, s);
+        BackwardSweep<FloatLanes1, float, TKind>(y, dy, dx, n, ref j, s);
     }
 
     private static void ScaleInPlace(float* y, int n, float factor)
@@ -175,6 +259,84 @@ internal static unsafe class CpuSoftmax
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SubtractSweep<TLanes, TVector>(float* x, float* y, int n, ref int j, float shift)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        if (!TLanes.IsAccelerated)
+        {
+            return;
+        }
+
+        var shiftV = TLanes.Create(shift);
+        for (; j <= n - TLanes.Count; j += TLanes.Count)
+        {
+            TLanes.Store(TLanes.Subtract(TLanes.Load(x + j), shiftV), y + j);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float SumSweep<TLanes, TVector, TKind>(float* y, float* dy, int n, ref int j)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+        where TKind : struct, ISoftmaxKind
+    {
+        if (!TLanes.IsAccelerated || n - j < TLanes.Count)
+        {
+            return 0f;
+        }
+
+        var acc = TLanes.Create(0f);
+        for (; j <= n - TLanes.Count; j += TLanes.Count)
+        {
+            acc = default(TKind).IsLog ? TLanes.Add(acc, TLanes.Load(dy + j)) : TLanes.MultiplyAdd(TLanes.Load(y + j), TLanes.Load(dy + j), acc);
+        }
+
+        return TLanes.SumAcross(acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BackwardSweep<TLanes, TVector, TKind>(float* y, float* dy, float* dx, int n, ref int j, float s)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+        where TKind : struct, ISoftmaxKind
+    {
+        if (!TLanes.IsAccelerated)
+        {
+            return;
+        }
+
+        var sV = TLanes.Create(s);
+        for (; j <= n - TLanes.Count; j += TLanes.Count)
+        {
+            var yV = TLanes.Load(y + j);
+            var dyV = TLanes.Load(dy + j);
+            var d = default(TKind).IsLog
+                ? TLanes.Subtract(dyV, TLanes.Multiply(TLanes.Exp(yV), sV))
+                : TLanes.Multiply(yV, TLanes.Subtract(dyV, sV));
+            TLanes.Store(d, dx + j);
+        }
+    }
+
+    private static void Backward<TKind>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int classes, int threads)
+        where TKind : struct, ISoftmaxKind
+    {
+        long length = CheckSizes(rows, classes);
+        CheckLength(y.Length, length, nameof(y));
+        CheckLength(dy.Length, length, nameof(dy));
+        CheckLength(dx.Length, length, nameof(dx));
+        if (length == 0)
+        {
+            return;
+        }
+
+        fixed (float* pY = y, pDy = dy, pDx = dx)
+        {
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new BackwardRows<TKind>(pY, pDy, pDx, classes));
+        }
+    }
+
     private static long CheckSizes(int rows, int classes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -206,6 +368,38 @@ internal static unsafe class CpuSoftmax
                 ScaleInPlace(dRow, classes, gradScale / sum);
                 dRow[target] -= gradScale;
                 losses[r] = MathF.Log(sum) - (targetLogit - max);
+            }
+        }
+    }
+
+    private readonly struct LogSoftmaxRows(float* x, float* y, int classes) : IParallelRange
+    {
+        public void Run(long start, long count)
+        {
+            for (long r = start; r < start + count; r++)
+            {
+                float* row = x + (r * classes);
+                float* yRow = y + (r * classes);
+
+                // The exponentials go to y only to be summed; y = x − (max + log Σ) then overwrites them, which keeps
+                // a probability too small for a float (e^−104) as its exact logarithm.
+                float max = RowMax(row, classes);
+                float sum = ExpShiftedStore(row, yRow, classes, max, 1f);
+                SubtractStore(row, yRow, classes, max + MathF.Log(sum));
+            }
+        }
+    }
+
+    private readonly struct BackwardRows<TKind>(float* y, float* dy, float* dx, int classes) : IParallelRange
+        where TKind : struct, ISoftmaxKind
+    {
+        public void Run(long start, long count)
+        {
+            for (long r = start; r < start + count; r++)
+            {
+                long offset = r * classes;
+                float s = BackwardSum<TKind>(y + offset, dy + offset, classes);
+                BackwardStore<TKind>(y + offset, dy + offset, dx + offset, classes, s);
             }
         }
     }

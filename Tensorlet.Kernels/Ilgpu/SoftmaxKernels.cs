@@ -82,26 +82,94 @@ internal static class SoftmaxKernels
 
         int lane = Warp.LaneIdx;
         long start = (long)row * classes;
-        float max = float.NegativeInfinity;
-        for (int k = lane; k < classes; k += warpSize)
-        {
-            max = XMath.Max(max, logits[start + k]);
-        }
 
         // max(x/T) = max(x)/T for T > 0.
-        max = WarpReduce.Max(max);
-        float sum = 0f;
-        for (int k = lane; k < classes; k += warpSize)
-        {
-            float e = KernelMath.Exp((logits[start + k] - max) * inverseTemperature);
-            probabilities[start + k] = e;
-            sum += e;
-        }
-
-        float scale = 1f / WarpReduce.Sum(sum);
+        float max = RowMax(logits, start, classes);
+        float sum = ExpShiftedStore(logits, probabilities, start, classes, max, inverseTemperature);
+        float scale = 1f / sum;
         for (int k = lane; k < classes; k += warpSize)
         {
             probabilities[start + k] *= scale;
         }
+    }
+
+    /// <summary>
+    /// y[r] = log_softmax(x[r]) = x[r] − (max + log Σ e^(x[r] − max)). y is another buffer than x: it holds the row's
+    /// exponentials before their logarithm is subtracted from x, as on the CPU.
+    /// </summary>
+    public static void LogSoftmax(ArrayView<float> x, ArrayView<float> y, int rows, int classes)
+    {
+        int warpSize = Warp.WarpSize;
+        int row = (Grid.IdxX * (Group.DimX / warpSize)) + Warp.WarpIdx;
+        if (row >= rows)
+        {
+            return;
+        }
+
+        int lane = Warp.LaneIdx;
+        long start = (long)row * classes;
+        float max = RowMax(x, start, classes);
+        float shift = max + KernelMath.Log(ExpShiftedStore(x, y, start, classes, max, 1f));
+        for (int k = lane; k < classes; k += warpSize)
+        {
+            y[start + k] = x[start + k] - shift;
+        }
+    }
+
+    /// <summary>
+    /// The backward of the softmax or the log-softmax (<typeparamref name="TKind"/>) from its output y:
+    /// dx[r] = y[r] ⊙ (dy[r] − Σ dy[r]⊙y[r]), or dx[r] = dy[r] − e^y[r]·Σ dy[r]; dx may alias dy.
+    /// </summary>
+    public static void Backward<TKind>(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int rows, int classes)
+        where TKind : struct, ISoftmaxKind
+    {
+        int warpSize = Warp.WarpSize;
+        int row = (Grid.IdxX * (Group.DimX / warpSize)) + Warp.WarpIdx;
+        if (row >= rows)
+        {
+            return;
+        }
+
+        int lane = Warp.LaneIdx;
+        long start = (long)row * classes;
+        bool log = default(TKind).IsLog;
+        float sum = 0f;
+        for (int k = lane; k < classes; k += warpSize)
+        {
+            sum += log ? dy[start + k] : dy[start + k] * y[start + k];
+        }
+
+        sum = WarpReduce.Sum(sum);
+        for (int k = lane; k < classes; k += warpSize)
+        {
+            float yk = y[start + k];
+            dx[start + k] = log ? dy[start + k] - (KernelMath.Exp(yk) * sum) : yk * (dy[start + k] - sum);
+        }
+    }
+
+    /// <summary>The maximum of the row x[start..start + classes), in every lane of the warp.</summary>
+    private static float RowMax(ArrayView<float> x, long start, int classes)
+    {
+        float max = float.NegativeInfinity;
+        for (int k = Warp.LaneIdx; k < classes; k += Warp.WarpSize)
+        {
+            max = XMath.Max(max, x[start + k]);
+        }
+
+        return WarpReduce.Max(max);
+    }
+
+    /// <summary>y = e^((x − shift)·scale) over the row, each lane its own columns; returns Σ y, in every lane.</summary>
+    private static float ExpShiftedStore(ArrayView<float> x, ArrayView<float> y, long start, int classes, float shift, float scale)
+    {
+        float sum = 0f;
+        for (int k = Warp.LaneIdx; k < classes; k += Warp.WarpSize)
+        {
+            float e = KernelMath.Exp((x[start + k] - shift) * scale);
+            y[start + k] = e;
+            sum += e;
+        }
+
+        return WarpReduce.Sum(sum);
     }
 }

@@ -1,8 +1,9 @@
 namespace Tensorlet.Kernels.Reference;
 
 /// <summary>
-/// The float64 row softmax, cross-entropy and temperature softmax every softmax kernel is checked against:
-/// readable, not fast, and stable (each row is shifted by its maximum before exp).
+/// The float64 row softmax, cross-entropy, temperature softmax, log-softmax and the backwards of the softmax and the
+/// log-softmax that every softmax kernel is checked against: readable, not fast, and stable (each row is shifted by its
+/// maximum before exp).
 /// </summary>
 internal static class ReferenceSoftmax
 {
@@ -61,6 +62,56 @@ internal static class ReferenceSoftmax
             for (int k = 0; k < classes; k++)
             {
                 probabilities[(r * classes) + k] = Math.Exp(scaled[k] - logSumExp);
+            }
+        }
+    }
+
+    /// <summary>y[r] = log_softmax(x[r]) = x[r] − log Σ_k e^(x[r,k]).</summary>
+    public static void LogSoftmax(int rows, int classes, ReadOnlySpan<double> x, Span<double> y)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.Slice(r * classes, classes);
+            double logSumExp = LogSumExp(row);
+            for (int k = 0; k < classes; k++)
+            {
+                y[(r * classes) + k] = row[k] - logSumExp;
+            }
+        }
+    }
+
+    /// <summary>The softmax's backward from its output y: dx[r] = y[r] ⊙ (dy[r] − Σ_k dy[r,k]·y[r,k]).</summary>
+    public static void SoftmaxBackward(int rows, int classes, ReadOnlySpan<double> y, ReadOnlySpan<double> dy, Span<double> dx)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            double s = 0;
+            for (int k = 0; k < classes; k++)
+            {
+                s += dy[(r * classes) + k] * y[(r * classes) + k];
+            }
+
+            for (int k = 0; k < classes; k++)
+            {
+                dx[(r * classes) + k] = y[(r * classes) + k] * (dy[(r * classes) + k] - s);
+            }
+        }
+    }
+
+    /// <summary>The log-softmax's backward from its output y: dx[r] = dy[r] − e^y[r]·Σ_k dy[r,k].</summary>
+    public static void LogSoftmaxBackward(int rows, int classes, ReadOnlySpan<double> y, ReadOnlySpan<double> dy, Span<double> dx)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            double s = 0;
+            for (int k = 0; k < classes; k++)
+            {
+                s += dy[(r * classes) + k];
+            }
+
+            for (int k = 0; k < classes; k++)
+            {
+                dx[(r * classes) + k] = dy[(r * classes) + k] - (Math.Exp(y[(r * classes) + k]) * s);
             }
         }
     }

@@ -7,6 +7,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using NUnit.Framework;
 using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels;
 using Tensorlet.Kernels.Ilgpu;
 using Tensorlet.Tests.Infrastructure;
 
@@ -58,6 +59,10 @@ public sealed partial class KernelPtxTests
             $"{nameof(GruCellKernels)}.{nameof(GruCellKernels.Backward)}",
             $"{nameof(SoftmaxKernels)}.{nameof(SoftmaxKernels.CrossEntropy)}",
             $"{nameof(SoftmaxKernels)}.{nameof(SoftmaxKernels.WithTemperature)}",
+            $"{nameof(SoftmaxKernels)}.{nameof(SoftmaxKernels.LogSoftmax)}",
+            $"{nameof(SoftmaxKernels)}.{nameof(SoftmaxKernels.Backward)}<{nameof(SoftmaxKind)}>",
+            $"{nameof(SoftmaxKernels)}.{nameof(SoftmaxKernels.Backward)}<{nameof(LogSoftmaxKind)}>",
+            $"{nameof(NllLossKernels)}.{nameof(NllLossKernels.Rows)}",
             $"{nameof(LayerNormKernels)}.{nameof(LayerNormKernels.Forward)}",
             $"{nameof(LayerNormKernels)}.{nameof(LayerNormKernels.InputGradient)}",
             $"{nameof(LayerNormKernels)}.{nameof(LayerNormKernels.WeightGradientPartial)}",

@@ -23,6 +23,19 @@ internal sealed partial class CpuBackend
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
         => CpuSoftmax.WithTemperature(logits.Span, probabilities.Span, logits.Rows, logits.Columns, temperature, Threads);
 
+    public void LogSoftmax(Tensor x, Tensor y)
+        => CpuSoftmax.LogSoftmax(x.ReadSpan, y.Span, x.Rows, x.Columns, Threads);
+
+    public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
+        => CpuSoftmax.SoftmaxBackward(y.ReadSpan, dy.ReadSpan, dx.Span, y.Rows, y.Columns, Threads);
+
+    public void LogSoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
+        => CpuSoftmax.LogSoftmaxBackward(y.ReadSpan, dy.ReadSpan, dx.Span, y.Rows, y.Columns, Threads);
+
+    /// <remarks>A target outside [0, C) throws <see cref="ArgumentOutOfRangeException"/> naming its row and value, before anything is written.</remarks>
+    public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale)
+        => CpuNllLoss.Rows(input.ReadSpan, targets.Span, losses.Span, dInput.Span, input.Rows, input.Columns, gradScale, Threads);
+
     public void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd)
         => CpuLayerNorm.Forward(x.ReadSpan, Read(weight), Read(bias), y.Span, mean.Span, rstd.Span, x.Rows, x.Columns, epsilon, Threads, Plan.Width);
 

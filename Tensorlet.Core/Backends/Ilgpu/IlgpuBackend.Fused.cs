@@ -39,6 +39,22 @@ internal sealed partial class IlgpuBackend
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
         => FusedKernels.SoftmaxWithTemperature(logits.View, probabilities.View, logits.Rows, logits.Columns, temperature);
 
+    public void LogSoftmax(Tensor x, Tensor y)
+        => FusedKernels.LogSoftmax(x.View, y.View, x.Rows, x.Columns);
+
+    public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
+        => FusedKernels.SoftmaxBackward(y.View, dy.View, dx.View, y.Rows, y.Columns);
+
+    public void LogSoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
+        => FusedKernels.LogSoftmaxBackward(y.View, dy.View, dx.View, y.Rows, y.Columns);
+
+    /// <remarks>
+    /// A target outside [0, C) cannot throw from a kernel: <see cref="Ops.NllLoss"/> rejects it before the call, and
+    /// should one get here anyway, its row gets a NaN loss and a NaN gradient row.
+    /// </remarks>
+    public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale)
+        => FusedKernels.NllLoss(input.View, targets.View, losses.View, dInput.View, input.Rows, input.Columns, gradScale);
+
     public void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd)
         => FusedKernels.LayerNormForward(x.View, weight?.View ?? ArrayView<float>.Empty, bias?.View ?? ArrayView<float>.Empty, y.View, mean.View, rstd.View, x.Rows, x.Columns, epsilon);
 

@@ -1,13 +1,15 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Tensorlet.Kernels;
 using Tensorlet.Kernels.Ilgpu;
 
 namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
-/// The fused kernels (LSTM and GRU cells forward and backward, softmax cross-entropy, temperature softmax, layer norm)
-/// compiled and loaded once for one accelerator. The backend creates it on first use; they launch on the default stream
-/// (stream kernels). The layer norm kernels load on their own first use, so models without one never compile them.
+/// The fused kernels (LSTM and GRU cells forward and backward, softmax cross-entropy, temperature softmax, layer norm,
+/// log-softmax and the softmax backwards, NLL loss) compiled and loaded once for one accelerator. The backend creates it
+/// on first use; they launch on the default stream (stream kernels). The layer norm, log-softmax, softmax backward and
+/// NLL kernels load on their own first use, so models without one never compile them.
 /// </summary>
 internal sealed class IlgpuFusedKernels
 {
@@ -22,6 +24,10 @@ internal sealed class IlgpuFusedKernels
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float> temperatureSoftmax;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>? layerNormForward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? layerNormInputGradient;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int>? logSoftmax;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? softmaxBackward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? logSoftmaxBackward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>? nllLoss;
     private readonly int warpsPerGroup;
     private readonly int groupSize;
 
@@ -117,6 +123,46 @@ internal sealed class IlgpuFusedKernels
         {
             // An inverse that overflows is float.MaxValue, as on the CPU (CpuSoftmax.WithTemperature says why).
             temperatureSoftmax(RowConfig(rows), logits, probabilities, rows, classes, MathF.Min(1f / temperature, float.MaxValue));
+        }
+    }
+
+    /// <summary>y = log_softmax(x) per row of [rows, classes].</summary>
+    public void LogSoftmax(ArrayView<float> x, ArrayView<float> y, int rows, int classes)
+    {
+        if (rows > 0 && classes > 0)
+        {
+            logSoftmax ??= Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(SoftmaxKernels.LogSoftmax);
+            logSoftmax(RowConfig(rows), x, y, rows, classes);
+        }
+    }
+
+    /// <summary>The softmax's dx from its output y and dy per row; dx may be dy.</summary>
+    public void SoftmaxBackward(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int rows, int classes)
+    {
+        if (rows > 0 && classes > 0)
+        {
+            softmaxBackward ??= Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(SoftmaxKernels.Backward<SoftmaxKind>);
+            softmaxBackward(RowConfig(rows), y, dy, dx, rows, classes);
+        }
+    }
+
+    /// <summary>The log-softmax's dx from its output y and dy per row; dx may be dy.</summary>
+    public void LogSoftmaxBackward(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int rows, int classes)
+    {
+        if (rows > 0 && classes > 0)
+        {
+            logSoftmaxBackward ??= Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(SoftmaxKernels.Backward<LogSoftmaxKind>);
+            logSoftmaxBackward(RowConfig(rows), y, dy, dx, rows, classes);
+        }
+    }
+
+    /// <summary>The NLL loss per row of log-probabilities [rows, classes] and its gradient, scaled by gradScale; dInput may be input.</summary>
+    public void NllLoss(ArrayView<float> input, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dInput, int rows, int classes, float gradScale)
+    {
+        if (rows > 0)
+        {
+            nllLoss ??= Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>(NllLossKernels.Rows);
+            nllLoss(RowConfig(rows), input, targets, losses, dInput, rows, classes, gradScale);
         }
     }
 
