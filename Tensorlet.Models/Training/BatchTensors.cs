@@ -71,19 +71,19 @@ internal static class BatchTensors
 
     /// <summary>
     /// The targets the last <see cref="LossForward"/> averaged over, of its <paramref name="targetElements"/>: the class
-    /// ids other than the <see cref="CrossEntropyLoss.IgnoreIndex"/> of a <see cref="CrossEntropyLoss"/>, every element
-    /// (value) for any other loss.
+    /// ids other than the <see cref="ClassIdLoss.IgnoreIndex"/> of a <see cref="ClassIdLoss"/> (<see cref="CrossEntropyLoss"/>),
+    /// every element (value) for any other loss.
     /// </summary>
     public static int TargetCount(object loss, int targetElements)
-        => loss is CrossEntropyLoss crossEntropy ? crossEntropy.CountedRows : targetElements;
+        => loss is ClassIdLoss classIds ? classIds.CountedRows : targetElements;
 
     /// <summary>
     /// Σ loss over the <paramref name="targets"/> targets of a batch whose loss came to <paramref name="value"/>: the
-    /// value itself for a <see cref="MseLoss"/> or <see cref="CrossEntropyLoss"/> with <see cref="Reduction.Sum"/>,
-    /// value × targets for one that averages (the default, and what a loss of the caller's own is taken to do).
+    /// value itself for a <see cref="MseLoss"/> or <see cref="ClassIdLoss"/> with <see cref="Reduction.Sum"/>, value ×
+    /// targets for one that averages (the default, and what a loss of the caller's own is taken to do).
     /// </summary>
     public static double LossSum(object loss, double value, int targets)
-        => loss is MseLoss { Reduction: Reduction.Sum } or CrossEntropyLoss { Reduction: Reduction.Sum } ? value : value * targets;
+        => loss is MseLoss { Reduction: Reduction.Sum } or ClassIdLoss { Reduction: Reduction.Sum } ? value : value * targets;
 
     /// <summary>The gradient that starts the model's backward pass.</summary>
     public static Tensor LossBackward(object loss)

@@ -398,8 +398,8 @@ public sealed class Trainer
         using var buffers = new BatchBuffers<TInput, TTarget>(module.Device, validation, Math.Max(1, Math.Min(batchSize, total)));
         var examples = new int[buffers.BatchSize];
         var tally = new PositionLosses();
-        var crossEntropy = loss as CrossEntropyLoss;
-        var rowLosses = new float[crossEntropy is null ? 0 : buffers.RowCapacity];
+        var classRows = loss as ClassIdLoss;
+        var rowLosses = new float[classRows is null ? 0 : buffers.RowCapacity];
         module.Eval();
         try
         {
@@ -414,7 +414,7 @@ public sealed class Trainer
                 var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
                 var prediction = BatchTensors.Forward(module, buffers.Shaped(inputs, n));
                 double value = BatchTensors.LossForward(loss, prediction, buffers.TargetsFor(targets, prediction));
-                if (crossEntropy is null)
+                if (classRows is null)
                 {
                     int targetCount = BatchTensors.TargetCount(loss, buffers.LoadedTargets.Length);
                     tally.Add(0, BatchTensors.LossSum(loss, value, targetCount), targetCount);
@@ -424,11 +424,11 @@ public sealed class Trainer
                 // Every row's loss at its position in its sequence, but for rows whose target is ignored.
                 int rows = n * validation.RowsPerExample;
                 var losses = rowLosses.AsSpan(0, rows);
-                crossEntropy.RowLosses.CopyTo(losses);
+                classRows.RowLosses.CopyTo(losses);
                 var classIds = MemoryMarshal.Cast<TTarget, int>(buffers.LoadedTargets);
                 for (int r = 0; r < rows; r++)
                 {
-                    if (classIds[r] != crossEntropy.IgnoreIndex)
+                    if (classIds[r] != classRows.IgnoreIndex)
                     {
                         tally.Add(buffers.Positions[r], losses[r], 1);
                     }

@@ -1,0 +1,161 @@
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// A loss over class ids (<see cref="CrossEntropyLoss"/>): one loss per row of a prediction
+/// [..., C] (the last dimension holds the classes) against one class id per row [...], from a row kernel that writes
+/// each row's loss and its gradient at once. Targets equal to <see cref="IgnoreIndex"/> add nothing to the loss or the
+/// gradient, and the mean is over the others, as in PyTorch.
+/// </summary>
+public abstract class ClassIdLoss : ILoss<IndexTensor>
+{
+    private readonly string lossName;
+    private readonly string inputName;
+    private readonly RowKernel kernel;
+    private readonly Workspace rowLosses = new();
+    private readonly Workspace inputGradients = new();
+    private readonly Workspace rowWeights = new();
+    private readonly ShapeView inputMatrix = new();
+    private readonly ShapeView gradientShaped = new();
+    private readonly FlatIndexView flatTargets = new();
+    private IndexTensor? substituted;
+    private float[] hostLosses = [];
+    private int[] hostTargets = [];
+    private float[] hostWeights = [];
+    private Tensor? gradient;
+    private Tensor? lastLosses;
+
+    /// <param name="lossName">The loss as its errors name it ("Cross-entropy").</param>
+    /// <param name="inputName">What its prediction holds, as its errors name it ("logits").</param>
+    /// <param name="reduction">Mean or sum over the targets that count.</param>
+    /// <param name="ignoreIndex">The target value that is skipped.</param>
+    /// <param name="kernel">Writes each row's loss and its gradient times gradScale, for every target in [0, C).</param>
+    private protected ClassIdLoss(string lossName, string inputName, Reduction reduction, int ignoreIndex, RowKernel kernel)
+    {
+        this.lossName = lossName;
+        this.inputName = inputName;
+        this.kernel = kernel;
+        Reduction = reduction;
+        IgnoreIndex = ignoreIndex;
+    }
+
+    /// <summary>The row kernel: losses [N] and dInput [N, C] from input [N, C] and targets [N] in [0, C).</summary>
+    private protected delegate void RowKernel(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale);
+
+    /// <summary>Mean or sum.</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>The target value that is skipped.</summary>
+    public int IgnoreIndex { get; }
+
+    /// <summary>The per-row losses [N] of the last Forward (0 for ignored rows), owned by the loss.</summary>
+    internal Tensor RowLosses => lastLosses ?? throw new InvalidOperationException($"{GetType().Name}.Forward has not run.");
+
+    /// <summary>The number of rows that counted (targets not ignored) in the last Forward.</summary>
+    internal int CountedRows { get; private set; }
+
+    /// <inheritdoc/>
+    public double Forward(Tensor prediction, IndexTensor target)
+    {
+        var losses = ForwardRows(prediction, target);
+        int rows = (int)losses.Length;
+        if (hostLosses.Length < rows)
+        {
+            hostLosses = new float[rows];
+        }
+
+        losses.CopyTo(hostLosses.AsSpan(0, rows));
+        double sum = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            sum += hostLosses[i];
+        }
+
+        return Reduction == Reduction.Sum ? sum : sum / CountedRows;
+    }
+
+    /// <inheritdoc/>
+    public Tensor Backward() => gradient ?? throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
+
+    /// <summary>
+    /// As <see cref="Forward"/>, without reading the loss back: returns the per-row losses [N, 1] (0 for ignored rows)
+    /// and keeps the gradient of the reduced loss for <see cref="Backward"/>.
+    /// </summary>
+    public Tensor ForwardRows(Tensor prediction, IndexTensor target)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        int classes = prediction.Shape[^1];
+        int rows = ShapeView.RowsByLast(prediction);
+        if (target.Length != rows)
+        {
+            throw new ArgumentException($"{lossName} needs one target per row of the {inputName} {prediction.ShapeText} ({rows}), but got targets {target.ShapeText}.", nameof(target));
+        }
+
+        var device = prediction.Device;
+        var input = prediction.Rank == 2 ? prediction : inputMatrix.Matrix(prediction, rows, classes);
+        var targets = flatTargets.Of(target);
+        var losses = rowLosses.Get(device, rows, 1);
+        var dInput = inputGradients.Get(device, rows, classes);
+        lastLosses = losses;
+        if (!targets.MayContain(IgnoreIndex))
+        {
+            CountedRows = rows;
+            kernel(input, targets, losses, dInput, Reduction == Reduction.Sum ? 1f : 1f / rows);
+        }
+        else
+        {
+            RunWithIgnored(input, targets, losses, dInput, rows);
+        }
+
+        gradient = prediction.Rank == 2 ? dInput : gradientShaped.Like(dInput, prediction, classes);
+        return losses;
+    }
+
+    /// <summary>Frees the loss's buffers.</summary>
+    public void Dispose()
+    {
+        rowLosses.Dispose();
+        inputGradients.Dispose();
+        rowWeights.Dispose();
+        substituted?.Dispose();
+    }
+
+    // Ignored rows run through the kernel with target 0, and then get weight 0 in both the loss and the gradient.
+    private void RunWithIgnored(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, int rows)
+    {
+        if (hostTargets.Length < rows)
+        {
+            hostTargets = new int[rows];
+            hostWeights = new float[rows];
+        }
+
+        var host = hostTargets.AsSpan(0, rows);
+        targets.CopyTo(host);
+        int counted = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            bool keep = host[i] != IgnoreIndex;
+            hostWeights[i] = keep ? 1f : 0f;
+            host[i] = keep ? host[i] : 0;
+            counted += keep ? 1 : 0;
+        }
+
+        CountedRows = counted;
+        if (substituted is null || substituted.Length < rows || !ReferenceEquals(substituted.Device, input.Device))
+        {
+            substituted?.Dispose();
+            substituted = input.Device.IndexZeros(rows);
+        }
+
+        var safeTargets = substituted.Length == rows ? substituted : substituted.Slice(0, rows);
+        safeTargets.CopyFrom(host);
+        var weights = rowWeights.Get(input.Device, rows, 1);
+        weights.CopyFrom(hostWeights.AsSpan(0, rows));
+        // With every target ignored the mean is 0/0, NaN (Forward gives it, as PyTorch does), but its gradient is zero,
+        // as PyTorch's is: a scale of NaN would make every row's NaN·0 = NaN.
+        float scale = Reduction == Reduction.Sum || counted == 0 ? 1f : 1f / counted;
+        kernel(input, safeTargets, losses, dInput, scale);
+        Ops.ScaleRows(dInput, weights);
+        Ops.Multiply(losses, weights, losses);
+    }
+}
