@@ -1,7 +1,7 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// A loss over class ids (<see cref="CrossEntropyLoss"/>): one loss per row of a prediction
+/// A loss over class ids (<see cref="CrossEntropyLoss"/>, <see cref="NllLoss"/>): one loss per row of a prediction
 /// [..., C] (the last dimension holds the classes) against one class id per row [...], from a row kernel that writes
 /// each row's loss and its gradient at once. Targets equal to <see cref="IgnoreIndex"/> add nothing to the loss or the
 /// gradient, and the mean is over the others, as in PyTorch.

@@ -71,8 +71,8 @@ internal static class BatchTensors
 
     /// <summary>
     /// The targets the last <see cref="LossForward"/> averaged over, of its <paramref name="targetElements"/>: the class
-    /// ids other than the <see cref="ClassIdLoss.IgnoreIndex"/> of a <see cref="ClassIdLoss"/> (<see cref="CrossEntropyLoss"/>),
-    /// every element (value) for any other loss.
+    /// ids other than the <see cref="ClassIdLoss.IgnoreIndex"/> of a <see cref="ClassIdLoss"/> (<see cref="CrossEntropyLoss"/>,
+    /// <see cref="NllLoss"/>), every element (value) for any other loss.
     /// </summary>
     public static int TargetCount(object loss, int targetElements)
         => loss is ClassIdLoss classIds ? classIds.CountedRows : targetElements;

@@ -15,7 +15,7 @@ public sealed class EvaluationResult
         CountByPosition = countByPosition;
     }
 
-    /// <summary>Σ loss of the targets at each position in their sequence (all at position 0 where there is no sequence, or the loss is not <c>CrossEntropyLoss</c>).</summary>
+    /// <summary>Σ loss of the targets at each position in their sequence (all at position 0 where there is no sequence, or the loss is not a <c>CrossEntropyLoss</c> or <c>NllLoss</c>).</summary>
     public IReadOnlyList<double> LossSumByPosition { get; }
 
     /// <summary>How many targets sit at each position.</summary>

@@ -16,18 +16,18 @@ namespace Tensorlet.Models.Training;
 /// (<see cref="IBatchSource{TInput, TTarget}"/>: token ids or values in, class ids or values out), and per batch the
 /// trainer zeroes the gradients, keys the dropout masks by the step, runs <c>loss.Forward(model.Forward(inputs),
 /// targets)</c>, then <c>model.Backward(loss.Backward())</c>, clips the gradient norm if asked, and steps the optimizer
-/// and, when asked, the schedule. A <c>CrossEntropyLoss</c> takes class ids (an <see cref="IBatchSource"/> of token ids,
-/// or a <see cref="TensorBatchSource{TInput, TTarget}"/>); an <c>MseLoss</c> takes values (a
-/// <see cref="TensorBatchSource{TInput, TTarget}"/> of floats). The char models are modules too, trained with a
-/// <c>CrossEntropyLoss</c>; they key their dropout masks by their own <c>DropoutSeed</c> (which their checkpoint keeps),
+/// and, when asked, the schedule. A <c>CrossEntropyLoss</c> or <c>NllLoss</c> takes class ids (an
+/// <see cref="IBatchSource"/> of token ids, or a <see cref="TensorBatchSource{TInput, TTarget}"/>); an <c>MseLoss</c>
+/// takes values (a <see cref="TensorBatchSource{TInput, TTarget}"/> of floats). The char models are modules too,
+/// trained with a <c>CrossEntropyLoss</c>; they key their dropout masks by their own <c>DropoutSeed</c> (which their checkpoint keeps),
 /// any other module by <see cref="TrainerOptions.Seed"/>.
 /// </para>
 /// <para>
 /// Progress and scores count targets, the terms the loss averages over: class ids other than the loss's
-/// <c>IgnoreIndex</c> for a <c>CrossEntropyLoss</c> (a char model's predicted characters, a classifier's examples),
-/// values for an <c>MseLoss</c>. Validation with a <c>CrossEntropyLoss</c> reports the loss per target position (the
-/// char models' positions in their sequence); with another loss, one mean over every target (each batch's loss taken
-/// as the mean over its targets, or their sum for <c>Reduction.Sum</c>).
+/// <c>IgnoreIndex</c> for a <c>CrossEntropyLoss</c> or <c>NllLoss</c> (a char model's predicted characters, a
+/// classifier's examples), values for an <c>MseLoss</c>. Validation with either reports the loss per target position
+/// (the char models' positions in their sequence); with another loss, one mean over every target (each batch's loss
+/// taken as the mean over its targets, or their sum for <c>Reduction.Sum</c>).
 /// </para>
 /// <para>
 /// A <see cref="StreamBatchSource"/> trains a model that holds a recurrent module (an <see cref="RnnBase"/>: LSTM or GRU)

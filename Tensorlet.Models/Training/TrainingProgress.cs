@@ -8,8 +8,8 @@ public sealed record TrainingPosition(int Epoch, int BatchInEpoch, long Step);
 
 /// <summary>
 /// Raised after every batch. A target is one term the loss averages over: a class id other than the loss's
-/// <c>IgnoreIndex</c> for <c>CrossEntropyLoss</c> (a char model's predicted character, a classifier's example), one
-/// value for <c>MseLoss</c> (k per example of a target shaped [k]).
+/// <c>IgnoreIndex</c> for <c>CrossEntropyLoss</c> and <c>NllLoss</c> (a char model's predicted character, a classifier's
+/// example), one value for <c>MseLoss</c> (k per example of a target shaped [k]).
 /// </summary>
 /// <param name="Epoch">The epoch, from 1.</param>
 /// <param name="Batch">The batch in the epoch, from 1.</param>

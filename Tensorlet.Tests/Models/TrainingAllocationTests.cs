@@ -74,6 +74,23 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    public void ALogSoftmaxModelTrainsWithNllLossWithoutAllocatingOnCpu(int threads)
+    {
+        // [batch, 16, 8] → 1024 rows of 64 classes at batch 64, every fifth class id ignored: enough for two threads.
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(4);
+        const int examples = 64;
+        var inputs = Enumerable.Range(0, examples * 16 * 8).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var classes = Enumerable.Range(0, examples * 16).Select(i => i % 5 == 0 ? -100 : random.Next(64)).ToArray();
+        var source = new TensorBatchSource<float, int>(inputs, [16, 8], classes, [16]);
+        using var model = new Sequential(new Linear(8, 64), new LogSoftmax());
+        model.Build(device, seed: 1);
+        using var loss = new NllLoss();
+        Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
+    }
+
     /// <summary>
     /// Runs warm-up steps of the Trainer's training step (Forward, CrossEntropyLoss, Backward, Adam), then returns the
     /// managed bytes this thread allocated per step in the cleanest of up to <see cref="Windows"/> windows (see there

@@ -7,7 +7,7 @@ namespace Tensorlet.Tests.Models;
 
 /// <summary>
 /// What the Trainer's reports count for models that are not char models: a target is one term the loss averages over
-/// (every value for MseLoss, every class id but the ignored ones for CrossEntropyLoss), and the speeds and the
+/// (every value for MseLoss, every class id but the ignored ones for CrossEntropyLoss and NllLoss), and the speeds and the
 /// validation count are in targets, and the validation loss is the mean loss per target.
 /// </summary>
 public sealed class TrainingReportTests
@@ -100,6 +100,38 @@ public sealed class TrainingReportTests
         var source = new TensorBatchSource<float, int>(Inputs(), [1], [.. Enumerable.Range(0, Examples).Select(i => i % 2)], []);
         using var loss = new CrossEntropyLoss(reduction);
         AssertTrainingLossIsPerTarget(source, (model, optimizer) => new Trainer(model, loss, optimizer, Options with { BatchSize = 10 }));
+    }
+
+    [TestCase(Reduction.Mean)]
+    [TestCase(Reduction.Sum)]
+    public void ALogSoftmaxModelWithNllLossTrainsAndReportsAsTheSameLinearWithCrossEntropyDoes(Reduction reduction)
+    {
+        // Cross-entropy is NLL of the log-softmax: from the same seed (LogSoftmax has no parameters), every batch's
+        // loss, the counts of targets (every third class id ignored), the validation and the weights agree.
+        var classes = Enumerable.Range(0, Examples).Select(i => i % 3 == 0 ? -100 : i % 2).ToArray();
+        var source = new TensorBatchSource<float, int>(Inputs(), [1], classes, []);
+        using var device = Device.Create("cpu");
+        using var linear = Model(device);
+        using var logSoftmax = new Sequential(new Linear(1, 2), new LogSoftmax());
+        logSoftmax.Build(device, seed: 1);
+        using var crossEntropy = new CrossEntropyLoss(reduction);
+        using var nll = new NllLoss(reduction);
+        using var linearAdam = new Adam(linear.Parameters, 0.05f);
+        using var logSoftmaxAdam = new Adam(logSoftmax.Parameters, 0.05f);
+
+        var (expectedProgress, expected) = Run(new Trainer(linear, crossEntropy, linearAdam, Options), source);
+        var (progress, result) = Run(new Trainer(logSoftmax, nll, logSoftmaxAdam, Options), source);
+
+        AssertCountsTargets(progress, result, [.. classes.Select(c => c == nll.IgnoreIndex ? 0 : 1)]);
+        Assert.That(progress.Select(p => p.Loss), Is.EqualTo(expectedProgress.Select(p => p.Loss)).Within(1e-4).Percent, "every batch's loss");
+        for (int e = 0; e < result.Epochs.Count; e++)
+        {
+            Assert.That(result.Epochs[e].TrainLoss, Is.EqualTo(expected.Epochs[e].TrainLoss).Within(1e-4).Percent, $"epoch {e + 1} train loss");
+            Assert.That(result.Epochs[e].Validation!.Loss, Is.EqualTo(expected.Epochs[e].Validation!.Loss).Within(1e-4).Percent, $"epoch {e + 1} validation loss");
+            Assert.That(result.Epochs[e].Validation!.Count, Is.EqualTo(expected.Epochs[e].Validation!.Count), $"epoch {e + 1} validation targets");
+        }
+
+        Assert.That(logSoftmax.Parameters.Parameters[0].Value.ToArray(), Is.EqualTo(linear.Parameters.Parameters[0].Value.ToArray()).Within(1e-5), "the weights");
     }
 
     // A learning rate of 0 leaves the model as built, so training and validation on the same examples score alike

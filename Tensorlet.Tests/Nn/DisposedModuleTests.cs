@@ -20,6 +20,8 @@ public sealed class DisposedModuleTests
         new object[] { "Gru", (Func<Module>)(() => new Gru(4, 3)), true },
         new object[] { "Tanh", (Func<Module>)(() => new Tanh()), false },
         new object[] { "LayerNorm", (Func<Module>)(() => new LayerNorm(4)), false },
+        new object[] { "Softmax", (Func<Module>)(() => new Softmax()), false },
+        new object[] { "LogSoftmax", (Func<Module>)(() => new LogSoftmax()), false },
         new object[] { "Dropout", (Func<Module>)(() => new Dropout(0.5f).Eval()), false },
         new object[] { "Slice", (Func<Module>)(() => new Slice(0, 1)), false },
         new object[] { "Sequential", (Func<Module>)(() => new Sequential(new Linear(4, 4), new Tanh())), false },

@@ -268,6 +268,57 @@ public sealed class ModuleGradientTests
         AssertClose(dx.ToArray(), analytic["x"], "x");
     }
 
+    private static IEnumerable<TestCaseData> SoftmaxCases() =>
+        from device in TestDevices.All
+        from log in new[] { false, true }
+        from sum in new[] { false, true }
+        select new TestCaseData(device, log, sum).SetArgDisplayNames(device, log ? "LogSoftmax + NllLoss" : "Softmax + MseLoss", sum ? "sum" : "mean");
+
+    // Linear → Softmax → MSE, or Linear → LogSoftmax → NLL with an ignored target, on rank-3 input [2, 3, In]: the
+    // softmax's rows are the 6 leading positions.
+    [TestCaseSource(nameof(SoftmaxCases))]
+    public void ASoftmaxAfterALinearOnRank3InputMatchesFiniteDifferences(string deviceName, bool log, bool sum)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int n = 6, inFeatures = 3;
+        int[] targets = [2, -100, 4, 1, 0, 4];
+        var reference = new ReferenceModules();
+        reference.Randomize(log ? 11 : 12, ("0.weight", Classes * inFeatures), ("0.bias", Classes), ("x", n * inFeatures));
+        RoundToFloat(reference);
+        var target = Enumerable.Range(0, n * Classes).Select(i => (double)(float)(0.2 + (0.1 * Math.Sin(i)))).ToArray();
+        (double Loss, Dictionary<string, double[]> Grads) Run()
+        {
+            var x = reference.Parameters["x"];
+            var y = ReferenceModules.Softmax(reference.Linear("0", x, n, inFeatures, Classes), n, Classes, log);
+            var (l, dy) = log ? ReferenceModules.Nll(y, targets, Classes, sum) : ReferenceModules.Mse(y, target, sum);
+            var grads = new Dictionary<string, double[]>();
+            var dh = ReferenceModules.SoftmaxBackward(y, dy, n, Classes, log);
+            grads["x"] = reference.LinearBackward("0", x, dh, n, inFeatures, Classes, grads);
+            return (l, grads);
+        }
+
+        var analytic = Run().Grads;
+        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
+
+        using var model = new Sequential(new Linear(inFeatures, Classes), log ? new LogSoftmax() : new Softmax());
+        model.Build(device);
+        Load(model, reference);
+        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), 2, 3, inFeatures);
+        using var classIds = device.IndexFromArray(targets, 2, 3);
+        using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), 2, 3, Classes);
+        using var nll = new NllLoss(sum ? Reduction.Sum : Reduction.Mean);
+        using var mse = new MseLoss(sum ? Reduction.Sum : Reduction.Mean);
+        model.Parameters.ZeroGradients();
+        var output = model.Forward(input);
+        Assert.That(output.Shape, Is.EqualTo(new[] { 2, 3, Classes }), "y is shaped as the input");
+        double value = log ? nll.Forward(output, classIds) : mse.Forward(output, expected);
+        var dx = model.Backward(log ? nll.Backward() : mse.Backward())!;
+        Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5));
+        Assert.That(dx.Shape, Is.EqualTo(new[] { 2, 3, inFeatures }), "dx is shaped as the input");
+        AssertGradients(model, analytic);
+        AssertClose(dx.ToArray(), analytic["x"], "x");
+    }
+
     private static IEnumerable<TestCaseData> PaddingCases() =>
         from device in TestDevices.All
         from paddingIdx in new[] { 2, -2 }

@@ -5,7 +5,8 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// Plain float64 forward and backward passes of the modules and losses, written out per element, for the gradient
-/// checks: Embedding, the last-step Slice, Linear, LayerNorm, the activations, cross-entropy (mean or sum, ignore_index) and MSE.
+/// checks: Embedding, the last-step Slice, Linear, LayerNorm, the activations, the softmax and log-softmax over the last
+/// dimension, cross-entropy and NLL (mean or sum, ignore_index) and MSE.
 /// Parameters live in a dictionary under their state_dict names, so finite differences can perturb them in place.
 /// </summary>
 internal sealed class ReferenceModules
@@ -171,6 +172,56 @@ internal sealed class ReferenceModules
             for (int c = 0; c < classes; c++)
             {
                 grad[(r * classes) + c] = ((Math.Exp(logits[(r * classes) + c] - max) / z) - (c == targets[r] ? 1 : 0)) * scale;
+            }
+        }
+
+        return (loss, grad);
+    }
+
+    /// <summary>nn.Softmax(dim=-1) or nn.LogSoftmax(dim=-1) over rows of x [N, C], from the kernels' float64 reference.</summary>
+    public static double[] Softmax(double[] x, int n, int classes, bool log)
+    {
+        var y = new double[x.Length];
+        if (log)
+        {
+            ReferenceSoftmax.LogSoftmax(n, classes, x, y);
+        }
+        else
+        {
+            ReferenceSoftmax.WithTemperature(n, classes, x, y, 1.0);
+        }
+
+        return y;
+    }
+
+    /// <summary>dL/dx of <see cref="Softmax"/> from its output y and dL/dy.</summary>
+    public static double[] SoftmaxBackward(double[] y, double[] dy, int n, int classes, bool log)
+    {
+        var dx = new double[y.Length];
+        if (log)
+        {
+            ReferenceSoftmax.LogSoftmaxBackward(n, classes, y, dy, dx);
+        }
+        else
+        {
+            ReferenceSoftmax.SoftmaxBackward(n, classes, y, dy, dx);
+        }
+
+        return dx;
+    }
+
+    /// <summary>nn.NLLLoss over rows of log-probabilities [N, C]; also returns dL/dinput.</summary>
+    public static (double Loss, double[] Gradient) Nll(double[] logProbabilities, int[] targets, int classes, bool sum, int ignoreIndex = -100)
+    {
+        double scale = sum ? 1 : 1.0 / targets.Count(t => t != ignoreIndex);
+        double loss = 0;
+        var grad = new double[logProbabilities.Length];
+        for (int r = 0; r < targets.Length; r++)
+        {
+            if (targets[r] != ignoreIndex)
+            {
+                loss -= logProbabilities[(r * classes) + targets[r]] * scale;
+                grad[(r * classes) + targets[r]] = -scale;
             }
         }
 
