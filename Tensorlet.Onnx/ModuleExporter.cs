@@ -9,7 +9,8 @@ namespace Tensorlet.Onnx;
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
 /// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="Relu"/>, <see cref="Tanh"/>
 /// and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
-/// tanh form Mul, Add and Tanh), <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
+/// tanh form Mul, Add and Tanh), <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
+/// <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
 /// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot), with
 /// a Transpose before and after when the module is batch-first.
 /// <para>
@@ -116,7 +117,7 @@ public static class ModuleExporter
                     return l.InputSize;
                 case Nn.Gru g:
                     return g.InputSize;
-                case ActivationModule or Dropout or Nn.Slice:
+                case ActivationModule or SoftmaxModule or Dropout or Nn.Slice:
                     continue;
                 default:
                     return "In";
@@ -156,6 +157,9 @@ public static class ModuleExporter
                 case ActivationModule activation:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Activation(activation.Function, x.Name, name), [.. x.Shape]);
+                case SoftmaxModule:
+                    Expect(module, prefix, x, indices: false);
+                    return x.With(builder.Softmax(x.Name, module is LogSoftmax, name), [.. x.Shape]);
                 case Dropout:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Dropout(x.Name, name), [.. x.Shape]);
@@ -169,7 +173,7 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, LayerNorm, Relu, Tanh, Sigmoid, Gelu, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, LayerNorm, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
             }
         }
 

@@ -109,6 +109,13 @@ internal sealed class OnnxGraphBuilder
     };
 
     /// <summary>
+    /// nn.Softmax(dim=-1), or nn.LogSoftmax(dim=-1) when <paramref name="log"/>: the operator of that name with axis −1,
+    /// which since opset 13 normalizes along that one axis (before, it flattened every axis from it on).
+    /// </summary>
+    public string Softmax(string input, bool log, string name = "softmax")
+        => Node(log ? "LogSoftmax" : "Softmax", name, [input], attributes: [Int("axis", -1)]);
+
+    /// <summary>
     /// nn.LayerNorm over the last axis of <paramref name="input"/>, of any rank, as its composition: ReduceMean, Sub,
     /// Mul, ReduceMean (the biased variance), Add ε, Sqrt, Div, then Mul by <c>{prefix}.weight</c> and Add
     /// <c>{prefix}.bias</c> where the layer has them. ONNX's LayerNormalization operator needs opset 17.

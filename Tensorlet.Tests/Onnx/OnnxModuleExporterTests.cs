@@ -91,7 +91,7 @@ public sealed class OnnxModuleExporterTests
     [Test]
     public void LayerNormsAfterALinearAndAnLstmMatchTensorletInEvalMode()
     {
-        const int vocabulary = 7, embedding = 4, hidden = 5, classes = 3, batch = 2, steps = 3;
+        const int vocabulary = 7, embedding = 4, hidden = 5, classes = 3;
         var device = TestDevices.Get("cpu");
         using var mlp = new Sequential(new LayerNorm(5), new Linear(5, 8), new LayerNorm(8, bias: false), new Tanh(), new Linear(8, 3));
         mlp.Build(device, seed: 18);
@@ -109,16 +109,50 @@ public sealed class OnnxModuleExporterTests
 
         using var recurrent = new Sequential(new Embedding(vocabulary, embedding), new Lstm(embedding, hidden), new LayerNorm(hidden, elementwiseAffine: false), new Linear(hidden, classes));
         recurrent.Build(device, seed: 20);
-        recurrent.Eval();
-        using (var session = new OrtSession(ModuleExporter.Export(recurrent)))
+        AssertAnLstmModelOnIdsMatches(recurrent, vocabulary, hidden, classes, random, "LSTM and LayerNorm on [T, B, H]");
+    }
+
+    [Test]
+    public void SoftmaxAndLogSoftmaxMatchTensorletOnTheLastAxisOfRank2AndRank3Output()
+    {
+        // Logits spread ×4 so the rows are far from uniform; [T, B, C] after an LSTM normalizes each of the T·B rows alone.
+        const int vocabulary = 7, embedding = 4, hidden = 5, classes = 6;
+        var device = TestDevices.Get("cpu");
+        var random = new Random(23);
+        foreach (SoftmaxModule last in new SoftmaxModule[] { new Softmax(), new LogSoftmax() })
         {
-            var ids = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
-            using var input = device.IndexFromArray(ids, steps, batch);
-            var zeros = new float[batch * hidden];
-            var result = session.Run(OrtSession.Ids("input", ids, steps, batch), OrtSession.Floats("1.h0", zeros, 1, batch, hidden), OrtSession.Floats("1.c0", zeros, 1, batch, hidden));
-            Assert.That(result["output"].Shape, Is.EqualTo(new[] { steps, batch, classes }));
-            Assert.That(result["output"].Data, Is.EqualTo(recurrent.Forward(input).ToArray()).Within(Tolerance), "LSTM and LayerNorm on [T, B, H]");
+            using var mlp = new Sequential(new LogSoftmax(), new Linear(5, 8), new Tanh(), new Linear(8, classes), last);
+            mlp.Build(device, seed: 22);
+            mlp.Parameters.Values.CopyFrom(OnnxLayerTests.Uniform(random, (int)mlp.Parameters.Values.Length, 4f));
+            mlp.Eval();
+            using (var session = new OrtSession(ModuleExporter.Export(mlp)))
+            {
+                var x = OnnxLayerTests.Uniform(random, 4 * 5, 3f);
+                using var input = device.FromArray(x, 4, 5);
+                var y = session.Run(OrtSession.Floats("input", x, 4, 5))["output"];
+                Assert.That(y.Shape, Is.EqualTo(new[] { 4, classes }));
+                Assert.That(y.Data, Is.EqualTo(mlp.Forward(input).ToArray()).Within(Tolerance), $"{last.GetType().Name} on [N, C]");
+            }
+
+            using var recurrent = new Sequential(new Embedding(vocabulary, embedding), new Lstm(embedding, hidden), new Linear(hidden, classes), last is LogSoftmax ? new LogSoftmax() : new Softmax());
+            recurrent.Build(device, seed: 24);
+            AssertAnLstmModelOnIdsMatches(recurrent, vocabulary, hidden, classes, random, $"{last.GetType().Name} on [T, B, C]");
         }
+    }
+
+    // Sequential(Embedding, Lstm (one layer, the state "1.*"), ...) on token ids [3, 2] from a zero state, in evaluation mode.
+    private static void AssertAnLstmModelOnIdsMatches(Sequential model, int vocabulary, int hidden, int outputs, Random random, string what)
+    {
+        const int batch = 2, steps = 3;
+        var device = model.Device;
+        model.Eval();
+        using var session = new OrtSession(ModuleExporter.Export(model));
+        var ids = Enumerable.Range(0, steps * batch).Select(_ => random.Next(vocabulary)).ToArray();
+        using var input = device.IndexFromArray(ids, steps, batch);
+        var zeros = new float[batch * hidden];
+        var result = session.Run(OrtSession.Ids("input", ids, steps, batch), OrtSession.Floats("1.h0", zeros, 1, batch, hidden), OrtSession.Floats("1.c0", zeros, 1, batch, hidden));
+        Assert.That(result["output"].Shape, Is.EqualTo(new[] { steps, batch, outputs }));
+        Assert.That(result["output"].Data, Is.EqualTo(model.Forward(input).ToArray()).Within(Tolerance), what);
     }
 
     /// <summary>
@@ -347,6 +381,9 @@ public sealed class OnnxModuleExporterTests
         using var mlp = new Sequential(new Relu(), new Gelu(), new Dropout(0.1f), new Linear(5, 3));
         mlp.Build(device);
         Assert.That(InputShape(ModuleExporter.Export(mlp)), Is.EqualTo(new[] { "N", "5" }));
+        using var softmaxFirst = new Sequential(new LogSoftmax(), new Softmax(), new Linear(4, 3));
+        softmaxFirst.Build(device);
+        Assert.That(InputShape(ModuleExporter.Export(softmaxFirst)), Is.EqualTo(new[] { "N", "4" }));
         using var normalized = new Sequential(new Dropout(0.1f), new LayerNorm(6), new Linear(6, 3));
         normalized.Build(device);
         Assert.That(InputShape(ModuleExporter.Export(normalized)), Is.EqualTo(new[] { "N", "6" }));
