@@ -58,6 +58,9 @@ public sealed class Parameter
 
     internal Func<Random, float> Initializer { get; }
 
+    /// <summary>The collection that holds it.</summary>
+    internal ParameterCollection Owner => owner;
+
     internal long Offset { get; private set; }
 
     internal void Bind(Tensor values, Tensor gradients, long offset)

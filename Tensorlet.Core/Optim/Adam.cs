@@ -5,7 +5,7 @@ namespace Tensorlet.Optim;
 
 /// <summary>
 /// torch.optim.Adam over every parameter of a <see cref="ParameterCollection"/>, as one fused kernel
-/// over the flat buffers. It is dense, like PyTorch: a row that got no gradient this step still moves
+/// over the flat buffers (one per run of consecutive parameters of one <see cref="ParameterGroup"/>). It is dense, like PyTorch: a row that got no gradient this step still moves
 /// while its momentum is non-zero (the n-gram model's gathered rows rely on that to match PyTorch).
 /// </summary>
 public sealed class Adam : IOptimizer
@@ -13,47 +13,58 @@ public sealed class Adam : IOptimizer
     private readonly Tensor firstMoment;
     private readonly Tensor secondMoment;
     private readonly TrainableRuns trainable;
-    private float learningRate;
+    private readonly ParameterGroupLayout groups;
+    private readonly bool decoupledWeightDecay;
 
-    /// <summary>Creates the optimizer and its zeroed moment buffers on the parameters' device.</summary>
+    /// <summary>Creates the optimizer over every parameter, one group, and its zeroed moment buffers on the parameters' device.</summary>
     public Adam(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
+        : this(Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, 0f)), beta1, beta2, epsilon, decoupledWeightDecay: false)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
-        var device = parameters.Device ?? throw new ArgumentException("Build the parameter collection before creating the optimizer.", nameof(parameters));
-        HyperparameterChecks.NonNegative(learningRate, nameof(learningRate));
-        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(beta1), string.Create(CultureInfo.InvariantCulture, $"Adam betas must be in [0, 1); got ({beta1}, {beta2})."));
-        }
+    }
 
-        HyperparameterChecks.NonNegative(epsilon, nameof(epsilon));
-        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
+    /// <summary>
+    /// Creates the optimizer over parameter groups, as <c>torch.optim.Adam(param_groups, ...)</c>: each group's learning
+    /// rate and weight decay, where it sets them, else these; β1, β2 and ε are every group's.
+    /// </summary>
+    /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets a momentum.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].LearningRate</c>).</exception>
+    public Adam(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
+        : this(Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, 0f, hasMomentum: false, nameof(Adam))), beta1, beta2, epsilon, decoupledWeightDecay: false)
+    {
+    }
 
+    /// <summary>
+    /// Over <paramref name="groups"/>; with <paramref name="decoupledWeightDecay"/>, each group's weight decay shrinks its
+    /// parameters before the step, p ← p·(1 − lr·weight_decay), as AdamW's, instead of adding an L2 term to the gradient.
+    /// </summary>
+    internal Adam(ParameterGroupLayout groups, float beta1, float beta2, float epsilon, bool decoupledWeightDecay)
+    {
+        this.groups = groups;
+        this.decoupledWeightDecay = decoupledWeightDecay;
+        var parameters = groups.Parameters;
         Parameters = parameters;
-        LearningRate = learningRate;
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;
-        WeightDecay = weightDecay;
+        WeightDecay = groups.WeightDecays[0];
         int count = checked((int)parameters.Length);
-        firstMoment = device.Zeros(count);
-        secondMoment = device.Zeros(count);
-        trainable = new TrainableRuns(parameters, parameters.Values, parameters.Gradients, firstMoment, secondMoment);
+        firstMoment = parameters.Device!.Zeros(count);
+        secondMoment = parameters.Device.Zeros(count);
+        trainable = groups.Runs(parameters.Values, parameters.Gradients, firstMoment, secondMoment);
     }
 
     /// <inheritdoc/>
     public ParameterCollection Parameters { get; }
 
-    /// <summary>The learning rate.</summary>
+    /// <summary>The learning rate: the first group's; setting it sets every group's, as a loop over torch's <c>param_groups</c>.</summary>
     public float LearningRate
     {
-        get => learningRate;
-        set
-        {
-            HyperparameterChecks.NonNegative(value, nameof(LearningRate));
-            learningRate = value;
-        }
+        get => groups.GetLearningRate(0);
+        set => groups.SetLearningRates(value, nameof(LearningRate));
     }
+
+    /// <inheritdoc/>
+    public int GroupCount => groups.Count;
 
     /// <summary>β1, the decay of the first moment.</summary>
     public float Beta1 { get; }
@@ -64,7 +75,7 @@ public sealed class Adam : IOptimizer
     /// <summary>ε, added after the square root.</summary>
     public float Epsilon { get; }
 
-    /// <summary>L2 weight decay added to the gradient, as torch.optim.Adam's weight_decay.</summary>
+    /// <summary>L2 weight decay added to the gradient, as torch.optim.Adam's weight_decay (the default of the groups that set none).</summary>
     public float WeightDecay { get; }
 
     /// <summary>How many steps have been taken.</summary>
@@ -73,25 +84,46 @@ public sealed class Adam : IOptimizer
     /// <summary>Applies one update from the accumulated gradients.</summary>
     public void Step()
     {
+        var runs = trainable.Runs;
         StepCount++;
-        foreach (var run in trainable.Runs)
+        foreach (var run in runs)
         {
-            Ops.AdamStep(run[0], run[1], run[2], run[3], LearningRate, Beta1, Beta2, Epsilon, WeightDecay, StepCount);
+            float learningRate = groups.GetLearningRate(run.Group);
+            float weightDecay = groups.WeightDecays[run.Group];
+            if (decoupledWeightDecay)
+            {
+                if (weightDecay != 0f)
+                {
+                    // As torch: the factor is computed in double from the step's lr and applied as one float multiply.
+                    Ops.Scale(run[0], (float)(1.0 - ((double)learningRate * weightDecay)));
+                }
+
+                weightDecay = 0f;
+            }
+
+            Ops.AdamStep(run[0], run[1], run[2], run[3], learningRate, Beta1, Beta2, Epsilon, weightDecay, StepCount);
         }
     }
+
+    /// <inheritdoc/>
+    public float GetLearningRate(int group) => groups.GetLearningRate(group);
+
+    /// <inheritdoc/>
+    public void SetLearningRate(int group, float learningRate) => groups.SetLearningRate(group, learningRate, nameof(learningRate));
 
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Parameters.ZeroGradients();
 
-    /// <summary>The optimizer state to save with a checkpoint: step, first and second moments.</summary>
-    public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray());
+    /// <summary>The optimizer state to save with a checkpoint: step, first and second moments, the groups and their learning rates.</summary>
+    public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray()) { Groups = groups.SaveGroups(), LearningRates = groups.SaveLearningRates() };
 
     /// <summary>
-    /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly. A state no training gives is
-    /// refused and nothing changes: the next step would turn the weights it touches into NaN.
+    /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly, with each group's learning rate
+    /// when the state holds them (as torch's load_state_dict). A state no training gives, or of other parameter groups,
+    /// is refused and nothing changes: the next step would turn the weights it touches into NaN.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, or a second moment is negative.</exception>
+    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, a second moment is negative, or its groups are not these.</exception>
     public void LoadState(AdamState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -103,10 +135,26 @@ public sealed class Adam : IOptimizer
 
         StateChecks.Values(state.FirstMoment, nonNegative: false, "Adam state's first moment (exp_avg)", nameof(state));
         StateChecks.Values(state.SecondMoment, nonNegative: true, "Adam state's second moment (exp_avg_sq)", nameof(state));
+        StateChecks.Groups(groups, state.Groups, state.LearningRates, nameof(state));
 
         firstMoment.CopyFrom(state.FirstMoment);
         secondMoment.CopyFrom(state.SecondMoment);
         StepCount = state.Step;
+        groups.LoadLearningRates(state.LearningRates);
+    }
+
+    /// <summary>Checks the settings every constructor takes, then resolves the groups.</summary>
+    internal static ParameterGroupLayout Defaults(float learningRate, float beta1, float beta2, float epsilon, float weightDecay, Func<ParameterGroupLayout> resolve)
+    {
+        HyperparameterChecks.NonNegative(learningRate, nameof(learningRate));
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta1), string.Create(CultureInfo.InvariantCulture, $"Adam betas must be in [0, 1); got ({beta1}, {beta2})."));
+        }
+
+        HyperparameterChecks.NonNegative(epsilon, nameof(epsilon));
+        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
+        return resolve();
     }
 
     /// <summary>Frees the moment buffers.</summary>

@@ -4,4 +4,11 @@ namespace Tensorlet.Optim;
 /// <param name="Step">Steps taken.</param>
 /// <param name="FirstMoment">m, in the parameter collection's order.</param>
 /// <param name="SecondMoment">v, in the same order.</param>
-public sealed record AdamState(int Step, float[] FirstMoment, float[] SecondMoment);
+public sealed record AdamState(int Step, float[] FirstMoment, float[] SecondMoment)
+{
+    /// <summary>The parameter group of each parameter, in the collection's order (-1 for a frozen one in none); null for one group of all.</summary>
+    public int[]? Groups { get; init; }
+
+    /// <summary>Each group's learning rate; null leaves the optimizer's as they are.</summary>
+    public float[]? LearningRates { get; init; }
+}

@@ -10,54 +10,66 @@ public sealed class AdamW : IOptimizer
 {
     private readonly Adam adam;
 
-    /// <summary>Creates the optimizer and its zeroed moment buffers; PyTorch's default weight decay is 0.01.</summary>
+    /// <summary>Creates the optimizer over every parameter, one group, and its zeroed moment buffers; PyTorch's default weight decay is 0.01.</summary>
     public AdamW(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
     {
-        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
-        adam = new Adam(parameters, learningRate, beta1, beta2, epsilon, 0f);
+        adam = new Adam(Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, 0f)), beta1, beta2, epsilon, decoupledWeightDecay: true);
+        WeightDecay = weightDecay;
+    }
+
+    /// <summary>
+    /// Creates the optimizer over parameter groups, as <c>torch.optim.AdamW(param_groups, ...)</c>: each group's learning
+    /// rate and decoupled weight decay, where it sets them, else these (e.g. a group of biases and norm weights with
+    /// <c>WeightDecay = 0f</c>); β1, β2 and ε are every group's.
+    /// </summary>
+    /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets a momentum.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].WeightDecay</c>).</exception>
+    public AdamW(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
+    {
+        adam = new Adam(Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, 0f, hasMomentum: false, nameof(AdamW))), beta1, beta2, epsilon, decoupledWeightDecay: true);
         WeightDecay = weightDecay;
     }
 
     /// <inheritdoc/>
     public ParameterCollection Parameters => adam.Parameters;
 
-    /// <inheritdoc/>
+    /// <summary>The learning rate: the first group's; setting it sets every group's, as a loop over torch's <c>param_groups</c>.</summary>
     public float LearningRate
     {
         get => adam.LearningRate;
         set => adam.LearningRate = value;
     }
 
-    /// <summary>The decoupled weight decay.</summary>
+    /// <inheritdoc/>
+    public int GroupCount => adam.GroupCount;
+
+    /// <summary>The decoupled weight decay (the default of the groups that set none).</summary>
     public float WeightDecay { get; }
 
     /// <inheritdoc/>
     public int StepCount => adam.StepCount;
 
     /// <inheritdoc/>
-    public void Step()
-    {
-        if (WeightDecay != 0f)
-        {
-            // As torch: the factor is computed in double from the step's lr and applied as one float multiply.
-            foreach (var run in Parameters.Trainable.Runs)
-            {
-                Ops.Scale(run[0], (float)(1.0 - ((double)LearningRate * WeightDecay)));
-            }
-        }
+    public void Step() => adam.Step();
 
-        adam.Step();
-    }
+    /// <inheritdoc/>
+    public float GetLearningRate(int group) => adam.GetLearningRate(group);
+
+    /// <inheritdoc/>
+    public void SetLearningRate(int group, float learningRate) => adam.SetLearningRate(group, learningRate);
 
     /// <inheritdoc/>
     public void ZeroGradients() => adam.ZeroGradients();
 
-    /// <summary>The state to save with a checkpoint: step, first and second moments (Adam's format).</summary>
+    /// <summary>The state to save with a checkpoint: step, first and second moments, the groups and their learning rates (Adam's format).</summary>
     public AdamState SaveState() => adam.SaveState();
 
-    /// <summary>Restores a state saved by <see cref="SaveState"/>; a state no training gives is refused and nothing changes.</summary>
+    /// <summary>
+    /// Restores a state saved by <see cref="SaveState"/>, with each group's learning rate when it holds them; a state no
+    /// training gives, or of other parameter groups, is refused and nothing changes.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, or a second moment is negative.</exception>
+    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, a second moment is negative, or its groups are not these.</exception>
     public void LoadState(AdamState state) => adam.LoadState(state);
 
     /// <summary>Frees the moment buffers.</summary>

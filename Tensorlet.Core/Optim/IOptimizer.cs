@@ -8,8 +8,30 @@ public interface IOptimizer : IDisposable
     /// <summary>The parameters it updates.</summary>
     ParameterCollection Parameters { get; }
 
-    /// <summary>The learning rate of the next step (schedules set it).</summary>
+    /// <summary>
+    /// The learning rate of the next step (schedules set it). With several parameter groups, the first group's; setting
+    /// it sets every group's, as a loop over torch's <c>param_groups</c> does.
+    /// </summary>
     float LearningRate { get; set; }
+
+    /// <summary>The number of parameter groups, as <c>len(optimizer.param_groups)</c>: 1 for an optimizer made from a whole <see cref="ParameterCollection"/>.</summary>
+    int GroupCount => 1;
+
+    /// <summary>Group <paramref name="group"/>'s learning rate, as <c>optimizer.param_groups[group]["lr"]</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such group.</exception>
+    float GetLearningRate(int group)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(group, 0);
+        return LearningRate;
+    }
+
+    /// <summary>Sets group <paramref name="group"/>'s learning rate (schedules set each group's), as <c>optimizer.param_groups[group]["lr"] = lr</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such group, or the rate is negative or not finite.</exception>
+    void SetLearningRate(int group, float learningRate)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(group, 0);
+        LearningRate = learningRate;
+    }
 
     /// <summary>How many steps have been taken.</summary>
     int StepCount { get; }

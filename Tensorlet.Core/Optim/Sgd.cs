@@ -3,65 +3,72 @@ using Tensorlet.Nn;
 namespace Tensorlet.Optim;
 
 /// <summary>
-/// torch.optim.SGD over every parameter, as one fused kernel: weight decay added to the gradient, then momentum
+/// torch.optim.SGD over every parameter, as one fused kernel (one per run of consecutive parameters of one
+/// <see cref="ParameterGroup"/>): weight decay added to the gradient, then momentum
 /// (the buffer starts as the first gradient; later buf = μ·buf + (1 − dampening)·g), classic or Nesterov, then p −= lr·g.
 /// </summary>
 public sealed class Sgd : IOptimizer
 {
     private readonly Tensor? momentumBuffer;
     private readonly TrainableRuns trainable;
-    private float learningRate;
+    private readonly ParameterGroupLayout groups;
 
-    /// <summary>Creates the optimizer; a momentum buffer is allocated only when <paramref name="momentum"/> is not 0.</summary>
+    /// <summary>Creates the optimizer over every parameter, one group; a momentum buffer is allocated only when <paramref name="momentum"/> is not 0.</summary>
     public Sgd(ParameterCollection parameters, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
+        : this(Checked(learningRate, momentum, dampening, weightDecay, nesterov, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, momentum)), dampening, nesterov)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
-        var device = parameters.Device ?? throw new ArgumentException("Build the parameter collection before creating the optimizer.", nameof(parameters));
-        HyperparameterChecks.NonNegative(learningRate, nameof(learningRate));
-        HyperparameterChecks.NonNegative(momentum, nameof(momentum));
-        HyperparameterChecks.NonNegative(dampening, nameof(dampening));
-        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
-        if (nesterov && (momentum <= 0f || dampening != 0f))
-        {
-            throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening (as torch.optim.SGD).", nameof(nesterov));
-        }
+    }
 
+    /// <summary>
+    /// Creates the optimizer over parameter groups, as <c>torch.optim.SGD(param_groups, ...)</c>: each group's learning
+    /// rate, momentum and weight decay, where it sets them, else these; dampening and Nesterov are every group's. A
+    /// momentum buffer is allocated when a group has momentum (a group of momentum 0 takes plain steps, as in PyTorch).
+    /// </summary>
+    /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, or a trainable one in none; or Nesterov without a default momentum or with dampening.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].Momentum</c>).</exception>
+    public Sgd(IEnumerable<ParameterGroup> groups, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
+        : this(Checked(learningRate, momentum, dampening, weightDecay, nesterov, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, momentum, hasMomentum: true, nameof(Sgd))), dampening, nesterov)
+    {
+    }
+
+    private Sgd(ParameterGroupLayout groups, float dampening, bool nesterov)
+    {
+        this.groups = groups;
+        var parameters = groups.Parameters;
         Parameters = parameters;
-        LearningRate = learningRate;
-        Momentum = momentum;
+        Momentum = groups.Momenta[0];
         Dampening = dampening;
-        WeightDecay = weightDecay;
+        WeightDecay = groups.WeightDecays[0];
         Nesterov = nesterov;
-        if (momentum != 0f)
+        if (groups.Momenta.Any(m => m != 0f))
         {
-            momentumBuffer = device.Zeros(checked((int)parameters.Length));
+            momentumBuffer = parameters.Device!.Zeros(checked((int)parameters.Length));
         }
 
         // Without momentum the kernel takes the values in the buffer's place and never reads it.
-        trainable = new TrainableRuns(parameters, parameters.Values, parameters.Gradients, momentumBuffer ?? parameters.Values);
+        trainable = groups.Runs(parameters.Values, parameters.Gradients, momentumBuffer ?? parameters.Values);
     }
 
     /// <inheritdoc/>
     public ParameterCollection Parameters { get; }
 
-    /// <inheritdoc/>
+    /// <summary>The learning rate: the first group's; setting it sets every group's, as a loop over torch's <c>param_groups</c>.</summary>
     public float LearningRate
     {
-        get => learningRate;
-        set
-        {
-            HyperparameterChecks.NonNegative(value, nameof(LearningRate));
-            learningRate = value;
-        }
+        get => groups.GetLearningRate(0);
+        set => groups.SetLearningRates(value, nameof(LearningRate));
     }
 
-    /// <summary>μ.</summary>
+    /// <inheritdoc/>
+    public int GroupCount => groups.Count;
+
+    /// <summary>μ (the default of the groups that set none).</summary>
     public float Momentum { get; }
 
     /// <summary>The dampening of the gradient in the momentum update.</summary>
     public float Dampening { get; }
 
-    /// <summary>The L2 penalty added to the gradient.</summary>
+    /// <summary>The L2 penalty added to the gradient (the default of the groups that set none).</summary>
     public float WeightDecay { get; }
 
     /// <summary>Whether the momentum is Nesterov's.</summary>
@@ -73,25 +80,37 @@ public sealed class Sgd : IOptimizer
     /// <inheritdoc/>
     public void Step()
     {
+        var runs = trainable.Runs;
         StepCount++;
-        foreach (var run in trainable.Runs)
+        foreach (var run in runs)
         {
-            Ops.SgdStep(run[0], run[1], run[2], LearningRate, Momentum, Dampening, WeightDecay, Nesterov, firstStep: StepCount == 1);
+            int g = run.Group;
+            Ops.SgdStep(run[0], run[1], run[2], groups.GetLearningRate(g), groups.Momenta[g], Dampening, groups.WeightDecays[g], Nesterov, firstStep: StepCount == 1);
         }
     }
 
     /// <inheritdoc/>
+    public float GetLearningRate(int group) => groups.GetLearningRate(group);
+
+    /// <inheritdoc/>
+    public void SetLearningRate(int group, float learningRate) => groups.SetLearningRate(group, learningRate, nameof(learningRate));
+
+    /// <summary>Whether the optimizer keeps a momentum buffer: some group has momentum.</summary>
+    internal bool HasMomentumBuffer => momentumBuffer is not null;
+
+    /// <inheritdoc/>
     public void ZeroGradients() => Parameters.ZeroGradients();
 
-    /// <summary>A copy of the state on the host (torch.optim.SGD's state_dict), for checkpoints.</summary>
-    public SgdState SaveState() => new(StepCount, momentumBuffer?.ToArray());
+    /// <summary>A copy of the state on the host (torch.optim.SGD's state_dict: the buffer, the groups and their learning rates), for checkpoints.</summary>
+    public SgdState SaveState() => new(StepCount, momentumBuffer?.ToArray()) { Groups = groups.SaveGroups(), LearningRates = groups.SaveLearningRates() };
 
     /// <summary>
-    /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly. A state no training gives is
-    /// refused and nothing changes: the next step would turn the weights it touches into NaN.
+    /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly, with each group's learning rate
+    /// when the state holds them (as torch's load_state_dict). A state no training gives, or of other parameter groups,
+    /// is refused and nothing changes: the next step would turn the weights it touches into NaN.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">The state has no buffer where this optimizer has momentum, or the other way round, or another length, or a value of the buffer is not finite.</exception>
+    /// <exception cref="ArgumentException">The state has no buffer where this optimizer has momentum, or the other way round, or another length, or a value of the buffer is not finite, or its groups are not these.</exception>
     public void LoadState(SgdState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -111,11 +130,31 @@ public sealed class Sgd : IOptimizer
             }
 
             StateChecks.Values(saved, nonNegative: false, "SGD state's momentum buffer", nameof(state));
+        }
 
-            momentumBuffer.CopyFrom(saved);
+        StateChecks.Groups(groups, state.Groups, state.LearningRates, nameof(state));
+        if (state.MomentumBuffer is { } buffer)
+        {
+            momentumBuffer!.CopyFrom(buffer);
         }
 
         StepCount = state.Step;
+        groups.LoadLearningRates(state.LearningRates);
+    }
+
+    // The checks of the settings every constructor takes, before the groups are resolved.
+    private static ParameterGroupLayout Checked(float learningRate, float momentum, float dampening, float weightDecay, bool nesterov, Func<ParameterGroupLayout> resolve)
+    {
+        HyperparameterChecks.NonNegative(learningRate, nameof(learningRate));
+        HyperparameterChecks.NonNegative(momentum, nameof(momentum));
+        HyperparameterChecks.NonNegative(dampening, nameof(dampening));
+        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
+        if (nesterov && (momentum <= 0f || dampening != 0f))
+        {
+            throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening (as torch.optim.SGD).", nameof(nesterov));
+        }
+
+        return resolve();
     }
 
     /// <summary>Frees the momentum buffer.</summary>

@@ -30,6 +30,20 @@ internal static class StateChecks
     }
 
     /// <summary>
+    /// Throws unless a state saved with <paramref name="savedGroups"/> and <paramref name="learningRates"/> (as
+    /// <see cref="ParameterGroupLayout.Mismatch"/> takes them) fits <paramref name="groups"/>: the same group for every
+    /// parameter, and a finite learning rate of at least 0 for each group.
+    /// </summary>
+    /// <exception cref="ArgumentException">It does not.</exception>
+    public static void Groups(ParameterGroupLayout groups, int[]? savedGroups, float[]? learningRates, string parameterName)
+    {
+        if (groups.Mismatch(savedGroups, learningRates) is { } mismatch)
+        {
+            throw new ArgumentException($"The saved optimizer state does not fit this optimizer's parameter groups: {mismatch}.", parameterName);
+        }
+    }
+
+    /// <summary>
     /// The index of the first element of <paramref name="values"/> that is not finite (NaN or an infinity) or, when
     /// <paramref name="nonNegative"/>, is below 0; -1 when every element passes. The one scan for values no training
     /// gives, behind every check of saved weights and optimizer state (here, and in Tensorlet.Models' checkpoints).

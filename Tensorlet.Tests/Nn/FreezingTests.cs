@@ -97,14 +97,14 @@ public sealed class FreezingTests
         Assert.Throws<InvalidOperationException>(() => new Linear(2, 2).SetRequiresGradient(false), "an unbuilt module has no parameters yet");
     }
 
-    private static Sequential Model(Device device)
+    internal static Sequential Model(Device device)
     {
         var model = new Sequential(new Linear(3, 4), new Tanh(), new Linear(4, 2));
         model.Build(device, seed: 7);
         return model;
     }
 
-    private static void Step(Sequential model, IOptimizer optimizer, int step)
+    internal static void Step(Sequential model, IOptimizer optimizer, int step)
     {
         using var x = model.Device.FromArray([.. Enumerable.Range(0, 12).Select(i => MathF.Sin(i + step))], 4, 3);
         using var target = model.Device.FromArray([.. Enumerable.Range(0, 8).Select(i => MathF.Cos(i * step))], 4, 2);

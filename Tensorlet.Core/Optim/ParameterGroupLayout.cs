@@ -1,0 +1,208 @@
+using System.Globalization;
+using Tensorlet.Nn;
+
+namespace Tensorlet.Optim;
+
+/// <summary>
+/// An optimizer's parameter groups, resolved: the group of every parameter of the collection and each group's
+/// hyperparameters, the optimizer's defaults filled in. Made once, checked whole; only the learning rates change after.
+/// </summary>
+internal sealed class ParameterGroupLayout
+{
+    private readonly int[] groupOf;
+    private readonly float[] learningRates;
+
+    private ParameterGroupLayout(ParameterCollection parameters, int[] groupOf, float[] learningRates, float[] weightDecays, float[] momenta)
+    {
+        Parameters = parameters;
+        this.groupOf = groupOf;
+        this.learningRates = learningRates;
+        WeightDecays = weightDecays;
+        Momenta = momenta;
+    }
+
+    /// <summary>The collection every parameter of the groups is in.</summary>
+    public ParameterCollection Parameters { get; }
+
+    /// <summary>The number of groups.</summary>
+    public int Count => learningRates.Length;
+
+    /// <summary>The group of each parameter of the collection, in its order; -1 for a frozen one left out of every group.</summary>
+    public IReadOnlyList<int> GroupOf => groupOf;
+
+    /// <summary>Each group's weight decay.</summary>
+    public IReadOnlyList<float> WeightDecays { get; }
+
+    /// <summary>Each group's momentum (0 for Adam's).</summary>
+    public IReadOnlyList<float> Momenta { get; }
+
+    /// <summary>Every parameter of <paramref name="parameters"/> in one group, with the optimizer's settings (checked by the caller).</summary>
+    public static ParameterGroupLayout Whole(ParameterCollection parameters, float learningRate, float weightDecay, float momentum)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        _ = parameters.Device ?? throw new ArgumentException("Build the parameter collection before creating the optimizer.", nameof(parameters));
+        return new(parameters, new int[parameters.Parameters.Count], [learningRate], [weightDecay], [momentum]);
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="groups"/> against the defaults (checked by the caller). <paramref name="optimizer"/> names
+    /// the optimizer in messages; without <paramref name="hasMomentum"/> a group that sets a momentum is refused.
+    /// </summary>
+    /// <exception cref="ArgumentException">No group, no parameter, a model not built, a parameter of another model, in two groups, or a trainable one in none.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A group's setting is negative or not finite.</exception>
+    public static ParameterGroupLayout Resolve(IEnumerable<ParameterGroup> groups, float learningRate, float weightDecay, float momentum, bool hasMomentum, string optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        ParameterGroup[] list = [.. groups];
+        const string name = nameof(groups);
+        if (list.Length == 0)
+        {
+            throw new ArgumentException($"The {optimizer} needs at least one parameter group.", name);
+        }
+
+        if (Array.IndexOf(list, null) is var missing and >= 0)
+        {
+            throw new ArgumentNullException(name, $"Parameter group {missing} is null.");
+        }
+
+        var first = list.SelectMany(g => g.Parameters).FirstOrDefault()
+            ?? throw new ArgumentException($"The {optimizer}'s parameter groups hold no parameter.", name);
+        var collection = first.Owner; // built: a module's parameters are reachable only once it is
+
+        var index = new Dictionary<Parameter, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < collection.Parameters.Count; i++)
+        {
+            index[collection.Parameters[i]] = i;
+        }
+
+        var groupOf = Enumerable.Repeat(-1, collection.Parameters.Count).ToArray();
+        var learningRates = new float[list.Length];
+        var weightDecays = new float[list.Length];
+        var momenta = new float[list.Length];
+        for (int g = 0; g < list.Length; g++)
+        {
+            var group = list[g];
+            foreach (var p in group.Parameters)
+            {
+                if (!index.TryGetValue(p, out int i))
+                {
+                    throw new ArgumentException($"Parameter '{p.Name}' of group {g} is of another model than parameter '{first.Name}'; one optimizer trains one model.", name);
+                }
+
+                if (groupOf[i] >= 0)
+                {
+                    throw new ArgumentException(groupOf[i] == g
+                        ? $"Parameter '{p.Name}' is twice in group {g}."
+                        : $"Parameter '{p.Name}' is in group {groupOf[i]} and in group {g}; a parameter belongs to one group.", name);
+                }
+
+                groupOf[i] = g;
+            }
+
+            if (group.Momentum is not null && !hasMomentum)
+            {
+                throw new ArgumentException($"Group {g} sets a momentum, which {optimizer} does not have.", name);
+            }
+
+            learningRates[g] = Checked(group.LearningRate ?? learningRate, g, nameof(ParameterGroup.LearningRate));
+            weightDecays[g] = Checked(group.WeightDecay ?? weightDecay, g, nameof(ParameterGroup.WeightDecay));
+            momenta[g] = Checked(group.Momentum ?? momentum, g, nameof(ParameterGroup.Momentum));
+        }
+
+        for (int i = 0; i < groupOf.Length; i++)
+        {
+            if (groupOf[i] < 0 && collection.Parameters[i].RequiresGradient)
+            {
+                throw new ArgumentException($"Parameter '{collection.Parameters[i].Name}' requires a gradient but is in no group; add it to one, or freeze it.", name);
+            }
+        }
+
+        return new(collection, groupOf, learningRates, weightDecays, momenta);
+
+        static float Checked(float value, int group, string setting)
+        {
+            HyperparameterChecks.NonNegative(value, $"groups[{group}].{setting}");
+            return value;
+        }
+    }
+
+    /// <summary>Group <paramref name="group"/>'s learning rate.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such group.</exception>
+    public float GetLearningRate(int group) => learningRates[CheckGroup(group)];
+
+    /// <summary>Sets group <paramref name="group"/>'s learning rate.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such group, or the rate is negative or not finite.</exception>
+    public void SetLearningRate(int group, float learningRate, string name)
+    {
+        CheckGroup(group);
+        HyperparameterChecks.NonNegative(learningRate, name);
+        learningRates[group] = learningRate;
+    }
+
+    /// <summary>Sets every group's learning rate to <paramref name="learningRate"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">It is negative or not finite.</exception>
+    public void SetLearningRates(float learningRate, string name)
+    {
+        HyperparameterChecks.NonNegative(learningRate, name);
+        Array.Fill(learningRates, learningRate);
+    }
+
+    /// <summary>The runs of <paramref name="buffers"/> (each as long as the collection) that a step updates, by group.</summary>
+    public TrainableRuns Runs(params Tensor[] buffers) => new(Parameters, Count == 1 && !groupOf.Contains(-1) ? null : groupOf, buffers);
+
+    /// <summary>A copy of the group of every parameter, for a saved state.</summary>
+    public int[] SaveGroups() => [.. groupOf];
+
+    /// <summary>A copy of every group's learning rate, for a saved state.</summary>
+    public float[] SaveLearningRates() => [.. learningRates];
+
+    /// <summary>
+    /// Why a saved state with <paramref name="groups"/> (the group of each parameter; null for a state saved before groups,
+    /// which had one) and <paramref name="learningRates"/> (each group's; null when not saved) cannot be loaded into
+    /// these groups, as a clause ("it has 2 parameter groups and this optimizer has 3"); null when it can.
+    /// </summary>
+    public string? Mismatch(int[]? groups, float[]? learningRates)
+    {
+        int[] saved = groups ?? new int[groupOf.Length];
+        if (saved.Length != groupOf.Length)
+        {
+            return $"it holds the groups of {saved.Length} parameters and the model has {groupOf.Length}";
+        }
+
+        int savedCount = learningRates?.Length ?? (saved.Length == 0 ? 1 : Math.Max(1, saved.Max() + 1));
+        if (savedCount != Count)
+        {
+            return $"it has {savedCount} parameter group{(savedCount == 1 ? "" : "s")} and this optimizer has {Count}";
+        }
+
+        for (int i = 0; i < saved.Length; i++)
+        {
+            if (saved[i] != groupOf[i])
+            {
+                return $"parameter '{Parameters.Parameters[i].Name}' is in {Group(saved[i])} there and in {Group(groupOf[i])} here";
+            }
+        }
+
+        if (learningRates is not null && StateChecks.IndexOfInvalid(learningRates, nonNegative: true) is var bad and >= 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"group {bad}'s learning rate is {learningRates[bad]}; it must be a finite number of at least 0");
+        }
+
+        return null;
+
+        static string Group(int g) => g < 0 ? "no group" : $"group {g}";
+    }
+
+    /// <summary>Loads learning rates that passed <see cref="Mismatch"/>; null leaves them as they are.</summary>
+    public void LoadLearningRates(float[]? saved) => saved?.CopyTo(learningRates, 0);
+
+    private int CheckGroup(int group)
+    {
+        if ((uint)group >= (uint)Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(group), group, $"The optimizer has {Count} parameter group{(Count == 1 ? "" : "s")}; got group {group}.");
+        }
+
+        return group;
+    }
+}
