@@ -4,27 +4,48 @@ namespace Tensorlet.Optim;
 
 /// <summary>
 /// A learning-rate schedule as torch.optim.lr_scheduler: it sets the optimizer's learning rate on creation (epoch 0)
-/// and after every <see cref="Step"/>, computing in double as PyTorch does in Python.
+/// and after every <see cref="Step"/>, computing in double as PyTorch does in Python. With several parameter groups it
+/// sets each group's, from that group's own base rate (torch's <c>base_lrs</c>): a StepLR scales every group by the same
+/// factor.
 /// </summary>
 public abstract class LearningRateSchedule
 {
-    /// <summary>Records the optimizer's learning rate as the base and applies epoch 0's.</summary>
+    private readonly double[] baseLearningRates;
+    private readonly double[] learningRates;
+    private readonly double[] nextLearningRates;
+
+    /// <summary>Records each parameter group's learning rate as its base and applies epoch 0's.</summary>
     protected LearningRateSchedule(IOptimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         Optimizer = optimizer;
-        BaseLearningRate = optimizer.LearningRate;
-        LearningRate = BaseLearningRate;
+        int groups = optimizer.GroupCount;
+        baseLearningRates = new double[groups];
+        for (int g = 0; g < groups; g++)
+        {
+            baseLearningRates[g] = optimizer.GetLearningRate(g);
+        }
+
+        learningRates = [.. baseLearningRates];
+        nextLearningRates = new double[groups];
+        BaseLearningRates = baseLearningRates.AsReadOnly();
+        LearningRates = learningRates.AsReadOnly();
     }
 
     /// <summary>The optimizer whose learning rate is set.</summary>
     public IOptimizer Optimizer { get; }
 
-    /// <summary>The learning rate the optimizer had when the schedule was created.</summary>
-    public double BaseLearningRate { get; private set; }
+    /// <summary>The learning rate the optimizer had when the schedule was created (its first group's).</summary>
+    public double BaseLearningRate => baseLearningRates[0];
 
-    /// <summary>The current learning rate, in double.</summary>
-    public double LearningRate { get; private set; }
+    /// <summary>The current learning rate, in double (the first group's).</summary>
+    public double LearningRate => learningRates[0];
+
+    /// <summary>Each parameter group's learning rate when the schedule was created, as torch's <c>base_lrs</c>.</summary>
+    public IReadOnlyList<double> BaseLearningRates { get; }
+
+    /// <summary>Each parameter group's current learning rate, in double, as torch's <c>get_last_lr()</c>.</summary>
+    public IReadOnlyList<double> LearningRates { get; }
 
     /// <summary>The number of <see cref="Step"/> calls so far (PyTorch's last_epoch).</summary>
     public int Epoch { get; private set; }
@@ -33,40 +54,53 @@ public abstract class LearningRateSchedule
     public virtual bool NeedsMetric => false;
 
     /// <summary>
-    /// Advances one epoch (or step) and sets the new learning rate; <paramref name="metric"/> is read only by
-    /// metric-driven schedules. As in PyTorch, a chainable schedule goes on from the optimizer's rate: when something
-    /// else set it since this schedule's last step (another schedule on the same optimizer, or a hand), from that rate.
+    /// Advances one epoch (or step) and sets each parameter group's new learning rate; <paramref name="metric"/> is read
+    /// only by metric-driven schedules. As in PyTorch, a chainable schedule goes on from the optimizer's rate: when
+    /// something else set a group's since this schedule's last step (another schedule on the same optimizer, or a hand),
+    /// from that rate.
     /// </summary>
     public void Step(double? metric = null)
     {
-        // The optimizer holds a float; while it still holds this schedule's rate, the double goes on unrounded.
-        double current = Optimizer.LearningRate == (float)LearningRate ? LearningRate : Optimizer.LearningRate;
+        // The next rates first: a step refused (ReduceLROnPlateau without its metric) leaves the epoch as it was.
+        BeginStep(Epoch + 1, metric);
+        for (int g = 0; g < learningRates.Length; g++)
+        {
+            // The optimizer holds a float; while it still holds this schedule's rate, the double goes on unrounded.
+            float held = Optimizer.GetLearningRate(g);
+            double current = held == (float)learningRates[g] ? learningRates[g] : held;
+            nextLearningRates[g] = NextForGroup(g, current, Epoch + 1, metric);
+        }
 
-        // The next rate first: a step refused (ReduceLROnPlateau without its metric) leaves the epoch as it was.
-        double next = Next(current, Epoch + 1, metric);
         Epoch++;
-        Apply(next);
+        Apply(nextLearningRates);
     }
 
     /// <summary>
     /// The schedule's state, as torch's <c>scheduler.state_dict()</c> holds it: <c>last_epoch</c>, <c>base_lr</c> and
-    /// <c>last_lr</c> (torch's <c>base_lrs</c> and <c>_last_lr</c>, for the one parameter group), and a schedule's own
-    /// counters under torch's names (ReduceLROnPlateau's <c>best</c>, <c>num_bad_epochs</c>, <c>cooldown_counter</c>).
-    /// Its settings are not in it: a schedule made with the same arguments takes it.
+    /// <c>last_lr</c> (torch's <c>base_lrs</c> and <c>_last_lr</c>, for the first parameter group; group g &gt; 0's under
+    /// <c>base_lr.g</c> and <c>last_lr.g</c>), and a schedule's own counters under torch's names (ReduceLROnPlateau's
+    /// <c>best</c>, <c>num_bad_epochs</c>, <c>cooldown_counter</c>). Its settings are not in it: a schedule made with
+    /// the same arguments, over an optimizer with as many groups, takes it.
     /// </summary>
     public IReadOnlyDictionary<string, double> StateDict()
     {
-        var state = new Dictionary<string, double> { ["last_epoch"] = Epoch, ["base_lr"] = BaseLearningRate, ["last_lr"] = LearningRate };
+        var state = new Dictionary<string, double> { ["last_epoch"] = Epoch };
+        for (int g = 0; g < learningRates.Length; g++)
+        {
+            state[GroupKey("base_lr", g)] = baseLearningRates[g];
+            state[GroupKey("last_lr", g)] = learningRates[g];
+        }
+
         AddState(state);
         return state;
     }
 
     /// <summary>
-    /// Restores a state from <see cref="StateDict"/> and sets the optimizer's learning rate to its <c>last_lr</c>, so
-    /// a resumed run's schedule continues exactly, whatever rate the optimizer was made with (<c>base_lr</c> is
-    /// restored too). Every key and value is checked first: on an error nothing changes.
+    /// Restores a state from <see cref="StateDict"/> and sets each group's learning rate to its <c>last_lr</c>, so a
+    /// resumed run's schedule continues exactly, whatever rates the optimizer was made with (<c>base_lr</c> is restored
+    /// too). Every key and value is checked first: on an error nothing changes.
     /// </summary>
-    /// <exception cref="ArgumentException">A key is missing or unknown, or a value is not one the schedule can hold.</exception>
+    /// <exception cref="ArgumentException">A key is missing or unknown (a state of another number of parameter groups has other keys), or a value is not one the schedule can hold.</exception>
     public void LoadStateDict(IReadOnlyDictionary<string, double> state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -82,14 +116,21 @@ public abstract class LearningRateSchedule
         }
 
         int epoch = WholeNumber(state, "last_epoch");
-        double baseLearningRate = state["base_lr"];
-        double learningRate = state["last_lr"];
-        HyperparameterChecks.NonNegative(baseLearningRate, "base_lr");
-        HyperparameterChecks.NonNegative(learningRate, "last_lr");
+        var saved = new double[learningRates.Length];
+        for (int g = 0; g < saved.Length; g++)
+        {
+            HyperparameterChecks.NonNegative(state[GroupKey("base_lr", g)], GroupKey("base_lr", g));
+            HyperparameterChecks.NonNegative(saved[g] = state[GroupKey("last_lr", g)], GroupKey("last_lr", g));
+        }
+
         LoadState(state);
         Epoch = epoch;
-        BaseLearningRate = baseLearningRate;
-        Apply(learningRate);
+        for (int g = 0; g < saved.Length; g++)
+        {
+            baseLearningRates[g] = state[GroupKey("base_lr", g)];
+        }
+
+        Apply(saved);
     }
 
     /// <summary>Adds the schedule's own counters to <paramref name="state"/> under PyTorch's names; the base has none.</summary>
@@ -119,13 +160,46 @@ public abstract class LearningRateSchedule
         return (int)value;
     }
 
-    /// <summary>The learning rate for <paramref name="epoch"/>, from the current one (PyTorch's chainable form) or from the base.</summary>
+    /// <summary>
+    /// The learning rate for <paramref name="epoch"/>, from the current one (PyTorch's chainable form) or from the base.
+    /// It is called once per parameter group at every step, so it keeps no count of its own.
+    /// </summary>
     protected abstract double Next(double current, int epoch, double? metric);
 
-    /// <summary>Sets the learning rate of epoch 0; call at the end of a constructor whose schedule does not start at the base rate.</summary>
+    /// <summary>Sets every group's learning rate; call at the end of a constructor whose schedule does not start at the base rate.</summary>
     protected void Apply(double learningRate)
     {
-        LearningRate = learningRate;
-        Optimizer.LearningRate = (float)learningRate;
+        Array.Fill(nextLearningRates, learningRate);
+        Apply(nextLearningRates);
+    }
+
+    /// <summary>Called once at every step, before the groups' rates: where a schedule updates what its rates depend on (a metric's counters); throws, changing nothing, to refuse the step.</summary>
+    private protected virtual void BeginStep(int epoch, double? metric)
+    {
+    }
+
+    /// <summary>Group <paramref name="group"/>'s rate for <paramref name="epoch"/>: <see cref="Next"/>, unless a schedule needs the group's base rate.</summary>
+    private protected virtual double NextForGroup(int group, double current, int epoch, double? metric) => Next(current, epoch, metric);
+
+    /// <summary>Sets epoch 0's rate of every group, from its base; for a constructor whose schedule does not start at the base rate.</summary>
+    private protected void ApplyEpochZero()
+    {
+        for (int g = 0; g < nextLearningRates.Length; g++)
+        {
+            nextLearningRates[g] = NextForGroup(g, baseLearningRates[g], 0, null);
+        }
+
+        Apply(nextLearningRates);
+    }
+
+    private static string GroupKey(string key, int group) => group == 0 ? key : string.Create(CultureInfo.InvariantCulture, $"{key}.{group}");
+
+    private void Apply(double[] rates)
+    {
+        for (int g = 0; g < rates.Length; g++)
+        {
+            learningRates[g] = rates[g];
+            Optimizer.SetLearningRate(g, (float)rates[g]);
+        }
     }
 }

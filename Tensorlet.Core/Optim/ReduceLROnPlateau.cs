@@ -4,13 +4,15 @@ namespace Tensorlet.Optim;
 /// torch.optim.lr_scheduler.ReduceLROnPlateau (mode "min", threshold mode "rel"): when the metric has not improved on
 /// the best by a relative <see cref="Threshold"/> for more than <see cref="Patience"/> epochs, the learning rate is
 /// multiplied by <see cref="Factor"/> (not below <see cref="MinLearningRate"/>), then <see cref="Cooldown"/> epochs pass
-/// before counting again.
+/// before counting again. With several parameter groups, every group's rate is reduced at once, each by the factor
+/// (a group already at the floor, or within <see cref="Epsilon"/> of it, keeps its rate), as in PyTorch.
 /// </summary>
 public sealed class ReduceLROnPlateau : LearningRateSchedule
 {
     private double best = double.PositiveInfinity;
     private int badEpochs;
     private int cooldownLeft;
+    private bool reduce;
 
     /// <summary>Creates the schedule with PyTorch's defaults.</summary>
     public ReduceLROnPlateau(IOptimizer optimizer, double factor = 0.1, int patience = 10, double threshold = 1e-4, int cooldown = 0, double minLearningRate = 0, double epsilon = 1e-8)
@@ -76,8 +78,8 @@ public sealed class ReduceLROnPlateau : LearningRateSchedule
         cooldownLeft = cooldown;
     }
 
-    /// <inheritdoc/>
-    protected override double Next(double current, int epoch, double? metric)
+    /// <summary>Counts the metric once per step and decides whether this step reduces the rates.</summary>
+    private protected override void BeginStep(int epoch, double? metric)
     {
         double value = metric ?? throw new ArgumentNullException(nameof(metric), "ReduceLROnPlateau.Step needs the metric (e.g. the validation loss).");
         if (value < best * (1 - Threshold))
@@ -96,14 +98,23 @@ public sealed class ReduceLROnPlateau : LearningRateSchedule
             badEpochs = 0;
         }
 
-        if (badEpochs > Patience)
+        reduce = badEpochs > Patience;
+        if (reduce)
         {
             cooldownLeft = Cooldown;
             badEpochs = 0;
-            double reduced = Math.Max(current * Factor, MinLearningRate);
-            return current - reduced > Epsilon ? reduced : current;
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override double Next(double current, int epoch, double? metric)
+    {
+        if (!reduce)
+        {
+            return current;
         }
 
-        return current;
+        double reduced = Math.Max(current * Factor, MinLearningRate);
+        return current - reduced > Epsilon ? reduced : current;
     }
 }

@@ -4,7 +4,7 @@ namespace Tensorlet.Optim;
 /// Linear warm-up then cosine annealing, as transformers' get_cosine_schedule_with_warmup (a torch LambdaLR):
 /// lr = base·e/W for epoch e &lt; W, then base·½(1 + cos(π·(e − W)/(E − W))) down to 0 at E = <see cref="TotalSteps"/>.
 /// Past E the same formula goes on, so the rate rises again, as in transformers and torch's CosineAnnealingLR: make E
-/// the number of steps the run takes. Usually stepped after every batch.
+/// the number of steps the run takes. Usually stepped after every batch. Each parameter group follows it from its own base.
 /// </summary>
 public sealed class WarmupCosineLR : LearningRateSchedule
 {
@@ -20,7 +20,7 @@ public sealed class WarmupCosineLR : LearningRateSchedule
 
         WarmupSteps = warmupSteps;
         TotalSteps = totalSteps;
-        Apply(Next(BaseLearningRate, 0, null));
+        ApplyEpochZero();
     }
 
     /// <summary>W.</summary>
@@ -29,15 +29,19 @@ public sealed class WarmupCosineLR : LearningRateSchedule
     /// <summary>E.</summary>
     public int TotalSteps { get; }
 
-    /// <inheritdoc/>
-    protected override double Next(double current, int epoch, double? metric)
+    /// <summary>The first group's rate for <paramref name="epoch"/>.</summary>
+    protected override double Next(double current, int epoch, double? metric) => NextForGroup(0, current, epoch, metric);
+
+    /// <summary>Group <paramref name="group"/>'s rate for <paramref name="epoch"/>, from that group's base rate.</summary>
+    private protected override double NextForGroup(int group, double current, int epoch, double? metric)
     {
+        double baseLearningRate = BaseLearningRates[group];
         if (epoch < WarmupSteps)
         {
-            return BaseLearningRate * epoch / Math.Max(1, WarmupSteps);
+            return baseLearningRate * epoch / Math.Max(1, WarmupSteps);
         }
 
         double progress = (double)(epoch - WarmupSteps) / Math.Max(1, TotalSteps - WarmupSteps);
-        return BaseLearningRate * Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * progress)));
+        return baseLearningRate * Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * progress)));
     }
 }

@@ -94,4 +94,66 @@ public sealed class ScheduleTests
             Assert.That(actual[e], Is.EqualTo(expected[e]).Within(1e-6 * expected[e]), $"{name} epoch {e}");
         }
     }
+
+    // With parameter groups each group follows the schedule from its own base rate, exactly as a one-group optimizer made
+    // with that rate would (torch's base_lrs); ReduceLROnPlateau reduces every group at once, each down to the floor.
+    [TestCase("step_lr")]
+    [TestCase("exponential_lr")]
+    [TestCase("warmup_cosine")]
+    [TestCase("plateau")]
+    public void EachParameterGroupFollowsTheScheduleFromItsOwnBaseRate(string name)
+    {
+        var metric = SafeTensorsFile.Read(TestData.Fixture("torch/schedules.safetensors"))["plateau_metric"].Data;
+        var device = TestDevices.Get("cpu");
+        using var model = FreezingTests.Model(device);
+        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model);
+        LearningRateSchedule Make(IOptimizer optimizer) => name switch
+        {
+            "step_lr" => new StepLR(optimizer, 3, 0.5),
+            "exponential_lr" => new ExponentialLR(optimizer, 0.9),
+            "warmup_cosine" => new WarmupCosineLR(optimizer, 3, 10),
+            _ => new ReduceLROnPlateau(optimizer, factor: 0.5, patience: 1, cooldown: 1, minLearningRate: 0.015),
+        };
+
+        using var grouped = new Sgd([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0.02f }], 0.1f);
+        using var first = new Sgd(model.Parameters, 0.1f);
+        using var second = new Sgd(model.Parameters, 0.02f);
+        var schedules = new[] { Make(grouped), Make(first), Make(second) };
+        Assert.That(schedules[0].BaseLearningRates, Is.EqualTo(new[] { 0.1f, 0.02f }.Select(r => (double)r)));
+        for (int e = 0; e < metric.Length - 1; e++)
+        {
+            foreach (var schedule in schedules)
+            {
+                schedule.Step(schedule.NeedsMetric ? metric[e] : null);
+            }
+
+            Assert.That(schedules[0].LearningRates, Is.EqualTo(new[] { schedules[1].LearningRate, schedules[2].LearningRate }), $"epoch {e + 1}");
+            Assert.That((grouped.GetLearningRate(0), grouped.GetLearningRate(1)), Is.EqualTo((first.LearningRate, second.LearningRate)), $"epoch {e + 1}");
+        }
+    }
+
+    [Test]
+    public void AGroupedSchedulesStateHoldsEveryGroupsRatesAndAStateOfAnotherNumberOfGroupsIsRefused()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = FreezingTests.Model(device);
+        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model);
+        using var grouped = new Adam([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0.02f }], 0.1f);
+        var schedule = new StepLR(grouped, 1, 0.5);
+        schedule.Step();
+        var state = schedule.StateDict();
+        Assert.That(state.Keys, Is.EquivalentTo(new[] { "last_epoch", "base_lr", "last_lr", "base_lr.1", "last_lr.1" }));
+        Assert.That((state["last_lr"], state["last_lr.1"]), Is.EqualTo((0.1f * 0.5, 0.02f * 0.5)));
+
+        using var other = new Adam([new ParameterGroup(weights), new ParameterGroup(biases)], 0.1f);
+        var resumed = new StepLR(other, 1, 0.5);
+        resumed.LoadStateDict(state);
+        Assert.That((other.GetLearningRate(0), other.GetLearningRate(1), resumed.BaseLearningRates[1]), Is.EqualTo((0.05f, 0.01f, (double)0.02f)));
+
+        using var single = new Adam(model.Parameters, 0.1f);
+        var one = new StepLR(single, 1, 0.5);
+        var ex = Assert.Throws<ArgumentException>(() => one.LoadStateDict(state))!;
+        Assert.That(ex.Message, Does.StartWith("A StepLR state has base_lr, last_epoch, last_lr; unknown base_lr.1, last_lr.1."));
+        Assert.That((one.Epoch, single.LearningRate), Is.EqualTo((0, 0.1f)), "nothing changes");
+    }
 }
