@@ -187,9 +187,7 @@ public sealed class ModuleTorchParityTests
     {
         var device = TestDevices.Get(deviceName);
         var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_regression.safetensors"));
-        using var model = new Sequential(new Linear(3, 4), new Sigmoid(), new Linear(4, 4), new Tanh(), new Linear(4, 2));
-        model.Build(device);
-        model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[p.Name].Data)));
+        using var model = Regression(device, fixture);
         using var x = device.FromArray(fixture["x"].Data, 5, 3);
         using var y = device.FromArray(fixture["y"].Data, 5, 2);
         using var mse = new MseLoss();
@@ -306,6 +304,15 @@ public sealed class ModuleTorchParityTests
         return model;
     }
 
+    // The regression MLP of scripts/make_module_fixtures.py, with the parameters of a fixture that trains it.
+    internal static Sequential Regression(Device device, SafeTensorsFile fixture)
+    {
+        var model = new Sequential(new Linear(3, 4), new Sigmoid(), new Linear(4, 4), new Tanh(), new Linear(4, 2));
+        model.Build(device);
+        model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[p.Name].Data)));
+        return model;
+    }
+
     private static void AssertThreeStepsMatch(Module model, IOptimizer optimizer, CrossEntropyLoss loss, IndexTensor x, IndexTensor y, SafeTensorsFile fixture, string run)
         => AssertThreeStepsMatch(model, optimizer, () =>
         {
@@ -313,15 +320,16 @@ public sealed class ModuleTorchParityTests
             model.Backward(loss.Backward());
         }, fixture, run);
 
-    // Three steps as the fixtures take them (zero_grad, forward, loss, backward, step, on the same batch), then every
-    // parameter against the fixture's {run}.{name}.
-    internal static void AssertThreeStepsMatch(Module model, IOptimizer optimizer, Action forwardAndBackward, SafeTensorsFile fixture, string run)
+    // Three steps as the fixtures take them (zero_grad, forward, loss, backward, step, then afterStep, e.g. a schedule's
+    // step, on the same batch), then every parameter against the fixture's {run}.{name}.
+    internal static void AssertThreeStepsMatch(Module model, IOptimizer optimizer, Action forwardAndBackward, SafeTensorsFile fixture, string run, Action? afterStep = null)
     {
         for (int step = 0; step < 3; step++)
         {
             optimizer.ZeroGradients();
             forwardAndBackward();
             optimizer.Step();
+            afterStep?.Invoke();
         }
 
         foreach (var p in model.Parameters.Parameters)
