@@ -66,6 +66,9 @@ public sealed class Adam : IOptimizer
     /// <inheritdoc/>
     public int GroupCount => groups.Count;
 
+    /// <summary>The parameter groups, for checkpoints.</summary>
+    internal ParameterGroupLayout Groups => groups;
+
     /// <summary>β1, the decay of the first moment.</summary>
     public float Beta1 { get; }
 

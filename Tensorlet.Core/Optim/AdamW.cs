@@ -43,6 +43,9 @@ public sealed class AdamW : IOptimizer
     /// <inheritdoc/>
     public int GroupCount => adam.GroupCount;
 
+    /// <summary>The parameter groups, for checkpoints.</summary>
+    internal ParameterGroupLayout Groups => adam.Groups;
+
     /// <summary>The decoupled weight decay (the default of the groups that set none).</summary>
     public float WeightDecay { get; }
 

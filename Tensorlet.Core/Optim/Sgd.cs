@@ -62,6 +62,9 @@ public sealed class Sgd : IOptimizer
     /// <inheritdoc/>
     public int GroupCount => groups.Count;
 
+    /// <summary>The parameter groups, for checkpoints.</summary>
+    internal ParameterGroupLayout Groups => groups;
+
     /// <summary>μ (the default of the groups that set none).</summary>
     public float Momentum { get; }
 

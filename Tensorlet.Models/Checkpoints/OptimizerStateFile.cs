@@ -7,9 +7,9 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// An optimizer's state as a safetensors file, one tensor per parameter and per kind of state under PyTorch's state
 /// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, <c>momentum_buffer.NAME</c> for SGD with
-/// momentum; the step count, the optimizer and, when given, its learning-rate schedule's state dict
-/// (<c>tensorlet.schedule.last_epoch</c>, ...) and the pair id it shares with its model file in the metadata. The file
-/// of a checkpoint pair (<see cref="CheckpointPair"/>).
+/// momentum; the step count, the optimizer, its parameter groups (the group of each parameter and each group's learning
+/// rate), when given its learning-rate schedule's state dict (<c>tensorlet.schedule.last_epoch</c>, ...) and the pair
+/// id it shares with its model file in the metadata. The file of a checkpoint pair (<see cref="CheckpointPair"/>).
 /// </summary>
 internal static class OptimizerStateFile
 {
@@ -21,6 +21,15 @@ internal static class OptimizerStateFile
 
     /// <summary>The metadata key of the schedule's name; its state dict follows under <c>tensorlet.schedule.KEY</c>.</summary>
     public const string ScheduleKey = "tensorlet.schedule";
+
+    /// <summary>
+    /// The metadata key of the parameter group of each parameter, in the collection's order, comma-separated ("0,1,0,1";
+    /// -1 for a frozen one in no group). Files without it were saved with one group of every parameter.
+    /// </summary>
+    public const string GroupsKey = "tensorlet.groups";
+
+    /// <summary>The metadata key of each group's learning rate, comma-separated; files without it leave the optimizer's rates as they are.</summary>
+    public const string LearningRatesKey = "tensorlet.learning_rates";
 
     private const string FirstMoment = "exp_avg";
     private const string SecondMoment = "exp_avg_sq";
@@ -42,7 +51,7 @@ internal static class OptimizerStateFile
     public static void Write(string path, string pairId, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
-        var (step, states) = optimizer switch
+        var (step, states, groups, learningRates) = optimizer switch
         {
             Adam adam => Moments(adam.SaveState()),
             AdamW adamW => Moments(adamW.SaveState()),
@@ -65,6 +74,8 @@ internal static class OptimizerStateFile
             [StepKey] = step.ToString(CultureInfo.InvariantCulture),
             [OptimizerKey] = optimizer.GetType().Name,
             [CheckpointPair.PairIdKey] = pairId,
+            [GroupsKey] = string.Join(',', groups!.Select(g => g.ToString(CultureInfo.InvariantCulture))),
+            [LearningRatesKey] = string.Join(',', learningRates!.Select(r => r.ToString("R", CultureInfo.InvariantCulture))),
         };
         if (schedule is not null)
         {
@@ -77,8 +88,10 @@ internal static class OptimizerStateFile
 
         SafeTensorsFile.Write(path, tensors, metadata);
 
-        static (int, (string, float[])[]) Moments(AdamState state) => (state.Step, [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)]);
-        static (int, (string, float[])[]) Momentum(SgdState state) => (state.Step, state.MomentumBuffer is { } buffer ? [(MomentumBuffer, buffer)] : []);
+        static (int, (string, float[])[], int[]?, float[]?) Moments(AdamState state)
+            => (state.Step, [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)], state.Groups, state.LearningRates);
+        static (int, (string, float[])[], int[]?, float[]?) Momentum(SgdState state)
+            => (state.Step, state.MomentumBuffer is { } buffer ? [(MomentumBuffer, buffer)] : [], state.Groups, state.LearningRates);
     }
 
     /// <summary>
@@ -87,7 +100,7 @@ internal static class OptimizerStateFile
     /// that loads it, so that a caller loading a pair checks both files before it changes anything. The action loads
     /// the schedule first, which refuses a bad state without changing anything, then the optimizer, which cannot fail.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is unreadable, was not saved with <paramref name="model"/>, is of another optimizer or schedule, lacks a state, holds one as an integer or bool tensor, or holds a value no training gives (a non-finite value, a negative second moment or step count).</exception>
+    /// <exception cref="CheckpointException">The file is unreadable, was not saved with <paramref name="model"/>, is of another optimizer or schedule or of other parameter groups, lacks a state, holds one as an integer or bool tensor, or holds a value no training gives (a non-finite value, a negative second moment or step count).</exception>
     public static (int Step, Action Load) Read(string path, SafeTensorsFile model, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
@@ -134,15 +147,22 @@ internal static class OptimizerStateFile
         if (optimizer is Sgd sgdGiven)
         {
             bool hasBuffer = file.Tensors.Keys.Any(k => k.StartsWith(MomentumBuffer + ".", StringComparison.Ordinal));
-            if (hasBuffer != (sgdGiven.Momentum != 0f))
+            if (hasBuffer != sgdGiven.HasMomentumBuffer)
             {
                 throw new CheckpointException(hasBuffer
                     ? $"{path} holds SGD momentum buffers, but the Sgd given has no momentum."
-                    : $"{path} holds no SGD momentum buffers, but the Sgd given has momentum {sgdGiven.Momentum.ToString(CultureInfo.InvariantCulture)}.");
+                    : $"{path} holds no SGD momentum buffers, but the Sgd given has momentum {(sgdGiven.Momentum != 0f ? sgdGiven.Momentum.ToString(CultureInfo.InvariantCulture) : "in a parameter group")}.");
             }
         }
 
-        int perParameter = optimizer is Sgd { Momentum: 0f } ? 0 : optimizer is Sgd ? 1 : 2;
+        int[]? groups = List<int>(GroupsKey, text => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int g) ? g : null);
+        float[]? learningRates = List<float>(LearningRatesKey, text => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float r) ? r : null);
+        if (Layout(optimizer).Mismatch(groups, learningRates) is { } mismatch)
+        {
+            throw new CheckpointException($"{path} holds the state of other parameter groups than the {optimizer.GetType().Name}'s: {mismatch}.");
+        }
+
+        int perParameter = optimizer is Sgd { HasMomentumBuffer: false } ? 0 : optimizer is Sgd ? 1 : 2;
         if (file.Tensors.Count != perParameter * parameters.Parameters.Count)
         {
             throw new CheckpointException($"{path} holds {file.Tensors.Count} state tensors; the {optimizer.GetType().Name} of this model has {perParameter * parameters.Parameters.Count}.");
@@ -150,9 +170,9 @@ internal static class OptimizerStateFile
 
         Action loadOptimizer = optimizer switch
         {
-            Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment))),
-            AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment))),
-            Sgd sgd => Load(sgd.LoadState, new SgdState(step, sgd.Momentum != 0f ? Flat(MomentumBuffer) : null)),
+            Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates }),
+            AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates }),
+            Sgd sgd => Load(sgd.LoadState, new SgdState(step, sgd.HasMomentumBuffer ? Flat(MomentumBuffer) : null) { Groups = groups, LearningRates = learningRates }),
             _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
         };
         if (schedule is null)
@@ -178,7 +198,34 @@ internal static class OptimizerStateFile
         return (step, LoadBoth);
 
         static Action Load<TState>(Action<TState> load, TState state) => () => load(state);
+
+        // A comma-separated list of the metadata, or null when the file has none (saved before groups were recorded).
+        T[]? List<T>(string key, Func<string, T?> parse)
+            where T : struct
+        {
+            if (!file.Metadata.TryGetValue(key, out var text))
+            {
+                return null;
+            }
+
+            var items = text.Length == 0 ? [] : text.Split(',');
+            var values = new T[items.Length];
+            for (int i = 0; i < items.Length; i++)
+            {
+                values[i] = parse(items[i]) ?? throw new CheckpointException($"{path} has a malformed '{key}': '{text}'.");
+            }
+
+            return values;
+        }
     }
+
+    private static ParameterGroupLayout Layout(IOptimizer optimizer) => optimizer switch
+    {
+        Adam adam => adam.Groups,
+        AdamW adamW => adamW.Groups,
+        Sgd sgd => sgd.Groups,
+        _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
+    };
 
     // The schedule's state dict from the metadata, checked to be of this schedule's kind.
     private static Dictionary<string, double> ScheduleState(SafeTensorsFile file, string path, LearningRateSchedule schedule)

@@ -23,6 +23,8 @@ public sealed class ModuleCheckpointTests
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new AdamW(p, 0.01f, weightDecay: 0.1f))).SetArgDisplayNames("AdamW");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Sgd(p, 0.05f, momentum: 0.9f, nesterov: true))).SetArgDisplayNames("Sgd, Nesterov momentum");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Sgd(p, 0.05f))).SetArgDisplayNames("Sgd");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new AdamW(Groups(p), 0.01f, weightDecay: 0.1f))).SetArgDisplayNames("AdamW, parameter groups");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Sgd(Groups(p), 0.05f, momentum: 0.9f))).SetArgDisplayNames("Sgd, parameter groups");
     }
 
     [TestCaseSource(nameof(Optimizers))]
@@ -49,7 +51,7 @@ public sealed class ModuleCheckpointTests
         using var fresh = makeOptimizer(restarted.Parameters);
         ModuleCheckpoint.Load(restarted, path);
         Steps(restarted, fresh, 3, 4);
-        bool stateless = optimizer is Sgd { Momentum: 0f };
+        bool stateless = optimizer is Sgd { HasMomentumBuffer: false };
         Assert.That(restarted.Parameters.Values.ToArray(), stateless ? Is.EqualTo(model.Parameters.Values.ToArray()) : Is.Not.EqualTo(model.Parameters.Values.ToArray()));
     }
 
@@ -357,6 +359,88 @@ public sealed class ModuleCheckpointTests
         Assert.That(again.StepCount, Is.EqualTo(2));
     }
 
+    [Test]
+    public void TrainingWithParameterGroupsResumesWithEachGroupsLearningRateAndSchedule()
+    {
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        var withoutSchedule = Path.Combine(folder, "plain.safetensors");
+        using var model = Model(device, seed: 1);
+        using var adamW = new AdamW(Groups(model.Parameters), 0.02f, weightDecay: 0.1f);
+        var schedule = new StepLR(adamW, stepSize: 2, gamma: 0.5);
+        StepsWithSchedule(model, adamW, schedule, everyStep: false, 0, 5);
+        ModuleCheckpoint.Save(model, path, adamW, schedule);
+        var saved = (adamW.GetLearningRate(0), adamW.GetLearningRate(1));
+        adamW.SetLearningRate(1, 0.003f);
+        ModuleCheckpoint.Save(model, withoutSchedule, adamW);
+        adamW.SetLearningRate(1, saved.Item2);
+        StepsWithSchedule(model, adamW, schedule, everyStep: false, 5, 11);
+
+        // Made with other rates: the saved state sets each group's.
+        using var resumed = Model(device, seed: 2);
+        using var resumedAdamW = new AdamW(Groups(resumed.Parameters, biasLearningRate: 0.5f), 0.5f, weightDecay: 0.1f);
+        var resumedSchedule = new StepLR(resumedAdamW, stepSize: 2, gamma: 0.5);
+        ModuleCheckpoint.Load(resumed, path, resumedAdamW, resumedSchedule);
+        Assert.That((resumedAdamW.GetLearningRate(0), resumedAdamW.GetLearningRate(1)), Is.EqualTo(saved));
+        StepsWithSchedule(resumed, resumedAdamW, resumedSchedule, everyStep: false, 5, 11);
+        Assert.That(resumedSchedule.StateDict(), Is.EqualTo(schedule.StateDict()));
+        Assert.That(resumed.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()), "bit for bit");
+
+        using var again = new AdamW(Groups(resumed.Parameters), 0.5f, weightDecay: 0.1f);
+        ModuleCheckpoint.Load(resumed, withoutSchedule, again);
+        Assert.That((again.GetLearningRate(0), again.GetLearningRate(1)), Is.EqualTo((saved.Item1, 0.003f)), "without a schedule too, as torch's load_state_dict");
+    }
+
+    [Test]
+    public void AnOptimizerStateOfOtherParameterGroupsIsRefusedAndNothingChanges()
+    {
+        var path = Path.Combine(folder, "model.safetensors");
+        var whole = Path.Combine(folder, "whole.safetensors");
+        var optimizerFile = SaveTrained(path, p => new AdamW(Groups(p), 0.01f), steps: 2).OptimizerFile;
+        var wholeFile = SaveTrained(whole, p => new AdamW(p, 0.01f), steps: 2).OptimizerFile;
+        string Refused(string file) => $"{file} holds the state of other parameter groups than the AdamW's: ";
+
+        Assert.That(LoadRefused(path, p => new AdamW(p, 0.01f), steps: 1), Is.EqualTo(Refused(optimizerFile) + "it has 2 parameter groups and this optimizer has 1."));
+        Assert.That(LoadRefused(whole, p => new AdamW(Groups(p), 0.01f), steps: 1), Is.EqualTo(Refused(wholeFile) + "it has 1 parameter group and this optimizer has 2."));
+        Assert.That(
+            LoadRefused(path, p => new AdamW([.. Groups(p).Reverse()], 0.01f), steps: 1),
+            Is.EqualTo(Refused(optimizerFile) + "parameter '0.weight' is in group 0 there and in group 1 here."));
+
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.groups"] = "0,1,x");
+        Assert.That(LoadRefused(path, p => new AdamW(Groups(p), 0.01f), steps: 1), Is.EqualTo($"{optimizerFile} has a malformed 'tensorlet.groups': '0,1,x'."));
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.groups"] = "0,0,0,1,1,0,1");
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.learning_rates"] = "0.01,NaN");
+        Assert.That(LoadRefused(path, p => new AdamW(Groups(p), 0.01f), steps: 1), Is.EqualTo(Refused(optimizerFile) + "group 1's learning rate is NaN; it must be a finite number of at least 0."));
+    }
+
+    [Test]
+    public void AnOptimizerFileSavedBeforeParameterGroupsLoadsIntoOneGroupAndKeepsItsLearningRate()
+    {
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        var optimizerFile = SaveTrained(path, p => new Adam(p, 0.01f), steps: 2).OptimizerFile;
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata =>
+        {
+            metadata.Remove("tensorlet.groups");
+            metadata.Remove("tensorlet.learning_rates");
+        });
+
+        using var model = Model(device, seed: 2);
+        using var adam = new Adam(model.Parameters, 0.03f);
+        ModuleCheckpoint.Load(model, path, adam);
+        Assert.That((adam.StepCount, adam.LearningRate), Is.EqualTo((2, 0.03f)));
+        Assert.That(
+            LoadRefused(path, p => new Adam(Groups(p), 0.01f), steps: 0),
+            Is.EqualTo($"{optimizerFile} holds the state of other parameter groups than the Adam's: it has 1 parameter group and this optimizer has 2."));
+    }
+
+    // The weights and the biases (which alternate in the model's parameters), the biases at their own learning rate without weight decay.
+    private static ParameterGroup[] Groups(ParameterCollection parameters, float biasLearningRate = 0.03f)
+    {
+        var (weights, biases) = Tensorlet.Tests.Nn.ParameterGroupTests.WeightsAndBiases(parameters);
+        return [new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = biasLearningRate, WeightDecay = 0f }];
+    }
+
     // Steps [from, to), the schedule stepped after each step, or after every second one with that step's loss as the metric.
     private static void StepsWithSchedule(Sequential model, IOptimizer optimizer, LearningRateSchedule schedule, bool everyStep, int from, int to)
     {
@@ -378,7 +462,7 @@ public sealed class ModuleCheckpointTests
         using var optimizer = makeOptimizer(model.Parameters);
         Steps(model, optimizer, 0, steps);
         ModuleCheckpoint.Save(model, path, optimizer);
-        return (EditedSafeTensors.OptimizerFileOf(path), optimizer.GetType().Name, optimizer is Sgd { Momentum: 0f });
+        return (EditedSafeTensors.OptimizerFileOf(path), optimizer.GetType().Name, optimizer is Sgd { HasMomentumBuffer: false });
     }
 
     // Loads `path` with its optimizer state into the model of seed 2 and the optimizer makeOptimizer gives, after

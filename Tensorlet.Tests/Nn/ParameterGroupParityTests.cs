@@ -25,7 +25,7 @@ public sealed class ParameterGroupParityTests
         using var x = device.FromArray(fixture["x"].Data, 5, 3);
         using var y = device.FromArray(fixture["y"].Data, 5, 2);
         using var mse = new MseLoss();
-        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model);
+        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model.Parameters);
         using IOptimizer optimizer = run switch
         {
             "adamw_groups3" => new AdamW([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0.03f, WeightDecay = 0f }], 0.01f, weightDecay: 0.1f),

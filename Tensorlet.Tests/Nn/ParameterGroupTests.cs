@@ -51,7 +51,7 @@ public sealed class ParameterGroupTests
     {
         var device = TestDevices.Get("cpu");
         using var model = FreezingTests.Model(device);
-        var (weights, biases) = WeightsAndBiases(model);
+        var (weights, biases) = WeightsAndBiases(model.Parameters);
         using var optimizer = create([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0f }]);
         var before = model.Parameters.Parameters.ToDictionary(p => p.Name, p => p.Value.ToArray());
         for (int step = 0; step < 3; step++)
@@ -71,7 +71,7 @@ public sealed class ParameterGroupTests
     {
         var device = TestDevices.Get("cpu");
         using var model = FreezingTests.Model(device);
-        var (weights, biases) = WeightsAndBiases(model);
+        var (weights, biases) = WeightsAndBiases(model.Parameters);
         using var sgd = new Sgd([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0.5f }], 0.1f);
         Assert.That((sgd.GroupCount, sgd.LearningRate, sgd.GetLearningRate(0), sgd.GetLearningRate(1)), Is.EqualTo((2, 0.1f, 0.1f, 0.5f)));
 
@@ -145,7 +145,7 @@ public sealed class ParameterGroupTests
     {
         var device = TestDevices.Get("cpu");
         using var model = FreezingTests.Model(device);
-        var (weights, biases) = WeightsAndBiases(model);
+        var (weights, biases) = WeightsAndBiases(model.Parameters);
         using var adamW = new AdamW([new ParameterGroup(weights), new ParameterGroup(biases) { WeightDecay = 0f, LearningRate = 0.01f }], 0.05f);
         using var sgd = new Sgd([new ParameterGroup(weights), new ParameterGroup(biases) { Momentum = 0f }], 0.05f, momentum: 0.9f);
         var schedule = new StepLR(adamW, 1, 0.9);
@@ -167,7 +167,7 @@ public sealed class ParameterGroupTests
     {
         var device = TestDevices.Get("cpu");
         using var model = FreezingTests.Model(device);
-        var (weights, biases) = WeightsAndBiases(model);
+        var (weights, biases) = WeightsAndBiases(model.Parameters);
         using var adam = new Adam([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0.5f }], 0.1f);
         FreezingTests.Step(model, adam, 0);
         adam.SetLearningRate(1, 0.25f);
@@ -199,9 +199,10 @@ public sealed class ParameterGroupTests
         Assert.That(whole.LearningRate, Is.EqualTo(0.1f), "a state without rates leaves them");
     }
 
-    internal static (Parameter[] Weights, Parameter[] Biases) WeightsAndBiases(Module model)
+    // Two groups' parameters: those with two or more dimensions, and the vectors (biases), in the collection's order.
+    internal static (Parameter[] Weights, Parameter[] Biases) WeightsAndBiases(ParameterCollection parameters)
     {
-        var all = model.Parameters.Parameters;
+        var all = parameters.Parameters;
         return ([.. all.Where(p => p.Shape.Count > 1)], [.. all.Where(p => p.Shape.Count == 1)]);
     }
 }

@@ -106,7 +106,7 @@ public sealed class ScheduleTests
         var metric = SafeTensorsFile.Read(TestData.Fixture("torch/schedules.safetensors"))["plateau_metric"].Data;
         var device = TestDevices.Get("cpu");
         using var model = FreezingTests.Model(device);
-        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model);
+        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model.Parameters);
         LearningRateSchedule Make(IOptimizer optimizer) => name switch
         {
             "step_lr" => new StepLR(optimizer, 3, 0.5),
@@ -137,7 +137,7 @@ public sealed class ScheduleTests
     {
         var device = TestDevices.Get("cpu");
         using var model = FreezingTests.Model(device);
-        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model);
+        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model.Parameters);
         using var grouped = new Adam([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0.02f }], 0.1f);
         var schedule = new StepLR(grouped, 1, 0.5);
         schedule.Step();

@@ -398,6 +398,9 @@ internal sealed class TrainingRunner(
         {
             optimizer = Optimizer(model);
             checkpoint.LoadOptimizerState(model, optimizer);
+
+            // The state holds the rate the stopped run ended with; the run's schedule replays from its base rate.
+            optimizer.LearningRate = settings.LearningRate;
             return new Loaded(checkpoint.Position, model, optimizer);
         }
         catch
