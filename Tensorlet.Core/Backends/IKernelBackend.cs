@@ -182,6 +182,27 @@ internal interface IKernelBackend : IDisposable
     /// </summary>
     void LayerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias);
 
+    /// <summary>
+    /// Each channel's mean and biased variance [C] of x [N, C] or [N, C, L] (channel c's values are x[n, c, l] over every
+    /// n and l, M = N·L of them, M ≥ 1), from a float32 shifted two-pass summed in double; with runningMean and
+    /// runningVariance (both [C], or both null), updates them as torch.nn.BatchNorm1d does in training:
+    /// running = (1 − factor)·running + factor·batch, the variance's unbiased (·M/(M − 1), M ≥ 2).
+    /// </summary>
+    void BatchNormStatistics(Tensor x, Tensor mean, Tensor variance, Tensor? runningMean, Tensor? runningVariance, float factor);
+
+    /// <summary>
+    /// y = (x − mean)/√(variance + epsilon)·weight + bias per channel of x [N, C] or [N, C, L], mean and variance [C]
+    /// (the batch's or running ones); weight and bias are C long, or null for none. y may be x.
+    /// </summary>
+    void BatchNormForward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float epsilon, Tensor y);
+
+    /// <summary>
+    /// The backward of <see cref="BatchNormForward"/>: adds Σ dy·x̂ to dWeight and Σ dy to dBias per channel
+    /// (x̂ = (x − mean)/√(variance + epsilon); each gradient C long, or null to skip) and writes dx, treating mean and
+    /// variance as the batch's own (functions of x) when batchStatistics is true, else as constants. dx may be dy.
+    /// </summary>
+    void BatchNormBackward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, float epsilon, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias, bool batchStatistics);
+
     /// <summary>y = f(x); y may be x.</summary>
     void ActivationForward(Activation activation, Tensor x, Tensor y);
 

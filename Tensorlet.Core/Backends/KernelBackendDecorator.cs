@@ -241,6 +241,30 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void BatchNormStatistics(Tensor x, Tensor mean, Tensor variance, Tensor? runningMean, Tensor? runningVariance, float factor)
+    {
+        var mark = Begin();
+        Inner.BatchNormStatistics(x, mean, variance, runningMean, runningVariance, factor);
+        End(nameof(BatchNormStatistics), mark);
+    }
+
+    /// <inheritdoc/>
+    public void BatchNormForward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float epsilon, Tensor y)
+    {
+        var mark = Begin();
+        Inner.BatchNormForward(x, mean, variance, weight, bias, epsilon, y);
+        End(nameof(BatchNormForward), mark);
+    }
+
+    /// <inheritdoc/>
+    public void BatchNormBackward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, float epsilon, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias, bool batchStatistics)
+    {
+        var mark = Begin();
+        Inner.BatchNormBackward(x, mean, variance, weight, epsilon, dy, dx, dWeight, dBias, batchStatistics);
+        End(nameof(BatchNormBackward), mark);
+    }
+
+    /// <inheritdoc/>
     public void ActivationForward(Activation activation, Tensor x, Tensor y)
     {
         var mark = Begin();

@@ -380,6 +380,68 @@ public static class Ops
     }
 
     /// <summary>
+    /// Each channel's mean and biased variance [C] of x [N, C] or [N, C, L] (nn.BatchNorm1d's channels: x[n, c, l] over
+    /// every n and l, M = N·L values); with <paramref name="runningMean"/> and <paramref name="runningVariance"/> (both or
+    /// neither), updates them as nn.BatchNorm1d does in training: running = (1 − factor)·running + factor·batch, with the
+    /// unbiased variance var·M/(M − 1).
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape does not fit x [N, C(, L)], M is 0 (or 1 with running statistics), or factor is outside [0, 1].</exception>
+    internal static void BatchNormStatistics(Tensor x, Tensor mean, Tensor variance, Tensor? runningMean, Tensor? runningVariance, float factor)
+    {
+        var device = SameDevice(nameof(BatchNormStatistics), x, mean, variance);
+        CheckBatchNormShapes(nameof(BatchNormStatistics), x, x, mean, variance, runningMean, runningVariance);
+        if ((runningMean is null) != (runningVariance is null))
+        {
+            throw new ArgumentException($"{nameof(BatchNormStatistics)} takes both running statistics or neither.");
+        }
+
+        long count = mean.Length == 0 ? 0 : x.Length / mean.Length;
+        if (mean.Length > 0 && count < (runningMean is null ? 1 : 2))
+        {
+            throw new ArgumentException($"{nameof(BatchNormStatistics)} needs more than {count} value(s) per channel of x {x.ShapeText}{(runningMean is null ? string.Empty : " to update the running variance")}.");
+        }
+
+        if (!(factor is >= 0f and <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "The running statistics' factor must be in [0, 1].");
+        }
+
+        device.Backend.BatchNormStatistics(x, mean, variance, runningMean, runningVariance, factor);
+    }
+
+    /// <summary>
+    /// y = (x − mean)/√(variance + epsilon)·weight + bias per channel of x [N, C] or [N, C, L] (nn.BatchNorm1d's
+    /// normalization, with the batch's statistics or running ones [C]); weight and bias are C long, or null for none. y may be x.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape does not fit x [N, C(, L)], or epsilon is negative or not finite.</exception>
+    internal static void BatchNormForward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float epsilon, Tensor y)
+    {
+        var device = SameDevice(nameof(BatchNormForward), x, mean, variance, y);
+        CheckBatchNormShapes(nameof(BatchNormForward), x, y, mean, variance, weight, bias);
+        if (!(epsilon >= 0f) || float.IsInfinity(epsilon))
+        {
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "The batch norm's epsilon must be a finite number ≥ 0.");
+        }
+
+        device.Backend.BatchNormForward(x, mean, variance, weight, bias, epsilon, y);
+    }
+
+    /// <summary>
+    /// The backward of <see cref="BatchNormForward"/>: writes dx and adds dL/dweight to <paramref name="dWeight"/> and
+    /// dL/dbias to <paramref name="dBias"/> (each C long, or null to skip). With <paramref name="batchStatistics"/> the
+    /// mean and variance are the batch's own (training), whose dependence on x dx includes; without, running statistics,
+    /// constants. dx may be dy.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape does not fit x [N, C(, L)].</exception>
+    internal static void BatchNormBackward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, float epsilon, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias, bool batchStatistics)
+    {
+        var device = SameDevice(nameof(BatchNormBackward), x, mean, variance, dy, dx);
+        CheckBatchNormShapes(nameof(BatchNormBackward), x, dy, mean, variance, weight, dWeight, dBias);
+        CheckSameShape(nameof(BatchNormBackward), x, [dx]);
+        device.Backend.BatchNormBackward(x, mean, variance, weight, epsilon, dy, dx, dWeight, dBias, batchStatistics);
+    }
+
+    /// <summary>
     /// y = activation(x). y may be x, but not for an activation whose backward reads x (<see cref="Activation.Gelu"/>,
     /// <see cref="Activation.GeluTanh"/>) if its backward is to run: the forward overwrites the x it needs.
     /// </summary>
@@ -683,6 +745,30 @@ public static class Ops
             if (t.Length != x.Columns)
             {
                 throw new ArgumentException($"{op} shape mismatch: {t.ShapeText} must hold D = {x.Columns} values for x {x.ShapeText}.");
+            }
+        }
+    }
+
+    /// <summary>x and <paramref name="like"/> both [N, C] or both [N, C, L], mean and variance C long, each channel vector present on x's device and C long.</summary>
+    private static void CheckBatchNormShapes(string op, Tensor x, Tensor like, Tensor mean, Tensor variance, params ReadOnlySpan<Tensor?> channelVectors)
+    {
+        if (x.Rank is not (2 or 3) || (x.Rank == 3 && x.Shape[2] == 0) || !x.Shape.SequenceEqual(like.Shape) || mean.Length != x.Shape[1] || variance.Length != x.Shape[1])
+        {
+            throw new ArgumentException(
+                $"{op} shape mismatch: x {x.ShapeText} and {like.ShapeText} must both be [N, C] or [N, C, L] with L ≥ 1, and mean {mean.ShapeText} and variance {variance.ShapeText} hold C values.");
+        }
+
+        foreach (var t in channelVectors)
+        {
+            if (t is null)
+            {
+                continue;
+            }
+
+            SameDevice(op, x, t);
+            if (t.Length != x.Shape[1])
+            {
+                throw new ArgumentException($"{op} shape mismatch: {t.ShapeText} must hold C = {x.Shape[1]} values for x {x.ShapeText}.");
             }
         }
     }

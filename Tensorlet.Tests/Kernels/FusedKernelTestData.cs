@@ -22,17 +22,23 @@ internal static class FusedKernelTestData
 
     /// <summary>Every |actual − expected| ≤ absolute + relative·|expected|; names the first element that is not.</summary>
     public static void AssertClose(float[] actual, double[] expected, string what, double absolute = 2e-6, double relative = 2e-6)
+        => AssertWithin(actual, expected, i => absolute + (relative * Math.Abs(expected[i])), what);
+
+    /// <summary>Every |actual[e] − expected[e]| ≤ bound(e); names the first element that is not.</summary>
+    public static void AssertWithin(float[] actual, double[] expected, Func<int, double> bound, string what)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
-        for (int i = 0; i < actual.Length; i++)
+        for (int e = 0; e < actual.Length; e++)
         {
-            double bound = absolute + (relative * Math.Abs(expected[i]));
-            if (!(Math.Abs(actual[i] - expected[i]) <= bound))
+            if (!(Math.Abs(actual[e] - expected[e]) <= bound(e)))
             {
-                Assert.Fail($"{what}[{i}] = {actual[i]:R}, expected {expected[i]:R} (|Δ| = {Math.Abs(actual[i] - expected[i]):E3} > {bound:E3}).");
+                Assert.Fail($"{what}[{e}] = {actual[e]:R}, expected {expected[e]:R} (|Δ| = {Math.Abs(actual[e] - expected[e]):E3} > {bound(e):E3}).");
             }
         }
     }
+
+    /// <summary>The float32 spacing at |v| (2⁻¹⁴ at 1000), at least that of the smallest normal float.</summary>
+    public static double Ulp(double v) => Math.ScaleB(1.0, Math.Max(Math.ILogB(Math.Abs(v)), -126) - 23);
 
     /// <summary>|a − n| / max(|a|, |n|, 1e-8): the gradient-check error.</summary>
     public static double RelativeError(double analytic, double numeric)

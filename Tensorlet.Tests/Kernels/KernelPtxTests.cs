@@ -66,6 +66,13 @@ public sealed partial class KernelPtxTests
             $"{nameof(LayerNormKernels)}.{nameof(LayerNormKernels.Forward)}",
             $"{nameof(LayerNormKernels)}.{nameof(LayerNormKernels.InputGradient)}",
             $"{nameof(LayerNormKernels)}.{nameof(LayerNormKernels.WeightGradientPartial)}",
+            $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.SumsPartial)}",
+            $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.Shift)}",
+            $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.Finish)}",
+            $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.Normalize)}",
+            $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.GradientSumsPartial)}",
+            $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.GradientSumsFinish)}",
+            $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.InputGradient)}",
             $"{nameof(GemmTiledKernel)}.{nameof(GemmTiledKernel.Run)}<{nameof(GemmTileGpu)}>",
         ];
         var names = BackendKernels.All.Select(BackendKernels.NameOf).ToList();

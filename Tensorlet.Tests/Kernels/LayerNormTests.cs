@@ -252,22 +252,6 @@ public sealed class LayerNormTests
     private static void AssertParameterGradient(float[] actual, double[] expected, int rows, string what)
         => AssertWithin(actual, expected, j => (1e-6 * Math.Sqrt(rows)) + (1e-6 * Math.Abs(expected[j])), what);
 
-    /// <summary>Every |actual[e] − expected[e]| ≤ bound(e); names the first element that is not.</summary>
-    private static void AssertWithin(float[] actual, double[] expected, Func<int, double> bound, string what)
-    {
-        Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
-        for (int e = 0; e < actual.Length; e++)
-        {
-            if (!(Math.Abs(actual[e] - expected[e]) <= bound(e)))
-            {
-                Assert.Fail($"{what}[{e}] = {actual[e]:R}, expected {expected[e]:R} (|Δ| = {Math.Abs(actual[e] - expected[e]):E3} > {bound(e):E3}).");
-            }
-        }
-    }
-
-    /// <summary>The float32 spacing at |v| (2⁻¹⁴ at 1000), at least that of the smallest normal float.</summary>
-    private static double Ulp(double v) => Math.ScaleB(1.0, Math.Max(Math.ILogB(Math.Abs(v)), -126) - 23);
-
     /// <summary>A layer norm's inputs; by default seeded, each row uniform in [−2, 2) around its own offset in [−3, 3), weight around 1, bias around 0.</summary>
     private sealed class LayerNormData(int rows, int columns, float[] x, float[]? weight, float[]? bias)
     {

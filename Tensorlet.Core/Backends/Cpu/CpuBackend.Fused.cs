@@ -43,6 +43,23 @@ internal sealed partial class CpuBackend
         => CpuLayerNorm.Backward(
             x.ReadSpan, mean.ReadSpan, rstd.ReadSpan, Read(weight), dy.ReadSpan, dx.Span, dWeight is null ? default : dWeight.Span, dBias is null ? default : dBias.Span, x.Rows, x.Columns, Threads, Plan.Width);
 
+    public void BatchNormStatistics(Tensor x, Tensor mean, Tensor variance, Tensor? runningMean, Tensor? runningVariance, float factor)
+        => CpuBatchNorm.Statistics(
+            x.ReadSpan, mean.Span, variance.Span, Write(runningMean), Write(runningVariance), factor, x.Shape[0], x.Shape[1], BatchNormInner(x), Threads, Plan.Width);
+
+    public void BatchNormForward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float epsilon, Tensor y)
+        => CpuBatchNorm.Forward(x.ReadSpan, mean.ReadSpan, variance.ReadSpan, Read(weight), Read(bias), epsilon, y.Span, x.Shape[0], x.Shape[1], BatchNormInner(x), Threads, Plan.Width);
+
+    public void BatchNormBackward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, float epsilon, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias, bool batchStatistics)
+        => CpuBatchNorm.Backward(
+            x.ReadSpan, mean.ReadSpan, variance.ReadSpan, Read(weight), epsilon, dy.ReadSpan, dx.Span, Write(dWeight), Write(dBias), batchStatistics, x.Shape[0], x.Shape[1], BatchNormInner(x), Threads, Plan.Width);
+
+    // L of x [N, C, L], 1 for [N, C].
+    private static int BatchNormInner(Tensor x) => x.Rank == 3 ? x.Shape[2] : 1;
+
+    // An optional output's elements, empty for none.
+    private static Span<float> Write(Tensor? tensor) => tensor is null ? default : tensor.Span;
+
     // An optional input's elements, empty for none; a read, so packed copies of a parameter buffer stay valid.
     private static ReadOnlySpan<float> Read(Tensor? tensor) => tensor is null ? default : tensor.ReadSpan;
 }

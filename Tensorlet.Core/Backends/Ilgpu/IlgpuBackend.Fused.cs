@@ -86,6 +86,57 @@ internal sealed partial class IlgpuBackend
         FusedKernels.LayerNormInputGradient(x.View, mean.View, rstd.View, weight?.View ?? ArrayView<float>.Empty, dy.View, dx.View, rows, columns);
     }
 
+    /// <remarks>
+    /// Two column-sum passes over x: Σx gives the shift (kept in the float scratch), then Σ(x − shift) and its squares
+    /// give the statistics; the double partials of both stages share the scratch.
+    /// </remarks>
+    public void BatchNormStatistics(Tensor x, Tensor mean, Tensor variance, Tensor? runningMean, Tensor? runningVariance, float factor)
+    {
+        var layout = BatchNormLayout(x);
+        if (layout.Rows == 0 || layout.Channels == 0)
+        {
+            return;
+        }
+
+        var partials = Elementwise.Scratch(2L * layout.PartialLength);
+        var shift = Elementwise.FloatScratch(layout.Channels);
+        Elementwise.BatchNormSumsPartial(Extent(layout.PartialLength), x.View, ArrayView<float>.Empty, partials, layout);
+        Elementwise.BatchNormShift(layout.Channels, partials, shift, layout);
+        Elementwise.BatchNormSumsPartial(Extent(layout.PartialLength), x.View, shift, partials, layout);
+        Elementwise.BatchNormFinish(
+            layout.Channels, partials, shift, mean.View, variance.View, runningMean?.View ?? ArrayView<float>.Empty, runningVariance?.View ?? ArrayView<float>.Empty, layout, factor);
+    }
+
+    public void BatchNormForward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float epsilon, Tensor y)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.BatchNormNormalize(
+                Extent(x.Length), x.View, mean.View, variance.View, weight?.View ?? ArrayView<float>.Empty, bias?.View ?? ArrayView<float>.Empty, y.View, BatchNormLayout(x), epsilon);
+        }
+    }
+
+    /// <remarks>The channel sums (Σdy, Σdy·x̂) are queued before dx, so that dx may be dy; they stay in the scratch for dx.</remarks>
+    public void BatchNormBackward(Tensor x, Tensor mean, Tensor variance, Tensor? weight, float epsilon, Tensor dy, Tensor dx, Tensor? dWeight, Tensor? dBias, bool batchStatistics)
+    {
+        var layout = BatchNormLayout(x);
+        if (layout.Rows == 0 || layout.Channels == 0)
+        {
+            return;
+        }
+
+        var scratch = Elementwise.Scratch((2L * layout.PartialLength) + (2L * layout.Channels));
+        var partials = scratch.SubView(0, 2L * layout.PartialLength);
+        var sums = scratch.SubView(2L * layout.PartialLength, 2L * layout.Channels);
+        Elementwise.BatchNormGradientSumsPartial(Extent(layout.PartialLength), x.View, mean.View, variance.View, dy.View, partials, layout, epsilon);
+        Elementwise.BatchNormGradientSumsFinish(layout.Channels, partials, sums, dWeight?.View ?? ArrayView<float>.Empty, dBias?.View ?? ArrayView<float>.Empty, layout);
+        Elementwise.BatchNormInputGradient(
+            Extent(x.Length), x.View, mean.View, variance.View, weight?.View ?? ArrayView<float>.Empty, dy.View, dx.View, sums, layout, epsilon, batchStatistics ? 1 : 0);
+    }
+
+    // x [N, C] or [N, C, L] as the batch norm kernels read it.
+    private static BatchNormLayout BatchNormLayout(Tensor x) => Tensorlet.Kernels.Ilgpu.BatchNormLayout.For(x.Shape[0], x.Shape[1], x.Rank == 3 ? x.Shape[2] : 1);
+
     /// <summary>Always false: the LSTM runs its steps through <see cref="Gemm"/> and the cell kernels on ILGPU.</summary>
     public bool TryLstmRecurrenceForward(Tensor gates, Tensor cells, Tensor hidden, Tensor h0, Tensor c0, bool hasInitialHidden, Tensor weightHh, int steps, int batch)
         => false;

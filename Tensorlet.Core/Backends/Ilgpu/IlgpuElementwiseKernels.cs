@@ -6,8 +6,8 @@ using Tensorlet.Kernels.Ilgpu;
 namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
-/// The elementwise, gather/scatter, bias, reduction, dropout and Adam kernels, and the first stage of the layer norm's
-/// weight gradient, each compiled and loaded on one accelerator the first time it is used (loading costs about 300 ms
+/// The elementwise, gather/scatter, bias, reduction, dropout and Adam kernels, the first stage of the layer norm's
+/// weight gradient, and the batch norm's kernels, each compiled and loaded on one accelerator the first time it is used (loading costs about 300 ms
 /// per kernel on CUDA), bound to the default stream; plus the scratch buffers of the two-stage reductions, grown on
 /// demand and then reused.
 /// </summary>
@@ -28,6 +28,13 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<double>, ArrayView<float>, int, int, int>? sumColumnsFinish;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int>? layerNormWeightGradientPartial;
     private Action<Index1D, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartial;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout>? batchNormSumsPartial;
+    private Action<Index1D, ArrayView<double>, ArrayView<float>, BatchNormLayout>? batchNormShift;
+    private Action<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormLayout, float>? batchNormFinish;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormLayout, float>? batchNormNormalize;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout, float>? batchNormGradientSumsPartial;
+    private Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>, BatchNormLayout>? batchNormGradientSumsFinish;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout, float, int>? batchNormInputGradient;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>? dropout;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>? adam;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>? addScaled;
@@ -84,6 +91,32 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int> LayerNormWeightGradientPartial
         => layerNormWeightGradientPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int>(
             LayerNormKernels.WeightGradientPartial);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout> BatchNormSumsPartial
+        => batchNormSumsPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout>(BatchNormKernels.SumsPartial);
+
+    public Action<Index1D, ArrayView<double>, ArrayView<float>, BatchNormLayout> BatchNormShift
+        => batchNormShift ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<float>, BatchNormLayout>(BatchNormKernels.Shift);
+
+    public Action<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormLayout, float> BatchNormFinish
+        => batchNormFinish ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormLayout, float>(
+            BatchNormKernels.Finish);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormLayout, float> BatchNormNormalize
+        => batchNormNormalize ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormLayout, float>(
+            BatchNormKernels.Normalize);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout, float> BatchNormGradientSumsPartial
+        => batchNormGradientSumsPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout, float>(
+            BatchNormKernels.GradientSumsPartial);
+
+    public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>, BatchNormLayout> BatchNormGradientSumsFinish
+        => batchNormGradientSumsFinish ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>, BatchNormLayout>(
+            BatchNormKernels.GradientSumsFinish);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout, float, int> BatchNormInputGradient
+        => batchNormInputGradient ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout, float, int>(
+            BatchNormKernels.InputGradient);
 
     public Action<Index1D, ArrayView<float>, ArrayView<double>> SumOfSquaresPartial
         => sumOfSquaresPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>>(ReductionKernels.SumOfSquaresPartial);
