@@ -20,11 +20,14 @@ namespace Tensorlet.Nn;
 public abstract class Module : IDisposable
 {
     private readonly List<KeyValuePair<string, Module>> children = [];
+    private readonly List<ModuleBuffer> ownBuffers = [];
     private ParameterCollection? parameters;
     private Device? device;
     private ParameterCollection? rootParameters;
     private string statePrefix = string.Empty;
     private bool hasParent;
+    private int firstParameter;
+    private int parameterCount;
     private bool disposed;
 
     /// <summary>The child modules in registration order, under their names.</summary>
@@ -45,12 +48,38 @@ public abstract class Module : IDisposable
     public Device Device => device ?? throw NotBuiltError();
 
     /// <summary>
+    /// The buffers of this module and its children (state that is not a parameter, as BatchNorm1d's running statistics;
+    /// see <see cref="ModuleBuffer"/>), in state_dict order, under their dotted names, as nn.Module.named_buffers().
+    /// Build the root first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tree has not been built.</exception>
+    public IReadOnlyList<ModuleBuffer> NamedBuffers
+    {
+        get
+        {
+            _ = rootParameters ?? throw NotBuiltError();
+            var all = new List<ModuleBuffer>();
+            AddBuffers(this, all);
+            return all;
+
+            static void AddBuffers(Module module, List<ModuleBuffer> all)
+            {
+                all.AddRange(module.ownBuffers);
+                foreach (var child in module.children)
+                {
+                    AddBuffers(child.Value, all);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Creates every parameter of the tree on <paramref name="device"/>, with PyTorch's default initialisation drawn in
     /// state_dict order from <paramref name="seed"/>, and seeds the dropout masks with it. Call once, on the root.
     /// </summary>
     /// <returns>This module.</returns>
-    /// <exception cref="InvalidOperationException">The module is a child, has already been built, or its parameters
-    /// together hold more values than one buffer can.</exception>
+    /// <exception cref="InvalidOperationException">The module is a child, has already been built, a buffer has a parameter's
+    /// name, or its parameters together hold more values than one buffer can.</exception>
     public Module Build(Device device, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -67,17 +96,41 @@ public abstract class Module : IDisposable
         var collection = new ParameterCollection();
         int ordinal = 0;
         CreateParametersRecursive(collection, string.Empty, ref ordinal);
+        CheckBufferNames(this, collection);
         collection.Build(device, seed);
         parameters = collection;
         MarkBuilt(this, device, collection);
         SetRandomState((ulong)seed, 0);
         return this;
 
+        // A buffer named as a parameter of its module would give the state_dict one name twice.
+        static void CheckBufferNames(Module module, ParameterCollection collection)
+        {
+            foreach (var buffer in module.ownBuffers)
+            {
+                string name = JoinName(module.statePrefix, buffer.LocalName);
+                if (collection.Parameters.Any(p => p.Name == name))
+                {
+                    throw new InvalidOperationException($"{module.GetType().Name} has a buffer and a parameter both named '{name}'.");
+                }
+            }
+
+            foreach (var child in module.children)
+            {
+                CheckBufferNames(child.Value, collection);
+            }
+        }
+
         static void MarkBuilt(Module module, Device device, ParameterCollection collection)
         {
             module.IsBuilt = true;
             module.device = device;
             module.rootParameters = collection;
+            foreach (var buffer in module.ownBuffers)
+            {
+                buffer.Allocate(JoinName(module.statePrefix, buffer.LocalName), device);
+            }
+
             foreach (var child in module.children)
             {
                 MarkBuilt(child.Value, device, collection);
@@ -219,32 +272,100 @@ public abstract class Module : IDisposable
     private protected InvalidOperationException NotBuiltError() => new(
         $"The {GetType().Name} has not been built: build the root module (model.Build(device, seed)) before using it. A module kept in a field of a custom module must be registered with AddModule, or Build does not reach it.");
 
-    /// <summary>Every parameter's values on the host under its state_dict name, as nn.Module.state_dict().</summary>
-    public Dictionary<string, (int[] Shape, float[] Data)> StateDict() => Parameters.ToHost();
+    /// <summary>
+    /// Every parameter's and buffer's values on the host under its state_dict name, in PyTorch's order (each module's
+    /// parameters, then its buffers, then its children's), as nn.Module.state_dict(). An int64 buffer's values are given
+    /// as floats, exact up to 2²⁴ (<see cref="ModuleBuffer"/>; a checkpoint keeps them as int64).
+    /// </summary>
+    public Dictionary<string, (int[] Shape, float[] Data)> StateDict()
+    {
+        var collection = Parameters;
+        var state = new Dictionary<string, (int[] Shape, float[] Data)>();
+        Add(this, collection, state);
+        return state;
+
+        static void Add(Module module, ParameterCollection collection, Dictionary<string, (int[] Shape, float[] Data)> state)
+        {
+            for (int i = module.firstParameter; i < module.firstParameter + module.parameterCount; i++)
+            {
+                var p = collection.Parameters[i];
+                state[p.Name] = (p.Shape.ToArray(), p.Value.ToArray());
+            }
+
+            foreach (var buffer in module.ownBuffers)
+            {
+                state[buffer.Name] = (buffer.Shape.ToArray(), buffer.ToHost());
+            }
+
+            foreach (var child in module.children)
+            {
+                Add(child.Value, collection, state);
+            }
+        }
+    }
 
     /// <summary>Loads values by state_dict name, checking every name and shape before anything is written.</summary>
     /// <exception cref="ArgumentException">A name is missing or unexpected, or a shape differs; nothing was written.</exception>
     public void LoadStateDict(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict) => LoadStateDict(stateDict, strict: true);
 
     /// <summary>
-    /// Loads values by state_dict name, as load_state_dict(strict): with <paramref name="strict"/> false, the names the
-    /// module lacks are skipped and its parameters the dictionary lacks keep their values (to start part of a model
-    /// from another's). Every shape is checked before anything is written, strict or not.
+    /// Loads values by state_dict name, parameters and buffers, as load_state_dict(strict): with <paramref name="strict"/>
+    /// false, the names the module lacks are skipped and its parameters and buffers the dictionary lacks keep their values
+    /// (to start part of a model from another's). Every shape is checked before anything is written, strict or not; an
+    /// int64 buffer takes only whole numbers.
     /// </summary>
-    /// <returns>The module's parameters that were not loaded, and the names that were skipped (both empty when strict).</returns>
-    /// <exception cref="ArgumentException">A shape differs, or (strict) a name is missing or unexpected; nothing was written.</exception>
+    /// <returns>The module's parameters and buffers that were not loaded, and the names that were skipped (both empty when strict).</returns>
+    /// <exception cref="ArgumentException">A shape differs, an int64 buffer is given a fraction, or (strict) a name is missing or unexpected; nothing was written.</exception>
     public (IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys) LoadStateDict(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict, bool strict)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
         var collection = Parameters;
-        var extra = stateDict.Keys.Where(k => !collection.Parameters.Any(p => p.Name == k)).ToList();
+        var buffers = NamedBuffers;
+        var extra = stateDict.Keys.Where(k => !collection.Parameters.Any(p => p.Name == k) && !buffers.Any(b => b.Name == k)).ToList();
         if (strict && extra.Count > 0)
         {
-            throw new ArgumentException($"Unexpected parameter(s) {string.Join(", ", extra)}; the module has {string.Join(", ", collection.Parameters.Select(p => p.Name))}.");
+            throw new ArgumentException(
+                $"Unexpected parameter(s) {string.Join(", ", extra)}; the module has {string.Join(", ", collection.Parameters.Select(p => p.Name).Concat(buffers.Select(b => b.Name)))}.");
+        }
+
+        var missingBuffers = new List<string>();
+        foreach (var buffer in buffers)
+        {
+            if (!stateDict.TryGetValue(buffer.Name, out var t))
+            {
+                missingBuffers.Add(strict ? throw new ArgumentException($"Missing buffer '{buffer.Name}' {Tensor.FormatShape(buffer.Shape)}.") : buffer.Name);
+                continue;
+            }
+
+            CheckBuffer(buffer, t);
         }
 
         var missing = collection.Load(stateDict, allowMissing: !strict);
-        return (missing, extra);
+        foreach (var buffer in buffers.Where(b => stateDict.ContainsKey(b.Name)))
+        {
+            buffer.CopyFrom(stateDict[buffer.Name].Data);
+        }
+
+        return ([.. missing, .. missingBuffers], extra);
+    }
+
+    // Throws unless t can be loaded into buffer: its shape, its length, and for an int64 buffer whole numbers.
+    private static void CheckBuffer(ModuleBuffer buffer, (int[] Shape, float[] Data) t)
+    {
+        if (t.Shape is null || t.Data is null)
+        {
+            throw new ArgumentException($"Buffer '{buffer.Name}' has no {(t.Shape is null ? "shape" : "values")} (null).");
+        }
+
+        if (!t.Shape.SequenceEqual(buffer.Shape) || t.Data.Length != buffer.Length)
+        {
+            throw new ArgumentException($"Buffer '{buffer.Name}' has shape {Tensor.FormatShape(t.Shape)} and {t.Data.Length} values but the model needs {Tensor.FormatShape(buffer.Shape)}.");
+        }
+
+        if (buffer.IsInt64 && Array.FindIndex(t.Data, v => !float.IsFinite(v) || v != MathF.Round(v)) is var bad and >= 0)
+        {
+            throw new ArgumentException($"Buffer '{buffer.Name}' holds int64 values, but element {bad} is {t.Data[bad]}.");
+        }
     }
 
     /// <summary>Frees the module's buffers, its children's, and (on the root) the parameters.</summary>
@@ -262,6 +383,11 @@ public abstract class Module : IDisposable
         }
 
         DisposeBuffers();
+        foreach (var buffer in ownBuffers)
+        {
+            buffer.Dispose();
+        }
+
         parameters?.Dispose();
         GC.SuppressFinalize(this);
     }
@@ -286,6 +412,47 @@ public abstract class Module : IDisposable
         module.hasParent = true;
         children.Add(new(name, module));
         return module;
+    }
+
+    /// <summary>
+    /// Registers a float buffer of this module under <paramref name="name"/> (no dots), before the module is built, as
+    /// PyTorch's <c>register_buffer</c>: state that is in the state_dict (named with the module's prefix, after its
+    /// parameters) and saved with it, but is no parameter (<see cref="ModuleBuffer"/>). Build allocates it on the
+    /// module's device, every value <paramref name="initialValue"/>.
+    /// </summary>
+    /// <returns>The buffer; its <see cref="ModuleBuffer.Value"/> exists once the tree is built.</returns>
+    /// <exception cref="ArgumentException">The name is empty, holds a dot or is taken, or the shape is empty or has a negative dimension.</exception>
+    /// <exception cref="InvalidOperationException">The module has been built.</exception>
+    protected ModuleBuffer RegisterBuffer(string name, int[] shape, float initialValue = 0f) => AddBuffer(new ModuleBuffer(CheckBufferName(name), shape, initialValue, isInt64: false));
+
+    /// <summary>Registers an int64 buffer (a count, kept on the host; <paramref name="shape"/> may be empty for a scalar) starting at 0.</summary>
+    private protected ModuleBuffer RegisterInt64Buffer(string name, int[] shape) => AddBuffer(new ModuleBuffer(CheckBufferName(name), shape, 0f, isInt64: true));
+
+    private string CheckBufferName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Contains('.', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A buffer name cannot contain '.'; got '{name}'.", nameof(name));
+        }
+
+        if (IsBuilt)
+        {
+            throw new InvalidOperationException("Buffers cannot be registered after the model has been built.");
+        }
+
+        if (ownBuffers.Exists(b => b.LocalName == name))
+        {
+            throw new ArgumentException($"A buffer named '{name}' is already registered.", nameof(name));
+        }
+
+        return name;
+    }
+
+    private ModuleBuffer AddBuffer(ModuleBuffer buffer)
+    {
+        ownBuffers.Add(buffer);
+        return buffer;
     }
 
     /// <summary>
@@ -350,7 +517,9 @@ public abstract class Module : IDisposable
     private void CreateParametersRecursive(ParameterCollection collection, string prefix, ref int ordinal)
     {
         statePrefix = prefix;
+        firstParameter = collection.Parameters.Count;
         CreateParameters(collection, prefix, ordinal++);
+        parameterCount = collection.Parameters.Count - firstParameter;
         foreach (var child in children)
         {
             child.Value.CreateParametersRecursive(collection, JoinName(prefix, child.Key), ref ordinal);

@@ -4,7 +4,8 @@ using Tensorlet.Optim;
 namespace Tensorlet.Models.Checkpoints;
 
 /// <summary>
-/// Any module's state_dict as a safetensors file: one tensor per parameter under its PyTorch name, so a file written by
+/// Any module's state_dict as a safetensors file: one tensor per parameter and buffer under its PyTorch name (an int64
+/// buffer, as BatchNorm1d's <c>num_batches_tracked</c>, as I64, the rest as F32), so a file written by
 /// <c>safetensors.torch.save_file(model.state_dict(), path)</c> for the same architecture loads, and a saved file loads in PyTorch.
 /// With an optimizer (and its learning-rate schedule), their state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>,
 /// which the module file names; the two are replaced together or not at all, and loaded together or not at all.
@@ -12,7 +13,7 @@ namespace Tensorlet.Models.Checkpoints;
 public static class ModuleCheckpoint
 {
     /// <summary>
-    /// Writes every parameter of <paramref name="module"/> (built, the root) to <paramref name="path"/>, atomically, and
+    /// Writes every parameter and buffer of <paramref name="module"/> (built, the root) to <paramref name="path"/>, atomically, and
     /// with an <paramref name="optimizer"/> over its parameters (<see cref="Adam"/>, <see cref="AdamW"/> or
     /// <see cref="Sgd"/>) that optimizer's state beside it, with <paramref name="schedule"/>'s state dict when given,
     /// as one pair: a process killed during the save leaves the previous pair or the new one. A save without an
@@ -25,7 +26,10 @@ public static class ModuleCheckpoint
         ArgumentNullException.ThrowIfNull(module);
         ArgumentException.ThrowIfNullOrEmpty(path);
         CheckOptimizer(module, optimizer, schedule);
-        var tensors = module.StateDict().Select(p => new SafeTensor(p.Key, p.Value.Shape, p.Value.Data)).ToList();
+        var int64Buffers = module.NamedBuffers.Where(b => b.IsInt64).ToDictionary(b => b.Name);
+        var tensors = module.StateDict()
+            .Select(p => int64Buffers.TryGetValue(p.Key, out var b) ? SafeTensor.FromInt64(p.Key, p.Value.Shape, b.Int64Values) : new SafeTensor(p.Key, p.Value.Shape, p.Value.Data))
+            .ToList();
         var fileMetadata = metadata is null ? [] : new Dictionary<string, string>(metadata);
         CheckpointPair.Save(
             path,
@@ -35,9 +39,10 @@ public static class ModuleCheckpoint
     }
 
     /// <summary>
-    /// Loads <paramref name="path"/> into <paramref name="module"/>: every parameter must be there with its shape, and
-    /// nothing else may be; float32, float64, float16 and bfloat16 tensors are read as float32, and integer or bool ones
-    /// are refused (their bytes are no weights). With an
+    /// Loads <paramref name="path"/> into <paramref name="module"/>: every parameter and buffer must be there with its
+    /// shape, and nothing else may be; float32, float64, float16 and bfloat16 tensors are read as float32, and integer or
+    /// bool ones are refused (their bytes are no weights), but for an int64 buffer, which takes an integer tensor's exact
+    /// values and nothing else. With an
     /// <paramref name="optimizer"/>, the state saved beside the file is loaded into it too (and into
     /// <paramref name="schedule"/>, which sets the optimizer's learning rate), so training resumes exactly. Both files
     /// are read and checked before anything is written: on a mismatch neither the module, the optimizer nor the schedule changes.
@@ -49,7 +54,8 @@ public static class ModuleCheckpoint
         ArgumentNullException.ThrowIfNull(module);
         CheckOptimizer(module, optimizer, schedule);
         var file = SafeTensorsFile.Read(path);
-        var state = StateDict(file, module.Parameters.Parameters, "module");
+        var buffers = module.NamedBuffers;
+        var state = StateDict(file, module.Parameters.Parameters, "module", buffers);
         Action? loadOptimizer = null;
         if (optimizer is not null)
         {
@@ -64,31 +70,43 @@ public static class ModuleCheckpoint
         // The schedule's state is checked as it loads (then nothing has changed), so it goes first; the rest cannot fail.
         loadOptimizer?.Invoke();
         module.LoadStateDict(state);
+        foreach (var buffer in buffers.Where(b => b.IsInt64))
+        {
+            // Exact: the state_dict's floats hold a count only up to 2^24.
+            file.Tensors[buffer.Name].ToInt64Array().CopyTo(buffer.Int64Values, 0);
+        }
     }
 
     /// <summary>
-    /// The state_dict of <paramref name="parameters"/> from <paramref name="file"/>: every parameter present with its
-    /// shape, of a floating-point dtype and finite, and no other tensor.
+    /// The state_dict of <paramref name="parameters"/> (and <paramref name="buffers"/>) from <paramref name="file"/>: every
+    /// one present with its shape, a parameter or float buffer of a floating-point dtype and finite, an int64 buffer of an
+    /// integer dtype, and no other tensor.
     /// </summary>
-    /// <exception cref="CheckpointException">A parameter is missing, of another shape, of an integer or bool dtype or not finite, or the file holds another tensor.</exception>
-    internal static Dictionary<string, (int[] Shape, float[] Data)> StateDict(SafeTensorsFile file, IReadOnlyList<Parameter> parameters, string owner)
+    /// <exception cref="CheckpointException">A tensor is missing, of another shape, of the wrong kind of dtype or not finite, or the file holds another tensor.</exception>
+    internal static Dictionary<string, (int[] Shape, float[] Data)> StateDict(SafeTensorsFile file, IReadOnlyList<Parameter> parameters, string owner, IReadOnlyList<ModuleBuffer>? buffers = null)
     {
         var state = new Dictionary<string, (int[] Shape, float[] Data)>();
-        foreach (var p in parameters)
+        var expected = parameters.Select(p => (p.Name, p.Shape, Int64: false)).Concat((buffers ?? []).Select(b => (b.Name, b.Shape, Int64: b.IsInt64)));
+        foreach (var (name, shape, int64) in expected)
         {
-            if (!file.Tensors.TryGetValue(p.Name, out var t))
+            if (!file.Tensors.TryGetValue(name, out var t))
             {
-                throw new CheckpointException($"{file.Path} has no tensor '{p.Name}' [{string.Join(", ", p.Shape)}]; it has {string.Join(", ", file.Tensors.Keys)}.");
+                throw new CheckpointException($"{file.Path} has no tensor '{name}' [{string.Join(", ", shape)}]; it has {string.Join(", ", file.Tensors.Keys)}.");
             }
 
-            if (!t.Shape.SequenceEqual(p.Shape))
+            if (!t.Shape.SequenceEqual(shape))
             {
-                throw new CheckpointException($"{file.Path}: tensor '{p.Name}' is {t.ShapeText} but the {owner} needs [{string.Join(", ", p.Shape)}].");
+                throw new CheckpointException($"{file.Path}: tensor '{name}' is {t.ShapeText} but the {owner} needs [{string.Join(", ", shape)}].");
+            }
+
+            if (int64 && !t.DType.IsInteger())
+            {
+                throw new CheckpointException($"{file.Path}: tensor '{name}' is {t.DType.Name()}, but the {owner} keeps it as int64 (a count): only an integer dtype is read.");
             }
 
             // A NaN or infinity loaded would only show later, as NaN losses or a sampler stuck on one character.
-            var data = file.FiniteFloatData(t, $"the {owner}'s weights");
-            state[p.Name] = ([.. t.Shape], data);
+            var data = int64 ? t.Data : file.FiniteFloatData(t, $"the {owner}'s weights");
+            state[name] = ([.. t.Shape], data);
         }
 
         var extra = file.Tensors.Keys.Where(k => !state.ContainsKey(k)).ToList();
