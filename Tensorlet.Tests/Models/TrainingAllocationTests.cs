@@ -91,6 +91,24 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    public void ABatchNormBetweenLinearsTrainsWithoutAllocatingOnCpu(int threads)
+    {
+        // [batch, 16, 8] → Linear → [batch, 16, 64], the batch norm's [N, C, L] with 16 channels: 65536 values at batch 64,
+        // enough for two threads in its statistics, forward and backward; and its running statistics updated every step.
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(4);
+        const int examples = 64;
+        var inputs = Enumerable.Range(0, examples * 16 * 8).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var targets = Enumerable.Range(0, examples * 16 * 4).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var source = new TensorBatchSource<float, float>(inputs, [16, 8], targets, [16, 4]);
+        using var model = new Sequential(new Linear(8, 64), new BatchNorm1d(16), new Relu(), new Linear(64, 4));
+        model.Build(device, seed: 1);
+        using var loss = new MseLoss();
+        Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
+    }
+
     /// <summary>
     /// Runs warm-up steps of the Trainer's training step (Forward, CrossEntropyLoss, Backward, Adam), then returns the
     /// managed bytes this thread allocated per step in the cleanest of up to <see cref="Windows"/> windows (see there

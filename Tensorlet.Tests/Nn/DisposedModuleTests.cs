@@ -20,6 +20,7 @@ public sealed class DisposedModuleTests
         new object[] { "Gru", (Func<Module>)(() => new Gru(4, 3)), true },
         new object[] { "Tanh", (Func<Module>)(() => new Tanh()), false },
         new object[] { "LayerNorm", (Func<Module>)(() => new LayerNorm(4)), false },
+        new object[] { "BatchNorm1d", (Func<Module>)(() => new BatchNorm1d(1)), false }, // x [2, 1, 4] is one channel
         new object[] { "Softmax", (Func<Module>)(() => new Softmax()), false },
         new object[] { "LogSoftmax", (Func<Module>)(() => new LogSoftmax()), false },
         new object[] { "Dropout", (Func<Module>)(() => new Dropout(0.5f).Eval()), false },

@@ -30,18 +30,7 @@ public sealed class LayerNormModuleTests
         using var y = device.FromArray(fixture[$"{variant}.y"].Data, 2, 5, 3);
         using var mse = new MseLoss();
 
-        model.Parameters.ZeroGradients();
-        var output = model.Forward(x);
-        Assert.That(output.Shape, Is.EqualTo(new[] { 2, 5, 3 }));
-        ModuleTorchParityTests.AssertClose(output.ToArray(), fixture[$"{variant}.output"].Data, 1e-5, "output");
-        double loss = mse.Forward(output, y);
-        Assert.That(loss, Is.EqualTo(fixture[$"{variant}.loss"].Data[0]).Within(1e-5 * fixture[$"{variant}.loss"].Data[0]), "loss");
-        var dx = model.Backward(mse.Backward())!;
-        ModuleTorchParityTests.AssertClose(dx.ToArray(), fixture[$"{variant}.grad.x"].Data, 1e-4, "grad.x");
-        foreach (var p in model.Parameters.Parameters)
-        {
-            ModuleTorchParityTests.AssertClose(p.Gradient.ToArray(), fixture[$"{variant}.grad.{p.Name}"].Data, 1e-4, $"grad.{p.Name}");
-        }
+        ModuleTorchParityTests.AssertMseRunMatches(model, mse, x, y, fixture, $"{variant}.");
 
         using var adam = new Adam(model.Parameters, 0.01f);
         ModuleTorchParityTests.AssertThreeStepsMatch(model, adam, () =>

@@ -319,6 +319,64 @@ public sealed class ModuleGradientTests
         AssertClose(dx.ToArray(), analytic["x"], "x");
     }
 
+    private static IEnumerable<TestCaseData> BatchNormCases() =>
+        from device in TestDevices.All
+        from rank in new[] { 2, 3 }
+        from affine in new[] { true, false }
+        select new TestCaseData(device, rank, affine);
+
+    // Linear → BatchNorm1d (training) → Tanh → Linear → MSE: on [6, In], the batch norm's input [6, Hidden] is [N, C]; on
+    // [2, 3, In], it is [N, C, L] = [2, 3, Hidden], its channels the 3 positions of dimension 1.
+    [TestCaseSource(nameof(BatchNormCases))]
+    public void ABatchNormBetweenLinearsInTrainingMatchesFiniteDifferences(string deviceName, int rank, bool affine)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int rows = 6, inFeatures = 3, outFeatures = 2;
+        var (n, c, l) = rank == 2 ? (rows, Hidden, 1) : (2, 3, Hidden);
+        var reference = new ReferenceModules();
+        reference.Randomize(7, ("0.weight", Hidden * inFeatures), ("0.bias", Hidden), ("3.weight", outFeatures * Hidden), ("3.bias", outFeatures), ("x", rows * inFeatures));
+        if (affine)
+        {
+            reference.Randomize(8, ("1.weight", c), ("1.bias", c));
+        }
+
+        RoundToFloat(reference);
+        var target = Enumerable.Range(0, rows * outFeatures).Select(i => (double)(float)Math.Sin(i)).ToArray();
+        (double Loss, Dictionary<string, double[]> Grads) Run()
+        {
+            var x = reference.Parameters["x"];
+            var h = reference.Linear("0", x, rows, inFeatures, Hidden);
+            var (normalized, mean, variance) = reference.BatchNorm("1", h, n, c, l, 1e-5);
+            var a = ReferenceModules.Activate(Activation.Tanh, normalized);
+            var (loss, dp) = ReferenceModules.Mse(reference.Linear("3", a, rows, Hidden, outFeatures), target, sum: false);
+            var grads = new Dictionary<string, double[]>();
+            var da = reference.LinearBackward("3", a, dp, rows, Hidden, outFeatures, grads);
+            var dNormalized = ReferenceModules.ActivateBackward(Activation.Tanh, normalized, a, da);
+            var dh = reference.BatchNormBackward("1", h, mean, variance, dNormalized, n, c, l, 1e-5, grads);
+            grads["x"] = reference.LinearBackward("0", x, dh, rows, inFeatures, Hidden, grads);
+            return (loss, grads);
+        }
+
+        var analytic = Run().Grads;
+        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
+
+        using var model = new Sequential(new Linear(inFeatures, Hidden), new BatchNorm1d(c, affine: affine), new Tanh(), new Linear(Hidden, outFeatures));
+        model.Build(device);
+        Load(model, reference);
+        int[] inputShape = rank == 2 ? [rows, inFeatures] : [2, 3, inFeatures];
+        int[] outputShape = rank == 2 ? [rows, outFeatures] : [2, 3, outFeatures];
+        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), inputShape);
+        using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), outputShape);
+        using var mse = new MseLoss();
+        model.Parameters.ZeroGradients();
+        double value = mse.Forward(model.Forward(input), expected);
+        var dx = model.Backward(mse.Backward())!;
+        Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5));
+        Assert.That(dx.Shape, Is.EqualTo(inputShape), "dx is shaped as the input");
+        AssertGradients(model, analytic);
+        AssertClose(dx.ToArray(), analytic["x"], "x");
+    }
+
     private static IEnumerable<TestCaseData> PaddingCases() =>
         from device in TestDevices.All
         from paddingIdx in new[] { 2, -2 }
@@ -357,8 +415,9 @@ public sealed class ModuleGradientTests
         }
     }
 
+    // Every parameter (strict: false leaves the buffers, which the reference has not, at their start values).
     private static void Load(Module model, ReferenceModules reference)
-        => model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), Array.ConvertAll(reference.Parameters[p.Name], v => (float)v))));
+        => model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), Array.ConvertAll(reference.Parameters[p.Name], v => (float)v))), strict: false);
 
     private static void AssertGradients(Module model, Dictionary<string, double[]> analytic)
     {

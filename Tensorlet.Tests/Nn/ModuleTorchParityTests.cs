@@ -338,6 +338,24 @@ public sealed class ModuleTorchParityTests
         }
     }
 
+    // Forward, MSE and backward from the model as it is, against the fixture's {prefix}output, loss, grad.x and grad.<param>.
+    internal static void AssertMseRunMatches(Module model, MseLoss mse, Tensor x, Tensor y, SafeTensorsFile fixture, string prefix)
+    {
+        model.Parameters.ZeroGradients();
+        var output = model.Forward(x);
+        Assert.That(output.Shape, Is.EqualTo(y.Shape));
+        AssertClose(output.ToArray(), fixture[prefix + "output"].Data, 1e-5, prefix + "output");
+        double loss = mse.Forward(output, y);
+        Assert.That(loss, Is.EqualTo(fixture[prefix + "loss"].Data[0]).Within(1e-5 * fixture[prefix + "loss"].Data[0]), prefix + "loss");
+        var dx = model.Backward(mse.Backward())!;
+        Assert.That(dx.Shape, Is.EqualTo(x.Shape));
+        AssertClose(dx.ToArray(), fixture[prefix + "grad.x"].Data, 1e-4, prefix + "grad.x");
+        foreach (var p in model.Parameters.Parameters)
+        {
+            AssertClose(p.Gradient.ToArray(), fixture[$"{prefix}grad.{p.Name}"].Data, 1e-4, $"{prefix}grad.{p.Name}");
+        }
+    }
+
     internal static void AssertClose(float[] actual, float[] expected, double relative, string name)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), name);

@@ -5,8 +5,8 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// Plain float64 forward and backward passes of the modules and losses, written out per element, for the gradient
-/// checks: Embedding, the last-step Slice, Linear, LayerNorm, the activations, the softmax and log-softmax over the last
-/// dimension, cross-entropy and NLL (mean or sum, ignore_index) and MSE.
+/// checks: Embedding, the last-step Slice, Linear, LayerNorm, BatchNorm1d in training, the activations, the softmax and
+/// log-softmax over the last dimension, cross-entropy and NLL (mean or sum, ignore_index) and MSE.
 /// Parameters live in a dictionary under their state_dict names, so finite differences can perturb them in place.
 /// </summary>
 internal sealed class ReferenceModules
@@ -96,6 +96,31 @@ internal sealed class ReferenceModules
         var dWeight = weight.Length > 0 ? Grad(grads, $"{name}.weight", d) : [];
         var dBias = Parameters.ContainsKey($"{name}.bias") ? Grad(grads, $"{name}.bias", d) : [];
         ReferenceLayerNorm.Backward(n, d, x, mean, rstd, weight, dy, dx, dWeight, dBias);
+        return dx;
+    }
+
+    /// <summary>
+    /// nn.BatchNorm1d in training over x [N, C, L] (L = 1 for [N, C]) with <c>{name}.weight</c> and <c>{name}.bias</c>
+    /// where present, by <see cref="ReferenceBatchNorm"/>: the batch's statistics, also returned for <see cref="BatchNormBackward"/>.
+    /// </summary>
+    public (double[] Y, double[] Mean, double[] Variance) BatchNorm(string name, double[] x, int n, int c, int l, double epsilon)
+    {
+        var y = new double[x.Length];
+        var mean = new double[c];
+        var variance = new double[c];
+        ReferenceBatchNorm.Statistics(n, c, l, x, mean, variance);
+        ReferenceBatchNorm.Forward(n, c, l, x, mean, variance, Parameters.GetValueOrDefault($"{name}.weight", []), Parameters.GetValueOrDefault($"{name}.bias", []), epsilon, y);
+        return (y, mean, variance);
+    }
+
+    /// <summary>Accumulates the weight and bias gradients (those the layer has) into <paramref name="grads"/> and returns dx, through the batch's statistics.</summary>
+    public double[] BatchNormBackward(string name, double[] x, double[] mean, double[] variance, double[] dy, int n, int c, int l, double epsilon, Dictionary<string, double[]> grads)
+    {
+        var dx = new double[x.Length];
+        var weight = Parameters.GetValueOrDefault($"{name}.weight", []);
+        var dWeight = weight.Length > 0 ? Grad(grads, $"{name}.weight", c) : [];
+        var dBias = Parameters.ContainsKey($"{name}.bias") ? Grad(grads, $"{name}.bias", c) : [];
+        ReferenceBatchNorm.Backward(n, c, l, x, mean, variance, weight, epsilon, dy, dx, dWeight, dBias, batchStatistics: true);
         return dx;
     }
 
