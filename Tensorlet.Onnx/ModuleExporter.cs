@@ -7,7 +7,8 @@ namespace Tensorlet.Onnx;
 /// a <see cref="Sequential"/>'s children in order (nested ones too), each through the graph builder's method for its
 /// kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
-/// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="Relu"/>, <see cref="Tanh"/>
+/// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="BatchNorm1d"/> a
+/// BatchNormalization with its running statistics (its evaluation mode), <see cref="Relu"/>, <see cref="Tanh"/>
 /// and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
 /// tanh form Mul, Add and Tanh), <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
 /// <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
@@ -113,6 +114,8 @@ public static class ModuleExporter
                     return l.InFeatures;
                 case LayerNorm n:
                     return n.NormalizedShape;
+                case BatchNorm1d b:
+                    return b.NumFeatures;
                 case Nn.Lstm l:
                     return l.InputSize;
                 case Nn.Gru g:
@@ -154,6 +157,8 @@ public static class ModuleExporter
                 case LayerNorm layerNorm:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.LayerNorm(prefix, x.Name, layerNorm.Epsilon, layerNorm.Weight is not null, layerNorm.Bias is not null), [.. x.Shape]);
+                case BatchNorm1d batchNorm:
+                    return BatchNorm(batchNorm, prefix, x);
                 case ActivationModule activation:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Activation(activation.Function, x.Name, name), [.. x.Shape]);
@@ -173,8 +178,27 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, LayerNorm, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
             }
+        }
+
+        // The inference form, which reads the running statistics: a layer without them normalizes each batch by its own
+        // statistics even in evaluation, which that form cannot.
+        private Value BatchNorm(BatchNorm1d module, string prefix, Value x)
+        {
+            Expect(module, prefix, x, indices: false);
+            if (!module.TrackRunningStats)
+            {
+                throw new OnnxExportException(
+                    $"The BatchNorm1d '{prefix}' has no running statistics (trackRunningStats: false), so it normalizes every batch by its own; the export is the inference form, which needs them.");
+            }
+
+            if (x.Shape.Count is not (2 or 3))
+            {
+                throw new OnnxExportException($"The BatchNorm1d '{prefix}' takes [N, C] or [N, C, L]; the value before it has rank {x.Shape.Count}.");
+            }
+
+            return x.With(builder.BatchNorm(prefix, x.Name, module.NumFeatures, module.Epsilon, module.Affine), [.. x.Shape]);
         }
 
         // The ONNX recurrent nodes run time-major ([T, B, In] → [T, B, D·H]); a batch-first module's [B, T] ids or

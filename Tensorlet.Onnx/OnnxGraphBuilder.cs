@@ -157,6 +157,33 @@ internal sealed class OnnxGraphBuilder
         static AttributeProto[] LastAxisKept() => [Ints("axes", [-1]), Int("keepdims", 1)];
     }
 
+    /// <summary>
+    /// nn.BatchNorm1d in evaluation mode over the channels (axis 1) of <paramref name="input"/> [N, C] or [N, C, L]: one
+    /// BatchNormalization node (its inference form) with <c>{prefix}.running_mean</c> and <c>{prefix}.running_var</c>,
+    /// scaled by <c>{prefix}.weight</c> and shifted by <c>{prefix}.bias</c>, or by ones and zeros when the layer has
+    /// neither (<paramref name="affine"/> false).
+    /// </summary>
+    /// <param name="prefix">The layer's state_dict prefix.</param>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="epsilon">ε, added to the variance.</param>
+    /// <param name="affine">Whether the layer has <c>{prefix}.weight</c> and <c>{prefix}.bias</c> [C].</param>
+    public string BatchNorm(string prefix, string input, int channels, float epsilon, bool affine = true)
+    {
+        string what = $"BatchNorm1d '{prefix}'";
+        int[] shape = [channels];
+        string Read(string name)
+        {
+            var t = Parameter(prefix, what, $"{prefix}.{name}", rank: 1);
+            CheckShape(what, $"{prefix}.{name}", t.Shape, shape);
+            return Initializer($"{prefix}.{name}", t.Shape, t.Data);
+        }
+
+        var scale = affine ? Read("weight") : AddTensor(Fresh(prefix + ".ones"), shape, Enumerable.Repeat(1f, channels).ToArray());
+        var shift = affine ? Read("bias") : AddTensor(Fresh(prefix + ".zeros"), shape, new float[channels]);
+        return Node("BatchNormalization", prefix, [input, scale, shift, Read("running_mean"), Read("running_var")], [Float("epsilon", epsilon)]);
+    }
+
     /// <summary>nn.Dropout at inference: the identity.</summary>
     public string Dropout(string input, string name = "dropout") => Node("Identity", name, [input]);
 
@@ -486,6 +513,8 @@ internal sealed class OnnxGraphBuilder
 
         return name;
     }
+
+    private static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeType.Float, F = value };
 
     private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeType.Int, I = value };
 

@@ -102,6 +102,41 @@ public sealed class OnnxLayerTests
         Assert.That(y.Data, Is.EqualTo(expected).Within(Tolerance));
     }
 
+    [TestCase(2, true)]
+    [TestCase(3, true)]
+    [TestCase(3, false)]
+    public void BatchNormIsBatchNormalizationWithTheRunningStatisticsAndMatchesTensorletInEval(int rank, bool affine)
+    {
+        var device = TestDevices.Get("cpu");
+        const int channels = 3, length = 5;
+        using var layer = new BatchNorm1d(channels, epsilon: 1e-3f, affine: affine);
+        layer.Build(device);
+        var random = new Random(12);
+        var state = layer.StateDict();
+        foreach (var key in state.Keys.Where(k => k != "num_batches_tracked").ToList())
+        {
+            // Weight and bias around 1 and 0, a running mean in ±2 and a running variance in [0.1, 3.1).
+            var values = Uniform(random, channels, 1f).Select(v => key == "running_var" ? (1.5f * v) + 1.6f : key == "running_mean" ? 2 * v : key == "weight" ? v + 1f : v).ToArray();
+            state[key] = ([channels], values);
+        }
+
+        layer.LoadStateDict(state);
+        layer.Eval();
+        int[] shape = rank == 2 ? [4, channels] : [4, channels, length];
+        var x = Uniform(random, shape.Aggregate(1, (a, b) => a * b), 3f);
+        using var input = device.FromArray(x, shape);
+        var expected = layer.Forward(input).ToArray();
+
+        var builder = new OnnxGraphBuilder(layer.StateDict().ToDictionary(p => "bn." + p.Key, p => p.Value));
+        OnnxDimension[] dims = rank == 2 ? ["N", channels] : ["N", channels, "L"];
+        var name = builder.Input("x", OnnxElementType.Float, dims);
+        builder.Output(builder.BatchNorm("bn", name, channels, 1e-3f, affine), "y", OnnxElementType.Float, dims);
+        using var session = new OrtSession(builder.ToModelBytes());
+        var y = session.Run(OrtSession.Floats("x", x, shape))["y"];
+        Assert.That(y.Shape, Is.EqualTo(shape));
+        Assert.That(y.Data, Is.EqualTo(expected).Within(Tolerance));
+    }
+
     [Test]
     public void DropoutIsTheIdentityAsTensorletsInferenceMode()
     {
@@ -255,6 +290,8 @@ public sealed class OnnxLayerTests
         Assert.That(e.Message, Does.Contain("GRU 'rnn'").And.Contain("'rnn.weight_ih_l0'"));
         e = Assert.Throws<OnnxExportException>(() => builder.LayerNorm("fc", x, 1e-5f))!;
         Assert.That(e.Message, Does.Contain("LayerNorm 'fc'").And.Contain("'fc.weight'").And.Contain("[2, 3]"));
+        e = Assert.Throws<OnnxExportException>(() => builder.BatchNorm("fc", x, 3, 1e-5f, affine: false))!;
+        Assert.That(e.Message, Does.Contain("BatchNorm1d 'fc'").And.Contain("'fc.running_mean'"));
         e = Assert.Throws<OnnxExportException>(() => builder.Activation((Activation)42, x, "act3"))!;
         Assert.That(e.Message, Does.Contain("'act3'").And.Contain("42"));
     }

@@ -160,6 +160,29 @@ public sealed class OnnxModuleExporterTests
     /// OneHot) on an Embedding's output, on dense input and on one-hot ids, the first two classifying from the last step
     /// (a Slice along dim 1), over calls of 1 to 3 steps (2 = B among them) with the [L, B, H] state fed back.
     /// </summary>
+    [Test]
+    public void ABatchNormBetweenLinearsAfterTrainingMatchesTensorletInEvalMode()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new BatchNorm1d(5), new Linear(5, 8, bias: false), new BatchNorm1d(8), new Relu(), new Linear(8, 3));
+        model.Build(device, seed: 21);
+        var random = new Random(22);
+        foreach (int step in Enumerable.Range(0, 3))
+        {
+            // Training forwards move the running statistics away from zeros and ones.
+            using var batch = device.FromArray(OnnxLayerTests.Uniform(random, 6 * 5, 2f + step), 6, 5);
+            model.Forward(batch);
+        }
+
+        model.Eval();
+        AssertMatchesOnnxRuntimeOnRows(model, inFeatures: 5, outFeatures: 3, random, scale: 3f);
+
+        using var untracked = new Sequential(("fc", new Linear(4, 3)), ("bn", new BatchNorm1d(3, trackRunningStats: false)));
+        untracked.Build(device);
+        var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(untracked))!;
+        Assert.That(e.Message, Does.Contain("BatchNorm1d 'bn'").And.Contain("trackRunningStats: false"));
+    }
+
     [TestCase("lstm", "embedding")]
     [TestCase("gru", "embedding")]
     [TestCase("lstm", "dense")]
@@ -387,6 +410,9 @@ public sealed class OnnxModuleExporterTests
         using var normalized = new Sequential(new Dropout(0.1f), new LayerNorm(6), new Linear(6, 3));
         normalized.Build(device);
         Assert.That(InputShape(ModuleExporter.Export(normalized)), Is.EqualTo(new[] { "N", "6" }));
+        using var batchNormalized = new Sequential(new BatchNorm1d(7), new Linear(7, 3));
+        batchNormalized.Build(device);
+        Assert.That(InputShape(ModuleExporter.Export(batchNormalized)), Is.EqualTo(new[] { "N", "7" }));
         using var recurrent = new Sequential(new Tanh(), new Lstm(3, 4));
         recurrent.Build(device);
         Assert.That(InputShape(ModuleExporter.Export(recurrent)), Is.EqualTo(new[] { "T", "B", "3" }));
