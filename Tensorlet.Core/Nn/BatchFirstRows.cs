@@ -4,8 +4,10 @@ namespace Tensorlet.Nn;
 /// A batch-first recurrent module's reordering: row b·T + t of its input and output ([B, T, X]) is row t·B + b of the
 /// time-major rows ([T·B, X]) its recurrence runs on. Each direction is one gather of whole rows
 /// (<see cref="Ops.GatherRows"/>; <see cref="Ops.GatherIndices"/> for token ids) by a permutation held on the device,
-/// built once per (B, T), into a buffer of its own that the module owns and reuses, so steady-state training allocates
-/// nothing. A gather copies, so every float is the one the time-major module computes on the transposed data.
+/// remade only when (B, T) changes, into a buffer of its own that the module owns and reuses; the permutations and the
+/// reordered ids live in grow-only buffers (<see cref="IndexWorkspace"/>), so once the largest (B, T) has been seen no
+/// batch allocates device memory, whatever its shape. A gather copies, so every float is the one the time-major module
+/// computes on the transposed data.
 /// </summary>
 internal sealed class BatchFirstRows : IDisposable
 {
@@ -13,13 +15,15 @@ internal sealed class BatchFirstRows : IDisposable
     private readonly Workspace batchFirstOutput = new();
     private readonly Workspace timeMajorOutputGradient = new();
     private readonly Workspace batchFirstInputGradient = new();
+    private readonly IndexWorkspace toTimeMajorBuffer = new();
+    private readonly IndexWorkspace toBatchFirstBuffer = new();
+    private readonly IndexWorkspace timeMajorIdsBuffer = new();
 
     // [T·B]: time-major row t·B + b comes from batch-first row b·T + t.
     private IndexTensor? toTimeMajor;
 
     // [B·T]: batch-first row b·T + t comes from time-major row t·B + b.
     private IndexTensor? toBatchFirst;
-    private IndexTensor? timeMajorIds;
     private int steps;
     private int batch;
 
@@ -34,12 +38,7 @@ internal sealed class BatchFirstRows : IDisposable
     public IndexTensor IdsToTimeMajor(IndexTensor ids, int steps, int batch)
     {
         Prepare(ids.Device, steps, batch);
-        if (timeMajorIds is null || timeMajorIds.Length != ids.Length || !ReferenceEquals(timeMajorIds.Device, ids.Device))
-        {
-            timeMajorIds?.Dispose();
-            timeMajorIds = ids.Device.IndexZeros((int)ids.Length);
-        }
-
+        var timeMajorIds = timeMajorIdsBuffer.Get(ids.Device, (int)ids.Length);
         Ops.GatherIndices(ids, toTimeMajor!, timeMajorIds);
         return timeMajorIds;
     }
@@ -59,12 +58,12 @@ internal sealed class BatchFirstRows : IDisposable
         batchFirstOutput.Dispose();
         timeMajorOutputGradient.Dispose();
         batchFirstInputGradient.Dispose();
-        toTimeMajor?.Dispose();
-        toBatchFirst?.Dispose();
-        timeMajorIds?.Dispose();
+        toTimeMajorBuffer.Dispose();
+        toBatchFirstBuffer.Dispose();
+        timeMajorIdsBuffer.Dispose();
     }
 
-    // The two permutations for (steps, batch) on the device, made only when one of them changes.
+    // Writes the two permutations for (steps, batch) into the module's index buffers, only when one of them changes.
     private void Prepare(Device device, int steps, int batch)
     {
         if (toTimeMajor is not null && !toTimeMajor.IsDisposed && ReferenceEquals(toTimeMajor.Device, device) && this.steps == steps && this.batch == batch)
@@ -72,8 +71,9 @@ internal sealed class BatchFirstRows : IDisposable
             return;
         }
 
-        var timeMajor = new int[steps * batch];
-        var batchFirst = new int[steps * batch];
+        int rows = steps * batch;
+        var timeMajor = toTimeMajorBuffer.Stage(rows);
+        var batchFirst = toBatchFirstBuffer.Stage(rows);
         for (int t = 0; t < steps; t++)
         {
             for (int b = 0; b < batch; b++)
@@ -83,10 +83,8 @@ internal sealed class BatchFirstRows : IDisposable
             }
         }
 
-        toTimeMajor?.Dispose();
-        toBatchFirst?.Dispose();
-        toTimeMajor = device.IndexFromArray(timeMajor, timeMajor.Length);
-        toBatchFirst = device.IndexFromArray(batchFirst, batchFirst.Length);
+        toTimeMajor = toTimeMajorBuffer.Upload(device, rows);
+        toBatchFirst = toBatchFirstBuffer.Upload(device, rows);
         (this.steps, this.batch) = (steps, batch);
     }
 }

@@ -7,8 +7,10 @@ namespace Tensorlet.Nn;
 /// one layer lie in one [2·T·B, H] buffer, the forward direction's rows first, and the layer's output [T·B, 2H], read as
 /// rows [2·T·B, H] (row 2r + d is direction d's half of row r), is one gather from it; its gradient goes back the same
 /// way. Every move is one gather of whole rows (<see cref="Ops.GatherRows"/>; <see cref="Ops.GatherIndices"/> for token
-/// ids) by a permutation held on the device, built once per (B, T), into a buffer the module owns and reuses, so
-/// steady-state training allocates nothing, and a gather copies, so every float is the recurrence's.
+/// ids) by a permutation held on the device, remade only when (B, T) changes, into a buffer the module owns and reuses;
+/// the permutations and the reversed ids live in grow-only buffers (<see cref="IndexWorkspace"/>), so once the largest
+/// (B, T) has been seen no batch allocates device memory, whatever its shape. A gather copies, so every float is the
+/// recurrence's.
 /// </summary>
 internal sealed class BidirectionalRows : IDisposable
 {
@@ -19,6 +21,10 @@ internal sealed class BidirectionalRows : IDisposable
     private readonly Workspace directionGradients = new();
     private readonly Workspace reversedInputGradient = new();
     private readonly Workspace reversedHiddenGradient = new();
+    private readonly IndexWorkspace reverseBuffer = new();
+    private readonly IndexWorkspace interleaveBuffer = new();
+    private readonly IndexWorkspace splitBuffer = new();
+    private readonly IndexWorkspace reversedIdsBuffer = new();
 
     // [T·B]: row t·B + b comes from row (T−1−t)·B + b; its own inverse.
     private IndexTensor? reverse;
@@ -28,7 +34,6 @@ internal sealed class BidirectionalRows : IDisposable
 
     // [2·T·B]: pair row r comes from output row 2r, pair row T·B + q from output row 2·reverse[q] + 1.
     private IndexTensor? split;
-    private IndexTensor? reversedIds;
     private int steps;
     private int batch;
 
@@ -40,7 +45,7 @@ internal sealed class BidirectionalRows : IDisposable
         gradientRows = [.. Enumerable.Range(0, numLayers).Select(_ => new ShapeView())];
     }
 
-    /// <summary>Makes the permutations for (steps, batch) on the device, unless they are those already.</summary>
+    /// <summary>Writes the permutations for (steps, batch) into the module's index buffers, unless they hold those already.</summary>
     public void Prepare(Device device, int steps, int batch)
     {
         if (reverse is not null && !reverse.IsDisposed && ReferenceEquals(reverse.Device, device) && this.steps == steps && this.batch == batch)
@@ -49,9 +54,9 @@ internal sealed class BidirectionalRows : IDisposable
         }
 
         int rows = steps * batch;
-        var reversed = new int[rows];
-        var interleaved = new int[2 * rows];
-        var splitted = new int[2 * rows];
+        var reversed = reverseBuffer.Stage(rows);
+        var interleaved = interleaveBuffer.Stage(2 * rows);
+        var splitted = splitBuffer.Stage(2 * rows);
         for (int t = 0; t < steps; t++)
         {
             for (int b = 0; b < batch; b++)
@@ -66,12 +71,9 @@ internal sealed class BidirectionalRows : IDisposable
             }
         }
 
-        reverse?.Dispose();
-        interleave?.Dispose();
-        split?.Dispose();
-        reverse = device.IndexFromArray(reversed, rows);
-        interleave = device.IndexFromArray(interleaved, 2 * rows);
-        split = device.IndexFromArray(splitted, 2 * rows);
+        reverse = reverseBuffer.Upload(device, rows);
+        interleave = interleaveBuffer.Upload(device, 2 * rows);
+        split = splitBuffer.Upload(device, 2 * rows);
         (this.steps, this.batch) = (steps, batch);
     }
 
@@ -81,12 +83,7 @@ internal sealed class BidirectionalRows : IDisposable
     /// <summary>The token ids [T·B] with the steps reversed, in a buffer kept for Backward.</summary>
     public IndexTensor ReversedIds(IndexTensor ids)
     {
-        if (reversedIds is null || reversedIds.Length != ids.Length || !ReferenceEquals(reversedIds.Device, ids.Device))
-        {
-            reversedIds?.Dispose();
-            reversedIds = ids.Device.IndexZeros((int)ids.Length);
-        }
-
+        var reversedIds = reversedIdsBuffer.Get(ids.Device, (int)ids.Length);
         Ops.GatherIndices(ids, reverse!, reversedIds);
         return reversedIds;
     }
@@ -136,9 +133,9 @@ internal sealed class BidirectionalRows : IDisposable
         directionGradients.Dispose();
         reversedInputGradient.Dispose();
         reversedHiddenGradient.Dispose();
-        reverse?.Dispose();
-        interleave?.Dispose();
-        split?.Dispose();
-        reversedIds?.Dispose();
+        reverseBuffer.Dispose();
+        interleaveBuffer.Dispose();
+        splitBuffer.Dispose();
+        reversedIdsBuffer.Dispose();
     }
 }

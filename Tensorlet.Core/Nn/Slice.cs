@@ -12,6 +12,7 @@ public sealed class Slice : Module
 {
     private readonly Workspace inputGradient = new();
     private readonly Workspace gathered = new();
+    private readonly IndexWorkspace sliceRowsBuffer = new();
     private readonly ShapeView inputGradientShaped = new();
     private readonly ShapeView rowsOfInput = new();
     private readonly ShapeView outputShaped = new();
@@ -22,7 +23,8 @@ public sealed class Slice : Module
     private Tensor? rowsView;
 
     // Along a dimension d > 0, the input is read as rows [outer·size, inner] (outer the product of the dimensions before
-    // d, inner of those after), and the slice is rows o·size + start + j of it, j < count, for every o.
+    // d, inner of those after), and the slice is rows o·size + start + j of it, j < count, for every o: a prefix of a
+    // buffer that only grows, rewritten when the input's shape changes, so varying shapes allocate no device memory.
     private IndexTensor? sliceRows;
     private (int Outer, int Size, int Start) sliceRowsKey;
     private int savedInner;
@@ -109,7 +111,7 @@ public sealed class Slice : Module
     {
         inputGradient.Dispose();
         gathered.Dispose();
-        sliceRows?.Dispose();
+        sliceRowsBuffer.Dispose();
     }
 
     // The slice along dim > 0, gathered as rows [outer·count, inner] into the module's buffer and shaped as the input
@@ -125,7 +127,7 @@ public sealed class Slice : Module
         int inner = (int)(input.Length / ((long)outer * size));
         if (sliceRows is null || sliceRows.IsDisposed || !ReferenceEquals(sliceRows.Device, input.Device) || sliceRowsKey != (outer, size, start))
         {
-            var rows = new int[outer * Count];
+            var rows = sliceRowsBuffer.Stage(outer * Count);
             for (int o = 0; o < outer; o++)
             {
                 for (int j = 0; j < Count; j++)
@@ -134,8 +136,7 @@ public sealed class Slice : Module
                 }
             }
 
-            sliceRows?.Dispose();
-            sliceRows = input.Device.IndexFromArray(rows, rows.Length);
+            sliceRows = sliceRowsBuffer.Upload(input.Device, outer * Count);
             sliceRowsKey = (outer, size, start);
         }
 

@@ -56,21 +56,26 @@ public sealed class SequentialTrainingTests
     /// Time-major, and batch-first (the same ids read as [B, T]) on token ids straight into the recurrent module or through
     /// an Embedding (dense input), which adds the reordering's buffers and permutations; the batch-first model classifies
     /// each sequence from its last step, a Slice along dim 1 (a gather with its own buffers and row indices); and
-    /// bidirectional, whose reverse direction and interleaved output add their own buffers and permutations.
+    /// bidirectional, whose reverse direction and interleaved output add their own buffers and permutations; and with T
+    /// changing every step (after one step of the longest), which rewrites the permutations in place.
     /// </summary>
-    [TestCase(1, "lstm", false, true, false)]
-    [TestCase(2, "lstm", false, true, false)]
-    [TestCase(1, "gru", false, true, false)]
-    [TestCase(2, "gru", false, true, false)]
-    [TestCase(1, "lstm", true, true, false)]
-    [TestCase(2, "lstm", true, false, false)]
-    [TestCase(1, "gru", true, false, false)]
-    [TestCase(2, "gru", true, true, false)]
-    [TestCase(1, "lstm", false, true, true)]
-    [TestCase(2, "lstm", true, false, true)]
-    [TestCase(2, "gru", false, false, true)]
-    [TestCase(1, "gru", true, true, true)]
-    public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads, string cell, bool batchFirst, bool embedding, bool bidirectional)
+    [TestCase(1, "lstm", false, true, false, false)]
+    [TestCase(2, "lstm", false, true, false, false)]
+    [TestCase(1, "gru", false, true, false, false)]
+    [TestCase(2, "gru", false, true, false, false)]
+    [TestCase(1, "lstm", true, true, false, false)]
+    [TestCase(2, "lstm", true, false, false, false)]
+    [TestCase(1, "gru", true, false, false, false)]
+    [TestCase(2, "gru", true, true, false, false)]
+    [TestCase(1, "lstm", false, true, true, false)]
+    [TestCase(2, "lstm", true, false, true, false)]
+    [TestCase(2, "gru", false, false, true, false)]
+    [TestCase(1, "gru", true, true, true, false)]
+    [TestCase(1, "lstm", false, true, false, true)]
+    [TestCase(1, "lstm", false, false, true, true)]
+    [TestCase(2, "gru", true, true, true, true)]
+    [TestCase(1, "lstm", true, false, false, true)]
+    public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads, string cell, bool batchFirst, bool embedding, bool bidirectional, bool varyingSteps)
     {
         using var device = Device.Create("cpu", threads);
         var random = new Random(5);
@@ -85,8 +90,10 @@ public sealed class SequentialTrainingTests
         using var buffers = new BatchBuffers<int, int>(device, source, 16);
         var examples = Enumerable.Range(0, 16).ToArray();
         var (flat, allTargets) = buffers.Load(examples);
-        var inputs = batchFirst ? ((IndexTensor)flat).Reshape(16, source.InputsPerExample) : ((IndexTensor)flat).Reshape(source.InputsPerExample, 16);
-        var targets = batchFirst ? ((IndexTensor)allTargets).Slice(0, 16) : allTargets;
+        // Varying: each step takes the next length, the longest first, as a prefix of the batch's ids (and targets).
+        int[] lengths = varyingSteps ? [source.InputsPerExample, 20, 13, 17, 9] : [source.InputsPerExample];
+        var inputs = lengths.Select(t => batchFirst ? ((IndexTensor)flat).Slice(0, 16 * t).Reshape(16, t) : ((IndexTensor)flat).Slice(0, 16 * t).Reshape(t, 16)).ToArray();
+        var targets = lengths.Select(t => batchFirst ? ((IndexTensor)allTargets).Slice(0, 16) : ((IndexTensor)allTargets).Slice(0, 16 * t)).ToArray();
         ulong step = 0;
         double last = 0;
         void Step()
@@ -94,13 +101,14 @@ public sealed class SequentialTrainingTests
             buffers.Load(examples);
             optimizer.ZeroGradients();
             model.SetRandomState(7, ++step);
-            last = loss.Forward(model.Forward(inputs), (IndexTensor)targets);
+            int i = (int)((step - 1) % (ulong)lengths.Length);
+            last = loss.Forward(model.Forward(inputs[i]), targets[i]);
             model.Backward(loss.Backward());
             GradientClipping.ClipGradientNorm(model.Parameters, 1.0);
             optimizer.Step();
         }
 
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < Math.Max(3, lengths.Length); i++)
         {
             Step();
         }
@@ -121,7 +129,13 @@ public sealed class SequentialTrainingTests
             cleanest = Math.Min(cleanest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.That(cleanest, Is.Zero, "managed bytes allocated in the cleanest window of 5 steady-state steps");
+        // With varying T the modules remake their views (of buffers, per step) when the shape changes, which costs
+        // managed memory; the device buffers, permutations and ids included, are the ones the longest batch made.
+        if (!varyingSteps)
+        {
+            Assert.That(cleanest, Is.Zero, "managed bytes allocated in the cleanest window of 5 steady-state steps");
+        }
+
         Assert.That(device.AllocationCount - deviceBefore, Is.Zero, "device buffers allocated in steady state");
         Assert.That(double.IsFinite(last));
     }
