@@ -75,6 +75,7 @@ public static class SequenceGenerator
         }
 
         _ = model.Parameters; // a clear error for a model that is not built
+        _ = CheckedRecurrentModules(model, window);
         return Draws(model, start, temperature, seed, topK, window);
     }
 
@@ -117,6 +118,26 @@ public static class SequenceGenerator
         }
     }
 
+    /// <summary>
+    /// The model's recurrent modules, in order, checked for generation: one layout for all, and none bidirectional where
+    /// the state is carried (no <paramref name="window"/>).
+    /// </summary>
+    private static List<RnnBase> CheckedRecurrentModules(Module model, int? window)
+    {
+        var recurrent = RecurrentModules.Of(model);
+        if (recurrent.Exists(r => r.BatchFirst != recurrent[0].BatchFirst))
+        {
+            throw new ArgumentException("The model has batch-first and time-major recurrent modules; generation feeds its one sequence to all of them in one layout.", nameof(model));
+        }
+
+        if (window is null && recurrent.Find(r => r.Bidirectional) is { } bidirectional)
+        {
+            throw new ArgumentException($"The model's {bidirectional.GetType().Name} is bidirectional and cannot carry its state from one id to the next: give a window, to re-run the last ids for every new one.", nameof(model));
+        }
+
+        return recurrent;
+    }
+
     private static int[] Window(List<int> text, int? window)
     {
         int n = Math.Min(text.Count, window ?? int.MaxValue);
@@ -128,7 +149,7 @@ public static class SequenceGenerator
     {
         private readonly Module model;
         private readonly bool wasTraining;
-        private readonly List<(RnnBase Module, bool Carried)> recurrent = [];
+        private readonly List<(RnnBase Module, bool Carried)> recurrent;
         private readonly int seed;
         private readonly int topK;
         private CategoricalSampler? sampler;
@@ -140,18 +161,9 @@ public static class SequenceGenerator
             this.seed = seed;
             this.topK = topK;
             wasTraining = model.Training;
-            Collect(model);
+            recurrent = [.. CheckedRecurrentModules(model, window).Select(r => (r, r.CarryState))];
             BatchFirst = recurrent.Count > 0 && recurrent[0].Module.BatchFirst;
-            if (recurrent.Exists(r => r.Module.BatchFirst != BatchFirst))
-            {
-                throw new ArgumentException("The model has batch-first and time-major recurrent modules; generation feeds its one sequence to all of them in one layout.", nameof(model));
-            }
-
             Carries = window is null && recurrent.Count > 0;
-            if (Carries && recurrent.Find(r => r.Module.Bidirectional).Module is { } bidirectional)
-            {
-                throw new ArgumentException($"The model's {bidirectional.GetType().Name} is bidirectional and cannot carry its state from one id to the next: give a window, to re-run the last ids for every new one.", nameof(model));
-            }
 
             foreach (var (module, _) in recurrent)
             {
@@ -256,18 +268,5 @@ public static class SequenceGenerator
             RnnBase rnn => rnn.InputSize,
             _ => null,
         };
-
-        private void Collect(Module module)
-        {
-            if (module is RnnBase rnn)
-            {
-                recurrent.Add((rnn, rnn.CarryState));
-            }
-
-            foreach (var child in module.Children)
-            {
-                Collect(child.Value);
-            }
-        }
     }
 }

@@ -304,27 +304,6 @@ public sealed class Trainer
         }
     }
 
-    // Every recurrent module of the model's tree, in order.
-    private List<RnnBase> RecurrentModules()
-    {
-        var found = new List<RnnBase>();
-        Collect(module);
-        return found;
-
-        void Collect(Module m)
-        {
-            if (m is RnnBase rnn)
-            {
-                found.Add(rnn);
-            }
-
-            foreach (var child in m.Children)
-            {
-                Collect(child.Value);
-            }
-        }
-    }
-
     // A source whose batches are time-major, [InputsPerExample, B] (every IBatchSource of token ids, unless it says
     // otherwise), would reach a batch-first recurrent module with batch and time swapped; no shape check downstream can
     // tell, since the loss's rows line up either way, so the pair is refused before training.
@@ -335,7 +314,7 @@ public sealed class Trainer
         int examples = source.InputsPerExample + 1; // not InputsPerExample, so the two layouts differ
         var shape = source.InputShape(examples);
         bool timeMajor = shape.Length == 2 && shape[0] == source.InputsPerExample && shape[1] == examples;
-        var batchFirst = timeMajor ? RecurrentModules().Find(r => r.BatchFirst) : null;
+        var batchFirst = timeMajor ? RecurrentModules.Of(module).Find(r => r.BatchFirst) : null;
         if (batchFirst is not null)
         {
             throw new ArgumentException($"{source.GetType().Name} gives time-major batches [steps, batch], but the model's {batchFirst.GetType().Name} is batch-first: build it with batchFirst: false.", name);
@@ -347,7 +326,7 @@ public sealed class Trainer
     // refuse it in the middle of the run.
     private void CheckCarried(object source, string name)
     {
-        var bidirectional = source is StreamBatchSource ? RecurrentModules().Find(r => r.Bidirectional) : null;
+        var bidirectional = source is StreamBatchSource ? RecurrentModules.Of(module).Find(r => r.Bidirectional) : null;
         if (bidirectional is not null)
         {
             throw new ArgumentException($"StreamBatchSource carries the recurrent state from batch to batch, but the model's {bidirectional.GetType().Name} is bidirectional, whose reverse direction ends at each batch's first step: train it on separate sequences (a SequenceBatchSource or WindowBatchSource).", name);
@@ -367,7 +346,7 @@ public sealed class Trainer
             throw new ArgumentException($"Stateful training takes one stream per batch row: the batch size is {options.BatchSize}, the source has {streams.Streams} streams.", nameof(train));
         }
 
-        var recurrent = RecurrentModules();
+        var recurrent = RecurrentModules.Of(module);
         return recurrent.Count > 0 ? recurrent : throw new ArgumentException("Stateful training carries a recurrent state: it needs a model with an LSTM or a GRU.", nameof(train));
     }
 
@@ -377,7 +356,7 @@ public sealed class Trainer
         where TInput : unmanaged
         where TTarget : unmanaged
     {
-        var recurrent = RecurrentModules();
+        var recurrent = RecurrentModules.Of(module);
         CarryState(recurrent, validation is StreamBatchSource);
         try
         {
