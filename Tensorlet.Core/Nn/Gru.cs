@@ -9,9 +9,10 @@ namespace Tensorlet.Nn;
 /// because r scales only the recurrent part of n) and the fused cell, and in reverse the fused cell backward.
 /// <para>
 /// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
-/// layer's h for every step, [T, B, H]; with batchFirst, [B, T, In] (or [B, T]) and [B, T, H]. It starts from <see cref="InitialState"/> (zeros when null) or, with
+/// layer's h for every step, [T, B, H]; with batchFirst, [B, T, In] (or [B, T]) and [B, T, H]; with bidirectional,
+/// [.., 2H], each step's forward h then its reverse h. It starts from <see cref="InitialState"/> (zeros when null) or, with
 /// <see cref="RnnBase.CarryState"/>, from the previous batch's final state, and leaves the final h in
-/// <see cref="FinalState"/>.
+/// <see cref="FinalState"/>: [B, H] per layer, as [layers, B, H]; [2·layers, B, H] when bidirectional.
 /// </para>
 /// </summary>
 public sealed partial class Gru : RnnBase

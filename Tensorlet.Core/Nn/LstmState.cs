@@ -1,6 +1,6 @@
 namespace Tensorlet.Nn;
 
-/// <summary>The (h, c) state of a multi-layer LSTM: per layer, h and c of shape [B, H]. Owns its tensors.</summary>
+/// <summary>The (h, c) state of a multi-layer LSTM: per layer (and direction, when bidirectional), h and c of shape [B, H]. Owns its tensors.</summary>
 public sealed class LstmState : RnnState
 {
     internal LstmState(Device device, int layers, int batch, int hiddenSize)
@@ -14,6 +14,6 @@ public sealed class LstmState : RnnState
         Cell = cell;
     }
 
-    /// <summary>c per layer, [B, H] each.</summary>
+    /// <summary>c per layer (and direction, ordered as <see cref="RnnState.Hidden"/>), [B, H] each.</summary>
     public IReadOnlyList<Tensor> Cell { get; }
 }

@@ -101,7 +101,8 @@ public abstract class RnnBase : Module
 
     /// <summary>
     /// Whether the module takes and returns sequences batch-first, [B, T, In] (token indices [B, T]) → [B, T, H], as
-    /// PyTorch's batch_first=True; time-major, [T, B, In] → [T, B, H], when false. The states are [layers, B, H] either way.
+    /// PyTorch's batch_first=True; time-major, [T, B, In] → [T, B, H], when false (2H in place of H when
+    /// <see cref="Bidirectional"/>). The states are [layers, B, H] either way ([2·layers, B, H] when bidirectional).
     /// </summary>
     public bool BatchFirst { get; }
 
@@ -167,7 +168,10 @@ public abstract class RnnBase : Module
         EndState(state.Hidden[0].Device, state.Batch).CopyFrom(state);
     }
 
-    /// <summary>h of the last layer for every step, [T, B, H], for dense input [T, B, In]; [B, T, H] for [B, T, In] with <see cref="BatchFirst"/>.</summary>
+    /// <summary>
+    /// h of the last layer for every step, [T, B, H], for dense input [T, B, In]; [B, T, H] for [B, T, In] with
+    /// <see cref="BatchFirst"/>; [.., 2H] when <see cref="Bidirectional"/>, each step's forward h then its reverse h.
+    /// </summary>
     public override Tensor Forward(Tensor input)
     {
         ThrowIfModuleDisposed();
@@ -191,7 +195,8 @@ public abstract class RnnBase : Module
 
     /// <summary>
     /// h of the last layer for every step, [T, B, H], for token indices [T, B] read as one-hot input of width In; [B, T, H]
-    /// for [B, T] with <see cref="BatchFirst"/>.
+    /// for [B, T] with <see cref="BatchFirst"/>; [.., 2H] when <see cref="Bidirectional"/>, each step's forward h then its
+    /// reverse h.
     /// </summary>
     public override Tensor Forward(IndexTensor input)
     {
@@ -216,7 +221,8 @@ public abstract class RnnBase : Module
     }
 
     /// <summary>
-    /// From dL/d(output) [T, B, H] ([B, T, H] with <see cref="BatchFirst"/>; used as scratch), accumulates every parameter
+    /// From dL/d(output) [T, B, H] ([B, T, H] with <see cref="BatchFirst"/>; [.., 2H] when <see cref="Bidirectional"/>;
+    /// used as scratch), accumulates every parameter
     /// gradient; returns dL/d(input) in the input's layout, or null for indices. It overwrites the activations Forward
     /// saved, so it runs once per Forward, as PyTorch's backward frees the graph.
     /// </summary>
@@ -248,7 +254,7 @@ public abstract class RnnBase : Module
     /// <param name="dropoutStream">Distinguishes the masks of successive batches (e.g. the step counter).</param>
     /// <param name="initialState">The state to start from, of the cell's kind; zeros when null. It may be <paramref name="finalState"/>.</param>
     /// <param name="finalState">When given, receives the state after the last step.</param>
-    /// <returns>The last layer's h for every step, [T·B, H], owned by the module until the next Forward.</returns>
+    /// <returns>The last layer's h for every step, [T·B, H] ([T·B, 2H] when bidirectional), owned by the module until the next Forward.</returns>
     internal Tensor Forward(IndexTensor indices, int steps, int batch, bool training, ulong dropoutSeed = 0, ulong dropoutStream = 0, RnnState? initialState = null, RnnState? finalState = null)
     {
         CheckSizes((int)indices.Length, steps, batch, initialState, finalState);

@@ -1,8 +1,8 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// The state a multi-layer recurrent module carries from step to step: per layer, h of shape [B, H], and whatever else
-/// its cell keeps (an LSTM's c). Owns its tensors. <see cref="Lstm"/> uses <see cref="LstmState"/>, <see cref="Gru"/>
+/// The state a multi-layer recurrent module carries from step to step: per layer (per layer and direction, forward
+/// first, for a bidirectional module), h of shape [B, H], and whatever else its cell keeps (an LSTM's c). Owns its tensors. <see cref="Lstm"/> uses <see cref="LstmState"/>, <see cref="Gru"/>
 /// <see cref="GruState"/>.
 /// </summary>
 public abstract class RnnState : IDisposable
@@ -18,7 +18,7 @@ public abstract class RnnState : IDisposable
     /// <summary>The batch size the state was made for.</summary>
     public int Batch { get; }
 
-    /// <summary>h per layer, [B, H] each.</summary>
+    /// <summary>h per layer (per layer and direction when bidirectional: layer 0 forward, layer 0 reverse, ...), [B, H] each.</summary>
     public IReadOnlyList<Tensor> Hidden => parts[0];
 
     /// <summary>Sets every tensor of the state to zero.</summary>
@@ -58,7 +58,7 @@ public abstract class RnnState : IDisposable
         }
     }
 
-    /// <summary>One zero [B, H] tensor per layer.</summary>
+    /// <summary>One zero [B, H] tensor per entry: per layer, or per layer and direction.</summary>
     // A state for no sequence would fit no Forward, which needs a batch of at least 1.
     private protected static Tensor[] Zeros(Device device, int layers, int batch, int hiddenSize)
     {
