@@ -36,7 +36,8 @@ public static class ModuleExporter
     /// <param name="graphName">The graph's name.</param>
     /// <exception cref="OnnxExportException">
     /// The model is not built or is a child module, a module has no ONNX export (the message names its type and
-    /// state_dict prefix) or takes input of the other kind than it is given, or the weights exceed one file's 2 GiB.
+    /// state_dict prefix), takes input of the other kind than it is given or of another width (a Linear, LayerNorm,
+    /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), or the weights exceed one file's 2 GiB.
     /// </exception>
     public static byte[] Export(Module model, bool? tokenIds = null, string graphName = "tensorlet")
     {
@@ -151,11 +152,13 @@ public static class ModuleExporter
                     Expect(module, prefix, x, indices: true);
                     return x.With(builder.Embedding(prefix, x.Name), [.. x.Shape, ((Embedding)module).EmbeddingDim]);
                 case Linear linear:
+                    ExpectWidth(module, prefix, x, linear.InFeatures);
                     return x.Indices
                         ? x.With(builder.OneHotLinear(prefix, x.Name, linear.Bias is not null), [.. x.Shape, linear.OutFeatures])
                         : x.With(builder.Linear(prefix, x.Name, linear.Bias is not null), [.. x.Shape.SkipLast(1), linear.OutFeatures]);
                 case LayerNorm layerNorm:
                     Expect(module, prefix, x, indices: false);
+                    ExpectWidth(module, prefix, x, layerNorm.NormalizedShape);
                     return x.With(builder.LayerNorm(prefix, x.Name, layerNorm.Epsilon, layerNorm.Weight is not null, layerNorm.Bias is not null), [.. x.Shape]);
                 case BatchNorm1d batchNorm:
                     return BatchNorm(batchNorm, prefix, x);
@@ -198,6 +201,8 @@ public static class ModuleExporter
                 throw new OnnxExportException($"The BatchNorm1d '{prefix}' takes [N, C] or [N, C, L]; the value before it has rank {x.Shape.Count}.");
             }
 
+            ExpectWidth(module, prefix, x, module.NumFeatures, channels: true);
+
             return x.With(builder.BatchNorm(prefix, x.Name, module.NumFeatures, module.Epsilon, module.Affine), [.. x.Shape]);
         }
 
@@ -214,6 +219,8 @@ public static class ModuleExporter
             {
                 throw new OnnxExportException($"The {kind} '{prefix}' takes {(batchFirst ? "[B, T, In]" : "[T, B, In]")}; the value before it has rank {x.Shape.Count}.");
             }
+
+            ExpectWidth(module, prefix, x, module.InputSize);
 
             string input;
             if (x.Indices)
@@ -257,6 +264,21 @@ public static class ModuleExporter
         }
 
         private string StateName(string prefix, string state) => prefix == rootStateName ? state : $"{prefix}.{state}";
+
+        // A float value's input features (its last dimension, or a BatchNorm1d's channels, dim 1) must be the module's,
+        // where the graph fixes them; ONNX Runtime would otherwise refuse the graph when loading it, naming a node
+        // rather than the layer. Token ids have no width: the module reads them as one-hot rows of its own.
+        private static void ExpectWidth(Module module, string prefix, Value x, int expected, bool channels = false)
+        {
+            var actual = x.Shape[channels ? 1 : x.Shape.Count - 1];
+            if (!x.Indices && actual.Symbol is null && actual.Size != expected)
+            {
+                string takes = channels ? $"{expected} channels (dim 1)" : $"an input width of {expected}";
+                string has = channels ? $"{actual.Size}" : $"width {actual.Size}";
+                throw new OnnxExportException(
+                    $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' expects {takes}, but the value before it has {has} (shape [{string.Join(", ", x.Shape)}]).");
+            }
+        }
 
         private static void Expect(Module module, string prefix, Value x, bool indices)
         {

@@ -387,6 +387,52 @@ public sealed class OnnxModuleExporterTests
         Assert.That(e.Message, Does.Contain("Embedding at '1'").And.Contain("token ids"));
     }
 
+    /// <summary>
+    /// A module whose input width is not the width of the value before it (a Linear(H) after a bidirectional recurrent
+    /// module, whose output is 2H wide) is refused at export, naming the layer and both widths, not by ONNX Runtime's
+    /// shape inference when the graph is loaded.
+    /// </summary>
+    [TestCase(false, "Linear", "'1'", 6, "width 3")]
+    [TestCase(true, "Linear", "'1'", 3, "width 6")]
+    [TestCase(true, "LayerNorm", "'1'", 3, "width 6")]
+    [TestCase(false, "BatchNorm1d", "'1'", 4, "3")]
+    [TestCase(false, "Lstm", "'1'", 4, "width 3")]
+    [TestCase(true, "Lstm", "'1'", 3, "width 6")]
+    [TestCase(true, "Gru", "'1'", 3, "width 6")]
+    public void AModuleOfAnotherInputWidthThanItIsGivenIsNamed(bool bidirectional, string kind, string layer, int takesWidth, string gets)
+    {
+        var device = TestDevices.Get("cpu");
+        Module[] above = kind switch
+        {
+            "Linear" => [new Linear(takesWidth, 2)],
+            "LayerNorm" => [new LayerNorm(takesWidth)],
+            "Lstm" => [new Lstm(takesWidth, 2)],
+            _ => [new Gru(takesWidth, 2)],
+        };
+        // BatchNorm1d's channels are dim 1, which only a value without a sequence fixes.
+        using var model = kind == "BatchNorm1d" ? new Sequential(new Linear(2, 3), new BatchNorm1d(takesWidth)) : new Sequential([new Gru(2, 3, bidirectional: bidirectional), .. above]);
+        model.Build(device);
+
+        var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
+
+        string takes = kind == "BatchNorm1d" ? $"{takesWidth} channels (dim 1)" : $"an input width of {takesWidth}";
+        Assert.That(e.Message, Does.StartWith($"The {kind} at {layer} expects {takes}, but the value before it has {gets} (shape ["));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void ModulesOfTheWidthTheyAreGivenExport(bool bidirectional)
+    {
+        var device = TestDevices.Get("cpu");
+        int width = bidirectional ? 6 : 3;
+        using var model = new Sequential(new Lstm(2, 3, bidirectional: bidirectional), new LayerNorm(width), new Gru(width, 4, bidirectional: bidirectional), new Slice(-1, 1), new Linear(bidirectional ? 8 : 4, 5));
+        using var normalized = new Sequential(new Linear(2, 3), new BatchNorm1d(3));
+        model.Build(device);
+        normalized.Build(device);
+        Assert.DoesNotThrow(() => ModuleExporter.Export(model));
+        Assert.DoesNotThrow(() => ModuleExporter.Export(normalized));
+    }
+
     [Test]
     public void AnUnbuiltModelOrAChildAloneIsRefusedAsAnExportError()
     {
