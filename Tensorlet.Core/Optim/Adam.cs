@@ -18,7 +18,7 @@ public sealed class Adam : IOptimizer
 
     /// <summary>Creates the optimizer over every parameter, one group, and its zeroed moment buffers on the parameters' device.</summary>
     public Adam(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
-        : this(Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, 0f)), beta1, beta2, epsilon, decoupledWeightDecay: false)
+        : this(Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, 0f)), beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: false)
     {
     }
 
@@ -29,15 +29,16 @@ public sealed class Adam : IOptimizer
     /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets a momentum.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].LearningRate</c>).</exception>
     public Adam(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
-        : this(Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, 0f, hasMomentum: false, nameof(Adam))), beta1, beta2, epsilon, decoupledWeightDecay: false)
+        : this(Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, 0f, hasMomentum: false, nameof(Adam))), beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: false)
     {
     }
 
     /// <summary>
-    /// Over <paramref name="groups"/>; with <paramref name="decoupledWeightDecay"/>, each group's weight decay shrinks its
-    /// parameters before the step, p ← p·(1 − lr·weight_decay), as AdamW's, instead of adding an L2 term to the gradient.
+    /// Over <paramref name="groups"/>, whose default weight decay is <paramref name="weightDecay"/>; with
+    /// <paramref name="decoupledWeightDecay"/>, each group's weight decay shrinks its parameters before the step,
+    /// p ← p·(1 − lr·weight_decay), as AdamW's, instead of adding an L2 term to the gradient.
     /// </summary>
-    internal Adam(ParameterGroupLayout groups, float beta1, float beta2, float epsilon, bool decoupledWeightDecay)
+    internal Adam(ParameterGroupLayout groups, float beta1, float beta2, float epsilon, float weightDecay, bool decoupledWeightDecay)
     {
         this.groups = groups;
         this.decoupledWeightDecay = decoupledWeightDecay;
@@ -46,7 +47,7 @@ public sealed class Adam : IOptimizer
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;
-        WeightDecay = groups.WeightDecays[0];
+        WeightDecay = weightDecay;
         int count = checked((int)parameters.Length);
         firstMoment = parameters.Device!.Zeros(count);
         secondMoment = parameters.Device.Zeros(count);

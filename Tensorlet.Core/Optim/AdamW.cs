@@ -13,8 +13,7 @@ public sealed class AdamW : IOptimizer
     /// <summary>Creates the optimizer over every parameter, one group, and its zeroed moment buffers; PyTorch's default weight decay is 0.01.</summary>
     public AdamW(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
     {
-        adam = new Adam(Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, 0f)), beta1, beta2, epsilon, decoupledWeightDecay: true);
-        WeightDecay = weightDecay;
+        adam = new Adam(Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, 0f)), beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: true);
     }
 
     /// <summary>
@@ -26,8 +25,7 @@ public sealed class AdamW : IOptimizer
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].WeightDecay</c>).</exception>
     public AdamW(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
     {
-        adam = new Adam(Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, 0f, hasMomentum: false, nameof(AdamW))), beta1, beta2, epsilon, decoupledWeightDecay: true);
-        WeightDecay = weightDecay;
+        adam = new Adam(Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, 0f, hasMomentum: false, nameof(AdamW))), beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: true);
     }
 
     /// <inheritdoc/>
@@ -47,7 +45,7 @@ public sealed class AdamW : IOptimizer
     internal ParameterGroupLayout Groups => adam.Groups;
 
     /// <summary>The decoupled weight decay (the default of the groups that set none).</summary>
-    public float WeightDecay { get; }
+    public float WeightDecay => adam.WeightDecay;
 
     /// <inheritdoc/>
     public int StepCount => adam.StepCount;

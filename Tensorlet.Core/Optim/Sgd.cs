@@ -15,7 +15,7 @@ public sealed class Sgd : IOptimizer
 
     /// <summary>Creates the optimizer over every parameter, one group; a momentum buffer is allocated only when <paramref name="momentum"/> is not 0.</summary>
     public Sgd(ParameterCollection parameters, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
-        : this(Checked(learningRate, momentum, dampening, weightDecay, nesterov, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, momentum)), dampening, nesterov)
+        : this(Checked(learningRate, momentum, dampening, weightDecay, nesterov, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, momentum)), momentum, dampening, weightDecay, nesterov)
     {
     }
 
@@ -27,18 +27,19 @@ public sealed class Sgd : IOptimizer
     /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, or a trainable one in none; or Nesterov without a default momentum or with dampening.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].Momentum</c>).</exception>
     public Sgd(IEnumerable<ParameterGroup> groups, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
-        : this(Checked(learningRate, momentum, dampening, weightDecay, nesterov, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, momentum, hasMomentum: true, nameof(Sgd))), dampening, nesterov)
+        : this(Checked(learningRate, momentum, dampening, weightDecay, nesterov, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, momentum, hasMomentum: true, nameof(Sgd))), momentum, dampening, weightDecay, nesterov)
     {
     }
 
-    private Sgd(ParameterGroupLayout groups, float dampening, bool nesterov)
+    // Over the resolved groups; momentum and weight decay are the constructor's defaults, which the groups filled in.
+    private Sgd(ParameterGroupLayout groups, float momentum, float dampening, float weightDecay, bool nesterov)
     {
         this.groups = groups;
         var parameters = groups.Parameters;
         Parameters = parameters;
-        Momentum = groups.Momenta[0];
+        Momentum = momentum;
         Dampening = dampening;
-        WeightDecay = groups.WeightDecays[0];
+        WeightDecay = weightDecay;
         Nesterov = nesterov;
         if (groups.Momenta.Any(m => m != 0f))
         {

@@ -151,7 +151,7 @@ internal static class OptimizerStateFile
             {
                 throw new CheckpointException(hasBuffer
                     ? $"{path} holds SGD momentum buffers, but the Sgd given has no momentum."
-                    : $"{path} holds no SGD momentum buffers, but the Sgd given has momentum {(sgdGiven.Momentum != 0f ? sgdGiven.Momentum.ToString(CultureInfo.InvariantCulture) : "in a parameter group")}.");
+                    : $"{path} holds no SGD momentum buffers, but the Sgd given has momentum {MomentumOf(sgdGiven.Groups)}.");
             }
         }
 
@@ -217,6 +217,14 @@ internal static class OptimizerStateFile
 
             return values;
         }
+    }
+
+    // The first group's momentum that is not 0, naming the group when there are several: "0.5 in group 1".
+    private static string MomentumOf(ParameterGroupLayout groups)
+    {
+        int g = Enumerable.Range(0, groups.Count).First(i => groups.Momenta[i] != 0f); // the Sgd has a buffer: some group has momentum
+        string momentum = groups.Momenta[g].ToString(CultureInfo.InvariantCulture);
+        return groups.Count == 1 ? momentum : $"{momentum} in group {g}";
     }
 
     private static ParameterGroupLayout Layout(IOptimizer optimizer) => optimizer switch

@@ -203,6 +203,17 @@ public sealed class ModuleCheckpointTests
         Refused(withoutOptimizer, targetAdam, "holds no optimizer state: it was saved without an optimizer");
         Refused(withMomentum, sgd, "holds SGD momentum buffers, but the Sgd given has no momentum");
 
+        // Without buffers, into an Sgd whose one group with momentum sets its own: the message names that group's.
+        var withoutMomentum = Path.Combine(folder, "plain-sgd.safetensors");
+        using (var plain = new Sgd(model.Parameters, 0.1f))
+        {
+            ModuleCheckpoint.Save(model, withoutMomentum, plain);
+        }
+
+        var (targetWeights, targetBiases) = Tensorlet.Tests.Nn.ParameterGroupTests.WeightsAndBiases(target.Parameters);
+        using var grouped = new Sgd([new ParameterGroup(targetWeights) { Momentum = 0f }, new ParameterGroup(targetBiases) { Momentum = 0.5f }], 0.1f, momentum: 0.9f);
+        Refused(withoutMomentum, grouped, "holds no SGD momentum buffers, but the Sgd given has momentum 0.5 in group 1.");
+
         // The optimizer file damaged: its step count.
         var optimizerFile = EditedSafeTensors.OptimizerFileOf(withAdam);
         var bytes = File.ReadAllBytes(optimizerFile);

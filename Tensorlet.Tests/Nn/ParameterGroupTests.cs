@@ -86,6 +86,20 @@ public sealed class ParameterGroupTests
         Assert.That((sgd.GetLearningRate(0), sgd.GetLearningRate(1)), Is.EqualTo((0.01f, 0.01f)), "as a loop over param_groups");
     }
 
+    // The optimizers' settings read back as the constructor's defaults, whatever the first group sets.
+    [Test]
+    public void TheWeightDecayAndMomentumReadBackAreTheConstructorsDefaultsNotTheFirstGroups()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = FreezingTests.Model(device);
+        var (weights, biases) = WeightsAndBiases(model.Parameters);
+        ParameterGroup[] adamGroups = [new ParameterGroup(biases) { WeightDecay = 0f }, new ParameterGroup(weights)];
+        using var adam = new Adam(adamGroups, 1e-3f, weightDecay: 0.1f);
+        using var adamW = new AdamW(adamGroups, 1e-3f, weightDecay: 0.1f);
+        using var sgd = new Sgd([new ParameterGroup(biases) { WeightDecay = 0f, Momentum = 0f }, new ParameterGroup(weights)], 1e-3f, momentum: 0.9f, weightDecay: 0.1f);
+        Assert.That((adam.WeightDecay, adamW.WeightDecay, sgd.WeightDecay, sgd.Momentum), Is.EqualTo((0.1f, 0.1f, 0.1f, 0.9f)));
+    }
+
     [Test]
     public void ALayoutThatIsNotOneGroupForEveryTrainableParameterIsRefusedInOneLine()
     {
