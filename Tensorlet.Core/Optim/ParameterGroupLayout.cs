@@ -65,8 +65,13 @@ internal sealed class ParameterGroupLayout
             throw new ArgumentNullException(name, $"Parameter group {missing} is null.");
         }
 
-        var first = list.SelectMany(g => g.Parameters).FirstOrDefault()
-            ?? throw new ArgumentException($"The {optimizer}'s parameter groups hold no parameter.", name);
+        int firstGroup = Array.FindIndex(list, g => g.Parameters.Count > 0);
+        if (firstGroup < 0)
+        {
+            throw new ArgumentException($"The {optimizer}'s parameter groups hold no parameter.", name);
+        }
+
+        var first = list[firstGroup].Parameters[0];
         var collection = first.Owner; // built: a module's parameters are reachable only once it is
 
         var index = new Dictionary<Parameter, int>(ReferenceEqualityComparer.Instance);
@@ -86,7 +91,7 @@ internal sealed class ParameterGroupLayout
             {
                 if (!index.TryGetValue(p, out int i))
                 {
-                    throw new ArgumentException($"Parameter '{p.Name}' of group {g} is of another model than parameter '{first.Name}'; one optimizer trains one model.", name);
+                    throw new ArgumentException($"Parameter '{p.Name}' of group {g} and parameter '{first.Name}' of group {firstGroup} belong to different models; one optimizer trains one model.", name);
                 }
 
                 if (groupOf[i] >= 0)

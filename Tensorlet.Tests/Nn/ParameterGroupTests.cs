@@ -119,7 +119,9 @@ public sealed class ParameterGroupTests
         Refused(() => new Sgd([new ParameterGroup([p["0.weight"], p["0.bias"]]), new ParameterGroup([p["2.weight"]])], 0.1f),
             "Parameter '2.bias' requires a gradient but is in no group; add it to one, or freeze it.");
         Refused(() => new Sgd([new ParameterGroup(p.Parameters), new ParameterGroup([other.Parameters["2.bias"]])], 0.1f),
-            "Parameter '2.bias' of group 1 is of another model than parameter '0.weight'; one optimizer trains one model.");
+            "Parameter '2.bias' of group 1 and parameter '0.weight' of group 0 belong to different models; one optimizer trains one model.");
+        Refused(() => new Adam([new ParameterGroup([]), new ParameterGroup([p["0.weight"]]), new ParameterGroup([other.Parameters["0.weight"]])]),
+            "Parameter '0.weight' of group 2 and parameter '0.weight' of group 1 belong to different models; one optimizer trains one model.");
         Refused(() => new AdamW([new ParameterGroup(p.Parameters) { Momentum = 0.9f }]), "Group 0 sets a momentum, which AdamW does not have.");
         Refused(() => new Adam([]), "The Adam needs at least one parameter group.");
         Refused(() => new Sgd([new ParameterGroup([])], 0.1f), "The Sgd's parameter groups hold no parameter.");
