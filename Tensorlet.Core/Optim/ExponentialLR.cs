@@ -15,5 +15,11 @@ public sealed class ExponentialLR : LearningRateSchedule
     public double Gamma { get; }
 
     /// <inheritdoc/>
-    protected override double Next(double current, int epoch, double? metric) => current * Gamma;
+    protected override void Next(int epoch, double? metric, ReadOnlySpan<double> current, Span<double> next)
+    {
+        for (int g = 0; g < current.Length; g++)
+        {
+            next[g] = current[g] * Gamma;
+        }
+    }
 }

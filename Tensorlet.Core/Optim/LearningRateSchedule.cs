@@ -12,6 +12,7 @@ public abstract class LearningRateSchedule
 {
     private readonly double[] baseLearningRates;
     private readonly double[] learningRates;
+    private readonly double[] currentLearningRates;
     private readonly double[] nextLearningRates;
 
     /// <summary>Records each parameter group's learning rate as its base and applies epoch 0's.</summary>
@@ -27,6 +28,7 @@ public abstract class LearningRateSchedule
         }
 
         learningRates = [.. baseLearningRates];
+        currentLearningRates = new double[groups];
         nextLearningRates = new double[groups];
         BaseLearningRates = baseLearningRates.AsReadOnly();
         LearningRates = learningRates.AsReadOnly();
@@ -61,16 +63,15 @@ public abstract class LearningRateSchedule
     /// </summary>
     public void Step(double? metric = null)
     {
-        // The next rates first: a step refused (ReduceLROnPlateau without its metric) leaves the epoch as it was.
-        BeginStep(Epoch + 1, metric);
         for (int g = 0; g < learningRates.Length; g++)
         {
             // The optimizer holds a float; while it still holds this schedule's rate, the double goes on unrounded.
             float held = Optimizer.GetLearningRate(g);
-            double current = held == (float)learningRates[g] ? learningRates[g] : held;
-            nextLearningRates[g] = NextForGroup(g, current, Epoch + 1, metric);
+            currentLearningRates[g] = held == (float)learningRates[g] ? learningRates[g] : held;
         }
 
+        // The next rates first: a step refused (ReduceLROnPlateau without its metric) leaves the epoch as it was.
+        Next(Epoch + 1, metric, currentLearningRates, nextLearningRates);
         Epoch++;
         Apply(nextLearningRates);
     }
@@ -161,34 +162,28 @@ public abstract class LearningRateSchedule
     }
 
     /// <summary>
-    /// The learning rate for <paramref name="epoch"/>, from the current one (PyTorch's chainable form) or from the base.
-    /// It is called once per parameter group at every step, so it keeps no count of its own.
+    /// Writes each parameter group's learning rate for <paramref name="epoch"/> to <paramref name="next"/>, as torch's
+    /// <c>get_lr()</c> returns one rate per group: group g's from its current rate, <paramref name="current"/>[g] (the
+    /// chainable form, as StepLR's current·γ), or from its base rate, <see cref="BaseLearningRates"/>[g] (the closed
+    /// form, as LambdaLR's base·f(epoch)). <see cref="Step"/> calls it once per step, with the epoch it advances to, so
+    /// a schedule may count steps or metrics in it; to refuse a step, throw before changing anything, and the schedule
+    /// and the optimizer stay as they were. <see cref="ApplyEpochZero"/> calls it once with epoch 0 and the base rates.
     /// </summary>
-    protected abstract double Next(double current, int epoch, double? metric);
+    /// <param name="epoch">The epoch whose rates to compute (torch's <c>last_epoch</c> after the step).</param>
+    /// <param name="metric">The metric given to <see cref="Step"/>; null at epoch 0 and when the caller gives none.</param>
+    /// <param name="current">Each group's rate now, the optimizer's when something else set it since the last step.</param>
+    /// <param name="next">Each group's rate for <paramref name="epoch"/>, to write; as long as <paramref name="current"/>.</param>
+    protected abstract void Next(int epoch, double? metric, ReadOnlySpan<double> current, Span<double> next);
 
-    /// <summary>Sets every group's learning rate; call at the end of a constructor whose schedule does not start at the base rate.</summary>
-    protected void Apply(double learningRate)
+    /// <summary>
+    /// Sets each group's rate for epoch 0 from <see cref="Next"/> over its base rate, as torch's schedulers do when made:
+    /// call it at the end of the constructor of a schedule whose epoch 0 is not its base rate (a warm-up), once its
+    /// settings are set. Without it, each group starts at its base rate.
+    /// </summary>
+    protected void ApplyEpochZero()
     {
-        Array.Fill(nextLearningRates, learningRate);
-        Apply(nextLearningRates);
-    }
-
-    /// <summary>Called once at every step, before the groups' rates: where a schedule updates what its rates depend on (a metric's counters); throws, changing nothing, to refuse the step.</summary>
-    private protected virtual void BeginStep(int epoch, double? metric)
-    {
-    }
-
-    /// <summary>Group <paramref name="group"/>'s rate for <paramref name="epoch"/>: <see cref="Next"/>, unless a schedule needs the group's base rate.</summary>
-    private protected virtual double NextForGroup(int group, double current, int epoch, double? metric) => Next(current, epoch, metric);
-
-    /// <summary>Sets epoch 0's rate of every group, from its base; for a constructor whose schedule does not start at the base rate.</summary>
-    private protected void ApplyEpochZero()
-    {
-        for (int g = 0; g < nextLearningRates.Length; g++)
-        {
-            nextLearningRates[g] = NextForGroup(g, baseLearningRates[g], 0, null);
-        }
-
+        baseLearningRates.CopyTo(currentLearningRates, 0);
+        Next(0, null, currentLearningRates, nextLearningRates);
         Apply(nextLearningRates);
     }
 

@@ -12,7 +12,6 @@ public sealed class ReduceLROnPlateau : LearningRateSchedule
     private double best = double.PositiveInfinity;
     private int badEpochs;
     private int cooldownLeft;
-    private bool reduce;
 
     /// <summary>Creates the schedule with PyTorch's defaults.</summary>
     public ReduceLROnPlateau(IOptimizer optimizer, double factor = 0.1, int patience = 10, double threshold = 1e-4, int cooldown = 0, double minLearningRate = 0, double epsilon = 1e-8)
@@ -78,8 +77,8 @@ public sealed class ReduceLROnPlateau : LearningRateSchedule
         cooldownLeft = cooldown;
     }
 
-    /// <summary>Counts the metric once per step and decides whether this step reduces the rates.</summary>
-    private protected override void BeginStep(int epoch, double? metric)
+    /// <summary>Counts the metric, then reduces every group's rate when it has not improved for more than <see cref="Patience"/> epochs.</summary>
+    protected override void Next(int epoch, double? metric, ReadOnlySpan<double> current, Span<double> next)
     {
         double value = metric ?? throw new ArgumentNullException(nameof(metric), "ReduceLROnPlateau.Step needs the metric (e.g. the validation loss).");
         if (value < best * (1 - Threshold))
@@ -98,23 +97,17 @@ public sealed class ReduceLROnPlateau : LearningRateSchedule
             badEpochs = 0;
         }
 
-        reduce = badEpochs > Patience;
+        bool reduce = badEpochs > Patience;
         if (reduce)
         {
             cooldownLeft = Cooldown;
             badEpochs = 0;
         }
-    }
 
-    /// <inheritdoc/>
-    protected override double Next(double current, int epoch, double? metric)
-    {
-        if (!reduce)
+        for (int g = 0; g < current.Length; g++)
         {
-            return current;
+            double reduced = Math.Max(current[g] * Factor, MinLearningRate);
+            next[g] = reduce && current[g] - reduced > Epsilon ? reduced : current[g];
         }
-
-        double reduced = Math.Max(current * Factor, MinLearningRate);
-        return current - reduced > Epsilon ? reduced : current;
     }
 }

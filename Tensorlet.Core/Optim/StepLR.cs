@@ -20,5 +20,12 @@ public sealed class StepLR : LearningRateSchedule
     public double Gamma { get; }
 
     /// <inheritdoc/>
-    protected override double Next(double current, int epoch, double? metric) => epoch % StepSize == 0 ? current * Gamma : current;
+    protected override void Next(int epoch, double? metric, ReadOnlySpan<double> current, Span<double> next)
+    {
+        bool decay = epoch % StepSize == 0;
+        for (int g = 0; g < current.Length; g++)
+        {
+            next[g] = decay ? current[g] * Gamma : current[g];
+        }
+    }
 }

@@ -29,19 +29,23 @@ public sealed class WarmupCosineLR : LearningRateSchedule
     /// <summary>E.</summary>
     public int TotalSteps { get; }
 
-    /// <summary>The first group's rate for <paramref name="epoch"/>.</summary>
-    protected override double Next(double current, int epoch, double? metric) => NextForGroup(0, current, epoch, metric);
-
-    /// <summary>Group <paramref name="group"/>'s rate for <paramref name="epoch"/>, from that group's base rate.</summary>
-    private protected override double NextForGroup(int group, double current, int epoch, double? metric)
+    /// <summary>Each group's rate for <paramref name="epoch"/>: its base rate times the schedule's factor (torch's LambdaLR).</summary>
+    protected override void Next(int epoch, double? metric, ReadOnlySpan<double> current, Span<double> next)
     {
-        double baseLearningRate = BaseLearningRates[group];
+        double factor;
         if (epoch < WarmupSteps)
         {
-            return baseLearningRate * epoch / Math.Max(1, WarmupSteps);
+            factor = (double)epoch / Math.Max(1, WarmupSteps);
+        }
+        else
+        {
+            double progress = (double)(epoch - WarmupSteps) / Math.Max(1, TotalSteps - WarmupSteps);
+            factor = Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * progress)));
         }
 
-        double progress = (double)(epoch - WarmupSteps) / Math.Max(1, TotalSteps - WarmupSteps);
-        return baseLearningRate * Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * progress)));
+        for (int g = 0; g < next.Length; g++)
+        {
+            next[g] = BaseLearningRates[g] * factor;
+        }
     }
 }

@@ -132,6 +132,33 @@ public sealed class ScheduleTests
         }
     }
 
+    // A user's schedule, as torch's LambdaLR(f) with f(e) = 0.5·0.9^e, that counts its own steps: Next gives every
+    // group's rate from that group's base, once at creation and once per step (scripts/make_schedule_group_fixtures.py).
+    [Test]
+    public void AUserScheduleSetsEachGroupFromItsOwnBaseAndItsNextRunsOncePerStepAsTorchsLambdaLR()
+    {
+        var expected = SafeTensorsFile.Read(TestData.Fixture("torch/schedule_groups.safetensors"))["lambda_groups"].Data;
+        var device = TestDevices.Get("cpu");
+        using var model = FreezingTests.Model(device);
+        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model.Parameters);
+        using var adam = new Adam([new ParameterGroup(weights) { LearningRate = 0.1f }, new ParameterGroup(biases) { LearningRate = 0.01f }]);
+        var schedule = new HalvingThenDecaying(adam);
+        for (int e = 0; e < expected.Length / 2; e++)
+        {
+            if (e > 0)
+            {
+                schedule.Step();
+            }
+
+            for (int g = 0; g < 2; g++)
+            {
+                double torch = expected[(e * 2) + g];
+                Assert.That(schedule.LearningRates[g], Is.EqualTo(torch).Within(1e-7 * torch), $"group {g} epoch {e}");
+                Assert.That(adam.GetLearningRate(g), Is.EqualTo((float)schedule.LearningRates[g]), $"the optimizer's group {g}, epoch {e}");
+            }
+        }
+    }
+
     [Test]
     public void AGroupedSchedulesStateHoldsEveryGroupsRatesAndAStateOfAnotherNumberOfGroupsIsRefused()
     {
@@ -155,5 +182,24 @@ public sealed class ScheduleTests
         var ex = Assert.Throws<ArgumentException>(() => one.LoadStateDict(state))!;
         Assert.That(ex.Message, Does.StartWith("A StepLR state has base_lr, last_epoch, last_lr; unknown base_lr.1, last_lr.1."));
         Assert.That((one.Epoch, single.LearningRate), Is.EqualTo((0, 0.1f)), "nothing changes");
+    }
+
+    // f(e) = 0.5·0.9^e with e counted in Next, as a user's schedule may: it gives the right rates only when Next runs
+    // once per epoch, whatever the number of groups.
+    private sealed class HalvingThenDecaying : LearningRateSchedule
+    {
+        private int epochs;
+
+        public HalvingThenDecaying(IOptimizer optimizer)
+            : base(optimizer) => ApplyEpochZero();
+
+        protected override void Next(int epoch, double? metric, ReadOnlySpan<double> current, Span<double> next)
+        {
+            double factor = 0.5 * Math.Pow(0.9, epochs++);
+            for (int g = 0; g < next.Length; g++)
+            {
+                next[g] = BaseLearningRates[g] * factor;
+            }
+        }
     }
 }

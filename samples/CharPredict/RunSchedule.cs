@@ -112,5 +112,11 @@ internal sealed class CharRnnDecay(IOptimizer optimizer, double rate, int after)
     public int After { get; } = after;
 
     /// <inheritdoc/>
-    protected override double Next(double current, int epoch, double? metric) => epoch >= After ? current * Rate : current;
+    protected override void Next(int epoch, double? metric, ReadOnlySpan<double> current, Span<double> next)
+    {
+        for (int g = 0; g < current.Length; g++)
+        {
+            next[g] = epoch >= After ? current[g] * Rate : current[g];
+        }
+    }
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""PyTorch 1.13 reference fixture for Tensorlet's learning-rate schedules over parameter groups.
+
+Run:  /usr/bin/python3 scripts/make_schedule_group_fixtures.py [--out DIR]
+
+Same protocol as make_module_fixtures.py: F64 learning rates (torch computes them in Python floats), metadata as
+strings, so a rerun rewrites the same bytes. It writes only its own file.
+
+schedule_groups.safetensors -- an Adam over two groups, of lr 0.1 and 0.01:
+  lambda_groups [6, 2]  LambdaLR(f), f(e) = 0.5 * 0.9**e: each group's lr when made (row 0) and after each of 5 steps
+"""
+import argparse
+import os
+import sys
+import warnings
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+
+BASES = (0.1, 0.01)
+
+
+def two_groups():
+    """An Adam over two groups of a Linear(2, 2), the weight at lr 0.1 and the bias at lr 0.01."""
+    model = torch.nn.Linear(2, 2)
+    return torch.optim.Adam([{"params": [model.weight], "lr": BASES[0]}, {"params": [model.bias], "lr": BASES[1]}])
+
+
+def lrs(opt):
+    return [g["lr"] for g in opt.param_groups]
+
+
+def lambda_groups():
+    opt = two_groups()
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 0.5 * 0.9 ** e)
+    rows = [lrs(opt)]
+    for _ in range(5):
+        opt.step()
+        schedule.step()
+        rows.append(lrs(opt))
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")  # steps without gradients
+    os.makedirs(args.out, exist_ok=True)
+    tensors = {"lambda_groups": lambda_groups()}
+    assert torch.allclose(tensors["lambda_groups"][0], torch.tensor([0.05, 0.005], dtype=torch.float64)), "half of each base"
+    save_and_verify(os.path.join(args.out, "schedule_groups.safetensors"), tensors, {"fixture": "schedule_groups", "torch": torch.__version__})
+
+
+if __name__ == "__main__":
+    main()
