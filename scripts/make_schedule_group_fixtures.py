@@ -8,8 +8,13 @@ strings, so a rerun rewrites the same bytes. It writes only its own file.
 
 schedule_groups.safetensors -- an Adam over two groups, of lr 0.1 and 0.01:
   lambda_groups [6, 2]  LambdaLR(f), f(e) = 0.5 * 0.9**e: each group's lr when made (row 0) and after each of 5 steps
+  resume_* [2]          a run under LambdaLR(cosine to 0 over 10 steps) stopped after 5 steps, its optimizer's
+                        state_dict loaded into a new Adam of the same groups, and a new LambdaLR made on it replaying
+                        the 5 steps: each group's lr (resume_loaded_lr) and initial_lr (resume_loaded_initial_lr) after
+                        the load, its lr after the replay (resume_replayed_lr), and the run's own lr (uninterrupted_lr)
 """
 import argparse
+import math
 import os
 import sys
 import warnings
@@ -43,14 +48,35 @@ def lambda_groups():
     return torch.tensor(rows, dtype=torch.float64)
 
 
+def cosine(e):
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * e / 10)))
+
+
+def resume():
+    opt = two_groups()
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, cosine)
+    for _ in range(5):
+        opt.step()
+        schedule.step()
+    resumed = two_groups()
+    resumed.load_state_dict(opt.state_dict())
+    loaded, initial = lrs(resumed), [g["initial_lr"] for g in resumed.param_groups]
+    replay = torch.optim.lr_scheduler.LambdaLR(resumed, cosine)
+    for _ in range(5):
+        replay.step()
+    rates = {"resume_loaded_lr": loaded, "resume_loaded_initial_lr": initial, "resume_replayed_lr": lrs(resumed), "uninterrupted_lr": lrs(opt)}
+    return {k: torch.tensor(v, dtype=torch.float64) for k, v in rates.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
     args = parser.parse_args()
-    warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")  # steps without gradients
+    warnings.filterwarnings("ignore", message="Detected call of")  # schedules stepped without optimizer steps
     os.makedirs(args.out, exist_ok=True)
-    tensors = {"lambda_groups": lambda_groups()}
+    tensors = {"lambda_groups": lambda_groups(), **resume()}
     assert torch.allclose(tensors["lambda_groups"][0], torch.tensor([0.05, 0.005], dtype=torch.float64)), "half of each base"
+    assert torch.equal(tensors["resume_replayed_lr"], tensors["uninterrupted_lr"]), "the replay from initial_lr ends where the run did"
     save_and_verify(os.path.join(args.out, "schedule_groups.safetensors"), tensors, {"fixture": "schedule_groups", "torch": torch.__version__})
 
 

@@ -115,16 +115,28 @@ public sealed class Adam : IOptimizer
     /// <inheritdoc/>
     public void SetLearningRate(int group, float learningRate) => groups.SetLearningRate(group, learningRate, nameof(learningRate));
 
+    /// <inheritdoc/>
+    public float? GetInitialLearningRate(int group) => groups.GetInitialLearningRate(group);
+
+    /// <inheritdoc/>
+    public void SetInitialLearningRate(int group, float learningRate) => groups.SetInitialLearningRate(group, learningRate, nameof(learningRate));
+
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Parameters.ZeroGradients();
 
-    /// <summary>The optimizer state to save with a checkpoint: step, first and second moments, the groups and their learning rates.</summary>
-    public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray()) { Groups = groups.SaveGroups(), LearningRates = groups.SaveLearningRates() };
+    /// <summary>The optimizer state to save with a checkpoint: step, first and second moments, the groups and their current and initial learning rates.</summary>
+    public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray())
+    {
+        Groups = groups.SaveGroups(),
+        LearningRates = groups.SaveLearningRates(),
+        InitialLearningRates = groups.SaveInitialLearningRates(),
+    };
 
     /// <summary>
     /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly, with each group's learning rate
-    /// when the state holds them (as torch's load_state_dict). A state no training gives, or of other parameter groups,
-    /// is refused and nothing changes: the next step would turn the weights it touches into NaN.
+    /// when the state holds them and its initial learning rate (as torch's load_state_dict; a state without initial
+    /// rates gives the rates the optimizer was made with). A state no training gives, or of other parameter groups, is
+    /// refused and nothing changes: the next step would turn the weights it touches into NaN.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
     /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, a second moment is negative, or its groups are not these.</exception>
@@ -139,12 +151,12 @@ public sealed class Adam : IOptimizer
 
         StateChecks.Values(state.FirstMoment, nonNegative: false, "Adam state's first moment (exp_avg)", nameof(state));
         StateChecks.Values(state.SecondMoment, nonNegative: true, "Adam state's second moment (exp_avg_sq)", nameof(state));
-        StateChecks.Groups(groups, state.Groups, state.LearningRates, nameof(state));
+        StateChecks.Groups(groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
 
         firstMoment.CopyFrom(state.FirstMoment);
         secondMoment.CopyFrom(state.SecondMoment);
         StepCount = state.Step;
-        groups.LoadLearningRates(state.LearningRates);
+        groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
     }
 
     /// <summary>Checks the settings every constructor takes, then resolves the groups.</summary>

@@ -11,4 +11,10 @@ public sealed record AdamState(int Step, float[] FirstMoment, float[] SecondMome
 
     /// <summary>Each group's learning rate; null leaves the optimizer's as they are.</summary>
     public float[]? LearningRates { get; init; }
+
+    /// <summary>
+    /// Each group's initial learning rate (torch's <c>initial_lr</c>), the base rate of the schedules made on the
+    /// optimizer; null when a group has none, which a load reads as the rates the optimizer was made with.
+    /// </summary>
+    public float[]? InitialLearningRates { get; init; }
 }

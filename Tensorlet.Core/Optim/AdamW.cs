@@ -60,14 +60,21 @@ public sealed class AdamW : IOptimizer
     public void SetLearningRate(int group, float learningRate) => adam.SetLearningRate(group, learningRate);
 
     /// <inheritdoc/>
+    public float? GetInitialLearningRate(int group) => adam.GetInitialLearningRate(group);
+
+    /// <inheritdoc/>
+    public void SetInitialLearningRate(int group, float learningRate) => adam.SetInitialLearningRate(group, learningRate);
+
+    /// <inheritdoc/>
     public void ZeroGradients() => adam.ZeroGradients();
 
-    /// <summary>The state to save with a checkpoint: step, first and second moments, the groups and their learning rates (Adam's format).</summary>
+    /// <summary>The state to save with a checkpoint: step, first and second moments, the groups and their current and initial learning rates (Adam's format).</summary>
     public AdamState SaveState() => adam.SaveState();
 
     /// <summary>
-    /// Restores a state saved by <see cref="SaveState"/>, with each group's learning rate when it holds them; a state no
-    /// training gives, or of other parameter groups, is refused and nothing changes.
+    /// Restores a state saved by <see cref="SaveState"/>, with each group's learning rate when it holds them and its
+    /// initial learning rate (the rates the optimizer was made with when it holds none); a state no training gives, or of
+    /// other parameter groups, is refused and nothing changes.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
     /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, a second moment is negative, or its groups are not these.</exception>

@@ -33,6 +33,27 @@ public interface IOptimizer : IDisposable
         LearningRate = learningRate;
     }
 
+    /// <summary>
+    /// Group <paramref name="group"/>'s initial learning rate, as <c>optimizer.param_groups[group].get("initial_lr")</c>:
+    /// the base rate of every schedule made on the optimizer. Null until the first schedule records each group's rate
+    /// then (as torch's schedulers' <c>setdefault</c>) or a loaded state restores it; so a schedule made after a load
+    /// replays from the run's base, not from the rate the run stopped at. An optimizer that keeps none (this default)
+    /// stays null, and each schedule starts from its current rate.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such group.</exception>
+    float? GetInitialLearningRate(int group)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(group, 0);
+        return null;
+    }
+
+    /// <summary>
+    /// Sets group <paramref name="group"/>'s initial learning rate, as <c>optimizer.param_groups[group]["initial_lr"] = lr</c>
+    /// (a schedule sets it when the group has none). This default keeps nothing.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such group, or the rate is negative or not finite.</exception>
+    void SetInitialLearningRate(int group, float learningRate) => ArgumentOutOfRangeException.ThrowIfNotEqual(group, 0);
+
     /// <summary>How many steps have been taken.</summary>
     int StepCount { get; }
 

@@ -15,19 +15,47 @@ public abstract class LearningRateSchedule
     private readonly double[] currentLearningRates;
     private readonly double[] nextLearningRates;
 
-    /// <summary>Records each parameter group's learning rate as its base and applies epoch 0's.</summary>
+    /// <summary>
+    /// Takes each parameter group's initial learning rate as its base, as torch's schedulers take <c>initial_lr</c>: a
+    /// group without one (no schedule was made on the optimizer, and no state loaded) records its current rate as it.
+    /// So a second schedule on the optimizer, or one made after a state was loaded, starts from the same base.
+    /// </summary>
     protected LearningRateSchedule(IOptimizer optimizer)
+        : this(optimizer, usesInitialRates: true)
+    {
+    }
+
+    /// <summary>
+    /// Without <paramref name="usesInitialRates"/> (torch's ReduceLROnPlateau, which is no <c>_LRScheduler</c>), each
+    /// group's current rate is its base and no initial rate is recorded.
+    /// </summary>
+    private protected LearningRateSchedule(IOptimizer optimizer, bool usesInitialRates)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         Optimizer = optimizer;
         int groups = optimizer.GroupCount;
         baseLearningRates = new double[groups];
+        learningRates = new double[groups];
         for (int g = 0; g < groups; g++)
         {
-            baseLearningRates[g] = optimizer.GetLearningRate(g);
+            float rate = optimizer.GetLearningRate(g);
+            learningRates[g] = rate; // until a Step, or ApplyEpochZero, the rate the optimizer has (torch's epoch 0 of a chainable schedule)
+            if (usesInitialRates)
+            {
+                // As torch's group.setdefault("initial_lr", group["lr"]).
+                if (optimizer.GetInitialLearningRate(g) is { } initial)
+                {
+                    rate = initial;
+                }
+                else
+                {
+                    optimizer.SetInitialLearningRate(g, rate);
+                }
+            }
+
+            baseLearningRates[g] = rate;
         }
 
-        learningRates = [.. baseLearningRates];
         currentLearningRates = new double[groups];
         nextLearningRates = new double[groups];
         BaseLearningRates = baseLearningRates.AsReadOnly();
@@ -37,13 +65,13 @@ public abstract class LearningRateSchedule
     /// <summary>The optimizer whose learning rate is set.</summary>
     public IOptimizer Optimizer { get; }
 
-    /// <summary>The learning rate the optimizer had when the schedule was created (its first group's).</summary>
+    /// <summary>The base learning rate of the first group (see <see cref="BaseLearningRates"/>).</summary>
     public double BaseLearningRate => baseLearningRates[0];
 
     /// <summary>The current learning rate, in double (the first group's).</summary>
     public double LearningRate => learningRates[0];
 
-    /// <summary>Each parameter group's learning rate when the schedule was created, as torch's <c>base_lrs</c>.</summary>
+    /// <summary>Each parameter group's base learning rate, as torch's <c>base_lrs</c>: its initial rate (<see cref="IOptimizer.GetInitialLearningRate"/>), or its rate when the schedule was created where it had none.</summary>
     public IReadOnlyList<double> BaseLearningRates { get; }
 
     /// <summary>Each parameter group's current learning rate, in double, as torch's <c>get_last_lr()</c>.</summary>
@@ -178,7 +206,8 @@ public abstract class LearningRateSchedule
     /// <summary>
     /// Sets each group's rate for epoch 0 from <see cref="Next"/> over its base rate, as torch's schedulers do when made:
     /// call it at the end of the constructor of a schedule whose epoch 0 is not its base rate (a warm-up), once its
-    /// settings are set. Without it, each group starts at its base rate.
+    /// settings are set. Without it, each group goes on from the rate the optimizer has (its base rate, unless a state
+    /// was loaded or a rate set since), as torch's chainable schedules do.
     /// </summary>
     protected void ApplyEpochZero()
     {

@@ -5,18 +5,23 @@ namespace Tensorlet.Optim;
 
 /// <summary>
 /// An optimizer's parameter groups, resolved: the group of every parameter of the collection and each group's
-/// hyperparameters, the optimizer's defaults filled in. Made once, checked whole; only the learning rates change after.
+/// hyperparameters, the optimizer's defaults filled in. Made once, checked whole; only the learning rates (current and
+/// initial) change after.
 /// </summary>
 internal sealed class ParameterGroupLayout
 {
     private readonly int[] groupOf;
     private readonly float[] learningRates;
+    private readonly float[] constructorLearningRates;
+    private readonly float?[] initialLearningRates;
 
     private ParameterGroupLayout(ParameterCollection parameters, int[] groupOf, float[] learningRates, float[] weightDecays, float[] momenta)
     {
         Parameters = parameters;
         this.groupOf = groupOf;
         this.learningRates = learningRates;
+        constructorLearningRates = [.. learningRates];
+        initialLearningRates = new float?[learningRates.Length];
         WeightDecays = weightDecays;
         Momenta = momenta;
     }
@@ -144,6 +149,19 @@ internal sealed class ParameterGroupLayout
         learningRates[group] = learningRate;
     }
 
+    /// <summary>Group <paramref name="group"/>'s initial learning rate (torch's <c>initial_lr</c>); null until a schedule records it or a state is loaded.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such group.</exception>
+    public float? GetInitialLearningRate(int group) => initialLearningRates[CheckGroup(group)];
+
+    /// <summary>Sets group <paramref name="group"/>'s initial learning rate.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such group, or the rate is negative or not finite.</exception>
+    public void SetInitialLearningRate(int group, float learningRate, string name)
+    {
+        CheckGroup(group);
+        HyperparameterChecks.NonNegative(learningRate, name);
+        initialLearningRates[group] = learningRate;
+    }
+
     /// <summary>Sets every group's learning rate to <paramref name="learningRate"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">It is negative or not finite.</exception>
     public void SetLearningRates(float learningRate, string name)
@@ -161,12 +179,16 @@ internal sealed class ParameterGroupLayout
     /// <summary>A copy of every group's learning rate, for a saved state.</summary>
     public float[] SaveLearningRates() => [.. learningRates];
 
+    /// <summary>A copy of every group's initial learning rate, for a saved state; null when a group has none.</summary>
+    public float[]? SaveInitialLearningRates() => Array.IndexOf(initialLearningRates, null) >= 0 ? null : [.. initialLearningRates.Select(r => r!.Value)];
+
     /// <summary>
     /// Why a saved state with <paramref name="groups"/> (the group of each parameter; null for a state saved before groups,
-    /// which had one) and <paramref name="learningRates"/> (each group's; null when not saved) cannot be loaded into
-    /// these groups, as a clause ("it has 2 parameter groups and this optimizer has 3"); null when it can.
+    /// which had one), <paramref name="learningRates"/> and <paramref name="initialLearningRates"/> (each group's; null
+    /// when not saved) cannot be loaded into these groups, as a clause ("it has 2 parameter groups and this optimizer
+    /// has 3"); null when it can.
     /// </summary>
-    public string? Mismatch(int[]? groups, float[]? learningRates)
+    public string? Mismatch(int[]? groups, float[]? learningRates, float[]? initialLearningRates)
     {
         int[] saved = groups ?? new int[groupOf.Length];
         if (saved.Length != groupOf.Length)
@@ -193,13 +215,35 @@ internal sealed class ParameterGroupLayout
             return string.Create(CultureInfo.InvariantCulture, $"group {bad}'s learning rate is {learningRates[bad]}; it must be a finite number of at least 0");
         }
 
+        if (initialLearningRates is not null && initialLearningRates.Length != Count)
+        {
+            return $"it has {initialLearningRates.Length} initial learning rate{(initialLearningRates.Length == 1 ? "" : "s")} and this optimizer has {Count} parameter group{(Count == 1 ? "" : "s")}";
+        }
+
+        if (initialLearningRates is not null && StateChecks.IndexOfInvalid(initialLearningRates, nonNegative: true) is var badInitial and >= 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"group {badInitial}'s initial learning rate is {initialLearningRates[badInitial]}; it must be a finite number of at least 0");
+        }
+
         return null;
 
         static string Group(int g) => g < 0 ? "no group" : $"group {g}";
     }
 
-    /// <summary>Loads learning rates that passed <see cref="Mismatch"/>; null leaves them as they are.</summary>
-    public void LoadLearningRates(float[]? saved) => saved?.CopyTo(learningRates, 0);
+    /// <summary>
+    /// Loads learning rates and initial learning rates that passed <see cref="Mismatch"/>. Null rates leave them as they
+    /// are; null initial rates (a state saved before they were kept, or by an optimizer no schedule ran on) are the rates
+    /// the optimizer was made with.
+    /// </summary>
+    public void LoadLearningRates(float[]? saved, float[]? savedInitial)
+    {
+        saved?.CopyTo(learningRates, 0);
+        var initial = savedInitial ?? constructorLearningRates;
+        for (int g = 0; g < initial.Length; g++)
+        {
+            initialLearningRates[g] = initial[g];
+        }
+    }
 
     private int CheckGroup(int group)
     {

@@ -5,7 +5,8 @@ namespace Tensorlet.Optim;
 /// the best by a relative <see cref="Threshold"/> for more than <see cref="Patience"/> epochs, the learning rate is
 /// multiplied by <see cref="Factor"/> (not below <see cref="MinLearningRate"/>), then <see cref="Cooldown"/> epochs pass
 /// before counting again. With several parameter groups, every group's rate is reduced at once, each by the factor
-/// (a group already at the floor, or within <see cref="Epsilon"/> of it, keeps its rate), as in PyTorch.
+/// (a group already at the floor, or within <see cref="Epsilon"/> of it, keeps its rate), as in PyTorch. As torch's, it
+/// goes on from each group's current rate and neither reads nor records the optimizer's initial rates.
 /// </summary>
 public sealed class ReduceLROnPlateau : LearningRateSchedule
 {
@@ -15,7 +16,7 @@ public sealed class ReduceLROnPlateau : LearningRateSchedule
 
     /// <summary>Creates the schedule with PyTorch's defaults.</summary>
     public ReduceLROnPlateau(IOptimizer optimizer, double factor = 0.1, int patience = 10, double threshold = 1e-4, int cooldown = 0, double minLearningRate = 0, double epsilon = 1e-8)
-        : base(optimizer)
+        : base(optimizer, usesInitialRates: false)
     {
         if (!(factor > 0 && factor < 1))
         {

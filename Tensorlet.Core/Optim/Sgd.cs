@@ -99,19 +99,31 @@ public sealed class Sgd : IOptimizer
     /// <inheritdoc/>
     public void SetLearningRate(int group, float learningRate) => groups.SetLearningRate(group, learningRate, nameof(learningRate));
 
+    /// <inheritdoc/>
+    public float? GetInitialLearningRate(int group) => groups.GetInitialLearningRate(group);
+
+    /// <inheritdoc/>
+    public void SetInitialLearningRate(int group, float learningRate) => groups.SetInitialLearningRate(group, learningRate, nameof(learningRate));
+
     /// <summary>Whether the optimizer keeps a momentum buffer: some group has momentum.</summary>
     internal bool HasMomentumBuffer => momentumBuffer is not null;
 
     /// <inheritdoc/>
     public void ZeroGradients() => Parameters.ZeroGradients();
 
-    /// <summary>A copy of the state on the host (torch.optim.SGD's state_dict: the buffer, the groups and their learning rates), for checkpoints.</summary>
-    public SgdState SaveState() => new(StepCount, momentumBuffer?.ToArray()) { Groups = groups.SaveGroups(), LearningRates = groups.SaveLearningRates() };
+    /// <summary>A copy of the state on the host (torch.optim.SGD's state_dict: the buffer, the groups and their current and initial learning rates), for checkpoints.</summary>
+    public SgdState SaveState() => new(StepCount, momentumBuffer?.ToArray())
+    {
+        Groups = groups.SaveGroups(),
+        LearningRates = groups.SaveLearningRates(),
+        InitialLearningRates = groups.SaveInitialLearningRates(),
+    };
 
     /// <summary>
     /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly, with each group's learning rate
-    /// when the state holds them (as torch's load_state_dict). A state no training gives, or of other parameter groups,
-    /// is refused and nothing changes: the next step would turn the weights it touches into NaN.
+    /// when the state holds them and its initial learning rate (as torch's load_state_dict; a state without initial
+    /// rates gives the rates the optimizer was made with). A state no training gives, or of other parameter groups, is
+    /// refused and nothing changes: the next step would turn the weights it touches into NaN.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
     /// <exception cref="ArgumentException">The state has no buffer where this optimizer has momentum, or the other way round, or another length, or a value of the buffer is not finite, or its groups are not these.</exception>
@@ -136,14 +148,14 @@ public sealed class Sgd : IOptimizer
             StateChecks.Values(saved, nonNegative: false, "SGD state's momentum buffer", nameof(state));
         }
 
-        StateChecks.Groups(groups, state.Groups, state.LearningRates, nameof(state));
+        StateChecks.Groups(groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
         if (state.MomentumBuffer is { } buffer)
         {
             momentumBuffer!.CopyFrom(buffer);
         }
 
         StepCount = state.Step;
-        groups.LoadLearningRates(state.LearningRates);
+        groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
     }
 
     // The checks of the settings every constructor takes, before the groups are resolved.

@@ -30,14 +30,14 @@ internal static class StateChecks
     }
 
     /// <summary>
-    /// Throws unless a state saved with <paramref name="savedGroups"/> and <paramref name="learningRates"/> (as
-    /// <see cref="ParameterGroupLayout.Mismatch"/> takes them) fits <paramref name="groups"/>: the same group for every
-    /// parameter, and a finite learning rate of at least 0 for each group.
+    /// Throws unless a state saved with <paramref name="savedGroups"/>, <paramref name="learningRates"/> and
+    /// <paramref name="initialLearningRates"/> (as <see cref="ParameterGroupLayout.Mismatch"/> takes them) fits
+    /// <paramref name="groups"/>: the same group for every parameter, and finite rates of at least 0 for each group.
     /// </summary>
     /// <exception cref="ArgumentException">It does not.</exception>
-    public static void Groups(ParameterGroupLayout groups, int[]? savedGroups, float[]? learningRates, string parameterName)
+    public static void Groups(ParameterGroupLayout groups, int[]? savedGroups, float[]? learningRates, float[]? initialLearningRates, string parameterName)
     {
-        if (groups.Mismatch(savedGroups, learningRates) is { } mismatch)
+        if (groups.Mismatch(savedGroups, learningRates, initialLearningRates) is { } mismatch)
         {
             throw new ArgumentException($"The saved optimizer state does not fit this optimizer's parameter groups: {mismatch}.", parameterName);
         }

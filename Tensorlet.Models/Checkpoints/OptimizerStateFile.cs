@@ -7,8 +7,8 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// An optimizer's state as a safetensors file, one tensor per parameter and per kind of state under PyTorch's state
 /// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, <c>momentum_buffer.NAME</c> for SGD with
-/// momentum; the step count, the optimizer, its parameter groups (the group of each parameter and each group's learning
-/// rate), when given its learning-rate schedule's state dict (<c>tensorlet.schedule.last_epoch</c>, ...) and the pair
+/// momentum; the step count, the optimizer, its parameter groups (the group of each parameter and each group's current
+/// and initial learning rate), when given its learning-rate schedule's state dict (<c>tensorlet.schedule.last_epoch</c>, ...) and the pair
 /// id it shares with its model file in the metadata. The file of a checkpoint pair (<see cref="CheckpointPair"/>).
 /// </summary>
 internal static class OptimizerStateFile
@@ -31,6 +31,12 @@ internal static class OptimizerStateFile
     /// <summary>The metadata key of each group's learning rate, comma-separated; files without it leave the optimizer's rates as they are.</summary>
     public const string LearningRatesKey = "tensorlet.learning_rates";
 
+    /// <summary>
+    /// The metadata key of each group's initial learning rate (torch's <c>initial_lr</c>), comma-separated; absent when
+    /// a group had none, and in files saved before they were kept: such a file loads the rates the optimizer was made with.
+    /// </summary>
+    public const string InitialLearningRatesKey = "tensorlet.initial_learning_rates";
+
     private const string FirstMoment = "exp_avg";
     private const string SecondMoment = "exp_avg_sq";
     private const string MomentumBuffer = "momentum_buffer";
@@ -51,7 +57,7 @@ internal static class OptimizerStateFile
     public static void Write(string path, string pairId, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
-        var (step, states, groups, learningRates) = optimizer switch
+        var (step, states, groups, learningRates, initialLearningRates) = optimizer switch
         {
             Adam adam => Moments(adam.SaveState()),
             AdamW adamW => Moments(adamW.SaveState()),
@@ -75,8 +81,13 @@ internal static class OptimizerStateFile
             [OptimizerKey] = optimizer.GetType().Name,
             [CheckpointPair.PairIdKey] = pairId,
             [GroupsKey] = string.Join(',', groups!.Select(g => g.ToString(CultureInfo.InvariantCulture))),
-            [LearningRatesKey] = string.Join(',', learningRates!.Select(r => r.ToString("R", CultureInfo.InvariantCulture))),
+            [LearningRatesKey] = Rates(learningRates!),
         };
+        if (initialLearningRates is not null)
+        {
+            metadata[InitialLearningRatesKey] = Rates(initialLearningRates);
+        }
+
         if (schedule is not null)
         {
             metadata[ScheduleKey] = schedule.GetType().Name;
@@ -88,10 +99,11 @@ internal static class OptimizerStateFile
 
         SafeTensorsFile.Write(path, tensors, metadata);
 
-        static (int, (string, float[])[], int[]?, float[]?) Moments(AdamState state)
-            => (state.Step, [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)], state.Groups, state.LearningRates);
-        static (int, (string, float[])[], int[]?, float[]?) Momentum(SgdState state)
-            => (state.Step, state.MomentumBuffer is { } buffer ? [(MomentumBuffer, buffer)] : [], state.Groups, state.LearningRates);
+        static (int, (string, float[])[], int[]?, float[]?, float[]?) Moments(AdamState state)
+            => (state.Step, [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)], state.Groups, state.LearningRates, state.InitialLearningRates);
+        static (int, (string, float[])[], int[]?, float[]?, float[]?) Momentum(SgdState state)
+            => (state.Step, state.MomentumBuffer is { } buffer ? [(MomentumBuffer, buffer)] : [], state.Groups, state.LearningRates, state.InitialLearningRates);
+        static string Rates(float[] rates) => string.Join(',', rates.Select(r => r.ToString("R", CultureInfo.InvariantCulture)));
     }
 
     /// <summary>
@@ -156,8 +168,9 @@ internal static class OptimizerStateFile
         }
 
         int[]? groups = List<int>(GroupsKey, text => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int g) ? g : null);
-        float[]? learningRates = List<float>(LearningRatesKey, text => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float r) ? r : null);
-        if (Layout(optimizer).Mismatch(groups, learningRates) is { } mismatch)
+        float[]? learningRates = List<float>(LearningRatesKey, ParseRate);
+        float[]? initialLearningRates = List<float>(InitialLearningRatesKey, ParseRate);
+        if (Layout(optimizer).Mismatch(groups, learningRates, initialLearningRates) is { } mismatch)
         {
             throw new CheckpointException($"{path} holds the state of other parameter groups than the {optimizer.GetType().Name}'s: {mismatch}.");
         }
@@ -170,9 +183,9 @@ internal static class OptimizerStateFile
 
         Action loadOptimizer = optimizer switch
         {
-            Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates }),
-            AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates }),
-            Sgd sgd => Load(sgd.LoadState, new SgdState(step, sgd.HasMomentumBuffer ? Flat(MomentumBuffer) : null) { Groups = groups, LearningRates = learningRates }),
+            Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
+            AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
+            Sgd sgd => Load(sgd.LoadState, new SgdState(step, sgd.HasMomentumBuffer ? Flat(MomentumBuffer) : null) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
         };
         if (schedule is null)
@@ -198,6 +211,7 @@ internal static class OptimizerStateFile
         return (step, LoadBoth);
 
         static Action Load<TState>(Action<TState> load, TState state) => () => load(state);
+        static float? ParseRate(string text) => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float r) ? r : null;
 
         // A comma-separated list of the metadata, or null when the file has none (saved before groups were recorded).
         T[]? List<T>(string key, Func<string, T?> parse)

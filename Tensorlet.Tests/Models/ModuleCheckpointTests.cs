@@ -402,6 +402,49 @@ public sealed class ModuleCheckpointTests
         Assert.That((again.GetLearningRate(0), again.GetLearningRate(1)), Is.EqualTo((saved.Item1, 0.003f)), "without a schedule too, as torch's load_state_dict");
     }
 
+    // The optimizer file holds each group's initial rate (torch's initial_lr), so a schedule made after the load replays
+    // from the run's base rates, not from the rates it stopped at, as torch's (scripts/make_schedule_group_fixtures.py).
+    // A file without them (saved before they were kept) loads the rates the optimizer was made with.
+    [TestCase(true)]
+    [TestCase(false)]
+    public void AScheduleMadeAfterLoadingReplaysFromEachGroupsInitialRateAsTorchs(bool fileHoldsInitialRates)
+    {
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/schedule_groups.safetensors"));
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        using var model = Model(device, seed: 1);
+        using var adam = new Adam(Groups(model.Parameters, biasLearningRate: 0.01f), 0.1f);
+        var schedule = new WarmupCosineLR(adam, warmupSteps: 0, totalSteps: 10);
+        StepsWithSchedule(model, adam, schedule, everyStep: true, 0, 5);
+        ModuleCheckpoint.Save(model, path, adam);
+        if (!fileHoldsInitialRates)
+        {
+            EditedSafeTensors.EditMetadata(EditedSafeTensors.OptimizerFileOf(path), metadata => Assert.That(metadata.Remove("tensorlet.initial_learning_rates")));
+        }
+
+        // Made with other rates, the file's initial rates are loaded; without them, the rates it is made with are taken.
+        using var resumed = Model(device, seed: 2);
+        using var resumedAdam = fileHoldsInitialRates
+            ? new Adam(Groups(resumed.Parameters, biasLearningRate: 0.5f), 0.5f)
+            : new Adam(Groups(resumed.Parameters, biasLearningRate: 0.01f), 0.1f);
+        ModuleCheckpoint.Load(resumed, path, resumedAdam);
+        var replay = new WarmupCosineLR(resumedAdam, warmupSteps: 0, totalSteps: 10);
+        var loaded = (resumedAdam.GetInitialLearningRate(0), resumedAdam.GetInitialLearningRate(1));
+        for (int i = 0; i < 5; i++)
+        {
+            replay.Step();
+        }
+
+        Assert.That(loaded, Is.EqualTo(((float?)fixture["resume_loaded_initial_lr"].Data[0], (float?)fixture["resume_loaded_initial_lr"].Data[1])), "torch's initial_lr");
+        Assert.That(replay.BaseLearningRates, Is.EqualTo(schedule.BaseLearningRates));
+        Assert.That(replay.LearningRates, Is.EqualTo(schedule.LearningRates), "the uninterrupted run's rates");
+        for (int g = 0; g < 2; g++)
+        {
+            double torch = fixture["resume_replayed_lr"].Data[g];
+            Assert.That(replay.LearningRates[g], Is.EqualTo(torch).Within(1e-7 * torch), $"torch's replayed rate, group {g}");
+        }
+    }
+
     [Test]
     public void AnOptimizerStateOfOtherParameterGroupsIsRefusedAndNothingChanges()
     {
@@ -422,6 +465,11 @@ public sealed class ModuleCheckpointTests
         EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.groups"] = "0,0,0,1,1,0,1");
         EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.learning_rates"] = "0.01,NaN");
         Assert.That(LoadRefused(path, p => new AdamW(Groups(p), 0.01f), steps: 1), Is.EqualTo(Refused(optimizerFile) + "group 1's learning rate is NaN; it must be a finite number of at least 0."));
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.learning_rates"] = "0.01,0.03");
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.initial_learning_rates"] = "0.01");
+        Assert.That(LoadRefused(path, p => new AdamW(Groups(p), 0.01f), steps: 1), Is.EqualTo(Refused(optimizerFile) + "it has 1 initial learning rate and this optimizer has 2 parameter groups."));
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.initial_learning_rates"] = "0.01,-1");
+        Assert.That(LoadRefused(path, p => new AdamW(Groups(p), 0.01f), steps: 1), Is.EqualTo(Refused(optimizerFile) + "group 1's initial learning rate is -1; it must be a finite number of at least 0."));
     }
 
     [Test]

@@ -132,6 +132,35 @@ public sealed class ScheduleTests
         }
     }
 
+    // As torch's schedulers with initial_lr: the first schedule records each group's rate as its initial rate, and a
+    // later one starts from it, not from the rate the first has set (a warm-up's 0); ReduceLROnPlateau, no _LRScheduler
+    // in torch, neither reads nor records it.
+    [Test]
+    public void TheFirstScheduleRecordsEachGroupsInitialRateAndALaterOneStartsFromIt()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = FreezingTests.Model(device);
+        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model.Parameters);
+        using var sgd = new Sgd([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0.02f }], 0.1f);
+        Assert.That((sgd.GetInitialLearningRate(0), sgd.GetInitialLearningRate(1)), Is.EqualTo(((float?)null, (float?)null)), "none before a schedule");
+
+        sgd.SetLearningRate(1, 0.03f);
+        var plateau = new ReduceLROnPlateau(sgd);
+        Assert.That(sgd.GetInitialLearningRate(1), Is.Null, "ReduceLROnPlateau records none");
+        var warmup = new WarmupCosineLR(sgd, warmupSteps: 3, totalSteps: 10);
+        Assert.That((sgd.GetInitialLearningRate(0), sgd.GetInitialLearningRate(1), sgd.GetLearningRate(1)), Is.EqualTo(((float?)0.1f, (float?)0.03f, 0f)), "the rate set by hand, then the warm-up's 0");
+
+        var step = new StepLR(sgd, stepSize: 2);
+        var later = new ReduceLROnPlateau(sgd);
+        Assert.That((plateau.BaseLearningRates[1], warmup.BaseLearningRates[1], step.BaseLearningRates[1], later.BaseLearningRates[1]), Is.EqualTo(((double)0.03f, (double)0.03f, (double)0.03f, 0.0)));
+        Assert.That(step.LearningRates[1], Is.EqualTo(0.0), "a chainable schedule goes on from the optimizer's rate");
+
+        sgd.SetInitialLearningRate(1, 0.5f);
+        Assert.That(new StepLR(sgd, stepSize: 2).BaseLearningRates[1], Is.EqualTo(0.5));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => sgd.SetInitialLearningRate(1, float.NaN))!.ParamName, Is.EqualTo("learningRate"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => sgd.GetInitialLearningRate(2));
+    }
+
     // A user's schedule, as torch's LambdaLR(f) with f(e) = 0.5·0.9^e, that counts its own steps: Next gives every
     // group's rate from that group's base, once at creation and once per step (scripts/make_schedule_group_fixtures.py).
     [Test]
