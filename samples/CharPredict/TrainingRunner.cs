@@ -399,7 +399,8 @@ internal sealed class TrainingRunner(
             optimizer = Optimizer(model);
             checkpoint.LoadOptimizerState(model, optimizer);
 
-            // The state holds the rate the stopped run ended with; the run's schedule replays from its base rate.
+            // The state holds the rate the stopped run ended with. The replay starts from the base rate: a chainable
+            // schedule (char-rnn, step, exponential, plateau) goes on from the optimizer's rate, as torch's does.
             optimizer.LearningRate = settings.LearningRate;
             return new Loaded(checkpoint.Position, model, optimizer);
         }
