@@ -4,8 +4,8 @@
 Run:  /usr/bin/python3 scripts/make_nll_fixtures.py [--out DIR]
 
 Uses the hand-written safetensors writer of make_torch_fixtures.py (F32 row-major, I64 class ids, metadata as
-strings). Everything runs on the CPU in float32 with fixed seeds, so a rerun rewrites the same bytes. Writes only
-nll.safetensors, whose tensors are, for R in r2 (rank 2) and r3 (rank 3):
+strings). Everything runs on the CPU in float32 with fixed seeds, so a rerun rewrites the same bytes. Writes
+nll.safetensors and nll_edges.safetensors. nll.safetensors holds, for R in r2 (rank 2) and r3 (rank 3):
 
   R.x            the input: [4, 5] or [2, 3, 5], one row shifted by +40 (stability) and one spread ×10.
   R.g            the output gradient, shaped as R.x.
@@ -22,6 +22,14 @@ and for a model, Sequential(0: Linear(4, 8), 1: Tanh, 2: Linear(8, 5), 3: LogSof
 model.x [2, 3, 4] and model.target [2, 3] (I64, one ignored): model.<param> (the initial parameters, seed 21),
 model.loss [] (the initial loss), and adam3.<param> after 3 steps of Adam(lr=0.01), each step zero_grad, forward,
 loss, backward, step on the same batch.
+
+nll_edges.safetensors holds inputs at the edges of float32:
+
+  large.x                      logits [3, 4] whose log Σ is far from 0 next to a maximum of large magnitude: a row
+                               near 1e4, one near 1e6 (float32's step there is 0.0625), and [3e38, 3e38, -3e38, 0].
+  large.g                      the output gradient, shaped as large.x.
+  large.log_softmax            nn.LogSoftmax(dim=-1)(large.x) (−inf where x − max overflows, as at −3e38).
+  large.log_softmax.grad_x     d/dx of Σ g⊙log_softmax(x).
 """
 import argparse
 import os
@@ -90,6 +98,22 @@ def make_model(tensors):
         tensors["adam3." + name] = p.detach().clone()
 
 
+def make_large(tensors):
+    x = torch.tensor([
+        [10000.0, 10000.5, 9999.25, 10001.0],
+        [1e6 + 0.3, 1e6, 1e6 - 0.7, 1e6 + 0.1],
+        [3e38, 3e38, -3e38, 0.0],
+    ], dtype=torch.float32)
+    g = torch.tensor([[0.5, -1.0, 0.25, 2.0], [-0.75, 1.5, 0.125, -1.0], [1.0, -0.5, 0.75, 0.25]], dtype=torch.float32)
+    xg = x.clone().requires_grad_(True)
+    y = nn.LogSoftmax(dim=-1)(xg)
+    (y * g).sum().backward()
+    tensors["large.x"] = x
+    tensors["large.g"] = g
+    tensors["large.log_softmax"] = y.detach()
+    tensors["large.log_softmax.grad_x"] = xg.grad.detach().clone()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=DEFAULT_OUT)
@@ -100,6 +124,9 @@ def main():
     make_functions("r3.", (2, 3, 5), [2, 4, IGNORE, 0, 1, 1], tensors)
     make_model(tensors)
     save_and_verify(os.path.join(args.out, "nll.safetensors"), tensors, {"fixture": "nll", "torch": torch.__version__, "ignore_index": str(IGNORE)})
+    edges = {}
+    make_large(edges)
+    save_and_verify(os.path.join(args.out, "nll_edges.safetensors"), edges, {"fixture": "nll_edges", "torch": torch.__version__})
 
 
 if __name__ == "__main__":

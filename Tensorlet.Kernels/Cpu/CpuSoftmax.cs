@@ -86,8 +86,8 @@ internal static unsafe class CpuSoftmax
     }
 
     /// <summary>
-    /// y[r] = log_softmax(x[r]) = x[r] − max − log Σ e^(x[r] − max) for every row (nn.LogSoftmax over the last
-    /// dimension). <paramref name="y"/> is another buffer than <paramref name="x"/>: it holds each row's exponentials
+    /// y[r] = log_softmax(x[r]) = (x[r] − max) − log Σ e^(x[r] − max) for every row (nn.LogSoftmax over the last
+    /// dimension), in that order as PyTorch's: max + log Σ would be rounded at the magnitude of max, losing log Σ. <paramref name="y"/> is another buffer than <paramref name="x"/>: it holds each row's exponentials
     /// before their logarithm is subtracted from x.
     /// </summary>
     /// <param name="x">[rows, classes].</param>
@@ -158,14 +158,14 @@ internal static unsafe class CpuSoftmax
         return sum + ExpSweep<FloatLanes1, float>(x, y, n, ref j, shift, k);
     }
 
-    /// <summary>y = x − shift for the row.</summary>
-    private static void SubtractStore(float* x, float* y, int n, float shift)
+    /// <summary>y = (x − max) − logSum for the row.</summary>
+    private static void SubtractStore(float* x, float* y, int n, float max, float logSum)
     {
         int j = 0;
-        SubtractSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, shift);
-        SubtractSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, shift);
-        SubtractSweep<FloatLanes128, Vector128<float>>(x, y, n, ref j, shift);
-        SubtractSweep<FloatLanes1, float>(x, y, n, ref j, shift);
+        SubtractSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, max, logSum);
+        SubtractSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, max, logSum);
+        SubtractSweep<FloatLanes128, Vector128<float>>(x, y, n, ref j, max, logSum);
+        SubtractSweep<FloatLanes1, float>(x, y, n, ref j, max, logSum);
     }
 
     /// <summary>The backward's row sum s: Σ dy⊙y for the softmax, Σ dy for the log-softmax.</summary>
@@ -260,7 +260,7 @@ internal static unsafe class CpuSoftmax
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SubtractSweep<TLanes, TVector>(float* x, float* y, int n, ref int j, float shift)
+    private static void SubtractSweep<TLanes, TVector>(float* x, float* y, int n, ref int j, float max, float logSum)
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
@@ -269,10 +269,11 @@ internal static unsafe class CpuSoftmax
             return;
         }
 
-        var shiftV = TLanes.Create(shift);
+        var maxV = TLanes.Create(max);
+        var logSumV = TLanes.Create(logSum);
         for (; j <= n - TLanes.Count; j += TLanes.Count)
         {
-            TLanes.Store(TLanes.Subtract(TLanes.Load(x + j), shiftV), y + j);
+            TLanes.Store(TLanes.Subtract(TLanes.Subtract(TLanes.Load(x + j), maxV), logSumV), y + j);
         }
     }
 
@@ -381,11 +382,12 @@ internal static unsafe class CpuSoftmax
                 float* row = x + (r * classes);
                 float* yRow = y + (r * classes);
 
-                // The exponentials go to y only to be summed; y = x − (max + log Σ) then overwrites them, which keeps
-                // a probability too small for a float (e^−104) as its exact logarithm.
+                // The exponentials go to y only to be summed; y = (x − max) − log Σ then overwrites them, which keeps
+                // a probability too small for a float (e^−104) as its exact logarithm. x − max is exact for the
+                // logits near the maximum (Sterbenz), so log Σ is subtracted at the magnitude of y, not of max.
                 float max = RowMax(row, classes);
                 float sum = ExpShiftedStore(row, yRow, classes, max, 1f);
-                SubtractStore(row, yRow, classes, max + MathF.Log(sum));
+                SubtractStore(row, yRow, classes, max, MathF.Log(sum));
             }
         }
     }

@@ -94,8 +94,8 @@ internal static class SoftmaxKernels
     }
 
     /// <summary>
-    /// y[r] = log_softmax(x[r]) = x[r] − (max + log Σ e^(x[r] − max)). y is another buffer than x: it holds the row's
-    /// exponentials before their logarithm is subtracted from x, as on the CPU.
+    /// y[r] = log_softmax(x[r]) = (x[r] − max) − log Σ e^(x[r] − max), in that order as on the CPU (whose kernel says
+    /// why). y is another buffer than x: it holds the row's exponentials before their logarithm is subtracted.
     /// </summary>
     public static void LogSoftmax(ArrayView<float> x, ArrayView<float> y, int rows, int classes)
     {
@@ -109,10 +109,10 @@ internal static class SoftmaxKernels
         int lane = Warp.LaneIdx;
         long start = (long)row * classes;
         float max = RowMax(x, start, classes);
-        float shift = max + KernelMath.Log(ExpShiftedStore(x, y, start, classes, max, 1f));
+        float logSum = KernelMath.Log(ExpShiftedStore(x, y, start, classes, max, 1f));
         for (int k = lane; k < classes; k += warpSize)
         {
-            y[start + k] = x[start + k] - shift;
+            y[start + k] = (x[start + k] - max) - logSum;
         }
     }
 

@@ -13,8 +13,9 @@ namespace Tensorlet.Tests.Kernels;
 /// <summary>
 /// The log-softmax and the backwards of the softmax and the log-softmax, on every device against the float64 reference
 /// (fed the very float32 inputs the kernel saw), and the reference backwards against central differences.
-/// Tolerances: the log-softmax is x − (max + log Σ) with every term O(10), so its error is a few float32 ulps of 10
-/// (|Δ| ≤ 2e-6 + 2e-6·|ref|, as the cross-entropy's loss). A backward's row sum s runs over up to V = 1000 terms of
+/// Tolerances: the log-softmax is (x − max) − log Σ with x − max exact near the maximum (Sterbenz) and every term
+/// O(10) whatever the logits' magnitude, so its error is a few float32 ulps of 10 (|Δ| ≤ 2e-6 + 2e-6·|ref|, as the
+/// cross-entropy's loss). A backward's row sum s runs over up to V = 1000 terms of
 /// magnitude ≤ 1 (dy in ±1, y a probability, or e^y ≤ 1), so s carries √V·6e-8·V ≈ 2e-6·|s| at most independent
 /// roundings and up to 6e-5 where every rounding points the same way; dx = y⊙(dy − s) or dy − e^y·s takes it times a
 /// factor ≤ 1: |Δ| ≤ 1e-5 + 1e-5·|ref|. An error of 1e-4 is outside both bounds.
@@ -112,6 +113,45 @@ public sealed class LogSoftmaxTests
         var y = yT.ToArray();
         Assert.That(y.All(float.IsFinite), Is.True, $"finite log-probabilities: {string.Join(", ", y)}");
         AssertClose(y, ReferenceLogSoftmax(2, 3, x), "y", 2e-6, 2e-6);
+    }
+
+    private static IEnumerable<TestCaseData> DevicesAndMagnitudes() =>
+        from device in TestDevices.All
+        from magnitude in new[] { 1e4f, 1e6f, 3e7f }
+        select new TestCaseData(device, magnitude).SetArgDisplayNames(device, $"x≈{magnitude:G}");
+
+    [TestCaseSource(nameof(DevicesAndMagnitudes))]
+    public void LogSoftmaxKeepsLogSumNextToALargeMaximum(string deviceName, float magnitude)
+    {
+        // Rows of V = 37 (whole registers and a tail) within ±2 of the magnitude, so log Σ is about 2.3. x − max is
+        // exact there (Sterbenz), and y is a few ulps of 10; max + log Σ rounded at the magnitude (a step of 0.0625
+        // at 1e6, 2 at 3e7) would lose log Σ.
+        var device = TestDevices.Get(deviceName);
+        const int rows = 3, classes = 37;
+        var rng = new Random((int)MathF.Log2(magnitude));
+        var x = Uniform(rng, rows * classes, 2).Select(v => magnitude + v).ToArray();
+        using var xT = device.FromArray(x, rows, classes);
+        using var yT = device.Zeros(rows, classes);
+
+        Ops.LogSoftmax(xT, yT);
+
+        AssertClose(yT.ToArray(), ReferenceLogSoftmax(rows, classes, x), "y");
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void LogSoftmaxOfTwoLogitsAtFloatsLimitIsMinusLogTwo(string deviceName)
+    {
+        // max + log 2 rounds to max at 3e38, which gave 0; (x − max) − log Σ gives −log 2, as PyTorch does, and −∞
+        // where x − max overflows (−3e38 − 3e38), also as PyTorch does.
+        var device = TestDevices.Get(deviceName);
+        using var xT = device.FromArray([3e38f, 3e38f, -3e38f, 0f], 1, 4);
+        using var yT = device.Zeros(1, 4);
+
+        Ops.LogSoftmax(xT, yT);
+
+        var y = yT.ToArray();
+        AssertClose([y[0], y[1], y[3]], [-Math.Log(2), -Math.Log(2), -3e38 - Math.Log(2)], "y at 3e38, 3e38 and 0");
+        Assert.That(y[2], Is.EqualTo(float.NegativeInfinity), "y at −3e38");
     }
 
     [Test]

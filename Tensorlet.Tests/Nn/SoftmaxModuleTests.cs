@@ -8,8 +8,8 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// LogSoftmax, Softmax and NllLoss against PyTorch 1.13 (fixtures written by scripts/make_nll_fixtures.py; see its
-/// header) at the tolerances of <see cref="ModuleTorchParityTests"/>, on rank-2 and rank-3 input, and NllLoss's bad
-/// input refused in one line. Their gradients against central finite differences are in <see cref="ModuleGradientTests"/>.
+/// header) at the tolerances of <see cref="ModuleTorchParityTests"/>, on rank-2 and rank-3 input and at the edges of
+/// float32, and NllLoss's bad input refused in one line. Their gradients against central finite differences are in <see cref="ModuleGradientTests"/>.
 /// </summary>
 public sealed class SoftmaxModuleTests
 {
@@ -42,6 +42,21 @@ public sealed class SoftmaxModuleTests
         var dx = softmax.Backward(g);
         Assert.That(dx.Shape, Is.EqualTo(shape), "dx is shaped as x");
         ModuleTorchParityTests.AssertClose(dx.ToArray(), fixture[$"{rank}.{module}.grad_x"].Data, 1e-4, $"{module}.grad_x");
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void LogSoftmaxMatchesPyTorchOnLogitsOfLargeMagnitude(string deviceName)
+    {
+        // Rows near 1e4, near 1e6 and [3e38, 3e38, −3e38, 0], where log Σ is far from 0 next to a large maximum;
+        // −∞ where PyTorch has it.
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/nll_edges.safetensors"));
+        using var softmax = new LogSoftmax();
+        using var x = device.FromArray(fixture["large.x"].Data, 3, 4);
+        using var g = device.FromArray(fixture["large.g"].Data, 3, 4);
+
+        ModuleTorchParityTests.AssertClose(softmax.Forward(x).ToArray(), fixture["large.log_softmax"].Data, 1e-5, "log_softmax");
+        ModuleTorchParityTests.AssertClose(softmax.Backward(g).ToArray(), fixture["large.log_softmax.grad_x"].Data, 1e-4, "log_softmax.grad_x");
     }
 
     [TestCaseSource(nameof(DevicesAndRanks))]
