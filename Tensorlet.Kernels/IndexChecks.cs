@@ -19,13 +19,16 @@ internal static class IndexChecks
         }
     }
 
-    /// <summary>Throws for the first target outside [0, <paramref name="classes"/>), naming its value and row.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, <paramref name="classes"/>).</exception>
-    public static void ThrowIfAnyTargetOutside(ReadOnlySpan<int> targets, int classes)
+    /// <summary>
+    /// Throws for the first target outside [0, <paramref name="classes"/>), naming its value and row; a target equal to
+    /// <paramref name="ignoreIndex"/> (when there is one) is skipped, wherever it lies.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A target other than the ignored one is outside [0, <paramref name="classes"/>).</exception>
+    public static void ThrowIfAnyTargetOutside(ReadOnlySpan<int> targets, int classes, int? ignoreIndex = null)
     {
         for (int r = 0; r < targets.Length; r++)
         {
-            if ((uint)targets[r] >= (uint)classes)
+            if ((uint)targets[r] >= (uint)classes && targets[r] != ignoreIndex)
             {
                 throw new ArgumentOutOfRangeException(
                     nameof(targets), targets[r], $"Target {targets[r]} of row {r} is outside the {classes} classes [0, {classes}).");

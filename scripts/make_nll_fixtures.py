@@ -30,6 +30,14 @@ nll_edges.safetensors holds inputs at the edges of float32:
   large.g                      the output gradient, shaped as large.x.
   large.log_softmax            nn.LogSoftmax(dim=-1)(large.x) (−inf where x − max overflows, as at −3e38).
   large.log_softmax.grad_x     d/dx of Σ g⊙log_softmax(x).
+  ignored.x                    [4, 3]: rows [-inf, -0.1, -3], [-1, -0.5, -2], [nan, 0.5, 1], [inf, 0, 1].
+  ignored.target               [4] (I64): [-100, 1, -100, -100], every row but one ignored, each holding a non-finite.
+  ignored.nll.R, ignored.nll.grad_R      nn.NLLLoss(reduction=R)(ignored.x, ignored.target) and its gradient, for R
+                               in mean and sum: each ignored row adds 0 and gets a zero gradient.
+  ignored.nll.none             reduction="none": 0 at each ignored row.
+  ignored.ce.R, ignored.ce.grad_R, ignored.ce.none   as the NLL's for nn.CrossEntropyLoss on ignored.x as logits:
+                               the ignored rows' losses are 0, their gradient 0 − softmax·0 is 0 for the −inf row and
+                               NaN for the nan and inf rows, whose softmax is NaN.
 """
 import argparse
 import os
@@ -114,6 +122,22 @@ def make_large(tensors):
     tensors["large.log_softmax.grad_x"] = xg.grad.detach().clone()
 
 
+def make_ignored(tensors):
+    inf, nan = float("inf"), float("nan")
+    x = torch.tensor([[-inf, -0.1, -3.0], [-1.0, -0.5, -2.0], [nan, 0.5, 1.0], [inf, 0.0, 1.0]], dtype=torch.float32)
+    target = torch.tensor([IGNORE, 1, IGNORE, IGNORE], dtype=torch.int64)
+    tensors["ignored.x"] = x
+    tensors["ignored.target"] = target
+    for name, loss in (("nll", nn.NLLLoss), ("ce", nn.CrossEntropyLoss)):
+        for reduction in ("mean", "sum"):
+            input = x.clone().requires_grad_(True)
+            value = loss(reduction=reduction, ignore_index=IGNORE)(input, target)
+            value.backward()
+            tensors["ignored." + name + "." + reduction] = value.detach()
+            tensors["ignored." + name + ".grad_" + reduction] = input.grad.detach().clone()
+        tensors["ignored." + name + ".none"] = loss(reduction="none", ignore_index=IGNORE)(x, target).detach()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=DEFAULT_OUT)
@@ -126,6 +150,7 @@ def main():
     save_and_verify(os.path.join(args.out, "nll.safetensors"), tensors, {"fixture": "nll", "torch": torch.__version__, "ignore_index": str(IGNORE)})
     edges = {}
     make_large(edges)
+    make_ignored(edges)
     save_and_verify(os.path.join(args.out, "nll_edges.safetensors"), edges, {"fixture": "nll_edges", "torch": torch.__version__})
 
 

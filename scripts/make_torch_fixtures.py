@@ -181,7 +181,9 @@ def save_and_verify(path, tensors, metadata):
     for name, t in tensors.items():
         b = back[name]
         assert b.dtype == t.dtype and b.shape == t.shape, f"{path}: {name}"
-        assert torch.equal(b, t.detach()), f"{path}: {name} did not read back bit for bit"
+        # NaN is not equal to itself, so a tensor holding one is compared with NaN equal to NaN.
+        same = torch.equal(b, t.detach()) or (b.is_floating_point() and torch.allclose(b, t.detach(), rtol=0, atol=0, equal_nan=True))
+        assert same, f"{path}: {name} did not read back bit for bit"
     print(f"wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes, {len(tensors)} tensors)")
 
 

@@ -150,15 +150,17 @@ internal interface IKernelBackend : IDisposable
     /// <summary>
     /// Fused, numerically stable softmax and cross-entropy per row of logits [N,V] with targets [N].
     /// losses[i] = −log softmax(logits[i])[targets[i]] in nats; dLogits[i] = (softmax(logits[i]) − onehot(targets[i]))·gradScale.
-    /// dLogits may be the same tensor as logits.
+    /// dLogits may be the same tensor as logits. A row whose target is <paramref name="ignoreIndex"/> (when not null)
+    /// gets loss 0 and the gradient softmax(logits[i])·0: 0, or NaN where its softmax is, as PyTorch's.
     /// </summary>
-    void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale);
+    void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale, int? ignoreIndex);
 
     /// <summary>
     /// nn.NLLLoss per row of log-probabilities [N,C] with targets [N]: losses[i] = −input[i, targets[i]];
-    /// dInput[i] = −onehot(targets[i])·gradScale. dInput may be the same tensor as input.
+    /// dInput[i] = −onehot(targets[i])·gradScale. dInput may be the same tensor as input. A row whose target is
+    /// <paramref name="ignoreIndex"/> (when not null) gets loss 0 and a zero gradient, whatever it holds.
     /// </summary>
-    void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale);
+    void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale, int? ignoreIndex);
 
     /// <summary>y = log_softmax(x) per row of [N,V], shifted by each row's maximum; y is another tensor than x.</summary>
     void LogSoftmax(Tensor x, Tensor y);

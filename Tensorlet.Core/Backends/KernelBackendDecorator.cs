@@ -185,18 +185,18 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
-    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
+    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale, int? ignoreIndex)
     {
         var mark = Begin();
-        Inner.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
+        Inner.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale, ignoreIndex);
         End(nameof(SoftmaxCrossEntropy), mark);
     }
 
     /// <inheritdoc/>
-    public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale)
+    public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale, int? ignoreIndex)
     {
         var mark = Begin();
-        Inner.NllLoss(input, targets, losses, dInput, gradScale);
+        Inner.NllLoss(input, targets, losses, dInput, gradScale, ignoreIndex);
         End(nameof(NllLoss), mark);
     }
 

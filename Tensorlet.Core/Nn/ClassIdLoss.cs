@@ -4,7 +4,9 @@ namespace Tensorlet.Nn;
 /// A loss over class ids (<see cref="CrossEntropyLoss"/>, <see cref="NllLoss"/>): one loss per row of a prediction
 /// [..., C] (the last dimension holds the classes) against one class id per row [...], from a row kernel that writes
 /// each row's loss and its gradient at once. Targets equal to <see cref="IgnoreIndex"/> add nothing to the loss or the
-/// gradient, and the mean is over the others, as in PyTorch.
+/// gradient, and the mean is over the others, as in PyTorch: the kernel writes their row loss as 0 whatever the row
+/// holds (a −∞ or NaN there gives 0, not NaN), and their gradient as PyTorch's, 0 for <see cref="NllLoss"/> and
+/// 0 − softmax·0 for <see cref="CrossEntropyLoss"/> (NaN where a logit of the row is NaN or +∞).
 /// </summary>
 public abstract class ClassIdLoss : ILoss<IndexTensor>
 {
@@ -13,14 +15,11 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
     private readonly RowKernel kernel;
     private readonly Workspace rowLosses = new();
     private readonly Workspace inputGradients = new();
-    private readonly Workspace rowWeights = new();
     private readonly ShapeView inputMatrix = new();
     private readonly ShapeView gradientShaped = new();
     private readonly FlatIndexView flatTargets = new();
-    private IndexTensor? substituted;
     private float[] hostLosses = [];
     private int[] hostTargets = [];
-    private float[] hostWeights = [];
     private Tensor? gradient;
     private Tensor? lastLosses;
 
@@ -28,7 +27,8 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
     /// <param name="inputName">What its prediction holds, as its errors name it ("logits").</param>
     /// <param name="reduction">Mean or sum over the targets that count.</param>
     /// <param name="ignoreIndex">The target value that is skipped.</param>
-    /// <param name="kernel">Writes each row's loss and its gradient times gradScale, for every target in [0, C).</param>
+    /// <param name="kernel">Writes each row's loss and its gradient times gradScale, for every target in [0, C), and for
+    /// a target equal to the ignore index it is given, a loss of 0 and PyTorch's gradient for an ignored row.</param>
     private protected ClassIdLoss(string lossName, string inputName, Reduction reduction, int ignoreIndex, RowKernel kernel)
     {
         this.lossName = lossName;
@@ -38,8 +38,8 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
         IgnoreIndex = ignoreIndex;
     }
 
-    /// <summary>The row kernel: losses [N] and dInput [N, C] from input [N, C] and targets [N] in [0, C).</summary>
-    private protected delegate void RowKernel(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale);
+    /// <summary>The row kernel: losses [N] and dInput [N, C] from input [N, C] and targets [N] in [0, C) or ignoreIndex.</summary>
+    private protected delegate void RowKernel(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale, int? ignoreIndex);
 
     /// <summary>Mean or sum.</summary>
     public Reduction Reduction { get; }
@@ -97,15 +97,13 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
         var losses = rowLosses.Get(device, rows, 1);
         var dInput = inputGradients.Get(device, rows, classes);
         lastLosses = losses;
-        if (!targets.MayContain(IgnoreIndex))
-        {
-            CountedRows = rows;
-            kernel(input, targets, losses, dInput, Reduction == Reduction.Sum ? 1f : 1f / rows);
-        }
-        else
-        {
-            RunWithIgnored(input, targets, losses, dInput, rows);
-        }
+        int counted = targets.MayContain(IgnoreIndex) ? CountNotIgnored(targets, rows) : rows;
+
+        // With every target ignored the mean is 0/0, NaN (Forward gives it, as PyTorch does), but its gradient is zero,
+        // as PyTorch's is: a scale of NaN would make every row's gradient NaN.
+        float scale = Reduction == Reduction.Sum || counted == 0 ? 1f : 1f / counted;
+        kernel(input, targets, losses, dInput, scale, IgnoreIndex);
+        CountedRows = counted;
 
         gradient = prediction.Rank == 2 ? dInput : gradientShaped.Like(dInput, prediction, classes);
         return losses;
@@ -116,46 +114,24 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
     {
         rowLosses.Dispose();
         inputGradients.Dispose();
-        rowWeights.Dispose();
-        substituted?.Dispose();
     }
 
-    // Ignored rows run through the kernel with target 0, and then get weight 0 in both the loss and the gradient.
-    private void RunWithIgnored(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, int rows)
+    // The targets that count, read back from the device: only where the host's bound on the values allows an ignored one.
+    private int CountNotIgnored(IndexTensor targets, int rows)
     {
         if (hostTargets.Length < rows)
         {
             hostTargets = new int[rows];
-            hostWeights = new float[rows];
         }
 
         var host = hostTargets.AsSpan(0, rows);
         targets.CopyTo(host);
         int counted = 0;
-        for (int i = 0; i < rows; i++)
+        foreach (int t in host)
         {
-            bool keep = host[i] != IgnoreIndex;
-            hostWeights[i] = keep ? 1f : 0f;
-            host[i] = keep ? host[i] : 0;
-            counted += keep ? 1 : 0;
+            counted += t != IgnoreIndex ? 1 : 0;
         }
 
-        CountedRows = counted;
-        if (substituted is null || substituted.Length < rows || !ReferenceEquals(substituted.Device, input.Device))
-        {
-            substituted?.Dispose();
-            substituted = input.Device.IndexZeros(rows);
-        }
-
-        var safeTargets = substituted.Length == rows ? substituted : substituted.Slice(0, rows);
-        safeTargets.CopyFrom(host);
-        var weights = rowWeights.Get(input.Device, rows, 1);
-        weights.CopyFrom(hostWeights.AsSpan(0, rows));
-        // With every target ignored the mean is 0/0, NaN (Forward gives it, as PyTorch does), but its gradient is zero,
-        // as PyTorch's is: a scale of NaN would make every row's NaN·0 = NaN.
-        float scale = Reduction == Reduction.Sum || counted == 0 ? 1f : 1f / counted;
-        kernel(input, safeTargets, losses, dInput, scale);
-        Ops.ScaleRows(dInput, weights);
-        Ops.Multiply(losses, weights, losses);
+        return counted;
     }
 }

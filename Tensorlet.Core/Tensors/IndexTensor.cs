@@ -1,3 +1,4 @@
+using System.Buffers;
 using Tensorlet.Kernels;
 
 namespace Tensorlet;
@@ -48,16 +49,36 @@ public sealed class IndexTensor : DeviceTensor<int>
     {
         if (MayHoldOutside(columns))
         {
-            IndexChecks.ThrowIfAnyColumnOutside(ReadBackAndBound(), columns);
+            var values = ReadBackAndBound();
+            try
+            {
+                IndexChecks.ThrowIfAnyColumnOutside(values.AsSpan(0, (int)Length), columns);
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(values);
+            }
         }
     }
 
-    /// <summary>As <see cref="ThrowIfAnyColumnOutside"/>, for loss targets: names the value and its row.</summary>
-    internal void ThrowIfAnyTargetOutside(int classes)
+    /// <summary>
+    /// As <see cref="ThrowIfAnyColumnOutside"/>, for loss targets: names the value and its row. A target equal to
+    /// <paramref name="ignoreIndex"/> (when not null) passes wherever it lies; targets that may hold it are read back,
+    /// into a pooled buffer so that a training step with ignored targets allocates nothing.
+    /// </summary>
+    internal void ThrowIfAnyTargetOutside(int classes, int? ignoreIndex = null)
     {
         if (MayHoldOutside(classes))
         {
-            IndexChecks.ThrowIfAnyTargetOutside(ReadBackAndBound(), classes);
+            var values = ReadBackAndBound();
+            try
+            {
+                IndexChecks.ThrowIfAnyTargetOutside(values.AsSpan(0, (int)Length), classes, ignoreIndex);
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(values);
+            }
         }
     }
 
@@ -97,11 +118,14 @@ public sealed class IndexTensor : DeviceTensor<int>
         return min <= max && (min < 0 || max >= count);
     }
 
-    // The slow path: the exact values, whose range replaces the bound so that a false alarm is not raised again.
+    // The slow path: the exact values, in the first Length elements of an array the caller returns to the shared pool,
+    // whose range replaces the bound so that a false alarm is not raised again.
     private int[] ReadBackAndBound()
     {
-        var values = ToArray();
-        var (min, max) = IndexBounds.RangeOf(values);
+        var values = ArrayPool<int>.Shared.Rent((int)Length);
+        var exact = values.AsSpan(0, (int)Length);
+        CopyTo(exact);
+        var (min, max) = IndexBounds.RangeOf(exact);
         bounds.Record(Offset, Length, min, max);
         return values;
     }

@@ -308,15 +308,25 @@ public static class Ops
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, V); on every device, before anything is written.</exception>
     public static void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
-        => CheckRowLoss(nameof(SoftmaxCrossEntropy), logits, targets, losses, dLogits).Backend.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale);
+        => SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale, null);
 
     /// <summary>
-    /// nn.NLLLoss per row of log-probabilities [N, C]: losses = −input[r, targets[r]], and dInput = −onehot·gradScale.
-    /// Use gradScale = 1/N for the mean. dInput may be input.
+    /// As the public <see cref="SoftmaxCrossEntropy(Tensor, IndexTensor, Tensor, Tensor, float)"/>, but a row whose target is
+    /// <paramref name="ignoreIndex"/> (when not null) gets loss 0 and the gradient softmax·0 (0, or NaN where its softmax
+    /// is, as PyTorch's), and that target is not range-checked.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C); on every device, before anything is written.</exception>
-    internal static void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale)
-        => CheckRowLoss(nameof(NllLoss), input, targets, losses, dInput).Backend.NllLoss(input, targets, losses, dInput, gradScale);
+    /// <exception cref="ArgumentOutOfRangeException">Another target is outside [0, V); on every device, before anything is written.</exception>
+    internal static void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale, int? ignoreIndex)
+        => CheckRowLoss(nameof(SoftmaxCrossEntropy), logits, targets, losses, dLogits, ignoreIndex).Backend.SoftmaxCrossEntropy(logits, targets, losses, dLogits, gradScale, ignoreIndex);
+
+    /// <summary>
+    /// nn.NLLLoss per row of log-probabilities [N, C]: losses = −input[r, targets[r]], and dInput = −onehot·gradScale;
+    /// a row whose target is <paramref name="ignoreIndex"/> (when not null) gets loss 0 and a zero gradient, whatever
+    /// it holds. Use gradScale = 1/N for the mean. dInput may be input.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Another target is outside [0, C); on every device, before anything is written.</exception>
+    internal static void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale, int? ignoreIndex)
+        => CheckRowLoss(nameof(NllLoss), input, targets, losses, dInput, ignoreIndex).Backend.NllLoss(input, targets, losses, dInput, gradScale, ignoreIndex);
 
     /// <summary>y = log_softmax(x) per row (nn.LogSoftmax over the last dimension of a matrix), shifted by each row's maximum.</summary>
     /// <exception cref="ArgumentException">y is not shaped as x, or is x's buffer.</exception>
@@ -795,7 +805,7 @@ public static class Ops
     }
 
     /// <summary>A row loss's arguments, on one device: input [N, C], targets and losses N long, dInput [N, C], every target in [0, C).</summary>
-    private static Device CheckRowLoss(string op, Tensor input, IndexTensor targets, Tensor losses, Tensor dInput)
+    private static Device CheckRowLoss(string op, Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, int? ignoreIndex)
     {
         var device = SameDevice(op, input, losses, dInput);
         SameDevice(op, device, targets);
@@ -804,7 +814,7 @@ public static class Ops
             throw new ArgumentException($"{op} shape mismatch: input {input.ShapeText}, targets {targets.ShapeText}, losses {losses.ShapeText}, gradient {dInput.ShapeText}.");
         }
 
-        targets.ThrowIfAnyTargetOutside(input.Columns);
+        targets.ThrowIfAnyTargetOutside(input.Columns, ignoreIndex);
         return device;
     }
 

@@ -2,7 +2,8 @@ namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
 /// nn.NLLLoss's rows on the CPU: the loss of a row of log-probabilities is minus its target's entry, and its gradient
-/// is zero but at the target. The zeroing is a vectorized clear of each row; rows are split across threads when there
+/// is zero but at the target; a row whose target is the ignored one gets a loss of 0 and a zero gradient, whatever it
+/// holds (written, not multiplied by 0, so a −∞ there gives 0 as in PyTorch, not NaN). The zeroing is a vectorized clear of each row; rows are split across threads when there
 /// are enough of them.
 /// </summary>
 internal static unsafe class CpuNllLoss
@@ -22,9 +23,10 @@ internal static unsafe class CpuNllLoss
     /// <param name="classes">C, the classes per row.</param>
     /// <param name="gradScale">The factor on the gradient: 1/N gives the gradient of the mean loss.</param>
     /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, classes); nothing is written.</exception>
+    /// <param name="ignoreIndex">The target of rows that are skipped (loss 0, gradient 0); null for none.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A target other than <paramref name="ignoreIndex"/> is outside [0, classes); nothing is written.</exception>
     public static void Rows(
-        ReadOnlySpan<float> input, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dInput, int rows, int classes, float gradScale, int threads = 1)
+        ReadOnlySpan<float> input, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dInput, int rows, int classes, float gradScale, int threads = 1, int? ignoreIndex = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(classes);
@@ -35,7 +37,7 @@ internal static unsafe class CpuNllLoss
         CheckLength(losses.Length, rows, nameof(losses));
 
         // Checked up front, on one thread, so a bad target leaves the outputs untouched and the exception is not wrapped.
-        IndexChecks.ThrowIfAnyTargetOutside(targets[..rows], classes);
+        IndexChecks.ThrowIfAnyTargetOutside(targets[..rows], classes, ignoreIndex);
         if (length == 0)
         {
             return;
@@ -44,7 +46,7 @@ internal static unsafe class CpuNllLoss
         fixed (float* pInput = input, pLosses = losses, pDInput = dInput)
         fixed (int* pTargets = targets)
         {
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new NllRows(pInput, pTargets, pLosses, pDInput, classes, gradScale));
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new NllRows(pInput, pTargets, pLosses, pDInput, classes, gradScale, ignoreIndex));
         }
     }
 
@@ -56,18 +58,22 @@ internal static unsafe class CpuNllLoss
         }
     }
 
-    private readonly struct NllRows(float* input, int* targets, float* losses, float* dInput, int classes, float gradScale) : IParallelRange
+    private readonly struct NllRows(float* input, int* targets, float* losses, float* dInput, int classes, float gradScale, int? ignoreIndex) : IParallelRange
     {
         public void Run(long start, long count)
         {
             for (long r = start; r < start + count; r++)
             {
+                // The target's entry is read before the row is cleared, which may be the same memory.
                 int target = targets[r];
-                float targetValue = input[(r * classes) + target];
+                bool ignored = target == ignoreIndex;
+                losses[r] = ignored ? 0f : -input[(r * classes) + target];
                 float* dRow = dInput + (r * classes);
                 new Span<float>(dRow, classes).Clear();
-                dRow[target] = -gradScale;
-                losses[r] = -targetValue;
+                if (!ignored)
+                {
+                    dRow[target] = -gradScale;
+                }
             }
         }
     }

@@ -17,7 +17,9 @@ internal static unsafe class CpuSoftmax
     /// <summary>
     /// Fused softmax and cross-entropy: losses[r] = logsumexp(logits[r]) − logits[r, targets[r]] (nats) and
     /// dLogits[r] = (softmax(logits[r]) − onehot(targets[r]))·gradScale. <paramref name="dLogits"/> may be the same
-    /// memory as <paramref name="logits"/> (each row's target logit is read before the row is overwritten).
+    /// memory as <paramref name="logits"/> (each row's target logit is read before the row is overwritten). A row whose
+    /// target is <paramref name="ignoreIndex"/> gets a loss of 0 (written, so logits of ±∞ or NaN there give 0) and the
+    /// gradient softmax(logits[r])·0, which is 0, or NaN where the row's softmax is (a NaN or +∞ logit), as PyTorch's.
     /// </summary>
     /// <param name="logits">[rows, classes].</param>
     /// <param name="targets">[rows]: class indices in [0, classes).</param>
@@ -27,9 +29,10 @@ internal static unsafe class CpuSoftmax
     /// <param name="classes">V, the classes per row.</param>
     /// <param name="gradScale">The factor on the gradient: 1/N gives the gradient of the mean loss.</param>
     /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, classes); nothing is written.</exception>
+    /// <param name="ignoreIndex">The target of rows that are skipped; null for none.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A target other than <paramref name="ignoreIndex"/> is outside [0, classes); nothing is written.</exception>
     public static void CrossEntropy(
-        ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dLogits, int rows, int classes, float gradScale, int threads = 1)
+        ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dLogits, int rows, int classes, float gradScale, int threads = 1, int? ignoreIndex = null)
     {
         long length = CheckSizes(rows, classes);
         CheckLength(logits.Length, length, nameof(logits));
@@ -38,7 +41,7 @@ internal static unsafe class CpuSoftmax
         CheckLength(losses.Length, rows, nameof(losses));
 
         // Checked up front, on one thread, so a bad target leaves the outputs untouched and the exception is not wrapped.
-        IndexChecks.ThrowIfAnyTargetOutside(targets[..rows], classes);
+        IndexChecks.ThrowIfAnyTargetOutside(targets[..rows], classes, ignoreIndex);
 
         if (length == 0)
         {
@@ -48,7 +51,7 @@ internal static unsafe class CpuSoftmax
         fixed (float* pLogits = logits, pLosses = losses, pDLogits = dLogits)
         fixed (int* pTargets = targets)
         {
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new CrossEntropyRows(pLogits, pTargets, pLosses, pDLogits, classes, gradScale));
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new CrossEntropyRows(pLogits, pTargets, pLosses, pDLogits, classes, gradScale, ignoreIndex));
         }
     }
 
@@ -354,7 +357,7 @@ internal static unsafe class CpuSoftmax
         }
     }
 
-    private readonly struct CrossEntropyRows(float* logits, int* targets, float* losses, float* dLogits, int classes, float gradScale) : IParallelRange
+    private readonly struct CrossEntropyRows(float* logits, int* targets, float* losses, float* dLogits, int classes, float gradScale, int? ignoreIndex) : IParallelRange
     {
         public void Run(long start, long count)
         {
@@ -363,8 +366,17 @@ internal static unsafe class CpuSoftmax
                 float* row = logits + (r * classes);
                 float* dRow = dLogits + (r * classes);
                 int target = targets[r];
-                float targetLogit = row[target];
                 float max = RowMax(row, classes);
+                if (target == ignoreIndex)
+                {
+                    // PyTorch's gradient there is 0 − softmax·0: NaN where the sum is (a NaN or +∞ logit), else 0.
+                    float zero = ExpShiftedStore(row, dRow, classes, max, 1f) * 0f;
+                    ScaleInPlace(dRow, classes, zero);
+                    losses[r] = 0f;
+                    continue;
+                }
+
+                float targetLogit = row[target];
                 float sum = ExpShiftedStore(row, dRow, classes, max, 1f);
                 ScaleInPlace(dRow, classes, gradScale / sum);
                 dRow[target] -= gradScale;

@@ -18,10 +18,12 @@ internal static class SoftmaxKernels
     /// Fused softmax and cross-entropy: losses[r] = logsumexp(x[r]) − x[r, t] and dLogits[r] = (softmax(x[r]) − onehot(t))·gradScale.
     /// dLogits may alias logits. A target outside [0, classes) cannot be reported from a kernel (Ops.SoftmaxCrossEntropy
     /// rejects one before it queues this), and must not be used as an index: that row's loss and its whole gradient row
-    /// are written as NaN, so the error is loud even when the kernel is called past that check.
+    /// are written as NaN, so the error is loud even when the kernel is called past that check. A row whose target is
+    /// ignoreIndex gets a loss of 0 and the gradient softmax·0, as on the CPU (whose kernel says why); the host passes
+    /// int.MinValue when no target is ignored, a value its range check has already refused.
     /// </summary>
     public static void CrossEntropy(
-        ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dLogits, int rows, int classes, float gradScale)
+        ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dLogits, int rows, int classes, float gradScale, int ignoreIndex)
     {
         int warpSize = Warp.WarpSize;
         int row = (Grid.IdxX * (Group.DimX / warpSize)) + Warp.WarpIdx;
@@ -33,7 +35,8 @@ internal static class SoftmaxKernels
         int lane = Warp.LaneIdx;
         long start = (long)row * classes;
         int target = targets[row];
-        bool valid = target >= 0 && target < classes;
+        bool ignored = target == ignoreIndex;
+        bool valid = ignored || (target >= 0 && target < classes);
 
         // Lane k reads and writes only the elements k, k + warpSize, ...: none reads what another lane writes, so
         // dLogits may alias logits. The lane that holds the target logit shares it through the warp sum (the others add 0).
@@ -57,16 +60,16 @@ internal static class SoftmaxKernels
         }
 
         sum = WarpReduce.Sum(sum);
-        float factor = valid ? gradScale / sum : float.NaN;
+        float factor = ignored ? sum * 0f : valid ? gradScale / sum : float.NaN;
         for (int k = lane; k < classes; k += warpSize)
         {
             float d = dLogits[start + k] * factor;
-            dLogits[start + k] = k == target ? d - gradScale : d;
+            dLogits[start + k] = k == target && !ignored ? d - gradScale : d;
         }
 
         if (lane == 0)
         {
-            losses[row] = valid ? KernelMath.Log(sum) - (targetLogit - max) : float.NaN;
+            losses[row] = ignored ? 0f : valid ? KernelMath.Log(sum) - (targetLogit - max) : float.NaN;
         }
     }
 

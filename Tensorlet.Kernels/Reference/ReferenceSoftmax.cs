@@ -9,15 +9,18 @@ internal static class ReferenceSoftmax
 {
     /// <summary>
     /// losses[r] = log Σ_k e^(x[r,k]) − x[r, targets[r]]; dLogits[r] = (softmax(x[r]) − onehot(targets[r]))·gradScale.
-    /// Throws <see cref="ArgumentOutOfRangeException"/> for a target outside [0, classes).
+    /// A row whose target is <paramref name="ignoreIndex"/> has loss 0 and gradient softmax(x[r])·0, PyTorch's
+    /// 0 − softmax·0: NaN where the softmax is (a NaN or +∞ logit), else 0.
+    /// Throws <see cref="ArgumentOutOfRangeException"/> for another target outside [0, classes).
     /// </summary>
-    public static void CrossEntropy(int rows, int classes, ReadOnlySpan<double> logits, ReadOnlySpan<int> targets, Span<double> losses, Span<double> dLogits, double gradScale)
+    public static void CrossEntropy(int rows, int classes, ReadOnlySpan<double> logits, ReadOnlySpan<int> targets, Span<double> losses, Span<double> dLogits, double gradScale, int? ignoreIndex = null)
     {
         var probabilities = new double[classes];
         for (int r = 0; r < rows; r++)
         {
             int target = targets[r];
-            if (target < 0 || target >= classes)
+            bool ignored = target == ignoreIndex;
+            if (!ignored && (target < 0 || target >= classes))
             {
                 throw new ArgumentOutOfRangeException(nameof(targets), target, $"Target {target} of row {r} is outside [0, {classes}).");
             }
@@ -29,10 +32,10 @@ internal static class ReferenceSoftmax
                 probabilities[k] = Math.Exp(row[k] - logSumExp);
             }
 
-            losses[r] = logSumExp - row[target];
+            losses[r] = ignored ? 0 : logSumExp - row[target];
             for (int k = 0; k < classes; k++)
             {
-                dLogits[(r * classes) + k] = (probabilities[k] - (k == target ? 1 : 0)) * gradScale;
+                dLogits[(r * classes) + k] = ignored ? probabilities[k] * 0 : (probabilities[k] - (k == target ? 1 : 0)) * gradScale;
             }
         }
     }

@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Kernels;
 
@@ -15,6 +16,28 @@ internal static class FusedKernelTestData
         }
 
         return values;
+    }
+
+    /// <summary>The rows and columns of <see cref="IgnoredRowsOfNonFinites"/>.</summary>
+    public const int IgnoredRows = 6, IgnoredClasses = 37;
+
+    /// <summary>Every device with an ignore index outside the classes (PyTorch's −100) and one inside them (2).</summary>
+    public static IEnumerable<TestCaseData> DevicesAndIgnoreIndices() =>
+        from device in TestDevices.All
+        from ignore in new[] { -100, 2 }
+        select new TestCaseData(device, ignore).SetArgDisplayNames(device, $"ignoreIndex={ignore}");
+
+    /// <summary>
+    /// Values [6, 37] and their targets, rows 0, 2 and 4 ignored and holding −∞ (at the first column), NaN (in a
+    /// register) and +∞ (in the tail of V = 37); the other rows finite, targets 5, 36 and 0.
+    /// </summary>
+    public static (float[] Values, int[] Targets) IgnoredRowsOfNonFinites(int ignore)
+    {
+        var values = Uniform(new Random(ignore + 1000), IgnoredRows * IgnoredClasses, 6);
+        values[0] = float.NegativeInfinity;
+        values[(2 * IgnoredClasses) + 3] = float.NaN;
+        values[(4 * IgnoredClasses) + 36] = float.PositiveInfinity;
+        return (values, [ignore, 5, ignore, 36, ignore, 0]);
     }
 
     /// <summary>The float32 values widened exactly, so the reference sees the very inputs the kernel saw.</summary>

@@ -35,7 +35,7 @@ public sealed class NllLossKernelTests
         using var lossesT = device.Zeros(rows);
         using var dInputT = device.FromArray(Uniform(rng, rows * classes, 1), rows, classes);
 
-        Ops.NllLoss(inputT, targetsT, lossesT, dInputT, 0.37f);
+        Ops.NllLoss(inputT, targetsT, lossesT, dInputT, 0.37f, null);
 
         var (losses, dInput) = Reference(rows, classes, input, targets, 0.37f);
         AssertClose(lossesT.ToArray(), losses, "losses", 0, 0);
@@ -54,11 +54,33 @@ public sealed class NllLossKernelTests
         using var targetsT = device.IndexFromArray(targets, rows);
         using var lossesT = device.Zeros(rows);
 
-        Ops.NllLoss(inputT, targetsT, lossesT, inputT, 1f / rows);
+        Ops.NllLoss(inputT, targetsT, lossesT, inputT, 1f / rows, null);
 
         var (losses, dInput) = Reference(rows, classes, input, targets, 1f / rows);
         AssertClose(lossesT.ToArray(), losses, "losses", 0, 0);
         AssertClose(inputT.ToArray(), dInput, "dInput (over the input)", 0, 0);
+    }
+
+    [TestCaseSource(typeof(FusedKernelTestData), nameof(DevicesAndIgnoreIndices))]
+    public void IgnoredRowsGetALossAndAGradientOfZeroWhateverTheyHold(string deviceName, int ignore)
+    {
+        // Ignored rows holding −∞, NaN and +∞: their loss and gradient are written as 0, as PyTorch's, where a multiply
+        // by 0 would give NaN. In place, over the input.
+        var device = TestDevices.Get(deviceName);
+        const int rows = IgnoredRows, classes = IgnoredClasses;
+        var (input, targets) = IgnoredRowsOfNonFinites(ignore);
+        using var inputT = device.FromArray(input, rows, classes);
+        using var targetsT = device.IndexFromArray(targets, rows);
+        using var lossesT = device.FromArray(Uniform(new Random(7), rows, 1), rows);
+
+        Ops.NllLoss(inputT, targetsT, lossesT, inputT, 0.25f, ignore);
+
+        var losses = new double[rows];
+        var dInput = new double[input.Length];
+        ReferenceNllLoss.Rows(rows, classes, Widen(input), targets, losses, dInput, 0.25f, ignore);
+        AssertClose(lossesT.ToArray(), losses, "losses", 0, 0);
+        AssertClose(inputT.ToArray(), dInput, "dInput (over the input)", 0, 0);
+        Assert.That(losses.Where((_, r) => targets[r] == ignore), Is.All.EqualTo(0), "the reference's ignored rows");
     }
 
     private static IEnumerable<TestCaseData> DevicesAndBadTargets() =>
@@ -77,7 +99,7 @@ public sealed class NllLossKernelTests
         using var targetsT = device.IndexFromArray([0, bad, 2], 3);
         using var lossesT = device.FromArray(lossesBefore, 3);
 
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.NllLoss(inputT, targetsT, lossesT, inputT, 1f));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.NllLoss(inputT, targetsT, lossesT, inputT, 1f, null));
 
         Assert.That(ex!.ActualValue, Is.EqualTo(bad));
         Assert.That(ex.Message, Does.Contain($"Target {bad} of row 1").And.Contain("[0, 3)"));
@@ -94,7 +116,7 @@ public sealed class NllLossKernelTests
         using var lossesT = device.Zeros(2);
         using var dInputT = device.Zeros(2, 3);
 
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.NllLoss(inputT, targetsT, lossesT, dInputT, 1f));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.NllLoss(inputT, targetsT, lossesT, dInputT, 1f, null));
 
         Assert.That(ex!.Message, Does.Contain("Target 3 of row 1"));
         Assert.That(dInputT.ToArray(), Is.All.Zero, "nothing is written when a target is bad");
@@ -110,7 +132,7 @@ public sealed class NllLossKernelTests
         using var lossesT = device.Zeros(3);
         using var dInputT = device.Zeros(3, 3);
 
-        device.Backend.NllLoss(inputT, targetsT, lossesT, dInputT, 1f);
+        device.Backend.NllLoss(inputT, targetsT, lossesT, dInputT, 1f, null);
 
         var losses = lossesT.ToArray();
         var dInput = dInputT.ToArray();

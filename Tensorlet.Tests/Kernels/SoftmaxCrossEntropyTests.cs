@@ -213,6 +213,33 @@ public sealed class SoftmaxCrossEntropyTests
         AssertClose(dLogitsT.ToArray(), expectedDLogits, "dLogits");
     }
 
+    [TestCaseSource(typeof(FusedKernelTestData), nameof(DevicesAndIgnoreIndices))]
+    public void IgnoredRowsGetALossOfZeroAndPyTorchsGradientWhateverTheyHold(string deviceName, int ignore)
+    {
+        // Ignored rows holding −∞, NaN and +∞: the loss is written as 0, where a multiply by 0 would give NaN; the
+        // gradient is PyTorch's 0 − softmax·0, which is 0 for the −∞ row and NaN for the NaN and +∞ rows, whose softmax
+        // is NaN. In place, over the logits.
+        var device = TestDevices.Get(deviceName);
+        const int rows = IgnoredRows, classes = IgnoredClasses;
+        var (logits, targets) = IgnoredRowsOfNonFinites(ignore);
+        using var logitsT = device.FromArray(logits, rows, classes);
+        using var targetsT = device.IndexFromArray(targets, rows);
+        using var lossesT = device.FromArray(Uniform(new Random(7), rows, 1), rows);
+
+        Ops.SoftmaxCrossEntropy(logitsT, targetsT, lossesT, logitsT, 0.25f, ignore);
+
+        var losses = new double[rows];
+        var dLogits = new double[logits.Length];
+        ReferenceSoftmax.CrossEntropy(rows, classes, Widen(logits), targets, losses, dLogits, 0.25, ignore);
+        AssertClose(lossesT.ToArray(), losses, "losses");
+        var actual = logitsT.ToArray();
+        bool[] nan = [.. dLogits.Select(double.IsNaN)];
+        Assert.That(actual.Select(float.IsNaN), Is.EqualTo(nan), "NaN in the gradient rows of the NaN and +∞ logits only");
+        Assert.That(nan.Count(n => n), Is.EqualTo(2 * classes), "the reference's NaN rows");
+        AssertClose([.. actual.Select(v => float.IsNaN(v) ? 0f : v)], [.. dLogits.Select(v => double.IsNaN(v) ? 0 : v)], "dLogits (over the logits)");
+        Assert.That(actual[..classes], Is.All.Zero, "the −∞ row's gradient");
+    }
+
     [Test]
     public void CpuKernelRejectsABadTargetItself()
     {
@@ -223,7 +250,7 @@ public sealed class SoftmaxCrossEntropyTests
         using var lossesT = device.Zeros(2);
         using var dLogitsT = device.Zeros(2, 3);
 
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.SoftmaxCrossEntropy(logitsT, targetsT, lossesT, dLogitsT, 1f));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => device.Backend.SoftmaxCrossEntropy(logitsT, targetsT, lossesT, dLogitsT, 1f, null));
 
         Assert.That(ex!.Message, Does.Contain("Target 3 of row 1"));
         Assert.That(dLogitsT.ToArray(), Is.All.Zero, "nothing is written when a target is bad");
@@ -240,7 +267,7 @@ public sealed class SoftmaxCrossEntropyTests
         using var lossesT = device.Zeros(3);
         using var dLogitsT = device.Zeros(3, 3);
 
-        device.Backend.SoftmaxCrossEntropy(logitsT, targetsT, lossesT, dLogitsT, 1f);
+        device.Backend.SoftmaxCrossEntropy(logitsT, targetsT, lossesT, dLogitsT, 1f, null);
 
         var losses = lossesT.ToArray();
         var dLogits = dLogitsT.ToArray();

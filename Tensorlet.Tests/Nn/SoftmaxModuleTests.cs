@@ -83,6 +83,31 @@ public sealed class SoftmaxModuleTests
         ModuleTorchParityTests.AssertClose(rows.ForwardRows(logProbabilities, targets).ToArray(), fixture[$"{rank}.nll.none"].Data, 1e-5, "none");
     }
 
+    private static IEnumerable<TestCaseData> DevicesAndClassIdLosses() =>
+        from device in TestDevices.All
+        from loss in new[] { "nll", "ce" }
+        select new TestCaseData(device, loss);
+
+    [TestCaseSource(nameof(DevicesAndClassIdLosses))]
+    public void IgnoredRowsHoldingNonFiniteValuesMatchPyTorch(string deviceName, string lossName)
+    {
+        // Ignored rows holding −∞, NaN and +∞ add 0 to the loss, as in PyTorch (a multiply by 0 gave NaN); their
+        // gradient is 0 for NllLoss, and PyTorch's 0 − softmax·0 for CrossEntropyLoss: NaN where the softmax is NaN.
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/nll_edges.safetensors"));
+        using var x = device.FromArray(fixture["ignored.x"].Data, 4, 3);
+        using var targets = device.IndexFromArray(fixture["ignored.target"].ToInt32Array(), 4);
+        foreach (var reduction in new[] { Reduction.Mean, Reduction.Sum })
+        {
+            string name = reduction == Reduction.Mean ? "mean" : "sum";
+            using ClassIdLoss loss = lossName == "nll" ? new NllLoss(reduction) : new CrossEntropyLoss(reduction);
+            double expected = fixture[$"ignored.{lossName}.{name}"].Data[0];
+            Assert.That(loss.Forward(x, targets), Is.EqualTo(expected).Within(1e-5 * Math.Abs(expected)), name);
+            ModuleTorchParityTests.AssertClose(loss.Backward().ToArray(), fixture[$"ignored.{lossName}.grad_{name}"].Data, 1e-4, $"grad_{name}");
+            ModuleTorchParityTests.AssertClose(loss.RowLosses.ToArray(), fixture[$"ignored.{lossName}.none"].Data, 1e-5, "none");
+        }
+    }
+
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void ASequentialEndingInLogSoftmaxTrainedWithNllLossMatchesPyTorchAfterThreeAdamSteps(string deviceName)
     {

@@ -17,8 +17,8 @@ internal sealed partial class CpuBackend
         => CpuGruCell.Backward(gates.Span, gh.Span, hPrev.Span, dh.Span, dhNext.Span, dgi.Span, dgh.Span, dhPrev.Span, hPrev.Rows, hPrev.Columns, Threads, Plan.Width);
 
     /// <remarks>A target outside [0, V) throws <see cref="ArgumentOutOfRangeException"/> naming its row and value, before anything is written.</remarks>
-    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
-        => CpuSoftmax.CrossEntropy(logits.Span, targets.Span, losses.Span, dLogits.Span, logits.Rows, logits.Columns, gradScale, Threads);
+    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale, int? ignoreIndex)
+        => CpuSoftmax.CrossEntropy(logits.Span, targets.Span, losses.Span, dLogits.Span, logits.Rows, logits.Columns, gradScale, Threads, ignoreIndex);
 
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
         => CpuSoftmax.WithTemperature(logits.Span, probabilities.Span, logits.Rows, logits.Columns, temperature, Threads);
@@ -33,8 +33,8 @@ internal sealed partial class CpuBackend
         => CpuSoftmax.LogSoftmaxBackward(y.ReadSpan, dy.ReadSpan, dx.Span, y.Rows, y.Columns, Threads);
 
     /// <remarks>A target outside [0, C) throws <see cref="ArgumentOutOfRangeException"/> naming its row and value, before anything is written.</remarks>
-    public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale)
-        => CpuNllLoss.Rows(input.ReadSpan, targets.Span, losses.Span, dInput.Span, input.Rows, input.Columns, gradScale, Threads);
+    public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale, int? ignoreIndex)
+        => CpuNllLoss.Rows(input.ReadSpan, targets.Span, losses.Span, dInput.Span, input.Rows, input.Columns, gradScale, Threads, ignoreIndex);
 
     public void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd)
         => CpuLayerNorm.Forward(x.ReadSpan, Read(weight), Read(bias), y.Span, mean.Span, rstd.Span, x.Rows, x.Columns, epsilon, Threads, Plan.Width);

@@ -30,11 +30,12 @@ internal sealed partial class IlgpuBackend
         => false;
 
     /// <remarks>
-    /// A target outside [0, V) cannot throw from a kernel: <see cref="Ops.SoftmaxCrossEntropy"/> rejects it before the
+    /// A target outside [0, V) cannot throw from a kernel:
+    /// <see cref="Ops.SoftmaxCrossEntropy(Tensor, IndexTensor, Tensor, Tensor, float, int?)"/> rejects it before the
     /// call, and should one get here anyway, its row gets a NaN loss and a NaN gradient row.
     /// </remarks>
-    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale)
-        => FusedKernels.SoftmaxCrossEntropy(logits.View, targets.View, losses.View, dLogits.View, logits.Rows, logits.Columns, gradScale);
+    public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale, int? ignoreIndex)
+        => FusedKernels.SoftmaxCrossEntropy(logits.View, targets.View, losses.View, dLogits.View, logits.Rows, logits.Columns, gradScale, ignoreIndex);
 
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
         => FusedKernels.SoftmaxWithTemperature(logits.View, probabilities.View, logits.Rows, logits.Columns, temperature);
@@ -52,8 +53,8 @@ internal sealed partial class IlgpuBackend
     /// A target outside [0, C) cannot throw from a kernel: <see cref="Ops.NllLoss"/> rejects it before the call, and
     /// should one get here anyway, its row gets a NaN loss and a NaN gradient row.
     /// </remarks>
-    public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale)
-        => FusedKernels.NllLoss(input.View, targets.View, losses.View, dInput.View, input.Rows, input.Columns, gradScale);
+    public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale, int? ignoreIndex)
+        => FusedKernels.NllLoss(input.View, targets.View, losses.View, dInput.View, input.Rows, input.Columns, gradScale, ignoreIndex);
 
     public void LayerNormForward(Tensor x, Tensor? weight, Tensor? bias, float epsilon, Tensor y, Tensor mean, Tensor rstd)
         => FusedKernels.LayerNormForward(x.View, weight?.View ?? ArrayView<float>.Empty, bias?.View ?? ArrayView<float>.Empty, y.View, mean.View, rstd.View, x.Rows, x.Columns, epsilon);

@@ -16,18 +16,21 @@ internal sealed class IlgpuFusedKernels
     // Four warps a group: 128 threads on CUDA (four rows per group); the CPU accelerator's limits may allow fewer.
     private const int WarpsPerGroupWanted = 4;
 
+    // The row losses' ignore index when none is ignored: a target the ops' range check refuses before a kernel runs.
+    private const int NoIgnoredTarget = int.MinValue;
+
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> cellForward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> cellBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> gruForward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> gruBackward;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float> crossEntropy;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int> crossEntropy;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float> temperatureSoftmax;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>? layerNormForward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? layerNormInputGradient;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int>? logSoftmax;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? softmaxBackward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>? logSoftmaxBackward;
-    private Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>? nllLoss;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>? nllLoss;
     private readonly int warpsPerGroup;
     private readonly int groupSize;
 
@@ -44,7 +47,7 @@ internal sealed class IlgpuFusedKernels
         gruBackward = accelerator.LoadAutoGroupedStreamKernel<
             Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
             GruCellKernels.Backward);
-        crossEntropy = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>(
+        crossEntropy = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>(
             SoftmaxKernels.CrossEntropy);
         temperatureSoftmax = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int, float>(
             SoftmaxKernels.WithTemperature);
@@ -109,11 +112,11 @@ internal sealed class IlgpuFusedKernels
         }
     }
 
-    public void SoftmaxCrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dLogits, int rows, int classes, float gradScale)
+    public void SoftmaxCrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dLogits, int rows, int classes, float gradScale, int? ignoreIndex = null)
     {
         if (rows > 0)
         {
-            crossEntropy(RowConfig(rows), logits, targets, losses, dLogits, rows, classes, gradScale);
+            crossEntropy(RowConfig(rows), logits, targets, losses, dLogits, rows, classes, gradScale, ignoreIndex ?? NoIgnoredTarget);
         }
     }
 
@@ -156,13 +159,16 @@ internal sealed class IlgpuFusedKernels
         }
     }
 
-    /// <summary>The NLL loss per row of log-probabilities [rows, classes] and its gradient, scaled by gradScale; dInput may be input.</summary>
-    public void NllLoss(ArrayView<float> input, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dInput, int rows, int classes, float gradScale)
+    /// <summary>
+    /// The NLL loss per row of log-probabilities [rows, classes] and its gradient, scaled by gradScale, rows whose
+    /// target is ignoreIndex written as 0; dInput may be input.
+    /// </summary>
+    public void NllLoss(ArrayView<float> input, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> dInput, int rows, int classes, float gradScale, int? ignoreIndex = null)
     {
         if (rows > 0)
         {
-            nllLoss ??= Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>(NllLossKernels.Rows);
-            nllLoss(RowConfig(rows), input, targets, losses, dInput, rows, classes, gradScale);
+            nllLoss ??= Accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>(NllLossKernels.Rows);
+            nllLoss(RowConfig(rows), input, targets, losses, dInput, rows, classes, gradScale, ignoreIndex ?? NoIgnoredTarget);
         }
     }
 
