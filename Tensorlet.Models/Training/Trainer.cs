@@ -30,6 +30,14 @@ namespace Tensorlet.Models.Training;
 /// taken as the mean over its targets, or their sum for <c>Reduction.Sum</c>).
 /// </para>
 /// <para>
+/// A training batch with no targets (every class id equal to the loss's <c>IgnoreIndex</c>) has no loss: its mean over
+/// no targets is NaN, as in PyTorch, but that is no divergence. It trains nothing: no backward pass, no optimizer step
+/// (so the <see cref="TrainingPosition.Step"/> does not advance), no step of a schedule stepped every batch, and no
+/// <see cref="BatchCompleted"/>; it counts in no loss average and no target count, so the weights after it are those of
+/// the same run without it (a stream source's recurrent state is still carried through its inputs). Validation likewise
+/// skips ignored targets, so such a batch adds nothing to it.
+/// </para>
+/// <para>
 /// A <see cref="StreamBatchSource"/> trains a model that holds a recurrent module (an <see cref="RnnBase"/>: LSTM or GRU)
 /// statefully (truncated backpropagation through time): its batches are taken in order, one stream per batch row (the
 /// batch size must be its stream count), and every recurrent module's state is carried from batch to batch with its
@@ -101,7 +109,7 @@ public sealed class Trainer
         this.schedule = schedule;
     }
 
-    /// <summary>Raised after every batch.</summary>
+    /// <summary>Raised after every batch that trained: not after one with no targets, which takes no step.</summary>
     public event Action<BatchProgress>? BatchCompleted;
 
     /// <summary>Raised after every epoch, after validation; a handler may save a checkpoint.</summary>
@@ -215,6 +223,7 @@ public sealed class Trainer
             CarryState(stateful, true, reset: firstBatch == 0);
             double lossSum = 0;
             long targets = 0;
+            int counted = 0;
             var clock = Stopwatch.StartNew();
             for (int batch = firstBatch; batch < batchesPerEpoch; batch++)
             {
@@ -226,6 +235,14 @@ public sealed class Trainer
                 int from = batch * options.BatchSize;
                 int n = Math.Min(options.BatchSize, train.Count - from);
                 double loss = step.Run(order.AsSpan(from, n), position.Step + 1);
+
+                // A batch with no targets took no step (see the class's remarks): its NaN mean is no divergence.
+                if (step.Targets == 0)
+                {
+                    position = new TrainingPosition(epoch, batch + 1, position.Step);
+                    continue;
+                }
+
                 if (!double.IsFinite(loss))
                 {
                     throw new NonFiniteLossException(epoch + 1, batch + 1, loss);
@@ -239,26 +256,25 @@ public sealed class Trainer
                 position = new TrainingPosition(epoch, batch + 1, position.Step + 1);
 
                 // Reported per target, as validation is, whatever the loss's reduction.
-                double batchLoss = step.Targets == 0 ? loss : BatchTensors.LossSum(this.loss, loss, step.Targets) / step.Targets;
+                double batchLoss = BatchTensors.LossSum(this.loss, loss, step.Targets) / step.Targets;
                 lossSum += batchLoss;
                 targets += step.Targets;
-                int done = batch - firstBatch + 1;
+                counted++;
                 var elapsed = clock.Elapsed;
-                BatchCompleted?.Invoke(new BatchProgress(epoch + 1, batch + 1, batchesPerEpoch, batchLoss, lossSum / done, PerSecond(targets, elapsed), elapsed));
+                BatchCompleted?.Invoke(new BatchProgress(epoch + 1, batch + 1, batchesPerEpoch, batchLoss, lossSum / counted, PerSecond(targets, elapsed), elapsed));
             }
 
             clock.Stop();
             var validationResult = validation is null || validation.Count == 0 || options.MaxValidationExamples == 0 ? null : Validate(validation);
             position = new TrainingPosition(epoch + 1, 0, position.Step);
-            int batches = batchesPerEpoch - firstBatch;
             if (!options.ScheduleEveryBatch && schedule is not null)
             {
-                schedule.Step(validationResult?.Loss ?? (batches == 0 ? null : lossSum / batches));
+                schedule.Step(validationResult?.Loss ?? (counted == 0 ? null : lossSum / counted));
             }
 
             var report = new EpochReport(
                 epoch + 1,
-                batches == 0 ? double.NaN : lossSum / batches,
+                counted == 0 ? double.NaN : lossSum / counted,
                 validationResult,
                 PerSecond(targets, clock.Elapsed),
                 clock.Elapsed,

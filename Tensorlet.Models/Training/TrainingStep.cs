@@ -8,7 +8,8 @@ namespace Tensorlet.Models.Training;
 /// One training step on one batch, the only one there is: <see cref="Trainer"/> runs it for every batch, and the Bench's
 /// <c>train-step</c> times it. Loads the batch into reused buffers, zeroes the gradients, runs the forward pass and the
 /// loss, then the backward pass, reads the loss back to the host (which waits for the device), and, when the loss is
-/// finite, clips the gradient norm (if asked) and takes the optimizer's step. Allocates nothing per step. It runs as a
+/// finite, clips the gradient norm (if asked) and takes the optimizer's step. A batch with no targets (every class id
+/// ignored) has no loss and trains nothing: it runs neither the backward pass nor the step. Allocates nothing per step. It runs as a
 /// PyTorch loop does: Forward on the inputs in the source's shape, the loss, then the loss's and the module's Backward.
 /// </summary>
 internal sealed class TrainingStep<TInput, TTarget> : IDisposable
@@ -45,7 +46,8 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
 
     /// <summary>
     /// Trains on the examples <paramref name="examples"/> (at most the batch size) as optimizer step <paramref name="step"/>
-    /// (from 1; it seeds dropout) and returns the batch's loss. A non-finite loss leaves the weights as they were.
+    /// (from 1; it seeds dropout) and returns the batch's loss. A non-finite loss, or a batch with no targets (whose
+    /// mean loss is NaN, as PyTorch's), leaves the weights and the optimizer's step count as they were.
     /// </summary>
     public double Run(ReadOnlySpan<int> examples, long step)
     {
@@ -57,6 +59,11 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
         var prediction = BatchTensors.Forward(module, buffers.Shaped(inputs, n));
         double value = BatchTensors.LossForward(loss, prediction, buffers.TargetsFor(targets, prediction));
         Targets = BatchTensors.TargetCount(loss, buffers.LoadedTargets.Length);
+        if (Targets == 0)
+        {
+            return value;
+        }
+
         module.Backward(BatchTensors.LossBackward(loss));
         if (!double.IsFinite(value))
         {

@@ -108,6 +108,52 @@ public sealed class TrainerTests
         Assert.That(model.Parameters.Values.ToArray(), Is.EqualTo(before));
     }
 
+    [Test]
+    public void ABatchWhoseTargetsAreAllIgnoredTrainsNothingAndCountsInNoAverage()
+    {
+        // The mean over no targets is NaN, as in PyTorch, but no divergence: the Trainer skips the batch (no optimizer
+        // or schedule step, no report), so the run ends where the same run stopped before that batch ends.
+        var device = TestDevices.Get("cpu");
+        var random = new Random(4);
+        var inputs = Enumerable.Range(0, 8 * 3).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var classes = new int[8];
+        var order = Trainer.EpochOrder(8, 1, 0);
+        for (int i = 0; i < 8; i++)
+        {
+            classes[order[i]] = i < 4 ? i % 4 : -100; // the epoch's second batch of 4 holds only ignored targets
+        }
+
+        var source = new TensorBatchSource<float, int>(inputs, [3], classes, []);
+        var validation = new TensorBatchSource<float, int>([.. inputs, .. inputs[..12]], [3], [0, 1, 2, 3, -100, -100, -100, -100, 0, 1, 2, 3], []);
+        var withoutIgnored = new TensorBatchSource<float, int>(inputs[..12], [3], [0, 1, 2, 3], []);
+        var (trained, trainedProgress) = Run(source, validation, maxBatches: null);
+        var (stopped, stoppedProgress) = Run(source, withoutIgnored, maxBatches: 1);
+
+        Assert.That(trained.Weights, Is.EqualTo(stopped.Weights), "the weights are those of the run without that batch");
+        Assert.That((trained.Steps, trained.Rate, trained.Result.Position), Is.EqualTo((1L, stopped.Rate, stopped.Result.Position)), "no optimizer or schedule step");
+        Assert.That(trainedProgress, Is.EqualTo(stoppedProgress), "the skipped batch is not reported");
+        var (epoch, other) = (trained.Result.Epochs[0], stopped.Result.Epochs[0]);
+        Assert.That(epoch.TrainLoss, Is.EqualTo(other.TrainLoss).And.Not.NaN, "the training loss averages the batch that trained");
+        Assert.That(epoch.Validation!.Loss, Is.EqualTo(other.Validation!.Loss).Within(1e-6).And.Not.NaN, "validation skips the ignored targets");
+
+        (Outcome Outcome, (int Batch, double Loss, double Running)[] Progress) Run(TensorBatchSource<float, int> train, TensorBatchSource<float, int> check, int? maxBatches)
+        {
+            using var model = new Sequential(new Linear(3, 4), new LogSoftmax());
+            model.Build(device, seed: 1);
+            using var loss = new NllLoss();
+            using var adam = new Adam(model.Parameters, 0.05f);
+            var schedule = new StepLR(adam, 1, 0.5);
+            var options = new TrainerOptions { Epochs = 1, BatchSize = 4, Seed = 1, MaxBatchesPerEpoch = maxBatches, ScheduleEveryBatch = true };
+            var trainer = new Trainer(model, loss, adam, options, schedule);
+            var progress = new List<(int, double, double)>();
+            trainer.BatchCompleted += p => progress.Add((p.Batch, p.Loss, p.RunningLoss));
+            var result = trainer.Train(train, check);
+            return (new Outcome(result, model.Parameters.Values.ToArray(), adam.StepCount, adam.LearningRate), [.. progress]);
+        }
+    }
+
+    private sealed record Outcome(TrainingResult Result, float[] Weights, long Steps, float Rate);
+
     private static IEnumerable<TestCaseData> UnusableOptions()
     {
         yield return new TestCaseData(new TrainerOptions { BatchSize = 0 }, "BatchSize").SetArgDisplayNames("BatchSize 0");
