@@ -13,7 +13,7 @@ namespace Tensorlet.Models.Sampling;
 /// state from step to step: the start text runs once, then each new id is one single-step forward, where the notebook
 /// re-runs the whole prefix each time (O(L²)); both give the same distribution, which the tests check. A model without one, or any model given a
 /// <c>window</c>, re-runs the last <c>window</c> ids from a zero state for every new id. The model runs in evaluation
-/// mode (no dropout); its mode and state flags are restored when the enumeration ends. A model with a bidirectional
+/// mode (no dropout); every module's mode and state flags are restored when the enumeration ends. A model with a bidirectional
 /// recurrent module cannot carry its state, and needs a <c>window</c>.
 /// </para>
 /// </summary>
@@ -148,7 +148,7 @@ public static class SequenceGenerator
     private sealed class Session : IDisposable
     {
         private readonly Module model;
-        private readonly bool wasTraining;
+        private readonly ModuleModes modes;
         private readonly List<(RnnBase Module, bool Carried)> recurrent;
         private readonly int seed;
         private readonly int topK;
@@ -160,7 +160,7 @@ public static class SequenceGenerator
             this.model = model;
             this.seed = seed;
             this.topK = topK;
-            wasTraining = model.Training;
+            modes = new ModuleModes(model);
             recurrent = [.. CheckedRecurrentModules(model, window).Select(r => (r, r.CarryState))];
             BatchFirst = recurrent.Count > 0 && recurrent[0].Module.BatchFirst;
             Carries = window is null && recurrent.Count > 0;
@@ -170,7 +170,7 @@ public static class SequenceGenerator
                 SetCarry(module, Carries);
             }
 
-            model.Eval();
+            modes.Eval();
         }
 
         /// <summary>Whether the recurrent state is carried from one <see cref="Run"/> to the next.</summary>
@@ -227,7 +227,7 @@ public static class SequenceGenerator
                 SetCarry(module, carried);
             }
 
-            model.Train(wasTraining);
+            modes.Restore();
             sampler?.Dispose();
             ids?.Dispose();
         }

@@ -1,8 +1,12 @@
 using Tensorlet.Models.Modeling;
+using Tensorlet.Nn;
 
 namespace Tensorlet.Models.Training;
 
-/// <summary>Scores a model on a dataset, or on one long text, without training it.</summary>
+/// <summary>
+/// Scores a model on a dataset, or on one long text, without training it: in evaluation mode, after which every module
+/// has the mode it had before.
+/// </summary>
 public static class Evaluator
 {
     /// <summary>
@@ -15,7 +19,7 @@ public static class Evaluator
     /// <summary>
     /// The log-probability (nats) of each of <paramref name="ids"/>[1..] given the ids before it: one sequence (batch
     /// 1) from a zero state, run <see cref="ChunkSteps"/> steps at a time with the state carried, which gives what one
-    /// pass over the whole text gives. The model's own carried state is left as it was.
+    /// pass over the whole text gives, in evaluation mode. The model's own carried state and its modules' modes are left as they were.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="ids"/> has fewer than 2 ids, so nothing to predict.</exception>
     public static double[] LogProbabilities(RnnCharModel model, ReadOnlySpan<int> ids)
@@ -27,6 +31,8 @@ public static class Evaluator
         }
 
         bool carried = model.CarryState;
+        var modes = new ModuleModes(model);
+        modes.Eval();
         model.ResetState();
         model.CarryState = true;
         try
@@ -50,13 +56,14 @@ public static class Evaluator
         {
             model.ResetState();
             model.CarryState = carried;
+            modes.Restore();
         }
     }
 
     /// <summary>
     /// The cross-entropy of <paramref name="model"/> on every example of <paramref name="source"/>, per target position.
     /// </summary>
-    /// <param name="model">The model, in evaluation mode (no dropout).</param>
+    /// <param name="model">The model; it runs in evaluation mode (no dropout), and each module's mode is given back after.</param>
     /// <param name="source">The examples.</param>
     /// <param name="batchSize">Examples per forward pass.</param>
     /// <param name="maxExamples">Score only the first examples (at least 1), for quick estimates; null for all.</param>
@@ -85,22 +92,31 @@ public static class Evaluator
         using var buffers = new BatchBuffers<int, int>(model.Device, source, Math.Max(1, Math.Min(batchSize, total)));
         var examples = new int[buffers.BatchSize];
         var losses = new float[buffers.RowCapacity];
-        for (int start = 0; start < total; start += buffers.BatchSize)
+        var modes = model is Module root ? new ModuleModes(root) : null;
+        modes?.Eval();
+        try
         {
-            int n = Math.Min(buffers.BatchSize, total - start);
-            for (int i = 0; i < n; i++)
+            for (int start = 0; start < total; start += buffers.BatchSize)
             {
-                examples[i] = start + i;
-            }
+                int n = Math.Min(buffers.BatchSize, total - start);
+                for (int i = 0; i < n; i++)
+                {
+                    examples[i] = start + i;
+                }
 
-            var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
-            var rowLosses = model.ForwardLoss((IndexTensor)inputs, (IndexTensor)targets, n, training: false, step: 0);
-            int rows = n * source.RowsPerExample;
-            rowLosses.CopyTo(losses.AsSpan(0, rows));
-            for (int r = 0; r < rows; r++)
-            {
-                tally.Add(buffers.Positions[r], losses[r], 1);
+                var (inputs, targets) = buffers.Load(examples.AsSpan(0, n));
+                var rowLosses = model.ForwardLoss((IndexTensor)inputs, (IndexTensor)targets, n, training: false, step: 0);
+                int rows = n * source.RowsPerExample;
+                rowLosses.CopyTo(losses.AsSpan(0, rows));
+                for (int r = 0; r < rows; r++)
+                {
+                    tally.Add(buffers.Positions[r], losses[r], 1);
+                }
             }
+        }
+        finally
+        {
+            modes?.Restore();
         }
 
         return tally.Result();

@@ -23,6 +23,13 @@ namespace Tensorlet.Models.Training;
 /// any other module by <see cref="TrainerOptions.Seed"/>.
 /// </para>
 /// <para>
+/// Modes follow PyTorch's loop, where <c>model.train()</c> is called once: a model in evaluation when training starts
+/// (<see cref="Module.Eval"/> after sampling or scoring) is switched to training, and a module the caller put in evaluation
+/// inside a model in training stays in evaluation for the whole run, as a frozen <see cref="BatchNorm1d"/> whose running
+/// statistics must stay fixed needs (<c>bn.Eval()</c> and <c>bn.SetRequiresGradient(false)</c>). Validation switches the
+/// model to evaluation and then gives every module back the mode it had.
+/// </para>
+/// <para>
 /// Progress and scores count targets, the terms the loss averages over: class ids other than the loss's
 /// <c>IgnoreIndex</c> for a <c>CrossEntropyLoss</c> or <c>NllLoss</c> (a char model's predicted characters, a
 /// classifier's examples), values for an <c>MseLoss</c>. Validation with either reports the loss per target position
@@ -54,6 +61,7 @@ public sealed class Trainer
     private readonly IOptimizer optimizer;
     private readonly TrainerOptions options;
     private readonly LearningRateSchedule? schedule;
+    private readonly ModuleModes modes;
 
     /// <summary>Trains any module with a loss over class ids, <paramref name="optimizer"/> and, optionally, a schedule.</summary>
     /// <param name="model">The model, built.</param>
@@ -107,6 +115,7 @@ public sealed class Trainer
         this.optimizer = optimizer;
         this.options = options;
         this.schedule = schedule;
+        modes = new ModuleModes(model);
     }
 
     /// <summary>Raised after every batch that trained: not after one with no targets, which takes no step.</summary>
@@ -136,7 +145,10 @@ public sealed class Trainer
         return (int)((z ^ (z >> 31)) & int.MaxValue);
     }
 
-    /// <summary>Trains from <paramref name="start"/> (or the beginning) to <see cref="TrainerOptions.Epochs"/>.</summary>
+    /// <summary>
+    /// Trains from <paramref name="start"/> (or the beginning) to <see cref="TrainerOptions.Epochs"/>; a model in
+    /// evaluation is first switched to training, a module in evaluation inside a model in training stays there.
+    /// </summary>
     /// <typeparam name="TInput">int for token ids, float for values; inferred from the sources.</typeparam>
     /// <typeparam name="TTarget">int for class ids, float for values: what the trainer's loss takes.</typeparam>
     /// <param name="train">The training examples, shuffled per epoch (a <see cref="StreamBatchSource"/> is taken in order, statefully).</param>
@@ -169,6 +181,14 @@ public sealed class Trainer
         }
 
         var stateful = StatefulModules(train);
+
+        // A model the caller left in evaluation (after sampling or scoring) trains in training mode; a module inside a
+        // model in training that the caller put in evaluation (a frozen BatchNorm1d) stays there for the whole run.
+        if (!module.Training)
+        {
+            module.Train();
+        }
+
         try
         {
             return TrainEpochs(train, validation, start, stateful, cancellation);
@@ -395,7 +415,7 @@ public sealed class Trainer
         var tally = new PositionLosses();
         var classRows = loss as ClassIdLoss;
         var rowLosses = new float[classRows is null ? 0 : buffers.RowCapacity];
-        module.Eval();
+        modes.Eval();
         try
         {
             for (int from = 0; from < total; from += buffers.BatchSize)
@@ -432,7 +452,7 @@ public sealed class Trainer
         }
         finally
         {
-            module.Train();
+            modes.Restore();
         }
 
         return tally.Result();

@@ -9,8 +9,10 @@ namespace Tensorlet.Models.Training;
 /// <c>train-step</c> times it. Loads the batch into reused buffers, zeroes the gradients, runs the forward pass and the
 /// loss, then the backward pass, reads the loss back to the host (which waits for the device), and, when the loss is
 /// finite, clips the gradient norm (if asked) and takes the optimizer's step. A batch with no targets (every class id
-/// ignored) has no loss and trains nothing: it runs neither the backward pass nor the step. Allocates nothing per step. It runs as a
-/// PyTorch loop does: Forward on the inputs in the source's shape, the loss, then the loss's and the module's Backward.
+/// ignored) has no loss and trains nothing: it runs neither the backward pass nor the step. Allocates nothing per step.
+/// It runs as a PyTorch loop does: Forward on the inputs in the source's shape, the loss, then the loss's and the
+/// module's Backward, each module in the mode it is in (the step sets none: <see cref="Trainer"/> puts a model in
+/// training once, at the start).
 /// </summary>
 internal sealed class TrainingStep<TInput, TTarget> : IDisposable
     where TInput : unmanaged
@@ -54,7 +56,6 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
         int n = examples.Length;
         var (inputs, targets) = buffers.Load(examples);
         optimizer.ZeroGradients();
-        module.Train();
         module.SetRandomState(DropoutSeed(), (ulong)step);
         var prediction = BatchTensors.Forward(module, buffers.Shaped(inputs, n));
         double value = BatchTensors.LossForward(loss, prediction, buffers.TargetsFor(targets, prediction));
