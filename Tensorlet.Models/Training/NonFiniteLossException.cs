@@ -1,6 +1,6 @@
 namespace Tensorlet.Models.Training;
 
-/// <summary>Thrown when a batch's loss is NaN or infinite. The optimizer step of that batch is not taken.</summary>
+/// <summary>Thrown when a batch's loss is NaN or infinite. The optimizer step of that batch is not taken, and the model's buffers (running statistics) are put back as they were before it.</summary>
 public sealed class NonFiniteLossException(int epoch, int batch, double loss)
     : Exception($"Training stopped: the loss became {loss} at epoch {epoch}, batch {batch}. Try a lower learning rate or gradient clipping; earlier checkpoints are untouched.")
 {

@@ -8,11 +8,12 @@ namespace Tensorlet.Models.Training;
 /// One training step on one batch, the only one there is: <see cref="Trainer"/> runs it for every batch, and the Bench's
 /// <c>train-step</c> times it. Loads the batch into reused buffers, zeroes the gradients, runs the forward pass and the
 /// loss, then the backward pass, reads the loss back to the host (which waits for the device), and, when the loss is
-/// finite, clips the gradient norm (if asked) and takes the optimizer's step. A batch with no targets (every class id
-/// ignored) has no loss and trains nothing: it runs neither the backward pass nor the step. Allocates nothing per step.
-/// It runs as a PyTorch loop does: Forward on the inputs in the source's shape, the loss, then the loss's and the
-/// module's Backward, each module in the mode it is in (the step sets none: <see cref="Trainer"/> puts a model in
-/// training once, at the start).
+/// finite, clips the gradient norm (if asked) and takes the optimizer's step; when it is not, it puts the module's buffers
+/// back as they were before the Forward (<see cref="BufferSnapshot"/>). A batch with no targets (every class id ignored)
+/// has no loss and trains nothing: it runs neither the backward pass nor the step. Allocates nothing per step. It runs
+/// as a PyTorch loop does: Forward on the inputs in the source's shape, the loss, then the loss's and the module's
+/// Backward, each module in the mode it is in (the step sets none: <see cref="Trainer"/> puts a model in training once,
+/// at the start).
 /// </summary>
 internal sealed class TrainingStep<TInput, TTarget> : IDisposable
     where TInput : unmanaged
@@ -24,6 +25,7 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
     private readonly IOptimizer optimizer;
     private readonly double? gradientClipNorm;
     private readonly BatchBuffers<TInput, TTarget> buffers;
+    private readonly BufferSnapshot? moduleBuffers;
 
     /// <summary>
     /// Sizes the buffers for batches of up to <paramref name="batchSize"/> examples of <paramref name="source"/>, for a
@@ -41,6 +43,7 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
         this.optimizer = optimizer;
         this.gradientClipNorm = gradientClipNorm;
         buffers = new BatchBuffers<TInput, TTarget>(optimizer.Parameters.Device!, source, batchSize);
+        moduleBuffers = BufferSnapshot.For(module);
     }
 
     /// <summary>The targets the loss averaged over in the last <see cref="Run"/> (see <see cref="BatchTensors.TargetCount"/>).</summary>
@@ -49,25 +52,29 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
     /// <summary>
     /// Trains on the examples <paramref name="examples"/> (at most the batch size) as optimizer step <paramref name="step"/>
     /// (from 1; it seeds dropout) and returns the batch's loss. A non-finite loss, or a batch with no targets (whose
-    /// mean loss is NaN, as PyTorch's), leaves the weights and the optimizer's step count as they were.
+    /// mean loss is NaN, as PyTorch's), leaves the weights and the optimizer's step count as they were, and the module's
+    /// buffers (running statistics, which Forward updates) too.
     /// </summary>
     public double Run(ReadOnlySpan<int> examples, long step)
     {
         int n = examples.Length;
         var (inputs, targets) = buffers.Load(examples);
         optimizer.ZeroGradients();
+        moduleBuffers?.Take();
         module.SetRandomState(DropoutSeed(), (ulong)step);
         var prediction = BatchTensors.Forward(module, buffers.Shaped(inputs, n));
         double value = BatchTensors.LossForward(loss, prediction, buffers.TargetsFor(targets, prediction));
         Targets = BatchTensors.TargetCount(loss, buffers.LoadedTargets.Length);
         if (Targets == 0)
         {
+            moduleBuffers?.Restore();
             return value;
         }
 
         module.Backward(BatchTensors.LossBackward(loss));
         if (!double.IsFinite(value))
         {
+            moduleBuffers?.Restore();
             return value;
         }
 
@@ -80,8 +87,12 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
         return value;
     }
 
-    /// <summary>Frees the batch buffers (not the model or the optimizer).</summary>
-    public void Dispose() => buffers.Dispose();
+    /// <summary>Frees the batch buffers and the buffers' snapshot (not the model or the optimizer).</summary>
+    public void Dispose()
+    {
+        buffers.Dispose();
+        moduleBuffers?.Dispose();
+    }
 
     // A char model's masks follow its own seed, which its checkpoint keeps, so a resumed run draws the same masks.
     private ulong DropoutSeed() => module switch

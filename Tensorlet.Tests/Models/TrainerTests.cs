@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
@@ -153,6 +154,40 @@ public sealed class TrainerTests
     }
 
     private sealed record Outcome(TrainingResult Result, float[] Weights, long Steps, float Rate);
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ANonFiniteLossLeavesTheRunningStatisticsAsTheyWereAndTheModelSaves(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var model = new Sequential(new Linear(3, 4), new BatchNorm1d(4), new Linear(4, 1));
+        model.Build(device, seed: 1);
+        var batchNorm = (BatchNorm1d)model[1];
+        var inputs = Enumerable.Range(0, 8 * 3).Select(i => (float)(i % 5)).ToArray();
+        using var mse = new MseLoss();
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var trainer = new Trainer(model, mse, adam, new TrainerOptions { Epochs = 1, BatchSize = 4 });
+        trainer.Train(new TensorBatchSource<float, float>(inputs, [3], new float[8], [1]), null);
+        var state = model.StateDict().Select(e => (e.Key, e.Value.Data)).ToArray();
+
+        inputs[4] = float.NaN;
+        Assert.Throws<NonFiniteLossException>(() => trainer.Train(new TensorBatchSource<float, float>(inputs, [3], new float[8], [1]), null));
+
+        Assert.That(batchNorm.NumBatchesTracked, Is.EqualTo(2), "the count");
+        Assert.That(model.StateDict().Select(e => (e.Key, e.Value.Data)).ToArray(), Is.EqualTo(state), "weights, running statistics and count");
+        string path = Path.Combine(Path.GetTempPath(), $"tensorlet-nonfinite-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            ModuleCheckpoint.Save(model, path);
+            using var loaded = new Sequential(new Linear(3, 4), new BatchNorm1d(4), new Linear(4, 1));
+            loaded.Build(device);
+            ModuleCheckpoint.Load(loaded, path);
+            Assert.That(((BatchNorm1d)loaded[1]).RunningMean!.Value.ToArray(), Is.EqualTo(batchNorm.RunningMean!.Value.ToArray()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 
     private static IEnumerable<TestCaseData> UnusableOptions()
     {
