@@ -1,3 +1,4 @@
+using System.Globalization;
 using Tensorlet.Nn;
 using Tensorlet.Optim;
 
@@ -19,7 +20,9 @@ public static class ModuleCheckpoint
     /// as one pair: a process killed during the save leaves the previous pair or the new one. A save without an
     /// optimizer deletes the state an earlier save left.
     /// </summary>
-    /// <exception cref="ArgumentException">The optimizer is over another module's parameters or its state cannot be saved, or the schedule is not the optimizer's.</exception>
+    /// <exception cref="ArgumentException">A parameter or buffer holds NaN or an infinity (which <see cref="Load"/> refuses as
+    /// damage), the optimizer is over another module's parameters or its state cannot be saved, or the schedule is not the
+    /// optimizer's; nothing was written.</exception>
     /// <exception cref="CheckpointException">A file could not be written; the previous checkpoint is unchanged.</exception>
     public static void Save(Module module, string path, IOptimizer? optimizer = null, LearningRateSchedule? schedule = null, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -27,7 +30,9 @@ public static class ModuleCheckpoint
         ArgumentException.ThrowIfNullOrEmpty(path);
         CheckOptimizer(module, optimizer, schedule);
         var int64Buffers = module.NamedBuffers.Where(b => b.IsInt64).ToDictionary(b => b.Name);
-        var tensors = module.StateDict()
+        var state = module.StateDict();
+        CheckFinite(state);
+        var tensors = state
             .Select(p => int64Buffers.TryGetValue(p.Key, out var b) ? SafeTensor.FromInt64(p.Key, p.Value.Shape, b.Int64Values) : new SafeTensor(p.Key, p.Value.Shape, p.Value.Data))
             .ToList();
         var fileMetadata = metadata is null ? [] : new Dictionary<string, string>(metadata);
@@ -116,6 +121,20 @@ public static class ModuleCheckpoint
         }
 
         return state;
+    }
+
+    // Save writes only what Load takes back: the same scan as Load's (SafeTensorsFile.FiniteFloatData), before any file is touched.
+    private static void CheckFinite(Dictionary<string, (int[] Shape, float[] Data)> state)
+    {
+        foreach (var (name, (_, data)) in state)
+        {
+            if (StateChecks.IndexOfInvalid(data, nonNegative: false) is var bad and >= 0)
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"The module's '{name}' holds a non-finite value ({data[bad]}) at element {bad}; a checkpoint holds finite values only (Load refuses any other), so nothing was written."),
+                    "module");
+            }
+        }
     }
 
     private static void CheckOptimizer(Module module, IOptimizer? optimizer, LearningRateSchedule? schedule)

@@ -307,6 +307,26 @@ public sealed class ModuleCheckpointTests
         Assert.That(LoadRefused(path, adam, steps: 0), Does.StartWith($"{optimizerFile} was not saved with {path}: they record different pair ids"));
     }
 
+    [TestCase("0.weight")]
+    [TestCase("1.running_var")]
+    public void ANonFiniteParameterOrBufferIsRefusedBeforeAnythingIsWritten(string name)
+    {
+        using var model = new Sequential(new Linear(3, 4), new BatchNorm1d(4));
+        model.Build(TestDevices.Get("cpu"), seed: 2);
+        string path = Path.Combine(folder, "model.safetensors");
+        ModuleCheckpoint.Save(model, path);
+        var saved = File.ReadAllBytes(path);
+        var state = model.StateDict();
+        state[name].Data[1] = float.PositiveInfinity;
+        model.LoadStateDict(state);
+
+        var error = Assert.Throws<ArgumentException>(() => ModuleCheckpoint.Save(model, path))!;
+
+        Assert.That(error.Message, Does.Contain($"'{name}'").And.Contain("Infinity").And.Contain("element 1").And.Not.Contain('\n'));
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(saved), "the checkpoint saved before is unchanged");
+        Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(1), "and nothing else was written");
+    }
+
     [Test]
     public void AnOptimizerFileWithANegativeStepCountIsRefused()
     {
