@@ -29,6 +29,11 @@ batchnorm.safetensors -- 0: Linear  1: BatchNorm1d(C)  2: ReLU  3: Linear, MSELo
 batchnorm_state.safetensors -- exactly the 2d model's state_dict() after its 3 Adam steps, as
   safetensors.torch.save_file writes it (num_batches_tracked an I64 scalar; metadata {"format": "pt"}), with the model's
   eval-mode output on 2d.x as state.eval.output in batchnorm.safetensors.
+batchnorm_state_no_count.safetensors -- that state_dict without 1.num_batches_tracked, which torch 1.13's
+  load_state_dict (strict) takes from a dict without version metadata, setting the count to 0;
+batchnorm_state_float_count.safetensors -- that state_dict with 1.num_batches_tracked as an F32 scalar (5.0), which
+  load_state_dict takes as the count 5. Each holds, in its metadata's "loaded_num_batches_tracked", the count of a
+  model (built by model("2d"), count 2) after load_state_dict of the file's tensors.
 """
 import argparse
 import os
@@ -145,6 +150,15 @@ def main():
     keys = ",".join(state)
     save_and_verify(os.path.join(args.out, "batchnorm.safetensors"), tensors, {"fixture": "batchnorm", "torch": torch.__version__, "keys": keys})
     save_and_verify(os.path.join(args.out, "batchnorm_state.safetensors"), state, {"format": "pt"})
+    variants = {
+        "no_count": {k: v for k, v in state.items() if k != "1.num_batches_tracked"},
+        "float_count": {**state, "1.num_batches_tracked": state["1.num_batches_tracked"].float()},
+    }
+    for name, variant_state in variants.items():
+        loaded = model("2d")
+        loaded.load_state_dict(variant_state, strict=True)
+        count = str(int(loaded[1].num_batches_tracked))
+        save_and_verify(os.path.join(args.out, f"batchnorm_state_{name}.safetensors"), variant_state, {"format": "pt", "loaded_num_batches_tracked": count})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ namespace Tensorlet.Nn;
 /// (<see cref="Module.Eval"/>) it normalizes with the running statistics. Made with <c>trackRunningStats: false</c> it
 /// has no running statistics and always uses the batch's. <c>weight</c> [C] starts at ones and <c>bias</c> [C] at zeros;
 /// <c>running_mean</c> [C] at zeros, <c>running_var</c> [C] at ones and <c>num_batches_tracked</c> (an int64 scalar) at 0,
-/// all three buffers (<see cref="ModuleBuffer"/>): in the state_dict, but not parameters.
+/// all three buffers (<see cref="ModuleBuffer"/>): in the state_dict, but not parameters. As PyTorch does, a state_dict
+/// without <c>num_batches_tracked</c> loads and sets it to 0, and one that holds it as a float whole number ≥ 0 loads.
 /// </summary>
 public sealed class BatchNorm1d : Module
 {
@@ -60,7 +61,8 @@ public sealed class BatchNorm1d : Module
         {
             runningMean = RegisterBuffer("running_mean", [numFeatures], 0f);
             runningVariance = RegisterBuffer("running_var", [numFeatures], 1f);
-            numBatchesTracked = RegisterInt64Buffer("num_batches_tracked", []);
+            // Optional, as in PyTorch: state_dicts saved before the count existed, or without version metadata, lack it.
+            numBatchesTracked = RegisterInt64Buffer("num_batches_tracked", [], optionalInStateDict: true);
         }
     }
 

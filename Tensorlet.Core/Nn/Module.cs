@@ -312,10 +312,11 @@ public abstract class Module : IDisposable
     /// Loads values by state_dict name, parameters and buffers, as load_state_dict(strict): with <paramref name="strict"/>
     /// false, the names the module lacks are skipped and its parameters and buffers the dictionary lacks keep their values
     /// (to start part of a model from another's). Every shape is checked before anything is written, strict or not; an
-    /// int64 buffer takes only whole numbers.
+    /// int64 buffer (a count) takes only whole numbers ≥ 0. A dictionary without BatchNorm1d's <c>num_batches_tracked</c>
+    /// loads, strict or not, and sets it to 0, as PyTorch loads a state_dict saved without it.
     /// </summary>
     /// <returns>The module's parameters and buffers that were not loaded, and the names that were skipped (both empty when strict).</returns>
-    /// <exception cref="ArgumentException">A shape differs, an int64 buffer is given a fraction, or (strict) a name is missing or unexpected; nothing was written.</exception>
+    /// <exception cref="ArgumentException">A shape differs, an int64 buffer is given a fraction or a negative number, or (strict) a name is missing or unexpected; nothing was written.</exception>
     public (IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys) LoadStateDict(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> stateDict, bool strict)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
@@ -333,7 +334,11 @@ public abstract class Module : IDisposable
         {
             if (!stateDict.TryGetValue(buffer.Name, out var t))
             {
-                missingBuffers.Add(strict ? throw new ArgumentException($"Missing buffer '{buffer.Name}' {Tensor.FormatShape(buffer.Shape)}.") : buffer.Name);
+                if (!buffer.OptionalInStateDict)
+                {
+                    missingBuffers.Add(strict ? throw new ArgumentException($"Missing buffer '{buffer.Name}' {Tensor.FormatShape(buffer.Shape)}.") : buffer.Name);
+                }
+
                 continue;
             }
 
@@ -341,9 +346,16 @@ public abstract class Module : IDisposable
         }
 
         var missing = collection.Load(stateDict, allowMissing: !strict);
-        foreach (var buffer in buffers.Where(b => stateDict.ContainsKey(b.Name)))
+        foreach (var buffer in buffers)
         {
-            buffer.CopyFrom(stateDict[buffer.Name].Data);
+            if (stateDict.TryGetValue(buffer.Name, out var t))
+            {
+                buffer.CopyFrom(t.Data);
+            }
+            else if (buffer.OptionalInStateDict)
+            {
+                buffer.Reset();
+            }
         }
 
         return ([.. missing, .. missingBuffers], extra);
@@ -362,9 +374,9 @@ public abstract class Module : IDisposable
             throw new ArgumentException($"Buffer '{buffer.Name}' has shape {Tensor.FormatShape(t.Shape)} and {t.Data.Length} values but the model needs {Tensor.FormatShape(buffer.Shape)}.");
         }
 
-        if (buffer.IsInt64 && Array.FindIndex(t.Data, v => !float.IsFinite(v) || v != MathF.Round(v)) is var bad and >= 0)
+        if (buffer.IndexOfInvalid(t.Data) is var bad and >= 0)
         {
-            throw new ArgumentException($"Buffer '{buffer.Name}' holds int64 values, but element {bad} is {t.Data[bad]}.");
+            throw new ArgumentException($"Buffer '{buffer.Name}' holds a count (a whole number ≥ 0), but element {bad} is {t.Data[bad]}.");
         }
     }
 
@@ -425,8 +437,12 @@ public abstract class Module : IDisposable
     /// <exception cref="InvalidOperationException">The module has been built.</exception>
     protected ModuleBuffer RegisterBuffer(string name, int[] shape, float initialValue = 0f) => AddBuffer(new ModuleBuffer(CheckBufferName(name), shape, initialValue, isInt64: false));
 
-    /// <summary>Registers an int64 buffer (a count, kept on the host; <paramref name="shape"/> may be empty for a scalar) starting at 0.</summary>
-    private protected ModuleBuffer RegisterInt64Buffer(string name, int[] shape) => AddBuffer(new ModuleBuffer(CheckBufferName(name), shape, 0f, isInt64: true));
+    /// <summary>
+    /// Registers an int64 buffer (a count, kept on the host; <paramref name="shape"/> may be empty for a scalar) starting
+    /// at 0; an <paramref name="optionalInStateDict"/> one may be absent from a state_dict, which then sets it to 0.
+    /// </summary>
+    private protected ModuleBuffer RegisterInt64Buffer(string name, int[] shape, bool optionalInStateDict = false)
+        => AddBuffer(new ModuleBuffer(CheckBufferName(name), shape, 0f, isInt64: true, optionalInStateDict));
 
     private string CheckBufferName(string name)
     {

@@ -15,12 +15,13 @@ public sealed class ModuleBuffer
     private Tensor? value;
     private long[]? integers;
 
-    internal ModuleBuffer(string localName, int[] shape, float initialValue, bool isInt64)
+    internal ModuleBuffer(string localName, int[] shape, float initialValue, bool isInt64, bool optionalInStateDict = false)
     {
         LocalName = localName;
         this.shape = isInt64 ? (int[])shape.Clone() : Tensor.CheckShape((int[])shape.Clone());
         this.initialValue = initialValue;
         IsInt64 = isInt64;
+        OptionalInStateDict = optionalInStateDict;
     }
 
     /// <summary>The PyTorch state_dict name, e.g. <c>1.running_mean</c>, once the module's tree is built.</summary>
@@ -43,6 +44,12 @@ public sealed class ModuleBuffer
     internal string LocalName { get; }
 
     internal long Length => Tensor.ElementCount(shape);
+
+    /// <summary>
+    /// Whether a state_dict without the buffer still loads, setting it to its initial value (a count to 0), as PyTorch's
+    /// BatchNorm loads a state_dict that lacks <c>num_batches_tracked</c> and holds no version metadata.
+    /// </summary>
+    internal bool OptionalInStateDict { get; }
 
     /// <summary>The values of an int64 buffer, kept on the host; written in place by the module that owns it.</summary>
     internal long[] Int64Values => integers ?? throw new InvalidOperationException($"Buffer '{LocalName}' is not an allocated int64 buffer.");
@@ -67,7 +74,38 @@ public sealed class ModuleBuffer
         }
     }
 
-    /// <summary>Copies state_dict values in, checked by the caller: floats, or for an int64 buffer whole numbers.</summary>
+    /// <summary>
+    /// The index of the first of <paramref name="data"/> this buffer cannot hold, -1 when it takes them all: an int64
+    /// buffer (a count) takes whole numbers ≥ 0 only, as values of any dtype (PyTorch loads a float count too); a float
+    /// buffer takes any.
+    /// </summary>
+    internal int IndexOfInvalid(ReadOnlySpan<float> data)
+    {
+        for (int i = 0; IsInt64 && i < data.Length; i++)
+        {
+            if (!(data[i] >= 0f) || float.IsInfinity(data[i]) || data[i] != MathF.Floor(data[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Sets every value to the initial one, as Build allocated it.</summary>
+    internal void Reset()
+    {
+        if (IsInt64)
+        {
+            Array.Fill(Int64Values, (long)initialValue);
+        }
+        else
+        {
+            Ops.Fill(Value, initialValue);
+        }
+    }
+
+    /// <summary>Copies state_dict values in, checked by the caller (<see cref="IndexOfInvalid"/>).</summary>
     internal void CopyFrom(float[] data)
     {
         if (IsInt64)

@@ -46,8 +46,9 @@ public static class ModuleCheckpoint
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="module"/>: every parameter and buffer must be there with its
     /// shape, and nothing else may be; float32, float64, float16 and bfloat16 tensors are read as float32, and integer or
-    /// bool ones are refused (their bytes are no weights), but for an int64 buffer, which takes an integer tensor's exact
-    /// values and nothing else. With an
+    /// bool ones are refused (their bytes are no weights), but for an int64 buffer (a count), which takes an integer
+    /// tensor's exact values or a float tensor's whole numbers ≥ 0, as PyTorch does; BatchNorm1d's
+    /// <c>num_batches_tracked</c> may be absent, and is then set to 0, as PyTorch loads such a state_dict. With an
     /// <paramref name="optimizer"/>, the state saved beside the file is loaded into it too (and into
     /// <paramref name="schedule"/>, which sets the optimizer's learning rate), so training resumes exactly. Both files
     /// are read and checked before anything is written: on a mismatch neither the module, the optimizer nor the schedule changes.
@@ -75,7 +76,7 @@ public static class ModuleCheckpoint
         // The schedule's state is checked as it loads (then nothing has changed), so it goes first; the rest cannot fail.
         loadOptimizer?.Invoke();
         module.LoadStateDict(state);
-        foreach (var buffer in buffers.Where(b => b.IsInt64))
+        foreach (var buffer in buffers.Where(b => b.IsInt64 && file.Tensors.TryGetValue(b.Name, out var t) && t.DType.IsInteger()))
         {
             // Exact: the state_dict's floats hold a count only up to 2^24.
             file.Tensors[buffer.Name].ToInt64Array().CopyTo(buffer.Int64Values, 0);
@@ -84,18 +85,23 @@ public static class ModuleCheckpoint
 
     /// <summary>
     /// The state_dict of <paramref name="parameters"/> (and <paramref name="buffers"/>) from <paramref name="file"/>: every
-    /// one present with its shape, a parameter or float buffer of a floating-point dtype and finite, an int64 buffer of an
-    /// integer dtype, and no other tensor.
+    /// one present with its shape (but a buffer that may be absent from a state_dict), a parameter or float buffer of a
+    /// floating-point dtype and finite, an int64 buffer of whole numbers ≥ 0, and no other tensor.
     /// </summary>
-    /// <exception cref="CheckpointException">A tensor is missing, of another shape, of the wrong kind of dtype or not finite, or the file holds another tensor.</exception>
+    /// <exception cref="CheckpointException">A tensor is missing, of another shape, of the wrong kind of dtype, not finite, or a count that is no whole number ≥ 0, or the file holds another tensor.</exception>
     internal static Dictionary<string, (int[] Shape, float[] Data)> StateDict(SafeTensorsFile file, IReadOnlyList<Parameter> parameters, string owner, IReadOnlyList<ModuleBuffer>? buffers = null)
     {
         var state = new Dictionary<string, (int[] Shape, float[] Data)>();
-        var expected = parameters.Select(p => (p.Name, p.Shape, Int64: false)).Concat((buffers ?? []).Select(b => (b.Name, b.Shape, Int64: b.IsInt64)));
-        foreach (var (name, shape, int64) in expected)
+        var expected = parameters.Select(p => (p.Name, p.Shape, Buffer: (ModuleBuffer?)null)).Concat((buffers ?? []).Select(b => (b.Name, b.Shape, Buffer: (ModuleBuffer?)b)));
+        foreach (var (name, shape, buffer) in expected)
         {
             if (!file.Tensors.TryGetValue(name, out var t))
             {
+                if (buffer is { OptionalInStateDict: true })
+                {
+                    continue; // Module.LoadStateDict sets it to its initial value, as PyTorch does
+                }
+
                 throw new CheckpointException($"{file.Path} has no tensor '{name}' [{string.Join(", ", shape)}]; it has {string.Join(", ", file.Tensors.Keys)}.");
             }
 
@@ -104,13 +110,14 @@ public static class ModuleCheckpoint
                 throw new CheckpointException($"{file.Path}: tensor '{name}' is {t.ShapeText} but the {owner} needs [{string.Join(", ", shape)}].");
             }
 
-            if (int64 && !t.DType.IsInteger())
+            // A count is read from an integer dtype or, as PyTorch reads it, from a float one holding a whole number.
+            if (buffer is { IsInt64: true } && buffer.IndexOfInvalid(t.Data) is var bad and >= 0)
             {
-                throw new CheckpointException($"{file.Path}: tensor '{name}' is {t.DType.Name()}, but the {owner} keeps it as int64 (a count): only an integer dtype is read.");
+                throw new CheckpointException($"{file.Path}: tensor '{name}' is a count (a whole number ≥ 0), but element {bad} is {t.Data[bad]}.");
             }
 
             // A NaN or infinity loaded would only show later, as NaN losses or a sampler stuck on one character.
-            var data = int64 ? t.Data : file.FiniteFloatData(t, $"the {owner}'s weights");
+            var data = buffer is { IsInt64: true } ? t.Data : file.FiniteFloatData(t, $"the {owner}'s weights");
             state[name] = ([.. t.Shape], data);
         }
 

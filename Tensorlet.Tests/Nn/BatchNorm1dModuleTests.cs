@@ -168,6 +168,75 @@ public sealed class BatchNorm1dModuleTests
         }
     }
 
+    [TestCase("no_count")]
+    [TestCase("float_count")]
+    public void AStateDictWithoutTheCountOrWithAFloatCountLoadsAsInPyTorch(string variant)
+    {
+        var device = TestDevices.Get("cpu");
+        var fixture = Fixture();
+        string path = TestData.Fixture($"torch/batchnorm_state_{variant}.safetensors");
+        var file = SafeTensorsFile.Read(path);
+        long expected = long.Parse(file.Metadata["loaded_num_batches_tracked"], System.Globalization.CultureInfo.InvariantCulture);
+        using var x = device.FromArray(fixture["2d.x"].Data, 6, 4);
+        using var model = Model("2d");
+        model.Build(device, seed: 8);
+        var batchNorm = (BatchNorm1d)model[1];
+        LoadStart(model, fixture, "2d"); // the count at 2, as the model PyTorch loaded into
+
+        ModuleCheckpoint.Load(model, path);
+        Assert.That(batchNorm.NumBatchesTracked, Is.EqualTo(expected), "ModuleCheckpoint.Load");
+        model.Eval();
+        ModuleTorchParityTests.AssertClose(model.Forward(x).ToArray(), fixture["state.eval.output"].Data, 1e-5, "eval output");
+
+        LoadStart(model, fixture, "2d");
+        var (missing, unexpected) = model.LoadStateDict(file.Tensors.ToDictionary(t => t.Key, t => (t.Value.Shape.ToArray(), t.Value.Data)), strict: false);
+        Assert.That((missing, unexpected), Is.EqualTo((Array.Empty<string>(), Array.Empty<string>())), "nothing missing, as in PyTorch");
+        Assert.That(batchNorm.NumBatchesTracked, Is.EqualTo(expected), "LoadStateDict");
+        LoadStart(model, fixture, "2d");
+        model.LoadStateDict(file.Tensors.ToDictionary(t => t.Key, t => (t.Value.Shape.ToArray(), t.Value.Data)));
+        Assert.That(batchNorm.NumBatchesTracked, Is.EqualTo(expected), "LoadStateDict, strict");
+    }
+
+    [TestCase("F32", 2.5)]
+    [TestCase("F64", 2.5)]
+    [TestCase("F64", -1.0)]
+    [TestCase("F64", 3.0)]
+    [TestCase("F32", 3.0)]
+    public void AFloatCountLoadsWhenItIsAWholeNumberAtLeastZeroAndIsRefusedInOneLineOtherwise(string dtype, double count)
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Linear(3, 4), new BatchNorm1d(4));
+        model.Build(device, seed: 1);
+        var state = model.StateDict();
+        state["1.running_mean"].Data[0] = 0.5f;
+        string path = Path.Combine(Path.GetTempPath(), $"tensorlet-count-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            WriteWithCount(path, state, dtype, count);
+            var before = model.StateDict().Select(e => (e.Key, e.Value.Data)).ToArray();
+            var withCount = new Dictionary<string, (int[] Shape, float[] Data)>(state) { ["1.num_batches_tracked"] = ([], [(float)count]) };
+            if (count == 3.0)
+            {
+                ModuleCheckpoint.Load(model, path);
+                Assert.That((((BatchNorm1d)model[1]).NumBatchesTracked, model.StateDict()["1.running_mean"].Data[0]), Is.EqualTo((3L, 0.5f)));
+                return;
+            }
+
+            var fromFile = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(model, path))!;
+            var fromDictionary = Assert.Throws<ArgumentException>(() => model.LoadStateDict(withCount))!;
+            foreach (var message in new[] { fromFile.Message, fromDictionary.Message })
+            {
+                Assert.That(message, Does.Contain("'1.num_batches_tracked'").And.Contain($"is {(float)count}").And.Contain("whole number ≥ 0").And.Not.Contain('\n'));
+            }
+
+            Assert.That(model.StateDict().Select(e => (e.Key, e.Value.Data)).ToArray(), Is.EqualTo(before), "nothing changed");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Test]
     public void AWrongInputIsRefusedInOneLineAndTheLayerGoesOn()
     {
@@ -203,6 +272,24 @@ public sealed class BatchNorm1dModuleTests
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNorm1d(4, epsilon: float.NaN));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNorm1d(4, momentum: 1.5f));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNorm1d(4, momentum: float.NaN));
+    }
+
+    // A safetensors file of the state's F32 tensors but 1.num_batches_tracked, a scalar of dtype F32 or F64 holding count.
+    private static void WriteWithCount(string path, Dictionary<string, (int[] Shape, float[] Data)> state, string dtype, double count)
+    {
+        var header = new List<string>();
+        var bytes = new List<byte>();
+        foreach (var (name, (shape, data)) in state.Where(e => e.Key != "1.num_batches_tracked"))
+        {
+            header.Add($"\"{name}\":{{\"dtype\":\"F32\",\"shape\":[{string.Join(",", shape)}],\"data_offsets\":[{bytes.Count},{bytes.Count + (4 * data.Length)}]}}");
+            bytes.AddRange(data.SelectMany(BitConverter.GetBytes));
+        }
+
+        byte[] countBytes = dtype == "F64" ? BitConverter.GetBytes(count) : BitConverter.GetBytes((float)count);
+        header.Add($"\"1.num_batches_tracked\":{{\"dtype\":\"{dtype}\",\"shape\":[],\"data_offsets\":[{bytes.Count},{bytes.Count + countBytes.Length}]}}");
+        bytes.AddRange(countBytes);
+        var json = System.Text.Encoding.UTF8.GetBytes("{" + string.Join(",", header) + "}");
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)json.Length), .. json, .. bytes]);
     }
 
     // The fixture's start state: every parameter and buffer, num_batches_tracked 2.

@@ -54,6 +54,8 @@ public sealed class ModuleBufferTests
         var fraction = new Dictionary<string, (int[] Shape, float[] Data)>(state) { ["1.count"] = ([], [2.5f]), ["0.bias"] = ([4], [0f, 0f, 0f, 0f]) };
         var error = Assert.Throws<ArgumentException>(() => model.LoadStateDict(fraction))!;
         Assert.That(error.Message, Does.Contain("1.count").And.Contain("2.5"));
+        var negative = new Dictionary<string, (int[] Shape, float[] Data)>(state) { ["1.count"] = ([], [-1f]), ["0.bias"] = ([4], [0f, 0f, 0f, 0f]) };
+        Assert.That(Assert.Throws<ArgumentException>(() => model.LoadStateDict(negative))!.Message, Does.Contain("1.count").And.Contain("-1"));
         var wrongShape = new Dictionary<string, (int[] Shape, float[] Data)>(state) { ["1.stat"] = ([3], [0f, 0f, 0f]), ["0.bias"] = ([4], [0f, 0f, 0f, 0f]) };
         Assert.That(Assert.Throws<ArgumentException>(() => model.LoadStateDict(wrongShape))!.Message, Does.Contain("1.stat").And.Contain("[3]"));
         var missing = new Dictionary<string, (int[] Shape, float[] Data)>(state) { ["0.bias"] = ([4], [0f, 0f, 0f, 0f]) };
@@ -92,11 +94,12 @@ public sealed class ModuleBufferTests
             Assert.That(loaded.NamedBuffers[1].Int64Values[0], Is.EqualTo(count));
             Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()));
 
-            // A float tensor where the module keeps a count is refused, and the file without its buffers too.
-            var tensors = file.Tensors.Values.Select(t => t.Name == "1.count" ? new SafeTensor("1.count", [], [3f]) : t).ToList();
+            // A float tensor where the module keeps a count is refused unless it holds a whole number ≥ 0 (PyTorch
+            // loads one), and the file without its buffers too.
+            var tensors = file.Tensors.Values.Select(t => t.Name == "1.count" ? new SafeTensor("1.count", [], [2.5f]) : t).ToList();
             SafeTensorsFile.Write(path, tensors);
             var error = Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(loaded, path))!;
-            Assert.That(error.Message, Does.Contain("1.count").And.Contain("F32"));
+            Assert.That(error.Message, Does.Contain("1.count").And.Contain("2.5"));
             SafeTensorsFile.Write(path, file.Tensors.Values.Where(t => t.Name != "1.stat"));
             Assert.That(Assert.Throws<CheckpointException>(() => ModuleCheckpoint.Load(loaded, path))!.Message, Does.Contain("1.stat"));
             Assert.That(loaded.NamedBuffers[1].Int64Values[0], Is.EqualTo(count), "a refused load changes nothing");
