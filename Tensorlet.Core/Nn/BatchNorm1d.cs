@@ -115,7 +115,9 @@ public sealed class BatchNorm1d : Module
         if (Training && perChannel <= 1)
         {
             // PyTorch's words: a variance of one value is 0, and the running variance's M − 1 would be 0.
-            throw new ArgumentException($"BatchNorm1d({NumFeatures}) expected more than 1 value per channel when training, got input of shape {input.ShapeText}.", nameof(input));
+            throw new ArgumentException(
+                $"BatchNorm1d({NumFeatures}) expected more than 1 value per channel when training, got input of shape {input.ShapeText}: give batches of at least 2 examples, or set TrainerOptions.DropLast to skip a last batch of one.",
+                nameof(input));
         }
 
         var device = input.Device;

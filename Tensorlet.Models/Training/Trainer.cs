@@ -155,7 +155,7 @@ public sealed class Trainer
     /// <param name="validation">Scored after every epoch; null for none.</param>
     /// <param name="start">Where a resumed run continues; null for the beginning.</param>
     /// <param name="cancellation">Stops after the current batch (during an epoch's validation, once it ends and the epoch is reported); the result says where.</param>
-    /// <exception cref="ArgumentException">The training set is empty, its targets are not what the loss takes, or <paramref name="start"/> is not at the optimizer's step.</exception>
+    /// <exception cref="ArgumentException">The training set is empty (or, with <see cref="TrainerOptions.DropLast"/>, smaller than one batch), its targets are not what the loss takes, or <paramref name="start"/> is not at the optimizer's step.</exception>
     public TrainingResult Train<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
         where TInput : unmanaged
         where TTarget : unmanaged
@@ -164,6 +164,13 @@ public sealed class Trainer
         if (train.Count == 0)
         {
             throw new ArgumentException("The training set is empty.", nameof(train));
+        }
+
+        if (BatchesPerEpoch(train.Count) == 0)
+        {
+            throw new ArgumentException(
+                $"TrainerOptions.DropLast skips a last batch smaller than the batch size, {options.BatchSize}, and the training set has only {train.Count} examples: no batch is left.",
+                nameof(train));
         }
 
         BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
@@ -309,10 +316,11 @@ public sealed class Trainer
 
     private static double PerSecond(long count, TimeSpan elapsed) => count / Math.Max(elapsed.TotalSeconds, 1e-9);
 
-    // Batches per epoch of a training set of count examples: the last batch may be short; MaxBatchesPerEpoch caps them.
+    // Batches per epoch of a training set of count examples: the last batch may be short, unless DropLast skips it;
+    // MaxBatchesPerEpoch caps them.
     private int BatchesPerEpoch(int count)
     {
-        int batches = (int)(((long)count + options.BatchSize - 1) / options.BatchSize);
+        int batches = (int)(((long)count + (options.DropLast ? 0 : options.BatchSize - 1)) / options.BatchSize);
         return options.MaxBatchesPerEpoch is int max ? Math.Min(batches, max) : batches;
     }
 

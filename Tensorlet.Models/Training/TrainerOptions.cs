@@ -14,6 +14,14 @@ public sealed record TrainerOptions
     /// <summary>Seeds the per-epoch shuffle, and the dropout masks of a module that is not a char model (those use their own <c>DropoutSeed</c>).</summary>
     public int Seed { get; init; }
 
+    /// <summary>
+    /// Skip an epoch's last batch when it is smaller than <see cref="BatchSize"/>, as PyTorch's DataLoader
+    /// <c>drop_last</c>: a model with a <see cref="Nn.BatchNorm1d"/> cannot train on a last batch of one example (its
+    /// variance needs two). The examples skipped change from epoch to epoch with the shuffle. Validation is not
+    /// affected. False by default: every example is trained on in every epoch.
+    /// </summary>
+    public bool DropLast { get; init; }
+
     /// <summary>Stop each epoch after this many batches (for short runs); null for whole epochs.</summary>
     public int? MaxBatchesPerEpoch { get; init; }
 

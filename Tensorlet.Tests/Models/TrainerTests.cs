@@ -189,6 +189,34 @@ public sealed class TrainerTests
         }
     }
 
+    [Test]
+    public void DropLastSkipsALastBatchOfOneThatABatchNormCannotTrainOn()
+    {
+        var device = TestDevices.Get("cpu");
+        var inputs = Enumerable.Range(0, 9 * 3).Select(i => (float)((i * 7) % 5)).ToArray();
+        var source = new TensorBatchSource<float, float>(inputs, [3], new float[9], [1]);
+        var validation = new TensorBatchSource<float, float>(inputs[..15], [3], new float[5], [1]);
+        using var model = new Sequential(new Linear(3, 4), new BatchNorm1d(4), new Linear(4, 1));
+        model.Build(device, seed: 1);
+        using var mse = new MseLoss();
+        using var adam = new Adam(model.Parameters, 0.01f);
+
+        var error = Assert.Throws<ArgumentException>(() => new Trainer(model, mse, adam, new TrainerOptions { BatchSize = 4 }).Train(source, null))!;
+        Assert.That(error.Message, Does.Contain("BatchNorm1d(4)").And.Contain("[1, 4]").And.Contain("TrainerOptions.DropLast").And.Not.Contain('\n'));
+
+        var trainer = new Trainer(model, mse, adam, new TrainerOptions { Epochs = 3, BatchSize = 4, DropLast = true });
+        var batches = new List<(int Batch, int Of)>();
+        trainer.BatchCompleted += p => batches.Add((p.Batch, p.BatchesInEpoch));
+        var result = trainer.Train(source, validation); // validation's last batch of one runs in evaluation, where one value is fine
+        Assert.That(batches, Is.EqualTo(new[] { (1, 2), (2, 2), (1, 2), (2, 2), (1, 2), (2, 2) }), "two whole batches per epoch");
+        Assert.That(result.Epochs.Select(e => e.Validation!.Count), Is.All.EqualTo(5), "validation scores every example");
+        Assert.That(((BatchNorm1d)model[1]).NumBatchesTracked, Is.EqualTo(8), "2 training steps before the refused batch, then 6");
+
+        var tooFew = new TensorBatchSource<float, float>(inputs[..9], [3], new float[3], [1]);
+        var none = Assert.Throws<ArgumentException>(() => trainer.Train(tooFew, null))!;
+        Assert.That(none.Message, Does.Contain("DropLast").And.Contain("only 3 examples").And.Not.Contain('\n'));
+    }
+
     private static IEnumerable<TestCaseData> UnusableOptions()
     {
         yield return new TestCaseData(new TrainerOptions { BatchSize = 0 }, "BatchSize").SetArgDisplayNames("BatchSize 0");
