@@ -100,7 +100,8 @@ public sealed class BatchNorm1d : Module
     /// y, shaped as the input, = (x − mean)/√(var + ε)·weight + bias per channel: the batch's statistics in training (the
     /// running ones updated), the running ones in evaluation.
     /// </summary>
-    /// <exception cref="ArgumentException">The input is not [N, C] or [N, C, L] with this layer's C, or it holds one value per channel in training.</exception>
+    /// <exception cref="ArgumentException">The input is not [N, C] or [N, C, L] with this layer's C, is on another device than
+    /// the layer, or holds one value per channel in training; nothing changed.</exception>
     public override Tensor Forward(Tensor input)
     {
         ThrowIfModuleDisposed();
@@ -109,6 +110,15 @@ public sealed class BatchNorm1d : Module
         {
             throw new ArgumentException(
                 $"BatchNorm1d({NumFeatures}) takes [N, {NumFeatures}] or [N, {NumFeatures}, L] input, channels on dimension 1, but got a tensor of shape {input.ShapeText}.", nameof(input));
+        }
+
+        // Checked here, before any state moves: Ops would refuse the device too, but only after the count had.
+        input.ThrowIfDisposed();
+        var device = input.Device;
+        if (!ReferenceEquals(device, Device))
+        {
+            string where = device.Name == Device.Name ? $"another {device.Name} device (a separate Device instance)" : device.Name;
+            throw new ArgumentException($"BatchNorm1d({NumFeatures}) is on {Device.Name}, but its input {input.ShapeText} is on {where}: copy the input to the module's device.", nameof(input));
         }
 
         long perChannel = input.Length / NumFeatures;
@@ -120,7 +130,6 @@ public sealed class BatchNorm1d : Module
                 nameof(input));
         }
 
-        var device = input.Device;
         bool batchStatistics = Training || !TrackRunningStats;
         if (batchStatistics)
         {
@@ -128,9 +137,11 @@ public sealed class BatchNorm1d : Module
             var variance = batchVariance.Get(device, NumFeatures, 1);
             if (Training && TrackRunningStats)
             {
-                long batches = ++numBatchesTracked!.Int64Values[0];
+                // Counted once the statistics are taken, so a refused batch leaves the count as it was.
+                long batches = numBatchesTracked!.Int64Values[0] + 1;
                 float factor = Momentum ?? (float)(1.0 / batches);
                 Ops.BatchNormStatistics(input, mean, variance, runningMean!.Value, runningVariance!.Value, factor);
+                numBatchesTracked.Int64Values[0] = batches;
             }
             else
             {

@@ -274,6 +274,25 @@ public sealed class BatchNorm1dModuleTests
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNorm1d(4, momentum: float.NaN));
     }
 
+    [Test]
+    public void AnInputOnAnotherDeviceIsRefusedInOneLineBeforeTheStatisticsOrTheCountMove()
+    {
+        using var layer = new BatchNorm1d(4);
+        layer.Build(TestDevices.Get("cpu"));
+        using var separate = Device.Create("cpu");
+        var others = new[] { TestDevices.Get("ilgpu-cpu"), separate };
+        foreach (var (other, training) in others.SelectMany(d => new[] { (d, true), (d, false) }))
+        {
+            layer.Train(training);
+            using var x = other.FromArray([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f], 2, 4);
+            var error = Assert.Throws<ArgumentException>(() => layer.Forward(x))!;
+            Assert.That(error.Message, Does.StartWith("BatchNorm1d(4) is on cpu").And.Contain(other == separate ? "separate Device instance" : "ilgpu-cpu").And.Not.Contain('\n'));
+        }
+
+        Assert.That(layer.NumBatchesTracked, Is.Zero, "the count");
+        Assert.That((layer.RunningMean!.Value.ToArray(), layer.RunningVar!.Value.ToArray()), Is.EqualTo((new float[4], new[] { 1f, 1f, 1f, 1f })), "the running statistics");
+    }
+
     // A safetensors file of the state's F32 tensors but 1.num_batches_tracked, a scalar of dtype F32 or F64 holding count.
     private static void WriteWithCount(string path, Dictionary<string, (int[] Shape, float[] Data)> state, string dtype, double count)
     {
