@@ -7,7 +7,7 @@ namespace Tensorlet.Nn;
 /// normalizes with the batch's mean and biased variance and updates <c>running_mean</c> and <c>running_var</c> with
 /// <see cref="Momentum"/> and the unbiased variance, counting the batches in <c>num_batches_tracked</c>; in evaluation
 /// (<see cref="Module.Eval"/>) it normalizes with the running statistics. Made with <c>trackRunningStats: false</c> it
-/// has no running statistics and always uses the batch's. <c>weight</c> [C] starts at ones and <c>bias</c> [C] at zeros;
+/// has no running statistics and always uses the batch's, so it needs more than one value per channel in evaluation too. <c>weight</c> [C] starts at ones and <c>bias</c> [C] at zeros;
 /// <c>running_mean</c> [C] at zeros, <c>running_var</c> [C] at ones and <c>num_batches_tracked</c> (an int64 scalar) at 0,
 /// all three buffers (<see cref="ModuleBuffer"/>): in the state_dict, but not parameters. As PyTorch does, a state_dict
 /// without <c>num_batches_tracked</c> loads and sets it to 0, and one that holds it as a float whole number ≥ 0 loads.
@@ -101,7 +101,8 @@ public sealed class BatchNorm1d : Module
     /// running ones updated), the running ones in evaluation.
     /// </summary>
     /// <exception cref="ArgumentException">The input is not [N, C] or [N, C, L] with this layer's C, is on another device than
-    /// the layer, or holds one value per channel in training; nothing changed.</exception>
+    /// the layer, or holds one value per channel where the batch's statistics are used (in training, or always without
+    /// running statistics); nothing changed.</exception>
     public override Tensor Forward(Tensor input)
     {
         ThrowIfModuleDisposed();
@@ -122,15 +123,19 @@ public sealed class BatchNorm1d : Module
         }
 
         long perChannel = input.Length / NumFeatures;
-        if (Training && perChannel <= 1)
+        bool batchStatistics = Training || !TrackRunningStats;
+        if (batchStatistics && perChannel <= 1)
         {
-            // PyTorch's words: a variance of one value is 0, and the running variance's M − 1 would be 0.
+            // PyTorch's words, in evaluation too when the batch's statistics are used: a variance of one value is 0,
+            // and the running variance's M − 1 would be 0.
+            string remedy = Training
+                ? "give batches of at least 2 examples, or set TrainerOptions.DropLast to skip a last batch of one"
+                : "made with trackRunningStats: false, the layer normalizes with the batch's statistics in evaluation too";
             throw new ArgumentException(
-                $"BatchNorm1d({NumFeatures}) expected more than 1 value per channel when training, got input of shape {input.ShapeText}: give batches of at least 2 examples, or set TrainerOptions.DropLast to skip a last batch of one.",
+                $"BatchNorm1d({NumFeatures}) expected more than 1 value per channel when training, got input of shape {input.ShapeText}: {remedy}.",
                 nameof(input));
         }
 
-        bool batchStatistics = Training || !TrackRunningStats;
         if (batchStatistics)
         {
             var mean = batchMean.Get(device, NumFeatures, 1);

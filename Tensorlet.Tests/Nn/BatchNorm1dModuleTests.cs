@@ -293,6 +293,24 @@ public sealed class BatchNorm1dModuleTests
         Assert.That((layer.RunningMean!.Value.ToArray(), layer.RunningVar!.Value.ToArray()), Is.EqualTo((new float[4], new[] { 1f, 1f, 1f, 1f })), "the running statistics");
     }
 
+    [Test]
+    public void WithoutRunningStatisticsOneValuePerChannelIsRefusedInEvaluationTooAsInPyTorch()
+    {
+        var device = TestDevices.Get("cpu");
+        using var layer = new BatchNorm1d(4, trackRunningStats: false);
+        layer.Build(device);
+        layer.Eval();
+        foreach (var shape in new[] { new[] { 1, 4 }, [1, 4, 1] })
+        {
+            using var single = device.Zeros(shape);
+            var error = Assert.Throws<ArgumentException>(() => layer.Forward(single))!;
+            Assert.That(error.Message, Does.Contain("more than 1 value per channel").And.Contain(single.ShapeText).And.Contain("trackRunningStats: false").And.Not.Contain('\n'));
+        }
+
+        using var two = device.FromArray([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f], 2, 4);
+        Assert.That(layer.Forward(two).ToArray(), Is.EqualTo(new[] { -1f, -1f, -1f, -1f, 1f, 1f, 1f, 1f }).Within(1e-4), "the batch's statistics");
+    }
+
     // A safetensors file of the state's F32 tensors but 1.num_batches_tracked, a scalar of dtype F32 or F64 holding count.
     private static void WriteWithCount(string path, Dictionary<string, (int[] Shape, float[] Data)> state, string dtype, double count)
     {
