@@ -190,6 +190,26 @@ public sealed class TrainerTests
     }
 
     [Test]
+    public void ABatchWhoseTargetsAreAllIgnoredLeavesTheRunningStatisticsAsTheyWere()
+    {
+        // The skipped batch's Forward updated the batch norm's statistics, as PyTorch's does; training nothing on it
+        // puts them back, as a non-finite loss does.
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Linear(3, 4), new BatchNorm1d(4), new Linear(4, 3));
+        model.Build(device, seed: 1);
+        var state = model.StateDict().Select(e => (e.Key, e.Value.Data)).ToArray();
+        var inputs = Enumerable.Range(0, 4 * 3).Select(i => (float)(i % 5)).ToArray();
+        using var loss = new CrossEntropyLoss();
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var trainer = new Trainer(model, loss, adam, new TrainerOptions { Epochs = 1, BatchSize = 4 });
+
+        trainer.Train(new TensorBatchSource<float, int>(inputs, [3], [-100, -100, -100, -100], []), null);
+
+        Assert.That(((BatchNorm1d)model[1]).NumBatchesTracked, Is.Zero, "the count");
+        Assert.That(model.StateDict().Select(e => (e.Key, e.Value.Data)).ToArray(), Is.EqualTo(state), "weights, running statistics and count");
+    }
+
+    [Test]
     public void DropLastSkipsALastBatchOfOneThatABatchNormCannotTrainOn()
     {
         var device = TestDevices.Get("cpu");
