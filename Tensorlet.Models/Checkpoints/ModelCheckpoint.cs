@@ -56,7 +56,7 @@ public sealed class ModelCheckpoint
     /// optimizer state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the model file names.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> has a negative epoch, batch or step, which <see cref="Read"/> would refuse; nothing is written.</exception>
-    /// <exception cref="ArgumentException"><paramref name="optimizer"/> has taken another number of steps than <paramref name="position"/>'s step, a pair <see cref="LoadOptimizerState"/> would refuse; nothing is written.</exception>
+    /// <exception cref="ArgumentException"><paramref name="optimizer"/> has taken another number of steps than <paramref name="position"/>'s step, a pair <see cref="LoadOptimizerState"/> would refuse; or a weight of <paramref name="model"/> is NaN or an infinity, which <see cref="CreateModel(Device)"/> would refuse as damage. Nothing is written: the previous pair stays whole.</exception>
     public static void Save(string path, ICharModel model, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, Adam? optimizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -96,9 +96,11 @@ public sealed class ModelCheckpoint
             metadata[DropoutSeedKey] = recurrent.DropoutSeed.ToString(CultureInfo.InvariantCulture);
         }
 
+        // Read and checked before the optimizer file is written: a refused save leaves the previous pair as it was.
+        var tensors = model.Parameters.Parameters.Select(p => new SafeTensor(p.Name, [.. p.Shape], p.Value.ToArray())).ToList();
+        ModuleCheckpoint.CheckFinite(tensors.Select(t => (t.Name, t.Data)), "model", nameof(model));
         Action<string, string>? writeOptimizer = optimizer is null ? null : (optimizerPath, pairId) => OptimizerStateFile.Write(optimizerPath, pairId, optimizer, model.Parameters);
-        CheckpointPair.Save(path, metadata, writeOptimizer, meta =>
-            SafeTensorsFile.Write(path, model.Parameters.Parameters.Select(p => new SafeTensor(p.Name, [.. p.Shape], p.Value.ToArray())), meta));
+        CheckpointPair.Save(path, metadata, writeOptimizer, meta => SafeTensorsFile.Write(path, tensors, meta));
     }
 
     /// <summary>

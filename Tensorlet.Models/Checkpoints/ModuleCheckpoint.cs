@@ -31,7 +31,7 @@ public static class ModuleCheckpoint
         CheckOptimizer(module, optimizer, schedule);
         var int64Buffers = module.NamedBuffers.Where(b => b.IsInt64).ToDictionary(b => b.Name);
         var state = module.StateDict();
-        CheckFinite(state);
+        CheckFinite(state.Select(p => (p.Key, p.Value.Data)), "module", nameof(module));
         var tensors = state
             .Select(p => int64Buffers.TryGetValue(p.Key, out var b) ? SafeTensor.FromInt64(p.Key, p.Value.Shape, b.Int64Values) : new SafeTensor(p.Key, p.Value.Shape, p.Value.Data))
             .ToList();
@@ -130,16 +130,23 @@ public static class ModuleCheckpoint
         return state;
     }
 
-    // Save writes only what Load takes back: the same scan as Load's (SafeTensorsFile.FiniteFloatData), before any file is touched.
-    private static void CheckFinite(Dictionary<string, (int[] Shape, float[] Data)> state)
+    /// <summary>
+    /// Throws unless every value of <paramref name="state"/> is finite: a save writes only what a load takes back (the same
+    /// scan as <see cref="SafeTensorsFile.FiniteFloatData"/>'s), checked before any file is touched.
+    /// </summary>
+    /// <param name="state">Each tensor's name and values.</param>
+    /// <param name="owner">What holds the tensors, for the message: "module", "model".</param>
+    /// <param name="parameterName">The argument that holds them.</param>
+    /// <exception cref="ArgumentException">A value is NaN or an infinity; the message names the tensor, the value and its element.</exception>
+    internal static void CheckFinite(IEnumerable<(string Name, float[] Data)> state, string owner, string parameterName)
     {
-        foreach (var (name, (_, data)) in state)
+        foreach (var (name, data) in state)
         {
             if (StateChecks.IndexOfInvalid(data, nonNegative: false) is var bad and >= 0)
             {
                 throw new ArgumentException(
-                    string.Create(CultureInfo.InvariantCulture, $"The module's '{name}' holds a non-finite value ({data[bad]}) at element {bad}; a checkpoint holds finite values only (Load refuses any other), so nothing was written."),
-                    "module");
+                    string.Create(CultureInfo.InvariantCulture, $"The {owner}'s '{name}' holds a non-finite value ({data[bad]}) at element {bad}; a checkpoint holds finite values only (loading refuses any other), so nothing was written."),
+                    parameterName);
             }
         }
     }

@@ -295,6 +295,30 @@ public sealed class CheckpointTests
         Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "nothing written");
     }
 
+    // A save refused for a non-finite weight changes neither file of the pair saved before: both stay, byte for byte.
+    [TestCase(float.NaN)]
+    [TestCase(float.PositiveInfinity)]
+    public void ANonFiniteWeightIsRefusedAtSaveAndThePairOnDiskIsUnchanged(float value)
+    {
+        using var lstm = new Lstm(folder, steps: 1);
+        lstm.Save();
+        var files = Directory.GetFiles(folder).ToDictionary(f => f, File.ReadAllBytes);
+        Assert.That(files, Has.Count.EqualTo(2), "the model file and its optimizer file");
+        TrainSteps(lstm.Model, lstm.Adam, 1);
+        var bias = lstm.Model.Parameters.Parameters.Single(p => p.Name == "output.bias");
+        var values = bias.Value.ToArray();
+        values[3] = value;
+        bias.Value.CopyFrom(values);
+
+        var e = Assert.Throws<ArgumentException>(() => lstm.Save())!;
+
+        Assert.That(e.Message, Does.StartWith($"The model's 'output.bias' holds a non-finite value ({value}) at element 3;").And.Not.Contain('\n'));
+        Assert.That(e.ParamName, Is.EqualTo("model"));
+        Assert.That(Directory.GetFiles(folder), Is.EquivalentTo(files.Keys), "no file added or removed");
+        Assert.That(files.Keys.Select(File.ReadAllBytes), Is.EqualTo(files.Values), "both files as they were");
+        Assert.That(ModelCheckpoint.Read(lstm.Path).Position.Step, Is.EqualTo(1), "the previous checkpoint");
+    }
+
     [TestCase("tensorlet.epoch", "3000000000")]
     [TestCase("tensorlet.batch_in_epoch", "1.5")]
     [TestCase("tensorlet.step", "9223372036854775808")]
