@@ -10,7 +10,7 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// A trained model on disk: a safetensors file whose tensors are exactly the PyTorch state_dict of the
 /// notebook's module (so <c>load_state_dict</c> reads it), with the model spec, the vocabularies and the
-/// training position in its metadata. Adam's state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>,
+/// training position in its metadata. The optimizer's state (Adam's, AdamW's or Sgd's) goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>,
 /// so the model file stays loadable by PyTorch with strict=True. The two are replaced together or not at all.
 /// </summary>
 public sealed class ModelCheckpoint
@@ -51,13 +51,14 @@ public sealed class ModelCheckpoint
     private SafeTensorsFile File { get; }
 
     /// <summary>
-    /// Writes the model and, when given, the optimizer state, as one pair: a process killed at any point of the
-    /// save leaves either the previous pair or the new one, never a mix. The
-    /// optimizer state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the model file names.
+    /// Writes the model and, when given, the state of its optimizer (<see cref="Adam"/>, <see cref="AdamW"/> or
+    /// <see cref="Sgd"/>), as one pair: a process killed at any point of the save leaves either the previous pair or the
+    /// new one, never a mix. The optimizer state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the
+    /// model file names.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> has a negative epoch, batch or step, which <see cref="Read"/> would refuse; nothing is written.</exception>
-    /// <exception cref="ArgumentException"><paramref name="optimizer"/> has taken another number of steps than <paramref name="position"/>'s step, a pair <see cref="LoadOptimizerState"/> would refuse; or a weight of <paramref name="model"/> is NaN or an infinity, which <see cref="CreateModel(Device)"/> would refuse as damage. Nothing is written: the previous pair stays whole.</exception>
-    public static void Save(string path, ICharModel model, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, Adam? optimizer = null)
+    /// <exception cref="ArgumentException"><paramref name="optimizer"/> is of a kind whose state checkpoints do not hold, or has taken another number of steps than <paramref name="position"/>'s step, a pair <see cref="LoadOptimizerState"/> would refuse; or a weight of <paramref name="model"/> is NaN or an infinity, which <see cref="CreateModel(Device)"/> would refuse as damage. Nothing is written: the previous pair stays whole.</exception>
+    public static void Save(string path, ICharModel model, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, IOptimizer? optimizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
@@ -69,6 +70,11 @@ public sealed class ModelCheckpoint
         if (position.Epoch < 0 || position.BatchInEpoch < 0 || position.Step < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(position), position, $"A training position counts from 0; got epoch {position.Epoch}, batch {position.BatchInEpoch}, step {position.Step}.");
+        }
+
+        if (optimizer is not null)
+        {
+            OptimizerStateFile.CheckSupported(optimizer, nameof(optimizer));
         }
 
         if (optimizer is not null && optimizer.StepCount != position.Step)
@@ -227,11 +233,13 @@ public sealed class ModelCheckpoint
     }
 
     /// <summary>
-    /// Restores Adam's state from the optimizer file the model file names, checking it was saved with this checkpoint:
-    /// both record the same pair id (a pair saved before the id was recorded has it in neither, and is matched by step).
+    /// Restores the optimizer's state (<see cref="Adam"/>, <see cref="AdamW"/> or <see cref="Sgd"/>) from the optimizer
+    /// file the model file names, checking it was saved with this checkpoint: both record the same pair id (a pair saved
+    /// before the id was recorded has it in neither, and is matched by step).
     /// </summary>
-    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, not the one saved with the model file, of another step or of another model.</exception>
-    public void LoadOptimizerState(ICharModel model, Adam optimizer)
+    /// <exception cref="ArgumentException"><paramref name="optimizer"/> is of a kind whose state checkpoints do not hold.</exception>
+    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, not the one saved with the model file, of another step or of another model, or holds the state of another optimizer (another kind, or an Sgd with momentum where the one given has none, or the reverse).</exception>
+    public void LoadOptimizerState(ICharModel model, IOptimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);

@@ -4,6 +4,7 @@ using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
+using Tensorlet.Nn;
 using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
 
@@ -64,6 +65,44 @@ public sealed class CheckpointTests
 
         // The model file holds exactly the PyTorch state_dict names, so load_state_dict(strict=True) accepts it.
         Assert.That(SafeTensorsFile.Read(path).Tensors.Keys, Is.EquivalentTo(model.Parameters.Parameters.Select(p => p.Name)));
+    }
+
+    private static IEnumerable<TestCaseData> Optimizers()
+    {
+        Func<ParameterCollection, IOptimizer> adamW = p => new AdamW(p, 0.01f, weightDecay: 0.1f);
+        Func<ParameterCollection, IOptimizer> sgd = p => new Sgd(p, 0.05f, momentum: 0.9f);
+        Func<ParameterCollection, IOptimizer> plainSgd = p => new Sgd(p, 0.05f);
+        yield return new TestCaseData(adamW).SetArgDisplayNames("AdamW");
+        yield return new TestCaseData(sgd).SetArgDisplayNames("Sgd with momentum");
+        yield return new TestCaseData(plainSgd).SetArgDisplayNames("Sgd");
+    }
+
+    // The state of any optimizer checkpoints hold goes with the model and comes back into a fresh one: the next step is
+    // the same; another kind of optimizer is refused and keeps its own state.
+    [TestCaseSource(nameof(Optimizers))]
+    public void TheStateOfAdamWAndSgdRoundTripsAndTheNextStepIsTheSame(Func<ParameterCollection, IOptimizer> makeOptimizer)
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 6, 2, 0f);
+        using var model = spec.Create(device, seed: 9);
+        using var optimizer = makeOptimizer(model.Parameters);
+        TrainSteps(model, optimizer, 2);
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(1, 0, 2), optimizer);
+
+        var checkpoint = ModelCheckpoint.Read(path);
+        using var loaded = checkpoint.CreateModel(device);
+        using var adam = new Adam(loaded.Parameters, 0.01f);
+        var e = Assert.Throws<CheckpointException>(() => checkpoint.LoadOptimizerState(loaded, adam))!;
+        Assert.That(e.Message, Does.EndWith($"holds the state of {optimizer.GetType().Name}, not of the Adam given."));
+        Assert.That(adam.StepCount, Is.Zero, "Adam is unchanged");
+        using var resumed = makeOptimizer(loaded.Parameters);
+        checkpoint.LoadOptimizerState(loaded, resumed);
+        Assert.That(resumed.StepCount, Is.EqualTo(2));
+
+        TrainSteps(model, optimizer, 1);
+        TrainSteps(loaded, resumed, 1);
+        Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()), "the resumed step, bit for bit");
     }
 
     [TestCase(ModelKind.Lstm)]
@@ -581,7 +620,7 @@ public sealed class CheckpointTests
         return (model, spec, vocabulary, path);
     }
 
-    private static void TrainSteps(ICharModel model, Adam adam, int steps)
+    private static void TrainSteps(ICharModel model, IOptimizer adam, int steps)
     {
         var device = model.Device;
         int[] ids = [1, 2, 3, 4, 0, 5, 6, 7, 2, 3, 1, 0];
