@@ -25,6 +25,9 @@ public sealed class ResumeConfigTests
     [TestCase("settings.learning_rate", "-1", "settings.learning_rate must be positive; got -1.")]
     [TestCase("settings.max_batches", "0", "settings.max_batches must be positive; got 0.")]
     [TestCase("settings.lstm_hidden", "100000", "settings.lstm_hidden must be positive and at most 16384; got 100000.")]
+    [TestCase("settings.optimizer", "\"rmsprop\"", "settings.optimizer must be one of adam, adamw, sgd; got 'rmsprop'.")]
+    [TestCase("settings.optimizer", null, "settings.optimizer is missing.")]
+    [TestCase("settings.momentum", "0.5", "settings.momentum must be 0 with optimizer adam, which has no momentum; got 0.5.")]
     [TestCase("settings.batch", "\"many\"", "settings.batch must be a whole number.")]
     [TestCase("settings.clip_norm", "\"high\"", "settings.clip_norm must be a number or null.")]
     [TestCase("settings.batch", null, "settings.batch is missing.")]
@@ -59,6 +62,8 @@ public sealed class ResumeConfigTests
     [TestCase("--lstm-dropout", "settings.lstm_dropout", "1")]
     [TestCase("--validation-fraction", "settings.validation_fraction", "1")]
     [TestCase("--threads", "settings.threads", "5000")]
+    [TestCase("--weight-decay", "settings.weight_decay", "-1")]
+    [TestCase("--momentum", "settings.momentum", "1")]
     public void AFieldHasTheRangeOfItsFlag(string flag, string field, string value)
     {
         var flagError = AppHarness.Run("train", flag, value, "--device", "cpu");

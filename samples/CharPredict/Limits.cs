@@ -65,6 +65,12 @@ internal static class SettingRanges
     /// <summary>--lr.</summary>
     public static readonly NumberRange<float> LearningRate = NumberRange<float>.Positive();
 
+    /// <summary>--weight-decay.</summary>
+    public static readonly NumberRange<float> WeightDecay = NumberRange<float>.NonNegative();
+
+    /// <summary>--momentum (sgd): 1 or more never forgets a gradient, and the steps grow without bound.</summary>
+    public static readonly NumberRange<float> Momentum = new(0f, 1f, MaxOpen: true);
+
     /// <summary>--batch.</summary>
     public static readonly NumberRange<int> Batch = NumberRange<int>.Positive(Limits.MaxBatch);
 

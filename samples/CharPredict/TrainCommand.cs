@@ -25,7 +25,10 @@ internal sealed class TrainCommand
     private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "Recurrent layers (LSTM or GRU)", TrainSettings.Default.LstmLayers, SettingRanges.Layers);
     private readonly Option<float> lstmDropout = OptionParsing.Number("--lstm-dropout", "Dropout between recurrent layers", TrainSettings.Default.LstmDropout, SettingRanges.Dropout);
     private readonly Option<int> epochs = OptionParsing.Number("--epochs", "Epochs per model", TrainSettings.Default.Epochs, SettingRanges.Epochs);
-    private readonly Option<float> learningRate = OptionParsing.Number("--lr", "Adam learning rate", TrainSettings.Default.LearningRate, SettingRanges.LearningRate);
+    private readonly Option<string> optimizer = new Option<string>("--optimizer") { Description = "adam, adamw (decoupled weight decay) or sgd; each model of the run trains with it", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmongFluent(TrainSettings.Optimizers);
+    private readonly Option<float> learningRate = OptionParsing.Number("--lr", "Learning rate: adam's and adamw's step size; sgd's factor of the gradient (sgd usually needs a larger one, such as 0.1 to 1)", TrainSettings.Default.LearningRate, SettingRanges.LearningRate);
+    private readonly Option<float> weightDecay = OptionParsing.Number("--weight-decay", "Weight decay, 0 for every optimizer unless given (torch's AdamW default is 0.01): an L2 term in the gradient for adam and sgd, decoupled for adamw", 0f, SettingRanges.WeightDecay);
+    private readonly Option<float> momentum = OptionParsing.Number("--momentum", "sgd: momentum (0: plain SGD)", 0f, SettingRanges.Momentum);
     private readonly Option<int> batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", TrainSettings.Default.Batch, SettingRanges.Batch);
     private readonly Option<int> seed = OptionParsing.Number("--seed", "Seed of the initialisation, shuffles, dropout and samples", TrainSettings.Default.Seed, SettingRanges.Seed);
     private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share held out for validation: of the sequences, or the end of a --text (default 0.05 there)", TrainSettings.Default.ValidationFraction, SettingRanges.ValidationFraction);
@@ -71,7 +74,7 @@ internal sealed class TrainCommand
 
     // Options a resumed run takes from its config.json and may not change.
     private IEnumerable<Option> FixedOptions() =>
-        [model, preset, n, ngramHidden, ngramActivation, ngramWindows, lstmHidden, lstmLayers, lstmDropout, learningRate, batch, seed, validationFraction, maxBatches, clipNorm, sampleLength,
+        [model, preset, n, ngramHidden, ngramActivation, ngramWindows, lstmHidden, lstmLayers, lstmDropout, optimizer, learningRate, weightDecay, momentum, batch, seed, validationFraction, maxBatches, clipNorm, sampleLength,
             text, lowercase, seqLen, stateful, cell, schedule, lrDecay, lrDecayAfter, lrStepSize, warmupSteps, lrPatience, checkpointEvery, initFrom];
 
     private int Execute(ParseResult result)
@@ -137,7 +140,7 @@ internal sealed class TrainCommand
         }
 
         using var dev = Device.Create(settings.Device, settings.Threads);
-        console.Line($"Device: {dev.Name} ({dev.Description})");
+        console.Line($"Device: {dev.Name} ({dev.Description}); optimizer: {RunOptimizer.Describe(settings)}");
         var runner = new TrainingRunner(console, settings, run, corpus, dev, result.GetValue(stopAfterBatches), result.GetValue(abortAfterBatches), cancellation);
         return runner.Run(resuming);
     }
@@ -254,6 +257,14 @@ internal sealed class TrainCommand
             }
         }
 
+        // An unknown --optimizer, or a --momentum out of range, is already its option's parse error.
+        string optimizerName = Token(optimizer) ?? "adam";
+        if (Given(momentum) && TryValue(momentum, 0f, out _) && TrainSettings.Optimizers.Contains(optimizerName) && RunOptimizer.MomentumError(optimizerName) is { } momentumError)
+        {
+            r.AddError(momentumError);
+            return;
+        }
+
         if (basis is not null && !Given(initFrom) && (Token(model) ?? "both") is "lstm" or "both" && Token(cell) is var cellName && cellName is null or "lstm" or "gru"
             && TryValue(lstmHidden, basis.LstmHidden, out int hidden) && TryValue(lstmLayers, basis.LstmLayers, out int layers)
             && TrainingMemory.RecurrentSizeError(cellName == "gru" ? ModelKind.Gru : ModelKind.Lstm, hidden, layers) is { } sizeError)
@@ -304,7 +315,10 @@ internal sealed class TrainCommand
             LstmLayers = r.Given(lstmLayers, basis.LstmLayers),
             LstmDropout = r.Given(lstmDropout, basis.LstmDropout),
             Epochs = r.Given(epochs, basis.Epochs),
+            Optimizer = r.GetValue(optimizer)!,
             LearningRate = r.Given(learningRate, basis.LearningRate),
+            WeightDecay = r.GetValue(weightDecay),
+            Momentum = r.GetValue(momentum),
             Batch = r.Given(batch, basis.Batch),
             Seed = r.Given(seed, basis.Seed),
             ValidationFraction = r.Given(validationFraction, textPath is null ? basis.ValidationFraction : TrainSettings.DefaultTextValidationFraction),

@@ -53,8 +53,17 @@ internal sealed record TrainSettings
     /// <summary>Epochs, for each model.</summary>
     public int Epochs { get; init; } = 10;
 
-    /// <summary>Adam's learning rate.</summary>
+    /// <summary>The optimizer: adam, adamw or sgd.</summary>
+    public string Optimizer { get; init; } = "adam";
+
+    /// <summary>The optimizer's learning rate: Adam's and AdamW's step size, SGD's factor of the gradient.</summary>
     public float LearningRate { get; init; } = 2e-3f;
+
+    /// <summary>Weight decay: an L2 term added to the gradient for adam and sgd (torch's weight_decay), decoupled for adamw; 0 for every optimizer by default.</summary>
+    public float WeightDecay { get; init; }
+
+    /// <summary>SGD's momentum (0: plain SGD); 0 for adam and adamw, which have none.</summary>
+    public float Momentum { get; init; }
 
     /// <summary>Examples per batch (sequences for the LSTM, windows for the n-gram model).</summary>
     public int Batch { get; init; } = 100;
@@ -148,6 +157,9 @@ internal sealed record TrainSettings
 
     /// <summary>The values --ngram-activation accepts, as config.json writes <see cref="NgramActivation"/>.</summary>
     public static readonly string[] Activations = ["relu", "tanh", "sigmoid", "gelu"];
+
+    /// <summary>The values --optimizer accepts.</summary>
+    public static readonly string[] Optimizers = ["adam", "adamw", "sgd"];
 
     /// <summary>The values --cell accepts.</summary>
     public static readonly string[] Cells = ["lstm", "gru"];

@@ -393,7 +393,7 @@ internal sealed class TrainingRunner(
         }
 
         var model = checkpoint.CreateModel(device);
-        Adam? optimizer = null;
+        IOptimizer? optimizer = null;
         try
         {
             optimizer = Optimizer(model);
@@ -412,7 +412,7 @@ internal sealed class TrainingRunner(
         }
     }
 
-    private Adam Optimizer(ICharModel model)
+    private IOptimizer Optimizer(ICharModel model)
     {
         // A model rebuilt from a checkpoint gets seed 0; dropout masks must follow the run's seed to resume exactly.
         if (model is RnnCharModel recurrent)
@@ -420,7 +420,7 @@ internal sealed class TrainingRunner(
             recurrent.DropoutSeed = (ulong)settings.Seed;
         }
 
-        return new Adam(model.Parameters, settings.LearningRate);
+        return RunOptimizer.Create(settings, model.Parameters);
     }
 
     // After an epoch: metrics.csv, the checkpoint, samples.txt, loss.png, and one line on the console with the learning
@@ -588,9 +588,9 @@ internal sealed class TrainingRunner(
     }
 
     /// <summary>A model being trained: its weights, optimizer, where it starts and the tallies carried into that epoch.</summary>
-    private sealed record Loaded(TrainingPosition Position, ICharModel? Model, Adam? Optimizer);
+    private sealed record Loaded(TrainingPosition Position, ICharModel? Model, IOptimizer? Optimizer);
 
-    private sealed record ModelState(ICharModel Model, Adam Optimizer, TrainingPosition? Start, PartialEpoch Carried);
+    private sealed record ModelState(ICharModel Model, IOptimizer Optimizer, TrainingPosition? Start, PartialEpoch Carried);
 }
 
 /// <summary>Ends a run at once, saving nothing more, as a killed process would (--abort-after-batches, for tests).</summary>

@@ -1,0 +1,156 @@
+using System.Text.Json;
+using NUnit.Framework;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Samples.CharPredict;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.App;
+
+/// <summary>
+/// <c>train --optimizer adam|adamw|sgd</c> with <c>--weight-decay</c> and <c>--momentum</c>, end to end in process: each
+/// trains both models and is recorded in config.json and the optimizer files; a stopped run resumes with its optimizer's
+/// saved state and ends bit for bit as an uninterrupted one, under each schedule kind; --init-from takes any optimizer;
+/// another optimizer on resume, and --momentum without sgd, get one line and lose nothing.
+/// </summary>
+public sealed class OptimizerChoiceTests
+{
+    [TestCase("adam", new string[0], "Adam", "Adam, lr 0.01", 0f, 0f)]
+    [TestCase("adamw", new[] { "--weight-decay", "0.1" }, "AdamW", "AdamW, lr 0.01, weight decay 0.1", 0.1f, 0f)]
+    [TestCase("sgd", new[] { "--momentum", "0.9", "--weight-decay", "0.001" }, "Sgd", "SGD, lr 0.01, weight decay 0.001, momentum 0.9", 0.001f, 0.9f)]
+    [TestCase("sgd", new string[0], "Sgd", "SGD, lr 0.01", 0f, 0f)]
+    public void EachOptimizerTrainsBothModelsAndIsRecorded(string optimizer, string[] extra, string savedAs, string described, float weightDecay, float momentum)
+    {
+        var runs = AppHarness.TempFolder();
+
+        var result = AppHarness.Run(["train", "--model", "both", "--epochs", "1", "--optimizer", optimizer, "--lr", "0.01", .. extra, "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Stdout, Does.Contain($"; optimizer: {described}\n").Or.Contain($"; optimizer: {described}\r\n"), "the device line names the optimizer");
+        var run = AppHarness.OnlyRun(runs);
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))))
+        {
+            var settings = config.RootElement.GetProperty("settings");
+            Assert.That(settings.GetProperty("optimizer").GetString(), Is.EqualTo(optimizer));
+            Assert.That(settings.GetProperty("weight_decay").GetSingle(), Is.EqualTo(weightDecay));
+            Assert.That(settings.GetProperty("momentum").GetSingle(), Is.EqualTo(momentum));
+        }
+
+        foreach (var model in new[] { "ngram", "lstm" })
+        {
+            var state = SafeTensorsFile.Read(EditedSafeTensors.OptimizerFileOf(Path.Combine(run, model + ".safetensors")));
+            Assert.That(state.Metadata["tensorlet.optimizer"], Is.EqualTo(savedAs), model);
+            Assert.That(state.Tensors.Keys.Any(k => k.StartsWith("momentum_buffer.", StringComparison.Ordinal)), Is.EqualTo(momentum != 0), $"{model}: SGD's momentum buffers");
+            Assert.That(state.Metadata["tensorlet.step"], Is.EqualTo("3"), $"{model}: 3 batches");
+        }
+
+        Directory.Delete(runs, true);
+    }
+
+    // Stopped in the middle of the last epoch, then resumed: the same losses, learning rates (a per-batch schedule
+    // replayed from the batches trained, an epoch schedule from the run's history) and weights as a run never
+    // interrupted, which needs the optimizer's saved state (AdamW's moments, SGD's momentum buffers).
+    [TestCase("adamw", new[] { "--weight-decay", "0.1", "--schedule", "warmup-cosine", "--warmup-steps", "2" })]
+    [TestCase("sgd", new[] { "--momentum", "0.9", "--lr", "0.5", "--schedule", "step", "--lr-step-size", "1", "--lr-decay", "0.5" })]
+    [TestCase("sgd", new[] { "--momentum", "0.5", "--weight-decay", "0.01", "--lr", "20", "--schedule", "plateau", "--lr-patience", "0", "--lr-decay", "0.5" })] // far too high: the loss rises in epoch 3
+    [TestCase("adam", new[] { "--weight-decay", "0.01" })]
+    public void StoppingMidEpochAndResumingEndsAsAnUninterruptedRun(string optimizer, string[] extra)
+    {
+        string[] args = ["train", "--model", "lstm", "--epochs", "4", "--optimizer", optimizer, .. extra, .. AppHarness.TinyTrainArgs];
+        var wholeRuns = AppHarness.TempFolder();
+        var whole = AppHarness.Run([.. args, "--runs-dir", wholeRuns]);
+        Assert.That(whole.ExitCode, Is.EqualTo(0), whole.ToString());
+        var runs = AppHarness.TempFolder();
+
+        var stopped = AppHarness.Run([.. args, "--runs-dir", runs, "--stop-after-batches", "11"]);
+
+        Assert.That(stopped.ExitCode, Is.EqualTo(CharPredictApp.Stopped), stopped.ToString());
+        var run = AppHarness.OnlyRun(runs);
+        Assert.That(ModelCheckpoint.Read(Path.Combine(run, "lstm.safetensors")).Position.Step, Is.EqualTo(11), "stopped in the last epoch, after its second batch");
+        var resumed = AppHarness.Run("train", "--resume", run);
+
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(resumed.Stdout, Does.Contain("lstm: resuming at epoch 4, batch 3 (step 11)"));
+        var wholeRun = AppHarness.OnlyRun(wholeRuns);
+        using (var history = JsonDocument.Parse(File.ReadAllText(Path.Combine(wholeRun, "lstm.history.json"))))
+        {
+            var rates = history.RootElement.EnumerateArray().Select(e => e.GetProperty("learning_rate").GetDouble()).ToArray();
+            Assert.That(rates.Distinct().Count() > 1, Is.EqualTo(extra.Contains("--schedule")), $"a schedule moved the rate before the stop, so the resume has to replay it: {string.Join(", ", rates)}");
+        }
+
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(LossColumns(run), Is.EqualTo(LossColumns(wholeRun)), "metrics.csv");
+            Assert.That(File.ReadAllText(Path.Combine(run, "lstm.history.json")), Is.EqualTo(File.ReadAllText(Path.Combine(wholeRun, "lstm.history.json"))), "exact validation losses and learning rates");
+            Assert.That(Tensors(Path.Combine(run, "lstm.safetensors")), Is.EqualTo(Tensors(Path.Combine(wholeRun, "lstm.safetensors"))), "final weights, bit for bit");
+        });
+        Directory.Delete(runs, true);
+        Directory.Delete(wholeRuns, true);
+    }
+
+    [Test]
+    public void AnotherOptimizerOnResumeIsOneErrorLineAndTouchesNothing()
+    {
+        var runs = AppHarness.TempFolder();
+        var stopped = AppHarness.Run(["train", "--model", "lstm", "--epochs", "2", "--optimizer", "adamw", "--stop-after-batches", "4", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
+        Assert.That(stopped.ExitCode, Is.EqualTo(CharPredictApp.Stopped), stopped.ToString());
+        var run = AppHarness.OnlyRun(runs);
+        var before = Snapshot(run);
+
+        AppHarness.Run("train", "--resume", run, "--optimizer", "sgd").AssertError(1, "--optimizer cannot change when resuming");
+        AppHarness.Run("train", "--resume", run, "--optimizer", "adamw").AssertError(1, "--optimizer cannot change when resuming");
+        AppHarness.Run("train", "--resume", run, "--weight-decay", "0.1").AssertError(1, "--weight-decay cannot change when resuming");
+        Assert.That(Snapshot(run), Is.EqualTo(before), "the run folder is untouched");
+
+        // config.json edited to name another optimizer: the saved state is AdamW's, which an Adam cannot take.
+        var config = Path.Combine(run, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"optimizer\": \"adamw\"", "\"optimizer\": \"adam\"", StringComparison.Ordinal));
+        before = Snapshot(run);
+        AppHarness.Run("train", "--resume", run, "--device", "cpu").AssertError(1, "holds the state of AdamW, not of the Adam given");
+        Assert.That(Snapshot(run), Is.EqualTo(before), "the run folder is untouched");
+        Directory.Delete(runs, true);
+    }
+
+    [Test]
+    public void MomentumWithoutSgdAndBadOptimizerValuesAreUsageErrors()
+    {
+        // --data names no file: a command line that parsed would fail at once on reading the data, not train.
+        AppHarness.Run("train", "--momentum", "0.9", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--momentum is a parameter of --optimizer sgd; this run's optimizer is adam, which has none.");
+        AppHarness.Run("train", "--optimizer", "adamw", "--momentum", "0.5", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--momentum is a parameter of --optimizer sgd; this run's optimizer is adamw");
+        AppHarness.Run("train", "--optimizer", "sgd", "--momentum", "1").AssertError(CharPredictApp.UsageError, "--momentum must be in [0, 1); got 1.");
+        AppHarness.Run("train", "--optimizer", "rmsprop").AssertError(CharPredictApp.UsageError, "rmsprop");
+        AppHarness.Run("train", "--weight-decay", "-0.1").AssertError(CharPredictApp.UsageError, "--weight-decay must be zero or more; got -0.1.");
+        AppHarness.Run("train", "--weight-decay", "NaN").AssertError(CharPredictApp.UsageError, "--weight-decay must be a finite number");
+    }
+
+    // A checkpoint trained with one optimizer starts a run with another: --init-from takes the weights only.
+    [Test]
+    public void InitFromStartsAFreshOptimizerOfTheRunsKind()
+    {
+        var pretrainRuns = AppHarness.TempFolder();
+        var pretrained = AppHarness.Run(["train", "--model", "lstm", "--epochs", "1", "--optimizer", "sgd", "--momentum", "0.9", "--runs-dir", pretrainRuns, .. AppHarness.TinyTrainArgs]);
+        Assert.That(pretrained.ExitCode, Is.EqualTo(0), pretrained.ToString());
+        string init = Path.Combine(AppHarness.OnlyRun(pretrainRuns), "lstm.safetensors");
+        var runs = AppHarness.TempFolder();
+
+        var tuned = AppHarness.Run([
+            "train", "--init-from", init, "--optimizer", "adamw", "--weight-decay", "0.01", "--device", "cpu", "--epochs", "1", "--max-batches", "2", "--batch", "50",
+            "--sample-length", "0", .. AppHarness.DataArgs, "--runs-dir", runs]);
+
+        Assert.That(tuned.ExitCode, Is.EqualTo(0), tuned.ToString());
+        var path = Path.Combine(AppHarness.OnlyRun(runs), "lstm.safetensors");
+        var state = SafeTensorsFile.Read(EditedSafeTensors.OptimizerFileOf(path));
+        Assert.That(state.Metadata["tensorlet.optimizer"], Is.EqualTo("AdamW"));
+        Assert.That(state.Metadata["tensorlet.step"], Is.EqualTo("2"), "a fresh optimizer: its own 2 steps, not the checkpoint's 3 + 2");
+        Directory.Delete(pretrainRuns, true);
+        Directory.Delete(runs, true);
+    }
+
+    private static Dictionary<string, byte[]> Snapshot(string run) => Directory.GetFiles(run).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+
+    private static Dictionary<string, float[]> Tensors(string path) => SafeTensorsFile.Read(path).Tensors.ToDictionary(t => t.Key, t => t.Value.Data);
+
+    // model, epoch and the loss columns of metrics.csv (throughput and time differ run to run).
+    private static string[] LossColumns(string run)
+        => [.. File.ReadAllLines(Path.Combine(run, "metrics.csv")).Skip(1).Select(l => string.Join(',', l.Split(',')[..6]))];
+}
