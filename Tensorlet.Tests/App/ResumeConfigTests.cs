@@ -56,6 +56,23 @@ public sealed class ResumeConfigTests
         AssertRefused(run, $"config.json is not a valid run configuration: {expected}");
     }
 
+    [Test]
+    public void ARunWrittenBeforeTheOptimizerChoiceResumesAsAdamWithoutWeightDecay()
+    {
+        // Such a run's config.json has none of the three settings; it trained Adam without weight decay.
+        var run = BadInputTests.CopyOfSharedRun();
+        foreach (var field in new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum" })
+        {
+            Edit(run, field, null);
+        }
+
+        var result = AppHarness.Run("train", "--resume", run, "--epochs", "3", "--device", "cpu");
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Stdout, Does.Contain("optimizer: Adam, lr").And.Not.Contain("weight decay"));
+        Directory.Delete(run, true);
+    }
+
     // The field is checked with its flag's own range: the two errors state the same rule.
     [TestCase("--batch", "settings.batch", "1000001")]
     [TestCase("--n", "settings.n", "100")]

@@ -68,6 +68,11 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
 
     private static string FieldName(string section, string jsonName) => section.Length == 0 ? jsonName : $"{section}.{jsonName}";
 
+    // The settings that runs written before train offered a choice of optimizer lack. Those runs trained Adam without
+    // weight decay, which is what the three read as when all are absent (TrainSettings' initial values); one or two
+    // absent is a cut or edited file like any other.
+    private static readonly string[] OptimizerFields = ["optimizer", "weight_decay", "momentum"];
+
     // A field that is missing, or a section that is not an object: train writes every field, so a missing one is a
     // file that was cut or edited, not one to fill with a default.
     private static string? MissingField(JsonElement root)
@@ -85,8 +90,14 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
                 continue; // the top level's own check names it
             }
 
+            bool withoutOptimizerChoice = section == "settings" && OptimizerFields.All(name => !element.TryGetProperty(name, out _));
             foreach (var field in FieldsOf(type))
             {
+                if (withoutOptimizerChoice && OptimizerFields.Contains(field.Name))
+                {
+                    continue;
+                }
+
                 if (!element.TryGetProperty(field.Name, out var value))
                 {
                     return $"{FieldName(section, field.Name)} is missing.";
