@@ -309,6 +309,25 @@ public sealed class GemmTests
     }
 
     [Test]
+    public void AnOperandIsPackedOnItsSecondUseAtOneVersionAndShapeOnly()
+    {
+        // An RNN's h of every step is read as [T·B, H] (the layer above's input) and as its first T·B − B rows (its own
+        // dW_hh): two shapes, each used once, so it is not packed, and a batch of another T or B packs nothing new.
+        var device = TestDevices.Get("cpu");
+        const int k = 12, n = 8, batch = 3;
+        using var tb = device.FromArray(Random(new Random(5), k * n), k, n);
+        using var operands = new CpuPackedOperands();
+        var geometry = GemmGeometry.Machine;
+        Assert.That(operands.For(tb, false, k, n, 1, geometry, keepNow: false), Is.Null, "first use");
+        Assert.That(operands.For(tb, false, k - batch, n, 1, geometry, keepNow: false), Is.Null, "one use of another shape");
+        Assert.That(operands.For(tb, false, k, n, 1, geometry, keepNow: false), Is.Null, "one use of the first shape again");
+        var packed = operands.For(tb, false, k, n, 1, geometry, keepNow: false);
+        Assert.That(packed, Is.Not.Null, "the second use in a row of one shape packs");
+        Assert.That((packed!.K, packed.N), Is.EqualTo((k, n)));
+        Assert.That(operands.For(tb, false, k, n, 1, geometry, keepNow: false), Is.SameAs(packed), "and keeps the copy");
+    }
+
+    [Test]
     public void AlphaZeroDoesNotReadAOrB()
     {
         float[] a = [float.NaN, 1, 2, 3], b = [float.PositiveInfinity, 1, 2, 3];

@@ -7,7 +7,7 @@ namespace Tensorlet.Backends.Cpu;
 /// The CPU backend's packed copies of GEMM B operands that are multiplied by again unchanged: an LSTM's recurrent
 /// weight, once per time step. A copy is keyed by the operand's buffer, offset and layout, and is valid while the
 /// buffer's <see cref="CpuStorage{T}.Version"/> is the one it was packed at (any write, by a kernel or from the host,
-/// retires it). An operand is packed and kept on its second use at one version, so operands used once per change
+/// retires it). An operand is packed and kept on its second use at one version and shape, so operands used once per change
 /// (activations, the input weights) never hold a packed copy; <see cref="Keep"/> packs on the first use when the
 /// caller knows many uses follow. Copies are freed with their buffer, or with the backend.
 /// </summary>
@@ -29,9 +29,14 @@ internal sealed class CpuPackedOperands : IDisposable
             return packed;
         }
 
-        if (slot.SeenVersion != storage.Version)
+        // Uses count at one version and one shape of op(B): a buffer read twice as operands of different shapes (an
+        // RNN's h of every step, as the layer above's input and, one step shorter, as its own dW_hh's operand) is not
+        // multiplied by again, and packing it would pack a new shape whenever the batch's T or B changes.
+        if (slot.SeenVersion != storage.Version || slot.SeenK != k || slot.SeenN != n)
         {
             slot.SeenVersion = storage.Version;
+            slot.SeenK = k;
+            slot.SeenN = n;
             slot.Uses = 0;
         }
 
@@ -114,6 +119,10 @@ internal sealed class CpuPackedOperands : IDisposable
         public long SeenVersion { get; set; }
 
         public int Uses { get; set; }
+
+        public int SeenK { get; set; }
+
+        public int SeenN { get; set; }
 
         public PackedMatrix? Packed { get; set; }
 
