@@ -59,7 +59,7 @@ public sealed partial class Gru : RnnBase
         var b = cells[k];
         var recurrent = b.Recurrent.Get(layer.GatesAll!.Device, steps * batch, 3 * HiddenSize);
         b.RecurrentAll = recurrent;
-        b.RecurrentSteps = StepViews.Of(recurrent, steps, batch, ref b.RecurrentStepCache);
+        b.RecurrentSteps = StepViews.Of(recurrent, steps, batch, b.RecurrentStepCache);
 
         // gh starts as b_hh in every row, and each step adds h_{t−1}·W_hhᵀ (none at t = 0 from a zero state).
         Ops.FillRows(recurrent, layer.BiasHh.Value);
@@ -179,9 +179,7 @@ public sealed partial class Gru : RnnBase
         /// <summary>The column sum of dgh [1, 3H]: the gradient of b_hh.</summary>
         public Tensor BiasHhGradient(Device device, int hiddenSize) => BiasHhGradientSum.Get(device, 1, 3 * hiddenSize);
 
-#pragma warning disable SA1401 // Passed by ref to the view cache.
-        public Tensor[]? RecurrentStepCache;
-#pragma warning restore SA1401
+        public RecentViews<Tensor[]> RecurrentStepCache { get; } = new();
 
         public void Dispose()
         {

@@ -4,7 +4,15 @@ namespace Tensorlet.Nn;
 public sealed class GruState : RnnState
 {
     internal GruState(Device device, int layers, int batch, int hiddenSize)
-        : base(batch, Zeros(device, layers, batch, hiddenSize))
+        : this(batch, Zeros(device, layers, batch, hiddenSize))
     {
     }
+
+    private GruState(int batch, Tensor[] hidden)
+        : base(batch, hidden)
+    {
+    }
+
+    /// <inheritdoc/>
+    private protected override RnnState WithParts(int batch, Tensor[][] parts) => new GruState(batch, parts[0]);
 }

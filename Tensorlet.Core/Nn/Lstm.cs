@@ -60,7 +60,7 @@ public sealed partial class Lstm : RnnBase
         var device = layer.GatesAll!.Device;
         var cellsAll = b.Cells.Get(device, steps * batch, HiddenSize);
         b.CellsAll = cellsAll;
-        b.CellSteps = StepViews.Of(cellsAll, steps, batch, ref b.CellStepCache);
+        b.CellSteps = StepViews.Of(cellsAll, steps, batch, b.CellStepCache);
         b.InitialCell = b.InitialCellBuffer.Get(device, batch, HiddenSize);
         if (initialState is null)
         {
@@ -193,9 +193,7 @@ public sealed partial class Lstm : RnnBase
         /// <summary>The column sum of d(pre) [1, 4H]: the gradient of b_ih and of b_hh.</summary>
         public Tensor BiasGradient(Device device, int hiddenSize) => BiasGradientSum.Get(device, 1, 4 * hiddenSize);
 
-#pragma warning disable SA1401 // Passed by ref to the view cache.
-        public Tensor[]? CellStepCache;
-#pragma warning restore SA1401
+        public RecentViews<Tensor[]> CellStepCache { get; } = new();
 
         public void Dispose()
         {

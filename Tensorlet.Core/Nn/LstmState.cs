@@ -14,6 +14,9 @@ public sealed class LstmState : RnnState
         Cell = cell;
     }
 
+    /// <inheritdoc/>
+    private protected override RnnState WithParts(int batch, Tensor[][] parts) => new LstmState(batch, parts[0], parts[1]);
+
     /// <summary>c per layer (and direction, ordered as <see cref="RnnState.Hidden"/>), [B, H] each.</summary>
     public IReadOnlyList<Tensor> Cell { get; }
 }

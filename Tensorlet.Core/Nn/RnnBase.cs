@@ -41,7 +41,12 @@ public abstract class RnnBase : Module
     private Tensor? savedInputShaped;
     private ulong moduleSeed;
     private ulong moduleStream;
+    private readonly RecentViews<RnnState> finalStateRows = new();
     private RnnState? finalState;
+
+    // The final states' buffers, for the largest batch seen: the final state of a smaller batch is a view of its first
+    // rows (finalStateRows), so a short last batch, or batch sizes in turn, allocate nothing once each has been seen.
+    private RnnState? finalStates;
     private IndexTensor? savedIndices;
     private Tensor? savedInput;
     private int steps;
@@ -149,11 +154,7 @@ public abstract class RnnBase : Module
     internal RnnState? Final => finalState;
 
     /// <summary>Forgets the carried state, so the next Forward starts from the initial state or zeros.</summary>
-    public void ResetState()
-    {
-        finalState?.Dispose();
-        finalState = null;
-    }
+    public void ResetState() => finalState = null;
 
     /// <summary>
     /// Makes a copy of <paramref name="state"/>, of the cell's kind, the state carried into the next Forward of its batch
@@ -320,7 +321,7 @@ public abstract class RnnBase : Module
             }
 
             var layer = layers[k];
-            var dHSteps = StepViews.Of(dH, steps, batch, ref layer.GradientStepCache);
+            var dHSteps = StepViews.Of(dH, steps, batch, layer.GradientStepCache);
             var (dInputProjection, dRecurrentProjection) = BackwardCells(k, layer, dH, dHSteps, steps, batch);
             AddWeightGradients(k, dInputProjection, dRecurrentProjection);
             dH = InputGradient(k, dInputProjection, ref inputGradient);
@@ -374,7 +375,8 @@ public abstract class RnnBase : Module
     /// <summary>Frees the module's buffers (its parameters belong to the root module's collection).</summary>
     protected sealed override void DisposeBuffers()
     {
-        finalState?.Dispose();
+        finalStates?.Dispose();
+        finalStateRows.Clear();
         foreach (var layer in layers)
         {
             layer.Dispose();
@@ -483,11 +485,11 @@ public abstract class RnnBase : Module
         bool sharedA = input is not null && steps > 1 && ReferenceEquals(dInputProjection, dRecurrentProjection);
         if (steps > 1)
         {
-            var laterGradients = StepViews.Rows(dRecurrentProjection, batch, rows - batch, ref layer.LaterRecurrentGradients);
-            var earlierHidden = StepViews.Rows(layer.HiddenAll!, 0, rows - batch, ref layer.EarlierHidden);
+            var laterGradients = layer.LaterRecurrentGradients.Rows(dRecurrentProjection, batch, rows - batch);
+            var earlierHidden = layer.EarlierHidden.Rows(layer.HiddenAll!, 0, rows - batch);
             if (sharedA)
             {
-                var laterInput = StepViews.Rows(input!, batch, rows - batch, ref layer.LaterInput);
+                var laterInput = layer.LaterInput.Rows(input!, batch, rows - batch);
                 Ops.GemmSharedA(laterGradients, true, laterInput, layer.WeightIh.Gradient, earlierHidden, layer.WeightHh.Gradient, 1f, 1f);
             }
             else
@@ -498,7 +500,7 @@ public abstract class RnnBase : Module
 
         if (layer.HasInitialHidden)
         {
-            var firstGradients = StepViews.Rows(dRecurrentProjection, 0, batch, ref layer.FirstRecurrentGradients);
+            var firstGradients = layer.FirstRecurrentGradients.Rows(dRecurrentProjection, 0, batch);
             Ops.Gemm(firstGradients, true, layer.InitialHidden!, false, layer.WeightHh.Gradient, 1f, 1f);
         }
 
@@ -510,8 +512,8 @@ public abstract class RnnBase : Module
         else if (sharedA)
         {
             // Steps 1…T−1 of dW_ih came with dW_hh; step 0 is left.
-            var firstGradients = StepViews.Rows(dInputProjection, 0, batch, ref layer.FirstRecurrentGradients);
-            Ops.Gemm(firstGradients, true, StepViews.Rows(input!, 0, batch, ref layer.FirstInput), false, layer.WeightIh.Gradient, 1f, 1f);
+            var firstGradients = layer.FirstRecurrentGradients.Rows(dInputProjection, 0, batch);
+            Ops.Gemm(firstGradients, true, layer.FirstInput.Rows(input!, 0, batch), false, layer.WeightIh.Gradient, 1f, 1f);
         }
         else
         {
@@ -549,12 +551,20 @@ public abstract class RnnBase : Module
 
     private RnnState EndState(Device device, int batch)
     {
-        if (finalState is null || finalState.Batch != batch)
+        if (finalState is not null && finalState.Batch == batch && !finalState.Hidden[0].IsDisposed)
         {
-            finalState?.Dispose();
-            finalState = NewState(device, batch);
+            return finalState;
         }
 
+        if (finalStates is null || finalStates.Batch < batch || !ReferenceEquals(finalStates.Hidden[0].Device, device) || finalStates.Hidden[0].IsDisposed)
+        {
+            finalStates?.Dispose();
+            finalStates = NewState(device, batch);
+            finalStateRows.Clear();
+        }
+
+        finalState = finalStates.Batch == batch ? finalStates
+            : finalStateRows.Find(finalStates, 0, [batch]) ?? finalStateRows.Add(finalStates, 0, [batch], finalStates.FirstRows(batch));
         return finalState;
     }
 
@@ -665,8 +675,8 @@ public abstract class RnnBase : Module
             for (int j = 2 * k; j < (2 * k) + 2; j++)
             {
                 var layer = layers[j];
-                var dH = StepViews.Rows(pair, (j - (2 * k)) * count, count, ref layer.GradientRows);
-                var dHSteps = StepViews.Of(dH, steps, batch, ref layer.GradientStepCache);
+                var dH = layer.GradientRows.Rows(pair, (j - (2 * k)) * count, count);
+                var dHSteps = StepViews.Of(dH, steps, batch, layer.GradientStepCache);
                 var (dInputProjection, dRecurrentProjection) = BackwardCells(j, layer, dH, dHSteps, steps, batch);
                 AddWeightGradients(j, dInputProjection, dRecurrentProjection);
                 layer.InputProjectionGradient = dInputProjection;
@@ -728,9 +738,9 @@ public abstract class RnnBase : Module
         layer.GatesAll = layer.Gates.Get(device, rows, gateCount * HiddenSize);
         layer.HiddenAll = Directions == 1
             ? layer.Hidden.Get(device, rows, HiddenSize)
-            : StepViews.Rows(HiddenPair(k - (k % 2), device), (k % 2) * rows, rows, ref layer.HiddenRows);
-        layer.GateSteps = StepViews.Of(layer.GatesAll, steps, batch, ref layer.GateStepCache);
-        layer.HiddenSteps = StepViews.Of(layer.HiddenAll, steps, batch, ref layer.HiddenStepCache);
+            : layer.HiddenRows.Rows(HiddenPair(k - (k % 2), device), (k % 2) * rows, rows);
+        layer.GateSteps = StepViews.Of(layer.GatesAll, steps, batch, layer.GateStepCache);
+        layer.HiddenSteps = StepViews.Of(layer.HiddenAll, steps, batch, layer.HiddenStepCache);
         layer.InitialHidden = layer.InitialHiddenBuffer.Get(device, batch, HiddenSize);
         layer.HasInitialHidden = initialState is not null;
         if (initialState is null)

@@ -52,18 +52,26 @@ internal sealed class RnnLayer(float dropout) : IDisposable
     /// <summary>The last Backward's dL/d(input projection), while the input gradient is formed from it.</summary>
     public Tensor? InputProjectionGradient { get; set; }
 
-#pragma warning disable SA1401 // Passed by ref to the view cache.
-    public Tensor[]? GateStepCache;
-    public Tensor[]? HiddenStepCache;
-    public Tensor[]? GradientStepCache;
-    public Tensor? LaterRecurrentGradients;
-    public Tensor? FirstRecurrentGradients;
-    public Tensor? EarlierHidden;
-    public Tensor? LaterInput;
-    public Tensor? FirstInput;
-    public Tensor? HiddenRows;
-    public Tensor? GradientRows;
-#pragma warning restore SA1401
+    /// <summary>Cached views of the layer's buffers (per step, or ranges of rows), per shape.</summary>
+    public RecentViews<Tensor[]> GateStepCache { get; } = new();
+
+    public RecentViews<Tensor[]> HiddenStepCache { get; } = new();
+
+    public RecentViews<Tensor[]> GradientStepCache { get; } = new();
+
+    public ShapeView LaterRecurrentGradients { get; } = new();
+
+    public ShapeView FirstRecurrentGradients { get; } = new();
+
+    public ShapeView EarlierHidden { get; } = new();
+
+    public ShapeView LaterInput { get; } = new();
+
+    public ShapeView FirstInput { get; } = new();
+
+    public ShapeView HiddenRows { get; } = new();
+
+    public ShapeView GradientRows { get; } = new();
 
     public void Bind(Parameter weightIh, Parameter weightHh, Parameter biasIh, Parameter biasHh)
     {

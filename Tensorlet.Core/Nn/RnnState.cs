@@ -41,6 +41,9 @@ public abstract class RnnState : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The state of the first <paramref name="batch"/> sequences: views of this one's rows, owning no buffer.</summary>
+    internal RnnState FirstRows(int batch) => WithParts(batch, [.. parts.Select(p => p.Select(t => t.Slice(0, batch)).ToArray())]);
+
     /// <summary>Copies <paramref name="source"/>, a state of the same kind and sizes, into this one.</summary>
     internal void CopyFrom(RnnState source)
     {
@@ -57,6 +60,9 @@ public abstract class RnnState : IDisposable
             }
         }
     }
+
+    /// <summary>A state of the same kind over <paramref name="parts"/>, in the order this one's are.</summary>
+    private protected abstract RnnState WithParts(int batch, Tensor[][] parts);
 
     /// <summary>One zero [B, H] tensor per entry: per layer, or per layer and direction.</summary>
     // A state for no sequence would fit no Forward, which needs a batch of at least 1.

@@ -1,30 +1,19 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// A cached reshaped view of a tensor, remade only when the source buffer or the shape changes, so a module that
-/// reads an input of any rank as a matrix, or gives its output the input's leading dimensions, allocates nothing
-/// once warm.
+/// Cached reshaped views of a tensor, one per source buffer and shape (the most recent <see cref="RecentViews{TView}.Capacity"/>),
+/// so a module that reads an input of any rank as a matrix, or gives its output the input's leading dimensions,
+/// allocates nothing once it has seen each shape of its batches.
 /// </summary>
 internal sealed class ShapeView
 {
-    private Tensor? view;
-    private int[] shape = [];
+    private readonly RecentViews<Tensor> views = new();
 
     /// <summary>The number of rows of <paramref name="x"/> read as a matrix by its last dimension.</summary>
     public static int RowsByLast(DeviceTensor<float> x) => x.Shape[^1] == 0 ? 0 : (int)(x.Length / x.Shape[^1]);
 
     /// <summary><paramref name="source"/> as [rows, columns].</summary>
-    public Tensor Matrix(Tensor source, int rows, int columns)
-    {
-        if (Matches(source) && shape.Length == 2 && shape[0] == rows && shape[1] == columns)
-        {
-            return view!;
-        }
-
-        shape = [rows, columns];
-        view = source.Reshape(rows, columns);
-        return view;
-    }
+    public Tensor Matrix(Tensor source, int rows, int columns) => Get(source, [rows, columns]);
 
     /// <summary><paramref name="source"/> shaped as <paramref name="like"/>'s dimensions but the last, then <paramref name="last"/>.</summary>
     public Tensor Like<T>(Tensor source, DeviceTensor<T> like, int last)
@@ -37,72 +26,55 @@ internal sealed class ShapeView
     /// <summary><paramref name="source"/> shaped as <paramref name="like"/> with dimension <paramref name="dim"/> of size <paramref name="size"/> (a narrowed copy's shape).</summary>
     public Tensor Resized(Tensor source, Tensor like, int dim, int size)
     {
-        if (Matches(source) && shape.Length == like.Rank && shape[dim] == size && LeadingEqual(like.Shape, dim) && TrailingEqual(like.Shape, dim + 1))
+        Span<int> shape = stackalloc int[like.Rank];
+        for (int d = 0; d < shape.Length; d++)
         {
-            return view!;
+            shape[d] = like.Shape[d];
         }
 
-        shape = [.. like.Shape];
         shape[dim] = size;
-        view = source.Reshape(shape);
-        return view;
+        return Get(source, shape);
     }
 
-    // source shaped as the first `count` of `leading`, then `last`; the cached view when it is that already.
-    private Tensor Shaped(Tensor source, IReadOnlyList<int> leading, int count, int last)
+    /// <summary>Rows [start, start + count) of <paramref name="all"/>'s first dimension (<see cref="Tensor.Slice"/>).</summary>
+    public Tensor Rows(Tensor all, int start, int count)
     {
-        int rank = count + 1;
-        if (Matches(source) && shape.Length == rank && shape[^1] == last && LeadingEqual(leading, count))
+        long offset = all.Offset + (start * (all.Length / Math.Max(1, all.Rows)));
+        Span<int> shape = stackalloc int[all.Rank];
+        for (int d = 1; d < shape.Length; d++)
         {
-            return view!;
+            shape[d] = all.Shape[d];
         }
 
-        shape = new int[rank];
+        shape[0] = count;
+        var view = views.Find(all.Storage, offset, shape);
+        return view is not null && !view.IsDisposed ? view : views.Add(all.Storage, offset, shape, all.Slice(start, count));
+    }
+
+    // source shaped as the first `count` of `leading`, then `last`.
+    private Tensor Shaped(Tensor source, IReadOnlyList<int> leading, int count, int last)
+    {
+        Span<int> shape = stackalloc int[count + 1];
         for (int d = 0; d < count; d++)
         {
             shape[d] = leading[d];
         }
 
         shape[^1] = last;
-        view = source.Reshape(shape);
-        return view;
+        return Get(source, shape);
     }
 
-    private bool Matches(Tensor source) => view is not null && !view.IsDisposed && ReferenceEquals(view.Storage, source.Storage) && view.Offset == source.Offset;
-
-    // Dimensions from `first` on are those of `dims`, whose rank is the cached shape's.
-    private bool TrailingEqual(IReadOnlyList<int> dims, int first)
+    private Tensor Get(Tensor source, ReadOnlySpan<int> shape)
     {
-        for (int d = first; d < dims.Count; d++)
-        {
-            if (shape[d] != dims[d])
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private bool LeadingEqual(IReadOnlyList<int> leading, int count)
-    {
-        for (int d = 0; d < count; d++)
-        {
-            if (shape[d] != leading[d])
-            {
-                return false;
-            }
-        }
-
-        return true;
+        var view = views.Find(source.Storage, source.Offset, shape);
+        return view is not null && !view.IsDisposed ? view : views.Add(source.Storage, source.Offset, shape, source.Reshape(shape.ToArray()));
     }
 }
 
-/// <summary>A cached flat [N] view of an index tensor of any rank, remade only when the source changes.</summary>
+/// <summary>Cached flat [N] views of index tensors of any rank, one per source buffer and length (the most recent <see cref="RecentViews{TView}.Capacity"/>).</summary>
 internal sealed class FlatIndexView
 {
-    private IndexTensor? source;
-    private IndexTensor? view;
+    private readonly RecentViews<IndexTensor> views = new();
 
     public IndexTensor Of(IndexTensor indices)
     {
@@ -111,12 +83,8 @@ internal sealed class FlatIndexView
             return indices;
         }
 
-        if (!ReferenceEquals(indices, source) || view is null || view.IsDisposed)
-        {
-            source = indices;
-            view = indices.Reshape((int)indices.Length);
-        }
-
-        return view;
+        int length = (int)indices.Length;
+        var view = views.Find(indices.Storage, indices.Offset, [length]);
+        return view is not null && !view.IsDisposed ? view : views.Add(indices.Storage, indices.Offset, [length], indices.Reshape(length));
     }
 }

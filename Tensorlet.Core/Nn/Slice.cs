@@ -19,8 +19,8 @@ public sealed class Slice : Module
     private readonly ShapeView gradientRows = new();
     private Tensor? savedInput;
     private int savedStart;
-    private Tensor? view;
-    private Tensor? rowsView;
+    private readonly ShapeView rowsView = new();
+    private readonly ShapeView sliceView = new();
 
     // Along a dimension d > 0, the input is read as rows [outer·size, inner] (outer the product of the dimensions before
     // d, inner of those after), and the slice is rows o·size + start + j of it, j < count, for every o: a prefix of a
@@ -74,15 +74,10 @@ public sealed class Slice : Module
             throw new ArgumentException($"Slice [{Start}, {Start}+{Count}) is outside dimension {dim} of {input.ShapeText}.", nameof(input));
         }
 
-        if (dim == 0 && (view is null || view.IsDisposed || !ReferenceEquals(savedInput, input) || savedStart != start))
-        {
-            view = input.Slice(start, Count);
-        }
-
         savedInput = input;
         savedStart = start;
         gatheredLast = dim > 0;
-        return LastOutput = dim == 0 ? view! : GatherSlice(input, dim, size, start);
+        return LastOutput = dim == 0 ? sliceView.Rows(input, start, Count) : GatherSlice(input, dim, size, start);
     }
 
     /// <summary>dx = 0 except the slice, which gets dy.</summary>
@@ -102,7 +97,7 @@ public sealed class Slice : Module
 
         var dx = inputGradient.Get(x.Device, x.Rows, x.Columns);
         Ops.Fill(dx, 0f);
-        Ops.Copy(outputGradient, StepViews.Rows(dx, savedStart, Count, ref rowsView));
+        Ops.Copy(outputGradient, rowsView.Rows(dx, savedStart, Count));
         return x.Rank == 2 ? dx : inputGradientShaped.Like(dx, x, x.Shape[^1]);
     }
 

@@ -3,17 +3,18 @@ namespace Tensorlet.Nn;
 /// <summary>
 /// A layer-owned device buffer that grows to the largest shape asked for and is then reused, so
 /// steady-state training allocates no device memory. <see cref="Get"/> returns a view that stays
-/// valid until the next call that needs a bigger buffer.
+/// valid until the next call that needs a bigger buffer; the views of the most recent shapes are kept
+/// (<see cref="RecentViews{TView}"/>), so batches of a few shapes in turn allocate no managed memory either.
 /// </summary>
 internal sealed class Workspace : IDisposable
 {
+    private readonly RecentViews<Tensor> views = new();
     private Tensor? buffer;
-    private Tensor? view;
 
     /// <exception cref="ArgumentOutOfRangeException">rows × columns is more than one tensor holds.</exception>
     public Tensor Get(Device device, int rows, int columns)
     {
-        if (view is not null && view.Rows == rows && view.Columns == columns && ReferenceEquals(view.Device, device) && !view.IsDisposed)
+        if (buffer is not null && ReferenceEquals(buffer.Device, device) && views.Find(buffer.Storage, 0, [rows, columns]) is { IsDisposed: false } view)
         {
             return view;
         }
@@ -28,10 +29,10 @@ internal sealed class Workspace : IDisposable
         {
             buffer?.Dispose();
             buffer = device.Zeros(checked((int)Math.Max(1, needed)));
+            views.Clear();
         }
 
-        view = buffer.Slice(0, (int)needed).Reshape(rows, columns);
-        return view;
+        return views.Add(buffer.Storage, 0, [rows, columns], buffer.Slice(0, (int)needed).Reshape(rows, columns));
     }
 
     /// <summary>Row i of the result is row order[i] of <paramref name="rows"/> (<see cref="Ops.GatherRows"/>), in this buffer shaped as <paramref name="rows"/>.</summary>
@@ -46,6 +47,6 @@ internal sealed class Workspace : IDisposable
     {
         buffer?.Dispose();
         buffer = null;
-        view = null;
+        views.Clear();
     }
 }

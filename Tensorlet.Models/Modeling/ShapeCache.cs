@@ -1,39 +1,24 @@
+using Tensorlet.Nn;
+
 namespace Tensorlet.Models.Modeling;
 
-/// <summary>The char models' cached views: flat time-major ids [T·B] as [T, B], and an output [T, B, V] as [T·B, V]; remade only when the source changes.</summary>
+/// <summary>
+/// The char models' cached views: flat time-major ids [T·B] as [T, B], and an output [T, B, V] as [T·B, V]; one per
+/// source buffer and shape (the most recent <see cref="RecentViews{TView}.Capacity"/>), so batches of a few shapes in
+/// turn make each view once.
+/// </summary>
 internal sealed class ShapeCache
 {
-    private IndexTensor? idsSource;
-    private IndexTensor? ids;
-    private Tensor? matrixSource;
-    private Tensor? matrix;
+    private readonly RecentViews<IndexTensor> ids = new();
+    private readonly ShapeView matrix = new();
 
     public IndexTensor TimeMajor(IndexTensor flat, int batch)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         int steps = (int)(flat.Length / batch);
-        if (!ReferenceEquals(flat, idsSource) || ids is null || ids.IsDisposed || ids.Shape[0] != steps || ids.Shape[1] != batch)
-        {
-            idsSource = flat;
-            ids = flat.Reshape(steps, batch);
-        }
-
-        return ids;
+        var view = ids.Find(flat.Storage, flat.Offset, [steps, batch]);
+        return view is not null && !view.IsDisposed ? view : ids.Add(flat.Storage, flat.Offset, [steps, batch], flat.Reshape(steps, batch));
     }
 
-    public Tensor Matrix(Tensor output)
-    {
-        if (output.Rank == 2)
-        {
-            return output;
-        }
-
-        if (!ReferenceEquals(output, matrixSource) || matrix is null || matrix.IsDisposed)
-        {
-            matrixSource = output;
-            matrix = output.Reshape((int)(output.Length / output.Shape[^1]), output.Shape[^1]);
-        }
-
-        return matrix;
-    }
+    public Tensor Matrix(Tensor output) => output.Rank == 2 ? output : matrix.Matrix(output, ShapeView.RowsByLast(output), output.Shape[^1]);
 }

@@ -16,11 +16,9 @@ internal sealed class BatchBuffers<TInput, TTarget> : IDisposable
     private readonly DeviceTensor<TInput> inputs;
     private readonly DeviceTensor<TTarget> targets;
     private (int Examples, DeviceTensor<TInput> Inputs, DeviceTensor<TTarget> Targets)? partial;
-    private DeviceTensor<TInput>? shapedSource;
-    private DeviceTensor<TInput>? shaped;
-    private int shapedExamples;
     private int loadedTargets;
     private readonly ShapeView targetView = new();
+    private readonly RecentViews<DeviceTensor<TInput>> shaped = new();
 
     public BatchBuffers(Device device, IBatchSource<TInput, TTarget> source, int batchSize)
     {
@@ -73,17 +71,12 @@ internal sealed class BatchBuffers<TInput, TTarget> : IDisposable
         return (p.Inputs, p.Targets);
     }
 
-    /// <summary>Loaded inputs of <paramref name="examples"/> examples in the source's <see cref="IBatchSource{TInput, TTarget}.InputShape"/>, the view cached.</summary>
+    /// <summary>Loaded inputs of <paramref name="examples"/> examples in the source's <see cref="IBatchSource{TInput, TTarget}.InputShape"/>, the view cached (a full batch's and a short last batch's both).</summary>
     public DeviceTensor<TInput> Shaped(DeviceTensor<TInput> loaded, int examples)
     {
-        if (!ReferenceEquals(loaded, shapedSource) || shaped is null || shaped.IsDisposed || shapedExamples != examples)
-        {
-            shapedSource = loaded;
-            shaped = BatchTensors.Reshape(loaded, source.InputShape(examples));
-            shapedExamples = examples;
-        }
-
-        return shaped;
+        ReadOnlySpan<int> key = [examples, (int)loaded.Length];
+        var view = shaped.Find(loaded.Storage, loaded.Offset, key);
+        return view is not null && !view.IsDisposed ? view : shaped.Add(loaded.Storage, loaded.Offset, key, BatchTensors.Reshape(loaded, source.InputShape(examples)));
     }
 
     /// <summary>
