@@ -8,8 +8,10 @@ namespace Tensorlet.Models.Training;
 /// inside a model in training (a frozen <see cref="BatchNorm1d"/> whose running statistics must stay fixed) stays in
 /// evaluation, where a blanket <see cref="Module.Train"/> would switch it back. The modules are listed once, when it is
 /// made (a built tree does not change), and every snapshot goes into the same array: switching allocates nothing.
+/// The <see cref="Trainer"/>'s validation, <see cref="Evaluator"/> and the samplers use it; a scoring loop of your own
+/// calls <see cref="Eval"/> before it and <see cref="Restore"/> after it (in a <c>finally</c>).
 /// </summary>
-internal sealed class ModuleModes
+public sealed class ModuleModes
 {
     private readonly Module root;
     private readonly Module[] modules;

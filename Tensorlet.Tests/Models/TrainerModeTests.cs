@@ -62,6 +62,21 @@ public sealed class TrainerModeTests
     }
 
     [Test]
+    public void ModuleModesPutsATreeInEvaluationAndGivesEveryModuleBackItsMode()
+    {
+        // A scoring loop of the caller's own, as samples/NewsgroupClassifier's: a frozen layer stays in evaluation after.
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Linear(3, 4), new BatchNorm1d(4), new Dropout(0.5f), new Linear(4, 2));
+        model.Build(device, seed: 1);
+        model[1].Eval();
+        var modes = new ModuleModes(model);
+        modes.Eval();
+        Assert.That(new[] { model, model[0], model[1], model[2], model[3] }.Select(m => m.Training), Is.All.False, "in evaluation");
+        modes.Restore();
+        Assert.That((model.Training, model[0].Training, model[1].Training, model[2].Training, model[3].Training), Is.EqualTo((true, true, false, true, true)));
+    }
+
+    [Test]
     public void ScoringAndSamplingGiveEveryModuleBackItsMode()
     {
         var device = TestDevices.Get("cpu");
