@@ -143,7 +143,7 @@ public sealed class NewsgroupClassifierCommandLineTests
 
         Assert.That(result.ExitCode, Is.EqualTo(0), result.Stderr);
         Assert.That(result.Stdout, Does.Contain("8 train and 8 test posts"));
-        Assert.That(result.Stdout, Does.Contain("Embedding(61, 4) → LSTM(8) → last step → Linear(20); 16 characters per post, batch 4, Adam lr 0.01."));
+        Assert.That(result.Stdout, Does.Contain("Embedding(61, 4, padding_idx=0) → LSTM(8) → last step → Linear(20); 16 characters per post, batch 4, Adam lr 0.01."));
         Assert.That(result.Stdout, Does.Contain("epoch 1/1: train loss"));
     }
 }

@@ -28,9 +28,11 @@ internal static class ClassifierRun
         var train = Examples(corpus.Train, options.MaxChars);
         var test = Examples(corpus.Test, options.MaxChars);
 
-        // Characters [T, B] → embedding [T, B, E] → LSTM [T, B, H] → last step [1, B, H] → Linear [1, B, classes].
+        // Characters [T, B] → embedding [T, B, E] → LSTM [T, B, H] → last step [1, B, H] → Linear [1, B, classes]. The
+        // padding in front of a short post embeds to a zero row that training leaves at zero, as nn.Embedding's padding_idx.
+        var embedding = new Embedding(PostCleaning.VocabularySize, options.Embedding, paddingIdx: PostCleaning.PaddingId);
         using var model = new Sequential(
-            new Embedding(PostCleaning.VocabularySize, options.Embedding),
+            embedding,
             new Lstm(options.Embedding, options.Hidden),
             new Slice(start: -1, count: 1),
             new Linear(options.Hidden, classes));
@@ -46,7 +48,7 @@ internal static class ClassifierRun
         });
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{device.Description}: Embedding({PostCleaning.VocabularySize}, {options.Embedding}) → LSTM({options.Hidden}) → last step → Linear({classes}); {options.MaxChars} characters per post, batch {options.Batch}, Adam lr {options.LearningRate}."));
+            $"{device.Description}: Embedding({PostCleaning.VocabularySize}, {options.Embedding}, padding_idx={embedding.PaddingIdx}) → LSTM({options.Hidden}) → last step → Linear({classes}); {options.MaxChars} characters per post, batch {options.Batch}, Adam lr {options.LearningRate}."));
         var total = Stopwatch.StartNew();
         var evaluation = new Stopwatch();
         trainer.EpochCompleted += report =>
@@ -139,7 +141,10 @@ internal static class ClassifierRun
         var unused = new int[batch];
         var predicted = new int[batch];
         int correct = 0;
-        model.Eval();
+
+        // Evaluation for every module while scoring, then each module's own mode back, as the Trainer's validation does.
+        var modes = new ModuleModes(model);
+        modes.Eval();
         try
         {
             for (int from = 0; from < test.Count; from += batch)
@@ -163,7 +168,7 @@ internal static class ClassifierRun
         }
         finally
         {
-            model.Train();
+            modes.Restore();
         }
 
         return correct;
