@@ -259,4 +259,10 @@ internal interface IKernelBackend : IDisposable
 
     /// <summary>One torch.optim.SGD step in place; momentum is not touched when the coefficients' momentum is 0.</summary>
     void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients);
+
+    /// <summary>
+    /// One torch.optim.RMSprop step in place over parameters and the mean square; the momentum buffer is not touched
+    /// when the coefficients' momentum is 0, nor the mean gradient when they are not centered.
+    /// </summary>
+    void RMSpropStep(Tensor parameters, Tensor gradients, Tensor squareAverage, Tensor momentumBuffer, Tensor gradientAverage, RMSpropCoefficients coefficients);
 }

@@ -385,6 +385,14 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
         End(nameof(SgdStep), mark);
     }
 
+    /// <inheritdoc/>
+    public void RMSpropStep(Tensor parameters, Tensor gradients, Tensor squareAverage, Tensor momentumBuffer, Tensor gradientAverage, RMSpropCoefficients coefficients)
+    {
+        var mark = Begin();
+        Inner.RMSpropStep(parameters, gradients, squareAverage, momentumBuffer, gradientAverage, coefficients);
+        End(nameof(RMSpropStep), mark);
+    }
+
     /// <summary>Nothing to release: the device disposes its own backend, not the decorator in front of it.</summary>
     public void Dispose()
     {

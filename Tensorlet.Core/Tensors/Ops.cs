@@ -659,6 +659,21 @@ public static class Ops
         device.Backend.SgdStep(parameters, gradients, momentumBuffer, new SgdCoefficients(learningRate, momentum, 1f - dampening, weightDecay, nesterov ? 1 : 0, firstStep ? 1 : 0));
     }
 
+    /// <summary>
+    /// One torch.optim.RMSprop step in place. <paramref name="momentumBuffer"/> is read and written only when momentum is
+    /// not 0, and <paramref name="gradientAverage"/> only when <paramref name="centered"/>; each must still be as long as
+    /// the parameters (the parameters themselves may stand in for one not used).
+    /// </summary>
+    internal static void RMSpropStep(Tensor parameters, Tensor gradients, Tensor squareAverage, Tensor momentumBuffer, Tensor gradientAverage, float learningRate, float alpha, float epsilon, float weightDecay, float momentum, bool centered)
+    {
+        var device = SameDevice(nameof(RMSpropStep), parameters, gradients, squareAverage, momentumBuffer, gradientAverage);
+        SameLength(nameof(RMSpropStep), parameters, gradients);
+        SameLength(nameof(RMSpropStep), parameters, squareAverage);
+        SameLength(nameof(RMSpropStep), parameters, momentumBuffer);
+        SameLength(nameof(RMSpropStep), parameters, gradientAverage);
+        device.Backend.RMSpropStep(parameters, gradients, squareAverage, momentumBuffer, gradientAverage, RMSpropCoefficients.For(learningRate, alpha, epsilon, weightDecay, momentum, centered));
+    }
+
     /// <summary>probabilities = softmax(logits / temperature), per row.</summary>
     public static void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
     {

@@ -16,14 +16,11 @@ internal static class AdamKernel
             g += k.WeightDecay * p;
         }
 
-        float mi = FlushSubnormal((k.Beta1 * m[i]) + (k.OneMinusBeta1 * g));
-        float vi = FlushSubnormal((k.Beta2 * v[i]) + (k.OneMinusBeta2 * g * g));
+        float mi = KernelMath.FlushSubnormal((k.Beta1 * m[i]) + (k.OneMinusBeta1 * g));
+        float vi = KernelMath.FlushSubnormal((k.Beta2 * v[i]) + (k.OneMinusBeta2 * g * g));
         float denom = (XMath.Sqrt(vi) * k.InverseSqrtBiasCorrection2) + k.Epsilon;
         m[i] = mi;
         v[i] = vi;
         parameters[i] = p - (k.StepSize * (mi / denom));
     }
-
-    // As on the CPU, so both devices keep the same moments.
-    private static float FlushSubnormal(float x) => XMath.Abs(x) < Cpu.FloatLimits.SmallestNormal ? 0f : x;
 }

@@ -105,6 +105,12 @@ internal static class KernelMath
         return x < 0f ? -magnitude : x > 0f ? magnitude : x;
     }
 
+    /// <summary>
+    /// 0 for |x| below float's smallest normal, else x: the optimizers' states are flushed so, as on the CPU
+    /// (<see cref="IFloatLanes{TVector}.FlushSubnormal"/>), so that every device keeps the same states.
+    /// </summary>
+    public static float FlushSubnormal(float x) => XMath.Abs(x) < FloatLimits.SmallestNormal ? 0f : x;
+
     /// <summary>σ(x) = 1/(1 + e^−x): e^−x is +∞ for x below about −88, which gives exactly 0, never NaN.</summary>
     public static float Sigmoid(float x) => 1f / (1f + Exp(-x));
 

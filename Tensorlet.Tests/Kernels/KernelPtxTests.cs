@@ -53,6 +53,7 @@ public sealed partial class KernelPtxTests
             $"{nameof(ReductionKernels)}.{nameof(ReductionKernels.SumOfSquaresPartial)}",
             $"{nameof(DropoutKernel)}.{nameof(DropoutKernel.Apply)}",
             $"{nameof(AdamKernel)}.{nameof(AdamKernel.Step)}",
+            $"{nameof(RMSpropKernel)}.{nameof(RMSpropKernel.Step)}",
             $"{nameof(LstmCellKernels)}.{nameof(LstmCellKernels.Forward)}",
             $"{nameof(LstmCellKernels)}.{nameof(LstmCellKernels.Backward)}",
             $"{nameof(GruCellKernels)}.{nameof(GruCellKernels.Forward)}",

@@ -64,4 +64,7 @@ internal sealed partial class CpuBackend
 
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
         => CpuSgd.Step(parameters.Span, gradients.Span, coefficients.Momentum != 0f ? momentum.Span : default, coefficients, Threads);
+
+    public void RMSpropStep(Tensor parameters, Tensor gradients, Tensor squareAverage, Tensor momentumBuffer, Tensor gradientAverage, RMSpropCoefficients coefficients)
+        => CpuRMSprop.Step(parameters.Span, gradients.Span, squareAverage.Span, coefficients.Momentum != 0f ? momentumBuffer.Span : default, coefficients.Centered != 0 ? gradientAverage.Span : default, coefficients, Threads);
 }

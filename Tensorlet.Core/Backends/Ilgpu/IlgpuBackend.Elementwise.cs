@@ -241,4 +241,12 @@ internal sealed partial class IlgpuBackend
             Elementwise.Sgd(Extent(parameters.Length), parameters.View, gradients.View, coefficients.Momentum != 0f ? momentum.View : parameters.View, coefficients);
         }
     }
+
+    public void RMSpropStep(Tensor parameters, Tensor gradients, Tensor squareAverage, Tensor momentumBuffer, Tensor gradientAverage, RMSpropCoefficients coefficients)
+    {
+        if (parameters.Length > 0)
+        {
+            Elementwise.RMSprop(Extent(parameters.Length), parameters.View, gradients.View, squareAverage.View, coefficients.Momentum != 0f ? momentumBuffer.View : parameters.View, coefficients.Centered != 0 ? gradientAverage.View : parameters.View, coefficients);
+        }
+    }
 }

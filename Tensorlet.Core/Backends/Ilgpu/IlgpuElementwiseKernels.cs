@@ -44,6 +44,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<int>, int>? argmax;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? gatherRows;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdCoefficients>? sgd;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients>? rmsprop;
     private MemoryBuffer1D<double, Stride1D.Dense>? scratch;
     private MemoryBuffer1D<float, Stride1D.Dense>? floatScratch;
 
@@ -147,6 +148,9 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdCoefficients> Sgd
         => sgd ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdCoefficients>(RowKernels.SgdStep);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients> RMSprop
+        => rmsprop ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients>(RMSpropKernel.Step);
 
     /// <summary>A double scratch view of at least <paramref name="length"/> elements, valid until the next call.</summary>
     public ArrayView<double> Scratch(long length)

@@ -1,0 +1,19 @@
+namespace Tensorlet.Kernels;
+
+/// <summary>
+/// The scalars of one torch.optim.RMSprop step, shared by the CPU and ILGPU kernels.
+/// Public only because it is an ILGPU kernel argument (see <see cref="AdamCoefficients"/>).
+/// </summary>
+/// <param name="LearningRate">lr.</param>
+/// <param name="Alpha">α, the decay of the mean square.</param>
+/// <param name="OneMinusAlpha">1 − α, computed in double and rounded once, as torch's Python scalar.</param>
+/// <param name="Epsilon">ε, added after the square root.</param>
+/// <param name="WeightDecay">The L2 penalty added to the gradient.</param>
+/// <param name="Momentum">μ; 0 reads and writes no momentum buffer.</param>
+/// <param name="Centered">1 to divide by the centered mean square (the mean gradient's square subtracted), else 0; 0 reads and writes no mean gradient.</param>
+internal readonly record struct RMSpropCoefficients(float LearningRate, float Alpha, float OneMinusAlpha, float Epsilon, float WeightDecay, float Momentum, int Centered)
+{
+    /// <summary>The scalars of a step with these settings.</summary>
+    public static RMSpropCoefficients For(float learningRate, float alpha, float epsilon, float weightDecay, float momentum, bool centered)
+        => new(learningRate, alpha, (float)(1 - (double)alpha), epsilon, weightDecay, momentum, centered ? 1 : 0);
+}
