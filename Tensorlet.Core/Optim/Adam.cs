@@ -1,4 +1,3 @@
-using System.Globalization;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Optim;
@@ -18,36 +17,31 @@ public sealed class Adam : IOptimizer
 
     /// <summary>Creates the optimizer over every parameter, one group, and its zeroed moment buffers on the parameters' device.</summary>
     public Adam(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
-        : this(Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, 0f)), beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: false)
+        : this(ParameterGroupLayout.Whole(parameters, Defaults(learningRate, beta1, beta2, epsilon, weightDecay)), decoupledWeightDecay: false)
     {
     }
 
     /// <summary>
     /// Creates the optimizer over parameter groups, as <c>torch.optim.Adam(param_groups, ...)</c>: each group's learning
-    /// rate and weight decay, where it sets them, else these; β1, β2 and ε are every group's.
+    /// rate, weight decay, β1, β2 and ε, where it sets them, else these.
     /// </summary>
     /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets a momentum.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].LearningRate</c>).</exception>
     public Adam(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
-        : this(Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, 0f, hasMomentum: false, nameof(Adam))), beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: false)
+        : this(ParameterGroupLayout.Resolve(groups, Defaults(learningRate, beta1, beta2, epsilon, weightDecay), nameof(Adam)), decoupledWeightDecay: false)
     {
     }
 
     /// <summary>
-    /// Over <paramref name="groups"/>, whose default weight decay is <paramref name="weightDecay"/>; with
-    /// <paramref name="decoupledWeightDecay"/>, each group's weight decay shrinks its parameters before the step,
-    /// p ← p·(1 − lr·weight_decay), as AdamW's, instead of adding an L2 term to the gradient.
+    /// Over <paramref name="groups"/>; with <paramref name="decoupledWeightDecay"/>, each group's weight decay shrinks its
+    /// parameters before the step, p ← p·(1 − lr·weight_decay), as AdamW's, instead of adding an L2 term to the gradient.
     /// </summary>
-    internal Adam(ParameterGroupLayout groups, float beta1, float beta2, float epsilon, float weightDecay, bool decoupledWeightDecay)
+    internal Adam(ParameterGroupLayout groups, bool decoupledWeightDecay)
     {
         this.groups = groups;
         this.decoupledWeightDecay = decoupledWeightDecay;
         var parameters = groups.Parameters;
         Parameters = parameters;
-        Beta1 = beta1;
-        Beta2 = beta2;
-        Epsilon = epsilon;
-        WeightDecay = weightDecay;
         int count = checked((int)parameters.Length);
         firstMoment = parameters.Device!.Zeros(count);
         secondMoment = parameters.Device.Zeros(count);
@@ -70,17 +64,17 @@ public sealed class Adam : IOptimizer
     /// <summary>The parameter groups, for checkpoints.</summary>
     internal ParameterGroupLayout Groups => groups;
 
-    /// <summary>β1, the decay of the first moment.</summary>
-    public float Beta1 { get; }
+    /// <summary>β1, the decay of the first moment (the default of the groups that set none).</summary>
+    public float Beta1 => groups.Defaults.Beta1!.Value;
 
-    /// <summary>β2, the decay of the second moment.</summary>
-    public float Beta2 { get; }
+    /// <summary>β2, the decay of the second moment (the default of the groups that set none).</summary>
+    public float Beta2 => groups.Defaults.Beta2!.Value;
 
-    /// <summary>ε, added after the square root.</summary>
-    public float Epsilon { get; }
+    /// <summary>ε, added after the square root (the default of the groups that set none).</summary>
+    public float Epsilon => groups.Defaults.Epsilon!.Value;
 
     /// <summary>L2 weight decay added to the gradient, as torch.optim.Adam's weight_decay (the default of the groups that set none).</summary>
-    public float WeightDecay { get; }
+    public float WeightDecay => groups.Defaults.WeightDecay;
 
     /// <summary>How many steps have been taken.</summary>
     public int StepCount { get; private set; }
@@ -92,8 +86,9 @@ public sealed class Adam : IOptimizer
         StepCount++;
         foreach (var run in runs)
         {
-            float learningRate = groups.GetLearningRate(run.Group);
-            float weightDecay = groups.WeightDecays[run.Group];
+            int g = run.Group;
+            float learningRate = groups.GetLearningRate(g);
+            float weightDecay = groups.WeightDecays[g];
             if (decoupledWeightDecay)
             {
                 if (weightDecay != 0f)
@@ -105,7 +100,7 @@ public sealed class Adam : IOptimizer
                 weightDecay = 0f;
             }
 
-            Ops.AdamStep(run[0], run[1], run[2], run[3], learningRate, Beta1, Beta2, Epsilon, weightDecay, StepCount);
+            Ops.AdamStep(run[0], run[1], run[2], run[3], learningRate, groups.Betas1[g], groups.Betas2[g], groups.Epsilons[g], weightDecay, StepCount);
         }
     }
 
@@ -159,19 +154,9 @@ public sealed class Adam : IOptimizer
         groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
     }
 
-    /// <summary>Checks the settings every constructor takes, then resolves the groups.</summary>
-    internal static ParameterGroupLayout Defaults(float learningRate, float beta1, float beta2, float epsilon, float weightDecay, Func<ParameterGroupLayout> resolve)
-    {
-        HyperparameterChecks.NonNegative(learningRate, nameof(learningRate));
-        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(beta1), string.Create(CultureInfo.InvariantCulture, $"Adam betas must be in [0, 1); got ({beta1}, {beta2})."));
-        }
-
-        HyperparameterChecks.NonNegative(epsilon, nameof(epsilon));
-        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
-        return resolve();
-    }
+    /// <summary>The settings every constructor takes, as the groups' defaults.</summary>
+    internal static GroupDefaults Defaults(float learningRate, float beta1, float beta2, float epsilon, float weightDecay)
+        => new(learningRate, weightDecay, Beta1: beta1, Beta2: beta2, Epsilon: epsilon);
 
     /// <summary>Frees the moment buffers.</summary>
     public void Dispose()

@@ -13,19 +13,19 @@ public sealed class AdamW : IOptimizer
     /// <summary>Creates the optimizer over every parameter, one group, and its zeroed moment buffers; PyTorch's default weight decay is 0.01.</summary>
     public AdamW(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
     {
-        adam = new Adam(Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, 0f)), beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: true);
+        adam = new Adam(ParameterGroupLayout.Whole(parameters, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay)), decoupledWeightDecay: true);
     }
 
     /// <summary>
     /// Creates the optimizer over parameter groups, as <c>torch.optim.AdamW(param_groups, ...)</c>: each group's learning
-    /// rate and decoupled weight decay, where it sets them, else these (e.g. a group of biases and norm weights with
-    /// <c>WeightDecay = 0f</c>); β1, β2 and ε are every group's.
+    /// rate, decoupled weight decay, β1, β2 and ε, where it sets them, else these (e.g. a group of biases and norm weights
+    /// with <c>WeightDecay = 0f</c>).
     /// </summary>
     /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets a momentum.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].WeightDecay</c>).</exception>
     public AdamW(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
     {
-        adam = new Adam(Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, 0f, hasMomentum: false, nameof(AdamW))), beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: true);
+        adam = new Adam(ParameterGroupLayout.Resolve(groups, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay), nameof(AdamW)), decoupledWeightDecay: true);
     }
 
     /// <inheritdoc/>

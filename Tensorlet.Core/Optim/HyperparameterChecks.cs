@@ -20,4 +20,13 @@ internal static class HyperparameterChecks
             throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name} must be a finite number of at least 0; got {value}."));
         }
     }
+
+    /// <summary>Throws unless <paramref name="value"/> is in [0, 1), as torch.optim checks Adam's betas (NaN fails the comparison).</summary>
+    public static void Fraction(float value, string name)
+    {
+        if (!(value >= 0f && value < 1f))
+        {
+            throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name} must be in [0, 1); got {value}."));
+        }
+    }
 }

@@ -15,19 +15,34 @@ internal sealed class ParameterGroupLayout
     private readonly float[] constructorLearningRates;
     private readonly float?[] initialLearningRates;
 
-    private ParameterGroupLayout(ParameterCollection parameters, int[] groupOf, float[] learningRates, float[] weightDecays, float[] momenta)
+    private ParameterGroupLayout(ParameterCollection parameters, int[] groupOf, GroupDefaults defaults, GroupDefaults[] settings)
     {
         Parameters = parameters;
+        Defaults = defaults;
         this.groupOf = groupOf;
-        this.learningRates = learningRates;
+        learningRates = [.. settings.Select(s => s.LearningRate)];
         constructorLearningRates = [.. learningRates];
         initialLearningRates = new float?[learningRates.Length];
-        WeightDecays = weightDecays;
-        Momenta = momenta;
+        WeightDecays = [.. settings.Select(s => s.WeightDecay)];
+        Momenta = [.. settings.Select(s => s.Momentum ?? 0f)];
+        Betas1 = [.. settings.Select(s => s.Beta1 ?? 0f)];
+        Betas2 = [.. settings.Select(s => s.Beta2 ?? 0f)];
+        Epsilons = [.. settings.Select(s => s.Epsilon ?? 0f)];
+        Settings = [.. new (string Name, float? Default, IReadOnlyList<float> Values)[]
+        {
+            ("weight_decay", defaults.WeightDecay, WeightDecays),
+            ("momentum", defaults.Momentum, Momenta),
+            ("beta1", defaults.Beta1, Betas1),
+            ("beta2", defaults.Beta2, Betas2),
+            ("eps", defaults.Epsilon, Epsilons),
+        }.Where(s => s.Default is not null).Select(s => (s.Name, s.Values))];
     }
 
     /// <summary>The collection every parameter of the groups is in.</summary>
     public ParameterCollection Parameters { get; }
+
+    /// <summary>The optimizer's settings, of the groups that set none.</summary>
+    public GroupDefaults Defaults { get; }
 
     /// <summary>The number of groups.</summary>
     public int Count => learningRates.Length;
@@ -41,22 +56,41 @@ internal sealed class ParameterGroupLayout
     /// <summary>Each group's momentum (0 for Adam's).</summary>
     public IReadOnlyList<float> Momenta { get; }
 
-    /// <summary>Every parameter of <paramref name="parameters"/> in one group, with the optimizer's settings (checked by the caller).</summary>
-    public static ParameterGroupLayout Whole(ParameterCollection parameters, float learningRate, float weightDecay, float momentum)
+    /// <summary>Each group's β1 (0 for an optimizer without).</summary>
+    public IReadOnlyList<float> Betas1 { get; }
+
+    /// <summary>Each group's β2 (0 for an optimizer without).</summary>
+    public IReadOnlyList<float> Betas2 { get; }
+
+    /// <summary>Each group's ε (0 for an optimizer without).</summary>
+    public IReadOnlyList<float> Epsilons { get; }
+
+    /// <summary>
+    /// Every setting of the optimizer's besides the learning rate, by its name in torch's <c>param_groups</c>
+    /// ("weight_decay", "momentum", "beta1", "beta2", "eps"), with each group's value: what a checkpoint records.
+    /// </summary>
+    public IReadOnlyList<(string Name, IReadOnlyList<float> Values)> Settings { get; }
+
+    /// <summary>Every parameter of <paramref name="parameters"/> in one group, with the optimizer's settings.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (see <see cref="Check(GroupDefaults, Func{string, string})"/>), named as the optimizers' constructors name it.</exception>
+    /// <exception cref="ArgumentException">The collection is not built.</exception>
+    public static ParameterGroupLayout Whole(ParameterCollection parameters, GroupDefaults defaults)
     {
+        Check(defaults, ConstructorName);
         ArgumentNullException.ThrowIfNull(parameters);
         _ = parameters.Device ?? throw new ArgumentException("Build the parameter collection before creating the optimizer.", nameof(parameters));
-        return new(parameters, new int[parameters.Parameters.Count], [learningRate], [weightDecay], [momentum]);
+        return new(parameters, new int[parameters.Parameters.Count], defaults, [defaults]);
     }
 
     /// <summary>
-    /// Resolves <paramref name="groups"/> against the defaults (checked by the caller). <paramref name="optimizer"/> names
-    /// the optimizer in messages; without <paramref name="hasMomentum"/> a group that sets a momentum is refused.
+    /// Resolves <paramref name="groups"/> against <paramref name="defaults"/>. <paramref name="optimizer"/> names the
+    /// optimizer in messages; a group that sets a setting the defaults do not have (null there) is refused.
     /// </summary>
-    /// <exception cref="ArgumentException">No group, no parameter, a model not built, a parameter of another model, in two groups, or a trainable one in none.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A group's setting is negative or not finite.</exception>
-    public static ParameterGroupLayout Resolve(IEnumerable<ParameterGroup> groups, float learningRate, float weightDecay, float momentum, bool hasMomentum, string optimizer)
+    /// <exception cref="ArgumentException">No group, no parameter, a model not built, a parameter of another model, in two groups, a trainable one in none, or a group that sets what the optimizer does not have.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A default or a group's setting is out of range (see <see cref="Check(GroupDefaults, Func{string, string})"/>); a group's is named <c>groups[i].Beta1</c>.</exception>
+    public static ParameterGroupLayout Resolve(IEnumerable<ParameterGroup> groups, GroupDefaults defaults, string optimizer)
     {
+        Check(defaults, ConstructorName);
         ArgumentNullException.ThrowIfNull(groups);
         ParameterGroup[] list = [.. groups];
         const string name = nameof(groups);
@@ -86,9 +120,7 @@ internal sealed class ParameterGroupLayout
         }
 
         var groupOf = Enumerable.Repeat(-1, collection.Parameters.Count).ToArray();
-        var learningRates = new float[list.Length];
-        var weightDecays = new float[list.Length];
-        var momenta = new float[list.Length];
+        var settings = new GroupDefaults[list.Length];
         for (int g = 0; g < list.Length; g++)
         {
             var group = list[g];
@@ -109,14 +141,18 @@ internal sealed class ParameterGroupLayout
                 groupOf[i] = g;
             }
 
-            if (group.Momentum is not null && !hasMomentum)
-            {
-                throw new ArgumentException($"Group {g} sets a momentum, which {optimizer} does not have.", name);
-            }
+            settings[g] = new GroupDefaults(
+                group.LearningRate ?? defaults.LearningRate,
+                group.WeightDecay ?? defaults.WeightDecay,
+                Setting(group.Momentum, defaults.Momentum, "a momentum"),
+                Setting(group.Beta1, defaults.Beta1, "a beta1"),
+                Setting(group.Beta2, defaults.Beta2, "a beta2"),
+                Setting(group.Epsilon, defaults.Epsilon, "an epsilon"));
+            Check(settings[g], setting => $"groups[{g}].{setting}");
 
-            learningRates[g] = Checked(group.LearningRate ?? learningRate, g, nameof(ParameterGroup.LearningRate));
-            weightDecays[g] = Checked(group.WeightDecay ?? weightDecay, g, nameof(ParameterGroup.WeightDecay));
-            momenta[g] = Checked(group.Momentum ?? momentum, g, nameof(ParameterGroup.Momentum));
+            float? Setting(float? value, float? fallback, string what) => fallback is null && value is not null
+                ? throw new ArgumentException($"Group {g} sets {what}, which {optimizer} does not have.", name)
+                : value ?? fallback;
         }
 
         for (int i = 0; i < groupOf.Length; i++)
@@ -127,13 +163,7 @@ internal sealed class ParameterGroupLayout
             }
         }
 
-        return new(collection, groupOf, learningRates, weightDecays, momenta);
-
-        static float Checked(float value, int group, string setting)
-        {
-            HyperparameterChecks.NonNegative(value, $"groups[{group}].{setting}");
-            return value;
-        }
+        return new(collection, groupOf, defaults, settings);
     }
 
     /// <summary>Group <paramref name="group"/>'s learning rate.</summary>
@@ -242,6 +272,38 @@ internal sealed class ParameterGroupLayout
         for (int g = 0; g < initial.Length; g++)
         {
             initialLearningRates[g] = initial[g];
+        }
+    }
+
+    // A setting's name as the constructors' parameter: "beta1" for ParameterGroup.Beta1.
+    private static string ConstructorName(string property) => char.ToLowerInvariant(property[0]) + property[1..];
+
+    /// <summary>
+    /// Throws unless every setting is in range: a rate, weight decay, momentum or ε finite and at least 0, a β in
+    /// [0, 1); each named by <paramref name="name"/> of its <see cref="ParameterGroup"/> property's name.
+    /// </summary>
+    private static void Check(GroupDefaults settings, Func<string, string> name)
+    {
+        HyperparameterChecks.NonNegative(settings.LearningRate, name(nameof(ParameterGroup.LearningRate)));
+        HyperparameterChecks.NonNegative(settings.WeightDecay, name(nameof(ParameterGroup.WeightDecay)));
+        if (settings.Momentum is { } momentum)
+        {
+            HyperparameterChecks.NonNegative(momentum, name(nameof(ParameterGroup.Momentum)));
+        }
+
+        if (settings.Beta1 is { } beta1)
+        {
+            HyperparameterChecks.Fraction(beta1, name(nameof(ParameterGroup.Beta1)));
+        }
+
+        if (settings.Beta2 is { } beta2)
+        {
+            HyperparameterChecks.Fraction(beta2, name(nameof(ParameterGroup.Beta2)));
+        }
+
+        if (settings.Epsilon is { } epsilon)
+        {
+            HyperparameterChecks.NonNegative(epsilon, name(nameof(ParameterGroup.Epsilon)));
         }
     }
 

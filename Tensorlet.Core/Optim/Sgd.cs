@@ -15,7 +15,7 @@ public sealed class Sgd : IOptimizer
 
     /// <summary>Creates the optimizer over every parameter, one group; a momentum buffer is allocated only when <paramref name="momentum"/> is not 0.</summary>
     public Sgd(ParameterCollection parameters, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
-        : this(Checked(learningRate, momentum, dampening, weightDecay, nesterov, () => ParameterGroupLayout.Whole(parameters, learningRate, weightDecay, momentum)), momentum, dampening, weightDecay, nesterov)
+        : this(ParameterGroupLayout.Whole(parameters, Checked(learningRate, momentum, dampening, weightDecay, nesterov)), dampening, nesterov)
     {
     }
 
@@ -27,19 +27,17 @@ public sealed class Sgd : IOptimizer
     /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, or a trainable one in none; or Nesterov without a default momentum or with dampening.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].Momentum</c>).</exception>
     public Sgd(IEnumerable<ParameterGroup> groups, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
-        : this(Checked(learningRate, momentum, dampening, weightDecay, nesterov, () => ParameterGroupLayout.Resolve(groups, learningRate, weightDecay, momentum, hasMomentum: true, nameof(Sgd))), momentum, dampening, weightDecay, nesterov)
+        : this(ParameterGroupLayout.Resolve(groups, Checked(learningRate, momentum, dampening, weightDecay, nesterov), nameof(Sgd)), dampening, nesterov)
     {
     }
 
-    // Over the resolved groups; momentum and weight decay are the constructor's defaults, which the groups filled in.
-    private Sgd(ParameterGroupLayout groups, float momentum, float dampening, float weightDecay, bool nesterov)
+    // Over the resolved groups.
+    private Sgd(ParameterGroupLayout groups, float dampening, bool nesterov)
     {
         this.groups = groups;
         var parameters = groups.Parameters;
         Parameters = parameters;
-        Momentum = momentum;
         Dampening = dampening;
-        WeightDecay = weightDecay;
         Nesterov = nesterov;
         if (groups.Momenta.Any(m => m != 0f))
         {
@@ -67,13 +65,13 @@ public sealed class Sgd : IOptimizer
     internal ParameterGroupLayout Groups => groups;
 
     /// <summary>μ (the default of the groups that set none).</summary>
-    public float Momentum { get; }
+    public float Momentum => groups.Defaults.Momentum!.Value;
 
     /// <summary>The dampening of the gradient in the momentum update.</summary>
     public float Dampening { get; }
 
     /// <summary>The L2 penalty added to the gradient (the default of the groups that set none).</summary>
-    public float WeightDecay { get; }
+    public float WeightDecay => groups.Defaults.WeightDecay;
 
     /// <summary>Whether the momentum is Nesterov's.</summary>
     public bool Nesterov { get; }
@@ -158,19 +156,16 @@ public sealed class Sgd : IOptimizer
         groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
     }
 
-    // The checks of the settings every constructor takes, before the groups are resolved.
-    private static ParameterGroupLayout Checked(float learningRate, float momentum, float dampening, float weightDecay, bool nesterov, Func<ParameterGroupLayout> resolve)
+    // The checks of the settings only Sgd has, before the groups are resolved (which check the rest); the groups' defaults.
+    private static GroupDefaults Checked(float learningRate, float momentum, float dampening, float weightDecay, bool nesterov)
     {
-        HyperparameterChecks.NonNegative(learningRate, nameof(learningRate));
-        HyperparameterChecks.NonNegative(momentum, nameof(momentum));
         HyperparameterChecks.NonNegative(dampening, nameof(dampening));
-        HyperparameterChecks.NonNegative(weightDecay, nameof(weightDecay));
         if (nesterov && (momentum <= 0f || dampening != 0f))
         {
             throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening (as torch.optim.SGD).", nameof(nesterov));
         }
 
-        return resolve();
+        return new(learningRate, weightDecay, Momentum: momentum);
     }
 
     /// <summary>Frees the momentum buffer.</summary>

@@ -36,7 +36,7 @@ public sealed class OptimizerArgumentTests
         foreach (float bad in new[] { -0.1f, 1f, float.NaN, PositiveNaN })
         {
             yield return Case("Adam beta1", "beta1", bad, p => new Adam(p, beta1: bad));
-            yield return Case("Adam beta2", "beta1", bad, p => new Adam(p, beta2: bad));
+            yield return Case("Adam beta2", "beta2", bad, p => new Adam(p, beta2: bad));
         }
     }
 

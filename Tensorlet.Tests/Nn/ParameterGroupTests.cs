@@ -6,10 +6,11 @@ using Tensorlet.Tests.Infrastructure;
 namespace Tensorlet.Tests.Nn;
 
 /// <summary>
-/// Optimizers over parameter groups (torch's param_groups): each group's learning rate, weight decay and (Sgd's)
-/// momentum; a layout that puts a trainable parameter in no group or in two, or mixes models, refused in one line; each
-/// group's rate read and set; one group the same as the whole collection; no allocation in a step. The arithmetic
-/// against PyTorch is in ParameterGroupParityTests.
+/// Optimizers over parameter groups (torch's param_groups): each group's learning rate, weight decay, (Sgd's)
+/// momentum and (Adam's and AdamW's) betas and epsilon; a setting the optimizer does not have, a setting out of range,
+/// or a layout that puts a trainable parameter in no group or in two, or mixes models, refused in one line; each group's
+/// rate read and set; one group the same as the whole collection; no allocation in a step. The arithmetic against
+/// PyTorch is in ParameterGroupParityTests.
 /// </summary>
 public sealed class ParameterGroupTests
 {
@@ -88,7 +89,7 @@ public sealed class ParameterGroupTests
 
     // The optimizers' settings read back as the constructor's defaults, whatever the first group sets.
     [Test]
-    public void TheWeightDecayAndMomentumReadBackAreTheConstructorsDefaultsNotTheFirstGroups()
+    public void TheSettingsReadBackAreTheConstructorsDefaultsNotTheFirstGroups()
     {
         var device = TestDevices.Get("cpu");
         using var model = FreezingTests.Model(device);
@@ -98,6 +99,8 @@ public sealed class ParameterGroupTests
         using var adamW = new AdamW(adamGroups, 1e-3f, weightDecay: 0.1f);
         using var sgd = new Sgd([new ParameterGroup(biases) { WeightDecay = 0f, Momentum = 0f }, new ParameterGroup(weights)], 1e-3f, momentum: 0.9f, weightDecay: 0.1f);
         Assert.That((adam.WeightDecay, adamW.WeightDecay, sgd.WeightDecay, sgd.Momentum), Is.EqualTo((0.1f, 0.1f, 0.1f, 0.9f)));
+        using var betas = new Adam([new ParameterGroup(biases) { Beta1 = 0.5f, Beta2 = 0.9f, Epsilon = 1e-3f }, new ParameterGroup(weights)], 1e-3f, beta1: 0.8f, beta2: 0.99f, epsilon: 1e-6f);
+        Assert.That((betas.Beta1, betas.Beta2, betas.Epsilon), Is.EqualTo((0.8f, 0.99f, 1e-6f)));
     }
 
     [Test]
@@ -123,6 +126,9 @@ public sealed class ParameterGroupTests
         Refused(() => new Adam([new ParameterGroup([]), new ParameterGroup([p["0.weight"]]), new ParameterGroup([other.Parameters["0.weight"]])]),
             "Parameter '0.weight' of group 2 and parameter '0.weight' of group 1 belong to different models; one optimizer trains one model.");
         Refused(() => new AdamW([new ParameterGroup(p.Parameters) { Momentum = 0.9f }]), "Group 0 sets a momentum, which AdamW does not have.");
+        Refused(() => new Sgd([new ParameterGroup([p["0.weight"]]), new ParameterGroup([p["0.bias"], p["2.weight"], p["2.bias"]]) { Beta1 = 0.9f }], 0.1f), "Group 1 sets a beta1, which Sgd does not have.");
+        Refused(() => new Sgd([new ParameterGroup(p.Parameters) { Beta2 = 0.9f }], 0.1f), "Group 0 sets a beta2, which Sgd does not have.");
+        Refused(() => new Sgd([new ParameterGroup(p.Parameters) { Epsilon = 1e-6f }], 0.1f), "Group 0 sets an epsilon, which Sgd does not have.");
         Refused(() => new Adam([]), "The Adam needs at least one parameter group.");
         Refused(() => new Sgd([new ParameterGroup([])], 0.1f), "The Sgd's parameter groups hold no parameter.");
 
@@ -130,6 +136,16 @@ public sealed class ParameterGroupTests
         Assert.That(bad.ParamName, Is.EqualTo("groups[0].WeightDecay"));
         bad = Assert.Throws<ArgumentOutOfRangeException>(() => new Sgd([new ParameterGroup([p["0.weight"]]), new ParameterGroup([p["0.bias"], p["2.weight"], p["2.bias"]]) { LearningRate = float.PositiveInfinity }], 0.1f))!;
         Assert.That(bad.ParamName, Is.EqualTo("groups[1].LearningRate"));
+        foreach (float beta in new[] { -0.1f, 1f, float.NaN })
+        {
+            bad = Assert.Throws<ArgumentOutOfRangeException>(() => new AdamW([new ParameterGroup([p["0.weight"]]), new ParameterGroup([p["0.bias"], p["2.weight"], p["2.bias"]]) { Beta2 = beta }]))!;
+            Assert.That((bad.ParamName, bad.Message.Split(Environment.NewLine)[0]), Is.EqualTo(("groups[1].Beta2", $"groups[1].Beta2 must be in [0, 1); got {beta.ToString(System.Globalization.CultureInfo.InvariantCulture)}. (Parameter 'groups[1].Beta2')")));
+        }
+
+        bad = Assert.Throws<ArgumentOutOfRangeException>(() => new Adam([new ParameterGroup(p.Parameters) { Beta1 = 1f }]))!;
+        Assert.That(bad.ParamName, Is.EqualTo("groups[0].Beta1"));
+        bad = Assert.Throws<ArgumentOutOfRangeException>(() => new Adam([new ParameterGroup(p.Parameters) { Epsilon = -1e-8f }]))!;
+        Assert.That(bad.ParamName, Is.EqualTo("groups[0].Epsilon"));
         Assert.Throws<ArgumentNullException>(() => _ = new ParameterGroup([p["0.weight"], null!]));
     }
 

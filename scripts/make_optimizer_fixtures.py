@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""PyTorch 1.13 reference fixtures for Tensorlet's optimizers' per-group settings.
+
+Run:  /usr/bin/python3 scripts/make_optimizer_fixtures.py [--out DIR]
+
+Same protocol and model as make_param_group_fixtures.py (the regression MLP of make_module_fixtures.py, its two
+groups of weights (group 0) and biases (group 1), which alternate in the parameter order): F32 row-major tensors,
+metadata as strings, everything on the CPU in float32 with fixed seeds, so a rerun rewrites the same bytes. It writes
+only its own files. Each file holds x [5,3], y [5,2], every parameter as initialised, and after 3 steps from it
+(zero_grad, forward, MSELoss, backward, step on the same batch):
+
+modules_group_betas.safetensors -- Adam and AdamW with betas and eps per group:
+  adam_betas3.<param>   Adam([weights, biases with betas=(0.5, 0.9), eps=1e-3], lr=0.01)
+  adamw_betas3.<param>  AdamW([weights with eps=1e-4, biases with betas=(0.8, 0.99), weight_decay=0], lr=0.02,
+                        betas=(0.85, 0.995), weight_decay=0.1)
+"""
+import argparse
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_module_fixtures import regression  # noqa: E402
+from make_param_group_fixtures import grouped_trajectory, groups  # noqa: E402
+from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+
+
+def write_runs(out_dir, fixture, runs):
+    """x, y, the initial parameters and each run's parameters after 3 steps, to fixture.safetensors."""
+    model = regression()
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(5, 3, generator=g)
+    y = torch.randn(5, 2, generator=g)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    tensors = {"x": x, "y": y, **state}
+    for key, make_optimizer in runs.items():
+        params, _ = grouped_trajectory(state, x, y, make_optimizer)
+        for name, value in params.items():
+            tensors[f"{key}.{name}"] = value
+    meta = {"fixture": fixture, "torch": torch.__version__}
+    save_and_verify(os.path.join(out_dir, fixture + ".safetensors"), tensors, meta)
+
+
+def make_group_betas(out_dir):
+    write_runs(out_dir, "modules_group_betas", {
+        "adam_betas3": lambda m: torch.optim.Adam(groups(m, biases={"betas": (0.5, 0.9), "eps": 1e-3}), lr=0.01),
+        "adamw_betas3": lambda m: torch.optim.AdamW(
+            groups(m, weights={"eps": 1e-4}, biases={"betas": (0.8, 0.99), "weight_decay": 0.0}),
+            lr=0.02, betas=(0.85, 0.995), weight_decay=0.1),
+    })
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
+    out = parser.parse_args().out
+    torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
+    os.makedirs(out, exist_ok=True)
+    make_group_betas(out)
