@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch 1.13 reference fixtures for Tensorlet's optimizers' per-group settings.
+"""PyTorch 1.13 reference fixtures for Tensorlet's RMSprop and its optimizers' per-group settings.
 
 Run:  /usr/bin/python3 scripts/make_optimizer_fixtures.py [--out DIR]
 
@@ -13,6 +13,16 @@ modules_group_betas.safetensors -- Adam and AdamW with betas and eps per group:
   adam_betas3.<param>   Adam([weights, biases with betas=(0.5, 0.9), eps=1e-3], lr=0.01)
   adamw_betas3.<param>  AdamW([weights with eps=1e-4, biases with betas=(0.8, 0.99), weight_decay=0], lr=0.02,
                         betas=(0.85, 0.995), weight_decay=0.1)
+
+modules_rmsprop.safetensors -- torch.optim.RMSprop, over every parameter unless it says groups:
+  rmsprop3.<param>           RMSprop(lr=0.01)
+  rmsprop_momentum3.<param>  RMSprop(lr=0.01, momentum=0.9)
+  rmsprop_centered3.<param>  RMSprop(lr=0.01, centered=True)
+  rmsprop_wd3.<param>        RMSprop(lr=0.01, weight_decay=0.1)
+  rmsprop_all3.<param>       RMSprop(lr=0.005, alpha=0.95, eps=1e-6, weight_decay=0.05, momentum=0.8, centered=True)
+  rmsprop_groups3.<param>    RMSprop([weights, biases with lr=0.03, momentum=0.5, alpha=0.9, eps=1e-4], lr=0.01)
+  rmsprop_clip3.<param>      RMSprop(lr=0.01, momentum=0.9), the gradients clipped by clip_grad_norm_(max_norm=0.1)
+                             before each step
 """
 import argparse
 import os
@@ -27,15 +37,19 @@ from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
 
 
 def write_runs(out_dir, fixture, runs):
-    """x, y, the initial parameters and each run's parameters after 3 steps, to fixture.safetensors."""
+    """x, y, the initial parameters and each run's parameters after 3 steps, to fixture.safetensors.
+
+    runs maps a run's name to a function of the model that makes its optimizer, or to a pair of that function and a
+    function of the model called between backward and step (gradient clipping)."""
     model = regression()
     g = torch.Generator().manual_seed(4)
     x = torch.randn(5, 3, generator=g)
     y = torch.randn(5, 2, generator=g)
     state = {k: v.clone() for k, v in model.state_dict().items()}
     tensors = {"x": x, "y": y, **state}
-    for key, make_optimizer in runs.items():
-        params, _ = grouped_trajectory(state, x, y, make_optimizer)
+    for key, run in runs.items():
+        make_optimizer, before_step = run if isinstance(run, tuple) else (run, None)
+        params, _ = grouped_trajectory(state, x, y, make_optimizer, before_step=before_step)
         for name, value in params.items():
             tensors[f"{key}.{name}"] = value
     meta = {"fixture": fixture, "torch": torch.__version__}
@@ -51,6 +65,20 @@ def make_group_betas(out_dir):
     })
 
 
+def make_rmsprop(out_dir):
+    rmsprop = torch.optim.RMSprop
+    write_runs(out_dir, "modules_rmsprop", {
+        "rmsprop3": lambda m: rmsprop(m.parameters(), lr=0.01),
+        "rmsprop_momentum3": lambda m: rmsprop(m.parameters(), lr=0.01, momentum=0.9),
+        "rmsprop_centered3": lambda m: rmsprop(m.parameters(), lr=0.01, centered=True),
+        "rmsprop_wd3": lambda m: rmsprop(m.parameters(), lr=0.01, weight_decay=0.1),
+        "rmsprop_all3": lambda m: rmsprop(m.parameters(), lr=0.005, alpha=0.95, eps=1e-6, weight_decay=0.05, momentum=0.8, centered=True),
+        "rmsprop_groups3": lambda m: rmsprop(groups(m, biases={"lr": 0.03, "momentum": 0.5, "alpha": 0.9, "eps": 1e-4}), lr=0.01),
+        "rmsprop_clip3": (lambda m: rmsprop(m.parameters(), lr=0.01, momentum=0.9),
+                          lambda m: torch.nn.utils.clip_grad_norm_(m.parameters(), max_norm=0.1)),
+    })
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
@@ -58,3 +86,4 @@ if __name__ == "__main__":
     torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
     os.makedirs(out, exist_ok=True)
     make_group_betas(out)
+    make_rmsprop(out)

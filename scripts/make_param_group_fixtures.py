@@ -37,7 +37,7 @@ def groups(model, weights=None, biases=None):
     ]
 
 
-def grouped_trajectory(state, x, y, make_optimizer, make_schedule=None):
+def grouped_trajectory(state, x, y, make_optimizer, make_schedule=None, before_step=None):
     model = regression()
     model.load_state_dict(state)
     opt = make_optimizer(model)
@@ -46,6 +46,8 @@ def grouped_trajectory(state, x, y, make_optimizer, make_schedule=None):
     for _ in range(3):
         opt.zero_grad()
         mse(model(x), y).backward()
+        if before_step:
+            before_step(model)
         opt.step()
         if schedule:
             schedule.step()

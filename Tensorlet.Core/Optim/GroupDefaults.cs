@@ -6,8 +6,9 @@ namespace Tensorlet.Optim;
 /// </summary>
 /// <param name="LearningRate">lr.</param>
 /// <param name="WeightDecay">The weight decay.</param>
-/// <param name="Momentum">μ (Sgd).</param>
+/// <param name="Momentum">μ (Sgd, RMSprop).</param>
 /// <param name="Beta1">β1 (Adam, AdamW).</param>
 /// <param name="Beta2">β2 (Adam, AdamW).</param>
-/// <param name="Epsilon">ε (Adam, AdamW).</param>
-internal readonly record struct GroupDefaults(float LearningRate, float WeightDecay, float? Momentum = null, float? Beta1 = null, float? Beta2 = null, float? Epsilon = null);
+/// <param name="Epsilon">ε (Adam, AdamW, RMSprop).</param>
+/// <param name="Alpha">α (RMSprop).</param>
+internal readonly record struct GroupDefaults(float LearningRate, float WeightDecay, float? Momentum = null, float? Beta1 = null, float? Beta2 = null, float? Epsilon = null, float? Alpha = null);

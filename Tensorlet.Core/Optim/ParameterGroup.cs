@@ -45,15 +45,18 @@ public sealed class ParameterGroup
     /// <summary>The group's weight decay (L2 for Adam and Sgd, decoupled for AdamW); null for the optimizer's.</summary>
     public float? WeightDecay { get; init; }
 
-    /// <summary>The group's momentum, for <see cref="Sgd"/> only (Adam and AdamW refuse it); null for the optimizer's.</summary>
+    /// <summary>The group's momentum, for <see cref="Sgd"/> and <see cref="RMSprop"/> (Adam and AdamW refuse it); null for the optimizer's.</summary>
     public float? Momentum { get; init; }
 
-    /// <summary>The group's β1, the decay of the first moment, for <see cref="Adam"/> and <see cref="AdamW"/> only (Sgd refuses it); null for the optimizer's.</summary>
+    /// <summary>The group's β1, the decay of the first moment, for <see cref="Adam"/> and <see cref="AdamW"/> only (Sgd and RMSprop refuse it); null for the optimizer's.</summary>
     public float? Beta1 { get; init; }
 
-    /// <summary>The group's β2, the decay of the second moment, for <see cref="Adam"/> and <see cref="AdamW"/> only (Sgd refuses it); null for the optimizer's.</summary>
+    /// <summary>The group's β2, the decay of the second moment, for <see cref="Adam"/> and <see cref="AdamW"/> only (Sgd and RMSprop refuse it); null for the optimizer's.</summary>
     public float? Beta2 { get; init; }
 
-    /// <summary>The group's ε (torch's <c>eps</c>), for <see cref="Adam"/> and <see cref="AdamW"/> (Sgd refuses it); null for the optimizer's.</summary>
+    /// <summary>The group's ε (torch's <c>eps</c>), for <see cref="Adam"/>, <see cref="AdamW"/> and <see cref="RMSprop"/> (Sgd refuses it); null for the optimizer's.</summary>
     public float? Epsilon { get; init; }
+
+    /// <summary>The group's α, the decay of the mean square, for <see cref="RMSprop"/> only (the others refuse it); null for the optimizer's.</summary>
+    public float? Alpha { get; init; }
 }

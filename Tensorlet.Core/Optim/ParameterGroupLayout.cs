@@ -28,6 +28,7 @@ internal sealed class ParameterGroupLayout
         Betas1 = [.. settings.Select(s => s.Beta1 ?? 0f)];
         Betas2 = [.. settings.Select(s => s.Beta2 ?? 0f)];
         Epsilons = [.. settings.Select(s => s.Epsilon ?? 0f)];
+        Alphas = [.. settings.Select(s => s.Alpha ?? 0f)];
         Settings = [.. new (string Name, float? Default, IReadOnlyList<float> Values)[]
         {
             ("weight_decay", defaults.WeightDecay, WeightDecays),
@@ -35,6 +36,7 @@ internal sealed class ParameterGroupLayout
             ("beta1", defaults.Beta1, Betas1),
             ("beta2", defaults.Beta2, Betas2),
             ("eps", defaults.Epsilon, Epsilons),
+            ("alpha", defaults.Alpha, Alphas),
         }.Where(s => s.Default is not null).Select(s => (s.Name, s.Values))];
     }
 
@@ -65,9 +67,12 @@ internal sealed class ParameterGroupLayout
     /// <summary>Each group's ε (0 for an optimizer without).</summary>
     public IReadOnlyList<float> Epsilons { get; }
 
+    /// <summary>Each group's α (0 for an optimizer without).</summary>
+    public IReadOnlyList<float> Alphas { get; }
+
     /// <summary>
     /// Every setting of the optimizer's besides the learning rate, by its name in torch's <c>param_groups</c>
-    /// ("weight_decay", "momentum", "beta1", "beta2", "eps"), with each group's value: what a checkpoint records.
+    /// ("weight_decay", "momentum", "beta1", "beta2", "eps", "alpha"), with each group's value: what a checkpoint records.
     /// </summary>
     public IReadOnlyList<(string Name, IReadOnlyList<float> Values)> Settings { get; }
 
@@ -147,7 +152,8 @@ internal sealed class ParameterGroupLayout
                 Setting(group.Momentum, defaults.Momentum, "a momentum"),
                 Setting(group.Beta1, defaults.Beta1, "a beta1"),
                 Setting(group.Beta2, defaults.Beta2, "a beta2"),
-                Setting(group.Epsilon, defaults.Epsilon, "an epsilon"));
+                Setting(group.Epsilon, defaults.Epsilon, "an epsilon"),
+                Setting(group.Alpha, defaults.Alpha, "an alpha"));
             Check(settings[g], setting => $"groups[{g}].{setting}");
 
             float? Setting(float? value, float? fallback, string what) => fallback is null && value is not null
@@ -280,7 +286,7 @@ internal sealed class ParameterGroupLayout
 
     /// <summary>
     /// Throws unless every setting is in range: a rate, weight decay, momentum or ε finite and at least 0, a β in
-    /// [0, 1); each named by <paramref name="name"/> of its <see cref="ParameterGroup"/> property's name.
+    /// [0, 1), and so an α; each named by <paramref name="name"/> of its <see cref="ParameterGroup"/> property's name.
     /// </summary>
     private static void Check(GroupDefaults settings, Func<string, string> name)
     {
@@ -304,6 +310,11 @@ internal sealed class ParameterGroupLayout
         if (settings.Epsilon is { } epsilon)
         {
             HyperparameterChecks.NonNegative(epsilon, name(nameof(ParameterGroup.Epsilon)));
+        }
+
+        if (settings.Alpha is { } alpha)
+        {
+            HyperparameterChecks.Fraction(alpha, name(nameof(ParameterGroup.Alpha)));
         }
     }
 

@@ -16,6 +16,7 @@ public sealed class FreezingTests
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam(p, 0.05f, weightDecay: 0.1f))).SetArgDisplayNames("Adam");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new AdamW(p, 0.05f, weightDecay: 0.1f))).SetArgDisplayNames("AdamW");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Sgd(p, 0.05f, momentum: 0.9f, weightDecay: 0.1f))).SetArgDisplayNames("Sgd");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(p, 0.05f, weightDecay: 0.1f, momentum: 0.9f, centered: true))).SetArgDisplayNames("RMSprop");
     }
 
     [TestCaseSource(nameof(Optimizers))]

@@ -7,9 +7,10 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// The optimizers refuse a hyperparameter torch.optim refuses (a negative learning rate, epsilon, weight decay or
-/// momentum; betas outside [0, 1)), and also NaN with either sign bit and infinity, in the constructor and in the
-/// learning rate a schedule or the caller sets later; 0 is allowed, as in PyTorch. A schedule's decay factor must be
-/// finite and at least 0, so that it never hands the optimizer such a rate; gradient clipping's maximum at least 0.
+/// momentum; betas outside [0, 1), and RMSprop's alpha too, where torch refuses only a negative one), and also NaN with
+/// either sign bit and infinity, in the constructor and in the learning rate a schedule or the caller sets later; 0 is
+/// allowed, as in PyTorch. A schedule's decay factor must be finite and at least 0, so that it never hands the
+/// optimizer such a rate; gradient clipping's maximum at least 0.
 /// </summary>
 public sealed class OptimizerArgumentTests
 {
@@ -31,12 +32,17 @@ public sealed class OptimizerArgumentTests
             yield return Case("Sgd momentum", "momentum", bad, p => new Sgd(p, 0.1f, momentum: bad));
             yield return Case("Sgd dampening", "dampening", bad, p => new Sgd(p, 0.1f, momentum: 0.9f, dampening: bad));
             yield return Case("Sgd weightDecay", "weightDecay", bad, p => new Sgd(p, 0.1f, weightDecay: bad));
+            yield return Case("RMSprop learningRate", "learningRate", bad, p => new RMSprop(p, learningRate: bad));
+            yield return Case("RMSprop epsilon", "epsilon", bad, p => new RMSprop(p, epsilon: bad));
+            yield return Case("RMSprop weightDecay", "weightDecay", bad, p => new RMSprop(p, weightDecay: bad));
+            yield return Case("RMSprop momentum", "momentum", bad, p => new RMSprop(p, momentum: bad));
         }
 
         foreach (float bad in new[] { -0.1f, 1f, float.NaN, PositiveNaN })
         {
             yield return Case("Adam beta1", "beta1", bad, p => new Adam(p, beta1: bad));
             yield return Case("Adam beta2", "beta2", bad, p => new Adam(p, beta2: bad));
+            yield return Case("RMSprop alpha", "alpha", bad, p => new RMSprop(p, alpha: bad));
         }
     }
 
@@ -55,7 +61,8 @@ public sealed class OptimizerArgumentTests
         using var adam = new Adam(model.Parameters, learningRate: 0.01f);
         using var adamW = new AdamW(model.Parameters, learningRate: 0.01f);
         using var sgd = new Sgd(model.Parameters, 0.01f);
-        foreach (var optimizer in new IOptimizer[] { adam, adamW, sgd })
+        using var rmsprop = new RMSprop(model.Parameters, 0.01f);
+        foreach (var optimizer in new IOptimizer[] { adam, adamW, sgd, rmsprop })
         {
             foreach (float bad in BadValues)
             {

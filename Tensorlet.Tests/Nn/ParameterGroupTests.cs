@@ -19,6 +19,7 @@ public sealed class ParameterGroupTests
         yield return new TestCaseData((Func<IEnumerable<ParameterGroup>, IOptimizer>)(g => new Adam(g, 0.05f, weightDecay: 0.1f))).SetArgDisplayNames("Adam");
         yield return new TestCaseData((Func<IEnumerable<ParameterGroup>, IOptimizer>)(g => new AdamW(g, 0.05f, weightDecay: 0.1f))).SetArgDisplayNames("AdamW");
         yield return new TestCaseData((Func<IEnumerable<ParameterGroup>, IOptimizer>)(g => new Sgd(g, 0.05f, momentum: 0.9f, weightDecay: 0.1f))).SetArgDisplayNames("Sgd");
+        yield return new TestCaseData((Func<IEnumerable<ParameterGroup>, IOptimizer>)(g => new RMSprop(g, 0.05f, weightDecay: 0.1f, momentum: 0.9f, centered: true))).SetArgDisplayNames("RMSprop");
     }
 
     [TestCaseSource(nameof(GroupedOptimizers))]
@@ -32,6 +33,7 @@ public sealed class ParameterGroupTests
         {
             Adam => (IOptimizer)new Adam(whole.Parameters, 0.05f, weightDecay: 0.1f),
             AdamW => new AdamW(whole.Parameters, 0.05f, weightDecay: 0.1f),
+            RMSprop => new RMSprop(whole.Parameters, 0.05f, weightDecay: 0.1f, momentum: 0.9f, centered: true),
             _ => new Sgd(whole.Parameters, 0.05f, momentum: 0.9f, weightDecay: 0.1f),
         };
         for (int step = 0; step < 4; step++)
@@ -129,6 +131,10 @@ public sealed class ParameterGroupTests
         Refused(() => new Sgd([new ParameterGroup([p["0.weight"]]), new ParameterGroup([p["0.bias"], p["2.weight"], p["2.bias"]]) { Beta1 = 0.9f }], 0.1f), "Group 1 sets a beta1, which Sgd does not have.");
         Refused(() => new Sgd([new ParameterGroup(p.Parameters) { Beta2 = 0.9f }], 0.1f), "Group 0 sets a beta2, which Sgd does not have.");
         Refused(() => new Sgd([new ParameterGroup(p.Parameters) { Epsilon = 1e-6f }], 0.1f), "Group 0 sets an epsilon, which Sgd does not have.");
+        Refused(() => new RMSprop([new ParameterGroup(p.Parameters) { Beta1 = 0.9f }]), "Group 0 sets a beta1, which RMSprop does not have.");
+        Refused(() => new RMSprop([new ParameterGroup(p.Parameters) { Beta2 = 0.9f }]), "Group 0 sets a beta2, which RMSprop does not have.");
+        Refused(() => new Adam([new ParameterGroup(p.Parameters) { Alpha = 0.9f }]), "Group 0 sets an alpha, which Adam does not have.");
+        Refused(() => new Sgd([new ParameterGroup(p.Parameters) { Alpha = 0.9f }], 0.1f), "Group 0 sets an alpha, which Sgd does not have.");
         Refused(() => new Adam([]), "The Adam needs at least one parameter group.");
         Refused(() => new Sgd([new ParameterGroup([])], 0.1f), "The Sgd's parameter groups hold no parameter.");
 
@@ -145,6 +151,10 @@ public sealed class ParameterGroupTests
         bad = Assert.Throws<ArgumentOutOfRangeException>(() => new Adam([new ParameterGroup(p.Parameters) { Beta1 = 1f }]))!;
         Assert.That(bad.ParamName, Is.EqualTo("groups[0].Beta1"));
         bad = Assert.Throws<ArgumentOutOfRangeException>(() => new Adam([new ParameterGroup(p.Parameters) { Epsilon = -1e-8f }]))!;
+        Assert.That(bad.ParamName, Is.EqualTo("groups[0].Epsilon"));
+        bad = Assert.Throws<ArgumentOutOfRangeException>(() => new RMSprop([new ParameterGroup(p.Parameters) { Alpha = 1f }]))!;
+        Assert.That(bad.ParamName, Is.EqualTo("groups[0].Alpha"));
+        bad = Assert.Throws<ArgumentOutOfRangeException>(() => new RMSprop([new ParameterGroup(p.Parameters) { Epsilon = float.NaN }]))!;
         Assert.That(bad.ParamName, Is.EqualTo("groups[0].Epsilon"));
         Assert.Throws<ArgumentNullException>(() => _ = new ParameterGroup([p["0.weight"], null!]));
     }
@@ -180,18 +190,25 @@ public sealed class ParameterGroupTests
         var (weights, biases) = WeightsAndBiases(model.Parameters);
         using var adamW = new AdamW([new ParameterGroup(weights), new ParameterGroup(biases) { WeightDecay = 0f, LearningRate = 0.01f }], 0.05f);
         using var sgd = new Sgd([new ParameterGroup(weights), new ParameterGroup(biases) { Momentum = 0f }], 0.05f, momentum: 0.9f);
+        using var rmsprop = new RMSprop([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0.02f, Alpha = 0.9f }], 0.05f, momentum: 0.9f, centered: true);
         var schedule = new StepLR(adamW, 1, 0.9);
         var plateau = new ReduceLROnPlateau(sgd, patience: 0);
+        var exponential = new ExponentialLR(rmsprop, 0.5);
         FreezingTests.Step(model, adamW, 0);
         FreezingTests.Step(model, sgd, 0);
+        FreezingTests.Step(model, rmsprop, 0);
         schedule.Step();
         plateau.Step(1.0);
+        exponential.Step();
         long before = GC.GetAllocatedBytesForCurrentThread();
         adamW.Step();
         sgd.Step();
+        rmsprop.Step();
         schedule.Step();
         plateau.Step(2.0);
+        exponential.Step();
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "managed bytes allocated by the steps");
+        Assert.That((rmsprop.GetLearningRate(0), rmsprop.GetLearningRate(1)), Is.EqualTo((0.05f * 0.25f, 0.02f * 0.25f)), "each RMSprop group's rate from its own base");
     }
 
     [Test]

@@ -1,0 +1,204 @@
+using Tensorlet.Nn;
+
+namespace Tensorlet.Optim;
+
+/// <summary>
+/// torch.optim.RMSprop over every parameter, as one fused kernel (one per run of consecutive parameters of one
+/// <see cref="ParameterGroup"/>): weight decay added to the gradient, then the mean square s = α·s + (1 − α)·g²
+/// and, centered, the mean gradient a = α·a + (1 − α)·g; then d = √(s − a²) + ε (√s + ε uncentered), and
+/// p −= lr·g/d, or with momentum μ, b = μ·b + g/d and p −= lr·b, as PyTorch 1.13 does.
+/// </summary>
+public sealed class RMSprop : IOptimizer
+{
+    private readonly Tensor squareAverage;
+    private readonly Tensor? momentumBuffer;
+    private readonly Tensor? gradientAverage;
+    private readonly TrainableRuns trainable;
+    private readonly ParameterGroupLayout groups;
+
+    /// <summary>
+    /// Creates the optimizer over every parameter, one group, with PyTorch's defaults, and its zeroed mean square on the
+    /// parameters' device; a momentum buffer only when <paramref name="momentum"/> is not 0, a mean gradient only when
+    /// <paramref name="centered"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A rate, ε, weight decay or momentum is negative or not finite, or α is outside [0, 1).</exception>
+    public RMSprop(ParameterCollection parameters, float learningRate = 0.01f, float alpha = 0.99f, float epsilon = 1e-8f, float weightDecay = 0f, float momentum = 0f, bool centered = false)
+        : this(ParameterGroupLayout.Whole(parameters, Defaults(learningRate, alpha, epsilon, weightDecay, momentum)), centered)
+    {
+    }
+
+    /// <summary>
+    /// Creates the optimizer over parameter groups, as <c>torch.optim.RMSprop(param_groups, ...)</c>: each group's learning
+    /// rate, weight decay, momentum, ε and α, where it sets them, else these; centered is every group's. A momentum buffer
+    /// is allocated when a group has momentum (a group of momentum 0 takes plain steps, as in PyTorch).
+    /// </summary>
+    /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets betas.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].Alpha</c>).</exception>
+    public RMSprop(IEnumerable<ParameterGroup> groups, float learningRate = 0.01f, float alpha = 0.99f, float epsilon = 1e-8f, float weightDecay = 0f, float momentum = 0f, bool centered = false)
+        : this(ParameterGroupLayout.Resolve(groups, Defaults(learningRate, alpha, epsilon, weightDecay, momentum), nameof(RMSprop)), centered)
+    {
+    }
+
+    // Over the resolved groups.
+    private RMSprop(ParameterGroupLayout groups, bool centered)
+    {
+        this.groups = groups;
+        var parameters = groups.Parameters;
+        Parameters = parameters;
+        Centered = centered;
+        int count = checked((int)parameters.Length);
+        squareAverage = parameters.Device!.Zeros(count);
+        if (groups.Momenta.Any(m => m != 0f))
+        {
+            momentumBuffer = parameters.Device.Zeros(count);
+        }
+
+        if (centered)
+        {
+            gradientAverage = parameters.Device.Zeros(count);
+        }
+
+        // The kernel takes the values in the place of a state it does not use, and never reads them there.
+        trainable = groups.Runs(parameters.Values, parameters.Gradients, squareAverage, momentumBuffer ?? parameters.Values, gradientAverage ?? parameters.Values);
+    }
+
+    /// <inheritdoc/>
+    public ParameterCollection Parameters { get; }
+
+    /// <summary>The learning rate: the first group's; setting it sets every group's, as a loop over torch's <c>param_groups</c>.</summary>
+    public float LearningRate
+    {
+        get => groups.GetLearningRate(0);
+        set => groups.SetLearningRates(value, nameof(LearningRate));
+    }
+
+    /// <inheritdoc/>
+    public int GroupCount => groups.Count;
+
+    /// <summary>The parameter groups, for checkpoints.</summary>
+    internal ParameterGroupLayout Groups => groups;
+
+    /// <summary>α, the decay of the mean square (the default of the groups that set none).</summary>
+    public float Alpha => groups.Defaults.Alpha!.Value;
+
+    /// <summary>ε, added after the square root (the default of the groups that set none).</summary>
+    public float Epsilon => groups.Defaults.Epsilon!.Value;
+
+    /// <summary>The L2 penalty added to the gradient (the default of the groups that set none).</summary>
+    public float WeightDecay => groups.Defaults.WeightDecay;
+
+    /// <summary>μ (the default of the groups that set none).</summary>
+    public float Momentum => groups.Defaults.Momentum!.Value;
+
+    /// <summary>Whether the mean square is centered by the mean gradient's square, an estimate of the variance.</summary>
+    public bool Centered { get; }
+
+    /// <inheritdoc/>
+    public int StepCount { get; private set; }
+
+    /// <summary>Whether the optimizer keeps a momentum buffer: some group has momentum.</summary>
+    internal bool HasMomentumBuffer => momentumBuffer is not null;
+
+    /// <inheritdoc/>
+    public void Step()
+    {
+        var runs = trainable.Runs;
+        StepCount++;
+        foreach (var run in runs)
+        {
+            int g = run.Group;
+            Ops.RMSpropStep(run[0], run[1], run[2], run[3], run[4], groups.GetLearningRate(g), groups.Alphas[g], groups.Epsilons[g], groups.WeightDecays[g], groups.Momenta[g], Centered);
+        }
+    }
+
+    /// <inheritdoc/>
+    public float GetLearningRate(int group) => groups.GetLearningRate(group);
+
+    /// <inheritdoc/>
+    public void SetLearningRate(int group, float learningRate) => groups.SetLearningRate(group, learningRate, nameof(learningRate));
+
+    /// <inheritdoc/>
+    public float? GetInitialLearningRate(int group) => groups.GetInitialLearningRate(group);
+
+    /// <inheritdoc/>
+    public void SetInitialLearningRate(int group, float learningRate) => groups.SetInitialLearningRate(group, learningRate, nameof(learningRate));
+
+    /// <inheritdoc/>
+    public void ZeroGradients() => Parameters.ZeroGradients();
+
+    /// <summary>A copy of the state on the host (torch.optim.RMSprop's state_dict: the step, its buffers, the groups and their current and initial learning rates), for checkpoints.</summary>
+    public RMSpropState SaveState() => new(StepCount, squareAverage.ToArray(), momentumBuffer?.ToArray(), gradientAverage?.ToArray())
+    {
+        Groups = groups.SaveGroups(),
+        LearningRates = groups.SaveLearningRates(),
+        InitialLearningRates = groups.SaveInitialLearningRates(),
+    };
+
+    /// <summary>
+    /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly, with each group's learning rate
+    /// when the state holds them and its initial learning rate (as torch's load_state_dict; a state without initial
+    /// rates gives the rates the optimizer was made with). A state of another kind (with a momentum buffer or a mean
+    /// gradient where this optimizer has none, or the other way round), of another size, that no training gives, or of
+    /// other parameter groups, is refused and nothing changes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
+    /// <exception cref="ArgumentException">The state does not fit, as above, or a value of it is not finite, or a mean square is negative.</exception>
+    public void LoadState(RMSpropState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentOutOfRangeException.ThrowIfNegative(state.Step);
+        Buffer(state.SquareAverage, squareAverage, "mean square (square_avg)", nonNegative: true, "it always does", "");
+        Buffer(state.MomentumBuffer, momentumBuffer, "momentum buffer (momentum_buffer)", nonNegative: false, "it has momentum", "no group has momentum");
+        Buffer(state.GradientAverage, gradientAverage, "mean gradient (grad_avg)", nonNegative: false, "it is centered", "it is not centered");
+        StateChecks.Groups(groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
+
+        squareAverage.CopyFrom(state.SquareAverage);
+        if (state.MomentumBuffer is { } buffer)
+        {
+            momentumBuffer!.CopyFrom(buffer);
+        }
+
+        if (state.GradientAverage is { } average)
+        {
+            gradientAverage!.CopyFrom(average);
+        }
+
+        StepCount = state.Step;
+        groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
+
+        // Throws unless the saved buffer is there exactly when this optimizer keeps one (why: whyOne, whyNone), of its length, holding values training gives.
+        void Buffer(float[]? saved, Tensor? own, string what, bool nonNegative, string whyOne, string whyNone)
+        {
+            if ((saved is null) != (own is null))
+            {
+                throw new ArgumentException(saved is null
+                    ? $"The saved RMSprop state has no {what}, but this optimizer keeps one: {whyOne}."
+                    : $"The saved RMSprop state has a {what}, but this optimizer keeps none: {whyNone}.", nameof(state));
+            }
+
+            if (saved is null)
+            {
+                return;
+            }
+
+            if (saved.Length != own!.Length)
+            {
+                throw new ArgumentException($"The saved RMSprop state's {what} holds {saved.Length} values but the model has {own.Length} parameters.", nameof(state));
+            }
+
+            StateChecks.Values(saved, nonNegative, $"RMSprop state's {what}", nameof(state));
+        }
+    }
+
+    /// <summary>Frees the optimizer's buffers.</summary>
+    public void Dispose()
+    {
+        squareAverage.Dispose();
+        momentumBuffer?.Dispose();
+        gradientAverage?.Dispose();
+    }
+
+    // The settings every constructor takes, as the groups' defaults.
+    private static GroupDefaults Defaults(float learningRate, float alpha, float epsilon, float weightDecay, float momentum)
+        => new(learningRate, weightDecay, Momentum: momentum, Epsilon: epsilon, Alpha: alpha);
+}
