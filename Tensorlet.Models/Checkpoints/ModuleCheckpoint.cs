@@ -15,8 +15,8 @@ public static class ModuleCheckpoint
 {
     /// <summary>
     /// Writes every parameter and buffer of <paramref name="module"/> (built, the root) to <paramref name="path"/>, atomically, and
-    /// with an <paramref name="optimizer"/> over its parameters (<see cref="Adam"/>, <see cref="AdamW"/> or
-    /// <see cref="Sgd"/>) that optimizer's state beside it, with <paramref name="schedule"/>'s state dict when given,
+    /// with an <paramref name="optimizer"/> over its parameters (<see cref="Adam"/>, <see cref="AdamW"/>,
+    /// <see cref="Sgd"/> or <see cref="RMSprop"/>) that optimizer's state beside it, with <paramref name="schedule"/>'s state dict when given,
     /// as one pair: a process killed during the save leaves the previous pair or the new one. A save without an
     /// optimizer deletes the state an earlier save left.
     /// </summary>

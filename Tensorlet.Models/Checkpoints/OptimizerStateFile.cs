@@ -7,9 +7,11 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// An optimizer's state as a safetensors file, one tensor per parameter and per kind of state under PyTorch's state
 /// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, <c>momentum_buffer.NAME</c> for SGD with
-/// momentum; the step count, the optimizer, its parameter groups (the group of each parameter and each group's current
-/// and initial learning rate), when given its learning-rate schedule's state dict (<c>tensorlet.schedule.last_epoch</c>, ...) and the pair
-/// id it shares with its model file in the metadata. The file of a checkpoint pair (<see cref="CheckpointPair"/>).
+/// momentum, <c>square_avg.NAME</c> for RMSprop, with <c>momentum_buffer.NAME</c> when it has momentum and
+/// <c>grad_avg.NAME</c> when centered; the step count, the optimizer, its parameter groups (the group of each parameter,
+/// each group's current and initial learning rate and its other settings), when given its learning-rate schedule's
+/// state dict (<c>tensorlet.schedule.last_epoch</c>, ...) and the pair id it shares with its model file in the
+/// metadata. The file of a checkpoint pair (<see cref="CheckpointPair"/>).
 /// </summary>
 internal static class OptimizerStateFile
 {
@@ -37,16 +39,25 @@ internal static class OptimizerStateFile
     /// </summary>
     public const string InitialLearningRatesKey = "tensorlet.initial_learning_rates";
 
+    /// <summary>
+    /// The prefix of the metadata keys of each group's settings besides the learning rate, by their names in torch's
+    /// <c>param_groups</c>, each comma-separated: <c>tensorlet.group.weight_decay</c>, <c>tensorlet.group.beta1</c>,
+    /// <c>tensorlet.group.eps</c>, ... (those the optimizer has). A file without them loads whatever the optimizer's are.
+    /// </summary>
+    public const string GroupSettingKey = "tensorlet.group.";
+
     private const string FirstMoment = "exp_avg";
     private const string SecondMoment = "exp_avg_sq";
     private const string MomentumBuffer = "momentum_buffer";
+    private const string SquareAverage = "square_avg";
+    private const string GradientAverage = "grad_avg";
 
-    /// <summary>Throws unless the state of <paramref name="optimizer"/> can be saved: Adam, AdamW or SGD.</summary>
+    /// <summary>Throws unless the state of <paramref name="optimizer"/> can be saved: Adam, AdamW, SGD or RMSprop.</summary>
     public static void CheckSupported(IOptimizer optimizer, string parameterName)
     {
-        if (optimizer is not (Adam or AdamW or Sgd))
+        if (optimizer is not (Adam or AdamW or Sgd or RMSprop))
         {
-            throw new ArgumentException($"Checkpoints hold the state of Adam, AdamW and Sgd, not of {optimizer.GetType().Name}.", parameterName);
+            throw new ArgumentException($"Checkpoints hold the state of Adam, AdamW, Sgd and RMSprop, not of {optimizer.GetType().Name}.", parameterName);
         }
     }
 
@@ -62,6 +73,7 @@ internal static class OptimizerStateFile
             Adam adam => Moments(adam.SaveState()),
             AdamW adamW => Moments(adamW.SaveState()),
             Sgd sgd => Momentum(sgd.SaveState()),
+            RMSprop rmsprop => Averages(rmsprop.SaveState()),
             _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
         };
         var tensors = new List<SafeTensor>();
@@ -88,6 +100,11 @@ internal static class OptimizerStateFile
             metadata[InitialLearningRatesKey] = Rates(initialLearningRates);
         }
 
+        foreach (var (setting, values) in Layout(optimizer).Settings)
+        {
+            metadata[GroupSettingKey + setting] = Rates([.. values]);
+        }
+
         if (schedule is not null)
         {
             metadata[ScheduleKey] = schedule.GetType().Name;
@@ -103,6 +120,11 @@ internal static class OptimizerStateFile
             => (state.Step, [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)], state.Groups, state.LearningRates, state.InitialLearningRates);
         static (int, (string, float[])[], int[]?, float[]?, float[]?) Momentum(SgdState state)
             => (state.Step, state.MomentumBuffer is { } buffer ? [(MomentumBuffer, buffer)] : [], state.Groups, state.LearningRates, state.InitialLearningRates);
+        static (int, (string, float[])[], int[]?, float[]?, float[]?) Averages(RMSpropState state)
+        {
+            (string, float[]?)[] buffers = [(SquareAverage, state.SquareAverage), (MomentumBuffer, state.MomentumBuffer), (GradientAverage, state.GradientAverage)];
+            return (state.Step, [.. buffers.Where(b => b.Item2 is not null).Select(b => (b.Item1, b.Item2!))], state.Groups, state.LearningRates, state.InitialLearningRates);
+        }
         static string Rates(float[] rates) => string.Join(',', rates.Select(r => r.ToString("R", CultureInfo.InvariantCulture)));
     }
 
@@ -112,7 +134,7 @@ internal static class OptimizerStateFile
     /// that loads it, so that a caller loading a pair checks both files before it changes anything. The action loads
     /// the schedule first, which refuses a bad state without changing anything, then the optimizer, which cannot fail.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is unreadable, was not saved with <paramref name="model"/>, is of another optimizer or schedule or of other parameter groups, lacks a state, holds one as an integer or bool tensor, or holds a value no training gives (a non-finite value, a negative second moment or step count).</exception>
+    /// <exception cref="CheckpointException">The file is unreadable, was not saved with <paramref name="model"/>, is of another optimizer or schedule or of other parameter groups or group settings, lacks a state, holds one as an integer or bool tensor, or holds a value no training gives (a non-finite value, a negative second moment or step count).</exception>
     public static (int Step, Action Load) Read(string path, SafeTensorsFile model, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
@@ -145,7 +167,7 @@ internal static class OptimizerStateFile
             {
                 string name = $"{state}.{p.Name}";
                 var data = file.FiniteFloatData(file.Get(name, [.. p.Shape]), $"{optimizer.GetType().Name}'s state");
-                if (state == SecondMoment && StateChecks.IndexOfInvalid(data, nonNegative: true) is var negative and >= 0)
+                if (state is SecondMoment or SquareAverage && StateChecks.IndexOfInvalid(data, nonNegative: true) is var negative and >= 0)
                 {
                     throw new CheckpointException($"{path}: tensor '{name}' holds a negative value ({data[negative]}) at element {negative}, but a second moment is a mean of squares; the file is damaged.");
                 }
@@ -156,15 +178,23 @@ internal static class OptimizerStateFile
             return values;
         }
 
-        if (optimizer is Sgd sgdGiven)
+        bool Holds(string state) => file.Tensors.Keys.Any(k => k.StartsWith(state + ".", StringComparison.Ordinal));
+        if (optimizer is Sgd or RMSprop)
         {
-            bool hasBuffer = file.Tensors.Keys.Any(k => k.StartsWith(MomentumBuffer + ".", StringComparison.Ordinal));
-            if (hasBuffer != sgdGiven.HasMomentumBuffer)
+            var (kind, hasMomentumBuffer) = optimizer is Sgd sgdGiven ? ("SGD", sgdGiven.HasMomentumBuffer) : ("RMSprop", ((RMSprop)optimizer).HasMomentumBuffer);
+            if (Holds(MomentumBuffer) != hasMomentumBuffer)
             {
-                throw new CheckpointException(hasBuffer
-                    ? $"{path} holds SGD momentum buffers, but the Sgd given has no momentum."
-                    : $"{path} holds no SGD momentum buffers, but the Sgd given has momentum {MomentumOf(sgdGiven.Groups)}.");
+                throw new CheckpointException(hasMomentumBuffer
+                    ? $"{path} holds no {kind} momentum buffers, but the {optimizer.GetType().Name} given has momentum {MomentumOf(Layout(optimizer))}."
+                    : $"{path} holds {kind} momentum buffers, but the {optimizer.GetType().Name} given has no momentum.");
             }
+        }
+
+        if (optimizer is RMSprop { Centered: var centered } && Holds(GradientAverage) != centered)
+        {
+            throw new CheckpointException(centered
+                ? $"{path} holds no RMSprop mean gradients ({GradientAverage}), but the RMSprop given is centered."
+                : $"{path} holds RMSprop mean gradients ({GradientAverage}), but the RMSprop given is not centered.");
         }
 
         int[]? groups = List<int>(GroupsKey, text => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int g) ? g : null);
@@ -175,7 +205,30 @@ internal static class OptimizerStateFile
             throw new CheckpointException($"{path} holds the state of other parameter groups than the {optimizer.GetType().Name}'s: {mismatch}.");
         }
 
-        int perParameter = optimizer is Sgd { HasMomentumBuffer: false } ? 0 : optimizer is Sgd ? 1 : 2;
+        foreach (var (setting, values) in Layout(optimizer).Settings)
+        {
+            if (List<float>(GroupSettingKey + setting, ParseRate) is not { } savedValues)
+            {
+                continue;
+            }
+
+            if (savedValues.Length != values.Count)
+            {
+                throw new CheckpointException($"{path} holds {savedValues.Length} values of '{GroupSettingKey + setting}' for the {optimizer.GetType().Name}'s {values.Count} parameter group{(values.Count == 1 ? "" : "s")}; the file is damaged.");
+            }
+
+            if (Enumerable.Range(0, savedValues.Length).FirstOrDefault(i => savedValues[i] != values[i], -1) is var group and >= 0)
+            {
+                throw new CheckpointException(string.Create(CultureInfo.InvariantCulture, $"{path} was saved with group {group}'s {setting} {savedValues[group]:R}, and the {optimizer.GetType().Name} given has {values[group]:R}; make the optimizer with the saved settings."));
+            }
+        }
+
+        int perParameter = optimizer switch
+        {
+            Sgd sgd => sgd.HasMomentumBuffer ? 1 : 0,
+            RMSprop rmsprop => 1 + (rmsprop.HasMomentumBuffer ? 1 : 0) + (rmsprop.Centered ? 1 : 0),
+            _ => 2,
+        };
         if (file.Tensors.Count != perParameter * parameters.Parameters.Count)
         {
             throw new CheckpointException($"{path} holds {file.Tensors.Count} state tensors; the {optimizer.GetType().Name} of this model has {perParameter * parameters.Parameters.Count}.");
@@ -186,6 +239,7 @@ internal static class OptimizerStateFile
             Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             Sgd sgd => Load(sgd.LoadState, new SgdState(step, sgd.HasMomentumBuffer ? Flat(MomentumBuffer) : null) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
+            RMSprop rmsprop => Load(rmsprop.LoadState, new RMSpropState(step, Flat(SquareAverage), rmsprop.HasMomentumBuffer ? Flat(MomentumBuffer) : null, rmsprop.Centered ? Flat(GradientAverage) : null) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
         };
         if (schedule is null)
@@ -236,7 +290,7 @@ internal static class OptimizerStateFile
     // The first group's momentum that is not 0, naming the group when there are several: "0.5 in group 1".
     private static string MomentumOf(ParameterGroupLayout groups)
     {
-        int g = Enumerable.Range(0, groups.Count).First(i => groups.Momenta[i] != 0f); // the Sgd has a buffer: some group has momentum
+        int g = Enumerable.Range(0, groups.Count).First(i => groups.Momenta[i] != 0f); // the optimizer has a buffer: some group has momentum
         string momentum = groups.Momenta[g].ToString(CultureInfo.InvariantCulture);
         return groups.Count == 1 ? momentum : $"{momentum} in group {g}";
     }
@@ -246,6 +300,7 @@ internal static class OptimizerStateFile
         Adam adam => adam.Groups,
         AdamW adamW => adamW.Groups,
         Sgd sgd => sgd.Groups,
+        RMSprop rmsprop => rmsprop.Groups,
         _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
     };
 

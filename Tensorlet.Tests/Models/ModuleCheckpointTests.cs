@@ -25,6 +25,9 @@ public sealed class ModuleCheckpointTests
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Sgd(p, 0.05f))).SetArgDisplayNames("Sgd");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new AdamW(Groups(p), 0.01f, weightDecay: 0.1f))).SetArgDisplayNames("AdamW, parameter groups");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Sgd(Groups(p), 0.05f, momentum: 0.9f))).SetArgDisplayNames("Sgd, parameter groups");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(p, 0.01f))).SetArgDisplayNames("RMSprop");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(p, 0.01f, weightDecay: 0.01f, momentum: 0.9f, centered: true))).SetArgDisplayNames("RMSprop, momentum, centered");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(Groups(p), 0.01f, momentum: 0.5f, centered: true))).SetArgDisplayNames("RMSprop, parameter groups");
     }
 
     [TestCaseSource(nameof(Optimizers))]
@@ -268,12 +271,16 @@ public sealed class ModuleCheckpointTests
         Func<ParameterCollection, IOptimizer> adam = p => new Adam(p, 0.01f);
         Func<ParameterCollection, IOptimizer> adamW = p => new AdamW(p, 0.01f, weightDecay: 0.1f);
         Func<ParameterCollection, IOptimizer> sgd = p => new Sgd(p, 0.05f, momentum: 0.9f);
+        Func<ParameterCollection, IOptimizer> rmsprop = p => new RMSprop(p, 0.01f, momentum: 0.9f, centered: true);
         yield return new TestCaseData(adam, "exp_avg_sq.", -1f).SetArgDisplayNames("Adam", "exp_avg_sq", "-1");
         yield return new TestCaseData(adam, "exp_avg_sq.", float.NaN).SetArgDisplayNames("Adam", "exp_avg_sq", "NaN");
         yield return new TestCaseData(adam, "exp_avg.", float.PositiveInfinity).SetArgDisplayNames("Adam", "exp_avg", "Infinity");
         yield return new TestCaseData(adamW, "exp_avg_sq.", -1f).SetArgDisplayNames("AdamW", "exp_avg_sq", "-1");
         yield return new TestCaseData(adamW, "exp_avg.", float.NaN).SetArgDisplayNames("AdamW", "exp_avg", "NaN");
         yield return new TestCaseData(sgd, "momentum_buffer.", float.NegativeInfinity).SetArgDisplayNames("Sgd", "momentum_buffer", "-Infinity");
+        yield return new TestCaseData(rmsprop, "square_avg.", -1f).SetArgDisplayNames("RMSprop", "square_avg", "-1");
+        yield return new TestCaseData(rmsprop, "momentum_buffer.", float.NaN).SetArgDisplayNames("RMSprop", "momentum_buffer", "NaN");
+        yield return new TestCaseData(rmsprop, "grad_avg.", float.PositiveInfinity).SetArgDisplayNames("RMSprop", "grad_avg", "Infinity");
     }
 
     [TestCaseSource(nameof(DamagedStates))]
@@ -365,7 +372,7 @@ public sealed class ModuleCheckpointTests
         Assert.That(ex.Message, Does.StartWith("The Adam updates another model's parameters"));
         using var halving = new HalvingOptimizer(model.Parameters);
         ex = Assert.Throws<ArgumentException>(() => ModuleCheckpoint.Save(model, path, halving))!;
-        Assert.That(ex.Message, Does.StartWith("Checkpoints hold the state of Adam, AdamW and Sgd, not of HalvingOptimizer."));
+        Assert.That(ex.Message, Does.StartWith("Checkpoints hold the state of Adam, AdamW, Sgd and RMSprop, not of HalvingOptimizer."));
         Assert.That(Directory.GetFiles(folder), Is.Empty);
     }
 
@@ -388,6 +395,69 @@ public sealed class ModuleCheckpointTests
         again.LoadState(state);
         Assert.That(again.SaveState().MomentumBuffer, Is.EqualTo(state.MomentumBuffer));
         Assert.That(again.StepCount, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void AnRMSpropStateUnderTorchsNamesOfAnotherKindIsRefusedAndNothingChanges()
+    {
+        var path = Path.Combine(folder, "model.safetensors");
+        var full = Path.Combine(folder, "full.safetensors");
+        var plainFile = SaveTrained(path, p => new RMSprop(p, 0.01f), steps: 2).OptimizerFile;
+        var fullFile = SaveTrained(full, p => new RMSprop(p, 0.01f, momentum: 0.9f, centered: true), steps: 2).OptimizerFile;
+        Assert.That(SafeTensorsFile.Read(plainFile).Tensors.Keys.Order(StringComparer.Ordinal), Is.EqualTo(new[] { "square_avg.0.weight", "square_avg.1.bias_hh_l0", "square_avg.1.bias_ih_l0", "square_avg.1.weight_hh_l0", "square_avg.1.weight_ih_l0", "square_avg.2.bias", "square_avg.2.weight" }));
+        Assert.That(SafeTensorsFile.Read(fullFile).Tensors.Keys.Select(k => k[..k.IndexOf('.', StringComparison.Ordinal)]).Distinct().Order(StringComparer.Ordinal), Is.EqualTo(new[] { "grad_avg", "momentum_buffer", "square_avg" }));
+
+        Assert.That(LoadRefused(path, p => new RMSprop(p, 0.01f, momentum: 0.9f), steps: 1), Is.EqualTo($"{plainFile} holds no RMSprop momentum buffers, but the RMSprop given has momentum 0.9."));
+        Assert.That(LoadRefused(path, p => new RMSprop(p, 0.01f, centered: true), steps: 1), Is.EqualTo($"{plainFile} holds no RMSprop mean gradients (grad_avg), but the RMSprop given is centered."));
+        Assert.That(LoadRefused(full, p => new RMSprop(p, 0.01f, centered: true), steps: 1), Is.EqualTo($"{fullFile} holds RMSprop momentum buffers, but the RMSprop given has no momentum."));
+        Assert.That(LoadRefused(full, p => new RMSprop(p, 0.01f, momentum: 0.9f), steps: 1), Is.EqualTo($"{fullFile} holds RMSprop mean gradients (grad_avg), but the RMSprop given is not centered."));
+        Assert.That(LoadRefused(path, p => new Adam(p, 0.01f), steps: 1), Is.EqualTo($"{plainFile} holds the state of RMSprop, not of the Adam given."));
+    }
+
+    [Test]
+    public void EachGroupsSettingsAreRecordedAndAFileOfOtherSettingsIsRefusedAndNothingChanges()
+    {
+        var path = Path.Combine(folder, "model.safetensors");
+        Func<ParameterCollection, IOptimizer> saved = p => new Adam(BetaGroups(p, 0.9f), 0.01f, epsilon: 1e-6f);
+        var optimizerFile = SaveTrained(path, saved, steps: 2).OptimizerFile;
+        var metadata = SafeTensorsFile.Read(optimizerFile).Metadata;
+        Assert.That(
+            new[] { "weight_decay", "beta1", "beta2", "eps" }.Select(s => metadata["tensorlet.group." + s]),
+            Is.EqualTo(new[] { "0,0", "0.9,0.5", "0.999,0.9", "1E-06,1E-06" }));
+        Assert.That(metadata.Keys, Has.None.EqualTo("tensorlet.group.momentum").And.None.EqualTo("tensorlet.group.alpha"));
+
+        Assert.That(
+            LoadRefused(path, p => new Adam(BetaGroups(p, 0.99f), 0.01f, epsilon: 1e-6f), steps: 1),
+            Is.EqualTo($"{optimizerFile} was saved with group 1's beta2 0.9, and the Adam given has 0.99; make the optimizer with the saved settings."));
+        Assert.That(
+            LoadRefused(path, p => new Adam(BetaGroups(p, 0.9f), 0.01f), steps: 1),
+            Is.EqualTo($"{optimizerFile} was saved with group 0's eps 1E-06, and the Adam given has 1E-08; make the optimizer with the saved settings."));
+        Assert.That(
+            LoadRefused(path, p => new Adam(BetaGroups(p, 0.9f), 0.01f, epsilon: 1e-6f, weightDecay: 0.1f), steps: 1),
+            Is.EqualTo($"{optimizerFile} was saved with group 0's weight_decay 0, and the Adam given has 0.1; make the optimizer with the saved settings."));
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata => metadata["tensorlet.group.beta1"] = "0.9");
+        Assert.That(
+            LoadRefused(path, saved, steps: 1),
+            Is.EqualTo($"{optimizerFile} holds 1 values of 'tensorlet.group.beta1' for the Adam's 2 parameter groups; the file is damaged."));
+
+        // A file without them (saved before they were kept) loads into whatever settings the optimizer has.
+        EditedSafeTensors.EditMetadata(optimizerFile, metadata =>
+        {
+            foreach (var key in metadata.Keys.Where(k => k.StartsWith("tensorlet.group.", StringComparison.Ordinal)).ToList())
+            {
+                metadata.Remove(key);
+            }
+        });
+        using var model = Model(TestDevices.Get("cpu"), seed: 2);
+        using var other = new Adam(BetaGroups(model.Parameters, 0.99f), 0.01f);
+        ModuleCheckpoint.Load(model, path, other);
+        Assert.That(other.StepCount, Is.EqualTo(2));
+
+        static ParameterGroup[] BetaGroups(ParameterCollection parameters, float beta2)
+        {
+            var (weights, biases) = Tensorlet.Tests.Nn.ParameterGroupTests.WeightsAndBiases(parameters);
+            return [new ParameterGroup(weights), new ParameterGroup(biases) { Beta1 = 0.5f, Beta2 = beta2 }];
+        }
     }
 
     [Test]
