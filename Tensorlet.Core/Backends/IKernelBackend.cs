@@ -257,6 +257,18 @@ internal interface IKernelBackend : IDisposable
     /// </summary>
     void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable, int skipRow);
 
+    /// <summary>
+    /// columns [N·L_out, C·k] = the unfold (im2col) of x [N, C, L] for a 1-d convolution of <paramref name="geometry"/>:
+    /// row n·L_out + t, column c·k + j is x[n, c, t·stride − padding + j·dilation], 0 outside x. columns is not x.
+    /// </summary>
+    void Unfold1d(Tensor x, Tensor columns, Conv1dGeometry geometry);
+
+    /// <summary>
+    /// x [N, C, L] = the fold (col2im) of columns [N·L_out, C·k], the adjoint of <see cref="Unfold1d"/>: each element of x
+    /// is written with the sum of the columns' elements the unfold reads from it (0 for none). x is not columns.
+    /// </summary>
+    void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry);
+
     /// <summary>One torch.optim.SGD step in place; momentum is not touched when the coefficients' momentum is 0.</summary>
     void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients);
 

@@ -378,6 +378,22 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void Unfold1d(Tensor x, Tensor columns, Conv1dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.Unfold1d(x, columns, geometry);
+        End(nameof(Unfold1d), mark);
+    }
+
+    /// <inheritdoc/>
+    public void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.Fold1d(columns, x, geometry);
+        End(nameof(Fold1d), mark);
+    }
+
+    /// <inheritdoc/>
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
     {
         var mark = Begin();

@@ -648,6 +648,35 @@ public static class Ops
     }
 
     /// <summary>
+    /// columns = the unfold (im2col) of x [N, C, L] for a 1-d convolution with kernel size k (torch.nn.functional.unfold
+    /// of one spatial dimension, laid out by rows): columns is [N·L_out, C·k], row n·L_out + t, column c·k + j holding
+    /// x[n, c, t·stride − padding + j·dilation], 0 where that position is padding; L_out = ⌊(L + 2·padding −
+    /// dilation·(k − 1) − 1)/stride⌋ + 1. With k = 1, stride 1, padding 0, dilation 1 it transposes each [C, L] to [L, C].
+    /// </summary>
+    /// <exception cref="ArgumentException">x is not [N, C, L], the kernel does not fit (L_out &lt; 1), columns is not [N·L_out, C·k], or columns shares x's buffer.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">k, stride or dilation is below 1, or padding below 0.</exception>
+    internal static void Unfold1d(Tensor x, Tensor columns, int kernelSize, int stride, int padding, int dilation)
+    {
+        var device = SameDevice(nameof(Unfold1d), x, columns);
+        var geometry = CheckUnfold1d(nameof(Unfold1d), x, columns, kernelSize, stride, padding, dilation);
+        device.Backend.Unfold1d(x, columns, geometry);
+    }
+
+    /// <summary>
+    /// x [N, C, L] = the fold (col2im) of columns [N·L_out, C·k], the adjoint of <see cref="Unfold1d"/> (the input
+    /// gradient of a convolution from the gradient of its unfolded input): each element of x is written with the sum of
+    /// the columns' elements that <see cref="Unfold1d"/> reads from it, 0 where none does.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="Unfold1d"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="Unfold1d"/>.</exception>
+    internal static void Fold1d(Tensor columns, Tensor x, int kernelSize, int stride, int padding, int dilation)
+    {
+        var device = SameDevice(nameof(Fold1d), columns, x);
+        var geometry = CheckUnfold1d(nameof(Fold1d), x, columns, kernelSize, stride, padding, dilation);
+        device.Backend.Fold1d(columns, x, geometry);
+    }
+
+    /// <summary>
     /// One torch.optim.SGD step in place. <paramref name="momentumBuffer"/> is read and written only when momentum is
     /// not 0; on the first step (<paramref name="firstStep"/>) it is set to the gradient, as torch does.
     /// </summary>
@@ -796,6 +825,34 @@ public static class Ops
                 throw new ArgumentException($"{op} shape mismatch: {t.ShapeText} must hold C = {x.Shape[1]} values for x {x.ShapeText}.");
             }
         }
+    }
+
+    /// <summary>The geometry of an unfold of x [N, C, L] into columns [N·L_out, C·k], after checking both shapes, the sizes and that the two buffers differ.</summary>
+    private static Conv1dGeometry CheckUnfold1d(string op, Tensor x, Tensor columns, int kernelSize, int stride, int padding, int dilation)
+    {
+        Conv1dGeometry.CheckSizes(kernelSize, stride, padding, dilation);
+        if (x.Rank != 3)
+        {
+            throw new ArgumentException($"{op} takes x [N, C, L]; got {x.ShapeText}.", nameof(x));
+        }
+
+        var geometry = new Conv1dGeometry(x.Shape[0], x.Shape[1], x.Shape[2], kernelSize, stride, padding, dilation);
+        if (geometry.OutputLength < 1)
+        {
+            throw new ArgumentException($"{op}: a kernel of {kernelSize} at dilation {dilation} spans {((long)dilation * (kernelSize - 1)) + 1} positions, more than x {x.ShapeText} has with padding {padding} on each side.", nameof(x));
+        }
+
+        if (columns.Rank != 2 || columns.Rows != geometry.Rows || columns.Columns != geometry.Width)
+        {
+            throw new ArgumentException($"{op} shape mismatch: columns {columns.ShapeText} must be [N·L_out, C·k] = [{geometry.Rows}, {geometry.Width}] for x {x.ShapeText}.", nameof(columns));
+        }
+
+        if (ReferenceEquals(x.Storage, columns.Storage))
+        {
+            throw new ArgumentException($"{op}: x {x.ShapeText} and columns {columns.ShapeText} must be separate buffers.", nameof(columns));
+        }
+
+        return geometry;
     }
 
     private static void SameLength(string op, Tensor a, Tensor b)

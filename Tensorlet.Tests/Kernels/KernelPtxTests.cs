@@ -74,6 +74,8 @@ public sealed partial class KernelPtxTests
             $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.GradientSumsPartial)}",
             $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.GradientSumsFinish)}",
             $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.InputGradient)}",
+            $"{nameof(UnfoldKernels)}.{nameof(UnfoldKernels.Unfold)}",
+            $"{nameof(UnfoldKernels)}.{nameof(UnfoldKernels.Fold)}",
             $"{nameof(GemmTiledKernel)}.{nameof(GemmTiledKernel.Run)}<{nameof(GemmTileGpu)}>",
         ];
         var names = BackendKernels.All.Select(BackendKernels.NameOf).ToList();

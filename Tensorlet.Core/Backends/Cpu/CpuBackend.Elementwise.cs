@@ -62,6 +62,10 @@ internal sealed partial class CpuBackend
     public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable, int skipRow)
         => CpuGatherScatter.ScatterAddRows(gradOutput.Span, indices.Span, gradTable.Span, gradTable.Rows, gradTable.Columns, skipRow, Threads);
 
+    public void Unfold1d(Tensor x, Tensor columns, Conv1dGeometry geometry) => CpuUnfold.Unfold(x.ReadSpan, columns.Span, geometry, Threads);
+
+    public void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry) => CpuUnfold.Fold(columns.ReadSpan, x.Span, geometry, Threads);
+
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
         => CpuSgd.Step(parameters.Span, gradients.Span, coefficients.Momentum != 0f ? momentum.Span : default, coefficients, Threads);
 

@@ -234,6 +234,22 @@ internal sealed partial class IlgpuBackend
         }
     }
 
+    public void Unfold1d(Tensor x, Tensor columns, Conv1dGeometry geometry)
+    {
+        if (columns.Length > 0)
+        {
+            Elementwise.Unfold(Extent(columns.Length), x.View, columns.View, geometry);
+        }
+    }
+
+    public void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.Fold(Extent(x.Length), columns.View, x.View, geometry);
+        }
+    }
+
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
     {
         if (parameters.Length > 0)

@@ -7,7 +7,7 @@ namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
 /// The elementwise, gather/scatter, bias, reduction, dropout and Adam kernels, the first stage of the layer norm's
-/// weight gradient, and the batch norm's kernels, each compiled and loaded on one accelerator the first time it is used (loading costs about 300 ms
+/// weight gradient, the batch norm's kernels and the convolution's unfold and fold, each compiled and loaded on one accelerator the first time it is used (loading costs about 300 ms
 /// per kernel on CUDA), bound to the default stream; plus the scratch buffers of the two-stage reductions, grown on
 /// demand and then reused.
 /// </summary>
@@ -45,6 +45,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? gatherRows;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdCoefficients>? sgd;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients>? rmsprop;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? unfold;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? fold;
     private MemoryBuffer1D<double, Stride1D.Dense>? scratch;
     private MemoryBuffer1D<float, Stride1D.Dense>? floatScratch;
 
@@ -151,6 +153,12 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients> RMSprop
         => rmsprop ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients>(RMSpropKernel.Step);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry> Unfold
+        => unfold ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>(UnfoldKernels.Unfold);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry> Fold
+        => fold ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>(UnfoldKernels.Fold);
 
     /// <summary>A double scratch view of at least <paramref name="length"/> elements, valid until the next call.</summary>
     public ArrayView<double> Scratch(long length)

@@ -1,0 +1,59 @@
+namespace Tensorlet.Kernels;
+
+/// <summary>
+/// The sizes of a 1-d convolution's unfold (im2col) and fold (col2im), shared by the CPU, ILGPU and reference kernels:
+/// x is [Batch, Channels, Length]; its unfolded matrix has <see cref="Rows"/> = Batch·OutputLength rows of
+/// <see cref="Width"/> = Channels·KernelSize, row n·OutputLength + t, column c·KernelSize + j holding
+/// x[n, c, t·Stride − Padding + j·Dilation], or 0 where that position is outside [0, Length) (zero padding).
+/// With KernelSize 1, Stride 1, Padding 0 and Dilation 1 (<see cref="Transpose"/>) the unfold is the transposition of
+/// each [Channels, Length] matrix to [Length, Channels], and the fold its inverse.
+/// </summary>
+/// <param name="Batch">N.</param>
+/// <param name="Channels">C.</param>
+/// <param name="Length">L.</param>
+/// <param name="KernelSize">k, at least 1.</param>
+/// <param name="Stride">The step between output positions, at least 1.</param>
+/// <param name="Padding">The zeros on each side of x, at least 0.</param>
+/// <param name="Dilation">The step between kernel taps, at least 1.</param>
+internal readonly record struct Conv1dGeometry(int Batch, int Channels, int Length, int KernelSize, int Stride, int Padding, int Dilation)
+{
+    /// <summary>L_out = ⌊(L + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1, as torch.nn.Conv1d; 0 when the kernel does not fit.</summary>
+    public int OutputLength => OutputLengthOf(Length, KernelSize, Stride, Padding, Dilation);
+
+    /// <summary>The columns of the unfolded matrix, Channels·KernelSize.</summary>
+    public int Width => Channels * KernelSize;
+
+    /// <summary>The rows of the unfolded matrix, Batch·OutputLength.</summary>
+    public int Rows => Batch * OutputLength;
+
+    /// <summary>The geometry whose unfold takes x [batch, channels, length] to [batch·length, channels] and whose fold takes it back.</summary>
+    public static Conv1dGeometry Transpose(int batch, int channels, int length) => new(batch, channels, length, 1, 1, 0, 1);
+
+    /// <summary>Throws, in one line naming the value, unless k, the stride and the dilation are at least 1 and the padding at least 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">One of them is out of range.</exception>
+    public static void CheckSizes(int kernelSize, int stride, int padding, int dilation)
+    {
+        AtLeast(kernelSize, 1, nameof(kernelSize));
+        AtLeast(stride, 1, nameof(stride));
+        AtLeast(padding, 0, nameof(padding));
+        AtLeast(dilation, 1, nameof(dilation));
+    }
+
+    /// <summary>Throws, in one line naming the value, when <paramref name="value"/> is below <paramref name="minimum"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is below <paramref name="minimum"/>.</exception>
+    public static void AtLeast(int value, int minimum, string name)
+    {
+        if (value < minimum)
+        {
+            // Without the actual value as an argument, whose text would go on a second line.
+            throw new ArgumentOutOfRangeException(name, $"A convolution's {name} must be at least {minimum}; got {value}.");
+        }
+    }
+
+    /// <summary>L_out for these sizes, floored as PyTorch floors it; 0 when the dilated kernel is wider than the padded input.</summary>
+    public static int OutputLengthOf(int length, int kernelSize, int stride, int padding, int dilation)
+    {
+        long span = (long)length + (2L * padding) - ((long)dilation * (kernelSize - 1)) - 1;
+        return span < 0 ? 0 : (int)((span / stride) + 1);
+    }
+}
