@@ -1,7 +1,6 @@
 using NUnit.Framework;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Nn;
-using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Nn;
@@ -25,19 +24,7 @@ public sealed class LayerNormModuleTests
         var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/layernorm.safetensors"));
         using var model = Model(variant);
         model.Build(device);
-        model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[$"{variant}.{p.Name}"].Data)));
-        using var x = device.FromArray(fixture[$"{variant}.x"].Data, 2, 5, 4);
-        using var y = device.FromArray(fixture[$"{variant}.y"].Data, 2, 5, 3);
-        using var mse = new MseLoss();
-
-        ModuleTorchParityTests.AssertMseRunMatches(model, mse, x, y, fixture, $"{variant}.");
-
-        using var adam = new Adam(model.Parameters, 0.01f);
-        ModuleTorchParityTests.AssertThreeStepsMatch(model, adam, () =>
-        {
-            mse.Forward(model.Forward(x), y);
-            model.Backward(mse.Backward());
-        }, fixture, $"{variant}.adam3");
+        ModuleTorchParityTests.AssertMseRunAndThreeAdamStepsMatch(model, fixture, variant, [2, 5, 4], [2, 5, 3]);
     }
 
     [Test]

@@ -338,6 +338,26 @@ public sealed class ModuleTorchParityTests
         }
     }
 
+    // A built model loaded with the fixture's {variant}.<param>, then its MSE run on {variant}.x and {variant}.y and three
+    // Adam steps (lr 0.01) on that batch, against the fixture's {variant}.output, ... and {variant}.adam3.<param>.
+    internal static void AssertMseRunAndThreeAdamStepsMatch(Module model, SafeTensorsFile fixture, string variant, int[] xShape, int[] yShape)
+    {
+        var device = model.Parameters.Values.Device;
+        model.LoadStateDict(model.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), fixture[$"{variant}.{p.Name}"].Data)));
+        using var x = device.FromArray(fixture[$"{variant}.x"].Data, xShape);
+        using var y = device.FromArray(fixture[$"{variant}.y"].Data, yShape);
+        using var mse = new MseLoss();
+
+        AssertMseRunMatches(model, mse, x, y, fixture, $"{variant}.");
+
+        using var adam = new Adam(model.Parameters, 0.01f);
+        AssertThreeStepsMatch(model, adam, () =>
+        {
+            mse.Forward(model.Forward(x), y);
+            model.Backward(mse.Backward());
+        }, fixture, $"{variant}.adam3");
+    }
+
     // Forward, MSE and backward from the model as it is, against the fixture's {prefix}output, loss, grad.x and grad.<param>.
     internal static void AssertMseRunMatches(Module model, MseLoss mse, Tensor x, Tensor y, SafeTensorsFile fixture, string prefix)
     {
