@@ -36,6 +36,9 @@ internal sealed class ShapeView
         return Get(source, shape);
     }
 
+    /// <summary><paramref name="source"/> shaped as <paramref name="dims"/>.</summary>
+    public Tensor Reshaped(Tensor source, params ReadOnlySpan<int> dims) => Get(source, dims);
+
     /// <summary>Rows [start, start + count) of <paramref name="all"/>'s first dimension (<see cref="Tensor.Slice"/>).</summary>
     public Tensor Rows(Tensor all, int start, int count)
     {

@@ -109,6 +109,24 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    public void AConv1dBeforeFlattenAndLinearTrainsWithoutAllocatingOnCpu(int threads)
+    {
+        // [batch, 8, 32] → Conv1d(8, 16, 3, padding 1) → [batch, 16, 32]: unfolded rows [2048, 24] at batch 64, enough for
+        // two threads in the unfold and the fold; then Flatten's view and a Linear on [batch, 512].
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(5);
+        const int examples = 64;
+        var inputs = Enumerable.Range(0, examples * 8 * 32).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var targets = Enumerable.Range(0, examples * 4).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var source = new TensorBatchSource<float, float>(inputs, [8, 32], targets, [4]);
+        using var model = new Sequential(new Conv1d(8, 16, 3, padding: 1), new Relu(), new Flatten(), new Linear(16 * 32, 4));
+        model.Build(device, seed: 1);
+        using var loss = new MseLoss();
+        Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
+    }
+
     /// <summary>
     /// Runs warm-up steps of the Trainer's training step (Forward, CrossEntropyLoss, Backward, Adam), then returns the
     /// managed bytes this thread allocated per step in the cleanest of up to <see cref="Windows"/> windows (see there

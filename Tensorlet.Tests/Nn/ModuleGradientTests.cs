@@ -377,6 +377,72 @@ public sealed class ModuleGradientTests
         AssertClose(dx.ToArray(), analytic["x"], "x");
     }
 
+    private static IEnumerable<TestCaseData> ConvolutionCases() =>
+        from device in TestDevices.All
+        from geometry in new[] { "k3", "k3 s2 p1 d2", "k2 s3 p2 no bias" }
+        select new TestCaseData(device, geometry);
+
+    // Conv1d → Tanh → Flatten → Linear → MSE on x [2, 3, 9]: the input, the convolution's weight and bias and the
+    // Linear's parameters. "k3 s2 p1 d2" has stride, padding and dilation together (L_out = 4); "k2 s3 p2" has a stride
+    // past the kernel (positions no tap reads, whose dx is 0) and padding that makes the first and last outputs read
+    // mostly zeros (L_out = 4).
+    [TestCaseSource(nameof(ConvolutionCases))]
+    public void AConv1dBeforeFlattenAndLinearMatchesFiniteDifferences(string deviceName, string geometry)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int n = 2, inChannels = 3, length = 9, outChannels = 4, outFeatures = 2;
+        var (k, stride, padding, dilation, bias) = geometry switch
+        {
+            "k3" => (3, 1, 0, 1, true),
+            "k3 s2 p1 d2" => (3, 2, 1, 2, true),
+            _ => (2, 3, 2, 1, false),
+        };
+        var g = new Conv1dGeometry(n, inChannels, length, k, stride, padding, dilation);
+        int flat = outChannels * g.OutputLength;
+        var reference = new ReferenceModules();
+        reference.Randomize(9, ("0.weight", outChannels * inChannels * k), ("3.weight", outFeatures * flat), ("3.bias", outFeatures), ("x", n * inChannels * length));
+        if (bias)
+        {
+            reference.Randomize(10, ("0.bias", outChannels));
+        }
+
+        RoundToFloat(reference);
+        var target = Enumerable.Range(0, n * outFeatures).Select(i => (double)(float)Math.Sin(i)).ToArray();
+        (double Loss, Dictionary<string, double[]> Grads) Run()
+        {
+            var x = reference.Parameters["x"];
+            var h = reference.Conv1d("0", x, g, outChannels);
+            var a = ReferenceModules.Activate(Activation.Tanh, h);
+            var (loss, dp) = ReferenceModules.Mse(reference.Linear("3", a, n, flat, outFeatures), target, sum: false);
+            var grads = new Dictionary<string, double[]>();
+            var da = reference.LinearBackward("3", a, dp, n, flat, outFeatures, grads);
+            var dh = ReferenceModules.ActivateBackward(Activation.Tanh, h, a, da);
+            grads["x"] = reference.Conv1dBackward("0", x, dh, g, outChannels, grads);
+            return (loss, grads);
+        }
+
+        var analytic = Run().Grads;
+        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
+
+        using var model = new Sequential(new Conv1d(inChannels, outChannels, k, stride, padding, dilation, bias), new Tanh(), new Flatten(), new Linear(flat, outFeatures));
+        model.Build(device);
+        Load(model, reference);
+        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), n, inChannels, length);
+        using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), n, outFeatures);
+        using var mse = new MseLoss();
+        foreach (int pass in new[] { 1, 2 })
+        {
+            // The second pass runs in the buffers of the first.
+            model.Parameters.ZeroGradients();
+            double value = mse.Forward(model.Forward(input), expected);
+            var dx = model.Backward(mse.Backward())!;
+            Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5), $"pass {pass}");
+            Assert.That(dx.Shape, Is.EqualTo(new[] { n, inChannels, length }), "dx is shaped as the input");
+            AssertGradients(model, analytic);
+            AssertClose(dx.ToArray(), analytic["x"], "x");
+        }
+    }
+
     private static IEnumerable<TestCaseData> PaddingCases() =>
         from device in TestDevices.All
         from paddingIdx in new[] { 2, -2 }

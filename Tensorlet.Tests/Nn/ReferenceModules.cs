@@ -5,7 +5,7 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// Plain float64 forward and backward passes of the modules and losses, written out per element, for the gradient
-/// checks: Embedding, the last-step Slice, Linear, LayerNorm, BatchNorm1d in training, the activations, the softmax and
+/// checks: Embedding, the last-step Slice, Linear, Conv1d, LayerNorm, BatchNorm1d in training, the activations, the softmax and
 /// log-softmax over the last dimension, cross-entropy and NLL (mean or sum, ignore_index) and MSE.
 /// Parameters live in a dictionary under their state_dict names, so finite differences can perturb them in place.
 /// </summary>
@@ -122,6 +122,76 @@ internal sealed class ReferenceModules
         var dBias = Parameters.ContainsKey($"{name}.bias") ? Grad(grads, $"{name}.bias", c) : [];
         ReferenceBatchNorm.Backward(n, c, l, x, mean, variance, weight, epsilon, dy, dx, dWeight, dBias, batchStatistics: true);
         return dx;
+    }
+
+    /// <summary>
+    /// nn.Conv1d (groups 1, zero padding) over x [N, C_in, L] with <c>{name}.weight</c> [C_out, C_in, k] and
+    /// <c>{name}.bias</c> where present, written by its definition: y[n, o, t] = b[o] + Σ_{c, j} w[o, c, j]·x[n, c, p],
+    /// p = t·stride − padding + j·dilation, the terms with p outside [0, L) left out.
+    /// </summary>
+    public double[] Conv1d(string name, double[] x, Conv1dGeometry g, int outChannels)
+    {
+        var y = new double[g.Batch * outChannels * g.OutputLength];
+        var b = Parameters.GetValueOrDefault($"{name}.bias");
+        ConvolutionTaps(g, outChannels, (n, o, t, weight, input) =>
+        {
+            int at = (((n * outChannels) + o) * g.OutputLength) + t;
+            y[at] += input < 0 ? (b?[o] ?? 0) : Parameters[$"{name}.weight"][weight] * x[input];
+        });
+        return y;
+    }
+
+    /// <summary>Accumulates dweight and dbias (when the layer has one) of <see cref="Conv1d"/> into <paramref name="grads"/> and returns dx.</summary>
+    public double[] Conv1dBackward(string name, double[] x, double[] dy, Conv1dGeometry g, int outChannels, Dictionary<string, double[]> grads)
+    {
+        var w = Parameters[$"{name}.weight"];
+        var dw = Grad(grads, $"{name}.weight", w.Length);
+        var db = Parameters.ContainsKey($"{name}.bias") ? Grad(grads, $"{name}.bias", outChannels) : null;
+        var dx = new double[x.Length];
+        ConvolutionTaps(g, outChannels, (n, o, t, weight, input) =>
+        {
+            double gradient = dy[(((n * outChannels) + o) * g.OutputLength) + t];
+            if (input < 0)
+            {
+                if (db is not null)
+                {
+                    db[o] += gradient;
+                }
+            }
+            else
+            {
+                dw[weight] += gradient * x[input];
+                dx[input] += gradient * w[weight];
+            }
+        });
+        return dx;
+    }
+
+    // For every output (n, o, t): term(n, o, t, −1, −1) for the bias, then term(n, o, t, weight index, input index) for
+    // every tap that reads x (padding reads nothing).
+    private static void ConvolutionTaps(Conv1dGeometry g, int outChannels, Action<int, int, int, int, int> term)
+    {
+        for (int n = 0; n < g.Batch; n++)
+        {
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int t = 0; t < g.OutputLength; t++)
+                {
+                    term(n, o, t, -1, -1);
+                    for (int c = 0; c < g.Channels; c++)
+                    {
+                        for (int j = 0; j < g.KernelSize; j++)
+                        {
+                            int p = (t * g.Stride) - g.Padding + (j * g.Dilation);
+                            if (p >= 0 && p < g.Length)
+                            {
+                                term(n, o, t, (((o * g.Channels) + c) * g.KernelSize) + j, (((n * g.Channels) + c) * g.Length) + p);
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -1,0 +1,153 @@
+using NUnit.Framework;
+using Tensorlet.Models.Checkpoints;
+using Tensorlet.Nn;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>
+/// The Conv1d module: Sequential(Conv1d, activation, Flatten, Linear) against PyTorch 1.13 (fixtures written by
+/// scripts/make_conv1d_fixtures.py; see its header) at the tolerances of <see cref="ModuleTorchParityTests"/>, its
+/// state_dict and initialisation, and bad input refused in one line. Its gradients against central finite differences
+/// are in <see cref="ModuleGradientTests"/>.
+/// </summary>
+public sealed class Conv1dModuleTests
+{
+    // variant: (C_in, C_out, k, stride, padding, dilation, bias, L), as the fixture script's VARIANTS.
+    private static readonly Dictionary<string, (int CIn, int COut, int K, int Stride, int Padding, int Dilation, bool Bias, int L)> Variants = new()
+    {
+        ["plain"] = (3, 4, 3, 1, 0, 1, true, 10),
+        ["strided"] = (3, 4, 3, 2, 1, 2, true, 11),
+        ["no_bias"] = (2, 3, 2, 3, 2, 1, false, 7),
+    };
+
+    private static IEnumerable<TestCaseData> Cases() =>
+        from device in TestDevices.All
+        from variant in Variants.Keys
+        select new TestCaseData(device, variant);
+
+    [TestCaseSource(nameof(Cases))]
+    public void ASequentialWithAConv1dAndFlattenMatchesPyTorchOutputsGradientsAndThreeAdamSteps(string deviceName, string variant)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/conv1d.safetensors"));
+        var v = Variants[variant];
+        using var model = Model(variant);
+        model.Build(device);
+        ModuleTorchParityTests.AssertMseRunAndThreeAdamStepsMatch(model, fixture, variant, [3, v.CIn, v.L], [3, 2]);
+    }
+
+    [Test]
+    public void ItsStateDictHasNnConv1dsNamesAndItsWeightsStartAsPyTorchsDraw()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = Model("strided");
+        model.Build(device, seed: 4);
+        var state = model.StateDict();
+        Assert.That(state.Keys, Is.EqualTo(new[] { "0.weight", "0.bias", "3.weight", "3.bias" }));
+        Assert.That(state["0.weight"].Shape, Is.EqualTo(new[] { 4, 3, 3 }));
+        Assert.That(state["0.bias"].Shape, Is.EqualTo(new[] { 4 }));
+
+        // kaiming_uniform_(a=√5) over fan_in = C_in·k = 9, and the bias from the same bound: U(−1/3, 1/3).
+        foreach (var name in new[] { "0.weight", "0.bias" })
+        {
+            var values = state[name].Data;
+            Assert.That(values, Is.All.InRange(-1f / 3, 1f / 3), name);
+            Assert.That(values.Max() - values.Min(), Is.GreaterThan(0.2f), $"{name} spreads over its range");
+        }
+
+        using var noBias = Model("no_bias");
+        noBias.Build(device);
+        Assert.That(noBias.StateDict().Keys, Is.EqualTo(new[] { "0.weight", "3.weight", "3.bias" }));
+        Assert.That(((Conv1d)noBias[0]).Bias, Is.Null);
+    }
+
+    [Test]
+    public void AStateDictSavedByPyTorchLoadsAndGivesItsOutput()
+    {
+        var device = TestDevices.Get("cpu");
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/conv1d.safetensors"));
+        using var model = Model("strided");
+        model.Build(device, seed: 8);
+        ModuleCheckpoint.Load(model, TestData.Fixture("torch/conv1d_state.safetensors"));
+        using var x = device.FromArray(fixture["strided.x"].Data, 3, 3, 11);
+        ModuleTorchParityTests.AssertClose(model.Forward(x).ToArray(), fixture["strided.output"].Data, 1e-5, "output of the PyTorch state_dict");
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void TheOutputBufferIsReusedAGradientAsRowsIsTakenAndParameterGradientsAccumulate(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var conv = new Conv1d(2, 3, 2, stride: 2);
+        conv.Build(device, seed: 1);
+        using var x = device.FromArray([.. Enumerable.Range(0, 2 * 2 * 6).Select(i => MathF.Sin(i))], 2, 2, 6);
+        var y = conv.Forward(x);
+        Assert.That(y.Shape, Is.EqualTo(new[] { 2, 3, 3 }));
+        Assert.That(conv.Forward(x), Is.SameAs(y), "the output buffer is reused");
+
+        var dyData = Enumerable.Range(0, 18).Select(i => MathF.Cos(i)).ToArray();
+        using var dy = device.FromArray(dyData, 2, 3, 3);
+        conv.Parameters.ZeroGradients();
+        var expectedDx = conv.Backward(dy).ToArray();
+        var expectedGradients = conv.Parameters.Gradients.ToArray();
+        using var dyRows = device.FromArray(dyData, 6, 3);
+        conv.Parameters.ZeroGradients();
+        Assert.That(conv.Backward(dyRows).ToArray(), Is.EqualTo(expectedDx));
+        Assert.That(conv.Parameters.Gradients.ToArray(), Is.EqualTo(expectedGradients));
+
+        // The weight and bias gradients accumulate; dx does not.
+        Assert.That(conv.Backward(dy).ToArray(), Is.EqualTo(expectedDx));
+        Assert.That(conv.Parameters.Gradients.ToArray(), Is.EqualTo(expectedGradients.Select(g => 2 * g).ToArray()));
+    }
+
+    [Test]
+    public void BadInputIsRefusedInOneLineAndTheLayerGoesOn()
+    {
+        var device = TestDevices.Get("cpu");
+        using var conv = new Conv1d(3, 2, 3, padding: 1, dilation: 2);
+        conv.Build(device);
+        using var gradient = device.Zeros(1, 2, 4);
+        Assert.Throws<InvalidOperationException>(() => conv.Backward(gradient), "Backward before Forward");
+
+        void Refused(Tensor input, params string[] named)
+        {
+            var e = Assert.Throws<ArgumentException>(() => conv.Forward(input))!;
+            Assert.That(e.Message, Does.Contain(input.ShapeText).And.Not.Contain('\n'));
+            foreach (var part in named)
+            {
+                Assert.That(e.Message, Does.Contain(part));
+            }
+        }
+
+        using var rank2 = device.Zeros(3, 8);
+        using var wrongChannels = device.Zeros(2, 4, 8);
+        using var tooShort = device.Zeros(2, 3, 2);
+        Refused(rank2, "[N, 3, L]");
+        Refused(wrongChannels, "[N, 3, L]");
+        Refused(tooShort, "at least 3");
+        using var shortest = device.Zeros(2, 3, 3);
+        Assert.That(conv.Forward(shortest).Shape, Is.EqualTo(new[] { 2, 2, 1 }), "L = 3 with padding 1 fits the 5-wide kernel once");
+
+        foreach (var (make, name) in new (TestDelegate, string)[]
+        {
+            (() => _ = new Conv1d(0, 2, 3), "inChannels"),
+            (() => _ = new Conv1d(3, -1, 3), "outChannels"),
+            (() => _ = new Conv1d(3, 2, 0), "kernelSize"),
+            (() => _ = new Conv1d(3, 2, 3, stride: 0), "stride"),
+            (() => _ = new Conv1d(3, 2, 3, padding: -1), "padding"),
+            (() => _ = new Conv1d(3, 2, 3, dilation: 0), "dilation"),
+        })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(make)!;
+            Assert.That(e.Message, Does.Contain(name).And.Not.Contain('\n'));
+        }
+    }
+
+    private static Sequential Model(string variant)
+    {
+        var v = Variants[variant];
+        var conv = new Conv1d(v.CIn, v.COut, v.K, v.Stride, v.Padding, v.Dilation, v.Bias);
+        Module activation = variant == "strided" ? new Tanh() : new Relu();
+        return new Sequential(conv, activation, new Flatten(), new Linear(v.COut * conv.OutputLength(v.L), 2));
+    }
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""PyTorch 1.13 reference fixtures for Tensorlet's Conv1d and Flatten modules.
+
+Run:  /usr/bin/python3 scripts/make_conv1d_fixtures.py [--out DIR]
+
+Uses the hand-written safetensors writer of make_torch_fixtures.py (F32 row-major, metadata as strings) and the
+forward, loss and backward record of make_batchnorm_fixtures.py. Everything runs on the CPU in float32 with fixed
+seeds, so a rerun rewrites the same bytes. Writes only the two files below.
+
+conv1d.safetensors -- 0: Conv1d  1: activation  2: Flatten  3: Linear(C_out·L_out, 2) on x [3, C_in, L] against
+  y [3, 2], MSELoss (mean). Three variants, each under its prefix V:
+    plain.    nn.Conv1d(3, 4, 3), ReLU, on L = 10 (L_out = 8);
+    strided.  nn.Conv1d(3, 4, 3, stride=2, padding=1, dilation=2), Tanh, on L = 11 (L_out = 5);
+    no_bias.  nn.Conv1d(2, 3, 2, stride=3, padding=2, bias=False), ReLU, on L = 7 (L_out = 4): a stride past the
+              kernel, so some positions are read by no tap.
+  Tensors, for each V: V.x, V.y, V.<param> (the parameters), V.output [3, 2], V.loss [], V.grad.<param>, V.grad.x
+  (the input gradient), V.adam3.<param> after 3 steps of Adam(lr=0.01), each step zero_grad, forward, loss, backward,
+  step on the same batch.
+conv1d_state.safetensors -- exactly the strided model's state_dict(), as safetensors.torch.save_file writes it
+  (metadata {"format": "pt"}).
+"""
+import argparse
+import os
+import sys
+
+import torch
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_batchnorm_fixtures import run  # noqa: E402
+from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+
+# variant: (C_in, C_out, k, stride, padding, dilation, bias, activation, L)
+VARIANTS = {
+    "plain": (3, 4, 3, 1, 0, 1, True, nn.ReLU, 10),
+    "strided": (3, 4, 3, 2, 1, 2, True, nn.Tanh, 11),
+    "no_bias": (2, 3, 2, 3, 2, 1, False, nn.ReLU, 7),
+}
+
+
+def model(variant):
+    c_in, c_out, k, stride, padding, dilation, bias, activation, length = VARIANTS[variant]
+    out_length = (length + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+    torch.manual_seed(21)
+    return nn.Sequential(
+        nn.Conv1d(c_in, c_out, k, stride=stride, padding=padding, dilation=dilation, bias=bias),
+        activation(),
+        nn.Flatten(),
+        nn.Linear(c_out * out_length, 2),
+    )
+
+
+def make_variant(variant, tensors):
+    c_in, length = VARIANTS[variant][0], VARIANTS[variant][-1]
+    g = torch.Generator().manual_seed(22)
+    x = torch.randn(3, c_in, length, generator=g)
+    y = torch.randn(3, 2, generator=g)
+    v = variant + "."
+    tensors[v + "x"] = x
+    tensors[v + "y"] = y
+    for name, t in model(variant).state_dict().items():
+        tensors[v + name] = t.clone()
+    run(model(variant), x, y, v, tensors)
+
+    m = model(variant)
+    opt = torch.optim.Adam(m.parameters(), lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        nn.MSELoss()(m(x), y).backward()
+        opt.step()
+    for name, p in m.named_parameters():
+        tensors[v + "adam3." + name] = p.detach().clone()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=DEFAULT_OUT)
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    tensors = {}
+    for variant in VARIANTS:
+        make_variant(variant, tensors)
+    save_and_verify(os.path.join(args.out, "conv1d.safetensors"), tensors, {"fixture": "conv1d", "torch": torch.__version__})
+    state = {k: v.clone() for k, v in model("strided").state_dict().items()}
+    save_and_verify(os.path.join(args.out, "conv1d_state.safetensors"), state, {"format": "pt"})
+
+
+if __name__ == "__main__":
+    main()
