@@ -8,7 +8,8 @@ namespace Tensorlet.Onnx;
 /// kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
 /// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="BatchNorm1d"/> a
-/// BatchNormalization with its running statistics (its evaluation mode), <see cref="Relu"/>, <see cref="Tanh"/>
+/// BatchNormalization with its running statistics (its evaluation mode), <see cref="Conv1d"/> a Conv,
+/// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="Relu"/>, <see cref="Tanh"/>
 /// and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
 /// tanh form Mul, Add and Tanh), <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
 /// <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
@@ -16,7 +17,8 @@ namespace Tensorlet.Onnx;
 /// a Transpose before and after when the module is batch-first.
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] when the first module takes them (see the tokenIds parameter), otherwise float
-/// [T, B, In] when the model has a recurrent module and [N, In] when it has none; [B, T] and [B, T, In] when the first
+/// [N, C, L] when the first module that fixes a width is a <see cref="Conv1d"/>, [T, B, In] when the model has a
+/// recurrent module and [N, In] when it has none; [B, T] and [B, T, In] when the first
 /// recurrent module is batch-first. Its output is <c>output</c>. Every
 /// recurrent module adds the inputs <c>{prefix}.h0</c> and (LSTM) <c>{prefix}.c0</c> [L, B, H] ([2·L, B, H] when it is
 /// bidirectional: ONNX's direction="bidirectional", its output [T, 2, B, H] transposed and reshaped to [T, B, 2H]) and the outputs
@@ -76,7 +78,9 @@ public static class ModuleExporter
             ? new(builder.Input("input", OnnxElementType.Int64, sequence), true, sequence)
             : firstRecurrent is not null
                 ? new(builder.Input("input", OnnxElementType.Float, [.. sequence, InputWidth(model)]), false, [.. sequence, InputWidth(model)])
-                : new(builder.Input("input", OnnxElementType.Float, "N", InputWidth(model)), false, ["N", InputWidth(model)]);
+                : FirstWithWidth(model) is Conv1d
+                    ? new(builder.Input("input", OnnxElementType.Float, "N", InputWidth(model), "L"), false, ["N", InputWidth(model), "L"])
+                    : new(builder.Input("input", OnnxElementType.Float, "N", InputWidth(model)), false, ["N", InputWidth(model)]);
         var output = walk.Visit(model, model is Sequential ? "" : rootPrefix, input);
         if (output.Indices)
         {
@@ -103,33 +107,22 @@ public static class ModuleExporter
     private static IEnumerable<Module> Leaves(Module module)
         => module is Sequential s ? Enumerable.Range(0, s.Count).SelectMany(i => Leaves(s[i])) : [module];
 
-    // The width of the first module that fixes one: the modules before it (activations, dropout, slices) keep the
-    // width, so the declared input is as wide as that module takes; a module of another kind first leaves it free.
-    private static OnnxDimension InputWidth(Module model)
-    {
-        foreach (var module in Leaves(model))
-        {
-            switch (module)
-            {
-                case Linear l:
-                    return l.InFeatures;
-                case LayerNorm n:
-                    return n.NormalizedShape;
-                case BatchNorm1d b:
-                    return b.NumFeatures;
-                case Nn.Lstm l:
-                    return l.InputSize;
-                case Nn.Gru g:
-                    return g.InputSize;
-                case ActivationModule or SoftmaxModule or Dropout or Nn.Slice:
-                    continue;
-                default:
-                    return "In";
-            }
-        }
+    // The first module that fixes the input's width: the modules before it (activations, dropout, slices) keep the
+    // width, so the declared input is as wide as that module takes; null when there is none.
+    private static Module? FirstWithWidth(Module model)
+        => Leaves(model).FirstOrDefault(module => module is not (ActivationModule or SoftmaxModule or Dropout or Nn.Slice));
 
-        return "In";
-    }
+    // That module's input width (a Conv1d's channels, dim 1); a module of another kind first leaves it free.
+    private static OnnxDimension InputWidth(Module model) => FirstWithWidth(model) switch
+    {
+        Linear l => l.InFeatures,
+        LayerNorm n => n.NormalizedShape,
+        BatchNorm1d b => b.NumFeatures,
+        Nn.Lstm l => l.InputSize,
+        Nn.Gru g => g.InputSize,
+        Conv1d c => c.InChannels,
+        _ => "In",
+    };
 
     private sealed class Walk(OnnxGraphBuilder builder, string? rootStateName)
     {
@@ -162,6 +155,10 @@ public static class ModuleExporter
                     return x.With(builder.LayerNorm(prefix, x.Name, layerNorm.Epsilon, layerNorm.Weight is not null, layerNorm.Bias is not null), [.. x.Shape]);
                 case BatchNorm1d batchNorm:
                     return BatchNorm(batchNorm, prefix, x);
+                case Conv1d conv:
+                    return Conv(conv, prefix, x);
+                case Nn.Flatten:
+                    return Flatten(module, prefix, name, x);
                 case ActivationModule activation:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Activation(activation.Function, x.Name, name), [.. x.Shape]);
@@ -181,7 +178,7 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, Conv1d, Flatten, LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
             }
         }
 
@@ -204,6 +201,35 @@ public static class ModuleExporter
             ExpectWidth(module, prefix, x, module.NumFeatures, channels: true);
 
             return x.With(builder.BatchNorm(prefix, x.Name, module.NumFeatures, module.Epsilon, module.Affine), [.. x.Shape]);
+        }
+
+        // [N, C_in, L] → [N, C_out, L_out]; L_out is fixed where L is, else a symbol of its own.
+        private Value Conv(Conv1d module, string prefix, Value x)
+        {
+            Expect(module, prefix, x, indices: false);
+            if (x.Shape.Count != 3)
+            {
+                throw new OnnxExportException($"The Conv1d '{prefix}' takes [N, C, L]; the value before it has rank {x.Shape.Count}.");
+            }
+
+            ExpectWidth(module, prefix, x, module.InChannels, channels: true);
+            var length = x.Shape[2];
+            OnnxDimension outLength = length.Symbol is null ? module.OutputLength((int)length.Size) : $"{prefix}.L_out";
+            return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.Padding, module.Dilation, module.Bias is not null), x.Shape[0], module.OutChannels, outLength);
+        }
+
+        // [N, d1, d2, ...] → [N, d1·d2·...]; the product is fixed where every factor is, else a symbol of its own.
+        private Value Flatten(Module module, string prefix, string name, Value x)
+        {
+            Expect(module, prefix, x, indices: false);
+            if (x.Shape.Count < 2)
+            {
+                throw new OnnxExportException($"The Flatten '{prefix}' takes [N, ...]; the value before it has rank {x.Shape.Count}.");
+            }
+
+            var rest = x.Shape.Skip(1).ToList();
+            OnnxDimension features = rest.All(d => d.Symbol is null) ? OnnxDimension.Fixed(rest.Aggregate(1L, (a, d) => a * d.Size)) : $"{name}.features";
+            return x.With(builder.Flatten(x.Name, name), x.Shape[0], features);
         }
 
         // The ONNX recurrent nodes run time-major ([T, B, In] → [T, B, D·H]); a batch-first module's [B, T] ids or

@@ -184,6 +184,35 @@ internal sealed class OnnxGraphBuilder
         return Node("BatchNormalization", prefix, [input, scale, shift, Read("running_mean"), Read("running_var")], [Float("epsilon", epsilon)]);
     }
 
+    /// <summary>
+    /// nn.Conv1d (groups 1, zero padding) over <paramref name="input"/> [N, C_in, L]: one Conv node with
+    /// <c>{prefix}.weight</c> [C_out, C_in, k] and, when <paramref name="bias"/>, <c>{prefix}.bias</c> [C_out]; its
+    /// output is [N, C_out, L_out].
+    /// </summary>
+    /// <param name="prefix">The layer's state_dict prefix.</param>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="stride">The step between output positions.</param>
+    /// <param name="padding">The zeros on each side of the input.</param>
+    /// <param name="dilation">The step between the kernel's taps.</param>
+    /// <param name="bias">Whether the layer has <c>{prefix}.bias</c>.</param>
+    public string Conv1d(string prefix, string input, int stride, int padding, int dilation, bool bias = true)
+    {
+        string what = $"Conv1d '{prefix}'";
+        var weight = Parameter(prefix, what, prefix + ".weight", rank: 3);
+        List<string> inputs = [input, Initializer(prefix + ".weight", weight.Shape, weight.Data)];
+        if (bias)
+        {
+            var values = Parameter(prefix, what, prefix + ".bias", rank: 1);
+            CheckShape(what, prefix + ".bias", values.Shape, [weight.Shape[0]]);
+            inputs.Add(Initializer(prefix + ".bias", values.Shape, values.Data));
+        }
+
+        return Node("Conv", prefix, inputs, [Ints("kernel_shape", [weight.Shape[2]]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation]), Int("group", 1)]);
+    }
+
+    /// <summary>nn.Flatten(): [N, ...] → [N, the product of the rest], one Flatten node on axis 1.</summary>
+    public string Flatten(string input, string name = "flatten") => Node("Flatten", name, [input], [Int("axis", 1)]);
+
     /// <summary>nn.Dropout at inference: the identity.</summary>
     public string Dropout(string input, string name = "dropout") => Node("Identity", name, [input]);
 

@@ -76,6 +76,71 @@ public sealed class OnnxModuleExporterTests
         AssertMatchesOnnxRuntimeOnRows(model, inFeatures: 5, outFeatures: 3, new Random(14), scale: 2f);
     }
 
+    // Conv1d is one Conv node and Flatten one Flatten node on axis 1; the input is [N, C_in, L] with N and L free.
+    [Test]
+    public void AConvolutionalClassifierExportsAsConvAndFlattenAndMatchesTensorlet()
+    {
+        var device = TestDevices.Get("cpu");
+        var conv = new Conv1d(3, 4, 3, stride: 2, padding: 1, dilation: 2);
+        using var model = new Sequential(conv, new Relu(), new Flatten(), new Linear(4 * conv.OutputLength(11), 2));
+        model.Build(device, seed: 17);
+        model.Eval();
+        var bytes = ModuleExporter.Export(model);
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+        var convNode = graph.Node.Single(n => n.OpType == "Conv");
+        Assert.That(convNode.Attribute.ToDictionary(a => a.Name, a => a.Ints.Count > 0 ? string.Join(",", a.Ints) : a.I.ToString(System.Globalization.CultureInfo.InvariantCulture)), Is.EquivalentTo(new Dictionary<string, string>
+        {
+            ["kernel_shape"] = "3",
+            ["strides"] = "2",
+            ["pads"] = "1,1",
+            ["dilations"] = "2",
+            ["group"] = "1",
+        }));
+        Assert.That(graph.Node.Single(n => n.OpType == "Flatten").Attribute.Single().I, Is.EqualTo(1), "axis 1");
+        Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)), Is.EqualTo(new[] { "N", "3", "L" }));
+
+        using var session = new OrtSession(bytes);
+        var random = new Random(18);
+        foreach (int n in new[] { 1, 4 })
+        {
+            var x = OnnxLayerTests.Uniform(random, n * 3 * 11, 2f);
+            using var input = device.FromArray(x, n, 3, 11);
+            var expected = model.Forward(input).ToArray();
+            var y = session.Run(OrtSession.Floats("input", x, n, 3, 11))["output"];
+            Assert.That(y.Shape, Is.EqualTo(new[] { n, 2 }));
+            Assert.That(y.Data, Is.EqualTo(expected).Within(Tolerance));
+        }
+    }
+
+    // Two convolutions, one without a bias, on inputs of several lengths: the graph's L is free, and so is each L_out.
+    [Test]
+    public void StackedConvolutionsExportAndMatchTensorletAtEveryLength()
+    {
+        var device = TestDevices.Get("cpu");
+        var second = new Conv1d(4, 2, 2, stride: 3, padding: 2);
+        using var model = new Sequential(new Conv1d(3, 4, 3, bias: false), new Tanh(), second);
+        model.Build(device, seed: 19);
+        model.Eval();
+        using var session = new OrtSession(ModuleExporter.Export(model));
+        var random = new Random(20);
+        foreach (int length in new[] { 3, 7, 12 })
+        {
+            var x = OnnxLayerTests.Uniform(random, 2 * 3 * length, 2f);
+            using var input = device.FromArray(x, 2, 3, length);
+            var expected = model.Forward(input);
+            var y = session.Run(OrtSession.Floats("input", x, 2, 3, length))["output"];
+            Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()), $"L = {length}");
+            Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance), $"L = {length}");
+        }
+
+        using var wrongChannels = new Sequential(new Conv1d(3, 4, 3), new Conv1d(5, 2, 1));
+        using var afterRows = new Sequential(new Linear(2, 3), new Conv1d(3, 2, 1));
+        wrongChannels.Build(device);
+        afterRows.Build(device);
+        Assert.That(Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(wrongChannels))!.Message, Does.StartWith("The Conv1d at '1' expects 5 channels (dim 1), but the value before it has 4"));
+        Assert.That(Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(afterRows))!.Message, Does.Contain("Conv1d '1' takes [N, C, L]").And.Contain("rank 2"));
+    }
+
     [Test]
     public void BothFormsOfGeluExportAndMatchTensorlet()
     {
