@@ -8,7 +8,7 @@ namespace Tensorlet.Tests.Nn;
 /// <summary>
 /// Forward on a disposed module throws an ObjectDisposedException that names the module (its type, and its state_dict
 /// path when it is a child), not one of the tensors it freed; modules that touch no tensor of their own (Dropout in
-/// eval, Slice) throw too instead of running.
+/// eval, Slice, Flatten) throw too instead of running.
 /// </summary>
 public sealed class DisposedModuleTests
 {
@@ -25,6 +25,8 @@ public sealed class DisposedModuleTests
         new object[] { "LogSoftmax", (Func<Module>)(() => new LogSoftmax()), false },
         new object[] { "Dropout", (Func<Module>)(() => new Dropout(0.5f).Eval()), false },
         new object[] { "Slice", (Func<Module>)(() => new Slice(0, 1)), false },
+        new object[] { "Conv1d", (Func<Module>)(() => new Conv1d(1, 2, 3)), false }, // x [2, 1, 4] is one channel of 4
+        new object[] { "Flatten", (Func<Module>)(() => new Flatten()), false },
         new object[] { "Sequential", (Func<Module>)(() => new Sequential(new Linear(4, 4), new Tanh())), false },
     ];
 
