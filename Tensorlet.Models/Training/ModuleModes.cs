@@ -18,8 +18,10 @@ public sealed class ModuleModes
     private readonly bool[] training;
 
     /// <summary>Lists the modules of <paramref name="root"/>'s tree, pre-order (each before its children).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="root"/> is null.</exception>
     public ModuleModes(Module root)
     {
+        ArgumentNullException.ThrowIfNull(root);
         this.root = root;
         var all = new List<Module>();
         Collect(root);

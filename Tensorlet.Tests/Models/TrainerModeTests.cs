@@ -77,6 +77,13 @@ public sealed class TrainerModeTests
     }
 
     [Test]
+    public void ModuleModesRefusesANullRoot()
+    {
+        var ex = Assert.Throws<ArgumentNullException>(() => _ = new ModuleModes(null!));
+        Assert.That(ex!.ParamName, Is.EqualTo("root"));
+    }
+
+    [Test]
     public void ScoringAndSamplingGiveEveryModuleBackItsMode()
     {
         var device = TestDevices.Get("cpu");
