@@ -5,8 +5,9 @@ namespace Tensorlet.Optim;
 /// <summary>
 /// torch.optim.RMSprop over every parameter, as one fused kernel (one per run of consecutive parameters of one
 /// <see cref="ParameterGroup"/>): weight decay added to the gradient, then the mean square s = α·s + (1 − α)·g²
-/// and, centered, the mean gradient a = α·a + (1 − α)·g; then d = √(s − a²) + ε (√s + ε uncentered), and
-/// p −= lr·g/d, or with momentum μ, b = μ·b + g/d and p −= lr·b, as PyTorch 1.13 does.
+/// and, centered, the mean gradient a = α·a + (1 − α)·g; then d = √max(s − a², 0) + ε (√s + ε uncentered), and
+/// p −= lr·g/d, or with momentum μ, b = μ·b + g/d and p −= lr·b, as PyTorch 1.13 does (the clamp at 0 only where
+/// rounding would leave s − a² negative and torch would give NaN).
 /// </summary>
 public sealed class RMSprop : IOptimizer
 {

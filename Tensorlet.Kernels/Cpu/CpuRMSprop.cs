@@ -2,11 +2,16 @@ namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
 /// One torch.optim.RMSprop step (PyTorch 1.13 _single_tensor_rmsprop) over float32 parameters, in place:
-/// g += wd·p (if wd ≠ 0); s = α·s + (1−α)·g·g; centered, a = α·a + (1−α)·g and d = √(s − a·a) + ε, else d = √s + ε;
-/// with momentum μ, b = μ·b + g/d and p −= lr·b, else p −= lr·g/d. One loop over whole registers of the widest
-/// accelerated width, then narrower ones, then single floats; every width does the same operations in the same order.
-/// The states s, a and b are flushed to zero below float's smallest normal, as <see cref="CpuAdam"/>'s moments and for
-/// its reason: a row without gradients decays them into subnormals, which x86 computes through slow microcode assists.
+/// g += wd·p (if wd ≠ 0); s = α·s + (1−α)·g·g; centered, a = α·a + (1−α)·g and d = √max(s − a·a, 0) + ε, else
+/// d = √s + ε; with momentum μ, b = μ·b + g/d and p −= lr·b, else p −= lr·g/d. One loop over whole registers of the
+/// widest accelerated width, then narrower ones, then single floats; every width does the same operations in the same order.
+/// <para>
+/// The states a and b, and s when ε allows it (<see cref="RMSpropCoefficients.SmallestFlushingEpsilon"/>), are flushed to
+/// zero below float's smallest normal, as <see cref="CpuAdam"/>'s moments and for its reason: a row without gradients
+/// decays them into subnormals, which x86 computes through slow microcode assists. s − a·a is clamped at 0: s ≥ a·a in
+/// exact arithmetic, but a flushed s beside a normal a, or rounding drift (torch's own states drift slightly below), would
+/// otherwise take the square root of a negative number, where torch gives NaN.
+/// </para>
 /// </summary>
 internal static unsafe class CpuRMSprop
 {
@@ -48,7 +53,8 @@ internal static unsafe class CpuRMSprop
         var epsilon = TLanes.Create(k.Epsilon);
         var weightDecay = TLanes.Create(k.WeightDecay);
         var momentum = TLanes.Create(k.Momentum);
-        bool decay = k.WeightDecay != 0f, hasMomentum = k.Momentum != 0f, centered = k.Centered != 0;
+        var zero = TLanes.Create(0f);
+        bool decay = k.WeightDecay != 0f, hasMomentum = k.Momentum != 0f, centered = k.Centered != 0, flushSquare = k.FlushSquareAverage != 0;
         int i = start;
         for (; i + TLanes.Count <= n; i += TLanes.Count)
         {
@@ -59,13 +65,18 @@ internal static unsafe class CpuRMSprop
                 g = TLanes.Add(g, TLanes.Multiply(weightDecay, p));
             }
 
-            var s = TLanes.FlushSubnormal(TLanes.Add(TLanes.Multiply(alpha, TLanes.Load(squareAverage + i)), TLanes.Multiply(TLanes.Multiply(oneMinusAlpha, g), g)));
+            var s = TLanes.Add(TLanes.Multiply(alpha, TLanes.Load(squareAverage + i)), TLanes.Multiply(TLanes.Multiply(oneMinusAlpha, g), g));
+            if (flushSquare)
+            {
+                s = TLanes.FlushSubnormal(s);
+            }
+
             TLanes.Store(s, squareAverage + i);
             if (centered)
             {
                 var a = TLanes.FlushSubnormal(TLanes.Add(TLanes.Multiply(alpha, TLanes.Load(gradientAverage + i)), TLanes.Multiply(oneMinusAlpha, g)));
                 TLanes.Store(a, gradientAverage + i);
-                s = TLanes.Subtract(s, TLanes.Multiply(a, a));
+                s = TLanes.Max(TLanes.Subtract(s, TLanes.Multiply(a, a)), zero);
             }
 
             var denominator = TLanes.Add(TLanes.Sqrt(s), epsilon);

@@ -19,13 +19,18 @@ internal static class RMSpropKernel
             g += k.WeightDecay * p;
         }
 
-        float s = KernelMath.FlushSubnormal((k.Alpha * squareAverage[i]) + (k.OneMinusAlpha * g * g));
+        float s = (k.Alpha * squareAverage[i]) + (k.OneMinusAlpha * g * g);
+        if (k.FlushSquareAverage != 0)
+        {
+            s = KernelMath.FlushSubnormal(s);
+        }
+
         squareAverage[i] = s;
         if (k.Centered != 0)
         {
             float a = KernelMath.FlushSubnormal((k.Alpha * gradientAverage[i]) + (k.OneMinusAlpha * g));
             gradientAverage[i] = a;
-            s -= a * a;
+            s = XMath.Max(s - (a * a), 0f);
         }
 
         float update = g / (XMath.Sqrt(s) + k.Epsilon);
