@@ -1,3 +1,4 @@
+using System.Globalization;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Optim;
@@ -143,7 +144,7 @@ public sealed class RMSprop : IOptimizer
     /// other parameter groups, is refused and nothing changes.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">The state does not fit, as above, or a value of it is not finite, or a mean square is negative.</exception>
+    /// <exception cref="ArgumentException">The state does not fit, as above, or a value of it is not finite, or a mean square is negative or, centered, below its mean gradient's square.</exception>
     public void LoadState(RMSpropState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -151,6 +152,13 @@ public sealed class RMSprop : IOptimizer
         Buffer(state.SquareAverage, squareAverage, "mean square (square_avg)", nonNegative: true, "it always does", "");
         Buffer(state.MomentumBuffer, momentumBuffer, "momentum buffer (momentum_buffer)", nonNegative: false, "it has momentum", "no group has momentum");
         Buffer(state.GradientAverage, gradientAverage, "mean gradient (grad_avg)", nonNegative: false, "it is centered", "it is not centered");
+        if (state.GradientAverage is { } savedAverage && StateChecks.IndexOfUncentered(state.SquareAverage, savedAverage) is var bad and >= 0)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The saved RMSprop state's mean gradient (grad_avg) holds {savedAverage[bad]} at element {bad}, whose square is above the mean square (square_avg) {state.SquareAverage[bad]} there; training keeps square_avg ≥ grad_avg² (within {StateChecks.CenteredDrift} of it)."),
+                nameof(state));
+        }
+
         StateChecks.Groups(groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
 
         squareAverage.CopyFrom(state.SquareAverage);

@@ -303,6 +303,26 @@ public sealed class ModuleCheckpointTests
     }
 
     [Test]
+    public void ACenteredRMSpropStateWhoseMeanGradientsSquareIsAboveItsMeanSquareIsRefusedAndNothingChanges()
+    {
+        // Loaded, s − a² < 0 would give NaN at the next step; no training gives it beyond float drift (StateChecks.CenteredDrift).
+        Func<ParameterCollection, IOptimizer> rmsprop = p => new RMSprop(p, 0.01f, momentum: 0.9f, centered: true);
+        var path = Path.Combine(folder, "model.safetensors");
+        var optimizerFile = SaveTrained(path, rmsprop, steps: 2).OptimizerFile;
+        string name = SafeTensorsFile.Read(optimizerFile).Tensors.Keys.Where(k => k.StartsWith("grad_avg.", StringComparison.Ordinal)).Order(StringComparer.Ordinal).Last();
+        string parameter = name["grad_avg.".Length..];
+        EditedSafeTensors.SetElement(optimizerFile, "square_avg." + parameter, 1, 0f);
+        EditedSafeTensors.SetElement(optimizerFile, name, 1, 1f);
+
+        var message = LoadRefused(path, rmsprop, steps: 1, andThen: (target, targetOptimizer) =>
+        {
+            Steps(target, targetOptimizer, 1, 2);
+            Assert.That(target.Parameters.Values.ToArray(), Is.All.Matches<float>(float.IsFinite), "and trains on");
+        });
+        Assert.That(message, Is.EqualTo($"{optimizerFile}: tensor '{name}' holds 1 at element 1, whose square is above 'square_avg.{parameter}' there (0), but a mean square is at least its mean gradient's square; the file is damaged."));
+    }
+
+    [Test]
     public void AnotherSavesOptimizerFileOfTheSameStepIsRefusedAndNothingChanges()
     {
         var path = Path.Combine(folder, "model.safetensors");

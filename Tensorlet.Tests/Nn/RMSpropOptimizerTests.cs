@@ -119,13 +119,42 @@ public sealed class RMSpropOptimizerTests
         Refused(full, new RMSpropState(1, Values(), Values(), Values(float.PositiveInfinity, 1)), "The saved RMSprop state's mean gradient (grad_avg) holds Infinity at element 1; it must be finite.");
         Refused(plain, new RMSpropState(1, Values(), null, null) { Groups = [0, 1, 0, 1], LearningRates = [0.1f, 0.1f] }, "The saved optimizer state does not fit this optimizer's parameter groups: it has 2 parameter groups and this optimizer has 1.");
         Assert.Throws<ArgumentOutOfRangeException>(() => plain.LoadState(new RMSpropState(-1, Values(), null, null)));
+        Refused(full, new RMSpropState(1, Values(0f, 4), Values(), Values(1f, 4)), "The saved RMSprop state's mean gradient (grad_avg) holds 1 at element 4, whose square is above the mean square (square_avg) 0 there; training keeps square_avg ≥ grad_avg² (within 0.01 of it).");
+        Refused(full, new RMSpropState(1, Values(0.2f, 1), Values(), Values(-0.5f, 1)), "The saved RMSprop state's mean gradient (grad_avg) holds -0.5 at element 1, whose square is above the mean square (square_avg) 0.2 there; training keeps square_avg ≥ grad_avg² (within 0.01 of it).");
 
         Assert.That((plain.StepCount, full.StepCount), Is.EqualTo((0, 0)), "nothing loaded");
         Assert.That(plain.SaveState().SquareAverage.Concat(full.SaveState().MomentumBuffer!).Concat(full.SaveState().GradientAverage!), Is.All.EqualTo(0f), "nothing loaded");
         Assert.That((plain.SaveState().MomentumBuffer, plain.SaveState().GradientAverage), Is.EqualTo(((float[]?)null, (float[]?)null)), "no buffer it does not use");
 
-        // A momentum buffer and a mean gradient may be negative; a centered mean square is the mean gradient's square and more.
+        // A momentum buffer and a mean gradient may be negative; a centered mean square is the mean gradient's square and
+        // more, less float drift, or 0 where the kernel flushed it beside a tiny mean gradient.
         full.LoadState(new RMSpropState(2, Values(), Values(-1f, 0), Values(-0.5f, 0)));
         Assert.That(full.StepCount, Is.EqualTo(2));
+        full.LoadState(new RMSpropState(3, Values(0.25f * (1 - 1.3e-5f), 2), Values(), Values(0.5f, 2)));
+        full.LoadState(new RMSpropState(4, Values(0f, 2), Values(), Values(1e-22f, 2)));
+        Assert.That(full.StepCount, Is.EqualTo(4));
+    }
+
+    [Test]
+    public void ACenteredStateThatLongTrainingGivesLoadsThoughRoundingLeftItsMeanSquareBelowTheMeanGradientsSquare()
+    {
+        // Under a constant gradient s − a² is 0 in exact arithmetic; float rounding leaves it slightly negative (about
+        // −1e-5 relative after 3000 steps at α = 0.99, as torch's own training), and the state must still load.
+        var device = TestDevices.Get("cpu");
+        using var model = FreezingTests.Model(device);
+        using var trained = new RMSprop(model.Parameters, 1e-6f, centered: true);
+        int n = (int)model.Parameters.Length;
+        model.Parameters.Gradients.CopyFrom(Enumerable.Range(0, n).Select(i => 0.01f + (3f * i / n)).ToArray());
+        for (int step = 0; step < 3000; step++)
+        {
+            trained.Step();
+        }
+
+        var state = trained.SaveState();
+        double drift = Enumerable.Range(0, n).Min(i => (state.SquareAverage[i] - ((double)state.GradientAverage![i] * state.GradientAverage[i])) / ((double)state.GradientAverage[i] * state.GradientAverage[i]));
+        Assert.That(drift, Is.LessThan(0).And.GreaterThan(-1e-3), "the drift this test is about");
+        using var fresh = new RMSprop(model.Parameters, 1e-6f, centered: true);
+        fresh.LoadState(state);
+        Assert.That(fresh.StepCount, Is.EqualTo(3000));
     }
 }
