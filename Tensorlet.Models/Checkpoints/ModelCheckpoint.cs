@@ -10,7 +10,7 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// A trained model on disk: a safetensors file whose tensors are exactly the PyTorch state_dict of the
 /// notebook's module (so <c>load_state_dict</c> reads it), with the model spec, the vocabularies and the
-/// training position in its metadata. The optimizer's state (Adam's, AdamW's or Sgd's) goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>,
+/// training position in its metadata. The optimizer's state (Adam's, AdamW's, Sgd's or RMSprop's) goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>,
 /// so the model file stays loadable by PyTorch with strict=True. The two are replaced together or not at all.
 /// </summary>
 public sealed class ModelCheckpoint
@@ -51,10 +51,10 @@ public sealed class ModelCheckpoint
     private SafeTensorsFile File { get; }
 
     /// <summary>
-    /// Writes the model and, when given, the state of its optimizer (<see cref="Adam"/>, <see cref="AdamW"/> or
-    /// <see cref="Sgd"/>), as one pair: a process killed at any point of the save leaves either the previous pair or the
-    /// new one, never a mix. The optimizer state goes to a sibling file, <c>NAME.optimizer.ID.safetensors</c>, which the
-    /// model file names.
+    /// Writes the model and, when given, the state of its optimizer (<see cref="Adam"/>, <see cref="AdamW"/>,
+    /// <see cref="Sgd"/> or <see cref="RMSprop"/>), as one pair: a process killed at any point of the save leaves either
+    /// the previous pair or the new one, never a mix. The optimizer state goes to a sibling file,
+    /// <c>NAME.optimizer.ID.safetensors</c>, which the model file names.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> has a negative epoch, batch or step, which <see cref="Read"/> would refuse; nothing is written.</exception>
     /// <exception cref="ArgumentException"><paramref name="optimizer"/> is of a kind whose state checkpoints do not hold, or has taken another number of steps than <paramref name="position"/>'s step, a pair <see cref="LoadOptimizerState"/> would refuse; or a weight of <paramref name="model"/> is NaN or an infinity, which <see cref="CreateModel(Device)"/> would refuse as damage. Nothing is written: the previous pair stays whole.</exception>
@@ -233,12 +233,12 @@ public sealed class ModelCheckpoint
     }
 
     /// <summary>
-    /// Restores the optimizer's state (<see cref="Adam"/>, <see cref="AdamW"/> or <see cref="Sgd"/>) from the optimizer
-    /// file the model file names, checking it was saved with this checkpoint: both record the same pair id (a pair saved
-    /// before the id was recorded has it in neither, and is matched by step).
+    /// Restores the optimizer's state (<see cref="Adam"/>, <see cref="AdamW"/>, <see cref="Sgd"/> or
+    /// <see cref="RMSprop"/>) from the optimizer file the model file names, checking it was saved with this checkpoint:
+    /// both record the same pair id (a pair saved before the id was recorded has it in neither, and is matched by step).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="optimizer"/> is of a kind whose state checkpoints do not hold.</exception>
-    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, not the one saved with the model file, of another step or of another model, or holds the state of another optimizer (another kind, or an Sgd with momentum where the one given has none, or the reverse).</exception>
+    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, not the one saved with the model file, of another step or of another model, or holds the state of another optimizer (another kind; an Sgd or RMSprop with momentum where the one given has none, or the reverse; a centered RMSprop where the one given is not, or the reverse; or other parameter groups or group settings), or a state no training gives (a value not finite, a negative mean square, or a centered RMSprop's mean gradient whose square is above its mean square).</exception>
     public void LoadOptimizerState(ICharModel model, IOptimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(model);
