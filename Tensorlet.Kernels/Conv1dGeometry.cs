@@ -17,8 +17,11 @@ namespace Tensorlet.Kernels;
 /// <param name="Dilation">The step between kernel taps, at least 1.</param>
 internal readonly record struct Conv1dGeometry(int Batch, int Channels, int Length, int KernelSize, int Stride, int Padding, int Dilation)
 {
-    /// <summary>L_out = ⌊(L + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1, as torch.nn.Conv1d; 0 when the kernel does not fit.</summary>
-    public int OutputLength => OutputLengthOf(Length, KernelSize, Stride, Padding, Dilation);
+    /// <summary>
+    /// L_out = ⌊(L + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1, as torch.nn.Conv1d; 0 when the kernel does not fit. A
+    /// geometry is made only for sizes whose <see cref="Rows"/> fits in an int (Ops checks them), so neither overflows.
+    /// </summary>
+    public int OutputLength => (int)OutputLengthOf(Length, KernelSize, Stride, Padding, Dilation);
 
     /// <summary>The columns of the unfolded matrix, Channels·KernelSize.</summary>
     public int Width => Channels * KernelSize;
@@ -50,10 +53,13 @@ internal readonly record struct Conv1dGeometry(int Batch, int Channels, int Leng
         }
     }
 
-    /// <summary>L_out for these sizes, floored as PyTorch floors it; 0 when the dilated kernel is wider than the padded input.</summary>
-    public static int OutputLengthOf(int length, int kernelSize, int stride, int padding, int dilation)
+    /// <summary>
+    /// L_out for these sizes, floored as PyTorch floors it; 0 when the dilated kernel is wider than the padded input. A
+    /// long: with the padding near int.MaxValue it is up to about 3·2³¹.
+    /// </summary>
+    public static long OutputLengthOf(int length, int kernelSize, int stride, int padding, int dilation)
     {
         long span = (long)length + (2L * padding) - ((long)dilation * (kernelSize - 1)) - 1;
-        return span < 0 ? 0 : (int)((span / stride) + 1);
+        return span < 0 ? 0 : (span / stride) + 1;
     }
 }

@@ -40,12 +40,21 @@ public sealed class Conv1d : Module
     /// <param name="padding">The zeros added on each side of the input.</param>
     /// <param name="dilation">The step between the kernel's taps.</param>
     /// <param name="bias">Whether the layer has a <c>bias</c> (nn.Conv1d's <c>bias</c>).</param>
-    /// <exception cref="ArgumentOutOfRangeException">A channel count, k, the stride or the dilation is not positive, or the padding is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A channel count, k, the stride or the dilation is not positive, the padding is negative, or the weight's
+    /// C_out·C_in·k values are more than one tensor holds.
+    /// </exception>
     public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, bool bias = true)
     {
         Conv1dGeometry.AtLeast(inChannels, 1, nameof(inChannels));
         Conv1dGeometry.AtLeast(outChannels, 1, nameof(outChannels));
         Conv1dGeometry.CheckSizes(kernelSize, stride, padding, dilation);
+        long weightSize = (long)outChannels * inChannels * kernelSize;
+        if (weightSize > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(kernelSize), $"A Conv1d's weight [C_out, C_in, k] = [{outChannels}, {inChannels}, {kernelSize}] has {weightSize} values, more than one tensor holds ({int.MaxValue}).");
+        }
+
         InChannels = inChannels;
         OutChannels = outChannels;
         KernelSize = kernelSize;
@@ -80,10 +89,21 @@ public sealed class Conv1d : Module
     public Parameter? Bias => hasBias ? bias ?? throw NotBuiltError() : null;
 
     /// <summary>L_out for an input of length <paramref name="length"/>; 0 when the kernel does not fit.</summary>
-    public int OutputLength(int length) => Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Dilation);
+    /// <exception cref="ArgumentOutOfRangeException">L_out is more than int.MaxValue (a padding near int.MaxValue / 2).</exception>
+    public int OutputLength(int length)
+    {
+        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Dilation);
+        return outLength <= int.MaxValue
+            ? (int)outLength
+            : throw new ArgumentOutOfRangeException(nameof(length), $"{Describe()} on an input of length {length} gives L_out = {outLength}, more than int.MaxValue.");
+    }
 
     /// <summary>y [N, C_out, L_out] from x [N, C_in, L].</summary>
-    /// <exception cref="ArgumentException">The input is not [N, C_in, L], or L is too short for the kernel (L_out &lt; 1).</exception>
+    /// <exception cref="ArgumentException">
+    /// The input is not [N, C_in, L], L is too short for the kernel (L_out &lt; 1), or the sizes are more than the
+    /// GEMM and its tensors take (N·L_out or C_in·k over <c>Ops.GemmMaxDimension</c>, or L_out, the unfolded input's
+    /// N·L_out·C_in·k or the output's N·C_out·L_out values over int.MaxValue); nothing is allocated then.
+    /// </exception>
     public override Tensor Forward(Tensor input)
     {
         ThrowIfModuleDisposed();
@@ -93,24 +113,27 @@ public sealed class Conv1d : Module
             throw new ArgumentException($"{Describe()} takes input [N, {InChannels}, L] but got a tensor of shape {input.ShapeText}.", nameof(input));
         }
 
-        int n = input.Shape[0], length = input.Shape[2], outLength = OutputLength(length);
+        int n = input.Shape[0], length = input.Shape[2];
+        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Dilation);
         if (outLength < 1)
         {
             throw new ArgumentException(
                 $"{Describe()} needs an input length of at least {((long)Dilation * (KernelSize - 1)) + 1 - (2L * Padding)} but got a tensor of shape {input.ShapeText}.", nameof(input));
         }
 
+        CheckFits(input, outLength);
         var device = input.Device;
-        var x = columns.Get(device, n * outLength, InChannels * KernelSize);
+        int rowCount = n * (int)outLength;
+        var x = columns.Get(device, rowCount, InChannels * KernelSize);
         Ops.Unfold1d(input, x, KernelSize, Stride, Padding, Dilation);
-        var rows = outputRows.Get(device, n * outLength, OutChannels);
+        var rows = outputRows.Get(device, rowCount, OutChannels);
         Ops.Gemm(x, false, Weight.Value, true, rows);
         if (Bias is { } b)
         {
             Ops.AddBias(rows, b.Value);
         }
 
-        var y = outputShaped.Reshaped(output.Get(device, n * OutChannels, outLength), n, OutChannels, outLength);
+        var y = outputShaped.Reshaped(output.Get(device, n * OutChannels, (int)outLength), n, OutChannels, (int)outLength);
         Ops.Fold1d(rows, y, 1, 1, 0, 1);
         savedInput = input;
         savedColumns = x;
@@ -161,6 +184,23 @@ public sealed class Conv1d : Module
         gradientRows.Dispose();
         columnsGradient.Dispose();
         inputGradient.Dispose();
+    }
+
+    // Before anything is allocated, in long: L_out first, so that N·L_out and the products after it cannot overflow.
+    private void CheckFits(Tensor input, long outLength)
+    {
+        const long Gemm = Ops.GemmMaxDimension;
+        long rows = input.Shape[0] * outLength, width = (long)InChannels * KernelSize;
+        string? tooLarge = outLength > int.MaxValue ? $"L_out = {outLength}, more than an int holds ({int.MaxValue})"
+            : rows > Gemm ? $"N·L_out = {rows} rows, more than a GEMM takes ({Gemm})"
+            : width > Gemm ? $"C_in·k = {width} columns, more than a GEMM takes ({Gemm})"
+            : rows * width > int.MaxValue ? $"N·L_out·C_in·k = {rows * width} values for the unfolded input, more than one tensor holds ({int.MaxValue})"
+            : rows * OutChannels > int.MaxValue ? $"N·C_out·L_out = {rows * OutChannels} values for the output, more than one tensor holds ({int.MaxValue})"
+            : null;
+        if (tooLarge is not null)
+        {
+            throw new ArgumentException($"{Describe()} on a tensor of shape {input.ShapeText} needs {tooLarge}.", nameof(input));
+        }
     }
 
     private string Describe() => $"Conv1d({InChannels}, {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, dilation {Dilation})";

@@ -26,8 +26,14 @@ public static class Ops
     }
 
     /// <summary>
+    /// The largest M, N or K <see cref="Gemm"/> takes: the backends round each up to whole tiles, which are far
+    /// smaller than 2²⁰, in int arithmetic.
+    /// </summary>
+    internal const int GemmMaxDimension = int.MaxValue - (1 << 20);
+
+    /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C on matrices, where op transposes when asked.
-    /// op(A) must be [m,k], op(B) [k,n] and C [m,n].
+    /// op(A) must be [m,k], op(B) [k,n] and C [m,n], none of them over <see cref="GemmMaxDimension"/>.
     /// </summary>
     public static void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha = 1f, float beta = 0f)
     {
@@ -41,6 +47,11 @@ public static class Ops
             throw new ArgumentException(
                 $"Gemm shape mismatch: op(A) is [{m}, {k}] (A {a.ShapeText}{(transposeA ? "ᵀ" : string.Empty)}), " +
                 $"op(B) is [{kb}, {n}] (B {b.ShapeText}{(transposeB ? "ᵀ" : string.Empty)}), C is {c.ShapeText}; need op(A) [m,k] · op(B) [k,n] = C [m,n].");
+        }
+
+        if (Math.Max(m, Math.Max(n, k)) > GemmMaxDimension)
+        {
+            throw new ArgumentException($"Gemm: op(A) [{m}, {k}] · op(B) [{k}, {n}] has a dimension over {GemmMaxDimension}, the most a GEMM takes.");
         }
 
         device.Backend.Gemm(a, transposeA, b, transposeB, c, m, n, k, alpha, beta);
@@ -836,15 +847,17 @@ public static class Ops
             throw new ArgumentException($"{op} takes x [N, C, L]; got {x.ShapeText}.", nameof(x));
         }
 
-        var geometry = new Conv1dGeometry(x.Shape[0], x.Shape[1], x.Shape[2], kernelSize, stride, padding, dilation);
-        if (geometry.OutputLength < 1)
+        long outLength = Conv1dGeometry.OutputLengthOf(x.Shape[2], kernelSize, stride, padding, dilation);
+        if (outLength < 1)
         {
             throw new ArgumentException($"{op}: a kernel of {kernelSize} at dilation {dilation} spans {((long)dilation * (kernelSize - 1)) + 1} positions, more than x {x.ShapeText} has with padding {padding} on each side.", nameof(x));
         }
 
-        if (columns.Rank != 2 || columns.Rows != geometry.Rows || columns.Columns != geometry.Width)
+        // In long: with a huge padding, N·L_out and C·k need not fit in an int, and then no columns tensor matches.
+        long rows = x.Shape[0] * Math.Min(outLength, (long)int.MaxValue + 1), width = (long)x.Shape[1] * kernelSize;
+        if (columns.Rank != 2 || columns.Rows != rows || columns.Columns != width)
         {
-            throw new ArgumentException($"{op} shape mismatch: columns {columns.ShapeText} must be [N·L_out, C·k] = [{geometry.Rows}, {geometry.Width}] for x {x.ShapeText}.", nameof(columns));
+            throw new ArgumentException($"{op} shape mismatch: columns {columns.ShapeText} must be [N·L_out, C·k] = [{(outLength <= int.MaxValue ? $"{rows}" : $"{x.Shape[0]}·{outLength}")}, {width}] for x {x.ShapeText}.", nameof(columns));
         }
 
         if (ReferenceEquals(x.Storage, columns.Storage))
@@ -852,7 +865,7 @@ public static class Ops
             throw new ArgumentException($"{op}: x {x.ShapeText} and columns {columns.ShapeText} must be separate buffers.", nameof(columns));
         }
 
-        return geometry;
+        return new Conv1dGeometry(x.Shape[0], x.Shape[1], x.Shape[2], kernelSize, stride, padding, dilation);
     }
 
     private static void SameLength(string op, Tensor a, Tensor b)

@@ -125,6 +125,7 @@ public sealed class Conv1dModuleTests
         Refused(rank2, "[N, 3, L]");
         Refused(wrongChannels, "[N, 3, L]");
         Refused(tooShort, "at least 3");
+
         using var shortest = device.Zeros(2, 3, 3);
         Assert.That(conv.Forward(shortest).Shape, Is.EqualTo(new[] { 2, 2, 1 }), "L = 3 with padding 1 fits the 5-wide kernel once");
 
@@ -141,6 +142,36 @@ public sealed class Conv1dModuleTests
             var e = Assert.Throws<ArgumentOutOfRangeException>(make)!;
             Assert.That(e.Message, Does.Contain(name).And.Not.Contain('\n'));
         }
+    }
+
+    // Each case's first size over its limit, in long: an int would wrap L_out to a small or negative length, or size a
+    // GEMM whose tile arithmetic overflows. The refusal comes before any buffer is allocated.
+    [Test]
+    public void SizesPastWhatTheGemmAndItsTensorsTakeAreRefusedInOneLineNamingTheLayer()
+    {
+        var device = TestDevices.Get("cpu");
+        foreach (var (cIn, cOut, padding, shape, size) in new (int, int, int, int[], string)[]
+        {
+            (1, 1, int.MaxValue, [1, 1, 13], "L_out = 4294967307,"),
+            (1, 1, 1_500_000_000, [1, 1, 1], "L_out = 3000000001,"),
+            (1, 1, (1 << 30) - 1, [2, 1, 1], "N·L_out = 4294967294 rows"),
+            (1, 1, (1 << 30) - 1, [1, 1, 1], "N·L_out = 2147483647 rows"),
+            (4, 1, 1 << 29, [1, 4, 1], "N·L_out·C_in·k = 4294967300 values for the unfolded input"),
+            (1, 4, 1 << 29, [1, 1, 1], "N·C_out·L_out = 4294967300 values for the output"),
+        })
+        {
+            using var conv = new Conv1d(cIn, cOut, 1, padding: padding);
+            conv.Build(device);
+            using var input = device.Zeros(shape);
+            var e = Assert.Throws<ArgumentException>(() => conv.Forward(input))!;
+            Assert.That(e.Message, Does.StartWith($"Conv1d({cIn}, {cOut}, kernel 1, stride 1, padding {padding}, dilation 1) on a tensor of shape {input.ShapeText} needs {size}").And.Not.Contain('\n'));
+        }
+
+        using var hugePadding = new Conv1d(1, 1, 1, padding: int.MaxValue);
+        var outputLength = Assert.Throws<ArgumentOutOfRangeException>(() => hugePadding.OutputLength(13))!;
+        Assert.That(outputLength.Message, Does.Contain("L_out = 4294967307").And.Not.Contain('\n'));
+        var weight = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Conv1d(1 << 16, 1 << 16, 2))!;
+        Assert.That(weight.Message, Does.Contain("[65536, 65536, 2] has 8589934592 values").And.Not.Contain('\n'));
     }
 
     private static Sequential Model(string variant)
