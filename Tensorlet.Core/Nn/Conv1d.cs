@@ -100,7 +100,7 @@ public sealed class Conv1d : Module
 
     /// <summary>y [N, C_out, L_out] from x [N, C_in, L].</summary>
     /// <exception cref="ArgumentException">
-    /// The input is not [N, C_in, L], L is too short for the kernel (L_out &lt; 1), or the sizes are more than the
+    /// The input is not [N, C_in, L], L is 0 or too short for the kernel (L_out &lt; 1), or the sizes are more than the
     /// GEMM and its tensors take (N·L_out or C_in·k over <c>Ops.GemmMaxDimension</c>, or L_out, the unfolded input's
     /// N·L_out·C_in·k or the output's N·C_out·L_out values over int.MaxValue); nothing is allocated then.
     /// </exception>
@@ -114,6 +114,12 @@ public sealed class Conv1d : Module
         }
 
         int n = input.Shape[0], length = input.Shape[2];
+        if (length == 0)
+        {
+            // As torch.nn.Conv1d: only the batch or the channels may be empty, not the positions.
+            throw new ArgumentException($"{Describe()} takes input [N, {InChannels}, L] with L at least 1 but got a tensor of shape {input.ShapeText}.", nameof(input));
+        }
+
         long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Dilation);
         if (outLength < 1)
         {

@@ -126,6 +126,13 @@ public sealed class Conv1dModuleTests
         Refused(wrongChannels, "[N, 3, L]");
         Refused(tooShort, "at least 3");
 
+        // As torch.nn.Conv1d: no positions is refused even where the padding alone would give an output.
+        using var pointwise = new Conv1d(3, 2, 1, padding: 1);
+        pointwise.Build(device);
+        using var empty = device.Zeros(2, 3, 0);
+        var noPositions = Assert.Throws<ArgumentException>(() => pointwise.Forward(empty))!;
+        Assert.That(noPositions.Message, Does.Contain("L at least 1").And.Contain("[2, 3, 0]").And.Not.Contain('\n'));
+
         using var shortest = device.Zeros(2, 3, 3);
         Assert.That(conv.Forward(shortest).Shape, Is.EqualTo(new[] { 2, 2, 1 }), "L = 3 with padding 1 fits the 5-wide kernel once");
 
