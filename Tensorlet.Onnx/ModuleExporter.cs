@@ -16,10 +16,12 @@ namespace Tensorlet.Onnx;
 /// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot), with
 /// a Transpose before and after when the module is batch-first.
 /// <para>
-/// The graph's input is <c>input</c>: int64 token ids [T, B] when the first module takes them (see the tokenIds parameter), otherwise float
-/// [N, C, L] when the first module that fixes a width is a <see cref="Conv1d"/>, [T, B, In] when the model has a
-/// recurrent module and [N, In] when it has none; [B, T] and [B, T, In] when the first
-/// recurrent module is batch-first. Its output is <c>output</c>. Every
+/// The graph's input is <c>input</c>: int64 token ids [T, B] ([B, T] when the first recurrent module is batch-first)
+/// when the first module takes them (see the tokenIds parameter), otherwise float, its rank decided by the first
+/// <see cref="Conv1d"/>, recurrent module or <see cref="Nn.Flatten"/> (the modules before it keep the rank they are
+/// given): [N, C, L] for a Conv1d (L fixed by a Linear or LayerNorm before it, else free), [T, B, In] for a recurrent
+/// module ([B, T, In] batch-first), and [N, In] when the model has none of them; a Flatten there takes any rank from 2
+/// on, so the export is refused. Its output is <c>output</c>. Every
 /// recurrent module adds the inputs <c>{prefix}.h0</c> and (LSTM) <c>{prefix}.c0</c> [L, B, H] ([2·L, B, H] when it is
 /// bidirectional: ONNX's direction="bidirectional", its output [T, 2, B, H] transposed and reshaped to [T, B, 2H]) and the outputs
 /// <c>{prefix}.hn</c> and (LSTM) <c>{prefix}.cn</c> (just <c>h0</c>, <c>c0</c>, <c>hn</c>, <c>cn</c> when the model is the
@@ -39,7 +41,8 @@ public static class ModuleExporter
     /// <exception cref="OnnxExportException">
     /// The model is not built or is a child module, a module has no ONNX export (the message names its type and
     /// state_dict prefix), takes input of the other kind than it is given or of another width (a Linear, LayerNorm,
-    /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), or the weights exceed one file's 2 GiB.
+    /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), a Flatten comes before any Conv1d,
+    /// Lstm or Gru (the input's rank cannot be known), or the weights exceed one file's 2 GiB.
     /// </exception>
     public static byte[] Export(Module model, bool? tokenIds = null, string graphName = "tensorlet")
     {
@@ -71,16 +74,11 @@ public static class ModuleExporter
 
         var builder = new OnnxGraphBuilder(stateDict, graphName);
         bool indices = tokenIds ?? First(model) is Embedding;
-        var firstRecurrent = Leaves(model).OfType<RnnBase>().FirstOrDefault();
+        var firstRecurrent = Leaves(model).Select(l => l.Module).OfType<RnnBase>().FirstOrDefault();
         var walk = new Walk(builder, model is Sequential ? null : rootPrefix);
         OnnxDimension[] sequence = firstRecurrent is { BatchFirst: true } ? ["B", "T"] : ["T", "B"];
-        Value input = indices
-            ? new(builder.Input("input", OnnxElementType.Int64, sequence), true, sequence)
-            : firstRecurrent is not null
-                ? new(builder.Input("input", OnnxElementType.Float, [.. sequence, InputWidth(model)]), false, [.. sequence, InputWidth(model)])
-                : FirstWithWidth(model) is Conv1d
-                    ? new(builder.Input("input", OnnxElementType.Float, "N", InputWidth(model), "L"), false, ["N", InputWidth(model), "L"])
-                    : new(builder.Input("input", OnnxElementType.Float, "N", InputWidth(model)), false, ["N", InputWidth(model)]);
+        OnnxDimension[] inputShape = indices ? sequence : FloatInputShape(model, sequence);
+        Value input = new(builder.Input("input", indices ? OnnxElementType.Int64 : OnnxElementType.Float, inputShape), indices, inputShape);
         var output = walk.Visit(model, model is Sequential ? "" : rootPrefix, input);
         if (output.Indices)
         {
@@ -104,15 +102,48 @@ public static class ModuleExporter
 
     private static Module First(Module module) => module is Sequential s ? First(s[0]) : module;
 
-    private static IEnumerable<Module> Leaves(Module module)
-        => module is Sequential s ? Enumerable.Range(0, s.Count).SelectMany(i => Leaves(s[i])) : [module];
+    // The leaf modules in order, each with its state_dict prefix ("" for a model that is one leaf).
+    private static IEnumerable<(string Prefix, Module Module)> Leaves(Module module, string prefix = "")
+        => module is Sequential s
+            ? s.Children.SelectMany(c => Leaves(c.Value, prefix.Length == 0 ? c.Key : $"{prefix}.{c.Key}"))
+            : [(prefix, module)];
 
     // The first module that fixes the input's width: the modules before it (activations, dropout, slices) keep the
     // width, so the declared input is as wide as that module takes; null when there is none.
     private static Module? FirstWithWidth(Module model)
-        => Leaves(model).FirstOrDefault(module => module is not (ActivationModule or SoftmaxModule or Dropout or Nn.Slice));
+        => Leaves(model).Select(l => l.Module).FirstOrDefault(module => module is not (ActivationModule or SoftmaxModule or Dropout or Nn.Slice));
 
-    // That module's input width (a Conv1d's channels, dim 1); a module of another kind first leaves it free.
+    // A float input's shape, from the first module that decides its rank: a Conv1d takes [N, C, L] and a recurrent
+    // module a sequence, while the modules before it (Linear, LayerNorm, BatchNorm1d, activations, dropout, slices)
+    // keep the rank they are given. With neither, the input is rows [N, In]; a Flatten first takes any rank from 2 on,
+    // so the graph could declare none that every input the model runs on has.
+    private static OnnxDimension[] FloatInputShape(Module model, OnnxDimension[] sequence)
+    {
+        var (prefix, decider) = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or RnnBase or Nn.Flatten);
+        switch (decider)
+        {
+            case Conv1d:
+                // The channels are read by the first BatchNorm1d or Conv1d, the length (fixed) by a Linear or LayerNorm before the Conv1d.
+                var before = Leaves(model).Select(l => l.Module).TakeWhile(m => !ReferenceEquals(m, decider)).Append(decider).ToList();
+                OnnxDimension channels = before.First(m => m is BatchNorm1d or Conv1d) is BatchNorm1d b ? b.NumFeatures : ((Conv1d)decider).InChannels;
+                OnnxDimension length = before.FirstOrDefault(m => m is Linear or LayerNorm) switch
+                {
+                    Linear l => l.InFeatures,
+                    LayerNorm n => n.NormalizedShape,
+                    _ => "L",
+                };
+                return ["N", channels, length];
+            case RnnBase:
+                return [.. sequence, InputWidth(model)];
+            case Nn.Flatten:
+                throw new OnnxExportException(
+                    $"The Flatten at '{(prefix.Length == 0 ? "(root)" : prefix)}' comes before any Conv1d, Lstm or Gru, so the model's input rank cannot be known (Flatten takes any rank from 2 on); put the Flatten after the module that fixes the rank, or flatten the input before the model.");
+            default:
+                return ["N", InputWidth(model)];
+        }
+    }
+
+    // That module's input width; a module of another kind first leaves it free.
     private static OnnxDimension InputWidth(Module model) => FirstWithWidth(model) switch
     {
         Linear l => l.InFeatures,
@@ -120,7 +151,6 @@ public static class ModuleExporter
         BatchNorm1d b => b.NumFeatures,
         Nn.Lstm l => l.InputSize,
         Nn.Gru g => g.InputSize,
-        Conv1d c => c.InChannels,
         _ => "In",
     };
 

@@ -134,11 +134,63 @@ public sealed class OnnxModuleExporterTests
         }
 
         using var wrongChannels = new Sequential(new Conv1d(3, 4, 3), new Conv1d(5, 2, 1));
-        using var afterRows = new Sequential(new Linear(2, 3), new Conv1d(3, 2, 1));
+        using var afterRecurrent = new Sequential(new Lstm(2, 3), new Slice(-1, 1), new Flatten(), new Conv1d(3, 2, 1));
         wrongChannels.Build(device);
-        afterRows.Build(device);
+        afterRecurrent.Build(device);
         Assert.That(Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(wrongChannels))!.Message, Does.StartWith("The Conv1d at '1' expects 5 channels (dim 1), but the value before it has 4"));
-        Assert.That(Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(afterRows))!.Message, Does.Contain("Conv1d '1' takes [N, C, L]").And.Contain("rank 2"));
+        Assert.That(Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(afterRecurrent))!.Message, Does.Contain("Conv1d '3' takes [N, C, L]").And.Contain("rank 2"));
+    }
+
+    // The input is [N, C, L] when a Conv1d is the first module that decides the rank, whatever keeps the rank before
+    // it (a BatchNorm1d, whose channels it takes; a Linear, whose width fixes L) and whatever comes after it (an Lstm).
+    [Test]
+    public void AModelWhoseFirstRankDecidingModuleIsAConv1dTakesNCLAndMatchesTensorlet()
+    {
+        var device = TestDevices.Get("cpu");
+        var random = new Random(23);
+        using var beforeLstm = new Sequential(new Conv1d(3, 4, 1), new Lstm(5, 6, batchFirst: true), new Slice(-1, 1, dim: 1), new Linear(6, 2));
+        using var afterBatchNorm = new Sequential(new BatchNorm1d(3), new Conv1d(3, 4, 3), new Flatten(), new Linear(20, 2));
+        using var afterLinear = new Sequential(new Linear(2, 3), new Conv1d(3, 2, 1));
+        foreach (var (model, length, declared) in new (Sequential, int, string[])[]
+        {
+            (beforeLstm, 5, ["N", "3", "L"]),
+            (afterBatchNorm, 7, ["N", "3", "L"]),
+            (afterLinear, 2, ["N", "3", "2"]),
+        })
+        {
+            model.Build(device, seed: 24);
+            using var warmUp = device.FromArray(OnnxLayerTests.Uniform(random, 4 * 3 * length, 2f), 4, 3, length);
+            model.Forward(warmUp); // in training mode: a BatchNorm1d's running statistics move off 0 and 1
+            model.Eval();
+            var bytes = ModuleExporter.Export(model);
+            var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+            Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)), Is.EqualTo(declared));
+
+            using var session = new OrtSession(bytes);
+            var x = OnnxLayerTests.Uniform(random, 2 * 3 * length, 2f);
+            using var input = device.FromArray(x, 2, 3, length);
+            var expected = model.Forward(input);
+            List<NamedOnnxValue> feeds = [OrtSession.Floats("input", x, 2, 3, length)];
+            if (model == beforeLstm)
+            {
+                feeds.Add(OrtSession.Floats("1.h0", new float[2 * 6], 1, 2, 6));
+                feeds.Add(OrtSession.Floats("1.c0", new float[2 * 6], 1, 2, 6));
+            }
+
+            var y = session.Run([.. feeds])["output"];
+            Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()));
+            Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance));
+        }
+    }
+
+    // A Flatten takes any rank from 2 on, so one before any Conv1d or recurrent module leaves the input's rank unknown.
+    [Test]
+    public void AFlattenBeforeAnyRankDecidingModuleIsRefusedInOneLine()
+    {
+        using var model = new Sequential(new Flatten(), new Linear(12, 2));
+        model.Build(TestDevices.Get("cpu"));
+        var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
+        Assert.That(e.Message, Does.StartWith("The Flatten at '0' comes before any Conv1d, Lstm or Gru, so the model's input rank cannot be known").And.Not.Contain('\n'));
     }
 
     [Test]
