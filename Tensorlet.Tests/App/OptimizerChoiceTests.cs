@@ -1,24 +1,29 @@
 using System.Text.Json;
 using NUnit.Framework;
 using Tensorlet.Models.Checkpoints;
+using Tensorlet.Nn;
+using Tensorlet.Optim;
 using Tensorlet.Samples.CharPredict;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.App;
 
 /// <summary>
-/// <c>train --optimizer adam|adamw|sgd</c> with <c>--weight-decay</c> and <c>--momentum</c>, end to end in process: each
-/// trains both models and is recorded in config.json and the optimizer files; a stopped run resumes with its optimizer's
-/// saved state and ends bit for bit as an uninterrupted one, under each schedule kind; --init-from takes any optimizer;
-/// another optimizer on resume, and --momentum without sgd, get one line and lose nothing.
+/// <c>train --optimizer adam|adamw|sgd|rmsprop</c> with <c>--weight-decay</c>, <c>--momentum</c> and <c>--alpha</c>, end
+/// to end in process: each trains both models and is recorded in config.json and the optimizer files; a stopped run
+/// resumes with its optimizer's saved state and ends bit for bit as an uninterrupted one, under each schedule kind;
+/// --init-from takes any optimizer; another optimizer on resume, and --momentum or --alpha with an optimizer that has
+/// none, get one line and lose nothing.
 /// </summary>
 public sealed class OptimizerChoiceTests
 {
-    [TestCase("adam", new string[0], "Adam", "Adam, lr 0.01", 0f, 0f)]
-    [TestCase("adamw", new[] { "--weight-decay", "0.1" }, "AdamW", "AdamW, lr 0.01, weight decay 0.1", 0.1f, 0f)]
-    [TestCase("sgd", new[] { "--momentum", "0.9", "--weight-decay", "0.001" }, "Sgd", "SGD, lr 0.01, weight decay 0.001, momentum 0.9", 0.001f, 0.9f)]
-    [TestCase("sgd", new string[0], "Sgd", "SGD, lr 0.01", 0f, 0f)]
-    public void EachOptimizerTrainsBothModelsAndIsRecorded(string optimizer, string[] extra, string savedAs, string described, float weightDecay, float momentum)
+    [TestCase("adam", new string[0], "Adam", "Adam, lr 0.01", 0f, 0f, 0.99f)]
+    [TestCase("adamw", new[] { "--weight-decay", "0.1" }, "AdamW", "AdamW, lr 0.01, weight decay 0.1", 0.1f, 0f, 0.99f)]
+    [TestCase("sgd", new[] { "--momentum", "0.9", "--weight-decay", "0.001" }, "Sgd", "SGD, lr 0.01, weight decay 0.001, momentum 0.9", 0.001f, 0.9f, 0.99f)]
+    [TestCase("sgd", new string[0], "Sgd", "SGD, lr 0.01", 0f, 0f, 0.99f)]
+    [TestCase("rmsprop", new[] { "--alpha", "0.95", "--momentum", "0.9", "--weight-decay", "0.001" }, "RMSprop", "RMSprop, lr 0.01, alpha 0.95, weight decay 0.001, momentum 0.9", 0.001f, 0.9f, 0.95f)]
+    [TestCase("rmsprop", new string[0], "RMSprop", "RMSprop, lr 0.01, alpha 0.99", 0f, 0f, 0.99f)]
+    public void EachOptimizerTrainsBothModelsAndIsRecorded(string optimizer, string[] extra, string savedAs, string described, float weightDecay, float momentum, float alpha)
     {
         var runs = AppHarness.TempFolder();
 
@@ -33,26 +38,45 @@ public sealed class OptimizerChoiceTests
             Assert.That(settings.GetProperty("optimizer").GetString(), Is.EqualTo(optimizer));
             Assert.That(settings.GetProperty("weight_decay").GetSingle(), Is.EqualTo(weightDecay));
             Assert.That(settings.GetProperty("momentum").GetSingle(), Is.EqualTo(momentum));
+            Assert.That(settings.GetProperty("alpha").GetSingle(), Is.EqualTo(alpha));
         }
 
         foreach (var model in new[] { "ngram", "lstm" })
         {
             var state = SafeTensorsFile.Read(EditedSafeTensors.OptimizerFileOf(Path.Combine(run, model + ".safetensors")));
             Assert.That(state.Metadata["tensorlet.optimizer"], Is.EqualTo(savedAs), model);
-            Assert.That(state.Tensors.Keys.Any(k => k.StartsWith("momentum_buffer.", StringComparison.Ordinal)), Is.EqualTo(momentum != 0), $"{model}: SGD's momentum buffers");
+            Assert.That(state.Tensors.Keys.Any(k => k.StartsWith("momentum_buffer.", StringComparison.Ordinal)), Is.EqualTo(momentum != 0), $"{model}: SGD's or RMSprop's momentum buffers");
             Assert.That(state.Metadata["tensorlet.step"], Is.EqualTo("3"), $"{model}: 3 batches");
         }
 
         Directory.Delete(runs, true);
     }
 
+    // The settings reach the optimizer: RMSprop's α, momentum and weight decay, ε and centering torch's defaults.
+    [Test]
+    public void RmspropIsMadeWithTheRunsSettings()
+    {
+        using var model = new Linear(3, 2);
+        model.Build(TestDevices.Get("cpu"), seed: 1);
+        var settings = new TrainSettings { Optimizer = "rmsprop", LearningRate = 0.002f, Alpha = 0.95f, Momentum = 0.9f, WeightDecay = 0.01f };
+
+        using var optimizer = RunOptimizer.Create(settings, model.Parameters);
+
+        Assert.That(optimizer, Is.TypeOf<RMSprop>());
+        var rmsprop = (RMSprop)optimizer;
+        Assert.That((rmsprop.LearningRate, rmsprop.Alpha, rmsprop.Momentum, rmsprop.WeightDecay, rmsprop.Epsilon, rmsprop.Centered), Is.EqualTo((0.002f, 0.95f, 0.9f, 0.01f, 1e-8f, false)));
+    }
+
     // Stopped in the middle of the last epoch, then resumed: the same losses, learning rates (a per-batch schedule
     // replayed from the batches trained, an epoch schedule from the run's history) and weights as a run never
-    // interrupted, which needs the optimizer's saved state (AdamW's moments, SGD's momentum buffers).
+    // interrupted, which needs the optimizer's saved state (AdamW's moments, SGD's momentum buffers, RMSprop's mean
+    // squares and momentum buffers) and RMSprop's α from config.json.
     [TestCase("adamw", new[] { "--weight-decay", "0.1", "--schedule", "warmup-cosine", "--warmup-steps", "2" })]
     [TestCase("sgd", new[] { "--momentum", "0.9", "--lr", "0.5", "--schedule", "step", "--lr-step-size", "1", "--lr-decay", "0.5" })]
     [TestCase("sgd", new[] { "--momentum", "0.5", "--weight-decay", "0.01", "--lr", "20", "--schedule", "plateau", "--lr-patience", "0", "--lr-decay", "0.5" })] // far too high: the loss rises in epoch 3
     [TestCase("adam", new[] { "--weight-decay", "0.01" })]
+    [TestCase("rmsprop", new[] { "--momentum", "0.9", "--alpha", "0.95", "--weight-decay", "0.01", "--schedule", "exponential", "--lr-decay", "0.5" })]
+    [TestCase("rmsprop", new[] { "--alpha", "0.5", "--lr", "0.01", "--schedule", "warmup-cosine", "--warmup-steps", "2" })]
     public void StoppingMidEpochAndResumingEndsAsAnUninterruptedRun(string optimizer, string[] extra)
     {
         string[] args = ["train", "--model", "lstm", "--epochs", "4", "--optimizer", optimizer, .. extra, .. AppHarness.TinyTrainArgs];
@@ -100,6 +124,7 @@ public sealed class OptimizerChoiceTests
         AppHarness.Run("train", "--resume", run, "--optimizer", "sgd").AssertError(1, "--optimizer cannot change when resuming");
         AppHarness.Run("train", "--resume", run, "--optimizer", "adamw").AssertError(1, "--optimizer cannot change when resuming");
         AppHarness.Run("train", "--resume", run, "--weight-decay", "0.1").AssertError(1, "--weight-decay cannot change when resuming");
+        AppHarness.Run("train", "--resume", run, "--alpha", "0.95").AssertError(1, "--alpha cannot change when resuming");
         Assert.That(Snapshot(run), Is.EqualTo(before), "the run folder is untouched");
 
         // config.json edited to name another optimizer: the saved state is AdamW's, which an Adam cannot take.
@@ -112,13 +137,17 @@ public sealed class OptimizerChoiceTests
     }
 
     [Test]
-    public void MomentumWithoutSgdAndBadOptimizerValuesAreUsageErrors()
+    public void OptimizerParametersWithoutTheirOptimizerAndBadOptimizerValuesAreUsageErrors()
     {
         // --data names no file: a command line that parsed would fail at once on reading the data, not train.
-        AppHarness.Run("train", "--momentum", "0.9", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--momentum is a parameter of --optimizer sgd; this run's optimizer is adam, which has none.");
-        AppHarness.Run("train", "--optimizer", "adamw", "--momentum", "0.5", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--momentum is a parameter of --optimizer sgd; this run's optimizer is adamw");
+        AppHarness.Run("train", "--momentum", "0.9", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--momentum is a parameter of --optimizer sgd or rmsprop; this run's optimizer is adam, which has none.");
+        AppHarness.Run("train", "--optimizer", "adamw", "--momentum", "0.5", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--momentum is a parameter of --optimizer sgd or rmsprop; this run's optimizer is adamw");
         AppHarness.Run("train", "--optimizer", "sgd", "--momentum", "1").AssertError(CharPredictApp.UsageError, "--momentum must be in [0, 1); got 1.");
-        AppHarness.Run("train", "--optimizer", "rmsprop").AssertError(CharPredictApp.UsageError, "rmsprop");
+        AppHarness.Run("train", "--alpha", "0.95", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--alpha is a parameter of --optimizer rmsprop; this run's optimizer is adam, which has none.");
+        AppHarness.Run("train", "--optimizer", "sgd", "--momentum", "0.9", "--alpha", "0.95", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--alpha is a parameter of --optimizer rmsprop; this run's optimizer is sgd");
+        AppHarness.Run("train", "--optimizer", "rmsprop", "--alpha", "1").AssertError(CharPredictApp.UsageError, "--alpha must be in [0, 1); got 1.");
+        AppHarness.Run("train", "--optimizer", "rmsprop", "--alpha", "-0.1").AssertError(CharPredictApp.UsageError, "--alpha must be in [0, 1); got -0.1.");
+        AppHarness.Run("train", "--optimizer", "adagrad").AssertError(CharPredictApp.UsageError, "adagrad");
         AppHarness.Run("train", "--weight-decay", "-0.1").AssertError(CharPredictApp.UsageError, "--weight-decay must be zero or more; got -0.1.");
         AppHarness.Run("train", "--weight-decay", "NaN").AssertError(CharPredictApp.UsageError, "--weight-decay must be a finite number");
     }

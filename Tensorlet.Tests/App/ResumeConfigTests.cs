@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
+using Tensorlet.Samples.CharPredict;
 
 namespace Tensorlet.Tests.App;
 
@@ -25,9 +26,11 @@ public sealed class ResumeConfigTests
     [TestCase("settings.learning_rate", "-1", "settings.learning_rate must be positive; got -1.")]
     [TestCase("settings.max_batches", "0", "settings.max_batches must be positive; got 0.")]
     [TestCase("settings.lstm_hidden", "100000", "settings.lstm_hidden must be positive and at most 16384; got 100000.")]
-    [TestCase("settings.optimizer", "\"rmsprop\"", "settings.optimizer must be one of adam, adamw, sgd; got 'rmsprop'.")]
+    [TestCase("settings.optimizer", "\"adagrad\"", "settings.optimizer must be one of adam, adamw, sgd, rmsprop; got 'adagrad'.")]
     [TestCase("settings.optimizer", null, "settings.optimizer is missing.")]
     [TestCase("settings.momentum", "0.5", "settings.momentum must be 0 with optimizer adam, which has no momentum; got 0.5.")]
+    [TestCase("settings.alpha", "0.95", "settings.alpha must be 0.99 with optimizer adam, which has no alpha; got 0.95.")]
+    [TestCase("settings.alpha", "\"high\"", "settings.alpha must be a number.")]
     [TestCase("settings.batch", "\"many\"", "settings.batch must be a whole number.")]
     [TestCase("settings.clip_norm", "\"high\"", "settings.clip_norm must be a number or null.")]
     [TestCase("settings.batch", null, "settings.batch is missing.")]
@@ -59,9 +62,9 @@ public sealed class ResumeConfigTests
     [Test]
     public void ARunWrittenBeforeTheOptimizerChoiceResumesAsAdamWithoutWeightDecay()
     {
-        // Such a run's config.json has none of the three settings; it trained Adam without weight decay.
+        // Such a run's config.json has none of the optimizer's settings; it trained Adam without weight decay.
         var run = BadInputTests.CopyOfSharedRun();
-        foreach (var field in new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum" })
+        foreach (var field in new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum", "settings.alpha" })
         {
             Edit(run, field, null);
         }
@@ -73,6 +76,45 @@ public sealed class ResumeConfigTests
         Directory.Delete(run, true);
     }
 
+    // A run written before rmsprop has its optimizer, weight decay and momentum but no alpha, which its optimizer lacks.
+    [Test]
+    public void ARunWrittenBeforeRmspropResumesWithItsOptimizer()
+    {
+        var runs = AppHarness.TempFolder();
+        var stopped = AppHarness.Run(["train", "--model", "lstm", "--epochs", "2", "--optimizer", "sgd", "--lr", "0.5", "--momentum", "0.9", "--stop-after-batches", "4", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
+        Assert.That(stopped.ExitCode, Is.EqualTo(CharPredictApp.Stopped), stopped.ToString());
+        var run = AppHarness.OnlyRun(runs);
+        Edit(run, "settings.alpha", null);
+
+        var result = AppHarness.Run("train", "--resume", run);
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Stdout, Does.Contain("optimizer: SGD, lr 0.5, momentum 0.9").And.Contain("lstm: resuming at epoch 2"));
+        Directory.Delete(runs, true);
+    }
+
+    // Settings no version of train wrote together: rmsprop without its alpha, alpha without the optimizer it belongs to;
+    // an optimizer no version offered is named as such, whatever else the file lacks.
+    [TestCase("\"rmsprop\"", new[] { "settings.alpha" }, "settings.alpha is missing.")]
+    [TestCase(null, new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum" }, "settings.optimizer is missing.")]
+    [TestCase(null, new[] { "settings.weight_decay", "settings.alpha" }, "settings.weight_decay is missing.")]
+    [TestCase("\"adagrad\"", new[] { "settings.alpha" }, "settings.optimizer must be one of adam, adamw, sgd, rmsprop; got 'adagrad'.")]
+    public void ASettingsFileNoVersionWroteIsOneErrorLineAndTouchesNothing(string? optimizer, string[] removed, string expected)
+    {
+        var run = BadInputTests.CopyOfSharedRun();
+        if (optimizer is not null)
+        {
+            Edit(run, "settings.optimizer", optimizer);
+        }
+
+        foreach (var field in removed)
+        {
+            Edit(run, field, null);
+        }
+
+        AssertRefused(run, $"config.json is not a valid run configuration: {expected}");
+    }
+
     // The field is checked with its flag's own range: the two errors state the same rule.
     [TestCase("--batch", "settings.batch", "1000001")]
     [TestCase("--n", "settings.n", "100")]
@@ -81,6 +123,7 @@ public sealed class ResumeConfigTests
     [TestCase("--threads", "settings.threads", "5000")]
     [TestCase("--weight-decay", "settings.weight_decay", "-1")]
     [TestCase("--momentum", "settings.momentum", "1")]
+    [TestCase("--alpha", "settings.alpha", "1")]
     public void AFieldHasTheRangeOfItsFlag(string flag, string field, string value)
     {
         var flagError = AppHarness.Run("train", flag, value, "--device", "cpu");

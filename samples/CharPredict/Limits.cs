@@ -68,8 +68,11 @@ internal static class SettingRanges
     /// <summary>--weight-decay.</summary>
     public static readonly NumberRange<float> WeightDecay = NumberRange<float>.NonNegative();
 
-    /// <summary>--momentum (sgd): 1 or more never forgets a gradient, and the steps grow without bound.</summary>
+    /// <summary>--momentum (sgd, rmsprop): 1 or more never forgets a gradient, and the steps grow without bound.</summary>
     public static readonly NumberRange<float> Momentum = new(0f, 1f, MaxOpen: true);
+
+    /// <summary>--alpha (rmsprop): torch's range; 1 would never move the mean square from its initial 0.</summary>
+    public static readonly NumberRange<float> Alpha = new(0f, 1f, MaxOpen: true);
 
     /// <summary>--batch.</summary>
     public static readonly NumberRange<int> Batch = NumberRange<int>.Positive(Limits.MaxBatch);

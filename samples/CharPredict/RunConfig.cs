@@ -68,10 +68,32 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
 
     private static string FieldName(string section, string jsonName) => section.Length == 0 ? jsonName : $"{section}.{jsonName}";
 
-    // The settings that runs written before train offered a choice of optimizer lack. Those runs trained Adam without
-    // weight decay, which is what the three read as when all are absent (TrainSettings' initial values); one or two
-    // absent is a cut or edited file like any other.
-    private static readonly string[] OptimizerFields = ["optimizer", "weight_decay", "momentum"];
+    // The settings that runs written by earlier versions of train lack, and the optimizers each version offered. A run
+    // written before train offered a choice of optimizer lacks all four and trained Adam without weight decay; one written
+    // before rmsprop lacks only alpha, which no optimizer it offered has. Such a file reads as TrainSettings' initial
+    // values for the settings it lacks. A file that lacks another set of them, or lacks alpha and names rmsprop, is a cut
+    // or edited file like any other.
+    private static readonly (string[] Absent, string[] Optimizers)[] EarlierVersions =
+    [
+        (["optimizer", "weight_decay", "momentum", "alpha"], ["adam"]),
+        (["alpha"], ["adam", "adamw", "sgd"]),
+    ];
+
+    // The settings an earlier version of train did not write, when `settings` is such a version's; else none.
+    private static string[] WrittenEarlier(JsonElement settings)
+    {
+        var lacking = EarlierVersions.SelectMany(v => v.Absent).Distinct().Where(name => !settings.TryGetProperty(name, out _)).ToHashSet();
+        var version = EarlierVersions.FirstOrDefault(v => lacking.SetEquals(v.Absent));
+        if (version.Absent is null)
+        {
+            return [];
+        }
+
+        // An optimizer that version did not offer is not its file; a value train never offers is the range check's.
+        bool offered = !settings.TryGetProperty("optimizer", out var optimizer) || optimizer.ValueKind != JsonValueKind.String
+            || !TrainSettings.Optimizers.Contains(optimizer.GetString()) || version.Optimizers.Contains(optimizer.GetString());
+        return offered ? version.Absent : [];
+    }
 
     // A field that is missing, or a section that is not an object: train writes every field, so a missing one is a
     // file that was cut or edited, not one to fill with a default.
@@ -90,10 +112,10 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
                 continue; // the top level's own check names it
             }
 
-            bool withoutOptimizerChoice = section == "settings" && OptimizerFields.All(name => !element.TryGetProperty(name, out _));
+            string[] writtenEarlier = section == "settings" ? WrittenEarlier(element) : [];
             foreach (var field in FieldsOf(type))
             {
-                if (withoutOptimizerChoice && OptimizerFields.Contains(field.Name))
+                if (writtenEarlier.Contains(field.Name))
                 {
                     continue;
                 }
@@ -179,7 +201,9 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
             () => InRange(Setting(nameof(s.LearningRate)), s.LearningRate, SettingRanges.LearningRate),
             () => InRange(Setting(nameof(s.WeightDecay)), s.WeightDecay, SettingRanges.WeightDecay),
             () => InRange(Setting(nameof(s.Momentum)), s.Momentum, SettingRanges.Momentum),
-            () => s.Momentum != 0 && s.Optimizer != "sgd" ? string.Create(CultureInfo.InvariantCulture, $"{Setting(nameof(s.Momentum))} must be 0 with optimizer {s.Optimizer}, which has no momentum; got {s.Momentum}.") : null,
+            () => Unused(Setting(nameof(s.Momentum)), s.Momentum, 0f, RunOptimizer.WithMomentum, s.Optimizer, "momentum"),
+            () => InRange(Setting(nameof(s.Alpha)), s.Alpha, SettingRanges.Alpha),
+            () => Unused(Setting(nameof(s.Alpha)), s.Alpha, TrainSettings.DefaultAlpha, RunOptimizer.WithAlpha, s.Optimizer, "alpha"),
             () => InRange(Setting(nameof(s.Batch)), s.Batch, SettingRanges.Batch),
             () => InRange(Setting(nameof(s.Seed)), s.Seed, SettingRanges.Seed),
             () => InRange(Setting(nameof(s.ValidationFraction)), s.ValidationFraction, SettingRanges.ValidationFraction),
@@ -256,6 +280,11 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
     private static string? InRange<T>(string field, T? value, NumberRange<T> range)
         where T : struct, INumber<T>, IMinMaxValue<T>
         => value is { } given ? InRange(field, given, range) : null;
+
+    // A parameter of some optimizers only, which train records as its flag's default with the others.
+    private static string? Unused(string field, float value, float unused, string[] takers, string optimizer, string what)
+        => value == unused || takers.Contains(optimizer) ? null
+            : string.Create(CultureInfo.InvariantCulture, $"{field} must be {unused} with optimizer {optimizer}, which has no {what}; got {value}.");
 
     private static string? Count(string field, int? value) => InRange(field, value, NumberRange<int>.NonNegative());
 

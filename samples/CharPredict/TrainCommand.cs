@@ -25,10 +25,11 @@ internal sealed class TrainCommand
     private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "Recurrent layers (LSTM or GRU)", TrainSettings.Default.LstmLayers, SettingRanges.Layers);
     private readonly Option<float> lstmDropout = OptionParsing.Number("--lstm-dropout", "Dropout between recurrent layers", TrainSettings.Default.LstmDropout, SettingRanges.Dropout);
     private readonly Option<int> epochs = OptionParsing.Number("--epochs", "Epochs per model", TrainSettings.Default.Epochs, SettingRanges.Epochs);
-    private readonly Option<string> optimizer = new Option<string>("--optimizer") { Description = "adam, adamw (decoupled weight decay) or sgd; each model of the run trains with it", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmongFluent(TrainSettings.Optimizers);
-    private readonly Option<float> learningRate = OptionParsing.Number("--lr", "Learning rate: adam's and adamw's step size; sgd's factor of the gradient (sgd usually needs a larger one, such as 0.1 to 1)", TrainSettings.Default.LearningRate, SettingRanges.LearningRate);
-    private readonly Option<float> weightDecay = OptionParsing.Number("--weight-decay", "Weight decay, 0 for every optimizer unless given (torch's AdamW default is 0.01): an L2 term in the gradient for adam and sgd, decoupled for adamw", 0f, SettingRanges.WeightDecay);
-    private readonly Option<float> momentum = OptionParsing.Number("--momentum", "sgd: momentum (0: plain SGD)", 0f, SettingRanges.Momentum);
+    private readonly Option<string> optimizer = new Option<string>("--optimizer") { Description = "adam, adamw (decoupled weight decay), sgd or rmsprop (char-rnn's); each model of the run trains with it", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmongFluent(TrainSettings.Optimizers);
+    private readonly Option<float> learningRate = OptionParsing.Number("--lr", "Learning rate: adam's, adamw's and rmsprop's step size; sgd's factor of the gradient (sgd usually needs a larger one, such as 0.1 to 1)", TrainSettings.Default.LearningRate, SettingRanges.LearningRate);
+    private readonly Option<float> weightDecay = OptionParsing.Number("--weight-decay", "Weight decay, 0 for every optimizer unless given (torch's AdamW default is 0.01): an L2 term in the gradient for adam, sgd and rmsprop, decoupled for adamw", 0f, SettingRanges.WeightDecay);
+    private readonly Option<float> momentum = OptionParsing.Number("--momentum", "sgd and rmsprop: momentum (0: none)", 0f, SettingRanges.Momentum);
+    private readonly Option<float> alpha = OptionParsing.Number("--alpha", "rmsprop: smoothing constant of the mean square (torch's 0.99; char-rnn's 0.95)", TrainSettings.DefaultAlpha, SettingRanges.Alpha);
     private readonly Option<int> batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", TrainSettings.Default.Batch, SettingRanges.Batch);
     private readonly Option<int> seed = OptionParsing.Number("--seed", "Seed of the initialisation, shuffles, dropout and samples", TrainSettings.Default.Seed, SettingRanges.Seed);
     private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share held out for validation: of the sequences, or the end of a --text (default 0.05 there)", TrainSettings.Default.ValidationFraction, SettingRanges.ValidationFraction);
@@ -74,7 +75,7 @@ internal sealed class TrainCommand
 
     // Options a resumed run takes from its config.json and may not change.
     private IEnumerable<Option> FixedOptions() =>
-        [model, preset, n, ngramHidden, ngramActivation, ngramWindows, lstmHidden, lstmLayers, lstmDropout, optimizer, learningRate, weightDecay, momentum, batch, seed, validationFraction, maxBatches, clipNorm, sampleLength,
+        [model, preset, n, ngramHidden, ngramActivation, ngramWindows, lstmHidden, lstmLayers, lstmDropout, optimizer, learningRate, weightDecay, momentum, alpha, batch, seed, validationFraction, maxBatches, clipNorm, sampleLength,
             text, lowercase, seqLen, stateful, cell, schedule, lrDecay, lrDecayAfter, lrStepSize, warmupSteps, lrPatience, checkpointEvery, initFrom];
 
     private int Execute(ParseResult result)
@@ -257,12 +258,21 @@ internal sealed class TrainCommand
             }
         }
 
-        // An unknown --optimizer, or a --momentum out of range, is already its option's parse error.
+        // An unknown --optimizer, or a --momentum or --alpha out of range, is already its option's parse error.
         string optimizerName = Token(optimizer) ?? "adam";
-        if (Given(momentum) && TryValue(momentum, 0f, out _) && TrainSettings.Optimizers.Contains(optimizerName) && RunOptimizer.MomentumError(optimizerName) is { } momentumError)
+        var optimizerParameters = new (Option<float> Option, float Fallback, string[] Optimizers)[]
         {
-            r.AddError(momentumError);
-            return;
+            (momentum, 0f, RunOptimizer.WithMomentum),
+            (alpha, TrainSettings.DefaultAlpha, RunOptimizer.WithAlpha),
+        };
+        foreach (var (option, fallback, optimizers) in optimizerParameters)
+        {
+            if (Given(option) && TryValue(option, fallback, out _) && TrainSettings.Optimizers.Contains(optimizerName)
+                && RunOptimizer.ParameterError(option.Name, optimizers, optimizerName) is { } parameterError)
+            {
+                r.AddError(parameterError);
+                return;
+            }
         }
 
         if (basis is not null && !Given(initFrom) && (Token(model) ?? "both") is "lstm" or "both" && Token(cell) is var cellName && cellName is null or "lstm" or "gru"
@@ -319,6 +329,7 @@ internal sealed class TrainCommand
             LearningRate = r.Given(learningRate, basis.LearningRate),
             WeightDecay = r.GetValue(weightDecay),
             Momentum = r.GetValue(momentum),
+            Alpha = r.GetValue(alpha),
             Batch = r.Given(batch, basis.Batch),
             Seed = r.Given(seed, basis.Seed),
             ValidationFraction = r.Given(validationFraction, textPath is null ? basis.ValidationFraction : TrainSettings.DefaultTextValidationFraction),

@@ -53,17 +53,20 @@ internal sealed record TrainSettings
     /// <summary>Epochs, for each model.</summary>
     public int Epochs { get; init; } = 10;
 
-    /// <summary>The optimizer: adam, adamw or sgd.</summary>
+    /// <summary>The optimizer: adam, adamw, sgd or rmsprop.</summary>
     public string Optimizer { get; init; } = "adam";
 
-    /// <summary>The optimizer's learning rate: Adam's and AdamW's step size, SGD's factor of the gradient.</summary>
+    /// <summary>The optimizer's learning rate: Adam's and AdamW's step size, SGD's factor of the gradient, RMSprop's of the scaled gradient.</summary>
     public float LearningRate { get; init; } = 2e-3f;
 
-    /// <summary>Weight decay: an L2 term added to the gradient for adam and sgd (torch's weight_decay), decoupled for adamw; 0 for every optimizer by default.</summary>
+    /// <summary>Weight decay: an L2 term added to the gradient for adam, sgd and rmsprop (torch's weight_decay), decoupled for adamw; 0 for every optimizer by default.</summary>
     public float WeightDecay { get; init; }
 
-    /// <summary>SGD's momentum (0: plain SGD); 0 for adam and adamw, which have none.</summary>
+    /// <summary>SGD's and RMSprop's momentum (0: none); 0 for adam and adamw, which have none.</summary>
     public float Momentum { get; init; }
+
+    /// <summary>RMSprop's smoothing constant α of the mean square; <see cref="DefaultAlpha"/> for the optimizers that have none.</summary>
+    public float Alpha { get; init; } = DefaultAlpha;
 
     /// <summary>Examples per batch (sequences for the LSTM, windows for the n-gram model).</summary>
     public int Batch { get; init; } = 100;
@@ -140,6 +143,9 @@ internal sealed record TrainSettings
     /// <summary>--validation-fraction's default for a text: char-rnn's.</summary>
     public const double DefaultTextValidationFraction = 0.05;
 
+    /// <summary>--alpha's default: torch's RMSprop alpha (char-rnn's decay_rate is 0.95).</summary>
+    public const float DefaultAlpha = 0.99f;
+
     /// <summary>--lr-decay-after's default: char-rnn's learning_rate_decay_after.</summary>
     public const int DefaultLrDecayAfter = 10;
 
@@ -159,7 +165,7 @@ internal sealed record TrainSettings
     public static readonly string[] Activations = ["relu", "tanh", "sigmoid", "gelu"];
 
     /// <summary>The values --optimizer accepts.</summary>
-    public static readonly string[] Optimizers = ["adam", "adamw", "sgd"];
+    public static readonly string[] Optimizers = ["adam", "adamw", "sgd", "rmsprop"];
 
     /// <summary>The values --cell accepts.</summary>
     public static readonly string[] Cells = ["lstm", "gru"];
