@@ -551,12 +551,12 @@ public abstract class RnnBase : Module
 
     private RnnState EndState(Device device, int batch)
     {
-        if (finalState is not null && finalState.Batch == batch && !finalState.Hidden[0].IsDisposed)
+        if (finalState is not null && finalState.Batch == batch && !finalState.IsDisposed)
         {
             return finalState;
         }
 
-        if (finalStates is null || finalStates.Batch < batch || !ReferenceEquals(finalStates.Hidden[0].Device, device) || finalStates.Hidden[0].IsDisposed)
+        if (finalStates is null || finalStates.Batch < batch || !ReferenceEquals(finalStates.Hidden[0].Device, device) || finalStates.IsDisposed)
         {
             finalStates?.Dispose();
             finalStates = NewState(device, batch);
@@ -564,7 +564,8 @@ public abstract class RnnBase : Module
         }
 
         finalState = finalStates.Batch == batch ? finalStates
-            : finalStateRows.Find(finalStates, 0, [batch]) ?? finalStateRows.Add(finalStates, 0, [batch], finalStates.FirstRows(batch));
+            : finalStateRows.Find(finalStates, 0, [batch]) is { IsDisposed: false } rows ? rows
+            : finalStateRows.Add(finalStates, 0, [batch], finalStates.FirstRows(batch));
         return finalState;
     }
 

@@ -30,6 +30,26 @@ public abstract class RnnState : IDisposable
         }
     }
 
+    /// <summary>Whether any of the state's tensors is disposed.</summary>
+    internal bool IsDisposed
+    {
+        get
+        {
+            foreach (var part in parts)
+            {
+                for (int k = 0; k < part.Count; k++)
+                {
+                    if (part[k].IsDisposed)
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>Frees the state's tensors.</summary>
     public void Dispose()
     {
