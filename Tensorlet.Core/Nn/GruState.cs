@@ -14,5 +14,8 @@ public sealed class GruState : RnnState
     }
 
     /// <inheritdoc/>
+    public override GruState Clone() => (GruState)base.Clone();
+
+    /// <inheritdoc/>
     private protected override RnnState WithParts(int batch, Tensor[][] parts) => new GruState(batch, parts[0]);
 }

@@ -15,6 +15,9 @@ public sealed class LstmState : RnnState
     }
 
     /// <inheritdoc/>
+    public override LstmState Clone() => (LstmState)base.Clone();
+
+    /// <inheritdoc/>
     private protected override RnnState WithParts(int batch, Tensor[][] parts) => new LstmState(batch, parts[0], parts[1]);
 
     /// <summary>c per layer (and direction, ordered as <see cref="RnnState.Hidden"/>), [B, H] each.</summary>

@@ -50,6 +50,24 @@ public abstract class RnnState : IDisposable
         }
     }
 
+    /// <summary>
+    /// A copy of the state in tensors of its own on the same device, as PyTorch's <c>h.clone()</c>: how to keep a
+    /// module's <c>FinalState</c> past the next Forward. The caller disposes it.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">A tensor of the state is disposed.</exception>
+    public virtual RnnState Clone()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return WithParts(Batch, [.. parts.Select(p => p.Select(Copy).ToArray())]);
+
+        static Tensor Copy(Tensor t)
+        {
+            var copy = t.Device.Zeros(t.Rows, t.Columns);
+            Ops.Copy(t, copy);
+            return copy;
+        }
+    }
+
     /// <summary>Frees the state's tensors.</summary>
     public void Dispose()
     {

@@ -7,7 +7,8 @@ namespace Tensorlet.Tests.Nn;
 /// <summary>
 /// The contract of a recurrent module's <c>FinalState</c>, on every device, for the LSTM and the GRU, unidirectional and
 /// bidirectional: it is the module's buffer (the final state of a smaller batch shares the first rows of the largest
-/// one's), and disposing it costs the module nothing but fresh buffers.
+/// one's), <see cref="RnnState.Clone"/> keeps a copy of its own, and disposing it costs the module nothing but fresh
+/// buffers.
 /// </summary>
 public sealed class RnnFinalStateTests
 {
@@ -45,6 +46,38 @@ public sealed class RnnFinalStateTests
         Assert.That(Values(FinalState(rnn)), Is.EqualTo(expectedState));
     }
 
+    [TestCaseSource(nameof(Cases))]
+    public void ACloneOwnsItsTensorsAndOutlivesLaterForwards(string cell, bool bidirectional, string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var rnn = Create(cell, bidirectional, device);
+        using var x4 = Input3(device, 4, 1);
+        using var x2 = Input3(device, 2, 2);
+        rnn.Forward(x4);
+        var state = FinalState(rnn);
+        var values = Values(state);
+        using var clone = state.Clone();
+        Assert.That(clone.GetType(), Is.EqualTo(state.GetType()), "an LstmState's clone is an LstmState, a GruState's a GruState");
+        Assert.That((clone.Batch, clone.Hidden.Count), Is.EqualTo((4, state.Hidden.Count)));
+        Assert.That(Values(clone), Is.EqualTo(values));
+
+        rnn.Forward(x2);
+        rnn.Forward(x4);
+        Assert.That(Values(clone), Is.EqualTo(values), "later Forwards leave the clone alone");
+        SetInitialState(rnn, clone);
+        rnn.Forward(x4);
+        rnn.Forward(x4);
+        Assert.That(() => rnn.Forward(x4), Throws.Nothing, "a clone stays the caller's state");
+        SetInitialState(rnn, null);
+
+        var final = FinalState(rnn);
+        var finalValues = Values(final);
+        final.Clone().Dispose();
+        Assert.That(Values(final), Is.EqualTo(finalValues), "disposing a clone leaves the module's state alone");
+        clone.Dispose();
+        Assert.That(() => clone.Clone(), Throws.TypeOf<ObjectDisposedException>());
+    }
+
     private static RnnBase Create(string cell, bool bidirectional, Device device)
     {
         RnnBase rnn = cell == "lstm" ? new Lstm(Input, Hidden, 2, bidirectional: bidirectional) : new Gru(Input, Hidden, 2, bidirectional: bidirectional);
@@ -66,6 +99,18 @@ public sealed class RnnFinalStateTests
         Gru gru => gru.FinalState!,
         _ => throw new ArgumentException(rnn.GetType().Name),
     };
+
+    private static void SetInitialState(RnnBase rnn, RnnState? state)
+    {
+        if (rnn is Lstm lstm)
+        {
+            lstm.InitialState = (LstmState?)state;
+        }
+        else
+        {
+            ((Gru)rnn).InitialState = (GruState?)state;
+        }
+    }
 
     // Every value of the state: h per entry, then c per entry for an LSTM.
     private static float[] Values(RnnState state) =>
