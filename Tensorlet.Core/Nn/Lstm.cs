@@ -38,14 +38,23 @@ public sealed partial class Lstm : RnnBase
         : this(inputSize, hiddenSize, numLayers, dropout)
         => CreateParametersIn(parameters, prefix);
 
-    /// <summary>The (h, c) the next Forward starts from, copied at its start; zeros when null. Ignored while <see cref="RnnBase.CarryState"/> has a state to carry.</summary>
+    /// <summary>
+    /// The (h, c) the next Forward starts from, copied at its start; zeros when null. Ignored while
+    /// <see cref="RnnBase.CarryState"/> has a state to carry. It may be <see cref="FinalState"/> as read after the last
+    /// Forward; a FinalState that a later Forward has overwritten is refused (<see cref="LstmState.Clone"/> keeps one).
+    /// </summary>
     public LstmState? InitialState
     {
         get => (LstmState?)Initial;
         set => Initial = value;
     }
 
-    /// <summary>The (h, c) after the last step of the last Forward, owned by the module; null before the first.</summary>
+    /// <summary>
+    /// The (h, c) after the last step of the last Forward, in the module's buffers: valid until the next Forward, which
+    /// overwrites it whatever its batch size, as every module output; null before the first. Keep it past the next
+    /// Forward with <see cref="LstmState.Clone"/>; once overwritten, it is refused as an <see cref="InitialState"/> and by
+    /// <see cref="RnnBase.CarryFrom"/>.
+    /// </summary>
     public LstmState? FinalState => (LstmState?)Final;
 
     /// <summary>Makes a zero (h, c) state for <paramref name="batch"/> sequences.</summary>

@@ -1,6 +1,6 @@
 namespace Tensorlet.Nn;
 
-/// <summary>The (h, c) state of a multi-layer LSTM: per layer (and direction, when bidirectional), h and c of shape [B, H]. Owns its tensors.</summary>
+/// <summary>The (h, c) state of a multi-layer LSTM: per layer (and direction, when bidirectional), h and c of shape [B, H]. Made by <see cref="Lstm.CreateState"/> or <see cref="Clone"/>, it owns its tensors; a module's <see cref="Lstm.FinalState"/> is the module's buffer, valid until its next Forward (see <see cref="RnnState"/>).</summary>
 public sealed class LstmState : RnnState
 {
     internal LstmState(Device device, int layers, int batch, int hiddenSize)

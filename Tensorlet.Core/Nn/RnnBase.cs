@@ -47,6 +47,11 @@ public abstract class RnnBase : Module
     // The final states' buffers, for the largest batch seen: the final state of a smaller batch is a view of its first
     // rows (finalStateRows), so a short last batch, or batch sizes in turn, allocate nothing once each has been seen.
     private RnnState? finalStates;
+
+    // How many times Forward or CarryFrom has written the final states' buffers: a final state handed out records it
+    // (RnnState.HandOut), so one that a later write has overwritten, through itself or through the rows it shares, is
+    // refused instead of being read as a stale or mixed state.
+    private long finalStateWrites;
     private IndexTensor? savedIndices;
     private Tensor? savedInput;
     private int steps;
@@ -150,8 +155,14 @@ public abstract class RnnBase : Module
     /// <summary>The state the next Forward starts from, copied at its start; null for zeros. Typed by the cell.</summary>
     internal RnnState? Initial { get; set; }
 
-    /// <summary>The state after the last step of the last Forward, owned by the module; null before the first.</summary>
-    internal RnnState? Final => finalState;
+    /// <summary>
+    /// The state after the last step of the last Forward, in the module's buffers until the next Forward; null before the
+    /// first. Marked as handed out now, so that it is refused as a starting state once a later Forward overwrites it.
+    /// </summary>
+    internal RnnState? Final => finalState?.HandOut(this, finalStateWrites);
+
+    /// <summary>How many times Forward or CarryFrom has written the final states' buffers.</summary>
+    internal long FinalStateWrites => finalStateWrites;
 
     /// <summary>Forgets the carried state, so the next Forward starts from the initial state or zeros.</summary>
     public void ResetState() => finalState = null;
@@ -161,12 +172,19 @@ public abstract class RnnBase : Module
     /// size, as if the previous Forward had ended with it (with <see cref="CarryState"/> set): how stateful training
     /// resumed in the middle of an epoch continues exactly.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="state"/> is of another kind or size, or is a FinalState that a later Forward has overwritten.</exception>
     public void CarryFrom(RnnState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         ThrowIfBidirectional(nameof(CarryFrom));
+        if (state.IsOverwritten)
+        {
+            throw new ArgumentException(RnnState.OverwrittenMessage($"The state given to {cellName} CarryFrom"), nameof(state));
+        }
+
         CheckState(state, state.Batch);
         EndState(state.Hidden[0].Device, state.Batch).CopyFrom(state);
+        finalStateWrites++;
     }
 
     /// <summary>
@@ -179,13 +197,14 @@ public abstract class RnnBase : Module
         var (steps, batch) = SequenceShape(input, 3, BatchFirst ? "[B, T, In]" : "[T, B, In]");
         var x = inputMatrix.Matrix(input, steps * batch, input.Shape[2]);
         CheckInputWidth(x);
+        var start = StartState(batch);
         if (batchFirstRows is not null)
         {
             x = batchFirstRows.InputToTimeMajor(x, steps, batch);
         }
 
         savedInputShaped = input;
-        var y = Forward(x, steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
+        var y = Forward(x, steps, batch, Training, moduleSeed, moduleStream++, start, EndState(input.Device, batch));
         if (batchFirstRows is not null)
         {
             y = batchFirstRows.OutputToBatchFirst(y);
@@ -203,6 +222,7 @@ public abstract class RnnBase : Module
     {
         ThrowIfModuleDisposed();
         var (steps, batch) = SequenceShape(input, 2, BatchFirst ? "token indices [B, T]" : "token indices [T, B]");
+        var start = StartState(batch);
         savedInputShaped = null;
         var ids = flatIndices.Of(input);
         if (batchFirstRows is not null)
@@ -212,7 +232,7 @@ public abstract class RnnBase : Module
             ids = batchFirstRows.IdsToTimeMajor(ids, steps, batch);
         }
 
-        var y = Forward(ids, steps, batch, Training, moduleSeed, moduleStream++, StartState(batch), EndState(input.Device, batch));
+        var y = Forward(ids, steps, batch, Training, moduleSeed, moduleStream++, start, EndState(input.Device, batch));
         if (batchFirstRows is not null)
         {
             y = batchFirstRows.OutputToBatchFirst(y);
@@ -547,7 +567,22 @@ public abstract class RnnBase : Module
         return layers[k - 1].Dropout.Backward(below);
     }
 
-    private RnnState? StartState(int batch) => CarryState && finalState is not null && finalState.Batch == batch ? finalState : Initial;
+    // The state a Forward of the module starts from: the carried one, or the initial one, which is refused (before the
+    // Forward changes anything) when it is a final state that a later Forward has overwritten.
+    private RnnState? StartState(int batch)
+    {
+        if (CarryState && finalState is not null && finalState.Batch == batch)
+        {
+            return finalState;
+        }
+
+        if (Initial is { IsOverwritten: true })
+        {
+            throw new ArgumentException(RnnState.OverwrittenMessage($"The {cellName} InitialState"));
+        }
+
+        return Initial;
+    }
 
     private RnnState EndState(Device device, int batch)
     {
@@ -760,6 +795,7 @@ public abstract class RnnBase : Module
     {
         if (finalState is not null)
         {
+            finalStateWrites++;
             Ops.Copy(layers[k].HiddenSteps![steps - 1], finalState.Hidden[k]);
             CopyFinalCells(k, finalState);
         }

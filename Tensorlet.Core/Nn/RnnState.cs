@@ -2,12 +2,23 @@ namespace Tensorlet.Nn;
 
 /// <summary>
 /// The state a multi-layer recurrent module carries from step to step: per layer (per layer and direction, forward
-/// first, for a bidirectional module), h of shape [B, H], and whatever else its cell keeps (an LSTM's c). Owns its tensors. <see cref="Lstm"/> uses <see cref="LstmState"/>, <see cref="Gru"/>
-/// <see cref="GruState"/>.
+/// first, for a bidirectional module), h of shape [B, H], and whatever else its cell keeps (an LSTM's c).
+/// <see cref="Lstm"/> uses <see cref="LstmState"/>, <see cref="Gru"/> <see cref="GruState"/>.
+/// <para>
+/// A state made by <c>CreateState</c> or <see cref="Clone"/> owns its tensors, and the caller disposes it. A module's
+/// <c>FinalState</c> is the module's buffer, valid until the module's next Forward, which overwrites it (whatever its
+/// batch size); <see cref="Clone"/> keeps a copy. Such a state that a later Forward has overwritten is refused as an
+/// <c>InitialState</c> and by <see cref="RnnBase.CarryFrom"/>.
+/// </para>
 /// </summary>
 public abstract class RnnState : IDisposable
 {
     private readonly IReadOnlyList<Tensor>[] parts;
+
+    // The module that handed this state out as its final state, and that module's count of final-state writes then; null
+    // for a state the caller owns.
+    private RnnBase? issuer;
+    private long issuedAt;
 
     private protected RnnState(int batch, params IReadOnlyList<Tensor>[] parts)
     {
@@ -81,6 +92,25 @@ public abstract class RnnState : IDisposable
 
     /// <summary>The state of the first <paramref name="batch"/> sequences: views of this one's rows, owning no buffer.</summary>
     internal RnnState FirstRows(int batch) => WithParts(batch, [.. parts.Select(p => p.Select(t => t.Slice(0, batch)).ToArray())]);
+
+    /// <summary>
+    /// Marks this state, a final state of <paramref name="module"/>, as handed out after the module's final-state write
+    /// number <paramref name="writes"/>: any later write makes it stale (<see cref="IsOverwritten"/>).
+    /// </summary>
+    internal RnnState HandOut(RnnBase module, long writes)
+    {
+        issuer = module;
+        issuedAt = writes;
+        return this;
+    }
+
+    /// <summary>Whether this is a module's final state that the module has overwritten since it handed it out.</summary>
+    internal bool IsOverwritten => issuer is not null && issuer.FinalStateWrites != issuedAt;
+
+    /// <summary>The one line that refuses an overwritten state (<see cref="IsOverwritten"/>).</summary>
+    /// <param name="what">The state's use, as the message starts: "The LSTM InitialState".</param>
+    internal static string OverwrittenMessage(string what) =>
+        $"{what} is a FinalState that a later Forward has overwritten (a FinalState is valid until its module's next Forward); to keep one, copy it with FinalState.Clone() before that Forward.";
 
     /// <summary>Copies <paramref name="source"/>, a state of the same kind and sizes, into this one.</summary>
     internal void CopyFrom(RnnState source)

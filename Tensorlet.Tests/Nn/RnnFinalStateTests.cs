@@ -6,9 +6,10 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// The contract of a recurrent module's <c>FinalState</c>, on every device, for the LSTM and the GRU, unidirectional and
-/// bidirectional: it is the module's buffer (the final state of a smaller batch shares the first rows of the largest
-/// one's), <see cref="RnnState.Clone"/> keeps a copy of its own, and disposing it costs the module nothing but fresh
-/// buffers.
+/// bidirectional: it is the module's buffer, valid until the next Forward (the final state of a smaller batch shares the
+/// first rows of the largest one's); once a later Forward has overwritten it, it is refused as an <c>InitialState</c> and
+/// by <see cref="RnnBase.CarryFrom"/> instead of being read as a stale or mixed state; <see cref="RnnState.Clone"/>
+/// keeps a copy; and disposing it costs the module nothing but fresh buffers.
 /// </summary>
 public sealed class RnnFinalStateTests
 {
@@ -21,6 +22,109 @@ public sealed class RnnFinalStateTests
         from bidirectional in new[] { false, true }
         from device in TestDevices.All
         select new TestCaseData(cell, bidirectional, device);
+
+    // CarryFrom refuses a bidirectional module.
+    private static IEnumerable<TestCaseData> Unidirectional() =>
+        from cell in new[] { "lstm", "gru" }
+        from device in TestDevices.All
+        select new TestCaseData(cell, device);
+
+    [TestCaseSource(nameof(Cases))]
+    public void AFinalStateOverwrittenByAForwardOfAnotherBatchSizeIsRefusedAsTheInitialState(string cell, bool bidirectional, string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var rnn = Create(cell, bidirectional, device);
+        using var x4a = Input3(device, 4, 1);
+        using var x2 = Input3(device, 2, 2);
+        using var x4b = Input3(device, 4, 3);
+
+        rnn.Forward(x4a);
+        using var kept = FinalState(rnn).Clone();
+        SetInitialState(rnn, kept);
+        var expected = rnn.Forward(x4b).ToArray();
+
+        SetInitialState(rnn, null);
+        rnn.Forward(x4a);
+        var held = FinalState(rnn);
+        rnn.Forward(x2);
+        var afterX2 = Values(FinalState(rnn));
+        SetInitialState(rnn, held);
+        var error = Assert.Throws<ArgumentException>(() => rnn.Forward(x4b))!;
+        Assert.That(error.Message, Does.StartWith($"The {cell.ToUpperInvariant()} InitialState is a FinalState that a later Forward has overwritten"));
+        Assert.That(error.Message, Does.Contain("copy it with FinalState.Clone()"));
+        Assert.That(error.Message, Does.Not.Contain('\n'), "one line");
+        Assert.That(Values(FinalState(rnn)), Is.EqualTo(afterX2), "the refused Forward changed nothing");
+
+        SetInitialState(rnn, kept);
+        Assert.That(rnn.Forward(x4b).ToArray(), Is.EqualTo(expected), "a clone taken right after the Forward continues it");
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void AFinalStateOverwrittenByAForwardOfTheSameBatchSizeIsRefused(string cell, bool bidirectional, string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var rnn = Create(cell, bidirectional, device);
+        using var x1 = Input3(device, 4, 1);
+        using var x2 = Input3(device, 4, 2);
+
+        rnn.Forward(x1);
+        var held = FinalState(rnn);
+        rnn.Forward(x2);
+        SetInitialState(rnn, held);
+        Assert.That(() => rnn.Forward(x1), Throws.ArgumentException.With.Message.Contains("a later Forward has overwritten"));
+        if (!bidirectional)
+        {
+            var carry = Assert.Throws<ArgumentException>(() => rnn.CarryFrom(held))!;
+            Assert.That(carry.Message, Does.StartWith($"The state given to {cell.ToUpperInvariant()} CarryFrom is a FinalState that a later Forward has overwritten"));
+            Assert.That(carry.ParamName, Is.EqualTo("state"));
+        }
+    }
+
+    [TestCaseSource(nameof(Unidirectional))]
+    public void AFinalStateOverwrittenByCarryFromIsRefused(string cell, string deviceName)
+    {
+        // CarryFrom writes the state of its batch size into the module's buffers, the rows a larger batch's state shares.
+        var device = TestDevices.Get(deviceName);
+        using var rnn = Create(cell, bidirectional: false, device);
+        using var x4 = Input3(device, 4, 1);
+        rnn.Forward(x4);
+        var held = FinalState(rnn);
+        using var resumed = rnn is Lstm lstm ? (RnnState)lstm.CreateState(device, 2) : ((Gru)rnn).CreateState(device, 2);
+        rnn.CarryFrom(resumed);
+        SetInitialState(rnn, held);
+        Assert.That(() => rnn.Forward(x4), Throws.ArgumentException.With.Message.Contains("a later Forward has overwritten"));
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void TheFinalStateGivenAsTheInitialStateRightAfterItsForwardContinuesTheSequence(string cell, bool bidirectional, string deviceName)
+    {
+        // InitialState = FinalState after each Forward, batch sizes in turn, equals starting each Forward from a clone.
+        var device = TestDevices.Get(deviceName);
+        using var carried = Create(cell, bidirectional, device);
+        using var cloned = Create(cell, bidirectional, device);
+        var inputs = new[] { Input3(device, 4, 1), Input3(device, 4, 2), Input3(device, 2, 3), Input3(device, 2, 4), Input3(device, 4, 5) };
+        RnnState? clone = null;
+        try
+        {
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                bool sameBatch = i > 0 && inputs[i].Shape[1] == inputs[i - 1].Shape[1];
+                SetInitialState(carried, sameBatch ? FinalState(carried) : null);
+                SetInitialState(cloned, sameBatch ? clone : null);
+                Assert.That(carried.Forward(inputs[i]).ToArray(), Is.EqualTo(cloned.Forward(inputs[i]).ToArray()), $"batch {i}");
+                clone?.Dispose();
+                clone = FinalState(cloned).Clone();
+            }
+        }
+        finally
+        {
+            clone?.Dispose();
+            foreach (var x in inputs)
+            {
+                x.Dispose();
+            }
+        }
+    }
 
     [TestCaseSource(nameof(Cases))]
     public void DisposingTheFinalStateOfASmallerBatchLeavesThatBatchSizeWorking(string cell, bool bidirectional, string deviceName)
@@ -67,7 +171,7 @@ public sealed class RnnFinalStateTests
         SetInitialState(rnn, clone);
         rnn.Forward(x4);
         rnn.Forward(x4);
-        Assert.That(() => rnn.Forward(x4), Throws.Nothing, "a clone stays the caller's state");
+        Assert.That(() => rnn.Forward(x4), Throws.Nothing, "a clone is never refused");
         SetInitialState(rnn, null);
 
         var final = FinalState(rnn);

@@ -35,6 +35,38 @@ public sealed class VaryingShapeAllocationTests
         });
     }
 
+    /// <summary>
+    /// The carry pattern: each Forward starts from the final state of the Forward before it, given as the InitialState
+    /// right after it, where the batch sizes match.
+    /// </summary>
+    [TestCase("lstm", false)]
+    [TestCase("lstm", true)]
+    [TestCase("gru", false)]
+    [TestCase("gru", true)]
+    public void ARecurrentModuleStartedFromItsFinalStateAllocatesNothingOnceItHasSeenEachShape(string cell, bool bidirectional)
+    {
+        using var device = Device.Create("cpu", 1);
+        var lstm = cell == "lstm" ? new Lstm(5, 6, 2, bidirectional: bidirectional) : null;
+        var gru = cell == "gru" ? new Gru(5, 6, 2, bidirectional: bidirectional) : null;
+        using Module rnn = (Module?)lstm ?? gru!;
+        rnn.Build(device, seed: 1);
+        var inputs = Inputs(device, s => [s.Steps, s.Batch, 5]);
+        AssertNoAllocationOnceWarm(device, i =>
+        {
+            int batch = Shapes[i].Batch;
+            if (lstm is not null)
+            {
+                lstm.InitialState = lstm.FinalState?.Batch == batch ? lstm.FinalState : null;
+            }
+            else
+            {
+                gru!.InitialState = gru.FinalState?.Batch == batch ? gru.FinalState : null;
+            }
+
+            rnn.Backward(rnn.Forward(inputs[i]));
+        });
+    }
+
     /// <summary>Modules of float input [T, B, 5] (Slice along T, and along B as a batch-first model's last step).</summary>
     [TestCaseSource(nameof(DenseModules))]
     public void AModuleAllocatesNothingOnceItHasSeenEachShape(Func<Module> create)
