@@ -44,6 +44,15 @@ public sealed class AdamW : IOptimizer
     /// <summary>The parameter groups, for checkpoints.</summary>
     internal ParameterGroupLayout Groups => adam.Groups;
 
+    /// <summary>β1, the decay of the first moment (the default of the groups that set none).</summary>
+    public float Beta1 => adam.Beta1;
+
+    /// <summary>β2, the decay of the second moment (the default of the groups that set none).</summary>
+    public float Beta2 => adam.Beta2;
+
+    /// <summary>ε, added after the square root (the default of the groups that set none).</summary>
+    public float Epsilon => adam.Epsilon;
+
     /// <summary>The decoupled weight decay (the default of the groups that set none).</summary>
     public float WeightDecay => adam.WeightDecay;
 

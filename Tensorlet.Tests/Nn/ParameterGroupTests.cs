@@ -103,6 +103,8 @@ public sealed class ParameterGroupTests
         Assert.That((adam.WeightDecay, adamW.WeightDecay, sgd.WeightDecay, sgd.Momentum), Is.EqualTo((0.1f, 0.1f, 0.1f, 0.9f)));
         using var betas = new Adam([new ParameterGroup(biases) { Beta1 = 0.5f, Beta2 = 0.9f, Epsilon = 1e-3f }, new ParameterGroup(weights)], 1e-3f, beta1: 0.8f, beta2: 0.99f, epsilon: 1e-6f);
         Assert.That((betas.Beta1, betas.Beta2, betas.Epsilon), Is.EqualTo((0.8f, 0.99f, 1e-6f)));
+        using var betasW = new AdamW([new ParameterGroup(biases) { Beta1 = 0.5f, Beta2 = 0.9f, Epsilon = 1e-3f }, new ParameterGroup(weights)], 1e-3f, beta1: 0.8f, beta2: 0.99f, epsilon: 1e-6f);
+        Assert.That((betasW.Beta1, betasW.Beta2, betasW.Epsilon), Is.EqualTo((0.8f, 0.99f, 1e-6f)));
     }
 
     [Test]
