@@ -269,6 +269,25 @@ internal interface IKernelBackend : IDisposable
     /// </summary>
     void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry);
 
+    /// <summary>
+    /// y [N, C, L_out] = the maximum of each window of x [N, C, L] (<paramref name="geometry"/>'s windows, its rows N·C),
+    /// and argmax [N·C·L_out] its position in the row: the first maximum, or the last NaN where the window holds one;
+    /// −∞ and −1 for a window with no tap inside x. y is not x.
+    /// </summary>
+    void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry);
+
+    /// <summary>
+    /// dx [N, C, L]: each element the sum of dy [N, C, L_out] over the outputs whose <paramref name="argmax"/> (as
+    /// <see cref="MaxPool1d"/> wrote it) is its position, 0 for none. dx is not dy.
+    /// </summary>
+    void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry geometry);
+
+    /// <summary>y [N, C, L_out] = the sum of each window's taps inside x [N, C, L] over the window's divisor (<see cref="Pool1dGeometry.Divisor"/>). y is not x.</summary>
+    void AvgPool1d(Tensor x, Tensor y, Pool1dGeometry geometry);
+
+    /// <summary>dx [N, C, L]: each element the sum, over the windows it is a tap of, of their dy over their divisor; 0 for none. dx is not dy.</summary>
+    void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry geometry);
+
     /// <summary>One torch.optim.SGD step in place; momentum is not touched when the coefficients' momentum is 0.</summary>
     void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients);
 

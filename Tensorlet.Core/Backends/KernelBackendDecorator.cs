@@ -394,6 +394,38 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.MaxPool1d(x, y, argmax, geometry);
+        End(nameof(MaxPool1d), mark);
+    }
+
+    /// <inheritdoc/>
+    public void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.MaxPool1dBackward(dy, argmax, dx, geometry);
+        End(nameof(MaxPool1dBackward), mark);
+    }
+
+    /// <inheritdoc/>
+    public void AvgPool1d(Tensor x, Tensor y, Pool1dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.AvgPool1d(x, y, geometry);
+        End(nameof(AvgPool1d), mark);
+    }
+
+    /// <inheritdoc/>
+    public void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.AvgPool1dBackward(dy, dx, geometry);
+        End(nameof(AvgPool1dBackward), mark);
+    }
+
+    /// <inheritdoc/>
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
     {
         var mark = Begin();

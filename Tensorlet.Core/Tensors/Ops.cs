@@ -688,6 +688,51 @@ public static class Ops
     }
 
     /// <summary>
+    /// y [N, C, L_out] = the maximum of each window of x [N, C, L] (<paramref name="windows"/>, over the N·C rows), and
+    /// argmax [N·C·L_out] its position l in the row: the first maximum, or the last NaN where the window holds one (NaN
+    /// propagates, as in PyTorch on the CPU); a padded tap is never the maximum.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes are not those of <paramref name="windows"/>, or y shares x's buffer.</exception>
+    internal static void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry windows)
+    {
+        var device = SameDevice(nameof(MaxPool1d), x, y);
+        SameDevice(nameof(MaxPool1d), device, argmax);
+        CheckPool1d(nameof(MaxPool1d), x, y, argmax, windows);
+        device.Backend.MaxPool1d(x, y, argmax, windows);
+    }
+
+    /// <summary>dx [N, C, L] = the gradient of <see cref="MaxPool1d"/>: each element the sum of dy [N, C, L_out] over the outputs whose argmax is its position.</summary>
+    /// <exception cref="ArgumentException">As <see cref="MaxPool1d"/>, dx in x's place and dy in y's.</exception>
+    internal static void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry windows)
+    {
+        var device = SameDevice(nameof(MaxPool1dBackward), dy, dx);
+        SameDevice(nameof(MaxPool1dBackward), device, argmax);
+        CheckPool1d(nameof(MaxPool1dBackward), dx, dy, argmax, windows);
+        device.Backend.MaxPool1dBackward(dy, argmax, dx, windows);
+    }
+
+    /// <summary>
+    /// y [N, C, L_out] = the mean of each window of x [N, C, L] (<paramref name="windows"/>): the sum of its taps inside x
+    /// over k when it counts the padding (count_include_pad), else over the taps inside x.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="MaxPool1d"/>.</exception>
+    internal static void AvgPool1d(Tensor x, Tensor y, Pool1dGeometry windows)
+    {
+        var device = SameDevice(nameof(AvgPool1d), x, y);
+        CheckPool1d(nameof(AvgPool1d), x, y, null, windows);
+        device.Backend.AvgPool1d(x, y, windows);
+    }
+
+    /// <summary>dx [N, C, L] = the gradient of <see cref="AvgPool1d"/>: each element the sum of dy over the divisor of every window it is a tap of.</summary>
+    /// <exception cref="ArgumentException">As <see cref="MaxPool1d"/>, dx in x's place and dy in y's.</exception>
+    internal static void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry windows)
+    {
+        var device = SameDevice(nameof(AvgPool1dBackward), dy, dx);
+        CheckPool1d(nameof(AvgPool1dBackward), dx, dy, null, windows);
+        device.Backend.AvgPool1dBackward(dy, dx, windows);
+    }
+
+    /// <summary>
     /// One torch.optim.SGD step in place. <paramref name="momentumBuffer"/> is read and written only when momentum is
     /// not 0; on the first step (<paramref name="firstStep"/>) it is set to the gradient, as torch does.
     /// </summary>
@@ -835,6 +880,32 @@ public static class Ops
             {
                 throw new ArgumentException($"{op} shape mismatch: {t.ShapeText} must hold C = {x.Shape[1]} values for x {x.ShapeText}.");
             }
+        }
+    }
+
+    // x [N, C, L] and y [N, C, L_out] (and argmax, N·C·L_out indices) as the windows say, the windows' sizes as PyTorch
+    // takes them, and y not x's buffer.
+    private static void CheckPool1d(string op, Tensor x, Tensor y, IndexTensor? argmax, Pool1dGeometry g)
+    {
+        bool sizes = g.Adaptive != 0
+            ? g.OutputLength >= 1
+            : g.KernelSize >= 1 && g.Stride >= 1 && g.Dilation >= 1 && g.Padding >= 0 && g.Padding <= g.KernelSize / 2
+              && g.OutputLength == Conv1dGeometry.OutputLengthOf(g.Length, g.KernelSize, g.Stride, g.Padding, g.Dilation);
+        if (!sizes || g.Length < 1 || g.OutputLength < 1)
+        {
+            throw new ArgumentException($"{op}: {g} are not the windows of a pooling.", nameof(g));
+        }
+
+        if (x.Rank != 3 || y.Rank != 3 || (long)x.Shape[0] * x.Shape[1] != g.Rows || x.Shape[2] != g.Length
+            || y.Shape[0] != x.Shape[0] || y.Shape[1] != x.Shape[1] || y.Shape[2] != g.OutputLength || (argmax is not null && argmax.Length != y.Length))
+        {
+            throw new ArgumentException(
+                $"{op} shape mismatch: {g} pool [N, C, {g.Length}] into [N, C, {g.OutputLength}] with N·C = {g.Rows}; got {x.ShapeText} and {y.ShapeText}{(argmax is null ? "" : $" with argmax {argmax.ShapeText}")}.", nameof(y));
+        }
+
+        if (ReferenceEquals(x.Storage, y.Storage))
+        {
+            throw new ArgumentException($"{op}: {x.ShapeText} and {y.ShapeText} must be separate buffers.", nameof(y));
         }
     }
 

@@ -76,6 +76,10 @@ public sealed partial class KernelPtxTests
             $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.InputGradient)}",
             $"{nameof(UnfoldKernels)}.{nameof(UnfoldKernels.Unfold)}",
             $"{nameof(UnfoldKernels)}.{nameof(UnfoldKernels.Fold)}",
+            $"{nameof(PoolKernels)}.{nameof(PoolKernels.MaxForward)}",
+            $"{nameof(PoolKernels)}.{nameof(PoolKernels.MaxBackward)}",
+            $"{nameof(PoolKernels)}.{nameof(PoolKernels.AvgForward)}",
+            $"{nameof(PoolKernels)}.{nameof(PoolKernels.AvgBackward)}",
             $"{nameof(GemmTiledKernel)}.{nameof(GemmTiledKernel.Run)}<{nameof(GemmTileGpu)}>",
         ];
         var names = BackendKernels.All.Select(BackendKernels.NameOf).ToList();

@@ -250,6 +250,38 @@ internal sealed partial class IlgpuBackend
         }
     }
 
+    public void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry)
+    {
+        if (y.Length > 0)
+        {
+            Elementwise.MaxPool(Extent(y.Length), x.View, y.View, argmax.View, geometry);
+        }
+    }
+
+    public void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry geometry)
+    {
+        if (dx.Length > 0)
+        {
+            Elementwise.MaxPoolBackward(Extent(dx.Length), dy.View, argmax.View, dx.View, geometry);
+        }
+    }
+
+    public void AvgPool1d(Tensor x, Tensor y, Pool1dGeometry geometry)
+    {
+        if (y.Length > 0)
+        {
+            Elementwise.AvgPool(Extent(y.Length), x.View, y.View, geometry);
+        }
+    }
+
+    public void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry geometry)
+    {
+        if (dx.Length > 0)
+        {
+            Elementwise.AvgPoolBackward(Extent(dx.Length), dy.View, dx.View, geometry);
+        }
+    }
+
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
     {
         if (parameters.Length > 0)

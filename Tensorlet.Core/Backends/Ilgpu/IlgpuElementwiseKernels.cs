@@ -7,7 +7,7 @@ namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
 /// The elementwise, gather/scatter, bias, reduction, dropout and Adam kernels, the first stage of the layer norm's
-/// weight gradient, the batch norm's kernels and the convolution's unfold and fold, each compiled and loaded on one accelerator the first time it is used (loading costs about 300 ms
+/// weight gradient, the batch norm's kernels, the convolution's unfold and fold and the poolings, each compiled and loaded on one accelerator the first time it is used (loading costs about 300 ms
 /// per kernel on CUDA), bound to the default stream; plus the scratch buffers of the two-stage reductions, grown on
 /// demand and then reused.
 /// </summary>
@@ -47,6 +47,10 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients>? rmsprop;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? unfold;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? fold;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry>? maxPool;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool1dGeometry>? maxPoolBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry>? avgPool;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry>? avgPoolBackward;
     private MemoryBuffer1D<double, Stride1D.Dense>? scratch;
     private MemoryBuffer1D<float, Stride1D.Dense>? floatScratch;
 
@@ -159,6 +163,18 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry> Fold
         => fold ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>(UnfoldKernels.Fold);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry> MaxPool
+        => maxPool ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry>(PoolKernels.MaxForward);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool1dGeometry> MaxPoolBackward
+        => maxPoolBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool1dGeometry>(PoolKernels.MaxBackward);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry> AvgPool
+        => avgPool ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry>(PoolKernels.AvgForward);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry> AvgPoolBackward
+        => avgPoolBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry>(PoolKernels.AvgBackward);
 
     /// <summary>A double scratch view of at least <paramref name="length"/> elements, valid until the next call.</summary>
     public ArrayView<double> Scratch(long length)
