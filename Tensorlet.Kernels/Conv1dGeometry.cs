@@ -42,16 +42,19 @@ internal readonly record struct Conv1dGeometry(int Batch, int Channels, int Leng
         AtLeast(dilation, 1, nameof(dilation));
     }
 
-    /// <summary>Throws, in one line naming the value, when <paramref name="value"/> is below <paramref name="minimum"/>.</summary>
+    /// <summary>Throws, in one line naming the value and <paramref name="layer"/>, when <paramref name="value"/> is below <paramref name="minimum"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is below <paramref name="minimum"/>.</exception>
-    public static void AtLeast(int value, int minimum, string name)
+    public static void AtLeast(int value, int minimum, string name, string layer = "convolution")
     {
         if (value < minimum)
         {
             // Without the actual value as an argument, whose text would go on a second line.
-            throw new ArgumentOutOfRangeException(name, $"A convolution's {name} must be at least {minimum}; got {value}.");
+            throw new ArgumentOutOfRangeException(name, $"{Owner(layer)} {name} must be at least {minimum}; got {value}.");
         }
     }
+
+    /// <summary>"A convolution's", "An AvgPool1d's": <paramref name="layer"/> as the owner of a size in a message.</summary>
+    public static string Owner(string layer) => $"{("AEIOUaeiou".Contains(layer[0], StringComparison.Ordinal) ? "An" : "A")} {layer}'s";
 
     /// <summary>
     /// L_out for these sizes, floored as PyTorch floors it; 0 when the dilated kernel is wider than the padded input. A

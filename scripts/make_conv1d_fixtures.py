@@ -55,14 +55,18 @@ def make_variant(variant, tensors):
     g = torch.Generator().manual_seed(22)
     x = torch.randn(3, c_in, length, generator=g)
     y = torch.randn(3, 2, generator=g)
-    v = variant + "."
+    record(lambda: model(variant), x, y, variant + ".", tensors)
+
+
+def record(make_model, x, y, v, tensors):
+    """V.x, V.y, V.<param>, the forward, loss and backward of make_model() on (x, y), and V.adam3.<param>."""
     tensors[v + "x"] = x
     tensors[v + "y"] = y
-    for name, t in model(variant).state_dict().items():
+    for name, t in make_model().state_dict().items():
         tensors[v + name] = t.clone()
-    run(model(variant), x, y, v, tensors)
+    run(make_model(), x, y, v, tensors)
 
-    m = model(variant)
+    m = make_model()
     opt = torch.optim.Adam(m.parameters(), lr=0.01)
     for _ in range(3):
         opt.zero_grad()

@@ -127,6 +127,26 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
     }
 
+    [TestCase(1, "max")]
+    [TestCase(2, "max")]
+    [TestCase(2, "global avg")]
+    public void APoolingAfterAConv1dTrainsWithoutAllocatingOnCpu(int threads, string pooling)
+    {
+        // [batch, 8, 32] → Conv1d(8, 16, 3, padding 1) → MaxPool1d(2) [batch, 16, 16] (its argmax in an index buffer of
+        // its own) or AdaptiveAvgPool1d(1) [batch, 16, 1] → Flatten → Linear.
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(6);
+        const int examples = 64;
+        var inputs = Enumerable.Range(0, examples * 8 * 32).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var targets = Enumerable.Range(0, examples * 4).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var source = new TensorBatchSource<float, float>(inputs, [8, 32], targets, [4]);
+        var (pool, pooled) = pooling == "max" ? ((Module)new MaxPool1d(2), 16) : (new AdaptiveAvgPool1d(1), 1);
+        using var model = new Sequential(new Conv1d(8, 16, 3, padding: 1), new Relu(), pool, new Flatten(), new Linear(16 * pooled, 4));
+        model.Build(device, seed: 1);
+        using var loss = new MseLoss();
+        Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
+    }
+
     /// <summary>
     /// Runs warm-up steps of the Trainer's training step (Forward, CrossEntropyLoss, Backward, Adam), then returns the
     /// managed bytes this thread allocated per step in the cleanest of up to <see cref="Windows"/> windows (see there

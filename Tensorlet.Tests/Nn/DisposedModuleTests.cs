@@ -27,6 +27,10 @@ public sealed class DisposedModuleTests
         new object[] { "Slice", (Func<Module>)(() => new Slice(0, 1)), false },
         new object[] { "Conv1d", (Func<Module>)(() => new Conv1d(1, 2, 3)), false }, // x [2, 1, 4] is one channel of 4
         new object[] { "Flatten", (Func<Module>)(() => new Flatten()), false },
+        new object[] { "MaxPool1d", (Func<Module>)(() => new MaxPool1d(2)), false },
+        new object[] { "AvgPool1d", (Func<Module>)(() => new AvgPool1d(2)), false },
+        new object[] { "AdaptiveMaxPool1d", (Func<Module>)(() => new AdaptiveMaxPool1d(1)), false },
+        new object[] { "AdaptiveAvgPool1d", (Func<Module>)(() => new AdaptiveAvgPool1d(1)), false },
         new object[] { "Sequential", (Func<Module>)(() => new Sequential(new Linear(4, 4), new Tanh())), false },
     ];
 

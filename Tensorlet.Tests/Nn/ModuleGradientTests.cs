@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Tensorlet.Kernels;
+using Tensorlet.Kernels.Reference;
 using Tensorlet.Nn;
 using Tensorlet.Tests.Infrastructure;
 using Tensorlet.Tests.Models;
@@ -439,6 +440,94 @@ public sealed class ModuleGradientTests
             Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5), $"pass {pass}");
             Assert.That(dx.Shape, Is.EqualTo(new[] { n, inChannels, length }), "dx is shaped as the input");
             AssertGradients(model, analytic);
+            AssertClose(dx.ToArray(), analytic["x"], "x");
+        }
+    }
+
+    private static IEnumerable<TestCaseData> PoolingCases() =>
+        from device in TestDevices.All
+        from pooling in new[] { "max k2", "max k3 s2 p1 d2", "avg k3 s2 p1", "avg k4 s3 p2 no pad count", "adaptive max 4", "adaptive avg 4", "global max", "global avg", "adaptive max 12" }
+        select new TestCaseData(device, pooling);
+
+    // Pooling → Tanh → Flatten → Linear → MSE on x [2, 3, 9]: the input and the Linear's parameters. x holds distinct
+    // values at least 0.05 apart, so no step of the finite differences moves a window's maximum. "max k2" leaves the
+    // last position unread (dx 0 there); "max k3 s2 p1 d2" pads and dilates; the average with padding counts it or
+    // not; the adaptive windows overlap (9 is no multiple of 4), outputSize 1 pools globally, and 12 outputs over 9
+    // positions read some positions twice.
+    [TestCaseSource(nameof(PoolingCases))]
+    public void APoolingBeforeFlattenAndLinearMatchesFiniteDifferences(string deviceName, string pooling)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int n = 2, channels = 3, length = 9, outFeatures = 2;
+        var (pool, g, max) = pooling switch
+        {
+            "max k2" => ((Module)new MaxPool1d(2), Pool1dGeometry.Sliding(n * channels, length, 2, 2, 0, 1, true), true),
+            "max k3 s2 p1 d2" => (new MaxPool1d(3, stride: 2, padding: 1, dilation: 2), Pool1dGeometry.Sliding(n * channels, length, 3, 2, 1, 2, true), true),
+            "avg k3 s2 p1" => (new AvgPool1d(3, stride: 2, padding: 1), Pool1dGeometry.Sliding(n * channels, length, 3, 2, 1, 1, true), false),
+            "avg k4 s3 p2 no pad count" => (new AvgPool1d(4, stride: 3, padding: 2, countIncludePad: false), Pool1dGeometry.Sliding(n * channels, length, 4, 3, 2, 1, false), false),
+            "adaptive max 4" => (new AdaptiveMaxPool1d(4), Pool1dGeometry.AdaptiveWindows(n * channels, length, 4), true),
+            "adaptive avg 4" => (new AdaptiveAvgPool1d(4), Pool1dGeometry.AdaptiveWindows(n * channels, length, 4), false),
+            "global max" => (new AdaptiveMaxPool1d(1), Pool1dGeometry.AdaptiveWindows(n * channels, length, 1), true),
+            "global avg" => (new AdaptiveAvgPool1d(1), Pool1dGeometry.AdaptiveWindows(n * channels, length, 1), false),
+            _ => (new AdaptiveMaxPool1d(12), Pool1dGeometry.AdaptiveWindows(n * channels, length, 12), true),
+        };
+        int flat = channels * g.OutputLength;
+        var reference = new ReferenceModules();
+        reference.Randomize(11, ("3.weight", outFeatures * flat), ("3.bias", outFeatures));
+        var shuffle = new Random(12);
+        reference.Parameters["x"] = [.. Enumerable.Range(0, n * channels * length).Select(i => (i * 0.05) - 1.3).OrderBy(_ => shuffle.Next())];
+        RoundToFloat(reference);
+        var target = Enumerable.Range(0, n * outFeatures).Select(i => (double)(float)Math.Sin(i)).ToArray();
+        (double Loss, Dictionary<string, double[]> Grads) Run()
+        {
+            var x = reference.Parameters["x"];
+            var h = new double[g.Rows * g.OutputLength];
+            var argmax = new int[h.Length];
+            if (max)
+            {
+                ReferencePool.MaxForward(g, x, h, argmax);
+            }
+            else
+            {
+                ReferencePool.AvgForward(g, x, h);
+            }
+
+            var a = ReferenceModules.Activate(Activation.Tanh, h);
+            var (loss, dp) = ReferenceModules.Mse(reference.Linear("3", a, n, flat, outFeatures), target, sum: false);
+            var grads = new Dictionary<string, double[]>();
+            var da = reference.LinearBackward("3", a, dp, n, flat, outFeatures, grads);
+            var dh = ReferenceModules.ActivateBackward(Activation.Tanh, h, a, da);
+            grads["x"] = new double[x.Length];
+            if (max)
+            {
+                ReferencePool.MaxBackward(g, dh, argmax, grads["x"]);
+            }
+            else
+            {
+                ReferencePool.AvgBackward(g, dh, grads["x"]);
+            }
+
+            return (loss, grads);
+        }
+
+        var analytic = Run().Grads;
+        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
+
+        using var pooled = new Sequential(pool, new Tanh(), new Flatten(), new Linear(flat, outFeatures));
+        pooled.Build(device);
+        Load(pooled, reference);
+        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), n, channels, length);
+        using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), n, outFeatures);
+        using var mse = new MseLoss();
+        foreach (int pass in new[] { 1, 2 })
+        {
+            // The second pass runs in the buffers of the first.
+            pooled.Parameters.ZeroGradients();
+            double value = mse.Forward(pooled.Forward(input), expected);
+            var dx = pooled.Backward(mse.Backward())!;
+            Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5), $"pass {pass}");
+            Assert.That(dx.Shape, Is.EqualTo(new[] { n, channels, length }), "dx is shaped as the input");
+            AssertGradients(pooled, analytic);
             AssertClose(dx.ToArray(), analytic["x"], "x");
         }
     }

@@ -1,0 +1,54 @@
+using Tensorlet.Kernels;
+
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// nn.MaxPool1d (ceil_mode false): y [N, C, L_out] = the maximum over the window x[n, c, t·stride − padding +
+/// j·dilation], j &lt; k, of x [N, C, L], with L_out = ⌊(L + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1; padded
+/// positions are −∞, so they are never the maximum. A window holding a NaN gives NaN, as in PyTorch. Backward routes each
+/// output's gradient to the position of its maximum (the first one in the window, as PyTorch on the CPU; the last NaN
+/// where there is one), kept as indices in a buffer of the module's own. It has no parameters.
+/// </summary>
+public sealed class MaxPool1d : Pool1dModule
+{
+    private readonly string description;
+
+    /// <summary>Creates the layer.</summary>
+    /// <param name="kernelSize">k, the taps of the window.</param>
+    /// <param name="stride">The step between windows; null (the default) for k, as nn.MaxPool1d's <c>stride=None</c>.</param>
+    /// <param name="padding">The −∞ added on each side of the input, at most k/2 as PyTorch requires.</param>
+    /// <param name="dilation">The step between the window's taps.</param>
+    /// <exception cref="ArgumentOutOfRangeException">k, the stride or the dilation is not positive, or the padding is negative or more than k/2.</exception>
+    public MaxPool1d(int kernelSize, int? stride = null, int padding = 0, int dilation = 1)
+        : base(max: true)
+    {
+        Conv1dGeometry.AtLeast(kernelSize, 1, nameof(kernelSize), nameof(MaxPool1d));
+        Conv1dGeometry.AtLeast(stride ?? kernelSize, 1, nameof(stride), nameof(MaxPool1d));
+        Conv1dGeometry.AtLeast(dilation, 1, nameof(dilation), nameof(MaxPool1d));
+        Pool1dWindows.CheckPadding(nameof(MaxPool1d), padding, kernelSize);
+        KernelSize = kernelSize;
+        Stride = stride ?? kernelSize;
+        Padding = padding;
+        Dilation = dilation;
+        description = $"MaxPool1d(kernel {KernelSize}, stride {Stride}, padding {Padding}, dilation {Dilation})";
+    }
+
+    /// <summary>k, the taps of the window.</summary>
+    public int KernelSize { get; }
+
+    /// <summary>The step between windows.</summary>
+    public int Stride { get; }
+
+    /// <summary>The −∞ added on each side of the input.</summary>
+    public int Padding { get; }
+
+    /// <summary>The step between the window's taps.</summary>
+    public int Dilation { get; }
+
+    /// <summary>L_out for an input of length <paramref name="length"/>; 0 when the window does not fit.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">L_out is more than int.MaxValue.</exception>
+    public int OutputLength(int length) => Pool1dWindows.OutputLength(length, KernelSize, Stride, Padding, Dilation);
+
+    /// <inheritdoc/>
+    private protected override Pool1dGeometry Windows(Tensor input) => Pool1dWindows.Sliding(description, input, KernelSize, Stride, Padding, Dilation, countIncludePad: true);
+}
