@@ -9,7 +9,9 @@ namespace Tensorlet.Onnx;
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
 /// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="BatchNorm1d"/> a
 /// BatchNormalization with its running statistics (its evaluation mode), <see cref="Conv1d"/> a Conv,
-/// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="Relu"/>, <see cref="Tanh"/>
+/// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="MaxPool1d"/> a MaxPool, <see cref="AvgPool1d"/> an
+/// AveragePool, <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/> of output size 1 a GlobalMaxPool or
+/// GlobalAveragePool (ONNX has no adaptive pooling of another size), <see cref="Relu"/>, <see cref="Tanh"/>
 /// and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
 /// tanh form Mul, Add and Tanh), <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
 /// <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
@@ -18,8 +20,8 @@ namespace Tensorlet.Onnx;
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] ([B, T] when the first recurrent module is batch-first)
 /// when the first module takes them (see the tokenIds parameter), otherwise float, its rank decided by the first
-/// <see cref="Conv1d"/>, recurrent module or <see cref="Nn.Flatten"/> (the modules before it keep the rank they are
-/// given): [N, C, L] for a Conv1d (L fixed by a Linear or LayerNorm before it, else free), [T, B, In] for a recurrent
+/// <see cref="Conv1d"/>, pooling, recurrent module or <see cref="Nn.Flatten"/> (the modules before it keep the rank they
+/// are given): [N, C, L] for a Conv1d or a pooling (L fixed by a Linear or LayerNorm before it, else free), [T, B, In] for a recurrent
 /// module ([B, T, In] batch-first), and [N, In] when the model has none of them; a Flatten there takes any rank from 2
 /// on, so the export is refused. Its output is <c>output</c>. Every
 /// recurrent module adds the inputs <c>{prefix}.h0</c> and (LSTM) <c>{prefix}.c0</c> [L, B, H] ([2·L, B, H] when it is
@@ -42,7 +44,8 @@ public static class ModuleExporter
     /// The model is not built or is a child module, a module has no ONNX export (the message names its type and
     /// state_dict prefix), takes input of the other kind than it is given or of another width (a Linear, LayerNorm,
     /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), a Flatten comes before any Conv1d,
-    /// Lstm or Gru (the input's rank cannot be known), or the weights exceed one file's 2 GiB.
+    /// pooling, Lstm or Gru (the input's rank cannot be known), an adaptive pooling has an output size other than 1, or
+    /// the weights exceed one file's 2 GiB.
     /// </exception>
     public static byte[] Export(Module model, bool? tokenIds = null, string graphName = "tensorlet")
     {
@@ -113,19 +116,25 @@ public static class ModuleExporter
     private static Module? FirstWithWidth(Module model)
         => Leaves(model).Select(l => l.Module).FirstOrDefault(module => module is not (ActivationModule or SoftmaxModule or Dropout or Nn.Slice));
 
-    // A float input's shape, from the first module that decides its rank: a Conv1d takes [N, C, L] and a recurrent
-    // module a sequence, while the modules before it (Linear, LayerNorm, BatchNorm1d, activations, dropout, slices)
+    // A float input's shape, from the first module that decides its rank: a Conv1d or a pooling takes [N, C, L] and a
+    // recurrent module a sequence, while the modules before it (Linear, LayerNorm, BatchNorm1d, activations, dropout, slices)
     // keep the rank they are given. With neither, the input is rows [N, In]; a Flatten first takes any rank from 2 on,
     // so the graph could declare none that every input the model runs on has.
     private static OnnxDimension[] FloatInputShape(Module model, OnnxDimension[] sequence)
     {
-        var (prefix, decider) = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or RnnBase or Nn.Flatten);
+        var (prefix, decider) = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Pool1dModule or RnnBase or Nn.Flatten);
         switch (decider)
         {
-            case Conv1d:
-                // The channels are read by the first BatchNorm1d or Conv1d, the length (fixed) by a Linear or LayerNorm before the Conv1d.
+            case Conv1d or Pool1dModule:
+                // The channels are read by the first BatchNorm1d or Conv1d (free before a pooling), the length (fixed) by a
+                // Linear or LayerNorm before the decider.
                 var before = Leaves(model).Select(l => l.Module).TakeWhile(m => !ReferenceEquals(m, decider)).Append(decider).ToList();
-                OnnxDimension channels = before.First(m => m is BatchNorm1d or Conv1d) is BatchNorm1d b ? b.NumFeatures : ((Conv1d)decider).InChannels;
+                OnnxDimension channels = before.FirstOrDefault(m => m is BatchNorm1d or Conv1d) switch
+                {
+                    BatchNorm1d b => b.NumFeatures,
+                    Conv1d c => c.InChannels,
+                    _ => "C",
+                };
                 OnnxDimension length = before.FirstOrDefault(m => m is Linear or LayerNorm) switch
                 {
                     Linear l => l.InFeatures,
@@ -137,7 +146,7 @@ public static class ModuleExporter
                 return [.. sequence, InputWidth(model)];
             case Nn.Flatten:
                 throw new OnnxExportException(
-                    $"The Flatten at '{(prefix.Length == 0 ? "(root)" : prefix)}' comes before any Conv1d, Lstm or Gru, so the model's input rank cannot be known (Flatten takes any rank from 2 on); put the Flatten after the module that fixes the rank, or flatten the input before the model.");
+                    $"The Flatten at '{(prefix.Length == 0 ? "(root)" : prefix)}' comes before any Conv1d, pooling, Lstm or Gru, so the model's input rank cannot be known (Flatten takes any rank from 2 on); put the Flatten after the module that fixes the rank, or flatten the input before the model.");
             default:
                 return ["N", InputWidth(model)];
         }
@@ -189,6 +198,8 @@ public static class ModuleExporter
                     return Conv(conv, prefix, x);
                 case Nn.Flatten:
                     return Flatten(module, prefix, name, x);
+                case Pool1dModule pool:
+                    return Pool(pool, prefix, name, x);
                 case ActivationModule activation:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Activation(activation.Function, x.Name, name), [.. x.Shape]);
@@ -208,7 +219,7 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, Conv1d, Flatten, LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, Conv1d, Flatten, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
             }
         }
 
@@ -246,6 +257,39 @@ public static class ModuleExporter
             var length = x.Shape[2];
             OnnxDimension outLength = length.Symbol is null ? module.OutputLength((int)length.Size) : $"{prefix}.L_out";
             return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.Padding, module.Dilation, module.Bias is not null), x.Shape[0], module.OutChannels, outLength);
+        }
+
+        // [N, C, L] → [N, C, L_out]; L_out is fixed where L is, else a symbol of its own. ONNX's poolings are sliding
+        // windows (MaxPool, AveragePool) or global ones: an adaptive pooling is one only at output size 1.
+        private Value Pool(Pool1dModule module, string prefix, string name, Value x)
+        {
+            Expect(module, prefix, x, indices: false);
+            string at = prefix.Length == 0 ? "(root)" : prefix;
+            if (x.Shape.Count != 3)
+            {
+                throw new OnnxExportException($"The {module.GetType().Name} at '{at}' takes [N, C, L]; the value before it has rank {x.Shape.Count}.");
+            }
+
+            int? adaptiveSize = module switch
+            {
+                AdaptiveMaxPool1d m => m.OutputSize,
+                AdaptiveAvgPool1d a => a.OutputSize,
+                _ => null,
+            };
+            if (adaptiveSize is > 1)
+            {
+                throw new OnnxExportException(
+                    $"The {module.GetType().Name} at '{at}' has output size {adaptiveSize}; ONNX has no adaptive pooling, only the global one (output size 1).");
+            }
+
+            var length = x.Shape[2];
+            OnnxDimension Pooled(Func<int, int> outputLength) => length.Symbol is null ? outputLength((int)length.Size) : $"{name}.L_out";
+            return module switch
+            {
+                MaxPool1d m => x.With(builder.MaxPool1d(x.Name, m.KernelSize, m.Stride, m.Padding, m.Dilation, name), x.Shape[0], x.Shape[1], Pooled(m.OutputLength)),
+                AvgPool1d a => x.With(builder.AvgPool1d(x.Name, a.KernelSize, a.Stride, a.Padding, a.CountIncludePad, name), x.Shape[0], x.Shape[1], Pooled(a.OutputLength)),
+                _ => x.With(builder.GlobalPool(x.Name, max: module is AdaptiveMaxPool1d, name), x.Shape[0], x.Shape[1], 1),
+            };
         }
 
         // [N, d1, d2, ...] → [N, d1·d2·...]; the product is fixed where every factor is, else a symbol of its own.

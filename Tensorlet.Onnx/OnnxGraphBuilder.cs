@@ -210,6 +210,29 @@ internal sealed class OnnxGraphBuilder
         return Node("Conv", prefix, inputs, [Ints("kernel_shape", [weight.Shape[2]]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation]), Int("group", 1)]);
     }
 
+    /// <summary>nn.MaxPool1d (ceil_mode false) over [N, C, L]: one MaxPool node, the padding on both sides.</summary>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="kernelSize">k, the taps of the window.</param>
+    /// <param name="stride">The step between windows.</param>
+    /// <param name="padding">The padding on each side, which is never the maximum.</param>
+    /// <param name="dilation">The step between the window's taps.</param>
+    /// <param name="name">The node's name.</param>
+    public string MaxPool1d(string input, int kernelSize, int stride, int padding, int dilation, string name = "maxpool")
+        => Node("MaxPool", name, [input], [Ints("kernel_shape", [kernelSize]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation])]);
+
+    /// <summary>nn.AvgPool1d (ceil_mode false) over [N, C, L]: one AveragePool node, the padding on both sides, counted in the mean or not.</summary>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="kernelSize">k, the width of the window.</param>
+    /// <param name="stride">The step between windows.</param>
+    /// <param name="padding">The zeros on each side.</param>
+    /// <param name="countIncludePad">Whether the mean divides by k (count_include_pad) or by the positions inside the input.</param>
+    /// <param name="name">The node's name.</param>
+    public string AvgPool1d(string input, int kernelSize, int stride, int padding, bool countIncludePad, string name = "avgpool")
+        => Node("AveragePool", name, [input], [Ints("kernel_shape", [kernelSize]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Int("count_include_pad", countIncludePad ? 1 : 0)]);
+
+    /// <summary>nn.AdaptiveMaxPool1d(1) or nn.AdaptiveAvgPool1d(1): [N, C, L] → [N, C, 1], one GlobalMaxPool or GlobalAveragePool node.</summary>
+    public string GlobalPool(string input, bool max, string name = "globalpool") => Node(max ? "GlobalMaxPool" : "GlobalAveragePool", name, [input]);
+
     /// <summary>nn.Flatten(): [N, ...] → [N, the product of the rest], one Flatten node on axis 1.</summary>
     public string Flatten(string input, string name = "flatten") => Node("Flatten", name, [input], [Int("axis", 1)]);
 

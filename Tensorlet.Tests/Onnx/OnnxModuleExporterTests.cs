@@ -121,17 +121,7 @@ public sealed class OnnxModuleExporterTests
         using var model = new Sequential(new Conv1d(3, 4, 3, bias: false), new Tanh(), second);
         model.Build(device, seed: 19);
         model.Eval();
-        using var session = new OrtSession(ModuleExporter.Export(model));
-        var random = new Random(20);
-        foreach (int length in new[] { 3, 7, 12 })
-        {
-            var x = OnnxLayerTests.Uniform(random, 2 * 3 * length, 2f);
-            using var input = device.FromArray(x, 2, 3, length);
-            var expected = model.Forward(input);
-            var y = session.Run(OrtSession.Floats("input", x, 2, 3, length))["output"];
-            Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()), $"L = {length}");
-            Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance), $"L = {length}");
-        }
+        AssertMatchesOnnxRuntimeAtLengths(model, ModuleExporter.Export(model), new Random(20), 3, 7, 12);
 
         using var wrongChannels = new Sequential(new Conv1d(3, 4, 3), new Conv1d(5, 2, 1));
         using var afterRecurrent = new Sequential(new Lstm(2, 3), new Slice(-1, 1), new Flatten(), new Conv1d(3, 2, 1));
@@ -139,6 +129,64 @@ public sealed class OnnxModuleExporterTests
         afterRecurrent.Build(device);
         Assert.That(Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(wrongChannels))!.Message, Does.StartWith("The Conv1d at '1' expects 5 channels (dim 1), but the value before it has 4"));
         Assert.That(Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(afterRecurrent))!.Message, Does.Contain("Conv1d '3' takes [N, C, L]").And.Contain("rank 2"));
+    }
+
+    // MaxPool1d is one MaxPool node and AvgPool1d one AveragePool node, their attributes those of the module; the
+    // graph's L is free, and so is each L_out.
+    [Test]
+    public void SlidingPoolingsExportAsMaxPoolAndAveragePoolAndMatchTensorletAtEveryLength()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(
+            new Conv1d(3, 4, 3, padding: 1), new Relu(), new MaxPool1d(3, stride: 2, padding: 1, dilation: 2), new AvgPool1d(4, stride: 3, padding: 2, countIncludePad: false), new AvgPool1d(2));
+        model.Build(device, seed: 27);
+        model.Eval();
+        var bytes = ModuleExporter.Export(model);
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+        static Dictionary<string, string> Attributes(Tensorlet.Onnx.Proto.NodeProto node)
+            => node.Attribute.ToDictionary(a => a.Name, a => a.Ints.Count > 0 ? string.Join(",", a.Ints) : a.I.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.That(Attributes(graph.Node.Single(n => n.OpType == "MaxPool")), Is.EquivalentTo(new Dictionary<string, string>
+        {
+            ["kernel_shape"] = "3",
+            ["strides"] = "2",
+            ["pads"] = "1,1",
+            ["dilations"] = "2",
+        }));
+        var averages = graph.Node.Where(n => n.OpType == "AveragePool").Select(Attributes).ToList();
+        Assert.That(averages, Has.Count.EqualTo(2));
+        Assert.That(averages[0], Is.EquivalentTo(new Dictionary<string, string> { ["kernel_shape"] = "4", ["strides"] = "3", ["pads"] = "2,2", ["count_include_pad"] = "0" }));
+        Assert.That(averages[1], Is.EquivalentTo(new Dictionary<string, string> { ["kernel_shape"] = "2", ["strides"] = "2", ["pads"] = "0,0", ["count_include_pad"] = "1" }));
+
+        AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(28), 13, 20, 31);
+    }
+
+    // AdaptiveMaxPool1d(1) and AdaptiveAvgPool1d(1) are GlobalMaxPool and GlobalAveragePool: a char-CNN's head, whose
+    // graph takes any length. A pooling first takes [N, C, L] with C and L free; another output size is refused.
+    [Test]
+    public void GlobalPoolingsExportAsGlobalPoolsAndOtherAdaptiveSizesAreRefusedInOneLine()
+    {
+        var device = TestDevices.Get("cpu");
+        using var charCnn = new Sequential(new Conv1d(3, 4, 3, padding: 1), new Relu(), new AdaptiveMaxPool1d(1), new Flatten(), new Linear(4, 2));
+        using var averaged = new Sequential(new AdaptiveAvgPool1d(1), new Flatten());
+        var random = new Random(29);
+        foreach (var (model, op, declared) in new (Sequential, string, string[])[] { (charCnn, "GlobalMaxPool", ["N", "3", "L"]), (averaged, "GlobalAveragePool", ["N", "C", "L"]) })
+        {
+            model.Build(device, seed: 30);
+            model.Eval();
+            var bytes = ModuleExporter.Export(model);
+            var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+            Assert.That(graph.Node.Count(n => n.OpType == op), Is.EqualTo(1), op);
+            Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)), Is.EqualTo(declared));
+            AssertMatchesOnnxRuntimeAtLengths(model, bytes, random, 1, 6, 25);
+        }
+
+        foreach (var (pool, name) in new (Module, string)[] { (new AdaptiveMaxPool1d(3), "AdaptiveMaxPool1d"), (new AdaptiveAvgPool1d(2), "AdaptiveAvgPool1d") })
+        {
+            using var model = new Sequential(new Conv1d(3, 4, 3), pool);
+            model.Build(device);
+            var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
+            Assert.That(e.Message, Does.StartWith($"The {name} at '1' has output size {(name == "AdaptiveMaxPool1d" ? 3 : 2)}; ONNX has no adaptive pooling, only the global one (output size 1).").And.Not.Contain('\n'));
+        }
     }
 
     // The input is [N, C, L] when a Conv1d is the first module that decides the rank, whatever keeps the rank before
@@ -190,7 +238,7 @@ public sealed class OnnxModuleExporterTests
         using var model = new Sequential(new Flatten(), new Linear(12, 2));
         model.Build(TestDevices.Get("cpu"));
         var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
-        Assert.That(e.Message, Does.StartWith("The Flatten at '0' comes before any Conv1d, Lstm or Gru, so the model's input rank cannot be known").And.Not.Contain('\n'));
+        Assert.That(e.Message, Does.StartWith("The Flatten at '0' comes before any Conv1d, pooling, Lstm or Gru, so the model's input rank cannot be known").And.Not.Contain('\n'));
     }
 
     [Test]
@@ -591,6 +639,22 @@ public sealed class OnnxModuleExporterTests
     }
 
     /// <summary>The exported <paramref name="model"/> run by ONNX Runtime against its Forward on 1, 4 and 9 rows of floats in ±<paramref name="scale"/>.</summary>
+    // The exported graph against the model's Forward on x [2, 3, L] at each length.
+    private static void AssertMatchesOnnxRuntimeAtLengths(Sequential model, byte[] bytes, Random random, params int[] lengths)
+    {
+        var device = model.Device;
+        using var session = new OrtSession(bytes);
+        foreach (int length in lengths)
+        {
+            var x = OnnxLayerTests.Uniform(random, 2 * 3 * length, 2f);
+            using var input = device.FromArray(x, 2, 3, length);
+            var expected = model.Forward(input);
+            var y = session.Run(OrtSession.Floats("input", x, 2, 3, length))["output"];
+            Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()), $"L = {length}");
+            Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance), $"L = {length}");
+        }
+    }
+
     private static void AssertMatchesOnnxRuntimeOnRows(Sequential model, int inFeatures, int outFeatures, Random random, float scale)
     {
         using var session = new OrtSession(ModuleExporter.Export(model));
