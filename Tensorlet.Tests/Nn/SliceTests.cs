@@ -1,8 +1,6 @@
 using NUnit.Framework;
 using Tensorlet.Nn;
 using Tensorlet.Tests.Infrastructure;
-using Tensorlet.Tests.Models;
-using static Tensorlet.Tests.Kernels.ElementwiseTestData;
 
 namespace Tensorlet.Tests.Nn;
 
@@ -46,30 +44,11 @@ public sealed class SliceTests
         int first = start < 0 ? shape[d] + start : start;
         int[] outputShape = [.. shape];
         outputShape[d] = count;
-        int n = shape.Aggregate(1, (a, b) => a * b);
 
         // Two inputs of one shape (the second reuses the module's buffers), then the first again.
         for (int call = 0; call < 3; call++)
         {
-            var x = Uniform(n, (call % 2) + 1);
-            var w = Uniform(n / shape[d] * count, call + 10);
-            using var input = device.FromArray(x, shape);
-            var y = slice.Forward(input);
-            Assert.That(y.Shape, Is.EqualTo(outputShape), $"call {call}: shape");
-            var expected = Narrow(ToDouble(x), shape, d, first, count);
-            Assert.That(y.ToArray(), Is.EqualTo(expected.Select(v => (float)v).ToArray()), $"call {call}: values");
-
-            using var dy = call == 1
-                ? device.FromArray(w, w.Length / outputShape[^1], outputShape[^1]) // as a loss gives it: the matrix by the last dimension
-                : device.FromArray(w, outputShape);
-            var dx = slice.Backward(dy);
-            Assert.That(dx.Shape, Is.EqualTo(shape), $"call {call}: dL/dx is input-shaped");
-            var values = ToDouble(x);
-            var weights = ToDouble(w);
-            GradientCheck.MaxRelativeError(
-                new() { ["x"] = values },
-                new() { ["x"] = ToDouble(dx.ToArray()) },
-                () => Narrow(values, shape, d, first, count).Zip(weights, (a, b) => a * b).Sum());
+            LayoutModuleCheck.AssertCall(slice, device, shape, outputShape, x => Narrow(x, shape, d, first, count), call);
         }
     }
 
