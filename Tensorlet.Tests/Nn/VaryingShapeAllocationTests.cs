@@ -67,7 +67,7 @@ public sealed class VaryingShapeAllocationTests
         });
     }
 
-    /// <summary>Modules of float input [T, B, 5] (Slice along T, and along B as a batch-first model's last step).</summary>
+    /// <summary>Modules of float input [T, B, 5] (Slice along T, and along B as a batch-first model's last step; Permute each way it moves elements).</summary>
     [TestCaseSource(nameof(DenseModules))]
     public void AModuleAllocatesNothingOnceItHasSeenEachShape(Func<Module> create)
     {
@@ -152,6 +152,9 @@ public sealed class VaryingShapeAllocationTests
         Case("LayerNorm", () => new LayerNorm(5)),
         Case("Slice", () => new Slice(-1, 1)),
         Case("Slice dim 1", () => new Slice(-1, 1, dim: 1)),
+        Case("Permute rows", () => new Permute(1, 0, 2)),
+        Case("Permute transpose", () => new Permute(0, 2, 1)),
+        Case("Permute rows then transpose", () => new Permute(2, 1, 0)),
     ];
 
     private static IEnumerable<TestCaseData> IdModules() =>
