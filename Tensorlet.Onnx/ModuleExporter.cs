@@ -9,21 +9,23 @@ namespace Tensorlet.Onnx;
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
 /// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="BatchNorm1d"/> a
 /// BatchNormalization with its running statistics (its evaluation mode), <see cref="Conv1d"/> a Conv,
-/// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="MaxPool1d"/> a MaxPool, <see cref="AvgPool1d"/> an
-/// AveragePool, <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/> of output size 1 a GlobalMaxPool or
-/// GlobalAveragePool (ONNX has no adaptive pooling of another size), <see cref="Relu"/>, <see cref="Tanh"/>
-/// and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
+/// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="Nn.Permute"/> a Transpose by its dims, <see cref="MaxPool1d"/>
+/// a MaxPool, <see cref="AvgPool1d"/> an AveragePool, <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/>
+/// of output size 1 a GlobalMaxPool or GlobalAveragePool (ONNX has no adaptive pooling of another size),
+/// <see cref="Relu"/>, <see cref="Tanh"/> and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
 /// tanh form Mul, Add and Tanh), <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
 /// <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
 /// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot), with
 /// a Transpose before and after when the module is batch-first.
 /// <para>
-/// The graph's input is <c>input</c>: int64 token ids [T, B] ([B, T] when the first recurrent module is batch-first)
-/// when the first module takes them (see the tokenIds parameter), otherwise float, its rank decided by the first
-/// <see cref="Conv1d"/>, pooling, recurrent module or <see cref="Nn.Flatten"/> (the modules before it keep the rank they
-/// are given): [N, C, L] for a Conv1d or a pooling (L fixed by a Linear or LayerNorm before it, else free), [T, B, In] for a recurrent
-/// module ([B, T, In] batch-first), and [N, In] when the model has none of them; a Flatten there takes any rank from 2
-/// on, so the export is refused. Its output is <c>output</c>. Every
+/// The graph's input is <c>input</c>: int64 token ids [T, B] ([B, T] when the first recurrent module is batch-first,
+/// [N, L] when the model has a Conv1d and no recurrent module) when the first module takes them (see the tokenIds
+/// parameter), otherwise float, its rank decided by the first <see cref="Conv1d"/>, pooling, <see cref="Nn.Permute"/>,
+/// recurrent module or <see cref="Nn.Flatten"/> (the modules before it keep the rank they are given): [N, C, L] for a
+/// Conv1d or a pooling (L fixed by a Linear or LayerNorm before it, else free), one dimension per dim for a Permute
+/// ([N, D1, ..., In], the last fixed by a Linear or LayerNorm before it, else free), [T, B, In] for a recurrent module
+/// ([B, T, In] batch-first), and [N, In] when the model has none of them; a Flatten there takes any rank from 2 on, so
+/// the export is refused. Its output is <c>output</c>. Every
 /// recurrent module adds the inputs <c>{prefix}.h0</c> and (LSTM) <c>{prefix}.c0</c> [L, B, H] ([2·L, B, H] when it is
 /// bidirectional: ONNX's direction="bidirectional", its output [T, 2, B, H] transposed and reshaped to [T, B, 2H]) and the outputs
 /// <c>{prefix}.hn</c> and (LSTM) <c>{prefix}.cn</c> (just <c>h0</c>, <c>c0</c>, <c>hn</c>, <c>cn</c> when the model is the
@@ -43,9 +45,10 @@ public static class ModuleExporter
     /// <exception cref="OnnxExportException">
     /// The model is not built or is a child module, a module has no ONNX export (the message names its type and
     /// state_dict prefix), takes input of the other kind than it is given or of another width (a Linear, LayerNorm,
-    /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), a Flatten comes before any Conv1d,
-    /// pooling, Lstm or Gru (the input's rank cannot be known), an adaptive pooling has an output size other than 1, or
-    /// the weights exceed one file's 2 GiB.
+    /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), a Permute's dims are not as many as
+    /// the dimensions of the value before it, a Flatten comes before any Conv1d, pooling, Permute, Lstm or Gru (the
+    /// input's rank cannot be known), an adaptive pooling has an output size other than 1, or the weights exceed one
+    /// file's 2 GiB.
     /// </exception>
     public static byte[] Export(Module model, bool? tokenIds = null, string graphName = "tensorlet")
     {
@@ -79,7 +82,9 @@ public static class ModuleExporter
         bool indices = tokenIds ?? First(model) is Embedding;
         var firstRecurrent = Leaves(model).Select(l => l.Module).OfType<RnnBase>().FirstOrDefault();
         var walk = new Walk(builder, model is Sequential ? null : rootPrefix);
-        OnnxDimension[] sequence = firstRecurrent is { BatchFirst: true } ? ["B", "T"] : ["T", "B"];
+        OnnxDimension[] sequence = firstRecurrent is { BatchFirst: true } ? ["B", "T"]
+            : firstRecurrent is null && Leaves(model).Any(l => l.Module is Conv1d) ? ["N", "L"]
+            : ["T", "B"];
         OnnxDimension[] inputShape = indices ? sequence : FloatInputShape(model, sequence);
         Value input = new(builder.Input("input", indices ? OnnxElementType.Int64 : OnnxElementType.Float, inputShape), indices, inputShape);
         var output = walk.Visit(model, model is Sequential ? "" : rootPrefix, input);
@@ -116,13 +121,13 @@ public static class ModuleExporter
     private static Module? FirstWithWidth(Module model)
         => Leaves(model).Select(l => l.Module).FirstOrDefault(module => module is not (ActivationModule or SoftmaxModule or Dropout or Nn.Slice));
 
-    // A float input's shape, from the first module that decides its rank: a Conv1d or a pooling takes [N, C, L] and a
-    // recurrent module a sequence, while the modules before it (Linear, LayerNorm, BatchNorm1d, activations, dropout, slices)
-    // keep the rank they are given. With neither, the input is rows [N, In]; a Flatten first takes any rank from 2 on,
-    // so the graph could declare none that every input the model runs on has.
+    // A float input's shape, from the first module that decides its rank: a Conv1d or a pooling takes [N, C, L], a
+    // Permute one dimension per dim and a recurrent module a sequence, while the modules before it (Linear, LayerNorm,
+    // BatchNorm1d, activations, dropout, slices) keep the rank they are given. With none, the input is rows [N, In]; a
+    // Flatten first takes any rank from 2 on, so the graph could declare none that every input the model runs on has.
     private static OnnxDimension[] FloatInputShape(Module model, OnnxDimension[] sequence)
     {
-        var (prefix, decider) = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Pool1dModule or RnnBase or Nn.Flatten);
+        var (prefix, decider) = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Pool1dModule or Nn.Permute or RnnBase or Nn.Flatten);
         switch (decider)
         {
             case Conv1d or Pool1dModule:
@@ -135,22 +140,29 @@ public static class ModuleExporter
                     Conv1d c => c.InChannels,
                     _ => "C",
                 };
-                OnnxDimension length = before.FirstOrDefault(m => m is Linear or LayerNorm) switch
-                {
-                    Linear l => l.InFeatures,
-                    LayerNorm n => n.NormalizedShape,
-                    _ => "L",
-                };
-                return ["N", channels, length];
+                return ["N", channels, LastWidthBefore(model, decider, "L")];
+            case Nn.Permute permute:
+                // One dimension per dim: the last fixed as a Conv1d's L is, the others free.
+                int rank = permute.Dims.Count;
+                return [.. Enumerable.Range(0, rank - 1).Select(d => (OnnxDimension)(d == 0 ? "N" : $"D{d}")), LastWidthBefore(model, decider, rank == 1 ? "N" : $"D{rank - 1}")];
             case RnnBase:
                 return [.. sequence, InputWidth(model)];
             case Nn.Flatten:
                 throw new OnnxExportException(
-                    $"The Flatten at '{(prefix.Length == 0 ? "(root)" : prefix)}' comes before any Conv1d, pooling, Lstm or Gru, so the model's input rank cannot be known (Flatten takes any rank from 2 on); put the Flatten after the module that fixes the rank, or flatten the input before the model.");
+                    $"The Flatten at '{(prefix.Length == 0 ? "(root)" : prefix)}' comes before any Conv1d, pooling, Permute, Lstm or Gru, so the model's input rank cannot be known (Flatten takes any rank from 2 on); put the Flatten after the module that fixes the rank, or flatten the input before the model.");
             default:
                 return ["N", InputWidth(model)];
         }
     }
+
+    // The input's last dimension as a Linear or LayerNorm before the module that decides the rank reads it; free without one.
+    private static OnnxDimension LastWidthBefore(Module model, Module decider, OnnxDimension free)
+        => Leaves(model).Select(l => l.Module).TakeWhile(m => !ReferenceEquals(m, decider)).FirstOrDefault(m => m is Linear or LayerNorm) switch
+        {
+            Linear l => l.InFeatures,
+            LayerNorm n => n.NormalizedShape,
+            _ => free,
+        };
 
     // That module's input width; a module of another kind first leaves it free.
     private static OnnxDimension InputWidth(Module model) => FirstWithWidth(model) switch
@@ -200,6 +212,8 @@ public static class ModuleExporter
                     return Flatten(module, prefix, name, x);
                 case Pool1dModule pool:
                     return Pool(pool, prefix, name, x);
+                case Nn.Permute permute:
+                    return Permute(permute, prefix, name, x);
                 case ActivationModule activation:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Activation(activation.Function, x.Name, name), [.. x.Shape]);
@@ -219,7 +233,7 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, Conv1d, Flatten, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, Conv1d, Flatten, Permute, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
             }
         }
 
@@ -304,6 +318,19 @@ public static class ModuleExporter
             var rest = x.Shape.Skip(1).ToList();
             OnnxDimension features = rest.All(d => d.Symbol is null) ? OnnxDimension.Fixed(rest.Aggregate(1L, (a, d) => a * d.Size)) : $"{name}.features";
             return x.With(builder.Flatten(x.Name, name), x.Shape[0], features);
+        }
+
+        // Output axis i is input axis Dims[i], its dimension, fixed or symbolic, moved with it.
+        private Value Permute(Nn.Permute permute, string prefix, string name, Value x)
+        {
+            Expect(permute, prefix, x, indices: false);
+            var dims = permute.Dims;
+            if (x.Shape.Count != dims.Count)
+            {
+                throw new OnnxExportException($"The Permute '{prefix}' permutes {dims.Count} dimensions; the value before it has rank {x.Shape.Count}.");
+            }
+
+            return x.With(builder.Transpose(x.Name, [.. dims.Select(d => (long)d)], name), [.. dims.Select(d => x.Shape[d])]);
         }
 
         // The ONNX recurrent nodes run time-major ([T, B, In] → [T, B, D·H]); a batch-first module's [B, T] ids or

@@ -231,6 +231,69 @@ public sealed class OnnxModuleExporterTests
         }
     }
 
+    // Each Permute is one Transpose by its dims. Token ids before a Conv1d are [N, L], both free: the graph runs at every
+    // batch size and length, each dimension carried through the Transposes.
+    [Test]
+    public void EmbeddingPermuteConv1dPermuteLinearExportsAsTransposesAndMatchesTensorletAtEveryBatchAndLength()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Embedding(7, 4), new Permute(0, 2, 1), new Conv1d(4, 5, 3, padding: 1), new Relu(), new Permute(0, -1, 1), new Linear(5, 2));
+        model.Build(device, seed: 25);
+        model.Eval();
+        var bytes = ModuleExporter.Export(model);
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+        var perms = graph.Node.Where(n => n.OpType == "Transpose").Select(n => n.Attribute.Single(a => a.Name == "perm").Ints).Where(p => p.Count == 3);
+        Assert.That(perms.Select(p => string.Join(",", p)), Is.EqualTo(new[] { "0,2,1", "0,2,1" }), "the two Permutes (the Linear's weight has one of its own)");
+        Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.DimParam), Is.EqualTo(new[] { "N", "L" }));
+        Assert.That(graph.Output[0].Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : $"{d.DimValue}"), Is.EqualTo(new[] { "N", "2.L_out", "2" }));
+
+        using var session = new OrtSession(bytes);
+        var random = new Random(26);
+        foreach (var (n, length) in new[] { (1, 5), (3, 8) })
+        {
+            var ids = Enumerable.Range(0, n * length).Select(_ => random.Next(7)).ToArray();
+            using var input = device.IndexFromArray(ids, n, length);
+            var expected = model.Forward(input);
+            var y = session.Run(OrtSession.Ids("input", ids, n, length))["output"];
+            Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()), $"[{n}, {length}]");
+            Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance), $"[{n}, {length}]");
+        }
+    }
+
+    // A Permute first decides the float input's rank, one dimension per dim; a Linear before it fixes the last.
+    [Test]
+    public void APermuteFirstDecidesTheInputsRankAndAPermuteOfAnotherRankIsRefused()
+    {
+        var device = TestDevices.Get("cpu");
+        var random = new Random(27);
+        using var afterLinear = new Sequential(new Linear(2, 3), new Permute(0, 2, 1), new Conv1d(3, 4, 2));
+        using var rank4 = new Sequential(new Permute(2, 0, -1, 1), new Tanh());
+        foreach (var (model, shape, declared) in new (Sequential, int[], string[])[]
+        {
+            (afterLinear, [2, 5, 2], ["N", "D1", "2"]),
+            (rank4, [2, 3, 4, 5], ["N", "D1", "D2", "D3"]),
+        })
+        {
+            model.Build(device, seed: 28);
+            model.Eval();
+            var bytes = ModuleExporter.Export(model);
+            var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+            Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : $"{d.DimValue}"), Is.EqualTo(declared));
+            using var session = new OrtSession(bytes);
+            var x = OnnxLayerTests.Uniform(random, shape.Aggregate(1, (a, b) => a * b), 2f);
+            using var input = device.FromArray(x, shape);
+            var expected = model.Forward(input);
+            var y = session.Run(OrtSession.Floats("input", x, shape))["output"];
+            Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()));
+            Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance));
+        }
+
+        using var wrongRank = new Sequential(new Conv1d(3, 4, 1), new Permute(1, 0));
+        wrongRank.Build(device);
+        var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(wrongRank))!;
+        Assert.That(e.Message, Is.EqualTo("The Permute '1' permutes 2 dimensions; the value before it has rank 3."));
+    }
+
     // A Flatten takes any rank from 2 on, so one before any Conv1d or recurrent module leaves the input's rank unknown.
     [Test]
     public void AFlattenBeforeAnyRankDecidingModuleIsRefusedInOneLine()
@@ -238,7 +301,7 @@ public sealed class OnnxModuleExporterTests
         using var model = new Sequential(new Flatten(), new Linear(12, 2));
         model.Build(TestDevices.Get("cpu"));
         var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
-        Assert.That(e.Message, Does.StartWith("The Flatten at '0' comes before any Conv1d, pooling, Lstm or Gru, so the model's input rank cannot be known").And.Not.Contain('\n'));
+        Assert.That(e.Message, Does.StartWith("The Flatten at '0' comes before any Conv1d, pooling, Permute, Lstm or Gru, so the model's input rank cannot be known").And.Not.Contain('\n'));
     }
 
     [Test]
