@@ -134,7 +134,7 @@ public sealed class Adam : IOptimizer
     /// refused and nothing changes: the next step would turn the weights it touches into NaN.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, a second moment is negative, or its groups are not these.</exception>
+    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a first moment is not finite, a second moment is NaN or negative (+∞, which a gradient whose square overflows float gives, loads), or its groups are not these.</exception>
     public void LoadState(AdamState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -144,8 +144,8 @@ public sealed class Adam : IOptimizer
             throw new ArgumentException($"The saved optimizer state holds {state.FirstMoment.Length} moments but the model has {firstMoment.Length} parameters.");
         }
 
-        StateChecks.Values(state.FirstMoment, nonNegative: false, "Adam state's first moment (exp_avg)", nameof(state));
-        StateChecks.Values(state.SecondMoment, nonNegative: true, "Adam state's second moment (exp_avg_sq)", nameof(state));
+        StateChecks.Values(state.FirstMoment, "exp_avg", "Adam state's first moment (exp_avg)", nameof(state));
+        StateChecks.Values(state.SecondMoment, "exp_avg_sq", "Adam state's second moment (exp_avg_sq)", nameof(state));
         StateChecks.Groups(groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
 
         firstMoment.CopyFrom(state.FirstMoment);

@@ -86,7 +86,7 @@ public sealed class AdamW : IOptimizer
     /// other parameter groups, is refused and nothing changes.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a moment is not finite, a second moment is negative, or its groups are not these.</exception>
+    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a first moment is not finite, a second moment is NaN or negative (+∞, which a gradient whose square overflows float gives, loads), or its groups are not these.</exception>
     public void LoadState(AdamState state) => adam.LoadState(state);
 
     /// <summary>Frees the moment buffers.</summary>

@@ -144,14 +144,14 @@ public sealed class RMSprop : IOptimizer
     /// other parameter groups, is refused and nothing changes.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">The state does not fit, as above, or a value of it is not finite, or a mean square is negative or, centered, below its mean gradient's square.</exception>
+    /// <exception cref="ArgumentException">The state does not fit, as above, or a value of it is NaN, an infinity other than a mean square's +∞ (which a gradient whose square overflows float gives), a negative mean square or, centered, a mean square below its mean gradient's square.</exception>
     public void LoadState(RMSpropState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentOutOfRangeException.ThrowIfNegative(state.Step);
-        Buffer(state.SquareAverage, squareAverage, "mean square (square_avg)", nonNegative: true, "it always does", "");
-        Buffer(state.MomentumBuffer, momentumBuffer, "momentum buffer (momentum_buffer)", nonNegative: false, "it has momentum", "no group has momentum");
-        Buffer(state.GradientAverage, gradientAverage, "mean gradient (grad_avg)", nonNegative: false, "it is centered", "it is not centered");
+        Buffer(state.SquareAverage, squareAverage, "square_avg", "mean square (square_avg)", "it always does", "");
+        Buffer(state.MomentumBuffer, momentumBuffer, "momentum_buffer", "momentum buffer (momentum_buffer)", "it has momentum", "no group has momentum");
+        Buffer(state.GradientAverage, gradientAverage, "grad_avg", "mean gradient (grad_avg)", "it is centered", "it is not centered");
         if (state.GradientAverage is { } savedAverage && StateChecks.IndexOfUncentered(state.SquareAverage, savedAverage) is var bad and >= 0)
         {
             throw new ArgumentException(
@@ -175,8 +175,8 @@ public sealed class RMSprop : IOptimizer
         StepCount = state.Step;
         groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
 
-        // Throws unless the saved buffer is there exactly when this optimizer keeps one (why: whyOne, whyNone), of its length, holding values training gives.
-        void Buffer(float[]? saved, Tensor? own, string what, bool nonNegative, string whyOne, string whyNone)
+        // Throws unless the saved buffer (torch's state name) is there exactly when this optimizer keeps one (why: whyOne, whyNone), of its length, holding values training gives.
+        void Buffer(float[]? saved, Tensor? own, string name, string what, string whyOne, string whyNone)
         {
             if ((saved is null) != (own is null))
             {
@@ -195,7 +195,7 @@ public sealed class RMSprop : IOptimizer
                 throw new ArgumentException($"The saved RMSprop state's {what} holds {saved.Length} values but the model has {own.Length} parameters.", nameof(state));
             }
 
-            StateChecks.Values(saved, nonNegative, $"RMSprop state's {what}", nameof(state));
+            StateChecks.Values(saved, name, $"RMSprop state's {what}", nameof(state));
         }
     }
 

@@ -143,7 +143,7 @@ public sealed class Sgd : IOptimizer
                 throw new ArgumentException($"The saved SGD state's momentum buffer holds {saved.Length} values but the model has {momentumBuffer.Length} parameters.", nameof(state));
             }
 
-            StateChecks.Values(saved, nonNegative: false, "SGD state's momentum buffer", nameof(state));
+            StateChecks.Values(saved, "momentum_buffer", "SGD state's momentum buffer", nameof(state));
         }
 
         StateChecks.Groups(groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));

@@ -3,30 +3,61 @@ using System.Globalization;
 namespace Tensorlet.Optim;
 
 /// <summary>
-/// The checks a saved optimizer state passes before it is loaded. Steps from finite gradients never give NaN, an
-/// infinity or a negative second moment (a mean of squares); loaded, such a value would turn every weight it touches
-/// into NaN at the next step, far from the cause, so it is refused while nothing has changed.
+/// The checks a saved optimizer state passes before it is loaded, and before a checkpoint saves it: one rule for both,
+/// so that whatever training gives saves and loads back, and nothing else does. Steps from finite weights and gradients
+/// never give NaN, a negative mean of squares, or an infinity in a mean or sum of gradients (Adam's first moment, a
+/// momentum buffer, RMSprop's mean gradient: the step that made one would have made its weight NaN or infinite). A mean
+/// of squares (Adam's and AdamW's <c>exp_avg_sq</c>, RMSprop's <c>square_avg</c>) does reach +∞, where a gradient's
+/// square overflows float (|g| above about 1.8e19): the weight stays finite, its steps are then 0, and torch saves and
+/// loads that +∞ too. Loaded, a value no training gives would turn every weight it touches into NaN at the next step,
+/// far from the cause, so it is refused while nothing has changed.
 /// </summary>
 internal static class StateChecks
 {
     /// <summary>
-    /// Throws unless every element of <paramref name="values"/> is finite and, when <paramref name="nonNegative"/>, at
-    /// least 0. A comparison refuses NaN whatever its sign bit.
+    /// Throws unless every element of <paramref name="values"/> is one that training gives <paramref name="state"/>
+    /// (<see cref="IndexOfUnreachable"/>).
     /// </summary>
     /// <param name="values">The state's values.</param>
-    /// <param name="nonNegative">Whether a negative value is impossible too (Adam's second moment).</param>
+    /// <param name="state">torch's name of the state: <c>exp_avg_sq</c>, <c>momentum_buffer</c>, ...</param>
     /// <param name="what">The state's name in the message: "Adam state's second moment (exp_avg_sq)".</param>
     /// <param name="parameterName">The argument that holds the state.</param>
-    /// <exception cref="ArgumentException">An element is not finite, or negative where it may not be.</exception>
-    public static void Values(float[] values, bool nonNegative, string what, string parameterName)
+    /// <exception cref="ArgumentException">An element is NaN, an infinity in a state other than a mean of squares, or negative in a mean of squares.</exception>
+    public static void Values(float[] values, string state, string what, string parameterName)
     {
-        int bad = IndexOfInvalid(values, nonNegative);
+        int bad = IndexOfUnreachable(values, state);
         if (bad >= 0)
         {
             throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"The saved {what} holds {values[bad]} at element {bad}; it must be finite{(nonNegative ? " and at least 0" : "")}."),
+                string.Create(CultureInfo.InvariantCulture, $"The saved {what} holds {values[bad]} at element {bad}; it must be {(IsMeanOfSquares(state) ? "a mean of squares: at least 0, or +Infinity where a gradient's square overflowed float" : "finite")}."),
                 parameterName);
         }
+    }
+
+    /// <summary>Whether torch's state <paramref name="state"/> is a mean of squares: Adam's and AdamW's <c>exp_avg_sq</c>, RMSprop's <c>square_avg</c>.</summary>
+    public static bool IsMeanOfSquares(string state) => state is "exp_avg_sq" or "square_avg";
+
+    /// <summary>
+    /// The index of the first element of <paramref name="values"/> that no training gives torch's state
+    /// <paramref name="state"/>: in a mean of squares (<see cref="IsMeanOfSquares"/>), a value that is not at least 0
+    /// (NaN, a negative number, -∞); in any other state, one that is not finite. -1 when every element passes.
+    /// </summary>
+    public static int IndexOfUnreachable(ReadOnlySpan<float> values, string state)
+    {
+        if (!IsMeanOfSquares(state))
+        {
+            return IndexOfInvalid(values, nonNegative: false);
+        }
+
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!(values[i] >= 0f))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>
@@ -75,7 +106,8 @@ internal static class StateChecks
     /// <summary>
     /// The index of the first element of <paramref name="values"/> that is not finite (NaN or an infinity) or, when
     /// <paramref name="nonNegative"/>, is below 0; -1 when every element passes. The one scan for values no training
-    /// gives, behind every check of saved weights and optimizer state (here, and in Tensorlet.Models' checkpoints).
+    /// gives, behind every check of saved weights, learning rates and the optimizer states that are no mean of squares
+    /// (here, and in Tensorlet.Models' checkpoints).
     /// </summary>
     public static int IndexOfInvalid(ReadOnlySpan<float> values, bool nonNegative)
     {

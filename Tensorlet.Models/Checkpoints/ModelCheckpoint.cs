@@ -57,7 +57,7 @@ public sealed class ModelCheckpoint
     /// <c>NAME.optimizer.ID.safetensors</c>, which the model file names.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> has a negative epoch, batch or step, which <see cref="Read"/> would refuse; nothing is written.</exception>
-    /// <exception cref="ArgumentException"><paramref name="optimizer"/> is of a kind whose state checkpoints do not hold, or has taken another number of steps than <paramref name="position"/>'s step, a pair <see cref="LoadOptimizerState"/> would refuse; or a weight of <paramref name="model"/> is NaN or an infinity, which <see cref="CreateModel(Device)"/> would refuse as damage. Nothing is written: the previous pair stays whole.</exception>
+    /// <exception cref="ArgumentException"><paramref name="optimizer"/> is of a kind whose state checkpoints do not hold, or has taken another number of steps than <paramref name="position"/>'s step, a pair <see cref="LoadOptimizerState"/> would refuse, or its state holds a value no training gives (NaN, an infinity other than a mean of squares' +∞, a negative mean of squares), which <see cref="LoadOptimizerState"/> would refuse as damage; or a weight of <paramref name="model"/> is NaN or an infinity, which <see cref="CreateModel(Device)"/> would refuse as damage. Nothing is written: the previous pair stays whole.</exception>
     public static void Save(string path, ICharModel model, CharModelSpec spec, CharVocabulary vocabulary, NgramVocabulary? ngrams, TrainingPosition position, IOptimizer? optimizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -102,10 +102,11 @@ public sealed class ModelCheckpoint
             metadata[DropoutSeedKey] = recurrent.DropoutSeed.ToString(CultureInfo.InvariantCulture);
         }
 
-        // Read and checked before the optimizer file is written: a refused save leaves the previous pair as it was.
+        // Read and checked (the weights, and the optimizer state by the rule its load applies) before the optimizer file
+        // is written: a refused save leaves the previous pair as it was.
         var tensors = model.Parameters.Parameters.Select(p => new SafeTensor(p.Name, [.. p.Shape], p.Value.ToArray())).ToList();
         ModuleCheckpoint.CheckFinite(tensors.Select(t => (t.Name, t.Data)), "model", nameof(model));
-        Action<string, string>? writeOptimizer = optimizer is null ? null : (optimizerPath, pairId) => OptimizerStateFile.Write(optimizerPath, pairId, optimizer, model.Parameters);
+        var writeOptimizer = optimizer is null ? null : OptimizerStateFile.Writer(optimizer, model.Parameters, schedule: null, nameof(optimizer));
         CheckpointPair.Save(path, metadata, writeOptimizer, meta => SafeTensorsFile.Write(path, tensors, meta));
     }
 
@@ -238,7 +239,7 @@ public sealed class ModelCheckpoint
     /// both record the same pair id (a pair saved before the id was recorded has it in neither, and is matched by step).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="optimizer"/> is of a kind whose state checkpoints do not hold.</exception>
-    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, not the one saved with the model file, of another step or of another model, or holds the state of another optimizer (another kind; an Sgd or RMSprop with momentum where the one given has none, or the reverse; a centered RMSprop where the one given is not, or the reverse; or other parameter groups or group settings), or a state no training gives (a value not finite, a negative mean square, or a centered RMSprop's mean gradient whose square is above its mean square).</exception>
+    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, not the one saved with the model file, of another step or of another model, or holds the state of another optimizer (another kind; an Sgd or RMSprop with momentum where the one given has none, or the reverse; a centered RMSprop where the one given is not, or the reverse; or other parameter groups or group settings), or a state no training gives (NaN, an infinity other than a mean square's +∞, a negative mean square, or a centered RMSprop's mean gradient whose square is above its mean square).</exception>
     public void LoadOptimizerState(ICharModel model, IOptimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(model);

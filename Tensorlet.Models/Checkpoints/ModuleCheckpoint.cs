@@ -20,9 +20,10 @@ public static class ModuleCheckpoint
     /// as one pair: a process killed during the save leaves the previous pair or the new one. A save without an
     /// optimizer deletes the state an earlier save left.
     /// </summary>
-    /// <exception cref="ArgumentException">A parameter or buffer holds NaN or an infinity (which <see cref="Load"/> refuses as
-    /// damage), the optimizer is over another module's parameters or its state cannot be saved, or the schedule is not the
-    /// optimizer's; nothing was written.</exception>
+    /// <exception cref="ArgumentException">A parameter or buffer holds NaN or an infinity, or the optimizer's state a value
+    /// no training gives (NaN, an infinity other than a mean of squares' +∞, a negative mean of squares), which
+    /// <see cref="Load"/> refuses as damage; the optimizer is over another module's parameters or its state cannot be
+    /// saved; or the schedule is not the optimizer's. Nothing was written.</exception>
     /// <exception cref="CheckpointException">A file could not be written; the previous checkpoint is unchanged.</exception>
     public static void Save(Module module, string path, IOptimizer? optimizer = null, LearningRateSchedule? schedule = null, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -36,11 +37,8 @@ public static class ModuleCheckpoint
             .Select(p => int64Buffers.TryGetValue(p.Key, out var b) ? SafeTensor.FromInt64(p.Key, p.Value.Shape, b.Int64Values) : new SafeTensor(p.Key, p.Value.Shape, p.Value.Data))
             .ToList();
         var fileMetadata = metadata is null ? [] : new Dictionary<string, string>(metadata);
-        CheckpointPair.Save(
-            path,
-            fileMetadata,
-            optimizer is null ? null : (optimizerPath, pairId) => OptimizerStateFile.Write(optimizerPath, pairId, optimizer, module.Parameters, schedule),
-            written => SafeTensorsFile.Write(path, tensors, written));
+        var writeOptimizer = optimizer is null ? null : OptimizerStateFile.Writer(optimizer, module.Parameters, schedule, nameof(optimizer));
+        CheckpointPair.Save(path, fileMetadata, writeOptimizer, written => SafeTensorsFile.Write(path, tensors, written));
     }
 
     /// <summary>

@@ -62,12 +62,15 @@ internal static class OptimizerStateFile
     }
 
     /// <summary>
-    /// Writes the state of <paramref name="optimizer"/> over <paramref name="parameters"/> to <paramref name="path"/>,
-    /// atomically, recording <paramref name="pairId"/>, the id its model file records too.
+    /// Takes the state of <paramref name="optimizer"/> over <paramref name="parameters"/> (and
+    /// <paramref name="schedule"/>'s), checks it with the rule <see cref="Read"/> applies, and returns the action that
+    /// writes it to the path it is passed, atomically, recording the pair id it is passed, the id its model file records
+    /// too. Called before anything is written, so that a state a load would refuse leaves the previous pair as it was.
     /// </summary>
-    public static void Write(string path, string pairId, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
+    /// <exception cref="ArgumentException">The optimizer is of a kind whose state checkpoints do not hold, or its state holds a value no training gives (NaN, an infinity other than a mean of squares' +∞, a negative mean of squares), which <see cref="Read"/> would refuse as damage.</exception>
+    public static Action<string, string> Writer(IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule, string parameterName)
     {
-        CheckSupported(optimizer, nameof(optimizer));
+        CheckSupported(optimizer, parameterName);
         var (step, states, groups, learningRates, initialLearningRates) = optimizer switch
         {
             Adam adam => Moments(adam.SaveState()),
@@ -83,7 +86,13 @@ internal static class OptimizerStateFile
             int length = checked((int)p.Length);
             foreach (var (state, values) in states)
             {
-                tensors.Add(new SafeTensor($"{state}.{p.Name}", [.. p.Shape], values.AsSpan(offset, length).ToArray()));
+                var tensor = new SafeTensor($"{state}.{p.Name}", [.. p.Shape], values.AsSpan(offset, length).ToArray());
+                if (Unreachable(state, tensor) is { } problem)
+                {
+                    throw new ArgumentException($"The {optimizer.GetType().Name}'s state cannot be saved: {problem}, which no training gives and a load refuses as damage; nothing was written.", parameterName);
+                }
+
+                tensors.Add(tensor);
             }
         }
 
@@ -91,7 +100,6 @@ internal static class OptimizerStateFile
         {
             [StepKey] = step.ToString(CultureInfo.InvariantCulture),
             [OptimizerKey] = optimizer.GetType().Name,
-            [CheckpointPair.PairIdKey] = pairId,
             [GroupsKey] = string.Join(',', groups!.Select(g => g.ToString(CultureInfo.InvariantCulture))),
             [LearningRatesKey] = Rates(learningRates!),
         };
@@ -114,7 +122,7 @@ internal static class OptimizerStateFile
             }
         }
 
-        SafeTensorsFile.Write(path, tensors, metadata);
+        return (path, pairId) => SafeTensorsFile.Write(path, tensors, new Dictionary<string, string>(metadata) { [CheckpointPair.PairIdKey] = pairId });
 
         static (int, (string, float[])[], int[]?, float[]?, float[]?) Moments(AdamState state)
             => (state.Step, [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)], state.Groups, state.LearningRates, state.InitialLearningRates);
@@ -134,7 +142,7 @@ internal static class OptimizerStateFile
     /// that loads it, so that a caller loading a pair checks both files before it changes anything. The action loads
     /// the schedule first, which refuses a bad state without changing anything, then the optimizer, which cannot fail.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is unreadable, was not saved with <paramref name="model"/>, is of another optimizer or schedule or of other parameter groups or group settings, lacks a state, holds one as an integer or bool tensor, or holds a value no training gives (a non-finite value, a negative second moment or step count).</exception>
+    /// <exception cref="CheckpointException">The file is unreadable, was not saved with <paramref name="model"/>, is of another optimizer or schedule or of other parameter groups or group settings, lacks a state, holds one as an integer or bool tensor, or holds a value no training gives (NaN, an infinity other than a mean of squares' +∞, a negative mean of squares, a negative step count).</exception>
     public static (int Step, Action Load) Read(string path, SafeTensorsFile model, IOptimizer optimizer, ParameterCollection parameters, LearningRateSchedule? schedule = null)
     {
         CheckSupported(optimizer, nameof(optimizer));
@@ -157,19 +165,19 @@ internal static class OptimizerStateFile
             throw new CheckpointException($"{path} has a negative step count ('{StepKey}' is '{stepText}'); the file is damaged.");
         }
 
-        // Every value is checked here, while nothing has changed, so that the load action cannot fail: steps from
-        // finite gradients never give NaN, an infinity or a negative second moment (a mean of squares), and loaded,
-        // one would turn the weights it touches into NaN at the next step.
+        // Every value is checked here, while nothing has changed, so that the load action cannot fail, by the rule
+        // Writer applies (Unreachable): loaded, a value no training gives would turn the weights it touches into NaN
+        // at the next step.
         float[] Flat(string state)
         {
             var values = new float[checked((int)parameters.Length)];
             foreach (var p in parameters.Parameters)
             {
-                string name = $"{state}.{p.Name}";
-                var data = file.FiniteFloatData(file.Get(name, [.. p.Shape]), $"{optimizer.GetType().Name}'s state");
-                if (state is SecondMoment or SquareAverage && StateChecks.IndexOfInvalid(data, nonNegative: true) is var negative and >= 0)
+                var tensor = file.Get($"{state}.{p.Name}", [.. p.Shape]);
+                var data = file.FloatData(tensor, $"{optimizer.GetType().Name}'s state");
+                if (Unreachable(state, tensor) is { } problem)
                 {
-                    throw new CheckpointException($"{path}: tensor '{name}' holds a negative value ({data[negative]}) at element {negative}, but a second moment is a mean of squares; the file is damaged.");
+                    throw new CheckpointException($"{path}: {problem}; the file is damaged.");
                 }
 
                 data.CopyTo(values, checked((int)p.Offset));
@@ -300,6 +308,21 @@ internal static class OptimizerStateFile
 
             return values;
         }
+    }
+
+    // The one rule for a state tensor's values, which Writer applies before it writes and Read before it loads, so
+    // that Save writes only what Read takes back (StateChecks): what is wrong with tensor of torch's state, or null.
+    private static string? Unreachable(string state, SafeTensor tensor)
+    {
+        if (StateChecks.IndexOfUnreachable(tensor.Data, state) is not (var bad and >= 0))
+        {
+            return null;
+        }
+
+        float value = tensor.Data[bad];
+        return StateChecks.IsMeanOfSquares(state) && !float.IsNaN(value)
+            ? string.Create(CultureInfo.InvariantCulture, $"tensor '{tensor.Name}' holds a negative value ({value}) at element {bad}, but a second moment is a mean of squares")
+            : string.Create(CultureInfo.InvariantCulture, $"tensor '{tensor.Name}' holds a non-finite value ({value}) at element {bad}");
     }
 
     // The first group's momentum that is not 0, naming the group when there are several: "0.5 in group 1".

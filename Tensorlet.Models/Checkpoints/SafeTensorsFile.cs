@@ -72,11 +72,12 @@ internal sealed class SafeTensorsFile
 
     /// <summary>
     /// The float32 values of <paramref name="tensor"/>, as <see cref="FloatData"/> gives them, refusing a NaN or an
-    /// infinity: weights and optimizer state hold neither (training stops at a non-finite loss and never saves one), so
-    /// one is damage, which loaded would show only later, as NaN losses or weights far from the cause.
+    /// infinity: weights hold neither (training stops at a non-finite loss and a save refuses one), so one is damage,
+    /// which loaded would show only later, as NaN losses or weights far from the cause. (An optimizer's mean of squares
+    /// may hold +∞; its state file checks its own values.)
     /// </summary>
     /// <param name="tensor">A tensor of this file.</param>
-    /// <param name="what">What the values are, for the message: "the module's weights", "Adam's state".</param>
+    /// <param name="what">What the values are, for the message: "the module's weights".</param>
     /// <exception cref="CheckpointException">The tensor is of an integer or bool dtype, or holds a value that is not finite.</exception>
     public float[] FiniteFloatData(SafeTensor tensor, string what)
     {

@@ -105,6 +105,70 @@ public sealed class CheckpointTests
         Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()), "the resumed step, bit for bit");
     }
 
+    // A mean of squares that overflowed float (a gradient above about 1.8e19 in magnitude) is +∞; its weight stays
+    // finite, and torch saves and loads it. Before, the save wrote it and the load refused it as damage.
+    [TestCase("Adam")]
+    [TestCase("RMSprop")]
+    public void AMeanOfSquaresThatOverflowedRoundTripsAndTheNextStepIsTheSame(string kind)
+    {
+        var device = TestDevices.Get("cpu");
+        var spec = CharModelSpec.Lstm(Characters.Count, 6, 2, 0f);
+        IOptimizer Make(ICharModel m) => kind == "Adam" ? new Adam(m.Parameters, 0.01f) : new RMSprop(m.Parameters, 0.01f, momentum: 0.9f);
+        float[] MeanOfSquares(IOptimizer o) => o is Adam a ? a.SaveState().SecondMoment : ((RMSprop)o).SaveState().SquareAverage;
+        using var model = spec.Create(device, seed: 9);
+        using var optimizer = Make(model);
+        TrainSteps(model, optimizer, 2);
+        if (optimizer is Adam adam)
+        {
+            var state = adam.SaveState();
+            state.SecondMoment[5] = float.PositiveInfinity;
+            adam.LoadState(state);
+        }
+        else
+        {
+            var rmsprop = (RMSprop)optimizer;
+            var state = rmsprop.SaveState();
+            state.SquareAverage[5] = float.PositiveInfinity;
+            rmsprop.LoadState(state);
+        }
+
+        var path = Path.Combine(folder, "lstm.safetensors");
+        ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(1, 0, 2), optimizer);
+        var checkpoint = ModelCheckpoint.Read(path);
+        using var loaded = checkpoint.CreateModel(device);
+        using var resumed = Make(loaded);
+        checkpoint.LoadOptimizerState(loaded, resumed);
+        Assert.That(MeanOfSquares(resumed), Is.EqualTo(MeanOfSquares(optimizer)), "bit for bit, the +∞ included");
+        Assert.That(MeanOfSquares(resumed)[5], Is.EqualTo(float.PositiveInfinity));
+
+        TrainSteps(model, optimizer, 1);
+        TrainSteps(loaded, resumed, 1);
+        Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()), "the resumed step, bit for bit");
+        Assert.That(loaded.Parameters.Values.ToArray(), Is.All.Matches<float>(float.IsFinite));
+    }
+
+    // A save refused for an optimizer state no training gives (NaN, from a step on NaN gradients whose weights were put
+    // back) changes neither file of the pair saved before. Before, it was written, and the load refused it as damage.
+    [Test]
+    public void AnOptimizerStateNoTrainingGivesIsRefusedAtSaveAndThePairOnDiskIsUnchanged()
+    {
+        using var lstm = new Lstm(folder, steps: 1);
+        lstm.Save();
+        var files = Directory.GetFiles(folder).ToDictionary(f => f, File.ReadAllBytes);
+        var weights = lstm.Model.Parameters.Values.ToArray();
+        lstm.Model.Parameters.Gradients.CopyFrom(Enumerable.Repeat(float.NaN, weights.Length).ToArray());
+        lstm.Adam.Step();
+        lstm.Model.Parameters.Values.CopyFrom(weights);
+
+        var e = Assert.Throws<ArgumentException>(() => lstm.Save())!;
+
+        string first = lstm.Model.Parameters.Parameters[0].Name;
+        Assert.That(e.Message, Does.StartWith($"The Adam's state cannot be saved: tensor 'exp_avg.{first}' holds a non-finite value (NaN) at element 0,").And.Not.Contain('\n'));
+        Assert.That(e.ParamName, Is.EqualTo("optimizer"));
+        Assert.That(Directory.GetFiles(folder), Is.EquivalentTo(files.Keys), "no file added or removed");
+        Assert.That(files.Keys.Select(File.ReadAllBytes), Is.EqualTo(files.Values), "both files as they were");
+    }
+
     [TestCase(ModelKind.Lstm)]
     [TestCase(ModelKind.Gru)]
     public void ARecurrentModelIsRebuiltWithAnotherDropoutAndTheSameWeights(ModelKind kind)

@@ -274,11 +274,14 @@ public sealed class ModuleCheckpointTests
         Func<ParameterCollection, IOptimizer> rmsprop = p => new RMSprop(p, 0.01f, momentum: 0.9f, centered: true);
         yield return new TestCaseData(adam, "exp_avg_sq.", -1f).SetArgDisplayNames("Adam", "exp_avg_sq", "-1");
         yield return new TestCaseData(adam, "exp_avg_sq.", float.NaN).SetArgDisplayNames("Adam", "exp_avg_sq", "NaN");
+        yield return new TestCaseData(adam, "exp_avg_sq.", float.NegativeInfinity).SetArgDisplayNames("Adam", "exp_avg_sq", "-Infinity");
         yield return new TestCaseData(adam, "exp_avg.", float.PositiveInfinity).SetArgDisplayNames("Adam", "exp_avg", "Infinity");
         yield return new TestCaseData(adamW, "exp_avg_sq.", -1f).SetArgDisplayNames("AdamW", "exp_avg_sq", "-1");
         yield return new TestCaseData(adamW, "exp_avg.", float.NaN).SetArgDisplayNames("AdamW", "exp_avg", "NaN");
         yield return new TestCaseData(sgd, "momentum_buffer.", float.NegativeInfinity).SetArgDisplayNames("Sgd", "momentum_buffer", "-Infinity");
         yield return new TestCaseData(rmsprop, "square_avg.", -1f).SetArgDisplayNames("RMSprop", "square_avg", "-1");
+        yield return new TestCaseData(rmsprop, "square_avg.", float.NaN).SetArgDisplayNames("RMSprop", "square_avg", "NaN");
+        yield return new TestCaseData(rmsprop, "momentum_buffer.", float.PositiveInfinity).SetArgDisplayNames("RMSprop", "momentum_buffer", "Infinity");
         yield return new TestCaseData(rmsprop, "momentum_buffer.", float.NaN).SetArgDisplayNames("RMSprop", "momentum_buffer", "NaN");
         yield return new TestCaseData(rmsprop, "grad_avg.", float.PositiveInfinity).SetArgDisplayNames("RMSprop", "grad_avg", "Infinity");
     }
@@ -297,9 +300,81 @@ public sealed class ModuleCheckpointTests
             Steps(target, targetOptimizer, 1, 2);
             Assert.That(target.Parameters.Values.ToArray(), Is.All.Matches<float>(float.IsFinite), "and trains on");
         });
-        Assert.That(message, Is.EqualTo(value < 0 && float.IsFinite(value)
+        Assert.That(message, Is.EqualTo(value < 0 && state is "exp_avg_sq." or "square_avg."
             ? $"{optimizerFile}: tensor '{name}' holds a negative value ({value}) at element 1, but a second moment is a mean of squares; the file is damaged."
             : $"{optimizerFile}: tensor '{name}' holds a non-finite value ({value}) at element 1; the file is damaged."));
+    }
+
+    private static IEnumerable<TestCaseData> OverflowingOptimizers()
+    {
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam(p, 0.01f)), "exp_avg_sq").SetArgDisplayNames("Adam");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new AdamW(p, 0.01f)), "exp_avg_sq").SetArgDisplayNames("AdamW");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(p, 0.01f)), "square_avg").SetArgDisplayNames("RMSprop");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(p, 0.01f, momentum: 0.9f, centered: true)), "square_avg").SetArgDisplayNames("RMSprop, momentum, centered");
+    }
+
+    [TestCaseSource(nameof(OverflowingOptimizers))]
+    public void AMeanOfSquaresThatOverflowedSavesAndLoadsBackAndTheNextStepIsTheSame(Func<ParameterCollection, IOptimizer> makeOptimizer, string state)
+    {
+        // A gradient of about -4e20: (1 − β)·g² overflows float, so the mean of squares of that weight is +∞ and its
+        // steps are 0 while the weight stays finite, as in torch, which saves and loads that +∞ too. Before, the save
+        // wrote it and the load refused it as damage.
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        using var model = new Sequential(new Linear(1, 1));
+        model.Build(device, seed: 1);
+        using var optimizer = makeOptimizer(model.Parameters);
+        OverflowingSteps(model, optimizer, 3);
+        ModuleCheckpoint.Save(model, path, optimizer);
+        var saved = SafeTensorsFile.Read(EditedSafeTensors.OptimizerFileOf(path)).Tensors;
+        Assert.That(saved[$"{state}.0.weight"].Data, Is.EqualTo(new[] { float.PositiveInfinity }), "the case this test is about");
+        Assert.That(model.Parameters.Values.ToArray(), Is.All.Matches<float>(float.IsFinite));
+
+        using var resumed = new Sequential(new Linear(1, 1));
+        resumed.Build(device, seed: 2);
+        using var resumedOptimizer = makeOptimizer(resumed.Parameters);
+        ModuleCheckpoint.Load(resumed, path, resumedOptimizer);
+        var again = Path.Combine(folder, "again.safetensors");
+        ModuleCheckpoint.Save(resumed, again, resumedOptimizer);
+        Assert.That(SafeTensorsFile.Read(EditedSafeTensors.OptimizerFileOf(again)).Tensors.ToDictionary(t => t.Key, t => t.Value.Data), Is.EqualTo(saved.ToDictionary(t => t.Key, t => t.Value.Data)), "the state, bit for bit");
+
+        OverflowingSteps(model, optimizer, 1);
+        OverflowingSteps(resumed, resumedOptimizer, 1);
+        Assert.That(resumed.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()), "the next step, bit for bit");
+        Assert.That(resumed.Parameters.Values.ToArray(), Is.All.Matches<float>(float.IsFinite));
+    }
+
+    private static IEnumerable<TestCaseData> StatefulOptimizers()
+    {
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam(p, 0.01f)), "exp_avg").SetArgDisplayNames("Adam");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new AdamW(p, 0.01f)), "exp_avg").SetArgDisplayNames("AdamW");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Sgd(p, 0.05f, momentum: 0.9f)), "momentum_buffer").SetArgDisplayNames("Sgd, momentum");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(p, 0.01f, momentum: 0.9f, centered: true)), "square_avg").SetArgDisplayNames("RMSprop, momentum, centered");
+    }
+
+    [TestCaseSource(nameof(StatefulOptimizers))]
+    public void AnOptimizerStateNoTrainingGivesIsRefusedAtSaveAndThePairOnDiskIsUnchanged(Func<ParameterCollection, IOptimizer> makeOptimizer, string state)
+    {
+        // A step from NaN gradients makes the state NaN; the weights are put back, so only the state is bad. Before, the
+        // save wrote it, and the load refused the pair as damaged.
+        var device = TestDevices.Get("cpu");
+        var path = Path.Combine(folder, "model.safetensors");
+        using var model = Model(device, seed: 1);
+        using var optimizer = makeOptimizer(model.Parameters);
+        Steps(model, optimizer, 0, 1);
+        ModuleCheckpoint.Save(model, path, optimizer);
+        var files = Directory.GetFiles(folder).ToDictionary(f => f, File.ReadAllBytes);
+        var weights = model.Parameters.Values.ToArray();
+        model.Parameters.Gradients.CopyFrom(Enumerable.Repeat(float.NaN, weights.Length).ToArray());
+        optimizer.Step();
+        model.Parameters.Values.CopyFrom(weights);
+
+        var e = Assert.Throws<ArgumentException>(() => ModuleCheckpoint.Save(model, path, optimizer))!;
+
+        Assert.That(e.Message, Does.StartWith($"The {optimizer.GetType().Name}'s state cannot be saved: tensor '{state}.0.weight' holds a non-finite value (NaN) at element 0, which no training gives").And.Not.Contain('\n'));
+        Assert.That(e.ParamName, Is.EqualTo("optimizer"));
+        Assert.That(Directory.GetFiles(folder), Is.EquivalentTo(files.Keys), "no file added or removed");
+        Assert.That(files.Keys.Select(File.ReadAllBytes), Is.EqualTo(files.Values), "both files as they were");
     }
 
     [Test]
@@ -676,6 +751,23 @@ public sealed class ModuleCheckpointTests
         }
 
         return last;
+    }
+
+    // `steps` steps of a Linear(1, 1) on x = 2e10, y = 0 under MseLoss: a weight gradient of about -4e20, whose square
+    // overflows float.
+    private static void OverflowingSteps(Sequential model, IOptimizer optimizer, int steps)
+    {
+        var device = model.Device;
+        using var loss = new MseLoss();
+        using var x = device.FromArray([2e10f], 1, 1);
+        using var y = device.FromArray([0f], 1, 1);
+        for (int step = 0; step < steps; step++)
+        {
+            optimizer.ZeroGradients();
+            loss.Forward(model.Forward(x), y);
+            model.Backward(loss.Backward());
+            optimizer.Step();
+        }
     }
 
     private sealed class HalvingOptimizer(ParameterCollection parameters) : IOptimizer

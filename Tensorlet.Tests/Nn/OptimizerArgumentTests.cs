@@ -14,6 +14,9 @@ namespace Tensorlet.Tests.Nn;
 /// </summary>
 public sealed class OptimizerArgumentTests
 {
+    // The end of a load's refusal of a second moment or mean square.
+    private const string MeanOfSquares = "it must be a mean of squares: at least 0, or +Infinity where a gradient's square overflowed float.";
+
     // NaN with the sign bit set (float.NaN in .NET) and clear: ThrowIfNegative let the second through.
     private static readonly float PositiveNaN = BitConverter.Int32BitsToSingle(0x7FC00000);
 
@@ -153,20 +156,27 @@ public sealed class OptimizerArgumentTests
             foreach (var load in new Action<AdamState>[] { adam.LoadState, adamW.LoadState })
             {
                 Refused(() => load(new AdamState(1, With(bad, 2), With(0.5f, 0))), $"The saved Adam state's first moment (exp_avg) holds {text} at element 2; it must be finite.");
-                Refused(() => load(new AdamState(1, With(0.5f, 0), With(bad, 3))), $"The saved Adam state's second moment (exp_avg_sq) holds {text} at element 3; it must be finite and at least 0.");
+                if (bad != float.PositiveInfinity)
+                {
+                    Refused(() => load(new AdamState(1, With(0.5f, 0), With(bad, 3))), $"The saved Adam state's second moment (exp_avg_sq) holds {text} at element 3; {MeanOfSquares}");
+                }
             }
 
             Refused(() => sgd.LoadState(new SgdState(1, With(bad, 4))), $"The saved SGD state's momentum buffer holds {text} at element 4; it must be finite.");
         }
 
         // A second moment is a mean of squares; a first moment and a momentum buffer may be negative.
-        Refused(() => adam.LoadState(new AdamState(1, With(0.5f, 0), With(-1f, 1))), "The saved Adam state's second moment (exp_avg_sq) holds -1 at element 1; it must be finite and at least 0.");
+        Refused(() => adam.LoadState(new AdamState(1, With(0.5f, 0), With(-1f, 1))), $"The saved Adam state's second moment (exp_avg_sq) holds -1 at element 1; {MeanOfSquares}");
         Assert.That((adam.StepCount, adamW.StepCount, sgd.StepCount), Is.EqualTo((0, 0, 0)), "nothing loaded");
         Assert.That(adam.SaveState().SecondMoment.Concat(adamW.SaveState().FirstMoment).Concat(sgd.SaveState().MomentumBuffer!), Is.All.EqualTo(0f), "nothing loaded");
 
         adam.LoadState(new AdamState(1, With(-1f, 0), With(0f, 0)));
         sgd.LoadState(new SgdState(1, With(-1f, 0)));
         Assert.That((adam.StepCount, sgd.StepCount), Is.EqualTo((1, 1)));
+
+        // A second moment that overflowed float, where a gradient's square did, is +∞: training gives it, as torch's does.
+        adamW.LoadState(new AdamState(2, With(0.5f, 0), With(float.PositiveInfinity, 3)));
+        Assert.That((adamW.StepCount, adamW.SaveState().SecondMoment[3]), Is.EqualTo((2, float.PositiveInfinity)));
     }
 
     [Test]

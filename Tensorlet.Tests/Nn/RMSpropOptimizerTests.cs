@@ -114,7 +114,9 @@ public sealed class RMSpropOptimizerTests
         Refused(full, new RMSpropState(1, Values(), Values(), null), "The saved RMSprop state has no mean gradient (grad_avg), but this optimizer keeps one: it is centered.");
         Refused(plain, new RMSpropState(1, new float[n - 1], null, null), $"The saved RMSprop state's mean square (square_avg) holds {n - 1} values but the model has {n} parameters.");
         Refused(full, new RMSpropState(1, Values(), Values(), new float[n + 1]), $"The saved RMSprop state's mean gradient (grad_avg) holds {n + 1} values but the model has {n} parameters.");
-        Refused(plain, new RMSpropState(1, Values(-1f, 2), null, null), "The saved RMSprop state's mean square (square_avg) holds -1 at element 2; it must be finite and at least 0.");
+        Refused(plain, new RMSpropState(1, Values(-1f, 2), null, null), "The saved RMSprop state's mean square (square_avg) holds -1 at element 2; it must be a mean of squares: at least 0, or +Infinity where a gradient's square overflowed float.");
+        Refused(plain, new RMSpropState(1, Values(float.NaN, 1), null, null), "The saved RMSprop state's mean square (square_avg) holds NaN at element 1; it must be a mean of squares: at least 0, or +Infinity where a gradient's square overflowed float.");
+        Refused(full, new RMSpropState(1, Values(), Values(float.PositiveInfinity, 3), Values()), "The saved RMSprop state's momentum buffer (momentum_buffer) holds Infinity at element 3; it must be finite.");
         Refused(full, new RMSpropState(1, Values(), Values(float.NaN, 3), Values()), "The saved RMSprop state's momentum buffer (momentum_buffer) holds NaN at element 3; it must be finite.");
         Refused(full, new RMSpropState(1, Values(), Values(), Values(float.PositiveInfinity, 1)), "The saved RMSprop state's mean gradient (grad_avg) holds Infinity at element 1; it must be finite.");
         Refused(plain, new RMSpropState(1, Values(), null, null) { Groups = [0, 1, 0, 1], LearningRates = [0.1f, 0.1f] }, "The saved optimizer state does not fit this optimizer's parameter groups: it has 2 parameter groups and this optimizer has 1.");
@@ -125,6 +127,10 @@ public sealed class RMSpropOptimizerTests
         Assert.That((plain.StepCount, full.StepCount), Is.EqualTo((0, 0)), "nothing loaded");
         Assert.That(plain.SaveState().SquareAverage.Concat(full.SaveState().MomentumBuffer!).Concat(full.SaveState().GradientAverage!), Is.All.EqualTo(0f), "nothing loaded");
         Assert.That((plain.SaveState().MomentumBuffer, plain.SaveState().GradientAverage), Is.EqualTo(((float[]?)null, (float[]?)null)), "no buffer it does not use");
+
+        // A mean square that overflowed float, where a gradient's square did, is +∞ (its steps are 0, as in torch).
+        plain.LoadState(new RMSpropState(1, Values(float.PositiveInfinity, 2), null, null));
+        Assert.That(plain.SaveState().SquareAverage[2], Is.EqualTo(float.PositiveInfinity));
 
         // A momentum buffer and a mean gradient may be negative; a centered mean square is the mean gradient's square and
         // more, less float drift, or 0 where the kernel flushed it beside a tiny mean gradient.
