@@ -61,35 +61,6 @@ internal static class StateChecks
     }
 
     /// <summary>
-    /// How far below its mean gradient's square a centered mean square may lie, relative to that square. s ≥ a² holds in
-    /// exact arithmetic (both are means over the same gradients), but float rounding drifts: each step's rounding of s
-    /// and a, about 2⁻²⁴ relative, decays by α a step, so the drift settles near 2⁻²⁴/(1 − α). torch's own float32
-    /// training reached s − a² = −1.3e-5 relative at α = 0.99 (3000 steps of a constant gradient), and α = 0.9999 allows
-    /// about 100 times that. 1e-2 accepts every such state, and refuses a corrupt one, which is off by far more (a mean
-    /// square of 0 beside a mean gradient of 1 is off by 1).
-    /// </summary>
-    public const double CenteredDrift = 1e-2;
-
-    /// <summary>
-    /// The index of the first element whose mean gradient's square lies above its mean square by more than
-    /// <see cref="CenteredDrift"/> of that square and float's smallest normal (the kernels flush a mean square below it
-    /// to 0 beside a normal mean gradient); -1 when every element passes.
-    /// </summary>
-    public static int IndexOfUncentered(ReadOnlySpan<float> squareAverage, ReadOnlySpan<float> gradientAverage)
-    {
-        for (int i = 0; i < squareAverage.Length; i++)
-        {
-            double square = (double)gradientAverage[i] * gradientAverage[i];
-            if (square - squareAverage[i] > (CenteredDrift * square) + Kernels.Cpu.FloatLimits.SmallestNormal)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    /// <summary>
     /// Throws unless a state saved with <paramref name="savedGroups"/>, <paramref name="learningRates"/> and
     /// <paramref name="initialLearningRates"/> (as <see cref="ParameterGroupLayout.Mismatch"/> takes them) fits
     /// <paramref name="groups"/>: the same group for every parameter, and finite rates of at least 0 for each group.

@@ -239,7 +239,7 @@ public sealed class ModelCheckpoint
     /// both record the same pair id (a pair saved before the id was recorded has it in neither, and is matched by step).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="optimizer"/> is of a kind whose state checkpoints do not hold.</exception>
-    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, not the one saved with the model file, of another step or of another model, or holds the state of another optimizer (another kind; an Sgd or RMSprop with momentum where the one given has none, or the reverse; a centered RMSprop where the one given is not, or the reverse; or other parameter groups or group settings), or a state no training gives (NaN, an infinity other than a mean square's +∞, a negative mean square, or a centered RMSprop's mean gradient whose square is above its mean square).</exception>
+    /// <exception cref="CheckpointException">The optimizer file is missing, corrupt, not the one saved with the model file, of another step or of another model, or holds the state of another optimizer (another kind; an Sgd or RMSprop with momentum where the one given has none, or the reverse; a centered RMSprop where the one given is not, or the reverse; or other parameter groups or group settings), or a state no training gives (NaN, an infinity other than a mean square's +∞, or a negative mean square).</exception>
     public void LoadOptimizerState(ICharModel model, IOptimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(model);

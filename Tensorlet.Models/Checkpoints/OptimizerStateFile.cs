@@ -231,21 +231,6 @@ internal static class OptimizerStateFile
             }
         }
 
-        // RMSprop's state; centered, a mean gradient whose square is far above its mean square gives NaN at the next
-        // step, and no training gives one (StateChecks.CenteredDrift).
-        RMSpropState RMSpropStateOf(RMSprop rmsprop)
-        {
-            var squareAverage = Flat(SquareAverage);
-            var average = rmsprop.Centered ? Flat(GradientAverage) : null;
-            if (average is not null && StateChecks.IndexOfUncentered(squareAverage, average) is var bad and >= 0)
-            {
-                var p = parameters.Parameters.Last(p => p.Offset <= bad);
-                throw new CheckpointException(string.Create(CultureInfo.InvariantCulture, $"{path}: tensor '{GradientAverage}.{p.Name}' holds {average[bad]} at element {bad - p.Offset}, whose square is above '{SquareAverage}.{p.Name}' there ({squareAverage[bad]}), but a mean square is at least its mean gradient's square; the file is damaged."));
-            }
-
-            return new RMSpropState(step, squareAverage, rmsprop.HasMomentumBuffer ? Flat(MomentumBuffer) : null, average) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates };
-        }
-
         int perParameter = optimizer switch
         {
             Sgd sgd => sgd.HasMomentumBuffer ? 1 : 0,
@@ -262,7 +247,7 @@ internal static class OptimizerStateFile
             Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             Sgd sgd => Load(sgd.LoadState, new SgdState(step, sgd.HasMomentumBuffer ? Flat(MomentumBuffer) : null) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
-            RMSprop rmsprop => Load(rmsprop.LoadState, RMSpropStateOf(rmsprop)),
+            RMSprop rmsprop => Load(rmsprop.LoadState, new RMSpropState(step, Flat(SquareAverage), rmsprop.HasMomentumBuffer ? Flat(MomentumBuffer) : null, rmsprop.Centered ? Flat(GradientAverage) : null) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
         };
         if (schedule is null)
