@@ -7,12 +7,11 @@ namespace Tensorlet.Optim;
 /// over the flat buffers (one per run of consecutive parameters of one <see cref="ParameterGroup"/>). It is dense, like PyTorch: a row that got no gradient this step still moves
 /// while its momentum is non-zero (the n-gram model's gathered rows rely on that to match PyTorch).
 /// </summary>
-public sealed class Adam : IOptimizer
+public sealed class Adam : Optimizer
 {
     private readonly Tensor firstMoment;
     private readonly Tensor secondMoment;
     private readonly TrainableRuns trainable;
-    private readonly ParameterGroupLayout groups;
     private readonly bool decoupledWeightDecay;
 
     /// <summary>Creates the optimizer over every parameter, one group, and its zeroed moment buffers on the parameters' device.</summary>
@@ -37,58 +36,38 @@ public sealed class Adam : IOptimizer
     /// parameters before the step, p ← p·(1 − lr·weight_decay), as AdamW's, instead of adding an L2 term to the gradient.
     /// </summary>
     internal Adam(ParameterGroupLayout groups, bool decoupledWeightDecay)
+        : base(groups)
     {
-        this.groups = groups;
         this.decoupledWeightDecay = decoupledWeightDecay;
         var parameters = groups.Parameters;
-        Parameters = parameters;
         int count = checked((int)parameters.Length);
         firstMoment = parameters.Device!.Zeros(count);
         secondMoment = parameters.Device.Zeros(count);
         trainable = groups.Runs(parameters.Values, parameters.Gradients, firstMoment, secondMoment);
     }
 
-    /// <inheritdoc/>
-    public ParameterCollection Parameters { get; }
-
-    /// <summary>The learning rate: the first group's; setting it sets every group's, as a loop over torch's <c>param_groups</c>.</summary>
-    public float LearningRate
-    {
-        get => groups.GetLearningRate(0);
-        set => groups.SetLearningRates(value, nameof(LearningRate));
-    }
-
-    /// <inheritdoc/>
-    public int GroupCount => groups.Count;
-
-    /// <summary>The parameter groups, for checkpoints.</summary>
-    internal ParameterGroupLayout Groups => groups;
-
     /// <summary>β1, the decay of the first moment (the default of the groups that set none).</summary>
-    public float Beta1 => groups.Defaults.Beta1!.Value;
+    public float Beta1 => Groups.Defaults.Beta1!.Value;
 
     /// <summary>β2, the decay of the second moment (the default of the groups that set none).</summary>
-    public float Beta2 => groups.Defaults.Beta2!.Value;
+    public float Beta2 => Groups.Defaults.Beta2!.Value;
 
     /// <summary>ε, added after the square root (the default of the groups that set none).</summary>
-    public float Epsilon => groups.Defaults.Epsilon!.Value;
+    public float Epsilon => Groups.Defaults.Epsilon!.Value;
 
     /// <summary>L2 weight decay added to the gradient, as torch.optim.Adam's weight_decay (the default of the groups that set none).</summary>
-    public float WeightDecay => groups.Defaults.WeightDecay;
-
-    /// <summary>How many steps have been taken.</summary>
-    public int StepCount { get; private set; }
+    public float WeightDecay => Groups.Defaults.WeightDecay;
 
     /// <summary>Applies one update from the accumulated gradients.</summary>
-    public void Step()
+    public override void Step()
     {
         var runs = trainable.Runs;
         StepCount++;
         foreach (var run in runs)
         {
             int g = run.Group;
-            float learningRate = groups.GetLearningRate(g);
-            float weightDecay = groups.WeightDecays[g];
+            float learningRate = Groups.GetLearningRate(g);
+            float weightDecay = Groups.WeightDecays[g];
             if (decoupledWeightDecay)
             {
                 if (weightDecay != 0f)
@@ -100,31 +79,16 @@ public sealed class Adam : IOptimizer
                 weightDecay = 0f;
             }
 
-            Ops.AdamStep(run[0], run[1], run[2], run[3], learningRate, groups.Betas1[g], groups.Betas2[g], groups.Epsilons[g], weightDecay, StepCount);
+            Ops.AdamStep(run[0], run[1], run[2], run[3], learningRate, Groups.Betas1[g], Groups.Betas2[g], Groups.Epsilons[g], weightDecay, StepCount);
         }
     }
-
-    /// <inheritdoc/>
-    public float GetLearningRate(int group) => groups.GetLearningRate(group);
-
-    /// <inheritdoc/>
-    public void SetLearningRate(int group, float learningRate) => groups.SetLearningRate(group, learningRate, nameof(learningRate));
-
-    /// <inheritdoc/>
-    public float? GetInitialLearningRate(int group) => groups.GetInitialLearningRate(group);
-
-    /// <inheritdoc/>
-    public void SetInitialLearningRate(int group, float learningRate) => groups.SetInitialLearningRate(group, learningRate, nameof(learningRate));
-
-    /// <summary>Sets every gradient to zero.</summary>
-    public void ZeroGradients() => Parameters.ZeroGradients();
 
     /// <summary>The optimizer state to save with a checkpoint: step, first and second moments, the groups and their current and initial learning rates.</summary>
     public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray())
     {
-        Groups = groups.SaveGroups(),
-        LearningRates = groups.SaveLearningRates(),
-        InitialLearningRates = groups.SaveInitialLearningRates(),
+        Groups = Groups.SaveGroups(),
+        LearningRates = Groups.SaveLearningRates(),
+        InitialLearningRates = Groups.SaveInitialLearningRates(),
     };
 
     /// <summary>
@@ -146,12 +110,12 @@ public sealed class Adam : IOptimizer
 
         StateChecks.Values(state.FirstMoment, "exp_avg", "Adam state's first moment (exp_avg)", nameof(state));
         StateChecks.Values(state.SecondMoment, "exp_avg_sq", "Adam state's second moment (exp_avg_sq)", nameof(state));
-        StateChecks.Groups(groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
+        StateChecks.Groups(Groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
 
         firstMoment.CopyFrom(state.FirstMoment);
         secondMoment.CopyFrom(state.SecondMoment);
         StepCount = state.Step;
-        groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
+        Groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
     }
 
     /// <summary>The settings every constructor takes, as the groups' defaults.</summary>
@@ -159,7 +123,7 @@ public sealed class Adam : IOptimizer
         => new(learningRate, weightDecay, Beta1: beta1, Beta2: beta2, Epsilon: epsilon);
 
     /// <summary>Frees the moment buffers.</summary>
-    public void Dispose()
+    public override void Dispose()
     {
         firstMoment.Dispose();
         secondMoment.Dispose();

@@ -6,14 +6,14 @@ namespace Tensorlet.Optim;
 /// torch.optim.AdamW: Adam with decoupled weight decay. Each step first shrinks every parameter,
 /// p ← p·(1 − lr·weight_decay), then takes Adam's step without an L2 term, as PyTorch 1.13 does.
 /// </summary>
-public sealed class AdamW : IOptimizer
+public sealed class AdamW : Optimizer
 {
     private readonly Adam adam;
 
     /// <summary>Creates the optimizer over every parameter, one group, and its zeroed moment buffers; PyTorch's default weight decay is 0.01.</summary>
     public AdamW(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
+        : this(new Adam(ParameterGroupLayout.Whole(parameters, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay)), decoupledWeightDecay: true))
     {
-        adam = new Adam(ParameterGroupLayout.Whole(parameters, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay)), decoupledWeightDecay: true);
     }
 
     /// <summary>
@@ -24,25 +24,13 @@ public sealed class AdamW : IOptimizer
     /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets a momentum.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].WeightDecay</c>).</exception>
     public AdamW(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f)
+        : this(new Adam(ParameterGroupLayout.Resolve(groups, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay), nameof(AdamW)), decoupledWeightDecay: true))
     {
-        adam = new Adam(ParameterGroupLayout.Resolve(groups, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay), nameof(AdamW)), decoupledWeightDecay: true);
     }
 
-    /// <inheritdoc/>
-    public ParameterCollection Parameters => adam.Parameters;
-
-    /// <summary>The learning rate: the first group's; setting it sets every group's, as a loop over torch's <c>param_groups</c>.</summary>
-    public float LearningRate
-    {
-        get => adam.LearningRate;
-        set => adam.LearningRate = value;
-    }
-
-    /// <inheritdoc/>
-    public int GroupCount => adam.GroupCount;
-
-    /// <summary>The parameter groups, for checkpoints.</summary>
-    internal ParameterGroupLayout Groups => adam.Groups;
+    // Around the Adam with decoupled weight decay that takes its steps, over the same parameter groups.
+    private AdamW(Adam adam)
+        : base(adam.Groups) => this.adam = adam;
 
     /// <summary>β1, the decay of the first moment (the default of the groups that set none).</summary>
     public float Beta1 => adam.Beta1;
@@ -57,25 +45,11 @@ public sealed class AdamW : IOptimizer
     public float WeightDecay => adam.WeightDecay;
 
     /// <inheritdoc/>
-    public int StepCount => adam.StepCount;
-
-    /// <inheritdoc/>
-    public void Step() => adam.Step();
-
-    /// <inheritdoc/>
-    public float GetLearningRate(int group) => adam.GetLearningRate(group);
-
-    /// <inheritdoc/>
-    public void SetLearningRate(int group, float learningRate) => adam.SetLearningRate(group, learningRate);
-
-    /// <inheritdoc/>
-    public float? GetInitialLearningRate(int group) => adam.GetInitialLearningRate(group);
-
-    /// <inheritdoc/>
-    public void SetInitialLearningRate(int group, float learningRate) => adam.SetInitialLearningRate(group, learningRate);
-
-    /// <inheritdoc/>
-    public void ZeroGradients() => adam.ZeroGradients();
+    public override void Step()
+    {
+        adam.Step();
+        StepCount = adam.StepCount;
+    }
 
     /// <summary>The state to save with a checkpoint: step, first and second moments, the groups and their current and initial learning rates (Adam's format).</summary>
     public AdamState SaveState() => adam.SaveState();
@@ -87,8 +61,12 @@ public sealed class AdamW : IOptimizer
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
     /// <exception cref="ArgumentException">Its moments do not fit the parameters, a first moment is not finite, a second moment is NaN or negative (+∞, which a gradient whose square overflows float gives, loads), or its groups are not these.</exception>
-    public void LoadState(AdamState state) => adam.LoadState(state);
+    public void LoadState(AdamState state)
+    {
+        adam.LoadState(state);
+        StepCount = adam.StepCount;
+    }
 
     /// <summary>Frees the moment buffers.</summary>
-    public void Dispose() => adam.Dispose();
+    public override void Dispose() => adam.Dispose();
 }

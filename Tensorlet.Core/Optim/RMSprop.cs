@@ -10,13 +10,12 @@ namespace Tensorlet.Optim;
 /// p −= lr·g/d, or with momentum μ, b = μ·b + g/d and p −= lr·b, as PyTorch 1.13 does (the clamp at 0 only where
 /// rounding would leave s − a² negative and torch would give NaN).
 /// </summary>
-public sealed class RMSprop : IOptimizer
+public sealed class RMSprop : Optimizer
 {
     private readonly Tensor squareAverage;
     private readonly Tensor? momentumBuffer;
     private readonly Tensor? gradientAverage;
     private readonly TrainableRuns trainable;
-    private readonly ParameterGroupLayout groups;
 
     /// <summary>
     /// Creates the optimizer over every parameter, one group, with PyTorch's defaults, and its zeroed mean square on the
@@ -43,10 +42,9 @@ public sealed class RMSprop : IOptimizer
 
     // Over the resolved groups.
     private RMSprop(ParameterGroupLayout groups, bool centered)
+        : base(groups)
     {
-        this.groups = groups;
         var parameters = groups.Parameters;
-        Parameters = parameters;
         Centered = centered;
         int count = checked((int)parameters.Length);
         squareAverage = parameters.Device!.Zeros(count);
@@ -64,76 +62,42 @@ public sealed class RMSprop : IOptimizer
         trainable = groups.Runs(parameters.Values, parameters.Gradients, squareAverage, momentumBuffer ?? parameters.Values, gradientAverage ?? parameters.Values);
     }
 
-    /// <inheritdoc/>
-    public ParameterCollection Parameters { get; }
-
-    /// <summary>The learning rate: the first group's; setting it sets every group's, as a loop over torch's <c>param_groups</c>.</summary>
-    public float LearningRate
-    {
-        get => groups.GetLearningRate(0);
-        set => groups.SetLearningRates(value, nameof(LearningRate));
-    }
-
-    /// <inheritdoc/>
-    public int GroupCount => groups.Count;
-
-    /// <summary>The parameter groups, for checkpoints.</summary>
-    internal ParameterGroupLayout Groups => groups;
-
     /// <summary>α, the decay of the mean square (the default of the groups that set none).</summary>
-    public float Alpha => groups.Defaults.Alpha!.Value;
+    public float Alpha => Groups.Defaults.Alpha!.Value;
 
     /// <summary>ε, added after the square root (the default of the groups that set none).</summary>
-    public float Epsilon => groups.Defaults.Epsilon!.Value;
+    public float Epsilon => Groups.Defaults.Epsilon!.Value;
 
     /// <summary>The L2 penalty added to the gradient (the default of the groups that set none).</summary>
-    public float WeightDecay => groups.Defaults.WeightDecay;
+    public float WeightDecay => Groups.Defaults.WeightDecay;
 
     /// <summary>μ (the default of the groups that set none).</summary>
-    public float Momentum => groups.Defaults.Momentum!.Value;
+    public float Momentum => Groups.Defaults.Momentum!.Value;
 
     /// <summary>Whether the mean square is centered by the mean gradient's square, an estimate of the variance.</summary>
     public bool Centered { get; }
-
-    /// <inheritdoc/>
-    public int StepCount { get; private set; }
 
     /// <summary>Whether the optimizer keeps a momentum buffer: some group has momentum.</summary>
     internal bool HasMomentumBuffer => momentumBuffer is not null;
 
     /// <inheritdoc/>
-    public void Step()
+    public override void Step()
     {
         var runs = trainable.Runs;
         StepCount++;
         foreach (var run in runs)
         {
             int g = run.Group;
-            Ops.RMSpropStep(run[0], run[1], run[2], run[3], run[4], groups.GetLearningRate(g), groups.Alphas[g], groups.Epsilons[g], groups.WeightDecays[g], groups.Momenta[g], Centered);
+            Ops.RMSpropStep(run[0], run[1], run[2], run[3], run[4], Groups.GetLearningRate(g), Groups.Alphas[g], Groups.Epsilons[g], Groups.WeightDecays[g], Groups.Momenta[g], Centered);
         }
     }
-
-    /// <inheritdoc/>
-    public float GetLearningRate(int group) => groups.GetLearningRate(group);
-
-    /// <inheritdoc/>
-    public void SetLearningRate(int group, float learningRate) => groups.SetLearningRate(group, learningRate, nameof(learningRate));
-
-    /// <inheritdoc/>
-    public float? GetInitialLearningRate(int group) => groups.GetInitialLearningRate(group);
-
-    /// <inheritdoc/>
-    public void SetInitialLearningRate(int group, float learningRate) => groups.SetInitialLearningRate(group, learningRate, nameof(learningRate));
-
-    /// <inheritdoc/>
-    public void ZeroGradients() => Parameters.ZeroGradients();
 
     /// <summary>A copy of the state on the host (torch.optim.RMSprop's state_dict: the step, its buffers, the groups and their current and initial learning rates), for checkpoints.</summary>
     public RMSpropState SaveState() => new(StepCount, squareAverage.ToArray(), momentumBuffer?.ToArray(), gradientAverage?.ToArray())
     {
-        Groups = groups.SaveGroups(),
-        LearningRates = groups.SaveLearningRates(),
-        InitialLearningRates = groups.SaveInitialLearningRates(),
+        Groups = Groups.SaveGroups(),
+        LearningRates = Groups.SaveLearningRates(),
+        InitialLearningRates = Groups.SaveInitialLearningRates(),
     };
 
     /// <summary>
@@ -154,7 +118,7 @@ public sealed class RMSprop : IOptimizer
         Buffer(state.SquareAverage, squareAverage, "square_avg", "mean square (square_avg)", "it always does", "");
         Buffer(state.MomentumBuffer, momentumBuffer, "momentum_buffer", "momentum buffer (momentum_buffer)", "it has momentum", "no group has momentum");
         Buffer(state.GradientAverage, gradientAverage, "grad_avg", "mean gradient (grad_avg)", "it is centered", "it is not centered");
-        StateChecks.Groups(groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
+        StateChecks.Groups(Groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
 
         squareAverage.CopyFrom(state.SquareAverage);
         if (state.MomentumBuffer is { } buffer)
@@ -168,7 +132,7 @@ public sealed class RMSprop : IOptimizer
         }
 
         StepCount = state.Step;
-        groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
+        Groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
 
         // Throws unless the saved buffer (torch's state name) is there exactly when this optimizer keeps one (why: whyOne, whyNone), of its length, holding values training gives.
         void Buffer(float[]? saved, Tensor? own, string name, string what, string whyOne, string whyNone)
@@ -195,7 +159,7 @@ public sealed class RMSprop : IOptimizer
     }
 
     /// <summary>Frees the optimizer's buffers.</summary>
-    public void Dispose()
+    public override void Dispose()
     {
         squareAverage.Dispose();
         momentumBuffer?.Dispose();

@@ -7,11 +7,10 @@ namespace Tensorlet.Optim;
 /// <see cref="ParameterGroup"/>): weight decay added to the gradient, then momentum
 /// (the buffer starts as the first gradient; later buf = μ·buf + (1 − dampening)·g), classic or Nesterov, then p −= lr·g.
 /// </summary>
-public sealed class Sgd : IOptimizer
+public sealed class Sgd : Optimizer
 {
     private readonly Tensor? momentumBuffer;
     private readonly TrainableRuns trainable;
-    private readonly ParameterGroupLayout groups;
 
     /// <summary>Creates the optimizer over every parameter, one group; a momentum buffer is allocated only when <paramref name="momentum"/> is not 0.</summary>
     public Sgd(ParameterCollection parameters, float learningRate, float momentum = 0f, float dampening = 0f, float weightDecay = 0f, bool nesterov = false)
@@ -33,10 +32,9 @@ public sealed class Sgd : IOptimizer
 
     // Over the resolved groups.
     private Sgd(ParameterGroupLayout groups, float dampening, bool nesterov)
+        : base(groups)
     {
-        this.groups = groups;
         var parameters = groups.Parameters;
-        Parameters = parameters;
         Dampening = dampening;
         Nesterov = nesterov;
         if (groups.Momenta.Any(m => m != 0f))
@@ -48,73 +46,39 @@ public sealed class Sgd : IOptimizer
         trainable = groups.Runs(parameters.Values, parameters.Gradients, momentumBuffer ?? parameters.Values);
     }
 
-    /// <inheritdoc/>
-    public ParameterCollection Parameters { get; }
-
-    /// <summary>The learning rate: the first group's; setting it sets every group's, as a loop over torch's <c>param_groups</c>.</summary>
-    public float LearningRate
-    {
-        get => groups.GetLearningRate(0);
-        set => groups.SetLearningRates(value, nameof(LearningRate));
-    }
-
-    /// <inheritdoc/>
-    public int GroupCount => groups.Count;
-
-    /// <summary>The parameter groups, for checkpoints.</summary>
-    internal ParameterGroupLayout Groups => groups;
-
     /// <summary>μ (the default of the groups that set none).</summary>
-    public float Momentum => groups.Defaults.Momentum!.Value;
+    public float Momentum => Groups.Defaults.Momentum!.Value;
 
     /// <summary>The dampening of the gradient in the momentum update.</summary>
     public float Dampening { get; }
 
     /// <summary>The L2 penalty added to the gradient (the default of the groups that set none).</summary>
-    public float WeightDecay => groups.Defaults.WeightDecay;
+    public float WeightDecay => Groups.Defaults.WeightDecay;
 
     /// <summary>Whether the momentum is Nesterov's.</summary>
     public bool Nesterov { get; }
 
     /// <inheritdoc/>
-    public int StepCount { get; private set; }
-
-    /// <inheritdoc/>
-    public void Step()
+    public override void Step()
     {
         var runs = trainable.Runs;
         StepCount++;
         foreach (var run in runs)
         {
             int g = run.Group;
-            Ops.SgdStep(run[0], run[1], run[2], groups.GetLearningRate(g), groups.Momenta[g], Dampening, groups.WeightDecays[g], Nesterov, firstStep: StepCount == 1);
+            Ops.SgdStep(run[0], run[1], run[2], Groups.GetLearningRate(g), Groups.Momenta[g], Dampening, Groups.WeightDecays[g], Nesterov, firstStep: StepCount == 1);
         }
     }
-
-    /// <inheritdoc/>
-    public float GetLearningRate(int group) => groups.GetLearningRate(group);
-
-    /// <inheritdoc/>
-    public void SetLearningRate(int group, float learningRate) => groups.SetLearningRate(group, learningRate, nameof(learningRate));
-
-    /// <inheritdoc/>
-    public float? GetInitialLearningRate(int group) => groups.GetInitialLearningRate(group);
-
-    /// <inheritdoc/>
-    public void SetInitialLearningRate(int group, float learningRate) => groups.SetInitialLearningRate(group, learningRate, nameof(learningRate));
 
     /// <summary>Whether the optimizer keeps a momentum buffer: some group has momentum.</summary>
     internal bool HasMomentumBuffer => momentumBuffer is not null;
 
-    /// <inheritdoc/>
-    public void ZeroGradients() => Parameters.ZeroGradients();
-
     /// <summary>A copy of the state on the host (torch.optim.SGD's state_dict: the buffer, the groups and their current and initial learning rates), for checkpoints.</summary>
     public SgdState SaveState() => new(StepCount, momentumBuffer?.ToArray())
     {
-        Groups = groups.SaveGroups(),
-        LearningRates = groups.SaveLearningRates(),
-        InitialLearningRates = groups.SaveInitialLearningRates(),
+        Groups = Groups.SaveGroups(),
+        LearningRates = Groups.SaveLearningRates(),
+        InitialLearningRates = Groups.SaveInitialLearningRates(),
     };
 
     /// <summary>
@@ -146,14 +110,14 @@ public sealed class Sgd : IOptimizer
             StateChecks.Values(saved, "momentum_buffer", "SGD state's momentum buffer", nameof(state));
         }
 
-        StateChecks.Groups(groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
+        StateChecks.Groups(Groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
         if (state.MomentumBuffer is { } buffer)
         {
             momentumBuffer!.CopyFrom(buffer);
         }
 
         StepCount = state.Step;
-        groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
+        Groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
     }
 
     // The checks of the settings only Sgd has, before the groups are resolved (which check the rest); the groups' defaults.
@@ -169,5 +133,5 @@ public sealed class Sgd : IOptimizer
     }
 
     /// <summary>Frees the momentum buffer.</summary>
-    public void Dispose() => momentumBuffer?.Dispose();
+    public override void Dispose() => momentumBuffer?.Dispose();
 }

@@ -318,14 +318,7 @@ internal static class OptimizerStateFile
         return groups.Count == 1 ? momentum : $"{momentum} in group {g}";
     }
 
-    private static ParameterGroupLayout Layout(IOptimizer optimizer) => optimizer switch
-    {
-        Adam adam => adam.Groups,
-        AdamW adamW => adamW.Groups,
-        Sgd sgd => sgd.Groups,
-        RMSprop rmsprop => rmsprop.Groups,
-        _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
-    };
+    private static ParameterGroupLayout Layout(IOptimizer optimizer) => ((Optimizer)optimizer).Groups; // CheckSupported refused the rest
 
     // The schedule's state dict from the metadata, checked to be of this schedule's kind.
     private static Dictionary<string, double> ScheduleState(SafeTensorsFile file, string path, LearningRateSchedule schedule)
