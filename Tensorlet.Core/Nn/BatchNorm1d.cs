@@ -118,8 +118,7 @@ public sealed class BatchNorm1d : Module
         var device = input.Device;
         if (!ReferenceEquals(device, Device))
         {
-            string where = device.Name == Device.Name ? $"another {device.Name} device (a separate Device instance)" : device.Name;
-            throw new ArgumentException($"BatchNorm1d({NumFeatures}) is on {Device.Name}, but its input {input.ShapeText} is on {where}: copy the input to the module's device.", nameof(input));
+            throw new ArgumentException($"BatchNorm1d({NumFeatures}) is on {Device.Name}, but its input {input.ShapeText} is on {OtherDeviceName(device, Device)}: copy the input to the module's device.", nameof(input));
         }
 
         long perChannel = input.Length / NumFeatures;

@@ -63,6 +63,8 @@ public sealed partial class Lstm : RnnBase
 
     private protected override RnnState NewState(Device device, int batch) => CreateState(device, batch);
 
+    private protected override Type StateKind => typeof(LstmState);
+
     private protected override void PrepareCells(int k, RnnLayer layer, RnnState? initialState, int steps, int batch)
     {
         var b = cells[k];

@@ -266,6 +266,13 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>
+    /// How a refusal names <paramref name="device"/>, where a tensor is, beside <paramref name="moduleDevice"/>, where the
+    /// module is: by its name, or, for a separate instance of the same kind, as such.
+    /// </summary>
+    private protected static string OtherDeviceName(Device device, Device moduleDevice) =>
+        device.Name == moduleDevice.Name ? $"another {device.Name} device (a separate Device instance)" : device.Name;
+
+    /// <summary>
     /// The error for a module used before its tree was built: either the root was not built, or this module was kept
     /// in a field of a custom module without <see cref="AddModule"/>, so <see cref="Build"/> never reached it.
     /// </summary>

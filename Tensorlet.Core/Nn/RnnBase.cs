@@ -172,17 +172,13 @@ public abstract class RnnBase : Module
     /// size, as if the previous Forward had ended with it (with <see cref="CarryState"/> set): how stateful training
     /// resumed in the middle of an epoch continues exactly.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="state"/> is of another kind or size, or is a FinalState that a later Forward has overwritten.</exception>
+    /// <exception cref="ArgumentException"><paramref name="state"/> is of another kind or size, on another device, or a FinalState that a later Forward has overwritten; nothing changed.</exception>
+    /// <exception cref="ObjectDisposedException"><paramref name="state"/> is disposed; nothing changed.</exception>
     public void CarryFrom(RnnState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         ThrowIfBidirectional(nameof(CarryFrom));
-        if (state.IsOverwritten)
-        {
-            throw new ArgumentException(RnnState.OverwrittenMessage($"The state given to {cellName} CarryFrom"), nameof(state));
-        }
-
-        CheckState(state, state.Batch);
+        CheckGivenState(state, state.Batch, nameof(state));
         EndState(state.Hidden[0].Device, state.Batch).CopyFrom(state);
         finalStateWrites++;
     }
@@ -191,6 +187,8 @@ public abstract class RnnBase : Module
     /// h of the last layer for every step, [T, B, H], for dense input [T, B, In]; [B, T, H] for [B, T, In] with
     /// <see cref="BatchFirst"/>; [.., 2H] when <see cref="Bidirectional"/>, each step's forward h then its reverse h.
     /// </summary>
+    /// <exception cref="ArgumentException">The input is of another shape or on another device, its gates would be more than one tensor holds, or the InitialState does not fit it (see <see cref="RnnState"/>); nothing changed.</exception>
+    /// <exception cref="ObjectDisposedException">The input, or the state the Forward would start from, is disposed; nothing changed.</exception>
     public override Tensor Forward(Tensor input)
     {
         ThrowIfModuleDisposed();
@@ -198,6 +196,9 @@ public abstract class RnnBase : Module
         var x = inputMatrix.Matrix(input, steps * batch, input.Shape[2]);
         CheckInputWidth(x);
         var start = StartState(batch);
+
+        // Every refusal is above, before the module changes anything: a refused input leaves it, its FinalState, the
+        // buffers a FinalState views and what Backward would read, as it was.
         if (batchFirstRows is not null)
         {
             x = batchFirstRows.InputToTimeMajor(x, steps, batch);
@@ -218,17 +219,22 @@ public abstract class RnnBase : Module
     /// for [B, T] with <see cref="BatchFirst"/>; [.., 2H] when <see cref="Bidirectional"/>, each step's forward h then its
     /// reverse h.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A token id is outside [0, <see cref="InputSize"/>); nothing changed.</exception>
+    /// <exception cref="ArgumentException">The input is of another shape or on another device, its gates would be more than one tensor holds, or the InitialState does not fit it (see <see cref="RnnState"/>); nothing changed.</exception>
+    /// <exception cref="ObjectDisposedException">The input, or the state the Forward would start from, is disposed; nothing changed.</exception>
     public override Tensor Forward(IndexTensor input)
     {
         ThrowIfModuleDisposed();
         var (steps, batch) = SequenceShape(input, 2, BatchFirst ? "token indices [B, T]" : "token indices [T, B]");
         var start = StartState(batch);
-        savedInputShaped = null;
         var ids = flatIndices.Of(input);
+
+        // Checked here, before the module changes anything (see the dense overload), and so that a bad id is named at its
+        // position in the caller's layout, not in a reordered copy.
+        ids.ThrowIfAnyColumnOutside(InputSize);
+        savedInputShaped = null;
         if (batchFirstRows is not null)
         {
-            // Checked here, so that a bad id is named at its position in the caller's [B, T], not in the reordered copy.
-            ids.ThrowIfAnyColumnOutside(InputSize);
             ids = batchFirstRows.IdsToTimeMajor(ids, steps, batch);
         }
 
@@ -413,6 +419,9 @@ public abstract class RnnBase : Module
     /// <summary>A zero state of the cell's kind for <paramref name="batch"/> sequences.</summary>
     private protected abstract RnnState NewState(Device device, int batch);
 
+    /// <summary>The type of the cell's states (<see cref="LstmState"/> for an LSTM).</summary>
+    private protected abstract Type StateKind { get; }
+
     /// <summary>
     /// The cell's preparation of layer k, after the stack has sized the layer's buffers and copied its initial h in: its
     /// own buffers, the rest of its initial state (beyond h) from <paramref name="initialState"/>, and its biases.
@@ -478,7 +487,26 @@ public abstract class RnnBase : Module
             throw new ArgumentException($"The {cellName} module takes {expected} ({(BatchFirst ? "batch-first" : "time-major")}); got {input.ShapeText}.", nameof(input));
         }
 
-        return BatchFirst ? (input.Shape[1], input.Shape[0]) : (input.Shape[0], input.Shape[1]);
+        // Checked here, before the module changes anything: Ops would refuse these too, but only after the module's
+        // buffers, its final state's among them, had been resized for the input.
+        input.ThrowIfDisposed();
+        var device = layers[0].WeightIh.Value.Device;
+        if (!ReferenceEquals(input.Device, device))
+        {
+            throw new ArgumentException($"The {cellName} is on {device.Name}, but its input {input.ShapeText} is on {OtherDeviceName(input.Device, device)}: copy the input to the module's device.", nameof(input));
+        }
+
+        var (steps, batch) = BatchFirst ? (input.Shape[1], input.Shape[0]) : (input.Shape[0], input.Shape[1]);
+
+        // The gates of every step, [T·B, G·H], are the module's largest buffer; their T·B rows, at most a third of
+        // int.MaxValue, are then within what a GEMM takes.
+        long gates = (long)steps * batch * gateCount * HiddenSize;
+        if (gates > int.MaxValue)
+        {
+            throw new ArgumentException($"The {cellName} on a tensor of shape {input.ShapeText} needs T·B·{gateCount}H = {gates} values for its gates, more than one tensor holds ({int.MaxValue}).", nameof(input));
+        }
+
+        return (steps, batch);
     }
 
     // The input as rows of features, [rows, InputSize].
@@ -567,20 +595,21 @@ public abstract class RnnBase : Module
         return layers[k - 1].Dropout.Backward(below);
     }
 
-    // The state a Forward of the module starts from: the carried one, or the initial one, which is refused (before the
-    // Forward changes anything) when it is a final state that a later Forward has overwritten.
+    // The state a Forward of the module starts from: the carried one, or the initial one, refused (before the Forward
+    // changes anything) when it cannot start a Forward of this batch (CheckGivenState).
     private RnnState? StartState(int batch)
     {
         if (CarryState && finalState is not null && finalState.Batch == batch)
         {
+            if (finalState.IsDisposed)
+            {
+                throw new ObjectDisposedException(objectName: null, $"The {cellName} carries its FinalState into this Forward, but that state has been disposed: call ResetState() to start from zeros.");
+            }
+
             return finalState;
         }
 
-        if (Initial is { IsOverwritten: true })
-        {
-            throw new ArgumentException(RnnState.OverwrittenMessage($"The {cellName} InitialState"));
-        }
-
+        CheckGivenState(Initial, batch);
         return Initial;
     }
 
@@ -825,17 +854,48 @@ public abstract class RnnBase : Module
             throw new ArgumentException($"The {cellName} input has {rows} rows but steps × batch = {steps} × {batch} = {steps * batch}.");
         }
 
-        CheckState(initialState, batch);
-        CheckState(finalState, batch);
+        CheckStateSize(initialState, batch);
+        CheckStateSize(finalState, batch);
     }
 
-    private void CheckState(RnnState? state, int batch)
+    private void CheckStateSize(RnnState? state, int batch, string? paramName = null)
     {
         if (state is not null && (state.Batch != batch || state.Hidden.Count != StateLayers || state.Hidden[0].Columns != HiddenSize))
         {
             string layersText = Bidirectional ? $"2 × {NumLayers} layers (bidirectional)" : $"{NumLayers} layers";
-            throw new ArgumentException($"The {cellName} state is for batch {state.Batch}, {state.Hidden.Count} layers and hidden size {state.Hidden[0].Columns}, but the input has batch {batch} and the {cellName} {layersText} of {HiddenSize}.");
+            throw new ArgumentException($"The {cellName} state is for batch {state.Batch}, {state.Hidden.Count} layers and hidden size {state.Hidden[0].Columns}, but the input has batch {batch} and the {cellName} {layersText} of {HiddenSize}.", paramName);
         }
+    }
+
+    // Whether a state the caller gives, the InitialState or (with its parameter's name) the state given to CarryFrom, can
+    // start a Forward of `batch` sequences, checked before anything changes.
+    private void CheckGivenState(RnnState? state, int batch, string? carryFromParameter = null)
+    {
+        if (state is null)
+        {
+            return;
+        }
+
+        RnnState.ThrowIfOtherKind(state, StateKind, carryFromParameter);
+        if (state.IsOverwritten)
+        {
+            throw new ArgumentException(RnnState.OverwrittenMessage(What()), carryFromParameter);
+        }
+
+        if (state.IsDisposed)
+        {
+            throw new ObjectDisposedException(objectName: null, $"{What()} has been disposed.");
+        }
+
+        CheckStateSize(state, batch, carryFromParameter);
+        var device = layers[0].HasParameters ? layers[0].WeightIh.Value.Device : null;
+        if (device is not null && !ReferenceEquals(state.Hidden[0].Device, device))
+        {
+            throw new ArgumentException($"{What()} is on {OtherDeviceName(state.Hidden[0].Device, device)}, but the {cellName} is on {device.Name}: make the state on the module's device.", carryFromParameter);
+        }
+
+        // The state's use, as a message starts; made only for a refusal, as a Forward allocates nothing.
+        string What() => carryFromParameter is null ? $"The {cellName} InitialState" : $"The state given to {cellName} CarryFrom";
     }
 
     private void ThrowIfBidirectional(string what)

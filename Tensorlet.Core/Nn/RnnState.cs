@@ -115,10 +115,7 @@ public abstract class RnnState : IDisposable
     /// <summary>Copies <paramref name="source"/>, a state of the same kind and sizes, into this one.</summary>
     internal void CopyFrom(RnnState source)
     {
-        if (source.GetType() != GetType())
-        {
-            throw new ArgumentException($"A {source.GetType().Name} cannot stand for a {GetType().Name}.", nameof(source));
-        }
+        ThrowIfOtherKind(source, GetType(), nameof(source));
 
         for (int p = 0; p < parts.Length; p++)
         {
@@ -126,6 +123,15 @@ public abstract class RnnState : IDisposable
             {
                 Ops.Copy(source.parts[p][k], parts[p][k]);
             }
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="state"/> is of the type <paramref name="kind"/> (an <see cref="LstmState"/> for an LSTM).</summary>
+    internal static void ThrowIfOtherKind(RnnState state, Type kind, string? paramName)
+    {
+        if (state.GetType() != kind)
+        {
+            throw new ArgumentException($"A {state.GetType().Name} cannot stand for a {kind.Name}.", paramName);
         }
     }
 

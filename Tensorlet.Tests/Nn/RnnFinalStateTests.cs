@@ -95,6 +95,23 @@ public sealed class RnnFinalStateTests
         Assert.That(() => rnn.Forward(x4), Throws.ArgumentException.With.Message.Contains("a later Forward has overwritten"));
     }
 
+    [TestCaseSource(nameof(Unidirectional))]
+    public void ADisposedCarriedStateIsRefusedUntilResetState(string cell, string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var rnn = Create(cell, bidirectional: false, device);
+        using var fresh = Create(cell, bidirectional: false, device);
+        using var x = Input3(device, 2, 1);
+        rnn.CarryState = true;
+        rnn.Forward(x);
+        FinalState(rnn).Dispose();
+        var error = Assert.Throws<ObjectDisposedException>(() => rnn.Forward(x))!;
+        Assert.That(error.Message, Does.Contain("call ResetState() to start from zeros").And.Not.Contain('\n'));
+        Assert.That(() => rnn.Forward(x), Throws.TypeOf<ObjectDisposedException>(), "refused until ResetState");
+        rnn.ResetState();
+        Assert.That(rnn.Forward(x).ToArray(), Is.EqualTo(fresh.Forward(x).ToArray()), "after ResetState, from zeros");
+    }
+
     [TestCaseSource(nameof(Cases))]
     public void TheFinalStateGivenAsTheInitialStateRightAfterItsForwardContinuesTheSequence(string cell, bool bidirectional, string deviceName)
     {
@@ -182,20 +199,161 @@ public sealed class RnnFinalStateTests
         Assert.That(() => clone.Clone(), Throws.TypeOf<ObjectDisposedException>());
     }
 
+    // A Forward refused for its input or its InitialState, of a batch larger than any yet, or on a state or input the
+    // module cannot take: what the caller does next (Backward of the Forward before it, a Forward from its FinalState)
+    // sees the module exactly as if the refused call had not been made.
+    private static IEnumerable<TestCaseData> Refusals() =>
+        from refusal in new[] { "token id", "initial state of another batch", "initial state of another size", "disposed initial state", "initial state on another device", "input on another device", "too large" }
+        from cell in new[] { "lstm", "gru" }
+        from batchFirst in new[] { false, true }
+        from bidirectional in new[] { false, true }
+        from device in TestDevices.All
+        select new TestCaseData(refusal, cell, batchFirst, bidirectional, device);
+
+    [TestCaseSource(nameof(Refusals))]
+    public void ARefusedForwardLosesNothing(string refusal, string cell, bool batchFirst, bool bidirectional, string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var other = Device.Create("cpu", 1);
+
+        // Gates of T·B·G·H values past an int: H = 64 and one layer keep the rest small, and the ids that many (8.4M).
+        bool tooLarge = refusal == "too large";
+        int hidden = tooLarge ? 64 : Hidden;
+        RnnBase Make() => Create(cell, bidirectional, device, batchFirst, hidden, layers: tooLarge ? 1 : 2, dropout: 0.5f);
+        var expected = KeepGoing(Make, device, batchFirst, null);
+        var actual = KeepGoing(Make, device, batchFirst, (rnn, kept) =>
+        {
+            var error = Refuse(rnn, kept);
+
+            // An ArgumentOutOfRangeException adds its value on a line of its own.
+            Assert.That(error.Message, refusal == "token id" ? Is.Not.Empty : Does.Not.Contain('\n'), "one line");
+        });
+        string[] what = ["the output", "the kept FinalState", "the kept FinalState after the refusal", "dL/dx", "the parameter gradients", "the next output", "the next FinalState"];
+        for (int i = 0; i < what.Length; i++)
+        {
+            Assert.That(actual[i], Is.EqualTo(expected[i]), what[i]);
+        }
+
+        Exception Refuse(RnnBase rnn, RnnState kept)
+        {
+            int steps = tooLarge ? (int)((long)int.MaxValue / ((cell == "lstm" ? 4 : 3) * hidden) / 4) + 1 : Steps;
+            int[] shape = batchFirst ? [4, steps] : [steps, 4];
+            using var x4 = Dense(device, batchFirst, 4, 3);
+            switch (refusal)
+            {
+                case "token id":
+                    using (var ids = device.IndexFromArray([.. Enumerable.Range(0, 4 * steps).Select(i => i == 5 ? Input : i % Input)], shape))
+                    {
+                        var error = Assert.Throws<ArgumentOutOfRangeException>(() => rnn.Forward(ids))!;
+                        Assert.That(error.Message, Does.StartWith($"Index {Input} at position 5 is outside [0, {Input})."));
+                        return error;
+                    }
+
+                case "too large":
+                    using (var ids = device.IndexZeros(shape))
+                    {
+                        var error = Assert.Throws<ArgumentException>(() => rnn.Forward(ids))!;
+                        Assert.That(error.Message, Does.Contain("more than one tensor holds"));
+                        return error;
+                    }
+
+                case "initial state of another batch":
+                    SetInitialState(rnn, kept);
+                    var batchError = Assert.Throws<ArgumentException>(() => rnn.Forward(x4))!;
+                    Assert.That(batchError.Message, Does.Contain("state is for batch 2"));
+                    return batchError;
+
+                case "input on another device":
+                    using (var elsewhere = Dense(other, batchFirst, 4, 3))
+                    {
+                        var error = Assert.Throws<ArgumentException>(() => rnn.Forward(elsewhere))!;
+                        Assert.That(error.Message, Does.Contain("copy the input to the module's device"));
+                        return error;
+                    }
+
+                default:
+                    using (var wider = Create(cell, bidirectional, device, batchFirst, hidden + 1, layers: 2, dropout: 0f))
+                    using (var state = CreateState(refusal == "initial state of another size" ? wider : rnn, refusal == "initial state on another device" ? other : device, 4))
+                    {
+                        if (refusal == "disposed initial state")
+                        {
+                            state.Dispose();
+                        }
+
+                        if (!bidirectional)
+                        {
+                            Assert.That(() => rnn.CarryFrom(state), Throws.InstanceOf<ArgumentException>().Or.InstanceOf<ObjectDisposedException>(), "CarryFrom");
+                            using var otherCell = Create(cell == "lstm" ? "gru" : "lstm", bidirectional, device, batchFirst, hidden, layers: 2, dropout: 0f);
+                            using var otherKind = CreateState(otherCell, device, 4);
+                            Assert.That(() => rnn.CarryFrom(otherKind), Throws.ArgumentException.With.Message.Contains("cannot stand for"), "CarryFrom, a state of the other cell");
+                        }
+
+                        SetInitialState(rnn, state);
+                        var error = Assert.Catch(() => rnn.Forward(x4))!;
+                        Assert.That(error, refusal == "disposed initial state" ? Is.InstanceOf<ObjectDisposedException>() : Is.InstanceOf<ArgumentException>());
+                        Assert.That(error.Message, Does.Contain(refusal switch
+                        {
+                            "disposed initial state" => "InitialState has been disposed",
+                            "initial state on another device" => "make the state on the module's device",
+                            _ => $"hidden size {hidden + 1}",
+                        }));
+                        return error;
+                    }
+            }
+        }
+    }
+
+    // In training, with dropout: a Forward of batch 2, `refuse` with its FinalState, then Backward of that Forward and a
+    // Forward of batch 2 from that FinalState. Returns the output, the FinalState before and after `refuse`, dL/dx, the
+    // parameter gradients, the next output and its FinalState.
+    private static float[][] KeepGoing(Func<RnnBase> create, Device device, bool batchFirst, Action<RnnBase, RnnState>? refuse)
+    {
+        using var rnn = create();
+        rnn.Train();
+        using var x1 = Dense(device, batchFirst, 2, 1);
+        using var x2 = Dense(device, batchFirst, 2, 2);
+        var y = rnn.Forward(x1);
+        var output = y.ToArray();
+        var kept = FinalState(rnn);
+        var keptValues = Values(kept);
+        refuse?.Invoke(rnn, kept);
+        var keptAfter = Values(kept);
+        using var dy = device.FromArray([.. Enumerable.Range(0, (int)y.Length).Select(i => ((i % 7) - 3) / 7f)], [.. y.Shape]);
+        var dx = rnn.Backward(dy)!.ToArray();
+        var gradients = rnn.Parameters.Parameters.SelectMany(p => p.Gradient.ToArray()).ToArray();
+        SetInitialState(rnn, kept);
+        var next = rnn.Forward(x2).ToArray();
+        return [output, keptValues, keptAfter, dx, gradients, next, Values(FinalState(rnn))];
+    }
+
+    private static RnnBase Create(string cell, bool bidirectional, Device device, bool batchFirst, int hidden, int layers, float dropout)
+    {
+        RnnBase rnn = cell == "lstm"
+            ? new Lstm(Input, hidden, layers, dropout, batchFirst, bidirectional)
+            : new Gru(Input, hidden, layers, dropout, batchFirst, bidirectional);
+        rnn.Build(device, seed: 7);
+        return rnn;
+    }
+
+    // [T, B, In], or [B, T, In] batch-first, of values from a seed.
+    private static Tensor Dense(Device device, bool batchFirst, int batch, int seed)
+    {
+        var random = new Random(seed);
+        return device.FromArray([.. Enumerable.Range(0, Steps * batch * Input).Select(_ => random.NextSingle() - 0.5f)], batchFirst ? [batch, Steps, Input] : [Steps, batch, Input]);
+    }
+
+    private static RnnState CreateState(RnnBase rnn, Device device, int batch) =>
+        rnn is Lstm lstm ? lstm.CreateState(device, batch) : ((Gru)rnn).CreateState(device, batch);
+
     private static RnnBase Create(string cell, bool bidirectional, Device device)
     {
-        RnnBase rnn = cell == "lstm" ? new Lstm(Input, Hidden, 2, bidirectional: bidirectional) : new Gru(Input, Hidden, 2, bidirectional: bidirectional);
-        rnn.Build(device, seed: 7);
+        var rnn = Create(cell, bidirectional, device, batchFirst: false, Hidden, layers: 2, dropout: 0f);
         rnn.Eval();
         return rnn;
     }
 
     // [T, B, In] of values from a seed.
-    private static Tensor Input3(Device device, int batch, int seed)
-    {
-        var random = new Random(seed);
-        return device.FromArray([.. Enumerable.Range(0, Steps * batch * Input).Select(_ => random.NextSingle() - 0.5f)], Steps, batch, Input);
-    }
+    private static Tensor Input3(Device device, int batch, int seed) => Dense(device, batchFirst: false, batch, seed);
 
     private static RnnState FinalState(RnnBase rnn) => rnn switch
     {
