@@ -157,7 +157,8 @@ public abstract class RnnBase : Module
 
     /// <summary>
     /// The state after the last step of the last Forward, in the module's buffers until the next Forward; null before the
-    /// first. Marked as handed out now, so that it is refused as a starting state once a later Forward overwrites it.
+    /// first. Handed out as an object that records the writes so far (<see cref="RnnState.HandOut"/>), so that it is
+    /// refused as a starting state once a later Forward overwrites it, whether or not FinalState is read again since.
     /// </summary>
     internal RnnState? Final => finalState?.HandOut(this, finalStateWrites);
 

@@ -8,19 +8,26 @@ namespace Tensorlet.Nn;
 /// A state made by <c>CreateState</c> or <see cref="Clone"/> owns its tensors, and the caller disposes it. A module's
 /// <c>FinalState</c> is the module's buffer, valid until the module's next Forward, which overwrites it (whatever its
 /// batch size); <see cref="Clone"/> keeps a copy. Such a state that a later Forward has overwritten is refused as an
-/// <c>InitialState</c> and by <see cref="RnnBase.CarryFrom"/>.
+/// <c>InitialState</c> and by <see cref="RnnBase.CarryFrom"/>, also once <c>FinalState</c> has been read again, which
+/// then gives another object; the module alternates two objects per batch size, so a reference kept across two or more
+/// overwriting Forwards, each followed by a read, can be the current object again (see <c>FinalState</c>).
 /// </para>
 /// </summary>
 public abstract class RnnState : IDisposable
 {
-    private readonly IReadOnlyList<Tensor>[] parts;
+    private readonly Tensor[][] parts;
 
     // The module that handed this state out as its final state, and that module's count of final-state writes then; null
-    // for a state the caller owns.
+    // for a state the caller owns, and for the module's own final state, which it hands out only through the two below.
     private RnnBase? issuer;
     private long issuedAt;
 
-    private protected RnnState(int batch, params IReadOnlyList<Tensor>[] parts)
+    // For a module's own final state (its buffers): the two objects over its tensors that the module hands out as its
+    // FinalState in turn (HandOut), the one handed out last first.
+    private RnnState? handedOut;
+    private RnnState? spare;
+
+    private protected RnnState(int batch, params Tensor[][] parts)
     {
         Batch = batch;
         this.parts = parts;
@@ -48,7 +55,7 @@ public abstract class RnnState : IDisposable
         {
             foreach (var part in parts)
             {
-                for (int k = 0; k < part.Count; k++)
+                for (int k = 0; k < part.Length; k++)
                 {
                     if (part[k].IsDisposed)
                     {
@@ -94,14 +101,26 @@ public abstract class RnnState : IDisposable
     internal RnnState FirstRows(int batch) => WithParts(batch, [.. parts.Select(p => p.Select(t => t.Slice(0, batch)).ToArray())]);
 
     /// <summary>
-    /// Marks this state, a final state of <paramref name="module"/>, as handed out after the module's final-state write
-    /// number <paramref name="writes"/>: any later write makes it stale (<see cref="IsOverwritten"/>).
+    /// This state, a final state of <paramref name="module"/>, as the module hands it out after its final-state write
+    /// number <paramref name="writes"/>: an object over the same tensors that records that number, so that any later
+    /// write makes it stale (<see cref="IsOverwritten"/>). Read again before such a write, it is the same object; read
+    /// after one, it is the other of two, so that the object read before the write stays stale. Two, not one per write:
+    /// a reference cannot be told from its copies without allocating an object per Forward, so the carry pattern
+    /// (InitialState = FinalState after each Forward) reuses them, and an object comes back, current again, at every
+    /// second write that is followed by a read.
     /// </summary>
     internal RnnState HandOut(RnnBase module, long writes)
     {
-        issuer = module;
-        issuedAt = writes;
-        return this;
+        if (handedOut is null || handedOut.issuedAt != writes)
+        {
+            var next = spare ?? WithParts(Batch, parts);
+            spare = handedOut;
+            handedOut = next;
+            next.issuer = module;
+            next.issuedAt = writes;
+        }
+
+        return handedOut;
     }
 
     /// <summary>Whether this is a module's final state that the module has overwritten since it handed it out.</summary>
@@ -119,7 +138,7 @@ public abstract class RnnState : IDisposable
 
         for (int p = 0; p < parts.Length; p++)
         {
-            for (int k = 0; k < parts[p].Count; k++)
+            for (int k = 0; k < parts[p].Length; k++)
             {
                 Ops.Copy(source.parts[p][k], parts[p][k]);
             }

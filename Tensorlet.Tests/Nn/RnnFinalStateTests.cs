@@ -80,6 +80,37 @@ public sealed class RnnFinalStateTests
         }
     }
 
+    [TestCaseSource(nameof(Cases))]
+    public void AFinalStateStaysRefusedOnceFinalStateIsReadAgainAfterTheForwardThatOverwroteIt(string cell, bool bidirectional, string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var rnn = Create(cell, bidirectional, device);
+        using var x1 = Input3(device, 4, 1);
+        using var x2 = Input3(device, 4, 2);
+        using var x2Small = Input3(device, 2, 3);
+
+        // Overwritten by a Forward of its batch size, of the same started from it, and of a smaller batch size.
+        foreach (var (next, given) in new[] { (x2, false), (x2, true), (x2Small, false) })
+        {
+            string label = $"overwritten by batch {next.Shape[1]}{(given ? ", started from it" : string.Empty)}";
+            SetInitialState(rnn, null);
+            rnn.Forward(x1);
+            var held = FinalState(rnn);
+            SetInitialState(rnn, given ? held : null);
+            rnn.Forward(next);
+            var current = FinalState(rnn);
+            SetInitialState(rnn, held);
+            Assert.That(() => rnn.Forward(x1), Throws.ArgumentException.With.Message.Contains("a later Forward has overwritten"), label);
+            if (!bidirectional)
+            {
+                Assert.That(() => rnn.CarryFrom(held), Throws.ArgumentException.With.Message.Contains("a later Forward has overwritten"), $"{label}: CarryFrom");
+            }
+
+            Assert.That(current, Is.Not.SameAs(held), label);
+            Assert.That(FinalState(rnn), Is.SameAs(current), $"{label}: read again before a write, the same object");
+        }
+    }
+
     [TestCaseSource(nameof(Unidirectional))]
     public void AFinalStateOverwrittenByCarryFromIsRefused(string cell, string deviceName)
     {
