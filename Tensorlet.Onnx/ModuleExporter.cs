@@ -47,7 +47,8 @@ public static class ModuleExporter
     /// state_dict prefix), takes input of the other kind than it is given or of another width (a Linear, LayerNorm,
     /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), a Permute's dims are not as many as
     /// the dimensions of the value before it, a Flatten comes before any Conv1d, pooling, Permute, Lstm or Gru (the
-    /// input's rank cannot be known), an adaptive pooling has an output size other than 1, or the weights exceed one
+    /// input's rank cannot be known), a Conv1d, MaxPool1d or AvgPool1d's window does not fit the input length fixed
+    /// before it, an adaptive pooling has an output size other than 1, or the weights exceed one
     /// file's 2 GiB.
     /// </exception>
     public static byte[] Export(Module model, bool? tokenIds = null, string graphName = "tensorlet")
@@ -269,7 +270,9 @@ public static class ModuleExporter
 
             ExpectWidth(module, prefix, x, module.InChannels, channels: true);
             var length = x.Shape[2];
-            OnnxDimension outLength = length.Symbol is null ? module.OutputLength((int)length.Size) : $"{prefix}.L_out";
+            OnnxDimension outLength = length.Symbol is null
+                ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), module.KernelSize, module.Padding, module.Dilation)
+                : $"{prefix}.L_out";
             return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.Padding, module.Dilation, module.Bias is not null), x.Shape[0], module.OutChannels, outLength);
         }
 
@@ -297,14 +300,25 @@ public static class ModuleExporter
             }
 
             var length = x.Shape[2];
-            OnnxDimension Pooled(Func<int, int> outputLength) => length.Symbol is null ? outputLength((int)length.Size) : $"{name}.L_out";
+            OnnxDimension Pooled(Func<int, int> outputLength, int kernelSize, int padding, int dilation) => length.Symbol is null
+                ? FixedOutputLength(module, prefix, length.Size, outputLength((int)length.Size), kernelSize, padding, dilation)
+                : $"{name}.L_out";
             return module switch
             {
-                MaxPool1d m => x.With(builder.MaxPool1d(x.Name, m.KernelSize, m.Stride, m.Padding, m.Dilation, name), x.Shape[0], x.Shape[1], Pooled(m.OutputLength)),
-                AvgPool1d a => x.With(builder.AvgPool1d(x.Name, a.KernelSize, a.Stride, a.Padding, a.CountIncludePad, name), x.Shape[0], x.Shape[1], Pooled(a.OutputLength)),
+                MaxPool1d m => x.With(builder.MaxPool1d(x.Name, m.KernelSize, m.Stride, m.Padding, m.Dilation, name), x.Shape[0], x.Shape[1], Pooled(m.OutputLength, m.KernelSize, m.Padding, m.Dilation)),
+                AvgPool1d a => x.With(builder.AvgPool1d(x.Name, a.KernelSize, a.Stride, a.Padding, a.CountIncludePad, name), x.Shape[0], x.Shape[1], Pooled(a.OutputLength, a.KernelSize, a.Padding, 1)),
                 _ => x.With(builder.GlobalPool(x.Name, max: module is AdaptiveMaxPool1d, name), x.Shape[0], x.Shape[1], 1),
             };
         }
+
+        // A sliding window's L_out where L is fixed (by a Linear or LayerNorm before the input's first Conv1d or pooling,
+        // then by each window): a window that does not fit would declare a dimension of 0, which ONNX's checker refuses,
+        // on an input the module's Forward refuses too.
+        private static int FixedOutputLength(Module module, string prefix, long length, int outLength, int kernelSize, int padding, int dilation)
+            => outLength >= 1
+                ? outLength
+                : throw new OnnxExportException(
+                    $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' needs an input length of at least {((long)dilation * (kernelSize - 1)) + 1 - (2L * padding)}, but the length there is fixed at {length}.");
 
         // [N, d1, d2, ...] → [N, d1·d2·...]; the product is fixed where every factor is, else a symbol of its own.
         private Value Flatten(Module module, string prefix, string name, Value x)

@@ -160,6 +160,34 @@ public sealed class OnnxModuleExporterTests
         AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(28), 13, 20, 31);
     }
 
+    // A window that does not fit a length fixed before it (by a Linear, or by the windows after one) is refused at
+    // export in one line naming the layer, the length and the minimum, as the model's own Forward refuses that input,
+    // instead of declaring an L_out of 0, which ONNX's checker refuses.
+    [Test]
+    public void AWindowLongerThanTheFixedLengthBeforeItIsRefusedInOneLine()
+    {
+        var device = TestDevices.Get("cpu");
+        foreach (var (model, at, length, expected) in new (Sequential, string, int, string)[]
+        {
+            (new Sequential(new Linear(10, 3), new MaxPool1d(5)), "MaxPool1d at '1' needs an input length of at least 5", 3, "MaxPool1d"),
+            (new Sequential(new Linear(10, 2), new Conv1d(3, 4, 5)), "Conv1d at '1' needs an input length of at least 5", 2, "Conv1d"),
+            (new Sequential(new Linear(10, 6), new Conv1d(3, 4, 3), new AvgPool1d(6)), "AvgPool1d at '2' needs an input length of at least 6", 4, "AvgPool1d"),
+            (new Sequential(new LayerNorm(4), new MaxPool1d(3, padding: 1, dilation: 3)), "MaxPool1d at '1' needs an input length of at least 5", 4, "MaxPool1d"),
+        })
+        {
+            using (model)
+            {
+                model.Build(device);
+                model.Eval();
+                var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
+                Assert.That(e.Message, Is.EqualTo($"The {at}, but the length there is fixed at {length}."), expected);
+                int width = model[0] is Linear linear ? linear.InFeatures : 4;
+                using var input = device.FromArray(new float[2 * 3 * width], 2, 3, width);
+                Assert.That(() => model.Forward(input), Throws.ArgumentException.With.Message.Contains("needs an input length of at least"), expected);
+            }
+        }
+    }
+
     // AdaptiveMaxPool1d(1) and AdaptiveAvgPool1d(1) are GlobalMaxPool and GlobalAveragePool: a char-CNN's head, whose
     // graph takes any length. A pooling first takes [N, C, L] with C and L free; another output size is refused.
     [Test]
