@@ -41,14 +41,13 @@ internal readonly record struct Pool1dGeometry(int Rows, int Length, int OutputL
             return Taps(t);
         }
 
-        int first = First(t), inside = 0;
-        for (int j = 0; j < KernelSize; j++)
-        {
-            int position = first + (j * Dilation);
-            inside += position >= 0 && position < Length ? 1 : 0;
-        }
-
-        return inside;
+        // The taps j in [0, k) with 0 ≤ First(t) + j·Dilation < Length, counted in closed form (a backward asks once per
+        // position and window): j from ⌈−First/Dilation⌉ (0 when First ≥ 0) to ⌊(Length − 1 − First)/Dilation⌋, at most k − 1.
+        long first = First(t);
+        long low = first >= 0 ? 0 : (-first + Dilation - 1) / Dilation;
+        long high = first >= Length ? -1 : (Length - 1 - first) / Dilation;
+        high = high < KernelSize - 1 ? high : KernelSize - 1;
+        return high >= low ? (int)(high - low + 1) : 0;
     }
 
     /// <summary>The first output whose window may hold position <paramref name="l"/> of x.</summary>

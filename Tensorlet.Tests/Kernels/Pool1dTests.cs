@@ -19,12 +19,13 @@ public sealed class Pool1dTests
     // (N, C, L, k, stride, padding, dilation, count_include_pad), or k = 0 for adaptive windows with L_out = stride:
     // one element; a plain window; stride, padding and dilation together; a stride past the window (positions no window
     // reads); padding k/2 without counting it (edge windows of fewer taps); adaptive windows that overlap (L not a
-    // multiple of L_out), global pooling, more outputs than positions, and windows that tile L exactly.
+    // multiple of L_out), global pooling, more outputs than positions, windows that tile L exactly, and a long window
+    // and a dilated one, padded k/2 without counting it (a divisor that counts hundreds of taps; one that skips some).
     private static readonly (int N, int C, int L, int K, int S, int P, int D, bool Count)[] Geometries =
     [
         (1, 1, 1, 1, 1, 0, 1, true), (2, 3, 7, 3, 1, 0, 1, true), (2, 3, 11, 3, 2, 1, 2, true), (3, 2, 10, 2, 3, 1, 1, true),
         (2, 2, 9, 4, 1, 2, 1, false), (2, 3, 10, 0, 3, 0, 1, true), (2, 3, 7, 0, 1, 0, 1, true), (1, 2, 3, 0, 5, 0, 1, true),
-        (2, 2, 12, 0, 4, 0, 1, true),
+        (2, 2, 12, 0, 4, 0, 1, true), (1, 2, 600, 401, 3, 200, 1, false), (2, 2, 40, 5, 2, 2, 3, false),
     ];
 
     // The cpu device also splits the rows across threads.
