@@ -8,7 +8,8 @@ namespace Tensorlet.Optim;
 /// never give NaN, a negative mean of squares, or an infinity in a mean or sum of gradients (Adam's first moment, a
 /// momentum buffer, RMSprop's mean gradient: the step that made one would have made its weight NaN or infinite). A mean
 /// of squares (Adam's and AdamW's <c>exp_avg_sq</c>, RMSprop's <c>square_avg</c>) does reach +∞, where a gradient's
-/// square overflows float (|g| above about 1.8e19): the weight stays finite, its steps are then 0, and torch saves and
+/// share of it, (1 − β2)·g·g or (1 − α)·g·g, overflows float (|g| above about √(FLT_MAX/(1 − β2)), 5.8e20 for
+/// β2 = 0.999): the weight stays finite, its steps are then 0, and torch saves and
 /// loads that +∞ too. Loaded, a value no training gives would turn every weight it touches into NaN at the next step,
 /// far from the cause, so it is refused while nothing has changed.
 /// </summary>

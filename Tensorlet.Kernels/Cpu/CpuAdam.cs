@@ -2,8 +2,10 @@ namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
 /// One torch.optim.Adam step (PyTorch 1.13 _single_tensor_adam) over float32 parameters, in place:
-/// g += wd·p (if wd ≠ 0); m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g·g; p −= stepSize·m/(√v·invSqrtBc2 + ε),
-/// with stepSize = lr/(1−β1^t) and invSqrtBc2 = 1/√(1−β2^t) from <see cref="AdamCoefficients"/>.
+/// g += wd·p (if wd ≠ 0); m = β1·m + (1−β1)·g; v = β2·v + ((1−β2)·g)·g; p −= stepSize·m/(√v·invSqrtBc2 + ε),
+/// with stepSize = lr/(1−β1^t) and invSqrtBc2 = 1/√(1−β2^t) from <see cref="AdamCoefficients"/>. (1−β2)·g is rounded
+/// first, as torch's addcmul_ does: g·g first would overflow to +∞ from |g| ≈ 1.8e19, where torch's v stays finite up to
+/// |g| ≈ √(FLT_MAX/(1−β2)).
 /// <para>
 /// m and v are flushed to zero once they fall below float's smallest normal. A row that gets no gradient
 /// (an n-gram absent from recent batches) has m decay by β1 each step and turn subnormal after ~800 steps;
@@ -83,7 +85,7 @@ internal static unsafe class CpuAdam
             }
 
             var mi = TLanes.FlushSubnormal(TLanes.Add(TLanes.Multiply(beta1, TLanes.Load(m + i)), TLanes.Multiply(oneMinusBeta1, g)));
-            var vi = TLanes.FlushSubnormal(TLanes.Add(TLanes.Multiply(beta2, TLanes.Load(v + i)), TLanes.Multiply(oneMinusBeta2, TLanes.Multiply(g, g))));
+            var vi = TLanes.FlushSubnormal(TLanes.Add(TLanes.Multiply(beta2, TLanes.Load(v + i)), TLanes.Multiply(TLanes.Multiply(oneMinusBeta2, g), g)));
             var denominator = TLanes.Add(TLanes.Multiply(TLanes.Sqrt(vi), invSqrtBc2), epsilon);
             TLanes.Store(mi, m + i);
             TLanes.Store(vi, v + i);

@@ -105,8 +105,8 @@ public sealed class CheckpointTests
         Assert.That(loaded.Parameters.Values.ToArray(), Is.EqualTo(model.Parameters.Values.ToArray()), "the resumed step, bit for bit");
     }
 
-    // A mean of squares that overflowed float (a gradient above about 1.8e19 in magnitude) is +∞; its weight stays
-    // finite, and torch saves and loads it. Before, the save wrote it and the load refused it as damage.
+    // A mean of squares that overflowed float (a gradient above about √(FLT_MAX/(1 − β2)), 5.8e20 for β2 = 0.999, in
+    // magnitude) is +∞; its weight stays finite, and torch saves and loads it, so the save writes it and the load takes it.
     [TestCase("Adam")]
     [TestCase("RMSprop")]
     public void AMeanOfSquaresThatOverflowedRoundTripsAndTheNextStepIsTheSame(string kind)
