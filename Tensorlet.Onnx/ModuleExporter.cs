@@ -19,7 +19,7 @@ namespace Tensorlet.Onnx;
 /// a Transpose before and after when the module is batch-first.
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] ([B, T] when the first recurrent module is batch-first,
-/// [N, L] when the model has a Conv1d and no recurrent module) when the first module takes them (see the tokenIds
+/// [N, L] when the model has a Conv1d or a pooling and no recurrent module) when the first module takes them (see the tokenIds
 /// parameter), otherwise float, its rank decided by the first <see cref="Conv1d"/>, pooling, <see cref="Nn.Permute"/>,
 /// recurrent module or <see cref="Nn.Flatten"/> (the modules before it keep the rank they are given): [N, C, L] for a
 /// Conv1d or a pooling (L fixed by a Linear or LayerNorm before it, else free), one dimension per dim for a Permute
@@ -84,7 +84,7 @@ public static class ModuleExporter
         var firstRecurrent = Leaves(model).Select(l => l.Module).OfType<RnnBase>().FirstOrDefault();
         var walk = new Walk(builder, model is Sequential ? null : rootPrefix);
         OnnxDimension[] sequence = firstRecurrent is { BatchFirst: true } ? ["B", "T"]
-            : firstRecurrent is null && Leaves(model).Any(l => l.Module is Conv1d) ? ["N", "L"]
+            : firstRecurrent is null && Leaves(model).Any(l => l.Module is Conv1d or Pool1dModule) ? ["N", "L"]
             : ["T", "B"];
         OnnxDimension[] inputShape = indices ? sequence : FloatInputShape(model, sequence);
         Value input = new(builder.Input("input", indices ? OnnxElementType.Int64 : OnnxElementType.Float, inputShape), indices, inputShape);

@@ -275,17 +275,24 @@ public sealed class OnnxModuleExporterTests
         Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.DimParam), Is.EqualTo(new[] { "N", "L" }));
         Assert.That(graph.Output[0].Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : $"{d.DimValue}"), Is.EqualTo(new[] { "N", "2.L_out", "2" }));
 
-        using var session = new OrtSession(bytes);
-        var random = new Random(26);
-        foreach (var (n, length) in new[] { (1, 5), (3, 8) })
-        {
-            var ids = Enumerable.Range(0, n * length).Select(_ => random.Next(7)).ToArray();
-            using var input = device.IndexFromArray(ids, n, length);
-            var expected = model.Forward(input);
-            var y = session.Run(OrtSession.Ids("input", ids, n, length))["output"];
-            Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()), $"[{n}, {length}]");
-            Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance), $"[{n}, {length}]");
-        }
+        AssertMatchesOnnxRuntimeOnIds(model, bytes, new Random(26), 7, (1, 5), (3, 8));
+    }
+
+    // Token ids before a pooling and no Conv1d are [N, L] too, and the output [N, 2]: the graph runs at every batch
+    // size and length.
+    [Test]
+    public void EmbeddingPermutePoolingsTakeIdsAsNLAndMatchTensorletAtEveryBatchAndLength()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(new Embedding(7, 4), new Permute(0, 2, 1), new MaxPool1d(2), new AdaptiveAvgPool1d(1), new Flatten(), new Linear(4, 2));
+        model.Build(device, seed: 31);
+        model.Eval();
+        var bytes = ModuleExporter.Export(model);
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+        Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.DimParam), Is.EqualTo(new[] { "N", "L" }));
+        Assert.That(graph.Output[0].Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : $"{d.DimValue}"), Is.EqualTo(new[] { "N", "2" }));
+
+        AssertMatchesOnnxRuntimeOnIds(model, bytes, new Random(32), 7, (1, 2), (3, 9));
     }
 
     // A Permute first decides the float input's rank, one dimension per dim; a Linear before it fixes the last.
@@ -743,6 +750,21 @@ public sealed class OnnxModuleExporterTests
             var y = session.Run(OrtSession.Floats("input", x, 2, 3, length))["output"];
             Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()), $"L = {length}");
             Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance), $"L = {length}");
+        }
+    }
+
+    // Token ids [N, L] below vocabulary, at each (N, L).
+    private static void AssertMatchesOnnxRuntimeOnIds(Sequential model, byte[] bytes, Random random, int vocabulary, params (int N, int Length)[] shapes)
+    {
+        using var session = new OrtSession(bytes);
+        foreach (var (n, length) in shapes)
+        {
+            var ids = Enumerable.Range(0, n * length).Select(_ => random.Next(vocabulary)).ToArray();
+            using var input = model.Device.IndexFromArray(ids, n, length);
+            var expected = model.Forward(input);
+            var y = session.Run(OrtSession.Ids("input", ids, n, length))["output"];
+            Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()), $"[{n}, {length}]");
+            Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance), $"[{n}, {length}]");
         }
     }
 
