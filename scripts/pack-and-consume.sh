@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Packs Tensorlet.Kernels, Tensorlet.Core, Tensorlet.Models and Tensorlet.Onnx into artifacts/packages, checks what
 # is in the packages (scripts/check-packages.py), then builds samples/Consumer and samples/NewsgroupClassifier
-# against those packages, not the projects, and runs them (the classifier on a small slice of the corpus in
-# $TENSORLET_DATA; without the corpus it says so and is skipped). Any packaging mistake (a missing dependency
+# against those packages, not the projects, and runs them (the classifier, each of its two models, on a small slice
+# of the corpus in $TENSORLET_DATA; without the corpus it says so and is skipped). Any packaging mistake (a missing dependency
 # or file, a wrong TFM, a project that should not be packed) fails it.
 # Usage: scripts/pack-and-consume.sh [--no-build]   (--no-build: pack what `dotnet build -c Release` built)
 set -euo pipefail
@@ -52,7 +52,9 @@ build_against_packages NewsgroupClassifier Tensorlet.Models Tensorlet.Core Tenso
 echo "== Running samples/NewsgroupClassifier on a slice of the corpus"
 classifier=samples/NewsgroupClassifier/bin/Release/net10.0/NewsgroupClassifier.dll
 if [[ -n "${TENSORLET_DATA:-}" && ( -f "$TENSORLET_DATA/20news-bydate.tar.gz" || -d "$TENSORLET_DATA/20news-bydate-train" ) ]]; then
+  # Both models, each one epoch on 200 posts of each split: the char-CNN (the default) and the LSTM.
   dotnet "$classifier" --limit 200 --epochs 1 --max-chars 128 --seed 0
+  dotnet "$classifier" --model lstm --limit 200 --epochs 1 --max-chars 128 --seed 0
 else
   echo "Skipped: the 20 Newsgroups corpus is not in TENSORLET_DATA=${TENSORLET_DATA:-(unset)}."
   # Still check that the app reports the missing corpus as one line and exit code 1 (a failed run; 2 is a bad command line).

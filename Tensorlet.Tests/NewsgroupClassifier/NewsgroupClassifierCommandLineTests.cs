@@ -57,16 +57,36 @@ public sealed class NewsgroupClassifierCommandLineTests
     }
 
     // The weights' size depends on no corpus: refused by the parser, before the corpus is looked for.
-    [TestCase(new[] { "--hidden", "2000000000" }, "The LSTM's weights for --hidden 2000000000 and --embedding 32 are 16,000,000,000,000,000,000 values")]
-    [TestCase(new[] { "--embedding", "40000000" }, "The LSTM's weights for --hidden 128 and --embedding 40000000 are 20,480,000,000 values")]
-    [TestCase(new[] { "--hidden", "8", "--embedding", "40000000" }, "The embedding's weights for --embedding 40000000 are 2,440,000,000 values")]
-    [TestCase(new[] { "--hidden", "16384", "--embedding", "16384" }, "The model's parameters for --hidden 16384 and --embedding 16384, which share one buffer, are 2,148,9")]
-    public void WeightsLargerThanATensorHoldsAreAUsageError(string[] sizes, string message)
+    [TestCase(new[] { "--model", "lstm", "--hidden", "2000000000" }, "The LSTM's weights for --hidden 2000000000 and --embedding 32 are 16,000,000,000,000,000,000 values", "--hidden")]
+    [TestCase(new[] { "--model", "lstm", "--embedding", "40000000" }, "The LSTM's weights for --hidden 128 and --embedding 40000000 are 20,480,000,000 values", "--hidden")]
+    [TestCase(new[] { "--model", "lstm", "--hidden", "8", "--embedding", "40000000" }, "The embedding's weights for --embedding 40000000 are 2,440,000,000 values", "--hidden")]
+    [TestCase(new[] { "--model", "lstm", "--hidden", "16384", "--embedding", "16384" }, "The model's parameters for --hidden 16384 and --embedding 16384, which share one buffer, are 2,148,9", "--hidden")]
+    [TestCase(new[] { "--channels", "30000" }, "The convolutions' weights for --channels 30000 and --embedding 32 are 4,500,000,000 values", "--channels")]
+    [TestCase(new[] { "--channels", "8", "--embedding", "40000000" }, "The convolutions' weights for --channels 8 and --embedding 40000000 are 2,240,000,000 values", "--channels")]
+    [TestCase(new[] { "--model", "cnn", "--channels", "1", "--embedding", "40000000" }, "The embedding's weights for --embedding 40000000 are 2,440,000,000 values", "--channels")]
+    [TestCase(new[] { "--channels", "20000", "--embedding", "1100" }, "The model's parameters for --channels 20000 and --embedding 1100, which share one buffer, are 2,154,507,120 values", "--channels")]
+    public void WeightsLargerThanATensorHoldsAreAUsageError(string[] sizes, string message, string width)
     {
         var result = NewsgroupClassifierApp.Run(["--data", NoCorpus, .. sizes]);
 
         result.AssertOneLineError(2, message);
-        Assert.That(result.Stderr, Does.EndWith("one tensor holds at most 2,147,483,591. Use a smaller --hidden or --embedding. (see --help)\n"));
+        Assert.That(result.Stderr, Does.EndWith($"one tensor holds at most 2,147,483,591. Use a smaller {width} or --embedding. (see --help)\n"));
+    }
+
+    // Each model has its own width: the other's is refused, as CharPredict refuses a parameter of another schedule,
+    // whether the model is named or the default (cnn).
+    [TestCase(new[] { "--hidden", "64" }, "--hidden is a parameter of --model lstm; this run's model is cnn.")]
+    [TestCase(new[] { "--model", "cnn", "--hidden", "64" }, "--hidden is a parameter of --model lstm; this run's model is cnn.")]
+    [TestCase(new[] { "--model", "lstm", "--channels", "64" }, "--channels is a parameter of --model cnn; this run's model is lstm.")]
+    [TestCase(new[] { "--model", "gru" }, "'gru'")]
+    [TestCase(new[] { "--channels", "0" }, "--channels must be positive; got 0")]
+    [TestCase(new[] { "--max-chars", "2" }, "--model cnn reads at least --max-chars 3, the window of its MaxPool1d(3); got 2.")]
+    public void AnOptionOfTheOtherModelIsAUsageError(string[] options, string message)
+    {
+        var result = NewsgroupClassifierApp.Run(["--data", NoCorpus, .. options]);
+
+        result.AssertOneLineError(2, message);
+        Assert.That(result.Stderr, Does.EndWith("(see --help)\n"));
     }
 
     // Exit code 2 was every error's; a command line that parses and then fails is CharPredict's 1.
@@ -94,7 +114,7 @@ public sealed class NewsgroupClassifierCommandLineTests
 
         // A finite learning rate of 3e38 throws the weights to the float's limit: the loss is NaN by the second batch.
         var result = NewsgroupClassifierApp.Run(
-            ["--data", corpus, "--limit", "16", "--epochs", "1", "--max-chars", "16", "--embedding", "4", "--hidden", "8", "--batch", "4", "--lr", "3e38"]);
+            ["--data", corpus, "--model", "lstm", "--limit", "16", "--epochs", "1", "--max-chars", "16", "--embedding", "4", "--hidden", "8", "--batch", "4", "--lr", "3e38"]);
 
         result.AssertOneLineError(1, "Training stopped: the loss became NaN");
     }
@@ -139,11 +159,27 @@ public sealed class NewsgroupClassifierCommandLineTests
         string corpus = TestData.CorpusArchive;
 
         var result = NewsgroupClassifierApp.Run(
-            ["--data", corpus, "--limit", "8", "--epochs", "1", "--max-chars", "16", "--embedding", "4", "--hidden", "8", "--batch", "4", "--lr", "0.01", "--seed", "-5"]);
+            ["--data", corpus, "--model", "lstm", "--limit", "8", "--epochs", "1", "--max-chars", "16", "--embedding", "4", "--hidden", "8", "--batch", "4", "--lr", "0.01", "--seed", "-5"]);
 
         Assert.That(result.ExitCode, Is.EqualTo(0), result.Stderr);
         Assert.That(result.Stdout, Does.Contain("8 train and 8 test posts"));
         Assert.That(result.Stdout, Does.Contain("Embedding(61, 4, padding_idx=0) → LSTM(8) → last step → Linear(20); 16 characters per post, batch 4, Adam lr 0.01."));
+        Assert.That(result.Stdout, Does.Contain("epoch 1/1: train loss"));
+    }
+
+    // The default model, and the shortest window it reads (3 characters, pooled to one position).
+    [TestCase(new[] { "--max-chars", "16" }, "16 characters")]
+    [TestCase(new[] { "--model", "cnn", "--max-chars", "3" }, "3 characters")]
+    public void TheCnnIsTheDefaultAndTakesItsChannels(string[] model, string window)
+    {
+        string corpus = TestData.CorpusArchive;
+
+        var result = NewsgroupClassifierApp.Run(
+            ["--data", corpus, "--limit", "8", "--epochs", "1", "--embedding", "4", "--channels", "6", "--batch", "4", "--lr", "0.01", .. model]);
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Stderr);
+        Assert.That(result.Stdout, Does.Contain(
+            $"Embedding(61, 4, padding_idx=0) → Conv1d(4, 6, 7) → ReLU → MaxPool1d(3) → Conv1d(6, 6, 5) → ReLU → global max → Dropout(0.5) → Linear(20); {window} per post, batch 4, Adam lr 0.01."));
         Assert.That(result.Stdout, Does.Contain("epoch 1/1: train loss"));
     }
 }

@@ -7,14 +7,16 @@ using Tensorlet.Optim;
 namespace Tensorlet.Samples.NewsgroupClassifier;
 
 /// <summary>The run's settings, from the command line.</summary>
-internal sealed record ClassifierOptions(string Device, int Epochs, int MaxChars, int Embedding, int Hidden, int Batch, float LearningRate, int Seed);
+/// <param name="Model">lstm or cnn (<see cref="ClassifierModels"/>); <paramref name="Hidden"/> sizes the first, <paramref name="Channels"/> the second.</param>
+internal sealed record ClassifierOptions(string Device, string Model, int Epochs, int MaxChars, int Embedding, int Hidden, int Channels, int Batch, float LearningRate, int Seed)
+{
+    /// <summary>The model's width: --hidden for the LSTM, --channels for the CNN (<see cref="ClassifierModels.WidthOption"/>).</summary>
+    public int Width => Model == ClassifierModels.Lstm ? Hidden : Channels;
+}
 
 /// <summary>Builds the model from library modules, trains it on the train split and measures accuracy on the test split after every epoch.</summary>
 internal static class ClassifierRun
 {
-    // The most classes a run can have: the 20 newsgroups.
-    private const int MaxClasses = 20;
-
     /// <summary>Trains and prints one line per epoch: train loss, test accuracy, time.</summary>
     public static void Train(CleanedCorpus corpus, ClassifierOptions options, Tensorlet.Device device, TextWriter output)
     {
@@ -23,19 +25,13 @@ internal static class ClassifierRun
         int trainBatch = Math.Max(1, Math.Min(options.Batch, corpus.Train.Count));
         int batch = Math.Max(trainBatch, Math.Min(options.Batch, corpus.Test.Count));
         int classes = corpus.Groups.Count;
-        CheckSizes(options, batch);
+        ClassifierModels.CheckBatch(options, batch);
         RunMemory.Check(options, corpus.Train.Count + corpus.Test.Count, batch, classes, device);
         var train = Examples(corpus.Train, options.MaxChars);
         var test = Examples(corpus.Test, options.MaxChars);
 
-        // Characters [T, B] → embedding [T, B, E] → LSTM [T, B, H] → last step [1, B, H] → Linear [1, B, classes]. The
-        // padding in front of a short post embeds to a zero row that training leaves at zero, as nn.Embedding's padding_idx.
-        var embedding = new Embedding(PostCleaning.VocabularySize, options.Embedding, paddingIdx: PostCleaning.PaddingId);
-        using var model = new Sequential(
-            embedding,
-            new Lstm(options.Embedding, options.Hidden),
-            new Slice(start: -1, count: 1),
-            new Linear(options.Hidden, classes));
+        var (created, description) = ClassifierModels.Create(options, classes);
+        using var model = created;
         model.Build(device, options.Seed);
         using var loss = new CrossEntropyLoss();
         using var optimizer = new Adam(model.Parameters, learningRate: options.LearningRate);
@@ -48,7 +44,7 @@ internal static class ClassifierRun
         });
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{device.Description}: Embedding({PostCleaning.VocabularySize}, {options.Embedding}, padding_idx={embedding.PaddingIdx}) → LSTM({options.Hidden}) → last step → Linear({classes}); {options.MaxChars} characters per post, batch {options.Batch}, Adam lr {options.LearningRate}."));
+            $"{device.Description}: {description}; {options.MaxChars} characters per post, batch {options.Batch}, Adam lr {options.LearningRate}."));
         var total = Stopwatch.StartNew();
         var evaluation = new Stopwatch();
         trainer.EpochCompleted += report =>
@@ -62,51 +58,6 @@ internal static class ClassifierRun
         trainer.Train(train, validation: null);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total.Elapsed.TotalSeconds:F1} s."));
     }
-
-    /// <summary>
-    /// Why the model's weights cannot be made whatever the corpus: the LSTM's, [4H, H] and [4H, E], or the embedding's,
-    /// [V, E], or all of them together, which share one buffer of parameters, hold more values than one tensor can (the
-    /// library refuses them only when the model is built). Null when they fit. A command-line error (exit code 2), checked when the options are parsed.
-    /// Computed in doubles, which no option can overflow.
-    /// </summary>
-    public static string? WeightsError(int hidden, int embedding)
-    {
-        (string What, double Values)[] weights =
-        [
-            ($"The LSTM's weights for --hidden {hidden} and --embedding {embedding}", 4.0 * hidden * Math.Max(hidden, embedding)),
-            ($"The embedding's weights for --embedding {embedding}", (double)PostCleaning.VocabularySize * embedding),
-
-            // All of them share one buffer of parameters: the embedding, the LSTM (two bias vectors) and the head (at most
-            // MaxClasses classes, as the corpus has 20).
-            ($"The model's parameters for --hidden {hidden} and --embedding {embedding}, which share one buffer,",
-                ((double)PostCleaning.VocabularySize * embedding) + (4.0 * hidden * (embedding + hidden + 2)) + ((hidden + 1.0) * MaxClasses)),
-        ];
-        return weights.Where(w => w.Values > Array.MaxLength).Select(w => TooLarge(w.What, w.Values, Array.MaxLength, "--hidden or --embedding")).FirstOrDefault();
-    }
-
-    // Refuses, before anything is allocated, a batch whose largest tensors hold more values than a tensor's int length
-    // can count: the LSTM's gates for every step of a batch, [T·B, 4H], and the embedded batch, [T·B, E]. The batch is
-    // at most the posts there are, so this depends on the corpus and is checked once it is read (exit code 1). Whether
-    // the memory is there is RunMemory's estimate, and past it Program's OutOfMemoryException.
-    private static void CheckSizes(ClassifierOptions options, int batch)
-    {
-        double rows = (double)options.MaxChars * batch;
-        (string What, double Values)[] tensors =
-        [
-            ($"The LSTM's gates for a batch of {batch} posts of {options.MaxChars} characters with --hidden {options.Hidden}", rows * 4.0 * options.Hidden),
-            ($"A batch of {batch} posts of {options.MaxChars} characters embedded with --embedding {options.Embedding}", rows * options.Embedding),
-        ];
-        foreach (var (what, values) in tensors)
-        {
-            if (values > int.MaxValue)
-            {
-                throw new ArgumentException(TooLarge(what, values, int.MaxValue, "--batch, --hidden, --embedding or --max-chars"));
-            }
-        }
-    }
-
-    private static string TooLarge(string what, double values, long limit, string options) => string.Create(CultureInfo.InvariantCulture,
-        $"{what} are {values:N0} values; one tensor holds at most {limit:N0}. Use a smaller {options}.");
 
     // Each post as a window of character ids (see PostCleaning.Encode) with its group as the class. The size is computed
     // in 64 bits: more ids than one array holds is out of memory, as the runtime reports an array it cannot allocate,

@@ -8,12 +8,13 @@ using Tensorlet.Models.Training;
 namespace Tensorlet.Samples.NewsgroupClassifier;
 
 /// <summary>
-/// Classifies 20 Newsgroups posts into their 20 groups from their first characters: Embedding, LSTM, the last
-/// hidden state, Linear, trained with the library's Trainer on the train split; accuracy on the test split.
-/// The exit codes are CharPredict's: a command line that does not parse (an unknown flag, a bad number, weights larger
-/// than a tensor holds) gives one "error: ... (see --help)" line and exit code 2; a run that fails (an unknown or absent
-/// device, a missing or corrupt corpus, a batch too large, a loss that is no longer finite, out of memory), one
-/// "error: ..." line and exit code 1. Never a stack trace.
+/// Classifies 20 Newsgroups posts into their 20 groups from their first characters with a char-CNN or an LSTM made of
+/// library modules (<see cref="ClassifierModels"/>), trained with the library's Trainer on the train split; accuracy on
+/// the test split.
+/// The exit codes are CharPredict's: a command line that does not parse (an unknown flag, a bad number, a size option
+/// of the other model, weights larger than a tensor holds) gives one "error: ... (see --help)" line and exit code 2; a
+/// run that fails (an unknown or absent device, a missing or corrupt corpus, a batch too large, a loss that is no longer
+/// finite, out of memory), one "error: ..." line and exit code 1. Never a stack trace.
 /// </summary>
 public static class Program
 {
@@ -25,6 +26,8 @@ public static class Program
 
     private const int DefaultEmbedding = 32;
     private const int DefaultHidden = 128;
+    private const int DefaultChannels = 256;
+    private const string DefaultModel = ClassifierModels.Cnn;
 
     /// <summary>Entry point.</summary>
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
@@ -33,31 +36,56 @@ public static class Program
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var data = new Option<string?>("--data") { Description = $"The corpus ({NewsgroupsArchive.FileName} or its folder, or the folder holding it); default ${NewsgroupsArchive.DataEnvironmentVariable}." };
+        var model = new Option<string>("--model") { Description = "cnn (a char-CNN, sized by --channels) or lstm (sized by --hidden).", DefaultValueFactory = _ => DefaultModel };
+        model.AcceptOnlyFromAmong(ClassifierModels.Names);
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
         // Every number goes through OptionParsing: text, NaN, Infinity and values out of range are one parse error.
-        var epochs = OptionParsing.Number("--epochs", "Passes over the training posts.", 3, NumberRange<int>.Positive());
+        var epochs = OptionParsing.Number("--epochs", "Passes over the training posts.", 15, NumberRange<int>.Positive());
         var maxChars = OptionParsing.Number(
             "--max-chars", $"Characters read from the start of each post (shorter posts are padded in front); at most {Limits.MaxChars}, more than the longest post has.",
             256, NumberRange<int>.Positive(Limits.MaxChars));
         var embedding = OptionParsing.Number("--embedding", "Embedding size per character.", DefaultEmbedding, NumberRange<int>.Positive());
-        var hidden = OptionParsing.Number("--hidden", "LSTM hidden size.", DefaultHidden, NumberRange<int>.Positive());
+        var hidden = OptionParsing.Number("--hidden", "LSTM hidden size (--model lstm).", DefaultHidden, NumberRange<int>.Positive());
+        var channels = OptionParsing.Number("--channels", "Channels of each convolution (--model cnn).", DefaultChannels, NumberRange<int>.Positive());
         var batch = OptionParsing.Number("--batch", "Posts per batch.", 64, NumberRange<int>.Positive());
         var lr = OptionParsing.Number("--lr", "Adam's learning rate.", 3e-3f, NumberRange<float>.Positive());
         var limit = OptionParsing.OptionalNumber("--limit", "Use only N posts of each split, drawn at random with --seed (a small slice).", NumberRange<int>.Positive());
         var seed = OptionParsing.Number("--seed", "Seed of the initialisation, the slice and the batch order.", 0, new NumberRange<int>(int.MinValue, int.MaxValue));
         var export = new Option<string?>("--export") { Description = "Write the cleaned posts (split, group, text per line) to this file for the scikit-learn baseline, then stop." };
 
-        var root = new RootCommand("Classifies 20 Newsgroups posts from their characters with an LSTM built from Tensorlet's modules.")
+        var root = new RootCommand("Classifies 20 Newsgroups posts from their characters with a char-CNN or an LSTM built from Tensorlet's modules.")
         {
-            data, device, epochs, maxChars, embedding, hidden, batch, lr, limit, seed, export,
+            data, model, device, epochs, maxChars, embedding, hidden, channels, batch, lr, limit, seed, export,
         };
 
-        // What no corpus can make fit is a command-line error: weights larger than a tensor holds. An option not given
-        // has no value yet while the parser validates (its default comes later), and a bad one is already its option's
-        // parse error (GetValue would throw here, inside the parser).
+        // What no corpus can make fit is a command-line error: a size option of the other model, a window shorter than the
+        // CNN's pooling, weights larger than a tensor holds. An option not given has no value yet while the parser
+        // validates (its default comes later), and a bad one is already its option's parse error (GetValue would throw
+        // here, inside the parser), as is an unknown --model.
         root.Validators.Add(result =>
         {
-            if (TryValue(hidden, DefaultHidden, out int h) && TryValue(embedding, DefaultEmbedding, out int e) && ClassifierRun.WeightsError(h, e) is { } error)
+            bool Given(Option option) => result.GetResult(option) is { Implicit: false };
+            string modelName = Given(model) ? result.GetResult(model)!.Tokens.FirstOrDefault()?.Value ?? DefaultModel : DefaultModel;
+            if (!ClassifierModels.Names.Contains(modelName))
+            {
+                return;
+            }
+
+            var (width, otherWidth, widthFallback) = modelName == ClassifierModels.Lstm ? (hidden, channels, DefaultHidden) : (channels, hidden, DefaultChannels);
+            if (Given(otherWidth) && TryValue(otherWidth, 0, out _))
+            {
+                string otherModel = modelName == ClassifierModels.Lstm ? ClassifierModels.Cnn : ClassifierModels.Lstm;
+                result.AddError($"{otherWidth.Name} is a parameter of --model {otherModel}; this run's model is {modelName}.");
+                return;
+            }
+
+            if (modelName == ClassifierModels.Cnn && TryValue(maxChars, ClassifierModels.CnnMinChars, out int chars) && chars < ClassifierModels.CnnMinChars)
+            {
+                result.AddError($"--model cnn reads at least --max-chars {ClassifierModels.CnnMinChars}, the window of its MaxPool1d({ClassifierModels.CnnMinChars}); got {chars}.");
+                return;
+            }
+
+            if (TryValue(width, widthFallback, out int w) && TryValue(embedding, DefaultEmbedding, out int e) && ClassifierModels.WeightsError(modelName, w, e) is { } error)
             {
                 result.AddError(error);
             }
@@ -67,7 +95,7 @@ public static class Program
                 value = fallback;
                 try
                 {
-                    value = result.GetResult(option) is { Implicit: false } ? result.GetValue(option) : fallback;
+                    value = Given(option) ? result.GetValue(option) : fallback;
                     return true;
                 }
                 catch (InvalidOperationException)
@@ -94,8 +122,8 @@ public static class Program
         try
         {
             var options = new ClassifierOptions(
-                parsed.GetValue(device)!, parsed.GetValue(epochs), parsed.GetValue(maxChars), parsed.GetValue(embedding),
-                parsed.GetValue(hidden), parsed.GetValue(batch), parsed.GetValue(lr), parsed.GetValue(seed));
+                parsed.GetValue(device)!, parsed.GetValue(model)!, parsed.GetValue(epochs), parsed.GetValue(maxChars), parsed.GetValue(embedding),
+                parsed.GetValue(hidden), parsed.GetValue(channels), parsed.GetValue(batch), parsed.GetValue(lr), parsed.GetValue(seed));
             using var accelerator = Device.Create(options.Device); // an unknown or absent device fails before the corpus is read
             var path = NewsgroupsArchive.FindLocal(new NewsgroupsArchiveOptions { Path = parsed.GetValue(data), AllowDownload = false })
                 ?? throw new CorpusException(
@@ -125,9 +153,9 @@ public static class Program
         catch (OutOfMemoryException)
         {
             // What RunMemory's estimate let through (a GPU's memory, other processes'). The posts' windows, the batch
-            // buffers and the LSTM's activations grow with these three; the exception's own message names none of them.
+            // buffers and the model's activations grow with these three; the exception's own message names none of them.
             // Nothing is written before training, so nothing is lost.
-            stderr.WriteLine("error: out of memory; use a smaller --batch, --hidden or --max-chars");
+            stderr.WriteLine("error: out of memory; use a smaller --batch, --max-chars, or the model's --hidden or --channels");
             return Failure;
         }
     }

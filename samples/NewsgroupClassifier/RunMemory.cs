@@ -8,8 +8,8 @@ namespace Tensorlet.Samples.NewsgroupClassifier;
 /// <list type="bullet">
 /// <item>on the host, every post's window of character ids (4 bytes per character, both splits) and the batch buffers;</item>
 /// <item>on the device, the parameters four times (weights, gradients, Adam's two moments) and, per character of a
-/// batch, every value the backward pass keeps: the embedded character and its gradient, the LSTM's four gates, its cell
-/// and hidden states and their gradient (about 3 × E + 10 × H floats).</item>
+/// batch, every value the backward pass keeps (<see cref="ClassifierModels.ActivationFloatsPerCharacter"/>: about
+/// 3 × E + 10 × H floats for the LSTM, 20 × E + 12 × C for the CNN).</item>
 /// </list>
 /// On the cpu (and ilgpu-cpu) the device's memory is the host's, so both count against it; on a GPU only the host's
 /// part can be checked here, as the library does not report the GPU's memory.
@@ -26,9 +26,8 @@ internal static class RunMemory
     {
         double steps = options.MaxChars;
         double host = 4.0 * steps * (posts + (2.0 * batch));
-        double e = options.Embedding, h = options.Hidden;
-        double parameters = (PostCleaning.VocabularySize * e) + (4 * h * (e + h + 2)) + ((h + 1) * classes);
-        double activations = steps * batch * ((3 * e) + (10 * h)) * sizeof(float);
+        double parameters = ClassifierModels.Parameters(options.Model, options.Width, options.Embedding, classes);
+        double activations = steps * batch * ClassifierModels.ActivationFloatsPerCharacter(options) * sizeof(float);
         return (host, (parameters * BytesPerParameter) + activations);
     }
 
@@ -43,8 +42,9 @@ internal static class RunMemory
         if (needed > available)
         {
             const double GiB = 1 << 30;
+            string widthOption = ClassifierModels.WidthOption(options.Model);
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"Training on {posts} posts of {options.MaxChars} characters with --batch {batch}, --hidden {options.Hidden} and --embedding {options.Embedding} needs about {needed / GiB:F1} GiB{(shared ? $" ({host / GiB:F1} GiB of character ids, {onDevice / GiB:F1} GiB for the model and its activations)" : " of host memory for the character ids")}; this process may use {available / GiB:F1} GiB. Use a smaller --max-chars, --limit, --batch, --hidden or --embedding."));
+                $"Training on {posts} posts of {options.MaxChars} characters with --batch {batch}, {widthOption} {options.Width} and --embedding {options.Embedding} needs about {needed / GiB:F1} GiB{(shared ? $" ({host / GiB:F1} GiB of character ids, {onDevice / GiB:F1} GiB for the model and its activations)" : " of host memory for the character ids")}; this process may use {available / GiB:F1} GiB. Use a smaller --max-chars, --limit, --batch, {widthOption} or --embedding."));
         }
     }
 }
