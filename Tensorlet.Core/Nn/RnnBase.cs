@@ -188,7 +188,7 @@ public abstract class RnnBase : Module
     /// h of the last layer for every step, [T, B, H], for dense input [T, B, In]; [B, T, H] for [B, T, In] with
     /// <see cref="BatchFirst"/>; [.., 2H] when <see cref="Bidirectional"/>, each step's forward h then its reverse h.
     /// </summary>
-    /// <exception cref="ArgumentException">The input is of another shape or on another device, its gates would be more than one tensor holds, or the InitialState does not fit it (see <see cref="RnnState"/>); nothing changed.</exception>
+    /// <exception cref="ArgumentException">The input is of another shape or on another device, has no step or no sequence, its gates would be more than one tensor holds, or the InitialState does not fit it (see <see cref="RnnState"/>); nothing changed.</exception>
     /// <exception cref="ObjectDisposedException">The input, or the state the Forward would start from, is disposed; nothing changed.</exception>
     public override Tensor Forward(Tensor input)
     {
@@ -221,7 +221,7 @@ public abstract class RnnBase : Module
     /// reverse h.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A token id is outside [0, <see cref="InputSize"/>); nothing changed.</exception>
-    /// <exception cref="ArgumentException">The input is of another shape or on another device, its gates would be more than one tensor holds, or the InitialState does not fit it (see <see cref="RnnState"/>); nothing changed.</exception>
+    /// <exception cref="ArgumentException">The input is of another shape or on another device, has no step or no sequence, its gates would be more than one tensor holds, or the InitialState does not fit it (see <see cref="RnnState"/>); nothing changed.</exception>
     /// <exception cref="ObjectDisposedException">The input, or the state the Forward would start from, is disposed; nothing changed.</exception>
     public override Tensor Forward(IndexTensor input)
     {
@@ -498,6 +498,14 @@ public abstract class RnnBase : Module
         }
 
         var (steps, batch) = BatchFirst ? (input.Shape[1], input.Shape[0]) : (input.Shape[0], input.Shape[1]);
+
+        // PyTorch refuses zero steps too, but returns an empty output for a batch of 0; a module here always has a final
+        // state to leave, and one for no sequence would fit no later Forward.
+        if (steps < 1 || batch < 1)
+        {
+            string pyTorch = batch < 1 ? "; PyTorch's returns an empty output for a batch of 0" : string.Empty;
+            throw new ArgumentException($"The {cellName} takes at least one step and one sequence, but its input {input.ShapeText} ({expected}) has {steps} steps and a batch of {batch}{pyTorch}.", nameof(input));
+        }
 
         // The gates of every step, [T·B, G·H], are the module's largest buffer; their T·B rows, at most a third of
         // int.MaxValue, are then within what a GEMM takes.

@@ -234,7 +234,11 @@ public sealed class RnnFinalStateTests
     // module cannot take: what the caller does next (Backward of the Forward before it, a Forward from its FinalState)
     // sees the module exactly as if the refused call had not been made.
     private static IEnumerable<TestCaseData> Refusals() =>
-        from refusal in new[] { "token id", "initial state of another batch", "initial state of another size", "disposed initial state", "initial state on another device", "input on another device", "too large" }
+        from refusal in new[]
+        {
+            "token id", "initial state of another batch", "initial state of another size", "disposed initial state", "initial state on another device", "input on another device", "too large",
+            "zero steps", "zero batch", "zero steps of token ids", "zero batch of token ids",
+        }
         from cell in new[] { "lstm", "gru" }
         from batchFirst in new[] { false, true }
         from bidirectional in new[] { false, true }
@@ -259,7 +263,7 @@ public sealed class RnnFinalStateTests
             // An ArgumentOutOfRangeException adds its value on a line of its own.
             Assert.That(error.Message, refusal == "token id" ? Is.Not.Empty : Does.Not.Contain('\n'), "one line");
         });
-        string[] what = ["the output", "the kept FinalState", "the kept FinalState after the refusal", "dL/dx", "the parameter gradients", "the next output", "the next FinalState"];
+        string[] what = ["the output", "the kept FinalState", "the kept FinalState after the refusal", "dL/dx", "the shape of dL/dx", "the parameter gradients", "the next output", "the next FinalState"];
         for (int i = 0; i < what.Length; i++)
         {
             Assert.That(actual[i], Is.EqualTo(expected[i]), what[i]);
@@ -285,6 +289,19 @@ public sealed class RnnFinalStateTests
                     {
                         var error = Assert.Throws<ArgumentException>(() => rnn.Forward(ids))!;
                         Assert.That(error.Message, Does.Contain("more than one tensor holds"));
+                        return error;
+                    }
+
+                case "zero steps" or "zero batch" or "zero steps of token ids" or "zero batch of token ids":
+                    // Zero steps of batch 4, larger than any yet, whose final state would take the place of the kept one's.
+                    int[] empty = refusal.StartsWith("zero steps", StringComparison.Ordinal) ? (batchFirst ? [4, 0] : [0, 4]) : (batchFirst ? [0, Steps] : [Steps, 0]);
+                    bool tokenIds = refusal.EndsWith("token ids", StringComparison.Ordinal);
+                    using (var ids = device.IndexZeros(empty))
+                    using (var x = device.Zeros([.. empty, Input]))
+                    {
+                        var error = tokenIds ? Assert.Throws<ArgumentException>(() => rnn.Forward(ids))! : Assert.Throws<ArgumentException>(() => rnn.Forward(x))!;
+                        Assert.That(error.Message, Does.StartWith($"The {cell.ToUpperInvariant()} takes at least one step and one sequence, but its input {(tokenIds ? ids.ShapeText : x.ShapeText)}"));
+                        Assert.That(error.ParamName, Is.EqualTo("input"));
                         return error;
                     }
 
@@ -335,8 +352,8 @@ public sealed class RnnFinalStateTests
     }
 
     // In training, with dropout: a Forward of batch 2, `refuse` with its FinalState, then Backward of that Forward and a
-    // Forward of batch 2 from that FinalState. Returns the output, the FinalState before and after `refuse`, dL/dx, the
-    // parameter gradients, the next output and its FinalState.
+    // Forward of batch 2 from that FinalState. Returns the output, the FinalState before and after `refuse`, dL/dx and its
+    // shape, the parameter gradients, the next output and its FinalState.
     private static float[][] KeepGoing(Func<RnnBase> create, Device device, bool batchFirst, Action<RnnBase, RnnState>? refuse)
     {
         using var rnn = create();
@@ -350,11 +367,11 @@ public sealed class RnnFinalStateTests
         refuse?.Invoke(rnn, kept);
         var keptAfter = Values(kept);
         using var dy = device.FromArray([.. Enumerable.Range(0, (int)y.Length).Select(i => ((i % 7) - 3) / 7f)], [.. y.Shape]);
-        var dx = rnn.Backward(dy)!.ToArray();
+        var dx = rnn.Backward(dy)!;
         var gradients = rnn.Parameters.Parameters.SelectMany(p => p.Gradient.ToArray()).ToArray();
         SetInitialState(rnn, kept);
         var next = rnn.Forward(x2).ToArray();
-        return [output, keptValues, keptAfter, dx, gradients, next, Values(FinalState(rnn))];
+        return [output, keptValues, keptAfter, dx.ToArray(), [.. dx.Shape.Select(n => (float)n)], gradients, next, Values(FinalState(rnn))];
     }
 
     private static RnnBase Create(string cell, bool bidirectional, Device device, bool batchFirst, int hidden, int layers, float dropout)
