@@ -52,8 +52,8 @@ public sealed partial class Lstm : RnnBase
     /// <summary>
     /// The (h, c) after the last step of the last Forward, in the module's buffers: valid until the next Forward, which
     /// overwrites it whatever its batch size, as every module output; null before the first. Keep it past the next
-    /// Forward with <see cref="LstmState.Clone"/>; once overwritten, it is refused as an <see cref="InitialState"/> and by
-    /// <see cref="RnnBase.CarryFrom"/>, also after FinalState is read again: read after a later Forward (or CarryFrom), it is
+    /// Forward with <see cref="LstmState.Clone"/>; once overwritten, it is refused as an <see cref="InitialState"/>, by
+    /// <see cref="RnnBase.CarryFrom"/>, Clone and Reset, and its Dispose does nothing, also after FinalState is read again: read after a later Forward (or CarryFrom), it is
     /// another object. For each batch size the module hands out two such objects in turn, a new turn at the first read after
     /// each write, as telling a kept reference from the carry pattern's would take an object per Forward: so a reference
     /// kept across two or more turns can be the current object again, and is then taken as the current state.

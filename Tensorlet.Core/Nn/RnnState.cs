@@ -10,7 +10,9 @@ namespace Tensorlet.Nn;
 /// batch size); <see cref="Clone"/> keeps a copy. Such a state that a later Forward has overwritten is refused as an
 /// <c>InitialState</c> and by <see cref="RnnBase.CarryFrom"/>, also once <c>FinalState</c> has been read again, which
 /// then gives another object; the module alternates two objects per batch size, so a reference kept across two or more
-/// overwriting Forwards, each followed by a read, can be the current object again (see <c>FinalState</c>).
+/// overwriting Forwards, each followed by a read, can be the current object again (see <c>FinalState</c>). Such a state
+/// is refused by <see cref="Clone"/> and <see cref="Reset"/> too, and its <see cref="Dispose"/> does nothing: the
+/// tensors it names are the module's current state.
 /// </para>
 /// </summary>
 public abstract class RnnState : IDisposable
@@ -40,8 +42,10 @@ public abstract class RnnState : IDisposable
     public IReadOnlyList<Tensor> Hidden => parts[0];
 
     /// <summary>Sets every tensor of the state to zero.</summary>
+    /// <exception cref="InvalidOperationException">The state is a FinalState that a later Forward has overwritten: its tensors hold the module's current state.</exception>
     public void Reset()
     {
+        ThrowIfOverwritten();
         foreach (var t in parts.SelectMany(p => p))
         {
             Ops.Fill(t, 0f);
@@ -72,9 +76,11 @@ public abstract class RnnState : IDisposable
     /// A copy of the state in tensors of its own on the same device, as PyTorch's <c>h.clone()</c>: how to keep a
     /// module's <c>FinalState</c> past the next Forward. The caller disposes it.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The state is a FinalState that a later Forward has overwritten: its tensors hold another state.</exception>
     /// <exception cref="ObjectDisposedException">A tensor of the state is disposed.</exception>
     public virtual RnnState Clone()
     {
+        ThrowIfOverwritten();
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         return WithParts(Batch, [.. parts.Select(p => p.Select(Copy).ToArray())]);
 
@@ -86,9 +92,18 @@ public abstract class RnnState : IDisposable
         }
     }
 
-    /// <summary>Frees the state's tensors.</summary>
+    /// <summary>
+    /// Frees the state's tensors (a module's current FinalState: its buffers); nothing for a FinalState that a later
+    /// Forward has overwritten, whose tensors the module may be using for its current state, so that a <c>using</c> of a
+    /// FinalState kept past that Forward frees nothing the module needs.
+    /// </summary>
     public void Dispose()
     {
+        if (IsOverwritten)
+        {
+            return;
+        }
+
         foreach (var t in parts.SelectMany(p => p))
         {
             t.Dispose();
@@ -125,6 +140,15 @@ public abstract class RnnState : IDisposable
 
     /// <summary>Whether this is a module's final state that the module has overwritten since it handed it out.</summary>
     internal bool IsOverwritten => issuer is not null && issuer.FinalStateWrites != issuedAt;
+
+    /// <summary>Refuses a use of this state, in one line, when it is a FinalState that a later write has overwritten (<see cref="IsOverwritten"/>).</summary>
+    private void ThrowIfOverwritten()
+    {
+        if (IsOverwritten)
+        {
+            throw new InvalidOperationException(OverwrittenMessage($"This {GetType().Name}"));
+        }
+    }
 
     /// <summary>The one line that refuses an overwritten state (<see cref="IsOverwritten"/>).</summary>
     /// <param name="what">The state's use, as the message starts: "The LSTM InitialState".</param>

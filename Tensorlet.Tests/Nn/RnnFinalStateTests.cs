@@ -7,9 +7,10 @@ namespace Tensorlet.Tests.Nn;
 /// <summary>
 /// The contract of a recurrent module's <c>FinalState</c>, on every device, for the LSTM and the GRU, unidirectional and
 /// bidirectional: it is the module's buffer, valid until the next Forward (the final state of a smaller batch shares the
-/// first rows of the largest one's); once a later Forward has overwritten it, it is refused as an <c>InitialState</c> and
-/// by <see cref="RnnBase.CarryFrom"/> instead of being read as a stale or mixed state; <see cref="RnnState.Clone"/>
-/// keeps a copy; and disposing it costs the module nothing but fresh buffers.
+/// first rows of the largest one's); once a later Forward has overwritten it, it is refused as an <c>InitialState</c>, by
+/// <see cref="RnnBase.CarryFrom"/>, <see cref="RnnState.Clone"/> and <see cref="RnnState.Reset"/> instead of being read
+/// or written as a stale or mixed state, and disposing it frees nothing; <see cref="RnnState.Clone"/> keeps a copy; and
+/// disposing the current one costs the module nothing but fresh buffers.
 /// </summary>
 public sealed class RnnFinalStateTests
 {
@@ -108,6 +109,61 @@ public sealed class RnnFinalStateTests
 
             Assert.That(current, Is.Not.SameAs(held), label);
             Assert.That(FinalState(rnn), Is.SameAs(current), $"{label}: read again before a write, the same object");
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void AnOverwrittenFinalStateIsRefusedByCloneAndResetAndLeavesTheCurrentStateAlone(string cell, bool bidirectional, string deviceName)
+    {
+        // Its tensors are the module's buffers, which hold the later Forward's state: carried into the next Forward when
+        // the module carries its state.
+        var device = TestDevices.Get(deviceName);
+        using var rnn = Create(cell, bidirectional, device);
+        rnn.CarryState = !bidirectional;
+        using var x1 = Input3(device, 4, 1);
+        using var x2 = Input3(device, 4, 2);
+        rnn.Forward(x1);
+        var held = FinalState(rnn);
+        rnn.Forward(x2);
+        var current = Values(FinalState(rnn));
+
+        var cloneError = Assert.Throws<InvalidOperationException>(() => held.Clone())!;
+        Assert.That(cloneError.Message, Does.StartWith($"This {held.GetType().Name} is a FinalState that a later Forward has overwritten"));
+        Assert.That(cloneError.Message, Does.Contain("copy it with FinalState.Clone()").And.Not.Contain('\n'));
+        var resetError = Assert.Throws<InvalidOperationException>(held.Reset)!;
+        Assert.That(resetError.Message, Is.EqualTo(cloneError.Message));
+        Assert.That(Values(FinalState(rnn)), Is.EqualTo(current), "the refused Reset zeroed nothing");
+
+        FinalState(rnn).Reset();
+        Assert.That(Values(FinalState(rnn)), Is.All.EqualTo(0f), "the current FinalState resets");
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void DisposingAnOverwrittenFinalStateFreesNothingTheModuleUses(string cell, bool bidirectional, string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var x1 = Input3(device, 4, 1);
+        using var x2 = Input3(device, 4, 2);
+        using var x3 = Input3(device, 4, 3);
+        var expected = Run(dispose: false);
+        Assert.That(Run(dispose: true), Is.EqualTo(expected));
+
+        // The next Forward continues from the state of x2's Forward: carried, or (bidirectional) given as InitialState.
+        float[] Run(bool dispose)
+        {
+            using var rnn = Create(cell, bidirectional, device);
+            rnn.CarryState = !bidirectional;
+            rnn.Forward(x1);
+            var held = FinalState(rnn);
+            rnn.Forward(x2);
+            if (dispose)
+            {
+                Assert.That(held.Dispose, Throws.Nothing, "IDisposable.Dispose does not throw");
+            }
+
+            Assert.That(() => Values(FinalState(rnn)), Throws.Nothing, "the current FinalState's tensors");
+            SetInitialState(rnn, bidirectional ? FinalState(rnn) : null);
+            return [.. rnn.Forward(x3).ToArray(), .. Values(FinalState(rnn))];
         }
     }
 
