@@ -31,6 +31,8 @@ public sealed class ResumeConfigTests
     [TestCase("settings.momentum", "0.5", "settings.momentum must be 0 with optimizer adam, which has no momentum; got 0.5.")]
     [TestCase("settings.alpha", "0.95", "settings.alpha must be 0.99 with optimizer adam, which has no alpha; got 0.95.")]
     [TestCase("settings.alpha", "\"high\"", "settings.alpha must be a number.")]
+    [TestCase("settings.centered", "true", "settings.centered must be false with optimizer adam, which has no centered form; got true.")]
+    [TestCase("settings.centered", "\"yes\"", "settings.centered must be true or false.")]
     [TestCase("settings.batch", "\"many\"", "settings.batch must be a whole number.")]
     [TestCase("settings.clip_norm", "\"high\"", "settings.clip_norm must be a number or null.")]
     [TestCase("settings.batch", null, "settings.batch is missing.")]
@@ -64,7 +66,7 @@ public sealed class ResumeConfigTests
     {
         // Such a run's config.json has none of the optimizer's settings; it trained Adam without weight decay.
         var run = BadInputTests.CopyOfSharedRun();
-        foreach (var field in new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum", "settings.alpha" })
+        foreach (var field in new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum", "settings.alpha", "settings.centered" })
         {
             Edit(run, field, null);
         }
@@ -76,7 +78,8 @@ public sealed class ResumeConfigTests
         Directory.Delete(run, true);
     }
 
-    // A run written before rmsprop has its optimizer, weight decay and momentum but no alpha, which its optimizer lacks.
+    // A run written before rmsprop has its optimizer, weight decay and momentum but no alpha or centered, which its
+    // optimizer lacks.
     [Test]
     public void ARunWrittenBeforeRmspropResumesWithItsOptimizer()
     {
@@ -85,6 +88,7 @@ public sealed class ResumeConfigTests
         Assert.That(stopped.ExitCode, Is.EqualTo(CharPredictApp.Stopped), stopped.ToString());
         var run = AppHarness.OnlyRun(runs);
         Edit(run, "settings.alpha", null);
+        Edit(run, "settings.centered", null);
 
         var result = AppHarness.Run("train", "--resume", run);
 
@@ -93,12 +97,33 @@ public sealed class ResumeConfigTests
         Directory.Delete(runs, true);
     }
 
+    // A run written before --centered has every other setting; it trained, and resumes, uncentered: its saved state has no
+    // mean gradient, which a centered RMSprop would refuse.
+    [Test]
+    public void ARunWrittenBeforeCenteredResumesUncentered()
+    {
+        var runs = AppHarness.TempFolder();
+        var stopped = AppHarness.Run(["train", "--model", "lstm", "--epochs", "2", "--optimizer", "rmsprop", "--alpha", "0.95", "--stop-after-batches", "4", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
+        Assert.That(stopped.ExitCode, Is.EqualTo(CharPredictApp.Stopped), stopped.ToString());
+        var run = AppHarness.OnlyRun(runs);
+        Edit(run, "settings.centered", null);
+
+        var result = AppHarness.Run("train", "--resume", run);
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Stdout, Does.Contain("optimizer: RMSprop, lr 0.002, alpha 0.95\n").Or.Contain("optimizer: RMSprop, lr 0.002, alpha 0.95\r\n"));
+        Assert.That(result.Stdout, Does.Contain("lstm: resuming at epoch 2"));
+        Directory.Delete(runs, true);
+    }
+
     // Settings no version of train wrote together: rmsprop without its alpha, alpha without the optimizer it belongs to;
     // an optimizer no version offered is named as such, whatever else the file lacks.
     [TestCase("\"rmsprop\"", new[] { "settings.alpha" }, "settings.alpha is missing.")]
+    [TestCase("\"rmsprop\"", new[] { "settings.alpha", "settings.centered" }, "settings.alpha is missing.")]
+    [TestCase(null, new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum", "settings.alpha" }, "settings.optimizer is missing.")]
     [TestCase(null, new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum" }, "settings.optimizer is missing.")]
     [TestCase(null, new[] { "settings.weight_decay", "settings.alpha" }, "settings.weight_decay is missing.")]
-    [TestCase("\"adagrad\"", new[] { "settings.alpha" }, "settings.optimizer must be one of adam, adamw, sgd, rmsprop; got 'adagrad'.")]
+    [TestCase("\"adagrad\"", new[] { "settings.alpha", "settings.centered" }, "settings.optimizer must be one of adam, adamw, sgd, rmsprop; got 'adagrad'.")]
     public void ASettingsFileNoVersionWroteIsOneErrorLineAndTouchesNothing(string? optimizer, string[] removed, string expected)
     {
         var run = BadInputTests.CopyOfSharedRun();

@@ -69,14 +69,15 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
     private static string FieldName(string section, string jsonName) => section.Length == 0 ? jsonName : $"{section}.{jsonName}";
 
     // The settings that runs written by earlier versions of train lack, and the optimizers each version offered. A run
-    // written before train offered a choice of optimizer lacks all four and trained Adam without weight decay; one written
-    // before rmsprop lacks only alpha, which no optimizer it offered has. Such a file reads as TrainSettings' initial
-    // values for the settings it lacks. A file that lacks another set of them, or lacks alpha and names rmsprop, is a cut
-    // or edited file like any other.
+    // written before train offered a choice of optimizer lacks all five and trained Adam without weight decay; one written
+    // before rmsprop lacks alpha and centered, which no optimizer it offered has; one written before --centered lacks only
+    // centered, and trained uncentered. Such a file reads as TrainSettings' initial values for the settings it lacks. A
+    // file that lacks another set of them, or lacks alpha and names rmsprop, is a cut or edited file like any other.
     private static readonly (string[] Absent, string[] Optimizers)[] EarlierVersions =
     [
-        (["optimizer", "weight_decay", "momentum", "alpha"], ["adam"]),
-        (["alpha"], ["adam", "adamw", "sgd"]),
+        (["optimizer", "weight_decay", "momentum", "alpha", "centered"], ["adam"]),
+        (["alpha", "centered"], ["adam", "adamw", "sgd"]),
+        (["centered"], ["adam", "adamw", "sgd", "rmsprop"]),
     ];
 
     // The settings an earlier version of train did not write, when `settings` is such a version's; else none.
@@ -204,6 +205,7 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
             () => Unused(Setting(nameof(s.Momentum)), s.Momentum, 0f, RunOptimizer.WithMomentum, s.Optimizer, "momentum"),
             () => InRange(Setting(nameof(s.Alpha)), s.Alpha, SettingRanges.Alpha),
             () => Unused(Setting(nameof(s.Alpha)), s.Alpha, TrainSettings.DefaultAlpha, RunOptimizer.WithAlpha, s.Optimizer, "alpha"),
+            () => Unused(Setting(nameof(s.Centered)), s.Centered, false, RunOptimizer.WithCentered, s.Optimizer, "centered form"),
             () => InRange(Setting(nameof(s.Batch)), s.Batch, SettingRanges.Batch),
             () => InRange(Setting(nameof(s.Seed)), s.Seed, SettingRanges.Seed),
             () => InRange(Setting(nameof(s.ValidationFraction)), s.ValidationFraction, SettingRanges.ValidationFraction),
@@ -282,9 +284,13 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
         => value is { } given ? InRange(field, given, range) : null;
 
     // A parameter of some optimizers only, which train records as its flag's default with the others.
-    private static string? Unused(string field, float value, float unused, string[] takers, string optimizer, string what)
-        => value == unused || takers.Contains(optimizer) ? null
-            : string.Create(CultureInfo.InvariantCulture, $"{field} must be {unused} with optimizer {optimizer}, which has no {what}; got {value}.");
+    private static string? Unused<T>(string field, T value, T unused, string[] takers, string optimizer, string what)
+        where T : IEquatable<T>
+        => value.Equals(unused) || takers.Contains(optimizer) ? null
+            : $"{field} must be {Shown(unused)} with optimizer {optimizer}, which has no {what}; got {Shown(value)}.";
+
+    // A setting's value as config.json writes it.
+    private static string Shown<T>(T value) => value is bool flag ? (flag ? "true" : "false") : string.Create(CultureInfo.InvariantCulture, $"{value}");
 
     private static string? Count(string field, int? value) => InRange(field, value, NumberRange<int>.NonNegative());
 

@@ -68,6 +68,9 @@ internal sealed record TrainSettings
     /// <summary>RMSprop's smoothing constant α of the mean square; <see cref="DefaultAlpha"/> for the optimizers that have none.</summary>
     public float Alpha { get; init; } = DefaultAlpha;
 
+    /// <summary>RMSprop's centered form (torch's centered=True): the mean square less the mean gradient's square; false for the optimizers that have none.</summary>
+    public bool Centered { get; init; }
+
     /// <summary>Examples per batch (sequences for the LSTM, windows for the n-gram model).</summary>
     public int Batch { get; init; } = 100;
 
