@@ -19,38 +19,44 @@ internal static class RunOptimizer
     /// <summary>The optimizers that have a centered form (--centered).</summary>
     public static readonly string[] WithCentered = ["rmsprop"];
 
+    // Each --optimizer in one row: its name as shown, how it is made from the settings, and the float32 buffers of state
+    // it keeps per parameter (the tensors torch's state_dict holds per parameter), so that the memory estimate counts the
+    // state of the optimizer Create makes. A test checks the count against each optimizer's saved state.
+    private static readonly Dictionary<string, Choice> Choices = new()
+    {
+        ["adam"] = new("Adam", (s, p) => new Adam(p, s.LearningRate, weightDecay: s.WeightDecay), _ => 2), // exp_avg, exp_avg_sq
+        ["adamw"] = new("AdamW", (s, p) => new AdamW(p, s.LearningRate, weightDecay: s.WeightDecay), _ => 2),
+        ["sgd"] = new("SGD", (s, p) => new Sgd(p, s.LearningRate, momentum: s.Momentum, weightDecay: s.WeightDecay), s => s.Momentum != 0 ? 1 : 0), // momentum_buffer
+        ["rmsprop"] = new(
+            "RMSprop",
+            (s, p) => new RMSprop(p, s.LearningRate, alpha: s.Alpha, weightDecay: s.WeightDecay, momentum: s.Momentum, centered: s.Centered),
+            s => 1 + (s.Centered ? 1 : 0) + (s.Momentum != 0 ? 1 : 0)), // square_avg, grad_avg, momentum_buffer
+    };
+
     /// <summary>
     /// The optimizer of <paramref name="settings"/> over <paramref name="parameters"/>: torch's Adam, AdamW, SGD or RMSprop
     /// with the run's learning rate and weight decay (an L2 term for adam, sgd and rmsprop, decoupled for adamw), SGD's and
     /// RMSprop's momentum and RMSprop's α and centering (ε and the rest torch's defaults).
     /// </summary>
     /// <exception cref="ArgumentException">The optimizer is not one of <see cref="TrainSettings.Optimizers"/>.</exception>
-    public static IOptimizer Create(TrainSettings settings, ParameterCollection parameters) => settings.Optimizer switch
-    {
-        "adam" => new Adam(parameters, settings.LearningRate, weightDecay: settings.WeightDecay),
-        "adamw" => new AdamW(parameters, settings.LearningRate, weightDecay: settings.WeightDecay),
-        "sgd" => new Sgd(parameters, settings.LearningRate, momentum: settings.Momentum, weightDecay: settings.WeightDecay),
-        "rmsprop" => new RMSprop(parameters, settings.LearningRate, alpha: settings.Alpha, weightDecay: settings.WeightDecay, momentum: settings.Momentum, centered: settings.Centered),
-        _ => throw new ArgumentException($"Unknown optimizer '{settings.Optimizer}'; use {string.Join(", ", TrainSettings.Optimizers)}."),
-    };
+    public static IOptimizer Create(TrainSettings settings, ParameterCollection parameters) => Of(settings).Create(settings, parameters);
+
+    /// <summary>
+    /// The float32 values of state the optimizer of <paramref name="settings"/> keeps per parameter: adam's and adamw's
+    /// two moments; sgd's momentum buffer when --momentum is not 0; rmsprop's mean square, its mean gradient when
+    /// centered and its momentum buffer when --momentum is not 0.
+    /// </summary>
+    /// <exception cref="ArgumentException">The optimizer is not one of <see cref="TrainSettings.Optimizers"/>.</exception>
+    public static int StateFloatsPerParameter(TrainSettings settings) => Of(settings).StateFloatsPerParameter(settings);
 
     /// <summary>
     /// "Adam, lr 0.002", "AdamW, lr 0.002, weight decay 0.01", "SGD, lr 0.1, momentum 0.9", "RMSprop, lr 0.002, alpha
     /// 0.95, centered": what the run trains with.
     /// </summary>
-    public static string Describe(TrainSettings settings)
-    {
-        string name = settings.Optimizer switch
-        {
-            "adamw" => "AdamW",
-            "sgd" => "SGD",
-            "rmsprop" => "RMSprop",
-            _ => "Adam",
-        };
-        return string.Create(
-            CultureInfo.InvariantCulture,
-            $"{name}, lr {settings.LearningRate}{(WithAlpha.Contains(settings.Optimizer) ? $", alpha {settings.Alpha}" : "")}{(settings.Centered ? ", centered" : "")}{(settings.WeightDecay != 0 ? $", weight decay {settings.WeightDecay}" : "")}{(settings.Momentum != 0 ? $", momentum {settings.Momentum}" : "")}");
-    }
+    /// <exception cref="ArgumentException">The optimizer is not one of <see cref="TrainSettings.Optimizers"/>.</exception>
+    public static string Describe(TrainSettings settings) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{Of(settings).Name}, lr {settings.LearningRate}{(WithAlpha.Contains(settings.Optimizer) ? $", alpha {settings.Alpha}" : "")}{(settings.Centered ? ", centered" : "")}{(settings.WeightDecay != 0 ? $", weight decay {settings.WeightDecay}" : "")}{(settings.Momentum != 0 ? $", momentum {settings.Momentum}" : "")}");
 
     /// <summary>
     /// Why <paramref name="flag"/>, a parameter of the optimizers <paramref name="takers"/> only, does not go with
@@ -58,4 +64,11 @@ internal static class RunOptimizer
     /// </summary>
     public static string? ParameterError(string flag, string[] takers, string optimizer)
         => takers.Contains(optimizer) ? null : $"{flag} is a parameter of --optimizer {string.Join(" or ", takers)}; this run's optimizer is {optimizer}, which has none.";
+
+    private static Choice Of(TrainSettings settings) => Choices.TryGetValue(settings.Optimizer, out var choice)
+        ? choice
+        : throw new ArgumentException($"Unknown optimizer '{settings.Optimizer}'; use {string.Join(", ", TrainSettings.Optimizers)}.");
+
+    // One --optimizer: its name as shown, its constructor over the settings, and its state per parameter for the settings.
+    private sealed record Choice(string Name, Func<TrainSettings, ParameterCollection, IOptimizer> Create, Func<TrainSettings, int> StateFloatsPerParameter);
 }

@@ -111,7 +111,7 @@ internal sealed class TrainingRunner(
             _ => CharModelSpec.Lstm(characters, settings.LstmHidden, settings.LstmLayers, settings.LstmDropout),
         };
         var model = new RunModel(kind, spec, examples.Ngrams, examples.Train, examples.Validation);
-        TrainingMemory.Check(model.Spec, settings.Batch, model.Train);
+        TrainingMemory.Check(model.Spec, settings, model.Train, TrainingMemory.Available);
         return model;
     }
 
