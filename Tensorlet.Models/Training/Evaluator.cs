@@ -75,8 +75,8 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
 
-        // A mean over no targets is NaN, which would pass for a score; an empty set is the caller's to skip (as the
-        // Trainer skips an empty validation set).
+        // A mean over no targets is NaN, which would pass for a score; an empty set is refused (as the Trainer refuses
+        // an empty validation set).
         if (maxExamples is { } max)
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max, nameof(maxExamples));

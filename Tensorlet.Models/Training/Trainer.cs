@@ -152,10 +152,12 @@ public sealed class Trainer
     /// <typeparam name="TInput">int for token ids, float for values; inferred from the sources.</typeparam>
     /// <typeparam name="TTarget">int for class ids, float for values: what the trainer's loss takes.</typeparam>
     /// <param name="train">The training examples, shuffled per epoch (a <see cref="StreamBatchSource"/> is taken in order, statefully).</param>
-    /// <param name="validation">Scored after every epoch; null for none.</param>
+    /// <param name="validation">Scored after every epoch; null for none (as is <see cref="TrainerOptions.MaxValidationExamples"/> 0).
+    /// A source with no examples is refused, as Keras and PyTorch Lightning object to empty validation data: it would
+    /// score nothing, and the run would pass for one validated.</param>
     /// <param name="start">Where a resumed run continues; null for the beginning.</param>
     /// <param name="cancellation">Stops after the current batch (during an epoch's validation, once it ends and the epoch is reported); the result says where.</param>
-    /// <exception cref="ArgumentException">The training set is empty (or, with <see cref="TrainerOptions.DropLast"/>, smaller than one batch), its targets are not what the loss takes, or <paramref name="start"/> is not at the optimizer's step.</exception>
+    /// <exception cref="ArgumentException">The training set is empty (or, with <see cref="TrainerOptions.DropLast"/>, smaller than one batch), its targets are not what the loss takes, the validation set is empty, or <paramref name="start"/> is not at the optimizer's step.</exception>
     public TrainingResult Train<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
         where TInput : unmanaged
         where TTarget : unmanaged
@@ -171,6 +173,11 @@ public sealed class Trainer
             throw new ArgumentException(
                 $"TrainerOptions.DropLast skips a last batch smaller than the batch size, {options.BatchSize}, and the training set has only {train.Count} examples: no batch is left.",
                 nameof(train));
+        }
+
+        if (validation is { Count: 0 })
+        {
+            throw new ArgumentException($"The validation source ({validation.GetType().Name}) has no examples; pass null for no validation.", nameof(validation));
         }
 
         BatchTensors.CheckLoss<TTarget>(loss, nameof(train));
@@ -292,7 +299,7 @@ public sealed class Trainer
             }
 
             clock.Stop();
-            var validationResult = validation is null || validation.Count == 0 || options.MaxValidationExamples == 0 ? null : Validate(validation);
+            var validationResult = validation is null || options.MaxValidationExamples == 0 ? null : Validate(validation);
             position = new TrainingPosition(epoch + 1, 0, position.Step);
             if (!options.ScheduleEveryBatch && schedule is not null)
             {

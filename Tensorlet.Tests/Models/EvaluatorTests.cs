@@ -8,8 +8,7 @@ using Tensorlet.Tests.Infrastructure;
 namespace Tensorlet.Tests.Models;
 
 /// <summary>
-/// Evaluator.Evaluate refuses a set with nothing to score instead of reporting a NaN loss; the Trainer, which skips an
-/// empty validation set, still trains with one.
+/// Evaluator.Evaluate refuses a set with nothing to score instead of reporting a NaN loss.
 /// </summary>
 public sealed class EvaluatorTests
 {
@@ -47,20 +46,6 @@ public sealed class EvaluatorTests
 
         Assert.That(result.Count, Is.EqualTo(2 * 5));
         Assert.That(double.IsFinite(result.Loss), Is.True, result.Loss.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    [Test]
-    public void TheTrainerSkipsAnEmptyValidationSource()
-    {
-        using var model = new LstmCharModel(TestDevices.Get("cpu"), Vocabulary, 8, 1, dropout: 0f, seed: 1);
-        using var adam = new Adam(model.Parameters, 1e-2f);
-        using var loss = new CrossEntropyLoss();
-        var trainer = new Trainer(model, loss, adam, new TrainerOptions { Epochs = 1, BatchSize = 2, Seed = 1 });
-
-        var result = trainer.Train(Sequences(4), new SequenceBatchSource([], 6));
-
-        Assert.That(result.Epochs, Has.Count.EqualTo(1));
-        Assert.That(result.Epochs[0].Validation, Is.Null);
     }
 
     private static SequenceBatchSource Sequences(int count)

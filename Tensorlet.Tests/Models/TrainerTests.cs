@@ -286,6 +286,26 @@ public sealed class TrainerTests
     }
 
     [Test]
+    public void AnEmptyValidationSourceIsRefusedBeforeTraining()
+    {
+        // Taken for no validation, an empty set would leave a run meant to be validated without a validation loss, and a
+        // plateau schedule stepping on the training loss, without a word.
+        var device = TestDevices.Get("cpu");
+        var source = SyntheticSequences(24, 9, seed: 1);
+        using var model = new LstmCharModel(device, 6, 8, 1, dropout: 0f, seed: 4);
+        using var adam = new Adam(model.Parameters, 0.01f);
+        var trainer = new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions { Epochs = 1, BatchSize = 6 });
+        var before = model.Parameters.Values.ToArray();
+
+        var ex = Assert.Throws<ArgumentException>(() => trainer.Train(source, new SequenceBatchSource([], 9)));
+
+        Assert.That(ex!.ParamName, Is.EqualTo("validation"));
+        Assert.That(ex.Message, Does.StartWith("The validation source (SequenceBatchSource) has no examples; pass null for no validation.").And.Not.Contain('\n'));
+        Assert.That((adam.StepCount, model.Parameters.Values.ToArray()), Is.EqualTo((0, before)), "nothing trained");
+        Assert.That(trainer.Train(source, null).Epochs.Single().Validation, Is.Null, "null is no validation");
+    }
+
+    [Test]
     public void NoValidationExamplesIsNoValidationAndTheScheduleGetsTheTrainingLoss()
     {
         // Before, 0 examples scored gave a NaN validation loss, which ReduceLROnPlateau took for no improvement.
