@@ -91,8 +91,8 @@ public sealed record CharModelSpec(
     public const int MaxNgramOrder = 1_024;
 
     /// <summary>
-    /// The most parameters a model may have: 2^28, so that every element count and byte offset of the parameters,
-    /// their gradients and Adam's two moments (16 bytes per parameter, 4 GiB in all) fits in an <see cref="int"/>.
+    /// The most parameters a model may have: 2^28, so that every element count and byte offset within the parameters,
+    /// their gradients and each buffer of optimizer state (at most 1 GiB each) fits in an <see cref="int"/>.
     /// </summary>
     public const long MaxParameters = 1L << 28;
 
