@@ -82,7 +82,7 @@ public sealed partial class Lstm : RnnBase
         }
         else
         {
-            Ops.Copy(((LstmState)initialState).Cell[k], b.InitialCell);
+            Ops.Copy(((LstmState)initialState).CellTensors[k], b.InitialCell);
         }
 
         // b_ih + b_hh first, so the [T·B, 4H] preactivations take one pass instead of two.
@@ -119,7 +119,7 @@ public sealed partial class Lstm : RnnBase
     }
 
     private protected override void CopyFinalCells(int k, RnnState finalState)
-        => Ops.Copy(cells[k].CellSteps![^1], ((LstmState)finalState).Cell[k]);
+        => Ops.Copy(cells[k].CellSteps![^1], ((LstmState)finalState).CellTensors[k]);
 
     private protected override (Tensor InputProjection, Tensor RecurrentProjection) BackwardCells(int k, RnnLayer layer, Tensor dH, Tensor[] dHSteps, int steps, int batch)
     {

@@ -11,7 +11,7 @@ public sealed class LstmState : RnnState
     private LstmState(int batch, Tensor[] hidden, Tensor[] cell)
         : base(batch, hidden, cell)
     {
-        Cell = cell;
+        CellTensors = cell;
     }
 
     /// <inheritdoc/>
@@ -21,5 +21,16 @@ public sealed class LstmState : RnnState
     private protected override RnnState WithParts(int batch, Tensor[][] parts) => new LstmState(batch, parts[0], parts[1]);
 
     /// <summary>c per layer (and direction, ordered as <see cref="RnnState.Hidden"/>), [B, H] each.</summary>
-    public IReadOnlyList<Tensor> Cell { get; }
+    /// <exception cref="InvalidOperationException">The state is a FinalState that a later Forward has overwritten: its tensors hold the module's current state.</exception>
+    public IReadOnlyList<Tensor> Cell
+    {
+        get
+        {
+            ThrowIfOverwritten();
+            return CellTensors;
+        }
+    }
+
+    /// <summary>c per layer, unchecked: for the library's own reads of states it has checked or owns.</summary>
+    internal IReadOnlyList<Tensor> CellTensors { get; }
 }

@@ -180,7 +180,7 @@ public abstract class RnnBase : Module
         ArgumentNullException.ThrowIfNull(state);
         ThrowIfBidirectional(nameof(CarryFrom));
         CheckGivenState(state, state.Batch, nameof(state));
-        EndState(state.Hidden[0].Device, state.Batch).CopyFrom(state);
+        EndState(state.HiddenTensors[0].Device, state.Batch).CopyFrom(state);
         finalStateWrites++;
     }
 
@@ -629,7 +629,7 @@ public abstract class RnnBase : Module
             return finalState;
         }
 
-        if (finalStates is null || finalStates.Batch < batch || !ReferenceEquals(finalStates.Hidden[0].Device, device) || finalStates.IsDisposed)
+        if (finalStates is null || finalStates.Batch < batch || !ReferenceEquals(finalStates.HiddenTensors[0].Device, device) || finalStates.IsDisposed)
         {
             finalStates?.Dispose();
             finalStates = NewState(device, batch);
@@ -823,7 +823,7 @@ public abstract class RnnBase : Module
         }
         else
         {
-            Ops.Copy(initialState.Hidden[k], layer.InitialHidden);
+            Ops.Copy(initialState.HiddenTensors[k], layer.InitialHidden);
         }
 
         PrepareCells(k, layer, initialState, steps, batch);
@@ -834,7 +834,7 @@ public abstract class RnnBase : Module
         if (finalState is not null)
         {
             finalStateWrites++;
-            Ops.Copy(layers[k].HiddenSteps![steps - 1], finalState.Hidden[k]);
+            Ops.Copy(layers[k].HiddenSteps![steps - 1], finalState.HiddenTensors[k]);
             CopyFinalCells(k, finalState);
         }
     }
@@ -869,10 +869,10 @@ public abstract class RnnBase : Module
 
     private void CheckStateSize(RnnState? state, int batch, string? paramName = null)
     {
-        if (state is not null && (state.Batch != batch || state.Hidden.Count != StateLayers || state.Hidden[0].Columns != HiddenSize))
+        if (state is not null && (state.Batch != batch || state.HiddenTensors.Count != StateLayers || state.HiddenTensors[0].Columns != HiddenSize))
         {
             string layersText = Bidirectional ? $"2 × {NumLayers} layers (bidirectional)" : $"{NumLayers} layers";
-            throw new ArgumentException($"The {cellName} state is for batch {state.Batch}, {state.Hidden.Count} layers and hidden size {state.Hidden[0].Columns}, but the input has batch {batch} and the {cellName} {layersText} of {HiddenSize}.", paramName);
+            throw new ArgumentException($"The {cellName} state is for batch {state.Batch}, {state.HiddenTensors.Count} layers and hidden size {state.HiddenTensors[0].Columns}, but the input has batch {batch} and the {cellName} {layersText} of {HiddenSize}.", paramName);
         }
     }
 
@@ -898,9 +898,9 @@ public abstract class RnnBase : Module
 
         CheckStateSize(state, batch, carryFromParameter);
         var device = layers[0].HasParameters ? layers[0].WeightIh.Value.Device : null;
-        if (device is not null && !ReferenceEquals(state.Hidden[0].Device, device))
+        if (device is not null && !ReferenceEquals(state.HiddenTensors[0].Device, device))
         {
-            throw new ArgumentException($"{What()} is on {OtherDeviceName(state.Hidden[0].Device, device)}, but the {cellName} is on {device.Name}: make the state on the module's device.", carryFromParameter);
+            throw new ArgumentException($"{What()} is on {OtherDeviceName(state.HiddenTensors[0].Device, device)}, but the {cellName} is on {device.Name}: make the state on the module's device.", carryFromParameter);
         }
 
         // The state's use, as a message starts; made only for a refusal, as a Forward allocates nothing.

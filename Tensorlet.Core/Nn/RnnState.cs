@@ -11,7 +11,7 @@ namespace Tensorlet.Nn;
 /// <c>InitialState</c> and by <see cref="RnnBase.CarryFrom"/>, also once <c>FinalState</c> has been read again, which
 /// then gives another object; the module alternates two objects per batch size, so a reference kept across two or more
 /// overwriting Forwards, each followed by a read, can be the current object again (see <c>FinalState</c>). Such a state
-/// is refused by <see cref="Clone"/> and <see cref="Reset"/> too, and its <see cref="Dispose"/> does nothing: the
+/// is refused by <see cref="Clone"/>, <see cref="Reset"/>, <see cref="Hidden"/> and <c>Cell</c> too, and its <see cref="Dispose"/> does nothing: the
 /// tensors it names are the module's current state.
 /// </para>
 /// </summary>
@@ -39,7 +39,18 @@ public abstract class RnnState : IDisposable
     public int Batch { get; }
 
     /// <summary>h per layer (per layer and direction when bidirectional: layer 0 forward, layer 0 reverse, ...), [B, H] each.</summary>
-    public IReadOnlyList<Tensor> Hidden => parts[0];
+    /// <exception cref="InvalidOperationException">The state is a FinalState that a later Forward has overwritten: its tensors hold the module's current state.</exception>
+    public IReadOnlyList<Tensor> Hidden
+    {
+        get
+        {
+            ThrowIfOverwritten();
+            return parts[0];
+        }
+    }
+
+    /// <summary>h per layer, unchecked: for the library's own reads of states it has checked or owns.</summary>
+    internal IReadOnlyList<Tensor> HiddenTensors => parts[0];
 
     /// <summary>Sets every tensor of the state to zero.</summary>
     /// <exception cref="InvalidOperationException">The state is a FinalState that a later Forward has overwritten: its tensors hold the module's current state.</exception>
@@ -142,7 +153,7 @@ public abstract class RnnState : IDisposable
     internal bool IsOverwritten => issuer is not null && issuer.FinalStateWrites != issuedAt;
 
     /// <summary>Refuses a use of this state, in one line, when it is a FinalState that a later write has overwritten (<see cref="IsOverwritten"/>).</summary>
-    private void ThrowIfOverwritten()
+    private protected void ThrowIfOverwritten()
     {
         if (IsOverwritten)
         {

@@ -113,7 +113,7 @@ public sealed class RnnFinalStateTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void AnOverwrittenFinalStateIsRefusedByCloneAndResetAndLeavesTheCurrentStateAlone(string cell, bool bidirectional, string deviceName)
+    public void AnOverwrittenFinalStateIsRefusedByCloneResetHiddenAndCellAndLeavesTheCurrentStateAlone(string cell, bool bidirectional, string deviceName)
     {
         // Its tensors are the module's buffers, which hold the later Forward's state: carried into the next Forward when
         // the module carries its state.
@@ -132,6 +132,13 @@ public sealed class RnnFinalStateTests
         Assert.That(cloneError.Message, Does.Contain("copy it with FinalState.Clone()").And.Not.Contain('\n'));
         var resetError = Assert.Throws<InvalidOperationException>(held.Reset)!;
         Assert.That(resetError.Message, Is.EqualTo(cloneError.Message));
+        var hiddenError = Assert.Throws<InvalidOperationException>(() => _ = held.Hidden)!;
+        Assert.That(hiddenError.Message, Is.EqualTo(cloneError.Message), "its h would read the later Forward's");
+        if (held is LstmState lstmHeld)
+        {
+            Assert.That(Assert.Throws<InvalidOperationException>(() => _ = lstmHeld.Cell)!.Message, Is.EqualTo(cloneError.Message), "its c too");
+        }
+
         Assert.That(Values(FinalState(rnn)), Is.EqualTo(current), "the refused Reset zeroed nothing");
 
         FinalState(rnn).Reset();
