@@ -154,10 +154,11 @@ public sealed class Trainer
     /// <param name="train">The training examples, shuffled per epoch (a <see cref="StreamBatchSource"/> is taken in order, statefully).</param>
     /// <param name="validation">Scored after every epoch; null for none (as is <see cref="TrainerOptions.MaxValidationExamples"/> 0).
     /// A source with no examples is refused, as Keras and PyTorch Lightning object to empty validation data: it would
-    /// score nothing, and the run would pass for one validated.</param>
+    /// score nothing, and the run would pass for one validated (with <see cref="TrainerOptions.MaxValidationExamples"/> 0,
+    /// which asks for no validation, any source is taken).</param>
     /// <param name="start">Where a resumed run continues; null for the beginning.</param>
     /// <param name="cancellation">Stops after the current batch (during an epoch's validation, once it ends and the epoch is reported); the result says where.</param>
-    /// <exception cref="ArgumentException">The training set is empty (or, with <see cref="TrainerOptions.DropLast"/>, smaller than one batch), its targets are not what the loss takes, the validation set is empty, or <paramref name="start"/> is not at the optimizer's step.</exception>
+    /// <exception cref="ArgumentException">The training set is empty (or, with <see cref="TrainerOptions.DropLast"/>, smaller than one batch), its targets are not what the loss takes, the validation set is empty (and <see cref="TrainerOptions.MaxValidationExamples"/> is not 0), or <paramref name="start"/> is not at the optimizer's step.</exception>
     public TrainingResult Train<TInput, TTarget>(IBatchSource<TInput, TTarget> train, IBatchSource<TInput, TTarget>? validation, TrainingPosition? start = null, CancellationToken cancellation = default)
         where TInput : unmanaged
         where TTarget : unmanaged
@@ -175,7 +176,7 @@ public sealed class Trainer
                 nameof(train));
         }
 
-        if (validation is { Count: 0 })
+        if (validation is { Count: 0 } && options.MaxValidationExamples != 0)
         {
             throw new ArgumentException($"The validation source ({validation.GetType().Name}) has no examples; pass null for no validation.", nameof(validation));
         }

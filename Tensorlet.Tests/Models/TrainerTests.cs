@@ -303,6 +303,8 @@ public sealed class TrainerTests
         Assert.That(ex.Message, Does.StartWith("The validation source (SequenceBatchSource) has no examples; pass null for no validation.").And.Not.Contain('\n'));
         Assert.That((adam.StepCount, model.Parameters.Values.ToArray()), Is.EqualTo((0, before)), "nothing trained");
         Assert.That(trainer.Train(source, null).Epochs.Single().Validation, Is.Null, "null is no validation");
+        var unvalidated = new Trainer(model, new CrossEntropyLoss(), adam, new TrainerOptions { Epochs = 1, BatchSize = 6, MaxValidationExamples = 0 });
+        Assert.That(unvalidated.Train(source, new SequenceBatchSource([], 9)).Epochs.Single().Validation, Is.Null, "MaxValidationExamples 0 asks for no validation, so an empty source is no matter");
     }
 
     [Test]
