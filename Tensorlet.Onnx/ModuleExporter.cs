@@ -19,7 +19,7 @@ namespace Tensorlet.Onnx;
 /// a Transpose before and after when the module is batch-first.
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] ([B, T] when the first recurrent module is batch-first,
-/// [N, L] when the model has a Conv1d or a pooling and no recurrent module) when the first module takes them (see the tokenIds
+/// [N, L] when the model has a Conv1d or a pooling and no recurrent module, [L, N] when its first Permute is (1, 2, 0)) when the first module takes them (see the tokenIds
 /// parameter), otherwise float, its rank decided by the first <see cref="Conv1d"/>, pooling, <see cref="Nn.Permute"/>,
 /// recurrent module or <see cref="Nn.Flatten"/> (the modules before it keep the rank they are given): [N, C, L] for a
 /// Conv1d or a pooling (L fixed by a Linear or LayerNorm before it, else free), one dimension per dim for a Permute
@@ -84,7 +84,7 @@ public static class ModuleExporter
         var firstRecurrent = Leaves(model).Select(l => l.Module).OfType<RnnBase>().FirstOrDefault();
         var walk = new Walk(builder, model is Sequential ? null : rootPrefix);
         OnnxDimension[] sequence = firstRecurrent is { BatchFirst: true } ? ["B", "T"]
-            : firstRecurrent is null && Leaves(model).Any(l => l.Module is Conv1d or Pool1dModule) ? ["N", "L"]
+            : firstRecurrent is null && Leaves(model).Any(l => l.Module is Conv1d or Pool1dModule) ? IdsBeforeConvolution(model)
             : ["T", "B"];
         OnnxDimension[] inputShape = indices ? sequence : FloatInputShape(model, sequence);
         Value input = new(builder.Input("input", indices ? OnnxElementType.Int64 : OnnxElementType.Float, inputShape), indices, inputShape);
@@ -121,6 +121,11 @@ public static class ModuleExporter
     // width, so the declared input is as wide as that module takes; null when there is none.
     private static Module? FirstWithWidth(Module model)
         => Leaves(model).Select(l => l.Module).FirstOrDefault(module => module is not (ActivationModule or SoftmaxModule or Dropout or Nn.Slice));
+
+    // Token ids that a convolution or pooling reads, after an Embedding and a Permute that puts their batch first: [N, L]
+    // for Permute(0, 2, 1), [L, N] for Permute(1, 2, 0) (time-major ids), so that the output's first dimension is N.
+    private static OnnxDimension[] IdsBeforeConvolution(Module model)
+        => Leaves(model).Select(l => l.Module).OfType<Nn.Permute>().FirstOrDefault() is { Dims: [1, ..] } ? ["L", "N"] : ["N", "L"];
 
     // A float input's shape, from the first module that decides its rank: a Conv1d or a pooling takes [N, C, L], a
     // Permute one dimension per dim and a recurrent module a sequence, while the modules before it (Linear, LayerNorm,

@@ -278,21 +278,25 @@ public sealed class OnnxModuleExporterTests
         AssertMatchesOnnxRuntimeOnIds(model, bytes, new Random(26), 7, (1, 5), (3, 8));
     }
 
-    // Token ids before a pooling and no Conv1d are [N, L] too, and the output [N, 2]: the graph runs at every batch
-    // size and length.
-    [Test]
-    public void EmbeddingPermutePoolingsTakeIdsAsNLAndMatchTensorletAtEveryBatchAndLength()
+    // Token ids before a pooling and no Conv1d are [N, L] too; time-major ids [L, N] put batch first by Permute(1, 2, 0),
+    // as the newsgroup classifier's char-CNN reads them, are declared [L, N]. Either way the output is [N, 2], and the
+    // graph runs at every batch size and length.
+    [TestCase(false)]
+    [TestCase(true)]
+    public void IdsPermutedBatchFirstAreNamedByThePermuteAndTheOutputIsN(bool timeMajor)
     {
         var device = TestDevices.Get("cpu");
-        using var model = new Sequential(new Embedding(7, 4), new Permute(0, 2, 1), new MaxPool1d(2), new AdaptiveAvgPool1d(1), new Flatten(), new Linear(4, 2));
+        using var model = timeMajor
+            ? new Sequential(new Embedding(7, 4), new Permute(1, 2, 0), new Conv1d(4, 3, 3, padding: 1), new Relu(), new AdaptiveMaxPool1d(1), new Flatten(), new Linear(3, 2))
+            : new Sequential(new Embedding(7, 4), new Permute(0, 2, 1), new MaxPool1d(2), new AdaptiveAvgPool1d(1), new Flatten(), new Linear(4, 2));
         model.Build(device, seed: 31);
         model.Eval();
         var bytes = ModuleExporter.Export(model);
         var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
-        Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.DimParam), Is.EqualTo(new[] { "N", "L" }));
+        Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.DimParam), Is.EqualTo(timeMajor ? new[] { "L", "N" } : new[] { "N", "L" }));
         Assert.That(graph.Output[0].Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : $"{d.DimValue}"), Is.EqualTo(new[] { "N", "2" }));
 
-        AssertMatchesOnnxRuntimeOnIds(model, bytes, new Random(32), 7, (1, 2), (3, 9));
+        AssertMatchesOnnxRuntimeOnIds(model, bytes, new Random(32), 7, timeMajor ? [(5, 1), (9, 3)] : [(1, 2), (3, 9)]);
     }
 
     // A Permute first decides the float input's rank, one dimension per dim; a Linear before it fixes the last.
