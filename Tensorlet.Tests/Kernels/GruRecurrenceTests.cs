@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Tensorlet.Kernels.Cpu;
+using static Tensorlet.Tests.Kernels.FusedKernelTestData;
 
 namespace Tensorlet.Tests.Kernels;
 
@@ -10,25 +11,7 @@ namespace Tensorlet.Tests.Kernels;
 /// </summary>
 public sealed unsafe class GruRecurrenceTests
 {
-    private static IEnumerable<TestCaseData> Cases()
-    {
-        // Whole slivers of NR per gate, and H that ends a gate in part of one (a sliver of its own per gate, zero-padded):
-        // under one sliver, one and a bit, and 100 (4 units past 3 slivers of 32).
-        int nr = GemmGeometry.Machine.Nr;
-        foreach (int threads in new[] { 1, 2, 3 })
-        {
-            foreach (var (steps, batch, hidden) in new[] { (1, 5, nr), (4, 5, 2 * nr), (6, 100, 3 * nr), (3, 7, 8 * nr), (3, 5, Math.Max(1, nr / 2) + 1), (4, 7, nr + 3), (5, 100, 100) })
-            {
-                foreach (bool initial in new[] { false, true })
-                {
-                    yield return new TestCaseData(steps, batch, hidden, initial, threads)
-                        .SetArgDisplayNames($"T={steps}", $"B={batch}", $"H={hidden}", initial ? "h0" : "zero h0", $"threads={threads}");
-                }
-            }
-        }
-    }
-
-    [TestCaseSource(nameof(Cases))]
+    [TestCaseSource(typeof(RecurrenceTestCases), nameof(RecurrenceTestCases.Cases))]
     public void ForwardEqualsTheStepByStepPathExactly(int steps, int batch, int hidden, bool hasInitialHidden, int threads)
     {
         var rng = new Random((steps * 1000) + (batch * 10) + hidden);
@@ -67,7 +50,7 @@ public sealed unsafe class GruRecurrenceTests
         });
     }
 
-    [TestCaseSource(nameof(Cases))]
+    [TestCaseSource(typeof(RecurrenceTestCases), nameof(RecurrenceTestCases.Cases))]
     public void BackwardEqualsTheStepByStepPathExactly(int steps, int batch, int hidden, bool hasInitialHidden, int threads)
     {
         var rng = new Random((steps * 1000) + (batch * 10) + hidden + 1);
@@ -148,6 +131,4 @@ public sealed unsafe class GruRecurrenceTests
         }
     }
 
-    private static float[] Uniform(Random rng, int n, float scale) =>
-        Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2) - 1) * scale).ToArray();
 }
