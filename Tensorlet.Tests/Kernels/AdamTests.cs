@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Tensorlet.Kernels.Reference;
+using Tensorlet.Models.Checkpoints;
 using Tensorlet.Nn;
 using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
@@ -58,39 +59,36 @@ public sealed class AdamTests
     }
 
     /// <summary>
-    /// Four steps of torch.optim.Adam and AdamW (lr 0.1, PyTorch 1.13's values) from [1, −0.5, 0.25], repeated over 39
-    /// elements (every CPU register width and a tail), where g² overflows float but (1 − β2)·g·g, rounded in that order as
-    /// torch's addcmul_ does, does not: step 1's g = 1e21 sends v to +∞ (the weight then stays), step 2's g = 1e20 gives
-    /// v = 1.0000001e37 and not +∞, and the weight goes on moving as torch's does. β2 = 0.999f makes 1 − β2 differ from
-    /// torch's float64 0.001 by 1.3e-5 of it, so the values are held to 2e-5 relative.
+    /// Four steps of torch.optim.Adam and AdamW (lr 0.1, PyTorch 1.13's values from scripts/make_adam_overflow_fixtures.py)
+    /// from [1, −0.5, 0.25], repeated over 39 elements (every CPU register width and a tail), where g² overflows float but
+    /// (1 − β2)·g·g, rounded in that order as torch's addcmul_ does, does not: step 1's g = 1e21 sends v to +∞ (the weight
+    /// then stays), step 2's g = 1e20 gives v = 1.0000001e37 and not +∞, and the weight goes on moving as torch's does.
+    /// β2 = 0.999f makes 1 − β2 differ from torch's float64 0.001 by 1.3e-5 of it, so the values are held to 2e-5 relative.
     /// </summary>
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void AGradientWhoseSquareOverflowsButNotItsShareOfTheMeanMatchesPyTorch(string deviceName)
     {
         var device = TestDevices.Get(deviceName);
-        float[][] steps = [[1e21f, 1f, -2f], [1.9e19f, 0.5f, 1e20f], [0.3f, -0.1f, 2f], [0.7f, 0.2f, -1f]];
-        float inf = float.PositiveInfinity;
-        float[] secondMoment2 = [inf, 0.0012490000808611512f, 1.0000001201466413e+37f];
-        float[] secondMoment4 = [inf, 0.001296493224799633f, 9.980011619151414e+36f];
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/adam_overflow.safetensors"));
+        var steps = fixture.Get("grad", 4, 3).Data;
         foreach (bool decoupled in new[] { false, true })
         {
-            float[] weights2 = decoupled ? [0.9980010390281677f, -0.6921184659004211f, 0.27498653531074524f] : [1f, -0.693217933177948f, 0.2755863070487976f];
-            float[] weights4 = decoupled ? [0.9960060715675354f, -0.8202338218688965f, 0.16985385119915009f] : [1f, -0.8227828741073608f, 0.17094579339027405f];
+            string run = decoupled ? "adamw" : "adam";
             using var parameters = new ParameterCollection();
             parameters.Add("w", [39], _ => 0f);
             parameters.Build(device, seed: 0);
-            parameters.Values.CopyFrom(Repeated([1f, -0.5f, 0.25f]));
+            parameters.Values.CopyFrom(Repeated(fixture.Get("p0", 3).Data));
             using Optimizer optimizer = decoupled ? new AdamW(parameters, 0.1f) : new Adam(parameters, 0.1f);
             for (int step = 1; step <= 4; step++)
             {
-                parameters.Gradients.CopyFrom(Repeated(steps[step - 1]));
+                parameters.Gradients.CopyFrom(Repeated(steps[((step - 1) * 3)..(step * 3)]));
                 optimizer.Step();
                 if (step is 2 or 4)
                 {
                     var state = optimizer is AdamW adamW ? adamW.SaveState() : ((Adam)optimizer).SaveState();
                     string what = $"{optimizer.GetType().Name} after step {step}";
-                    Assert.That(state.SecondMoment, Is.EqualTo(Repeated(step == 2 ? secondMoment2 : secondMoment4)).Within(2e-3).Percent, $"exp_avg_sq, {what}");
-                    Assert.That(parameters.Values.ToArray(), Is.EqualTo(Repeated(step == 2 ? weights2 : weights4)).Within(2e-3).Percent, $"weights, {what}");
+                    Assert.That(state.SecondMoment, Is.EqualTo(Repeated(fixture.Get($"{run}.exp_avg_sq{step}", 3).Data)).Within(2e-3).Percent, $"exp_avg_sq, {what}");
+                    Assert.That(parameters.Values.ToArray(), Is.EqualTo(Repeated(fixture.Get($"{run}.p{step}", 3).Data)).Within(2e-3).Percent, $"weights, {what}");
                 }
             }
         }
