@@ -209,9 +209,17 @@ public abstract class LearningRateSchedule
     /// settings are set. Without it, each group goes on from the rate the optimizer has (its base rate, unless a state
     /// was loaded or a rate set since), as torch's chainable schedules do.
     /// </summary>
-    protected void ApplyEpochZero()
+    protected void ApplyEpochZero() => ApplyEpochZeroFrom(baseLearningRates);
+
+    /// <summary>
+    /// As <see cref="ApplyEpochZero()"/>, but from each group's rate as the optimizer has it when the schedule is made,
+    /// as torch's chainable schedules whose epoch 0 scales <c>group['lr']</c> (LinearLR) do.
+    /// </summary>
+    private protected void ApplyEpochZeroFromCurrentRates() => ApplyEpochZeroFrom(learningRates);
+
+    private void ApplyEpochZeroFrom(double[] from)
     {
-        baseLearningRates.CopyTo(currentLearningRates, 0);
+        from.CopyTo(currentLearningRates, 0);
         Next(0, null, currentLearningRates, nextLearningRates);
         Apply(nextLearningRates);
     }

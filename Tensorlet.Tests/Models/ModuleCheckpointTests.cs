@@ -64,6 +64,9 @@ public sealed class ModuleCheckpointTests
         yield return new TestCaseData((Func<IOptimizer, LearningRateSchedule>)(o => new StepLR(o, stepSize: 2, gamma: 0.5)), false).SetArgDisplayNames("StepLR");
         yield return new TestCaseData((Func<IOptimizer, LearningRateSchedule>)(o => new ReduceLROnPlateau(o, factor: 0.5, patience: 0, cooldown: 1)), false).SetArgDisplayNames("ReduceLROnPlateau");
         yield return new TestCaseData((Func<IOptimizer, LearningRateSchedule>)(o => new WarmupCosineLR(o, warmupSteps: 3, totalSteps: 12)), true).SetArgDisplayNames("WarmupCosineLR");
+        yield return new TestCaseData((Func<IOptimizer, LearningRateSchedule>)(o => new CosineAnnealingLR(o, tMax: 2, etaMin: 0.001)), false).SetArgDisplayNames("CosineAnnealingLR");
+        yield return new TestCaseData((Func<IOptimizer, LearningRateSchedule>)(o => new MultiStepLR(o, [3, 1, 3], gamma: 0.5)), false).SetArgDisplayNames("MultiStepLR");
+        yield return new TestCaseData((Func<IOptimizer, LearningRateSchedule>)(o => new LinearLR(o, startFactor: 0.25, totalIters: 4)), true).SetArgDisplayNames("LinearLR");
     }
 
     [TestCaseSource(nameof(Schedules))]

@@ -92,6 +92,58 @@ public sealed class OptimizerArgumentTests
         });
     }
 
+    private static IEnumerable<TestCaseData> BadScheduleArguments()
+    {
+        static TestCaseData Case(string parameter, object value, Func<IOptimizer, LearningRateSchedule> create) =>
+            new TestCaseData(parameter, create).SetArgDisplayNames(parameter, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!);
+
+        foreach (int tMax in new[] { 0, -3 })
+        {
+            yield return Case("tMax", tMax, o => new CosineAnnealingLR(o, tMax));
+        }
+
+        foreach (double bad in new[] { -0.1, double.NaN, double.PositiveInfinity })
+        {
+            yield return Case("etaMin", bad, o => new CosineAnnealingLR(o, 10, bad));
+            yield return Case("gamma", bad, o => new MultiStepLR(o, [2], bad));
+        }
+
+        yield return Case("milestones", "3, 0", o => new MultiStepLR(o, [3, 0]));
+        yield return Case("milestones", "-2, 5", o => new MultiStepLR(o, [-2, 5]));
+        foreach (double bad in new[] { 0, -0.1, 1.5, double.NaN })
+        {
+            yield return Case("startFactor", bad, o => new LinearLR(o, startFactor: bad));
+        }
+
+        foreach (double bad in new[] { -0.1, 1.01, double.NaN })
+        {
+            yield return Case("endFactor", bad, o => new LinearLR(o, endFactor: bad));
+        }
+
+        yield return Case("totalIters", -1, o => new LinearLR(o, totalIters: -1));
+    }
+
+    // torch's checks (LinearLR's factors), and a T_max of 0 (torch's divides by it at the first step), a negative or
+    // non-finite eta_min or gamma and a milestone below 1 (torch's would decay at creation or never), before the optimizer
+    // records an initial rate.
+    [TestCaseSource(nameof(BadScheduleArguments))]
+    public void CosineMultiStepAndLinearRefuseABadArgumentAndLeaveTheOptimizerAsItWas(string parameter, Func<IOptimizer, LearningRateSchedule> create)
+    {
+        using var model = Built();
+        using var sgd = new Sgd(model.Parameters, 0.1f);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => create(sgd))!;
+        Assert.That(ex.ParamName, Is.EqualTo(parameter));
+        Assert.That((sgd.LearningRate, sgd.GetInitialLearningRate(0)), Is.EqualTo((0.1f, (float?)null)), "no initial rate recorded");
+    }
+
+    [Test]
+    public void MultiStepLRRefusesNullMilestones()
+    {
+        using var model = Built();
+        using var sgd = new Sgd(model.Parameters, 0.1f);
+        Assert.That(Assert.Throws<ArgumentNullException>(() => new MultiStepLR(sgd, null!))!.ParamName, Is.EqualTo("milestones"));
+    }
+
     [TestCase(-1.0)]
     [TestCase(double.NaN)]
     public void GradientClippingRefusesANegativeOrNaNMaximum(double maxNorm)

@@ -45,6 +45,54 @@ public sealed class ScheduleTests
         }
     }
 
+    // CosineAnnealingLR (on past T_max, where it rises again), MultiStepLR (milestones unsorted, one repeated) and LinearLR
+    // over two groups whose float rates torch starts from as doubles (scripts/make_cosine_multistep_linear_fixtures.py):
+    // the same operations in the same order give torch's doubles. Chained after an ExponentialLR, LinearLR scales the
+    // rate the optimizer has when it is made, and each step goes on from the optimizer's float: within float roundings.
+    [TestCase("cosine")]
+    [TestCase("cosine_tmax1")]
+    [TestCase("multistep")]
+    [TestCase("linear")]
+    [TestCase("linear_default")]
+    [TestCase("linear_after_exponential")]
+    public void CosineMultiStepAndLinearGiveEachGroupTorchsRates(string name)
+    {
+        var expected = SafeTensorsFile.Read(TestData.Fixture("torch/cosine_multistep_linear.safetensors"))[name].ToFloat64Array();
+        var device = TestDevices.Get("cpu");
+        using var model = FreezingTests.Model(device);
+        var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model.Parameters);
+        using var sgd = new Sgd([new ParameterGroup(weights), new ParameterGroup(biases) { LearningRate = 0.01f }], 0.1f);
+        var exponential = name == "linear_after_exponential" ? new ExponentialLR(sgd, 0.9) : null;
+        exponential?.Step();
+        exponential?.Step();
+        LearningRateSchedule schedule = name switch
+        {
+            "cosine" => new CosineAnnealingLR(sgd, tMax: 10, etaMin: 0.001),
+            "cosine_tmax1" => new CosineAnnealingLR(sgd, tMax: 1),
+            "multistep" => new MultiStepLR(sgd, [12, 3, 7, 7], gamma: 0.3),
+            "linear" => new LinearLR(sgd, startFactor: 0.25, endFactor: 0.9, totalIters: 6),
+            "linear_default" => new LinearLR(sgd),
+            _ => new LinearLR(sgd, startFactor: 0.5, totalIters: 4),
+        };
+
+        double tolerance = exponential is null ? 0 : 1e-6;
+        for (int e = 0; e < expected.Length / 2; e++)
+        {
+            if (e > 0)
+            {
+                exponential?.Step();
+                schedule.Step();
+            }
+
+            for (int g = 0; g < 2; g++)
+            {
+                double torch = expected[(e * 2) + g];
+                Assert.That(schedule.LearningRates[g], Is.EqualTo(torch).Within(tolerance * torch), $"group {g} epoch {e}");
+                Assert.That(sgd.GetLearningRate(g), Is.EqualTo((float)schedule.LearningRates[g]), $"the optimizer's group {g}, epoch {e}");
+            }
+        }
+    }
+
     [Test]
     public void AStepRefusedForWantOfItsMetricChangesNothing()
     {
