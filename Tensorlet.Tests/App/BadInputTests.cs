@@ -67,8 +67,8 @@ public sealed class BadInputTests
     [TestCase("sample", "--checkpoint", "x.safetensors", "--top-k", "-1", "--top-k must be zero or more")]
     [TestCase("train", "--lstm-hidden", "--epochs", "1", "--lstm-hidden needs a value")]
     [TestCase("train", "--model", "gru", "Argument 'gru' not recognized")]
-    [TestCase("train", "--schedule", "cosine", "Argument 'cosine' not recognized")]
-    [TestCase("train", "--text", "t.txt", "--schedule", "cosine", "--warmup-steps", "5", "Argument 'cosine' not recognized")]
+    [TestCase("train", "--schedule", "onecycle", "Argument 'onecycle' not recognized")]
+    [TestCase("train", "--text", "t.txt", "--schedule", "onecycle", "--warmup-steps", "5", "Argument 'onecycle' not recognized")]
     public void AnUnparsableOrOutOfRangeNumberIsOneUsageErrorLine(params string[] argsAndFragment)
     {
         AppHarness.Run(argsAndFragment[..^1]).AssertError(2, argsAndFragment[^1]);

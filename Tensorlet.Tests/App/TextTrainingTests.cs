@@ -189,6 +189,7 @@ public sealed class TextTrainingTests
     [TestCase(new[] { "--lr-decay", "0.5", "--lr-decay-after", "2" }, new[] { 0.01, 0.01, 0.005, 0.0025 })]
     [TestCase(new[] { "--schedule", "step", "--lr-step-size", "2", "--lr-decay", "0.5" }, new[] { 0.01, 0.01, 0.005, 0.005 })]
     [TestCase(new[] { "--schedule", "exponential", "--lr-decay", "0.5" }, new[] { 0.01, 0.005, 0.0025, 0.00125 })]
+    [TestCase(new[] { "--schedule", "cosine" }, new[] { 0.009999999776482582, 0.008535533715148688, 0.004999999888241291, 0.0014644660613338948 })] // ½(1 + cos(π·e/4)) of the float 0.01, e = 0..3
     [TestCase(new string[0], new[] { 0.01, 0.01, 0.01, 0.01 })]
     [TestCase(new[] { "--schedule", "warmup-cosine", "--warmup-steps", "2" }, new[] { 0.004999999888241291, 0.009330126810377605, 0.004999999888241291, 0.0006698729661049785 })] // each epoch's last batch, steps 1, 3, 5, 7 of 8, from the float 0.01
     public void EachScheduleSetsTheLearningRateItsRuleGives(string[] schedule, double[] expected)

@@ -32,6 +32,7 @@ internal sealed class RunSchedule
         "char-rnn" => new(new CharRnnDecay(optimizer, settings.LrDecay, settings.LrDecayAfter), false),
         "step" => new(new StepLR(optimizer, settings.LrStepSize, settings.LrDecay), false),
         "exponential" => new(new ExponentialLR(optimizer, settings.LrDecay), false),
+        "cosine" => new(new CosineAnnealingLR(optimizer, settings.Epochs), false),
         "plateau" => new(new ReduceLROnPlateau(optimizer, settings.LrDecay, settings.LrPatience), false),
         "warmup-cosine" => new(new WarmupCosineLR(optimizer, settings.WarmupSteps, TotalSteps(settings, batchesPerEpoch)), true),
         _ => throw new ArgumentException($"Unknown schedule '{settings.Schedule}'; use {string.Join(", ", TrainSettings.Schedules)}."),

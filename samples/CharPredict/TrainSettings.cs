@@ -113,7 +113,7 @@ internal sealed record TrainSettings
     /// <summary>The recurrent model's cell: lstm or gru.</summary>
     public string Cell { get; init; } = "lstm";
 
-    /// <summary>The learning-rate schedule: none, char-rnn, step, exponential, warmup-cosine or plateau.</summary>
+    /// <summary>The learning-rate schedule: none, char-rnn, step, exponential, cosine, warmup-cosine or plateau.</summary>
     public string Schedule { get; init; } = "none";
 
     /// <summary>The schedule's factor: char-rnn's decay rate, StepLR's and ExponentialLR's gamma, ReduceLROnPlateau's factor.</summary>
@@ -174,7 +174,7 @@ internal sealed record TrainSettings
     public static readonly string[] Cells = ["lstm", "gru"];
 
     /// <summary>The schedules --schedule accepts.</summary>
-    public static readonly string[] Schedules = ["none", "char-rnn", "step", "exponential", "warmup-cosine", "plateau"];
+    public static readonly string[] Schedules = ["none", "char-rnn", "step", "exponential", "cosine", "warmup-cosine", "plateau"];
 
     /// <summary>The schedules whose factor is --lr-decay.</summary>
     public static readonly string[] DecayingSchedules = ["char-rnn", "step", "exponential", "plateau"];
