@@ -376,6 +376,34 @@ public sealed class ModuleTorchParityTests
         }
     }
 
+    /// <summary>
+    /// Saves <paramref name="model"/> with <see cref="ModuleCheckpoint"/>, checks that the file holds the tensors of
+    /// the PyTorch state_dict file at <paramref name="torchPath"/> (names, dtypes and shapes), and loads it into
+    /// <paramref name="fresh"/>, a built model of the same architecture.
+    /// </summary>
+    internal static void AssertSavesAsPyTorchsFileAndLoadsInto(Module model, string torchPath, Module fresh)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"tensorlet-state-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            ModuleCheckpoint.Save(model, path);
+            var file = SafeTensorsFile.Read(path);
+            var torchFile = SafeTensorsFile.Read(torchPath);
+            Assert.That(file.Tensors.Keys, Is.EquivalentTo(torchFile.Tensors.Keys));
+            foreach (var t in torchFile.Tensors.Values)
+            {
+                Assert.That(file[t.Name].DType, Is.EqualTo(t.DType), t.Name);
+                Assert.That(file[t.Name].Shape, Is.EqualTo(t.Shape), t.Name);
+            }
+
+            ModuleCheckpoint.Load(fresh, path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     internal static void AssertClose(float[] actual, float[] expected, double relative, string name)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), name);
