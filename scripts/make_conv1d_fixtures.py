@@ -5,7 +5,7 @@ Run:  /usr/bin/python3 scripts/make_conv1d_fixtures.py [--out DIR]
 
 Uses the hand-written safetensors writer of make_torch_fixtures.py (F32 row-major, metadata as strings) and the
 forward, loss and backward record of make_batchnorm_fixtures.py. Everything runs on the CPU in float32 with fixed
-seeds, so a rerun rewrites the same bytes. Writes only the two files below.
+seeds, so a rerun rewrites the same bytes. Writes only the four files below.
 
 conv1d.safetensors -- 0: Conv1d  1: activation  2: Flatten  3: Linear(C_out·L_out, 2) on x [3, C_in, L] against
   y [3, 2], MSELoss (mean). Three variants, each under its prefix V:
@@ -18,6 +18,14 @@ conv1d.safetensors -- 0: Conv1d  1: activation  2: Flatten  3: Linear(C_out·L_o
   step on the same batch.
 conv1d_state.safetensors -- exactly the strided model's state_dict(), as safetensors.torch.save_file writes it
   (metadata {"format": "pt"}).
+conv1d_groups.safetensors -- the same record for grouped convolutions (nn.Conv1d's groups), each on x [3, C_in, L]:
+    groups2.    nn.Conv1d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2), Tanh, on L = 11 (L_out = 5): two
+                input channels and three output channels per group;
+    groups4.    nn.Conv1d(8, 4, 2, stride=3, padding=2, bias=False, groups=4), ReLU, on L = 10 (L_out = 5): one output
+                channel per group of two inputs;
+    depthwise.  nn.Conv1d(5, 5, 3, padding=2, dilation=2, groups=5), Tanh, on L = 9 (L_out = 9): each channel filtered
+                on its own.
+conv1d_groups_state.safetensors -- exactly the groups2 model's state_dict(), as conv1d_state.safetensors.
 """
 import argparse
 import os
@@ -37,13 +45,21 @@ VARIANTS = {
     "no_bias": (2, 3, 2, 3, 2, 1, False, nn.ReLU, 7),
 }
 
+# variant: groups, for the grouped variants, which are recorded as VARIANTS' are
+GROUPS = {"groups2": 2, "groups4": 4, "depthwise": 5}
+VARIANTS.update({
+    "groups2": (4, 6, 3, 2, 1, 2, True, nn.Tanh, 11),
+    "groups4": (8, 4, 2, 3, 2, 1, False, nn.ReLU, 10),
+    "depthwise": (5, 5, 3, 1, 2, 2, True, nn.Tanh, 9),
+})
+
 
 def model(variant):
     c_in, c_out, k, stride, padding, dilation, bias, activation, length = VARIANTS[variant]
     out_length = (length + 2 * padding - dilation * (k - 1) - 1) // stride + 1
     torch.manual_seed(21)
     return nn.Sequential(
-        nn.Conv1d(c_in, c_out, k, stride=stride, padding=padding, dilation=dilation, bias=bias),
+        nn.Conv1d(c_in, c_out, k, stride=stride, padding=padding, dilation=dilation, bias=bias, groups=GROUPS.get(variant, 1)),
         activation(),
         nn.Flatten(),
         nn.Linear(c_out * out_length, 2),
@@ -81,12 +97,13 @@ def main():
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    tensors = {}
-    for variant in VARIANTS:
-        make_variant(variant, tensors)
-    save_and_verify(os.path.join(args.out, "conv1d.safetensors"), tensors, {"fixture": "conv1d", "torch": torch.__version__})
-    state = {k: v.clone() for k, v in model("strided").state_dict().items()}
-    save_and_verify(os.path.join(args.out, "conv1d_state.safetensors"), state, {"format": "pt"})
+    for name, variants, state_of in [("conv1d", [v for v in VARIANTS if v not in GROUPS], "strided"), ("conv1d_groups", list(GROUPS), "groups2")]:
+        tensors = {}
+        for variant in variants:
+            make_variant(variant, tensors)
+        save_and_verify(os.path.join(args.out, name + ".safetensors"), tensors, {"fixture": name, "torch": torch.__version__})
+        state = {k: v.clone() for k, v in model(state_of).state_dict().items()}
+        save_and_verify(os.path.join(args.out, name + "_state.safetensors"), state, {"format": "pt"})
 
 
 if __name__ == "__main__":

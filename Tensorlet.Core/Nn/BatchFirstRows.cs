@@ -7,7 +7,8 @@ namespace Tensorlet.Nn;
 /// remade only when (B, T) changes, into a buffer of its own that the module owns and reuses; the permutations and the
 /// reordered ids live in grow-only buffers (<see cref="IndexWorkspace"/>), so once the largest (B, T) has been seen no
 /// batch allocates device memory, whatever its shape. A gather copies, so every float is the one the time-major module
-/// computes on the transposed data.
+/// computes on the transposed data. A grouped <see cref="Conv1d"/> reorders its rows the same way, between batch-major
+/// [N, G, ...] and group-major [G, N, ...], with its G groups as T and its batch N as B.
 /// </summary>
 internal sealed class BatchFirstRows : IDisposable
 {

@@ -3,16 +3,22 @@ using Tensorlet.Kernels;
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// nn.Conv1d with groups = 1 and zero padding: y [N, C_out, L_out] = Σ_{c, j} weight[o, c, j]·x[n, c, t·stride −
-/// padding + j·dilation] + bias[o] for x [N, C_in, L], with L_out = ⌊(L + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1.
-/// <c>weight</c> [C_out, C_in, k] and <c>bias</c> [C_out] (none with <c>bias: false</c>) have nn.Conv1d's state_dict
-/// names, order and default initialisation, U(−1/√(C_in·k), 1/√(C_in·k)). Grouped convolution and the padding modes
-/// other than zeros (reflect, replicate, circular, 'same') are not offered.
+/// nn.Conv1d with zero padding: y [N, C_out, L_out] = Σ_{c, j} weight[o, c, j]·x[n, g·C_in/G + c, t·stride − padding +
+/// j·dilation] + bias[o] for x [N, C_in, L], where output channel o is in group g = ⌊o/(C_out/G)⌋ of the G =
+/// <see cref="Groups"/> groups and c runs over that group's C_in/G input channels, with L_out = ⌊(L + 2·padding −
+/// dilation·(k − 1) − 1)/stride⌋ + 1. G = 1 is the ordinary convolution, every output reading every input channel;
+/// G = C_in = C_out is the depthwise one, each channel filtered on its own. <c>weight</c> [C_out, C_in/G, k] and
+/// <c>bias</c> [C_out] (none with <c>bias: false</c>) have nn.Conv1d's state_dict names, order and default
+/// initialisation, U(−1/√(C_in/G·k), 1/√(C_in/G·k)). The padding modes other than zeros (reflect, replicate, circular,
+/// 'same') are not offered.
 /// <para>
 /// The input is unfolded (im2col) into rows [N·L_out, C_in·k], one per output position, so the convolution is one GEMM
 /// with the weight read as [C_out, C_in·k]; the product's rows [N·L_out, C_out] are then laid out as [N, C_out, L_out].
 /// Backward lays dy out as rows the same way, adds dyᵀ·columns to the weight's gradient and dy's column sums to the
-/// bias's, and folds dy·W (col2im) into dx.
+/// bias's, and folds dy·W (col2im) into dx. With G groups the input is first put group-major, [G·N, C_in/G, L] (a
+/// gather of whole rows, left out when N is 1), so that its unfold is G blocks of rows [N·L_out, C_in/G·k], one per
+/// group, and each group is one GEMM of its block by its C_out/G rows of the weight into its own block of product rows;
+/// the output and the gradients are taken back to batch-major order the same way.
 /// </para>
 /// </summary>
 public sealed class Conv1d : Module
@@ -23,9 +29,20 @@ public sealed class Conv1d : Module
     private readonly Workspace gradientRows = new();
     private readonly Workspace columnsGradient = new();
     private readonly Workspace inputGradient = new();
+    private readonly ShapeView inputRows = new();
+    private readonly ShapeView groupedShaped = new();
+    private readonly ShapeView foldedOutput = new();
     private readonly ShapeView outputShaped = new();
+    private readonly ShapeView gradientRowsView = new();
     private readonly ShapeView gradientShaped = new();
+    private readonly ShapeView foldedGradient = new();
     private readonly ShapeView inputGradientShaped = new();
+    private readonly RecentViews<Tensor[]> columnGroups = new();
+    private readonly RecentViews<Tensor[]> rowGroups = new();
+    private readonly RecentViews<Tensor[]> gradientGroups = new();
+    private readonly RecentViews<Tensor[]> columnGradientGroups = new();
+    private readonly RecentViews<Tensor[]> parameterGroups = new();
+    private readonly BatchFirstRows groupOrder = new();
     private readonly bool hasBias;
     private Parameter? weight;
     private Parameter? bias;
@@ -40,19 +57,32 @@ public sealed class Conv1d : Module
     /// <param name="padding">The zeros added on each side of the input.</param>
     /// <param name="dilation">The step between the kernel's taps.</param>
     /// <param name="bias">Whether the layer has a <c>bias</c> (nn.Conv1d's <c>bias</c>).</param>
+    /// <param name="groups">
+    /// G, nn.Conv1d's <c>groups</c>: the channels are split into G groups, output group g reading input group g
+    /// alone; C_in and C_out must both be multiples of G. 1 is the ordinary convolution, C_in = C_out = G the depthwise one.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// A channel count, k, the stride or the dilation is not positive, the padding is negative, or the weight's
-    /// C_out·C_in·k values are more than one tensor holds.
+    /// A channel count, k, the stride, the dilation or the groups is not positive, the padding is negative, or the
+    /// weight's C_out·C_in/G·k values are more than one tensor holds.
     /// </exception>
-    public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, bool bias = true)
+    /// <exception cref="ArgumentException">C_in or C_out is not a multiple of the groups.</exception>
+    public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, bool bias = true, int groups = 1)
     {
         Conv1dGeometry.AtLeast(inChannels, 1, nameof(inChannels));
         Conv1dGeometry.AtLeast(outChannels, 1, nameof(outChannels));
         Conv1dGeometry.CheckSizes(kernelSize, stride, padding, dilation);
-        long weightSize = (long)outChannels * inChannels * kernelSize;
+        Conv1dGeometry.AtLeast(groups, 1, nameof(groups));
+        if (inChannels % groups != 0 || outChannels % groups != 0)
+        {
+            // As torch.nn.Conv1d, which says "in_channels must be divisible by groups" (or out_channels).
+            string which = inChannels % groups != 0 ? outChannels % groups != 0 ? "neither is" : "inChannels is not" : "outChannels is not";
+            throw new ArgumentException($"A Conv1d's inChannels ({inChannels}) and outChannels ({outChannels}) must both be divisible by groups ({groups}); {which}.", nameof(groups));
+        }
+
+        long weightSize = (long)outChannels * (inChannels / groups) * kernelSize;
         if (weightSize > int.MaxValue)
         {
-            throw new ArgumentOutOfRangeException(nameof(kernelSize), $"A Conv1d's weight [C_out, C_in, k] = [{outChannels}, {inChannels}, {kernelSize}] has {weightSize} values, more than one tensor holds ({int.MaxValue}).");
+            throw new ArgumentOutOfRangeException(nameof(kernelSize), $"A Conv1d's weight [C_out, C_in/groups, k] = [{outChannels}, {inChannels / groups}, {kernelSize}] has {weightSize} values, more than one tensor holds ({int.MaxValue}).");
         }
 
         InChannels = inChannels;
@@ -61,6 +91,7 @@ public sealed class Conv1d : Module
         Stride = stride;
         Padding = padding;
         Dilation = dilation;
+        Groups = groups;
         hasBias = bias;
     }
 
@@ -82,7 +113,10 @@ public sealed class Conv1d : Module
     /// <summary>The step between the kernel's taps.</summary>
     public int Dilation { get; }
 
-    /// <summary>The weight [C_out, C_in, k].</summary>
+    /// <summary>G, the groups the channels are split into (nn.Conv1d's <c>groups</c>); 1 for the ordinary convolution.</summary>
+    public int Groups { get; }
+
+    /// <summary>The weight [C_out, C_in/G, k].</summary>
     public Parameter Weight => weight ?? throw NotBuiltError();
 
     /// <summary>The bias [C_out]; null for a layer made with <c>bias: false</c>.</summary>
@@ -129,52 +163,78 @@ public sealed class Conv1d : Module
 
         CheckFits(input, outLength);
         var device = input.Device;
-        int rowCount = n * (int)outLength;
-        var x = columns.Get(device, rowCount, InChannels * KernelSize);
-        Ops.Unfold1d(input, x, KernelSize, Stride, Padding, Dilation);
-        var rows = outputRows.Get(device, rowCount, OutChannels);
-        Ops.Gemm(x, false, Weight.Value, true, rows);
-        if (Bias is { } b)
+        int groupRows = n * (int)outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
+        var grouped = Reorders(n) ? groupOrder.InputToTimeMajor(inputRows.Matrix(input, n * Groups, groupIn * length), Groups, n) : input;
+        var x = columns.Get(device, Groups * groupRows, groupIn * KernelSize);
+        Ops.Unfold1d(groupedShaped.Reshaped(grouped, Groups * n, groupIn, length), x, KernelSize, Stride, Padding, Dilation);
+        var rows = outputRows.Get(device, Groups * groupRows, groupOut);
+        var xGroups = GroupsOf(x, groupRows, columnGroups);
+        var rowsGroups = GroupsOf(rows, groupRows, rowGroups);
+        var weightGroups = GroupsOf(Weight.Value, groupOut, parameterGroups);
+        var biasGroups = Bias is { } b ? GroupsOf(b.Value, groupOut, parameterGroups) : null;
+        for (int g = 0; g < Groups; g++)
         {
-            Ops.AddBias(rows, b.Value);
+            Ops.Gemm(xGroups[g], false, weightGroups[g], true, rowsGroups[g]);
+            if (biasGroups is not null)
+            {
+                Ops.AddBias(rowsGroups[g], biasGroups[g]);
+            }
         }
 
-        var y = outputShaped.Reshaped(output.Get(device, n * OutChannels, (int)outLength), n, OutChannels, (int)outLength);
-        Ops.Fold1d(rows, y, 1, 1, 0, 1);
+        // The product's rows [G·N·L_out, C_out/G] laid out as [G·N, C_out/G, L_out], then batch-major as [N, C_out, L_out].
+        var laidOut = output.Get(device, Groups * n, groupOut * (int)outLength);
+        Ops.Fold1d(rows, foldedOutput.Reshaped(laidOut, Groups * n, groupOut, (int)outLength), 1, 1, 0, 1);
+        var y = Reorders(n) ? groupOrder.OutputToBatchFirst(laidOut) : laidOut;
         savedInput = input;
         savedColumns = x;
-        return LastOutput = y;
+        return LastOutput = outputShaped.Reshaped(y, n, OutChannels, (int)outLength);
     }
 
-    /// <summary>Accumulates dweight += dyᵀ·columns and dbias += Σ dy, and returns dx [N, C_in, L].</summary>
+    /// <summary>Accumulates dweight += dyᵀ·columns and dbias += Σ dy (group by group), and returns dx [N, C_in, L].</summary>
     public override Tensor Backward(Tensor outputGradient)
     {
         CheckOutputGradient(outputGradient);
         var x = savedInput!;
         var y = LastOutput!;
-        int n = y.Shape[0], outLength = y.Shape[2];
-        var dy = outputGradient.Rank == 3 ? outputGradient : gradientShaped.Reshaped(outputGradient, n, OutChannels, outLength);
-        var dyRows = gradientRows.Get(x.Device, n * outLength, OutChannels);
-        Ops.Unfold1d(dy, dyRows, 1, 1, 0, 1);
-        Ops.Gemm(dyRows, true, savedColumns!, false, Weight.Gradient, 1f, 1f);
-        if (Bias is { } b)
+        var device = x.Device;
+        int n = y.Shape[0], outLength = y.Shape[2], length = x.Shape[2];
+        int groupRows = n * outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
+        var dy = Reorders(n) ? groupOrder.OutputGradientToTimeMajor(gradientRowsView.Matrix(outputGradient, n * Groups, groupOut * outLength)) : outputGradient;
+        var dyRows = gradientRows.Get(device, Groups * groupRows, groupOut);
+        Ops.Unfold1d(gradientShaped.Reshaped(dy, Groups * n, groupOut, outLength), dyRows, 1, 1, 0, 1);
+        var dyGroups = GroupsOf(dyRows, groupRows, gradientGroups);
+        var xGroups = GroupsOf(savedColumns!, groupRows, columnGroups);
+        var weightGradients = GroupsOf(Weight.Gradient, groupOut, parameterGroups);
+        var biasGradients = Bias is { } b ? GroupsOf(b.Gradient, groupOut, parameterGroups) : null;
+        for (int g = 0; g < Groups; g++)
         {
-            Ops.SumColumns(dyRows, b.Gradient, accumulate: true);
+            Ops.Gemm(dyGroups[g], true, xGroups[g], false, weightGradients[g], 1f, 1f);
+            if (biasGradients is not null)
+            {
+                Ops.SumColumns(dyGroups[g], biasGradients[g], accumulate: true);
+            }
         }
 
-        var dColumns = columnsGradient.Get(x.Device, n * outLength, InChannels * KernelSize);
-        Ops.Gemm(dyRows, false, Weight.Value, false, dColumns);
-        var dx = inputGradientShaped.Reshaped(inputGradient.Get(x.Device, n * InChannels, x.Shape[2]), n, InChannels, x.Shape[2]);
-        Ops.Fold1d(dColumns, dx, KernelSize, Stride, Padding, Dilation);
-        return dx;
+        var dColumns = columnsGradient.Get(device, Groups * groupRows, groupIn * KernelSize);
+        var dColumnGroups = GroupsOf(dColumns, groupRows, columnGradientGroups);
+        var weightGroups = GroupsOf(Weight.Value, groupOut, parameterGroups);
+        for (int g = 0; g < Groups; g++)
+        {
+            Ops.Gemm(dyGroups[g], false, weightGroups[g], false, dColumnGroups[g]);
+        }
+
+        var folded = inputGradient.Get(device, Groups * n, groupIn * length);
+        Ops.Fold1d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, length), KernelSize, Stride, Padding, Dilation);
+        var dx = Reorders(n) ? groupOrder.InputGradientToBatchFirst(folded) : folded;
+        return inputGradientShaped.Reshaped(dx, n, InChannels, length);
     }
 
-    /// <summary>Registers <c>weight</c> [C_out, C_in, k] and <c>bias</c> [C_out] (when it has one) with nn.Conv1d's default initialisation.</summary>
+    /// <summary>Registers <c>weight</c> [C_out, C_in/G, k] and <c>bias</c> [C_out] (when it has one) with nn.Conv1d's default initialisation.</summary>
     protected override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        int fanIn = InChannels * KernelSize;
-        weight = parameters.Add(JoinName(prefix, "weight"), [OutChannels, InChannels, KernelSize], Initializers.LinearDefault(fanIn));
+        int fanIn = InChannels / Groups * KernelSize;
+        weight = parameters.Add(JoinName(prefix, "weight"), [OutChannels, InChannels / Groups, KernelSize], Initializers.LinearDefault(fanIn));
         if (hasBias)
         {
             bias = parameters.Add(JoinName(prefix, "bias"), [OutChannels], Initializers.LinearDefault(fanIn));
@@ -190,7 +250,15 @@ public sealed class Conv1d : Module
         gradientRows.Dispose();
         columnsGradient.Dispose();
         inputGradient.Dispose();
+        groupOrder.Dispose();
     }
+
+    // Whether the groups' rows are reordered: with one group, or one sample, batch-major [N, G, ...] is group-major
+    // [G, N, ...]. The reordering is a batch-first recurrent module's, with the G groups as its T steps and N as its B.
+    private bool Reorders(int n) => Groups > 1 && n > 1;
+
+    // Group g's rows [g·rowsPerGroup, (g + 1)·rowsPerGroup) of `all`, for each g (one view of all of it with one group).
+    private Tensor[] GroupsOf(Tensor all, int rowsPerGroup, RecentViews<Tensor[]> cache) => StepViews.Of(all, Groups, rowsPerGroup, cache);
 
     // Before anything is allocated, in long: L_out first, so that N·L_out and the products after it cannot overflow.
     private void CheckFits(Tensor input, long outLength)
@@ -209,5 +277,5 @@ public sealed class Conv1d : Module
         }
     }
 
-    private string Describe() => $"Conv1d({InChannels}, {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, dilation {Dilation})";
+    private string Describe() => $"Conv1d({InChannels}, {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, dilation {Dilation}{(Groups > 1 ? $", groups {Groups}" : string.Empty)})";
 }

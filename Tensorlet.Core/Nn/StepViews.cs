@@ -1,7 +1,8 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// The per-step views of a time-major [T·B, X] tensor, step t as rows [t·B, (t + 1)·B), cached per buffer and (T, B)
+/// The per-step views of a time-major [T·B, X] tensor, step t as rows [t·B, (t + 1)·B) (or of any tensor's T equal
+/// blocks of B rows: a grouped <see cref="Conv1d"/>'s groups), cached per buffer and (T, B)
 /// (the most recent <see cref="RecentViews{TView}.Capacity"/>) so a training step makes no new views once it has seen
 /// each shape of its batches.
 /// </summary>

@@ -7,18 +7,22 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// The Conv1d module: Sequential(Conv1d, activation, Flatten, Linear) against PyTorch 1.13 (fixtures written by
-/// scripts/make_conv1d_fixtures.py; see its header) at the tolerances of <see cref="ModuleTorchParityTests"/>, its
-/// state_dict and initialisation, and bad input refused in one line. Its gradients against central finite differences
+/// scripts/make_conv1d_fixtures.py; see its header), with groups = 1 and grouped, at the tolerances of
+/// <see cref="ModuleTorchParityTests"/>, its state_dict and initialisation, and bad input refused in one line. Its gradients against central finite differences
 /// are in <see cref="ModuleGradientTests"/>.
 /// </summary>
 public sealed class Conv1dModuleTests
 {
-    // variant: (C_in, C_out, k, stride, padding, dilation, bias, L), as the fixture script's VARIANTS.
-    private static readonly Dictionary<string, (int CIn, int COut, int K, int Stride, int Padding, int Dilation, bool Bias, int L)> Variants = new()
+    // variant: (C_in, C_out, k, stride, padding, dilation, bias, L, groups), as the fixture script's VARIANTS and
+    // GROUPS; the grouped ones are in conv1d_groups.safetensors.
+    private static readonly Dictionary<string, (int CIn, int COut, int K, int Stride, int Padding, int Dilation, bool Bias, int L, int Groups)> Variants = new()
     {
-        ["plain"] = (3, 4, 3, 1, 0, 1, true, 10),
-        ["strided"] = (3, 4, 3, 2, 1, 2, true, 11),
-        ["no_bias"] = (2, 3, 2, 3, 2, 1, false, 7),
+        ["plain"] = (3, 4, 3, 1, 0, 1, true, 10, 1),
+        ["strided"] = (3, 4, 3, 2, 1, 2, true, 11, 1),
+        ["no_bias"] = (2, 3, 2, 3, 2, 1, false, 7, 1),
+        ["groups2"] = (4, 6, 3, 2, 1, 2, true, 11, 2),
+        ["groups4"] = (8, 4, 2, 3, 2, 1, false, 10, 4),
+        ["depthwise"] = (5, 5, 3, 1, 2, 2, true, 9, 5),
     };
 
     private static IEnumerable<TestCaseData> Cases() =>
@@ -30,8 +34,8 @@ public sealed class Conv1dModuleTests
     public void ASequentialWithAConv1dAndFlattenMatchesPyTorchOutputsGradientsAndThreeAdamSteps(string deviceName, string variant)
     {
         var device = TestDevices.Get(deviceName);
-        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/conv1d.safetensors"));
         var v = Variants[variant];
+        var fixture = SafeTensorsFile.Read(TestData.Fixture(v.Groups == 1 ? "torch/conv1d.safetensors" : "torch/conv1d_groups.safetensors"));
         using var model = Model(variant);
         model.Build(device);
         ModuleTorchParityTests.AssertMseRunAndThreeAdamStepsMatch(model, fixture, variant, [3, v.CIn, v.L], [3, 2]);
@@ -60,6 +64,53 @@ public sealed class Conv1dModuleTests
         noBias.Build(device);
         Assert.That(noBias.StateDict().Keys, Is.EqualTo(new[] { "0.weight", "3.weight", "3.bias" }));
         Assert.That(((Conv1d)noBias[0]).Bias, Is.Null);
+    }
+
+    // nn.Conv1d(4, 6, 3, groups=2): weight [C_out, C_in/groups, k] = [6, 2, 3], drawn over fan_in = C_in/groups·k = 6.
+    [Test]
+    public void AGroupedConv1dsWeightIsCOutByCInOverGroupsByKDrawnOverItsGroupsFanIn()
+    {
+        using var model = Model("groups2");
+        model.Build(TestDevices.Get("cpu"), seed: 4);
+        var conv = (Conv1d)model[0];
+        Assert.That(conv.Groups, Is.EqualTo(2));
+        var state = model.StateDict();
+        Assert.That(state.Keys, Is.EqualTo(new[] { "0.weight", "0.bias", "3.weight", "3.bias" }));
+        Assert.That(state["0.weight"].Shape, Is.EqualTo(new[] { 6, 2, 3 }));
+        Assert.That(state["0.bias"].Shape, Is.EqualTo(new[] { 6 }));
+
+        // U(−1/√6, 1/√6), wider than the U(−1/√12, 1/√12) a fan_in of C_in·k would give.
+        foreach (var name in new[] { "0.weight", "0.bias" })
+        {
+            var values = state[name].Data;
+            Assert.That(values, Is.All.InRange(-1 / Math.Sqrt(6), 1 / Math.Sqrt(6)), name);
+        }
+
+        Assert.That(state["0.weight"].Data.Max(Math.Abs), Is.GreaterThan(1 / Math.Sqrt(12)), "the weight spreads past C_in·k's bound");
+        using var depthwise = new Conv1d(5, 5, 3, groups: 5);
+        using var ungrouped = new Conv1d(5, 5, 3);
+        Assert.That((depthwise.Groups, ungrouped.Groups), Is.EqualTo((5, 1)));
+    }
+
+    // The grouped weight [6, 2, 3] as PyTorch saved it loads and gives PyTorch's output; saved again, the file has
+    // PyTorch's names, dtypes and shapes, and loads into a fresh model that gives the same output.
+    [Test]
+    public void AGroupedStateDictSavedByPyTorchLoadsAndRoundTripsThroughSafetensors()
+    {
+        var device = TestDevices.Get("cpu");
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/conv1d_groups.safetensors"));
+        string torchPath = TestData.Fixture("torch/conv1d_groups_state.safetensors");
+        using var model = Model("groups2");
+        model.Build(device, seed: 8);
+        ModuleCheckpoint.Load(model, torchPath);
+        using var x = device.FromArray(fixture["groups2.x"].Data, 3, 4, 11);
+        var expected = model.Forward(x).ToArray();
+        ModuleTorchParityTests.AssertClose(expected, fixture["groups2.output"].Data, 1e-5, "output of the PyTorch state_dict");
+
+        using var loaded = Model("groups2");
+        loaded.Build(device, seed: 9);
+        ModuleTorchParityTests.AssertSavesAsPyTorchsFileAndLoadsInto(model, torchPath, loaded);
+        Assert.That(loaded.Forward(x).ToArray(), Is.EqualTo(expected));
     }
 
     [Test]
@@ -98,6 +149,47 @@ public sealed class Conv1dModuleTests
         // The weight and bias gradients accumulate; dx does not.
         Assert.That(conv.Backward(dy).ToArray(), Is.EqualTo(expectedDx));
         Assert.That(conv.Parameters.Gradients.ToArray(), Is.EqualTo(expectedGradients.Select(g => 2 * g).ToArray()));
+    }
+
+    // A batch is put group-major by a gather of rows, which one sample does without: each sample alone gives its rows
+    // of the batch's output, input gradient and (summed) weight and bias gradients, with batches of 3, 1 and 2 in turn.
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void AGroupedConv1dGivesEachSampleAloneWhatItGivesItInABatch(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int n = 3, inChannels = 6, outChannels = 9, length = 8;
+        using var conv = new Conv1d(inChannels, outChannels, 3, stride: 2, padding: 1, groups: 3);
+        conv.Build(device, seed: 5);
+        int outLength = conv.OutputLength(length);
+        var xData = Enumerable.Range(0, n * inChannels * length).Select(i => MathF.Sin(0.7f * i)).ToArray();
+        var dyData = Enumerable.Range(0, n * outChannels * outLength).Select(i => MathF.Cos(0.3f * i)).ToArray();
+
+        (float[] Y, float[] Dx, float[] Gradients) Run(int first, int count)
+        {
+            using var x = device.FromArray(xData.AsSpan(first * inChannels * length, count * inChannels * length).ToArray(), count, inChannels, length);
+            using var dy = device.FromArray(dyData.AsSpan(first * outChannels * outLength, count * outChannels * outLength).ToArray(), count, outChannels, outLength);
+            conv.Parameters.ZeroGradients();
+            var y = conv.Forward(x).ToArray();
+            return (y, conv.Backward(dy).ToArray(), conv.Parameters.Gradients.ToArray());
+        }
+
+        var batch = Run(0, n);
+        var gradients = new double[batch.Gradients.Length];
+        foreach (int i in new[] { 0, 2, 1 })
+        {
+            var one = Run(i, 1);
+            ModuleTorchParityTests.AssertClose(one.Y, batch.Y.AsSpan(i * outChannels * outLength, outChannels * outLength).ToArray(), 1e-5, $"y of sample {i}");
+            ModuleTorchParityTests.AssertClose(one.Dx, batch.Dx.AsSpan(i * inChannels * length, inChannels * length).ToArray(), 1e-5, $"dx of sample {i}");
+            for (int j = 0; j < gradients.Length; j++)
+            {
+                gradients[j] += one.Gradients[j];
+            }
+        }
+
+        ModuleTorchParityTests.AssertClose(Array.ConvertAll(gradients, g => (float)g), batch.Gradients, 1e-5, "the samples' gradients summed");
+        var two = Run(1, 2);
+        ModuleTorchParityTests.AssertClose(two.Y, batch.Y.AsSpan(outChannels * outLength).ToArray(), 1e-5, "y of samples 1 and 2");
+        ModuleTorchParityTests.AssertClose(two.Dx, batch.Dx.AsSpan(inChannels * length).ToArray(), 1e-5, "dx of samples 1 and 2");
     }
 
     [Test]
@@ -144,11 +236,26 @@ public sealed class Conv1dModuleTests
             (() => _ = new Conv1d(3, 2, 3, stride: 0), "stride"),
             (() => _ = new Conv1d(3, 2, 3, padding: -1), "padding"),
             (() => _ = new Conv1d(3, 2, 3, dilation: 0), "dilation"),
+            (() => _ = new Conv1d(3, 3, 3, groups: 0), "groups"),
+            (() => _ = new Conv1d(3, 3, 3, groups: -3), "groups"),
         })
         {
             var e = Assert.Throws<ArgumentOutOfRangeException>(make)!;
             Assert.That(e.Message, Does.Contain(name).And.Not.Contain('\n'));
         }
+
+        // As torch.nn.Conv1d, both channel counts must be multiples of the groups; the message names both.
+        foreach (var (cIn, cOut, groups, which) in new[] { (6, 4, 4, "inChannels is not"), (4, 6, 4, "outChannels is not"), (3, 5, 2, "neither is") })
+        {
+            var e = Assert.Throws<ArgumentException>(() => _ = new Conv1d(cIn, cOut, 3, groups: groups))!;
+            Assert.That(e.Message, Does.StartWith($"A Conv1d's inChannels ({cIn}) and outChannels ({cOut}) must both be divisible by groups ({groups}); {which}.").And.Not.Contain('\n'));
+            Assert.That(e.ParamName, Is.EqualTo("groups"));
+        }
+
+        using var grouped = new Conv1d(4, 6, 3, groups: 2);
+        grouped.Build(device);
+        using var threeChannels = device.Zeros(1, 3, 8);
+        Assert.That(Assert.Throws<ArgumentException>(() => grouped.Forward(threeChannels))!.Message, Does.StartWith("Conv1d(4, 6, kernel 3, stride 1, padding 0, dilation 1, groups 2) takes input [N, 4, L]"));
     }
 
     // Each case's first size over its limit, in long: an int would wrap L_out to a small or negative length, or size a
@@ -184,8 +291,8 @@ public sealed class Conv1dModuleTests
     private static Sequential Model(string variant)
     {
         var v = Variants[variant];
-        var conv = new Conv1d(v.CIn, v.COut, v.K, v.Stride, v.Padding, v.Dilation, v.Bias);
-        Module activation = variant == "strided" ? new Tanh() : new Relu();
+        var conv = new Conv1d(v.CIn, v.COut, v.K, v.Stride, v.Padding, v.Dilation, v.Bias, v.Groups);
+        Module activation = variant is "strided" or "groups2" or "depthwise" ? new Tanh() : new Relu();
         return new Sequential(conv, activation, new Flatten(), new Linear(v.COut * conv.OutputLength(v.L), 2));
     }
 }

@@ -380,28 +380,35 @@ public sealed class ModuleGradientTests
 
     private static IEnumerable<TestCaseData> ConvolutionCases() =>
         from device in TestDevices.All
-        from geometry in new[] { "k3", "k3 s2 p1 d2", "k2 s3 p2 no bias" }
+        from geometry in new[] { "k3", "k3 s2 p1 d2", "k2 s3 p2 no bias", "k3 s2 p1 d2 groups 2", "k2 s3 p2 no bias depthwise" }
         select new TestCaseData(device, geometry);
 
-    // Conv1d → Tanh → Flatten → Linear → MSE on x [2, 3, 9]: the input, the convolution's weight and bias and the
+    // Conv1d → Tanh → Flatten → Linear → MSE on x [2, C_in, 9]: the input, the convolution's weight and bias and the
     // Linear's parameters. "k3 s2 p1 d2" has stride, padding and dilation together (L_out = 4); "k2 s3 p2" has a stride
     // past the kernel (positions no tap reads, whose dx is 0) and padding that makes the first and last outputs read
-    // mostly zeros (L_out = 4).
+    // mostly zeros (L_out = 4). The grouped cases are the same geometries with groups 2 (C_in 4 → C_out 6) and
+    // depthwise (groups = C_in = C_out = 4).
     [TestCaseSource(nameof(ConvolutionCases))]
     public void AConv1dBeforeFlattenAndLinearMatchesFiniteDifferences(string deviceName, string geometry)
     {
         var device = TestDevices.Get(deviceName);
-        const int n = 2, inChannels = 3, length = 9, outChannels = 4, outFeatures = 2;
+        const int n = 2, length = 9, outFeatures = 2;
         var (k, stride, padding, dilation, bias) = geometry switch
         {
             "k3" => (3, 1, 0, 1, true),
-            "k3 s2 p1 d2" => (3, 2, 1, 2, true),
+            "k3 s2 p1 d2" or "k3 s2 p1 d2 groups 2" => (3, 2, 1, 2, true),
             _ => (2, 3, 2, 1, false),
+        };
+        var (inChannels, outChannels, groups) = geometry switch
+        {
+            "k3 s2 p1 d2 groups 2" => (4, 6, 2),
+            "k2 s3 p2 no bias depthwise" => (4, 4, 4),
+            _ => (3, 4, 1),
         };
         var g = new Conv1dGeometry(n, inChannels, length, k, stride, padding, dilation);
         int flat = outChannels * g.OutputLength;
         var reference = new ReferenceModules();
-        reference.Randomize(9, ("0.weight", outChannels * inChannels * k), ("3.weight", outFeatures * flat), ("3.bias", outFeatures), ("x", n * inChannels * length));
+        reference.Randomize(9, ("0.weight", outChannels * inChannels / groups * k), ("3.weight", outFeatures * flat), ("3.bias", outFeatures), ("x", n * inChannels * length));
         if (bias)
         {
             reference.Randomize(10, ("0.bias", outChannels));
@@ -412,20 +419,20 @@ public sealed class ModuleGradientTests
         (double Loss, Dictionary<string, double[]> Grads) Run()
         {
             var x = reference.Parameters["x"];
-            var h = reference.Conv1d("0", x, g, outChannels);
+            var h = reference.Conv1d("0", x, g, outChannels, groups);
             var a = ReferenceModules.Activate(Activation.Tanh, h);
             var (loss, dp) = ReferenceModules.Mse(reference.Linear("3", a, n, flat, outFeatures), target, sum: false);
             var grads = new Dictionary<string, double[]>();
             var da = reference.LinearBackward("3", a, dp, n, flat, outFeatures, grads);
             var dh = ReferenceModules.ActivateBackward(Activation.Tanh, h, a, da);
-            grads["x"] = reference.Conv1dBackward("0", x, dh, g, outChannels, grads);
+            grads["x"] = reference.Conv1dBackward("0", x, dh, g, outChannels, grads, groups);
             return (loss, grads);
         }
 
         var analytic = Run().Grads;
         GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
 
-        using var model = new Sequential(new Conv1d(inChannels, outChannels, k, stride, padding, dilation, bias), new Tanh(), new Flatten(), new Linear(flat, outFeatures));
+        using var model = new Sequential(new Conv1d(inChannels, outChannels, k, stride, padding, dilation, bias, groups), new Tanh(), new Flatten(), new Linear(flat, outFeatures));
         model.Build(device);
         Load(model, reference);
         using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), n, inChannels, length);

@@ -125,15 +125,16 @@ internal sealed class ReferenceModules
     }
 
     /// <summary>
-    /// nn.Conv1d (groups 1, zero padding) over x [N, C_in, L] with <c>{name}.weight</c> [C_out, C_in, k] and
-    /// <c>{name}.bias</c> where present, written by its definition: y[n, o, t] = b[o] + Σ_{c, j} w[o, c, j]·x[n, c, p],
-    /// p = t·stride − padding + j·dilation, the terms with p outside [0, L) left out.
+    /// nn.Conv1d (zero padding) over x [N, C_in, L] with <c>{name}.weight</c> [C_out, C_in/G, k] and <c>{name}.bias</c>
+    /// where present, in G = <paramref name="groups"/> groups, written by its definition: y[n, o, t] = b[o] +
+    /// Σ_{c, j} w[o, c, j]·x[n, ⌊o/(C_out/G)⌋·C_in/G + c, p] over c in [0, C_in/G), p = t·stride − padding + j·dilation,
+    /// the terms with p outside [0, L) left out.
     /// </summary>
-    public double[] Conv1d(string name, double[] x, Conv1dGeometry g, int outChannels)
+    public double[] Conv1d(string name, double[] x, Conv1dGeometry g, int outChannels, int groups = 1)
     {
         var y = new double[g.Batch * outChannels * g.OutputLength];
         var b = Parameters.GetValueOrDefault($"{name}.bias");
-        ConvolutionTaps(g, outChannels, (n, o, t, weight, input) =>
+        ConvolutionTaps(g, outChannels, groups, (n, o, t, weight, input) =>
         {
             int at = (((n * outChannels) + o) * g.OutputLength) + t;
             y[at] += input < 0 ? (b?[o] ?? 0) : Parameters[$"{name}.weight"][weight] * x[input];
@@ -142,13 +143,13 @@ internal sealed class ReferenceModules
     }
 
     /// <summary>Accumulates dweight and dbias (when the layer has one) of <see cref="Conv1d"/> into <paramref name="grads"/> and returns dx.</summary>
-    public double[] Conv1dBackward(string name, double[] x, double[] dy, Conv1dGeometry g, int outChannels, Dictionary<string, double[]> grads)
+    public double[] Conv1dBackward(string name, double[] x, double[] dy, Conv1dGeometry g, int outChannels, Dictionary<string, double[]> grads, int groups = 1)
     {
         var w = Parameters[$"{name}.weight"];
         var dw = Grad(grads, $"{name}.weight", w.Length);
         var db = Parameters.ContainsKey($"{name}.bias") ? Grad(grads, $"{name}.bias", outChannels) : null;
         var dx = new double[x.Length];
-        ConvolutionTaps(g, outChannels, (n, o, t, weight, input) =>
+        ConvolutionTaps(g, outChannels, groups, (n, o, t, weight, input) =>
         {
             double gradient = dy[(((n * outChannels) + o) * g.OutputLength) + t];
             if (input < 0)
@@ -168,9 +169,10 @@ internal sealed class ReferenceModules
     }
 
     // For every output (n, o, t): term(n, o, t, −1, −1) for the bias, then term(n, o, t, weight index, input index) for
-    // every tap that reads x (padding reads nothing).
-    private static void ConvolutionTaps(Conv1dGeometry g, int outChannels, Action<int, int, int, int, int> term)
+    // every tap that reads x (padding reads nothing), over the C_in/G input channels of o's group.
+    private static void ConvolutionTaps(Conv1dGeometry g, int outChannels, int groups, Action<int, int, int, int, int> term)
     {
+        int groupIn = g.Channels / groups, groupOut = outChannels / groups;
         for (int n = 0; n < g.Batch; n++)
         {
             for (int o = 0; o < outChannels; o++)
@@ -178,14 +180,15 @@ internal sealed class ReferenceModules
                 for (int t = 0; t < g.OutputLength; t++)
                 {
                     term(n, o, t, -1, -1);
-                    for (int c = 0; c < g.Channels; c++)
+                    for (int c = 0; c < groupIn; c++)
                     {
+                        int channel = (o / groupOut * groupIn) + c;
                         for (int j = 0; j < g.KernelSize; j++)
                         {
                             int p = (t * g.Stride) - g.Padding + (j * g.Dilation);
                             if (p >= 0 && p < g.Length)
                             {
-                                term(n, o, t, (((o * g.Channels) + c) * g.KernelSize) + j, (((n * g.Channels) + c) * g.Length) + p);
+                                term(n, o, t, (((o * groupIn) + c) * g.KernelSize) + j, (((n * g.Channels) + channel) * g.Length) + p);
                             }
                         }
                     }
