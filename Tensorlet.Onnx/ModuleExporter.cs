@@ -8,7 +8,8 @@ namespace Tensorlet.Onnx;
 /// kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
 /// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="BatchNorm1d"/> a
-/// BatchNormalization with its running statistics (its evaluation mode), <see cref="Conv1d"/> a Conv,
+/// BatchNormalization with its running statistics (its evaluation mode), <see cref="Conv1d"/> a Conv (its groups the
+/// Conv's <c>group</c>),
 /// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="Nn.Permute"/> a Transpose by its dims, <see cref="MaxPool1d"/>
 /// a MaxPool, <see cref="AvgPool1d"/> an AveragePool, <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/>
 /// of output size 1 a GlobalMaxPool or GlobalAveragePool (ONNX has no adaptive pooling of another size),
@@ -278,7 +279,7 @@ public static class ModuleExporter
             OnnxDimension outLength = length.Symbol is null
                 ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), module.KernelSize, module.Padding, module.Dilation)
                 : $"{prefix}.L_out";
-            return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.Padding, module.Dilation, module.Bias is not null), x.Shape[0], module.OutChannels, outLength);
+            return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.Padding, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
         }
 
         // [N, C, L] → [N, C, L_out]; L_out is fixed where L is, else a symbol of its own. ONNX's poolings are sliding

@@ -185,9 +185,9 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>
-    /// nn.Conv1d (groups 1, zero padding) over <paramref name="input"/> [N, C_in, L]: one Conv node with
-    /// <c>{prefix}.weight</c> [C_out, C_in, k] and, when <paramref name="bias"/>, <c>{prefix}.bias</c> [C_out]; its
-    /// output is [N, C_out, L_out].
+    /// nn.Conv1d (zero padding) over <paramref name="input"/> [N, C_in, L]: one Conv node with <c>{prefix}.weight</c>
+    /// [C_out, C_in/groups, k], its <c>group</c> attribute <paramref name="groups"/>, and, when <paramref name="bias"/>,
+    /// <c>{prefix}.bias</c> [C_out]; its output is [N, C_out, L_out].
     /// </summary>
     /// <param name="prefix">The layer's state_dict prefix.</param>
     /// <param name="input">The value it reads.</param>
@@ -195,7 +195,8 @@ internal sealed class OnnxGraphBuilder
     /// <param name="padding">The zeros on each side of the input.</param>
     /// <param name="dilation">The step between the kernel's taps.</param>
     /// <param name="bias">Whether the layer has <c>{prefix}.bias</c>.</param>
-    public string Conv1d(string prefix, string input, int stride, int padding, int dilation, bool bias = true)
+    /// <param name="groups">The groups the channels are split into (nn.Conv1d's <c>groups</c>).</param>
+    public string Conv1d(string prefix, string input, int stride, int padding, int dilation, bool bias = true, int groups = 1)
     {
         string what = $"Conv1d '{prefix}'";
         var weight = Parameter(prefix, what, prefix + ".weight", rank: 3);
@@ -207,7 +208,7 @@ internal sealed class OnnxGraphBuilder
             inputs.Add(Initializer(prefix + ".bias", values.Shape, values.Data));
         }
 
-        return Node("Conv", prefix, inputs, [Ints("kernel_shape", [weight.Shape[2]]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation]), Int("group", 1)]);
+        return Node("Conv", prefix, inputs, [Ints("kernel_shape", [weight.Shape[2]]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation]), Int("group", groups)]);
     }
 
     /// <summary>nn.MaxPool1d (ceil_mode false) over [N, C, L]: one MaxPool node, the padding on both sides.</summary>

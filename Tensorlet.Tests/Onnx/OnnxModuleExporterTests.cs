@@ -112,6 +112,26 @@ public sealed class OnnxModuleExporterTests
         }
     }
 
+    // A grouped Conv1d is one Conv node whose group is the module's groups, its weight [C_out, C_in/groups, k]: a
+    // depthwise-separable block (depthwise, then pointwise) and a convolution of two groups, on inputs of several lengths.
+    [Test]
+    public void GroupedConvolutionsExportWithTheirGroupAndMatchTensorletAtEveryLength()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(
+            new Conv1d(3, 3, 3, padding: 2, dilation: 2, groups: 3), new Relu(), new Conv1d(3, 6, 1), new Tanh(),
+            new Conv1d(6, 4, 3, stride: 2, bias: false, groups: 2));
+        model.Build(device, seed: 33);
+        model.Eval();
+        var bytes = ModuleExporter.Export(model);
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+        Assert.That(graph.Node.Where(n => n.OpType == "Conv").Select(n => n.Attribute.Single(a => a.Name == "group").I), Is.EqualTo(new long[] { 3, 1, 2 }));
+        Assert.That(
+            new[] { "0.weight", "2.weight", "4.weight" }.Select(name => graph.Initializer.Single(t => t.Name == name).Dims.ToArray()),
+            Is.EqualTo(new[] { new long[] { 3, 1, 3 }, [6, 3, 1], [4, 3, 3] }));
+        AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(34), 3, 7, 12);
+    }
+
     // Two convolutions, one without a bias, on inputs of several lengths: the graph's L is free, and so is each L_out.
     [Test]
     public void StackedConvolutionsExportAndMatchTensorletAtEveryLength()
