@@ -293,12 +293,7 @@ public static class ModuleExporter
                 throw new OnnxExportException($"The {module.GetType().Name} at '{at}' takes [N, C, L]; the value before it has rank {x.Shape.Count}.");
             }
 
-            int? adaptiveSize = module switch
-            {
-                AdaptiveMaxPool1d m => m.OutputSize,
-                AdaptiveAvgPool1d a => a.OutputSize,
-                _ => null,
-            };
+            int? adaptiveSize = (module as AdaptivePool1dModule)?.OutputSize;
             if (adaptiveSize is > 1)
             {
                 throw new OnnxExportException(

@@ -1,5 +1,3 @@
-using Tensorlet.Kernels;
-
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -8,24 +6,6 @@ namespace Tensorlet.Nn;
 /// where outputSize does not divide L). outputSize 1 is global mean pooling, one value per channel whatever the
 /// length. Backward spreads each output's gradient evenly over its window. It has no parameters.
 /// </summary>
-public sealed class AdaptiveAvgPool1d : Pool1dModule
-{
-    private readonly string description;
-
-    /// <summary>Creates the layer.</summary>
-    /// <param name="outputSize">L_out, the values per channel of the output.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The output size is not positive.</exception>
-    public AdaptiveAvgPool1d(int outputSize)
-        : base(max: false)
-    {
-        Conv1dGeometry.AtLeast(outputSize, 1, nameof(outputSize), nameof(AdaptiveAvgPool1d));
-        OutputSize = outputSize;
-        description = $"AdaptiveAvgPool1d({outputSize})";
-    }
-
-    /// <summary>L_out, the values per channel of the output.</summary>
-    public int OutputSize { get; }
-
-    /// <inheritdoc/>
-    private protected override Pool1dGeometry Windows(Tensor input) => Pool1dWindows.Adaptive(description, input, OutputSize);
-}
+/// <param name="outputSize">L_out, the values per channel of the output.</param>
+/// <exception cref="ArgumentOutOfRangeException">The output size is not positive.</exception>
+public sealed class AdaptiveAvgPool1d(int outputSize) : AdaptivePool1dModule(max: false, nameof(AdaptiveAvgPool1d), outputSize);

@@ -1,5 +1,3 @@
-using Tensorlet.Kernels;
-
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -9,24 +7,6 @@ namespace Tensorlet.Nn;
 /// length. A window holding a NaN gives NaN, as in PyTorch; backward routes each output's gradient to the position of its
 /// maximum (the first one in the window, the last NaN where there is one), kept as indices in a buffer of the module's own. It has no parameters.
 /// </summary>
-public sealed class AdaptiveMaxPool1d : Pool1dModule
-{
-    private readonly string description;
-
-    /// <summary>Creates the layer.</summary>
-    /// <param name="outputSize">L_out, the values per channel of the output.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The output size is not positive.</exception>
-    public AdaptiveMaxPool1d(int outputSize)
-        : base(max: true)
-    {
-        Conv1dGeometry.AtLeast(outputSize, 1, nameof(outputSize), nameof(AdaptiveMaxPool1d));
-        OutputSize = outputSize;
-        description = $"AdaptiveMaxPool1d({outputSize})";
-    }
-
-    /// <summary>L_out, the values per channel of the output.</summary>
-    public int OutputSize { get; }
-
-    /// <inheritdoc/>
-    private protected override Pool1dGeometry Windows(Tensor input) => Pool1dWindows.Adaptive(description, input, OutputSize);
-}
+/// <param name="outputSize">L_out, the values per channel of the output.</param>
+/// <exception cref="ArgumentOutOfRangeException">The output size is not positive.</exception>
+public sealed class AdaptiveMaxPool1d(int outputSize) : AdaptivePool1dModule(max: true, nameof(AdaptiveMaxPool1d), outputSize);
