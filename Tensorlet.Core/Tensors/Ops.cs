@@ -890,7 +890,7 @@ public static class Ops
         bool sizes = g.Adaptive != 0
             ? g.OutputLength >= 1
             : g.KernelSize >= 1 && g.Stride >= 1 && g.Dilation >= 1 && g.Padding >= 0 && g.Padding <= g.KernelSize / 2
-              && g.OutputLength == Conv1dGeometry.OutputLengthOf(g.Length, g.KernelSize, g.Stride, g.Padding, g.Dilation);
+              && g.OutputLength == Pool1dGeometry.OutputLengthOf(g.Length, g.KernelSize, g.Stride, g.Padding, g.Dilation, g.CeilMode != 0);
         if (!sizes || g.Length < 1 || g.OutputLength < 1)
         {
             throw new ArgumentException($"{op}: {g} are not the windows of a pooling.", nameof(g));

@@ -4,8 +4,9 @@ namespace Tensorlet.Kernels.Reference;
 /// The float64 max and average 1-d poolings and their backwards that the kernels are checked against, written from
 /// PyTorch's definitions over x [Rows, L] and y [Rows, L_out] (<see cref="Pool1dGeometry"/>'s fields): a sliding window's
 /// taps are t·stride − padding + j·dilation for j &lt; k, an adaptive window the positions [⌊t·L/L_out⌋,
-/// ⌈(t + 1)·L/L_out⌉), and only the taps inside x are read. The backwards scatter each output's gradient onto the
-/// positions it read, where the kernels gather.
+/// ⌈(t + 1)·L/L_out⌉), and only the taps inside x are read. An average with count_include_pad divides by the taps
+/// before L + padding (a ceil-mode window that runs past the padding counts only the padding), as PyTorch's CPU kernel
+/// does. The backwards scatter each output's gradient onto the positions it read, where the kernels gather.
 /// </summary>
 internal static class ReferencePool
 {
@@ -50,7 +51,7 @@ internal static class ReferencePool
         }
     }
 
-    /// <summary>y = the sum of each window's taps inside x over its divisor: k with count_include_pad (an adaptive window's size), else the taps inside x.</summary>
+    /// <summary>y = the sum of each window's taps inside x over its divisor: its taps before L + padding with count_include_pad (an adaptive window's size), else the taps inside x.</summary>
     public static void AvgForward(Pool1dGeometry g, double[] x, double[] y)
     {
         for (int r = 0; r < g.Rows; r++)
@@ -78,7 +79,9 @@ internal static class ReferencePool
         }
     }
 
-    private static int Divisor(Pool1dGeometry g, int t) => g.Adaptive != 0 || g.CountIncludePad == 0 ? Window(g, t).Count() : g.KernelSize;
+    private static int Divisor(Pool1dGeometry g, int t) => g.Adaptive != 0 || g.CountIncludePad == 0
+        ? Window(g, t).Count()
+        : Taps(g, t).Count(p => p < g.Length + g.Padding);
 
     // The positions of output t's taps inside x, in order.
     private static IEnumerable<int> Window(Pool1dGeometry g, int t)
@@ -90,6 +93,9 @@ internal static class ReferencePool
             return Enumerable.Range(start, end - start);
         }
 
-        return Enumerable.Range(0, g.KernelSize).Select(j => (t * g.Stride) - g.Padding + (j * g.Dilation)).Where(p => p >= 0 && p < g.Length);
+        return Taps(g, t).Where(p => p >= 0 && p < g.Length);
     }
+
+    // The positions of a sliding window's k taps, padding and positions past it included.
+    private static IEnumerable<int> Taps(Pool1dGeometry g, int t) => Enumerable.Range(0, g.KernelSize).Select(j => (t * g.Stride) - g.Padding + (j * g.Dilation));
 }

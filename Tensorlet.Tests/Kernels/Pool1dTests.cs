@@ -16,33 +16,39 @@ public sealed class Pool1dTests
 {
     private const double U = 5.97e-8;
 
-    // (N, C, L, k, stride, padding, dilation, count_include_pad), or k = 0 for adaptive windows with L_out = stride:
-    // one element; a plain window; stride, padding and dilation together; a stride past the window (positions no window
-    // reads); padding k/2 without counting it (edge windows of fewer taps); adaptive windows that overlap (L not a
-    // multiple of L_out), global pooling, more outputs than positions, windows that tile L exactly, and a long window
-    // and a dilated one, padded k/2 without counting it (a divisor that counts hundreds of taps; one that skips some).
-    private static readonly (int N, int C, int L, int K, int S, int P, int D, bool Count)[] Geometries =
+    // (N, C, L, k, stride, padding, dilation, count_include_pad, ceil_mode), or k = 0 for adaptive windows with
+    // L_out = stride: one element; a plain window; stride, padding and dilation together; a stride past the window
+    // (positions no window reads); padding k/2 without counting it (edge windows of fewer taps); adaptive windows that
+    // overlap (L not a multiple of L_out), global pooling, more outputs than positions, windows that tile L exactly, and a
+    // long window and a dilated one, padded k/2 without counting it (a divisor that counts hundreds of taps; one that
+    // skips some). Then ceil_mode: a last window past the padding, its padding counted or not (a divisor below k); one
+    // dilated; a stride past the window whose last window would start in the padding and is dropped; an L shorter than
+    // the window; and a dilated average past the padding.
+    private static readonly (int N, int C, int L, int K, int S, int P, int D, bool Count, bool Ceil)[] Geometries =
     [
-        (1, 1, 1, 1, 1, 0, 1, true), (2, 3, 7, 3, 1, 0, 1, true), (2, 3, 11, 3, 2, 1, 2, true), (3, 2, 10, 2, 3, 1, 1, true),
-        (2, 2, 9, 4, 1, 2, 1, false), (2, 3, 10, 0, 3, 0, 1, true), (2, 3, 7, 0, 1, 0, 1, true), (1, 2, 3, 0, 5, 0, 1, true),
-        (2, 2, 12, 0, 4, 0, 1, true), (1, 2, 600, 401, 3, 200, 1, false), (2, 2, 40, 5, 2, 2, 3, false),
+        (1, 1, 1, 1, 1, 0, 1, true, false), (2, 3, 7, 3, 1, 0, 1, true, false), (2, 3, 11, 3, 2, 1, 2, true, false),
+        (3, 2, 10, 2, 3, 1, 1, true, false), (2, 2, 9, 4, 1, 2, 1, false, false), (2, 3, 10, 0, 3, 0, 1, true, false),
+        (2, 3, 7, 0, 1, 0, 1, true, false), (1, 2, 3, 0, 5, 0, 1, true, false), (2, 2, 12, 0, 4, 0, 1, true, false),
+        (1, 2, 600, 401, 3, 200, 1, false, false), (2, 2, 40, 5, 2, 2, 3, false, false),
+        (2, 3, 10, 3, 2, 1, 1, true, true), (2, 3, 10, 3, 2, 1, 1, false, true), (2, 3, 12, 3, 2, 1, 2, true, true),
+        (3, 2, 10, 2, 3, 1, 1, true, true), (1, 2, 2, 3, 2, 0, 1, true, true), (2, 2, 40, 5, 3, 2, 3, true, true),
     ];
 
     // The cpu device also splits the rows across threads.
-    private static readonly (int N, int C, int L, int K, int S, int P, int D, bool Count)[] CpuGeometries =
-        [(8, 16, 300, 5, 2, 2, 2, true), (16, 32, 101, 0, 1, 0, 1, true)];
+    private static readonly (int N, int C, int L, int K, int S, int P, int D, bool Count, bool Ceil)[] CpuGeometries =
+        [(8, 16, 300, 5, 2, 2, 2, true, false), (16, 32, 101, 0, 1, 0, 1, true, false), (8, 16, 302, 4, 3, 2, 1, true, true)];
 
     private static IEnumerable<TestCaseData> Cases() =>
         from device in TestDevices.All
         from g in device == "cpu" ? Geometries.Concat(CpuGeometries) : Geometries
-        select new TestCaseData(device, g.N, g.C, g.L, g.K, g.S, g.P, g.D, g.Count)
-            .SetArgDisplayNames(device, $"N={g.N}", $"C={g.C}", $"L={g.L}", g.K == 0 ? "adaptive" : $"k={g.K}", $"s={g.S}", $"p={g.P}", $"d={g.D}", g.Count ? "count pad" : "no pad count");
+        select new TestCaseData(device, g.N, g.C, g.L, g.K, g.S, g.P, g.D, g.Count, g.Ceil)
+            .SetArgDisplayNames(device, $"N={g.N}", $"C={g.C}", $"L={g.L}", g.K == 0 ? "adaptive" : $"k={g.K}", $"s={g.S}", $"p={g.P}", $"d={g.D}", g.Count ? "count pad" : "no pad count", g.Ceil ? "ceil" : "floor");
 
     [TestCaseSource(nameof(Cases))]
-    public void MaxPoolAndItsArgmaxEqualTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation, bool count)
+    public void MaxPoolAndItsArgmaxEqualTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation, bool count, bool ceil)
     {
         var device = TestDevices.Get(deviceName);
-        var g = Geometry(n, c, l, k, stride, padding, dilation, count);
+        var g = Geometry(n, c, l, k, stride, padding, dilation, count, ceil);
         var xData = Uniform(n * c * l, (n * 31) + (c * 7) + l);
         var (expected, expectedArgmax) = ReferenceMax(g, xData);
 
@@ -56,10 +62,10 @@ public sealed class Pool1dTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void MaxPoolBackwardMatchesTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation, bool count)
+    public void MaxPoolBackwardMatchesTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation, bool count, bool ceil)
     {
         var device = TestDevices.Get(deviceName);
-        var g = Geometry(n, c, l, k, stride, padding, dilation, count);
+        var g = Geometry(n, c, l, k, stride, padding, dilation, count, ceil);
         var (_, argmaxData) = ReferenceMax(g, Uniform(n * c * l, 3));
         var dyData = Uniform(g.Rows * g.OutputLength, 4);
         var expected = new double[n * c * l];
@@ -77,10 +83,10 @@ public sealed class Pool1dTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void AvgPoolMatchesTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation, bool count)
+    public void AvgPoolMatchesTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation, bool count, bool ceil)
     {
         var device = TestDevices.Get(deviceName);
-        var g = Geometry(n, c, l, k, stride, padding, dilation, count);
+        var g = Geometry(n, c, l, k, stride, padding, dilation, count, ceil);
         var xData = Uniform(n * c * l, (n * 37) + (c * 11) + l);
         var expected = new double[g.Rows * g.OutputLength];
         var magnitude = new double[expected.Length];
@@ -95,10 +101,10 @@ public sealed class Pool1dTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void AvgPoolBackwardMatchesTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation, bool count)
+    public void AvgPoolBackwardMatchesTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation, bool count, bool ceil)
     {
         var device = TestDevices.Get(deviceName);
-        var g = Geometry(n, c, l, k, stride, padding, dilation, count);
+        var g = Geometry(n, c, l, k, stride, padding, dilation, count, ceil);
         var dyData = Uniform(g.Rows * g.OutputLength, 5);
         var expected = new double[n * c * l];
         var magnitude = new double[n * c * l];
@@ -145,6 +151,28 @@ public sealed class Pool1dTests
         Assert.That(oneArgmax.ToArray(), Is.EqualTo(new[] { 1 }), "the first of equal maxima");
     }
 
+    // L_out and the divisors of ceil_mode as PyTorch 1.13 gives them: ⌈s/stride⌉ + 1, less one where the last window
+    // would start in the right padding, and with count_include_pad a last window past the padding divides by its taps
+    // before L + padding.
+    [Test]
+    public void CeilModeRoundsLOutUpDropsAWindowStartingInThePaddingAndCountsOnlyThePadding()
+    {
+        foreach (var (l, k, stride, padding, dilation, floor, ceil) in new[]
+        {
+            (10, 3, 2, 1, 1, 5, 6), (5, 2, 2, 1, 1, 3, 3), (10, 2, 3, 1, 1, 4, 4), (12, 3, 2, 1, 2, 5, 6), (40, 5, 3, 2, 3, 11, 12), (2, 3, 2, 0, 1, 0, 1),
+        })
+        {
+            Assert.That(Pool1dGeometry.OutputLengthOf(l, k, stride, padding, dilation, ceilMode: false), Is.EqualTo(floor), $"L={l} k={k} s={stride} p={padding} d={dilation}");
+            Assert.That(Pool1dGeometry.OutputLengthOf(l, k, stride, padding, dilation, ceilMode: true), Is.EqualTo(ceil), $"L={l} k={k} s={stride} p={padding} d={dilation}, ceil");
+        }
+
+        int[] Divisors(Pool1dGeometry g) => [.. Enumerable.Range(0, g.OutputLength).Select(g.Divisor)];
+        Assert.That(Divisors(Pool1dGeometry.Sliding(1, 10, 3, 2, 1, 1, countIncludePad: true, ceilMode: true)), Is.EqualTo(new[] { 3, 3, 3, 3, 3, 2 }));
+        Assert.That(Divisors(Pool1dGeometry.Sliding(1, 10, 3, 2, 1, 1, countIncludePad: false, ceilMode: true)), Is.EqualTo(new[] { 2, 3, 3, 3, 3, 1 }));
+        Assert.That(Divisors(Pool1dGeometry.Sliding(1, 10, 2, 3, 1, 1, countIncludePad: true, ceilMode: true)), Is.EqualTo(new[] { 2, 2, 2, 2 }));
+        Assert.That(Divisors(Pool1dGeometry.Sliding(1, 2, 3, 2, 0, 1, countIncludePad: true, ceilMode: true)), Is.EqualTo(new[] { 2 }));
+    }
+
     [Test]
     public void BadWindowsAndShapesAreRefusedInOneLine()
     {
@@ -171,10 +199,18 @@ public sealed class Pool1dTests
         Refused(() => Ops.AvgPool1d(x, y, g with { Padding = 2 }), "are not the windows of a pooling");
         Refused(() => Ops.AvgPool1d(x, y, g with { OutputLength = 4 }), "are not the windows of a pooling");
         Refused(() => Ops.AvgPool1d(x, x, Pool1dGeometry.AdaptiveWindows(6, 7, 7)), "separate buffers");
+
+        // L = 8, k = 3, stride 2: ceil_mode's 4 windows are not the 3 of floor mode, nor the reverse.
+        using var eight = device.Zeros(2, 3, 8);
+        using var four = device.Zeros(2, 3, 4);
+        var ceil = Pool1dGeometry.Sliding(6, 8, 3, 2, 0, 1, countIncludePad: true, ceilMode: true);
+        Assert.DoesNotThrow(() => Ops.AvgPool1d(eight, four, ceil));
+        Refused(() => Ops.AvgPool1d(eight, four, ceil with { CeilMode = 0 }), "are not the windows of a pooling");
+        Refused(() => Ops.AvgPool1d(eight, y, ceil), "[2, 3, 5]");
     }
 
-    private static Pool1dGeometry Geometry(int n, int c, int l, int k, int stride, int padding, int dilation, bool count)
-        => k == 0 ? Pool1dGeometry.AdaptiveWindows(n * c, l, stride) : Pool1dGeometry.Sliding(n * c, l, k, stride, padding, dilation, count);
+    private static Pool1dGeometry Geometry(int n, int c, int l, int k, int stride, int padding, int dilation, bool count, bool ceil)
+        => k == 0 ? Pool1dGeometry.AdaptiveWindows(n * c, l, stride) : Pool1dGeometry.Sliding(n * c, l, k, stride, padding, dilation, count, ceil);
 
     private static (double[] Y, int[] Argmax) ReferenceMax(Pool1dGeometry g, float[] x)
     {
