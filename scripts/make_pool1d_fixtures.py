@@ -70,21 +70,26 @@ def make_variant(variant, tensors):
     record(lambda: model(variant), x, y, variant + ".", tensors)
 
 
+def record_pooling(pool, x, g, prefix, tensors):
+    """The pooling alone on x (requiring grad) and dy drawn from g: prefix + x, dy, output and grad.x (of sum(output·dy))."""
+    xg = x.clone().requires_grad_(True)
+    output = pool(xg)
+    dy = torch.randn(output.shape, generator=g)
+    (output * dy).sum().backward()
+    tensors[prefix + "x"] = x
+    tensors[prefix + "dy"] = dy
+    tensors[prefix + "output"] = output.detach()
+    tensors[prefix + "grad.x"] = xg.grad.detach().clone()
+    return output
+
+
 def make_nan_variant(variant, tensors):
     g = torch.Generator().manual_seed(33)
     x = torch.randn(2, 2, 8, generator=g)
     x[0, 0, 2] = float("nan")
     x[0, 0, 3] = float("nan")
     x[1, 1, 6] = float("nan")
-    xg = x.clone().requires_grad_(True)
-    output = NAN_VARIANTS[variant]()(xg)
-    dy = torch.randn(output.shape, generator=g)
-    (output * dy).sum().backward()
-    v = variant + "."
-    tensors[v + "x"] = x
-    tensors[v + "dy"] = dy
-    tensors[v + "output"] = output.detach()
-    tensors[v + "grad.x"] = xg.grad.detach().clone()
+    record_pooling(NAN_VARIANTS[variant](), x, g, variant + ".", tensors)
 
 
 def main():

@@ -20,11 +20,11 @@ internal static class Pool1dWindows
         }
     }
 
-    /// <summary>L_out of a sliding window over <paramref name="length"/> positions, 0 when the window does not fit.</summary>
+    /// <summary>L_out of a sliding window over <paramref name="length"/> positions (<see cref="Pool1dGeometry.OutputLengthOf"/>), 0 when the window does not fit.</summary>
     /// <exception cref="ArgumentOutOfRangeException">L_out is more than int.MaxValue (L = int.MaxValue with padding).</exception>
-    public static int OutputLength(int length, int kernelSize, int stride, int padding, int dilation)
+    public static int OutputLength(int length, int kernelSize, int stride, int padding, int dilation, bool ceilMode)
     {
-        long outLength = Conv1dGeometry.OutputLengthOf(length, kernelSize, stride, padding, dilation);
+        long outLength = Pool1dGeometry.OutputLengthOf(length, kernelSize, stride, padding, dilation, ceilMode);
         return outLength <= int.MaxValue
             ? (int)outLength
             : throw new ArgumentOutOfRangeException(nameof(length), $"A pooling of kernel {kernelSize}, stride {stride} and padding {padding} on an input of length {length} gives L_out = {outLength}, more than int.MaxValue.");
@@ -32,18 +32,20 @@ internal static class Pool1dWindows
 
     /// <summary>The sliding windows of nn.MaxPool1d or nn.AvgPool1d over <paramref name="input"/>, after checking it.</summary>
     /// <exception cref="ArgumentException">The input is not [N, C, L], L is 0 or shorter than the window, or the output is more than one tensor holds.</exception>
-    public static Pool1dGeometry Sliding(string layer, Tensor input, int kernelSize, int stride, int padding, int dilation, bool countIncludePad)
+    public static Pool1dGeometry Sliding(string layer, Tensor input, int kernelSize, int stride, int padding, int dilation, bool countIncludePad, bool ceilMode)
     {
         CheckInput(layer, input);
         int length = input.Shape[2];
-        long outLength = Conv1dGeometry.OutputLengthOf(length, kernelSize, stride, padding, dilation);
+        long outLength = Pool1dGeometry.OutputLengthOf(length, kernelSize, stride, padding, dilation, ceilMode);
         if (outLength < 1)
         {
-            throw new ArgumentException($"{layer} needs an input length of at least {((long)dilation * (kernelSize - 1)) + 1 - (2L * padding)} but got a tensor of shape {input.ShapeText}.", nameof(input));
+            // The shortest L whose span L + 2·padding − dilation·(k − 1) − 1 is at least 0, or 1 − stride in ceil mode.
+            long minimum = ((long)dilation * (kernelSize - 1)) + 1 - (2L * padding) - (ceilMode ? stride - 1 : 0);
+            throw new ArgumentException($"{layer} needs an input length of at least {minimum} but got a tensor of shape {input.ShapeText}.", nameof(input));
         }
 
         CheckOutputFits(layer, input, outLength);
-        return Pool1dGeometry.Sliding(input.Shape[0] * input.Shape[1], length, kernelSize, stride, padding, dilation, countIncludePad);
+        return Pool1dGeometry.Sliding(input.Shape[0] * input.Shape[1], length, kernelSize, stride, padding, dilation, countIncludePad, ceilMode);
     }
 
     /// <summary>The adaptive windows of nn.AdaptiveMaxPool1d or nn.AdaptiveAvgPool1d over <paramref name="input"/>, after checking it.</summary>

@@ -453,14 +453,16 @@ public sealed class ModuleGradientTests
 
     private static IEnumerable<TestCaseData> PoolingCases() =>
         from device in TestDevices.All
-        from pooling in new[] { "max k2", "max k3 s2 p1 d2", "avg k3 s2 p1", "avg k4 s3 p2 no pad count", "adaptive max 4", "adaptive avg 4", "global max", "global avg", "adaptive max 12" }
+        from pooling in new[] { "max k2", "max k3 s2 p1 d2", "avg k3 s2 p1", "avg k4 s3 p2 no pad count", "adaptive max 4", "adaptive avg 4", "global max", "global avg", "adaptive max 12", "max k2 ceil", "avg k4 s3 p1 ceil", "avg k2 ceil no pad count" }
         select new TestCaseData(device, pooling);
 
     // Pooling → Tanh → Flatten → Linear → MSE on x [2, 3, 9]: the input and the Linear's parameters. x holds distinct
     // values at least 0.05 apart, so no step of the finite differences moves a window's maximum. "max k2" leaves the
     // last position unread (dx 0 there); "max k3 s2 p1 d2" pads and dilates; the average with padding counts it or
     // not; the adaptive windows overlap (9 is no multiple of 4), outputSize 1 pools globally, and 12 outputs over 9
-    // positions read some positions twice.
+    // positions read some positions twice. In ceil mode each last window runs past x: "max k2 ceil" reads the position
+    // "max k2" leaves, "avg k4 s3 p1 ceil" divides its last window [8, 12) by the 2 taps before L + padding, and
+    // "avg k2 ceil no pad count" its [8, 10) by 1.
     [TestCaseSource(nameof(PoolingCases))]
     public void APoolingBeforeFlattenAndLinearMatchesFiniteDifferences(string deviceName, string pooling)
     {
@@ -476,6 +478,9 @@ public sealed class ModuleGradientTests
             "adaptive avg 4" => (new AdaptiveAvgPool1d(4), Pool1dGeometry.AdaptiveWindows(n * channels, length, 4), false),
             "global max" => (new AdaptiveMaxPool1d(1), Pool1dGeometry.AdaptiveWindows(n * channels, length, 1), true),
             "global avg" => (new AdaptiveAvgPool1d(1), Pool1dGeometry.AdaptiveWindows(n * channels, length, 1), false),
+            "max k2 ceil" => (new MaxPool1d(2, ceilMode: true), Pool1dGeometry.Sliding(n * channels, length, 2, 2, 0, 1, true, ceilMode: true), true),
+            "avg k4 s3 p1 ceil" => (new AvgPool1d(4, stride: 3, padding: 1, ceilMode: true), Pool1dGeometry.Sliding(n * channels, length, 4, 3, 1, 1, true, ceilMode: true), false),
+            "avg k2 ceil no pad count" => (new AvgPool1d(2, countIncludePad: false, ceilMode: true), Pool1dGeometry.Sliding(n * channels, length, 2, 2, 0, 1, false, ceilMode: true), false),
             _ => (new AdaptiveMaxPool1d(12), Pool1dGeometry.AdaptiveWindows(n * channels, length, 12), true),
         };
         int flat = channels * g.OutputLength;

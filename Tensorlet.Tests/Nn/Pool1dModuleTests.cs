@@ -8,9 +8,9 @@ namespace Tensorlet.Tests.Nn;
 /// <summary>
 /// The pooling modules (<see cref="MaxPool1d"/>, <see cref="AvgPool1d"/>, <see cref="AdaptiveMaxPool1d"/>,
 /// <see cref="AdaptiveAvgPool1d"/>): Sequential(Conv1d, pooling, Tanh, Flatten, Linear) and the max poolings alone on
-/// NaN against PyTorch 1.13 (fixtures written by scripts/make_pool1d_fixtures.py; see its header) at the tolerances of
-/// <see cref="ModuleTorchParityTests"/>, a global pooling's independence of the length, buffer reuse, and bad sizes
-/// refused in one line. Their gradients against central finite differences are in <see cref="ModuleGradientTests"/>.
+/// NaN against PyTorch 1.13 (fixtures written by scripts/make_pool1d_fixtures.py; see its header), the sliding poolings
+/// alone with ceil_mode (scripts/make_pool1d_ceil_fixtures.py), at the tolerances of <see cref="ModuleTorchParityTests"/>,
+/// a global pooling's independence of the length, buffer reuse, and bad sizes refused in one line. Their gradients against central finite differences are in <see cref="ModuleGradientTests"/>.
 /// </summary>
 public sealed class Pool1dModuleTests
 {
@@ -30,6 +30,24 @@ public sealed class Pool1dModuleTests
     private static IEnumerable<TestCaseData> Cases() =>
         from device in TestDevices.All
         from variant in Variants.Keys
+        select new TestCaseData(device, variant);
+
+    // variant: (the pooling, L, L_out), as make_pool1d_ceil_fixtures.py's VARIANTS.
+    private static readonly Dictionary<string, (Func<Module> Pool, int L, int Pooled)> CeilVariants = new()
+    {
+        ["max_partial"] = (() => new MaxPool1d(3, stride: 2, ceilMode: true), 10, 5),
+        ["max_padded_dilated"] = (() => new MaxPool1d(3, stride: 2, padding: 1, dilation: 2, ceilMode: true), 12, 6),
+        ["max_dropped"] = (() => new MaxPool1d(2, stride: 3, padding: 1, ceilMode: true), 10, 4),
+        ["avg_count_pad"] = (() => new AvgPool1d(3, stride: 2, padding: 1, ceilMode: true), 10, 6),
+        ["avg_no_pad_count"] = (() => new AvgPool1d(3, stride: 2, padding: 1, countIncludePad: false, ceilMode: true), 10, 6),
+        ["avg_dropped"] = (() => new AvgPool1d(2, stride: 3, padding: 1, ceilMode: true), 10, 4),
+        ["avg_dropped_no_count"] = (() => new AvgPool1d(4, stride: 3, padding: 2, countIncludePad: false, ceilMode: true), 10, 4),
+        ["avg_short"] = (() => new AvgPool1d(4, stride: 3, ceilMode: true), 3, 1),
+    };
+
+    private static IEnumerable<TestCaseData> CeilCases() =>
+        from device in TestDevices.All
+        from variant in CeilVariants.Keys
         select new TestCaseData(device, variant);
 
     private static IEnumerable<TestCaseData> NaNCases() =>
@@ -63,6 +81,25 @@ public sealed class Pool1dModuleTests
         Assert.That(y.Count(float.IsNaN), Is.GreaterThan(0), "the fixture has NaN outputs");
         Assert.That(y, Is.EqualTo(expected.Data), "outputs, NaN where PyTorch's are");
         Assert.That(pool.Backward(dy)!.ToArray(), Is.EqualTo(fixture[$"{variant}.grad.x"].Data), "each dy routed where PyTorch routes it");
+    }
+
+    // ceil_mode as PyTorch: L_out rounded up, a last window that runs past the padding (an average's divisor counting
+    // the padding but not what lies past it), and a window that would start in the right padding dropped.
+    [TestCaseSource(nameof(CeilCases))]
+    public void ACeilModePoolingMatchesPyTorchOutputsAndInputGradients(string deviceName, string variant)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/pool1d_ceil.safetensors"));
+        var (make, length, pooled) = CeilVariants[variant];
+        using var pool = make();
+        pool.Build(device);
+        Assert.That(pool is MaxPool1d m ? m.OutputLength(length) : ((AvgPool1d)pool).OutputLength(length), Is.EqualTo(pooled), "OutputLength");
+        using var x = device.FromArray(fixture[$"{variant}.x"].Data, 2, 3, length);
+        using var dy = device.FromArray(fixture[$"{variant}.dy"].Data, 2, 3, pooled);
+        var y = pool.Forward(x);
+        Assert.That(y.Shape, Is.EqualTo(new[] { 2, 3, pooled }));
+        ModuleTorchParityTests.AssertClose(y.ToArray(), fixture[$"{variant}.output"].Data, 1e-5, $"{variant}.output");
+        ModuleTorchParityTests.AssertClose(pool.Backward(dy)!.ToArray(), fixture[$"{variant}.grad.x"].Data, 1e-4, $"{variant}.grad.x");
     }
 
     // The char-CNN shape: conv → relu → global max pool → flatten → linear takes any length, as PyTorch's does.
@@ -128,6 +165,17 @@ public sealed class Pool1dModuleTests
         Assert.That(max.Forward(shortest).Shape, Is.EqualTo(new[] { 2, 3, 1 }), "L = 5 with padding 1 fits the 7-wide window once");
         Assert.That(max.OutputLength(5), Is.EqualTo(1));
         Assert.That(max.OutputLength(4), Is.Zero);
+
+        // In ceil mode a window may run past the end of x, so a stride of 2 fits a 3-wide window on 2 positions.
+        using var ceil = new AvgPool1d(3, stride: 2, ceilMode: true);
+        ceil.Build(device);
+        using var one = device.Zeros(2, 3, 1);
+        Refused(ceil, one, "AvgPool1d(kernel 3, stride 2, padding 0, countIncludePad true, ceilMode true) needs an input length of at least 2");
+        using var twoPositions = device.Zeros(2, 3, 2);
+        Assert.That(ceil.Forward(twoPositions).Shape, Is.EqualTo(new[] { 2, 3, 1 }));
+        Assert.That(ceil.OutputLength(2), Is.EqualTo(1));
+        using var floor = new AvgPool1d(3, stride: 2);
+        Assert.That(floor.OutputLength(2), Is.Zero);
 
         foreach (var (make, name) in new (TestDelegate, string)[]
         {
