@@ -11,7 +11,7 @@ namespace Tensorlet.Onnx;
 /// BatchNormalization with its running statistics (its evaluation mode), <see cref="Conv1d"/> a Conv (its groups the
 /// Conv's <c>group</c>),
 /// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="Nn.Permute"/> a Transpose by its dims, <see cref="MaxPool1d"/>
-/// a MaxPool, <see cref="AvgPool1d"/> an AveragePool, <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/>
+/// a MaxPool, <see cref="AvgPool1d"/> an AveragePool (ceil_mode 1 for either made with ceilMode), <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/>
 /// of output size 1 a GlobalMaxPool or GlobalAveragePool (ONNX has no adaptive pooling of another size),
 /// <see cref="Relu"/>, <see cref="Tanh"/> and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
 /// tanh form Mul, Add and Tanh), <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
@@ -277,7 +277,7 @@ public static class ModuleExporter
             ExpectWidth(module, prefix, x, module.InChannels, channels: true);
             var length = x.Shape[2];
             OnnxDimension outLength = length.Symbol is null
-                ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), module.KernelSize, module.Padding, module.Dilation)
+                ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), MinimumLength(module.KernelSize, module.Stride, module.Padding, module.Dilation, ceilMode: false))
                 : $"{prefix}.L_out";
             return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.Padding, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
         }
@@ -301,13 +301,13 @@ public static class ModuleExporter
             }
 
             var length = x.Shape[2];
-            OnnxDimension Pooled(Func<int, int> outputLength, int kernelSize, int padding, int dilation) => length.Symbol is null
-                ? FixedOutputLength(module, prefix, length.Size, outputLength((int)length.Size), kernelSize, padding, dilation)
+            OnnxDimension Pooled(Func<int, int> outputLength, int kernelSize, int stride, int padding, int dilation, bool ceilMode) => length.Symbol is null
+                ? FixedOutputLength(module, prefix, length.Size, outputLength((int)length.Size), MinimumLength(kernelSize, stride, padding, dilation, ceilMode))
                 : $"{name}.L_out";
             return module switch
             {
-                MaxPool1d m => x.With(builder.MaxPool1d(x.Name, m.KernelSize, m.Stride, m.Padding, m.Dilation, name), x.Shape[0], x.Shape[1], Pooled(m.OutputLength, m.KernelSize, m.Padding, m.Dilation)),
-                AvgPool1d a => x.With(builder.AvgPool1d(x.Name, a.KernelSize, a.Stride, a.Padding, a.CountIncludePad, name), x.Shape[0], x.Shape[1], Pooled(a.OutputLength, a.KernelSize, a.Padding, 1)),
+                MaxPool1d m => x.With(builder.MaxPool1d(x.Name, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.CeilMode, name), x.Shape[0], x.Shape[1], Pooled(m.OutputLength, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.CeilMode)),
+                AvgPool1d a => x.With(builder.AvgPool1d(x.Name, a.KernelSize, a.Stride, a.Padding, a.CountIncludePad, a.CeilMode, name), x.Shape[0], x.Shape[1], Pooled(a.OutputLength, a.KernelSize, a.Stride, a.Padding, 1, a.CeilMode)),
                 _ => x.With(builder.GlobalPool(x.Name, max: module is AdaptiveMaxPool1d, name), x.Shape[0], x.Shape[1], 1),
             };
         }
@@ -315,11 +315,16 @@ public static class ModuleExporter
         // A sliding window's L_out where L is fixed (by a Linear or LayerNorm before the input's first Conv1d or pooling,
         // then by each window): a window that does not fit would declare a dimension of 0, which ONNX's checker refuses,
         // on an input the module's Forward refuses too.
-        private static int FixedOutputLength(Module module, string prefix, long length, int outLength, int kernelSize, int padding, int dilation)
+        private static int FixedOutputLength(Module module, string prefix, long length, int outLength, long minimumLength)
             => outLength >= 1
                 ? outLength
                 : throw new OnnxExportException(
-                    $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' needs an input length of at least {((long)dilation * (kernelSize - 1)) + 1 - (2L * padding)}, but the length there is fixed at {length}.");
+                    $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' needs an input length of at least {minimumLength}, but the length there is fixed at {length}.");
+
+        // The shortest L that gives a sliding window one output: L + 2·padding − dilation·(k − 1) − 1 at least 0, or at
+        // least 1 − stride in ceil mode, where the window may run past the end (the modules' own refusal says the same).
+        private static long MinimumLength(int kernelSize, int stride, int padding, int dilation, bool ceilMode)
+            => ((long)dilation * (kernelSize - 1)) + 1 - (2L * padding) - (ceilMode ? stride - 1 : 0);
 
         // [N, d1, d2, ...] → [N, d1·d2·...]; the product is fixed where every factor is, else a symbol of its own.
         private Value Flatten(Module module, string prefix, string name, Value x)

@@ -211,25 +211,27 @@ internal sealed class OnnxGraphBuilder
         return Node("Conv", prefix, inputs, [Ints("kernel_shape", [weight.Shape[2]]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation]), Int("group", groups)]);
     }
 
-    /// <summary>nn.MaxPool1d (ceil_mode false) over [N, C, L]: one MaxPool node, the padding on both sides.</summary>
+    /// <summary>nn.MaxPool1d over [N, C, L]: one MaxPool node, the padding on both sides.</summary>
     /// <param name="input">The value it reads.</param>
     /// <param name="kernelSize">k, the taps of the window.</param>
     /// <param name="stride">The step between windows.</param>
     /// <param name="padding">The padding on each side, which is never the maximum.</param>
     /// <param name="dilation">The step between the window's taps.</param>
+    /// <param name="ceilMode">Whether L_out rounds up (ceil_mode 1; the attribute is left out, at its default 0, otherwise).</param>
     /// <param name="name">The node's name.</param>
-    public string MaxPool1d(string input, int kernelSize, int stride, int padding, int dilation, string name = "maxpool")
-        => Node("MaxPool", name, [input], [Ints("kernel_shape", [kernelSize]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation])]);
+    public string MaxPool1d(string input, int kernelSize, int stride, int padding, int dilation, bool ceilMode, string name = "maxpool")
+        => Node("MaxPool", name, [input], [Ints("kernel_shape", [kernelSize]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation]), .. CeilMode(ceilMode)]);
 
-    /// <summary>nn.AvgPool1d (ceil_mode false) over [N, C, L]: one AveragePool node, the padding on both sides, counted in the mean or not.</summary>
+    /// <summary>nn.AvgPool1d over [N, C, L]: one AveragePool node, the padding on both sides, counted in the mean or not.</summary>
     /// <param name="input">The value it reads.</param>
     /// <param name="kernelSize">k, the width of the window.</param>
     /// <param name="stride">The step between windows.</param>
     /// <param name="padding">The zeros on each side.</param>
-    /// <param name="countIncludePad">Whether the mean divides by k (count_include_pad) or by the positions inside the input.</param>
+    /// <param name="countIncludePad">Whether the mean divides by its positions inside the input and the padding (count_include_pad) or by those inside the input.</param>
+    /// <param name="ceilMode">Whether L_out rounds up (ceil_mode 1; the attribute is left out, at its default 0, otherwise).</param>
     /// <param name="name">The node's name.</param>
-    public string AvgPool1d(string input, int kernelSize, int stride, int padding, bool countIncludePad, string name = "avgpool")
-        => Node("AveragePool", name, [input], [Ints("kernel_shape", [kernelSize]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Int("count_include_pad", countIncludePad ? 1 : 0)]);
+    public string AvgPool1d(string input, int kernelSize, int stride, int padding, bool countIncludePad, bool ceilMode, string name = "avgpool")
+        => Node("AveragePool", name, [input], [Ints("kernel_shape", [kernelSize]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Int("count_include_pad", countIncludePad ? 1 : 0), .. CeilMode(ceilMode)]);
 
     /// <summary>nn.AdaptiveMaxPool1d(1) or nn.AdaptiveAvgPool1d(1): [N, C, L] → [N, C, 1], one GlobalMaxPool or GlobalAveragePool node.</summary>
     public string GlobalPool(string input, bool max, string name = "globalpool") => Node(max ? "GlobalMaxPool" : "GlobalAveragePool", name, [input]);
@@ -570,6 +572,9 @@ internal sealed class OnnxGraphBuilder
     private static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeType.Float, F = value };
 
     private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeType.Int, I = value };
+
+    // A pooling's ceil_mode: 1 when asked, else no attribute (ONNX's default, 0).
+    private static AttributeProto[] CeilMode(bool ceilMode) => ceilMode ? [Int("ceil_mode", 1)] : [];
 
     private static AttributeProto String(string name, string value)
         => new() { Name = name, Type = AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(value) };

@@ -180,6 +180,39 @@ public sealed class OnnxModuleExporterTests
         AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(28), 13, 20, 31);
     }
 
+    // ceilMode is the nodes' ceil_mode 1; ONNX Runtime then gives the module's L_out (a last window past the end kept,
+    // one that would start in the right padding dropped) and an average's divisor at every length from the shortest.
+    [Test]
+    public void CeilModePoolingsExportWithCeilModeAndMatchTensorletAtEveryLength()
+    {
+        var device = TestDevices.Get("cpu");
+        foreach (var (pool, shortest) in new (Module, int)[]
+        {
+            (new MaxPool1d(3, stride: 2, padding: 1, dilation: 2, ceilMode: true), 2),
+            (new MaxPool1d(2, stride: 3, padding: 1, ceilMode: true), 1),
+            (new AvgPool1d(3, stride: 2, padding: 1, ceilMode: true), 1),
+            (new AvgPool1d(3, stride: 2, padding: 1, countIncludePad: false, ceilMode: true), 1),
+            (new AvgPool1d(2, stride: 3, padding: 1, ceilMode: true), 1),
+            (new AvgPool1d(4, stride: 3, ceilMode: true), 2),
+        })
+        {
+            using var model = new Sequential(pool);
+            model.Build(device);
+            var bytes = ModuleExporter.Export(model);
+            var node = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph.Node.Single(n => n.OpType is "MaxPool" or "AveragePool");
+            Assert.That(node.Attribute.Single(a => a.Name == "ceil_mode").I, Is.EqualTo(1), node.OpType);
+            AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(29), [.. Enumerable.Range(shortest, 14)]);
+        }
+
+        // A length fixed at 8 by a Linear: ceil mode declares L_out 4 where floor mode has 3.
+        using var fixedLength = new Sequential(new Linear(10, 8), new MaxPool1d(3, stride: 2, ceilMode: true));
+        fixedLength.Build(device, seed: 31);
+        var fixedBytes = ModuleExporter.Export(fixedLength);
+        var output = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(fixedBytes).Graph.Output[0];
+        Assert.That(output.Type.TensorType.Shape.Dim[2].DimValue, Is.EqualTo(4));
+        AssertMatchesOnnxRuntimeAtLengths(fixedLength, fixedBytes, new Random(32), 10);
+    }
+
     // A window that does not fit a length fixed before it (by a Linear, or by the windows after one) is refused at
     // export in one line naming the layer, the length and the minimum, as the model's own Forward refuses that input,
     // instead of declaring an L_out of 0, which ONNX's checker refuses.
@@ -193,6 +226,7 @@ public sealed class OnnxModuleExporterTests
             (new Sequential(new Linear(10, 2), new Conv1d(3, 4, 5)), "Conv1d at '1' needs an input length of at least 5", 2, "Conv1d"),
             (new Sequential(new Linear(10, 6), new Conv1d(3, 4, 3), new AvgPool1d(6)), "AvgPool1d at '2' needs an input length of at least 6", 4, "AvgPool1d"),
             (new Sequential(new LayerNorm(4), new MaxPool1d(3, padding: 1, dilation: 3)), "MaxPool1d at '1' needs an input length of at least 5", 4, "MaxPool1d"),
+            (new Sequential(new Linear(10, 1), new AvgPool1d(4, stride: 3, ceilMode: true)), "AvgPool1d at '1' needs an input length of at least 2", 1, "AvgPool1d in ceil mode"),
         })
         {
             using (model)
