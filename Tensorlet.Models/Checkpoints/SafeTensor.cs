@@ -3,22 +3,21 @@ namespace Tensorlet.Models.Checkpoints;
 /// <summary>
 /// One named tensor of a safetensors file: its dtype, its shape (row-major, PyTorch's layout) and its
 /// values as float32. Integer and bool tensors also keep their exact values (<see cref="ToInt64Array"/>),
-/// since token indices above 2^24 do not survive float32, and F64 tensors theirs (<see cref="ToFloat64Array"/>).
+/// since token indices above 2^24 do not survive float32.
 /// </summary>
 internal sealed class SafeTensor
 {
     private readonly int[] shape;
     private readonly long[]? integers;
-    private readonly double[]? float64;
 
     /// <summary>Creates an F32 tensor. <paramref name="data"/> is kept, not copied.</summary>
     /// <exception cref="ArgumentException">The name is empty, a dimension is negative, or the data length is not the shape's element count.</exception>
     public SafeTensor(string name, int[] shape, float[] data)
-        : this(name, SafeTensorDType.F32, shape, data, null, null)
+        : this(name, SafeTensorDType.F32, shape, data, null)
     {
     }
 
-    private SafeTensor(string name, SafeTensorDType dtype, int[] shape, float[] data, long[]? integers, double[]? float64)
+    private SafeTensor(string name, SafeTensorDType dtype, int[] shape, float[] data, long[]? integers)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(shape);
@@ -39,7 +38,6 @@ internal sealed class SafeTensor
         this.shape = (int[])shape.Clone();
         Data = data;
         this.integers = integers;
-        this.float64 = float64;
     }
 
     /// <summary>The tensor's name in the file, e.g. "lstm.weight_ih_l0".</summary>
@@ -64,28 +62,23 @@ internal sealed class SafeTensor
     public static SafeTensor FromInt64(string name, int[] shape, long[] values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        return new SafeTensor(name, SafeTensorDType.I64, shape, Array.ConvertAll(values, v => (float)v), (long[])values.Clone(), null);
+        return new SafeTensor(name, SafeTensorDType.I64, shape, Array.ConvertAll(values, v => (float)v), (long[])values.Clone());
     }
 
     /// <summary>Creates an I32 tensor.</summary>
     public static SafeTensor FromInt32(string name, int[] shape, int[] values)
     {
         ArgumentNullException.ThrowIfNull(values);
-        return new SafeTensor(name, SafeTensorDType.I32, shape, Array.ConvertAll(values, v => (float)v), Array.ConvertAll(values, v => (long)v), null);
+        return new SafeTensor(name, SafeTensorDType.I32, shape, Array.ConvertAll(values, v => (float)v), Array.ConvertAll(values, v => (long)v));
     }
 
     /// <summary>Creates a tensor read from a file; the reader has checked that everything agrees.</summary>
-    internal static SafeTensor FromFile(string name, SafeTensorDType dtype, int[] shape, float[] data, long[]? integers, double[]? float64) =>
-        new(name, dtype, shape, data, integers, float64);
+    internal static SafeTensor FromFile(string name, SafeTensorDType dtype, int[] shape, float[] data, long[]? integers) =>
+        new(name, dtype, shape, data, integers);
 
     /// <summary>The exact values of an integer or bool tensor.</summary>
     /// <exception cref="InvalidOperationException">The tensor holds floating-point values.</exception>
     public long[] ToInt64Array() => (long[])RequireIntegers().Clone();
-
-    /// <summary>The exact values of an F64 tensor (PyTorch's float64), which <see cref="Data"/> rounds to float32.</summary>
-    /// <exception cref="InvalidOperationException">The tensor is of another dtype.</exception>
-    public double[] ToFloat64Array() =>
-        (double[])(float64 ?? throw new InvalidOperationException($"Tensor '{Name}' is {DType.Name()}, not an F64 tensor.")).Clone();
 
     /// <summary>The exact values of an integer or bool tensor, as int32 (token indices, targets).</summary>
     /// <exception cref="InvalidOperationException">The tensor holds floating-point values, or a value does not fit in int32.</exception>

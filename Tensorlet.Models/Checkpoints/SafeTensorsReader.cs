@@ -297,7 +297,6 @@ internal static class SafeTensorsReader
         var count = (int)(raw.Length / entry.DType.Size());
         var data = new float[count];
         long[]? integers = entry.DType.IsInteger() ? new long[count] : null;
-        double[]? float64 = entry.DType == SafeTensorDType.F64 ? new double[count] : null;
         switch (entry.DType)
         {
             case SafeTensorDType.F32 when BitConverter.IsLittleEndian:
@@ -313,8 +312,7 @@ internal static class SafeTensorsReader
             case SafeTensorDType.F64:
                 for (var i = 0; i < count; i++)
                 {
-                    float64![i] = BinaryPrimitives.ReadDoubleLittleEndian(raw.AsSpan(i * 8));
-                    data[i] = (float)float64[i];
+                    data[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw.AsSpan(i * 8));
                 }
 
                 break;
@@ -387,7 +385,7 @@ internal static class SafeTensorsReader
             }
         }
 
-        return SafeTensor.FromFile(entry.Name, entry.DType, entry.Shape, data, integers, float64);
+        return SafeTensor.FromFile(entry.Name, entry.DType, entry.Shape, data, integers);
     }
 
     private static string Describe(JsonElement element) => element.ValueKind switch

@@ -57,7 +57,7 @@ public sealed class ScheduleTests
     [TestCase("linear_after_exponential")]
     public void CosineMultiStepAndLinearGiveEachGroupTorchsRates(string name)
     {
-        var expected = SafeTensorsFile.Read(TestData.Fixture("torch/cosine_multistep_linear.safetensors"))[name].ToFloat64Array();
+        var expected = Float64Fixture.Read(TestData.Fixture("torch/cosine_multistep_linear.safetensors"), name);
         var device = TestDevices.Get("cpu");
         using var model = FreezingTests.Model(device);
         var (weights, biases) = ParameterGroupTests.WeightsAndBiases(model.Parameters);
