@@ -213,9 +213,10 @@ public abstract class LearningRateSchedule
 
     /// <summary>
     /// As <see cref="ApplyEpochZero()"/>, but from each group's rate as the optimizer has it when the schedule is made,
-    /// as torch's chainable schedules whose epoch 0 scales <c>group['lr']</c> (LinearLR) do.
+    /// as torch's chainable schedules whose epoch 0 scales <c>group['lr']</c> do (LinearLR, ConstantLR): after another
+    /// schedule has moved the rate, epoch 0 scales the moved rate, not the base.
     /// </summary>
-    private protected void ApplyEpochZeroFromCurrentRates() => ApplyEpochZeroFrom(learningRates);
+    protected void ApplyEpochZeroFromCurrentRates() => ApplyEpochZeroFrom(learningRates);
 
     private void ApplyEpochZeroFrom(double[] from)
     {

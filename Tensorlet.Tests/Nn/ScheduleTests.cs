@@ -236,6 +236,31 @@ public sealed class ScheduleTests
         }
     }
 
+    // A user's torch.optim.lr_scheduler.ConstantLR(factor 0.5) made after an ExponentialLR(0.9) has stepped twice scales
+    // the rate the optimizer has (0.1·0.9²), not its base, at epoch 0, as the library's LinearLR(0.5) does (whose
+    // chained rates the torch fixture above checks).
+    [Test]
+    public void AUserScheduleMadeAfterAnotherCanStartFromTheRateTheOptimizerHas()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = FreezingTests.Model(device);
+        using var sgd = new Sgd(model.Parameters, 0.1f);
+        using var twin = new Sgd(model.Parameters, 0.1f);
+        foreach (var optimizer in new[] { sgd, twin })
+        {
+            var exponential = new ExponentialLR(optimizer, 0.9);
+            exponential.Step();
+            exponential.Step();
+        }
+
+        var constant = new HalfUntilTwo(sgd);
+        var linear = new LinearLR(twin, startFactor: 0.5, endFactor: 1, totalIters: 2);
+        Assert.That(constant.LearningRates[0], Is.EqualTo(linear.LearningRates[0]).And.EqualTo((double)(0.1f * 0.9f * 0.9f) * 0.5).Within(1e-8));
+        constant.Step();
+        constant.Step();
+        Assert.That(constant.LearningRates[0], Is.EqualTo(linear.LearningRates[0] * 2).Within(1e-8), "back to the rate it started from");
+    }
+
     [Test]
     public void AGroupedSchedulesStateHoldsEveryGroupsRatesAndAStateOfAnotherNumberOfGroupsIsRefused()
     {
@@ -259,6 +284,21 @@ public sealed class ScheduleTests
         var ex = Assert.Throws<ArgumentException>(() => one.LoadStateDict(state))!;
         Assert.That(ex.Message, Does.StartWith("A StepLR state has base_lr, last_epoch, last_lr; unknown base_lr.1, last_lr.1."));
         Assert.That((one.Epoch, single.LearningRate), Is.EqualTo((0, 0.1f)), "nothing changes");
+    }
+
+    // torch's ConstantLR(factor 0.5, total_iters 2): the rate it is made with, halved until epoch 2.
+    private sealed class HalfUntilTwo : LearningRateSchedule
+    {
+        public HalfUntilTwo(IOptimizer optimizer)
+            : base(optimizer) => ApplyEpochZeroFromCurrentRates();
+
+        protected override void Next(int epoch, double? metric, ReadOnlySpan<double> current, Span<double> next)
+        {
+            for (int g = 0; g < next.Length; g++)
+            {
+                next[g] = epoch == 0 ? current[g] * 0.5 : epoch == 2 ? current[g] * 2 : current[g];
+            }
+        }
     }
 
     // f(e) = 0.5·0.9^e with e counted in Next, as a user's schedule may: it gives the right rates only when Next runs
