@@ -214,6 +214,12 @@ internal interface IKernelBackend : IDisposable
     /// </summary>
     void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx);
 
+    /// <summary>y = x for x &gt; 0, else negativeSlope·x (<see cref="Activation.LeakyRelu"/>); y may be x.</summary>
+    void LeakyReluForward(Tensor x, Tensor y, float negativeSlope);
+
+    /// <summary>dx = dy for x &gt; 0, else negativeSlope·dy, from the forward input x; dx may be dy.</summary>
+    void LeakyReluBackward(Tensor x, Tensor dy, Tensor dx, float negativeSlope);
+
     /// <summary>
     /// Inverted dropout: y = x·keep/(1−p), with keep = (u ≥ p) for a uniform u from a counter-based
     /// generator keyed by (seed, stream) at each element's index, so every device draws the same mask.

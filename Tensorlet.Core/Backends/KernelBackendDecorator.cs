@@ -281,6 +281,22 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void LeakyReluForward(Tensor x, Tensor y, float negativeSlope)
+    {
+        var mark = Begin();
+        Inner.LeakyReluForward(x, y, negativeSlope);
+        End(nameof(LeakyReluForward), mark);
+    }
+
+    /// <inheritdoc/>
+    public void LeakyReluBackward(Tensor x, Tensor dy, Tensor dx, float negativeSlope)
+    {
+        var mark = Begin();
+        Inner.LeakyReluBackward(x, dy, dx, negativeSlope);
+        End(nameof(LeakyReluBackward), mark);
+    }
+
+    /// <inheritdoc/>
     public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream)
     {
         var mark = Begin();

@@ -3,7 +3,8 @@ using Tensorlet.Kernels;
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// An elementwise activation as a module (<see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="Gelu"/>): y = f(x)
+/// An elementwise activation as a module (<see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="Gelu"/>,
+/// <see cref="Silu"/>, <see cref="LeakyRelu"/>): y = f(x)
 /// into a buffer it owns; Backward computes dx = dy·f′ in place in dy, from the input and output it keeps (the input
 /// by reference: it is the previous module's output, or the caller's tensor, which must stay alive until Backward).
 /// </summary>
@@ -19,7 +20,10 @@ public abstract class ActivationModule : Module
         Function = function;
     }
 
-    /// <summary>The module for <paramref name="function"/>: a new <see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/> or <see cref="Gelu"/>.</summary>
+    /// <summary>
+    /// The module for <paramref name="function"/>: a new <see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/>,
+    /// <see cref="Gelu"/>, <see cref="Silu"/> or <see cref="LeakyRelu"/> (with nn.LeakyReLU's default slope, 0.01).
+    /// </summary>
     internal static ActivationModule Create(Activation function) => function switch
     {
         Activation.Relu => new Relu(),
@@ -27,6 +31,8 @@ public abstract class ActivationModule : Module
         Activation.Sigmoid => new Sigmoid(),
         Activation.Gelu => new Gelu(),
         Activation.GeluTanh => new Gelu(GeluApproximation.Tanh),
+        Activation.Silu => new Silu(),
+        Activation.LeakyRelu => new LeakyRelu(),
         _ => throw new ArgumentOutOfRangeException(nameof(function), function, "Unknown activation."),
     };
 
@@ -39,7 +45,7 @@ public abstract class ActivationModule : Module
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
         var y = output.Get(input.Device, input.Rows, input.Columns);
-        Ops.ActivationForward(Function, input, y);
+        ApplyForward(input, y);
         savedInput = input;
         savedOutput = y;
         return LastOutput = input.Rank == 2 ? y : outputShaped.Like(y, input, input.Shape[^1]);
@@ -49,9 +55,15 @@ public abstract class ActivationModule : Module
     public override Tensor Backward(Tensor outputGradient)
     {
         CheckOutputGradient(outputGradient);
-        Ops.ActivationBackward(Function, savedInput!, savedOutput!, outputGradient, outputGradient);
+        ApplyBackward(savedInput!, savedOutput!, outputGradient);
         return outputGradient;
     }
+
+    /// <summary>y = f(x), through the activation op its function has.</summary>
+    private protected virtual void ApplyForward(Tensor x, Tensor y) => Ops.ActivationForward(Function, x, y);
+
+    /// <summary>dy·f′(x) into dy, from the forward's input x and output y.</summary>
+    private protected virtual void ApplyBackward(Tensor x, Tensor y, Tensor dy) => Ops.ActivationBackward(Function, x, y, dy, dy);
 
     /// <inheritdoc/>
     protected override void DisposeBuffers() => output.Dispose();
@@ -83,4 +95,33 @@ public sealed class Gelu(GeluApproximation approximate = GeluApproximation.None)
         GeluApproximation.Tanh => Activation.GeluTanh,
         _ => throw new ArgumentOutOfRangeException(nameof(approximate), approximate, "GELU's approximation is None or Tanh, as nn.GELU's approximate is 'none' or 'tanh'."),
     };
+}
+
+/// <summary>nn.SiLU: x·σ(x) = x / (1 + e^−x), also called swish. Its Backward reads the input it kept from Forward.</summary>
+public sealed class Silu() : ActivationModule(Activation.Silu);
+
+/// <summary>
+/// nn.LeakyReLU: x for x &gt; 0, else <see cref="NegativeSlope"/>·x; its gradient is 1 for x &gt; 0, else the slope (at
+/// x = 0 too, as PyTorch's). Its Backward reads the input it kept from Forward.
+/// </summary>
+public sealed class LeakyRelu : ActivationModule
+{
+    /// <summary>A leaky ReLU of slope <paramref name="negativeSlope"/> below 0.</summary>
+    /// <param name="negativeSlope">
+    /// nn.LeakyReLU's <c>negative_slope</c>: any float, as PyTorch takes (negative, zero, above 1 or infinite), but NaN.
+    /// </param>
+    /// <exception cref="ArgumentException">The slope is NaN.</exception>
+    public LeakyRelu(float negativeSlope = 0.01f)
+        : base(Activation.LeakyRelu)
+    {
+        Ops.CheckNegativeSlope(nameof(LeakyRelu), negativeSlope);
+        NegativeSlope = negativeSlope;
+    }
+
+    /// <summary>The slope below 0.</summary>
+    public float NegativeSlope { get; }
+
+    private protected override void ApplyForward(Tensor x, Tensor y) => Ops.LeakyReluForward(x, y, NegativeSlope);
+
+    private protected override void ApplyBackward(Tensor x, Tensor y, Tensor dy) => Ops.LeakyReluBackward(x, dy, dy, NegativeSlope);
 }

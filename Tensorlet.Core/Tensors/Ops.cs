@@ -464,12 +464,15 @@ public static class Ops
 
     /// <summary>
     /// y = activation(x). y may be x, but not for an activation whose backward reads x (<see cref="Activation.Gelu"/>,
-    /// <see cref="Activation.GeluTanh"/>) if its backward is to run: the forward overwrites the x it needs.
+    /// <see cref="Activation.GeluTanh"/>, <see cref="Activation.Silu"/>) if its backward is to run: the forward
+    /// overwrites the x it needs.
     /// </summary>
+    /// <exception cref="ArgumentException">The activation is <see cref="Activation.LeakyRelu"/>, whose slope <see cref="LeakyReluForward"/> takes.</exception>
     public static void ActivationForward(Activation activation, Tensor x, Tensor y)
     {
         var device = SameDevice(nameof(ActivationForward), x, y);
         SameLength(nameof(ActivationForward), x, y);
+        NotLeakyRelu(nameof(ActivationForward), activation);
         device.Backend.ActivationForward(activation, x, y);
     }
 
@@ -477,19 +480,67 @@ public static class Ops
     /// dx = dy·activation'(x), from the forward's input x and its output y = activation(x): relu, tanh and sigmoid
     /// compute it from y, an activation whose derivative needs x from x. dx may be dy.
     /// </summary>
-    /// <exception cref="ArgumentException">The activation reads x and x is y: its forward ran in place and x is gone.</exception>
+    /// <exception cref="ArgumentException">
+    /// The activation reads x and x is y: its forward ran in place and x is gone. Or it is <see cref="Activation.LeakyRelu"/>,
+    /// whose slope <see cref="LeakyReluBackward"/> takes.
+    /// </exception>
     public static void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx)
     {
         var device = SameDevice(nameof(ActivationBackward), x, y, dy, dx);
         SameLength(nameof(ActivationBackward), y, x);
         SameLength(nameof(ActivationBackward), y, dy);
         SameLength(nameof(ActivationBackward), y, dx);
-        if (activation is Activation.Gelu or Activation.GeluTanh && ReferenceEquals(x.Storage, y.Storage) && x.Offset == y.Offset)
+        NotLeakyRelu(nameof(ActivationBackward), activation);
+        if (activation is Activation.Gelu or Activation.GeluTanh or Activation.Silu && ReferenceEquals(x.Storage, y.Storage) && x.Offset == y.Offset)
         {
             throw new ArgumentException($"The {activation} backward reads the forward's input x, but x is its output y: run its forward out of place.", nameof(x));
         }
 
         device.Backend.ActivationBackward(activation, x, y, dy, dx);
+    }
+
+    /// <summary>
+    /// Leaky ReLU, as torch.nn.functional.leaky_relu: y = x for x &gt; 0, else negativeSlope·x. Any slope but NaN, as
+    /// PyTorch takes any (negative, zero, above 1, infinite). y may be x, but not if the backward is to run: it reads x.
+    /// </summary>
+    /// <exception cref="ArgumentException">The slope is NaN.</exception>
+    public static void LeakyReluForward(Tensor x, Tensor y, float negativeSlope)
+    {
+        var device = SameDevice(nameof(LeakyReluForward), x, y);
+        SameLength(nameof(LeakyReluForward), x, y);
+        CheckNegativeSlope(nameof(LeakyReluForward), negativeSlope);
+        device.Backend.LeakyReluForward(x, y, negativeSlope);
+    }
+
+    /// <summary>
+    /// The backward of <see cref="LeakyReluForward"/>: dx = dy for x &gt; 0, else negativeSlope·dy (at x = 0 too, as
+    /// PyTorch), from the forward's input x. dx may be dy.
+    /// </summary>
+    /// <exception cref="ArgumentException">The slope is NaN.</exception>
+    public static void LeakyReluBackward(Tensor x, Tensor dy, Tensor dx, float negativeSlope)
+    {
+        var device = SameDevice(nameof(LeakyReluBackward), x, dy, dx);
+        SameLength(nameof(LeakyReluBackward), x, dy);
+        SameLength(nameof(LeakyReluBackward), x, dx);
+        CheckNegativeSlope(nameof(LeakyReluBackward), negativeSlope);
+        device.Backend.LeakyReluBackward(x, dy, dx, negativeSlope);
+    }
+
+    /// <summary>Refuses a NaN leaky ReLU slope, which would make every output it touches NaN.</summary>
+    internal static void CheckNegativeSlope(string op, float negativeSlope)
+    {
+        if (float.IsNaN(negativeSlope))
+        {
+            throw new ArgumentException($"{op}: the negative slope is NaN; it may be any other float.", nameof(negativeSlope));
+        }
+    }
+
+    private static void NotLeakyRelu(string op, Activation activation)
+    {
+        if (activation == Activation.LeakyRelu)
+        {
+            throw new ArgumentException($"{op}: LeakyRelu has a slope; run it with {nameof(LeakyReluForward)} and {nameof(LeakyReluBackward)}.", nameof(activation));
+        }
     }
 
     /// <summary>Inverted dropout with a counter-based mask keyed by (seed, stream); the backward is the same call on gradients.</summary>

@@ -81,6 +81,41 @@ internal readonly struct GeluTanhOperator : IUnaryOperator
     }
 }
 
+/// <summary>
+/// y = x·σ(x), torch.nn.SiLU, with σ(x) = (x &lt; 0 ? e : 1)/(1 + e) and e = e^(−|x|) (<see cref="FloatExp"/>): e is in
+/// [0, 1], so nothing overflows, and σ keeps its relative accuracy for very negative x. As PyTorch's x/(1 + e^(−x)),
+/// +∞ gives +∞ and −∞ or NaN give NaN (−∞·0).
+/// </summary>
+internal readonly struct SiluOperator : IUnaryOperator
+{
+    public TVector Invoke<TLanes, TVector>(TVector x)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct => TLanes.Multiply(x, Sigmoid<TLanes, TVector>(x, out _, out _));
+
+    /// <summary>σ(x) as (x &lt; 0 ? e : 1)/d, with <paramref name="e"/> = e^(−|x|) and <paramref name="d"/> = 1 + e.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TVector Sigmoid<TLanes, TVector>(TVector x, out TVector e, out TVector d)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        e = TLanes.Exp(TLanes.Subtract(TLanes.Create(0f), TLanes.Abs(x)));
+        d = TLanes.Add(TLanes.Create(1f), e);
+        return TLanes.Divide(TLanes.WhereLess(x, TLanes.Create(0f), e, TLanes.Create(1f)), d);
+    }
+}
+
+/// <summary>
+/// y = x for x &gt; 0, else negativeSlope·x: torch.nn.LeakyReLU, comparison and product as PyTorch's (a NaN x gives NaN;
+/// at ±0 the product, so an infinite slope gives NaN there as in PyTorch).
+/// </summary>
+internal readonly struct LeakyReluOperator(float negativeSlope) : IUnaryOperator
+{
+    public TVector Invoke<TLanes, TVector>(TVector x)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+        => TLanes.WhereLess(TLanes.Create(0f), x, x, TLanes.Multiply(TLanes.Create(negativeSlope), x));
+}
+
 /// <summary>dx = dy where y &gt; 0, else 0. Invoke(y, dy).</summary>
 internal readonly struct ReluBackwardOperator : IBinaryOperator
 {
@@ -145,4 +180,29 @@ internal readonly struct GeluTanhBackwardOperator : IBinaryOperator
         var ds = TLanes.Multiply(TLanes.Multiply(x, TLanes.Divide(e, TLanes.Multiply(d, d))), twoDu);
         return TLanes.Multiply(dy, TLanes.Add(TLanes.Add(s, ds), nanIfNotFinite));
     }
+}
+
+/// <summary>
+/// dx = dy·(σ + x·σ·(1 − σ)), SiLU's derivative σ(x)·(1 + x·(1 − σ(x))), with σ·(1 − σ) = e/(1 + e)² and e = e^(−|x|)
+/// (<see cref="SiluOperator.Sigmoid"/>): nothing overflows, and σ·(1 − σ) keeps its relative accuracy for large |x|,
+/// where 1 − σ from a rounded σ would be 0. Invoke(x, dy). ±∞ and NaN give NaN (∞·0), as PyTorch's.
+/// </summary>
+internal readonly struct SiluBackwardOperator : IBinaryOperator
+{
+    public TVector Invoke<TLanes, TVector>(TVector x, TVector dy)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        var s = SiluOperator.Sigmoid<TLanes, TVector>(x, out var e, out var d);
+        return TLanes.Multiply(dy, TLanes.MultiplyAdd(x, TLanes.Divide(e, TLanes.Multiply(d, d)), s));
+    }
+}
+
+/// <summary>dx = dy where x &gt; 0, else negativeSlope·dy (at x = 0 too, and for NaN x, as PyTorch). Invoke(x, dy).</summary>
+internal readonly struct LeakyReluBackwardOperator(float negativeSlope) : IBinaryOperator
+{
+    public TVector Invoke<TLanes, TVector>(TVector x, TVector dy)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+        => TLanes.WhereLess(TLanes.Create(0f), x, dy, TLanes.Multiply(TLanes.Create(negativeSlope), dy));
 }

@@ -23,6 +23,9 @@ internal static class CpuActivation
             case Activation.GeluTanh:
                 CpuElementwise.UnaryParallel(x, y, default(GeluTanhOperator), threads, width);
                 break;
+            case Activation.Silu:
+                CpuElementwise.UnaryParallel(x, y, default(SiluOperator), threads, width);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
         }
@@ -30,7 +33,7 @@ internal static class CpuActivation
 
     /// <summary>
     /// dx = dy·f'(x), from the forward input x or output y = f(x), whichever f' is written through: relu y &gt; 0,
-    /// tanh 1 − y², sigmoid y(1 − y), GELU and its tanh form x. dx may be dy.
+    /// tanh 1 − y², sigmoid y(1 − y), GELU, its tanh form and SiLU x. dx may be dy.
     /// </summary>
     public static void Backward(Activation activation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
     {
@@ -51,8 +54,19 @@ internal static class CpuActivation
             case Activation.GeluTanh:
                 CpuElementwise.BinaryParallel(x, dy, dx, default(GeluTanhBackwardOperator), threads, width);
                 break;
+            case Activation.Silu:
+                CpuElementwise.BinaryParallel(x, dy, dx, default(SiluBackwardOperator), threads, width);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
         }
     }
+
+    /// <summary>y = x for x &gt; 0, else <paramref name="negativeSlope"/>·x (<see cref="Activation.LeakyRelu"/>); y may be x. At most <paramref name="width"/> wide.</summary>
+    public static void LeakyReluForward(ReadOnlySpan<float> x, Span<float> y, float negativeSlope, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        => CpuElementwise.UnaryParallel(x, y, new LeakyReluOperator(negativeSlope), threads, width);
+
+    /// <summary>dx = dy for x &gt; 0, else <paramref name="negativeSlope"/>·dy, from the forward input x; dx may be dy.</summary>
+    public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float negativeSlope, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        => CpuElementwise.BinaryParallel(x, dy, dx, new LeakyReluBackwardOperator(negativeSlope), threads, width);
 }

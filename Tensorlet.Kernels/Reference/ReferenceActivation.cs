@@ -14,6 +14,7 @@ internal static class ReferenceActivation
         Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
         Activation.Gelu => x * NormalCdf(x),
         Activation.GeluTanh => 0.5 * x * (1 + Math.Tanh(TanhArgument(x))),
+        Activation.Silu => x * Sigmoid(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 
@@ -25,6 +26,7 @@ internal static class ReferenceActivation
         Activation.Sigmoid => dy * y * (1 - y),
         Activation.Gelu => dy * (NormalCdf(x) + (x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI))),
         Activation.GeluTanh => dy * GeluTanhDerivative(x),
+        Activation.Silu => dy * Sigmoid(x) * (1 + (x * (1 - Sigmoid(x)))),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 
@@ -36,6 +38,15 @@ internal static class ReferenceActivation
             y[i] = Forward(activation, x[i]);
         }
     }
+
+    /// <summary>Leaky ReLU, x for x &gt; 0 else <paramref name="negativeSlope"/>·x.</summary>
+    public static double LeakyRelu(double x, double negativeSlope) => x > 0 ? x : negativeSlope * x;
+
+    /// <summary>dy·Leaky ReLU′(x): dy for x &gt; 0, else <paramref name="negativeSlope"/>·dy (at 0 too, as PyTorch).</summary>
+    public static double LeakyReluBackward(double x, double dy, double negativeSlope) => x > 0 ? dy : negativeSlope * dy;
+
+    /// <summary>σ(x) = 1/(1 + exp(−x)).</summary>
+    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 
     /// <summary>Φ(x) = 0.5·erfc(−x/√2), the standard normal's distribution function, accurate far into its left tail.</summary>
     private static double NormalCdf(double x) => 0.5 * ReferenceErf.Erfc(-x / Math.Sqrt(2));

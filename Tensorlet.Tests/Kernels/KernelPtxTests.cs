@@ -48,6 +48,8 @@ public sealed partial class KernelPtxTests
         [
             $"{nameof(ElementwiseKernels)}.{nameof(ElementwiseKernels.ActivationForward)}",
             $"{nameof(ElementwiseKernels)}.{nameof(ElementwiseKernels.ActivationBackward)}",
+            $"{nameof(ElementwiseKernels)}.{nameof(ElementwiseKernels.LeakyReluForward)}",
+            $"{nameof(ElementwiseKernels)}.{nameof(ElementwiseKernels.LeakyReluBackward)}",
             $"{nameof(GatherScatterKernels)}.{nameof(GatherScatterKernels.Gather)}",
             $"{nameof(BiasKernels)}.{nameof(BiasKernels.SumColumnsPartial)}",
             $"{nameof(ReductionKernels)}.{nameof(ReductionKernels.SumOfSquaresPartial)}",

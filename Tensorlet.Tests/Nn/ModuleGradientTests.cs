@@ -21,7 +21,7 @@ public sealed class ModuleGradientTests
     {
         foreach (var device in TestDevices.All)
         {
-            foreach (var activation in new[] { Activation.Relu, Activation.Tanh, Activation.Sigmoid, Activation.Gelu, Activation.GeluTanh })
+            foreach (var activation in ActivationCase.All)
             {
                 yield return new TestCaseData(device, activation, false);
                 yield return new TestCaseData(device, activation, true);
@@ -30,7 +30,7 @@ public sealed class ModuleGradientTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void EmbeddingSliceLinearAndCrossEntropyMatchFiniteDifferences(string deviceName, Activation activation, bool sum)
+    public void EmbeddingSliceLinearAndCrossEntropyMatchFiniteDifferences(string deviceName, ActivationCase activation, bool sum)
     {
         var device = TestDevices.Get(deviceName);
         var reference = new ReferenceModules();
@@ -39,7 +39,7 @@ public sealed class ModuleGradientTests
         var analytic = ClassifierGradients(reference, activation, sum);
         GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => ClassifierLoss(reference, activation, sum));
 
-        using var model = new Sequential(new Embedding(Vocabulary, Dim), new Slice(-1, 1), new Linear(Dim, Hidden), ActivationModule.Create(activation), new Linear(Hidden, Classes));
+        using var model = new Sequential(new Embedding(Vocabulary, Dim), new Slice(-1, 1), new Linear(Dim, Hidden), activation.Module(), new Linear(Hidden, Classes));
         model.Build(device);
         Load(model, reference);
         using var x = device.IndexFromArray(Indices, Steps, Batch);
@@ -101,7 +101,7 @@ public sealed class ModuleGradientTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void LinearActivationsAndMseMatchFiniteDifferencesIncludingTheInputGradient(string deviceName, Activation activation, bool sum)
+    public void LinearActivationsAndMseMatchFiniteDifferencesIncludingTheInputGradient(string deviceName, ActivationCase activation, bool sum)
     {
         var device = TestDevices.Get(deviceName);
         const int n = 4, inFeatures = 3, outFeatures = 2;
@@ -126,7 +126,7 @@ public sealed class ModuleGradientTests
         var analytic = Run().Grads;
         GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
 
-        using var model = new Sequential(new Linear(inFeatures, Hidden), ActivationModule.Create(activation), new Linear(Hidden, outFeatures));
+        using var model = new Sequential(new Linear(inFeatures, Hidden), activation.Module(), new Linear(Hidden, outFeatures));
         model.Build(device);
         Load(model, reference);
         using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), n, inFeatures);
@@ -549,11 +549,11 @@ public sealed class ModuleGradientTests
         from paddingIdx in new[] { 2, -2 }
         select new TestCaseData(device, paddingIdx);
 
-    private static double ClassifierLoss(ReferenceModules reference, Activation activation, bool sum) => ClassifierPass(reference, activation, sum).Loss;
+    private static double ClassifierLoss(ReferenceModules reference, ActivationCase activation, bool sum) => ClassifierPass(reference, activation, sum).Loss;
 
-    private static Dictionary<string, double[]> ClassifierGradients(ReferenceModules reference, Activation activation, bool sum) => ClassifierPass(reference, activation, sum).Grads;
+    private static Dictionary<string, double[]> ClassifierGradients(ReferenceModules reference, ActivationCase activation, bool sum) => ClassifierPass(reference, activation, sum).Grads;
 
-    private static (double Loss, Dictionary<string, double[]> Grads) ClassifierPass(ReferenceModules reference, Activation activation, bool sum, int paddingIdx = -1, double[]? paddingRow = null)
+    private static (double Loss, Dictionary<string, double[]> Grads) ClassifierPass(ReferenceModules reference, ActivationCase activation, bool sum, int paddingIdx = -1, double[]? paddingRow = null)
     {
         var e = reference.Embedding("0", Indices, Dim, paddingIdx, paddingRow);
         var last = e[((Steps - 1) * Batch * Dim)..];

@@ -76,6 +76,20 @@ public sealed class ModuleTests
     }
 
     [Test]
+    public void LeakyRelusSlopeIsPyTorchsDefaultOrAnyFloatButNaN()
+    {
+        using var leaky = new LeakyRelu();
+        using var created = (LeakyRelu)ActivationModule.Create(Activation.LeakyRelu);
+        using var steep = new LeakyRelu(float.NegativeInfinity);
+        using var silu = new Silu();
+        Assert.That((leaky.NegativeSlope, leaky.Function, created.NegativeSlope, steep.NegativeSlope), Is.EqualTo((0.01f, Activation.LeakyRelu, 0.01f, float.NegativeInfinity)));
+        Assert.That(silu.Function, Is.EqualTo(Activation.Silu));
+        var error = Assert.Throws<ArgumentException>(() => _ = new LeakyRelu(float.NaN))!;
+        Assert.That(error.Message, Does.StartWith("LeakyRelu: the negative slope is NaN"));
+        Assert.That(error.ParamName, Is.EqualTo("negativeSlope"));
+    }
+
+    [Test]
     public void AModuleAppearsOnceAndARefusedSequentialLeavesItsModulesFree()
     {
         var shared = new Linear(2, 2);

@@ -1,5 +1,6 @@
 using Tensorlet.Kernels;
 using Tensorlet.Kernels.Reference;
+using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Nn;
 
@@ -65,15 +66,10 @@ internal sealed class ReferenceModules
     }
 
     /// <summary>f(x), element by element (<see cref="ReferenceActivation"/>).</summary>
-    public static double[] Activate(Activation f, double[] x) => Array.ConvertAll(x, v => ReferenceActivation.Forward(f, v));
+    public static double[] Activate(ActivationCase f, double[] x) => f.Reference(x);
 
     /// <summary>dx from dy, the activation's input x and its output y.</summary>
-    public static double[] ActivateBackward(Activation f, double[] x, double[] y, double[] dy)
-    {
-        var dx = new double[y.Length];
-        ReferenceActivation.Backward(f, x, y, dy, dx);
-        return dx;
-    }
+    public static double[] ActivateBackward(ActivationCase f, double[] x, double[] y, double[] dy) => f.ReferenceBackward(x, y, dy);
 
     /// <summary>
     /// nn.LayerNorm over the last D of x [N, D] with <c>{name}.weight</c> and <c>{name}.bias</c> where present, by

@@ -30,6 +30,11 @@ internal sealed partial class CpuBackend
     public void ActivationBackward(Activation activation, Tensor x, Tensor y, Tensor dy, Tensor dx)
         => CpuActivation.Backward(activation, x.ReadSpan, y.ReadSpan, dy.ReadSpan, dx.Span, Threads, Plan.Width);
 
+    public void LeakyReluForward(Tensor x, Tensor y, float negativeSlope) => CpuActivation.LeakyReluForward(x.Span, y.Span, negativeSlope, Threads, Plan.Width);
+
+    public void LeakyReluBackward(Tensor x, Tensor dy, Tensor dx, float negativeSlope)
+        => CpuActivation.LeakyReluBackward(x.ReadSpan, dy.ReadSpan, dx.Span, negativeSlope, Threads, Plan.Width);
+
     public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Threads, Plan.Width);
 
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)

@@ -150,6 +150,22 @@ internal sealed partial class IlgpuBackend
         }
     }
 
+    public void LeakyReluForward(Tensor x, Tensor y, float negativeSlope)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.LeakyReluForward(Extent(x.Length), x.View, y.View, negativeSlope);
+        }
+    }
+
+    public void LeakyReluBackward(Tensor x, Tensor dy, Tensor dx, float negativeSlope)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.LeakyReluBackward(Extent(x.Length), x.View, dy.View, dx.View, negativeSlope);
+        }
+    }
+
     public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream)
     {
         if (x.Length == 0)

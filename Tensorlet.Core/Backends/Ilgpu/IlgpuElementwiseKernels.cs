@@ -18,6 +18,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, float>? scale;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? activationForward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? activationBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, float>? leakyReluForward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>? leakyReluBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>? gather;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>? scatterAdd;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, int>? scatterAddTransposed;
@@ -70,6 +72,12 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> ActivationBackward
         => activationBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationBackward);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, float> LeakyReluForward
+        => leakyReluForward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(ElementwiseKernels.LeakyReluForward);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float> LeakyReluBackward
+        => leakyReluBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(ElementwiseKernels.LeakyReluBackward);
 
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> Gather
         => gather ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(GatherScatterKernels.Gather);
