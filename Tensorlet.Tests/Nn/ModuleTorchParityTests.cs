@@ -228,6 +228,39 @@ public sealed class ModuleTorchParityTests
         AssertClose(gelu.Backward(dy).ToArray(), fixture[$"{form}.dx"].Data, 1e-4, $"{form}.dx");
     }
 
+    /// <summary>
+    /// nn.SiLU on [3, 5, 7] with 0, ±1e-3, ±5 to ±100, ±1e30, ±∞ and NaN among the values: output and input gradient,
+    /// non-finite values as PyTorch's (+∞ at +∞, NaN at −∞ and NaN; a NaN gradient at ±∞).
+    /// </summary>
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void SiluMatchesPyTorchOutputsAndInputGradients(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/silu_leaky_relu.safetensors"));
+        using var silu = new Silu();
+        using var x = device.FromArray(fixture["x"].Data, 3, 5, 7);
+        using var dy = device.FromArray(fixture["dy"].Data, 3, 5, 7);
+        var y = silu.Forward(x);
+        Assert.That(y.Shape, Is.EqualTo(new[] { 3, 5, 7 }));
+        AssertClose(y.ToArray(), fixture["silu.y"].Data, 1e-5, "silu.y");
+        AssertClose(silu.Backward(dy).ToArray(), fixture["silu.dx"].Data, 1e-4, "silu.dx");
+    }
+
+    /// <summary>nn.LeakyReLU at slopes 0.01 (its default), −0.5, 0, 1.5 and +∞ on the same values: output and input gradient.</summary>
+    [TestCaseSource(nameof(LeakyReluCases))]
+    public void LeakyReluMatchesPyTorchOutputsAndInputGradients(string deviceName, int slopeIndex)
+    {
+        var device = TestDevices.Get(deviceName);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/silu_leaky_relu.safetensors"));
+        float slope = fixture["leaky_relu.slopes"].Data[slopeIndex];
+        const int n = 3 * 5 * 7;
+        using var leaky = new LeakyRelu(slope);
+        using var x = device.FromArray(fixture["x"].Data, 3, 5, 7);
+        using var dy = device.FromArray(fixture["dy"].Data, 3, 5, 7);
+        AssertClose(leaky.Forward(x).ToArray(), fixture["leaky_relu.y"].Data[(slopeIndex * n)..((slopeIndex + 1) * n)], 1e-5, $"leaky_relu.y[{slope}]");
+        AssertClose(leaky.Backward(dy).ToArray(), fixture["leaky_relu.dx"].Data[(slopeIndex * n)..((slopeIndex + 1) * n)], 1e-4, $"leaky_relu.dx[{slope}]");
+    }
+
     [Test]
     public void AStateDictSavedByPyTorchLoadsAndGivesItsLogits()
     {
@@ -267,6 +300,9 @@ public sealed class ModuleTorchParityTests
             File.Delete(path);
         }
     }
+
+    private static IEnumerable<TestCaseData> LeakyReluCases()
+        => TestDevices.All.SelectMany(device => Enumerable.Range(0, 5).Select(slope => new TestCaseData(device, slope)));
 
     private static IEnumerable<TestCaseData> GeluCases()
         => TestDevices.All.SelectMany(device => new[] { GeluApproximation.None, GeluApproximation.Tanh }.Select(approximate => new TestCaseData(device, approximate)));
