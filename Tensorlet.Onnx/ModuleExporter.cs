@@ -13,8 +13,9 @@ namespace Tensorlet.Onnx;
 /// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="Nn.Permute"/> a Transpose by its dims, <see cref="MaxPool1d"/>
 /// a MaxPool, <see cref="AvgPool1d"/> an AveragePool (ceil_mode 1 for either made with ceilMode), <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/>
 /// of output size 1 a GlobalMaxPool or GlobalAveragePool (ONNX has no adaptive pooling of another size),
-/// <see cref="Relu"/>, <see cref="Tanh"/> and <see cref="Sigmoid"/> their operators, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its
-/// tanh form Mul, Add and Tanh), <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
+/// <see cref="Relu"/>, <see cref="Tanh"/> and <see cref="Sigmoid"/> their operators, <see cref="LeakyRelu"/> a LeakyRelu
+/// with its slope as alpha, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its tanh form Mul, Add and
+/// Tanh), <see cref="Silu"/> a Sigmoid then a Mul, <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
 /// <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
 /// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot), with
 /// a Transpose before and after when the module is batch-first.
@@ -223,7 +224,7 @@ public static class ModuleExporter
                     return Permute(permute, prefix, name, x);
                 case ActivationModule activation:
                     Expect(module, prefix, x, indices: false);
-                    return x.With(builder.Activation(activation.Function, x.Name, name), [.. x.Shape]);
+                    return x.With(builder.Activation(activation.Function, x.Name, name, (activation as LeakyRelu)?.NegativeSlope ?? OnnxGraphBuilder.DefaultNegativeSlope), [.. x.Shape]);
                 case SoftmaxModule:
                     Expect(module, prefix, x, indices: false);
                     return x.With(builder.Softmax(x.Name, module is LogSoftmax, name), [.. x.Shape]);
@@ -240,7 +241,7 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, Conv1d, Flatten, Permute, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, Conv1d, Flatten, Permute, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Silu, LeakyRelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
             }
         }
 

@@ -91,21 +91,28 @@ internal sealed class OnnxGraphBuilder
         return AddLinearBias(prefix, "Linear", Node("MatMul", prefix, [input, transposed]), weight, bias);
     }
 
+    /// <summary>nn.LeakyReLU's default slope, which <see cref="Activation"/> takes when given none.</summary>
+    public const float DefaultNegativeSlope = 0.01f;
+
     /// <summary>
-    /// An element-wise activation: Relu, Tanh or Sigmoid, one node each; GELU, which opset 14 lacks, composed of the
-    /// operators PyTorch's exporter uses for it (<see cref="Gelu"/>, <see cref="GeluTanh"/>).
+    /// An element-wise activation: Relu, Tanh, Sigmoid and LeakyRelu (its slope as <c>alpha</c>), one node each; GELU
+    /// and SiLU, which opset 14 lacks, composed of the operators PyTorch's exporter uses for them (<see cref="Gelu"/>,
+    /// <see cref="GeluTanh"/>; SiLU as Sigmoid then Mul).
     /// </summary>
     /// <param name="activation">The activation.</param>
     /// <param name="input">The value it reads.</param>
     /// <param name="name">The layer's name (used for node names).</param>
-    public string Activation(Activation activation, string input, string name = "activation") => activation switch
+    /// <param name="negativeSlope">Leaky ReLU's slope (the others have none).</param>
+    public string Activation(Activation activation, string input, string name = "activation", float negativeSlope = DefaultNegativeSlope) => activation switch
     {
         Kernels.Activation.Relu => Node("Relu", name, [input]),
         Kernels.Activation.Tanh => Node("Tanh", name, [input]),
         Kernels.Activation.Sigmoid => Node("Sigmoid", name, [input]),
         Kernels.Activation.Gelu => Gelu(input, name),
         Kernels.Activation.GeluTanh => GeluTanh(input, name),
-        _ => throw new OnnxExportException($"The activation '{name}' ({activation}) has no ONNX export; Relu, Tanh, Sigmoid, Gelu and GeluTanh do."),
+        Kernels.Activation.Silu => Node("Mul", name, [input, Node("Sigmoid", name, [input])]),
+        Kernels.Activation.LeakyRelu => Node("LeakyRelu", name, [input], attributes: [Float("alpha", negativeSlope)]),
+        _ => throw new OnnxExportException($"The activation '{name}' ({activation}) has no ONNX export; Relu, Tanh, Sigmoid, Gelu, GeluTanh, Silu and LeakyRelu do."),
     };
 
     /// <summary>

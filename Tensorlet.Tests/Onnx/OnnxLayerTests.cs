@@ -56,6 +56,7 @@ public sealed class OnnxLayerTests
     [TestCase(Activation.Sigmoid)]
     [TestCase(Activation.Gelu)]
     [TestCase(Activation.GeluTanh)]
+    [TestCase(Activation.Silu)]
     public void ActivationMatchesTensorlet(Activation activation)
     {
         var device = TestDevices.Get("cpu");
@@ -67,6 +68,26 @@ public sealed class OnnxLayerTests
         var builder = new OnnxGraphBuilder(new Dictionary<string, (int[], float[])>());
         builder.Output(builder.Activation(activation, builder.Input("x", OnnxElementType.Float, "N", 5)), "y", OnnxElementType.Float, "N", 5);
         using var session = new OrtSession(builder.ToModelBytes());
+        Assert.That(session.Run(OrtSession.Floats("x", x, 8, 5))["y"].Data, Is.EqualTo(output.ToArray()).Within(Tolerance));
+    }
+
+    [TestCase(0.01f)]
+    [TestCase(-0.5f)]
+    [TestCase(1.5f)]
+    public void LeakyReluMatchesTensorletWithItsSlopeAsAlpha(float slope)
+    {
+        var device = TestDevices.Get("cpu");
+        float[] x = [.. Uniform(new Random(5), 35, 4f), -30f, -1e-3f, 1e-3f, 30f, 0f];
+        using var input = device.FromArray(x, 8, 5);
+        using var output = device.Zeros(8, 5);
+        Ops.LeakyReluForward(input, output, slope);
+
+        var builder = new OnnxGraphBuilder(new Dictionary<string, (int[], float[])>());
+        builder.Output(builder.Activation(Activation.LeakyRelu, builder.Input("x", OnnxElementType.Float, "N", 5), negativeSlope: slope), "y", OnnxElementType.Float, "N", 5);
+        var bytes = builder.ToModelBytes();
+        var node = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph.Node.Single(n => n.OpType == "LeakyRelu");
+        Assert.That((node.OpType, node.Attribute.Single().Name, node.Attribute.Single().F), Is.EqualTo(("LeakyRelu", "alpha", slope)));
+        using var session = new OrtSession(bytes);
         Assert.That(session.Run(OrtSession.Floats("x", x, 8, 5))["y"].Data, Is.EqualTo(output.ToArray()).Within(Tolerance));
     }
 

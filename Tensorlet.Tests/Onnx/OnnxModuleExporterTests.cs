@@ -410,6 +410,19 @@ public sealed class OnnxModuleExporterTests
     }
 
     [Test]
+    public void SiluAndLeakyReluExportAndMatchTensorlet()
+    {
+        using var model = new Sequential(new Linear(5, 8), new Silu(), new Linear(8, 6), new LeakyRelu(0.2f), new Linear(6, 3), new LeakyRelu());
+        model.Build(TestDevices.Get("cpu"), seed: 17);
+        model.Eval();
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(ModuleExporter.Export(model)).Graph;
+        Assert.That(graph.Node.Where(n => n.Name.StartsWith("1/", StringComparison.Ordinal)).Select(n => n.OpType), Is.EqualTo(new[] { "Sigmoid", "Mul" }), "SiLU as Sigmoid then Mul");
+        var leaky = graph.Node.Where(n => n.OpType == "LeakyRelu").ToArray();
+        Assert.That(leaky.Select(n => n.Attribute.Single(a => a.Name == "alpha").F), Is.EqualTo(new[] { 0.2f, 0.01f }), "each module's slope as alpha");
+        AssertMatchesOnnxRuntimeOnRows(model, inFeatures: 5, outFeatures: 3, new Random(18), scale: 8f);
+    }
+
+    [Test]
     public void LayerNormsAfterALinearAndAnLstmMatchTensorletInEvalMode()
     {
         const int vocabulary = 7, embedding = 4, hidden = 5, classes = 3;
