@@ -192,6 +192,29 @@ public sealed class Conv1dModuleTests
         ModuleTorchParityTests.AssertClose(two.Dx, batch.Dx.AsSpan(inChannels * length).ToArray(), 1e-5, "dx of samples 1 and 2");
     }
 
+    // An empty batch (N = 0), which PyTorch takes: an empty output and input gradient and no change to the parameter
+    // gradients, grouped or not, through two backward passes (every group's empty slice is the same empty operand).
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void AnEmptyBatchGivesEmptyResultsAndLeavesTheGradients(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        foreach (int groups in new[] { 1, 3 })
+        {
+            using var conv = new Conv1d(6, 9, 3, padding: 1, groups: groups);
+            conv.Build(device, seed: 6);
+            conv.Parameters.ZeroGradients();
+            using var x = device.Zeros(0, 6, 5);
+            using var dy = device.Zeros(0, 9, 5);
+            for (int pass = 0; pass < 2; pass++)
+            {
+                Assert.That(conv.Forward(x).Shape.ToArray(), Is.EqualTo(new[] { 0, 9, 5 }), $"groups {groups}");
+                Assert.That(conv.Backward(dy).Shape.ToArray(), Is.EqualTo(new[] { 0, 6, 5 }), $"groups {groups}");
+            }
+
+            Assert.That(conv.Parameters.Gradients.ToArray(), Is.All.EqualTo(0f), $"groups {groups}");
+        }
+    }
+
     [Test]
     public void BadInputIsRefusedInOneLineAndTheLayerGoesOn()
     {

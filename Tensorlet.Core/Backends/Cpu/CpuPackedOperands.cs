@@ -22,6 +22,13 @@ internal sealed class CpuPackedOperands : IDisposable
     /// </summary>
     public PackedMatrix? For(Tensor b, bool transposeB, int k, int n, int threads, GemmGeometry geometry, bool keepNow, int groups = 1)
     {
+        // An empty op(B) (k or n of 0: an empty batch's operand) has nothing to pack, and several empty operands share
+        // one buffer and offset, so it would count as a second use.
+        if (!keepNow && ((long)k * n == 0))
+        {
+            return null;
+        }
+
         var storage = b.CpuStorage;
         var slot = SlotFor(storage, b.Offset, transposeB);
         if (slot.Packed is { IsDisposed: false } packed && slot.PackedVersion == storage.Version && packed.Fits(k, n, geometry, groups))
