@@ -302,7 +302,7 @@ public static class ModuleExporter
             }
 
             var length = x.Shape[2];
-            OnnxDimension Pooled(Func<int, int> outputLength, int kernelSize, int stride, int padding, int dilation, bool ceilMode) => length.Symbol is null
+            OnnxDimension Pooled(Func<int, int> outputLength, int kernelSize, int stride, int padding, int dilation, bool ceilMode) => length.Symbol is null && !DropsAWindow(length.Size, outputLength, kernelSize, stride, padding, dilation, ceilMode)
                 ? FixedOutputLength(module, prefix, length.Size, outputLength((int)length.Size), MinimumLength(kernelSize, stride, padding, dilation, ceilMode))
                 : $"{name}.L_out";
             return module switch
@@ -321,6 +321,22 @@ public static class ModuleExporter
                 ? outLength
                 : throw new OnnxExportException(
                     $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' needs an input length of at least {minimumLength}, but the length there is fixed at {length}.");
+
+        // Whether ceil mode drops, at fixed length L, a last window that would start in the right padding (PyTorch's
+        // rule, and ONNX's shape inference from 1.16 on). Earlier checkers infer the undropped length and refuse a
+        // graph that declares the dropped one, so such an output's length is declared as a symbol.
+        private static bool DropsAWindow(long length, Func<int, int> outputLength, int kernelSize, int stride, int padding, int dilation, bool ceilMode)
+        {
+            if (!ceilMode)
+            {
+                return false;
+            }
+
+            long span = length + (2L * padding) - ((long)dilation * (kernelSize - 1)) - 1;
+            long undropped = (long)Math.Ceiling((double)span / stride) + 1;
+            int dropped = outputLength((int)length);
+            return dropped >= 1 && dropped < undropped;
+        }
 
         // The shortest L that gives a sliding window one output: L + 2·padding − dilation·(k − 1) − 1 at least 0, or at
         // least 1 − stride in ceil mode, where the window may run past the end (the modules' own refusal says the same).

@@ -211,6 +211,16 @@ public sealed class OnnxModuleExporterTests
         var output = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(fixedBytes).Graph.Output[0];
         Assert.That(output.Type.TensorType.Shape.Dim[2].DimValue, Is.EqualTo(4));
         AssertMatchesOnnxRuntimeAtLengths(fixedLength, fixedBytes, new Random(32), 10);
+
+        // Fixed at 10, k 2, stride 3, padding 1: the ceiling gives 5 windows, the fifth starting in the right padding,
+        // which PyTorch drops (4). ONNX before 1.16 infers 5 and its checker refuses a declared 4, so the length is a
+        // symbol; ONNX Runtime gives the 4 values.
+        using var dropping = new Sequential(new Linear(10, 10), new MaxPool1d(2, stride: 3, padding: 1, ceilMode: true));
+        dropping.Build(device, seed: 33);
+        var droppingBytes = ModuleExporter.Export(dropping);
+        var droppingOutput = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(droppingBytes).Graph.Output[0];
+        Assert.That(droppingOutput.Type.TensorType.Shape.Dim[2].DimParam, Is.Not.Empty, "a symbol, not the dropped length");
+        AssertMatchesOnnxRuntimeAtLengths(dropping, droppingBytes, new Random(34), 10);
     }
 
     // A window that does not fit a length fixed before it (by a Linear, or by the windows after one) is refused at
