@@ -123,5 +123,15 @@ public sealed class LeakyRelu : ActivationModule
 
     private protected override void ApplyForward(Tensor x, Tensor y) => Ops.LeakyReluForward(x, y, NegativeSlope);
 
-    private protected override void ApplyBackward(Tensor x, Tensor y, Tensor dy) => Ops.LeakyReluBackward(x, dy, dy, NegativeSlope);
+    // In place (x is y), y's sign is x's for a slope of 0 or more, so y stands for x; a negative slope flips it, and
+    // the gradient would be taken on the wrong side, so that is refused, as PyTorch's in-place LeakyReLU refuses it.
+    private protected override void ApplyBackward(Tensor x, Tensor y, Tensor dy)
+    {
+        if (NegativeSlope < 0 && ReferenceEquals(x.Storage, y.Storage) && x.Offset == y.Offset)
+        {
+            throw new ArgumentException($"The LeakyRelu backward with a negative slope ({NegativeSlope}) reads the forward's input x, but x is its output y: run its forward out of place.", nameof(x));
+        }
+
+        Ops.LeakyReluBackward(x, dy, dy, NegativeSlope);
+    }
 }

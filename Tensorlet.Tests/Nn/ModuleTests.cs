@@ -89,6 +89,31 @@ public sealed class ModuleTests
         Assert.That(error.ParamName, Is.EqualTo("negativeSlope"));
     }
 
+    // Fed its own output buffer, a LeakyRelu runs in place: with a slope of 0 or more, y's sign is x's and the gradient
+    // is right (0.5 at y = 1, from x = 1); a negative slope flips the sign of x < 0, so its backward is refused in
+    // one line, as PyTorch's in-place LeakyReLU refuses it, where it would give 1 instead of the slope.
+    [TestCase(0.5f, false)]
+    [TestCase(-0.5f, true)]
+    public void ALeakyRelusBackwardAfterAnInPlaceForwardIsRightOrRefused(float slope, bool refused)
+    {
+        var device = TestDevices.Get("cpu");
+        using var leaky = new LeakyRelu(slope);
+        using var x = device.FromArray([-2f, 1f], 2);
+        var own = leaky.Forward(x);
+        Ops.Fill(own, -2f);
+        leaky.Forward(own);
+        using var dy = device.FromArray([1f, 1f], 2);
+        if (refused)
+        {
+            var error = Assert.Throws<ArgumentException>(() => leaky.Backward(dy))!;
+            Assert.That(error.Message, Does.StartWith("The LeakyRelu backward with a negative slope (-0.5) reads the forward's input x, but x is its output y"));
+        }
+        else
+        {
+            Assert.That(leaky.Backward(dy).ToArray(), Is.EqualTo(new[] { slope, slope }));
+        }
+    }
+
     [Test]
     public void AModuleAppearsOnceAndARefusedSequentialLeavesItsModulesFree()
     {
