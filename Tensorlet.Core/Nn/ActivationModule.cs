@@ -44,6 +44,7 @@ public abstract class ActivationModule : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         var y = output.Get(input.Device, input.Rows, input.Columns);
         ApplyForward(input, y);
         savedInput = input;

@@ -107,20 +107,14 @@ public sealed class BatchNorm1d : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         if (input.Rank is not (2 or 3) || input.Shape[1] != NumFeatures || (input.Rank == 3 && input.Shape[2] == 0))
         {
             throw new ArgumentException(
                 $"BatchNorm1d({NumFeatures}) takes [N, {NumFeatures}] or [N, {NumFeatures}, L] input, channels on dimension 1, but got a tensor of shape {input.ShapeText}.", nameof(input));
         }
 
-        // Checked here, before any state moves: Ops would refuse the device too, but only after the count had.
-        input.ThrowIfDisposed();
         var device = input.Device;
-        if (!ReferenceEquals(device, Device))
-        {
-            throw new ArgumentException($"BatchNorm1d({NumFeatures}) is on {Device.Name}, but its input {input.ShapeText} is on {OtherDeviceName(device, Device)}: copy the input to the module's device.", nameof(input));
-        }
-
         long perChannel = input.Length / NumFeatures;
         bool batchStatistics = Training || !TrackRunningStats;
         if (batchStatistics && perChannel <= 1)

@@ -142,6 +142,7 @@ public sealed class Conv1d : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         if (input.Rank != 3 || input.Shape[1] != InChannels)
         {
             throw new ArgumentException($"{Describe()} takes input [N, {InChannels}, L] but got a tensor of shape {input.ShapeText}.", nameof(input));

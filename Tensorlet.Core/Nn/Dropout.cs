@@ -39,6 +39,7 @@ public sealed class Dropout : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         var y = Forward(input, Training, moduleSeed ^ salt, moduleStream);
         moduleStream++;
         return LastOutput = input.Rank == 2 && !ReferenceEquals(y, input) ? y : outputShaped.Like(y, input, input.Shape[^1]);

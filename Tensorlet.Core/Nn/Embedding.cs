@@ -57,6 +57,7 @@ public sealed class Embedding : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         var flat = flatIndices.Of(input);
         var y = output.Get(input.Device, (int)input.Length, EmbeddingDim);
         Ops.GatherRows(Weight.Value, flat, y);

@@ -17,6 +17,7 @@ public sealed class Flatten : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         if (input.Rank < 2)
         {
             throw new ArgumentException($"Flatten flattens the dimensions from 1 on of [N, ...] but got a tensor of shape {input.ShapeText}.", nameof(input));

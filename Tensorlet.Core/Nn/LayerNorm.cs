@@ -66,6 +66,7 @@ public sealed class LayerNorm : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         if (input.Shape[^1] != NormalizedShape)
         {
             throw new ArgumentException($"LayerNorm({NormalizedShape}) normalizes a last dimension of {NormalizedShape} but got a tensor of shape {input.ShapeText}.", nameof(input));

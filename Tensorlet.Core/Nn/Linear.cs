@@ -63,6 +63,7 @@ public sealed class Linear : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         if (input.Shape[^1] != InFeatures)
         {
             throw new ArgumentException($"Linear expects {InFeatures} input features but got a tensor of shape {input.ShapeText}.", nameof(input));
@@ -88,6 +89,7 @@ public sealed class Linear : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         var y = output.Get(input.Device, (int)input.Length, OutFeatures);
         Ops.GatherColumns(Weight.Value, flatIndices.Of(input), y, Bias?.Value);
         savedIndices = flatIndices.Of(input);
@@ -123,6 +125,9 @@ public sealed class Linear : Module
         Ops.Gemm(dy, false, Weight.Value, false, dx);
         return savedInputShaped!.Rank == 2 ? dx : inputGradientShaped.Like(dx, savedInputShaped, InFeatures);
     }
+
+    /// <summary>Its weight's device, which is its tree's once built and, in the layer form, its collection's.</summary>
+    private protected override Device? ModuleDevice => weight?.Value.Device;
 
     /// <summary>Registers <c>weight</c> [Out, In] and <c>bias</c> [Out] (when it has one) with nn.Linear's default initialisation.</summary>
     protected override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)

@@ -7,7 +7,8 @@ namespace Tensorlet.Nn;
 /// There is no autograd tape. Forward keeps what Backward needs (its input, or its output) and returns its result
 /// in a buffer the module owns and reuses, valid until the module's next Forward. Backward takes dL/d(output),
 /// accumulates dL/d(parameter) into every parameter's gradient, and returns dL/d(input) in a buffer the module owns,
-/// or null when the input has no gradient (token indices). Backward may use the gradient it is given as scratch.
+/// or null when the input has no gradient (token indices). Backward may use the gradient it is given as scratch. The
+/// library's modules refuse an input, or a gradient, on another device than theirs before anything of theirs changes.
 /// Containers such as <see cref="Sequential"/> chain these calls, so a model made of library modules needs no
 /// backward pass written by hand.
 /// </para>
@@ -212,11 +213,12 @@ public abstract class Module : IDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException">No Forward ran.</exception>
     /// <exception cref="ArgumentException">The gradient has another shape (the same elements in another shape, such as
-    /// [T, B, H] for a batch-first [B, T, H], included).</exception>
+    /// [T, B, H] for a batch-first [B, T, H], included), or is on another device than the module.</exception>
     private protected void CheckOutputGradient(Tensor outputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         var output = LastOutput ?? throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
+        CheckGradientDevice(outputGradient);
         int last = output.Shape[^1];
         bool asOutput = SameShape(outputGradient.Shape, output.Shape);
         bool asMatrix = outputGradient.Rank == 2 && outputGradient.Length == output.Length && outputGradient.Shape[^1] == last;
@@ -259,18 +261,48 @@ public abstract class Module : IDisposable
     {
         if (disposed)
         {
-            string module = statePrefix.Length == 0 ? GetType().Name : $"{GetType().Name} '{statePrefix}'";
             // No objectName: with one, the message gains a second line ("Object name: ...") that repeats this one.
-            throw new ObjectDisposedException(objectName: null, $"{module} has been disposed; a module cannot run after Dispose.");
+            throw new ObjectDisposedException(objectName: null, $"{ModuleName} has been disposed; a module cannot run after Dispose.");
         }
     }
 
     /// <summary>
-    /// How a refusal names <paramref name="device"/>, where a tensor is, beside <paramref name="moduleDevice"/>, where the
-    /// module is: by its name, or, for a separate instance of the same kind, as such.
+    /// The device the module works on, which its Forward's input and its Backward's dL/d(output) must be on: its tree's,
+    /// once built; null before, when a module without parameters takes its input's device. A module whose parameters are
+    /// in a collection of the caller's (a layer form, outside any tree) gives its parameters' device.
     /// </summary>
-    private protected static string OtherDeviceName(Device device, Device moduleDevice) =>
-        device.Name == moduleDevice.Name ? $"another {device.Name} device (a separate Device instance)" : device.Name;
+    private protected virtual Device? ModuleDevice => device;
+
+    /// <summary>
+    /// Throws, naming the module and both devices, unless <paramref name="input"/> is live and on <see cref="ModuleDevice"/>.
+    /// The library's modules call it at the start of Forward, before anything of theirs changes, so a refused input leaves
+    /// the last Forward ready for Backward.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is on another device than the module.</exception>
+    /// <exception cref="ObjectDisposedException">The input is disposed.</exception>
+    private protected void CheckInputDevice<T>(DeviceTensor<T> input)
+        where T : unmanaged
+        => CheckDevice(input, "its input", "copy the input to the module's device", nameof(input));
+
+    /// <summary>As <see cref="CheckInputDevice"/> for the dL/d(output) given to Backward (<see cref="CheckOutputGradient"/> calls it).</summary>
+    /// <exception cref="ArgumentException">The gradient is on another device than the module.</exception>
+    /// <exception cref="ObjectDisposedException">The gradient is disposed.</exception>
+    private protected void CheckGradientDevice(Tensor outputGradient)
+        => CheckDevice(outputGradient, "the dL/d(output) given to its Backward", "copy the gradient to the module's device", nameof(outputGradient));
+
+    // No allocation unless it throws: Forward and Backward run every batch.
+    private void CheckDevice<T>(DeviceTensor<T> tensor, string what, string remedy, string paramName)
+        where T : unmanaged
+    {
+        tensor.ThrowIfDisposed();
+        if (ModuleDevice is { } own && !ReferenceEquals(tensor.Device, own))
+        {
+            throw DeviceMismatch.Error(ModuleName, own, $"{what} {tensor.ShapeText}", tensor.Device, remedy, paramName);
+        }
+    }
+
+    // The module as errors name it: its type and, once its tree is built, its state_dict path.
+    private string ModuleName => statePrefix.Length == 0 ? GetType().Name : $"{GetType().Name} '{statePrefix}'";
 
     /// <summary>
     /// The error for a module used before its tree was built: either the root was not built, or this module was kept

@@ -79,6 +79,7 @@ public sealed class Permute : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         if (input.Rank != dims.Length)
         {
             throw new ArgumentException($"{described} permutes the {dims.Length} dimensions of its input but got a tensor of shape {input.ShapeText}, of rank {input.Rank}.", nameof(input));

@@ -35,6 +35,8 @@ public abstract class Pool1dModule : Module
     public override Tensor Forward(Tensor input)
     {
         ThrowIfModuleDisposed();
+        ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         windows = Windows(input);
         var device = input.Device;
         int n = input.Shape[0], channels = input.Shape[1], outLength = windows.OutputLength;

@@ -367,6 +367,9 @@ public abstract class RnnBase : Module
         CreateParameters(parameters, prefix, 0);
     }
 
+    /// <summary>Its parameters' device, which is its tree's once built and, in the layer form, its collection's.</summary>
+    private protected sealed override Device? ModuleDevice => layers[0].HasParameters ? layers[0].WeightIh.Value.Device : null;
+
     /// <summary>Registers <c>weight_ih_l{k}</c> [G·H, In], <c>weight_hh_l{k}</c> [G·H, H], <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> [G·H] with PyTorch's default initialisation.</summary>
     protected sealed override void CreateParameters(ParameterCollection parameters, string prefix, int ordinal)
     {
@@ -490,13 +493,7 @@ public abstract class RnnBase : Module
 
         // Checked here, before the module changes anything: Ops would refuse these too, but only after the module's
         // buffers, its final state's among them, had been resized for the input.
-        input.ThrowIfDisposed();
-        var device = layers[0].WeightIh.Value.Device;
-        if (!ReferenceEquals(input.Device, device))
-        {
-            throw new ArgumentException($"The {cellName} is on {device.Name}, but its input {input.ShapeText} is on {OtherDeviceName(input.Device, device)}: copy the input to the module's device.", nameof(input));
-        }
-
+        CheckInputDevice(input);
         var (steps, batch) = BatchFirst ? (input.Shape[1], input.Shape[0]) : (input.Shape[0], input.Shape[1]);
 
         // PyTorch refuses zero steps too, but returns an empty output for a batch of 0; a module here always has a final
@@ -897,10 +894,10 @@ public abstract class RnnBase : Module
         }
 
         CheckStateSize(state, batch, carryFromParameter);
-        var device = layers[0].HasParameters ? layers[0].WeightIh.Value.Device : null;
+        var device = ModuleDevice;
         if (device is not null && !ReferenceEquals(state.HiddenTensors[0].Device, device))
         {
-            throw new ArgumentException($"{What()} is on {OtherDeviceName(state.HiddenTensors[0].Device, device)}, but the {cellName} is on {device.Name}: make the state on the module's device.", carryFromParameter);
+            throw new ArgumentException($"{What()} is on {DeviceMismatch.NameBeside(state.HiddenTensors[0].Device, device)}, but the {cellName} is on {device.Name}: make the state on the module's device.", carryFromParameter);
         }
 
         // The state's use, as a message starts; made only for a refusal, as a Forward allocates nothing.

@@ -48,6 +48,8 @@ public class Sequential : Module
     public override Tensor Forward(Tensor input)
     {
         ThrowIfModuleDisposed();
+        ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         var x = layers[0].Forward(input);
         return ForwardRest(x);
     }
@@ -56,6 +58,8 @@ public class Sequential : Module
     public override Tensor Forward(IndexTensor input)
     {
         ThrowIfModuleDisposed();
+        ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         var x = layers[0].Forward(input);
         return ForwardRest(x);
     }
@@ -63,6 +67,8 @@ public class Sequential : Module
     /// <summary>Runs the children's backward passes last to first; returns the first child's input gradient (null for indices).</summary>
     public override Tensor? Backward(Tensor outputGradient)
     {
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        CheckGradientDevice(outputGradient);
         Tensor? gradient = outputGradient;
         for (int i = layers.Length - 1; i >= 0; i--)
         {

@@ -61,6 +61,7 @@ public sealed class Slice : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         int dim = Dim < 0 ? input.Rank + Dim : Dim;
         if (dim < 0 || dim >= input.Rank)
         {

@@ -23,6 +23,7 @@ public abstract class SoftmaxModule : Module
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(input);
+        CheckInputDevice(input);
         int classes = input.Shape[^1];
         int rows = ShapeView.RowsByLast(input);
         var x = input.Rank == 2 ? input : inputMatrix.Matrix(input, rows, classes);

@@ -1,0 +1,128 @@
+using NUnit.Framework;
+using Tensorlet.Nn;
+using Tensorlet.Tests.Infrastructure;
+
+namespace Tensorlet.Tests.Nn;
+
+/// <summary>
+/// An input on another device than the module's, given to Forward between a good Forward and its Backward (and a dL/dy on
+/// another device given to that Backward), is refused in one line naming the module and both devices, and loses nothing:
+/// the Backward of the good Forward, the gradients, the buffers and the next Forward are those of a run without the
+/// refused calls. Every module kind of the library is run.
+/// </summary>
+public sealed class OtherDeviceInputTests
+{
+    // The module's device, and the device of the input it refuses ("cpu 2" is a separate cpu Device instance).
+    private static readonly (string Module, string Other)[] DevicePairs = [("cpu", "ilgpu-cpu"), ("ilgpu-cpu", "cpu"), ("cpu", "cpu 2")];
+
+    private static readonly (string Name, Func<Module> Create, int[] Shape, int Vocabulary)[] ModuleKinds =
+    [
+        ("Linear", () => new Linear(4, 3), [2, 3, 4], 0),
+        ("Linear on token ids", () => new Linear(5, 3), [2, 3], 5),
+        ("Embedding", () => new Embedding(5, 3, paddingIdx: 0), [2, 3], 5),
+        ("Conv1d", () => new Conv1d(4, 6, 3, padding: 1), [3, 4, 5], 0),
+        ("Conv1d groups 2", () => new Conv1d(4, 6, 3, padding: 1, groups: 2), [3, 4, 5], 0),
+        ("MaxPool1d", () => new MaxPool1d(2), [2, 3, 6], 0),
+        ("AvgPool1d", () => new AvgPool1d(3, stride: 2, padding: 1), [2, 3, 6], 0),
+        ("AdaptiveMaxPool1d", () => new AdaptiveMaxPool1d(2), [2, 3, 5], 0),
+        ("AdaptiveAvgPool1d", () => new AdaptiveAvgPool1d(1), [2, 3, 5], 0),
+        ("Permute rows", () => new Permute(1, 0, 2), [2, 3, 4], 0),
+        ("Permute transpose", () => new Permute(0, 2, 1), [2, 3, 4], 0),
+        ("Permute view", () => new Permute(1, 0, 2), [1, 3, 4], 0),
+        ("Flatten", () => new Flatten(), [2, 3, 4], 0),
+        ("Slice", () => new Slice(-1, 1), [3, 2, 4], 0),
+        ("Slice dim 1", () => new Slice(0, 2, dim: 1), [2, 3, 4], 0),
+        ("Relu", () => new Relu(), [2, 3, 4], 0),
+        ("Tanh", () => new Tanh(), [2, 3, 4], 0),
+        ("Sigmoid", () => new Sigmoid(), [2, 3, 4], 0),
+        ("Gelu", () => new Gelu(), [2, 3, 4], 0),
+        ("Gelu tanh", () => new Gelu(GeluApproximation.Tanh), [2, 3, 4], 0),
+        ("Silu", () => new Silu(), [2, 3, 4], 0),
+        ("LeakyRelu", () => new LeakyRelu(0.1f), [2, 3, 4], 0),
+        ("Softmax", () => new Softmax(), [2, 3, 4], 0),
+        ("LogSoftmax", () => new LogSoftmax(), [2, 3, 4], 0),
+        ("LayerNorm", () => new LayerNorm(4), [2, 3, 4], 0),
+        ("BatchNorm1d", () => new BatchNorm1d(3), [2, 3, 4], 0),
+        ("Dropout", () => new Dropout(0.5f), [2, 3, 4], 0),
+        ("Lstm", () => new Lstm(4, 5, 2), [3, 2, 4], 0),
+        ("Gru on token ids", () => new Gru(5, 4, batchFirst: true), [2, 3], 5),
+        ("Sequential", () => new Sequential(new Linear(4, 5), new Tanh(), new Linear(5, 3)), [2, 3, 4], 0),
+        ("Sequential from a Flatten", () => new Sequential(new Flatten(), new Linear(12, 3)), [2, 3, 4], 0),
+    ];
+
+    private static IEnumerable<TestCaseData> Modules() =>
+        from kind in ModuleKinds
+        from pair in DevicePairs
+        select new TestCaseData(kind.Create, kind.Shape, kind.Vocabulary, pair.Module, pair.Other).SetArgDisplayNames(kind.Name, pair.Module, pair.Other);
+
+    [TestCaseSource(nameof(Modules))]
+    public void AnInputOnAnotherDeviceIsRefusedInOneLineAndLosesNothing(Func<Module> create, int[] shape, int vocabulary, string moduleDevice, string otherDevice)
+    {
+        var device = TestDevices.Get(moduleDevice);
+        using var separate = otherDevice == "cpu 2" ? Device.Create("cpu") : null;
+        var other = separate ?? TestDevices.Get(otherDevice);
+
+        var expected = Run(create, device, shape, vocabulary, refuse: null);
+        var actual = Run(create, device, shape, vocabulary, (module, y) =>
+        {
+            string name = module.GetType().Name;
+            using var elsewhere = Input(other, shape, vocabulary, seed: 1);
+            var error = Assert.Catch(() => Forward(module, elsewhere))!;
+            AssertRefusal(error, name, device, other, separate is not null);
+            using var dyElsewhere = other.FromArray(Gradient(y.Length), [.. y.Shape]);
+            var backwardError = Assert.Catch(() => module.Backward(dyElsewhere))!;
+            AssertRefusal(backwardError, name, device, other, separate is not null);
+        });
+        string[] what = ["the output", "the output read after the refusals", "dL/dx", "the parameter gradients", "the buffers", "the next output"];
+        for (int i = 0; i < what.Length; i++)
+        {
+            Assert.That(actual[i], Is.EqualTo(expected[i]), what[i]);
+        }
+    }
+
+    private static void AssertRefusal(Exception error, string name, Device device, Device other, bool separate)
+    {
+        Assert.That(error, Is.InstanceOf<ArgumentException>(), error.ToString());
+        Assert.That(error.Message, Does.Not.Contain('\n'), "one line");
+        Assert.That(error.Message, Does.Contain(name), "names the module");
+        Assert.That(error.Message, Does.Contain($"is on {device.Name}"), "names the module's device");
+        Assert.That(error.Message, Does.Contain(separate ? "separate Device instance" : $"is on {other.Name}"), "names the other device");
+    }
+
+    // A good Forward in training, `refuse` with its output, then Backward of that Forward and a next Forward. Returns the
+    // output, read before and after `refuse`, dL/dx (empty for token ids), the parameter gradients, the buffers and the next
+    // output.
+    private static float[][] Run(Func<Module> create, Device device, int[] shape, int vocabulary, Action<Module, Tensor>? refuse)
+    {
+        using var module = create();
+        module.Build(device, seed: 3);
+        module.Train();
+        using var x = Input(device, shape, vocabulary, seed: 1);
+        using var next = Input(device, shape, vocabulary, seed: 2);
+        var y = Forward(module, x);
+        var output = y.ToArray();
+        refuse?.Invoke(module, y);
+        var outputAfter = y.ToArray();
+        using var dy = device.FromArray(Gradient(y.Length), [.. y.Shape]);
+        var dx = module.Backward(dy);
+        float[] inputGradient = dx?.ToArray() ?? [];
+        float[] gradients = [.. module.Parameters.Parameters.SelectMany(p => p.Gradient.ToArray())];
+        float[] buffers = [.. module.NamedBuffers.SelectMany(b => b.ToHost())];
+        return [output, outputAfter, inputGradient, gradients, buffers, Forward(module, next).ToArray()];
+    }
+
+    private static Tensor Forward(Module module, IDisposable input) =>
+        input is IndexTensor ids ? module.Forward(ids) : module.Forward((Tensor)input);
+
+    // Values in [−1, 1) from a seed, or token ids in [0, vocabulary) when it is not 0.
+    private static IDisposable Input(Device device, int[] shape, int vocabulary, int seed)
+    {
+        var random = new Random(seed);
+        int length = shape.Aggregate(1, (a, b) => a * b);
+        return vocabulary > 0
+            ? device.IndexFromArray([.. Enumerable.Range(0, length).Select(_ => random.Next(vocabulary))], shape)
+            : device.FromArray([.. Enumerable.Range(0, length).Select(_ => (random.NextSingle() * 2f) - 1f)], shape);
+    }
+
+    private static float[] Gradient(long length) => [.. Enumerable.Range(0, (int)length).Select(i => ((i % 7) - 3) / 7f)];
+}
