@@ -84,6 +84,7 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
+        DeviceMismatch.ThrowUnlessTogether(lossName, prediction, target);
         int classes = prediction.Shape[^1];
         int rows = ShapeView.RowsByLast(prediction);
         if (target.Length != rows)

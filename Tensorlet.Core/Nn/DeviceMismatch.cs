@@ -1,9 +1,9 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// The refusal of a tensor given to a module on another device than the one it works on. Modules check this first,
-/// before any of their buffers or saved tensors change: <see cref="Ops"/> would refuse the mix too, but only after a
-/// buffer had been remade on the other device, which frees what the last Forward left for Backward.
+/// The refusal of a tensor given to a module or a loss on another device than the one it works on. Modules and losses
+/// check this first, before any of their buffers or saved tensors change: <see cref="Ops"/> would refuse the mix too,
+/// but only after a buffer had been remade on the other device, which frees what the last Forward left for Backward.
 /// </summary>
 internal static class DeviceMismatch
 {
@@ -13,6 +13,20 @@ internal static class DeviceMismatch
     /// </summary>
     public static ArgumentException Error(string owner, Device ownerDevice, string what, Device device, string remedy, string paramName) =>
         new($"{owner} is on {ownerDevice.Name}, but {what} is on {NameBeside(device, ownerDevice)}: {remedy}.", paramName);
+
+    /// <summary>
+    /// Throws unless a loss's <paramref name="target"/> is on its <paramref name="prediction"/>'s device. A loss has no
+    /// device of its own (it works where its prediction is), so this is its one device check.
+    /// </summary>
+    /// <exception cref="ArgumentException">The two are on different devices.</exception>
+    public static void ThrowUnlessTogether<T>(string loss, Tensor prediction, DeviceTensor<T> target)
+        where T : unmanaged
+    {
+        if (!ReferenceEquals(target.Device, prediction.Device))
+        {
+            throw Error($"{loss}'s prediction {prediction.ShapeText}", prediction.Device, $"its target {target.ShapeText}", target.Device, "give the prediction and the target on one device", nameof(target));
+        }
+    }
 
     /// <summary>
     /// How a refusal names <paramref name="device"/> beside <paramref name="other"/>: by its name, or, for a separate

@@ -21,6 +21,7 @@ public sealed class MseLoss : ILoss<Tensor>
     {
         ArgumentNullException.ThrowIfNull(prediction);
         ArgumentNullException.ThrowIfNull(target);
+        DeviceMismatch.ThrowUnlessTogether("MSE", prediction, target);
         // Paired element by element in row-major order. The shapes must agree once axes of size 1 are left out: the
         // Trainer hands over a batch's targets flat ([B] for a [B, 1] prediction), and unlike PyTorch a [B] target never
         // broadcasts against a [B, 1] prediction into B × B pairs; a [2, 3] target for a [3, 2] prediction is refused.

@@ -8,7 +8,7 @@ namespace Tensorlet.Tests.Nn;
 /// An input on another device than the module's, given to Forward between a good Forward and its Backward (and a dL/dy on
 /// another device given to that Backward), is refused in one line naming the module and both devices, and loses nothing:
 /// the Backward of the good Forward, the gradients, the buffers and the next Forward are those of a run without the
-/// refused calls. Every module kind of the library is run.
+/// refused calls. Every module kind of the library is run, and the losses with a prediction and targets on two devices.
 /// </summary>
 public sealed class OtherDeviceInputTests
 {
@@ -55,6 +55,12 @@ public sealed class OtherDeviceInputTests
         from pair in DevicePairs
         select new TestCaseData(kind.Create, kind.Shape, kind.Vocabulary, pair.Module, pair.Other).SetArgDisplayNames(kind.Name, pair.Module, pair.Other);
 
+    private static IEnumerable<TestCaseData> Losses() =>
+        from loss in new[] { "CrossEntropyLoss", "NllLoss", "MseLoss" }
+        from refused in new[] { "prediction", "target" }
+        from pair in DevicePairs
+        select new TestCaseData(loss, refused, pair.Module, pair.Other);
+
     [TestCaseSource(nameof(Modules))]
     public void AnInputOnAnotherDeviceIsRefusedInOneLineAndLosesNothing(Func<Module> create, int[] shape, int vocabulary, string moduleDevice, string otherDevice)
     {
@@ -74,6 +80,29 @@ public sealed class OtherDeviceInputTests
             AssertRefusal(backwardError, name, device, other, separate is not null);
         });
         string[] what = ["the output", "the output read after the refusals", "dL/dx", "the parameter gradients", "the buffers", "the next output"];
+        for (int i = 0; i < what.Length; i++)
+        {
+            Assert.That(actual[i], Is.EqualTo(expected[i]), what[i]);
+        }
+    }
+
+    [TestCaseSource(nameof(Losses))]
+    public void ALossRefusesAPredictionAndTargetsOnTwoDevicesInOneLineAndLosesNothing(string lossName, string refused, string lossDevice, string otherDevice)
+    {
+        var device = TestDevices.Get(lossDevice);
+        using var separate = otherDevice == "cpu 2" ? Device.Create("cpu") : null;
+        var other = separate ?? TestDevices.Get(otherDevice);
+        int[] shape = [2, 3, 4];
+
+        var expected = RunLoss(lossName, device, shape, refuse: null);
+        var actual = RunLoss(lossName, device, shape, (loss, prediction, target) =>
+        {
+            using var predictionElsewhere = refused == "prediction" ? (Tensor)Input(other, shape, 0, seed: 1) : null;
+            using var targetElsewhere = refused == "target" ? Target(lossName, other, shape) : null;
+            var error = Assert.Catch(() => LossForward(loss, predictionElsewhere ?? prediction, targetElsewhere ?? target))!;
+            AssertRefusal(error, lossName == "MseLoss" ? "MSE" : lossName == "NllLoss" ? "NLL loss" : "Cross-entropy", device, other, separate is not null);
+        });
+        string[] what = ["the loss", "dL/d(prediction)", "the next loss"];
         for (int i = 0; i < what.Length; i++)
         {
             Assert.That(actual[i], Is.EqualTo(expected[i]), what[i]);
@@ -110,6 +139,32 @@ public sealed class OtherDeviceInputTests
         float[] buffers = [.. module.NamedBuffers.SelectMany(b => b.ToHost())];
         return [output, outputAfter, inputGradient, gradients, buffers, Forward(module, next).ToArray()];
     }
+
+    // A good loss Forward, `refuse` with its prediction and target, then Backward and a next Forward. Returns the loss,
+    // dL/d(prediction) and the next loss.
+    private static float[][] RunLoss(string lossName, Device device, int[] shape, Action<IDisposable, Tensor, IDisposable>? refuse)
+    {
+        using IDisposable loss = lossName switch
+        {
+            "CrossEntropyLoss" => new CrossEntropyLoss(),
+            "NllLoss" => new NllLoss(),
+            _ => new MseLoss(),
+        };
+        using var prediction = (Tensor)Input(device, shape, 0, seed: 1);
+        using var target = Target(lossName, device, shape);
+        using var next = (Tensor)Input(device, shape, 0, seed: 2);
+        double value = LossForward(loss, prediction, target);
+        refuse?.Invoke(loss, prediction, target);
+        var gradient = (loss is MseLoss mse ? mse.Backward() : ((ClassIdLoss)loss).Backward()).ToArray();
+        return [[(float)value], gradient, [(float)LossForward(loss, next, target)]];
+    }
+
+    private static double LossForward(IDisposable loss, Tensor prediction, IDisposable target) =>
+        loss is MseLoss mse ? mse.Forward(prediction, (Tensor)target) : ((ClassIdLoss)loss).Forward(prediction, (IndexTensor)target);
+
+    // Class ids [2, 3] in [0, 4) for the class-id losses, values shaped as the prediction for MSE.
+    private static IDisposable Target(string lossName, Device device, int[] shape) =>
+        lossName == "MseLoss" ? Input(device, shape, 0, seed: 5) : device.IndexFromArray([.. Enumerable.Range(0, 6).Select(i => i % 4)], 2, 3);
 
     private static Tensor Forward(Module module, IDisposable input) =>
         input is IndexTensor ids ? module.Forward(ids) : module.Forward((Tensor)input);
