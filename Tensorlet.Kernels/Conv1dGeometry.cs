@@ -4,8 +4,10 @@ namespace Tensorlet.Kernels;
 /// The sizes of a 1-d convolution's unfold (im2col) and fold (col2im), shared by the CPU, ILGPU and reference kernels:
 /// x is [Batch, Channels, Length]; its unfolded matrix has <see cref="Rows"/> = Batch·OutputLength rows of
 /// <see cref="Width"/> = Channels·KernelSize, row n·OutputLength + t, column c·KernelSize + j holding
-/// x[n, c, t·Stride − Padding + j·Dilation], or 0 where that position is outside [0, Length) (zero padding).
-/// With KernelSize 1, Stride 1, Padding 0 and Dilation 1 (<see cref="Transpose"/>) the unfold is the transposition of
+/// x[n, c, t·Stride − PaddingLeft + j·Dilation], or 0 where that position is outside [0, Length) (zero padding).
+/// PaddingLeft and PaddingRight may differ (PyTorch's padding='same' for an even dilated kernel puts the extra zero on
+/// the right); the right padding only adds output positions, so only <see cref="OutputLength"/> reads it.
+/// With KernelSize 1, Stride 1, no padding and Dilation 1 (<see cref="Transpose"/>) the unfold is the transposition of
 /// each [Channels, Length] matrix to [Length, Channels], and the fold its inverse.
 /// </summary>
 /// <param name="Batch">N.</param>
@@ -13,15 +15,22 @@ namespace Tensorlet.Kernels;
 /// <param name="Length">L.</param>
 /// <param name="KernelSize">k, at least 1.</param>
 /// <param name="Stride">The step between output positions, at least 1.</param>
-/// <param name="Padding">The zeros on each side of x, at least 0.</param>
+/// <param name="PaddingLeft">The zeros before x, at least 0.</param>
+/// <param name="PaddingRight">The zeros after x, at least 0.</param>
 /// <param name="Dilation">The step between kernel taps, at least 1.</param>
-internal readonly record struct Conv1dGeometry(int Batch, int Channels, int Length, int KernelSize, int Stride, int Padding, int Dilation)
+internal readonly record struct Conv1dGeometry(int Batch, int Channels, int Length, int KernelSize, int Stride, int PaddingLeft, int PaddingRight, int Dilation)
 {
+    /// <summary>The geometry with <paramref name="padding"/> zeros on each side of x.</summary>
+    public Conv1dGeometry(int batch, int channels, int length, int kernelSize, int stride, int padding, int dilation)
+        : this(batch, channels, length, kernelSize, stride, padding, padding, dilation)
+    {
+    }
+
     /// <summary>
-    /// L_out = ⌊(L + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1, as torch.nn.Conv1d; 0 when the kernel does not fit. A
-    /// geometry is made only for sizes whose <see cref="Rows"/> fits in an int (Ops checks them), so neither overflows.
+    /// L_out = ⌊(L + left + right − dilation·(k − 1) − 1)/stride⌋ + 1, as torch.nn.Conv1d; 0 when the kernel does not fit.
+    /// A geometry is made only for sizes whose <see cref="Rows"/> fits in an int (Ops checks them), so neither overflows.
     /// </summary>
-    public int OutputLength => (int)OutputLengthOf(Length, KernelSize, Stride, Padding, Dilation);
+    public int OutputLength => (int)OutputLengthOf(Length, KernelSize, Stride, PaddingLeft, PaddingRight, Dilation);
 
     /// <summary>The columns of the unfolded matrix, Channels·KernelSize.</summary>
     public int Width => Channels * KernelSize;
@@ -30,7 +39,7 @@ internal readonly record struct Conv1dGeometry(int Batch, int Channels, int Leng
     public int Rows => Batch * OutputLength;
 
     /// <summary>The geometry whose unfold takes x [batch, channels, length] to [batch·length, channels] and whose fold takes it back.</summary>
-    public static Conv1dGeometry Transpose(int batch, int channels, int length) => new(batch, channels, length, 1, 1, 0, 1);
+    public static Conv1dGeometry Transpose(int batch, int channels, int length) => new(batch, channels, length, 1, 1, 0, 0, 1);
 
     /// <summary>Throws, in one line naming the value, unless k, the stride and the dilation are at least 1 and the padding at least 0.</summary>
     /// <exception cref="ArgumentOutOfRangeException">One of them is out of range.</exception>
@@ -61,8 +70,12 @@ internal readonly record struct Conv1dGeometry(int Batch, int Channels, int Leng
     /// long: with the padding near int.MaxValue it is up to about 3·2³¹.
     /// </summary>
     public static long OutputLengthOf(int length, int kernelSize, int stride, int padding, int dilation)
+        => OutputLengthOf(length, kernelSize, stride, padding, padding, dilation);
+
+    /// <summary>L_out with <paramref name="paddingLeft"/> zeros before x and <paramref name="paddingRight"/> after it.</summary>
+    public static long OutputLengthOf(int length, int kernelSize, int stride, int paddingLeft, int paddingRight, int dilation)
     {
-        long span = (long)length + (2L * padding) - ((long)dilation * (kernelSize - 1)) - 1;
+        long span = (long)length + paddingLeft + paddingRight - ((long)dilation * (kernelSize - 1)) - 1;
         return span < 0 ? 0 : (span / stride) + 1;
     }
 }

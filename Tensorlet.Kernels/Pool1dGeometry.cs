@@ -32,7 +32,7 @@ internal readonly record struct Pool1dGeometry(int Rows, int Length, int OutputL
 
     /// <summary>
     /// A sliding window's L_out over <paramref name="length"/> positions, as PyTorch 1.13 computes it, 0 when no window
-    /// fits: ⌊s/stride⌋ + 1 for s = L + 2·padding − dilation·(k − 1) − 1 (<see cref="Conv1dGeometry.OutputLengthOf"/>),
+    /// fits: ⌊s/stride⌋ + 1 for s = L + 2·padding − dilation·(k − 1) − 1 (<see cref="Conv1dGeometry.OutputLengthOf(int, int, int, int, int)"/>),
     /// or with <paramref name="ceilMode"/> ⌈s/stride⌉ + 1, less one where the last window would start in the right
     /// padding ((L_out − 1)·stride ≥ L + padding), so that every window starts inside x or the left padding.
     /// </summary>

@@ -265,7 +265,7 @@ internal interface IKernelBackend : IDisposable
 
     /// <summary>
     /// columns [N·L_out, C·k] = the unfold (im2col) of x [N, C, L] for a 1-d convolution of <paramref name="geometry"/>:
-    /// row n·L_out + t, column c·k + j is x[n, c, t·stride − padding + j·dilation], 0 outside x. columns is not x.
+    /// row n·L_out + t, column c·k + j is x[n, c, t·stride − left padding + j·dilation], 0 outside x. columns is not x.
     /// </summary>
     void Unfold1d(Tensor x, Tensor columns, Conv1dGeometry geometry);
 

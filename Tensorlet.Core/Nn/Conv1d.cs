@@ -126,7 +126,7 @@ public sealed class Conv1d : Module
     /// <exception cref="ArgumentOutOfRangeException">L_out is more than int.MaxValue (a padding near int.MaxValue / 2).</exception>
     public int OutputLength(int length)
     {
-        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Dilation);
+        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Padding, Dilation);
         return outLength <= int.MaxValue
             ? (int)outLength
             : throw new ArgumentOutOfRangeException(nameof(length), $"{Describe()} on an input of length {length} gives L_out = {outLength}, more than int.MaxValue.");
@@ -155,7 +155,7 @@ public sealed class Conv1d : Module
             throw new ArgumentException($"{Describe()} takes input [N, {InChannels}, L] with L at least 1 but got a tensor of shape {input.ShapeText}.", nameof(input));
         }
 
-        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Dilation);
+        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Padding, Dilation);
         if (outLength < 1)
         {
             throw new ArgumentException(
@@ -167,7 +167,7 @@ public sealed class Conv1d : Module
         int groupRows = n * (int)outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
         var grouped = Reorders(n) ? groupOrder.InputToTimeMajor(inputRows.Matrix(input, n * Groups, groupIn * length), Groups, n) : input;
         var x = columns.Get(device, Groups * groupRows, groupIn * KernelSize);
-        Ops.Unfold1d(groupedShaped.Reshaped(grouped, Groups * n, groupIn, length), x, KernelSize, Stride, Padding, Dilation);
+        Ops.Unfold1d(groupedShaped.Reshaped(grouped, Groups * n, groupIn, length), x, KernelSize, Stride, Padding, Padding, Dilation);
         var rows = outputRows.Get(device, Groups * groupRows, groupOut);
         var xGroups = GroupsOf(x, groupRows, columnGroups);
         var rowsGroups = GroupsOf(rows, groupRows, rowGroups);
@@ -184,7 +184,7 @@ public sealed class Conv1d : Module
 
         // The product's rows [G·N·L_out, C_out/G] laid out as [G·N, C_out/G, L_out], then batch-major as [N, C_out, L_out].
         var laidOut = output.Get(device, Groups * n, groupOut * (int)outLength);
-        Ops.Fold1d(rows, foldedOutput.Reshaped(laidOut, Groups * n, groupOut, (int)outLength), 1, 1, 0, 1);
+        Ops.Fold1d(rows, foldedOutput.Reshaped(laidOut, Groups * n, groupOut, (int)outLength), 1, 1, 0, 0, 1);
         var y = Reorders(n) ? groupOrder.OutputToBatchFirst(laidOut) : laidOut;
         savedInput = input;
         savedColumns = x;
@@ -202,7 +202,7 @@ public sealed class Conv1d : Module
         int groupRows = n * outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
         var dy = Reorders(n) ? groupOrder.OutputGradientToTimeMajor(gradientRowsView.Matrix(outputGradient, n * Groups, groupOut * outLength)) : outputGradient;
         var dyRows = gradientRows.Get(device, Groups * groupRows, groupOut);
-        Ops.Unfold1d(gradientShaped.Reshaped(dy, Groups * n, groupOut, outLength), dyRows, 1, 1, 0, 1);
+        Ops.Unfold1d(gradientShaped.Reshaped(dy, Groups * n, groupOut, outLength), dyRows, 1, 1, 0, 0, 1);
         var dyGroups = GroupsOf(dyRows, groupRows, gradientGroups);
         var xGroups = GroupsOf(savedColumns!, groupRows, columnGroups);
         var weightGradients = GroupsOf(Weight.Gradient, groupOut, parameterGroups);
@@ -225,7 +225,7 @@ public sealed class Conv1d : Module
         }
 
         var folded = inputGradient.Get(device, Groups * n, groupIn * length);
-        Ops.Fold1d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, length), KernelSize, Stride, Padding, Dilation);
+        Ops.Fold1d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, length), KernelSize, Stride, Padding, Padding, Dilation);
         var dx = Reorders(n) ? groupOrder.InputGradientToBatchFirst(folded) : folded;
         return inputGradientShaped.Reshaped(dx, n, InChannels, length);
     }

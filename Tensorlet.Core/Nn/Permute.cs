@@ -107,7 +107,7 @@ public sealed class Permute : Module
                 // [Batch, Channels, L] → [Batch·L, Channels], the output's layout.
                 var z = reorders ? reordered.GatherRows(inputRows.Matrix(input, rows, width), rowOrder!) : input;
                 var transposed = output.Get(device, batch * width, channels);
-                Ops.Unfold1d(channelsFirst.Reshaped(z, batch, channels, width), transposed, 1, 1, 0, 1);
+                Ops.Unfold1d(channelsFirst.Reshaped(z, batch, channels, width), transposed, 1, 1, 0, 0, 1);
                 return LastOutput = outputShaped.Reshaped(transposed, shape);
         }
     }
@@ -131,7 +131,7 @@ public sealed class Permute : Module
                 break;
             default:
                 var dz = (reorders ? reordered : inputGradient).Get(device, rows, width);
-                Ops.Fold1d(gradientRows.Matrix(outputGradient, batch * width, channels), channelsFirst.Reshaped(dz, batch, channels, width), 1, 1, 0, 1);
+                Ops.Fold1d(gradientRows.Matrix(outputGradient, batch * width, channels), channelsFirst.Reshaped(dz, batch, channels, width), 1, 1, 0, 0, 1);
                 dx = reorders ? inputGradient.GatherRows(dz, inverseOrder!) : dz;
                 break;
         }

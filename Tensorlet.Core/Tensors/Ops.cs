@@ -711,16 +711,17 @@ public static class Ops
 
     /// <summary>
     /// columns = the unfold (im2col) of x [N, C, L] for a 1-d convolution with kernel size k (torch.nn.functional.unfold
-    /// of one spatial dimension, laid out by rows): columns is [N·L_out, C·k], row n·L_out + t, column c·k + j holding
-    /// x[n, c, t·stride − padding + j·dilation], 0 where that position is padding; L_out = ⌊(L + 2·padding −
-    /// dilation·(k − 1) − 1)/stride⌋ + 1. With k = 1, stride 1, padding 0, dilation 1 it transposes each [C, L] to [L, C].
+    /// of one spatial dimension, laid out by rows), with <paramref name="paddingLeft"/> zeros before x and
+    /// <paramref name="paddingRight"/> after it: columns is [N·L_out, C·k], row n·L_out + t, column c·k + j holding
+    /// x[n, c, t·stride − left + j·dilation], 0 where that position is padding; L_out = ⌊(L + left + right −
+    /// dilation·(k − 1) − 1)/stride⌋ + 1. With k = 1, stride 1, no padding, dilation 1 it transposes each [C, L] to [L, C].
     /// </summary>
     /// <exception cref="ArgumentException">x is not [N, C, L], the kernel does not fit (L_out &lt; 1), columns is not [N·L_out, C·k], or columns shares x's buffer.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">k, stride or dilation is below 1, or padding below 0.</exception>
-    internal static void Unfold1d(Tensor x, Tensor columns, int kernelSize, int stride, int padding, int dilation)
+    /// <exception cref="ArgumentOutOfRangeException">k, stride or dilation is below 1, or a padding below 0.</exception>
+    internal static void Unfold1d(Tensor x, Tensor columns, int kernelSize, int stride, int paddingLeft, int paddingRight, int dilation)
     {
         var device = SameDevice(nameof(Unfold1d), x, columns);
-        var geometry = CheckUnfold1d(nameof(Unfold1d), x, columns, kernelSize, stride, padding, dilation);
+        var geometry = CheckUnfold1d(nameof(Unfold1d), x, columns, kernelSize, stride, paddingLeft, paddingRight, dilation);
         device.Backend.Unfold1d(x, columns, geometry);
     }
 
@@ -731,10 +732,10 @@ public static class Ops
     /// </summary>
     /// <exception cref="ArgumentException">As <see cref="Unfold1d"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">As <see cref="Unfold1d"/>.</exception>
-    internal static void Fold1d(Tensor columns, Tensor x, int kernelSize, int stride, int padding, int dilation)
+    internal static void Fold1d(Tensor columns, Tensor x, int kernelSize, int stride, int paddingLeft, int paddingRight, int dilation)
     {
         var device = SameDevice(nameof(Fold1d), columns, x);
-        var geometry = CheckUnfold1d(nameof(Fold1d), x, columns, kernelSize, stride, padding, dilation);
+        var geometry = CheckUnfold1d(nameof(Fold1d), x, columns, kernelSize, stride, paddingLeft, paddingRight, dilation);
         device.Backend.Fold1d(columns, x, geometry);
     }
 
@@ -961,18 +962,18 @@ public static class Ops
     }
 
     /// <summary>The geometry of an unfold of x [N, C, L] into columns [N·L_out, C·k], after checking both shapes, the sizes and that the two buffers differ.</summary>
-    private static Conv1dGeometry CheckUnfold1d(string op, Tensor x, Tensor columns, int kernelSize, int stride, int padding, int dilation)
+    private static Conv1dGeometry CheckUnfold1d(string op, Tensor x, Tensor columns, int kernelSize, int stride, int paddingLeft, int paddingRight, int dilation)
     {
-        Conv1dGeometry.CheckSizes(kernelSize, stride, padding, dilation);
+        Conv1dGeometry.CheckSizes(kernelSize, stride, Math.Min(paddingLeft, paddingRight), dilation);
         if (x.Rank != 3)
         {
             throw new ArgumentException($"{op} takes x [N, C, L]; got {x.ShapeText}.", nameof(x));
         }
 
-        long outLength = Conv1dGeometry.OutputLengthOf(x.Shape[2], kernelSize, stride, padding, dilation);
+        long outLength = Conv1dGeometry.OutputLengthOf(x.Shape[2], kernelSize, stride, paddingLeft, paddingRight, dilation);
         if (outLength < 1)
         {
-            throw new ArgumentException($"{op}: a kernel of {kernelSize} at dilation {dilation} spans {((long)dilation * (kernelSize - 1)) + 1} positions, more than x {x.ShapeText} has with padding {padding} on each side.", nameof(x));
+            throw new ArgumentException($"{op}: a kernel of {kernelSize} at dilation {dilation} spans {((long)dilation * (kernelSize - 1)) + 1} positions, more than x {x.ShapeText} has with padding {paddingLeft} before it and {paddingRight} after it.", nameof(x));
         }
 
         // In long: with a huge padding, N·L_out and C·k need not fit in an int, and then no columns tensor matches.
@@ -987,7 +988,7 @@ public static class Ops
             throw new ArgumentException($"{op}: x {x.ShapeText} and columns {columns.ShapeText} must be separate buffers.", nameof(columns));
         }
 
-        return new Conv1dGeometry(x.Shape[0], x.Shape[1], x.Shape[2], kernelSize, stride, padding, dilation);
+        return new Conv1dGeometry(x.Shape[0], x.Shape[1], x.Shape[2], kernelSize, stride, paddingLeft, paddingRight, dilation);
     }
 
     private static void SameLength(string op, Tensor a, Tensor b)

@@ -57,7 +57,7 @@ internal static unsafe class CpuUnfold
             for (long row = start; row < start + count; row++)
             {
                 long n = row / outLength;
-                int first = (int)(row - (n * outLength)) * g.Stride - g.Padding;
+                int first = (int)(row - (n * outLength)) * g.Stride - g.PaddingLeft;
                 float* target = columns + (row * g.Width);
                 float* sample = x + (n * g.Channels * length);
                 for (int c = 0; c < g.Channels; c++)
@@ -92,7 +92,7 @@ internal static unsafe class CpuUnfold
                     float sum = 0f;
                     for (int j = 0; j < k; j++)
                     {
-                        int shifted = l + g.Padding - (j * g.Dilation);
+                        int shifted = l + g.PaddingLeft - (j * g.Dilation);
                         if (shifted >= 0 && shifted % stride == 0 && shifted / stride < outLength)
                         {
                             sum += source[((long)(shifted / stride) * g.Width) + j];

@@ -11,7 +11,7 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// </summary>
 internal static class UnfoldKernels
 {
-    /// <summary>columns[e] for e = row·(C·k) + c·k + j, row = n·L_out + t: x[n, c, t·stride − padding + j·dilation], or 0 outside x.</summary>
+    /// <summary>columns[e] for e = row·(C·k) + c·k + j, row = n·L_out + t: x[n, c, t·stride − left + j·dilation], or 0 outside x.</summary>
     public static void Unfold(Index1D e, ArrayView<float> x, ArrayView<float> columns, Conv1dGeometry g)
     {
         int width = g.Width;
@@ -22,11 +22,11 @@ internal static class UnfoldKernels
         int t = row - (n * outLength);
         int c = column / g.KernelSize;
         int j = column - (c * g.KernelSize);
-        int position = (t * g.Stride) - g.Padding + (j * g.Dilation);
+        int position = (t * g.Stride) - g.PaddingLeft + (j * g.Dilation);
         columns[e] = (uint)position < (uint)g.Length ? x[(((n * g.Channels) + c) * g.Length) + position] : 0f;
     }
 
-    /// <summary>x[e] for e = (n·C + c)·L + l: the sum over the taps j, in order, of columns[n·L_out + t, c·k + j] where t·stride − padding + j·dilation = l.</summary>
+    /// <summary>x[e] for e = (n·C + c)·L + l: the sum over the taps j, in order, of columns[n·L_out + t, c·k + j] where t·stride − left + j·dilation = l.</summary>
     public static void Fold(Index1D e, ArrayView<float> columns, ArrayView<float> x, Conv1dGeometry g)
     {
         int outLength = g.OutputLength;
@@ -38,7 +38,7 @@ internal static class UnfoldKernels
         float sum = 0f;
         for (int j = 0; j < g.KernelSize; j++)
         {
-            int shifted = l + g.Padding - (j * g.Dilation);
+            int shifted = l + g.PaddingLeft - (j * g.Dilation);
             if (shifted >= 0 && shifted % g.Stride == 0 && shifted / g.Stride < outLength)
             {
                 sum += columns[first + ((shifted / g.Stride) * g.Width) + j];

@@ -26,7 +26,7 @@ internal static class ReferenceUnfold
     }
 
     // Calls tap(i, p) for every element i = (n·L_out + t)·C·k + c·k + j of the unfolded matrix, with p the index of
-    // x[n, c, t·stride − padding + j·dilation], or −1 where that position is padding.
+    // x[n, c, t·stride − left + j·dilation], or −1 where that position is padding.
     private static void ForEachTap(Conv1dGeometry g, Action<int, int> tap)
     {
         int outLength = g.OutputLength;
@@ -38,7 +38,7 @@ internal static class ReferenceUnfold
                 {
                     for (int j = 0; j < g.KernelSize; j++)
                     {
-                        int position = (t * g.Stride) - g.Padding + (j * g.Dilation);
+                        int position = (t * g.Stride) - g.PaddingLeft + (j * g.Dilation);
                         bool inside = position >= 0 && position < g.Length;
                         tap((((n * outLength) + t) * g.Width) + (c * g.KernelSize) + j, inside ? (((n * g.Channels) + c) * g.Length) + position : -1);
                     }

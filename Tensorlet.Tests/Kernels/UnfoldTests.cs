@@ -15,41 +15,43 @@ public sealed class UnfoldTests
 {
     private const double U = 5.97e-8;
 
-    // (N, C, L, k, stride, padding, dilation): one element; the plain case; stride, padding and dilation together; a
-    // stride larger than the kernel (positions no tap reads); padding wider than the kernel reaches (rows of zeros); a
-    // kernel as wide as the padded input (L_out = 1); the transposition (k = 1).
-    private static readonly (int N, int C, int L, int K, int S, int P, int D)[] Geometries =
-        [(1, 1, 1, 1, 1, 0, 1), (2, 3, 7, 3, 1, 0, 1), (2, 3, 9, 3, 2, 1, 2), (3, 2, 10, 2, 4, 0, 3), (1, 2, 4, 3, 1, 3, 2), (2, 2, 5, 7, 1, 1, 1), (3, 5, 6, 1, 1, 0, 1)];
+    // (N, C, L, k, stride, left and right padding, dilation): one element; the plain case; stride, padding and dilation
+    // together; a stride larger than the kernel (positions no tap reads); padding wider than the kernel reaches (rows of
+    // zeros); a kernel as wide as the padded input (L_out = 1); the transposition (k = 1); then padding='same' for even
+    // dilated kernels, one more zero on the right than on the left (k 4; k 2 at dilation 3; k 2, right only).
+    private static readonly (int N, int C, int L, int K, int S, int P, int R, int D)[] Geometries =
+        [(1, 1, 1, 1, 1, 0, 0, 1), (2, 3, 7, 3, 1, 0, 0, 1), (2, 3, 9, 3, 2, 1, 1, 2), (3, 2, 10, 2, 4, 0, 0, 3), (1, 2, 4, 3, 1, 3, 3, 2), (2, 2, 5, 7, 1, 1, 1, 1), (3, 5, 6, 1, 1, 0, 0, 1),
+         (2, 3, 8, 4, 1, 1, 2, 1), (1, 2, 5, 2, 1, 1, 2, 3), (2, 2, 6, 2, 1, 0, 1, 1)];
 
     // The cpu device also splits the rows across threads (more than 16384 elements).
-    private static readonly (int N, int C, int L, int K, int S, int P, int D)[] CpuGeometries = [(8, 16, 300, 5, 2, 2, 2), (4, 64, 257, 1, 1, 0, 1)];
+    private static readonly (int N, int C, int L, int K, int S, int P, int R, int D)[] CpuGeometries = [(8, 16, 300, 5, 2, 2, 2, 2), (4, 64, 257, 1, 1, 0, 0, 1), (8, 16, 300, 6, 1, 2, 3, 1)];
 
     private static IEnumerable<TestCaseData> Cases() =>
         from device in TestDevices.All
         from g in device == "cpu" ? Geometries.Concat(CpuGeometries) : Geometries
-        select new TestCaseData(device, g.N, g.C, g.L, g.K, g.S, g.P, g.D).SetArgDisplayNames(device, $"N={g.N}", $"C={g.C}", $"L={g.L}", $"k={g.K}", $"s={g.S}", $"p={g.P}", $"d={g.D}");
+        select new TestCaseData(device, g.N, g.C, g.L, g.K, g.S, g.P, g.R, g.D).SetArgDisplayNames(device, $"N={g.N}", $"C={g.C}", $"L={g.L}", $"k={g.K}", $"s={g.S}", $"p={g.P},{g.R}", $"d={g.D}");
 
     [TestCaseSource(nameof(Cases))]
-    public void UnfoldEqualsTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation)
+    public void UnfoldEqualsTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int paddingRight, int dilation)
     {
         var device = TestDevices.Get(deviceName);
-        var g = new Conv1dGeometry(n, c, l, k, stride, padding, dilation);
+        var g = new Conv1dGeometry(n, c, l, k, stride, padding, paddingRight, dilation);
         var xData = Uniform(n * c * l, (n * 31) + (c * 7) + l);
         var expected = new double[g.Rows * g.Width];
         ReferenceUnfold.Unfold(g, ToDouble(xData), expected);
 
         using var x = device.FromArray(xData, n, c, l);
         using var columns = device.FromArray(Enumerable.Repeat(float.NaN, g.Rows * g.Width).ToArray(), g.Rows, g.Width);
-        Ops.Unfold1d(x, columns, k, stride, padding, dilation);
+        Ops.Unfold1d(x, columns, k, stride, padding, paddingRight, dilation);
 
         Assert.That(columns.ToArray(), Is.EqualTo(Array.ConvertAll(expected, v => (float)v)), "every element written, padding as 0");
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void FoldMatchesTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int dilation)
+    public void FoldMatchesTheReference(string deviceName, int n, int c, int l, int k, int stride, int padding, int paddingRight, int dilation)
     {
         var device = TestDevices.Get(deviceName);
-        var g = new Conv1dGeometry(n, c, l, k, stride, padding, dilation);
+        var g = new Conv1dGeometry(n, c, l, k, stride, padding, paddingRight, dilation);
         var columnsData = Uniform(g.Rows * g.Width, (n * 37) + (c * 11) + l);
         var expected = new double[n * c * l];
         var magnitude = new double[n * c * l];
@@ -58,7 +60,7 @@ public sealed class UnfoldTests
 
         using var columns = device.FromArray(columnsData, g.Rows, g.Width);
         using var x = device.FromArray(Enumerable.Repeat(float.NaN, n * c * l).ToArray(), n, c, l);
-        Ops.Fold1d(columns, x, k, stride, padding, dilation);
+        Ops.Fold1d(columns, x, k, stride, padding, paddingRight, dilation);
 
         var actual = x.ToArray();
         for (int i = 0; i < actual.Length; i++)
@@ -78,8 +80,8 @@ public sealed class UnfoldTests
         using var x = device.FromArray(data, 3, 4, 5);
         using var rows = device.Zeros(15, 4);
         using var back = device.Zeros(3, 4, 5);
-        Ops.Unfold1d(x, rows, 1, 1, 0, 1);
-        Ops.Fold1d(rows, back, 1, 1, 0, 1);
+        Ops.Unfold1d(x, rows, 1, 1, 0, 0, 1);
+        Ops.Fold1d(rows, back, 1, 1, 0, 0, 1);
         Assert.That(rows.ToArray()[..4], Is.EqualTo(new[] { data[0], data[5], data[10], data[15] }), "row 0 is position 0 of every channel of sample 0");
         Assert.That(back.ToArray(), Is.EqualTo(data));
     }
@@ -88,9 +90,9 @@ public sealed class UnfoldTests
     [Test]
     public void TheReferenceFoldIsTheAdjointOfTheReferenceUnfold()
     {
-        foreach (var (n, c, l, k, s, p, d) in Geometries.Concat(CpuGeometries))
+        foreach (var (n, c, l, k, s, p, r, d) in Geometries.Concat(CpuGeometries))
         {
-            var g = new Conv1dGeometry(n, c, l, k, s, p, d);
+            var g = new Conv1dGeometry(n, c, l, k, s, p, r, d);
             var x = ToDouble(Uniform(n * c * l, 1));
             var columns = ToDouble(Uniform(g.Rows * g.Width, 2));
             var unfolded = new double[columns.Length];
@@ -110,7 +112,7 @@ public sealed class UnfoldTests
         using var x = device.Zeros(2, 3, 5);
         using var columns = device.Zeros(2 * 3, 3 * 3);
         using var matrix = device.Zeros(6, 5);
-        Assert.DoesNotThrow(() => Ops.Unfold1d(x, columns, 3, 1, 0, 1));
+        Assert.DoesNotThrow(() => Ops.Unfold1d(x, columns, 3, 1, 0, 0, 1));
 
         void Refused<TException>(TestDelegate call, string named)
             where TException : Exception
@@ -119,13 +121,14 @@ public sealed class UnfoldTests
             Assert.That(e.Message, Does.Contain(named).And.Not.Contain('\n'));
         }
 
-        Refused<ArgumentOutOfRangeException>(() => Ops.Unfold1d(x, columns, 0, 1, 0, 1), "kernelSize");
-        Refused<ArgumentOutOfRangeException>(() => Ops.Unfold1d(x, columns, 3, 0, 0, 1), "stride");
-        Refused<ArgumentOutOfRangeException>(() => Ops.Fold1d(columns, x, 3, 1, -1, 1), "padding");
-        Refused<ArgumentOutOfRangeException>(() => Ops.Fold1d(columns, x, 3, 1, 0, 0), "dilation");
-        Refused<ArgumentException>(() => Ops.Unfold1d(matrix, columns, 3, 1, 0, 1), "[6, 5]");
-        Refused<ArgumentException>(() => Ops.Unfold1d(x, columns, 4, 1, 0, 2), "spans 7 positions");
-        Refused<ArgumentException>(() => Ops.Fold1d(columns, x, 3, 2, 0, 1), "[4, 9]");
-        Refused<ArgumentException>(() => Ops.Unfold1d(x, x.Reshape(10, 3), 1, 1, 0, 1), "separate buffers");
+        Refused<ArgumentOutOfRangeException>(() => Ops.Unfold1d(x, columns, 0, 1, 0, 0, 1), "kernelSize");
+        Refused<ArgumentOutOfRangeException>(() => Ops.Unfold1d(x, columns, 3, 0, 0, 0, 1), "stride");
+        Refused<ArgumentOutOfRangeException>(() => Ops.Fold1d(columns, x, 3, 1, -1, 1, 1), "padding");
+        Refused<ArgumentOutOfRangeException>(() => Ops.Unfold1d(x, columns, 3, 1, 0, -1, 1), "padding");
+        Refused<ArgumentOutOfRangeException>(() => Ops.Fold1d(columns, x, 3, 1, 0, 0, 0), "dilation");
+        Refused<ArgumentException>(() => Ops.Unfold1d(matrix, columns, 3, 1, 0, 0, 1), "[6, 5]");
+        Refused<ArgumentException>(() => Ops.Unfold1d(x, columns, 4, 1, 0, 1, 2), "spans 7 positions");
+        Refused<ArgumentException>(() => Ops.Fold1d(columns, x, 3, 2, 0, 0, 1), "[4, 9]");
+        Refused<ArgumentException>(() => Ops.Unfold1d(x, x.Reshape(10, 3), 1, 1, 0, 0, 1), "separate buffers");
     }
 }

@@ -123,7 +123,7 @@ internal sealed class ReferenceModules
     /// <summary>
     /// nn.Conv1d (zero padding) over x [N, C_in, L] with <c>{name}.weight</c> [C_out, C_in/G, k] and <c>{name}.bias</c>
     /// where present, in G = <paramref name="groups"/> groups, written by its definition: y[n, o, t] = b[o] +
-    /// Σ_{c, j} w[o, c, j]·x[n, ⌊o/(C_out/G)⌋·C_in/G + c, p] over c in [0, C_in/G), p = t·stride − padding + j·dilation,
+    /// Σ_{c, j} w[o, c, j]·x[n, ⌊o/(C_out/G)⌋·C_in/G + c, p] over c in [0, C_in/G), p = t·stride − left + j·dilation,
     /// the terms with p outside [0, L) left out.
     /// </summary>
     public double[] Conv1d(string name, double[] x, Conv1dGeometry g, int outChannels, int groups = 1)
@@ -181,7 +181,7 @@ internal sealed class ReferenceModules
                         int channel = (o / groupOut * groupIn) + c;
                         for (int j = 0; j < g.KernelSize; j++)
                         {
-                            int p = (t * g.Stride) - g.Padding + (j * g.Dilation);
+                            int p = (t * g.Stride) - g.PaddingLeft + (j * g.Dilation);
                             if (p >= 0 && p < g.Length)
                             {
                                 term(n, o, t, (((o * groupIn) + c) * g.KernelSize) + j, (((n * g.Channels) + channel) * g.Length) + p);
