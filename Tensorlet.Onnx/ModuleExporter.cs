@@ -278,9 +278,9 @@ public static class ModuleExporter
             ExpectWidth(module, prefix, x, module.InChannels, channels: true);
             var length = x.Shape[2];
             OnnxDimension outLength = length.Symbol is null
-                ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), MinimumLength(module.KernelSize, module.Stride, module.Padding, module.Dilation, ceilMode: false))
+                ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), MinimumLength(module.KernelSize, module.Stride, (long)module.PaddingLeft + module.PaddingRight, module.Dilation, ceilMode: false))
                 : $"{prefix}.L_out";
-            return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.Padding, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
+            return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.PaddingLeft, module.PaddingRight, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
         }
 
         // [N, C, L] → [N, C, L_out]; L_out is fixed where L is, else a symbol of its own. ONNX's poolings are sliding
@@ -303,7 +303,7 @@ public static class ModuleExporter
 
             var length = x.Shape[2];
             OnnxDimension Pooled(Func<int, int> outputLength, int kernelSize, int stride, int padding, int dilation, bool ceilMode) => length.Symbol is null && !DropsAWindow(length.Size, outputLength, kernelSize, stride, padding, dilation, ceilMode)
-                ? FixedOutputLength(module, prefix, length.Size, outputLength((int)length.Size), MinimumLength(kernelSize, stride, padding, dilation, ceilMode))
+                ? FixedOutputLength(module, prefix, length.Size, outputLength((int)length.Size), MinimumLength(kernelSize, stride, 2L * padding, dilation, ceilMode))
                 : $"{name}.L_out";
             return module switch
             {
@@ -338,10 +338,11 @@ public static class ModuleExporter
             return dropped >= 1 && dropped < undropped;
         }
 
-        // The shortest L that gives a sliding window one output: L + 2·padding − dilation·(k − 1) − 1 at least 0, or at
-        // least 1 − stride in ceil mode, where the window may run past the end (the modules' own refusal says the same).
-        private static long MinimumLength(int kernelSize, int stride, int padding, int dilation, bool ceilMode)
-            => ((long)dilation * (kernelSize - 1)) + 1 - (2L * padding) - (ceilMode ? stride - 1 : 0);
+        // The shortest L that gives a sliding window one output: L + padding − dilation·(k − 1) − 1 at least 0, or at
+        // least 1 − stride in ceil mode, where the window may run past the end (the modules' own refusal says the same);
+        // `padding` is both sides' together.
+        private static long MinimumLength(int kernelSize, int stride, long padding, int dilation, bool ceilMode)
+            => ((long)dilation * (kernelSize - 1)) + 1 - padding - (ceilMode ? stride - 1 : 0);
 
         // [N, d1, d2, ...] → [N, d1·d2·...]; the product is fixed where every factor is, else a symbol of its own.
         private Value Flatten(Module module, string prefix, string name, Value x)

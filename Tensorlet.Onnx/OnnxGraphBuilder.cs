@@ -194,16 +194,18 @@ internal sealed class OnnxGraphBuilder
     /// <summary>
     /// nn.Conv1d (zero padding) over <paramref name="input"/> [N, C_in, L]: one Conv node with <c>{prefix}.weight</c>
     /// [C_out, C_in/groups, k], its <c>group</c> attribute <paramref name="groups"/>, and, when <paramref name="bias"/>,
-    /// <c>{prefix}.bias</c> [C_out]; its output is [N, C_out, L_out].
+    /// <c>{prefix}.bias</c> [C_out]; its output is [N, C_out, L_out]. Its <c>pads</c> are [left, right], which differ
+    /// for padding='same' with an odd dilated reach.
     /// </summary>
     /// <param name="prefix">The layer's state_dict prefix.</param>
     /// <param name="input">The value it reads.</param>
     /// <param name="stride">The step between output positions.</param>
-    /// <param name="padding">The zeros on each side of the input.</param>
+    /// <param name="paddingLeft">The zeros before the input.</param>
+    /// <param name="paddingRight">The zeros after the input.</param>
     /// <param name="dilation">The step between the kernel's taps.</param>
     /// <param name="bias">Whether the layer has <c>{prefix}.bias</c>.</param>
     /// <param name="groups">The groups the channels are split into (nn.Conv1d's <c>groups</c>).</param>
-    public string Conv1d(string prefix, string input, int stride, int padding, int dilation, bool bias = true, int groups = 1)
+    public string Conv1d(string prefix, string input, int stride, int paddingLeft, int paddingRight, int dilation, bool bias = true, int groups = 1)
     {
         string what = $"Conv1d '{prefix}'";
         var weight = Parameter(prefix, what, prefix + ".weight", rank: 3);
@@ -215,7 +217,7 @@ internal sealed class OnnxGraphBuilder
             inputs.Add(Initializer(prefix + ".bias", values.Shape, values.Data));
         }
 
-        return Node("Conv", prefix, inputs, [Ints("kernel_shape", [weight.Shape[2]]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation]), Int("group", groups)]);
+        return Node("Conv", prefix, inputs, [Ints("kernel_shape", [weight.Shape[2]]), Ints("strides", [stride]), Ints("pads", [paddingLeft, paddingRight]), Ints("dilations", [dilation]), Int("group", groups)]);
     }
 
     /// <summary>nn.MaxPool1d over [N, C, L]: one MaxPool node, the padding on both sides.</summary>

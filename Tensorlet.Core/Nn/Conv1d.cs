@@ -3,14 +3,15 @@ using Tensorlet.Kernels;
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// nn.Conv1d with zero padding: y [N, C_out, L_out] = Σ_{c, j} weight[o, c, j]·x[n, g·C_in/G + c, t·stride − padding +
-/// j·dilation] + bias[o] for x [N, C_in, L], where output channel o is in group g = ⌊o/(C_out/G)⌋ of the G =
-/// <see cref="Groups"/> groups and c runs over that group's C_in/G input channels, with L_out = ⌊(L + 2·padding −
-/// dilation·(k − 1) − 1)/stride⌋ + 1. G = 1 is the ordinary convolution, every output reading every input channel;
-/// G = C_in = C_out is the depthwise one, each channel filtered on its own. <c>weight</c> [C_out, C_in/G, k] and
-/// <c>bias</c> [C_out] (none with <c>bias: false</c>) have nn.Conv1d's state_dict names, order and default
-/// initialisation, U(−1/√(C_in/G·k), 1/√(C_in/G·k)). The padding modes other than zeros (reflect, replicate, circular,
-/// 'same') are not offered.
+/// nn.Conv1d: y [N, C_out, L_out] = Σ_{c, j} weight[o, c, j]·x[n, g·C_in/G + c, t·stride − left + j·dilation] + bias[o]
+/// for x [N, C_in, L] padded with zeros, left positions before it and right after it, where output channel o is in group
+/// g = ⌊o/(C_out/G)⌋ of the G = <see cref="Groups"/> groups and c runs over that group's C_in/G input channels, with
+/// L_out = ⌊(L + left + right − dilation·(k − 1) − 1)/stride⌋ + 1. An int padding p pads p on each side;
+/// <see cref="Conv1dPadding.Same"/> pads so that L_out = L (<see cref="PaddingLeft"/>, <see cref="PaddingRight"/>).
+/// G = 1 is the ordinary convolution, every output reading every input channel; G = C_in = C_out is the depthwise one,
+/// each channel filtered on its own. <c>weight</c> [C_out, C_in/G, k] and <c>bias</c> [C_out] (none with
+/// <c>bias: false</c>) have nn.Conv1d's state_dict names, order and default initialisation, U(−1/√(C_in/G·k),
+/// 1/√(C_in/G·k)).
 /// <para>
 /// The input is unfolded (im2col) into rows [N·L_out, C_in·k], one per output position, so the convolution is one GEMM
 /// with the weight read as [C_out, C_in·k]; the product's rows [N·L_out, C_out] are then laid out as [N, C_out, L_out].
@@ -54,7 +55,10 @@ public sealed class Conv1d : Module
     /// <param name="outChannels">C_out, the output's channels.</param>
     /// <param name="kernelSize">k, the taps of the kernel.</param>
     /// <param name="stride">The step between output positions.</param>
-    /// <param name="padding">The zeros added on each side of the input.</param>
+    /// <param name="padding">
+    /// nn.Conv1d's <c>padding</c>: the zeros added on each side of the input (an int), <see cref="Conv1dPadding.Same"/>
+    /// (stride 1 only) or <see cref="Conv1dPadding.Valid"/> (none).
+    /// </param>
     /// <param name="dilation">The step between the kernel's taps.</param>
     /// <param name="bias">Whether the layer has a <c>bias</c> (nn.Conv1d's <c>bias</c>).</param>
     /// <param name="groups">
@@ -65,13 +69,19 @@ public sealed class Conv1d : Module
     /// A channel count, k, the stride, the dilation or the groups is not positive, the padding is negative, or the
     /// weight's C_out·C_in/G·k values are more than one tensor holds.
     /// </exception>
-    /// <exception cref="ArgumentException">C_in or C_out is not a multiple of the groups.</exception>
-    public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, bool bias = true, int groups = 1)
+    /// <exception cref="ArgumentException">C_in or C_out is not a multiple of the groups, or the padding is 'same' and the stride is not 1.</exception>
+    public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, Conv1dPadding padding = default, int dilation = 1, bool bias = true, int groups = 1)
     {
         Conv1dGeometry.AtLeast(inChannels, 1, nameof(inChannels));
         Conv1dGeometry.AtLeast(outChannels, 1, nameof(outChannels));
-        Conv1dGeometry.CheckSizes(kernelSize, stride, padding, dilation);
+        Conv1dGeometry.CheckSizes(kernelSize, stride, padding.Amount, dilation);
         Conv1dGeometry.AtLeast(groups, 1, nameof(groups));
+        if (padding.IsSame && stride != 1)
+        {
+            // As torch.nn.Conv1d: "padding='same' is not supported for strided convolutions".
+            throw new ArgumentException($"A Conv1d's padding 'same' needs stride 1 (PyTorch does not support it for strided convolutions); got stride {stride}.", nameof(padding));
+        }
+
         if (inChannels % groups != 0 || outChannels % groups != 0)
         {
             // As torch.nn.Conv1d, which says "in_channels must be divisible by groups" (or out_channels).
@@ -90,6 +100,7 @@ public sealed class Conv1d : Module
         KernelSize = kernelSize;
         Stride = stride;
         Padding = padding;
+        (PaddingLeft, PaddingRight) = padding.Resolve(kernelSize, dilation);
         Dilation = dilation;
         Groups = groups;
         hasBias = bias;
@@ -107,8 +118,14 @@ public sealed class Conv1d : Module
     /// <summary>The step between output positions.</summary>
     public int Stride { get; }
 
-    /// <summary>The zeros added on each side of the input.</summary>
-    public int Padding { get; }
+    /// <summary>The padding as it was given: an amount on each side, <see cref="Conv1dPadding.Same"/> or <see cref="Conv1dPadding.Valid"/>.</summary>
+    public Conv1dPadding Padding { get; }
+
+    /// <summary>The positions added before the input: the padding's amount, or ⌊dilation·(k − 1)/2⌋ for 'same'.</summary>
+    public int PaddingLeft { get; }
+
+    /// <summary>The positions added after the input: the padding's amount, or dilation·(k − 1) − <see cref="PaddingLeft"/> for 'same'.</summary>
+    public int PaddingRight { get; }
 
     /// <summary>The step between the kernel's taps.</summary>
     public int Dilation { get; }
@@ -126,7 +143,7 @@ public sealed class Conv1d : Module
     /// <exception cref="ArgumentOutOfRangeException">L_out is more than int.MaxValue (a padding near int.MaxValue / 2).</exception>
     public int OutputLength(int length)
     {
-        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Padding, Dilation);
+        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, PaddingLeft, PaddingRight, Dilation);
         return outLength <= int.MaxValue
             ? (int)outLength
             : throw new ArgumentOutOfRangeException(nameof(length), $"{Describe()} on an input of length {length} gives L_out = {outLength}, more than int.MaxValue.");
@@ -155,11 +172,11 @@ public sealed class Conv1d : Module
             throw new ArgumentException($"{Describe()} takes input [N, {InChannels}, L] with L at least 1 but got a tensor of shape {input.ShapeText}.", nameof(input));
         }
 
-        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, Padding, Padding, Dilation);
+        long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, PaddingLeft, PaddingRight, Dilation);
         if (outLength < 1)
         {
             throw new ArgumentException(
-                $"{Describe()} needs an input length of at least {((long)Dilation * (KernelSize - 1)) + 1 - (2L * Padding)} but got a tensor of shape {input.ShapeText}.", nameof(input));
+                $"{Describe()} needs an input length of at least {((long)Dilation * (KernelSize - 1)) + 1 - ((long)PaddingLeft + PaddingRight)} but got a tensor of shape {input.ShapeText}.", nameof(input));
         }
 
         CheckFits(input, outLength);
@@ -167,7 +184,7 @@ public sealed class Conv1d : Module
         int groupRows = n * (int)outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
         var grouped = Reorders(n) ? groupOrder.InputToTimeMajor(inputRows.Matrix(input, n * Groups, groupIn * length), Groups, n) : input;
         var x = columns.Get(device, Groups * groupRows, groupIn * KernelSize);
-        Ops.Unfold1d(groupedShaped.Reshaped(grouped, Groups * n, groupIn, length), x, KernelSize, Stride, Padding, Padding, Dilation);
+        Ops.Unfold1d(groupedShaped.Reshaped(grouped, Groups * n, groupIn, length), x, KernelSize, Stride, PaddingLeft, PaddingRight, Dilation);
         var rows = outputRows.Get(device, Groups * groupRows, groupOut);
         var xGroups = GroupsOf(x, groupRows, columnGroups);
         var rowsGroups = GroupsOf(rows, groupRows, rowGroups);
@@ -225,7 +242,7 @@ public sealed class Conv1d : Module
         }
 
         var folded = inputGradient.Get(device, Groups * n, groupIn * length);
-        Ops.Fold1d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, length), KernelSize, Stride, Padding, Padding, Dilation);
+        Ops.Fold1d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, length), KernelSize, Stride, PaddingLeft, PaddingRight, Dilation);
         var dx = Reorders(n) ? groupOrder.InputGradientToBatchFirst(folded) : folded;
         return inputGradientShaped.Reshaped(dx, n, InChannels, length);
     }

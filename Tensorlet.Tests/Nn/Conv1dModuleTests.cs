@@ -7,7 +7,8 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// The Conv1d module: Sequential(Conv1d, activation, Flatten, Linear) against PyTorch 1.13 (fixtures written by
-/// scripts/make_conv1d_fixtures.py; see its header), with groups = 1 and grouped, at the tolerances of
+/// scripts/make_conv1d_fixtures.py and scripts/make_conv1d_padding_fixtures.py; see their headers), with groups = 1 and
+/// grouped, padding='same', at the tolerances of
 /// <see cref="ModuleTorchParityTests"/>, its state_dict and initialisation, and bad input refused in one line. Its gradients against central finite differences
 /// are in <see cref="ModuleGradientTests"/>.
 /// </summary>
@@ -25,9 +26,23 @@ public sealed class Conv1dModuleTests
         ["depthwise"] = (5, 5, 3, 1, 2, 2, true, 9, 5),
     };
 
+    // variant: (C_in, C_out, k, padding, dilation, bias, L, groups), as scripts/make_conv1d_padding_fixtures.py's VARIANTS
+    // (stride 1, Tanh but for same_even's ReLU), in conv1d_padding.safetensors.
+    private static readonly Dictionary<string, (int CIn, int COut, int K, Conv1dPadding Padding, int Dilation, bool Bias, int L, int Groups)> PaddingVariants = new()
+    {
+        ["same_odd"] = (3, 4, 3, Conv1dPadding.Same, 1, true, 10, 1),
+        ["same_even"] = (3, 4, 4, Conv1dPadding.Same, 1, true, 9, 1),
+        ["same_dilated_groups"] = (4, 6, 2, Conv1dPadding.Same, 3, false, 8, 2),
+    };
+
     private static IEnumerable<TestCaseData> Cases() =>
         from device in TestDevices.All
         from variant in Variants.Keys
+        select new TestCaseData(device, variant);
+
+    private static IEnumerable<TestCaseData> PaddingCases() =>
+        from device in TestDevices.All
+        from variant in PaddingVariants.Keys
         select new TestCaseData(device, variant);
 
     [TestCaseSource(nameof(Cases))]
@@ -39,6 +54,51 @@ public sealed class Conv1dModuleTests
         using var model = Model(variant);
         model.Build(device);
         ModuleTorchParityTests.AssertMseRunAndThreeAdamStepsMatch(model, fixture, variant, [3, v.CIn, v.L], [3, 2]);
+    }
+
+    [TestCaseSource(nameof(PaddingCases))]
+    public void PaddingSameMatchesPyTorchOutputsGradientsAndThreeAdamSteps(string deviceName, string variant)
+    {
+        var device = TestDevices.Get(deviceName);
+        var v = PaddingVariants[variant];
+        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/conv1d_padding.safetensors"));
+        using var model = PaddingModel(variant);
+        model.Build(device);
+        Assert.That(((Conv1d)model[0]).OutputLength(v.L), Is.EqualTo(v.L), "'same' keeps the length");
+        ModuleTorchParityTests.AssertMseRunAndThreeAdamStepsMatch(model, fixture, variant, [3, v.CIn, v.L], [3, 2]);
+    }
+
+    // PyTorch splits the reach dilation·(k − 1) as ⌊reach/2⌋ before the input and the rest after it; 'valid' is 0.
+    [Test]
+    public void PaddingSameSplitsTheReachWithTheExtraPositionOnTheRightAndValidIsNoPadding()
+    {
+        foreach (var (k, dilation, left, right) in new[] { (1, 1, 0, 0), (2, 1, 0, 1), (3, 1, 1, 1), (4, 1, 1, 2), (3, 2, 2, 2), (2, 3, 1, 2), (4, 3, 4, 5) })
+        {
+            using var conv = new Conv1d(2, 2, k, padding: Conv1dPadding.Same, dilation: dilation);
+            Assert.That((conv.PaddingLeft, conv.PaddingRight), Is.EqualTo((left, right)), $"k {k}, dilation {dilation}");
+            Assert.That(conv.OutputLength(5), Is.EqualTo(5));
+            Assert.That(conv.Padding.IsSame, Is.True);
+        }
+
+        using var valid = new Conv1d(2, 2, 3, padding: Conv1dPadding.Valid);
+        using var three = new Conv1d(2, 2, 3, padding: 3);
+        Assert.That((valid.PaddingLeft, valid.PaddingRight, valid.OutputLength(5)), Is.EqualTo((0, 0, 3)));
+        Assert.That(valid.Padding, Is.EqualTo((Conv1dPadding)0));
+        Assert.That((three.Padding.Amount, three.PaddingLeft, three.PaddingRight), Is.EqualTo((3, 3, 3)));
+        Assert.That((Conv1dPadding.Same.ToString(), Conv1dPadding.Valid.ToString(), three.Padding.ToString()), Is.EqualTo(("'same'", "0", "3")));
+    }
+
+    // As torch.nn.Conv1d: "padding='same' is not supported for strided convolutions".
+    [Test]
+    public void PaddingSameWithAStrideIsRefusedInOneLine()
+    {
+        var e = Assert.Throws<ArgumentException>(() => _ = new Conv1d(2, 2, 3, stride: 2, padding: Conv1dPadding.Same))!;
+        Assert.That(e.Message, Does.StartWith("A Conv1d's padding 'same' needs stride 1").And.Contain("got stride 2").And.Not.Contain('\n'));
+        Assert.That(e.ParamName, Is.EqualTo("padding"));
+        using var conv = new Conv1d(2, 3, 4, padding: Conv1dPadding.Same);
+        conv.Build(TestDevices.Get("cpu"));
+        using var wrong = TestDevices.Get("cpu").Zeros(1, 3, 5);
+        Assert.That(Assert.Throws<ArgumentException>(() => conv.Forward(wrong))!.Message, Does.StartWith("Conv1d(2, 3, kernel 4, stride 1, padding 'same', dilation 1) takes input [N, 2, L]"));
     }
 
     [Test]
@@ -316,6 +376,14 @@ public sealed class Conv1dModuleTests
         var v = Variants[variant];
         var conv = new Conv1d(v.CIn, v.COut, v.K, v.Stride, v.Padding, v.Dilation, v.Bias, v.Groups);
         Module activation = variant is "strided" or "groups2" or "depthwise" ? new Tanh() : new Relu();
+        return new Sequential(conv, activation, new Flatten(), new Linear(v.COut * conv.OutputLength(v.L), 2));
+    }
+
+    private static Sequential PaddingModel(string variant)
+    {
+        var v = PaddingVariants[variant];
+        var conv = new Conv1d(v.CIn, v.COut, v.K, padding: v.Padding, dilation: v.Dilation, bias: v.Bias, groups: v.Groups);
+        Module activation = variant is "same_even" ? new Relu() : new Tanh();
         return new Sequential(conv, activation, new Flatten(), new Linear(v.COut * conv.OutputLength(v.L), 2));
     }
 }

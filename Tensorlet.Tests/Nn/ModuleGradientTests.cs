@@ -380,32 +380,36 @@ public sealed class ModuleGradientTests
 
     private static IEnumerable<TestCaseData> ConvolutionCases() =>
         from device in TestDevices.All
-        from geometry in new[] { "k3", "k3 s2 p1 d2", "k2 s3 p2 no bias", "k3 s2 p1 d2 groups 2", "k2 s3 p2 no bias depthwise" }
+        from geometry in new[] { "k3", "k3 s2 p1 d2", "k2 s3 p2 no bias", "k3 s2 p1 d2 groups 2", "k2 s3 p2 no bias depthwise", "k4 same", "k2 d3 same groups 2" }
         select new TestCaseData(device, geometry);
 
     // Conv1d → Tanh → Flatten → Linear → MSE on x [2, C_in, 9]: the input, the convolution's weight and bias and the
     // Linear's parameters. "k3 s2 p1 d2" has stride, padding and dilation together (L_out = 4); "k2 s3 p2" has a stride
     // past the kernel (positions no tap reads, whose dx is 0) and padding that makes the first and last outputs read
     // mostly zeros (L_out = 4). The grouped cases are the same geometries with groups 2 (C_in 4 → C_out 6) and
-    // depthwise (groups = C_in = C_out = 4).
+    // depthwise (groups = C_in = C_out = 4). The 'same' cases have an odd reach, so one more zero on the right than on
+    // the left: k 4 (1 and 2), and k 2 at dilation 3 in two groups (1 and 2).
     [TestCaseSource(nameof(ConvolutionCases))]
     public void AConv1dBeforeFlattenAndLinearMatchesFiniteDifferences(string deviceName, string geometry)
     {
         var device = TestDevices.Get(deviceName);
         const int n = 2, length = 9, outFeatures = 2;
-        var (k, stride, padding, dilation, bias) = geometry switch
+        var (k, stride, left, right, dilation, bias) = geometry switch
         {
-            "k3" => (3, 1, 0, 1, true),
-            "k3 s2 p1 d2" or "k3 s2 p1 d2 groups 2" => (3, 2, 1, 2, true),
-            _ => (2, 3, 2, 1, false),
+            "k3" => (3, 1, 0, 0, 1, true),
+            "k3 s2 p1 d2" or "k3 s2 p1 d2 groups 2" => (3, 2, 1, 1, 2, true),
+            "k4 same" => (4, 1, 1, 2, 1, true),
+            "k2 d3 same groups 2" => (2, 1, 1, 2, 3, false),
+            _ => (2, 3, 2, 2, 1, false),
         };
         var (inChannels, outChannels, groups) = geometry switch
         {
-            "k3 s2 p1 d2 groups 2" => (4, 6, 2),
+            "k3 s2 p1 d2 groups 2" or "k2 d3 same groups 2" => (4, 6, 2),
             "k2 s3 p2 no bias depthwise" => (4, 4, 4),
             _ => (3, 4, 1),
         };
-        var g = new Conv1dGeometry(n, inChannels, length, k, stride, padding, dilation);
+        Conv1dPadding padding = geometry.Contains("same", StringComparison.Ordinal) ? Conv1dPadding.Same : left;
+        var g = new Conv1dGeometry(n, inChannels, length, k, stride, left, right, dilation);
         int flat = outChannels * g.OutputLength;
         var reference = new ReferenceModules();
         reference.Randomize(9, ("0.weight", outChannels * inChannels / groups * k), ("3.weight", outFeatures * flat), ("3.bias", outFeatures), ("x", n * inChannels * length));

@@ -132,6 +132,23 @@ public sealed class OnnxModuleExporterTests
         AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(34), 3, 7, 12);
     }
 
+    // padding='same' is a Conv whose pads are [left, right]: [1, 2] for k 4, [2, 2] for k 3 at dilation 2, [1, 2] for k 2
+    // at dilation 3 in two groups; every length keeps its length.
+    [Test]
+    public void PaddingSameExportsAsConvWithItsLeftAndRightPadsAndMatchesTensorletAtEveryLength()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(
+            new Conv1d(3, 4, 4, padding: Conv1dPadding.Same), new Tanh(), new Conv1d(4, 4, 3, padding: Conv1dPadding.Same, dilation: 2), new Relu(),
+            new Conv1d(4, 2, 2, padding: Conv1dPadding.Same, dilation: 3, bias: false, groups: 2));
+        model.Build(device, seed: 35);
+        model.Eval();
+        var bytes = ModuleExporter.Export(model);
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+        Assert.That(graph.Node.Where(n => n.OpType == "Conv").Select(n => string.Join(",", n.Attribute.Single(a => a.Name == "pads").Ints)), Is.EqualTo(new[] { "1,2", "2,2", "1,2" }));
+        AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(36), 1, 4, 9);
+    }
+
     // Two convolutions, one without a bias, on inputs of several lengths: the graph's L is free, and so is each L_out.
     [Test]
     public void StackedConvolutionsExportAndMatchTensorletAtEveryLength()
