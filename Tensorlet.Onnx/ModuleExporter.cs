@@ -276,6 +276,11 @@ public static class ModuleExporter
             }
 
             ExpectWidth(module, prefix, x, module.InChannels, channels: true);
+            if (module.PaddingMode != PaddingMode.Zeros)
+            {
+                throw new OnnxExportException($"The Conv1d at '{(prefix.Length == 0 ? "(root)" : prefix)}' pads with padding mode {module.PaddingMode}, which the export does not offer.");
+            }
+
             var length = x.Shape[2];
             OnnxDimension outLength = length.Symbol is null
                 ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), MinimumLength(module.KernelSize, module.Stride, (long)module.PaddingLeft + module.PaddingRight, module.Dilation, ceilMode: false))

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch 1.13 reference fixtures for Tensorlet's Conv1d with padding='same'.
+"""PyTorch 1.13 reference fixtures for Tensorlet's Conv1d with padding='same' and its padding modes (padding_mode).
 
 Run:  /usr/bin/python3 scripts/make_conv1d_padding_fixtures.py [--out DIR]
 
@@ -10,7 +10,19 @@ each variant under its prefix V:
     same_odd.            nn.Conv1d(3, 4, 3, padding='same'), Tanh, on L = 10: one position on each side;
     same_even.           nn.Conv1d(3, 4, 4, padding='same'), ReLU, on L = 9: one before, two after;
     same_dilated_groups. nn.Conv1d(4, 6, 2, padding='same', dilation=3, bias=False, groups=2), Tanh, on L = 8: a
-                         reach of 3, one before and two after, in two groups.
+                         reach of 3, one before and two after, in two groups;
+    reflect.             nn.Conv1d(3, 4, 3, padding=2, padding_mode='reflect'), Tanh, on L = 7;
+    reflect_groups.      nn.Conv1d(4, 6, 3, stride=2, padding=3, dilation=2, groups=2, padding_mode='reflect'), Tanh,
+                         on L = 4: the widest reflection, padding L − 1;
+    replicate.           nn.Conv1d(3, 4, 3, padding=4, bias=False, padding_mode='replicate'), ReLU, on L = 5: padding
+                         wider than the kernel, so the end positions take many gradients;
+    replicate_depthwise. nn.Conv1d(5, 5, 3, padding=2, groups=5, padding_mode='replicate'), Tanh, on L = 1: one position,
+                         which is every padded one;
+    circular.            nn.Conv1d(3, 4, 3, padding=5, padding_mode='circular'), Tanh, on L = 5: padding L, the input
+                         wrapped once on each side;
+    circular_same_groups. nn.Conv1d(4, 4, 2, padding='same', dilation=3, groups=2, padding_mode='circular'), Tanh, on
+                         L = 6: one position before, two after;
+    reflect_same_even.   nn.Conv1d(3, 4, 4, padding='same', padding_mode='reflect'), ReLU, on L = 6.
   Tensors, for each V: V.x, V.y, V.<param>, V.output [3, 2], V.loss [], V.grad.<param>, V.grad.x, V.adam3.<param>.
 """
 import argparse
@@ -29,6 +41,13 @@ VARIANTS = {
     "same_odd": (3, 4, 3, 1, "same", 1, True, 1, "zeros", nn.Tanh, 10),
     "same_even": (3, 4, 4, 1, "same", 1, True, 1, "zeros", nn.ReLU, 9),
     "same_dilated_groups": (4, 6, 2, 1, "same", 3, False, 2, "zeros", nn.Tanh, 8),
+    "reflect": (3, 4, 3, 1, 2, 1, True, 1, "reflect", nn.Tanh, 7),
+    "reflect_groups": (4, 6, 3, 2, 3, 2, True, 2, "reflect", nn.Tanh, 4),
+    "replicate": (3, 4, 3, 1, 4, 1, False, 1, "replicate", nn.ReLU, 5),
+    "replicate_depthwise": (5, 5, 3, 1, 2, 1, True, 5, "replicate", nn.Tanh, 1),
+    "circular": (3, 4, 3, 1, 5, 1, True, 1, "circular", nn.Tanh, 5),
+    "circular_same_groups": (4, 4, 2, 1, "same", 3, True, 2, "circular", nn.Tanh, 6),
+    "reflect_same_even": (3, 4, 4, 1, "same", 1, True, 1, "reflect", nn.ReLU, 6),
 }
 
 

@@ -11,7 +11,8 @@ namespace Tensorlet.Nn;
 /// G = 1 is the ordinary convolution, every output reading every input channel; G = C_in = C_out is the depthwise one,
 /// each channel filtered on its own. <c>weight</c> [C_out, C_in/G, k] and <c>bias</c> [C_out] (none with
 /// <c>bias: false</c>) have nn.Conv1d's state_dict names, order and default initialisation, U(−1/√(C_in/G·k),
-/// 1/√(C_in/G·k)).
+/// 1/√(C_in/G·k)). A <see cref="PaddingMode"/> other than zeros (nn.Conv1d's <c>padding_mode</c>) pads with reflected,
+/// replicated or wrapped-around input positions instead.
 /// <para>
 /// The input is unfolded (im2col) into rows [N·L_out, C_in·k], one per output position, so the convolution is one GEMM
 /// with the weight read as [C_out, C_in·k]; the product's rows [N·L_out, C_out] are then laid out as [N, C_out, L_out].
@@ -19,7 +20,9 @@ namespace Tensorlet.Nn;
 /// bias's, and folds dy·W (col2im) into dx. With G groups the input is first put group-major, [G·N, C_in/G, L] (a
 /// gather of whole rows, left out when N is 1), so that its unfold is G blocks of rows [N·L_out, C_in/G·k], one per
 /// group, and each group is one GEMM of its block by its C_out/G rows of the weight into its own block of product rows;
-/// the output and the gradients are taken back to batch-major order the same way.
+/// the output and the gradients are taken back to batch-major order the same way. A padding mode other than zeros first
+/// pads the input into a buffer of the layer's (one gather by an index map held on the device), which is then convolved
+/// without padding; backward scatter-adds that buffer's gradient back onto dx, as PyTorch's F.pad does.
 /// </para>
 /// </summary>
 public sealed class Conv1d : Module
@@ -45,6 +48,7 @@ public sealed class Conv1d : Module
     private readonly RecentViews<Tensor[]> parameterGroups = new();
     private readonly BatchFirstRows groupOrder = new();
     private readonly bool hasBias;
+    private readonly ModePadding? modePadding;
     private Parameter? weight;
     private Parameter? bias;
     private Tensor? savedInput;
@@ -65,12 +69,17 @@ public sealed class Conv1d : Module
     /// G, nn.Conv1d's <c>groups</c>: the channels are split into G groups, output group g reading input group g
     /// alone; C_in and C_out must both be multiples of G. 1 is the ordinary convolution, C_in = C_out = G the depthwise one.
     /// </param>
+    /// <param name="paddingMode">
+    /// nn.Conv1d's <c>padding_mode</c>: what the padding holds, zeros (the default), or the input reflected, replicated
+    /// or wrapped around (<see cref="Tensorlet.Nn.PaddingMode"/>).
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// A channel count, k, the stride, the dilation or the groups is not positive, the padding is negative, or the
-    /// weight's C_out·C_in/G·k values are more than one tensor holds.
+    /// A channel count, k, the stride, the dilation or the groups is not positive, the padding is negative, the padding
+    /// mode is none of <see cref="Tensorlet.Nn.PaddingMode"/>'s, or the weight's C_out·C_in/G·k values are more than one
+    /// tensor holds.
     /// </exception>
     /// <exception cref="ArgumentException">C_in or C_out is not a multiple of the groups, or the padding is 'same' and the stride is not 1.</exception>
-    public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, Conv1dPadding padding = default, int dilation = 1, bool bias = true, int groups = 1)
+    public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, Conv1dPadding padding = default, int dilation = 1, bool bias = true, int groups = 1, PaddingMode paddingMode = PaddingMode.Zeros)
     {
         Conv1dGeometry.AtLeast(inChannels, 1, nameof(inChannels));
         Conv1dGeometry.AtLeast(outChannels, 1, nameof(outChannels));
@@ -89,6 +98,11 @@ public sealed class Conv1d : Module
             throw new ArgumentException($"A Conv1d's inChannels ({inChannels}) and outChannels ({outChannels}) must both be divisible by groups ({groups}); {which}.", nameof(groups));
         }
 
+        if (!Enum.IsDefined(paddingMode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(paddingMode), $"A Conv1d's paddingMode must be Zeros, Reflect, Replicate or Circular; got {(int)paddingMode}.");
+        }
+
         long weightSize = (long)outChannels * (inChannels / groups) * kernelSize;
         if (weightSize > int.MaxValue)
         {
@@ -103,7 +117,9 @@ public sealed class Conv1d : Module
         (PaddingLeft, PaddingRight) = padding.Resolve(kernelSize, dilation);
         Dilation = dilation;
         Groups = groups;
+        PaddingMode = paddingMode;
         hasBias = bias;
+        modePadding = paddingMode == PaddingMode.Zeros ? null : new ModePadding(paddingMode, PaddingLeft, PaddingRight);
     }
 
     /// <summary>C_in, the input's channels.</summary>
@@ -132,6 +148,9 @@ public sealed class Conv1d : Module
 
     /// <summary>G, the groups the channels are split into (nn.Conv1d's <c>groups</c>); 1 for the ordinary convolution.</summary>
     public int Groups { get; }
+
+    /// <summary>What the padding holds (nn.Conv1d's <c>padding_mode</c>): zeros, or the input reflected, replicated or wrapped around.</summary>
+    public PaddingMode PaddingMode { get; }
 
     /// <summary>The weight [C_out, C_in/G, k].</summary>
     public Parameter Weight => weight ?? throw NotBuiltError();
@@ -172,6 +191,11 @@ public sealed class Conv1d : Module
             throw new ArgumentException($"{Describe()} takes input [N, {InChannels}, L] with L at least 1 but got a tensor of shape {input.ShapeText}.", nameof(input));
         }
 
+        if (modePadding is not null && ModePadding.Unfit(PaddingMode, PaddingLeft, PaddingRight, length) is { } unfit)
+        {
+            throw new ArgumentException($"{Describe()} {unfit} but got a tensor of shape {input.ShapeText}.", nameof(input));
+        }
+
         long outLength = Conv1dGeometry.OutputLengthOf(length, KernelSize, Stride, PaddingLeft, PaddingRight, Dilation);
         if (outLength < 1)
         {
@@ -182,9 +206,12 @@ public sealed class Conv1d : Module
         CheckFits(input, outLength);
         var device = input.Device;
         int groupRows = n * (int)outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
-        var grouped = Reorders(n) ? groupOrder.InputToTimeMajor(inputRows.Matrix(input, n * Groups, groupIn * length), Groups, n) : input;
+        var source = modePadding?.Forward(input) ?? input;
+        int sourceLength = source.Shape[2];
+        var (left, right) = UnfoldPadding;
+        var grouped = Reorders(n) ? groupOrder.InputToTimeMajor(inputRows.Matrix(source, n * Groups, groupIn * sourceLength), Groups, n) : source;
         var x = columns.Get(device, Groups * groupRows, groupIn * KernelSize);
-        Ops.Unfold1d(groupedShaped.Reshaped(grouped, Groups * n, groupIn, length), x, KernelSize, Stride, PaddingLeft, PaddingRight, Dilation);
+        Ops.Unfold1d(groupedShaped.Reshaped(grouped, Groups * n, groupIn, sourceLength), x, KernelSize, Stride, left, right, Dilation);
         var rows = outputRows.Get(device, Groups * groupRows, groupOut);
         var xGroups = GroupsOf(x, groupRows, columnGroups);
         var rowsGroups = GroupsOf(rows, groupRows, rowGroups);
@@ -215,7 +242,7 @@ public sealed class Conv1d : Module
         var x = savedInput!;
         var y = LastOutput!;
         var device = x.Device;
-        int n = y.Shape[0], outLength = y.Shape[2], length = x.Shape[2];
+        int n = y.Shape[0], outLength = y.Shape[2], sourceLength = x.Shape[2] + (modePadding is null ? 0 : PaddingLeft + PaddingRight);
         int groupRows = n * outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
         var dy = Reorders(n) ? groupOrder.OutputGradientToTimeMajor(gradientRowsView.Matrix(outputGradient, n * Groups, groupOut * outLength)) : outputGradient;
         var dyRows = gradientRows.Get(device, Groups * groupRows, groupOut);
@@ -241,10 +268,11 @@ public sealed class Conv1d : Module
             Ops.Gemm(dyGroups[g], false, weightGroups[g], false, dColumnGroups[g]);
         }
 
-        var folded = inputGradient.Get(device, Groups * n, groupIn * length);
-        Ops.Fold1d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, length), KernelSize, Stride, PaddingLeft, PaddingRight, Dilation);
-        var dx = Reorders(n) ? groupOrder.InputGradientToBatchFirst(folded) : folded;
-        return inputGradientShaped.Reshaped(dx, n, InChannels, length);
+        var folded = inputGradient.Get(device, Groups * n, groupIn * sourceLength);
+        var (left, right) = UnfoldPadding;
+        Ops.Fold1d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, sourceLength), KernelSize, Stride, left, right, Dilation);
+        var dx = inputGradientShaped.Reshaped(Reorders(n) ? groupOrder.InputGradientToBatchFirst(folded) : folded, n, InChannels, sourceLength);
+        return modePadding?.Backward(dx) ?? dx;
     }
 
     /// <summary>Registers <c>weight</c> [C_out, C_in/G, k] and <c>bias</c> [C_out] (when it has one) with nn.Conv1d's default initialisation.</summary>
@@ -269,11 +297,15 @@ public sealed class Conv1d : Module
         columnsGradient.Dispose();
         inputGradient.Dispose();
         groupOrder.Dispose();
+        modePadding?.Dispose();
     }
 
     // Whether the groups' rows are reordered: with one group, or one sample, batch-major [N, G, ...] is group-major
     // [G, N, ...]. The reordering is a batch-first recurrent module's, with the G groups as its T steps and N as its B.
     private bool Reorders(int n) => Groups > 1 && n > 1;
+
+    // The zeros the unfold adds: the padding, or none where a padding mode has padded the input already.
+    private (int Left, int Right) UnfoldPadding => modePadding is null ? (PaddingLeft, PaddingRight) : (0, 0);
 
     // Group g's rows [g·rowsPerGroup, (g + 1)·rowsPerGroup) of `all`, for each g (one view of all of it with one group).
     private Tensor[] GroupsOf(Tensor all, int rowsPerGroup, RecentViews<Tensor[]> cache) => StepViews.Of(all, Groups, rowsPerGroup, cache);
@@ -283,11 +315,13 @@ public sealed class Conv1d : Module
     {
         const long Gemm = Ops.GemmMaxDimension;
         long rows = input.Shape[0] * outLength, width = (long)InChannels * KernelSize;
+        long padded = (long)input.Shape[0] * InChannels * ((long)input.Shape[2] + PaddingLeft + PaddingRight);
         string? tooLarge = outLength > int.MaxValue ? $"L_out = {outLength}, more than an int holds ({int.MaxValue})"
             : rows > Gemm ? $"N·L_out = {rows} rows, more than a GEMM takes ({Gemm})"
             : width > Gemm ? $"C_in·k = {width} columns, more than a GEMM takes ({Gemm})"
             : rows * width > int.MaxValue ? $"N·L_out·C_in·k = {rows * width} values for the unfolded input, more than one tensor holds ({int.MaxValue})"
             : rows * OutChannels > int.MaxValue ? $"N·C_out·L_out = {rows * OutChannels} values for the output, more than one tensor holds ({int.MaxValue})"
+            : modePadding is not null && padded > int.MaxValue ? $"N·C_in·(L + padding) = {padded} values for the padded input, more than one tensor holds ({int.MaxValue})"
             : null;
         if (tooLarge is not null)
         {
@@ -295,5 +329,5 @@ public sealed class Conv1d : Module
         }
     }
 
-    private string Describe() => $"Conv1d({InChannels}, {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, dilation {Dilation}{(Groups > 1 ? $", groups {Groups}" : string.Empty)})";
+    private string Describe() => $"Conv1d({InChannels}, {OutChannels}, kernel {KernelSize}, stride {Stride}, padding {Padding}, dilation {Dilation}{(Groups > 1 ? $", groups {Groups}" : string.Empty)}{(PaddingMode != PaddingMode.Zeros ? $", padding mode {PaddingMode}" : string.Empty)})";
 }

@@ -109,21 +109,25 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
     }
 
-    [TestCase(1, 1)]
-    [TestCase(2, 1)]
-    [TestCase(2, 8)]
-    public void AConv1dBeforeFlattenAndLinearTrainsWithoutAllocatingOnCpu(int threads, int groups)
+    [TestCase(1, 1, PaddingMode.Zeros)]
+    [TestCase(2, 1, PaddingMode.Zeros)]
+    [TestCase(2, 8, PaddingMode.Zeros)]
+    [TestCase(1, 1, PaddingMode.Reflect)]
+    [TestCase(2, 8, PaddingMode.Circular)]
+    [TestCase(2, 1, PaddingMode.Replicate)]
+    public void AConv1dBeforeFlattenAndLinearTrainsWithoutAllocatingOnCpu(int threads, int groups, PaddingMode mode)
     {
         // [batch, 8, 32] → Conv1d(8, 16, 3, padding 1) → [batch, 16, 32]: unfolded rows [2048, 24] at batch 64, enough for
         // two threads in the unfold and the fold; then Flatten's view and a Linear on [batch, 512]. With 8 groups, the
-        // rows put group-major and back, and a GEMM per group.
+        // rows put group-major and back, and a GEMM per group. A padding mode pads by its gather into the layer's buffer
+        // and scatters its gradient back.
         using var device = Device.Create("cpu", threads);
         var random = new Random(5);
         const int examples = 64;
         var inputs = Enumerable.Range(0, examples * 8 * 32).Select(_ => random.NextSingle() - 0.5f).ToArray();
         var targets = Enumerable.Range(0, examples * 4).Select(_ => random.NextSingle() - 0.5f).ToArray();
         var source = new TensorBatchSource<float, float>(inputs, [8, 32], targets, [4]);
-        using var model = new Sequential(new Conv1d(8, 16, 3, padding: 1, groups: groups), new Relu(), new Flatten(), new Linear(16 * 32, 4));
+        using var model = new Sequential(new Conv1d(8, 16, 3, padding: 1, groups: groups, paddingMode: mode), new Relu(), new Flatten(), new Linear(16 * 32, 4));
         model.Build(device, seed: 1);
         using var loss = new MseLoss();
         Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");

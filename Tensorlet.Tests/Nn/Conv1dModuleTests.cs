@@ -8,7 +8,7 @@ namespace Tensorlet.Tests.Nn;
 /// <summary>
 /// The Conv1d module: Sequential(Conv1d, activation, Flatten, Linear) against PyTorch 1.13 (fixtures written by
 /// scripts/make_conv1d_fixtures.py and scripts/make_conv1d_padding_fixtures.py; see their headers), with groups = 1 and
-/// grouped, padding='same', at the tolerances of
+/// grouped, padding='same' and each padding mode, at the tolerances of
 /// <see cref="ModuleTorchParityTests"/>, its state_dict and initialisation, and bad input refused in one line. Its gradients against central finite differences
 /// are in <see cref="ModuleGradientTests"/>.
 /// </summary>
@@ -26,14 +26,23 @@ public sealed class Conv1dModuleTests
         ["depthwise"] = (5, 5, 3, 1, 2, 2, true, 9, 5),
     };
 
-    // variant: (C_in, C_out, k, padding, dilation, bias, L, groups), as scripts/make_conv1d_padding_fixtures.py's VARIANTS
-    // (stride 1, Tanh but for same_even's ReLU), in conv1d_padding.safetensors.
-    private static readonly Dictionary<string, (int CIn, int COut, int K, Conv1dPadding Padding, int Dilation, bool Bias, int L, int Groups)> PaddingVariants = new()
+    // variant: (C_in, C_out, k, stride, padding, dilation, bias, L, groups, padding mode), as
+    // scripts/make_conv1d_padding_fixtures.py's VARIANTS (Tanh, or ReLU where ReluVariants says), in conv1d_padding.safetensors.
+    private static readonly Dictionary<string, (int CIn, int COut, int K, int Stride, Conv1dPadding Padding, int Dilation, bool Bias, int L, int Groups, PaddingMode Mode)> PaddingVariants = new()
     {
-        ["same_odd"] = (3, 4, 3, Conv1dPadding.Same, 1, true, 10, 1),
-        ["same_even"] = (3, 4, 4, Conv1dPadding.Same, 1, true, 9, 1),
-        ["same_dilated_groups"] = (4, 6, 2, Conv1dPadding.Same, 3, false, 8, 2),
+        ["same_odd"] = (3, 4, 3, 1, Conv1dPadding.Same, 1, true, 10, 1, PaddingMode.Zeros),
+        ["same_even"] = (3, 4, 4, 1, Conv1dPadding.Same, 1, true, 9, 1, PaddingMode.Zeros),
+        ["same_dilated_groups"] = (4, 6, 2, 1, Conv1dPadding.Same, 3, false, 8, 2, PaddingMode.Zeros),
+        ["reflect"] = (3, 4, 3, 1, 2, 1, true, 7, 1, PaddingMode.Reflect),
+        ["reflect_groups"] = (4, 6, 3, 2, 3, 2, true, 4, 2, PaddingMode.Reflect),
+        ["replicate"] = (3, 4, 3, 1, 4, 1, false, 5, 1, PaddingMode.Replicate),
+        ["replicate_depthwise"] = (5, 5, 3, 1, 2, 1, true, 1, 5, PaddingMode.Replicate),
+        ["circular"] = (3, 4, 3, 1, 5, 1, true, 5, 1, PaddingMode.Circular),
+        ["circular_same_groups"] = (4, 4, 2, 1, Conv1dPadding.Same, 3, true, 6, 2, PaddingMode.Circular),
+        ["reflect_same_even"] = (3, 4, 4, 1, Conv1dPadding.Same, 1, true, 6, 1, PaddingMode.Reflect),
     };
+
+    private static readonly string[] ReluVariants = ["same_even", "replicate", "reflect_same_even"];
 
     private static IEnumerable<TestCaseData> Cases() =>
         from device in TestDevices.All
@@ -57,14 +66,18 @@ public sealed class Conv1dModuleTests
     }
 
     [TestCaseSource(nameof(PaddingCases))]
-    public void PaddingSameMatchesPyTorchOutputsGradientsAndThreeAdamSteps(string deviceName, string variant)
+    public void PaddingSameAndThePaddingModesMatchPyTorchOutputsGradientsAndThreeAdamSteps(string deviceName, string variant)
     {
         var device = TestDevices.Get(deviceName);
         var v = PaddingVariants[variant];
         var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/conv1d_padding.safetensors"));
         using var model = PaddingModel(variant);
         model.Build(device);
-        Assert.That(((Conv1d)model[0]).OutputLength(v.L), Is.EqualTo(v.L), "'same' keeps the length");
+        if (v.Padding.IsSame)
+        {
+            Assert.That(((Conv1d)model[0]).OutputLength(v.L), Is.EqualTo(v.L), "'same' keeps the length");
+        }
+
         ModuleTorchParityTests.AssertMseRunAndThreeAdamStepsMatch(model, fixture, variant, [3, v.CIn, v.L], [3, 2]);
     }
 
@@ -99,6 +112,72 @@ public sealed class Conv1dModuleTests
         conv.Build(TestDevices.Get("cpu"));
         using var wrong = TestDevices.Get("cpu").Zeros(1, 3, 5);
         Assert.That(Assert.Throws<ArgumentException>(() => conv.Forward(wrong))!.Message, Does.StartWith("Conv1d(2, 3, kernel 4, stride 1, padding 'same', dilation 1) takes input [N, 2, L]"));
+    }
+
+    // The index map of a padding mode follows the input: lengths 7, 4, 7 and batches 2, 3 in turn through one layer give
+    // what a fresh layer with the same weights gives each, outputs and input gradients.
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void APaddingModeFollowsTheInputsLengthAndBatchFromCallToCall(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        foreach (var mode in new[] { PaddingMode.Reflect, PaddingMode.Replicate, PaddingMode.Circular })
+        {
+            using var conv = new Conv1d(4, 6, 3, padding: 3, groups: 2, paddingMode: mode);
+            conv.Build(device, seed: 3);
+            var weights = conv.StateDict();
+            foreach (var (n, length) in new[] { (2, 7), (2, 4), (3, 4), (2, 7) })
+            {
+                using var fresh = new Conv1d(4, 6, 3, padding: 3, groups: 2, paddingMode: mode);
+                fresh.Build(device);
+                fresh.LoadStateDict(weights);
+                var xData = Enumerable.Range(0, n * 4 * length).Select(i => MathF.Sin(0.9f * i)).ToArray();
+                var dyData = Enumerable.Range(0, n * 6 * (length + 4)).Select(i => MathF.Cos(0.4f * i)).ToArray();
+                using var x = device.FromArray(xData, n, 4, length);
+                using var dy = device.FromArray(dyData, n, 6, length + 4);
+                using var dyCopy = device.FromArray(dyData, n, 6, length + 4);
+                Assert.That(conv.Forward(x).ToArray(), Is.EqualTo(fresh.Forward(x).ToArray()), $"{mode}: y at [{n}, 4, {length}]");
+                // The scatter of dx adds by atomics on the ILGPU devices, in no fixed order.
+                ModuleTorchParityTests.AssertClose(conv.Backward(dy).ToArray(), fresh.Backward(dyCopy).ToArray(), 1e-6, $"{mode}: dx at [{n}, 4, {length}]");
+            }
+        }
+    }
+
+    // As torch.nn.functional.pad: reflect needs each side's padding below L, circular at most L (one wrap); replicate
+    // takes any. The refusal comes before anything is written, and the layer goes on.
+    [Test]
+    public void APaddingTooWideForItsModeIsRefusedInOneLineAndTheLayerGoesOn()
+    {
+        var device = TestDevices.Get("cpu");
+        using var reflect = new Conv1d(2, 2, 3, padding: 3, paddingMode: PaddingMode.Reflect);
+        using var circular = new Conv1d(2, 2, 3, padding: 3, paddingMode: PaddingMode.Circular);
+        using var replicate = new Conv1d(2, 2, 3, padding: 3, paddingMode: PaddingMode.Replicate);
+        using var reflectSame = new Conv1d(2, 2, 4, padding: Conv1dPadding.Same, paddingMode: PaddingMode.Reflect);
+        foreach (var conv in new[] { reflect, circular, replicate, reflectSame })
+        {
+            conv.Build(device, seed: 2);
+        }
+
+        using var three = device.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 1, 2, 3);
+        using var two = device.FromArray([1f, 2f, 3f, 4f], 1, 2, 2);
+        using var four = device.FromArray([.. Enumerable.Range(0, 8).Select(i => (float)i)], 1, 2, 4);
+        var before = reflect.Forward(four).ToArray();
+        var e = Assert.Throws<ArgumentException>(() => reflect.Forward(three))!;
+        Assert.That(e.Message, Does.StartWith("Conv1d(2, 2, kernel 3, stride 1, padding 3, dilation 1, padding mode Reflect) pads by reflection, which needs each side's padding below the input length (3 before, 3 after) but got a tensor of shape [1, 2, 3].").And.Not.Contain('\n'));
+        Assert.That(reflect.Forward(four).ToArray(), Is.EqualTo(before), "the layer goes on");
+
+        Assert.That(circular.Forward(three).Shape, Is.EqualTo(new[] { 1, 2, 7 }), "circular takes padding L");
+        e = Assert.Throws<ArgumentException>(() => circular.Forward(two))!;
+        Assert.That(e.Message, Does.Contain("padding mode Circular) pads circularly, which wraps around at most once").And.Contain("(3 before, 3 after)").And.Contain("[1, 2, 2]").And.Not.Contain('\n'));
+        Assert.That(replicate.Forward(two).Shape, Is.EqualTo(new[] { 1, 2, 6 }), "replicate takes any padding");
+
+        // 'same' for k 4 pads 1 before and 2 after: L = 2 is too short to reflect 2 positions, L = 3 is not.
+        e = Assert.Throws<ArgumentException>(() => reflectSame.Forward(two))!;
+        Assert.That(e.Message, Does.Contain("padding 'same'").And.Contain("(1 before, 2 after)").And.Not.Contain('\n'));
+        Assert.That(reflectSame.Forward(three).Shape, Is.EqualTo(new[] { 1, 2, 3 }));
+
+        var undefined = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Conv1d(2, 2, 3, paddingMode: (PaddingMode)7))!;
+        Assert.That(undefined.Message, Does.StartWith("A Conv1d's paddingMode must be Zeros, Reflect, Replicate or Circular; got 7.").And.Not.Contain('\n'));
+        Assert.That(undefined.ParamName, Is.EqualTo("paddingMode"));
     }
 
     [Test]
@@ -382,8 +461,8 @@ public sealed class Conv1dModuleTests
     private static Sequential PaddingModel(string variant)
     {
         var v = PaddingVariants[variant];
-        var conv = new Conv1d(v.CIn, v.COut, v.K, padding: v.Padding, dilation: v.Dilation, bias: v.Bias, groups: v.Groups);
-        Module activation = variant is "same_even" ? new Relu() : new Tanh();
+        var conv = new Conv1d(v.CIn, v.COut, v.K, v.Stride, v.Padding, v.Dilation, v.Bias, v.Groups, v.Mode);
+        Module activation = ReluVariants.Contains(variant) ? new Relu() : new Tanh();
         return new Sequential(conv, activation, new Flatten(), new Linear(v.COut * conv.OutputLength(v.L), 2));
     }
 }

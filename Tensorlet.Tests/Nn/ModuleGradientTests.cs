@@ -380,7 +380,7 @@ public sealed class ModuleGradientTests
 
     private static IEnumerable<TestCaseData> ConvolutionCases() =>
         from device in TestDevices.All
-        from geometry in new[] { "k3", "k3 s2 p1 d2", "k2 s3 p2 no bias", "k3 s2 p1 d2 groups 2", "k2 s3 p2 no bias depthwise", "k4 same", "k2 d3 same groups 2" }
+        from geometry in new[] { "k3", "k3 s2 p1 d2", "k2 s3 p2 no bias", "k3 s2 p1 d2 groups 2", "k2 s3 p2 no bias depthwise", "k4 same", "k2 d3 same groups 2", "k3 p3 reflect", "k2 d3 same reflect groups 2", "k3 s2 p2 circular groups 2", "k4 p9 circular", "k3 p5 replicate depthwise" }
         select new TestCaseData(device, geometry);
 
     // Conv1d → Tanh → Flatten → Linear → MSE on x [2, C_in, 9]: the input, the convolution's weight and bias and the
@@ -388,7 +388,9 @@ public sealed class ModuleGradientTests
     // past the kernel (positions no tap reads, whose dx is 0) and padding that makes the first and last outputs read
     // mostly zeros (L_out = 4). The grouped cases are the same geometries with groups 2 (C_in 4 → C_out 6) and
     // depthwise (groups = C_in = C_out = 4). The 'same' cases have an odd reach, so one more zero on the right than on
-    // the left: k 4 (1 and 2), and k 2 at dilation 3 in two groups (1 and 2).
+    // the left: k 4 (1 and 2), and k 2 at dilation 3 in two groups (1 and 2). The padding modes: reflect, padding 3,
+    // and 'same' of an odd reach in two groups; circular in two groups with a stride, and at padding L = 9 (wrapped
+    // once each side); replicate past the kernel, depthwise (the end positions take many gradients).
     [TestCaseSource(nameof(ConvolutionCases))]
     public void AConv1dBeforeFlattenAndLinearMatchesFiniteDifferences(string deviceName, string geometry)
     {
@@ -399,16 +401,24 @@ public sealed class ModuleGradientTests
             "k3" => (3, 1, 0, 0, 1, true),
             "k3 s2 p1 d2" or "k3 s2 p1 d2 groups 2" => (3, 2, 1, 1, 2, true),
             "k4 same" => (4, 1, 1, 2, 1, true),
-            "k2 d3 same groups 2" => (2, 1, 1, 2, 3, false),
+            "k2 d3 same groups 2" or "k2 d3 same reflect groups 2" => (2, 1, 1, 2, 3, false),
+            "k3 p3 reflect" => (3, 1, 3, 3, 1, true),
+            "k3 s2 p2 circular groups 2" => (3, 2, 2, 2, 1, true),
+            "k4 p9 circular" => (4, 1, 9, 9, 1, false),
+            "k3 p5 replicate depthwise" => (3, 1, 5, 5, 1, true),
             _ => (2, 3, 2, 2, 1, false),
         };
         var (inChannels, outChannels, groups) = geometry switch
         {
-            "k3 s2 p1 d2 groups 2" or "k2 d3 same groups 2" => (4, 6, 2),
-            "k2 s3 p2 no bias depthwise" => (4, 4, 4),
+            "k3 s2 p1 d2 groups 2" or "k2 d3 same groups 2" or "k2 d3 same reflect groups 2" or "k3 s2 p2 circular groups 2" => (4, 6, 2),
+            "k2 s3 p2 no bias depthwise" or "k3 p5 replicate depthwise" => (4, 4, 4),
             _ => (3, 4, 1),
         };
         Conv1dPadding padding = geometry.Contains("same", StringComparison.Ordinal) ? Conv1dPadding.Same : left;
+        var mode = geometry.Contains("reflect", StringComparison.Ordinal) ? PaddingMode.Reflect
+            : geometry.Contains("circular", StringComparison.Ordinal) ? PaddingMode.Circular
+            : geometry.Contains("replicate", StringComparison.Ordinal) ? PaddingMode.Replicate
+            : PaddingMode.Zeros;
         var g = new Conv1dGeometry(n, inChannels, length, k, stride, left, right, dilation);
         int flat = outChannels * g.OutputLength;
         var reference = new ReferenceModules();
@@ -423,20 +433,20 @@ public sealed class ModuleGradientTests
         (double Loss, Dictionary<string, double[]> Grads) Run()
         {
             var x = reference.Parameters["x"];
-            var h = reference.Conv1d("0", x, g, outChannels, groups);
+            var h = reference.Conv1d("0", x, g, outChannels, groups, mode);
             var a = ReferenceModules.Activate(Activation.Tanh, h);
             var (loss, dp) = ReferenceModules.Mse(reference.Linear("3", a, n, flat, outFeatures), target, sum: false);
             var grads = new Dictionary<string, double[]>();
             var da = reference.LinearBackward("3", a, dp, n, flat, outFeatures, grads);
             var dh = ReferenceModules.ActivateBackward(Activation.Tanh, h, a, da);
-            grads["x"] = reference.Conv1dBackward("0", x, dh, g, outChannels, grads, groups);
+            grads["x"] = reference.Conv1dBackward("0", x, dh, g, outChannels, grads, groups, mode);
             return (loss, grads);
         }
 
         var analytic = Run().Grads;
         GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
 
-        using var model = new Sequential(new Conv1d(inChannels, outChannels, k, stride, padding, dilation, bias, groups), new Tanh(), new Flatten(), new Linear(flat, outFeatures));
+        using var model = new Sequential(new Conv1d(inChannels, outChannels, k, stride, padding, dilation, bias, groups, mode), new Tanh(), new Flatten(), new Linear(flat, outFeatures));
         model.Build(device);
         Load(model, reference);
         using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), n, inChannels, length);

@@ -1,5 +1,6 @@
 using Tensorlet.Kernels;
 using Tensorlet.Kernels.Reference;
+using Tensorlet.Nn;
 using Tensorlet.Tests.Infrastructure;
 
 namespace Tensorlet.Tests.Nn;
@@ -121,16 +122,17 @@ internal sealed class ReferenceModules
     }
 
     /// <summary>
-    /// nn.Conv1d (zero padding) over x [N, C_in, L] with <c>{name}.weight</c> [C_out, C_in/G, k] and <c>{name}.bias</c>
-    /// where present, in G = <paramref name="groups"/> groups, written by its definition: y[n, o, t] = b[o] +
-    /// Σ_{c, j} w[o, c, j]·x[n, ⌊o/(C_out/G)⌋·C_in/G + c, p] over c in [0, C_in/G), p = t·stride − left + j·dilation,
-    /// the terms with p outside [0, L) left out.
+    /// nn.Conv1d over x [N, C_in, L] with <c>{name}.weight</c> [C_out, C_in/G, k] and <c>{name}.bias</c> where present,
+    /// in G = <paramref name="groups"/> groups, written by its definition: y[n, o, t] = b[o] + Σ_{c, j}
+    /// w[o, c, j]·x[n, ⌊o/(C_out/G)⌋·C_in/G + c, p] over c in [0, C_in/G), p = t·stride − left + j·dilation. With zero
+    /// padding the terms with p outside [0, L) are left out; another <paramref name="mode"/> reads x at
+    /// <see cref="PaddedSource"/>(p) instead.
     /// </summary>
-    public double[] Conv1d(string name, double[] x, Conv1dGeometry g, int outChannels, int groups = 1)
+    public double[] Conv1d(string name, double[] x, Conv1dGeometry g, int outChannels, int groups = 1, PaddingMode mode = PaddingMode.Zeros)
     {
         var y = new double[g.Batch * outChannels * g.OutputLength];
         var b = Parameters.GetValueOrDefault($"{name}.bias");
-        ConvolutionTaps(g, outChannels, groups, (n, o, t, weight, input) =>
+        ConvolutionTaps(g, outChannels, groups, mode, (n, o, t, weight, input) =>
         {
             int at = (((n * outChannels) + o) * g.OutputLength) + t;
             y[at] += input < 0 ? (b?[o] ?? 0) : Parameters[$"{name}.weight"][weight] * x[input];
@@ -139,13 +141,13 @@ internal sealed class ReferenceModules
     }
 
     /// <summary>Accumulates dweight and dbias (when the layer has one) of <see cref="Conv1d"/> into <paramref name="grads"/> and returns dx.</summary>
-    public double[] Conv1dBackward(string name, double[] x, double[] dy, Conv1dGeometry g, int outChannels, Dictionary<string, double[]> grads, int groups = 1)
+    public double[] Conv1dBackward(string name, double[] x, double[] dy, Conv1dGeometry g, int outChannels, Dictionary<string, double[]> grads, int groups = 1, PaddingMode mode = PaddingMode.Zeros)
     {
         var w = Parameters[$"{name}.weight"];
         var dw = Grad(grads, $"{name}.weight", w.Length);
         var db = Parameters.ContainsKey($"{name}.bias") ? Grad(grads, $"{name}.bias", outChannels) : null;
         var dx = new double[x.Length];
-        ConvolutionTaps(g, outChannels, groups, (n, o, t, weight, input) =>
+        ConvolutionTaps(g, outChannels, groups, mode, (n, o, t, weight, input) =>
         {
             double gradient = dy[(((n * outChannels) + o) * g.OutputLength) + t];
             if (input < 0)
@@ -165,8 +167,9 @@ internal sealed class ReferenceModules
     }
 
     // For every output (n, o, t): term(n, o, t, −1, −1) for the bias, then term(n, o, t, weight index, input index) for
-    // every tap that reads x (padding reads nothing), over the C_in/G input channels of o's group.
-    private static void ConvolutionTaps(Conv1dGeometry g, int outChannels, int groups, Action<int, int, int, int, int> term)
+    // every tap that reads x (zero padding reads nothing; another mode reads the position it copies), over the C_in/G
+    // input channels of o's group.
+    private static void ConvolutionTaps(Conv1dGeometry g, int outChannels, int groups, PaddingMode mode, Action<int, int, int, int, int> term)
     {
         int groupIn = g.Channels / groups, groupOut = outChannels / groups;
         for (int n = 0; n < g.Batch; n++)
@@ -181,8 +184,8 @@ internal sealed class ReferenceModules
                         int channel = (o / groupOut * groupIn) + c;
                         for (int j = 0; j < g.KernelSize; j++)
                         {
-                            int p = (t * g.Stride) - g.PaddingLeft + (j * g.Dilation);
-                            if (p >= 0 && p < g.Length)
+                            int p = PaddedSource((t * g.Stride) - g.PaddingLeft + (j * g.Dilation), g.Length, mode);
+                            if (p >= 0)
                             {
                                 term(n, o, t, (((o * groupIn) + c) * g.KernelSize) + j, (((n * g.Channels) + channel) * g.Length) + p);
                             }
@@ -190,6 +193,36 @@ internal sealed class ReferenceModules
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The position of x [.., L] that position p of its padding by <paramref name="mode"/> holds (p itself inside x), or
+    /// −1 for a zero: reflect mirrors p about the ends until it lands inside, replicate clamps it, circular takes it
+    /// modulo L, as torch.nn.functional.pad.
+    /// </summary>
+    public static int PaddedSource(int p, int length, PaddingMode mode)
+    {
+        if (p >= 0 && p < length)
+        {
+            return p;
+        }
+
+        switch (mode)
+        {
+            case PaddingMode.Reflect:
+                while (p < 0 || p >= length)
+                {
+                    p = p < 0 ? -p : (2 * (length - 1)) - p;
+                }
+
+                return p;
+            case PaddingMode.Replicate:
+                return Math.Clamp(p, 0, length - 1);
+            case PaddingMode.Circular:
+                return ((p % length) + length) % length;
+            default:
+                return -1;
         }
     }
 
