@@ -276,16 +276,24 @@ public static class ModuleExporter
             }
 
             ExpectWidth(module, prefix, x, module.InChannels, channels: true);
-            if (module.PaddingMode != PaddingMode.Zeros)
+            if (module.PaddingMode == PaddingMode.Circular)
             {
-                throw new OnnxExportException($"The Conv1d at '{(prefix.Length == 0 ? "(root)" : prefix)}' pads with padding mode {module.PaddingMode}, which the export does not offer.");
+                throw new OnnxExportException($"The Conv1d at '{(prefix.Length == 0 ? "(root)" : prefix)}' pads circularly (padding mode Circular), which ONNX's Pad has no mode for at opset {OnnxGraphBuilder.Opset}.");
             }
 
             var length = x.Shape[2];
             OnnxDimension outLength = length.Symbol is null
                 ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), MinimumLength(module.KernelSize, module.Stride, (long)module.PaddingLeft + module.PaddingRight, module.Dilation, ceilMode: false))
                 : $"{prefix}.L_out";
-            return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.PaddingLeft, module.PaddingRight, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
+
+            // Reflect and replicate pad first, as PyTorch's exporter does, then convolve without padding.
+            if (module.PaddingMode == PaddingMode.Zeros)
+            {
+                return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.PaddingLeft, module.PaddingRight, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
+            }
+
+            string padded = builder.Pad1d(prefix, x.Name, module.PaddingLeft, module.PaddingRight, reflect: module.PaddingMode == PaddingMode.Reflect);
+            return x.With(builder.Conv1d(prefix, padded, module.Stride, 0, 0, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
         }
 
         // [N, C, L] → [N, C, L_out]; L_out is fixed where L is, else a symbol of its own. ONNX's poolings are sliding

@@ -220,6 +220,19 @@ internal sealed class OnnxGraphBuilder
         return Node("Conv", prefix, inputs, [Ints("kernel_shape", [weight.Shape[2]]), Ints("strides", [stride]), Ints("pads", [paddingLeft, paddingRight]), Ints("dilations", [dilation]), Int("group", groups)]);
     }
 
+    /// <summary>
+    /// A Conv1d's padding by a mode other than zeros, as PyTorch's exporter writes F.pad: [N, C, L] → [N, C, left + L +
+    /// right], one Pad node whose pads are [0, 0, left, 0, 0, right] and whose mode is "reflect", or "edge" for
+    /// replicate. (Opset 14's Pad has no circular mode.)
+    /// </summary>
+    /// <param name="prefix">The layer's state_dict prefix.</param>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="left">The positions before the input.</param>
+    /// <param name="right">The positions after the input.</param>
+    /// <param name="reflect">Reflect (true) or replicate (false).</param>
+    public string Pad1d(string prefix, string input, int left, int right, bool reflect)
+        => Node("Pad", prefix, [input, Int64Constant([0, 0, left, 0, 0, right])], [String("mode", reflect ? "reflect" : "edge")]);
+
     /// <summary>nn.MaxPool1d over [N, C, L]: one MaxPool node, the padding on both sides.</summary>
     /// <param name="input">The value it reads.</param>
     /// <param name="kernelSize">k, the taps of the window.</param>

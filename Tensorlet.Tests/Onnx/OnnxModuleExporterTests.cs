@@ -149,6 +149,39 @@ public sealed class OnnxModuleExporterTests
         AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(36), 1, 4, 9);
     }
 
+    // Reflect and replicate are a Pad node (mode reflect, edge) before a Conv without pads, as PyTorch's exporter writes
+    // them: reflect at padding 2, replicate past the kernel in three groups, and reflect with 'same' for k 4 (1 and 2).
+    [Test]
+    public void ReflectAndReplicatePaddingExportAsPadThenConvAndMatchTensorletAtEveryLength()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(
+            new Conv1d(3, 6, 3, padding: 2, paddingMode: PaddingMode.Reflect), new Tanh(),
+            new Conv1d(6, 3, 3, stride: 2, padding: 4, groups: 3, paddingMode: PaddingMode.Replicate), new Relu(),
+            new Conv1d(3, 2, 4, padding: Conv1dPadding.Same, bias: false, paddingMode: PaddingMode.Reflect));
+        model.Build(device, seed: 37);
+        model.Eval();
+        var bytes = ModuleExporter.Export(model);
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+        var pads = graph.Node.Where(n => n.OpType == "Pad").ToList();
+        Assert.That(pads.Select(n => n.Attribute.Single(a => a.Name == "mode").S.ToStringUtf8()), Is.EqualTo(new[] { "reflect", "edge", "reflect" }));
+        Assert.That(
+            pads.Select(n => string.Join(",", graph.Initializer.Single(t => t.Name == n.Input[1]).Int64Data)),
+            Is.EqualTo(new[] { "0,0,2,0,0,2", "0,0,4,0,0,4", "0,0,1,0,0,2" }));
+        Assert.That(graph.Node.Where(n => n.OpType == "Conv").Select(n => string.Join(",", n.Attribute.Single(a => a.Name == "pads").Ints)), Is.All.EqualTo("0,0"));
+        AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(38), 3, 5, 9);
+    }
+
+    // Opset 14's Pad has no circular mode: such a layer is refused in one line naming it.
+    [Test]
+    public void CircularPaddingIsRefusedInOneLineNamingTheLayer()
+    {
+        using var model = new Sequential(new Conv1d(3, 4, 3, padding: 1), new Relu(), new Conv1d(4, 2, 3, padding: 1, paddingMode: PaddingMode.Circular));
+        model.Build(TestDevices.Get("cpu"));
+        var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
+        Assert.That(e.Message, Is.EqualTo("The Conv1d at '2' pads circularly (padding mode Circular), which ONNX's Pad has no mode for at opset 14."));
+    }
+
     // Two convolutions, one without a bias, on inputs of several lengths: the graph's L is free, and so is each L_out.
     [Test]
     public void StackedConvolutionsExportAndMatchTensorletAtEveryLength()
