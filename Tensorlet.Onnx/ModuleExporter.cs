@@ -282,6 +282,14 @@ public static class ModuleExporter
             }
 
             var length = x.Shape[2];
+
+            // A length fixed too short for the mode's padding is refused as the module's Forward refuses it: ONNX
+            // Runtime's reflect Pad raises an error on it.
+            if (length.Symbol is null && ModePadding.Unfit(module.PaddingMode, module.PaddingLeft, module.PaddingRight, (int)length.Size) is { } unfit)
+            {
+                throw new OnnxExportException($"The Conv1d at '{(prefix.Length == 0 ? "(root)" : prefix)}' {unfit}, but the length there is fixed at {length.Size}.");
+            }
+
             OnnxDimension outLength = length.Symbol is null
                 ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), MinimumLength(module.KernelSize, module.Stride, (long)module.PaddingLeft + module.PaddingRight, module.Dilation, ceilMode: false))
                 : $"{prefix}.L_out";

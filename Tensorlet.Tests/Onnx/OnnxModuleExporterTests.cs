@@ -302,6 +302,27 @@ public sealed class OnnxModuleExporterTests
         }
     }
 
+    // Reflect padding needs each side below L: at a length fixed too short for it, the export is refused in one line
+    // naming the layer, the padding and the length, as the model's Forward refuses that input (ONNX Runtime's reflect
+    // Pad raises an error there); the longest padding that fits exports and runs.
+    [Test]
+    public void ReflectPaddingLongerThanTheFixedLengthBeforeItIsRefusedInOneLine()
+    {
+        var device = TestDevices.Get("cpu");
+        using var tooShort = new Sequential(new Linear(10, 2), new Conv1d(3, 4, 3, padding: 2, paddingMode: PaddingMode.Reflect));
+        tooShort.Build(device);
+        tooShort.Eval();
+        var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(tooShort))!;
+        Assert.That(e.Message, Is.EqualTo("The Conv1d at '1' pads by reflection, which needs each side's padding below the input length (2 before, 2 after), but the length there is fixed at 2."));
+        using var input = device.FromArray(new float[2 * 3 * 10], 2, 3, 10);
+        Assert.That(() => tooShort.Forward(input), Throws.ArgumentException.With.Message.Contains("pads by reflection"));
+
+        using var fits = new Sequential(new Linear(10, 2), new Conv1d(3, 4, 3, padding: 1, paddingMode: PaddingMode.Reflect));
+        fits.Build(device, seed: 39);
+        fits.Eval();
+        AssertMatchesOnnxRuntimeAtLengths(fits, ModuleExporter.Export(fits), new Random(40), 10);
+    }
+
     // AdaptiveMaxPool1d(1) and AdaptiveAvgPool1d(1) are GlobalMaxPool and GlobalAveragePool: a char-CNN's head, whose
     // graph takes any length. A pooling first takes [N, C, L] with C and L free; another output size is refused.
     [Test]
