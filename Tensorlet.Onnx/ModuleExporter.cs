@@ -9,7 +9,8 @@ namespace Tensorlet.Onnx;
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
 /// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="BatchNorm1d"/> a
 /// BatchNormalization with its running statistics (its evaluation mode), <see cref="Conv1d"/> a Conv (its groups the
-/// Conv's <c>group</c>),
+/// Conv's <c>group</c>; a padding mode other than zeros a Pad before it, or for circular two Slices concatenated
+/// around the input, as PyTorch's exporter writes them),
 /// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="Nn.Permute"/> a Transpose by its dims, <see cref="MaxPool1d"/>
 /// a MaxPool, <see cref="AvgPool1d"/> an AveragePool (ceil_mode 1 for either made with ceilMode), <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/>
 /// of output size 1 a GlobalMaxPool or GlobalAveragePool (ONNX has no adaptive pooling of another size),
@@ -49,8 +50,8 @@ public static class ModuleExporter
     /// state_dict prefix), takes input of the other kind than it is given or of another width (a Linear, LayerNorm,
     /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), a Permute's dims are not as many as
     /// the dimensions of the value before it, a Flatten comes before any Conv1d, pooling, Permute, Lstm or Gru (the
-    /// input's rank cannot be known), a Conv1d, MaxPool1d or AvgPool1d's window does not fit the input length fixed
-    /// before it, an adaptive pooling has an output size other than 1, or the weights exceed one
+    /// input's rank cannot be known), a Conv1d, MaxPool1d or AvgPool1d's window, or a Conv1d's reflect or circular padding, does not
+    /// fit the input length fixed before it, an adaptive pooling has an output size other than 1, or the weights exceed one
     /// file's 2 GiB.
     /// </exception>
     public static byte[] Export(Module model, bool? tokenIds = null, string graphName = "tensorlet")
@@ -276,15 +277,11 @@ public static class ModuleExporter
             }
 
             ExpectWidth(module, prefix, x, module.InChannels, channels: true);
-            if (module.PaddingMode == PaddingMode.Circular)
-            {
-                throw new OnnxExportException($"The Conv1d at '{(prefix.Length == 0 ? "(root)" : prefix)}' pads circularly (padding mode Circular), which ONNX's Pad has no mode for at opset {OnnxGraphBuilder.Opset}.");
-            }
-
             var length = x.Shape[2];
 
             // A length fixed too short for the mode's padding is refused as the module's Forward refuses it: ONNX
-            // Runtime's reflect Pad raises an error on it.
+            // Runtime's reflect Pad raises an error on it, and circular padding's Slices would return fewer positions
+            // than the padding, so the graph would compute another length.
             if (length.Symbol is null && ModePadding.Unfit(module.PaddingMode, module.PaddingLeft, module.PaddingRight, (int)length.Size) is { } unfit)
             {
                 throw new OnnxExportException($"The Conv1d at '{(prefix.Length == 0 ? "(root)" : prefix)}' {unfit}, but the length there is fixed at {length.Size}.");
@@ -294,13 +291,14 @@ public static class ModuleExporter
                 ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), MinimumLength(module.KernelSize, module.Stride, (long)module.PaddingLeft + module.PaddingRight, module.Dilation, ceilMode: false))
                 : $"{prefix}.L_out";
 
-            // Reflect and replicate pad first, as PyTorch's exporter does, then convolve without padding.
-            if (module.PaddingMode == PaddingMode.Zeros)
+            // Another mode pads first, as PyTorch's exporter does, then convolves without padding; a layer with no
+            // padding is a plain Conv whatever its mode.
+            if (module.PaddingMode == PaddingMode.Zeros || module.PaddingLeft + module.PaddingRight == 0)
             {
                 return x.With(builder.Conv1d(prefix, x.Name, module.Stride, module.PaddingLeft, module.PaddingRight, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
             }
 
-            string padded = builder.Pad1d(prefix, x.Name, module.PaddingLeft, module.PaddingRight, reflect: module.PaddingMode == PaddingMode.Reflect);
+            string padded = builder.Pad1d(prefix, x.Name, module.PaddingLeft, module.PaddingRight, module.PaddingMode);
             return x.With(builder.Conv1d(prefix, padded, module.Stride, 0, 0, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
         }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using Google.Protobuf;
 using Tensorlet.Kernels;
+using Tensorlet.Nn;
 using Tensorlet.Onnx.Proto;
 
 namespace Tensorlet.Onnx;
@@ -222,16 +223,38 @@ internal sealed class OnnxGraphBuilder
 
     /// <summary>
     /// A Conv1d's padding by a mode other than zeros, as PyTorch's exporter writes F.pad: [N, C, L] → [N, C, left + L +
-    /// right], one Pad node whose pads are [0, 0, left, 0, 0, right] and whose mode is "reflect", or "edge" for
-    /// replicate. (Opset 14's Pad has no circular mode.)
+    /// right]. Reflect and replicate are one Pad node whose pads are [0, 0, left, 0, 0, right] and whose mode is
+    /// "reflect" or "edge"; circular, which opset 14's Pad has no mode for, is the last <paramref name="left"/> and the
+    /// first <paramref name="right"/> positions (two Slices on axis 2, each left out at 0) concatenated around the input
+    /// on axis 2, which wraps it once where L is at least each side's padding.
     /// </summary>
     /// <param name="prefix">The layer's state_dict prefix.</param>
     /// <param name="input">The value it reads.</param>
     /// <param name="left">The positions before the input.</param>
     /// <param name="right">The positions after the input.</param>
-    /// <param name="reflect">Reflect (true) or replicate (false).</param>
-    public string Pad1d(string prefix, string input, int left, int right, bool reflect)
-        => Node("Pad", prefix, [input, Int64Constant([0, 0, left, 0, 0, right])], [String("mode", reflect ? "reflect" : "edge")]);
+    /// <param name="mode">Reflect, Replicate or Circular.</param>
+    public string Pad1d(string prefix, string input, int left, int right, PaddingMode mode)
+    {
+        if (mode != PaddingMode.Circular)
+        {
+            ArgumentOutOfRangeException.ThrowIfEqual(mode, PaddingMode.Zeros);
+            return Node("Pad", prefix, [input, Int64Constant([0, 0, left, 0, 0, right])], [String("mode", mode == PaddingMode.Reflect ? "reflect" : "edge")]);
+        }
+
+        List<string> parts = [];
+        if (left > 0)
+        {
+            parts.Add(Slice(input, -left, left, prefix + ".tail", axis: 2));
+        }
+
+        parts.Add(input);
+        if (right > 0)
+        {
+            parts.Add(Slice(input, 0, right, prefix + ".head", axis: 2));
+        }
+
+        return Concat(parts, prefix, axis: 2);
+    }
 
     /// <summary>nn.MaxPool1d over [N, C, L]: one MaxPool node, the padding on both sides.</summary>
     /// <param name="input">The value it reads.</param>
@@ -524,7 +547,7 @@ internal sealed class OnnxGraphBuilder
     private string SliceLayer(string states, int k, int directions, string name)
         => Node("Slice", name, [states, Int64Constant([k * directions]), Int64Constant([(k + 1) * directions]), Int64Constant([0])]);
 
-    private string Concat(List<string> values, string name) => Node("Concat", name, values, attributes: [Int("axis", 0)]);
+    private string Concat(List<string> values, string name, int axis = 0) => Node("Concat", name, values, attributes: [Int("axis", axis)]);
 
     private string[] Outputs(string layer, params string[] suffixes) => [.. suffixes.Select(s => Fresh($"{layer}.{s}"))];
 

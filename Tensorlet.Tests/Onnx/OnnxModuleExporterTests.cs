@@ -172,14 +172,41 @@ public sealed class OnnxModuleExporterTests
         AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(38), 3, 5, 9);
     }
 
-    // Opset 14's Pad has no circular mode: such a layer is refused in one line naming it.
+    // Circular padding, which opset 14's Pad has no mode for, is written as PyTorch's exporter writes it: a Slice of the
+    // last `left` positions and one of the first `right` (each left out at 0) concatenated around the input on axis 2,
+    // then a Conv without pads: at padding 2, at 'same' for k 4 (1 and 2) in two groups with a stride after it, and at
+    // 'same' for k 2 (0 and 1). A layer with no padding ('same' for k 1) is a plain Conv. Each length from the shortest
+    // the first layer takes (its padding, 2) matches the model.
     [Test]
-    public void CircularPaddingIsRefusedInOneLineNamingTheLayer()
+    public void CircularPaddingExportsAsSlicesConcatenatedAroundTheInputThenConvAndMatchesTensorletAtEveryLength()
     {
-        using var model = new Sequential(new Conv1d(3, 4, 3, padding: 1), new Relu(), new Conv1d(4, 2, 3, padding: 1, paddingMode: PaddingMode.Circular));
-        model.Build(TestDevices.Get("cpu"));
-        var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
-        Assert.That(e.Message, Is.EqualTo("The Conv1d at '2' pads circularly (padding mode Circular), which ONNX's Pad has no mode for at opset 14."));
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(
+            new Conv1d(3, 4, 3, padding: 2, paddingMode: PaddingMode.Circular), new Tanh(),
+            new Conv1d(4, 4, 4, padding: Conv1dPadding.Same, groups: 2, paddingMode: PaddingMode.Circular), new Relu(),
+            new Conv1d(4, 4, 3, stride: 2, padding: 3, bias: false, paddingMode: PaddingMode.Circular),
+            new Conv1d(4, 2, 2, padding: Conv1dPadding.Same, paddingMode: PaddingMode.Circular),
+            new Conv1d(2, 2, 1, padding: Conv1dPadding.Same, paddingMode: PaddingMode.Circular));
+        model.Build(device, seed: 41);
+        model.Eval();
+        var bytes = ModuleExporter.Export(model);
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+        Assert.That(graph.Node.Where(n => n.OpType == "Pad"), Is.Empty);
+        var concats = graph.Node.Where(n => n.OpType == "Concat").ToList();
+        Assert.That(concats.Select(n => n.Attribute.Single(a => a.Name == "axis").I), Is.EqualTo(new long[] { 2, 2, 2, 2 }));
+        string Producer(string value) => graph.Node.SingleOrDefault(n => n.Output.Contains(value))?.OpType ?? value;
+        Assert.That(
+            concats.Select(n => string.Join(",", n.Input.Select(Producer))),
+            Is.EqualTo(new[] { "Slice,input,Slice", "Slice,Tanh,Slice", "Slice,Relu,Slice", "Conv,Slice" }));
+        var slices = graph.Node.Where(n => n.OpType == "Slice").ToList();
+        string Constant(string name) => string.Join(",", graph.Initializer.Single(t => t.Name == name).Int64Data);
+        Assert.That(
+            slices.Select(n => $"{Constant(n.Input[1])}:{Constant(n.Input[2])}@{Constant(n.Input[3])}"),
+            Is.EqualTo(new[] { $"-2:{long.MaxValue}@2", "0:2@2", $"-1:{long.MaxValue}@2", "0:2@2", $"-3:{long.MaxValue}@2", "0:3@2", "0:1@2" }));
+        var convs = graph.Node.Where(n => n.OpType == "Conv").ToList();
+        Assert.That(convs.Select(n => string.Join(",", n.Attribute.Single(a => a.Name == "pads").Ints)), Is.All.EqualTo("0,0"));
+        Assert.That(convs.Select(n => Producer(n.Input[0])), Is.EqualTo(new[] { "Concat", "Concat", "Concat", "Concat", "Conv" }));
+        AssertMatchesOnnxRuntimeAtLengths(model, bytes, new Random(42), 2, 3, 4, 9);
     }
 
     // Two convolutions, one without a bias, on inputs of several lengths: the graph's L is free, and so is each L_out.
@@ -302,25 +329,33 @@ public sealed class OnnxModuleExporterTests
         }
     }
 
-    // Reflect padding needs each side below L: at a length fixed too short for it, the export is refused in one line
-    // naming the layer, the padding and the length, as the model's Forward refuses that input (ONNX Runtime's reflect
-    // Pad raises an error there); the longest padding that fits exports and runs.
+    // Reflect padding needs each side below L, circular at most L: at a length fixed too short for it, the export is
+    // refused in one line naming the layer, the padding and the length, as the model's Forward refuses that input
+    // (ONNX Runtime's reflect Pad raises an error there, and circular padding's Slices would return fewer positions);
+    // the longest padding that fits exports and runs.
     [Test]
-    public void ReflectPaddingLongerThanTheFixedLengthBeforeItIsRefusedInOneLine()
+    public void ModePaddingLongerThanTheFixedLengthBeforeItIsRefusedInOneLine()
     {
         var device = TestDevices.Get("cpu");
-        using var tooShort = new Sequential(new Linear(10, 2), new Conv1d(3, 4, 3, padding: 2, paddingMode: PaddingMode.Reflect));
-        tooShort.Build(device);
-        tooShort.Eval();
-        var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(tooShort))!;
-        Assert.That(e.Message, Is.EqualTo("The Conv1d at '1' pads by reflection, which needs each side's padding below the input length (2 before, 2 after), but the length there is fixed at 2."));
-        using var input = device.FromArray(new float[2 * 3 * 10], 2, 3, 10);
-        Assert.That(() => tooShort.Forward(input), Throws.ArgumentException.With.Message.Contains("pads by reflection"));
+        foreach (var (mode, tooLong, longest, clause) in new[]
+        {
+            (PaddingMode.Reflect, 2, 1, "pads by reflection, which needs each side's padding below the input length (2 before, 2 after)"),
+            (PaddingMode.Circular, 3, 2, "pads circularly, which wraps around at most once: each side's padding must be at most the input length (3 before, 3 after)"),
+        })
+        {
+            using var tooShort = new Sequential(new Linear(10, 2), new Conv1d(3, 4, 3, padding: tooLong, paddingMode: mode));
+            tooShort.Build(device);
+            tooShort.Eval();
+            var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(tooShort))!;
+            Assert.That(e.Message, Is.EqualTo($"The Conv1d at '1' {clause}, but the length there is fixed at 2."));
+            using var input = device.FromArray(new float[2 * 3 * 10], 2, 3, 10);
+            Assert.That(() => tooShort.Forward(input), Throws.ArgumentException.With.Message.Contains(clause));
 
-        using var fits = new Sequential(new Linear(10, 2), new Conv1d(3, 4, 3, padding: 1, paddingMode: PaddingMode.Reflect));
-        fits.Build(device, seed: 39);
-        fits.Eval();
-        AssertMatchesOnnxRuntimeAtLengths(fits, ModuleExporter.Export(fits), new Random(40), 10);
+            using var fits = new Sequential(new Linear(10, 2), new Conv1d(3, 4, 3, padding: longest, paddingMode: mode));
+            fits.Build(device, seed: 39);
+            fits.Eval();
+            AssertMatchesOnnxRuntimeAtLengths(fits, ModuleExporter.Export(fits), new Random(40), 10);
+        }
     }
 
     // AdaptiveMaxPool1d(1) and AdaptiveAvgPool1d(1) are GlobalMaxPool and GlobalAveragePool: a char-CNN's head, whose
