@@ -3,7 +3,8 @@ namespace Tensorlet.Nn;
 /// <summary>
 /// A <see cref="Conv1d"/>'s input padded by a <see cref="PaddingMode"/> other than zeros: x [N, C, L] → [N, C, left + L
 /// + right], one gather (<see cref="Ops.GatherRows"/> of single values) by an index map held on the device, each padded
-/// element naming the element of x it copies; backward zeroes dx and scatter-adds (<see cref="Ops.ScatterAddRows(Tensor, IndexTensor, Tensor)"/>) the
+/// element naming the element of x it copies, written through a host staging array of at most
+/// <see cref="StageChunk"/> indices, so the host holds no copy of the map; backward zeroes dx and scatter-adds (<see cref="Ops.ScatterAddRows(Tensor, IndexTensor, Tensor)"/>) the
 /// padded gradient back through the same map, so an element copied to several positions (an end position replicated, a
 /// position reflected or wrapped) gets the sum of their gradients. The map is remade only when N·C or L changes, into a
 /// grow-only buffer (<see cref="IndexWorkspace"/>), and the padded input and dx live in buffers of the module's, so
@@ -12,6 +13,9 @@ namespace Tensorlet.Nn;
 /// </summary>
 internal sealed class ModePadding(PaddingMode mode, int left, int right) : IDisposable
 {
+    /// <summary>The most indices staged on the host at once while the map is written, in as many uploads as it takes.</summary>
+    internal const int StageChunk = 1 << 14;
+
     private readonly Workspace padded = new();
     private readonly Workspace inputGradient = new();
     private readonly IndexWorkspace mapBuffer = new();
@@ -63,8 +67,12 @@ internal sealed class ModePadding(PaddingMode mode, int left, int right) : IDisp
         map = null;
     }
 
+    /// <summary>The indices the host staging array holds between calls: at most <see cref="StageChunk"/>, whatever the map's size.</summary>
+    internal int StagedCapacity => mapBuffer.StagedCapacity;
+
     // Writes the map for `rows` rows of `length` into the module's index buffer, only when one of them changes: padded
-    // element r·(left + L + right) + p copies x element r·L + Source(p − left).
+    // element r·(left + L + right) + p copies x element r·L + Source(p − left). It is staged StageChunk indices at a
+    // time, so the host keeps no array of the map's N·C·(left + L + right) indices for the layer's lifetime.
     private void Prepare(Device device, int rows, int length)
     {
         if (map is not null && !map.IsDisposed && ReferenceEquals(map.Device, device) && this.rows == rows && this.length == length)
@@ -72,17 +80,22 @@ internal sealed class ModePadding(PaddingMode mode, int left, int right) : IDisp
             return;
         }
 
-        int paddedLength = left + length + right;
-        var staged = mapBuffer.Stage(rows * paddedLength);
-        for (int r = 0; r < rows; r++)
+        int paddedLength = left + length + right, total = rows * paddedLength;
+        var target = mapBuffer.Get(device, total);
+        var staged = mapBuffer.Stage(Math.Min(total, StageChunk));
+        for (int start = 0; start < total; start += staged.Length)
         {
-            for (int p = 0; p < paddedLength; p++)
+            int count = Math.Min(staged.Length, total - start);
+            for (int i = 0; i < count; i++)
             {
-                staged[(r * paddedLength) + p] = (r * length) + Source(p - left, length);
+                (int r, int p) = Math.DivRem(start + i, paddedLength);
+                staged[i] = (r * length) + Source(p - left, length);
             }
+
+            target.Slice(start, count).CopyFrom(staged[..count]);
         }
 
-        map = mapBuffer.Upload(device, rows * paddedLength);
+        map = target;
         (this.rows, this.length) = (rows, length);
     }
 
