@@ -208,11 +208,12 @@ public sealed class Device : IDisposable
     /// <summary>Whether <see cref="Dispose"/> has run: the device's tensors are then unusable.</summary>
     internal bool IsDisposed => disposed;
 
+    // No objectName: with one, the message gains a second line ("Object name: ...") that repeats what it says.
     internal void ThrowIfDisposed()
     {
         if (disposed)
         {
-            throw new ObjectDisposedException(Name, $"The {Name} device was used after it was disposed.");
+            throw new ObjectDisposedException(objectName: null, $"The {Name} device was used after it was disposed.");
         }
     }
 }

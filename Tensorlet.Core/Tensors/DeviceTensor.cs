@@ -109,17 +109,18 @@ public abstract class DeviceTensor<T> : IDisposable
     /// <inheritdoc/>
     public override string ToString() => $"{GetType().Name}{ShapeText} on {Device.Name}";
 
+    // No objectName: with one, the message gains a second line ("Object name: ...") that repeats what it says.
     internal void ThrowIfDisposed()
     {
         if (Device.IsDisposed)
         {
             // On a GPU its buffer went with the accelerator: reading it would fault, not fail.
-            throw new ObjectDisposedException(ToStringSafe(), $"The tensor of shape {ShapeText} on {Device.Name} was used after its device was disposed; dispose a device after its tensors.");
+            throw new ObjectDisposedException(objectName: null, $"The tensor of shape {ShapeText} on {Device.Name} was used after its device was disposed; dispose a device after its tensors.");
         }
 
         if (IsDisposed)
         {
-            throw new ObjectDisposedException(ToStringSafe(), $"The tensor of shape {ShapeText} on {Device.Name} was used after it (or the tensor it views) was disposed.");
+            throw new ObjectDisposedException(objectName: null, $"The tensor of shape {ShapeText} on {Device.Name} was used after it (or the tensor it views) was disposed.");
         }
     }
 
@@ -153,6 +154,4 @@ public abstract class DeviceTensor<T> : IDisposable
 
         return checkedShape;
     }
-
-    private string ToStringSafe() => $"{GetType().Name}{ShapeText}";
 }

@@ -8,7 +8,7 @@ namespace Tensorlet.Tests.Nn;
 /// <summary>
 /// Forward on a disposed module throws an ObjectDisposedException that names the module (its type, and its state_dict
 /// path when it is a child), not one of the tensors it freed; modules that touch no tensor of their own (Dropout in
-/// eval, Slice, Flatten) throw too instead of running.
+/// eval, Slice, Flatten) throw too instead of running. A disposed input is refused in one line naming the tensor.
 /// </summary>
 public sealed class DisposedModuleTests
 {
@@ -48,6 +48,23 @@ public sealed class DisposedModuleTests
         var ex = Assert.Throws<ObjectDisposedException>(() => _ = indices ? module.Forward(ids) : module.Forward(x));
 
         Assert.That(ex!.Message, Is.EqualTo($"{type} has been disposed; a module cannot run after Dispose."), "one line, naming the module");
+    }
+
+    [TestCaseSource(nameof(Modules))]
+    public void ADisposedInputIsRefusedInOneLineNamingTheTensor(string type, Func<Module> create, bool indices)
+    {
+        var device = TestDevices.Get("cpu");
+        using var module = create();
+        module.Build(device, seed: 1);
+        var x = device.FromArray(new float[2 * 1 * 4], 2, 1, 4);
+        var ids = device.IndexFromArray([1, 2], 2, 1);
+        x.Dispose();
+        ids.Dispose();
+
+        var ex = Assert.Throws<ObjectDisposedException>(() => _ = indices ? module.Forward(ids) : module.Forward(x), type);
+
+        string shape = indices ? "[2, 1]" : "[2, 1, 4]";
+        Assert.That(ex!.Message, Is.EqualTo($"The tensor of shape {shape} on cpu was used after it (or the tensor it views) was disposed."), "one line");
     }
 
     [Test]
