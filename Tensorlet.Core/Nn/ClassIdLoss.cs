@@ -92,6 +92,8 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
             throw new ArgumentException($"{lossName} needs one target per row of the {inputName} {prediction.ShapeText} ({rows}), but got targets {target.ShapeText}.", nameof(target));
         }
 
+        // Before the buffers are taken: on another device than the last Forward's they are remade, freeing its gradient.
+        target.ThrowIfAnyTargetOutside(classes, IgnoreIndex);
         var device = prediction.Device;
         var input = prediction.Rank == 2 ? prediction : inputMatrix.Matrix(prediction, rows, classes);
         var targets = flatTargets.Of(target);

@@ -15,13 +15,17 @@ internal static class DeviceMismatch
         new($"{owner} is on {ownerDevice.Name}, but {what} is on {NameBeside(device, ownerDevice)}: {remedy}.", paramName);
 
     /// <summary>
-    /// Throws unless a loss's <paramref name="target"/> is on its <paramref name="prediction"/>'s device. A loss has no
-    /// device of its own (it works where its prediction is), so this is its one device check.
+    /// Throws unless a loss's <paramref name="prediction"/> and <paramref name="target"/> are live and on one device. A
+    /// loss has no device of its own (it works where its prediction is), so this is its one device check; it runs before
+    /// any of the loss's buffers is remade on the prediction's device, which would free the last Forward's gradient.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The prediction or the target is disposed.</exception>
     /// <exception cref="ArgumentException">The two are on different devices.</exception>
     public static void ThrowUnlessTogether<T>(string loss, Tensor prediction, DeviceTensor<T> target)
         where T : unmanaged
     {
+        prediction.ThrowIfDisposed();
+        target.ThrowIfDisposed();
         if (!ReferenceEquals(target.Device, prediction.Device))
         {
             throw Error($"{loss}'s prediction {prediction.ShapeText}", prediction.Device, $"its target {target.ShapeText}", target.Device, "give the prediction and the target on one device", nameof(target));

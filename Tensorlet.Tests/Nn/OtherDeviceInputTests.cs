@@ -8,7 +8,8 @@ namespace Tensorlet.Tests.Nn;
 /// An input on another device than the module's, given to Forward between a good Forward and its Backward (and a dL/dy on
 /// another device given to that Backward), is refused in one line naming the module and both devices, and loses nothing:
 /// the Backward of the good Forward, the gradients, the buffers and the next Forward are those of a run without the
-/// refused calls. Every module kind of the library is run, and the losses with a prediction and targets on two devices.
+/// refused calls. Every module kind of the library is run, and the losses with a prediction and targets on two devices,
+/// or on another device than the last Forward's and refused there (disposed, or a class id out of range).
 /// </summary>
 public sealed class OtherDeviceInputTests
 {
@@ -61,6 +62,15 @@ public sealed class OtherDeviceInputTests
         from pair in DevicePairs
         select new TestCaseData(loss, refused, pair.Module, pair.Other);
 
+    // A prediction and targets on one device, the other of the pair, that the loss refuses for another reason.
+    private static IEnumerable<TestCaseData> LossRefusals() =>
+        from loss in new[] { "CrossEntropyLoss", "NllLoss", "MseLoss" }
+        from refusal in new[] { "disposed prediction", "disposed target", "class id out of range" }
+        where loss != "MseLoss" || refusal != "class id out of range"
+        from shape in new[] { new[] { 2, 3, 4 }, new[] { 6, 4 } }
+        from pair in DevicePairs
+        select new TestCaseData(loss, refusal, shape, pair.Module, pair.Other).SetArgDisplayNames(loss, refusal, Tensor.FormatShape(shape), pair.Module, pair.Other);
+
     [TestCaseSource(nameof(Modules))]
     public void AnInputOnAnotherDeviceIsRefusedInOneLineAndLosesNothing(Func<Module> create, int[] shape, int vocabulary, string moduleDevice, string otherDevice)
     {
@@ -101,6 +111,38 @@ public sealed class OtherDeviceInputTests
             using var targetElsewhere = refused == "target" ? Target(lossName, other, shape) : null;
             var error = Assert.Catch(() => LossForward(loss, predictionElsewhere ?? prediction, targetElsewhere ?? target))!;
             AssertRefusal(error, lossName == "MseLoss" ? "MSE" : lossName == "NllLoss" ? "NLL loss" : "Cross-entropy", device, other, separate is not null);
+        });
+        string[] what = ["the loss", "dL/d(prediction)", "the next loss"];
+        for (int i = 0; i < what.Length; i++)
+        {
+            Assert.That(actual[i], Is.EqualTo(expected[i]), what[i]);
+        }
+    }
+
+    [TestCaseSource(nameof(LossRefusals))]
+    public void ALossRefusingAPredictionAndTargetsOnAnotherDeviceLosesNothing(string lossName, string refusal, int[] shape, string lossDevice, string otherDevice)
+    {
+        var device = TestDevices.Get(lossDevice);
+        using var separate = otherDevice == "cpu 2" ? Device.Create("cpu") : null;
+        var other = separate ?? TestDevices.Get(otherDevice);
+
+        var expected = RunLoss(lossName, device, shape, refuse: null);
+        var actual = RunLoss(lossName, device, shape, (loss, prediction, target) =>
+        {
+            using var predictionElsewhere = (Tensor)Input(other, shape, 0, seed: 1);
+            using var targetElsewhere = refusal == "class id out of range" ? other.IndexFromArray([0, 1, 2, 3, 7, 0], shape[..^1]) : Target(lossName, other, shape);
+            (refusal == "disposed prediction" ? predictionElsewhere : refusal == "disposed target" ? targetElsewhere : null)?.Dispose();
+            var error = Assert.Catch(() => LossForward(loss, predictionElsewhere, targetElsewhere))!;
+            if (refusal == "class id out of range")
+            {
+                Assert.That(error, Is.InstanceOf<ArgumentOutOfRangeException>(), error.ToString());
+                Assert.That(error.Message, Does.StartWith("Target 7 of row 4 is outside the 4 classes"), "names the value and its row");
+            }
+            else
+            {
+                Assert.That(error, Is.InstanceOf<ObjectDisposedException>(), error.ToString());
+                Assert.That(error.Message, Does.Not.Contain('\n'), "one line");
+            }
         });
         string[] what = ["the loss", "dL/d(prediction)", "the next loss"];
         for (int i = 0; i < what.Length; i++)
@@ -162,9 +204,9 @@ public sealed class OtherDeviceInputTests
     private static double LossForward(IDisposable loss, Tensor prediction, IDisposable target) =>
         loss is MseLoss mse ? mse.Forward(prediction, (Tensor)target) : ((ClassIdLoss)loss).Forward(prediction, (IndexTensor)target);
 
-    // Class ids [2, 3] in [0, 4) for the class-id losses, values shaped as the prediction for MSE.
+    // Class ids in [0, 4), one per row of a prediction [..., 4], for the class-id losses; values shaped as the prediction for MSE.
     private static IDisposable Target(string lossName, Device device, int[] shape) =>
-        lossName == "MseLoss" ? Input(device, shape, 0, seed: 5) : device.IndexFromArray([.. Enumerable.Range(0, 6).Select(i => i % 4)], 2, 3);
+        lossName == "MseLoss" ? Input(device, shape, 0, seed: 5) : device.IndexFromArray([.. Enumerable.Range(0, 6).Select(i => i % 4)], shape[..^1]);
 
     private static Tensor Forward(Module module, IDisposable input) =>
         input is IndexTensor ids ? module.Forward(ids) : module.Forward((Tensor)input);
