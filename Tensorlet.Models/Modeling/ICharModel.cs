@@ -30,6 +30,9 @@ public interface ICharModel : IDisposable
     /// <param name="training">Training mode (dropout on).</param>
     /// <param name="step">The optimizer step, which keys the dropout masks.</param>
     /// <returns>Per-row losses [rows], owned by the model until the next call.</returns>
+    /// <exception cref="ArgumentException">The targets are on another device than the model, or not one per input; refused
+    /// before the model runs, so the last ForwardLoss is still ready for <see cref="Backward"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The model or the targets are disposed.</exception>
     Tensor ForwardLoss(IndexTensor inputs, IndexTensor targets, int batch, bool training, long step);
 
     /// <summary>Accumulates the parameter gradients of the last <see cref="ForwardLoss"/>'s mean loss.</summary>

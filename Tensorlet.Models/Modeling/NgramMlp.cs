@@ -48,6 +48,8 @@ public sealed class NgramMlp : Sequential, ICharModel
     /// <summary>Per-window losses; inputs are n-gram ids [N], targets character ids [N].</summary>
     public Tensor ForwardLoss(IndexTensor inputs, IndexTensor targets, int batch, bool training, long step)
     {
+        ThrowIfModuleDisposed();
+        CharModelTargets.ThrowUnlessFit(this, inputs, targets);
         Train(training);
         return loss.ForwardRows(Logits(inputs), targets);
     }

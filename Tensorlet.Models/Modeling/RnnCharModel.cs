@@ -63,6 +63,8 @@ public abstract class RnnCharModel : Sequential, ICharModel
     /// <summary>Per-row losses for inputs and targets [T·B], time-major, of <paramref name="batch"/> sequences.</summary>
     public Tensor ForwardLoss(IndexTensor inputs, IndexTensor targets, int batch, bool training, long step)
     {
+        ThrowIfModuleDisposed();
+        CharModelTargets.ThrowUnlessFit(this, inputs, targets);
         var logits = Logits(inputs, batch, training, step, null, null);
         return loss.ForwardRows(logits, targets);
     }
