@@ -26,6 +26,9 @@ public sealed class GruCharModel : RnnCharModel
     /// Logits [T·B, V] for time-major inputs, optionally starting from and updating an h state;
     /// owned by the model until the next call.
     /// </summary>
+    /// <exception cref="ArgumentException">The inputs are on another device than the model; refused before the mode, the
+    /// dropout key or the initial state change.</exception>
+    /// <exception cref="ObjectDisposedException">The model or the inputs are disposed.</exception>
     public Tensor Logits(IndexTensor inputs, int batch, bool training, long step, GruState? initialState, GruState? finalState)
         => base.Logits(inputs, batch, training, step, initialState, finalState);
 }

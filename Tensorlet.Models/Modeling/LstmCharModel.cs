@@ -25,6 +25,9 @@ public sealed class LstmCharModel : RnnCharModel
     /// Logits [T·B, V] for time-major inputs, optionally starting from and updating an (h, c) state;
     /// owned by the model until the next call.
     /// </summary>
+    /// <exception cref="ArgumentException">The inputs are on another device than the model; refused before the mode, the
+    /// dropout key or the initial state change.</exception>
+    /// <exception cref="ObjectDisposedException">The model or the inputs are disposed.</exception>
     public Tensor Logits(IndexTensor inputs, int batch, bool training, long step, LstmState? initialState, LstmState? finalState)
         => base.Logits(inputs, batch, training, step, initialState, finalState);
 }

@@ -50,6 +50,9 @@ public sealed class NgramMlp : Sequential, ICharModel
     {
         ThrowIfModuleDisposed();
         CharModelTargets.ThrowUnlessFit(this, inputs, targets);
+
+        // Before the mode changes: nothing restores it when Forward throws.
+        CheckInputDevice(inputs);
         Train(training);
         return loss.ForwardRows(Logits(inputs), targets);
     }

@@ -80,6 +80,9 @@ public abstract class RnnCharModel : Sequential, ICharModel
     {
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(inputs);
+
+        // Before the mode, the dropout key and the initial state change: nothing restores them when Forward throws.
+        CheckInputDevice(inputs);
         Train(training);
         SetRandomState(DropoutSeed, (ulong)step);
         Rnn.Initial = initialState;

@@ -7,9 +7,9 @@ using Tensorlet.Tests.Infrastructure;
 namespace Tensorlet.Tests.Models;
 
 /// <summary>
-/// A char model refuses targets its loss cannot take (disposed, on another device, not one per input) before it runs:
-/// the mode, the Backward of the last good ForwardLoss, the carried state and the next Forward are those of a run
-/// without the refused call.
+/// A char model refuses targets its loss cannot take (disposed, on another device, not one per input) before it runs,
+/// and inputs on another device or disposed before its mode, dropout key or initial state change: the mode, the Backward
+/// of the last good ForwardLoss, the carried state and the next Forward are those of a run without the refused call.
 /// </summary>
 public sealed class CharModelRefusalTests
 {
@@ -23,12 +23,17 @@ public sealed class CharModelRefusalTests
 
     private static IEnumerable<TestCaseData> ForwardLossRefusals() =>
         from kind in new[] { "lstm", "gru", "ngram" }
-        from refusal in new[] { "targets on another device", "disposed targets", "a target too few" }
+        from refusal in new[] { "targets on another device", "disposed targets", "a target too few", "inputs on another device" }
         from pair in DevicePairs
         select new TestCaseData(kind, refusal, pair.Model, pair.Other);
 
+    private static IEnumerable<TestCaseData> InputRefusals() =>
+        from refusal in new[] { "inputs on another device", "disposed inputs" }
+        from pair in DevicePairs
+        select new TestCaseData(refusal, pair.Model, pair.Other);
+
     [TestCaseSource(nameof(ForwardLossRefusals))]
-    public void ForwardLossRefusesTargetsBeforeTheModelRunsAndLosesNothing(string kind, string refusal, string modelDevice, string otherDevice)
+    public void ForwardLossRefusesTargetsAndInputsBeforeTheModelRunsAndLosesNothing(string kind, string refusal, string modelDevice, string otherDevice)
     {
         var device = TestDevices.Get(modelDevice);
         var other = TestDevices.Get(otherDevice);
@@ -37,6 +42,7 @@ public sealed class CharModelRefusalTests
         var expected = RunForwardLoss(kind, device, refuse: null);
         var actual = RunForwardLoss(kind, device, (model, inputs) =>
         {
+            using var inputsElsewhere = refusal == "inputs on another device" ? Ids(other, kind == "ngram" ? NgramVocabulary : Vocabulary, Steps * Batch, seed: 3) : null;
             using var targets = refusal switch
             {
                 "targets on another device" => Ids(other, Vocabulary, Steps * Batch, seed: 4),
@@ -48,7 +54,7 @@ public sealed class CharModelRefusalTests
                 targets.Dispose();
             }
 
-            var error = Assert.Catch(() => model.ForwardLoss(inputs, targets, batch, training: false, step: 2))!;
+            var error = Assert.Catch(() => model.ForwardLoss(inputsElsewhere ?? inputs, targets, batch, training: false, step: 2))!;
             Assert.That(error, refusal == "disposed targets" ? Is.InstanceOf<ObjectDisposedException>() : Is.InstanceOf<ArgumentException>(), error.ToString());
             Assert.That(error.Message, Does.Not.Contain('\n'), "one line");
             if (refusal != "disposed targets")
@@ -57,7 +63,8 @@ public sealed class CharModelRefusalTests
                 Assert.That(error.Message, Does.Contain(refusal switch
                 {
                     "a target too few" => "needs one target per input (6",
-                    _ => $"but its targets [6] is on {other.Name}",
+                    "targets on another device" => $"but its targets [6] is on {other.Name}",
+                    _ => $"but its input [6] is on {other.Name}",
                 }));
             }
         });
@@ -66,6 +73,29 @@ public sealed class CharModelRefusalTests
         {
             Assert.That(actual[i], Is.EqualTo(expected[i]), what[i]);
         }
+    }
+
+    [TestCaseSource(nameof(InputRefusals))]
+    public void LogitsRefusesInputsBeforeItChangesTheModeTheDropoutKeyOrTheInitialState(string refusal, string modelDevice, string otherDevice)
+    {
+        var device = TestDevices.Get(modelDevice);
+        var other = TestDevices.Get(otherDevice);
+
+        var expected = RunLogits(device, refuse: null);
+        var actual = RunLogits(device, model =>
+        {
+            using var inputs = Ids(refusal == "disposed inputs" ? device : other, Vocabulary, Steps * Batch, seed: 3);
+            if (refusal == "disposed inputs")
+            {
+                inputs.Dispose();
+            }
+
+            using var state = model.Lstm.CreateState(device, Batch);
+            var error = Assert.Catch(() => model.Logits(inputs, Batch, training: false, step: 9, state, null))!;
+            Assert.That(error, refusal == "disposed inputs" ? Is.InstanceOf<ObjectDisposedException>() : Is.InstanceOf<ArgumentException>(), error.ToString());
+            Assert.That(error.Message, Does.Not.Contain('\n'), "one line");
+        });
+        Assert.That(actual, Is.EqualTo(expected));
     }
 
     // A ForwardLoss in training (carrying the state, for the recurrent models), `refuse` with other inputs, then Backward
@@ -89,6 +119,23 @@ public sealed class CharModelRefusalTests
         model.Backward();
         float[] gradients = [.. model.Parameters.Parameters.SelectMany(p => p.Gradient.ToArray())];
         return [losses, [training], gradients, model.ForwardLoss(otherInputs, targets, batch, training: true, step: 2).ToArray()];
+    }
+
+    // Logits in training at step 1, an InitialState of the caller's, `refuse`, then a Forward of the model itself, which
+    // reads the mode, the dropout key (2 layers, dropout 0.5) and the InitialState. Returns the mode (1 in training),
+    // whether the InitialState is still the caller's (1), and that Forward's output.
+    private static float[] RunLogits(Device device, Action<LstmCharModel>? refuse)
+    {
+        using var model = new LstmCharModel(device, Vocabulary, Hidden, 2, 0.5f, seed: 7);
+        using var inputs = Ids(device, Vocabulary, Steps * Batch, seed: 1);
+        model.Logits(inputs, Batch, training: true, step: 1, null, null);
+        using var initial = model.Lstm.CreateState(device, Batch);
+        model.Lstm.InitialState = initial;
+        refuse?.Invoke(model);
+        float training = model.Training ? 1f : 0f;
+        float sameState = ReferenceEquals(model.Lstm.InitialState, initial) ? 1f : 0f;
+        using var timeMajor = inputs.Reshape(Steps, Batch);
+        return [training, sameState, .. model.Forward(timeMajor).ToArray()];
     }
 
     private static IndexTensor Ids(Device device, int vocabulary, int length, int seed)
