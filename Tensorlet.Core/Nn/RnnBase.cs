@@ -601,6 +601,19 @@ public abstract class RnnBase : Module
         return layers[k - 1].Dropout.Backward(below);
     }
 
+    /// <summary>
+    /// Throws as the next Forward of <paramref name="batch"/> sequences would if <paramref name="initial"/> were its
+    /// InitialState (unless it carries its own state), so a caller that sets the InitialState for one Forward can refuse
+    /// a state that does not fit before it changes anything of its own.
+    /// </summary>
+    internal void CheckInitialState(RnnState? initial, int batch)
+    {
+        if (!(CarryState && finalState is not null && finalState.Batch == batch))
+        {
+            CheckGivenState(initial, batch);
+        }
+    }
+
     // The state a Forward of the module starts from: the carried one, or the initial one, refused (before the Forward
     // changes anything) when it cannot start a Forward of this batch (CheckGivenState).
     private RnnState? StartState(int batch)

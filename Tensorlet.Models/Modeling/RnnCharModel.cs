@@ -81,15 +81,25 @@ public abstract class RnnCharModel : Sequential, ICharModel
         ThrowIfModuleDisposed();
         ArgumentNullException.ThrowIfNull(inputs);
 
-        // Before the mode, the dropout key and the initial state change: nothing restores them when Forward throws.
+        // Before the mode, the dropout key and the initial state change: nothing restores the first two when Forward throws.
         CheckInputDevice(inputs);
+        Rnn.CheckInitialState(initialState, batch);
         Train(training);
         SetRandomState(DropoutSeed, (ulong)step);
+
+        // The initial state is this call's only: the module's own InitialState (the caller's, if set) is put back after.
+        var moduleInitial = Rnn.Initial;
         Rnn.Initial = initialState;
-        var logits = Forward(shaped.TimeMajor(inputs, batch));
-        Rnn.Initial = null;
-        finalState?.CopyFrom(Rnn.Final!);
-        return shaped.Matrix(logits);
+        try
+        {
+            var logits = Forward(shaped.TimeMajor(inputs, batch));
+            finalState?.CopyFrom(Rnn.Final!);
+            return shaped.Matrix(logits);
+        }
+        finally
+        {
+            Rnn.Initial = moduleInitial;
+        }
     }
 
     /// <inheritdoc/>

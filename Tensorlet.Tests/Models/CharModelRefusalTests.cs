@@ -98,6 +98,37 @@ public sealed class CharModelRefusalTests
         Assert.That(actual, Is.EqualTo(expected));
     }
 
+    // An initial state that cannot start this batch (another batch size, or disposed) is refused before the mode, the
+    // dropout key or the module's InitialState change; a Logits that runs leaves the module's InitialState as it was.
+    [TestCase("cpu", "a state of another batch")]
+    [TestCase("cpu", "a disposed state")]
+    [TestCase("cpu", "a good state")]
+    [TestCase("ilgpu-cpu", "a state of another batch")]
+    public void LogitsRefusesAnInitialStateBeforeItChangesAnythingAndKeepsTheModulesOwn(string deviceName, string given)
+    {
+        var device = TestDevices.Get(deviceName);
+        var expected = RunLogits(device, refuse: null);
+        var actual = RunLogits(device, model =>
+        {
+            using var inputs = Ids(device, Vocabulary, Steps * Batch, seed: 3);
+            using var state = model.Lstm.CreateState(device, given == "a state of another batch" ? Batch + 1 : Batch);
+            if (given == "a disposed state")
+            {
+                state.Dispose();
+            }
+
+            if (given == "a good state")
+            {
+                model.Logits(inputs, Batch, training: true, step: 1, state, null);
+                return;
+            }
+
+            var error = Assert.Catch(() => model.Logits(inputs, Batch, training: false, step: 9, state, null))!;
+            Assert.That(error.Message, Does.Contain(given == "a disposed state" ? "InitialState has been disposed" : "state is for batch 3").And.Not.Contain('\n'), error.ToString());
+        });
+        Assert.That(actual, Is.EqualTo(expected));
+    }
+
     // A ForwardLoss in training (carrying the state, for the recurrent models), `refuse` with other inputs, then Backward
     // of that ForwardLoss and a next ForwardLoss on the other inputs. Returns the losses, the mode (1 in training), the
     // gradients and the next losses.
