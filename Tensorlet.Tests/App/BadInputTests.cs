@@ -68,6 +68,7 @@ public sealed class BadInputTests
     [TestCase("train", "--lstm-hidden", "--epochs", "1", "--lstm-hidden needs a value")]
     [TestCase("train", "--model", "gru", "Argument 'gru' not recognized")]
     [TestCase("train", "--schedule", "onecycle", "Argument 'onecycle' not recognized")]
+    [TestCase("train", "--ngram-activation", "swish", "Argument 'swish' not recognized")]
     [TestCase("train", "--text", "t.txt", "--schedule", "onecycle", "--warmup-steps", "5", "Argument 'onecycle' not recognized")]
     public void AnUnparsableOrOutOfRangeNumberIsOneUsageErrorLine(params string[] argsAndFragment)
     {

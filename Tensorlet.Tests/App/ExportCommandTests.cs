@@ -47,15 +47,17 @@ public sealed class ExportCommandTests
         }
     }
 
-    [Test]
-    public void ExportsAnNgramCheckpointThatOnnxRuntimeRunsLikeTensorlet()
+    [TestCase(Activation.Sigmoid)]
+    [TestCase(Activation.Silu)]
+    [TestCase(Activation.LeakyRelu)]
+    public void ExportsAnNgramCheckpointThatOnnxRuntimeRunsLikeTensorlet(Activation activation)
     {
         var folder = AppHarness.TempFolder();
         try
         {
             var device = TestDevices.Get("cpu");
             var ngrams = NgramVocabulary.FromNgrams(2, ["th", "he", "e ", " c", "ca", "at"]);
-            var spec = CharModelSpec.Ngram(2, ngrams.Count, Characters.Count, 5, Activation.Sigmoid);
+            var spec = CharModelSpec.Ngram(2, ngrams.Count, Characters.Count, 5, activation);
             using var model = (NgramMlp)spec.Create(device, seed: 22);
             var checkpoint = Path.Combine(folder, "ngram.safetensors");
             ModelCheckpoint.Save(checkpoint, model, spec, Characters, ngrams, new TrainingPosition(0, 0, 0));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using NUnit.Framework;
+using Tensorlet.Kernels;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Models.Training;
@@ -143,23 +144,42 @@ public sealed class TrainCommandTests
         Directory.Delete(runs, true);
     }
 
-    [Test]
-    public void AGeluNgramModelIsRecordedAsGeluAndResumesAsOne()
+    [TestCase("gelu", Activation.Gelu)]
+    [TestCase("silu", Activation.Silu)]
+    [TestCase("leaky_relu", Activation.LeakyRelu)]
+    public void AnNgramActivationIsRecordedByNameAndTheRunResumesAndSamplesWithIt(string name, Activation activation)
     {
-        var runs = AppHarness.TempFolder();
-        var first = AppHarness.Run(["train", "--model", "ngram", "--ngram-activation", "gelu", "--epochs", "1", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
+        var folder = AppHarness.TempFolder();
+        string text = Path.Combine(folder, "train.txt");
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 40)));
+        var runs = Path.Combine(folder, "runs");
+        string[] tiny = ["--text", text, "--model", "ngram", "--ngram-hidden", "4", "--max-batches", "2", "--batch", "8", "--sample-length", "5", "--device", "cpu", "--threads", "1"];
+
+        var first = AppHarness.Run(["train", "--ngram-activation", name, "--epochs", "1", "--runs-dir", runs, .. tiny]);
+
         Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
+        Assert.That(first.Stdout, Does.Contain($"hidden 4 {name},"));
         var run = AppHarness.OnlyRun(runs);
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))))
         {
-            Assert.That(config.RootElement.GetProperty("settings").GetProperty("ngram_activation").GetString(), Is.EqualTo("gelu"));
+            Assert.That(config.RootElement.GetProperty("settings").GetProperty("ngram_activation").GetString(), Is.EqualTo(name));
         }
 
+        var checkpoint = Path.Combine(run, "ngram.safetensors");
+        Assert.That(ModelCheckpoint.Read(checkpoint, ModelKind.Ngram).Spec.Activation, Is.EqualTo(activation));
+
+        // --resume rebuilds the model from config.json, and refuses a checkpoint whose spec differs from it.
         var resumed = AppHarness.Run("train", "--resume", run, "--epochs", "2");
 
         Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
-        Assert.That(resumed.Stdout, Does.Contain("ngram: resuming at epoch 2"));
-        Directory.Delete(runs, true);
+        Assert.That(resumed.Stdout, Does.Contain("ngram: resuming at epoch 2").And.Contain($"hidden 4 {name},"));
+        Assert.That(ModelCheckpoint.Read(checkpoint, ModelKind.Ngram).Position.Epoch, Is.EqualTo(2));
+
+        var sampled = AppHarness.Run("sample", "--checkpoint", checkpoint, "--start", "the ", "--length", "5", "--device", "cpu");
+
+        Assert.That(sampled.ExitCode, Is.EqualTo(0), sampled.ToString());
+        Assert.That(sampled.Stdout, Does.Contain("the "));
+        Directory.Delete(folder, true);
     }
 
     [Test]

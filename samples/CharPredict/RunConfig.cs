@@ -192,7 +192,7 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
             () => OneOf(Setting(nameof(s.Preset)), s.Preset, TrainSettings.Presets),
             () => InRange(Setting(nameof(s.N)), s.N, SettingRanges.N),
             () => InRange(Setting(nameof(s.NgramHidden)), s.NgramHidden, SettingRanges.HiddenSize),
-            () => OneOf(Setting(nameof(s.NgramActivation)), TrainSettings.Json.PropertyNamingPolicy!.ConvertName(s.NgramActivation.ToString()), TrainSettings.Activations),
+            () => OneOf(Setting(nameof(s.NgramActivation)), TrainSettings.ActivationName(s.NgramActivation), TrainSettings.Activations),
             () => InRange(Setting(nameof(s.NgramWindows)), s.NgramWindows, SettingRanges.NgramWindows),
             () => InRange(Setting(nameof(s.LstmHidden)), s.LstmHidden, SettingRanges.HiddenSize),
             () => InRange(Setting(nameof(s.LstmLayers)), s.LstmLayers, SettingRanges.Layers),

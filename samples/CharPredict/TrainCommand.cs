@@ -19,7 +19,7 @@ internal sealed class TrainCommand
     private readonly Option<string> preset = new Option<string>("--preset") { Description = "default (about 10 minutes on 2 CPU cores) or notebook (the notebook's full scale)", DefaultValueFactory = _ => "default" }.AcceptOnlyFromAmongFluent(TrainSettings.Presets);
     private readonly Option<int> n = OptionParsing.Number("--n", "Characters per n-gram", TrainSettings.Default.N, SettingRanges.N);
     private readonly Option<int> ngramHidden = OptionParsing.Number("--ngram-hidden", "n-gram MLP hidden width", TrainSettings.Default.NgramHidden, SettingRanges.HiddenSize);
-    private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh, sigmoid or gelu (exact, as nn.GELU())", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent(TrainSettings.Activations);
+    private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh, sigmoid, gelu (exact, as nn.GELU()), silu (as nn.SiLU()) or leaky_relu (slope 0.01, as nn.LeakyReLU())", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent(TrainSettings.Activations);
     private readonly Option<int> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all (the notebook: 10)", TrainSettings.Default.NgramWindows);
     private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "Recurrent hidden size (LSTM or GRU)", TrainSettings.Default.LstmHidden, SettingRanges.HiddenSize);
     private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "Recurrent layers (LSTM or GRU)", TrainSettings.Default.LstmLayers, SettingRanges.Layers);
@@ -321,7 +321,7 @@ internal sealed class TrainCommand
             Threads = r.GetValue(threads),
             N = r.Given(n, basis.N),
             NgramHidden = r.Given(ngramHidden, basis.NgramHidden),
-            NgramActivation = r.WasGiven(ngramActivation) ? ParseActivation(r.GetValue(ngramActivation)!) : basis.NgramActivation,
+            NgramActivation = r.WasGiven(ngramActivation) ? TrainSettings.ActivationNamed(r.GetValue(ngramActivation)!) : basis.NgramActivation,
             NgramWindows = r.WasGiven(ngramWindows) ? OptionParsing.WindowsPerSequence(r.GetValue(ngramWindows)) : basis.NgramWindows,
             LstmHidden = r.Given(lstmHidden, basis.LstmHidden),
             LstmLayers = r.Given(lstmLayers, basis.LstmLayers),
@@ -371,12 +371,4 @@ internal sealed class TrainCommand
             LstmDropout = dropoutGiven ? settings.LstmDropout : spec.Dropout,
         }, checkpoint.Vocabulary);
     }
-
-    private static Activation ParseActivation(string name) => name switch
-    {
-        "tanh" => Activation.Tanh,
-        "sigmoid" => Activation.Sigmoid,
-        "gelu" => Activation.Gelu,
-        _ => Activation.Relu,
-    };
 }

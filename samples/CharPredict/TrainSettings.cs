@@ -165,7 +165,16 @@ internal sealed record TrainSettings
     public static readonly string[] Presets = ["default", "notebook"];
 
     /// <summary>The values --ngram-activation accepts, as config.json writes <see cref="NgramActivation"/>.</summary>
-    public static readonly string[] Activations = ["relu", "tanh", "sigmoid", "gelu"];
+    public static readonly string[] Activations = ["relu", "tanh", "sigmoid", "gelu", "silu", "leaky_relu"];
+
+    /// <summary>The name config.json and --ngram-activation give <paramref name="activation"/>: its enum name in snake case.</summary>
+    public static string ActivationName(Activation activation) => Json.PropertyNamingPolicy!.ConvertName(activation.ToString());
+
+    /// <summary>The activation named <paramref name="name"/>, one of <see cref="Activations"/>.</summary>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="Activations"/>.</exception>
+    public static Activation ActivationNamed(string name) => Activations.Contains(name)
+        ? Enum.GetValues<Activation>().Single(a => ActivationName(a) == name)
+        : throw new ArgumentException($"Unknown n-gram activation '{name}'; use one of {string.Join(", ", Activations)}.");
 
     /// <summary>The values --optimizer accepts.</summary>
     public static readonly string[] Optimizers = ["adam", "adamw", "sgd", "rmsprop"];

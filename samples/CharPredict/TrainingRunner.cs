@@ -526,7 +526,7 @@ internal sealed class TrainingRunner(
 
     private static string Describe(CharModelSpec spec) => spec.Kind != ModelKind.Ngram
         ? string.Create(CultureInfo.InvariantCulture, $"{(spec.Kind == ModelKind.Gru ? "GRU" : "LSTM")} {spec.NumLayers}x{spec.HiddenSize}, dropout {spec.Dropout}")
-        : string.Create(CultureInfo.InvariantCulture, $"n-gram MLP, n={spec.NgramOrder}, {spec.NgramVocabularySize:N0} n-grams, hidden {spec.HiddenSize} {spec.Activation.ToString().ToLowerInvariant()}");
+        : string.Create(CultureInfo.InvariantCulture, $"n-gram MLP, n={spec.NgramOrder}, {spec.NgramVocabularySize:N0} n-grams, hidden {spec.HiddenSize} {TrainSettings.ActivationName(spec.Activation)}");
 
     // Which model wins on the positions both predict, and after how long.
     private void Report()
