@@ -14,7 +14,6 @@ runs on the CPU in float32 with a fixed seed, so a rerun rewrites the same bytes
   leaky_relu.y      nn.LeakyReLU(negative_slope=s)(x) for each slope s, stacked [5, 3, 5, 7];
   leaky_relu.dx     its input gradient for dy, stacked the same way.
 """
-import argparse
 import os
 import sys
 
@@ -22,7 +21,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 SLOPES = [0.01, -0.5, 0.0, 1.5, float("inf")]
 
@@ -51,11 +50,7 @@ def make_activations(out_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Tensorlet.Tests", "Fixtures", "torch"))
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    make_activations(args.out)
+    make_activations(fixture_out(__doc__))
 
 
 if __name__ == "__main__":

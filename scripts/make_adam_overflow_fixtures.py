@@ -16,14 +16,13 @@ cases:
   adam    torch.optim.Adam(lr=0.1)
   adamw   torch.optim.AdamW(lr=0.1), weight decay 0.01
 """
-import argparse
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 CASES = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
@@ -42,12 +41,8 @@ def make_overflow(out_dir):
             tensors[f"{case}.exp_avg_sq{t}"] = opt.state[p]["exp_avg_sq"].clone()
         assert torch.isinf(tensors[f"{case}.exp_avg_sq2"][0]) and torch.isfinite(tensors[f"{case}.exp_avg_sq2"][2]), case
     meta = {"fixture": "adam_overflow", "torch": torch.__version__}
-    os.makedirs(out_dir, exist_ok=True)
     save_and_verify(os.path.join(out_dir, "adam_overflow.safetensors"), tensors, meta)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    torch.set_num_threads(1)
-    make_overflow(parser.parse_args().out)
+    make_overflow(fixture_out(__doc__))

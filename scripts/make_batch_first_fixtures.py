@@ -15,7 +15,6 @@ modules_batch_first.safetensors -- as Tensorlet's Sequential names it:
   every parameter, logits [3,1,4], loss [], h_n and c_n [2,3,5], grad.<param>, grad.x [3,4,3] (dL/dx, batch-first),
   adam3.<param>, adam_losses [3].
 """
-import argparse
 import os
 import sys
 
@@ -23,7 +22,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, adam_protocol, params, save_and_verify  # noqa: E402
+from make_torch_fixtures import adam_protocol, fixture_out, params, save_and_verify  # noqa: E402
 
 
 class LastStep(nn.Module):
@@ -60,12 +59,7 @@ def make_batch_first(out_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    args = parser.parse_args()
-    torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
-    os.makedirs(args.out, exist_ok=True)
-    make_batch_first(args.out)
+    make_batch_first(fixture_out(__doc__))
 
 
 if __name__ == "__main__":

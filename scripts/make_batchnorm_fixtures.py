@@ -35,7 +35,6 @@ batchnorm_state_float_count.safetensors -- that state_dict with 1.num_batches_tr
   load_state_dict takes as the count 5. Each holds, in its metadata's "loaded_num_batches_tracked", the count of a
   model (built by model("2d"), count 2) after load_state_dict of the file's tensors.
 """
-import argparse
 import os
 import sys
 
@@ -43,7 +42,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 SIZES = {"2d": ((6, 4), 4, 5, 5, 3, (6, 3)), "3d": ((4, 3, 4), 4, 6, 3, 2, (4, 3, 2))}
 
@@ -135,10 +134,7 @@ def make_lone(tensors):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    out = fixture_out(__doc__)
     tensors = {}
     trained = make_variant("2d", tensors)
     make_variant("3d", tensors)
@@ -148,8 +144,8 @@ def main():
     with torch.no_grad():
         tensors["state.eval.output"] = trained.eval()(tensors["2d.x"])
     keys = ",".join(state)
-    save_and_verify(os.path.join(args.out, "batchnorm.safetensors"), tensors, {"fixture": "batchnorm", "torch": torch.__version__, "keys": keys})
-    save_and_verify(os.path.join(args.out, "batchnorm_state.safetensors"), state, {"format": "pt"})
+    save_and_verify(os.path.join(out, "batchnorm.safetensors"), tensors, {"fixture": "batchnorm", "torch": torch.__version__, "keys": keys})
+    save_and_verify(os.path.join(out, "batchnorm_state.safetensors"), state, {"format": "pt"})
     variants = {
         "no_count": {k: v for k, v in state.items() if k != "1.num_batches_tracked"},
         "float_count": {**state, "1.num_batches_tracked": state["1.num_batches_tracked"].float()},
@@ -158,7 +154,7 @@ def main():
         loaded = model("2d")
         loaded.load_state_dict(variant_state, strict=True)
         count = str(int(loaded[1].num_batches_tracked))
-        save_and_verify(os.path.join(args.out, f"batchnorm_state_{name}.safetensors"), variant_state, {"format": "pt", "loaded_num_batches_tracked": count})
+        save_and_verify(os.path.join(out, f"batchnorm_state_{name}.safetensors"), variant_state, {"format": "pt", "loaded_num_batches_tracked": count})
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ nonzero initial state, and the loss sum(output * w) with fixed weights w shaped 
   its state_dict name (weight_ih_l0, ..., bias_hh_l1_reverse); grad.<param>; grad.x (dense input only);
   adam3.<param>; adam_losses [3].
 """
-import argparse
 import os
 import sys
 
@@ -29,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, adam_protocol, params, save_and_verify  # noqa: E402
+from make_torch_fixtures import adam_protocol, fixture_out, params, save_and_verify  # noqa: E402
 
 IN, V, H, L, B, T = 3, 6, 4, 2, 3, 5
 
@@ -75,18 +74,14 @@ def make_case(prefix, cell, ids, batch_first, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    args = parser.parse_args()
-    torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
-    os.makedirs(args.out, exist_ok=True)
+    out = fixture_out(__doc__)
     tensors = {}
     tensors.update(make_case("lstm", "lstm", ids=False, batch_first=False, seed=21))
     tensors.update(make_case("lstm_bf", "lstm", ids=True, batch_first=True, seed=31))
     tensors.update(make_case("gru", "gru", ids=True, batch_first=False, seed=41))
     tensors.update(make_case("gru_bf", "gru", ids=False, batch_first=True, seed=51))
     meta = {"fixture": "rnn_bidirectional", "torch": torch.__version__}
-    save_and_verify(os.path.join(args.out, "rnn_bidirectional.safetensors"), tensors, meta)
+    save_and_verify(os.path.join(out, "rnn_bidirectional.safetensors"), tensors, meta)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ conv1d_groups.safetensors -- the same record for grouped convolutions (nn.Conv1d
                 on its own.
 conv1d_groups_state.safetensors -- exactly the groups2 model's state_dict(), as conv1d_state.safetensors.
 """
-import argparse
 import os
 import sys
 
@@ -36,7 +35,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_batchnorm_fixtures import run  # noqa: E402
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 # variant: (C_in, C_out, k, stride, padding, dilation, bias, activation, L)
 VARIANTS = {
@@ -93,17 +92,14 @@ def record(make_model, x, y, v, tensors):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    out = fixture_out(__doc__)
     for name, variants, state_of in [("conv1d", [v for v in VARIANTS if v not in GROUPS], "strided"), ("conv1d_groups", list(GROUPS), "groups2")]:
         tensors = {}
         for variant in variants:
             make_variant(variant, tensors)
-        save_and_verify(os.path.join(args.out, name + ".safetensors"), tensors, {"fixture": name, "torch": torch.__version__})
+        save_and_verify(os.path.join(out, name + ".safetensors"), tensors, {"fixture": name, "torch": torch.__version__})
         state = {k: v.clone() for k, v in model(state_of).state_dict().items()}
-        save_and_verify(os.path.join(args.out, name + "_state.safetensors"), state, {"format": "pt"})
+        save_and_verify(os.path.join(out, name + "_state.safetensors"), state, {"format": "pt"})
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ each variant under its prefix V:
     reflect_same_even.   nn.Conv1d(3, 4, 4, padding='same', padding_mode='reflect'), ReLU, on L = 6.
   Tensors, for each V: V.x, V.y, V.<param>, V.output [3, 2], V.loss [], V.grad.<param>, V.grad.x, V.adam3.<param>.
 """
-import argparse
 import os
 import sys
 
@@ -34,7 +33,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_conv1d_fixtures import record  # noqa: E402
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 # variant: (C_in, C_out, k, stride, padding, dilation, bias, groups, padding_mode, activation, L)
 VARIANTS = {
@@ -65,10 +64,7 @@ def model(variant):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    out = fixture_out(__doc__)
     tensors = {}
     for variant in VARIANTS:
         c_in, length = VARIANTS[variant][0], VARIANTS[variant][-1]
@@ -76,7 +72,7 @@ def main():
         x = torch.randn(3, c_in, length, generator=g)
         y = torch.randn(3, 2, generator=g)
         record(lambda: model(variant), x, y, variant + ".", tensors)
-    save_and_verify(os.path.join(args.out, "conv1d_padding.safetensors"), tensors, {"fixture": "conv1d_padding", "torch": torch.__version__})
+    save_and_verify(os.path.join(out, "conv1d_padding.safetensors"), tensors, {"fixture": "conv1d_padding", "torch": torch.__version__})
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ after e steps:
                       total_iters=4) made (row 0: it scales the lr the optimizer has then, 0.081, not the initial 0.1)
                       and both stepped each epoch, the ExponentialLR first, E = 9
 """
-import argparse
 import os
 import sys
 import warnings
@@ -29,7 +28,7 @@ import warnings
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 BASES = tuple(float(torch.tensor(r, dtype=torch.float32)) for r in (0.1, 0.01))
 S = torch.optim.lr_scheduler
@@ -64,11 +63,8 @@ def linear_after_exponential():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    args = parser.parse_args()
+    out = fixture_out(__doc__)
     warnings.filterwarnings("ignore", message="Detected call of")
-    os.makedirs(args.out, exist_ok=True)
     tensors = {
         "cosine": single(lambda o: S.CosineAnnealingLR(o, T_max=10, eta_min=0.001), 46),
         "cosine_tmax1": single(lambda o: S.CosineAnnealingLR(o, T_max=1), 8),
@@ -81,7 +77,7 @@ def main():
     assert cosine[10] < cosine[9] and cosine[11] > cosine[10] and abs(cosine[20] - BASES[0]) < 1e-12, "down to eta_min at T_max, up again past it"
     assert tensors["multistep"][7, 0] == tensors["multistep"][6, 0] * 0.3 ** 2, "a repeated milestone decays twice"
     assert tensors["linear_after_exponential"][0, 0] == BASES[0] * 0.9 * 0.9 * 0.5, "epoch 0 scales the rate the optimizer has"
-    save_and_verify(os.path.join(args.out, "cosine_multistep_linear.safetensors"), tensors, {"fixture": "cosine_multistep_linear", "torch": torch.__version__})
+    save_and_verify(os.path.join(out, "cosine_multistep_linear.safetensors"), tensors, {"fixture": "cosine_multistep_linear", "torch": torch.__version__})
 
 
 if __name__ == "__main__":

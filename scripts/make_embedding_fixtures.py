@@ -21,7 +21,6 @@ modules_embedding_padding.safetensors -- 0: Embedding(7, 4, padding_idx=2)  1: L
   nonzero.sgd3.<param>  SGD(lr=0.1, momentum=0.9, weight_decay=0.01)
   each step: zero_grad, forward, loss, backward, step on the same batch.
 """
-import argparse
 import os
 import sys
 
@@ -30,7 +29,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_module_fixtures import trajectory  # noqa: E402
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 VOCABULARY, DIM, CLASSES, PADDING_IDX = 7, 4, 3, 2
 
@@ -92,9 +91,5 @@ def make_padding(out_dir):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    out = parser.parse_args().out
-    torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
-    os.makedirs(out, exist_ok=True)
+    out = fixture_out(__doc__)
     make_padding(out)

@@ -26,7 +26,6 @@ gru_char.safetensors  -- gru_char_predict(vocab_size=7, hidden_dim=5, n_layers=2
   logits [3,6,7], loss [], h_n [2,3,5], grad.<each param>, adam3.<each param>, adam_losses [3],
   state.h0 [2,3,5], state.logits [3,6,7], state.h_n [2,3,5]
 """
-import argparse
 import os
 import sys
 
@@ -35,7 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, adam_protocol, params, save_and_verify  # noqa: E402
+from make_torch_fixtures import adam_protocol, fixture_out, params, save_and_verify  # noqa: E402
 
 
 class gru_char_predict(nn.Module):
@@ -99,13 +98,9 @@ def make_gru_char(out_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    args = parser.parse_args()
-    torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
-    os.makedirs(args.out, exist_ok=True)
-    make_gru(args.out)
-    make_gru_char(args.out)
+    out = fixture_out(__doc__)
+    make_gru(out)
+    make_gru_char(out)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ layernorm.safetensors -- 0: Linear(4, 6)  1: LayerNorm(6)  2: Tanh  3: Linear(6,
 layernorm_state.safetensors -- exactly the affine model's state_dict(), as safetensors.torch.save_file writes it
   (metadata {"format": "pt"}).
 """
-import argparse
 import os
 import sys
 
@@ -30,7 +29,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 
 def model(variant):
@@ -85,19 +84,16 @@ def make_variant(variant, tensors):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    out = fixture_out(__doc__)
     tensors = {}
     for variant in ("affine", "no_bias", "no_affine"):
         make_variant(variant, tensors)
     fresh = nn.LayerNorm(6)
     tensors["default.weight"] = fresh.weight.detach().clone()
     tensors["default.bias"] = fresh.bias.detach().clone()
-    save_and_verify(os.path.join(args.out, "layernorm.safetensors"), tensors, {"fixture": "layernorm", "torch": torch.__version__})
+    save_and_verify(os.path.join(out, "layernorm.safetensors"), tensors, {"fixture": "layernorm", "torch": torch.__version__})
     state = {k: v.clone() for k, v in model("affine").state_dict().items()}
-    save_and_verify(os.path.join(args.out, "layernorm_state.safetensors"), state, {"format": "pt"})
+    save_and_verify(os.path.join(out, "layernorm_state.safetensors"), state, {"format": "pt"})
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ schedules.safetensors -- learning rates from base 0.1 over 12 epochs (index 0 = 
   chained (StepLR(step_size=2, gamma=0.5) and ExponentialLR(gamma=0.9) on one optimizer, both stepped every epoch),
   step_lr_set_by_hand (StepLR(step_size=3, gamma=0.5), the optimizer's lr set to 0.02 before the fifth step).
 """
-import argparse
 import math
 import os
 import sys
@@ -43,7 +42,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 
 class LastStep(nn.Module):
@@ -220,15 +219,12 @@ def make_schedules(out_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "Tensorlet.Tests", "Fixtures", "torch"))
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    make_classifier(args.out)
-    make_regression(args.out)
-    make_no_bias(args.out)
-    make_gelu(args.out)
-    make_schedules(args.out)
+    out = fixture_out(__doc__)
+    make_classifier(out)
+    make_regression(out)
+    make_no_bias(out)
+    make_gelu(out)
+    make_schedules(out)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ nll_edges.safetensors holds inputs at the edges of float32:
                                the ignored rows' losses are 0, their gradient 0 − softmax·0 is 0 for the −inf row and
                                NaN for the nan and inf rows, whose softmax is NaN.
 """
-import argparse
 import os
 import sys
 
@@ -47,7 +46,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 IGNORE = -100
 
@@ -139,19 +138,16 @@ def make_ignored(tensors):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    out = fixture_out(__doc__)
     tensors = {}
     make_functions("r2.", (4, 5), [3, IGNORE, 0, 4], tensors)
     make_functions("r3.", (2, 3, 5), [2, 4, IGNORE, 0, 1, 1], tensors)
     make_model(tensors)
-    save_and_verify(os.path.join(args.out, "nll.safetensors"), tensors, {"fixture": "nll", "torch": torch.__version__, "ignore_index": str(IGNORE)})
+    save_and_verify(os.path.join(out, "nll.safetensors"), tensors, {"fixture": "nll", "torch": torch.__version__, "ignore_index": str(IGNORE)})
     edges = {}
     make_large(edges)
     make_ignored(edges)
-    save_and_verify(os.path.join(args.out, "nll_edges.safetensors"), edges, {"fixture": "nll_edges", "torch": torch.__version__})
+    save_and_verify(os.path.join(out, "nll_edges.safetensors"), edges, {"fixture": "nll_edges", "torch": torch.__version__})
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ modules_rmsprop.safetensors -- torch.optim.RMSprop, over every parameter unless 
   rmsprop_clip3.<param>      RMSprop(lr=0.01, momentum=0.9), the gradients clipped by clip_grad_norm_(max_norm=0.1)
                              before each step
 """
-import argparse
 import os
 import sys
 
@@ -33,7 +32,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_module_fixtures import regression  # noqa: E402
 from make_param_group_fixtures import grouped_trajectory, groups  # noqa: E402
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 
 def write_runs(out_dir, fixture, runs):
@@ -80,10 +79,6 @@ def make_rmsprop(out_dir):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    out = parser.parse_args().out
-    torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
-    os.makedirs(out, exist_ok=True)
+    out = fixture_out(__doc__)
     make_group_betas(out)
     make_rmsprop(out)

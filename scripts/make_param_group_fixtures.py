@@ -16,7 +16,6 @@ modules_param_groups.safetensors -- 0: Linear(3, 4) 1: Sigmoid 2: Linear(4, 4) 3
                          after every optimizer step; adam_steplr_lrs [2] the groups' learning rates after the 3 steps
   each step: zero_grad, forward, loss, backward, step on the same batch.
 """
-import argparse
 import os
 import sys
 
@@ -25,7 +24,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_module_fixtures import regression  # noqa: E402
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 
 def groups(model, weights=None, biases=None):
@@ -80,9 +79,5 @@ def make_param_groups(out_dir):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    out = parser.parse_args().out
-    torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
-    os.makedirs(out, exist_ok=True)
+    out = fixture_out(__doc__)
     make_param_groups(out)

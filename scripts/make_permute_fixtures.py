@@ -16,7 +16,6 @@ permute.safetensors --
   model.loss [], model.grad.<param>, model.adam3.<param> after 3 steps of Adam(lr=0.01), each step zero_grad,
   forward, loss, backward, step on the same batch.
 """
-import argparse
 import os
 import sys
 
@@ -25,7 +24,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_module_fixtures import trajectory  # noqa: E402
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 # name: (shape, dims)
 CASES = {
@@ -95,11 +94,7 @@ def make_model(tensors):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    out = parser.parse_args().out
-    torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
-    os.makedirs(out, exist_ok=True)
+    out = fixture_out(__doc__)
     tensors, meta = {}, {"fixture": "permute", "torch": torch.__version__}
     make_cases(tensors, meta)
     make_model(tensors)

@@ -21,7 +21,6 @@ pool1d_ceil.safetensors -- variant: the pooling, L (L_out with ceil_mode; withou
   avg_short.            nn.AvgPool1d(4, stride=3, ceil_mode=True), L = 3 (1; none): one window longer than x.
   Tensors, for each V: V.x, V.dy, V.output, V.grad.x (x's gradient of sum(output·dy)).
 """
-import argparse
 import os
 import sys
 
@@ -30,7 +29,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_pool1d_fixtures import record_pooling  # noqa: E402
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 # variant: (the pooling, L, L_out)
 VARIANTS = {
@@ -54,14 +53,11 @@ def make_variant(variant, tensors):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    out = fixture_out(__doc__)
     tensors = {}
     for variant in VARIANTS:
         make_variant(variant, tensors)
-    save_and_verify(os.path.join(args.out, "pool1d_ceil.safetensors"), tensors, {"fixture": "pool1d_ceil", "torch": torch.__version__})
+    save_and_verify(os.path.join(out, "pool1d_ceil.safetensors"), tensors, {"fixture": "pool1d_ceil", "torch": torch.__version__})
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ pool1d.safetensors --
     nan_global.        nn.AdaptiveMaxPool1d(1).
   Tensors: V.x, V.dy, V.output, V.grad.x (x's gradient of sum(output·dy)).
 """
-import argparse
 import os
 import sys
 
@@ -36,7 +35,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_conv1d_fixtures import record  # noqa: E402
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 # variant: (the pooling, L, L_pool)
 VARIANTS = {
@@ -93,16 +92,13 @@ def make_nan_variant(variant, tensors):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=DEFAULT_OUT)
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    out = fixture_out(__doc__)
     tensors = {}
     for variant in VARIANTS:
         make_variant(variant, tensors)
     for variant in NAN_VARIANTS:
         make_nan_variant(variant, tensors)
-    save_and_verify(os.path.join(args.out, "pool1d.safetensors"), tensors, {"fixture": "pool1d", "torch": torch.__version__})
+    save_and_verify(os.path.join(out, "pool1d.safetensors"), tensors, {"fixture": "pool1d", "torch": torch.__version__})
 
 
 if __name__ == "__main__":

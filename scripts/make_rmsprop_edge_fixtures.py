@@ -19,14 +19,13 @@ cases:
   plain_eps0         eps=0: the subnormal mean square's root is the whole denominator
   centered_eps0      eps=0, centered=True
 """
-import argparse
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 CASES = {
     "centered_momentum": dict(eps=1e-8, momentum=0.9, centered=True),
@@ -54,12 +53,8 @@ def make_edges(out_dir):
                     tensors[f"{case}.{name}{t}"] = value.clone()
         assert torch.isfinite(p).all(), case
     meta = {"fixture": "rmsprop_edges", "torch": torch.__version__}
-    os.makedirs(out_dir, exist_ok=True)
     save_and_verify(os.path.join(out_dir, "rmsprop_edges.safetensors"), tensors, meta)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    torch.set_num_threads(1)
-    make_edges(parser.parse_args().out)
+    make_edges(fixture_out(__doc__))

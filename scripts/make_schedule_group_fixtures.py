@@ -13,7 +13,6 @@ schedule_groups.safetensors -- an Adam over two groups, of lr 0.1 and 0.01:
                         the 5 steps: each group's lr (resume_loaded_lr) and initial_lr (resume_loaded_initial_lr) after
                         the load, its lr after the replay (resume_replayed_lr), and the run's own lr (uninterrupted_lr)
 """
-import argparse
 import math
 import os
 import sys
@@ -22,7 +21,7 @@ import warnings
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import DEFAULT_OUT, save_and_verify  # noqa: E402
+from make_torch_fixtures import fixture_out, save_and_verify  # noqa: E402
 
 BASES = (0.1, 0.01)
 
@@ -69,15 +68,12 @@ def resume():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
-    args = parser.parse_args()
+    out = fixture_out(__doc__)
     warnings.filterwarnings("ignore", message="Detected call of")  # schedules stepped without optimizer steps
-    os.makedirs(args.out, exist_ok=True)
     tensors = {"lambda_groups": lambda_groups(), **resume()}
     assert torch.allclose(tensors["lambda_groups"][0], torch.tensor([0.05, 0.005], dtype=torch.float64)), "half of each base"
     assert torch.equal(tensors["resume_replayed_lr"], tensors["uninterrupted_lr"]), "the replay from initial_lr ends where the run did"
-    save_and_verify(os.path.join(args.out, "schedule_groups.safetensors"), tensors, {"fixture": "schedule_groups", "torch": torch.__version__})
+    save_and_verify(os.path.join(out, "schedule_groups.safetensors"), tensors, {"fixture": "schedule_groups", "torch": torch.__version__})
 
 
 if __name__ == "__main__":

@@ -187,6 +187,29 @@ def save_and_verify(path, tensors, metadata):
     print(f"wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes, {len(tensors)} tensors)")
 
 
+# --- the opening every fixture script's main shares ------------------------------------------------
+
+def fixture_parser(doc):
+    """The command line of a fixture script: --out, the fixture folder. `doc`, the script's docstring, gives the
+    description (its first line). A script with options of its own adds them to this parser."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
+    return parser
+
+
+def prepare_out(out):
+    """Runs torch on one thread (a fixed reduction order, so reruns give the same bytes) and makes the fixture folder
+    `out`; returns it."""
+    torch.set_num_threads(1)
+    os.makedirs(out, exist_ok=True)
+    return out
+
+
+def fixture_out(doc):
+    """The opening of a fixture script with no options of its own: parses --out and prepares that folder."""
+    return prepare_out(fixture_parser(doc).parse_args().out)
+
+
 # --- fixtures -----------------------------------------------------------------------------------
 
 def adam_protocol(model, forward_loss):
@@ -309,6 +332,7 @@ def make_dtypes(out_dir):
 
 def check_tensorlet(path, input_text):
     """Loads a Tensorlet-written LSTM checkpoint into the notebook's module and prints its logits."""
+    torch.set_num_threads(1)  # one thread, as prepare_out runs the fixtures
     tensors, metadata = load_safetensors(path)
     print(f"{path}: metadata {metadata}")
     state = {k: v for k, v in tensors.items() if k.startswith("lstm.") or k.startswith("output.")}
@@ -329,21 +353,19 @@ def check_tensorlet(path, input_text):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture folder (default: Tensorlet.Tests/Fixtures/torch)")
+    parser = fixture_parser(__doc__)
     parser.add_argument("--check-tensorlet", metavar="FILE", help="load a Tensorlet LSTM checkpoint and print its logits")
     parser.add_argument("--input", default="", help="comma-separated char indices for --check-tensorlet")
     args = parser.parse_args()
-    torch.set_num_threads(1)  # a fixed reduction order, so reruns give the same bytes
     if args.check_tensorlet:
         check_tensorlet(args.check_tensorlet, args.input)
         return
-    os.makedirs(args.out, exist_ok=True)
-    make_lstm(args.out)
+    out = prepare_out(args.out)
+    make_lstm(out)
     for act_name, activation in (("relu", nn.ReLU()), ("tanh", nn.Tanh()), ("sigmoid", nn.Sigmoid())):
-        make_ngram(args.out, act_name, activation)
-    make_interop(args.out)
-    make_dtypes(args.out)
+        make_ngram(out, act_name, activation)
+    make_interop(out)
+    make_dtypes(out)
 
 
 if __name__ == "__main__":
