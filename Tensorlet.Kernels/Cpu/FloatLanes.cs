@@ -48,6 +48,15 @@ internal unsafe interface IFloatLanes<TVector>
     /// <summary><paramref name="below"/> where x &lt; <paramref name="limit"/>, else <paramref name="otherwise"/> (also for NaN x), lane by lane.</summary>
     static abstract TVector WhereLess(TVector x, TVector limit, TVector below, TVector otherwise);
 
+    /// <summary><paramref name="a"/> where x &gt; <paramref name="than"/> or x is NaN, else <paramref name="b"/>, lane by lane.</summary>
+    static abstract TVector WhereGreaterOrNaN(TVector x, TVector than, TVector a, TVector b);
+
+    /// <summary>
+    /// <paramref name="a"/> where x and y hold the same 32 bits, else <paramref name="b"/>, lane by lane: lanes that carry
+    /// integers as raw bits (moved and selected, never computed on) compare as integers.
+    /// </summary>
+    static abstract TVector WhereSameBits(TVector x, TVector y, TVector a, TVector b);
+
     /// <summary>The natural logarithm (.NET's vectorized log).</summary>
     static abstract TVector Log(TVector x);
 
@@ -129,6 +138,14 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> WhereLess(Vector512<float> x, Vector512<float> limit, Vector512<float> below, Vector512<float> otherwise)
         => Vector512.ConditionalSelect(Vector512.LessThan(x, limit), below, otherwise);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> WhereGreaterOrNaN(Vector512<float> x, Vector512<float> than, Vector512<float> a, Vector512<float> b)
+        => Vector512.ConditionalSelect(Vector512.GreaterThan(x, than) | Vector512.IsNaN(x), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> WhereSameBits(Vector512<float> x, Vector512<float> y, Vector512<float> a, Vector512<float> b)
+        => Vector512.ConditionalSelect(Vector512.Equals(x.AsInt32(), y.AsInt32()).AsSingle(), a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Log(Vector512<float> x) => Vector512.Log(x);
@@ -213,6 +230,14 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> WhereLess(Vector256<float> x, Vector256<float> limit, Vector256<float> below, Vector256<float> otherwise)
         => Vector256.ConditionalSelect(Vector256.LessThan(x, limit), below, otherwise);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> WhereGreaterOrNaN(Vector256<float> x, Vector256<float> than, Vector256<float> a, Vector256<float> b)
+        => Vector256.ConditionalSelect(Vector256.GreaterThan(x, than) | Vector256.IsNaN(x), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> WhereSameBits(Vector256<float> x, Vector256<float> y, Vector256<float> a, Vector256<float> b)
+        => Vector256.ConditionalSelect(Vector256.Equals(x.AsInt32(), y.AsInt32()).AsSingle(), a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Log(Vector256<float> x) => Vector256.Log(x);
@@ -309,6 +334,14 @@ internal readonly unsafe struct FloatLanes128 : IFloatLanes<Vector128<float>>
         => Vector128.ConditionalSelect(Vector128.LessThan(x, limit), below, otherwise);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> WhereGreaterOrNaN(Vector128<float> x, Vector128<float> than, Vector128<float> a, Vector128<float> b)
+        => Vector128.ConditionalSelect(Vector128.GreaterThan(x, than) | Vector128.IsNaN(x), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> WhereSameBits(Vector128<float> x, Vector128<float> y, Vector128<float> a, Vector128<float> b)
+        => Vector128.ConditionalSelect(Vector128.Equals(x.AsInt32(), y.AsInt32()).AsSingle(), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Log(Vector128<float> x) => Vector128.Log(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -397,6 +430,12 @@ internal readonly unsafe struct FloatLanes1 : IFloatLanes<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float WhereLess(float x, float limit, float below, float otherwise) => x < limit ? below : otherwise;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float WhereGreaterOrNaN(float x, float than, float a, float b) => x > than || float.IsNaN(x) ? a : b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float WhereSameBits(float x, float y, float a, float b) => BitConverter.SingleToInt32Bits(x) == BitConverter.SingleToInt32Bits(y) ? a : b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Log(float x) => MathF.Log(x);

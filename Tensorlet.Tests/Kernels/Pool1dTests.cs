@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Tensorlet.Kernels;
+using Tensorlet.Kernels.Cpu;
 using Tensorlet.Kernels.Reference;
 using Tensorlet.Tests.Infrastructure;
 using static Tensorlet.Tests.Kernels.ElementwiseTestData;
@@ -118,6 +119,77 @@ public sealed class Pool1dTests
         AssertWithinSumBound(dx.ToArray(), expected, magnitude, g.OutputLength);
     }
 
+    // The width-by-width test's windows over rows of L: stride, padding and dilation together; a ceil-mode window past the
+    // padding, the padding not counted; adaptive windows of uneven size; global pooling.
+    private static readonly (int L, int K, int S, int P, int D, bool Count, bool Ceil)[] WidthGeometries =
+        [(11, 3, 2, 1, 2, true, false), (10, 3, 2, 1, 1, false, true), (10, 0, 3, 0, 1, true, false), (13, 0, 1, 0, 1, true, false)];
+
+    /// <summary>
+    /// The cpu loops at each register width the machine runs, on two threads, over row counts around each width (whole
+    /// registers of rows, then narrower ones, then single rows; 2001 rows split across the threads): the max and its
+    /// argmax equal the reference's on rows full of ties, NaN, −∞ and signed zeros, the averages and the backwards are
+    /// within the reference's bound, and every output and gradient has the bits of the rows run one at a time.
+    /// </summary>
+    [TestCase("Vector512")]
+    [TestCase("Vector256")]
+    [TestCase("Vector128")]
+    [TestCase("Scalar")]
+    public void CpuLoopsMatchTheReferenceAtEveryWidth(string name)
+    {
+        var width = TestWidths.Supported(name);
+        foreach (int rows in new[] { 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 2001 })
+        {
+            foreach (var (l, k, stride, padding, dilation, count, ceil) in WidthGeometries)
+            {
+                var g = Geometry(rows, 1, l, k, stride, padding, dilation, count, ceil);
+                string what = $"{width}, {g}";
+                var tied = Tied(rows * l, rows + l);
+                var (expected, expectedArgmax) = ReferenceMax(g, tied);
+                var (y, argmax) = CpuMax(g, tied, width);
+                Assert.That(y, Is.EqualTo(Array.ConvertAll(expected, v => (float)v)), what);
+                Assert.That(argmax, Is.EqualTo(expectedArgmax), what);
+                AssertSameBits(y, CpuMax(g, tied, CpuVectorWidth.Scalar).Y, what);
+
+                var x = Uniform(rows * l, rows + l);
+                var dy = Uniform(rows * g.OutputLength, rows * l);
+                var widths = new[] { width, CpuVectorWidth.Scalar };
+                var average = Array.ConvertAll(widths, w => Run(rows * g.OutputLength, y => CpuPool.AvgForward(x, y, g, threads: 2, w)));
+                var maxGradient = Array.ConvertAll(widths, w => Run(rows * l, dx => CpuPool.MaxBackward(dy, argmax, dx, g, threads: 2, w)));
+                var averageGradient = Array.ConvertAll(widths, w => Run(rows * l, dx => CpuPool.AvgBackward(dy, dx, g, threads: 2, w)));
+
+                var reference = new double[average[0].Length];
+                var magnitude = new double[reference.Length];
+                ReferencePool.AvgForward(g, ToDouble(x), reference);
+                ReferencePool.AvgForward(g, Array.ConvertAll(x, v => Math.Abs((double)v)), magnitude);
+                AssertWithinSumBound(average[0], reference, magnitude, Enumerable.Range(0, g.OutputLength).Max(g.Taps));
+
+                reference = new double[rows * l];
+                magnitude = new double[reference.Length];
+                ReferencePool.MaxBackward(g, ToDouble(dy), argmax, reference);
+                ReferencePool.MaxBackward(g, Array.ConvertAll(dy, v => Math.Abs((double)v)), argmax, magnitude);
+                AssertWithinSumBound(maxGradient[0], reference, magnitude, g.OutputLength);
+                ReferencePool.AvgBackward(g, ToDouble(dy), reference);
+                ReferencePool.AvgBackward(g, Array.ConvertAll(dy, v => Math.Abs((double)v)), magnitude);
+                AssertWithinSumBound(averageGradient[0], reference, magnitude, g.OutputLength);
+
+                AssertSameBits(average[0], average[1], $"average, {what}");
+                AssertSameBits(maxGradient[0], maxGradient[1], $"max backward, {what}");
+                AssertSameBits(averageGradient[0], averageGradient[1], $"average backward, {what}");
+            }
+        }
+    }
+
+    // A block of n rows takes n·(L + 2·L_out) floats of scratch: a row too long for a block of one width runs narrower.
+    [Test]
+    public void RowsTooLongForAThreadsScratchRunInNarrowerRegisters()
+    {
+        var fits = Pool1dGeometry.AdaptiveWindows(64, (int)(CpuPool.MaxScratchFloats / 16) - 2, 1);
+        Assert.That(CpuPool.WidthFor(fits, CpuVectorWidth.Vector512), Is.EqualTo(CpuVectorWidth.Vector512));
+        Assert.That(CpuPool.WidthFor(fits with { Length = fits.Length + 1 }, CpuVectorWidth.Vector512), Is.EqualTo(CpuVectorWidth.Vector256));
+        Assert.That(CpuPool.WidthFor(fits with { Length = fits.Length + 1 }, CpuVectorWidth.Vector128), Is.EqualTo(CpuVectorWidth.Vector128));
+        Assert.That(CpuPool.WidthFor(fits with { Length = (int)(CpuPool.MaxScratchFloats / 2) }, CpuVectorWidth.Vector512), Is.EqualTo(CpuVectorWidth.Scalar));
+    }
+
     // As PyTorch on the CPU: a NaN is the maximum of any window that holds it (the last NaN where there are two), ties go
     // to the first position, −∞ is a value like any other, and padding is never the maximum.
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
@@ -219,6 +291,32 @@ public sealed class Pool1dTests
         ReferencePool.MaxForward(g, ToDouble(x), y, argmax);
         return (y, argmax);
     }
+
+    private static (float[] Y, int[] Argmax) CpuMax(Pool1dGeometry g, float[] x, CpuVectorWidth width)
+    {
+        var y = new float[g.Rows * g.OutputLength];
+        var argmax = new int[y.Length];
+        CpuPool.MaxForward(x, y, argmax, g, threads: 2, width);
+        return (y, argmax);
+    }
+
+    private static float[] Run(int length, Action<float[]> kernel)
+    {
+        var result = Enumerable.Repeat(float.NaN, length).ToArray();
+        kernel(result);
+        return result;
+    }
+
+    // Values drawn from a handful, so that windows tie, hold NaN, hold only −∞, or hold both zeros.
+    private static float[] Tied(int n, int seed)
+    {
+        float[] values = [float.NegativeInfinity, -1f, -0f, 0f, 1f, 2f, float.NaN];
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, n).Select(_ => values[random.Next(values.Length)])];
+    }
+
+    private static void AssertSameBits(float[] actual, float[] expected, string what)
+        => Assert.That(Array.ConvertAll(actual, BitConverter.SingleToInt32Bits), Is.EqualTo(Array.ConvertAll(expected, BitConverter.SingleToInt32Bits)), what);
 
     private static void AssertWithinSumBound(float[] actual, double[] expected, double[] magnitude, int terms)
     {
