@@ -276,6 +276,20 @@ internal interface IKernelBackend : IDisposable
     void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry);
 
     /// <summary>
+    /// output [Rows, P] = input [Rows, L] gathered through map [P], one map for every row: output[r, p] = input[r, map[p]],
+    /// map in [0, L). output is not input.
+    /// </summary>
+    void GatherPositions(Tensor input, IndexTensor map, Tensor output);
+
+    /// <summary>
+    /// gradInput [Rows, L], the adjoint of <see cref="GatherPositions"/> through the map's inverse
+    /// (<see cref="PositionGatherInverse"/>: starts [L + 1] in [0, P], copies [P] in [0, P)): gradInput[r, l] = Σ over i in
+    /// [starts[l], starts[l + 1]) of gradOutput[r, copies[i]], in order of i, 0 for none; no atomics, the same floats on
+    /// every device. gradInput is not gradOutput.
+    /// </summary>
+    void GatherPositionsBackward(Tensor gradOutput, IndexTensor starts, IndexTensor copies, Tensor gradInput);
+
+    /// <summary>
     /// y [N, C, L_out] = the maximum of each window of x [N, C, L] (<paramref name="geometry"/>'s windows, its rows N·C),
     /// and argmax [N·C·L_out] its position in the row: the first maximum, or the last NaN where the window holds one;
     /// −∞ and −1 for a window with no tap inside x. y is not x.

@@ -410,6 +410,22 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void GatherPositions(Tensor input, IndexTensor map, Tensor output)
+    {
+        var mark = Begin();
+        Inner.GatherPositions(input, map, output);
+        End(nameof(GatherPositions), mark);
+    }
+
+    /// <inheritdoc/>
+    public void GatherPositionsBackward(Tensor gradOutput, IndexTensor starts, IndexTensor copies, Tensor gradInput)
+    {
+        var mark = Begin();
+        Inner.GatherPositionsBackward(gradOutput, starts, copies, gradInput);
+        End(nameof(GatherPositionsBackward), mark);
+    }
+
+    /// <inheritdoc/>
     public void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry)
     {
         var mark = Begin();

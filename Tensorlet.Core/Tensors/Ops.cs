@@ -740,6 +740,59 @@ public static class Ops
     }
 
     /// <summary>
+    /// output [Rows, P] = input [Rows, L] gathered through one map [P] for every row: output[r, p] = input[r, map[p]], as
+    /// torch.index_select(input, 1, map); a <see cref="Nn.Conv1d"/> pads by a <see cref="Nn.PaddingMode"/> this way.
+    /// </summary>
+    /// <exception cref="ArgumentException">input or output is not a matrix, output is not [Rows, P], or output shares input's buffer.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A map value is outside [0, L); on every device, before anything is written.</exception>
+    internal static void GatherPositions(Tensor input, IndexTensor map, Tensor output)
+    {
+        var device = SameDevice(nameof(GatherPositions), input, output);
+        SameDevice(nameof(GatherPositions), device, map);
+        if (input.Rank != 2 || output.Rank != 2 || output.Rows != input.Rows || output.Columns != map.Length)
+        {
+            throw new ArgumentException($"GatherPositions shape mismatch: input {input.ShapeText}, map {map.ShapeText}, output {output.ShapeText}; need input [Rows, L] and output [Rows, {map.Length}].", nameof(output));
+        }
+
+        if (ReferenceEquals(input.Storage, output.Storage))
+        {
+            throw new ArgumentException($"GatherPositions: input {input.ShapeText} and output {output.ShapeText} must be separate buffers.", nameof(output));
+        }
+
+        map.ThrowIfAnyColumnOutside(input.Columns);
+        device.Backend.GatherPositions(input, map, output);
+    }
+
+    /// <summary>
+    /// gradInput [Rows, L], the backward of <see cref="GatherPositions"/> from gradOutput [Rows, P] through the map's
+    /// inverse (starts [L + 1] and copies [P], as <see cref="PositionGatherInverse.Build"/> writes them):
+    /// gradInput[r, l] = the sum of gradOutput[r, p] over the positions p that copy l, in increasing order of p, 0 for
+    /// none. Each element sums its own terms, with no atomics: the same floats on every device and every run.
+    /// </summary>
+    /// <exception cref="ArgumentException">gradOutput or gradInput is not a matrix, the shapes do not match, or gradInput shares gradOutput's buffer.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A start is outside [0, P] or a copy outside [0, P); on every device, before anything is written.</exception>
+    internal static void GatherPositionsBackward(Tensor gradOutput, IndexTensor starts, IndexTensor copies, Tensor gradInput)
+    {
+        var device = SameDevice(nameof(GatherPositionsBackward), gradOutput, gradInput);
+        SameDevice(nameof(GatherPositionsBackward), device, starts);
+        SameDevice(nameof(GatherPositionsBackward), device, copies);
+        if (gradOutput.Rank != 2 || gradInput.Rank != 2 || gradInput.Rows != gradOutput.Rows || copies.Length != gradOutput.Columns || starts.Length != (long)gradInput.Columns + 1)
+        {
+            throw new ArgumentException(
+                $"GatherPositionsBackward shape mismatch: gradOutput {gradOutput.ShapeText}, starts {starts.ShapeText}, copies {copies.ShapeText}, gradInput {gradInput.ShapeText}; need gradOutput [Rows, P], copies [P], gradInput [Rows, L] and starts [L + 1].", nameof(gradInput));
+        }
+
+        if (ReferenceEquals(gradOutput.Storage, gradInput.Storage))
+        {
+            throw new ArgumentException($"GatherPositionsBackward: gradOutput {gradOutput.ShapeText} and gradInput {gradInput.ShapeText} must be separate buffers.", nameof(gradInput));
+        }
+
+        starts.ThrowIfAnyColumnOutside(gradOutput.Columns + 1);
+        copies.ThrowIfAnyColumnOutside(gradOutput.Columns);
+        device.Backend.GatherPositionsBackward(gradOutput, starts, copies, gradInput);
+    }
+
+    /// <summary>
     /// y [N, C, L_out] = the maximum of each window of x [N, C, L] (<paramref name="windows"/>, over the N·C rows), and
     /// argmax [N·C·L_out] its position l in the row: the first maximum, or the last NaN where the window holds one (NaN
     /// propagates, as in PyTorch on the CPU); a padded tap is never the maximum.

@@ -78,6 +78,8 @@ public sealed partial class KernelPtxTests
             $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.InputGradient)}",
             $"{nameof(UnfoldKernels)}.{nameof(UnfoldKernels.Unfold)}",
             $"{nameof(UnfoldKernels)}.{nameof(UnfoldKernels.Fold)}",
+            $"{nameof(PositionGatherKernels)}.{nameof(PositionGatherKernels.Forward)}",
+            $"{nameof(PositionGatherKernels)}.{nameof(PositionGatherKernels.Backward)}",
             $"{nameof(PoolKernels)}.{nameof(PoolKernels.MaxForward)}",
             $"{nameof(PoolKernels)}.{nameof(PoolKernels.MaxBackward)}",
             $"{nameof(PoolKernels)}.{nameof(PoolKernels.AvgForward)}",

@@ -71,6 +71,12 @@ internal sealed partial class CpuBackend
 
     public void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry) => CpuUnfold.Fold(columns.ReadSpan, x.Span, geometry, Threads);
 
+    public void GatherPositions(Tensor input, IndexTensor map, Tensor output)
+        => CpuPositionGather.Forward(input.ReadSpan, map.ReadSpan, output.Span, input.Rows, input.Columns, Threads);
+
+    public void GatherPositionsBackward(Tensor gradOutput, IndexTensor starts, IndexTensor copies, Tensor gradInput)
+        => CpuPositionGather.Backward(gradOutput.ReadSpan, starts.ReadSpan, copies.ReadSpan, gradInput.Span, gradInput.Rows, gradInput.Columns, Threads);
+
     public void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry) => CpuPool.MaxForward(x.ReadSpan, y.Span, argmax.Span, geometry, Threads, Plan.Width);
 
     public void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry geometry) => CpuPool.MaxBackward(dy.ReadSpan, argmax.ReadSpan, dx.Span, geometry, Threads, Plan.Width);

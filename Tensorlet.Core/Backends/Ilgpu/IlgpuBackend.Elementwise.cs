@@ -266,6 +266,22 @@ internal sealed partial class IlgpuBackend
         }
     }
 
+    public void GatherPositions(Tensor input, IndexTensor map, Tensor output)
+    {
+        if (output.Length > 0)
+        {
+            Elementwise.GatherPositions(Extent(output.Length), input.View, map.View, output.View, input.Columns);
+        }
+    }
+
+    public void GatherPositionsBackward(Tensor gradOutput, IndexTensor starts, IndexTensor copies, Tensor gradInput)
+    {
+        if (gradInput.Length > 0)
+        {
+            Elementwise.GatherPositionsBackward(Extent(gradInput.Length), gradOutput.View, starts.View, copies.View, gradInput.View, gradInput.Columns);
+        }
+    }
+
     public void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry)
     {
         if (y.Length > 0)

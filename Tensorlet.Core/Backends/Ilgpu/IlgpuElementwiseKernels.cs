@@ -7,7 +7,7 @@ namespace Tensorlet.Backends.Ilgpu;
 
 /// <summary>
 /// The elementwise, gather/scatter, bias, reduction, dropout and Adam kernels, the first stage of the layer norm's
-/// weight gradient, the batch norm's kernels, the convolution's unfold and fold and the poolings, each compiled and loaded on one accelerator the first time it is used (loading costs about 300 ms
+/// weight gradient, the batch norm's kernels, the convolution's unfold and fold, the gather of positions (a padding mode) and its backward, and the poolings, each compiled and loaded on one accelerator the first time it is used (loading costs about 300 ms
 /// per kernel on CUDA), bound to the default stream; plus the scratch buffers of the two-stage reductions, grown on
 /// demand and then reused.
 /// </summary>
@@ -49,6 +49,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients>? rmsprop;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? unfold;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? fold;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>? gatherPositions;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>? gatherPositionsBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry>? maxPool;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool1dGeometry>? maxPoolBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry>? avgPool;
@@ -171,6 +173,12 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry> Fold
         => fold ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>(UnfoldKernels.Fold);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> GatherPositions
+        => gatherPositions ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(PositionGatherKernels.Forward);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int> GatherPositionsBackward
+        => gatherPositionsBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>(PositionGatherKernels.Backward);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry> MaxPool
         => maxPool ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry>(PoolKernels.MaxForward);
