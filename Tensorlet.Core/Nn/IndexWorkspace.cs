@@ -43,9 +43,6 @@ internal sealed class IndexWorkspace : IDisposable
         return host.AsSpan(0, length);
     }
 
-    /// <summary>The length of the host staging array, which <see cref="Stage"/> grows and nothing shrinks.</summary>
-    public int StagedCapacity => host.Length;
-
     /// <summary>The first <paramref name="length"/> staged values copied into the buffer on <paramref name="device"/>; the view <see cref="Get"/> returns.</summary>
     public IndexTensor Upload(Device device, int length)
     {

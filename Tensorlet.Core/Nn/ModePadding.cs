@@ -1,30 +1,32 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Nn;
 
 /// <summary>
 /// A <see cref="Conv1d"/>'s input padded by a <see cref="PaddingMode"/> other than zeros: x [N, C, L] → [N, C, left + L
-/// + right], one gather (<see cref="Ops.GatherRows"/> of single values) by an index map held on the device, each padded
-/// element naming the element of x it copies, written through a host staging array of at most
-/// <see cref="StageChunk"/> indices, so the host holds no copy of the map; backward zeroes dx and scatter-adds (<see cref="Ops.ScatterAddRows(Tensor, IndexTensor, Tensor)"/>) the
-/// padded gradient back through the same map, so an element copied to several positions (an end position replicated, a
-/// position reflected or wrapped) gets the sum of their gradients. The map is remade only when N·C or L changes, into a
-/// grow-only buffer (<see cref="IndexWorkspace"/>), and the padded input and dx live in buffers of the module's, so
-/// steady-state training allocates nothing. On the ILGPU devices the scatter adds by atomics, so a sum of several
-/// contributions may differ from run to run in its last bits, as an embedding's gradient does.
+/// + right], one gather of positions (<see cref="Ops.GatherPositions"/>) over the N·C rows through a map of left + L +
+/// right indices, each padded position naming the position of x it copies (the same for every row); backward
+/// (<see cref="Ops.GatherPositionsBackward"/>) gives each position of x the sum of the gradients of the padded positions
+/// that copy it (an end position replicated, a position reflected or wrapped), through the map's inverse, in a fixed
+/// order and without atomics, so dx is the same floats on every device and every run. The map and its inverse are
+/// built on the host and uploaded only when L changes, into grow-only device buffers (<see cref="IndexWorkspace"/>)
+/// whose size does not depend on N·C; the padded input and dx live in buffers of the module's, so steady-state training
+/// allocates nothing.
 /// </summary>
 internal sealed class ModePadding(PaddingMode mode, int left, int right) : IDisposable
 {
-    /// <summary>The most indices staged on the host at once while the map is written, in as many uploads as it takes.</summary>
-    internal const int StageChunk = 1 << 14;
-
     private readonly Workspace padded = new();
     private readonly Workspace inputGradient = new();
     private readonly IndexWorkspace mapBuffer = new();
-    private readonly ShapeView values = new();
+    private readonly IndexWorkspace startsBuffer = new();
+    private readonly IndexWorkspace copiesBuffer = new();
+    private readonly ShapeView inputRows = new();
     private readonly ShapeView paddedShaped = new();
-    private readonly ShapeView gradientValues = new();
+    private readonly ShapeView gradientRows = new();
     private readonly ShapeView inputGradientShaped = new();
     private IndexTensor? map;
-    private int rows;
+    private IndexTensor? starts;
+    private IndexTensor? copies;
     private int length;
 
     /// <summary>
@@ -43,19 +45,18 @@ internal sealed class ModePadding(PaddingMode mode, int left, int right) : IDisp
     public Tensor Forward(Tensor input)
     {
         int n = input.Shape[0], channels = input.Shape[1], inputLength = input.Shape[2], paddedLength = left + inputLength + right;
-        Prepare(input.Device, n * channels, inputLength);
-        var result = padded.Get(input.Device, n * channels * paddedLength, 1);
-        Ops.GatherRows(values.Matrix(input, n * channels * inputLength, 1), map!, result);
+        Prepare(input.Device, inputLength);
+        var result = padded.Get(input.Device, n * channels, paddedLength);
+        Ops.GatherPositions(inputRows.Matrix(input, n * channels, inputLength), map!, result);
         return paddedShaped.Reshaped(result, n, channels, paddedLength);
     }
 
     /// <summary>dL/dx [N, C, L] from dL/d(padded) [N, C, left + L + right] (read, not changed), in a buffer kept until the next call.</summary>
     public Tensor Backward(Tensor paddedGradient)
     {
-        int n = paddedGradient.Shape[0], channels = paddedGradient.Shape[1], inputLength = paddedGradient.Shape[2] - left - right;
-        var dx = inputGradient.Get(paddedGradient.Device, n * channels * inputLength, 1);
-        Ops.Fill(dx, 0f);
-        Ops.ScatterAddRows(gradientValues.Matrix(paddedGradient, (int)paddedGradient.Length, 1), map!, dx);
+        int n = paddedGradient.Shape[0], channels = paddedGradient.Shape[1], paddedLength = paddedGradient.Shape[2], inputLength = paddedLength - left - right;
+        var dx = inputGradient.Get(paddedGradient.Device, n * channels, inputLength);
+        Ops.GatherPositionsBackward(gradientRows.Matrix(paddedGradient, n * channels, paddedLength), starts!, copies!, dx);
         return inputGradientShaped.Reshaped(dx, n, channels, inputLength);
     }
 
@@ -64,42 +65,35 @@ internal sealed class ModePadding(PaddingMode mode, int left, int right) : IDisp
         padded.Dispose();
         inputGradient.Dispose();
         mapBuffer.Dispose();
-        map = null;
+        startsBuffer.Dispose();
+        copiesBuffer.Dispose();
+        (map, starts, copies) = (null, null, null);
     }
 
-    /// <summary>The indices the host staging array holds between calls: at most <see cref="StageChunk"/>, whatever the map's size.</summary>
-    internal int StagedCapacity => mapBuffer.StagedCapacity;
-
-    // Writes the map for `rows` rows of `length` into the module's index buffer, only when one of them changes: padded
-    // element r·(left + L + right) + p copies x element r·L + Source(p − left). It is staged StageChunk indices at a
-    // time, so the host keeps no array of the map's N·C·(left + L + right) indices for the layer's lifetime.
-    private void Prepare(Device device, int rows, int length)
+    // Builds the map for inputs of `length` and its inverse on the host and uploads them, only when the length or the
+    // device changes: padded position p copies x position Source(p − left).
+    private void Prepare(Device device, int length)
     {
-        if (map is not null && !map.IsDisposed && ReferenceEquals(map.Device, device) && this.rows == rows && this.length == length)
+        if (map is not null && !map.IsDisposed && !starts!.IsDisposed && !copies!.IsDisposed && ReferenceEquals(map.Device, device) && this.length == length)
         {
             return;
         }
 
-        int paddedLength = left + length + right, total = rows * paddedLength;
-        var target = mapBuffer.Get(device, total);
-        var staged = mapBuffer.Stage(Math.Min(total, StageChunk));
-        for (int start = 0; start < total; start += staged.Length)
+        int paddedLength = left + length + right;
+        var positions = mapBuffer.Stage(paddedLength);
+        for (int p = 0; p < paddedLength; p++)
         {
-            int count = Math.Min(staged.Length, total - start);
-            for (int i = 0; i < count; i++)
-            {
-                (int r, int p) = Math.DivRem(start + i, paddedLength);
-                staged[i] = (r * length) + Source(p - left, length);
-            }
-
-            target.Slice(start, count).CopyFrom(staged[..count]);
+            positions[p] = Source(p - left, length);
         }
 
-        map = target;
-        (this.rows, this.length) = (rows, length);
+        PositionGatherInverse.Build(positions, length, startsBuffer.Stage(length + 1), copiesBuffer.Stage(paddedLength));
+        map = mapBuffer.Upload(device, paddedLength);
+        starts = startsBuffer.Upload(device, length + 1);
+        copies = copiesBuffer.Upload(device, paddedLength);
+        this.length = length;
     }
 
-    // The position of x that padded position i (0 at x's first) copies; CheckFits keeps i within one reflection or wrap.
+    // The position of x that padded position i (0 at x's first) copies; Unfit keeps i within one reflection or wrap.
     private int Source(int i, int length) => i >= 0 && i < length ? i : mode switch
     {
         PaddingMode.Reflect => i < 0 ? -i : (2 * (length - 1)) - i,
