@@ -20,8 +20,11 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuPool
 {
-    /// <summary>The most scratch floats a thread takes (64 MiB); a wider block of rows would need more, so it runs narrower.</summary>
-    internal const long MaxScratchFloats = 1L << 24;
+    /// <summary>
+    /// The most scratch floats a thread takes: with <see cref="CpuScratch.Slack"/>, 64 MiB, one of the shared pool's size
+    /// classes; a wider block of rows would need more, so it runs narrower.
+    /// </summary>
+    internal const long MaxScratchFloats = (1L << 24) - CpuScratch.Slack;
 
     /// <summary>
     /// y [Rows, L_out] = the maximum of each window of x [Rows, L] and argmax [Rows·L_out] its position in the row: the
@@ -70,12 +73,14 @@ internal static unsafe class CpuPool
     }
 
     /// <summary>
-    /// The widest register, at most <paramref name="width"/>, whose block of rows fits <see cref="MaxScratchFloats"/>:
-    /// a block of n rows takes n·(L + 2·L_out) floats (the rows read, those written and the argmax).
+    /// The widest register, at most <paramref name="width"/>, for a thread's share of <paramref name="rows"/> rows: one
+    /// whose block of rows fits <see cref="MaxScratchFloats"/> (a block of n rows takes n·(L + 2·L_out) floats: the rows
+    /// read, those written and the argmax), and no wider than the share, whose rows would otherwise all run one at a time
+    /// in place beside scratch rented for blocks that never run.
     /// </summary>
-    internal static CpuVectorWidth WidthFor(Pool1dGeometry g, CpuVectorWidth width)
+    internal static CpuVectorWidth WidthFor(Pool1dGeometry g, CpuVectorWidth width, long rows)
     {
-        while (width > CpuVectorWidth.Scalar && ScratchFloats(g, width) > MaxScratchFloats)
+        while (width > CpuVectorWidth.Scalar && (ScratchFloats(g, width) > MaxScratchFloats || (int)width > rows))
         {
             width = width == CpuVectorWidth.Vector128 ? CpuVectorWidth.Scalar : (CpuVectorWidth)((int)width / 2);
         }
@@ -89,7 +94,7 @@ internal static unsafe class CpuPool
     private static void Run(Pass pass, float* input, float* output, int* argmax, Pool1dGeometry g, int threads, CpuVectorWidth width)
     {
         long rowsPerChunk = Math.Max(1, CpuParallel.MinElementsPerChunk / ((long)g.Length + g.OutputLength));
-        CpuParallel.For(g.Rows, rowsPerChunk, threads, new Rows(pass, input, output, argmax, g, WidthFor(g, width)));
+        CpuParallel.For(g.Rows, rowsPerChunk, threads, new Rows(pass, input, output, argmax, g, WidthFor(g, width, g.Rows)));
     }
 
     private static void CheckLengths(int xLength, int yLength, Pool1dGeometry g)
@@ -114,8 +119,9 @@ internal static unsafe class CpuPool
     {
         public void Run(long start, long count)
         {
-            using var scratch = CpuScratch.Rent(ScratchFloats(g, width));
-            FloatLanesLoop.Run(new Blocks(pass, input, output, argmax, scratch.Pointer, start, g), (int)count, width);
+            var fitted = WidthFor(g, width, count);
+            using var scratch = CpuScratch.Rent(ScratchFloats(g, fitted));
+            FloatLanesLoop.Run(new Blocks(pass, input, output, argmax, scratch.Pointer, start, g), (int)count, fitted);
         }
     }
 

@@ -184,10 +184,43 @@ public sealed class Pool1dTests
     public void RowsTooLongForAThreadsScratchRunInNarrowerRegisters()
     {
         var fits = Pool1dGeometry.AdaptiveWindows(64, (int)(CpuPool.MaxScratchFloats / 16) - 2, 1);
-        Assert.That(CpuPool.WidthFor(fits, CpuVectorWidth.Vector512), Is.EqualTo(CpuVectorWidth.Vector512));
-        Assert.That(CpuPool.WidthFor(fits with { Length = fits.Length + 1 }, CpuVectorWidth.Vector512), Is.EqualTo(CpuVectorWidth.Vector256));
-        Assert.That(CpuPool.WidthFor(fits with { Length = fits.Length + 1 }, CpuVectorWidth.Vector128), Is.EqualTo(CpuVectorWidth.Vector128));
-        Assert.That(CpuPool.WidthFor(fits with { Length = (int)(CpuPool.MaxScratchFloats / 2) }, CpuVectorWidth.Vector512), Is.EqualTo(CpuVectorWidth.Scalar));
+        Assert.That(CpuPool.WidthFor(fits, CpuVectorWidth.Vector512, fits.Rows), Is.EqualTo(CpuVectorWidth.Vector512));
+        Assert.That(CpuPool.WidthFor(fits with { Length = fits.Length + 1 }, CpuVectorWidth.Vector512, fits.Rows), Is.EqualTo(CpuVectorWidth.Vector256));
+        Assert.That(CpuPool.WidthFor(fits with { Length = fits.Length + 1 }, CpuVectorWidth.Vector128, fits.Rows), Is.EqualTo(CpuVectorWidth.Vector128));
+        Assert.That(CpuPool.WidthFor(fits with { Length = (int)(CpuPool.MaxScratchFloats / 2) }, CpuVectorWidth.Vector512, fits.Rows), Is.EqualTo(CpuVectorWidth.Scalar));
+    }
+
+    // The widest block that fits, with the scratch's alignment slack, rents one 64 MiB array from the shared pool: a
+    // request one float larger is rounded up to the next size class, 128 MiB, and the pool keeps it.
+    [Test]
+    public void TheWidestBlockThatFitsRentsNoMoreThan64MiB()
+    {
+        var fits = Pool1dGeometry.AdaptiveWindows(64, (int)(CpuPool.MaxScratchFloats / 16) - 2, 1);
+        Assert.That(CpuPool.WidthFor(fits, CpuVectorWidth.Vector512, fits.Rows), Is.EqualTo(CpuVectorWidth.Vector512));
+        long floats = 16L * (fits.Length + (2L * fits.OutputLength));
+        var rented = System.Buffers.ArrayPool<float>.Shared.Rent((int)floats + CpuScratch.Slack);
+        try
+        {
+            Assert.That((long)rented.Length * sizeof(float), Is.LessThanOrEqualTo(64L << 20));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    // A thread's share of fewer rows than a register's lanes would run every row in place, one at a time: it runs at the
+    // widest register it fills instead, and rents scratch only for blocks that run.
+    [TestCase(1, 1)]
+    [TestCase(3, 1)]
+    [TestCase(4, 4)]
+    [TestCase(15, 8)]
+    [TestCase(16, 16)]
+    public void AShareOfFewRowsRunsNoWiderThanItFills(long rows, int expectedLanes)
+    {
+        var expected = (CpuVectorWidth)expectedLanes;
+        var g = Pool1dGeometry.Sliding(100, 1000, kernelSize: 3, stride: 2, padding: 1, dilation: 1, countIncludePad: true);
+        Assert.That(CpuPool.WidthFor(g, CpuVectorWidth.Vector512, rows), Is.EqualTo(expected));
     }
 
     // As PyTorch on the CPU: a NaN is the maximum of any window that holds it (the last NaN where there are two), ties go
