@@ -60,6 +60,7 @@ public sealed class Pool1dTests
 
         Assert.That(y.ToArray(), Is.EqualTo(Array.ConvertAll(expected, v => (float)v)));
         Assert.That(argmax.ToArray(), Is.EqualTo(expectedArgmax));
+        Assert.That(argmax.Bound, Is.EqualTo((0, Math.Max(0, l - 1))), "the host's bound on the argmax is the row's positions, not the -7 it replaced");
     }
 
     [TestCaseSource(nameof(Cases))]
