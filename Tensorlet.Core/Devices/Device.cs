@@ -18,6 +18,7 @@ public sealed class Device : IDisposable
     private bool disposed;
     private long allocationCount;
     private long allocatedBytes;
+    private long hostCopyCount;
 
     // The device's own kernels, which it disposes; Backend is this or a decorator in front of it (InterceptKernels).
     private readonly IKernelBackend ownBackend;
@@ -44,6 +45,9 @@ public sealed class Device : IDisposable
 
     /// <summary>How many bytes are currently allocated on this device.</summary>
     public long AllocatedBytes => Interlocked.Read(ref allocatedBytes);
+
+    /// <summary>How many times a tensor on this device has been copied to host memory, each a wait for its queued kernels.</summary>
+    internal long HostCopyCount => Interlocked.Read(ref hostCopyCount);
 
     /// <summary>The kernels every op calls: the device's own, or the decorator <see cref="InterceptKernels"/> put in front of them.</summary>
     internal IKernelBackend Backend { get; private set; }
@@ -204,6 +208,9 @@ public sealed class Device : IDisposable
         storage.Released += () => Interlocked.Add(ref allocatedBytes, -bytes);
         return storage;
     }
+
+    /// <summary>Counts one copy of a tensor to host memory (<see cref="HostCopyCount"/>).</summary>
+    internal void CountHostCopy() => Interlocked.Increment(ref hostCopyCount);
 
     /// <summary>Whether <see cref="Dispose"/> has run: the device's tensors are then unusable.</summary>
     internal bool IsDisposed => disposed;

@@ -19,7 +19,6 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
     private readonly ShapeView gradientShaped = new();
     private readonly FlatIndexView flatTargets = new();
     private float[] hostLosses = [];
-    private int[] hostTargets = [];
     private Tensor? gradient;
     private Tensor? lastLosses;
 
@@ -92,15 +91,14 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
             throw new ArgumentException($"{lossName} needs one target per row of the {inputName} {prediction.ShapeText} ({rows}), but got targets {target.ShapeText}.", nameof(target));
         }
 
-        // Before the buffers are taken: on another device than the last Forward's they are remade, freeing its gradient.
-        target.ThrowIfAnyTargetOutside(classes, IgnoreIndex);
+        // Checked (and counted) before the buffers are taken: on another device than the last Forward's they are remade, freeing its gradient.
+        int counted = target.CheckTargets(classes, IgnoreIndex);
         var device = prediction.Device;
         var input = prediction.Rank == 2 ? prediction : inputMatrix.Matrix(prediction, rows, classes);
         var targets = flatTargets.Of(target);
         var losses = rowLosses.Get(device, rows, 1);
         var dInput = inputGradients.Get(device, rows, classes);
         lastLosses = losses;
-        int counted = targets.MayContain(IgnoreIndex) ? CountNotIgnored(targets, rows) : rows;
 
         // With every target ignored the mean is 0/0, NaN (Forward gives it, as PyTorch does), but its gradient is zero,
         // as PyTorch's is: a scale of NaN would make every row's gradient NaN.
@@ -117,24 +115,5 @@ public abstract class ClassIdLoss : ILoss<IndexTensor>
     {
         rowLosses.Dispose();
         inputGradients.Dispose();
-    }
-
-    // The targets that count, read back from the device: only where the host's bound on the values allows an ignored one.
-    private int CountNotIgnored(IndexTensor targets, int rows)
-    {
-        if (hostTargets.Length < rows)
-        {
-            hostTargets = new int[rows];
-        }
-
-        var host = hostTargets.AsSpan(0, rows);
-        targets.CopyTo(host);
-        int counted = 0;
-        foreach (int t in host)
-        {
-            counted += t != IgnoreIndex ? 1 : 0;
-        }
-
-        return counted;
     }
 }

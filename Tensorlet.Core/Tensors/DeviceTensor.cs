@@ -78,6 +78,7 @@ public abstract class DeviceTensor<T> : IDisposable
         }
 
         Device.Backend.Synchronize();
+        Device.CountHostCopy();
         Storage.CopyTo(destination, Offset);
     }
 

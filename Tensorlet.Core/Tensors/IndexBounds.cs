@@ -5,16 +5,24 @@ namespace Tensorlet;
 
 /// <summary>
 /// What the host knows about the values in one index buffer, without reading it back: a bound [min, max] per
-/// region, from the values it last copied there. The ops check an <see cref="IndexTensor"/> against the weight or
-/// the classes with this before they queue a kernel, because an ILGPU kernel cannot throw, and a device-to-host
-/// copy of the indices on every call would stall the queue.
+/// region, from the values it last copied there, and the last check of loss targets that passed, until the buffer is
+/// next written. The ops check an <see cref="IndexTensor"/> against the weight or the classes with this before they
+/// queue a kernel, because an ILGPU kernel cannot throw, and a device-to-host copy of the indices on every call would
+/// stall the queue.
 /// </summary>
 /// <remarks>
 /// The regions are disjoint, sorted, and cover the whole buffer. A copy into part of a region leaves the rest with
 /// the region's old bound, which still holds for it (its values are a subset); past <see cref="MaxRegions"/>
 /// neighbours other than the region just written are merged into the union of their bounds. So a bound is never too narrow, and may be wider than
 /// the values: callers treat "outside" as "maybe outside" and read the values to be sure. A kernel that writes
-/// indices on the device must call <see cref="Forget"/> for what it writes. The buffer starts zero-filled.
+/// indices on the device must call <see cref="Forget"/> (or <see cref="Record"/>) for what it writes. The buffer starts
+/// zero-filled.
+/// <para>
+/// A bound cannot tell an ignored target (nn.CrossEntropyLoss's ignore_index, −100) from a bad one, so targets that may
+/// hold it are read back to be checked; the check that passed is remembered (<see cref="RememberPassedTargets"/>), so
+/// that a loss and the op under it, which check the same targets, read them once. Every <see cref="Record"/> and
+/// <see cref="Forget"/>, anywhere in the buffer, drops it: a write may put a bad target where the check saw a good one.
+/// </para>
 /// </remarks>
 internal sealed class IndexBounds
 {
@@ -23,6 +31,9 @@ internal sealed class IndexBounds
 
     private readonly List<Region> regions = new(MaxRegions + 2);
     private readonly Lock gate = new();
+
+    // The last target check that passed, until the next write; null when there is none.
+    private PassedTargets? passedTargets;
 
     public IndexBounds(long length)
     {
@@ -78,6 +89,7 @@ internal sealed class IndexBounds
         long end = start + length;
         lock (gate)
         {
+            passedTargets = null;
             int first = 0;
             while (regions[first].End <= start)
             {
@@ -115,6 +127,34 @@ internal sealed class IndexBounds
 
     /// <summary>Records that elements [start, start + length) may now hold any value.</summary>
     public void Forget(long start, long length) => Record(start, length, int.MinValue, int.MaxValue);
+
+    /// <summary>
+    /// Remembers that the targets in [start, start + length), as read back after the last write to the buffer, are each
+    /// in [0, <paramref name="classes"/>) or equal to <paramref name="ignoreIndex"/>, and that
+    /// <paramref name="counted"/> of them are not <paramref name="ignoreIndex"/>.
+    /// </summary>
+    public void RememberPassedTargets(long start, long length, int classes, int? ignoreIndex, int counted)
+    {
+        lock (gate)
+        {
+            passedTargets = new PassedTargets(start, length, classes, ignoreIndex, counted);
+        }
+    }
+
+    /// <summary>
+    /// How many targets in [start, start + length) are not <paramref name="ignoreIndex"/>, when a check of exactly those
+    /// targets against <paramref name="classes"/> and <paramref name="ignoreIndex"/> passed since the buffer was last
+    /// written (<see cref="RememberPassedTargets"/>); null otherwise.
+    /// </summary>
+    public int? CountedIfPassed(long start, long length, int classes, int? ignoreIndex)
+    {
+        lock (gate)
+        {
+            return passedTargets is { } p && p.Start == start && p.Length == length && p.Classes == classes && p.IgnoreIndex == ignoreIndex
+                ? p.Counted
+                : null;
+        }
+    }
 
     /// <summary>A bound on the values in [start, start + length); (int.MaxValue, int.MinValue) when the range is empty.</summary>
     public (int Min, int Max) Of(long start, long length)
@@ -172,4 +212,7 @@ internal sealed class IndexBounds
 
     /// <summary>Elements [Start, End) hold values in [Min, Max].</summary>
     private readonly record struct Region(long Start, long End, int Min, int Max);
+
+    /// <summary>The targets [Start, Start + Length) are in [0, Classes) or IgnoreIndex, and Counted are not IgnoreIndex.</summary>
+    private readonly record struct PassedTargets(long Start, long Length, int Classes, int? IgnoreIndex, int Counted);
 }

@@ -63,27 +63,40 @@ public sealed class IndexTensor : DeviceTensor<int>
 
     /// <summary>
     /// As <see cref="ThrowIfAnyColumnOutside"/>, for loss targets: names the value and its row. A target equal to
-    /// <paramref name="ignoreIndex"/> (when not null) passes wherever it lies; targets that may hold it are read back,
-    /// into a pooled buffer so that a training step with ignored targets allocates nothing.
+    /// <paramref name="ignoreIndex"/> (when not null) passes wherever it lies. Returns how many targets are not
+    /// <paramref name="ignoreIndex"/>. Targets that may hold it are read back (into a pooled buffer, so that a training
+    /// step with ignored targets allocates nothing) once per write of the buffer: a check that passed is remembered
+    /// (see <see cref="IndexBounds"/>), so a loss and the op under it read the same targets once.
     /// </summary>
-    internal void ThrowIfAnyTargetOutside(int classes, int? ignoreIndex = null)
+    internal int CheckTargets(int classes, int? ignoreIndex = null)
     {
-        if (MayHoldOutside(classes))
+        if (!MayHoldOutside(classes) && !(ignoreIndex is { } ignored && MayContain(ignored)))
         {
-            var values = ReadBackAndBound();
-            try
-            {
-                IndexChecks.ThrowIfAnyTargetOutside(values.AsSpan(0, (int)Length), classes, ignoreIndex);
-            }
-            finally
-            {
-                ArrayPool<int>.Shared.Return(values);
-            }
+            return (int)Length;
+        }
+
+        if (bounds.CountedIfPassed(Offset, Length, classes, ignoreIndex) is { } remembered)
+        {
+            return remembered;
+        }
+
+        var values = ReadBackAndBound();
+        try
+        {
+            var exact = values.AsSpan(0, (int)Length);
+            IndexChecks.ThrowIfAnyTargetOutside(exact, classes, ignoreIndex);
+            int counted = ignoreIndex is { } skipped ? exact.Length - exact.Count(skipped) : exact.Length;
+            bounds.RememberPassedTargets(Offset, Length, classes, ignoreIndex, counted);
+            return counted;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(values);
         }
     }
 
     /// <summary>Whether an element may equal <paramref name="value"/>, from the host's bound alone (no read-back).</summary>
-    internal bool MayContain(int value)
+    private bool MayContain(int value)
     {
         var (min, max) = bounds.Of(Offset, Length);
         return min <= value && value <= max;

@@ -1076,7 +1076,7 @@ public static class Ops
             throw new ArgumentException($"{op} shape mismatch: input {input.ShapeText}, targets {targets.ShapeText}, losses {losses.ShapeText}, gradient {dInput.ShapeText}.");
         }
 
-        targets.ThrowIfAnyTargetOutside(input.Columns, ignoreIndex);
+        targets.CheckTargets(input.Columns, ignoreIndex);
         return device;
     }
 

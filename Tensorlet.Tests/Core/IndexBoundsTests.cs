@@ -79,6 +79,26 @@ public sealed class IndexBoundsTests
     }
 
     [Test]
+    public void APassedTargetCheckAnswersOnlyItselfAndOnlyUntilTheNextWrite()
+    {
+        var bounds = new IndexBounds(8);
+        bounds.RememberPassedTargets(2, 4, classes: 3, ignoreIndex: -100, counted: 3);
+
+        Assert.That(bounds.CountedIfPassed(2, 4, 3, -100), Is.EqualTo(3));
+        Assert.That(bounds.CountedIfPassed(2, 3, 3, -100), Is.Null, "another range");
+        Assert.That(bounds.CountedIfPassed(2, 4, 2, -100), Is.Null, "fewer classes");
+        Assert.That(bounds.CountedIfPassed(2, 4, 3, null), Is.Null, "no ignore index");
+        Assert.That(bounds.CountedIfPassed(2, 4, 3, -1), Is.Null, "another ignore index");
+
+        bounds.Record(7, 1, 0, 0);
+        Assert.That(bounds.CountedIfPassed(2, 4, 3, -100), Is.Null, "a write elsewhere in the buffer drops it");
+
+        bounds.RememberPassedTargets(2, 4, classes: 3, ignoreIndex: -100, counted: 3);
+        bounds.Forget(0, 1);
+        Assert.That(bounds.CountedIfPassed(2, 4, 3, -100), Is.Null, "a kernel's write drops it");
+    }
+
+    [Test]
     public void TheBoundAlwaysHoldsTheValuesThroughManySmallCopies()
     {
         // Enough copies to force merging; a shadow array holds the true values.

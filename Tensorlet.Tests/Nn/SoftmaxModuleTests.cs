@@ -83,7 +83,8 @@ public sealed class SoftmaxModuleTests
         ModuleTorchParityTests.AssertClose(rows.ForwardRows(logProbabilities, targets).ToArray(), fixture[$"{rank}.nll.none"].Data, 1e-5, "none");
     }
 
-    private static IEnumerable<TestCaseData> DevicesAndClassIdLosses() =>
+    /// <summary>Every device with each class-id loss, "nll" and "ce".</summary>
+    internal static IEnumerable<TestCaseData> DevicesAndClassIdLosses() =>
         from device in TestDevices.All
         from loss in new[] { "nll", "ce" }
         select new TestCaseData(device, loss);
