@@ -2,7 +2,9 @@ namespace Tensorlet.Kernels;
 
 /// <summary>
 /// The range checks on index arguments, on host memory, shared by the <c>cpu</c> kernels and by the ops' check
-/// before an ILGPU kernel is queued, so every device reports a bad index with the same exception and message.
+/// before an ILGPU kernel is queued, so every device reports a bad index with the same exception and message: one
+/// line that names the value, its position and the range. The value is in the message and not the exception's
+/// ActualValue, which .NET would add to the message as a second line.
 /// </summary>
 internal static class IndexChecks
 {
@@ -14,7 +16,7 @@ internal static class IndexChecks
         {
             if ((uint)indices[i] >= (uint)columns)
             {
-                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Index {indices[i]} at position {i} is outside [0, {columns}).");
+                throw new ArgumentOutOfRangeException(nameof(indices), $"Index {indices[i]} at position {i} is outside [0, {columns}).");
             }
         }
     }
@@ -30,8 +32,7 @@ internal static class IndexChecks
         {
             if ((uint)targets[r] >= (uint)classes && targets[r] != ignoreIndex)
             {
-                throw new ArgumentOutOfRangeException(
-                    nameof(targets), targets[r], $"Target {targets[r]} of row {r} is outside the {classes} classes [0, {classes}).");
+                throw new ArgumentOutOfRangeException(nameof(targets), $"Target {targets[r]} of row {r} is outside the {classes} classes [0, {classes}).");
             }
         }
     }

@@ -702,7 +702,7 @@ public static class Ops
 
         if (skipRow < -1 || skipRow >= gradTable.Rows)
         {
-            throw new ArgumentOutOfRangeException(nameof(skipRow), skipRow, $"ScatterAddRows: the row to skip, {skipRow}, is neither -1 (none) nor a row of the table [0, {gradTable.Rows}).");
+            throw new ArgumentOutOfRangeException(nameof(skipRow), $"ScatterAddRows: the row to skip, {skipRow}, is neither -1 (none) nor a row of the table [0, {gradTable.Rows}).");
         }
 
         indices.ThrowIfAnyColumnOutside(gradTable.Rows);

@@ -22,7 +22,7 @@ internal static class ReferenceSoftmax
             bool ignored = target == ignoreIndex;
             if (!ignored && (target < 0 || target >= classes))
             {
-                throw new ArgumentOutOfRangeException(nameof(targets), target, $"Target {target} of row {r} is outside [0, {classes}).");
+                throw new ArgumentOutOfRangeException(nameof(targets), $"Target {target} of row {r} is outside [0, {classes}).");
             }
 
             var row = logits.Slice(r * classes, classes);

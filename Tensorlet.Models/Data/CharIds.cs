@@ -39,7 +39,7 @@ public sealed class CharIds
         {
             if ((uint)index >= (uint)Length)
             {
-                throw new ArgumentOutOfRangeException(nameof(index), index, $"The text has {Length} characters.");
+                throw new ArgumentOutOfRangeException(nameof(index), $"Index {index} is outside the text's {Length} characters [0, {Length}).");
             }
 
             int at = offset + index;
@@ -56,7 +56,7 @@ public sealed class CharIds
         {
             if ((uint)ids[i] >= (uint)vocabularySize)
             {
-                throw new ArgumentOutOfRangeException(nameof(ids), ids[i], $"Id at position {i} is outside the vocabulary of {vocabularySize} characters.");
+                throw new ArgumentOutOfRangeException(nameof(ids), $"Id {ids[i]} at position {i} is outside the vocabulary of {vocabularySize} characters [0, {vocabularySize}).");
             }
         }
 
@@ -82,7 +82,7 @@ public sealed class CharIds
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         if ((long)start + destination.Length > Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(start), start, $"{destination.Length} ids from {start} run past the text's {Length} characters.");
+            throw new ArgumentOutOfRangeException(nameof(start), $"{destination.Length} ids from {start} run past the text's {Length} characters.");
         }
 
         int at = offset + start;
@@ -115,7 +115,7 @@ public sealed class CharIds
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if ((long)start + length > Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"{length} characters from {start} run past the text's {Length}.");
+            throw new ArgumentOutOfRangeException(nameof(length), $"{length} characters from {start} run past the text's {Length}.");
         }
 
         return new CharIds(bytes, shorts, ints, offset + start, length, VocabularySize);

@@ -255,7 +255,7 @@ public sealed class CharVocabulary : IEquatable<CharVocabulary>
             int index = indices[i];
             if ((uint)index >= (uint)characters.Length)
             {
-                throw new ArgumentOutOfRangeException(nameof(indices), index, $"Index at position {i} is outside the vocabulary of {characters.Length} characters.");
+                throw new ArgumentOutOfRangeException(nameof(indices), $"Index {index} at position {i} is outside the vocabulary of {characters.Length} characters [0, {characters.Length}).");
             }
 
             int length = characters[index].EncodeToUtf16(units);

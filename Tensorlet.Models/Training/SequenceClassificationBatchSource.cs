@@ -31,12 +31,12 @@ public sealed class SequenceClassificationBatchSource : IBatchSource
 
         if (Array.FindIndex(tokens, t => t < 0) is var token and >= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(tokens), tokens[token], $"Token ids are at least 0; element {token} is {tokens[token]}.");
+            throw new ArgumentOutOfRangeException(nameof(tokens), $"Token ids are at least 0; element {token} is {tokens[token]}.");
         }
 
         if (Array.FindIndex(labels, l => l < 0) is var label and >= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(labels), labels[label], $"Class ids are at least 0; example {label}'s is {labels[label]}.");
+            throw new ArgumentOutOfRangeException(nameof(labels), $"Class ids are at least 0; example {label}'s is {labels[label]}.");
         }
 
         this.tokens = tokens;

@@ -65,7 +65,7 @@ public sealed class StreamBatchSource : IBatchSource
             int example = examples[b];
             if ((uint)example >= (uint)Count)
             {
-                throw new ArgumentOutOfRangeException(nameof(examples), example, $"The streams give {Count} examples.");
+                throw new ArgumentOutOfRangeException(nameof(examples), $"Example {example} at position {b} is outside the streams' {Count} examples [0, {Count}).");
             }
 
             int stream = example % Streams;

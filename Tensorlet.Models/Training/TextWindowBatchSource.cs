@@ -45,7 +45,7 @@ public sealed class TextWindowBatchSource : IBatchSource
             int example = examples[b];
             if ((uint)example >= (uint)Count)
             {
-                throw new ArgumentOutOfRangeException(nameof(examples), example, $"The text gives {Count} windows.");
+                throw new ArgumentOutOfRangeException(nameof(examples), $"Example {example} at position {b} is outside the text's {Count} windows [0, {Count}).");
             }
 
             TimeMajorWindow.Fill(text, example * SequenceLength, window, b, batch, inputs, targets, positions);

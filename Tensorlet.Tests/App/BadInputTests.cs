@@ -1,5 +1,7 @@
 using NUnit.Framework;
+using Tensorlet.CommandLine;
 using Tensorlet.Models.Checkpoints;
+using Tensorlet.Models.Data;
 using Tensorlet.Models.Training;
 using Tensorlet.Tests.Infrastructure;
 
@@ -160,6 +162,16 @@ public sealed class BadInputTests
     {
         AppHarness.Run("sample", "--checkpoint", Path.Combine(AppHarness.SharedRun, "lstm.safetensors"), "--start", "Hello", "--device", "cpu")
             .AssertError(1, "'H'");
+    }
+
+    [Test]
+    public void AnIdOutsideTheVocabularyIsOneLineThatNamesIt()
+    {
+        // The library's refusal, on one line, is what the app prints after "error: ".
+        var vocabulary = CharVocabulary.FromTexts(["abc"]);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => vocabulary.Decode([0, 9]))!;
+        Assert.That(error.Message, Does.Not.Contain('\n'));
+        Assert.That(OptionParsing.ErrorLine(error), Is.EqualTo("Index 9 at position 1 is outside the vocabulary of 3 characters [0, 3)."));
     }
 
     [Test]

@@ -194,9 +194,15 @@ public sealed class TextCorpusTests
         Assert.That(wide.ToArray(), Is.EqualTo(ids));
         Assert.That(narrow.Slice(1, 3).ToArray(), Is.EqualTo(new[] { 5, 255, 7 }));
         Assert.That(narrow.Slice(1, 3)[2], Is.EqualTo(7));
-        Assert.Throws<ArgumentOutOfRangeException>(() => CharIds.FromIds([256], 256));
-        Assert.Throws<ArgumentOutOfRangeException>(() => narrow.Slice(3, 3));
-        Assert.Throws<ArgumentOutOfRangeException>(() => _ = narrow.Slice(1, 3)[3]);
+        Assert.That(
+            () => CharIds.FromIds([3, 256], 256),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo("Id 256 at position 1 is outside the vocabulary of 256 characters [0, 256). (Parameter 'ids')"));
+        Assert.That(
+            () => narrow.Slice(3, 3),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo("3 characters from 3 run past the text's 5. (Parameter 'length')"));
+        Assert.That(
+            () => _ = narrow.Slice(1, 3)[3],
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo("Index 3 is outside the text's 3 characters [0, 3). (Parameter 'index')"));
     }
 
     private static string Text(TextCorpus corpus) => corpus.Vocabulary.Decode(corpus.Ids.ToArray());

@@ -31,8 +31,12 @@ public sealed class SequenceClassificationBatchSourceTests
     {
         Assert.Throws<ArgumentException>(() => _ = new SequenceClassificationBatchSource([1, 2, 3], 2, [0, 1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SequenceClassificationBatchSource([1, 2], 0, [0, 1]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SequenceClassificationBatchSource([1, -2], 1, [0, 1]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SequenceClassificationBatchSource([1, 2], 1, [0, -1]));
+        Assert.That(
+            () => _ = new SequenceClassificationBatchSource([1, -2], 1, [0, 1]),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo("Token ids are at least 0; element 1 is -2. (Parameter 'tokens')"));
+        Assert.That(
+            () => _ = new SequenceClassificationBatchSource([1, 2], 1, [0, -1]),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo("Class ids are at least 0; example 1's is -1. (Parameter 'labels')"));
     }
 
     [Test]

@@ -80,6 +80,20 @@ public sealed class TextBatchSourceTests
         Assert.That(first[1], Is.EqualTo(Text[11]));
     }
 
+    [Test]
+    public void AnExampleOutsideTheSourceIsRefusedInOneLine()
+    {
+        var windows = new TextWindowBatchSource(CharIds.FromIds(Text, 11), sequenceLength: 5);
+        var streams = new StreamBatchSource(CharIds.FromIds(Text, 11), streams: 3, sequenceLength: 3);
+
+        Assert.That(
+            () => Fill(windows, [1, 4]),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo("Example 4 at position 1 is outside the text's 4 windows [0, 4). (Parameter 'examples')"));
+        Assert.That(
+            () => Fill(streams, [-1]),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo("Example -1 at position 0 is outside the streams' 6 examples [0, 6). (Parameter 'examples')"));
+    }
+
     private static (int[] Inputs, int[] Targets, int[] Positions) Fill(IBatchSource source, int[] examples)
     {
         int rows = examples.Length * source.RowsPerExample;

@@ -219,6 +219,20 @@ public sealed class ModuleTests
         }
     }
 
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void AnEmbeddingRefusesAnIdOutsideItsRowsInOneLine(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var embedding = new Embedding(5, 3);
+        embedding.Build(device, seed: 1);
+        foreach (int bad in new[] { 5, -1 })
+        {
+            using var ids = device.IndexFromArray([0, bad, 1], 3);
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => embedding.Forward(ids))!;
+            Assert.That(error.Message, Is.EqualTo($"Index {bad} at position 1 is outside [0, 5). (Parameter 'indices')"), "one line names the id, its position and the rows");
+        }
+    }
+
     [Test]
     public void MseLossPairsShapesThatDifferOnlyInAxesOfSizeOne()
     {

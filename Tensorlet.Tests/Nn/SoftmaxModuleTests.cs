@@ -137,17 +137,24 @@ public sealed class SoftmaxModuleTests
         select new TestCaseData(device, bad).SetArgDisplayNames(device, $"target={bad}");
 
     [TestCaseSource(nameof(DevicesAndBadTargets))]
-    public void NllLossRefusesATargetOutsideTheClassesInOneLine(string deviceName, int bad)
+    public void ClassIdLossesRefuseATargetOutsideTheClassesInOneLine(string deviceName, int bad)
     {
         var device = TestDevices.Get(deviceName);
         using var input = device.FromArray(new float[2 * 3 * 5], 2, 3, 5);
-        using var targets = device.IndexFromArray([0, 1, 2, 3, bad, 4], 2, 3);
-        using var loss = new NllLoss();
 
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => loss.Forward(input, targets));
-
-        Assert.That(ex!.Message, Does.Contain($"Target {bad} of row 4").And.Contain("[0, 5)"));
-        Assert.That(ex.Message.Split('\n').First(line => line.Contains("Target")), Does.Contain("outside"), "one line names the value, its row and the classes");
+        // With and without an ignored target, which has the targets read back to be checked.
+        foreach (int other in new[] { 4, -100 })
+        {
+            using var targets = device.IndexFromArray([0, 1, 2, 3, bad, other], 2, 3);
+            foreach (ClassIdLoss loss in new ClassIdLoss[] { new NllLoss(), new CrossEntropyLoss() })
+            {
+                using (loss)
+                {
+                    var ex = Assert.Throws<ArgumentOutOfRangeException>(() => loss.Forward(input, targets));
+                    Assert.That(ex!.Message, Is.EqualTo($"Target {bad} of row 4 is outside the 5 classes [0, 5). (Parameter 'targets')"), "one line names the value, its row and the classes");
+                }
+            }
+        }
     }
 
     [Test]
