@@ -33,7 +33,7 @@ public abstract class ActivationModule : Module
         Activation.GeluTanh => new Gelu(GeluApproximation.Tanh),
         Activation.Silu => new Silu(),
         Activation.LeakyRelu => new LeakyRelu(),
-        _ => throw new ArgumentOutOfRangeException(nameof(function), function, "Unknown activation."),
+        _ => throw new ArgumentOutOfRangeException(nameof(function), $"Unknown activation {function}."),
     };
 
     /// <summary>The function.</summary>
@@ -94,7 +94,7 @@ public sealed class Gelu(GeluApproximation approximate = GeluApproximation.None)
     {
         GeluApproximation.None => Activation.Gelu,
         GeluApproximation.Tanh => Activation.GeluTanh,
-        _ => throw new ArgumentOutOfRangeException(nameof(approximate), approximate, "GELU's approximation is None or Tanh, as nn.GELU's approximate is 'none' or 'tanh'."),
+        _ => throw new ArgumentOutOfRangeException(nameof(approximate), $"GELU's approximation is None or Tanh, as nn.GELU's approximate is 'none' or 'tanh'; got {approximate}."),
     };
 }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -44,12 +46,12 @@ public sealed class BatchNorm1d : Module
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numFeatures);
         if (!(epsilon >= 0f) || float.IsInfinity(epsilon))
         {
-            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "BatchNorm1d's epsilon must be a finite number ≥ 0.");
+            throw new ArgumentOutOfRangeException(nameof(epsilon), string.Create(CultureInfo.InvariantCulture, $"BatchNorm1d's epsilon must be a finite number ≥ 0; got {epsilon}."));
         }
 
         if (momentum is { } m && !(m is >= 0f and <= 1f))
         {
-            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "BatchNorm1d's momentum must be in [0, 1], or null for a cumulative average.");
+            throw new ArgumentOutOfRangeException(nameof(momentum), string.Create(CultureInfo.InvariantCulture, $"BatchNorm1d's momentum must be in [0, 1], or null for a cumulative average; got {momentum}."));
         }
 
         NumFeatures = numFeatures;

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -21,7 +23,7 @@ public sealed class Dropout : Module
     {
         if (!(probability >= 0f && probability < 1f))
         {
-            throw new ArgumentOutOfRangeException(nameof(probability), probability, "Dropout probability must be in [0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(probability), string.Create(CultureInfo.InvariantCulture, $"Dropout probability must be in [0, 1); got {probability}."));
         }
 
         Probability = probability;

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -36,7 +38,7 @@ public sealed class LayerNorm : Module
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(normalizedShape);
         if (!(epsilon >= 0f) || float.IsInfinity(epsilon))
         {
-            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "LayerNorm's epsilon must be a finite number ≥ 0.");
+            throw new ArgumentOutOfRangeException(nameof(epsilon), string.Create(CultureInfo.InvariantCulture, $"LayerNorm's epsilon must be a finite number ≥ 0; got {epsilon}."));
         }
 
         NormalizedShape = normalizedShape;

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -68,12 +70,12 @@ public abstract class RnnBase : Module
         if ((long)gateCount * hiddenSize > int.MaxValue)
         {
             // The gates of one row are gateCount·H values wide; past int they would wrap to a negative width.
-            throw new ArgumentOutOfRangeException(nameof(hiddenSize), hiddenSize, $"{cellName} gates ({gateCount} × hidden_size) must fit one tensor row: hidden_size is at most {int.MaxValue / gateCount}.");
+            throw new ArgumentOutOfRangeException(nameof(hiddenSize), $"{cellName} gates ({gateCount} × hidden_size) must fit one tensor row: hidden_size is at most {int.MaxValue / gateCount}; got {hiddenSize}.");
         }
 
         if (!(dropout >= 0f && dropout < 1f))
         {
-            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(dropout), string.Create(CultureInfo.InvariantCulture, $"Dropout probability must be in [0, 1); got {dropout}."));
         }
 
         this.cellName = cellName;

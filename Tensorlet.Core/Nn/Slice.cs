@@ -39,7 +39,7 @@ public sealed class Slice : Module
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         if (start < 0 && start + count > 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"A slice that starts {-start} from the end has at most {-start} elements.");
+            throw new ArgumentOutOfRangeException(nameof(count), $"A slice that starts {-start} from the end has at most {-start} elements; got {count}.");
         }
 
         Start = start;

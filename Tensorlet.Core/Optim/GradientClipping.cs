@@ -19,7 +19,7 @@ public static class GradientClipping
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxNorm >= 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, string.Create(CultureInfo.InvariantCulture, $"maxNorm must be at least 0; got {maxNorm}."));
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), string.Create(CultureInfo.InvariantCulture, $"maxNorm must be at least 0; got {maxNorm}."));
         }
 
         // Over the parameters that require a gradient, as PyTorch's over those that have one.

@@ -17,7 +17,7 @@ internal static class HyperparameterChecks
     {
         if (!(value >= T.Zero) || T.IsPositiveInfinity(value))
         {
-            throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name} must be a finite number of at least 0; got {value}."));
+            throw new ArgumentOutOfRangeException(name, string.Create(CultureInfo.InvariantCulture, $"{name} must be a finite number of at least 0; got {value}."));
         }
     }
 
@@ -26,7 +26,7 @@ internal static class HyperparameterChecks
     {
         if (!(value >= 0f && value < 1f))
         {
-            throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"{name} must be in [0, 1); got {value}."));
+            throw new ArgumentOutOfRangeException(name, string.Create(CultureInfo.InvariantCulture, $"{name} must be in [0, 1); got {value}."));
         }
     }
 }

@@ -42,12 +42,12 @@ public sealed class LinearLR : LearningRateSchedule
     {
         if (!(startFactor > 0 && startFactor <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(startFactor), startFactor, string.Create(CultureInfo.InvariantCulture, $"startFactor must be in (0, 1]; got {startFactor}."));
+            throw new ArgumentOutOfRangeException(nameof(startFactor), string.Create(CultureInfo.InvariantCulture, $"startFactor must be in (0, 1]; got {startFactor}."));
         }
 
         if (!(endFactor >= 0 && endFactor <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(endFactor), endFactor, string.Create(CultureInfo.InvariantCulture, $"endFactor must be in [0, 1]; got {endFactor}."));
+            throw new ArgumentOutOfRangeException(nameof(endFactor), string.Create(CultureInfo.InvariantCulture, $"endFactor must be in [0, 1]; got {endFactor}."));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(totalIters);

@@ -43,7 +43,7 @@ public sealed class MultiStepLR : LearningRateSchedule
         sorted = [.. milestones.Order()];
         if (sorted.Length > 0 && sorted[0] < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(milestones), sorted[0], string.Create(CultureInfo.InvariantCulture, $"milestones must be epochs of at least 1; got {sorted[0]}."));
+            throw new ArgumentOutOfRangeException(nameof(milestones), string.Create(CultureInfo.InvariantCulture, $"milestones must be epochs of at least 1; got {sorted[0]}."));
         }
 
         return optimizer;

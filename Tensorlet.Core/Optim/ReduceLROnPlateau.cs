@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tensorlet.Optim;
 
 /// <summary>
@@ -20,7 +22,7 @@ public sealed class ReduceLROnPlateau : LearningRateSchedule
     {
         if (!(factor > 0 && factor < 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(factor), factor, "The factor must be in (0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(factor), string.Create(CultureInfo.InvariantCulture, $"The factor must be in (0, 1); got {factor}."));
         }
 
         Factor = factor;

@@ -15,7 +15,7 @@ public sealed class WarmupCosineLR : LearningRateSchedule
         ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
         if (totalSteps <= warmupSteps)
         {
-            throw new ArgumentOutOfRangeException(nameof(totalSteps), totalSteps, $"The total steps must exceed the warm-up steps ({warmupSteps}).");
+            throw new ArgumentOutOfRangeException(nameof(totalSteps), $"The total steps must exceed the warm-up steps ({warmupSteps}); got {totalSteps}.");
         }
 
         WarmupSteps = warmupSteps;

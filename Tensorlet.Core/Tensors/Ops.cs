@@ -1,3 +1,4 @@
+using System.Globalization;
 using Tensorlet.Backends;
 using Tensorlet.Kernels;
 
@@ -224,7 +225,7 @@ public static class Ops
         CheckSameShape(nameof(TryLstmWavefrontBackward), upper.WeightHh, [lower.WeightHh, weightIh]);
         if (!(dropout >= 0f && dropout < 1f))
         {
-            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(dropout), string.Create(CultureInfo.InvariantCulture, $"Dropout probability must be in [0, 1); got {dropout}."));
         }
 
         CheckBiasGradients(nameof(TryLstmWavefrontBackward), upper.Gates.Columns, upper.DBias, lower.DBias);
@@ -258,7 +259,7 @@ public static class Ops
         CheckSameShape(nameof(TryGruWavefrontBackward), upper.WeightHh, [lower.WeightHh, weightIh]);
         if (!(dropout >= 0f && dropout < 1f))
         {
-            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout probability must be in [0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(dropout), string.Create(CultureInfo.InvariantCulture, $"Dropout probability must be in [0, 1); got {dropout}."));
         }
 
         CheckBiasGradients(nameof(TryGruWavefrontBackward), upper.Gates.Columns, upper.DBiasIh, upper.DBiasHh, lower.DBiasIh, lower.DBiasHh);
@@ -381,7 +382,7 @@ public static class Ops
         CheckLayerNormShapes(nameof(LayerNormForward), x, y, mean, rstd, weight, bias);
         if (!(epsilon >= 0f) || float.IsInfinity(epsilon))
         {
-            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "The layer norm's epsilon must be a finite number ≥ 0.");
+            throw new ArgumentOutOfRangeException(nameof(epsilon), string.Create(CultureInfo.InvariantCulture, $"The layer norm's epsilon must be a finite number ≥ 0; got {epsilon}."));
         }
 
         device.Backend.LayerNormForward(x, weight, bias, epsilon, y, mean, rstd);
@@ -424,7 +425,7 @@ public static class Ops
 
         if (!(factor is >= 0f and <= 1f))
         {
-            throw new ArgumentOutOfRangeException(nameof(factor), factor, "The running statistics' factor must be in [0, 1].");
+            throw new ArgumentOutOfRangeException(nameof(factor), string.Create(CultureInfo.InvariantCulture, $"The running statistics' factor must be in [0, 1]; got {factor}."));
         }
 
         device.Backend.BatchNormStatistics(x, mean, variance, runningMean, runningVariance, factor);
@@ -441,7 +442,7 @@ public static class Ops
         CheckBatchNormShapes(nameof(BatchNormForward), x, y, mean, variance, weight, bias);
         if (!(epsilon >= 0f) || float.IsInfinity(epsilon))
         {
-            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "The batch norm's epsilon must be a finite number ≥ 0.");
+            throw new ArgumentOutOfRangeException(nameof(epsilon), string.Create(CultureInfo.InvariantCulture, $"The batch norm's epsilon must be a finite number ≥ 0; got {epsilon}."));
         }
 
         device.Backend.BatchNormForward(x, mean, variance, weight, bias, epsilon, y);
@@ -550,7 +551,7 @@ public static class Ops
         SameLength(nameof(Dropout), x, y);
         if (!(p >= 0f && p < 1f))
         {
-            throw new ArgumentOutOfRangeException(nameof(p), p, "Dropout probability must be in [0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(p), string.Create(CultureInfo.InvariantCulture, $"Dropout probability must be in [0, 1); got {p}."));
         }
 
         device.Backend.Dropout(x, y, p, seed, stream);
@@ -876,7 +877,7 @@ public static class Ops
 
         if (!(temperature > 0f) || float.IsInfinity(temperature))
         {
-            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Temperature must be a positive finite number.");
+            throw new ArgumentOutOfRangeException(nameof(temperature), string.Create(CultureInfo.InvariantCulture, $"Temperature must be a positive finite number; got {temperature}."));
         }
 
         device.Backend.SoftmaxWithTemperature(logits, probabilities, temperature);

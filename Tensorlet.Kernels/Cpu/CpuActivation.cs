@@ -27,7 +27,7 @@ internal static class CpuActivation
                 CpuElementwise.UnaryParallel(x, y, default(SiluOperator), threads, width);
                 break;
             default:
-                throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+                throw new ArgumentOutOfRangeException(nameof(activation), $"Unknown activation {activation}.");
         }
     }
 
@@ -58,7 +58,7 @@ internal static class CpuActivation
                 CpuElementwise.BinaryParallel(x, dy, dx, default(SiluBackwardOperator), threads, width);
                 break;
             default:
-                throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+                throw new ArgumentOutOfRangeException(nameof(activation), $"Unknown activation {activation}.");
         }
     }
 

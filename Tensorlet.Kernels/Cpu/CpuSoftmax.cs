@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -72,7 +73,7 @@ internal static unsafe class CpuSoftmax
         CheckLength(probabilities.Length, length, nameof(probabilities));
         if (!(temperature > 0f) || float.IsInfinity(temperature))
         {
-            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Temperature must be a positive finite number.");
+            throw new ArgumentOutOfRangeException(nameof(temperature), string.Create(CultureInfo.InvariantCulture, $"Temperature must be a positive finite number; got {temperature}."));
         }
 
         if (length == 0)

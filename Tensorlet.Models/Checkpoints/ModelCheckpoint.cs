@@ -69,7 +69,7 @@ public sealed class ModelCheckpoint
         // Save writes only what Read takes back, so that a checkpoint that was written can be resumed from.
         if (position.Epoch < 0 || position.BatchInEpoch < 0 || position.Step < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(position), position, $"A training position counts from 0; got epoch {position.Epoch}, batch {position.BatchInEpoch}, step {position.Step}.");
+            throw new ArgumentOutOfRangeException(nameof(position), $"A training position counts from 0; got epoch {position.Epoch}, batch {position.BatchInEpoch}, step {position.Step}.");
         }
 
         if (optimizer is not null)
@@ -205,7 +205,7 @@ public sealed class ModelCheckpoint
 
         if (!(dropout >= 0 && dropout < 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout is a probability in [0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(dropout), string.Create(CultureInfo.InvariantCulture, $"Dropout is a probability in [0, 1); got {dropout}."));
         }
 
         return CreateModel(device, Spec with { Dropout = dropout });

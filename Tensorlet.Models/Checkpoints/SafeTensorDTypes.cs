@@ -18,7 +18,7 @@ internal static class SafeTensorDTypes
         SafeTensorDType.F32 or SafeTensorDType.I32 => 4,
         SafeTensorDType.F16 or SafeTensorDType.BF16 or SafeTensorDType.I16 => 2,
         SafeTensorDType.I8 or SafeTensorDType.U8 or SafeTensorDType.Bool => 1,
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), $"Unknown dtype {dtype}."),
     };
 
     /// <summary>True for the integer and bool types, whose exact values a tensor keeps.</summary>

@@ -33,7 +33,7 @@ public static class NewsgroupsReader
     {
         NewsgroupsSubset.Train => TrainFolder,
         NewsgroupsSubset.Test => TestFolder,
-        _ => throw new ArgumentOutOfRangeException(nameof(split), split, "A document belongs to Train or Test."),
+        _ => throw new ArgumentOutOfRangeException(nameof(split), $"A document belongs to Train or Test; got {split}."),
     };
 
     /// <summary>

@@ -77,7 +77,7 @@ public sealed class TextCorpus
     {
         if (!(validationFraction >= 0 && validationFraction < 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction is in [0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), string.Create(CultureInfo.InvariantCulture, $"The validation fraction is in [0, 1); got {validationFraction}."));
         }
 
         int validation = (int)(Length * validationFraction);

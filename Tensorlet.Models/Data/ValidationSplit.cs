@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tensorlet.Models.Data;
 
 /// <summary>
@@ -33,7 +35,7 @@ public sealed class ValidationSplit
         ArgumentNullException.ThrowIfNull(sequences);
         if (!(fraction >= 0 && fraction <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The validation fraction is between 0 and 1.");
+            throw new ArgumentOutOfRangeException(nameof(fraction), string.Create(CultureInfo.InvariantCulture, $"The validation fraction is between 0 and 1; got {fraction}."));
         }
 
         // Group identical sequences; groups are numbered by first appearance.
@@ -95,7 +97,7 @@ public sealed class ValidationSplit
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (!(fraction >= 0 && fraction <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The validation fraction is between 0 and 1.");
+            throw new ArgumentOutOfRangeException(nameof(fraction), string.Create(CultureInfo.InvariantCulture, $"The validation fraction is between 0 and 1; got {fraction}."));
         }
 
         int train = (int)(count * (1 - fraction));

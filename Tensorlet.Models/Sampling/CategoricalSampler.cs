@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Tensorlet.Models.Sampling;
 
 /// <summary>
@@ -49,7 +51,7 @@ internal sealed class CategoricalSampler(Device device, int vocabularySize, int 
     {
         if (!(temperature >= 0f) || float.IsPositiveInfinity(temperature))
         {
-            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Temperature must be 0 (always the most likely token) or a positive finite number.");
+            throw new ArgumentOutOfRangeException(nameof(temperature), string.Create(CultureInfo.InvariantCulture, $"Temperature must be 0 (always the most likely token) or a positive finite number; got {temperature}."));
         }
     }
 }

@@ -110,6 +110,6 @@ internal static class BatchBuffers
         long count = (long)batchSize * perExample;
         return count <= Array.MaxLength
             ? (int)count
-            : throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"A batch of {batchSize} examples needs {count} {what}; at most {Array.MaxLength} fit one buffer.");
+            : throw new ArgumentOutOfRangeException(nameof(batchSize), $"A batch of {batchSize} examples needs {count} {what}; at most {Array.MaxLength} fit one buffer.");
     }
 }

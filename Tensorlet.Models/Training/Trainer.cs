@@ -220,15 +220,12 @@ public sealed class Trainer
     {
         if (start.Epoch < 0 || start.BatchInEpoch < 0 || start.Step < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(start), start, $"A training position counts from 0; got epoch {start.Epoch}, batch {start.BatchInEpoch}, step {start.Step}.");
+            throw new ArgumentOutOfRangeException(nameof(start), $"A training position counts from 0; got epoch {start.Epoch}, batch {start.BatchInEpoch}, step {start.Step}.");
         }
 
         if (start.BatchInEpoch >= batchesPerEpoch)
         {
-            throw new ArgumentOutOfRangeException(
-                nameof(start),
-                start,
-                $"The start position is at batch {start.BatchInEpoch} of an epoch of {batchesPerEpoch} batches (counting from 0); an epoch's end is the next epoch's batch 0.");
+            throw new ArgumentOutOfRangeException(nameof(start), $"The start position is at batch {start.BatchInEpoch} of an epoch of {batchesPerEpoch} batches (counting from 0); an epoch's end is the next epoch's batch 0.");
         }
 
         if (start.Step != optimizer.StepCount)

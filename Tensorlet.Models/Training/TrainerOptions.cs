@@ -52,7 +52,7 @@ public sealed record TrainerOptions
     {
         if (!valid)
         {
-            throw new ArgumentOutOfRangeException(name, value, string.Create(CultureInfo.InvariantCulture, $"TrainerOptions.{name} must be {range}; got {value}."));
+            throw new ArgumentOutOfRangeException(name, string.Create(CultureInfo.InvariantCulture, $"TrainerOptions.{name} must be {range}; got {value}."));
         }
     }
 }

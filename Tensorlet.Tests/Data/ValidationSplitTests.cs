@@ -64,7 +64,9 @@ public sealed class ValidationSplitTests
         var sequences = MakeSequences();
         Assert.That(ValidationSplit.Create(sequences, 0).Validation, Is.Empty);
         Assert.That(ValidationSplit.Create(sequences, 1).Train, Is.Empty);
-        Assert.Throws<ArgumentOutOfRangeException>(() => ValidationSplit.Create(sequences, 1.5));
+        Assert.That(
+            () => ValidationSplit.Create(sequences, 1.5),
+            Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo("The validation fraction is between 0 and 1; got 1.5. (Parameter 'fraction')"));
         Assert.That(ValidationSplit.Select(sequences, [3, 1]), Is.EqualTo(new[] { sequences[3], sequences[1] }));
     }
 

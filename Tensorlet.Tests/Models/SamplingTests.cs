@@ -1,3 +1,4 @@
+using System.Globalization;
 using NUnit.Framework;
 using Tensorlet.Kernels;
 using Tensorlet.Models.Data;
@@ -202,9 +203,10 @@ public sealed class SamplingTests
         using var model = new LstmCharModel(device, Characters.Count, 6, 1, dropout: 0f, seed: 5);
         var ngrams = NgramVocabulary.FromNgrams(3, ["abc"]);
         using var ngramModel = new NgramMlp(device, ngrams.Count, Characters.Count, 5, Activation.Relu, seed: 2);
-        const string message = "Temperature must be 0 (always the most likely token) or a positive finite number.";
-        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => SequenceGenerator.Stream(model, Characters.Encode("ab"), temperature, seed: 1))!.Message, Does.StartWith(message));
-        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => NgramGenerator.Stream(model: ngramModel, Characters, ngrams, "abc", temperature, seed: 1))!.Message, Does.StartWith(message));
+        string message = string.Create(
+            CultureInfo.InvariantCulture, $"Temperature must be 0 (always the most likely token) or a positive finite number; got {temperature}. (Parameter 'temperature')");
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => SequenceGenerator.Stream(model, Characters.Encode("ab"), temperature, seed: 1))!.Message, Is.EqualTo(message), "one line");
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => NgramGenerator.Stream(model: ngramModel, Characters, ngrams, "abc", temperature, seed: 1))!.Message, Is.EqualTo(message), "one line");
         Assert.That(SequenceGenerator.Generate(model, Characters.Encode("ab"), 3, 0f, seed: 1), Has.Length.EqualTo(3), "0 is the argmax");
     }
 

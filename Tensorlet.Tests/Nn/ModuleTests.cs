@@ -72,7 +72,7 @@ public sealed class ModuleTests
         Assert.That((tanh.Approximate, tanh.Function), Is.EqualTo((GeluApproximation.Tanh, Activation.GeluTanh)));
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Gelu((GeluApproximation)2))!;
         Assert.That(error.ParamName, Is.EqualTo("approximate"));
-        Assert.That(error.Message, Does.Contain("'none' or 'tanh'").And.Contain("was 2"));
+        Assert.That(error.Message, Is.EqualTo("GELU's approximation is None or Tanh, as nn.GELU's approximate is 'none' or 'tanh'; got 2. (Parameter 'approximate')"), "one line");
     }
 
     [Test]
@@ -179,12 +179,28 @@ public sealed class ModuleTests
     public void SizesPastWhatATensorHoldsAreRefusedByName()
     {
         var lstm = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Lstm(32, 1_000_000_000))!;
-        Assert.That(lstm.Message, Does.StartWith("LSTM gates (4 × hidden_size) must fit one tensor row: hidden_size is at most 536870911."));
+        Assert.That(lstm.Message, Is.EqualTo("LSTM gates (4 × hidden_size) must fit one tensor row: hidden_size is at most 536870911; got 1000000000. (Parameter 'hiddenSize')"));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Gru(32, 800_000_000));
         Assert.DoesNotThrow(() => _ = new Gru(32, 700_000_000), "3·H fits");
         using var workspace = new Workspace();
         var buffer = Assert.Throws<ArgumentOutOfRangeException>(() => workspace.Get(TestDevices.Get("cpu"), 100_000, 100_000))!;
         Assert.That(buffer.Message, Does.StartWith("A buffer of 100000 × 100000 = 10000000000 values is more than one tensor holds"));
+    }
+
+    private static IEnumerable<TestCaseData> ModuleArgumentsOutOfRange()
+    {
+        yield return new TestCaseData((Func<Module>)(() => new Dropout(1.5f)), "Dropout probability must be in [0, 1); got 1.5. (Parameter 'probability')").SetArgDisplayNames("Dropout");
+        yield return new TestCaseData((Func<Module>)(() => new Lstm(4, 4, dropout: 1f)), "Dropout probability must be in [0, 1); got 1. (Parameter 'dropout')").SetArgDisplayNames("Lstm dropout");
+        yield return new TestCaseData((Func<Module>)(() => new LayerNorm(4, epsilon: -1f)), "LayerNorm's epsilon must be a finite number ≥ 0; got -1. (Parameter 'epsilon')").SetArgDisplayNames("LayerNorm");
+        yield return new TestCaseData((Func<Module>)(() => new BatchNorm1d(4, momentum: 2f)), "BatchNorm1d's momentum must be in [0, 1], or null for a cumulative average; got 2. (Parameter 'momentum')").SetArgDisplayNames("BatchNorm1d");
+        yield return new TestCaseData((Func<Module>)(() => new Slice(-2, 3)), "A slice that starts 2 from the end has at most 2 elements; got 3. (Parameter 'count')").SetArgDisplayNames("Slice");
+        yield return new TestCaseData((Func<Module>)(() => ActivationModule.Create((Activation)99)), "Unknown activation 99. (Parameter 'function')").SetArgDisplayNames("activation");
+    }
+
+    [TestCaseSource(nameof(ModuleArgumentsOutOfRange))]
+    public void AModuleArgumentOutOfRangeIsRefusedInOneLineThatNamesIt(Func<Module> create, string message)
+    {
+        Assert.That(() => create().Dispose(), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo(message));
     }
 
     // nn.Embedding(padding_idx): a negative index counts from the end, [-V, V) is the range, and the padding row is

@@ -55,6 +55,7 @@ public sealed class OptimizerArgumentTests
         using var model = Built();
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => create(model.Parameters).Dispose());
         Assert.That(ex!.ParamName, Is.EqualTo(parameter));
+        Assert.That(ex.Message, Does.Not.Contain('\n'), "one line");
     }
 
     [Test]
