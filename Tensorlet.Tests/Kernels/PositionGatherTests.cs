@@ -102,8 +102,7 @@ public sealed class PositionGatherTests
         Assert.That(copies, Is.EqualTo(new[] { 2, 7, 1, 3, 0, 4, 6, 5 }));
 
         var outside = Assert.Throws<ArgumentOutOfRangeException>(() => Inverse([0, 5, 1], 5))!;
-        Assert.That(outside.Message.Split('\n')[0], Does.Contain("Index 5 at position 1 is outside [0, 5)"));
-        Assert.That(outside.ActualValue, Is.EqualTo(5));
+        Assert.That(outside.Message, Does.Contain("Index 5 at position 1 is outside [0, 5)").And.Not.Contain('\n'));
         var lengths = Assert.Throws<ArgumentException>(() => PositionGatherInverse.Build([0, 1], 2, new int[2], new int[2]))!;
         Assert.That(lengths.Message, Does.Contain("needs 3 starts and 2 copies; got 2 and 2").And.Not.Contain('\n'));
     }
