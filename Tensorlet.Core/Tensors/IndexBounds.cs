@@ -35,6 +35,9 @@ internal sealed class IndexBounds
     // The last target check that passed, until the next write; null when there is none.
     private PassedTargets? passedTargets;
 
+    // How many writes have been recorded: what a read-back saw is known only if none landed while it ran.
+    private long writes;
+
     public IndexBounds(long length)
     {
         if (length > 0)
@@ -78,6 +81,18 @@ internal sealed class IndexBounds
         return (min, max);
     }
 
+    /// <summary>The writes recorded so far: take it before a read-back, and give it to <see cref="Narrow"/> and <see cref="RememberPassedTargets"/> after.</summary>
+    public long Writes
+    {
+        get
+        {
+            lock (gate)
+            {
+                return writes;
+            }
+        }
+    }
+
     /// <summary>Records that elements [start, start + length), inside the buffer, now hold values in [min, max].</summary>
     public void Record(long start, long length, int min, int max)
     {
@@ -86,42 +101,68 @@ internal sealed class IndexBounds
             return;
         }
 
-        long end = start + length;
         lock (gate)
         {
+            writes++;
             passedTargets = null;
-            int first = 0;
-            while (regions[first].End <= start)
-            {
-                first++;
-            }
+            SetRegion(start, start + length, min, max);
+        }
+    }
 
-            int last = first;
-            while (last < regions.Count && regions[last].Start < end)
-            {
-                last++;
-            }
+    /// <summary>
+    /// Narrows the bound of [start, start + length) to [min, max], the values a read-back found there, unless a write
+    /// was recorded since <paramref name="writesBefore"/> (<see cref="Writes"/> before the read): that write's bound stands.
+    /// </summary>
+    public void Narrow(long writesBefore, long start, long length, int min, int max)
+    {
+        if (length <= 0)
+        {
+            return;
+        }
 
-            // The parts of the first and last overlapped regions outside the write keep their old bounds.
-            var head = regions[first];
-            var tail = regions[last - 1];
-            regions.RemoveRange(first, last - first);
-            int written = first;
-            if (head.Start < start)
+        lock (gate)
+        {
+            if (writes == writesBefore)
             {
-                regions.Insert(written++, head with { End = start });
+                SetRegion(start, start + length, min, max);
             }
+        }
+    }
 
-            regions.Insert(written, new Region(start, end, min, max));
-            if (tail.End > end)
-            {
-                regions.Insert(written + 1, tail with { Start = end });
-            }
+    private void SetRegion(long start, long end, int min, int max)
+    {
+        // Called under the gate.
+        int first = 0;
+        while (regions[first].End <= start)
+        {
+            first++;
+        }
 
-            while (regions.Count > MaxRegions)
-            {
-                written = MergeNarrowestPair(written);
-            }
+        int last = first;
+        while (last < regions.Count && regions[last].Start < end)
+        {
+            last++;
+        }
+
+        // The parts of the first and last overlapped regions outside the write keep their old bounds.
+        var head = regions[first];
+        var tail = regions[last - 1];
+        regions.RemoveRange(first, last - first);
+        int written = first;
+        if (head.Start < start)
+        {
+            regions.Insert(written++, head with { End = start });
+        }
+
+        regions.Insert(written, new Region(start, end, min, max));
+        if (tail.End > end)
+        {
+            regions.Insert(written + 1, tail with { Start = end });
+        }
+
+        while (regions.Count > MaxRegions)
+        {
+            written = MergeNarrowestPair(written);
         }
     }
 
@@ -131,13 +172,17 @@ internal sealed class IndexBounds
     /// <summary>
     /// Remembers that the targets in [start, start + length), as read back after the last write to the buffer, are each
     /// in [0, <paramref name="classes"/>) or equal to <paramref name="ignoreIndex"/>, and that
-    /// <paramref name="counted"/> of them are not <paramref name="ignoreIndex"/>.
+    /// <paramref name="counted"/> of them are not <paramref name="ignoreIndex"/>; unless a write was recorded since
+    /// <paramref name="writesBefore"/> (<see cref="Writes"/> before the read), which may have changed what was read.
     /// </summary>
-    public void RememberPassedTargets(long start, long length, int classes, int? ignoreIndex, int counted)
+    public void RememberPassedTargets(long writesBefore, long start, long length, int classes, int? ignoreIndex, int counted)
     {
         lock (gate)
         {
-            passedTargets = new PassedTargets(start, length, classes, ignoreIndex, counted);
+            if (writes == writesBefore)
+            {
+                passedTargets = new PassedTargets(start, length, classes, ignoreIndex, counted);
+            }
         }
     }
 

@@ -49,7 +49,7 @@ public sealed class IndexTensor : DeviceTensor<int>
     {
         if (MayHoldOutside(columns))
         {
-            var values = ReadBackAndBound();
+            var values = ReadBackAndBound(bounds.Writes);
             try
             {
                 IndexChecks.ThrowIfAnyColumnOutside(values.AsSpan(0, (int)Length), columns);
@@ -80,13 +80,14 @@ public sealed class IndexTensor : DeviceTensor<int>
             return remembered;
         }
 
-        var values = ReadBackAndBound();
+        long writesBefore = bounds.Writes;
+        var values = ReadBackAndBound(writesBefore);
         try
         {
             var exact = values.AsSpan(0, (int)Length);
             IndexChecks.ThrowIfAnyTargetOutside(exact, classes, ignoreIndex);
             int counted = ignoreIndex is { } skipped ? exact.Length - exact.Count(skipped) : exact.Length;
-            bounds.RememberPassedTargets(Offset, Length, classes, ignoreIndex, counted);
+            bounds.RememberPassedTargets(writesBefore, Offset, Length, classes, ignoreIndex, counted);
             return counted;
         }
         finally
@@ -133,13 +134,13 @@ public sealed class IndexTensor : DeviceTensor<int>
 
     // The slow path: the exact values, in the first Length elements of an array the caller returns to the shared pool,
     // whose range replaces the bound so that a false alarm is not raised again.
-    private int[] ReadBackAndBound()
+    private int[] ReadBackAndBound(long writesBefore)
     {
         var values = ArrayPool<int>.Shared.Rent((int)Length);
         var exact = values.AsSpan(0, (int)Length);
         CopyTo(exact);
         var (min, max) = IndexBounds.RangeOf(exact);
-        bounds.Record(Offset, Length, min, max);
+        bounds.Narrow(writesBefore, Offset, Length, min, max);
         return values;
     }
 }

@@ -82,7 +82,7 @@ public sealed class IndexBoundsTests
     public void APassedTargetCheckAnswersOnlyItselfAndOnlyUntilTheNextWrite()
     {
         var bounds = new IndexBounds(8);
-        bounds.RememberPassedTargets(2, 4, classes: 3, ignoreIndex: -100, counted: 3);
+        bounds.RememberPassedTargets(bounds.Writes, 2, 4, classes: 3, ignoreIndex: -100, counted: 3);
 
         Assert.That(bounds.CountedIfPassed(2, 4, 3, -100), Is.EqualTo(3));
         Assert.That(bounds.CountedIfPassed(2, 3, 3, -100), Is.Null, "another range");
@@ -93,9 +93,30 @@ public sealed class IndexBoundsTests
         bounds.Record(7, 1, 0, 0);
         Assert.That(bounds.CountedIfPassed(2, 4, 3, -100), Is.Null, "a write elsewhere in the buffer drops it");
 
-        bounds.RememberPassedTargets(2, 4, classes: 3, ignoreIndex: -100, counted: 3);
+        bounds.RememberPassedTargets(bounds.Writes, 2, 4, classes: 3, ignoreIndex: -100, counted: 3);
         bounds.Forget(0, 1);
         Assert.That(bounds.CountedIfPassed(2, 4, 3, -100), Is.Null, "a kernel's write drops it");
+    }
+
+    // Another thread's write can land while targets are read back and checked: the check saw values that may no longer
+    // be there, so neither its pass nor the range it read may outlive that write.
+    [Test]
+    public void AWriteDuringAReadBackKeepsItsBoundAndDropsTheCheck()
+    {
+        var bounds = new IndexBounds(8);
+        long before = bounds.Writes;
+        bounds.Record(0, 8, -100, 50); // the write, between the read and what the reader learned from it
+        bounds.Narrow(before, 0, 8, -100, 2);
+        bounds.RememberPassedTargets(before, 0, 8, classes: 3, ignoreIndex: -100, counted: 5);
+
+        Assert.That(bounds.Of(0, 8), Is.EqualTo((-100, 50)), "the write's bound stands");
+        Assert.That(bounds.CountedIfPassed(0, 8, 3, -100), Is.Null, "the check is not remembered");
+
+        before = bounds.Writes;
+        bounds.Narrow(before, 0, 8, -100, 2);
+        bounds.RememberPassedTargets(before, 0, 8, classes: 3, ignoreIndex: -100, counted: 5);
+        Assert.That(bounds.Of(0, 8), Is.EqualTo((-100, 2)), "with no write in between, the read narrows the bound");
+        Assert.That(bounds.CountedIfPassed(0, 8, 3, -100), Is.EqualTo(5));
     }
 
     [Test]
