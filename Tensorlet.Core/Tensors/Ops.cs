@@ -805,7 +805,7 @@ public static class Ops
         SameDevice(nameof(MaxPool1d), device, argmax);
         CheckPool1d(nameof(MaxPool1d), x, y, argmax, windows);
         device.Backend.MaxPool1d(x, y, argmax, windows);
-        argmax.RecordWritten(0, Math.Max(0, windows.Length - 1));
+        argmax.RecordWritten(-1, Math.Max(0, windows.Length - 1)); // −1: a window with no tap inside x
     }
 
     /// <summary>dx [N, C, L] = the gradient of <see cref="MaxPool1d"/>: each element the sum of dy [N, C, L_out] over the outputs whose argmax is its position.</summary>

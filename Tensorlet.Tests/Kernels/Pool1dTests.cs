@@ -60,7 +60,25 @@ public sealed class Pool1dTests
 
         Assert.That(y.ToArray(), Is.EqualTo(Array.ConvertAll(expected, v => (float)v)));
         Assert.That(argmax.ToArray(), Is.EqualTo(expectedArgmax));
-        Assert.That(argmax.Bound, Is.EqualTo((0, Math.Max(0, l - 1))), "the host's bound on the argmax is the row's positions, not the -7 it replaced");
+        Assert.That(argmax.Bound, Is.EqualTo((-1, Math.Max(0, l - 1))), "the host's bound on the argmax is the row's positions or -1, not the -7 it replaced");
+    }
+
+    // nn.MaxPool1d(2, stride=1, padding=1, dilation=3) over a row of 2: the one window's taps, −1 and 2, both lie in the
+    // padding (PyTorch gives −inf), so its argmax is −1, which the host's bound must allow.
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void TheArgmaxBoundHoldsTheMinusOneOfAWindowWithNoTapInsideX(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var g = Pool1dGeometry.Sliding(1, 2, kernelSize: 2, stride: 1, padding: 1, dilation: 3, countIncludePad: true);
+        using var x = device.FromArray([1f, 2f], 1, 1, 2);
+        using var y = device.Zeros(1, 1, g.OutputLength);
+        using var argmax = device.IndexFromArray(new int[g.OutputLength], g.OutputLength);
+        Ops.MaxPool1d(x, y, argmax, g);
+
+        var values = argmax.ToArray();
+        Assert.That(values, Does.Contain(-1), "a window with no tap inside x");
+        var (min, max) = argmax.Bound;
+        Assert.That(values, Is.All.InRange(min, max), "a bound is never narrower than the values");
     }
 
     [TestCaseSource(nameof(Cases))]
