@@ -21,7 +21,7 @@ public interface IOptimizer : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">There is no such group.</exception>
     float GetLearningRate(int group)
     {
-        ArgumentOutOfRangeException.ThrowIfNotEqual(group, 0);
+        ParameterGroupLayout.CheckGroup(group, 1);
         return LearningRate;
     }
 
@@ -29,7 +29,7 @@ public interface IOptimizer : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">There is no such group, or the rate is negative or not finite.</exception>
     void SetLearningRate(int group, float learningRate)
     {
-        ArgumentOutOfRangeException.ThrowIfNotEqual(group, 0);
+        ParameterGroupLayout.CheckGroup(group, 1);
         LearningRate = learningRate;
     }
 
@@ -43,7 +43,7 @@ public interface IOptimizer : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">There is no such group.</exception>
     float? GetInitialLearningRate(int group)
     {
-        ArgumentOutOfRangeException.ThrowIfNotEqual(group, 0);
+        ParameterGroupLayout.CheckGroup(group, 1);
         return null;
     }
 
@@ -52,7 +52,7 @@ public interface IOptimizer : IDisposable
     /// (a schedule sets it when the group has none). This default keeps nothing.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">There is no such group, or the rate is negative or not finite.</exception>
-    void SetInitialLearningRate(int group, float learningRate) => ArgumentOutOfRangeException.ThrowIfNotEqual(group, 0);
+    void SetInitialLearningRate(int group, float learningRate) => ParameterGroupLayout.CheckGroup(group, 1);
 
     /// <summary>How many steps have been taken.</summary>
     int StepCount { get; }

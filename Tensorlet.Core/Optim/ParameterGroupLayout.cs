@@ -318,13 +318,20 @@ internal sealed class ParameterGroupLayout
         }
     }
 
-    private int CheckGroup(int group)
+    /// <summary>
+    /// <paramref name="group"/>, when it is one of an optimizer's <paramref name="count"/> groups [0, count); the one
+    /// check of a group number, for the layout and for <see cref="IOptimizer"/>'s single-group defaults.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such group.</exception>
+    internal static int CheckGroup(int group, int count)
     {
-        if ((uint)group >= (uint)Count)
+        if ((uint)group >= (uint)count)
         {
-            throw new ArgumentOutOfRangeException(nameof(group), group, $"The optimizer has {Count} parameter group{(Count == 1 ? "" : "s")}; got group {group}.");
+            throw new ArgumentOutOfRangeException(nameof(group), $"The optimizer has {count} parameter group{(count == 1 ? "" : "s")}; got group {group}.");
         }
 
         return group;
     }
+
+    private int CheckGroup(int group) => CheckGroup(group, Count);
 }

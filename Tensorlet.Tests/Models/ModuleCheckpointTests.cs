@@ -775,7 +775,7 @@ public sealed class ModuleCheckpointTests
         }
     }
 
-    private sealed class HalvingOptimizer(ParameterCollection parameters) : IOptimizer
+    internal sealed class HalvingOptimizer(ParameterCollection parameters) : IOptimizer
     {
         public ParameterCollection Parameters => parameters;
 

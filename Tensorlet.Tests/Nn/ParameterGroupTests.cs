@@ -2,6 +2,7 @@ using NUnit.Framework;
 using Tensorlet.Nn;
 using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
+using Tensorlet.Tests.Models;
 
 namespace Tensorlet.Tests.Nn;
 
@@ -81,12 +82,32 @@ public sealed class ParameterGroupTests
         sgd.SetLearningRate(1, 0.25f);
         Assert.That((sgd.LearningRate, sgd.GetLearningRate(1)), Is.EqualTo((0.1f, 0.25f)));
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => sgd.SetLearningRate(1, float.NaN))!.ParamName, Is.EqualTo("learningRate"));
-        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => sgd.GetLearningRate(2))!.Message, Does.StartWith("The optimizer has 2 parameter groups; got group 2."));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => sgd.GetLearningRate(2))!.Message, Is.EqualTo("The optimizer has 2 parameter groups; got group 2. (Parameter 'group')"), "one line");
         Assert.Throws<ArgumentOutOfRangeException>(() => sgd.SetLearningRate(-1, 0.1f));
         Assert.That(sgd.GetLearningRate(1), Is.EqualTo(0.25f), "a refused rate leaves the old one");
 
         sgd.LearningRate = 0.01f;
         Assert.That((sgd.GetLearningRate(0), sgd.GetLearningRate(1)), Is.EqualTo((0.01f, 0.01f)), "as a loop over param_groups");
+    }
+
+    // IOptimizer's defaults, for an optimizer that keeps no groups, are those of one group, 0.
+    [Test]
+    public void AnOptimizerWithoutGroupsHasGroupZeroOnlyAndRefusesAnotherInOneLine()
+    {
+        using var model = FreezingTests.Model(TestDevices.Get("cpu"));
+        using var halving = new ModuleCheckpointTests.HalvingOptimizer(model.Parameters);
+        IOptimizer optimizer = halving;
+        Assert.That((optimizer.GroupCount, optimizer.GetLearningRate(0), optimizer.GetInitialLearningRate(0)), Is.EqualTo((1, 0.5f, (float?)null)));
+        foreach (int group in new[] { 1, -1 })
+        {
+            string expected = $"The optimizer has 1 parameter group; got group {group}. (Parameter 'group')";
+            Assert.That(() => optimizer.GetLearningRate(group), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo(expected));
+            Assert.That(() => optimizer.SetLearningRate(group, 0.1f), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo(expected));
+            Assert.That(() => optimizer.GetInitialLearningRate(group), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo(expected));
+            Assert.That(() => optimizer.SetInitialLearningRate(group, 0.1f), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.EqualTo(expected));
+        }
+
+        Assert.That(halving.LearningRate, Is.EqualTo(0.5f), "a refused group sets nothing");
     }
 
     // The optimizers' settings read back as the constructor's defaults, whatever the first group sets.
