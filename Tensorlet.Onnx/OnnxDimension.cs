@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Onnx;
 
 /// <summary>One dimension of a graph input or output: a fixed size, or a symbolic name (e.g. <c>"T"</c>) the caller chooses at run time.</summary>
@@ -24,7 +26,7 @@ internal readonly record struct OnnxDimension
     /// <summary>A fixed size.</summary>
     public static OnnxDimension Fixed(long size)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        ArgumentChecks.ThrowIfNegative(size);
         return new(size, null);
     }
 

@@ -237,7 +237,11 @@ internal sealed class OnnxGraphBuilder
     {
         if (mode != PaddingMode.Circular)
         {
-            ArgumentOutOfRangeException.ThrowIfEqual(mode, PaddingMode.Zeros);
+            if (mode == PaddingMode.Zeros)
+            {
+                throw new ArgumentOutOfRangeException(nameof(mode), "Pad1d's mode must be Reflect, Replicate or Circular (zeros are the convolution's own pads); got Zeros.");
+            }
+
             return Node("Pad", prefix, [input, Int64Constant([0, 0, left, 0, 0, right])], [String("mode", mode == PaddingMode.Reflect ? "reflect" : "edge")]);
         }
 
@@ -293,7 +297,7 @@ internal sealed class OnnxGraphBuilder
     /// </summary>
     public string Slice(string input, int start, int count, string name = "slice", int axis = 0)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentChecks.ThrowIfNegativeOrZero(count);
         long end = start < 0 && start + count >= 0 ? long.MaxValue : start + count;
         return Node("Slice", name, [input, Int64Constant([start]), Int64Constant([end]), Int64Constant([axis])]);
     }
@@ -311,7 +315,7 @@ internal sealed class OnnxGraphBuilder
     /// </summary>
     public string OneHot(string indices, int depth, string name = "one_hot")
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(depth);
+        ArgumentChecks.ThrowIfNegativeOrZero(depth);
         var depthValue = Int64Constant([depth]);
         var values = AddTensor(Fresh(name + ".values"), [2], [0f, 1f]);
         return Node("OneHot", name, [indices, depthValue, values]);
@@ -327,7 +331,7 @@ internal sealed class OnnxGraphBuilder
     /// </summary>
     public RecurrentOutputs Lstm(string prefix, int numLayers, string input, string initialHidden, string initialCell, bool bidirectional = false)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        ArgumentChecks.ThrowIfNegativeOrZero(numLayers);
         int directions = bidirectional ? 2 : 1;
         var finalHidden = new List<string>();
         var finalCell = new List<string>();
@@ -357,7 +361,7 @@ internal sealed class OnnxGraphBuilder
     /// </summary>
     public RecurrentOutputs Gru(string prefix, int numLayers, string input, string initialHidden, bool bidirectional = false)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        ArgumentChecks.ThrowIfNegativeOrZero(numLayers);
         int directions = bidirectional ? 2 : 1;
         var finalHidden = new List<string>();
         string x = input;

@@ -1,6 +1,7 @@
 using Tensorlet.Backends;
 using Tensorlet.Backends.Cpu;
 using Tensorlet.Backends.Ilgpu;
+using Tensorlet.Kernels;
 
 namespace Tensorlet;
 
@@ -72,7 +73,7 @@ public sealed class Device : IDisposable
     public static Device Create(string name, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(name);
-        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        ArgumentChecks.ThrowIfNegative(threads);
         var normalized = name.Trim().ToLowerInvariant();
         switch (normalized)
         {
@@ -112,7 +113,7 @@ public sealed class Device : IDisposable
     /// <summary>A <c>cpu</c> device whose kernels run with <paramref name="plan"/> instead of this process's (tests and benchmarks compare plans).</summary>
     internal static Device CreateCpu(int threads, Kernels.Cpu.CpuKernelPlan plan)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        ArgumentChecks.ThrowIfNegative(threads);
         return new Device(DeviceKind.Cpu, "cpu", new CpuBackend(CpuThreads(threads), plan));
     }
 

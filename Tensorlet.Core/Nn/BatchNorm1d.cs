@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tensorlet.Kernels;
 
 namespace Tensorlet.Nn;
 
@@ -43,7 +44,7 @@ public sealed class BatchNorm1d : Module
     /// <exception cref="ArgumentOutOfRangeException">C is not positive, ε is negative or not finite, or the momentum is outside [0, 1].</exception>
     public BatchNorm1d(int numFeatures, float epsilon = 1e-5f, float? momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numFeatures);
+        ArgumentChecks.ThrowIfNegativeOrZero(numFeatures);
         if (!(epsilon >= 0f) || float.IsInfinity(epsilon))
         {
             throw new ArgumentOutOfRangeException(nameof(epsilon), string.Create(CultureInfo.InvariantCulture, $"BatchNorm1d's epsilon must be a finite number ≥ 0; got {epsilon}."));

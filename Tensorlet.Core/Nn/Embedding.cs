@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -23,8 +25,8 @@ public sealed class Embedding : Module
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or <paramref name="paddingIdx"/> is outside [−numEmbeddings, numEmbeddings).</exception>
     public Embedding(int numEmbeddings, int embeddingDim, int? paddingIdx = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numEmbeddings);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(embeddingDim);
+        ArgumentChecks.ThrowIfNegativeOrZero(numEmbeddings);
+        ArgumentChecks.ThrowIfNegativeOrZero(embeddingDim);
         if (paddingIdx is { } padding && (padding < -numEmbeddings || padding >= numEmbeddings))
         {
             // Without the actual value, whose overload adds a second line to the message: the text names it.

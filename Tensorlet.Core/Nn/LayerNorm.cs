@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tensorlet.Kernels;
 
 namespace Tensorlet.Nn;
 
@@ -35,7 +36,7 @@ public sealed class LayerNorm : Module
     /// <exception cref="ArgumentOutOfRangeException">D is not positive, or ε is negative or not finite.</exception>
     public LayerNorm(int normalizedShape, float epsilon = 1e-5f, bool elementwiseAffine = true, bool bias = true)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(normalizedShape);
+        ArgumentChecks.ThrowIfNegativeOrZero(normalizedShape);
         if (!(epsilon >= 0f) || float.IsInfinity(epsilon))
         {
             throw new ArgumentOutOfRangeException(nameof(epsilon), string.Create(CultureInfo.InvariantCulture, $"LayerNorm's epsilon must be a finite number ≥ 0; got {epsilon}."));

@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -28,8 +30,8 @@ public sealed class Linear : Module
     /// <param name="bias">Whether the layer has a <c>bias</c> (nn.Linear's <c>bias</c>).</param>
     public Linear(int inFeatures, int outFeatures, bool bias = true)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
+        ArgumentChecks.ThrowIfNegativeOrZero(inFeatures);
+        ArgumentChecks.ThrowIfNegativeOrZero(outFeatures);
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         hasBias = bias;

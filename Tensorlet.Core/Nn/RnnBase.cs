@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tensorlet.Kernels;
 
 namespace Tensorlet.Nn;
 
@@ -64,9 +65,9 @@ public abstract class RnnBase : Module
 
     private protected RnnBase(string cellName, int gateCount, int inputSize, int hiddenSize, int numLayers, float dropout, bool batchFirst, bool bidirectional)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        ArgumentChecks.ThrowIfNegativeOrZero(inputSize);
+        ArgumentChecks.ThrowIfNegativeOrZero(hiddenSize);
+        ArgumentChecks.ThrowIfNegativeOrZero(numLayers);
         if ((long)gateCount * hiddenSize > int.MaxValue)
         {
             // The gates of one row are gateCount·H values wide; past int they would wrap to a negative width.
@@ -868,8 +869,8 @@ public abstract class RnnBase : Module
 
     private void CheckSizes(int rows, int steps, int batch, RnnState? initialState, RnnState? finalState)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        ArgumentChecks.ThrowIfNegativeOrZero(steps);
+        ArgumentChecks.ThrowIfNegativeOrZero(batch);
         if (rows != steps * batch)
         {
             throw new ArgumentException($"The {cellName} input has {rows} rows but steps × batch = {steps} × {batch} = {steps * batch}.");

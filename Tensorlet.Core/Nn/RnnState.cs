@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -197,7 +199,7 @@ public abstract class RnnState : IDisposable
     private protected static Tensor[] Zeros(Device device, int layers, int batch, int hiddenSize)
     {
         ArgumentNullException.ThrowIfNull(device);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        ArgumentChecks.ThrowIfNegativeOrZero(batch);
         return [.. Enumerable.Range(0, layers).Select(_ => device.Zeros(batch, hiddenSize))];
     }
 }

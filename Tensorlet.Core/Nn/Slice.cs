@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Nn;
 
 /// <summary>
@@ -36,7 +38,7 @@ public sealed class Slice : Module
     /// <param name="dim">The dimension, as torch.narrow's dim: 0 for the first; negative counts from the last (−1).</param>
     public Slice(int start, int count, int dim = 0)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentChecks.ThrowIfNegativeOrZero(count);
         if (start < 0 && start + count > 0)
         {
             throw new ArgumentOutOfRangeException(nameof(count), $"A slice that starts {-start} from the end has at most {-start} elements; got {count}.");

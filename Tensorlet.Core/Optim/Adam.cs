@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Optim;
@@ -102,7 +103,7 @@ public sealed class Adam : Optimizer
     public void LoadState(AdamState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ArgumentOutOfRangeException.ThrowIfNegative(state.Step);
+        ArgumentChecks.ThrowIfNegative(state.Step);
         if (state.FirstMoment.Length != firstMoment.Length || state.SecondMoment.Length != secondMoment.Length)
         {
             throw new ArgumentException($"The saved optimizer state holds {state.FirstMoment.Length} moments but the model has {firstMoment.Length} parameters.");

@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Optim;
 
 /// <summary>
@@ -32,7 +34,7 @@ public sealed class CosineAnnealingLR : LearningRateSchedule
     // Before the base records any initial rate: a refused schedule leaves the optimizer as it was.
     private static IOptimizer Checked(IOptimizer optimizer, int tMax, double etaMin)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tMax);
+        ArgumentChecks.ThrowIfNegativeOrZero(tMax);
         HyperparameterChecks.NonNegative(etaMin, nameof(etaMin));
         return optimizer;
     }

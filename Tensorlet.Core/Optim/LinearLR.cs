@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tensorlet.Kernels;
 
 namespace Tensorlet.Optim;
 
@@ -50,7 +51,7 @@ public sealed class LinearLR : LearningRateSchedule
             throw new ArgumentOutOfRangeException(nameof(endFactor), string.Create(CultureInfo.InvariantCulture, $"endFactor must be in [0, 1]; got {endFactor}."));
         }
 
-        ArgumentOutOfRangeException.ThrowIfNegative(totalIters);
+        ArgumentChecks.ThrowIfNegative(totalIters);
         return optimizer;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tensorlet.Kernels;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Optim;
@@ -114,7 +115,7 @@ public sealed class RMSprop : Optimizer
     public void LoadState(RMSpropState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ArgumentOutOfRangeException.ThrowIfNegative(state.Step);
+        ArgumentChecks.ThrowIfNegative(state.Step);
         Buffer(state.SquareAverage, squareAverage, "square_avg", "mean square (square_avg)", "it always does", "");
         Buffer(state.MomentumBuffer, momentumBuffer, "momentum_buffer", "momentum buffer (momentum_buffer)", "it has momentum", "no group has momentum");
         Buffer(state.GradientAverage, gradientAverage, "grad_avg", "mean gradient (grad_avg)", "it is centered", "it is not centered");

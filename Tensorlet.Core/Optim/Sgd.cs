@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Optim;
@@ -92,7 +93,7 @@ public sealed class Sgd : Optimizer
     public void LoadState(SgdState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ArgumentOutOfRangeException.ThrowIfNegative(state.Step);
+        ArgumentChecks.ThrowIfNegative(state.Step);
         if ((state.MomentumBuffer is null) != (momentumBuffer is null))
         {
             throw new ArgumentException(state.MomentumBuffer is null

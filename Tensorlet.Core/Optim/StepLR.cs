@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Optim;
 
 /// <summary>torch.optim.lr_scheduler.StepLR: the learning rate is multiplied by <see cref="Gamma"/> every <see cref="StepSize"/> epochs.</summary>
@@ -7,7 +9,7 @@ public sealed class StepLR : LearningRateSchedule
     public StepLR(IOptimizer optimizer, int stepSize, double gamma = 0.1)
         : base(optimizer)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepSize);
+        ArgumentChecks.ThrowIfNegativeOrZero(stepSize);
         HyperparameterChecks.NonNegative(gamma, nameof(gamma));
         StepSize = stepSize;
         Gamma = gamma;

@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Optim;
 
 /// <summary>
@@ -12,7 +14,7 @@ public sealed class WarmupCosineLR : LearningRateSchedule
     public WarmupCosineLR(IOptimizer optimizer, int warmupSteps, int totalSteps)
         : base(optimizer)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
+        ArgumentChecks.ThrowIfNegative(warmupSteps);
         if (totalSteps <= warmupSteps)
         {
             throw new ArgumentOutOfRangeException(nameof(totalSteps), $"The total steps must exceed the warm-up steps ({warmupSteps}); got {totalSteps}.");

@@ -564,7 +564,7 @@ public static class Ops
         SameLength(nameof(AdamStep), parameters, gradients);
         SameLength(nameof(AdamStep), parameters, m);
         SameLength(nameof(AdamStep), parameters, v);
-        ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
+        ArgumentChecks.ThrowIfLessThan(step, 1);
         device.Backend.AdamStep(parameters, gradients, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
     }
 

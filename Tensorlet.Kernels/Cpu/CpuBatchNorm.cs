@@ -311,9 +311,9 @@ internal static unsafe class CpuBatchNorm
 
     private static void CheckSizes(int xLength, int outLength, int n, int channels, int inner)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfNegative(channels);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inner);
+        ArgumentChecks.ThrowIfNegative(n);
+        ArgumentChecks.ThrowIfNegative(channels);
+        ArgumentChecks.ThrowIfNegativeOrZero(inner);
         long length = (long)n * channels * inner;
         CheckLength(xLength, length, "x");
         CheckLength(outLength, length, "the output");

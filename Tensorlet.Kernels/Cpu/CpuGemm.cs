@@ -150,8 +150,8 @@ internal static unsafe class CpuGemm
     /// <returns>The packed matrix; the caller owns and disposes it. GEMMs with it use its geometry.</returns>
     public static PackedMatrix PackB(bool transposeB, int k, int n, ReadOnlySpan<float> b, int threads = 1, PackedMatrix? reuse = null, GemmGeometry? geometry = null, int groups = 1)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(k);
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentChecks.ThrowIfNegative(k);
+        ArgumentChecks.ThrowIfNegative(n);
         if (b.Length < (long)k * n)
         {
             throw new ArgumentException($"B has {b.Length} floats; op(B) [{k}, {n}] needs {(long)k * n}.", nameof(b));
@@ -229,9 +229,9 @@ internal static unsafe class CpuGemm
 
     private static void CheckSizes(int m, int n, int k, long aLength, long bLength, long cLength)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(m);
-        ArgumentOutOfRangeException.ThrowIfNegative(n);
-        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentChecks.ThrowIfNegative(m);
+        ArgumentChecks.ThrowIfNegative(n);
+        ArgumentChecks.ThrowIfNegative(k);
         if (aLength < (long)m * k || bLength < (long)k * n || cLength < (long)m * n)
         {
             throw new ArgumentException(

@@ -167,8 +167,8 @@ internal static unsafe class CpuLayerNorm
 
     private static void CheckSizes(int xLength, int outLength, int rows, int columns, int weightLength, int biasLength)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        ArgumentChecks.ThrowIfNegative(rows);
+        ArgumentChecks.ThrowIfNegative(columns);
         if (rows > 0 && columns == 0)
         {
             throw new ArgumentOutOfRangeException(nameof(columns), "A layer norm needs at least one element per row.");

@@ -279,8 +279,8 @@ internal static unsafe class CpuLstmCell
 
     internal static long CheckSizes(int batch, int hidden)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(batch);
-        ArgumentOutOfRangeException.ThrowIfNegative(hidden);
+        ArgumentChecks.ThrowIfNegative(batch);
+        ArgumentChecks.ThrowIfNegative(hidden);
         return (long)batch * hidden;
     }
 

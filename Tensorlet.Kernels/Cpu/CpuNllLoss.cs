@@ -28,8 +28,8 @@ internal static unsafe class CpuNllLoss
     public static void Rows(
         ReadOnlySpan<float> input, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dInput, int rows, int classes, float gradScale, int threads = 1, int? ignoreIndex = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        ArgumentOutOfRangeException.ThrowIfNegative(classes);
+        ArgumentChecks.ThrowIfNegative(rows);
+        ArgumentChecks.ThrowIfNegative(classes);
         long length = (long)rows * classes;
         CheckLength(input.Length, length, nameof(input));
         CheckLength(dInput.Length, length, nameof(dInput));

@@ -344,8 +344,8 @@ internal static unsafe class CpuSoftmax
 
     private static long CheckSizes(int rows, int classes)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        ArgumentOutOfRangeException.ThrowIfNegative(classes);
+        ArgumentChecks.ThrowIfNegative(rows);
+        ArgumentChecks.ThrowIfNegative(classes);
 
         return (long)rows * classes;
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Tensorlet.Kernels;
 
 namespace Tensorlet.Models.Data;
 
@@ -79,7 +80,7 @@ public sealed class CharIds
     /// <summary>Copies ids [<paramref name="start"/>, start + destination.Length) into <paramref name="destination"/>.</summary>
     public void CopyTo(int start, Span<int> destination)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentChecks.ThrowIfNegative(start);
         if ((long)start + destination.Length > Length)
         {
             throw new ArgumentOutOfRangeException(nameof(start), $"{destination.Length} ids from {start} run past the text's {Length} characters.");
@@ -111,8 +112,8 @@ public sealed class CharIds
     /// <summary>Characters [<paramref name="start"/>, start + length) as a view of the same storage.</summary>
     public CharIds Slice(int start, int length)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(start);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentChecks.ThrowIfNegative(start);
+        ArgumentChecks.ThrowIfNegative(length);
         if ((long)start + length > Length)
         {
             throw new ArgumentOutOfRangeException(nameof(length), $"{length} characters from {start} run past the text's {Length}.");
@@ -124,8 +125,8 @@ public sealed class CharIds
     /// <summary>Zeroed storage for <paramref name="length"/> ids of a vocabulary of <paramref name="vocabularySize"/>.</summary>
     internal static CharIds Allocate(int length, int vocabularySize)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabularySize);
+        ArgumentChecks.ThrowIfNegative(length);
+        ArgumentChecks.ThrowIfNegativeOrZero(vocabularySize);
         return vocabularySize <= 1 << 8 ? new CharIds(new byte[length], null, null, 0, length, vocabularySize)
             : vocabularySize <= 1 << 16 ? new CharIds(null, new ushort[length], null, 0, length, vocabularySize)
             : new CharIds(null, null, new int[length], 0, length, vocabularySize);

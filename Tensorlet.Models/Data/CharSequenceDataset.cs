@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Models.Data;
 
 /// <summary>
@@ -103,8 +105,7 @@ public sealed class CharSequenceDataset
 
     private int Row(int index)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        ArgumentChecks.ThrowIfOutside(index, 0, Count);
         return index * SequenceLength;
     }
 

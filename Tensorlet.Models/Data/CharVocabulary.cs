@@ -1,4 +1,5 @@
 using System.Text;
+using Tensorlet.Kernels;
 
 namespace Tensorlet.Models.Data;
 
@@ -59,7 +60,7 @@ public sealed class CharVocabulary : IEquatable<CharVocabulary>
     public string QuoteMissingFrom(CharVocabulary other, int listed = 8)
     {
         ArgumentNullException.ThrowIfNull(other);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(listed);
+        ArgumentChecks.ThrowIfNegativeOrZero(listed);
         var missing = characters.Where(c => !other.Contains(c)).ToArray();
         string more = missing.Length > listed ? $" and {missing.Length - listed} more" : "";
         return string.Join(", ", missing.Take(listed).Select(Quote)) + more;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Tensorlet.Kernels;
 
 namespace Tensorlet.Models.Data;
 
@@ -66,7 +67,7 @@ public sealed class NgramVocabulary
     /// <summary>A vocabulary of the given n-grams (each of <paramref name="ngramOrder"/> characters; duplicates ignored; sorted ordinally).</summary>
     public static NgramVocabulary FromNgrams(int ngramOrder, IEnumerable<string> ngrams)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ngramOrder);
+        ArgumentChecks.ThrowIfNegativeOrZero(ngramOrder);
         ArgumentNullException.ThrowIfNull(ngrams);
         var sorted = ngrams.Distinct(StringComparer.Ordinal).ToArray();
         foreach (var ngram in sorted)

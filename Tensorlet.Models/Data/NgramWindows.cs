@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Models.Data;
 
 /// <summary>
@@ -27,10 +29,10 @@ public static class NgramWindows
     /// </summary>
     public static int PerSequence(int sequenceLength, int ngramOrder, int? windowsPerSequence = NotebookWindowsPerSequence)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ngramOrder);
+        ArgumentChecks.ThrowIfNegativeOrZero(ngramOrder);
         if (windowsPerSequence is { } limit)
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(limit, nameof(windowsPerSequence));
+            ArgumentChecks.ThrowIfNegative(limit, nameof(windowsPerSequence));
         }
 
         return Math.Min(windowsPerSequence ?? int.MaxValue, Math.Max(0, sequenceLength - ngramOrder));

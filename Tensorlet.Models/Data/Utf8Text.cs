@@ -1,4 +1,5 @@
 using System.Text;
+using Tensorlet.Kernels;
 
 namespace Tensorlet.Models.Data;
 
@@ -18,7 +19,7 @@ public static class Utf8Text
     public static string ReadFile(string path, int maxCharacters)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxCharacters);
+        ArgumentChecks.ThrowIfNegative(maxCharacters);
         if (Directory.Exists(path))
         {
             throw new CorpusException(path, $"{path} is a folder; give a UTF-8 text file.");

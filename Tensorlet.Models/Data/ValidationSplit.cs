@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tensorlet.Kernels;
 
 namespace Tensorlet.Models.Data;
 
@@ -94,7 +95,7 @@ public sealed class ValidationSplit
     /// </summary>
     public static ValidationSplit Tail(int count, double fraction = DefaultFraction)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentChecks.ThrowIfNegative(count);
         if (!(fraction >= 0 && fraction <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(fraction), string.Create(CultureInfo.InvariantCulture, $"The validation fraction is between 0 and 1; got {fraction}."));

@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Models.Modeling;
@@ -14,7 +15,7 @@ internal sealed class ShapeCache
 
     public IndexTensor TimeMajor(IndexTensor flat, int batch)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        ArgumentChecks.ThrowIfNegativeOrZero(batch);
         int steps = (int)(flat.Length / batch);
         var view = ids.Find(flat.Storage, flat.Offset, [steps, batch]);
         return view is not null && !view.IsDisposed ? view : ids.Add(flat.Storage, flat.Offset, [steps, batch], flat.Reshape(steps, batch));

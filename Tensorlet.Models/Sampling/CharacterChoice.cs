@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Models.Sampling;
 
 /// <summary>
@@ -29,7 +31,7 @@ internal static class CharacterChoice
     /// </summary>
     public static int Draw(ReadOnlySpan<float> probabilities, int topK, double u, Span<float> scratch)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        ArgumentChecks.ThrowIfNegative(topK);
         float threshold = 0;
         if (topK > 0 && topK < probabilities.Length)
         {

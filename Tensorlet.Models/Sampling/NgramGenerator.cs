@@ -1,4 +1,5 @@
 using System.Text;
+using Tensorlet.Kernels;
 using Tensorlet.Models.Data;
 using Tensorlet.Models.Modeling;
 
@@ -26,7 +27,7 @@ public static class NgramGenerator
     /// </summary>
     public static string Generate(NgramMlp model, CharVocabulary characters, NgramVocabulary ngrams, string start, int length, float temperature, int seed)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentChecks.ThrowIfNegative(length);
         var text = new StringBuilder(length);
         foreach (var c in Stream(model, characters, ngrams, start, temperature, seed).Take(length))
         {
@@ -56,7 +57,7 @@ public static class NgramGenerator
                 $"The n-gram model needs a start text of at least n = {n} characters; \"{start}\" has {runes.Length}.", nameof(start));
         }
 
-        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        ArgumentChecks.ThrowIfNegative(topK);
         CategoricalSampler.CheckTemperature(temperature);
         return Draws(model, characters, ngrams, runes[^n..], temperature, seed, topK);
     }

@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Models.Training;
 using Tensorlet.Nn;
 
@@ -32,7 +33,7 @@ public static class SequenceGenerator
     /// to carry the state (a model without recurrent modules then re-runs the whole text so far).</param>
     public static int[] Generate(Module model, ReadOnlySpan<int> start, int length, float temperature, int seed, int topK = 0, int? window = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentChecks.ThrowIfNegative(length);
         var result = new int[length];
         int i = 0;
         foreach (int id in Stream(model, start.ToArray(), temperature, seed, topK, window))
@@ -67,11 +68,11 @@ public static class SequenceGenerator
             throw new ArgumentException("Generation needs a start text of at least one token.", nameof(start));
         }
 
-        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        ArgumentChecks.ThrowIfNegative(topK);
         CategoricalSampler.CheckTemperature(temperature);
         if (window is int w)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(w, nameof(window));
+            ArgumentChecks.ThrowIfNegativeOrZero(w, nameof(window));
         }
 
         _ = model.Parameters; // a clear error for a model that is not built

@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Models.Training;
@@ -106,7 +107,7 @@ internal static class BatchBuffers
     /// <exception cref="ArgumentOutOfRangeException">The batch is not positive, or its buffer would not fit one array.</exception>
     public static int Capacity(int batchSize, int perExample, string what)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentChecks.ThrowIfNegativeOrZero(batchSize);
         long count = (long)batchSize * perExample;
         return count <= Array.MaxLength
             ? (int)count

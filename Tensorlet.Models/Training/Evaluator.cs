@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Models.Modeling;
 using Tensorlet.Nn;
 
@@ -73,13 +74,13 @@ public static class Evaluator
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(source);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentChecks.ThrowIfNegativeOrZero(batchSize);
 
         // A mean over no targets is NaN, which would pass for a score; an empty set is refused (as the Trainer refuses
         // an empty validation set).
         if (maxExamples is { } max)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max, nameof(maxExamples));
+            ArgumentChecks.ThrowIfNegativeOrZero(max, nameof(maxExamples));
         }
 
         if (source.Count == 0)

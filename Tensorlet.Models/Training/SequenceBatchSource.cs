@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Models.Training;
 
 /// <summary>
@@ -12,7 +14,7 @@ public sealed class SequenceBatchSource : IBatchSource
     public SequenceBatchSource(int[] sequences, int sequenceLength)
     {
         ArgumentNullException.ThrowIfNull(sequences);
-        ArgumentOutOfRangeException.ThrowIfLessThan(sequenceLength, 2);
+        ArgumentChecks.ThrowIfLessThan(sequenceLength, 2);
         if (sequences.Length % sequenceLength != 0)
         {
             throw new ArgumentException($"{sequences.Length} ids do not make whole sequences of {sequenceLength}.", nameof(sequences));

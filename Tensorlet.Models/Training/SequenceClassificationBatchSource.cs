@@ -1,3 +1,5 @@
+using Tensorlet.Kernels;
+
 namespace Tensorlet.Models.Training;
 
 /// <summary>
@@ -23,7 +25,7 @@ public sealed class SequenceClassificationBatchSource : IBatchSource
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(labels);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
+        ArgumentChecks.ThrowIfNegativeOrZero(steps);
         if ((long)labels.Length * steps != tokens.Length)
         {
             throw new ArgumentException($"{tokens.Length} token ids are not {labels.Length} examples of {steps} steps (that would be {(long)labels.Length * steps}).", nameof(tokens));

@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Models.Data;
 
 namespace Tensorlet.Models.Training;
@@ -25,8 +26,8 @@ public sealed class StreamBatchSource : IBatchSource
     public StreamBatchSource(CharIds text, int streams, int sequenceLength)
     {
         ArgumentNullException.ThrowIfNull(text);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(streams);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequenceLength);
+        ArgumentChecks.ThrowIfNegativeOrZero(streams);
+        ArgumentChecks.ThrowIfNegativeOrZero(sequenceLength);
         this.text = text;
         Streams = streams;
         SequenceLength = sequenceLength;

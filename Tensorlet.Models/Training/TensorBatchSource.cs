@@ -90,7 +90,11 @@ public sealed class TensorBatchSource<TInput, TTarget> : IBatchSource<TInput, TT
         long count = 1;
         foreach (int d in shape)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(d, name);
+            if (d < 1)
+            {
+                throw new ArgumentOutOfRangeException(name, $"Every size of {name} must be at least 1; got {Tensor.FormatShape(shape)}.");
+            }
+
             count *= d;
         }
 

@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Models.Data;
 
 namespace Tensorlet.Models.Training;
@@ -18,7 +19,7 @@ public sealed class TextWindowBatchSource : IBatchSource
     public TextWindowBatchSource(CharIds text, int sequenceLength)
     {
         ArgumentNullException.ThrowIfNull(text);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequenceLength);
+        ArgumentChecks.ThrowIfNegativeOrZero(sequenceLength);
         this.text = text;
         SequenceLength = sequenceLength;
         window = new int[sequenceLength + 1];
