@@ -24,6 +24,32 @@ internal static class ElementwiseTestData
 
     public static double[] ToDouble(float[] x) => Array.ConvertAll(x, v => (double)v);
 
+    /// <summary>
+    /// Asserts that each element of a float sum of at most <paramref name="terms"/> terms is within (terms + 1)·u·Σ|terms|
+    /// of the float64 sum (u the float32 rounding unit), <paramref name="magnitude"/> holding Σ|terms| element by element.
+    /// </summary>
+    public static void AssertWithinSumBound(float[] actual, double[] expected, double[] magnitude, int terms, string what = "")
+    {
+        const double U = 5.97e-8;
+        Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
+        for (int i = 0; i < actual.Length; i++)
+        {
+            Assert.That(actual[i], Is.EqualTo(expected[i]).Within((terms + 1) * U * magnitude[i]), $"{what} element {i}");
+        }
+    }
+
+    /// <summary>The floats <paramref name="kernel"/> writes over an array of <paramref name="length"/> NaNs, so that an element it leaves unwritten shows.</summary>
+    public static float[] WrittenOverNaN(int length, Action<float[]> kernel)
+    {
+        var result = Enumerable.Repeat(float.NaN, length).ToArray();
+        kernel(result);
+        return result;
+    }
+
+    /// <summary>Asserts that two float arrays hold the same bits element by element (−0 is not +0, and NaNs compare by payload).</summary>
+    public static void AssertSameBits(float[] actual, float[] expected, string what)
+        => Assert.That(Array.ConvertAll(actual, BitConverter.SingleToInt32Bits), Is.EqualTo(Array.ConvertAll(expected, BitConverter.SingleToInt32Bits)), what);
+
     /// <summary>Asserts |actual − expected| ≤ abs + rel·|expected| element by element, naming the worst element.</summary>
     public static void AssertClose(float[] actual, double[] expected, double abs, double rel, string what)
     {

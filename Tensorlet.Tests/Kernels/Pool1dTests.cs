@@ -15,8 +15,6 @@ namespace Tensorlet.Tests.Kernels;
 /// </summary>
 public sealed class Pool1dTests
 {
-    private const double U = 5.97e-8;
-
     // (N, C, L, k, stride, padding, dilation, count_include_pad, ceil_mode), or k = 0 for adaptive windows with
     // L_out = stride: one element; a plain window; stride, padding and dilation together; a stride past the window
     // (positions no window reads); padding k/2 without counting it (edge windows of fewer taps); adaptive windows that
@@ -172,9 +170,9 @@ public sealed class Pool1dTests
                 var x = Uniform(rows * l, rows + l);
                 var dy = Uniform(rows * g.OutputLength, rows * l);
                 var widths = new[] { width, CpuVectorWidth.Scalar };
-                var average = Array.ConvertAll(widths, w => Run(rows * g.OutputLength, y => CpuPool.AvgForward(x, y, g, threads: 2, w)));
-                var maxGradient = Array.ConvertAll(widths, w => Run(rows * l, dx => CpuPool.MaxBackward(dy, argmax, dx, g, threads: 2, w)));
-                var averageGradient = Array.ConvertAll(widths, w => Run(rows * l, dx => CpuPool.AvgBackward(dy, dx, g, threads: 2, w)));
+                var average = Array.ConvertAll(widths, w => WrittenOverNaN(rows * g.OutputLength, y => CpuPool.AvgForward(x, y, g, threads: 2, w)));
+                var maxGradient = Array.ConvertAll(widths, w => WrittenOverNaN(rows * l, dx => CpuPool.MaxBackward(dy, argmax, dx, g, threads: 2, w)));
+                var averageGradient = Array.ConvertAll(widths, w => WrittenOverNaN(rows * l, dx => CpuPool.AvgBackward(dy, dx, g, threads: 2, w)));
 
                 var reference = new double[average[0].Length];
                 var magnitude = new double[reference.Length];
@@ -352,30 +350,11 @@ public sealed class Pool1dTests
         return (y, argmax);
     }
 
-    private static float[] Run(int length, Action<float[]> kernel)
-    {
-        var result = Enumerable.Repeat(float.NaN, length).ToArray();
-        kernel(result);
-        return result;
-    }
-
     // Values drawn from a handful, so that windows tie, hold NaN, hold only −∞, or hold both zeros.
     private static float[] Tied(int n, int seed)
     {
         float[] values = [float.NegativeInfinity, -1f, -0f, 0f, 1f, 2f, float.NaN];
         var random = new Random(seed);
         return [.. Enumerable.Range(0, n).Select(_ => values[random.Next(values.Length)])];
-    }
-
-    private static void AssertSameBits(float[] actual, float[] expected, string what)
-        => Assert.That(Array.ConvertAll(actual, BitConverter.SingleToInt32Bits), Is.EqualTo(Array.ConvertAll(expected, BitConverter.SingleToInt32Bits)), what);
-
-    private static void AssertWithinSumBound(float[] actual, double[] expected, double[] magnitude, int terms)
-    {
-        Assert.That(actual, Has.Length.EqualTo(expected.Length));
-        for (int i = 0; i < actual.Length; i++)
-        {
-            Assert.That(actual[i], Is.EqualTo(expected[i]).Within((terms + 1) * U * magnitude[i]), $"element {i}");
-        }
     }
 }
