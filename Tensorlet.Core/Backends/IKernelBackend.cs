@@ -276,6 +276,26 @@ internal interface IKernelBackend : IDisposable
     void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry);
 
     /// <summary>
+    /// y [N, C·m, L_out] = bias + the depthwise convolution of x [N, C, L] by weight [C·m, 1, k] (<paramref name="geometry"/>):
+    /// y[n, o, t] = bias[o] + Σ_i weight[o, 0, i]·x[n, o/m, t·stride − left + i·dilation], the taps outside x zero; no bias
+    /// when <paramref name="bias"/> is null. y is none of the inputs.
+    /// </summary>
+    void DepthwiseConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor y, DepthwiseConv1dGeometry geometry);
+
+    /// <summary>
+    /// dx [N, C, L] of <see cref="DepthwiseConv1d"/> from dy [N, C·m, L_out]: each element written with the sum of
+    /// weight·dy over the taps that read it (0 for none), each sum in a fixed order, without atomics. dx is neither input.
+    /// </summary>
+    void DepthwiseConv1dBackwardInput(Tensor dy, Tensor weight, Tensor dx, DepthwiseConv1dGeometry geometry);
+
+    /// <summary>
+    /// weightGradient [C·m, 1, k] += Σ over n and t of dy·x at each tap, and biasGradient [C·m] (when not null) += Σ over n
+    /// and t of dy, for <see cref="DepthwiseConv1d"/>'s x and dy; each sum in a fixed order, without atomics. The gradients
+    /// are neither input.
+    /// </summary>
+    void DepthwiseConv1dBackwardWeight(Tensor x, Tensor dy, Tensor weightGradient, Tensor? biasGradient, DepthwiseConv1dGeometry geometry);
+
+    /// <summary>
     /// output [Rows, P] = input [Rows, L] gathered through map [P], one map for every row: output[r, p] = input[r, map[p]],
     /// map in [0, L). output is not input.
     /// </summary>

@@ -410,6 +410,30 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void DepthwiseConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor y, DepthwiseConv1dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.DepthwiseConv1d(x, weight, bias, y, geometry);
+        End(nameof(DepthwiseConv1d), mark);
+    }
+
+    /// <inheritdoc/>
+    public void DepthwiseConv1dBackwardInput(Tensor dy, Tensor weight, Tensor dx, DepthwiseConv1dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.DepthwiseConv1dBackwardInput(dy, weight, dx, geometry);
+        End(nameof(DepthwiseConv1dBackwardInput), mark);
+    }
+
+    /// <inheritdoc/>
+    public void DepthwiseConv1dBackwardWeight(Tensor x, Tensor dy, Tensor weightGradient, Tensor? biasGradient, DepthwiseConv1dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.DepthwiseConv1dBackwardWeight(x, dy, weightGradient, biasGradient, geometry);
+        End(nameof(DepthwiseConv1dBackwardWeight), mark);
+    }
+
+    /// <inheritdoc/>
     public void GatherPositions(Tensor input, IndexTensor map, Tensor output)
     {
         var mark = Begin();

@@ -741,6 +741,60 @@ public static class Ops
     }
 
     /// <summary>
+    /// y [N, C·m, L_out] = the depthwise 1-d convolution of x [N, C, L] (nn.Conv1d with groups = C) by weight [C·m, 1, k],
+    /// plus bias [C·m] when given: y[n, o, t] = bias[o] + Σ_i weight[o, 0, i]·x[n, ⌊o/m⌋, t·stride − left + i·dilation],
+    /// the taps outside x being zero padding (<paramref name="paddingLeft"/> positions before x and
+    /// <paramref name="paddingRight"/> after it), L_out = ⌊(L + left + right − dilation·(k − 1) − 1)/stride⌋ + 1, 0 when
+    /// the kernel does not fit. No unfolded copy of x is made.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not match (x [N, C, L], weight [C·m, 1, k], bias [C·m], y [N, C·m, L_out]), or y shares an input's buffer.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The stride or dilation is below 1, or a padding below 0.</exception>
+    internal static void DepthwiseConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor y, int stride, int paddingLeft, int paddingRight, int dilation)
+    {
+        var device = bias is null ? SameDevice(nameof(DepthwiseConv1d), x, weight, y) : SameDevice(nameof(DepthwiseConv1d), x, weight, bias, y);
+        var geometry = CheckDepthwiseConv1d(nameof(DepthwiseConv1d), x, weight, bias, y, stride, paddingLeft, paddingRight, dilation);
+        SeparateBuffers(nameof(DepthwiseConv1d), y, x, weight, bias);
+        device.Backend.DepthwiseConv1d(x, weight, bias, y, geometry);
+    }
+
+    /// <summary>
+    /// dx [N, C, L], the input gradient of <see cref="DepthwiseConv1d"/> from dy [N, C·m, L_out]: each element written
+    /// with the sum of weight·dy over the taps that read it (0 where none does), each sum in a fixed order, without
+    /// atomics, so the floats are the same from run to run.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="DepthwiseConv1d"/>, dx in x's place and dy in y's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="DepthwiseConv1d"/>.</exception>
+    internal static void DepthwiseConv1dBackwardInput(Tensor dy, Tensor weight, Tensor dx, int stride, int paddingLeft, int paddingRight, int dilation)
+    {
+        var device = SameDevice(nameof(DepthwiseConv1dBackwardInput), dy, weight, dx);
+        var geometry = CheckDepthwiseConv1d(nameof(DepthwiseConv1dBackwardInput), dx, weight, null, dy, stride, paddingLeft, paddingRight, dilation);
+        SeparateBuffers(nameof(DepthwiseConv1dBackwardInput), dx, dy, weight, null);
+        device.Backend.DepthwiseConv1dBackwardInput(dy, weight, dx, geometry);
+    }
+
+    /// <summary>
+    /// The parameter gradients of <see cref="DepthwiseConv1d"/>, accumulated: weightGradient [C·m, 1, k] += Σ over n and
+    /// t of dy·x at each tap, and biasGradient [C·m] (when given) += Σ over n and t of dy; each sum in a fixed order,
+    /// without atomics.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="DepthwiseConv1d"/>, the gradients in the weight's and the bias's places and dy in y's, or a gradient shares an input's buffer.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="DepthwiseConv1d"/>.</exception>
+    internal static void DepthwiseConv1dBackwardWeight(Tensor x, Tensor dy, Tensor weightGradient, Tensor? biasGradient, int stride, int paddingLeft, int paddingRight, int dilation)
+    {
+        const string op = nameof(DepthwiseConv1dBackwardWeight);
+        var device = biasGradient is null ? SameDevice(op, x, dy, weightGradient) : SameDevice(op, x, dy, weightGradient, biasGradient);
+        var geometry = CheckDepthwiseConv1d(op, x, weightGradient, biasGradient, dy, stride, paddingLeft, paddingRight, dilation);
+        // The two gradients may be views of one buffer (a model's flat gradient), as long as neither is an input's.
+        SeparateBuffers(op, weightGradient, x, dy, null);
+        if (biasGradient is not null)
+        {
+            SeparateBuffers(op, biasGradient, x, dy, null);
+        }
+
+        device.Backend.DepthwiseConv1dBackwardWeight(x, dy, weightGradient, biasGradient, geometry);
+    }
+
+    /// <summary>
     /// output [Rows, P] = input [Rows, L] gathered through one map [P] for every row: output[r, p] = input[r, map[p]], as
     /// torch.index_select(input, 1, map); a <see cref="Nn.Conv1d"/> pads by a <see cref="Nn.PaddingMode"/> this way.
     /// </summary>
@@ -1013,6 +1067,36 @@ public static class Ops
         if (ReferenceEquals(x.Storage, y.Storage))
         {
             throw new ArgumentException($"{op}: {x.ShapeText} and {y.ShapeText} must be separate buffers.", nameof(y));
+        }
+    }
+
+    // x [N, C, L], weight [C·m, 1, k], bias [C·m] (when given) and y [N, C·m, L_out] for these sizes, m at least 1.
+    private static DepthwiseConv1dGeometry CheckDepthwiseConv1d(string op, Tensor x, Tensor weight, Tensor? bias, Tensor y, int stride, int paddingLeft, int paddingRight, int dilation)
+    {
+        Conv1dGeometry.CheckSizes(Math.Max(1, weight.Rank == 3 ? weight.Shape[2] : 1), stride, Math.Min(paddingLeft, paddingRight), dilation);
+        bool shapes = x.Rank == 3 && weight.Rank == 3 && y.Rank == 3 && weight.Shape[1] == 1 && weight.Shape[2] >= 1
+            && x.Shape[1] >= 1 && weight.Shape[0] >= x.Shape[1] && weight.Shape[0] % x.Shape[1] == 0
+            && y.Shape[0] == x.Shape[0] && y.Shape[1] == weight.Shape[0] && (bias is null || (bias.Rank == 1 && bias.Length == weight.Shape[0]))
+            && y.Shape[2] == Conv1dGeometry.OutputLengthOf(x.Shape[2], weight.Shape[2], stride, paddingLeft, paddingRight, dilation);
+        if (!shapes)
+        {
+            throw new ArgumentException(
+                $"{op} shape mismatch: x {x.ShapeText}, weight {weight.ShapeText}{(bias is null ? string.Empty : $", bias {bias.ShapeText}")}, y {y.ShapeText} with stride {stride}, padding {paddingLeft} and {paddingRight}, dilation {dilation}; need x [N, C, L], weight [C·m, 1, k], bias [C·m] and y [N, C·m, L_out].", nameof(y));
+        }
+
+        var input = new Conv1dGeometry(x.Shape[0], x.Shape[1], x.Shape[2], weight.Shape[2], stride, paddingLeft, paddingRight, dilation);
+        return new DepthwiseConv1dGeometry(input, weight.Shape[0] / x.Shape[1]);
+    }
+
+    // The tensor an op writes shares none of the others' buffers.
+    private static void SeparateBuffers(string op, Tensor written, Tensor a, Tensor b, Tensor? c)
+    {
+        foreach (var read in (ReadOnlySpan<Tensor?>)[a, b, c])
+        {
+            if (read is not null && ReferenceEquals(written.Storage, read.Storage))
+            {
+                throw new ArgumentException($"{op}: {written.ShapeText} must not share the buffer of {read.ShapeText}.", nameof(written));
+            }
         }
     }
 

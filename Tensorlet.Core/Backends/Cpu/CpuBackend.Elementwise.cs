@@ -71,6 +71,15 @@ internal sealed partial class CpuBackend
 
     public void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry) => CpuUnfold.Fold(columns.ReadSpan, x.Span, geometry, Threads);
 
+    public void DepthwiseConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor y, DepthwiseConv1dGeometry geometry)
+        => CpuDepthwiseConv1d.Forward(x.ReadSpan, weight.ReadSpan, bias is null ? default : bias.ReadSpan, y.Span, geometry, Threads, Plan.Width);
+
+    public void DepthwiseConv1dBackwardInput(Tensor dy, Tensor weight, Tensor dx, DepthwiseConv1dGeometry geometry)
+        => CpuDepthwiseConv1d.BackwardInput(dy.ReadSpan, weight.ReadSpan, dx.Span, geometry, Threads, Plan.Width);
+
+    public void DepthwiseConv1dBackwardWeight(Tensor x, Tensor dy, Tensor weightGradient, Tensor? biasGradient, DepthwiseConv1dGeometry geometry)
+        => CpuDepthwiseConv1d.BackwardWeight(x.ReadSpan, dy.ReadSpan, weightGradient.Span, biasGradient is null ? default : biasGradient.Span, geometry, Threads, Plan.Width);
+
     public void GatherPositions(Tensor input, IndexTensor map, Tensor output)
         => CpuPositionGather.Forward(input.ReadSpan, map.ReadSpan, output.Span, input.Rows, input.Columns, Threads);
 

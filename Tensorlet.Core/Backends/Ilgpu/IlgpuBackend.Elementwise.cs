@@ -266,6 +266,32 @@ internal sealed partial class IlgpuBackend
         }
     }
 
+    public void DepthwiseConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor y, DepthwiseConv1dGeometry geometry)
+    {
+        if (y.Length > 0)
+        {
+            Elementwise.DepthwiseConv1d(Extent(y.Length), x.View, weight.View, bias?.View ?? ArrayView<float>.Empty, y.View, geometry);
+        }
+    }
+
+    public void DepthwiseConv1dBackwardInput(Tensor dy, Tensor weight, Tensor dx, DepthwiseConv1dGeometry geometry)
+    {
+        if (dx.Length > 0)
+        {
+            Elementwise.DepthwiseConv1dBackwardInput(Extent(dx.Length), dy.View, weight.View, dx.View, geometry);
+        }
+    }
+
+    public void DepthwiseConv1dBackwardWeight(Tensor x, Tensor dy, Tensor weightGradient, Tensor? biasGradient, DepthwiseConv1dGeometry geometry)
+    {
+        // One thread per (output channel, tap), and one per channel for the bias.
+        if (dy.Length > 0)
+        {
+            Elementwise.DepthwiseConv1dBackwardWeight(
+                Extent((long)geometry.OutputChannels * (geometry.Input.KernelSize + 1)), x.View, dy.View, weightGradient.View, biasGradient?.View ?? ArrayView<float>.Empty, geometry);
+        }
+    }
+
     public void GatherPositions(Tensor input, IndexTensor map, Tensor output)
     {
         if (output.Length > 0)

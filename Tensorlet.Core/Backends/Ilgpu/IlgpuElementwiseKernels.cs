@@ -49,6 +49,9 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients>? rmsprop;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? unfold;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? fold;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>? depthwiseConv1d;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>? depthwiseConv1dBackwardInput;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>? depthwiseConv1dBackwardWeight;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>? gatherPositions;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>? gatherPositionsBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry>? maxPool;
@@ -173,6 +176,15 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry> Fold
         => fold ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>(UnfoldKernels.Fold);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry> DepthwiseConv1d
+        => depthwiseConv1d ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>(DepthwiseConv1dKernels.Forward);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry> DepthwiseConv1dBackwardInput
+        => depthwiseConv1dBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>(DepthwiseConv1dKernels.BackwardInput);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry> DepthwiseConv1dBackwardWeight
+        => depthwiseConv1dBackwardWeight ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>(DepthwiseConv1dKernels.BackwardWeight);
 
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> GatherPositions
         => gatherPositions ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(PositionGatherKernels.Forward);
