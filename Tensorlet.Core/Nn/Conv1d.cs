@@ -20,7 +20,10 @@ namespace Tensorlet.Nn;
 /// bias's, and folds dy·W (col2im) into dx. With G groups the input is first put group-major, [G·N, C_in/G, L] (a
 /// gather of whole rows, left out when N is 1), so that its unfold is G blocks of rows [N·L_out, C_in/G·k], one per
 /// group, and each group is one GEMM of its block by its C_out/G rows of the weight into its own block of product rows;
-/// the output and the gradients are taken back to batch-major order the same way. A padding mode other than zeros first
+/// the output and the gradients are taken back to batch-major order the same way. A depthwise layer (G = C_in, C_out
+/// any multiple of it) is not unfolded: a direct kernel slides each output channel's k taps along its input channel,
+/// and its backward gathers dx and sums dW and db per channel and tap, without atomics; its floats differ from the
+/// GEMMs' only in the order of the sums. A padding mode other than zeros first
 /// pads the input into a buffer of the layer's (one gather by an index map held on the device), which is then convolved
 /// without padding; backward scatter-adds that buffer's gradient back onto dx, as PyTorch's F.pad does.
 /// </para>
@@ -53,6 +56,7 @@ public sealed class Conv1d : Module
     private Parameter? bias;
     private Tensor? savedInput;
     private Tensor? savedColumns;
+    private Tensor? savedSource;
 
     /// <summary>Creates the layer; its parameters are made when the root module is built.</summary>
     /// <param name="inChannels">C_in, the input's channels (dimension 1).</param>
@@ -121,6 +125,12 @@ public sealed class Conv1d : Module
         hasBias = bias;
         modePadding = paddingMode == PaddingMode.Zeros ? null : new ModePadding(paddingMode, PaddingLeft, PaddingRight);
     }
+
+    /// <summary>
+    /// Whether a depthwise layer (groups = C_in) runs the grouped GEMMs instead of its direct kernel: the benchmark that
+    /// compares the two sets it; the layer never does.
+    /// </summary>
+    internal bool DepthwiseByGemm { get; init; }
 
     /// <summary>C_in, the input's channels.</summary>
     public int InChannels { get; }
@@ -205,6 +215,11 @@ public sealed class Conv1d : Module
 
         CheckFits(input, outLength);
         var device = input.Device;
+        if (Direct)
+        {
+            return ForwardDepthwise(input, n, (int)outLength);
+        }
+
         int groupRows = n * (int)outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
         var source = modePadding?.Forward(input) ?? input;
         int sourceLength = source.Shape[2];
@@ -235,7 +250,7 @@ public sealed class Conv1d : Module
         return LastOutput = outputShaped.Reshaped(y, n, OutChannels, (int)outLength);
     }
 
-    /// <summary>Accumulates dweight += dyᵀ·columns and dbias += Σ dy (group by group), and returns dx [N, C_in, L].</summary>
+    /// <summary>Accumulates dweight += dyᵀ·columns and dbias += Σ dy (group by group, or by the depthwise kernel), and returns dx [N, C_in, L].</summary>
     public override Tensor Backward(Tensor outputGradient)
     {
         CheckOutputGradient(outputGradient);
@@ -243,6 +258,11 @@ public sealed class Conv1d : Module
         var y = LastOutput!;
         var device = x.Device;
         int n = y.Shape[0], outLength = y.Shape[2], sourceLength = x.Shape[2] + (modePadding is null ? 0 : PaddingLeft + PaddingRight);
+        if (Direct)
+        {
+            return BackwardDepthwise(gradientShaped.Reshaped(outputGradient, n, OutChannels, outLength), device, n, sourceLength);
+        }
+
         int groupRows = n * outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
         var dy = Reorders(n) ? groupOrder.OutputGradientToTimeMajor(gradientRowsView.Matrix(outputGradient, n * Groups, groupOut * outLength)) : outputGradient;
         var dyRows = gradientRows.Get(device, Groups * groupRows, groupOut);
@@ -300,6 +320,30 @@ public sealed class Conv1d : Module
         modePadding?.Dispose();
     }
 
+    // A depthwise layer (groups = C_in, any multiplier C_out/C_in) runs its direct kernel, on the padded input where a
+    // padding mode pads it: no unfolded copy, no GEMM per group.
+    private bool Direct => Groups == InChannels && !DepthwiseByGemm;
+
+    private Tensor ForwardDepthwise(Tensor input, int n, int outLength)
+    {
+        var source = modePadding?.Forward(input) ?? input;
+        var (left, right) = UnfoldPadding;
+        var y = outputShaped.Reshaped(output.Get(input.Device, n, OutChannels * outLength), n, OutChannels, outLength);
+        Ops.DepthwiseConv1d(source, Weight.Value, Bias?.Value, y, Stride, left, right, Dilation);
+        savedInput = input;
+        savedSource = source;
+        return LastOutput = y;
+    }
+
+    private Tensor BackwardDepthwise(Tensor dy, Device device, int n, int sourceLength)
+    {
+        var (left, right) = UnfoldPadding;
+        Ops.DepthwiseConv1dBackwardWeight(savedSource!, dy, Weight.Gradient, Bias?.Gradient, Stride, left, right, Dilation);
+        var dx = inputGradientShaped.Reshaped(inputGradient.Get(device, n, InChannels * sourceLength), n, InChannels, sourceLength);
+        Ops.DepthwiseConv1dBackwardInput(dy, Weight.Value, dx, Stride, left, right, Dilation);
+        return modePadding?.Backward(dx) ?? dx;
+    }
+
     // Whether the groups' rows are reordered: with one group, or one sample, batch-major [N, G, ...] is group-major
     // [G, N, ...]. The reordering is a batch-first recurrent module's, with the G groups as its T steps and N as its B.
     private bool Reorders(int n) => Groups > 1 && n > 1;
@@ -310,17 +354,20 @@ public sealed class Conv1d : Module
     // Group g's rows [g·rowsPerGroup, (g + 1)·rowsPerGroup) of `all`, for each g (one view of all of it with one group).
     private Tensor[] GroupsOf(Tensor all, int rowsPerGroup, RecentViews<Tensor[]> cache) => StepViews.Of(all, Groups, rowsPerGroup, cache);
 
-    // Before anything is allocated, in long: L_out first, so that N·L_out and the products after it cannot overflow.
+    // Before anything is allocated, in long: L_out first, so that N·L_out and the products after it cannot overflow (the
+    // output's size in Int128: a depthwise layer, which needs no GEMM, may reach it with N·L_out past an int). The GEMM's
+    // limits and the unfolded input's size hold only for the layers that run the GEMM.
     private void CheckFits(Tensor input, long outLength)
     {
         const long Gemm = Ops.GemmMaxDimension;
         long rows = input.Shape[0] * outLength, width = (long)InChannels * KernelSize;
         long padded = (long)input.Shape[0] * InChannels * ((long)input.Shape[2] + PaddingLeft + PaddingRight);
+        bool gemm = !Direct;
         string? tooLarge = outLength > int.MaxValue ? $"L_out = {outLength}, more than an int holds ({int.MaxValue})"
-            : rows > Gemm ? $"N·L_out = {rows} rows, more than a GEMM takes ({Gemm})"
-            : width > Gemm ? $"C_in·k = {width} columns, more than a GEMM takes ({Gemm})"
-            : rows * width > int.MaxValue ? $"N·L_out·C_in·k = {rows * width} values for the unfolded input, more than one tensor holds ({int.MaxValue})"
-            : rows * OutChannels > int.MaxValue ? $"N·C_out·L_out = {rows * OutChannels} values for the output, more than one tensor holds ({int.MaxValue})"
+            : gemm && rows > Gemm ? $"N·L_out = {rows} rows, more than a GEMM takes ({Gemm})"
+            : gemm && width > Gemm ? $"C_in·k = {width} columns, more than a GEMM takes ({Gemm})"
+            : gemm && rows * width > int.MaxValue ? $"N·L_out·C_in·k = {rows * width} values for the unfolded input, more than one tensor holds ({int.MaxValue})"
+            : (Int128)rows * OutChannels > int.MaxValue ? $"N·C_out·L_out = {(Int128)rows * OutChannels} values for the output, more than one tensor holds ({int.MaxValue})"
             : modePadding is not null && padded > int.MaxValue ? $"N·C_in·(L + padding) = {padded} values for the padded input, more than one tensor holds ({int.MaxValue})"
             : null;
         if (tooLarge is not null)

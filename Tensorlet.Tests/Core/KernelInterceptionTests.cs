@@ -19,8 +19,8 @@ public sealed class KernelInterceptionTests
         using var device = Device.Create(deviceName);
         using var a = device.FromArray([1f, 2f, 3f, 4f], 2, 2);
         using var c = device.Zeros(2, 2);
-        CountingDecorator? counter = null;
-        using (device.InterceptKernels(inner => counter = new CountingDecorator(inner)))
+        KernelCallRecorder? counter = null;
+        using (device.InterceptKernels(inner => counter = new KernelCallRecorder(inner)))
         {
             Assert.Throws<InvalidOperationException>(() => device.InterceptKernels(inner => inner), "one decorator at a time");
             Ops.Fill(c, 1f);
@@ -33,18 +33,5 @@ public sealed class KernelInterceptionTests
         Ops.Scale(c, 0.5f);
         Assert.That(counter.Calls, Has.Count.EqualTo(3), "the device's own backend again once the scope ends");
         Assert.That(c.ToArray(), Is.EqualTo(new[] { 8f, 11f, 16f, 23f }));
-    }
-
-    private sealed class CountingDecorator(IKernelBackend inner) : KernelBackendDecorator<int>(inner)
-    {
-        public List<string> Calls { get; } = [];
-
-        protected override int Begin() => Calls.Count;
-
-        protected override void End(string kernel, int mark)
-        {
-            Assert.That(mark, Is.EqualTo(Calls.Count));
-            Calls.Add(kernel);
-        }
     }
 }

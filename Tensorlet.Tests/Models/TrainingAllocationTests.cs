@@ -111,6 +111,7 @@ public sealed class TrainingAllocationTests
 
     [TestCase(1, 1, PaddingMode.Zeros)]
     [TestCase(2, 1, PaddingMode.Zeros)]
+    [TestCase(2, 2, PaddingMode.Zeros)]
     [TestCase(2, 8, PaddingMode.Zeros)]
     [TestCase(1, 1, PaddingMode.Reflect)]
     [TestCase(2, 8, PaddingMode.Circular)]
@@ -118,9 +119,10 @@ public sealed class TrainingAllocationTests
     public void AConv1dBeforeFlattenAndLinearTrainsWithoutAllocatingOnCpu(int threads, int groups, PaddingMode mode)
     {
         // [batch, 8, 32] → Conv1d(8, 16, 3, padding 1) → [batch, 16, 32]: unfolded rows [2048, 24] at batch 64, enough for
-        // two threads in the unfold and the fold; then Flatten's view and a Linear on [batch, 512]. With 8 groups, the
-        // rows put group-major and back, and a GEMM per group. A padding mode pads by its gather into the layer's buffer
-        // and scatters its gradient back.
+        // two threads in the unfold and the fold; then Flatten's view and a Linear on [batch, 512]. With 2 groups, the rows
+        // put group-major and back, and a GEMM per group. With 8 groups, one per input channel, the layer is depthwise (two
+        // output channels each) and runs its direct kernel, forward and backward. A padding mode pads by its gather into
+        // the layer's buffer and scatters its gradient back.
         using var device = Device.Create("cpu", threads);
         var random = new Random(5);
         const int examples = 64;

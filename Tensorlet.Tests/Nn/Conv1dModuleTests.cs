@@ -2,6 +2,7 @@ using NUnit.Framework;
 using Tensorlet.Models.Checkpoints;
 using Tensorlet.Nn;
 using Tensorlet.Tests.Infrastructure;
+using Tensorlet.Tests.Kernels;
 
 namespace Tensorlet.Tests.Nn;
 
@@ -420,8 +421,54 @@ public sealed class Conv1dModuleTests
         Assert.That(Assert.Throws<ArgumentException>(() => grouped.Forward(threeChannels))!.Message, Does.StartWith("Conv1d(4, 6, kernel 3, stride 1, padding 0, dilation 1, groups 2) takes input [N, 4, L]"));
     }
 
+    // A depthwise layer (groups = C_in, one or two outputs per channel, with stride, padding, dilation, 'same' and a
+    // padding mode) runs the direct kernel, forward and backward, and no GEMM or unfold; the same layer through the
+    // grouped GEMMs (the benchmark's comparison) gives the same output, gradients and dx but for the order of the sums.
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ADepthwiseConv1dRunsItsDirectKernelAndMatchesTheGroupedGemms(string deviceName)
+    {
+        // A device of its own, so that the recorder sees this test's kernels alone.
+        if (deviceName == "cuda" && !Device.IsCudaAvailable)
+        {
+            Assert.Ignore("No CUDA GPU on this machine: the cuda variant of this test is skipped.");
+        }
+
+        using var device = Device.Create(deviceName);
+        foreach (var (cOut, k, stride, padding, dilation, mode) in new[]
+        {
+            (4, 3, 1, (Conv1dPadding)1, 1, PaddingMode.Zeros), (8, 3, 2, (Conv1dPadding)2, 2, PaddingMode.Zeros), (8, 4, 1, Conv1dPadding.Same, 1, PaddingMode.Reflect),
+        })
+        {
+            Conv1d Layer(bool gemm) => new(4, cOut, k, stride, padding, dilation, groups: 4, paddingMode: mode) { DepthwiseByGemm = gemm };
+            using var direct = Layer(gemm: false);
+            using var grouped = Layer(gemm: true);
+            direct.Build(device, seed: 3);
+            grouped.Build(device, seed: 3);
+            int length = 13, outLength = direct.OutputLength(length);
+            using var x = device.FromArray(ElementwiseTestData.Uniform(3 * 4 * length, 1), 3, 4, length);
+            using var dy = device.FromArray(ElementwiseTestData.Uniform(3 * cOut * outLength, 2), 3, cOut, outLength);
+            string what = $"C_out {cOut}, k {k}, stride {stride}, padding {padding}, dilation {dilation}, {mode}";
+
+            KernelCallRecorder? recorder = null;
+            float[] y, dx;
+            using (device.InterceptKernels(inner => recorder = new KernelCallRecorder(inner)))
+            {
+                y = direct.Forward(x).ToArray();
+                dx = direct.Backward(dy).ToArray();
+            }
+
+            Assert.That(recorder!.Calls.Where(call => call.StartsWith("Depthwise", StringComparison.Ordinal)), Is.EqualTo(new[] { "DepthwiseConv1d", "DepthwiseConv1dBackwardWeight", "DepthwiseConv1dBackwardInput" }), what);
+            Assert.That(recorder.Calls, Has.None.Contains("Gemm").And.None.Contains("Unfold").And.None.Contains("Fold1d"), what);
+            ModuleTorchParityTests.AssertClose(y, grouped.Forward(x).ToArray(), 1e-5, $"y, {what}");
+            ModuleTorchParityTests.AssertClose(dx, grouped.Backward(dy).ToArray(), 1e-5, $"dx, {what}");
+            ModuleTorchParityTests.AssertClose(direct.Parameters.Gradients.ToArray(), grouped.Parameters.Gradients.ToArray(), 1e-5, $"gradients, {what}");
+        }
+    }
+
     // Each case's first size over its limit, in long: an int would wrap L_out to a small or negative length, or size a
-    // GEMM whose tile arithmetic overflows. The refusal comes before any buffer is allocated.
+    // GEMM whose tile arithmetic overflows. The refusal comes before any buffer is allocated. A depthwise layer (C_in = 1
+    // here) runs no GEMM, so only L_out and its tensors' sizes hold it: N·L_out past a GEMM's rows is refused for its
+    // output.
     [Test]
     public void SizesPastWhatTheGemmAndItsTensorsTakeAreRefusedInOneLineNamingTheLayer()
     {
@@ -430,8 +477,9 @@ public sealed class Conv1dModuleTests
         {
             (1, 1, int.MaxValue, [1, 1, 13], "L_out = 4294967307,"),
             (1, 1, 1_500_000_000, [1, 1, 1], "L_out = 3000000001,"),
-            (1, 1, (1 << 30) - 1, [2, 1, 1], "N·L_out = 4294967294 rows"),
-            (1, 1, (1 << 30) - 1, [1, 1, 1], "N·L_out = 2147483647 rows"),
+            (2, 1, (1 << 30) - 1, [2, 2, 1], "N·L_out = 4294967294 rows"),
+            (2, 1, (1 << 30) - 1, [1, 2, 1], "N·L_out = 2147483647 rows"),
+            (1, 1, (1 << 30) - 1, [2, 1, 1], "N·C_out·L_out = 4294967294 values for the output"),
             (4, 1, 1 << 29, [1, 4, 1], "N·L_out·C_in·k = 4294967300 values for the unfolded input"),
             (1, 4, 1 << 29, [1, 1, 1], "N·C_out·L_out = 4294967300 values for the output"),
         })

@@ -380,7 +380,7 @@ public sealed class ModuleGradientTests
 
     private static IEnumerable<TestCaseData> ConvolutionCases() =>
         from device in TestDevices.All
-        from geometry in new[] { "k3", "k3 s2 p1 d2", "k2 s3 p2 no bias", "k3 s2 p1 d2 groups 2", "k2 s3 p2 no bias depthwise", "k4 same", "k2 d3 same groups 2", "k3 p3 reflect", "k2 d3 same reflect groups 2", "k3 s2 p2 circular groups 2", "k4 p9 circular", "k3 p5 replicate depthwise" }
+        from geometry in new[] { "k3", "k3 s2 p1 d2", "k2 s3 p2 no bias", "k3 s2 p1 d2 groups 2", "k2 s3 p2 no bias depthwise", "k4 same", "k2 d3 same groups 2", "k3 p3 reflect", "k2 d3 same reflect groups 2", "k3 s2 p2 circular groups 2", "k4 p9 circular", "k3 p5 replicate depthwise", "k3 s2 p1 d2 depthwise x2", "k2 d3 same circular depthwise x2" }
         select new TestCaseData(device, geometry);
 
     // Conv1d → Tanh → Flatten → Linear → MSE on x [2, C_in, 9]: the input, the convolution's weight and bias and the
@@ -390,7 +390,9 @@ public sealed class ModuleGradientTests
     // depthwise (groups = C_in = C_out = 4). The 'same' cases have an odd reach, so one more zero on the right than on
     // the left: k 4 (1 and 2), and k 2 at dilation 3 in two groups (1 and 2). The padding modes: reflect, padding 3,
     // and 'same' of an odd reach in two groups; circular in two groups with a stride, and at padding L = 9 (wrapped
-    // once each side); replicate past the kernel, depthwise (the end positions take many gradients).
+    // once each side); replicate past the kernel, depthwise (the end positions take many gradients). The depthwise
+    // layers run the direct kernel, also with two output channels per input channel ("x2", C_out 8): with stride,
+    // padding and dilation, and with 'same' circular padding.
     [TestCaseSource(nameof(ConvolutionCases))]
     public void AConv1dBeforeFlattenAndLinearMatchesFiniteDifferences(string deviceName, string geometry)
     {
@@ -399,9 +401,9 @@ public sealed class ModuleGradientTests
         var (k, stride, left, right, dilation, bias) = geometry switch
         {
             "k3" => (3, 1, 0, 0, 1, true),
-            "k3 s2 p1 d2" or "k3 s2 p1 d2 groups 2" => (3, 2, 1, 1, 2, true),
+            "k3 s2 p1 d2" or "k3 s2 p1 d2 groups 2" or "k3 s2 p1 d2 depthwise x2" => (3, 2, 1, 1, 2, true),
             "k4 same" => (4, 1, 1, 2, 1, true),
-            "k2 d3 same groups 2" or "k2 d3 same reflect groups 2" => (2, 1, 1, 2, 3, false),
+            "k2 d3 same groups 2" or "k2 d3 same reflect groups 2" or "k2 d3 same circular depthwise x2" => (2, 1, 1, 2, 3, false),
             "k3 p3 reflect" => (3, 1, 3, 3, 1, true),
             "k3 s2 p2 circular groups 2" => (3, 2, 2, 2, 1, true),
             "k4 p9 circular" => (4, 1, 9, 9, 1, false),
@@ -412,6 +414,7 @@ public sealed class ModuleGradientTests
         {
             "k3 s2 p1 d2 groups 2" or "k2 d3 same groups 2" or "k2 d3 same reflect groups 2" or "k3 s2 p2 circular groups 2" => (4, 6, 2),
             "k2 s3 p2 no bias depthwise" or "k3 p5 replicate depthwise" => (4, 4, 4),
+            "k3 s2 p1 d2 depthwise x2" or "k2 d3 same circular depthwise x2" => (4, 8, 4),
             _ => (3, 4, 1),
         };
         Conv1dPadding padding = geometry.Contains("same", StringComparison.Ordinal) ? Conv1dPadding.Same : left;
