@@ -50,8 +50,8 @@ VARIANTS = {
 }
 
 
-def model(variant):
-    c_in, c_out, k, stride, padding, dilation, bias, groups, mode, activation, length = VARIANTS[variant]
+def model(variant, variants=VARIANTS):
+    c_in, c_out, k, stride, padding, dilation, bias, groups, mode, activation, length = variants[variant]
     conv = nn.Conv1d(c_in, c_out, k, stride=stride, padding=padding, dilation=dilation, bias=bias, groups=groups, padding_mode=mode)
     out_length = conv(torch.zeros(1, c_in, length)).shape[2]
     torch.manual_seed(23)
@@ -63,16 +63,20 @@ def model(variant):
     )
 
 
-def main():
-    out = fixture_out(__doc__)
+def write(out, name, variants):
+    """Records each of variants (as VARIANTS) under its prefix into out/name.safetensors."""
     tensors = {}
-    for variant in VARIANTS:
-        c_in, length = VARIANTS[variant][0], VARIANTS[variant][-1]
+    for variant in variants:
+        c_in, length = variants[variant][0], variants[variant][-1]
         g = torch.Generator().manual_seed(24)
         x = torch.randn(3, c_in, length, generator=g)
         y = torch.randn(3, 2, generator=g)
-        record(lambda: model(variant), x, y, variant + ".", tensors)
-    save_and_verify(os.path.join(out, "conv1d_padding.safetensors"), tensors, {"fixture": "conv1d_padding", "torch": torch.__version__})
+        record(lambda: model(variant, variants), x, y, variant + ".", tensors)
+    save_and_verify(os.path.join(out, name + ".safetensors"), tensors, {"fixture": name, "torch": torch.__version__})
+
+
+def main():
+    write(fixture_out(__doc__), "conv1d_padding", VARIANTS)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// The Conv1d module: Sequential(Conv1d, activation, Flatten, Linear) against PyTorch 1.13 (fixtures written by
-/// scripts/make_conv1d_fixtures.py and scripts/make_conv1d_padding_fixtures.py; see their headers), with groups = 1 and
-/// grouped, padding='same' and each padding mode, at the tolerances of
+/// scripts/make_conv1d_fixtures.py, scripts/make_conv1d_padding_fixtures.py and scripts/make_conv1d_depthwise_fixtures.py;
+/// see their headers), with groups = 1, grouped and depthwise, padding='same' and each padding mode, at the tolerances of
 /// <see cref="ModuleTorchParityTests"/>, its state_dict and initialisation, and bad input refused in one line. Its gradients against central finite differences
 /// are in <see cref="ModuleGradientTests"/>.
 /// </summary>
@@ -43,7 +43,18 @@ public sealed class Conv1dModuleTests
         ["reflect_same_even"] = (3, 4, 4, 1, Conv1dPadding.Same, 1, true, 6, 1, PaddingMode.Reflect),
     };
 
-    private static readonly string[] ReluVariants = ["same_even", "replicate", "reflect_same_even"];
+    // variant: as PaddingVariants, from scripts/make_conv1d_depthwise_fixtures.py's VARIANTS, in
+    // conv1d_depthwise.safetensors: depthwise layers (groups = C_in), which run the direct kernel.
+    private static readonly Dictionary<string, (int CIn, int COut, int K, int Stride, Conv1dPadding Padding, int Dilation, bool Bias, int L, int Groups, PaddingMode Mode)> DepthwiseVariants = new()
+    {
+        ["multiplier2"] = (4, 8, 3, 2, 1, 2, true, 11, 4, PaddingMode.Zeros),
+        ["multiplier3"] = (3, 9, 2, 3, 2, 1, false, 10, 3, PaddingMode.Zeros),
+        ["wide_kernel"] = (3, 3, 7, 1, 3, 1, true, 4, 3, PaddingMode.Zeros),
+        ["same_reflect"] = (4, 8, 4, 1, Conv1dPadding.Same, 1, true, 9, 4, PaddingMode.Reflect),
+        ["circular_dilated"] = (2, 2, 5, 1, 3, 2, true, 4, 2, PaddingMode.Circular),
+    };
+
+    private static readonly string[] ReluVariants = ["same_even", "replicate", "reflect_same_even", "multiplier3"];
 
     private static IEnumerable<TestCaseData> Cases() =>
         from device in TestDevices.All
@@ -52,7 +63,7 @@ public sealed class Conv1dModuleTests
 
     private static IEnumerable<TestCaseData> PaddingCases() =>
         from device in TestDevices.All
-        from variant in PaddingVariants.Keys
+        from variant in PaddingVariants.Keys.Concat(DepthwiseVariants.Keys)
         select new TestCaseData(device, variant);
 
     [TestCaseSource(nameof(Cases))]
@@ -66,12 +77,13 @@ public sealed class Conv1dModuleTests
         ModuleTorchParityTests.AssertMseRunAndThreeAdamStepsMatch(model, fixture, variant, [3, v.CIn, v.L], [3, 2]);
     }
 
+    // Also the depthwise layers of conv1d_depthwise.safetensors: multipliers, strides, kernels wider than x, padding modes.
     [TestCaseSource(nameof(PaddingCases))]
     public void PaddingSameAndThePaddingModesMatchPyTorchOutputsGradientsAndThreeAdamSteps(string deviceName, string variant)
     {
         var device = TestDevices.Get(deviceName);
-        var v = PaddingVariants[variant];
-        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/conv1d_padding.safetensors"));
+        var (v, file) = PaddingVariant(variant);
+        var fixture = SafeTensorsFile.Read(TestData.Fixture(file));
         using var model = PaddingModel(variant);
         model.Build(device);
         if (v.Padding.IsSame)
@@ -506,9 +518,13 @@ public sealed class Conv1dModuleTests
         return new Sequential(conv, activation, new Flatten(), new Linear(v.COut * conv.OutputLength(v.L), 2));
     }
 
+    // A variant of PaddingVariants or DepthwiseVariants, and the fixture file it is in.
+    private static ((int CIn, int COut, int K, int Stride, Conv1dPadding Padding, int Dilation, bool Bias, int L, int Groups, PaddingMode Mode) Variant, string File) PaddingVariant(string variant)
+        => PaddingVariants.TryGetValue(variant, out var v) ? (v, "torch/conv1d_padding.safetensors") : (DepthwiseVariants[variant], "torch/conv1d_depthwise.safetensors");
+
     private static Sequential PaddingModel(string variant)
     {
-        var v = PaddingVariants[variant];
+        var v = PaddingVariant(variant).Variant;
         var conv = new Conv1d(v.CIn, v.COut, v.K, v.Stride, v.Padding, v.Dilation, v.Bias, v.Groups, v.Mode);
         Module activation = ReluVariants.Contains(variant) ? new Relu() : new Tanh();
         return new Sequential(conv, activation, new Flatten(), new Linear(v.COut * conv.OutputLength(v.L), 2));
