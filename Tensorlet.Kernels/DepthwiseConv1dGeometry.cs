@@ -35,7 +35,8 @@ internal readonly record struct DepthwiseConv1dGeometry(Conv1dGeometry Input, in
     /// <summary>The output position tap <paramref name="i"/> of which reads position <paramref name="l"/> of x, or −1 when none does.</summary>
     public int OutputReading(int l, int i)
     {
-        int shifted = l + Input.PaddingLeft - (i * Input.Dilation);
-        return shifted >= 0 && shifted % Input.Stride == 0 && shifted / Input.Stride < Input.OutputLength ? shifted / Input.Stride : -1;
+        // In long: l + left and i·dilation each may pass int.MaxValue.
+        long shifted = (long)l + Input.PaddingLeft - ((long)i * Input.Dilation);
+        return shifted >= 0 && shifted % Input.Stride == 0 && shifted / Input.Stride < Input.OutputLength ? (int)(shifted / Input.Stride) : -1;
     }
 }

@@ -275,7 +275,7 @@ internal static unsafe class CpuDepthwiseConv1d
                     }
 
                     // Output t's tap i reads t·stride − left + i·dilation: the run of t inside x is [from, to).
-                    long offset = (long)(i * c.Dilation) - c.PaddingLeft;
+                    long offset = ((long)i * c.Dilation) - c.PaddingLeft;
                     int from = isBias ? 0 : (int)Math.Clamp((-offset + c.Stride - 1) / c.Stride, 0, c.OutputLength);
                     int to = isBias ? c.OutputLength : (int)Math.Clamp(offset >= c.Length ? 0 : ((c.Length - 1 - offset) / c.Stride) + 1, from, c.OutputLength);
                     float total = 0f;

@@ -92,10 +92,11 @@ internal static unsafe class CpuUnfold
                     float sum = 0f;
                     for (int j = 0; j < k; j++)
                     {
-                        int shifted = l + g.PaddingLeft - (j * g.Dilation);
+                        // In long: l + left and j·dilation each may pass int.MaxValue.
+                        long shifted = (long)l + g.PaddingLeft - ((long)j * g.Dilation);
                         if (shifted >= 0 && shifted % stride == 0 && shifted / stride < outLength)
                         {
-                            sum += source[((long)(shifted / stride) * g.Width) + j];
+                            sum += source[(shifted / stride * g.Width) + j];
                         }
                     }
 

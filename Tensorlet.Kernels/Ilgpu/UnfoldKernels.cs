@@ -38,10 +38,11 @@ internal static class UnfoldKernels
         float sum = 0f;
         for (int j = 0; j < g.KernelSize; j++)
         {
-            int shifted = l + g.PaddingLeft - (j * g.Dilation);
+            // In long: l + left and j·dilation each may pass int.MaxValue.
+            long shifted = (long)l + g.PaddingLeft - ((long)j * g.Dilation);
             if (shifted >= 0 && shifted % g.Stride == 0 && shifted / g.Stride < outLength)
             {
-                sum += columns[first + ((shifted / g.Stride) * g.Width) + j];
+                sum += columns[first + ((int)(shifted / g.Stride) * g.Width) + j];
             }
         }
 

@@ -529,4 +529,41 @@ public sealed class Conv1dModuleTests
         Module activation = ReluVariants.Contains(variant) ? new Relu() : new Tanh();
         return new Sequential(conv, activation, new Flatten(), new Linear(v.COut * conv.OutputLength(v.L), 2));
     }
+
+    // Positions past int.MaxValue on the way: tap i of output t reads t·stride − left + i·dilation, which is inside x here
+    // although i·dilation and l + left are not ints. Both runs (the direct kernel and the GEMMs) give the taps' sums.
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ADepthwiseLayerWhoseTapsPassIntMaxValueStillReadsTheRightPositions(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        float[] xData = [10f, 20f, 30f, 40f, 50f, 60f, 70f, 80f];
+        foreach (bool gemm in new[] { false, true })
+        {
+            // k 3, dilation 2^30 + 1: output 0's third tap reads −(2^31 − 1) + 2^31 + 2 = 3.
+            using var dilated = new Conv1d(1, 1, 3, stride: 1 << 20, padding: int.MaxValue, dilation: (1 << 30) + 1, bias: false) { DepthwiseByGemm = gemm };
+            dilated.Build(device, seed: 1);
+            dilated.LoadStateDict(new Dictionary<string, (int[] Shape, float[] Data)> { ["weight"] = ([1, 1, 3], [1f, 1f, 1f]) });
+            using var x = device.FromArray(xData, 1, 1, 8);
+            var y = dilated.Forward(x);
+            Assert.That(y.ToArray()[0], Is.EqualTo(40f), $"y[0], gemm {gemm}");
+            var dyData = new float[y.Shape[2]];
+            dyData[0] = 1f;
+            using var dy = device.FromArray(dyData, 1, 1, dyData.Length);
+            var dx = dilated.Backward(dy).ToArray();
+            Assert.That(dx, Is.EqualTo(new[] { 0f, 0f, 0f, 1f, 0f, 0f, 0f, 0f }), $"dx, gemm {gemm}");
+            Assert.That(dilated.Weight.Gradient.ToArray(), Is.EqualTo(new[] { 0f, 0f, 40f }), $"dW, gemm {gemm}");
+
+            // k 1, padding 2^31 − 1, stride 2^20: output 2048 reads x[2048·2^20 − (2^31 − 1)] = x[1].
+            using var strided = new Conv1d(1, 1, 1, stride: 1 << 20, padding: int.MaxValue, bias: false) { DepthwiseByGemm = gemm };
+            strided.Build(device, seed: 1);
+            strided.LoadStateDict(new Dictionary<string, (int[] Shape, float[] Data)> { ["weight"] = ([1, 1, 1], [2f]) });
+            var z = strided.Forward(x);
+            Assert.That(z.ToArray()[2048], Is.EqualTo(40f), $"z[2048], gemm {gemm}");
+            var dzData = new float[z.Shape[2]];
+            dzData[2048] = 1f;
+            using var dz = device.FromArray(dzData, 1, 1, dzData.Length);
+            Assert.That(strided.Backward(dz).ToArray(), Is.EqualTo(new[] { 0f, 2f, 0f, 0f, 0f, 0f, 0f, 0f }), $"dx of the strided layer, gemm {gemm}");
+            Assert.That(strided.Weight.Gradient.ToArray(), Is.EqualTo(new[] { 20f }), $"dW of the strided layer, gemm {gemm}");
+        }
+    }
 }
