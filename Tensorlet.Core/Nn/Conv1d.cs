@@ -36,6 +36,8 @@ public sealed class Conv1d : Module
     private readonly Workspace gradientRows = new();
     private readonly Workspace columnsGradient = new();
     private readonly Workspace inputGradient = new();
+    private readonly Workspace depthwiseOutputAlternate = new();
+    private readonly Workspace depthwiseGradientAlternate = new();
     private readonly ShapeView inputRows = new();
     private readonly ShapeView groupedShaped = new();
     private readonly ShapeView foldedOutput = new();
@@ -44,6 +46,8 @@ public sealed class Conv1d : Module
     private readonly ShapeView gradientShaped = new();
     private readonly ShapeView foldedGradient = new();
     private readonly ShapeView inputGradientShaped = new();
+    private readonly ShapeView alternateOutputShaped = new();
+    private readonly ShapeView alternateGradientShaped = new();
     private readonly RecentViews<Tensor[]> columnGroups = new();
     private readonly RecentViews<Tensor[]> rowGroups = new();
     private readonly RecentViews<Tensor[]> gradientGroups = new();
@@ -316,6 +320,8 @@ public sealed class Conv1d : Module
         gradientRows.Dispose();
         columnsGradient.Dispose();
         inputGradient.Dispose();
+        depthwiseOutputAlternate.Dispose();
+        depthwiseGradientAlternate.Dispose();
         groupOrder.Dispose();
         modePadding?.Dispose();
     }
@@ -328,7 +334,13 @@ public sealed class Conv1d : Module
     {
         var source = modePadding?.Forward(input) ?? input;
         var (left, right) = UnfoldPadding;
+        // The kernel reads x while it writes y, so a layer applied to its own last output writes into a second buffer.
         var y = outputShaped.Reshaped(output.Get(input.Device, n, OutChannels * outLength), n, OutChannels, outLength);
+        if (ReferenceEquals(y.Storage, source.Storage))
+        {
+            y = alternateOutputShaped.Reshaped(depthwiseOutputAlternate.Get(input.Device, n, OutChannels * outLength), n, OutChannels, outLength);
+        }
+
         Ops.DepthwiseConv1d(source, Weight.Value, Bias?.Value, y, Stride, left, right, Dilation);
         savedInput = input;
         savedSource = source;
@@ -340,6 +352,11 @@ public sealed class Conv1d : Module
         var (left, right) = UnfoldPadding;
         Ops.DepthwiseConv1dBackwardWeight(savedSource!, dy, Weight.Gradient, Bias?.Gradient, Stride, left, right, Dilation);
         var dx = inputGradientShaped.Reshaped(inputGradient.Get(device, n, InChannels * sourceLength), n, InChannels, sourceLength);
+        if (ReferenceEquals(dx.Storage, dy.Storage))
+        {
+            dx = alternateGradientShaped.Reshaped(depthwiseGradientAlternate.Get(device, n, InChannels * sourceLength), n, InChannels, sourceLength);
+        }
+
         Ops.DepthwiseConv1dBackwardInput(dy, Weight.Value, dx, Stride, left, right, Dilation);
         return modePadding?.Backward(dx) ?? dx;
     }

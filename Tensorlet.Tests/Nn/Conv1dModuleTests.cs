@@ -566,4 +566,29 @@ public sealed class Conv1dModuleTests
             Assert.That(strided.Weight.Gradient.ToArray(), Is.EqualTo(new[] { 20f }), $"dW of the strided layer, gemm {gemm}");
         }
     }
+
+    // A layer applied to its own last output (an inference loop, y = f(f(x))) gives what it gives that output copied,
+    // as the other layers do: the direct kernel, which reads x while it writes y, writes into a second buffer then.
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ADepthwiseLayerAppliedToItsOwnOutputGivesWhatItGivesACopy(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        foreach (var (cIn, groups) in new[] { (2, 2), (1, 1) })
+        {
+            using var layer = new Conv1d(cIn, cIn, 3, padding: 1, groups: groups);
+            layer.Build(device, seed: 1);
+            using var x = device.FromArray(Enumerable.Range(1, cIn * 5).Select(v => (float)v).ToArray(), 1, cIn, 5);
+            var once = layer.Forward(x);
+            using var copy = device.FromArray(once.ToArray(), 1, cIn, 5);
+            var twice = layer.Forward(once).ToArray();
+            Assert.That(twice, Is.EqualTo(layer.Forward(copy).ToArray()), $"C_in {cIn}, groups {groups}");
+
+            // Backward, given its own last input gradient, likewise.
+            using var dy = device.FromArray(Enumerable.Range(1, cIn * 5).Select(v => v * 0.5f).ToArray(), 1, cIn, 5);
+            var dx = layer.Backward(dy);
+            using var dxCopy = device.FromArray(dx.ToArray(), 1, cIn, 5);
+            var again = layer.Backward(dx).ToArray();
+            Assert.That(again, Is.EqualTo(layer.Backward(dxCopy).ToArray()), $"backward, C_in {cIn}, groups {groups}");
+        }
+    }
 }
