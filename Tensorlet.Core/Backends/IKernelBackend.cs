@@ -227,8 +227,11 @@ internal interface IKernelBackend : IDisposable
     /// </summary>
     void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream);
 
-    /// <summary>One torch.optim.Adam step in place over parameters, m and v; step counts from 1.</summary>
-    void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step);
+    /// <summary>
+    /// One torch.optim.Adam step in place over parameters, m and v, and with amsgrad the running maximum vMax (not
+    /// touched without it); step counts from 1.
+    /// </summary>
+    void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, Tensor vMax, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool amsgrad, int step);
 
     /// <summary>Σ x², accumulated in double; waits for the result.</summary>
     double SumOfSquares(Tensor x);

@@ -305,10 +305,10 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
-    public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, Tensor vMax, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool amsgrad, int step)
     {
         var mark = Begin();
-        Inner.AdamStep(parameters, gradients, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
+        Inner.AdamStep(parameters, gradients, m, v, vMax, learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, step);
         End(nameof(AdamStep), mark);
     }
 

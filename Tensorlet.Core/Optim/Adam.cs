@@ -80,7 +80,8 @@ public sealed class Adam : Optimizer
                 weightDecay = 0f;
             }
 
-            Ops.AdamStep(run[0], run[1], run[2], run[3], learningRate, Groups.Betas1[g], Groups.Betas2[g], Groups.Epsilons[g], weightDecay, StepCount);
+            // The values stand in for the running maximum, which the kernel touches only with amsgrad.
+            Ops.AdamStep(run[0], run[1], run[2], run[3], run[0], learningRate, Groups.Betas1[g], Groups.Betas2[g], Groups.Epsilons[g], weightDecay, amsgrad: false, StepCount);
         }
     }
 

@@ -557,15 +557,20 @@ public static class Ops
         device.Backend.Dropout(x, y, p, seed, stream);
     }
 
-    /// <summary>One torch.optim.Adam step in place. <paramref name="step"/> counts from 1.</summary>
-    internal static void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    /// <summary>
+    /// One torch.optim.Adam step in place. <paramref name="step"/> counts from 1. <paramref name="vMax"/>, the running
+    /// maximum of <paramref name="v"/>, is read and written only with <paramref name="amsgrad"/>; it must still be as long
+    /// as the parameters (the parameters themselves may stand in for it without).
+    /// </summary>
+    internal static void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, Tensor vMax, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool amsgrad, int step)
     {
-        var device = SameDevice(nameof(AdamStep), parameters, gradients, m, v);
+        var device = SameDevice(nameof(AdamStep), parameters, gradients, m, v, vMax);
         SameLength(nameof(AdamStep), parameters, gradients);
         SameLength(nameof(AdamStep), parameters, m);
         SameLength(nameof(AdamStep), parameters, v);
+        SameLength(nameof(AdamStep), parameters, vMax);
         ArgumentChecks.ThrowIfLessThan(step, 1);
-        device.Backend.AdamStep(parameters, gradients, m, v, learningRate, beta1, beta2, epsilon, weightDecay, step);
+        device.Backend.AdamStep(parameters, gradients, m, v, vMax, learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, step);
     }
 
     /// <summary>Σ x², waiting for the result.</summary>

@@ -5,7 +5,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// g += wd·p (if wd ≠ 0); m = β1·m + (1−β1)·g; v = β2·v + ((1−β2)·g)·g; p −= stepSize·m/(√v·invSqrtBc2 + ε),
 /// with stepSize = lr/(1−β1^t) and invSqrtBc2 = 1/√(1−β2^t) from <see cref="AdamCoefficients"/>. (1−β2)·g is rounded
 /// first, as torch's addcmul_ does: g·g first would overflow to +∞ from |g| ≈ 1.8e19, where torch's v stays finite up to
-/// |g| ≈ √(FLT_MAX/(1−β2)).
+/// |g| ≈ √(FLT_MAX/(1−β2)). With amsgrad, vMax = max(vMax, v) is kept and divides in v's place (√vMax·invSqrtBc2 + ε).
 /// <para>
 /// m and v are flushed to zero once they fall below float's smallest normal. A row that gets no gradient
 /// (an n-gram absent from recent batches) has m decay by β1 each step and turn subnormal after ~800 steps;
@@ -15,53 +15,51 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuAdam
 {
-    /// <summary>The update on the calling thread.</summary>
-    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, in AdamCoefficients k)
+    /// <summary>
+    /// The update split across threads for large parameter sets. <paramref name="vMax"/> is read and written only with
+    /// amsgrad, and may otherwise be empty.
+    /// </summary>
+    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, Span<float> vMax, AdamCoefficients k, int threads)
     {
-        fixed (float* p = parameters, g = gradients, mp = m, vp = v)
+        if (parameters.Length != gradients.Length || parameters.Length != m.Length || parameters.Length != v.Length
+            || (k.Amsgrad != 0 && vMax.Length != parameters.Length))
         {
-            FloatLanesLoop.Run(new Update(p, g, mp, vp, k), parameters.Length, CpuVectorWidth.Vector512);
+            throw new ArgumentException("parameters, gradients and the states in use must have the same length.");
+        }
+
+        fixed (float* pp = parameters, gp = gradients, mp = m, vp = v, xp = vMax)
+        {
+            if (parameters.Length < 2 * CpuParallel.MinElementsPerChunk)
+            {
+                new StepChunk(pp, gp, mp, vp, xp, k).Run(0, parameters.Length);
+                return;
+            }
+
+            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(pp, gp, mp, vp, xp, k));
         }
     }
 
-    /// <summary>The update split across threads for large parameter sets.</summary>
-    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, AdamCoefficients k, int threads)
+    /// <summary>One thread's part: elements [start, start + count).</summary>
+    private readonly struct StepChunk(float* parameters, float* gradients, float* m, float* v, float* vMax, AdamCoefficients k) : IParallelRange
     {
-        if (parameters.Length != gradients.Length || parameters.Length != m.Length || parameters.Length != v.Length)
+        public void Run(long start, long count)
         {
-            throw new ArgumentException("parameters, gradients, m and v must have the same length.");
+            float* x = vMax is null ? null : vMax + start;
+            FloatLanesLoop.Run(new Update(parameters + start, gradients + start, m + start, v + start, x, k), (int)count, CpuVectorWidth.Vector512);
         }
-
-        if (parameters.Length < 2 * CpuParallel.MinElementsPerChunk)
-        {
-            Step(parameters, gradients, m, v, in k);
-            return;
-        }
-
-        fixed (float* pp = parameters, gp = gradients, mp = m, vp = v)
-        {
-            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(pp, gp, mp, vp, k));
-        }
-    }
-
-    /// <summary>One thread's part of the parallel <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AdamCoefficients, int)"/>.</summary>
-    private readonly struct StepChunk(float* parameters, float* gradients, float* m, float* v, AdamCoefficients k) : IParallelRange
-    {
-        public void Run(long start, long count) =>
-            Step(new Span<float>(parameters + start, (int)count), new ReadOnlySpan<float>(gradients + start, (int)count), new Span<float>(m + start, (int)count), new Span<float>(v + start, (int)count), in k);
     }
 
     /// <summary>The update's pointers and coefficients, run widest first by <see cref="FloatLanesLoop"/>.</summary>
-    private readonly struct Update(float* parameters, float* gradients, float* m, float* v, AdamCoefficients k) : IFloatLanesSweep
+    private readonly struct Update(float* parameters, float* gradients, float* m, float* v, float* vMax, AdamCoefficients k) : IFloatLanesSweep
     {
         public int Run<TLanes, TVector>(int start, int n)
             where TLanes : struct, IFloatLanes<TVector>
             where TVector : struct
-            => Registers<TLanes, TVector>(parameters, gradients, m, v, start, n, in k);
+            => Registers<TLanes, TVector>(parameters, gradients, m, v, vMax, start, n, in k);
     }
 
     /// <summary>Updates elements [start, n) in whole registers of <typeparamref name="TLanes"/>; returns where it stopped.</summary>
-    private static int Registers<TLanes, TVector>(float* parameters, float* gradients, float* m, float* v, int start, int n, in AdamCoefficients k)
+    private static int Registers<TLanes, TVector>(float* parameters, float* gradients, float* m, float* v, float* vMax, int start, int n, in AdamCoefficients k)
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
@@ -73,7 +71,7 @@ internal static unsafe class CpuAdam
         var stepSize = TLanes.Create(k.StepSize);
         var invSqrtBc2 = TLanes.Create(k.InverseSqrtBiasCorrection2);
         var epsilon = TLanes.Create(k.Epsilon);
-        bool decay = k.WeightDecay != 0f;
+        bool decay = k.WeightDecay != 0f, amsgrad = k.Amsgrad != 0;
         int i = start;
         for (; i + TLanes.Count <= n; i += TLanes.Count)
         {
@@ -86,9 +84,15 @@ internal static unsafe class CpuAdam
 
             var mi = TLanes.FlushSubnormal(TLanes.Add(TLanes.Multiply(beta1, TLanes.Load(m + i)), TLanes.Multiply(oneMinusBeta1, g)));
             var vi = TLanes.FlushSubnormal(TLanes.Add(TLanes.Multiply(beta2, TLanes.Load(v + i)), TLanes.Multiply(TLanes.Multiply(oneMinusBeta2, g), g)));
-            var denominator = TLanes.Add(TLanes.Multiply(TLanes.Sqrt(vi), invSqrtBc2), epsilon);
             TLanes.Store(mi, m + i);
             TLanes.Store(vi, v + i);
+            if (amsgrad)
+            {
+                vi = TLanes.Max(TLanes.Load(vMax + i), vi);
+                TLanes.Store(vi, vMax + i);
+            }
+
+            var denominator = TLanes.Add(TLanes.Multiply(TLanes.Sqrt(vi), invSqrtBc2), epsilon);
             TLanes.Store(TLanes.Subtract(p, TLanes.Multiply(stepSize, TLanes.Divide(mi, denominator))), parameters + i);
         }
 

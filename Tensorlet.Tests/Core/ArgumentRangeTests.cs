@@ -84,6 +84,6 @@ public sealed class ArgumentRangeTests
     {
         var device = TestDevices.Get("cpu");
         using var values = device.Zeros(1, 2);
-        Ops.AdamStep(values, values, values, values, 0.1f, 0.9f, 0.999f, 1e-8f, 0f, step: 0);
+        Ops.AdamStep(values, values, values, values, values, 0.1f, 0.9f, 0.999f, 1e-8f, 0f, amsgrad: false, step: 0);
     }
 }

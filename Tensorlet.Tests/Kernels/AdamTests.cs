@@ -15,17 +15,25 @@ public sealed class AdamTests
     private const float Beta2 = 0.999f;
     private const float Epsilon = 1e-8f;
 
-    private static IEnumerable<TestCaseData> DevicesAndDecays()
+    private static IEnumerable<TestCaseData> DevicesDecaysAndAmsgrad()
     {
         foreach (var device in TestDevices.All)
         {
-            yield return new TestCaseData(device, 0f);
-            yield return new TestCaseData(device, 0.01f);
+            foreach (bool amsgrad in new[] { false, true })
+            {
+                yield return new TestCaseData(device, 0f, amsgrad);
+                yield return new TestCaseData(device, 0.01f, amsgrad);
+            }
         }
     }
 
-    [TestCaseSource(nameof(DevicesAndDecays))]
-    public void ThreeStepsMatchTheReference(string deviceName, float weightDecay)
+    /// <summary>
+    /// Three steps against the float64 reference at lengths that cover every CPU register width, a tail and the threaded
+    /// split. With amsgrad, steps 2 and 3 take gradients 100 times smaller than step 1's, so that v falls below its
+    /// running maximum nearly everywhere and the maximum, not v, divides.
+    /// </summary>
+    [TestCaseSource(nameof(DevicesDecaysAndAmsgrad))]
+    public void ThreeStepsMatchTheReference(string deviceName, float weightDecay, bool amsgrad)
     {
         var device = TestDevices.Get(deviceName);
         foreach (int n in Lengths(deviceName))
@@ -34,27 +42,41 @@ public sealed class AdamTests
             var p = ToDouble(p0);
             var m = new double[n];
             var v = new double[n];
+            var vMax = new double[n];
             using var parameters = device.FromArray(p0, n);
             using var gradients = device.Zeros(n);
             using var mt = device.Zeros(n);
             using var vt = device.Zeros(n);
+            using var vMaxT = device.Zeros(n);
+            float[] g = [];
             for (int step = 1; step <= 3; step++)
             {
-                var g = Uniform(n, (10 * n) + step, -0.5f, 0.5f);
+                float scale = amsgrad && step > 1 ? 0.01f : 1f;
+                g = Uniform(n, (10 * n) + step, -0.5f * scale, 0.5f * scale);
                 gradients.CopyFrom(g);
-                ReferenceAdam.Step(p, ToDouble(g), m, v, LearningRate, Beta1, Beta2, Epsilon, weightDecay, step);
-                Ops.AdamStep(parameters, gradients, mt, vt, LearningRate, Beta1, Beta2, Epsilon, weightDecay, step);
+                ReferenceAdam.Step(p, ToDouble(g), m, v, vMax, LearningRate, Beta1, Beta2, Epsilon, weightDecay, amsgrad, step);
+                Ops.AdamStep(parameters, gradients, mt, vt, vMaxT, LearningRate, Beta1, Beta2, Epsilon, weightDecay, amsgrad, step);
             }
 
             // m = β1·m + (1 − β1)·g takes three float roundings per step, each ≤ u = 6e-8 of a term ≤ 0.05 in size
             // (|g| ≤ 0.5); the terms can cancel, so the bound is absolute: 3 steps × 3 roundings × u × 0.05 ≈ 3e-8.
-            // v's terms are all positive, so its error is relative: about 9u ≈ 6e-7 after three steps; 1e-6.
-            // A parameter moves by stepSize·m̂/(√v̂ + ε), whose error is ~1e-6 of an update ≤ 3·lr; with the rounding of
-            // p (≤ u·|p| per step, three steps) that is below 2e-8 + 1.8e-7·|p|.
-            AssertClose(mt.ToArray(), m, 3e-8, 1e-6, $"m, n={n}, wd={weightDecay}");
-            AssertClose(vt.ToArray(), v, 1e-14, 1e-6, $"v, n={n}, wd={weightDecay}");
-            AssertClose(parameters.ToArray(), p, 2e-8, 1.8e-7, $"parameters, n={n}, wd={weightDecay}");
-            Assert.That(gradients.ToArray(), Is.EqualTo(Uniform(n, (10 * n) + 3, -0.5f, 0.5f)), "the gradients are not modified");
+            // v's terms are all positive, so its error is relative: about 9u ≈ 6e-7 after three steps; 1e-6. The maximum
+            // is one of the v's, exactly. A parameter moves by stepSize·m̂/(√v̂ + ε), whose error is ~1e-6 of an update
+            // ≤ 3·lr; with the rounding of p (≤ u·|p| per step, three steps) that is below 2e-8 + 1.8e-7·|p|.
+            string what = $"n={n}, wd={weightDecay}, amsgrad={amsgrad}";
+            AssertClose(mt.ToArray(), m, 3e-8, 1e-6, $"m, {what}");
+            AssertClose(vt.ToArray(), v, 1e-14, 1e-6, $"v, {what}");
+            AssertClose(parameters.ToArray(), p, 2e-8, 1.8e-7, $"parameters, {what}");
+            Assert.That(gradients.ToArray(), Is.EqualTo(g), "the gradients are not modified");
+            if (amsgrad)
+            {
+                AssertClose(vMaxT.ToArray(), vMax, 1e-14, 1e-6, $"max of v, {what}");
+                Assert.That(Enumerable.Range(0, n).Count(i => vMax[i] > v[i]), Is.AtLeast(n / 2), $"the maximum is above v at half the elements or more, {what}");
+            }
+            else
+            {
+                Assert.That(vMaxT.ToArray(), Is.All.EqualTo(0f), $"without amsgrad the maximum is not touched, {what}");
+            }
         }
     }
 
@@ -107,7 +129,7 @@ public sealed class AdamTests
         using var gradients = device.FromArray(g, 4);
         using var m = device.Zeros(4);
         using var v = device.Zeros(4);
-        Ops.AdamStep(parameters, gradients, m, v, LearningRate, Beta1, Beta2, Epsilon, 0f, 1);
+        Ops.AdamStep(parameters, gradients, m, v, parameters, LearningRate, Beta1, Beta2, Epsilon, 0f, amsgrad: false, 1);
         var expected = p0.Select((p, i) => p - (LearningRate * Math.Sign(g[i]))).ToArray();
         Assert.That(parameters.ToArray(), Is.EqualTo(expected).Within(1e-6));
     }

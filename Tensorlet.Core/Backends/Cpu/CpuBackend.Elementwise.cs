@@ -37,8 +37,8 @@ internal sealed partial class CpuBackend
 
     public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Threads, Plan.Width);
 
-    public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
-        => CpuAdam.Step(parameters.Span, gradients.Span, m.Span, v.Span, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, step), Threads);
+    public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, Tensor vMax, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool amsgrad, int step)
+        => CpuAdam.Step(parameters.Span, gradients.Span, m.Span, v.Span, amsgrad ? vMax.Span : default, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, step), Threads);
 
     public void Add(Tensor a, Tensor b, Tensor y, float alpha)
     {

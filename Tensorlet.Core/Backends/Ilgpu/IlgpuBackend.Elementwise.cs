@@ -182,11 +182,11 @@ internal sealed partial class IlgpuBackend
         Elementwise.Dropout(Extent((x.Length + 31) / 32 * 8), x.View, y.View, p, DropoutMask.KeepScale(p), seed, stream);
     }
 
-    public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, Tensor vMax, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool amsgrad, int step)
     {
         if (parameters.Length > 0)
         {
-            Elementwise.Adam(Extent(parameters.Length), parameters.View, gradients.View, m.View, v.View, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, step));
+            Elementwise.Adam(Extent(parameters.Length), parameters.View, gradients.View, m.View, v.View, amsgrad ? vMax.View : parameters.View, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, step));
         }
     }
 

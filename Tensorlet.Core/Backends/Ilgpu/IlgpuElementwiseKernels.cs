@@ -38,7 +38,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<float>, BatchNormLayout>? batchNormGradientSumsFinish;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout, float, int>? batchNormInputGradient;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>? dropout;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>? adam;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>? adam;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>? addScaled;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>? multiply;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int>? scaleRows;
@@ -144,8 +144,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     public Action<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong> Dropout
         => dropout ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>(DropoutKernel.Apply);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients> Adam
-        => adam ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>(AdamKernel.Step);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients> Adam
+        => adam ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamCoefficients>(AdamKernel.Step);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float> AddScaled
         => addScaled ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(RowKernels.AddScaled);
