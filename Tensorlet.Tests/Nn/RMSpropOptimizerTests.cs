@@ -62,30 +62,15 @@ public sealed class RMSpropOptimizerTests
 
     [TestCaseSource(nameof(Settings))]
     public void ASavedStateLoadedIntoAFreshOptimizerContinuesExactly(Func<ParameterCollection, RMSprop> create)
-    {
-        var device = TestDevices.Get("cpu");
-        using var trained = FreezingTests.Model(device);
-        using var resumed = FreezingTests.Model(device);
-        using var optimizer = create(trained.Parameters);
-        for (int step = 0; step < 3; step++)
-        {
-            FreezingTests.Step(trained, optimizer, step);
-        }
-
-        resumed.Parameters.Values.CopyFrom(trained.Parameters.Values.ToArray());
-        using var fresh = create(resumed.Parameters);
-        optimizer.SetLearningRate(optimizer.GroupCount - 1, 0.002f);
-        fresh.LoadState(optimizer.SaveState());
-        Assert.That((fresh.StepCount, fresh.GetLearningRate(fresh.GroupCount - 1)), Is.EqualTo((3, 0.002f)));
-        for (int step = 3; step < 6; step++)
-        {
-            FreezingTests.Step(trained, optimizer, step);
-            FreezingTests.Step(resumed, fresh, step);
-        }
-
-        Assert.That(resumed.Parameters.Values.ToArray(), Is.EqualTo(trained.Parameters.Values.ToArray()));
-        Assert.That(fresh.SaveState().SquareAverage, Is.EqualTo(optimizer.SaveState().SquareAverage));
-    }
+        => OptimizerResume.AssertContinuesExactly(
+            create,
+            (optimizer, fresh) =>
+            {
+                optimizer.SetLearningRate(optimizer.GroupCount - 1, 0.002f);
+                fresh.LoadState(optimizer.SaveState());
+                Assert.That((fresh.StepCount, fresh.GetLearningRate(fresh.GroupCount - 1)), Is.EqualTo((3, 0.002f)));
+            },
+            (optimizer, fresh) => Assert.That(fresh.SaveState().SquareAverage, Is.EqualTo(optimizer.SaveState().SquareAverage)));
 
     [Test]
     public void AStateOfAnotherKindOrSizeOrThatNoTrainingGivesIsRefusedInOneLineAndChangesNothing()
