@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch 1.13 reference fixtures for Tensorlet's RMSprop and its optimizers' per-group settings.
+"""PyTorch 1.13 reference fixtures for Tensorlet's RMSprop, Adam's amsgrad and its optimizers' per-group settings.
 
 Run:  /usr/bin/python3 scripts/make_optimizer_fixtures.py [--out DIR]
 
@@ -23,6 +23,11 @@ modules_rmsprop.safetensors -- torch.optim.RMSprop, over every parameter unless 
   rmsprop_groups3.<param>    RMSprop([weights, biases with lr=0.03, momentum=0.5, alpha=0.9, eps=1e-4], lr=0.01)
   rmsprop_clip3.<param>      RMSprop(lr=0.01, momentum=0.9), the gradients clipped by clip_grad_norm_(max_norm=0.1)
                              before each step
+
+modules_amsgrad.safetensors -- Adam and AdamW with amsgrad; β2 is low and lr high so that the second moment falls
+below its running maximum within the 3 steps, and the maximum changes every parameter:
+  adam_amsgrad3.<param>   Adam(lr=0.05, betas=(0.9, 0.6), weight_decay=0.05, amsgrad=True)
+  adamw_amsgrad3.<param>  AdamW(lr=0.05, betas=(0.8, 0.7), weight_decay=0.1, amsgrad=True)
 """
 import os
 import sys
@@ -78,7 +83,15 @@ def make_rmsprop(out_dir):
     })
 
 
+def make_amsgrad(out_dir):
+    write_runs(out_dir, "modules_amsgrad", {
+        "adam_amsgrad3": lambda m: torch.optim.Adam(m.parameters(), lr=0.05, betas=(0.9, 0.6), weight_decay=0.05, amsgrad=True),
+        "adamw_amsgrad3": lambda m: torch.optim.AdamW(m.parameters(), lr=0.05, betas=(0.8, 0.7), weight_decay=0.1, amsgrad=True),
+    })
+
+
 if __name__ == "__main__":
     out = fixture_out(__doc__)
     make_group_betas(out)
     make_rmsprop(out)
+    make_amsgrad(out)

@@ -6,45 +6,58 @@ namespace Tensorlet.Optim;
 /// <summary>
 /// torch.optim.Adam over every parameter of a <see cref="ParameterCollection"/>, as one fused kernel
 /// over the flat buffers (one per run of consecutive parameters of one <see cref="ParameterGroup"/>). It is dense, like PyTorch: a row that got no gradient this step still moves
-/// while its momentum is non-zero (the n-gram model's gathered rows rely on that to match PyTorch).
+/// while its momentum is non-zero (the n-gram model's gathered rows rely on that to match PyTorch). With amsgrad, it also
+/// keeps the running maximum of the second moment (torch's <c>max_exp_avg_sq</c>) and divides by its square root instead.
 /// </summary>
 public sealed class Adam : Optimizer
 {
     private readonly Tensor firstMoment;
     private readonly Tensor secondMoment;
+    private readonly Tensor? maxSecondMoment;
     private readonly TrainableRuns trainable;
     private readonly bool decoupledWeightDecay;
 
-    /// <summary>Creates the optimizer over every parameter, one group, and its zeroed moment buffers on the parameters' device.</summary>
-    public Adam(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
-        : this(ParameterGroupLayout.Whole(parameters, Defaults(learningRate, beta1, beta2, epsilon, weightDecay)), decoupledWeightDecay: false)
+    /// <summary>
+    /// Creates the optimizer over every parameter, one group, and its zeroed moment buffers on the parameters' device; the
+    /// running maximum of the second moment only with <paramref name="amsgrad"/>.
+    /// </summary>
+    public Adam(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f, bool amsgrad = false)
+        : this(ParameterGroupLayout.Whole(parameters, Defaults(learningRate, beta1, beta2, epsilon, weightDecay)), decoupledWeightDecay: false, amsgrad)
     {
     }
 
     /// <summary>
     /// Creates the optimizer over parameter groups, as <c>torch.optim.Adam(param_groups, ...)</c>: each group's learning
-    /// rate, weight decay, β1, β2 and ε, where it sets them, else these.
+    /// rate, weight decay, β1, β2 and ε, where it sets them, else these; amsgrad is every group's.
     /// </summary>
     /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets a momentum.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].LearningRate</c>).</exception>
-    public Adam(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f)
-        : this(ParameterGroupLayout.Resolve(groups, Defaults(learningRate, beta1, beta2, epsilon, weightDecay), nameof(Adam)), decoupledWeightDecay: false)
+    public Adam(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0f, bool amsgrad = false)
+        : this(ParameterGroupLayout.Resolve(groups, Defaults(learningRate, beta1, beta2, epsilon, weightDecay), nameof(Adam)), decoupledWeightDecay: false, amsgrad)
     {
     }
 
     /// <summary>
     /// Over <paramref name="groups"/>; with <paramref name="decoupledWeightDecay"/>, each group's weight decay shrinks its
-    /// parameters before the step, p ← p·(1 − lr·weight_decay), as AdamW's, instead of adding an L2 term to the gradient.
+    /// parameters before the step, p ← p·(1 − lr·weight_decay), as AdamW's, instead of adding an L2 term to the gradient;
+    /// with <paramref name="amsgrad"/>, a running maximum of the second moment divides in its place.
     /// </summary>
-    internal Adam(ParameterGroupLayout groups, bool decoupledWeightDecay)
+    internal Adam(ParameterGroupLayout groups, bool decoupledWeightDecay, bool amsgrad)
         : base(groups)
     {
         this.decoupledWeightDecay = decoupledWeightDecay;
+        Amsgrad = amsgrad;
         var parameters = groups.Parameters;
         int count = checked((int)parameters.Length);
         firstMoment = parameters.Device!.Zeros(count);
         secondMoment = parameters.Device.Zeros(count);
-        trainable = groups.Runs(parameters.Values, parameters.Gradients, firstMoment, secondMoment);
+        if (amsgrad)
+        {
+            maxSecondMoment = parameters.Device.Zeros(count);
+        }
+
+        // The kernel takes the values in the place of the maximum it does not keep without amsgrad, and never reads them there.
+        trainable = groups.Runs(parameters.Values, parameters.Gradients, firstMoment, secondMoment, maxSecondMoment ?? parameters.Values);
     }
 
     /// <summary>β1, the decay of the first moment (the default of the groups that set none).</summary>
@@ -58,6 +71,9 @@ public sealed class Adam : Optimizer
 
     /// <summary>L2 weight decay added to the gradient, as torch.optim.Adam's weight_decay (the default of the groups that set none).</summary>
     public float WeightDecay => Groups.Defaults.WeightDecay;
+
+    /// <summary>Whether the step divides by the running maximum of the second moment (torch's amsgrad), of every group.</summary>
+    public bool Amsgrad { get; }
 
     /// <summary>Applies one update from the accumulated gradients.</summary>
     public override void Step()
@@ -80,14 +96,14 @@ public sealed class Adam : Optimizer
                 weightDecay = 0f;
             }
 
-            // The values stand in for the running maximum, which the kernel touches only with amsgrad.
-            Ops.AdamStep(run[0], run[1], run[2], run[3], run[0], learningRate, Groups.Betas1[g], Groups.Betas2[g], Groups.Epsilons[g], weightDecay, amsgrad: false, StepCount);
+            Ops.AdamStep(run[0], run[1], run[2], run[3], run[4], learningRate, Groups.Betas1[g], Groups.Betas2[g], Groups.Epsilons[g], weightDecay, Amsgrad, StepCount);
         }
     }
 
-    /// <summary>The optimizer state to save with a checkpoint: step, first and second moments, the groups and their current and initial learning rates.</summary>
+    /// <summary>The optimizer state to save with a checkpoint: step, first and second moments (and with amsgrad their running maximum), the groups and their current and initial learning rates.</summary>
     public AdamState SaveState() => new(StepCount, firstMoment.ToArray(), secondMoment.ToArray())
     {
+        MaxSecondMoment = maxSecondMoment?.ToArray(),
         Groups = Groups.SaveGroups(),
         LearningRates = Groups.SaveLearningRates(),
         InitialLearningRates = Groups.SaveInitialLearningRates(),
@@ -96,11 +112,12 @@ public sealed class Adam : Optimizer
     /// <summary>
     /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly, with each group's learning rate
     /// when the state holds them and its initial learning rate (as torch's load_state_dict; a state without initial
-    /// rates gives the rates the optimizer was made with). A state no training gives, or of other parameter groups, is
-    /// refused and nothing changes: the next step would turn the weights it touches into NaN.
+    /// rates gives the rates the optimizer was made with). A state no training gives, of other parameter groups, or with a
+    /// running maximum of the second moment where this optimizer keeps none (it is not amsgrad), or the other way round,
+    /// is refused and nothing changes: the next step would turn the weights it touches into NaN.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a first moment is not finite, a second moment is NaN or negative (+∞, which a gradient whose square overflows float gives, loads), or its groups are not these.</exception>
+    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a first moment is not finite, a second moment or maximum is NaN or negative (+∞, which a gradient whose square overflows float gives, loads), it holds a maximum exactly when this optimizer is not amsgrad, or its groups are not these.</exception>
     public void LoadState(AdamState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -112,10 +129,32 @@ public sealed class Adam : Optimizer
 
         StateChecks.Values(state.FirstMoment, "exp_avg", "Adam state's first moment (exp_avg)", nameof(state));
         StateChecks.Values(state.SecondMoment, "exp_avg_sq", "Adam state's second moment (exp_avg_sq)", nameof(state));
+        if ((state.MaxSecondMoment is null) != (maxSecondMoment is null))
+        {
+            throw new ArgumentException(state.MaxSecondMoment is null
+                ? "The saved Adam state has no running maximum of the second moment (max_exp_avg_sq), but this optimizer keeps one: it is amsgrad."
+                : "The saved Adam state has a running maximum of the second moment (max_exp_avg_sq), but this optimizer keeps none: it is not amsgrad.", nameof(state));
+        }
+
+        if (state.MaxSecondMoment is { } saved)
+        {
+            if (saved.Length != maxSecondMoment!.Length)
+            {
+                throw new ArgumentException($"The saved Adam state's running maximum of the second moment (max_exp_avg_sq) holds {saved.Length} values but the model has {maxSecondMoment.Length} parameters.", nameof(state));
+            }
+
+            StateChecks.Values(saved, "max_exp_avg_sq", "Adam state's running maximum of the second moment (max_exp_avg_sq)", nameof(state));
+        }
+
         StateChecks.Groups(Groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
 
         firstMoment.CopyFrom(state.FirstMoment);
         secondMoment.CopyFrom(state.SecondMoment);
+        if (state.MaxSecondMoment is { } maximum)
+        {
+            maxSecondMoment!.CopyFrom(maximum);
+        }
+
         StepCount = state.Step;
         Groups.LoadLearningRates(state.LearningRates, state.InitialLearningRates);
     }
@@ -129,5 +168,6 @@ public sealed class Adam : Optimizer
     {
         firstMoment.Dispose();
         secondMoment.Dispose();
+        maxSecondMoment?.Dispose();
     }
 }

@@ -1,11 +1,14 @@
 namespace Tensorlet.Optim;
 
-/// <summary>Adam's state on the host: the step count and the flat first and second moments.</summary>
+/// <summary>Adam's state on the host: the step count, the flat first and second moments and, with amsgrad, their running maximum.</summary>
 /// <param name="Step">Steps taken.</param>
 /// <param name="FirstMoment">m, in the parameter collection's order.</param>
 /// <param name="SecondMoment">v, in the same order.</param>
 public sealed record AdamState(int Step, float[] FirstMoment, float[] SecondMoment)
 {
+    /// <summary>The running maximum of the second moment (torch's <c>max_exp_avg_sq</c>), in the same order; null unless amsgrad.</summary>
+    public float[]? MaxSecondMoment { get; init; }
+
     /// <summary>The parameter group of each parameter, in the collection's order (-1 for a frozen one in none); null for one group of all.</summary>
     public int[]? Groups { get; init; }
 

@@ -35,8 +35,8 @@ internal static class StateChecks
         }
     }
 
-    /// <summary>Whether torch's state <paramref name="state"/> is a mean of squares: Adam's and AdamW's <c>exp_avg_sq</c>, RMSprop's <c>square_avg</c>.</summary>
-    public static bool IsMeanOfSquares(string state) => state is "exp_avg_sq" or "square_avg";
+    /// <summary>Whether torch's state <paramref name="state"/> is a mean of squares: Adam's and AdamW's <c>exp_avg_sq</c> and its running maximum <c>max_exp_avg_sq</c>, RMSprop's <c>square_avg</c>.</summary>
+    public static bool IsMeanOfSquares(string state) => state is "exp_avg_sq" or "max_exp_avg_sq" or "square_avg";
 
     /// <summary>
     /// The index of the first element of <paramref name="values"/> that no training gives torch's state

@@ -6,7 +6,8 @@ namespace Tensorlet.Models.Checkpoints;
 
 /// <summary>
 /// An optimizer's state as a safetensors file, one tensor per parameter and per kind of state under PyTorch's state
-/// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, <c>momentum_buffer.NAME</c> for SGD with
+/// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, with <c>max_exp_avg_sq.NAME</c> when
+/// amsgrad, <c>momentum_buffer.NAME</c> for SGD with
 /// momentum, <c>square_avg.NAME</c> for RMSprop, with <c>momentum_buffer.NAME</c> when it has momentum and
 /// <c>grad_avg.NAME</c> when centered; the step count, the optimizer, its parameter groups (the group of each parameter,
 /// each group's current and initial learning rate and its other settings), when given its learning-rate schedule's
@@ -48,6 +49,7 @@ internal static class OptimizerStateFile
 
     private const string FirstMoment = "exp_avg";
     private const string SecondMoment = "exp_avg_sq";
+    private const string MaxSecondMoment = "max_exp_avg_sq";
     private const string MomentumBuffer = "momentum_buffer";
     private const string SquareAverage = "square_avg";
     private const string GradientAverage = "grad_avg";
@@ -125,7 +127,7 @@ internal static class OptimizerStateFile
         return (path, pairId) => SafeTensorsFile.Write(path, tensors, new Dictionary<string, string>(metadata) { [CheckpointPair.PairIdKey] = pairId });
 
         static (int, (string, float[])[], int[]?, float[]?, float[]?) Moments(AdamState state)
-            => (state.Step, [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)], state.Groups, state.LearningRates, state.InitialLearningRates);
+            => (state.Step, state.MaxSecondMoment is { } maximum ? [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment), (MaxSecondMoment, maximum)] : [(FirstMoment, state.FirstMoment), (SecondMoment, state.SecondMoment)], state.Groups, state.LearningRates, state.InitialLearningRates);
         static (int, (string, float[])[], int[]?, float[]?, float[]?) Momentum(SgdState state)
             => (state.Step, state.MomentumBuffer is { } buffer ? [(MomentumBuffer, buffer)] : [], state.Groups, state.LearningRates, state.InitialLearningRates);
         static (int, (string, float[])[], int[]?, float[]?, float[]?) Averages(RMSpropState state)
@@ -205,6 +207,13 @@ internal static class OptimizerStateFile
                 : $"{path} holds RMSprop mean gradients ({GradientAverage}), but the RMSprop given is not centered.");
         }
 
+        if (AmsgradOf(optimizer) is bool amsgrad && Holds(MaxSecondMoment) != amsgrad)
+        {
+            throw new CheckpointException(amsgrad
+                ? $"{path} holds no running maxima of the second moment ({MaxSecondMoment}), but the {optimizer.GetType().Name} given is amsgrad."
+                : $"{path} holds running maxima of the second moment ({MaxSecondMoment}), but the {optimizer.GetType().Name} given is not amsgrad.");
+        }
+
         int[]? groups = List<int>(GroupsKey, text => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int g) ? g : null);
         float[]? learningRates = List<float>(LearningRatesKey, ParseRate);
         float[]? initialLearningRates = List<float>(InitialLearningRatesKey, ParseRate);
@@ -235,7 +244,7 @@ internal static class OptimizerStateFile
         {
             Sgd sgd => sgd.HasMomentumBuffer ? 1 : 0,
             RMSprop rmsprop => 1 + (rmsprop.HasMomentumBuffer ? 1 : 0) + (rmsprop.Centered ? 1 : 0),
-            _ => 2,
+            _ => AmsgradOf(optimizer) is true ? 3 : 2,
         };
         if (file.Tensors.Count != perParameter * parameters.Parameters.Count)
         {
@@ -244,8 +253,8 @@ internal static class OptimizerStateFile
 
         Action loadOptimizer = optimizer switch
         {
-            Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
-            AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
+            Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { MaxSecondMoment = adam.Amsgrad ? Flat(MaxSecondMoment) : null, Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
+            AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { MaxSecondMoment = adamW.Amsgrad ? Flat(MaxSecondMoment) : null, Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             Sgd sgd => Load(sgd.LoadState, new SgdState(step, sgd.HasMomentumBuffer ? Flat(MomentumBuffer) : null) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             RMSprop rmsprop => Load(rmsprop.LoadState, new RMSpropState(step, Flat(SquareAverage), rmsprop.HasMomentumBuffer ? Flat(MomentumBuffer) : null, rmsprop.Centered ? Flat(GradientAverage) : null) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
@@ -317,6 +326,14 @@ internal static class OptimizerStateFile
         string momentum = groups.Momenta[g].ToString(CultureInfo.InvariantCulture);
         return groups.Count == 1 ? momentum : $"{momentum} in group {g}";
     }
+
+    // Whether an Adam or AdamW keeps the running maximum of the second moment; null for the other optimizers.
+    private static bool? AmsgradOf(IOptimizer optimizer) => optimizer switch
+    {
+        Adam adam => adam.Amsgrad,
+        AdamW adamW => adamW.Amsgrad,
+        _ => null,
+    };
 
     private static ParameterGroupLayout Layout(IOptimizer optimizer) => ((Optimizer)optimizer).Groups; // CheckSupported refused the rest
 

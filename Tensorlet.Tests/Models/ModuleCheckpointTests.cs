@@ -21,6 +21,8 @@ public sealed class ModuleCheckpointTests
     {
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam(p, 0.01f))).SetArgDisplayNames("Adam");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new AdamW(p, 0.01f, weightDecay: 0.1f))).SetArgDisplayNames("AdamW");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam(p, 0.05f, beta2: 0.5f, amsgrad: true))).SetArgDisplayNames("Adam, amsgrad");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new AdamW(Groups(p), 0.05f, beta2: 0.5f, weightDecay: 0.1f, amsgrad: true))).SetArgDisplayNames("AdamW, parameter groups, amsgrad");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Sgd(p, 0.05f, momentum: 0.9f, nesterov: true))).SetArgDisplayNames("Sgd, Nesterov momentum");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Sgd(p, 0.05f))).SetArgDisplayNames("Sgd");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new AdamW(Groups(p), 0.01f, weightDecay: 0.1f))).SetArgDisplayNames("AdamW, parameter groups");
@@ -273,6 +275,7 @@ public sealed class ModuleCheckpointTests
     {
         Func<ParameterCollection, IOptimizer> adam = p => new Adam(p, 0.01f);
         Func<ParameterCollection, IOptimizer> adamW = p => new AdamW(p, 0.01f, weightDecay: 0.1f);
+        Func<ParameterCollection, IOptimizer> amsgrad = p => new Adam(p, 0.01f, amsgrad: true);
         Func<ParameterCollection, IOptimizer> sgd = p => new Sgd(p, 0.05f, momentum: 0.9f);
         Func<ParameterCollection, IOptimizer> rmsprop = p => new RMSprop(p, 0.01f, momentum: 0.9f, centered: true);
         yield return new TestCaseData(adam, "exp_avg_sq.", -1f).SetArgDisplayNames("Adam", "exp_avg_sq", "-1");
@@ -281,6 +284,8 @@ public sealed class ModuleCheckpointTests
         yield return new TestCaseData(adam, "exp_avg.", float.PositiveInfinity).SetArgDisplayNames("Adam", "exp_avg", "Infinity");
         yield return new TestCaseData(adamW, "exp_avg_sq.", -1f).SetArgDisplayNames("AdamW", "exp_avg_sq", "-1");
         yield return new TestCaseData(adamW, "exp_avg.", float.NaN).SetArgDisplayNames("AdamW", "exp_avg", "NaN");
+        yield return new TestCaseData(amsgrad, "max_exp_avg_sq.", -1f).SetArgDisplayNames("Adam, amsgrad", "max_exp_avg_sq", "-1");
+        yield return new TestCaseData(amsgrad, "max_exp_avg_sq.", float.NaN).SetArgDisplayNames("Adam, amsgrad", "max_exp_avg_sq", "NaN");
         yield return new TestCaseData(sgd, "momentum_buffer.", float.NegativeInfinity).SetArgDisplayNames("Sgd", "momentum_buffer", "-Infinity");
         yield return new TestCaseData(rmsprop, "square_avg.", -1f).SetArgDisplayNames("RMSprop", "square_avg", "-1");
         yield return new TestCaseData(rmsprop, "square_avg.", float.NaN).SetArgDisplayNames("RMSprop", "square_avg", "NaN");
@@ -303,7 +308,7 @@ public sealed class ModuleCheckpointTests
             Steps(target, targetOptimizer, 1, 2);
             Assert.That(target.Parameters.Values.ToArray(), Is.All.Matches<float>(float.IsFinite), "and trains on");
         });
-        Assert.That(message, Is.EqualTo(value < 0 && state is "exp_avg_sq." or "square_avg."
+        Assert.That(message, Is.EqualTo(value < 0 && state is "exp_avg_sq." or "max_exp_avg_sq." or "square_avg."
             ? $"{optimizerFile}: tensor '{name}' holds a negative value ({value}) at element 1, but a second moment is a mean of squares; the file is damaged."
             : $"{optimizerFile}: tensor '{name}' holds a non-finite value ({value}) at element 1; the file is damaged."));
     }
@@ -512,6 +517,20 @@ public sealed class ModuleCheckpointTests
         Assert.That(LoadRefused(full, p => new RMSprop(p, 0.01f, centered: true), steps: 1), Is.EqualTo($"{fullFile} holds RMSprop momentum buffers, but the RMSprop given has no momentum."));
         Assert.That(LoadRefused(full, p => new RMSprop(p, 0.01f, momentum: 0.9f), steps: 1), Is.EqualTo($"{fullFile} holds RMSprop mean gradients (grad_avg), but the RMSprop given is not centered."));
         Assert.That(LoadRefused(path, p => new Adam(p, 0.01f), steps: 1), Is.EqualTo($"{plainFile} holds the state of RMSprop, not of the Adam given."));
+    }
+
+    [Test]
+    public void AnAmsgradStateIsSavedUnderTorchsNameAndAFileWithOrWithoutItIsRefusedByTheOtherKindAndNothingChanges()
+    {
+        var path = Path.Combine(folder, "model.safetensors");
+        var amsgradPath = Path.Combine(folder, "amsgrad.safetensors");
+        var plainFile = SaveTrained(path, p => new Adam(p, 0.01f), steps: 2).OptimizerFile;
+        var amsgradFile = SaveTrained(amsgradPath, p => new AdamW(p, 0.01f, amsgrad: true), steps: 2).OptimizerFile;
+        Assert.That(SafeTensorsFile.Read(amsgradFile).Tensors.Keys.Select(k => k[..k.IndexOf('.', StringComparison.Ordinal)]).Distinct().Order(StringComparer.Ordinal), Is.EqualTo(new[] { "exp_avg", "exp_avg_sq", "max_exp_avg_sq" }));
+        Assert.That(SafeTensorsFile.Read(plainFile).Tensors.Keys, Has.None.StartsWith("max_exp_avg_sq."));
+
+        Assert.That(LoadRefused(path, p => new Adam(p, 0.01f, amsgrad: true), steps: 1), Is.EqualTo($"{plainFile} holds no running maxima of the second moment (max_exp_avg_sq), but the Adam given is amsgrad."));
+        Assert.That(LoadRefused(amsgradPath, p => new AdamW(p, 0.01f), steps: 1), Is.EqualTo($"{amsgradFile} holds running maxima of the second moment (max_exp_avg_sq), but the AdamW given is not amsgrad."));
     }
 
     [Test]
