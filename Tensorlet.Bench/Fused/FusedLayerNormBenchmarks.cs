@@ -107,7 +107,7 @@ public class FusedLayerNormBenchmarks
             return;
         }
 
-        CpuLayerNorm.Forward(x, weight, bias, y, mean, rstd, Rows, Columns, Epsilon, 1);
+        CpuLayerNorm.Forward(x, weight, bias, y, mean, rstd, Rows, Columns, Epsilon, 1, CpuKernelPlan.Machine.Width);
     }
 
     /// <summary>The forward on every core (cpu only; the same kernel as <see cref="Forward"/> elsewhere).</summary>
@@ -121,7 +121,7 @@ public class FusedLayerNormBenchmarks
             return;
         }
 
-        CpuLayerNorm.Forward(x, weight, bias, y, mean, rstd, Rows, Columns, Epsilon, Environment.ProcessorCount);
+        CpuLayerNorm.Forward(x, weight, bias, y, mean, rstd, Rows, Columns, Epsilon, Environment.ProcessorCount, CpuKernelPlan.Machine.Width);
     }
 
     /// <summary>The backward (dx, and the gradients added to) on one thread (cpu), or the ILGPU kernels.</summary>
@@ -136,7 +136,7 @@ public class FusedLayerNormBenchmarks
             return;
         }
 
-        CpuLayerNorm.Backward(x, mean, rstd, weight, dy, dx, dWeight, dBias, Rows, Columns, 1);
+        CpuLayerNorm.Backward(x, mean, rstd, weight, dy, dx, dWeight, dBias, Rows, Columns, 1, CpuKernelPlan.Machine.Width);
     }
 
     /// <summary>The backward on every core (cpu only; the same kernels as <see cref="Backward"/> elsewhere).</summary>
@@ -150,7 +150,7 @@ public class FusedLayerNormBenchmarks
             return;
         }
 
-        CpuLayerNorm.Backward(x, mean, rstd, weight, dy, dx, dWeight, dBias, Rows, Columns, Environment.ProcessorCount);
+        CpuLayerNorm.Backward(x, mean, rstd, weight, dy, dx, dWeight, dBias, Rows, Columns, Environment.ProcessorCount, CpuKernelPlan.Machine.Width);
     }
 
     private sealed class Config : ManualConfig

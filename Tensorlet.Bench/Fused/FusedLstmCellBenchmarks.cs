@@ -146,7 +146,7 @@ public unsafe class FusedLstmCellBenchmarks
         }
 
         int narrow = Batch * Hidden;
-        CpuLstmCell.Forward(pre, cPrev, new Span<float>(gates, 4 * narrow), new Span<float>(c, narrow), new Span<float>(h, narrow), Batch, Hidden, 1);
+        CpuLstmCell.Forward(pre, cPrev, new Span<float>(gates, 4 * narrow), new Span<float>(c, narrow), new Span<float>(h, narrow), Batch, Hidden, 1, CpuKernelPlan.Machine.Width);
     }
 
     /// <summary>The fused cell forward on every core (cpu only; the same kernel as <see cref="FusedForward"/> elsewhere).</summary>
@@ -162,7 +162,7 @@ public unsafe class FusedLstmCellBenchmarks
 
         int narrow = Batch * Hidden;
         CpuLstmCell.Forward(
-            pre, cPrev, new Span<float>(gates, 4 * narrow), new Span<float>(c, narrow), new Span<float>(h, narrow), Batch, Hidden, Environment.ProcessorCount);
+            pre, cPrev, new Span<float>(gates, 4 * narrow), new Span<float>(c, narrow), new Span<float>(h, narrow), Batch, Hidden, Environment.ProcessorCount, CpuKernelPlan.Machine.Width);
     }
 
     /// <summary>Backward as fourteen elementwise passes, with a [B,H] temporary per intermediate.</summary>
@@ -209,7 +209,7 @@ public unsafe class FusedLstmCellBenchmarks
 
         int narrow = Batch * Hidden;
         CpuLstmCell.Backward(
-            new ReadOnlySpan<float>(gates, 4 * narrow), new ReadOnlySpan<float>(c, narrow), cPrev, dh, dcNext, new Span<float>(dPre, 4 * narrow), new Span<float>(dcPrev, narrow), Batch, Hidden, 1);
+            new ReadOnlySpan<float>(gates, 4 * narrow), new ReadOnlySpan<float>(c, narrow), cPrev, dh, dcNext, new Span<float>(dPre, 4 * narrow), new Span<float>(dcPrev, narrow), Batch, Hidden, 1, CpuKernelPlan.Machine.Width);
     }
 
     /// <summary>The fused cell backward on every core (cpu only).</summary>
@@ -234,7 +234,7 @@ public unsafe class FusedLstmCellBenchmarks
             new Span<float>(dcPrev, narrow),
             Batch,
             Hidden,
-            Environment.ProcessorCount);
+            Environment.ProcessorCount, CpuKernelPlan.Machine.Width);
     }
 
     private void SetupCpu(int narrow, int wide)

@@ -131,7 +131,7 @@ public unsafe class FusedSoftmaxCrossEntropyBenchmarks
             return;
         }
 
-        CpuSoftmax.CrossEntropy(logits, targets, losses, dLogits, Rows, Classes, GradScale, 1);
+        CpuSoftmax.CrossEntropy(logits, targets, losses, dLogits, Rows, Classes, GradScale, 1, CpuKernelPlan.Machine.Width);
     }
 
     /// <summary>The fused kernel on every core (cpu only).</summary>
@@ -144,7 +144,7 @@ public unsafe class FusedSoftmaxCrossEntropyBenchmarks
             return;
         }
 
-        CpuSoftmax.CrossEntropy(logits, targets, losses, dLogits, Rows, Classes, GradScale, Environment.ProcessorCount);
+        CpuSoftmax.CrossEntropy(logits, targets, losses, dLogits, Rows, Classes, GradScale, Environment.ProcessorCount, CpuKernelPlan.Machine.Width);
     }
 
     private sealed class Config : ManualConfig

@@ -15,7 +15,7 @@ internal static unsafe class UnfusedCpuPasses
     {
         for (int r = 0; r < rows; r++)
         {
-            CpuElementwise.Unary(new ReadOnlySpan<float>(x + ((long)r * xStride), cols), new Span<float>(y + ((long)r * yStride), cols), default(TOp));
+            CpuElementwise.Unary(new ReadOnlySpan<float>(x + ((long)r * xStride), cols), new Span<float>(y + ((long)r * yStride), cols), default(TOp), CpuKernelPlan.Machine.Width);
         }
     }
 
@@ -26,19 +26,19 @@ internal static unsafe class UnfusedCpuPasses
         for (int r = 0; r < rows; r++)
         {
             CpuElementwise.Binary(
-                new ReadOnlySpan<float>(a + ((long)r * aStride), cols), new ReadOnlySpan<float>(b + ((long)r * bStride), cols), new Span<float>(y + ((long)r * yStride), cols), default(TOp));
+                new ReadOnlySpan<float>(a + ((long)r * aStride), cols), new ReadOnlySpan<float>(b + ((long)r * bStride), cols), new Span<float>(y + ((long)r * yStride), cols), default(TOp), CpuKernelPlan.Machine.Width);
         }
     }
 
     /// <summary>y = factor·x.</summary>
     public static void Scale(float* x, float factor, float* y, int n)
-        => CpuElementwise.Unary(new ReadOnlySpan<float>(x, n), new Span<float>(y, n), new ScaleOperator(factor));
+        => CpuElementwise.Unary(new ReadOnlySpan<float>(x, n), new Span<float>(y, n), new ScaleOperator(factor), CpuKernelPlan.Machine.Width);
 
     /// <summary>The maximum of x[0..n): the library's row sweep.</summary>
-    public static float Max(float* x, int n) => CpuSoftmax.RowMax(x, n);
+    public static float Max(float* x, int n) => CpuSoftmax.RowMax(x, n, CpuKernelPlan.Machine.Width);
 
     /// <summary>y = e^(x − shift), returning Σ y: the library's exp-and-sum sweep.</summary>
-    public static float ExpShiftedSum(float* x, float shift, float* y, int n) => CpuSoftmax.ExpShiftedStore(x, y, n, shift, 1f);
+    public static float ExpShiftedSum(float* x, float shift, float* y, int n) => CpuSoftmax.ExpShiftedStore(x, y, n, shift, 1f, CpuKernelPlan.Machine.Width);
 }
 
 /// <summary>y = 1 − x² (the tanh derivative through its output, as its own pass in the unfused LSTM backward).</summary>

@@ -4,7 +4,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal static class CpuActivation
 {
     /// <summary>y = f(x); y may be x. At most <paramref name="width"/> wide.</summary>
-    public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void Forward(Activation activation, ReadOnlySpan<float> x, Span<float> y, int threads, CpuVectorWidth width)
     {
         switch (activation)
         {
@@ -35,7 +35,7 @@ internal static class CpuActivation
     /// dx = dy·f'(x), from the forward input x or output y = f(x), whichever f' is written through: relu y &gt; 0,
     /// tanh 1 − y², sigmoid y(1 − y), GELU, its tanh form and SiLU x. dx may be dy.
     /// </summary>
-    public static void Backward(Activation activation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void Backward(Activation activation, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int threads, CpuVectorWidth width)
     {
         switch (activation)
         {
@@ -63,10 +63,10 @@ internal static class CpuActivation
     }
 
     /// <summary>y = x for x &gt; 0, else <paramref name="negativeSlope"/>·x (<see cref="Activation.LeakyRelu"/>); y may be x. At most <paramref name="width"/> wide.</summary>
-    public static void LeakyReluForward(ReadOnlySpan<float> x, Span<float> y, float negativeSlope, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void LeakyReluForward(ReadOnlySpan<float> x, Span<float> y, float negativeSlope, int threads, CpuVectorWidth width)
         => CpuElementwise.UnaryParallel(x, y, new LeakyReluOperator(negativeSlope), threads, width);
 
     /// <summary>dx = dy for x &gt; 0, else <paramref name="negativeSlope"/>·dy, from the forward input x; dx may be dy.</summary>
-    public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float negativeSlope, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void LeakyReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, float negativeSlope, int threads, CpuVectorWidth width)
         => CpuElementwise.BinaryParallel(x, dy, dx, new LeakyReluBackwardOperator(negativeSlope), threads, width);
 }

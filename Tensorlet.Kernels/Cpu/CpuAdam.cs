@@ -16,10 +16,10 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuAdam
 {
     /// <summary>
-    /// The update split across threads for large parameter sets. <paramref name="vMax"/> is read and written only with
+    /// The update split across threads for large parameter sets, at most <paramref name="width"/> wide. <paramref name="vMax"/> is read and written only with
     /// amsgrad, and may otherwise be empty.
     /// </summary>
-    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, Span<float> vMax, AdamCoefficients k, int threads)
+    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, Span<float> vMax, AdamCoefficients k, int threads, CpuVectorWidth width)
     {
         if (parameters.Length != gradients.Length || parameters.Length != m.Length || parameters.Length != v.Length
             || (k.Amsgrad != 0 && vMax.Length != parameters.Length))
@@ -31,21 +31,21 @@ internal static unsafe class CpuAdam
         {
             if (parameters.Length < 2 * CpuParallel.MinElementsPerChunk)
             {
-                new StepChunk(pp, gp, mp, vp, xp, k).Run(0, parameters.Length);
+                new StepChunk(pp, gp, mp, vp, xp, k, width).Run(0, parameters.Length);
                 return;
             }
 
-            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(pp, gp, mp, vp, xp, k));
+            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(pp, gp, mp, vp, xp, k, width));
         }
     }
 
     /// <summary>One thread's part: elements [start, start + count).</summary>
-    private readonly struct StepChunk(float* parameters, float* gradients, float* m, float* v, float* vMax, AdamCoefficients k) : IParallelRange
+    private readonly struct StepChunk(float* parameters, float* gradients, float* m, float* v, float* vMax, AdamCoefficients k, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
             float* x = vMax is null ? null : vMax + start;
-            FloatLanesLoop.Run(new Update(parameters + start, gradients + start, m + start, v + start, x, k), (int)count, CpuVectorWidth.Vector512);
+            FloatLanesLoop.Run(new Update(parameters + start, gradients + start, m + start, v + start, x, k), (int)count, width);
         }
     }
 

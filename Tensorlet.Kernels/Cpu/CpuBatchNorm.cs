@@ -47,7 +47,7 @@ internal static unsafe class CpuBatchNorm
         int channels,
         int inner,
         int threads,
-        CpuVectorWidth width = CpuVectorWidth.Vector512)
+        CpuVectorWidth width)
     {
         CheckSizes(x.Length, x.Length, n, channels, inner);
         CheckLength(mean.Length, channels, nameof(mean));
@@ -129,7 +129,7 @@ internal static unsafe class CpuBatchNorm
         int channels,
         int inner,
         int threads,
-        CpuVectorWidth width = CpuVectorWidth.Vector512)
+        CpuVectorWidth width)
     {
         CheckSizes(x.Length, y.Length, n, channels, inner);
         CheckLength(mean.Length, channels, nameof(mean));
@@ -200,7 +200,7 @@ internal static unsafe class CpuBatchNorm
         int channels,
         int inner,
         int threads,
-        CpuVectorWidth width = CpuVectorWidth.Vector512)
+        CpuVectorWidth width)
     {
         CheckSizes(x.Length, dx.Length, n, channels, inner);
         CheckLength(dy.Length, (long)n * channels * inner, nameof(dy));

@@ -14,12 +14,12 @@ internal static unsafe class CpuBias
         }
     }
 
-    /// <summary>x[i, j] += bias[j] for x [rows, bias.Length]; parallel over blocks of rows, SIMD along each row.</summary>
-    public static void AddBias(Span<float> x, ReadOnlySpan<float> bias, int threads)
+    /// <summary>x[i, j] += bias[j] for x [rows, bias.Length]; parallel over blocks of rows, SIMD along each row, at most <paramref name="width"/> wide.</summary>
+    public static void AddBias(Span<float> x, ReadOnlySpan<float> bias, int threads, CpuVectorWidth width)
     {
         fixed (float* xp = x, bp = bias)
         {
-            ForRows(x.Length, bias.Length, threads, new AddBiasRows(xp, bp, bias.Length));
+            ForRows(x.Length, bias.Length, threads, new AddBiasRows(xp, bp, bias.Length, width));
         }
     }
 
@@ -28,7 +28,7 @@ internal static unsafe class CpuBias
     /// Each thread sums a contiguous block of rows into its own double row (SIMD along the row, so reads stay
     /// contiguous), then the partial rows are added in a fixed order: deterministic for a given thread count.
     /// </summary>
-    public static void SumColumns(ReadOnlySpan<float> x, Span<float> result, bool accumulate, int threads)
+    public static void SumColumns(ReadOnlySpan<float> x, Span<float> result, bool accumulate, int threads, CpuVectorWidth width)
     {
         int columns = result.Length;
         if (columns == 0)
@@ -44,7 +44,7 @@ internal static unsafe class CpuBias
         Array.Clear(partials, 0, chunks * columns);
         try
         {
-            SumRowBlocks(x, columns, rows, chunks, partials);
+            SumRowBlocks(x, columns, rows, chunks, partials, width);
             for (int j = 0; j < columns; j++)
             {
                 double sum = accumulate ? result[j] : 0;
@@ -62,29 +62,29 @@ internal static unsafe class CpuBias
         }
     }
 
-    private static void SumRowBlocks(ReadOnlySpan<float> x, int columns, long rows, int chunks, double[] partials)
+    private static void SumRowBlocks(ReadOnlySpan<float> x, int columns, long rows, int chunks, double[] partials, CpuVectorWidth width)
     {
         fixed (float* xp = x)
         {
             if (chunks == 1)
             {
                 // A parallel loop of one chunk costs a fork and a join for nothing (the n-gram's [100, 100] gradients).
-                SumRows(xp, columns, 0, rows, new Span<double>(partials, 0, columns));
+                SumRows(xp, columns, 0, rows, new Span<double>(partials, 0, columns), width);
                 return;
             }
 
             fixed (double* pp = partials)
             {
-                CpuParallel.ForItems(chunks, chunks, new SumRowBlock(xp, columns, rows, chunks, pp));
+                CpuParallel.ForItems(chunks, chunks, new SumRowBlock(xp, columns, rows, chunks, pp, width));
             }
         }
     }
 
-    private static void SumRows(float* x, int columns, long start, long end, Span<double> sums)
+    private static void SumRows(float* x, int columns, long start, long end, Span<double> sums, CpuVectorWidth width)
     {
         for (long i = start; i < end; i++)
         {
-            CpuReduction.AccumulateRow(new ReadOnlySpan<float>(x + (i * columns), columns), sums);
+            CpuReduction.AccumulateRow(new ReadOnlySpan<float>(x + (i * columns), columns), sums, width);
         }
     }
 
@@ -113,7 +113,7 @@ internal static unsafe class CpuBias
         }
     }
 
-    private readonly struct AddBiasRows(float* x, float* bias, int columns) : IParallelRange
+    private readonly struct AddBiasRows(float* x, float* bias, int columns, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
@@ -121,19 +121,19 @@ internal static unsafe class CpuBias
             for (long i = start; i < start + count; i++)
             {
                 var row = new Span<float>(x + (i * columns), columns);
-                CpuElementwise.Binary(row, b, row, default(AddOperator));
+                CpuElementwise.Binary(row, b, row, default(AddOperator), width);
             }
         }
     }
 
     /// <summary>Block i of the rows, summed into its own row of partials.</summary>
-    private readonly struct SumRowBlock(float* x, int columns, long rows, int chunks, double* partials) : IParallelItems
+    private readonly struct SumRowBlock(float* x, int columns, long rows, int chunks, double* partials, CpuVectorWidth width) : IParallelItems
     {
         public void Run(int item)
         {
             long start = rows * item / chunks;
             long end = rows * (item + 1) / chunks;
-            SumRows(x, columns, start, end, new Span<double>(partials + ((long)item * columns), columns));
+            SumRows(x, columns, start, end, new Span<double>(partials + ((long)item * columns), columns), width);
         }
     }
 }

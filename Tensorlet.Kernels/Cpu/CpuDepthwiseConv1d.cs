@@ -21,7 +21,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuDepthwiseConv1d
 {
     /// <summary>y [N, C·m, L_out] = bias (none when empty) + the taps of weight [C·m, 1, k] over x [N, C, L]. At most <paramref name="width"/> wide.</summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, DepthwiseConv1dGeometry geometry, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, DepthwiseConv1dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(x.Length, y.Length, weight.Length, geometry);
         if (y.IsEmpty)
@@ -38,7 +38,7 @@ internal static unsafe class CpuDepthwiseConv1d
     }
 
     /// <summary>dx [N, C, L]: each element the sum of weight·dy over the taps that read it (0 for none), dy [N, C·m, L_out]. At most <paramref name="width"/> wide.</summary>
-    public static void BackwardInput(ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> dx, DepthwiseConv1dGeometry geometry, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void BackwardInput(ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> dx, DepthwiseConv1dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(dx.Length, dy.Length, weight.Length, geometry);
         if (dx.IsEmpty)
@@ -58,7 +58,7 @@ internal static unsafe class CpuDepthwiseConv1d
     /// weightGradient [C·m, 1, k] += Σ over n and t of dy·x at each tap, and biasGradient [C·m] (when not empty) += Σ over
     /// n and t of dy. At most <paramref name="width"/> wide.
     /// </summary>
-    public static void BackwardWeight(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient, Span<float> biasGradient, DepthwiseConv1dGeometry geometry, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void BackwardWeight(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient, Span<float> biasGradient, DepthwiseConv1dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(x.Length, dy.Length, weightGradient.Length, geometry);
         if (dy.IsEmpty)

@@ -12,7 +12,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuDropout
 {
     /// <summary>y = x·(keep ? scale : 0) with scale = <see cref="DropoutMask.KeepScale"/>(p); y may be x. p = 0 copies.</summary>
-    public static void Apply(ReadOnlySpan<float> x, Span<float> y, float p, ulong seed, ulong stream, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void Apply(ReadOnlySpan<float> x, Span<float> y, float p, ulong seed, ulong stream, int threads, CpuVectorWidth width)
     {
         if (x.Length != y.Length)
         {
@@ -39,7 +39,7 @@ internal static unsafe class CpuDropout
     /// thread: <paramref name="x"/> and <paramref name="y"/> point at element 0, and each element gets the factor it gets
     /// in the whole tensor's mask. y may be x. p = 0 copies.
     /// </summary>
-    public static void ApplyRange(float* x, float* y, long first, long end, float p, ulong seed, ulong stream, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void ApplyRange(float* x, float* y, long first, long end, float p, ulong seed, ulong stream, CpuVectorWidth width)
     {
         if (p == 0f)
         {

@@ -12,7 +12,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuElementwise
 {
     /// <summary>y[i] = op(x[i]) on the calling thread, at most <paramref name="width"/> wide.</summary>
-    public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op, CpuVectorWidth width)
         where TOp : struct, IUnaryOperator
     {
         if (x.Length != y.Length)
@@ -27,7 +27,7 @@ internal static unsafe class CpuElementwise
     }
 
     /// <summary>d[i] = op(x[i], y[i]) on the calling thread, at most <paramref name="width"/> wide.</summary>
-    public static void Binary<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void Binary<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op, CpuVectorWidth width)
         where TOp : struct, IBinaryOperator
     {
         if (x.Length != y.Length || x.Length != d.Length)
@@ -42,7 +42,7 @@ internal static unsafe class CpuElementwise
     }
 
     /// <summary>y[i] = op(x[i]), split across threads when large.</summary>
-    public static void UnaryParallel<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void UnaryParallel<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op, int threads, CpuVectorWidth width)
         where TOp : struct, IUnaryOperator
     {
         if (x.Length < 2 * CpuParallel.MinElementsPerChunk)
@@ -63,7 +63,7 @@ internal static unsafe class CpuElementwise
     }
 
     /// <summary>d[i] = op(x[i], y[i]), split across threads when large.</summary>
-    public static void BinaryParallel<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void BinaryParallel<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d, TOp op, int threads, CpuVectorWidth width)
         where TOp : struct, IBinaryOperator
     {
         if (x.Length < 2 * CpuParallel.MinElementsPerChunk)

@@ -19,7 +19,7 @@ internal static unsafe class CpuGatherScatter
     /// output [N, Out]. Each element is fl(w + b), the float a gather followed by a bias add would give. Throws on an
     /// index outside [0, In) or a bias that is neither empty nor Out long, before writing.
     /// </summary>
-    public static void GatherColumns(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<int> indices, ReadOnlySpan<float> bias, Span<float> output, int threads)
+    public static void GatherColumns(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<int> indices, ReadOnlySpan<float> bias, Span<float> output, int threads, CpuVectorWidth width)
     {
         int n = indices.Length;
         IndexChecks.ThrowIfAnyColumnOutside(indices, inFeatures);
@@ -44,7 +44,7 @@ internal static unsafe class CpuGatherScatter
                 try
                 {
                     Transpose(weight, outFeatures, inFeatures, transposed);
-                    CpuBias.AddBias(transposed.AsSpan(0, inFeatures * outFeatures), bias, threads);
+                    CpuBias.AddBias(transposed.AsSpan(0, inFeatures * outFeatures), bias, threads, width);
 
                     fixed (float* tp = transposed)
                     {
@@ -67,7 +67,7 @@ internal static unsafe class CpuGatherScatter
     /// gradWeight[o, indices[i]] += gradOutput[i, o] for gradOutput [N, Out], gradWeight [Out, In]. No two threads
     /// write the same element. Throws on an index outside [0, In).
     /// </summary>
-    public static void ScatterAddColumns(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradWeight, int outFeatures, int inFeatures, int threads)
+    public static void ScatterAddColumns(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradWeight, int outFeatures, int inFeatures, int threads, CpuVectorWidth width)
     {
         int n = indices.Length;
         IndexChecks.ThrowIfAnyColumnOutside(indices, inFeatures);
@@ -81,7 +81,7 @@ internal static unsafe class CpuGatherScatter
         {
             if (UseTransposed(n, inFeatures) && (long)inFeatures * outFeatures <= MaxTransposedAccumulator)
             {
-                ScatterTransposed(gf, xf, n, wf, outFeatures, inFeatures, threads);
+                ScatterTransposed(gf, xf, n, wf, outFeatures, inFeatures, threads, width);
             }
             else
             {
@@ -128,7 +128,7 @@ internal static unsafe class CpuGatherScatter
     /// except for i with indices[i] = <paramref name="skipRow"/>, which add nothing (nn.Embedding's padding_idx; −1 skips
     /// none). Threads own blocks of columns, so repeated indices never race and the sums run in row order: deterministic.
     /// </summary>
-    public static void ScatterAddRows(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradTable, int rows, int columns, int skipRow, int threads)
+    public static void ScatterAddRows(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, Span<float> gradTable, int rows, int columns, int skipRow, int threads, CpuVectorWidth width)
     {
         IndexChecks.ThrowIfAnyColumnOutside(indices, rows);
         if (indices.Length == 0 || columns == 0)
@@ -140,7 +140,7 @@ internal static unsafe class CpuGatherScatter
         fixed (int* xp = indices)
         {
             long minColumns = Math.Max(16, CpuParallel.MinElementsPerChunk / indices.Length);
-            CpuParallel.For(columns, minColumns, threads, new ScatterRowsColumnBlock(gp, xp, indices.Length, tp, columns, skipRow));
+            CpuParallel.For(columns, minColumns, threads, new ScatterRowsColumnBlock(gp, xp, indices.Length, tp, columns, skipRow, width));
         }
     }
 
@@ -148,7 +148,7 @@ internal static unsafe class CpuGatherScatter
     // row with SIMD into row indices[i] of its own accumulator [In, Out] (128 KiB for In = 32, Out = 1024: L2-resident),
     // so gradOutput, 40 MB at N = 9900, is read once and in order. The accumulators are then added, transposed, into
     // gradWeight, parallel over rows o. The row blocks depend only on N and the thread count: deterministic.
-    private static void ScatterTransposed(float* gradOutput, int* indices, int n, float* gradWeight, int outFeatures, int inFeatures, int threads)
+    private static void ScatterTransposed(float* gradOutput, int* indices, int n, float* gradWeight, int outFeatures, int inFeatures, int threads, CpuVectorWidth width)
     {
         threads = CpuParallel.Threads(threads);
         long minRows = Math.Max(1, CpuParallel.MinElementsPerChunk / outFeatures);
@@ -159,7 +159,7 @@ internal static unsafe class CpuGatherScatter
         {
             fixed (float* ap = accumulators)
             {
-                CpuParallel.ForItems(chunks, chunks, new ScatterIntoAccumulator(gradOutput, indices, n, ap, chunks, outFeatures, size));
+                CpuParallel.ForItems(chunks, chunks, new ScatterIntoAccumulator(gradOutput, indices, n, ap, chunks, outFeatures, size, width));
                 CpuParallel.For(outFeatures, Math.Max(1, 4096 / inFeatures), threads, new AddAccumulators(ap, gradWeight, chunks, outFeatures, inFeatures, size));
             }
         }
@@ -213,7 +213,7 @@ internal static unsafe class CpuGatherScatter
     }
 
     /// <summary>Columns [start, start + count) of every indexed row of the table but <c>skipRow</c>, accumulated in row order.</summary>
-    private readonly struct ScatterRowsColumnBlock(float* gradOutput, int* indices, int n, float* gradTable, int columns, int skipRow) : IParallelRange
+    private readonly struct ScatterRowsColumnBlock(float* gradOutput, int* indices, int n, float* gradTable, int columns, int skipRow, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
@@ -226,7 +226,7 @@ internal static unsafe class CpuGatherScatter
 
                 var source = new ReadOnlySpan<float>(gradOutput + (i * columns) + start, (int)count);
                 var target = new Span<float>(gradTable + ((long)indices[i] * columns) + start, (int)count);
-                CpuElementwise.Binary(target, source, target, default(AddOperator));
+                CpuElementwise.Binary(target, source, target, default(AddOperator), width);
             }
         }
     }
@@ -259,7 +259,7 @@ internal static unsafe class CpuGatherScatter
     }
 
     /// <summary>Chunk i of the rows of gradOutput, added into accumulator i [In, Out].</summary>
-    private readonly struct ScatterIntoAccumulator(float* gradOutput, int* indices, int n, float* accumulators, int chunks, int outFeatures, int size) : IParallelItems
+    private readonly struct ScatterIntoAccumulator(float* gradOutput, int* indices, int n, float* accumulators, int chunks, int outFeatures, int size, CpuVectorWidth width) : IParallelItems
     {
         public void Run(int item)
         {
@@ -271,7 +271,7 @@ internal static unsafe class CpuGatherScatter
             {
                 var source = new ReadOnlySpan<float>(gradOutput + (i * outFeatures), outFeatures);
                 var target = accumulator.Slice(indices[i] * outFeatures, outFeatures);
-                CpuElementwise.Binary(target, source, target, default(AddOperator));
+                CpuElementwise.Binary(target, source, target, default(AddOperator), width);
             }
         }
     }

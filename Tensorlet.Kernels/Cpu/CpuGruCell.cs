@@ -29,7 +29,7 @@ internal static unsafe class CpuGruCell
     /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
     /// <param name="width">The widest registers to use.</param>
     public static void Forward(
-        ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, Span<float> gates, Span<float> h, int batch, int hidden, int threads = 1, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        ReadOnlySpan<float> gi, ReadOnlySpan<float> gh, ReadOnlySpan<float> hPrev, Span<float> gates, Span<float> h, int batch, int hidden, int threads, CpuVectorWidth width)
     {
         long narrow = CpuLstmCell.CheckSizes(batch, hidden);
         CpuLstmCell.CheckLength(gi.Length, 3 * narrow, nameof(gi));
@@ -78,8 +78,8 @@ internal static unsafe class CpuGruCell
         Span<float> dhPrev,
         int batch,
         int hidden,
-        int threads = 1,
-        CpuVectorWidth width = CpuVectorWidth.Vector512)
+        int threads,
+        CpuVectorWidth width)
     {
         long narrow = CpuLstmCell.CheckSizes(batch, hidden);
         CpuLstmCell.CheckLength(gates.Length, 3 * narrow, nameof(gates));

@@ -25,7 +25,7 @@ internal static unsafe class CpuGruRecurrence
     /// <paramref name="weightHhT"/> is op(B) = W_hhᵀ [H, 3H], packed gate by gate by <see cref="CpuGemm.PackB"/> (groups: 3).
     /// </summary>
     public static void Forward(
-        float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        float* gi, float* gh, float* hidden, float* h0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width)
     {
         CpuLstmRecurrence.CheckPacked(weightHhT, hiddenSize, 3 * hiddenSize, 3, nameof(weightHhT));
         var (byRows, members) = CpuLstmRecurrence.GangSplit(weightHhT, batch, hiddenSize, threads);
@@ -42,7 +42,7 @@ internal static unsafe class CpuGruRecurrence
     /// <paramref name="weightHh"/> is op(B) = W_hh [3H, H], packed by <see cref="CpuGemm.PackB"/>.
     /// </summary>
     public static void Backward(
-        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* dBiasIh, float* dBiasHh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        float* gates, float* gh, float* hidden, float* h0, float* dH, float* dhCarry, float* dgi, float* dgh, float* dBiasIh, float* dBiasHh, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width)
     {
         CpuLstmRecurrence.CheckPacked(weightHh, 3 * hiddenSize, hiddenSize, 1, nameof(weightHh));
         int wide = 3 * hiddenSize;
@@ -51,8 +51,8 @@ internal static unsafe class CpuGruRecurrence
         var (byRows, members) = CpuLstmRecurrence.GangSplit(weightHh, batch, hiddenSize, threads);
         var gang = new BackwardGang(gates, gh, hidden, h0, dH, dhCarry, dgi, dgh, giTotals.Pointer, ghTotals.Pointer, weightHh, steps, batch, hiddenSize, width, byRows);
         CpuThreadTeam.RunGang(members, ref gang);
-        GateColumnSums.Fold(giTotals.Pointer, batch, wide, dBiasIh);
-        GateColumnSums.Fold(ghTotals.Pointer, batch, wide, dBiasHh);
+        GateColumnSums.Fold(giTotals.Pointer, batch, wide, dBiasIh, width);
+        GateColumnSums.Fold(ghTotals.Pointer, batch, wide, dBiasHh, width);
     }
 
     /// <summary>
@@ -143,8 +143,8 @@ internal static unsafe class CpuGruRecurrence
                 {
                     long w = offset + ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
                     CpuGruCell.BackwardUnits(gates + w, gh + w, hPrev + n, dHT + n, dhCarry + n, dgi + w, dgh + w, dhCarry + n, units, hiddenSize, width);
-                    GateColumnSums.AddBatchRow(dgi + w, giSums, giTotals, b, batch, 3, units, hiddenSize, j0);
-                    GateColumnSums.AddBatchRow(dgh + w, ghSums, ghTotals, b, batch, 3, units, hiddenSize, j0);
+                    GateColumnSums.AddBatchRow(dgi + w, giSums, giTotals, b, batch, 3, units, hiddenSize, j0, width);
+                    GateColumnSums.AddBatchRow(dgh + w, ghSums, ghTotals, b, batch, 3, units, hiddenSize, j0, width);
                 }
 
                 // Step t−1 multiplies all of dgh_t: the members that share the units wait for each other.

@@ -22,7 +22,7 @@ internal static unsafe class CpuGruWavefront
         CpuRecurrenceWavefront.Forward(
             new CpuGruRecurrence.ForwardGang(lower.Gi, lower.Gh, lower.Hidden, lower.H0, lower.HasInitialHidden, lower.Weight, steps, batch, hiddenSize, width),
             new CpuGruRecurrence.ForwardGang(upper.Gi, upper.Gh, upper.Hidden, upper.H0, upper.HasInitialHidden, upper.Weight, steps, batch, hiddenSize, width),
-            lower.Hidden, upperInput, dropout, dropoutSeed, dropoutStream, weightIhT, biasIh, upper.Gi, steps, batch, hiddenSize, threads, chunkSteps);
+            lower.Hidden, upperInput, dropout, dropoutSeed, dropoutStream, weightIhT, biasIh, upper.Gi, steps, batch, hiddenSize, threads, width, chunkSteps);
     }
 
     /// <summary>
@@ -42,11 +42,11 @@ internal static unsafe class CpuGruWavefront
         CpuRecurrenceWavefront.Backward(
             new CpuGruRecurrence.BackwardGang(upper.Gates, upper.Gh, upper.Hidden, upper.H0, upper.DH, upper.DhCarry, upper.Dgi, upper.Dgh, upperGiTotals.Pointer, upperGhTotals.Pointer, upper.Weight, steps, batch, hiddenSize, width),
             new CpuGruRecurrence.BackwardGang(lower.Gates, lower.Gh, lower.Hidden, lower.H0, lower.DH, lower.DhCarry, lower.Dgi, lower.Dgh, lowerGiTotals.Pointer, lowerGhTotals.Pointer, lower.Weight, steps, batch, hiddenSize, width),
-            upper.Dgi, weightIh, lower.DH, dropout, dropoutSeed, dropoutStream, steps, batch, hiddenSize, threads, chunkSteps);
-        GateColumnSums.Fold(upperGiTotals.Pointer, batch, wide, upper.DBiasIh);
-        GateColumnSums.Fold(upperGhTotals.Pointer, batch, wide, upper.DBiasHh);
-        GateColumnSums.Fold(lowerGiTotals.Pointer, batch, wide, lower.DBiasIh);
-        GateColumnSums.Fold(lowerGhTotals.Pointer, batch, wide, lower.DBiasHh);
+            upper.Dgi, weightIh, lower.DH, dropout, dropoutSeed, dropoutStream, steps, batch, hiddenSize, threads, width, chunkSteps);
+        GateColumnSums.Fold(upperGiTotals.Pointer, batch, wide, upper.DBiasIh, width);
+        GateColumnSums.Fold(upperGhTotals.Pointer, batch, wide, upper.DBiasHh, width);
+        GateColumnSums.Fold(lowerGiTotals.Pointer, batch, wide, lower.DBiasIh, width);
+        GateColumnSums.Fold(lowerGhTotals.Pointer, batch, wide, lower.DBiasHh, width);
     }
 }
 

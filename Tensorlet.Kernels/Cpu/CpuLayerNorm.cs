@@ -47,7 +47,7 @@ internal static unsafe class CpuLayerNorm
         int columns,
         float epsilon,
         int threads,
-        CpuVectorWidth width = CpuVectorWidth.Vector512)
+        CpuVectorWidth width)
     {
         CheckSizes(x.Length, y.Length, rows, columns, weight.Length, bias.Length);
         CheckLength(mean.Length, rows, nameof(mean));
@@ -92,7 +92,7 @@ internal static unsafe class CpuLayerNorm
         int rows,
         int columns,
         int threads,
-        CpuVectorWidth width = CpuVectorWidth.Vector512)
+        CpuVectorWidth width)
     {
         CheckSizes(x.Length, dx.Length, rows, columns, weight.Length, 0);
         CheckLength(dy.Length, (long)rows * columns, nameof(dy));

@@ -31,7 +31,7 @@ internal static unsafe class CpuLstmCell
     /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
     /// <param name="width">The widest registers to use.</param>
     public static void Forward(
-        ReadOnlySpan<float> preactivations, ReadOnlySpan<float> cPrev, Span<float> gates, Span<float> c, Span<float> h, int batch, int hidden, int threads = 1, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        ReadOnlySpan<float> preactivations, ReadOnlySpan<float> cPrev, Span<float> gates, Span<float> c, Span<float> h, int batch, int hidden, int threads, CpuVectorWidth width)
     {
         long narrow = CheckSizes(batch, hidden);
         CheckLength(preactivations.Length, 4 * narrow, nameof(preactivations));
@@ -77,8 +77,8 @@ internal static unsafe class CpuLstmCell
         Span<float> dcPrev,
         int batch,
         int hidden,
-        int threads = 1,
-        CpuVectorWidth width = CpuVectorWidth.Vector512)
+        int threads,
+        CpuVectorWidth width)
     {
         long narrow = CheckSizes(batch, hidden);
         CheckLength(gates.Length, 4 * narrow, nameof(gates));

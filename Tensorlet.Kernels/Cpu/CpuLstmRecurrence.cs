@@ -34,7 +34,7 @@ internal static unsafe class CpuLstmRecurrence
     /// <paramref name="weightHhT"/> is op(B) = W_hhᵀ [H, 4H], packed gate by gate by <see cref="CpuGemm.PackB"/> (groups: 4).
     /// </summary>
     public static void Forward(
-        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        float* gates, float* cells, float* hidden, float* h0, float* c0, bool hasInitialHidden, PackedMatrix weightHhT, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width)
     {
         CheckPacked(weightHhT, hiddenSize, 4 * hiddenSize, 4, nameof(weightHhT));
         var (byRows, members) = GangSplit(weightHhT, batch, hiddenSize, threads);
@@ -50,14 +50,14 @@ internal static unsafe class CpuLstmRecurrence
     /// as each step's rows are written. <paramref name="weightHh"/> is op(B) = W_hh [4H, H], packed by <see cref="CpuGemm.PackB"/>.
     /// </summary>
     public static void Backward(
-        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, float* dBias, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+        float* gates, float* cells, float* c0, float* dH, float* dc, float* dPre, float* dBias, PackedMatrix weightHh, int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width)
     {
         CheckPacked(weightHh, 4 * hiddenSize, hiddenSize, 1, nameof(weightHh));
         using var totals = GateColumnSums.RentTotals(batch, 4 * hiddenSize);
         var (byRows, members) = GangSplit(weightHh, batch, hiddenSize, threads);
         var gang = new BackwardGang(gates, cells, c0, dH, dc, dPre, totals.Pointer, weightHh, steps, batch, hiddenSize, width, byRows);
         CpuThreadTeam.RunGang(members, ref gang);
-        GateColumnSums.Fold(totals.Pointer, batch, 4 * hiddenSize, dBias);
+        GateColumnSums.Fold(totals.Pointer, batch, 4 * hiddenSize, dBias, width);
     }
 
     /// <summary>
@@ -268,7 +268,7 @@ internal static unsafe class CpuLstmRecurrence
                 {
                     long w = ((long)b * wide) + j0, n = ((long)b * hiddenSize) + j0;
                     CpuLstmCell.BackwardUnits(gatesT + w, cT + n, cPrev + n, dHT + n, dc + n, dPreT + w, dc + n, units, hiddenSize, width);
-                    GateColumnSums.AddBatchRow(dPreT + w, panelSums, biasTotals, b, batch, 4, units, hiddenSize, j0);
+                    GateColumnSums.AddBatchRow(dPreT + w, panelSums, biasTotals, b, batch, 4, units, hiddenSize, j0, width);
                 }
 
                 // Step t−1 multiplies all of d(pre)_t: the members that share the units wait for each other.

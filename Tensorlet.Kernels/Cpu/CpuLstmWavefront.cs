@@ -24,7 +24,7 @@ internal static unsafe class CpuLstmWavefront
         CpuRecurrenceWavefront.Forward(
             new CpuLstmRecurrence.ForwardGang(lower.Gates, lower.Cells, lower.Hidden, lower.H0, lower.C0, lower.HasInitialHidden, lower.Weight, steps, batch, hiddenSize, width),
             new CpuLstmRecurrence.ForwardGang(upper.Gates, upper.Cells, upper.Hidden, upper.H0, upper.C0, upper.HasInitialHidden, upper.Weight, steps, batch, hiddenSize, width),
-            lower.Hidden, upperInput, dropout, dropoutSeed, dropoutStream, weightIhT, bias, upper.Gates, steps, batch, hiddenSize, threads, chunkSteps);
+            lower.Hidden, upperInput, dropout, dropoutSeed, dropoutStream, weightIhT, bias, upper.Gates, steps, batch, hiddenSize, threads, width, chunkSteps);
     }
 
     /// <summary>
@@ -44,9 +44,9 @@ internal static unsafe class CpuLstmWavefront
         CpuRecurrenceWavefront.Backward(
             new CpuLstmRecurrence.BackwardGang(upper.Gates, upper.Cells, upper.C0, upper.DH, upper.Dc, upper.DPre, upperTotals.Pointer, upper.Weight, steps, batch, hiddenSize, width),
             new CpuLstmRecurrence.BackwardGang(lower.Gates, lower.Cells, lower.C0, lower.DH, lower.Dc, lower.DPre, lowerTotals.Pointer, lower.Weight, steps, batch, hiddenSize, width),
-            upper.DPre, weightIh, lower.DH, dropout, dropoutSeed, dropoutStream, steps, batch, hiddenSize, threads, chunkSteps);
-        GateColumnSums.Fold(upperTotals.Pointer, batch, wide, upper.DBias);
-        GateColumnSums.Fold(lowerTotals.Pointer, batch, wide, lower.DBias);
+            upper.DPre, weightIh, lower.DH, dropout, dropoutSeed, dropoutStream, steps, batch, hiddenSize, threads, width, chunkSteps);
+        GateColumnSums.Fold(upperTotals.Pointer, batch, wide, upper.DBias, width);
+        GateColumnSums.Fold(lowerTotals.Pointer, batch, wide, lower.DBias, width);
     }
 }
 

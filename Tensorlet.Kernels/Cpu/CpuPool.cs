@@ -31,7 +31,7 @@ internal static unsafe class CpuPool
     /// first maximum, or the last NaN where the window holds one (NaN propagates, as in PyTorch); −∞ and −1 for a window
     /// with no tap inside x. At most <paramref name="width"/> wide.
     /// </summary>
-    public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, Pool1dGeometry geometry, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, Pool1dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(x.Length, y.Length, geometry);
         fixed (float* xp = x, yp = y)
@@ -42,7 +42,7 @@ internal static unsafe class CpuPool
     }
 
     /// <summary>dx [Rows, L]: each element the sum, over the outputs whose argmax is its position, of their dy [Rows, L_out] (0 for none). At most <paramref name="width"/> wide.</summary>
-    public static void MaxBackward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, Pool1dGeometry geometry, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void MaxBackward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, Pool1dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(dx.Length, dy.Length, geometry);
         fixed (float* dyp = dy, dxp = dx)
@@ -53,7 +53,7 @@ internal static unsafe class CpuPool
     }
 
     /// <summary>y [Rows, L_out] = the sum of each window's taps inside x [Rows, L], divided by <see cref="Pool1dGeometry.Divisor"/>. At most <paramref name="width"/> wide.</summary>
-    public static void AvgForward(ReadOnlySpan<float> x, Span<float> y, Pool1dGeometry geometry, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void AvgForward(ReadOnlySpan<float> x, Span<float> y, Pool1dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(x.Length, y.Length, geometry);
         fixed (float* xp = x, yp = y)
@@ -63,7 +63,7 @@ internal static unsafe class CpuPool
     }
 
     /// <summary>dx [Rows, L]: each element the sum, over the windows it is a tap of, of their dy divided by their divisor. At most <paramref name="width"/> wide.</summary>
-    public static void AvgBackward(ReadOnlySpan<float> dy, Span<float> dx, Pool1dGeometry geometry, int threads, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void AvgBackward(ReadOnlySpan<float> dy, Span<float> dx, Pool1dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(dx.Length, dy.Length, geometry);
         fixed (float* dyp = dy, dxp = dx)

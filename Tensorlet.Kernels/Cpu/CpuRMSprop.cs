@@ -16,10 +16,10 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuRMSprop
 {
     /// <summary>
-    /// The update, split across threads for large parameter sets. <paramref name="momentumBuffer"/> is read only when
+    /// The update, split across threads for large parameter sets, at most <paramref name="width"/> wide. <paramref name="momentumBuffer"/> is read only when
     /// μ ≠ 0 and <paramref name="gradientAverage"/> only when centered; either may then be empty.
     /// </summary>
-    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> squareAverage, Span<float> momentumBuffer, Span<float> gradientAverage, RMSpropCoefficients k, int threads)
+    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> squareAverage, Span<float> momentumBuffer, Span<float> gradientAverage, RMSpropCoefficients k, int threads, CpuVectorWidth width)
     {
         if (parameters.Length != gradients.Length || parameters.Length != squareAverage.Length
             || (k.Momentum != 0f && momentumBuffer.Length != parameters.Length) || (k.Centered != 0 && gradientAverage.Length != parameters.Length))
@@ -29,7 +29,7 @@ internal static unsafe class CpuRMSprop
 
         fixed (float* p = parameters, g = gradients, s = squareAverage, b = momentumBuffer, a = gradientAverage)
         {
-            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(p, g, s, b, a, k));
+            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(p, g, s, b, a, k, width));
         }
     }
 
@@ -94,12 +94,12 @@ internal static unsafe class CpuRMSprop
     }
 
     /// <summary>One thread's part: elements [start, start + count).</summary>
-    private readonly struct StepChunk(float* parameters, float* gradients, float* squareAverage, float* momentumBuffer, float* gradientAverage, RMSpropCoefficients k) : IParallelRange
+    private readonly struct StepChunk(float* parameters, float* gradients, float* squareAverage, float* momentumBuffer, float* gradientAverage, RMSpropCoefficients k, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
             float* b = momentumBuffer is null ? null : momentumBuffer + start, a = gradientAverage is null ? null : gradientAverage + start;
-            FloatLanesLoop.Run(new Update(parameters + start, gradients + start, squareAverage + start, b, a, k), (int)count, CpuVectorWidth.Vector512);
+            FloatLanesLoop.Run(new Update(parameters + start, gradients + start, squareAverage + start, b, a, k), (int)count, width);
         }
     }
 }

@@ -35,12 +35,12 @@ internal static unsafe class CpuRecurrenceWavefront
     /// </summary>
     public static void Forward<TLower, TUpper>(
         TLower lower, TUpper upper, float* lowerHidden, float* upperInput, float dropout, ulong seed, ulong stream, PackedMatrix weightIhT, float* bias, float* upperProjection,
-        int steps, int batch, int hiddenSize, int threads, int chunkSteps)
+        int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width, int chunkSteps)
         where TLower : struct, IRecurrenceSteps
         where TUpper : struct, IRecurrenceSteps
     {
         int chunk = chunkSteps > 0 ? chunkSteps : ChunkSteps(batch);
-        var body = new ForwardWave<TLower, TUpper>(lower, upper, lowerHidden, upperInput, dropout, seed, stream, weightIhT, bias, upperProjection, steps, batch, hiddenSize, chunk);
+        var body = new ForwardWave<TLower, TUpper>(lower, upper, lowerHidden, upperInput, dropout, seed, stream, weightIhT, bias, upperProjection, steps, batch, hiddenSize, chunk, width);
         CpuWavefront.Run((steps + chunk - 1) / chunk, threads, ChainMembers(hiddenSize, threads, weightIhT.Geometry.Nr), ref body);
     }
 
@@ -51,12 +51,12 @@ internal static unsafe class CpuRecurrenceWavefront
     /// </summary>
     public static void Backward<TUpper, TLower>(
         TUpper upper, TLower lower, float* upperDProjection, PackedMatrix weightIh, float* lowerDH, float dropout, ulong seed, ulong stream,
-        int steps, int batch, int hiddenSize, int threads, int chunkSteps)
+        int steps, int batch, int hiddenSize, int threads, CpuVectorWidth width, int chunkSteps)
         where TUpper : struct, IRecurrenceSteps
         where TLower : struct, IRecurrenceSteps
     {
         int chunk = chunkSteps > 0 ? chunkSteps : ChunkSteps(batch);
-        var body = new BackwardWave<TUpper, TLower>(upper, lower, upperDProjection, weightIh, lowerDH, dropout, seed, stream, steps, batch, hiddenSize, chunk);
+        var body = new BackwardWave<TUpper, TLower>(upper, lower, upperDProjection, weightIh, lowerDH, dropout, seed, stream, steps, batch, hiddenSize, chunk, width);
         CpuWavefront.Run((steps + chunk - 1) / chunk, threads, ChainMembers(hiddenSize, threads, weightIh.Geometry.Nr), ref body);
     }
 
@@ -106,7 +106,7 @@ internal static unsafe class CpuRecurrenceWavefront
 
     private readonly struct ForwardWave<TLower, TUpper>(
         TLower lower, TUpper upper, float* lowerHidden, float* upperInput, float dropout, ulong seed, ulong stream,
-        PackedMatrix weightIhT, float* bias, float* upperGates, int steps, int batch, int hiddenSize, int chunkSteps) : IWavefrontBody
+        PackedMatrix weightIhT, float* bias, float* upperGates, int steps, int batch, int hiddenSize, int chunkSteps, CpuVectorWidth width) : IWavefrontBody
         where TLower : struct, IRecurrenceSteps
         where TUpper : struct, IRecurrenceSteps
     {
@@ -118,7 +118,7 @@ internal static unsafe class CpuRecurrenceWavefront
             // The steps end at the group's barrier, so member 0 finds every row of h done.
             if (member == 0 && upperInput != lowerHidden)
             {
-                CpuDropout.ApplyRange(lowerHidden, upperInput, (long)t0 * batch * hiddenSize, (long)t1 * batch * hiddenSize, dropout, seed, stream);
+                CpuDropout.ApplyRange(lowerHidden, upperInput, (long)t0 * batch * hiddenSize, (long)t1 * batch * hiddenSize, dropout, seed, stream, width);
             }
         }
 
@@ -138,7 +138,7 @@ internal static unsafe class CpuRecurrenceWavefront
             for (int i = 0; i < rows; i++)
             {
                 var row = new Span<float>(gates + ((long)i * wide) + c0, c1 - c0);
-                CpuElementwise.Binary(row, b, row, default(AddOperator));
+                CpuElementwise.Binary(row, b, row, default(AddOperator), width);
             }
         }
 
@@ -151,7 +151,7 @@ internal static unsafe class CpuRecurrenceWavefront
 
     private readonly struct BackwardWave<TUpper, TLower>(
         TUpper upper, TLower lower, float* upperDPre, PackedMatrix weightIh, float* lowerDH, float dropout, ulong seed, ulong stream,
-        int steps, int batch, int hiddenSize, int chunkSteps) : IWavefrontBody
+        int steps, int batch, int hiddenSize, int chunkSteps, CpuVectorWidth width) : IWavefrontBody
         where TUpper : struct, IRecurrenceSteps
         where TLower : struct, IRecurrenceSteps
     {
@@ -178,7 +178,7 @@ internal static unsafe class CpuRecurrenceWavefront
                 // Member 0 masks the whole chunk, whose columns the other members' steps read.
                 if (member == 0)
                 {
-                    CpuDropout.ApplyRange(lowerDH, lowerDH, (long)t0 * batch * hiddenSize, (long)t1 * batch * hiddenSize, dropout, seed, stream);
+                    CpuDropout.ApplyRange(lowerDH, lowerDH, (long)t0 * batch * hiddenSize, (long)t1 * batch * hiddenSize, dropout, seed, stream, width);
                 }
 
                 group.Wait();

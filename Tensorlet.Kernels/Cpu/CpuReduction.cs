@@ -12,7 +12,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal static unsafe class CpuReduction
 {
     /// <summary>Σ x², in double, on the calling thread, at most <paramref name="width"/> wide.</summary>
-    public static double SumOfSquares(ReadOnlySpan<float> x, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static double SumOfSquares(ReadOnlySpan<float> x, CpuVectorWidth width)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         nuint n = (nuint)x.Length;
@@ -70,18 +70,18 @@ internal static unsafe class CpuReduction
     }
 
     /// <summary>Σ x², in double, split across threads; the chunking depends only on the length and thread count, so the result is deterministic.</summary>
-    public static double SumOfSquares(ReadOnlySpan<float> x, int threads)
+    public static double SumOfSquares(ReadOnlySpan<float> x, int threads, CpuVectorWidth width)
     {
         if (x.Length < 2 * CpuParallel.MinElementsPerChunk)
         {
-            return SumOfSquares(x);
+            return SumOfSquares(x, width);
         }
 
         threads = CpuParallel.Threads(threads);
         double* partials = stackalloc double[threads];
         fixed (float* xp = x)
         {
-            CpuParallel.ForItems(threads, threads, new SumOfSquaresChunk(xp, x.Length, threads, partials));
+            CpuParallel.ForItems(threads, threads, new SumOfSquaresChunk(xp, x.Length, threads, partials, width));
         }
 
         double sum = 0;
@@ -94,7 +94,7 @@ internal static unsafe class CpuReduction
     }
 
     /// <summary>sums[j] += x[j] for one row, widening to double, at most <paramref name="width"/> wide.</summary>
-    public static void AccumulateRow(ReadOnlySpan<float> x, Span<double> sums, CpuVectorWidth width = CpuVectorWidth.Vector512)
+    public static void AccumulateRow(ReadOnlySpan<float> x, Span<double> sums, CpuVectorWidth width)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref double sr = ref MemoryMarshal.GetReference(sums);
@@ -136,14 +136,14 @@ internal static unsafe class CpuReduction
         }
     }
 
-    /// <summary>Chunk i of the parallel <see cref="SumOfSquares(ReadOnlySpan{float}, int)"/>, into partials[i].</summary>
-    private readonly struct SumOfSquaresChunk(float* x, long length, int chunks, double* partials) : IParallelItems
+    /// <summary>Chunk i of the parallel <see cref="SumOfSquares(ReadOnlySpan{float}, int, CpuVectorWidth)"/>, into partials[i].</summary>
+    private readonly struct SumOfSquaresChunk(float* x, long length, int chunks, double* partials, CpuVectorWidth width) : IParallelItems
     {
         public void Run(int item)
         {
             long start = length * item / chunks;
             long end = length * (item + 1) / chunks;
-            partials[item] = SumOfSquares(new ReadOnlySpan<float>(x + start, (int)(end - start)));
+            partials[item] = SumOfSquares(new ReadOnlySpan<float>(x + start, (int)(end - start)), width);
         }
     }
 }

@@ -21,8 +21,8 @@ internal static unsafe class CpuRows
         }
     }
 
-    /// <summary>x[r, j] *= scale[r].</summary>
-    public static void Scale(Span<float> x, int rows, int columns, ReadOnlySpan<float> scale, int threads)
+    /// <summary>x[r, j] *= scale[r], at most <paramref name="width"/> wide.</summary>
+    public static void Scale(Span<float> x, int rows, int columns, ReadOnlySpan<float> scale, int threads, CpuVectorWidth width)
     {
         if (rows == 0 || columns == 0)
         {
@@ -31,7 +31,7 @@ internal static unsafe class CpuRows
 
         fixed (float* xp = x, sp = scale)
         {
-            CpuParallel.For(rows, Math.Max(1, CpuParallel.MinElementsPerChunk / columns), threads, new ScaleRows(xp, sp, columns));
+            CpuParallel.For(rows, Math.Max(1, CpuParallel.MinElementsPerChunk / columns), threads, new ScaleRows(xp, sp, columns, width));
         }
     }
 
@@ -58,14 +58,14 @@ internal static unsafe class CpuRows
         }
     }
 
-    private readonly struct ScaleRows(float* x, float* scale, int columns) : IParallelRange
+    private readonly struct ScaleRows(float* x, float* scale, int columns, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
             for (long r = start; r < start + count; r++)
             {
                 var row = new Span<float>(x + (r * columns), columns);
-                CpuElementwise.Unary(row, row, new ScaleOperator(scale[r]));
+                CpuElementwise.Unary(row, row, new ScaleOperator(scale[r]), width);
             }
         }
     }

@@ -9,8 +9,8 @@ namespace Tensorlet.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuSgd
 {
-    /// <summary>The update, split across threads for large parameter sets.</summary>
-    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> momentum, SgdCoefficients k, int threads)
+    /// <summary>The update, split across threads for large parameter sets, at most <paramref name="width"/> wide.</summary>
+    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> momentum, SgdCoefficients k, int threads, CpuVectorWidth width)
     {
         if (parameters.Length != gradients.Length || (k.Momentum != 0f && momentum.Length != parameters.Length))
         {
@@ -19,15 +19,15 @@ internal static unsafe class CpuSgd
 
         fixed (float* p = parameters, g = gradients, b = momentum)
         {
-            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(p, g, b, k));
+            CpuParallel.For(parameters.Length, CpuParallel.MinElementsPerChunk, threads, new StepChunk(p, g, b, k, width));
         }
     }
 
     /// <summary>Elements [start, start + count): the momentum buffer is read only when μ ≠ 0.</summary>
-    private static void StepRange(float* parameters, float* gradients, float* buffer, long start, int count, in SgdCoefficients k)
+    private static void StepRange(float* parameters, float* gradients, float* buffer, long start, int count, in SgdCoefficients k, CpuVectorWidth width)
     {
         float* p = parameters + start, g = gradients + start, b = k.Momentum != 0f ? buffer + start : null;
-        FloatLanesLoop.Run(new Update(p, g, b, k), count, CpuVectorWidth.Vector512);
+        FloatLanesLoop.Run(new Update(p, g, b, k), count, width);
     }
 
     /// <summary>The update's pointers and coefficients, run widest first by <see cref="FloatLanesLoop"/>.</summary>
@@ -72,8 +72,8 @@ internal static unsafe class CpuSgd
         return i;
     }
 
-    private readonly struct StepChunk(float* parameters, float* gradients, float* buffer, SgdCoefficients k) : IParallelRange
+    private readonly struct StepChunk(float* parameters, float* gradients, float* buffer, SgdCoefficients k, CpuVectorWidth width) : IParallelRange
     {
-        public void Run(long start, long count) => StepRange(parameters, gradients, buffer, start, (int)count, in k);
+        public void Run(long start, long count) => StepRange(parameters, gradients, buffer, start, (int)count, in k, width);
     }
 }

@@ -30,10 +30,11 @@ internal static unsafe class CpuSoftmax
     /// <param name="classes">V, the classes per row.</param>
     /// <param name="gradScale">The factor on the gradient: 1/N gives the gradient of the mean loss.</param>
     /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
+    /// <param name="width">The widest registers to use.</param>
     /// <param name="ignoreIndex">The target of rows that are skipped; null for none.</param>
     /// <exception cref="ArgumentOutOfRangeException">A target other than <paramref name="ignoreIndex"/> is outside [0, classes); nothing is written.</exception>
     public static void CrossEntropy(
-        ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dLogits, int rows, int classes, float gradScale, int threads = 1, int? ignoreIndex = null)
+        ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> losses, Span<float> dLogits, int rows, int classes, float gradScale, int threads, CpuVectorWidth width, int? ignoreIndex = null)
     {
         long length = CheckSizes(rows, classes);
         CheckLength(logits.Length, length, nameof(logits));
@@ -52,7 +53,7 @@ internal static unsafe class CpuSoftmax
         fixed (float* pLogits = logits, pLosses = losses, pDLogits = dLogits)
         fixed (int* pTargets = targets)
         {
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new CrossEntropyRows(pLogits, pTargets, pLosses, pDLogits, classes, gradScale, ignoreIndex));
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new CrossEntropyRows(pLogits, pTargets, pLosses, pDLogits, classes, gradScale, ignoreIndex, width));
         }
     }
 
@@ -66,7 +67,8 @@ internal static unsafe class CpuSoftmax
     /// <param name="classes">V, the classes per row.</param>
     /// <param name="temperature">T &gt; 0: below 1 sharpens the distribution, above 1 flattens it.</param>
     /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
-    public static void WithTemperature(ReadOnlySpan<float> logits, Span<float> probabilities, int rows, int classes, float temperature, int threads = 1)
+    /// <param name="width">The widest registers to use.</param>
+    public static void WithTemperature(ReadOnlySpan<float> logits, Span<float> probabilities, int rows, int classes, float temperature, int threads, CpuVectorWidth width)
     {
         long length = CheckSizes(rows, classes);
         CheckLength(logits.Length, length, nameof(logits));
@@ -85,7 +87,7 @@ internal static unsafe class CpuSoftmax
         {
             // Below about 2.9e-39 the inverse overflows, and (max − max)·∞ would be NaN; float.MaxValue keeps the row's
             // maximum at exp(0) and sends every smaller logit to 0, the limit the temperature approaches.
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new TemperatureRows(pLogits, pProbabilities, classes, MathF.Min(1f / temperature, float.MaxValue)));
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new TemperatureRows(pLogits, pProbabilities, classes, MathF.Min(1f / temperature, float.MaxValue), width));
         }
     }
 
@@ -99,7 +101,8 @@ internal static unsafe class CpuSoftmax
     /// <param name="rows">N, the rows.</param>
     /// <param name="classes">V, the classes per row.</param>
     /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
-    public static void LogSoftmax(ReadOnlySpan<float> x, Span<float> y, int rows, int classes, int threads = 1)
+    /// <param name="width">The widest registers to use.</param>
+    public static void LogSoftmax(ReadOnlySpan<float> x, Span<float> y, int rows, int classes, int threads, CpuVectorWidth width)
     {
         long length = CheckSizes(rows, classes);
         CheckLength(x.Length, length, nameof(x));
@@ -111,7 +114,7 @@ internal static unsafe class CpuSoftmax
 
         fixed (float* pX = x, pY = y)
         {
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new LogSoftmaxRows(pX, pY, classes));
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new LogSoftmaxRows(pX, pY, classes, width));
         }
     }
 
@@ -125,8 +128,9 @@ internal static unsafe class CpuSoftmax
     /// <param name="rows">N, the rows.</param>
     /// <param name="classes">V, the classes per row.</param>
     /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
-    public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int classes, int threads = 1)
-        => Backward<SoftmaxKind>(y, dy, dx, rows, classes, threads);
+    /// <param name="width">The widest registers to use.</param>
+    public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int classes, int threads, CpuVectorWidth width)
+        => Backward<SoftmaxKind>(y, dy, dx, rows, classes, threads, width);
 
     /// <summary>
     /// The backward of the log-softmax y = log_softmax(x) per row: dx[r] = dy[r] − e^y[r]·Σ_k dy[r,k], e^y being the
@@ -138,68 +142,143 @@ internal static unsafe class CpuSoftmax
     /// <param name="rows">N, the rows.</param>
     /// <param name="classes">V, the classes per row.</param>
     /// <param name="threads">The most threads to use; 1 runs on the calling thread.</param>
-    public static void LogSoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int classes, int threads = 1)
-        => Backward<LogSoftmaxKind>(y, dy, dx, rows, classes, threads);
+    /// <param name="width">The widest registers to use.</param>
+    public static void LogSoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int classes, int threads, CpuVectorWidth width)
+        => Backward<LogSoftmaxKind>(y, dy, dx, rows, classes, threads, width);
 
-    /// <summary>The maximum of the row x[0..n) (−∞ when n = 0).</summary>
-    internal static float RowMax(float* x, int n)
+    /// <summary>The maximum of the row x[0..n) (−∞ when n = 0), at most <paramref name="width"/> wide.</summary>
+    internal static float RowMax(float* x, int n, CpuVectorWidth width)
     {
         int j = 0;
         float max = float.NegativeInfinity;
-        max = MaxSweep<FloatLanes512, Vector512<float>>(x, n, ref j, max);
-        max = MaxSweep<FloatLanes256, Vector256<float>>(x, n, ref j, max);
-        max = MaxSweep<FloatLanes128, Vector128<float>>(x, n, ref j, max);
+        if (width >= CpuVectorWidth.Vector512)
+        {
+            max = MaxSweep<FloatLanes512, Vector512<float>>(x, n, ref j, max);
+        }
+
+        if (width >= CpuVectorWidth.Vector256)
+        {
+            max = MaxSweep<FloatLanes256, Vector256<float>>(x, n, ref j, max);
+        }
+
+        if (width >= CpuVectorWidth.Vector128)
+        {
+            max = MaxSweep<FloatLanes128, Vector128<float>>(x, n, ref j, max);
+        }
+
         return MaxSweep<FloatLanes1, float>(x, n, ref j, max);
     }
 
-    /// <summary>y = e^((x − shift)·k) for the row; returns Σ y.</summary>
-    internal static float ExpShiftedStore(float* x, float* y, int n, float shift, float k)
+    /// <summary>y = e^((x − shift)·k) for the row, at most <paramref name="width"/> wide; returns Σ y.</summary>
+    internal static float ExpShiftedStore(float* x, float* y, int n, float shift, float k, CpuVectorWidth width)
     {
         int j = 0;
-        float sum = ExpSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, shift, k);
-        sum += ExpSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, shift, k);
-        sum += ExpSweep<FloatLanes128, Vector128<float>>(x, y, n, ref j, shift, k);
+        float sum = 0f;
+        if (width >= CpuVectorWidth.Vector512)
+        {
+            sum += ExpSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, shift, k);
+        }
+
+        if (width >= CpuVectorWidth.Vector256)
+        {
+            sum += ExpSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, shift, k);
+        }
+
+        if (width >= CpuVectorWidth.Vector128)
+        {
+            sum += ExpSweep<FloatLanes128, Vector128<float>>(x, y, n, ref j, shift, k);
+        }
+
         return sum + ExpSweep<FloatLanes1, float>(x, y, n, ref j, shift, k);
     }
 
     /// <summary>y = (x − max) − logSum for the row.</summary>
-    private static void SubtractStore(float* x, float* y, int n, float max, float logSum)
+    private static void SubtractStore(float* x, float* y, int n, float max, float logSum, CpuVectorWidth width)
     {
         int j = 0;
-        SubtractSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, max, logSum);
-        SubtractSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, max, logSum);
-        SubtractSweep<FloatLanes128, Vector128<float>>(x, y, n, ref j, max, logSum);
+        if (width >= CpuVectorWidth.Vector512)
+        {
+            SubtractSweep<FloatLanes512, Vector512<float>>(x, y, n, ref j, max, logSum);
+        }
+
+        if (width >= CpuVectorWidth.Vector256)
+        {
+            SubtractSweep<FloatLanes256, Vector256<float>>(x, y, n, ref j, max, logSum);
+        }
+
+        if (width >= CpuVectorWidth.Vector128)
+        {
+            SubtractSweep<FloatLanes128, Vector128<float>>(x, y, n, ref j, max, logSum);
+        }
+
         SubtractSweep<FloatLanes1, float>(x, y, n, ref j, max, logSum);
     }
 
     /// <summary>The backward's row sum s: Σ dy⊙y for the softmax, Σ dy for the log-softmax.</summary>
-    private static float BackwardSum<TKind>(float* y, float* dy, int n)
+    private static float BackwardSum<TKind>(float* y, float* dy, int n, CpuVectorWidth width)
         where TKind : struct, ISoftmaxKind
     {
         int j = 0;
-        float sum = SumSweep<FloatLanes512, Vector512<float>, TKind>(y, dy, n, ref j);
-        sum += SumSweep<FloatLanes256, Vector256<float>, TKind>(y, dy, n, ref j);
-        sum += SumSweep<FloatLanes128, Vector128<float>, TKind>(y, dy, n, ref j);
+        float sum = 0f;
+        if (width >= CpuVectorWidth.Vector512)
+        {
+            sum += SumSweep<FloatLanes512, Vector512<float>, TKind>(y, dy, n, ref j);
+        }
+
+        if (width >= CpuVectorWidth.Vector256)
+        {
+            sum += SumSweep<FloatLanes256, Vector256<float>, TKind>(y, dy, n, ref j);
+        }
+
+        if (width >= CpuVectorWidth.Vector128)
+        {
+            sum += SumSweep<FloatLanes128, Vector128<float>, TKind>(y, dy, n, ref j);
+        }
+
         return sum + SumSweep<FloatLanes1, float, TKind>(y, dy, n, ref j);
     }
 
     /// <summary>dx = y⊙(dy − s) for the softmax, dx = dy − e^y·s for the log-softmax.</summary>
-    private static void BackwardStore<TKind>(float* y, float* dy, float* dx, int n, float s)
+    private static void BackwardStore<TKind>(float* y, float* dy, float* dx, int n, float s, CpuVectorWidth width)
         where TKind : struct, ISoftmaxKind
     {
         int j = 0;
-        BackwardSweep<FloatLanes512, Vector512<float>, TKind>(y, dy, dx, n, ref j, s);
-        BackwardSweep<FloatLanes256, Vector256<float>, TKind>(y, dy, dx, n, ref j, s);
-        BackwardSweep<FloatLanes128, Vector128<float>, TKind>(y, dy, dx, n, ref j, s);
+        if (width >= CpuVectorWidth.Vector512)
+        {
+            BackwardSweep<FloatLanes512, Vector512<float>, TKind>(y, dy, dx, n, ref j, s);
+        }
+
+        if (width >= CpuVectorWidth.Vector256)
+        {
+            BackwardSweep<FloatLanes256, Vector256<float>, TKind>(y, dy, dx, n, ref j, s);
+        }
+
+        if (width >= CpuVectorWidth.Vector128)
+        {
+            BackwardSweep<FloatLanes128, Vector128<float>, TKind>(y, dy, dx, n, ref j, s);
+        }
+
         BackwardSweep<FloatLanes1, float, TKind>(y, dy, dx, n, ref j, s);
     }
 
-    private static void ScaleInPlace(float* y, int n, float factor)
+    private static void ScaleInPlace(float* y, int n, float factor, CpuVectorWidth width)
     {
         int j = 0;
-        ScaleSweep<FloatLanes512, Vector512<float>>(y, n, ref j, factor);
-        ScaleSweep<FloatLanes256, Vector256<float>>(y, n, ref j, factor);
-        ScaleSweep<FloatLanes128, Vector128<float>>(y, n, ref j, factor);
+        if (width >= CpuVectorWidth.Vector512)
+        {
+            ScaleSweep<FloatLanes512, Vector512<float>>(y, n, ref j, factor);
+        }
+
+        if (width >= CpuVectorWidth.Vector256)
+        {
+            ScaleSweep<FloatLanes256, Vector256<float>>(y, n, ref j, factor);
+        }
+
+        if (width >= CpuVectorWidth.Vector128)
+        {
+            ScaleSweep<FloatLanes128, Vector128<float>>(y, n, ref j, factor);
+        }
+
         ScaleSweep<FloatLanes1, float>(y, n, ref j, factor);
     }
 
@@ -324,7 +403,7 @@ internal static unsafe class CpuSoftmax
         }
     }
 
-    private static void Backward<TKind>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int classes, int threads)
+    private static void Backward<TKind>(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx, int rows, int classes, int threads, CpuVectorWidth width)
         where TKind : struct, ISoftmaxKind
     {
         long length = CheckSizes(rows, classes);
@@ -338,7 +417,7 @@ internal static unsafe class CpuSoftmax
 
         fixed (float* pY = y, pDy = dy, pDx = dx)
         {
-            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new BackwardRows<TKind>(pY, pDy, pDx, classes));
+            CpuParallel.ForRowBlocks(rows, classes, MinElementsPerThread, threads, new BackwardRows<TKind>(pY, pDy, pDx, classes, width));
         }
     }
 
@@ -358,7 +437,7 @@ internal static unsafe class CpuSoftmax
         }
     }
 
-    private readonly struct CrossEntropyRows(float* logits, int* targets, float* losses, float* dLogits, int classes, float gradScale, int? ignoreIndex) : IParallelRange
+    private readonly struct CrossEntropyRows(float* logits, int* targets, float* losses, float* dLogits, int classes, float gradScale, int? ignoreIndex, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
@@ -367,26 +446,26 @@ internal static unsafe class CpuSoftmax
                 float* row = logits + (r * classes);
                 float* dRow = dLogits + (r * classes);
                 int target = targets[r];
-                float max = RowMax(row, classes);
+                float max = RowMax(row, classes, width);
                 if (target == ignoreIndex)
                 {
                     // PyTorch's gradient there is 0 − softmax·0: NaN where the sum is (a NaN or +∞ logit), else 0.
-                    float zero = ExpShiftedStore(row, dRow, classes, max, 1f) * 0f;
-                    ScaleInPlace(dRow, classes, zero);
+                    float zero = ExpShiftedStore(row, dRow, classes, max, 1f, width) * 0f;
+                    ScaleInPlace(dRow, classes, zero, width);
                     losses[r] = 0f;
                     continue;
                 }
 
                 float targetLogit = row[target];
-                float sum = ExpShiftedStore(row, dRow, classes, max, 1f);
-                ScaleInPlace(dRow, classes, gradScale / sum);
+                float sum = ExpShiftedStore(row, dRow, classes, max, 1f, width);
+                ScaleInPlace(dRow, classes, gradScale / sum, width);
                 dRow[target] -= gradScale;
                 losses[r] = MathF.Log(sum) - (targetLogit - max);
             }
         }
     }
 
-    private readonly struct LogSoftmaxRows(float* x, float* y, int classes) : IParallelRange
+    private readonly struct LogSoftmaxRows(float* x, float* y, int classes, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
@@ -398,14 +477,14 @@ internal static unsafe class CpuSoftmax
                 // The exponentials go to y only to be summed; y = (x − max) − log Σ then overwrites them, which keeps
                 // a probability too small for a float (e^−104) as its exact logarithm. x − max is exact for the
                 // logits near the maximum (Sterbenz), so log Σ is subtracted at the magnitude of y, not of max.
-                float max = RowMax(row, classes);
-                float sum = ExpShiftedStore(row, yRow, classes, max, 1f);
-                SubtractStore(row, yRow, classes, max, MathF.Log(sum));
+                float max = RowMax(row, classes, width);
+                float sum = ExpShiftedStore(row, yRow, classes, max, 1f, width);
+                SubtractStore(row, yRow, classes, max, MathF.Log(sum), width);
             }
         }
     }
 
-    private readonly struct BackwardRows<TKind>(float* y, float* dy, float* dx, int classes) : IParallelRange
+    private readonly struct BackwardRows<TKind>(float* y, float* dy, float* dx, int classes, CpuVectorWidth width) : IParallelRange
         where TKind : struct, ISoftmaxKind
     {
         public void Run(long start, long count)
@@ -413,13 +492,13 @@ internal static unsafe class CpuSoftmax
             for (long r = start; r < start + count; r++)
             {
                 long offset = r * classes;
-                float s = BackwardSum<TKind>(y + offset, dy + offset, classes);
-                BackwardStore<TKind>(y + offset, dy + offset, dx + offset, classes, s);
+                float s = BackwardSum<TKind>(y + offset, dy + offset, classes, width);
+                BackwardStore<TKind>(y + offset, dy + offset, dx + offset, classes, s, width);
             }
         }
     }
 
-    private readonly struct TemperatureRows(float* logits, float* probabilities, int classes, float inverseTemperature) : IParallelRange
+    private readonly struct TemperatureRows(float* logits, float* probabilities, int classes, float inverseTemperature, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
@@ -429,9 +508,9 @@ internal static unsafe class CpuSoftmax
                 float* pRow = probabilities + (r * classes);
 
                 // max(x/T) = max(x)/T since T > 0, so the shift can be taken before the scaling.
-                float max = RowMax(row, classes);
-                float sum = ExpShiftedStore(row, pRow, classes, max, inverseTemperature);
-                ScaleInPlace(pRow, classes, 1f / sum);
+                float max = RowMax(row, classes, width);
+                float sum = ExpShiftedStore(row, pRow, classes, max, inverseTemperature, width);
+                ScaleInPlace(pRow, classes, 1f / sum, width);
             }
         }
     }

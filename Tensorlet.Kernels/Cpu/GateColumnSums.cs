@@ -20,24 +20,24 @@ internal static unsafe class GateColumnSums
     private static bool EndsPanel(int b, int batch) => b % PanelRows == PanelRows - 1 || b == batch - 1;
 
     /// <summary>
-    /// Rents the panels' totals for one backward: <see cref="Panels"/> rows of <paramref name="width"/> floats, zeroed,
+    /// Rents the panels' totals for one backward: <see cref="Panels"/> rows of <paramref name="columns"/> floats, zeroed,
     /// which <see cref="Fold"/> turns into the bias gradient.
     /// </summary>
-    public static CpuScratch.Rental RentTotals(int batch, int width)
+    public static CpuScratch.Rental RentTotals(int batch, int columns)
     {
-        var totals = CpuScratch.Rent((long)Panels(batch) * width);
-        new Span<float>(totals.Pointer, Panels(batch) * width).Clear();
+        var totals = CpuScratch.Rent((long)Panels(batch) * columns);
+        new Span<float>(totals.Pointer, Panels(batch) * columns).Clear();
         return totals;
     }
 
-    /// <summary>bias[j] = the sum over panels p, in order, of totals[p·width + j].</summary>
-    public static void Fold(float* totals, int batch, int width, float* bias)
+    /// <summary>bias[j] = the sum over panels p, in order, of totals[p·columns + j], at most <paramref name="width"/> wide.</summary>
+    public static void Fold(float* totals, int batch, int columns, float* bias, CpuVectorWidth width)
     {
-        var target = new Span<float>(bias, width);
-        new ReadOnlySpan<float>(totals, width).CopyTo(target);
+        var target = new Span<float>(bias, columns);
+        new ReadOnlySpan<float>(totals, columns).CopyTo(target);
         for (int p = 1; p < Panels(batch); p++)
         {
-            CpuElementwise.Binary(target, new ReadOnlySpan<float>(totals + ((long)p * width), width), target, default(AddOperator));
+            CpuElementwise.Binary(target, new ReadOnlySpan<float>(totals + ((long)p * columns), columns), target, default(AddOperator), width);
         }
     }
 
@@ -45,14 +45,14 @@ internal static unsafe class GateColumnSums
     /// Adds batch row <paramref name="b"/> of a step's gate gradients (<paramref name="row"/>, laid out as
     /// <see cref="AddRow"/>'s) to its panel's short sum in <paramref name="sums"/>, and, when the row ends its panel, that
     /// sum to the panel's total in <paramref name="totals"/> (<see cref="RentTotals"/>' rows of gates·H floats), at the
-    /// member's first unit <paramref name="firstUnit"/>.
+    /// member's first unit <paramref name="firstUnit"/>, at most <paramref name="width"/> wide.
     /// </summary>
-    public static void AddBatchRow(float* row, Span<float> sums, float* totals, int b, int batch, int gates, int units, int hiddenSize, int firstUnit)
+    public static void AddBatchRow(float* row, Span<float> sums, float* totals, int b, int batch, int gates, int units, int hiddenSize, int firstUnit, CpuVectorWidth width)
     {
-        AddRow(row, sums, b % PanelRows == 0, gates, units, hiddenSize);
+        AddRow(row, sums, b % PanelRows == 0, gates, units, hiddenSize, width);
         if (EndsPanel(b, batch))
         {
-            AddTo(sums, totals + ((long)(b / PanelRows) * gates * hiddenSize) + firstUnit, gates, units, hiddenSize);
+            AddTo(sums, totals + ((long)(b / PanelRows) * gates * hiddenSize) + firstUnit, gates, units, hiddenSize, width);
         }
     }
 
@@ -61,7 +61,7 @@ internal static unsafe class GateColumnSums
     /// <paramref name="gates"/> gate blocks of H columns each, of which the member owns <paramref name="units"/> (row and
     /// the gate blocks start at its first unit).
     /// </summary>
-    private static void AddRow(float* row, Span<float> sums, bool first, int gates, int units, int hiddenSize)
+    private static void AddRow(float* row, Span<float> sums, bool first, int gates, int units, int hiddenSize, CpuVectorWidth width)
     {
         for (int g = 0; g < gates; g++)
         {
@@ -73,18 +73,18 @@ internal static unsafe class GateColumnSums
             }
             else
             {
-                CpuElementwise.Binary(target, source, target, default(AddOperator));
+                CpuElementwise.Binary(target, source, target, default(AddOperator), width);
             }
         }
     }
 
     /// <summary>total[g·H + u] += sums[g·units + u]: a panel's sums of a step into its total, laid out as <see cref="AddRow"/>'s row.</summary>
-    private static void AddTo(ReadOnlySpan<float> sums, float* total, int gates, int units, int hiddenSize)
+    private static void AddTo(ReadOnlySpan<float> sums, float* total, int gates, int units, int hiddenSize, CpuVectorWidth width)
     {
         for (int g = 0; g < gates; g++)
         {
             var target = new Span<float>(total + ((long)g * hiddenSize), units);
-            CpuElementwise.Binary(target, sums.Slice(g * units, units), target, default(AddOperator));
+            CpuElementwise.Binary(target, sums.Slice(g * units, units), target, default(AddOperator), width);
         }
     }
 }

@@ -38,7 +38,7 @@ public sealed class ArgumentRangeTests
         // Devices and kernels.
         yield return Case("Device", "threads", "threads must be at least 0; got -1.", () => Device.Create("cpu", threads: -1).Dispose());
         yield return Case("CpuGemm", "m", "m must be at least 0; got -1.", () => CpuGemm.Gemm(false, false, -1, 1, 1, 1f, new float[1], new float[1], 0f, new float[1], threads: 1));
-        yield return Case("CpuSoftmax", "rows", "rows must be at least 0; got -2.", () => CpuSoftmax.LogSoftmax(new float[2], new float[2], -2, 1));
+        yield return Case("CpuSoftmax", "rows", "rows must be at least 0; got -2.", () => CpuSoftmax.LogSoftmax(new float[2], new float[2], -2, 1, 1, CpuKernelPlan.Machine.Width));
         yield return Case("CpuNllLoss", "classes", "classes must be at least 0; got -1.", () => CpuNllLoss.Rows(new float[1], new int[1], new float[1], new float[1], 1, -1, 1f));
         yield return Case("CpuLstmCell", "hidden", "hidden must be at least 0; got -4.", () => CpuLstmCell.CheckSizes(1, -4));
 

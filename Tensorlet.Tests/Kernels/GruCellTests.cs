@@ -220,11 +220,11 @@ public sealed class GruCellTests
         {
             var gates = new float[gi.Length];
             var h = new float[hPrev.Length];
-            CpuGruCell.Forward(gi, gh, hPrev, gates, h, batch, hidden, threads);
+            CpuGruCell.Forward(gi, gh, hPrev, gates, h, batch, hidden, threads, CpuKernelPlan.Machine.Width);
             var dgi = new float[gi.Length];
             var dgh = new float[gi.Length];
             var dhPrev = new float[hPrev.Length];
-            CpuGruCell.Backward(gates, gh, hPrev, dh, h, dgi, dgh, dhPrev, batch, hidden, threads);
+            CpuGruCell.Backward(gates, gh, hPrev, dh, h, dgi, dgh, dhPrev, batch, hidden, threads, CpuKernelPlan.Machine.Width);
             results.Add([.. gates, .. h, .. dgi, .. dgh, .. dhPrev]);
         }
 
@@ -234,7 +234,7 @@ public sealed class GruCellTests
     [Test]
     public void CpuKernelRejectsSpansThatAreTooShort()
     {
-        var ex = Assert.Throws<ArgumentException>(() => CpuGruCell.Forward(new float[6], new float[5], new float[2], new float[6], new float[2], 2, 1));
+        var ex = Assert.Throws<ArgumentException>(() => CpuGruCell.Forward(new float[6], new float[5], new float[2], new float[6], new float[2], 2, 1, 1, CpuKernelPlan.Machine.Width));
         Assert.That(ex!.ParamName, Is.EqualTo("gh"));
     }
 

@@ -33,13 +33,13 @@ public sealed unsafe class GruRecurrenceTests
                 CpuGemm.Gemm(false, batch, 1f, hPrev, packed, 1f, ghT, threads);
             }
 
-            CpuGruCell.Forward(giT, ghT, hPrev, giT, stepHidden.AsSpan(t * batch * hidden, batch * hidden), batch, hidden, threads);
+            CpuGruCell.Forward(giT, ghT, hPrev, giT, stepHidden.AsSpan(t * batch * hidden, batch * hidden), batch, hidden, threads, CpuKernelPlan.Machine.Width);
         }
 
         var (fusedGi, fusedGh, fusedHidden) = ((float[])gi.Clone(), (float[])ghBias.Clone(), new float[steps * batch * hidden]);
         fixed (float* pGi = fusedGi, pGh = fusedGh, pH = fusedHidden, pH0 = h0)
         {
-            CpuGruRecurrence.Forward(pGi, pGh, pH, pH0, hasInitialHidden, byGate, steps, batch, hidden, threads);
+            CpuGruRecurrence.Forward(pGi, pGh, pH, pH0, hasInitialHidden, byGate, steps, batch, hidden, threads, CpuKernelPlan.Machine.Width);
         }
 
         Assert.Multiple(() =>
@@ -73,14 +73,14 @@ public sealed unsafe class GruRecurrenceTests
             ReadOnlySpan<float> hPrev = t > 0 ? hidden0.AsSpan((t - 1) * batch * hidden, batch * hidden) : h0;
             CpuGruCell.Backward(
                 gates.AsSpan(t * batch * wide, batch * wide), gh.AsSpan(t * batch * wide, batch * wide), hPrev, dhT, stepCarry,
-                stepDgi.AsSpan(t * batch * wide, batch * wide), stepDgh.AsSpan(t * batch * wide, batch * wide), stepCarry, batch, hidden, threads);
+                stepDgi.AsSpan(t * batch * wide, batch * wide), stepDgh.AsSpan(t * batch * wide, batch * wide), stepCarry, batch, hidden, threads, CpuKernelPlan.Machine.Width);
         }
 
         var (fusedDh, fusedCarry, fusedDgi, fusedDgh) = ((float[])dH.Clone(), new float[batch * hidden], new float[steps * batch * wide], new float[steps * batch * wide]);
         float[] fusedBiasIh = Enumerable.Repeat(float.NaN, wide).ToArray(), fusedBiasHh = Enumerable.Repeat(float.NaN, wide).ToArray();
         fixed (float* pGates = gates, pGh = gh, pHidden = hidden0, pH0 = h0, pDh = fusedDh, pCarry = fusedCarry, pDgi = fusedDgi, pDgh = fusedDgh, pBiasIh = fusedBiasIh, pBiasHh = fusedBiasHh)
         {
-            CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, pBiasIh, pBiasHh, packed, steps, batch, hidden, threads);
+            CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, pBiasIh, pBiasHh, packed, steps, batch, hidden, threads, CpuKernelPlan.Machine.Width);
         }
 
         Assert.Multiple(() =>
@@ -119,7 +119,7 @@ public sealed unsafe class GruRecurrenceTests
             float[] biasIh = new float[wide], biasHh = new float[wide];
             fixed (float* pGates = gates, pGh = gh, pHidden = hidden0, pH0 = h0, pDh = dh, pCarry = carry, pDgi = dgi, pDgh = dgh, pBiasIh = biasIh, pBiasHh = biasHh)
             {
-                CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, pBiasIh, pBiasHh, packed, steps, batch, hidden, threads);
+                CpuGruRecurrence.Backward(pGates, pGh, pHidden, pH0, pDh, pCarry, pDgi, pDgh, pBiasIh, pBiasHh, packed, steps, batch, hidden, threads, CpuKernelPlan.Machine.Width);
             }
 
             float[][] results = [biasIh, biasHh, dgi, dgh, dh, carry];

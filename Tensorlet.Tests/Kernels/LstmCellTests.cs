@@ -257,10 +257,10 @@ public sealed class LstmCellTests
             var gates = new float[pre.Length];
             var c = new float[cPrev.Length];
             var h = new float[cPrev.Length];
-            CpuLstmCell.Forward(pre, cPrev, gates, c, h, batch, hidden, threads);
+            CpuLstmCell.Forward(pre, cPrev, gates, c, h, batch, hidden, threads, CpuKernelPlan.Machine.Width);
             var dPre = new float[pre.Length];
             var dcPrev = new float[cPrev.Length];
-            CpuLstmCell.Backward(gates, c, cPrev, h, cPrev, dPre, dcPrev, batch, hidden, threads);
+            CpuLstmCell.Backward(gates, c, cPrev, h, cPrev, dPre, dcPrev, batch, hidden, threads, CpuKernelPlan.Machine.Width);
             results.Add([.. gates, .. c, .. h, .. dPre, .. dcPrev]);
         }
 
@@ -326,7 +326,7 @@ public sealed class LstmCellTests
     [Test]
     public void CpuKernelRejectsSpansThatAreTooShort()
     {
-        var ex = Assert.Throws<ArgumentException>(() => CpuLstmCell.Forward(new float[7], new float[2], new float[8], new float[2], new float[2], 2, 1));
+        var ex = Assert.Throws<ArgumentException>(() => CpuLstmCell.Forward(new float[7], new float[2], new float[8], new float[2], new float[2], 2, 1, 1, CpuKernelPlan.Machine.Width));
         Assert.That(ex!.ParamName, Is.EqualTo("preactivations"));
     }
 

@@ -32,13 +32,13 @@ public sealed unsafe class LstmRecurrenceTests
                 CpuGemm.Gemm(false, batch, 1f, hPrev, packed, 1f, gates, threads);
             }
 
-            CpuLstmCell.Forward(gates, cPrev, gates, stepCells.AsSpan(t * batch * hidden, batch * hidden), stepHidden.AsSpan(t * batch * hidden, batch * hidden), batch, hidden, threads);
+            CpuLstmCell.Forward(gates, cPrev, gates, stepCells.AsSpan(t * batch * hidden, batch * hidden), stepHidden.AsSpan(t * batch * hidden, batch * hidden), batch, hidden, threads, CpuKernelPlan.Machine.Width);
         }
 
         var (fusedGates, fusedCells, fusedHidden) = ((float[])pre.Clone(), new float[steps * batch * hidden], new float[steps * batch * hidden]);
         fixed (float* g = fusedGates, c = fusedCells, h = fusedHidden, hInit = h0, cInit = c0)
         {
-            CpuLstmRecurrence.Forward(g, c, h, hInit, cInit, hasInitialHidden, byGate, steps, batch, hidden, threads);
+            CpuLstmRecurrence.Forward(g, c, h, hInit, cInit, hasInitialHidden, byGate, steps, batch, hidden, threads, CpuKernelPlan.Machine.Width);
         }
 
         Assert.Multiple(() =>
@@ -113,14 +113,14 @@ public sealed unsafe class LstmRecurrenceTests
             ReadOnlySpan<float> cPrev = t > 0 ? cells.AsSpan((t - 1) * batch * hidden, batch * hidden) : c0;
             CpuLstmCell.Backward(
                 gates.AsSpan(t * batch * 4 * hidden, batch * 4 * hidden), cells.AsSpan(t * batch * hidden, batch * hidden), cPrev, dhT, stepDc,
-                stepDPre.AsSpan(t * batch * 4 * hidden, batch * 4 * hidden), stepDc, batch, hidden, threads);
+                stepDPre.AsSpan(t * batch * 4 * hidden, batch * 4 * hidden), stepDc, batch, hidden, threads, CpuKernelPlan.Machine.Width);
         }
 
         var (fusedDh, fusedDc, fusedDPre) = ((float[])dH.Clone(), new float[batch * hidden], new float[steps * batch * 4 * hidden]);
         float[] fusedDBias = Enumerable.Repeat(float.NaN, 4 * hidden).ToArray();
         fixed (float* g = gates, c = cells, cInit = c0, dh = fusedDh, dc = fusedDc, dp = fusedDPre, db = fusedDBias)
         {
-            CpuLstmRecurrence.Backward(g, c, cInit, dh, dc, dp, db, packed, steps, batch, hidden, threads);
+            CpuLstmRecurrence.Backward(g, c, cInit, dh, dc, dp, db, packed, steps, batch, hidden, threads, CpuKernelPlan.Machine.Width);
         }
 
         Assert.Multiple(() =>
@@ -156,7 +156,7 @@ public sealed unsafe class LstmRecurrenceTests
             float[] dh = (float[])dH.Clone(), dc = new float[batch * hidden], dPre = new float[steps * batch * 4 * hidden], dBias = new float[4 * hidden];
             fixed (float* g = gates, c = cells, cInit = c0, pdh = dh, pdc = dc, pdp = dPre, pdb = dBias)
             {
-                CpuLstmRecurrence.Backward(g, c, cInit, pdh, pdc, pdp, pdb, packed, steps, batch, hidden, threads);
+                CpuLstmRecurrence.Backward(g, c, cInit, pdh, pdc, pdp, pdb, packed, steps, batch, hidden, threads, CpuKernelPlan.Machine.Width);
             }
 
             float[][] results = [dBias, dPre, dh, dc];

@@ -200,7 +200,7 @@ public sealed class RecurrentWavefrontTests
             {
                 CpuLstmRecurrence.Forward(g0, c0p, hd0, hInit, cInit, true, hh0T, steps, batch, hidden, threads, width);
                 CpuGemm.Gemm(false, true, rows, wide, hidden, 1f, hidden0, weightIh1, 0f, gates1, threads);
-                CpuBias.AddBias(gates1, bias, threads);
+                CpuBias.AddBias(gates1, bias, threads, CpuKernelPlan.Machine.Width);
                 CpuLstmRecurrence.Forward(g1, c1p, hd1, hInit1, cInit1, true, hh1T, steps, batch, hidden, threads, width);
                 CpuLstmRecurrence.Backward(g1, c1p, cInit1, dh1, dcu, dp1, db1, hh1, steps, batch, hidden, threads, width);
                 CpuGemm.Gemm(false, false, rows, hidden, wide, 1f, dPre1, weightIh1, 0f, dH0, threads);

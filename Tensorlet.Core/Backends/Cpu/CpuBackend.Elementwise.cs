@@ -11,19 +11,19 @@ internal sealed partial class CpuBackend
 
     public void Scale(Tensor x, float alpha) => CpuElementwise.UnaryParallel(x.Span, x.Span, new ScaleOperator(alpha), Threads, Plan.Width);
 
-    public double SumOfSquares(Tensor x) => CpuReduction.SumOfSquares(x.Span, Threads);
+    public double SumOfSquares(Tensor x) => CpuReduction.SumOfSquares(x.Span, Threads, Plan.Width);
 
     public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output, Tensor? bias)
-        => CpuGatherScatter.GatherColumns(weight.Span, weight.Rows, weight.Columns, indices.Span, bias is null ? default : bias.Span, output.Span, Threads);
+        => CpuGatherScatter.GatherColumns(weight.Span, weight.Rows, weight.Columns, indices.Span, bias is null ? default : bias.Span, output.Span, Threads, Plan.Width);
 
     public void ScatterAddColumns(Tensor gradOutput, IndexTensor indices, Tensor gradWeight)
-        => CpuGatherScatter.ScatterAddColumns(gradOutput.Span, indices.Span, gradWeight.Span, gradWeight.Rows, gradWeight.Columns, Threads);
+        => CpuGatherScatter.ScatterAddColumns(gradOutput.Span, indices.Span, gradWeight.Span, gradWeight.Rows, gradWeight.Columns, Threads, Plan.Width);
 
     public void FillRows(Tensor x, Tensor row) => CpuBias.FillRows(x.Span, row.Span, Threads);
 
-    public void AddBias(Tensor x, Tensor bias) => CpuBias.AddBias(x.Span, bias.Span, Threads);
+    public void AddBias(Tensor x, Tensor bias) => CpuBias.AddBias(x.Span, bias.Span, Threads, Plan.Width);
 
-    public void SumColumns(Tensor x, Tensor result, bool accumulate) => CpuBias.SumColumns(x.Span, result.Span, accumulate, Threads);
+    public void SumColumns(Tensor x, Tensor result, bool accumulate) => CpuBias.SumColumns(x.Span, result.Span, accumulate, Threads, Plan.Width);
 
     public void ActivationForward(Activation activation, Tensor x, Tensor y) => CpuActivation.Forward(activation, x.Span, y.Span, Threads, Plan.Width);
 
@@ -38,23 +38,23 @@ internal sealed partial class CpuBackend
     public void Dropout(Tensor x, Tensor y, float p, ulong seed, ulong stream) => CpuDropout.Apply(x.Span, y.Span, p, seed, stream, Threads, Plan.Width);
 
     public void AdamStep(Tensor parameters, Tensor gradients, Tensor m, Tensor v, Tensor vMax, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool amsgrad, int step)
-        => CpuAdam.Step(parameters.Span, gradients.Span, m.Span, v.Span, amsgrad ? vMax.Span : default, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, step), Threads);
+        => CpuAdam.Step(parameters.Span, gradients.Span, m.Span, v.Span, amsgrad ? vMax.Span : default, AdamCoefficients.For(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, step), Threads, Plan.Width);
 
     public void Add(Tensor a, Tensor b, Tensor y, float alpha)
     {
         if (alpha == 1f)
         {
-            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(AddOperator), Threads);
+            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(AddOperator), Threads, Plan.Width);
         }
         else
         {
-            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, new AddScaledOperator(alpha), Threads);
+            CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, new AddScaledOperator(alpha), Threads, Plan.Width);
         }
     }
 
-    public void Multiply(Tensor a, Tensor b, Tensor y) => CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(MultiplyOperator), Threads);
+    public void Multiply(Tensor a, Tensor b, Tensor y) => CpuElementwise.BinaryParallel(a.Span, b.Span, y.Span, default(MultiplyOperator), Threads, Plan.Width);
 
-    public void ScaleRows(Tensor x, Tensor scale) => CpuRows.Scale(x.Span, x.Rows, x.Columns, scale.Span, Threads);
+    public void ScaleRows(Tensor x, Tensor scale) => CpuRows.Scale(x.Span, x.Rows, x.Columns, scale.Span, Threads, Plan.Width);
 
     public void GatherIndices(IndexTensor source, IndexTensor positions, IndexTensor output)
         => CpuGatherScatter.GatherIndices(source.ReadSpan, positions.ReadSpan, output.Span);
@@ -65,7 +65,7 @@ internal sealed partial class CpuBackend
         => CpuGatherScatter.GatherRows(table.Span, table.Rows, table.Columns, indices.Span, output.Span, Threads);
 
     public void ScatterAddRows(Tensor gradOutput, IndexTensor indices, Tensor gradTable, int skipRow)
-        => CpuGatherScatter.ScatterAddRows(gradOutput.Span, indices.Span, gradTable.Span, gradTable.Rows, gradTable.Columns, skipRow, Threads);
+        => CpuGatherScatter.ScatterAddRows(gradOutput.Span, indices.Span, gradTable.Span, gradTable.Rows, gradTable.Columns, skipRow, Threads, Plan.Width);
 
     public void Unfold1d(Tensor x, Tensor columns, Conv1dGeometry geometry) => CpuUnfold.Unfold(x.ReadSpan, columns.Span, geometry, Threads);
 
@@ -95,8 +95,8 @@ internal sealed partial class CpuBackend
     public void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry geometry) => CpuPool.AvgBackward(dy.ReadSpan, dx.Span, geometry, Threads, Plan.Width);
 
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
-        => CpuSgd.Step(parameters.Span, gradients.Span, coefficients.Momentum != 0f ? momentum.Span : default, coefficients, Threads);
+        => CpuSgd.Step(parameters.Span, gradients.Span, coefficients.Momentum != 0f ? momentum.Span : default, coefficients, Threads, Plan.Width);
 
     public void RMSpropStep(Tensor parameters, Tensor gradients, Tensor squareAverage, Tensor momentumBuffer, Tensor gradientAverage, RMSpropCoefficients coefficients)
-        => CpuRMSprop.Step(parameters.Span, gradients.Span, squareAverage.Span, coefficients.Momentum != 0f ? momentumBuffer.Span : default, coefficients.Centered != 0 ? gradientAverage.Span : default, coefficients, Threads);
+        => CpuRMSprop.Step(parameters.Span, gradients.Span, squareAverage.Span, coefficients.Momentum != 0f ? momentumBuffer.Span : default, coefficients.Centered != 0 ? gradientAverage.Span : default, coefficients, Threads, Plan.Width);
 }

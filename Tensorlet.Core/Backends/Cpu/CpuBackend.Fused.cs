@@ -18,19 +18,19 @@ internal sealed partial class CpuBackend
 
     /// <remarks>A target outside [0, V) throws <see cref="ArgumentOutOfRangeException"/> naming its row and value, before anything is written.</remarks>
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale, int? ignoreIndex)
-        => CpuSoftmax.CrossEntropy(logits.Span, targets.Span, losses.Span, dLogits.Span, logits.Rows, logits.Columns, gradScale, Threads, ignoreIndex);
+        => CpuSoftmax.CrossEntropy(logits.Span, targets.Span, losses.Span, dLogits.Span, logits.Rows, logits.Columns, gradScale, Threads, Plan.Width, ignoreIndex);
 
     public void SoftmaxWithTemperature(Tensor logits, Tensor probabilities, float temperature)
-        => CpuSoftmax.WithTemperature(logits.Span, probabilities.Span, logits.Rows, logits.Columns, temperature, Threads);
+        => CpuSoftmax.WithTemperature(logits.Span, probabilities.Span, logits.Rows, logits.Columns, temperature, Threads, Plan.Width);
 
     public void LogSoftmax(Tensor x, Tensor y)
-        => CpuSoftmax.LogSoftmax(x.ReadSpan, y.Span, x.Rows, x.Columns, Threads);
+        => CpuSoftmax.LogSoftmax(x.ReadSpan, y.Span, x.Rows, x.Columns, Threads, Plan.Width);
 
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
-        => CpuSoftmax.SoftmaxBackward(y.ReadSpan, dy.ReadSpan, dx.Span, y.Rows, y.Columns, Threads);
+        => CpuSoftmax.SoftmaxBackward(y.ReadSpan, dy.ReadSpan, dx.Span, y.Rows, y.Columns, Threads, Plan.Width);
 
     public void LogSoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
-        => CpuSoftmax.LogSoftmaxBackward(y.ReadSpan, dy.ReadSpan, dx.Span, y.Rows, y.Columns, Threads);
+        => CpuSoftmax.LogSoftmaxBackward(y.ReadSpan, dy.ReadSpan, dx.Span, y.Rows, y.Columns, Threads, Plan.Width);
 
     /// <remarks>A target outside [0, C) throws <see cref="ArgumentOutOfRangeException"/> naming its row and value, before anything is written.</remarks>
     public void NllLoss(Tensor input, IndexTensor targets, Tensor losses, Tensor dInput, float gradScale, int? ignoreIndex)
