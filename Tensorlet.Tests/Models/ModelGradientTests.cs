@@ -72,6 +72,8 @@ public sealed class ModelGradientTests
     [TestCase(Activation.Tanh)]
     [TestCase(Activation.Sigmoid)]
     [TestCase(Activation.Gelu)]
+    [TestCase(Activation.Silu)]
+    [TestCase(Activation.LeakyRelu)]
     public void ReferenceNgramGradientsMatchFiniteDifferences(Activation activation)
     {
         var (model, inputs, targets) = RandomNgram(activation, seed: 2);
@@ -108,7 +110,7 @@ public sealed class ModelGradientTests
     public void NgramEngineMatchesTheReference(string deviceName)
     {
         var device = TestDevices.Get(deviceName);
-        foreach (var activation in new[] { Activation.Relu, Activation.Tanh, Activation.Sigmoid, Activation.Gelu })
+        foreach (var activation in new[] { Activation.Relu, Activation.Tanh, Activation.Sigmoid, Activation.Gelu, Activation.Silu, Activation.LeakyRelu })
         {
             var (reference, inputs, targets) = RandomNgram(activation, seed: 4);
             var expected = new Dictionary<string, double[]>();

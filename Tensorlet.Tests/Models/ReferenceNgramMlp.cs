@@ -6,6 +6,9 @@ namespace Tensorlet.Tests.Models;
 /// <summary>The notebook's n-gram MLP (L1 on one-hot n-grams, activation, L2, mean cross-entropy) as plain float64 loops.</summary>
 internal sealed class ReferenceNgramMlp(int ngramVocabulary, int charVocabulary, int hidden, Activation activation)
 {
+    /// <summary>Leaky ReLU's slope, nn.LeakyReLU's default, which the model's activation module takes.</summary>
+    private const double LeakyReluSlope = 0.01f;
+
     public Dictionary<string, double[]> Parameters { get; } = [];
 
     public static IEnumerable<(string Name, int[] Shape)> ParameterShapes(int ngrams, int chars, int hidden)
@@ -39,7 +42,7 @@ internal sealed class ReferenceNgramMlp(int ngramVocabulary, int charVocabulary,
             for (int j = 0; j < hidden; j++)
             {
                 z[j] = w1[(j * ngramVocabulary) + inputs[row]] + b1[j];
-                a[j] = ReferenceActivation.Forward(activation, z[j]);
+                a[j] = activation == Activation.LeakyRelu ? ReferenceActivation.LeakyRelu(z[j], LeakyReluSlope) : ReferenceActivation.Forward(activation, z[j]);
             }
 
             var logits = new double[charVocabulary];
@@ -74,7 +77,9 @@ internal sealed class ReferenceNgramMlp(int ngramVocabulary, int charVocabulary,
 
             for (int j = 0; j < hidden; j++)
             {
-                double dz = ReferenceActivation.Backward(activation, z[j], a[j], da[j]);
+                double dz = activation == Activation.LeakyRelu
+                    ? ReferenceActivation.LeakyReluBackward(z[j], da[j], LeakyReluSlope)
+                    : ReferenceActivation.Backward(activation, z[j], a[j], da[j]);
                 gradients["L1.bias"][j] += dz;
                 gradients["L1.weight"][(j * ngramVocabulary) + inputs[row]] += dz;
             }
