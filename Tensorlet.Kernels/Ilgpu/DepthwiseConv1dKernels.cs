@@ -5,11 +5,12 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// <summary>
 /// The depthwise 1-d convolution and its backwards (<see cref="DepthwiseConv1dGeometry"/> has the layout). The forward
 /// is one thread per element of y, which takes its taps in order; the input gradient one thread per element of x, which
-/// sums the taps that read it, output channel by output channel and tap by tap; the weight gradient one thread per
-/// (output channel, tap), and one more per channel for the bias, each summing over n and t in order. No two threads
-/// write the same element, so there are no atomics, and every sum is deterministic. The weight gradient's threads are
-/// few (C·m·(k + 1)) and each sums N·L_out terms: the reduction is serial per thread rather than split across a block,
-/// which keeps it free of atomics and of a second pass.
+/// sums the taps that read it, output channel by output channel and tap by tap. The weight and bias gradients are sums
+/// over the N·L_out rows (n, t) of each output channel, in two deterministic stages as <see cref="BiasKernels"/> does its
+/// column sums, because one thread per (output channel, tap) would leave a GPU mostly idle over long rows: first one
+/// thread per (output channel, block of <see cref="BiasKernels.RowsPerBlock"/> rows, tap) writes a double partial, then
+/// one thread per (output channel, tap) adds its partials in block order. No two threads write the same element, so
+/// there are no atomics, and every sum is deterministic.
 /// </summary>
 internal static class DepthwiseConv1dKernels
 {
@@ -63,47 +64,86 @@ internal static class DepthwiseConv1dKernels
     }
 
     /// <summary>
-    /// For e = o·(k + 1) + i: weightGradient[o, i] += Σ over n, then t, of dy[n, o, t]·x[n, o/m, t·stride − left +
-    /// i·dilation] for i &lt; k; for i = k, biasGradient[o] += Σ over n, then t, of dy[n, o, t] (nothing for an empty bias).
+    /// Stage 1 of the weight and bias gradients: for e = (o·blocks + b)·(k + 1) + i, partials[e] = Σ over the rows
+    /// r = n·L_out + t of block b in order (from b·<see cref="BiasKernels.RowsPerBlock"/>, that many or up to N·L_out) of
+    /// dy[n, o, t]·x[n, o/m, t·stride − left + i·dilation] for i &lt; k, the taps inside x, and of dy[n, o, t] for i = k
+    /// (not written when <paramref name="bias"/> is 0). A warp's threads are the taps of consecutive blocks of one channel,
+    /// so its reads stay within a few rows of dy and x.
     /// </summary>
-    public static void BackwardWeight(Index1D e, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> weightGradient, ArrayView<float> biasGradient, DepthwiseConv1dGeometry g)
+    public static void BackwardWeightPartial(Index1D e, ArrayView<float> x, ArrayView<float> dy, ArrayView<double> partials, DepthwiseConv1dGeometry g, int blocks, int bias)
     {
         var c = g.Input;
         int taps = c.KernelSize + 1;
-        int o = e / taps;
-        int i = e - (o * taps);
-        if (i == c.KernelSize && biasGradient.Length == 0)
+        int block = e / taps;
+        int i = e - (block * taps);
+        if (i == c.KernelSize && bias == 0)
         {
             return;
         }
 
-        int channel = o / g.Multiplier;
-        float sum = 0f;
-        for (int n = 0; n < c.Batch; n++)
+        int o = block / blocks;
+        int start = (block - (o * blocks)) * BiasKernels.RowsPerBlock;
+        int end = start + BiasKernels.RowsPerBlock < c.Rows ? start + BiasKernels.RowsPerBlock : c.Rows;
+        int n = start / c.OutputLength;
+        int t = start - (n * c.OutputLength);
+        long output = ((long)n * g.OutputChannels + o) * c.OutputLength;
+        long input = ((long)n * c.Channels + (o / g.Multiplier)) * c.Length;
+        int offset = (i * c.Dilation) - c.PaddingLeft;
+        double sum = 0;
+        for (int r = start; r < end; r++)
         {
-            long output = ((long)n * g.OutputChannels + o) * c.OutputLength;
-            long input = ((long)n * c.Channels + channel) * c.Length;
-            for (int t = 0; t < c.OutputLength; t++)
+            int position = (t * c.Stride) + offset;
+            if (i == c.KernelSize)
             {
-                int position = (t * c.Stride) - c.PaddingLeft + (i * c.Dilation);
-                if (i == c.KernelSize)
-                {
-                    sum += dy[output + t];
-                }
-                else if ((uint)position < (uint)c.Length)
-                {
-                    sum += dy[output + t] * x[input + position];
-                }
+                sum += dy[output + t];
+            }
+            else if ((uint)position < (uint)c.Length)
+            {
+                sum += (double)dy[output + t] * x[input + position];
+            }
+
+            // The next row: t + 1, or t = 0 of the next sample.
+            if (++t == c.OutputLength)
+            {
+                t = 0;
+                output += (long)g.OutputChannels * c.OutputLength;
+                input += (long)c.Channels * c.Length;
             }
         }
 
-        if (i == c.KernelSize)
+        partials[e] = sum;
+    }
+
+    /// <summary>
+    /// Stage 2: for e = o·(k + 1) + i, weightGradient[o, i] += Σ over the blocks b in order of partials[(o·blocks + b)·(k +
+    /// 1) + i] for i &lt; k; for i = k, biasGradient[o] likewise (nothing for an empty bias). The sum is taken in double
+    /// from the gradient's value and rounded once.
+    /// </summary>
+    public static void BackwardWeightFinish(Index1D e, ArrayView<double> partials, ArrayView<float> weightGradient, ArrayView<float> biasGradient, DepthwiseConv1dGeometry g, int blocks)
+    {
+        int taps = g.Input.KernelSize + 1;
+        int o = e / taps;
+        int i = e - (o * taps);
+        bool isBias = i == g.Input.KernelSize;
+        if (isBias && biasGradient.Length == 0)
         {
-            biasGradient[o] += sum;
+            return;
+        }
+
+        long at = ((long)o * blocks * taps) + i;
+        double sum = isBias ? biasGradient[o] : weightGradient[(o * g.Input.KernelSize) + i];
+        for (int b = 0; b < blocks; b++)
+        {
+            sum += partials[at + ((long)b * taps)];
+        }
+
+        if (isBias)
+        {
+            biasGradient[o] = (float)sum;
         }
         else
         {
-            weightGradient[(o * c.KernelSize) + i] += sum;
+            weightGradient[(o * g.Input.KernelSize) + i] = (float)sum;
         }
     }
 }

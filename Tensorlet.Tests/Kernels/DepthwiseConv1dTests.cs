@@ -28,13 +28,19 @@ public sealed class DepthwiseConv1dTests
         (2, 2, 3, 9, 3, 1, 4, 4, 2, true),
     ];
 
+    // Several of the ilgpu weight gradient's blocks of BiasKernels.RowsPerBlock = 64 rows (n, t) per output channel,
+    // blocks crossing samples: 150 rows (two full blocks and 22 rows), with bias; 126 rows with m = 2, stride,
+    // dilation and padding, no bias; 132 rows with m = 3, stride 3 and dilation 3; 128 rows, exactly two blocks.
+    private static readonly (int N, int C, int M, int L, int K, int S, int P, int R, int D, bool Bias)[] BlockGeometries =
+        [(3, 2, 1, 50, 3, 1, 1, 1, 1, true), (2, 3, 2, 130, 5, 2, 3, 1, 2, false), (11, 2, 3, 40, 4, 3, 2, 2, 3, true), (2, 2, 1, 64, 3, 1, 1, 1, 1, true)];
+
     // The cpu device also splits the rows and the channels across threads.
     private static readonly (int N, int C, int M, int L, int K, int S, int P, int R, int D, bool Bias)[] CpuGeometries =
         [(8, 16, 1, 300, 5, 1, 2, 2, 1, true), (4, 32, 2, 257, 3, 2, 1, 1, 1, true), (8, 64, 1, 100, 3, 1, 1, 1, 2, false)];
 
     private static IEnumerable<TestCaseData> Cases() =>
         from device in TestDevices.All
-        from g in device == "cpu" ? Geometries.Concat(CpuGeometries) : Geometries
+        from g in Geometries.Concat(BlockGeometries).Concat(device == "cpu" ? CpuGeometries : [])
         select new TestCaseData(device, g.N, g.C, g.M, g.L, g.K, g.S, g.P, g.R, g.D, g.Bias)
             .SetArgDisplayNames(device, $"N={g.N}", $"C={g.C}", $"m={g.M}", $"L={g.L}", $"k={g.K}", $"s={g.S}", $"p={g.P},{g.R}", $"d={g.D}", g.Bias ? "bias" : "no bias");
 

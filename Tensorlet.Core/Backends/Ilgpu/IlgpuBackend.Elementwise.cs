@@ -284,12 +284,19 @@ internal sealed partial class IlgpuBackend
 
     public void DepthwiseConv1dBackwardWeight(Tensor x, Tensor dy, Tensor weightGradient, Tensor? biasGradient, DepthwiseConv1dGeometry geometry)
     {
-        // One thread per (output channel, tap), and one per channel for the bias.
-        if (dy.Length > 0)
+        // Two stages through the double scratch (see DepthwiseConv1dKernels): partials per (output channel, block of rows,
+        // tap), then one thread per (output channel, tap), the bias's after the k taps.
+        if (dy.Length == 0)
         {
-            Elementwise.DepthwiseConv1dBackwardWeight(
-                Extent((long)geometry.OutputChannels * (geometry.Input.KernelSize + 1)), x.View, dy.View, weightGradient.View, biasGradient?.View ?? ArrayView<float>.Empty, geometry);
+            return;
         }
+
+        int blocks = (geometry.Input.Rows + BiasKernels.RowsPerBlock - 1) / BiasKernels.RowsPerBlock;
+        long sums = (long)geometry.OutputChannels * (geometry.Input.KernelSize + 1);
+        var partials = Elementwise.Scratch(sums * blocks);
+        Elementwise.DepthwiseConv1dBackwardWeightPartial(Extent(sums * blocks), x.View, dy.View, partials, geometry, blocks, biasGradient is null ? 0 : 1);
+        Elementwise.DepthwiseConv1dBackwardWeightFinish(
+            Extent(sums), partials, weightGradient.View, biasGradient?.View ?? ArrayView<float>.Empty, geometry, blocks);
     }
 
     public void GatherPositions(Tensor input, IndexTensor map, Tensor output)
