@@ -8,7 +8,8 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// sums the taps that read it, output channel by output channel and tap by tap. The weight and bias gradients are sums
 /// over the N·L_out rows (n, t) of each output channel, in two deterministic stages as <see cref="BiasKernels"/> does its
 /// column sums, because one thread per (output channel, tap) would leave a GPU mostly idle over long rows: first one
-/// thread per (output channel, block of <see cref="BiasKernels.RowsPerBlock"/> rows, tap) writes a double partial, then
+/// thread per (output channel, block of rows, tap) writes a double partial (blocks of <see cref="BiasKernels.RowsPerBlock"/>
+/// rows, longer for a long kernel so that the partials stay few), then
 /// one thread per (output channel, tap) adds its partials in block order. No two threads write the same element, so
 /// there are no atomics, and every sum is deterministic.
 /// </summary>
@@ -65,12 +66,12 @@ internal static class DepthwiseConv1dKernels
 
     /// <summary>
     /// Stage 1 of the weight and bias gradients: for e = (o·blocks + b)·(k + 1) + i, partials[e] = Σ over the rows
-    /// r = n·L_out + t of block b in order (from b·<see cref="BiasKernels.RowsPerBlock"/>, that many or up to N·L_out) of
+    /// r = n·L_out + t of block b in order (from b·<paramref name="rowsPerBlock"/>, that many or up to N·L_out) of
     /// dy[n, o, t]·x[n, o/m, t·stride − left + i·dilation] for i &lt; k, the taps inside x, and of dy[n, o, t] for i = k
     /// (not written when <paramref name="bias"/> is 0). A warp's threads are the taps of consecutive blocks of one channel,
     /// so its reads stay within a few rows of dy and x.
     /// </summary>
-    public static void BackwardWeightPartial(Index1D e, ArrayView<float> x, ArrayView<float> dy, ArrayView<double> partials, DepthwiseConv1dGeometry g, int blocks, int bias)
+    public static void BackwardWeightPartial(Index1D e, ArrayView<float> x, ArrayView<float> dy, ArrayView<double> partials, DepthwiseConv1dGeometry g, int blocks, int rowsPerBlock, int bias)
     {
         var c = g.Input;
         int taps = c.KernelSize + 1;
@@ -82,8 +83,8 @@ internal static class DepthwiseConv1dKernels
         }
 
         int o = block / blocks;
-        int start = (block - (o * blocks)) * BiasKernels.RowsPerBlock;
-        int end = start + BiasKernels.RowsPerBlock < c.Rows ? start + BiasKernels.RowsPerBlock : c.Rows;
+        int start = (block - (o * blocks)) * rowsPerBlock;
+        int end = start + rowsPerBlock < c.Rows ? start + rowsPerBlock : c.Rows;
         int n = start / c.OutputLength;
         int t = start - (n * c.OutputLength);
         long output = ((long)n * g.OutputChannels + o) * c.OutputLength;

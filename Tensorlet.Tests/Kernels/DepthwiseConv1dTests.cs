@@ -30,9 +30,12 @@ public sealed class DepthwiseConv1dTests
 
     // Several of the ilgpu weight gradient's blocks of BiasKernels.RowsPerBlock = 64 rows (n, t) per output channel,
     // blocks crossing samples: 150 rows (two full blocks and 22 rows), with bias; 126 rows with m = 2, stride,
-    // dilation and padding, no bias; 132 rows with m = 3, stride 3 and dilation 3; 128 rows, exactly two blocks.
+    // dilation and padding, no bias; 132 rows with m = 3, stride 3 and dilation 3; 128 rows, exactly two blocks. A long
+    // kernel takes longer blocks, 16·(k + 1) rows: 420 rows at k = 9 (two blocks of 160 and 100 rows), with bias; 260 at
+    // k = 5 (two of 96 and 68), no bias.
     private static readonly (int N, int C, int M, int L, int K, int S, int P, int R, int D, bool Bias)[] BlockGeometries =
-        [(3, 2, 1, 50, 3, 1, 1, 1, 1, true), (2, 3, 2, 130, 5, 2, 3, 1, 2, false), (11, 2, 3, 40, 4, 3, 2, 2, 3, true), (2, 2, 1, 64, 3, 1, 1, 1, 1, true)];
+        [(3, 2, 1, 50, 3, 1, 1, 1, 1, true), (2, 3, 2, 130, 5, 2, 3, 1, 2, false), (11, 2, 3, 40, 4, 3, 2, 2, 3, true), (2, 2, 1, 64, 3, 1, 1, 1, 1, true),
+         (3, 2, 1, 140, 9, 1, 4, 4, 1, true), (2, 2, 1, 130, 5, 1, 2, 2, 1, false)];
 
     // The cpu device also splits the rows and the channels across threads.
     private static readonly (int N, int C, int M, int L, int K, int S, int P, int R, int D, bool Bias)[] CpuGeometries =

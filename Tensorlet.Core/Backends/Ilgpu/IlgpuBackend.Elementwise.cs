@@ -291,10 +291,14 @@ internal sealed partial class IlgpuBackend
             return;
         }
 
-        int blocks = (geometry.Input.Rows + BiasKernels.RowsPerBlock - 1) / BiasKernels.RowsPerBlock;
-        long sums = (long)geometry.OutputChannels * (geometry.Input.KernelSize + 1);
+        // Blocks of RowsPerBlock rows, or longer for a long kernel, so that the partials (k + 1 per block and output
+        // channel) stay within a sixteenth of dy's floats: the scratch, which the backend keeps, is at most dy's bytes / 8.
+        int rows = geometry.Input.Rows, taps = geometry.Input.KernelSize + 1;
+        int rowsPerBlock = Math.Max(BiasKernels.RowsPerBlock, 16 * taps);
+        int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+        long sums = (long)geometry.OutputChannels * taps;
         var partials = Elementwise.Scratch(sums * blocks);
-        Elementwise.DepthwiseConv1dBackwardWeightPartial(Extent(sums * blocks), x.View, dy.View, partials, geometry, blocks, biasGradient is null ? 0 : 1);
+        Elementwise.DepthwiseConv1dBackwardWeightPartial(Extent(sums * blocks), x.View, dy.View, partials, geometry, blocks, rowsPerBlock, biasGradient is null ? 0 : 1);
         Elementwise.DepthwiseConv1dBackwardWeightFinish(
             Extent(sums), partials, weightGradient.View, biasGradient?.View ?? ArrayView<float>.Empty, geometry, blocks);
     }

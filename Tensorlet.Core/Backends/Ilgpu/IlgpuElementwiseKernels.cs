@@ -51,7 +51,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? fold;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>? depthwiseConv1d;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>? depthwiseConv1dBackwardInput;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, DepthwiseConv1dGeometry, int, int>? depthwiseConv1dBackwardWeightPartial;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, DepthwiseConv1dGeometry, int, int, int>? depthwiseConv1dBackwardWeightPartial;
     private Action<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry, int>? depthwiseConv1dBackwardWeightFinish;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>? gatherPositions;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>? gatherPositionsBackward;
@@ -184,8 +184,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry> DepthwiseConv1dBackwardInput
         => depthwiseConv1dBackwardInput ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>(DepthwiseConv1dKernels.BackwardInput);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, DepthwiseConv1dGeometry, int, int> DepthwiseConv1dBackwardWeightPartial
-        => depthwiseConv1dBackwardWeightPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, DepthwiseConv1dGeometry, int, int>(
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, DepthwiseConv1dGeometry, int, int, int> DepthwiseConv1dBackwardWeightPartial
+        => depthwiseConv1dBackwardWeightPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, DepthwiseConv1dGeometry, int, int, int>(
             DepthwiseConv1dKernels.BackwardWeightPartial);
 
     public Action<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry, int> DepthwiseConv1dBackwardWeightFinish
