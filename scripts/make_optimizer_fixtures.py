@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch 1.13 reference fixtures for Tensorlet's RMSprop, Adam's amsgrad and its optimizers' per-group settings.
+"""PyTorch 1.13 reference fixtures for Tensorlet's RMSprop, Adam's amsgrad and its optimizers' per-group settings (amsgrad and centered among them).
 
 Run:  /usr/bin/python3 scripts/make_optimizer_fixtures.py [--out DIR]
 
@@ -28,6 +28,15 @@ modules_amsgrad.safetensors -- Adam and AdamW with amsgrad; β2 is low and lr hi
 below its running maximum within the 3 steps, and the maximum changes every parameter:
   adam_amsgrad3.<param>   Adam(lr=0.05, betas=(0.9, 0.6), weight_decay=0.05, amsgrad=True)
   adamw_amsgrad3.<param>  AdamW(lr=0.05, betas=(0.8, 0.7), weight_decay=0.1, amsgrad=True)
+
+modules_group_flags.safetensors -- amsgrad and centered per group, with the settings of modules_amsgrad so that the
+maximum matters within the 3 steps:
+  adam_amsgrad_groups3.<param>      Adam([weights, biases with amsgrad=True], lr=0.05, betas=(0.9, 0.6),
+                                    weight_decay=0.05)
+  adamw_amsgrad_groups3.<param>     AdamW([weights, biases with amsgrad=False], lr=0.05, betas=(0.8, 0.7),
+                                    weight_decay=0.1, amsgrad=True)
+  rmsprop_centered_groups3.<param>  RMSprop([weights with centered=True, biases], lr=0.01, weight_decay=0.1,
+                                    momentum=0.5)
 """
 import os
 import sys
@@ -90,8 +99,19 @@ def make_amsgrad(out_dir):
     })
 
 
+def make_group_flags(out_dir):
+    write_runs(out_dir, "modules_group_flags", {
+        "adam_amsgrad_groups3": lambda m: torch.optim.Adam(groups(m, biases={"amsgrad": True}), lr=0.05, betas=(0.9, 0.6), weight_decay=0.05),
+        "adamw_amsgrad_groups3": lambda m: torch.optim.AdamW(
+            groups(m, biases={"amsgrad": False}), lr=0.05, betas=(0.8, 0.7), weight_decay=0.1, amsgrad=True),
+        "rmsprop_centered_groups3": lambda m: torch.optim.RMSprop(
+            groups(m, weights={"centered": True}), lr=0.01, weight_decay=0.1, momentum=0.5),
+    })
+
+
 if __name__ == "__main__":
     out = fixture_out(__doc__)
     make_group_betas(out)
     make_rmsprop(out)
     make_amsgrad(out)
+    make_group_flags(out)

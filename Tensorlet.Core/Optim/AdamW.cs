@@ -15,19 +15,19 @@ public sealed class AdamW : Optimizer
     /// <paramref name="amsgrad"/> the running maximum of the second moment); PyTorch's default weight decay is 0.01.
     /// </summary>
     public AdamW(ParameterCollection parameters, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f, bool amsgrad = false)
-        : this(new Adam(ParameterGroupLayout.Whole(parameters, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay)), decoupledWeightDecay: true, amsgrad))
+        : this(new Adam(ParameterGroupLayout.Whole(parameters, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad)), decoupledWeightDecay: true))
     {
     }
 
     /// <summary>
     /// Creates the optimizer over parameter groups, as <c>torch.optim.AdamW(param_groups, ...)</c>: each group's learning
-    /// rate, decoupled weight decay, β1, β2 and ε, where it sets them, else these (e.g. a group of biases and norm weights
-    /// with <c>WeightDecay = 0f</c>); amsgrad is every group's.
+    /// rate, decoupled weight decay, β1, β2, ε and amsgrad, where it sets them, else these (e.g. a group of biases and
+    /// norm weights with <c>WeightDecay = 0f</c>).
     /// </summary>
-    /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets a momentum.</exception>
+    /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets a momentum or centered.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].WeightDecay</c>).</exception>
     public AdamW(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f, float weightDecay = 0.01f, bool amsgrad = false)
-        : this(new Adam(ParameterGroupLayout.Resolve(groups, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay), nameof(AdamW)), decoupledWeightDecay: true, amsgrad))
+        : this(new Adam(ParameterGroupLayout.Resolve(groups, Adam.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad), nameof(AdamW)), decoupledWeightDecay: true))
     {
     }
 
@@ -47,7 +47,7 @@ public sealed class AdamW : Optimizer
     /// <summary>The decoupled weight decay (the default of the groups that set none).</summary>
     public float WeightDecay => adam.WeightDecay;
 
-    /// <summary>Whether the step divides by the running maximum of the second moment (torch's amsgrad), of every group.</summary>
+    /// <summary>Whether the step divides by the running maximum of the second moment (torch's amsgrad) (the default of the groups that set none).</summary>
     public bool Amsgrad => adam.Amsgrad;
 
     /// <inheritdoc/>
@@ -57,17 +57,17 @@ public sealed class AdamW : Optimizer
         StepCount = adam.StepCount;
     }
 
-    /// <summary>The state to save with a checkpoint: step, first and second moments (and with amsgrad their running maximum), the groups and their current and initial learning rates (Adam's format).</summary>
+    /// <summary>The state to save with a checkpoint: step, first and second moments (and when a group is amsgrad their running maximum), the groups, each one's amsgrad and their current and initial learning rates (Adam's format).</summary>
     public AdamState SaveState() => adam.SaveState();
 
     /// <summary>
     /// Restores a state saved by <see cref="SaveState"/>, with each group's learning rate when it holds them and its
     /// initial learning rate (the rates the optimizer was made with when it holds none); a state no training gives, of
-    /// other parameter groups, or with a running maximum of the second moment exactly when this optimizer is not amsgrad,
-    /// is refused and nothing changes.
+    /// other parameter groups, with a running maximum of the second moment exactly when no group of this optimizer is
+    /// amsgrad, or of a group whose amsgrad is not this optimizer's group's, is refused and nothing changes.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The state's step is negative.</exception>
-    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a first moment is not finite, a second moment or maximum is NaN or negative (+∞, which a gradient whose square overflows float gives, loads), it holds a maximum exactly when this optimizer is not amsgrad, or its groups are not these.</exception>
+    /// <exception cref="ArgumentException">Its moments do not fit the parameters, a first moment is not finite, a second moment or maximum is NaN or negative (+∞, which a gradient whose square overflows float gives, loads), it holds a maximum exactly when no group of this optimizer is amsgrad, or its groups, or a group's amsgrad, are not these.</exception>
     public void LoadState(AdamState state)
     {
         adam.LoadState(state);

@@ -11,4 +11,6 @@ namespace Tensorlet.Optim;
 /// <param name="Beta2">β2 (Adam, AdamW).</param>
 /// <param name="Epsilon">ε (Adam, AdamW, RMSprop).</param>
 /// <param name="Alpha">α (RMSprop).</param>
-internal readonly record struct GroupDefaults(float LearningRate, float WeightDecay, float? Momentum = null, float? Beta1 = null, float? Beta2 = null, float? Epsilon = null, float? Alpha = null);
+/// <param name="Amsgrad">amsgrad (Adam, AdamW).</param>
+/// <param name="Centered">centered (RMSprop).</param>
+internal readonly record struct GroupDefaults(float LearningRate, float WeightDecay, float? Momentum = null, float? Beta1 = null, float? Beta2 = null, float? Epsilon = null, float? Alpha = null, bool? Amsgrad = null, bool? Centered = null);

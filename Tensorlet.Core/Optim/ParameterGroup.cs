@@ -59,4 +59,10 @@ public sealed class ParameterGroup
 
     /// <summary>The group's α, the decay of the mean square, for <see cref="RMSprop"/> only (the others refuse it); null for the optimizer's.</summary>
     public float? Alpha { get; init; }
+
+    /// <summary>Whether the group divides by the running maximum of its second moment (torch's <c>amsgrad</c>), for <see cref="Adam"/> and <see cref="AdamW"/> only (Sgd and RMSprop refuse it); null for the optimizer's.</summary>
+    public bool? Amsgrad { get; init; }
+
+    /// <summary>Whether the group's mean square is centered by its mean gradient's square (torch's <c>centered</c>), for <see cref="RMSprop"/> only (the others refuse it); null for the optimizer's.</summary>
+    public bool? Centered { get; init; }
 }

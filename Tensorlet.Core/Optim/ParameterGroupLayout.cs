@@ -29,6 +29,8 @@ internal sealed class ParameterGroupLayout
         Betas2 = [.. settings.Select(s => s.Beta2 ?? 0f)];
         Epsilons = [.. settings.Select(s => s.Epsilon ?? 0f)];
         Alphas = [.. settings.Select(s => s.Alpha ?? 0f)];
+        Amsgrad = [.. settings.Select(s => s.Amsgrad ?? false)];
+        Centered = [.. settings.Select(s => s.Centered ?? false)];
         Settings = [.. new (string Name, float? Default, IReadOnlyList<float> Values)[]
         {
             ("weight_decay", defaults.WeightDecay, WeightDecays),
@@ -69,6 +71,12 @@ internal sealed class ParameterGroupLayout
 
     /// <summary>Each group's α (0 for an optimizer without).</summary>
     public IReadOnlyList<float> Alphas { get; }
+
+    /// <summary>Each group's amsgrad (false for an optimizer without).</summary>
+    public IReadOnlyList<bool> Amsgrad { get; }
+
+    /// <summary>Each group's centered (false for an optimizer without).</summary>
+    public IReadOnlyList<bool> Centered { get; }
 
     /// <summary>
     /// Every setting of the optimizer's besides the learning rate, by its name in torch's <c>param_groups</c>
@@ -153,10 +161,13 @@ internal sealed class ParameterGroupLayout
                 Setting(group.Beta1, defaults.Beta1, "a beta1"),
                 Setting(group.Beta2, defaults.Beta2, "a beta2"),
                 Setting(group.Epsilon, defaults.Epsilon, "an epsilon"),
-                Setting(group.Alpha, defaults.Alpha, "an alpha"));
+                Setting(group.Alpha, defaults.Alpha, "an alpha"),
+                Setting(group.Amsgrad, defaults.Amsgrad, "amsgrad"),
+                Setting(group.Centered, defaults.Centered, "centered"));
             Check(settings[g], setting => $"groups[{g}].{setting}");
 
-            float? Setting(float? value, float? fallback, string what) => fallback is null && value is not null
+            T? Setting<T>(T? value, T? fallback, string what)
+                where T : struct => fallback is null && value is not null
                 ? throw new ArgumentException($"Group {g} sets {what}, which {optimizer} does not have.", name)
                 : value ?? fallback;
         }

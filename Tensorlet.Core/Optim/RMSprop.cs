@@ -25,28 +25,28 @@ public sealed class RMSprop : Optimizer
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A rate, ε, weight decay or momentum is negative or not finite, or α is outside [0, 1).</exception>
     public RMSprop(ParameterCollection parameters, float learningRate = 0.01f, float alpha = 0.99f, float epsilon = 1e-8f, float weightDecay = 0f, float momentum = 0f, bool centered = false)
-        : this(ParameterGroupLayout.Whole(parameters, Defaults(learningRate, alpha, epsilon, weightDecay, momentum)), centered)
+        : this(ParameterGroupLayout.Whole(parameters, Defaults(learningRate, alpha, epsilon, weightDecay, momentum, centered)))
     {
     }
 
     /// <summary>
     /// Creates the optimizer over parameter groups, as <c>torch.optim.RMSprop(param_groups, ...)</c>: each group's learning
-    /// rate, weight decay, momentum, ε and α, where it sets them, else these; centered is every group's. A momentum buffer
-    /// is allocated when a group has momentum (a group of momentum 0 takes plain steps, as in PyTorch).
+    /// rate, weight decay, momentum, ε, α and centered, where it sets them, else these. A momentum buffer is allocated
+    /// when a group has momentum (a group of momentum 0 takes plain steps, as in PyTorch), and a mean gradient when a
+    /// group is centered, each for every parameter and used only in those groups' runs.
     /// </summary>
-    /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets betas.</exception>
+    /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets betas or amsgrad.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (a group's is named <c>groups[i].Alpha</c>).</exception>
     public RMSprop(IEnumerable<ParameterGroup> groups, float learningRate = 0.01f, float alpha = 0.99f, float epsilon = 1e-8f, float weightDecay = 0f, float momentum = 0f, bool centered = false)
-        : this(ParameterGroupLayout.Resolve(groups, Defaults(learningRate, alpha, epsilon, weightDecay, momentum), nameof(RMSprop)), centered)
+        : this(ParameterGroupLayout.Resolve(groups, Defaults(learningRate, alpha, epsilon, weightDecay, momentum, centered), nameof(RMSprop)))
     {
     }
 
     // Over the resolved groups.
-    private RMSprop(ParameterGroupLayout groups, bool centered)
+    private RMSprop(ParameterGroupLayout groups)
         : base(groups)
     {
         var parameters = groups.Parameters;
-        Centered = centered;
         int count = checked((int)parameters.Length);
         squareAverage = parameters.Device!.Zeros(count);
         if (groups.Momenta.Any(m => m != 0f))
@@ -54,7 +54,7 @@ public sealed class RMSprop : Optimizer
             momentumBuffer = parameters.Device.Zeros(count);
         }
 
-        if (centered)
+        if (groups.Centered.Contains(true))
         {
             gradientAverage = parameters.Device.Zeros(count);
         }
@@ -75,8 +75,11 @@ public sealed class RMSprop : Optimizer
     /// <summary>μ (the default of the groups that set none).</summary>
     public float Momentum => Groups.Defaults.Momentum!.Value;
 
-    /// <summary>Whether the mean square is centered by the mean gradient's square, an estimate of the variance.</summary>
-    public bool Centered { get; }
+    /// <summary>Whether the mean square is centered by the mean gradient's square, an estimate of the variance (the default of the groups that set none).</summary>
+    public bool Centered => Groups.Defaults.Centered!.Value;
+
+    /// <summary>Whether the optimizer keeps a mean gradient: some group is centered.</summary>
+    internal bool HasGradientAverage => gradientAverage is not null;
 
     /// <summary>Whether the optimizer keeps a momentum buffer: some group has momentum.</summary>
     internal bool HasMomentumBuffer => momentumBuffer is not null;
@@ -89,13 +92,14 @@ public sealed class RMSprop : Optimizer
         foreach (var run in runs)
         {
             int g = run.Group;
-            Ops.RMSpropStep(run[0], run[1], run[2], run[3], run[4], Groups.GetLearningRate(g), Groups.Alphas[g], Groups.Epsilons[g], Groups.WeightDecays[g], Groups.Momenta[g], Centered);
+            Ops.RMSpropStep(run[0], run[1], run[2], run[3], run[4], Groups.GetLearningRate(g), Groups.Alphas[g], Groups.Epsilons[g], Groups.WeightDecays[g], Groups.Momenta[g], Groups.Centered[g]);
         }
     }
 
-    /// <summary>A copy of the state on the host (torch.optim.RMSprop's state_dict: the step, its buffers, the groups and their current and initial learning rates), for checkpoints.</summary>
+    /// <summary>A copy of the state on the host (torch.optim.RMSprop's state_dict: the step, its buffers, the groups, each one's centered and their current and initial learning rates), for checkpoints.</summary>
     public RMSpropState SaveState() => new(StepCount, squareAverage.ToArray(), momentumBuffer?.ToArray(), gradientAverage?.ToArray())
     {
+        Centered = [.. Groups.Centered],
         Groups = Groups.SaveGroups(),
         LearningRates = Groups.SaveLearningRates(),
         InitialLearningRates = Groups.SaveInitialLearningRates(),
@@ -105,8 +109,8 @@ public sealed class RMSprop : Optimizer
     /// Restores a state saved by <see cref="SaveState"/>, so training resumes exactly, with each group's learning rate
     /// when the state holds them and its initial learning rate (as torch's load_state_dict; a state without initial
     /// rates gives the rates the optimizer was made with). A state of another kind (with a momentum buffer or a mean
-    /// gradient where this optimizer has none, or the other way round), of another size, that no training gives, or of
-    /// other parameter groups, is refused and nothing changes. A centered mean square below its mean gradient's square
+    /// gradient where this optimizer has none, or the other way round), of another size, that no training gives, of
+    /// other parameter groups, or of a group whose centered is not this optimizer's group's, is refused and nothing changes. A centered mean square below its mean gradient's square
     /// loads: float rounding drifts s below a² by about 2⁻²⁴/(1 − α) of a² under steady gradients (4 % at
     /// α = 0.999999), so training gives such states, and the step clamps s − a² at 0, stepping from one as from s = a².
     /// </summary>
@@ -118,8 +122,9 @@ public sealed class RMSprop : Optimizer
         ArgumentChecks.ThrowIfNegative(state.Step);
         Buffer(state.SquareAverage, squareAverage, "square_avg", "mean square (square_avg)", "it always does", "");
         Buffer(state.MomentumBuffer, momentumBuffer, "momentum_buffer", "momentum buffer (momentum_buffer)", "it has momentum", "no group has momentum");
-        Buffer(state.GradientAverage, gradientAverage, "grad_avg", "mean gradient (grad_avg)", "it is centered", "it is not centered");
+        Buffer(state.GradientAverage, gradientAverage, "grad_avg", "mean gradient (grad_avg)", StateChecks.Which(Groups.Centered, "centered"), StateChecks.Which(Groups.Centered, "centered"));
         StateChecks.Groups(Groups, state.Groups, state.LearningRates, state.InitialLearningRates, nameof(state));
+        StateChecks.GroupFlags(Groups.Centered, state.Centered, state.GradientAverage is not null, "RMSprop", "centered", nameof(state));
 
         squareAverage.CopyFrom(state.SquareAverage);
         if (state.MomentumBuffer is { } buffer)
@@ -168,6 +173,6 @@ public sealed class RMSprop : Optimizer
     }
 
     // The settings every constructor takes, as the groups' defaults.
-    private static GroupDefaults Defaults(float learningRate, float alpha, float epsilon, float weightDecay, float momentum)
-        => new(learningRate, weightDecay, Momentum: momentum, Epsilon: epsilon, Alpha: alpha);
+    private static GroupDefaults Defaults(float learningRate, float alpha, float epsilon, float weightDecay, float momentum, bool centered)
+        => new(learningRate, weightDecay, Momentum: momentum, Epsilon: epsilon, Alpha: alpha, Centered: centered);
 }

@@ -76,6 +76,46 @@ internal static class StateChecks
     }
 
     /// <summary>
+    /// Which of an optimizer's groups have <paramref name="setting"/> ("amsgrad"), by <paramref name="flags"/> (each
+    /// group's), as a clause: "it is amsgrad" or "it is not amsgrad" for one group, "group 1 is amsgrad" (the first that
+    /// is) or "no group is amsgrad" for several.
+    /// </summary>
+    public static string Which(IReadOnlyList<bool> flags, string setting)
+    {
+        int first = Enumerable.Range(0, flags.Count).FirstOrDefault(g => flags[g], -1);
+        return (flags.Count, first) switch
+        {
+            (1, 0) => $"it is {setting}",
+            (1, _) => $"it is not {setting}",
+            (_, >= 0) => $"group {first} is {setting}",
+            _ => $"no group is {setting}",
+        };
+    }
+
+    /// <summary>
+    /// Throws unless a state saved with each group's <paramref name="setting"/> <paramref name="saved"/> (null for a
+    /// state of one for every group: whether it holds the setting's buffer, <paramref name="savedHolds"/>) has the
+    /// setting of <paramref name="own"/> in every group, naming the first group that differs.
+    /// </summary>
+    /// <exception cref="ArgumentException">It does not.</exception>
+    public static void GroupFlags(IReadOnlyList<bool> own, bool[]? saved, bool savedHolds, string optimizer, string setting, string parameterName)
+    {
+        bool[] flags = saved ?? [.. Enumerable.Repeat(savedHolds, own.Count)];
+        if (flags.Length != own.Count)
+        {
+            throw new ArgumentException($"The saved {optimizer} state holds the {setting} of {flags.Length} parameter group{(flags.Length == 1 ? "" : "s")} and this optimizer has {own.Count}.", parameterName);
+        }
+
+        for (int g = 0; g < flags.Length; g++)
+        {
+            if (flags[g] != own[g])
+            {
+                throw new ArgumentException($"The saved {optimizer} state's group {g} is {(flags[g] ? "" : "not ")}{setting}, but this optimizer's group {g} is {(own[g] ? "" : "not ")}{setting}; make the optimizer with the saved groups' {setting}.", parameterName);
+            }
+        }
+    }
+
+    /// <summary>
     /// The index of the first element of <paramref name="values"/> that is not finite (NaN or an infinity) or, when
     /// <paramref name="nonNegative"/>, is below 0; -1 when every element passes. The one scan for values no training
     /// gives, behind every check of saved weights, learning rates and the optimizer states that are no mean of squares

@@ -6,10 +6,11 @@ namespace Tensorlet.Models.Checkpoints;
 
 /// <summary>
 /// An optimizer's state as a safetensors file, one tensor per parameter and per kind of state under PyTorch's state
-/// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, with <c>max_exp_avg_sq.NAME</c> when
-/// amsgrad, <c>momentum_buffer.NAME</c> for SGD with
+/// names: <c>exp_avg.NAME</c> and <c>exp_avg_sq.NAME</c> for Adam and AdamW, with <c>max_exp_avg_sq.NAME</c> for the
+/// parameters of the groups that are amsgrad, <c>momentum_buffer.NAME</c> for SGD with
 /// momentum, <c>square_avg.NAME</c> for RMSprop, with <c>momentum_buffer.NAME</c> when it has momentum and
-/// <c>grad_avg.NAME</c> when centered; the step count, the optimizer, its parameter groups (the group of each parameter,
+/// <c>grad_avg.NAME</c> for the parameters of the groups that are centered (as torch's state: a group's amsgrad or
+/// centered is whether its parameters hold that state; a frozen parameter in no group holds it when some group does); the step count, the optimizer, its parameter groups (the group of each parameter,
 /// each group's current and initial learning rate and its other settings), when given its learning-rate schedule's
 /// state dict (<c>tensorlet.schedule.last_epoch</c>, ...) and the pair id it shares with its model file in the
 /// metadata. The file of a checkpoint pair (<see cref="CheckpointPair"/>).
@@ -82,11 +83,12 @@ internal static class OptimizerStateFile
             _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
         };
         var tensors = new List<SafeTensor>();
-        foreach (var p in parameters.Parameters)
+        for (int i = 0; i < parameters.Parameters.Count; i++)
         {
+            var p = parameters.Parameters[i];
             int offset = checked((int)p.Offset);
             int length = checked((int)p.Length);
-            foreach (var (state, values) in states)
+            foreach (var (state, values) in states.Where(s => Keeps(optimizer, s.Item1, i)))
             {
                 var tensor = new SafeTensor($"{state}.{p.Name}", [.. p.Shape], values.AsSpan(offset, length).ToArray());
                 if (Unreachable(state, tensor) is { } problem)
@@ -173,8 +175,14 @@ internal static class OptimizerStateFile
         float[] Flat(string state)
         {
             var values = new float[checked((int)parameters.Length)];
-            foreach (var p in parameters.Parameters)
+            for (int i = 0; i < parameters.Parameters.Count; i++)
             {
+                var p = parameters.Parameters[i];
+                if (!Keeps(optimizer, state, i))
+                {
+                    continue; // a group without the state holds 0 in the optimizer's buffer, which its steps never read
+                }
+
                 var tensor = file.Get($"{state}.{p.Name}", [.. p.Shape]);
                 var data = file.FloatData(tensor, $"{optimizer.GetType().Name}'s state");
                 if (Unreachable(state, tensor) is { } problem)
@@ -200,18 +208,18 @@ internal static class OptimizerStateFile
             }
         }
 
-        if (optimizer is RMSprop { Centered: var centered } && Holds(GradientAverage) != centered)
+        if (optimizer is RMSprop && Holds(GradientAverage) != Layout(optimizer).Centered.Contains(true))
         {
-            throw new CheckpointException(centered
-                ? $"{path} holds no RMSprop mean gradients ({GradientAverage}), but the RMSprop given is centered."
-                : $"{path} holds RMSprop mean gradients ({GradientAverage}), but the RMSprop given is not centered.");
+            throw new CheckpointException(Holds(GradientAverage)
+                ? $"{path} holds RMSprop mean gradients ({GradientAverage}), but {Given(optimizer, "centered", false)}."
+                : $"{path} holds no RMSprop mean gradients ({GradientAverage}), but {Given(optimizer, "centered", true)}.");
         }
 
-        if (AmsgradOf(optimizer) is bool amsgrad && Holds(MaxSecondMoment) != amsgrad)
+        if (optimizer is Adam or AdamW && Holds(MaxSecondMoment) != Layout(optimizer).Amsgrad.Contains(true))
         {
-            throw new CheckpointException(amsgrad
-                ? $"{path} holds no running maxima of the second moment ({MaxSecondMoment}), but the {optimizer.GetType().Name} given is amsgrad."
-                : $"{path} holds running maxima of the second moment ({MaxSecondMoment}), but the {optimizer.GetType().Name} given is not amsgrad.");
+            throw new CheckpointException(Holds(MaxSecondMoment)
+                ? $"{path} holds running maxima of the second moment ({MaxSecondMoment}), but {Given(optimizer, "amsgrad", false)}."
+                : $"{path} holds no running maxima of the second moment ({MaxSecondMoment}), but {Given(optimizer, "amsgrad", true)}.");
         }
 
         int[]? groups = List<int>(GroupsKey, text => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int g) ? g : null);
@@ -240,23 +248,47 @@ internal static class OptimizerStateFile
             }
         }
 
+        // As torch's: a group is amsgrad, or centered, exactly when its parameters hold that state.
+        foreach (var (state, what) in new[] { (MaxSecondMoment, "running maxima of the second moment"), (GradientAverage, "RMSprop mean gradients") })
+        {
+            if (FlagsOf(optimizer, state) is not { } flags)
+            {
+                continue;
+            }
+
+            string setting = state == MaxSecondMoment ? "amsgrad" : "centered";
+            for (int i = 0; i < parameters.Parameters.Count; i++)
+            {
+                var p = parameters.Parameters[i];
+                int g = Layout(optimizer).GroupOf[i];
+                bool held = file.Tensors.ContainsKey($"{state}.{p.Name}");
+                if (g >= 0 && held != flags[g])
+                {
+                    throw new CheckpointException($"{path} holds {(held ? "" : "no ")}{what} ({state}) for parameter '{p.Name}' of group {g}, but group {g} of the {optimizer.GetType().Name} given is {(flags[g] ? "" : "not ")}{setting}; make the optimizer with the saved groups' {setting}.");
+                }
+            }
+        }
+
         int perParameter = optimizer switch
         {
             Sgd sgd => sgd.HasMomentumBuffer ? 1 : 0,
-            RMSprop rmsprop => 1 + (rmsprop.HasMomentumBuffer ? 1 : 0) + (rmsprop.Centered ? 1 : 0),
-            _ => AmsgradOf(optimizer) is true ? 3 : 2,
+            RMSprop rmsprop => 1 + (rmsprop.HasMomentumBuffer ? 1 : 0),
+            _ => 2,
         };
-        if (file.Tensors.Count != perParameter * parameters.Parameters.Count)
+        int expected = (perParameter * parameters.Parameters.Count)
+            + Enumerable.Range(0, parameters.Parameters.Count).Count(i => FlagsOf(optimizer, MaxSecondMoment) is not null && Keeps(optimizer, MaxSecondMoment, i))
+            + Enumerable.Range(0, parameters.Parameters.Count).Count(i => FlagsOf(optimizer, GradientAverage) is not null && Keeps(optimizer, GradientAverage, i));
+        if (file.Tensors.Count != expected)
         {
-            throw new CheckpointException($"{path} holds {file.Tensors.Count} state tensors; the {optimizer.GetType().Name} of this model has {perParameter * parameters.Parameters.Count}.");
+            throw new CheckpointException($"{path} holds {file.Tensors.Count} state tensors; the {optimizer.GetType().Name} of this model has {expected}.");
         }
 
         Action loadOptimizer = optimizer switch
         {
-            Adam adam => Load(adam.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { MaxSecondMoment = adam.Amsgrad ? Flat(MaxSecondMoment) : null, Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
-            AdamW adamW => Load(adamW.LoadState, new AdamState(step, Flat(FirstMoment), Flat(SecondMoment)) { MaxSecondMoment = adamW.Amsgrad ? Flat(MaxSecondMoment) : null, Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
+            Adam adam => Load(adam.LoadState, Moments()),
+            AdamW adamW => Load(adamW.LoadState, Moments()),
             Sgd sgd => Load(sgd.LoadState, new SgdState(step, sgd.HasMomentumBuffer ? Flat(MomentumBuffer) : null) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
-            RMSprop rmsprop => Load(rmsprop.LoadState, new RMSpropState(step, Flat(SquareAverage), rmsprop.HasMomentumBuffer ? Flat(MomentumBuffer) : null, rmsprop.Centered ? Flat(GradientAverage) : null) { Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
+            RMSprop rmsprop => Load(rmsprop.LoadState, new RMSpropState(step, Flat(SquareAverage), rmsprop.HasMomentumBuffer ? Flat(MomentumBuffer) : null, rmsprop.HasGradientAverage ? Flat(GradientAverage) : null) { Centered = [.. Layout(optimizer).Centered], Groups = groups, LearningRates = learningRates, InitialLearningRates = initialLearningRates }),
             _ => throw new System.Diagnostics.UnreachableException(), // CheckSupported refused the rest
         };
         if (schedule is null)
@@ -282,6 +314,14 @@ internal static class OptimizerStateFile
         return (step, LoadBoth);
 
         static Action Load<TState>(Action<TState> load, TState state) => () => load(state);
+        AdamState Moments() => new(step, Flat(FirstMoment), Flat(SecondMoment))
+        {
+            MaxSecondMoment = Layout(optimizer).Amsgrad.Contains(true) ? Flat(MaxSecondMoment) : null,
+            Amsgrad = [.. Layout(optimizer).Amsgrad],
+            Groups = groups,
+            LearningRates = learningRates,
+            InitialLearningRates = initialLearningRates,
+        };
         static float? ParseRate(string text) => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float r) ? r : null;
 
         // A comma-separated list of the metadata, or null when the file has none (saved before groups were recorded).
@@ -327,13 +367,34 @@ internal static class OptimizerStateFile
         return groups.Count == 1 ? momentum : $"{momentum} in group {g}";
     }
 
-    // Whether an Adam or AdamW keeps the running maximum of the second moment; null for the other optimizers.
-    private static bool? AmsgradOf(IOptimizer optimizer) => optimizer switch
+    // Each group's amsgrad, for the running maximum of an Adam or AdamW, or centered, for an RMSprop's mean gradient; null
+    // for every other state, which every parameter holds.
+    private static IReadOnlyList<bool>? FlagsOf(IOptimizer optimizer, string state) => (optimizer, state) switch
     {
-        Adam adam => adam.Amsgrad,
-        AdamW adamW => adamW.Amsgrad,
+        (Adam or AdamW, MaxSecondMoment) => Layout(optimizer).Amsgrad,
+        (RMSprop, GradientAverage) => Layout(optimizer).Centered,
         _ => null,
     };
+
+    // Whether parameter i (in the collection's order) holds state in a file: every state but the ones of a group's
+    // setting, which the parameters of the groups of that setting hold, and the frozen ones in no group.
+    private static bool Keeps(IOptimizer optimizer, string state, int i)
+        => FlagsOf(optimizer, state) is not { } flags || Layout(optimizer).GroupOf[i] is var g && (g < 0 || flags[g]);
+
+    // The optimizer given as a clause of a refusal, with setting (on) or without it in every group (not on): "the Adam
+    // given is amsgrad", or with several groups "group 1 of the Adam given is amsgrad" or "no group of the Adam given is amsgrad".
+    private static string Given(IOptimizer optimizer, string setting, bool on)
+    {
+        var flags = FlagsOf(optimizer, setting == "amsgrad" ? MaxSecondMoment : GradientAverage)!;
+        string name = optimizer.GetType().Name;
+        return (flags.Count, on) switch
+        {
+            (1, true) => $"the {name} given is {setting}",
+            (1, false) => $"the {name} given is not {setting}",
+            (_, true) => $"group {Enumerable.Range(0, flags.Count).First(g => flags[g])} of the {name} given is {setting}",
+            _ => $"no group of the {name} given is {setting}",
+        };
+    }
 
     private static ParameterGroupLayout Layout(IOptimizer optimizer) => ((Optimizer)optimizer).Groups; // CheckSupported refused the rest
 

@@ -30,6 +30,8 @@ public sealed class ModuleCheckpointTests
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(p, 0.01f))).SetArgDisplayNames("RMSprop");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(p, 0.01f, weightDecay: 0.01f, momentum: 0.9f, centered: true))).SetArgDisplayNames("RMSprop, momentum, centered");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(Groups(p), 0.01f, momentum: 0.5f, centered: true))).SetArgDisplayNames("RMSprop, parameter groups");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam(FlagGroups(p, amsgrad: true), 0.05f, beta2: 0.5f, weightDecay: 0.01f))).SetArgDisplayNames("Adam, amsgrad in one group");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(FlagGroups(p, amsgrad: false), 0.01f, weightDecay: 0.01f, momentum: 0.5f))).SetArgDisplayNames("RMSprop, centered in one group");
     }
 
     [TestCaseSource(nameof(Optimizers))]
@@ -534,6 +536,28 @@ public sealed class ModuleCheckpointTests
     }
 
     [Test]
+    public void AGroupsMaximumOrMeanGradientIsSavedForItsParametersOnlyAndAFileOfOtherGroupFlagsIsRefusedNamingTheGroup()
+    {
+        var adamPath = Path.Combine(folder, "adam.safetensors");
+        var rmspropPath = Path.Combine(folder, "rmsprop.safetensors");
+        var adamFile = SaveTrained(adamPath, p => new Adam(FlagGroups(p, amsgrad: true), 0.01f), steps: 2).OptimizerFile;
+        var rmspropFile = SaveTrained(rmspropPath, p => new RMSprop(FlagGroups(p, amsgrad: false), 0.01f), steps: 2).OptimizerFile;
+        using var model = Model(TestDevices.Get("cpu"), seed: 1);
+        var (weights, biases) = Tensorlet.Tests.Nn.ParameterGroupTests.WeightsAndBiases(model.Parameters);
+        Assert.That(SafeTensorsFile.Read(adamFile).Tensors.Keys.Where(k => k.StartsWith("max_exp_avg_sq.", StringComparison.Ordinal)), Is.EquivalentTo(biases.Select(p => "max_exp_avg_sq." + p.Name)), "as torch: the amsgrad group's parameters only");
+        Assert.That(SafeTensorsFile.Read(rmspropFile).Tensors.Keys.Where(k => k.StartsWith("grad_avg.", StringComparison.Ordinal)), Is.EquivalentTo(weights.Select(p => "grad_avg." + p.Name)), "as torch: the centered group's parameters only");
+        Assert.That(
+            LoadRefused(adamPath, p => new Adam(FlagGroups(p, amsgrad: true), 0.01f, amsgrad: true), steps: 1),
+            Is.EqualTo($"{adamFile} holds no running maxima of the second moment (max_exp_avg_sq) for parameter '{weights[0].Name}' of group 0, but group 0 of the Adam given is amsgrad; make the optimizer with the saved groups' amsgrad."));
+        Assert.That(
+            LoadRefused(adamPath, p => new Adam(FlagGroups(p, amsgrad: true, flag: false), 0.01f), steps: 1),
+            Is.EqualTo($"{adamFile} holds running maxima of the second moment (max_exp_avg_sq), but no group of the Adam given is amsgrad."));
+        Assert.That(
+            LoadRefused(rmspropPath, p => new RMSprop(FlagGroups(p, amsgrad: false), 0.01f, centered: true), steps: 1),
+            Is.EqualTo($"{rmspropFile} holds no RMSprop mean gradients (grad_avg) for parameter '{biases[0].Name}' of group 1, but group 1 of the RMSprop given is centered; make the optimizer with the saved groups' centered."));
+    }
+
+    [Test]
     public void EachGroupsSettingsAreRecordedAndAFileOfOtherSettingsIsRefusedAndNothingChanges()
     {
         var path = Path.Combine(folder, "model.safetensors");
@@ -703,6 +727,15 @@ public sealed class ModuleCheckpointTests
     }
 
     // The weights and the biases (which alternate in the model's parameters), the biases at their own learning rate without weight decay.
+    // Weights and biases, with the biases amsgrad (Adam, AdamW) or the weights centered (RMSprop), as flag says.
+    private static ParameterGroup[] FlagGroups(ParameterCollection parameters, bool amsgrad, bool flag = true)
+    {
+        var (weights, biases) = Tensorlet.Tests.Nn.ParameterGroupTests.WeightsAndBiases(parameters);
+        return amsgrad
+            ? [new ParameterGroup(weights), new ParameterGroup(biases) { Amsgrad = flag }]
+            : [new ParameterGroup(weights) { Centered = flag }, new ParameterGroup(biases)];
+    }
+
     private static ParameterGroup[] Groups(ParameterCollection parameters, float biasLearningRate = 0.03f)
     {
         var (weights, biases) = Tensorlet.Tests.Nn.ParameterGroupTests.WeightsAndBiases(parameters);

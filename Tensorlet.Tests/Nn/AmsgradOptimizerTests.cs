@@ -112,9 +112,9 @@ public sealed class AmsgradOptimizerTests
         Assert.That(amsgrad.SaveState().MaxSecondMoment![2], Is.EqualTo(float.PositiveInfinity));
     }
 
-    private static AdamState Save(Optimizer optimizer) => optimizer is AdamW adamW ? adamW.SaveState() : ((Adam)optimizer).SaveState();
+    internal static AdamState Save(Optimizer optimizer) => optimizer is AdamW adamW ? adamW.SaveState() : ((Adam)optimizer).SaveState();
 
-    private static void Load(Optimizer optimizer, AdamState state)
+    internal static void Load(Optimizer optimizer, AdamState state)
     {
         if (optimizer is AdamW adamW)
         {

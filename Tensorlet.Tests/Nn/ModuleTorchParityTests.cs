@@ -358,6 +358,25 @@ public sealed class ModuleTorchParityTests
 
     // Three steps as the fixtures take them (zero_grad, forward, loss, backward, step, then afterStep, e.g. a schedule's
     // step, on the same batch), then every parameter against the fixture's {run}.{name}.
+    /// <summary>
+    /// The regression MLP of <paramref name="fixtureName"/> (under torch/) on its x and y with MSELoss, 3 steps of the
+    /// optimizer <paramref name="create"/> makes over its parameters, against the run's parameters there.
+    /// </summary>
+    internal static void AssertRegressionRunMatches(Device device, string fixtureName, string run, Func<ParameterCollection, Optimizer> create)
+    {
+        var fixture = SafeTensorsFile.Read(TestData.Fixture($"torch/{fixtureName}"));
+        using var model = Regression(device, fixture);
+        using var x = device.FromArray(fixture["x"].Data, 5, 3);
+        using var y = device.FromArray(fixture["y"].Data, 5, 2);
+        using var mse = new MseLoss();
+        using var optimizer = create(model.Parameters);
+        AssertThreeStepsMatch(model, optimizer, () =>
+        {
+            mse.Forward(model.Forward(x), y);
+            model.Backward(mse.Backward());
+        }, fixture, run);
+    }
+
     internal static void AssertThreeStepsMatch(Module model, IOptimizer optimizer, Action forwardAndBackward, SafeTensorsFile fixture, string run, Action? afterStep = null)
     {
         for (int step = 0; step < 3; step++)

@@ -8,7 +8,7 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// Optimizers over parameter groups (torch's param_groups): each group's learning rate, weight decay, (Sgd's)
-/// momentum and (Adam's and AdamW's) betas and epsilon; a setting the optimizer does not have, a setting out of range,
+/// momentum, (Adam's and AdamW's) betas, epsilon and amsgrad, and (RMSprop's) centered; a setting the optimizer does not have, a setting out of range,
 /// or a layout that puts a trainable parameter in no group or in two, or mixes models, refused in one line; each group's
 /// rate read and set; one group the same as the whole collection; no allocation in a step. The arithmetic against
 /// PyTorch is in ParameterGroupParityTests.
@@ -158,6 +158,11 @@ public sealed class ParameterGroupTests
         Refused(() => new RMSprop([new ParameterGroup(p.Parameters) { Beta2 = 0.9f }]), "Group 0 sets a beta2, which RMSprop does not have.");
         Refused(() => new Adam([new ParameterGroup(p.Parameters) { Alpha = 0.9f }]), "Group 0 sets an alpha, which Adam does not have.");
         Refused(() => new Sgd([new ParameterGroup(p.Parameters) { Alpha = 0.9f }], 0.1f), "Group 0 sets an alpha, which Sgd does not have.");
+        Refused(() => new Sgd([new ParameterGroup([p["0.weight"]]), new ParameterGroup([p["0.bias"], p["2.weight"], p["2.bias"]]) { Amsgrad = true }], 0.1f), "Group 1 sets amsgrad, which Sgd does not have.");
+        Refused(() => new RMSprop([new ParameterGroup(p.Parameters) { Amsgrad = false }]), "Group 0 sets amsgrad, which RMSprop does not have.");
+        Refused(() => new Adam([new ParameterGroup(p.Parameters) { Centered = true }]), "Group 0 sets centered, which Adam does not have.");
+        Refused(() => new AdamW([new ParameterGroup(p.Parameters) { Centered = false }]), "Group 0 sets centered, which AdamW does not have.");
+        Refused(() => new Sgd([new ParameterGroup(p.Parameters) { Centered = true }], 0.1f), "Group 0 sets centered, which Sgd does not have.");
         Refused(() => new Adam([]), "The Adam needs at least one parameter group.");
         Refused(() => new Sgd([new ParameterGroup([])], 0.1f), "The Sgd's parameter groups hold no parameter.");
 
