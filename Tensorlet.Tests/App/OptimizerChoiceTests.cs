@@ -9,22 +9,24 @@ using Tensorlet.Tests.Infrastructure;
 namespace Tensorlet.Tests.App;
 
 /// <summary>
-/// <c>train --optimizer adam|adamw|sgd|rmsprop</c> with <c>--weight-decay</c>, <c>--momentum</c>, <c>--alpha</c> and <c>--centered</c>, end
+/// <c>train --optimizer adam|adamw|sgd|rmsprop</c> with <c>--weight-decay</c>, <c>--momentum</c>, <c>--alpha</c>, <c>--centered</c> and <c>--amsgrad</c>, end
 /// to end in process: each trains both models and is recorded in config.json and the optimizer files; a stopped run
 /// resumes with its optimizer's saved state and ends bit for bit as an uninterrupted one, under each schedule kind;
-/// --init-from takes any optimizer; another optimizer on resume, and --momentum, --alpha or --centered with an optimizer that has
+/// --init-from takes any optimizer; another optimizer on resume, and --momentum, --alpha, --centered or --amsgrad with an optimizer that has
 /// none, get one line and lose nothing.
 /// </summary>
 public sealed class OptimizerChoiceTests
 {
     [TestCase("adam", new string[0], "Adam", "Adam, lr 0.01", 0f, 0f, 0.99f, false)]
     [TestCase("adamw", new[] { "--weight-decay", "0.1" }, "AdamW", "AdamW, lr 0.01, weight decay 0.1", 0.1f, 0f, 0.99f, false)]
+    [TestCase("adam", new[] { "--amsgrad" }, "Adam", "Adam, lr 0.01, amsgrad", 0f, 0f, 0.99f, false, true)]
+    [TestCase("adamw", new[] { "--amsgrad", "--weight-decay", "0.1" }, "AdamW", "AdamW, lr 0.01, amsgrad, weight decay 0.1", 0.1f, 0f, 0.99f, false, true)]
     [TestCase("sgd", new[] { "--momentum", "0.9", "--weight-decay", "0.001" }, "Sgd", "SGD, lr 0.01, weight decay 0.001, momentum 0.9", 0.001f, 0.9f, 0.99f, false)]
     [TestCase("sgd", new string[0], "Sgd", "SGD, lr 0.01", 0f, 0f, 0.99f, false)]
     [TestCase("rmsprop", new[] { "--alpha", "0.95", "--momentum", "0.9", "--weight-decay", "0.001" }, "RMSprop", "RMSprop, lr 0.01, alpha 0.95, weight decay 0.001, momentum 0.9", 0.001f, 0.9f, 0.95f, false)]
     [TestCase("rmsprop", new string[0], "RMSprop", "RMSprop, lr 0.01, alpha 0.99", 0f, 0f, 0.99f, false)]
     [TestCase("rmsprop", new[] { "--centered", "--momentum", "0.5" }, "RMSprop", "RMSprop, lr 0.01, alpha 0.99, centered, momentum 0.5", 0f, 0.5f, 0.99f, true)]
-    public void EachOptimizerTrainsBothModelsAndIsRecorded(string optimizer, string[] extra, string savedAs, string described, float weightDecay, float momentum, float alpha, bool centered)
+    public void EachOptimizerTrainsBothModelsAndIsRecorded(string optimizer, string[] extra, string savedAs, string described, float weightDecay, float momentum, float alpha, bool centered, bool amsgrad = false)
     {
         var runs = AppHarness.TempFolder();
 
@@ -41,6 +43,7 @@ public sealed class OptimizerChoiceTests
             Assert.That(settings.GetProperty("momentum").GetSingle(), Is.EqualTo(momentum));
             Assert.That(settings.GetProperty("alpha").GetSingle(), Is.EqualTo(alpha));
             Assert.That(settings.GetProperty("centered").GetBoolean(), Is.EqualTo(centered));
+            Assert.That(settings.GetProperty("amsgrad").GetBoolean(), Is.EqualTo(amsgrad));
         }
 
         foreach (var model in new[] { "ngram", "lstm" })
@@ -49,6 +52,7 @@ public sealed class OptimizerChoiceTests
             Assert.That(state.Metadata["tensorlet.optimizer"], Is.EqualTo(savedAs), model);
             Assert.That(state.Tensors.Keys.Any(k => k.StartsWith("momentum_buffer.", StringComparison.Ordinal)), Is.EqualTo(momentum != 0), $"{model}: SGD's or RMSprop's momentum buffers");
             Assert.That(state.Tensors.Keys.Any(k => k.StartsWith("grad_avg.", StringComparison.Ordinal)), Is.EqualTo(centered), $"{model}: a centered RMSprop's mean gradients");
+            Assert.That(state.Tensors.Keys.Any(k => k.StartsWith("max_exp_avg_sq.", StringComparison.Ordinal)), Is.EqualTo(amsgrad), $"{model}: an amsgrad Adam's or AdamW's running maxima");
             Assert.That(state.Metadata["tensorlet.step"], Is.EqualTo("3"), $"{model}: 3 batches");
         }
 
@@ -71,14 +75,36 @@ public sealed class OptimizerChoiceTests
         Assert.That((rmsprop.LearningRate, rmsprop.Alpha, rmsprop.Momentum, rmsprop.WeightDecay, rmsprop.Epsilon, rmsprop.Centered), Is.EqualTo((0.002f, 0.95f, 0.9f, 0.01f, 1e-8f, centered)));
     }
 
+    // The settings reach the optimizer: Adam's and AdamW's amsgrad and weight decay.
+    [TestCase("adam", false)]
+    [TestCase("adam", true)]
+    [TestCase("adamw", true)]
+    public void AdamIsMadeWithTheRunsSettings(string optimizerName, bool amsgrad)
+    {
+        using var model = new Linear(3, 2);
+        model.Build(TestDevices.Get("cpu"), seed: 1);
+        var settings = new TrainSettings { Optimizer = optimizerName, LearningRate = 0.002f, WeightDecay = 0.01f, Amsgrad = amsgrad };
+
+        using var optimizer = RunOptimizer.Create(settings, model.Parameters);
+
+        var made = optimizer switch
+        {
+            Adam adam => (adam.LearningRate, adam.WeightDecay, adam.Amsgrad),
+            AdamW adamW => (adamW.LearningRate, adamW.WeightDecay, adamW.Amsgrad),
+            _ => throw new AssertionException($"made {optimizer.GetType().Name}"),
+        };
+        Assert.That((optimizer.GetType().Name.ToLowerInvariant(), made), Is.EqualTo((optimizerName, (0.002f, 0.01f, amsgrad))));
+    }
+
     // Stopped in the middle of the last epoch, then resumed: the same losses, learning rates (a per-batch schedule
     // replayed from the batches trained, an epoch schedule from the run's history) and weights as a run never
-    // interrupted, which needs the optimizer's saved state (AdamW's moments, SGD's momentum buffers, RMSprop's mean
+    // interrupted, which needs the optimizer's saved state (AdamW's moments, Adam's running maxima, SGD's momentum buffers, RMSprop's mean
     // squares, mean gradients and momentum buffers) and RMSprop's α and centering from config.json.
     [TestCase("adamw", new[] { "--weight-decay", "0.1", "--schedule", "warmup-cosine", "--warmup-steps", "2" })]
     [TestCase("sgd", new[] { "--momentum", "0.9", "--lr", "0.5", "--schedule", "step", "--lr-step-size", "1", "--lr-decay", "0.5" })]
     [TestCase("sgd", new[] { "--momentum", "0.5", "--weight-decay", "0.01", "--lr", "20", "--schedule", "plateau", "--lr-patience", "0", "--lr-decay", "0.5" })] // far too high: the loss rises in epoch 3
     [TestCase("adam", new[] { "--weight-decay", "0.01" })]
+    [TestCase("adam", new[] { "--amsgrad", "--weight-decay", "0.01", "--lr", "0.01" })]
     [TestCase("rmsprop", new[] { "--momentum", "0.9", "--alpha", "0.95", "--weight-decay", "0.01", "--schedule", "exponential", "--lr-decay", "0.5" })]
     [TestCase("rmsprop", new[] { "--alpha", "0.5", "--lr", "0.01", "--schedule", "warmup-cosine", "--warmup-steps", "2" })]
     [TestCase("rmsprop", new[] { "--centered", "--momentum", "0.5", "--alpha", "0.9", "--lr", "0.005" })]
@@ -131,6 +157,7 @@ public sealed class OptimizerChoiceTests
         AppHarness.Run("train", "--resume", run, "--weight-decay", "0.1").AssertError(1, "--weight-decay cannot change when resuming");
         AppHarness.Run("train", "--resume", run, "--alpha", "0.95").AssertError(1, "--alpha cannot change when resuming");
         AppHarness.Run("train", "--resume", run, "--centered").AssertError(1, "--centered cannot change when resuming");
+        AppHarness.Run("train", "--resume", run, "--amsgrad").AssertError(1, "--amsgrad cannot change when resuming");
         Assert.That(Snapshot(run), Is.EqualTo(before), "the run folder is untouched");
 
         // config.json edited to name another optimizer: the saved state is AdamW's, which an Adam cannot take.
@@ -156,6 +183,9 @@ public sealed class OptimizerChoiceTests
         AppHarness.Run("train", "--centered", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--centered is a parameter of --optimizer rmsprop; this run's optimizer is adam, which has none.");
         AppHarness.Run("train", "--optimizer", "sgd", "--centered", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--centered is a parameter of --optimizer rmsprop; this run's optimizer is sgd, which has none.");
         AppHarness.Run("train", "--optimizer", "rmsprop", "--centered", "maybe").AssertError(CharPredictApp.UsageError, "maybe");
+        AppHarness.Run("train", "--optimizer", "sgd", "--amsgrad", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--amsgrad is a parameter of --optimizer adam or adamw; this run's optimizer is sgd, which has none.");
+        AppHarness.Run("train", "--optimizer", "rmsprop", "--amsgrad", "--data", "/nonexistent").AssertError(CharPredictApp.UsageError, "--amsgrad is a parameter of --optimizer adam or adamw; this run's optimizer is rmsprop, which has none.");
+        AppHarness.Run("train", "--amsgrad", "maybe").AssertError(CharPredictApp.UsageError, "maybe");
         AppHarness.Run("train", "--optimizer", "adagrad").AssertError(CharPredictApp.UsageError, "adagrad");
         AppHarness.Run("train", "--weight-decay", "-0.1").AssertError(CharPredictApp.UsageError, "--weight-decay must be zero or more; got -0.1.");
         AppHarness.Run("train", "--weight-decay", "NaN").AssertError(CharPredictApp.UsageError, "--weight-decay must be a finite number");

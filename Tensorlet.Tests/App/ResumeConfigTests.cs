@@ -34,6 +34,7 @@ public sealed class ResumeConfigTests
     [TestCase("settings.alpha", "\"high\"", "settings.alpha must be a number.")]
     [TestCase("settings.centered", "true", "settings.centered must be false with optimizer adam, which has no centered form; got true.")]
     [TestCase("settings.centered", "\"yes\"", "settings.centered must be true or false.")]
+    [TestCase("settings.amsgrad", "\"yes\"", "settings.amsgrad must be true or false.")]
     [TestCase("settings.batch", "\"many\"", "settings.batch must be a whole number.")]
     [TestCase("settings.clip_norm", "\"high\"", "settings.clip_norm must be a number or null.")]
     [TestCase("settings.batch", null, "settings.batch is missing.")]
@@ -67,7 +68,7 @@ public sealed class ResumeConfigTests
     {
         // Such a run's config.json has none of the optimizer's settings; it trained Adam without weight decay.
         var run = BadInputTests.CopyOfSharedRun();
-        foreach (var field in new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum", "settings.alpha", "settings.centered" })
+        foreach (var field in new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum", "settings.alpha", "settings.centered", "settings.amsgrad" })
         {
             Edit(run, field, null);
         }
@@ -90,6 +91,7 @@ public sealed class ResumeConfigTests
         var run = AppHarness.OnlyRun(runs);
         Edit(run, "settings.alpha", null);
         Edit(run, "settings.centered", null);
+        Edit(run, "settings.amsgrad", null);
 
         var result = AppHarness.Run("train", "--resume", run);
 
@@ -98,33 +100,49 @@ public sealed class ResumeConfigTests
         Directory.Delete(runs, true);
     }
 
-    // A run written before --centered has every other setting; it trained, and resumes, uncentered: its saved state has no
-    // mean gradient, which a centered RMSprop would refuse.
-    [Test]
-    public void ARunWrittenBeforeCenteredResumesUncentered()
+    // A run written before --centered, or before --amsgrad, has every other setting; it trained, and resumes, without
+    // that form: its saved state has no mean gradient, or running maximum, which a centered RMSprop, or an amsgrad AdamW,
+    // would refuse.
+    [TestCase("rmsprop", new[] { "--alpha", "0.95" }, new[] { "settings.centered", "settings.amsgrad" }, "RMSprop, lr 0.002, alpha 0.95")]
+    [TestCase("adamw", new string[0], new[] { "settings.amsgrad" }, "AdamW, lr 0.002")]
+    public void ARunWrittenBeforeCenteredOrAmsgradResumesWithout(string optimizer, string[] extra, string[] removed, string described)
     {
         var runs = AppHarness.TempFolder();
-        var stopped = AppHarness.Run(["train", "--model", "lstm", "--epochs", "2", "--optimizer", "rmsprop", "--alpha", "0.95", "--stop-after-batches", "4", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
+        var stopped = AppHarness.Run(["train", "--model", "lstm", "--epochs", "2", "--optimizer", optimizer, .. extra, "--stop-after-batches", "4", "--runs-dir", runs, .. AppHarness.TinyTrainArgs]);
         Assert.That(stopped.ExitCode, Is.EqualTo(CharPredictApp.Stopped), stopped.ToString());
         var run = AppHarness.OnlyRun(runs);
-        Edit(run, "settings.centered", null);
+        foreach (var field in removed)
+        {
+            Edit(run, field, null);
+        }
 
         var result = AppHarness.Run("train", "--resume", run);
 
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
-        Assert.That(result.Stdout, Does.Contain("optimizer: RMSprop, lr 0.002, alpha 0.95\n").Or.Contain("optimizer: RMSprop, lr 0.002, alpha 0.95\r\n"));
+        Assert.That(result.Stdout, Does.Contain($"optimizer: {described}\n").Or.Contain($"optimizer: {described}\r\n"));
         Assert.That(result.Stdout, Does.Contain("lstm: resuming at epoch 2"));
         Directory.Delete(runs, true);
+    }
+
+    // An amsgrad form with an optimizer that has none: what no version of train writes.
+    [Test]
+    public void AmsgradWithAnOptimizerThatHasNoneIsOneErrorLineAndTouchesNothing()
+    {
+        var run = BadInputTests.CopyOfSharedRun();
+        Edit(run, "settings.optimizer", "\"sgd\"");
+        Edit(run, "settings.amsgrad", "true");
+
+        AssertRefused(run, "config.json is not a valid run configuration: settings.amsgrad must be false with optimizer sgd, which has no amsgrad form; got true.");
     }
 
     // Settings no version of train wrote together: rmsprop without its alpha, alpha without the optimizer it belongs to;
     // an optimizer no version offered is named as such, whatever else the file lacks.
     [TestCase("\"rmsprop\"", new[] { "settings.alpha" }, "settings.alpha is missing.")]
-    [TestCase("\"rmsprop\"", new[] { "settings.alpha", "settings.centered" }, "settings.alpha is missing.")]
+    [TestCase("\"rmsprop\"", new[] { "settings.alpha", "settings.centered", "settings.amsgrad" }, "settings.alpha is missing.")]
     [TestCase(null, new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum", "settings.alpha" }, "settings.optimizer is missing.")]
     [TestCase(null, new[] { "settings.optimizer", "settings.weight_decay", "settings.momentum" }, "settings.optimizer is missing.")]
     [TestCase(null, new[] { "settings.weight_decay", "settings.alpha" }, "settings.weight_decay is missing.")]
-    [TestCase("\"adagrad\"", new[] { "settings.alpha", "settings.centered" }, "settings.optimizer must be one of adam, adamw, sgd, rmsprop; got 'adagrad'.")]
+    [TestCase("\"adagrad\"", new[] { "settings.alpha", "settings.centered", "settings.amsgrad" }, "settings.optimizer must be one of adam, adamw, sgd, rmsprop; got 'adagrad'.")]
     public void ASettingsFileNoVersionWroteIsOneErrorLineAndTouchesNothing(string? optimizer, string[] removed, string expected)
     {
         var run = BadInputTests.CopyOfSharedRun();

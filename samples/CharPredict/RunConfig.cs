@@ -70,14 +70,16 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
 
     // The settings that runs written by earlier versions of train lack, and the optimizers each version offered. A run
     // written before train offered a choice of optimizer lacks all five and trained Adam without weight decay; one written
-    // before rmsprop lacks alpha and centered, which no optimizer it offered has; one written before --centered lacks only
-    // centered, and trained uncentered. Such a file reads as TrainSettings' initial values for the settings it lacks. A
+    // before rmsprop lacks alpha and centered, which no optimizer it offered has; one written before --centered lacks
+    // centered, and trained uncentered; one written before --amsgrad lacks amsgrad (and whatever the versions before it
+    // lack), and trained without. Such a file reads as TrainSettings' initial values for the settings it lacks. A
     // file that lacks another set of them, or lacks alpha and names rmsprop, is a cut or edited file like any other.
     private static readonly (string[] Absent, string[] Optimizers)[] EarlierVersions =
     [
-        (["optimizer", "weight_decay", "momentum", "alpha", "centered"], ["adam"]),
-        (["alpha", "centered"], ["adam", "adamw", "sgd"]),
-        (["centered"], ["adam", "adamw", "sgd", "rmsprop"]),
+        (["optimizer", "weight_decay", "momentum", "alpha", "centered", "amsgrad"], ["adam"]),
+        (["alpha", "centered", "amsgrad"], ["adam", "adamw", "sgd"]),
+        (["centered", "amsgrad"], ["adam", "adamw", "sgd", "rmsprop"]),
+        (["amsgrad"], ["adam", "adamw", "sgd", "rmsprop"]),
     ];
 
     // The settings an earlier version of train did not write, when `settings` is such a version's; else none.
@@ -206,6 +208,7 @@ internal sealed record RunConfig(TrainSettings Settings, DataSummary Data, strin
             () => InRange(Setting(nameof(s.Alpha)), s.Alpha, SettingRanges.Alpha),
             () => Unused(Setting(nameof(s.Alpha)), s.Alpha, TrainSettings.DefaultAlpha, RunOptimizer.WithAlpha, s.Optimizer, "alpha"),
             () => Unused(Setting(nameof(s.Centered)), s.Centered, false, RunOptimizer.WithCentered, s.Optimizer, "centered form"),
+            () => Unused(Setting(nameof(s.Amsgrad)), s.Amsgrad, false, RunOptimizer.WithAmsgrad, s.Optimizer, "amsgrad form"),
             () => InRange(Setting(nameof(s.Batch)), s.Batch, SettingRanges.Batch),
             () => InRange(Setting(nameof(s.Seed)), s.Seed, SettingRanges.Seed),
             () => InRange(Setting(nameof(s.ValidationFraction)), s.ValidationFraction, SettingRanges.ValidationFraction),

@@ -31,6 +31,7 @@ internal sealed class TrainCommand
     private readonly Option<float> momentum = OptionParsing.Number("--momentum", "sgd and rmsprop: momentum (0: none)", 0f, SettingRanges.Momentum);
     private readonly Option<float> alpha = OptionParsing.Number("--alpha", "rmsprop: smoothing constant of the mean square (torch's 0.99; char-rnn's 0.95)", TrainSettings.DefaultAlpha, SettingRanges.Alpha);
     private readonly Option<bool> centered = new("--centered") { Description = "rmsprop: divide by the root of the mean square less the mean gradient's square, an estimate of the variance (torch's centered=True)" };
+    private readonly Option<bool> amsgrad = new("--amsgrad") { Description = "adam and adamw: divide by the root of the running maximum of the second moment, which never shrinks (torch's amsgrad=True)" };
     private readonly Option<int> batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", TrainSettings.Default.Batch, SettingRanges.Batch);
     private readonly Option<int> seed = OptionParsing.Number("--seed", "Seed of the initialisation, shuffles, dropout and samples", TrainSettings.Default.Seed, SettingRanges.Seed);
     private readonly Option<double> validationFraction = OptionParsing.Number("--validation-fraction", "Share held out for validation: of the sequences, or the end of a --text (default 0.05 there)", TrainSettings.Default.ValidationFraction, SettingRanges.ValidationFraction);
@@ -76,7 +77,7 @@ internal sealed class TrainCommand
 
     // Options a resumed run takes from its config.json and may not change.
     private IEnumerable<Option> FixedOptions() =>
-        [model, preset, n, ngramHidden, ngramActivation, ngramWindows, lstmHidden, lstmLayers, lstmDropout, optimizer, learningRate, weightDecay, momentum, alpha, centered, batch, seed, validationFraction, maxBatches, clipNorm, sampleLength,
+        [model, preset, n, ngramHidden, ngramActivation, ngramWindows, lstmHidden, lstmLayers, lstmDropout, optimizer, learningRate, weightDecay, momentum, alpha, centered, amsgrad, batch, seed, validationFraction, maxBatches, clipNorm, sampleLength,
             text, lowercase, seqLen, stateful, cell, schedule, lrDecay, lrDecayAfter, lrStepSize, warmupSteps, lrPatience, checkpointEvery, initFrom];
 
     private int Execute(ParseResult result)
@@ -259,13 +260,14 @@ internal sealed class TrainCommand
             }
         }
 
-        // An unknown --optimizer, or a --momentum, --alpha or --centered that does not parse, is already its option's parse error.
+        // An unknown --optimizer, or a --momentum, --alpha, --centered or --amsgrad that does not parse, is already its option's parse error.
         string optimizerName = Token(optimizer) ?? "adam";
         var optimizerParameters = new (Option Option, bool Parses, string[] Optimizers)[]
         {
             (momentum, TryValue(momentum, 0f, out _), RunOptimizer.WithMomentum),
             (alpha, TryValue(alpha, TrainSettings.DefaultAlpha, out _), RunOptimizer.WithAlpha),
             (centered, TryValue(centered, false, out _), RunOptimizer.WithCentered),
+            (amsgrad, TryValue(amsgrad, false, out _), RunOptimizer.WithAmsgrad),
         };
         foreach (var (option, parses, optimizers) in optimizerParameters)
         {
@@ -333,6 +335,7 @@ internal sealed class TrainCommand
             Momentum = r.GetValue(momentum),
             Alpha = r.GetValue(alpha),
             Centered = r.GetValue(centered),
+            Amsgrad = r.GetValue(amsgrad),
             Batch = r.Given(batch, basis.Batch),
             Seed = r.Given(seed, basis.Seed),
             ValidationFraction = r.Given(validationFraction, textPath is null ? basis.ValidationFraction : TrainSettings.DefaultTextValidationFraction),

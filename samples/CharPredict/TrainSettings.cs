@@ -71,6 +71,9 @@ internal sealed record TrainSettings
     /// <summary>RMSprop's centered form (torch's centered=True): the mean square less the mean gradient's square; false for the optimizers that have none.</summary>
     public bool Centered { get; init; }
 
+    /// <summary>Adam's and AdamW's amsgrad form (torch's amsgrad=True): the step divides by the running maximum of the second moment; false for the optimizers that have none.</summary>
+    public bool Amsgrad { get; init; }
+
     /// <summary>Examples per batch (sequences for the LSTM, windows for the n-gram model).</summary>
     public int Batch { get; init; } = 100;
 
