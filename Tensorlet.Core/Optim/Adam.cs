@@ -8,7 +8,7 @@ namespace Tensorlet.Optim;
 /// over the flat buffers (one per run of consecutive parameters of one <see cref="ParameterGroup"/>). It is dense, like PyTorch: a row that got no gradient this step still moves
 /// while its momentum is non-zero (the n-gram model's gathered rows rely on that to match PyTorch). A group with amsgrad
 /// also keeps the running maximum of its second moment (torch's <c>max_exp_avg_sq</c>) and divides by its square root
-/// instead; the buffer of the maximum is allocated for every parameter when some group is amsgrad, and read and written
+/// instead; the buffer of the maximum is allocated for every parameter when some parameter's group is amsgrad, and read and written
 /// only in those groups' runs.
 /// </summary>
 public sealed class Adam : Optimizer
@@ -52,7 +52,7 @@ public sealed class Adam : Optimizer
         int count = checked((int)parameters.Length);
         firstMoment = parameters.Device!.Zeros(count);
         secondMoment = parameters.Device.Zeros(count);
-        if (groups.Amsgrad.Contains(true))
+        if (groups.KeepsState(groups.Amsgrad))
         {
             maxSecondMoment = parameters.Device.Zeros(count);
         }

@@ -79,6 +79,24 @@ internal sealed class ParameterGroupLayout
     public IReadOnlyList<bool> Centered { get; }
 
     /// <summary>
+    /// Whether some parameter is in a group whose flag (<see cref="Amsgrad"/> or <see cref="Centered"/>) is set: the
+    /// optimizer then keeps that flag's state, for every parameter (a frozen one in no group too), and a checkpoint holds
+    /// it for those groups' parameters and the frozen ones. A flagged group with no parameters keeps nothing.
+    /// </summary>
+    public bool KeepsState(IReadOnlyList<bool> flags)
+    {
+        foreach (int g in groupOf)
+        {
+            if (g >= 0 && flags[g])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Every setting of the optimizer's besides the learning rate, by its name in torch's <c>param_groups</c>
     /// ("weight_decay", "momentum", "beta1", "beta2", "eps", "alpha"), with each group's value: what a checkpoint records.
     /// </summary>

@@ -32,7 +32,7 @@ public sealed class RMSprop : Optimizer
     /// <summary>
     /// Creates the optimizer over parameter groups, as <c>torch.optim.RMSprop(param_groups, ...)</c>: each group's learning
     /// rate, weight decay, momentum, ε, α and centered, where it sets them, else these. A momentum buffer is allocated
-    /// when a group has momentum (a group of momentum 0 takes plain steps, as in PyTorch), and a mean gradient when a
+    /// when a group has momentum (a group of momentum 0 takes plain steps, as in PyTorch), and a mean gradient when a parameter's
     /// group is centered, each for every parameter and used only in those groups' runs.
     /// </summary>
     /// <exception cref="ArgumentException">No group, a parameter of another model, one in two groups, a trainable one in none, or a group that sets betas or amsgrad.</exception>
@@ -54,7 +54,7 @@ public sealed class RMSprop : Optimizer
             momentumBuffer = parameters.Device.Zeros(count);
         }
 
-        if (groups.Centered.Contains(true))
+        if (groups.KeepsState(groups.Centered))
         {
             gradientAverage = parameters.Device.Zeros(count);
         }
@@ -78,7 +78,7 @@ public sealed class RMSprop : Optimizer
     /// <summary>Whether the mean square is centered by the mean gradient's square, an estimate of the variance (the default of the groups that set none).</summary>
     public bool Centered => Groups.Defaults.Centered!.Value;
 
-    /// <summary>Whether the optimizer keeps a mean gradient: some group is centered.</summary>
+    /// <summary>Whether the optimizer keeps a mean gradient: some parameter's group is centered.</summary>
     internal bool HasGradientAverage => gradientAverage is not null;
 
     /// <summary>Whether the optimizer keeps a momentum buffer: some group has momentum.</summary>

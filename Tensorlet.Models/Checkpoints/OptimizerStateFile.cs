@@ -208,14 +208,14 @@ internal static class OptimizerStateFile
             }
         }
 
-        if (optimizer is RMSprop && Holds(GradientAverage) != Layout(optimizer).Centered.Contains(true))
+        if (optimizer is RMSprop && Holds(GradientAverage) != Layout(optimizer).KeepsState(Layout(optimizer).Centered))
         {
             throw new CheckpointException(Holds(GradientAverage)
                 ? $"{path} holds RMSprop mean gradients ({GradientAverage}), but {Given(optimizer, "centered", false)}."
                 : $"{path} holds no RMSprop mean gradients ({GradientAverage}), but {Given(optimizer, "centered", true)}.");
         }
 
-        if (optimizer is Adam or AdamW && Holds(MaxSecondMoment) != Layout(optimizer).Amsgrad.Contains(true))
+        if (optimizer is Adam or AdamW && Holds(MaxSecondMoment) != Layout(optimizer).KeepsState(Layout(optimizer).Amsgrad))
         {
             throw new CheckpointException(Holds(MaxSecondMoment)
                 ? $"{path} holds running maxima of the second moment ({MaxSecondMoment}), but {Given(optimizer, "amsgrad", false)}."
@@ -316,7 +316,7 @@ internal static class OptimizerStateFile
         static Action Load<TState>(Action<TState> load, TState state) => () => load(state);
         AdamState Moments() => new(step, Flat(FirstMoment), Flat(SecondMoment))
         {
-            MaxSecondMoment = Layout(optimizer).Amsgrad.Contains(true) ? Flat(MaxSecondMoment) : null,
+            MaxSecondMoment = Layout(optimizer).KeepsState(Layout(optimizer).Amsgrad) ? Flat(MaxSecondMoment) : null,
             Amsgrad = [.. Layout(optimizer).Amsgrad],
             Groups = groups,
             LearningRates = learningRates,
@@ -377,9 +377,11 @@ internal static class OptimizerStateFile
     };
 
     // Whether parameter i (in the collection's order) holds state in a file: every state but the ones of a group's
-    // setting, which the parameters of the groups of that setting hold, and the frozen ones in no group.
+    // setting, which the parameters of the groups of that setting hold, and the frozen ones in no group when the
+    // optimizer keeps that state at all (some parameter is in such a group).
     private static bool Keeps(IOptimizer optimizer, string state, int i)
-        => FlagsOf(optimizer, state) is not { } flags || Layout(optimizer).GroupOf[i] is var g && (g < 0 || flags[g]);
+        => FlagsOf(optimizer, state) is not { } flags
+            || (Layout(optimizer).GroupOf[i] is var g && (g < 0 ? Layout(optimizer).KeepsState(flags) : flags[g]));
 
     // The optimizer given as a clause of a refusal, with setting (on) or without it in every group (not on): "the Adam
     // given is amsgrad", or with several groups "group 1 of the Adam given is amsgrad" or "no group of the Adam given is amsgrad".

@@ -32,6 +32,11 @@ public sealed class ModuleCheckpointTests
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(Groups(p), 0.01f, momentum: 0.5f, centered: true))).SetArgDisplayNames("RMSprop, parameter groups");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam(FlagGroups(p, amsgrad: true), 0.05f, beta2: 0.5f, weightDecay: 0.01f))).SetArgDisplayNames("Adam, amsgrad in one group");
         yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(FlagGroups(p, amsgrad: false), 0.01f, weightDecay: 0.01f, momentum: 0.5f))).SetArgDisplayNames("RMSprop, centered in one group");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam(FrozenOutGroups(p), 0.01f))).SetArgDisplayNames("Adam, a frozen weight in no group");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam(FrozenOutGroups(p, amsgrad: true), 0.01f))).SetArgDisplayNames("Adam, a frozen weight in no group, amsgrad in one");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop(FrozenOutGroups(p), 0.01f))).SetArgDisplayNames("RMSprop, a frozen weight in no group");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new Adam([.. Groups(p), new ParameterGroup([]) { Amsgrad = true }], 0.01f))).SetArgDisplayNames("Adam, an empty amsgrad group");
+        yield return new TestCaseData((Func<ParameterCollection, IOptimizer>)(p => new RMSprop([.. Groups(p), new ParameterGroup([]) { Centered = true }], 0.01f))).SetArgDisplayNames("RMSprop, an empty centered group");
     }
 
     [TestCaseSource(nameof(Optimizers))]
@@ -734,6 +739,15 @@ public sealed class ModuleCheckpointTests
         return amsgrad
             ? [new ParameterGroup(weights), new ParameterGroup(biases) { Amsgrad = flag }]
             : [new ParameterGroup(weights) { Centered = flag }, new ParameterGroup(biases)];
+    }
+
+    // The first weight frozen and left out of every group, the other weights and the biases (amsgrad with amsgrad) in two.
+    private static ParameterGroup[] FrozenOutGroups(ParameterCollection parameters, bool amsgrad = false)
+    {
+        var frozen = parameters.Parameters[0];
+        frozen.RequiresGradient = false;
+        var (weights, biases) = Tensorlet.Tests.Nn.ParameterGroupTests.WeightsAndBiases(parameters);
+        return [new ParameterGroup(weights.Where(p => p != frozen)), new ParameterGroup(biases) { Amsgrad = amsgrad ? true : null }];
     }
 
     private static ParameterGroup[] Groups(ParameterCollection parameters, float biasLearningRate = 0.03f)
