@@ -236,6 +236,14 @@ internal interface IKernelBackend : IDisposable
     /// <summary>Σ x², accumulated in double; waits for the result.</summary>
     double SumOfSquares(Tensor x);
 
+    /// <summary>
+    /// The fused elementwise loss <paramref name="loss"/> (β or δ in <paramref name="parameter"/>) of prediction x
+    /// against target y, of one length: gradient[i] = gradScale·dℓ/dx[i], and returns Σ ℓ accumulated in double,
+    /// deterministic for a device and thread count; waits for the result. posWeight, for
+    /// <see cref="ElementwiseLossKind.BceWithLogits"/> only, is null or holds one weight per column of rows of its length.
+    /// </summary>
+    double ElementwiseLoss(ElementwiseLossKind loss, float parameter, Tensor x, Tensor y, Tensor? posWeight, Tensor gradient, float gradScale);
+
     /// <summary>x *= alpha.</summary>
     void Scale(Tensor x, float alpha);
 

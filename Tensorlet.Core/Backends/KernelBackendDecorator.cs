@@ -322,6 +322,15 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public double ElementwiseLoss(ElementwiseLossKind loss, float parameter, Tensor x, Tensor y, Tensor? posWeight, Tensor gradient, float gradScale)
+    {
+        var mark = Begin();
+        double result = Inner.ElementwiseLoss(loss, parameter, x, y, posWeight, gradient, gradScale);
+        End(nameof(ElementwiseLoss), mark);
+        return result;
+    }
+
+    /// <inheritdoc/>
     public void Scale(Tensor x, float alpha)
     {
         var mark = Begin();

@@ -580,6 +580,24 @@ public static class Ops
         return device.Backend.SumOfSquares(x);
     }
 
+    /// <summary>
+    /// The fused elementwise loss of prediction x against target y (<see cref="IKernelBackend.ElementwiseLoss"/>):
+    /// gradient = gradScale·dℓ/dx, and returns Σ ℓ in double, waiting for it. posWeight (BCE with logits only) is null
+    /// or one weight per column of rows of its length.
+    /// </summary>
+    internal static double ElementwiseLoss(ElementwiseLossKind loss, float parameter, Tensor x, Tensor y, Tensor? posWeight, Tensor gradient, float gradScale)
+    {
+        var device = posWeight is null ? SameDevice(nameof(ElementwiseLoss), x, y, gradient) : SameDevice(nameof(ElementwiseLoss), x, y, gradient, posWeight);
+        SameLength(nameof(ElementwiseLoss), x, y);
+        SameLength(nameof(ElementwiseLoss), x, gradient);
+        if (posWeight is not null && (loss != ElementwiseLossKind.BceWithLogits || posWeight.Length == 0 || x.Length % posWeight.Length != 0))
+        {
+            throw new ArgumentException($"{nameof(ElementwiseLoss)}: a positive weight {posWeight.ShapeText} is for {ElementwiseLossKind.BceWithLogits} only, one weight per column of x {x.ShapeText}.", nameof(posWeight));
+        }
+
+        return device.Backend.ElementwiseLoss(loss, parameter, x, y, posWeight, gradient, gradScale);
+    }
+
     /// <summary>x *= alpha.</summary>
     public static void Scale(Tensor x, float alpha)
     {

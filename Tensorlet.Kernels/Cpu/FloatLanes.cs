@@ -89,6 +89,9 @@ internal unsafe interface IFloatLanes<TVector>
     static abstract float MaxAcross(TVector x);
 
     static abstract float SumAcross(TVector x);
+
+    /// <summary>The sum of the lanes in double: each lane widened first, so the sum rounds once per lane, in double.</summary>
+    static abstract double SumAcrossWidened(TVector x);
 }
 
 /// <summary>Float constants the lanes share.</summary>
@@ -188,6 +191,13 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SumAcross(Vector512<float> x) => Vector512.Sum(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SumAcrossWidened(Vector512<float> x)
+    {
+        var (lo, hi) = Vector512.Widen(x);
+        return Vector512.Sum(lo + hi);
+    }
 }
 
 /// <summary>Eight floats in a Vector256 (AVX2), the fallback without AVX-512 and the step after Vector512 in a tail.</summary>
@@ -290,6 +300,13 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SumAcross(Vector256<float> x) => Vector256.Sum(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SumAcrossWidened(Vector256<float> x)
+    {
+        var (lo, hi) = Vector256.Widen(x);
+        return Vector256.Sum(lo + hi);
+    }
 }
 
 /// <summary>Four floats in a Vector128: the widest accelerated width on ARM64 (Neon), and the step after Vector256 in a tail.</summary>
@@ -389,6 +406,13 @@ internal readonly unsafe struct FloatLanes128 : IFloatLanes<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SumAcross(Vector128<float> x) => Vector128.Sum(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SumAcrossWidened(Vector128<float> x)
+    {
+        var (lo, hi) = Vector128.Widen(x);
+        return Vector128.Sum(lo + hi);
+    }
 }
 
 /// <summary>One float: the scalar tail, and the whole loop where no SIMD width is accelerated.</summary>
@@ -473,4 +497,7 @@ internal readonly unsafe struct FloatLanes1 : IFloatLanes<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float SumAcross(float x) => x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double SumAcrossWidened(float x) => x;
 }

@@ -53,6 +53,7 @@ public sealed partial class KernelPtxTests
             $"{nameof(GatherScatterKernels)}.{nameof(GatherScatterKernels.Gather)}",
             $"{nameof(BiasKernels)}.{nameof(BiasKernels.SumColumnsPartial)}",
             $"{nameof(ReductionKernels)}.{nameof(ReductionKernels.SumOfSquaresPartial)}",
+            $"{nameof(ElementwiseLossKernels)}.{nameof(ElementwiseLossKernels.Partial)}",
             $"{nameof(DropoutKernel)}.{nameof(DropoutKernel.Apply)}",
             $"{nameof(AdamKernel)}.{nameof(AdamKernel.Step)}",
             $"{nameof(RMSpropKernel)}.{nameof(RMSpropKernel.Step)}",

@@ -13,6 +13,9 @@ internal sealed partial class CpuBackend
 
     public double SumOfSquares(Tensor x) => CpuReduction.SumOfSquares(x.Span, Threads, Plan.Width);
 
+    public double ElementwiseLoss(ElementwiseLossKind loss, float parameter, Tensor x, Tensor y, Tensor? posWeight, Tensor gradient, float gradScale)
+        => CpuElementwiseLoss.Evaluate(loss, parameter, x.ReadSpan, y.ReadSpan, Read(posWeight), gradient.Span, gradScale, Threads, Plan.Width);
+
     public void GatherColumns(Tensor weight, IndexTensor indices, Tensor output, Tensor? bias)
         => CpuGatherScatter.GatherColumns(weight.Span, weight.Rows, weight.Columns, indices.Span, bias is null ? default : bias.Span, output.Span, Threads, Plan.Width);
 

@@ -48,11 +48,33 @@ internal sealed partial class IlgpuBackend
             return 0;
         }
 
-        int threads = (int)Math.Min(x.Length, IsCpuAccelerator ? SumOfSquaresThreadsCpu : SumOfSquaresThreadsGpu);
+        int threads = SumThreads(x.Length);
         var partials = Elementwise.Scratch(threads);
         Elementwise.SumOfSquaresPartial(threads, x.View, partials);
-        var host = new double[threads];
-        partials.CopyToCPU(Accelerator.DefaultStream, host);
+        return SumPartials(partials, threads);
+    }
+
+    public double ElementwiseLoss(ElementwiseLossKind loss, float parameter, Tensor x, Tensor y, Tensor? posWeight, Tensor gradient, float gradScale)
+    {
+        if (x.Length == 0)
+        {
+            return 0;
+        }
+
+        int threads = SumThreads(x.Length);
+        var partials = Elementwise.Scratch(threads);
+        Elementwise.ElementwiseLossPartial(threads, x.View, y.View, posWeight?.View ?? ArrayView<float>.Empty, gradient.View, partials, (int)loss, parameter, gradScale);
+        return SumPartials(partials, threads);
+    }
+
+    // The first stage's threads of a sum over `length` elements.
+    private int SumThreads(long length) => (int)Math.Min(length, IsCpuAccelerator ? SumOfSquaresThreadsCpu : SumOfSquaresThreadsGpu);
+
+    // The second stage, on the host, which needs the value anyway: the first `count` partials added in order.
+    private double SumPartials(ArrayView<double> partials, int count)
+    {
+        var host = new double[count];
+        partials.SubView(0, count).CopyToCPU(Accelerator.DefaultStream, host);
         Accelerator.DefaultStream.Synchronize();
         double sum = 0;
         foreach (var partial in host)

@@ -30,6 +30,7 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<double>, ArrayView<float>, int, int, int>? sumColumnsFinish;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int>? layerNormWeightGradientPartial;
     private Action<Index1D, ArrayView<float>, ArrayView<double>>? sumOfSquaresPartial;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, float, float>? elementwiseLossPartial;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, BatchNormLayout>? batchNormSumsPartial;
     private Action<Index1D, ArrayView<double>, ArrayView<float>, BatchNormLayout>? batchNormShift;
     private Action<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormLayout, float>? batchNormFinish;
@@ -141,6 +142,9 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<double>> SumOfSquaresPartial
         => sumOfSquaresPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>>(ReductionKernels.SumOfSquaresPartial);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, float, float> ElementwiseLossPartial
+        => elementwiseLossPartial ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, float, float>(ElementwiseLossKernels.Partial);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong> Dropout
         => dropout ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>(DropoutKernel.Apply);
