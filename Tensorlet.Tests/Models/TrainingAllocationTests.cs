@@ -109,6 +109,35 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
     }
 
+    [TestCase(1, "L1Loss")]
+    [TestCase(2, "L1Loss")]
+    [TestCase(2, "SmoothL1Loss")]
+    [TestCase(2, "HuberLoss")]
+    [TestCase(1, "BceWithLogitsLoss")]
+    [TestCase(2, "BceWithLogitsLoss")]
+    public void AValueLossTrainsWithoutAllocatingOnCpu(int threads, string lossName)
+    {
+        // [batch, 16, 8] → Linear → [batch, 16, 4], 4096 values at batch 64, and a loss over values in [0, 1): the
+        // targets of a regression or, for BCE with a pos_weight of one per class, the multi-label targets.
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(8);
+        const int examples = 64;
+        var inputs = Enumerable.Range(0, examples * 16 * 8).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var targets = Enumerable.Range(0, examples * 16 * 4).Select(_ => random.NextSingle()).ToArray();
+        var source = new TensorBatchSource<float, float>(inputs, [16, 8], targets, [16, 4]);
+        using var model = new Sequential(new Linear(8, 32), new Relu(), new Linear(32, 4));
+        model.Build(device, seed: 1);
+        using var posWeight = device.FromArray([0.5f, 1f, 2f, 3f], 4);
+        using IDisposable loss = lossName switch
+        {
+            "L1Loss" => new L1Loss(),
+            "SmoothL1Loss" => new SmoothL1Loss(beta: 0.5f),
+            "HuberLoss" => new HuberLoss(delta: 0.5f),
+            _ => new BceWithLogitsLoss(posWeight: posWeight),
+        };
+        Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
+    }
+
     [TestCase(1, 1, PaddingMode.Zeros)]
     [TestCase(2, 1, PaddingMode.Zeros)]
     [TestCase(2, 2, PaddingMode.Zeros)]

@@ -51,22 +51,24 @@ public sealed class OtherDeviceInputTests
         ("Sequential from a Flatten", () => new Sequential(new Flatten(), new Linear(12, 3)), [2, 3, 4], 0),
     ];
 
+    private static readonly string[] LossNames = ["CrossEntropyLoss", "NllLoss", "MseLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BceWithLogitsLoss"];
+
     private static IEnumerable<TestCaseData> Modules() =>
         from kind in ModuleKinds
         from pair in DevicePairs
         select new TestCaseData(kind.Create, kind.Shape, kind.Vocabulary, pair.Module, pair.Other).SetArgDisplayNames(kind.Name, pair.Module, pair.Other);
 
     private static IEnumerable<TestCaseData> Losses() =>
-        from loss in new[] { "CrossEntropyLoss", "NllLoss", "MseLoss" }
+        from loss in LossNames
         from refused in new[] { "prediction", "target" }
         from pair in DevicePairs
         select new TestCaseData(loss, refused, pair.Module, pair.Other);
 
     // A prediction and targets on one device, the other of the pair, that the loss refuses for another reason.
     private static IEnumerable<TestCaseData> LossRefusals() =>
-        from loss in new[] { "CrossEntropyLoss", "NllLoss", "MseLoss" }
+        from loss in LossNames
         from refusal in new[] { "disposed prediction", "disposed target", "class id out of range" }
-        where loss != "MseLoss" || refusal != "class id out of range"
+        where IsClassIdLoss(loss) || refusal != "class id out of range"
         from shape in new[] { new[] { 2, 3, 4 }, new[] { 6, 4 } }
         from pair in DevicePairs
         select new TestCaseData(loss, refusal, shape, pair.Module, pair.Other).SetArgDisplayNames(loss, refusal, Tensor.FormatShape(shape), pair.Module, pair.Other);
@@ -110,7 +112,7 @@ public sealed class OtherDeviceInputTests
             using var predictionElsewhere = refused == "prediction" ? (Tensor)Input(other, shape, 0, seed: 1) : null;
             using var targetElsewhere = refused == "target" ? Target(lossName, other, shape) : null;
             var error = Assert.Catch(() => LossForward(loss, predictionElsewhere ?? prediction, targetElsewhere ?? target))!;
-            AssertRefusal(error, lossName == "MseLoss" ? "MSE" : lossName == "NllLoss" ? "NLL loss" : "Cross-entropy", device, other, separate is not null);
+            AssertRefusal(error, ErrorName(lossName), device, other, separate is not null);
         });
         string[] what = ["the loss", "dL/d(prediction)", "the next loss"];
         for (int i = 0; i < what.Length; i++)
@@ -190,6 +192,10 @@ public sealed class OtherDeviceInputTests
         {
             "CrossEntropyLoss" => new CrossEntropyLoss(),
             "NllLoss" => new NllLoss(),
+            "L1Loss" => new L1Loss(),
+            "SmoothL1Loss" => new SmoothL1Loss(),
+            "HuberLoss" => new HuberLoss(),
+            "BceWithLogitsLoss" => new BceWithLogitsLoss(),
             _ => new MseLoss(),
         };
         using var prediction = (Tensor)Input(device, shape, 0, seed: 1);
@@ -197,16 +203,30 @@ public sealed class OtherDeviceInputTests
         using var next = (Tensor)Input(device, shape, 0, seed: 2);
         double value = LossForward(loss, prediction, target);
         refuse?.Invoke(loss, prediction, target);
-        var gradient = (loss is MseLoss mse ? mse.Backward() : ((ClassIdLoss)loss).Backward()).ToArray();
+        var gradient = (loss is ILoss<Tensor> values ? values.Backward() : ((ClassIdLoss)loss).Backward()).ToArray();
         return [[(float)value], gradient, [(float)LossForward(loss, next, target)]];
     }
 
     private static double LossForward(IDisposable loss, Tensor prediction, IDisposable target) =>
-        loss is MseLoss mse ? mse.Forward(prediction, (Tensor)target) : ((ClassIdLoss)loss).Forward(prediction, (IndexTensor)target);
+        loss is ILoss<Tensor> values ? values.Forward(prediction, (Tensor)target) : ((ClassIdLoss)loss).Forward(prediction, (IndexTensor)target);
 
-    // Class ids in [0, 4), one per row of a prediction [..., 4], for the class-id losses; values shaped as the prediction for MSE.
+    // Class ids in [0, 4), one per row of a prediction [..., 4], for the class-id losses; values shaped as the prediction for the others.
     private static IDisposable Target(string lossName, Device device, int[] shape) =>
-        lossName == "MseLoss" ? Input(device, shape, 0, seed: 5) : device.IndexFromArray([.. Enumerable.Range(0, 6).Select(i => i % 4)], shape[..^1]);
+        IsClassIdLoss(lossName) ? device.IndexFromArray([.. Enumerable.Range(0, 6).Select(i => i % 4)], shape[..^1]) : Input(device, shape, 0, seed: 5);
+
+    private static bool IsClassIdLoss(string lossName) => lossName is "CrossEntropyLoss" or "NllLoss";
+
+    // The loss as its refusals name it.
+    private static string ErrorName(string lossName) => lossName switch
+    {
+        "MseLoss" => "MSE",
+        "NllLoss" => "NLL loss",
+        "CrossEntropyLoss" => "Cross-entropy",
+        "L1Loss" => "L1 loss",
+        "SmoothL1Loss" => "Smooth L1 loss",
+        "HuberLoss" => "Huber loss",
+        _ => "BCE-with-logits loss",
+    };
 
     private static Tensor Forward(Module module, IDisposable input) =>
         input is IndexTensor ids ? module.Forward(ids) : module.Forward((Tensor)input);

@@ -1,0 +1,72 @@
+using Tensorlet.Kernels;
+
+namespace Tensorlet.Nn;
+
+/// <summary>
+/// A loss over values whose terms are elementwise (<see cref="L1Loss"/>, <see cref="SmoothL1Loss"/>,
+/// <see cref="HuberLoss"/>, <see cref="BceWithLogitsLoss"/>): the target is shaped as the prediction (axes of size 1
+/// aside, as for <see cref="MseLoss"/>), and one fused kernel writes the gradient of the reduced loss into a buffer of
+/// the loss's own and returns the sum of the terms, accumulated in double. Every check runs before the buffer is taken,
+/// so a refused call leaves the last gradient as it was; steady-state calls allocate nothing.
+/// </summary>
+public abstract class ElementwiseLoss : ILoss<Tensor>
+{
+    private readonly string lossName;
+    private readonly ElementwiseLossKind kind;
+    private readonly float parameter;
+    private readonly Tensor? posWeight;
+    private readonly Workspace gradients = new();
+    private readonly ShapeView gradientShaped = new();
+    private Tensor? gradient;
+
+    /// <param name="lossName">The loss as its errors name it ("L1 loss").</param>
+    /// <param name="kind">The kernel's loss.</param>
+    /// <param name="parameter">β or δ, for the losses that take one.</param>
+    /// <param name="reduction">Mean or sum over the elements.</param>
+    /// <param name="posWeight">BCE's weight of the positive term per class of the last dimension, or null.</param>
+    private protected ElementwiseLoss(string lossName, ElementwiseLossKind kind, float parameter, Reduction reduction, Tensor? posWeight = null)
+    {
+        this.lossName = lossName;
+        this.kind = kind;
+        this.parameter = parameter;
+        this.posWeight = posWeight;
+        Reduction = reduction;
+    }
+
+    /// <summary>Mean or sum.</summary>
+    public Reduction Reduction { get; }
+
+    /// <inheritdoc/>
+    public double Forward(Tensor prediction, Tensor target)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        DeviceMismatch.ThrowUnlessTogether(lossName, prediction, target);
+        ValueTargetShape.ThrowUnlessPaired(lossName, prediction, target);
+        if (posWeight is not null)
+        {
+            posWeight.ThrowIfDisposed();
+            if (!ReferenceEquals(posWeight.Device, prediction.Device))
+            {
+                throw DeviceMismatch.Error($"{lossName}'s prediction {prediction.ShapeText}", prediction.Device, $"its pos_weight {posWeight.ShapeText}", posWeight.Device, "create the pos_weight on the prediction's device", nameof(posWeight));
+            }
+
+            if (posWeight.Length != prediction.Shape[^1])
+            {
+                throw new ArgumentException($"{lossName} needs a pos_weight of one value per class, {prediction.Shape[^1]} for the prediction {prediction.ShapeText}; got {posWeight.ShapeText}.", nameof(posWeight));
+            }
+        }
+
+        var g = gradients.Get(prediction.Device, prediction.Rows, prediction.Columns);
+        long n = prediction.Length;
+        double sum = Ops.ElementwiseLoss(kind, parameter, prediction, target, posWeight, g, Reduction == Reduction.Sum ? 1f : (float)(1.0 / n));
+        gradient = prediction.Rank == 2 ? g : gradientShaped.Like(g, prediction, prediction.Shape[^1]);
+        return Reduction == Reduction.Sum ? sum : sum / n;
+    }
+
+    /// <inheritdoc/>
+    public Tensor Backward() => gradient ?? throw new InvalidOperationException($"{GetType().Name}.Backward was called before Forward.");
+
+    /// <summary>Frees the loss's buffer.</summary>
+    public void Dispose() => gradients.Dispose();
+}
