@@ -8,7 +8,7 @@ namespace Tensorlet.Nn;
 /// holds (a −∞ or NaN there gives 0, not NaN), and their gradient as PyTorch's, 0 for <see cref="NllLoss"/> and
 /// 0 − softmax·0 for <see cref="CrossEntropyLoss"/> (NaN where a logit of the row is NaN or +∞).
 /// </summary>
-public abstract class ClassIdLoss : ILoss<IndexTensor>
+public abstract class ClassIdLoss : ILoss<IndexTensor>, IReducedLoss
 {
     private readonly string lossName;
     private readonly string inputName;

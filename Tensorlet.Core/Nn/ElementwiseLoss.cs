@@ -9,7 +9,7 @@ namespace Tensorlet.Nn;
 /// the loss's own and returns the sum of the terms, accumulated in double. Every check runs before the buffer is taken,
 /// so a refused call leaves the last gradient as it was; steady-state calls allocate nothing.
 /// </summary>
-public abstract class ElementwiseLoss : ILoss<Tensor>
+public abstract class ElementwiseLoss : ILoss<Tensor>, IReducedLoss
 {
     private readonly string lossName;
     private readonly ElementwiseLossKind kind;

@@ -1,7 +1,7 @@
 namespace Tensorlet.Nn;
 
 /// <summary>nn.MSELoss: the mean (or sum) of (prediction − target)² over every element; the gradient is 2(prediction − target)/N (or without /N).</summary>
-public sealed class MseLoss : ILoss<Tensor>
+public sealed class MseLoss : ILoss<Tensor>, IReducedLoss
 {
     private readonly Workspace difference = new();
     private readonly ShapeView gradientShaped = new();

@@ -79,11 +79,12 @@ internal static class BatchTensors
 
     /// <summary>
     /// Σ loss over the <paramref name="targets"/> targets of a batch whose loss came to <paramref name="value"/>: the
-    /// value itself for a <see cref="MseLoss"/> or <see cref="ClassIdLoss"/> with <see cref="Reduction.Sum"/>, value ×
-    /// targets for one that averages (the default, and what a loss of the caller's own is taken to do).
+    /// value itself for a library loss (<see cref="MseLoss"/>, <see cref="ClassIdLoss"/>, <see cref="L1Loss"/>, ...) with
+    /// <see cref="Reduction.Sum"/>, value × targets for one that averages (the default, and what a loss of the caller's
+    /// own is taken to do).
     /// </summary>
     public static double LossSum(object loss, double value, int targets)
-        => loss is MseLoss { Reduction: Reduction.Sum } or ClassIdLoss { Reduction: Reduction.Sum } ? value : value * targets;
+        => loss is IReducedLoss { Reduction: Reduction.Sum } ? value : value * targets;
 
     /// <summary>The gradient that starts the model's backward pass.</summary>
     public static Tensor LossBackward(object loss)

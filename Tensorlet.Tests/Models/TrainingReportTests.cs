@@ -1,4 +1,6 @@
 using NUnit.Framework;
+using Tensorlet.Kernels;
+using Tensorlet.Kernels.Reference;
 using Tensorlet.Models.Training;
 using Tensorlet.Nn;
 using Tensorlet.Optim;
@@ -91,6 +93,45 @@ public sealed class TrainingReportTests
         var source = new TensorBatchSource<float, float>(x, [1], [.. x.SelectMany(v => new[] { v, 1f - v })], [2]);
         using var loss = new MseLoss(reduction);
         AssertTrainingLossIsPerTarget(source, (model, optimizer) => new Trainer(model, loss, optimizer, Options with { BatchSize = 10 }));
+    }
+
+    [TestCase("L1", Reduction.Mean)]
+    [TestCase("L1", Reduction.Sum)]
+    [TestCase("SmoothL1", Reduction.Sum)]
+    [TestCase("Huber", Reduction.Sum)]
+    [TestCase("BceWithLogits", Reduction.Mean)]
+    [TestCase("BceWithLogits", Reduction.Sum)]
+    public void AValueLossRunsValidationLossIsItsMeanOverEveryValidationValue(string lossName, Reduction reduction)
+    {
+        var kind = Enum.Parse<ElementwiseLossKind>(lossName);
+        // As the MSE run's, for the other losses over values, with targets in [0, 1] (BCE's probabilities).
+        const int held = 13;
+        const float parameter = 0.5f;
+        var x = Inputs();
+        var validationX = Enumerable.Range(0, held).Select(i => -0.9f + (0.15f * i)).ToArray();
+        float[] Targets(float[] inputs) => [.. inputs.SelectMany(v => new[] { (MathF.Sin(2f * v) + 1f) / 2f, v * v })];
+        var train = new TensorBatchSource<float, float>(x, [1], Targets(x), [2]);
+        var validation = new TensorBatchSource<float, float>(validationX, [1], Targets(validationX), [2]);
+        using var device = Device.Create("cpu");
+        using var model = Model(device);
+        using ILoss<Tensor> loss = kind switch
+        {
+            ElementwiseLossKind.L1 => new L1Loss(reduction),
+            ElementwiseLossKind.SmoothL1 => new SmoothL1Loss(reduction, beta: parameter),
+            ElementwiseLossKind.Huber => new HuberLoss(reduction, delta: parameter),
+            _ => new BceWithLogitsLoss(reduction),
+        };
+        using var optimizer = new Sgd(model.Parameters, 0.01f);
+
+        var result = new Trainer(model, loss, optimizer, Options).Train(train, validation);
+
+        using var inputs = device.FromArray(validationX, held, 1);
+        var predicted = model.Forward(inputs).ToArray();
+        var expected = Targets(validationX);
+        double mean = predicted.Zip(expected, (p, t) => ReferenceElementwiseLoss.Term(kind, parameter, p, t, 1, out _)).Sum() / expected.Length;
+        var last = result.Epochs[^1].Validation!;
+        Assert.That(last.Loss, Is.EqualTo(mean).Within(1e-5).Percent);
+        Assert.That(last.Count, Is.EqualTo(2 * held));
     }
 
     [TestCase(Reduction.Mean)]
