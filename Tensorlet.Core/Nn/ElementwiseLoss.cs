@@ -7,7 +7,8 @@ namespace Tensorlet.Nn;
 /// <see cref="HuberLoss"/>, <see cref="BceWithLogitsLoss"/>): the target is shaped as the prediction (axes of size 1
 /// aside, as for <see cref="MseLoss"/>), and one fused kernel writes the gradient of the reduced loss into a buffer of
 /// the loss's own and returns the sum of the terms, accumulated in double. Every check runs before the buffer is taken,
-/// so a refused call leaves the last gradient as it was; steady-state calls allocate nothing.
+/// so a refused call leaves the last gradient as it was; steady-state calls allocate nothing on <c>cpu</c> (on ILGPU
+/// devices, only what ILGPU's kernel launches allocate).
 /// </summary>
 public abstract class ElementwiseLoss : ILoss<Tensor>, IReducedLoss
 {

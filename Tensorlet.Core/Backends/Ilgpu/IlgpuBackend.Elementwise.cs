@@ -7,6 +7,9 @@ namespace Tensorlet.Backends.Ilgpu;
 
 internal sealed partial class IlgpuBackend
 {
+    // The host's copy of a sum's partials (SumPartials); sums run on the one stream, one at a time.
+    private double[] sumHost = [];
+
     // Threads of the first Σx² stage: enough to fill a GPU, few enough that the host reads back only 32 KiB.
     private const int SumOfSquaresThreadsGpu = 4096;
 
@@ -70,10 +73,16 @@ internal sealed partial class IlgpuBackend
     // The first stage's threads of a sum over `length` elements.
     private int SumThreads(long length) => (int)Math.Min(length, IsCpuAccelerator ? SumOfSquaresThreadsCpu : SumOfSquaresThreadsGpu);
 
-    // The second stage, on the host, which needs the value anyway: the first `count` partials added in order.
+    // The second stage, on the host, which needs the value anyway: the first `count` partials added in order, read into a
+    // grow-only host array, so a loss or a clipping norm per batch allocates none.
     private double SumPartials(ArrayView<double> partials, int count)
     {
-        var host = new double[count];
+        if (sumHost.Length < count)
+        {
+            sumHost = new double[count];
+        }
+
+        var host = sumHost.AsSpan(0, count);
         partials.SubView(0, count).CopyToCPU(Accelerator.DefaultStream, host);
         Accelerator.DefaultStream.Synchronize();
         double sum = 0;
