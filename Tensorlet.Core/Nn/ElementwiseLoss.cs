@@ -52,17 +52,34 @@ public abstract class ElementwiseLoss : ILoss<Tensor>, IReducedLoss
                 throw DeviceMismatch.Error($"{lossName}'s prediction {prediction.ShapeText}", prediction.Device, $"its pos_weight {posWeight.ShapeText}", posWeight.Device, "create the pos_weight on the prediction's device", nameof(posWeight));
             }
 
-            if (posWeight.Length != prediction.Shape[^1])
+            if (!IsOneWeightPerClass(posWeight, prediction.Shape[^1]))
             {
-                throw new ArgumentException($"{lossName} needs a pos_weight of one value per class, {prediction.Shape[^1]} for the prediction {prediction.ShapeText}; got {posWeight.ShapeText}.", nameof(posWeight));
+                throw new ArgumentException($"{lossName} needs a pos_weight of one value per class, shaped [{prediction.Shape[^1]}] for the prediction {prediction.ShapeText} (one weight for every class is a [{prediction.Shape[^1]}] tensor of it); got {posWeight.ShapeText}.", nameof(posWeight));
             }
         }
 
         var g = gradients.Get(prediction.Device, prediction.Rows, prediction.Columns);
         long n = prediction.Length;
-        double sum = Ops.ElementwiseLoss(kind, parameter, prediction, target, posWeight, g, Reduction == Reduction.Sum ? 1f : (float)(1.0 / n));
+
+        // No elements: a sum of 0, and a mean of NaN (0/0), as PyTorch's.
+        double sum = n == 0 ? 0 : Ops.ElementwiseLoss(kind, parameter, prediction, target, posWeight, g, Reduction == Reduction.Sum ? 1f : (float)(1.0 / n));
         gradient = prediction.Rank == 2 ? g : gradientShaped.Like(g, prediction, prediction.Shape[^1]);
         return Reduction == Reduction.Sum ? sum : sum / n;
+    }
+
+    // [C], or [1, ..., 1, C]: what broadcasts against the prediction's last dimension of C as one weight per class.
+    private static bool IsOneWeightPerClass(Tensor weight, int classes)
+    {
+        var shape = weight.Shape;
+        for (int i = 0; i < shape.Count - 1; i++)
+        {
+            if (shape[i] != 1)
+            {
+                return false;
+            }
+        }
+
+        return shape.Count > 0 && shape[^1] == classes;
     }
 
     /// <inheritdoc/>

@@ -11,10 +11,10 @@ public sealed class HuberLoss : ElementwiseLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="reduction">Mean (the default) or sum.</param>
-    /// <param name="delta">Where the quadratic part ends, δ &gt; 0; PyTorch's default is 1.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delta"/> is not positive, or NaN.</exception>
+    /// <param name="delta">Where the quadratic part ends, a finite δ &gt; 0; PyTorch's default is 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delta"/> is not positive, NaN or infinite.</exception>
     public HuberLoss(Reduction reduction = Reduction.Mean, float delta = 1f)
-        : base("Huber loss", ElementwiseLossKind.Huber, delta > 0f ? delta : throw new ArgumentOutOfRangeException(nameof(delta), $"HuberLoss needs delta > 0; got {delta}."), reduction)
+        : base("Huber loss", ElementwiseLossKind.Huber, delta > 0f && float.IsFinite(delta) ? delta : throw new ArgumentOutOfRangeException(nameof(delta), $"HuberLoss needs a finite delta > 0; got {delta}."), reduction)
     {
         Delta = delta;
     }

@@ -11,10 +11,10 @@ public sealed class SmoothL1Loss : ElementwiseLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="reduction">Mean (the default) or sum.</param>
-    /// <param name="beta">Where the quadratic part ends, β ≥ 0; PyTorch's default is 1.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="beta"/> is negative or NaN.</exception>
+    /// <param name="beta">Where the quadratic part ends, a finite β ≥ 0; PyTorch's default is 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="beta"/> is negative, NaN or infinite.</exception>
     public SmoothL1Loss(Reduction reduction = Reduction.Mean, float beta = 1f)
-        : base("Smooth L1 loss", ElementwiseLossKind.SmoothL1, beta >= 0f ? beta : throw new ArgumentOutOfRangeException(nameof(beta), $"SmoothL1Loss needs beta ≥ 0; got {beta}."), reduction)
+        : base("Smooth L1 loss", ElementwiseLossKind.SmoothL1, beta >= 0f && float.IsFinite(beta) ? beta : throw new ArgumentOutOfRangeException(nameof(beta), $"SmoothL1Loss needs a finite beta ≥ 0; got {beta}."), reduction)
     {
         Beta = beta;
     }

@@ -58,7 +58,8 @@ internal readonly struct HuberLossOperator(float delta) : IElementwiseLossOperat
 /// (x ≥ 0 ? (1 − y)·x : −p·y·x) + w·log1p(e^(−|x|)), which with p = 1 is max(x, 0) − x·y + log1p(e^(−|x|)): nothing
 /// overflows for any finite x, and the two terms never cancel (both are ≥ 0 for y in [0, 1]), so a confident, right
 /// logit keeps its tiny loss where PyTorch's −x + (−x) + … rounds it to 0. Gradient w·σ(x) − p·y, PyTorch's (σ(x) − y
-/// exactly when p = 1, as w is then exactly 1); σ as <see cref="SiluOperator.Sigmoid"/>.
+/// exactly when p = 1, where w is taken as 1 rather than computed, so an infinite target gives PyTorch's ±∞, not
+/// 0·∞); σ as <see cref="SiluOperator.Sigmoid"/>.
 /// </summary>
 internal readonly struct BceWithLogitsLossOperator : IElementwiseLossOperator
 {
@@ -68,7 +69,7 @@ internal readonly struct BceWithLogitsLossOperator : IElementwiseLossOperator
     {
         var one = TLanes.Create(1f);
         var sigmoid = SiluOperator.Sigmoid<TLanes, TVector>(x, out var e, out var d);
-        var w = TLanes.MultiplyAdd(TLanes.Subtract(weight, one), y, one);
+        var w = TLanes.WhereSameBits(weight, one, one, TLanes.MultiplyAdd(TLanes.Subtract(weight, one), y, one));
         gradient = TLanes.Subtract(TLanes.Multiply(w, sigmoid), TLanes.Multiply(weight, y));
         var linear = TLanes.WhereLess(x, TLanes.Create(0f), TLanes.Multiply(TLanes.Subtract(TLanes.Create(0f), TLanes.Multiply(weight, y)), x), TLanes.Multiply(TLanes.Subtract(one, y), x));
         return TLanes.MultiplyAdd(w, Log1p<TLanes, TVector>(e, d), linear);

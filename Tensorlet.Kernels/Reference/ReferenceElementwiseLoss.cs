@@ -37,7 +37,7 @@ internal static class ReferenceElementwiseLoss
             case ElementwiseLossKind.BceWithLogits:
                 double e = Math.Exp(-Math.Abs(x));
                 double sigmoid = (x < 0 ? e : 1) / (1 + e);
-                double w = 1 + ((p - 1) * y);
+                double w = p == 1 ? 1 : 1 + ((p - 1) * y);
                 gradient = (w * sigmoid) - (p * y);
 
                 // The definition, −log σ(x) = softplus(−x) and −log(1 − σ(x)) = softplus(x), not the kernels' form.

@@ -72,36 +72,40 @@ public sealed class ValueLossTests
     [TestCase(-1f)]
     [TestCase(-1e-7f)]
     [TestCase(float.NaN)]
-    public void ANegativeBetaIsRefusedInOneLine(float beta)
+    [TestCase(float.PositiveInfinity)]
+    public void ANegativeOrNonFiniteBetaIsRefusedInOneLine(float beta)
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new SmoothL1Loss(beta: beta))!;
-        Assert.That(error.Message, Does.StartWith($"SmoothL1Loss needs beta ≥ 0; got {beta}."));
+        Assert.That(error.Message, Does.StartWith($"SmoothL1Loss needs a finite beta ≥ 0; got {beta}."));
         Assert.That(error.Message, Does.Not.Contain('\n'));
     }
 
     [TestCase(0f)]
     [TestCase(-0.5f)]
     [TestCase(float.NaN)]
-    public void ADeltaThatIsNotPositiveIsRefusedInOneLine(float delta)
+    [TestCase(float.PositiveInfinity)]
+    public void ADeltaThatIsNotPositiveAndFiniteIsRefusedInOneLine(float delta)
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new HuberLoss(delta: delta))!;
-        Assert.That(error.Message, Does.StartWith($"HuberLoss needs delta > 0; got {delta}."));
+        Assert.That(error.Message, Does.StartWith($"HuberLoss needs a finite delta > 0; got {delta}."));
         Assert.That(error.Message, Does.Not.Contain('\n'));
     }
 
-    [TestCase(2)]
-    [TestCase(4)]
-    [TestCase(12)]
-    public void APosWeightOfAnotherLengthThanTheClassesIsRefusedInOneLineAndLosesNothing(int length)
+    [TestCase(new[] { 2 }, "[2]")]
+    [TestCase(new[] { 4 }, "[4]")]
+    [TestCase(new[] { 12 }, "[12]")]
+    [TestCase(new[] { 1 }, "[1]")]
+    [TestCase(new[] { 3, 1 }, "[3, 1]")]
+    public void APosWeightNotShapedOnePerClassIsRefusedInOneLineAndLosesNothing(int[] shape, string shapeText)
     {
         var device = TestDevices.Get("cpu");
-        using var good = device.FromArray([1f, 2f, 3f], 3);
-        using var bad = device.FromArray(new float[length], length);
+        using var good = device.FromArray([1f, 2f, 3f], 1, 3);
+        using var bad = device.Zeros(shape);
         using var x = device.FromArray([0.5f, -1f, 2f, 0f, 1f, -3f, 4f, 0.25f, -0.5f, 1.5f, -2f, 3f], 2, 2, 3);
         using var y = device.FromArray([1f, 0f, 0.5f, 1f, 0.25f, 0f, 1f, 1f, 0f, 0.75f, 0f, 1f], 2, 2, 3);
         using var loss = new BceWithLogitsLoss(posWeight: bad);
         var error = Assert.Throws<ArgumentException>(() => loss.Forward(x, y))!;
-        Assert.That(error.Message, Does.StartWith($"BCE-with-logits loss needs a pos_weight of one value per class, 3 for the prediction [2, 2, 3]; got [{length}]."));
+        Assert.That(error.Message, Does.StartWith($"BCE-with-logits loss needs a pos_weight of one value per class, shaped [3] for the prediction [2, 2, 3] (one weight for every class is a [3] tensor of it); got {shapeText}."));
         Assert.That(error.Message, Does.Not.Contain('\n'));
 
         using var accepted = new BceWithLogitsLoss(posWeight: good);
@@ -111,6 +115,41 @@ public sealed class ValueLossTests
         Assert.Throws<ArgumentException>(() => refusing.Forward(x, y));
         Assert.That(accepted.Forward(x, y), Is.EqualTo(value));
         Assert.That(accepted.Backward().ToArray(), Is.EqualTo(gradient));
+    }
+
+    /// <summary>PyTorch 1.13's gradients for x = [1, −1, 0] and y = [+∞, −∞, +∞] without pos_weight: σ(x) − y.</summary>
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void InfiniteTargetsGivePyTorchsInfiniteGradients(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var x = device.FromArray([1f, -1f, 0f], 1, 3);
+        using var y = device.FromArray([float.PositiveInfinity, float.NegativeInfinity, float.PositiveInfinity], 1, 3);
+        using var loss = new BceWithLogitsLoss(Reduction.Sum);
+        loss.Forward(x, y);
+        Assert.That(loss.Backward().ToArray(), Is.EqualTo(new[] { float.NegativeInfinity, float.PositiveInfinity, float.NegativeInfinity }));
+    }
+
+    /// <summary>As PyTorch's: no elements sum to 0 and average to NaN, also with a pos_weight of no classes.</summary>
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void NoElementsSumToZeroAndAverageToNaN(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var x = device.Zeros(3, 0);
+        using var y = device.Zeros(3, 0);
+        using var posWeight = device.Zeros(0);
+        foreach (var reduction in new[] { Reduction.Mean, Reduction.Sum })
+        {
+            using var l1 = new L1Loss(reduction);
+            using var smooth = new SmoothL1Loss(reduction);
+            using var huber = new HuberLoss(reduction);
+            using var bce = new BceWithLogitsLoss(reduction, posWeight);
+            foreach (var loss in new ElementwiseLoss[] { l1, smooth, huber, bce })
+            {
+                double value = loss.Forward(x, y);
+                Assert.That(value, reduction == Reduction.Sum ? Is.EqualTo(0.0) : Is.NaN, $"{loss.GetType().Name}, {reduction}");
+                Assert.That(loss.Backward().Length, Is.EqualTo(0));
+            }
+        }
     }
 
     [Test]
