@@ -6,6 +6,9 @@ namespace Tensorlet.Kernels;
 /// </summary>
 internal enum ElementwiseLossKind
 {
+    /// <summary>nn.MSELoss: d²; gradient 2d.</summary>
+    Mse,
+
     /// <summary>nn.L1Loss: |d|; gradient sign(d), 0 where d is 0 or NaN.</summary>
     L1,
 

@@ -3,9 +3,9 @@ using Tensorlet.Kernels;
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// A loss over values whose terms are elementwise (<see cref="L1Loss"/>, <see cref="SmoothL1Loss"/>,
+/// A loss over values whose terms are elementwise (<see cref="MseLoss"/>, <see cref="L1Loss"/>, <see cref="SmoothL1Loss"/>,
 /// <see cref="HuberLoss"/>, <see cref="BceWithLogitsLoss"/>): the target is shaped as the prediction (axes of size 1
-/// aside, as for <see cref="MseLoss"/>), and one fused kernel writes the gradient of the reduced loss into a buffer of
+/// aside), and one fused kernel writes the gradient of the reduced loss into a buffer of
 /// the loss's own and returns the sum of the terms, accumulated in double. Every check runs before the buffer is taken,
 /// so a refused call leaves the last gradient as it was; steady-state calls allocate nothing on <c>cpu</c> (on ILGPU
 /// devices, only what ILGPU's kernel launches allocate).

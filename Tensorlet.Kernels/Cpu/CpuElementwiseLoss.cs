@@ -19,6 +19,7 @@ internal static unsafe class CpuElementwiseLoss
         ElementwiseLossKind kind, float parameter, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> posWeight, Span<float> gradient, float gradScale, int threads, CpuVectorWidth width)
         => kind switch
         {
+            ElementwiseLossKind.Mse => Run(x, y, default, gradient, gradScale, default(MseLossOperator), threads, width),
             ElementwiseLossKind.L1 => Run(x, y, default, gradient, gradScale, default(L1LossOperator), threads, width),
             ElementwiseLossKind.SmoothL1 => Run(x, y, default, gradient, gradScale, new SmoothL1LossOperator(parameter), threads, width),
             ElementwiseLossKind.Huber => Run(x, y, default, gradient, gradScale, new HuberLossOperator(parameter), threads, width),

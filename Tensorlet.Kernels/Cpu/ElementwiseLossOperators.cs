@@ -2,6 +2,19 @@ using System.Runtime.CompilerServices;
 
 namespace Tensorlet.Kernels.Cpu;
 
+/// <summary>nn.MSELoss: d², d = x − y; gradient 2d.</summary>
+internal readonly struct MseLossOperator : IElementwiseLossOperator
+{
+    public TVector Invoke<TLanes, TVector>(TVector x, TVector y, TVector weight, out TVector gradient)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
+    {
+        var d = TLanes.Subtract(x, y);
+        gradient = TLanes.Add(d, d);
+        return TLanes.Multiply(d, d);
+    }
+}
+
 /// <summary>nn.L1Loss: |d|, d = x − y; gradient sign(d), 0 where d is 0 or NaN (as PyTorch's backward).</summary>
 internal readonly struct L1LossOperator : IElementwiseLossOperator
 {

@@ -30,7 +30,12 @@ internal static class ElementwiseLossKernels
             float z = XMath.Abs(d);
             float loss;
             float g;
-            if (kind == (int)ElementwiseLossKind.L1)
+            if (kind == (int)ElementwiseLossKind.Mse)
+            {
+                loss = d * d;
+                g = d + d;
+            }
+            else if (kind == (int)ElementwiseLossKind.L1)
             {
                 loss = z;
                 g = z > 0f ? (d < 0f ? -1f : 1f) : 0f;

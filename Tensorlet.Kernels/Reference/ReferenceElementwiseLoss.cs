@@ -25,6 +25,9 @@ internal static class ReferenceElementwiseLoss
         double z = Math.Abs(d);
         switch (kind)
         {
+            case ElementwiseLossKind.Mse:
+                gradient = 2 * d;
+                return d * d;
             case ElementwiseLossKind.L1:
                 gradient = z > 0 ? Math.Sign(d) : 0;
                 return z;

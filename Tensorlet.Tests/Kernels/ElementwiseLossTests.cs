@@ -18,9 +18,10 @@ public sealed class ElementwiseLossTests
 {
     private const float GradScale = 0.37f;
 
-    /// <summary>Each loss with its parameters: β for smooth L1 (0 is L1 but for the gradient at 0), δ for Huber, with or without a positive weight for BCE.</summary>
+    /// <summary>Each loss with its parameters (none for MSE and L1): β for smooth L1 (0 is L1 but for the gradient at 0), δ for Huber, with or without a positive weight for BCE.</summary>
     private static readonly (ElementwiseLossKind Kind, float Parameter, bool Weighted)[] Cases =
     [
+        (ElementwiseLossKind.Mse, 0f, false),
         (ElementwiseLossKind.L1, 0f, false),
         (ElementwiseLossKind.SmoothL1, 1f, false),
         (ElementwiseLossKind.SmoothL1, 0.5f, false),
@@ -177,6 +178,7 @@ public sealed class ElementwiseLossTests
     private static double GradientMagnitude(ElementwiseLossKind kind, double parameter, double y, double p) => kind switch
     {
         ElementwiseLossKind.Huber => parameter,
+        ElementwiseLossKind.Mse => 6, // |2d| with |d| ≤ 3 (Data)
         ElementwiseLossKind.BceWithLogits => Math.Abs(1 + ((p - 1) * y)) + Math.Abs(p * y),
         _ => 1,
     };
