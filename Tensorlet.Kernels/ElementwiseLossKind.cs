@@ -6,7 +6,10 @@ namespace Tensorlet.Kernels;
 /// </summary>
 internal enum ElementwiseLossKind
 {
-    /// <summary>nn.MSELoss: d²; gradient 2d.</summary>
+    /// <summary>
+    /// nn.MSELoss: d²; the kernels write gradScale·d, and the caller passes twice the reduction's scale, so the gradient is
+    /// (2/n)·d as PyTorch's, finite where 2d would overflow.
+    /// </summary>
     Mse,
 
     /// <summary>nn.L1Loss: |d|; gradient sign(d), 0 where d is 0 or NaN.</summary>
@@ -24,7 +27,7 @@ internal enum ElementwiseLossKind
     /// <summary>
     /// nn.BCEWithLogitsLoss(pos_weight): −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))], computed as
     /// (x ≥ 0 ? (1 − y)·x : −p·y·x) + w·log1p(e^(−|x|)) with w = 1 + (p − 1)·y; gradient w·σ(x) − p·y (σ(x) − y when
-    /// p = 1), p the positive weight of the element's column (1 without one).
+    /// p = 1), p the positive weight of the element's column; without one, w = 1 and p = 1.
     /// </summary>
     BceWithLogits,
 }

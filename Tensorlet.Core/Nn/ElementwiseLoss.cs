@@ -62,7 +62,9 @@ public abstract class ElementwiseLoss : ILoss<Tensor>, IReducedLoss
         long n = prediction.Length;
 
         // No elements: a sum of 0, and a mean of NaN (0/0), as PyTorch's.
-        double sum = n == 0 ? 0 : Ops.ElementwiseLoss(kind, parameter, prediction, target, posWeight, g, Reduction == Reduction.Sum ? 1f : (float)(1.0 / n));
+        // MSE's kernel writes d, not 2d, and takes its 2 in the scale, as PyTorch's (2/n)·d.
+        double factor = kind == ElementwiseLossKind.Mse ? 2 : 1;
+        double sum = n == 0 ? 0 : Ops.ElementwiseLoss(kind, parameter, prediction, target, posWeight, g, Reduction == Reduction.Sum ? (float)factor : (float)(factor / n));
         gradient = prediction.Rank == 2 ? g : gradientShaped.Like(g, prediction, prediction.Shape[^1]);
         return Reduction == Reduction.Sum ? sum : sum / n;
     }

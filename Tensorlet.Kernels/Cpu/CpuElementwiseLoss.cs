@@ -23,7 +23,7 @@ internal static unsafe class CpuElementwiseLoss
             ElementwiseLossKind.L1 => Run(x, y, default, gradient, gradScale, default(L1LossOperator), threads, width),
             ElementwiseLossKind.SmoothL1 => Run(x, y, default, gradient, gradScale, new SmoothL1LossOperator(parameter), threads, width),
             ElementwiseLossKind.Huber => Run(x, y, default, gradient, gradScale, new HuberLossOperator(parameter), threads, width),
-            ElementwiseLossKind.BceWithLogits => Run(x, y, posWeight, gradient, gradScale, default(BceWithLogitsLossOperator), threads, width),
+            ElementwiseLossKind.BceWithLogits => Run(x, y, posWeight, gradient, gradScale, new BceWithLogitsLossOperator(posWeight.Length > 0), threads, width),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not an elementwise loss."),
         };
 

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace Tensorlet.Kernels.Cpu;
 
-/// <summary>nn.MSELoss: d², d = x − y; gradient 2d.</summary>
+/// <summary>nn.MSELoss: d², d = x − y; gradient d, whose factor 2 the caller puts into the scale (<see cref="ElementwiseLossKind.Mse"/>).</summary>
 internal readonly struct MseLossOperator : IElementwiseLossOperator
 {
     public TVector Invoke<TLanes, TVector>(TVector x, TVector y, TVector weight, out TVector gradient)
@@ -10,7 +10,7 @@ internal readonly struct MseLossOperator : IElementwiseLossOperator
         where TVector : struct
     {
         var d = TLanes.Subtract(x, y);
-        gradient = TLanes.Add(d, d);
+        gradient = d;
         return TLanes.Multiply(d, d);
     }
 }
@@ -71,10 +71,10 @@ internal readonly struct HuberLossOperator(float delta) : IElementwiseLossOperat
 /// (x ≥ 0 ? (1 − y)·x : −p·y·x) + w·log1p(e^(−|x|)), which with p = 1 is max(x, 0) − x·y + log1p(e^(−|x|)): nothing
 /// overflows for any finite x, and the two terms never cancel (both are ≥ 0 for y in [0, 1]), so a confident, right
 /// logit keeps its tiny loss where PyTorch's −x + (−x) + … rounds it to 0. Gradient w·σ(x) − p·y, PyTorch's (σ(x) − y
-/// exactly when p = 1, where w is taken as 1 rather than computed, so an infinite target gives PyTorch's ±∞, not
-/// 0·∞); σ as <see cref="SiluOperator.Sigmoid"/>.
+/// without a positive weight, where w is taken as 1 rather than computed, so an infinite target gives PyTorch's ±∞,
+/// not 0·∞, while with one it gives PyTorch's NaN); σ as <see cref="SiluOperator.Sigmoid"/>.
 /// </summary>
-internal readonly struct BceWithLogitsLossOperator : IElementwiseLossOperator
+internal readonly struct BceWithLogitsLossOperator(bool weighted) : IElementwiseLossOperator
 {
     public TVector Invoke<TLanes, TVector>(TVector x, TVector y, TVector weight, out TVector gradient)
         where TLanes : struct, IFloatLanes<TVector>
@@ -82,7 +82,7 @@ internal readonly struct BceWithLogitsLossOperator : IElementwiseLossOperator
     {
         var one = TLanes.Create(1f);
         var sigmoid = SiluOperator.Sigmoid<TLanes, TVector>(x, out var e, out var d);
-        var w = TLanes.WhereSameBits(weight, one, one, TLanes.MultiplyAdd(TLanes.Subtract(weight, one), y, one));
+        var w = weighted ? TLanes.MultiplyAdd(TLanes.Subtract(weight, one), y, one) : one;
         gradient = TLanes.Subtract(TLanes.Multiply(w, sigmoid), TLanes.Multiply(weight, y));
         var linear = TLanes.WhereLess(x, TLanes.Create(0f), TLanes.Multiply(TLanes.Subtract(TLanes.Create(0f), TLanes.Multiply(weight, y)), x), TLanes.Multiply(TLanes.Subtract(one, y), x));
         return TLanes.MultiplyAdd(w, Log1p<TLanes, TVector>(e, d), linear);

@@ -33,7 +33,7 @@ internal static class ElementwiseLossKernels
             if (kind == (int)ElementwiseLossKind.Mse)
             {
                 loss = d * d;
-                g = d + d;
+                g = d;
             }
             else if (kind == (int)ElementwiseLossKind.L1)
             {
@@ -59,7 +59,7 @@ internal static class ElementwiseLossKernels
                 float ex = KernelMath.Exp(-XMath.Abs(xe));
                 float onePlusE = 1f + ex;
                 float sigmoid = (xe < 0f ? ex : 1f) / onePlusE;
-                float w = p == 1f ? 1f : ((p - 1f) * ye) + 1f;
+                float w = columns == 0 ? 1f : ((p - 1f) * ye) + 1f;
                 g = (w * sigmoid) - (p * ye);
                 float log1p = onePlusE == 1f ? ex : KernelMath.Log(onePlusE) * ex / (onePlusE - 1f);
                 loss = (xe < 0f ? -(p * ye) * xe : (1f - ye) * xe) + (w * log1p);

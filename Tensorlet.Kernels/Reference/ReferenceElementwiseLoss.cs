@@ -10,7 +10,7 @@ internal static class ReferenceElementwiseLoss
         double sum = 0;
         for (int i = 0; i < x.Length; i++)
         {
-            double p = posWeight.IsEmpty ? 1 : posWeight[i % posWeight.Length];
+            double? p = posWeight.IsEmpty ? null : posWeight[i % posWeight.Length];
             sum += Term(kind, parameter, x[i], y[i], p, out double g);
             gradient[i] = gradScale * g;
         }
@@ -18,15 +18,18 @@ internal static class ReferenceElementwiseLoss
         return sum;
     }
 
-    /// <summary>ℓ(x, y) of one element, with <paramref name="gradient"/> = dℓ/dx as PyTorch's backward gives it at the kinks.</summary>
-    public static double Term(ElementwiseLossKind kind, double parameter, double x, double y, double p, out double gradient)
+    /// <summary>
+    /// ℓ(x, y) of one element, with <paramref name="gradient"/> = dℓ/dx as PyTorch's backward gives it at the kinks (for
+    /// MSE, d: the kernels take its factor 2 in their scale); <paramref name="posWeight"/> null for none.
+    /// </summary>
+    public static double Term(ElementwiseLossKind kind, double parameter, double x, double y, double? posWeight, out double gradient)
     {
         double d = x - y;
         double z = Math.Abs(d);
         switch (kind)
         {
             case ElementwiseLossKind.Mse:
-                gradient = 2 * d;
+                gradient = d; // the kernels' gradient for MSE: its 2 is in the caller's scale (ElementwiseLossKind.Mse)
                 return d * d;
             case ElementwiseLossKind.L1:
                 gradient = z > 0 ? Math.Sign(d) : 0;
@@ -40,7 +43,8 @@ internal static class ReferenceElementwiseLoss
             case ElementwiseLossKind.BceWithLogits:
                 double e = Math.Exp(-Math.Abs(x));
                 double sigmoid = (x < 0 ? e : 1) / (1 + e);
-                double w = p == 1 ? 1 : 1 + ((p - 1) * y);
+                double p = posWeight ?? 1;
+                double w = posWeight is null ? 1 : 1 + ((p - 1) * y);
                 gradient = (w * sigmoid) - (p * y);
 
                 // The definition, −log σ(x) = softplus(−x) and −log(1 − σ(x)) = softplus(x), not the kernels' form.

@@ -129,6 +129,30 @@ public sealed class ValueLossTests
         Assert.That(loss.Backward().ToArray(), Is.EqualTo(new[] { float.NegativeInfinity, float.PositiveInfinity, float.NegativeInfinity }));
     }
 
+    /// <summary>
+    /// PyTorch 1.13: with an explicit pos_weight of 1 an infinite target's gradient is NaN (w = 1 + 0·∞), unlike
+    /// without one; and MSE's mean gradient is (2/n)·d, finite where 2d would overflow (x = 3e38: 1.5e38 for n = 4).
+    /// </summary>
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
+    public void ExtremeValuesGivePyTorchsGradients(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        using var logits = device.FromArray([0.5f, -0.5f], 1, 2);
+        using var targets = device.FromArray([float.PositiveInfinity, 0.5f], 1, 2);
+        using var ones = device.FromArray([1f, 1f], 2);
+        using var bce = new BceWithLogitsLoss(Reduction.Sum, ones);
+        bce.Forward(logits, targets);
+        var g = bce.Backward().ToArray();
+        Assert.That(g[0], Is.NaN, "pos_weight 1, infinite target");
+        Assert.That(g[1], Is.EqualTo((1f / (1f + MathF.Exp(0.5f))) - 0.5f).Within(1e-7f), "σ(−0.5) − 0.5");
+
+        using var x = device.FromArray([3e38f, 1f, 2f, 3f], 4);
+        using var zeros = device.Zeros(4);
+        using var mse = new MseLoss();
+        mse.Forward(x, zeros);
+        Assert.That(mse.Backward().ToArray(), Is.EqualTo(new[] { 1.5e38f, 0.5f, 1f, 1.5f }).Within(1e-6).Percent);
+    }
+
     /// <summary>As PyTorch's: no elements sum to 0 and average to NaN, also with a pos_weight of no classes.</summary>
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void NoElementsSumToZeroAndAverageToNaN(string deviceName)
