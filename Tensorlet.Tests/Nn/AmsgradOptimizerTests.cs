@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using Tensorlet.Models.Checkpoints;
 using Tensorlet.Nn;
 using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
@@ -19,23 +18,9 @@ public sealed class AmsgradOptimizerTests
 
     [TestCaseSource(nameof(Runs))]
     public void AdamAndAdamWWithAmsgradMatchPyTorchAfterThreeSteps(string deviceName, string run)
-    {
-        var device = TestDevices.Get(deviceName);
-        var fixture = SafeTensorsFile.Read(TestData.Fixture("torch/modules_amsgrad.safetensors"));
-        using var model = ModuleTorchParityTests.Regression(device, fixture);
-        using var x = device.FromArray(fixture["x"].Data, 5, 3);
-        using var y = device.FromArray(fixture["y"].Data, 5, 2);
-        using var mse = new MseLoss();
-        var p = model.Parameters;
-        using Optimizer optimizer = run == "adam_amsgrad3"
+        => ModuleTorchParityTests.AssertRegressionRunMatches(TestDevices.Get(deviceName), "modules_amsgrad.safetensors", run, p => run == "adam_amsgrad3"
             ? new Adam(p, 0.05f, beta1: 0.9f, beta2: 0.6f, weightDecay: 0.05f, amsgrad: true)
-            : new AdamW(p, 0.05f, beta1: 0.8f, beta2: 0.7f, weightDecay: 0.1f, amsgrad: true);
-        ModuleTorchParityTests.AssertThreeStepsMatch(model, optimizer, () =>
-        {
-            mse.Forward(model.Forward(x), y);
-            model.Backward(mse.Backward());
-        }, fixture, run);
-    }
+            : new AdamW(p, 0.05f, beta1: 0.8f, beta2: 0.7f, weightDecay: 0.1f, amsgrad: true));
 
     [Test]
     public void TheRunningMaximumIsKeptOnlyWithAmsgradAndItsStepAllocatesNothing()
