@@ -18,6 +18,8 @@ a rerun rewrites the same bytes. Writes value_losses.safetensors:
   bce.pos_weight      [3], one weight per class of the last dimension.
   C.mean, C.sum, C.grad_mean, C.grad_sum   as above for C = bce (nn.BCEWithLogitsLoss()) and bce.pos_weight
                       (nn.BCEWithLogitsLoss(pos_weight=bce.pos_weight)).
+  bce.pos_weight1     [1], one weight for every class; C.mean, ... for C = bce.pos_weight1
+                      (nn.BCEWithLogitsLoss(pos_weight=bce.pos_weight1)).
   bce_rows.x, bce_rows.y   rows 1 to 3 of bce.x and bce.y [3, 3], without the ±1e30 that outweigh every other term
                       of a sum; C.mean, ... for C = bce_rows and bce_rows.pos_weight (with bce.pos_weight).
 """
@@ -36,6 +38,7 @@ REG_D = [[0.0, 0.5, -0.5], [1.0, -1.0, 0.25], [-0.25, 2.0, -2.0], [1.5, -3.0, 0.
 BCE_X = [[1e30, -1e30, 0.0], [100.0, -100.0, 88.0], [-88.0, 2.5, -0.75], [0.3, -4.0, 12.0]]
 BCE_Y = [[0.0, 1.0, 0.5], [1.0, 0.0, 0.3], [1.0, 0.25, 0.0], [0.7, 1.0, 0.9]]
 BCE_POS_WEIGHT = [0.5, 2.0, 3.0]
+BCE_POS_WEIGHT_ALL = 2.5
 
 
 def record(tensors, case, make_loss, x, y):
@@ -69,6 +72,9 @@ def main():
     tensors["bce.pos_weight"] = pos_weight
     record(tensors, "bce", lambda r: nn.BCEWithLogitsLoss(reduction=r), logits, targets)
     record(tensors, "bce.pos_weight", lambda r: nn.BCEWithLogitsLoss(reduction=r, pos_weight=pos_weight), logits, targets)
+    pos_weight1 = torch.tensor([BCE_POS_WEIGHT_ALL], dtype=torch.float32)
+    tensors["bce.pos_weight1"] = pos_weight1
+    record(tensors, "bce.pos_weight1", lambda r: nn.BCEWithLogitsLoss(reduction=r, pos_weight=pos_weight1), logits, targets)
     tensors["bce_rows.x"] = logits[1:].clone()
     tensors["bce_rows.y"] = targets[1:].clone()
     record(tensors, "bce_rows", lambda r: nn.BCEWithLogitsLoss(reduction=r), logits[1:], targets[1:])

@@ -15,8 +15,9 @@ public sealed class BceWithLogitsLoss : ElementwiseLoss
     /// <param name="reduction">Mean (the default) or sum.</param>
     /// <param name="posWeight">
     /// PyTorch's pos_weight: the weight p of the positive term, one per class of the prediction's last dimension (C
-    /// values for a prediction [..., C]), on the prediction's device; null for 1. The loss reads it at each Forward and
-    /// does not own it: it must stay live while the loss is used. Another length is refused at Forward, in one line.
+    /// values for a prediction [..., C]) or one for every class ([1]), as it broadcasts in PyTorch, on the prediction's
+    /// device; null for 1. The loss reads it at each Forward and does not own it: it must stay live while the loss is
+    /// used. Another shape is refused at Forward, in one line.
     /// </param>
     public BceWithLogitsLoss(Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
         : base("BCE-with-logits loss", ElementwiseLossKind.BceWithLogits, 0f, reduction, posWeight)

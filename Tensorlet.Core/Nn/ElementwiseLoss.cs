@@ -54,7 +54,7 @@ public abstract class ElementwiseLoss : ILoss<Tensor>, IReducedLoss
 
             if (!IsOneWeightPerClass(posWeight, prediction.Shape[^1]))
             {
-                throw new ArgumentException($"{lossName} needs a pos_weight of one value per class, shaped [{prediction.Shape[^1]}] for the prediction {prediction.ShapeText} (one weight for every class is a [{prediction.Shape[^1]}] tensor of it); got {posWeight.ShapeText}.", nameof(posWeight));
+                throw new ArgumentException($"{lossName} needs a pos_weight of one value per class, shaped [{prediction.Shape[^1]}] for the prediction {prediction.ShapeText}, or one value for every class, shaped [1]; got {posWeight.ShapeText}.", nameof(posWeight));
             }
         }
 
@@ -69,7 +69,8 @@ public abstract class ElementwiseLoss : ILoss<Tensor>, IReducedLoss
         return Reduction == Reduction.Sum ? sum : sum / n;
     }
 
-    // [C], or [1, ..., 1, C]: what broadcasts against the prediction's last dimension of C as one weight per class.
+    // [C] or [1], or either with leading 1s: what broadcasts against the prediction's last dimension of C as one weight
+    // per class, or as one for every class (the kernels read weight[i mod its length]).
     private static bool IsOneWeightPerClass(Tensor weight, int classes)
     {
         var shape = weight.Shape;
@@ -81,7 +82,7 @@ public abstract class ElementwiseLoss : ILoss<Tensor>, IReducedLoss
             }
         }
 
-        return shape.Count > 0 && shape[^1] == classes;
+        return shape.Count > 0 && (shape[^1] == classes || shape[^1] == 1);
     }
 
     /// <inheritdoc/>

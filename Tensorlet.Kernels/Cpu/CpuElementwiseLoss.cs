@@ -64,9 +64,11 @@ internal static unsafe class CpuElementwiseLoss
         where TOp : struct, IElementwiseLossOperator
     {
         double sum = 0;
-        if (columns == 0)
+        if (columns <= 1)
         {
-            FloatLanesLoop.Run(new LossRegisters<TOp>(x + start, y + start, null, gradient + start, gradScale, &sum, op), (int)(end - start), width);
+            // No weight, or one for every element: a register of it, not a row of one column at a time.
+            float fixedWeight = columns == 0 ? 1f : *weight;
+            FloatLanesLoop.Run(new LossRegisters<TOp>(x + start, y + start, null, fixedWeight, gradient + start, gradScale, &sum, op), (int)(end - start), width);
             return sum;
         }
 
@@ -74,37 +76,40 @@ internal static unsafe class CpuElementwiseLoss
         {
             long column = i % columns;
             long stop = Math.Min(end, i - column + columns);
-            FloatLanesLoop.Run(new LossRegisters<TOp>(x + i, y + i, weight + column, gradient + i, gradScale, &sum, op), (int)(stop - i), width);
+            FloatLanesLoop.Run(new LossRegisters<TOp>(x + i, y + i, weight + column, 1f, gradient + i, gradScale, &sum, op), (int)(stop - i), width);
             i = stop;
         }
 
         return sum;
     }
 
-    /// <summary>The loss over elements [start, n) in whole registers of one width, its sum added to *sum.</summary>
-    private readonly struct LossRegisters<TOp>(float* x, float* y, float* weight, float* gradient, float gradScale, double* sum, TOp op) : IFloatLanesSweep
+    /// <summary>
+    /// The loss over elements [start, n) in whole registers of one width, its sum added to *sum; the weight of element i
+    /// is weight[i], or <paramref name="fixedWeight"/> for every element where weight is null.
+    /// </summary>
+    private readonly struct LossRegisters<TOp>(float* x, float* y, float* weight, float fixedWeight, float* gradient, float gradScale, double* sum, TOp op) : IFloatLanesSweep
         where TOp : struct, IElementwiseLossOperator
     {
         public int Run<TLanes, TVector>(int start, int n)
             where TLanes : struct, IFloatLanes<TVector>
             where TVector : struct
-            => Loop<TOp, TLanes, TVector>(x, y, weight, gradient, start, n, gradScale, sum, op);
+            => Loop<TOp, TLanes, TVector>(x, y, weight, fixedWeight, gradient, start, n, gradScale, sum, op);
     }
 
     // The pointers arrive as parameters, not struct fields, so the JIT keeps them in registers across the stores (IFloatLanesSweep).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Loop<TOp, TLanes, TVector>(float* x, float* y, float* weight, float* gradient, int start, int n, float gradScale, double* sum, TOp op)
+    private static int Loop<TOp, TLanes, TVector>(float* x, float* y, float* weight, float fixedWeight, float* gradient, int start, int n, float gradScale, double* sum, TOp op)
         where TOp : struct, IElementwiseLossOperator
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
         var scale = TLanes.Create(gradScale);
-        var one = TLanes.Create(1f);
+        var fixedWeights = TLanes.Create(fixedWeight);
         double total = 0;
         int i = start;
         for (; i <= n - TLanes.Count; i += TLanes.Count)
         {
-            var w = weight == null ? one : TLanes.Load(weight + i);
+            var w = weight == null ? fixedWeights : TLanes.Load(weight + i);
             var loss = op.Invoke<TLanes, TVector>(TLanes.Load(x + i), TLanes.Load(y + i), w, out var g);
             TLanes.Store(TLanes.Multiply(g, scale), gradient + i);
             total += TLanes.SumAcrossWidened(loss);

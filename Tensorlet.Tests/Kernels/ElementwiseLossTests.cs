@@ -18,18 +18,22 @@ public sealed class ElementwiseLossTests
 {
     private const float GradScale = 0.37f;
 
-    /// <summary>Each loss with its parameters (none for MSE and L1): β for smooth L1 (0 is L1 but for the gradient at 0), δ for Huber, with or without a positive weight for BCE.</summary>
-    private static readonly (ElementwiseLossKind Kind, float Parameter, bool Weighted)[] Cases =
+    /// <summary>
+    /// Each loss with its parameters (none for MSE and L1): β for smooth L1 (0 is L1 but for the gradient at 0), δ for
+    /// Huber; for BCE, no positive weight, one per column of <see cref="Columns"/>, or one for every element.
+    /// </summary>
+    private static readonly (ElementwiseLossKind Kind, float Parameter, int Weights)[] Cases =
     [
-        (ElementwiseLossKind.Mse, 0f, false),
-        (ElementwiseLossKind.L1, 0f, false),
-        (ElementwiseLossKind.SmoothL1, 1f, false),
-        (ElementwiseLossKind.SmoothL1, 0.5f, false),
-        (ElementwiseLossKind.SmoothL1, 0f, false),
-        (ElementwiseLossKind.Huber, 1f, false),
-        (ElementwiseLossKind.Huber, 0.5f, false),
-        (ElementwiseLossKind.BceWithLogits, 0f, false),
-        (ElementwiseLossKind.BceWithLogits, 0f, true),
+        (ElementwiseLossKind.Mse, 0f, 0),
+        (ElementwiseLossKind.L1, 0f, 0),
+        (ElementwiseLossKind.SmoothL1, 1f, 0),
+        (ElementwiseLossKind.SmoothL1, 0.5f, 0),
+        (ElementwiseLossKind.SmoothL1, 0f, 0),
+        (ElementwiseLossKind.Huber, 1f, 0),
+        (ElementwiseLossKind.Huber, 0.5f, 0),
+        (ElementwiseLossKind.BceWithLogits, 0f, 0),
+        (ElementwiseLossKind.BceWithLogits, 0f, Columns),
+        (ElementwiseLossKind.BceWithLogits, 0f, 1),
     ];
 
     // Rows of the positive weight: 7 columns, so rows start at every offset of a register.
@@ -38,19 +42,21 @@ public sealed class ElementwiseLossTests
     private static IEnumerable<TestCaseData> DevicesAndCases() =>
         from device in TestDevices.All
         from c in Cases
-        select new TestCaseData(device, c.Kind.ToString(), c.Parameter, c.Weighted).SetArgDisplayNames(device, c.Kind.ToString(), $"p={c.Parameter}", c.Weighted ? "pos_weight" : "-");
+        select new TestCaseData(device, c.Kind.ToString(), c.Parameter, c.Weights).SetArgDisplayNames(device, c.Kind.ToString(), $"p={c.Parameter}", WeightsName(c.Weights));
 
     private static IEnumerable<TestCaseData> AllCases() =>
-        Cases.Select(c => new TestCaseData(c.Kind.ToString(), c.Parameter, c.Weighted).SetArgDisplayNames(c.Kind.ToString(), $"p={c.Parameter}", c.Weighted ? "pos_weight" : "-"));
+        Cases.Select(c => new TestCaseData(c.Kind.ToString(), c.Parameter, c.Weights).SetArgDisplayNames(c.Kind.ToString(), $"p={c.Parameter}", WeightsName(c.Weights)));
+
+    private static string WeightsName(int weights) => weights == 0 ? "-" : $"pos_weight[{weights}]";
 
     [TestCaseSource(nameof(DevicesAndCases))]
-    public void MatchesTheReferenceOnEveryDevice(string deviceName, string loss, float parameter, bool weighted)
+    public void MatchesTheReferenceOnEveryDevice(string deviceName, string loss, float parameter, int weights)
     {
         var kind = Enum.Parse<ElementwiseLossKind>(loss);
         var device = TestDevices.Get(deviceName);
         foreach (int n in Lengths(deviceName).Select(n => n * Columns))
         {
-            var (x, y, w) = Data(kind, parameter, weighted, n, seed: n);
+            var (x, y, w) = Data(kind, parameter, weights, n, seed: n);
             using var xT = device.FromArray(x, n);
             using var yT = device.FromArray(y, n);
             using var wT = w is null ? null : device.FromArray(w, w.Length);
@@ -85,12 +91,12 @@ public sealed class ElementwiseLossTests
     public void CpuLoopMatchesTheReferenceAtEveryWidth(string name)
     {
         var width = TestWidths.Supported(name);
-        foreach (var (kind, parameter, weighted) in Cases)
+        foreach (var (kind, parameter, weights) in Cases)
         {
             foreach (int n in new[] { 1, 3, 4, 7, 8, 15, 16, 17, 33, 100, 70_001 })
             {
-                int length = weighted ? n * Columns : n;
-                var (x, y, w) = Data(kind, parameter, weighted, length, seed: 500 + n);
+                int length = weights == Columns ? n * Columns : n;
+                var (x, y, w) = Data(kind, parameter, weights, length, seed: 500 + n);
                 foreach (int threads in new[] { 1, 2 })
                 {
                     var g = new float[length];
@@ -104,14 +110,14 @@ public sealed class ElementwiseLossTests
     }
 
     [TestCaseSource(nameof(AllCases))]
-    public void ReferenceGradientMatchesCentralDifferences(string loss, float parameter, bool weighted)
+    public void ReferenceGradientMatchesCentralDifferences(string loss, float parameter, int weights)
     {
         var kind = Enum.Parse<ElementwiseLossKind>(loss);
         const double h = 1e-6;
-        var (xf, yf, wf) = Data(kind, parameter, weighted, 40 * Columns, seed: 9);
+        var (xf, yf, wf) = Data(kind, parameter, weights, 40 * Columns, seed: 9);
         for (int i = 0; i < xf.Length; i++)
         {
-            double x = xf[i], y = yf[i], p = wf is null ? 1 : wf[i % Columns];
+            double x = xf[i], y = yf[i], p = wf is null ? 1 : wf[i % wf.Length];
             double d = x - y;
             if (Math.Abs(x) > 50 || Math.Abs(d) < 1e-3 || Math.Abs(Math.Abs(d) - parameter) < 1e-3)
             {
@@ -185,12 +191,12 @@ public sealed class ElementwiseLossTests
     };
 
     /// <summary>
-    /// Predictions, targets in [0, 1] and positive weights (Columns of them, or null). For L1, smooth L1 and Huber, every
+    /// Predictions, targets in [0, 1] and positive weights (<paramref name="weights"/> of them, or null for none). For L1, smooth L1 and Huber, every
     /// third element sits at a kink or a hair either side (d = 0, ±β, ±β·(1 ± 2⁻⁸), exact in float), the rest spread
     /// over |d| ≤ 3. For BCE, every third logit is one of ±1e30, ±100, ±88, ±20 and 0, the rest in [−10, 10]; every
     /// fifth target is 0 or 1.
     /// </summary>
-    private static (float[] X, float[] Y, float[]? W) Data(ElementwiseLossKind kind, float parameter, bool weighted, int n, int seed)
+    private static (float[] X, float[] Y, float[]? W) Data(ElementwiseLossKind kind, float parameter, int weights, int n, int seed)
     {
         var random = new Random(seed);
         var x = new float[n];
@@ -216,7 +222,7 @@ public sealed class ElementwiseLossTests
             }
         }
 
-        float[]? w = weighted ? [.. Enumerable.Range(0, Columns).Select(_ => 0.2f + (random.NextSingle() * 4f))] : null;
+        float[]? w = weights > 0 ? [.. Enumerable.Range(0, weights).Select(_ => 0.2f + (random.NextSingle() * 4f))] : null;
         return (x, y, w);
     }
 }

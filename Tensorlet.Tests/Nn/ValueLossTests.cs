@@ -23,6 +23,7 @@ public sealed class ValueLossTests
         ["huber.delta0.5"] = ("reg", (r, _) => new HuberLoss(r, delta: 0.5f)),
         ["bce"] = ("bce", (r, _) => new BceWithLogitsLoss(r)),
         ["bce.pos_weight"] = ("bce", (r, w) => new BceWithLogitsLoss(r, w)),
+        ["bce.pos_weight1"] = ("bce", (r, w) => new BceWithLogitsLoss(r, w)),
         ["bce_rows"] = ("bce_rows", (r, _) => new BceWithLogitsLoss(r)),
         ["bce_rows.pos_weight"] = ("bce_rows", (r, w) => new BceWithLogitsLoss(r, w)),
     };
@@ -41,7 +42,8 @@ public sealed class ValueLossTests
         int[] shape = [.. fixture[$"{inputs}.x"].Shape];
         using var x = device.FromArray(fixture[$"{inputs}.x"].Data, shape);
         using var y = device.FromArray(fixture[$"{inputs}.y"].Data, shape);
-        using var posWeight = device.FromArray(fixture["bce.pos_weight"].Data, 3);
+        string weightName = name == "bce.pos_weight1" ? name : "bce.pos_weight";
+        using var posWeight = device.FromArray(fixture[weightName].Data, [.. fixture[weightName].Shape]);
         foreach (var reduction in new[] { Reduction.Mean, Reduction.Sum })
         {
             string r = reduction == Reduction.Mean ? "mean" : "sum";
@@ -94,8 +96,8 @@ public sealed class ValueLossTests
     [TestCase(new[] { 2 }, "[2]")]
     [TestCase(new[] { 4 }, "[4]")]
     [TestCase(new[] { 12 }, "[12]")]
-    [TestCase(new[] { 1 }, "[1]")]
     [TestCase(new[] { 3, 1 }, "[3, 1]")]
+    [TestCase(new[] { 1, 2 }, "[1, 2]")]
     public void APosWeightNotShapedOnePerClassIsRefusedInOneLineAndLosesNothing(int[] shape, string shapeText)
     {
         var device = TestDevices.Get("cpu");
@@ -105,7 +107,7 @@ public sealed class ValueLossTests
         using var y = device.FromArray([1f, 0f, 0.5f, 1f, 0.25f, 0f, 1f, 1f, 0f, 0.75f, 0f, 1f], 2, 2, 3);
         using var loss = new BceWithLogitsLoss(posWeight: bad);
         var error = Assert.Throws<ArgumentException>(() => loss.Forward(x, y))!;
-        Assert.That(error.Message, Does.StartWith($"BCE-with-logits loss needs a pos_weight of one value per class, shaped [3] for the prediction [2, 2, 3] (one weight for every class is a [3] tensor of it); got {shapeText}."));
+        Assert.That(error.Message, Does.StartWith($"BCE-with-logits loss needs a pos_weight of one value per class, shaped [3] for the prediction [2, 2, 3], or one value for every class, shaped [1]; got {shapeText}."));
         Assert.That(error.Message, Does.Not.Contain('\n'));
 
         using var accepted = new BceWithLogitsLoss(posWeight: good);
