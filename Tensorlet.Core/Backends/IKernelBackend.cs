@@ -287,6 +287,19 @@ internal interface IKernelBackend : IDisposable
     void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry);
 
     /// <summary>
+    /// columns [N·H_out·W_out, C·kH·kW] = the unfold (im2col) of x [N, C, H, W] for a 2-d convolution of
+    /// <paramref name="geometry"/>: row (n·H_out + s)·W_out + t, column (c·kH + i)·kW + j is
+    /// x[n, c, s·strideH − top + i·dilationH, t·strideW − left + j·dilationW], 0 outside x. columns is not x.
+    /// </summary>
+    void Unfold2d(Tensor x, Tensor columns, Conv2dGeometry geometry);
+
+    /// <summary>
+    /// x [N, C, H, W] = the fold (col2im) of columns [N·H_out·W_out, C·kH·kW], the adjoint of <see cref="Unfold2d"/>: each
+    /// element of x is written with the sum of the columns' elements the unfold reads from it (0 for none). x is not columns.
+    /// </summary>
+    void Fold2d(Tensor columns, Tensor x, Conv2dGeometry geometry);
+
+    /// <summary>
     /// y [N, C·m, L_out] = bias + the depthwise convolution of x [N, C, L] by weight [C·m, 1, k] (<paramref name="geometry"/>):
     /// y[n, o, t] = bias[o] + Σ_i weight[o, 0, i]·x[n, o/m, t·stride − left + i·dilation], the taps outside x zero; no bias
     /// when <paramref name="bias"/> is null. y is none of the inputs.

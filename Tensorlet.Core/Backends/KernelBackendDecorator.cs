@@ -419,6 +419,22 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public void Unfold2d(Tensor x, Tensor columns, Conv2dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.Unfold2d(x, columns, geometry);
+        End(nameof(Unfold2d), mark);
+    }
+
+    /// <inheritdoc/>
+    public void Fold2d(Tensor columns, Tensor x, Conv2dGeometry geometry)
+    {
+        var mark = Begin();
+        Inner.Fold2d(columns, x, geometry);
+        End(nameof(Fold2d), mark);
+    }
+
+    /// <inheritdoc/>
     public void DepthwiseConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor y, DepthwiseConv1dGeometry geometry)
     {
         var mark = Begin();

@@ -764,6 +764,35 @@ public static class Ops
     }
 
     /// <summary>
+    /// columns = the unfold (im2col) of x [N, C, H, W] for a 2-d convolution over <paramref name="window"/>
+    /// (torch.nn.functional.unfold, laid out by rows): columns is [N·H_out·W_out, C·kH·kW], row (n·H_out + s)·W_out + t,
+    /// column (c·kH + i)·kW + j holding x[n, c, s·strideH − top + i·dilationH, t·strideW − left + j·dilationW], 0 where
+    /// that position is padding; H_out and W_out as <see cref="Unfold1d"/>'s L_out on each axis.
+    /// </summary>
+    /// <exception cref="ArgumentException">x is not [N, C, H, W], the kernel does not fit (H_out or W_out &lt; 1), columns is not [N·H_out·W_out, C·kH·kW], or columns shares x's buffer.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A kernel size, stride or dilation is below 1, or a padding below 0.</exception>
+    internal static void Unfold2d(Tensor x, Tensor columns, Conv2dWindow window)
+    {
+        var device = SameDevice(nameof(Unfold2d), x, columns);
+        var geometry = CheckUnfold2d(nameof(Unfold2d), x, columns, window);
+        device.Backend.Unfold2d(x, columns, geometry);
+    }
+
+    /// <summary>
+    /// x [N, C, H, W] = the fold (col2im) of columns [N·H_out·W_out, C·kH·kW], the adjoint of <see cref="Unfold2d"/> (the
+    /// input gradient of a 2-d convolution from the gradient of its unfolded input): each element of x is written with
+    /// the sum of the columns' elements that <see cref="Unfold2d"/> reads from it, 0 where none does.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="Unfold2d"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">As <see cref="Unfold2d"/>.</exception>
+    internal static void Fold2d(Tensor columns, Tensor x, Conv2dWindow window)
+    {
+        var device = SameDevice(nameof(Fold2d), columns, x);
+        var geometry = CheckUnfold2d(nameof(Fold2d), x, columns, window);
+        device.Backend.Fold2d(columns, x, geometry);
+    }
+
+    /// <summary>
     /// y [N, C·m, L_out] = the depthwise 1-d convolution of x [N, C, L] (nn.Conv1d with groups = C) by weight [C·m, 1, k],
     /// plus bias [C·m] when given: y[n, o, t] = bias[o] + Σ_i weight[o, 0, i]·x[n, ⌊o/m⌋, t·stride − left + i·dilation],
     /// the taps outside x being zero padding (<paramref name="paddingLeft"/> positions before x and
@@ -1151,6 +1180,36 @@ public static class Ops
         }
 
         return new Conv1dGeometry(x.Shape[0], x.Shape[1], x.Shape[2], kernelSize, stride, paddingLeft, paddingRight, dilation);
+    }
+
+    /// <summary>The geometry of an unfold of x [N, C, H, W] into columns [N·H_out·W_out, C·kH·kW], after checking both shapes, the sizes and that the two buffers differ.</summary>
+    private static Conv2dGeometry CheckUnfold2d(string op, Tensor x, Tensor columns, Conv2dWindow window)
+    {
+        window.CheckSizes();
+        if (x.Rank != 4)
+        {
+            throw new ArgumentException($"{op} takes x [N, C, H, W]; got {x.ShapeText}.", nameof(x));
+        }
+
+        long outHeight = window.OutputHeightOf(x.Shape[2]), outWidth = window.OutputWidthOf(x.Shape[3]);
+        if (outHeight < 1 || outWidth < 1)
+        {
+            throw new ArgumentException($"{op}: a kernel of {window.KernelHeight}×{window.KernelWidth} at dilation ({window.DilationHeight}, {window.DilationWidth}) spans {((long)window.DilationHeight * (window.KernelHeight - 1)) + 1}×{((long)window.DilationWidth * (window.KernelWidth - 1)) + 1} positions, more than x {x.ShapeText} has with padding ({window.PaddingTop}, {window.PaddingBottom}, {window.PaddingLeft}, {window.PaddingRight}) (top, bottom, left, right).", nameof(x));
+        }
+
+        // In Int128: with huge paddings, N·H_out·W_out and C·kH·kW need not fit in a long, and then no columns tensor matches.
+        Int128 rows = (Int128)x.Shape[0] * outHeight * outWidth, width = (long)x.Shape[1] * window.KernelHeight * window.KernelWidth;
+        if (columns.Rank != 2 || columns.Rows != rows || columns.Columns != width)
+        {
+            throw new ArgumentException($"{op} shape mismatch: columns {columns.ShapeText} must be [N·H_out·W_out, C·kH·kW] = [{rows}, {width}] for x {x.ShapeText}.", nameof(columns));
+        }
+
+        if (ReferenceEquals(x.Storage, columns.Storage))
+        {
+            throw new ArgumentException($"{op}: x {x.ShapeText} and columns {columns.ShapeText} must be separate buffers.", nameof(columns));
+        }
+
+        return new Conv2dGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], window);
     }
 
     private static void SameLength(string op, Tensor a, Tensor b)

@@ -9,14 +9,20 @@ namespace Tensorlet.Kernels.Reference;
 internal static class ReferenceUnfold
 {
     /// <summary>columns [N·L_out, C·k] = unfold(x [N, C, L]), 0 at padded positions.</summary>
-    public static void Unfold(Conv1dGeometry g, double[] x, double[] columns)
-        => ForEachTap(g, (column, position) => columns[column] = position < 0 ? 0 : x[position]);
+    public static void Unfold(Conv1dGeometry g, double[] x, double[] columns) => Unfold(tap => ForEachTap(g, tap), x, columns);
 
     /// <summary>x [N, C, L] = fold(columns [N·L_out, C·k]): x is zeroed, then every element of columns inside x is added where the unfold read it.</summary>
-    public static void Fold(Conv1dGeometry g, double[] columns, double[] x)
+    public static void Fold(Conv1dGeometry g, double[] columns, double[] x) => Fold(tap => ForEachTap(g, tap), columns, x);
+
+    /// <summary>columns[i] = x[p] for every tap (i, p) that <paramref name="forEachTap"/> walks, 0 where p is −1 (padding): the unfold of any number of spatial axes.</summary>
+    public static void Unfold(Action<Action<int, int>> forEachTap, double[] x, double[] columns)
+        => forEachTap((column, position) => columns[column] = position < 0 ? 0 : x[position]);
+
+    /// <summary>x is zeroed, then x[p] += columns[i] for every tap (i, p) that <paramref name="forEachTap"/> walks with p ≥ 0: the fold of any number of spatial axes.</summary>
+    public static void Fold(Action<Action<int, int>> forEachTap, double[] columns, double[] x)
     {
         Array.Clear(x);
-        ForEachTap(g, (column, position) =>
+        forEachTap((column, position) =>
         {
             if (position >= 0)
             {

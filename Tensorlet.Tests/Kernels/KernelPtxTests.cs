@@ -79,6 +79,8 @@ public sealed partial class KernelPtxTests
             $"{nameof(BatchNormKernels)}.{nameof(BatchNormKernels.InputGradient)}",
             $"{nameof(UnfoldKernels)}.{nameof(UnfoldKernels.Unfold)}",
             $"{nameof(UnfoldKernels)}.{nameof(UnfoldKernels.Fold)}",
+            $"{nameof(Unfold2dKernels)}.{nameof(Unfold2dKernels.Unfold)}",
+            $"{nameof(Unfold2dKernels)}.{nameof(Unfold2dKernels.Fold)}",
             $"{nameof(DepthwiseConv1dKernels)}.{nameof(DepthwiseConv1dKernels.Forward)}",
             $"{nameof(DepthwiseConv1dKernels)}.{nameof(DepthwiseConv1dKernels.BackwardInput)}",
             $"{nameof(DepthwiseConv1dKernels)}.{nameof(DepthwiseConv1dKernels.BackwardWeightPartial)}",

@@ -74,6 +74,10 @@ internal sealed partial class CpuBackend
 
     public void Fold1d(Tensor columns, Tensor x, Conv1dGeometry geometry) => CpuUnfold.Fold(columns.ReadSpan, x.Span, geometry, Threads);
 
+    public void Unfold2d(Tensor x, Tensor columns, Conv2dGeometry geometry) => CpuUnfold2d.Unfold(x.ReadSpan, columns.Span, geometry, Threads);
+
+    public void Fold2d(Tensor columns, Tensor x, Conv2dGeometry geometry) => CpuUnfold2d.Fold(columns.ReadSpan, x.Span, geometry, Threads);
+
     public void DepthwiseConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor y, DepthwiseConv1dGeometry geometry)
         => CpuDepthwiseConv1d.Forward(x.ReadSpan, weight.ReadSpan, bias is null ? default : bias.ReadSpan, y.Span, geometry, Threads, Plan.Width);
 

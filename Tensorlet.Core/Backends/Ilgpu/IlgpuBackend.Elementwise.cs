@@ -297,6 +297,22 @@ internal sealed partial class IlgpuBackend
         }
     }
 
+    public void Unfold2d(Tensor x, Tensor columns, Conv2dGeometry geometry)
+    {
+        if (columns.Length > 0)
+        {
+            Elementwise.Unfold2d(Extent(columns.Length), x.View, columns.View, geometry);
+        }
+    }
+
+    public void Fold2d(Tensor columns, Tensor x, Conv2dGeometry geometry)
+    {
+        if (x.Length > 0)
+        {
+            Elementwise.Fold2d(Extent(x.Length), columns.View, x.View, geometry);
+        }
+    }
+
     public void DepthwiseConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor y, DepthwiseConv1dGeometry geometry)
     {
         if (y.Length > 0)

@@ -50,6 +50,8 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RMSpropCoefficients>? rmsprop;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? unfold;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>? fold;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv2dGeometry>? unfold2d;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, Conv2dGeometry>? fold2d;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>? depthwiseConv1d;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>? depthwiseConv1dBackwardInput;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, DepthwiseConv1dGeometry, int, int, int>? depthwiseConv1dBackwardWeightPartial;
@@ -181,6 +183,12 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry> Fold
         => fold ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Conv1dGeometry>(UnfoldKernels.Fold);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, Conv2dGeometry> Unfold2d
+        => unfold2d ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Conv2dGeometry>(Unfold2dKernels.Unfold);
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, Conv2dGeometry> Fold2d
+        => fold2d ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Conv2dGeometry>(Unfold2dKernels.Fold);
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry> DepthwiseConv1d
         => depthwiseConv1d ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry>(DepthwiseConv1dKernels.Forward);
