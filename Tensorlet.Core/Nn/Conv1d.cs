@@ -30,36 +30,23 @@ namespace Tensorlet.Nn;
 /// </summary>
 public sealed class Conv1d : Module
 {
-    private readonly Workspace columns = new();
-    private readonly Workspace outputRows = new();
     private readonly Workspace output = new();
-    private readonly Workspace gradientRows = new();
-    private readonly Workspace columnsGradient = new();
     private readonly Workspace inputGradient = new();
     private readonly Workspace depthwiseOutputAlternate = new();
     private readonly Workspace depthwiseGradientAlternate = new();
-    private readonly ShapeView inputRows = new();
     private readonly ShapeView groupedShaped = new();
-    private readonly ShapeView foldedOutput = new();
     private readonly ShapeView outputShaped = new();
-    private readonly ShapeView gradientRowsView = new();
     private readonly ShapeView gradientShaped = new();
     private readonly ShapeView foldedGradient = new();
     private readonly ShapeView inputGradientShaped = new();
     private readonly ShapeView alternateOutputShaped = new();
     private readonly ShapeView alternateGradientShaped = new();
-    private readonly RecentViews<Tensor[]> columnGroups = new();
-    private readonly RecentViews<Tensor[]> rowGroups = new();
-    private readonly RecentViews<Tensor[]> gradientGroups = new();
-    private readonly RecentViews<Tensor[]> columnGradientGroups = new();
-    private readonly RecentViews<Tensor[]> parameterGroups = new();
-    private readonly BatchFirstRows groupOrder = new();
     private readonly bool hasBias;
     private readonly ModePadding? modePadding;
+    private readonly UnfoldedConvolution unfolded;
     private Parameter? weight;
     private Parameter? bias;
     private Tensor? savedInput;
-    private Tensor? savedColumns;
     private Tensor? savedSource;
 
     /// <summary>Creates the layer; its parameters are made when the root module is built.</summary>
@@ -93,19 +80,8 @@ public sealed class Conv1d : Module
         Conv1dGeometry.AtLeast(outChannels, 1, nameof(outChannels));
         Conv1dGeometry.CheckSizes(kernelSize, stride, padding.Amount, dilation);
         Conv1dGeometry.AtLeast(groups, 1, nameof(groups));
-        if (padding.IsSame && stride != 1)
-        {
-            // As torch.nn.Conv1d: "padding='same' is not supported for strided convolutions".
-            throw new ArgumentException($"A Conv1d's padding 'same' needs stride 1 (PyTorch does not support it for strided convolutions); got stride {stride}.", nameof(padding));
-        }
-
-        if (inChannels % groups != 0 || outChannels % groups != 0)
-        {
-            // As torch.nn.Conv1d, which says "in_channels must be divisible by groups" (or out_channels).
-            string which = inChannels % groups != 0 ? outChannels % groups != 0 ? "neither is" : "inChannels is not" : "outChannels is not";
-            throw new ArgumentException($"A Conv1d's inChannels ({inChannels}) and outChannels ({outChannels}) must both be divisible by groups ({groups}); {which}.", nameof(groups));
-        }
-
+        UnfoldedConvolution.CheckSame(nameof(Conv1d), padding.IsSame, stride != 1, stride.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        UnfoldedConvolution.CheckGroups(nameof(Conv1d), inChannels, outChannels, groups);
         if (!Enum.IsDefined(paddingMode))
         {
             throw new ArgumentOutOfRangeException(nameof(paddingMode), $"A Conv1d's paddingMode must be Zeros, Reflect, Replicate or Circular; got {(int)paddingMode}.");
@@ -128,6 +104,7 @@ public sealed class Conv1d : Module
         PaddingMode = paddingMode;
         hasBias = bias;
         modePadding = paddingMode == PaddingMode.Zeros ? null : new ModePadding(paddingMode, PaddingLeft, PaddingRight);
+        unfolded = new UnfoldedConvolution(groups);
     }
 
     /// <summary>
@@ -224,33 +201,15 @@ public sealed class Conv1d : Module
             return ForwardDepthwise(input, n, (int)outLength);
         }
 
-        int groupRows = n * (int)outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
+        int groupIn = InChannels / Groups;
         var source = modePadding?.Forward(input) ?? input;
         int sourceLength = source.Shape[2];
         var (left, right) = UnfoldPadding;
-        var grouped = Reorders(n) ? groupOrder.InputToTimeMajor(inputRows.Matrix(source, n * Groups, groupIn * sourceLength), Groups, n) : source;
-        var x = columns.Get(device, Groups * groupRows, groupIn * KernelSize);
+        var grouped = unfolded.GroupMajorInput(source, n, groupIn * sourceLength);
+        var x = unfolded.Columns(device, n * (int)outLength, groupIn * KernelSize);
         Ops.Unfold1d(groupedShaped.Reshaped(grouped, Groups * n, groupIn, sourceLength), x, KernelSize, Stride, left, right, Dilation);
-        var rows = outputRows.Get(device, Groups * groupRows, groupOut);
-        var xGroups = GroupsOf(x, groupRows, columnGroups);
-        var rowsGroups = GroupsOf(rows, groupRows, rowGroups);
-        var weightGroups = GroupsOf(Weight.Value, groupOut, parameterGroups);
-        var biasGroups = Bias is { } b ? GroupsOf(b.Value, groupOut, parameterGroups) : null;
-        for (int g = 0; g < Groups; g++)
-        {
-            Ops.Gemm(xGroups[g], false, weightGroups[g], true, rowsGroups[g]);
-            if (biasGroups is not null)
-            {
-                Ops.AddBias(rowsGroups[g], biasGroups[g]);
-            }
-        }
-
-        // The product's rows [G·N·L_out, C_out/G] laid out as [G·N, C_out/G, L_out], then batch-major as [N, C_out, L_out].
-        var laidOut = output.Get(device, Groups * n, groupOut * (int)outLength);
-        Ops.Fold1d(rows, foldedOutput.Reshaped(laidOut, Groups * n, groupOut, (int)outLength), 1, 1, 0, 0, 1);
-        var y = Reorders(n) ? groupOrder.OutputToBatchFirst(laidOut) : laidOut;
+        var y = unfolded.Multiply(x, Weight.Value, Bias?.Value, n, (int)outLength);
         savedInput = input;
-        savedColumns = x;
         return LastOutput = outputShaped.Reshaped(y, n, OutChannels, (int)outLength);
     }
 
@@ -267,35 +226,12 @@ public sealed class Conv1d : Module
             return BackwardDepthwise(gradientShaped.Reshaped(outputGradient, n, OutChannels, outLength), device, n, sourceLength);
         }
 
-        int groupRows = n * outLength, groupIn = InChannels / Groups, groupOut = OutChannels / Groups;
-        var dy = Reorders(n) ? groupOrder.OutputGradientToTimeMajor(gradientRowsView.Matrix(outputGradient, n * Groups, groupOut * outLength)) : outputGradient;
-        var dyRows = gradientRows.Get(device, Groups * groupRows, groupOut);
-        Ops.Unfold1d(gradientShaped.Reshaped(dy, Groups * n, groupOut, outLength), dyRows, 1, 1, 0, 0, 1);
-        var dyGroups = GroupsOf(dyRows, groupRows, gradientGroups);
-        var xGroups = GroupsOf(savedColumns!, groupRows, columnGroups);
-        var weightGradients = GroupsOf(Weight.Gradient, groupOut, parameterGroups);
-        var biasGradients = Bias is { } b ? GroupsOf(b.Gradient, groupOut, parameterGroups) : null;
-        for (int g = 0; g < Groups; g++)
-        {
-            Ops.Gemm(dyGroups[g], true, xGroups[g], false, weightGradients[g], 1f, 1f);
-            if (biasGradients is not null)
-            {
-                Ops.SumColumns(dyGroups[g], biasGradients[g], accumulate: true);
-            }
-        }
-
-        var dColumns = columnsGradient.Get(device, Groups * groupRows, groupIn * KernelSize);
-        var dColumnGroups = GroupsOf(dColumns, groupRows, columnGradientGroups);
-        var weightGroups = GroupsOf(Weight.Value, groupOut, parameterGroups);
-        for (int g = 0; g < Groups; g++)
-        {
-            Ops.Gemm(dyGroups[g], false, weightGroups[g], false, dColumnGroups[g]);
-        }
-
-        var folded = inputGradient.Get(device, Groups * n, groupIn * sourceLength);
+        int groupIn = InChannels / Groups;
+        var dColumns = unfolded.ColumnsGradient(outputGradient, Weight, Bias, n, outLength);
+        var folded = unfolded.InputGradient(device, n, groupIn * sourceLength);
         var (left, right) = UnfoldPadding;
         Ops.Fold1d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, sourceLength), KernelSize, Stride, left, right, Dilation);
-        var dx = inputGradientShaped.Reshaped(Reorders(n) ? groupOrder.InputGradientToBatchFirst(folded) : folded, n, InChannels, sourceLength);
+        var dx = inputGradientShaped.Reshaped(unfolded.InputGradientToBatchFirst(folded, n), n, InChannels, sourceLength);
         return modePadding?.Backward(dx) ?? dx;
     }
 
@@ -314,15 +250,11 @@ public sealed class Conv1d : Module
     /// <inheritdoc/>
     protected override void DisposeBuffers()
     {
-        columns.Dispose();
-        outputRows.Dispose();
+        unfolded.Dispose();
         output.Dispose();
-        gradientRows.Dispose();
-        columnsGradient.Dispose();
         inputGradient.Dispose();
         depthwiseOutputAlternate.Dispose();
         depthwiseGradientAlternate.Dispose();
-        groupOrder.Dispose();
         modePadding?.Dispose();
     }
 
@@ -361,15 +293,8 @@ public sealed class Conv1d : Module
         return modePadding?.Backward(dx) ?? dx;
     }
 
-    // Whether the groups' rows are reordered: with one group, or one sample, batch-major [N, G, ...] is group-major
-    // [G, N, ...]. The reordering is a batch-first recurrent module's, with the G groups as its T steps and N as its B.
-    private bool Reorders(int n) => Groups > 1 && n > 1;
-
     // The zeros the unfold adds: the padding, or none where a padding mode has padded the input already.
     private (int Left, int Right) UnfoldPadding => modePadding is null ? (PaddingLeft, PaddingRight) : (0, 0);
-
-    // Group g's rows [g·rowsPerGroup, (g + 1)·rowsPerGroup) of `all`, for each g (one view of all of it with one group).
-    private Tensor[] GroupsOf(Tensor all, int rowsPerGroup, RecentViews<Tensor[]> cache) => StepViews.Of(all, Groups, rowsPerGroup, cache);
 
     // Before anything is allocated, in long: L_out first, so that N·L_out and the products after it cannot overflow (the
     // output's size in Int128: a depthwise layer, which needs no GEMM, may reach it with N·L_out past an int). The GEMM's
