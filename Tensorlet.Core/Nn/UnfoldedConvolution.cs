@@ -2,7 +2,7 @@ namespace Tensorlet.Nn;
 
 /// <summary>
 /// What a convolution run by unfolding (im2col) does that does not depend on its spatial axes, shared by
-/// <see cref="Conv1d"/> and any convolution of more axes: with S input positions (L, or H·W) and P output positions (L_out, or
+/// <see cref="Conv1d"/> and <see cref="Conv2d"/>: with S input positions (L, or H·W) and P output positions (L_out, or
 /// H_out·W_out), the input [N, C_in, S] is put group-major, [G·N, C_in/G·S] (<see cref="GroupMajorInput"/>: a gather
 /// of whole rows, left out when G or N is 1); the layer unfolds it into <see cref="Columns"/>, G blocks of rows
 /// [N·P, C_in/G·K] (K the kernel's taps), one per group; <see cref="Multiply"/> takes each group's block by its C_out/G

@@ -164,6 +164,26 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
     }
 
+    [TestCase(1, 1)]
+    [TestCase(2, 1)]
+    [TestCase(2, 2)]
+    public void AConv2dBeforeFlattenAndLinearTrainsWithoutAllocatingOnCpu(int threads, int groups)
+    {
+        // [batch, 4, 12, 12] → Conv2d(4, 8, 3, padding 1) → [batch, 8, 12, 12]: unfolded rows [4608, 36] at batch 32,
+        // enough for two threads in the unfold and the fold; then Flatten's view and a Linear on [batch, 1152]. With 2
+        // groups, the rows put group-major and back, and a GEMM per group.
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(6);
+        const int examples = 32;
+        var inputs = Enumerable.Range(0, examples * 4 * 12 * 12).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var targets = Enumerable.Range(0, examples * 4).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var source = new TensorBatchSource<float, float>(inputs, [4, 12, 12], targets, [4]);
+        using var model = new Sequential(new Conv2d(4, 8, 3, padding: 1, groups: groups), new Relu(), new Flatten(), new Linear(8 * 12 * 12, 4));
+        model.Build(device, seed: 1);
+        using var loss = new MseLoss();
+        Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
+    }
+
     [TestCase(1, "max")]
     [TestCase(2, "max")]
     [TestCase(2, "global avg")]

@@ -431,41 +431,9 @@ public sealed class ModuleGradientTests
             reference.Randomize(10, ("0.bias", outChannels));
         }
 
-        RoundToFloat(reference);
-        var target = Enumerable.Range(0, n * outFeatures).Select(i => (double)(float)Math.Sin(i)).ToArray();
-        (double Loss, Dictionary<string, double[]> Grads) Run()
-        {
-            var x = reference.Parameters["x"];
-            var h = reference.Conv1d("0", x, g, outChannels, groups, mode);
-            var a = ReferenceModules.Activate(Activation.Tanh, h);
-            var (loss, dp) = ReferenceModules.Mse(reference.Linear("3", a, n, flat, outFeatures), target, sum: false);
-            var grads = new Dictionary<string, double[]>();
-            var da = reference.LinearBackward("3", a, dp, n, flat, outFeatures, grads);
-            var dh = ReferenceModules.ActivateBackward(Activation.Tanh, h, a, da);
-            grads["x"] = reference.Conv1dBackward("0", x, dh, g, outChannels, grads, groups, mode);
-            return (loss, grads);
-        }
-
-        var analytic = Run().Grads;
-        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
-
         using var model = new Sequential(new Conv1d(inChannels, outChannels, k, stride, padding, dilation, bias, groups, mode), new Tanh(), new Flatten(), new Linear(flat, outFeatures));
-        model.Build(device);
-        Load(model, reference);
-        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), n, inChannels, length);
-        using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), n, outFeatures);
-        using var mse = new MseLoss();
-        foreach (int pass in new[] { 1, 2 })
-        {
-            // The second pass runs in the buffers of the first.
-            model.Parameters.ZeroGradients();
-            double value = mse.Forward(model.Forward(input), expected);
-            var dx = model.Backward(mse.Backward())!;
-            Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5), $"pass {pass}");
-            Assert.That(dx.Shape, Is.EqualTo(new[] { n, inChannels, length }), "dx is shaped as the input");
-            AssertGradients(model, analytic);
-            AssertClose(dx.ToArray(), analytic["x"], "x");
-        }
+        AssertAConvolutionBeforeFlattenAndLinearMatches(
+            device, model, reference, [n, inChannels, length], x => reference.Conv1d("0", x, g, outChannels, groups, mode), (x, dh, grads) => reference.Conv1dBackward("0", x, dh, g, outChannels, grads, groups, mode));
     }
 
     private static IEnumerable<TestCaseData> PoolingCases() =>
@@ -586,6 +554,94 @@ public sealed class ModuleGradientTests
         Array.Copy(dLast, 0, de, (Steps - 1) * Batch * Dim, dLast.Length);
         ReferenceModules.EmbeddingBackward("0", Indices, de, Dim, grads, Vocabulary, paddingIdx);
         return (loss, grads);
+    }
+
+    // name: (C_in, C_out, kernel, stride, padding, dilation, bias, groups), each case non-square: a 3×2 kernel with
+    // stride 2, padding (1, 2) and dilation 2; a stride past the kernel on the height (rows no tap reads, whose dx is
+    // 0) with padding on the height alone and no bias; two groups (C_in 4 → C_out 6) with a different stride and
+    // dilation on each axis; 'same' for a 4×3 kernel dilated on the width (one more zero row below than above).
+    private static readonly Dictionary<string, (int CIn, int COut, Size2d Kernel, Size2d Stride, Conv2dPadding Padding, Size2d Dilation, bool Bias, int Groups)> Convolution2dCases = new()
+    {
+        ["k3x2 s2 p(1,2) d2"] = (3, 4, (3, 2), 2, (1, 2), 2, true, 1),
+        ["k2x3 s(3,1) p(2,0) d(1,2) no bias"] = (2, 3, (2, 3), (3, 1), (2, 0), (1, 2), false, 1),
+        ["k2x3 s(2,1) p1 d(2,1) groups 2"] = (4, 6, (2, 3), (2, 1), 1, (2, 1), true, 2),
+        ["k4x3 same d(1,2)"] = (3, 4, (4, 3), 1, Conv2dPadding.Same, (1, 2), true, 1),
+    };
+
+    private static IEnumerable<TestCaseData> Convolution2dCaseData() =>
+        from device in TestDevices.All
+        from name in Convolution2dCases.Keys
+        select new TestCaseData(device, name);
+
+    // Conv2d → Tanh → Flatten → Linear → MSE on x [2, C_in, 7, 6]: the input, the convolution's weight and bias and the
+    // Linear's parameters, against central differences of the float64 reference, twice (the second pass in the
+    // buffers of the first).
+    [TestCaseSource(nameof(Convolution2dCaseData))]
+    public void AConv2dBeforeFlattenAndLinearMatchesFiniteDifferences(string deviceName, string name)
+    {
+        var device = TestDevices.Get(deviceName);
+        const int n = 2, height = 7, width = 6, outFeatures = 2;
+        var (inChannels, outChannels, kernel, stride, padding, dilation, bias, groups) = Convolution2dCases[name];
+        using var conv = new Conv2d(inChannels, outChannels, kernel, stride, padding, dilation, bias, groups);
+        var g = new Conv2dGeometry(n, inChannels, height, width, new Conv2dWindow(kernel.Height, kernel.Width, stride.Height, stride.Width, conv.PaddingTop, conv.PaddingBottom, conv.PaddingLeft, conv.PaddingRight, dilation.Height, dilation.Width));
+        int flat = outChannels * g.OutputHeight * g.OutputWidth;
+        var reference = new ReferenceModules();
+        reference.Randomize(9, ("0.weight", outChannels * inChannels / groups * kernel.Height * kernel.Width), ("3.weight", outFeatures * flat), ("3.bias", outFeatures), ("x", n * inChannels * height * width));
+        if (bias)
+        {
+            reference.Randomize(10, ("0.bias", outChannels));
+        }
+
+        using var model = new Sequential(new Conv2d(inChannels, outChannels, kernel, stride, padding, dilation, bias, groups), new Tanh(), new Flatten(), new Linear(flat, outFeatures));
+        AssertAConvolutionBeforeFlattenAndLinearMatches(
+            device, model, reference, [n, inChannels, height, width], x => reference.Conv2d("0", x, g, outChannels, groups), (x, dh, grads) => reference.Conv2dBackward("0", x, dh, g, outChannels, grads, groups));
+    }
+
+    // model = Sequential(convolution, Tanh, Flatten, Linear(flat, 2)) → MSE (mean) against sin(i), on x of inputShape,
+    // with the reference's parameters (0.* the convolution's, 3.* the Linear's, x the input): the float64 reference, with
+    // the convolution's forward and backward given, is checked against central differences, then the module on the
+    // device against it, twice (the second pass in the buffers of the first).
+    private static void AssertAConvolutionBeforeFlattenAndLinearMatches(
+        Device device, Sequential model, ReferenceModules reference, int[] inputShape, Func<double[], double[]> convolve, Func<double[], double[], Dictionary<string, double[]>, double[]> convolveBackward)
+    {
+        const int outFeatures = 2;
+        int n = inputShape[0], flat = reference.Parameters["3.weight"].Length / outFeatures;
+        RoundToFloat(reference);
+        var target = Enumerable.Range(0, n * outFeatures).Select(i => (double)(float)Math.Sin(i)).ToArray();
+        (double Loss, Dictionary<string, double[]> Grads) Run()
+        {
+            var x = reference.Parameters["x"];
+            var h = convolve(x);
+            var a = ReferenceModules.Activate(Activation.Tanh, h);
+            var (loss, dp) = ReferenceModules.Mse(reference.Linear("3", a, n, flat, outFeatures), target, sum: false);
+            var grads = new Dictionary<string, double[]>();
+            var da = reference.LinearBackward("3", a, dp, n, flat, outFeatures, grads);
+            var dh = ReferenceModules.ActivateBackward(Activation.Tanh, h, a, da);
+            grads["x"] = convolveBackward(x, dh, grads);
+            return (loss, grads);
+        }
+
+        var analytic = Run().Grads;
+        GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
+
+        model.Build(device);
+        Load(model, reference);
+        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), inputShape);
+        using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), n, outFeatures);
+        using var mse = new MseLoss();
+        foreach (int pass in new[] { 1, 2 })
+        {
+            model.Parameters.ZeroGradients();
+            double value = mse.Forward(model.Forward(input), expected);
+            var dx = model.Backward(mse.Backward())!;
+            double loss = Run().Loss;
+
+            // A float sum over the taps, then over the flattened features: the loss to 1e-5, relative past 1.
+            Assert.That(value, Is.EqualTo(loss).Within(1e-5 * Math.Max(1, loss)), $"pass {pass}");
+            Assert.That(dx.Shape, Is.EqualTo(inputShape), "dx is shaped as the input");
+            AssertGradients(model, analytic);
+            AssertClose(dx.ToArray(), analytic["x"], "x");
+        }
     }
 
     private static void RoundToFloat(ReferenceModules reference)

@@ -23,6 +23,7 @@ public sealed class OtherDeviceInputTests
         ("Embedding", () => new Embedding(5, 3, paddingIdx: 0), [2, 3], 5),
         ("Conv1d", () => new Conv1d(4, 6, 3, padding: 1), [3, 4, 5], 0),
         ("Conv1d groups 2", () => new Conv1d(4, 6, 3, padding: 1, groups: 2), [3, 4, 5], 0),
+        ("Conv2d groups 2", () => new Conv2d(4, 6, (3, 2), padding: 1, groups: 2), [3, 4, 5, 4], 0),
         ("MaxPool1d", () => new MaxPool1d(2), [2, 3, 6], 0),
         ("AvgPool1d", () => new AvgPool1d(3, stride: 2, padding: 1), [2, 3, 6], 0),
         ("AdaptiveMaxPool1d", () => new AdaptiveMaxPool1d(2), [2, 3, 5], 0),

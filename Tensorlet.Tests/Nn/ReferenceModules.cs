@@ -129,27 +129,45 @@ internal sealed class ReferenceModules
     /// <see cref="PaddedSource"/>(p) instead.
     /// </summary>
     public double[] Conv1d(string name, double[] x, Conv1dGeometry g, int outChannels, int groups = 1, PaddingMode mode = PaddingMode.Zeros)
-    {
-        var y = new double[g.Batch * outChannels * g.OutputLength];
-        var b = Parameters.GetValueOrDefault($"{name}.bias");
-        ConvolutionTaps(g, outChannels, groups, mode, (n, o, t, weight, input) =>
-        {
-            int at = (((n * outChannels) + o) * g.OutputLength) + t;
-            y[at] += input < 0 ? (b?[o] ?? 0) : Parameters[$"{name}.weight"][weight] * x[input];
-        });
-        return y;
-    }
+        => Convolve(name, x, g.Batch * outChannels * g.OutputLength, term => ConvolutionTaps(g, outChannels, groups, mode, (n, o, t, weight, input) => term((((n * outChannels) + o) * g.OutputLength) + t, o, weight, input)));
 
     /// <summary>Accumulates dweight and dbias (when the layer has one) of <see cref="Conv1d"/> into <paramref name="grads"/> and returns dx.</summary>
     public double[] Conv1dBackward(string name, double[] x, double[] dy, Conv1dGeometry g, int outChannels, Dictionary<string, double[]> grads, int groups = 1, PaddingMode mode = PaddingMode.Zeros)
+        => ConvolveBackward(name, x, dy, outChannels, grads, term => ConvolutionTaps(g, outChannels, groups, mode, (n, o, t, weight, input) => term((((n * outChannels) + o) * g.OutputLength) + t, o, weight, input)));
+
+    /// <summary>
+    /// nn.Conv2d over x [N, C_in, H, W] with <c>{name}.weight</c> [C_out, C_in/G, kH, kW] and <c>{name}.bias</c> where
+    /// present, in G = <paramref name="groups"/> groups, written by its definition: y[n, o, s, t] = b[o] + Σ_{c, i, j}
+    /// w[o, c, i, j]·x[n, ⌊o/(C_out/G)⌋·C_in/G + c, s·strideH − top + i·dilationH, t·strideW − left + j·dilationW], the
+    /// terms outside x (zero padding) left out.
+    /// </summary>
+    public double[] Conv2d(string name, double[] x, Conv2dGeometry g, int outChannels, int groups = 1)
+        => Convolve(name, x, g.Batch * outChannels * g.OutputHeight * g.OutputWidth, term => ConvolutionTaps2d(g, outChannels, groups, term));
+
+    /// <summary>Accumulates dweight and dbias (when the layer has one) of <see cref="Conv2d"/> into <paramref name="grads"/> and returns dx.</summary>
+    public double[] Conv2dBackward(string name, double[] x, double[] dy, Conv2dGeometry g, int outChannels, Dictionary<string, double[]> grads, int groups = 1)
+        => ConvolveBackward(name, x, dy, outChannels, grads, term => ConvolutionTaps2d(g, outChannels, groups, term));
+
+    // y from the walk of a convolution's terms: term(y index, o, −1, −1) for the bias, term(y index, o, weight index,
+    // input index) for each tap that reads x.
+    private double[] Convolve(string name, double[] x, int outputLength, Action<Action<int, int, int, int>> walk)
+    {
+        var y = new double[outputLength];
+        var b = Parameters.GetValueOrDefault($"{name}.bias");
+        walk((at, o, weight, input) => y[at] += input < 0 ? (b?[o] ?? 0) : Parameters[$"{name}.weight"][weight] * x[input]);
+        return y;
+    }
+
+    // dx, and dweight and dbias into grads, from the same walk.
+    private double[] ConvolveBackward(string name, double[] x, double[] dy, int outChannels, Dictionary<string, double[]> grads, Action<Action<int, int, int, int>> walk)
     {
         var w = Parameters[$"{name}.weight"];
         var dw = Grad(grads, $"{name}.weight", w.Length);
         var db = Parameters.ContainsKey($"{name}.bias") ? Grad(grads, $"{name}.bias", outChannels) : null;
         var dx = new double[x.Length];
-        ConvolutionTaps(g, outChannels, groups, mode, (n, o, t, weight, input) =>
+        walk((at, o, weight, input) =>
         {
-            double gradient = dy[(((n * outChannels) + o) * g.OutputLength) + t];
+            double gradient = dy[at];
             if (input < 0)
             {
                 if (db is not null)
@@ -164,6 +182,43 @@ internal sealed class ReferenceModules
             }
         });
         return dx;
+    }
+
+    // For every output (n, o, s, t): term(y index, o, −1, −1) for the bias, then term(y index, o, weight index, input
+    // index) for every tap inside x, over the C_in/G input channels of o's group.
+    private static void ConvolutionTaps2d(Conv2dGeometry g, int outChannels, int groups, Action<int, int, int, int> term)
+    {
+        var w = g.Window;
+        int groupIn = g.Channels / groups, groupOut = outChannels / groups, at = 0;
+        for (int n = 0; n < g.Batch; n++)
+        {
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int s = 0; s < g.OutputHeight; s++)
+                {
+                    for (int t = 0; t < g.OutputWidth; t++, at++)
+                    {
+                        term(at, o, -1, -1);
+                        for (int c = 0; c < groupIn; c++)
+                        {
+                            int channel = (o / groupOut * groupIn) + c;
+                            for (int i = 0; i < w.KernelHeight; i++)
+                            {
+                                for (int j = 0; j < w.KernelWidth; j++)
+                                {
+                                    int h = (s * w.StrideHeight) - w.PaddingTop + (i * w.DilationHeight);
+                                    int v = (t * w.StrideWidth) - w.PaddingLeft + (j * w.DilationWidth);
+                                    if (h >= 0 && h < g.Height && v >= 0 && v < g.Width)
+                                    {
+                                        term(at, o, (((((o * groupIn) + c) * w.KernelHeight) + i) * w.KernelWidth) + j, (((((n * g.Channels) + channel) * g.Height) + h) * g.Width) + v);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     // For every output (n, o, t): term(n, o, t, −1, −1) for the bias, then term(n, o, t, weight index, input index) for
