@@ -10,7 +10,8 @@ namespace Tensorlet.Onnx;
 /// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="BatchNorm1d"/> a
 /// BatchNormalization with its running statistics (its evaluation mode), <see cref="Conv1d"/> a Conv (its groups the
 /// Conv's <c>group</c>; a padding mode other than zeros a Pad before it, or for circular two Slices concatenated
-/// around the input, as PyTorch's exporter writes them),
+/// around the input, as PyTorch's exporter writes them), <see cref="Conv2d"/> a Conv of 2-d kernel_shape, strides, pads
+/// and dilations (its groups the Conv's <c>group</c>),
 /// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="Nn.Permute"/> a Transpose by its dims, <see cref="MaxPool1d"/>
 /// a MaxPool, <see cref="AvgPool1d"/> an AveragePool (ceil_mode 1 for either made with ceilMode), <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/>
 /// of output size 1 a GlobalMaxPool or GlobalAveragePool (ONNX has no adaptive pooling of another size),
@@ -23,9 +24,11 @@ namespace Tensorlet.Onnx;
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] ([B, T] when the first recurrent module is batch-first,
 /// [N, L] when the model has a Conv1d or a pooling and no recurrent module, [L, N] when its first Permute is (1, 2, 0)) when the first module takes them (see the tokenIds
-/// parameter), otherwise float, its rank decided by the first <see cref="Conv1d"/>, pooling, <see cref="Nn.Permute"/>,
+/// parameter), otherwise float, its rank decided by the first <see cref="Conv1d"/>, <see cref="Conv2d"/>, pooling, <see cref="Nn.Permute"/>,
 /// recurrent module or <see cref="Nn.Flatten"/> (the modules before it keep the rank they are given): [N, C, L] for a
-/// Conv1d or a pooling (L fixed by a Linear or LayerNorm before it, else free), one dimension per dim for a Permute
+/// Conv1d or a pooling (L fixed by a Linear or LayerNorm before it, else free), [N, C, H, W] for a Conv2d (W fixed as
+/// L is, H free; a model with both a Conv2d and a Conv1d or pooling has no input shape they all take, and is refused),
+/// one dimension per dim for a Permute
 /// ([N, D1, ..., In], the last fixed by a Linear or LayerNorm before it, else free), [T, B, In] for a recurrent module
 /// ([B, T, In] batch-first), and [N, In] when the model has none of them; a Flatten there takes any rank from 2 on, so
 /// the export is refused. Its output is <c>output</c>. Every
@@ -49,8 +52,8 @@ public static class ModuleExporter
     /// The model is not built or is a child module, a module has no ONNX export (the message names its type and
     /// state_dict prefix), takes input of the other kind than it is given or of another width (a Linear, LayerNorm,
     /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), a Permute's dims are not as many as
-    /// the dimensions of the value before it, a Flatten comes before any Conv1d, pooling, Permute, Lstm or Gru (the
-    /// input's rank cannot be known), a Conv1d, MaxPool1d or AvgPool1d's window, or a Conv1d's reflect or circular padding, does not
+    /// the dimensions of the value before it, a Flatten comes before any Conv1d, Conv2d, pooling, Permute, Lstm or Gru (the
+    /// input's rank cannot be known), a Conv2d is in a model with a Conv1d or a pooling (no input rank fits both), a Conv1d, Conv2d, MaxPool1d or AvgPool1d's window, or a Conv1d's reflect or circular padding, does not
     /// fit the input length fixed before it, an adaptive pooling has an output size other than 1, or the weights exceed one
     /// file's 2 GiB.
     /// </exception>
@@ -136,10 +139,17 @@ public static class ModuleExporter
     // Flatten first takes any rank from 2 on, so the graph could declare none that every input the model runs on has.
     private static OnnxDimension[] FloatInputShape(Module model, OnnxDimension[] sequence)
     {
-        var (prefix, decider) = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Pool1dModule or Nn.Permute or RnnBase or Nn.Flatten);
+        var (prefix, decider) = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Conv2d or Pool1dModule or Nn.Permute or RnnBase or Nn.Flatten);
         switch (decider)
         {
+            case Conv2d conv2d:
+                // Its channels, and the width (fixed) by a Linear or LayerNorm before it; no module of the library takes
+                // [N, C, H, W] to the [N, C, L] a Conv1d or a pooling reads, so none may follow it.
+                RefuseMixedRanks(model);
+                return ["N", conv2d.InChannels, "H", LastWidthBefore(model, decider, "W")];
             case Conv1d or Pool1dModule:
+                RefuseMixedRanks(model);
+
                 // The channels are read by the first BatchNorm1d or Conv1d (free before a pooling), the length (fixed) by a
                 // Linear or LayerNorm before the decider.
                 var before = Leaves(model).Select(l => l.Module).TakeWhile(m => !ReferenceEquals(m, decider)).Append(decider).ToList();
@@ -158,11 +168,26 @@ public static class ModuleExporter
                 return [.. sequence, InputWidth(model)];
             case Nn.Flatten:
                 throw new OnnxExportException(
-                    $"The Flatten at '{(prefix.Length == 0 ? "(root)" : prefix)}' comes before any Conv1d, pooling, Permute, Lstm or Gru, so the model's input rank cannot be known (Flatten takes any rank from 2 on); put the Flatten after the module that fixes the rank, or flatten the input before the model.");
+                    $"The Flatten at '{(prefix.Length == 0 ? "(root)" : prefix)}' comes before any Conv1d, Conv2d, pooling, Permute, Lstm or Gru, so the model's input rank cannot be known (Flatten takes any rank from 2 on); put the Flatten after the module that fixes the rank, or flatten the input before the model.");
             default:
                 return ["N", InputWidth(model)];
         }
     }
+
+    // A Conv2d takes [N, C, H, W] and a Conv1d or a pooling [N, C, L], and no module between them changes the rank, so a
+    // model with both has no input shape for which the graph and the module both run.
+    private static void RefuseMixedRanks(Module model)
+    {
+        var conv2d = Leaves(model).FirstOrDefault(l => l.Module is Conv2d);
+        var oneAxis = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Pool1dModule);
+        if (conv2d.Module is not null && oneAxis.Module is not null)
+        {
+            throw new OnnxExportException(
+                $"The Conv2d at '{At(conv2d.Prefix)}' takes [N, C, H, W] and the {oneAxis.Module.GetType().Name} at '{At(oneAxis.Prefix)}' [N, C, L], and no module between them changes the rank, so the model has no input shape the export can declare; export the two parts as separate models.");
+        }
+    }
+
+    private static string At(string prefix) => prefix.Length == 0 ? "(root)" : prefix;
 
     // The input's last dimension as a Linear or LayerNorm before the module that decides the rank reads it; free without one.
     private static OnnxDimension LastWidthBefore(Module model, Module decider, OnnxDimension free)
@@ -217,6 +242,8 @@ public static class ModuleExporter
                     return BatchNorm(batchNorm, prefix, x);
                 case Conv1d conv:
                     return Conv(conv, prefix, x);
+                case Conv2d conv2d:
+                    return Conv(conv2d, prefix, x);
                 case Nn.Flatten:
                     return Flatten(module, prefix, name, x);
                 case Pool1dModule pool:
@@ -242,7 +269,7 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, Conv1d, Flatten, Permute, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Silu, LeakyRelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, Conv1d, Conv2d, Flatten, Permute, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Silu, LeakyRelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
             }
         }
 
@@ -300,6 +327,28 @@ public static class ModuleExporter
 
             string padded = builder.Pad1d(prefix, x.Name, module.PaddingLeft, module.PaddingRight, module.PaddingMode);
             return x.With(builder.Conv1d(prefix, padded, module.Stride, 0, 0, module.Dilation, module.Bias is not null, module.Groups), x.Shape[0], module.OutChannels, outLength);
+        }
+
+        // [N, C_in, H, W] → [N, C_out, H_out, W_out]; each of H_out and W_out is fixed where its input size is, else a
+        // symbol of its own.
+        private Value Conv(Conv2d module, string prefix, Value x)
+        {
+            Expect(module, prefix, x, indices: false);
+            if (x.Shape.Count != 4)
+            {
+                throw new OnnxExportException($"The Conv2d '{prefix}' takes [N, C, H, W]; the value before it has rank {x.Shape.Count}.");
+            }
+
+            ExpectWidth(module, prefix, x, module.InChannels, channels: true);
+            var (height, width) = (x.Shape[2], x.Shape[3]);
+            OnnxDimension outHeight = height.Symbol is null
+                ? FixedOutputLength(module, prefix, height.Size, module.OutputSize((int)height.Size, 1).Height, MinimumLength(module.KernelSize.Height, module.Stride.Height, (long)module.PaddingTop + module.PaddingBottom, module.Dilation.Height, ceilMode: false))
+                : $"{prefix}.H_out";
+            OnnxDimension outWidth = width.Symbol is null
+                ? FixedOutputLength(module, prefix, width.Size, module.OutputSize(1, (int)width.Size).Width, MinimumLength(module.KernelSize.Width, module.Stride.Width, (long)module.PaddingLeft + module.PaddingRight, module.Dilation.Width, ceilMode: false))
+                : $"{prefix}.W_out";
+            string conv = builder.Conv2d(prefix, x.Name, module.Stride, module.PaddingTop, module.PaddingBottom, module.PaddingLeft, module.PaddingRight, module.Dilation, module.Bias is not null, module.Groups);
+            return x.With(conv, x.Shape[0], module.OutChannels, outHeight, outWidth);
         }
 
         // [N, C, L] → [N, C, L_out]; L_out is fixed where L is, else a symbol of its own. ONNX's poolings are sliding

@@ -207,9 +207,33 @@ internal sealed class OnnxGraphBuilder
     /// <param name="bias">Whether the layer has <c>{prefix}.bias</c>.</param>
     /// <param name="groups">The groups the channels are split into (nn.Conv1d's <c>groups</c>).</param>
     public string Conv1d(string prefix, string input, int stride, int paddingLeft, int paddingRight, int dilation, bool bias = true, int groups = 1)
+        => Conv(nameof(Conv1d), prefix, input, [stride], [paddingLeft, paddingRight], [dilation], bias, groups);
+
+    /// <summary>
+    /// nn.Conv2d (zero padding) over <paramref name="input"/> [N, C_in, H, W]: one Conv node with <c>{prefix}.weight</c>
+    /// [C_out, C_in/groups, kH, kW], its <c>group</c> attribute <paramref name="groups"/>, and, when <paramref name="bias"/>,
+    /// <c>{prefix}.bias</c> [C_out]; its output is [N, C_out, H_out, W_out]. Its <c>pads</c> are ONNX's
+    /// [top, left, bottom, right].
+    /// </summary>
+    /// <param name="prefix">The layer's state_dict prefix.</param>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="stride">The step between output positions on each axis.</param>
+    /// <param name="paddingTop">The zero rows above the input.</param>
+    /// <param name="paddingBottom">The zero rows below the input.</param>
+    /// <param name="paddingLeft">The zero columns before the input.</param>
+    /// <param name="paddingRight">The zero columns after the input.</param>
+    /// <param name="dilation">The step between the kernel's taps on each axis.</param>
+    /// <param name="bias">Whether the layer has <c>{prefix}.bias</c>.</param>
+    /// <param name="groups">The groups the channels are split into (nn.Conv2d's <c>groups</c>).</param>
+    public string Conv2d(string prefix, string input, Size2d stride, int paddingTop, int paddingBottom, int paddingLeft, int paddingRight, Size2d dilation, bool bias = true, int groups = 1)
+        => Conv(nameof(Conv2d), prefix, input, [stride.Height, stride.Width], [paddingTop, paddingLeft, paddingBottom, paddingRight], [dilation.Height, dilation.Width], bias, groups);
+
+    // One Conv node over as many spatial axes as strides has: the weight [C_out, C_in/groups, k...] (its kernel_shape)
+    // and the bias [C_out] read under the prefix.
+    private string Conv(string layer, string prefix, string input, long[] strides, long[] pads, long[] dilations, bool bias, int groups)
     {
-        string what = $"Conv1d '{prefix}'";
-        var weight = Parameter(prefix, what, prefix + ".weight", rank: 3);
+        string what = $"{layer} '{prefix}'";
+        var weight = Parameter(prefix, what, prefix + ".weight", rank: 2 + strides.Length);
         List<string> inputs = [input, Initializer(prefix + ".weight", weight.Shape, weight.Data)];
         if (bias)
         {
@@ -218,7 +242,7 @@ internal sealed class OnnxGraphBuilder
             inputs.Add(Initializer(prefix + ".bias", values.Shape, values.Data));
         }
 
-        return Node("Conv", prefix, inputs, [Ints("kernel_shape", [weight.Shape[2]]), Ints("strides", [stride]), Ints("pads", [paddingLeft, paddingRight]), Ints("dilations", [dilation]), Int("group", groups)]);
+        return Node("Conv", prefix, inputs, [Ints("kernel_shape", [.. weight.Shape.Skip(2).Select(k => (long)k)]), Ints("strides", strides), Ints("pads", pads), Ints("dilations", dilations), Int("group", groups)]);
     }
 
     /// <summary>

@@ -112,6 +112,81 @@ public sealed class OnnxModuleExporterTests
         }
     }
 
+    // Conv2d is one Conv node with 2-d kernel_shape, strides, dilations and ONNX's pads [top, left, bottom, right]; the
+    // input is [N, C_in, H, W] with N, H and W free: a stack of a non-square strided and dilated layer, a grouped layer
+    // with 'same' padding and a plain one, on inputs of several sizes, then a classifier whose Flatten and Linear fix
+    // the sizes.
+    [Test]
+    public void Conv2dExportsAsConvWithItsTwoAxesAndMatchesTensorletAtEverySize()
+    {
+        var device = TestDevices.Get("cpu");
+        using var model = new Sequential(
+            new Conv2d(3, 4, (3, 2), stride: (2, 1), padding: (1, 2), dilation: (1, 2)), new Relu(),
+            new Conv2d(4, 6, (4, 3), padding: Conv2dPadding.Same, groups: 2), new Tanh(), new Conv2d(6, 2, 1, bias: false));
+        model.Build(device, seed: 41);
+        model.Eval();
+        var bytes = ModuleExporter.Export(model);
+        var graph = Tensorlet.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes).Graph;
+        var attributes = graph.Node.Where(n => n.OpType == "Conv")
+            .Select(n => string.Join(" ", n.Attribute.Select(a => $"{a.Name}={(a.Ints.Count > 0 ? string.Join(",", a.Ints) : a.I.ToString(System.Globalization.CultureInfo.InvariantCulture))}")));
+        Assert.That(attributes, Is.EqualTo(new[]
+        {
+            "kernel_shape=3,2 strides=2,1 pads=1,2,1,2 dilations=1,2 group=1",
+            "kernel_shape=4,3 strides=1,1 pads=1,1,2,1 dilations=1,1 group=2",
+            "kernel_shape=1,1 strides=1,1 pads=0,0,0,0 dilations=1,1 group=1",
+        }));
+        Assert.That(graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)), Is.EqualTo(new[] { "N", "3", "H", "W" }));
+
+        using var session = new OrtSession(bytes);
+        var random = new Random(42);
+        foreach (var (n, h, w) in new[] { (1, 3, 2), (2, 7, 6), (3, 10, 9) })
+        {
+            var x = OnnxLayerTests.Uniform(random, n * 3 * h * w, 2f);
+            using var input = device.FromArray(x, n, 3, h, w);
+            var expected = model.Forward(input);
+            var y = session.Run(OrtSession.Floats("input", x, n, 3, h, w))["output"];
+            Assert.That(y.Shape, Is.EqualTo(expected.Shape.ToArray()), $"{h}×{w}");
+            Assert.That(y.Data, Is.EqualTo(expected.ToArray()).Within(Tolerance), $"{h}×{w}");
+        }
+
+        var conv = new Conv2d(2, 4, 3, padding: 1);
+        using var classifier = new Sequential(conv, new Relu(), new Conv2d(4, 3, (2, 3), stride: 2), new Relu(), new Flatten(), new Linear(3 * 3 * 3, 2));
+        classifier.Build(device, seed: 43);
+        classifier.Eval();
+        using var classifierSession = new OrtSession(ModuleExporter.Export(classifier));
+        var data = OnnxLayerTests.Uniform(random, 2 * 2 * 6 * 7, 2f);
+        using var image = device.FromArray(data, 2, 2, 6, 7);
+        var logits = classifierSession.Run(OrtSession.Floats("input", data, 2, 2, 6, 7))["output"];
+        Assert.That(logits.Shape, Is.EqualTo(new[] { 2, 2 }));
+        Assert.That(logits.Data, Is.EqualTo(classifier.Forward(image).ToArray()).Within(Tolerance));
+    }
+
+    // No module of the library takes a Conv2d's [N, C, H, W] to the [N, C, L] of a Conv1d or a 1-d pooling, or back, so
+    // a model with both has no input shape to declare, and is refused in one line naming both layers; so is a Conv2d
+    // after a value of another rank, and one whose kernel does not fit a width fixed before it.
+    [Test]
+    public void AConv2dWithAConv1dOrAOneDimensionalPoolingIsRefusedInOneLine()
+    {
+        var device = TestDevices.Get("cpu");
+        foreach (var (model, expected) in new (Sequential, string)[]
+        {
+            (new Sequential(new Conv2d(3, 4, 3), new Relu(), new Conv1d(4, 2, 3)), "The Conv2d at '0' takes [N, C, H, W] and the Conv1d at '2' [N, C, L]"),
+            (new Sequential(new Conv1d(3, 4, 3), new Conv2d(4, 2, 3)), "The Conv2d at '1' takes [N, C, H, W] and the Conv1d at '0' [N, C, L]"),
+            (new Sequential(new Conv2d(3, 4, 3), new MaxPool1d(2)), "The Conv2d at '0' takes [N, C, H, W] and the MaxPool1d at '1' [N, C, L]"),
+            (new Sequential(new Lstm(2, 3), new Slice(-1, 1), new Flatten(), new Conv2d(3, 2, 1)), "The Conv2d '3' takes [N, C, H, W]; the value before it has rank 2."),
+            (new Sequential(new Linear(10, 2), new Conv2d(3, 4, (1, 3))), "The Conv2d at '1' needs an input length of at least 3, but the length there is fixed at 2."),
+        })
+        {
+            using (model)
+            {
+                model.Build(device);
+                model.Eval();
+                var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
+                Assert.That(e.Message, Does.StartWith(expected).And.Not.Contain('\n'));
+            }
+        }
+    }
+
     // A grouped Conv1d is one Conv node whose group is the module's groups, its weight [C_out, C_in/groups, k]: a
     // depthwise-separable block (depthwise, then pointwise) and a convolution of two groups, on inputs of several lengths.
     [Test]
@@ -510,7 +585,7 @@ public sealed class OnnxModuleExporterTests
         using var model = new Sequential(new Flatten(), new Linear(12, 2));
         model.Build(TestDevices.Get("cpu"));
         var e = Assert.Throws<OnnxExportException>(() => ModuleExporter.Export(model))!;
-        Assert.That(e.Message, Does.StartWith("The Flatten at '0' comes before any Conv1d, pooling, Permute, Lstm or Gru, so the model's input rank cannot be known").And.Not.Contain('\n'));
+        Assert.That(e.Message, Does.StartWith("The Flatten at '0' comes before any Conv1d, Conv2d, pooling, Permute, Lstm or Gru, so the model's input rank cannot be known").And.Not.Contain('\n'));
     }
 
     [Test]
