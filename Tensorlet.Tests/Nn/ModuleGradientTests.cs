@@ -322,18 +322,20 @@ public sealed class ModuleGradientTests
 
     private static IEnumerable<TestCaseData> BatchNormCases() =>
         from device in TestDevices.All
-        from rank in new[] { 2, 3 }
+        from rank in new[] { 2, 3, 4 }
         from affine in new[] { true, false }
         select new TestCaseData(device, rank, affine);
 
     // Linear → BatchNorm1d (training) → Tanh → Linear → MSE: on [6, In], the batch norm's input [6, Hidden] is [N, C]; on
-    // [2, 3, In], it is [N, C, L] = [2, 3, Hidden], its channels the 3 positions of dimension 1.
+    // [2, 3, In], it is [N, C, L] = [2, 3, Hidden], its channels the 3 positions of dimension 1; on [2, 3, 2, In], a
+    // BatchNorm2d's [N, C, H, W] = [2, 3, 2, Hidden], each channel's statistics over its N·H·W values.
     [TestCaseSource(nameof(BatchNormCases))]
     public void ABatchNormBetweenLinearsInTrainingMatchesFiniteDifferences(string deviceName, int rank, bool affine)
     {
         var device = TestDevices.Get(deviceName);
-        const int rows = 6, inFeatures = 3, outFeatures = 2;
-        var (n, c, l) = rank == 2 ? (rows, Hidden, 1) : (2, 3, Hidden);
+        const int inFeatures = 3, outFeatures = 2;
+        int rows = rank == 4 ? 12 : 6;
+        var (n, c, l) = rank switch { 2 => (rows, Hidden, 1), 3 => (2, 3, Hidden), _ => (2, 3, 2 * Hidden) };
         var reference = new ReferenceModules();
         reference.Randomize(7, ("0.weight", Hidden * inFeatures), ("0.bias", Hidden), ("3.weight", outFeatures * Hidden), ("3.bias", outFeatures), ("x", rows * inFeatures));
         if (affine)
@@ -361,11 +363,12 @@ public sealed class ModuleGradientTests
         var analytic = Run().Grads;
         GradientCheck.MaxRelativeError(reference.Parameters, analytic, () => Run().Loss);
 
-        using var model = new Sequential(new Linear(inFeatures, Hidden), new BatchNorm1d(c, affine: affine), new Tanh(), new Linear(Hidden, outFeatures));
+        using var model = new Sequential(
+            new Linear(inFeatures, Hidden), rank == 4 ? new BatchNorm2d(c, affine: affine) : new BatchNorm1d(c, affine: affine), new Tanh(), new Linear(Hidden, outFeatures));
         model.Build(device);
         Load(model, reference);
-        int[] inputShape = rank == 2 ? [rows, inFeatures] : [2, 3, inFeatures];
-        int[] outputShape = rank == 2 ? [rows, outFeatures] : [2, 3, outFeatures];
+        int[] inputShape = rank switch { 2 => [rows, inFeatures], 3 => [2, 3, inFeatures], _ => [2, 3, 2, inFeatures] };
+        int[] outputShape = [.. inputShape[..^1], outFeatures];
         using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), inputShape);
         using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), outputShape);
         using var mse = new MseLoss();
