@@ -53,6 +53,16 @@ internal readonly record struct Pool1dGeometry(int Rows, int Length, int OutputL
         return (outLength - 1) * stride >= (long)length + padding ? outLength - 1 : outLength;
     }
 
+    /// <summary>
+    /// Whether these are the windows of a pooling as PyTorch takes them: sizes in range (an adaptive output of at least 1;
+    /// a kernel, stride and dilation of at least 1, a padding in [0, k/2]), L and L_out at least 1, and L_out as
+    /// <see cref="OutputLengthOf"/> gives it.
+    /// </summary>
+    public bool IsPooling
+        => Length >= 1 && OutputLength >= 1 && (Adaptive != 0
+            || (KernelSize >= 1 && Stride >= 1 && Dilation >= 1 && Padding >= 0 && Padding <= KernelSize / 2
+                && OutputLength == OutputLengthOf(Length, KernelSize, Stride, Padding, Dilation, CeilMode != 0)));
+
     /// <summary>The position of output <paramref name="t"/>'s first tap (negative in the padding).</summary>
     public int First(int t) => Adaptive != 0 ? (int)((long)t * Length / OutputLength) : (t * Stride) - Padding;
 

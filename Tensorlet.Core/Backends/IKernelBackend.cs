@@ -334,23 +334,24 @@ internal interface IKernelBackend : IDisposable
     void GatherPositionsBackward(Tensor gradOutput, IndexTensor starts, IndexTensor copies, Tensor gradInput);
 
     /// <summary>
-    /// y [N, C, L_out] = the maximum of each window of x [N, C, L] (<paramref name="geometry"/>'s windows, its rows N·C),
-    /// and argmax [N·C·L_out] its position in the row: the first maximum, or the last NaN where the window holds one;
+    /// y [N, C, L_out] or [N, C, H_out, W_out] = the maximum of each window of x [N, C, L] or [N, C, H, W]
+    /// (<paramref name="geometry"/>'s windows over its N·C planes; a 1-d pooling's of height 1), and argmax, one per
+    /// element of y, its position h·W + w in the plane: the first maximum, or the last NaN where the window holds one;
     /// −∞ and −1 for a window with no tap inside x. y is not x.
     /// </summary>
-    void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry);
+    void MaxPool(Tensor x, Tensor y, IndexTensor argmax, Pool2dGeometry geometry);
 
     /// <summary>
-    /// dx [N, C, L]: each element the sum of dy [N, C, L_out] over the outputs whose <paramref name="argmax"/> (as
-    /// <see cref="MaxPool1d"/> wrote it) is its position, 0 for none. dx is not dy.
+    /// dx, shaped as x: each element the sum of dy, shaped as y, over the outputs whose <paramref name="argmax"/> (as
+    /// <see cref="MaxPool"/> wrote it) is its position, 0 for none. dx is not dy.
     /// </summary>
-    void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry geometry);
+    void MaxPoolBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool2dGeometry geometry);
 
-    /// <summary>y [N, C, L_out] = the sum of each window's taps inside x [N, C, L] over the window's divisor (<see cref="Pool1dGeometry.Divisor"/>). y is not x.</summary>
-    void AvgPool1d(Tensor x, Tensor y, Pool1dGeometry geometry);
+    /// <summary>y = the sum of each window's taps inside x over the window's divisor (<see cref="Pool2dGeometry.Divisor"/>), shaped as in <see cref="MaxPool"/>. y is not x.</summary>
+    void AvgPool(Tensor x, Tensor y, Pool2dGeometry geometry);
 
-    /// <summary>dx [N, C, L]: each element the sum, over the windows it is a tap of, of their dy over their divisor; 0 for none. dx is not dy.</summary>
-    void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry geometry);
+    /// <summary>dx, shaped as x: each element the sum, over the windows it is a tap of, of their dy over their divisor; 0 for none. dx is not dy.</summary>
+    void AvgPoolBackward(Tensor dy, Tensor dx, Pool2dGeometry geometry);
 
     /// <summary>One torch.optim.SGD step in place; momentum is not touched when the coefficients' momentum is 0.</summary>
     void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients);

@@ -475,35 +475,35 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
-    public void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry)
+    public void MaxPool(Tensor x, Tensor y, IndexTensor argmax, Pool2dGeometry geometry)
     {
         var mark = Begin();
-        Inner.MaxPool1d(x, y, argmax, geometry);
-        End(nameof(MaxPool1d), mark);
+        Inner.MaxPool(x, y, argmax, geometry);
+        End(nameof(MaxPool), mark);
     }
 
     /// <inheritdoc/>
-    public void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry geometry)
+    public void MaxPoolBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool2dGeometry geometry)
     {
         var mark = Begin();
-        Inner.MaxPool1dBackward(dy, argmax, dx, geometry);
-        End(nameof(MaxPool1dBackward), mark);
+        Inner.MaxPoolBackward(dy, argmax, dx, geometry);
+        End(nameof(MaxPoolBackward), mark);
     }
 
     /// <inheritdoc/>
-    public void AvgPool1d(Tensor x, Tensor y, Pool1dGeometry geometry)
+    public void AvgPool(Tensor x, Tensor y, Pool2dGeometry geometry)
     {
         var mark = Begin();
-        Inner.AvgPool1d(x, y, geometry);
-        End(nameof(AvgPool1d), mark);
+        Inner.AvgPool(x, y, geometry);
+        End(nameof(AvgPool), mark);
     }
 
     /// <inheritdoc/>
-    public void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry geometry)
+    public void AvgPoolBackward(Tensor dy, Tensor dx, Pool2dGeometry geometry)
     {
         var mark = Begin();
-        Inner.AvgPool1dBackward(dy, dx, geometry);
-        End(nameof(AvgPool1dBackward), mark);
+        Inner.AvgPoolBackward(dy, dx, geometry);
+        End(nameof(AvgPoolBackward), mark);
     }
 
     /// <inheritdoc/>

@@ -24,5 +24,5 @@ public abstract class AdaptivePool1dModule : Pool1dModule
     public int OutputSize { get; }
 
     /// <inheritdoc/>
-    private protected sealed override Pool1dGeometry Windows(Tensor input) => Pool1dWindows.Adaptive(description, input, OutputSize);
+    private protected sealed override Pool2dGeometry Windows(Tensor input) => PoolWindows.Adaptive(description, input, OutputSize);
 }

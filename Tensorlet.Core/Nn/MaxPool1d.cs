@@ -28,7 +28,7 @@ public sealed class MaxPool1d : Pool1dModule
         Conv1dGeometry.AtLeast(kernelSize, 1, nameof(kernelSize), nameof(MaxPool1d));
         Conv1dGeometry.AtLeast(stride ?? kernelSize, 1, nameof(stride), nameof(MaxPool1d));
         Conv1dGeometry.AtLeast(dilation, 1, nameof(dilation), nameof(MaxPool1d));
-        Pool1dWindows.CheckPadding(nameof(MaxPool1d), padding, kernelSize);
+        PoolWindows.CheckPadding(nameof(MaxPool1d), padding, kernelSize);
         KernelSize = kernelSize;
         Stride = stride ?? kernelSize;
         Padding = padding;
@@ -54,8 +54,8 @@ public sealed class MaxPool1d : Pool1dModule
 
     /// <summary>L_out for an input of length <paramref name="length"/>; 0 when the window does not fit.</summary>
     /// <exception cref="ArgumentOutOfRangeException">L_out is more than int.MaxValue.</exception>
-    public int OutputLength(int length) => Pool1dWindows.OutputLength(length, KernelSize, Stride, Padding, Dilation, CeilMode);
+    public int OutputLength(int length) => PoolWindows.OutputLength(length, KernelSize, Stride, Padding, Dilation, CeilMode);
 
     /// <inheritdoc/>
-    private protected override Pool1dGeometry Windows(Tensor input) => Pool1dWindows.Sliding(description, input, KernelSize, Stride, Padding, Dilation, countIncludePad: true, CeilMode);
+    private protected override Pool2dGeometry Windows(Tensor input) => PoolWindows.Sliding(description, input, KernelSize, Stride, Padding, Dilation, countIncludePad: true, CeilMode);
 }

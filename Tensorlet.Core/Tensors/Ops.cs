@@ -900,49 +900,50 @@ public static class Ops
     }
 
     /// <summary>
-    /// y [N, C, L_out] = the maximum of each window of x [N, C, L] (<paramref name="windows"/>, over the N·C rows), and
-    /// argmax [N·C·L_out] its position l in the row: the first maximum, or the last NaN where the window holds one (NaN
-    /// propagates, as in PyTorch on the CPU); a padded tap is never the maximum.
+    /// y [N, C, L_out] or [N, C, H_out, W_out] = the maximum of each window of x [N, C, L] or [N, C, H, W]
+    /// (<paramref name="windows"/>, over the N·C planes; a 1-d pooling's are of height 1, <see cref="Pool2dGeometry.Of"/>),
+    /// and argmax, one per element of y, its position h·W + w in the plane: the first maximum in row-major order, or the
+    /// last NaN where the window holds one (NaN propagates, as in PyTorch on the CPU); a padded tap is never the maximum.
     /// </summary>
     /// <exception cref="ArgumentException">The shapes are not those of <paramref name="windows"/>, or y shares x's buffer.</exception>
-    internal static void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry windows)
+    internal static void MaxPool(Tensor x, Tensor y, IndexTensor argmax, Pool2dGeometry windows)
     {
-        var device = SameDevice(nameof(MaxPool1d), x, y);
-        SameDevice(nameof(MaxPool1d), device, argmax);
-        CheckPool1d(nameof(MaxPool1d), x, y, argmax, windows);
-        device.Backend.MaxPool1d(x, y, argmax, windows);
-        argmax.RecordWritten(-1, Math.Max(0, windows.Length - 1)); // −1: a window with no tap inside x
+        var device = SameDevice(nameof(MaxPool), x, y);
+        SameDevice(nameof(MaxPool), device, argmax);
+        CheckPool(nameof(MaxPool), x, y, argmax, windows);
+        device.Backend.MaxPool(x, y, argmax, windows);
+        argmax.RecordWritten(-1, Math.Max(0, windows.InputSize - 1)); // −1: a window with no tap inside x
     }
 
-    /// <summary>dx [N, C, L] = the gradient of <see cref="MaxPool1d"/>: each element the sum of dy [N, C, L_out] over the outputs whose argmax is its position.</summary>
-    /// <exception cref="ArgumentException">As <see cref="MaxPool1d"/>, dx in x's place and dy in y's.</exception>
-    internal static void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry windows)
+    /// <summary>dx, shaped as x = the gradient of <see cref="MaxPool"/>: each element the sum of dy, shaped as y, over the outputs whose argmax is its position.</summary>
+    /// <exception cref="ArgumentException">As <see cref="MaxPool"/>, dx in x's place and dy in y's.</exception>
+    internal static void MaxPoolBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool2dGeometry windows)
     {
-        var device = SameDevice(nameof(MaxPool1dBackward), dy, dx);
-        SameDevice(nameof(MaxPool1dBackward), device, argmax);
-        CheckPool1d(nameof(MaxPool1dBackward), dx, dy, argmax, windows);
-        device.Backend.MaxPool1dBackward(dy, argmax, dx, windows);
+        var device = SameDevice(nameof(MaxPoolBackward), dy, dx);
+        SameDevice(nameof(MaxPoolBackward), device, argmax);
+        CheckPool(nameof(MaxPoolBackward), dx, dy, argmax, windows);
+        device.Backend.MaxPoolBackward(dy, argmax, dx, windows);
     }
 
     /// <summary>
-    /// y [N, C, L_out] = the mean of each window of x [N, C, L] (<paramref name="windows"/>): the sum of its taps inside x
-    /// over k when it counts the padding (count_include_pad), else over the taps inside x.
+    /// y = the mean of each window of x (<paramref name="windows"/>, shaped as in <see cref="MaxPool"/>): the sum of its
+    /// taps inside x over the product of the axes' divisors (<see cref="Pool2dGeometry.Divisor"/>).
     /// </summary>
-    /// <exception cref="ArgumentException">As <see cref="MaxPool1d"/>.</exception>
-    internal static void AvgPool1d(Tensor x, Tensor y, Pool1dGeometry windows)
+    /// <exception cref="ArgumentException">As <see cref="MaxPool"/>.</exception>
+    internal static void AvgPool(Tensor x, Tensor y, Pool2dGeometry windows)
     {
-        var device = SameDevice(nameof(AvgPool1d), x, y);
-        CheckPool1d(nameof(AvgPool1d), x, y, null, windows);
-        device.Backend.AvgPool1d(x, y, windows);
+        var device = SameDevice(nameof(AvgPool), x, y);
+        CheckPool(nameof(AvgPool), x, y, null, windows);
+        device.Backend.AvgPool(x, y, windows);
     }
 
-    /// <summary>dx [N, C, L] = the gradient of <see cref="AvgPool1d"/>: each element the sum of dy over the divisor of every window it is a tap of.</summary>
-    /// <exception cref="ArgumentException">As <see cref="MaxPool1d"/>, dx in x's place and dy in y's.</exception>
-    internal static void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry windows)
+    /// <summary>dx, shaped as x = the gradient of <see cref="AvgPool"/>: each element the sum of dy over the divisor of every window it is a tap of.</summary>
+    /// <exception cref="ArgumentException">As <see cref="MaxPool"/>, dx in x's place and dy in y's.</exception>
+    internal static void AvgPoolBackward(Tensor dy, Tensor dx, Pool2dGeometry windows)
     {
-        var device = SameDevice(nameof(AvgPool1dBackward), dy, dx);
-        CheckPool1d(nameof(AvgPool1dBackward), dx, dy, null, windows);
-        device.Backend.AvgPool1dBackward(dy, dx, windows);
+        var device = SameDevice(nameof(AvgPoolBackward), dy, dx);
+        CheckPool(nameof(AvgPoolBackward), dx, dy, null, windows);
+        device.Backend.AvgPoolBackward(dy, dx, windows);
     }
 
     /// <summary>
@@ -1096,24 +1097,25 @@ public static class Ops
         }
     }
 
-    // x [N, C, L] and y [N, C, L_out] (and argmax, N·C·L_out indices) as the windows say, the windows' sizes as PyTorch
-    // takes them, and y not x's buffer.
-    private static void CheckPool1d(string op, Tensor x, Tensor y, IndexTensor? argmax, Pool1dGeometry g)
+    // x [N, C, L] and y [N, C, L_out] (windows of height 1), or x [N, C, H, W] and y [N, C, H_out, W_out], and argmax
+    // one index per element of y, as the windows say, the windows' sizes as PyTorch takes them, and y not x's buffer.
+    private static void CheckPool(string op, Tensor x, Tensor y, IndexTensor? argmax, Pool2dGeometry g)
     {
-        bool sizes = g.Adaptive != 0
-            ? g.OutputLength >= 1
-            : g.KernelSize >= 1 && g.Stride >= 1 && g.Dilation >= 1 && g.Padding >= 0 && g.Padding <= g.KernelSize / 2
-              && g.OutputLength == Pool1dGeometry.OutputLengthOf(g.Length, g.KernelSize, g.Stride, g.Padding, g.Dilation, g.CeilMode != 0);
-        if (!sizes || g.Length < 1 || g.OutputLength < 1)
+        if (!g.IsPooling)
         {
             throw new ArgumentException($"{op}: {g} are not the windows of a pooling.", nameof(g));
         }
 
-        if (x.Rank != 3 || y.Rank != 3 || (long)x.Shape[0] * x.Shape[1] != g.Rows || x.Shape[2] != g.Length
-            || y.Shape[0] != x.Shape[0] || y.Shape[1] != x.Shape[1] || y.Shape[2] != g.OutputLength || (argmax is not null && argmax.Length != y.Length))
+        Pool1dGeometry alongH = g.Height, alongW = g.Width;
+        bool rows = x.Rank == 3 && alongH.Length == 1 && alongH.OutputLength == 1;
+        if (!(rows || x.Rank == 4) || y.Rank != x.Rank || (long)x.Shape[0] * x.Shape[1] != g.Planes || x.Shape[^1] != alongW.Length
+            || y.Shape[0] != x.Shape[0] || y.Shape[1] != x.Shape[1] || y.Shape[^1] != alongW.OutputLength
+            || (!rows && (x.Shape[2] != alongH.Length || y.Shape[2] != alongH.OutputLength)) || (argmax is not null && argmax.Length != y.Length))
         {
+            string input = rows ? $"{alongW.Length}" : $"{alongH.Length}, {alongW.Length}";
+            string output = rows ? $"{alongW.OutputLength}" : $"{alongH.OutputLength}, {alongW.OutputLength}";
             throw new ArgumentException(
-                $"{op} shape mismatch: {g} pool [N, C, {g.Length}] into [N, C, {g.OutputLength}] with N·C = {g.Rows}; got {x.ShapeText} and {y.ShapeText}{(argmax is null ? "" : $" with argmax {argmax.ShapeText}")}.", nameof(y));
+                $"{op} shape mismatch: {g} pool [N, C, {input}] into [N, C, {output}] with N·C = {g.Planes}; got {x.ShapeText} and {y.ShapeText}{(argmax is null ? "" : $" with argmax {argmax.ShapeText}")}.", nameof(y));
         }
 
         if (ReferenceEquals(x.Storage, y.Storage))

@@ -3,19 +3,21 @@ using System.Runtime.CompilerServices;
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
-/// The max and average 1-d poolings and their backwards in SIMD C# (<see cref="Pool1dGeometry"/> has the windows), over
-/// blocks of the rows [r, :] of x, so no two threads write the same element. Each output takes its taps in order and each
-/// input-gradient element sums its outputs in order of t, as the ILGPU kernels do, so both give the same floats.
+/// The max and average poolings, 1-d and 2-d, and their backwards in SIMD C# (<see cref="Pool2dGeometry"/> has the
+/// windows; a 1-d pooling is a 2-d one of height 1), over blocks of the planes [p, :] of x, so no two threads write the
+/// same element. Each output takes its taps in order (row by row) and each input-gradient element sums its outputs in
+/// order of (oh, ow), as the ILGPU kernels do, so both give the same floats.
 /// <para>
-/// A register's lanes are rows, not positions: every row has the same windows, so each branch of the loops (a tap in
+/// A register's lanes are planes (rows of a 1-d pooling; channels, with the batch, of a 2-d one), not positions or
+/// output columns: every plane has the same windows, so each branch of the loops (a tap in
 /// the padding, a window cut short by ceil mode, an adaptive window's size, an output whose window may hold a position)
-/// is taken by all lanes at once, and each lane runs exactly the operations of a single row, in the same order. The
-/// floats are therefore those of one row at a time, at every width: the same maximum and argmax (the first maximum, the
-/// last NaN), the same sums. Lanes over positions would not cover the windows that matter most: a stride above 1 reads
-/// strided taps, an adaptive window changes size from output to output, and a global pool has one output per row. A
-/// block of as many rows as a register has lanes is transposed into per-thread scratch (position-major, one register
-/// per position), run there, and transposed back; <see cref="FloatLanesLoop"/> takes the blocks widest first, and the
-/// last few rows of a thread's share run one at a time in place.
+/// is taken by all lanes at once, and each lane runs exactly the operations of a single plane, in the same order. The
+/// floats are therefore those of one plane at a time, at every width: the same maximum and argmax (the first maximum, the
+/// last NaN), the same sums. Lanes over positions or output columns would not cover the windows that matter most: a
+/// stride above 1 reads strided taps, an adaptive window changes size from output to output, and a global pool has one
+/// output per plane. A block of as many planes as a register has lanes is transposed into per-thread scratch
+/// (position-major, one register per position), run there, and transposed back; <see cref="FloatLanesLoop"/> takes the
+/// blocks widest first, and the last few planes of a thread's share run one at a time in place.
 /// </para>
 /// </summary>
 internal static unsafe class CpuPool
@@ -27,11 +29,11 @@ internal static unsafe class CpuPool
     internal const long MaxScratchFloats = (1L << 24) - CpuScratch.Slack;
 
     /// <summary>
-    /// y [Rows, L_out] = the maximum of each window of x [Rows, L] and argmax [Rows·L_out] its position in the row: the
+    /// y [Planes, H_out·W_out] = the maximum of each window of x [Planes, H·W] and argmax its position h·W + w in the plane: the
     /// first maximum, or the last NaN where the window holds one (NaN propagates, as in PyTorch); −∞ and −1 for a window
     /// with no tap inside x. At most <paramref name="width"/> wide.
     /// </summary>
-    public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, Pool1dGeometry geometry, int threads, CpuVectorWidth width)
+    public static void MaxForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, Pool2dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(x.Length, y.Length, geometry);
         fixed (float* xp = x, yp = y)
@@ -41,8 +43,8 @@ internal static unsafe class CpuPool
         }
     }
 
-    /// <summary>dx [Rows, L]: each element the sum, over the outputs whose argmax is its position, of their dy [Rows, L_out] (0 for none). At most <paramref name="width"/> wide.</summary>
-    public static void MaxBackward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, Pool1dGeometry geometry, int threads, CpuVectorWidth width)
+    /// <summary>dx [Planes, H·W]: each element the sum, over the outputs whose argmax is its position, of their dy [Planes, H_out·W_out] (0 for none). At most <paramref name="width"/> wide.</summary>
+    public static void MaxBackward(ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, Span<float> dx, Pool2dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(dx.Length, dy.Length, geometry);
         fixed (float* dyp = dy, dxp = dx)
@@ -52,8 +54,8 @@ internal static unsafe class CpuPool
         }
     }
 
-    /// <summary>y [Rows, L_out] = the sum of each window's taps inside x [Rows, L], divided by <see cref="Pool1dGeometry.Divisor"/>. At most <paramref name="width"/> wide.</summary>
-    public static void AvgForward(ReadOnlySpan<float> x, Span<float> y, Pool1dGeometry geometry, int threads, CpuVectorWidth width)
+    /// <summary>y [Planes, H_out·W_out] = the sum of each window's taps inside x [Planes, H·W], divided by <see cref="Pool2dGeometry.Divisor"/>. At most <paramref name="width"/> wide.</summary>
+    public static void AvgForward(ReadOnlySpan<float> x, Span<float> y, Pool2dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(x.Length, y.Length, geometry);
         fixed (float* xp = x, yp = y)
@@ -62,8 +64,8 @@ internal static unsafe class CpuPool
         }
     }
 
-    /// <summary>dx [Rows, L]: each element the sum, over the windows it is a tap of, of their dy divided by their divisor. At most <paramref name="width"/> wide.</summary>
-    public static void AvgBackward(ReadOnlySpan<float> dy, Span<float> dx, Pool1dGeometry geometry, int threads, CpuVectorWidth width)
+    /// <summary>dx [Planes, H·W]: each element the sum, over the windows it is a tap of, of their dy divided by their divisor. At most <paramref name="width"/> wide.</summary>
+    public static void AvgBackward(ReadOnlySpan<float> dy, Span<float> dx, Pool2dGeometry geometry, int threads, CpuVectorWidth width)
     {
         CheckLengths(dx.Length, dy.Length, geometry);
         fixed (float* dyp = dy, dxp = dx)
@@ -73,12 +75,12 @@ internal static unsafe class CpuPool
     }
 
     /// <summary>
-    /// The widest register, at most <paramref name="width"/>, for a thread's share of <paramref name="rows"/> rows: one
-    /// whose block of rows fits <see cref="MaxScratchFloats"/> (a block of n rows takes n·(L + 2·L_out) floats: the rows
-    /// read, those written and the argmax), and no wider than the share, whose rows would otherwise all run one at a time
-    /// in place beside scratch rented for blocks that never run.
+    /// The widest register, at most <paramref name="width"/>, for a thread's share of <paramref name="rows"/> planes: one
+    /// whose block of planes fits <see cref="MaxScratchFloats"/> (a block of n planes takes n·(H·W + 2·H_out·W_out)
+    /// floats: the planes read, those written and the argmax), and no wider than the share, whose planes would otherwise
+    /// all run one at a time in place beside scratch rented for blocks that never run.
     /// </summary>
-    internal static CpuVectorWidth WidthFor(Pool1dGeometry g, CpuVectorWidth width, long rows)
+    internal static CpuVectorWidth WidthFor(Pool2dGeometry g, CpuVectorWidth width, long rows)
     {
         while (width > CpuVectorWidth.Scalar && (ScratchFloats(g, width) > MaxScratchFloats || (int)width > rows))
         {
@@ -88,20 +90,20 @@ internal static unsafe class CpuPool
         return width;
     }
 
-    private static long ScratchFloats(Pool1dGeometry g, CpuVectorWidth width)
-        => width == CpuVectorWidth.Scalar ? 0 : (long)width * (g.Length + (2L * g.OutputLength));
+    private static long ScratchFloats(Pool2dGeometry g, CpuVectorWidth width)
+        => width == CpuVectorWidth.Scalar ? 0 : (long)width * (g.InputSize + (2L * g.OutputSize));
 
-    private static void Run(Pass pass, float* input, float* output, int* argmax, Pool1dGeometry g, int threads, CpuVectorWidth width)
+    private static void Run(Pass pass, float* input, float* output, int* argmax, Pool2dGeometry g, int threads, CpuVectorWidth width)
     {
-        long rowsPerChunk = Math.Max(1, CpuParallel.MinElementsPerChunk / ((long)g.Length + g.OutputLength));
-        CpuParallel.For(g.Rows, rowsPerChunk, threads, new Rows(pass, input, output, argmax, g, WidthFor(g, width, g.Rows)));
+        long rowsPerChunk = Math.Max(1, CpuParallel.MinElementsPerChunk / ((long)g.InputSize + g.OutputSize));
+        CpuParallel.For(g.Planes, rowsPerChunk, threads, new Rows(pass, input, output, argmax, g, WidthFor(g, width, g.Planes)));
     }
 
-    private static void CheckLengths(int xLength, int yLength, Pool1dGeometry g)
+    private static void CheckLengths(int xLength, int yLength, Pool2dGeometry g)
     {
-        if (xLength != (long)g.Rows * g.Length || yLength != (long)g.Rows * g.OutputLength)
+        if (xLength != (long)g.Planes * g.InputSize || yLength != (long)g.Planes * g.OutputSize)
         {
-            throw new ArgumentException($"Pool: x has {xLength} elements and y {yLength}; {g} needs {(long)g.Rows * g.Length} and {(long)g.Rows * g.OutputLength}.");
+            throw new ArgumentException($"Pool: x has {xLength} elements and y {yLength}; {g} needs {(long)g.Planes * g.InputSize} and {(long)g.Planes * g.OutputSize}.");
         }
     }
 
@@ -115,7 +117,7 @@ internal static unsafe class CpuPool
     }
 
     /// <summary>A thread's rows [start, start + count): its scratch, then its blocks of rows widest first.</summary>
-    private readonly struct Rows(Pass pass, float* input, float* output, int* argmax, Pool1dGeometry g, CpuVectorWidth width) : IParallelRange
+    private readonly struct Rows(Pass pass, float* input, float* output, int* argmax, Pool2dGeometry g, CpuVectorWidth width) : IParallelRange
     {
         public void Run(long start, long count)
         {
@@ -126,7 +128,7 @@ internal static unsafe class CpuPool
     }
 
     /// <summary>Blocks of TLanes.Count rows from row <paramref name="first"/> + start on.</summary>
-    private readonly struct Blocks(Pass pass, float* input, float* output, int* argmax, float* scratch, long first, Pool1dGeometry g) : IFloatLanesSweep
+    private readonly struct Blocks(Pass pass, float* input, float* output, int* argmax, float* scratch, long first, Pool2dGeometry g) : IFloatLanesSweep
     {
         public int Run<TLanes, TVector>(int start, int n)
             where TLanes : struct, IFloatLanes<TVector>
@@ -135,7 +137,7 @@ internal static unsafe class CpuPool
     }
 
     // The loops take their pointers as parameters, not struct fields (see IFloatLanesSweep).
-    private static int RunBlocks<TLanes, TVector>(Pass pass, float* input, float* output, int* argmax, float* scratch, long first, Pool1dGeometry g, int start, int n)
+    private static int RunBlocks<TLanes, TVector>(Pass pass, float* input, float* output, int* argmax, float* scratch, long first, Pool2dGeometry g, int start, int n)
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
@@ -145,14 +147,11 @@ internal static unsafe class CpuPool
             long row = first + r;
             switch (pass)
             {
-                case Pass.MaxForward:
-                    MaxForwardBlock<TLanes, TVector>(input + (row * g.Length), output + (row * g.OutputLength), argmax + (row * g.OutputLength), scratch, g);
-                    break;
-                case Pass.AvgForward:
-                    AvgForwardBlock<TLanes, TVector>(input + (row * g.Length), output + (row * g.OutputLength), scratch, g);
+                case Pass.MaxForward or Pass.AvgForward:
+                    ForwardBlock<TLanes, TVector>(input + (row * g.InputSize), output + (row * g.OutputSize), argmax == null ? null : argmax + (row * g.OutputSize), scratch, g);
                     break;
                 default:
-                    BackwardBlock<TLanes, TVector>(input + (row * g.OutputLength), argmax == null ? null : argmax + (row * g.OutputLength), output + (row * g.Length), scratch, g);
+                    BackwardBlock<TLanes, TVector>(input + (row * g.OutputSize), argmax == null ? null : argmax + (row * g.OutputSize), output + (row * g.InputSize), scratch, g);
                     break;
             }
         }
@@ -161,10 +160,11 @@ internal static unsafe class CpuPool
     }
 
     /// <summary>
-    /// Rows x [lanes, L] from <paramref name="x"/> to y [lanes, L_out] and argmax, through scratch for more than one
-    /// lane. The argmax lanes carry positions as raw bits (−1 for none): selected, never computed on.
+    /// Planes x [lanes, H·W] from <paramref name="x"/> to y [lanes, H_out·W_out], through scratch for more than one lane:
+    /// a max pooling's maxima and argmax (argmax given) or an average's means (argmax null), each window's taps taken row
+    /// by row. The argmax lanes carry positions as raw bits (−1 for none): selected, never computed on.
     /// </summary>
-    private static void MaxForwardBlock<TLanes, TVector>(float* x, float* y, int* argmax, float* scratch, Pool1dGeometry g)
+    private static void ForwardBlock<TLanes, TVector>(float* x, float* y, int* argmax, float* scratch, Pool2dGeometry g)
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
@@ -173,88 +173,83 @@ internal static unsafe class CpuPool
         if (lanes > 1)
         {
             xs = scratch;
-            ys = xs + ((long)g.Length * lanes);
-            best = ys + ((long)g.OutputLength * lanes);
-            ToLanes(x, g.Length, lanes, xs);
+            ys = xs + ((long)g.InputSize * lanes);
+            best = argmax == null ? null : ys + ((long)g.OutputSize * lanes);
+            ToLanes(x, g.InputSize, lanes, xs);
         }
 
-        for (int t = 0; t < g.OutputLength; t++)
+        Pool1dGeometry alongH = g.Height, alongW = g.Width;
+        for (int oh = 0, t = 0; oh < alongH.OutputLength; oh++)
         {
-            int first = g.First(t), taps = g.Taps(t);
-            bool any = false;
-            var max = TLanes.Create(float.NegativeInfinity);
-            var at = TLanes.Create(BitConverter.Int32BitsToSingle(-1));
-            for (int j = 0; j < taps; j++)
+            int top = alongH.First(oh), tall = alongH.Taps(oh);
+            for (int ow = 0; ow < alongW.OutputLength; ow++, t++)
             {
-                int position = first + (j * g.Dilation);
-                if ((uint)position < (uint)g.Length)
+                int left = alongW.First(ow), wide = alongW.Taps(ow);
+                bool any = false;
+                var sum = TLanes.Create(0f);
+                var max = TLanes.Create(float.NegativeInfinity);
+                var at = TLanes.Create(BitConverter.Int32BitsToSingle(-1));
+                for (int i = 0; i < tall; i++)
                 {
-                    var value = TLanes.Load(xs + ((long)position * lanes));
-                    var here = TLanes.Create(BitConverter.Int32BitsToSingle(position));
-                    if (!any)
+                    int h = top + (i * alongH.Dilation);
+                    if ((uint)h >= (uint)alongH.Length)
                     {
-                        (max, at, any) = (value, here, true);
+                        continue;
                     }
-                    else
+
+                    for (int j = 0; j < wide; j++)
                     {
-                        at = TLanes.WhereGreaterOrNaN(value, max, here, at);
-                        max = TLanes.WhereGreaterOrNaN(value, max, value, max);
+                        int w = left + (j * alongW.Dilation);
+                        if ((uint)w >= (uint)alongW.Length)
+                        {
+                            continue;
+                        }
+
+                        int position = (h * alongW.Length) + w;
+                        var value = TLanes.Load(xs + ((long)position * lanes));
+                        if (best == null)
+                        {
+                            sum = TLanes.Add(sum, value);
+                        }
+                        else if (!any)
+                        {
+                            (max, at, any) = (value, TLanes.Create(BitConverter.Int32BitsToSingle(position)), true);
+                        }
+                        else
+                        {
+                            at = TLanes.WhereGreaterOrNaN(value, max, TLanes.Create(BitConverter.Int32BitsToSingle(position)), at);
+                            max = TLanes.WhereGreaterOrNaN(value, max, value, max);
+                        }
                     }
                 }
-            }
 
-            TLanes.Store(max, ys + ((long)t * lanes));
-            TLanes.Store(at, best + ((long)t * lanes));
-        }
-
-        if (lanes > 1)
-        {
-            FromLanes(ys, g.OutputLength, lanes, y);
-            FromLanes((int*)best, g.OutputLength, lanes, argmax);
-        }
-    }
-
-    /// <summary>Rows x [lanes, L] from <paramref name="x"/> to y [lanes, L_out], through scratch for more than one lane.</summary>
-    private static void AvgForwardBlock<TLanes, TVector>(float* x, float* y, float* scratch, Pool1dGeometry g)
-        where TLanes : struct, IFloatLanes<TVector>
-        where TVector : struct
-    {
-        int lanes = TLanes.Count;
-        float* xs = x, ys = y;
-        if (lanes > 1)
-        {
-            xs = scratch;
-            ys = xs + ((long)g.Length * lanes);
-            ToLanes(x, g.Length, lanes, xs);
-        }
-
-        for (int t = 0; t < g.OutputLength; t++)
-        {
-            int first = g.First(t), taps = g.Taps(t);
-            var sum = TLanes.Create(0f);
-            for (int j = 0; j < taps; j++)
-            {
-                int position = first + (j * g.Dilation);
-                if ((uint)position < (uint)g.Length)
+                if (best == null)
                 {
-                    sum = TLanes.Add(sum, TLanes.Load(xs + ((long)position * lanes)));
+                    TLanes.Store(TLanes.Divide(sum, TLanes.Create(g.Divisor(oh, ow))), ys + ((long)t * lanes));
+                }
+                else
+                {
+                    TLanes.Store(max, ys + ((long)t * lanes));
+                    TLanes.Store(at, best + ((long)t * lanes));
                 }
             }
-
-            TLanes.Store(TLanes.Divide(sum, TLanes.Create(g.Divisor(t))), ys + ((long)t * lanes));
         }
 
         if (lanes > 1)
         {
-            FromLanes(ys, g.OutputLength, lanes, y);
+            FromLanes(ys, g.OutputSize, lanes, y);
+            if (argmax != null)
+            {
+                FromLanes((int*)best, g.OutputSize, lanes, argmax);
+            }
         }
     }
 
     /// <summary>
-    /// dx [lanes, L] of a max pooling (argmax given) or of an average (argmax null) from dy [lanes, L_out]: each element
-    /// sums, in order of t, the outputs whose window may hold it that route their gradient to it.
+    /// dx [lanes, H·W] of a max pooling (argmax given) or of an average (argmax null) from dy [lanes, H_out·W_out]: each
+    /// element sums, in order of (oh, ow), the outputs whose window may hold it that route their gradient to it.
     /// </summary>
-    private static void BackwardBlock<TLanes, TVector>(float* dy, int* argmax, float* dx, float* scratch, Pool1dGeometry g)
+    private static void BackwardBlock<TLanes, TVector>(float* dy, int* argmax, float* dx, float* scratch, Pool2dGeometry g)
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
     {
@@ -263,38 +258,46 @@ internal static unsafe class CpuPool
         if (lanes > 1)
         {
             dys = scratch;
-            best = dys + ((long)g.OutputLength * lanes);
-            dxs = best + ((long)g.OutputLength * lanes);
-            ToLanes(dy, g.OutputLength, lanes, dys);
+            best = dys + ((long)g.OutputSize * lanes);
+            dxs = best + ((long)g.OutputSize * lanes);
+            ToLanes(dy, g.OutputSize, lanes, dys);
             if (argmax != null)
             {
-                ToLanes(argmax, g.OutputLength, lanes, (int*)best);
+                ToLanes(argmax, g.OutputSize, lanes, (int*)best);
             }
         }
 
-        for (int l = 0; l < g.Length; l++)
+        Pool1dGeometry alongH = g.Height, alongW = g.Width;
+        for (int h = 0, l = 0; h < alongH.Length; h++)
         {
-            var sum = TLanes.Create(0f);
-            var here = TLanes.Create(BitConverter.Int32BitsToSingle(l));
-            for (int t = g.FirstOutputAt(l), last = g.LastOutputAt(l); t <= last; t++)
+            for (int w = 0; w < alongW.Length; w++, l++)
             {
-                var term = TLanes.Load(dys + ((long)t * lanes));
-                if (argmax != null)
+                var sum = TLanes.Create(0f);
+                var here = TLanes.Create(BitConverter.Int32BitsToSingle(l));
+                for (int oh = alongH.FirstOutputAt(h), lastRow = alongH.LastOutputAt(h); oh <= lastRow; oh++)
                 {
-                    sum = TLanes.WhereSameBits(TLanes.Load(best + ((long)t * lanes)), here, TLanes.Add(sum, term), sum);
+                    for (int ow = alongW.FirstOutputAt(w), last = alongW.LastOutputAt(w); ow <= last; ow++)
+                    {
+                        long t = ((long)oh * alongW.OutputLength) + ow;
+                        var term = TLanes.Load(dys + (t * lanes));
+                        if (argmax != null)
+                        {
+                            sum = TLanes.WhereSameBits(TLanes.Load(best + (t * lanes)), here, TLanes.Add(sum, term), sum);
+                        }
+                        else if (alongH.Holds(oh, h) && alongW.Holds(ow, w))
+                        {
+                            sum = TLanes.Add(sum, TLanes.Divide(term, TLanes.Create(g.Divisor(oh, ow))));
+                        }
+                    }
                 }
-                else if (g.Holds(t, l))
-                {
-                    sum = TLanes.Add(sum, TLanes.Divide(term, TLanes.Create(g.Divisor(t))));
-                }
-            }
 
-            TLanes.Store(sum, dxs + ((long)l * lanes));
+                TLanes.Store(sum, dxs + ((long)l * lanes));
+            }
         }
 
         if (lanes > 1)
         {
-            FromLanes(dxs, g.Length, lanes, dx);
+            FromLanes(dxs, g.InputSize, lanes, dx);
         }
     }
 

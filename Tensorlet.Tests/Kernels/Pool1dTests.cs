@@ -54,7 +54,7 @@ public sealed class Pool1dTests
         using var x = device.FromArray(xData, n, c, l);
         using var y = device.FromArray(Enumerable.Repeat(float.NaN, g.Rows * g.OutputLength).ToArray(), n, c, g.OutputLength);
         using var argmax = device.IndexFromArray(Enumerable.Repeat(-7, g.Rows * g.OutputLength).ToArray(), g.Rows * g.OutputLength);
-        Ops.MaxPool1d(x, y, argmax, g);
+        Ops.MaxPool(x, y, argmax, g);
 
         Assert.That(y.ToArray(), Is.EqualTo(Array.ConvertAll(expected, v => (float)v)));
         Assert.That(argmax.ToArray(), Is.EqualTo(expectedArgmax));
@@ -71,7 +71,7 @@ public sealed class Pool1dTests
         using var x = device.FromArray([1f, 2f], 1, 1, 2);
         using var y = device.Zeros(1, 1, g.OutputLength);
         using var argmax = device.IndexFromArray(new int[g.OutputLength], g.OutputLength);
-        Ops.MaxPool1d(x, y, argmax, g);
+        Ops.MaxPool(x, y, argmax, g);
 
         var values = argmax.ToArray();
         Assert.That(values, Does.Contain(-1), "a window with no tap inside x");
@@ -94,7 +94,7 @@ public sealed class Pool1dTests
         using var dy = device.FromArray(dyData, n, c, g.OutputLength);
         using var argmax = device.IndexFromArray(argmaxData, argmaxData.Length);
         using var dx = device.FromArray(Enumerable.Repeat(float.NaN, n * c * l).ToArray(), n, c, l);
-        Ops.MaxPool1dBackward(dy, argmax, dx, g);
+        Ops.MaxPoolBackward(dy, argmax, dx, g);
 
         AssertWithinSumBound(dx.ToArray(), expected, magnitude, g.OutputLength);
         Assert.That(dy.ToArray(), Is.EqualTo(dyData), "dy must not be touched");
@@ -113,7 +113,7 @@ public sealed class Pool1dTests
 
         using var x = device.FromArray(xData, n, c, l);
         using var y = device.FromArray(Enumerable.Repeat(float.NaN, expected.Length).ToArray(), n, c, g.OutputLength);
-        Ops.AvgPool1d(x, y, g);
+        Ops.AvgPool(x, y, g);
 
         AssertWithinSumBound(y.ToArray(), expected, magnitude, Enumerable.Range(0, g.OutputLength).Max(g.Taps));
     }
@@ -131,7 +131,7 @@ public sealed class Pool1dTests
 
         using var dy = device.FromArray(dyData, n, c, g.OutputLength);
         using var dx = device.FromArray(Enumerable.Repeat(float.NaN, n * c * l).ToArray(), n, c, l);
-        Ops.AvgPool1dBackward(dy, dx, g);
+        Ops.AvgPoolBackward(dy, dx, g);
 
         AssertWithinSumBound(dx.ToArray(), expected, magnitude, g.OutputLength);
     }
@@ -158,43 +158,58 @@ public sealed class Pool1dTests
         {
             foreach (var (l, k, stride, padding, dilation, count, ceil) in WidthGeometries)
             {
-                var g = Geometry(rows, 1, l, k, stride, padding, dilation, count, ceil);
-                string what = $"{width}, {g}";
-                var tied = Tied(rows * l, rows + l);
-                var (expected, expectedArgmax) = ReferenceMax(g, tied);
-                var (y, argmax) = CpuMax(g, tied, width);
-                Assert.That(y, Is.EqualTo(Array.ConvertAll(expected, v => (float)v)), what);
-                Assert.That(argmax, Is.EqualTo(expectedArgmax), what);
-                AssertSameBits(y, CpuMax(g, tied, CpuVectorWidth.Scalar).Y, what);
-
-                var x = Uniform(rows * l, rows + l);
-                var dy = Uniform(rows * g.OutputLength, rows * l);
-                var widths = new[] { width, CpuVectorWidth.Scalar };
-                var average = Array.ConvertAll(widths, w => WrittenOverNaN(rows * g.OutputLength, y => CpuPool.AvgForward(x, y, g, threads: 2, w)));
-                var maxGradient = Array.ConvertAll(widths, w => WrittenOverNaN(rows * l, dx => CpuPool.MaxBackward(dy, argmax, dx, g, threads: 2, w)));
-                var averageGradient = Array.ConvertAll(widths, w => WrittenOverNaN(rows * l, dx => CpuPool.AvgBackward(dy, dx, g, threads: 2, w)));
-
-                var reference = new double[average[0].Length];
-                var magnitude = new double[reference.Length];
-                ReferencePool.AvgForward(g, ToDouble(x), reference);
-                ReferencePool.AvgForward(g, Array.ConvertAll(x, v => Math.Abs((double)v)), magnitude);
-                AssertWithinSumBound(average[0], reference, magnitude, Enumerable.Range(0, g.OutputLength).Max(g.Taps));
-
-                reference = new double[rows * l];
-                magnitude = new double[reference.Length];
-                ReferencePool.MaxBackward(g, ToDouble(dy), argmax, reference);
-                ReferencePool.MaxBackward(g, Array.ConvertAll(dy, v => Math.Abs((double)v)), argmax, magnitude);
-                AssertWithinSumBound(maxGradient[0], reference, magnitude, g.OutputLength);
-                ReferencePool.AvgBackward(g, ToDouble(dy), reference);
-                ReferencePool.AvgBackward(g, Array.ConvertAll(dy, v => Math.Abs((double)v)), magnitude);
-                AssertWithinSumBound(averageGradient[0], reference, magnitude, g.OutputLength);
-
-                AssertSameBits(average[0], average[1], $"average, {what}");
-                AssertSameBits(maxGradient[0], maxGradient[1], $"max backward, {what}");
-                AssertSameBits(averageGradient[0], averageGradient[1], $"average backward, {what}");
+                AssertCpuLoopsMatchTheReference(Geometry(rows, 1, l, k, stride, padding, dilation, count, ceil), width, rows + l);
             }
         }
     }
+
+    /// <summary>
+    /// The cpu loops at <paramref name="width"/> and one float at a time, on two threads, over <paramref name="g"/>'s
+    /// rows or planes: the max and its argmax equal the reference's on values full of ties, NaN, −∞ and signed zeros,
+    /// the average and the backwards are within the reference's bound, and every output and gradient has the bits of one
+    /// row or plane at a time.
+    /// </summary>
+    internal static void AssertCpuLoopsMatchTheReference(Pool2dGeometry g, CpuVectorWidth width, int seed)
+    {
+        string what = $"{width}, {g}";
+        int size = g.Planes * g.InputSize, outputs = g.Planes * g.OutputSize;
+        var tied = Tied(size, seed);
+        var (expected, expectedArgmax) = ReferenceMax(g, tied);
+        var (y, argmax) = CpuMax(g, tied, width);
+        Assert.That(y, Is.EqualTo(Array.ConvertAll(expected, v => (float)v)), what);
+        Assert.That(argmax, Is.EqualTo(expectedArgmax), what);
+        AssertSameBits(y, CpuMax(g, tied, CpuVectorWidth.Scalar).Y, what);
+
+        var x = Uniform(size, seed);
+        var dy = Uniform(outputs, seed + 1);
+        var widths = new[] { width, CpuVectorWidth.Scalar };
+        var average = Array.ConvertAll(widths, w => WrittenOverNaN(outputs, y => CpuPool.AvgForward(x, y, g, threads: 2, w)));
+        var maxGradient = Array.ConvertAll(widths, w => WrittenOverNaN(size, dx => CpuPool.MaxBackward(dy, argmax, dx, g, threads: 2, w)));
+        var averageGradient = Array.ConvertAll(widths, w => WrittenOverNaN(size, dx => CpuPool.AvgBackward(dy, dx, g, threads: 2, w)));
+
+        var reference = new double[outputs];
+        var magnitude = new double[outputs];
+        ReferencePool.AvgForward(g, ToDouble(x), reference);
+        ReferencePool.AvgForward(g, Array.ConvertAll(x, v => Math.Abs((double)v)), magnitude);
+        AssertWithinSumBound(average[0], reference, magnitude, MaxTaps(g));
+
+        reference = new double[size];
+        magnitude = new double[size];
+        ReferencePool.MaxBackward(g, ToDouble(dy), argmax, reference);
+        ReferencePool.MaxBackward(g, Array.ConvertAll(dy, v => Math.Abs((double)v)), argmax, magnitude);
+        AssertWithinSumBound(maxGradient[0], reference, magnitude, g.OutputSize);
+        ReferencePool.AvgBackward(g, ToDouble(dy), reference);
+        ReferencePool.AvgBackward(g, Array.ConvertAll(dy, v => Math.Abs((double)v)), magnitude);
+        AssertWithinSumBound(averageGradient[0], reference, magnitude, g.OutputSize);
+
+        AssertSameBits(average[0], average[1], $"average, {what}");
+        AssertSameBits(maxGradient[0], maxGradient[1], $"max backward, {what}");
+        AssertSameBits(averageGradient[0], averageGradient[1], $"average backward, {what}");
+    }
+
+    /// <summary>The most taps a window of <paramref name="g"/> has, padding included: the product of the axes'.</summary>
+    internal static int MaxTaps(Pool2dGeometry g)
+        => Enumerable.Range(0, g.Height.OutputLength).Max(g.Height.Taps) * Enumerable.Range(0, g.Width.OutputLength).Max(g.Width.Taps);
 
     // A block of n rows takes n·(L + 2·L_out) floats of scratch: a row too long for a block of one width runs narrower.
     [Test]
@@ -252,7 +267,7 @@ public sealed class Pool1dTests
         using var x = device.FromArray(data, 1, 1, data.Length);
         using var y = device.Zeros(1, 1, g.OutputLength);
         using var argmax = device.IndexZeros(g.OutputLength);
-        Ops.MaxPool1d(x, y, argmax, g);
+        Ops.MaxPool(x, y, argmax, g);
 
         // Windows [-1, 2), [2, 5), [5, 8), [8, 11): padding, 1, NaN | 3, NaN, 2 | 5, 4, 4 | −∞, −∞, −∞.
         Assert.That(y.ToArray(), Is.EqualTo(new[] { nan, nan, 5f, -inf }));
@@ -264,12 +279,12 @@ public sealed class Pool1dTests
         var global = Pool1dGeometry.AdaptiveWindows(1, data.Length, 1);
         using var one = device.Zeros(1, 1, 1);
         using var oneArgmax = device.IndexZeros(1);
-        Ops.MaxPool1d(x, one, oneArgmax, global);
+        Ops.MaxPool(x, one, oneArgmax, global);
         Assert.That(oneArgmax.ToArray(), Is.EqualTo(new[] { 3 }), "the last NaN of the whole row");
 
         float[] ties = [2f, 7f, 7f, 1f, 7f];
         using var tied = device.FromArray(ties, 1, 1, ties.Length);
-        Ops.MaxPool1d(tied, one, oneArgmax, Pool1dGeometry.AdaptiveWindows(1, ties.Length, 1));
+        Ops.MaxPool(tied, one, oneArgmax, Pool1dGeometry.AdaptiveWindows(1, ties.Length, 1));
         Assert.That(oneArgmax.ToArray(), Is.EqualTo(new[] { 1 }), "the first of equal maxima");
     }
 
@@ -303,7 +318,7 @@ public sealed class Pool1dTests
         using var y = device.Zeros(2, 3, 5);
         using var argmax = device.IndexZeros(30);
         var g = Pool1dGeometry.Sliding(6, 7, 3, 1, 0, 1, countIncludePad: true);
-        Assert.DoesNotThrow(() => Ops.MaxPool1d(x, y, argmax, g));
+        Assert.DoesNotThrow(() => Ops.MaxPool(x, y, argmax, g));
 
         void Refused(TestDelegate call, string named)
         {
@@ -314,44 +329,45 @@ public sealed class Pool1dTests
         using var shortArgmax = device.IndexZeros(29);
         using var wrongLength = device.Zeros(2, 3, 4);
         using var rows = device.Zeros(6, 7);
-        Refused(() => Ops.MaxPool1d(x, y, shortArgmax, g), "argmax [29]");
-        Refused(() => Ops.AvgPool1d(x, wrongLength, g), "[2, 3, 4]");
-        Refused(() => Ops.AvgPool1d(rows, y, g), "[6, 7]");
-        Refused(() => Ops.AvgPool1dBackward(y, wrongLength, g), "[2, 3, 4]");
-        Refused(() => Ops.AvgPool1d(x, y, g with { Padding = 2 }), "are not the windows of a pooling");
-        Refused(() => Ops.AvgPool1d(x, y, g with { OutputLength = 4 }), "are not the windows of a pooling");
-        Refused(() => Ops.AvgPool1d(x, x, Pool1dGeometry.AdaptiveWindows(6, 7, 7)), "separate buffers");
+        Refused(() => Ops.MaxPool(x, y, shortArgmax, g), "argmax [29]");
+        Refused(() => Ops.AvgPool(x, wrongLength, g), "[2, 3, 4]");
+        Refused(() => Ops.AvgPool(rows, y, g), "[6, 7]");
+        Refused(() => Ops.AvgPoolBackward(y, wrongLength, g), "[2, 3, 4]");
+        Refused(() => Ops.AvgPool(x, y, g with { Padding = 2 }), "are not the windows of a pooling");
+        Refused(() => Ops.AvgPool(x, y, g with { OutputLength = 4 }), "are not the windows of a pooling");
+        Refused(() => Ops.AvgPool(x, x, Pool1dGeometry.AdaptiveWindows(6, 7, 7)), "separate buffers");
 
         // L = 8, k = 3, stride 2: ceil_mode's 4 windows are not the 3 of floor mode, nor the reverse.
         using var eight = device.Zeros(2, 3, 8);
         using var four = device.Zeros(2, 3, 4);
         var ceil = Pool1dGeometry.Sliding(6, 8, 3, 2, 0, 1, countIncludePad: true, ceilMode: true);
-        Assert.DoesNotThrow(() => Ops.AvgPool1d(eight, four, ceil));
-        Refused(() => Ops.AvgPool1d(eight, four, ceil with { CeilMode = 0 }), "are not the windows of a pooling");
-        Refused(() => Ops.AvgPool1d(eight, y, ceil), "[2, 3, 5]");
+        Assert.DoesNotThrow(() => Ops.AvgPool(eight, four, ceil));
+        Refused(() => Ops.AvgPool(eight, four, ceil with { CeilMode = 0 }), "are not the windows of a pooling");
+        Refused(() => Ops.AvgPool(eight, y, ceil), "[2, 3, 5]");
     }
 
     private static Pool1dGeometry Geometry(int n, int c, int l, int k, int stride, int padding, int dilation, bool count, bool ceil)
         => k == 0 ? Pool1dGeometry.AdaptiveWindows(n * c, l, stride) : Pool1dGeometry.Sliding(n * c, l, k, stride, padding, dilation, count, ceil);
 
-    private static (double[] Y, int[] Argmax) ReferenceMax(Pool1dGeometry g, float[] x)
+    // The reference's max and argmax, for a 1-d pooling's windows too (planes of height 1).
+    internal static (double[] Y, int[] Argmax) ReferenceMax(Pool2dGeometry g, float[] x)
     {
-        var y = new double[g.Rows * g.OutputLength];
+        var y = new double[g.Planes * g.OutputSize];
         var argmax = new int[y.Length];
         ReferencePool.MaxForward(g, ToDouble(x), y, argmax);
         return (y, argmax);
     }
 
-    private static (float[] Y, int[] Argmax) CpuMax(Pool1dGeometry g, float[] x, CpuVectorWidth width)
+    internal static (float[] Y, int[] Argmax) CpuMax(Pool2dGeometry g, float[] x, CpuVectorWidth width)
     {
-        var y = new float[g.Rows * g.OutputLength];
+        var y = new float[g.Planes * g.OutputSize];
         var argmax = new int[y.Length];
         CpuPool.MaxForward(x, y, argmax, g, threads: 2, width);
         return (y, argmax);
     }
 
     // Values drawn from a handful, so that windows tie, hold NaN, hold only −∞, or hold both zeros.
-    private static float[] Tied(int n, int seed)
+    internal static float[] Tied(int n, int seed)
     {
         float[] values = [float.NegativeInfinity, -1f, -0f, 0f, 1f, 2f, float.NaN];
         var random = new Random(seed);

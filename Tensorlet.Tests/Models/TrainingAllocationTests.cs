@@ -204,6 +204,28 @@ public sealed class TrainingAllocationTests
         Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
     }
 
+    [TestCase(1, "max")]
+    [TestCase(2, "max")]
+    [TestCase(2, "avg")]
+    public void TwoDimensionalPoolingsAfterABatchNorm2dTrainWithoutAllocatingOnCpu(int threads, string pooling)
+    {
+        // [batch, 4, 8, 8] → BatchNorm2d(4) → ReLU → MaxPool2d(2) or AvgPool2d(3, stride 2, padding 1) [batch, 4, 4, 4]
+        // (a max's argmax in an index buffer of its own) → AdaptiveMaxPool2d((2, 1)) or AdaptiveAvgPool2d(1) → Flatten → Linear.
+        using var device = Device.Create("cpu", threads);
+        var random = new Random(7);
+        const int examples = 64;
+        var inputs = Enumerable.Range(0, examples * 4 * 8 * 8).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var targets = Enumerable.Range(0, examples * 4).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var source = new TensorBatchSource<float, float>(inputs, [4, 8, 8], targets, [4]);
+        var (pool, head, pooled) = pooling == "max"
+            ? ((Module)new MaxPool2d(2), (Module)new AdaptiveMaxPool2d((2, 1)), 2)
+            : (new AvgPool2d(3, stride: 2, padding: 1), new AdaptiveAvgPool2d(1), 1);
+        using var model = new Sequential(new BatchNorm2d(4), new Relu(), pool, head, new Flatten(), new Linear(4 * pooled, 4));
+        model.Build(device, seed: 1);
+        using var loss = new MseLoss();
+        Assert.That(BytesPerStep(device, model, loss, source, batch: examples), Is.Zero, "managed bytes allocated per step");
+    }
+
     /// <summary>
     /// Runs warm-up steps of the Trainer's training step (Forward, CrossEntropyLoss, Backward, Adam), then returns the
     /// managed bytes this thread allocated per step in the cleanest of up to <see cref="Windows"/> windows (see there

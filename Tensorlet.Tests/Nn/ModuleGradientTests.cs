@@ -441,24 +441,44 @@ public sealed class ModuleGradientTests
 
     private static IEnumerable<TestCaseData> PoolingCases() =>
         from device in TestDevices.All
-        from pooling in new[] { "max k2", "max k3 s2 p1 d2", "avg k3 s2 p1", "avg k4 s3 p2 no pad count", "adaptive max 4", "adaptive avg 4", "global max", "global avg", "adaptive max 12", "max k2 ceil", "avg k4 s3 p1 ceil", "avg k2 ceil no pad count" }
+        from pooling in new[]
+        {
+            "max k2", "max k3 s2 p1 d2", "avg k3 s2 p1", "avg k4 s3 p2 no pad count", "adaptive max 4", "adaptive avg 4", "global max", "global avg", "adaptive max 12", "max k2 ceil", "avg k4 s3 p1 ceil", "avg k2 ceil no pad count",
+            "2d max k(3, 2) s(2, 1) p1 d(1, 2)", "2d max k2 ceil", "2d avg k(3, 4) s(2, 3) p(1, 2) no pad count", "2d avg k3 s2 p1 ceil", "2d avg k(2, 3) s1", "2d adaptive max (4, 3)", "2d adaptive avg (4, 5)", "2d global max",
+        }
         select new TestCaseData(device, pooling);
 
     // Pooling → Tanh → Flatten → Linear → MSE on x [2, 3, 9]: the input and the Linear's parameters. x holds distinct
-    // values at least 0.05 apart, so no step of the finite differences moves a window's maximum. "max k2" leaves the
+    // values at least 0.05 apart (3/count for the larger inputs of the 2-d ones), so no step of the finite differences moves a window's maximum. "max k2" leaves the
     // last position unread (dx 0 there); "max k3 s2 p1 d2" pads and dilates; the average with padding counts it or
     // not; the adaptive windows overlap (9 is no multiple of 4), outputSize 1 pools globally, and 12 outputs over 9
     // positions read some positions twice. In ceil mode each last window runs past x: "max k2 ceil" reads the position
     // "max k2" leaves, "avg k4 s3 p1 ceil" divides its last window [8, 12) by the 2 taps before L + padding, and
-    // "avg k2 ceil no pad count" its [8, 10) by 1.
+    // "avg k2 ceil no pad count" its [8, 10) by 1. The 2-d poolings ("2d ...") run on x [2, 2, 6, 7] and cross their
+    // windows along H and W: a non-square kernel, stride and dilation, padding on both axes (counted or not), ceil mode
+    // past the end along both, overlapping windows (stride 1), and adaptive windows that overlap along one axis and
+    // not the other.
     [TestCaseSource(nameof(PoolingCases))]
     public void APoolingBeforeFlattenAndLinearMatchesFiniteDifferences(string deviceName, string pooling)
     {
         var device = TestDevices.Get(deviceName);
-        const int n = 2, channels = 3, length = 9, outFeatures = 2;
+        bool planes = pooling.StartsWith("2d", StringComparison.Ordinal);
+        int n = 2, channels = planes ? 2 : 3, length = 9, height = 6, width = 7, outFeatures = 2;
+        int[] shape = planes ? [n, channels, height, width] : [n, channels, length];
+        Pool2dGeometry Planes(int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, bool count, bool ceil)
+            => new(n * channels, Pool1dGeometry.Sliding(1, height, kh, sh, ph, dh, count, ceil), Pool1dGeometry.Sliding(1, width, kw, sw, pw, dw, count, ceil));
+        Pool2dGeometry Adaptive(int oh, int ow) => new(n * channels, Pool1dGeometry.AdaptiveWindows(1, height, oh), Pool1dGeometry.AdaptiveWindows(1, width, ow));
         var (pool, g, max) = pooling switch
         {
-            "max k2" => ((Module)new MaxPool1d(2), Pool1dGeometry.Sliding(n * channels, length, 2, 2, 0, 1, true), true),
+            "2d max k(3, 2) s(2, 1) p1 d(1, 2)" => ((Module)new MaxPool2d((3, 2), stride: (2, 1), padding: 1, dilation: (1, 2)), Planes(3, 2, 2, 1, 1, 1, 1, 2, true, false), true),
+            "2d max k2 ceil" => (new MaxPool2d(2, ceilMode: true), Planes(2, 2, 2, 2, 0, 0, 1, 1, true, true), true),
+            "2d avg k(3, 4) s(2, 3) p(1, 2) no pad count" => (new AvgPool2d((3, 4), stride: (2, 3), padding: (1, 2), countIncludePad: false), Planes(3, 4, 2, 3, 1, 2, 1, 1, false, false), false),
+            "2d avg k3 s2 p1 ceil" => (new AvgPool2d(3, stride: 2, padding: 1, ceilMode: true), Planes(3, 3, 2, 2, 1, 1, 1, 1, true, true), false),
+            "2d avg k(2, 3) s1" => (new AvgPool2d((2, 3), stride: 1), Planes(2, 3, 1, 1, 0, 0, 1, 1, true, false), false),
+            "2d adaptive max (4, 3)" => (new AdaptiveMaxPool2d((4, 3)), Adaptive(4, 3), true),
+            "2d adaptive avg (4, 5)" => (new AdaptiveAvgPool2d((4, 5)), Adaptive(4, 5), false),
+            "2d global max" => (new AdaptiveMaxPool2d(1), Adaptive(1, 1), true),
+            "max k2" => (new MaxPool1d(2), Pool1dGeometry.Sliding(n * channels, length, 2, 2, 0, 1, true), true),
             "max k3 s2 p1 d2" => (new MaxPool1d(3, stride: 2, padding: 1, dilation: 2), Pool1dGeometry.Sliding(n * channels, length, 3, 2, 1, 2, true), true),
             "avg k3 s2 p1" => (new AvgPool1d(3, stride: 2, padding: 1), Pool1dGeometry.Sliding(n * channels, length, 3, 2, 1, 1, true), false),
             "avg k4 s3 p2 no pad count" => (new AvgPool1d(4, stride: 3, padding: 2, countIncludePad: false), Pool1dGeometry.Sliding(n * channels, length, 4, 3, 2, 1, false), false),
@@ -471,17 +491,18 @@ public sealed class ModuleGradientTests
             "avg k2 ceil no pad count" => (new AvgPool1d(2, countIncludePad: false, ceilMode: true), Pool1dGeometry.Sliding(n * channels, length, 2, 2, 0, 1, false, ceilMode: true), false),
             _ => (new AdaptiveMaxPool1d(12), Pool1dGeometry.AdaptiveWindows(n * channels, length, 12), true),
         };
-        int flat = channels * g.OutputLength;
+        int flat = channels * g.OutputSize, count = shape.Aggregate(1, (a, b) => a * b);
+        double spacing = Math.Min(0.05, 3.0 / count);
         var reference = new ReferenceModules();
         reference.Randomize(11, ("3.weight", outFeatures * flat), ("3.bias", outFeatures));
         var shuffle = new Random(12);
-        reference.Parameters["x"] = [.. Enumerable.Range(0, n * channels * length).Select(i => (i * 0.05) - 1.3).OrderBy(_ => shuffle.Next())];
+        reference.Parameters["x"] = [.. Enumerable.Range(0, count).Select(i => (i * spacing) - 1.3).OrderBy(_ => shuffle.Next())];
         RoundToFloat(reference);
         var target = Enumerable.Range(0, n * outFeatures).Select(i => (double)(float)Math.Sin(i)).ToArray();
         (double Loss, Dictionary<string, double[]> Grads) Run()
         {
             var x = reference.Parameters["x"];
-            var h = new double[g.Rows * g.OutputLength];
+            var h = new double[g.Planes * g.OutputSize];
             var argmax = new int[h.Length];
             if (max)
             {
@@ -516,7 +537,7 @@ public sealed class ModuleGradientTests
         using var pooled = new Sequential(pool, new Tanh(), new Flatten(), new Linear(flat, outFeatures));
         pooled.Build(device);
         Load(pooled, reference);
-        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), n, channels, length);
+        using var input = device.FromArray(Array.ConvertAll(reference.Parameters["x"], v => (float)v), shape);
         using var expected = device.FromArray(Array.ConvertAll(target, v => (float)v), n, outFeatures);
         using var mse = new MseLoss();
         foreach (int pass in new[] { 1, 2 })
@@ -526,7 +547,7 @@ public sealed class ModuleGradientTests
             double value = mse.Forward(pooled.Forward(input), expected);
             var dx = pooled.Backward(mse.Backward())!;
             Assert.That(value, Is.EqualTo(Run().Loss).Within(1e-5), $"pass {pass}");
-            Assert.That(dx.Shape, Is.EqualTo(new[] { n, channels, length }), "dx is shaped as the input");
+            Assert.That(dx.Shape, Is.EqualTo(shape), "dx is shaped as the input");
             AssertGradients(pooled, analytic);
             AssertClose(dx.ToArray(), analytic["x"], "x");
         }

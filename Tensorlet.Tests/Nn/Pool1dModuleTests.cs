@@ -139,16 +139,6 @@ public sealed class Pool1dModuleTests
         using var gradient = device.Zeros(1, 1, 2);
         Assert.Throws<InvalidOperationException>(() => max.Backward(gradient), "Backward before Forward");
 
-        void Refused(Module pool, Tensor input, params string[] named)
-        {
-            var e = Assert.Throws<ArgumentException>(() => pool.Forward(input))!;
-            Assert.That(e.Message, Does.Contain(input.ShapeText).And.Not.Contain('\n'));
-            foreach (var part in named)
-            {
-                Assert.That(e.Message, Does.Contain(part));
-            }
-        }
-
         using var rank2 = device.Zeros(3, 8);
         using var empty = device.Zeros(2, 3, 0);
         using var tooShort = device.Zeros(2, 3, 4);
@@ -193,6 +183,17 @@ public sealed class Pool1dModuleTests
         {
             var e = Assert.Throws<ArgumentOutOfRangeException>(make)!;
             Assert.That(e.Message, Does.StartWith(name).And.Not.Contain('\n'));
+        }
+    }
+
+    /// <summary>Asserts that <paramref name="pool"/> refuses <paramref name="input"/> in one line naming its shape and each of <paramref name="named"/>.</summary>
+    internal static void Refused(Module pool, Tensor input, params string[] named)
+    {
+        var e = Assert.Throws<ArgumentException>(() => pool.Forward(input))!;
+        Assert.That(e.Message, Does.Contain(input.ShapeText).And.Not.Contain('\n'));
+        foreach (var part in named)
+        {
+            Assert.That(e.Message, Does.Contain(part));
         }
     }
 

@@ -18,5 +18,13 @@ public sealed class Size2dTests
         Assert.That(pair.ToString(), Is.EqualTo("(3, 5)"));
         Assert.That(new Size2d(-1, 2).ToString(), Is.EqualTo("(-1, 2)"));
         Assert.That(square.ToString(), Is.EqualTo("3"), "one number when both axes agree, as PyTorch prints it");
+
+        using var pool = new MaxPool2d((3, 5), stride: 2);
+        Assert.That(pool.KernelSize, Is.EqualTo(new Size2d(3, 5)), "a pair argument reads (height, width)");
+        Assert.That(pool.Stride, Is.EqualTo(new Size2d(2, 2)), "an int argument is the same on both axes");
+        Assert.That(pool.Dilation, Is.EqualTo(new Size2d(1, 1)), "dilation defaults to 1");
+        Assert.That(pool.Padding, Is.EqualTo(new Size2d(0, 0)), "padding defaults to 0");
+        using var avg = new AvgPool2d((2, 4));
+        Assert.That(avg.Stride, Is.EqualTo(new Size2d(2, 4)), "stride defaults to the kernel size");
     }
 }

@@ -93,13 +93,13 @@ internal sealed partial class CpuBackend
     public void GatherPositionsBackward(Tensor gradOutput, IndexTensor starts, IndexTensor copies, Tensor gradInput)
         => CpuPositionGather.Backward(gradOutput.ReadSpan, starts.ReadSpan, copies.ReadSpan, gradInput.Span, gradInput.Rows, gradInput.Columns, Threads);
 
-    public void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry) => CpuPool.MaxForward(x.ReadSpan, y.Span, argmax.Span, geometry, Threads, Plan.Width);
+    public void MaxPool(Tensor x, Tensor y, IndexTensor argmax, Pool2dGeometry geometry) => CpuPool.MaxForward(x.ReadSpan, y.Span, argmax.Span, geometry, Threads, Plan.Width);
 
-    public void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry geometry) => CpuPool.MaxBackward(dy.ReadSpan, argmax.ReadSpan, dx.Span, geometry, Threads, Plan.Width);
+    public void MaxPoolBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool2dGeometry geometry) => CpuPool.MaxBackward(dy.ReadSpan, argmax.ReadSpan, dx.Span, geometry, Threads, Plan.Width);
 
-    public void AvgPool1d(Tensor x, Tensor y, Pool1dGeometry geometry) => CpuPool.AvgForward(x.ReadSpan, y.Span, geometry, Threads, Plan.Width);
+    public void AvgPool(Tensor x, Tensor y, Pool2dGeometry geometry) => CpuPool.AvgForward(x.ReadSpan, y.Span, geometry, Threads, Plan.Width);
 
-    public void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry geometry) => CpuPool.AvgBackward(dy.ReadSpan, dx.Span, geometry, Threads, Plan.Width);
+    public void AvgPoolBackward(Tensor dy, Tensor dx, Pool2dGeometry geometry) => CpuPool.AvgBackward(dy.ReadSpan, dx.Span, geometry, Threads, Plan.Width);
 
     public void SgdStep(Tensor parameters, Tensor gradients, Tensor momentum, SgdCoefficients coefficients)
         => CpuSgd.Step(parameters.Span, gradients.Span, coefficients.Momentum != 0f ? momentum.Span : default, coefficients, Threads, Plan.Width);

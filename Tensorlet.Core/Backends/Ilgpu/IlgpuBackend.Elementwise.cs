@@ -366,7 +366,7 @@ internal sealed partial class IlgpuBackend
         }
     }
 
-    public void MaxPool1d(Tensor x, Tensor y, IndexTensor argmax, Pool1dGeometry geometry)
+    public void MaxPool(Tensor x, Tensor y, IndexTensor argmax, Pool2dGeometry geometry)
     {
         if (y.Length > 0)
         {
@@ -374,7 +374,7 @@ internal sealed partial class IlgpuBackend
         }
     }
 
-    public void MaxPool1dBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool1dGeometry geometry)
+    public void MaxPoolBackward(Tensor dy, IndexTensor argmax, Tensor dx, Pool2dGeometry geometry)
     {
         if (dx.Length > 0)
         {
@@ -382,7 +382,7 @@ internal sealed partial class IlgpuBackend
         }
     }
 
-    public void AvgPool1d(Tensor x, Tensor y, Pool1dGeometry geometry)
+    public void AvgPool(Tensor x, Tensor y, Pool2dGeometry geometry)
     {
         if (y.Length > 0)
         {
@@ -390,7 +390,7 @@ internal sealed partial class IlgpuBackend
         }
     }
 
-    public void AvgPool1dBackward(Tensor dy, Tensor dx, Pool1dGeometry geometry)
+    public void AvgPoolBackward(Tensor dy, Tensor dx, Pool2dGeometry geometry)
     {
         if (dx.Length > 0)
         {

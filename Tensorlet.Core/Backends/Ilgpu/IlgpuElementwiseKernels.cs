@@ -58,10 +58,10 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     private Action<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, DepthwiseConv1dGeometry, int>? depthwiseConv1dBackwardWeightFinish;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>? gatherPositions;
     private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>? gatherPositionsBackward;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry>? maxPool;
-    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool1dGeometry>? maxPoolBackward;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry>? avgPool;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry>? avgPoolBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool2dGeometry>? maxPool;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool2dGeometry>? maxPoolBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, Pool2dGeometry>? avgPool;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, Pool2dGeometry>? avgPoolBackward;
     private MemoryBuffer1D<double, Stride1D.Dense>? scratch;
     private MemoryBuffer1D<float, Stride1D.Dense>? floatScratch;
 
@@ -210,17 +210,17 @@ internal sealed class IlgpuElementwiseKernels : IDisposable
     public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int> GatherPositionsBackward
         => gatherPositionsBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>(PositionGatherKernels.Backward);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry> MaxPool
-        => maxPool ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool1dGeometry>(PoolKernels.MaxForward);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool2dGeometry> MaxPool
+        => maxPool ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, Pool2dGeometry>(PoolKernels.MaxForward);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool1dGeometry> MaxPoolBackward
-        => maxPoolBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool1dGeometry>(PoolKernels.MaxBackward);
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool2dGeometry> MaxPoolBackward
+        => maxPoolBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, Pool2dGeometry>(PoolKernels.MaxBackward);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry> AvgPool
-        => avgPool ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry>(PoolKernels.AvgForward);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, Pool2dGeometry> AvgPool
+        => avgPool ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Pool2dGeometry>(PoolKernels.AvgForward);
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry> AvgPoolBackward
-        => avgPoolBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Pool1dGeometry>(PoolKernels.AvgBackward);
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, Pool2dGeometry> AvgPoolBackward
+        => avgPoolBackward ??= accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, Pool2dGeometry>(PoolKernels.AvgBackward);
 
     /// <summary>A double scratch view of at least <paramref name="length"/> elements, valid until the next call.</summary>
     public ArrayView<double> Scratch(long length)
