@@ -11,7 +11,7 @@ public sealed partial class Lstm
     private readonly Workspace wavefrontCellGradient = new();
 
     private protected override bool TryWavefrontForward(int k, RnnLayer lower, RnnLayer upper, Tensor upperInput, (float Probability, ulong Seed, ulong Stream) mask, int steps, int batch)
-        => Ops.TryLstmWavefrontForward(LayerTensors(k, lower), upperInput, mask.Probability, mask.Seed, mask.Stream, upper.WeightIh.Value, cells[k + 1].Bias!, LayerTensors(k + 1, upper), steps, batch);
+        => Ops.TryLstmWavefrontForward(LayerTensors(k, lower), upperInput, mask.Probability, mask.Seed, mask.Stream, upper.WeightIh.Value, cells[k + 1].Biases.Bias!, LayerTensors(k + 1, upper), steps, batch);
 
     private protected override (Tensor InputProjection, Tensor RecurrentProjection, Tensor BelowInputProjection, Tensor BelowRecurrentProjection)? TryWavefrontBackward(
         int k, RnnLayer upper, RnnLayer lower, Tensor dH, Tensor belowGradient, (float Probability, ulong Seed, ulong Stream) mask, int steps, int batch)
@@ -26,15 +26,15 @@ public sealed partial class Lstm
         Ops.Fill(belowDc, 0f);
         var (u, l) = (cells[k], cells[k - 1]);
         bool ran = Ops.TryLstmWavefrontBackward(
-            new LstmLayerGradientTensors(upper.GatesAll!, u.CellsAll!, u.InitialCell!, dH, dc, dPre, u.BiasGradient(device, HiddenSize), upper.WeightHh.Value),
+            new LstmLayerGradientTensors(upper.GatesAll!, u.CellsAll!, u.InitialCell!, dH, dc, dPre, u.Biases.Gradient(device, 4 * HiddenSize), upper.WeightHh.Value),
             upper.WeightIh.Value,
             mask.Probability,
             mask.Seed,
             mask.Stream,
-            new LstmLayerGradientTensors(lower.GatesAll!, l.CellsAll!, l.InitialCell!, belowGradient, belowDc, belowDPre, l.BiasGradient(device, HiddenSize), lower.WeightHh.Value),
+            new LstmLayerGradientTensors(lower.GatesAll!, l.CellsAll!, l.InitialCell!, belowGradient, belowDc, belowDPre, l.Biases.Gradient(device, 4 * HiddenSize), lower.WeightHh.Value),
             steps,
             batch);
-        u.BiasGradientSummed = l.BiasGradientSummed = ran;
+        u.Biases.GradientSummed = l.Biases.GradientSummed = ran;
 
         // The input and the recurrent projections share the preactivations, so they share their gradient.
         return ran ? (dPre, dPre, belowDPre, belowDPre) : null;

@@ -85,14 +85,11 @@ public sealed partial class Lstm : RnnBase
             Ops.Copy(((LstmState)initialState).CellTensors[k], b.InitialCell);
         }
 
-        // b_ih + b_hh first, so the [T·B, 4H] preactivations take one pass instead of two.
-        b.Bias = b.CombinedBias.Get(device, 1, 4 * HiddenSize);
-        Ops.Copy(layer.BiasIh.Value, b.Bias);
-        Ops.AddBias(b.Bias, layer.BiasHh.Value);
+        b.Biases.Combine(layer);
     }
 
     // b_ih + b_hh, combined in PrepareCells.
-    private protected override Tensor InputBias(int k, RnnLayer layer) => cells[k].Bias!;
+    private protected override Tensor InputBias(int k, RnnLayer layer) => cells[k].Biases.Bias!;
 
     private protected override void ForwardCells(int k, RnnLayer layer, int steps, int batch)
     {
@@ -131,8 +128,8 @@ public sealed partial class Lstm : RnnBase
         var dPreSteps = layer.GateSteps!;
         var weightHh = layer.WeightHh.Value;
         Ops.Fill(dc, 0f);
-        b.BiasGradientSummed = Ops.TryLstmRecurrenceBackward(layer.GatesAll!, b.CellsAll!, b.InitialCell!, dH, dc, dPreAll, b.BiasGradient(device, HiddenSize), weightHh, steps, batch);
-        if (!b.BiasGradientSummed)
+        b.Biases.GradientSummed = Ops.TryLstmRecurrenceBackward(layer.GatesAll!, b.CellsAll!, b.InitialCell!, dH, dc, dPreAll, b.Biases.Gradient(device, 4 * HiddenSize), weightHh, steps, batch);
+        if (!b.Biases.GradientSummed)
         {
             for (int t = steps - 1; t >= 0; t--)
             {
@@ -151,20 +148,9 @@ public sealed partial class Lstm : RnnBase
         return (dPreAll, dPreAll);
     }
 
+    // Both biases get the same gradient: the [4H] column sum of d(pre), added to each.
     private protected override void AddBiasGradients(int k, RnnLayer layer, Tensor dInputProjection, Tensor dRecurrentProjection)
-    {
-        // Both biases get the same gradient: the [4H] column sum of d(pre), added to each. The fused recurrence sums it
-        // as it writes d(pre); otherwise it takes one pass over d(pre).
-        var b = cells[k];
-        var biasGradient = b.BiasGradient(dInputProjection.Device, HiddenSize);
-        if (!b.BiasGradientSummed)
-        {
-            Ops.SumColumns(dInputProjection, biasGradient);
-        }
-
-        Ops.AddBias(b.BiasIhGradientRow ??= layer.BiasIh.Gradient.Reshape(1, 4 * HiddenSize), biasGradient);
-        Ops.AddBias(b.BiasHhGradientRow ??= layer.BiasHh.Gradient.Reshape(1, 4 * HiddenSize), biasGradient);
-    }
+        => cells[k].Biases.AddGradients(layer, dInputProjection);
 
     private protected override void DisposeCellBuffers()
     {
@@ -184,13 +170,7 @@ public sealed partial class Lstm : RnnBase
 
         public Workspace InitialCellBuffer { get; } = new();
 
-        public Workspace CombinedBias { get; } = new();
-
-        public Workspace BiasGradientSum { get; } = new();
-
-        public Tensor? BiasIhGradientRow { get; set; }
-
-        public Tensor? BiasHhGradientRow { get; set; }
+        public SharedGateBias Biases { get; } = new();
 
         public Tensor[]? CellSteps { get; set; }
 
@@ -198,23 +178,13 @@ public sealed partial class Lstm : RnnBase
 
         public Tensor? InitialCell { get; set; }
 
-        /// <summary>b_ih + b_hh [1, 4H], summed in each Forward.</summary>
-        public Tensor? Bias { get; set; }
-
-        /// <summary>Whether the Backward's recurrence left the column sum of d(pre) in <see cref="BiasGradient"/>.</summary>
-        public bool BiasGradientSummed { get; set; }
-
-        /// <summary>The column sum of d(pre) [1, 4H]: the gradient of b_ih and of b_hh.</summary>
-        public Tensor BiasGradient(Device device, int hiddenSize) => BiasGradientSum.Get(device, 1, 4 * hiddenSize);
-
         public RecentViews<Tensor[]> CellStepCache { get; } = new();
 
         public void Dispose()
         {
             Cells.Dispose();
             InitialCellBuffer.Dispose();
-            CombinedBias.Dispose();
-            BiasGradientSum.Dispose();
+            Biases.Dispose();
         }
     }
 }
