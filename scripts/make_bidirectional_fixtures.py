@@ -33,6 +33,18 @@ from make_torch_fixtures import adam_protocol, fixture_out, params, save_and_ver
 IN, V, H, L, B, T = 3, 6, 4, 2, 3, 5
 
 
+def sequence_input(g, ids, shape, tensors):
+    """The input of a case, shaped (B, T) or (T, B): token ids (as tensors["ids"]) read as one_hot(ids, V), or dense
+    x [.., IN] (as tensors["x"]) that takes a gradient; drawn from g."""
+    if ids:
+        tokens = torch.randint(0, V, shape, generator=g)
+        tensors["ids"] = tokens
+        return F.one_hot(tokens, V).float()
+    x = torch.randn(*shape, IN, generator=g, requires_grad=True)
+    tensors["x"] = x.detach().clone()
+    return x
+
+
 def make_case(prefix, cell, ids, batch_first, seed):
     torch.manual_seed(seed)
     width = V if ids else IN
@@ -40,13 +52,7 @@ def make_case(prefix, cell, ids, batch_first, seed):
     g = torch.Generator().manual_seed(seed + 1)
     shape = (B, T) if batch_first else (T, B)
     tensors = {}
-    if ids:
-        tokens = torch.randint(0, V, shape, generator=g)
-        x = F.one_hot(tokens, V).float()
-        tensors["ids"] = tokens
-    else:
-        x = torch.randn(*shape, IN, generator=g, requires_grad=True)
-        tensors["x"] = x.detach().clone()
+    x = sequence_input(g, ids, shape, tensors)
     h0 = torch.randn(2 * L, B, H, generator=g) * 0.5
     c0 = torch.randn(2 * L, B, H, generator=g) * 0.5
     w = torch.randn(*shape, 2 * H, generator=g)

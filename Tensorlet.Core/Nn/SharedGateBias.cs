@@ -1,8 +1,8 @@
 namespace Tensorlet.Nn;
 
 /// <summary>
-/// The biases of a cell whose input and recurrent projections add into one preactivation (<see cref="Lstm"/>'s):
-/// b_ih + b_hh summed once per Forward, so that the [T·B, G·H] input projection takes one bias
+/// The biases of a cell whose input and recurrent projections add into one preactivation (<see cref="Lstm"/>,
+/// <see cref="Rnn"/>): b_ih + b_hh summed once per Forward, so that the [T·B, G·H] input projection takes one bias
 /// pass instead of two, and in Backward the one column sum of d(pre) that is the gradient of both biases.
 /// </summary>
 internal sealed class SharedGateBias : IDisposable

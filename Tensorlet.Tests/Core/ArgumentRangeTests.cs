@@ -22,6 +22,7 @@ public sealed class ArgumentRangeTests
         yield return Case("Linear", "inFeatures", "inFeatures must be at least 1; got 0.", () => new Linear(0, 4));
         yield return Case("Lstm", "hiddenSize", "hiddenSize must be at least 1; got 0.", () => new Lstm(4, 0));
         yield return Case("Gru", "numLayers", "numLayers must be at least 1; got 0.", () => new Gru(4, 4, numLayers: 0));
+        yield return Case("Rnn", "nonlinearity", "The RNN nonlinearity must be Tanh or Relu; got 2.", () => new Rnn(4, 4, nonlinearity: (RnnNonlinearity)2));
         yield return Case("Embedding", "numEmbeddings", "numEmbeddings must be at least 1; got -3.", () => new Embedding(-3, 4));
         yield return Case("LayerNorm", "normalizedShape", "normalizedShape must be at least 1; got 0.", () => new LayerNorm(0));
         yield return Case("BatchNorm1d", "numFeatures", "numFeatures must be at least 1; got -1.", () => new BatchNorm1d(-1));

@@ -18,6 +18,7 @@ public sealed class DisposedModuleTests
         new object[] { "Embedding", (Func<Module>)(() => new Embedding(5, 4)), true },
         new object[] { "Lstm", (Func<Module>)(() => new Lstm(4, 3)), false },
         new object[] { "Gru", (Func<Module>)(() => new Gru(4, 3)), true },
+        new object[] { "Rnn", (Func<Module>)(() => new Rnn(4, 3)), false },
         new object[] { "Tanh", (Func<Module>)(() => new Tanh()), false },
         new object[] { "LayerNorm", (Func<Module>)(() => new LayerNorm(4)), false },
         new object[] { "BatchNorm1d", (Func<Module>)(() => new BatchNorm1d(1)), false }, // x [2, 1, 4] is one channel

@@ -332,9 +332,14 @@ public sealed class ModuleTests
         // H of one GEMM sliver takes the cpu's fused recurrences and, with two layers, its wavefront.
         var device = TestDevices.Get(deviceName);
         int h = GemmGeometry.Machine.Nr;
-        foreach (var (name, layers) in new[] { ("lstm", 1), ("lstm", 2), ("gru", 1), ("gru", 2) })
+        foreach (var (name, layers) in new[] { ("lstm", 1), ("lstm", 2), ("gru", 1), ("gru", 2), ("rnn", 1), ("rnn", 2) })
         {
-            using RnnBase rnn = name == "lstm" ? new Lstm(3, h, layers) : new Gru(3, h, layers);
+            using RnnBase rnn = name switch
+            {
+                "lstm" => new Lstm(3, h, layers),
+                "gru" => new Gru(3, h, layers),
+                _ => new Rnn(3, h, layers),
+            };
             rnn.Build(device, seed: 5);
             var random = new Random(2);
             using var x = device.FromArray([.. Enumerable.Range(0, 4 * 2 * 3).Select(_ => random.NextSingle() - 0.5f)], 4, 2, 3);
@@ -370,6 +375,7 @@ public sealed class ModuleTests
         yield return new TestCaseData(new Embedding(5, 3), null, new[] { 6, 2 }, "[3, 2, 3] (or [6, 3])").SetArgDisplayNames("Embedding");
         yield return new TestCaseData(new Lstm(3, 4), new[] { 5, 2, 3 }, new[] { 5, 8 }, "[5, 2, 4] (or [10, 4])").SetArgDisplayNames("Lstm");
         yield return new TestCaseData(new Gru(3, 4), new[] { 5, 2, 3 }, new[] { 40 }, "[5, 2, 4] (or [10, 4])").SetArgDisplayNames("Gru");
+        yield return new TestCaseData(new Rnn(3, 4, bidirectional: true), new[] { 5, 2, 3 }, new[] { 5, 2, 4 }, "[5, 2, 8] (or [10, 8])").SetArgDisplayNames("bidirectional Rnn");
         yield return new TestCaseData(new Lstm(3, 4, batchFirst: true), new[] { 2, 5, 3 }, new[] { 5, 2, 4 }, "[2, 5, 4] (or [10, 4])").SetArgDisplayNames("batch-first Lstm, time-major gradient");
         yield return new TestCaseData(new Gru(3, 4), new[] { 5, 2, 3 }, new[] { 2, 5, 4 }, "[5, 2, 4] (or [10, 4])").SetArgDisplayNames("time-major Gru, batch-first gradient");
         yield return new TestCaseData(new Slice(-1, 1), new[] { 5, 2, 3 }, new[] { 2, 2, 3 }, "[1, 2, 3] (or [2, 3])").SetArgDisplayNames("Slice");

@@ -48,6 +48,7 @@ public sealed class OtherDeviceInputTests
         ("Dropout", () => new Dropout(0.5f), [2, 3, 4], 0),
         ("Lstm", () => new Lstm(4, 5, 2), [3, 2, 4], 0),
         ("Gru on token ids", () => new Gru(5, 4, batchFirst: true), [2, 3], 5),
+        ("Rnn", () => new Rnn(4, 5, 2, RnnNonlinearity.Relu), [3, 2, 4], 0),
         ("Sequential", () => new Sequential(new Linear(4, 5), new Tanh(), new Linear(5, 3)), [2, 3, 4], 0),
         ("Sequential from a Flatten", () => new Sequential(new Flatten(), new Linear(12, 3)), [2, 3, 4], 0),
     ];

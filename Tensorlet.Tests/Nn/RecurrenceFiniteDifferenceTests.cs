@@ -7,8 +7,8 @@ using Tensorlet.Tests.Models;
 namespace Tensorlet.Tests.Nn;
 
 /// <summary>
-/// An independent check of each recurrence path, forward and backward: the float32 <see cref="Lstm"/> and
-/// <see cref="Gru"/> modules against central finite differences of a plain float64 forward written here from PyTorch's
+/// An independent check of each recurrence path, forward and backward: the float32 <see cref="Lstm"/>,
+/// <see cref="Gru"/> and <see cref="Rnn"/> (tanh and relu) modules against central finite differences of a plain float64 forward written here from PyTorch's
 /// formulas (no analytic backward and none of the library's cell code on the expected side). The equivalence tests
 /// (LstmRecurrenceTests, GruRecurrenceTests) only compare paths built on the same cell code with each other.
 /// <para>
@@ -26,7 +26,7 @@ namespace Tensorlet.Tests.Nn;
 /// </para>
 /// <para>
 /// Tolerance (docs/design.md, Tolerances, float32 models against float64 reference models): the loss within 1e-5
-/// relative, every gradient and the carried state within 1e-6 + 1e-4·|expected|. The finite differences are the
+/// relative to Σ|w·output| (a sum of terms of both signs carries their rounding, however small the sum), every gradient and the carried state within 1e-6 + 1e-4·|expected|. The finite differences are the
 /// five-point stencil of <see cref="GradientCheck"/> in float64 (error near 1e-12), so the bound measures the float32
 /// path alone. Tensors of more than <see cref="AllEntriesUpTo"/> entries are checked on that many entries drawn at
 /// random (a fixed seed); smaller ones, the input gradient included, on every entry.
@@ -47,10 +47,12 @@ public sealed class RecurrenceFiniteDifferenceTests
     {
         Lstm,
         Gru,
+        RnnTanh,
+        RnnRelu,
     }
 
     private static IEnumerable<TestCaseData> Cases() =>
-        from cell in new[] { Cell.Lstm, Cell.Gru }
+        from cell in new[] { Cell.Lstm, Cell.Gru, Cell.RnnTanh, Cell.RnnRelu }
         from device in TestDevices.All
         from hidden in new[] { 5, GemmGeometry.Machine.Nr }
         from batchFirst in new[] { false, true }
@@ -69,9 +71,12 @@ public sealed class RecurrenceFiniteDifferenceTests
         var device = TestDevices.Get(deviceName);
         var problem = Problem.Random(cell, hidden, bidirectional, seed: 11 + hidden);
         int outputs = problem.Directions * hidden;
-        using var module = cell == Cell.Lstm
-            ? (Module)new Lstm(InputSize, hidden, Layers, batchFirst: batchFirst, bidirectional: bidirectional)
-            : new Gru(InputSize, hidden, Layers, batchFirst: batchFirst, bidirectional: bidirectional);
+        using Module module = cell switch
+        {
+            Cell.Lstm => new Lstm(InputSize, hidden, Layers, batchFirst: batchFirst, bidirectional: bidirectional),
+            Cell.Gru => new Gru(InputSize, hidden, Layers, batchFirst: batchFirst, bidirectional: bidirectional),
+            _ => new Rnn(InputSize, hidden, Layers, cell == Cell.RnnRelu ? RnnNonlinearity.Relu : RnnNonlinearity.Tanh, batchFirst: batchFirst, bidirectional: bidirectional),
+        };
         module.Build(device, seed: 0);
         module.LoadStateDict(module.Parameters.Parameters.ToDictionary(p => p.Name, p => (p.Shape.ToArray(), Narrow(problem.Parameters[Short(p.Name)]))));
         using var initial = CreateState(module, device, problem.InitialHidden, problem.InitialCell);
@@ -88,7 +93,8 @@ public sealed class RecurrenceFiniteDifferenceTests
             var dx = module.Backward(dy);
             string label = b == 0 || bidirectional ? $"batch {b + 1} (initial state)" : "batch 2 (carried state)";
 
-            Assert.That(loss, Is.EqualTo(expected.Loss).Within(1e-5 * Math.Abs(expected.Loss)), $"{label}: loss Σ w·output");
+            double terms = output.Select((o, i) => Math.Abs(o * problem.OutputWeights[b][i])).Sum();
+            Assert.That(loss, Is.EqualTo(expected.Loss).Within(1e-5 * terms), $"{label}: loss Σ w·output");
             foreach (var p in module.Parameters.Parameters)
             {
                 AssertClose(p.Gradient.ToArray(), expected.Gradients[Short(p.Name)], expected.Checked[Short(p.Name)], $"{label}: d/d{p.Name}");
@@ -143,13 +149,13 @@ public sealed class RecurrenceFiniteDifferenceTests
             return state;
         }
 
-        var gruState = ((Gru)module).CreateState(device, Batch);
+        RnnState hiddenState = module is Gru gru ? gru.CreateState(device, Batch) : ((Rnn)module).CreateState(device, Batch);
         for (int k = 0; k < hidden.Length; k++)
         {
-            gruState.Hidden[k].CopyFrom(Narrow(hidden[k]));
+            hiddenState.Hidden[k].CopyFrom(Narrow(hidden[k]));
         }
 
-        return gruState;
+        return hiddenState;
     }
 
     private static void SetInitialState(Module module, IDisposable state, bool carry)
@@ -159,17 +165,22 @@ public sealed class RecurrenceFiniteDifferenceTests
             lstm.InitialState = (LstmState)state;
             lstm.CarryState = carry;
         }
-        else
+        else if (module is Gru gru)
         {
-            var gru = (Gru)module;
             gru.InitialState = (GruState)state;
             gru.CarryState = carry;
+        }
+        else
+        {
+            var rnn = (Rnn)module;
+            rnn.InitialState = (RnnHiddenState)state;
+            rnn.CarryState = carry;
         }
     }
 
     private static (float[][] Hidden, float[][]? Cell) FinalState(Module module) => module is Lstm lstm
         ? ([.. lstm.FinalState!.Hidden.Select(t => t.ToArray())], [.. lstm.FinalState.Cell.Select(t => t.ToArray())])
-        : ([.. ((Gru)module).FinalState!.Hidden.Select(t => t.ToArray())], null);
+        : ([.. (module is Gru gru ? (RnnState)gru.FinalState! : ((Rnn)module).FinalState!).Hidden.Select(t => t.ToArray())], null);
 
     // Time-major values [T, B, width] as the module takes them: [T, B, width], or [B, T, width] batch-first.
     private static Tensor Sequence(Device device, float[] timeMajor, int width, bool batchFirst) => batchFirst
@@ -208,7 +219,14 @@ public sealed class RecurrenceFiniteDifferenceTests
         double[][] InitialHidden,
         double[][]? InitialCell)
     {
-        public int Gates => Cell == Cell.Lstm ? 4 : 3;
+        public int Gates => GatesOf(Cell);
+
+        public static int GatesOf(Cell cell) => cell switch
+        {
+            Cell.Lstm => 4,
+            Cell.Gru => 3,
+            _ => 1,
+        };
 
         /// <summary>The state's entries: layer 0 forward, (layer 0 reverse,) layer 1 forward, ...</summary>
         public int StateLayers => Layers * Directions;
@@ -218,9 +236,13 @@ public sealed class RecurrenceFiniteDifferenceTests
             var random = new Random(seed);
             double Next(double scale) => (float)(((random.NextDouble() * 2) - 1) * scale);
             double[] Values(int n, double scale) => [.. Enumerable.Range(0, n).Select(_ => Next(scale))];
-            int gates = cell == Cell.Lstm ? 4 : 3;
+            int gates = GatesOf(cell);
             int directions = bidirectional ? 2 : 1;
             var parameters = new Dictionary<string, double[]>();
+
+            // An Elman cell has no gate to damp its recurrence: its W_hh is scaled by √(5/H), so that h·W_hhᵀ spreads at
+            // any H as at H = 5 and the float32 path's sums stay where it resolves them to the bound.
+            double recurrentScale = gates == 1 ? 0.8 * Math.Sqrt(Math.Min(1.0, 5.0 / hidden)) : 0.8;
             for (int k = 0; k < Layers; k++)
             {
                 int inputs = k == 0 ? InputSize : directions * hidden;
@@ -232,7 +254,7 @@ public sealed class RecurrenceFiniteDifferenceTests
                 {
                     string suffix = d == 1 ? $"l{k}_reverse" : $"l{k}";
                     parameters[$"weight_ih_{suffix}"] = Values(gates * hidden * inputs, inputScale);
-                    parameters[$"weight_hh_{suffix}"] = Values(gates * hidden * hidden, 0.8);
+                    parameters[$"weight_hh_{suffix}"] = Values(gates * hidden * hidden, recurrentScale);
                     parameters[$"bias_ih_{suffix}"] = Values(gates * hidden, 0.5);
                     parameters[$"bias_hh_{suffix}"] = Values(gates * hidden, 0.5);
                 }
@@ -282,7 +304,7 @@ public sealed class RecurrenceFiniteDifferenceTests
             return new Expected(loss, finalHidden, finalCell, gradients, checkedEntries);
         }
 
-        // Σ w·(last layer's output at every step), from (h0, c0), with PyTorch's nn.LSTM / nn.GRU formulas in float64:
+        // Σ w·(last layer's output at every step), from (h0, c0), with PyTorch's nn.LSTM / nn.GRU / nn.RNN formulas in float64:
         // each direction d of layer k runs from state entry k·D + d, the reverse one over the steps from the last, and
         // writes its h to columns [d·H, (d + 1)·H) of the layer's output.
         private static (double Loss, double[][] FinalHidden, double[][]? FinalCell) Forward(
@@ -346,6 +368,14 @@ public sealed class RecurrenceFiniteDifferenceTests
                                     double o = Sigmoid(xPart[(3 * hidden) + j] + hPart[(3 * hidden) + j]);
                                     c![at] = (f * c[at]) + (ig * g);
                                     next[j] = o * Math.Tanh(c[at]);
+                                }
+                                else if (problem.Cell == Cell.RnnTanh)
+                                {
+                                    next[j] = Math.Tanh(xPart[j] + hPart[j]);
+                                }
+                                else if (problem.Cell == Cell.RnnRelu)
+                                {
+                                    next[j] = Math.Max(0, xPart[j] + hPart[j]);
                                 }
                                 else
                                 {

@@ -19,14 +19,14 @@ public sealed class RnnFinalStateTests
     private const int Steps = 5;
 
     private static IEnumerable<TestCaseData> Cases() =>
-        from cell in new[] { "lstm", "gru" }
+        from cell in new[] { "lstm", "gru", "rnn" }
         from bidirectional in new[] { false, true }
         from device in TestDevices.All
         select new TestCaseData(cell, bidirectional, device);
 
     // CarryFrom refuses a bidirectional module.
     private static IEnumerable<TestCaseData> Unidirectional() =>
-        from cell in new[] { "lstm", "gru" }
+        from cell in new[] { "lstm", "gru", "rnn" }
         from device in TestDevices.All
         select new TestCaseData(cell, device);
 
@@ -183,7 +183,7 @@ public sealed class RnnFinalStateTests
         using var x4 = Input3(device, 4, 1);
         rnn.Forward(x4);
         var held = FinalState(rnn);
-        using var resumed = rnn is Lstm lstm ? (RnnState)lstm.CreateState(device, 2) : ((Gru)rnn).CreateState(device, 2);
+        using var resumed = CreateState(rnn, device, 2);
         rnn.CarryFrom(resumed);
         SetInitialState(rnn, held);
         Assert.That(() => rnn.Forward(x4), Throws.ArgumentException.With.Message.Contains("a later Forward has overwritten"));
@@ -302,7 +302,7 @@ public sealed class RnnFinalStateTests
             "token id", "initial state of another batch", "initial state of another size", "disposed initial state", "initial state on another device", "input on another device", "too large",
             "zero steps", "zero batch", "zero steps of token ids", "zero batch of token ids",
         }
-        from cell in new[] { "lstm", "gru" }
+        from cell in new[] { "lstm", "gru", "rnn" }
         from batchFirst in new[] { false, true }
         from bidirectional in new[] { false, true }
         from device in TestDevices.All
@@ -314,9 +314,11 @@ public sealed class RnnFinalStateTests
         var device = TestDevices.Get(deviceName);
         using var other = Device.Create("cpu", 1);
 
-        // Gates of T·B·G·H values past an int: H = 64 and one layer keep the rest small, and the ids that many (8.4M).
+        // Gates of T·B·G·H values past an int: G·H = 192 or 256 (an RNN's one gate of H = 256) and one layer keep the
+        // rest small, and the ids that many (8.4M at most).
         bool tooLarge = refusal == "too large";
-        int hidden = tooLarge ? 64 : Hidden;
+        int gates = cell switch { "lstm" => 4, "gru" => 3, _ => 1 };
+        int hidden = tooLarge ? (gates == 1 ? 256 : 64) : Hidden;
         RnnBase Make() => Create(cell, bidirectional, device, batchFirst, hidden, layers: tooLarge ? 1 : 2, dropout: 0.5f);
         var expected = KeepGoing(Make, device, batchFirst, null);
         var actual = KeepGoing(Make, device, batchFirst, (rnn, kept) =>
@@ -334,7 +336,7 @@ public sealed class RnnFinalStateTests
 
         Exception Refuse(RnnBase rnn, RnnState kept)
         {
-            int steps = tooLarge ? (int)((long)int.MaxValue / ((cell == "lstm" ? 4 : 3) * hidden) / 4) + 1 : Steps;
+            int steps = tooLarge ? (int)((long)int.MaxValue / (gates * hidden) / 4) + 1 : Steps;
             int[] shape = batchFirst ? [4, steps] : [steps, 4];
             using var x4 = Dense(device, batchFirst, 4, 3);
             switch (refusal)
@@ -439,9 +441,12 @@ public sealed class RnnFinalStateTests
 
     private static RnnBase Create(string cell, bool bidirectional, Device device, bool batchFirst, int hidden, int layers, float dropout)
     {
-        RnnBase rnn = cell == "lstm"
-            ? new Lstm(Input, hidden, layers, dropout, batchFirst, bidirectional)
-            : new Gru(Input, hidden, layers, dropout, batchFirst, bidirectional);
+        RnnBase rnn = cell switch
+        {
+            "lstm" => new Lstm(Input, hidden, layers, dropout, batchFirst, bidirectional),
+            "gru" => new Gru(Input, hidden, layers, dropout, batchFirst, bidirectional),
+            _ => new Rnn(Input, hidden, layers, RnnNonlinearity.Tanh, dropout, batchFirst, bidirectional),
+        };
         rnn.Build(device, seed: 7);
         return rnn;
     }
@@ -453,8 +458,12 @@ public sealed class RnnFinalStateTests
         return device.FromArray([.. Enumerable.Range(0, Steps * batch * Input).Select(_ => random.NextSingle() - 0.5f)], batchFirst ? [batch, Steps, Input] : [Steps, batch, Input]);
     }
 
-    private static RnnState CreateState(RnnBase rnn, Device device, int batch) =>
-        rnn is Lstm lstm ? lstm.CreateState(device, batch) : ((Gru)rnn).CreateState(device, batch);
+    private static RnnState CreateState(RnnBase rnn, Device device, int batch) => rnn switch
+    {
+        Lstm lstm => lstm.CreateState(device, batch),
+        Gru gru => gru.CreateState(device, batch),
+        _ => ((Rnn)rnn).CreateState(device, batch),
+    };
 
     private static RnnBase Create(string cell, bool bidirectional, Device device)
     {
@@ -470,6 +479,7 @@ public sealed class RnnFinalStateTests
     {
         Lstm lstm => lstm.FinalState!,
         Gru gru => gru.FinalState!,
+        Rnn elman => elman.FinalState!,
         _ => throw new ArgumentException(rnn.GetType().Name),
     };
 
@@ -479,9 +489,13 @@ public sealed class RnnFinalStateTests
         {
             lstm.InitialState = (LstmState?)state;
         }
+        else if (rnn is Gru gru)
+        {
+            gru.InitialState = (GruState?)state;
+        }
         else
         {
-            ((Gru)rnn).InitialState = (GruState?)state;
+            ((Rnn)rnn).InitialState = (RnnHiddenState?)state;
         }
     }
 

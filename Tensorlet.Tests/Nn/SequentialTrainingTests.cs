@@ -75,13 +75,20 @@ public sealed class SequentialTrainingTests
     [TestCase(1, "lstm", false, false, true, true)]
     [TestCase(2, "gru", true, true, true, true)]
     [TestCase(1, "lstm", true, false, false, true)]
+    [TestCase(2, "rnn", false, true, false, false)]
+    [TestCase(1, "rnn", true, false, true, true)]
     public void ASequentialTrainingStepAllocatesNothingOnceWarm(int threads, string cell, bool batchFirst, bool embedding, bool bidirectional, bool varyingSteps)
     {
         using var device = Device.Create("cpu", threads);
         var random = new Random(5);
         var source = new SequenceBatchSource([.. Enumerable.Range(0, 16 * 31).Select(_ => random.Next(32))], 31);
         int width = embedding ? 16 : 32;
-        Module recurrent = cell == "gru" ? new Gru(width, 64, 2, dropout: 0.5f, batchFirst, bidirectional) : new Lstm(width, 64, 2, dropout: 0.5f, batchFirst, bidirectional);
+        Module recurrent = cell switch
+        {
+            "gru" => new Gru(width, 64, 2, dropout: 0.5f, batchFirst, bidirectional),
+            "rnn" => new Rnn(width, 64, 2, dropout: 0.5f, batchFirst: batchFirst, bidirectional: bidirectional),
+            _ => new Lstm(width, 64, 2, dropout: 0.5f, batchFirst, bidirectional),
+        };
         Module[] lastStep = batchFirst ? [new Slice(-1, 1, dim: 1)] : [];
         using var model = new Sequential([.. embedding ? [new Embedding(32, 16)] : Array.Empty<Module>(), recurrent, new Dropout(0.2f), .. lastStep, new Linear(bidirectional ? 128 : 64, 32)]);
         model.Build(device, seed: 1);

@@ -22,10 +22,19 @@ public sealed class VaryingShapeAllocationTests
     [TestCase("gru", true, false)]
     [TestCase("gru", false, true)]
     [TestCase("gru", true, true)]
+    [TestCase("rnn", false, false)]
+    [TestCase("rnn", true, false)]
+    [TestCase("rnn", false, true)]
+    [TestCase("rnn", true, true)]
     public void ARecurrentModuleAllocatesNothingOnceItHasSeenEachShape(string cell, bool batchFirst, bool bidirectional)
     {
         using var device = Device.Create("cpu", 1);
-        using Module rnn = cell == "gru" ? new Gru(5, 6, 2, dropout: 0.3f, batchFirst, bidirectional) : new Lstm(5, 6, 2, dropout: 0.3f, batchFirst, bidirectional);
+        using Module rnn = cell switch
+        {
+            "gru" => new Gru(5, 6, 2, dropout: 0.3f, batchFirst, bidirectional),
+            "rnn" => new Rnn(5, 6, 2, RnnNonlinearity.Relu, dropout: 0.3f, batchFirst, bidirectional),
+            _ => new Lstm(5, 6, 2, dropout: 0.3f, batchFirst, bidirectional),
+        };
         rnn.Build(device, seed: 1);
         var inputs = Inputs(device, s => batchFirst ? [s.Batch, s.Steps, 5] : [s.Steps, s.Batch, 5]);
         AssertNoAllocationOnceWarm(device, i =>
@@ -43,12 +52,15 @@ public sealed class VaryingShapeAllocationTests
     [TestCase("lstm", true)]
     [TestCase("gru", false)]
     [TestCase("gru", true)]
+    [TestCase("rnn", false)]
+    [TestCase("rnn", true)]
     public void ARecurrentModuleStartedFromItsFinalStateAllocatesNothingOnceItHasSeenEachShape(string cell, bool bidirectional)
     {
         using var device = Device.Create("cpu", 1);
         var lstm = cell == "lstm" ? new Lstm(5, 6, 2, bidirectional: bidirectional) : null;
         var gru = cell == "gru" ? new Gru(5, 6, 2, bidirectional: bidirectional) : null;
-        using Module rnn = (Module?)lstm ?? gru!;
+        var elman = cell == "rnn" ? new Rnn(5, 6, 2, bidirectional: bidirectional) : null;
+        using Module rnn = (Module?)lstm ?? (Module?)gru ?? elman!;
         rnn.Build(device, seed: 1);
         var inputs = Inputs(device, s => [s.Steps, s.Batch, 5]);
         AssertNoAllocationOnceWarm(device, i =>
@@ -58,9 +70,13 @@ public sealed class VaryingShapeAllocationTests
             {
                 lstm.InitialState = lstm.FinalState?.Batch == batch ? lstm.FinalState : null;
             }
+            else if (gru is not null)
+            {
+                gru.InitialState = gru.FinalState?.Batch == batch ? gru.FinalState : null;
+            }
             else
             {
-                gru!.InitialState = gru.FinalState?.Batch == batch ? gru.FinalState : null;
+                elman!.InitialState = elman.FinalState?.Batch == batch ? elman.FinalState : null;
             }
 
             rnn.Backward(rnn.Forward(inputs[i]));
@@ -163,6 +179,7 @@ public sealed class VaryingShapeAllocationTests
         Case("Embedding", () => new Embedding(5, 3, paddingIdx: 0)),
         Case("Lstm batch-first", () => new Lstm(5, 6, 2, batchFirst: true)),
         Case("Gru", () => new Gru(5, 6, 2)),
+        Case("Rnn", () => new Rnn(5, 6, 2)),
     ];
 
     private static TestCaseData Case(string name, Func<Module> create) => new TestCaseData(create).SetArgDisplayNames(name);
