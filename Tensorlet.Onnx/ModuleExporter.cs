@@ -19,8 +19,8 @@ namespace Tensorlet.Onnx;
 /// with its slope as alpha, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its tanh form Mul, Add and
 /// Tanh), <see cref="Silu"/> a Sigmoid then a Mul, <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
 /// <see cref="Dropout"/> the identity, <see cref="Nn.Slice"/> a Slice on its dim,
-/// <see cref="Nn.Lstm"/> and <see cref="Nn.Gru"/> one ONNX LSTM or GRU node per layer (on token ids, after a OneHot), with
-/// a Transpose before and after when the module is batch-first.
+/// <see cref="Nn.Lstm"/>, <see cref="Nn.Gru"/> and <see cref="Nn.Rnn"/> one ONNX LSTM, GRU or RNN node (activation Tanh or
+/// Relu) per layer (on token ids, after a OneHot), with a Transpose before and after when the module is batch-first.
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] ([B, T] when the first recurrent module is batch-first,
 /// [N, L] when the model has a Conv1d or a pooling and no recurrent module, [L, N] when its first Permute is (1, 2, 0)) when the first module takes them (see the tokenIds
@@ -206,6 +206,7 @@ public static class ModuleExporter
         BatchNorm1d b => b.NumFeatures,
         Nn.Lstm l => l.InputSize,
         Nn.Gru g => g.InputSize,
+        Nn.Rnn r => r.InputSize,
         _ => "In",
     };
 
@@ -266,10 +267,12 @@ public static class ModuleExporter
                     return Recurrent(prefix, x, lstm, lstm: true);
                 case Nn.Gru gru:
                     return Recurrent(prefix, x, gru, lstm: false);
+                case Nn.Rnn rnn:
+                    return Recurrent(prefix, x, rnn, lstm: false);
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, Conv1d, Conv2d, Flatten, Permute, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Silu, LeakyRelu, Softmax, LogSoftmax, Dropout, Slice, Lstm and Gru do.");
+                        "Sequential, Embedding, Linear, Conv1d, Conv2d, Flatten, Permute, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Silu, LeakyRelu, Softmax, LogSoftmax, Dropout, Slice, Lstm, Gru and Rnn do.");
             }
         }
 
@@ -444,7 +447,7 @@ public static class ModuleExporter
         // either way (D = 2 for a bidirectional module).
         private Value Recurrent(string prefix, Value x, RnnBase module, bool lstm)
         {
-            string kind = lstm ? "Lstm" : "Gru";
+            string kind = module.GetType().Name;
             var (hidden, batchFirst, bidirectional) = (module.HiddenSize, module.BatchFirst, module.Bidirectional);
             int layers = module.NumLayers * (bidirectional ? 2 : 1);
             int width = bidirectional ? 2 * hidden : hidden;
@@ -468,9 +471,12 @@ public static class ModuleExporter
 
             var (steps, batch) = batchFirst ? (x.Shape[1], x.Shape[0]) : (x.Shape[0], x.Shape[1]);
             var h0 = builder.Input(StateName(prefix, "h0"), OnnxElementType.Float, layers, batch, hidden);
-            var outputs = lstm
-                ? builder.Lstm(prefix, module.NumLayers, input, h0, builder.Input(StateName(prefix, "c0"), OnnxElementType.Float, layers, batch, hidden), bidirectional)
-                : builder.Gru(prefix, module.NumLayers, input, h0, bidirectional);
+            var outputs = module switch
+            {
+                Nn.Rnn rnn => builder.Rnn(prefix, module.NumLayers, input, h0, rnn.Nonlinearity == Nn.RnnNonlinearity.Relu, bidirectional),
+                _ when lstm => builder.Lstm(prefix, module.NumLayers, input, h0, builder.Input(StateName(prefix, "c0"), OnnxElementType.Float, layers, batch, hidden), bidirectional),
+                _ => builder.Gru(prefix, module.NumLayers, input, h0, bidirectional),
+            };
             StateOutputs.Add((outputs.FinalHidden, StateName(prefix, "hn"), [layers, batch, hidden]));
             if (outputs.FinalCell is { } finalCell)
             {

@@ -384,6 +384,25 @@ internal sealed class OnnxGraphBuilder
     /// to (W_hn h + b_hn), after the recurrent matmul.
     /// </summary>
     public RecurrentOutputs Gru(string prefix, int numLayers, string input, string initialHidden, bool bidirectional = false)
+        => HiddenStateLayers("GRU", prefix, numLayers, input, initialHidden, bidirectional, gates: 3, OnnxGruGateOrder, [Int("linear_before_reset", 1)]);
+
+    /// <summary>
+    /// nn.RNN (<paramref name="numLayers"/> stacked layers, the Elman cell) on <paramref name="input"/> [T, B, In], from
+    /// <paramref name="initialHidden"/> [L·D, B, H] (D = 2 when <paramref name="bidirectional"/>, else 1). Reads
+    /// <c>{prefix}.weight_ih_l{k}</c> [H, In], <c>weight_hh_l{k}</c> [H, H], <c>bias_ih_l{k}</c> and
+    /// <c>bias_hh_l{k}</c> [H] (and the same with <c>_reverse</c>), and emits one ONNX RNN node per layer whose
+    /// activation (one per direction) is Relu when <paramref name="relu"/>, else Tanh.
+    /// </summary>
+    public RecurrentOutputs Rnn(string prefix, int numLayers, string input, string initialHidden, bool relu, bool bidirectional = false)
+    {
+        string activation = relu ? "Relu" : "Tanh";
+        return HiddenStateLayers("RNN", prefix, numLayers, input, initialHidden, bidirectional, gates: 1, [0], [Strings("activations", bidirectional ? [activation, activation] : [activation])]);
+    }
+
+    // The stacked layers of a cell whose state is h alone (GRU, RNN): one ONNX node of the kind per layer, its W, R and B
+    // in ONNX's gate order, with the attributes every recurrent node has and the cell's own.
+    private RecurrentOutputs HiddenStateLayers(
+        string kind, string prefix, int numLayers, string input, string initialHidden, bool bidirectional, int gates, int[] order, AttributeProto[] cellAttributes)
     {
         ArgumentChecks.ThrowIfNegativeOrZero(numLayers);
         int directions = bidirectional ? 2 : 1;
@@ -391,10 +410,10 @@ internal sealed class OnnxGraphBuilder
         string x = input;
         for (int k = 0; k < numLayers; k++)
         {
-            var (w, r, b, hidden) = RecurrentLayer(prefix, "GRU", k, gates: 3, OnnxGruGateOrder, directions);
+            var (w, r, b, hidden) = RecurrentLayer(prefix, kind, k, gates, order, directions);
             var h0 = SliceLayer(initialHidden, k, directions, $"{prefix}.l{k}.h0");
             var outputs = Outputs($"{prefix}.l{k}", "Y", "Y_h");
-            Node("GRU", $"{prefix}.l{k}", [x, w, r, b, "", h0], outputs, [.. RecurrentAttributes(hidden, bidirectional), Int("linear_before_reset", 1)]);
+            Node(kind, $"{prefix}.l{k}", [x, w, r, b, "", h0], outputs, [.. RecurrentAttributes(hidden, bidirectional), .. cellAttributes]);
             x = LayerOutput(outputs[0], bidirectional, $"{prefix}.l{k}");
             finalHidden.Add(outputs[1]);
         }
@@ -651,6 +670,13 @@ internal sealed class OnnxGraphBuilder
 
     private static AttributeProto String(string name, string value)
         => new() { Name = name, Type = AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(value) };
+
+    private static AttributeProto Strings(string name, string[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeType.Strings };
+        attribute.Strings.AddRange(values.Select(Google.Protobuf.ByteString.CopyFromUtf8));
+        return attribute;
+    }
 
     private static AttributeProto Ints(string name, long[] values)
     {

@@ -714,13 +714,16 @@ public sealed class OnnxModuleExporterTests
     [TestCase("gru", "dense")]
     [TestCase("lstm", "one-hot")]
     [TestCase("gru", "one-hot")]
+    [TestCase("rnn", "embedding")]
+    [TestCase("rnn-relu", "dense")]
+    [TestCase("rnn", "one-hot")]
     public void ABatchFirstRecurrentModelMatchesTensorletOverCallsWithACarriedState(string cell, string input)
     {
         const int vocabulary = 7, width = 4, hidden = 5, layers = 2, classes = 3, batch = 2;
         var device = TestDevices.Get("cpu");
         bool lstm = cell == "lstm";
         int rnnWidth = input == "one-hot" ? vocabulary : width;
-        RnnBase rnn = lstm ? new Lstm(rnnWidth, hidden, layers, dropout: 0.3f, batchFirst: true) : new Gru(rnnWidth, hidden, layers, dropout: 0.3f, batchFirst: true);
+        var rnn = Recurrent(cell, rnnWidth, hidden, layers, batchFirst: true, bidirectional: false);
         rnn.CarryState = true;
         Module[] front = input == "embedding" ? [new Embedding(vocabulary, width)] : [];
         Module[] lastStep = input == "one-hot" ? [] : [new Slice(-1, 1, dim: 1)];
@@ -755,7 +758,7 @@ public sealed class OnnxModuleExporterTests
             Assert.That(result["output"].Shape, Is.EqualTo(new[] { batch, input == "one-hot" ? steps : 1, classes }), $"call {call}");
             Assert.That(result["output"].Data, Is.EqualTo(expected).Within(Tolerance), $"outputs of call {call}");
             h = result[$"{state}.hn"].Data;
-            var final = lstm ? ((Lstm)rnn).FinalState!.Hidden : ((Gru)rnn).FinalState!.Hidden;
+            var final = FinalHidden(rnn);
             Assert.That(h, Is.EqualTo(final.SelectMany(t => t.ToArray()).ToArray()).Within(Tolerance), $"final h of call {call}");
             if (lstm)
             {
@@ -773,15 +776,15 @@ public sealed class OnnxModuleExporterTests
     [TestCase("gru", "dense", true)]
     [TestCase("lstm", "one-hot", true)]
     [TestCase("gru", "one-hot", false)]
+    [TestCase("rnn-relu", "dense", true)]
+    [TestCase("rnn", "one-hot", false)]
     public void ABidirectionalRecurrentModelMatchesTensorlet(string cell, string input, bool batchFirst)
     {
         const int vocabulary = 7, width = 4, hidden = 5, layers = 2, classes = 3, batch = 2, entries = 2 * layers;
         var device = TestDevices.Get("cpu");
         bool lstm = cell == "lstm";
         int rnnWidth = input == "one-hot" ? vocabulary : width;
-        RnnBase rnn = lstm
-            ? new Lstm(rnnWidth, hidden, layers, dropout: 0.3f, batchFirst: batchFirst, bidirectional: true)
-            : new Gru(rnnWidth, hidden, layers, dropout: 0.3f, batchFirst: batchFirst, bidirectional: true);
+        var rnn = Recurrent(cell, rnnWidth, hidden, layers, batchFirst, bidirectional: true);
         Module[] front = input == "embedding" ? [new Embedding(vocabulary, width)] : [];
         using var model = new Sequential([.. front, rnn, new Linear(2 * hidden, classes)]);
         model.Build(device, seed: 23);
@@ -792,22 +795,16 @@ public sealed class OnnxModuleExporterTests
         var random = new Random(24);
         var h = OnnxLayerTests.Uniform(random, entries * batch * hidden, 0.5f);
         var c = OnnxLayerTests.Uniform(random, entries * batch * hidden, 0.5f);
-        using var lstmState = lstm ? ((Lstm)rnn).CreateState(device, batch) : null;
-        using var gruState = lstm ? null : ((Gru)rnn).CreateState(device, batch);
-        RnnState initial = lstmState is null ? gruState! : lstmState;
+        using RnnState initial = rnn switch
+        {
+            Lstm l => l.InitialState = l.CreateState(device, batch),
+            Gru g => g.InitialState = g.CreateState(device, batch),
+            _ => ((Rnn)rnn).InitialState = ((Rnn)rnn).CreateState(device, batch),
+        };
         for (int j = 0; j < entries; j++)
         {
             initial.Hidden[j].CopyFrom(h.AsSpan(j * batch * hidden, batch * hidden));
-            lstmState?.Cell[j].CopyFrom(c.AsSpan(j * batch * hidden, batch * hidden));
-        }
-
-        if (lstm)
-        {
-            ((Lstm)rnn).InitialState = lstmState;
-        }
-        else
-        {
-            ((Gru)rnn).InitialState = gruState;
+            (initial as LstmState)?.Cell[j].CopyFrom(c.AsSpan(j * batch * hidden, batch * hidden));
         }
 
         for (int call = 0; call < 3; call++)
@@ -832,7 +829,7 @@ public sealed class OnnxModuleExporterTests
             var result = session.Run([.. feeds]);
             Assert.That(result["output"].Shape, Is.EqualTo((int[])[.. sequence, classes]), $"call {call}");
             Assert.That(result["output"].Data, Is.EqualTo(expected).Within(Tolerance), $"outputs of call {call}");
-            var final = lstm ? ((Lstm)rnn).FinalState!.Hidden : ((Gru)rnn).FinalState!.Hidden;
+            var final = FinalHidden(rnn);
             Assert.That(result[$"{state}.hn"].Shape, Is.EqualTo(new[] { entries, batch, hidden }), $"call {call}");
             Assert.That(result[$"{state}.hn"].Data, Is.EqualTo(final.SelectMany(t => t.ToArray()).ToArray()).Within(Tolerance), $"final h of call {call}");
             if (lstm)
@@ -841,6 +838,21 @@ public sealed class OnnxModuleExporterTests
             }
         }
     }
+
+    // An LSTM, GRU or RNN ("rnn" tanh, "rnn-relu" relu) of dropout 0.3, for the recurrent export tests.
+    private static RnnBase Recurrent(string cell, int width, int hidden, int layers, bool batchFirst, bool bidirectional) => cell switch
+    {
+        "lstm" => new Lstm(width, hidden, layers, dropout: 0.3f, batchFirst: batchFirst, bidirectional: bidirectional),
+        "gru" => new Gru(width, hidden, layers, dropout: 0.3f, batchFirst: batchFirst, bidirectional: bidirectional),
+        _ => new Rnn(width, hidden, layers, cell == "rnn-relu" ? RnnNonlinearity.Relu : RnnNonlinearity.Tanh, dropout: 0.3f, batchFirst: batchFirst, bidirectional: bidirectional),
+    };
+
+    private static IReadOnlyList<Tensor> FinalHidden(RnnBase rnn) => rnn switch
+    {
+        Lstm l => l.FinalState!.Hidden,
+        Gru g => g.FinalState!.Hidden,
+        _ => ((Rnn)rnn).FinalState!.Hidden,
+    };
 
     [Test]
     public void SlicesAlongTheFirstAndTheLastDimensionMatchTensorlet()
