@@ -39,10 +39,11 @@ public static class CharModelExporter
         {
             LstmCharModel lstm => CharModelSpec.Lstm(lstm.CharVocabularySize, lstm.HiddenSize, lstm.NumLayers, lstm.Dropout),
             GruCharModel gru => CharModelSpec.Gru(gru.CharVocabularySize, gru.HiddenSize, gru.NumLayers, gru.Dropout),
+            ElmanCharModel rnn => CharModelSpec.Rnn(rnn.CharVocabularySize, rnn.HiddenSize, rnn.NumLayers, rnn.Dropout),
             NgramMlp mlp => CharModelSpec.Ngram(
                 ngrams?.NgramOrder ?? throw new OnnxExportException("The n-gram model needs its n-gram vocabulary; none was given."), mlp.NgramVocabularySize, mlp.CharVocabularySize, mlp.HiddenSize, mlp.Activation),
             _ => throw new OnnxExportException(
-                $"The model {model.GetType().FullName} ({model.Kind}) has no ONNX export: only {nameof(LstmCharModel)}, {nameof(GruCharModel)} and {nameof(NgramMlp)} do."),
+                $"The model {model.GetType().FullName} ({model.Kind}) has no ONNX export: only {nameof(LstmCharModel)}, {nameof(GruCharModel)}, {nameof(ElmanCharModel)} and {nameof(NgramMlp)} do."),
         };
         return Export(spec, model.Parameters.ToHost(), vocabulary, ngrams);
     }
@@ -98,6 +99,13 @@ public static class CharModelExporter
             return gru.ToModelBytes(metadata, "Tensorlet GRU char model. Inputs: input int64 [T, B] (character ids, time-major), h0 float [L, B, H]. Outputs: logits [T, B, V], hn [L, B, H].");
         }
 
+        if (spec.Kind == ModelKind.Rnn)
+        {
+            var rnn = new OnnxGraphBuilder(stateDict, "rnn_char_predict");
+            BuildRecurrent(rnn, spec);
+            return rnn.ToModelBytes(metadata, "Tensorlet RNN (tanh) char model. Inputs: input int64 [T, B] (character ids, time-major), h0 float [L, B, H]. Outputs: logits [T, B, V], hn [L, B, H].");
+        }
+
         if (ngrams is null || ngrams.Count != spec.NgramVocabularySize || ngrams.NgramOrder != spec.NgramOrder)
         {
             throw new OnnxExportException(
@@ -146,7 +154,8 @@ public static class CharModelExporter
 
     private static string Shape(IEnumerable<int> shape) => $"[{string.Join(", ", shape)}]";
 
-    // lstm_char_predict and gru_char_predict: one-hot characters → nn.LSTM or nn.GRU → output (Linear) on every step.
+    // lstm_char_predict, gru_char_predict and rnn_char_predict: one-hot characters → nn.LSTM, nn.GRU or nn.RNN (tanh) →
+    // output (Linear) on every step.
     private static void BuildRecurrent(OnnxGraphBuilder builder, CharModelSpec spec)
     {
         int layers = spec.NumLayers, hidden = spec.HiddenSize, vocabulary = spec.CharVocabularySize;
@@ -155,7 +164,12 @@ public static class CharModelExporter
         var h0 = builder.Input("h0", OnnxElementType.Float, layers, "B", hidden);
         var c0 = lstm ? builder.Input("c0", OnnxElementType.Float, layers, "B", hidden) : null;
         var x = builder.OneHot(input, vocabulary);
-        var rnn = lstm ? builder.Lstm("lstm", layers, x, h0, c0!) : builder.Gru("gru", layers, x, h0);
+        var rnn = spec.Kind switch
+        {
+            ModelKind.Gru => builder.Gru("gru", layers, x, h0),
+            ModelKind.Rnn => builder.Rnn("rnn", layers, x, h0, relu: false),
+            _ => builder.Lstm("lstm", layers, x, h0, c0!),
+        };
         var logits = builder.Linear("output", rnn.Output);
         builder.Output(logits, "logits", OnnxElementType.Float, "T", "B", vocabulary);
         builder.Output(rnn.FinalHidden, "hn", OnnxElementType.Float, layers, "B", hidden);

@@ -310,6 +310,7 @@ public sealed class ModelCheckpoint
     {
         ModelKind.Lstm => "an LSTM model",
         ModelKind.Gru => "a GRU model",
+        ModelKind.Rnn => "an RNN model",
         _ => "an n-gram model",
     };
 

@@ -49,6 +49,10 @@ public sealed record CharModelSpec(
     public static CharModelSpec Gru(int charVocabularySize, int hiddenSize, int numLayers, float dropout)
         => new(ModelKind.Gru, charVocabularySize, hiddenSize, numLayers, dropout);
 
+    /// <summary>The spec of the notebook's recurrent model with nn.RNN (tanh) in nn.LSTM's place.</summary>
+    public static CharModelSpec Rnn(int charVocabularySize, int hiddenSize, int numLayers, float dropout)
+        => new(ModelKind.Rnn, charVocabularySize, hiddenSize, numLayers, dropout);
+
     /// <summary>The spec of the notebook's n-gram MLP.</summary>
     public static CharModelSpec Ngram(int ngramOrder, int ngramVocabularySize, int charVocabularySize, int hiddenSize, Activation activation)
         => new(ModelKind.Ngram, charVocabularySize, hiddenSize, 1, 0f, ngramOrder, ngramVocabularySize, activation);
@@ -113,10 +117,15 @@ public sealed record CharModelSpec(
         }
 
         // Per layer weight_ih [GH, V] (layer 0, one-hot input) or [GH, H], weight_hh [GH, H] and two GH biases; the head
-        // [V, H] and its bias. G is 4 gates for the LSTM, 3 for the GRU. Sizes too large for an int saturate, so a
-        // spec over the limits still counts as over them.
-        string cell = Kind == ModelKind.Gru ? "gru" : "lstm";
-        int gates = (int)Math.Min(int.MaxValue, (Kind == ModelKind.Gru ? 3L : 4L) * h);
+        // [V, H] and its bias. G is 4 gates for the LSTM, 3 for the GRU, 1 for the RNN. Sizes too large for an int
+        // saturate, so a spec over the limits still counts as over them.
+        var (cell, gateCount) = Kind switch
+        {
+            ModelKind.Gru => ("gru", 3L),
+            ModelKind.Rnn => ("rnn", 1L),
+            _ => ("lstm", 4L),
+        };
+        int gates = (int)Math.Min(int.MaxValue, gateCount * h);
         var shapes = new List<(string, int[])>();
         for (int k = 0; k < NumLayers; k++)
         {
@@ -174,6 +183,7 @@ public sealed record CharModelSpec(
         {
             ModelKind.Lstm => new LstmCharModel(device, CharVocabularySize, HiddenSize, NumLayers, Dropout, seed),
             ModelKind.Gru => new GruCharModel(device, CharVocabularySize, HiddenSize, NumLayers, Dropout, seed),
+            ModelKind.Rnn => new ElmanCharModel(device, CharVocabularySize, HiddenSize, NumLayers, Dropout, seed),
             _ => new NgramMlp(device, NgramVocabularySize, CharVocabularySize, HiddenSize, Activation, seed),
         };
     }

@@ -5,8 +5,8 @@ namespace Tensorlet.Models.Modeling;
 /// <summary>
 /// What the recurrent char models share: the notebook's <c>lstm_char_predict</c>, a multi-layer recurrent module on
 /// one-hot characters (a gather) and then the Linear head <c>output</c> on every step, composed as a
-/// <see cref="Sequential"/> of the library's modules (no backward pass of its own). <see cref="LstmCharModel"/> and
-/// <see cref="GruCharModel"/> add only their recurrent module and its state type.
+/// <see cref="Sequential"/> of the library's modules (no backward pass of its own). <see cref="LstmCharModel"/>,
+/// <see cref="GruCharModel"/> and <see cref="ElmanCharModel"/> add only their recurrent module and its state type.
 /// <para>Inputs and targets are time-major: row t·B + b holds step t of sequence b.</para>
 /// </summary>
 public abstract class RnnCharModel : Sequential, ICharModel

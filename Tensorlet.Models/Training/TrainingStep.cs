@@ -97,8 +97,7 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
     // A char model's masks follow its own seed, which its checkpoint keeps, so a resumed run draws the same masks.
     private ulong DropoutSeed() => module switch
     {
-        LstmCharModel lstm => lstm.DropoutSeed,
-        GruCharModel gru => gru.DropoutSeed,
+        RnnCharModel rnn => rnn.DropoutSeed,
         _ => (ulong)seed,
     };
 }

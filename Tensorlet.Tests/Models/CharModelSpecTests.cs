@@ -24,7 +24,7 @@ public sealed class CharModelSpecTests
         var device = Tensorlet.Tests.Infrastructure.TestDevices.Get("cpu");
         CharModelSpec[] specs =
         [
-            CharModelSpec.Lstm(7, 5, 3, 0f), CharModelSpec.Gru(7, 5, 2, 0f), CharModelSpec.Lstm(9, 4, 1, 0f),
+            CharModelSpec.Lstm(7, 5, 3, 0f), CharModelSpec.Gru(7, 5, 2, 0f), CharModelSpec.Rnn(7, 5, 2, 0f), CharModelSpec.Lstm(9, 4, 1, 0f),
             CharModelSpec.Ngram(3, 11, 7, 6, Tensorlet.Kernels.Activation.Tanh),
         ];
         foreach (var spec in specs)

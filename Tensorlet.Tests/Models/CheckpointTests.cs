@@ -171,10 +171,16 @@ public sealed class CheckpointTests
 
     [TestCase(ModelKind.Lstm)]
     [TestCase(ModelKind.Gru)]
+    [TestCase(ModelKind.Rnn)]
     public void ARecurrentModelIsRebuiltWithAnotherDropoutAndTheSameWeights(ModelKind kind)
     {
         var device = TestDevices.Get("cpu");
-        var spec = kind == ModelKind.Gru ? CharModelSpec.Gru(Characters.Count, 5, 2, 0.5f) : CharModelSpec.Lstm(Characters.Count, 5, 2, 0.5f);
+        var spec = kind switch
+        {
+            ModelKind.Gru => CharModelSpec.Gru(Characters.Count, 5, 2, 0.5f),
+            ModelKind.Rnn => CharModelSpec.Rnn(Characters.Count, 5, 2, 0.5f),
+            _ => CharModelSpec.Lstm(Characters.Count, 5, 2, 0.5f),
+        };
         using var model = spec.Create(device, seed: 4);
         var path = Path.Combine(folder, "model.safetensors");
         ModelCheckpoint.Save(path, model, spec, Characters, null, new TrainingPosition(0, 0, 0));

@@ -20,13 +20,16 @@ public sealed class TrainingAllocationTests
     // once every Measured steps shows up in every window and still fails the test.
     private const int Windows = 4;
 
-    [TestCase(1)]
-    [TestCase(2)]
-    public void AnLstmTrainingStepAllocatesNoManagedMemoryOnCpu(int threads)
+    [TestCase(ModelKind.Lstm, 1)]
+    [TestCase(ModelKind.Lstm, 2)]
+    [TestCase(ModelKind.Rnn, 1)]
+    [TestCase(ModelKind.Rnn, 2)]
+    public void AnLstmOrRnnTrainingStepAllocatesNoManagedMemoryOnCpu(ModelKind kind, int threads)
     {
         using var device = Device.Create("cpu", threads);
         var source = Sequences(count: 32, length: 31, vocabulary: 32, seed: 5);
-        using var model = new LstmCharModel(device, 32, 128, 2, dropout: 0.5f, seed: 1);
+        var spec = kind == ModelKind.Rnn ? CharModelSpec.Rnn(32, 128, 2, 0.5f) : CharModelSpec.Lstm(32, 128, 2, 0.5f);
+        using var model = spec.Create(device, seed: 1);
         Assert.That(BytesPerStep(device, model, source, batch: 16), Is.Zero, "managed bytes allocated per step");
     }
 

@@ -46,24 +46,27 @@ public sealed class OnnxCharModelTests
         }
     }
 
-    [TestCase(1)]
-    [TestCase(2)]
-    public void GruModelLogitsAndStateMatchTensorletOverManyStepsWithACarriedState(int layers)
+    [TestCase("GRU", 1)]
+    [TestCase("GRU", 2)]
+    [TestCase("RNN", 1)]
+    [TestCase("RNN", 2)]
+    public void GruAndRnnModelLogitsAndStateMatchTensorletOverManyStepsWithACarriedState(string node, int layers)
     {
         const int batch = 3, hidden = 6;
         var device = TestDevices.Get("cpu");
-        using var model = new GruCharModel(device, Characters.Count, hidden, layers, dropout: 0.3f, seed: 19);
+        var spec = node == "GRU" ? CharModelSpec.Gru(Characters.Count, hidden, layers, 0.3f) : CharModelSpec.Rnn(Characters.Count, hidden, layers, 0.3f);
+        using var model = (RnnCharModel)spec.Create(device, seed: 19);
         var bytes = CharModelExporter.Export(model, Characters);
         using var session = new OrtSession(bytes);
-        using var state = model.Gru.CreateState(device, batch);
+        using RnnState state = model is GruCharModel gru ? gru.Gru.CreateState(device, batch) : ((ElmanCharModel)model).Rnn.CreateState(device, batch);
         var h = new float[layers * batch * hidden];
         var random = new Random(20);
 
         var proto = ModelProto.Parser.ParseFrom(bytes);
         Assert.That(proto.Graph.Input.Select(i => i.Name), Is.EqualTo(new[] { "input", "h0" }));
         Assert.That(proto.Graph.Output.Select(o => o.Name), Is.EqualTo(new[] { "logits", "hn" }));
-        Assert.That(proto.Graph.Node.Count(n => n.OpType == "GRU"), Is.EqualTo(layers), "one GRU node per layer");
-        Assert.That(CharModelSpec.FromJson(session.Metadata[CharModelExporter.SpecKey]), Is.EqualTo(CharModelSpec.Gru(Characters.Count, hidden, layers, 0.3f)));
+        Assert.That(proto.Graph.Node.Count(n => n.OpType == node), Is.EqualTo(layers), $"one {node} node per layer");
+        Assert.That(CharModelSpec.FromJson(session.Metadata[CharModelExporter.SpecKey]), Is.EqualTo(spec));
 
         // 20 calls of 1 to 4 steps, each side carrying its own state.
         for (int call = 0; call < 20; call++)
@@ -71,7 +74,9 @@ public sealed class OnnxCharModelTests
             int steps = 1 + (call % 4);
             var ids = Enumerable.Range(0, steps * batch).Select(_ => random.Next(Characters.Count)).ToArray();
             using var input = device.IndexFromArray(ids, ids.Length);
-            var expected = model.Logits(input, batch, training: false, step: 0, initialState: state, finalState: state).ToArray();
+            var expected = (model is GruCharModel g
+                ? g.Logits(input, batch, training: false, step: 0, initialState: (GruState)state, finalState: (GruState)state)
+                : ((ElmanCharModel)model).Logits(input, batch, training: false, step: 0, initialState: (RnnHiddenState)state, finalState: (RnnHiddenState)state)).ToArray();
             var result = session.Run(OrtSession.Ids("input", ids, steps, batch), OrtSession.Floats("h0", h, layers, batch, hidden));
             h = result["hn"].Data;
             Assert.That(result["logits"].Data, Is.EqualTo(expected).Within(Tolerance), $"logits of call {call}");
