@@ -33,6 +33,7 @@ public sealed class InitFromTests
 
     [TestCase("lstm")]
     [TestCase("gru")]
+    [TestCase("rnn")]
     public void TrainingStartsFromTheCheckpointsWeightsVocabularyAndSizesWithAFreshOptimizer(string cell)
     {
         var pretrained = Pretrain(cell);

@@ -34,6 +34,7 @@ public sealed class TextTrainingTests
     [TestCase("lstm", true)]
     [TestCase("gru", false)]
     [TestCase("gru", true)]
+    [TestCase("rnn", false)]
     public void TrainingOnAUnicodeTextThenSamplingUsesOnlyItsCharacters(string cell, bool stateful)
     {
         var runs = AppHarness.TempFolder();
@@ -45,7 +46,7 @@ public sealed class TextTrainingTests
         Assert.That(Path.GetFileName(run), Does.EndWith("-" + cell));
         var textCharacters = File.ReadAllText(unicodeText).EnumerateRunes().Distinct().OrderBy(r => r.Value).ToArray();
         var checkpoint = ModelCheckpoint.Read(Path.Combine(run, cell + ".safetensors"));
-        Assert.That(checkpoint.Spec.Kind, Is.EqualTo(cell == "gru" ? ModelKind.Gru : ModelKind.Lstm));
+        Assert.That(checkpoint.Spec.Kind, Is.EqualTo(cell switch { "gru" => ModelKind.Gru, "rnn" => ModelKind.Rnn, _ => ModelKind.Lstm }));
         Assert.That(checkpoint.Vocabulary.Runes, Is.EqualTo(textCharacters), "the vocabulary is the text's characters, sorted");
         Assert.That(checkpoint.Vocabulary.Serialize(), Does.Contain("猫").And.Contain("😀").And.Contain("\n"));
         Assert.That(File.Exists(Path.Combine(run, cell + ".best.safetensors")), Is.True);
@@ -101,7 +102,7 @@ public sealed class TextTrainingTests
         AppHarness.Run("train", "--text", unicodeText, "--lr-decay", "1.5").AssertError(CharPredictApp.UsageError, "--lr-decay must be positive and below 1");
         AppHarness.Run("train", "--text", unicodeText, "--lr-patience", "2").AssertError(CharPredictApp.UsageError, "--lr-patience is a parameter of --schedule plateau");
         AppHarness.Run("train", "--text", unicodeText, "--checkpoint-every", "NaN").AssertError(CharPredictApp.UsageError, "--checkpoint-every takes a whole number");
-        AppHarness.Run("train", "--text", unicodeText, "--cell", "rnn").AssertError(CharPredictApp.UsageError, "rnn");
+        AppHarness.Run("train", "--text", unicodeText, "--cell", "bogus").AssertError(CharPredictApp.UsageError, "bogus");
     }
 
     // A kill two batches after a --checkpoint-every save (step 12, in the second epoch), then --resume, ends exactly as a
@@ -111,6 +112,7 @@ public sealed class TextTrainingTests
     [TestCase("lstm", true)]
     [TestCase("gru", false)]
     [TestCase("gru", true)]
+    [TestCase("rnn", true)]
     public void ResumingAfterAKillFollowingACheckpointEverySaveEndsAsAnUninterruptedRun(string cell, bool stateful)
     {
         string[] args = [.. Tiny(cell, stateful), "--epochs", "2", "--checkpoint-every", "4", "--schedule", "warmup-cosine", "--warmup-steps", "5"];

@@ -65,7 +65,7 @@ internal sealed class CompareCommand
             throw new IOException($"The run folder {run.Path} does not exist.");
         }
 
-        var kinds = new[] { ModelKind.Ngram, ModelKind.Lstm, ModelKind.Gru }.Where(k => File.Exists(run.Checkpoint(k))).ToArray();
+        var kinds = new[] { ModelKind.Ngram, ModelKind.Lstm, ModelKind.Gru, ModelKind.Rnn }.Where(k => File.Exists(run.Checkpoint(k))).ToArray();
         if (kinds.Length == 0)
         {
             throw new IOException($"{run.Path} holds no checkpoint (ngram.safetensors, lstm.safetensors or gru.safetensors).");
@@ -126,12 +126,7 @@ internal sealed class CompareCommand
     {
         var kind = model.Kind;
         string name = RunFolder.NameOf(kind);
-        string title = kind switch
-        {
-            ModelKind.Lstm => "LSTM",
-            ModelKind.Gru => "GRU",
-            _ => "n-gram MLP",
-        };
+        string title = RunFolder.TitleOf(kind);
         var last = metrics.Where(r => r.Model == name).MaxBy(r => r.Epoch);
         if (last is null)
         {

@@ -31,6 +31,7 @@ internal sealed class RecurrentState
         {
             LstmCharModel lstm when lstm.Lstm.FinalState is { } s => (s.Hidden, s.Cell),
             GruCharModel gru when gru.Gru.FinalState is { } s => (s.Hidden, (IReadOnlyList<Tensor>?)null),
+            ElmanCharModel rnn when rnn.Rnn.FinalState is { } s => (s.Hidden, (IReadOnlyList<Tensor>?)null),
             _ => (null, null),
         };
         if (hiddenState is null)
@@ -71,6 +72,7 @@ internal sealed class RecurrentState
         {
             LstmCharModel lstm => lstm.Lstm.CreateState(model.Device, batch),
             GruCharModel gru => gru.Gru.CreateState(model.Device, batch),
+            ElmanCharModel rnn => rnn.Rnn.CreateState(model.Device, batch),
             _ => throw new CheckpointException($"{path} holds a recurrent state, but the model is not recurrent."),
         };
         var tensors = state is LstmState l ? l.Hidden.Concat(l.Cell).ToArray() : [.. state.Hidden];

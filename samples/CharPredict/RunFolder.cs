@@ -39,12 +39,30 @@ internal sealed class RunFolder(string path)
         });
     }
 
-    /// <summary>The short name of a model family: ngram, lstm or gru.</summary>
+    /// <summary>The short name of a model family: ngram, lstm, gru or rnn.</summary>
     public static string NameOf(ModelKind kind) => kind switch
     {
         ModelKind.Lstm => "lstm",
         ModelKind.Gru => "gru",
+        ModelKind.Rnn => "rnn",
         _ => "ngram",
+    };
+
+    /// <summary>The recurrent model family of a --cell value (lstm, gru or rnn), the inverse of <see cref="NameOf"/>.</summary>
+    public static ModelKind RecurrentKindOf(string cell) => cell switch
+    {
+        "gru" => ModelKind.Gru,
+        "rnn" => ModelKind.Rnn,
+        _ => ModelKind.Lstm,
+    };
+
+    /// <summary>The title of a model family in reports: LSTM, GRU, RNN or n-gram MLP.</summary>
+    public static string TitleOf(ModelKind kind) => kind switch
+    {
+        ModelKind.Lstm => "LSTM",
+        ModelKind.Gru => "GRU",
+        ModelKind.Rnn => "RNN",
+        _ => "n-gram MLP",
     };
 
     /// <summary>

@@ -50,7 +50,7 @@ internal sealed class TrainCommand
     private readonly Option<int> warmupSteps = OptionParsing.Number("--warmup-steps", "warmup-cosine: batches of linear warm-up", 0, SettingRanges.WarmupSteps);
     private readonly Option<int> lrPatience = OptionParsing.Number("--lr-patience", "plateau: epochs without improvement before the decay", TrainSettings.DefaultLrPatience, SettingRanges.LrPatience);
     private readonly Option<int?> checkpointEvery = OptionParsing.OptionalNumber("--checkpoint-every", "Also save the checkpoint every N batches", SettingRanges.CheckpointEvery);
-    private readonly Option<string?> initFrom = new("--init-from") { HelpName = "FILE", Description = "Start the recurrent model from this checkpoint (lstm.safetensors, gru.safetensors or a .best one): its cell, sizes, vocabulary and weights, with a fresh optimizer" };
+    private readonly Option<string?> initFrom = new("--init-from") { HelpName = "FILE", Description = "Start the recurrent model from this checkpoint (lstm.safetensors, gru.safetensors, rnn.safetensors or a .best one): its cell, sizes, vocabulary and weights, with a fresh optimizer" };
     private readonly Option<string?> data = CommonOptions.Data();
     private readonly Option<int?> maxSequences = CommonOptions.MaxSequences();
     private readonly Option<string> runsDir = new("--runs-dir") { HelpName = "DIR", Description = "The folder that holds run folders", DefaultValueFactory = _ => "runs" };
@@ -279,9 +279,9 @@ internal sealed class TrainCommand
             }
         }
 
-        if (basis is not null && !Given(initFrom) && (Token(model) ?? "both") is "lstm" or "both" && Token(cell) is var cellName && cellName is null or "lstm" or "gru"
+        if (basis is not null && !Given(initFrom) && (Token(model) ?? "both") is "lstm" or "both" && Token(cell) is var cellName && (cellName is null || TrainSettings.Cells.Contains(cellName))
             && TryValue(lstmHidden, basis.LstmHidden, out int hidden) && TryValue(lstmLayers, basis.LstmLayers, out int layers)
-            && TrainingMemory.RecurrentSizeError(cellName == "gru" ? ModelKind.Gru : ModelKind.Lstm, hidden, layers) is { } sizeError)
+            && TrainingMemory.RecurrentSizeError(RunFolder.RecurrentKindOf(cellName ?? "lstm"), hidden, layers) is { } sizeError)
         {
             r.AddError(sizeError);
             return;

@@ -113,7 +113,7 @@ internal sealed record TrainSettings
     /// <summary>Stateful batching of a text: parallel streams, the recurrent state carried from batch to batch.</summary>
     public bool Stateful { get; init; }
 
-    /// <summary>The recurrent model's cell: lstm or gru.</summary>
+    /// <summary>The recurrent model's cell: lstm, gru or rnn (nn.RNN, tanh).</summary>
     public string Cell { get; init; } = "lstm";
 
     /// <summary>The learning-rate schedule: none, char-rnn, step, exponential, cosine, warmup-cosine or plateau.</summary>
@@ -183,7 +183,7 @@ internal sealed record TrainSettings
     public static readonly string[] Optimizers = ["adam", "adamw", "sgd", "rmsprop"];
 
     /// <summary>The values --cell accepts.</summary>
-    public static readonly string[] Cells = ["lstm", "gru"];
+    public static readonly string[] Cells = ["lstm", "gru", "rnn"];
 
     /// <summary>The schedules --schedule accepts.</summary>
     public static readonly string[] Schedules = ["none", "char-rnn", "step", "exponential", "cosine", "warmup-cosine", "plateau"];
@@ -201,7 +201,7 @@ internal sealed record TrainSettings
 
     /// <summary>The recurrent model's family, from <see cref="Cell"/>.</summary>
     [JsonIgnore]
-    public Models.Modeling.ModelKind RecurrentKind => Cell == "gru" ? Models.Modeling.ModelKind.Gru : Models.Modeling.ModelKind.Lstm;
+    public Models.Modeling.ModelKind RecurrentKind => RunFolder.RecurrentKindOf(Cell);
 
     /// <summary>Which models the run trains, n-gram first (it is quick and gives the baseline).</summary>
     [JsonIgnore]

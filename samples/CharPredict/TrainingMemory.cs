@@ -43,7 +43,7 @@ internal static class TrainingMemory
         return smallest.ParameterCount() is var count and > CharModelSpec.MaxParameters
             ? string.Create(
                 CultureInfo.InvariantCulture,
-                $"--lstm-hidden {hiddenSize} with --lstm-layers {numLayers} makes {(kind == ModelKind.Gru ? "a GRU" : "an LSTM")} of at least {count:N0} parameters; at most {CharModelSpec.MaxParameters:N0} (2^28) fit the limits of one training run.")
+                $"--lstm-hidden {hiddenSize} with --lstm-layers {numLayers} makes {(kind == ModelKind.Gru ? "a" : "an")} {RunFolder.TitleOf(kind)} of at least {count:N0} parameters; at most {CharModelSpec.MaxParameters:N0} (2^28) fit the limits of one training run.")
             : null;
     }
 

@@ -108,6 +108,7 @@ internal sealed class TrainingRunner(
         {
             ModelKind.Ngram => CharModelSpec.Ngram(settings.N, examples.Ngrams!.Count, characters, settings.NgramHidden, settings.NgramActivation),
             ModelKind.Gru => CharModelSpec.Gru(characters, settings.LstmHidden, settings.LstmLayers, settings.LstmDropout),
+            ModelKind.Rnn => CharModelSpec.Rnn(characters, settings.LstmHidden, settings.LstmLayers, settings.LstmDropout),
             _ => CharModelSpec.Lstm(characters, settings.LstmHidden, settings.LstmLayers, settings.LstmDropout),
         };
         var model = new RunModel(kind, spec, examples.Ngrams, examples.Train, examples.Validation);
@@ -525,7 +526,7 @@ internal sealed class TrainingRunner(
     }
 
     private static string Describe(CharModelSpec spec) => spec.Kind != ModelKind.Ngram
-        ? string.Create(CultureInfo.InvariantCulture, $"{(spec.Kind == ModelKind.Gru ? "GRU" : "LSTM")} {spec.NumLayers}x{spec.HiddenSize}, dropout {spec.Dropout}")
+        ? string.Create(CultureInfo.InvariantCulture, $"{RunFolder.TitleOf(spec.Kind)} {spec.NumLayers}x{spec.HiddenSize}, dropout {spec.Dropout}")
         : string.Create(CultureInfo.InvariantCulture, $"n-gram MLP, n={spec.NgramOrder}, {spec.NgramVocabularySize:N0} n-grams, hidden {spec.HiddenSize} {TrainSettings.ActivationName(spec.Activation)}");
 
     // Which model wins on the positions both predict, and after how long.
