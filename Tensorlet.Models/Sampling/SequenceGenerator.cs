@@ -7,10 +7,10 @@ namespace Tensorlet.Models.Sampling;
 /// <summary>
 /// Generates token ids from any module that maps ids to next-token logits: given ids [T, 1] (time-major, one
 /// sequence) it returns logits [T, 1, V] or [T, V], whose last row scores the token after the last id, as a
-/// <c>Sequential(Embedding, Lstm or Gru, Linear)</c> or the char models do. A model whose recurrent modules are
+/// <c>Sequential(Embedding, Lstm, Gru or Rnn, Linear)</c> or the char models do. A model whose recurrent modules are
 /// batch-first is given [1, T] and returns [1, T, V].
 /// <para>
-/// A model with recurrent modules (any <see cref="RnnBase"/>: <see cref="Lstm"/>, <see cref="Gru"/>) carries their
+/// A model with recurrent modules (any <see cref="RnnBase"/>: <see cref="Lstm"/>, <see cref="Gru"/>, <see cref="Rnn"/>) carries their
 /// state from step to step: the start text runs once, then each new id is one single-step forward, where the notebook
 /// re-runs the whole prefix each time (O(L²)); both give the same distribution, which the tests check. A model without one, or any model given a
 /// <c>window</c>, re-runs the last <c>window</c> ids from a zero state for every new id. The model runs in evaluation

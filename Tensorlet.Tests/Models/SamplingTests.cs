@@ -30,22 +30,26 @@ public sealed class SamplingTests
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
-    public void AModuleBuiltGruModelSamplesWithItsStateCarriedAsFromTheWholePrefix(string deviceName)
+    public void AModuleBuiltGruOrRnnModelSamplesWithItsStateCarriedAsFromTheWholePrefix(string deviceName)
     {
         var device = TestDevices.Get(deviceName);
-        using var model = new Sequential(new Embedding(Characters.Count, 5), new Gru(5, 6, numLayers: 2, dropout: 0.5f), new Linear(6, Characters.Count));
-        model.Build(device, seed: 4);
-        var prefix = Characters.Encode("bad cafe");
-        var fromScratch = SequenceGenerator.NextDistributionFromScratch(model, prefix, 0.7f);
-        var carried = SequenceGenerator.NextDistributionCarried(model, prefix, 0.7f);
-        Assert.That(carried, Is.EqualTo(fromScratch).Within(1e-6));
+        foreach (RnnBase rnn in new RnnBase[] { new Gru(5, 6, numLayers: 2, dropout: 0.5f), new Rnn(5, 6, numLayers: 2, dropout: 0.5f) })
+        {
+            string cell = rnn.GetType().Name;
+            using var model = new Sequential(new Embedding(Characters.Count, 5), rnn, new Linear(6, Characters.Count));
+            model.Build(device, seed: 4);
+            var prefix = Characters.Encode("bad cafe");
+            var fromScratch = SequenceGenerator.NextDistributionFromScratch(model, prefix, 0.7f);
+            var carried = SequenceGenerator.NextDistributionCarried(model, prefix, 0.7f);
+            Assert.That(carried, Is.EqualTo(fromScratch).Within(1e-6), cell);
 
-        // Carrying the state and re-running a window as long as the text draw the same ids; the model is left as it was.
-        var gru = (Gru)model[1];
-        var carriedIds = SequenceGenerator.Generate(model, prefix, 12, 1f, seed: 3);
-        var windowIds = SequenceGenerator.Generate(model, prefix, 12, 1f, seed: 3, window: prefix.Length + 12);
-        Assert.That(windowIds, Is.EqualTo(carriedIds));
-        Assert.That((model.Training, gru.CarryState, gru.FinalState), Is.EqualTo((true, false, (GruState?)null)), "training mode, no carried state");
+            // Carrying the state and re-running a window as long as the text draw the same ids; the model is left as it was.
+            var carriedIds = SequenceGenerator.Generate(model, prefix, 12, 1f, seed: 3);
+            var windowIds = SequenceGenerator.Generate(model, prefix, 12, 1f, seed: 3, window: prefix.Length + 12);
+            Assert.That(windowIds, Is.EqualTo(carriedIds), cell);
+            RnnState? final = rnn is Gru gru ? gru.FinalState : ((Rnn)rnn).FinalState;
+            Assert.That((model.Training, rnn.CarryState, final), Is.EqualTo((true, false, (RnnState?)null)), $"{cell}: training mode, no carried state");
+        }
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
