@@ -136,8 +136,14 @@ internal static class PoolWindows
         return outLength;
     }
 
+    // The output is [N·C, outputs] inside, so outputs must fit an int even when N·C is 0 and the output has no values.
     private static void CheckOutputFits(string layer, Tensor input, long outputs, string perPlane)
     {
+        if (outputs > int.MaxValue)
+        {
+            throw new ArgumentException($"{layer} on a tensor of shape {input.ShapeText} needs {perPlane} = {outputs} values per channel, more than one tensor row holds ({int.MaxValue}).", nameof(input));
+        }
+
         long values = (long)input.Shape[0] * input.Shape[1] * outputs;
         if (values > int.MaxValue)
         {

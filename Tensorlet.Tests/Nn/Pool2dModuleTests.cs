@@ -123,6 +123,9 @@ public sealed class Pool2dModuleTests
         using var wide = new AdaptiveMaxPool2d((1 << 15, 1 << 15));
         using var two = device.Zeros(1, 2, 1, 1);
         Refused(wide, two, "AdaptiveMaxPool2d(32768)", "N·C·H_out·W_out = 2147483648 values");
+        using var huge = new AdaptiveAvgPool2d((50_000, 50_000));
+        using var noRows = device.Zeros(0, 1, 4, 4);
+        Refused(huge, noRows, "AdaptiveAvgPool2d(50000)", "H_out·W_out = 2500000000 values per channel");
 
         using var shortest = device.Zeros(2, 3, 5, 2);
         Assert.That(max.Forward(shortest).Shape, Is.EqualTo(new[] { 2, 3, 1, 1 }), "H = 5 with padding 1 fits the 7-tall window once");
