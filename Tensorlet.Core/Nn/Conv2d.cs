@@ -128,7 +128,7 @@ public sealed class Conv2d : Module
         long outHeight = window.OutputHeightOf(height), outWidth = window.OutputWidthOf(width);
         return outHeight <= int.MaxValue && outWidth <= int.MaxValue
             ? new Size2d((int)outHeight, (int)outWidth)
-            : throw new ArgumentOutOfRangeException(nameof(height), $"{Describe()} on an input of {height}×{width} gives H_out × W_out = {outHeight}×{outWidth}, more than int.MaxValue.");
+            : throw new ArgumentOutOfRangeException(outHeight > int.MaxValue ? nameof(height) : nameof(width), $"{Describe()} on an input of {height}×{width} gives H_out × W_out = {outHeight}×{outWidth}, more than int.MaxValue.");
     }
 
     /// <summary>y [N, C_out, H_out, W_out] from x [N, C_in, H, W].</summary>

@@ -52,6 +52,17 @@ public sealed class Conv2dModuleTests
         ModuleTorchParityTests.AssertMseRunAndThreeAdamStepsMatch(model, fixture, "cnn", [3, 2, 6, 7], [3, 2]);
     }
 
+    [Test]
+    public void AnOutputSizePastAnIntIsRefusedNamingTheAxisThatOverflows()
+    {
+        using var tall = new Conv2d(1, 1, 3, padding: (1 << 30, 0));
+        using var wide = new Conv2d(1, 1, 3, padding: (0, 1 << 30));
+        var height = Assert.Throws<ArgumentOutOfRangeException>(() => tall.OutputSize(4, 4))!;
+        var width = Assert.Throws<ArgumentOutOfRangeException>(() => wide.OutputSize(4, 4))!;
+        Assert.That((height.ParamName, width.ParamName), Is.EqualTo(("height", "width")));
+        Assert.That(width.Message, Does.Contain("H_out × W_out = 2×2147483650, more than int.MaxValue").And.Not.Contain('\n'));
+    }
+
     // Each axis is padded as Conv1d's 'same' pads its one: ⌊reach/2⌋ before, the rest after; 'valid' is 0.
     [Test]
     public void PaddingSameSplitsEachAxissReachWithTheExtraPositionAfterAndValidIsNoPadding()
