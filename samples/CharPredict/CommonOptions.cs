@@ -24,7 +24,7 @@ internal static class CommonOptions
     public static Option<string> Checkpoint() => new("--checkpoint")
     {
         HelpName = "FILE",
-        Description = "A model file of a run: lstm.safetensors, gru.safetensors or ngram.safetensors, or its .best one",
+        Description = "A model file of a run: lstm.safetensors, gru.safetensors, rnn.safetensors or ngram.safetensors, or its .best one",
         Required = true,
     };
 

@@ -68,7 +68,7 @@ internal sealed class CompareCommand
         var kinds = new[] { ModelKind.Ngram, ModelKind.Lstm, ModelKind.Gru, ModelKind.Rnn }.Where(k => File.Exists(run.Checkpoint(k))).ToArray();
         if (kinds.Length == 0)
         {
-            throw new IOException($"{run.Path} holds no checkpoint (ngram.safetensors, lstm.safetensors or gru.safetensors).");
+            throw new IOException($"{run.Path} holds no checkpoint (ngram.safetensors, lstm.safetensors, gru.safetensors or rnn.safetensors).");
         }
 
         var metrics = MetricsRow.ReadAll(run.Metrics);
