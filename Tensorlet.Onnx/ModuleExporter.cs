@@ -7,14 +7,16 @@ namespace Tensorlet.Onnx;
 /// a <see cref="Sequential"/>'s children in order (nested ones too), each through the graph builder's method for its
 /// kind, reading its parameters under its state_dict prefix. <see cref="Embedding"/> is a Gather,
 /// <see cref="Linear"/> a MatMul and Add (a Gather on token ids), <see cref="LayerNorm"/> its composition of
-/// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="BatchNorm1d"/> a
-/// BatchNormalization with its running statistics (its evaluation mode), <see cref="Conv1d"/> a Conv (its groups the
+/// ReduceMean, Sub, Mul, Add, Sqrt and Div (LayerNormalization needs opset 17), <see cref="BatchNorm1d"/> and
+/// <see cref="BatchNorm2d"/> a BatchNormalization with its running statistics (their evaluation mode), <see cref="Conv1d"/> a Conv (its groups the
 /// Conv's <c>group</c>; a padding mode other than zeros a Pad before it, or for circular two Slices concatenated
 /// around the input, as PyTorch's exporter writes them), <see cref="Conv2d"/> a Conv of 2-d kernel_shape, strides, pads
 /// and dilations (its groups the Conv's <c>group</c>),
 /// <see cref="Nn.Flatten"/> a Flatten on axis 1, <see cref="Nn.Permute"/> a Transpose by its dims, <see cref="MaxPool1d"/>
-/// a MaxPool, <see cref="AvgPool1d"/> an AveragePool (ceil_mode 1 for either made with ceilMode), <see cref="AdaptiveMaxPool1d"/> and <see cref="AdaptiveAvgPool1d"/>
-/// of output size 1 a GlobalMaxPool or GlobalAveragePool (ONNX has no adaptive pooling of another size),
+/// and <see cref="MaxPool2d"/> a MaxPool, <see cref="AvgPool1d"/> and <see cref="AvgPool2d"/> an AveragePool (ceil_mode 1
+/// for any made with ceilMode), <see cref="AdaptiveMaxPool1d"/>, <see cref="AdaptiveAvgPool1d"/>,
+/// <see cref="AdaptiveMaxPool2d"/> and <see cref="AdaptiveAvgPool2d"/> of output size 1 (on both axes) a GlobalMaxPool or
+/// GlobalAveragePool (ONNX has no adaptive pooling of another size),
 /// <see cref="Relu"/>, <see cref="Tanh"/> and <see cref="Sigmoid"/> their operators, <see cref="LeakyRelu"/> a LeakyRelu
 /// with its slope as alpha, <see cref="Gelu"/> its composition (Div, Erf, Add and Mul, or for its tanh form Mul, Add and
 /// Tanh), <see cref="Silu"/> a Sigmoid then a Mul, <see cref="Softmax"/> and <see cref="LogSoftmax"/> their operators on axis −1,
@@ -24,10 +26,11 @@ namespace Tensorlet.Onnx;
 /// <para>
 /// The graph's input is <c>input</c>: int64 token ids [T, B] ([B, T] when the first recurrent module is batch-first,
 /// [N, L] when the model has a Conv1d or a pooling and no recurrent module, [L, N] when its first Permute is (1, 2, 0)) when the first module takes them (see the tokenIds
-/// parameter), otherwise float, its rank decided by the first <see cref="Conv1d"/>, <see cref="Conv2d"/>, pooling, <see cref="Nn.Permute"/>,
-/// recurrent module or <see cref="Nn.Flatten"/> (the modules before it keep the rank they are given): [N, C, L] for a
-/// Conv1d or a pooling (L fixed by a Linear or LayerNorm before it, else free), [N, C, H, W] for a Conv2d (W fixed as
-/// L is, H free; a model with both a Conv2d and a Conv1d or pooling has no input shape they all take, and is refused),
+/// parameter), otherwise float, its rank decided by the first <see cref="Conv1d"/>, <see cref="Conv2d"/>, pooling,
+/// <see cref="BatchNorm2d"/>, <see cref="Nn.Permute"/>, recurrent module or <see cref="Nn.Flatten"/> (the modules before it
+/// keep the rank they are given): [N, C, L] for a Conv1d or a 1-d pooling (L fixed by a Linear or LayerNorm before it,
+/// else free), [N, C, H, W] for a Conv2d, a 2-d pooling or a BatchNorm2d (W fixed as L is, H free; a model with both a
+/// 2-d module and a Conv1d or 1-d pooling has no input shape they all take, and is refused),
 /// one dimension per dim for a Permute
 /// ([N, D1, ..., In], the last fixed by a Linear or LayerNorm before it, else free), [T, B, In] for a recurrent module
 /// ([B, T, In] batch-first), and [N, In] when the model has none of them; a Flatten there takes any rank from 2 on, so
@@ -52,10 +55,11 @@ public static class ModuleExporter
     /// The model is not built or is a child module, a module has no ONNX export (the message names its type and
     /// state_dict prefix), takes input of the other kind than it is given or of another width (a Linear, LayerNorm,
     /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), a Permute's dims are not as many as
-    /// the dimensions of the value before it, a Flatten comes before any Conv1d, Conv2d, pooling, Permute, Lstm or Gru (the
-    /// input's rank cannot be known), a Conv2d is in a model with a Conv1d or a pooling (no input rank fits both), a Conv1d, Conv2d, MaxPool1d or AvgPool1d's window, or a Conv1d's reflect or circular padding, does not
-    /// fit the input length fixed before it, an adaptive pooling has an output size other than 1, or the weights exceed one
-    /// file's 2 GiB.
+    /// the dimensions of the value before it, a Flatten comes before any Conv1d, Conv2d, BatchNorm2d, pooling, Permute or
+    /// recurrent module (the input's rank cannot be known), a Conv2d, 2-d pooling or BatchNorm2d is in a model with a
+    /// Conv1d or a 1-d pooling (no input rank fits both), a BatchNorm1d or BatchNorm2d has no running statistics, a Conv1d,
+    /// Conv2d, sliding pooling's window, or a Conv1d's reflect or circular padding, does not fit the input size fixed
+    /// before it, an adaptive pooling has an output size other than 1, or the weights exceed one file's 2 GiB.
     /// </exception>
     public static byte[] Export(Module model, bool? tokenIds = null, string graphName = "tensorlet")
     {
@@ -133,33 +137,24 @@ public static class ModuleExporter
     private static OnnxDimension[] IdsBeforeConvolution(Module model)
         => Leaves(model).Select(l => l.Module).OfType<Nn.Permute>().FirstOrDefault() is { Dims: [1, ..] } ? ["L", "N"] : ["N", "L"];
 
-    // A float input's shape, from the first module that decides its rank: a Conv1d or a pooling takes [N, C, L], a
-    // Permute one dimension per dim and a recurrent module a sequence, while the modules before it (Linear, LayerNorm,
-    // BatchNorm1d, activations, dropout, slices) keep the rank they are given. With none, the input is rows [N, In]; a
-    // Flatten first takes any rank from 2 on, so the graph could declare none that every input the model runs on has.
+    // A float input's shape, from the first module that decides its rank: a Conv1d or a 1-d pooling takes [N, C, L], a
+    // Conv2d, a 2-d pooling or a BatchNorm2d [N, C, H, W], a Permute one dimension per dim and a recurrent module a
+    // sequence, while the modules before it (Linear, LayerNorm, BatchNorm1d, activations, dropout, slices) keep the rank
+    // they are given. With none, the input is rows [N, In]; a Flatten first takes any rank from 2 on, so the graph could
+    // declare none that every input the model runs on has.
     private static OnnxDimension[] FloatInputShape(Module model, OnnxDimension[] sequence)
     {
-        var (prefix, decider) = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Conv2d or Pool1dModule or Nn.Permute or RnnBase or Nn.Flatten);
+        var (prefix, decider) = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Conv2d or PoolModule or BatchNorm2d or Nn.Permute or RnnBase or Nn.Flatten);
         switch (decider)
         {
-            case Conv2d conv2d:
-                // Its channels, and the width (fixed) by a Linear or LayerNorm before it; no module of the library takes
-                // [N, C, H, W] to the [N, C, L] a Conv1d or a pooling reads, so none may follow it.
+            case Conv2d or Pool2dModule or BatchNorm2d:
+                // No module of the library takes [N, C, H, W] to the [N, C, L] a Conv1d or a 1-d pooling reads, so none
+                // may follow it; H is free, W fixed as a Conv1d's L is.
                 RefuseMixedRanks(model);
-                return ["N", conv2d.InChannels, "H", LastWidthBefore(model, decider, "W")];
+                return ["N", Channels(model, decider), "H", LastWidthBefore(model, decider, "W")];
             case Conv1d or Pool1dModule:
                 RefuseMixedRanks(model);
-
-                // The channels are read by the first BatchNorm1d or Conv1d (free before a pooling), the length (fixed) by a
-                // Linear or LayerNorm before the decider.
-                var before = Leaves(model).Select(l => l.Module).TakeWhile(m => !ReferenceEquals(m, decider)).Append(decider).ToList();
-                OnnxDimension channels = before.FirstOrDefault(m => m is BatchNorm1d or Conv1d) switch
-                {
-                    BatchNorm1d b => b.NumFeatures,
-                    Conv1d c => c.InChannels,
-                    _ => "C",
-                };
-                return ["N", channels, LastWidthBefore(model, decider, "L")];
+                return ["N", Channels(model, decider), LastWidthBefore(model, decider, "L")];
             case Nn.Permute permute:
                 // One dimension per dim: the last fixed as a Conv1d's L is, the others free.
                 int rank = permute.Dims.Count;
@@ -168,24 +163,35 @@ public static class ModuleExporter
                 return [.. sequence, InputWidth(model)];
             case Nn.Flatten:
                 throw new OnnxExportException(
-                    $"The Flatten at '{(prefix.Length == 0 ? "(root)" : prefix)}' comes before any Conv1d, Conv2d, pooling, Permute, Lstm or Gru, so the model's input rank cannot be known (Flatten takes any rank from 2 on); put the Flatten after the module that fixes the rank, or flatten the input before the model.");
+                    $"The Flatten at '{(prefix.Length == 0 ? "(root)" : prefix)}' comes before any Conv1d, Conv2d, BatchNorm2d, 1-d or 2-d pooling, Permute, Lstm, Gru or Rnn, so the model's input rank cannot be known (Flatten takes any rank from 2 on); put the Flatten after the module that fixes the rank, or flatten the input before the model.");
             default:
                 return ["N", InputWidth(model)];
         }
     }
 
-    // A Conv2d takes [N, C, H, W] and a Conv1d or a pooling [N, C, L], and no module between them changes the rank, so a
-    // model with both has no input shape for which the graph and the module both run.
+    // A Conv2d, a 2-d pooling or a BatchNorm2d takes [N, C, H, W] and a Conv1d or a 1-d pooling [N, C, L], and no module
+    // between them changes the rank, so a model with both has no input shape for which the graph and the module both run.
     private static void RefuseMixedRanks(Module model)
     {
-        var conv2d = Leaves(model).FirstOrDefault(l => l.Module is Conv2d);
+        var twoAxes = Leaves(model).FirstOrDefault(l => l.Module is Conv2d or Pool2dModule or BatchNorm2d);
         var oneAxis = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Pool1dModule);
-        if (conv2d.Module is not null && oneAxis.Module is not null)
+        if (twoAxes.Module is not null && oneAxis.Module is not null)
         {
             throw new OnnxExportException(
-                $"The Conv2d at '{At(conv2d.Prefix)}' takes [N, C, H, W] and the {oneAxis.Module.GetType().Name} at '{At(oneAxis.Prefix)}' [N, C, L], and no module between them changes the rank, so the model has no input shape the export can declare; export the two parts as separate models.");
+                $"The {twoAxes.Module.GetType().Name} at '{At(twoAxes.Prefix)}' takes [N, C, H, W] and the {oneAxis.Module.GetType().Name} at '{At(oneAxis.Prefix)}' [N, C, L], and no module between them changes the rank, so the model has no input shape the export can declare; export the two parts as separate models.");
         }
     }
+
+    // The input's channels as the first BatchNorm1d, BatchNorm2d, Conv1d or Conv2d up to the module that decides the
+    // rank reads them; free when a pooling comes first, which takes any channels.
+    private static OnnxDimension Channels(Module model, Module decider)
+        => Leaves(model).Select(l => l.Module).TakeWhile(m => !ReferenceEquals(m, decider)).Append(decider).FirstOrDefault(m => m is BatchNormModule or Conv1d or Conv2d) switch
+        {
+            BatchNormModule b => b.NumFeatures,
+            Conv1d c => c.InChannels,
+            Conv2d c => c.InChannels,
+            _ => "C",
+        };
 
     private static string At(string prefix) => prefix.Length == 0 ? "(root)" : prefix;
 
@@ -239,7 +245,7 @@ public static class ModuleExporter
                     Expect(module, prefix, x, indices: false);
                     ExpectWidth(module, prefix, x, layerNorm.NormalizedShape);
                     return x.With(builder.LayerNorm(prefix, x.Name, layerNorm.Epsilon, layerNorm.Weight is not null, layerNorm.Bias is not null), [.. x.Shape]);
-                case BatchNorm1d batchNorm:
+                case BatchNormModule batchNorm:
                     return BatchNorm(batchNorm, prefix, x);
                 case Conv1d conv:
                     return Conv(conv, prefix, x);
@@ -247,7 +253,7 @@ public static class ModuleExporter
                     return Conv(conv2d, prefix, x);
                 case Nn.Flatten:
                     return Flatten(module, prefix, name, x);
-                case Pool1dModule pool:
+                case PoolModule pool:
                     return Pool(pool, prefix, name, x);
                 case Nn.Permute permute:
                     return Permute(permute, prefix, name, x);
@@ -272,29 +278,32 @@ public static class ModuleExporter
                 default:
                     throw new OnnxExportException(
                         $"The module {module.GetType().FullName} at '{(prefix.Length == 0 ? "(root)" : prefix)}' has no ONNX export; " +
-                        "Sequential, Embedding, Linear, Conv1d, Conv2d, Flatten, Permute, MaxPool1d, AvgPool1d, AdaptiveMaxPool1d and AdaptiveAvgPool1d (output size 1), LayerNorm, BatchNorm1d, Relu, Tanh, Sigmoid, Gelu, Silu, LeakyRelu, Softmax, LogSoftmax, Dropout, Slice, Lstm, Gru and Rnn do.");
+                        "Sequential, Embedding, Linear, Conv1d, Conv2d, Flatten, Permute, MaxPool1d, AvgPool1d, MaxPool2d, AvgPool2d, AdaptiveMaxPool1d, AdaptiveAvgPool1d, AdaptiveMaxPool2d and AdaptiveAvgPool2d (output size 1), LayerNorm, BatchNorm1d, BatchNorm2d, Relu, Tanh, Sigmoid, Gelu, Silu, LeakyRelu, Softmax, LogSoftmax, Dropout, Slice, Lstm, Gru and Rnn do.");
             }
         }
 
         // The inference form, which reads the running statistics: a layer without them normalizes each batch by its own
         // statistics even in evaluation, which that form cannot.
-        private Value BatchNorm(BatchNorm1d module, string prefix, Value x)
+        // BatchNorm1d takes [N, C] or [N, C, L], BatchNorm2d [N, C, H, W].
+        private Value BatchNorm(BatchNormModule module, string prefix, Value x)
         {
+            string layer = module.GetType().Name;
             Expect(module, prefix, x, indices: false);
             if (!module.TrackRunningStats)
             {
                 throw new OnnxExportException(
-                    $"The BatchNorm1d '{prefix}' has no running statistics (trackRunningStats: false), so it normalizes every batch by its own; the export is the inference form, which needs them.");
+                    $"The {layer} '{prefix}' has no running statistics (trackRunningStats: false), so it normalizes every batch by its own; the export is the inference form, which needs them.");
             }
 
-            if (x.Shape.Count is not (2 or 3))
+            bool spatial = module is BatchNorm2d;
+            if (spatial ? x.Shape.Count != 4 : x.Shape.Count is not (2 or 3))
             {
-                throw new OnnxExportException($"The BatchNorm1d '{prefix}' takes [N, C] or [N, C, L]; the value before it has rank {x.Shape.Count}.");
+                throw new OnnxExportException($"The {layer} '{prefix}' takes {(spatial ? "[N, C, H, W]" : "[N, C] or [N, C, L]")}; the value before it has rank {x.Shape.Count}.");
             }
 
             ExpectWidth(module, prefix, x, module.NumFeatures, channels: true);
 
-            return x.With(builder.BatchNorm(prefix, x.Name, module.NumFeatures, module.Epsilon, module.Affine), [.. x.Shape]);
+            return x.With(builder.BatchNorm(prefix, x.Name, module.NumFeatures, module.Epsilon, module.Affine, layer), [.. x.Shape]);
         }
 
         // [N, C_in, L] → [N, C_out, L_out]; L_out is fixed where L is, else a symbol of its own.
@@ -354,38 +363,62 @@ public static class ModuleExporter
             return x.With(conv, x.Shape[0], module.OutChannels, outHeight, outWidth);
         }
 
-        // [N, C, L] → [N, C, L_out]; L_out is fixed where L is, else a symbol of its own. ONNX's poolings are sliding
-        // windows (MaxPool, AveragePool) or global ones: an adaptive pooling is one only at output size 1.
-        private Value Pool(Pool1dModule module, string prefix, string name, Value x)
+        // [N, C, L] → [N, C, L_out] (a 1-d pooling) or [N, C, H, W] → [N, C, H_out, W_out] (a 2-d one); each output
+        // size is fixed where its input size is, else a symbol of its own. ONNX's poolings are sliding windows (MaxPool,
+        // AveragePool) or global ones: an adaptive pooling is one only at output size 1.
+        private Value Pool(PoolModule module, string prefix, string name, Value x)
         {
             Expect(module, prefix, x, indices: false);
             string at = prefix.Length == 0 ? "(root)" : prefix;
-            if (x.Shape.Count != 3)
+            bool twoAxes = module is Pool2dModule;
+            if (x.Shape.Count != (twoAxes ? 4 : 3))
             {
-                throw new OnnxExportException($"The {module.GetType().Name} at '{at}' takes [N, C, L]; the value before it has rank {x.Shape.Count}.");
+                throw new OnnxExportException($"The {module.GetType().Name} at '{at}' takes {(twoAxes ? "[N, C, H, W]" : "[N, C, L]")}; the value before it has rank {x.Shape.Count}.");
             }
 
-            int? adaptiveSize = (module as AdaptivePool1dModule)?.OutputSize;
-            if (adaptiveSize is > 1)
+            string? adaptiveSize = module switch
+            {
+                AdaptivePool1dModule { OutputSize: > 1 } a => a.OutputSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                AdaptivePool2dModule a when a.OutputSize != 1 => a.OutputSize.ToString(),
+                _ => null,
+            };
+            if (adaptiveSize is not null)
             {
                 throw new OnnxExportException(
                     $"The {module.GetType().Name} at '{at}' has output size {adaptiveSize}; ONNX has no adaptive pooling, only the global one (output size 1).");
             }
 
-            var length = x.Shape[2];
-            OnnxDimension Pooled(Func<int, int> outputLength, int kernelSize, int stride, int padding, int dilation, bool ceilMode) => length.Symbol is null && !DropsAWindow(length.Size, outputLength, kernelSize, stride, padding, dilation, ceilMode)
-                ? FixedOutputLength(module, prefix, length.Size, outputLength((int)length.Size), MinimumLength(kernelSize, stride, 2L * padding, dilation, ceilMode))
-                : $"{name}.L_out";
+            // The output size along the input's dimension `dim`, of the window there.
+            OnnxDimension Pooled(int dim, string symbol, Func<int, int> outputLength, int kernelSize, int stride, int padding, int dilation, bool ceilMode)
+            {
+                var length = x.Shape[dim];
+                return length.Symbol is null && !DropsAWindow(length.Size, outputLength, kernelSize, stride, padding, dilation, ceilMode)
+                    ? FixedOutputLength(module, prefix, length.Size, outputLength((int)length.Size), MinimumLength(kernelSize, stride, 2L * padding, dilation, ceilMode))
+                    : $"{name}.{symbol}";
+            }
+
             return module switch
             {
-                MaxPool1d m => x.With(builder.MaxPool1d(x.Name, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.CeilMode, name), x.Shape[0], x.Shape[1], Pooled(m.OutputLength, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.CeilMode)),
-                AvgPool1d a => x.With(builder.AvgPool1d(x.Name, a.KernelSize, a.Stride, a.Padding, a.CountIncludePad, a.CeilMode, name), x.Shape[0], x.Shape[1], Pooled(a.OutputLength, a.KernelSize, a.Stride, a.Padding, 1, a.CeilMode)),
-                _ => x.With(builder.GlobalPool(x.Name, max: module is AdaptiveMaxPool1d, name), x.Shape[0], x.Shape[1], 1),
+                MaxPool1d m => x.With(builder.MaxPool1d(x.Name, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.CeilMode, name), x.Shape[0], x.Shape[1], Pooled(2, "L_out", m.OutputLength, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.CeilMode)),
+                AvgPool1d a => x.With(builder.AvgPool1d(x.Name, a.KernelSize, a.Stride, a.Padding, a.CountIncludePad, a.CeilMode, name), x.Shape[0], x.Shape[1], Pooled(2, "L_out", a.OutputLength, a.KernelSize, a.Stride, a.Padding, 1, a.CeilMode)),
+                MaxPool2d m => x.With(
+                    builder.MaxPool2d(x.Name, m.KernelSize, m.Stride, m.Padding, m.Dilation, m.CeilMode, name),
+                    x.Shape[0],
+                    x.Shape[1],
+                    Pooled(2, "H_out", h => m.OutputSize(h, 1).Height, m.KernelSize.Height, m.Stride.Height, m.Padding.Height, m.Dilation.Height, m.CeilMode),
+                    Pooled(3, "W_out", w => m.OutputSize(1, w).Width, m.KernelSize.Width, m.Stride.Width, m.Padding.Width, m.Dilation.Width, m.CeilMode)),
+                AvgPool2d a => x.With(
+                    builder.AvgPool2d(x.Name, a.KernelSize, a.Stride, a.Padding, a.CountIncludePad, a.CeilMode, name),
+                    x.Shape[0],
+                    x.Shape[1],
+                    Pooled(2, "H_out", h => a.OutputSize(h, 1).Height, a.KernelSize.Height, a.Stride.Height, a.Padding.Height, 1, a.CeilMode),
+                    Pooled(3, "W_out", w => a.OutputSize(1, w).Width, a.KernelSize.Width, a.Stride.Width, a.Padding.Width, 1, a.CeilMode)),
+                _ => x.With(builder.GlobalPool(x.Name, max: module is AdaptiveMaxPool1d or AdaptiveMaxPool2d, name), [x.Shape[0], x.Shape[1], .. x.Shape.Skip(2).Select(_ => (OnnxDimension)1)]),
             };
         }
 
-        // A sliding window's L_out where L is fixed (by a Linear or LayerNorm before the input's first Conv1d or pooling,
-        // then by each window): a window that does not fit would declare a dimension of 0, which ONNX's checker refuses,
+        // A sliding window's L_out (or H_out, W_out) where its input size is fixed (by a Linear or LayerNorm before the
+        // input's first Conv1d, Conv2d, pooling or BatchNorm2d, then by each window or global pooling): a window that does not fit would declare a dimension of 0, which ONNX's checker refuses,
         // on an input the module's Forward refuses too.
         private static int FixedOutputLength(Module module, string prefix, long length, int outLength, long minimumLength)
             => outLength >= 1

@@ -166,19 +166,20 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>
-    /// nn.BatchNorm1d in evaluation mode over the channels (axis 1) of <paramref name="input"/> [N, C] or [N, C, L]: one
-    /// BatchNormalization node (its inference form) with <c>{prefix}.running_mean</c> and <c>{prefix}.running_var</c>,
-    /// scaled by <c>{prefix}.weight</c> and shifted by <c>{prefix}.bias</c>, or by ones and zeros when the layer has
-    /// neither (<paramref name="affine"/> false).
+    /// nn.BatchNorm1d or nn.BatchNorm2d in evaluation mode over the channels (axis 1) of <paramref name="input"/> [N, C],
+    /// [N, C, L] or [N, C, H, W]: one BatchNormalization node (its inference form) with <c>{prefix}.running_mean</c> and
+    /// <c>{prefix}.running_var</c>, scaled by <c>{prefix}.weight</c> and shifted by <c>{prefix}.bias</c>, or by ones and
+    /// zeros when the layer has neither (<paramref name="affine"/> false).
     /// </summary>
     /// <param name="prefix">The layer's state_dict prefix.</param>
     /// <param name="input">The value it reads.</param>
     /// <param name="channels">C.</param>
     /// <param name="epsilon">ε, added to the variance.</param>
     /// <param name="affine">Whether the layer has <c>{prefix}.weight</c> and <c>{prefix}.bias</c> [C].</param>
-    public string BatchNorm(string prefix, string input, int channels, float epsilon, bool affine = true)
+    /// <param name="layer">The layer's kind, as a missing or misshapen parameter's message names it.</param>
+    public string BatchNorm(string prefix, string input, int channels, float epsilon, bool affine = true, string layer = nameof(BatchNorm1d))
     {
-        string what = $"BatchNorm1d '{prefix}'";
+        string what = $"{layer} '{prefix}'";
         int[] shape = [channels];
         string Read(string name)
         {
@@ -226,7 +227,7 @@ internal sealed class OnnxGraphBuilder
     /// <param name="bias">Whether the layer has <c>{prefix}.bias</c>.</param>
     /// <param name="groups">The groups the channels are split into (nn.Conv2d's <c>groups</c>).</param>
     public string Conv2d(string prefix, string input, Size2d stride, int paddingTop, int paddingBottom, int paddingLeft, int paddingRight, Size2d dilation, bool bias = true, int groups = 1)
-        => Conv(nameof(Conv2d), prefix, input, [stride.Height, stride.Width], [paddingTop, paddingLeft, paddingBottom, paddingRight], [dilation.Height, dilation.Width], bias, groups);
+        => Conv(nameof(Conv2d), prefix, input, Axes(stride), [paddingTop, paddingLeft, paddingBottom, paddingRight], Axes(dilation), bias, groups);
 
     // One Conv node over as many spatial axes as strides has: the weight [C_out, C_in/groups, k...] (its kernel_shape)
     // and the bias [C_out] read under the prefix.
@@ -293,7 +294,18 @@ internal sealed class OnnxGraphBuilder
     /// <param name="ceilMode">Whether L_out rounds up (ceil_mode 1; the attribute is left out, at its default 0, otherwise).</param>
     /// <param name="name">The node's name.</param>
     public string MaxPool1d(string input, int kernelSize, int stride, int padding, int dilation, bool ceilMode, string name = "maxpool")
-        => Node("MaxPool", name, [input], [Ints("kernel_shape", [kernelSize]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Ints("dilations", [dilation]), .. CeilMode(ceilMode)]);
+        => MaxPool(input, [kernelSize], [stride], [padding, padding], [dilation], ceilMode, name);
+
+    /// <summary>nn.MaxPool2d over [N, C, H, W]: one MaxPool node, its <c>pads</c> ONNX's [top, left, bottom, right].</summary>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="kernelSize">(k_h, k_w), the taps of the window along each axis.</param>
+    /// <param name="stride">The step between windows along each axis.</param>
+    /// <param name="padding">The padding on each side along each axis, which is never the maximum.</param>
+    /// <param name="dilation">The step between the window's taps along each axis.</param>
+    /// <param name="ceilMode">Whether H_out and W_out round up (ceil_mode 1; the attribute is left out, at its default 0, otherwise).</param>
+    /// <param name="name">The node's name.</param>
+    public string MaxPool2d(string input, Size2d kernelSize, Size2d stride, Size2d padding, Size2d dilation, bool ceilMode, string name = "maxpool")
+        => MaxPool(input, Axes(kernelSize), Axes(stride), Pads(padding), Axes(dilation), ceilMode, name);
 
     /// <summary>nn.AvgPool1d over [N, C, L]: one AveragePool node, the padding on both sides, counted in the mean or not.</summary>
     /// <param name="input">The value it reads.</param>
@@ -304,10 +316,41 @@ internal sealed class OnnxGraphBuilder
     /// <param name="ceilMode">Whether L_out rounds up (ceil_mode 1; the attribute is left out, at its default 0, otherwise).</param>
     /// <param name="name">The node's name.</param>
     public string AvgPool1d(string input, int kernelSize, int stride, int padding, bool countIncludePad, bool ceilMode, string name = "avgpool")
-        => Node("AveragePool", name, [input], [Ints("kernel_shape", [kernelSize]), Ints("strides", [stride]), Ints("pads", [padding, padding]), Int("count_include_pad", countIncludePad ? 1 : 0), .. CeilMode(ceilMode)]);
+        => AveragePool(input, [kernelSize], [stride], [padding, padding], countIncludePad, ceilMode, name);
 
-    /// <summary>nn.AdaptiveMaxPool1d(1) or nn.AdaptiveAvgPool1d(1): [N, C, L] → [N, C, 1], one GlobalMaxPool or GlobalAveragePool node.</summary>
+    /// <summary>
+    /// nn.AvgPool2d over [N, C, H, W]: one AveragePool node, its <c>pads</c> ONNX's [top, left, bottom, right], the
+    /// padding counted in the mean or not.
+    /// </summary>
+    /// <param name="input">The value it reads.</param>
+    /// <param name="kernelSize">(k_h, k_w), the size of the window along each axis.</param>
+    /// <param name="stride">The step between windows along each axis.</param>
+    /// <param name="padding">The zeros on each side along each axis.</param>
+    /// <param name="countIncludePad">Whether the mean divides by its positions inside the input and the padding (count_include_pad) or by those inside the input.</param>
+    /// <param name="ceilMode">Whether H_out and W_out round up (ceil_mode 1; the attribute is left out, at its default 0, otherwise).</param>
+    /// <param name="name">The node's name.</param>
+    public string AvgPool2d(string input, Size2d kernelSize, Size2d stride, Size2d padding, bool countIncludePad, bool ceilMode, string name = "avgpool")
+        => AveragePool(input, Axes(kernelSize), Axes(stride), Pads(padding), countIncludePad, ceilMode, name);
+
+    /// <summary>
+    /// nn.AdaptiveMaxPool1d(1) or nn.AdaptiveAvgPool1d(1), [N, C, L] → [N, C, 1], and their 2-d forms, [N, C, H, W] →
+    /// [N, C, 1, 1]: one GlobalMaxPool or GlobalAveragePool node.
+    /// </summary>
     public string GlobalPool(string input, bool max, string name = "globalpool") => Node(max ? "GlobalMaxPool" : "GlobalAveragePool", name, [input]);
+
+    // One MaxPool node over as many spatial axes as kernelShape has; pads are every axis's start, then every axis's end.
+    private string MaxPool(string input, long[] kernelShape, long[] strides, long[] pads, long[] dilations, bool ceilMode, string name)
+        => Node("MaxPool", name, [input], [Ints("kernel_shape", kernelShape), Ints("strides", strides), Ints("pads", pads), Ints("dilations", dilations), .. CeilMode(ceilMode)]);
+
+    // One AveragePool node over as many spatial axes as kernelShape has, laid out as MaxPool's.
+    private string AveragePool(string input, long[] kernelShape, long[] strides, long[] pads, bool countIncludePad, bool ceilMode, string name)
+        => Node("AveragePool", name, [input], [Ints("kernel_shape", kernelShape), Ints("strides", strides), Ints("pads", pads), Int("count_include_pad", countIncludePad ? 1 : 0), .. CeilMode(ceilMode)]);
+
+    // A 2-d size as an attribute's (height, width).
+    private static long[] Axes(Size2d size) => [size.Height, size.Width];
+
+    // A 2-d pooling's padding, the same on both sides of an axis, as ONNX's pads [top, left, bottom, right].
+    private static long[] Pads(Size2d padding) => [padding.Height, padding.Width, padding.Height, padding.Width];
 
     /// <summary>nn.Flatten(): [N, ...] → [N, the product of the rest], one Flatten node on axis 1.</summary>
     public string Flatten(string input, string name = "flatten") => Node("Flatten", name, [input], [Int("axis", 1)]);

@@ -313,6 +313,8 @@ public sealed class OnnxLayerTests
         Assert.That(e.Message, Does.Contain("LayerNorm 'fc'").And.Contain("'fc.weight'").And.Contain("[2, 3]"));
         e = Assert.Throws<OnnxExportException>(() => builder.BatchNorm("fc", x, 3, 1e-5f, affine: false))!;
         Assert.That(e.Message, Does.Contain("BatchNorm1d 'fc'").And.Contain("'fc.running_mean'"));
+        e = Assert.Throws<OnnxExportException>(() => builder.BatchNorm("fc", x, 3, 1e-5f, affine: false, layer: "BatchNorm2d"))!;
+        Assert.That(e.Message, Does.Contain("BatchNorm2d 'fc'").And.Contain("'fc.running_mean'"));
         e = Assert.Throws<OnnxExportException>(() => builder.Activation((Activation)42, x, "act3"))!;
         Assert.That(e.Message, Does.Contain("'act3'").And.Contain("42"));
     }
