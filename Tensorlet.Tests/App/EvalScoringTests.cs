@@ -22,13 +22,19 @@ public sealed class EvalScoringTests
 
     [TestCase("lstm")]
     [TestCase("gru")]
+    [TestCase("rnn")]
     public void ARecurrentModelScoresInChunksWhatOnePassGives(string cell)
     {
         var device = TestDevices.Get("cpu");
         var vocabulary = CharVocabulary.FromTexts([Text]);
         var ids = vocabulary.Encode(Text);
         using var loaded = new LoadedModel(
-            cell == "lstm" ? new LstmCharModel(device, vocabulary.Count, 8, 2, 0.3f, seed: 4) : new GruCharModel(device, vocabulary.Count, 8, 2, 0.3f, seed: 4),
+            cell switch
+            {
+                "lstm" => new LstmCharModel(device, vocabulary.Count, 8, 2, 0.3f, seed: 4),
+                "gru" => new GruCharModel(device, vocabulary.Count, 8, 2, 0.3f, seed: 4),
+                _ => new ElmanCharModel(device, vocabulary.Count, 8, 2, 0.3f, seed: 4),
+            },
             vocabulary,
             null);
 

@@ -22,7 +22,7 @@ public sealed class CharModelRefusalTests
     private static readonly (string Model, string Other)[] DevicePairs = [("cpu", "ilgpu-cpu"), ("ilgpu-cpu", "cpu")];
 
     private static IEnumerable<TestCaseData> ForwardLossRefusals() =>
-        from kind in new[] { "lstm", "gru", "ngram" }
+        from kind in new[] { "lstm", "gru", "rnn", "ngram" }
         from refusal in new[] { "targets on another device", "disposed targets", "a target too few", "inputs on another device" }
         from pair in DevicePairs
         select new TestCaseData(kind, refusal, pair.Model, pair.Other);
@@ -138,6 +138,7 @@ public sealed class CharModelRefusalTests
         {
             "lstm" => new LstmCharModel(device, Vocabulary, Hidden, 1, 0f, seed: 7) { CarryState = true },
             "gru" => new GruCharModel(device, Vocabulary, Hidden, 1, 0f, seed: 7) { CarryState = true },
+            "rnn" => new ElmanCharModel(device, Vocabulary, Hidden, 1, 0f, seed: 7) { CarryState = true },
             _ => new NgramMlp(device, NgramVocabulary, Vocabulary, Hidden, Activation.Tanh, seed: 7),
         };
         int batch = kind == "ngram" ? Steps * Batch : Batch;

@@ -19,6 +19,7 @@ public sealed class CharModelTrainerTests
 
     [TestCase("lstm")]
     [TestCase("gru")]
+    [TestCase("rnn")]
     [TestCase("ngram")]
     public void ACharModelTrainsThroughTheTrainerAsThroughItsOwnForwardLoss(string kind)
     {
@@ -62,6 +63,7 @@ public sealed class CharModelTrainerTests
     {
         "lstm" => new LstmCharModel(device, Vocabulary, 16, 2, dropout: 0.5f, seed: 9),
         "gru" => new GruCharModel(device, Vocabulary, 16, 2, dropout: 0.5f, seed: 9),
+        "rnn" => new ElmanCharModel(device, Vocabulary, 16, 2, dropout: 0.5f, seed: 9),
         _ => new NgramMlp(device, 30, Vocabulary, 12, Activation.Relu, seed: 9),
     };
 

@@ -26,7 +26,7 @@ public sealed class BatchFirstTests
     }
 
     private static IEnumerable<TestCaseData> Cases() =>
-        from cell in new[] { "lstm", "gru" }
+        from cell in new[] { "lstm", "gru", "rnn" }
         from input in new[] { Input.Dense, Input.Ids }
         from device in TestDevices.All
         from hidden in device == "cpu" ? new[] { 5, GemmGeometry.Machine.Nr } : [5]
@@ -150,7 +150,12 @@ public sealed class BatchFirstTests
     }
 
     private static RnnBase Create(string cell, int inputSize, int hidden, bool batchFirst)
-        => cell == "lstm" ? new Lstm(inputSize, hidden, Layers, dropout: 0.25f, batchFirst) : new Gru(inputSize, hidden, Layers, dropout: 0.25f, batchFirst);
+        => cell switch
+        {
+            "lstm" => new Lstm(inputSize, hidden, Layers, dropout: 0.25f, batchFirst),
+            "gru" => new Gru(inputSize, hidden, Layers, dropout: 0.25f, batchFirst),
+            _ => new Rnn(inputSize, hidden, Layers, dropout: 0.25f, batchFirst: batchFirst),
+        };
 
     // Sets h (and c, from the same values) of every layer as the initial state, carried from then on.
     private static IDisposable StartFrom(RnnBase module, Device device, float[] values)
@@ -164,11 +169,19 @@ public sealed class BatchFirstTests
             return state;
         }
 
-        var gru = (Gru)module;
-        var gruState = gru.CreateState(device, Batch);
-        Fill(gruState, values);
-        gru.InitialState = gruState;
-        return gruState;
+        if (module is Gru gru)
+        {
+            var gruState = gru.CreateState(device, Batch);
+            Fill(gruState, values);
+            gru.InitialState = gruState;
+            return gruState;
+        }
+
+        var rnn = (Rnn)module;
+        var rnnState = rnn.CreateState(device, Batch);
+        Fill(rnnState, values);
+        rnn.InitialState = rnnState;
+        return rnnState;
     }
 
     private static void Fill(RnnState state, float[] values)
@@ -188,6 +201,7 @@ public sealed class BatchFirstTests
     {
         Lstm lstm => [.. lstm.FinalState!.Hidden.Concat(lstm.FinalState.Cell).SelectMany(t => t.ToArray())],
         Gru gru => [.. gru.FinalState!.Hidden.SelectMany(t => t.ToArray())],
+        Rnn rnn => [.. rnn.FinalState!.Hidden.SelectMany(t => t.ToArray())],
         _ => throw new ArgumentException("Not a recurrent module.", nameof(module)),
     };
 }
