@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Nn;
 
 namespace Tensorlet.Onnx;
@@ -327,7 +328,7 @@ public static class ModuleExporter
             }
 
             OnnxDimension outLength = length.Symbol is null
-                ? FixedOutputLength(module, prefix, length.Size, module.OutputLength((int)length.Size), MinimumLength(module.KernelSize, module.Stride, (long)module.PaddingLeft + module.PaddingRight, module.Dilation, ceilMode: false))
+                ? FixedOutputLength(module, prefix, length.Size, Conv1dGeometry.OutputLengthOf((int)length.Size, module.KernelSize, module.Stride, module.PaddingLeft, module.PaddingRight, module.Dilation), MinimumLength(module.KernelSize, module.Stride, (long)module.PaddingLeft + module.PaddingRight, module.Dilation, ceilMode: false))
                 : $"{prefix}.L_out";
 
             // Another mode pads first, as PyTorch's exporter does, then convolves without padding; a layer with no
@@ -354,10 +355,10 @@ public static class ModuleExporter
             ExpectWidth(module, prefix, x, module.InChannels, channels: true);
             var (height, width) = (x.Shape[2], x.Shape[3]);
             OnnxDimension outHeight = height.Symbol is null
-                ? FixedOutputLength(module, prefix, height.Size, module.OutputSize((int)height.Size, 1).Height, MinimumLength(module.KernelSize.Height, module.Stride.Height, (long)module.PaddingTop + module.PaddingBottom, module.Dilation.Height, ceilMode: false))
+                ? FixedOutputLength(module, prefix, height.Size, Conv1dGeometry.OutputLengthOf((int)height.Size, module.KernelSize.Height, module.Stride.Height, module.PaddingTop, module.PaddingBottom, module.Dilation.Height), MinimumLength(module.KernelSize.Height, module.Stride.Height, (long)module.PaddingTop + module.PaddingBottom, module.Dilation.Height, ceilMode: false))
                 : $"{prefix}.H_out";
             OnnxDimension outWidth = width.Symbol is null
-                ? FixedOutputLength(module, prefix, width.Size, module.OutputSize(1, (int)width.Size).Width, MinimumLength(module.KernelSize.Width, module.Stride.Width, (long)module.PaddingLeft + module.PaddingRight, module.Dilation.Width, ceilMode: false))
+                ? FixedOutputLength(module, prefix, width.Size, Conv1dGeometry.OutputLengthOf((int)width.Size, module.KernelSize.Width, module.Stride.Width, module.PaddingLeft, module.PaddingRight, module.Dilation.Width), MinimumLength(module.KernelSize.Width, module.Stride.Width, (long)module.PaddingLeft + module.PaddingRight, module.Dilation.Width, ceilMode: false))
                 : $"{prefix}.W_out";
             string conv = builder.Conv2d(prefix, x.Name, module.Stride, module.PaddingTop, module.PaddingBottom, module.PaddingLeft, module.PaddingRight, module.Dilation, module.Bias is not null, module.Groups);
             return x.With(conv, x.Shape[0], module.OutChannels, outHeight, outWidth);
@@ -420,11 +421,15 @@ public static class ModuleExporter
         // A sliding window's L_out (or H_out, W_out) where its input size is fixed (by a Linear or LayerNorm before the
         // input's first Conv1d, Conv2d, pooling or BatchNorm2d, then by each window or global pooling): a window that does not fit would declare a dimension of 0, which ONNX's checker refuses,
         // on an input the module's Forward refuses too.
-        private static int FixedOutputLength(Module module, string prefix, long length, int outLength, long minimumLength)
-            => outLength >= 1
-                ? outLength
-                : throw new OnnxExportException(
-                    $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' needs an input length of at least {minimumLength}, but the length there is fixed at {length}.");
+        // A padding near int.MaxValue / 2 can make it more than an int, which no dimension holds.
+        private static int FixedOutputLength(Module module, string prefix, long length, long outLength, long minimumLength)
+            => outLength < 1
+                ? throw new OnnxExportException(
+                    $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' needs an input length of at least {minimumLength}, but the length there is fixed at {length}.")
+                : outLength > int.MaxValue
+                    ? throw new OnnxExportException(
+                        $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' gives an output length of {outLength} from the length {length} fixed there, more than int.MaxValue.")
+                    : (int)outLength;
 
         // Whether ceil mode drops, at fixed length L, a last window that would start in the right padding (PyTorch's
         // rule, and ONNX's shape inference from 1.16 on). Earlier checkers infer the undropped length and refuse a

@@ -163,7 +163,8 @@ public sealed class OnnxModuleExporterTests
 
     // No module of the library takes a Conv2d's [N, C, H, W] to the [N, C, L] of a Conv1d or a 1-d pooling, or back, so
     // a model with both has no input shape to declare, and is refused in one line naming both layers; so is a Conv2d
-    // after a value of another rank, and one whose kernel does not fit a width fixed before it.
+    // after a value of another rank, and one whose kernel does not fit a width fixed before it, or whose padding makes
+    // that width's output more than an int (so is a Conv1d's).
     [Test]
     public void AConv2dWithAConv1dOrAOneDimensionalPoolingIsRefusedInOneLine()
     {
@@ -175,6 +176,8 @@ public sealed class OnnxModuleExporterTests
             (new Sequential(new Conv2d(3, 4, 3), new MaxPool1d(2)), "The Conv2d at '0' takes [N, C, H, W] and the MaxPool1d at '1' [N, C, L]"),
             (new Sequential(new Lstm(2, 3), new Slice(-1, 1), new Flatten(), new Conv2d(3, 2, 1)), "The Conv2d '3' takes [N, C, H, W]; the value before it has rank 2."),
             (new Sequential(new Linear(10, 2), new Conv2d(3, 4, (1, 3))), "The Conv2d at '1' needs an input length of at least 3, but the length there is fixed at 2."),
+            (new Sequential(new Linear(6, 4), new Conv2d(3, 4, 3, padding: (0, 1 << 30))), "The Conv2d at '1' gives an output length of 2147483650 from the length 4 fixed there, more than int.MaxValue."),
+            (new Sequential(new Linear(6, 4), new Conv1d(3, 4, 3, padding: 1 << 30)), "The Conv1d at '1' gives an output length of 2147483650 from the length 4 fixed there, more than int.MaxValue."),
         })
         {
             using (model)
