@@ -19,10 +19,10 @@ public sealed class AvgPool1d : Pool1dModule
     /// <param name="kernelSize">k, the width of the window.</param>
     /// <param name="stride">The step between windows; null (the default) for k, as nn.AvgPool1d's <c>stride=None</c>.</param>
     /// <param name="padding">The zeros added on each side of the input, at most k/2 as PyTorch requires.</param>
-    /// <param name="countIncludePad">Whether the mean counts the padded positions (nn.AvgPool1d's <c>count_include_pad</c>).</param>
     /// <param name="ceilMode">Whether L_out rounds up, so a last window that runs past the padding is kept (nn.AvgPool1d's <c>ceil_mode</c>).</param>
+    /// <param name="countIncludePad">Whether the mean counts the padded positions (nn.AvgPool1d's <c>count_include_pad</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException">k or the stride is not positive, or the padding is negative or more than k/2.</exception>
-    public AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool countIncludePad = true, bool ceilMode = false)
+    public AvgPool1d(int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true)
         : base(max: false)
     {
         Conv1dGeometry.AtLeast(kernelSize, 1, nameof(kernelSize), nameof(AvgPool1d));

@@ -128,6 +128,16 @@ public sealed class Pool1dModuleTests
         Assert.That(pool.Backward(rows).ToArray(), Is.EqualTo(new[] { 0.5f, 0.5f, 1f, 1f, 1.5f, 1.5f, 2f, 2f, 2.5f, 2.5f, 3f, 3f }), "a gradient as rows [N·C, L_out]");
     }
 
+    /// <summary>nn.AvgPool1d's and nn.AvgPool2d's positional order: kernel, stride, padding, ceil_mode, count_include_pad.</summary>
+    [Test]
+    public void TheAveragePoolingsTakePyTorchsArgumentOrder()
+    {
+        using var avg1d = new AvgPool1d(3, 1, 1, true, false);
+        using var avg2d = new AvgPool2d(3, 1, 1, true, false);
+        Assert.That((avg1d.CeilMode, avg1d.CountIncludePad), Is.EqualTo((true, false)));
+        Assert.That((avg2d.CeilMode, avg2d.CountIncludePad), Is.EqualTo((true, false)));
+    }
+
     [Test]
     public void BadSizesAreRefusedInOneLineNamingTheLayerAndTheLayerGoesOn()
     {
