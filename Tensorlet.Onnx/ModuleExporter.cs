@@ -49,13 +49,13 @@ public static class ModuleExporter
     /// <param name="model">The model, built.</param>
     /// <param name="tokenIds">
     /// Whether the input is int64 token ids: null (the default) for ids exactly when the first module is an
-    /// <see cref="Embedding"/>; true for a first <see cref="Linear"/> or <see cref="Nn.Lstm"/> on one-hot input given as ids.
+    /// <see cref="Embedding"/>; true for a first <see cref="Linear"/>, <see cref="Nn.Lstm"/>, <see cref="Nn.Gru"/> or <see cref="Nn.Rnn"/> on one-hot input given as ids.
     /// </param>
     /// <param name="graphName">The graph's name.</param>
     /// <exception cref="OnnxExportException">
     /// The model is not built or is a child module, a module has no ONNX export (the message names its type and
     /// state_dict prefix), takes input of the other kind than it is given or of another width (a Linear, LayerNorm,
-    /// BatchNorm1d, Lstm or Gru whose input features differ from the value before it), a Permute's dims are not as many as
+    /// BatchNorm1d, BatchNorm2d, Lstm, Gru or Rnn whose input features differ from the value before it), a Permute's dims are not as many as
     /// the dimensions of the value before it, a Flatten comes before any Conv1d, Conv2d, BatchNorm2d, pooling, Permute or
     /// recurrent module (the input's rank cannot be known), a Conv2d, 2-d pooling or BatchNorm2d is in a model with a
     /// Conv1d or a 1-d pooling (no input rank fits both), a BatchNorm1d or BatchNorm2d has no running statistics, a Conv1d,

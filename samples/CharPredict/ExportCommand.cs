@@ -38,7 +38,7 @@ internal sealed class ExportCommand
         }
 
         CharModelExporter.Write(path, bytes);
-        console.Output.WriteLine($"Wrote {path} ({bytes.Length:N0} bytes): {model.Spec.Kind} model, ONNX opset {CharModelExporter.Opset}.");
+        console.Output.WriteLine($"Wrote {path} ({bytes.Length:N0} bytes): {RunFolder.TitleOf(model.Spec.Kind)} model, ONNX opset {CharModelExporter.Opset}.");
         return CharPredictApp.Success;
     }
 }

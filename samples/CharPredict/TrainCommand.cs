@@ -21,8 +21,8 @@ internal sealed class TrainCommand
     private readonly Option<int> ngramHidden = OptionParsing.Number("--ngram-hidden", "n-gram MLP hidden width", TrainSettings.Default.NgramHidden, SettingRanges.HiddenSize);
     private readonly Option<string> ngramActivation = new Option<string>("--ngram-activation") { Description = "relu, tanh, sigmoid, gelu (exact, as nn.GELU()), silu (as nn.SiLU()) or leaky_relu (slope 0.01, as nn.LeakyReLU())", DefaultValueFactory = _ => "relu" }.AcceptOnlyFromAmongFluent(TrainSettings.Activations);
     private readonly Option<int> ngramWindows = OptionParsing.NgramWindows("n-gram training windows per sequence: a number, or all (the notebook: 10)", TrainSettings.Default.NgramWindows);
-    private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "Recurrent hidden size (LSTM or GRU)", TrainSettings.Default.LstmHidden, SettingRanges.HiddenSize);
-    private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "Recurrent layers (LSTM or GRU)", TrainSettings.Default.LstmLayers, SettingRanges.Layers);
+    private readonly Option<int> lstmHidden = OptionParsing.Number("--lstm-hidden", "Recurrent hidden size (LSTM, GRU or RNN)", TrainSettings.Default.LstmHidden, SettingRanges.HiddenSize);
+    private readonly Option<int> lstmLayers = OptionParsing.Number("--lstm-layers", "Recurrent layers (LSTM, GRU or RNN)", TrainSettings.Default.LstmLayers, SettingRanges.Layers);
     private readonly Option<float> lstmDropout = OptionParsing.Number("--lstm-dropout", "Dropout between recurrent layers", TrainSettings.Default.LstmDropout, SettingRanges.Dropout);
     private readonly Option<int> epochs = OptionParsing.Number("--epochs", "Epochs per model", TrainSettings.Default.Epochs, SettingRanges.Epochs);
     private readonly Option<string> optimizer = new Option<string>("--optimizer") { Description = "adam, adamw (decoupled weight decay), sgd or rmsprop (char-rnn's); each model of the run trains with it", DefaultValueFactory = _ => "adam" }.AcceptOnlyFromAmongFluent(TrainSettings.Optimizers);
@@ -62,7 +62,7 @@ internal sealed class TrainCommand
     {
         this.console = console;
         this.cancellation = cancellation;
-        Command = new Command("train", "Train the n-gram MLP, the LSTM (or GRU) or both, on 20 Newsgroups or a text of your own, and write a run folder");
+        Command = new Command("train", "Train the n-gram MLP, the LSTM (or GRU or RNN) or both, on 20 Newsgroups or a text of your own, and write a run folder");
         foreach (var option in FixedOptions().Concat([device, threads, epochs, data, maxSequences, runsDir, resume, stopAfterBatches, abortAfterBatches]))
         {
             Command.Options.Add(option);
