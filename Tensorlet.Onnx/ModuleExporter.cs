@@ -172,14 +172,17 @@ public static class ModuleExporter
 
     // A Conv2d, a 2-d pooling or a BatchNorm2d takes [N, C, H, W] and a Conv1d or a 1-d pooling [N, C, L], and no module
     // between them changes the rank, so a model with both has no input shape for which the graph and the module both run.
+    // A Flatten between them does change it: the walk then refuses the second one for the rank it is given.
     private static void RefuseMixedRanks(Module model)
     {
-        var twoAxes = Leaves(model).FirstOrDefault(l => l.Module is Conv2d or Pool2dModule or BatchNorm2d);
-        var oneAxis = Leaves(model).FirstOrDefault(l => l.Module is Conv1d or Pool1dModule);
-        if (twoAxes.Module is not null && oneAxis.Module is not null)
+        var leaves = Leaves(model).ToList();
+        int twoAxes = leaves.FindIndex(l => l.Module is Conv2d or Pool2dModule or BatchNorm2d);
+        int oneAxis = leaves.FindIndex(l => l.Module is Conv1d or Pool1dModule);
+        if (twoAxes >= 0 && oneAxis >= 0
+            && !leaves.Skip(Math.Min(twoAxes, oneAxis)).Take(Math.Abs(twoAxes - oneAxis)).Any(l => l.Module is Nn.Flatten))
         {
             throw new OnnxExportException(
-                $"The {twoAxes.Module.GetType().Name} at '{At(twoAxes.Prefix)}' takes [N, C, H, W] and the {oneAxis.Module.GetType().Name} at '{At(oneAxis.Prefix)}' [N, C, L], and no module between them changes the rank, so the model has no input shape the export can declare; export the two parts as separate models.");
+                $"The {leaves[twoAxes].Module.GetType().Name} at '{At(leaves[twoAxes].Prefix)}' takes [N, C, H, W] and the {leaves[oneAxis].Module.GetType().Name} at '{At(leaves[oneAxis].Prefix)}' [N, C, L], and no module between them changes the rank, so the model has no input shape the export can declare; export the two parts as separate models.");
         }
     }
 
@@ -328,7 +331,7 @@ public static class ModuleExporter
             }
 
             OnnxDimension outLength = length.Symbol is null
-                ? FixedOutputLength(module, prefix, length.Size, Conv1dGeometry.OutputLengthOf((int)length.Size, module.KernelSize, module.Stride, module.PaddingLeft, module.PaddingRight, module.Dilation), MinimumLength(module.KernelSize, module.Stride, (long)module.PaddingLeft + module.PaddingRight, module.Dilation, ceilMode: false))
+                ? FixedOutputLength(module, prefix, "length", length.Size, Conv1dGeometry.OutputLengthOf((int)length.Size, module.KernelSize, module.Stride, module.PaddingLeft, module.PaddingRight, module.Dilation), MinimumLength(module.KernelSize, module.Stride, (long)module.PaddingLeft + module.PaddingRight, module.Dilation, ceilMode: false))
                 : $"{prefix}.L_out";
 
             // Another mode pads first, as PyTorch's exporter does, then convolves without padding; a layer with no
@@ -355,10 +358,10 @@ public static class ModuleExporter
             ExpectWidth(module, prefix, x, module.InChannels, channels: true);
             var (height, width) = (x.Shape[2], x.Shape[3]);
             OnnxDimension outHeight = height.Symbol is null
-                ? FixedOutputLength(module, prefix, height.Size, Conv1dGeometry.OutputLengthOf((int)height.Size, module.KernelSize.Height, module.Stride.Height, module.PaddingTop, module.PaddingBottom, module.Dilation.Height), MinimumLength(module.KernelSize.Height, module.Stride.Height, (long)module.PaddingTop + module.PaddingBottom, module.Dilation.Height, ceilMode: false))
+                ? FixedOutputLength(module, prefix, "height", height.Size, Conv1dGeometry.OutputLengthOf((int)height.Size, module.KernelSize.Height, module.Stride.Height, module.PaddingTop, module.PaddingBottom, module.Dilation.Height), MinimumLength(module.KernelSize.Height, module.Stride.Height, (long)module.PaddingTop + module.PaddingBottom, module.Dilation.Height, ceilMode: false))
                 : $"{prefix}.H_out";
             OnnxDimension outWidth = width.Symbol is null
-                ? FixedOutputLength(module, prefix, width.Size, Conv1dGeometry.OutputLengthOf((int)width.Size, module.KernelSize.Width, module.Stride.Width, module.PaddingLeft, module.PaddingRight, module.Dilation.Width), MinimumLength(module.KernelSize.Width, module.Stride.Width, (long)module.PaddingLeft + module.PaddingRight, module.Dilation.Width, ceilMode: false))
+                ? FixedOutputLength(module, prefix, "width", width.Size, Conv1dGeometry.OutputLengthOf((int)width.Size, module.KernelSize.Width, module.Stride.Width, module.PaddingLeft, module.PaddingRight, module.Dilation.Width), MinimumLength(module.KernelSize.Width, module.Stride.Width, (long)module.PaddingLeft + module.PaddingRight, module.Dilation.Width, ceilMode: false))
                 : $"{prefix}.W_out";
             string conv = builder.Conv2d(prefix, x.Name, module.Stride, module.PaddingTop, module.PaddingBottom, module.PaddingLeft, module.PaddingRight, module.Dilation, module.Bias is not null, module.Groups);
             return x.With(conv, x.Shape[0], module.OutChannels, outHeight, outWidth);
@@ -394,7 +397,7 @@ public static class ModuleExporter
             {
                 var length = x.Shape[dim];
                 return length.Symbol is null && !DropsAWindow(length.Size, outputLength, kernelSize, stride, padding, dilation, ceilMode)
-                    ? FixedOutputLength(module, prefix, length.Size, outputLength((int)length.Size), MinimumLength(kernelSize, stride, 2L * padding, dilation, ceilMode))
+                    ? FixedOutputLength(module, prefix, symbol switch { "H_out" => "height", "W_out" => "width", _ => "length" }, length.Size, outputLength((int)length.Size), MinimumLength(kernelSize, stride, 2L * padding, dilation, ceilMode))
                     : $"{name}.{symbol}";
             }
 
@@ -422,13 +425,14 @@ public static class ModuleExporter
         // input's first Conv1d, Conv2d, pooling or BatchNorm2d, then by each window or global pooling): a window that does not fit would declare a dimension of 0, which ONNX's checker refuses,
         // on an input the module's Forward refuses too.
         // A padding near int.MaxValue / 2 can make it more than an int, which no dimension holds.
-        private static int FixedOutputLength(Module module, string prefix, long length, long outLength, long minimumLength)
+        // The axis is "length", "height" or "width", as the module's Forward names it.
+        private static int FixedOutputLength(Module module, string prefix, string axis, long length, long outLength, long minimumLength)
             => outLength < 1
                 ? throw new OnnxExportException(
-                    $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' needs an input length of at least {minimumLength}, but the length there is fixed at {length}.")
+                    $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' needs an input {axis} of at least {minimumLength}, but the {axis} there is fixed at {length}.")
                 : outLength > int.MaxValue
                     ? throw new OnnxExportException(
-                        $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' gives an output length of {outLength} from the length {length} fixed there, more than int.MaxValue.")
+                        $"The {module.GetType().Name} at '{(prefix.Length == 0 ? "(root)" : prefix)}' gives an output {axis} of {outLength} from the {axis} {length} fixed there, more than int.MaxValue.")
                     : (int)outLength;
 
         // Whether ceil mode drops, at fixed length L, a last window that would start in the right padding (PyTorch's

@@ -175,9 +175,10 @@ public sealed class OnnxModuleExporterTests
             (new Sequential(new Conv1d(3, 4, 3), new Conv2d(4, 2, 3)), "The Conv2d at '1' takes [N, C, H, W] and the Conv1d at '0' [N, C, L]"),
             (new Sequential(new Conv2d(3, 4, 3), new MaxPool1d(2)), "The Conv2d at '0' takes [N, C, H, W] and the MaxPool1d at '1' [N, C, L]"),
             (new Sequential(new Lstm(2, 3), new Slice(-1, 1), new Flatten(), new Conv2d(3, 2, 1)), "The Conv2d '3' takes [N, C, H, W]; the value before it has rank 2."),
-            (new Sequential(new Linear(10, 2), new Conv2d(3, 4, (1, 3))), "The Conv2d at '1' needs an input length of at least 3, but the length there is fixed at 2."),
-            (new Sequential(new Linear(6, 4), new Conv2d(3, 4, 3, padding: (0, 1 << 30))), "The Conv2d at '1' gives an output length of 2147483650 from the length 4 fixed there, more than int.MaxValue."),
+            (new Sequential(new Linear(10, 2), new Conv2d(3, 4, (1, 3))), "The Conv2d at '1' needs an input width of at least 3, but the width there is fixed at 2."),
+            (new Sequential(new Linear(6, 4), new Conv2d(3, 4, 3, padding: (0, 1 << 30))), "The Conv2d at '1' gives an output width of 2147483650 from the width 4 fixed there, more than int.MaxValue."),
             (new Sequential(new Linear(6, 4), new Conv1d(3, 4, 3, padding: 1 << 30)), "The Conv1d at '1' gives an output length of 2147483650 from the length 4 fixed there, more than int.MaxValue."),
+            (new Sequential(new Conv2d(3, 3, 1), new Flatten(), new Conv1d(3, 3, 1)), "The Conv1d '2' takes [N, C, L]; the value before it has rank 2."),
         })
         {
             using (model)

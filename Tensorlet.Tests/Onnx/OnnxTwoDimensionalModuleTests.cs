@@ -152,9 +152,9 @@ public sealed class OnnxTwoDimensionalModuleTests
         yield return Case("MaxPool2d after rank 2", () => new Sequential(new Lstm(2, 3), new Slice(-1, 1), new Flatten(), new MaxPool2d(2)), "The MaxPool2d at '3' takes [N, C, H, W]; the value before it has rank 2.");
         yield return Case("BatchNorm2d after rank 2", () => new Sequential(new Lstm(2, 3), new Slice(-1, 1), new Flatten(), new BatchNorm2d(3)), "The BatchNorm2d '3' takes [N, C, H, W]; the value before it has rank 2.");
         yield return Case("BatchNorm2d of other channels", () => new Sequential(new Conv2d(3, 4, 3), new BatchNorm2d(5)), "The BatchNorm2d at '1' expects 5 channels (dim 1), but the value before it has 4");
-        yield return Case("MaxPool2d wider than the width", () => new Sequential(new Linear(10, 2), new MaxPool2d((1, 3))), "The MaxPool2d at '1' needs an input length of at least 3, but the length there is fixed at 2.");
-        yield return Case("AvgPool2d in ceil mode wider than the width", () => new Sequential(new Linear(10, 1), new AvgPool2d((1, 4), stride: 3, ceilMode: true)), "The AvgPool2d at '1' needs an input length of at least 2, but the length there is fixed at 1.");
-        yield return Case("MaxPool2d after a global pooling", () => new Sequential(new AdaptiveMaxPool2d(1), new MaxPool2d((2, 1))), "The MaxPool2d at '1' needs an input length of at least 2, but the length there is fixed at 1.");
+        yield return Case("MaxPool2d wider than the width", () => new Sequential(new Linear(10, 2), new MaxPool2d((1, 3))), "The MaxPool2d at '1' needs an input width of at least 3, but the width there is fixed at 2.");
+        yield return Case("AvgPool2d in ceil mode wider than the width", () => new Sequential(new Linear(10, 1), new AvgPool2d((1, 4), stride: 3, ceilMode: true)), "The AvgPool2d at '1' needs an input width of at least 2, but the width there is fixed at 1.");
+        yield return Case("MaxPool2d after a global pooling", () => new Sequential(new AdaptiveMaxPool2d(1), new MaxPool2d((2, 1))), "The MaxPool2d at '1' needs an input height of at least 2, but the height there is fixed at 1.");
     }
 
     [TestCaseSource(nameof(Refusals))]
