@@ -41,10 +41,10 @@ public class TrainingStepBenchmarks
         var data = TrainStepData.Create(kind, 3, synthetic, 1234);
         session = new TrainStepSession(device, data, kind, cell, hidden, layers, 3, 0f, 100, 1234);
         double loss = session.Step();
-        double expected = Math.Log(data.CharacterCount);
+        double expected = Math.Log(data.ClassCount);
         if (!double.IsFinite(loss) || Math.Abs(loss - expected) > 0.5)
         {
-            throw new InvalidOperationException($"{Model} on {DeviceName}: the first loss {loss} is not near ln {data.CharacterCount} = {expected:F3}; the step is broken.");
+            throw new InvalidOperationException($"{Model} on {DeviceName}: the first loss {loss} is not near ln {data.ClassCount} = {expected:F3}; the step is broken.");
         }
     }
 

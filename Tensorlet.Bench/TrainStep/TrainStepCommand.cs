@@ -8,8 +8,9 @@ using Tensorlet.Kernels.Cpu;
 namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
-/// <c>train-step</c>: times the training step of the notebook's models outside BenchmarkDotNet, the way a
-/// training run sees it (one process, real data, W warm-up batches, then N timed batches one by one).
+/// <c>train-step</c>: times the training step of the notebook's models (and of a small CNN on random images) outside
+/// BenchmarkDotNet, the way a training run sees it (one process, real data, W warm-up batches, then N timed batches one
+/// by one).
 /// Prints a readable summary, an optional kernel profile, and, as its last line, one JSON object.
 /// </summary>
 internal static class TrainStepCommand
@@ -34,12 +35,11 @@ internal static class TrainStepCommand
         var clock = Stopwatch.StartNew();
         var data = TrainStepData.Create(options.Model, options.N, options.Synthetic, options.Seed);
         Console.WriteLine($"data: {data.Description} (loaded in {clock.Elapsed.TotalSeconds:F1} s)");
-        if (options.Batch > data.Source.Count)
+        if (options.Batch > data.Count)
         {
             // A batch is drawn from one shuffled epoch, so it can hold every example at most: a bad option, refused
             // before the model is built.
-            string examples = options.Model == "lstm" ? "sequences" : "windows";
-            Console.Error.WriteLine($"train-step: --batch {options.Batch} is more than the {data.Source.Count} {examples} the data holds; give at most {data.Source.Count}.");
+            Console.Error.WriteLine($"train-step: --batch {options.Batch} is more than the {data.Count} {data.ExampleName} the data holds; give at most {data.Count}.");
             return 2;
         }
 
@@ -50,17 +50,23 @@ internal static class TrainStepCommand
 
         using var session = new TrainStepSession(device, data, options.Model, options.Cell, options.Hidden, options.Layers, options.N, options.Dropout, options.Batch, options.Seed);
         string modelName = options.Model == "lstm" ? options.Cell : options.Model;
-        Console.WriteLine($"model: {modelName} {(options.Model == "lstm" ? $"{options.Layers}×{options.Hidden}" : $"n={options.N}, {data.NgramCount}→{options.Hidden}→{data.CharacterCount}")}, {session.Model.Parameters.Length:N0} parameters, batch {options.Batch}, Adam lr {TrainStepSession.LearningRate}");
+        string shape = options.Model switch
+        {
+            "lstm" => $"{options.Layers}×{options.Hidden}",
+            "ngram" => $"n={options.N}, {data.NgramCount}→{options.Hidden}→{data.ClassCount}",
+            _ => $"3×3 conv {TrainStepCnn.Channels}→{string.Join('→', TrainStepCnn.Widths.ToArray())} (batch norm, ReLU, pooling), Linear {TrainStepCnn.Widths[^1]}→{data.ClassCount}",
+        };
+        Console.WriteLine($"model: {modelName} {shape}, {session.Model.Parameters.Length:N0} parameters, batch {options.Batch}, Adam lr {TrainStepSession.LearningRate}");
 
         // Validate before timing: a fresh model predicts about uniformly, so the first loss is near ln V.
         clock.Restart();
         double firstLoss = session.Step();
         double firstSeconds = clock.Elapsed.TotalSeconds;
-        double expected = Math.Log(data.CharacterCount);
-        Console.WriteLine($"first batch: loss {firstLoss:F4} (ln {data.CharacterCount} = {expected:F4}), {firstSeconds * 1000:F1} ms");
+        double expected = Math.Log(data.ClassCount);
+        Console.WriteLine($"first batch: loss {firstLoss:F4} (ln {data.ClassCount} = {expected:F4}), {firstSeconds * 1000:F1} ms");
         if (!double.IsFinite(firstLoss) || Math.Abs(firstLoss - expected) > 0.5)
         {
-            Console.Error.WriteLine($"train-step: the first loss {firstLoss} is not finite or not within 0.5 of ln {data.CharacterCount}; refusing to time a broken step.");
+            Console.Error.WriteLine($"train-step: the first loss {firstLoss} is not finite or not within 0.5 of ln {data.ClassCount}; refusing to time a broken step.");
             return 1;
         }
 
@@ -93,13 +99,18 @@ internal static class TrainStepCommand
 
         var sorted = seconds.Order().ToArray();
         double median = Percentile(sorted, 0.5);
+        // Rows of the loss per batch: predicted characters, or images for the CNN.
         int rows = session.RowsPerBatch;
-        double flops = options.Model == "lstm"
-            ? TrainStepFlops.Recurrent(options.Cell == "gru" ? 3 : 4, options.Batch, TrainStepData.SequenceLength - 1, options.Hidden, options.Layers, data.CharacterCount)
-            : TrainStepFlops.Ngram(options.Batch, options.Hidden, data.CharacterCount);
+        bool images = options.Model == "cnn";
+        double flops = options.Model switch
+        {
+            "lstm" => TrainStepFlops.Recurrent(options.Cell == "gru" ? 3 : 4, options.Batch, TrainStepData.SequenceLength - 1, options.Hidden, options.Layers, data.ClassCount),
+            "ngram" => TrainStepFlops.Ngram(options.Batch, options.Hidden, data.ClassCount),
+            _ => TrainStepFlops.Cnn(options.Batch, TrainStepCnn.Channels, TrainStepCnn.ImageSize, TrainStepCnn.Widths, TrainStepCnn.Classes),
+        };
 
         Console.WriteLine($"timed {options.Batches} batches after {Math.Max(options.Warmup, 1)} warm-up: median {median * 1000:F2} ms " +
-            $"(p10 {Percentile(sorted, 0.1) * 1000:F2}, p90 {Percentile(sorted, 0.9) * 1000:F2}), {rows / median:N0} chars/s, " +
+            $"(p10 {Percentile(sorted, 0.1) * 1000:F2}, p90 {Percentile(sorted, 0.9) * 1000:F2}), {rows / median:N0} {(images ? "images" : "chars")}/s, " +
             $"{flops / median / 1e9:F1} GFLOP/s of {flops / 1e9:F3} GFLOP; last loss {lastLoss:F4}");
         Console.WriteLine($"cpu time: {cpuPerBatch * 1000:F2} ms per batch, all threads (load average {ProcessMemory.LoadAverage():F2} on {Environment.ProcessorCount} cores)");
         Console.WriteLine($"memory: peak {peak:F0} MiB during training ({(peakReset ? "peak reset after loading" : "whole process")}), {peakWithLoading:F0} MiB with data loading; device {device.AllocatedBytes / 1048576.0:F1} MiB in {device.AllocationCount} buffers; " +
@@ -120,12 +131,12 @@ internal static class TrainStepCommand
             CpuPlan = (device.Backend as CpuBackend)?.Plan.Describe() ?? (device.Kind == DeviceKind.Cpu ? CpuKernelPlan.Machine.Describe() : null),
             Gemm = gemm,
             Recurrence = recurrence,
-            Hidden = options.Hidden,
-            Layers = options.Model == "lstm" ? options.Layers : 1,
+            Hidden = images ? null : options.Hidden,
+            Layers = options.Model switch { "lstm" => options.Layers, "ngram" => 1, _ => null },
             N = options.Model == "ngram" ? options.N : null,
             Batch = options.Batch,
             Threads = threads,
-            Data = options.Synthetic ? "synthetic" : "20newsgroups",
+            Data = options.Synthetic || images ? "synthetic" : "20newsgroups",
             Warmup = Math.Max(options.Warmup, 1), // the validated first batch is always one, untimed
             Batches = options.Batches,
             MsPerBatchMedian = Round(median * 1000),
@@ -133,8 +144,10 @@ internal static class TrainStepCommand
             MsPerBatchP90 = Round(Percentile(sorted, 0.9) * 1000),
             MsPerBatchMean = Round(seconds.Average() * 1000),
             CpuMsPerBatch = Round(cpuPerBatch * 1000),
-            CharsPerBatch = rows,
-            CharsPerS = Math.Round(rows / median),
+            CharsPerBatch = images ? null : rows,
+            CharsPerS = images ? null : Math.Round(rows / median),
+            ImagesPerBatch = images ? rows : null,
+            ImagesPerS = images ? Math.Round(rows / median) : null,
             GemmGflopPerBatch = Round(flops / 1e9),
             Gflops = Round(flops / median / 1e9),
             FirstLoss = Round(firstLoss),
@@ -164,7 +177,7 @@ internal static class TrainStepCommand
     /// <summary>How the LSTM's time steps run: step by step on an ILGPU device; on cpu, fused, as a wavefront over stacked layers by default.</summary>
     private static string? RecurrenceName(Device device, TrainStepOptions options) => device.Backend switch
     {
-        _ when options.Model != "lstm" => null, // the n-gram MLP has none
+        _ when options.Model != "lstm" => null, // the n-gram MLP and the CNN have none
         IlgpuBackend => "StepByStep",
         CpuBackend cpu when cpu.Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && cpu.Threads >= 2 && options.Layers >= 2 => "cpu-wavefront",
         _ => "cpu-fused",

@@ -6,7 +6,8 @@ namespace Tensorlet.Bench.TrainStep;
 /// <summary>
 /// The examples a training-step measurement draws its batches from: the notebook's data (20 Newsgroups,
 /// cleaned into 100-character sequences, found through TENSORLET_DATA without downloading), or random
-/// ids of the same shapes. The step's cost does not depend on the ids, only on the shapes.
+/// ids of the same shapes; for the CNN, always random images and class ids of CIFAR-10's shapes. The step's cost
+/// does not depend on the values, only on the shapes.
 /// </summary>
 internal sealed class TrainStepData
 {
@@ -19,30 +20,57 @@ internal sealed class TrainStepData
     /// <summary>The notebook's 3-gram vocabulary over the first 10 windows of every sequence.</summary>
     public const int SyntheticNgrams = 4669;
 
+    /// <summary>The random images the CNN's batches are drawn from: 20 batches of the default 100.</summary>
+    public const int SyntheticImages = 2000;
+
     private TrainStepData(IBatchSource source, int characters, int ngrams, string description)
     {
         Source = source;
-        CharacterCount = characters;
+        ClassCount = characters;
         NgramCount = ngrams;
         Description = description;
     }
 
-    /// <summary>The batch source: time-major sequences (LSTM) or windows (n-gram).</summary>
-    public IBatchSource Source { get; }
+    private TrainStepData(IBatchSource<float, int> images, string description)
+    {
+        Images = images;
+        ClassCount = TrainStepCnn.Classes;
+        Description = description;
+    }
 
-    /// <summary>The character vocabulary size (model output width).</summary>
-    public int CharacterCount { get; }
+    /// <summary>The char models' batch source: time-major sequences (LSTM) or windows (n-gram); null for the CNN.</summary>
+    public IBatchSource? Source { get; }
 
-    /// <summary>The n-gram vocabulary size (n-gram model only; 0 for the LSTM).</summary>
+    /// <summary>The CNN's batch source: images [3, 32, 32] and one class id each; null for the char models.</summary>
+    public IBatchSource<float, int>? Images { get; }
+
+    /// <summary>The examples a batch is drawn from: sequences, windows or images.</summary>
+    public int Count => Source?.Count ?? Images!.Count;
+
+    /// <summary>What one example is, for messages: sequences, windows or images (plural).</summary>
+    public string ExampleName => Images is not null ? "images" : Source is SequenceBatchSource ? "sequences" : "windows";
+
+    /// <summary>Loss rows per example: the predicted characters of a sequence (99), or 1 (a window, an image).</summary>
+    public int RowsPerExample => Source?.RowsPerExample ?? Images!.RowsPerExample;
+
+    /// <summary>The model's output width, the classes of the loss: the character vocabulary, or the CNN's 10.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>The n-gram vocabulary size (n-gram model only; 0 for the others).</summary>
     public int NgramCount { get; }
 
     /// <summary>Where the data came from, for the report.</summary>
     public string Description { get; }
 
-    /// <summary>Builds the examples for <paramref name="model"/> (lstm or ngram).</summary>
+    /// <summary>Builds the examples for <paramref name="model"/> (lstm, ngram or cnn; the CNN's are always random).</summary>
     /// <exception cref="CorpusException">Real data was asked for but the archive is not found.</exception>
     public static TrainStepData Create(string model, int n, bool synthetic, int seed)
     {
+        if (model == "cnn")
+        {
+            return RandomImages(seed);
+        }
+
         if (synthetic)
         {
             return Synthetic(model, n, seed);
@@ -97,6 +125,27 @@ internal sealed class TrainStepData
         }
 
         return new TrainStepData(new WindowBatchSource(inputs, targets, positions), SyntheticCharacters, SyntheticNgrams, $"synthetic: {count} random windows, {SyntheticNgrams} {n}-grams, {SyntheticCharacters} characters");
+    }
+
+    // Pixels uniform in [−1, 1), as normalized images are, and class ids uniform over the classes.
+    private static TrainStepData RandomImages(int seed)
+    {
+        var random = new Random(seed);
+        const int Pixels = TrainStepCnn.Channels * TrainStepCnn.ImageSize * TrainStepCnn.ImageSize;
+        var pixels = new float[SyntheticImages * Pixels];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = (2 * random.NextSingle()) - 1;
+        }
+
+        var labels = new int[SyntheticImages];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            labels[i] = random.Next(TrainStepCnn.Classes);
+        }
+
+        int[] shape = [TrainStepCnn.Channels, TrainStepCnn.ImageSize, TrainStepCnn.ImageSize];
+        return new TrainStepData(new TensorBatchSource<float, int>(pixels, shape, labels, []), $"synthetic: {SyntheticImages} random images {string.Join('×', shape)}, {TrainStepCnn.Classes} classes");
     }
 
     // The window's target position in its sequence (window i predicts character i + n). Training does not

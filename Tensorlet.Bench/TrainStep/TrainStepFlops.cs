@@ -19,6 +19,14 @@ namespace Tensorlet.Bench.TrainStep;
 /// </list>
 /// n-gram MLP, batch B, hidden H, vocabulary V: L1 is a gather/scatter (no FLOPs; PyTorch's dense one-hot
 /// L1 adds 2 · 2·B·N·H for N n-grams: forward and dW), L2 forward, dW and dx: 3 · 2·B·H·V.
+/// <para>
+/// CNN (<see cref="TrainStepCnn"/>), batch B: each 3×3 convolution from C_in to C_out channels over P output positions
+/// (32·32, 16·16, 8·8) is one GEMM of 2·B·P·C_out·9·C_in forward (the unfolded input by the weight), one as large for
+/// dW, and one as large for dx, except the first convolution's dx: the images need no gradient, so it is not counted
+/// (libtorch does not compute it; Tensorlet's Sequential does, 0.18 GFLOP at B = 100). The Linear(128, 10): forward,
+/// dW and dx, 3 · 2·B·128·10. In all 6.02 GFLOP at B = 100. The poolings, batch norms and the unfold and fold around
+/// each GEMM are not counted.
+/// </para>
 /// </remarks>
 internal static class TrainStepFlops
 {
@@ -34,4 +42,23 @@ internal static class TrainStepFlops
 
     /// <summary>GEMM FLOPs of one n-gram MLP training step.</summary>
     public static double Ngram(int batch, int hidden, int vocabulary) => 3.0 * 2 * batch * hidden * vocabulary;
+
+    /// <summary>
+    /// GEMM FLOPs of one CNN training step on a batch of <paramref name="batch"/> images of <paramref name="channels"/>
+    /// × <paramref name="size"/> × <paramref name="size"/>: a 3×3 convolution (padding 1) to each of <paramref name="widths"/>
+    /// channels in turn, the size halved after each, then a Linear from the last width to <paramref name="classes"/>.
+    /// </summary>
+    public static double Cnn(int batch, int channels, int size, ReadOnlySpan<int> widths, int classes)
+    {
+        double flops = 3.0 * 2 * batch * widths[^1] * classes;
+        for (int i = 0; i < widths.Length; i++)
+        {
+            double gemm = 2.0 * batch * size * size * widths[i] * 9 * channels;
+            flops += (i == 0 ? 2 : 3) * gemm;
+            channels = widths[i];
+            size /= 2;
+        }
+
+        return flops;
+    }
 }

@@ -6,15 +6,16 @@ namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
 /// The arguments of <c>train-step</c>, parsed by System.CommandLine with the shared numeric parser
-/// (<see cref="OptionParsing"/>): <c>--model lstm|ngram [--cell lstm|gru] --hidden H --layers L --batch B --batches N --warmup W
+/// (<see cref="OptionParsing"/>): <c>--model lstm|ngram|cnn [--cell lstm|gru] --hidden H --layers L --batch B --batches N --warmup W
 /// --device D [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile] [--recurrence split|wavefront]</c>. It times the library's
-/// defaults on each device; the ILGPU kernel variants are measured in the workbench, dev/IlgpuKernels. The recurrent
-/// model's flags (--cell, --layers, --dropout, --recurrence) given with <c>--model ngram</c>, or the n-gram model's (--n)
-/// with <c>--model lstm</c>, are a parse error.
+/// defaults on each device; the ILGPU kernel variants are measured in the workbench, dev/IlgpuKernels. A flag of
+/// another model is a parse error: the recurrent model's (--cell, --layers, --dropout, --recurrence) with
+/// <c>--model ngram</c> or <c>cnn</c>, the n-gram model's (--n) with <c>--model lstm</c> or <c>cnn</c>, and --hidden,
+/// which both char models take, with <c>--model cnn</c>, whose network is fixed (<see cref="TrainStepCnn"/>).
 /// </summary>
 internal sealed record TrainStepOptions
 {
-    /// <summary>lstm or ngram.</summary>
+    /// <summary>lstm, ngram or cnn.</summary>
     public string Model { get; init; } = "lstm";
 
     /// <summary>With <c>--model lstm</c>: the recurrent layer, lstm (nn.LSTM) or gru (nn.GRU).</summary>
@@ -29,7 +30,7 @@ internal sealed record TrainStepOptions
     /// <summary>Stacked LSTM layers (with <c>--model lstm</c> only).</summary>
     public int Layers { get; init; } = 2;
 
-    /// <summary>Sequences (LSTM) or windows (n-gram) per batch.</summary>
+    /// <summary>Sequences (LSTM), windows (n-gram) or images (CNN) per batch.</summary>
     public int Batch { get; init; } = 100;
 
     /// <summary>Timed batches.</summary>
@@ -53,7 +54,7 @@ internal sealed record TrainStepOptions
     /// <summary>Seeds the weights and the batch order.</summary>
     public int Seed { get; init; } = 1234;
 
-    /// <summary>Random character ids instead of the corpus (same shapes, vocabulary 32; n-gram vocabulary 4669).</summary>
+    /// <summary>Random character ids instead of the corpus (same shapes, vocabulary 32; n-gram vocabulary 4669); the CNN's images are always random.</summary>
     public bool Synthetic { get; init; }
 
     /// <summary>Also time the kernel categories of each batch (synchronizing after every kernel).</summary>
@@ -66,13 +67,13 @@ internal sealed record TrainStepOptions
     public static Command Command(Func<TrainStepOptions, int> run)
     {
         var d = new TrainStepOptions();
-        var model = new Option<string>("--model") { Description = "lstm or ngram", DefaultValueFactory = _ => d.Model };
-        model.AcceptOnlyFromAmong("lstm", "ngram");
+        var model = new Option<string>("--model") { Description = "lstm, ngram or cnn (an image classifier on random 3×32×32 images)", DefaultValueFactory = _ => d.Model };
+        model.AcceptOnlyFromAmong("lstm", "ngram", "cnn");
         var cell = new Option<string>("--cell") { Description = "With --model lstm: the recurrent layer, lstm or gru", DefaultValueFactory = _ => d.Cell };
         cell.AcceptOnlyFromAmong("lstm", "gru");
         var hidden = OptionParsing.Number("--hidden", $"Hidden width H ({d.Hidden}; {NgramHidden} with --model ngram)", d.Hidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
         var layers = OptionParsing.Number("--layers", "Stacked LSTM layers", d.Layers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
-        var batch = OptionParsing.Number("--batch", "Sequences (LSTM) or windows (n-gram) per batch", d.Batch, NumberRange<int>.Positive(1_000_000));
+        var batch = OptionParsing.Number("--batch", "Sequences (LSTM), windows (n-gram) or images (CNN) per batch", d.Batch, NumberRange<int>.Positive(1_000_000));
         var batches = OptionParsing.Number("--batches", "Timed batches", d.Batches, NumberRange<int>.Positive(1_000_000));
         var warmup = OptionParsing.Number("--warmup", "Untimed batches first", d.Warmup, new NumberRange<int>(0, 1_000_000));
         var device = new Option<string>("--device") { Description = "cpu, cuda, ilgpu-cpu or auto", DefaultValueFactory = _ => d.Device };
@@ -80,7 +81,7 @@ internal sealed record TrainStepOptions
         var n = OptionParsing.Number("--n", "Characters per n-gram", d.N, NumberRange<int>.Positive(TrainStepData.SequenceLength - 1));
         var dropout = OptionParsing.Number("--dropout", "Dropout between LSTM layers", d.Dropout, new NumberRange<float>(0f, 1f, MaxOpen: true));
         var seed = OptionParsing.Number("--seed", "Seeds the weights and the batch order", d.Seed, new NumberRange<int>(int.MinValue, int.MaxValue));
-        var synthetic = new Option<bool>("--synthetic") { Description = "Random character ids instead of the corpus" };
+        var synthetic = new Option<bool>("--synthetic") { Description = "Random character ids instead of the corpus (the CNN's images are always random)" };
         var profile = new Option<bool>("--profile") { Description = "Also time the kernel categories of each batch" };
         var recurrence = new Option<string?>("--recurrence") { Description = "With --device cpu: the stacked LSTM layers' schedule, split or wavefront (default: the machine plan's)" };
         recurrence.AcceptOnlyFromAmong("split", "wavefront");
@@ -89,21 +90,27 @@ internal sealed record TrainStepOptions
             model, cell, hidden, layers, batch, batches, warmup, device, threads, n, dropout, seed, synthetic, profile, recurrence,
         };
 
-        // A flag of the other model would be ignored, and the report would not say what ran: a parse error (one line,
-        // exit 2) names it. An unknown --model is already its option's error.
+        // A flag of another model would be ignored, and the report would not say what ran: a parse error (one line,
+        // exit 2) names it and the models that take it. An unknown --model is already its option's error.
+        (Option Option, string[] Models)[] owners =
+        [
+            (cell, ["lstm"]), (layers, ["lstm"]), (dropout, ["lstm"]), (recurrence, ["lstm"]), (n, ["ngram"]), (hidden, ["lstm", "ngram"]),
+        ];
         command.Validators.Add(r =>
         {
             string? modelName = r.GetResult(model) is { Implicit: false } given ? given.Tokens.FirstOrDefault()?.Value : d.Model;
-            var (others, owner) = modelName switch
+            if (modelName is not ("lstm" or "ngram" or "cnn"))
             {
-                "lstm" => (new Option[] { n }, "--model ngram"),
-                "ngram" => (new Option[] { cell, layers, dropout, recurrence }, "--model lstm"),
-                _ => ([], ""),
-            };
-            var misplaced = others.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+                return;
+            }
+
+            var misplaced = owners.Where(o => !o.Models.Contains(modelName) && r.GetResult(o.Option) is { Implicit: false })
+                .GroupBy(o => string.Join(" or ", o.Models.Select(m => $"--model {m}")), o => o.Option.Name)
+                .Select(g => $"{string.Join(", ", g)} appl{(g.Count() == 1 ? "ies" : "y")} to {g.Key} only")
+                .ToArray();
             if (misplaced.Length > 0)
             {
-                r.AddError($"{string.Join(", ", misplaced)} appl{(misplaced.Length == 1 ? "ies" : "y")} to {owner} only; this run's model is {modelName}.");
+                r.AddError($"{string.Join("; ", misplaced)}; this run's model is {modelName}.");
             }
         });
         command.SetAction(r => run(new TrainStepOptions

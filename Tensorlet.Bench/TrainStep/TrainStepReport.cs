@@ -3,7 +3,7 @@ namespace Tensorlet.Bench.TrainStep;
 /// <summary>The JSON line that ends <c>train-step</c>'s output (snake_case names).</summary>
 internal sealed record TrainStepReport
 {
-    /// <summary>lstm or ngram.</summary>
+    /// <summary>lstm, gru, ngram or cnn.</summary>
     public required string Model { get; init; }
 
     /// <summary>The device name.</summary>
@@ -30,11 +30,11 @@ internal sealed record TrainStepReport
     /// </summary>
     public required string? Recurrence { get; init; }
 
-    /// <summary>H.</summary>
-    public int Hidden { get; init; }
+    /// <summary>H; null for the CNN, whose widths are fixed.</summary>
+    public int? Hidden { get; init; }
 
-    /// <summary>LSTM layers (1 for the n-gram model).</summary>
-    public int Layers { get; init; }
+    /// <summary>LSTM layers (1 for the n-gram model, null for the CNN).</summary>
+    public int? Layers { get; init; }
 
     /// <summary>n of the n-gram model.</summary>
     public int? N { get; init; }
@@ -69,11 +69,17 @@ internal sealed record TrainStepReport
     /// <summary>Process CPU time per timed batch, all threads, ms (robust to other load; at 1 thread ≈ idle wall time).</summary>
     public double CpuMsPerBatch { get; init; }
 
-    /// <summary>Predicted characters per batch (B·99 or B).</summary>
-    public int CharsPerBatch { get; init; }
+    /// <summary>Predicted characters per batch (B·99 or B); null for the CNN.</summary>
+    public int? CharsPerBatch { get; init; }
 
-    /// <summary>Predicted characters per second at the median time.</summary>
-    public double CharsPerS { get; init; }
+    /// <summary>Predicted characters per second at the median time; null for the CNN.</summary>
+    public double? CharsPerS { get; init; }
+
+    /// <summary>The CNN's images per batch (B); null for the char models.</summary>
+    public int? ImagesPerBatch { get; init; }
+
+    /// <summary>The CNN's images per second at the median time; null for the char models.</summary>
+    public double? ImagesPerS { get; init; }
 
     /// <summary>GEMM GFLOP of one step (see TrainStepFlops).</summary>
     public double GemmGflopPerBatch { get; init; }
@@ -81,7 +87,7 @@ internal sealed record TrainStepReport
     /// <summary>Achieved GEMM GFLOP/s at the median time.</summary>
     public double Gflops { get; init; }
 
-    /// <summary>The first batch's loss (validated near ln V).</summary>
+    /// <summary>The first batch's loss (validated near ln V, V the classes: characters, or the CNN's 10).</summary>
     public double FirstLoss { get; init; }
 
     /// <summary>The last timed batch's loss.</summary>

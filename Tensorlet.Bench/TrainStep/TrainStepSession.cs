@@ -16,32 +16,42 @@ internal sealed class TrainStepSession : IDisposable
     public const float LearningRate = 2e-3f;
 
     private readonly CrossEntropyLoss loss = new();
-    private readonly TrainingStep<int, int> trainingStep;
+    private readonly TrainingStep<int, int>? charStep;
+    private readonly TrainingStep<float, int>? imageStep;
     private readonly int[] order;
     private long step;
 
-    /// <summary>Builds the model on <paramref name="device"/> for <paramref name="data"/>.</summary>
+    /// <summary>Builds the model (lstm, ngram or cnn) on <paramref name="device"/> for <paramref name="data"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is not from 1 to the data's examples.</exception>
     public TrainStepSession(Device device, TrainStepData data, string model, string cell, int hidden, int layers, int n, float dropout, int batch, int seed)
     {
         // Every batch is a slice of one epoch's order: a larger one has no slice, and the step would divide by zero.
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(batch, data.Source.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batch, data.Count);
         Device = device;
         Data = data;
         Batch = batch;
 
-        // The spec checks the sizes (at most 2^28 parameters) before anything is allocated: one line, not an overflow.
-        var spec = (model, cell) switch
+        // A char model's spec checks the sizes (at most 2^28 parameters) before anything is allocated: one line, not an
+        // overflow. The CNN's sizes are fixed.
+        Model = (model, cell) switch
         {
-            ("lstm", "gru") => CharModelSpec.Gru(data.CharacterCount, hidden, layers, dropout),
-            ("lstm", _) => CharModelSpec.Lstm(data.CharacterCount, hidden, layers, dropout),
-            _ => CharModelSpec.Ngram(n, data.NgramCount, data.CharacterCount, hidden, Activation.Relu),
+            ("cnn", _) => TrainStepCnn.Create().Build(device, seed),
+            ("lstm", "gru") => (Module)CharModelSpec.Gru(data.ClassCount, hidden, layers, dropout).Create(device, seed),
+            ("lstm", _) => (Module)CharModelSpec.Lstm(data.ClassCount, hidden, layers, dropout).Create(device, seed),
+            _ => (Module)CharModelSpec.Ngram(n, data.NgramCount, data.ClassCount, hidden, Activation.Relu).Create(device, seed),
         };
-        Model = spec.Create(device, seed);
         Optimizer = new Adam(Model.Parameters, LearningRate);
-        trainingStep = new TrainingStep<int, int>((Module)Model, loss, Optimizer, data.Source, batch, gradientClipNorm: null, seed);
-        order = Trainer.EpochOrder(data.Source.Count, seed, 0);
+        if (data.Images is { } images)
+        {
+            imageStep = new TrainingStep<float, int>(Model, loss, Optimizer, images, batch, gradientClipNorm: null, seed);
+        }
+        else
+        {
+            charStep = new TrainingStep<int, int>(Model, loss, Optimizer, data.Source!, batch, gradientClipNorm: null, seed);
+        }
+
+        order = Trainer.EpochOrder(data.Count, seed, 0);
     }
 
     /// <summary>The device.</summary>
@@ -53,14 +63,14 @@ internal sealed class TrainStepSession : IDisposable
     /// <summary>Examples per batch.</summary>
     public int Batch { get; }
 
-    /// <summary>The model.</summary>
-    public ICharModel Model { get; }
+    /// <summary>The model, in training mode (the CNN's batch norms normalize by the batch's statistics).</summary>
+    public Module Model { get; }
 
     /// <summary>The optimizer.</summary>
     public Adam Optimizer { get; }
 
-    /// <summary>Predicted characters per batch: B·99 for the LSTM, B for the n-gram model.</summary>
-    public int RowsPerBatch => Batch * Data.Source.RowsPerExample;
+    /// <summary>Loss rows per batch: B·99 predicted characters for the LSTM, B for the n-gram model and the CNN.</summary>
+    public int RowsPerBatch => Batch * Data.RowsPerExample;
 
     /// <summary>Runs one training step on the next batch of the shuffled order and returns its mean loss.</summary>
     public double Step()
@@ -68,13 +78,15 @@ internal sealed class TrainStepSession : IDisposable
         int batchesInOrder = order.Length / Batch;
         int from = (int)(step % batchesInOrder) * Batch;
         step++;
-        return trainingStep.Run(order.AsSpan(from, Batch), step);
+        var examples = order.AsSpan(from, Batch);
+        return charStep?.Run(examples, step) ?? imageStep!.Run(examples, step);
     }
 
     /// <summary>Frees the model, optimizer and buffers (not the device).</summary>
     public void Dispose()
     {
-        trainingStep.Dispose();
+        charStep?.Dispose();
+        imageStep?.Dispose();
         loss.Dispose();
         Optimizer.Dispose();
         Model.Dispose();

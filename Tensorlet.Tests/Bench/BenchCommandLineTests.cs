@@ -23,6 +23,9 @@ public sealed class BenchCommandLineTests
     [TestCase(new[] { "quality", "--export-split", "" }, 2, "--export-split needs the folder to write train.txt and validation.txt in; got an empty path")]
     [TestCase(new[] { "train-step", "--synthetic", "--batches", "1", "--hidden", "8", "--layers", "1", "--batch", "20000" }, 2, "--batch 20000 is more than the 16828 sequences the data holds")]
     [TestCase(new[] { "train-step", "--synthetic", "--model", "ngram", "--batches", "1", "--batch", "1000000" }, 2, "--batch 1000000 is more than the 168280 windows the data holds")]
+    [TestCase(new[] { "train-step", "--model", "cnn", "--cell", "gru", "--n", "4", "--hidden", "64" }, 2, "--cell applies to --model lstm only; --n applies to --model ngram only; --hidden applies to --model lstm or --model ngram only; this run's model is cnn.")]
+    [TestCase(new[] { "train-step", "--model", "cnn", "--layers", "3", "--dropout", "0.1", "--recurrence", "split" }, 2, "--layers, --dropout, --recurrence apply to --model lstm only; this run's model is cnn.")]
+    [TestCase(new[] { "train-step", "--model", "cnn", "--batches", "1", "--batch", "5000" }, 2, "--batch 5000 is more than the 2000 images the data holds")]
     public void AMistakeIsOneLineAndANonZeroExit(string[] args, int code, string fragment)
     {
         var (exit, _, stderr) = Run(args);
@@ -178,6 +181,33 @@ public sealed class BenchCommandLineTests
         Assert.That(json.GetProperty("warmup").GetInt32(), Is.EqualTo(1));
         Assert.That(json.GetProperty("threads").GetInt32(), Is.InRange(1, Environment.ProcessorCount));
         Assert.That(stdout, Does.Contain("timed 1 batches after 1 warm-up"));
+    }
+
+    [Test]
+    public void TheCnnStepReportsImagesAndItsKernels()
+    {
+        // The CNN counts images, not characters, has no hidden width or layers, and its data is random whether or not
+        // --synthetic is given; the profile lists the convolution's, pooling's and batch norm's kernels by name.
+        var (exit, stdout, stderr) = Run(["train-step", "--model", "cnn", "--batch", "8", "--batches", "1", "--warmup", "0", "--threads", "1", "--profile"]);
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        using var report = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        var json = report.RootElement;
+        Assert.That(json.GetProperty("model").GetString(), Is.EqualTo("cnn"));
+        Assert.That(json.GetProperty("data").GetString(), Is.EqualTo("synthetic"));
+        Assert.That(json.GetProperty("images_per_batch").GetInt32(), Is.EqualTo(8));
+        Assert.That(json.GetProperty("images_per_s").GetDouble(), Is.GreaterThan(0));
+        foreach (string absent in new[] { "chars_per_batch", "chars_per_s", "hidden", "layers", "recurrence", "n" })
+        {
+            Assert.That(json.GetProperty(absent).ValueKind, Is.EqualTo(JsonValueKind.Null), absent);
+        }
+
+        // 6.0169728 GFLOP at B = 100 (TrainStepFlops' remarks), scaled to 8 images.
+        Assert.That(json.GetProperty("gemm_gflop_per_batch").GetDouble(), Is.EqualTo(0.4814));
+        Assert.That(json.GetProperty("first_loss").GetDouble(), Is.EqualTo(Math.Log(10)).Within(0.5));
+        Assert.That(stdout, Does.Contain("images/s"));
+        Assert.That(stdout, Does.Contain("Unfold2d").And.Contain("Fold2d").And.Contain("MaxPool").And.Contain("BatchNormForward"));
+        Assert.That(json.GetProperty("profile").GetProperty("other_kernels").GetDouble(), Is.GreaterThan(0));
     }
 
     [Test]
