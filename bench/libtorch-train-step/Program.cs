@@ -1,24 +1,29 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Tensorlet.Bench.TrainStep;
 using TorchSharp;
 using static TorchSharp.torch;
 
 // The notebook's training steps (as bench/pytorch_train_step.py), on libtorch through TorchSharp:
 // --model lstm: one-hot input [B, 99, 32], nn.LSTM(32, H, L, batch_first) (or nn.GRU with --cell gru), nn.Linear(H, 32);
-// --model ngram: the n-gram MLP, one-hot n-gram ids [B, 4669], nn.Linear(4669, H), ReLU, nn.Linear(H, 32) (H = 100).
-// Both: mean cross-entropy, Adam(lr 2e-3). The step timed is zero_grad, one-hot, forward, loss, backward, loss.item(),
-// optimizer.step(). Data: synthetic random ids (a step's cost depends only on the shapes), as train-step --synthetic.
+// --model ngram: the n-gram MLP, one-hot n-gram ids [B, 4669], nn.Linear(4669, H), ReLU, nn.Linear(H, 32) (H = 100);
+// --model cnn: the image classifier of train-step --model cnn (CnnNetwork.cs) on images [B, 3, 32, 32], 10 classes.
+// All: mean cross-entropy, Adam(lr 2e-3). The step timed is zero_grad, one-hot (not for the CNN), forward, loss,
+// backward, loss.item(), optimizer.step(). Data: synthetic random ids, or images uniform in [-1, 1) and random class
+// ids (a step's cost depends only on the shapes), as train-step --synthetic.
 // --model gemm times one matrix product of the LSTM step instead (GemmTiming.cs); --model quality trains the notebook's
 // LSTM on a split that Tensorlet.Bench quality --export-split wrote, for docs/quality.md (QualityRun.cs).
-// Usage: LibtorchTrainStep [--model lstm|ngram|gemm|quality] [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4]
+// Usage: LibtorchTrainStep [--model lstm|ngram|cnn|gemm|quality] [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4]
 //                          [--warmup 1] [--threads 2] [--ngrams 4669] [--shape OutputHead] [--copies 1] [--split DIR] [--epochs 10]
-// Prints a summary line and, last, one JSON object with train-step's keys (chars_per_s, ms_per_batch_median, gflops).
+// Prints a summary line and, last, one JSON object with train-step's keys (chars_per_s, or images_per_s for the CNN,
+// ms_per_batch_median, gflops).
 const int SequenceLength = 100;
 const int Characters = 32;
 
 var (model, cellName, shape, options, split) = ParseOptions(args);
 bool ngram = model == "ngram";
+bool cnn = model == "cnn";
 bool gru = cellName == "gru";
 int hidden = options["hidden"], layers = options["layers"], batch = options["batch"];
 int batches = options["batches"], warmup = options["warmup"], threads = options["threads"], ngrams = options["ngrams"];
@@ -35,21 +40,30 @@ if (model == "quality")
 }
 
 torch.manual_seed(1234);
-nn.Module<Tensor, Tensor> body = ngram
-    ? nn.Sequential(("L1", nn.Linear(ngrams, hidden)), ("act", nn.ReLU()))
-    : gru
-        ? new RecurrentOutput(nn.GRU(Characters, hidden, layers, batchFirst: true))
-        : new RecurrentOutput(nn.LSTM(Characters, hidden, layers, batchFirst: true));
-var output = nn.Linear(hidden, Characters);
+nn.Module<Tensor, Tensor> body = cnn
+    ? CnnNetwork.Create()
+    : ngram
+        ? nn.Sequential(("L1", nn.Linear(ngrams, hidden)), ("act", nn.ReLU()))
+        : gru
+            ? new RecurrentOutput(nn.GRU(Characters, hidden, layers, batchFirst: true))
+            : new RecurrentOutput(nn.LSTM(Characters, hidden, layers, batchFirst: true));
+nn.Module<Tensor, Tensor> output = cnn ? nn.Identity() : nn.Linear(hidden, Characters); // the CNN ends in its own Linear
 var parameters = body.parameters().Concat(output.parameters()).ToList();
 var optimizer = torch.optim.Adam(parameters, lr: 2e-3);
 var criterion = nn.CrossEntropyLoss();
 int vocabulary = ngram ? ngrams : Characters;
+int classes = cnn ? CnnNetwork.Classes : Characters;
 
 const int Pool = 16;
 var pool = new List<(Tensor X, Tensor Y)>();
 for (int i = 0; i < Pool; i++)
 {
+    if (cnn)
+    {
+        pool.Add(((2 * torch.rand(batch, CnnNetwork.Channels, CnnNetwork.ImageSize, CnnNetwork.ImageSize)) - 1, torch.randint(0, CnnNetwork.Classes, [batch], dtype: ScalarType.Int64)));
+        continue;
+    }
+
     if (ngram)
     {
         pool.Add((torch.randint(0, ngrams, [batch], dtype: ScalarType.Int64), torch.randint(0, Characters, [batch], dtype: ScalarType.Int64)));
@@ -65,10 +79,10 @@ double Step(int i)
     using var scope = torch.NewDisposeScope();
     var (x, y) = pool[i % Pool];
     optimizer.zero_grad();
-    var oneHot = nn.functional.one_hot(x, vocabulary).to_type(ScalarType.Float32);
-    var hiddenStates = body.call(oneHot);
+    var input = cnn ? x : nn.functional.one_hot(x, vocabulary).to_type(ScalarType.Float32);
+    var hiddenStates = body.call(input);
     var logits = output.call(hiddenStates);
-    var loss = criterion.call(logits.reshape(-1, Characters), y.reshape(-1));
+    var loss = criterion.call(logits.reshape(-1, classes), y.reshape(-1));
     loss.backward();
     double value = loss.item<float>();
     optimizer.step();
@@ -76,9 +90,9 @@ double Step(int i)
 }
 
 double firstLoss = Step(0);
-if (!double.IsFinite(firstLoss) || Math.Abs(firstLoss - Math.Log(Characters)) > 0.5)
+if (!double.IsFinite(firstLoss) || Math.Abs(firstLoss - Math.Log(classes)) > 0.5)
 {
-    Console.Error.WriteLine($"first loss {firstLoss} is not near ln {Characters}");
+    Console.Error.WriteLine($"first loss {firstLoss} is not near ln {classes}");
     return 1;
 }
 
@@ -100,29 +114,32 @@ for (int i = 0; i < batches; i++)
 double cpuPerBatch = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / batches;
 var ordered = seconds.Order().ToList();
 double median = ordered.Count % 2 == 1 ? ordered[ordered.Count / 2] : (ordered[(ordered.Count / 2) - 1] + ordered[ordered.Count / 2]) / 2;
-int rows = ngram ? batch : batch * (SequenceLength - 1);
+int rows = ngram || cnn ? batch : batch * (SequenceLength - 1); // predicted characters, or images
 
-// The same GEMM FLOP count as Tensorlet.Bench/TrainStep/TrainStepFlops.cs (for the n-gram model, as the Python
-// script: the output layer's three GEMMs; the one-hot input's product is the gather Tensorlet does, not counted).
-int t = SequenceLength - 1, gates = gru ? 3 : 4;
-double recurrentFlops = 3.0 * (t - 1) * 2 * batch * hidden * gates * hidden;
-double projection = 3.0 * 2 * rows * hidden * gates * hidden;
-double outputFlops = 3.0 * 2 * rows * hidden * Characters;
-double flops = ngram ? outputFlops : (layers * recurrentFlops) + ((layers - 1) * projection) + outputFlops;
+// Tensorlet.Bench's GEMM FLOP count (TrainStepFlops.cs, linked): for the n-gram model, as the Python script, the output
+// layer's three GEMMs (the one-hot input's product is the gather Tensorlet does, not counted); for the CNN, the first
+// convolution's input gradient, which libtorch does not compute, is not counted either.
+double flops = model switch
+{
+    "cnn" => TrainStepFlops.Cnn(batch, CnnNetwork.Channels, CnnNetwork.ImageSize, CnnNetwork.Widths, CnnNetwork.Classes),
+    "ngram" => TrainStepFlops.Ngram(batch, hidden, Characters),
+    _ => TrainStepFlops.Recurrent(gru ? 3 : 4, batch, SequenceLength - 1, hidden, layers, Characters),
+};
 string cell = gru ? "gru" : "lstm";
-string described = ngram ? $"ngram {ngrams}->{hidden}->{Characters}" : $"{cell} {layers}x{hidden}";
+string described = cnn ? $"cnn conv {string.Join("->", CnnNetwork.Widths)}->{CnnNetwork.Classes}" : ngram ? $"ngram {ngrams}->{hidden}->{Characters}" : $"{cell} {layers}x{hidden}";
+string unit = cnn ? "images" : "chars";
 
 string torchVersion = torch.__version__;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"libtorch {torchVersion} {described}, batch {batch}, {torch.get_num_threads()} threads"));
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first loss {firstLoss:F4}; median {median * 1000:F2} ms/batch, CPU {cpuPerBatch * 1000:F2} ms/batch, {rows / median:N0} chars/s, {flops / median / 1e9:F1} GFLOP/s"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first loss {firstLoss:F4}; median {median * 1000:F2} ms/batch, CPU {cpuPerBatch * 1000:F2} ms/batch, {rows / median:N0} {unit}/s, {flops / median / 1e9:F1} GFLOP/s"));
 var report = new Dictionary<string, object?>
 {
     ["impl"] = "libtorch",
     ["torch"] = torchVersion,
     ["model"] = model,
-    ["cell"] = ngram ? null : cell,
-    ["hidden"] = hidden,
-    ["layers"] = layers,
+    ["cell"] = ngram || cnn ? null : cell,
+    ["hidden"] = cnn ? null : hidden,
+    ["layers"] = cnn ? null : layers,
     ["batch"] = batch,
     ["threads"] = torch.get_num_threads(),
     ["data"] = "synthetic",
@@ -130,8 +147,8 @@ var report = new Dictionary<string, object?>
     ["batches"] = batches,
     ["ms_per_batch_median"] = Math.Round(median * 1000, 4),
     ["cpu_ms_per_batch"] = Math.Round(cpuPerBatch * 1000, 4),
-    ["chars_per_batch"] = rows,
-    ["chars_per_s"] = Math.Round(rows / median),
+    [$"{unit}_per_batch"] = rows,
+    [$"{unit}_per_s"] = Math.Round(rows / median),
     ["gemm_gflop_per_batch"] = Math.Round(flops / 1e9, 4),
     ["gflops"] = Math.Round(flops / median / 1e9, 4),
     ["first_loss"] = Math.Round(firstLoss, 4),
@@ -142,7 +159,7 @@ return 0;
 
 static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers, string Split) ParseOptions(string[] args)
 {
-    var words = new Dictionary<string, string[]> { ["model"] = ["lstm", "ngram", "gemm", "quality"], ["cell"] = ["lstm", "gru"], ["shape"] = GemmTiming.Shapes };
+    var words = new Dictionary<string, string[]> { ["model"] = ["lstm", "ngram", "cnn", "gemm", "quality"], ["cell"] = ["lstm", "gru"], ["shape"] = GemmTiming.Shapes };
     var chosen = new Dictionary<string, string> { ["model"] = "lstm", ["cell"] = "lstm", ["shape"] = "OutputHead" };
     var values = new Dictionary<string, int> { ["hidden"] = 256, ["layers"] = 2, ["batch"] = 100, ["batches"] = 4, ["warmup"] = 1, ["threads"] = 2, ["ngrams"] = 4669, ["copies"] = 1, ["epochs"] = 10 };
     string split = "";
@@ -166,7 +183,7 @@ static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers
         int value = -1;
         if (!values.ContainsKey(name) || text is null || !int.TryParse(text, CultureInfo.InvariantCulture, out value) || value < 0)
         {
-            Console.Error.WriteLine($"usage: LibtorchTrainStep [--model lstm|ngram|gemm|quality] [--cell lstm|gru] [--shape {string.Join('|', GemmTiming.Shapes)}] [--split DIR] [--{string.Join(" N] [--", values.Keys)} N]");
+            Console.Error.WriteLine($"usage: LibtorchTrainStep [--model lstm|ngram|cnn|gemm|quality] [--cell lstm|gru] [--shape {string.Join('|', GemmTiming.Shapes)}] [--split DIR] [--{string.Join(" N] [--", values.Keys)} N]");
             Environment.Exit(2);
         }
 
