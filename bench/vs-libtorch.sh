@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Tensorlet's LSTM (and GRU) training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
 # A B A B in one invocation, each run a fresh process with its own warm-up; with NGRAM=1 also the notebook's n-gram MLP
-# step (n = 3, hidden 100, batch 100, 4669 n-grams; times in ms/batch); with GEMMS also the GEMM alone on the step's
-# shapes (Tensorlet.Bench's `gemm` beside the tool's --model gemm); then the FMA peak of this machine
+# step (n = 3, hidden 100, batch 100, 4669 n-grams; times in ms/batch); with CNN=1 also a small image classifier's step
+# (train-step --model cnn: three 3×3 convolutions with batch norm and pooling, batch 100 of 3×32×32, 10 classes; in
+# images/s, on THREADS threads, with a peak before and after each round as the LSTM's); with GEMMS also the GEMM alone
+# on the step's shapes (Tensorlet.Bench's `gemm` beside the tool's --model gemm); then the FMA peak of this machine
 # (FmaPeakBenchmarks, medium job), so every figure of the table comes from the same run. It ends with a summary: per
 # workload, each round's Tensorlet/libtorch ratio and Tensorlet's fraction of the peak, and the medians of both; for
 # the training rounds also the fraction of a peak taken just before and after that round (Tensorlet.Bench's `peak`).
@@ -15,6 +17,7 @@
 #              (.NET tiers its JIT up over the first few batches: after one warm-up batch the 2×256 step runs about
 #              10% below its steady state, after six it is there; libtorch gets the same warm-up.)
 #              NGRAM=0 (1 adds the n-gram step; NGRAM_BATCHES=300 NGRAM_WARMUP=30 NGRAM_THREADS=1)  PEAK=1 (0 skips the FMA peaks)
+#              CNN=0 (1 adds the CNN step; CNN_BATCHES=20 CNN_WARMUP=5: a round of both sides in about 10-20 s on 2 cores)
 #              GEMMS="" (names of Tensorlet.Bench's StepGemmShape, e.g. "OutputHead OutputHeadWeightGradient": the GEMM alone on
 #              each of the step's shapes at each HIDDEN, Tensorlet's `gemm` beside libtorch's addmm, operands cold as in
 #              the step unless GEMM_COLD=0; rates in GFLOP/s)
@@ -37,11 +40,14 @@ NGRAM=${NGRAM:-0}
 NGRAM_BATCHES=${NGRAM_BATCHES:-300}
 NGRAM_WARMUP=${NGRAM_WARMUP:-30}
 NGRAM_THREADS=${NGRAM_THREADS:-1}
+CNN=${CNN:-0}
+CNN_BATCHES=${CNN_BATCHES:-20}
+CNN_WARMUP=${CNN_WARMUP:-5}
 GEMMS=${GEMMS:-}
 GEMM_COLD=${GEMM_COLD:-1}
 
 source bench/lib.sh
-whole REPS BATCHES WARMUP THREADS NGRAM_BATCHES NGRAM_WARMUP NGRAM_THREADS
+whole REPS BATCHES WARMUP THREADS NGRAM_BATCHES NGRAM_WARMUP NGRAM_THREADS CNN_BATCHES CNN_WARMUP
 for cell in $CELLS; do
   [[ "$cell" =~ ^(lstm|gru)$ ]] || { echo "${0##*/}: CELLS holds '$cell'; the cells are lstm and gru" >&2; exit 2; }
 done
@@ -85,6 +91,18 @@ if [ "$NGRAM" = 1 ]; then
     echo "libtorch  ngram: $(echo "$l" | field ms_per_batch_median) ms/batch, CPU $(echo "$l" | field cpu_ms_per_batch) ms/batch  [torch $(echo "$l" | field torch)]"
     # Times, not rates: libtorch's over Tensorlet's is the speed-up.
     echo "ngram - $(echo "$l" | field ms_per_batch_median) $(echo "$t" | field ms_per_batch_median) - -" >> "$RESULTS"
+  done
+fi
+
+if [ "$CNN" = 1 ]; then
+  for r in $(seq "$REPS"); do
+    before=$(round_peak)
+    t=$(run $TENSORLET train-step --model cnn --batch 100 --batches "$CNN_BATCHES" --warmup "$CNN_WARMUP" --threads "$THREADS")
+    after=$(round_peak)
+    echo "tensorlet cnn: $(echo "$t" | field images_per_s) images/s, $(echo "$t" | field gflops) GFLOP/s; peak beside it $before, $after"
+    l=$(run env $PRELOAD $LIBTORCH_ENV $LIBTORCH --model cnn --batch 100 --batches "$CNN_BATCHES" --warmup "$CNN_WARMUP" --threads "$THREADS")
+    echo "libtorch  cnn: $(echo "$l" | field images_per_s) images/s, $(echo "$l" | field gflops) GFLOP/s  [torch $(echo "$l" | field torch)]"
+    echo "cnn - $(echo "$t" | field images_per_s) $(echo "$l" | field images_per_s) $(echo "$t" | field gflops) $(beside "$before" "$after")" >> "$RESULTS"
   done
 fi
 
