@@ -75,32 +75,35 @@ internal static unsafe class CpuUnfold
         }
     }
 
-    /// <summary>Rows [start, start + count) of x read as [N·C, L].</summary>
+    /// <summary>
+    /// Rows [start, start + count) of x read as [N·C, L]. Each row is cleared, then every tap j in order adds its column
+    /// of the sample's rows to the positions it read: a position takes at most one term per tap, so it sums its terms in
+    /// order of j, as a sum per position would, with no division per term.
+    /// </summary>
     private readonly struct FoldRows(float* columns, float* x, Conv1dGeometry g) : IParallelRange
     {
         public void Run(long start, long count)
         {
-            int outLength = g.OutputLength, length = g.Length, k = g.KernelSize, stride = g.Stride;
+            int outLength = g.OutputLength, length = g.Length, k = g.KernelSize, rowLength = g.Width;
             for (long row = start; row < start + count; row++)
             {
                 long n = row / g.Channels;
                 long c = row - (n * g.Channels);
-                float* source = columns + (n * outLength * g.Width) + (c * k);
+                float* source = columns + (n * outLength * rowLength) + (c * k);
                 float* target = x + (row * length);
-                for (int l = 0; l < length; l++)
+                new Span<float>(target, length).Clear();
+                for (int j = 0; j < k; j++)
                 {
-                    float sum = 0f;
-                    for (int j = 0; j < k; j++)
+                    // In long: s·stride and j·dilation each may pass int.MaxValue.
+                    long first = ((long)j * g.Dilation) - g.PaddingLeft;
+                    for (int s = 0; s < outLength; s++)
                     {
-                        // In long: l + left and j·dilation each may pass int.MaxValue.
-                        long shifted = (long)l + g.PaddingLeft - ((long)j * g.Dilation);
-                        if (shifted >= 0 && shifted % stride == 0 && shifted / stride < outLength)
+                        long l = first + ((long)s * g.Stride);
+                        if ((ulong)l < (ulong)length)
                         {
-                            sum += source[(shifted / stride * g.Width) + j];
+                            target[l] += source[((long)s * rowLength) + j];
                         }
                     }
-
-                    target[l] = sum;
                 }
             }
         }

@@ -3,7 +3,7 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// The unfold (im2col) and fold (col2im) of a 2-d convolution in plain C# (<see cref="Conv2dGeometry"/> has the
 /// layout), as <see cref="CpuUnfold"/> is for one axis. The unfold runs over blocks of rows of the unfolded matrix, each
-/// row written once and in order; the fold runs over blocks of the rows [n, c, h, :] of x, each element the sum of its
+/// row written once and in order; the fold runs over blocks of the planes [n, c, :, :] of x, each element the sum of its
 /// taps in order of (i, j), so no two threads write the same element and the floats are those the ILGPU fold gives.
 /// Both are memory-bound copies (the fold adds at most kH·kW values per element) over runs of kW taps, so the loops are
 /// left to the JIT rather than written for a <see cref="CpuVectorWidth"/>.
@@ -36,8 +36,8 @@ internal static unsafe class CpuUnfold2d
 
         fixed (float* xp = x, cp = columns)
         {
-            long rows = (long)geometry.Batch * geometry.Channels * geometry.Height;
-            CpuParallel.For(rows, Math.Max(1, CpuParallel.MinElementsPerChunk / ((long)geometry.Width * geometry.Window.Taps)), threads, new FoldRows(cp, xp, geometry));
+            long planes = (long)geometry.Batch * geometry.Channels;
+            CpuParallel.For(planes, Math.Max(1, CpuParallel.MinElementsPerChunk / ((long)geometry.Height * geometry.Width * geometry.Window.Taps)), threads, new FoldRows(cp, xp, geometry));
         }
     }
 
@@ -92,45 +92,51 @@ internal static unsafe class CpuUnfold2d
         }
     }
 
-    /// <summary>Rows [start, start + count) of x read as [N·C·H, W].</summary>
+    /// <summary>
+    /// Planes [start, start + count) of x read as [N·C, H·W]. Each plane is cleared, then every tap (i, j) in order adds
+    /// its column of the image's rows to the elements it read: an element takes at most one term per tap, so it sums
+    /// its terms in order of (i, j), as a sum per element would, with no division per term.
+    /// </summary>
     private readonly struct FoldRows(float* columns, float* x, Conv2dGeometry g) : IParallelRange
     {
         public void Run(long start, long count)
         {
             var w = g.Window;
-            int outHeight = g.OutputHeight, outWidth = g.OutputWidth, rowLength = g.RowLength, width = g.Width;
-            for (long row = start; row < start + count; row++)
+            int outHeight = g.OutputHeight, outWidth = g.OutputWidth, rowLength = g.RowLength, height = g.Height, width = g.Width;
+            long plane = (long)height * width;
+            for (long image = start; image < start + count; image++)
             {
-                long image = row / g.Height;
-                int h = (int)(row - (image * g.Height));
                 long n = image / g.Channels;
                 long c = image - (n * g.Channels);
                 float* source = columns + (n * outHeight * outWidth * rowLength) + (c * w.Taps);
-                float* target = x + (row * width);
-                for (int v = 0; v < width; v++)
+                float* target = x + (image * plane);
+                new Span<float>(target, (int)plane).Clear();
+                for (int i = 0; i < w.KernelHeight; i++)
                 {
-                    float sum = 0f;
-                    for (int i = 0; i < w.KernelHeight; i++)
+                    for (int s = 0; s < outHeight; s++)
                     {
-                        // In long: h + top and i·dilation each may pass int.MaxValue.
-                        long rowShift = (long)h + w.PaddingTop - ((long)i * w.DilationHeight);
-                        if (rowShift < 0 || rowShift % w.StrideHeight != 0 || rowShift / w.StrideHeight >= outHeight)
+                        // In long: s·stride and i·dilation each may pass int.MaxValue.
+                        long h = ((long)s * w.StrideHeight) - w.PaddingTop + ((long)i * w.DilationHeight);
+                        if ((ulong)h >= (ulong)height)
                         {
                             continue;
                         }
 
-                        long s = rowShift / w.StrideHeight;
+                        float* line = target + (h * width);
+                        float* taps = source + ((long)s * outWidth * rowLength) + (i * w.KernelWidth);
                         for (int j = 0; j < w.KernelWidth; j++)
                         {
-                            long columnShift = (long)v + w.PaddingLeft - ((long)j * w.DilationWidth);
-                            if (columnShift >= 0 && columnShift % w.StrideWidth == 0 && columnShift / w.StrideWidth < outWidth)
+                            long first = ((long)j * w.DilationWidth) - w.PaddingLeft;
+                            for (int t = 0; t < outWidth; t++)
                             {
-                                sum += source[((((s * outWidth) + (columnShift / w.StrideWidth)) * rowLength) + (i * w.KernelWidth) + j)];
+                                long v = first + ((long)t * w.StrideWidth);
+                                if ((ulong)v < (ulong)width)
+                                {
+                                    line[v] += taps[((long)t * rowLength) + j];
+                                }
                             }
                         }
                     }
-
-                    target[v] = sum;
                 }
             }
         }

@@ -86,6 +86,28 @@ public sealed class Unfold2dTests
         Assert.That(columns.ToArray(), Is.EqualTo(columnsData), "columns must not be touched");
     }
 
+    /// <summary>The cpu fold sums each element's terms in the ILGPU fold's order, (i, j), so the two give the same bits.</summary>
+    [Test]
+    public void TheCpuFoldGivesTheIlgpuFoldsBits()
+    {
+        var cpu = TestDevices.Get("cpu");
+        var ilgpu = TestDevices.Get("ilgpu-cpu");
+        foreach (var (n, c, h, w, window) in Geometries)
+        {
+            var g = new Conv2dGeometry(n, c, h, w, window);
+            var columnsData = Uniform(g.Rows * g.RowLength, (n * 41) + (c * 13) + h + w);
+            float[] Fold(Device device)
+            {
+                using var columns = device.FromArray(columnsData, g.Rows, g.RowLength);
+                using var x = device.FromArray(Enumerable.Repeat(float.NaN, n * c * h * w).ToArray(), n, c, h, w);
+                Ops.Fold2d(columns, x, window);
+                return x.ToArray();
+            }
+
+            Assert.That(Fold(cpu), Is.EqualTo(Fold(ilgpu)), g.ToString());
+        }
+    }
+
     // A 2-d unfold with a kernel one row high over an input one row high is the 1-d unfold along the width.
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void OneRowIsTheOneDimensionalUnfold(string deviceName)

@@ -71,6 +71,28 @@ public sealed class UnfoldTests
         Assert.That(columns.ToArray(), Is.EqualTo(columnsData), "columns must not be touched");
     }
 
+    /// <summary>The cpu fold sums each position's terms in the ILGPU fold's order, j, so the two give the same bits.</summary>
+    [Test]
+    public void TheCpuFoldGivesTheIlgpuFoldsBits()
+    {
+        var cpu = TestDevices.Get("cpu");
+        var ilgpu = TestDevices.Get("ilgpu-cpu");
+        foreach (var (n, c, l, k, stride, padding, paddingRight, dilation) in Geometries)
+        {
+            var g = new Conv1dGeometry(n, c, l, k, stride, padding, paddingRight, dilation);
+            var columnsData = Uniform(g.Rows * g.Width, (n * 41) + (c * 13) + l);
+            float[] Fold(Device device)
+            {
+                using var columns = device.FromArray(columnsData, g.Rows, g.Width);
+                using var x = device.FromArray(Enumerable.Repeat(float.NaN, n * c * l).ToArray(), n, c, l);
+                Ops.Fold1d(columns, x, k, stride, padding, paddingRight, dilation);
+                return x.ToArray();
+            }
+
+            Assert.That(Fold(cpu), Is.EqualTo(Fold(ilgpu)), g.ToString());
+        }
+    }
+
     // With k = 1, stride 1, padding 0 and dilation 1 the fold is the inverse of the unfold: [N, C, L] → [N·L, C] → back.
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.All))]
     public void TheTransposingFoldUndoesTheTransposingUnfold(string deviceName)
