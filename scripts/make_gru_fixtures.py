@@ -37,14 +37,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_torch_fixtures import adam_protocol, fixture_out, params, save_and_verify  # noqa: E402
 
 
-class gru_char_predict(nn.Module):
-    def __init__(self, vocab_size, hidden_dim, n_layers, dropout):
+class recurrent_char_predict(nn.Module):
+    """lstm_char_predict with another recurrent cell (nn.GRU, nn.RNN) in nn.LSTM's place, under the attribute `name`."""
+
+    def __init__(self, name, cell, vocab_size, hidden_dim, n_layers, dropout):
         super().__init__()
-        self.gru = nn.GRU(vocab_size, hidden_dim, n_layers, batch_first=True, dropout=dropout)
+        self.name = name
+        setattr(self, name, cell(vocab_size, hidden_dim, n_layers, batch_first=True, dropout=dropout))
         self.output = nn.Linear(hidden_dim, vocab_size)
 
+    def recurrent(self):
+        return getattr(self, self.name)
+
     def forward(self, x, h0=None):   # x: one-hot [B, T, V]
-        out, _ = self.gru(x, h0)
+        out, _ = self.recurrent()(x, h0)
         return self.output(out)      # [B, T, V]
 
 
@@ -72,35 +78,36 @@ def make_gru(out_dir):
     save_and_verify(os.path.join(out_dir, "gru.safetensors"), tensors, meta)
 
 
-def make_gru_char(out_dir):
+def make_hidden_state_char(out_dir, fixture, name, cell, seed):
+    """The char model of a cell whose state is h alone, written as `fixture`.safetensors (see the header)."""
     V, H, L, B, T = 7, 5, 2, 3, 6
-    torch.manual_seed(1234)
-    model = gru_char_predict(V, H, L, dropout=0.0)
+    torch.manual_seed(seed)
+    model = recurrent_char_predict(name, cell, V, H, L, dropout=0.0)
     inputs = torch.randint(0, V, (B, T), dtype=torch.int64)
     targets = torch.randint(0, V, (B, T), dtype=torch.int64)
     x = F.one_hot(inputs, V).float()
     tensors = params(model)
     with torch.no_grad():
-        _, h_n = model.gru(x)
+        _, h_n = model.recurrent()(x)
         logits = model(x)
         loss = nn.CrossEntropyLoss()(logits.reshape(-1, V), targets.reshape(-1))
         h0 = torch.randn(L, B, H) * 0.5
-        state_out, state_h = model.gru(x, h0)
+        state_out, state_h = model.recurrent()(x, h0)
         state_logits = model.output(state_out)
     tensors.update({
         "inputs": inputs, "targets": targets, "logits": logits, "loss": loss, "h_n": h_n,
         "state.h0": h0, "state.logits": state_logits, "state.h_n": state_h,
     })
     tensors.update(adam_protocol(model, lambda: nn.CrossEntropyLoss()(model(x).reshape(-1, V), targets.reshape(-1))))
-    meta = {"fixture": "gru_char", "torch": torch.__version__, "vocab_size": V, "hidden_dim": H, "n_layers": L,
-            "dropout": 0, "batch": B, "seq_len": T, "seed": 1234, "adam_lr": 0.01}
-    save_and_verify(os.path.join(out_dir, "gru_char.safetensors"), tensors, meta)
+    meta = {"fixture": fixture, "torch": torch.__version__, "vocab_size": V, "hidden_dim": H, "n_layers": L,
+            "dropout": 0, "batch": B, "seq_len": T, "seed": seed, "adam_lr": 0.01}
+    save_and_verify(os.path.join(out_dir, fixture + ".safetensors"), tensors, meta)
 
 
 def main():
     out = fixture_out(__doc__)
     make_gru(out)
-    make_gru_char(out)
+    make_hidden_state_char(out, "gru_char", "gru", nn.GRU, seed=1234)
 
 
 if __name__ == "__main__":

@@ -17,52 +17,15 @@ rnn_char.safetensors -- rnn_char_predict(vocab_size=7, hidden_dim=5, n_layers=2,
 import os
 import sys
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_torch_fixtures import adam_protocol, fixture_out, params, save_and_verify  # noqa: E402
-
-
-class rnn_char_predict(nn.Module):
-    def __init__(self, vocab_size, hidden_dim, n_layers, dropout):
-        super().__init__()
-        self.rnn = nn.RNN(vocab_size, hidden_dim, n_layers, batch_first=True, dropout=dropout)
-        self.output = nn.Linear(hidden_dim, vocab_size)
-
-    def forward(self, x, h0=None):   # x: one-hot [B, T, V]
-        out, _ = self.rnn(x, h0)
-        return self.output(out)      # [B, T, V]
-
-
-def make_rnn_char(out_dir):
-    V, H, L, B, T = 7, 5, 2, 3, 6
-    torch.manual_seed(2468)
-    model = rnn_char_predict(V, H, L, dropout=0.0)
-    inputs = torch.randint(0, V, (B, T), dtype=torch.int64)
-    targets = torch.randint(0, V, (B, T), dtype=torch.int64)
-    x = F.one_hot(inputs, V).float()
-    tensors = params(model)
-    with torch.no_grad():
-        _, h_n = model.rnn(x)
-        logits = model(x)
-        loss = nn.CrossEntropyLoss()(logits.reshape(-1, V), targets.reshape(-1))
-        h0 = torch.randn(L, B, H) * 0.5
-        state_out, state_h = model.rnn(x, h0)
-        state_logits = model.output(state_out)
-    tensors.update({
-        "inputs": inputs, "targets": targets, "logits": logits, "loss": loss, "h_n": h_n,
-        "state.h0": h0, "state.logits": state_logits, "state.h_n": state_h,
-    })
-    tensors.update(adam_protocol(model, lambda: nn.CrossEntropyLoss()(model(x).reshape(-1, V), targets.reshape(-1))))
-    meta = {"fixture": "rnn_char", "torch": torch.__version__, "vocab_size": V, "hidden_dim": H, "n_layers": L,
-            "dropout": 0, "batch": B, "seq_len": T, "seed": 2468, "adam_lr": 0.01}
-    save_and_verify(os.path.join(out_dir, "rnn_char.safetensors"), tensors, meta)
+from make_gru_fixtures import make_hidden_state_char  # noqa: E402
+from make_torch_fixtures import fixture_out  # noqa: E402
 
 
 def main():
-    make_rnn_char(fixture_out(__doc__))
+    make_hidden_state_char(fixture_out(__doc__), "rnn_char", "rnn", nn.RNN, seed=2468)
 
 
 if __name__ == "__main__":
