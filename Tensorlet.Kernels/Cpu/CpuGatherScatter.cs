@@ -43,11 +43,10 @@ internal static unsafe class CpuGatherScatter
                 var transposed = ArrayPool<float>.Shared.Rent(inFeatures * outFeatures);
                 try
                 {
-                    Transpose(weight, outFeatures, inFeatures, transposed);
-                    CpuBias.AddBias(transposed.AsSpan(0, inFeatures * outFeatures), bias, threads, width);
-
                     fixed (float* tp = transposed)
                     {
+                        CpuTranspose.Matrix(wp, outFeatures, inFeatures, tp);
+                        CpuBias.AddBias(transposed.AsSpan(0, inFeatures * outFeatures), bias, threads, width);
                         CpuParallel.For(n, minRows, threads, new GatherRowsChunk(tp, xp, op, outFeatures));
                     }
                 }
@@ -178,26 +177,6 @@ internal static unsafe class CpuGatherScatter
 
     // Transposing touches Out·In elements; it pays when rows outnumber the columns they can pick from.
     private static bool UseTransposed(int rows, int inFeatures) => 2L * inFeatures <= rows;
-
-    private static void Transpose(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, Span<float> transposed)
-    {
-        const int Tile = 32;
-        for (int o0 = 0; o0 < outFeatures; o0 += Tile)
-        {
-            for (int c0 = 0; c0 < inFeatures; c0 += Tile)
-            {
-                int oEnd = Math.Min(o0 + Tile, outFeatures);
-                int cEnd = Math.Min(c0 + Tile, inFeatures);
-                for (int o = o0; o < oEnd; o++)
-                {
-                    for (int c = c0; c < cEnd; c++)
-                    {
-                        transposed[(c * outFeatures) + o] = weight[(o * inFeatures) + c];
-                    }
-                }
-            }
-        }
-    }
 
     /// <summary>Output rows [start, start + count) copied from the transposed weight.</summary>
     private readonly struct GatherRowsChunk(float* transposed, int* indices, float* output, int outFeatures) : IParallelRange

@@ -123,38 +123,17 @@ internal static unsafe class CpuUnfold
 
     /// <summary>
     /// Samples [start, start + count) of the unfold or fold of <see cref="Conv1dGeometry.Transpose"/>: each sample's
-    /// [rows, columns] matrix of the source to [columns, rows] in the target, in tiles of <see cref="Tile"/> × Tile so
-    /// both sides are read and written a few cache lines at a time rather than one element per line. The fold adds its
-    /// one term to 0, as the other folds do, so a −0 comes out as the ILGPU fold gives it, +0.
+    /// [rows, columns] matrix of the source to [columns, rows] in the target. The fold adds its one term to 0, as the
+    /// other folds do, so a −0 comes out as the ILGPU fold gives it, +0.
     /// </summary>
     private readonly struct TransposeSamples(float* source, float* target, int rows, int columns, bool fold) : IParallelRange
     {
-        private const int Tile = 16;
-
         public void Run(long start, long count)
         {
             long size = (long)rows * columns;
-            float zero = fold ? 0f : -0f; // −0 + v is v for every v, −0 included
             for (long n = start; n < start + count; n++)
             {
-                float* from = source + (n * size), to = target + (n * size);
-                for (int r0 = 0; r0 < rows; r0 += Tile)
-                {
-                    int r1 = Math.Min(rows, r0 + Tile);
-                    for (int c0 = 0; c0 < columns; c0 += Tile)
-                    {
-                        int c1 = Math.Min(columns, c0 + Tile);
-                        // Along the target's lines: a tile row is one cache line written whole.
-                        for (int c = c0; c < c1; c++)
-                        {
-                            float* line = to + ((long)c * rows);
-                            for (int r = r0; r < r1; r++)
-                            {
-                                line[r] = zero + from[((long)r * columns) + c];
-                            }
-                        }
-                    }
-                }
+                CpuTranspose.Matrix(source + (n * size), rows, columns, target + (n * size), fold ? 0f : -0f);
             }
         }
     }
