@@ -20,8 +20,8 @@ public class TrainingStepBenchmarks
     private Device device = null!;
     private TrainStepSession session = null!;
 
-    /// <summary>lstm-2x256, lstm-2x512, gru-2x256 or ngram.</summary>
-    [Params("lstm-2x256", "lstm-2x512", "gru-2x256", "ngram")]
+    /// <summary>lstm-2x256, lstm-2x512, gru-2x256, rnn-2x256 or ngram.</summary>
+    [Params("lstm-2x256", "lstm-2x512", "gru-2x256", "rnn-2x256", "ngram")]
     public string Model { get; set; } = "lstm-2x256";
 
     /// <summary>The device.</summary>
@@ -65,6 +65,7 @@ public class TrainingStepBenchmarks
         "lstm-2x256" => ("lstm", "lstm", 256, 2),
         "lstm-2x512" => ("lstm", "lstm", 512, 2),
         "gru-2x256" => ("lstm", "gru", 256, 2),
+        "rnn-2x256" => ("lstm", "rnn", 256, 2),
         "ngram" => ("ngram", "lstm", 100, 1),
         _ => throw new ArgumentException($"Unknown model '{model}'."),
     };
@@ -73,7 +74,7 @@ public class TrainingStepBenchmarks
 
     private static double GflopPerStep(string model) => Shape(model) switch
     {
-        ("lstm", var cell, var h, var l) => TrainStepFlops.Recurrent(cell == "gru" ? 3 : 4, 100, 99, h, l, TrainStepData.SyntheticCharacters) / 1e9,
+        ("lstm", var cell, var h, var l) => TrainStepFlops.Recurrent(TrainStepFlops.Gates(cell), 100, 99, h, l, TrainStepData.SyntheticCharacters) / 1e9,
         var s => TrainStepFlops.Ngram(100, s.Hidden, TrainStepData.SyntheticCharacters) / 1e9,
     };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tensorlet's LSTM (and GRU) training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
+# Tensorlet's LSTM (and GRU or Elman RNN) training step beside libtorch 2.10's (TorchSharp-cpu 0.107, bench/libtorch-train-step), alternated
 # A B A B in one invocation, each run a fresh process with its own warm-up; with NGRAM=1 also the notebook's n-gram MLP
 # step (n = 3, hidden 100, batch 100, 4669 n-grams; times in ms/batch); with CNN=1 also a small image classifier's step
 # (train-step --model cnn: three 3×3 convolutions with batch norm and pooling, batch 100 of 3×32×32, 10 classes; in
@@ -13,7 +13,7 @@
 # system whose libstdc++ predates GCC 13 (Debian 12), makes it load (nothing outside its bin/ changes).
 #
 # Usage: bench/vs-libtorch.sh            (from the repository root)
-# Environment: CELLS="lstm" (or "lstm gru", or "" for none)  HIDDEN="256 512"  REPS=2  BATCHES=6  WARMUP=6  THREADS=2
+# Environment: CELLS="lstm" (or "lstm gru rnn", or "" for none)  HIDDEN="256 512"  REPS=2  BATCHES=6  WARMUP=6  THREADS=2
 #              (.NET tiers its JIT up over the first few batches: after one warm-up batch the 2×256 step runs about
 #              10% below its steady state, after six it is there; libtorch gets the same warm-up.)
 #              NGRAM=0 (1 adds the n-gram step; NGRAM_BATCHES=300 NGRAM_WARMUP=30 NGRAM_THREADS=1)  PEAK=1 (0 skips the FMA peaks)
@@ -49,7 +49,7 @@ GEMM_COLD=${GEMM_COLD:-1}
 source bench/lib.sh
 whole REPS BATCHES WARMUP THREADS NGRAM_BATCHES NGRAM_WARMUP NGRAM_THREADS CNN_BATCHES CNN_WARMUP
 for cell in $CELLS; do
-  [[ "$cell" =~ ^(lstm|gru)$ ]] || { echo "${0##*/}: CELLS holds '$cell'; the cells are lstm and gru" >&2; exit 2; }
+  [[ "$cell" =~ ^(lstm|gru|rnn)$ ]] || { echo "${0##*/}: CELLS holds '$cell'; the cells are lstm, gru and rnn" >&2; exit 2; }
 done
 for h in $HIDDEN; do
   [[ "$h" =~ ^[1-9][0-9]*$ ]] || { echo "${0##*/}: HIDDEN holds '$h', not a whole number of at least 1" >&2; exit 2; }

@@ -104,7 +104,7 @@ internal static class TrainStepCommand
         bool images = options.Model == "cnn";
         double flops = options.Model switch
         {
-            "lstm" => TrainStepFlops.Recurrent(options.Cell == "gru" ? 3 : 4, options.Batch, TrainStepData.SequenceLength - 1, options.Hidden, options.Layers, data.ClassCount),
+            "lstm" => TrainStepFlops.Recurrent(TrainStepFlops.Gates(options.Cell), options.Batch, TrainStepData.SequenceLength - 1, options.Hidden, options.Layers, data.ClassCount),
             "ngram" => TrainStepFlops.Ngram(options.Batch, options.Hidden, data.ClassCount),
             _ => TrainStepFlops.Cnn(options.Batch, TrainStepCnn.Channels, TrainStepCnn.ImageSize, TrainStepCnn.Widths, TrainStepCnn.Classes),
         };

@@ -30,7 +30,17 @@ namespace Tensorlet.Bench.TrainStep;
 /// </remarks>
 internal static class TrainStepFlops
 {
-    /// <summary>GEMM FLOPs of one LSTM (<paramref name="gates"/> = 4) or GRU (3) training step: the 4H of the remarks become gates·H.</summary>
+    /// <summary>The gates per unit of a recurrent cell, as <see cref="Recurrent"/> takes them: lstm 4, gru 3, rnn 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="cell"/> is none of those.</exception>
+    public static int Gates(string cell) => cell switch
+    {
+        "lstm" => 4,
+        "gru" => 3,
+        "rnn" => 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(cell), $"The cells are lstm, gru and rnn; got '{cell}'."),
+    };
+
+    /// <summary>GEMM FLOPs of one LSTM (<paramref name="gates"/> = 4), GRU (3) or Elman RNN (1) training step: the 4H of the remarks become gates·H.</summary>
     public static double Recurrent(int gates, int batch, int steps, int hidden, int layers, int vocabulary)
     {
         double b = batch, t = steps, h = hidden, v = vocabulary, rows = t * b;

@@ -6,7 +6,7 @@ namespace Tensorlet.Bench.TrainStep;
 
 /// <summary>
 /// The arguments of <c>train-step</c>, parsed by System.CommandLine with the shared numeric parser
-/// (<see cref="OptionParsing"/>): <c>--model lstm|ngram|cnn [--cell lstm|gru] --hidden H --layers L --batch B --batches N --warmup W
+/// (<see cref="OptionParsing"/>): <c>--model lstm|ngram|cnn [--cell lstm|gru|rnn] --hidden H --layers L --batch B --batches N --warmup W
 /// --device D [--threads T] [--n 3] [--dropout P] [--seed S] [--synthetic] [--profile] [--recurrence split|wavefront]</c>. It times the library's
 /// defaults on each device; the ILGPU kernel variants are measured in the workbench, dev/IlgpuKernels. A flag of
 /// another model is a parse error: the recurrent model's (--cell, --layers, --dropout, --recurrence) with
@@ -18,7 +18,7 @@ internal sealed record TrainStepOptions
     /// <summary>lstm, ngram or cnn.</summary>
     public string Model { get; init; } = "lstm";
 
-    /// <summary>With <c>--model lstm</c>: the recurrent layer, lstm (nn.LSTM) or gru (nn.GRU).</summary>
+    /// <summary>With <c>--model lstm</c>: the recurrent layer, lstm (nn.LSTM), gru (nn.GRU) or rnn (nn.RNN, tanh).</summary>
     public string Cell { get; init; } = "lstm";
 
     /// <summary>The hidden width H: 256 for the LSTM, the notebook's 100 for the n-gram MLP unless given.</summary>
@@ -69,8 +69,8 @@ internal sealed record TrainStepOptions
         var d = new TrainStepOptions();
         var model = new Option<string>("--model") { Description = "lstm, ngram or cnn (an image classifier on random 3×32×32 images)", DefaultValueFactory = _ => d.Model };
         model.AcceptOnlyFromAmong("lstm", "ngram", "cnn");
-        var cell = new Option<string>("--cell") { Description = "With --model lstm: the recurrent layer, lstm or gru", DefaultValueFactory = _ => d.Cell };
-        cell.AcceptOnlyFromAmong("lstm", "gru");
+        var cell = new Option<string>("--cell") { Description = "With --model lstm: the recurrent layer, lstm, gru or rnn (tanh)", DefaultValueFactory = _ => d.Cell };
+        cell.AcceptOnlyFromAmong("lstm", "gru", "rnn");
         var hidden = OptionParsing.Number("--hidden", $"Hidden width H ({d.Hidden}; {NgramHidden} with --model ngram)", d.Hidden, NumberRange<int>.Positive(CharModelSpec.MaxHiddenSize));
         var layers = OptionParsing.Number("--layers", "Stacked LSTM layers", d.Layers, NumberRange<int>.Positive(CharModelSpec.MaxLayers));
         var batch = OptionParsing.Number("--batch", "Sequences (LSTM), windows (n-gram) or images (CNN) per batch", d.Batch, NumberRange<int>.Positive(1_000_000));

@@ -38,6 +38,7 @@ internal sealed class TrainStepSession : IDisposable
         {
             ("cnn", _) => TrainStepCnn.Create().Build(device, seed),
             ("lstm", "gru") => (Module)CharModelSpec.Gru(data.ClassCount, hidden, layers, dropout).Create(device, seed),
+            ("lstm", "rnn") => (Module)CharModelSpec.Rnn(data.ClassCount, hidden, layers, dropout).Create(device, seed),
             ("lstm", _) => (Module)CharModelSpec.Lstm(data.ClassCount, hidden, layers, dropout).Create(device, seed),
             _ => (Module)CharModelSpec.Ngram(n, data.NgramCount, data.ClassCount, hidden, Activation.Relu).Create(device, seed),
         };

@@ -6,7 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // The notebook's training steps (as bench/pytorch_train_step.py), on libtorch through TorchSharp:
-// --model lstm: one-hot input [B, 99, 32], nn.LSTM(32, H, L, batch_first) (or nn.GRU with --cell gru), nn.Linear(H, 32);
+// --model lstm: one-hot input [B, 99, 32], nn.LSTM(32, H, L, batch_first) (or nn.GRU with --cell gru, nn.RNN (tanh) with --cell rnn), nn.Linear(H, 32);
 // --model ngram: the n-gram MLP, one-hot n-gram ids [B, 4669], nn.Linear(4669, H), ReLU, nn.Linear(H, 32) (H = 100);
 // --model cnn: the image classifier of train-step --model cnn (CnnNetwork.cs) on images [B, 3, 32, 32], 10 classes.
 // All: mean cross-entropy, Adam(lr 2e-3). The step timed is zero_grad, one-hot (not for the CNN), forward, loss,
@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 // ids (a step's cost depends only on the shapes), as train-step --synthetic.
 // --model gemm times one matrix product of the LSTM step instead (GemmTiming.cs); --model quality trains the notebook's
 // LSTM on a split that Tensorlet.Bench quality --export-split wrote, for docs/quality.md (QualityRun.cs).
-// Usage: LibtorchTrainStep [--model lstm|ngram|cnn|gemm|quality] [--cell lstm|gru] [--hidden 256] [--layers 2] [--batch 100] [--batches 4]
+// Usage: LibtorchTrainStep [--model lstm|ngram|cnn|gemm|quality] [--cell lstm|gru|rnn] [--hidden 256] [--layers 2] [--batch 100] [--batches 4]
 //                          [--warmup 1] [--threads 2] [--ngrams 4669] [--shape OutputHead] [--copies 1] [--split DIR] [--epochs 10]
 // Prints a summary line and, last, one JSON object with train-step's keys (chars_per_s, or images_per_s for the CNN,
 // ms_per_batch_median, gflops).
@@ -24,7 +24,6 @@ const int Characters = 32;
 var (model, cellName, shape, options, split) = ParseOptions(args);
 bool ngram = model == "ngram";
 bool cnn = model == "cnn";
-bool gru = cellName == "gru";
 int hidden = options["hidden"], layers = options["layers"], batch = options["batch"];
 int batches = options["batches"], warmup = options["warmup"], threads = options["threads"], ngrams = options["ngrams"];
 
@@ -44,9 +43,12 @@ nn.Module<Tensor, Tensor> body = cnn
     ? CnnNetwork.Create()
     : ngram
         ? nn.Sequential(("L1", nn.Linear(ngrams, hidden)), ("act", nn.ReLU()))
-        : gru
-            ? new RecurrentOutput(nn.GRU(Characters, hidden, layers, batchFirst: true))
-            : new RecurrentOutput(nn.LSTM(Characters, hidden, layers, batchFirst: true));
+        : cellName switch
+        {
+            "gru" => new RecurrentOutput(nn.GRU(Characters, hidden, layers, batchFirst: true)),
+            "rnn" => new RecurrentOutput(nn.RNN(Characters, hidden, layers, batchFirst: true)),
+            _ => new RecurrentOutput(nn.LSTM(Characters, hidden, layers, batchFirst: true)),
+        };
 nn.Module<Tensor, Tensor> output = cnn ? nn.Identity() : nn.Linear(hidden, Characters); // the CNN ends in its own Linear
 var parameters = body.parameters().Concat(output.parameters()).ToList();
 var optimizer = torch.optim.Adam(parameters, lr: 2e-3);
@@ -123,10 +125,9 @@ double flops = model switch
 {
     "cnn" => TrainStepFlops.Cnn(batch, CnnNetwork.Channels, CnnNetwork.ImageSize, CnnNetwork.Widths, CnnNetwork.Classes),
     "ngram" => TrainStepFlops.Ngram(batch, hidden, Characters),
-    _ => TrainStepFlops.Recurrent(gru ? 3 : 4, batch, SequenceLength - 1, hidden, layers, Characters),
+    _ => TrainStepFlops.Recurrent(TrainStepFlops.Gates(cellName), batch, SequenceLength - 1, hidden, layers, Characters),
 };
-string cell = gru ? "gru" : "lstm";
-string described = cnn ? $"cnn conv {string.Join("->", CnnNetwork.Widths)}->{CnnNetwork.Classes}" : ngram ? $"ngram {ngrams}->{hidden}->{Characters}" : $"{cell} {layers}x{hidden}";
+string described = cnn ? $"cnn conv {string.Join("->", CnnNetwork.Widths)}->{CnnNetwork.Classes}" : ngram ? $"ngram {ngrams}->{hidden}->{Characters}" : $"{cellName} {layers}x{hidden}";
 string unit = cnn ? "images" : "chars";
 
 string torchVersion = torch.__version__;
@@ -137,7 +138,7 @@ var report = new Dictionary<string, object?>
     ["impl"] = "libtorch",
     ["torch"] = torchVersion,
     ["model"] = model,
-    ["cell"] = ngram || cnn ? null : cell,
+    ["cell"] = ngram || cnn ? null : cellName,
     ["hidden"] = cnn ? null : hidden,
     ["layers"] = cnn ? null : layers,
     ["batch"] = batch,
@@ -159,7 +160,7 @@ return 0;
 
 static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers, string Split) ParseOptions(string[] args)
 {
-    var words = new Dictionary<string, string[]> { ["model"] = ["lstm", "ngram", "cnn", "gemm", "quality"], ["cell"] = ["lstm", "gru"], ["shape"] = GemmTiming.Shapes };
+    var words = new Dictionary<string, string[]> { ["model"] = ["lstm", "ngram", "cnn", "gemm", "quality"], ["cell"] = ["lstm", "gru", "rnn"], ["shape"] = GemmTiming.Shapes };
     var chosen = new Dictionary<string, string> { ["model"] = "lstm", ["cell"] = "lstm", ["shape"] = "OutputHead" };
     var values = new Dictionary<string, int> { ["hidden"] = 256, ["layers"] = 2, ["batch"] = 100, ["batches"] = 4, ["warmup"] = 1, ["threads"] = 2, ["ngrams"] = 4669, ["copies"] = 1, ["epochs"] = 10 };
     string split = "";
@@ -183,7 +184,7 @@ static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers
         int value = -1;
         if (!values.ContainsKey(name) || text is null || !int.TryParse(text, CultureInfo.InvariantCulture, out value) || value < 0)
         {
-            Console.Error.WriteLine($"usage: LibtorchTrainStep [--model lstm|ngram|cnn|gemm|quality] [--cell lstm|gru] [--shape {string.Join('|', GemmTiming.Shapes)}] [--split DIR] [--{string.Join(" N] [--", values.Keys)} N]");
+            Console.Error.WriteLine($"usage: LibtorchTrainStep [--model lstm|ngram|cnn|gemm|quality] [--cell lstm|gru|rnn] [--shape {string.Join('|', GemmTiming.Shapes)}] [--split DIR] [--{string.Join(" N] [--", values.Keys)} N]");
             Environment.Exit(2);
         }
 
@@ -205,7 +206,7 @@ static (string Model, string Cell, string Shape, Dictionary<string, int> Numbers
     return (chosen["model"], chosen["cell"], chosen["shape"], values, split);
 }
 
-/// <summary>nn.LSTM or nn.GRU returning only its output sequence.</summary>
+/// <summary>nn.LSTM, nn.GRU or nn.RNN returning only its output sequence.</summary>
 internal sealed class RecurrentOutput : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module inner;
@@ -222,10 +223,17 @@ internal sealed class RecurrentOutput : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public RecurrentOutput(TorchSharp.Modules.RNN rnn) : base("rnn")
+    {
+        inner = rnn;
+        RegisterComponents();
+    }
+
     public override Tensor forward(Tensor input) => inner switch
     {
         TorchSharp.Modules.LSTM lstm => lstm.call(input).Item1,
         TorchSharp.Modules.GRU gru => gru.call(input).Item1,
+        TorchSharp.Modules.RNN rnn => rnn.call(input).Item1,
         _ => throw new InvalidOperationException(),
     };
 }
