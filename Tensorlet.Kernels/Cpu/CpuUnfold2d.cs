@@ -3,8 +3,9 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// The unfold (im2col) and fold (col2im) of a 2-d convolution in plain C# (<see cref="Conv2dGeometry"/> has the
 /// layout), as <see cref="CpuUnfold"/> is for one axis. The unfold runs over blocks of rows of the unfolded matrix, each
-/// row written once and in order; the fold runs over blocks of the planes [n, c, :, :] of x, each element the sum of its
-/// taps in order of (i, j), so no two threads write the same element and the floats are those the ILGPU fold gives.
+/// row written once and in order; the fold runs over images (or blocks of an image's channels), each reading its rows of
+/// the unfolded matrix once and in order, each element the sum of its taps from last to first, so no two threads write
+/// the same element and the floats are those the ILGPU fold gives.
 /// Both are memory-bound copies (the fold adds at most kH·kW values per element) over runs of kW taps, so the loops are
 /// left to the JIT rather than written for a <see cref="CpuVectorWidth"/>.
 /// </summary>
@@ -36,8 +37,11 @@ internal static unsafe class CpuUnfold2d
 
         fixed (float* xp = x, cp = columns)
         {
-            long planes = (long)geometry.Batch * geometry.Channels;
-            CpuParallel.For(planes, Math.Max(1, CpuParallel.MinElementsPerChunk / ((long)geometry.Height * geometry.Width * geometry.Window.Taps)), threads, new FoldRows(cp, xp, geometry));
+            // Items are (image, block of channels): whole images when there are images enough for the threads, the
+            // channels cut into blocks otherwise, so a batch of one still uses every thread.
+            int blocks = Math.Min(geometry.Channels, Math.Max(1, ((2 * threads) + geometry.Batch - 1) / geometry.Batch));
+            long perItem = Math.Max(1, (long)geometry.OutputHeight * geometry.OutputWidth * geometry.RowLength / blocks);
+            CpuParallel.For((long)geometry.Batch * blocks, Math.Max(1, CpuParallel.MinElementsPerChunk / perItem), threads, new FoldImages(cp, xp, geometry, blocks));
         }
     }
 
@@ -93,52 +97,63 @@ internal static unsafe class CpuUnfold2d
     }
 
     /// <summary>
-    /// Planes [start, start + count) of x read as [N·C, H·W]. Each plane is cleared, then every tap (i, j) in order adds
-    /// its column of the image's rows to the elements it read: an element takes at most one term per tap, so it sums
-    /// its terms in order of (i, j), as a sum per element would, with no division per term.
+    /// Items [start, start + count), item = image·blocks + block: the planes of x of that image's block of channels are
+    /// cleared, then the image's rows of the unfolded matrix are read in order, once, each row's taps added to the
+    /// elements they were read from. So the columns stream from memory while the image's planes stay in cache, and each
+    /// element sums its terms in the order of the rows, which is the taps (i, j) from last to first.
     /// </summary>
-    private readonly struct FoldRows(float* columns, float* x, Conv2dGeometry g) : IParallelRange
+    private readonly struct FoldImages(float* columns, float* x, Conv2dGeometry g, int blocks) : IParallelRange
     {
         public void Run(long start, long count)
         {
             var w = g.Window;
             int outHeight = g.OutputHeight, outWidth = g.OutputWidth, rowLength = g.RowLength, height = g.Height, width = g.Width;
+            int kh = w.KernelHeight, kw = w.KernelWidth, taps = w.Taps;
             long plane = (long)height * width;
-            for (long image = start; image < start + count; image++)
+            for (long item = start; item < start + count; item++)
             {
-                long n = image / g.Channels;
-                long c = image - (n * g.Channels);
-                float* source = columns + (n * outHeight * outWidth * rowLength) + (c * w.Taps);
-                float* target = x + (image * plane);
-                new Span<float>(target, (int)plane).Clear();
-                for (int i = 0; i < w.KernelHeight; i++)
+                long n = item / blocks;
+                int block = (int)(item - (n * blocks));
+                int c0 = (int)((long)g.Channels * block / blocks), c1 = (int)((long)g.Channels * (block + 1) / blocks);
+                float* image = x + (((n * g.Channels) + c0) * plane);
+                new Span<float>(image, (int)((c1 - c0) * plane)).Clear();
+                float* row = columns + (n * outHeight * outWidth * rowLength);
+                for (int s = 0; s < outHeight; s++)
                 {
-                    for (int s = 0; s < outHeight; s++)
+                    // The taps inside x: i in [i0, i1) for this s, j in [j0, j1) for each t (in long: s·stride and
+                    // i·dilation each may pass int.MaxValue).
+                    long top = ((long)s * w.StrideHeight) - w.PaddingTop;
+                    var (i0, i1) = Inside(top, w.DilationHeight, kh, height);
+                    for (int t = 0; t < outWidth; t++, row += rowLength)
                     {
-                        // In long: s·stride and i·dilation each may pass int.MaxValue.
-                        long h = ((long)s * w.StrideHeight) - w.PaddingTop + ((long)i * w.DilationHeight);
-                        if ((ulong)h >= (ulong)height)
+                        long left = ((long)t * w.StrideWidth) - w.PaddingLeft;
+                        var (j0, j1) = Inside(left, w.DilationWidth, kw, width);
+                        for (int c = c0; c < c1; c++)
                         {
-                            continue;
-                        }
-
-                        float* line = target + (h * width);
-                        float* taps = source + ((long)s * outWidth * rowLength) + (i * w.KernelWidth);
-                        for (int j = 0; j < w.KernelWidth; j++)
-                        {
-                            long first = ((long)j * w.DilationWidth) - w.PaddingLeft;
-                            for (int t = 0; t < outWidth; t++)
+                            float* channel = image + ((c - c0) * plane);
+                            float* terms = row + (c * taps);
+                            for (int i = i0; i < i1; i++)
                             {
-                                long v = first + ((long)t * w.StrideWidth);
-                                if ((ulong)v < (ulong)width)
+                                float* line = channel + ((top + ((long)i * w.DilationHeight)) * width) + left;
+                                float* tapRow = terms + (i * kw);
+                                for (int j = j0; j < j1; j++)
                                 {
-                                    line[v] += taps[((long)t * rowLength) + j];
+                                    line[(long)j * w.DilationWidth] += tapRow[j];
                                 }
                             }
                         }
                     }
                 }
             }
+        }
+
+        // The taps k in [0, kernel) with first + k·dilation in [0, size), a range since the positions increase with k.
+        private static (int First, int End) Inside(long first, int dilation, int kernel, int size)
+        {
+            int k0 = first >= 0 ? 0 : (int)Math.Min(kernel, (-first + dilation - 1) / dilation);
+            long room = size - 1 - first;
+            int k1 = room < 0 ? 0 : (int)Math.Min(kernel, (room / dilation) + 1);
+            return (k0, Math.Max(k0, k1));
         }
     }
 }

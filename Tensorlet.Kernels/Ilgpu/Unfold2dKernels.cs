@@ -6,7 +6,8 @@ namespace Tensorlet.Kernels.Ilgpu;
 /// The unfold (im2col) and fold (col2im) of a 2-d convolution (<see cref="Conv2dGeometry"/> has the layout), as
 /// <see cref="UnfoldKernels"/> are for one axis. The unfold is one thread per element of the unfolded matrix, so
 /// consecutive threads write consecutive addresses. The fold is one thread per element of x, which sums the elements
-/// of the unfolded matrix that were read from it, its taps in order of (i, j): no two threads write the same element,
+/// of the unfolded matrix that were read from it, its taps (i, j) from last to first (the order of the rows, in which
+/// the CPU fold streams them): no two threads write the same element,
 /// so there are no atomics, and the sums are deterministic and the floats the CPU fold gives.
 /// </summary>
 internal static class Unfold2dKernels
@@ -31,7 +32,7 @@ internal static class Unfold2dKernels
         columns[e] = (uint)h < (uint)g.Height && (uint)v < (uint)g.Width ? x[(((((n * g.Channels) + c) * g.Height) + h) * g.Width) + v] : 0f;
     }
 
-    /// <summary>x[e] for e = ((n·C + c)·H + h)·W + v: the sum over the taps (i, j), in order, of the columns' elements the unfold read from x[n, c, h, v].</summary>
+    /// <summary>x[e] for e = ((n·C + c)·H + h)·W + v: the sum over the taps (i, j), from last to first, of the columns' elements the unfold read from x[n, c, h, v].</summary>
     public static void Fold(Index1D e, ArrayView<float> columns, ArrayView<float> x, Conv2dGeometry g)
     {
         var w = g.Window;
@@ -44,14 +45,14 @@ internal static class Unfold2dKernels
         int c = image - (n * g.Channels);
         int first = (n * outHeight * outWidth * rowLength) + (c * w.Taps);
         float sum = 0f;
-        for (int i = 0; i < w.KernelHeight; i++)
+        for (int i = w.KernelHeight - 1; i >= 0; i--)
         {
             // In long: h + top and i·dilation each may pass int.MaxValue.
             long rowShift = (long)h + w.PaddingTop - ((long)i * w.DilationHeight);
             if (rowShift >= 0 && rowShift % w.StrideHeight == 0 && rowShift / w.StrideHeight < outHeight)
             {
                 int s = (int)(rowShift / w.StrideHeight);
-                for (int j = 0; j < w.KernelWidth; j++)
+                for (int j = w.KernelWidth - 1; j >= 0; j--)
                 {
                     long columnShift = (long)v + w.PaddingLeft - ((long)j * w.DilationWidth);
                     if (columnShift >= 0 && columnShift % w.StrideWidth == 0 && columnShift / w.StrideWidth < outWidth)

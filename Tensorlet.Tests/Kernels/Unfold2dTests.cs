@@ -30,9 +30,10 @@ public sealed class Unfold2dTests
         (2, 3, 6, 5, new(4, 2, 1, 1, 1, 2, 1, 2, 1, 3)),
     ];
 
-    // The cpu device also splits the rows across threads (more than 16384 elements).
+    // The cpu device also splits the rows across threads (more than 16384 elements); the fold splits one image's
+    // channels into blocks when there are fewer images than twice the threads (the third).
     private static readonly (int N, int C, int H, int W, Conv2dWindow Window)[] CpuGeometries =
-        [(4, 8, 30, 31, new(3, 5, 2, 1, 1, 1, 2, 2, 2, 1)), (4, 16, 20, 21, new(1, 1, 1, 1, 0, 0, 0, 0, 1, 1))];
+        [(4, 8, 30, 31, new(3, 5, 2, 1, 1, 1, 2, 2, 2, 1)), (4, 16, 20, 21, new(1, 1, 1, 1, 0, 0, 0, 0, 1, 1)), (1, 7, 30, 29, new(3, 3, 1, 1, 1, 1, 1, 1, 1, 1))];
 
     // A case names its geometry by its index in Geometries, then CpuGeometries (Conv2dWindow is internal).
     private static IEnumerable<TestCaseData> Cases() =>
@@ -86,13 +87,13 @@ public sealed class Unfold2dTests
         Assert.That(columns.ToArray(), Is.EqualTo(columnsData), "columns must not be touched");
     }
 
-    /// <summary>The cpu fold sums each element's terms in the ILGPU fold's order, (i, j), so the two give the same bits.</summary>
+    /// <summary>The cpu fold sums each element's terms in the ILGPU fold's order, the taps (i, j) from last to first, so the two give the same bits.</summary>
     [Test]
     public void TheCpuFoldGivesTheIlgpuFoldsBits()
     {
         var cpu = TestDevices.Get("cpu");
         var ilgpu = TestDevices.Get("ilgpu-cpu");
-        foreach (var (n, c, h, w, window) in Geometries)
+        foreach (var (n, c, h, w, window) in Geometries.Concat(CpuGeometries))
         {
             var g = new Conv2dGeometry(n, c, h, w, window);
             var columnsData = Uniform(g.Rows * g.RowLength, (n * 41) + (c * 13) + h + w);
