@@ -5,7 +5,8 @@
 # time per batch rather than the wall-clock rates.
 #
 # Usage: bench/compare-revisions.sh REV      (from the repository root; REV is any git revision, e.g. main~5)
-# Environment: CONFIGS="lstm:256 lstm:512" (cell:hidden, 2 layers, batch 100)  REPS=2  BATCHES=6  WARMUP=6  THREADS=2
+# Environment: CONFIGS="lstm:256 lstm:512" (cell:hidden with cell lstm, gru or rnn, 2 layers, batch 100; or cnn, the
+#              step of train-step --model cnn)  REPS=2  BATCHES=6  WARMUP=6  THREADS=2
 #              (six warm-up batches let .NET finish tiering its JIT up; after one the step is still about 10% slower)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ THREADS=${THREADS:-2}
 source bench/lib.sh
 whole REPS BATCHES WARMUP THREADS
 for config in $CONFIGS; do
-  [[ "$config" =~ ^(lstm|gru):[1-9][0-9]*$ ]] || { echo "${0##*/}: CONFIGS holds '$config'; each is lstm:H or gru:H" >&2; exit 2; }
+  [[ "$config" =~ ^((lstm|gru|rnn):[1-9][0-9]*|cnn)$ ]] || { echo "${0##*/}: CONFIGS holds '$config'; each is lstm:H, gru:H, rnn:H or cnn" >&2; exit 2; }
 done
 
 base=$(mktemp -d)
@@ -35,13 +36,16 @@ B="dotnet Tensorlet.Bench/bin/Release/net10.0/Tensorlet.Bench.dll"
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
 for config in $CONFIGS; do
   cell=${config%%:*} h=${config##*:}
-  cellflag=()
-  [ "$cell" = lstm ] || cellflag=(--cell "$cell")
+  if [ "$config" = cnn ]; then
+    model=(--model cnn) name=cnn unit=images
+  else
+    model=(--model lstm --cell "$cell" --hidden "$h" --layers 2 --synthetic) name="$cell 2x$h" unit=chars
+  fi
   for r in $(seq "$REPS"); do
     for side in A B; do
       bin=$A; [ "$side" = B ] && bin=$B
-      out=$(run $bin train-step --model lstm "${cellflag[@]}" --hidden "$h" --layers 2 --synthetic --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS")
-      echo "$side $cell 2x$h: $(echo "$out" | field chars_per_s) chars/s, $(echo "$out" | field gflops) GFLOP/s, CPU $(echo "$out" | field cpu_ms_per_batch) ms/batch (all threads), load $(cut -d' ' -f1 /proc/loadavg)"
+      out=$(run $bin train-step "${model[@]}" --batches "$BATCHES" --warmup "$WARMUP" --threads "$THREADS")
+      echo "$side $name: $(echo "$out" | field ${unit}_per_s) $unit/s, $(echo "$out" | field gflops) GFLOP/s, CPU $(echo "$out" | field cpu_ms_per_batch) ms/batch (all threads), load $(cut -d' ' -f1 /proc/loadavg)"
     done
   done
 done
