@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Tensorlet.Kernels.Cpu;
 
 namespace Tensorlet.Tests.Kernels;
 
@@ -25,6 +26,31 @@ internal static class RecurrenceBiasGradients
         {
             double bound = (batch + steps) * UnitRoundoff * absoluteSums[j];
             Assert.That(dBias[j], Is.EqualTo(sums[j]).Within(bound), $"{name}[{j}]");
+        }
+    }
+
+    /// <summary>
+    /// Runs a fused backward (<paramref name="backward"/>(threads) returns its outputs) on 1, 2 and 3 threads and holds
+    /// every output to the same floats on each: one thread runs the units' split alone, two and three split the batch
+    /// rows when the packed weight is small (SplitsByRows), and the bias gradients' sums run in an order that depends on
+    /// neither. <paramref name="outputs"/> names the outputs, in order, for the message.
+    /// </summary>
+    public static void AssertSameFloatsOnAnyThreadCount(Func<int, float[][]> backward, string outputs)
+    {
+        if (CpuThreadTeam.MaxThreads < 2)
+        {
+            Assert.Ignore($"Splitting needs two threads; this machine has {Environment.ProcessorCount} core(s).");
+        }
+
+        float[][]? first = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            float[][] results = backward(threads);
+            first ??= results;
+            for (int i = 0; i < results.Length; i++)
+            {
+                Assert.That(results[i], Is.EqualTo(first[i]), $"output {i} ({outputs}) on {threads} threads");
+            }
         }
     }
 }
