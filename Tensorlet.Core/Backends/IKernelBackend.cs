@@ -148,6 +148,36 @@ internal interface IKernelBackend : IDisposable
     bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch);
 
     /// <summary>
+    /// The recurrent half of an Elman RNN layer (nn.RNN) over all T steps in one call, where the backend has it; returns
+    /// false (having done nothing) where it runs step by step through <see cref="Gemm"/> and <see cref="ActivationForward"/>.
+    /// pre [T·B, H] holds the input preactivations x·W_ihᵀ + b_ih + b_hh, receives h_{t−1}·W_hhᵀ as well and keeps them;
+    /// hidden [T·B, H] receives h_t = activation(pre_t); h0 [B, H] is the initial state (not read unless hasInitialHidden);
+    /// weightHh [H, H]; activation is <see cref="Activation.Tanh"/> or <see cref="Activation.Relu"/>.
+    /// </summary>
+    bool TryRnnRecurrenceForward(Tensor pre, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, Activation activation, int steps, int batch);
+
+    /// <summary>
+    /// The backward of <see cref="TryRnnRecurrenceForward"/>, or false where the backend runs it step by step: from the
+    /// saved hidden, with dH [T·B, H] holding dL/dh_t from above (it receives the recurrent terms), writes dPre [T·B, H]
+    /// and its column sums dBias [1, H] (the gradient of each bias). dPre may be the saved preactivations (the module
+    /// passes them so): act' is read from h.
+    /// </summary>
+    bool TryRnnRecurrenceBackward(Tensor hidden, Tensor dH, Tensor dPre, Tensor dBias, Tensor weightHh, Activation activation, int steps, int batch);
+
+    /// <summary>
+    /// Two stacked RNN layers' forward recurrences scheduled together (a wavefront), as <see cref="TryLstmWavefrontForward"/>
+    /// for the LSTM, or false (nothing done): each layer's buffers are those of <see cref="TryRnnRecurrenceForward"/>, but
+    /// the upper layer's pre receives upperInput·weightIhᵀ + bias [1, H] (b_ih + b_hh) here.
+    /// </summary>
+    bool TryRnnWavefrontForward(in RnnLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in RnnLayerTensors upper, Activation activation, int steps, int batch);
+
+    /// <summary>
+    /// The backward of <see cref="TryRnnWavefrontForward"/>, or false: each layer's buffers are those of
+    /// <see cref="TryRnnRecurrenceBackward"/>; the lower layer's dH receives dropout'(upper dPre·weightIh) first.
+    /// </summary>
+    bool TryRnnWavefrontBackward(in RnnLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in RnnLayerGradientTensors lower, Activation activation, int steps, int batch);
+
+    /// <summary>
     /// Fused, numerically stable softmax and cross-entropy per row of logits [N,V] with targets [N].
     /// losses[i] = −log softmax(logits[i])[targets[i]] in nats; dLogits[i] = (softmax(logits[i]) − onehot(targets[i]))·gradScale.
     /// dLogits may be the same tensor as logits. A row whose target is <paramref name="ignoreIndex"/> (when not null)

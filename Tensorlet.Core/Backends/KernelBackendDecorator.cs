@@ -185,6 +185,34 @@ internal abstract class KernelBackendDecorator<TMark>(IKernelBackend inner) : IK
     }
 
     /// <inheritdoc/>
+    public bool TryRnnRecurrenceForward(Tensor pre, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, Activation activation, int steps, int batch)
+    {
+        var mark = Begin();
+        return EndIfRan(Inner.TryRnnRecurrenceForward(pre, hidden, h0, hasInitialHidden, weightHh, activation, steps, batch), "RnnRecurrenceForward", mark);
+    }
+
+    /// <inheritdoc/>
+    public bool TryRnnRecurrenceBackward(Tensor hidden, Tensor dH, Tensor dPre, Tensor dBias, Tensor weightHh, Activation activation, int steps, int batch)
+    {
+        var mark = Begin();
+        return EndIfRan(Inner.TryRnnRecurrenceBackward(hidden, dH, dPre, dBias, weightHh, activation, steps, batch), "RnnRecurrenceBackward", mark);
+    }
+
+    /// <inheritdoc/>
+    public bool TryRnnWavefrontForward(in RnnLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in RnnLayerTensors upper, Activation activation, int steps, int batch)
+    {
+        var mark = Begin();
+        return EndIfRan(Inner.TryRnnWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, bias, upper, activation, steps, batch), "RnnWavefrontForward", mark);
+    }
+
+    /// <inheritdoc/>
+    public bool TryRnnWavefrontBackward(in RnnLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in RnnLayerGradientTensors lower, Activation activation, int steps, int batch)
+    {
+        var mark = Begin();
+        return EndIfRan(Inner.TryRnnWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, activation, steps, batch), "RnnWavefrontBackward", mark);
+    }
+
+    /// <inheritdoc/>
     public void SoftmaxCrossEntropy(Tensor logits, IndexTensor targets, Tensor losses, Tensor dLogits, float gradScale, int? ignoreIndex)
     {
         var mark = Begin();

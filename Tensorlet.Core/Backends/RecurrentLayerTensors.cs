@@ -11,3 +11,9 @@ internal readonly record struct GruLayerTensors(Tensor Gi, Tensor Gh, Tensor Hid
 
 /// <summary>One GRU layer's backward recurrence buffers, as <see cref="IKernelBackend.TryGruRecurrenceBackward"/> takes them.</summary>
 internal readonly record struct GruLayerGradientTensors(Tensor Gates, Tensor Gh, Tensor Hidden, Tensor H0, Tensor DH, Tensor DhCarry, Tensor Dgi, Tensor Dgh, Tensor DBiasIh, Tensor DBiasHh, Tensor WeightHh);
+
+/// <summary>One RNN layer's forward recurrence buffers, as <see cref="IKernelBackend.TryRnnRecurrenceForward"/> takes them.</summary>
+internal readonly record struct RnnLayerTensors(Tensor Pre, Tensor Hidden, Tensor H0, bool HasInitialHidden, Tensor WeightHh);
+
+/// <summary>One RNN layer's backward recurrence buffers, as <see cref="IKernelBackend.TryRnnRecurrenceBackward"/> takes them.</summary>
+internal readonly record struct RnnLayerGradientTensors(Tensor Hidden, Tensor DH, Tensor DPre, Tensor DBias, Tensor WeightHh);

@@ -9,9 +9,9 @@ namespace Tensorlet.Nn;
 /// h' = act(W_ih·x + b_ih + W_hh·h + b_hh) with act tanh or relu (<see cref="RnnNonlinearity"/>), and dropout on every
 /// layer's output but the last, in training only. The stack, the state handling and the input and weight GEMMs are
 /// <see cref="RnnBase"/>'s; this class is the cell: per step one recurrent GEMM into the step's preactivations and the
-/// activation into h, and in reverse the activation's backward over the saved preactivations. Its steps run one after
-/// the other on every device (no fused whole-sequence recurrence and no two-layer wavefront, which the
-/// <see cref="Lstm"/> and <see cref="Gru"/> have on the cpu).
+/// activation into h, and in reverse the activation's backward over the saved preactivations. Where the device fuses
+/// the whole sequence (the cpu) all steps run in one call, and two stacked layers as one wavefront, as the
+/// <see cref="Lstm"/>'s and the <see cref="Gru"/>'s do, to the same floats as its steps one by one; elsewhere step by step.
 /// <para>
 /// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
 /// layer's h for every step, [T, B, H]; with batchFirst, [B, T, In] (or [B, T]) and [B, T, H]; with bidirectional,
@@ -20,7 +20,7 @@ namespace Tensorlet.Nn;
 /// <see cref="FinalState"/>: [B, H] per layer, as [layers, B, H]; [2·layers, B, H] when bidirectional.
 /// </para>
 /// </summary>
-public sealed class Rnn : RnnBase
+public sealed partial class Rnn : RnnBase
 {
     private readonly SharedGateBias[] biases;
     private readonly Activation activation;
@@ -86,18 +86,22 @@ public sealed class Rnn : RnnBase
     private protected override void ForwardCells(int k, RnnLayer layer, int steps, int batch)
     {
         // Per step: the recurrent GEMM into the step's preactivations, then h = act(pre) beside them; the
-        // preactivations stay, for Backward to write d(pre) over.
+        // preactivations stay, for Backward to write d(pre) over. All steps in one call where the device fuses them
+        // (the cpu), step by step otherwise.
         var weightHh = layer.WeightHh.Value;
-        var gateSteps = layer.GateSteps!;
-        var hiddenSteps = layer.HiddenSteps!;
-        for (int t = 0; t < steps; t++)
+        if (!Ops.TryRnnRecurrenceForward(layer.GatesAll!, layer.HiddenAll!, layer.InitialHidden!, layer.HasInitialHidden, weightHh, activation, steps, batch))
         {
-            if (t > 0 || layer.HasInitialHidden)
+            var gateSteps = layer.GateSteps!;
+            var hiddenSteps = layer.HiddenSteps!;
+            for (int t = 0; t < steps; t++)
             {
-                Ops.Gemm(t > 0 ? hiddenSteps[t - 1] : layer.InitialHidden!, false, weightHh, true, gateSteps[t], 1f, 1f);
-            }
+                if (t > 0 || layer.HasInitialHidden)
+                {
+                    Ops.Gemm(t > 0 ? hiddenSteps[t - 1] : layer.InitialHidden!, false, weightHh, true, gateSteps[t], 1f, 1f);
+                }
 
-            Ops.ActivationForward(activation, gateSteps[t], hiddenSteps[t]);
+                Ops.ActivationForward(activation, gateSteps[t], hiddenSteps[t]);
+            }
         }
     }
 
@@ -105,22 +109,27 @@ public sealed class Rnn : RnnBase
     {
         // d(pre) = dh ⊙ act'(h) goes over the saved preactivations, step by step as the cell reads them (see
         // RnnBase.BackwardSequence); tanh' and relu' are read from h, so the preactivation is not needed again.
+        var dPreAll = layer.GatesAll!;
         var dPreSteps = layer.GateSteps!;
         var weightHh = layer.WeightHh.Value;
-        biases[k].GradientSummed = false;
-        for (int t = steps - 1; t >= 0; t--)
+        var bias = biases[k];
+        bias.GradientSummed = Ops.TryRnnRecurrenceBackward(layer.HiddenAll!, dH, dPreAll, bias.Gradient(dH.Device, HiddenSize), weightHh, activation, steps, batch);
+        if (!bias.GradientSummed)
         {
-            if (t < steps - 1)
+            for (int t = steps - 1; t >= 0; t--)
             {
-                // dh_t += d(pre_{t+1})·W_hh: the recurrent contribution.
-                Ops.Gemm(dPreSteps[t + 1], false, weightHh, false, dHSteps[t], 1f, 1f);
-            }
+                if (t < steps - 1)
+                {
+                    // dh_t += d(pre_{t+1})·W_hh: the recurrent contribution.
+                    Ops.Gemm(dPreSteps[t + 1], false, weightHh, false, dHSteps[t], 1f, 1f);
+                }
 
-            Ops.ActivationBackward(activation, dPreSteps[t], layer.HiddenSteps![t], dHSteps[t], dPreSteps[t]);
+                Ops.ActivationBackward(activation, dPreSteps[t], layer.HiddenSteps![t], dHSteps[t], dPreSteps[t]);
+            }
         }
 
         // The input and the recurrent projections share the preactivations, so they share their gradient.
-        return (layer.GatesAll!, layer.GatesAll!);
+        return (dPreAll, dPreAll);
     }
 
     // Both biases get the same gradient: the [H] column sum of d(pre), added to each.

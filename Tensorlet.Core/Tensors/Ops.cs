@@ -315,6 +315,68 @@ public static class Ops
     }
 
     /// <summary>
+    /// The recurrent half of an Elman RNN layer over all steps, where the device has it fused (see
+    /// <see cref="Backends.IKernelBackend.TryRnnRecurrenceForward"/>); false, with nothing done, where the caller runs
+    /// the steps itself through <see cref="Gemm"/> and <see cref="ActivationForward"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="activation"/> is neither tanh nor relu, or a shape does not match.</exception>
+    internal static bool TryRnnRecurrenceForward(Tensor pre, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, Activation activation, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryRnnRecurrenceForward), pre, hidden, h0, weightHh);
+        CheckRecurrenceShapes(nameof(TryRnnRecurrenceForward), 1, [pre], weightHh, steps, batch, [hidden], [h0]);
+        CheckRnnActivation(nameof(TryRnnRecurrenceForward), activation);
+        return device.Backend.TryRnnRecurrenceForward(pre, hidden, h0, hasInitialHidden, weightHh, activation, steps, batch);
+    }
+
+    /// <summary>
+    /// The backward of <see cref="TryRnnRecurrenceForward"/>, writing d(pre) and its column sums <paramref name="dBias"/>
+    /// [1, H]; false, with nothing done, where the caller runs the steps itself.
+    /// </summary>
+    internal static bool TryRnnRecurrenceBackward(Tensor hidden, Tensor dH, Tensor dPre, Tensor dBias, Tensor weightHh, Activation activation, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryRnnRecurrenceBackward), hidden, dH, dPre, dBias, weightHh);
+        CheckRecurrenceShapes(nameof(TryRnnRecurrenceBackward), 1, [dPre], weightHh, steps, batch, [hidden, dH], []);
+        CheckBiasGradients(nameof(TryRnnRecurrenceBackward), dPre.Columns, dBias);
+        CheckRnnActivation(nameof(TryRnnRecurrenceBackward), activation);
+        return device.Backend.TryRnnRecurrenceBackward(hidden, dH, dPre, dBias, weightHh, activation, steps, batch);
+    }
+
+    /// <summary>
+    /// Two stacked RNN layers' forward recurrences scheduled together where the device does that (see
+    /// <see cref="Backends.IKernelBackend.TryRnnWavefrontForward"/>); false, with nothing done, where the caller runs the
+    /// layers one after the other.
+    /// </summary>
+    internal static bool TryRnnWavefrontForward(in RnnLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in RnnLayerTensors upper, Activation activation, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryRnnWavefrontForward), lower.Pre, lower.Hidden, lower.H0, lower.WeightHh, upperInput, weightIh, bias, upper.Pre, upper.Hidden, upper.H0, upper.WeightHh);
+        CheckRecurrenceShapes(nameof(TryRnnWavefrontForward), 1, [lower.Pre, upper.Pre], lower.WeightHh, steps, batch, [lower.Hidden, upper.Hidden, upperInput], [lower.H0, upper.H0]);
+        CheckSameShape(nameof(TryRnnWavefrontForward), lower.WeightHh, [upper.WeightHh, weightIh]);
+        if (bias.Length != lower.Pre.Columns || !(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentException($"{nameof(TryRnnWavefrontForward)}: bias {bias.ShapeText} must hold {lower.Pre.Columns} values and dropout {dropout} be in [0, 1).");
+        }
+
+        CheckRnnActivation(nameof(TryRnnWavefrontForward), activation);
+        return device.Backend.TryRnnWavefrontForward(lower, upperInput, dropout, dropoutSeed, dropoutStream, weightIh, bias, upper, activation, steps, batch);
+    }
+
+    /// <summary>The backward of <see cref="TryRnnWavefrontForward"/>; false, with nothing done, where the caller runs the layers one after the other.</summary>
+    internal static bool TryRnnWavefrontBackward(in RnnLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in RnnLayerGradientTensors lower, Activation activation, int steps, int batch)
+    {
+        var device = SameDevice(nameof(TryRnnWavefrontBackward), upper.Hidden, upper.DH, upper.DPre, upper.DBias, upper.WeightHh, weightIh, lower.Hidden, lower.DH, lower.DPre, lower.DBias, lower.WeightHh);
+        CheckRecurrenceShapes(nameof(TryRnnWavefrontBackward), 1, [upper.DPre, lower.DPre], upper.WeightHh, steps, batch, [upper.Hidden, upper.DH, lower.Hidden, lower.DH], []);
+        CheckSameShape(nameof(TryRnnWavefrontBackward), upper.WeightHh, [lower.WeightHh, weightIh]);
+        if (!(dropout >= 0f && dropout < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), string.Create(CultureInfo.InvariantCulture, $"Dropout probability must be in [0, 1); got {dropout}."));
+        }
+
+        CheckBiasGradients(nameof(TryRnnWavefrontBackward), upper.DPre.Columns, upper.DBias, lower.DBias);
+        CheckRnnActivation(nameof(TryRnnWavefrontBackward), activation);
+        return device.Backend.TryRnnWavefrontBackward(upper, weightIh, dropout, dropoutSeed, dropoutStream, lower, activation, steps, batch);
+    }
+
+    /// <summary>
     /// Fused softmax and cross-entropy: per-row losses in nats, and dLogits = (softmax − onehot)·gradScale.
     /// Use gradScale = 1/N for nn.CrossEntropyLoss's mean. dLogits may be logits.
     /// </summary>
@@ -1224,6 +1286,15 @@ public static class Ops
 
     // params ReadOnlySpan: the checks run on every kernel call, so they must not allocate.
     // Each bias gradient of a fused recurrence holds one value per gate column.
+    /// <summary>The RNN's cell is nn.RNN's: tanh or relu.</summary>
+    private static void CheckRnnActivation(string op, Activation activation)
+    {
+        if (activation is not (Activation.Tanh or Activation.Relu))
+        {
+            throw new ArgumentException($"{op}: the RNN's activation must be Tanh or Relu; got {activation}.", nameof(activation));
+        }
+    }
+
     private static void CheckBiasGradients(string op, int columns, params ReadOnlySpan<Tensor> biasGradients)
     {
         foreach (var t in biasGradients)

@@ -1,6 +1,10 @@
 namespace Tensorlet.Kernels.Cpu;
 
-/// <summary>The CPU activation kernels, forward and backward: one operator struct each, from ActivationOperators.cs.</summary>
+/// <summary>
+/// The CPU activation kernels, forward and backward: one operator struct each, from ActivationOperators.cs. With one
+/// thread they run on the calling thread, so a kernel that runs its own threads (the RNN's fused recurrence,
+/// <see cref="CpuRnnRecurrence"/>) applies them to its share of the elements with the very same code.
+/// </summary>
 internal static class CpuActivation
 {
     /// <summary>y = f(x); y may be x. At most <paramref name="width"/> wide.</summary>

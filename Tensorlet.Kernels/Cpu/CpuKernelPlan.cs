@@ -23,7 +23,7 @@ namespace Tensorlet.Kernels.Cpu;
 internal sealed record CpuKernelPlan(CpuVectorWidth Width, GemmGeometry Gemm, CpuCaches Caches, string Reason)
 {
     /// <summary>
-    /// How stacked LSTM and GRU layers' recurrences run on two threads or more: <see cref="CpuRecurrenceSchedule.Wavefront"/>
+    /// How stacked LSTM, GRU and RNN layers' recurrences run on two threads or more: <see cref="CpuRecurrenceSchedule.Wavefront"/>
     /// unless <see cref="RecurrenceVariable"/> or a plan says otherwise (both schedules give the same floats). The wavefront
     /// is the default because, alternated with the split schedule, it was as fast or faster in every pair and spent less CPU
     /// time per batch: the split schedule's barrier after every step makes it wait whenever either thread is held up

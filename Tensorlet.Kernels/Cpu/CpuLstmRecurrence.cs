@@ -122,8 +122,8 @@ internal static unsafe class CpuLstmRecurrence
     /// <summary>
     /// c[B, gateCount·H] += hPrev[B, H]·W_hhᵀ for the columns of units [j0, j1) in each of the gateCount gate blocks, from
     /// those slivers of the packed W_hhᵀ (packed gate by gate, <see cref="CheckPacked"/>); the calling member packs hPrev
-    /// into <paramref name="packedA"/> for itself (B·H floats, cheap beside the product). Shared by the LSTM's and the
-    /// GRU's forward gangs.
+    /// into <paramref name="packedA"/> for itself (B·H floats, cheap beside the product). Shared by the LSTM's, the GRU's
+    /// and the RNN's forward gangs.
     /// </summary>
     internal static void AddRecurrentProduct(PackedMatrix weightHhT, float* hPrev, float* c, float* packedA, int batch, int hiddenSize, int gateCount, int j0, int j1)
     {
@@ -145,7 +145,7 @@ internal static unsafe class CpuLstmRecurrence
 
     /// <summary>
     /// A member's scratch for <see cref="AddRecurrentProduct"/>'s packed h_{t−1}: B rounded up to MR rows, times K = H
-    /// (GemmJob.SharedALength). Shared by the LSTM's and the GRU's forward gangs.
+    /// (GemmJob.SharedALength). Shared by the LSTM's, the GRU's and the RNN's forward gangs.
     /// </summary>
     internal static CpuScratch.Rental RentPackedHidden(PackedMatrix weightHhT, int batch, int hiddenSize)
     {

@@ -1,7 +1,7 @@
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
-/// How the CPU runs the recurrences of stacked LSTM and GRU layers (<see cref="CpuKernelPlan.Recurrence"/>).
+/// How the CPU runs the recurrences of stacked LSTM, GRU and RNN layers (<see cref="CpuKernelPlan.Recurrence"/>).
 /// </summary>
 internal enum CpuRecurrenceSchedule
 {

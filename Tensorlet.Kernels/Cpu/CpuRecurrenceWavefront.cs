@@ -2,7 +2,7 @@ namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
 /// The wavefront over two stacked recurrent layers (<see cref="CpuRecurrenceSchedule.Wavefront"/>), for any cell whose
-/// layers take their input through one projection x·W_ihᵀ + bias (the LSTM's gates, the GRU's gi), run by
+/// layers take their input through one projection x·W_ihᵀ + bias (the LSTM's gates, the GRU's gi, the RNN's preactivations), run by
 /// <see cref="CpuWavefront"/>. Forward, a group of threads (one thread on two or three cores, half of them on more; see
 /// <see cref="ChainMembers"/>) runs the lower layer's steps chunk by chunk, splitting each step's hidden units as the
 /// split schedule's gang does, and applies the dropout between the layers to the chunk; the upper layer's input

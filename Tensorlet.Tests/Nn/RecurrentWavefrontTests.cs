@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Tensorlet.Backends;
+using Tensorlet.Kernels;
 using Tensorlet.Kernels.Cpu;
 using Tensorlet.Nn;
 
@@ -7,7 +8,7 @@ namespace Tensorlet.Tests.Nn;
 
 /// <summary>
 /// The cpu's wavefront schedule (two stacked layers at once, <see cref="CpuRecurrenceWavefront"/>) gives exactly the
-/// floats of the split schedule (one layer after the other), for the LSTM and the GRU, whose correctness the float64 references, finite differences and
+/// floats of the split schedule (one layer after the other), for the LSTM, the GRU and the RNN (tanh and relu), whose correctness the float64 references, finite differences and
 /// PyTorch fixtures establish: the output, the final state, every parameter gradient and the input gradient, over
 /// awkward sizes (a last chunk shorter than the others, one hidden sliver, batch 1), 1 to 4 layers, dropout, an initial
 /// state, a carried state and more threads than layers need.
@@ -17,7 +18,7 @@ public sealed class RecurrentWavefrontTests
     private static IEnumerable<TestCaseData> Cases()
     {
         int nr = GemmGeometry.Machine.Nr;
-        foreach (var cell in new[] { "lstm", "gru" })
+        foreach (var cell in new[] { "lstm", "gru", "rnn-tanh", "rnn-relu" })
         {
             //                       layers, H, steps, batch, dropout, dense input, state, threads
             yield return Case(cell, 2, nr, 5, 3, 0f, false, State.None, 2);
@@ -73,6 +74,33 @@ public sealed class RecurrentWavefrontTests
         }
     }
 
+    [TestCase(Activation.Tanh)]
+    [TestCase(Activation.Relu)]
+    public void TheRnnKernelEqualsTwoLayersRunOneAfterTheOtherForAnyChunkAndThreadCount(Activation activation)
+    {
+        int nr = GemmGeometry.Machine.Nr, steps = 7, batch = 3;
+        foreach (int hidden in new[] { 2 * nr, nr + 3 })
+        {
+            var rng = new Random(7);
+            float[] Uniform(int n, float scale) => [.. Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2) - 1) * scale)];
+            float[] pre = Uniform(steps * batch * hidden, 1), weightHh0 = Uniform(hidden * hidden, 0.3f), weightHh1 = Uniform(hidden * hidden, 0.3f);
+            float[] weightIh1 = Uniform(hidden * hidden, 0.3f), bias = Uniform(hidden, 0.5f), h0 = Uniform(2 * batch * hidden, 1), dTop = Uniform(steps * batch * hidden, 1);
+            var layers = new RnnTwoLayers(pre, weightHh0, weightIh1, bias, weightHh1, h0, dTop, steps, batch, hidden, activation);
+            var expected = layers.Run(chunkSteps: -1, threads: 2);
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                foreach (int chunk in new[] { 1, 2, 3, steps, 0 })
+                {
+                    var actual = layers.Run(chunk, threads);
+                    for (int i = 0; i < expected.Length; i++)
+                    {
+                        Assert.That(actual[i], Is.EqualTo(expected[i]), $"H = {hidden}: output {i}, chunks of {chunk} steps, {threads} threads");
+                    }
+                }
+            }
+        }
+    }
+
     private static void TwoLayersEqualForAnyChunkAndThreadCount(int hidden, int steps, int batch)
     {
         var rng = new Random(7);
@@ -99,7 +127,7 @@ public sealed class RecurrentWavefrontTests
             .SetArgDisplayNames(cell, $"L={layers}", $"H={hidden}", $"T={steps}", $"B={batch}", $"p={dropout}", dense ? "dense" : "ids", state.ToString(), $"threads={threads}");
 
     /// <summary>
-    /// Two batches through an LSTM, forward and backward, on a cpu device with <paramref name="schedule"/>; every result of
+    /// Two batches through the cell's module, forward and backward, on a cpu device with <paramref name="schedule"/>; every result of
     /// the second batch (after the first, so a carried state is carried).
     /// </summary>
     private static (Dictionary<string, float[]> Results, int WavefrontCalls) Run(
@@ -110,17 +138,20 @@ public sealed class RecurrentWavefrontTests
         var counter = new WavefrontCounter(device);
         Lstm? lstm = cell == "lstm" ? new Lstm(input, hidden, layers, dropout) { CarryState = state == State.Carried } : null;
         Gru? gru = cell == "gru" ? new Gru(input, hidden, layers, dropout) { CarryState = state == State.Carried } : null;
-        using Module module = (Module?)lstm ?? gru!;
+        var nonlinearity = cell == "rnn-relu" ? RnnNonlinearity.Relu : RnnNonlinearity.Tanh;
+        Rnn? rnn = cell.StartsWith("rnn", StringComparison.Ordinal) ? new Rnn(input, hidden, layers, nonlinearity, dropout) { CarryState = state == State.Carried } : null;
+        using Module module = (Module?)lstm ?? (Module?)gru ?? rnn!;
         module.Build(device, seed: 3);
         module.Train();
         var rng = new Random(5);
         using var lstmState = lstm?.CreateState(device, batch);
         using var gruState = gru?.CreateState(device, batch);
+        using var rnnState = rnn?.CreateState(device, batch);
         if (state == State.Initial)
         {
             for (int k = 0; k < layers; k++)
             {
-                (lstmState?.Hidden[k] ?? gruState!.Hidden[k]).CopyFrom([.. Enumerable.Range(0, batch * hidden).Select(_ => rng.NextSingle() - 0.5f)]);
+                (lstmState?.Hidden[k] ?? gruState?.Hidden[k] ?? rnnState!.Hidden[k]).CopyFrom([.. Enumerable.Range(0, batch * hidden).Select(_ => rng.NextSingle() - 0.5f)]);
                 lstmState?.Cell[k].CopyFrom([.. Enumerable.Range(0, batch * hidden).Select(_ => rng.NextSingle() - 0.5f)]);
             }
 
@@ -128,9 +159,13 @@ public sealed class RecurrentWavefrontTests
             {
                 lstm.InitialState = lstmState;
             }
+            else if (gru is not null)
+            {
+                gru.InitialState = gruState;
+            }
             else
             {
-                gru!.InitialState = gruState;
+                rnn!.InitialState = rnnState;
             }
         }
 
@@ -157,7 +192,7 @@ public sealed class RecurrentWavefrontTests
 
         for (int k = 0; k < layers; k++)
         {
-            results[$"final h{k}"] = (lstm?.FinalState!.Hidden[k] ?? gru!.FinalState!.Hidden[k]).ToArray();
+            results[$"final h{k}"] = (lstm?.FinalState!.Hidden[k] ?? gru?.FinalState!.Hidden[k] ?? rnn!.FinalState!.Hidden[k]).ToArray();
             if (lstm is not null)
             {
                 results[$"final c{k}"] = lstm.FinalState!.Cell[k].ToArray();
@@ -218,6 +253,57 @@ public sealed class RecurrentWavefrontTests
         }
 
         return [hidden0, cells0, hidden1, cells1, dPre1, dH0, dPre0, dc0, dc1, dBias1, dBias0];
+    }
+
+    /// <summary>
+    /// Two RNN layers forward then backward through <see cref="CpuRnnWavefront"/> in chunks of chunkSteps (or, for −1,
+    /// through <see cref="CpuRnnRecurrence"/> per layer with the whole-sequence GEMMs between them); every buffer written:
+    /// h and pre of both layers, then d(pre) of both, the lower layer's dH and both dBias.
+    /// </summary>
+    private sealed unsafe class RnnTwoLayers(
+        float[] pre, float[] weightHh0, float[] weightIh1, float[] bias, float[] weightHh1, float[] h0, float[] dTop, int steps, int batch, int hidden, Activation activation)
+    {
+        public float[][] Run(int chunkSteps, int threads)
+        {
+            int rows = steps * batch;
+            var width = CpuKernelPlan.Machine.Width;
+            using var hh0T = CpuGemm.PackB(true, hidden, hidden, weightHh0);
+            using var hh1T = CpuGemm.PackB(true, hidden, hidden, weightHh1);
+            using var ih1T = CpuGemm.PackB(true, hidden, hidden, weightIh1);
+            using var hh0 = CpuGemm.PackB(false, hidden, hidden, weightHh0);
+            using var hh1 = CpuGemm.PackB(false, hidden, hidden, weightHh1);
+            using var ih1 = CpuGemm.PackB(false, hidden, hidden, weightIh1);
+            float[] pre0 = (float[])pre.Clone(), pre1 = new float[rows * hidden], hidden0 = new float[rows * hidden], hidden1 = new float[rows * hidden];
+            float[] dH1 = (float[])dTop.Clone(), dH0 = new float[rows * hidden], dBias1 = new float[hidden], dBias0 = new float[hidden];
+            float[] forward0 = [], forward1 = [];
+            fixed (float* p0 = pre0, p1 = pre1, hd0 = hidden0, hd1 = hidden1, hInit = h0, b = bias, dh1 = dH1, dh0 = dH0, db1 = dBias1, db0 = dBias0)
+            {
+                float* hInit1 = hInit + (batch * hidden);
+                if (chunkSteps < 0)
+                {
+                    CpuRnnRecurrence.Forward(p0, hd0, hInit, true, hh0T, steps, batch, hidden, activation, threads, width);
+                    CpuGemm.Gemm(false, true, rows, hidden, hidden, 1f, hidden0, weightIh1, 0f, pre1, threads);
+                    CpuBias.AddBias(pre1, bias, threads, width);
+                    CpuRnnRecurrence.Forward(p1, hd1, hInit1, true, hh1T, steps, batch, hidden, activation, threads, width);
+                    (forward0, forward1) = ((float[])pre0.Clone(), (float[])pre1.Clone());
+                    CpuRnnRecurrence.Backward(hd1, dh1, p1, db1, hh1, steps, batch, hidden, activation, threads, width);
+                    CpuGemm.Gemm(false, false, rows, hidden, hidden, 1f, pre1, weightIh1, 0f, dH0, threads);
+                    CpuRnnRecurrence.Backward(hd0, dh0, p0, db0, hh0, steps, batch, hidden, activation, threads, width);
+                }
+                else
+                {
+                    CpuRnnWavefront.Forward(
+                        new RnnLayerPointers(p0, hd0, hInit, true, hh0T), hd0, 0f, 0, 0, ih1T, b,
+                        new RnnLayerPointers(p1, hd1, hInit1, true, hh1T), steps, batch, hidden, activation, threads, width, chunkSteps);
+                    (forward0, forward1) = ((float[])pre0.Clone(), (float[])pre1.Clone());
+                    CpuRnnWavefront.Backward(
+                        new RnnLayerGradientPointers(hd1, dh1, p1, db1, hh1), ih1, 0f, 0, 0,
+                        new RnnLayerGradientPointers(hd0, dh0, p0, db0, hh0), steps, batch, hidden, activation, threads, width, chunkSteps);
+                }
+            }
+
+            return [hidden0, forward0, hidden1, forward1, pre1, dH0, pre0, dH1, dBias1, dBias0];
+        }
     }
 
     /// <summary>Counts the wavefront kernels a device runs.</summary>

@@ -1,3 +1,4 @@
+using Tensorlet.Kernels;
 using Tensorlet.Kernels.Cpu;
 
 namespace Tensorlet.Backends.Cpu;
@@ -164,6 +165,86 @@ internal sealed partial class CpuBackend
                 upperIh, dropout, dropoutSeed, dropoutStream,
                 new GruLayerGradientPointers(g0, gh0, hd0, hInit0, dh0, carry0, dgi0, dgh0, bi0, bh0, lowerHh),
                 steps, batch, h, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The whole recurrence of an RNN layer through <see cref="CpuRnnRecurrence"/>, for any H as the LSTM's; always true.
+    /// Bit-identical to the step-by-step path.
+    /// </summary>
+    public unsafe bool TryRnnRecurrenceForward(Tensor pre, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, Activation activation, int steps, int batch)
+    {
+        int h = hidden.Columns;
+        var packed = packedOperands.Keep(weightHh, transposeB: true, k: h, n: h, Threads, Plan.Gemm);
+        fixed (float* pPre = pre.Span, pHidden = hidden.Span, pH0 = h0.Span)
+        {
+            CpuRnnRecurrence.Forward(pPre, pHidden, pH0, hasInitialHidden, packed, steps, batch, h, activation, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    /// <summary>The backward of <see cref="TryRnnRecurrenceForward"/>; always true.</summary>
+    public unsafe bool TryRnnRecurrenceBackward(Tensor hidden, Tensor dH, Tensor dPre, Tensor dBias, Tensor weightHh, Activation activation, int steps, int batch)
+    {
+        int h = hidden.Columns;
+        var packed = packedOperands.Keep(weightHh, transposeB: false, k: h, n: h, Threads, Plan.Gemm);
+        fixed (float* pHidden = hidden.Span, pDh = dH.Span, pDPre = dPre.Span, pBias = dBias.Span)
+        {
+            CpuRnnRecurrence.Backward(pHidden, pDh, pDPre, pBias, packed, steps, batch, h, activation, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    /// <summary>Two stacked RNN layers through <see cref="CpuRnnWavefront"/>, under <see cref="TryLstmWavefrontForward"/>'s condition.</summary>
+    public unsafe bool TryRnnWavefrontForward(in RnnLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in RnnLayerTensors upper, Activation activation, int steps, int batch)
+    {
+        int h = lower.Hidden.Columns;
+        if (!RunsWavefront())
+        {
+            return false;
+        }
+
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: h, Threads, Plan.Gemm);
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: h, Threads, Plan.Gemm);
+        var upperIh = packedOperands.Keep(weightIh, transposeB: true, k: h, n: h, Threads, Plan.Gemm);
+        fixed (float* p0 = lower.Pre.Span, h0 = lower.Hidden.Span, hInit0 = lower.H0.Span)
+        fixed (float* p1 = upper.Pre.Span, h1 = upper.Hidden.Span, hInit1 = upper.H0.Span)
+        fixed (float* input = upperInput.Span, b = bias.ReadSpan)
+        {
+            CpuRnnWavefront.Forward(
+                new RnnLayerPointers(p0, h0, hInit0, lower.HasInitialHidden, lowerHh),
+                input, dropout, dropoutSeed, dropoutStream, upperIh, b,
+                new RnnLayerPointers(p1, h1, hInit1, upper.HasInitialHidden, upperHh),
+                steps, batch, h, activation, Threads, Plan.Width);
+        }
+
+        return true;
+    }
+
+    /// <summary>The backward of <see cref="TryRnnWavefrontForward"/>, under the same condition.</summary>
+    public unsafe bool TryRnnWavefrontBackward(in RnnLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in RnnLayerGradientTensors lower, Activation activation, int steps, int batch)
+    {
+        int h = lower.Hidden.Columns;
+        if (!RunsWavefront())
+        {
+            return false;
+        }
+
+        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: false, k: h, n: h, Threads, Plan.Gemm);
+        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: false, k: h, n: h, Threads, Plan.Gemm);
+        var upperIh = packedOperands.Keep(weightIh, transposeB: false, k: h, n: h, Threads, Plan.Gemm);
+        fixed (float* hd1 = upper.Hidden.Span, dh1 = upper.DH.Span, dp1 = upper.DPre.Span, db1 = upper.DBias.Span)
+        fixed (float* hd0 = lower.Hidden.Span, dh0 = lower.DH.Span, dp0 = lower.DPre.Span, db0 = lower.DBias.Span)
+        {
+            CpuRnnWavefront.Backward(
+                new RnnLayerGradientPointers(hd1, dh1, dp1, db1, upperHh),
+                upperIh, dropout, dropoutSeed, dropoutStream,
+                new RnnLayerGradientPointers(hd0, dh0, dp0, db0, lowerHh),
+                steps, batch, h, activation, Threads, Plan.Width);
         }
 
         return true;

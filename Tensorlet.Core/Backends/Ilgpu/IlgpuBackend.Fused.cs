@@ -1,4 +1,5 @@
 using ILGPU;
+using Tensorlet.Kernels;
 using Tensorlet.Kernels.Ilgpu;
 
 namespace Tensorlet.Backends.Ilgpu;
@@ -160,5 +161,21 @@ internal sealed partial class IlgpuBackend
 
     /// <summary>Always false, as <see cref="TryGruWavefrontForward"/>.</summary>
     public bool TryGruWavefrontBackward(in GruLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in GruLayerGradientTensors lower, int steps, int batch)
+        => false;
+
+    /// <summary>Always false: the RNN runs its steps through Gemm and the activation kernels on ILGPU.</summary>
+    public bool TryRnnRecurrenceForward(Tensor pre, Tensor hidden, Tensor h0, bool hasInitialHidden, Tensor weightHh, Activation activation, int steps, int batch)
+        => false;
+
+    /// <summary>Always false, as <see cref="TryRnnRecurrenceForward"/>.</summary>
+    public bool TryRnnRecurrenceBackward(Tensor hidden, Tensor dH, Tensor dPre, Tensor dBias, Tensor weightHh, Activation activation, int steps, int batch)
+        => false;
+
+    /// <summary>Always false: the layers run one after the other on ILGPU.</summary>
+    public bool TryRnnWavefrontForward(in RnnLayerTensors lower, Tensor upperInput, float dropout, ulong dropoutSeed, ulong dropoutStream, Tensor weightIh, Tensor bias, in RnnLayerTensors upper, Activation activation, int steps, int batch)
+        => false;
+
+    /// <summary>Always false, as <see cref="TryRnnWavefrontForward"/>.</summary>
+    public bool TryRnnWavefrontBackward(in RnnLayerGradientTensors upper, Tensor weightIh, float dropout, ulong dropoutSeed, ulong dropoutStream, in RnnLayerGradientTensors lower, Activation activation, int steps, int batch)
         => false;
 }
