@@ -214,7 +214,13 @@ public sealed class Conv1d : Module
     }
 
     /// <summary>Accumulates dweight += dyᵀ·columns and dbias += Σ dy (group by group, or by the depthwise kernel), and returns dx [N, C_in, L].</summary>
-    public override Tensor Backward(Tensor outputGradient)
+    public override Tensor Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true)!;
+
+    /// <summary>
+    /// As <see cref="Backward(Tensor)"/>; with <paramref name="computeInputGradient"/> false, dx is not computed (neither
+    /// the dy·W GEMM and the fold, nor the depthwise input kernel, nor the padding mode's scatter) and null is returned.
+    /// </summary>
+    public override Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
     {
         CheckOutputGradient(outputGradient);
         var x = savedInput!;
@@ -223,11 +229,15 @@ public sealed class Conv1d : Module
         int n = y.Shape[0], outLength = y.Shape[2], sourceLength = x.Shape[2] + (modePadding is null ? 0 : PaddingLeft + PaddingRight);
         if (Direct)
         {
-            return BackwardDepthwise(gradientShaped.Reshaped(outputGradient, n, OutChannels, outLength), device, n, sourceLength);
+            return BackwardDepthwise(gradientShaped.Reshaped(outputGradient, n, OutChannels, outLength), device, n, sourceLength, computeInputGradient);
         }
 
         int groupIn = InChannels / Groups;
-        var dColumns = unfolded.ColumnsGradient(outputGradient, Weight, Bias, n, outLength);
+        if (unfolded.ColumnsGradient(outputGradient, Weight, Bias, n, outLength, computeInputGradient) is not { } dColumns)
+        {
+            return null;
+        }
+
         var folded = unfolded.InputGradient(device, n, groupIn * sourceLength);
         var (left, right) = UnfoldPadding;
         Ops.Fold1d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, sourceLength), KernelSize, Stride, left, right, Dilation);
@@ -279,10 +289,15 @@ public sealed class Conv1d : Module
         return LastOutput = y;
     }
 
-    private Tensor BackwardDepthwise(Tensor dy, Device device, int n, int sourceLength)
+    private Tensor? BackwardDepthwise(Tensor dy, Device device, int n, int sourceLength, bool computeInputGradient)
     {
         var (left, right) = UnfoldPadding;
         Ops.DepthwiseConv1dBackwardWeight(savedSource!, dy, Weight.Gradient, Bias?.Gradient, Stride, left, right, Dilation);
+        if (!computeInputGradient)
+        {
+            return null;
+        }
+
         var dx = inputGradientShaped.Reshaped(inputGradient.Get(device, n, InChannels * sourceLength), n, InChannels, sourceLength);
         if (ReferenceEquals(dx.Storage, dy.Storage))
         {

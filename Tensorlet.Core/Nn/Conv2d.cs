@@ -174,13 +174,20 @@ public sealed class Conv2d : Module
     }
 
     /// <summary>Accumulates dweight += dyᵀ·columns and dbias += Σ dy group by group, and returns dx [N, C_in, H, W].</summary>
-    public override Tensor Backward(Tensor outputGradient)
+    public override Tensor Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true)!;
+
+    /// <summary>As <see cref="Backward(Tensor)"/>; with <paramref name="computeInputGradient"/> false, dx is not computed (neither the dy·W GEMM nor the fold) and null is returned.</summary>
+    public override Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
     {
         CheckOutputGradient(outputGradient);
         var x = savedInput!;
         var y = LastOutput!;
         int n = y.Shape[0], height = x.Shape[2], width = x.Shape[3], groupIn = InChannels / Groups;
-        var dColumns = unfolded.ColumnsGradient(outputGradient, Weight, Bias, n, y.Shape[2] * y.Shape[3]);
+        if (unfolded.ColumnsGradient(outputGradient, Weight, Bias, n, y.Shape[2] * y.Shape[3], computeInputGradient) is not { } dColumns)
+        {
+            return null;
+        }
+
         var folded = unfolded.InputGradient(x.Device, n, groupIn * height * width);
         Ops.Fold2d(dColumns, foldedGradient.Reshaped(folded, Groups * n, groupIn, height, width), window);
         return inputGradientShaped.Reshaped(unfolded.InputGradientToBatchFirst(folded, n), n, InChannels, height, width);

@@ -103,7 +103,7 @@ public sealed class Linear : Module
     public override Tensor? Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true);
 
     /// <summary>As <see cref="Backward(Tensor)"/>; with <paramref name="computeInputGradient"/> false, dx is not computed (one GEMM less) and null is returned.</summary>
-    internal Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
+    public override Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
     {
         CheckOutputGradient(outputGradient);
         int rows = ShapeView.RowsByLast(outputGradient);

@@ -7,10 +7,10 @@ namespace Tensorlet.Nn;
 /// There is no autograd tape. Forward keeps what Backward needs (its input, or its output) and returns its result
 /// in a buffer the module owns and reuses, valid until the module's next Forward. Backward takes dL/d(output),
 /// accumulates dL/d(parameter) into every parameter's gradient, and returns dL/d(input) in a buffer the module owns,
-/// or null when the input has no gradient (token indices). Backward may use the gradient it is given as scratch. The
-/// library's modules refuse an input, or a gradient, on another device than theirs before anything of theirs changes.
-/// Containers such as <see cref="Sequential"/> chain these calls, so a model made of library modules needs no
-/// backward pass written by hand.
+/// or null when the input has no gradient (token indices) or the caller needs none (<see cref="Backward(Tensor, bool)"/>).
+/// Backward may use the gradient it is given as scratch. The library's modules refuse an input, or a gradient, on
+/// another device than theirs before anything of theirs changes. Containers such as <see cref="Sequential"/> chain
+/// these calls, so a model made of library modules needs no backward pass written by hand.
 /// </para>
 /// <para>
 /// Parameters are created when the root module is built (<see cref="Build"/>): every parameter of the tree goes,
@@ -203,6 +203,20 @@ public abstract class Module : IDisposable
     /// output's shape, or its elements as a matrix by the last dimension; the library's modules refuse any other.
     /// </summary>
     public abstract Tensor? Backward(Tensor outputGradient);
+
+    /// <summary>
+    /// As <see cref="Backward(Tensor)"/>, but with <paramref name="computeInputGradient"/> false the module may skip
+    /// dL/d(input), as PyTorch does for an input that does not require grad, and then returns null: for the first module
+    /// of a model on data (images, features), whose input gradient nobody reads. The parameter gradients it accumulates
+    /// are the same either way. With true it is <see cref="Backward(Tensor)"/>. A module that does not override it (one
+    /// of your own, say) computes dL/d(input) anyway and returns it; <see cref="Linear"/>, <see cref="Conv1d"/>,
+    /// <see cref="Conv2d"/>, <see cref="Lstm"/>, <see cref="Gru"/> and <see cref="Rnn"/> skip its kernels, and
+    /// <see cref="Sequential"/> passes the flag to its first child.
+    /// </summary>
+    /// <param name="outputGradient">dL/d(output) of the last Forward, as <see cref="Backward(Tensor)"/> takes it.</param>
+    /// <param name="computeInputGradient">Whether dL/d(input) is wanted; false lets the module skip it.</param>
+    /// <returns>dL/d(input), owned by the module, or null when it was skipped or the input was token indices.</returns>
+    public virtual Tensor? Backward(Tensor outputGradient, bool computeInputGradient) => Backward(outputGradient);
 
     /// <summary>The last Forward's result, which <see cref="CheckOutputGradient"/> holds a gradient against; null before the first Forward.</summary>
     private protected Tensor? LastOutput { get; set; }

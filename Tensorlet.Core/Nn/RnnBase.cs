@@ -258,7 +258,11 @@ public abstract class RnnBase : Module
     /// saved, so it runs once per Forward, as PyTorch's backward frees the graph.
     /// </summary>
     /// <exception cref="InvalidOperationException">No Forward ran, or Backward already ran for the last Forward.</exception>
-    public override Tensor? Backward(Tensor outputGradient)
+    public override Tensor? Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true);
+
+    /// <summary>As <see cref="Backward(Tensor)"/>; with <paramref name="computeInputGradient"/> false, layer 0's input-gradient GEMM (both directions' when bidirectional) is not run and null is returned.</summary>
+    /// <exception cref="InvalidOperationException">No Forward ran, or Backward already ran for the last Forward.</exception>
+    public override Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
     {
         CheckOutputGradient(outputGradient);
         var dy = outputGradient.Rank == 2 ? outputGradient : gradientMatrix.Matrix(outputGradient, steps * batch, OutputSize);
@@ -267,7 +271,7 @@ public abstract class RnnBase : Module
             dy = batchFirstRows.OutputGradientToTimeMajor(dy);
         }
 
-        var dx = BackwardSequence(dy);
+        var dx = BackwardSequence(dy, computeInputGradient);
         if (dx is not null && batchFirstRows is not null)
         {
             dx = batchFirstRows.InputGradientToBatchFirst(dx);
@@ -307,9 +311,9 @@ public abstract class RnnBase : Module
     /// <summary>
     /// Backpropagates through time from dL/d(output) [T·B, H] (which is overwritten as scratch, as are the saved
     /// gates: once per Forward), accumulating every parameter gradient. Returns dL/d(input) [T·B, InputSize] for dense
-    /// input, or null for one-hot input.
+    /// input, or null for one-hot input or when <paramref name="computeInputGradient"/> is false (its GEMM not run).
     /// </summary>
-    internal Tensor? BackwardSequence(Tensor outputGradient)
+    internal Tensor? BackwardSequence(Tensor outputGradient, bool computeInputGradient)
     {
         if (steps == 0)
         {
@@ -333,7 +337,7 @@ public abstract class RnnBase : Module
         savedStateUsed = true;
         if (bidirectionalRows is not null)
         {
-            return BackwardBidirectional(bidirectionalRows, outputGradient);
+            return BackwardBidirectional(bidirectionalRows, outputGradient, computeInputGradient);
         }
 
         Tensor? dH = outputGradient;
@@ -345,7 +349,7 @@ public abstract class RnnBase : Module
             {
                 AddWeightGradients(k, dIn, dRec);
                 AddWeightGradients(k - 1, belowIn, belowRec);
-                dH = InputGradient(k - 1, belowIn, ref inputGradient);
+                dH = InputGradient(k - 1, belowIn, computeInputGradient, ref inputGradient);
                 k--;
                 continue;
             }
@@ -354,7 +358,7 @@ public abstract class RnnBase : Module
             var dHSteps = StepViews.Of(dH, steps, batch, layer.GradientStepCache);
             var (dInputProjection, dRecurrentProjection) = BackwardCells(k, layer, dH, dHSteps, steps, batch);
             AddWeightGradients(k, dInputProjection, dRecurrentProjection);
-            dH = InputGradient(k, dInputProjection, ref inputGradient);
+            dH = InputGradient(k, dInputProjection, computeInputGradient, ref inputGradient);
         }
 
         return inputGradient;
@@ -580,16 +584,16 @@ public abstract class RnnBase : Module
 
     /// <summary>
     /// dL/d(layer k's input) from its d(input projection): the layer below's dH, or null at layer 0, where the module's
-    /// own input gradient (for dense input) goes to <paramref name="inputGradient"/>.
+    /// own input gradient (for dense input, when <paramref name="computeInputGradient"/>) goes to <paramref name="inputGradient"/>.
     /// </summary>
-    private Tensor? InputGradient(int k, Tensor dInputProjection, ref Tensor? inputGradient)
+    private Tensor? InputGradient(int k, Tensor dInputProjection, bool computeInputGradient, ref Tensor? inputGradient)
     {
         var weightIh = layers[k].WeightIh.Value;
         var device = dInputProjection.Device;
         int rows = steps * batch;
         if (k == 0)
         {
-            if (savedIndices is null)
+            if (savedIndices is null && computeInputGradient)
             {
                 inputGradient = inputGradientBuffer.Get(device, rows, InputSize);
                 Ops.Gemm(dInputProjection, false, weightIh, false, inputGradient);
@@ -750,7 +754,7 @@ public abstract class RnnBase : Module
     // The backward of RunBidirectional, layer by layer from the top: the layer's output gradient split into its two
     // directions' dL/dh, each direction's recurrence backward and weight gradients, and dL/d(layer input) the sum of the
     // forward direction's and the reverse direction's with its steps put back in order.
-    private Tensor? BackwardBidirectional(BidirectionalRows rows, Tensor outputGradient)
+    private Tensor? BackwardBidirectional(BidirectionalRows rows, Tensor outputGradient, bool computeInputGradient)
     {
         int count = steps * batch;
         var device = outputGradient.Device;
@@ -771,7 +775,7 @@ public abstract class RnnBase : Module
 
             var forward = layers[2 * k];
             var reverse = layers[(2 * k) + 1];
-            if (forward.Ids is not null)
+            if (forward.Ids is not null || (k == 0 && !computeInputGradient))
             {
                 break;
             }

@@ -65,14 +65,21 @@ public class Sequential : Module
     }
 
     /// <summary>Runs the children's backward passes last to first; returns the first child's input gradient (null for indices).</summary>
-    public override Tensor? Backward(Tensor outputGradient)
+    public override Tensor? Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true);
+
+    /// <summary>
+    /// As <see cref="Backward(Tensor)"/>; <paramref name="computeInputGradient"/> goes to the first child alone (every
+    /// other child's input gradient is the gradient of the child before it), which with false may skip its input
+    /// gradient and return null.
+    /// </summary>
+    public override Tensor? Backward(Tensor outputGradient, bool computeInputGradient)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
         CheckGradientDevice(outputGradient);
         Tensor? gradient = outputGradient;
         for (int i = layers.Length - 1; i >= 0; i--)
         {
-            gradient = layers[i].Backward(gradient!);
+            gradient = layers[i].Backward(gradient!, i > 0 || computeInputGradient);
             if (gradient is null && i > 0)
             {
                 throw new InvalidOperationException($"Child {Children[i].Key} ({layers[i].GetType().Name}) returned no input gradient, but it is not the first module.");

@@ -95,9 +95,10 @@ internal sealed class UnfoldedConvolution(int groups) : IDisposable
 
     /// <summary>
     /// Accumulates dweight += dyᵀ·columns and dbias += Σ dy group by group for dy [N, C_out, ...P] of the last
-    /// <see cref="Multiply"/>, and returns the gradient of its unfolded input, dy·W [G·N·P, C_in/G·K].
+    /// <see cref="Multiply"/>, and returns the gradient of its unfolded input, dy·W [G·N·P, C_in/G·K]; null, with those
+    /// GEMMs not run, when <paramref name="computeInputGradient"/> is false.
     /// </summary>
-    public Tensor ColumnsGradient(Tensor outputGradient, Parameter weight, Parameter? bias, int n, int outPositions)
+    public Tensor? ColumnsGradient(Tensor outputGradient, Parameter weight, Parameter? bias, int n, int outPositions, bool computeInputGradient)
     {
         var device = outputGradient.Device;
         int groupRows = n * outPositions, groupOut = weight.Value.Rows / groups;
@@ -115,6 +116,11 @@ internal sealed class UnfoldedConvolution(int groups) : IDisposable
             {
                 Ops.SumColumns(dyGroups[g], biasGradients[g], accumulate: true);
             }
+        }
+
+        if (!computeInputGradient)
+        {
+            return null;
         }
 
         var dColumns = columnsGradient.Get(device, groups * groupRows, savedColumns!.Columns);
