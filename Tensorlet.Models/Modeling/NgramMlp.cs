@@ -58,7 +58,7 @@ public sealed class NgramMlp : Sequential, ICharModel
     }
 
     /// <inheritdoc/>
-    public void Backward() => Backward(loss.Backward());
+    public void Backward() => Backward(loss.Backward(), computeInputGradient: false);
 
     /// <summary>Logits [N, V] for n-gram ids [N]; owned by the model until the next call.</summary>
     public Tensor Logits(IndexTensor inputs) => Forward(inputs);

@@ -70,7 +70,7 @@ public abstract class RnnCharModel : Sequential, ICharModel
     }
 
     /// <inheritdoc/>
-    public void Backward() => Backward(loss.Backward());
+    public void Backward() => Backward(loss.Backward(), computeInputGradient: false);
 
     /// <summary>
     /// Logits [T·B, V] for time-major inputs, optionally starting from and updating a state of the recurrent module's

@@ -15,8 +15,9 @@ namespace Tensorlet.Models.Training;
 /// Any <see cref="Module"/> trains with any loss, as a PyTorch loop does: a batch source yields inputs and targets
 /// (<see cref="IBatchSource{TInput, TTarget}"/>: token ids or values in, class ids or values out), and per batch the
 /// trainer zeroes the gradients, keys the dropout masks by the step, runs <c>loss.Forward(model.Forward(inputs),
-/// targets)</c>, then <c>model.Backward(loss.Backward())</c>, clips the gradient norm if asked, and steps the optimizer
-/// and, when asked, the schedule. A <c>CrossEntropyLoss</c> or <c>NllLoss</c> takes class ids (an
+/// targets)</c>, then <c>model.Backward(loss.Backward(), computeInputGradient: false)</c> (the inputs are data, whose
+/// gradient nobody reads), clips the gradient norm if asked, and steps the optimizer and, when asked, the schedule. A
+/// <c>CrossEntropyLoss</c> or <c>NllLoss</c> takes class ids (an
 /// <see cref="IBatchSource"/> of token ids, or a <see cref="TensorBatchSource{TInput, TTarget}"/>); an <c>MseLoss</c>
 /// takes values (a <see cref="TensorBatchSource{TInput, TTarget}"/> of floats). The char models are modules too,
 /// trained with a <c>CrossEntropyLoss</c>; they key their dropout masks by their own <c>DropoutSeed</c> (which their checkpoint keeps),

@@ -7,9 +7,10 @@ namespace Tensorlet.Models.Training;
 /// <summary>
 /// One training step on one batch, the only one there is: <see cref="Trainer"/> runs it for every batch, and the Bench's
 /// <c>train-step</c> times it. Loads the batch into reused buffers, zeroes the gradients, runs the forward pass and the
-/// loss, then the backward pass, reads the loss back to the host (which waits for the device), and, when the loss is
-/// finite, clips the gradient norm (if asked) and takes the optimizer's step; when it is not, it puts the module's buffers
-/// back as they were before the Forward (<see cref="BufferSnapshot"/>). A batch with no targets (every class id ignored)
+/// loss, then the backward pass (without the inputs' gradient, which nothing reads), reads the loss back to the host
+/// (which waits for the device), and, when the loss is finite, clips the gradient norm (if asked) and takes the
+/// optimizer's step; when it is not, it puts the module's buffers back as they were before the Forward
+/// (<see cref="BufferSnapshot"/>). A batch with no targets (every class id ignored)
 /// has no loss and trains nothing: it runs neither the backward pass nor the step. Allocates nothing per step. It runs
 /// as a PyTorch loop does: Forward on the inputs in the source's shape, the loss, then the loss's and the module's
 /// Backward, each module in the mode it is in (the step sets none: <see cref="Trainer"/> puts a model in training once,
@@ -71,7 +72,9 @@ internal sealed class TrainingStep<TInput, TTarget> : IDisposable
             return value;
         }
 
-        module.Backward(BatchTensors.LossBackward(loss));
+        // The inputs are data: their gradient is read by no one, so the first module may skip it (PyTorch's inputs
+        // without requires_grad).
+        module.Backward(BatchTensors.LossBackward(loss), computeInputGradient: false);
         if (!double.IsFinite(value))
         {
             moduleBuffers?.Restore();

@@ -1,5 +1,7 @@
 using NUnit.Framework;
+using Tensorlet.Models.Training;
 using Tensorlet.Nn;
+using Tensorlet.Optim;
 using Tensorlet.Tests.Infrastructure;
 using Tensorlet.Tests.Kernels;
 
@@ -8,7 +10,8 @@ namespace Tensorlet.Tests.Nn;
 /// <summary>
 /// <see cref="Module.Backward(Tensor, bool)"/> with false: the modules that skip dL/d(input) return null, run fewer
 /// kernels (the input gradient's, and only those) and accumulate the same parameter gradients bit for bit; Sequential
-/// passes the flag to its first child alone.
+/// passes the flag to its first child alone; and the training step, whose inputs are data, skips the first module's
+/// input gradient without changing the update.
 /// </summary>
 public sealed class SkippedInputGradientTests
 {
@@ -81,6 +84,55 @@ public sealed class SkippedInputGradientTests
         activationFirst.Build(device, seed: 1);
         activationFirst.Forward(x);
         Assert.That(activationFirst.Backward(dy, computeInputGradient: false)?.Shape, Is.EqualTo(new[] { 2, 4 }));
+    }
+
+    /// <summary>
+    /// The training step against the step written out with Backward(dy), which computes the input gradient: the same
+    /// parameters bit for bit after two steps, and one GEMM fewer per step (the first module's dx), with no fold for a
+    /// Conv2d first.
+    /// </summary>
+    [TestCase("conv2d")]
+    [TestCase("linear")]
+    public void TheTrainingStepSkipsTheFirstModulesInputGradientAndUpdatesTheSame(string first)
+    {
+        using var device = Device.Create("cpu");
+        int[] inputShape = first == "conv2d" ? [2, 5, 5] : [7];
+        int perExample = inputShape.Aggregate(1, (a, b) => a * b), batch = 4;
+        var inputs = ElementwiseTestData.Uniform(batch * perExample, 1);
+        int[] classes = [0, 2, 1, 2];
+        Sequential Model() => first == "conv2d"
+            ? new Sequential(new Conv2d(2, 3, 3, padding: 1), new Relu(), new Flatten(), new Linear(3 * 5 * 5, 3))
+            : new Sequential(new Linear(7, 6), new Tanh(), new Linear(6, 3));
+
+        using var stepped = Model();
+        using var written = Model();
+        stepped.Build(device, seed: 2);
+        written.Build(device, seed: 2);
+        using var loss = new CrossEntropyLoss();
+        using var writtenLoss = new CrossEntropyLoss();
+        using var steppedSgd = new Sgd(stepped.Parameters, 0.1f, momentum: 0.9f);
+        using var writtenSgd = new Sgd(written.Parameters, 0.1f, momentum: 0.9f);
+        var source = new TensorBatchSource<float, int>(inputs, inputShape, classes, []);
+        using var trainingStep = new TrainingStep<float, int>(stepped, loss, steppedSgd, source, batch, gradientClipNorm: null, seed: 0);
+        using var x = device.FromArray(inputs, [batch, .. inputShape]);
+        using var targets = device.IndexFromArray(classes, batch);
+        int[] examples = [0, 1, 2, 3];
+
+        for (long step = 1; step <= 2; step++)
+        {
+            var steppedCalls = Recorded(device, () => trainingStep.Run(examples, step));
+            var writtenCalls = Recorded(device, () =>
+            {
+                writtenSgd.ZeroGradients();
+                written.SetRandomState(0, (ulong)step);
+                writtenLoss.Forward(written.Forward(x), targets);
+                written.Backward(writtenLoss.Backward());
+                writtenSgd.Step();
+            });
+
+            Assert.That(Without(writtenCalls, steppedCalls), Is.EquivalentTo(first == "conv2d" ? ["Gemm", "Fold2d"] : new[] { "Gemm" }), $"step {step}: the kernels the training step leaves out");
+            ElementwiseTestData.AssertSameBits(stepped.Parameters.Values.ToArray(), written.Parameters.Values.ToArray(), $"step {step}: the parameters");
+        }
     }
 
     // Forward, then Backward with or without the input gradient on a fresh dy (Backward may use it as scratch): the
