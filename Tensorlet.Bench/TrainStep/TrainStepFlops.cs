@@ -22,8 +22,8 @@ namespace Tensorlet.Bench.TrainStep;
 /// <para>
 /// CNN (<see cref="TrainStepCnn"/>), batch B: each 3×3 convolution from C_in to C_out channels over P output positions
 /// (32·32, 16·16, 8·8) is one GEMM of 2·B·P·C_out·9·C_in forward (the unfolded input by the weight), one as large for
-/// dW, and one as large for dx, except the first convolution's dx: the images need no gradient, so it is not counted
-/// (libtorch does not compute it; Tensorlet's Sequential does, 0.18 GFLOP at B = 100). The Linear(128, 10): forward,
+/// dW, and one as large for dx, except the first convolution's dx: the images need no gradient, so neither side
+/// computes it (the training step calls Backward with computeInputGradient false). The Linear(128, 10): forward,
 /// dW and dx, 3 · 2·B·128·10. In all 6.02 GFLOP at B = 100. The poolings, batch norms and the unfold and fold around
 /// each GEMM are not counted.
 /// </para>

@@ -120,7 +120,7 @@ int rows = ngram || cnn ? batch : batch * (SequenceLength - 1); // predicted cha
 
 // Tensorlet.Bench's GEMM FLOP count (TrainStepFlops.cs, linked): for the n-gram model, as the Python script, the output
 // layer's three GEMMs (the one-hot input's product is the gather Tensorlet does, not counted); for the CNN, the first
-// convolution's input gradient, which libtorch does not compute, is not counted either.
+// convolution's input gradient, which neither side computes, is not counted either.
 double flops = model switch
 {
     "cnn" => TrainStepFlops.Cnn(batch, CnnNetwork.Channels, CnnNetwork.ImageSize, CnnNetwork.Widths, CnnNetwork.Classes),
