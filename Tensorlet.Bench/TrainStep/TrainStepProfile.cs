@@ -145,14 +145,14 @@ internal sealed class TrainStepProfile
     private double PerBatchMs(ProfilingBackend.KernelTime time) => time.Seconds * 1000 / Batches;
 
     /// <summary>
-    /// The per-step part of the LSTM or GRU: the cell kernels where the device runs the steps one by one (the recurrent
+    /// The per-step part of the LSTM, GRU or RNN: the cell kernels where the device runs the steps one by one (the recurrent
     /// GEMMs are then in the gemm rows), or the fused recurrence, recurrent GEMMs and cells together (cpu), or the
     /// wavefront over two layers, which also holds the upper layer's input projection and input gradient (cpu).
     /// </summary>
     private static bool IsLstmKernel(string kernel) =>
         kernel.StartsWith("LstmCell", StringComparison.Ordinal) || kernel.StartsWith("LstmRecurrence", StringComparison.Ordinal)
         || kernel.StartsWith("GruCell", StringComparison.Ordinal) || kernel.StartsWith("GruRecurrence", StringComparison.Ordinal)
-        || kernel.Contains("Wavefront", StringComparison.Ordinal);
+        || kernel.StartsWith("RnnRecurrence", StringComparison.Ordinal) || kernel.Contains("Wavefront", StringComparison.Ordinal);
 
     // What a GEMM is in the LSTM's recipe, told from its layout and whether it adds to C (the per-step recurrent terms
     // do; see Lstm.cs and Linear.cs).

@@ -184,6 +184,23 @@ public sealed class BenchCommandLineTests
     }
 
     [Test]
+    public void TheRnnStepCountsOneGateAndProfilesItsRecurrence()
+    {
+        // nn.RNN has one gate per unit: 3·98·2·B·H·H recurrent FLOPs and 3·2·(99·B)·H·32 for the output Linear, so
+        // 1.82 MFLOP at B = 4, H = 16 (the LSTM's four gates would make it 3.63). Its fused recurrence (one layer, one
+        // thread: not a wavefront) is filed with the other cells' recurrences, not among the other kernels.
+        var (exit, stdout, stderr) = Run(["train-step", "--synthetic", "--cell", "rnn", "--hidden", "16", "--layers", "1", "--batch", "4", "--batches", "1", "--warmup", "0", "--threads", "1", "--profile"]);
+
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        using var report = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        var json = report.RootElement;
+        Assert.That(json.GetProperty("model").GetString(), Is.EqualTo("rnn"));
+        Assert.That(json.GetProperty("gemm_gflop_per_batch").GetDouble(), Is.EqualTo(0.0018));
+        Assert.That(stdout, Does.Contain("RnnRecurrenceForward").And.Contain("RnnRecurrenceBackward"));
+        Assert.That(json.GetProperty("profile").GetProperty("lstm_recurrence").GetDouble(), Is.GreaterThan(0));
+    }
+
+    [Test]
     public void TheCnnStepReportsImagesAndItsKernels()
     {
         // The CNN counts images, not characters, has no hidden width or layers, and its data is random whether or not
