@@ -11,7 +11,8 @@ namespace Tensorlet.Nn;
 /// <see cref="RnnBase"/>'s; this class is the cell: per step one recurrent GEMM into the step's preactivations and the
 /// activation into h, and in reverse the activation's backward over the saved preactivations. Where the device fuses
 /// the whole sequence (the cpu) all steps run in one call, and two stacked layers as one wavefront, as the
-/// <see cref="Lstm"/>'s and the <see cref="Gru"/>'s do, to the same floats as its steps one by one; elsewhere step by step.
+/// <see cref="Lstm"/>'s and the <see cref="Gru"/>'s do, to the same floats as its steps one by one (but for the bias
+/// gradient, summed in an order of its own as each step is written); elsewhere step by step.
 /// <para>
 /// As a module it takes [T, B, In] (or token indices [T, B], read as one-hot input of width In) and returns the last
 /// layer's h for every step, [T, B, H]; with batchFirst, [B, T, In] (or [B, T]) and [B, T, H]; with bidirectional,
