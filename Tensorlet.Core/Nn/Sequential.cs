@@ -64,8 +64,12 @@ public class Sequential : Module
         return ForwardRest(x);
     }
 
-    /// <summary>Runs the children's backward passes last to first; returns the first child's input gradient (null for indices).</summary>
-    public override Tensor? Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true);
+    /// <summary>
+    /// Runs the children's backward passes last to first; returns the first child's input gradient (null for indices).
+    /// Sealed: it is <see cref="Backward(Tensor, bool)"/> with true, and a container or the training step calls that
+    /// overload, so a subclass that changes the backward pass overrides the overload, which every caller reaches.
+    /// </summary>
+    public sealed override Tensor? Backward(Tensor outputGradient) => Backward(outputGradient, computeInputGradient: true);
 
     /// <summary>
     /// As <see cref="Backward(Tensor)"/>; <paramref name="computeInputGradient"/> goes to the first child alone (every

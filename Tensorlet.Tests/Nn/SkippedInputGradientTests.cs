@@ -87,6 +87,19 @@ public sealed class SkippedInputGradientTests
     }
 
     /// <summary>
+    /// Containers and the training step call Backward(dy, flag), which Sequential overrides; a subclass's override of
+    /// Backward(dy) alone would be passed by, so Sequential seals it and such an override does not compile.
+    /// </summary>
+    [Test]
+    public void ASequentialsBackwardOfTheGradientAloneIsSealed()
+    {
+        var backward = typeof(Sequential).GetMethod(nameof(Sequential.Backward), [typeof(Tensor)])!;
+        var overload = typeof(Sequential).GetMethod(nameof(Sequential.Backward), [typeof(Tensor), typeof(bool)])!;
+
+        Assert.That((backward.IsVirtual && backward.IsFinal, overload.IsVirtual && !overload.IsFinal), Is.EqualTo((true, true)));
+    }
+
+    /// <summary>
     /// The training step against the step written out with Backward(dy), which computes the input gradient: the same
     /// parameters bit for bit after two steps, and one GEMM fewer per step (the first module's dx), with no fold for a
     /// Conv2d first.
