@@ -76,9 +76,7 @@ internal sealed partial class CpuBackend
             return false;
         }
 
-        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm, groups: 4);
-        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm, groups: 4);
-        var upperIh = packedOperands.Keep(weightIh, transposeB: true, k: h, n: 4 * h, Threads, Plan.Gemm);
+        var (lowerHh, upperHh, upperIh) = KeepWavefrontWeights(lower.WeightHh, upper.WeightHh, weightIh, forward: true, gates: 4, h);
         fixed (float* g0 = lower.Gates.Span, c0 = lower.Cells.Span, h0 = lower.Hidden.Span, hInit0 = lower.H0.Span, cInit0 = lower.C0.Span)
         fixed (float* g1 = upper.Gates.Span, c1 = upper.Cells.Span, h1 = upper.Hidden.Span, hInit1 = upper.H0.Span, cInit1 = upper.C0.Span)
         fixed (float* input = upperInput.Span, b = bias.ReadSpan)
@@ -102,9 +100,7 @@ internal sealed partial class CpuBackend
             return false;
         }
 
-        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
-        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
-        var upperIh = packedOperands.Keep(weightIh, transposeB: false, k: 4 * h, n: h, Threads, Plan.Gemm);
+        var (upperHh, lowerHh, upperIh) = KeepWavefrontWeights(upper.WeightHh, lower.WeightHh, weightIh, forward: false, gates: 4, h);
         fixed (float* g1 = upper.Gates.Span, c1 = upper.Cells.Span, cInit1 = upper.C0.Span, dh1 = upper.DH.Span, dc1 = upper.Dc.Span, dp1 = upper.DPre.Span, db1 = upper.DBias.Span)
         fixed (float* g0 = lower.Gates.Span, c0 = lower.Cells.Span, cInit0 = lower.C0.Span, dh0 = lower.DH.Span, dc0 = lower.Dc.Span, dp0 = lower.DPre.Span, db0 = lower.DBias.Span)
         {
@@ -127,9 +123,7 @@ internal sealed partial class CpuBackend
             return false;
         }
 
-        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm, groups: 3);
-        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm, groups: 3);
-        var upperIh = packedOperands.Keep(weightIh, transposeB: true, k: h, n: 3 * h, Threads, Plan.Gemm);
+        var (lowerHh, upperHh, upperIh) = KeepWavefrontWeights(lower.WeightHh, upper.WeightHh, weightIh, forward: true, gates: 3, h);
         fixed (float* gi0 = lower.Gi.Span, gh0 = lower.Gh.Span, h0 = lower.Hidden.Span, hInit0 = lower.H0.Span)
         fixed (float* gi1 = upper.Gi.Span, gh1 = upper.Gh.Span, h1 = upper.Hidden.Span, hInit1 = upper.H0.Span)
         fixed (float* input = upperInput.Span, b = biasIh.ReadSpan)
@@ -153,9 +147,7 @@ internal sealed partial class CpuBackend
             return false;
         }
 
-        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
-        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
-        var upperIh = packedOperands.Keep(weightIh, transposeB: false, k: 3 * h, n: h, Threads, Plan.Gemm);
+        var (upperHh, lowerHh, upperIh) = KeepWavefrontWeights(upper.WeightHh, lower.WeightHh, weightIh, forward: false, gates: 3, h);
         fixed (float* g1 = upper.Gates.Span, gh1 = upper.Gh.Span, hd1 = upper.Hidden.Span, hInit1 = upper.H0.Span, dh1 = upper.DH.Span, carry1 = upper.DhCarry.Span, dgi1 = upper.Dgi.Span, dgh1 = upper.Dgh.Span)
         fixed (float* bi1 = upper.DBiasIh.Span, bh1 = upper.DBiasHh.Span, bi0 = lower.DBiasIh.Span, bh0 = lower.DBiasHh.Span)
         fixed (float* g0 = lower.Gates.Span, gh0 = lower.Gh.Span, hd0 = lower.Hidden.Span, hInit0 = lower.H0.Span, dh0 = lower.DH.Span, carry0 = lower.DhCarry.Span, dgi0 = lower.Dgi.Span, dgh0 = lower.Dgh.Span)
@@ -208,9 +200,7 @@ internal sealed partial class CpuBackend
             return false;
         }
 
-        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: true, k: h, n: h, Threads, Plan.Gemm);
-        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: true, k: h, n: h, Threads, Plan.Gemm);
-        var upperIh = packedOperands.Keep(weightIh, transposeB: true, k: h, n: h, Threads, Plan.Gemm);
+        var (lowerHh, upperHh, upperIh) = KeepWavefrontWeights(lower.WeightHh, upper.WeightHh, weightIh, forward: true, gates: 1, h);
         fixed (float* p0 = lower.Pre.Span, h0 = lower.Hidden.Span, hInit0 = lower.H0.Span)
         fixed (float* p1 = upper.Pre.Span, h1 = upper.Hidden.Span, hInit1 = upper.H0.Span)
         fixed (float* input = upperInput.Span, b = bias.ReadSpan)
@@ -234,9 +224,7 @@ internal sealed partial class CpuBackend
             return false;
         }
 
-        var upperHh = packedOperands.Keep(upper.WeightHh, transposeB: false, k: h, n: h, Threads, Plan.Gemm);
-        var lowerHh = packedOperands.Keep(lower.WeightHh, transposeB: false, k: h, n: h, Threads, Plan.Gemm);
-        var upperIh = packedOperands.Keep(weightIh, transposeB: false, k: h, n: h, Threads, Plan.Gemm);
+        var (upperHh, lowerHh, upperIh) = KeepWavefrontWeights(upper.WeightHh, lower.WeightHh, weightIh, forward: false, gates: 1, h);
         fixed (float* hd1 = upper.Hidden.Span, dh1 = upper.DH.Span, dp1 = upper.DPre.Span, db1 = upper.DBias.Span)
         fixed (float* hd0 = lower.Hidden.Span, dh0 = lower.DH.Span, dp0 = lower.DPre.Span, db0 = lower.DBias.Span)
         {
@@ -252,4 +240,18 @@ internal sealed partial class CpuBackend
 
     private bool RunsWavefront() =>
         Plan.Recurrence == CpuRecurrenceSchedule.Wavefront && Threads >= 2 && CpuThreadTeam.MaxThreads >= 2;
+
+    /// <summary>
+    /// The three weights of a wavefront over two layers of a cell with <paramref name="gates"/> gates per unit, packed
+    /// once and kept, <paramref name="first"/> first: forward each layer's op(B) = W_hhᵀ [H, gates·H], packed gate by gate,
+    /// and the upper layer's W_ihᵀ; backward W_hh and W_ih [gates·H, H].
+    /// </summary>
+    private (PackedMatrix First, PackedMatrix Second, PackedMatrix InputWeight) KeepWavefrontWeights(Tensor first, Tensor second, Tensor weightIh, bool forward, int gates, int h)
+    {
+        int k = forward ? h : gates * h, n = forward ? gates * h : h;
+        return (
+            packedOperands.Keep(first, transposeB: forward, k, n, Threads, Plan.Gemm, groups: forward ? gates : 1),
+            packedOperands.Keep(second, transposeB: forward, k, n, Threads, Plan.Gemm, groups: forward ? gates : 1),
+            packedOperands.Keep(weightIh, transposeB: forward, k, n, Threads, Plan.Gemm));
+    }
 }
