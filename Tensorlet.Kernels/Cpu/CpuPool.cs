@@ -302,30 +302,12 @@ internal static unsafe class CpuPool
     }
 
     /// <summary>lanes rows [lanes, length] to position-major [length, lanes]: one register per position. Copied as bits.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ToLanes<T>(T* rows, int length, int lanes, T* columns)
         where T : unmanaged
-    {
-        for (long p = 0; p < length; p++)
-        {
-            for (int i = 0; i < lanes; i++)
-            {
-                columns[(p * lanes) + i] = rows[(i * (long)length) + p];
-            }
-        }
-    }
+        => CpuTranspose.Bits((float*)rows, lanes, length, (float*)columns);
 
     /// <summary>Position-major [length, lanes] back to lanes rows [lanes, length].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FromLanes<T>(T* columns, int length, int lanes, T* rows)
         where T : unmanaged
-    {
-        for (int i = 0; i < lanes; i++)
-        {
-            for (long p = 0; p < length; p++)
-            {
-                rows[(i * (long)length) + p] = columns[(p * lanes) + i];
-            }
-        }
-    }
+        => CpuTranspose.Bits((float*)columns, length, lanes, (float*)rows);
 }

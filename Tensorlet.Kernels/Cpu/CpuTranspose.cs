@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace Tensorlet.Kernels.Cpu;
 
 /// <summary>
 /// The transposition of a [rows, columns] matrix into [columns, rows], in tiles of <see cref="Tile"/> × Tile so both
 /// sides are touched a few cache lines at a time rather than one element per line; each tile row is one target line
-/// written whole.
+/// written whole; and the bit-for-bit transposition the poolings run their blocks of planes through.
 /// </summary>
 internal static unsafe class CpuTranspose
 {
@@ -31,5 +34,72 @@ internal static unsafe class CpuTranspose
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// target[c, r] = source[r, c], bit for bit: nothing is computed, so ints stored in the floats keep their bits. Whole
+    /// 8 × 8 squares go through <see cref="Square8"/> where there is AVX, the rest element by element.
+    /// </summary>
+    public static void Bits(float* source, int rows, int columns, float* target)
+    {
+        int r8 = Avx.IsSupported ? rows / 8 * 8 : 0, c8 = columns / 8 * 8;
+        for (int r = 0; r < r8; r += 8)
+        {
+            for (int c = 0; c < c8; c += 8)
+            {
+                Square8(source + ((long)r * columns) + c, columns, target + ((long)c * rows) + r, rows);
+            }
+        }
+
+        // As ints, so a NaN's payload is copied as it is.
+        uint* from = (uint*)source, to = (uint*)target;
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = r < r8 ? c8 : 0; c < columns; c++)
+            {
+                to[((long)c * rows) + r] = from[((long)r * columns) + c];
+            }
+        }
+    }
+
+    /// <summary>dst[c·dstStride + r] = src[r·srcStride + c] for an 8 × 8 square: unpack, shuffle, then swap 128-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Square8(float* src, long srcStride, float* dst, long dstStride)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + (2 * srcStride));
+        var r3 = Avx.LoadVector256(src + (3 * srcStride));
+        var r4 = Avx.LoadVector256(src + (4 * srcStride));
+        var r5 = Avx.LoadVector256(src + (5 * srcStride));
+        var r6 = Avx.LoadVector256(src + (6 * srcStride));
+        var r7 = Avx.LoadVector256(src + (7 * srcStride));
+
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + (2 * dstStride), Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + (3 * dstStride), Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + (4 * dstStride), Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + (5 * dstStride), Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + (6 * dstStride), Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + (7 * dstStride), Avx.Permute2x128(u3, u7, 0x31));
     }
 }

@@ -80,7 +80,7 @@ internal static unsafe class GemmPacking
                     float* src = b + ((long)(j0 + j8) * k) + pc;
                     for (int p = 0; p < p8; p += 8)
                     {
-                        Transpose8x8(src + p, k, dst + (p * nr) + j8, nr);
+                        CpuTranspose.Square8(src + p, k, dst + (p * nr) + j8, nr);
                     }
                 }
             }
@@ -180,7 +180,7 @@ internal static unsafe class GemmPacking
                 float* src = a + ((long)(i0 + ir) * k) + pc;
                 for (int p = 0; p < p8; p += 8)
                 {
-                    Transpose8x8(src + p, k, panel + (p * 8), 8);
+                    CpuTranspose.Square8(src + p, k, panel + (p * 8), 8);
                 }
             }
 
@@ -240,46 +240,5 @@ internal static unsafe class GemmPacking
         {
             dst[j] = 0f;
         }
-    }
-
-    /// <summary>dst[c·dstStride + r] = src[r·srcStride + c] for an 8 × 8 square: unpack, shuffle, then swap 128-bit halves.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride)
-    {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + srcStride);
-        var r2 = Avx.LoadVector256(src + (2 * srcStride));
-        var r3 = Avx.LoadVector256(src + (3 * srcStride));
-        var r4 = Avx.LoadVector256(src + (4 * srcStride));
-        var r5 = Avx.LoadVector256(src + (5 * srcStride));
-        var r6 = Avx.LoadVector256(src + (6 * srcStride));
-        var r7 = Avx.LoadVector256(src + (7 * srcStride));
-
-        var t0 = Avx.UnpackLow(r0, r1);
-        var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3);
-        var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5);
-        var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7);
-        var t7 = Avx.UnpackHigh(r6, r7);
-
-        var u0 = Avx.Shuffle(t0, t2, 0x44);
-        var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44);
-        var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44);
-        var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44);
-        var u7 = Avx.Shuffle(t5, t7, 0xEE);
-
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + (2 * dstStride), Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + (3 * dstStride), Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + (4 * dstStride), Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + (5 * dstStride), Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + (6 * dstStride), Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + (7 * dstStride), Avx.Permute2x128(u3, u7, 0x31));
     }
 }
