@@ -7,7 +7,8 @@ namespace Tensorlet.Kernels.Cpu;
 /// <summary>
 /// The transposition of a [rows, columns] matrix into [columns, rows], in tiles of <see cref="Tile"/> × Tile so both
 /// sides are touched a few cache lines at a time rather than one element per line, each tile row one target line
-/// written whole; and the bit-for-bit transposition the poolings run their blocks of planes through.
+/// written whole: with a zero added to each value (<see cref="Matrix"/>), or bit for bit (<see cref="Bits"/>, which the
+/// poolings run their blocks of planes through).
 /// </summary>
 internal static unsafe class CpuTranspose
 {
@@ -15,38 +16,45 @@ internal static unsafe class CpuTranspose
 
     /// <summary>
     /// target[c, r] = <paramref name="zero"/> + source[r, c]: with −0 a copy of every value, −0 included; with +0 a
-    /// fold's sum of one term, which turns −0 into +0. Whole 8 × 8 squares go through AVX where there is one (the
-    /// zero added to each row as it is loaded), four to a tile; the rest element by element.
+    /// fold's sum of one term, which turns −0 into +0.
     /// </summary>
     public static void Matrix(float* source, int rows, int columns, float* target, float zero = -0f)
+        => Run(source, rows, columns, target, new PlusZero(zero));
+
+    /// <summary>target[c, r] = source[r, c], bit for bit: nothing is computed, so ints stored in the floats keep their bits.</summary>
+    public static void Bits(float* source, int rows, int columns, float* target)
+        => Run(source, rows, columns, target, default(AsBits));
+
+    /// <summary>
+    /// The one walk both take: whole 8 × 8 squares through AVX where there is one, four to a tile, each loaded row
+    /// passed through <typeparamref name="TPassage"/>; the rest element by element through it.
+    /// </summary>
+    private static void Run<TPassage>(float* source, int rows, int columns, float* target, TPassage passage)
+        where TPassage : struct, IPassage
     {
         int r8 = Avx.IsSupported ? rows / 8 * 8 : 0, c8 = columns / 8 * 8;
-        if (r8 > 0)
+        for (int r0 = 0; r0 < r8; r0 += Tile)
         {
-            var addend = Vector256.Create(zero);
-            for (int r0 = 0; r0 < r8; r0 += Tile)
+            int r1 = Math.Min(r8, r0 + Tile);
+            for (int c0 = 0; c0 < c8; c0 += Tile)
             {
-                int r1 = Math.Min(r8, r0 + Tile);
-                for (int c0 = 0; c0 < c8; c0 += Tile)
+                int c1 = Math.Min(c8, c0 + Tile);
+                for (int r = r0; r < r1; r += 8)
                 {
-                    int c1 = Math.Min(c8, c0 + Tile);
-                    for (int r = r0; r < r1; r += 8)
+                    for (int c = c0; c < c1; c += 8)
                     {
-                        for (int c = c0; c < c1; c += 8)
-                        {
-                            float* src = source + ((long)r * columns) + c;
-                            Store8(
-                                Avx.Add(addend, Avx.LoadVector256(src)),
-                                Avx.Add(addend, Avx.LoadVector256(src + columns)),
-                                Avx.Add(addend, Avx.LoadVector256(src + (2L * columns))),
-                                Avx.Add(addend, Avx.LoadVector256(src + (3L * columns))),
-                                Avx.Add(addend, Avx.LoadVector256(src + (4L * columns))),
-                                Avx.Add(addend, Avx.LoadVector256(src + (5L * columns))),
-                                Avx.Add(addend, Avx.LoadVector256(src + (6L * columns))),
-                                Avx.Add(addend, Avx.LoadVector256(src + (7L * columns))),
-                                target + ((long)c * rows) + r,
-                                rows);
-                        }
+                        float* src = source + ((long)r * columns) + c;
+                        Store8(
+                            passage.Load(src),
+                            passage.Load(src + columns),
+                            passage.Load(src + (2L * columns)),
+                            passage.Load(src + (3L * columns)),
+                            passage.Load(src + (4L * columns)),
+                            passage.Load(src + (5L * columns)),
+                            passage.Load(src + (6L * columns)),
+                            passage.Load(src + (7L * columns)),
+                            target + ((long)c * rows) + r,
+                            rows);
                     }
                 }
             }
@@ -56,33 +64,7 @@ internal static unsafe class CpuTranspose
         {
             for (int c = r < r8 ? c8 : 0; c < columns; c++)
             {
-                target[((long)c * rows) + r] = zero + source[((long)r * columns) + c];
-            }
-        }
-    }
-
-    /// <summary>
-    /// target[c, r] = source[r, c], bit for bit: nothing is computed, so ints stored in the floats keep their bits. Whole
-    /// 8 × 8 squares go through <see cref="Square8"/> where there is AVX, the rest element by element.
-    /// </summary>
-    public static void Bits(float* source, int rows, int columns, float* target)
-    {
-        int r8 = Avx.IsSupported ? rows / 8 * 8 : 0, c8 = columns / 8 * 8;
-        for (int r = 0; r < r8; r += 8)
-        {
-            for (int c = 0; c < c8; c += 8)
-            {
-                Square8(source + ((long)r * columns) + c, columns, target + ((long)c * rows) + r, rows);
-            }
-        }
-
-        // As ints, so a NaN's payload is copied as it is.
-        uint* from = (uint*)source, to = (uint*)target;
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = r < r8 ? c8 : 0; c < columns; c++)
-            {
-                to[((long)c * rows) + r] = from[((long)r * columns) + c];
+                passage.Copy(source + ((long)r * columns) + c, target + ((long)c * rows) + r);
             }
         }
     }
@@ -133,5 +115,31 @@ internal static unsafe class CpuTranspose
         Avx.Store(dst + (5 * dstStride), Avx.Permute2x128(u1, u5, 0x31));
         Avx.Store(dst + (6 * dstStride), Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(dst + (7 * dstStride), Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>What a value goes through on its way from source to target: a row of eight as loaded, or one alone.</summary>
+    private interface IPassage
+    {
+        Vector256<float> Load(float* row);
+
+        void Copy(float* from, float* to);
+    }
+
+    /// <summary>zero + value.</summary>
+    private readonly struct PlusZero(float zero) : IPassage
+    {
+        private readonly Vector256<float> addend = Vector256.Create(zero);
+
+        public Vector256<float> Load(float* row) => Avx.Add(addend, Avx.LoadVector256(row));
+
+        public void Copy(float* from, float* to) => *to = zero + *from;
+    }
+
+    /// <summary>The value's bits, copied as an int so a NaN's payload is kept.</summary>
+    private readonly struct AsBits : IPassage
+    {
+        public Vector256<float> Load(float* row) => Avx.LoadVector256(row);
+
+        public void Copy(float* from, float* to) => *(uint*)to = *(uint*)from;
     }
 }
